@@ -1,0 +1,118 @@
+# podrun — top-level build. `make demo` and `make check` work on a fresh
+# Debian 12 machine as root: both first install the missing packages.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+SANITIZE ?=
+CC ?= gcc
+
+# A sanitizer build lives in its own tree so the two never mix objects.
+BUILD ?= $(if $(SANITIZE),build/san,build)
+BIN := $(BUILD)/bin
+
+PKGS := jansson libarchive sqlite3 libcrypto
+WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wmissing-prototypes \
+        -Wstrict-prototypes -Wvla -Wundef -Wimplicit-fallthrough -Wno-unused-parameter
+comma := ,
+SANFLAGS := $(if $(SANITIZE),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=gnu11 $(WARN) $(SANFLAGS) -D_GNU_SOURCE -I. -Ilib \
+        $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+override LDFLAGS += $(SANFLAGS)
+LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# Debian packages needed to build and test (checked with dpkg, installed when root).
+DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev libssl-dev \
+             libcmocka-dev
+DEB_TEST := bats busybox-static appc-spec libarchive-tools
+DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
+
+# Every module is one static archive; binaries, unit tests and fuzzers link them.
+MODULES := stage0 store lib
+lib_SRCS := $(sort $(wildcard lib/*.c))
+store_SRCS := $(sort $(wildcard store/*.c))
+stage0_SRCS := $(filter-out stage0/main.c,$(sort $(wildcard stage0/*.c)))
+ARCHIVES := $(foreach m,$(MODULES),$(BUILD)/$(m)/lib$(m).a)
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRCS))
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
+
+DOCS := $(sort $(wildcard Documentation/*.md))
+
+.PHONY: all deps demo check unit e2e install clean images
+.DELETE_ON_ERROR:
+
+all: $(BIN)/podrun
+
+deps:
+	@missing=""; for p in $(DEB_ALL); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "make deps: installing$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing; }; \
+	else \
+	  echo "make deps: missing Debian packages:$$missing (install them as root)"; exit 1; \
+	fi
+
+# Objects: one rule for every module, dependency files from the compiler.
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+define module_rule
+$(BUILD)/$(1)/lib$(1).a: $$(patsubst %.c,$(BUILD)/%.o,$$($(1)_SRCS))
+	@mkdir -p $$(@D)
+	rm -f $$@ && $$(AR) rcs $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
+
+$(BIN)/podrun: $(BUILD)/stage0/main.o $(ARCHIVES)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(ARCHIVES)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(BUILD)/tests/fuzz-%: $(BUILD)/tests/fuzz/fuzz-%.o $(BUILD)/tests/fuzz/replay.o $(ARCHIVES)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(ARCHIVES)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Test images: a busybox ACI made from the machine's own busybox-static.
+images: $(BUILD)/busybox.aci
+$(BUILD)/busybox.aci: tests/tools/mkaci-busybox.sh
+	@mkdir -p $(@D)
+	sh tests/tools/mkaci-busybox.sh $@
+
+tests: $(UNIT_BINS) $(FUZZ_BINS) $(TOOL_BINS) $(BUILD)/busybox.aci
+.PHONY: tests
+
+demo: deps
+	$(MAKE) all images
+	sh tests/tools/demo.sh $(BIN)/podrun $(BUILD)/busybox.aci
+
+check: deps
+	$(MAKE) all tests
+	BUILD=$(BUILD) PODRUN=$(abspath $(BIN)/podrun) sh tests/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/podrun $(DESTDIR)$(PREFIX)/share/doc/podrun
+	install -m 0755 $(BIN)/podrun $(DESTDIR)$(PREFIX)/bin/podrun
+	install -m 0644 $(DOCS) README.md $(DESTDIR)$(PREFIX)/share/doc/podrun/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

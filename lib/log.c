@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "log.h"
+
+#include <jansson.h>
+
+static const char *log_program = "podrun";
+static enum log_level log_level = LOG_LEVEL_INFO;
+static bool log_json;
+
+void log_set_program(const char *name) { log_program = name; }
+void log_set_level(enum log_level level) { log_level = level; }
+enum log_level log_get_level(void) { return log_level; }
+void log_set_json(bool on) { log_json = on; }
+
+static const char *const level_names[] = {
+  [LOG_LEVEL_ERROR] = "error",
+  [LOG_LEVEL_WARNING] = "warning",
+  [LOG_LEVEL_INFO] = "info",
+  [LOG_LEVEL_DEBUG] = "debug",
+};
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+  _cleanup_free_ char *m = NULL;
+  va_list ap;
+  int saved = errno;
+
+  if (level > log_level)
+    return;
+  va_start(ap, fmt);
+  if (vasprintf(&m, fmt, ap) < 0)
+    m = NULL;
+  va_end(ap);
+  if (!m)
+    return;
+
+  if (log_json)
+    {
+      json_t *o = json_pack("{s:s,s:s,s:s}", "program", log_program, "level", level_names[level], "msg", m);
+      char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+      if (s)
+        fprintf(stderr, "%s\n", s);
+      free(s);
+      json_decref(o);
+    }
+  else if (level == LOG_LEVEL_ERROR || level == LOG_LEVEL_INFO)
+    fprintf(stderr, "%s: %s\n", log_program, m);
+  else
+    fprintf(stderr, "%s: %s: %s\n", log_program, level_names[level], m);
+  errno = saved;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _unused_ __attribute__((unused))
+#define _noreturn_ __attribute__((noreturn))
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Hand ownership out of a cleanup-annotated local and reset it. */
+#define TAKE_PTR(p)                    \
+  ({                                   \
+    __typeof__(p) _take_tmp_ = (p);    \
+    (p) = NULL;                        \
+    _take_tmp_;                        \
+  })
+#define TAKE_FD(fd)                    \
+  ({                                   \
+    int _take_fd_ = (fd);              \
+    (fd) = -1;                         \
+    _take_fd_;                         \
+  })
+
+static inline void freep(void *p) { free(*(void **) p); }
+static inline void closep(int *fd)
+{
+  if (*fd >= 0)
+    {
+      int saved = errno;
+      (void) close(*fd);
+      errno = saved;
+    }
+}
+static inline void fclosep(FILE **f)
+{
+  if (*f)
+    (void) fclose(*f);
+}
+static inline void closedirp(DIR **d)
+{
+  if (*d)
+    (void) closedir(*d);
+}
+/* A NULL-terminated vector of strings. */
+void strv_free(char **v);
+static inline void strv_freep(char ***v) { strv_free(*v); }
+
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
+#define _cleanup_strv_ _cleanup_(strv_freep)
+
+/* Allocation failures abort: there is no sane recovery in a CLI (crun, git). */
+void *xmalloc(size_t n);
+void *xzalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+
+static inline bool streq(const char *a, const char *b) { return strcmp(a, b) == 0; }
+static inline bool streq_ptr(const char *a, const char *b)
+{
+  return (a == NULL || b == NULL) ? a == b : streq(a, b);
+}
+/* Returns the rest of s after prefix, or NULL when s does not start with it. */
+static inline const char *startswith(const char *s, const char *prefix)
+{
+  size_t l = strlen(prefix);
+  return strncmp(s, prefix, l) == 0 ? s + l : NULL;
+}
+bool endswith(const char *s, const char *suffix);
+
+size_t strv_length(char *const *v);
+/* Appends a copy of s; v may be NULL. */
+char **strv_push(char **v, const char *s);
+bool strv_contains(char *const *v, const char *s);
+
+/* Human readable size, "1.5MiB"; buf at least 16 bytes. */
+const char *format_size(char *buf, size_t len, unsigned long long bytes);

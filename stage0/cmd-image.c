@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* podrun image …: the subcommand table and the verbs that read the index. */
+#include "json-util.h"
+#include "log.h"
+#include "podrun.h"
+
+static bool arg_no_legend, arg_full, arg_overwrite, arg_rootfs_only, arg_pretty_print = true;
+static const char *arg_format;
+static int64_t arg_grace_period = 24LL * 3600 * 1000000;
+
+int image_resolve(const char *ref, struct store_image **ret, podrun_error_t *err);
+
+int image_resolve(const char *ref, struct store_image **ret, podrun_error_t *err)
+{
+  if (!podrun_store)
+    return podrun_error_set(err, ENOENT, "image \"%s\": not found in the store", ref);
+  return store_resolve(podrun_store, ref, ret, err);
+}
+
+static json_t *image_to_json(const struct store_image *img)
+{
+  char imp[64], used[64];
+  return json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:I,s:s,s:s}", "id", img->id, "name", img->name, "version", img->version,
+                   "os", img->os, "arch", img->arch, "size", (json_int_t) img->size, "import_time",
+                   format_time_rfc3339(imp, sizeof(imp), img->import_time), "last_used_time",
+                   format_time_rfc3339(used, sizeof(used), img->last_used));
+}
+
+static int list_json(struct store_image **v, size_t n, bool pretty)
+{
+  _cleanup_json_ json_t *arr = json_array();
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(arr, image_to_json(v[i]));
+  _cleanup_free_ char *s = json_dump_sorted(arr, pretty);
+  printf("%s\n", s);
+  return 0;
+}
+
+enum
+{
+  COL_ID,
+  COL_NAME,
+  COL_SIZE,
+  COL_IMPORT,
+  COL_USED,
+  N_COLS
+};
+
+static void list_row(char *row[N_COLS], const struct store_image *img)
+{
+  char b[64];
+  row[COL_ID] = arg_full ? xstrdup(img->id) : xstrndup(img->id, 7 + 12);
+  row[COL_NAME] = img->version ? xasprintf("%s:%s", img->name, img->version) : xstrdup(img->name);
+  row[COL_SIZE] = xstrdup(format_size(b, sizeof(b), img->size));
+  row[COL_IMPORT] = xstrdup(format_time(b, sizeof(b), img->import_time, arg_full));
+  row[COL_USED] = xstrdup(format_time(b, sizeof(b), img->last_used, arg_full));
+}
+
+static void list_table(struct store_image **v, size_t n)
+{
+  static const char *const legend[N_COLS] = { "ID", "NAME", "SIZE", "IMPORT TIME", "LAST USED" };
+  char *(*rows)[N_COLS] = xzalloc(sizeof(*rows) * (n + 1));
+  size_t width[N_COLS] = { 0 };
+
+  for (size_t c = 0; c < N_COLS; c++)
+    rows[0][c] = xstrdup(legend[c]);
+  for (size_t i = 0; i < n; i++)
+    list_row(rows[i + 1], v[i]);
+  for (size_t i = arg_no_legend ? 1 : 0; i <= n; i++)
+    for (size_t c = 0; c < N_COLS; c++)
+      if (strlen(rows[i][c]) > width[c])
+        width[c] = strlen(rows[i][c]);
+  for (size_t i = arg_no_legend ? 1 : 0; i <= n; i++)
+    for (size_t c = 0; c < N_COLS; c++)
+      printf(c + 1 < N_COLS ? "%-*s  " : "%-*s\n", c + 1 < N_COLS ? (int) width[c] : 0, rows[i][c]);
+  for (size_t i = 0; i <= n; i++)
+    for (size_t c = 0; c < N_COLS; c++)
+      free(rows[i][c]);
+  free(rows);
+}
+
+static int image_list(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  struct store_image **v = NULL;
+  size_t n = 0;
+
+  if (arg_format && !streq(arg_format, "json") && !streq(arg_format, "json-pretty"))
+    return podrun_error_set(err, 0, "--format: \"%s\" is not one of json, json-pretty", arg_format);
+  if (podrun_store && store_list(podrun_store, &v, &n, err) < 0)
+    return -1;
+  if (arg_format)
+    list_json(v, n, streq(arg_format, "json-pretty"));
+  else
+    list_table(v, n);
+  store_image_list_free(v, n);
+  return 0;
+}
+
+static int image_rm(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  int failed = 0;
+  for (int i = 0; i < argc; i++)
+    {
+      _cleanup_error_ podrun_error_t e = NULL;
+      _cleanup_store_image_ struct store_image *img = NULL;
+      if (image_resolve(argv[i], &img, &e) < 0 || store_remove(podrun_store, img->id, &e) < 0)
+        {
+          /* Keep going: every other image named is still removed. */
+          if (failed++)
+            log_error("%s", e->msg);
+          else
+            podrun_error_set(err, e->status, "%s", e->msg);
+          continue;
+        }
+      printf("%s\n", img->id);
+    }
+  if (failed > 1)
+    podrun_error_wrap(err, "%d images not removed; the first", failed);
+  return failed ? -1 : 0;
+}
+
+static int image_cat_manifest(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  _cleanup_store_image_ struct store_image *img = NULL;
+  _cleanup_json_ json_t *j = NULL;
+
+  if (image_resolve(argv[0], &img, err) < 0)
+    return -1;
+  if (json_parse_untrusted(img->manifest, strlen(img->manifest), "manifest", &j, err) < 0)
+    return -1;
+  _cleanup_free_ char *s = json_dump_sorted(j, arg_pretty_print);
+  printf("%s\n", s);
+  return 0;
+}
+
+static int image_export(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  _cleanup_store_image_ struct store_image *img = NULL;
+  if (image_resolve(argv[0], &img, err) < 0)
+    return -1;
+  return store_export(podrun_store, img->id, argv[1], arg_overwrite, err);
+}
+
+static int copy_out(int argc, char **argv, unsigned flags, podrun_error_t *err)
+{
+  _cleanup_store_image_ struct store_image *img = NULL;
+  if (image_resolve(argv[0], &img, err) < 0)
+    return -1;
+  flags |= (arg_rootfs_only ? STORE_COPY_ROOTFS_ONLY : 0) | (arg_overwrite ? STORE_COPY_OVERWRITE : 0);
+  return store_copy_to_dir(podrun_store, img->id, argv[1], flags, err);
+}
+
+static int image_extract(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  return copy_out(argc, argv, 0, err);
+}
+
+static int image_render(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  return copy_out(argc, argv, STORE_COPY_WITH_DEPS, err);
+}
+
+static int image_gc(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  struct store_gc_report rep = { 0 };
+  if (arg_grace_period < 0)
+    return podrun_error_set(err, 0, "--grace-period must not be negative");
+  if (store_gc(podrun_store, arg_grace_period, &rep, err) < 0)
+    return -1;
+  for (size_t i = 0; rep.removed_images && rep.removed_images[i]; i++)
+    printf("removed image %s\n", rep.removed_images[i]);
+  if (rep.leftovers)
+    printf("removed %zu leftover%s of interrupted commands\n", rep.leftovers, rep.leftovers == 1 ? "" : "s");
+  store_gc_report_done(&rep);
+  return 0;
+}
+
+static const struct opt list_opts[] = {
+  { "no-legend", OPT_BOOL, &arg_no_legend, "do not print the header line", NULL },
+  { "full", OPT_BOOL, &arg_full, "full image ids and absolute times", NULL },
+  { "format", OPT_STRING, &arg_format, "output as json or json-pretty", "FORMAT" },
+  { NULL },
+};
+static const struct opt cat_opts[] = {
+  { "pretty-print", OPT_BOOL, &arg_pretty_print, "indent the JSON (default true)", NULL },
+  { NULL },
+};
+static const struct opt export_opts[] = {
+  { "overwrite", OPT_BOOL, &arg_overwrite, "replace an existing output file", NULL },
+  { NULL },
+};
+static const struct opt dir_opts[] = {
+  { "rootfs-only", OPT_BOOL, &arg_rootfs_only, "write only the rootfs contents, without the manifest", NULL },
+  { "overwrite", OPT_BOOL, &arg_overwrite, "replace an existing, non-empty directory", NULL },
+  { NULL },
+};
+static const struct opt gc_opts[] = {
+  { "grace-period", OPT_DURATION, &arg_grace_period, "remove images not used for this long (default 24h)",
+    "DURATION" },
+  { NULL },
+};
+
+#define IMAGE_NAMES "IMAGE is a name (the newest import of it), NAME:VERSION, or a unique id prefix (sha512-…)."
+
+const struct cmd cmd_image_table[] = {
+  { "list", image_list, "", "List the images in the local store",
+    "Columns: ID (short unless --full), NAME (with :VERSION when labelled), SIZE, IMPORT TIME, LAST USED.\n\n"
+    "Examples:\n  podrun image list\n  podrun image list --full --no-legend\n  podrun image list --format=json",
+    list_opts, NULL, 0, 0, CMD_STORE_RO },
+  { "rm", image_rm, "IMAGE...", "Remove images from the local store",
+    IMAGE_NAMES "\nPrints the id of each image removed; tries every IMAGE given and fails if any failed.\n\n"
+    "Example:\n  podrun image rm podrun.test/busybox:1.35.0",
+    NULL, NULL, 1, -1, CMD_STORE_RW },
+  { "cat-manifest", image_cat_manifest, "IMAGE", "Print an image's manifest",
+    IMAGE_NAMES "\n\nExample:\n  podrun image cat-manifest --pretty-print=false podrun.test/busybox", cat_opts,
+    NULL, 1, 1, CMD_STORE_RO },
+  { "export", image_export, "IMAGE OUTPUT.aci", "Write an image out as an ACI",
+    IMAGE_NAMES "\nThe ACI is uncompressed; its sha512 is the image id.\n\n"
+    "Example:\n  podrun image export podrun.test/busybox busybox.aci",
+    export_opts, NULL, 2, 2, CMD_STORE_RW },
+  { "extract", image_extract, "IMAGE DIR", "Write an image's contents to a directory",
+    IMAGE_NAMES "\nDIR gets the image alone (no dependencies): manifest and rootfs/, or with\n"
+    "--rootfs-only the rootfs contents. DIR must not exist or be empty, unless --overwrite.\n\n"
+    "Example:\n  podrun image extract --rootfs-only podrun.test/busybox /tmp/bb",
+    dir_opts, NULL, 2, 2, CMD_STORE_RW },
+  { "render", image_render, "IMAGE DIR", "Write an image as a pod would see it to a directory",
+    IMAGE_NAMES "\nLike extract, but the image's dependencies are layered under it and its\n"
+    "pathWhitelist is applied: the rootfs a pod gets.\n\n"
+    "Example:\n  podrun image render podrun.test/busybox /tmp/bb",
+    dir_opts, NULL, 2, 2, CMD_STORE_RW },
+  { "gc", image_gc, "", "Remove unused images and leftovers of interrupted commands",
+    "Removes images not used (run, rendered, fetched) for the grace period, then sweeps\n"
+    "what a killed or crashed podrun left behind: incomplete blobs and trees.\n"
+    "Durations: 0, 90s, 30m, 24h, 1h30m.\n\nExample:\n  podrun image gc --grace-period=0",
+    gc_opts, NULL, 0, 0, CMD_STORE_RW },
+  { NULL },
+};

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The command table and what every verb shares: flag parsing (global flags
+ * before or after the verb), --help from the table, store opening, and the
+ * one place where an error is printed and turned into exit code 254. */
+#include <fcntl.h>
+
+#include "log.h"
+#include "podrun.h"
+
+const char *arg_dir = "/var/lib/podrun";
+const char *arg_local_config = "/etc/podrun";
+const char *arg_system_config = "/usr/lib/podrun";
+bool arg_debug;
+unsigned arg_insecure;
+struct store *podrun_store;
+
+static const char *arg_insecure_str;
+
+static const struct opt global_opts[] = {
+  { "dir", OPT_STRING, &arg_dir, "podrun's data directory (default /var/lib/podrun)", "DIR" },
+  { "local-config", OPT_STRING, &arg_local_config, "local configuration directory (default /etc/podrun)", "DIR" },
+  { "system-config", OPT_STRING, &arg_system_config, "system configuration directory (default /usr/lib/podrun)",
+    "DIR" },
+  { "debug", OPT_BOOL, &arg_debug, "print debug messages to stderr", NULL },
+  { "insecure-options", OPT_STRING, &arg_insecure_str,
+    "comma-separated checks to skip: none, image, tls, ondisk, http, pubkey, capabilities, paths, seccomp, all",
+    "LIST" },
+  { NULL },
+};
+
+static const struct cmd cmd_table[] = {
+  { "fetch", cmd_fetch, "IMAGE...", "Fetch image(s) into the local store",
+    "IMAGE is a path to an ACI (tar, optionally gzip, bzip2 or xz compressed) or a file:// URL.\n"
+    "Prints the id of each image, one per line. Fetching an image that is already in the store\n"
+    "changes nothing and prints the same id.\n\n"
+    "Signature verification of local images arrives with network fetching; until then a local\n"
+    "ACI needs --insecure-options=image.\n\n"
+    "Example:\n  podrun --insecure-options=image fetch busybox.aci",
+    NULL, NULL, 1, -1, CMD_STORE_RW },
+  { "image", NULL, "COMMAND", "Operate on images in the local store", NULL, NULL, cmd_image_table, 0, 0, 0 },
+  { "version", cmd_version, "", "Print the version", NULL, NULL, NULL, 0, 0, 0 },
+  { "help", cmd_help, "[COMMAND...]", "Show help for podrun or a command", NULL, NULL, NULL, 0, -1, 0 },
+  { NULL },
+};
+
+static const struct cmd root_cmd = {
+  "podrun", NULL, "COMMAND", "a pod-native container runtime", NULL, NULL, cmd_table, 0, 0, 0,
+};
+
+static void print_opts(FILE *f, const struct opt *opts)
+{
+  for (const struct opt *o = opts; o && o->name; o++)
+    {
+      _cleanup_free_ char *flag = o->type == OPT_BOOL ? xasprintf("--%s", o->name)
+                                                      : xasprintf("--%s=%s", o->name, o->metavar ? o->metavar : "VALUE");
+      fprintf(f, "  %-28s %s\n", flag, o->help);
+    }
+}
+
+static void print_help(FILE *f, const char *path, const struct cmd *cmd)
+{
+  fprintf(f, "Usage: %s%s%s%s\n\n%s%s\n", path, cmd->opts ? " [flags]" : "", *cmd->usage ? " " : "", cmd->usage,
+          cmd == &root_cmd ? "podrun: " : "", cmd->summary);
+  if (cmd->description)
+    fprintf(f, "\n%s\n", cmd->description);
+  if (cmd->subcmds)
+    {
+      fprintf(f, "\nCommands:\n");
+      for (const struct cmd *c = cmd->subcmds; c->name; c++)
+        fprintf(f, "  %-14s %s\n", c->name, c->summary);
+    }
+  if (cmd->opts)
+    {
+      fprintf(f, "\nFlags:\n");
+      print_opts(f, cmd->opts);
+    }
+  fprintf(f, "\nGlobal flags:\n");
+  print_opts(f, global_opts);
+  if (cmd->subcmds)
+    fprintf(f, "\nRun '%s COMMAND --help' for more about a command.\n", path);
+}
+
+static const struct cmd *find_cmd(const struct cmd *table, const char *name)
+{
+  for (const struct cmd *c = table; c && c->name; c++)
+    if (streq(c->name, name))
+      return c;
+  return NULL;
+}
+
+static const struct opt *find_opt(const struct opt *opts, const char *name, size_t len)
+{
+  for (const struct opt *o = opts; o && o->name; o++)
+    if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+      return o;
+  return NULL;
+}
+
+static int parse_bool(const char *flag, const char *v, bool *ret, podrun_error_t *err)
+{
+  if (!v || streq(v, "true") || streq(v, "1") || streq(v, "yes"))
+    *ret = true;
+  else if (streq(v, "false") || streq(v, "0") || streq(v, "no"))
+    *ret = false;
+  else
+    return podrun_error_set(err, 0, "flag --%s: \"%s\" is not a boolean (true or false)", flag, v);
+  return 0;
+}
+
+static int set_opt(const struct opt *o, const char *v, podrun_error_t *err)
+{
+  switch (o->type)
+    {
+    case OPT_BOOL:
+      return parse_bool(o->name, v, o->target, err);
+    case OPT_STRING:
+      *(const char **) o->target = v;
+      return 0;
+    case OPT_DURATION:
+      if (parse_duration(v, o->target, err) < 0)
+        return podrun_error_wrap(err, "flag --%s", o->name);
+      return 0;
+    }
+  return 0;
+}
+
+/* One flag at argv[*i]; a value may be in the next argument. */
+static int parse_flag(const struct cmd *cmd, int argc, char **argv, int *i, podrun_error_t *err)
+{
+  const char *a = argv[*i] + (argv[*i][1] == '-' ? 2 : 1);
+  const char *eq = strchr(a, '=');
+  size_t len = eq ? (size_t) (eq - a) : strlen(a);
+  const struct opt *o = find_opt(cmd->opts, a, len);
+  const char *v = eq ? eq + 1 : NULL;
+
+  if (!o)
+    o = find_opt(global_opts, a, len);
+  if (!o)
+    return podrun_error_set(err, 0, "unknown flag \"%.*s\" for \"%s\"; see '--help'", (int) (len + (a - argv[*i])),
+                            argv[*i], cmd->name);
+  if (!v && o->type != OPT_BOOL)
+    {
+      if (*i + 1 >= argc)
+        return podrun_error_set(err, 0, "flag --%s needs a value", o->name);
+      v = argv[++*i];
+    }
+  return set_opt(o, v, err);
+}
+
+struct invocation
+{
+  const struct cmd *cmd;
+  char path[256]; /* "podrun image list" */
+  char **args;
+  int nargs;
+  bool help;
+};
+
+static int parse_command_line(int argc, char **argv, struct invocation *inv, podrun_error_t *err)
+{
+  bool dashdash = false;
+
+  inv->cmd = &root_cmd;
+  snprintf(inv->path, sizeof(inv->path), "podrun");
+  inv->args = xzalloc(sizeof(char *) * (size_t) (argc + 1));
+  for (int i = 1; i < argc; i++)
+    {
+      const char *a = argv[i];
+      if (!dashdash && streq(a, "--"))
+        dashdash = true;
+      else if (!dashdash && (streq(a, "-h") || streq(a, "--help")))
+        inv->help = true;
+      else if (!dashdash && a[0] == '-' && a[1])
+        {
+          if (parse_flag(inv->cmd, argc, argv, &i, err) < 0)
+            return -1;
+        }
+      else if (inv->cmd->subcmds && inv->nargs == 0)
+        {
+          const struct cmd *c = find_cmd(inv->cmd->subcmds, a);
+          if (!c)
+            return podrun_error_set(err, 0, "unknown command \"%s\" for \"%s\"; see '%s help'", a, inv->path,
+                                    inv->path);
+          inv->cmd = c;
+          size_t l = strlen(inv->path);
+          snprintf(inv->path + l, sizeof(inv->path) - l, " %s", c->name);
+        }
+      else
+        inv->args[inv->nargs++] = argv[i];
+    }
+  return 0;
+}
+
+static int check_args(const struct invocation *inv, podrun_error_t *err)
+{
+  const struct cmd *c = inv->cmd;
+  if (inv->nargs < c->min_args || (c->max_args >= 0 && inv->nargs > c->max_args))
+    return podrun_error_set(err, 0, "%s: %s arguments; usage: %s %s", inv->path,
+                            inv->nargs < c->min_args ? "missing" : "too many", inv->path, c->usage);
+  return 0;
+}
+
+static int open_store(unsigned flags, podrun_error_t *err)
+{
+  _cleanup_free_ char *idx = xasprintf("%s/cas/index.db", arg_dir);
+  if (flags & CMD_STORE_RW)
+    return store_open(arg_dir, 0, &podrun_store, err);
+  if (!(flags & CMD_STORE_RO))
+    return 0;
+  /* Read-only verbs on a store that was never created see an empty one. */
+  if (access(idx, F_OK) < 0 && errno == ENOENT)
+    return 0;
+  return store_open(arg_dir, STORE_READONLY, &podrun_store, err);
+}
+
+static int run(int argc, char **argv, podrun_error_t *err)
+{
+  struct invocation inv = { 0 };
+  int r;
+
+  r = parse_command_line(argc, argv, &inv, err);
+  _cleanup_free_ char **args = inv.args;
+  if (r < 0)
+    return -1;
+  if (arg_debug)
+    log_set_level(LOG_LEVEL_DEBUG);
+  if (arg_insecure_str && parse_insecure_options(arg_insecure_str, &arg_insecure, err) < 0)
+    return -1;
+  if (inv.help || (!inv.cmd->fn && inv.cmd == &root_cmd))
+    {
+      print_help(stdout, inv.path, inv.cmd);
+      return 0;
+    }
+  if (!inv.cmd->fn)
+    return podrun_error_set(err, 0, "%s: missing command; see '%s --help'", inv.path, inv.path);
+  if (check_args(&inv, err) < 0 || open_store(inv.cmd->flags, err) < 0)
+    return -1;
+  r = inv.cmd->fn(inv.cmd, inv.nargs, inv.args, err);
+  store_close(TAKE_PTR(podrun_store));
+  return r;
+}
+
+int cmd_help(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  const struct cmd *c = &root_cmd;
+  char path[256] = "podrun";
+
+  for (int i = 0; i < argc; i++)
+    {
+      c = find_cmd(c->subcmds, argv[i]);
+      if (!c)
+        return podrun_error_set(err, 0, "help: unknown command \"%s\"", argv[i]);
+      size_t l = strlen(path);
+      snprintf(path + l, sizeof(path) - l, " %s", c->name);
+    }
+  print_help(stdout, path, c);
+  return 0;
+}
+
+int cmd_version(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  printf("podrun Version: %s\nappc Version: %s\nstage1 interface version: %d\n", PODRUN_VERSION, APPC_VERSION,
+         STAGE1_INTERFACE_VERSION);
+  return 0;
+}
+
+int podrun_main(int argc, char **argv)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+
+  log_set_program("podrun");
+  if (run(argc, argv, &err) < 0)
+    {
+      log_error("%s", err ? err->msg : "failed");
+      return PODRUN_EXIT_ERROR;
+    }
+  if (fflush(stdout) != 0)
+    {
+      log_error("write to stdout: %s", strerror(errno));
+      return PODRUN_EXIT_ERROR;
+    }
+  return 0;
+}

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Blobs: each image is kept as its uncompressed ACI, named by the sha512 of
+ * those bytes, which is also its appc image id. A blob is written to an
+ * unnamed O_TMPFILE, fsynced, checked and only then linked into place, so it
+ * exists complete and verified or not at all, even after SIGKILL. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+
+#include "appc.h"
+#include "extract.h"
+#include "fs.h"
+#include "json-util.h"
+#include "store-internal.h"
+
+#define IMPORT_BLOCK (256 * 1024)
+#define IMPORT_MAX_SIZE (64ULL << 30)
+
+char *store_blob_path(const char *id)
+{
+  const char *hex = startswith(id, "sha512-");
+  if (!hex)
+    hex = id;
+  return xasprintf(STORE_BLOB_DIR "/%.2s/%s", hex, hex);
+}
+
+int store_blob_open(struct store *s, const char *id, int *ret_fd, podrun_error_t *err)
+{
+  _cleanup_free_ char *p = store_blob_path(id);
+  int fd = openat(s->dirfd, p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return podrun_error_set(err, errno, "image \"%s\": open blob \"%s\"", id, p);
+  *ret_fd = fd;
+  return 0;
+}
+
+static void archive_freep(struct archive **a)
+{
+  if (*a)
+    archive_read_free(*a);
+}
+
+static void md_freep(EVP_MD_CTX **c)
+{
+  if (*c)
+    EVP_MD_CTX_free(*c);
+}
+
+/* Decompresses src into out while hashing; returns the hex digest and size. */
+static int copy_decompressed(int src, int out, char ret_hex[SHA512_HEX_LEN + 1], uint64_t *ret_size,
+                             podrun_error_t *err)
+{
+  _cleanup_(archive_freep) struct archive *a = archive_read_new();
+  _cleanup_(md_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+  _cleanup_free_ char *buf = xmalloc(IMPORT_BLOCK);
+  struct archive_entry *e;
+  unsigned char digest[64];
+  uint64_t total = 0;
+
+  if (!a || !md || EVP_DigestInit_ex(md, EVP_sha512(), NULL) != 1)
+    return podrun_error_set(err, ENOMEM, "initialise decompression");
+  archive_read_support_filter_all(a);
+  archive_read_support_format_raw(a);
+  if (archive_read_open_fd(a, src, IMPORT_BLOCK) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK)
+    return podrun_error_set(err, 0, "not a readable archive: %s", archive_error_string(a));
+  for (;;)
+    {
+      la_ssize_t n = archive_read_data(a, buf, IMPORT_BLOCK);
+      if (n < 0)
+        return podrun_error_set(err, 0, "corrupt or truncated compression: %s", archive_error_string(a));
+      if (n == 0)
+        break;
+      total += (uint64_t) n;
+      if (total > IMPORT_MAX_SIZE)
+        return podrun_error_set(err, EFBIG, "larger than %llu bytes uncompressed", IMPORT_MAX_SIZE);
+      if (EVP_DigestUpdate(md, buf, (size_t) n) != 1 || fs_write_all(out, buf, (size_t) n, err) < 0)
+        return podrun_error_set(err, errno, "write blob");
+    }
+  if (EVP_DigestFinal_ex(md, digest, NULL) != 1)
+    return podrun_error_set(err, 0, "sha512 failed");
+  for (size_t i = 0; i < sizeof(digest); i++)
+    snprintf(ret_hex + 2 * i, 3, "%02x", digest[i]);
+  *ret_size = total;
+  return 0;
+}
+
+/* An unnamed file in the blob directory (a named one under a .tmp- name when
+ * the filesystem has no O_TMPFILE; gc sweeps those). */
+static int open_tmp_blob(struct store *s, char **ret_name, podrun_error_t *err)
+{
+  int fd = openat(s->dirfd, STORE_BLOB_DIR, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+  if (fd >= 0)
+    {
+      *ret_name = NULL;
+      return fd;
+    }
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+    return podrun_error_set(err, errno, "create blob in \"%s\"", STORE_BLOB_DIR);
+  for (int i = 0; i < 100; i++)
+    {
+      char *name = xasprintf(STORE_BLOB_DIR "/" STORE_TMP_PREFIX "%d-%lx", (int) getpid(), random());
+      fd = openat(s->dirfd, name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (fd >= 0)
+        {
+          *ret_name = name;
+          return fd;
+        }
+      free(name);
+      if (errno != EEXIST)
+        break;
+    }
+  return podrun_error_set(err, errno, "create blob in \"%s\"", STORE_BLOB_DIR);
+}
+
+static int link_blob(struct store *s, int fd, const char *tmp_name, const char *hex, podrun_error_t *err)
+{
+  _cleanup_free_ char *dir = xasprintf(STORE_BLOB_DIR "/%.2s", hex);
+  _cleanup_free_ char *path = store_blob_path(hex);
+
+  if (mkdirat(s->dirfd, dir, 0755) < 0 && errno != EEXIST)
+    return podrun_error_set(err, errno, "mkdir \"%s\"", dir);
+  if (tmp_name)
+    {
+      if (renameat(s->dirfd, tmp_name, s->dirfd, path) < 0)
+        return podrun_error_set(err, errno, "rename blob to \"%s\"", path);
+    }
+  else
+    {
+      _cleanup_free_ char *proc = xasprintf("/proc/self/fd/%d", fd);
+      if (linkat(AT_FDCWD, proc, s->dirfd, path, AT_SYMLINK_FOLLOW) < 0 && errno != EEXIST)
+        return podrun_error_set(err, errno, "link blob \"%s\"", path);
+    }
+  _cleanup_close_ int dfd = openat(s->dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0)
+    (void) fsync(dfd);
+  return 0;
+}
+
+static void set_label(char **dst, const struct appc_kvs *labels, const char *name)
+{
+  const char *v = appc_kvs_get(labels, name);
+  *dst = v ? xstrdup(v) : NULL;
+}
+
+/* Fills the index row from the manifest found while scanning the blob. */
+static int describe_image(const char *manifest, size_t len, struct store_image *img, podrun_error_t *err)
+{
+  _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *m = NULL;
+  _cleanup_json_ json_t *j = NULL;
+
+  if (appc_image_manifest_parse(manifest, len, &m, err) < 0)
+    return -1;
+  j = appc_image_manifest_to_json(m);
+  img->name = xstrdup(m->name);
+  set_label(&img->version, &m->labels, "version");
+  set_label(&img->os, &m->labels, "os");
+  set_label(&img->arch, &m->labels, "arch");
+  json_t *labels = json_object_get(j, "labels");
+  img->labels = labels ? json_dump_sorted(labels, false) : xstrdup("[]");
+  img->manifest = xstrndup(manifest, len);
+  return 0;
+}
+
+static int import_fd(struct store *s, int src, char **ret_id, podrun_error_t *err)
+{
+  _cleanup_free_ char *tmp_name = NULL, *manifest = NULL;
+  _cleanup_close_ int fd = -1;
+  struct store_image img = { 0 };
+  struct extract_opts opts = { 0 };
+  char hex[SHA512_HEX_LEN + 1];
+  size_t manifest_len = 0;
+  int r = -1;
+
+  fd = open_tmp_blob(s, &tmp_name, err);
+  if (fd < 0)
+    return -1;
+  if (copy_decompressed(src, fd, hex, &img.size, err) < 0 || fsync(fd) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+    goto out;
+  if (extract_scan_fd(fd, &opts, &manifest, &manifest_len, err) < 0)
+    goto out;
+  if (describe_image(manifest, manifest_len, &img, err) < 0)
+    goto out;
+  img.id = xasprintf("sha512-%s", hex);
+  img.import_time = img.last_used = store_now_usec();
+  if (link_blob(s, fd, tmp_name, hex, err) < 0)
+    goto out;
+  free(TAKE_PTR(tmp_name));
+  if (index_add_image(s->idx, &img, NULL, err) < 0)
+    goto out;
+  *ret_id = TAKE_PTR(img.id);
+  r = 0;
+out:
+  if (tmp_name)
+    (void) unlinkat(s->dirfd, tmp_name, 0);
+  free(img.id);
+  free(img.name);
+  free(img.version);
+  free(img.os);
+  free(img.arch);
+  free(img.labels);
+  free(img.manifest);
+  return r;
+}
+
+int store_import_aci(struct store *s, const char *path, char **ret_id, podrun_error_t *err)
+{
+  _cleanup_close_ int src = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  struct stat st;
+
+  if (src < 0)
+    return podrun_error_set(err, errno, "fetch \"%s\"", path);
+  if (fstat(src, &st) < 0 || !S_ISREG(st.st_mode))
+    return podrun_error_set(err, errno ? errno : EINVAL, "fetch \"%s\": not a regular file", path);
+  if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
+    return -1;
+  int r = import_fd(s, src, ret_id, err);
+  store_unlock(s);
+  return r < 0 ? podrun_error_wrap(err, "fetch \"%s\"", path) : 0;
+}
+
+int store_export(struct store *s, const char *id, const char *out, bool overwrite, podrun_error_t *err)
+{
+  _cleanup_close_ int blob = -1, dst = -1;
+  _cleanup_free_ char *tmp = xasprintf("%s" STORE_TMP_PREFIX "%d", out, (int) getpid());
+
+  if (!overwrite && access(out, F_OK) == 0)
+    return podrun_error_set(err, EEXIST, "export to \"%s\" (use --overwrite to replace it)", out);
+  if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
+    return -1;
+  int r = store_blob_open(s, id, &blob, err);
+  if (r >= 0)
+    {
+      dst = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (dst < 0)
+        r = podrun_error_set(err, errno, "export to \"%s\"", out);
+    }
+  if (r >= 0 && (fs_copy_fd(blob, dst, err) < 0 || fsync(dst) < 0 || rename(tmp, out) < 0))
+    {
+      if (!*err)
+        podrun_error_set(err, errno, "write");
+      r = podrun_error_wrap(err, "export to \"%s\"", out);
+    }
+  if (r < 0 && dst >= 0)
+    (void) unlink(tmp);
+  store_unlock(s);
+  return r;
+}

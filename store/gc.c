@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Garbage collection: images unused for the grace period, then whatever an
+ * interrupted command left: temporary blobs and trees, blobs and trees with
+ * no index row. Runs under the exclusive store lock, so nothing it sees as a
+ * leftover can be in use by a running import or render. */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "fs.h"
+#include "store-internal.h"
+
+void store_gc_report_done(struct store_gc_report *r)
+{
+  strv_free(r->removed_images);
+  r->removed_images = NULL;
+  r->leftovers = 0;
+}
+
+static int image_exists(struct store *s, const char *id, bool *ret, podrun_error_t *err)
+{
+  _cleanup_store_image_ struct store_image *img = NULL;
+  if (index_get_image(s->idx, id, &img, err) < 0)
+    return -1;
+  *ret = img != NULL;
+  return 0;
+}
+
+/* Is `name` (in a blob fan-out directory or the tree directory) an entry that
+ * belongs to a current image? hex_only: blob names are bare hex. */
+static int entry_is_live(struct store *s, const char *name, bool hex_only, bool *ret, podrun_error_t *err)
+{
+  _cleanup_free_ char *id = hex_only ? xasprintf("sha512-%s", name) : xstrdup(name);
+  if (!store_id_is_full(id))
+    {
+      *ret = false;
+      return 0;
+    }
+  return image_exists(s, id, ret, err);
+}
+
+/* Removes every entry of dir (relative to the store) that is not live. */
+static int sweep_dir(struct store *s, const char *dir, bool hex_only, size_t *count, podrun_error_t *err)
+{
+  int fd = openat(s->dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : podrun_error_set(err, errno, "open \"%s\"", dir);
+  _cleanup_closedir_ DIR *d = fdopendir(fd);
+  struct dirent *de;
+  if (!d)
+    {
+      close(fd);
+      return podrun_error_set(err, errno, "open \"%s\"", dir);
+    }
+  while ((de = readdir(d)))
+    {
+      bool live = false;
+      if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+        continue;
+      if (entry_is_live(s, de->d_name, hex_only, &live, err) < 0)
+        return -1;
+      if (live)
+        continue;
+      if (fs_rm_rf_at(dirfd(d), de->d_name, err) < 0)
+        return podrun_error_wrap(err, "sweep \"%s\"", dir);
+      (*count)++;
+    }
+  return 0;
+}
+
+static int sweep_blobs(struct store *s, size_t *count, podrun_error_t *err)
+{
+  int fd = openat(s->dirfd, STORE_BLOB_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : podrun_error_set(err, errno, "open \"%s\"", STORE_BLOB_DIR);
+  _cleanup_closedir_ DIR *d = fdopendir(fd);
+  struct dirent *de;
+  if (!d)
+    {
+      close(fd);
+      return podrun_error_set(err, errno, "open \"%s\"", STORE_BLOB_DIR);
+    }
+  while ((de = readdir(d)))
+    {
+      if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+        continue;
+      _cleanup_free_ char *sub = xasprintf(STORE_BLOB_DIR "/%s", de->d_name);
+      bool fanout = de->d_type == DT_DIR && strlen(de->d_name) == 2;
+      if (fanout ? sweep_dir(s, sub, true, count, err) < 0 : fs_rm_rf_at(s->dirfd, sub, err) < 0)
+        return -1;
+      if (!fanout)
+        (*count)++;
+    }
+  return 0;
+}
+
+static int remove_unused(struct store *s, int64_t grace_usec, struct store_gc_report *rep, podrun_error_t *err)
+{
+  struct store_image **v = NULL;
+  size_t n = 0;
+  int64_t cutoff = store_now_usec() - grace_usec;
+  int r = 0;
+
+  if (index_list_images(s->idx, &v, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n && r >= 0; i++)
+    {
+      if (v[i]->last_used > cutoff)
+        continue;
+      r = store_remove_locked(s, v[i]->id, err);
+      if (r >= 0)
+        rep->removed_images = strv_push(rep->removed_images, v[i]->id);
+    }
+  store_image_list_free(v, n);
+  return r;
+}
+
+int store_gc(struct store *s, int64_t grace_usec, struct store_gc_report *ret, podrun_error_t *err)
+{
+  struct store_gc_report rep = { 0 };
+  int r;
+
+  if (store_lock(s, LOCK_MODE_EXCLUSIVE, err) < 0)
+    return -1;
+  r = remove_unused(s, grace_usec, &rep, err);
+  if (r >= 0)
+    r = sweep_dir(s, STORE_TREE_DIR, false, &rep.leftovers, err);
+  if (r >= 0)
+    r = sweep_blobs(s, &rep.leftovers, err);
+  store_unlock(s);
+  if (r < 0)
+    {
+      store_gc_report_done(&rep);
+      return podrun_error_wrap(err, "image gc");
+    }
+  *ret = rep;
+  return 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "store.h"
+
+/* The store's image index: cas/index.db, SQLite in WAL mode. Every function
+ * is safe to call from several processes at once (busy timeout, short
+ * transactions). Schema version in PRAGMA user_version with forward
+ * migrations, so later issues add tables (remotes, layers) without rewriting. */
+struct index;
+
+/* readonly: open with SQLITE_OPEN_READONLY and never create; a missing file
+ * is then an error with status ENOENT. */
+int index_open(const char *path, bool readonly, struct index **ret, podrun_error_t *err);
+void index_close(struct index *idx);
+
+/* Inserts the image. An image with the same id already present is not an
+ * error: the row is left as it is and *ret_existed (if not NULL) is true. */
+int index_add_image(struct index *idx, const struct store_image *img, bool *ret_existed, podrun_error_t *err);
+
+/* *ret = NULL (and 0 returned) when no image has that exact id. */
+int index_get_image(struct index *idx, const char *id, struct store_image **ret, podrun_error_t *err);
+
+/* All images, oldest import first. */
+int index_list_images(struct index *idx, struct store_image ***ret, size_t *ret_n, podrun_error_t *err);
+
+/* Images whose id starts with prefix ("sha512-abc…"), any number. */
+int index_find_by_id_prefix(struct index *idx, const char *prefix, struct store_image ***ret, size_t *ret_n,
+                            podrun_error_t *err);
+
+/* Images with that name (and version label, when version is not NULL),
+ * newest import first. */
+int index_find_by_name(struct index *idx, const char *name, const char *version, struct store_image ***ret,
+                       size_t *ret_n, podrun_error_t *err);
+
+/* Removing a missing id is not an error. */
+int index_remove_image(struct index *idx, const char *id, podrun_error_t *err);
+
+int index_touch_image(struct index *idx, const char *id, int64_t last_used, podrun_error_t *err);

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Rendering: an image's rootfs is its appc dependencies' rootfs, in order,
+ * with its own on top, filtered by its pathWhitelist. Each blob is read once
+ * per render and extracted straight into the target with extract.h's checks. */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "appc.h"
+#include "extract.h"
+#include "fs.h"
+#include "store-internal.h"
+
+#define MAX_DEPENDENCY_DEPTH 32
+
+struct layers
+{
+  char **ids; /* bottom first */
+};
+
+static bool labels_match(const struct appc_kvs *want, const struct appc_kvs *have)
+{
+  for (size_t i = 0; i < want->n; i++)
+    if (!streq_ptr(appc_kvs_get(have, want->v[i].name), want->v[i].value))
+      return false;
+  return true;
+}
+
+/* The store's image for one dependency: by id when given, else the newest
+ * image of that name whose labels carry every label the dependency asks for. */
+static int resolve_dependency(struct store *s, const struct appc_dependency *d, char **ret_id,
+                              podrun_error_t *err)
+{
+  struct store_image **v = NULL;
+  size_t n = 0;
+  int r = -1;
+
+  if (d->image_id)
+    r = index_find_by_id_prefix(s->idx, d->image_id, &v, &n, err);
+  else
+    r = index_find_by_name(s->idx, d->image_name, appc_kvs_get(&d->labels, "version"), &v, &n, err);
+  if (r < 0)
+    return -1;
+  r = -1;
+  for (size_t i = 0; i < n && r < 0; i++)
+    {
+      _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *m = NULL;
+      _cleanup_error_ podrun_error_t ignored = NULL;
+      if (appc_image_manifest_parse(v[i]->manifest, strlen(v[i]->manifest), &m, &ignored) < 0)
+        continue;
+      if (streq(m->name, d->image_name) && labels_match(&d->labels, &m->labels))
+        {
+          *ret_id = xstrdup(v[i]->id);
+          r = 0;
+        }
+    }
+  store_image_list_free(v, n);
+  if (r < 0)
+    return podrun_error_set(err, ENOENT, "dependency \"%s\"%s%s: not found in the store (fetch it first)",
+                            d->image_name, d->image_id ? " " : "", d->image_id ? d->image_id : "");
+  return 0;
+}
+
+static int collect_layers(struct store *s, const char *id, unsigned depth, char ***layers, podrun_error_t *err)
+{
+  _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *m = NULL;
+  _cleanup_store_image_ struct store_image *img = NULL;
+
+  if (depth > MAX_DEPENDENCY_DEPTH)
+    return podrun_error_set(err, ELOOP, "image \"%s\": dependencies nested deeper than %d (a cycle?)", id,
+                            MAX_DEPENDENCY_DEPTH);
+  if (index_get_image(s->idx, id, &img, err) < 0)
+    return -1;
+  if (!img)
+    return podrun_error_set(err, ENOENT, "image \"%s\": not found in the store", id);
+  if (appc_image_manifest_parse(img->manifest, strlen(img->manifest), &m, err) < 0)
+    return podrun_error_wrap(err, "image \"%s\"", id);
+  for (size_t i = 0; i < m->n_dependencies; i++)
+    {
+      _cleanup_free_ char *dep = NULL;
+      if (resolve_dependency(s, &m->dependencies[i], &dep, err) < 0 ||
+          collect_layers(s, dep, depth + 1, layers, err) < 0)
+        return podrun_error_wrap(err, "image \"%s\" (%s)", m->name, id);
+    }
+  /* A dependency reached twice (a diamond) is laid down once, where first met. */
+  if (!strv_contains(*layers, id))
+    *layers = strv_push(*layers, id);
+  return 0;
+}
+
+static int extract_layer(struct store *s, const char *id, int rootfsfd, char *const *whitelist,
+                         podrun_error_t *err)
+{
+  _cleanup_close_ int blob = -1;
+  struct extract_opts opts = { .rootfs_only = true, .overwrite = true, .path_whitelist = whitelist };
+
+  if (store_blob_open(s, id, &blob, err) < 0)
+    return -1;
+  if (extract_to_dir_fd(blob, rootfsfd, &opts, err) < 0)
+    return podrun_error_wrap(err, "render image \"%s\"", id);
+  return 0;
+}
+
+/* Writes <destfd>/manifest (unless rootfs_only) and the rootfs into destfd or
+ * destfd/rootfs. */
+static int render_into(struct store *s, const struct store_image *img, int destfd, unsigned flags,
+                       podrun_error_t *err)
+{
+  _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *m = NULL;
+  _cleanup_strv_ char **layers = NULL;
+  _cleanup_close_ int rootfsfd = -1;
+  bool rootfs_only = flags & STORE_COPY_ROOTFS_ONLY;
+
+  if (appc_image_manifest_parse(img->manifest, strlen(img->manifest), &m, err) < 0)
+    return -1;
+  if (flags & STORE_COPY_WITH_DEPS)
+    {
+      if (collect_layers(s, img->id, 0, &layers, err) < 0)
+        return -1;
+    }
+  else
+    layers = strv_push(NULL, img->id);
+  if (!rootfs_only)
+    {
+      if (fs_write_file_atomic_at(destfd, "manifest", img->manifest, strlen(img->manifest), 0644, err) < 0)
+        return -1;
+      if (mkdirat(destfd, "rootfs", 0755) < 0)
+        return podrun_error_set(err, errno, "mkdir rootfs");
+    }
+  rootfsfd = openat(destfd, rootfs_only ? "." : "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfsfd < 0)
+    return podrun_error_set(err, errno, "open rootfs");
+  char *const *wl = (flags & STORE_COPY_WITH_DEPS) ? m->path_whitelist : NULL;
+  for (size_t i = 0; layers[i]; i++)
+    if (extract_layer(s, layers[i], rootfsfd, wl, err) < 0)
+      return -1;
+  return 0;
+}
+
+/* Renders into a fresh temporary directory beside `final` (relative to
+ * dirfd) and renames it into place. *ret_existed when another process won. */
+static int render_atomically(struct store *s, const struct store_image *img, int dirfd, const char *parent,
+                             const char *final, unsigned flags, podrun_error_t *err)
+{
+  _cleanup_free_ char *tmp = NULL;
+  _cleanup_close_ int tmpfd = -1;
+  int r;
+
+  if (store_mkdtemp_at(dirfd, parent, &tmp, err) < 0)
+    return -1;
+  tmpfd = openat(dirfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  r = tmpfd < 0 ? podrun_error_set(err, errno, "open \"%s\"", tmp) : render_into(s, img, tmpfd, flags, err);
+  if (r >= 0 && (flags & STORE_COPY_OVERWRITE))
+    {
+      r = fs_rm_rf_at(dirfd, final, err);
+    }
+  if (r >= 0 && renameat(dirfd, tmp, dirfd, final) < 0)
+    {
+      if (errno == EEXIST || errno == ENOTEMPTY)
+        r = 1; /* someone else finished first; theirs is as good */
+      else
+        r = podrun_error_set(err, errno, "rename into \"%s\"", final);
+    }
+  if (r != 0)
+    {
+      _cleanup_error_ podrun_error_t ignored = NULL;
+      (void) fs_rm_rf_at(dirfd, tmp, &ignored);
+    }
+  return r < 0 ? -1 : r;
+}
+
+int store_render(struct store *s, const char *id, char **ret_tree, podrun_error_t *err)
+{
+  _cleanup_store_image_ struct store_image *img = NULL;
+  _cleanup_free_ char *rel = xasprintf(STORE_TREE_DIR "/%s", id);
+  struct stat st;
+  int r = 0;
+
+  if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
+    return -1;
+  if (index_get_image(s->idx, id, &img, err) < 0)
+    r = -1;
+  else if (!img)
+    r = podrun_error_set(err, ENOENT, "image \"%s\": not found in the store", id);
+  else if (fstatat(s->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    r = render_atomically(s, img, s->dirfd, STORE_TREE_DIR, rel, STORE_COPY_WITH_DEPS, err);
+  if (r >= 0)
+    r = index_touch_image(s->idx, id, store_now_usec(), err);
+  store_unlock(s);
+  if (r < 0)
+    return -1;
+  *ret_tree = xasprintf("%s/%s", s->dir, rel);
+  return 0;
+}
+
+static bool dir_is_empty_or_missing(const char *path)
+{
+  _cleanup_closedir_ DIR *d = opendir(path);
+  struct dirent *de;
+  if (!d)
+    return errno == ENOENT;
+  while ((de = readdir(d)))
+    if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+      return false;
+  return true;
+}
+
+int store_copy_to_dir(struct store *s, const char *id, const char *dest, unsigned flags, podrun_error_t *err)
+{
+  _cleanup_store_image_ struct store_image *img = NULL;
+  _cleanup_free_ char *copy = xstrdup(dest);
+  char *slash;
+  const char *parent = ".", *base = copy;
+  int r;
+
+  while ((slash = strrchr(copy, '/')) && slash != copy && slash[1] == '\0')
+    *slash = '\0'; /* "dir/" -> "dir" */
+  slash = strrchr(copy, '/');
+  if (slash)
+    {
+      *slash = '\0';
+      parent = slash == copy ? "/" : copy;
+      base = slash + 1;
+    }
+  if (*base == '\0' || streq(base, ".") || streq(base, ".."))
+    return podrun_error_set(err, EINVAL, "\"%s\": not a usable destination directory", dest);
+  if (!(flags & STORE_COPY_OVERWRITE) && !dir_is_empty_or_missing(dest))
+    return podrun_error_set(err, EEXIST, "\"%s\" exists and is not empty (use --overwrite to replace it)", dest);
+  if (!(flags & STORE_COPY_OVERWRITE))
+    (void) rmdir(dest); /* an empty directory is replaced */
+
+  _cleanup_close_ int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (pfd < 0)
+    return podrun_error_set(err, errno, "\"%s\"", parent);
+  if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
+    return -1;
+  r = index_get_image(s->idx, id, &img, err);
+  if (r >= 0 && !img)
+    r = podrun_error_set(err, ENOENT, "image \"%s\": not found in the store", id);
+  if (r >= 0)
+    {
+      r = render_atomically(s, img, pfd, ".", base, flags, err);
+      if (r > 0)
+        r = podrun_error_set(err, EEXIST, "\"%s\" appeared while rendering", dest);
+    }
+  store_unlock(s);
+  return r < 0 ? podrun_error_wrap(err, "write image to \"%s\"", dest) : 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "index.h"
+#include "lock.h"
+#include "store.h"
+
+struct store
+{
+  char *dir;
+  int dirfd;  /* <dir> */
+  int lockfd; /* <dir>/locks/store, -1 when read-only */
+  struct index *idx;
+  bool readonly;
+};
+
+#define STORE_BLOB_DIR "cas/blob/sha512"
+#define STORE_TREE_DIR "cas/tree"
+#define STORE_TMP_PREFIX ".tmp-"
+#define SHA512_HEX_LEN 128
+
+/* Adders (import, render, copy) share the store lock; removers (rm, gc) take
+ * it exclusively, so nothing is removed from under a running import. */
+int store_lock(struct store *s, enum lock_mode mode, podrun_error_t *err);
+void store_unlock(struct store *s);
+
+/* "cas/blob/sha512/ab/ab…" for "sha512-ab…" (a full id). */
+char *store_blob_path(const char *id);
+int store_blob_open(struct store *s, const char *id, int *ret_fd, podrun_error_t *err);
+/* mkdtemp below dirfd: "<parent>/.tmp-XXXXXX"; returns its relative path. */
+int store_mkdtemp_at(int dirfd, const char *parent, char **ret, podrun_error_t *err);
+
+bool store_id_is_full(const char *id);
+
+/* Removes index row, tree and blob; the caller holds the exclusive lock. */
+int store_remove_locked(struct store *s, const char *id, podrun_error_t *err);

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "fs.h"
+#include "store-internal.h"
+
+int64_t store_now_usec(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+bool store_id_is_full(const char *id)
+{
+  const char *hex = startswith(id, "sha512-");
+  if (!hex || strlen(hex) != SHA512_HEX_LEN)
+    return false;
+  return strspn(hex, "0123456789abcdef") == SHA512_HEX_LEN;
+}
+
+static int store_create_layout(const char *dir, podrun_error_t *err)
+{
+  static const char *const subdirs[] = { STORE_BLOB_DIR, STORE_TREE_DIR, "locks" };
+  for (size_t i = 0; i < ELEMENTSOF(subdirs); i++)
+    {
+      _cleanup_free_ char *p = xasprintf("%s/%s", dir, subdirs[i]);
+      if (fs_mkdir_p(p, 0755, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int store_open(const char *dir, unsigned flags, struct store **ret, podrun_error_t *err)
+{
+  _cleanup_free_ char *idx_path = xasprintf("%s/cas/index.db", dir);
+  struct store *s;
+
+  if (!(flags & STORE_READONLY) && store_create_layout(dir, err) < 0)
+    return podrun_error_wrap(err, "store \"%s\"", dir);
+
+  s = xzalloc(sizeof(*s));
+  s->dir = xstrdup(dir);
+  s->readonly = flags & STORE_READONLY;
+  s->lockfd = -1;
+  s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (s->dirfd < 0)
+    {
+      podrun_error_set(err, errno, "store \"%s\"", dir);
+      goto fail;
+    }
+  if (!s->readonly)
+    {
+      s->lockfd = openat(s->dirfd, "locks/store", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+      if (s->lockfd < 0)
+        {
+          podrun_error_set(err, errno, "store \"%s\": open lock", dir);
+          goto fail;
+        }
+    }
+  if (index_open(idx_path, s->readonly, &s->idx, err) < 0)
+    goto fail;
+  *ret = s;
+  return 0;
+fail:
+  store_close(s);
+  return -1;
+}
+
+void store_close(struct store *s)
+{
+  if (!s)
+    return;
+  if (s->idx)
+    index_close(s->idx);
+  if (s->lockfd >= 0)
+    close(s->lockfd);
+  if (s->dirfd >= 0)
+    close(s->dirfd);
+  free(s->dir);
+  free(s);
+}
+
+int store_lock(struct store *s, enum lock_mode mode, podrun_error_t *err)
+{
+  if (s->readonly)
+    return podrun_error_set(err, EROFS, "store \"%s\" is open read-only", s->dir);
+  if (lock_fd(s->lockfd, mode, false, err) < 0)
+    return podrun_error_wrap(err, "store \"%s\"", s->dir);
+  return 0;
+}
+
+void store_unlock(struct store *s)
+{
+  if (s->lockfd >= 0)
+    (void) flock(s->lockfd, LOCK_UN);
+}
+
+int store_mkdtemp_at(int dirfd, const char *parent, char **ret, podrun_error_t *err)
+{
+  static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  for (int attempt = 0; attempt < 100; attempt++)
+    {
+      char rnd[11];
+      for (size_t i = 0; i < sizeof(rnd) - 1; i++)
+        rnd[i] = chars[(unsigned) random() % (sizeof(chars) - 1)];
+      rnd[sizeof(rnd) - 1] = '\0';
+      char *p = xasprintf("%s/" STORE_TMP_PREFIX "%d-%s", parent, (int) getpid(), rnd);
+      if (mkdirat(dirfd, p, 0755) == 0)
+        {
+          *ret = p;
+          return 0;
+        }
+      int e = errno;
+      free(p);
+      if (e != EEXIST)
+        return podrun_error_set(err, e, "create temporary directory in \"%s\"", parent);
+    }
+  return podrun_error_set(err, EEXIST, "create temporary directory in \"%s\"", parent);
+}
+
+int store_list(struct store *s, struct store_image ***ret, size_t *ret_n, podrun_error_t *err)
+{
+  return index_list_images(s->idx, ret, ret_n, err);
+}
+
+static int pick_one(struct store_image **v, size_t n, const char *ref, const char *what,
+                    struct store_image **ret, podrun_error_t *err)
+{
+  if (n == 0)
+    {
+      store_image_list_free(v, n);
+      return podrun_error_set(err, ENOENT, "image \"%s\": not found in the store", ref);
+    }
+  if (n > 1 && what)
+    {
+      store_image_list_free(v, n);
+      return podrun_error_set(err, 0, "image \"%s\": %s matches %zu images; give more of it", ref, what, n);
+    }
+  *ret = v[0];
+  v[0] = NULL;
+  store_image_list_free(v, n);
+  return 0;
+}
+
+int store_resolve(struct store *s, const char *ref, struct store_image **ret, podrun_error_t *err)
+{
+  struct store_image **v = NULL;
+  size_t n = 0;
+  const char *hex = startswith(ref, "sha512-");
+
+  if (hex)
+    {
+      if (*hex == '\0' || strspn(hex, "0123456789abcdef") != strlen(hex) || strlen(hex) > SHA512_HEX_LEN)
+        return podrun_error_set(err, 0, "image \"%s\": not a valid image id", ref);
+      if (index_find_by_id_prefix(s->idx, ref, &v, &n, err) < 0)
+        return -1;
+      return pick_one(v, n, ref, "id prefix", ret, err);
+    }
+
+  _cleanup_free_ char *name = xstrdup(ref);
+  char *colon = strchr(name, ':');
+  if (colon)
+    *colon++ = '\0';
+  if (*name == '\0' || (colon && *colon == '\0'))
+    return podrun_error_set(err, 0, "image \"%s\": not a valid image name", ref);
+  if (index_find_by_name(s->idx, name, colon, &v, &n, err) < 0)
+    return -1;
+  /* Like rkt: a bare name means the most recently imported image of it. */
+  return pick_one(v, n, ref, NULL, ret, err);
+}
+
+int store_remove_locked(struct store *s, const char *id, podrun_error_t *err)
+{
+  _cleanup_free_ char *blob = store_blob_path(id);
+  _cleanup_free_ char *tree = xasprintf(STORE_TREE_DIR "/%s", id);
+
+  /* The row goes first: from then on the image is gone for everyone, and a
+   * crash leaves only files that gc sweeps. */
+  if (index_remove_image(s->idx, id, err) < 0 || fs_rm_rf_at(s->dirfd, tree, err) < 0)
+    return -1;
+  if (unlinkat(s->dirfd, blob, 0) < 0 && errno != ENOENT)
+    return podrun_error_set(err, errno, "remove \"%s\"", blob);
+  return 0;
+}
+
+int store_remove(struct store *s, const char *id, podrun_error_t *err)
+{
+  if (!store_id_is_full(id))
+    return podrun_error_set(err, EINVAL, "image \"%s\": not a full image id", id);
+  if (store_lock(s, LOCK_MODE_EXCLUSIVE, err) < 0)
+    return -1;
+  int r = store_remove_locked(s, id, err);
+  store_unlock(s);
+  return r < 0 ? podrun_error_wrap(err, "remove image \"%s\"", id) : 0;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include "error.h"
+
+/* The image store under <dir>: cas/blob/sha512/<2 hex>/<128 hex> holds each
+ * image as its uncompressed ACI (so the blob's digest is the appc image id),
+ * cas/tree/<id>/ the rendered tree (rootfs/ + manifest), cas/index.db the
+ * SQLite index. See Documentation/store-format.md. */
+struct store;
+
+struct store_image
+{
+  char *id;          /* "sha512-" + 128 lower-case hex */
+  char *name;        /* AC name from the manifest */
+  char *version;     /* labels, NULL when absent */
+  char *os;
+  char *arch;
+  char *labels;      /* the manifest's "labels" as compact JSON ("[]" if none) */
+  char *manifest;    /* the image manifest, JSON text as stored in the ACI */
+  uint64_t size;     /* bytes of the blob */
+  int64_t import_time; /* unix time, microseconds */
+  int64_t last_used;   /* unix time, microseconds */
+};
+
+void store_image_free(struct store_image *img);
+static inline void store_image_freep(struct store_image **p) { store_image_free(*p); }
+#define _cleanup_store_image_ _cleanup_(store_image_freep)
+void store_image_list_free(struct store_image **v, size_t n);
+
+enum store_flags
+{
+  STORE_READONLY = 1 << 0, /* never create or change anything */
+};
+
+int store_open(const char *dir, unsigned flags, struct store **ret, podrun_error_t *err);
+void store_close(struct store *s);
+static inline void store_closep(struct store **s) { store_close(*s); }
+#define _cleanup_store_ _cleanup_(store_closep)
+
+/* Imports the ACI at path (tar, optionally gzip/bzip2/xz): stores it
+ * uncompressed as a blob named by its sha512, checks every entry (see
+ * store/extract.h) and the manifest, and indexes it. Importing an image that
+ * is already there returns its id and changes nothing. */
+int store_import_aci(struct store *s, const char *path, char **ret_id, podrun_error_t *err);
+
+/* NAME (newest import), NAME:VERSION, or a unique id prefix "sha512-…". */
+int store_resolve(struct store *s, const char *ref, struct store_image **ret, podrun_error_t *err);
+
+int store_list(struct store *s, struct store_image ***ret, size_t *ret_n, podrun_error_t *err);
+
+/* Removes the image's index row, rendered tree and blob. */
+int store_remove(struct store *s, const char *id, podrun_error_t *err);
+
+/* Renders the image (dependencies layered, pathWhitelist applied) once into
+ * cas/tree/<id>/ and returns that directory; later calls reuse it. */
+int store_render(struct store *s, const char *id, char **ret_tree, podrun_error_t *err);
+
+enum store_copy_flags
+{
+  STORE_COPY_ROOTFS_ONLY = 1 << 0, /* the rootfs contents, no manifest */
+  STORE_COPY_OVERWRITE = 1 << 1,   /* replace an existing dest */
+  STORE_COPY_WITH_DEPS = 1 << 2,   /* render: dependencies and pathWhitelist */
+};
+/* Writes the image into a new directory dest (atomically: built beside it,
+ * then renamed into place). */
+int store_copy_to_dir(struct store *s, const char *id, const char *dest, unsigned flags, podrun_error_t *err);
+
+/* Writes the image's ACI (uncompressed; its sha512 is the id) to out. */
+int store_export(struct store *s, const char *id, const char *out, bool overwrite, podrun_error_t *err);
+
+struct store_gc_report
+{
+  char **removed_images; /* ids */
+  size_t leftovers;      /* incomplete or orphaned blobs and trees swept */
+};
+void store_gc_report_done(struct store_gc_report *r);
+
+/* Removes images not used for grace_usec and sweeps whatever an interrupted
+ * command left behind. Takes the store's exclusive lock. */
+int store_gc(struct store *s, int64_t grace_usec, struct store_gc_report *ret, podrun_error_t *err);
+
+int64_t store_now_usec(void);
