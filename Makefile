@@ -41,9 +41,9 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRCS))
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
 
-DOCS := $(sort $(wildcard Documentation/*.md))
+DOCS := $(sort $(wildcard Documentation/*.md Documentation/commands/*.md))
 
-.PHONY: all deps demo check unit e2e install clean images
+.PHONY: all deps demo check unit e2e install clean images docs
 .DELETE_ON_ERROR:
 
 all: $(BIN)/podrun
@@ -106,6 +106,10 @@ demo: deps
 check: deps
 	$(MAKE) all tests
 	BUILD=$(BUILD) PODRUN=$(abspath $(BIN)/podrun) sh tests/run.sh
+
+# Refreshes the --help blocks of Documentation/commands/*.md from the binary.
+docs: $(BIN)/podrun
+	sh tests/tools/gendoc.sh $(BIN)/podrun
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/podrun $(DESTDIR)$(PREFIX)/share/doc/podrun

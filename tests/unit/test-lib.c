@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lib/: errors, fs helpers, locks, uuids, strings. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "error.h"
+#include "fs.h"
+#include "json-util.h"
+#include "lock.h"
+#include "uuid.h"
+
+static char *make_tmpdir(void)
+{
+  char *d = xstrdup("/tmp/podrun-test-lib-XXXXXX");
+  assert_non_null(mkdtemp(d));
+  return d;
+}
+
+static void test_error_set_and_wrap(void **state)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  assert_int_equal(podrun_error_set(&err, ENOENT, "open \"%s\"", "x"), -1);
+  assert_string_equal(err->msg, "open \"x\": No such file or directory");
+  assert_int_equal(err->status, ENOENT);
+  assert_int_equal(podrun_error_wrap(&err, "fetch \"%s\"", "a.aci"), -1);
+  assert_string_equal(err->msg, "fetch \"a.aci\": open \"x\": No such file or directory");
+  /* Setting again replaces, never leaks (ASan checks). */
+  podrun_error_set(&err, 0, "plain");
+  assert_string_equal(err->msg, "plain");
+  assert_int_equal(err->status, 0);
+}
+
+static void test_uuid(void **state)
+{
+  char a[UUID_STRING_LEN + 1], b[UUID_STRING_LEN + 1];
+  uuid_random(a);
+  uuid_random(b);
+  assert_true(uuid_is_valid(a));
+  assert_string_not_equal(a, b);
+  assert_int_equal(a[14], '4');
+  assert_true(strchr("89ab", a[19]) != NULL);
+  assert_false(uuid_is_valid("not-a-uuid"));
+  assert_false(uuid_is_valid("6F2B7E2C-0000-4000-8000-000000000000"));
+  assert_false(uuid_is_valid("6f2b7e2c00000-4000-8000-000000000000"));
+  assert_true(uuid_is_valid("6f2b7e2c-0000-4000-8000-000000000000"));
+}
+
+static void test_read_write_atomic(void **state)
+{
+  _cleanup_free_ char *dir = make_tmpdir();
+  _cleanup_error_ podrun_error_t err = NULL;
+  _cleanup_free_ char *buf = NULL, *path = xasprintf("%s/f", dir), *link = xasprintf("%s/l", dir);
+  size_t len = 0;
+
+  assert_int_equal(fs_write_file_atomic_at(AT_FDCWD, path, "hello", 5, 0640, &err), 0);
+  assert_int_equal(fs_read_file_at(AT_FDCWD, path, 100, &buf, &len, &err), 0);
+  assert_int_equal(len, 5);
+  assert_string_equal(buf, "hello");
+  free(TAKE_PTR(buf));
+  /* over the cap */
+  assert_int_equal(fs_read_file_at(AT_FDCWD, path, 4, &buf, &len, &err), -1);
+  assert_non_null(strstr(err->msg, "larger than 4 bytes"));
+  podrun_error_free(&err);
+  /* never follows a symlink */
+  assert_int_equal(symlink(path, link), 0);
+  assert_int_equal(fs_read_file_at(AT_FDCWD, link, 100, &buf, &len, &err), -1);
+  assert_int_equal(err->status, ELOOP);
+  podrun_error_free(&err);
+  assert_int_equal(fs_rm_rf_at(AT_FDCWD, dir, &err), 0);
+}
+
+static void test_rm_rf(void **state)
+{
+  _cleanup_free_ char *dir = make_tmpdir(), *outside = make_tmpdir();
+  _cleanup_error_ podrun_error_t err = NULL;
+  _cleanup_free_ char *a = xasprintf("%s/a/b/c", dir), *f = xasprintf("%s/a/b/c/file", dir);
+  _cleanup_free_ char *keep = xasprintf("%s/keep", outside), *ln = xasprintf("%s/a/link", dir);
+  struct stat st;
+
+  assert_int_equal(fs_mkdir_p(a, 0755, &err), 0);
+  assert_int_equal(fs_write_file_atomic_at(AT_FDCWD, f, "x", 1, 0600, &err), 0);
+  assert_int_equal(fs_write_file_atomic_at(AT_FDCWD, keep, "x", 1, 0600, &err), 0);
+  assert_int_equal(symlink(outside, ln), 0);
+  assert_int_equal(fs_rm_rf_at(AT_FDCWD, dir, &err), 0);
+  assert_int_equal(stat(dir, &st), -1);
+  /* the symlink was removed, not followed */
+  assert_int_equal(stat(keep, &st), 0);
+  /* a missing path is success */
+  assert_int_equal(fs_rm_rf_at(AT_FDCWD, dir, &err), 0);
+  assert_int_equal(fs_rm_rf_at(AT_FDCWD, outside, &err), 0);
+}
+
+static void test_lock(void **state)
+{
+  _cleanup_free_ char *dir = make_tmpdir(), *p = xasprintf("%s/lock", dir);
+  _cleanup_error_ podrun_error_t err = NULL;
+  int fd = -1;
+
+  assert_int_equal(lock_open_at(AT_FDCWD, p, LOCK_MODE_EXCLUSIVE, false, &fd, &err), 0);
+  pid_t pid = fork();
+  if (pid == 0)
+    {
+      /* flock locks belong to the open file description: a new open in
+       * another process must see the exclusive lock. */
+      podrun_error_t e = NULL;
+      int fd2 = -1;
+      int r = lock_open_at(AT_FDCWD, p, LOCK_MODE_SHARED, true, &fd2, &e);
+      _exit(r < 0 && e->status == EWOULDBLOCK ? 0 : 1);
+    }
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  close(fd);
+  assert_int_equal(lock_open_at(AT_FDCWD, p, LOCK_MODE_SHARED, true, &fd, &err), 0);
+  close(fd);
+  assert_int_equal(fs_rm_rf_at(AT_FDCWD, dir, &err), 0);
+}
+
+static void test_json_untrusted(void **state)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  json_t *j = NULL;
+  const char dup[] = "{\"a\": 1,\n \"a\": 2}";
+
+  assert_int_equal(json_parse_untrusted(dup, strlen(dup), "x", &j, &err), -1);
+  assert_non_null(strstr(err->msg, "line 2"));
+  podrun_error_free(&err);
+  assert_int_equal(json_parse_untrusted("{\"b\":1,\"a\":[]}", 14, "x", &j, &err), 0);
+  _cleanup_free_ char *s = json_dump_sorted(j, false);
+  assert_string_equal(s, "{\"a\":[],\"b\":1}");
+  json_decref(j);
+}
+
+static void test_strings(void **state)
+{
+  char b[32];
+  _cleanup_strv_ char **v = NULL;
+  assert_string_equal(format_size(b, sizeof(b), 512), "512B");
+  assert_string_equal(format_size(b, sizeof(b), 1536), "1.5KiB");
+  assert_string_equal(format_size(b, sizeof(b), 3ULL << 30), "3.0GiB");
+  assert_string_equal(startswith("sha512-ab", "sha512-"), "ab");
+  assert_null(startswith("sha256-ab", "sha512-"));
+  assert_true(endswith("a.aci", ".aci"));
+  assert_false(endswith("aci", ".aci"));
+  v = strv_push(v, "a");
+  v = strv_push(v, "b");
+  assert_int_equal(strv_length(v), 2);
+  assert_true(strv_contains(v, "b"));
+  assert_false(strv_contains(v, "c"));
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_error_set_and_wrap),
+    cmocka_unit_test(test_uuid),
+    cmocka_unit_test(test_read_write_atomic),
+    cmocka_unit_test(test_rm_rf),
+    cmocka_unit_test(test_lock),
+    cmocka_unit_test(test_json_untrusted),
+    cmocka_unit_test(test_strings),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

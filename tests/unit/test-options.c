@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* stage0 flag values: durations and --insecure-options. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "stage0/podrun.h"
+
+static void test_duration_good(void **state)
+{
+  static const struct
+  {
+    const char *s;
+    int64_t usec;
+  } good[] = {
+    { "0", 0 },          { "0s", 0 },          { "90s", 90000000 },       { "30m", 1800000000LL },
+    { "24h", 86400000000LL }, { "1h30m", 5400000000LL }, { "500ms", 500000 }, { "1.5h", 5400000000LL },
+    { "10us", 10 },
+  };
+  for (size_t i = 0; i < ELEMENTSOF(good); i++)
+    {
+      _cleanup_error_ podrun_error_t err = NULL;
+      int64_t v = -1;
+      assert_int_equal(parse_duration(good[i].s, &v, &err), 0);
+      assert_int_equal(v, good[i].usec);
+    }
+}
+
+static void test_duration_bad(void **state)
+{
+  static const char *const bad[] = { "", "h", "10", "-5m", "5 m", "5x", "1h30", "m5", "1e400h" };
+  for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+    {
+      _cleanup_error_ podrun_error_t err = NULL;
+      int64_t v = 42;
+      assert_int_equal(parse_duration(bad[i], &v, &err), -1);
+      assert_non_null(err);
+      assert_int_equal(v, 42); /* untouched on failure */
+    }
+}
+
+static void test_insecure_options(void **state)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  unsigned bits = 0;
+  assert_int_equal(parse_insecure_options("image,tls", &bits, &err), 0);
+  assert_int_equal(bits, INSECURE_IMAGE | INSECURE_TLS);
+  assert_int_equal(parse_insecure_options("none", &bits, &err), 0);
+  assert_int_equal(bits, 0);
+  assert_int_equal(parse_insecure_options("all", &bits, &err), 0);
+  assert_true(bits & INSECURE_IMAGE);
+  bits = 7;
+  assert_int_equal(parse_insecure_options("image,bogus", &bits, &err), -1);
+  assert_non_null(strstr(err->msg, "\"bogus\""));
+  assert_int_equal(bits, 7);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_duration_good),
+    cmocka_unit_test(test_duration_bad),
+    cmocka_unit_test(test_insecure_options),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
