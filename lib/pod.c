@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "pod.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "fs.h"
+#include "lock.h"
+
+static const char *const state_names[_POD_STATE_MAX] = {
+  [POD_EMBRYO] = "embryo",
+  [POD_PREPARING] = "preparing",
+  [POD_ABORTED_PREPARE] = "aborted-prepare",
+  [POD_PREPARED] = "prepared",
+  [POD_RUNNING] = "running",
+  [POD_EXITED] = "exited",
+  [POD_EXITED_GARBAGE] = "exited-garbage",
+  [POD_GARBAGE] = "garbage",
+};
+
+static const char *const state_dirs[_POD_STATE_MAX] = {
+  [POD_EMBRYO] = "embryo",
+  [POD_PREPARING] = "prepare",
+  [POD_ABORTED_PREPARE] = "prepare",
+  [POD_PREPARED] = "prepared",
+  [POD_RUNNING] = "run",
+  [POD_EXITED] = "run",
+  [POD_EXITED_GARBAGE] = "exited-garbage",
+  [POD_GARBAGE] = "garbage",
+};
+
+/* The directories, each once, in the order a pod moves through them. */
+static const enum pod_state dir_states[] = {
+  POD_EMBRYO, POD_PREPARING, POD_PREPARED, POD_RUNNING, POD_EXITED_GARBAGE, POD_GARBAGE,
+};
+
+const char *pod_state_to_string(enum pod_state s) { return s < _POD_STATE_MAX ? state_names[s] : "unknown"; }
+const char *pod_state_dir(enum pod_state s) { return s < _POD_STATE_MAX ? state_dirs[s] : NULL; }
+
+void pod_free(struct pod *p)
+{
+  if (!p)
+    return;
+  if (p->dirfd >= 0)
+    close(p->dirfd);
+  free(p->path);
+  free(p->pods_dir);
+  free(p);
+}
+
+void pod_list_free(struct pod **v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    pod_free(v[i]);
+  free(v);
+}
+
+static struct pod *pod_new(const char *pods_dir, const char *uuid, enum pod_state state)
+{
+  struct pod *p = xzalloc(sizeof(*p));
+  snprintf(p->uuid, sizeof(p->uuid), "%s", uuid);
+  p->state = state;
+  p->dirfd = -1;
+  p->pods_dir = xstrdup(pods_dir);
+  p->path = xasprintf("%s/%s/%s", pods_dir, state_dirs[state], uuid);
+  return p;
+}
+
+static int ensure_state_dirs(const char *pods_dir, podrun_error_t *err)
+{
+  for (size_t i = 0; i < ELEMENTSOF(dir_states); i++)
+    {
+      _cleanup_free_ char *d = xasprintf("%s/%s", pods_dir, state_dirs[dir_states[i]]);
+      if (fs_mkdir_p(d, 0750, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int pod_lock(struct pod *p, bool exclusive, bool nonblock, podrun_error_t *err)
+{
+  if (lock_fd(p->dirfd, exclusive ? LOCK_MODE_EXCLUSIVE : LOCK_MODE_SHARED, nonblock, err) < 0)
+    return podrun_error_wrap(err, "pod %s", p->uuid);
+  p->locked = true;
+  p->exclusive = exclusive;
+  return 0;
+}
+
+int pod_create(const char *pods_dir, struct pod **ret, podrun_error_t *err)
+{
+  char uuid[UUID_STRING_LEN + 1];
+  _cleanup_pod_ struct pod *p = NULL;
+
+  if (ensure_state_dirs(pods_dir, err) < 0)
+    return -1;
+  uuid_random(uuid);
+  p = pod_new(pods_dir, uuid, POD_EMBRYO);
+  if (mkdir(p->path, 0750) < 0)
+    return podrun_error_set(err, errno, "create pod directory \"%s\"", p->path);
+  p->dirfd = open(p->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (p->dirfd < 0)
+    return podrun_error_set(err, errno, "open pod directory \"%s\"", p->path);
+  if (pod_lock(p, true, true, err) < 0)
+    return -1;
+  *ret = TAKE_PTR(p);
+  return 0;
+}
+
+/* Opens the pod at its current place and derives the locked/unlocked states
+ * from a non-blocking shared lock probe. ENOENT when it is not there. */
+static int pod_open_in(const char *pods_dir, const char *uuid, enum pod_state dir_state, struct pod **ret,
+                       podrun_error_t *err)
+{
+  _cleanup_pod_ struct pod *p = pod_new(pods_dir, uuid, dir_state);
+  _cleanup_error_ podrun_error_t probe = NULL;
+
+  p->dirfd = open(p->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (p->dirfd < 0)
+    return podrun_error_set(err, errno, "open pod \"%s\"", p->path);
+  if (dir_state == POD_PREPARING || dir_state == POD_RUNNING)
+    {
+      if (lock_fd(p->dirfd, LOCK_MODE_SHARED, true, &probe) == 0)
+        {
+          p->state = dir_state == POD_RUNNING ? POD_EXITED : POD_ABORTED_PREPARE;
+          (void) flock(p->dirfd, LOCK_UN);
+        }
+      else if (probe->status != EWOULDBLOCK)
+        return podrun_error_set(err, probe->status, "pod %s: lock", uuid);
+    }
+  *ret = TAKE_PTR(p);
+  return 0;
+}
+
+/* Every uuid in every state directory that starts with prefix. */
+static int find_uuids(const char *pods_dir, const char *prefix, char ***ret, podrun_error_t *err)
+{
+  _cleanup_strv_ char **found = NULL;
+  for (size_t i = 0; i < ELEMENTSOF(dir_states); i++)
+    {
+      _cleanup_free_ char *d = xasprintf("%s/%s", pods_dir, state_dirs[dir_states[i]]);
+      _cleanup_closedir_ DIR *dir = opendir(d);
+      struct dirent *de;
+      if (!dir)
+        {
+          if (errno == ENOENT)
+            continue;
+          return podrun_error_set(err, errno, "open \"%s\"", d);
+        }
+      while ((de = readdir(dir)))
+        if (uuid_is_valid(de->d_name) && startswith(de->d_name, prefix) && !strv_contains(found, de->d_name))
+          found = strv_push(found, de->d_name);
+    }
+  *ret = TAKE_PTR(found);
+  return 0;
+}
+
+/* A pod moves while we look: try its directories in lifecycle order, and
+ * go round again if it slipped past us. */
+static int pod_open_any(const char *pods_dir, const char *uuid, struct pod **ret, podrun_error_t *err)
+{
+  for (int round = 0; round < 3; round++)
+    for (size_t i = 0; i < ELEMENTSOF(dir_states); i++)
+      {
+        _cleanup_error_ podrun_error_t e = NULL;
+        if (pod_open_in(pods_dir, uuid, dir_states[i], ret, &e) == 0)
+          return 0;
+        if (e->status != ENOENT)
+          {
+            *err = TAKE_PTR(e);
+            return -1;
+          }
+      }
+  return podrun_error_set(err, ENOENT, "pod \"%s\": not found", uuid);
+}
+
+int pod_load(const char *pods_dir, const char *uuid_or_prefix, struct pod **ret, podrun_error_t *err)
+{
+  _cleanup_strv_ char **uuids = NULL;
+  size_t n;
+
+  if (*uuid_or_prefix == '\0' || strlen(uuid_or_prefix) > UUID_STRING_LEN)
+    return podrun_error_set(err, EINVAL, "\"%s\" is not a pod UUID", uuid_or_prefix);
+  if (find_uuids(pods_dir, uuid_or_prefix, &uuids, err) < 0)
+    return -1;
+  n = strv_length(uuids);
+  if (n == 0)
+    return podrun_error_set(err, ENOENT, "pod \"%s\": not found", uuid_or_prefix);
+  if (n > 1)
+    return podrun_error_set(err, 0, "pod \"%s\": UUID prefix matches %zu pods; give more of it", uuid_or_prefix, n);
+  return pod_open_any(pods_dir, uuids[0], ret, err);
+}
+
+int pod_list(const char *pods_dir, struct pod ***ret, size_t *ret_n, podrun_error_t *err)
+{
+  _cleanup_strv_ char **uuids = NULL;
+  struct pod **v = NULL;
+  size_t n = 0;
+
+  if (find_uuids(pods_dir, "", &uuids, err) < 0)
+    return -1;
+  v = xzalloc(sizeof(*v) * (strv_length(uuids) + 1));
+  for (size_t i = 0; uuids && uuids[i]; i++)
+    {
+      _cleanup_error_ podrun_error_t e = NULL;
+      if (pod_open_any(pods_dir, uuids[i], &v[n], &e) == 0)
+        n++;
+      else if (e->status != ENOENT)
+        {
+          pod_list_free(v, n);
+          *err = TAKE_PTR(e);
+          return -1;
+        }
+    }
+  *ret = v;
+  *ret_n = n;
+  return 0;
+}
+
+int pod_transition(struct pod *p, enum pod_state to, podrun_error_t *err)
+{
+  _cleanup_free_ char *dst = xasprintf("%s/%s/%s", p->pods_dir, state_dirs[to], p->uuid);
+
+  if (!p->locked)
+    return podrun_error_set(err, 0, "pod %s: transition to %s without its lock", p->uuid, state_names[to]);
+  if (!streq(state_dirs[p->state], state_dirs[to]) && rename(p->path, dst) < 0)
+    return podrun_error_set(err, errno, "pod %s: move to %s", p->uuid, state_names[to]);
+  free(p->path);
+  p->path = TAKE_PTR(dst);
+  p->state = to;
+  return 0;
+}

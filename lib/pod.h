@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include "error.h"
+#include "uuid.h"
+
+/* Pod directories: <dir>/pods/<state dir>/<uuid>/. A state change is a
+ * rename(2) between state directories, done while holding the pod's flock
+ * (on the directory itself). A running pod's stage1 holds that lock
+ * exclusively for its whole life, so "exited" is "in run/ and lockable". */
+enum pod_state
+{
+  POD_EMBRYO,          /* embryo/, being created */
+  POD_PREPARING,       /* prepare/, locked */
+  POD_ABORTED_PREPARE, /* prepare/, not locked: its preparer died */
+  POD_PREPARED,        /* prepared/ */
+  POD_RUNNING,         /* run/, locked by stage1 */
+  POD_EXITED,          /* run/, not locked */
+  POD_EXITED_GARBAGE,  /* exited-garbage/ */
+  POD_GARBAGE,         /* garbage/ (prepared pods that expired, aborted ones) */
+  _POD_STATE_MAX,
+};
+
+const char *pod_state_to_string(enum pod_state s);
+/* The directory under pods/ that holds pods in that state. */
+const char *pod_state_dir(enum pod_state s);
+
+struct pod
+{
+  char uuid[UUID_STRING_LEN + 1];
+  enum pod_state state;
+  int dirfd;      /* the pod directory */
+  bool locked;    /* dirfd carries our flock */
+  bool exclusive; /* ... exclusively */
+  char *path;     /* <dir>/pods/<state dir>/<uuid> */
+  char *pods_dir; /* <dir>/pods */
+};
+
+void pod_free(struct pod *p);
+static inline void pod_freep(struct pod **p) { pod_free(*p); }
+#define _cleanup_pod_ _cleanup_(pod_freep)
+
+/* Creates <pods_dir>/embryo/<new uuid>, locked exclusively. */
+int pod_create(const char *pods_dir, struct pod **ret, podrun_error_t *err);
+
+/* Finds a pod by uuid or unique uuid prefix in any state and reports its
+ * state (probing the lock without keeping it). */
+int pod_load(const char *pods_dir, const char *uuid_or_prefix, struct pod **ret, podrun_error_t *err);
+
+/* All pods, in no particular order. Pods vanishing meanwhile are skipped. */
+int pod_list(const char *pods_dir, struct pod ***ret, size_t *ret_n, podrun_error_t *err);
+void pod_list_free(struct pod **v, size_t n);
+
+/* Takes the pod's lock (exclusive or shared; nonblock fails with EWOULDBLOCK). */
+int pod_lock(struct pod *p, bool exclusive, bool nonblock, podrun_error_t *err);
+
+/* Moves the pod to the directory of state `to`. The caller holds the lock. */
+int pod_transition(struct pod *p, enum pod_state to, podrun_error_t *err);
