@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "isolate.h"
+
+#include <ctype.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <seccomp.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+
+const char *const isolate_default_caps[] = {
+  "CAP_AUDIT_WRITE", "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+  "CAP_KILL",        "CAP_MKNOD",  "CAP_NET_RAW",      "CAP_NET_BIND_SERVICE", "CAP_SETUID",
+  "CAP_SETGID",      "CAP_SETPCAP", "CAP_SETFCAP",     "CAP_SYS_CHROOT",       NULL,
+};
+
+static int cap_mask_of(char *const *names, unsigned long long *mask, podrun_error_t *err)
+{
+  for (size_t i = 0; names && names[i]; i++)
+    {
+      cap_value_t v;
+      /* libcap wants "cap_chown"; appc writes "CAP_CHOWN" */
+      _cleanup_free_ char *lower = xstrdup(names[i]);
+      for (char *c = lower; *c; c++)
+        *c = (char) tolower((unsigned char) *c);
+      if (cap_from_name(lower, &v) < 0 || v < 0 || v > 63)
+        return podrun_error_set(err, 0, "unknown capability \"%s\"", names[i]);
+      *mask |= 1ULL << v;
+    }
+  return 0;
+}
+
+int isolate_caps_compute(char *const *retain, char *const *remove, unsigned long long *ret_mask, podrun_error_t *err)
+{
+  unsigned long long keep = 0, drop = 0;
+  if (cap_mask_of(retain ? retain : (char *const *) isolate_default_caps, &keep, err) < 0 ||
+      cap_mask_of(remove, &drop, err) < 0)
+    return -1;
+  *ret_mask = keep & ~drop;
+  return 0;
+}
+
+static int drop_bounding(unsigned long long mask, podrun_error_t *err)
+{
+  for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
+    if (!(mask & (1ULL << c)) && CAP_IS_SUPPORTED(c) && cap_drop_bound(c) < 0)
+      return podrun_error_set(err, errno, "drop capability %d from the bounding set", c);
+  return 0;
+}
+
+static int set_caps(unsigned long long mask, bool ambient, podrun_error_t *err)
+{
+  cap_t c = cap_init();
+  int r = 0;
+
+  if (!c)
+    return podrun_error_set(err, errno, "cap_init");
+  for (cap_value_t v = 0; v <= CAP_LAST_CAP && r == 0; v++)
+    if (mask & (1ULL << v))
+      {
+        r = cap_set_flag(c, CAP_EFFECTIVE, 1, &v, CAP_SET);
+        r = r ?: cap_set_flag(c, CAP_PERMITTED, 1, &v, CAP_SET);
+        r = r ?: cap_set_flag(c, CAP_INHERITABLE, 1, &v, CAP_SET);
+      }
+  if (r == 0)
+    r = cap_set_proc(c);
+  cap_free(c);
+  if (r < 0)
+    return podrun_error_set(err, errno, "set capabilities");
+  if (ambient)
+    {
+      (void) cap_reset_ambient();
+      for (cap_value_t v = 0; v <= CAP_LAST_CAP; v++)
+        if ((mask & (1ULL << v)) && cap_set_ambient(v, CAP_SET) < 0)
+          return podrun_error_set(err, errno, "raise ambient capability %d", v);
+    }
+  return 0;
+}
+
+int isolate_set_identity(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups, unsigned long long mask,
+                         podrun_error_t *err)
+{
+  if (drop_bounding(mask, err) < 0)
+    return -1;
+  if (setgroups(n_groups, groups) < 0)
+    return podrun_error_set(err, errno, "setgroups");
+  if (setresgid(gid, gid, gid) < 0)
+    return podrun_error_set(err, errno, "setgid %u", (unsigned) gid);
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+    return podrun_error_set(err, errno, "PR_SET_KEEPCAPS");
+  if (setresuid(uid, uid, uid) < 0)
+    return podrun_error_set(err, errno, "setuid %u", (unsigned) uid);
+  return set_caps(mask, uid != 0, err);
+}
+
+int isolate_no_new_privs(podrun_error_t *err)
+{
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return podrun_error_set(err, errno, "PR_SET_NO_NEW_PRIVS");
+  return 0;
+}
+
+static void seccomp_releasep(scmp_filter_ctx *ctx)
+{
+  if (*ctx)
+    seccomp_release(*ctx);
+}
+
+int isolate_seccomp(enum isolate_seccomp_mode mode, char *const *syscalls, int errnum, podrun_error_t *err)
+{
+  uint32_t deny = errnum ? SCMP_ACT_ERRNO((uint32_t) errnum) : SCMP_ACT_KILL_PROCESS;
+  uint32_t listed = mode == ISOLATE_SECCOMP_RETAIN ? SCMP_ACT_ALLOW : deny;
+  _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = seccomp_init(mode == ISOLATE_SECCOMP_RETAIN ? deny : SCMP_ACT_ALLOW);
+  int r;
+
+  if (!ctx)
+    return podrun_error_set(err, ENOMEM, "seccomp_init");
+  for (size_t i = 0; syscalls && syscalls[i]; i++)
+    {
+      int nr = seccomp_syscall_resolve_name(syscalls[i]);
+      if (nr == __NR_SCMP_ERROR)
+        return podrun_error_set(err, 0, "seccomp: unknown syscall \"%s\"", syscalls[i]);
+      r = seccomp_rule_add(ctx, listed, nr, 0);
+      if (r < 0 && r != -EEXIST)
+        return podrun_error_set(err, -r, "seccomp: add rule for \"%s\"", syscalls[i]);
+    }
+  /* With a retain set, the exec of the app itself must still work. */
+  if (mode == ISOLATE_SECCOMP_RETAIN && (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 0)) < 0 &&
+      r != -EEXIST)
+    return podrun_error_set(err, -r, "seccomp: allow execve");
+  r = seccomp_load(ctx);
+  if (r < 0)
+    return podrun_error_set(err, -r, "seccomp: load filter");
+  return 0;
+}
+
+int isolate_errno_from_name(const char *name)
+{
+  static const struct
+  {
+    const char *name;
+    int value;
+  } names[] = {
+    { "EPERM", EPERM },   { "ENOENT", ENOENT }, { "EACCES", EACCES },   { "EFAULT", EFAULT },
+    { "EINVAL", EINVAL }, { "ENOSYS", ENOSYS }, { "ENOTSUP", ENOTSUP }, { "EOPNOTSUPP", EOPNOTSUPP },
+    { "EBADF", EBADF },   { "EAGAIN", EAGAIN }, { "ENOMEM", ENOMEM },   { "EIO", EIO },
+  };
+  for (size_t i = 0; i < ELEMENTSOF(names); i++)
+    if (streq(name, names[i].name))
+      return names[i].value;
+  return -1;
+}

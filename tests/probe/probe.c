@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A tiny static program that apps run in tests to report what they see, as
+ * one JSON object on stdout, so tests assert facts rather than exit codes
+ * (crun's tests/init.c idea). Standalone: libc only, statically linked.
+ *
+ *   probe                 print the report
+ *   probe exit N          print the report, exit with N
+ *   probe sleep S         print the report, sleep S seconds, exit 0
+ *   probe try-mkdir PATH  report errno of mkdir(PATH) as "try_errno"
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void json_str(const char *s)
+{
+  putchar('"');
+  for (; *s; s++)
+    {
+      unsigned char c = (unsigned char) *s;
+      if (c == '"' || c == '\\')
+        printf("\\%c", c);
+      else if (c < 0x20)
+        printf("\\u%04x", c);
+      else
+        putchar(c);
+    }
+  putchar('"');
+}
+
+static void key(const char *k, int *first)
+{
+  printf("%s", *first ? "" : ",");
+  *first = 0;
+  json_str(k);
+  putchar(':');
+}
+
+/* "CapEff:\t0000003fffffffff" and friends, as strings. */
+static void status_fields(int *first)
+{
+  static const char *const wanted[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "Seccomp", "NoNewPrivs" };
+  char line[512];
+  FILE *f = fopen("/proc/self/status", "re");
+  while (f && fgets(line, sizeof(line), f))
+    for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
+      {
+        size_t l = strlen(wanted[i]);
+        if (strncmp(line, wanted[i], l) == 0 && line[l] == ':')
+          {
+            char *v = line + l + 1;
+            v += strspn(v, " \t");
+            v[strcspn(v, "\n")] = '\0';
+            key(wanted[i], first);
+            json_str(v);
+          }
+      }
+  if (f)
+    fclose(f);
+}
+
+static void mounts(int *first)
+{
+  char line[4096];
+  int f2 = 1;
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  key("mounts", first);
+  putchar('[');
+  while (f && fgets(line, sizeof(line), f))
+    {
+      /* id parent major:minor root mountpoint options ... */
+      char *save = NULL, *tok = strtok_r(line, " ", &save);
+      for (int i = 0; tok && i < 4; i++)
+        tok = strtok_r(NULL, " ", &save);
+      if (!tok)
+        continue;
+      char *opts = strtok_r(NULL, " ", &save);
+      printf("%s{\"path\":", f2 ? "" : ",");
+      f2 = 0;
+      json_str(tok);
+      printf(",\"options\":");
+      json_str(opts ? opts : "");
+      putchar('}');
+    }
+  putchar(']');
+  if (f)
+    fclose(f);
+}
+
+static void namespaces(int *first)
+{
+  static const char *const ns[] = { "mnt", "pid", "net", "uts", "ipc", "user", "cgroup" };
+  int f2 = 1;
+  key("ns", first);
+  putchar('{');
+  for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+    {
+      char p[64], target[128];
+      snprintf(p, sizeof(p), "/proc/self/ns/%s", ns[i]);
+      ssize_t n = readlink(p, target, sizeof(target) - 1);
+      if (n < 0)
+        continue;
+      target[n] = '\0';
+      key(ns[i], &f2);
+      json_str(target);
+    }
+  putchar('}');
+}
+
+static void ids(int *first)
+{
+  gid_t groups[256];
+  int n = getgroups(256, groups);
+  key("uid", first);
+  printf("%u", (unsigned) getuid());
+  key("gid", first);
+  printf("%u", (unsigned) getgid());
+  key("groups", first);
+  putchar('[');
+  for (int i = 0; i < n; i++)
+    printf("%s%u", i ? "," : "", (unsigned) groups[i]);
+  putchar(']');
+  key("pid", first);
+  printf("%d", (int) getpid());
+  key("ppid", first);
+  printf("%d", (int) getppid());
+}
+
+static void environment(int *first)
+{
+  int f2 = 1;
+  key("env", first);
+  putchar('{');
+  for (char **e = environ; e && *e; e++)
+    {
+      char *eq = strchr(*e, '=');
+      if (!eq)
+        continue;
+      *eq = '\0';
+      key(*e, &f2);
+      json_str(eq + 1);
+      *eq = '=';
+    }
+  putchar('}');
+}
+
+int main(int argc, char **argv)
+{
+  char buf[PATH_MAX];
+  int first = 1, try_errno = -1;
+
+  if (argc >= 3 && strcmp(argv[1], "try-mkdir") == 0)
+    try_errno = mkdir(argv[2], 0755) < 0 ? errno : 0;
+  putchar('{');
+  ids(&first);
+  key("cwd", &first);
+  json_str(getcwd(buf, sizeof(buf)) ? buf : "");
+  key("hostname", &first);
+  json_str(gethostname(buf, sizeof(buf)) == 0 ? buf : "");
+  key("no_new_privs", &first);
+  printf("%d", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+  if (try_errno >= 0)
+    {
+      key("try_errno", &first);
+      printf("%d", try_errno);
+    }
+  status_fields(&first);
+  namespaces(&first);
+  environment(&first);
+  mounts(&first);
+  printf("}\n");
+  fflush(stdout);
+  if (argc >= 3 && strcmp(argv[1], "exit") == 0)
+    return atoi(argv[2]);
+  if (argc >= 3 && strcmp(argv[1], "sleep") == 0)
+    sleep((unsigned) atoi(argv[2]));
+  return 0;
+}
