@@ -10,7 +10,7 @@ CC ?= gcc
 BUILD ?= $(if $(SANITIZE),build/san,build)
 BIN := $(BUILD)/bin
 
-PKGS := jansson libarchive sqlite3 libcrypto
+PKGS := jansson libarchive sqlite3 libcrypto libseccomp libcap
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wmissing-prototypes \
         -Wstrict-prototypes -Wvla -Wundef -Wimplicit-fallthrough -Wno-unused-parameter
 comma := ,
@@ -23,16 +23,23 @@ LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # Debian packages needed to build and test (checked with dpkg, installed when root).
 DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev libssl-dev \
-             libcmocka-dev
+             libcmocka-dev libseccomp-dev libcap-dev
 DEB_TEST := bats busybox-static appc-spec libarchive-tools
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 # Every module is one static archive; binaries, unit tests and fuzzers link them.
-MODULES := stage0 store lib
+MODULES := stage0 store stage1-fly stage2 lib
 lib_SRCS := $(sort $(wildcard lib/*.c))
 store_SRCS := $(sort $(wildcard store/*.c))
 stage0_SRCS := $(filter-out stage0/main.c,$(sort $(wildcard stage0/*.c)))
+stage2_SRCS := $(filter-out stage2/main.c,$(sort $(wildcard stage2/*.c)))
+stage1-fly_SRCS := $(filter-out stage1-fly/main.c,$(sort $(wildcard stage1-fly/*.c)))
 ARCHIVES := $(foreach m,$(MODULES),$(BUILD)/$(m)/lib$(m).a)
+
+# What runs inside a pod's root is linked statically (not under ASan, which
+# cannot be); the stage1 images carry it.
+STATIC := $(if $(SANITIZE),,-static)
+POD_LIBS := -lseccomp -lcap -ljansson
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -46,7 +53,8 @@ DOCS := $(sort $(wildcard Documentation/*.md Documentation/commands/*.md))
 .PHONY: all deps demo check unit e2e install clean images docs
 .DELETE_ON_ERROR:
 
-all: $(BIN)/podrun
+POD_BINS := $(if $(wildcard stage2/main.c),$(BUILD)/stage2/stage2) $(if $(wildcard stage1-fly/main.c),$(BUILD)/stage1-fly/fly)
+all: $(BIN)/podrun $(POD_BINS)
 
 deps:
 	@missing=""; for p in $(DEB_ALL); do \
@@ -77,6 +85,17 @@ $(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
 $(BIN)/podrun: $(BUILD)/stage0/main.o $(ARCHIVES)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/stage2/stage2: $(BUILD)/stage2/main.o $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
+	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
+
+$(BUILD)/stage1-fly/fly: $(BUILD)/stage1-fly/main.o $(BUILD)/stage1-fly/libstage1-fly.a $(BUILD)/lib/liblib.a
+	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
+
+# The probe that test apps run to report what they see (static, libc only).
+$(BUILD)/probe: tests/probe/probe.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -static -o $@ $<
 
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(ARCHIVES)
 	@mkdir -p $(@D)
