@@ -3,6 +3,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "podrun.h"
+#include "table.h"
 
 static bool arg_no_legend, arg_full, arg_overwrite, arg_rootfs_only, arg_pretty_print = true;
 static const char *arg_format;
@@ -36,47 +37,26 @@ static int list_json(struct store_image **v, size_t n, bool pretty)
   return 0;
 }
 
-enum
-{
-  COL_ID,
-  COL_NAME,
-  COL_SIZE,
-  COL_IMPORT,
-  COL_USED,
-  N_COLS
-};
-
-static void list_row(char *row[N_COLS], const struct store_image *img)
-{
-  char b[64];
-  row[COL_ID] = arg_full ? xstrdup(img->id) : xstrndup(img->id, 7 + 12);
-  row[COL_NAME] = img->version ? xasprintf("%s:%s", img->name, img->version) : xstrdup(img->name);
-  row[COL_SIZE] = xstrdup(format_size(b, sizeof(b), img->size));
-  row[COL_IMPORT] = xstrdup(format_time(b, sizeof(b), img->import_time, arg_full));
-  row[COL_USED] = xstrdup(format_time(b, sizeof(b), img->last_used, arg_full));
-}
-
 static void list_table(struct store_image **v, size_t n)
 {
-  static const char *const legend[N_COLS] = { "ID", "NAME", "SIZE", "IMPORT TIME", "LAST USED" };
-  char *(*rows)[N_COLS] = xzalloc(sizeof(*rows) * (n + 1));
-  size_t width[N_COLS] = { 0 };
+  static const char *const legend[] = { "ID", "NAME", "SIZE", "IMPORT TIME", "LAST USED" };
+  struct table t;
+  char b[64];
 
-  for (size_t c = 0; c < N_COLS; c++)
-    rows[0][c] = xstrdup(legend[c]);
+  table_init(&t, legend, ELEMENTSOF(legend));
   for (size_t i = 0; i < n; i++)
-    list_row(rows[i + 1], v[i]);
-  for (size_t i = arg_no_legend ? 1 : 0; i <= n; i++)
-    for (size_t c = 0; c < N_COLS; c++)
-      if (strlen(rows[i][c]) > width[c])
-        width[c] = strlen(rows[i][c]);
-  for (size_t i = arg_no_legend ? 1 : 0; i <= n; i++)
-    for (size_t c = 0; c < N_COLS; c++)
-      printf(c + 1 < N_COLS ? "%-*s  " : "%-*s\n", c + 1 < N_COLS ? (int) width[c] : 0, rows[i][c]);
-  for (size_t i = 0; i <= n; i++)
-    for (size_t c = 0; c < N_COLS; c++)
-      free(rows[i][c]);
-  free(rows);
+    {
+      char *row[] = {
+        arg_full ? xstrdup(v[i]->id) : xstrndup(v[i]->id, 7 + 12),
+        v[i]->version ? xasprintf("%s:%s", v[i]->name, v[i]->version) : xstrdup(v[i]->name),
+        xstrdup(format_size(b, sizeof(b), v[i]->size)),
+        xstrdup(format_time(b, sizeof(b), v[i]->import_time, arg_full)),
+        xstrdup(format_time(b, sizeof(b), v[i]->last_used, arg_full)),
+      };
+      table_add(&t, row);
+    }
+  table_print(&t, !arg_no_legend);
+  table_done(&t);
 }
 
 static int image_list(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
@@ -202,36 +182,48 @@ static const struct opt gc_opts[] = {
 
 #define IMAGE_NAMES "IMAGE is a name (the newest import of it), NAME:VERSION, or a unique id prefix (sha512-…)."
 
-const struct cmd cmd_image_table[] = {
-  { "list", image_list, "", "List the images in the local store",
+static const struct cmd image_list_cmd = { "list", image_list, "", "List the images in the local store",
     "Columns: ID (short unless --full), NAME (with :VERSION when labelled), SIZE, IMPORT TIME, LAST USED.\n\n"
     "Examples:\n  podrun image list\n  podrun image list --full --no-legend\n  podrun image list --format=json",
-    list_opts, NULL, 0, 0, CMD_STORE_RO },
-  { "rm", image_rm, "IMAGE...", "Remove images from the local store",
+    list_opts, NULL, 0, 0, CMD_STORE_RO };
+static const struct cmd image_rm_cmd = { "rm", image_rm, "IMAGE...", "Remove images from the local store",
     IMAGE_NAMES "\nPrints the id of each image removed; tries every IMAGE given and fails if any failed.\n\n"
     "Example:\n  podrun image rm podrun.test/busybox:1.35.0",
-    NULL, NULL, 1, -1, CMD_STORE_RW },
-  { "cat-manifest", image_cat_manifest, "IMAGE", "Print an image's manifest",
+    NULL, NULL, 1, -1, CMD_STORE_RW };
+static const struct cmd image_cat_manifest_cmd = { "cat-manifest", image_cat_manifest, "IMAGE", "Print an image's manifest",
     IMAGE_NAMES "\n\nExample:\n  podrun image cat-manifest --pretty-print=false podrun.test/busybox", cat_opts,
-    NULL, 1, 1, CMD_STORE_RO },
-  { "export", image_export, "IMAGE OUTPUT.aci", "Write an image out as an ACI",
+    NULL, 1, 1, CMD_STORE_RO };
+static const struct cmd image_export_cmd = { "export", image_export, "IMAGE OUTPUT.aci", "Write an image out as an ACI",
     IMAGE_NAMES "\nThe ACI is uncompressed; its sha512 is the image id.\n\n"
     "Example:\n  podrun image export podrun.test/busybox busybox.aci",
-    export_opts, NULL, 2, 2, CMD_STORE_RW },
-  { "extract", image_extract, "IMAGE DIR", "Write an image's contents to a directory",
+    export_opts, NULL, 2, 2, CMD_STORE_RW };
+static const struct cmd image_extract_cmd = { "extract", image_extract, "IMAGE DIR", "Write an image's contents to a directory",
     IMAGE_NAMES "\nDIR gets the image alone (no dependencies): manifest and rootfs/, or with\n"
     "--rootfs-only the rootfs contents. DIR must not exist or be empty, unless --overwrite.\n\n"
     "Example:\n  podrun image extract --rootfs-only podrun.test/busybox /tmp/bb",
-    dir_opts, NULL, 2, 2, CMD_STORE_RW },
-  { "render", image_render, "IMAGE DIR", "Write an image as a pod would see it to a directory",
+    dir_opts, NULL, 2, 2, CMD_STORE_RW };
+static const struct cmd image_render_cmd = { "render", image_render, "IMAGE DIR", "Write an image as a pod would see it to a directory",
     IMAGE_NAMES "\nLike extract, but the image's dependencies are layered under it and its\n"
     "pathWhitelist is applied: the rootfs a pod gets.\n\n"
     "Example:\n  podrun image render podrun.test/busybox /tmp/bb",
-    dir_opts, NULL, 2, 2, CMD_STORE_RW },
-  { "gc", image_gc, "", "Remove unused images and leftovers of interrupted commands",
+    dir_opts, NULL, 2, 2, CMD_STORE_RW };
+static const struct cmd image_gc_cmd = { "gc", image_gc, "", "Remove unused images and leftovers of interrupted commands",
     "Removes images not used (run, rendered, fetched) for the grace period, then sweeps\n"
     "what a killed or crashed podrun left behind: incomplete blobs and trees.\n"
     "Durations: 0, 90s, 30m, 24h, 1h30m.\n\nExample:\n  podrun image gc --grace-period=0",
-    gc_opts, NULL, 0, 0, CMD_STORE_RW },
-  { NULL },
+    gc_opts, NULL, 0, 0, CMD_STORE_RW };
+
+static const struct cmd *const image_cmds[] = {
+  &image_list_cmd,
+  &image_rm_cmd,
+  &image_cat_manifest_cmd,
+  &image_export_cmd,
+  &image_extract_cmd,
+  &image_render_cmd,
+  &image_gc_cmd,
+  NULL,
+};
+
+const struct cmd cmd_image = {
+  "image", NULL, "COMMAND", "Operate on images in the local store", NULL, NULL, image_cmds, 0, 0, 0,
 };

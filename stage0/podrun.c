@@ -28,19 +28,47 @@ static const struct opt global_opts[] = {
   { NULL },
 };
 
-static const struct cmd cmd_table[] = {
-  { "fetch", cmd_fetch, "IMAGE...", "Fetch image(s) into the local store",
+static const struct cmd cmd_fetch_entry = { "fetch", cmd_fetch, "IMAGE...", "Fetch image(s) into the local store",
     "IMAGE is a path to an ACI (tar, optionally gzip, bzip2 or xz compressed) or a file:// URL.\n"
     "Prints the id of each image, one per line. Fetching an image that is already in the store\n"
     "changes nothing and prints the same id.\n\n"
     "Signature verification of local images arrives with network fetching; until then a local\n"
     "ACI needs --insecure-options=image.\n\n"
     "Example:\n  podrun --insecure-options=image fetch busybox.aci",
-    NULL, NULL, 1, -1, CMD_STORE_RW },
-  { "image", NULL, "COMMAND", "Operate on images in the local store", NULL, NULL, cmd_image_table, 0, 0, 0 },
-  { "version", cmd_version, "", "Print the version", NULL, NULL, NULL, 0, 0, 0 },
-  { "help", cmd_help, "[COMMAND...]", "Show help for podrun or a command", NULL, NULL, NULL, 0, -1, 0 },
-  { NULL },
+    NULL, NULL, 1, -1, CMD_STORE_RW };
+static const struct cmd cmd_run_entry = { "run", cmd_run, "[flags] IMAGE [app flags] [-- args… ---] [IMAGE [app flags] …]", "Run images as a pod",
+    "Creates a pod of one app per IMAGE and runs it in the foreground: podrun is replaced by\n"
+    "the pod's stage1 and exits with the pod's exit code (the first failing app's, else 0);\n"
+    "podrun's own errors exit 254. IMAGE is a name or id in the store, or an ACI file\n"
+    "(fetched first; needs --insecure-options=image). App flags before the first IMAGE apply\n"
+    "to every app; after an IMAGE, to that app. \"--\" starts the app's arguments, \"---\" ends them.\n\n"
+    "Examples:\n"
+    "  podrun run --stage1=fly podrun.test/busybox --exec=/bin/echo -- hello ---\n"
+    "  podrun run --volume data,kind=host,source=/srv/data app.example.com/db --mount volume=data,target=/var/db",
+    run_opts, NULL, 0, -1, CMD_STORE_RW | CMD_RAW_TAIL };
+static const struct cmd cmd_prepare_entry = { "prepare", cmd_prepare, "[flags] IMAGE [app flags] [-- args… ---] [IMAGE …]", "Prepare a pod to run later",
+    "Like run, but stops once the pod is ready and prints its UUID; start it with run-prepared.\n"
+    "A prepared pod not started within --expire-prepared (default 24h) is removed by gc.\n\n"
+    "Example:\n  uuid=$(podrun prepare podrun.test/busybox) && podrun run-prepared $uuid",
+    run_opts, NULL, 0, -1, CMD_STORE_RW | CMD_RAW_TAIL };
+static const struct cmd cmd_run_prepared_entry = { "run-prepared", cmd_run_prepared, "UUID", "Run a prepared pod",
+    "UUID may be a unique prefix.\n\nExample:\n  podrun run-prepared 5f0b", NULL, NULL, 1, 1, CMD_STORE_RW };
+static const struct cmd cmd_version_entry = { "version", cmd_version, "", "Print the version", NULL, NULL, NULL, 0, 0, 0 };
+static const struct cmd cmd_help_entry = { "help", cmd_help, "[COMMAND...]", "Show help for podrun or a command", NULL, NULL, NULL, 0, -1, 0 };
+
+static const struct cmd *const cmd_table[] = {
+  &cmd_run_entry,
+  &cmd_prepare_entry,
+  &cmd_run_prepared_entry,
+  &cmd_list,
+  &cmd_status,
+  &cmd_rm,
+  &cmd_gc,
+  &cmd_fetch_entry,
+  &cmd_image,
+  &cmd_version_entry,
+  &cmd_help_entry,
+  NULL,
 };
 
 static const struct cmd root_cmd = {
@@ -51,8 +79,9 @@ static void print_opts(FILE *f, const struct opt *opts)
 {
   for (const struct opt *o = opts; o && o->name; o++)
     {
-      _cleanup_free_ char *flag = o->type == OPT_BOOL ? xasprintf("--%s", o->name)
-                                                      : xasprintf("--%s=%s", o->name, o->metavar ? o->metavar : "VALUE");
+      _cleanup_free_ char *flag = o->type == OPT_BOOL       ? xasprintf("--%s", o->name)
+                                  : o->type == OPT_OPTIONAL ? xasprintf("--%s[=%s]", o->name, o->metavar)
+                                                            : xasprintf("--%s=%s", o->name, o->metavar ? o->metavar : "VALUE");
       fprintf(f, "  %-28s %s\n", flag, o->help);
     }
 }
@@ -66,8 +95,8 @@ static void print_help(FILE *f, const char *path, const struct cmd *cmd)
   if (cmd->subcmds)
     {
       fprintf(f, "\nCommands:\n");
-      for (const struct cmd *c = cmd->subcmds; c->name; c++)
-        fprintf(f, "  %-14s %s\n", c->name, c->summary);
+      for (const struct cmd *const *c = cmd->subcmds; *c; c++)
+        fprintf(f, "  %-14s %s\n", (*c)->name, (*c)->summary);
     }
   if (cmd->opts)
     {
@@ -80,11 +109,11 @@ static void print_help(FILE *f, const char *path, const struct cmd *cmd)
     fprintf(f, "\nRun '%s COMMAND --help' for more about a command.\n", path);
 }
 
-static const struct cmd *find_cmd(const struct cmd *table, const char *name)
+static const struct cmd *find_cmd(const struct cmd *const *table, const char *name)
 {
-  for (const struct cmd *c = table; c && c->name; c++)
-    if (streq(c->name, name))
-      return c;
+  for (const struct cmd *const *c = table; c && *c; c++)
+    if (streq((*c)->name, name))
+      return *c;
   return NULL;
 }
 
@@ -116,29 +145,34 @@ static int set_opt(const struct opt *o, const char *v, podrun_error_t *err)
     case OPT_STRING:
       *(const char **) o->target = v;
       return 0;
+    case OPT_OPTIONAL:
+      *(const char **) o->target = v ? v : "true";
+      return 0;
     case OPT_DURATION:
       if (parse_duration(v, o->target, err) < 0)
         return podrun_error_wrap(err, "flag --%s", o->name);
+      return 0;
+    case OPT_STRV:
+      *(char ***) o->target = strv_push(*(char ***) o->target, v);
       return 0;
     }
   return 0;
 }
 
-/* One flag at argv[*i]; a value may be in the next argument. */
-static int parse_flag(const struct cmd *cmd, int argc, char **argv, int *i, podrun_error_t *err)
+int parse_flag(const char *verb, const struct opt *opts, int argc, char **argv, int *i, podrun_error_t *err)
 {
   const char *a = argv[*i] + (argv[*i][1] == '-' ? 2 : 1);
   const char *eq = strchr(a, '=');
   size_t len = eq ? (size_t) (eq - a) : strlen(a);
-  const struct opt *o = find_opt(cmd->opts, a, len);
+  const struct opt *o = find_opt(opts, a, len);
   const char *v = eq ? eq + 1 : NULL;
 
   if (!o)
     o = find_opt(global_opts, a, len);
   if (!o)
     return podrun_error_set(err, 0, "unknown flag \"%.*s\" for \"%s\"; see '--help'", (int) (len + (a - argv[*i])),
-                            argv[*i], cmd->name);
-  if (!v && o->type != OPT_BOOL)
+                            argv[*i], verb);
+  if (!v && o->type != OPT_BOOL && o->type != OPT_OPTIONAL)
     {
       if (*i + 1 >= argc)
         return podrun_error_set(err, 0, "flag --%s needs a value", o->name);
@@ -172,8 +206,14 @@ static int parse_command_line(int argc, char **argv, struct invocation *inv, pod
         inv->help = true;
       else if (!dashdash && a[0] == '-' && a[1])
         {
-          if (parse_flag(inv->cmd, argc, argv, &i, err) < 0)
+          if (parse_flag(inv->cmd->name, inv->cmd->opts, argc, argv, &i, err) < 0)
             return -1;
+        }
+      else if (!inv->cmd->subcmds && (inv->cmd->flags & CMD_RAW_TAIL))
+        {
+          /* run IMAGE [app flags] [-- args ---] …: the verb parses the rest */
+          while (i < argc)
+            inv->args[inv->nargs++] = argv[i++];
         }
       else if (inv->cmd->subcmds && inv->nargs == 0)
         {

@@ -33,6 +33,8 @@ enum opt_type
   OPT_BOOL,     /* --x, --x=true|false */
   OPT_STRING,   /* --x=V or --x V */
   OPT_DURATION, /* Go-style: 0, 90s, 30m, 24h, 1h30m, 500ms → int64 microseconds */
+  OPT_STRV,     /* repeatable: each value appended to a char ** */
+  OPT_OPTIONAL, /* --x (= "true") or --x=V, never the next argument */
 };
 
 struct opt
@@ -51,6 +53,7 @@ enum cmd_flags
 {
   CMD_STORE_RW = 1 << 0, /* opens the store for writing (creates it) */
   CMD_STORE_RO = 1 << 1, /* opens the store read-only (a missing store is empty) */
+  CMD_RAW_TAIL = 1 << 2, /* flags stop at the first argument; the rest is the verb's (run) */
 };
 
 struct cmd
@@ -61,7 +64,7 @@ struct cmd
   const char *summary;
   const char *description; /* NULL, or a longer text with examples */
   const struct opt *opts;  /* NULL-name terminated, may be NULL */
-  const struct cmd *subcmds; /* NULL-name terminated */
+  const struct cmd *const *subcmds; /* NULL-terminated */
   int min_args, max_args;    /* max -1: unlimited */
   unsigned flags;
 };
@@ -71,6 +74,10 @@ extern struct store *podrun_store;
 
 int podrun_main(int argc, char **argv);
 
+/* Parses one flag at argv[*i] against opts (then the global flags), taking
+ * its value from the next argument when needed. */
+int parse_flag(const char *verb, const struct opt *opts, int argc, char **argv, int *i, podrun_error_t *err);
+
 int parse_duration(const char *s, int64_t *ret_usec, podrun_error_t *err);
 int parse_insecure_options(const char *s, unsigned *ret, podrun_error_t *err);
 /* "5 minutes ago"-style, or RFC 3339 when full. buf ≥ 64. */
@@ -78,7 +85,12 @@ const char *format_time(char *buf, size_t len, int64_t usec, bool full);
 const char *format_time_rfc3339(char *buf, size_t len, int64_t usec);
 
 /* Verbs (one file each: stage0/cmd-<verb>.c). */
-extern const struct cmd cmd_image_table[];
+extern const struct cmd cmd_image;
 int cmd_fetch(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err);
 int cmd_version(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err);
 int cmd_help(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err);
+int cmd_run(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err);
+int cmd_prepare(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err);
+int cmd_run_prepared(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err);
+extern const struct opt run_opts[];
+extern const struct cmd cmd_list, cmd_status, cmd_rm, cmd_gc;

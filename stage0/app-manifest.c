@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The effective app of each pod app: the image's app with the command
+ * line's overrides applied, written into the pod manifest so that a stage1
+ * never needs the image manifests. Environment precedence, as in rkt:
+ * inherited < image < --set-env-file < --set-env < --environment. */
+#include <ctype.h>
+#include <fcntl.h>
+
+#include "appc.h"
+#include "fs.h"
+#include "json-util.h"
+#include "pod-setup.h"
+
+extern char **environ;
+
+/* "NAME=VALUE" → name, value; the error names the flag. */
+static int split_kv(const char *flag, const char *s, char **ret_name, const char **ret_value, podrun_error_t *err)
+{
+  const char *eq = strchr(s, '=');
+  if (!eq || eq == s)
+    return podrun_error_set(err, 0, "--%s \"%s\": expected NAME=VALUE", flag, s);
+  *ret_name = xstrndup(s, (size_t) (eq - s));
+  *ret_value = eq + 1;
+  return 0;
+}
+
+/* Sets name=value in an appc [{name, value}] array, replacing an earlier one. */
+static void kvs_set(json_t *arr, const char *name, const char *value)
+{
+  size_t i;
+  json_t *e;
+  json_array_foreach (arr, i, e)
+    if (streq_ptr(json_string_value(json_object_get(e, "name")), name))
+      {
+        json_object_set_new(e, "value", json_string(value));
+        return;
+      }
+  json_array_append_new(arr, json_pack("{s:s,s:s}", "name", name, "value", value));
+}
+
+static int kvs_set_all(json_t *arr, const char *flag, char *const *list, podrun_error_t *err)
+{
+  for (size_t i = 0; list && list[i]; i++)
+    {
+      _cleanup_free_ char *name = NULL;
+      const char *value;
+      if (split_kv(flag, list[i], &name, &value, err) < 0)
+        return -1;
+      kvs_set(arr, name, value);
+    }
+  return 0;
+}
+
+static int env_file_read(const char *path, char ***ret, podrun_error_t *err)
+{
+  _cleanup_free_ char *buf = NULL;
+  char **v = NULL, *save = NULL;
+
+  if (fs_read_file_at(AT_FDCWD, path, 1 << 20, &buf, NULL, err) < 0)
+    return podrun_error_wrap(err, "--set-env-file");
+  for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+    {
+      while (isspace((unsigned char) *line))
+        line++;
+      if (*line && *line != '#')
+        v = strv_push(v, line);
+    }
+  *ret = v;
+  return 0;
+}
+
+/* userAnnotations and userLabels are JSON objects, NAME → VALUE. */
+static int map_set_all(json_t *app, const char *key, const char *flag, char *const *list, podrun_error_t *err)
+{
+  for (size_t i = 0; list && list[i]; i++)
+    {
+      _cleanup_free_ char *name = NULL;
+      const char *value;
+      json_t *map = json_object_get(app, key);
+      if (split_kv(flag, list[i], &name, &value, err) < 0)
+        return -1;
+      if (!json_is_object(map))
+        json_object_set_new(app, key, map = json_object());
+      json_object_set_new(map, name, json_string(value));
+    }
+  return 0;
+}
+
+static int apply_environment(json_t *app, const struct app_args *a, const struct app_args *all, podrun_error_t *err)
+{
+  _cleanup_json_ json_t *env = json_array();
+  _cleanup_strv_ char **file = NULL;
+  const char *env_file = a->env_file ? a->env_file : all->env_file;
+
+  if (arg_run.inherit_env && kvs_set_all(env, "inherit-env", environ, err) < 0)
+    return -1;
+  json_t *image_env = json_object_get(app, "environment");
+  size_t i;
+  json_t *e;
+  json_array_foreach (image_env, i, e)
+    kvs_set(env, json_string_value(json_object_get(e, "name")), json_string_value(json_object_get(e, "value")));
+  if (env_file && (env_file_read(env_file, &file, err) < 0 || kvs_set_all(env, "set-env-file", file, err) < 0))
+    return -1;
+  if (kvs_set_all(env, "set-env", all->set_env, err) < 0 || kvs_set_all(env, "set-env", a->set_env, err) < 0 ||
+      kvs_set_all(env, "environment", all->environment, err) < 0 ||
+      kvs_set_all(env, "environment", a->environment, err) < 0)
+    return -1;
+  json_object_set(app, "environment", env);
+  return 0;
+}
+
+static int parse_gids(const char *s, json_t **ret, podrun_error_t *err)
+{
+  _cleanup_json_ json_t *arr = json_array();
+  _cleanup_free_ char *copy = xstrdup(s);
+  char *save = NULL;
+  for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save))
+    {
+      char *end;
+      errno = 0;
+      unsigned long v = strtoul(w, &end, 10);
+      if (errno || *end || *w == '\0' || *w == '-' || v >= 4294967295UL)
+        return podrun_error_set(err, 0, "--supplementary-gids \"%s\": \"%s\" is not a group id", s, w);
+      json_array_append_new(arr, json_integer((json_int_t) v));
+    }
+  *ret = TAKE_PTR(arr);
+  return 0;
+}
+
+#define PICK(field) (a->field ? a->field : all->field)
+
+static int apply_exec(json_t *app, const struct app_args *a, const struct app_args *all, podrun_error_t *err)
+{
+  const char *exec = PICK(exec);
+  json_t *old = json_object_get(app, "exec");
+  _cleanup_json_ json_t *cmd = json_array();
+
+  if (exec)
+    json_array_append_new(cmd, json_string(exec));
+  else if (json_array_size(old) > 0)
+    json_array_append(cmd, json_array_get(old, 0));
+  else
+    return podrun_error_set(err, 0, "image \"%s\" has no app to run; give --exec", a->image);
+  if (a->has_args)
+    for (size_t i = 0; a->args[i]; i++)
+      json_array_append_new(cmd, json_string(a->args[i]));
+  else if (!exec)
+    for (size_t i = 1; i < json_array_size(old); i++)
+      json_array_append(cmd, json_array_get(old, i));
+  json_object_set(app, "exec", cmd);
+  return 0;
+}
+
+static int apply_identity(json_t *app, const struct app_args *a, const struct app_args *all, podrun_error_t *err)
+{
+  json_t *gids = NULL;
+  if (PICK(user) || !json_object_get(app, "user"))
+    json_object_set_new(app, "user", json_string(PICK(user) ? PICK(user) : "0"));
+  if (PICK(group) || !json_object_get(app, "group"))
+    json_object_set_new(app, "group", json_string(PICK(group) ? PICK(group) : "0"));
+  if (PICK(working_dir))
+    json_object_set_new(app, "workingDirectory", json_string(PICK(working_dir)));
+  if (PICK(supplementary_gids))
+    {
+      if (parse_gids(PICK(supplementary_gids), &gids, err) < 0)
+        return -1;
+      json_object_set_new(app, "supplementaryGIDs", gids);
+    }
+  return 0;
+}
+
+int app_manifest_effective(const struct appc_image_manifest *im, const struct app_args *a, json_t **ret_app,
+                           podrun_error_t *err)
+{
+  const struct app_args *all = &arg_run.all;
+  _cleanup_json_ json_t *imj = appc_image_manifest_to_json(im);
+  _cleanup_json_ json_t *app = NULL;
+
+  app = json_deep_copy(json_object_get(imj, "app"));
+  if (!app)
+    app = json_object();
+  if (apply_exec(app, a, all, err) < 0 || apply_identity(app, a, all, err) < 0 ||
+      apply_environment(app, a, all, err) < 0)
+    return -1;
+  if (map_set_all(app, "userAnnotations", "user-annotation", all->user_annotations, err) < 0 ||
+      map_set_all(app, "userAnnotations", "user-annotation", a->user_annotations, err) < 0 ||
+      map_set_all(app, "userLabels", "user-label", all->user_labels, err) < 0 ||
+      map_set_all(app, "userLabels", "user-label", a->user_labels, err) < 0)
+    return -1;
+  *ret_app = TAKE_PTR(app);
+  return 0;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "json-util.h"
+#include "pod-setup.h"
+#include "pods.h"
+#include "table.h"
+
+static bool arg_no_legend, arg_full;
+static const char *arg_format;
+
+static char *time_or_dash(int64_t usec)
+{
+  char b[64];
+  return usec ? xstrdup(format_time(b, sizeof(b), usec, arg_full)) : xstrdup("-");
+}
+
+static void add_rows(struct table *t, struct pod *p, const struct pod_info *i)
+{
+  for (size_t a = 0; a < (i->n_apps ? i->n_apps : 1); a++)
+    {
+      const struct pod_app_info *app = i->n_apps ? &i->apps[a] : NULL;
+      char *row[] = {
+        arg_full ? xstrdup(p->uuid) : xstrndup(p->uuid, 8),
+        xstrdup(app ? app->name : "-"),
+        xstrdup(app ? app->image_name : "-"),
+        xstrdup(pod_state_to_string(p->state)),
+        time_or_dash(i->created),
+        time_or_dash(i->started),
+      };
+      table_add(t, row);
+    }
+}
+
+static json_t *pod_json(struct pod *p, const struct pod_info *i)
+{
+  char c[64], s[64];
+  json_t *apps = json_array();
+  for (size_t a = 0; a < i->n_apps; a++)
+    json_array_append_new(apps, json_pack("{s:s,s:s,s:s}", "name", i->apps[a].name, "image_name",
+                                          i->apps[a].image_name, "image_id", i->apps[a].image_id));
+  return json_pack("{s:s,s:s,s:o,s:s?,s:s?}", "name", p->uuid, "state", pod_state_to_string(p->state), "apps",
+                   apps, "created_at", i->created ? format_time_rfc3339(c, sizeof(c), i->created) : NULL,
+                   "started_at", i->started ? format_time_rfc3339(s, sizeof(s), i->started) : NULL);
+}
+
+static int pod_list_cmd(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  static const char *const legend[] = { "UUID", "APP", "IMAGE NAME", "STATE", "CREATED", "STARTED" };
+  _cleanup_free_ char *pods = pods_dir();
+  _cleanup_json_ json_t *arr = json_array();
+  struct pod **v = NULL;
+  struct table t;
+  size_t n = 0;
+
+  if (arg_format && !streq(arg_format, "json") && !streq(arg_format, "json-pretty"))
+    return podrun_error_set(err, 0, "--format: \"%s\" is not one of json, json-pretty", arg_format);
+  if (access(pods, F_OK) == 0 && pod_list(pods, &v, &n, err) < 0)
+    return -1;
+  table_init(&t, legend, ELEMENTSOF(legend));
+  for (size_t k = 0; k < n; k++)
+    {
+      struct pod_info i;
+      _cleanup_error_ podrun_error_t e = NULL;
+      if (pod_info_read(v[k], &i, &e) < 0)
+        {
+          /* one broken pod does not hide the others */
+          fprintf(stderr, "podrun: %s\n", e->msg);
+          continue;
+        }
+      add_rows(&t, v[k], &i);
+      json_array_append_new(arr, pod_json(v[k], &i));
+      pod_info_done(&i);
+    }
+  if (arg_format)
+    {
+      _cleanup_free_ char *s = json_dump_sorted(arr, streq(arg_format, "json-pretty"));
+      printf("%s\n", s);
+    }
+  else
+    table_print(&t, !arg_no_legend);
+  table_done(&t);
+  pod_list_free(v, n);
+  return 0;
+}
+
+static const struct opt list_opts[] = {
+  { "no-legend", OPT_BOOL, &arg_no_legend, "do not print the header line", NULL },
+  { "full", OPT_BOOL, &arg_full, "full UUIDs and absolute times", NULL },
+  { "format", OPT_STRING, &arg_format, "output as json or json-pretty", "FORMAT" },
+  { NULL },
+};
+
+const struct cmd cmd_list = {
+  "list", pod_list_cmd, "", "List pods",
+  "One line per app: UUID (short unless --full), APP, IMAGE NAME, STATE, CREATED, STARTED.\n"
+  "States: embryo, preparing, aborted-prepare, prepared, running, exited, exited-garbage, garbage.\n\n"
+  "Examples:\n  podrun list\n  podrun list --full --format=json-pretty",
+  list_opts, NULL, 0, 0, 0,
+};

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* podrun run, prepare, run-prepared. */
+#include "pod-setup.h"
+
+static int parse(int argc, char **argv, podrun_error_t *err)
+{
+  return run_args_parse_apps(argc, argv, err);
+}
+
+int cmd_run(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  _cleanup_pod_ struct pod *p = NULL;
+  int r = parse(argc, argv, err);
+  if (r >= 0)
+    r = pod_prepare(podrun_store, &p, err);
+  if (r >= 0)
+    r = pod_exec_stage1(podrun_store, p, err); /* returns only on failure */
+  run_args_done();
+  return r < 0 ? -1 : 0;
+}
+
+int cmd_prepare(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  _cleanup_pod_ struct pod *p = NULL;
+  int r = parse(argc, argv, err);
+  if (r >= 0)
+    r = pod_prepare(podrun_store, &p, err);
+  if (r >= 0)
+    printf("%s\n", p->uuid);
+  run_args_done();
+  return r;
+}
+
+int cmd_run_prepared(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  _cleanup_free_ char *pods = pods_dir();
+  _cleanup_pod_ struct pod *p = NULL;
+
+  if (pod_load(pods, argv[0], &p, err) < 0)
+    return -1;
+  if (p->state != POD_PREPARED)
+    return podrun_error_set(err, 0, "pod %s is %s, not prepared", p->uuid, pod_state_to_string(p->state));
+  if (pod_lock(p, true, true, err) < 0)
+    return podrun_error_wrap(err, "pod %s is in use by another podrun", p->uuid);
+  /* It may have moved on between the look and the lock. */
+  if (access(p->path, F_OK) < 0)
+    return podrun_error_set(err, 0, "pod %s was started or removed meanwhile", p->uuid);
+  return pod_exec_stage1(podrun_store, p, err);
+}

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <time.h>
+
+#include "json-util.h"
+#include "pod-setup.h"
+#include "pods.h"
+
+static const char *arg_uuid_file;
+static const char *arg_format;
+static const char *arg_wait;
+
+static bool is_done(enum pod_state s)
+{
+  return s == POD_EXITED || s == POD_EXITED_GARBAGE || s == POD_GARBAGE || s == POD_ABORTED_PREPARE;
+}
+
+/* Waits until the pod has exited; timeout_usec < 0: forever. */
+static int wait_exited(struct pod **p, int64_t timeout_usec, podrun_error_t *err)
+{
+  _cleanup_free_ char *pods = pods_dir();
+  char uuid[UUID_STRING_LEN + 1];
+  int64_t deadline = store_now_usec() + timeout_usec;
+
+  snprintf(uuid, sizeof(uuid), "%s", (*p)->uuid);
+  while (!is_done((*p)->state))
+    {
+      if (timeout_usec >= 0 && store_now_usec() >= deadline)
+        return podrun_error_set(err, ETIMEDOUT, "pod %s: still %s after --wait", uuid,
+                                pod_state_to_string((*p)->state));
+      nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+      pod_free(*p);
+      *p = NULL;
+      if (pod_load(pods, uuid, p, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static void print_text(struct pod *p, const struct pod_info *i)
+{
+  char b[64];
+  printf("state=%s\n", pod_state_to_string(p->state));
+  printf("created=%s\n", i->created ? format_time_rfc3339(b, sizeof(b), i->created) : "");
+  printf("started=%s\n", i->started ? format_time_rfc3339(b, sizeof(b), i->started) : "");
+  if (i->pid > 0)
+    printf("pid=%d\n", (int) i->pid);
+  printf("exited=%s\n", is_done(p->state) ? "true" : "false");
+  for (size_t a = 0; a < i->n_apps; a++)
+    if (i->apps[a].exit_code >= 0)
+      printf("app-%s=%d\n", i->apps[a].name, i->apps[a].exit_code);
+}
+
+static void print_json(struct pod *p, const struct pod_info *i, bool pretty)
+{
+  char c[64], s[64];
+  json_t *codes = json_object();
+  for (size_t a = 0; a < i->n_apps; a++)
+    if (i->apps[a].exit_code >= 0)
+      json_object_set_new(codes, i->apps[a].name, json_integer(i->apps[a].exit_code));
+  _cleanup_json_ json_t *o = json_pack(
+      "{s:s,s:s,s:b,s:o,s:s?,s:s?}", "name", p->uuid, "state", pod_state_to_string(p->state), "exited",
+      is_done(p->state), "app_exit_codes", codes, "created_at",
+      i->created ? format_time_rfc3339(c, sizeof(c), i->created) : NULL, "started_at",
+      i->started ? format_time_rfc3339(s, sizeof(s), i->started) : NULL);
+  if (i->pid > 0)
+    json_object_set_new(o, "pid", json_integer(i->pid));
+  _cleanup_free_ char *text = json_dump_sorted(o, pretty);
+  printf("%s\n", text);
+}
+
+static int status(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  struct pod **v = NULL;
+  struct pod_info i;
+  size_t n = 0;
+  int64_t timeout = -1;
+  int r;
+
+  if (arg_format && !streq(arg_format, "json") && !streq(arg_format, "json-pretty"))
+    return podrun_error_set(err, 0, "--format: \"%s\" is not one of json, json-pretty", arg_format);
+  if (arg_wait && !streq(arg_wait, "true") && parse_duration(arg_wait, &timeout, err) < 0)
+    return podrun_error_wrap(err, "--wait");
+  if (pods_load_args(argc, argv, arg_uuid_file, &v, &n, err) < 0)
+    return -1;
+  if (n != 1)
+    r = podrun_error_set(err, 0, "status takes one pod");
+  else
+    r = arg_wait ? wait_exited(&v[0], timeout, err) : 0;
+  if (r >= 0)
+    r = pod_info_read(v[0], &i, err);
+  if (r >= 0)
+    {
+      if (arg_format)
+        print_json(v[0], &i, streq(arg_format, "json-pretty"));
+      else
+        print_text(v[0], &i);
+      pod_info_done(&i);
+    }
+  pod_list_free(v, n);
+  return r;
+}
+
+static const struct opt status_opts[] = {
+  { "wait", OPT_OPTIONAL, &arg_wait, "wait until the pod has exited (at most DURATION if given)",
+    "DURATION" },
+  { "uuid-file", OPT_STRING, &arg_uuid_file, "read the pod's UUID from this file", "FILE" },
+  { "format", OPT_STRING, &arg_format, "output as json or json-pretty", "FORMAT" },
+  { NULL },
+};
+
+const struct cmd cmd_status = {
+  "status", status, "[UUID]", "Show a pod's status",
+  "Prints state, created, started, pid, exited and app-<name>=<exit code> lines.\n"
+  "UUID may be a unique prefix.\n\nExamples:\n  podrun status 5f0b\n  podrun status --wait=30s --format=json 5f0b",
+  status_opts, NULL, 0, 1, 0,
+};

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* prepare: a pod directory from a pod manifest and a stage1; run: the
+ * pod's private mount namespace, then exec of the stage1 (DESIGN §3). */
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "fs.h"
+#include "log.h"
+#include "pod-setup.h"
+
+int pod_manifest_build(struct store *s, char **ret, podrun_error_t *err);
+
+char *pods_dir(void)
+{
+  return xasprintf("%s/pods", arg_dir);
+}
+
+static int write_text(struct pod *p, const char *path, const char *text, podrun_error_t *err)
+{
+  return fs_write_file_atomic_at(p->dirfd, path, text, strlen(text), 0640, err);
+}
+
+static int mkdirs_at(struct pod *p, const char *path, podrun_error_t *err)
+{
+  _cleanup_free_ char *abs = xasprintf("%s/%s", p->path, path);
+  return fs_mkdir_p(abs, 0750, err);
+}
+
+/* Everything a prepared pod holds besides its stage1 and app mounts. */
+static int fill_pod_dir(struct pod *p, const char *manifest, const char *stage1_id, podrun_error_t *err)
+{
+  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
+  char created[32];
+
+  snprintf(created, sizeof(created), "%lld\n", (long long) store_now_usec());
+  if (appc_pod_manifest_parse(manifest, strlen(manifest), &m, err) < 0 || write_text(p, "pod", manifest, err) < 0 ||
+      write_text(p, "pod-created", created, err) < 0 || mkdirs_at(p, "stage1/rootfs", err) < 0 ||
+      mkdirs_at(p, "overlay/stage1/upper", err) < 0 || mkdirs_at(p, "overlay/stage1/work", err) < 0 ||
+      mkdirs_at(p, "status", err) < 0 || write_text(p, "stage1/image-id", stage1_id, err) < 0)
+    return -1;
+  for (size_t i = 0; i < m->n_apps; i++)
+    {
+      const char *n = m->apps[i].name;
+      _cleanup_free_ char *dir = xasprintf("apps/%s", n), *id = xasprintf("apps/%s/image-id", n);
+      _cleanup_free_ char *up = xasprintf("overlay/%s/upper", n), *work = xasprintf("overlay/%s/work", n);
+      if (mkdirs_at(p, dir, err) < 0 || write_text(p, id, m->apps[i].image.id, err) < 0 ||
+          mkdirs_at(p, up, err) < 0 || mkdirs_at(p, work, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int pod_prepare(struct store *s, struct pod **ret, podrun_error_t *err)
+{
+  _cleanup_free_ char *manifest = NULL, *stage1 = NULL, *tree = NULL, *pods = pods_dir();
+  _cleanup_pod_ struct pod *p = NULL;
+
+  /* The store work first: a mistake in the flags creates no pod at all. */
+  if (pod_manifest_build(s, &manifest, err) < 0 || stage1_select(s, &stage1, err) < 0 ||
+      store_render(s, stage1, &tree, err) < 0)
+    return -1;
+  if (pod_create(pods, &p, err) < 0)
+    return -1;
+  if (pod_transition(p, POD_PREPARING, err) < 0 || fill_pod_dir(p, manifest, stage1, err) < 0 ||
+      (arg_run.uuid_file_save &&
+       fs_write_file_atomic_at(AT_FDCWD, arg_run.uuid_file_save, p->uuid, strlen(p->uuid), 0644, err) < 0) ||
+      pod_transition(p, POD_PREPARED, err) < 0)
+    {
+      _cleanup_error_ podrun_error_t ignored = NULL;
+      (void) fs_rm_rf_at(AT_FDCWD, p->path, &ignored);
+      return podrun_error_wrap(err, "prepare pod %s", p->uuid);
+    }
+  log_debug("pod %s prepared", p->uuid);
+  *ret = TAKE_PTR(p);
+  return 0;
+}
+
+/* overlayfs takes ':' and ',' as separators; a store path with them cannot be a layer. */
+static int check_overlay_path(const char *path, podrun_error_t *err)
+{
+  if (strpbrk(path, ":,\\"))
+    return podrun_error_set(err, EINVAL, "\"%s\": overlay paths cannot contain ':', ',' or '\\\\'", path);
+  return 0;
+}
+
+static int mount_overlay(const char *lower, const char *upper, const char *work, const char *target,
+                         podrun_error_t *err)
+{
+  if (check_overlay_path(lower, err) < 0 || check_overlay_path(upper, err) < 0)
+    return -1;
+  _cleanup_free_ char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+  if (mount("overlay", target, "overlay", 0, opts) < 0)
+    return podrun_error_set(err, errno, "mount overlay on \"%s\"", target);
+  return 0;
+}
+
+static int mount_readonly(const char *src, const char *target, podrun_error_t *err)
+{
+  if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+      mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0)
+    return podrun_error_set(err, errno, "bind \"%s\" read-only on \"%s\"", src, target);
+  return 0;
+}
+
+static int mount_app(struct store *s, struct pod *p, const struct appc_runtime_app *a, podrun_error_t *err)
+{
+  _cleanup_free_ char *tree = NULL, *lower = NULL, *target = NULL, *upper = NULL, *work = NULL;
+
+  if (store_render(s, a->image.id, &tree, err) < 0)
+    return -1;
+  lower = xasprintf("%s/rootfs", tree);
+  target = xasprintf("%s/stage1/rootfs/opt/stage2/%s/rootfs", p->path, a->name);
+  upper = xasprintf("%s/overlay/%s/upper", p->path, a->name);
+  work = xasprintf("%s/overlay/%s/work", p->path, a->name);
+  if (fs_mkdir_p(target, 0755, err) < 0)
+    return -1;
+  if (a->read_only_rootfs)
+    return mount_readonly(lower, target, err);
+  return mount_overlay(lower, upper, work, target, err);
+}
+
+/* The pod's own mount namespace: host mounts propagate in, none out, and
+ * everything in it goes away with the pod's last process. */
+static int mount_pod(struct store *s, struct pod *p, const char *stage1_id, podrun_error_t *err)
+{
+  _cleanup_free_ char *tree = NULL, *text = NULL, *lower = NULL, *upper = NULL, *work = NULL, *target = NULL;
+  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
+  size_t len = 0;
+
+  if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return podrun_error_set(err, errno, "pod %s: private mount namespace", p->uuid);
+  if (store_render(s, stage1_id, &tree, err) < 0)
+    return -1;
+  lower = xasprintf("%s/rootfs", tree);
+  upper = xasprintf("%s/overlay/stage1/upper", p->path);
+  work = xasprintf("%s/overlay/stage1/work", p->path);
+  target = xasprintf("%s/stage1/rootfs", p->path);
+  if (mount_overlay(lower, upper, work, target, err) < 0)
+    return -1;
+  if (fs_read_file_at(p->dirfd, "pod", JSON_MAX_INPUT, &text, &len, err) < 0 ||
+      appc_pod_manifest_parse(text, len, &m, err) < 0)
+    return -1;
+  for (size_t i = 0; i < m->n_apps; i++)
+    if (mount_app(s, p, &m->apps[i], err) < 0)
+      return podrun_error_wrap(err, "app \"%s\"", m->apps[i].name);
+  return 0;
+}
+
+static char **stage1_argv(const char *run, const char *uuid)
+{
+  char **v = strv_push(NULL, run);
+  if (arg_debug)
+    v = strv_push(v, "--debug");
+  if (arg_run.interactive)
+    v = strv_push(v, "--interactive");
+  if (arg_run.net)
+    {
+      _cleanup_free_ char *n = xasprintf("--net=%s", arg_run.net);
+      v = strv_push(v, n);
+    }
+  if (arg_run.hostname)
+    {
+      _cleanup_free_ char *h = xasprintf("--hostname=%s", arg_run.hostname);
+      v = strv_push(v, h);
+    }
+  return strv_push(v, uuid);
+}
+
+int pod_exec_stage1(struct store *s, struct pod *p, podrun_error_t *err)
+{
+  _cleanup_free_ char *stage1_id = NULL, *rel = NULL, *run = NULL, *fd = NULL;
+  _cleanup_strv_ char **argv = NULL;
+  size_t len;
+
+  if (fs_read_file_at(p->dirfd, "stage1/image-id", 256, &stage1_id, &len, err) < 0 ||
+      stage1_entrypoint_path(s, stage1_id, "run", &rel, err) < 0)
+    return podrun_error_wrap(err, "pod %s", p->uuid);
+  if (pod_transition(p, POD_RUNNING, err) < 0 || mount_pod(s, p, stage1_id, err) < 0)
+    return -1;
+  if (chdir(p->path) < 0)
+    return podrun_error_set(err, errno, "chdir \"%s\"", p->path);
+  /* run from the pod's own (overlaid) stage1 rootfs, as the contract says */
+  run = xasprintf("%s/stage1/rootfs%s", p->path, rel);
+  fd = xasprintf("%d", p->dirfd);
+  if (fcntl(p->dirfd, F_SETFD, 0) < 0 || setenv("PODRUN_LOCK_FD", fd, 1) < 0)
+    return podrun_error_set(err, errno, "pass the pod lock");
+  argv = stage1_argv(run, p->uuid);
+  fflush(NULL);
+  execv(run, argv); /* every other fd podrun holds is O_CLOEXEC */
+  return podrun_error_set(err, errno, "exec stage1 \"%s\"", run);
+}

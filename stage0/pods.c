@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "pods.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "fs.h"
+#include "log.h"
+#include "pod-setup.h"
+
+static int64_t mtime_usec(int dirfd, const char *path)
+{
+  struct stat st;
+  if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return 0;
+  return (int64_t) st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+}
+
+static int read_small(int dirfd, const char *path, char **ret)
+{
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  return fs_read_file_at(dirfd, path, 4096, ret, NULL, &ignored);
+}
+
+static void app_info(struct pod *p, const struct appc_runtime_app *a, struct pod_app_info *ret)
+{
+  _cleanup_free_ char *status_path = xasprintf("status/%s", a->name), *code = NULL;
+  ret->name = xstrdup(a->name);
+  ret->image_name = xstrdup(a->image.name ? a->image.name : "");
+  ret->image_id = xstrdup(a->image.id);
+  ret->exit_code = read_small(p->dirfd, status_path, &code) == 0 ? atoi(code) : -1;
+}
+
+int pod_info_read(struct pod *p, struct pod_info *ret, podrun_error_t *err)
+{
+  _cleanup_free_ char *text = NULL, *created = NULL, *pid = NULL;
+  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
+  struct pod_info i = { 0 };
+  size_t len = 0;
+
+  /* An embryo has no manifest yet: it shows with no apps. */
+  if (fs_read_file_at(p->dirfd, "pod", JSON_MAX_INPUT, &text, &len, err) == 0)
+    {
+      if (appc_pod_manifest_parse(text, len, &m, err) < 0)
+        return podrun_error_wrap(err, "pod %s", p->uuid);
+      i.apps = xzalloc(sizeof(*i.apps) * (m->n_apps + 1));
+      for (size_t k = 0; k < m->n_apps; k++)
+        app_info(p, &m->apps[k], &i.apps[i.n_apps++]);
+    }
+  else if (p->state != POD_EMBRYO && p->state != POD_ABORTED_PREPARE && p->state != POD_GARBAGE)
+    return podrun_error_wrap(err, "pod %s", p->uuid);
+  else
+    podrun_error_free(err);
+  i.created = read_small(p->dirfd, "pod-created", &created) == 0 ? strtoll(created, NULL, 10) : 0;
+  i.started = mtime_usec(p->dirfd, "pid");
+  i.pid = read_small(p->dirfd, "pid", &pid) == 0 ? (pid_t) atoi(pid) : 0;
+  *ret = i;
+  return 0;
+}
+
+void pod_info_done(struct pod_info *i)
+{
+  for (size_t k = 0; k < i->n_apps; k++)
+    {
+      free(i->apps[k].name);
+      free(i->apps[k].image_name);
+      free(i->apps[k].image_id);
+    }
+  free(i->apps);
+  memset(i, 0, sizeof(*i));
+}
+
+/* Runs an entrypoint of the pod's stage1 from the store's render, in the pod dir. */
+static int run_stage1_gc(struct store *s, struct pod *p, podrun_error_t *err)
+{
+  _cleanup_free_ char *id = NULL, *gc = NULL;
+  int status;
+
+  if (read_small(p->dirfd, "stage1/image-id", &id) < 0)
+    return 0; /* never got as far as having a stage1 */
+  if (stage1_entrypoint(s, id, "gc", &gc, err) < 0)
+    return -1;
+  pid_t pid = fork();
+  if (pid < 0)
+    return podrun_error_set(err, errno, "fork");
+  if (pid == 0)
+    {
+      if (fchdir(p->dirfd) < 0)
+        _exit(PODRUN_EXIT_ERROR);
+      execl(gc, gc, p->uuid, (char *) NULL);
+      _exit(PODRUN_EXIT_ERROR);
+    }
+  if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return podrun_error_set(err, 0, "pod %s: stage1 gc \"%s\" failed", p->uuid, gc);
+  return 0;
+}
+
+/* Detaches, deepest first, whatever is mounted at or below path (a stage1
+ * that mounted in the host's namespace, or a crash between mount and exec). */
+static int unmount_below(const char *path, podrun_error_t *err)
+{
+  _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+  _cleanup_strv_ char **targets = NULL;
+  char line[8192];
+  size_t plen = strlen(path);
+
+  if (!f)
+    return podrun_error_set(err, errno, "read /proc/self/mountinfo");
+  while (fgets(line, sizeof(line), f))
+    {
+      char target[4096];
+      if (sscanf(line, "%*s %*s %*s %*s %4095s", target) == 1 && strncmp(target, path, plen) == 0 &&
+          (target[plen] == '/' || target[plen] == '\0'))
+        targets = strv_push(targets, target);
+    }
+  for (size_t n = strv_length(targets); n > 0; n--)
+    if (umount2(targets[n - 1], MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+      return podrun_error_set(err, errno, "unmount \"%s\"", targets[n - 1]);
+  return 0;
+}
+
+int pod_destroy(struct store *s, struct pod *p, podrun_error_t *err)
+{
+  if (run_stage1_gc(s, p, err) < 0 || unmount_below(p->path, err) < 0 || fs_rm_rf_at(AT_FDCWD, p->path, err) < 0)
+    return podrun_error_wrap(err, "remove pod %s", p->uuid);
+  return 0;
+}
+
+int pods_load_args(int argc, char **argv, const char *uuid_file, struct pod ***ret, size_t *ret_n,
+                   podrun_error_t *err)
+{
+  _cleanup_free_ char *pods = pods_dir(), *from_file = NULL;
+  struct pod **v = xzalloc(sizeof(*v) * (size_t) (argc + 2));
+  size_t n = 0;
+
+  if (uuid_file)
+    {
+      if (fs_read_file_at(AT_FDCWD, uuid_file, 4096, &from_file, NULL, err) < 0)
+        goto fail;
+      from_file[strcspn(from_file, "\n")] = '\0';
+      if (pod_load(pods, from_file, &v[n], err) < 0)
+        goto fail;
+      n++;
+    }
+  for (int i = 0; i < argc; i++, n++)
+    if (pod_load(pods, argv[i], &v[n], err) < 0)
+      goto fail;
+  if (n == 0)
+    {
+      podrun_error_set(err, 0, "no pod given (a UUID, or --uuid-file)");
+      goto fail;
+    }
+  *ret = v;
+  *ret_n = n;
+  return 0;
+fail:
+  pod_list_free(v, n);
+  return -1;
+}

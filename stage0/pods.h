@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "appc.h"
+#include "pod.h"
+#include "podrun.h"
+
+/* What list and status show of a pod, read from its directory. */
+struct pod_app_info
+{
+  char *name;
+  char *image_name;
+  char *image_id;
+  int exit_code; /* -1 while it has none */
+};
+
+struct pod_info
+{
+  int64_t created;  /* µs */
+  int64_t started;  /* µs, 0 if never */
+  pid_t pid;        /* 0 if none */
+  struct pod_app_info *apps;
+  size_t n_apps;
+};
+
+int pod_info_read(struct pod *p, struct pod_info *ret, podrun_error_t *err);
+void pod_info_done(struct pod_info *i);
+
+/* Calls the stage1 gc entrypoint, detaches what is still mounted below the
+ * pod and removes its directory. The caller holds the pod's lock. */
+int pod_destroy(struct store *s, struct pod *p, podrun_error_t *err);
+
+/* Resolves every argument (UUID or prefix; with --uuid-file, that file's UUID). */
+int pods_load_args(int argc, char **argv, const char *uuid_file, struct pod ***ret, size_t *ret_n,
+                   podrun_error_t *err);

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "run-args.h"
+
+struct run_args arg_run;
+
+#define APP_OPTS(a)                                                                                              \
+  { "exec", OPT_STRING, &(a).exec, "the app's command, replacing the image's", "PATH" },                          \
+    { "name", OPT_STRING, &(a).name, "the app's name in the pod (default: from the image name)", "NAME" },       \
+    { "set-env", OPT_STRV, &(a).set_env, "an environment variable for the app (repeatable)", "NAME=VALUE" },     \
+    { "set-env-file", OPT_STRING, &(a).env_file, "a file of NAME=VALUE lines for the app's environment",         \
+      "FILE" },                                                                                                  \
+    { "environment", OPT_STRV, &(a).environment, "like --set-env, overriding everything else (repeatable)",      \
+      "NAME=VALUE" },                                                                                            \
+    { "working-dir", OPT_STRING, &(a).working_dir, "the app's working directory", "PATH" },                      \
+    { "user", OPT_STRING, &(a).user, "user: a number, a name in the image, or a file whose owner", "USER" },    \
+    { "group", OPT_STRING, &(a).group, "group: a number, a name in the image, or a file whose group", "GROUP" }, \
+    { "supplementary-gids", OPT_STRING, &(a).supplementary_gids, "comma-separated supplementary group ids",     \
+      "GIDS" },                                                                                                  \
+    { "readonly-rootfs", OPT_BOOL, &(a).readonly_rootfs, "mount the app's rootfs read-only", NULL },            \
+    { "mount", OPT_STRV, &(a).mounts, "mount a volume into the app (repeatable)", "volume=NAME,target=PATH" },  \
+    { "annotation", OPT_STRV, &(a).annotations, "an app annotation (repeatable)", "NAME=VALUE" },               \
+    { "user-annotation", OPT_STRV, &(a).user_annotations, "a user annotation (repeatable)", "NAME=VALUE" },     \
+    { "user-label", OPT_STRV, &(a).user_labels, "a user label (repeatable)", "NAME=VALUE" }
+
+const struct opt run_opts[] = {
+  { "volume", OPT_STRV, &arg_run.volumes,
+    "a pod volume: NAME,kind=host,source=PATH[,readOnly=true][,recursive=true] or NAME,kind=empty[,mode=,uid=,gid=]",
+    "SPEC" },
+  { "hostname", OPT_STRING, &arg_run.hostname, "the pod's hostname (default: podrun-<uuid>)", "NAME" },
+  { "uuid-file-save", OPT_STRING, &arg_run.uuid_file_save, "write the pod's UUID to this file", "FILE" },
+  { "pod-manifest", OPT_STRING, &arg_run.pod_manifest, "run this pod manifest instead of images and flags",
+    "FILE" },
+  { "inherit-env", OPT_BOOL, &arg_run.inherit_env, "start from podrun's own environment", NULL },
+  { "interactive", OPT_BOOL, &arg_run.interactive, "give the (single) app the terminal", NULL },
+  { "net", OPT_STRING, &arg_run.net, "network: host or none (stage1 dependent)", "NET" },
+  { "stage1", OPT_STRING, &arg_run.stage1_flavor, "a bundled stage1 flavor: fly (default), nspawn, kvm",
+    "FLAVOR" },
+  { "stage1-name", OPT_STRING, &arg_run.stage1_name, "a stage1 image in the store, by name", "NAME" },
+  { "stage1-path", OPT_STRING, &arg_run.stage1_path, "a stage1 image file", "FILE" },
+  { "stage1-hash", OPT_STRING, &arg_run.stage1_hash, "a stage1 image in the store, by id", "ID" },
+  { "stage1-from-dir", OPT_STRING, &arg_run.stage1_from_dir,
+    "a stage1 image file in the system configuration directory", "FILE" },
+  APP_OPTS(arg_run.all),
+  { NULL },
+};
+
+/* The app flags of one image, as a table over that app. */
+static void app_opts(struct app_args *a, struct opt ret[static 15])
+{
+  const struct opt t[] = { APP_OPTS(*a), { NULL } };
+  memcpy(ret, t, sizeof(t));
+}
+
+static int parse_app_args(int argc, char **argv, int *i, struct app_args *a, podrun_error_t *err)
+{
+  a->args = NULL;
+  a->has_args = true;
+  for ((*i)++; *i < argc && !streq(argv[*i], "---"); (*i)++)
+    a->args = strv_push(a->args, argv[*i]);
+  if (!a->args)
+    a->args = xzalloc(sizeof(char *)); /* "--" with nothing: no arguments */
+  return 0;
+}
+
+int run_args_parse_apps(int argc, char **argv, podrun_error_t *err)
+{
+  struct opt opts[15];
+  struct app_args *cur = NULL;
+
+  for (int i = 0; i < argc; i++)
+    {
+      const char *a = argv[i];
+      if (cur && streq(a, "--"))
+        {
+          if (parse_app_args(argc, argv, &i, cur, err) < 0)
+            return -1;
+        }
+      else if (a[0] == '-' && a[1])
+        {
+          if (!cur)
+            return podrun_error_set(err, 0, "run: \"%s\" before any image", a);
+          app_opts(cur, opts);
+          if (parse_flag("run", opts, argc, argv, &i, err) < 0)
+            return -1;
+        }
+      else
+        {
+          arg_run.apps = xrealloc(arg_run.apps, sizeof(*arg_run.apps) * (arg_run.n_apps + 1));
+          cur = &arg_run.apps[arg_run.n_apps++];
+          *cur = (struct app_args){ .image = argv[i] };
+        }
+    }
+  return 0;
+}
+
+static void app_args_done(struct app_args *a)
+{
+  strv_free(a->args);
+  strv_free(a->set_env);
+  strv_free(a->environment);
+  strv_free(a->mounts);
+  strv_free(a->annotations);
+  strv_free(a->user_annotations);
+  strv_free(a->user_labels);
+}
+
+void run_args_done(void)
+{
+  for (size_t i = 0; i < arg_run.n_apps; i++)
+    app_args_done(&arg_run.apps[i]);
+  free(arg_run.apps);
+  app_args_done(&arg_run.all);
+  strv_free(arg_run.volumes);
+  memset(&arg_run, 0, sizeof(arg_run));
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "store.h"
+
+void store_image_free(struct store_image *img)
+{
+  if (!img)
+    return;
+  free(img->id);
+  free(img->name);
+  free(img->version);
+  free(img->os);
+  free(img->arch);
+  free(img->labels);
+  free(img->manifest);
+  free(img);
+}
+
+void store_image_list_free(struct store_image **v, size_t n)
+{
+  for (size_t i = 0; v && i < n; i++)
+    store_image_free(v[i]);
+  free(v);
+}

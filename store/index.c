@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The image index: SQLite in WAL mode, so readers never block the writer,
+ * with a busy timeout so concurrent podrun processes wait for each other.
+ * Writes are single statements or BEGIN IMMEDIATE transactions; every value
+ * is a bound parameter. */
+#include <sqlite3.h>
+
+#include "index.h"
+
+#define BUSY_TIMEOUT_MS 60000
+
+struct index
+{
+  sqlite3 *db;
+  char *path;
+};
+
+/* Each migration takes user_version from its index to index + 1. Append
+ * only: a released migration never changes. */
+static const char *const migrations[] = {
+  /* 1: images */
+  "CREATE TABLE images ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  name TEXT NOT NULL,"
+  "  version TEXT,"
+  "  os TEXT,"
+  "  arch TEXT,"
+  "  labels TEXT NOT NULL,"
+  "  manifest TEXT NOT NULL,"
+  "  size INTEGER NOT NULL,"
+  "  import_time INTEGER NOT NULL,"
+  "  last_used INTEGER NOT NULL);"
+  "CREATE INDEX images_name ON images (name, version);",
+  /* 2: where network-fetched images came from (used by the fetchers) */
+  "CREATE TABLE remotes ("
+  "  aci_url TEXT PRIMARY KEY NOT NULL,"
+  "  sig_url TEXT,"
+  "  etag TEXT,"
+  "  image_id TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
+  "  cache_max_age INTEGER NOT NULL DEFAULT 0,"
+  "  download_time INTEGER NOT NULL);"
+  "CREATE INDEX remotes_image ON remotes (image_id);",
+};
+
+#define SCHEMA_VERSION ((int) ELEMENTSOF(migrations))
+
+static int db_error(struct index *idx, podrun_error_t *err, const char *what)
+{
+  return podrun_error_set(err, 0, "index \"%s\": %s: %s", idx->path, what, sqlite3_errmsg(idx->db));
+}
+
+static int user_version(struct index *idx, int *ret, podrun_error_t *err)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(idx->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+      sqlite3_step(st) != SQLITE_ROW)
+    {
+      sqlite3_finalize(st);
+      return db_error(idx, err, "read schema version");
+    }
+  *ret = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return 0;
+}
+
+static int exec_sql(struct index *idx, const char *sql, const char *what, podrun_error_t *err)
+{
+  if (sqlite3_exec(idx->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return db_error(idx, err, what);
+  return 0;
+}
+
+/* One transaction per migration; a concurrent opener waits on the write
+ * lock (BEGIN IMMEDIATE) and then sees the version already raised. */
+static int migrate(struct index *idx, podrun_error_t *err)
+{
+  int v = 0;
+  if (exec_sql(idx, "BEGIN IMMEDIATE", "begin migration", err) < 0)
+    return -1;
+  if (user_version(idx, &v, err) < 0)
+    goto fail;
+  if (v > SCHEMA_VERSION)
+    {
+      podrun_error_set(err, 0, "index \"%s\": schema version %d is newer than this podrun supports (%d)", idx->path,
+                       v, SCHEMA_VERSION);
+      goto fail;
+    }
+  for (; v < SCHEMA_VERSION; v++)
+    {
+      char set[64];
+      snprintf(set, sizeof(set), "PRAGMA user_version = %d", v + 1);
+      if (exec_sql(idx, migrations[v], "migrate", err) < 0 || exec_sql(idx, set, "migrate", err) < 0)
+        goto fail;
+    }
+  return exec_sql(idx, "COMMIT", "commit migration", err);
+fail:
+  (void) sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);
+  return -1;
+}
+
+static int check_readable(struct index *idx, podrun_error_t *err)
+{
+  int v = 0;
+  if (user_version(idx, &v, err) < 0)
+    return -1;
+  if (v > SCHEMA_VERSION)
+    return podrun_error_set(err, 0, "index \"%s\": schema version %d is newer than this podrun supports (%d)",
+                            idx->path, v, SCHEMA_VERSION);
+  if (v < 1)
+    return podrun_error_set(err, 0, "index \"%s\": not initialised", idx->path);
+  return 0;
+}
+
+int index_open(const char *path, bool readonly, struct index **ret, podrun_error_t *err)
+{
+  struct index *idx = xzalloc(sizeof(*idx));
+  int flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+
+  idx->path = xstrdup(path);
+  if (readonly && access(path, F_OK) < 0)
+    {
+      podrun_error_set(err, errno, "index \"%s\"", path);
+      goto fail;
+    }
+  if (sqlite3_open_v2(path, &idx->db, flags, NULL) != SQLITE_OK)
+    {
+      db_error(idx, err, "open");
+      goto fail;
+    }
+  sqlite3_busy_timeout(idx->db, BUSY_TIMEOUT_MS);
+  if (!readonly && (exec_sql(idx, "PRAGMA journal_mode=WAL", "set WAL mode", err) < 0 ||
+                    exec_sql(idx, "PRAGMA synchronous=NORMAL", "set synchronous", err) < 0))
+    goto fail;
+  if (exec_sql(idx, "PRAGMA foreign_keys=ON", "enable foreign keys", err) < 0)
+    goto fail;
+  if ((readonly ? check_readable(idx, err) : migrate(idx, err)) < 0)
+    goto fail;
+  *ret = idx;
+  return 0;
+fail:
+  index_close(idx);
+  return -1;
+}
+
+void index_close(struct index *idx)
+{
+  if (!idx)
+    return;
+  sqlite3_close_v2(idx->db);
+  free(idx->path);
+  free(idx);
+}
+
+static void stmt_finalizep(sqlite3_stmt **st)
+{
+  sqlite3_finalize(*st);
+}
+#define _cleanup_stmt_ _cleanup_(stmt_finalizep)
+
+static int prepare(struct index *idx, const char *sql, sqlite3_stmt **ret, podrun_error_t *err)
+{
+  if (sqlite3_prepare_v2(idx->db, sql, -1, ret, NULL) != SQLITE_OK)
+    return db_error(idx, err, "prepare statement");
+  return 0;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+  if (s)
+    sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+static char *column_text(sqlite3_stmt *st, int i)
+{
+  const unsigned char *t = sqlite3_column_text(st, i);
+  return t ? xstrdup((const char *) t) : NULL;
+}
+
+#define IMAGE_COLUMNS "id, name, version, os, arch, labels, manifest, size, import_time, last_used"
+
+static struct store_image *row_to_image(sqlite3_stmt *st)
+{
+  struct store_image *img = xzalloc(sizeof(*img));
+  img->id = column_text(st, 0);
+  img->name = column_text(st, 1);
+  img->version = column_text(st, 2);
+  img->os = column_text(st, 3);
+  img->arch = column_text(st, 4);
+  img->labels = column_text(st, 5);
+  img->manifest = column_text(st, 6);
+  img->size = (uint64_t) sqlite3_column_int64(st, 7);
+  img->import_time = sqlite3_column_int64(st, 8);
+  img->last_used = sqlite3_column_int64(st, 9);
+  return img;
+}
+
+/* Steps a bound SELECT of IMAGE_COLUMNS to the end, collecting rows. */
+static int collect(struct index *idx, sqlite3_stmt *st, struct store_image ***ret, size_t *ret_n,
+                   podrun_error_t *err)
+{
+  struct store_image **v = NULL;
+  size_t n = 0;
+  int rc;
+
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    {
+      v = xrealloc(v, sizeof(*v) * (n + 1));
+      v[n++] = row_to_image(st);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      store_image_list_free(v, n);
+      return db_error(idx, err, "query images");
+    }
+  *ret = v;
+  *ret_n = n;
+  return 0;
+}
+
+int index_add_image(struct index *idx, const struct store_image *img, bool *ret_existed, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx,
+              "INSERT OR IGNORE INTO images (" IMAGE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+              &st, err) < 0)
+    return -1;
+  bind_text(st, 1, img->id);
+  bind_text(st, 2, img->name);
+  bind_text(st, 3, img->version);
+  bind_text(st, 4, img->os);
+  bind_text(st, 5, img->arch);
+  bind_text(st, 6, img->labels ? img->labels : "[]");
+  bind_text(st, 7, img->manifest);
+  sqlite3_bind_int64(st, 8, (sqlite3_int64) img->size);
+  sqlite3_bind_int64(st, 9, img->import_time);
+  sqlite3_bind_int64(st, 10, img->last_used);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return db_error(idx, err, "insert image");
+  if (ret_existed)
+    *ret_existed = sqlite3_changes(idx->db) == 0;
+  return 0;
+}
+
+int index_get_image(struct index *idx, const char *id, struct store_image **ret, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  struct store_image **v = NULL;
+  size_t n = 0;
+
+  if (prepare(idx, "SELECT " IMAGE_COLUMNS " FROM images WHERE id = ?1", &st, err) < 0)
+    return -1;
+  bind_text(st, 1, id);
+  if (collect(idx, st, &v, &n, err) < 0)
+    return -1;
+  *ret = n ? v[0] : NULL;
+  free(v);
+  return 0;
+}
+
+int index_list_images(struct index *idx, struct store_image ***ret, size_t *ret_n, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx, "SELECT " IMAGE_COLUMNS " FROM images ORDER BY import_time, id", &st, err) < 0)
+    return -1;
+  return collect(idx, st, ret, ret_n, err);
+}
+
+int index_find_by_id_prefix(struct index *idx, const char *prefix, struct store_image ***ret, size_t *ret_n,
+                            podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (*prefix == '\0')
+    {
+      *ret = NULL;
+      *ret_n = 0;
+      return 0;
+    }
+  /* substr, not LIKE: "%" and "_" in the prefix are plain characters */
+  if (prepare(idx, "SELECT " IMAGE_COLUMNS " FROM images WHERE substr(id, 1, length(?1)) = ?1 ORDER BY id", &st,
+              err) < 0)
+    return -1;
+  bind_text(st, 1, prefix);
+  return collect(idx, st, ret, ret_n, err);
+}
+
+int index_find_by_name(struct index *idx, const char *name, const char *version, struct store_image ***ret,
+                       size_t *ret_n, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx,
+              "SELECT " IMAGE_COLUMNS " FROM images WHERE name = ?1 AND (?2 IS NULL OR version = ?2)"
+              " ORDER BY import_time DESC, id",
+              &st, err) < 0)
+    return -1;
+  bind_text(st, 1, name);
+  bind_text(st, 2, version);
+  return collect(idx, st, ret, ret_n, err);
+}
+
+static int exec_id(struct index *idx, const char *sql, const char *id, int64_t v, const char *what,
+                   podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx, sql, &st, err) < 0)
+    return -1;
+  bind_text(st, 1, id);
+  if (sqlite3_bind_parameter_count(st) >= 2)
+    sqlite3_bind_int64(st, 2, v);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return db_error(idx, err, what);
+  return 0;
+}
+
+int index_remove_image(struct index *idx, const char *id, podrun_error_t *err)
+{
+  return exec_id(idx, "DELETE FROM images WHERE id = ?1", id, 0, "remove image", err);
+}
+
+int index_touch_image(struct index *idx, const char *id, int64_t last_used, podrun_error_t *err)
+{
+  return exec_id(idx, "UPDATE images SET last_used = ?2 WHERE id = ?1", id, last_used, "touch image", err);
+}

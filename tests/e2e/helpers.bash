@@ -1,0 +1,287 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Shared helpers of the end-to-end suites; every .bats file does `load helpers`.
+# Environment (set by tests/run.sh): PODRUN = the podrun binary, BUILD = the build dir.
+# Every test gets its own store, $STORE, under its own $BATS_TEST_TMPDIR.
+
+bats_require_minimum_version 1.5.0
+
+E2E_ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+BUILD=${BUILD:-$E2E_ROOT/build}
+case $BUILD in /*) ;; *) BUILD=$E2E_ROOT/$BUILD ;; esac
+PODRUN=${PODRUN:-$BUILD/bin/podrun}
+case $PODRUN in /*) ;; *) PODRUN=$E2E_ROOT/$PODRUN ;; esac
+BUSYBOX_ACI=$BUILD/busybox.aci
+BUSYBOX_NAME=podrun.test/busybox
+# setup_file runs without a per-test directory.
+if [[ -n "${BATS_TEST_TMPDIR:-}" ]]; then
+  STORE=$BATS_TEST_TMPDIR/store
+fi
+
+# Architecture as appc names it.
+case $(uname -m) in
+  x86_64) ACI_ARCH=amd64 ;;
+  aarch64 | arm64) ACI_ARCH=aarch64 ;;
+  *) ACI_ARCH=$(uname -m) ;;
+esac
+
+# podrun ARGS…: the binary under test, on this test's store.
+podrun() {
+  "$PODRUN" --dir="$STORE" "$@"
+}
+
+# run_podrun ARGS…: runc's habit. Runs podrun with `run`, stdout in $output/$lines,
+# stderr in $stderr/$stderr_lines, and echoes the command, its status and both
+# outputs (bats shows them only when the test fails).
+run_podrun() {
+  run --separate-stderr podrun "$@"
+  echo "\$ podrun $* (status=$status)"
+  [[ -z "$output" ]] || printf '%s\n' "$output" | sed 's/^/  stdout: /'
+  [[ -z "$stderr" ]] || printf '%s\n' "$stderr" | sed 's/^/  stderr: /'
+  return 0
+}
+
+# log_run CMD…: the same for any other command (stderr merged into $output).
+log_run() {
+  run "$@"
+  echo "\$ $* (status=$status)"
+  [[ -z "$output" ]] || printf '%s\n' "$output" | sed 's/^/  /'
+  return 0
+}
+
+# fail MESSAGE: fails the test with a message.
+fail() {
+  echo "FAIL: $*" >&2
+  return 1
+}
+
+# requires FEATURE…: skips the test, with the reason, when this machine lacks one.
+requires() {
+  local f
+  for f in "$@"; do
+    case $f in
+      root)
+        [[ $(id -u) -eq 0 ]] || skip "needs root (running as uid $(id -u))" ;;
+      kvm)
+        [[ -r /dev/kvm && -w /dev/kvm ]] || skip "needs a usable /dev/kvm" ;;
+      systemd)
+        [[ -d /run/systemd/system ]] || skip "needs systemd as pid 1" ;;
+      registry)
+        command -v docker-registry >/dev/null || skip "needs docker-registry (package docker-registry)" ;;
+      actool)
+        command -v actool >/dev/null || skip "needs actool (package appc-spec)" ;;
+      python3)
+        python3 -c 'import json' 2>/dev/null || skip "needs python3 with its json module" ;;
+      *)
+        fail "requires: unknown feature \"$f\"" ;;
+    esac
+  done
+}
+
+# busybox_aci: path of the busybox ACI built by `make images` (fails if it is missing).
+busybox_aci() {
+  [[ -f "$BUSYBOX_ACI" ]] || fail "$BUSYBOX_ACI missing: run 'make BUILD=$BUILD images'"
+  echo "$BUSYBOX_ACI"
+}
+
+# assert_status N: the last run_podrun/log_run exited with N.
+assert_status() {
+  [[ "$status" -eq "$1" ]] || fail "expected exit status $1, got $status"
+}
+
+# assert_output_contains STR: stdout of the last run contains STR.
+assert_output_contains() {
+  [[ "$output" == *"$1"* ]] || fail "stdout does not contain \"$1\""
+}
+
+# assert_stderr_contains STR: stderr of the last run_podrun contains STR.
+assert_stderr_contains() {
+  [[ "${stderr:-}" == *"$1"* ]] || fail "stderr does not contain \"$1\""
+}
+
+# assert_one_line_error [STR…]: the last run_podrun failed with exit 254 and wrote
+# exactly one line to stderr, starting with "podrun: " (and containing each STR).
+assert_one_line_error() {
+  assert_status 254
+  [[ ${#stderr_lines[@]} -eq 1 ]] || fail "expected one line on stderr, got ${#stderr_lines[@]}"
+  [[ "${stderr_lines[0]}" == "podrun: "* ]] || fail "stderr does not start with \"podrun: \""
+  local s
+  for s in "$@"; do
+    [[ "${stderr_lines[0]}" == *"$s"* ]] || fail "error does not mention \"$s\""
+  done
+}
+
+# is_image_id STR: STR is "sha512-" and 128 lowercase hex digits.
+is_image_id() {
+  [[ "$1" =~ ^sha512-[0-9a-f]{128}$ ]]
+}
+
+# aci_id FILE: the image id of an ACI, from the sha512 of its uncompressed tar.
+aci_id() {
+  local cat=cat
+  case $(head -c 6 "$1" | od -An -tx1 | tr -d ' \n') in
+    1f8b*) cat="gzip -dc" ;;
+    425a68*) cat="bzip2 -dc" ;;
+    fd377a585a00) cat="xz -dc" ;;
+  esac
+  echo "sha512-$($cat "$1" | sha512sum | cut -d' ' -f1)"
+}
+
+# fetch_ok ACI…: fetches into $STORE (insecure: local test images are unsigned),
+# asserts success; the ids are left in $output, one per line.
+fetch_ok() {
+  run_podrun --insecure-options=image fetch "$@"
+  assert_status 0
+}
+
+# fetch_busybox: fetches the busybox ACI; its id is left in $BUSYBOX_ID.
+fetch_busybox() {
+  local aci
+  aci=$(busybox_aci) || return 1
+  fetch_ok "$aci"
+  BUSYBOX_ID=$output
+  is_image_id "$BUSYBOX_ID" || fail "fetch printed \"$BUSYBOX_ID\", not an image id"
+}
+
+# aci_manifest NAME [VERSION [EXTRA_JSON_MEMBERS]]: prints a minimal valid manifest.
+# EXTRA is inserted as further top-level members, e.g. '"dependencies": […]'.
+aci_manifest() {
+  local name=$1 version=${2:-} extra=${3:-} labels
+  labels="{\"name\": \"os\", \"value\": \"linux\"}, {\"name\": \"arch\", \"value\": \"$ACI_ARCH\"}"
+  [[ -z "$version" ]] || labels="{\"name\": \"version\", \"value\": \"$version\"}, $labels"
+  printf '{\n  "acKind": "ImageManifest",\n  "acVersion": "0.8.11",\n  "name": "%s",\n  "labels": [%s]%s\n}\n' \
+    "$name" "$labels" "${extra:+,
+  $extra}"
+}
+
+# make_aci OUT MANIFEST ROOTFS_DIR [none|gzip|bzip2|xz]: builds an ACI with entries
+# "manifest" and "rootfs/…" from a directory. MANIFEST is a file or the JSON text.
+# Deterministic: numeric root owners, sorted names, mtime 0.
+make_aci() {
+  local out=$1 manifest=$2 rootfs=$3 comp=${4:-none} stage
+  stage=$(mktemp -d "$BATS_TEST_TMPDIR/aci-stage.XXXXXX")
+  if [[ -f "$manifest" ]]; then
+    cp "$manifest" "$stage/manifest"
+  else
+    printf '%s\n' "$manifest" >"$stage/manifest"
+  fi
+  mkdir -p "$stage/rootfs"
+  if [[ -n "$rootfs" ]]; then
+    cp -a "$rootfs/." "$stage/rootfs/"
+  fi
+  chmod 0755 "$stage/rootfs" # not mktemp's 0700
+  tar_aci "$out" "$stage" "$comp"
+  rm -rf "$stage"
+}
+
+# tar_aci OUT STAGE_DIR [none|gzip|bzip2|xz]: STAGE_DIR already holds manifest and rootfs/.
+tar_aci() {
+  local out=$1 stage=$2 comp=${3:-none} flag=
+  case $comp in
+    none) ;;
+    gzip) flag=--gzip ;;
+    bzip2) flag=--bzip2 ;;
+    xz) flag=--xz ;;
+    *) fail "tar_aci: unknown compression \"$comp\"" || return 1 ;;
+  esac
+  tar --create $flag --file="$out" --directory="$stage" --format=gnu --sort=name --mtime=@0 \
+    --numeric-owner --owner=0 --group=0 manifest rootfs
+}
+
+# compress_aci IN OUT gzip|bzip2|xz: the same tar, compressed.
+compress_aci() {
+  case $3 in
+    gzip) gzip -c -n "$1" >"$2" ;;
+    bzip2) bzip2 -c "$1" >"$2" ;;
+    xz) xz -c "$1" >"$2" ;;
+    *) fail "compress_aci: unknown compression \"$3\"" ;;
+  esac
+}
+
+# blob_path ID: where the store keeps an image's blob.
+blob_path() {
+  local hex=${1#sha512-}
+  echo "$STORE/cas/blob/sha512/${hex:0:2}/$hex"
+}
+
+# count_blobs: number of files under cas/blob/sha512 (leftovers included).
+count_blobs() {
+  find "$STORE/cas/blob/sha512" -type f 2>/dev/null | wc -l
+}
+
+# leftovers: lists what an interrupted command may leave in the store (temporary
+# blobs and trees), one per line; empty when the store is clean.
+leftovers() {
+  find "$STORE/cas" \( -name '.tmp-*' -o -name '*.tmp-*' -o -name '*.tmp' -o -name '.*.tmp' \) 2>/dev/null
+}
+
+# json_valid: stdin is valid JSON (checked by python3 or jq, not by podrun).
+json_valid() {
+  if python3 -c 'import json' 2>/dev/null; then
+    python3 -m json.tool >/dev/null
+  elif command -v jq >/dev/null; then
+    jq -e . >/dev/null
+  else
+    fail "json_valid: neither python3 nor jq is installed"
+  fi
+}
+
+# json_query EXPR: evaluates a Python expression over the JSON on stdin, bound to `j`;
+# prints the result (strings bare, others as JSON).
+json_query() {
+  python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+r = eval(sys.argv[1])
+print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))' "$1"
+}
+
+# busybox_version: the version label of the busybox ACI.
+busybox_version() {
+  tar -xOf "$BUSYBOX_ACI" manifest | tr -d '\n' |
+    sed -n 's/.*"name": *"version", *"value": *"\([^"]*\)".*/\1/p'
+}
+
+# store_ids: the full ids of the images in $STORE, sorted, one per line.
+store_ids() {
+  "$PODRUN" --dir="$STORE" image list --no-legend --full | awk '{ print $1 }' | LC_ALL=C sort
+}
+
+# assert_store_clean: the store holds exactly the blobs and trees of the images it
+# lists, and nothing else (no temporary files, no strays).
+assert_store_clean() {
+  local ids blobs trees
+  ids=$(store_ids) || fail "image list failed"
+  blobs=$(cd "$STORE/cas/blob/sha512" 2>/dev/null && find . -mindepth 1 \( -type f -o -type l \) -printf '%P\n' |
+    LC_ALL=C sort)
+  trees=$(cd "$STORE/cas/tree" 2>/dev/null && find . -mindepth 1 -maxdepth 1 -printf '%P\n' | LC_ALL=C sort)
+  local want_blobs="" want_trees="" id
+  for id in $ids; do
+    want_blobs+="${id:7:2}/${id#sha512-}"$'\n'
+    want_trees+="$id"$'\n'
+  done
+  want_blobs=$(printf '%s' "$want_blobs" | LC_ALL=C sort)
+  want_trees=$(printf '%s' "$want_trees" | LC_ALL=C sort)
+  if [[ "$blobs" != "$want_blobs" ]]; then
+    echo "blobs:"$'\n'"$blobs"$'\n'"expected:"$'\n'"$want_blobs"
+    fail "the blob directory holds more or less than the listed images"
+  fi
+  if [[ "$trees" != "$want_trees" ]]; then
+    echo "trees:"$'\n'"$trees"$'\n'"expected:"$'\n'"$want_trees"
+    fail "the tree directory holds more or less than the listed images"
+  fi
+  # Fan-out directories hold only blob files.
+  local odd
+  odd=$(find "$STORE/cas/blob/sha512" -mindepth 1 -maxdepth 1 ! -type d 2>/dev/null)
+  [[ -z "$odd" ]] || fail "stray files in cas/blob/sha512: $odd"
+}
+
+# make_small_aci OUT NAME [VERSION [EXTRA_JSON [COMPRESSION]]]: a tiny image with one
+# file, etc/<basename of NAME>, whose content names the image (so ids differ).
+make_small_aci() {
+  local out=$1 name=$2 version=${3:-} extra=${4:-} comp=${5:-none} root
+  root=$(mktemp -d "$BATS_TEST_TMPDIR/small-root.XXXXXX")
+  mkdir -p "$root/etc"
+  echo "$name $version" >"$root/etc/${name##*/}"
+  make_aci "$out" "$(aci_manifest "$name" "$version" "$extra")" "$root" "$comp"
+  rm -rf "$root"
+}

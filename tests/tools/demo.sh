@@ -1,0 +1,39 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# demo.sh PODRUN ACI — what `make demo` runs: fetches the busybox test image into a
+# store (/var/lib/podrun, or $PODRUN_DEMO_DIR), lists it, shows its manifest and
+# renders it. Every command is echoed before it runs.
+set -eu
+
+if [ $# -ne 2 ]; then
+  echo "usage: $0 PODRUN ACI" >&2
+  exit 2
+fi
+podrun_bin=$1
+aci=$2
+dir=${PODRUN_DEMO_DIR:-/var/lib/podrun}
+
+# show CMD…: echo "$ podrun …" (as a user would type it), then run it.
+show() {
+  echo "\$ podrun $*"
+  "$podrun_bin" --dir="$dir" "$@"
+}
+
+out=$(mktemp -d "${TMPDIR:-/tmp}/podrun-demo.XXXXXX")
+trap 'rm -rf "$out"' EXIT INT TERM
+
+echo "# podrun demo, store in $dir"
+echo "# The test image is unsigned and signature checks come with network fetching, so the demo fetches it with --insecure-options=image."
+echo "\$ podrun --insecure-options=image fetch $aci"
+id=$("$podrun_bin" --dir="$dir" --insecure-options=image fetch "$aci")
+echo "$id"
+echo
+show image list
+echo
+show image cat-manifest podrun.test/busybox
+echo
+show image render podrun.test/busybox "$out/busybox"
+echo "\$ ls -l $out/busybox/rootfs/bin"
+ls -l "$out/busybox/rootfs/bin"
+echo
+echo "# Image $id is in $dir; remove it with: podrun --dir=$dir image rm podrun.test/busybox"
