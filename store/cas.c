@@ -64,7 +64,7 @@ static int copy_decompressed(int src, int out, char ret_hex[SHA512_HEX_LEN + 1],
   archive_read_support_filter_all(a);
   archive_read_support_format_raw(a);
   if (archive_read_open_fd(a, src, IMPORT_BLOCK) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK)
-    return podrun_error_set(err, 0, "not a readable archive: %s", archive_error_string(a));
+    return podrun_error_set(err, 0, "cannot read or decompress: %s", archive_error_string(a));
   for (;;)
     {
       la_ssize_t n = archive_read_data(a, buf, IMPORT_BLOCK);

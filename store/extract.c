@@ -229,8 +229,8 @@ static int check_entry(struct walk *w, struct archive_entry *e, char **ret_path,
     return podrun_error_set(err, 0, "entry \"%s\": an ACI holds only manifest and rootfs/", path);
   if (set_has(&w->names, path))
     return podrun_error_set(err, 0, "entry \"%s\": appears twice", path);
-  if (check_parents(w, path, err) < 0 || check_type(w, e, path, err) < 0 || check_links(w, e, path, err) < 0 ||
-      check_size(w, e, path, err) < 0)
+  if (check_parents(w, path, err) < 0 || check_links(w, e, path, err) < 0 ||
+      (!archive_entry_hardlink(e) && check_type(w, e, path, err) < 0) || check_size(w, e, path, err) < 0)
     return -1;
   if (streq(path, "manifest") && (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e)))
     return podrun_error_set(err, 0, "entry \"manifest\": not a regular file");
@@ -322,7 +322,10 @@ int extract_scan_fd(int fd, const struct extract_opts *opts, char **ret_manifest
     {
       _cleanup_free_ char *path = NULL;
       if (check_entry(&w, e, &path, err) < 0)
-        break;
+        {
+          r = -1;
+          break;
+        }
       r = streq(path, "manifest") ? read_manifest(a, e, &manifest, &manifest_len, err) : skip_data(a, path, err);
       if (r < 0)
         break;
