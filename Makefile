@@ -54,7 +54,8 @@ DOCS := $(sort $(wildcard Documentation/*.md Documentation/commands/*.md))
 .DELETE_ON_ERROR:
 
 POD_BINS := $(if $(wildcard stage2/main.c),$(BUILD)/stage2/stage2) $(if $(wildcard stage1-fly/main.c),$(BUILD)/stage1-fly/fly)
-all: $(BIN)/podrun $(POD_BINS)
+STAGE1_ACIS := $(if $(wildcard stage1-fly/mkaci.sh),$(BUILD)/stage1-fly.aci)
+all: $(BIN)/podrun $(POD_BINS) $(STAGE1_ACIS)
 
 deps:
 	@missing=""; for p in $(DEB_ALL); do \
@@ -109,13 +110,17 @@ $(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(ARCHIVES)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# The stage1 images (DESIGN §3): ACIs holding the flavor's entrypoints and stage2.
+$(BUILD)/stage1-fly.aci: $(BUILD)/stage1-fly/fly $(BUILD)/stage2/stage2 stage1-fly/mkaci.sh
+	sh stage1-fly/mkaci.sh $(BUILD) $@
+
 # Test images: a busybox ACI made from the machine's own busybox-static.
 images: $(BUILD)/busybox.aci
 $(BUILD)/busybox.aci: tests/tools/mkaci-busybox.sh
 	@mkdir -p $(@D)
 	sh tests/tools/mkaci-busybox.sh $@
 
-tests: $(UNIT_BINS) $(FUZZ_BINS) $(TOOL_BINS) $(BUILD)/busybox.aci
+tests: $(UNIT_BINS) $(FUZZ_BINS) $(TOOL_BINS) $(BUILD)/busybox.aci $(BUILD)/probe
 .PHONY: tests
 
 demo: deps
@@ -133,6 +138,7 @@ docs: $(BIN)/podrun
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/podrun $(DESTDIR)$(PREFIX)/share/doc/podrun
 	install -m 0755 $(BIN)/podrun $(DESTDIR)$(PREFIX)/bin/podrun
+	$(if $(STAGE1_ACIS),install -m 0644 $(STAGE1_ACIS) $(DESTDIR)$(PREFIX)/lib/podrun/)
 	install -m 0644 $(DOCS) README.md $(DESTDIR)$(PREFIX)/share/doc/podrun/
 
 clean:
