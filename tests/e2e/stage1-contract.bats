@@ -1,0 +1,171 @@
+#!/usr/bin/env bats
+# The stage1 contract from a third party's side: a stage1 written in shell,
+# built here from Documentation/stage1-contract.md alone, driven by podrun's pod
+# verbs. It checks what podrun promises a stage1 (cwd, PODRUN_LOCK_FD, the pod
+# manifest, the app rootfs mounted in a private namespace) and what podrun makes of
+# what the stage1 does (pid, status/<app>, exit code, states, gc).
+
+load helpers
+
+# The stage1: run records what it was given into $OUT (the "report" file next to the
+# pod dir cannot be used: the pod dir is its cwd), runs the app's exec with chroot,
+# writes status/<app> and exits with the app's code.
+make_sh_stage1() {
+  local root=$BATS_TEST_TMPDIR/s1root annotations=${1:-all}
+  mkdir -p "$root/sh1" "$root/opt/stage2"
+  cat >"$root/sh1/run" <<'SH'
+#!/bin/sh
+set -u
+uuid=$(for a; do :; done; echo "$a")
+{
+  echo "cwd=$(pwd)"
+  echo "lockfd=${PODRUN_LOCK_FD:-}"
+  echo "lockfd_is_dir=$( [ -d "/proc/self/fd/${PODRUN_LOCK_FD:-x}" ] && echo yes || echo no)"
+  echo "uuid=$uuid"
+  echo "args=$*"
+  echo "pod_manifest=$( [ -f pod ] && echo yes || echo no)"
+  echo "mnt_ns=$(readlink /proc/self/ns/mnt)"
+} >"$SH1_REPORT"
+app=$(ls apps | head -n 1)
+root=stage1/rootfs/opt/stage2/$app/rootfs
+grep -q " $(pwd)/$root " /proc/self/mountinfo && echo "app_mounted=yes" >>"$SH1_REPORT"
+echo $$ >pid
+chroot "$root" /bin/sh -c "$SH1_CMD"
+code=$?
+echo "$code" >"status/$app"
+exit "$code"
+SH
+  printf '#!/bin/sh\nexit 0\n' >"$root/sh1/gc"
+  printf '#!/bin/sh\nkill -TERM "$(cat pid)"\n' >"$root/sh1/stop"
+  printf '#!/bin/sh\nexit 0\n' >"$root/sh1/enter"
+  chmod 0755 "$root/sh1/"*
+  local ann='{"name": "podrun/stage1/interface-version", "value": "1"},
+    {"name": "podrun/stage1/run", "value": "/sh1/run"},
+    {"name": "podrun/stage1/enter", "value": "/sh1/enter"},
+    {"name": "podrun/stage1/stop", "value": "/sh1/stop"},
+    {"name": "podrun/stage1/gc", "value": "/sh1/gc"}'
+  [[ $annotations == all ]] || ann='{"name": "podrun/stage1/interface-version", "value": "1"}'
+  make_aci "$BATS_TEST_TMPDIR/stage1-sh.aci" \
+    "$(aci_manifest example.com/stage1-sh 1.0 "\"annotations\": [$ann]")" "$root"
+}
+
+setup() {
+  requires root
+  export SH1_REPORT=$BATS_TEST_TMPDIR/report SH1_CMD='echo hello from the app; exit 7'
+  fetch_busybox
+}
+
+@test "stage1 contract: run execs the stage1 with the pod dir, the lock fd and the app mounted" {
+  make_sh_stage1
+  run_podrun --insecure-options=image run --stage1-path="$BATS_TEST_TMPDIR/stage1-sh.aci" \
+    --uuid-file-save="$BATS_TEST_TMPDIR/uuid" "$BUSYBOX_NAME"
+  assert_status 7
+  assert_output_contains "hello from the app"
+  local uuid
+  uuid=$(cat "$BATS_TEST_TMPDIR/uuid")
+  cat "$SH1_REPORT"
+  grep -qx "cwd=$STORE/pods/run/$uuid" "$SH1_REPORT"
+  grep -qx "lockfd_is_dir=yes" "$SH1_REPORT"
+  grep -qx "uuid=$uuid" "$SH1_REPORT"
+  grep -qx "pod_manifest=yes" "$SH1_REPORT"
+  grep -qx "app_mounted=yes" "$SH1_REPORT"
+  # the pod's mounts lived in its own namespace: nothing is left on the host
+  ! grep -q "$STORE/pods" /proc/self/mountinfo
+  [[ $(readlink /proc/self/ns/mnt) != $(sed -n 's/^mnt_ns=//p' "$SH1_REPORT") ]]
+}
+
+@test "stage1 contract: list, status, rm and gc see the exited pod and its app's code" {
+  make_sh_stage1
+  run_podrun --insecure-options=image run --stage1-path="$BATS_TEST_TMPDIR/stage1-sh.aci" \
+    --uuid-file-save="$BATS_TEST_TMPDIR/uuid" "$BUSYBOX_NAME"
+  assert_status 7
+  local uuid
+  uuid=$(cat "$BATS_TEST_TMPDIR/uuid")
+  run_podrun list --no-legend --full
+  assert_status 0
+  assert_output_contains "$uuid"
+  assert_output_contains "exited"
+  run_podrun status "${uuid:0:8}"
+  assert_status 0
+  assert_output_contains "state=exited"
+  assert_output_contains "exited=true"
+  assert_output_contains "app-busybox=7"
+  run_podrun status --format=json "$uuid"
+  [[ $(json_query 'j["app_exit_codes"]["busybox"]' <<<"$output") == 7 ]]
+  run_podrun gc --grace-period=0
+  assert_status 0
+  assert_output_contains "removed pod $uuid"
+  [[ ! -e "$STORE/pods/run/$uuid" && ! -e "$STORE/pods/exited-garbage/$uuid" ]]
+  run_podrun status "$uuid"
+  assert_one_line_error "not found"
+}
+
+@test "stage1 contract: a running pod is running, cannot be removed, and gc leaves it alone" {
+  make_sh_stage1
+  export SH1_CMD='sleep 30'
+  "$PODRUN" --dir="$STORE" --insecure-options=image run --stage1-path="$BATS_TEST_TMPDIR/stage1-sh.aci" \
+    --uuid-file-save="$BATS_TEST_TMPDIR/uuid" "$BUSYBOX_NAME" &
+  local pid=$! uuid=
+  for _ in $(seq 100); do
+    [[ -s "$BATS_TEST_TMPDIR/uuid" ]] && uuid=$(cat "$BATS_TEST_TMPDIR/uuid") &&
+      [[ -e "$STORE/pods/run/$uuid/pid" ]] && break
+    sleep 0.1
+  done
+  run_podrun status "$uuid"
+  assert_output_contains "state=running"
+  run_podrun rm "$uuid"
+  assert_one_line_error "running"
+  run_podrun gc --grace-period=0
+  assert_status 0
+  [[ -d "$STORE/pods/run/$uuid" ]]
+  # SIGKILL of the stage1: the pod is exited at once, and gc collects it
+  kill -KILL "$pid"
+  wait "$pid" || true
+  pkill -KILL -f 'sleep 30' || true
+  run_podrun status --wait=10s "$uuid"
+  assert_output_contains "state=exited"
+  run_podrun gc --grace-period=0
+  assert_output_contains "removed pod $uuid"
+  ! grep -q "$STORE/pods" /proc/self/mountinfo
+}
+
+@test "stage1 contract: prepare + run-prepared, and run-prepared of a non-prepared pod" {
+  make_sh_stage1
+  run_podrun --insecure-options=image prepare --stage1-path="$BATS_TEST_TMPDIR/stage1-sh.aci" "$BUSYBOX_NAME"
+  assert_status 0
+  local uuid=$output
+  [[ $uuid =~ ^[0-9a-f-]{36}$ ]]
+  run_podrun status "$uuid"
+  assert_output_contains "state=prepared"
+  run_podrun run-prepared "$uuid"
+  assert_status 7
+  run_podrun run-prepared "$uuid"
+  assert_one_line_error "not prepared"
+}
+
+@test "stage1 contract: a stage1 image without the entrypoint annotations is refused" {
+  make_sh_stage1 partial
+  run_podrun --insecure-options=image run --stage1-path="$BATS_TEST_TMPDIR/stage1-sh.aci" "$BUSYBOX_NAME"
+  assert_one_line_error "podrun/stage1/run"
+  [[ -z $(ls "$STORE/pods/run" 2>/dev/null) ]]
+}
+
+@test "run: bad input is refused before any pod exists" {
+  make_sh_stage1
+  local s1=--stage1-path=$BATS_TEST_TMPDIR/stage1-sh.aci
+  run_podrun run "$s1" no.such/image
+  assert_one_line_error "no.such/image"
+  run_podrun run "$s1" --volume 'data,kind=bogus' "$BUSYBOX_NAME"
+  assert_one_line_error
+  run_podrun run "$s1" --volume 'data' "$BUSYBOX_NAME"
+  assert_one_line_error "kind"
+  run_podrun run "$s1" "$BUSYBOX_NAME" --mount volume=nope,target=/x
+  assert_one_line_error "nope"
+  run_podrun run "$s1" --supplementary-gids=1,x "$BUSYBOX_NAME"
+  assert_one_line_error "supplementary-gids"
+  run_podrun run "$s1"
+  assert_one_line_error "no image"
+  run_podrun run --stage1=bogus "$BUSYBOX_NAME"
+  assert_one_line_error "bogus"
+  [[ -z $(find "$STORE/pods" -mindepth 2 -maxdepth 2 2>/dev/null) ]] || fail "a pod was left behind"
+}
