@@ -64,8 +64,8 @@ static int image_list(const struct cmd *cmd, int argc, char **argv, podrun_error
   struct store_image **v = NULL;
   size_t n = 0;
 
-  if (arg_format && !streq(arg_format, "json") && !streq(arg_format, "json-pretty"))
-    return podrun_error_set(err, 0, "--format: \"%s\" is not one of json, json-pretty", arg_format);
+  if (check_format(arg_format, err) < 0)
+    return -1;
   if (podrun_store && store_list(podrun_store, &v, &n, err) < 0)
     return -1;
   if (arg_format)
@@ -85,11 +85,7 @@ static int image_rm(const struct cmd *cmd, int argc, char **argv, podrun_error_t
       _cleanup_store_image_ struct store_image *img = NULL;
       if (image_resolve(argv[i], &img, &e) < 0 || store_remove(podrun_store, img->id, &e) < 0)
         {
-          /* Keep going: every other image named is still removed. */
-          if (failed++)
-            log_error("%s", e->msg);
-          else
-            podrun_error_set(err, e->status, "%s", e->msg);
+          keep_first_error(err, &e, &failed); /* every other image is still removed */
           continue;
         }
       printf("%s\n", img->id);

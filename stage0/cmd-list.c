@@ -51,8 +51,8 @@ static int pod_list_cmd(const struct cmd *cmd, int argc, char **argv, podrun_err
   struct table t;
   size_t n = 0;
 
-  if (arg_format && !streq(arg_format, "json") && !streq(arg_format, "json-pretty"))
-    return podrun_error_set(err, 0, "--format: \"%s\" is not one of json, json-pretty", arg_format);
+  if (check_format(arg_format, err) < 0)
+    return -1;
   if (access(pods, F_OK) == 0 && pod_list(pods, &v, &n, err) < 0)
     return -1;
   table_init(&t, legend, ELEMENTSOF(legend));

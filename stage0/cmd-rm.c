@@ -38,10 +38,7 @@ static int rm(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
           printf("%s\n", v[i]->uuid);
           continue;
         }
-      if (failed++)
-        log_error("%s", e->msg);
-      else
-        *err = TAKE_PTR(e);
+      keep_first_error(err, &e, &failed);
     }
   pod_list_free(v, n);
   return failed ? -1 : 0;

@@ -76,8 +76,8 @@ static int status(const struct cmd *cmd, int argc, char **argv, podrun_error_t *
   int64_t timeout = -1;
   int r;
 
-  if (arg_format && !streq(arg_format, "json") && !streq(arg_format, "json-pretty"))
-    return podrun_error_set(err, 0, "--format: \"%s\" is not one of json, json-pretty", arg_format);
+  if (check_format(arg_format, err) < 0)
+    return -1;
   if (arg_wait && !streq(arg_wait, "true") && parse_duration(arg_wait, &timeout, err) < 0)
     return podrun_error_wrap(err, "--wait");
   if (pods_load_args(argc, argv, arg_uuid_file, &v, &n, err) < 0)

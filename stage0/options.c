@@ -4,6 +4,7 @@
 #include <math.h>
 #include <time.h>
 
+#include "log.h"
 #include "podrun.h"
 
 static const struct
@@ -87,6 +88,22 @@ int parse_insecure_options(const char *s, unsigned *ret, podrun_error_t *err)
     }
   *ret = bits;
   return 0;
+}
+
+int check_format(const char *format, podrun_error_t *err)
+{
+  if (format && !streq(format, "json") && !streq(format, "json-pretty"))
+    return podrun_error_set(err, 0, "--format: \"%s\" is not one of json, json-pretty", format);
+  return 0;
+}
+
+void keep_first_error(podrun_error_t *err, podrun_error_t *e, int *failed)
+{
+  if ((*failed)++ == 0)
+    *err = TAKE_PTR(*e);
+  else
+    log_error("%s", (*e)->msg);
+  podrun_error_free(e);
 }
 
 const char *format_time_rfc3339(char *buf, size_t len, int64_t usec)

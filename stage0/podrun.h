@@ -78,6 +78,13 @@ int podrun_main(int argc, char **argv);
  * its value from the next argument when needed. */
 int parse_flag(const char *verb, const struct opt *opts, int argc, char **argv, int *i, podrun_error_t *err);
 
+/* --format: NULL, "json" or "json-pretty". */
+int check_format(const char *format, podrun_error_t *err);
+
+/* For verbs that go on after a failure: the first error becomes the verb's,
+ * later ones are logged. e is consumed. */
+void keep_first_error(podrun_error_t *err, podrun_error_t *e, int *failed);
+
 int parse_duration(const char *s, int64_t *ret_usec, podrun_error_t *err);
 int parse_insecure_options(const char *s, unsigned *ret, podrun_error_t *err);
 /* "5 minutes ago"-style, or RFC 3339 when full. buf ≥ 64. */

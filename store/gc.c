@@ -38,20 +38,27 @@ static int entry_is_live(struct store *s, const char *name, bool hex_only, bool 
   return image_exists(s, id, ret, err);
 }
 
+/* *ret = NULL (and 0) when dir does not exist. */
+static int open_store_dir(struct store *s, const char *dir, DIR **ret, podrun_error_t *err)
+{
+  int fd = openat(s->dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  *ret = fd >= 0 ? fdopendir(fd) : NULL;
+  if (*ret || (fd < 0 && errno == ENOENT))
+    return 0;
+  int e = errno;
+  if (fd >= 0)
+    close(fd);
+  return podrun_error_set(err, e, "open \"%s\"", dir);
+}
+
 /* Removes every entry of dir (relative to the store) that is not live. */
 static int sweep_dir(struct store *s, const char *dir, bool hex_only, size_t *count, podrun_error_t *err)
 {
-  int fd = openat(s->dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
-    return errno == ENOENT ? 0 : podrun_error_set(err, errno, "open \"%s\"", dir);
-  _cleanup_closedir_ DIR *d = fdopendir(fd);
+  _cleanup_closedir_ DIR *d = NULL;
   struct dirent *de;
-  if (!d)
-    {
-      close(fd);
-      return podrun_error_set(err, errno, "open \"%s\"", dir);
-    }
-  while ((de = readdir(d)))
+  if (open_store_dir(s, dir, &d, err) < 0)
+    return -1;
+  while (d && (de = readdir(d)))
     {
       bool live = false;
       if (streq(de->d_name, ".") || streq(de->d_name, ".."))
@@ -69,17 +76,11 @@ static int sweep_dir(struct store *s, const char *dir, bool hex_only, size_t *co
 
 static int sweep_blobs(struct store *s, size_t *count, podrun_error_t *err)
 {
-  int fd = openat(s->dirfd, STORE_BLOB_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
-    return errno == ENOENT ? 0 : podrun_error_set(err, errno, "open \"%s\"", STORE_BLOB_DIR);
-  _cleanup_closedir_ DIR *d = fdopendir(fd);
+  _cleanup_closedir_ DIR *d = NULL;
   struct dirent *de;
-  if (!d)
-    {
-      close(fd);
-      return podrun_error_set(err, errno, "open \"%s\"", STORE_BLOB_DIR);
-    }
-  while ((de = readdir(d)))
+  if (open_store_dir(s, STORE_BLOB_DIR, &d, err) < 0)
+    return -1;
+  while (d && (de = readdir(d)))
     {
       if (streq(de->d_name, ".") || streq(de->d_name, ".."))
         continue;
