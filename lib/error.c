@@ -1,26 +1,40 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "error.h"
 
-int podrun_error_set(podrun_error_t *err, int errnum, const char *fmt, ...)
+static int error_setv(podrun_error_t *err, int status, bool with_strerror, const char *fmt, va_list ap)
 {
   _cleanup_free_ char *m = NULL;
-  va_list ap;
 
   if (!err)
     return -1;
-  va_start(ap, fmt);
   if (vasprintf(&m, fmt, ap) < 0)
     m = NULL;
-  va_end(ap);
-
   struct podrun_error *e = xzalloc(sizeof(*e));
-  e->status = errnum;
-  if (errnum)
-    e->msg = xasprintf("%s: %s", m ? m : "", strerror(errnum));
+  e->status = status;
+  if (status && with_strerror)
+    e->msg = xasprintf("%s: %s", m ? m : "", strerror(status));
   else
     e->msg = xstrdup(m ? m : "unknown error");
   podrun_error_free(err); /* "set once": never leak an earlier one */
   *err = e;
+  return -1;
+}
+
+int podrun_error_set(podrun_error_t *err, int errnum, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  error_setv(err, errnum, true, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+int podrun_error_new(podrun_error_t *err, int status, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  error_setv(err, status, false, fmt, ap);
+  va_end(ap);
   return -1;
 }
 

@@ -17,6 +17,9 @@ typedef struct podrun_error *podrun_error_t;
 /* Sets *err to "<fmt>" or, when errnum != 0, "<fmt>: strerror(errnum)".
  * Always returns -1 so it can be returned directly. */
 int podrun_error_set(podrun_error_t *err, int errnum, const char *fmt, ...) _printf_(3, 4);
+/* Like podrun_error_set, for conditions the message itself explains
+ * ("not found in the store"): records status, never appends strerror. */
+int podrun_error_new(podrun_error_t *err, int status, const char *fmt, ...) _printf_(3, 4);
 /* Prefixes the existing message with "<fmt>: ". Returns -1. */
 int podrun_error_wrap(podrun_error_t *err, const char *fmt, ...) _printf_(2, 3);
 void podrun_error_free(podrun_error_t *err);

@@ -148,7 +148,7 @@ static int rm_rf_children(int dfd, dev_t dev, const char *what, podrun_error_t *
       if (S_ISDIR(st.st_mode))
         {
           if (st.st_dev != dev)
-            return podrun_error_set(err, EBUSY, "remove \"%s/%s\": a mount point", what, de->d_name);
+            return podrun_error_new(err, EBUSY, "remove \"%s/%s\": a mount point", what, de->d_name);
           int cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
           if (cfd < 0)
             return podrun_error_set(err, errno, "open \"%s/%s\"", what, de->d_name);

@@ -171,7 +171,7 @@ static int pod_open_any(const char *pods_dir, const char *uuid, struct pod **ret
             return -1;
           }
       }
-  return podrun_error_set(err, ENOENT, "pod \"%s\": not found", uuid);
+  return podrun_error_new(err, ENOENT, "pod \"%s\": not found", uuid);
 }
 
 int pod_load(const char *pods_dir, const char *uuid_or_prefix, struct pod **ret, podrun_error_t *err)
@@ -180,12 +180,12 @@ int pod_load(const char *pods_dir, const char *uuid_or_prefix, struct pod **ret,
   size_t n;
 
   if (*uuid_or_prefix == '\0' || strlen(uuid_or_prefix) > UUID_STRING_LEN)
-    return podrun_error_set(err, EINVAL, "\"%s\" is not a pod UUID", uuid_or_prefix);
+    return podrun_error_new(err, EINVAL, "\"%s\" is not a pod UUID", uuid_or_prefix);
   if (find_uuids(pods_dir, uuid_or_prefix, &uuids, err) < 0)
     return -1;
   n = strv_length(uuids);
   if (n == 0)
-    return podrun_error_set(err, ENOENT, "pod \"%s\": not found", uuid_or_prefix);
+    return podrun_error_new(err, ENOENT, "pod \"%s\": not found", uuid_or_prefix);
   if (n > 1)
     return podrun_error_set(err, 0, "pod \"%s\": UUID prefix matches %zu pods; give more of it", uuid_or_prefix, n);
   return pod_open_any(pods_dir, uuids[0], ret, err);

@@ -14,7 +14,7 @@ int image_resolve(const char *ref, struct store_image **ret, podrun_error_t *err
 int image_resolve(const char *ref, struct store_image **ret, podrun_error_t *err)
 {
   if (!podrun_store)
-    return podrun_error_set(err, ENOENT, "image \"%s\": not found in the store", ref);
+    return podrun_error_new(err, ENOENT, "image \"%s\": not found in the store", ref);
   return store_resolve(podrun_store, ref, ret, err);
 }
 

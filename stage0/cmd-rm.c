@@ -12,13 +12,13 @@ static int rm_one(struct pod *p, podrun_error_t *err)
   if (pod_lock(p, true, true, &busy) < 0)
     {
       if (busy->status == EWOULDBLOCK)
-        return podrun_error_set(err, EBUSY, "pod %s is %s; stop it first (podrun stop %s)", p->uuid,
+        return podrun_error_new(err, EBUSY, "pod %s is %s; stop it first (podrun stop %s)", p->uuid,
                                 pod_state_to_string(p->state), p->uuid);
       *err = TAKE_PTR(busy);
       return -1;
     }
   if (access(p->path, F_OK) < 0)
-    return podrun_error_set(err, ENOENT, "pod %s: removed meanwhile", p->uuid);
+    return podrun_error_new(err, ENOENT, "pod %s: removed meanwhile", p->uuid);
   return pod_destroy(podrun_store, p, err);
 }
 

@@ -25,7 +25,7 @@ static int wait_exited(struct pod **p, int64_t timeout_usec, podrun_error_t *err
   while (!is_done((*p)->state))
     {
       if (timeout_usec >= 0 && store_now_usec() >= deadline)
-        return podrun_error_set(err, ETIMEDOUT, "pod %s: still %s after --wait", uuid,
+        return podrun_error_new(err, ETIMEDOUT, "pod %s: still %s after --wait", uuid,
                                 pod_state_to_string((*p)->state));
       nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
       pod_free(*p);

@@ -130,7 +130,7 @@ static int build_app(struct store *s, const struct app_args *a, json_t *apps, po
       appc_image_manifest_parse(img->manifest, strlen(img->manifest), &im, err) < 0 ||
       app_manifest_effective(im, a, &app, err) < 0)
     return -1;
-  name = xstrdup(a->name ? a->name : app_name_from_image(im->name));
+  name = a->name ? xstrdup(a->name) : app_name_from_image(im->name);
   json_t *rapp = json_pack("{s:s,s:{s:s,s:s,s:o},s:o,s:b}", "name", name, "image", "name", im->name, "id", img->id,
                            "labels", json_loads(img->labels, 0, NULL) ?: json_array(), "app", app,
                            "readOnlyRootFS", a->readonly_rootfs || arg_run.all.readonly_rootfs);

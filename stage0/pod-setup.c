@@ -81,7 +81,7 @@ int pod_prepare(struct store *s, struct pod **ret, podrun_error_t *err)
 static int check_overlay_path(const char *path, podrun_error_t *err)
 {
   if (strpbrk(path, ":,\\"))
-    return podrun_error_set(err, EINVAL, "\"%s\": overlay paths cannot contain ':', ',' or '\\\\'", path);
+    return podrun_error_new(err, EINVAL, "\"%s\": overlay paths cannot contain ':', ',' or '\\\\'", path);
   return 0;
 }
 

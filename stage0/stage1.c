@@ -58,7 +58,7 @@ static int bundled_path(const char *flavor, char **ret, podrun_error_t *err)
       if (access(build, R_OK) == 0)
         return *ret = TAKE_PTR(build), 0;
     }
-  return podrun_error_set(err, ENOENT, "stage1 flavor \"%s\": no %s (is podrun installed, or built with make?)",
+  return podrun_error_new(err, ENOENT, "stage1 flavor \"%s\": no %s (is podrun installed, or built with make?)",
                           flavor, sys);
 }
 

@@ -74,7 +74,7 @@ static int copy_decompressed(int src, int out, char ret_hex[SHA512_HEX_LEN + 1],
         break;
       total += (uint64_t) n;
       if (total > IMPORT_MAX_SIZE)
-        return podrun_error_set(err, EFBIG, "larger than %llu bytes uncompressed", IMPORT_MAX_SIZE);
+        return podrun_error_new(err, EFBIG, "larger than %llu bytes uncompressed", IMPORT_MAX_SIZE);
       if (EVP_DigestUpdate(md, buf, (size_t) n) != 1 || fs_write_all(out, buf, (size_t) n, err) < 0)
         return podrun_error_set(err, errno, "write blob");
     }
@@ -226,7 +226,7 @@ int store_export(struct store *s, const char *id, const char *out, bool overwrit
   _cleanup_free_ char *tmp = xasprintf("%s" STORE_TMP_PREFIX "%d", out, (int) getpid());
 
   if (!overwrite && access(out, F_OK) == 0)
-    return podrun_error_set(err, EEXIST, "export to \"%s\" (use --overwrite to replace it)", out);
+    return podrun_error_new(err, EEXIST, "export to \"%s\" (use --overwrite to replace it)", out);
   if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
     return -1;
   int r = store_blob_open(s, id, &blob, err);

@@ -55,7 +55,7 @@ static int resolve_dependency(struct store *s, const struct appc_dependency *d, 
     }
   store_image_list_free(v, n);
   if (r < 0)
-    return podrun_error_set(err, ENOENT, "dependency \"%s\"%s%s: not found in the store (fetch it first)",
+    return podrun_error_new(err, ENOENT, "dependency \"%s\"%s%s: not found in the store (fetch it first)",
                             d->image_name, d->image_id ? " " : "", d->image_id ? d->image_id : "");
   return 0;
 }
@@ -66,12 +66,12 @@ static int collect_layers(struct store *s, const char *id, unsigned depth, char 
   _cleanup_store_image_ struct store_image *img = NULL;
 
   if (depth > MAX_DEPENDENCY_DEPTH)
-    return podrun_error_set(err, ELOOP, "image \"%s\": dependencies nested deeper than %d (a cycle?)", id,
+    return podrun_error_new(err, ELOOP, "image \"%s\": dependencies nested deeper than %d (a cycle?)", id,
                             MAX_DEPENDENCY_DEPTH);
   if (index_get_image(s->idx, id, &img, err) < 0)
     return -1;
   if (!img)
-    return podrun_error_set(err, ENOENT, "image \"%s\": not found in the store", id);
+    return podrun_error_new(err, ENOENT, "image \"%s\": not found in the store", id);
   if (appc_image_manifest_parse(img->manifest, strlen(img->manifest), &m, err) < 0)
     return podrun_error_wrap(err, "image \"%s\"", id);
   for (size_t i = 0; i < m->n_dependencies; i++)
@@ -180,7 +180,7 @@ int store_render(struct store *s, const char *id, char **ret_tree, podrun_error_
   if (index_get_image(s->idx, id, &img, err) < 0)
     r = -1;
   else if (!img)
-    r = podrun_error_set(err, ENOENT, "image \"%s\": not found in the store", id);
+    r = podrun_error_new(err, ENOENT, "image \"%s\": not found in the store", id);
   else if (fstatat(s->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
     r = render_atomically(s, img, s->dirfd, STORE_TREE_DIR, rel, STORE_COPY_WITH_DEPS, err);
   if (r >= 0)
@@ -222,9 +222,9 @@ int store_copy_to_dir(struct store *s, const char *id, const char *dest, unsigne
       base = slash + 1;
     }
   if (*base == '\0' || streq(base, ".") || streq(base, ".."))
-    return podrun_error_set(err, EINVAL, "\"%s\": not a usable destination directory", dest);
+    return podrun_error_new(err, EINVAL, "\"%s\": not a usable destination directory", dest);
   if (!(flags & STORE_COPY_OVERWRITE) && !dir_is_empty_or_missing(dest))
-    return podrun_error_set(err, EEXIST, "\"%s\" exists and is not empty (use --overwrite to replace it)", dest);
+    return podrun_error_new(err, EEXIST, "\"%s\" exists and is not empty (use --overwrite to replace it)", dest);
   if (!(flags & STORE_COPY_OVERWRITE))
     (void) rmdir(dest); /* an empty directory is replaced */
 
@@ -235,13 +235,15 @@ int store_copy_to_dir(struct store *s, const char *id, const char *dest, unsigne
     return -1;
   r = index_get_image(s->idx, id, &img, err);
   if (r >= 0 && !img)
-    r = podrun_error_set(err, ENOENT, "image \"%s\": not found in the store", id);
+    r = podrun_error_new(err, ENOENT, "image \"%s\": not found in the store", id);
   if (r >= 0)
     {
       r = render_atomically(s, img, pfd, ".", base, flags, err);
       if (r > 0)
-        r = podrun_error_set(err, EEXIST, "\"%s\" appeared while rendering", dest);
+        r = podrun_error_new(err, EEXIST, "\"%s\" appeared while rendering", dest);
     }
+  if (r >= 0)
+    r = index_touch_image(s->idx, id, store_now_usec(), err);
   store_unlock(s);
   return r < 0 ? podrun_error_wrap(err, "write image to \"%s\"", dest) : 0;
 }

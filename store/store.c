@@ -87,7 +87,7 @@ void store_close(struct store *s)
 int store_lock(struct store *s, enum lock_mode mode, podrun_error_t *err)
 {
   if (s->readonly)
-    return podrun_error_set(err, EROFS, "store \"%s\" is open read-only", s->dir);
+    return podrun_error_new(err, EROFS, "store \"%s\" is open read-only", s->dir);
   if (lock_fd(s->lockfd, mode, false, err) < 0)
     return podrun_error_wrap(err, "store \"%s\"", s->dir);
   return 0;
@@ -133,7 +133,7 @@ static int pick_one(struct store_image **v, size_t n, const char *ref, const cha
   if (n == 0)
     {
       store_image_list_free(v, n);
-      return podrun_error_set(err, ENOENT, "image \"%s\": not found in the store", ref);
+      return podrun_error_new(err, ENOENT, "image \"%s\": not found in the store", ref);
     }
   if (n > 1 && what)
     {
@@ -190,7 +190,7 @@ int store_remove_locked(struct store *s, const char *id, podrun_error_t *err)
 int store_remove(struct store *s, const char *id, podrun_error_t *err)
 {
   if (!store_id_is_full(id))
-    return podrun_error_set(err, EINVAL, "image \"%s\": not a full image id", id);
+    return podrun_error_new(err, EINVAL, "image \"%s\": not a full image id", id);
   if (store_lock(s, LOCK_MODE_EXCLUSIVE, err) < 0)
     return -1;
   int r = store_remove_locked(s, id, err);

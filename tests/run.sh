@@ -148,13 +148,15 @@ for bin in "$BUILD"/tests/fuzz-*; do
 done
 
 # 3. End-to-end tests (bats, as root).
-echo "=== e2e"
 if ! command -v bats >/dev/null 2>&1; then
+  echo "=== e2e"
   add_failure "e2e: bats is not installed (apt-get install bats)"
   echo "FAIL e2e: bats is not installed (apt-get install bats)"
 elif [ -z "$(ls tests/e2e/*.bats 2>/dev/null)" ]; then
+  echo "=== e2e"
   echo "# no .bats files under tests/e2e"
 elif [ "$(id -u)" -ne 0 ]; then
+  echo "=== e2e"
   n=$(bats --count tests/e2e 2>/dev/null || echo 0)
   skipped=$((skipped + n))
   echo "  # skip e2e: $n tests need root (running as uid $(id -u))"
