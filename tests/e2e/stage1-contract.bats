@@ -14,7 +14,7 @@ make_sh_stage1() {
   local root=$BATS_TEST_TMPDIR/s1root annotations=${1:-all}
   mkdir -p "$root/sh1" "$root/opt/stage2"
   cat >"$root/sh1/run" <<'SH'
-#!/bin/sh
+#!/bin/bash
 set -u
 uuid=$(for a; do :; done; echo "$a")
 {
@@ -30,14 +30,22 @@ app=$(ls apps | head -n 1)
 root=stage1/rootfs/opt/stage2/$app/rootfs
 grep -q " $(pwd)/$root " /proc/self/mountinfo && echo "app_mounted=yes" >>"$SH1_REPORT"
 echo $$ >pid
-chroot "$root" /bin/sh -c "$SH1_CMD"
+# the app must not hold the pod's lock: the pod is exited when the stage1 is
+( eval "exec ${PODRUN_LOCK_FD}<&-"; exec chroot "$root" /bin/sh -c "$SH1_CMD" ) &
+echo $! >app-pid
+wait $!
 code=$?
 echo "$code" >"status/$app"
 exit "$code"
 SH
   printf '#!/bin/sh\nexit 0\n' >"$root/sh1/gc"
-  printf '#!/bin/sh\nkill -TERM "$(cat pid)"\n' >"$root/sh1/stop"
-  printf '#!/bin/sh\nexit 0\n' >"$root/sh1/enter"
+  printf '#!/bin/sh\nkill -TERM "$(cat app-pid)"\n' >"$root/sh1/stop"
+  cat >"$root/sh1/enter" <<'SH'
+#!/bin/sh
+pid=${1#--pid=} app=${2#--app=}
+shift 3
+exec nsenter -t "$pid" -m chroot "$(pwd)/stage1/rootfs/opt/stage2/$app/rootfs" "$@"
+SH
   chmod 0755 "$root/sh1/"*
   local ann='{"name": "podrun/stage1/interface-version", "value": "1"},
     {"name": "podrun/stage1/run", "value": "/sh1/run"},
@@ -168,4 +176,37 @@ setup() {
   run_podrun run --stage1=bogus "$BUSYBOX_NAME"
   assert_one_line_error "bogus"
   [[ -z $(find "$STORE/pods" -mindepth 2 -maxdepth 2 2>/dev/null) ]] || fail "a pod was left behind"
+}
+
+@test "stage1 contract: enter runs in the app's root, stop stops it, cat-manifest shows the pod" {
+  make_sh_stage1
+  export SH1_CMD='sleep 30'
+  "$PODRUN" --dir="$STORE" --insecure-options=image run --stage1-path="$BATS_TEST_TMPDIR/stage1-sh.aci" \
+    --uuid-file-save="$BATS_TEST_TMPDIR/uuid" "$BUSYBOX_NAME" --set-env=GREETING=hi &
+  local pid=$! uuid=
+  for _ in $(seq 100); do
+    [[ -s "$BATS_TEST_TMPDIR/uuid" ]] && uuid=$(cat "$BATS_TEST_TMPDIR/uuid") &&
+      [[ -e "$STORE/pods/run/$uuid/app-pid" ]] && break
+    sleep 0.1
+  done
+  # the host's path of this test does not exist inside the app's root
+  run_podrun enter "$uuid" /bin/sh -c "ls /bin/busybox; test -e $BATS_TEST_TMPDIR || echo isolated"
+  assert_status 0
+  assert_output_contains "/bin/busybox"
+  assert_output_contains "isolated"
+  run_podrun enter --app=nope "$uuid" /bin/true
+  assert_one_line_error 'no app "nope"'
+  run_podrun cat-manifest --pretty-print=false "$uuid"
+  assert_status 0
+  [[ $(json_query '[e["value"] for e in j["apps"][0]["app"]["environment"] if e["name"] == "GREETING"][0]' <<<"$output") == hi ]]
+  run_podrun stop "$uuid"
+  assert_status 0
+  run_podrun status --wait=10s "$uuid"
+  assert_output_contains "state=exited"
+  assert_output_contains "app-busybox=143"
+  wait "$pid" || true
+  run_podrun stop "$uuid"
+  assert_one_line_error "not running"
+  run_podrun enter "$uuid" /bin/true
+  assert_one_line_error "not running"
 }

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* podrun cat-manifest, stop, enter: verbs on one existing pod. stop and enter
+ * run the pod's stage1 entrypoints (from the store's render of that stage1). */
+#include <fcntl.h>
+#include <sys/wait.h>
+
+#include "fs.h"
+#include "json-util.h"
+#include "pod-setup.h"
+#include "pods.h"
+
+static const char *arg_uuid_file, *arg_app;
+static bool arg_force, arg_pretty = true;
+
+/* The one pod named by UUID or --uuid-file. */
+static int load_one(int argc, char **argv, struct pod **ret, podrun_error_t *err)
+{
+  struct pod **v = NULL;
+  size_t n = 0;
+  if (pods_load_args(argc, argv, arg_uuid_file, &v, &n, err) < 0)
+    return -1;
+  if (n != 1)
+    {
+      pod_list_free(v, n);
+      return podrun_error_new(err, 0, "give exactly one pod");
+    }
+  *ret = v[0];
+  free(v);
+  return 0;
+}
+
+static int cat_manifest(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  _cleanup_pod_ struct pod *p = NULL;
+  _cleanup_free_ char *text = NULL;
+  json_t *j = NULL;
+  size_t len = 0;
+
+  if (load_one(argc, argv, &p, err) < 0 || fs_read_file_at(p->dirfd, "pod", JSON_MAX_INPUT, &text, &len, err) < 0 ||
+      json_parse_untrusted(text, len, "pod manifest", &j, err) < 0)
+    return -1;
+  _cleanup_free_ char *out = json_dump_sorted(j, arg_pretty);
+  json_decref(j);
+  printf("%s\n", out);
+  return 0;
+}
+
+/* Runs a stage1 entrypoint of a running pod, in the pod directory. */
+static int run_entrypoint(struct pod *p, const char *what, char **args, bool exec_it, podrun_error_t *err)
+{
+  _cleanup_free_ char *id = NULL, *path = NULL;
+  int status;
+
+  if (p->state != POD_RUNNING)
+    return podrun_error_new(err, 0, "pod %s is %s, not running", p->uuid, pod_state_to_string(p->state));
+  if (fs_read_file_at(p->dirfd, "stage1/image-id", 256, &id, NULL, err) < 0 ||
+      stage1_entrypoint(podrun_store, id, what, &path, err) < 0)
+    return podrun_error_wrap(err, "pod %s", p->uuid);
+  args[0] = path;
+  if (fchdir(p->dirfd) < 0)
+    return podrun_error_set(err, errno, "pod %s", p->uuid);
+  if (exec_it)
+    {
+      fflush(NULL);
+      execv(path, args);
+      return podrun_error_set(err, errno, "exec \"%s\"", path);
+    }
+  pid_t pid = fork();
+  if (pid < 0)
+    return podrun_error_set(err, errno, "fork");
+  if (pid == 0)
+    {
+      execv(path, args);
+      _exit(PODRUN_EXIT_ERROR);
+    }
+  if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return podrun_error_new(err, 0, "pod %s: stage1 %s failed", p->uuid, what);
+  return 0;
+}
+
+static int stop(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  struct pod **v = NULL;
+  size_t n = 0;
+  int failed = 0;
+
+  if (pods_load_args(argc, argv, arg_uuid_file, &v, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    {
+      _cleanup_error_ podrun_error_t e = NULL;
+      char *args[] = { NULL, arg_force ? (char *) "--force" : v[i]->uuid, arg_force ? v[i]->uuid : NULL, NULL };
+      if (run_entrypoint(v[i], "stop", args, false, &e) < 0)
+        keep_first_error(err, &e, &failed);
+      else
+        printf("%s\n", v[i]->uuid);
+    }
+  pod_list_free(v, n);
+  return failed ? -1 : 0;
+}
+
+/* --app, or the pod's only app. */
+static int pick_app(struct pod *p, char **ret, podrun_error_t *err)
+{
+  struct pod_info i;
+  if (pod_info_read(p, &i, err) < 0)
+    return -1;
+  int r = 0;
+  if (arg_app)
+    {
+      r = -1;
+      for (size_t a = 0; a < i.n_apps && r < 0; a++)
+        if (streq(i.apps[a].name, arg_app))
+          r = 0;
+      if (r < 0)
+        podrun_error_new(err, 0, "pod %s has no app \"%s\"", p->uuid, arg_app);
+      else
+        *ret = xstrdup(arg_app);
+    }
+  else if (i.n_apps != 1)
+    r = podrun_error_new(err, 0, "pod %s has %zu apps; choose one with --app", p->uuid, i.n_apps);
+  else
+    *ret = xstrdup(i.apps[0].name);
+  pod_info_done(&i);
+  return r;
+}
+
+static int enter(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  _cleanup_pod_ struct pod *p = NULL;
+  _cleanup_free_ char *app = NULL, *pid = NULL, *pid_arg = NULL, *app_arg = NULL;
+  _cleanup_free_ char **args = xzalloc(sizeof(char *) * (size_t) (argc + 6));
+  size_t n = 1;
+
+  if (argc < 1)
+    return podrun_error_new(err, 0, "enter: give the pod's UUID");
+  if (load_one(1, argv, &p, err) < 0 || pick_app(p, &app, err) < 0)
+    return -1;
+  if (fs_read_file_at(p->dirfd, "pid", 64, &pid, NULL, err) < 0)
+    return podrun_error_wrap(err, "pod %s has no pid yet", p->uuid);
+  pid[strcspn(pid, "\n")] = '\0';
+  pid_arg = xasprintf("--pid=%s", pid);
+  app_arg = xasprintf("--app=%s", app);
+  args[n++] = pid_arg;
+  args[n++] = app_arg;
+  args[n++] = (char *) "--";
+  if (argc == 1)
+    args[n++] = (char *) "/bin/sh";
+  for (int i = 1; i < argc; i++)
+    args[n++] = argv[i];
+  return run_entrypoint(p, "enter", args, true, err);
+}
+
+static const struct opt cat_opts[] = {
+  { "pretty-print", OPT_BOOL, &arg_pretty, "indent the JSON (default true)", NULL },
+  { "uuid-file", OPT_STRING, &arg_uuid_file, "read the pod's UUID from this file", "FILE" },
+  { NULL },
+};
+static const struct opt stop_opts[] = {
+  { "force", OPT_BOOL, &arg_force, "SIGKILL the apps at once", NULL },
+  { "uuid-file", OPT_STRING, &arg_uuid_file, "read a pod's UUID from this file", "FILE" },
+  { NULL },
+};
+static const struct opt enter_opts[] = {
+  { "app", OPT_STRING, &arg_app, "the app to enter (needed when the pod has several)", "NAME" },
+  { NULL },
+};
+
+const struct cmd cmd_cat_manifest = {
+  "cat-manifest", cat_manifest, "[UUID]", "Print a pod's manifest",
+  "The pod manifest as podrun wrote it: every app with its effective app section.\n\n"
+  "Example:\n  podrun cat-manifest 5f0b",
+  cat_opts, NULL, 0, 1, 0,
+};
+
+const struct cmd cmd_stop = {
+  "stop", stop, "UUID...", "Stop running pods",
+  "Asks the pod's stage1 to stop it: SIGTERM to the apps, SIGKILL after a timeout, or at\n"
+  "once with --force. Returns when the signal is sent; podrun status --wait waits for the exit.\n\n"
+  "Example:\n  podrun stop 5f0b && podrun status --wait=10s 5f0b",
+  stop_opts, NULL, 0, -1, CMD_STORE_RW,
+};
+
+const struct cmd cmd_enter = {
+  "enter", enter, "UUID [CMD [ARGS...]]", "Run a command inside a running pod's app",
+  "Runs CMD (default /bin/sh) in the app's namespaces and root with the app's restrictions\n"
+  "(user, capabilities, seccomp): never more privileged than the app. Exits with CMD's code.\n\n"
+  "Example:\n  podrun enter --app=web 5f0b /bin/ls /",
+  enter_opts, NULL, 1, -1, CMD_STORE_RW | CMD_RAW_TAIL,
+};
