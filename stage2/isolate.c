@@ -77,9 +77,20 @@ static int set_caps(unsigned long long mask, bool ambient, podrun_error_t *err)
   return 0;
 }
 
+/* What we hold: a capability outside our bounding set cannot be given. */
+static unsigned long long bounding_mask(void)
+{
+  unsigned long long m = 0;
+  for (int c = 0; c < 64; c++)
+    if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+      m |= 1ULL << c;
+  return m;
+}
+
 int isolate_set_identity(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups, unsigned long long mask,
                          podrun_error_t *err)
 {
+  mask &= bounding_mask();
   if (drop_bounding(mask, err) < 0)
     return -1;
   if (setgroups(n_groups, groups) < 0)

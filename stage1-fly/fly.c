@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "fly.h"
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "fs.h"
+#include "json-util.h"
+#include "log.h"
+
+char *fly_stage2_path(void)
+{
+  char exe[4096];
+  const char *env = getenv("PODRUN_STAGE2");
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (env)
+    return xstrdup(env);
+  exe[n > 0 ? n : 0] = '\0';
+  return xasprintf("%s/../stage2", dirname(exe)); /* /fly/fly → /stage2 */
+}
+
+struct run_args
+{
+  const char *net, *hostname, *private_users;
+};
+
+static int parse_run_args(int argc, char **argv, struct run_args *a, podrun_error_t *err)
+{
+  for (int i = 1; i < argc - 1; i++)
+    {
+      const char *v;
+      if ((v = startswith(argv[i], "--net=")))
+        a->net = v;
+      else if ((v = startswith(argv[i], "--hostname=")))
+        a->hostname = v;
+      else if ((v = startswith(argv[i], "--private-users=")))
+        a->private_users = v;
+      else if (streq(argv[i], "--debug"))
+        log_set_level(LOG_LEVEL_DEBUG);
+      else if (!streq(argv[i], "--interactive"))
+        return podrun_error_new(err, 0, "run: unknown argument \"%s\"", argv[i]);
+    }
+  if (a->net && !streq(a->net, "host"))
+    return podrun_error_new(err, 0, "--net=%s: the fly stage1 always uses the host's network", a->net);
+  if (a->private_users)
+    return podrun_error_new(err, 0, "--private-users: the fly stage1 has no user namespace");
+  if (a->hostname)
+    log_warning("--hostname=%s ignored: the fly stage1 shares the host's UTS namespace", a->hostname);
+  return 0;
+}
+
+static int read_manifest(struct appc_pod_manifest **ret, podrun_error_t *err)
+{
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  if (fs_read_file_at(AT_FDCWD, "pod", JSON_MAX_INPUT, &text, &len, err) < 0 ||
+      appc_pod_manifest_parse(text, len, ret, err) < 0)
+    return -1;
+  if ((*ret)->n_apps != 1)
+    {
+      size_t n = (*ret)->n_apps;
+      appc_pod_manifest_free(TAKE_PTR(*ret));
+      return podrun_error_new(err, 0, "the fly stage1 runs exactly one app; this pod has %zu", n);
+    }
+  return 0;
+}
+
+static pid_t child_pid;
+
+static void forward(int sig)
+{
+  if (child_pid > 0)
+    kill(child_pid, sig);
+}
+
+static _noreturn_ void exec_app(const char *app, const char *root, int lock_fd)
+{
+  _cleanup_free_ char *stage2 = fly_stage2_path(), *a = xasprintf("--app=%s", app);
+  _cleanup_free_ char *r = xasprintf("--root=%s", root);
+  (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+  close(lock_fd); /* the pod lives as long as fly, not as long as the app */
+  execl(stage2, stage2, "--pod-manifest=pod", a, r, "--keep-caps-by-default", (char *) NULL);
+  log_error("exec stage2 \"%s\": %s", stage2, strerror(errno));
+  _exit(PODRUN_EXIT_ERROR);
+}
+
+static int supervise(const char *app, int *ret_exit, podrun_error_t *err)
+{
+  static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+  _cleanup_free_ char *pid = xasprintf("%d\n", (int) child_pid), *status_path = xasprintf("status/%s", app);
+  int status, code;
+
+  for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+    signal(sigs[i], forward);
+  if (fs_write_file_atomic_at(AT_FDCWD, "pid", pid, strlen(pid), 0644, err) < 0)
+    return -1;
+  while (waitpid(child_pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return podrun_error_set(err, errno, "wait for the app");
+  code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  _cleanup_free_ char *text = xasprintf("%d\n", code);
+  if (fs_write_file_atomic_at(AT_FDCWD, status_path, text, strlen(text), 0644, err) < 0)
+    return -1;
+  *ret_exit = code;
+  return 0;
+}
+
+int fly_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
+{
+  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
+  struct run_args a = { 0 };
+  const char *fd = getenv("PODRUN_LOCK_FD");
+  char cwd[4096];
+
+  if (argc < 2)
+    return podrun_error_new(err, 0, "usage: run [flags] UUID");
+  if (!fd || !getcwd(cwd, sizeof(cwd)))
+    return podrun_error_new(err, 0, "run: no PODRUN_LOCK_FD (run me through podrun)");
+  int lock_fd = atoi(fd);
+  (void) fcntl(lock_fd, F_SETFD, FD_CLOEXEC);
+  if (parse_run_args(argc, argv, &a, err) < 0 || read_manifest(&m, err) < 0)
+    return -1;
+  _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs/opt/stage2/%s/rootfs", cwd, m->apps[0].name);
+  /* stage0 made the pod's private mount namespace (the contract): the
+   * volumes go there, and vanish with the pod. */
+  if (fly_mount_volumes(m, root, err) < 0)
+    return -1;
+  child_pid = fork();
+  if (child_pid < 0)
+    return podrun_error_set(err, errno, "fork");
+  if (child_pid == 0)
+    exec_app(m->apps[0].name, root, lock_fd);
+  return supervise(m->apps[0].name, ret_exit, err);
+}
+
+static int read_pid(pid_t *ret, podrun_error_t *err)
+{
+  _cleanup_free_ char *text = NULL;
+  if (fs_read_file_at(AT_FDCWD, "pid", 64, &text, NULL, err) < 0)
+    return -1;
+  *ret = (pid_t) atoi(text);
+  return *ret > 0 ? 0 : podrun_error_new(err, 0, "pid file holds no pid");
+}
+
+int fly_stop(int argc, char **argv, podrun_error_t *err)
+{
+  bool force = argc > 2 && streq(argv[1], "--force");
+  pid_t pid;
+  if (read_pid(&pid, err) < 0)
+    return -1;
+  if (kill(pid, force ? SIGKILL : SIGTERM) < 0 && errno != ESRCH)
+    return podrun_error_set(err, errno, "signal %d", (int) pid);
+  return 0;
+}
+
+int fly_enter(int argc, char **argv, podrun_error_t *err)
+{
+  const char *pid = NULL, *app = NULL;
+  int i;
+  for (i = 1; i < argc && !streq(argv[i], "--"); i++)
+    {
+      const char *v;
+      if ((v = startswith(argv[i], "--pid=")))
+        pid = v;
+      else if ((v = startswith(argv[i], "--app=")))
+        app = v;
+    }
+  if (!pid || !app || i + 1 >= argc)
+    return podrun_error_new(err, 0, "usage: enter --pid=PID --app=NAME -- CMD [ARGS…]");
+  _cleanup_free_ char *ns = xasprintf("/proc/%s/ns/mnt", pid), *root = xasprintf("--root=/proc/%s/root", pid);
+  _cleanup_free_ char *stage2 = fly_stage2_path(), *a = xasprintf("--app=%s", app);
+  _cleanup_close_ int nsfd = open(ns, O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0 || setns(nsfd, CLONE_NEWNS) < 0)
+    return podrun_error_set(err, errno, "join the pod's mount namespace (%s)", ns);
+  char **args = xzalloc(sizeof(char *) * (size_t) (argc + 8));
+  size_t n = 0;
+  args[n++] = stage2;
+  args[n++] = (char *) "--pod-manifest=pod";
+  args[n++] = a;
+  args[n++] = root;
+  args[n++] = (char *) "--keep-caps-by-default";
+  args[n++] = (char *) "--enter";
+  for (; i < argc; i++) /* "--" and the command */
+    args[n++] = argv[i];
+  execv(stage2, args);
+  free(args);
+  return podrun_error_set(err, errno, "exec stage2 \"%s\"", stage2);
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "appc.h"
+#include "error.h"
+
+/* The fly stage1: chroot only, one app, the host's network and UTS
+ * namespace (DESIGN §1). One binary; the entrypoint is its name. */
+int fly_run(int argc, char **argv, int *ret_exit, podrun_error_t *err);
+int fly_enter(int argc, char **argv, podrun_error_t *err);
+int fly_stop(int argc, char **argv, podrun_error_t *err);
+
+/* Bind-mounts the app's volumes into its rootfs (in the pod's private
+ * mount namespace), never following a symlink out of the rootfs. */
+int fly_mount_volumes(const struct appc_pod_manifest *m, const char *app_root, podrun_error_t *err);
+
+/* stage2, beside this binary's directory in the stage1 rootfs (or $PODRUN_STAGE2). */
+char *fly_stage2_path(void);

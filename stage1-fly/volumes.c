@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "fly.h"
+#include "fs.h"
+
+/* Opens (creating as needed) root/path component by component with
+ * O_NOFOLLOW, so a symlink in the image can never send the mount outside
+ * the app's rootfs. The last component is a directory, or a file when
+ * want_file. Returns an O_PATH fd to mount onto via /proc/self/fd. */
+static int open_target(const char *root, const char *path, bool want_file, podrun_error_t *err)
+{
+  _cleanup_free_ char *copy = xstrdup(path);
+  int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  char *save = NULL, *next;
+
+  if (fd < 0)
+    return podrun_error_set(err, errno, "open \"%s\"", root);
+  for (char *c = strtok_r(copy, "/", &save); c; c = next)
+    {
+      next = strtok_r(NULL, "/", &save);
+      bool last_file = !next && want_file;
+      if (streq(c, "..") || streq(c, "."))
+        return close(fd), podrun_error_new(err, EINVAL, "mount target \"%s\": no . or .. allowed", path);
+      if (last_file)
+        {
+          int f = openat(fd, c, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+          if (f >= 0)
+            close(f);
+        }
+      else if (mkdirat(fd, c, 0755) < 0 && errno != EEXIST)
+        return close(fd), podrun_error_set(err, errno, "mount target \"%s\"", path);
+      int nfd = openat(fd, c, O_PATH | O_NOFOLLOW | O_CLOEXEC | (last_file ? 0 : O_DIRECTORY));
+      close(fd);
+      if (nfd < 0)
+        return podrun_error_set(err, errno, "mount target \"%s\" (a symlink or not a %s?)", path,
+                                last_file ? "file" : "directory");
+      fd = nfd;
+    }
+  return fd;
+}
+
+static const struct appc_volume *find_volume(const struct appc_pod_manifest *m, const char *name)
+{
+  for (size_t i = 0; i < m->n_volumes; i++)
+    if (streq(m->volumes[i].name, name))
+      return &m->volumes[i];
+  return NULL;
+}
+
+/* An empty volume is a directory of the pod: volumes/<name>. */
+static int empty_volume_source(const struct appc_volume *v, char **ret, podrun_error_t *err)
+{
+  char cwd[4096];
+  if (!getcwd(cwd, sizeof(cwd)))
+    return podrun_error_set(err, errno, "getcwd");
+  _cleanup_free_ char *p = xasprintf("%s/volumes/%s", cwd, v->name);
+  if (fs_mkdir_p(p, v->mode ? v->mode : 0755, err) < 0)
+    return -1;
+  if (chmod(p, v->mode ? v->mode : 0755) < 0 || chown(p, v->uid, v->gid) < 0)
+    return podrun_error_set(err, errno, "volume \"%s\"", v->name);
+  *ret = TAKE_PTR(p);
+  return 0;
+}
+
+static int mount_one(const struct appc_volume *v, const char *app_root, const char *target, podrun_error_t *err)
+{
+  _cleanup_free_ char *src = NULL, *proc = NULL;
+  struct stat st;
+
+  if (v->kind == APPC_VOLUME_EMPTY ? empty_volume_source(v, &src, err) < 0 : (src = xstrdup(v->source), 0))
+    return -1;
+  if (stat(src, &st) < 0)
+    return podrun_error_set(err, errno, "volume \"%s\": source \"%s\"", v->name, src);
+  _cleanup_close_ int fd = open_target(app_root, target, !S_ISDIR(st.st_mode), err);
+  if (fd < 0)
+    return -1;
+  proc = xasprintf("/proc/self/fd/%d", fd);
+  unsigned long rec = (v->kind == APPC_VOLUME_EMPTY || v->recursive) ? MS_REC : 0;
+  if (mount(src, proc, NULL, MS_BIND | rec, NULL) < 0)
+    return podrun_error_set(err, errno, "volume \"%s\": bind \"%s\" on \"%s\"", v->name, src, target);
+  if (v->read_only && mount(NULL, proc, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | rec, NULL) < 0)
+    return podrun_error_set(err, errno, "volume \"%s\": make \"%s\" read-only", v->name, target);
+  return 0;
+}
+
+int fly_mount_volumes(const struct appc_pod_manifest *m, const char *app_root, podrun_error_t *err)
+{
+  const struct appc_runtime_app *a = &m->apps[0];
+  for (size_t i = 0; i < a->n_mounts; i++)
+    {
+      const struct appc_volume *v = a->mounts[i].app_volume ? a->mounts[i].app_volume
+                                                            : find_volume(m, a->mounts[i].volume);
+      if (!v)
+        return podrun_error_new(err, 0, "mount of volume \"%s\": no such volume", a->mounts[i].volume);
+      if (mount_one(v, app_root, a->mounts[i].path, err) < 0)
+        return -1;
+    }
+  /* rkt's rule: every mount point the app declares needs a volume mounted there */
+  for (size_t i = 0; a->app && i < a->app->n_mount_points; i++)
+    {
+      bool found = false;
+      for (size_t j = 0; j < a->n_mounts && !found; j++)
+        found = streq(a->mounts[j].path, a->app->mount_points[i].path) ||
+                streq(a->mounts[j].volume, a->app->mount_points[i].name);
+      if (!found)
+        return podrun_error_new(err, 0, "app \"%s\": mount point \"%s\" (%s) has no volume; give --mount", a->name,
+                                a->app->mount_points[i].name, a->app->mount_points[i].path);
+    }
+  return 0;
+}

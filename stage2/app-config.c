@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "app-config.h"
+
+#include <linux/capability.h>
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* {"set": ["A", "B"]} → a NULL-terminated list. */
+static int string_set(const struct appc_isolator *iso, char ***ret, podrun_error_t *err)
+{
+  json_t *set = json_object_get(iso->value, "set");
+  size_t i;
+  json_t *v;
+  char **out = NULL;
+
+  if (!json_is_array(set))
+    return podrun_error_new(err, 0, "isolator %s: \"set\" must be an array of strings", iso->name);
+  json_array_foreach (set, i, v)
+    {
+      if (!json_is_string(v))
+        {
+          strv_free(out);
+          return podrun_error_new(err, 0, "isolator %s: \"set\" must be an array of strings", iso->name);
+        }
+      out = strv_push(out, json_string_value(v));
+    }
+  *ret = out ? out : xzalloc(sizeof(char *));
+  return 0;
+}
+
+static int seccomp_isolator(const struct appc_isolator *iso, bool retain, struct app_config *c, podrun_error_t *err)
+{
+  json_t *e = json_object_get(iso->value, "errno");
+  if (c->seccomp)
+    return podrun_error_new(err, 0, "isolator %s: only one seccomp isolator per app", iso->name);
+  if (string_set(iso, &c->seccomp_syscalls, err) < 0)
+    return -1;
+  c->seccomp = true;
+  c->seccomp_mode = retain ? ISOLATE_SECCOMP_RETAIN : ISOLATE_SECCOMP_REMOVE;
+  c->seccomp_errno = 0;
+  if (e && (!json_is_string(e) || (c->seccomp_errno = isolate_errno_from_name(json_string_value(e))) < 0))
+    return podrun_error_new(err, 0, "isolator %s: \"errno\" must name an errno like \"EPERM\"", iso->name);
+  return 0;
+}
+
+int app_config_from_isolators(const struct appc_app *app, bool keep_caps_by_default, struct app_config *ret,
+                              podrun_error_t *err)
+{
+  struct app_config c = { 0 };
+  _cleanup_strv_ char **retain = NULL, **remove = NULL;
+  bool caps_given = false;
+  int r = 0;
+
+  for (size_t i = 0; i < app->n_isolators && r >= 0; i++)
+    {
+      const struct appc_isolator *iso = &app->isolators[i];
+      if (streq(iso->name, "os/linux/capabilities-retain-set"))
+        r = (caps_given = true, string_set(iso, &retain, err));
+      else if (streq(iso->name, "os/linux/capabilities-remove-set"))
+        r = (caps_given = true, string_set(iso, &remove, err));
+      else if (streq(iso->name, "os/linux/no-new-privileges"))
+        {
+          if (!json_is_boolean(iso->value))
+            r = podrun_error_new(err, 0, "isolator %s: value must be true or false", iso->name);
+          c.no_new_privs = json_is_true(iso->value);
+        }
+      else if (streq(iso->name, "os/linux/seccomp-retain-set") || streq(iso->name, "os/linux/seccomp-remove-set"))
+        r = seccomp_isolator(iso, strstr(iso->name, "retain") != NULL, &c, err);
+    }
+  if (r >= 0 && !caps_given && keep_caps_by_default)
+    c.caps = ~0ULL >> (63 - CAP_LAST_CAP);
+  else if (r >= 0)
+    r = isolate_caps_compute(retain, remove, &c.caps, err);
+  if (r < 0)
+    {
+      app_config_done(&c);
+      return -1;
+    }
+  *ret = c;
+  return 0;
+}
+
+void app_config_done(struct app_config *c)
+{
+  strv_free(c->seccomp_syscalls);
+  c->seccomp_syscalls = NULL;
+}
+
+char **app_config_environment(const struct appc_app *app, const char *app_name)
+{
+  char **env = NULL;
+  bool has_path = false;
+  for (size_t i = 0; i < app->environment.n; i++)
+    {
+      _cleanup_free_ char *kv = xasprintf("%s=%s", app->environment.v[i].name, app->environment.v[i].value);
+      has_path |= streq(app->environment.v[i].name, "PATH");
+      env = strv_push(env, kv);
+    }
+  if (!has_path)
+    env = strv_push(env, "PATH=" DEFAULT_PATH);
+  _cleanup_free_ char *name = xasprintf("AC_APP_NAME=%s", app_name);
+  return strv_push(env, name);
+}

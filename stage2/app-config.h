@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "appc.h"
+#include "isolate.h"
+
+/* What stage2 applies, read from an app's isolators and environment. */
+struct app_config
+{
+  unsigned long long caps;     /* capability mask */
+  bool no_new_privs;
+  bool seccomp;                /* a filter is asked for */
+  enum isolate_seccomp_mode seccomp_mode;
+  char **seccomp_syscalls;
+  int seccomp_errno;           /* 0: kill */
+};
+
+/* keep_caps_by_default: with no capability isolator, keep every capability
+ * (fly: host tools) instead of appc's default set. */
+int app_config_from_isolators(const struct appc_app *app, bool keep_caps_by_default, struct app_config *ret,
+                              podrun_error_t *err);
+void app_config_done(struct app_config *c);
+
+/* The app's environment plus PATH (when unset) and AC_APP_NAME; nothing of
+ * the caller's leaks in. */
+char **app_config_environment(const struct appc_app *app, const char *app_name);
