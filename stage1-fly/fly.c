@@ -173,14 +173,19 @@ int fly_enter(int argc, char **argv, podrun_error_t *err)
   if (!pid || !app || i + 1 >= argc)
     return podrun_error_new(err, 0, "usage: enter --pid=PID --app=NAME -- CMD [ARGS…]");
   _cleanup_free_ char *ns = xasprintf("/proc/%s/ns/mnt", pid), *root = xasprintf("--root=/proc/%s/root", pid);
-  _cleanup_free_ char *stage2 = fly_stage2_path(), *a = xasprintf("--app=%s", app);
+  _cleanup_free_ char *stage2 = fly_stage2_path(), *a = xasprintf("--app=%s", app), *manifest = NULL;
+  char cwd[4096];
+  if (!getcwd(cwd, sizeof(cwd)))
+    return podrun_error_set(err, errno, "getcwd");
+  /* setns() moves us to the namespace's root: name the pod dir absolutely */
+  manifest = xasprintf("--pod-manifest=%s/pod", cwd);
   _cleanup_close_ int nsfd = open(ns, O_RDONLY | O_CLOEXEC);
   if (nsfd < 0 || setns(nsfd, CLONE_NEWNS) < 0)
     return podrun_error_set(err, errno, "join the pod's mount namespace (%s)", ns);
   char **args = xzalloc(sizeof(char *) * (size_t) (argc + 8));
   size_t n = 0;
   args[n++] = stage2;
-  args[n++] = (char *) "--pod-manifest=pod";
+  args[n++] = manifest;
   args[n++] = a;
   args[n++] = root;
   args[n++] = (char *) "--keep-caps-by-default";

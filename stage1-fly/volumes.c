@@ -65,9 +65,26 @@ static int empty_volume_source(const struct appc_volume *v, char **ret, podrun_e
   return 0;
 }
 
+/* A detached copy of src (recursive when asked), made read-only as a whole
+ * when asked, then attached on the target fd: the new mount API does each
+ * step on fds, so nothing is resolved by path inside the app's rootfs. */
+static int bind_at(const char *src, int target_fd, bool recursive, bool read_only, podrun_error_t *err)
+{
+  _cleanup_close_ int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
+  if (tree < 0)
+    return podrun_error_set(err, errno, "bind \"%s\"", src);
+  if (read_only && mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
+    return podrun_error_set(err, errno, "make \"%s\" read-only", src);
+  if (move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return podrun_error_set(err, errno, "attach \"%s\"", src);
+  return 0;
+}
+
 static int mount_one(const struct appc_volume *v, const char *app_root, const char *target, podrun_error_t *err)
 {
-  _cleanup_free_ char *src = NULL, *proc = NULL;
+  _cleanup_free_ char *src = NULL;
   struct stat st;
 
   if (v->kind == APPC_VOLUME_EMPTY ? empty_volume_source(v, &src, err) < 0 : (src = xstrdup(v->source), 0))
@@ -77,18 +94,29 @@ static int mount_one(const struct appc_volume *v, const char *app_root, const ch
   _cleanup_close_ int fd = open_target(app_root, target, !S_ISDIR(st.st_mode), err);
   if (fd < 0)
     return -1;
-  proc = xasprintf("/proc/self/fd/%d", fd);
-  unsigned long rec = (v->kind == APPC_VOLUME_EMPTY || v->recursive) ? MS_REC : 0;
-  if (mount(src, proc, NULL, MS_BIND | rec, NULL) < 0)
-    return podrun_error_set(err, errno, "volume \"%s\": bind \"%s\" on \"%s\"", v->name, src, target);
-  if (v->read_only && mount(NULL, proc, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | rec, NULL) < 0)
-    return podrun_error_set(err, errno, "volume \"%s\": make \"%s\" read-only", v->name, target);
+  if (bind_at(src, fd, v->kind == APPC_VOLUME_EMPTY || v->recursive, v->read_only, err) < 0)
+    return podrun_error_wrap(err, "volume \"%s\" on \"%s\"", v->name, target);
+  return 0;
+}
+
+/* fly runs host tools: they get the host's /proc, /sys and /dev, as rkt's fly did. */
+static int mount_host_api(const char *app_root, podrun_error_t *err)
+{
+  static const char *const dirs[] = { "/proc", "/sys", "/dev" };
+  for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+    {
+      _cleanup_close_ int fd = open_target(app_root, dirs[i], false, err);
+      if (fd < 0 || bind_at(dirs[i], fd, true, false, err) < 0)
+        return -1;
+    }
   return 0;
 }
 
 int fly_mount_volumes(const struct appc_pod_manifest *m, const char *app_root, podrun_error_t *err)
 {
   const struct appc_runtime_app *a = &m->apps[0];
+  if (mount_host_api(app_root, err) < 0)
+    return -1;
   for (size_t i = 0; i < a->n_mounts; i++)
     {
       const struct appc_volume *v = a->mounts[i].app_volume ? a->mounts[i].app_volume

@@ -79,7 +79,7 @@ setup() {
   grep -qx "app_mounted=yes" "$SH1_REPORT"
   # the pod's mounts lived in its own namespace: nothing is left on the host
   ! grep -q "$STORE/pods" /proc/self/mountinfo
-  [[ $(readlink /proc/self/ns/mnt) != $(sed -n 's/^mnt_ns=//p' "$SH1_REPORT") ]]
+  [[ "$(readlink /proc/self/ns/mnt)" != "$(sed -n 's/^mnt_ns=//p' "$SH1_REPORT")" ]]
 }
 
 @test "stage1 contract: list, status, rm and gc see the exited pod and its app's code" {

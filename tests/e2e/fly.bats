@@ -1,0 +1,139 @@
+#!/usr/bin/env bats
+# The fly stage1 (chroot only, one app) with stage2, asserted from inside the app by
+# the probe ($BUILD/probe, see tests/probe/probe.c), which prints what it sees as JSON.
+
+load helpers
+
+# An image with busybox, the probe at /probe, a user "app" (uid 1000) and a group
+# "staff" (gid 50), and a file only the image has.
+make_probe_aci() {
+  local root=$BATS_TEST_TMPDIR/proot
+  mkdir -p "$root/bin" "$root/etc" "$root/work"
+  cp /bin/busybox "$root/bin/busybox"
+  ln -s busybox "$root/bin/sh"
+  ln -s busybox "$root/bin/cat"
+  ln -s busybox "$root/bin/sleep"
+  cp "$BUILD/probe" "$root/probe"
+  printf 'root:x:0:0::/:/bin/sh\napp:x:1000:1000::/work:/bin/sh\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nstaff:x:50:\napp:x:1000:\n' >"$root/etc/group"
+  echo "only in the image" >"$root/etc/image-marker"
+  make_aci "$BATS_TEST_TMPDIR/probe.aci" \
+    "$(aci_manifest podrun.test/probe 1.0 '"app": {"exec": ["/probe"], "user": "0", "group": "0"}')" "$root"
+  fetch_ok "$BATS_TEST_TMPDIR/probe.aci"
+}
+
+setup() {
+  requires root python3
+  [[ -x "$BUILD/probe" && -f "$BUILD/stage1-fly.aci" ]] || fail "build the probe and stage1-fly first (make tests)"
+  make_probe_aci
+}
+
+probe() { json_query "$1" <<<"$output"; }
+
+@test "fly: the app's exit code is podrun's, and status records it" {
+  run_podrun run --stage1=fly --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe -- exit 7
+  assert_status 7
+  run_podrun status "$(cat "$BATS_TEST_TMPDIR/uuid")"
+  assert_output_contains "app-probe=7"
+}
+
+@test "fly: user and group by name from the image, supplementary gids, working dir, environment" {
+  export PODRUN_TEST_HOST_VAR=leaked
+  run_podrun run --stage1=fly podrun.test/probe --user=app --group=staff --supplementary-gids=7,8 \
+    --working-dir=/work --set-env=GREETING=hello
+  assert_status 0
+  [[ $(probe 'j["uid"]') == 1000 ]]
+  [[ $(probe 'j["gid"]') == 50 ]]
+  [[ $(probe 'j["groups"]') == "[7, 8]" ]]
+  [[ $(probe 'j["cwd"]') == /work ]]
+  [[ $(probe 'j["env"]["GREETING"]') == hello ]]
+  [[ $(probe 'j["env"]["AC_APP_NAME"]') == probe ]]
+  [[ $(probe '"PODRUN_TEST_HOST_VAR" in j["env"]') == false ]]
+}
+
+@test "fly: the app sees its own rootfs, the host's pid namespace, and keeps its capabilities" {
+  run_podrun run --stage1=fly podrun.test/probe --exec=/bin/sh -- -c 'cat /etc/image-marker; /probe' ---
+  assert_status 0
+  [[ "${lines[0]}" == "only in the image" ]]
+  output=${lines[1]}
+  [[ $(probe 'j["ns"]["pid"]') == "$(readlink /proc/self/ns/pid)" ]]
+  [[ $(probe 'j["ns"]["mnt"]') != "$(readlink /proc/self/ns/mnt)" ]]
+  [[ $(probe 'j["CapBnd"]') == "$(awk '/^CapBnd/ {print $2}' /proc/self/status)" ]]
+}
+
+@test "fly: capability and no-new-privileges isolators are applied" {
+  cat >"$BATS_TEST_TMPDIR/pod.json" <<JSON
+{"acKind": "PodManifest", "acVersion": "0.8.11",
+ "apps": [{"name": "probe", "image": {"name": "podrun.test/probe", "id": "$(podrun image list --full --no-legend | awk '/probe/ {print $1}')"},
+   "app": {"exec": ["/probe"], "user": "0", "group": "0", "isolators": [
+     {"name": "os/linux/capabilities-retain-set", "value": {"set": ["CAP_NET_BIND_SERVICE"]}},
+     {"name": "os/linux/no-new-privileges", "value": true}]}}]}
+JSON
+  run_podrun run --stage1=fly --pod-manifest="$BATS_TEST_TMPDIR/pod.json"
+  assert_status 0
+  [[ $(probe 'j["CapEff"]') == 0000000000000400 ]]
+  [[ $(probe 'j["CapBnd"]') == 0000000000000400 ]]
+  [[ $(probe 'j["no_new_privs"]') == 1 ]]
+}
+
+@test "fly: host volumes, read-only volumes and empty volumes" {
+  mkdir -p "$BATS_TEST_TMPDIR/data"
+  run_podrun run --stage1=fly --volume "data,kind=host,source=$BATS_TEST_TMPDIR/data" \
+    --volume "ro,kind=host,source=$BATS_TEST_TMPDIR/data,readOnly=true" --volume "scratch,kind=empty,mode=0700" \
+    podrun.test/probe --mount volume=data,target=/data --mount volume=ro,target=/ro \
+    --mount volume=scratch,target=/scratch --exec=/bin/sh -- -c \
+    'echo written >/data/f && cat /ro/f && ! echo x 2>/dev/null >/ro/g && /probe try-mkdir /ro/d' ---
+  assert_status 0
+  [[ $(cat "$BATS_TEST_TMPDIR/data/f") == written ]]
+  [[ "${lines[0]}" == written ]]
+  output=${lines[1]}
+  [[ $(probe 'j["try_errno"]') == 30 ]] # EROFS
+  ! grep -q "$STORE/pods" /proc/self/mountinfo
+}
+
+@test "fly: a volume target through a symlink out of the rootfs is refused" {
+  local root=$BATS_TEST_TMPDIR/evilroot
+  mkdir -p "$root/bin" "$BATS_TEST_TMPDIR/outside"
+  cp /bin/busybox "$root/bin/sh"
+  ln -s "$BATS_TEST_TMPDIR/outside" "$root/escape"
+  make_aci "$BATS_TEST_TMPDIR/evil.aci" \
+    "$(aci_manifest podrun.test/evil 1.0 '"app": {"exec": ["/bin/sh"], "user": "0", "group": "0"}')" "$root"
+  fetch_ok "$BATS_TEST_TMPDIR/evil.aci"
+  mkdir -p "$BATS_TEST_TMPDIR/src"
+  run_podrun run --stage1=fly --volume "v,kind=host,source=$BATS_TEST_TMPDIR/src" podrun.test/evil \
+    --mount volume=v,target=/escape/x
+  assert_status 254
+  [[ "$stderr" == "podrun-stage1: "*"mount target"* ]]
+  [[ -z $(ls "$BATS_TEST_TMPDIR/outside") ]]
+}
+
+@test "fly: two apps are refused with a clear message" {
+  run_podrun run --stage1=fly podrun.test/probe podrun.test/probe --name=second
+  assert_status 254
+  [[ "$stderr" == *"exactly one app"* ]]
+}
+
+@test "fly: enter runs in the app's root with its identity; stop ends the pod" {
+  "$PODRUN" --dir="$STORE" run --stage1=fly --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe \
+    --user=app --group=app -- sleep 30 &
+  local uuid=
+  for _ in $(seq 100); do
+    [[ -s "$BATS_TEST_TMPDIR/uuid" ]] && uuid=$(cat "$BATS_TEST_TMPDIR/uuid") &&
+      [[ -e "$STORE/pods/run/$uuid/pid" ]] && break
+    sleep 0.1
+  done
+  run_podrun enter "$uuid" /probe
+  assert_status 0
+  [[ $(probe 'j["uid"]') == 1000 ]]
+  run_podrun enter "$uuid" /bin/sh -c 'cat /etc/image-marker; exit 4'
+  assert_status 4
+  assert_output_contains "only in the image"
+  run_podrun stop "$uuid"
+  assert_status 0
+  run_podrun status --wait=10s "$uuid"
+  assert_output_contains "app-probe=143"
+  wait || true
+  run_podrun gc --grace-period=0
+  assert_output_contains "removed pod $uuid"
+  ! grep -q "$STORE/pods" /proc/self/mountinfo
+}
