@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # demo.sh PODRUN ACI — what `make demo` runs: fetches the busybox test image into a
-# store (/var/lib/podrun, or $PODRUN_DEMO_DIR), lists it, shows its manifest and
-# renders it. Every command is echoed before it runs.
+# store (/var/lib/podrun, or $PODRUN_DEMO_DIR), lists it, shows its manifest,
+# renders it, and runs it as a pod. Every command is echoed before it runs.
 set -eu
 
 if [ $# -ne 2 ]; then
@@ -36,4 +36,9 @@ show image render podrun.test/busybox "$out/busybox"
 echo "\$ ls -l $out/busybox/rootfs/bin"
 ls -l "$out/busybox/rootfs/bin"
 echo
-echo "# Image $id is in $dir; remove it with: podrun --dir=$dir image rm podrun.test/busybox"
+echo "# Now as a pod, with the fly stage1 (chroot; the nspawn default comes later):"
+show run --stage1=fly podrun.test/busybox
+echo
+show list
+echo
+echo "# Clean up with: podrun --dir=$dir gc --grace-period=0 && podrun --dir=$dir image rm podrun.test/busybox"
