@@ -50,7 +50,7 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
 
 DOCS := $(sort $(wildcard Documentation/*.md Documentation/commands/*.md))
 
-.PHONY: all deps demo check unit e2e install clean images docs
+.PHONY: all deps demo check bench unit e2e install clean images docs
 .DELETE_ON_ERROR:
 
 POD_BINS := $(if $(wildcard stage2/main.c),$(BUILD)/stage2/stage2) $(if $(wildcard stage1-fly/main.c),$(BUILD)/stage1-fly/fly)
@@ -130,6 +130,12 @@ demo: deps
 check: deps
 	$(MAKE) all tests
 	BUILD=$(BUILD) PODRUN=$(abspath $(BIN)/podrun) sh tests/run.sh
+
+# The benchmarks against the peers (bench/run.sh installs them; see
+# Documentation/performance.md).
+bench: deps
+	$(MAKE) all images $(BUILD)/probe
+	BUILD=$(BUILD) PODRUN=$(abspath $(BIN)/podrun) sh bench/run.sh
 
 # Refreshes the --help blocks of Documentation/commands/*.md from the binary.
 docs: $(BIN)/podrun

@@ -10,7 +10,7 @@
 #include "pods.h"
 
 static const char *arg_uuid_file, *arg_app;
-static bool arg_force, arg_pretty = true;
+static bool arg_force, arg_pretty = true, arg_overwrite;
 
 /* The one pod named by UUID or --uuid-file. */
 static int load_one(int argc, char **argv, struct pod **ret, podrun_error_t *err)
@@ -132,9 +132,11 @@ static int enter(const struct cmd *cmd, int argc, char **argv, podrun_error_t *e
   _cleanup_free_ char **args = xzalloc(sizeof(char *) * (size_t) (argc + 6));
   size_t n = 1;
 
-  if (argc < 1)
+  int first = arg_uuid_file ? 0 : 1; /* argv[first…] is the command */
+
+  if (argc < first)
     return podrun_error_new(err, 0, "enter: give the pod's UUID");
-  if (load_one(1, argv, &p, err) < 0 || pick_app(p, &app, err) < 0)
+  if (load_one(first, argv, &p, err) < 0 || pick_app(p, &app, err) < 0)
     return -1;
   if (fs_read_file_at(p->dirfd, "pid", 64, &pid, NULL, err) < 0)
     return podrun_error_wrap(err, "pod %s has no pid yet", p->uuid);
@@ -144,11 +146,53 @@ static int enter(const struct cmd *cmd, int argc, char **argv, podrun_error_t *e
   args[n++] = pid_arg;
   args[n++] = app_arg;
   args[n++] = (char *) "--";
-  if (argc == 1)
+  if (argc == first)
     args[n++] = (char *) "/bin/sh";
-  for (int i = 1; i < argc; i++)
+  for (int i = first; i < argc; i++)
     args[n++] = argv[i];
   return run_entrypoint(p, "enter", args, true, err);
+}
+
+/* The image's manifest, less what the flattened rootfs no longer needs. */
+static int export_manifest(const char *image_id, char **ret, podrun_error_t *err)
+{
+  _cleanup_store_image_ struct store_image *img = NULL;
+  json_t *j = NULL;
+
+  if (store_resolve(podrun_store, image_id, &img, err) < 0 ||
+      json_parse_untrusted(img->manifest, strlen(img->manifest), "image manifest", &j, err) < 0)
+    return -1;
+  json_object_del(j, "dependencies");
+  json_object_del(j, "pathWhitelist");
+  *ret = json_dump_sorted(j, false);
+  json_decref(j);
+  return 0;
+}
+
+static int export(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
+{
+  _cleanup_pod_ struct pod *p = NULL;
+  _cleanup_free_ char *app = NULL, *id_path = NULL, *id = NULL, *manifest = NULL, *rootfs = NULL;
+  _cleanup_close_ int mnt = -1;
+  if ((argc == 1) != !!arg_uuid_file)
+    return podrun_error_new(err, 0, "export: give the pod (UUID or --uuid-file) and the output file");
+  const char *out = argv[argc - 1];
+  if (load_one(argc - 1, argv, &p, err) < 0 || pick_app(p, &app, err) < 0)
+    return -1;
+  if (p->state != POD_EXITED && p->state != POD_EXITED_GARBAGE)
+    return podrun_error_new(err, 0, "pod %s is %s; only an exited pod can be exported", p->uuid,
+                            pod_state_to_string(p->state));
+  /* shared: others still see it exited, but gc and rm (exclusive) leave it alone */
+  if (pod_lock(p, false, true, err) < 0)
+    return podrun_error_wrap(err, "it is in use");
+  if (access(p->path, F_OK) < 0)
+    return podrun_error_new(err, 0, "pod %s moved while it was being opened; try again", p->uuid);
+  id_path = xasprintf("apps/%s/image-id", app);
+  if (fs_read_file_at(p->dirfd, id_path, 256, &id, NULL, err) < 0 || export_manifest(id, &manifest, err) < 0 ||
+      pod_mount_app_result(podrun_store, p, app, &mnt, err) < 0)
+    return podrun_error_wrap(err, "pod %s", p->uuid);
+  rootfs = xasprintf("/proc/self/fd/%d", mnt);
+  return store_write_aci(rootfs, manifest, out, arg_overwrite, err);
 }
 
 static const struct opt cat_opts[] = {
@@ -163,6 +207,14 @@ static const struct opt stop_opts[] = {
 };
 static const struct opt enter_opts[] = {
   { "app", OPT_STRING, &arg_app, "the app to enter (needed when the pod has several)", "NAME" },
+  { "uuid-file", OPT_STRING, &arg_uuid_file, "read the pod's UUID from this file (then every argument is CMD)",
+    "FILE" },
+  { NULL },
+};
+static const struct opt export_opts[] = {
+  { "app", OPT_STRING, &arg_app, "the app to export (needed when the pod has several)", "NAME" },
+  { "overwrite", OPT_BOOL, &arg_overwrite, "replace OUTPUT.aci if it exists", NULL },
+  { "uuid-file", OPT_STRING, &arg_uuid_file, "read the pod's UUID from this file", "FILE" },
   { NULL },
 };
 
@@ -186,5 +238,16 @@ const struct cmd cmd_enter = {
   "Runs CMD (default /bin/sh) in the app's namespaces and root with the app's restrictions\n"
   "(user, capabilities, seccomp): never more privileged than the app. Exits with CMD's code.\n\n"
   "Example:\n  podrun enter --app=web 5f0b /bin/ls /",
-  enter_opts, NULL, 1, -1, CMD_STORE_RW | CMD_RAW_TAIL,
+  enter_opts, NULL, 0, -1, CMD_STORE_RW | CMD_RAW_TAIL,
+};
+
+const struct cmd cmd_export = {
+  "export", export, "UUID OUTPUT.aci", "Export an exited pod's app as a new image",
+  "Writes the app's root filesystem as the pod left it (the image with every change the app\n"
+  "made) and the image's manifest as an uncompressed ACI. The rootfs is flattened, so the\n"
+  "manifest loses its dependencies and pathWhitelist. Fetch the result with\n"
+  "--insecure-options=image, or sign it first.\n\n"
+  "Example:\n  podrun export --app=build 5f0b build-result.aci\n"
+  "  podrun fetch --insecure-options=image build-result.aci",
+  export_opts, NULL, 1, 2, CMD_STORE_RW,
 };

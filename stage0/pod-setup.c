@@ -88,19 +88,51 @@ static int check_overlay_path(const char *path, podrun_error_t *err)
 static int mount_overlay(const char *lower, const char *upper, const char *work, const char *target,
                          podrun_error_t *err)
 {
+  struct stat st;
+
   if (check_overlay_path(lower, err) < 0 || check_overlay_path(upper, err) < 0)
     return -1;
+  /* the mount's root takes the upper directory's mode and owner: make them the image's */
+  if (stat(lower, &st) < 0 || chown(upper, st.st_uid, st.st_gid) < 0 || chmod(upper, st.st_mode & 07777) < 0)
+    return podrun_error_set(err, errno, "overlay layer \"%s\"", upper);
   _cleanup_free_ char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
   if (mount("overlay", target, "overlay", 0, opts) < 0)
     return podrun_error_set(err, errno, "mount overlay on \"%s\"", target);
   return 0;
 }
 
-static int mount_readonly(const char *src, const char *target, podrun_error_t *err)
+/* Host mounts propagate in, none out; the namespace ends with the process. */
+static int private_mount_ns(struct pod *p, podrun_error_t *err)
 {
-  if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-      mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0)
-    return podrun_error_set(err, errno, "bind \"%s\" read-only on \"%s\"", src, target);
+  if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return podrun_error_set(err, errno, "pod %s: private mount namespace", p->uuid);
+  return 0;
+}
+
+int pod_mount_app_result(struct store *s, struct pod *p, const char *app, int *ret_mntfd, podrun_error_t *err)
+{
+  _cleanup_free_ char *id_path = xasprintf("apps/%s/image-id", app), *id = NULL, *tree = NULL, *lower = NULL,
+                      *upper = NULL, *layers = NULL;
+  _cleanup_close_ int fs = -1, lower_fd = -1, upper_fd = -1;
+
+  if (fs_read_file_at(p->dirfd, id_path, 256, &id, NULL, err) < 0 || store_render(s, id, &tree, err) < 0)
+    return podrun_error_wrap(err, "app \"%s\"", app);
+  lower = xasprintf("%s/rootfs", tree);
+  upper = xasprintf("overlay/%s/upper", app);
+  lower_fd = open(lower, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  upper_fd = openat(p->dirfd, upper, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (lower_fd < 0 || upper_fd < 0)
+    return podrun_error_set(err, errno, "app \"%s\": open \"%s\"", app, lower_fd < 0 ? lower : upper);
+  /* Two lower layers and no upper: read-only, with the app's whiteouts
+   * applied. By fd: fsconfig takes at most 256 bytes of value. */
+  layers = xasprintf("/proc/self/fd/%d:/proc/self/fd/%d", upper_fd, lower_fd);
+  fs = fsopen("overlay", FSOPEN_CLOEXEC);
+  if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", layers, 0) < 0 ||
+      fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return podrun_error_set(err, errno, "app \"%s\": overlay of its rootfs", app);
+  *ret_mntfd = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID);
+  if (*ret_mntfd < 0)
+    return podrun_error_set(err, errno, "app \"%s\": mount its rootfs", app);
   return 0;
 }
 
@@ -116,21 +148,21 @@ static int mount_app(struct store *s, struct pod *p, const struct appc_runtime_a
   work = xasprintf("%s/overlay/%s/work", p->path, a->name);
   if (fs_mkdir_p(target, 0755, err) < 0)
     return -1;
-  if (a->read_only_rootfs)
-    return mount_readonly(lower, target, err);
+  /* writable even for readOnlyRootFS: the stage1 makes it read-only once
+   * its own mounts (volumes, /proc …) are in place */
   return mount_overlay(lower, upper, work, target, err);
 }
 
-/* The pod's own mount namespace: host mounts propagate in, none out, and
- * everything in it goes away with the pod's last process. */
+/* The pod's own mount namespace: everything in it goes away with the pod's
+ * last process. */
 static int mount_pod(struct store *s, struct pod *p, const char *stage1_id, podrun_error_t *err)
 {
   _cleanup_free_ char *tree = NULL, *text = NULL, *lower = NULL, *upper = NULL, *work = NULL, *target = NULL;
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
   size_t len = 0;
 
-  if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-    return podrun_error_set(err, errno, "pod %s: private mount namespace", p->uuid);
+  if (private_mount_ns(p, err) < 0)
+    return -1;
   if (store_render(s, stage1_id, &tree, err) < 0)
     return -1;
   lower = xasprintf("%s/rootfs", tree);

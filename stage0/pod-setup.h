@@ -33,3 +33,8 @@ int pod_prepare(struct store *s, struct pod **ret, podrun_error_t *err);
 /* Moves a prepared, locked pod to run/ and execs its stage1 (DESIGN §3).
  * Returns only on failure. */
 int pod_exec_stage1(struct store *s, struct pod *p, podrun_error_t *err);
+
+/* podrun export: the app's rootfs as the pod left it (its image's tree under
+ * the app's overlay layer), read-only, as a detached mount (an fd: no mount
+ * point, nothing to unmount; it goes away when the fd is closed). */
+int pod_mount_app_result(struct store *s, struct pod *p, const char *app, int *ret_mntfd, podrun_error_t *err);

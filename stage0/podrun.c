@@ -63,6 +63,7 @@ static const struct cmd *const cmd_table[] = {
   &cmd_list,
   &cmd_status,
   &cmd_enter,
+  &cmd_export,
   &cmd_stop,
   &cmd_cat_manifest,
   &cmd_rm,

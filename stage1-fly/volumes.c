@@ -137,5 +137,9 @@ int fly_mount_volumes(const struct appc_pod_manifest *m, const char *app_root, p
         return podrun_error_new(err, 0, "app \"%s\": mount point \"%s\" (%s) has no volume; give --mount", a->name,
                                 a->app->mount_points[i].name, a->app->mount_points[i].path);
     }
+  /* readOnlyRootFS: the root mount alone, so volumes keep their own mode */
+  struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+  if (a->read_only_rootfs && mount_setattr(AT_FDCWD, app_root, 0, &ro, sizeof(ro)) < 0)
+    return podrun_error_set(err, errno, "make the rootfs of app \"%s\" read-only", a->name);
   return 0;
 }

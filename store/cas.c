@@ -36,12 +36,6 @@ int store_blob_open(struct store *s, const char *id, int *ret_fd, podrun_error_t
   return 0;
 }
 
-static void archive_freep(struct archive **a)
-{
-  if (*a)
-    archive_read_free(*a);
-}
-
 static void md_freep(EVP_MD_CTX **c)
 {
   if (*c)
@@ -52,7 +46,7 @@ static void md_freep(EVP_MD_CTX **c)
 static int copy_decompressed(int src, int out, char ret_hex[SHA512_HEX_LEN + 1], uint64_t *ret_size,
                              podrun_error_t *err)
 {
-  _cleanup_(archive_freep) struct archive *a = archive_read_new();
+  _cleanup_(archive_read_freep) struct archive *a = archive_read_new();
   _cleanup_(md_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
   _cleanup_free_ char *buf = xmalloc(IMPORT_BLOCK);
   struct archive_entry *e;
@@ -220,30 +214,49 @@ int store_import_aci(struct store *s, const char *path, char **ret_id, podrun_er
   return r < 0 ? podrun_error_wrap(err, "fetch \"%s\"", path) : 0;
 }
 
+int store_output_open(const char *out, bool overwrite, char **ret_tmp, int *ret_fd, podrun_error_t *err)
+{
+  if (!overwrite && access(out, F_OK) == 0)
+    return podrun_error_new(err, EEXIST, "export to \"%s\": it exists (use --overwrite to replace it)", out);
+  *ret_tmp = xasprintf("%s" STORE_TMP_PREFIX "%d", out, (int) getpid());
+  *ret_fd = open(*ret_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (*ret_fd < 0)
+    {
+      podrun_error_set(err, errno, "export to \"%s\"", out);
+      free(*ret_tmp);
+      return -1;
+    }
+  return 0;
+}
+
+int store_output_finish(int fd, char *tmp, const char *out, bool ok, podrun_error_t *err)
+{
+  int r = 0;
+  if (ok && (fsync(fd) < 0 || rename(tmp, out) < 0))
+    r = podrun_error_set(err, errno, "export to \"%s\"", out);
+  if (!ok || r < 0)
+    (void) unlink(tmp);
+  close(fd);
+  free(tmp);
+  return ok ? r : -1;
+}
+
 int store_export(struct store *s, const char *id, const char *out, bool overwrite, podrun_error_t *err)
 {
-  _cleanup_close_ int blob = -1, dst = -1;
-  _cleanup_free_ char *tmp = xasprintf("%s" STORE_TMP_PREFIX "%d", out, (int) getpid());
+  _cleanup_close_ int blob = -1;
+  char *tmp;
+  int dst;
 
-  if (!overwrite && access(out, F_OK) == 0)
-    return podrun_error_new(err, EEXIST, "export to \"%s\" (use --overwrite to replace it)", out);
   if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
     return -1;
   int r = store_blob_open(s, id, &blob, err);
-  if (r >= 0)
+  if (r >= 0 && (r = store_output_open(out, overwrite, &tmp, &dst, err)) >= 0)
     {
-      dst = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-      if (dst < 0)
-        r = podrun_error_set(err, errno, "export to \"%s\"", out);
+      bool ok = fs_copy_fd(blob, dst, err) >= 0;
+      if (!ok)
+        podrun_error_wrap(err, "export to \"%s\"", out);
+      r = store_output_finish(dst, tmp, out, ok, err);
     }
-  if (r >= 0 && (fs_copy_fd(blob, dst, err) < 0 || fsync(dst) < 0 || rename(tmp, out) < 0))
-    {
-      if (!*err)
-        podrun_error_set(err, errno, "write");
-      r = podrun_error_wrap(err, "export to \"%s\"", out);
-    }
-  if (r < 0 && dst >= 0)
-    (void) unlink(tmp);
   store_unlock(s);
   return r;
 }

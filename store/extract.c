@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "store-internal.h"
+
 #define READ_BLOCK (128 * 1024)
 #define MAX_PATH 4096
 #define MAX_COMPONENT 255
@@ -234,6 +236,8 @@ static int check_entry(struct walk *w, struct archive_entry *e, char **ret_path,
     return -1;
   if (streq(path, "manifest") && (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e)))
     return podrun_error_set(err, 0, "entry \"manifest\": not a regular file");
+  if (streq(path, "rootfs") && (archive_entry_filetype(e) != AE_IFDIR || archive_entry_hardlink(e)))
+    return podrun_error_set(err, 0, "entry \"rootfs\": not a directory");
   set_put_owned(&w->names, xstrdup(path));
   if (archive_entry_filetype(e) == AE_IFLNK)
     set_put_owned(&w->symlinks, xstrdup(path));
@@ -241,12 +245,6 @@ static int check_entry(struct walk *w, struct archive_entry *e, char **ret_path,
     set_put_owned(&w->regular, xstrdup(path));
   *ret_path = TAKE_PTR(path);
   return 0;
-}
-
-static void archive_read_freep(struct archive **a)
-{
-  if (*a)
-    archive_read_free(*a);
 }
 
 static int open_reader(int fd, struct archive **ret, podrun_error_t *err)
@@ -369,12 +367,6 @@ static const char *target_name(const struct extract_opts *o, const char *path, b
   if (!o->rootfs_only)
     return path;
   return *in_rootfs ? in_rootfs : NULL; /* the rootfs directory itself is the target */
-}
-
-static void archive_write_freep(struct archive **a)
-{
-  if (*a)
-    archive_write_free(*a);
 }
 
 static int write_entry(struct archive *a, struct archive *disk, struct archive_entry *e, const char *name,

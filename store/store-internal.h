@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <archive.h>
+
 #include "index.h"
 #include "lock.h"
 #include "store.h"
@@ -34,3 +36,20 @@ bool store_id_is_full(const char *id);
 
 /* Removes index row, tree and blob; the caller holds the exclusive lock. */
 int store_remove_locked(struct store *s, const char *id, podrun_error_t *err);
+
+static inline void archive_read_freep(struct archive **a)
+{
+  if (*a)
+    archive_read_free(*a);
+}
+static inline void archive_write_freep(struct archive **a)
+{
+  if (*a)
+    archive_write_free(*a);
+}
+
+/* Files written for the user (export): to "<out>.tmp-<pid>", fsynced and
+ * renamed over out only when complete. output_open refuses an existing out
+ * unless overwrite; output_finish renames (ok) or unlinks (!ok) and closes. */
+int store_output_open(const char *out, bool overwrite, char **ret_tmp, int *ret_fd, podrun_error_t *err);
+int store_output_finish(int fd, char *tmp, const char *out, bool ok, podrun_error_t *err);

@@ -71,6 +71,10 @@ int store_copy_to_dir(struct store *s, const char *id, const char *dest, unsigne
 /* Writes the image's ACI (uncompressed; its sha512 is the id) to out. */
 int store_export(struct store *s, const char *id, const char *out, bool overwrite, podrun_error_t *err);
 
+/* Writes an uncompressed ACI with the given manifest (JSON text) and the
+ * directory rootfs (no trailing slash) as its rootfs/, atomically to out. */
+int store_write_aci(const char *rootfs, const char *manifest, const char *out, bool overwrite, podrun_error_t *err);
+
 struct store_gc_report
 {
   char **removed_images; /* ids */

@@ -91,6 +91,21 @@ JSON
   ! grep -q "$STORE/pods" /proc/self/mountinfo
 }
 
+@test "fly: --readonly-rootfs makes the root read-only but not the volumes; a non-root app can use /" {
+  mkdir "$BATS_TEST_TMPDIR/data"
+  run_podrun run --stage1=fly --volume "data,kind=host,source=$BATS_TEST_TMPDIR/data" podrun.test/probe \
+    --readonly-rootfs --mount volume=data,target=/data --exec=/bin/sh -- -c \
+    'touch /new 2>&1; echo w >/data/w && echo volume-ok' ---
+  assert_status 0
+  assert_output_contains "Read-only file system"
+  assert_output_contains "volume-ok"
+  [[ $(cat "$BATS_TEST_TMPDIR/data/w") == w ]]
+  # the overlay's root keeps the image's mode and owner, not the pod directory's
+  run_podrun run --stage1=fly podrun.test/probe --user=app --exec=/bin/busybox -- stat -c '%a %u' / ---
+  assert_status 0
+  [[ "$output" == "$(stat -c '%a %u' "$BATS_TEST_TMPDIR/proot")" ]]
+}
+
 @test "fly: a volume target through a symlink out of the rootfs is refused" {
   local root=$BATS_TEST_TMPDIR/evilroot
   mkdir -p "$root/bin" "$BATS_TEST_TMPDIR/outside"
@@ -128,6 +143,8 @@ JSON
   run_podrun enter "$uuid" /bin/sh -c 'cat /etc/image-marker; exit 4'
   assert_status 4
   assert_output_contains "only in the image"
+  run_podrun enter --uuid-file="$BATS_TEST_TMPDIR/uuid" /bin/sh -c 'exit 6'
+  assert_status 6
   run_podrun stop "$uuid"
   assert_status 0
   run_podrun status --wait=10s "$uuid"

@@ -37,6 +37,7 @@ refused() {
 @test "hostile: .. in a path" { refused dotdot 'leaves the image'; }
 @test "hostile: .. inside a path" { refused dotdot-inner 'leaves the image'; }
 @test "hostile: entry outside rootfs/" { refused outside-rootfs "only manifest and rootfs"; }
+@test "hostile: rootfs itself a symlink to the host's /" { refused rootfs-symlink '"rootfs": not a directory'; }
 @test "hostile: symlink climbing out of the rootfs" { refused symlink-escape "symlink target"; }
 @test "hostile: writing through a symlink the archive planted" { refused symlink-write-through "written through the symlink"; }
 @test "hostile: hardlink with .. to a host file" { refused hardlink-escape "leaves the image"; }
@@ -61,5 +62,5 @@ refused() {
 @test "hostile: every file of the corpus has a test" {
   local n
   n=$(find "$CORPUS" -name '*.aci' | wc -l)
-  [[ $n -eq 24 ]] || fail "corpus has $n files, this suite tests 24"
+  [[ $n -eq 25 ]] || fail "corpus has $n files, this suite tests 25"
 }

@@ -215,6 +215,7 @@ int main(int argc, char **argv)
   make(d, "dotdot-inner", (struct entry[]){ FILE_("rootfs/a/../../../evil", "x"), END_ }, true);
   make(d, "outside-rootfs", (struct entry[]){ FILE_("etc/passwd", "x"), END_ }, true);
   make(d, "symlink-escape", (struct entry[]){ SYM_("rootfs/link", "../../.."), END_ }, true);
+  make(d, "rootfs-symlink", (struct entry[]){ SYM_("rootfs", "/"), END_ }, true);
   make(d, "symlink-write-through",
        (struct entry[]){ SYM_("rootfs/esc", "/tmp"), FILE_("rootfs/esc/podrun-hostile-evil", "x"),
                          END_ },
