@@ -215,7 +215,6 @@ int main(int argc, char **argv)
   make(d, "dotdot-inner", (struct entry[]){ FILE_("rootfs/a/../../../evil", "x"), END_ }, true);
   make(d, "outside-rootfs", (struct entry[]){ FILE_("etc/passwd", "x"), END_ }, true);
   make(d, "symlink-escape", (struct entry[]){ SYM_("rootfs/link", "../../.."), END_ }, true);
-  make(d, "rootfs-symlink", (struct entry[]){ SYM_("rootfs", "/"), END_ }, true);
   make(d, "symlink-write-through",
        (struct entry[]){ SYM_("rootfs/esc", "/tmp"), FILE_("rootfs/esc/podrun-hostile-evil", "x"),
                          END_ },
@@ -240,6 +239,16 @@ int main(int argc, char **argv)
        (struct entry[]){ FILE_("manifest", "{\"acKind\":\"ImageManifest\",\"acVersion\":\"0.8.11\",\"name\":\"x\"}"),
                          END_ },
        true);
+  {
+    /* the rootfs itself a symlink to the host's root (no rootfs/ entry before it) */
+    char manifest[256];
+    struct archive *a = aci_open(d, "rootfs-symlink", NULL);
+    snprintf(manifest, sizeof(manifest), manifest_fmt, "rootfs-symlink");
+    add(a, &(struct entry)FILE_("manifest", manifest));
+    add(a, &(struct entry)SYM_("rootfs", "/"));
+    archive_write_close(a);
+    archive_write_free(a);
+  }
   make(d, "manifest-symlink", (struct entry[]){ END_ }, false);
   {
     /* a non-regular manifest: the symlink form */
