@@ -10,6 +10,7 @@
 #include "fs.h"
 #include "json-util.h"
 #include "pod-setup.h"
+#include "rlimits.h"
 
 extern char **environ;
 
@@ -169,6 +170,40 @@ static int apply_identity(json_t *app, const struct app_args *a, const struct ap
   return 0;
 }
 
+/* --ulimit (every app's, then this app's) over the image's rlimits isolator. */
+static int apply_rlimits(json_t *app, const struct app_args *a, const struct app_args *all, podrun_error_t *err)
+{
+  json_t *isolators = json_object_get(app, "isolators"), *iso;
+  _cleanup_json_ json_t *value = NULL;
+  size_t i, at = SIZE_MAX;
+  char *const *lists[] = { all->ulimits, a->ulimits };
+
+  if (!all->ulimits && !a->ulimits)
+    return 0;
+  json_array_foreach(isolators, i, iso)
+    if (streq_ptr(json_string_value(json_object_get(iso, "name")), RLIMITS_ISOLATOR))
+      {
+        at = i;
+        value = json_deep_copy(json_object_get(iso, "value"));
+      }
+  for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+    for (size_t j = 0; lists[l] && lists[l][j]; j++)
+      if (rlimits_add_flag(&value, lists[l][j], err) < 0)
+        return -1;
+  _cleanup_free_ struct rlimit_entry *checked = NULL;
+  size_t n;
+  if (rlimits_parse(value, &checked, &n, err) < 0)
+    return podrun_error_wrap(err, "image \"%s\"", a->image);
+  if (!isolators)
+    json_object_set_new(app, "isolators", isolators = json_array());
+  iso = json_pack("{s:s,s:O}", "name", RLIMITS_ISOLATOR, "value", value);
+  if (at == SIZE_MAX)
+    json_array_append_new(isolators, iso);
+  else
+    json_array_set_new(isolators, at, iso);
+  return 0;
+}
+
 int app_manifest_effective(const struct appc_image_manifest *im, const struct app_args *a, json_t **ret_app,
                            podrun_error_t *err)
 {
@@ -180,7 +215,7 @@ int app_manifest_effective(const struct appc_image_manifest *im, const struct ap
   if (!app)
     app = json_object();
   if (apply_exec(app, a, all, err) < 0 || apply_identity(app, a, all, err) < 0 ||
-      apply_environment(app, a, all, err) < 0)
+      apply_environment(app, a, all, err) < 0 || apply_rlimits(app, a, all, err) < 0)
     return -1;
   if (map_set_all(app, "userAnnotations", "user-annotation", all->user_annotations, err) < 0 ||
       map_set_all(app, "userAnnotations", "user-annotation", a->user_annotations, err) < 0 ||

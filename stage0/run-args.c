@@ -20,7 +20,11 @@ struct run_args arg_run;
     { "mount", OPT_STRV, &(a).mounts, "mount a volume into the app (repeatable)", "volume=NAME,target=PATH" },  \
     { "annotation", OPT_STRV, &(a).annotations, "an app annotation (repeatable)", "NAME=VALUE" },               \
     { "user-annotation", OPT_STRV, &(a).user_annotations, "a user annotation (repeatable)", "NAME=VALUE" },     \
-    { "user-label", OPT_STRV, &(a).user_labels, "a user label (repeatable)", "NAME=VALUE" }
+    { "user-label", OPT_STRV, &(a).user_labels, "a user label (repeatable)", "NAME=VALUE" },                    \
+    { "ulimit", OPT_STRV, &(a).ulimits, "a resource limit: nofile, nproc, core, … (repeatable)",               \
+      "NAME=SOFT[:HARD]" }
+
+#define APP_OPTS_N 16 /* the app flags and the terminator */
 
 const struct opt run_opts[] = {
   { "volume", OPT_STRV, &arg_run.volumes,
@@ -45,9 +49,10 @@ const struct opt run_opts[] = {
 };
 
 /* The app flags of one image, as a table over that app. */
-static void app_opts(struct app_args *a, struct opt ret[static 15])
+static void app_opts(struct app_args *a, struct opt ret[static APP_OPTS_N])
 {
   const struct opt t[] = { APP_OPTS(*a), { NULL } };
+  _Static_assert(ELEMENTSOF(t) == APP_OPTS_N, "APP_OPTS_N");
   memcpy(ret, t, sizeof(t));
 }
 
@@ -64,7 +69,7 @@ static int parse_app_args(int argc, char **argv, int *i, struct app_args *a, pod
 
 int run_args_parse_apps(int argc, char **argv, podrun_error_t *err)
 {
-  struct opt opts[15];
+  struct opt opts[APP_OPTS_N];
   struct app_args *cur = NULL;
 
   for (int i = 0; i < argc; i++)
@@ -102,6 +107,7 @@ static void app_args_done(struct app_args *a)
   strv_free(a->annotations);
   strv_free(a->user_annotations);
   strv_free(a->user_labels);
+  strv_free(a->ulimits);
 }
 
 void run_args_done(void)

@@ -24,6 +24,7 @@ struct app_args
   char **annotations; /* NAME=VALUE */
   char **user_annotations;
   char **user_labels;
+  char **ulimits;     /* NAME=SOFT[:HARD] */
 };
 
 struct run_args

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Choosing the stage1 image: --stage1-{hash,name,path,from-dir}, or a bundled
- * flavor (--stage1=fly|nspawn|kvm) looked up in the store by name and version
- * and imported on first use from the system configuration directory or, in a
- * build tree, from beside the podrun binary. */
+ * flavor (--stage1=fly|nspawn|kvm): the file stage1-<flavor>.aci in the system
+ * configuration directory or, in a build tree, beside the podrun binary. A
+ * file is imported on first use and again only when it changed (see
+ * store_import_aci_cached), so an upgrade takes effect at once. */
 #include <libgen.h>
 #include <sys/stat.h>
 
 #include "appc.h"
 #include "pod-setup.h"
 
-#define STAGE1_NAME_PREFIX "podrun.io/stage1-"
 #define DEFAULT_FLAVOR "fly"
 
 static const char *const stage1_entrypoints[] = { "run", "enter", "stop", "gc", NULL };
@@ -36,7 +36,7 @@ static int check_stage1(const struct store_image *img, podrun_error_t *err)
 
 static int import_stage1(struct store *s, const char *path, char **ret_id, podrun_error_t *err)
 {
-  if (store_import_aci(s, path, ret_id, err) < 0)
+  if (store_import_aci_cached(s, path, ret_id, err) < 0)
     return podrun_error_wrap(err, "stage1");
   return 0;
 }
@@ -64,15 +64,10 @@ static int bundled_path(const char *flavor, char **ret, podrun_error_t *err)
 
 static int select_flavor(struct store *s, const char *flavor, char **ret_id, podrun_error_t *err)
 {
-  _cleanup_free_ char *ref = xasprintf(STAGE1_NAME_PREFIX "%s:%s", flavor, PODRUN_VERSION);
-  _cleanup_store_image_ struct store_image *img = NULL;
-  _cleanup_error_ podrun_error_t missing = NULL;
   _cleanup_free_ char *path = NULL;
 
   if (!streq(flavor, "fly") && !streq(flavor, "nspawn") && !streq(flavor, "kvm"))
     return podrun_error_set(err, 0, "--stage1=%s: not a flavor (fly, nspawn or kvm)", flavor);
-  if (store_resolve(s, ref, &img, &missing) == 0)
-    return *ret_id = xstrdup(img->id), 0;
   if (bundled_path(flavor, &path, err) < 0)
     return -1;
   return import_stage1(s, path, ret_id, err);

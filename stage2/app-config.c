@@ -66,6 +66,11 @@ int app_config_from_isolators(const struct appc_app *app, bool keep_caps_by_defa
         }
       else if (streq(iso->name, "os/linux/seccomp-retain-set") || streq(iso->name, "os/linux/seccomp-remove-set"))
         r = seccomp_isolator(iso, strstr(iso->name, "retain") != NULL, &c, err);
+      else if (streq(iso->name, RLIMITS_ISOLATOR))
+        {
+          free(c.rlimits);
+          r = rlimits_parse(iso->value, &c.rlimits, &c.n_rlimits, err);
+        }
     }
   if (r >= 0 && !caps_given && keep_caps_by_default)
     c.caps = ~0ULL >> (63 - CAP_LAST_CAP);
@@ -84,6 +89,8 @@ void app_config_done(struct app_config *c)
 {
   strv_free(c->seccomp_syscalls);
   c->seccomp_syscalls = NULL;
+  free(c->rlimits);
+  c->rlimits = NULL;
 }
 
 char **app_config_environment(const struct appc_app *app, const char *app_name)

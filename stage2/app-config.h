@@ -3,6 +3,7 @@
 
 #include "appc.h"
 #include "isolate.h"
+#include "rlimits.h"
 
 /* What stage2 applies, read from an app's isolators and environment. */
 struct app_config
@@ -13,6 +14,8 @@ struct app_config
   enum isolate_seccomp_mode seccomp_mode;
   char **seccomp_syscalls;
   int seccomp_errno;           /* 0: kill */
+  struct rlimit_entry *rlimits; /* podrun.io/rlimits */
+  size_t n_rlimits;
 };
 
 /* keep_caps_by_default: with no capability isolator, keep every capability

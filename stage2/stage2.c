@@ -90,6 +90,9 @@ static int apply(const struct appc_app *app, const struct app_config *c, const c
     return podrun_error_set(err, errno, "enter the app's root \"%s\"", root);
   if (app->working_directory && chdir(app->working_directory) < 0)
     return podrun_error_set(err, errno, "working directory \"%s\"", app->working_directory);
+  for (size_t i = 0; i < c->n_rlimits; i++) /* while still privileged: raising a hard limit needs it */
+    if (setrlimit(c->rlimits[i].resource, &c->rlimits[i].limit) < 0)
+      return podrun_error_set(err, errno, "resource limit \"%s\"", c->rlimits[i].name);
   if (switch_identity(app, c, err) < 0)
     return -1;
   if (c->no_new_privs && isolate_no_new_privs(err) < 0)

@@ -214,6 +214,31 @@ int store_import_aci(struct store *s, const char *path, char **ret_id, podrun_er
   return r < 0 ? podrun_error_wrap(err, "fetch \"%s\"", path) : 0;
 }
 
+int store_import_aci_cached(struct store *s, const char *path, char **ret_id, podrun_error_t *err)
+{
+  _cleanup_free_ char *abs = realpath(path, NULL), *url = NULL, *etag = NULL, *id = NULL, *old_etag = NULL;
+  _cleanup_store_image_ struct store_image *img = NULL;
+  struct stat st;
+
+  if (!abs || stat(abs, &st) < 0)
+    return podrun_error_set(err, errno, "fetch \"%s\"", path);
+  url = xasprintf("file://%s", abs);
+  etag = xasprintf("%lld-%lld.%09ld-%llu", (long long) st.st_size, (long long) st.st_mtim.tv_sec,
+                   st.st_mtim.tv_nsec, (unsigned long long) st.st_ino);
+  if (index_get_remote(s->idx, url, &id, &old_etag, err) < 0)
+    return -1;
+  if (id && streq_ptr(etag, old_etag) && index_get_image(s->idx, id, &img, err) == 0 && img)
+    return *ret_id = TAKE_PTR(id), 0;
+  free(id);
+  id = NULL;
+  if (store_import_aci(s, abs, &id, err) < 0)
+    return -1;
+  if (!s->readonly && index_set_remote(s->idx, url, id, etag, err) < 0)
+    return -1;
+  *ret_id = TAKE_PTR(id);
+  return 0;
+}
+
 int store_output_open(const char *out, bool overwrite, char **ret_tmp, int *ret_fd, podrun_error_t *err)
 {
   if (!overwrite && access(out, F_OK) == 0)

@@ -322,3 +322,33 @@ int index_touch_image(struct index *idx, const char *id, int64_t last_used, podr
 {
   return exec_id(idx, "UPDATE images SET last_used = ?2 WHERE id = ?1", id, last_used, "touch image", err);
 }
+
+int index_get_remote(struct index *idx, const char *url, char **ret_image_id, char **ret_etag, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx, "SELECT image_id, etag FROM remotes WHERE aci_url = ?1", &st, err) < 0)
+    return -1;
+  bind_text(st, 1, url);
+  int r = sqlite3_step(st);
+  if (r != SQLITE_ROW && r != SQLITE_DONE)
+    return db_error(idx, err, "read remote");
+  *ret_image_id = r == SQLITE_ROW ? column_text(st, 0) : NULL;
+  *ret_etag = r == SQLITE_ROW ? column_text(st, 1) : NULL;
+  return 0;
+}
+
+int index_set_remote(struct index *idx, const char *url, const char *image_id, const char *etag, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx,
+              "INSERT OR REPLACE INTO remotes (aci_url, etag, image_id, download_time) VALUES (?1, ?2, ?3, ?4)", &st,
+              err) < 0)
+    return -1;
+  bind_text(st, 1, url);
+  bind_text(st, 2, etag);
+  bind_text(st, 3, image_id);
+  sqlite3_bind_int64(st, 4, store_now_usec());
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return db_error(idx, err, "record remote");
+  return 0;
+}

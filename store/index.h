@@ -37,3 +37,8 @@ int index_find_by_name(struct index *idx, const char *name, const char *version,
 int index_remove_image(struct index *idx, const char *id, podrun_error_t *err);
 
 int index_touch_image(struct index *idx, const char *id, int64_t last_used, podrun_error_t *err);
+
+/* Where an image was imported from (the remotes table): url → image id and
+ * ETag. *ret_image_id is NULL when url is unknown. */
+int index_get_remote(struct index *idx, const char *url, char **ret_image_id, char **ret_etag, podrun_error_t *err);
+int index_set_remote(struct index *idx, const char *url, const char *image_id, const char *etag, podrun_error_t *err);

@@ -46,6 +46,13 @@ static inline void store_closep(struct store **s) { store_close(*s); }
  * is already there returns its id and changes nothing. */
 int store_import_aci(struct store *s, const char *path, char **ret_id, podrun_error_t *err);
 
+/* The same for a local file that is imported again and again (the bundled
+ * stage1 images): the store remembers which image came from which path with
+ * the file's size, mtime and inode as its ETag, and imports it again only
+ * when the file changed — so a rebuilt or upgraded stage1 of the same
+ * version is never shadowed by an old import. */
+int store_import_aci_cached(struct store *s, const char *path, char **ret_id, podrun_error_t *err);
+
 /* NAME (newest import), NAME:VERSION, or a unique id prefix "sha512-…". */
 int store_resolve(struct store *s, const char *ref, struct store_image **ret, podrun_error_t *err);
 

@@ -106,6 +106,48 @@ JSON
   [[ "$output" == "$(stat -c '%a %u' "$BATS_TEST_TMPDIR/proot")" ]]
 }
 
+@test "fly: --ulimit sets the app's resource limits (every app's, then its own); bad ones are refused" {
+  run_podrun run --stage1=fly --ulimit=nofile=100:200 podrun.test/probe --ulimit=core=0 \
+    --ulimit=nofile=150 --exec=/bin/sh -- -c 'ulimit -Sn; ulimit -Hn; ulimit -c' ---
+  assert_status 0
+  [[ "${lines[*]}" == "150 150 0" ]]
+  local pods_before
+  pods_before=$(ls "$STORE/pods/run" | wc -l)
+  run_podrun run --stage1=fly podrun.test/probe --ulimit=nofile=300:200
+  assert_one_line_error "--ulimit" "soft limit is above the hard one"
+  run_podrun run --stage1=fly podrun.test/probe --ulimit=stack=abc
+  assert_one_line_error "--ulimit" "numbers or \"unlimited\""
+  run_podrun run --stage1=fly podrun.test/probe --ulimit=bogus=1
+  assert_one_line_error 'unknown resource "bogus"'
+  [[ $(ls "$STORE/pods/run" | wc -l) -eq $pods_before && -z $(ls "$STORE/pods/prepared" 2>/dev/null) ]] ||
+    fail "a refused run left a pod"
+}
+
+@test "fly: a rebuilt bundled stage1 of the same version is imported again, an untouched one is not" {
+  local sys=$BATS_TEST_TMPDIR/sys
+  mkdir "$sys"
+  cp "$BUILD/stage1-fly.aci" "$sys/stage1-fly.aci"
+  run_podrun --system-config="$sys" run --stage1=fly podrun.test/probe -- exit 0
+  assert_status 0
+  run_podrun --system-config="$sys" run --stage1=fly podrun.test/probe -- exit 0
+  assert_status 0
+  run_podrun image list --no-legend
+  [[ $(grep -c stage1-fly <<<"$output") -eq 1 ]]
+  # the same stage1 with one byte more in its manifest: a different image, same name and version
+  local stage=$BATS_TEST_TMPDIR/s1
+  mkdir "$stage"
+  tar -xf "$BUILD/stage1-fly.aci" -C "$stage"
+  echo " " >>"$stage/manifest"
+  tar -cf "$sys/stage1-fly.aci" -C "$stage" manifest rootfs
+  run_podrun --system-config="$sys" run --stage1=fly --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
+    podrun.test/probe -- exit 0
+  assert_status 0
+  run_podrun image list --no-legend
+  [[ $(grep -c stage1-fly <<<"$output") -eq 2 ]]
+  [[ $(cat "$STORE/pods/run/$(cat "$BATS_TEST_TMPDIR/uuid")/stage1/image-id") == \
+     "$(aci_id "$sys/stage1-fly.aci")" ]]
+}
+
 @test "fly: a volume target through a symlink out of the rootfs is refused" {
   local root=$BATS_TEST_TMPDIR/evilroot
   mkdir -p "$root/bin" "$BATS_TEST_TMPDIR/outside"
