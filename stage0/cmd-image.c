@@ -3,6 +3,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "podrun.h"
+#include "pods.h"
 #include "table.h"
 
 static bool arg_no_legend, arg_full, arg_overwrite, arg_rootfs_only, arg_pretty_print = true;
@@ -76,14 +77,30 @@ static int image_list(const struct cmd *cmd, int argc, char **argv, podrun_error
   return 0;
 }
 
+/* The pod that keeps the image, or NULL. */
+static const char *used_by(char *const *ids, char *const *uuids, const char *id)
+{
+  for (size_t i = 0; ids && ids[i]; i++)
+    if (streq(ids[i], id))
+      return uuids[i];
+  return NULL;
+}
+
 static int image_rm(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
 {
+  _cleanup_strv_ char **ids = NULL, **uuids = NULL;
   int failed = 0;
+
+  if (pods_images_in_use(&ids, &uuids, err) < 0)
+    return -1;
   for (int i = 0; i < argc; i++)
     {
       _cleanup_error_ podrun_error_t e = NULL;
       _cleanup_store_image_ struct store_image *img = NULL;
-      if (image_resolve(argv[i], &img, &e) < 0 || store_remove(podrun_store, img->id, &e) < 0)
+      const char *pod = NULL;
+      if (image_resolve(argv[i], &img, &e) == 0 && (pod = used_by(ids, uuids, img->id)))
+        podrun_error_new(&e, EBUSY, "image \"%s\": used by pod %s (remove the pod first: podrun rm)", argv[i], pod);
+      if (e || store_remove(podrun_store, img->id, &e) < 0)
         {
           keep_first_error(err, &e, &failed); /* every other image is still removed */
           continue;
@@ -139,9 +156,11 @@ static int image_render(const struct cmd *cmd, int argc, char **argv, podrun_err
 static int image_gc(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
 {
   struct store_gc_report rep = { 0 };
+  _cleanup_strv_ char **ids = NULL, **uuids = NULL;
+
   if (arg_grace_period < 0)
     return podrun_error_set(err, 0, "--grace-period must not be negative");
-  if (store_gc(podrun_store, arg_grace_period, &rep, err) < 0)
+  if (pods_images_in_use(&ids, &uuids, err) < 0 || store_gc(podrun_store, arg_grace_period, ids, &rep, err) < 0)
     return -1;
   for (size_t i = 0; rep.removed_images && rep.removed_images[i]; i++)
     printf("removed image %s\n", rep.removed_images[i]);
@@ -183,7 +202,8 @@ static const struct cmd image_list_cmd = { "list", image_list, "", "List the ima
     "Examples:\n  podrun image list\n  podrun image list --full --no-legend\n  podrun image list --format=json",
     list_opts, NULL, 0, 0, CMD_STORE_RO };
 static const struct cmd image_rm_cmd = { "rm", image_rm, "IMAGE...", "Remove images from the local store",
-    IMAGE_NAMES "\nPrints the id of each image removed; tries every IMAGE given and fails if any failed.\n\n"
+    IMAGE_NAMES "\nPrints the id of each image removed; tries every IMAGE given and fails if any failed.\n"
+    "An image that a pod on disk uses (as an app or as its stage1) is kept until the pod is removed.\n\n"
     "Example:\n  podrun image rm podrun.test/busybox:1.35.0",
     NULL, NULL, 1, -1, CMD_STORE_RW };
 static const struct cmd image_cat_manifest_cmd = { "cat-manifest", image_cat_manifest, "IMAGE", "Print an image's manifest",
@@ -204,7 +224,8 @@ static const struct cmd image_render_cmd = { "render", image_render, "IMAGE DIR"
     "Example:\n  podrun image render podrun.test/busybox /tmp/bb",
     dir_opts, NULL, 2, 2, CMD_STORE_RW };
 static const struct cmd image_gc_cmd = { "gc", image_gc, "", "Remove unused images and leftovers of interrupted commands",
-    "Removes images not used (run, rendered, fetched) for the grace period, then sweeps\n"
+    "Removes images not used (run, rendered, fetched) for the grace period, except those a\n"
+    "pod on disk still uses (until podrun gc removes the pod), then sweeps\n"
     "what a killed or crashed podrun left behind: incomplete blobs and trees.\n"
     "Durations: 0, 90s, 30m, 24h, 1h30m.\n\nExample:\n  podrun image gc --grace-period=0",
     gc_opts, NULL, 0, 0, CMD_STORE_RW };

@@ -159,3 +159,43 @@ fail:
   pod_list_free(v, n);
   return -1;
 }
+
+static void add_use(struct pod *p, const char *id_path, char ***ids, char ***uuids)
+{
+  _cleanup_free_ char *id = NULL;
+  if (read_small(p->dirfd, id_path, &id) < 0)
+    return;
+  id[strcspn(id, "\n")] = '\0';
+  *ids = strv_push(*ids, id);
+  *uuids = strv_push(*uuids, p->uuid);
+}
+
+int pods_images_in_use(char ***ret_ids, char ***ret_uuids, podrun_error_t *err)
+{
+  _cleanup_free_ char *pods = pods_dir();
+  char **ids = NULL, **uuids = NULL;
+  struct pod **v = NULL;
+  size_t n = 0;
+
+  if (access(pods, F_OK) == 0 && pod_list(pods, &v, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    {
+      int fd = openat(v[i]->dirfd, "apps", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+      _cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+      struct dirent *de;
+      if (fd >= 0 && !d)
+        close(fd);
+      add_use(v[i], "stage1/image-id", &ids, &uuids);
+      while (d && (de = readdir(d)))
+        if (de->d_name[0] != '.')
+          {
+            _cleanup_free_ char *path = xasprintf("apps/%s/image-id", de->d_name);
+            add_use(v[i], path, &ids, &uuids);
+          }
+    }
+  pod_list_free(v, n);
+  *ret_ids = ids;
+  *ret_uuids = uuids;
+  return 0;
+}

@@ -33,3 +33,8 @@ int pod_destroy(struct store *s, struct pod *p, podrun_error_t *err);
 /* Resolves every argument (UUID or prefix; with --uuid-file, that file's UUID). */
 int pods_load_args(int argc, char **argv, const char *uuid_file, struct pod ***ret, size_t *ret_n,
                    podrun_error_t *err);
+
+/* The images every pod directory uses (its apps' and its stage1), each with
+ * the pod's UUID: ids[i] is used by uuids[i]. A pod's images stay in use
+ * until the pod is removed: gc needs its stage1, export its apps' images. */
+int pods_images_in_use(char ***ret_ids, char ***ret_uuids, podrun_error_t *err);

@@ -94,7 +94,8 @@ static int sweep_blobs(struct store *s, size_t *count, podrun_error_t *err)
   return 0;
 }
 
-static int remove_unused(struct store *s, int64_t grace_usec, struct store_gc_report *rep, podrun_error_t *err)
+static int remove_unused(struct store *s, int64_t grace_usec, char *const *keep, struct store_gc_report *rep,
+                         podrun_error_t *err)
 {
   struct store_image **v = NULL;
   size_t n = 0;
@@ -105,7 +106,7 @@ static int remove_unused(struct store *s, int64_t grace_usec, struct store_gc_re
     return -1;
   for (size_t i = 0; i < n && r >= 0; i++)
     {
-      if (v[i]->last_used > cutoff)
+      if (v[i]->last_used > cutoff || strv_contains(keep, v[i]->id))
         continue;
       r = store_remove_locked(s, v[i]->id, err);
       if (r >= 0)
@@ -115,14 +116,15 @@ static int remove_unused(struct store *s, int64_t grace_usec, struct store_gc_re
   return r;
 }
 
-int store_gc(struct store *s, int64_t grace_usec, struct store_gc_report *ret, podrun_error_t *err)
+int store_gc(struct store *s, int64_t grace_usec, char *const *keep, struct store_gc_report *ret,
+             podrun_error_t *err)
 {
   struct store_gc_report rep = { 0 };
   int r;
 
   if (store_lock(s, LOCK_MODE_EXCLUSIVE, err) < 0)
     return -1;
-  r = remove_unused(s, grace_usec, &rep, err);
+  r = remove_unused(s, grace_usec, keep, &rep, err);
   if (r >= 0)
     r = sweep_dir(s, STORE_TREE_DIR, false, &rep.leftovers, err);
   if (r >= 0)

@@ -89,8 +89,10 @@ struct store_gc_report
 };
 void store_gc_report_done(struct store_gc_report *r);
 
-/* Removes images not used for grace_usec and sweeps whatever an interrupted
- * command left behind. Takes the store's exclusive lock. */
-int store_gc(struct store *s, int64_t grace_usec, struct store_gc_report *ret, podrun_error_t *err);
+/* Removes images not used for grace_usec, except those in keep (ids, NULL-
+ * terminated, may be NULL), and sweeps whatever an interrupted command left
+ * behind. Takes the store's exclusive lock. */
+int store_gc(struct store *s, int64_t grace_usec, char *const *keep, struct store_gc_report *ret,
+             podrun_error_t *err);
 
 int64_t store_now_usec(void);

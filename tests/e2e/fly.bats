@@ -148,6 +148,27 @@ JSON
      "$(aci_id "$sys/stage1-fly.aci")" ]]
 }
 
+@test "fly: image gc and image rm keep the images a pod on disk uses, until gc removes the pod" {
+  run_podrun run --stage1=fly --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe -- exit 0
+  assert_status 0
+  local uuid probe_id
+  uuid=$(cat "$BATS_TEST_TMPDIR/uuid")
+  probe_id=$(cat "$STORE/pods/run/$uuid/apps/probe/image-id")
+  run_podrun image rm podrun.test/probe
+  assert_one_line_error "used by pod $uuid"
+  run_podrun image gc --grace-period=0
+  assert_status 0
+  [[ "$output" != *"removed image"* ]] || fail "image gc removed an image a pod uses"
+  run_podrun image list --no-legend
+  [[ $(wc -l <<<"$output") -eq 2 ]] # the probe and the stage1
+  run_podrun gc --grace-period=0
+  assert_output_contains "removed pod $uuid"
+  run_podrun image gc --grace-period=0
+  assert_output_contains "removed image $probe_id"
+  run_podrun image list --no-legend
+  [[ -z "$output" ]]
+}
+
 @test "fly: a volume target through a symlink out of the rootfs is refused" {
   local root=$BATS_TEST_TMPDIR/evilroot
   mkdir -p "$root/bin" "$BATS_TEST_TMPDIR/outside"
