@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "fs.h"
 #include "lock.h"
@@ -96,14 +97,47 @@ int pod_create(const char *pods_dir, struct pod **ret, podrun_error_t *err)
     return -1;
   uuid_random(uuid);
   p = pod_new(pods_dir, uuid, POD_EMBRYO);
-  if (mkdir(p->path, 0750) < 0)
-    return podrun_error_set(err, errno, "create pod directory \"%s\"", p->path);
-  p->dirfd = open(p->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  /* Made and locked under a hidden name, then renamed: a pod directory that
+   * anyone can see is locked from the start, so gc never takes a pod being
+   * born for an abandoned one. */
+  _cleanup_free_ char *tmp = xasprintf("%s/%s/.%s", pods_dir, state_dirs[POD_EMBRYO], uuid);
+  if (mkdir(tmp, 0750) < 0)
+    return podrun_error_set(err, errno, "create pod directory \"%s\"", tmp);
+  p->dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (p->dirfd < 0)
-    return podrun_error_set(err, errno, "open pod directory \"%s\"", p->path);
+    return podrun_error_set(err, errno, "open pod directory \"%s\"", tmp);
   if (pod_lock(p, true, true, err) < 0)
     return -1;
+  if (rename(tmp, p->path) < 0)
+    return podrun_error_set(err, errno, "rename \"%s\" to \"%s\"", tmp, p->path);
   *ret = TAKE_PTR(p);
+  return 0;
+}
+
+int pod_sweep_unborn(const char *pods_dir, int64_t min_age_sec, podrun_error_t *err)
+{
+  _cleanup_free_ char *d = xasprintf("%s/%s", pods_dir, state_dirs[POD_EMBRYO]);
+  _cleanup_closedir_ DIR *dir = opendir(d);
+  struct dirent *de;
+
+  if (!dir)
+    return errno == ENOENT ? 0 : podrun_error_set(err, errno, "open \"%s\"", d);
+  while ((de = readdir(dir)))
+    {
+      _cleanup_error_ podrun_error_t busy = NULL;
+      _cleanup_close_ int fd = -1;
+      struct stat st;
+
+      if (de->d_name[0] != '.' || !uuid_is_valid(de->d_name + 1))
+        continue;
+      fd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd < 0 || fstat(fd, &st) < 0 || time(NULL) - st.st_mtim.tv_sec < min_age_sec)
+        continue;
+      if (lock_fd(fd, LOCK_MODE_EXCLUSIVE, true, &busy) < 0)
+        continue;
+      if (fs_rm_rf_at(dirfd(dir), de->d_name, err) < 0)
+        return -1;
+    }
   return 0;
 }
 
@@ -224,7 +258,14 @@ int pod_transition(struct pod *p, enum pod_state to, podrun_error_t *err)
   if (!p->locked)
     return podrun_error_set(err, 0, "pod %s: transition to %s without its lock", p->uuid, state_names[to]);
   if (!streq(state_dirs[p->state], state_dirs[to]) && rename(p->path, dst) < 0)
-    return podrun_error_set(err, errno, "pod %s: move to %s", p->uuid, state_names[to]);
+    {
+      /* a state directory someone removed by hand comes back */
+      bool retry = errno == ENOENT && access(p->path, F_OK) == 0;
+      if (retry && ensure_state_dirs(p->pods_dir, err) < 0)
+        return -1;
+      if (!retry || rename(p->path, dst) < 0)
+        return podrun_error_set(err, errno, "pod %s: move to %s", p->uuid, state_names[to]);
+    }
   free(p->path);
   p->path = TAKE_PTR(dst);
   p->state = to;

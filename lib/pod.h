@@ -45,6 +45,10 @@ static inline void pod_freep(struct pod **p) { pod_free(*p); }
 /* Creates <pods_dir>/embryo/<new uuid>, locked exclusively. */
 int pod_create(const char *pods_dir, struct pod **ret, podrun_error_t *err);
 
+/* Removes what a pod_create killed before its rename left: embryo/.<uuid>
+ * directories older than min_age_sec that nobody holds locked. */
+int pod_sweep_unborn(const char *pods_dir, int64_t min_age_sec, podrun_error_t *err);
+
 /* Finds a pod by uuid or unique uuid prefix in any state and reports its
  * state (probing the lock without keeping it). */
 int pod_load(const char *pods_dir, const char *uuid_or_prefix, struct pod **ret, podrun_error_t *err);

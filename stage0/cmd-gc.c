@@ -74,6 +74,8 @@ static int gc(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
     return podrun_error_set(err, 0, "durations must not be negative");
   if (access(pods, F_OK) < 0)
     return 0;
+  if (pod_sweep_unborn(pods, 600, err) < 0)
+    return -1;
   if (pod_list(pods, &v, &n, err) < 0)
     return -1;
   for (size_t i = 0; i < n; i++)
