@@ -1,0 +1,632 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* store/: the extraction path policy, the scan's refusals on archives built
+ * in memory, extraction on disk (layers, symlinks planted on disk, whitelist,
+ * rootfs-only), the SQLite index, and the store's import/resolve/render/
+ * export/remove/gc. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "store/extract.h"
+#include "fs.h"
+#include "store/index.h"
+#include "store/store.h"
+
+#define MANIFEST_FMT                                                                                                  \
+  "{\"acKind\":\"ImageManifest\",\"acVersion\":\"0.8.11\",\"name\":\"%s\",\"labels\":["                             \
+  "{\"name\":\"version\",\"value\":\"%s\"},{\"name\":\"os\",\"value\":\"linux\"},"                                   \
+  "{\"name\":\"arch\",\"value\":\"amd64\"}]}"
+
+/* One archive entry: type 'f' file, 'd' directory, 'l' symlink, 'h' hardlink
+ * (to link), 'c' character device, 'p' fifo. */
+struct ent
+{
+  const char *path;
+  char type;
+  unsigned mode;
+  const char *data; /* file contents */
+  const char *link; /* symlink target or hardlink source */
+};
+
+static char manifest_buf[512];
+static const char *manifest(const char *name, const char *version)
+{
+  snprintf(manifest_buf, sizeof(manifest_buf), MANIFEST_FMT, name, version);
+  return manifest_buf;
+}
+
+/* Writes the entries as a pax tar (gzip when gz) into fd. */
+static void write_archive(int fd, const struct ent *v, bool gz)
+{
+  struct archive *a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  if (gz)
+    archive_write_add_filter_gzip(a);
+  assert_int_equal(archive_write_open_fd(a, fd), ARCHIVE_OK);
+  for (; v->path; v++)
+    {
+      struct archive_entry *e = archive_entry_new();
+      size_t len = v->data ? strlen(v->data) : 0;
+      archive_entry_set_pathname(e, v->path);
+      archive_entry_set_perm(e, v->mode ? v->mode : (v->type == 'd' ? 0755 : 0644));
+      archive_entry_set_mtime(e, 1700000000, 0);
+      switch (v->type)
+        {
+        case 'f': archive_entry_set_filetype(e, AE_IFREG); archive_entry_set_size(e, (la_int64_t) len); break;
+        case 'd': archive_entry_set_filetype(e, AE_IFDIR); break;
+        case 'l': archive_entry_set_filetype(e, AE_IFLNK); archive_entry_set_symlink(e, v->link); break;
+        case 'h': archive_entry_set_filetype(e, AE_IFREG); archive_entry_set_hardlink(e, v->link); break;
+        case 'c': archive_entry_set_filetype(e, AE_IFCHR); archive_entry_set_rdev(e, makedev(1, 3)); break;
+        case 'p': archive_entry_set_filetype(e, AE_IFIFO); break;
+        default: fail();
+        }
+      assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+      if (len)
+        assert_int_equal(archive_write_data(a, v->data, len), (la_ssize_t) len);
+      archive_entry_free(e);
+    }
+  assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+  archive_write_free(a);
+}
+
+/* The archive in a memfd, positioned at its start. */
+static int mem_archive(const struct ent *v)
+{
+  int fd = memfd_create("aci", MFD_CLOEXEC);
+  assert_true(fd >= 0);
+  write_archive(fd, v, false);
+  assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+  return fd;
+}
+
+static void write_file_archive(const char *path, const struct ent *v)
+{
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  assert_true(fd >= 0);
+  write_archive(fd, v, true);
+  close(fd);
+}
+
+static char *read_text(const char *path)
+{
+  char *s = NULL;
+  podrun_error_t err = NULL;
+  if (fs_read_file_at(AT_FDCWD, path, 1 << 20, &s, NULL, &err) < 0)
+    {
+      podrun_error_free(&err);
+      return NULL;
+    }
+  return s;
+}
+
+static int setup_tmp(void **state)
+{
+  char *d = xstrdup("/tmp/podrun-test-store-XXXXXX");
+  assert_non_null(mkdtemp(d));
+  *state = d;
+  return 0;
+}
+
+static int teardown_tmp(void **state)
+{
+  podrun_error_t err = NULL;
+  assert_int_equal(fs_rm_rf_at(AT_FDCWD, *state, &err), 0);
+  free(*state);
+  return 0;
+}
+
+/* ---- the path policy ---- */
+
+static void test_clean_path(void **state)
+{
+  static const struct { const char *in, *out; } good[] = {
+    { "manifest", "manifest" },      { "rootfs/", "rootfs" },          { "./rootfs/./a//b/", "rootfs/a/b" },
+    { "rootfs/a/./b", "rootfs/a/b" }, { "rootfs/..a/b..", "rootfs/..a/b.." },
+  };
+  static const struct { const char *in, *why; } bad[] = {
+    { "", "empty name" },          { "/etc/passwd", "absolute path" },   { "rootfs/../x", "\"..\"" },
+    { "..", "\"..\"" },            { "rootfs/a/../../..", "\"..\"" },     { ".", "names no file" },
+    { "./", "names no file" },
+  };
+  (void) state;
+  for (size_t i = 0; i < ELEMENTSOF(good); i++)
+    {
+      _cleanup_free_ char *out = NULL;
+      podrun_error_t err = NULL;
+      assert_int_equal(extract_clean_path(good[i].in, &out, &err), 0);
+      assert_string_equal(out, good[i].out);
+    }
+  for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+    {
+      _cleanup_free_ char *out = NULL;
+      _cleanup_error_ podrun_error_t err = NULL;
+      assert_int_equal(extract_clean_path(bad[i].in, &out, &err), -1);
+      if (!strstr(err->msg, bad[i].why))
+        fail_msg("\"%s\": %s (expected \"%s\")", bad[i].in, err->msg, bad[i].why);
+    }
+  /* length limits: a 256-byte component, a path over 4096 bytes */
+  char comp[300], path[5000];
+  memset(comp, 'a', 256);
+  comp[256] = '\0';
+  _cleanup_free_ char *long_comp = xasprintf("rootfs/%s", comp), *out = NULL;
+  _cleanup_error_ podrun_error_t err = NULL;
+  assert_int_equal(extract_clean_path(long_comp, &out, &err), -1);
+  assert_non_null(strstr(err->msg, "component longer"));
+  podrun_error_free(&err);
+  for (size_t i = 0; i < sizeof(path) - 1; i++)
+    path[i] = i % 100 == 99 ? '/' : 'b';
+  path[sizeof(path) - 1] = '\0';
+  assert_int_equal(extract_clean_path(path, &out, &err), -1);
+  assert_non_null(strstr(err->msg, "longer than 4096"));
+}
+
+/* ---- the scan ---- */
+
+#define HEAD { "manifest", 'f', 0, MANIFEST_FMT, NULL }, { "rootfs", 'd', 0, NULL, NULL }
+
+struct refusal
+{
+  const char *what;
+  struct ent ents[8];
+  struct extract_opts opts;
+  const char *why;
+};
+
+static void test_scan_refusals(void **state)
+{
+  static const struct refusal cases[] = {
+    { "absolute path", { HEAD, { "/rootfs/x", 'f', 0, "x", NULL } }, {}, "absolute path" },
+    { "dot-dot", { HEAD, { "rootfs/../../etc/x", 'f', 0, "x", NULL } }, {}, "\"..\"" },
+    { "through a symlink", { HEAD, { "rootfs/l", 'l', 0, NULL, "/" }, { "rootfs/l/etc/x", 'f', 0, "x", NULL } }, {},
+      "written through the symlink \"rootfs/l\"" },
+    { "symlink out", { HEAD, { "rootfs/a", 'l', 0, NULL, "../../x" } }, {}, "leaves the image" },
+    { "hardlink to nothing", { HEAD, { "rootfs/h", 'h', 0, NULL, "rootfs/none" } }, {}, "not a file earlier" },
+    { "hardlink to the host", { HEAD, { "rootfs/h", 'h', 0, NULL, "/etc/shadow" } }, {}, "absolute path" },
+    { "hardlink to a dir", { HEAD, { "rootfs/d", 'd', 0, NULL, NULL }, { "rootfs/h", 'h', 0, NULL, "rootfs/d" } }, {},
+      "not a file earlier" },
+    { "device", { HEAD, { "rootfs/null", 'c', 0666, NULL, NULL } }, {}, "device nodes are not allowed" },
+    { "setuid", { HEAD, { "rootfs/su", 'f', 04755, "x", NULL } }, {}, "setuid/setgid" },
+    { "setgid", { HEAD, { "rootfs/sg", 'f', 02755, "x", NULL } }, {}, "setuid/setgid" },
+    { "duplicate", { HEAD, { "rootfs/x", 'f', 0, "1", NULL }, { "rootfs/./x", 'f', 0, "2", NULL } }, {},
+      "appears twice" },
+    { "outside rootfs", { HEAD, { "etc/passwd", 'f', 0, "x", NULL } }, {}, "only manifest and rootfs/" },
+    { "manifest not a file", { { "manifest", 'd', 0, NULL, NULL } }, {}, "\"manifest\": not a regular file" },
+    { "rootfs a symlink", { { "manifest", 'f', 0, MANIFEST_FMT, NULL }, { "rootfs", 'l', 0, NULL, "/" } }, {},
+      "\"rootfs\": not a directory" },
+    { "no manifest", { { "rootfs", 'd', 0, NULL, NULL }, { "rootfs/x", 'f', 0, "x", NULL } }, {}, "no manifest" },
+    { "too many entries", { HEAD, { "rootfs/a", 'f', 0, "", NULL }, { "rootfs/b", 'f', 0, "", NULL } },
+      { .max_entries = 3 }, "more than 3 entries" },
+    { "entry too big", { HEAD, { "rootfs/a", 'f', 0, "hello", NULL } }, { .max_entry_size = 4 }, "larger than 4" },
+    { "image too big", { HEAD, { "rootfs/a", 'f', 0, "hel", NULL }, { "rootfs/b", 'f', 0, "lo", NULL } },
+      { .max_total_size = sizeof(MANIFEST_FMT) + 2 }, "image larger than" },
+  };
+  (void) state;
+  for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+    {
+      _cleanup_free_ char *m = NULL;
+      _cleanup_error_ podrun_error_t err = NULL;
+      _cleanup_close_ int fd = mem_archive(cases[i].ents);
+      if (extract_scan_fd(fd, &cases[i].opts, &m, NULL, &err) == 0)
+        fail_msg("%s: accepted", cases[i].what);
+      if (!strstr(err->msg, cases[i].why))
+        fail_msg("%s: \"%s\" (expected \"%s\")", cases[i].what, err->msg, cases[i].why);
+    }
+}
+
+static void test_scan_accepts(void **state)
+{
+  static const struct ent ents[] = {
+    HEAD,
+    { "rootfs/bin", 'd', 0, NULL, NULL },
+    { "rootfs/bin/sh", 'f', 0755, "#!", NULL },
+    { "rootfs/bin/ash", 'h', 0, NULL, "rootfs/bin/sh" },
+    { "rootfs/bin/abs", 'l', 0, NULL, "/bin/sh" },
+    { "rootfs/bin/rel", 'l', 0, NULL, "../bin/sh" },
+    { "rootfs/fifo", 'p', 0600, NULL, NULL },
+    { "rootfs/su", 'f', 04755, "x", NULL },
+    { "rootfs/null", 'c', 0666, NULL, NULL },
+    { NULL },
+  };
+  struct extract_opts opts = { .allow_devices = true, .allow_setuid = true };
+  _cleanup_free_ char *m = NULL;
+  _cleanup_error_ podrun_error_t err = NULL;
+  _cleanup_close_ int fd = mem_archive(ents);
+  size_t len = 0;
+  (void) state;
+  if (extract_scan_fd(fd, &opts, &m, &len, &err) < 0)
+    fail_msg("%s", err->msg);
+  assert_string_equal(m, MANIFEST_FMT);
+  assert_int_equal(len, strlen(MANIFEST_FMT));
+}
+
+static void test_scan_not_an_archive(void **state)
+{
+  static const struct ent ents[] = { HEAD, { "rootfs/big", 'f', 0, NULL, NULL }, { NULL } };
+  _cleanup_free_ char *m = NULL, *big = xmalloc(200000), *path = xasprintf("%s/t.aci", (char *) *state);
+  _cleanup_error_ podrun_error_t err = NULL;
+  _cleanup_close_ int fd = memfd_create("junk", MFD_CLOEXEC);
+  struct ent withbig[4];
+  struct stat st;
+
+  assert_int_equal(write(fd, "this is not a tar file, not even close\n", 39), 39);
+  assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+  assert_int_equal(extract_scan_fd(fd, &(struct extract_opts) {}, &m, NULL, &err), -1);
+  podrun_error_free(&err);
+
+  /* a gzip archive cut in the middle of a file's data */
+  for (size_t i = 0; i < 199999; i++)
+    big[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[(i * 7919) % 36];
+  big[199999] = '\0';
+  memcpy(withbig, ents, sizeof(withbig));
+  withbig[2].data = big;
+  write_file_archive(path, withbig);
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(truncate(path, st.st_size / 2), 0);
+  _cleanup_close_ int cut = open(path, O_RDONLY | O_CLOEXEC);
+  assert_int_equal(extract_scan_fd(cut, &(struct extract_opts) {}, &m, NULL, &err), -1);
+  if (!strstr(err->msg, "truncated"))
+    fail_msg("%s", err->msg);
+}
+
+/* ---- extraction ---- */
+
+static int extract_into(const char *dir, const struct ent *ents, const struct extract_opts *o, podrun_error_t *err)
+{
+  _cleanup_close_ int fd = mem_archive(ents);
+  _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_true(dfd >= 0);
+  return extract_to_dir_fd(fd, dfd, o, err);
+}
+
+static void assert_cwd(const char *want)
+{
+  char cwd[4096];
+  assert_non_null(getcwd(cwd, sizeof(cwd)));
+  assert_string_equal(cwd, want);
+}
+
+static void test_extract_layers(void **state)
+{
+  static const struct ent one[] = {
+    HEAD, { "rootfs/a", 'f', 0, "one", NULL }, { "rootfs/l", 'l', 0, NULL, "a" }, { "rootfs/h", 'h', 0, NULL, "rootfs/a" },
+    { NULL },
+  };
+  static const struct ent two[] = { HEAD, { "rootfs/a", 'f', 0, "two", NULL }, { NULL } };
+  _cleanup_free_ char *a = xasprintf("%s/rootfs/a", (char *) *state), *h = xasprintf("%s/rootfs/h", (char *) *state);
+  _cleanup_free_ char *l = xasprintf("%s/rootfs/l", (char *) *state), *text = NULL;
+  _cleanup_error_ podrun_error_t err = NULL;
+  char cwd[4096], buf[64];
+  struct stat sa, sh;
+  ssize_t n;
+
+  assert_non_null(getcwd(cwd, sizeof(cwd)));
+  assert_int_equal(extract_into(*state, one, &(struct extract_opts) {}, &err), 0);
+  assert_cwd(cwd);
+  text = read_text(a);
+  assert_string_equal(text, "one");
+  assert_int_equal(stat(a, &sa), 0);
+  assert_int_equal(stat(h, &sh), 0);
+  assert_int_equal(sa.st_ino, sh.st_ino);
+  n = readlink(l, buf, sizeof(buf) - 1);
+  assert_int_equal(n, 1);
+  assert_memory_equal(buf, "a", 1);
+
+  /* a later layer does not replace an earlier one's file unless asked */
+  assert_int_equal(extract_into(*state, two, &(struct extract_opts) {}, &err), 0);
+  assert_cwd(cwd);
+  free(text);
+  text = read_text(a);
+  assert_string_equal(text, "one");
+  assert_int_equal(extract_into(*state, two, &(struct extract_opts) { .overwrite = true }, &err), 0);
+  free(text);
+  text = read_text(a);
+  assert_string_equal(text, "two");
+}
+
+static void test_extract_symlink_on_disk(void **state)
+{
+  static const struct ent ents[] = { HEAD, { "rootfs/etc/passwd", 'f', 0, "root::0:0::/:/bin/sh\n", NULL }, { NULL } };
+  _cleanup_free_ char *dest = xasprintf("%s/dest", (char *) *state), *out = xasprintf("%s/outside", (char *) *state);
+  _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", dest), *etc = xasprintf("%s/etc", rootfs);
+  _cleanup_free_ char *leak = xasprintf("%s/passwd", out);
+  _cleanup_error_ podrun_error_t err = NULL;
+  char cwd[4096];
+
+  assert_non_null(getcwd(cwd, sizeof(cwd)));
+  assert_int_equal(mkdir(dest, 0755), 0);
+  assert_int_equal(mkdir(out, 0755), 0);
+  assert_int_equal(mkdir(rootfs, 0755), 0);
+  assert_int_equal(symlink(out, etc), 0);
+  assert_int_equal(extract_into(dest, ents, &(struct extract_opts) { .overwrite = true }, &err), -1);
+  assert_cwd(cwd);
+  assert_int_equal(access(leak, F_OK), -1);
+}
+
+static void test_extract_whitelist_and_rootfs_only(void **state)
+{
+  static const struct ent ents[] = {
+    HEAD,
+    { "rootfs/a", 'd', 0, NULL, NULL },
+    { "rootfs/a/b", 'f', 0, "keep", NULL },
+    { "rootfs/a/c", 'f', 0, "drop", NULL },
+    { "rootfs/z", 'f', 0, "drop", NULL },
+    { NULL },
+  };
+  char *const wl[] = { "/a/b", NULL };
+  _cleanup_free_ char *d1 = xasprintf("%s/wl", (char *) *state), *d2 = xasprintf("%s/only", (char *) *state);
+  _cleanup_free_ char *p = NULL, *text = NULL;
+  _cleanup_error_ podrun_error_t err = NULL;
+
+  assert_int_equal(mkdir(d1, 0755), 0);
+  assert_int_equal(mkdir(d2, 0755), 0);
+  assert_int_equal(extract_into(d1, ents, &(struct extract_opts) { .path_whitelist = wl }, &err), 0);
+  p = xasprintf("%s/rootfs/a/b", d1);
+  text = read_text(p);
+  assert_string_equal(text, "keep");
+  free(p);
+  p = xasprintf("%s/rootfs/a/c", d1);
+  assert_int_equal(access(p, F_OK), -1);
+  free(p);
+  p = xasprintf("%s/rootfs/z", d1);
+  assert_int_equal(access(p, F_OK), -1);
+  free(p);
+  p = xasprintf("%s/manifest", d1);
+  assert_int_equal(access(p, F_OK), 0);
+
+  assert_int_equal(extract_into(d2, ents, &(struct extract_opts) { .rootfs_only = true }, &err), 0);
+  free(p);
+  p = xasprintf("%s/manifest", d2);
+  assert_int_equal(access(p, F_OK), -1);
+  free(p);
+  p = xasprintf("%s/z", d2);
+  assert_int_equal(access(p, F_OK), 0);
+  free(p);
+  p = xasprintf("%s/rootfs", d2);
+  assert_int_equal(access(p, F_OK), -1);
+}
+
+/* ---- the index ---- */
+
+static struct store_image img_fixture(const char *id, const char *name, int64_t t)
+{
+  return (struct store_image) {
+    .id = (char *) id, .name = (char *) name, .version = "1", .os = "linux", .arch = "amd64",
+    .labels = "[]", .manifest = "{}", .size = 10, .import_time = t, .last_used = t,
+  };
+}
+
+static char *fake_id(char c)
+{
+  char hex[128 + 1];
+  memset(hex, c, 128);
+  hex[128] = '\0';
+  return xasprintf("sha512-%s", hex);
+}
+
+static void test_index(void **state)
+{
+  _cleanup_free_ char *path = xasprintf("%s/index.db", (char *) *state);
+  _cleanup_free_ char *a = fake_id('a'), *b = fake_id('b'), *rid = NULL, *etag = NULL;
+  _cleanup_error_ podrun_error_t err = NULL;
+  struct index *idx = NULL;
+  struct store_image **v = NULL, *got = NULL;
+  size_t n = 0;
+  bool existed = false;
+
+  /* read-only never creates */
+  assert_int_equal(index_open(path, true, &idx, &err), -1);
+  assert_int_equal(err->status, ENOENT);
+  podrun_error_free(&err);
+  assert_int_equal(access(path, F_OK), -1);
+
+  assert_int_equal(index_open(path, false, &idx, &err), 0);
+  struct store_image ia = img_fixture(a, "example.com/a", 1), ib = img_fixture(b, "example.com/b", 2);
+  assert_int_equal(index_add_image(idx, &ia, &existed, &err), 0);
+  assert_false(existed);
+  assert_int_equal(index_add_image(idx, &ib, &existed, &err), 0);
+  assert_int_equal(index_add_image(idx, &ia, &existed, &err), 0);
+  assert_true(existed);
+
+  assert_int_equal(index_get_image(idx, a, &got, &err), 0);
+  assert_non_null(got);
+  assert_string_equal(got->name, "example.com/a");
+  assert_int_equal(got->size, 10);
+  store_image_free(got);
+
+  assert_int_equal(index_list_images(idx, &v, &n, &err), 0);
+  assert_int_equal(n, 2);
+  assert_string_equal(v[0]->id, a); /* oldest import first */
+  store_image_list_free(v, n);
+
+  /* prefixes are literal: LIKE wildcards match nothing */
+  assert_int_equal(index_find_by_id_prefix(idx, "sha512-a", &v, &n, &err), 0);
+  assert_int_equal(n, 1);
+  store_image_list_free(v, n);
+  assert_int_equal(index_find_by_id_prefix(idx, "sha512-%", &v, &n, &err), 0);
+  assert_int_equal(n, 0);
+  store_image_list_free(v, n);
+  assert_int_equal(index_find_by_id_prefix(idx, "sha512-_", &v, &n, &err), 0);
+  assert_int_equal(n, 0);
+  store_image_list_free(v, n);
+
+  assert_int_equal(index_find_by_name(idx, "example.com/b", "1", &v, &n, &err), 0);
+  assert_int_equal(n, 1);
+  store_image_list_free(v, n);
+  assert_int_equal(index_find_by_name(idx, "example.com/b", "2", &v, &n, &err), 0);
+  assert_int_equal(n, 0);
+  store_image_list_free(v, n);
+
+  assert_int_equal(index_touch_image(idx, b, 99, &err), 0);
+  assert_int_equal(index_get_image(idx, b, &got, &err), 0);
+  assert_int_equal(got->last_used, 99);
+  store_image_free(got);
+
+  /* remotes */
+  assert_int_equal(index_get_remote(idx, "file:///x.aci", &rid, &etag, &err), 0);
+  assert_null(rid);
+  assert_int_equal(index_set_remote(idx, "file:///x.aci", a, "e1", &err), 0);
+  assert_int_equal(index_set_remote(idx, "file:///x.aci", b, "e2", &err), 0);
+  assert_int_equal(index_get_remote(idx, "file:///x.aci", &rid, &etag, &err), 0);
+  assert_string_equal(rid, b);
+  assert_string_equal(etag, "e2");
+
+  assert_int_equal(index_remove_image(idx, a, &err), 0);
+  assert_int_equal(index_remove_image(idx, a, &err), 0);
+  assert_int_equal(index_get_image(idx, a, &got, &err), 0);
+  assert_null(got);
+  index_close(idx);
+
+  /* a schema from a newer podrun is refused, not rewritten */
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  assert_int_equal(index_open(path, false, &idx, &err), -1);
+  assert_non_null(strstr(err->msg, "newer than this podrun supports"));
+}
+
+/* ---- the store ---- */
+
+static char *sha512_file(const char *path)
+{
+  unsigned char md[64], buf[65536];
+  unsigned int len = 0;
+  ssize_t n;
+  char *hex = xmalloc(2 * sizeof(md) + 1);
+  EVP_MD_CTX *c = EVP_MD_CTX_new();
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  assert_true(fd >= 0);
+  EVP_DigestInit_ex(c, EVP_sha512(), NULL);
+  while ((n = read(fd, buf, sizeof(buf))) > 0)
+    EVP_DigestUpdate(c, buf, (size_t) n);
+  EVP_DigestFinal_ex(c, md, &len);
+  EVP_MD_CTX_free(c);
+  close(fd);
+  for (unsigned i = 0; i < len; i++)
+    sprintf(hex + 2 * i, "%02x", md[i]);
+  return hex;
+}
+
+static char *import(struct store *s, const char *dir, const char *file, const struct ent *ents)
+{
+  _cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
+  _cleanup_error_ podrun_error_t err = NULL;
+  char *id = NULL;
+  write_file_archive(path, ents);
+  if (store_import_aci(s, path, &id, &err) < 0)
+    fail_msg("import %s: %s", file, err->msg);
+  return id;
+}
+
+static void test_store(void **state)
+{
+  const char *t = *state;
+  _cleanup_free_ char *dir = xasprintf("%s/store", t), *m1 = xstrdup(manifest("example.com/one", "1.0"));
+  _cleanup_free_ char *m2 = xstrdup(manifest("example.com/two", "2.0"));
+  const struct ent one[] = { { "manifest", 'f', 0, m1, NULL }, { "rootfs", 'd', 0, NULL, NULL },
+                             { "rootfs/x", 'f', 0, "one", NULL }, { NULL } };
+  const struct ent two[] = { { "manifest", 'f', 0, m2, NULL }, { "rootfs", 'd', 0, NULL, NULL },
+                             { "rootfs/y", 'f', 0, "two", NULL }, { NULL } };
+  _cleanup_free_ char *id1 = NULL, *id1b = NULL, *id2 = NULL, *tree = NULL, *out = xasprintf("%s/out.aci", t);
+  _cleanup_free_ char *hex = NULL, *p = NULL, *text = NULL;
+  _cleanup_error_ podrun_error_t err = NULL;
+  _cleanup_store_ struct store *s = NULL;
+  struct store_image *img = NULL;
+  struct store_gc_report rep = { 0 };
+
+  assert_int_equal(store_open(dir, 0, &s, &err), 0);
+  id1 = import(s, t, "one.aci", one);
+  id1b = import(s, t, "one-again.aci", one);
+  assert_string_equal(id1, id1b); /* the same image is stored once */
+  id2 = import(s, t, "two.aci", two);
+
+  /* names, name:version and unique prefixes resolve; others do not */
+  assert_int_equal(store_resolve(s, "example.com/one", &img, &err), 0);
+  assert_string_equal(img->id, id1);
+  store_image_free(img);
+  assert_int_equal(store_resolve(s, "example.com/two:2.0", &img, &err), 0);
+  assert_string_equal(img->id, id2);
+  store_image_free(img);
+  _cleanup_free_ char *prefix = xstrndup(id2, 20);
+  assert_int_equal(store_resolve(s, prefix, &img, &err), 0);
+  assert_string_equal(img->id, id2);
+  store_image_free(img);
+  assert_int_equal(store_resolve(s, "example.com/two:3.0", &img, &err), -1);
+  podrun_error_free(&err);
+  if (id1[7] == id2[7])
+    {
+      _cleanup_free_ char *common = xstrndup(id1, 8);
+      assert_int_equal(store_resolve(s, common, &img, &err), -1);
+      podrun_error_free(&err);
+    }
+
+  /* the export's sha512 is the id */
+  assert_int_equal(store_export(s, id1, out, false, &err), 0);
+  hex = sha512_file(out);
+  assert_string_equal(hex, id1 + strlen("sha512-"));
+  assert_int_equal(store_export(s, id1, out, false, &err), -1); /* no silent overwrite */
+  podrun_error_free(&err);
+
+  /* render once, into cas/tree/<id> */
+  assert_int_equal(store_render(s, id1, &tree, &err), 0);
+  p = xasprintf("%s/rootfs/x", tree);
+  text = read_text(p);
+  assert_string_equal(text, "one");
+
+  /* gc: what is kept stays, the rest goes, leftovers are swept */
+  _cleanup_free_ char *stray_tree = xasprintf("%s/cas/tree/.tmp-crashed", dir);
+  _cleanup_free_ char *stray_blob = xasprintf("%s/cas/blob/sha512/.tmp-crashed", dir);
+  assert_int_equal(mkdir(stray_tree, 0700), 0);
+  assert_int_equal(close(open(stray_blob, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)), 0);
+  char *keep[] = { id1, NULL };
+  assert_int_equal(store_gc(s, 0, keep, &rep, &err), 0);
+  assert_int_equal(strv_length(rep.removed_images), 1);
+  assert_string_equal(rep.removed_images[0], id2);
+  assert_true(rep.leftovers >= 2);
+  store_gc_report_done(&rep);
+  assert_int_equal(access(stray_tree, F_OK), -1);
+  assert_int_equal(access(stray_blob, F_OK), -1);
+  assert_int_equal(store_resolve(s, id2, &img, &err), -1);
+  podrun_error_free(&err);
+  assert_int_equal(access(tree, F_OK), 0);
+
+  /* remove takes the row, the tree and the blob */
+  assert_int_equal(store_remove(s, id1, &err), 0);
+  assert_int_equal(access(tree, F_OK), -1);
+  assert_int_equal(store_resolve(s, "example.com/one", &img, &err), -1);
+  podrun_error_free(&err);
+  store_close(TAKE_PTR(s));
+
+  /* read-only on a store that is not there creates nothing */
+  _cleanup_free_ char *none = xasprintf("%s/none", t);
+  if (store_open(none, STORE_READONLY, &s, &err) == 0)
+    store_close(TAKE_PTR(s));
+  podrun_error_free(&err);
+  assert_int_equal(access(none, F_OK), -1);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_clean_path),
+    cmocka_unit_test(test_scan_refusals),
+    cmocka_unit_test(test_scan_accepts),
+    cmocka_unit_test_setup_teardown(test_scan_not_an_archive, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_extract_layers, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_extract_symlink_on_disk, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_extract_whitelist_and_rootfs_only, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_index, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_store, setup_tmp, teardown_tmp),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
