@@ -28,17 +28,39 @@ static int mkdirs_at(struct pod *p, const char *path, podrun_error_t *err)
   return fs_mkdir_p(abs, 0750, err);
 }
 
+/* The pod flags the stage1 gets, one per line; kept in the pod at prepare
+ * so that run-prepared starts the pod exactly as prepare was asked to. */
+static char *stage1_run_flags(void)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  if (!f)
+    abort(); /* out of memory, as x*alloc */
+  if (arg_run.interactive)
+    fputs("--interactive\n", f);
+  if (arg_run.net)
+    fprintf(f, "--net=%s\n", arg_run.net);
+  if (arg_run.hostname)
+    fprintf(f, "--hostname=%s\n", arg_run.hostname);
+  if (fclose(f) != 0)
+    abort();
+  return buf;
+}
+
 /* Everything a prepared pod holds besides its stage1 and app mounts. */
 static int fill_pod_dir(struct pod *p, const char *manifest, const char *stage1_id, podrun_error_t *err)
 {
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
+  _cleanup_free_ char *flags = stage1_run_flags();
   char created[32];
 
   snprintf(created, sizeof(created), "%lld\n", (long long) store_now_usec());
   if (appc_pod_manifest_parse(manifest, strlen(manifest), &m, err) < 0 || write_text(p, "pod", manifest, err) < 0 ||
       write_text(p, "pod-created", created, err) < 0 || mkdirs_at(p, "stage1/rootfs", err) < 0 ||
       mkdirs_at(p, "overlay/stage1/upper", err) < 0 || mkdirs_at(p, "overlay/stage1/work", err) < 0 ||
-      mkdirs_at(p, "status", err) < 0 || write_text(p, "stage1/image-id", stage1_id, err) < 0)
+      mkdirs_at(p, "status", err) < 0 || write_text(p, "stage1/image-id", stage1_id, err) < 0 ||
+      write_text(p, "stage1/run-flags", flags, err) < 0)
     return -1;
   for (size_t i = 0; i < m->n_apps; i++)
     {
@@ -180,24 +202,30 @@ static int mount_pod(struct store *s, struct pod *p, const char *stage1_id, podr
   return 0;
 }
 
-static char **stage1_argv(const char *run, const char *uuid)
+static int stage1_argv(struct pod *p, const char *run, char ***ret, podrun_error_t *err)
 {
+  _cleanup_free_ char *flags = NULL;
   char **v = strv_push(NULL, run);
+
+  if (fs_read_file_at(p->dirfd, "stage1/run-flags", 64 * 1024, &flags, NULL, err) < 0)
+    {
+      strv_free(v);
+      return -1;
+    }
   if (arg_debug)
     v = strv_push(v, "--debug");
-  if (arg_run.interactive)
-    v = strv_push(v, "--interactive");
-  if (arg_run.net)
+  for (char *line = flags, *nl; *line; line = nl + 1)
     {
-      _cleanup_free_ char *n = xasprintf("--net=%s", arg_run.net);
-      v = strv_push(v, n);
+      nl = strchrnul(line, '\n');
+      bool last = !*nl;
+      *nl = '\0';
+      if (*line)
+        v = strv_push(v, line);
+      if (last)
+        break;
     }
-  if (arg_run.hostname)
-    {
-      _cleanup_free_ char *h = xasprintf("--hostname=%s", arg_run.hostname);
-      v = strv_push(v, h);
-    }
-  return strv_push(v, uuid);
+  *ret = strv_push(v, p->uuid);
+  return 0;
 }
 
 int pod_exec_stage1(struct store *s, struct pod *p, podrun_error_t *err)
@@ -218,7 +246,8 @@ int pod_exec_stage1(struct store *s, struct pod *p, podrun_error_t *err)
   fd = xasprintf("%d", p->dirfd);
   if (fcntl(p->dirfd, F_SETFD, 0) < 0 || setenv("PODRUN_LOCK_FD", fd, 1) < 0)
     return podrun_error_set(err, errno, "pass the pod lock");
-  argv = stage1_argv(run, p->uuid);
+  if (stage1_argv(p, run, &argv, err) < 0)
+    return podrun_error_wrap(err, "pod %s", p->uuid);
   fflush(NULL);
   execv(run, argv); /* every other fd podrun holds is O_CLOEXEC */
   return podrun_error_set(err, errno, "exec stage1 \"%s\"", run);

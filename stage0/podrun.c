@@ -36,7 +36,7 @@ static const struct cmd cmd_fetch_entry = { "fetch", cmd_fetch, "IMAGE...", "Fet
     "ACI needs --insecure-options=image.\n\n"
     "Example:\n  podrun --insecure-options=image fetch busybox.aci",
     NULL, NULL, 1, -1, CMD_STORE_RW };
-static const struct cmd cmd_run_entry = { "run", cmd_run, "[flags] IMAGE [app flags] [-- args… ---] [IMAGE [app flags] …]", "Run images as a pod",
+static const struct cmd cmd_run_entry = { "run", cmd_run, "IMAGE [app flags] [-- args… ---] [IMAGE [app flags] …]", "Run images as a pod",
     "Creates a pod of one app per IMAGE and runs it in the foreground: podrun is replaced by\n"
     "the pod's stage1 and exits with the pod's exit code (the first failing app's, else 0);\n"
     "podrun's own errors exit 254. IMAGE is a name or id in the store, or an ACI file\n"
@@ -46,12 +46,14 @@ static const struct cmd cmd_run_entry = { "run", cmd_run, "[flags] IMAGE [app fl
     "  podrun run --stage1=fly podrun.test/busybox --exec=/bin/echo -- hello ---\n"
     "  podrun run --volume data,kind=host,source=/srv/data app.example.com/db --mount volume=data,target=/var/db",
     run_opts, NULL, 0, -1, CMD_STORE_RW | CMD_RAW_TAIL };
-static const struct cmd cmd_prepare_entry = { "prepare", cmd_prepare, "[flags] IMAGE [app flags] [-- args… ---] [IMAGE …]", "Prepare a pod to run later",
+static const struct cmd cmd_prepare_entry = { "prepare", cmd_prepare, "IMAGE [app flags] [-- args… ---] [IMAGE …]", "Prepare a pod to run later",
     "Like run, but stops once the pod is ready and prints its UUID; start it with run-prepared.\n"
     "A prepared pod not started within --expire-prepared (default 24h) is removed by gc.\n\n"
     "Example:\n  uuid=$(podrun prepare podrun.test/busybox) && podrun run-prepared $uuid",
     run_opts, NULL, 0, -1, CMD_STORE_RW | CMD_RAW_TAIL };
 static const struct cmd cmd_run_prepared_entry = { "run-prepared", cmd_run_prepared, "UUID", "Run a prepared pod",
+    "Starts the pod exactly as prepare set it up: its apps, volumes, stage1 and pod flags\n"
+    "(--net, --hostname, --interactive) were fixed then, so run-prepared takes none.\n"
     "UUID may be a unique prefix.\n\nExample:\n  podrun run-prepared 5f0b", NULL, NULL, 1, 1, CMD_STORE_RW };
 static const struct cmd cmd_version_entry = { "version", cmd_version, "", "Print the version", NULL, NULL, NULL, 0, 0, 0 };
 static const struct cmd cmd_help_entry = { "help", cmd_help, "[COMMAND...]", "Show help for podrun or a command", NULL, NULL, NULL, 0, -1, 0 };

@@ -139,7 +139,8 @@ setup() {
 
 @test "stage1 contract: prepare + run-prepared, and run-prepared of a non-prepared pod" {
   make_sh_stage1
-  run_podrun --insecure-options=image prepare --stage1-path="$BATS_TEST_TMPDIR/stage1-sh.aci" "$BUSYBOX_NAME"
+  run_podrun --insecure-options=image prepare --stage1-path="$BATS_TEST_TMPDIR/stage1-sh.aci" \
+    --hostname=prep-host --net=none "$BUSYBOX_NAME"
   assert_status 0
   local uuid=$output
   [[ $uuid =~ ^[0-9a-f-]{36}$ ]]
@@ -147,6 +148,8 @@ setup() {
   assert_output_contains "state=prepared"
   run_podrun run-prepared "$uuid"
   assert_status 7
+  # the pod flags given to prepare reach the stage1 at run-prepared
+  grep -qx "args=--net=none --hostname=prep-host $uuid" "$SH1_REPORT"
   run_podrun run-prepared "$uuid"
   assert_one_line_error "not prepared"
 }

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* stage2: what an app's isolators turn into, its environment, capability
+ * sets, errno names, user/group lookup inside a chroot, and a seccomp
+ * filter really applied (in a child). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+
+#include "fs.h"
+#include "stage2/app-config.h"
+#include "stage2/identity.h"
+#include "stage2/isolate.h"
+
+#define CAP(c) (1ULL << (c))
+
+/* The image manifest with this app JSON. */
+static struct appc_image_manifest *image_with_app(const char *app_json)
+{
+  _cleanup_free_ char *json = xasprintf("{\"acKind\":\"ImageManifest\",\"acVersion\":\"0.8.11\","
+                                        "\"name\":\"example.com/t\",\"app\":%s}",
+                                        app_json);
+  struct appc_image_manifest *m = NULL;
+  _cleanup_error_ podrun_error_t err = NULL;
+  if (appc_image_manifest_parse(json, strlen(json), &m, &err) < 0)
+    fail_msg("manifest: %s", err->msg);
+  return m;
+}
+
+static int config_of(const char *isolators, bool keep_caps, struct app_config *c, podrun_error_t *err)
+{
+  _cleanup_free_ char *app = xasprintf("{\"exec\":[\"/bin/sh\"],\"user\":\"0\",\"group\":\"0\",\"isolators\":%s}",
+                                       isolators);
+  _cleanup_image_manifest_ struct appc_image_manifest *m = image_with_app(app);
+  return app_config_from_isolators(m->app, keep_caps, c, err);
+}
+
+static void test_isolators(void **state)
+{
+  struct app_config c;
+  _cleanup_error_ podrun_error_t err = NULL;
+  (void) state;
+
+  /* no isolator: appc's default set, or everything for fly */
+  assert_int_equal(config_of("[]", false, &c, &err), 0);
+  assert_true(c.caps & CAP(CAP_CHOWN));
+  assert_true(c.caps & CAP(CAP_NET_BIND_SERVICE));
+  assert_false(c.caps & CAP(CAP_SYS_ADMIN));
+  assert_false(c.no_new_privs);
+  assert_false(c.seccomp);
+  app_config_done(&c);
+  assert_int_equal(config_of("[]", true, &c, &err), 0);
+  assert_true(c.caps & CAP(CAP_SYS_ADMIN));
+  assert_true(c.caps & CAP(CAP_LAST_CAP));
+  app_config_done(&c);
+
+  /* retain, then remove; a cap isolator wins over fly's default */
+  assert_int_equal(config_of("[{\"name\":\"os/linux/capabilities-retain-set\",\"value\":{\"set\":"
+                             "[\"CAP_NET_ADMIN\",\"CAP_CHOWN\"]}},"
+                             "{\"name\":\"os/linux/capabilities-remove-set\",\"value\":{\"set\":[\"CAP_CHOWN\"]}},"
+                             "{\"name\":\"os/linux/no-new-privileges\",\"value\":true},"
+                             "{\"name\":\"os/linux/seccomp-remove-set\",\"value\":{\"set\":[\"uname\"],\"errno\":"
+                             "\"EPERM\"}},"
+                             "{\"name\":\"podrun.io/rlimits\",\"value\":{\"nofile\":{\"soft\":64,\"hard\":128}}}]",
+                             true, &c, &err),
+                   0);
+  assert_int_equal(c.caps, CAP(CAP_NET_ADMIN));
+  assert_true(c.no_new_privs);
+  assert_true(c.seccomp);
+  assert_int_equal(c.seccomp_mode, ISOLATE_SECCOMP_REMOVE);
+  assert_int_equal(c.seccomp_errno, EPERM);
+  assert_string_equal(c.seccomp_syscalls[0], "uname");
+  assert_null(c.seccomp_syscalls[1]);
+  assert_int_equal(c.n_rlimits, 1);
+  assert_int_equal(c.rlimits[0].resource, RLIMIT_NOFILE);
+  assert_int_equal(c.rlimits[0].limit.rlim_cur, 64);
+  assert_int_equal(c.rlimits[0].limit.rlim_max, 128);
+  app_config_done(&c);
+}
+
+static void test_isolator_errors(void **state)
+{
+  static const struct { const char *isolators, *why; } bad[] = {
+    { "[{\"name\":\"os/linux/capabilities-retain-set\",\"value\":{\"set\":[\"CAP_FLY\"]}}]", "CAP_FLY" },
+    { "[{\"name\":\"os/linux/capabilities-retain-set\",\"value\":{\"set\":\"CAP_CHOWN\"}}]", "must be an array" },
+    { "[{\"name\":\"os/linux/capabilities-remove-set\",\"value\":{\"set\":[1]}}]", "must be an array of strings" },
+    { "[{\"name\":\"os/linux/no-new-privileges\",\"value\":\"yes\"}]", "true or false" },
+    { "[{\"name\":\"os/linux/seccomp-retain-set\",\"value\":{\"set\":[\"read\"],\"errno\":\"EWHAT\"}}]",
+      "must name an errno" },
+    { "[{\"name\":\"os/linux/seccomp-retain-set\",\"value\":{\"set\":[\"read\"]}},"
+      "{\"name\":\"os/linux/seccomp-remove-set\",\"value\":{\"set\":[\"uname\"]}}]",
+      "only one seccomp isolator" },
+    { "[{\"name\":\"podrun.io/rlimits\",\"value\":{\"nofile\":{\"soft\":10,\"hard\":5}}}]", "nofile" },
+    { "[{\"name\":\"podrun.io/rlimits\",\"value\":{\"nosuch\":{\"soft\":1,\"hard\":1}}}]", "nosuch" },
+  };
+  (void) state;
+  for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+    {
+      struct app_config c;
+      _cleanup_error_ podrun_error_t err = NULL;
+      if (config_of(bad[i].isolators, false, &c, &err) == 0)
+        fail_msg("accepted: %s", bad[i].isolators);
+      if (!strstr(err->msg, bad[i].why))
+        fail_msg("%s: \"%s\" (expected \"%s\")", bad[i].isolators, err->msg, bad[i].why);
+    }
+}
+
+static void test_environment(void **state)
+{
+  _cleanup_image_manifest_ struct appc_image_manifest *m = NULL, *m2 = NULL;
+  _cleanup_strv_ char **env = NULL, **env2 = NULL;
+  (void) state;
+
+  setenv("PODRUN_TEST_LEAK", "1", 1);
+  m = image_with_app("{\"exec\":[\"/bin/sh\"],\"user\":\"0\",\"group\":\"0\",\"environment\":"
+                     "[{\"name\":\"A\",\"value\":\"1\"},{\"name\":\"B\",\"value\":\"x=y\"}]}");
+  env = app_config_environment(m->app, "web");
+  assert_true(strv_contains(env, "A=1"));
+  assert_true(strv_contains(env, "B=x=y"));
+  assert_true(strv_contains(env, "AC_APP_NAME=web"));
+  assert_true(strv_contains(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+  for (char **e = env; *e; e++)
+    assert_false(startswith(*e, "PODRUN_TEST_LEAK="));
+
+  /* the app's own PATH is kept */
+  m2 = image_with_app("{\"exec\":[\"/bin/sh\"],\"user\":\"0\",\"group\":\"0\",\"environment\":"
+                      "[{\"name\":\"PATH\",\"value\":\"/opt/bin\"}]}");
+  env2 = app_config_environment(m2->app, "web");
+  assert_true(strv_contains(env2, "PATH=/opt/bin"));
+  assert_int_equal(strv_length(env2), 2);
+}
+
+static void test_caps_compute(void **state)
+{
+  unsigned long long mask = 0;
+  _cleanup_error_ podrun_error_t err = NULL;
+  char *retain[] = { "CAP_SYS_ADMIN", "CAP_KILL", NULL }, *remove[] = { "CAP_KILL", NULL };
+  char *unknown[] = { "CAP_NOPE", NULL };
+  (void) state;
+
+  assert_int_equal(isolate_caps_compute(NULL, NULL, &mask, &err), 0);
+  size_t n = 0;
+  for (const char *const *c = isolate_default_caps; *c; c++)
+    n++;
+  assert_int_equal((size_t) __builtin_popcountll(mask), n);
+  assert_int_equal(isolate_caps_compute(retain, remove, &mask, &err), 0);
+  assert_int_equal(mask, CAP(CAP_SYS_ADMIN));
+  assert_int_equal(isolate_caps_compute(NULL, remove, &mask, &err), 0);
+  assert_false(mask & CAP(CAP_KILL));
+  assert_true(mask & CAP(CAP_CHOWN));
+  assert_int_equal(isolate_caps_compute(unknown, NULL, &mask, &err), -1);
+  assert_non_null(strstr(err->msg, "CAP_NOPE"));
+
+  assert_int_equal(isolate_errno_from_name("ENOSYS"), ENOSYS);
+  assert_int_equal(isolate_errno_from_name("EPERM"), EPERM);
+  assert_int_equal(isolate_errno_from_name("ENOPE"), -1);
+  assert_int_equal(isolate_errno_from_name(""), -1);
+}
+
+/* Runs fn in a child and returns its exit status. */
+static int in_child(int (*fn)(void *), void *arg)
+{
+  int status;
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0)
+    _exit(fn(arg));
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void write_at(const char *root, const char *path, const char *text)
+{
+  _cleanup_free_ char *p = xasprintf("%s/%s", root, path);
+  _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+}
+
+/* In the chroot: the image's names, numbers, file owners; unknown names fail. */
+static int identity_child(void *root)
+{
+  uid_t u;
+  gid_t g;
+  podrun_error_t err = NULL;
+  if (chroot(root) < 0 || chdir("/") < 0)
+    return 10;
+  if (identity_resolve_user("web", &u, &err) < 0 || u != 4242)
+    return 11;
+  if (identity_resolve_group("staff", &g, &err) < 0 || g != 5151)
+    return 12;
+  if (identity_resolve_user("77", &u, &err) < 0 || u != 77)
+    return 13;
+  if (identity_resolve_group("/owned", &g, &err) < 0 || g != 31)
+    return 14;
+  if (identity_resolve_user("/owned", &u, &err) < 0 || u != 30)
+    return 15;
+  if (identity_resolve_user("root", &u, &err) == 0) /* the host's root is not in this image */
+    return 16;
+  if (!strstr(err->msg, "root"))
+    return 17;
+  podrun_error_free(&err);
+  if (identity_resolve_group("nogroup", &g, &err) == 0)
+    return 18;
+  podrun_error_free(&err);
+  return 0;
+}
+
+static void test_identity_in_chroot(void **state)
+{
+  char root[] = "/tmp/podrun-test-stage2-XXXXXX";
+  _cleanup_error_ podrun_error_t err = NULL;
+  (void) state;
+  if (geteuid() != 0)
+    skip();
+  assert_non_null(mkdtemp(root));
+  _cleanup_free_ char *etc = xasprintf("%s/etc", root), *owned = xasprintf("%s/owned", root);
+  assert_int_equal(mkdir(etc, 0755), 0);
+  write_at(root, "etc/passwd", "web:x:4242:4242::/home/web:/bin/sh\n");
+  write_at(root, "etc/group", "staff:x:5151:web\n");
+  write_at(root, "owned", "");
+  assert_int_equal(chown(owned, 30, 31), 0);
+  int rc = in_child(identity_child, root);
+  assert_int_equal(fs_rm_rf_at(AT_FDCWD, root, &err), 0);
+  assert_int_equal(rc, 0);
+}
+
+static int seccomp_remove_child(void *arg)
+{
+  struct utsname u;
+  char *sys[] = { "uname", NULL };
+  podrun_error_t err = NULL;
+  (void) arg;
+  if (isolate_no_new_privs(&err) < 0 || isolate_seccomp(ISOLATE_SECCOMP_REMOVE, sys, EPERM, &err) < 0)
+    return 10;
+  if (uname(&u) == 0 || errno != EPERM)
+    return 11;
+  return getpid() > 0 ? 0 : 12; /* everything else still works */
+}
+
+static int seccomp_unknown_child(void *arg)
+{
+  char *sys[] = { "no_such_syscall", NULL };
+  podrun_error_t err = NULL;
+  (void) arg;
+  if (isolate_no_new_privs(&err) < 0)
+    return 10;
+  if (isolate_seccomp(ISOLATE_SECCOMP_REMOVE, sys, EPERM, &err) == 0)
+    return 11;
+  return strstr(err->msg, "no_such_syscall") ? 0 : 12;
+}
+
+static void test_seccomp(void **state)
+{
+  (void) state;
+  assert_int_equal(in_child(seccomp_remove_child, NULL), 0);
+  assert_int_equal(in_child(seccomp_unknown_child, NULL), 0);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_isolators),
+    cmocka_unit_test(test_isolator_errors),
+    cmocka_unit_test(test_environment),
+    cmocka_unit_test(test_caps_compute),
+    cmocka_unit_test(test_identity_in_chroot),
+    cmocka_unit_test(test_seccomp),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
