@@ -72,11 +72,9 @@ int fs_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t 
 int fs_write_file_atomic_at(int dirfd, const char *path, const void *buf, size_t len, mode_t mode,
                             podrun_error_t *err)
 {
-  _cleanup_free_ char *tmp = NULL, *dir = NULL;
-  _cleanup_close_ int fd = -1, dfd = -1;
-  const char *slash = strrchr(path, '/');
+  _cleanup_free_ char *tmp = NULL;
+  _cleanup_close_ int fd = -1;
 
-  dir = slash ? xstrndup(path, (size_t) (slash - path) + 1) : xstrdup(".");
   for (int i = 0; i < 100 && fd < 0; i++)
     {
       free(tmp);
@@ -87,7 +85,7 @@ int fs_write_file_atomic_at(int dirfd, const char *path, const void *buf, size_t
     }
   if (fd < 0)
     return podrun_error_set(err, EEXIST, "create temporary file for \"%s\"", path);
-  if (fs_write_all(fd, buf, len, err) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0)
+  if (fs_write_all(fd, buf, len, err) < 0 || fchmod(fd, mode) < 0)
     {
       if (!*err)
         podrun_error_set(err, errno, "write \"%s\"", tmp);
@@ -100,9 +98,6 @@ int fs_write_file_atomic_at(int dirfd, const char *path, const void *buf, size_t
       (void) unlinkat(dirfd, tmp, 0);
       return podrun_error_set(err, e, "rename \"%s\"", path);
     }
-  dfd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0)
-    (void) fsync(dfd);
   return 0;
 }
 

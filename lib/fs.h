@@ -9,8 +9,10 @@
  * refusing anything larger than max bytes. The buffer is NUL-terminated. */
 int fs_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len, podrun_error_t *err);
 
-/* Writes a file so that it either exists complete (fsynced) or not at all:
- * temp file in the same directory, fsync, rename, fsync of the directory. */
+/* Writes a file so that readers see it complete or not at all, whenever the
+ * writer is killed: a temp file in the same directory, renamed over path.
+ * Not fsynced: these are pod and tree files, which a power loss makes moot
+ * (the pods it ran are gone with it); the store's blobs are durable (cas.c). */
 int fs_write_file_atomic_at(int dirfd, const char *path, const void *buf, size_t len, mode_t mode,
                             podrun_error_t *err);
 
