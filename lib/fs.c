@@ -38,7 +38,7 @@ int fs_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t 
     return podrun_error_set(err, 0, "\"%s\": not a regular file", path);
   if ((unsigned long long) st.st_size > max)
     return podrun_error_set(err, 0, "\"%s\": larger than %zu bytes", path, max);
-  cap = (size_t) st.st_size + 1;
+  cap = (size_t) st.st_size + 2; /* room for one byte more than fstat says: a short read ends it */
   buf = xmalloc(cap);
   for (;;)
     {
@@ -59,6 +59,8 @@ int fs_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t 
       if (n == 0)
         break;
       len += (size_t) n;
+      if (len < cap - 1)
+        break; /* a short read of a regular file is its end: saves the read that returns 0 */
     }
   if (len > max)
     return podrun_error_set(err, 0, "\"%s\": larger than %zu bytes", path, max);
@@ -103,6 +105,8 @@ int fs_write_file_atomic_at(int dirfd, const char *path, const void *buf, size_t
 
 int fs_mkdir_p(const char *path, mode_t mode, podrun_error_t *err)
 {
+  if (mkdir(path, mode) == 0 || errno == EEXIST)
+    return 0; /* the common case: one call */
   _cleanup_free_ char *p = xstrdup(path);
   for (char *s = p + 1; *s; s++)
     {

@@ -166,10 +166,24 @@ static int pod_open_in(const char *pods_dir, const char *uuid, enum pod_state di
   return 0;
 }
 
-/* Every uuid in every state directory that starts with prefix. */
-static int find_uuids(const char *pods_dir, const char *prefix, char ***ret, podrun_error_t *err)
+struct found
 {
-  _cleanup_strv_ char **found = NULL;
+  char uuid[UUID_STRING_LEN + 1];
+  enum pod_state where; /* the directory it was seen in */
+};
+
+static int found_cmp(const void *a, const void *b)
+{
+  return strcmp(((const struct found *) a)->uuid, ((const struct found *) b)->uuid);
+}
+
+/* Every uuid in every state directory that starts with prefix, each once
+ * (a pod that moved while we read shows in two directories), sorted. */
+static int find_uuids(const char *pods_dir, const char *prefix, struct found **ret, size_t *ret_n, podrun_error_t *err)
+{
+  _cleanup_free_ struct found *v = NULL;
+  size_t n = 0, cap = 0, u = 0;
+
   for (size_t i = 0; i < ELEMENTSOF(dir_states); i++)
     {
       _cleanup_free_ char *d = xasprintf("%s/%s", pods_dir, state_dirs[dir_states[i]]);
@@ -182,17 +196,39 @@ static int find_uuids(const char *pods_dir, const char *prefix, char ***ret, pod
           return podrun_error_set(err, errno, "open \"%s\"", d);
         }
       while ((de = readdir(dir)))
-        if (uuid_is_valid(de->d_name) && startswith(de->d_name, prefix) && !strv_contains(found, de->d_name))
-          found = strv_push(found, de->d_name);
+        {
+          if (!uuid_is_valid(de->d_name) || !startswith(de->d_name, prefix))
+            continue;
+          if (n == cap)
+            v = xrealloc(v, sizeof(*v) * (cap = cap ? 2 * cap : 64));
+          memcpy(v[n].uuid, de->d_name, sizeof(v[n].uuid)); /* valid: exactly 36 characters and a NUL */
+          v[n++].where = dir_states[i];
+        }
     }
-  *ret = TAKE_PTR(found);
+  if (n)
+    qsort(v, n, sizeof(*v), found_cmp);
+  for (size_t i = 0; i < n; i++)
+    if (u == 0 || !streq(v[u - 1].uuid, v[i].uuid))
+      v[u++] = v[i];
+  *ret = TAKE_PTR(v);
+  *ret_n = u;
   return 0;
 }
 
-/* A pod moves while we look: try its directories in lifecycle order, and
- * go round again if it slipped past us. */
-static int pod_open_any(const char *pods_dir, const char *uuid, struct pod **ret, podrun_error_t *err)
+/* A pod moves while we look: try where it was seen, then its directories
+ * in lifecycle order, and go round again if it slipped past us. */
+static int pod_open_any(const char *pods_dir, const struct found *f, struct pod **ret, podrun_error_t *err)
 {
+  const char *uuid = f->uuid;
+  _cleanup_error_ podrun_error_t first = NULL;
+
+  if (pod_open_in(pods_dir, uuid, f->where, ret, &first) == 0)
+    return 0;
+  if (first->status != ENOENT)
+    {
+      *err = TAKE_PTR(first);
+      return -1;
+    }
   for (int round = 0; round < 3; round++)
     for (size_t i = 0; i < ELEMENTSOF(dir_states); i++)
       {
@@ -210,34 +246,33 @@ static int pod_open_any(const char *pods_dir, const char *uuid, struct pod **ret
 
 int pod_load(const char *pods_dir, const char *uuid_or_prefix, struct pod **ret, podrun_error_t *err)
 {
-  _cleanup_strv_ char **uuids = NULL;
+  _cleanup_free_ struct found *uuids = NULL;
   size_t n;
 
   if (*uuid_or_prefix == '\0' || strlen(uuid_or_prefix) > UUID_STRING_LEN)
     return podrun_error_new(err, EINVAL, "\"%s\" is not a pod UUID", uuid_or_prefix);
-  if (find_uuids(pods_dir, uuid_or_prefix, &uuids, err) < 0)
+  if (find_uuids(pods_dir, uuid_or_prefix, &uuids, &n, err) < 0)
     return -1;
-  n = strv_length(uuids);
   if (n == 0)
     return podrun_error_new(err, ENOENT, "pod \"%s\": not found", uuid_or_prefix);
   if (n > 1)
     return podrun_error_set(err, 0, "pod \"%s\": UUID prefix matches %zu pods; give more of it", uuid_or_prefix, n);
-  return pod_open_any(pods_dir, uuids[0], ret, err);
+  return pod_open_any(pods_dir, &uuids[0], ret, err);
 }
 
 int pod_list(const char *pods_dir, struct pod ***ret, size_t *ret_n, podrun_error_t *err)
 {
-  _cleanup_strv_ char **uuids = NULL;
+  _cleanup_free_ struct found *uuids = NULL;
   struct pod **v = NULL;
-  size_t n = 0;
+  size_t n = 0, n_uuids = 0;
 
-  if (find_uuids(pods_dir, "", &uuids, err) < 0)
+  if (find_uuids(pods_dir, "", &uuids, &n_uuids, err) < 0)
     return -1;
-  v = xzalloc(sizeof(*v) * (strv_length(uuids) + 1));
-  for (size_t i = 0; uuids && uuids[i]; i++)
+  v = xzalloc(sizeof(*v) * (n_uuids + 1));
+  for (size_t i = 0; i < n_uuids; i++)
     {
       _cleanup_error_ podrun_error_t e = NULL;
-      if (pod_open_any(pods_dir, uuids[i], &v[n], &e) == 0)
+      if (pod_open_any(pods_dir, &uuids[i], &v[n], &e) == 0)
         n++;
       else if (e->status != ENOENT)
         {

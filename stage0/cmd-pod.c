@@ -61,6 +61,7 @@ static int run_entrypoint(struct pod *p, const char *what, char **args, bool exe
     return podrun_error_set(err, errno, "pod %s", p->uuid);
   if (exec_it)
     {
+      store_close(TAKE_PTR(podrun_store)); /* see pod_exec_stage1 */
       fflush(NULL);
       execv(path, args);
       return podrun_error_set(err, errno, "exec \"%s\"", path);

@@ -14,7 +14,7 @@ int cmd_run(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
   if (r >= 0)
     r = pod_prepare(podrun_store, &p, err);
   if (r >= 0)
-    r = pod_exec_stage1(podrun_store, p, err); /* returns only on failure */
+    r = pod_exec_stage1(&podrun_store, p, err); /* returns only on failure */
   run_args_done();
   return r < 0 ? -1 : 0;
 }
@@ -45,5 +45,5 @@ int cmd_run_prepared(const struct cmd *cmd, int argc, char **argv, podrun_error_
   /* It may have moved on between the look and the lock. */
   if (access(p->path, F_OK) < 0)
     return podrun_error_set(err, 0, "pod %s was started or removed meanwhile", p->uuid);
-  return pod_exec_stage1(podrun_store, p, err);
+  return pod_exec_stage1(&podrun_store, p, err);
 }

@@ -228,8 +228,9 @@ static int stage1_argv(struct pod *p, const char *run, char ***ret, podrun_error
   return 0;
 }
 
-int pod_exec_stage1(struct store *s, struct pod *p, podrun_error_t *err)
+int pod_exec_stage1(struct store **store, struct pod *p, podrun_error_t *err)
 {
+  struct store *s = *store;
   _cleanup_free_ char *stage1_id = NULL, *rel = NULL, *run = NULL, *fd = NULL;
   _cleanup_strv_ char **argv = NULL;
   size_t len;
@@ -248,6 +249,10 @@ int pod_exec_stage1(struct store *s, struct pod *p, podrun_error_t *err)
     return podrun_error_set(err, errno, "pass the pod lock");
   if (stage1_argv(p, run, &argv, err) < 0)
     return podrun_error_wrap(err, "pod %s", p->uuid);
+  /* Closed, not just left to exec: the last SQLite connection to close
+   * checkpoints the WAL, which would otherwise grow and be replayed by the
+   * next podrun that opens the index. */
+  store_close(TAKE_PTR(*store));
   fflush(NULL);
   execv(run, argv); /* every other fd podrun holds is O_CLOEXEC */
   return podrun_error_set(err, errno, "exec stage1 \"%s\"", run);

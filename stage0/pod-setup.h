@@ -30,9 +30,9 @@ int stage1_entrypoint(struct store *s, const char *stage1_id, const char *what, 
  * prepared and locked. On failure nothing of it remains. */
 int pod_prepare(struct store *s, struct pod **ret, podrun_error_t *err);
 
-/* Moves a prepared, locked pod to run/ and execs its stage1 (DESIGN §3).
- * Returns only on failure. */
-int pod_exec_stage1(struct store *s, struct pod *p, podrun_error_t *err);
+/* Moves a prepared, locked pod to run/ and execs its stage1 (DESIGN §3),
+ * closing *store (set to NULL) first. Returns only on failure. */
+int pod_exec_stage1(struct store **store, struct pod *p, podrun_error_t *err);
 
 /* podrun export: the app's rootfs as the pod left it (its image's tree under
  * the app's overlay layer), read-only, as a detached mount (an fd: no mount

@@ -168,6 +168,19 @@ static int render_atomically(struct store *s, const struct store_image *img, int
   return r < 0 ? -1 : r;
 }
 
+/* "Last used" is what image gc's grace period counts from; a minute's
+ * precision is plenty, and sparing most runs a write to the index spares
+ * them a WAL checkpoint with its syncs. */
+#define TOUCH_INTERVAL_USEC (60LL * 1000000)
+
+static int touch(struct store *s, const struct store_image *img, podrun_error_t *err)
+{
+  int64_t now = store_now_usec();
+  if (now - img->last_used < TOUCH_INTERVAL_USEC && now >= img->last_used)
+    return 0;
+  return index_touch_image(s->idx, img->id, now, err);
+}
+
 int store_render(struct store *s, const char *id, char **ret_tree, podrun_error_t *err)
 {
   _cleanup_store_image_ struct store_image *img = NULL;
@@ -184,7 +197,7 @@ int store_render(struct store *s, const char *id, char **ret_tree, podrun_error_
   else if (fstatat(s->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
     r = render_atomically(s, img, s->dirfd, STORE_TREE_DIR, rel, STORE_COPY_WITH_DEPS, err);
   if (r >= 0)
-    r = index_touch_image(s->idx, id, store_now_usec(), err);
+    r = touch(s, img, err);
   store_unlock(s);
   if (r < 0)
     return -1;
@@ -243,7 +256,7 @@ int store_copy_to_dir(struct store *s, const char *id, const char *dest, unsigne
         r = podrun_error_new(err, EEXIST, "\"%s\" appeared while rendering", dest);
     }
   if (r >= 0)
-    r = index_touch_image(s->idx, id, store_now_usec(), err);
+    r = touch(s, img, err);
   store_unlock(s);
   return r < 0 ? podrun_error_wrap(err, "write image to \"%s\"", dest) : 0;
 }
