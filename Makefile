@@ -24,16 +24,17 @@ LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Debian packages needed to build and test (checked with dpkg, installed when root).
 DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev libssl-dev \
              libcmocka-dev libseccomp-dev libcap-dev
-DEB_TEST := bats busybox-static appc-spec libarchive-tools python3
+DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 systemd-container
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 # Every module is one static archive; binaries, unit tests and fuzzers link them.
-MODULES := stage0 store stage1-fly stage2 lib
+MODULES := stage0 store stage1 stage1-fly stage2 lib
 lib_SRCS := $(sort $(wildcard lib/*.c))
 store_SRCS := $(sort $(wildcard store/*.c))
 stage0_SRCS := $(filter-out stage0/main.c,$(sort $(wildcard stage0/*.c)))
 stage2_SRCS := $(filter-out stage2/main.c,$(sort $(wildcard stage2/*.c)))
 stage1-fly_SRCS := $(filter-out stage1-fly/main.c,$(sort $(wildcard stage1-fly/*.c)))
+stage1_SRCS := $(filter-out stage1/main.c,$(sort $(wildcard stage1/*.c)))
 ARCHIVES := $(foreach m,$(MODULES),$(BUILD)/$(m)/lib$(m).a)
 
 # What runs inside a pod's root is linked statically (not under ASan, which
@@ -54,7 +55,7 @@ DOCS := $(sort $(wildcard Documentation/*.md Documentation/commands/*.md))
 .DELETE_ON_ERROR:
 
 POD_BINS := $(if $(wildcard stage2/main.c),$(BUILD)/stage2/stage2) $(if $(wildcard stage1-fly/main.c),$(BUILD)/stage1-fly/fly)
-STAGE1_ACIS := $(if $(wildcard stage1-fly/mkaci.sh),$(BUILD)/stage1-fly.aci)
+STAGE1_ACIS := $(BUILD)/stage1-fly.aci $(BUILD)/stage1-nspawn.aci
 all: $(BIN)/podrun $(POD_BINS) $(STAGE1_ACIS)
 
 deps:
@@ -93,6 +94,9 @@ $(BUILD)/stage2/stage2: $(BUILD)/stage2/main.o $(BUILD)/stage2/libstage2.a $(BUI
 $(BUILD)/stage1-fly/fly: $(BUILD)/stage1-fly/main.o $(BUILD)/stage1-fly/libstage1-fly.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
+$(BUILD)/stage1/nspawn: $(BUILD)/stage1/main.o $(BUILD)/stage1/libstage1.a $(BUILD)/lib/liblib.a
+	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
+
 # The probe that test apps run to report what they see (static, libc only).
 $(BUILD)/probe: tests/probe/probe.c
 	@mkdir -p $(@D)
@@ -113,6 +117,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(ARCHIVES)
 # The stage1 images (DESIGN §3): ACIs holding the flavor's entrypoints and stage2.
 $(BUILD)/stage1-fly.aci: $(BUILD)/stage1-fly/fly $(BUILD)/stage2/stage2 stage1-fly/mkaci.sh
 	sh stage1-fly/mkaci.sh $(BUILD) $@
+
+$(BUILD)/stage1-nspawn.aci: $(BUILD)/stage1/nspawn $(BUILD)/stage2/stage2 stage1/mkaci.sh
+	sh stage1/mkaci.sh $(BUILD) $@
 
 # Test images: a busybox ACI made from the machine's own busybox-static.
 images: $(BUILD)/busybox.aci

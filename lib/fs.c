@@ -59,8 +59,8 @@ int fs_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t 
       if (n == 0)
         break;
       len += (size_t) n;
-      if (len < cap - 1)
-        break; /* a short read of a regular file is its end: saves the read that returns 0 */
+      if (st.st_size > 0 && len < cap - 1)
+        break; /* a short read of a file on disk is its end: saves the read that returns 0 (not so in /proc) */
     }
   if (len > max)
     return podrun_error_set(err, 0, "\"%s\": larger than %zu bytes", path, max);

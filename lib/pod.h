@@ -62,3 +62,9 @@ int pod_lock(struct pod *p, bool exclusive, bool nonblock, podrun_error_t *err);
 
 /* Moves the pod to the directory of state `to`. The caller holds the lock. */
 int pod_transition(struct pod *p, enum pod_state to, podrun_error_t *err);
+
+/* The pod's pid as its stage1 recorded it in the pod directory dirfd: `pid`,
+ * or else the child of the process in `ppid` (a stage1 that runs the pod
+ * under a helper, like systemd-nspawn, knows only the helper's pid). 0 when
+ * neither is there yet or the helper has no child (any more). */
+pid_t pod_read_pid(int dirfd);

@@ -129,7 +129,7 @@ static int pick_app(struct pod *p, char **ret, podrun_error_t *err)
 static int enter(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
 {
   _cleanup_pod_ struct pod *p = NULL;
-  _cleanup_free_ char *app = NULL, *pid = NULL, *pid_arg = NULL, *app_arg = NULL;
+  _cleanup_free_ char *app = NULL, *pid_arg = NULL, *app_arg = NULL;
   _cleanup_free_ char **args = xzalloc(sizeof(char *) * (size_t) (argc + 6));
   size_t n = 1;
 
@@ -139,10 +139,10 @@ static int enter(const struct cmd *cmd, int argc, char **argv, podrun_error_t *e
     return podrun_error_new(err, 0, "enter: give the pod's UUID");
   if (load_one(first, argv, &p, err) < 0 || pick_app(p, &app, err) < 0)
     return -1;
-  if (fs_read_file_at(p->dirfd, "pid", 64, &pid, NULL, err) < 0)
-    return podrun_error_wrap(err, "pod %s has no pid yet", p->uuid);
-  pid[strcspn(pid, "\n")] = '\0';
-  pid_arg = xasprintf("--pid=%s", pid);
+  pid_t pid = pod_read_pid(p->dirfd);
+  if (pid <= 0)
+    return podrun_error_new(err, 0, "pod %s has no pid yet", p->uuid);
+  pid_arg = xasprintf("--pid=%d", (int) pid);
   app_arg = xasprintf("--app=%s", app);
   args[n++] = pid_arg;
   args[n++] = app_arg;

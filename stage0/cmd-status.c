@@ -44,6 +44,8 @@ static void print_text(struct pod *p, const struct pod_info *i)
   printf("started=%s\n", i->started ? format_time_rfc3339(b, sizeof(b), i->started) : "");
   if (i->pid > 0)
     printf("pid=%d\n", (int) i->pid);
+  if (i->network)
+    printf("network=%s\n", i->network);
   printf("exited=%s\n", is_done(p->state) ? "true" : "false");
   for (size_t a = 0; a < i->n_apps; a++)
     if (i->apps[a].exit_code >= 0)
@@ -64,6 +66,8 @@ static void print_json(struct pod *p, const struct pod_info *i, bool pretty)
       i->started ? format_time_rfc3339(s, sizeof(s), i->started) : NULL);
   if (i->pid > 0)
     json_object_set_new(o, "pid", json_integer(i->pid));
+  if (i->network)
+    json_object_set_new(o, "network", json_string(i->network));
   _cleanup_free_ char *text = json_dump_sorted(o, pretty);
   printf("%s\n", text);
 }
@@ -110,7 +114,8 @@ static const struct opt status_opts[] = {
 
 const struct cmd cmd_status = {
   "status", status, "[UUID]", "Show a pod's status",
-  "Prints state, created, started, pid, exited and app-<name>=<exit code> lines.\n"
+  "Prints state, created, started, pid, network (when the stage1 has one), exited and\n"
+  "app-<name>=<exit code> lines.\n"
   "UUID may be a unique prefix.\n\nExamples:\n  podrun status 5f0b\n  podrun status --wait=30s --format=json 5f0b",
   status_opts, NULL, 0, 1, 0,
 };

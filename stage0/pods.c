@@ -35,7 +35,7 @@ static void app_info(struct pod *p, const struct appc_runtime_app *a, struct pod
 
 int pod_info_read(struct pod *p, struct pod_info *ret, podrun_error_t *err)
 {
-  _cleanup_free_ char *text = NULL, *created = NULL, *pid = NULL;
+  _cleanup_free_ char *text = NULL, *created = NULL;
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
   struct pod_info i = { 0 };
   size_t len = 0;
@@ -54,8 +54,10 @@ int pod_info_read(struct pod *p, struct pod_info *ret, podrun_error_t *err)
   else
     podrun_error_free(err);
   i.created = read_small(p->dirfd, "pod-created", &created) == 0 ? strtoll(created, NULL, 10) : 0;
-  i.started = mtime_usec(p->dirfd, "pid");
-  i.pid = read_small(p->dirfd, "pid", &pid) == 0 ? (pid_t) atoi(pid) : 0;
+  i.started = mtime_usec(p->dirfd, "pid") ?: mtime_usec(p->dirfd, "ppid");
+  i.pid = pod_read_pid(p->dirfd);
+  if (read_small(p->dirfd, "net", &i.network) == 0)
+    i.network[strcspn(i.network, "\n")] = '\0';
   *ret = i;
   return 0;
 }
@@ -69,6 +71,7 @@ void pod_info_done(struct pod_info *i)
       free(i->apps[k].image_id);
     }
   free(i->apps);
+  free(i->network);
   memset(i, 0, sizeof(*i));
 }
 

@@ -10,9 +10,5 @@ int fly_run(int argc, char **argv, int *ret_exit, podrun_error_t *err);
 int fly_enter(int argc, char **argv, podrun_error_t *err);
 int fly_stop(int argc, char **argv, podrun_error_t *err);
 
-/* Bind-mounts the app's volumes into its rootfs (in the pod's private
- * mount namespace), never following a symlink out of the rootfs. */
-int fly_mount_volumes(const struct appc_pod_manifest *m, const char *app_root, podrun_error_t *err);
-
 /* stage2, beside this binary's directory in the stage1 rootfs (or $PODRUN_STAGE2). */
 char *fly_stage2_path(void);

@@ -286,3 +286,24 @@ make_small_aci() {
   make_aci "$out" "$(aci_manifest "$name" "$version" "$extra")" "$root" "$comp"
   rm -rf "$root"
 }
+
+# An image with busybox, the probe at /probe, a user "app" (uid 1000) and a group
+# "staff" (gid 50), and a file only the image has.
+make_probe_aci() {
+  local root=$BATS_TEST_TMPDIR/proot
+  mkdir -p "$root/bin" "$root/etc" "$root/work"
+  cp /bin/busybox "$root/bin/busybox"
+  ln -s busybox "$root/bin/sh"
+  ln -s busybox "$root/bin/cat"
+  ln -s busybox "$root/bin/sleep"
+  cp "$BUILD/probe" "$root/probe"
+  printf 'root:x:0:0::/:/bin/sh\napp:x:1000:1000::/work:/bin/sh\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nstaff:x:50:\napp:x:1000:\n' >"$root/etc/group"
+  echo "only in the image" >"$root/etc/image-marker"
+  make_aci "$BATS_TEST_TMPDIR/probe.aci" \
+    "$(aci_manifest podrun.test/probe 1.0 '"app": {"exec": ["/probe"], "user": "0", "group": "0"}')" "$root"
+  fetch_ok "$BATS_TEST_TMPDIR/probe.aci"
+}
+
+# The probe output in $output, queried with python: probe 'j["uid"]'
+probe() { json_query "$1" <<<"$output"; }

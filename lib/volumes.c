@@ -3,14 +3,15 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include "fly.h"
+#include "volumes.h"
+
 #include "fs.h"
 
 /* Opens (creating as needed) root/path component by component with
  * O_NOFOLLOW, so a symlink in the image can never send the mount outside
  * the app's rootfs. The last component is a directory, or a file when
  * want_file. Returns an O_PATH fd to mount onto via /proc/self/fd. */
-static int open_target(const char *root, const char *path, bool want_file, podrun_error_t *err)
+int volumes_open_target(const char *root, const char *path, bool want_file, podrun_error_t *err)
 {
   _cleanup_free_ char *copy = xstrdup(path);
   int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -68,7 +69,7 @@ static int empty_volume_source(const struct appc_volume *v, char **ret, podrun_e
 /* A detached copy of src (recursive when asked), made read-only as a whole
  * when asked, then attached on the target fd: the new mount API does each
  * step on fds, so nothing is resolved by path inside the app's rootfs. */
-static int bind_at(const char *src, int target_fd, bool recursive, bool read_only, podrun_error_t *err)
+int volumes_bind_at(const char *src, int target_fd, bool recursive, bool read_only, podrun_error_t *err)
 {
   _cleanup_close_ int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
   struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
@@ -91,32 +92,17 @@ static int mount_one(const struct appc_volume *v, const char *app_root, const ch
     return -1;
   if (stat(src, &st) < 0)
     return podrun_error_set(err, errno, "volume \"%s\": source \"%s\"", v->name, src);
-  _cleanup_close_ int fd = open_target(app_root, target, !S_ISDIR(st.st_mode), err);
+  _cleanup_close_ int fd = volumes_open_target(app_root, target, !S_ISDIR(st.st_mode), err);
   if (fd < 0)
     return -1;
-  if (bind_at(src, fd, v->kind == APPC_VOLUME_EMPTY || v->recursive, v->read_only, err) < 0)
+  if (volumes_bind_at(src, fd, v->kind == APPC_VOLUME_EMPTY || v->recursive, v->read_only, err) < 0)
     return podrun_error_wrap(err, "volume \"%s\" on \"%s\"", v->name, target);
   return 0;
 }
 
-/* fly runs host tools: they get the host's /proc, /sys and /dev, as rkt's fly did. */
-static int mount_host_api(const char *app_root, podrun_error_t *err)
+int volumes_mount_app(const struct appc_pod_manifest *m, const struct appc_runtime_app *a, const char *app_root,
+                      podrun_error_t *err)
 {
-  static const char *const dirs[] = { "/proc", "/sys", "/dev" };
-  for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
-    {
-      _cleanup_close_ int fd = open_target(app_root, dirs[i], false, err);
-      if (fd < 0 || bind_at(dirs[i], fd, true, false, err) < 0)
-        return -1;
-    }
-  return 0;
-}
-
-int fly_mount_volumes(const struct appc_pod_manifest *m, const char *app_root, podrun_error_t *err)
-{
-  const struct appc_runtime_app *a = &m->apps[0];
-  if (mount_host_api(app_root, err) < 0)
-    return -1;
   for (size_t i = 0; i < a->n_mounts; i++)
     {
       const struct appc_volume *v = a->mounts[i].app_volume ? a->mounts[i].app_volume
@@ -137,6 +123,23 @@ int fly_mount_volumes(const struct appc_pod_manifest *m, const char *app_root, p
         return podrun_error_new(err, 0, "app \"%s\": mount point \"%s\" (%s) has no volume; give --mount", a->name,
                                 a->app->mount_points[i].name, a->app->mount_points[i].path);
     }
+  return 0;
+}
+
+int volumes_bind_api(const char *app_root, podrun_error_t *err)
+{
+  static const char *const dirs[] = { "/proc", "/sys", "/dev" };
+  for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+    {
+      _cleanup_close_ int fd = volumes_open_target(app_root, dirs[i], false, err);
+      if (fd < 0 || volumes_bind_at(dirs[i], fd, true, false, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int volumes_finish_root(const struct appc_runtime_app *a, const char *app_root, podrun_error_t *err)
+{
   /* readOnlyRootFS: the root mount alone, so volumes keep their own mode */
   struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
   if (a->read_only_rootfs && mount_setattr(AT_FDCWD, app_root, 0, &ro, sizeof(ro)) < 0)

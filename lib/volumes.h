@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "appc.h"
+#include "error.h"
+
+/* Mounts into an app's rootfs, done by a stage1 in the pod's own mount
+ * namespace. Targets are opened component by component with O_NOFOLLOW,
+ * so a symlink in the image never sends a mount outside the rootfs, and
+ * mounts are made with the new mount API on those fds. */
+
+/* Opens (creating as needed) root/path; the last component is a directory,
+ * or a file when want_file. Returns an O_PATH fd. */
+int volumes_open_target(const char *root, const char *path, bool want_file, podrun_error_t *err);
+
+/* Binds src (recursively when asked, read-only when asked) onto target_fd. */
+int volumes_bind_at(const char *src, int target_fd, bool recursive, bool read_only, podrun_error_t *err);
+
+/* Binds the app's volumes (host and empty: <pod>/volumes/<name>, the cwd
+ * being the pod directory) at its mount targets, and checks that every
+ * mount point the app declares got one. */
+int volumes_mount_app(const struct appc_pod_manifest *m, const struct appc_runtime_app *a, const char *app_root,
+                      podrun_error_t *err);
+
+/* Binds this mount namespace's /proc, /sys and /dev (recursively) into the
+ * app's root: the host's for fly, the container's for nspawn. */
+int volumes_bind_api(const char *app_root, podrun_error_t *err);
+
+/* What comes last: readOnlyRootFS makes the root mount (alone) read-only. */
+int volumes_finish_root(const struct appc_runtime_app *a, const char *app_root, podrun_error_t *err);

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "appc.h"
+#include "error.h"
+
+/* The nspawn stage1 (DESIGN §1): the host's systemd-nspawn runs the pod's
+ * stage1 rootfs in new pid, mount, uts and ipc namespaces (and a network
+ * namespace with --net=none); podrun's pod init is its pid 1 and starts every
+ * app through stage2. One static binary; the entrypoint is its name:
+ * run, enter, stop and gc on the host side, init inside the pod. */
+int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err);
+int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err);
+int nspawn_stop(int argc, char **argv, podrun_error_t *err);
+
+/* The pod init: pid 1 inside the pod. Returns the pod's exit code. */
+int pod_init(int argc, char **argv, podrun_error_t *err);
+
+/* Where things are inside the stage1 rootfs (the pod's root). */
+#define NSPAWN_STAGE2 "/stage2"
+#define NSPAWN_INIT "/nspawn/init"
+#define NSPAWN_POD_MANIFEST "/podrun/pod"
+#define NSPAWN_STATUS_DIR "/podrun/status"
+/* the pod directory's nspawn/ (run's and init's own): init creates "ready"
+ * there once every app is started */
+#define NSPAWN_RUNTIME_DIR "/podrun/nspawn"
+#define NSPAWN_APPS_DIR "/opt/stage2"

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The nspawn stage1's host side: run (systemd-nspawn over the pod's stage1
+ * rootfs, the pod init as its pid 1), enter and stop. */
+#include "nspawn.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "fs.h"
+#include "json-util.h"
+#include "log.h"
+#include "pod.h"
+#include "volumes.h"
+
+struct run_args
+{
+  const char *net, *hostname, *uuid;
+  bool debug;
+};
+
+static int parse_run_args(int argc, char **argv, struct run_args *a, podrun_error_t *err)
+{
+  *a = (struct run_args) { .net = "host", .uuid = argv[argc - 1] };
+  for (int i = 1; i < argc - 1; i++)
+    {
+      const char *v;
+      if ((v = startswith(argv[i], "--net=")))
+        a->net = v;
+      else if ((v = startswith(argv[i], "--hostname=")))
+        a->hostname = v;
+      else if (streq(argv[i], "--debug"))
+        a->debug = true;
+      else if (streq(argv[i], "--interactive") || startswith(argv[i], "--private-users"))
+        return podrun_error_new(err, 0, "%s: not supported by the nspawn stage1 yet", argv[i]);
+      else
+        return podrun_error_new(err, 0, "run: unknown argument \"%s\"", argv[i]);
+    }
+  if (!streq(a->net, "host") && !streq(a->net, "none"))
+    return podrun_error_new(err, 0, "--net=%s: the nspawn stage1 knows host and none (CNI networks come later)",
+                            a->net);
+  if (!uuid_is_valid(a->uuid))
+    return podrun_error_new(err, 0, "run: \"%s\" is not a pod UUID", a->uuid);
+  return 0;
+}
+
+static const char *find_nspawn(void)
+{
+  static const char *const candidates[] = { "/usr/bin/systemd-nspawn", "/bin/systemd-nspawn" };
+  for (size_t i = 0; i < ELEMENTSOF(candidates); i++)
+    if (access(candidates[i], X_OK) == 0)
+      return candidates[i];
+  return NULL;
+}
+
+/* machined registration needs the system bus: use it when it is there
+ * (a systemd host: `machinectl list` shows the pod), never assume it. */
+static bool have_system_bus(void)
+{
+  return access("/run/dbus/system_bus_socket", F_OK) == 0;
+}
+
+static char **nspawn_argv(const char *nspawn, const struct run_args *a, const char *cwd)
+{
+  char **v = strv_push(NULL, nspawn);
+  _cleanup_free_ char *machine = xasprintf("--machine=podrun-%s", a->uuid);
+  _cleanup_free_ char *hostname = xasprintf("--hostname=%s", a->hostname ? a->hostname : machine + 10);
+  _cleanup_free_ char *dir = xasprintf("--directory=%s/stage1/rootfs", cwd);
+  _cleanup_free_ char *pod = xasprintf("--bind-ro=%s/pod:" NSPAWN_POD_MANIFEST, cwd);
+  _cleanup_free_ char *status = xasprintf("--bind=%s/status:" NSPAWN_STATUS_DIR, cwd);
+  _cleanup_free_ char *runtime = xasprintf("--bind=%s/nspawn:" NSPAWN_RUNTIME_DIR, cwd);
+
+  v = strv_push(v, "--quiet");
+  if (have_system_bus())
+    v = strv_push(v, "--register=yes");
+  else
+    v = strv_push(strv_push(v, "--register=no"), "--keep-unit");
+  v = strv_push(v, machine);
+  v = strv_push(v, hostname);
+  v = strv_push(v, dir);
+  v = strv_push(v, pod);
+  v = strv_push(v, status);
+  v = strv_push(v, runtime);
+  /* the apps' stdio are podrun's own; the pod init, not nspawn, decides
+   * what each app keeps of the capabilities */
+  v = strv_push(v, "--console=pipe");
+  v = strv_push(v, "--capability=all");
+  v = strv_push(v, "--kill-signal=SIGTERM");
+  if (streq(a->net, "none"))
+    v = strv_push(v, "--private-network");
+  v = strv_push(v, "--");
+  v = strv_push(v, NSPAWN_INIT);
+  if (a->debug)
+    v = strv_push(v, "--debug");
+  return v;
+}
+
+/* nspawn keeps a per-machine directory under /run/systemd/nspawn and, when
+ * the pod ends, refuses to delete it unless /run is a tmpfs ("Attempted to
+ * remove disk file system"). On a host whose /run is on disk, give it a
+ * tmpfs there, in the pod's private mount namespace only. */
+static int nspawn_runtime_dir(podrun_error_t *err)
+{
+  struct statfs st;
+  if (statfs("/run", &st) == 0 && st.f_type == TMPFS_MAGIC)
+    return 0;
+  if (fs_mkdir_p("/run/systemd/nspawn", 0755, err) < 0)
+    return -1;
+  if (mount("tmpfs", "/run/systemd/nspawn", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755") < 0)
+    return podrun_error_set(err, errno, "mount a tmpfs on /run/systemd/nspawn");
+  return 0;
+}
+
+static pid_t nspawn_pid;
+
+static void forward(int sig)
+{
+  if (nspawn_pid > 0)
+    kill(nspawn_pid, sig);
+}
+
+/* Once the pod init says it is ready (every app started), its pid is the
+ * one child of systemd-nspawn: that goes into `pid`, so that enter and stop
+ * never reach a pod half set up (before, nspawn's own helper is its child). If nspawn exits first, *status is its
+ * wait status; else it stays -1. */
+static int record_init_pid(int *status, podrun_error_t *err)
+{
+  const struct timespec tick = { .tv_nsec = 1000 * 1000 };
+  for (;;)
+    {
+      pid_t r = waitpid(nspawn_pid, status, WNOHANG);
+      if (r == nspawn_pid)
+        return 0;
+      if (r < 0 && errno != EINTR)
+        return podrun_error_set(err, errno, "wait for systemd-nspawn");
+      *status = -1;
+      if (access("nspawn/ready", F_OK) == 0)
+        break;
+      nanosleep(&tick, NULL);
+    }
+  _cleanup_free_ char *path = xasprintf("/proc/%d/task/%d/children", (int) nspawn_pid, (int) nspawn_pid), *text = NULL;
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  long pid = 0;
+  if (fs_read_file_at(AT_FDCWD, path, 4096, &text, NULL, &ignored) == 0)
+    pid = strtol(text, NULL, 10);
+  if (pid <= 0)
+    return 0; /* the pod ended meanwhile */
+  free(text);
+  text = xasprintf("%ld\n", pid);
+  return fs_write_file_atomic_at(AT_FDCWD, "pid", text, strlen(text), 0644, err);
+}
+
+int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
+{
+  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
+  _cleanup_free_ char *text = NULL;
+  _cleanup_strv_ char **args = NULL;
+  struct run_args a;
+  const char *fd = getenv("PODRUN_LOCK_FD"), *nspawn = find_nspawn();
+  char cwd[4096];
+  size_t len = 0;
+  int status = -1;
+
+  if (argc < 2)
+    return podrun_error_new(err, 0, "usage: run [flags] UUID");
+  if (!fd || !getcwd(cwd, sizeof(cwd)))
+    return podrun_error_new(err, 0, "run: no PODRUN_LOCK_FD (run me through podrun)");
+  /* this process holds the pod's lock for the pod's life; nothing it starts does */
+  (void) fcntl(atoi(fd), F_SETFD, FD_CLOEXEC);
+  if (parse_run_args(argc, argv, &a, err) < 0)
+    return -1;
+  if (!nspawn)
+    return podrun_error_new(err, 0, "systemd-nspawn not found (install the systemd-container package)");
+  if (fs_read_file_at(AT_FDCWD, "pod", JSON_MAX_INPUT, &text, &len, err) < 0 ||
+      appc_pod_manifest_parse(text, len, &m, err) < 0)
+    return -1;
+  /* host volumes are bound here, in the pod's private mount namespace that
+   * stage0 made; nspawn takes the whole tree below the stage1 rootfs along */
+  for (size_t i = 0; i < m->n_apps; i++)
+    {
+      _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs" NSPAWN_APPS_DIR "/%s/rootfs", cwd, m->apps[i].name);
+      if (volumes_mount_app(m, &m->apps[i], root, err) < 0)
+        return podrun_error_wrap(err, "app \"%s\"", m->apps[i].name);
+    }
+  if (nspawn_runtime_dir(err) < 0)
+    return -1;
+  if (fs_mkdir_p("nspawn", 0755, err) < 0)
+    return -1;
+  _cleanup_free_ char *net = xasprintf("%s\n", a.net);
+  if (fs_write_file_atomic_at(AT_FDCWD, "net", net, strlen(net), 0644, err) < 0)
+    return -1;
+  args = nspawn_argv(nspawn, &a, cwd);
+  fflush(NULL);
+  nspawn_pid = fork();
+  if (nspawn_pid < 0)
+    return podrun_error_set(err, errno, "fork");
+  if (nspawn_pid == 0)
+    {
+      (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* the pod never outlives its lock holder */
+      execv(nspawn, args);
+      log_error("exec \"%s\": %s", nspawn, strerror(errno));
+      _exit(PODRUN_EXIT_ERROR);
+    }
+  static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+  for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+    signal(sigs[i], forward);
+  if (record_init_pid(&status, err) < 0)
+    {
+      kill(nspawn_pid, SIGKILL);
+      return -1;
+    }
+  while (status == -1 && waitpid(nspawn_pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return podrun_error_set(err, errno, "wait for systemd-nspawn");
+  *ret_exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return 0;
+}
+
+static int join_namespaces(pid_t pid, podrun_error_t *err)
+{
+  /* opened first: once in the pod's mount namespace, /proc is the pod's */
+  static const struct { const char *name; int type; } ns[] = {
+    { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET },
+    { "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
+  };
+  int fds[ELEMENTSOF(ns)];
+  int r = 0;
+
+  for (size_t i = 0; i < ELEMENTSOF(ns); i++)
+    {
+      _cleanup_free_ char *p = xasprintf("/proc/%d/ns/%s", (int) pid, ns[i].name);
+      fds[i] = open(p, O_RDONLY | O_CLOEXEC);
+      if (fds[i] < 0)
+        {
+          r = podrun_error_set(err, errno, "open \"%s\"", p);
+          while (i-- > 0)
+            close(fds[i]);
+          return r;
+        }
+    }
+  for (size_t i = 0; i < ELEMENTSOF(ns); i++)
+    {
+      if (r == 0 && setns(fds[i], ns[i].type) < 0)
+        r = podrun_error_set(err, errno, "join the pod's %s namespace", ns[i].name);
+      close(fds[i]);
+    }
+  return r;
+}
+
+int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
+{
+  const char *pid = NULL, *app = NULL;
+  int i, status;
+
+  for (i = 1; i < argc && !streq(argv[i], "--"); i++)
+    {
+      const char *v;
+      if ((v = startswith(argv[i], "--pid=")))
+        pid = v;
+      else if ((v = startswith(argv[i], "--app=")))
+        app = v;
+    }
+  if (!pid || !app || i + 1 >= argc)
+    return podrun_error_new(err, 0, "usage: enter --pid=PID --app=NAME -- CMD [ARGS…]");
+  if (join_namespaces((pid_t) atoi(pid), err) < 0)
+    return -1;
+  /* the pid namespace takes effect for children; the mount namespace's root
+   * is the pod's root, where stage2 and the pod manifest are */
+  _cleanup_free_ char *a = xasprintf("--app=%s", app), *root = xasprintf("--root=" NSPAWN_APPS_DIR "/%s/rootfs", app);
+  _cleanup_free_ char **args = xzalloc(sizeof(char *) * (size_t) (argc + 8));
+  size_t n = 0;
+  args[n++] = (char *) NSPAWN_STAGE2;
+  args[n++] = (char *) "--pod-manifest=" NSPAWN_POD_MANIFEST;
+  args[n++] = a;
+  args[n++] = root;
+  args[n++] = (char *) "--enter";
+  for (; i < argc; i++) /* "--" and the command */
+    args[n++] = argv[i];
+  pid_t child = fork();
+  if (child < 0)
+    return podrun_error_set(err, errno, "fork");
+  if (child == 0)
+    {
+      execv(NSPAWN_STAGE2, args);
+      log_error("exec stage2: %s", strerror(errno));
+      _exit(PODRUN_EXIT_ERROR);
+    }
+  while (waitpid(child, &status, 0) < 0)
+    if (errno != EINTR)
+      return podrun_error_set(err, errno, "wait");
+  *ret_exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return 0;
+}
+
+/* stop: SIGTERM to the pod init, which passes it to every app (and SIGKILLs
+ * what is left after its timeout); --force: SIGKILL to the pod init, which
+ * takes the whole pid namespace with it. */
+int nspawn_stop(int argc, char **argv, podrun_error_t *err)
+{
+  bool force = argc > 2 && streq(argv[1], "--force");
+  pid_t pid = pod_read_pid(AT_FDCWD);
+  if (pid <= 0)
+    return podrun_error_new(err, 0, "stop: the pod has no pid (yet)");
+  if (kill(pid, force ? SIGKILL : SIGTERM) < 0 && errno != ESRCH)
+    return podrun_error_set(err, errno, "signal %d", (int) pid);
+  return 0;
+}

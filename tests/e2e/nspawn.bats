@@ -1,0 +1,172 @@
+#!/usr/bin/env bats
+# The nspawn stage1: systemd-nspawn over the pod's stage1 rootfs, podrun's pod init as
+# pid 1, every app through stage2. Facts are read from inside the pod by the probe.
+
+load helpers
+
+setup() {
+  requires root python3
+  command -v systemd-nspawn >/dev/null || skip "needs systemd-nspawn (package systemd-container)"
+  [[ -x "$BUILD/probe" && -f "$BUILD/stage1-nspawn.aci" ]] || fail "build the probe and stage1-nspawn first (make tests)"
+  make_probe_aci
+}
+
+# wait_running FILE: waits for the pod whose UUID `run --uuid-file-save=FILE` writes
+# to be running with a pid, and prints its UUID.
+wait_running() {
+  local uuid=
+  for _ in $(seq 200); do
+    [[ -s "$1" ]] && uuid=$(cat "$1") && "$PODRUN" --dir="$STORE" status "$uuid" 2>/dev/null | grep -q '^pid=' &&
+      break
+    sleep 0.05
+  done
+  echo "$uuid"
+}
+
+@test "nspawn: pid 1 is the pod init; own pid, uts, ipc and mount namespaces; the hostname; host network" {
+  run_podrun run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe \
+    --exec=/bin/sh -- -c 'cat /proc/1/cmdline | tr "\0" " "; echo; /probe' ---
+  assert_status 0
+  local uuid
+  uuid=$(cat "$BATS_TEST_TMPDIR/uuid")
+  [[ "${lines[0]}" == "/nspawn/init " ]]
+  output=${lines[1]}
+  for ns in pid uts ipc mnt; do
+    [[ $(probe "j['ns']['$ns']") != "$(readlink /proc/self/ns/$ns)" ]] || fail "the app shares the host's $ns namespace"
+  done
+  [[ $(probe 'j["ns"]["net"]') == "$(readlink /proc/self/ns/net)" ]]
+  [[ $(probe 'j["hostname"]') == "podrun-$uuid" ]]
+  [[ $(probe 'j["pid"]') -gt 1 ]]
+  run_podrun status "$uuid"
+  assert_output_contains "network=host"
+  assert_output_contains "app-probe=0"
+}
+
+@test "nspawn: --net=none is a private network with loopback only; --hostname" {
+  run_podrun run --stage1=nspawn --net=none --hostname=box --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
+    podrun.test/probe --exec=/bin/sh -- -c 'cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "; /probe' ---
+  assert_status 0
+  [[ "${lines[0]}" == lo && "${#lines[@]}" -eq 2 ]] || fail "interfaces: ${lines[*]}"
+  output=${lines[1]}
+  [[ $(probe 'j["ns"]["net"]') != "$(readlink /proc/self/ns/net)" ]]
+  [[ $(probe 'j["hostname"]') == box ]]
+  run_podrun status "$(cat "$BATS_TEST_TMPDIR/uuid")"
+  assert_output_contains "network=none"
+  run_podrun run --stage1=nspawn --net=default podrun.test/probe
+  assert_status 254
+  assert_stderr_contains "--net=default"
+}
+
+@test "nspawn: the apps get appc's default capabilities, their isolators and identity; /proc/sys is read-only" {
+  run_podrun run --stage1=nspawn podrun.test/probe --user=app --group=staff --working-dir=/work
+  assert_status 0
+  [[ $(probe 'j["uid"]') == 1000 && $(probe 'j["gid"]') == 50 && $(probe 'j["cwd"]') == /work ]]
+  run_podrun run --stage1=nspawn podrun.test/probe
+  assert_status 0
+  local eff=$((16#$(probe 'j["CapEff"]')))
+  (( eff & (1 << 0) )) || fail "CAP_CHOWN missing: $(probe 'j["CapEff"]')"
+  (( !(eff & (1 << 21)) )) || fail "CAP_SYS_ADMIN kept: $(probe 'j["CapEff"]')"
+  [[ $(probe 'any(m["path"] == "/proc/sys" and m["options"].startswith("ro,") for m in j["mounts"])') == true ]] ||
+    fail "/proc/sys: $(probe '[m for m in j["mounts"] if m["path"].startswith("/proc/sys")]')"
+}
+
+@test "nspawn: a multi-app pod: the first app to fail gives the pod its code and stops the others" {
+  run_podrun run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
+    podrun.test/probe --name=quick --exec=/bin/sh -- -c 'echo quick; exit 3' --- \
+    podrun.test/probe --name=slow --exec=/bin/sleep -- 60 ---
+  assert_status 3
+  assert_output_contains "quick"
+  run_podrun status "$(cat "$BATS_TEST_TMPDIR/uuid")"
+  assert_output_contains "app-quick=3"
+  assert_output_contains "app-slow=143" # SIGTERM from the init, not the 60 s sleep
+  run_podrun run --stage1=nspawn podrun.test/probe --name=a --exec=/bin/sh -- -c 'exit 0' --- podrun.test/probe --name=b \
+    --exec=/bin/sh -- -c 'sleep 0.2; exit 0' ---
+  assert_status 0
+}
+
+@test "nspawn: host, read-only and empty volumes; --readonly-rootfs" {
+  mkdir -p "$BATS_TEST_TMPDIR/data"
+  echo from-host >"$BATS_TEST_TMPDIR/data/f"
+  run_podrun run --stage1=nspawn --volume "data,kind=host,source=$BATS_TEST_TMPDIR/data" \
+    --volume "ro,kind=host,source=$BATS_TEST_TMPDIR/data,readOnly=true" --volume "scratch,kind=empty" \
+    podrun.test/probe --readonly-rootfs --mount volume=data,target=/data --mount volume=ro,target=/ro \
+    --mount volume=scratch,target=/scratch --exec=/bin/sh -- -c \
+    'echo written >/data/w && cat /ro/f && echo s >/scratch/s && touch /new 2>/dev/null || /probe try-mkdir /ro/d' ---
+  assert_status 0
+  [[ $(cat "$BATS_TEST_TMPDIR/data/w") == written ]]
+  [[ "${lines[0]}" == from-host ]]
+  output=${lines[1]}
+  [[ $(probe 'j["try_errno"]') == 30 ]]
+  ! grep -q "$STORE/pods" /proc/self/mountinfo
+}
+
+@test "nspawn: event handlers run in order, pre-start before the app and post-stop after it" {
+  mkdir -p "$BATS_TEST_TMPDIR/log"
+  local id
+  id=$(podrun image list --full --no-legend | awk '/probe/ {print $1}')
+  cat >"$BATS_TEST_TMPDIR/pod.json" <<JSON
+{"acKind": "PodManifest", "acVersion": "0.8.11",
+ "volumes": [{"name": "log", "kind": "host", "source": "$BATS_TEST_TMPDIR/log"}],
+ "apps": [{"name": "probe", "image": {"name": "podrun.test/probe", "id": "$id"},
+   "mounts": [{"volume": "log", "path": "/log"}],
+   "app": {"exec": ["/bin/sh", "-c", "echo app >>/log/order"], "user": "0", "group": "0",
+     "eventHandlers": [{"name": "pre-start", "exec": ["/bin/sh", "-c", "echo pre-start >>/log/order"]},
+                       {"name": "post-stop", "exec": ["/bin/sh", "-c", "echo post-stop >>/log/order"]}]}}]}
+JSON
+  run_podrun run --stage1=nspawn --pod-manifest="$BATS_TEST_TMPDIR/pod.json"
+  assert_status 0
+  [[ "$(cat "$BATS_TEST_TMPDIR/log/order" | tr '\n' ' ')" == "pre-start app post-stop " ]] ||
+    fail "order: $(cat "$BATS_TEST_TMPDIR/log/order")"
+}
+
+@test "nspawn: enter joins the app's namespaces and root with its restrictions; stop ends the pod" {
+  "$PODRUN" --dir="$STORE" run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe \
+    --user=app --group=app --exec=/bin/sleep -- 60 --- &
+  local uuid
+  uuid=$(wait_running "$BATS_TEST_TMPDIR/uuid")
+  run_podrun enter "$uuid" /probe
+  assert_status 0
+  [[ $(probe 'j["uid"]') == 1000 ]]
+  [[ $(probe 'j["ns"]["pid"]') != "$(readlink /proc/self/ns/pid)" ]]
+  [[ $(probe 'j["ns"]["uts"]') != "$(readlink /proc/self/ns/uts)" ]]
+  [[ $(probe 'j["CapBnd"]') == 00000000a80425fb ]] # appc's default set, as the app has, not the init's all
+  # the host's processes are not visible from inside
+  run_podrun enter "$uuid" /bin/sh -c 'ls /proc | grep -c "^[0-9]"'
+  assert_status 0
+  [[ "$output" -lt 10 ]] || fail "sees $output processes"
+  run_podrun enter "$uuid" /bin/sh -c 'exit 6'
+  assert_status 6
+  local start=$SECONDS
+  run_podrun stop "$uuid"
+  assert_status 0
+  run_podrun status --wait=20s "$uuid"
+  assert_output_contains "state=exited"
+  assert_output_contains "app-probe=143"
+  (( SECONDS - start < 10 )) || fail "stop took $((SECONDS - start)) s"
+  wait || true
+  run_podrun gc --grace-period=0
+  assert_output_contains "removed pod $uuid"
+  ! grep -q "$STORE/pods" /proc/self/mountinfo
+}
+
+@test "nspawn: kill -9 of the stage1 ends the pod; it shows exited and gc collects it, nothing leaks" {
+  "$PODRUN" --dir="$STORE" run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe \
+    --exec=/bin/sleep -- 60 --- &
+  local stage1=$! uuid
+  uuid=$(wait_running "$BATS_TEST_TMPDIR/uuid")
+  local nspawn
+  nspawn=$(pgrep -f -- "--machine=podrun-$uuid")
+  kill -9 "$stage1"
+  wait || true
+  for _ in $(seq 100); do
+    kill -0 "$nspawn" 2>/dev/null || break
+    sleep 0.1
+  done
+  ! kill -0 "$nspawn" 2>/dev/null || fail "systemd-nspawn outlived its stage1"
+  run_podrun status "$uuid"
+  assert_output_contains "state=exited"
+  run_podrun gc --grace-period=0
+  assert_output_contains "removed pod $uuid"
+  ! grep -q "$STORE/pods" /proc/self/mountinfo
+  ! pgrep -f "podrun-$uuid" >/dev/null || fail "processes of the pod are left: $(pgrep -af "podrun-$uuid")"
+}
