@@ -11,6 +11,7 @@
 #include "json-util.h"
 #include "pod-setup.h"
 #include "rlimits.h"
+#include "stage2/isolate.h"
 
 extern char **environ;
 
@@ -204,6 +205,132 @@ static int apply_rlimits(json_t *app, const struct app_args *a, const struct app
   return 0;
 }
 
+/* Drops the isolators named `name` (and `also`, when not NULL) and appends
+ * {name, value}, taking value. */
+static void set_isolator(json_t *app, const char *name, const char *also, json_t *value)
+{
+  json_t *isolators = json_object_get(app, "isolators"), *kept = json_array(), *iso;
+  size_t i;
+  json_array_foreach(isolators, i, iso)
+    {
+      const char *n = json_string_value(json_object_get(iso, "name"));
+      if (!streq_ptr(n, name) && !(also && streq_ptr(n, also)))
+        json_array_append(kept, iso);
+    }
+  json_array_append_new(kept, json_pack("{s:s,s:o}", "name", name, "value", value));
+  json_object_set_new(app, "isolators", kept);
+}
+
+/* "A,B,C" → a JSON array of strings (empty items refused). */
+static int comma_list(const char *flag, const char *s, json_t **ret, char ***ret_strv, podrun_error_t *err)
+{
+  _cleanup_free_ char *copy = xstrdup(s);
+  json_t *arr = json_array();
+  char **v = NULL, *save = NULL;
+  for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+    {
+      json_array_append_new(arr, json_string(t));
+      v = strv_push(v, t);
+    }
+  if (!v || strstr(s, ",,") || s[strlen(s) - 1] == ',')
+    {
+      json_decref(arr);
+      strv_free(v);
+      return podrun_error_set(err, 0, "--%s=%s: expected a comma-separated list", flag, s);
+    }
+  *ret = arr;
+  *ret_strv = v;
+  return 0;
+}
+
+static int caps_flag(json_t *app, const char *flag, const char *value, const char *isolator, podrun_error_t *err)
+{
+  _cleanup_strv_ char **names = NULL;
+  json_t *set = NULL;
+  unsigned long long mask;
+  if (!value)
+    return 0;
+  if (comma_list(flag, value, &set, &names, err) < 0)
+    return -1;
+  if (isolate_caps_compute(names, NULL, &mask, err) < 0)
+    {
+      json_decref(set);
+      return podrun_error_wrap(err, "--%s", flag);
+    }
+  set_isolator(app, isolator, NULL, json_pack("{s:o}", "set", set));
+  return 0;
+}
+
+/* --seccomp=mode=retain|remove[,errno=ENAME],SYSCALL,… (rkt's syntax) */
+static int seccomp_flag(json_t *app, const char *value, podrun_error_t *err)
+{
+  _cleanup_strv_ char **items = NULL;
+  json_t *arr = NULL;
+  const char *mode, *errname = NULL;
+  size_t first = 1;
+
+  if (!value)
+    return 0;
+  if (comma_list("seccomp", value, &arr, &items, err) < 0)
+    return -1;
+  json_decref(arr);
+  if (!(mode = startswith(items[0], "mode=")) || (!streq(mode, "retain") && !streq(mode, "remove")))
+    return podrun_error_set(err, 0, "--seccomp=%s: starts with mode=retain or mode=remove", value);
+  if (items[1] && (errname = startswith(items[1], "errno=")))
+    {
+      first = 2;
+      if (isolate_errno_from_name(errname) < 0)
+        return podrun_error_set(err, 0, "--seccomp: errno=%s is not an errno name podrun knows", errname);
+    }
+  json_t *set = json_array();
+  for (size_t i = first; items[i]; i++)
+    {
+      if (!isolate_syscall_is_known(items[i]))
+        {
+          json_decref(set);
+          return podrun_error_set(err, 0, "--seccomp: unknown syscall \"%s\"", items[i]);
+        }
+      json_array_append_new(set, json_string(items[i]));
+    }
+  if (json_array_size(set) == 0)
+    {
+      json_decref(set);
+      return podrun_error_set(err, 0, "--seccomp=%s: no syscalls listed", value);
+    }
+  json_t *v = json_pack("{s:o}", "set", set);
+  if (errname)
+    json_object_set_new(v, "errno", json_string(errname));
+  set_isolator(app, streq(mode, "retain") ? "os/linux/seccomp-retain-set" : "os/linux/seccomp-remove-set",
+               streq(mode, "retain") ? "os/linux/seccomp-remove-set" : "os/linux/seccomp-retain-set", v);
+  return 0;
+}
+
+static int oom_flag(json_t *app, const char *value, podrun_error_t *err)
+{
+  char *end = NULL;
+  long v;
+  if (!value)
+    return 0;
+  errno = 0;
+  v = strtol(value, &end, 10);
+  if (errno || end == value || *end || v < -1000 || v > 1000)
+    return podrun_error_set(err, 0, "--oom-score-adj=%s: expected a number from -1000 to 1000", value);
+  set_isolator(app, "os/linux/oom-score-adj", NULL, json_integer(v));
+  return 0;
+}
+
+/* --caps-retain, --caps-remove, --seccomp, --oom-score-adj: each replaces the
+ * image's isolator of the same kind (this app's flag, else every app's). */
+static int apply_isolator_flags(json_t *app, const struct app_args *a, const struct app_args *all,
+                                podrun_error_t *err)
+{
+  if (caps_flag(app, "caps-retain", PICK(caps_retain), "os/linux/capabilities-retain-set", err) < 0 ||
+      caps_flag(app, "caps-remove", PICK(caps_remove), "os/linux/capabilities-remove-set", err) < 0 ||
+      seccomp_flag(app, PICK(seccomp), err) < 0 || oom_flag(app, PICK(oom_score_adj), err) < 0)
+    return podrun_error_wrap(err, "image \"%s\"", a->image);
+  return 0;
+}
+
 int app_manifest_effective(const struct appc_image_manifest *im, const struct app_args *a, json_t **ret_app,
                            podrun_error_t *err)
 {
@@ -215,7 +342,8 @@ int app_manifest_effective(const struct appc_image_manifest *im, const struct ap
   if (!app)
     app = json_object();
   if (apply_exec(app, a, all, err) < 0 || apply_identity(app, a, all, err) < 0 ||
-      apply_environment(app, a, all, err) < 0 || apply_rlimits(app, a, all, err) < 0)
+      apply_environment(app, a, all, err) < 0 || apply_rlimits(app, a, all, err) < 0 ||
+      apply_isolator_flags(app, a, all, err) < 0)
     return -1;
   if (map_set_all(app, "userAnnotations", "user-annotation", all->user_annotations, err) < 0 ||
       map_set_all(app, "userAnnotations", "user-annotation", a->user_annotations, err) < 0 ||

@@ -22,9 +22,14 @@ struct run_args arg_run;
     { "user-annotation", OPT_STRV, &(a).user_annotations, "a user annotation (repeatable)", "NAME=VALUE" },     \
     { "user-label", OPT_STRV, &(a).user_labels, "a user label (repeatable)", "NAME=VALUE" },                    \
     { "ulimit", OPT_STRV, &(a).ulimits, "a resource limit: nofile, nproc, core, … (repeatable)",               \
-      "NAME=SOFT[:HARD]" }
+      "NAME=SOFT[:HARD]" },                                                                                      \
+    { "caps-retain", OPT_STRING, &(a).caps_retain, "keep only these capabilities", "CAP_A,CAP_B" },              \
+    { "caps-remove", OPT_STRING, &(a).caps_remove, "drop these capabilities from the default set", "CAP_A,CAP_B" }, \
+    { "seccomp", OPT_STRING, &(a).seccomp, "a seccomp filter: only these syscalls (retain) or all but these (remove)", \
+      "mode=retain|remove[,errno=ENAME],SYSCALL,…" },                                                            \
+    { "oom-score-adj", OPT_STRING, &(a).oom_score_adj, "the app's OOM score adjustment", "-1000…1000" }
 
-#define APP_OPTS_N 16 /* the app flags and the terminator */
+#define APP_OPTS_N 20 /* the app flags and the terminator */
 
 const struct opt run_opts[] = {
   { "volume", OPT_STRV, &arg_run.volumes,

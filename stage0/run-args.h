@@ -25,6 +25,9 @@ struct app_args
   char **user_annotations;
   char **user_labels;
   char **ulimits;     /* NAME=SOFT[:HARD] */
+  const char *caps_retain, *caps_remove; /* "CAP_A,CAP_B" */
+  const char *seccomp;                   /* "mode=retain|remove[,errno=E],SYSCALL,…" */
+  const char *oom_score_adj;             /* -1000…1000 */
 };
 
 struct run_args

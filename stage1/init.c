@@ -65,6 +65,7 @@ static pid_t spawn_stage2(const char *name, char **cmd)
   args[n++] = (char *) "--pod-manifest=" NSPAWN_POD_MANIFEST;
   args[n++] = a;
   args[n++] = r;
+  args[n++] = (char *) "--default-seccomp";
   if (cmd)
     {
       args[n++] = (char *) "--";

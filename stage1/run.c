@@ -279,6 +279,7 @@ int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   args[n++] = (char *) "--pod-manifest=" NSPAWN_POD_MANIFEST;
   args[n++] = a;
   args[n++] = root;
+  args[n++] = (char *) "--default-seccomp";
   args[n++] = (char *) "--enter";
   for (; i < argc; i++) /* "--" and the command */
     args[n++] = argv[i];

@@ -66,6 +66,14 @@ int app_config_from_isolators(const struct appc_app *app, bool keep_caps_by_defa
         }
       else if (streq(iso->name, "os/linux/seccomp-retain-set") || streq(iso->name, "os/linux/seccomp-remove-set"))
         r = seccomp_isolator(iso, strstr(iso->name, "retain") != NULL, &c, err);
+      else if (streq(iso->name, "os/linux/oom-score-adj"))
+        {
+          json_int_t v = json_integer_value(iso->value);
+          if (!json_is_integer(iso->value) || v < -1000 || v > 1000)
+            r = podrun_error_new(err, 0, "isolator %s: value must be a number from -1000 to 1000", iso->name);
+          c.has_oom_score_adj = true;
+          c.oom_score_adj = (int) v;
+        }
       else if (streq(iso->name, RLIMITS_ISOLATOR))
         {
           free(c.rlimits);

@@ -16,6 +16,8 @@ struct app_config
   int seccomp_errno;           /* 0: kill */
   struct rlimit_entry *rlimits; /* podrun.io/rlimits */
   size_t n_rlimits;
+  bool has_oom_score_adj;      /* os/linux/oom-score-adj */
+  int oom_score_adj;
 };
 
 /* keep_caps_by_default: with no capability isolator, keep every capability

@@ -145,6 +145,22 @@ int isolate_seccomp(enum isolate_seccomp_mode mode, char *const *syscalls, int e
   return 0;
 }
 
+bool isolate_syscall_is_known(const char *name)
+{
+  return seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR;
+}
+
+const char *const isolate_default_seccomp_blocklist[] = {
+  "_sysctl", "acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "create_module", "delete_module",
+  "finit_module", "fsconfig", "fsmount", "fsopen", "fspick", "get_kernel_syms", "get_mempolicy", "init_module",
+  "ioperm", "iopl", "kcmp", "kexec_file_load", "kexec_load", "keyctl", "lookup_dcookie", "mbind", "mount",
+  "mount_setattr", "move_mount", "move_pages", "name_to_handle_at", "nfsservctl", "open_by_handle_at",
+  "open_tree", "perf_event_open", "pivot_root", "process_vm_readv", "process_vm_writev", "ptrace",
+  "query_module", "quotactl", "reboot", "request_key", "set_mempolicy", "setns", "settimeofday", "stime",
+  "swapoff", "swapon", "sysfs", "umount", "umount2", "unshare", "uselib", "userfaultfd", "ustat", "vm86",
+  "vm86old", NULL,
+};
+
 int isolate_errno_from_name(const char *name)
 {
   static const struct

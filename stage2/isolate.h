@@ -35,5 +35,13 @@ enum isolate_seccomp_mode
  * errno is given). Names libseccomp does not know are an error. */
 int isolate_seccomp(enum isolate_seccomp_mode mode, char *const *syscalls, int errnum, podrun_error_t *err);
 
+/* Does libseccomp know this syscall name (on any architecture)? */
+bool isolate_syscall_is_known(const char *name);
+
+/* The filter an nspawn pod's app gets when it asks for none: a remove set
+ * (EPERM) of what Docker's default profile and rkt's default blocklist
+ * deny; see Documentation/stage1-contract.md. NULL-terminated. */
+extern const char *const isolate_default_seccomp_blocklist[];
+
 /* "ENOSYS" → ENOSYS; -1 for unknown names. */
 int isolate_errno_from_name(const char *name);

@@ -28,6 +28,8 @@ int stage2_parse_args(int argc, char **argv, struct stage2_args *ret, podrun_err
         a.root = v;
       else if (streq(argv[i], "--keep-caps-by-default"))
         a.keep_caps_by_default = true;
+      else if (streq(argv[i], "--default-seccomp"))
+        a.default_seccomp = true;
       else if (!streq(argv[i], "--enter"))
         return podrun_error_new(err, 0, "unknown argument \"%s\"", argv[i]);
     }
@@ -84,8 +86,19 @@ static int switch_identity(const struct appc_app *app, const struct app_config *
   return isolate_set_identity(uid, gid, app->supplementary_gids, app->n_supplementary_gids, c->caps, err);
 }
 
+static int set_oom_score_adj(int v, podrun_error_t *err)
+{
+  _cleanup_free_ char *text = xasprintf("%d\n", v);
+  _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return podrun_error_set(err, errno, "oom_score_adj %d", v);
+  return fs_write_all(fd, text, strlen(text), err) < 0 ? podrun_error_wrap(err, "oom_score_adj %d", v) : 0;
+}
+
 static int apply(const struct appc_app *app, const struct app_config *c, const char *root, podrun_error_t *err)
 {
+  if (c->has_oom_score_adj && set_oom_score_adj(c->oom_score_adj, err) < 0)
+    return -1;
   if (chroot(root) < 0 || chdir("/") < 0)
     return podrun_error_set(err, errno, "enter the app's root \"%s\"", root);
   if (app->working_directory && chdir(app->working_directory) < 0)
@@ -118,6 +131,14 @@ int stage2_exec(const struct stage2_args *a, podrun_error_t *err)
     return podrun_error_new(err, 0, "app \"%s\": nothing to run (no exec)", a->app);
   if (app_config_from_isolators(app, a->keep_caps_by_default, &c, err) < 0)
     return podrun_error_wrap(err, "app \"%s\"", a->app);
+  if (!c.seccomp && a->default_seccomp)
+    {
+      c.seccomp = true;
+      c.seccomp_mode = ISOLATE_SECCOMP_REMOVE;
+      c.seccomp_errno = EPERM;
+      for (const char *const *s = isolate_default_seccomp_blocklist; *s; s++)
+        c.seccomp_syscalls = strv_push(c.seccomp_syscalls, *s);
+    }
   env = app_config_environment(app, a->app);
   int r = apply(app, &c, a->root, err);
   app_config_done(&c);

@@ -9,6 +9,7 @@ struct stage2_args
   const char *app;
   const char *root;
   bool keep_caps_by_default;
+  bool default_seccomp; /* an app that asks for no filter gets isolate_default_seccomp_blocklist */
   char **cmd; /* after "--": replaces the app's exec (enter) */
 };
 

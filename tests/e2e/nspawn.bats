@@ -170,3 +170,32 @@ JSON
   ! grep -q "$STORE/pods" /proc/self/mountinfo
   ! pgrep -f "podrun-$uuid" >/dev/null || fail "processes of the pod are left: $(pgrep -af "podrun-$uuid")"
 }
+
+@test "nspawn: --caps-retain, --caps-remove, --seccomp with its errno, the default filter, --oom-score-adj" {
+  run_podrun run --stage1=nspawn podrun.test/probe --caps-retain=CAP_NET_BIND_SERVICE,CAP_CHOWN
+  assert_status 0
+  [[ $(probe 'j["CapEff"]') == 0000000000000401 ]]
+  run_podrun run --stage1=nspawn podrun.test/probe --caps-remove=CAP_CHOWN
+  assert_status 0
+  [[ $(probe 'j["CapEff"]') == 00000000a80425fa ]]
+  # a syscall outside the filter fails with the chosen errno
+  run_podrun run --stage1=nspawn podrun.test/probe --seccomp=mode=remove,errno=ENOTSUP,mkdir,mkdirat \
+    --exec=/probe -- try-mkdir /tmp/x ---
+  assert_status 0
+  [[ $(probe 'j["try_errno"]') == 95 ]]
+  [[ $(probe 'j["Seccomp"]') == 2 ]]
+  # with no filter asked for, the default one: unshare and mount are refused with EPERM
+  run_podrun run --stage1=nspawn podrun.test/probe --exec=/bin/sh -- -c \
+    '/bin/busybox unshare -m true 2>&1; echo "rc=$?"; cat /proc/self/oom_score_adj' ---
+  assert_status 0
+  assert_output_contains "Operation not permitted"
+  run_podrun run --stage1=nspawn podrun.test/probe --oom-score-adj=500 --exec=/bin/cat -- /proc/self/oom_score_adj ---
+  assert_status 0
+  [[ "$output" == 500 ]]
+  run_podrun run --stage1=nspawn podrun.test/probe --seccomp=mode=remove,nosuchcall
+  assert_one_line_error "nosuchcall"
+  run_podrun run --stage1=nspawn podrun.test/probe --caps-retain=CAP_FLY
+  assert_one_line_error "CAP_FLY"
+  run_podrun run --stage1=nspawn podrun.test/probe --oom-score-adj=2000
+  assert_one_line_error "--oom-score-adj=2000"
+}
