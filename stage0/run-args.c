@@ -42,7 +42,7 @@ const struct opt run_opts[] = {
   { "inherit-env", OPT_BOOL, &arg_run.inherit_env, "start from podrun's own environment", NULL },
   { "interactive", OPT_BOOL, &arg_run.interactive, "give the (single) app the terminal", NULL },
   { "net", OPT_STRING, &arg_run.net, "network: host or none (stage1 dependent)", "NET" },
-  { "stage1", OPT_STRING, &arg_run.stage1_flavor, "a bundled stage1 flavor: fly (default), nspawn, kvm",
+  { "stage1", OPT_STRING, &arg_run.stage1_flavor, "a bundled stage1 flavor: nspawn (default), fly, kvm",
     "FLAVOR" },
   { "stage1-name", OPT_STRING, &arg_run.stage1_name, "a stage1 image in the store, by name", "NAME" },
   { "stage1-path", OPT_STRING, &arg_run.stage1_path, "a stage1 image file", "FILE" },

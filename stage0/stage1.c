@@ -10,7 +10,7 @@
 #include "appc.h"
 #include "pod-setup.h"
 
-#define DEFAULT_FLAVOR "fly"
+#define DEFAULT_FLAVOR "nspawn"
 
 static const char *const stage1_entrypoints[] = { "run", "enter", "stop", "gc", NULL };
 

@@ -36,7 +36,10 @@ show image render podrun.test/busybox "$out/busybox"
 echo "\$ ls -l $out/busybox/rootfs/bin"
 ls -l "$out/busybox/rootfs/bin"
 echo
-echo "# Now as a pod, with the fly stage1 (chroot; the nspawn default comes later):"
+echo "# Now as a pod, with the default stage1 (systemd-nspawn: its own pid, mount, uts and ipc namespaces):"
+show run podrun.test/busybox --exec=/bin/sh -- -c 'echo "hello from $(hostname), pid $$"; ps' ---
+echo
+echo "# And with the fly stage1 (a chroot, for host tools):"
 show run --stage1=fly podrun.test/busybox
 echo
 show list
