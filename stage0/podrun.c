@@ -66,6 +66,7 @@ static const struct cmd *const cmd_table[] = {
   &cmd_status,
   &cmd_enter,
   &cmd_export,
+  &cmd_logs,
   &cmd_stop,
   &cmd_cat_manifest,
   &cmd_rm,

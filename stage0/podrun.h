@@ -100,4 +100,4 @@ int cmd_run(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err);
 int cmd_prepare(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err);
 int cmd_run_prepared(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err);
 extern const struct opt run_opts[];
-extern const struct cmd cmd_list, cmd_status, cmd_rm, cmd_gc, cmd_cat_manifest, cmd_stop, cmd_enter, cmd_export;
+extern const struct cmd cmd_list, cmd_status, cmd_rm, cmd_gc, cmd_cat_manifest, cmd_stop, cmd_enter, cmd_export, cmd_logs;

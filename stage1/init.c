@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The pod init: pid 1 of an nspawn pod. It gives every app the pod's /proc,
- * /sys and /dev, runs its pre-start handlers, starts it through stage2, reaps
- * whatever exits (apps and orphans), writes status/<app> as each app exits
- * and runs its post-stop handlers. The first app that fails stops the others
+ * /sys and /dev, runs its pre-start handlers, starts it through stage2 with
+ * its stdout and stderr on pipes (copied to the init's own, which are
+ * podrun's, and to the app's log, size-capped), reaps whatever exits (apps
+ * and orphans), writes status/<app> as each app exits and runs its post-stop
+ * handlers. The first app that fails stops the others
  * (SIGTERM, SIGKILL after a grace period) and its code is the pod's, as in
  * rkt; SIGTERM, SIGINT and SIGHUP are passed on to every app. */
 #include "nspawn.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "fs.h"
@@ -17,12 +22,16 @@
 #include "volumes.h"
 
 #define STOP_GRACE_SEC 10
+#define LOG_MAX (4 << 20) /* bytes per log file; one older file is kept */
 
 struct app_proc
 {
   const char *name;
   const struct appc_app *app;
-  pid_t pid; /* 0: not running */
+  pid_t pid;    /* 0: not running */
+  int out[2];   /* read ends of the app's stdout and stderr pipes; -1 when closed */
+  int log;      /* logs/<app>.log */
+  off_t logged; /* its size */
 };
 
 static struct app_proc *apps;
@@ -35,16 +44,10 @@ static void signal_apps(int sig)
       kill(apps[i].pid, sig);
 }
 
-static void on_stop_signal(int sig)
+static void stop_apps(int sig)
 {
   signal_apps(sig);
-  alarm(STOP_GRACE_SEC);
-}
-
-static void on_alarm(int sig)
-{
-  (void) sig;
-  signal_apps(SIGKILL);
+  alarm(STOP_GRACE_SEC); /* SIGALRM, read from the signalfd: SIGKILL what is left */
 }
 
 static char *app_root(const char *name)
@@ -52,12 +55,16 @@ static char *app_root(const char *name)
   return xasprintf(NSPAWN_APPS_DIR "/%s/rootfs", name);
 }
 
-/* stage2 for the app: its exec, or cmd (an event handler) when not NULL. */
-static pid_t spawn_stage2(const char *name, char **cmd)
+/* stage2 for the app: its exec, or cmd (an event handler) when not NULL;
+ * stdout and stderr onto stdio[0] and stdio[1] unless -1. */
+static pid_t spawn_stage2(const char *name, char **cmd, const int stdio[2])
 {
   pid_t pid = fork();
   if (pid != 0)
     return pid;
+  for (int i = 0; i < 2; i++)
+    if (stdio[i] >= 0 && dup2(stdio[i], i + 1) < 0)
+      _exit(PODRUN_EXIT_ERROR);
   _cleanup_free_ char *a = xasprintf("--app=%s", name), *root = app_root(name), *r = xasprintf("--root=%s", root);
   char **args = xzalloc(sizeof(char *) * (strv_length(cmd) + 8));
   size_t n = 0;
@@ -95,7 +102,7 @@ static int run_handlers(const struct app_proc *p, const char *event, void (*reap
       const struct appc_event_handler *h = &p->app->event_handlers[i];
       if (!streq(h->name, event))
         continue;
-      pid_t pid = spawn_stage2(p->name, h->exec);
+      pid_t pid = spawn_stage2(p->name, h->exec, (const int[2]) { -1, -1 });
       int status;
       for (;;)
         {
@@ -131,7 +138,7 @@ static void app_exited(struct app_proc *p, int code)
     {
       pod_failed = true;
       pod_code = code;
-      on_stop_signal(SIGTERM); /* the first failure stops the pod */
+      stop_apps(SIGTERM); /* the first failure stops the pod */
     }
 }
 
@@ -152,6 +159,86 @@ static void reaped(pid_t pid, int status)
         return;
       }
   /* an orphan of the pod: reaped, nothing more */
+}
+
+static void open_log(struct app_proc *p)
+{
+  _cleanup_free_ char *path = xasprintf(NSPAWN_LOGS_DIR "/%s.log", p->name);
+  struct stat st;
+  p->log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+  p->logged = p->log >= 0 && fstat(p->log, &st) == 0 ? st.st_size : 0;
+  if (p->log < 0)
+    log_error("app \"%s\": log \"%s\": %s", p->name, path, strerror(errno));
+}
+
+/* Appends to the app's log; past LOG_MAX the log becomes <app>.log.1 (an
+ * older one goes) and a new one starts. */
+static void write_log(struct app_proc *p, const char *buf, size_t len)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  if (p->log < 0)
+    return;
+  if (p->logged + (off_t) len > LOG_MAX)
+    {
+      _cleanup_free_ char *cur = xasprintf(NSPAWN_LOGS_DIR "/%s.log", p->name);
+      _cleanup_free_ char *old = xasprintf("%s.1", cur);
+      close(p->log);
+      (void) rename(cur, old);
+      open_log(p);
+      if (p->log < 0)
+        return;
+    }
+  if (fs_write_all(p->log, buf, len, &err) < 0)
+    log_error("app \"%s\": log: %s", p->name, err->msg);
+  p->logged += (off_t) len;
+}
+
+/* Copies what the app wrote on stream i (0: stdout, 1: stderr) to ours and
+ * to its log; closes the pipe at its end. */
+static void copy_output(struct app_proc *p, int i)
+{
+  char buf[16384];
+  ssize_t n = read(p->out[i], buf, sizeof(buf));
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return;
+  if (n <= 0)
+    {
+      close(p->out[i]);
+      p->out[i] = -1;
+      return;
+    }
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  (void) fs_write_all(i + 1, buf, (size_t) n, &ignored); /* podrun's stdout or stderr, through nspawn */
+  write_log(p, buf, (size_t) n);
+}
+
+static void start_app(struct app_proc *p)
+{
+  int pipes[2][2], ends[2];
+  for (int i = 0; i < 2; i++)
+    if (pipe2(pipes[i], O_CLOEXEC) < 0)
+      {
+        log_error("app \"%s\": pipe: %s", p->name, strerror(errno));
+        app_exited(p, PODRUN_EXIT_ERROR);
+        return;
+      }
+  for (int i = 0; i < 2; i++)
+    {
+      p->out[i] = pipes[i][0];
+      ends[i] = pipes[i][1];
+      (void) fcntl(p->out[i], F_SETFL, O_NONBLOCK);
+    }
+  open_log(p);
+  p->pid = spawn_stage2(p->name, NULL, ends);
+  for (int i = 0; i < 2; i++)
+    close(ends[i]);
+  if (p->pid < 0)
+    {
+      p->pid = 0;
+      app_exited(p, PODRUN_EXIT_ERROR);
+      return;
+    }
+  log_debug("started app \"%s\" as pid %d", p->name, (int) p->pid);
 }
 
 static int prepare_roots(const struct appc_pod_manifest *m, podrun_error_t *err)
@@ -187,46 +274,82 @@ int pod_init(int argc, char **argv, podrun_error_t *err)
     return -1;
   n_apps = m->n_apps;
   apps = xzalloc(sizeof(*apps) * (n_apps + 1));
+  static const int sigs[] = { SIGHUP, SIGINT, SIGTERM, SIGALRM, SIGCHLD };
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+    sigaddset(&mask, sigs[i]);
+  _cleanup_close_ int sfd = -1;
+  if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
+    return podrun_error_set(err, errno, "signalfd");
 
-  struct sigaction stop = { .sa_handler = on_stop_signal }, alrm = { .sa_handler = on_alarm };
-  sigaction(SIGTERM, &stop, NULL);
-  sigaction(SIGINT, &stop, NULL);
-  sigaction(SIGHUP, &stop, NULL);
-  sigaction(SIGALRM, &alrm, NULL);
-
-  for (size_t i = 0; i < n_apps && !pod_failed; i++)
+  for (size_t i = 0; i < n_apps; i++)
     {
       apps[i].name = m->apps[i].name;
       apps[i].app = m->apps[i].app;
+      apps[i].out[0] = apps[i].out[1] = apps[i].log = -1;
+    }
+  for (size_t i = 0; i < n_apps && !pod_failed; i++)
+    {
       int code = run_handlers(&apps[i], "pre-start", reaped);
       if (code != 0)
-        {
-          app_exited(&apps[i], code);
-          break;
-        }
-      apps[i].pid = spawn_stage2(apps[i].name, NULL);
-      if (apps[i].pid < 0)
-        {
-          apps[i].pid = 0;
-          app_exited(&apps[i], PODRUN_EXIT_ERROR);
-        }
-      log_debug("started app \"%s\" as pid %d", apps[i].name, (int) apps[i].pid);
+        app_exited(&apps[i], code);
+      else
+        start_app(&apps[i]);
     }
   _cleanup_error_ podrun_error_t ready_err = NULL;
   if (fs_write_file_atomic_at(AT_FDCWD, NSPAWN_RUNTIME_DIR "/ready", "", 0, 0644, &ready_err) < 0)
     log_error("%s", ready_err->msg);
-  while (any_running())
+
+  struct pollfd *fds = xzalloc(sizeof(*fds) * (2 * n_apps + 1));
+  for (;;)
     {
-      int status;
-      pid_t pid = waitpid(-1, &status, 0);
-      if (pid < 0)
+      size_t nfds = 0;
+      bool running = any_running();
+      fds[nfds++] = (struct pollfd) { .fd = sfd, .events = POLLIN };
+      for (size_t i = 0; i < n_apps; i++)
+        for (int k = 0; k < 2; k++)
+          if (apps[i].out[k] >= 0)
+            fds[nfds++] = (struct pollfd) { .fd = apps[i].out[k], .events = POLLIN };
+      if (!running && nfds == 1)
+        break;
+      /* once every app is gone, what is still buffered is copied, then the
+       * pod ends even if an orphan keeps a pipe open */
+      if (poll(fds, nfds, running ? -1 : 0) <= 0)
         {
-          if (errno == EINTR)
-            continue;
-          break; /* ECHILD: nothing left */
+          if (!running)
+            break;
+          continue;
         }
-      reaped(pid, status);
+      if (fds[0].revents & POLLIN)
+        {
+          struct signalfd_siginfo si;
+          if (read(sfd, &si, sizeof(si)) == sizeof(si))
+            {
+              if (si.ssi_signo == SIGCHLD)
+                {
+                  int status;
+                  pid_t pid;
+                  while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+                    reaped(pid, status);
+                }
+              else if (si.ssi_signo == SIGALRM)
+                signal_apps(SIGKILL);
+              else
+                stop_apps((int) si.ssi_signo);
+            }
+        }
+      for (size_t i = 0; i < n_apps; i++)
+        for (int k = 0; k < 2; k++)
+          if (apps[i].out[k] >= 0)
+            for (size_t f = 1; f < nfds; f++)
+              if (fds[f].fd == apps[i].out[k] && (fds[f].revents & (POLLIN | POLLHUP | POLLERR)))
+                copy_output(&apps[i], k);
     }
+  free(fds);
+  for (size_t i = 0; i < n_apps; i++)
+    if (apps[i].log >= 0)
+      close(apps[i].log);
   free(apps);
   apps = NULL;
   return pod_code;

@@ -14,7 +14,7 @@ esac
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/podrun-stage1-nspawn.XXXXXX")
 trap 'rm -rf "$stage"' EXIT INT TERM
-mkdir -p "$stage/rootfs/nspawn" "$stage/rootfs/opt/stage2" "$stage/rootfs/podrun/status" "$stage/rootfs/podrun/nspawn" \
+mkdir -p "$stage/rootfs/nspawn" "$stage/rootfs/opt/stage2" "$stage/rootfs/podrun/status" "$stage/rootfs/podrun/nspawn" "$stage/rootfs/podrun/logs" \
   "$stage/rootfs/usr/lib" "$stage/rootfs/etc" "$stage/rootfs/proc" "$stage/rootfs/sys" "$stage/rootfs/dev" \
   "$stage/rootfs/run" "$stage/rootfs/tmp"
 : >"$stage/rootfs/podrun/pod"

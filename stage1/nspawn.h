@@ -24,4 +24,6 @@ int pod_init(int argc, char **argv, podrun_error_t *err);
 /* the pod directory's nspawn/ (run's and init's own): init creates "ready"
  * there once every app is started */
 #define NSPAWN_RUNTIME_DIR "/podrun/nspawn"
+/* the pod directory's logs/: <app>.log (and <app>.log.1, the one before) */
+#define NSPAWN_LOGS_DIR "/podrun/logs"
 #define NSPAWN_APPS_DIR "/opt/stage2"

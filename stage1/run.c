@@ -75,6 +75,7 @@ static char **nspawn_argv(const char *nspawn, const struct run_args *a, const ch
   _cleanup_free_ char *pod = xasprintf("--bind-ro=%s/pod:" NSPAWN_POD_MANIFEST, cwd);
   _cleanup_free_ char *status = xasprintf("--bind=%s/status:" NSPAWN_STATUS_DIR, cwd);
   _cleanup_free_ char *runtime = xasprintf("--bind=%s/nspawn:" NSPAWN_RUNTIME_DIR, cwd);
+  _cleanup_free_ char *logs = xasprintf("--bind=%s/logs:" NSPAWN_LOGS_DIR, cwd);
 
   v = strv_push(v, "--quiet");
   if (have_system_bus())
@@ -87,6 +88,7 @@ static char **nspawn_argv(const char *nspawn, const struct run_args *a, const ch
   v = strv_push(v, pod);
   v = strv_push(v, status);
   v = strv_push(v, runtime);
+  v = strv_push(v, logs);
   /* the apps' stdio are podrun's own; the pod init, not nspawn, decides
    * what each app keeps of the capabilities */
   v = strv_push(v, "--console=pipe");
@@ -190,7 +192,7 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     }
   if (nspawn_runtime_dir(err) < 0)
     return -1;
-  if (fs_mkdir_p("nspawn", 0755, err) < 0)
+  if (fs_mkdir_p("nspawn", 0755, err) < 0 || fs_mkdir_p("logs", 0750, err) < 0)
     return -1;
   _cleanup_free_ char *net = xasprintf("%s\n", a.net);
   if (fs_write_file_atomic_at(AT_FDCWD, "net", net, strlen(net), 0644, err) < 0)

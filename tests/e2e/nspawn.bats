@@ -199,3 +199,54 @@ JSON
   run_podrun run --stage1=nspawn podrun.test/probe --oom-score-adj=2000
   assert_one_line_error "--oom-score-adj=2000"
 }
+
+@test "nspawn: apps' output reaches podrun's and is kept per app; logs --app, --tail, --follow; the cap" {
+  run_podrun run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
+    podrun.test/probe --name=one --exec=/bin/sh -- -c 'echo one-out; echo one-err >&2' --- \
+    podrun.test/probe --name=two --exec=/bin/sh -- -c 'sleep 0.3; for i in 1 2 3; do echo "two $i"; done' ---
+  assert_status 0
+  assert_output_contains "one-out"
+  assert_output_contains "two 3"
+  assert_stderr_contains "one-err"
+  local uuid
+  uuid=$(cat "$BATS_TEST_TMPDIR/uuid")
+  run_podrun logs "$uuid"
+  assert_one_line_error "choose one with --app"
+  run_podrun logs --app=one "$uuid"
+  assert_status 0
+  assert_output_contains "one-out"
+  assert_output_contains "one-err"
+  run_podrun logs --app=two --tail=2 "$uuid"
+  assert_status 0
+  [[ "$output" == "two 2"$'\n'"two 3" ]] || fail "tail: $output"
+  run_podrun logs --app=three "$uuid"
+  assert_one_line_error "no app \"three\""
+
+  # --follow prints what comes until the pod exits
+  "$PODRUN" --dir="$STORE" run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid2" podrun.test/probe \
+    --exec=/bin/sh -- -c 'for i in 1 2 3 4; do echo "tick $i"; sleep 0.3; done' --- >/dev/null &
+  uuid=$(wait_running "$BATS_TEST_TMPDIR/uuid2")
+  run_podrun logs --follow "$uuid"
+  assert_status 0
+  [[ "$(grep -c '^tick' <<<"$output")" -eq 4 ]] || fail "followed: $output"
+  wait
+
+  # a chatty app's log is capped: the current file and the one before it
+  run_podrun run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid3" podrun.test/probe \
+    --exec=/bin/sh -- -c '/bin/busybox yes 0123456789abcdef | /bin/busybox head -c 9999995 >&2' ---
+  assert_status 0
+  uuid=$(cat "$BATS_TEST_TMPDIR/uuid3")
+  local dir=$STORE/pods/run/$uuid/logs
+  [[ -f "$dir/probe.log.1" ]] || fail "no rotation: $(ls -l "$dir")"
+  (( $(stat -c %s "$dir/probe.log") <= 4194304 && $(stat -c %s "$dir/probe.log.1") <= 4194304 )) ||
+    fail "over the cap: $(ls -l "$dir")"
+  run_podrun logs --tail=1 "$uuid"
+  [[ "$output" == 0123456789* ]]
+}
+
+@test "fly: logs says that fly keeps none" {
+  run_podrun run --stage1=fly --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe
+  assert_status 0
+  run_podrun logs "$(cat "$BATS_TEST_TMPDIR/uuid")"
+  assert_one_line_error "keeps no logs"
+}
