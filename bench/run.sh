@@ -62,7 +62,8 @@ EOF
 (cd "$work/aci" && bsdtar --format=pax -cf "$work/bench.aci" manifest rootfs)
 rootfs=$work/aci/rootfs
 pr --dir="$store" fetch "$work/bench.aci" >/dev/null
-pr --dir="$store" run --stage1=fly podrun.bench/busybox >/dev/null # renders it once
+pr --dir="$store" run --stage1=fly podrun.bench/busybox >/dev/null # renders it and both stage1s once
+pr --dir="$store" run --stage1=nspawn podrun.bench/busybox >/dev/null
 
 mkdir -p "$work/bundle"
 (cd "$work/bundle" && runc spec)
@@ -108,6 +109,7 @@ podman_cmd="podman run --rm --network=none $podman_flags --rootfs $rootfs /bin/t
 set -- -N --warmup 3 --runs "$runs_start" --export-json "$out/start.json"
 set -- "$@" -n "podrun run (fly)" "$P run --stage1=fly podrun.bench/busybox"
 set -- "$@" -n "podrun prepare + run-prepared (fly)" "sh $work/split.sh"
+set -- "$@" -n "podrun run (nspawn)" "$P run --stage1=nspawn podrun.bench/busybox"
 # shellcheck disable=SC2086
 ! works "crun run" $crun_cmd || set -- "$@" -n "crun run" "$crun_cmd"
 # shellcheck disable=SC2086
@@ -119,7 +121,6 @@ set -- "$@" -n "podrun prepare + run-prepared (fly)" "sh $work/split.sh"
 set -- "$@" -n "floor: unshare + chroot" "unshare --mount --uts --ipc --net --pid --fork chroot $rootfs /bin/true"
 set -- "$@" -n "floor: chroot" "chroot $rootfs /bin/true"
 inns hyperfine "$@" >"$out/start.log" 2>&1 || { cat "$out/start.log" >&2; die "row 1 failed"; }
-skip "podrun run (nspawn flavor)" "the nspawn stage1 is not built yet (the default-stage1 issue)"
 
 say "row 1: the first run of a never-rendered image"
 hyperfine -N --runs "$runs_big" --export-json "$out/first.json" \
@@ -233,6 +234,8 @@ rss() { # name, command… : the largest peak RSS (KiB) in the process tree, med
 # shellcheck disable=SC2086
 rss "podrun run (fly): stage0 then stage1" $P run --stage1=fly podrun.bench/busybox
 # shellcheck disable=SC2086
+rss "podrun run (nspawn): stage0, stage1, nspawn, pod init" $P run --stage1=nspawn podrun.bench/busybox
+# shellcheck disable=SC2086
 rss "crun run" $crun_cmd || skip "crun run (RSS)" "it failed here"
 # shellcheck disable=SC2086
 rss "runc run" $runc_cmd || skip "runc run (RSS)" "it failed here"
@@ -240,13 +243,23 @@ rss "runc run" $runc_cmd || skip "runc run (RSS)" "it failed here"
 rss "systemd-nspawn" $nspawn_cmd || skip "systemd-nspawn (RSS)" "it failed here"
 # shellcheck disable=SC2086
 rss "podman run --network=none" $podman_cmd || skip "podman run (RSS)" "it failed here"
-# the resident size of podrun's own process that stays for the pod's life (fly's
-# stage1) while the app sleeps
+# the resident size of podrun's own processes that stay for the pod's life while the
+# app sleeps: fly's stage1; nspawn's stage1 run and the pod init (pid 1 of the pod)
 "$PODRUN" --dir="$store" run --stage1=fly podrun.bench/busybox --exec=/bin/sleep -- 3 &
 pid=$!
 sleep 1.5
 printf '%s\t%s\n' "pod keeper resident while the app sleeps (fly stage1)" \
   "$(awk '/^VmRSS/ {print $2}' /proc/$pid/status)" >>"$out/rss.tsv"
+wait $pid
+"$PODRUN" --dir="$store" run --stage1=nspawn --uuid-file-save="$work/ns-uuid" podrun.bench/busybox \
+  --exec=/bin/sleep -- 3 &
+pid=$!
+sleep 1.5
+init=$(cat "$store/pods/run/$(cat "$work/ns-uuid")/pid")
+printf '%s\t%s\n' "pod keeper resident while the app sleeps (nspawn stage1 run)" \
+  "$(awk '/^VmRSS/ {print $2}' /proc/$pid/status)" >>"$out/rss.tsv"
+printf '%s\t%s\n' "pod init resident while the app sleeps (nspawn)" \
+  "$(awk '/^VmRSS/ {print $2}' /proc/$init/status)" >>"$out/rss.tsv"
 wait $pid
 
 # --- the table -----------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include "fs.h"
 #include "json-util.h"
 #include "pod-setup.h"
+#include "resources.h"
 #include "rlimits.h"
 #include "stage2/isolate.h"
 
@@ -319,6 +320,34 @@ static int oom_flag(json_t *app, const char *value, podrun_error_t *err)
   return 0;
 }
 
+static int resource_flags(json_t *app, const struct app_args *a, const struct app_args *all, podrun_error_t *err)
+{
+  uint64_t v;
+  const char *q;
+  if ((q = PICK(memory)))
+    {
+      if (resource_parse_bytes(q, &v, err) < 0)
+        return podrun_error_wrap(err, "--memory");
+      set_isolator(app, RESOURCE_MEMORY, NULL, json_pack("{s:s}", "limit", q));
+    }
+  if ((q = PICK(cpu)))
+    {
+      if (resource_parse_millicores(q, &v, err) < 0)
+        return podrun_error_wrap(err, "--cpu");
+      set_isolator(app, RESOURCE_CPU, NULL, json_pack("{s:s}", "limit", q));
+    }
+  if ((q = PICK(cpu_shares)))
+    {
+      char *end = NULL;
+      errno = 0;
+      long n = strtol(q, &end, 10);
+      if (errno || end == q || *end || n < 2 || n > 262144)
+        return podrun_error_set(err, 0, "--cpu-shares=%s: expected a number from 2 to 262144", q);
+      set_isolator(app, RESOURCE_CPU_SHARES, NULL, json_integer(n));
+    }
+  return 0;
+}
+
 /* --caps-retain, --caps-remove, --seccomp, --oom-score-adj: each replaces the
  * image's isolator of the same kind (this app's flag, else every app's). */
 static int apply_isolator_flags(json_t *app, const struct app_args *a, const struct app_args *all,
@@ -326,7 +355,8 @@ static int apply_isolator_flags(json_t *app, const struct app_args *a, const str
 {
   if (caps_flag(app, "caps-retain", PICK(caps_retain), "os/linux/capabilities-retain-set", err) < 0 ||
       caps_flag(app, "caps-remove", PICK(caps_remove), "os/linux/capabilities-remove-set", err) < 0 ||
-      seccomp_flag(app, PICK(seccomp), err) < 0 || oom_flag(app, PICK(oom_score_adj), err) < 0)
+      seccomp_flag(app, PICK(seccomp), err) < 0 || oom_flag(app, PICK(oom_score_adj), err) < 0 ||
+      resource_flags(app, a, all, err) < 0)
     return podrun_error_wrap(err, "image \"%s\"", a->image);
   return 0;
 }

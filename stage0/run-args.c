@@ -27,9 +27,12 @@ struct run_args arg_run;
     { "caps-remove", OPT_STRING, &(a).caps_remove, "drop these capabilities from the default set", "CAP_A,CAP_B" }, \
     { "seccomp", OPT_STRING, &(a).seccomp, "a seccomp filter: only these syscalls (retain) or all but these (remove)", \
       "mode=retain|remove[,errno=ENAME],SYSCALL,…" },                                                            \
-    { "oom-score-adj", OPT_STRING, &(a).oom_score_adj, "the app's OOM score adjustment", "-1000…1000" }
+    { "oom-score-adj", OPT_STRING, &(a).oom_score_adj, "the app's OOM score adjustment", "-1000…1000" },       \
+    { "memory", OPT_STRING, &(a).memory, "the app's memory limit (nspawn)", "SIZE" },                           \
+    { "cpu", OPT_STRING, &(a).cpu, "the app's CPU limit, in cores or millicores (nspawn)", "2|0.5|500m" },      \
+    { "cpu-shares", OPT_STRING, &(a).cpu_shares, "the app's relative CPU weight, 2…262144 (nspawn)", "N" }
 
-#define APP_OPTS_N 20 /* the app flags and the terminator */
+#define APP_OPTS_N 23 /* the app flags and the terminator */
 
 const struct opt run_opts[] = {
   { "volume", OPT_STRV, &arg_run.volumes,

@@ -28,6 +28,7 @@ struct app_args
   const char *caps_retain, *caps_remove; /* "CAP_A,CAP_B" */
   const char *seccomp;                   /* "mode=retain|remove[,errno=E],SYSCALL,…" */
   const char *oom_score_adj;             /* -1000…1000 */
+  const char *memory, *cpu, *cpu_shares; /* resource isolators */
 };
 
 struct run_args

@@ -65,6 +65,12 @@ static pid_t spawn_stage2(const char *name, char **cmd, const int stdio[2])
   for (int i = 0; i < 2; i++)
     if (stdio[i] >= 0 && dup2(stdio[i], i + 1) < 0)
       _exit(PODRUN_EXIT_ERROR);
+  _cleanup_error_ podrun_error_t cg_err = NULL;
+  if (nspawn_cgroups_join(name, &cg_err) < 0)
+    {
+      log_error("app \"%s\": %s", name, cg_err->msg);
+      _exit(PODRUN_EXIT_ERROR);
+    }
   _cleanup_free_ char *a = xasprintf("--app=%s", name), *root = app_root(name), *r = xasprintf("--root=%s", root);
   char **args = xzalloc(sizeof(char *) * (strv_length(cmd) + 8));
   size_t n = 0;
@@ -132,6 +138,8 @@ static void app_exited(struct app_proc *p, int code)
   _cleanup_free_ char *path = xasprintf(NSPAWN_STATUS_DIR "/%s", p->name), *text = xasprintf("%d\n", code);
 
   p->pid = 0;
+  if (code == 128 + SIGKILL && nspawn_cgroups_oom_killed(p->name))
+    log_error("app \"%s\" was killed by the OOM killer: it went over its memory limit", p->name);
   if (fs_write_file_atomic_at(AT_FDCWD, path, text, strlen(text), 0644, &err) < 0)
     log_error("app \"%s\": %s", p->name, err->msg);
   if (code != 0 && !pod_failed)

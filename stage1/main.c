@@ -20,8 +20,8 @@ int main(int argc, char **argv)
     r = nspawn_enter(argc, argv, &code, &err);
   else if (streq(what, "stop"))
     r = nspawn_stop(argc, argv, &err);
-  else if (streq(what, "gc"))
-    r = 0; /* the pod's mounts and processes die with its namespaces */
+  else if (streq(what, "gc")) /* mounts and processes died with the pod's namespaces; cgroups stay */
+    r = argc == 2 ? nspawn_cgroups_remove(argv[1], &err) : podrun_error_new(&err, 0, "usage: gc UUID");
   else
     r = podrun_error_new(&err, 0, "called as \"%s\": not run, init, enter, stop or gc", what);
   if (r < 0)

@@ -14,7 +14,7 @@ esac
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/podrun-stage1-nspawn.XXXXXX")
 trap 'rm -rf "$stage"' EXIT INT TERM
-mkdir -p "$stage/rootfs/nspawn" "$stage/rootfs/opt/stage2" "$stage/rootfs/podrun/status" "$stage/rootfs/podrun/nspawn" "$stage/rootfs/podrun/logs" \
+mkdir -p "$stage/rootfs/nspawn" "$stage/rootfs/opt/stage2" "$stage/rootfs/podrun/status" "$stage/rootfs/podrun/nspawn" "$stage/rootfs/podrun/logs" "$stage/rootfs/podrun/cgroup" \
   "$stage/rootfs/usr/lib" "$stage/rootfs/etc" "$stage/rootfs/proc" "$stage/rootfs/sys" "$stage/rootfs/dev" \
   "$stage/rootfs/run" "$stage/rootfs/tmp"
 : >"$stage/rootfs/podrun/pod"
@@ -22,6 +22,13 @@ printf 'ID=podrun-stage1\nNAME="podrun nspawn stage1"\nVERSION_ID=%s\n' "$versio
 ln -s ../usr/lib/os-release "$stage/rootfs/etc/os-release"
 install -m 0755 "$build/stage1/nspawn" "$stage/rootfs/nspawn/nspawn"
 install -m 0755 "$build/stage2/stage2" "$stage/rootfs/stage2"
+# The pod init and stage2 run inside the pod's root: static, except in a
+# sanitizer build (make SANITIZE=1), whose shared libraries come along.
+for b in "$stage/rootfs/nspawn/nspawn" "$stage/rootfs/stage2"; do
+  ldd "$b" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | while read -r lib; do
+    install -D -m 0755 "$lib" "$stage/rootfs$lib"
+  done
+done
 for e in run init enter stop gc; do
   ln -s nspawn "$stage/rootfs/nspawn/$e"
 done

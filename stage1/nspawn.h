@@ -16,6 +16,14 @@ int nspawn_stop(int argc, char **argv, podrun_error_t *err);
 /* The pod init: pid 1 inside the pod. Returns the pod's exit code. */
 int pod_init(int argc, char **argv, podrun_error_t *err);
 
+/* The resource isolators' cgroups (cgroup.c): made with their limits on
+ * the host before nspawn starts (adding --bind options for them to *binds),
+ * joined by each app inside the pod, removed by gc. */
+int nspawn_cgroups_setup(const char *uuid, const struct appc_pod_manifest *m, char ***binds, podrun_error_t *err);
+int nspawn_cgroups_join(const char *app, podrun_error_t *err);
+bool nspawn_cgroups_oom_killed(const char *app);
+int nspawn_cgroups_remove(const char *uuid, podrun_error_t *err);
+
 /* Where things are inside the stage1 rootfs (the pod's root). */
 #define NSPAWN_STAGE2 "/stage2"
 #define NSPAWN_INIT "/nspawn/init"
@@ -27,3 +35,4 @@ int pod_init(int argc, char **argv, podrun_error_t *err);
 /* the pod directory's logs/: <app>.log (and <app>.log.1, the one before) */
 #define NSPAWN_LOGS_DIR "/podrun/logs"
 #define NSPAWN_APPS_DIR "/opt/stage2"
+#define NSPAWN_CGROUP_DIR "/podrun/cgroup"

@@ -66,7 +66,7 @@ static bool have_system_bus(void)
   return access("/run/dbus/system_bus_socket", F_OK) == 0;
 }
 
-static char **nspawn_argv(const char *nspawn, const struct run_args *a, const char *cwd)
+static char **nspawn_argv(const char *nspawn, const struct run_args *a, const char *cwd, char **binds)
 {
   char **v = strv_push(NULL, nspawn);
   _cleanup_free_ char *machine = xasprintf("--machine=podrun-%s", a->uuid);
@@ -89,6 +89,8 @@ static char **nspawn_argv(const char *nspawn, const struct run_args *a, const ch
   v = strv_push(v, status);
   v = strv_push(v, runtime);
   v = strv_push(v, logs);
+  for (size_t i = 0; binds && binds[i]; i++)
+    v = strv_push(v, binds[i]);
   /* the apps' stdio are podrun's own; the pod init, not nspawn, decides
    * what each app keeps of the capabilities */
   v = strv_push(v, "--console=pipe");
@@ -197,7 +199,10 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   _cleanup_free_ char *net = xasprintf("%s\n", a.net);
   if (fs_write_file_atomic_at(AT_FDCWD, "net", net, strlen(net), 0644, err) < 0)
     return -1;
-  args = nspawn_argv(nspawn, &a, cwd);
+  _cleanup_strv_ char **binds = NULL;
+  if (nspawn_cgroups_setup(a.uuid, m, &binds, err) < 0)
+    return -1;
+  args = nspawn_argv(nspawn, &a, cwd, binds);
   fflush(NULL);
   nspawn_pid = fork();
   if (nspawn_pid < 0)

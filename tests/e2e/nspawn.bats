@@ -250,3 +250,45 @@ JSON
   run_podrun logs "$(cat "$BATS_TEST_TMPDIR/uuid")"
   assert_one_line_error "keeps no logs"
 }
+
+@test "nspawn: --memory, --cpu and --cpu-shares are written to each app's cgroup; a memory hog is OOM-killed and reported" {
+  local v2=0
+  [[ $(stat -f -c %T /sys/fs/cgroup) == cgroup2fs ]] && v2=1
+  "$PODRUN" --dir="$STORE" run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
+    podrun.test/probe --name=limited --memory=64M --cpu=500m --cpu-shares=512 --exec=/bin/sleep -- 30 --- \
+    podrun.test/probe --name=free --exec=/bin/sleep -- 30 --- &
+  local uuid
+  uuid=$(wait_running "$BATS_TEST_TMPDIR/uuid")
+  if (( v2 )); then
+    local cg=/sys/fs/cgroup/podrun/$uuid/limited
+    [[ $(cat "$cg/memory.max") == 64000000 ]]
+    [[ $(cat "$cg/cpu.max") == "50000 100000" ]]
+  else
+    local cg=/sys/fs/cgroup/memory/podrun/$uuid/limited
+    [[ $(cat "$cg/memory.limit_in_bytes") == $((64000000 / 4096 * 4096)) ]] ||
+      fail "memory.limit_in_bytes: $(cat "$cg/memory.limit_in_bytes")"
+    [[ $(cat "/sys/fs/cgroup/cpu/podrun/$uuid/limited/cpu.cfs_quota_us") == 50000 ]]
+    [[ $(cat "/sys/fs/cgroup/cpu/podrun/$uuid/limited/cpu.shares") == 512 ]]
+  fi
+  # the app is in it, as its own cgroup: the other app is not
+  local app_pid
+  app_pid=$(cat "$cg/cgroup.procs")
+  [[ -n "$app_pid" ]] || fail "no process in $cg"
+  [[ "$(tr '\0' ' ' <"/proc/$app_pid/cmdline")" == "/bin/sleep 30 " ]]
+  [[ $(wc -l <"$cg/cgroup.procs") -eq 1 ]]
+  run_podrun stop "$uuid"
+  wait || true
+  run_podrun gc --grace-period=0
+  assert_output_contains "removed pod $uuid"
+  [[ ! -e "/sys/fs/cgroup/memory/podrun/$uuid" && ! -e "/sys/fs/cgroup/podrun/$uuid" ]] || fail "cgroups left"
+
+  # enforced: an app that keeps allocating is killed, and podrun says why
+  run_podrun run --stage1=nspawn podrun.test/probe --memory=32M --exec=/bin/busybox -- tail -n 1 /dev/zero ---
+  assert_status 137
+  assert_stderr_contains "killed by the OOM killer"
+
+  run_podrun run --stage1=nspawn podrun.test/probe --memory=lots
+  assert_one_line_error "--memory"
+  run_podrun run --stage1=nspawn podrun.test/probe --cpu-shares=1
+  assert_one_line_error "--cpu-shares=1"
+}
