@@ -109,8 +109,8 @@ static int run_handlers(const struct app_proc *p, const char *event, void (*reap
       if (!streq(h->name, event))
         continue;
       pid_t pid = spawn_stage2(p->name, h->exec, (const int[2]) { -1, -1 });
-      int status;
-      for (;;)
+      int status = 0;
+      for (; pid > 0;)
         {
           pid_t got = waitpid(-1, &status, 0);
           if (got < 0 && errno == EINTR)
