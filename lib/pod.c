@@ -317,15 +317,20 @@ static pid_t read_pid_file(int dirfd, const char *name)
   return v > 0 && v < INT32_MAX ? (pid_t) v : 0;
 }
 
-pid_t pod_read_pid(int dirfd)
+pid_t proc_first_child(pid_t parent)
 {
-  pid_t pid = read_pid_file(dirfd, "pid"), ppid;
-  if (pid > 0 || (ppid = read_pid_file(dirfd, "ppid")) <= 0)
-    return pid;
-  _cleanup_free_ char *path = xasprintf("/proc/%d/task/%d/children", (int) ppid, (int) ppid), *children = NULL;
+  _cleanup_free_ char *path = xasprintf("/proc/%d/task/%d/children", (int) parent, (int) parent), *children = NULL;
   _cleanup_error_ podrun_error_t ignored = NULL;
   if (fs_read_file_at(AT_FDCWD, path, 4096, &children, NULL, &ignored) < 0)
     return 0;
   long v = strtol(children, NULL, 10);
   return v > 0 && v < INT32_MAX ? (pid_t) v : 0;
+}
+
+pid_t pod_read_pid(int dirfd)
+{
+  pid_t pid = read_pid_file(dirfd, "pid"), ppid;
+  if (pid > 0 || (ppid = read_pid_file(dirfd, "ppid")) <= 0)
+    return pid;
+  return proc_first_child(ppid);
 }

@@ -68,3 +68,6 @@ int pod_transition(struct pod *p, enum pod_state to, podrun_error_t *err);
  * under a helper, like systemd-nspawn, knows only the helper's pid). 0 when
  * neither is there yet or the helper has no child (any more). */
 pid_t pod_read_pid(int dirfd);
+
+/* The first child of a process (from /proc/<pid>/task/<pid>/children), 0 if none. */
+pid_t proc_first_child(pid_t parent);

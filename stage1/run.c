@@ -131,8 +131,8 @@ static void forward(int sig)
 
 /* Once the pod init says it is ready (every app started), its pid is the
  * one child of systemd-nspawn: that goes into `pid`, so that enter and stop
- * never reach a pod half set up (before, nspawn's own helper is its child). If nspawn exits first, *status is its
- * wait status; else it stays -1. */
+ * never reach a pod half set up (before that, nspawn's own helper is its
+ * child). If nspawn exits first, *status is its wait status; else -1. */
 static int record_init_pid(int *status, podrun_error_t *err)
 {
   const struct timespec tick = { .tv_nsec = 1000 * 1000 };
@@ -148,15 +148,10 @@ static int record_init_pid(int *status, podrun_error_t *err)
         break;
       nanosleep(&tick, NULL);
     }
-  _cleanup_free_ char *path = xasprintf("/proc/%d/task/%d/children", (int) nspawn_pid, (int) nspawn_pid), *text = NULL;
-  _cleanup_error_ podrun_error_t ignored = NULL;
-  long pid = 0;
-  if (fs_read_file_at(AT_FDCWD, path, 4096, &text, NULL, &ignored) == 0)
-    pid = strtol(text, NULL, 10);
+  pid_t pid = proc_first_child(nspawn_pid);
   if (pid <= 0)
     return 0; /* the pod ended meanwhile */
-  free(text);
-  text = xasprintf("%ld\n", pid);
+  _cleanup_free_ char *text = xasprintf("%d\n", (int) pid);
   return fs_write_file_atomic_at(AT_FDCWD, "pid", text, strlen(text), 0644, err);
 }
 
@@ -229,35 +224,28 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   return 0;
 }
 
-static int join_namespaces(pid_t pid, podrun_error_t *err)
+/* Joins pid's ipc, uts, net and pid namespaces (the pid namespace holds for
+ * children) and returns an fd of its mount namespace: the child joins that
+ * one itself, once it is in the pod's pid namespace, so that /proc/self
+ * names it there (a sanitizer runtime reads it in fork). */
+static int join_namespaces(pid_t pid, int *ret_mnt, podrun_error_t *err)
 {
-  /* opened first: once in the pod's mount namespace, /proc is the pod's */
   static const struct { const char *name; int type; } ns[] = {
-    { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET },
-    { "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
+    { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET }, { "pid", CLONE_NEWPID },
   };
-  int fds[ELEMENTSOF(ns)];
-  int r = 0;
-
+  _cleanup_free_ char *mnt = xasprintf("/proc/%d/ns/mnt", (int) pid);
+  _cleanup_close_ int mntfd = open(mnt, O_RDONLY | O_CLOEXEC);
+  if (mntfd < 0)
+    return podrun_error_set(err, errno, "open \"%s\"", mnt);
   for (size_t i = 0; i < ELEMENTSOF(ns); i++)
     {
       _cleanup_free_ char *p = xasprintf("/proc/%d/ns/%s", (int) pid, ns[i].name);
-      fds[i] = open(p, O_RDONLY | O_CLOEXEC);
-      if (fds[i] < 0)
-        {
-          r = podrun_error_set(err, errno, "open \"%s\"", p);
-          while (i-- > 0)
-            close(fds[i]);
-          return r;
-        }
+      _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || setns(fd, ns[i].type) < 0)
+        return podrun_error_set(err, errno, "join the pod's %s namespace", ns[i].name);
     }
-  for (size_t i = 0; i < ELEMENTSOF(ns); i++)
-    {
-      if (r == 0 && setns(fds[i], ns[i].type) < 0)
-        r = podrun_error_set(err, errno, "join the pod's %s namespace", ns[i].name);
-      close(fds[i]);
-    }
-  return r;
+  *ret_mnt = TAKE_FD(mntfd);
+  return 0;
 }
 
 int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
@@ -275,7 +263,8 @@ int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     }
   if (!pid || !app || i + 1 >= argc)
     return podrun_error_new(err, 0, "usage: enter --pid=PID --app=NAME -- CMD [ARGS…]");
-  if (join_namespaces((pid_t) atoi(pid), err) < 0)
+  _cleanup_close_ int mntfd = -1;
+  if (join_namespaces((pid_t) atoi(pid), &mntfd, err) < 0)
     return -1;
   /* the pid namespace takes effect for children; the mount namespace's root
    * is the pod's root, where stage2 and the pod manifest are */
@@ -295,6 +284,17 @@ int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     return podrun_error_set(err, errno, "fork");
   if (child == 0)
     {
+      _cleanup_error_ podrun_error_t cg_err = NULL;
+      if (setns(mntfd, CLONE_NEWNS) < 0)
+        {
+          log_error("join the pod's mount namespace: %s", strerror(errno));
+          _exit(PODRUN_EXIT_ERROR);
+        }
+      if (nspawn_cgroups_join(app, &cg_err) < 0) /* the app's cgroups, and so its limits */
+        {
+          log_error("%s", cg_err->msg);
+          _exit(PODRUN_EXIT_ERROR);
+        }
       execv(NSPAWN_STAGE2, args);
       log_error("exec stage2: %s", strerror(errno));
       _exit(PODRUN_EXIT_ERROR);

@@ -276,6 +276,10 @@ JSON
   [[ -n "$app_pid" ]] || fail "no process in $cg"
   [[ "$(tr '\0' ' ' <"/proc/$app_pid/cmdline")" == "/bin/sleep 30 " ]]
   [[ $(wc -l <"$cg/cgroup.procs") -eq 1 ]]
+  # enter runs in the app's cgroups too
+  run_podrun enter --app=limited "$uuid" /bin/cat /proc/self/cgroup
+  assert_status 0
+  assert_output_contains "podrun/$uuid/limited"
   run_podrun stop "$uuid"
   wait || true
   run_podrun gc --grace-period=0
