@@ -86,7 +86,7 @@ if rss:
     ref = next((r["peak_rss_kib"] for r in rss if r["name"].startswith("podrun run")), None)
     for r in rss:
         md.append(f"| {r['name']} | {r['peak_rss_kib']} | "
-                  f"{fmt_ratio(ref, r['peak_rss_kib']) if ref and not r['name'].startswith(('podrun', 'pod keeper')) else ''} |")
+                  f"{fmt_ratio(ref, r['peak_rss_kib']) if ref and not r['name'].startswith(('podrun', 'pod keeper', 'pod init')) else ''} |")
     md.append("")
 
 

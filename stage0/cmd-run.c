@@ -11,6 +11,8 @@ int cmd_run(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
 {
   _cleanup_pod_ struct pod *p = NULL;
   int r = parse(argc, argv, err);
+  if (r >= 0 && arg_run.interactive && !isatty(STDIN_FILENO))
+    r = podrun_error_set(err, 0, "--interactive: stdin is not a terminal");
   if (r >= 0)
     r = pod_prepare(podrun_store, &p, err);
   if (r >= 0)

@@ -220,26 +220,28 @@ static void copy_output(struct app_proc *p, int i)
   write_log(p, buf, (size_t) n);
 }
 
-static void start_app(struct app_proc *p)
+static void start_app(struct app_proc *p, bool interactive)
 {
-  int pipes[2][2], ends[2];
-  for (int i = 0; i < 2; i++)
+  int pipes[2][2], ends[2] = { -1, -1 };
+  for (int i = 0; i < 2 && !interactive; i++)
     if (pipe2(pipes[i], O_CLOEXEC) < 0)
       {
         log_error("app \"%s\": pipe: %s", p->name, strerror(errno));
         app_exited(p, PODRUN_EXIT_ERROR);
         return;
       }
-  for (int i = 0; i < 2; i++)
+  for (int i = 0; i < 2 && !interactive; i++)
     {
       p->out[i] = pipes[i][0];
       ends[i] = pipes[i][1];
       (void) fcntl(p->out[i], F_SETFL, O_NONBLOCK);
     }
-  open_log(p);
+  if (!interactive)
+    open_log(p);
   p->pid = spawn_stage2(p->name, NULL, ends);
   for (int i = 0; i < 2; i++)
-    close(ends[i]);
+    if (ends[i] >= 0)
+      close(ends[i]);
   if (p->pid < 0)
     {
       p->pid = 0;
@@ -274,9 +276,12 @@ int pod_init(int argc, char **argv, podrun_error_t *err)
   _cleanup_free_ char *text = NULL;
   size_t len = 0;
 
+  bool interactive = false;
   for (int i = 1; i < argc; i++)
     if (streq(argv[i], "--debug"))
       log_set_level(LOG_LEVEL_DEBUG);
+    else if (streq(argv[i], "--interactive"))
+      interactive = true; /* the one app gets the console (our stdio) itself: no pipes, no log */
   if (fs_read_file_at(AT_FDCWD, NSPAWN_POD_MANIFEST, JSON_MAX_INPUT, &text, &len, err) < 0 ||
       appc_pod_manifest_parse(text, len, &m, err) < 0 || prepare_roots(m, err) < 0)
     return -1;
@@ -303,7 +308,7 @@ int pod_init(int argc, char **argv, podrun_error_t *err)
       if (code != 0)
         app_exited(&apps[i], code);
       else
-        start_app(&apps[i]);
+        start_app(&apps[i], interactive);
     }
   _cleanup_error_ podrun_error_t ready_err = NULL;
   if (fs_write_file_atomic_at(AT_FDCWD, NSPAWN_RUNTIME_DIR "/ready", "", 0, 0644, &ready_err) < 0)

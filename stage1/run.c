@@ -22,7 +22,7 @@
 struct run_args
 {
   const char *net, *hostname, *uuid;
-  bool debug;
+  bool debug, interactive;
 };
 
 static int parse_run_args(int argc, char **argv, struct run_args *a, podrun_error_t *err)
@@ -37,7 +37,9 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, podrun_erro
         a->hostname = v;
       else if (streq(argv[i], "--debug"))
         a->debug = true;
-      else if (streq(argv[i], "--interactive") || startswith(argv[i], "--private-users"))
+      else if (streq(argv[i], "--interactive"))
+        a->interactive = true;
+      else if (startswith(argv[i], "--private-users"))
         return podrun_error_new(err, 0, "%s: not supported by the nspawn stage1 yet", argv[i]);
       else
         return podrun_error_new(err, 0, "run: unknown argument \"%s\"", argv[i]);
@@ -45,6 +47,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, podrun_erro
   if (!streq(a->net, "host") && !streq(a->net, "none"))
     return podrun_error_new(err, 0, "--net=%s: the nspawn stage1 knows host and none (CNI networks come later)",
                             a->net);
+  if (a->interactive && !isatty(STDIN_FILENO))
+    return podrun_error_new(err, 0, "--interactive: stdin is not a terminal");
   if (!uuid_is_valid(a->uuid))
     return podrun_error_new(err, 0, "run: \"%s\" is not a pod UUID", a->uuid);
   return 0;
@@ -91,9 +95,10 @@ static char **nspawn_argv(const char *nspawn, const struct run_args *a, const ch
   v = strv_push(v, logs);
   for (size_t i = 0; binds && binds[i]; i++)
     v = strv_push(v, binds[i]);
-  /* the apps' stdio are podrun's own; the pod init, not nspawn, decides
-   * what each app keeps of the capabilities */
-  v = strv_push(v, "--console=pipe");
+  /* the apps' stdio are podrun's own (--interactive: a pty of nspawn's,
+   * which is the pod's console); the pod init, not nspawn, decides what
+   * each app keeps of the capabilities */
+  v = strv_push(v, a->interactive ? "--console=interactive" : "--console=pipe");
   v = strv_push(v, "--capability=all");
   v = strv_push(v, "--kill-signal=SIGTERM");
   if (streq(a->net, "none"))
@@ -102,6 +107,8 @@ static char **nspawn_argv(const char *nspawn, const struct run_args *a, const ch
   v = strv_push(v, NSPAWN_INIT);
   if (a->debug)
     v = strv_push(v, "--debug");
+  if (a->interactive)
+    v = strv_push(v, "--interactive");
   return v;
 }
 
@@ -179,6 +186,8 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   if (fs_read_file_at(AT_FDCWD, "pod", JSON_MAX_INPUT, &text, &len, err) < 0 ||
       appc_pod_manifest_parse(text, len, &m, err) < 0)
     return -1;
+  if (a.interactive && m->n_apps != 1)
+    return podrun_error_new(err, 0, "--interactive gives the terminal to one app; this pod has %zu", m->n_apps);
   /* host volumes are bound here, in the pod's private mount namespace that
    * stage0 made; nspawn takes the whole tree below the stage1 rootfs along */
   for (size_t i = 0; i < m->n_apps; i++)

@@ -296,3 +296,18 @@ JSON
   run_podrun run --stage1=nspawn podrun.test/probe --cpu-shares=1
   assert_one_line_error "--cpu-shares=1"
 }
+
+@test "nspawn: --interactive gives the one app a real terminal; ^C reaches it; without a terminal it is refused" {
+  command -v script >/dev/null || skip "needs script (package bsdutils)"
+  local cmd="$PODRUN --dir=$STORE run --interactive podrun.test/probe --exec=/bin/sh -- -c"
+  run script -qec "$cmd 'test -t 0 && test -t 1 && test -t 2 && echo on-a-tty' ---" /dev/null
+  [[ $status -eq 0 ]] || fail "status $status: $output"
+  [[ "$output" == *on-a-tty* ]] || fail "no tty: $output"
+  # ^C on the terminal interrupts the app: 128 + SIGINT
+  run bash -c "(sleep 2; printf '\003') | script -qec \"$PODRUN --dir=$STORE run --interactive podrun.test/probe --exec=/bin/sleep -- 30 ---\" /dev/null"
+  [[ $status -eq 130 ]] || fail "status $status after ^C: $output"
+  run_podrun run --interactive podrun.test/probe </dev/null
+  assert_one_line_error "not a terminal"
+  run script -qec "$PODRUN --dir=$STORE run --interactive podrun.test/probe podrun.test/probe --name=second" /dev/null
+  [[ $status -eq 254 && "$output" == *"one app"* ]] || fail "two apps: $status $output"
+}
