@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <time.h>
 
+#include "fs.h"
 #include "json-util.h"
 #include "pod-setup.h"
 #include "pods.h"
@@ -36,16 +37,28 @@ static int wait_exited(struct pod **p, int64_t timeout_usec, podrun_error_t *err
   return 0;
 }
 
+/* The pod's network as its stage1 recorded it in `net`; NULL if it did not. */
+static char *network(struct pod *p)
+{
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  char *net = NULL;
+  if (fs_read_file_at(p->dirfd, "net", 256, &net, NULL, &ignored) < 0)
+    return NULL;
+  net[strcspn(net, "\n")] = '\0';
+  return net;
+}
+
 static void print_text(struct pod *p, const struct pod_info *i)
 {
+  _cleanup_free_ char *net = network(p);
   char b[64];
   printf("state=%s\n", pod_state_to_string(p->state));
   printf("created=%s\n", i->created ? format_time_rfc3339(b, sizeof(b), i->created) : "");
   printf("started=%s\n", i->started ? format_time_rfc3339(b, sizeof(b), i->started) : "");
   if (i->pid > 0)
     printf("pid=%d\n", (int) i->pid);
-  if (i->network)
-    printf("network=%s\n", i->network);
+  if (net)
+    printf("network=%s\n", net);
   printf("exited=%s\n", is_done(p->state) ? "true" : "false");
   for (size_t a = 0; a < i->n_apps; a++)
     if (i->apps[a].exit_code >= 0)
@@ -54,6 +67,7 @@ static void print_text(struct pod *p, const struct pod_info *i)
 
 static void print_json(struct pod *p, const struct pod_info *i, bool pretty)
 {
+  _cleanup_free_ char *net = network(p);
   char c[64], s[64];
   json_t *codes = json_object();
   for (size_t a = 0; a < i->n_apps; a++)
@@ -66,8 +80,8 @@ static void print_json(struct pod *p, const struct pod_info *i, bool pretty)
       i->started ? format_time_rfc3339(s, sizeof(s), i->started) : NULL);
   if (i->pid > 0)
     json_object_set_new(o, "pid", json_integer(i->pid));
-  if (i->network)
-    json_object_set_new(o, "network", json_string(i->network));
+  if (net)
+    json_object_set_new(o, "network", json_string(net));
   _cleanup_free_ char *text = json_dump_sorted(o, pretty);
   printf("%s\n", text);
 }

@@ -56,8 +56,6 @@ int pod_info_read(struct pod *p, struct pod_info *ret, podrun_error_t *err)
   i.created = read_small(p->dirfd, "pod-created", &created) == 0 ? strtoll(created, NULL, 10) : 0;
   i.started = mtime_usec(p->dirfd, "pid") ?: mtime_usec(p->dirfd, "ppid");
   i.pid = pod_read_pid(p->dirfd);
-  if (read_small(p->dirfd, "net", &i.network) == 0)
-    i.network[strcspn(i.network, "\n")] = '\0';
   *ret = i;
   return 0;
 }
@@ -71,7 +69,6 @@ void pod_info_done(struct pod_info *i)
       free(i->apps[k].image_id);
     }
   free(i->apps);
-  free(i->network);
   memset(i, 0, sizeof(*i));
 }
 

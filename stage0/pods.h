@@ -19,7 +19,6 @@ struct pod_info
   int64_t created;  /* µs */
   int64_t started;  /* µs, 0 if never */
   pid_t pid;        /* 0 if none */
-  char *network;    /* what the stage1 recorded in `net` ("host", "none"), NULL if nothing */
   struct pod_app_info *apps;
   size_t n_apps;
 };
