@@ -257,10 +257,38 @@ static int join_namespaces(pid_t pid, int *ret_mnt, podrun_error_t *err)
   return 0;
 }
 
+static int wait_code(pid_t child, int *ret, podrun_error_t *err)
+{
+  int status;
+  while (waitpid(child, &status, 0) < 0)
+    if (errno != EINTR)
+      return podrun_error_set(err, errno, "wait");
+  *ret = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return 0;
+}
+
+/* In the pod's pid namespace already: its mount namespace (whose root is the
+ * pod's root, where stage2 and the pod manifest are), the app's cgroups,
+ * then stage2. */
+static _noreturn_ void exec_in_pod(int mntfd, const char *app, char **args)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  if (setns(mntfd, CLONE_NEWNS) < 0)
+    log_error("join the pod's mount namespace: %s", strerror(errno));
+  else if (nspawn_cgroups_join(app, &err) < 0) /* the app's cgroups, and so its limits */
+    log_error("%s", err->msg);
+  else
+    {
+      execv(NSPAWN_STAGE2, args);
+      log_error("exec stage2: %s", strerror(errno));
+    }
+  _exit(PODRUN_EXIT_ERROR);
+}
+
 int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 {
   const char *pid = NULL, *app = NULL;
-  int i, status;
+  int i;
 
   for (i = 1; i < argc && !streq(argv[i], "--"); i++)
     {
@@ -272,11 +300,6 @@ int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     }
   if (!pid || !app || i + 1 >= argc)
     return podrun_error_new(err, 0, "usage: enter --pid=PID --app=NAME -- CMD [ARGS…]");
-  _cleanup_close_ int mntfd = -1;
-  if (join_namespaces((pid_t) atoi(pid), &mntfd, err) < 0)
-    return -1;
-  /* the pid namespace takes effect for children; the mount namespace's root
-   * is the pod's root, where stage2 and the pod manifest are */
   _cleanup_free_ char *a = xasprintf("--app=%s", app), *root = xasprintf("--root=" NSPAWN_APPS_DIR "/%s/rootfs", app);
   _cleanup_free_ char **args = xzalloc(sizeof(char *) * (size_t) (argc + 8));
   size_t n = 0;
@@ -288,31 +311,30 @@ int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   args[n++] = (char *) "--enter";
   for (; i < argc; i++) /* "--" and the command */
     args[n++] = argv[i];
-  pid_t child = fork();
-  if (child < 0)
+  /* A helper joins the namespaces and forks the command into the pod's pid
+   * namespace; this process keeps its own (one whose children's pid
+   * namespace is another cannot make threads, and LeakSanitizer's exit
+   * check needs one). */
+  pid_t helper = fork();
+  if (helper < 0)
     return podrun_error_set(err, errno, "fork");
-  if (child == 0)
+  if (helper == 0)
     {
-      _cleanup_error_ podrun_error_t cg_err = NULL;
-      if (setns(mntfd, CLONE_NEWNS) < 0)
+      _cleanup_error_ podrun_error_t e = NULL;
+      int mntfd = -1, code = PODRUN_EXIT_ERROR;
+      if (join_namespaces((pid_t) atoi(pid), &mntfd, &e) < 0)
+        log_error("%s", e->msg);
+      else
         {
-          log_error("join the pod's mount namespace: %s", strerror(errno));
-          _exit(PODRUN_EXIT_ERROR);
+          pid_t child = fork();
+          if (child == 0)
+            exec_in_pod(mntfd, app, args);
+          if (child < 0 || wait_code(child, &code, &e) < 0)
+            log_error("%s", child < 0 ? strerror(errno) : e->msg);
         }
-      if (nspawn_cgroups_join(app, &cg_err) < 0) /* the app's cgroups, and so its limits */
-        {
-          log_error("%s", cg_err->msg);
-          _exit(PODRUN_EXIT_ERROR);
-        }
-      execv(NSPAWN_STAGE2, args);
-      log_error("exec stage2: %s", strerror(errno));
-      _exit(PODRUN_EXIT_ERROR);
+      _exit(code);
     }
-  while (waitpid(child, &status, 0) < 0)
-    if (errno != EINTR)
-      return podrun_error_set(err, errno, "wait");
-  *ret_exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return 0;
+  return wait_code(helper, ret_exit, err);
 }
 
 /* stop: SIGTERM to the pod init, which passes it to every app (and SIGKILLs
