@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* prepare: a pod directory from a pod manifest and a stage1; run: the
  * pod's private mount namespace, then exec of the stage1 (DESIGN §3). */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -43,9 +45,63 @@ static char *stage1_run_flags(void)
     fprintf(f, "--net=%s\n", arg_run.net);
   if (arg_run.hostname)
     fprintf(f, "--hostname=%s\n", arg_run.hostname);
+  const struct { const char *flag; char **values; } lists[] = {
+    { "dns", arg_run.dns }, { "dns-search", arg_run.dns_search },
+    { "dns-opt", arg_run.dns_opt }, { "hosts-entry", arg_run.hosts_entries },
+  };
+  for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+    for (size_t i = 0; lists[l].values && lists[l].values[i]; i++)
+      fprintf(f, "--%s=%s\n", lists[l].flag, lists[l].values[i]);
   if (fclose(f) != 0)
     abort();
   return buf;
+}
+
+static bool is_ip(const char *s)
+{
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+static bool is_hostname(const char *s)
+{
+  if (!*s || strlen(s) > 253)
+    return false;
+  for (; *s; s++)
+    if (!isalnum((unsigned char) *s) && *s != '-' && *s != '.')
+      return false;
+  return true;
+}
+
+/* rkt's --dns, --dns-search, --dns-opt and --hosts-entry, checked before
+ * any pod exists: each ends up as a line of a file in the apps' /etc. */
+static int check_dns_flags(podrun_error_t *err)
+{
+  size_t n = strv_length(arg_run.dns), h = strv_length(arg_run.hosts_entries);
+  for (size_t i = 0; i < n; i++)
+    if ((streq(arg_run.dns[i], "host") || streq(arg_run.dns[i], "none")) ? n > 1 : !is_ip(arg_run.dns[i]))
+      return podrun_error_set(err, 0, "--dns=%s: an IP address, or host or none alone", arg_run.dns[i]);
+  bool whole_file = n && (streq(arg_run.dns[0], "host") || streq(arg_run.dns[0], "none"));
+  if (whole_file && (arg_run.dns_search || arg_run.dns_opt))
+    return podrun_error_set(err, 0, "--dns=%s: no --dns-search or --dns-opt with it", arg_run.dns[0]);
+  char **words[] = { arg_run.dns_search, arg_run.dns_opt };
+  for (size_t w = 0; w < ELEMENTSOF(words); w++)
+    for (size_t i = 0; words[w] && words[w][i]; i++)
+      if (!*words[w][i] || strpbrk(words[w][i], " \t\n#;"))
+        return podrun_error_set(err, 0, "--%s=%s: one word, no blanks", w ? "dns-opt" : "dns-search", words[w][i]);
+  for (size_t i = 0; i < h; i++)
+    {
+      const char *e = arg_run.hosts_entries[i], *eq = strchr(e, '=');
+      if (streq(e, "host") ? h > 1 : !eq)
+        return podrun_error_set(err, 0, "--hosts-entry=%s: IP=HOSTNAME, or host alone", e);
+      if (eq)
+        {
+          _cleanup_free_ char *ip = xstrndup(e, (size_t) (eq - e));
+          if (!is_ip(ip) || !is_hostname(eq + 1))
+            return podrun_error_set(err, 0, "--hosts-entry=%s: IP=HOSTNAME, or host alone", e);
+        }
+    }
+  return 0;
 }
 
 /* Everything a prepared pod holds besides its stage1 and app mounts. */
@@ -80,7 +136,7 @@ int pod_prepare(struct store *s, struct pod **ret, podrun_error_t *err)
   _cleanup_pod_ struct pod *p = NULL;
 
   /* The store work first: a mistake in the flags creates no pod at all. */
-  if (pod_manifest_build(s, &manifest, err) < 0 || stage1_select(s, &stage1, err) < 0 ||
+  if (check_dns_flags(err) < 0 || pod_manifest_build(s, &manifest, err) < 0 || stage1_select(s, &stage1, err) < 0 ||
       store_render(s, stage1, &tree, err) < 0)
     return -1;
   if (pod_create(pods, &p, err) < 0)

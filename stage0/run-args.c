@@ -45,6 +45,12 @@ const struct opt run_opts[] = {
   { "inherit-env", OPT_BOOL, &arg_run.inherit_env, "start from podrun's own environment", NULL },
   { "interactive", OPT_BOOL, &arg_run.interactive, "give the (single) app the terminal", NULL },
   { "net", OPT_STRING, &arg_run.net, "network: host or none (stage1 dependent)", "NET" },
+  { "dns", OPT_STRV, &arg_run.dns, "a name server for the apps' resolv.conf, host (the host's file) or none",
+    "IP|host|none" },
+  { "dns-search", OPT_STRV, &arg_run.dns_search, "a search domain for the apps' resolv.conf", "DOMAIN" },
+  { "dns-opt", OPT_STRV, &arg_run.dns_opt, "a resolver option for the apps' resolv.conf", "OPTION" },
+  { "hosts-entry", OPT_STRV, &arg_run.hosts_entries, "an /etc/hosts line for the apps, or host (the host's file)",
+    "IP=HOSTNAME|host" },
   { "stage1", OPT_STRING, &arg_run.stage1_flavor, "a bundled stage1 flavor: nspawn (default), fly, kvm",
     "FLAVOR" },
   { "stage1-name", OPT_STRING, &arg_run.stage1_name, "a stage1 image in the store, by name", "NAME" },
@@ -125,5 +131,9 @@ void run_args_done(void)
   free(arg_run.apps);
   app_args_done(&arg_run.all);
   strv_free(arg_run.volumes);
+  strv_free(arg_run.dns);
+  strv_free(arg_run.dns_search);
+  strv_free(arg_run.dns_opt);
+  strv_free(arg_run.hosts_entries);
   memset(&arg_run, 0, sizeof(arg_run));
 }

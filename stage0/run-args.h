@@ -40,6 +40,7 @@ struct run_args
   bool inherit_env;
   bool interactive;
   const char *net;
+  char **dns, **dns_search, **dns_opt, **hosts_entries; /* rkt's, for the app's resolv.conf and hosts */
   const char *stage1_flavor;
   const char *stage1_name;
   const char *stage1_path;

@@ -43,6 +43,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, podrun_erro
         a->private_users = v;
       else if (streq(argv[i], "--debug"))
         log_set_level(LOG_LEVEL_DEBUG);
+      else if (startswith(argv[i], "--dns") || startswith(argv[i], "--hosts-entry="))
+        return podrun_error_new(err, 0, "%s: the fly stage1 shares the host's network and its /etc files", argv[i]);
       else if (!streq(argv[i], "--interactive"))
         return podrun_error_new(err, 0, "run: unknown argument \"%s\"", argv[i]);
     }

@@ -9,6 +9,7 @@
 #include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,11 +24,21 @@ struct run_args
 {
   const char *net, *hostname, *uuid;
   bool debug, interactive;
+  char **dns, **dns_search, **dns_opt, **hosts; /* checked by stage0 */
 };
+
+static void run_args_done(struct run_args *a)
+{
+  strv_free(a->dns);
+  strv_free(a->dns_search);
+  strv_free(a->dns_opt);
+  strv_free(a->hosts);
+}
 
 static int parse_run_args(int argc, char **argv, struct run_args *a, podrun_error_t *err)
 {
-  *a = (struct run_args) { .net = "host", .uuid = argv[argc - 1] };
+  a->net = "host";
+  a->uuid = argv[argc - 1];
   for (int i = 1; i < argc - 1; i++)
     {
       const char *v;
@@ -39,6 +50,14 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, podrun_erro
         a->debug = true;
       else if (streq(argv[i], "--interactive"))
         a->interactive = true;
+      else if ((v = startswith(argv[i], "--dns=")))
+        a->dns = strv_push(a->dns, v);
+      else if ((v = startswith(argv[i], "--dns-search=")))
+        a->dns_search = strv_push(a->dns_search, v);
+      else if ((v = startswith(argv[i], "--dns-opt=")))
+        a->dns_opt = strv_push(a->dns_opt, v);
+      else if ((v = startswith(argv[i], "--hosts-entry=")))
+        a->hosts = strv_push(a->hosts, v);
       else if (startswith(argv[i], "--private-users"))
         return podrun_error_new(err, 0, "%s: not supported by the nspawn stage1 yet", argv[i]);
       else
@@ -128,6 +147,87 @@ static int nspawn_runtime_dir(podrun_error_t *err)
   return 0;
 }
 
+/* Replaces root/etc/name (a symlink there is replaced, never followed). */
+static int write_etc(const char *root, const char *name, const char *text, podrun_error_t *err)
+{
+  _cleanup_close_ int etc = volumes_open_target(root, "/etc", false, err);
+  if (etc < 0)
+    return -1;
+  _cleanup_close_ int dir = openat(etc, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0 || (unlinkat(dir, name, 0) < 0 && errno != ENOENT))
+    return podrun_error_set(err, errno, "/etc/%s", name);
+  _cleanup_close_ int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return podrun_error_set(err, errno, "/etc/%s", name);
+  return fs_write_all(fd, text, strlen(text), err);
+}
+
+static char *read_host_file(const char *path, podrun_error_t *err)
+{
+  char *text = NULL;
+  return fs_read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL, err) < 0 ? NULL : text;
+}
+
+static void print_words(FILE *f, const char *key, char **words)
+{
+  if (!words)
+    return;
+  fputs(key, f);
+  for (size_t i = 0; words[i]; i++)
+    fprintf(f, " %s", words[i]);
+  fputc('\n', f);
+}
+
+/* /etc/hostname always; /etc/resolv.conf and /etc/hosts as rkt's --dns*
+ * and --hosts-entry say (`host`: the host's file), else the image's own
+ * (a missing /etc/hosts gets localhost and the hostname). */
+static int write_app_etc(const struct run_args *a, const char *root, const char *hostname, podrun_error_t *err)
+{
+  _cleanup_free_ char *name = xasprintf("%s\n", hostname), *resolv = NULL, *hosts = NULL;
+  _cleanup_free_ char *image_hosts = xasprintf("%s/etc/hosts", root);
+  bool dns_file = a->dns && (streq(a->dns[0], "host") || streq(a->dns[0], "none"));
+  bool hosts_file = a->hosts && streq(a->hosts[0], "host");
+  size_t len;
+  struct stat st;
+
+  if (write_etc(root, "hostname", name, err) < 0)
+    return -1;
+  if (dns_file && streq(a->dns[0], "host") && !(resolv = read_host_file("/etc/resolv.conf", err)))
+    return -1;
+  if (dns_file && !resolv)
+    resolv = xstrdup(""); /* none */
+  else if (!dns_file && (a->dns || a->dns_search || a->dns_opt))
+    {
+      FILE *f = open_memstream(&resolv, &len);
+      if (!f)
+        abort(); /* out of memory, as x*alloc */
+      fputs("# written by podrun from --dns, --dns-search and --dns-opt\n", f);
+      for (size_t i = 0; a->dns && a->dns[i]; i++)
+        fprintf(f, "nameserver %s\n", a->dns[i]);
+      print_words(f, "search", a->dns_search);
+      print_words(f, "options", a->dns_opt);
+      fclose(f);
+    }
+  if (hosts_file && !(hosts = read_host_file("/etc/hosts", err)))
+    return -1;
+  if (!hosts_file && (a->hosts || lstat(image_hosts, &st) < 0))
+    {
+      FILE *f = open_memstream(&hosts, &len);
+      if (!f)
+        abort();
+      fprintf(f, "127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n", hostname);
+      for (size_t i = 0; a->hosts && a->hosts[i]; i++)
+        {
+          const char *eq = strchr(a->hosts[i], '=');
+          fprintf(f, "%.*s\t%s\n", (int) (eq - a->hosts[i]), a->hosts[i], eq + 1);
+        }
+      fclose(f);
+    }
+  if ((resolv && write_etc(root, "resolv.conf", resolv, err) < 0) || (hosts && write_etc(root, "hosts", hosts, err) < 0))
+    return -1;
+  return 0;
+}
+
 static pid_t nspawn_pid;
 
 static void forward(int sig)
@@ -167,7 +267,7 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
   _cleanup_free_ char *text = NULL;
   _cleanup_strv_ char **args = NULL;
-  struct run_args a;
+  _cleanup_(run_args_done) struct run_args a = { 0 };
   const char *fd = getenv("PODRUN_LOCK_FD"), *nspawn = find_nspawn();
   char cwd[4096];
   size_t len = 0;
@@ -190,10 +290,11 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     return podrun_error_new(err, 0, "--interactive gives the terminal to one app; this pod has %zu", m->n_apps);
   /* host volumes are bound here, in the pod's private mount namespace that
    * stage0 made; nspawn takes the whole tree below the stage1 rootfs along */
+  _cleanup_free_ char *hostname = a.hostname ? xstrdup(a.hostname) : xasprintf("podrun-%s", a.uuid);
   for (size_t i = 0; i < m->n_apps; i++)
     {
       _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs" NSPAWN_APPS_DIR "/%s/rootfs", cwd, m->apps[i].name);
-      if (volumes_mount_app(m, &m->apps[i], root, err) < 0)
+      if (volumes_mount_app(m, &m->apps[i], root, err) < 0 || write_app_etc(&a, root, hostname, err) < 0)
         return podrun_error_wrap(err, "app \"%s\"", m->apps[i].name);
     }
   if (nspawn_runtime_dir(err) < 0)

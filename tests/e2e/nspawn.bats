@@ -311,3 +311,35 @@ JSON
   run script -qec "$PODRUN --dir=$STORE run --interactive podrun.test/probe podrun.test/probe --name=second" /dev/null
   [[ $status -eq 254 && "$output" == *"one app"* ]] || fail "two apps: $status $output"
 }
+
+@test "nspawn: --dns, --dns-search, --dns-opt and --hosts-entry write the apps' resolv.conf and hosts; /etc/hostname" {
+  run_podrun run --stage1=nspawn --hostname=web --dns=192.0.2.53 --dns=2001:db8::53 --dns-search=example.com \
+    --dns-search=corp.example --dns-opt=ndots:2 --hosts-entry=192.0.2.10=db.local podrun.test/probe \
+    --readonly-rootfs --exec=/bin/sh -- -c 'cat /etc/resolv.conf /etc/hosts /etc/hostname' ---
+  assert_status 0
+  assert_output_contains "nameserver 192.0.2.53"
+  assert_output_contains "nameserver 2001:db8::53"
+  assert_output_contains "search example.com corp.example"
+  assert_output_contains "options ndots:2"
+  assert_output_contains $'192.0.2.10\tdb.local'
+  assert_output_contains $'127.0.0.1\tlocalhost web'
+  [[ "${lines[-1]}" == web ]]
+  run_podrun run --stage1=nspawn --dns=host --hosts-entry=host podrun.test/probe --exec=/bin/sh -- -c \
+    'cat /etc/resolv.conf; echo ---; cat /etc/hosts' ---
+  assert_status 0
+  [[ "$output" == "$(cat /etc/resolv.conf; echo ---; cat /etc/hosts)" ]] || fail "not the host's files: $output"
+  # the image's own files stay when no flag says otherwise
+  run_podrun run --stage1=nspawn podrun.test/probe --exec=/bin/cat -- /etc/image-marker ---
+  assert_output_contains "only in the image"
+  local before
+  before=$(find "$STORE/pods" -mindepth 2 -maxdepth 2 | wc -l)
+  for bad in --dns=not-an-ip "--dns=host --dns=192.0.2.1" "--dns-search=a\ b" --hosts-entry=db.local \
+    --hosts-entry=192.0.2.1=bad_name; do
+    eval "run_podrun run --stage1=nspawn $bad podrun.test/probe"
+    assert_one_line_error "--"
+  done
+  [[ $(find "$STORE/pods" -mindepth 2 -maxdepth 2 | wc -l) -eq $before ]] || fail "a refused run left a pod"
+  run_podrun run --stage1=fly --dns=192.0.2.53 podrun.test/probe
+  assert_status 254
+  assert_stderr_contains "the fly stage1 shares the host's network"
+}
