@@ -156,6 +156,7 @@ JSON
   uuid=$(wait_running "$BATS_TEST_TMPDIR/uuid")
   local nspawn
   nspawn=$(pgrep -f -- "--machine=podrun-$uuid")
+  [[ "$nspawn" =~ ^[0-9]+$ ]] || fail "no systemd-nspawn process for the pod: '$nspawn'"
   kill -9 "$stage1"
   wait || true
   for _ in $(seq 100); do
