@@ -115,11 +115,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(ARCHIVES)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # The stage1 images (DESIGN §3): ACIs holding the flavor's entrypoints and stage2.
-$(BUILD)/stage1-fly.aci: $(BUILD)/stage1-fly/fly $(BUILD)/stage2/stage2 stage1-fly/mkaci.sh
-	sh stage1-fly/mkaci.sh $(BUILD) $@
+$(BUILD)/stage1-fly.aci: $(BUILD)/stage1-fly/fly $(BUILD)/stage2/stage2 stage1/mkaci.sh
+	sh stage1/mkaci.sh fly $(BUILD) $@
 
 $(BUILD)/stage1-nspawn.aci: $(BUILD)/stage1/nspawn $(BUILD)/stage2/stage2 stage1/mkaci.sh
-	sh stage1/mkaci.sh $(BUILD) $@
+	sh stage1/mkaci.sh nspawn $(BUILD) $@
 
 # Test images: a busybox ACI made from the machine's own busybox-static.
 images: $(BUILD)/busybox.aci

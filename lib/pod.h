@@ -71,3 +71,11 @@ pid_t pod_read_pid(int dirfd);
 
 /* The first child of a process (from /proc/<pid>/task/<pid>/children), 0 if none. */
 pid_t proc_first_child(pid_t parent);
+
+/* The contract's arguments shared by every stage1 (run from the pod directory):
+ * stop [--force] UUID: SIGTERM to the pod's pid (pod_read_pid), SIGKILL with
+ *   --force; the flavor's pid passes it on to the apps.
+ * enter --pid=PID --app=NAME -- CMD…: *ret_cmd is the index of "--". */
+int stage1_stop(int argc, char **argv, podrun_error_t *err);
+int stage1_enter_args(int argc, char **argv, const char **ret_pid, const char **ret_app, int *ret_cmd,
+                      podrun_error_t *err);

@@ -222,43 +222,41 @@ static void set_isolator(json_t *app, const char *name, const char *also, json_t
   json_object_set_new(app, "isolators", kept);
 }
 
-/* "A,B,C" → a JSON array of strings (empty items refused). */
-static int comma_list(const char *flag, const char *s, json_t **ret, char ***ret_strv, podrun_error_t *err)
+/* "A,B,C" → its items (empty ones refused). */
+static int comma_list(const char *flag, const char *s, char ***ret, podrun_error_t *err)
 {
   _cleanup_free_ char *copy = xstrdup(s);
-  json_t *arr = json_array();
   char **v = NULL, *save = NULL;
   for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-    {
-      json_array_append_new(arr, json_string(t));
-      v = strv_push(v, t);
-    }
+    v = strv_push(v, t);
   if (!v || strstr(s, ",,") || s[strlen(s) - 1] == ',')
     {
-      json_decref(arr);
       strv_free(v);
       return podrun_error_set(err, 0, "--%s=%s: expected a comma-separated list", flag, s);
     }
-  *ret = arr;
-  *ret_strv = v;
+  *ret = v;
   return 0;
+}
+
+static json_t *json_strings(char *const *v)
+{
+  json_t *arr = json_array();
+  for (size_t i = 0; v && v[i]; i++)
+    json_array_append_new(arr, json_string(v[i]));
+  return arr;
 }
 
 static int caps_flag(json_t *app, const char *flag, const char *value, const char *isolator, podrun_error_t *err)
 {
   _cleanup_strv_ char **names = NULL;
-  json_t *set = NULL;
   unsigned long long mask;
   if (!value)
     return 0;
-  if (comma_list(flag, value, &set, &names, err) < 0)
+  if (comma_list(flag, value, &names, err) < 0)
     return -1;
   if (isolate_caps_compute(names, NULL, &mask, err) < 0)
-    {
-      json_decref(set);
-      return podrun_error_wrap(err, "--%s", flag);
-    }
-  set_isolator(app, isolator, NULL, json_pack("{s:o}", "set", set));
+    return podrun_error_wrap(err, "--%s", flag);
+  set_isolator(app, isolator, NULL, json_pack("{s:o}", "set", json_strings(names)));
   return 0;
 }
 
@@ -266,15 +264,13 @@ static int caps_flag(json_t *app, const char *flag, const char *value, const cha
 static int seccomp_flag(json_t *app, const char *value, podrun_error_t *err)
 {
   _cleanup_strv_ char **items = NULL;
-  json_t *arr = NULL;
   const char *mode, *errname = NULL;
   size_t first = 1;
 
   if (!value)
     return 0;
-  if (comma_list("seccomp", value, &arr, &items, err) < 0)
+  if (comma_list("seccomp", value, &items, err) < 0)
     return -1;
-  json_decref(arr);
   if (!(mode = startswith(items[0], "mode=")) || (!streq(mode, "retain") && !streq(mode, "remove")))
     return podrun_error_set(err, 0, "--seccomp=%s: starts with mode=retain or mode=remove", value);
   if (items[1] && (errname = startswith(items[1], "errno=")))
@@ -283,26 +279,17 @@ static int seccomp_flag(json_t *app, const char *value, podrun_error_t *err)
       if (isolate_errno_from_name(errname) < 0)
         return podrun_error_set(err, 0, "--seccomp: errno=%s is not an errno name podrun knows", errname);
     }
-  json_t *set = json_array();
+  if (!items[first])
+    return podrun_error_set(err, 0, "--seccomp=%s: no syscalls listed", value);
   for (size_t i = first; items[i]; i++)
-    {
-      if (!isolate_syscall_is_known(items[i]))
-        {
-          json_decref(set);
-          return podrun_error_set(err, 0, "--seccomp: unknown syscall \"%s\"", items[i]);
-        }
-      json_array_append_new(set, json_string(items[i]));
-    }
-  if (json_array_size(set) == 0)
-    {
-      json_decref(set);
-      return podrun_error_set(err, 0, "--seccomp=%s: no syscalls listed", value);
-    }
-  json_t *v = json_pack("{s:o}", "set", set);
+    if (!isolate_syscall_is_known(items[i]))
+      return podrun_error_set(err, 0, "--seccomp: unknown syscall \"%s\"", items[i]);
+  json_t *v = json_pack("{s:o}", "set", json_strings(items + first));
   if (errname)
     json_object_set_new(v, "errno", json_string(errname));
-  set_isolator(app, streq(mode, "retain") ? "os/linux/seccomp-retain-set" : "os/linux/seccomp-remove-set",
-               streq(mode, "retain") ? "os/linux/seccomp-remove-set" : "os/linux/seccomp-retain-set", v);
+  bool retain = streq(mode, "retain");
+  set_isolator(app, retain ? "os/linux/seccomp-retain-set" : "os/linux/seccomp-remove-set",
+               retain ? "os/linux/seccomp-remove-set" : "os/linux/seccomp-retain-set", v);
   return 0;
 }
 

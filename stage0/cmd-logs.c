@@ -52,9 +52,9 @@ static int read_logs(struct pod *p, const char *app, char **ret, size_t *ret_len
 }
 
 /* --follow: what the log grows by, until the pod is no longer running. */
-static int follow(struct pod *p, const char *app, podrun_error_t *err)
+static int follow(struct pod *p, const char *app)
 {
-  _cleanup_free_ char *path = xasprintf("logs/%s.log", app), *pods = NULL;
+  _cleanup_free_ char *path = xasprintf("logs/%s.log", app);
   const struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
   struct stat st;
   ino_t ino = 0;
@@ -84,18 +84,14 @@ static int follow(struct pod *p, const char *app, podrun_error_t *err)
         return 0;
       nanosleep(&tick, NULL);
     }
-  (void) err;
 }
 
 static int logs(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
 {
-  _cleanup_free_ char *text = NULL;
+  _cleanup_free_ char *text = NULL, *app = NULL;
   _cleanup_pod_ struct pod *p = NULL;
-  struct pod **v = NULL;
-  struct pod_info info;
-  size_t n = 0, len = 0;
+  size_t len = 0;
   long lines = -1;
-  const char *app = arg_app;
 
   if (arg_tail)
     {
@@ -105,32 +101,12 @@ static int logs(const struct cmd *cmd, int argc, char **argv, podrun_error_t *er
       if (errno || end == arg_tail || *end || lines < 0)
         return podrun_error_set(err, 0, "--tail=%s: expected a number of lines", arg_tail);
     }
-  if (pods_load_args(argc, argv, arg_uuid_file, &v, &n, err) < 0)
-    return -1;
-  if (n != 1)
-    {
-      pod_list_free(v, n);
-      return podrun_error_new(err, 0, "give exactly one pod");
-    }
-  p = v[0];
-  free(v);
-  if (pod_info_read(p, &info, err) < 0)
-    return -1;
-  int r = 0;
-  if (!app && info.n_apps != 1)
-    r = podrun_error_new(err, 0, "pod %s has %zu apps; choose one with --app", p->uuid, info.n_apps);
-  for (size_t i = 0; r == 0 && app && i <= info.n_apps; i++)
-    if (i == info.n_apps)
-      r = podrun_error_new(err, 0, "pod %s has no app \"%s\"", p->uuid, app);
-    else if (streq(info.apps[i].name, app))
-      break;
-  _cleanup_free_ char *name = r == 0 ? xstrdup(app ? app : info.apps[0].name) : NULL;
-  pod_info_done(&info);
-  if (r < 0 || read_logs(p, name, &text, &len, err) < 0)
+  if (pods_load_one(argc, argv, arg_uuid_file, &p, err) < 0 || pod_pick_app(p, arg_app, &app, err) < 0 ||
+      read_logs(p, app, &text, &len, err) < 0)
     return -1;
   print_tail(text, len, lines);
   fflush(stdout);
-  return arg_follow ? follow(p, name, err) : 0;
+  return arg_follow ? follow(p, app) : 0;
 }
 
 static const struct opt logs_opts[] = {

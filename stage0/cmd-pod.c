@@ -12,23 +12,6 @@
 static const char *arg_uuid_file, *arg_app;
 static bool arg_force, arg_pretty = true, arg_overwrite;
 
-/* The one pod named by UUID or --uuid-file. */
-static int load_one(int argc, char **argv, struct pod **ret, podrun_error_t *err)
-{
-  struct pod **v = NULL;
-  size_t n = 0;
-  if (pods_load_args(argc, argv, arg_uuid_file, &v, &n, err) < 0)
-    return -1;
-  if (n != 1)
-    {
-      pod_list_free(v, n);
-      return podrun_error_new(err, 0, "give exactly one pod");
-    }
-  *ret = v[0];
-  free(v);
-  return 0;
-}
-
 static int cat_manifest(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
 {
   _cleanup_pod_ struct pod *p = NULL;
@@ -36,7 +19,7 @@ static int cat_manifest(const struct cmd *cmd, int argc, char **argv, podrun_err
   json_t *j = NULL;
   size_t len = 0;
 
-  if (load_one(argc, argv, &p, err) < 0 || fs_read_file_at(p->dirfd, "pod", JSON_MAX_INPUT, &text, &len, err) < 0 ||
+  if (pods_load_one(argc, argv, arg_uuid_file, &p, err) < 0 || fs_read_file_at(p->dirfd, "pod", JSON_MAX_INPUT, &text, &len, err) < 0 ||
       json_parse_untrusted(text, len, "pod manifest", &j, err) < 0)
     return -1;
   _cleanup_free_ char *out = json_dump_sorted(j, arg_pretty);
@@ -100,32 +83,6 @@ static int stop(const struct cmd *cmd, int argc, char **argv, podrun_error_t *er
   return failed ? -1 : 0;
 }
 
-/* --app, or the pod's only app. */
-static int pick_app(struct pod *p, char **ret, podrun_error_t *err)
-{
-  struct pod_info i;
-  if (pod_info_read(p, &i, err) < 0)
-    return -1;
-  int r = 0;
-  if (arg_app)
-    {
-      r = -1;
-      for (size_t a = 0; a < i.n_apps && r < 0; a++)
-        if (streq(i.apps[a].name, arg_app))
-          r = 0;
-      if (r < 0)
-        podrun_error_new(err, 0, "pod %s has no app \"%s\"", p->uuid, arg_app);
-      else
-        *ret = xstrdup(arg_app);
-    }
-  else if (i.n_apps != 1)
-    r = podrun_error_new(err, 0, "pod %s has %zu apps; choose one with --app", p->uuid, i.n_apps);
-  else
-    *ret = xstrdup(i.apps[0].name);
-  pod_info_done(&i);
-  return r;
-}
-
 static int enter(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
 {
   _cleanup_pod_ struct pod *p = NULL;
@@ -137,7 +94,7 @@ static int enter(const struct cmd *cmd, int argc, char **argv, podrun_error_t *e
 
   if (argc < first)
     return podrun_error_new(err, 0, "enter: give the pod's UUID");
-  if (load_one(first, argv, &p, err) < 0 || pick_app(p, &app, err) < 0)
+  if (pods_load_one(first, argv, arg_uuid_file, &p, err) < 0 || pod_pick_app(p, arg_app, &app, err) < 0)
     return -1;
   pid_t pid = pod_read_pid(p->dirfd);
   if (pid <= 0)
@@ -178,7 +135,7 @@ static int export(const struct cmd *cmd, int argc, char **argv, podrun_error_t *
   if ((argc == 1) != !!arg_uuid_file)
     return podrun_error_new(err, 0, "export: give the pod (UUID or --uuid-file) and the output file");
   const char *out = argv[argc - 1];
-  if (load_one(argc - 1, argv, &p, err) < 0 || pick_app(p, &app, err) < 0)
+  if (pods_load_one(argc - 1, argv, arg_uuid_file, &p, err) < 0 || pod_pick_app(p, arg_app, &app, err) < 0)
     return -1;
   if (p->state != POD_EXITED && p->state != POD_EXITED_GARBAGE)
     return podrun_error_new(err, 0, "pod %s is %s; only an exited pod can be exported", p->uuid,

@@ -199,3 +199,38 @@ int pods_images_in_use(char ***ret_ids, char ***ret_uuids, podrun_error_t *err)
   *ret_uuids = uuids;
   return 0;
 }
+
+int pods_load_one(int argc, char **argv, const char *uuid_file, struct pod **ret, podrun_error_t *err)
+{
+  struct pod **v = NULL;
+  size_t n = 0;
+  if (pods_load_args(argc, argv, uuid_file, &v, &n, err) < 0)
+    return -1;
+  if (n != 1)
+    {
+      pod_list_free(v, n);
+      return podrun_error_new(err, 0, "give exactly one pod");
+    }
+  *ret = v[0];
+  free(v);
+  return 0;
+}
+
+int pod_pick_app(struct pod *p, const char *app, char **ret, podrun_error_t *err)
+{
+  struct pod_info i;
+  bool found = false;
+  int r = 0;
+  if (pod_info_read(p, &i, err) < 0)
+    return -1;
+  for (size_t a = 0; app && a < i.n_apps; a++)
+    found |= streq(i.apps[a].name, app);
+  if (app && !found)
+    r = podrun_error_new(err, 0, "pod %s has no app \"%s\"", p->uuid, app);
+  else if (!app && i.n_apps != 1)
+    r = podrun_error_new(err, 0, "pod %s has %zu apps; choose one with --app", p->uuid, i.n_apps);
+  else
+    *ret = xstrdup(app ? app : i.apps[0].name);
+  pod_info_done(&i);
+  return r;
+}

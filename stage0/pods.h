@@ -30,6 +30,12 @@ void pod_info_done(struct pod_info *i);
  * pod and removes its directory. The caller holds the pod's lock. */
 int pod_destroy(struct store *s, struct pod *p, podrun_error_t *err);
 
+/* Exactly one pod: argv[0] (UUID or prefix), or uuid_file's UUID. */
+int pods_load_one(int argc, char **argv, const char *uuid_file, struct pod **ret, podrun_error_t *err);
+
+/* The app named `app`, or with app NULL the pod's only one. */
+int pod_pick_app(struct pod *p, const char *app, char **ret, podrun_error_t *err);
+
 /* Resolves every argument (UUID or prefix; with --uuid-file, that file's UUID). */
 int pods_load_args(int argc, char **argv, const char *uuid_file, struct pod ***ret, size_t *ret_n,
                    podrun_error_t *err);

@@ -12,6 +12,7 @@
 #include "fs.h"
 #include "json-util.h"
 #include "log.h"
+#include "pod.h"
 #include "volumes.h"
 
 char *fly_stage2_path(void)
@@ -142,40 +143,12 @@ int fly_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   return supervise(m->apps[0].name, ret_exit, err);
 }
 
-static int read_pid(pid_t *ret, podrun_error_t *err)
-{
-  _cleanup_free_ char *text = NULL;
-  if (fs_read_file_at(AT_FDCWD, "pid", 64, &text, NULL, err) < 0)
-    return -1;
-  *ret = (pid_t) atoi(text);
-  return *ret > 0 ? 0 : podrun_error_new(err, 0, "pid file holds no pid");
-}
-
-int fly_stop(int argc, char **argv, podrun_error_t *err)
-{
-  bool force = argc > 2 && streq(argv[1], "--force");
-  pid_t pid;
-  if (read_pid(&pid, err) < 0)
-    return -1;
-  if (kill(pid, force ? SIGKILL : SIGTERM) < 0 && errno != ESRCH)
-    return podrun_error_set(err, errno, "signal %d", (int) pid);
-  return 0;
-}
-
 int fly_enter(int argc, char **argv, podrun_error_t *err)
 {
-  const char *pid = NULL, *app = NULL;
+  const char *pid, *app;
   int i;
-  for (i = 1; i < argc && !streq(argv[i], "--"); i++)
-    {
-      const char *v;
-      if ((v = startswith(argv[i], "--pid=")))
-        pid = v;
-      else if ((v = startswith(argv[i], "--app=")))
-        app = v;
-    }
-  if (!pid || !app || i + 1 >= argc)
-    return podrun_error_new(err, 0, "usage: enter --pid=PID --app=NAME -- CMD [ARGS…]");
+  if (stage1_enter_args(argc, argv, &pid, &app, &i, err) < 0)
+    return -1;
   _cleanup_free_ char *ns = xasprintf("/proc/%s/ns/mnt", pid), *root = xasprintf("--root=/proc/%s/root", pid);
   _cleanup_free_ char *stage2 = fly_stage2_path(), *a = xasprintf("--app=%s", app), *manifest = NULL;
   char cwd[4096];

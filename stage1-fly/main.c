@@ -3,6 +3,7 @@
 
 #include "fly.h"
 #include "log.h"
+#include "pod.h"
 
 int main(int argc, char **argv)
 {
@@ -17,7 +18,7 @@ int main(int argc, char **argv)
   else if (streq(what, "enter"))
     r = fly_enter(argc, argv, &err);
   else if (streq(what, "stop"))
-    r = fly_stop(argc, argv, &err);
+    r = stage1_stop(argc, argv, &err);
   else if (streq(what, "gc"))
     r = 0; /* nothing outlives a fly pod: its mounts die with its namespace */
   else

@@ -98,10 +98,12 @@ static int exit_code(int status)
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* Runs the app's handlers named `event` one after the other, reaping
- * whatever else exits meanwhile into *reaped (the apps' own exits are not
+static void reaped(pid_t pid, int status);
+
+/* Runs the app's handlers named `event` one after the other, passing
+ * whatever else exits meanwhile to reaped() (the apps' own exits are not
  * lost). Returns the first failing handler's code, else 0. */
-static int run_handlers(const struct app_proc *p, const char *event, void (*reaped)(pid_t, int))
+static int run_handlers(const struct app_proc *p, const char *event)
 {
   for (size_t i = 0; p->app && i < p->app->n_event_handlers; i++)
     {
@@ -150,20 +152,13 @@ static void app_exited(struct app_proc *p, int code)
     }
 }
 
-static void reaped(pid_t pid, int status);
-
-static void post_stop(struct app_proc *p)
-{
-  (void) run_handlers(p, "post-stop", reaped);
-}
-
 static void reaped(pid_t pid, int status)
 {
   for (size_t i = 0; i < n_apps; i++)
     if (apps[i].pid == pid)
       {
         app_exited(&apps[i], exit_code(status));
-        post_stop(&apps[i]);
+        (void) run_handlers(&apps[i], "post-stop");
         return;
       }
   /* an orphan of the pod: reaped, nothing more */
@@ -304,7 +299,7 @@ int pod_init(int argc, char **argv, podrun_error_t *err)
     }
   for (size_t i = 0; i < n_apps && !pod_failed; i++)
     {
-      int code = run_handlers(&apps[i], "pre-start", reaped);
+      int code = run_handlers(&apps[i], "pre-start");
       if (code != 0)
         app_exited(&apps[i], code);
       else

@@ -3,6 +3,7 @@
 
 #include "log.h"
 #include "nspawn.h"
+#include "pod.h"
 
 int main(int argc, char **argv)
 {
@@ -19,7 +20,7 @@ int main(int argc, char **argv)
   else if (streq(what, "enter"))
     r = nspawn_enter(argc, argv, &code, &err);
   else if (streq(what, "stop"))
-    r = nspawn_stop(argc, argv, &err);
+    r = stage1_stop(argc, argv, &err); /* SIGTERM to the init passes on to the apps */
   else if (streq(what, "gc")) /* mounts and processes died with the pod's namespaces; cgroups stay */
     r = argc == 2 ? nspawn_cgroups_remove(argv[1], &err) : podrun_error_new(&err, 0, "usage: gc UUID");
   else

@@ -11,7 +11,6 @@
  * run, enter, stop and gc on the host side, init inside the pod. */
 int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err);
 int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err);
-int nspawn_stop(int argc, char **argv, podrun_error_t *err);
 
 /* The pod init: pid 1 inside the pod. Returns the pod's exit code. */
 int pod_init(int argc, char **argv, podrun_error_t *err);

@@ -388,19 +388,11 @@ static _noreturn_ void exec_in_pod(int mntfd, const char *app, char **args)
 
 int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 {
-  const char *pid = NULL, *app = NULL;
+  const char *pid, *app;
   int i;
 
-  for (i = 1; i < argc && !streq(argv[i], "--"); i++)
-    {
-      const char *v;
-      if ((v = startswith(argv[i], "--pid=")))
-        pid = v;
-      else if ((v = startswith(argv[i], "--app=")))
-        app = v;
-    }
-  if (!pid || !app || i + 1 >= argc)
-    return podrun_error_new(err, 0, "usage: enter --pid=PID --app=NAME -- CMD [ARGS…]");
+  if (stage1_enter_args(argc, argv, &pid, &app, &i, err) < 0)
+    return -1;
   _cleanup_free_ char *a = xasprintf("--app=%s", app), *root = xasprintf("--root=" NSPAWN_APPS_DIR "/%s/rootfs", app);
   _cleanup_free_ char **args = xzalloc(sizeof(char *) * (size_t) (argc + 8));
   size_t n = 0;
@@ -436,18 +428,4 @@ int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
       _exit(code);
     }
   return wait_code(helper, ret_exit, err);
-}
-
-/* stop: SIGTERM to the pod init, which passes it to every app (and SIGKILLs
- * what is left after its timeout); --force: SIGKILL to the pod init, which
- * takes the whole pid namespace with it. */
-int nspawn_stop(int argc, char **argv, podrun_error_t *err)
-{
-  bool force = argc > 2 && streq(argv[1], "--force");
-  pid_t pid = pod_read_pid(AT_FDCWD);
-  if (pid <= 0)
-    return podrun_error_new(err, 0, "stop: the pod has no pid (yet)");
-  if (kill(pid, force ? SIGKILL : SIGTERM) < 0 && errno != ESRCH)
-    return podrun_error_set(err, errno, "signal %d", (int) pid);
-  return 0;
 }

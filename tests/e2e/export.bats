@@ -90,11 +90,7 @@ run_changes() {
   "$PODRUN" --dir="$STORE" run --stage1=fly --uuid-file-save="$BATS_TEST_TMPDIR/running" "$BUSYBOX_NAME" \
     --exec=/bin/sleep -- 30 &
   local running=
-  for _ in $(seq 100); do
-    [[ -s "$BATS_TEST_TMPDIR/running" ]] && running=$(cat "$BATS_TEST_TMPDIR/running") &&
-      [[ -e "$STORE/pods/run/$running/pid" ]] && break
-    sleep 0.1
-  done
+  running=$(wait_pod_file "$BATS_TEST_TMPDIR/running" pid)
   run_podrun export "$running" "$BATS_TEST_TMPDIR/x.aci"
   assert_one_line_error "running" "only an exited pod"
   run_podrun stop --force "$running"

@@ -175,11 +175,7 @@ JSON
   "$PODRUN" --dir="$STORE" run --stage1=fly --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe \
     --user=app --group=app -- sleep 30 &
   local uuid=
-  for _ in $(seq 100); do
-    [[ -s "$BATS_TEST_TMPDIR/uuid" ]] && uuid=$(cat "$BATS_TEST_TMPDIR/uuid") &&
-      [[ -e "$STORE/pods/run/$uuid/pid" ]] && break
-    sleep 0.1
-  done
+  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" pid)
   run_podrun enter "$uuid" /probe
   assert_status 0
   [[ $(probe 'j["uid"]') == 1000 ]]

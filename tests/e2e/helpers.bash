@@ -307,3 +307,15 @@ make_probe_aci() {
 
 # The probe output in $output, queried with python: probe 'j["uid"]'
 probe() { json_query "$1" <<<"$output"; }
+
+# wait_pod_file UUIDFILE NAME: waits (10 s at most) until the pod whose UUID
+# `run --uuid-file-save=UUIDFILE` writes has NAME in its run/ directory, and
+# prints its UUID.
+wait_pod_file() {
+  local uuid=
+  for _ in $(seq 100); do
+    [[ -s "$1" ]] && uuid=$(cat "$1") && [[ -s "$STORE/pods/run/$uuid/$2" ]] && break
+    sleep 0.1
+  done
+  echo "$uuid"
+}

@@ -11,18 +11,6 @@ setup() {
   make_probe_aci
 }
 
-# wait_running FILE: waits for the pod whose UUID `run --uuid-file-save=FILE` writes
-# to be running with a pid, and prints its UUID.
-wait_running() {
-  local uuid=
-  for _ in $(seq 200); do
-    [[ -s "$1" ]] && uuid=$(cat "$1") && "$PODRUN" --dir="$STORE" status "$uuid" 2>/dev/null | grep -q '^pid=' &&
-      break
-    sleep 0.05
-  done
-  echo "$uuid"
-}
-
 @test "nspawn: pid 1 is the pod init; own pid, uts, ipc and mount namespaces; the hostname; host network" {
   run_podrun run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe \
     --exec=/bin/sh -- -c 'cat /proc/1/cmdline | tr "\0" " "; echo; /probe' ---
@@ -123,7 +111,7 @@ JSON
   "$PODRUN" --dir="$STORE" run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe \
     --user=app --group=app --exec=/bin/sleep -- 60 --- &
   local uuid
-  uuid=$(wait_running "$BATS_TEST_TMPDIR/uuid")
+  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" pid)
   run_podrun enter "$uuid" /probe
   assert_status 0
   [[ $(probe 'j["uid"]') == 1000 ]]
@@ -153,7 +141,7 @@ JSON
   "$PODRUN" --dir="$STORE" run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe \
     --exec=/bin/sleep -- 60 --- &
   local stage1=$! uuid
-  uuid=$(wait_running "$BATS_TEST_TMPDIR/uuid")
+  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" pid)
   local nspawn
   nspawn=$(pgrep -f -- "--machine=podrun-$uuid")
   [[ "$nspawn" =~ ^[0-9]+$ ]] || fail "no systemd-nspawn process for the pod: '$nspawn'"
@@ -226,7 +214,7 @@ JSON
   # --follow prints what comes until the pod exits
   "$PODRUN" --dir="$STORE" run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid2" podrun.test/probe \
     --exec=/bin/sh -- -c 'for i in 1 2 3 4; do echo "tick $i"; sleep 0.3; done' --- >/dev/null &
-  uuid=$(wait_running "$BATS_TEST_TMPDIR/uuid2")
+  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid2" pid)
   run_podrun logs --follow "$uuid"
   assert_status 0
   [[ "$(grep -c '^tick' <<<"$output")" -eq 4 ]] || fail "followed: $output"
@@ -259,7 +247,7 @@ JSON
     podrun.test/probe --name=limited --memory=64M --cpu=500m --cpu-shares=512 --exec=/bin/sleep -- 30 --- \
     podrun.test/probe --name=free --exec=/bin/sleep -- 30 --- &
   local uuid
-  uuid=$(wait_running "$BATS_TEST_TMPDIR/uuid")
+  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" pid)
   if (( v2 )); then
     local cg=/sys/fs/cgroup/podrun/$uuid/limited
     [[ $(cat "$cg/memory.max") == 64000000 ]]

@@ -66,11 +66,7 @@ no_leftovers() {
   "$PODRUN" --dir="$STORE" run --stage1=fly --uuid-file-save="$BATS_TEST_TMPDIR/uuid" "$BUSYBOX_NAME" \
     --exec=/bin/sleep -- 300 &
   local uuid= pid=
-  for _ in $(seq 100); do
-    [[ -s "$BATS_TEST_TMPDIR/uuid" ]] && uuid=$(cat "$BATS_TEST_TMPDIR/uuid") &&
-      [[ -s "$STORE/pods/run/$uuid/pid" ]] && break
-    sleep 0.1
-  done
+  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" pid)
   run_podrun status "$uuid"
   assert_output_contains "state=running"
   # fly's own process (the pod's lock holder) is podrun run's process after exec

@@ -29,7 +29,7 @@ uuid=$(for a; do :; done; echo "$a")
 app=$(ls apps | head -n 1)
 root=stage1/rootfs/opt/stage2/$app/rootfs
 grep -q " $(pwd)/$root " /proc/self/mountinfo && echo "app_mounted=yes" >>"$SH1_REPORT"
-echo $$ >pid
+echo $$ >"${SH1_PIDFILE:-pid}"
 # the app must not hold the pod's lock: the pod is exited when the stage1 is
 ( eval "exec ${PODRUN_LOCK_FD}<&-"; exec chroot "$root" /bin/sh -c "$SH1_CMD" ) &
 echo $! >app-pid
@@ -114,11 +114,7 @@ setup() {
   "$PODRUN" --dir="$STORE" --insecure-options=image run --stage1-path="$BATS_TEST_TMPDIR/stage1-sh.aci" \
     --uuid-file-save="$BATS_TEST_TMPDIR/uuid" "$BUSYBOX_NAME" &
   local pid=$! uuid=
-  for _ in $(seq 100); do
-    [[ -s "$BATS_TEST_TMPDIR/uuid" ]] && uuid=$(cat "$BATS_TEST_TMPDIR/uuid") &&
-      [[ -e "$STORE/pods/run/$uuid/pid" ]] && break
-    sleep 0.1
-  done
+  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" pid)
   run_podrun status "$uuid"
   assert_output_contains "state=running"
   run_podrun rm "$uuid"
@@ -135,6 +131,27 @@ setup() {
   run_podrun gc --grace-period=0
   assert_output_contains "removed pod $uuid"
   ! grep -q "$STORE/pods" /proc/self/mountinfo
+}
+
+@test "stage1 contract: a stage1 that writes ppid: the pod's pid is its first child, for status and enter" {
+  make_sh_stage1
+  export SH1_CMD='sleep 30' SH1_PIDFILE=ppid
+  "$PODRUN" --dir="$STORE" --insecure-options=image run --stage1-path="$BATS_TEST_TMPDIR/stage1-sh.aci" \
+    --uuid-file-save="$BATS_TEST_TMPDIR/uuid" "$BUSYBOX_NAME" &
+  local uuid= dir
+  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" app-pid)
+  dir=$STORE/pods/run/$uuid
+  [[ ! -e "$dir/pid" && -s "$dir/ppid" ]]
+  run_podrun status "$uuid"
+  assert_output_contains "pid=$(cat "$dir/app-pid")"
+  run_podrun enter "$uuid" /bin/sh -c 'echo inside; exit 3'
+  assert_status 3
+  assert_output_contains "inside"
+  run_podrun stop "$uuid"
+  assert_status 0
+  wait || true
+  run_podrun status --wait=10s "$uuid"
+  assert_output_contains "state=exited"
 }
 
 @test "stage1 contract: prepare + run-prepared, and run-prepared of a non-prepared pod" {
@@ -187,11 +204,7 @@ setup() {
   "$PODRUN" --dir="$STORE" --insecure-options=image run --stage1-path="$BATS_TEST_TMPDIR/stage1-sh.aci" \
     --uuid-file-save="$BATS_TEST_TMPDIR/uuid" "$BUSYBOX_NAME" --set-env=GREETING=hi &
   local pid=$! uuid=
-  for _ in $(seq 100); do
-    [[ -s "$BATS_TEST_TMPDIR/uuid" ]] && uuid=$(cat "$BATS_TEST_TMPDIR/uuid") &&
-      [[ -e "$STORE/pods/run/$uuid/app-pid" ]] && break
-    sleep 0.1
-  done
+  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" app-pid)
   # the host's path of this test does not exist inside the app's root
   run_podrun enter "$uuid" /bin/sh -c "ls /bin/busybox; test -e $BATS_TEST_TMPDIR || echo isolated"
   assert_status 0

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "resources.h"
 #include "error.h"
 #include "fs.h"
 #include "json-util.h"
@@ -155,6 +156,44 @@ static void test_strings(void **state)
   assert_false(strv_contains(v, "c"));
 }
 
+/* lib/resources: appc quantities, as rkt read them. */
+static void test_resources(void **state)
+{
+  static const struct { const char *q; uint64_t bytes; } bytes[] = {
+    { "1000", 1000 }, { "64M", 64000000 }, { "1Gi", 1073741824 }, { "1.5k", 1500 }, { "2Ki", 2048 },
+  };
+  static const char *const bad_bytes[] = { "", "M", "-1M", "12X", "1 M", "0", "lots", "+5" };
+  static const struct { const char *q; uint64_t m; } cpu[] = { { "2", 2000 }, { "0.5", 500 }, { "250m", 250 } };
+  static const char *const bad_cpu[] = { "", "0", "0.0001", "2c", "-1", "m" };
+  uint64_t v;
+  (void) state;
+  for (size_t i = 0; i < ELEMENTSOF(bytes); i++)
+    {
+      podrun_error_t err = NULL;
+      assert_int_equal(resource_parse_bytes(bytes[i].q, &v, &err), 0);
+      assert_int_equal(v, bytes[i].bytes);
+    }
+  for (size_t i = 0; i < ELEMENTSOF(bad_bytes); i++)
+    {
+      _cleanup_error_ podrun_error_t err = NULL;
+      if (resource_parse_bytes(bad_bytes[i], &v, &err) == 0)
+        fail_msg("accepted memory \"%s\"", bad_bytes[i]);
+      assert_non_null(strstr(err->msg, "memory size"));
+    }
+  for (size_t i = 0; i < ELEMENTSOF(cpu); i++)
+    {
+      podrun_error_t err = NULL;
+      assert_int_equal(resource_parse_millicores(cpu[i].q, &v, &err), 0);
+      assert_int_equal(v, cpu[i].m);
+    }
+  for (size_t i = 0; i < ELEMENTSOF(bad_cpu); i++)
+    {
+      _cleanup_error_ podrun_error_t err = NULL;
+      if (resource_parse_millicores(bad_cpu[i], &v, &err) == 0)
+        fail_msg("accepted cpu \"%s\"", bad_cpu[i]);
+    }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -165,6 +204,7 @@ int main(void)
     cmocka_unit_test(test_lock),
     cmocka_unit_test(test_json_untrusted),
     cmocka_unit_test(test_strings),
+    cmocka_unit_test(test_resources),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
