@@ -73,11 +73,16 @@ static bool is_hostname(const char *s)
   return true;
 }
 
-/* rkt's --dns, --dns-search, --dns-opt and --hosts-entry, checked before
- * any pod exists: each ends up as a line of a file in the apps' /etc. */
-static int check_dns_flags(podrun_error_t *err)
+/* The pod flags, checked before any pod exists: each is one line of
+ * stage1/run-flags, and the DNS ones (rkt's --dns, --dns-search, --dns-opt
+ * and --hosts-entry) end up as lines of files in the apps' /etc. */
+static int check_pod_flags(podrun_error_t *err)
 {
   size_t n = strv_length(arg_run.dns), h = strv_length(arg_run.hosts_entries);
+  if (arg_run.hostname && (!is_hostname(arg_run.hostname) || strlen(arg_run.hostname) > 64))
+    return podrun_error_set(err, 0, "--hostname: letters, digits, '-' and '.', at most 64 of them");
+  if (arg_run.net && (!*arg_run.net || strpbrk(arg_run.net, " \t\n")))
+    return podrun_error_set(err, 0, "--net: a network name, without blanks");
   for (size_t i = 0; i < n; i++)
     if ((streq(arg_run.dns[i], "host") || streq(arg_run.dns[i], "none")) ? n > 1 : !is_ip(arg_run.dns[i]))
       return podrun_error_set(err, 0, "--dns=%s: an IP address, or host or none alone", arg_run.dns[i]);
@@ -136,7 +141,7 @@ int pod_prepare(struct store *s, struct pod **ret, podrun_error_t *err)
   _cleanup_pod_ struct pod *p = NULL;
 
   /* The store work first: a mistake in the flags creates no pod at all. */
-  if (check_dns_flags(err) < 0 || pod_manifest_build(s, &manifest, err) < 0 || stage1_select(s, &stage1, err) < 0 ||
+  if (check_pod_flags(err) < 0 || pod_manifest_build(s, &manifest, err) < 0 || stage1_select(s, &stage1, err) < 0 ||
       store_render(s, stage1, &tree, err) < 0)
     return -1;
   if (pod_create(pods, &p, err) < 0)
@@ -270,16 +275,9 @@ static int stage1_argv(struct pod *p, const char *run, char ***ret, podrun_error
     }
   if (arg_debug)
     v = strv_push(v, "--debug");
-  for (char *line = flags, *nl; *line; line = nl + 1)
-    {
-      nl = strchrnul(line, '\n');
-      bool last = !*nl;
-      *nl = '\0';
-      if (*line)
-        v = strv_push(v, line);
-      if (last)
-        break;
-    }
+  char *save = NULL;
+  for (char *line = strtok_r(flags, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+    v = strv_push(v, line);
   *ret = strv_push(v, p->uuid);
   return 0;
 }

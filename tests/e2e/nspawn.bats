@@ -322,7 +322,7 @@ JSON
   assert_output_contains "only in the image"
   local before
   before=$(find "$STORE/pods" -mindepth 2 -maxdepth 2 | wc -l)
-  for bad in --dns=not-an-ip "--dns=host --dns=192.0.2.1" "--dns-search=a\ b" --hosts-entry=db.local \
+  for bad in "--hostname=\$'a\\n--net=none'" --hostname=under_score --dns=not-an-ip "--dns=host --dns=192.0.2.1" "--dns-search=a\ b" --hosts-entry=db.local \
     --hosts-entry=192.0.2.1=bad_name; do
     eval "run_podrun run --stage1=nspawn $bad podrun.test/probe"
     assert_one_line_error "--"
