@@ -30,8 +30,10 @@ setup_file() {
 bg() {
   local name=$1
   shift
-  ( "$PODRUN" --dir="$STORE" "$@" >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err"
-    echo $? >"$BATS_TEST_TMPDIR/$name.rc" ) &
+  # (bats runs with set -e: the status is caught, or a failure would leave no .rc)
+  ( rc=0
+    "$PODRUN" --dir="$STORE" "$@" >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" || rc=$?
+    echo $rc >"$BATS_TEST_TMPDIR/$name.rc" ) &
 }
 
 # check_bg NAME: the background command NAME succeeded.
