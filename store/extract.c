@@ -428,8 +428,10 @@ static int extract_entries(struct archive *a, struct archive *disk, const struct
 
 static int disk_flags(const struct extract_opts *o)
 {
-  int f = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-          ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+  int f = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+          ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+  if (!o->fresh_target)
+    f |= ARCHIVE_EXTRACT_SECURE_SYMLINKS;
   if (geteuid() == 0)
     f |= ARCHIVE_EXTRACT_OWNER; /* numeric: no lookup is installed */
   if (!o->overwrite)

@@ -87,11 +87,15 @@ static int collect_layers(struct store *s, const char *id, unsigned depth, char 
   return 0;
 }
 
-static int extract_layer(struct store *s, const char *id, int rootfsfd, char *const *whitelist,
+/* The first layer goes into the empty directory render_atomically made; a
+ * later one may meet the symlinks of those before it. */
+static int extract_layer(struct store *s, const char *id, int rootfsfd, bool first, char *const *whitelist,
                          podrun_error_t *err)
 {
   _cleanup_close_ int blob = -1;
-  struct extract_opts opts = { .rootfs_only = true, .overwrite = true, .path_whitelist = whitelist };
+  struct extract_opts opts = {
+    .rootfs_only = true, .overwrite = true, .fresh_target = first, .path_whitelist = whitelist
+  };
 
   if (store_blob_open(s, id, &blob, err) < 0)
     return -1;
@@ -131,7 +135,7 @@ static int render_into(struct store *s, const struct store_image *img, int destf
     return podrun_error_set(err, errno, "open rootfs");
   char *const *wl = (flags & STORE_COPY_WITH_DEPS) ? m->path_whitelist : NULL;
   for (size_t i = 0; layers[i]; i++)
-    if (extract_layer(s, layers[i], rootfsfd, wl, err) < 0)
+    if (extract_layer(s, layers[i], rootfsfd, i == 0, wl, err) < 0)
       return -1;
   return 0;
 }

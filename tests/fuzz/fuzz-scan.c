@@ -48,24 +48,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       return 0;
     }
 
-  /* <tmp>/target gets the image; <tmp>/target's sibling must stay empty */
-  char tmp[] = "/tmp/podrun-fuzz-scan-XXXXXX";
-  if (!mkdtemp(tmp))
-    abort();
-  _cleanup_free_ char *target = xasprintf("%s/target", tmp), *sibling = xasprintf("%s/sibling", tmp);
-  if (mkdir(target, 0755) < 0 || mkdir(sibling, 0755) < 0)
-    abort();
-  _cleanup_close_ int dfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0 || lseek(fd, 0, SEEK_SET) != 0)
-    abort();
-  if (extract_to_dir_fd(fd, dfd, &opts, &err) < 0)
+  /* <tmp>/target gets the image; <tmp>/target's sibling must stay empty.
+   * Both ways: into a fresh directory without libarchive's symlink walk (as
+   * render does), and with it (as into a directory that may hold anything). */
+  for (int fresh = 0; fresh <= 1; fresh++)
     {
-      fprintf(stderr, "scanned fine, but extraction failed: %s\n", err->msg);
-      abort();
+      char tmp[] = "/tmp/podrun-fuzz-scan-XXXXXX";
+      if (!mkdtemp(tmp))
+        abort();
+      _cleanup_free_ char *target = xasprintf("%s/target", tmp), *sibling = xasprintf("%s/sibling", tmp);
+      if (mkdir(target, 0755) < 0 || mkdir(sibling, 0755) < 0)
+        abort();
+      _cleanup_close_ int dfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dfd < 0 || lseek(fd, 0, SEEK_SET) != 0)
+        abort();
+      opts.fresh_target = fresh;
+      if (extract_to_dir_fd(fd, dfd, &opts, &err) < 0)
+        {
+          fprintf(stderr, "scanned fine, but extraction (fresh_target=%d) failed: %s\n", fresh, err->msg);
+          abort();
+        }
+      if (!dir_is_empty(sibling))
+        abort();
+      if (fs_rm_rf_at(AT_FDCWD, tmp, &err) < 0)
+        abort();
     }
-  if (!dir_is_empty(sibling))
-    abort();
-  if (fs_rm_rf_at(AT_FDCWD, tmp, &err) < 0)
-    abort();
   return 0;
 }

@@ -609,6 +609,38 @@ static void test_store(void **state)
   assert_int_equal(access(none, F_OK), -1);
 }
 
+/* Rendering lays the first layer into an empty directory without
+ * libarchive's symlink walk; a later layer must still never write through a
+ * symlink an earlier one left (here an absolute one, fine inside a pod). */
+static void test_render_layers_symlink(void **state)
+{
+  const char *t = *state;
+  _cleanup_free_ char *dir = xasprintf("%s/store", t), *outside = xasprintf("%s/outside", t);
+  _cleanup_free_ char *leak = xasprintf("%s/passwd", outside), *mb = xstrdup(manifest("example.com/base", "1"));
+  _cleanup_free_ char *mt = xasprintf("{\"acKind\":\"ImageManifest\",\"acVersion\":\"0.8.11\",\"name\":"
+                                      "\"example.com/top\",\"dependencies\":[{\"imageName\":\"example.com/base\"}]}");
+  const struct ent base[] = { { "manifest", 'f', 0, mb, NULL }, { "rootfs", 'd', 0, NULL, NULL },
+                              { "rootfs/etc", 'l', 0, NULL, outside }, { "rootfs/ok", 'f', 0, "base", NULL }, { NULL } };
+  const struct ent top[] = { { "manifest", 'f', 0, mt, NULL }, { "rootfs", 'd', 0, NULL, NULL },
+                             { "rootfs/etc/passwd", 'f', 0, "x", NULL }, { NULL } };
+  _cleanup_free_ char *idb = NULL, *idt = NULL, *tree = NULL, *p = NULL, *text = NULL;
+  _cleanup_error_ podrun_error_t err = NULL;
+  _cleanup_store_ struct store *s = NULL;
+
+  assert_int_equal(mkdir(outside, 0755), 0);
+  assert_int_equal(store_open(dir, 0, &s, &err), 0);
+  idb = import(s, t, "base.aci", base);
+  idt = import(s, t, "top.aci", top);
+  /* the base alone renders, its symlink intact */
+  assert_int_equal(store_render(s, idb, &tree, &err), 0);
+  p = xasprintf("%s/rootfs/ok", tree);
+  text = read_text(p);
+  assert_string_equal(text, "base");
+  /* the top's etc/passwd would go through the base's etc: refused */
+  assert_int_equal(store_render(s, idt, &tree, &err), -1);
+  assert_int_equal(access(leak, F_OK), -1);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -621,6 +653,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_extract_whitelist_and_rootfs_only, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_index, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_store, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_render_layers_symlink, setup_tmp, teardown_tmp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
