@@ -51,8 +51,9 @@ static const struct appc_volume *find_volume(const struct appc_pod_manifest *m, 
   return NULL;
 }
 
-/* An empty volume is a directory of the pod: volumes/<name>. */
-static int empty_volume_source(const struct appc_volume *v, char **ret, podrun_error_t *err)
+/* An empty volume is a directory of the pod: volumes/<name>, its owner
+ * shifted into the pod's user namespace range when it has one. */
+static int empty_volume_source(const struct appc_volume *v, uid_t shift, char **ret, podrun_error_t *err)
 {
   char cwd[4096];
   if (!getcwd(cwd, sizeof(cwd)))
@@ -60,7 +61,7 @@ static int empty_volume_source(const struct appc_volume *v, char **ret, podrun_e
   _cleanup_free_ char *p = xasprintf("%s/volumes/%s", cwd, v->name);
   if (fs_mkdir_p(p, v->mode ? v->mode : 0755, err) < 0)
     return -1;
-  if (chmod(p, v->mode ? v->mode : 0755) < 0 || chown(p, v->uid, v->gid) < 0)
+  if (chmod(p, v->mode ? v->mode : 0755) < 0 || chown(p, shift + v->uid, shift + v->gid) < 0)
     return podrun_error_set(err, errno, "volume \"%s\"", v->name);
   *ret = TAKE_PTR(p);
   return 0;
@@ -83,12 +84,13 @@ int volumes_bind_at(const char *src, int target_fd, bool recursive, bool read_on
   return 0;
 }
 
-static int mount_one(const struct appc_volume *v, const char *app_root, const char *target, podrun_error_t *err)
+static int mount_one(const struct appc_volume *v, const char *app_root, const char *target, uid_t shift,
+                     podrun_error_t *err)
 {
   _cleanup_free_ char *src = NULL;
   struct stat st;
 
-  if (v->kind == APPC_VOLUME_EMPTY ? empty_volume_source(v, &src, err) < 0 : (src = xstrdup(v->source), 0))
+  if (v->kind == APPC_VOLUME_EMPTY ? empty_volume_source(v, shift, &src, err) < 0 : (src = xstrdup(v->source), 0))
     return -1;
   if (stat(src, &st) < 0)
     return podrun_error_set(err, errno, "volume \"%s\": source \"%s\"", v->name, src);
@@ -101,7 +103,7 @@ static int mount_one(const struct appc_volume *v, const char *app_root, const ch
 }
 
 int volumes_mount_app(const struct appc_pod_manifest *m, const struct appc_runtime_app *a, const char *app_root,
-                      podrun_error_t *err)
+                      uid_t shift, podrun_error_t *err)
 {
   for (size_t i = 0; i < a->n_mounts; i++)
     {
@@ -109,7 +111,7 @@ int volumes_mount_app(const struct appc_pod_manifest *m, const struct appc_runti
                                                             : find_volume(m, a->mounts[i].volume);
       if (!v)
         return podrun_error_new(err, 0, "mount of volume \"%s\": no such volume", a->mounts[i].volume);
-      if (mount_one(v, app_root, a->mounts[i].path, err) < 0)
+      if (mount_one(v, app_root, a->mounts[i].path, shift, err) < 0)
         return -1;
     }
   /* rkt's rule: every mount point the app declares needs a volume mounted there */

@@ -18,9 +18,10 @@ int volumes_bind_at(const char *src, int target_fd, bool recursive, bool read_on
 
 /* Binds the app's volumes (host and empty: <pod>/volumes/<name>, the cwd
  * being the pod directory) at its mount targets, and checks that every
- * mount point the app declares got one. */
+ * mount point the app declares got one. shift: the first host uid of the
+ * pod's user namespace (0 without one), which empty volumes' owners get added. */
 int volumes_mount_app(const struct appc_pod_manifest *m, const struct appc_runtime_app *a, const char *app_root,
-                      podrun_error_t *err);
+                      uid_t shift, podrun_error_t *err);
 
 /* Binds this mount namespace's /proc, /sys and /dev (recursively) into the
  * app's root: the host's for fly, the container's for nspawn. */

@@ -6,11 +6,14 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "fs.h"
+#include "lock.h"
 #include "log.h"
 #include "pod-setup.h"
+#include "userns.h"
 
 int pod_manifest_build(struct store *s, char **ret, podrun_error_t *err);
 
@@ -32,7 +35,7 @@ static int mkdirs_at(struct pod *p, const char *path, podrun_error_t *err)
 
 /* The pod flags the stage1 gets, one per line; kept in the pod at prepare
  * so that run-prepared starts the pod exactly as prepare was asked to. */
-static char *stage1_run_flags(void)
+static char *stage1_run_flags(uid_t userns_shift)
 {
   char *buf = NULL;
   size_t len = 0;
@@ -45,6 +48,8 @@ static char *stage1_run_flags(void)
     fprintf(f, "--net=%s\n", arg_run.net);
   if (arg_run.hostname)
     fprintf(f, "--hostname=%s\n", arg_run.hostname);
+  if (userns_shift)
+    fprintf(f, USERNS_FLAG "%u:%u\n", (unsigned) userns_shift, USERNS_RANGE);
   const struct { const char *flag; char **values; } lists[] = {
     { "dns", arg_run.dns }, { "dns-search", arg_run.dns_search },
     { "dns-opt", arg_run.dns_opt }, { "hosts-entry", arg_run.hosts_entries },
@@ -110,10 +115,11 @@ static int check_pod_flags(podrun_error_t *err)
 }
 
 /* Everything a prepared pod holds besides its stage1 and app mounts. */
-static int fill_pod_dir(struct pod *p, const char *manifest, const char *stage1_id, podrun_error_t *err)
+static int fill_pod_dir(struct pod *p, const char *manifest, const char *stage1_id, uid_t userns_shift,
+                        podrun_error_t *err)
 {
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
-  _cleanup_free_ char *flags = stage1_run_flags();
+  _cleanup_free_ char *flags = stage1_run_flags(userns_shift);
   char created[32];
 
   snprintf(created, sizeof(created), "%lld\n", (long long) store_now_usec());
@@ -135,18 +141,65 @@ static int fill_pod_dir(struct pod *p, const char *manifest, const char *stage1_
   return 0;
 }
 
+/* --private-users: a range no other pod on disk has. Picked at random, under
+ * an exclusive lock that the caller holds until the new pod's run-flags are
+ * written, so that two prepares never pick the same. */
+static int pick_userns_shift(const char *pods, int *ret_lock, uid_t *ret, podrun_error_t *err)
+{
+  _cleanup_close_ int dirfd = -1;
+  struct pod **all = NULL;
+  size_t n = 0;
+  const uint32_t slots = (USERNS_SHIFT_MAX - USERNS_SHIFT_MIN) / USERNS_RANGE + 1;
+
+  if (fs_mkdir_p(pods, 0750, err) < 0)
+    return -1;
+  dirfd = open(pods, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return podrun_error_set(err, errno, "open \"%s\"", pods);
+  if (lock_open_at(dirfd, ".userns.lock", LOCK_MODE_EXCLUSIVE, false, ret_lock, err) < 0 ||
+      pod_list(pods, &all, &n, err) < 0)
+    return -1;
+  _cleanup_free_ uid_t *used = xzalloc(sizeof(uid_t) * (n + 1));
+  for (size_t i = 0; i < n; i++)
+    {
+      _cleanup_error_ podrun_error_t ignored = NULL; /* a pod without run-flags uses none */
+      (void) userns_read_pod(all[i]->dirfd, &used[i], &ignored);
+    }
+  pod_list_free(all, n);
+  for (int tries = 0; tries < 64; tries++)
+    {
+      uint32_t r;
+      if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+        return podrun_error_set(err, errno, "getrandom");
+      uid_t shift = USERNS_SHIFT_MIN + (r % slots) * USERNS_RANGE;
+      bool taken = false;
+      for (size_t i = 0; i < n && !taken; i++)
+        taken = used[i] == shift;
+      if (!taken)
+        {
+          *ret = shift;
+          return 0;
+        }
+    }
+  return podrun_error_new(err, EBUSY, "--private-users: no free uid range found");
+}
+
 int pod_prepare(struct store *s, struct pod **ret, podrun_error_t *err)
 {
   _cleanup_free_ char *manifest = NULL, *stage1 = NULL, *tree = NULL, *pods = pods_dir();
   _cleanup_pod_ struct pod *p = NULL;
+  _cleanup_close_ int userns_lock = -1;
+  uid_t userns_shift = 0;
 
   /* The store work first: a mistake in the flags creates no pod at all. */
   if (check_pod_flags(err) < 0 || pod_manifest_build(s, &manifest, err) < 0 || stage1_select(s, &stage1, err) < 0 ||
       store_render(s, stage1, &tree, err) < 0)
     return -1;
+  if (arg_run.private_users && pick_userns_shift(pods, &userns_lock, &userns_shift, err) < 0)
+    return -1;
   if (pod_create(pods, &p, err) < 0)
     return -1;
-  if (pod_transition(p, POD_PREPARING, err) < 0 || fill_pod_dir(p, manifest, stage1, err) < 0 ||
+  if (pod_transition(p, POD_PREPARING, err) < 0 || fill_pod_dir(p, manifest, stage1, userns_shift, err) < 0 ||
       (arg_run.uuid_file_save &&
        fs_write_file_atomic_at(AT_FDCWD, arg_run.uuid_file_save, p->uuid, strlen(p->uuid), 0644, err) < 0) ||
       pod_transition(p, POD_PREPARED, err) < 0)
@@ -196,16 +249,27 @@ int pod_mount_app_result(struct store *s, struct pod *p, const char *app, int *r
 {
   _cleanup_free_ char *id_path = xasprintf("apps/%s/image-id", app), *id = NULL, *tree = NULL, *lower = NULL,
                       *upper = NULL, *layers = NULL;
-  _cleanup_close_ int fs = -1, lower_fd = -1, upper_fd = -1;
+  _cleanup_close_ int fs = -1, lower_fd = -1, upper_fd = -1, usernsfd = -1;
+  uid_t shift = 0;
 
-  if (fs_read_file_at(p->dirfd, id_path, 256, &id, NULL, err) < 0 || store_render(s, id, &tree, err) < 0)
+  if (fs_read_file_at(p->dirfd, id_path, 256, &id, NULL, err) < 0 || store_render(s, id, &tree, err) < 0 ||
+      userns_read_pod(p->dirfd, &shift, err) < 0)
     return podrun_error_wrap(err, "app \"%s\"", app);
   lower = xasprintf("%s/rootfs", tree);
-  upper = xasprintf("overlay/%s/upper", app);
+  upper = xasprintf("%s/overlay/%s/upper", p->path, app);
   lower_fd = open(lower, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  upper_fd = openat(p->dirfd, upper, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (lower_fd < 0 || upper_fd < 0)
-    return podrun_error_set(err, errno, "app \"%s\": open \"%s\"", app, lower_fd < 0 ? lower : upper);
+  if (lower_fd < 0)
+    return podrun_error_set(err, errno, "app \"%s\": open \"%s\"", app, lower);
+  /* a --private-users pod's files are in its range on disk: seen back
+   * through an idmapped mount, they are the image's owners again */
+  if (shift)
+    {
+      if (userns_make(shift, 0, USERNS_RANGE, &usernsfd, err) < 0 ||
+          userns_idmapped_tree(upper, usernsfd, &upper_fd, err) < 0)
+        return podrun_error_wrap(err, "app \"%s\"", app);
+    }
+  else if ((upper_fd = open(upper, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+    return podrun_error_set(err, errno, "app \"%s\": open \"%s\"", app, upper);
   /* Two lower layers and no upper: read-only, with the app's whiteouts
    * applied. By fd: fsconfig takes at most 256 bytes of value. */
   layers = xasprintf("/proc/self/fd/%d:/proc/self/fd/%d", upper_fd, lower_fd);
@@ -219,20 +283,34 @@ int pod_mount_app_result(struct store *s, struct pod *p, const char *app, int *r
   return 0;
 }
 
-static int mount_app(struct store *s, struct pod *p, const struct appc_runtime_app *a, podrun_error_t *err)
+/* The overlay of an image's rendered tree at target, its upper and work
+ * dirs in the pod's overlay/<name>/. With a user namespace (usernsfd ≥ 0)
+ * the tree is seen through an idmapped mount at overlay/<name>/lower, so
+ * that its files are owned by the pod's range (root by its root), and the
+ * upper's root takes the shifted owner of the tree's: what the apps create
+ * or copy up lands in the range too. */
+static int mount_image(struct store *s, struct pod *p, const char *image_id, const char *name, const char *target,
+                       int usernsfd, podrun_error_t *err)
 {
-  _cleanup_free_ char *tree = NULL, *lower = NULL, *target = NULL, *upper = NULL, *work = NULL;
+  _cleanup_free_ char *tree = NULL, *lower = NULL, *upper = xasprintf("%s/overlay/%s/upper", p->path, name);
+  _cleanup_free_ char *work = xasprintf("%s/overlay/%s/work", p->path, name);
+  struct stat st;
 
-  if (store_render(s, a->image.id, &tree, err) < 0)
+  if (store_render(s, image_id, &tree, err) < 0)
     return -1;
   lower = xasprintf("%s/rootfs", tree);
-  target = xasprintf("%s/stage1/rootfs/opt/stage2/%s/rootfs", p->path, a->name);
-  upper = xasprintf("%s/overlay/%s/upper", p->path, a->name);
-  work = xasprintf("%s/overlay/%s/work", p->path, a->name);
+  if (usernsfd >= 0)
+    {
+      _cleanup_free_ char *mapped = xasprintf("%s/overlay/%s/lower", p->path, name);
+      if (fs_mkdir_p(mapped, 0700, err) < 0 || userns_mount_idmapped(lower, usernsfd, mapped, err) < 0)
+        return -1;
+      if (stat(mapped, &st) < 0 || chown(upper, st.st_uid, st.st_gid) < 0 || chmod(upper, st.st_mode & 07777) < 0)
+        return podrun_error_set(err, errno, "the user namespace's owner for \"%s\"", upper);
+      free(lower);
+      lower = TAKE_PTR(mapped);
+    }
   if (fs_mkdir_p(target, 0755, err) < 0)
     return -1;
-  /* writable even for readOnlyRootFS: the stage1 makes it read-only once
-   * its own mounts (volumes, /proc …) are in place */
   return mount_overlay(lower, upper, work, target, err);
 }
 
@@ -240,26 +318,28 @@ static int mount_app(struct store *s, struct pod *p, const struct appc_runtime_a
  * last process. */
 static int mount_pod(struct store *s, struct pod *p, const char *stage1_id, podrun_error_t *err)
 {
-  _cleanup_free_ char *tree = NULL, *text = NULL, *lower = NULL, *upper = NULL, *work = NULL, *target = NULL;
+  _cleanup_free_ char *text = NULL, *target = xasprintf("%s/stage1/rootfs", p->path);
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
+  _cleanup_close_ int usernsfd = -1;
   size_t len = 0;
+  uid_t shift = 0;
 
-  if (private_mount_ns(p, err) < 0)
-    return -1;
-  if (store_render(s, stage1_id, &tree, err) < 0)
-    return -1;
-  lower = xasprintf("%s/rootfs", tree);
-  upper = xasprintf("%s/overlay/stage1/upper", p->path);
-  work = xasprintf("%s/overlay/stage1/work", p->path);
-  target = xasprintf("%s/stage1/rootfs", p->path);
-  if (mount_overlay(lower, upper, work, target, err) < 0)
+  if (private_mount_ns(p, err) < 0 || userns_read_pod(p->dirfd, &shift, err) < 0 ||
+      (shift && userns_make(0, shift, USERNS_RANGE, &usernsfd, err) < 0))
+    return podrun_error_wrap(err, "pod %s", p->uuid);
+  if (mount_image(s, p, stage1_id, "stage1", target, usernsfd, err) < 0)
     return -1;
   if (fs_read_file_at(p->dirfd, "pod", JSON_MAX_INPUT, &text, &len, err) < 0 ||
       appc_pod_manifest_parse(text, len, &m, err) < 0)
     return -1;
   for (size_t i = 0; i < m->n_apps; i++)
-    if (mount_app(s, p, &m->apps[i], err) < 0)
-      return podrun_error_wrap(err, "app \"%s\"", m->apps[i].name);
+    {
+      /* writable even for readOnlyRootFS: the stage1 makes it read-only
+       * once its own mounts (volumes, /proc …) are in place */
+      _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs/opt/stage2/%s/rootfs", p->path, m->apps[i].name);
+      if (mount_image(s, p, m->apps[i].image.id, m->apps[i].name, root, usernsfd, err) < 0)
+        return podrun_error_wrap(err, "app \"%s\"", m->apps[i].name);
+    }
   return 0;
 }
 

@@ -45,6 +45,8 @@ const struct opt run_opts[] = {
   { "inherit-env", OPT_BOOL, &arg_run.inherit_env, "start from podrun's own environment", NULL },
   { "interactive", OPT_BOOL, &arg_run.interactive, "give the (single) app the terminal", NULL },
   { "net", OPT_STRING, &arg_run.net, "network: host or none (stage1 dependent)", "NET" },
+  { "private-users", OPT_BOOL, &arg_run.private_users,
+    "run the pod in a user namespace with its own range of 65536 host uids and gids (nspawn)", NULL },
   { "dns", OPT_STRV, &arg_run.dns, "a name server for the apps' resolv.conf, host (the host's file) or none",
     "IP|host|none" },
   { "dns-search", OPT_STRV, &arg_run.dns_search, "a search domain for the apps' resolv.conf", "DOMAIN" },

@@ -39,6 +39,7 @@ struct run_args
   const char *pod_manifest;
   bool inherit_env;
   bool interactive;
+  bool private_users;
   const char *net;
   char **dns, **dns_search, **dns_opt, **hosts_entries; /* rkt's, for the app's resolv.conf and hosts */
   const char *stage1_flavor;

@@ -16,9 +16,11 @@ int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err);
 int pod_init(int argc, char **argv, podrun_error_t *err);
 
 /* The resource isolators' cgroups (cgroup.c): made with their limits on
- * the host before nspawn starts (adding --bind options for them to *binds),
+ * the host before nspawn starts (adding --bind options for them to *binds;
+ * shift: the first host uid of the pod's user namespace, 0 without one),
  * joined by each app inside the pod, removed by gc. */
-int nspawn_cgroups_setup(const char *uuid, const struct appc_pod_manifest *m, char ***binds, podrun_error_t *err);
+int nspawn_cgroups_setup(const char *uuid, const struct appc_pod_manifest *m, uid_t shift, char ***binds,
+                         podrun_error_t *err);
 int nspawn_cgroups_join(const char *app, podrun_error_t *err);
 bool nspawn_cgroups_oom_killed(const char *app);
 int nspawn_cgroups_remove(const char *uuid, podrun_error_t *err);

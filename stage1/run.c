@@ -18,12 +18,14 @@
 #include "json-util.h"
 #include "log.h"
 #include "pod.h"
+#include "userns.h"
 #include "volumes.h"
 
 struct run_args
 {
   const char *net, *hostname, *uuid;
   bool debug, interactive;
+  uid_t userns_shift; /* --private-users: the pod's first host uid; 0 without */
   char **dns, **dns_search, **dns_opt, **hosts; /* checked by stage0 */
 };
 
@@ -58,8 +60,11 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, podrun_erro
         a->dns_opt = strv_push(a->dns_opt, v);
       else if ((v = startswith(argv[i], "--hosts-entry=")))
         a->hosts = strv_push(a->hosts, v);
-      else if (startswith(argv[i], "--private-users"))
-        return podrun_error_new(err, 0, "%s: not supported by the nspawn stage1 yet", argv[i]);
+      else if ((v = startswith(argv[i], USERNS_FLAG)))
+        {
+          if (userns_parse(v, &a->userns_shift, err) < 0)
+            return -1;
+        }
       else
         return podrun_error_new(err, 0, "run: unknown argument \"%s\"", argv[i]);
     }
@@ -122,6 +127,13 @@ static char **nspawn_argv(const char *nspawn, const struct run_args *a, const ch
   v = strv_push(v, "--kill-signal=SIGTERM");
   if (streq(a->net, "none"))
     v = strv_push(v, "--private-network");
+  if (a->userns_shift)
+    {
+      /* stage0 mounted the images idmapped into the range: nspawn has no
+       * files to chown or map */
+      _cleanup_free_ char *users = xasprintf(USERNS_FLAG "%u:%u", (unsigned) a->userns_shift, USERNS_RANGE);
+      v = strv_push(strv_push(v, users), "--private-users-ownership=off");
+    }
   v = strv_push(v, "--");
   v = strv_push(v, NSPAWN_INIT);
   if (a->debug)
@@ -147,8 +159,9 @@ static int nspawn_runtime_dir(podrun_error_t *err)
   return 0;
 }
 
-/* Replaces root/etc/name (a symlink there is replaced, never followed). */
-static int write_etc(const char *root, const char *name, const char *text, podrun_error_t *err)
+/* Replaces root/etc/name (a symlink there is replaced, never followed),
+ * owned by the pod's root. */
+static int write_etc(const char *root, const char *name, const char *text, uid_t shift, podrun_error_t *err)
 {
   _cleanup_close_ int etc = volumes_open_target(root, "/etc", false, err);
   if (etc < 0)
@@ -157,7 +170,7 @@ static int write_etc(const char *root, const char *name, const char *text, podru
   if (dir < 0 || (unlinkat(dir, name, 0) < 0 && errno != ENOENT))
     return podrun_error_set(err, errno, "/etc/%s", name);
   _cleanup_close_ int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0)
+  if (fd < 0 || (shift && fchown(fd, shift, shift) < 0))
     return podrun_error_set(err, errno, "/etc/%s", name);
   return fs_write_all(fd, text, strlen(text), err);
 }
@@ -190,7 +203,7 @@ static int write_app_etc(const struct run_args *a, const char *root, const char 
   size_t len;
   struct stat st;
 
-  if (write_etc(root, "hostname", name, err) < 0)
+  if (write_etc(root, "hostname", name, a->userns_shift, err) < 0)
     return -1;
   if (dns_file && streq(a->dns[0], "host") && !(resolv = read_host_file("/etc/resolv.conf", err)))
     return -1;
@@ -223,7 +236,7 @@ static int write_app_etc(const struct run_args *a, const char *root, const char 
         }
       fclose(f);
     }
-  if ((resolv && write_etc(root, "resolv.conf", resolv, err) < 0) || (hosts && write_etc(root, "hosts", hosts, err) < 0))
+  if ((resolv && write_etc(root, "resolv.conf", resolv, a->userns_shift, err) < 0) || (hosts && write_etc(root, "hosts", hosts, a->userns_shift, err) < 0))
     return -1;
   return 0;
 }
@@ -294,18 +307,23 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   for (size_t i = 0; i < m->n_apps; i++)
     {
       _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs" NSPAWN_APPS_DIR "/%s/rootfs", cwd, m->apps[i].name);
-      if (volumes_mount_app(m, &m->apps[i], root, err) < 0 || write_app_etc(&a, root, hostname, err) < 0)
+      if (volumes_mount_app(m, &m->apps[i], root, a.userns_shift, err) < 0 || write_app_etc(&a, root, hostname, err) < 0)
         return podrun_error_wrap(err, "app \"%s\"", m->apps[i].name);
     }
   if (nspawn_runtime_dir(err) < 0)
     return -1;
   if (fs_mkdir_p("nspawn", 0755, err) < 0 || fs_mkdir_p("logs", 0750, err) < 0)
     return -1;
+  /* what the init writes (and reads) in the pod directory is the pod root's */
+  static const char *const init_files[] = { "nspawn", "logs", "status", "pod" };
+  for (size_t i = 0; a.userns_shift && i < ELEMENTSOF(init_files); i++)
+    if (chown(init_files[i], a.userns_shift, a.userns_shift) < 0)
+      return podrun_error_set(err, errno, "give \"%s\" to the pod's user namespace", init_files[i]);
   _cleanup_free_ char *net = xasprintf("%s\n", a.net);
   if (fs_write_file_atomic_at(AT_FDCWD, "net", net, strlen(net), 0644, err) < 0)
     return -1;
   _cleanup_strv_ char **binds = NULL;
-  if (nspawn_cgroups_setup(a.uuid, m, &binds, err) < 0)
+  if (nspawn_cgroups_setup(a.uuid, m, a.userns_shift, &binds, err) < 0)
     return -1;
   args = nspawn_argv(nspawn, &a, cwd, binds);
   fflush(NULL);
@@ -334,14 +352,17 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   return 0;
 }
 
-/* Joins pid's ipc, uts, net and pid namespaces (the pid namespace holds for
- * children) and returns an fd of its mount namespace: the child joins that
- * one itself, once it is in the pod's pid namespace, so that /proc/self
- * names it there (a sanitizer runtime reads it in fork). */
+/* Joins pid's user namespace (a --private-users pod's: from then on this
+ * process has no more than the pod's root), then its ipc, uts, net and pid
+ * namespaces (the pid namespace holds for children), skipping any that is
+ * already ours (the host's network); returns an fd of its mount namespace:
+ * the child joins that one itself, once it is in the pod's pid namespace,
+ * so that /proc/self names it there (a sanitizer runtime reads it in fork). */
 static int join_namespaces(pid_t pid, int *ret_mnt, podrun_error_t *err)
 {
   static const struct { const char *name; int type; } ns[] = {
-    { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET }, { "pid", CLONE_NEWPID },
+    { "user", CLONE_NEWUSER }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
+    { "net", CLONE_NEWNET },   { "pid", CLONE_NEWPID },
   };
   _cleanup_free_ char *mnt = xasprintf("/proc/%d/ns/mnt", (int) pid);
   _cleanup_close_ int mntfd = open(mnt, O_RDONLY | O_CLOEXEC);
@@ -350,9 +371,18 @@ static int join_namespaces(pid_t pid, int *ret_mnt, podrun_error_t *err)
   for (size_t i = 0; i < ELEMENTSOF(ns); i++)
     {
       _cleanup_free_ char *p = xasprintf("/proc/%d/ns/%s", (int) pid, ns[i].name);
+      _cleanup_free_ char *self = xasprintf("/proc/self/ns/%s", ns[i].name);
+      struct stat theirs, ours;
       _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || setns(fd, ns[i].type) < 0)
+      if (fd < 0 || fstat(fd, &theirs) < 0)
+        return podrun_error_set(err, errno, "the pod's %s namespace", ns[i].name);
+      if (stat(self, &ours) == 0 && ours.st_ino == theirs.st_ino && ours.st_dev == theirs.st_dev)
+        continue;
+      if (setns(fd, ns[i].type) < 0)
         return podrun_error_set(err, errno, "join the pod's %s namespace", ns[i].name);
+      /* the pod's root, not the unmapped host root */
+      if (ns[i].type == CLONE_NEWUSER && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+        return podrun_error_set(err, errno, "become the root of the pod's user namespace");
     }
   *ret_mnt = TAKE_FD(mntfd);
   return 0;
