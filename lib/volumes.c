@@ -140,6 +140,63 @@ int volumes_bind_api(const char *app_root, podrun_error_t *err)
   return 0;
 }
 
+/* Docker's default masked and read-only paths (runc's and crun's too). */
+static const char *const masked_paths[] = {
+  "/proc/acpi",        "/proc/asound",      "/proc/kcore",         "/proc/keys",
+  "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",        "/proc/timer_list",
+  "/proc/timer_stats", "/sys/firmware",     "/sys/devices/virtual/powercap",
+};
+static const char *const read_only_paths[] = {
+  "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+/* An empty read-only tmpfs: what a masked directory shows. */
+static int empty_dir_mount(int *ret, podrun_error_t *err)
+{
+  _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+  if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "size", "0", 0) < 0 ||
+      fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return podrun_error_set(err, errno, "an empty tmpfs");
+  *ret = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  return *ret < 0 ? podrun_error_set(err, errno, "an empty tmpfs") : 0;
+}
+
+int volumes_mask_kernel_paths(const char *app_root, podrun_error_t *err)
+{
+  /* /proc and /sys were just bound from the pod's own: no symlink of the
+   * image's is on these paths, and a path this kernel lacks is skipped */
+  for (size_t i = 0; i < ELEMENTSOF(masked_paths); i++)
+    {
+      _cleanup_free_ char *path = xasprintf("%s%s", app_root, masked_paths[i]);
+      _cleanup_close_ int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC), mnt = -1;
+      struct stat st;
+      if (fd < 0 && errno == ENOENT)
+        continue;
+      if (fd < 0 || fstat(fd, &st) < 0)
+        return podrun_error_set(err, errno, "mask \"%s\"", masked_paths[i]);
+      int r = S_ISDIR(st.st_mode) ? empty_dir_mount(&mnt, err) : 0;
+      if (r >= 0 && S_ISDIR(st.st_mode) &&
+          move_mount(mnt, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        r = podrun_error_set(err, errno, "mask \"%s\"", masked_paths[i]);
+      if (r >= 0 && !S_ISDIR(st.st_mode))
+        r = volumes_bind_at("/dev/null", fd, false, true, err);
+      if (r < 0)
+        return podrun_error_wrap(err, "mask \"%s\"", masked_paths[i]);
+    }
+  for (size_t i = 0; i < ELEMENTSOF(read_only_paths); i++)
+    {
+      _cleanup_free_ char *path = xasprintf("%s%s", app_root, read_only_paths[i]);
+      _cleanup_close_ int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0 && errno == ENOENT)
+        continue;
+      if (fd < 0)
+        return podrun_error_set(err, errno, "make \"%s\" read-only", read_only_paths[i]);
+      if (volumes_bind_at(path, fd, true, true, err) < 0)
+        return podrun_error_wrap(err, "make \"%s\" read-only", read_only_paths[i]);
+    }
+  return 0;
+}
+
 int volumes_finish_root(const struct appc_runtime_app *a, const char *app_root, podrun_error_t *err)
 {
   /* readOnlyRootFS: the root mount alone, so volumes keep their own mode */

@@ -27,5 +27,11 @@ int volumes_mount_app(const struct appc_pod_manifest *m, const struct appc_runti
  * app's root: the host's for fly, the container's for nspawn. */
 int volumes_bind_api(const char *app_root, podrun_error_t *err);
 
+/* In the app's root once volumes_bind_api has run: Docker's masked paths
+ * (/proc/kcore, /proc/keys, /sys/firmware …) covered by /dev/null or an
+ * empty read-only tmpfs, and /proc/sys, /proc/sysrq-trigger, /proc/bus,
+ * /proc/fs, /proc/irq read-only (nspawn, not fly: fly is the host's). */
+int volumes_mask_kernel_paths(const char *app_root, podrun_error_t *err);
+
 /* What comes last: readOnlyRootFS makes the root mount (alone) read-only. */
 int volumes_finish_root(const struct appc_runtime_app *a, const char *app_root, podrun_error_t *err);

@@ -251,7 +251,8 @@ static int prepare_roots(const struct appc_pod_manifest *m, podrun_error_t *err)
   for (size_t i = 0; i < m->n_apps; i++)
     {
       _cleanup_free_ char *root = app_root(m->apps[i].name);
-      if (volumes_bind_api(root, err) < 0 || volumes_finish_root(&m->apps[i], root, err) < 0)
+      if (volumes_bind_api(root, err) < 0 || volumes_mask_kernel_paths(root, err) < 0 ||
+          volumes_finish_root(&m->apps[i], root, err) < 0)
         return podrun_error_wrap(err, "app \"%s\"", m->apps[i].name);
     }
   return 0;
