@@ -4,7 +4,6 @@
  * libarchive's disk reader without following symlinks or crossing mounts.
  * Owners stay numeric (no name lookup on the host: the names belong to the
  * image); hardlinks are kept as hardlinks. */
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -15,27 +14,27 @@
 static void archive_entry_freep(struct archive_entry **e)
 {
   if (*e)
-    archive_entry_free(*e);
+    sym_archive_entry_free(*e);
 }
 
 static void linkresolver_freep(struct archive_entry_linkresolver **l)
 {
   if (*l)
-    archive_entry_linkresolver_free(*l);
+    sym_archive_entry_linkresolver_free(*l);
 }
 
 static int write_manifest(struct archive *w, const char *manifest, podrun_error_t *err)
 {
-  _cleanup_(archive_entry_freep) struct archive_entry *e = archive_entry_new();
+  _cleanup_(archive_entry_freep) struct archive_entry *e = sym_archive_entry_new();
   size_t len = strlen(manifest);
 
-  archive_entry_set_pathname(e, "manifest");
-  archive_entry_set_filetype(e, AE_IFREG);
-  archive_entry_set_perm(e, 0644);
-  archive_entry_set_size(e, (la_int64_t) len);
-  archive_entry_set_mtime(e, time(NULL), 0);
-  if (archive_write_header(w, e) != ARCHIVE_OK || archive_write_data(w, manifest, len) != (la_ssize_t) len)
-    return podrun_error_new(err, 0, "write the manifest: %s", archive_error_string(w));
+  sym_archive_entry_set_pathname(e, "manifest");
+  sym_archive_entry_set_filetype(e, AE_IFREG);
+  sym_archive_entry_set_perm(e, 0644);
+  sym_archive_entry_set_size(e, (la_int64_t) len);
+  sym_archive_entry_set_mtime(e, time(NULL), 0);
+  if (sym_archive_write_header(w, e) != ARCHIVE_OK || sym_archive_write_data(w, manifest, len) != (la_ssize_t) len)
+    return podrun_error_new(err, 0, "write the manifest: %s", sym_archive_error_string(w));
   return 0;
 }
 
@@ -44,11 +43,11 @@ static int copy_data(struct archive *disk, struct archive *w, const char *name, 
   _cleanup_free_ char *buf = xmalloc(COPY_BLOCK);
   la_ssize_t n;
 
-  while ((n = archive_read_data(disk, buf, COPY_BLOCK)) > 0)
-    if (archive_write_data(w, buf, (size_t) n) != n)
-      return podrun_error_new(err, 0, "\"%s\": %s", name, archive_error_string(w));
+  while ((n = sym_archive_read_data(disk, buf, COPY_BLOCK)) > 0)
+    if (sym_archive_write_data(w, buf, (size_t) n) != n)
+      return podrun_error_new(err, 0, "\"%s\": %s", name, sym_archive_error_string(w));
   if (n < 0)
-    return podrun_error_new(err, 0, "\"%s\": %s", name, archive_error_string(disk));
+    return podrun_error_new(err, 0, "\"%s\": %s", name, sym_archive_error_string(disk));
   return 0;
 }
 
@@ -57,68 +56,70 @@ static int copy_data(struct archive *disk, struct archive *w, const char *name, 
 static int write_entry(struct archive *disk, struct archive *w, struct archive_entry_linkresolver *lr,
                        struct archive_entry *e, size_t root_len, podrun_error_t *err)
 {
-  const char *path = archive_entry_pathname(e);
+  const char *path = sym_archive_entry_pathname(e);
   struct archive_entry *spare = NULL;
   _cleanup_free_ char *name = xasprintf("rootfs%s", path + root_len);
 
-  archive_entry_set_pathname(e, name);
-  archive_entry_linkify(lr, &e, &spare);
-  if (archive_write_header(w, e) != ARCHIVE_OK)
-    return podrun_error_new(err, 0, "\"%s\": %s", name, archive_error_string(w));
-  if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0 && !archive_entry_hardlink(e))
+  sym_archive_entry_set_pathname(e, name);
+  sym_archive_entry_linkify(lr, &e, &spare);
+  if (sym_archive_write_header(w, e) != ARCHIVE_OK)
+    return podrun_error_new(err, 0, "\"%s\": %s", name, sym_archive_error_string(w));
+  if (sym_archive_entry_filetype(e) == AE_IFREG && sym_archive_entry_size(e) > 0 && !sym_archive_entry_hardlink(e))
     return copy_data(disk, w, name, err);
   return 0;
 }
 
 static int write_tree(struct archive *w, const char *root, podrun_error_t *err)
 {
-  _cleanup_(archive_read_freep) struct archive *disk = archive_read_disk_new();
-  _cleanup_(linkresolver_freep) struct archive_entry_linkresolver *lr = archive_entry_linkresolver_new();
-  _cleanup_(archive_entry_freep) struct archive_entry *e = archive_entry_new();
+  _cleanup_(archive_read_freep) struct archive *disk = sym_archive_read_disk_new();
+  _cleanup_(linkresolver_freep) struct archive_entry_linkresolver *lr = sym_archive_entry_linkresolver_new();
+  _cleanup_(archive_entry_freep) struct archive_entry *e = sym_archive_entry_new();
   size_t root_len = strlen(root);
   int r;
 
   if (!disk || !lr || !e)
     return podrun_error_new(err, ENOMEM, "out of memory");
-  archive_entry_linkresolver_set_strategy(lr, archive_format(w));
-  archive_read_disk_set_symlink_hybrid(disk); /* root may be /proc/self/fd/N; nothing below is followed */
-  archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS | ARCHIVE_READDISK_NO_FFLAGS);
-  if (archive_read_disk_open(disk, root) != ARCHIVE_OK)
-    return podrun_error_new(err, 0, "\"%s\": %s", root, archive_error_string(disk));
-  while ((r = archive_read_next_header2(disk, e)) == ARCHIVE_OK)
+  sym_archive_entry_linkresolver_set_strategy(lr, sym_archive_format(w));
+  sym_archive_read_disk_set_symlink_hybrid(disk); /* root may be /proc/self/fd/N; nothing below is followed */
+  sym_archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS | ARCHIVE_READDISK_NO_FFLAGS);
+  if (sym_archive_read_disk_open(disk, root) != ARCHIVE_OK)
+    return podrun_error_new(err, 0, "\"%s\": %s", root, sym_archive_error_string(disk));
+  while ((r = sym_archive_read_next_header2(disk, e)) == ARCHIVE_OK)
     {
-      const char *path = archive_entry_pathname(e);
+      const char *path = sym_archive_entry_pathname(e);
       if (strncmp(path, root, root_len) != 0 || (path[root_len] != '\0' && path[root_len] != '/'))
         return podrun_error_new(err, 0, "\"%s\": outside \"%s\"", path, root);
-      if (archive_read_disk_can_descend(disk) && archive_read_disk_descend(disk) != ARCHIVE_OK)
-        return podrun_error_new(err, 0, "\"%s\": %s", path, archive_error_string(disk));
+      if (sym_archive_read_disk_can_descend(disk) && sym_archive_read_disk_descend(disk) != ARCHIVE_OK)
+        return podrun_error_new(err, 0, "\"%s\": %s", path, sym_archive_error_string(disk));
       if (write_entry(disk, w, lr, e, root_len, err) < 0)
         return -1;
-      archive_entry_clear(e);
+      sym_archive_entry_clear(e);
     }
   if (r != ARCHIVE_EOF)
-    return podrun_error_new(err, 0, "read \"%s\": %s", root, archive_error_string(disk));
-  return archive_read_close(disk) == ARCHIVE_OK ? 0 : podrun_error_new(err, 0, "%s", archive_error_string(disk));
+    return podrun_error_new(err, 0, "read \"%s\": %s", root, sym_archive_error_string(disk));
+  return sym_archive_read_close(disk) == ARCHIVE_OK ? 0 : podrun_error_new(err, 0, "%s", sym_archive_error_string(disk));
 }
 
 int store_write_aci(const char *rootfs, const char *manifest, const char *out, bool overwrite, podrun_error_t *err)
 {
-  _cleanup_(archive_write_freep) struct archive *w = archive_write_new();
+  _cleanup_(archive_write_freep) struct archive *w = NULL;
   char *tmp;
   int fd;
 
-  if (!w)
+  if (dl_load_archive(err) < 0)
+    return -1;
+  if (!(w = sym_archive_write_new()))
     return podrun_error_new(err, ENOMEM, "out of memory");
   if (store_output_open(out, overwrite, &tmp, &fd, err) < 0)
     return -1;
   int r = 0;
-  if (archive_write_set_format_pax_restricted(w) != ARCHIVE_OK ||
-      archive_write_set_bytes_in_last_block(w, 1) != ARCHIVE_OK || archive_write_open_fd(w, fd) != ARCHIVE_OK)
-    r = podrun_error_new(err, 0, "%s", archive_error_string(w));
+  if (sym_archive_write_set_format_pax_restricted(w) != ARCHIVE_OK ||
+      sym_archive_write_set_bytes_in_last_block(w, 1) != ARCHIVE_OK || sym_archive_write_open_fd(w, fd) != ARCHIVE_OK)
+    r = podrun_error_new(err, 0, "%s", sym_archive_error_string(w));
   if (r >= 0 && (write_manifest(w, manifest, err) < 0 || write_tree(w, rootfs, err) < 0))
     r = -1;
-  if (r >= 0 && archive_write_close(w) != ARCHIVE_OK)
-    r = podrun_error_new(err, 0, "%s", archive_error_string(w));
+  if (r >= 0 && sym_archive_write_close(w) != ARCHIVE_OK)
+    r = podrun_error_new(err, 0, "%s", sym_archive_error_string(w));
   bool ok = r >= 0;
   if (!ok)
     podrun_error_wrap(err, "export to \"%s\"", out);

@@ -3,10 +3,8 @@
  * those bytes, which is also its appc image id. A blob is written to an
  * unnamed O_TMPFILE, fsynced, checked and only then linked into place, so it
  * exists complete and verified or not at all, even after SIGKILL. */
-#include <archive.h>
-#include <archive_entry.h>
+#include "dl.h"
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include "appc.h"
@@ -39,40 +37,42 @@ int store_blob_open(struct store *s, const char *id, int *ret_fd, podrun_error_t
 static void md_freep(EVP_MD_CTX **c)
 {
   if (*c)
-    EVP_MD_CTX_free(*c);
+    sym_EVP_MD_CTX_free(*c);
 }
 
 /* Decompresses src into out while hashing; returns the hex digest and size. */
 static int copy_decompressed(int src, int out, char ret_hex[SHA512_HEX_LEN + 1], uint64_t *ret_size,
                              podrun_error_t *err)
 {
-  _cleanup_(archive_read_freep) struct archive *a = archive_read_new();
-  _cleanup_(md_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+  _cleanup_(archive_read_freep) struct archive *a = NULL;
+  _cleanup_(md_freep) EVP_MD_CTX *md = NULL;
   _cleanup_free_ char *buf = xmalloc(IMPORT_BLOCK);
   struct archive_entry *e;
   unsigned char digest[64];
   uint64_t total = 0;
 
-  if (!a || !md || EVP_DigestInit_ex(md, EVP_sha512(), NULL) != 1)
+  if (dl_load_archive(err) < 0 || dl_load_crypto(err) < 0)
+    return -1;
+  if (!(a = sym_archive_read_new()) || !(md = sym_EVP_MD_CTX_new()) || sym_EVP_DigestInit_ex(md, sym_EVP_sha512(), NULL) != 1)
     return podrun_error_set(err, ENOMEM, "initialise decompression");
-  archive_read_support_filter_all(a);
-  archive_read_support_format_raw(a);
-  if (archive_read_open_fd(a, src, IMPORT_BLOCK) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK)
-    return podrun_error_set(err, 0, "cannot read or decompress: %s", archive_error_string(a));
+  sym_archive_read_support_filter_all(a);
+  sym_archive_read_support_format_raw(a);
+  if (sym_archive_read_open_fd(a, src, IMPORT_BLOCK) != ARCHIVE_OK || sym_archive_read_next_header(a, &e) != ARCHIVE_OK)
+    return podrun_error_set(err, 0, "cannot read or decompress: %s", sym_archive_error_string(a));
   for (;;)
     {
-      la_ssize_t n = archive_read_data(a, buf, IMPORT_BLOCK);
+      la_ssize_t n = sym_archive_read_data(a, buf, IMPORT_BLOCK);
       if (n < 0)
-        return podrun_error_set(err, 0, "corrupt or truncated compression: %s", archive_error_string(a));
+        return podrun_error_set(err, 0, "corrupt or truncated compression: %s", sym_archive_error_string(a));
       if (n == 0)
         break;
       total += (uint64_t) n;
       if (total > IMPORT_MAX_SIZE)
         return podrun_error_new(err, EFBIG, "larger than %llu bytes uncompressed", IMPORT_MAX_SIZE);
-      if (EVP_DigestUpdate(md, buf, (size_t) n) != 1 || fs_write_all(out, buf, (size_t) n, err) < 0)
+      if (sym_EVP_DigestUpdate(md, buf, (size_t) n) != 1 || fs_write_all(out, buf, (size_t) n, err) < 0)
         return podrun_error_set(err, errno, "write blob");
     }
-  if (EVP_DigestFinal_ex(md, digest, NULL) != 1)
+  if (sym_EVP_DigestFinal_ex(md, digest, NULL) != 1)
     return podrun_error_set(err, 0, "sha512 failed");
   for (size_t i = 0; i < sizeof(digest); i++)
     snprintf(ret_hex + 2 * i, 3, "%02x", digest[i]);

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "extract.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "dl.h"
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -162,7 +161,7 @@ static int check_parents(struct walk *w, const char *path, podrun_error_t *err)
 
 static int check_type(struct walk *w, struct archive_entry *e, const char *path, podrun_error_t *err)
 {
-  mode_t type = archive_entry_filetype(e), mode = archive_entry_mode(e);
+  mode_t type = sym_archive_entry_filetype(e), mode = sym_archive_entry_mode(e);
 
   if ((type == AE_IFCHR || type == AE_IFBLK) && !w->opts->allow_devices)
     return podrun_error_set(err, 0, "entry \"%s\": device nodes are not allowed", path);
@@ -178,8 +177,8 @@ static int check_type(struct walk *w, struct archive_entry *e, const char *path,
 
 static int check_links(struct walk *w, struct archive_entry *e, const char *path, podrun_error_t *err)
 {
-  const char *hard = archive_entry_hardlink(e);
-  const char *sym = archive_entry_symlink(e);
+  const char *hard = sym_archive_entry_hardlink(e);
+  const char *sym = sym_archive_entry_symlink(e);
 
   if (hard)
     {
@@ -191,7 +190,7 @@ static int check_links(struct walk *w, struct archive_entry *e, const char *path
                                 hard);
       return 0;
     }
-  if (archive_entry_filetype(e) == AE_IFLNK)
+  if (sym_archive_entry_filetype(e) == AE_IFLNK)
     {
       if (!sym || !*sym)
         return podrun_error_set(err, 0, "entry \"%s\": symlink without a target", path);
@@ -207,7 +206,7 @@ static int check_size(struct walk *w, struct archive_entry *e, const char *path,
   uint64_t max_entry = o->max_entry_size ? o->max_entry_size : 16ULL << 30;
   uint64_t max_total = o->max_total_size ? o->max_total_size : 64ULL << 30;
   uint64_t max_entries = o->max_entries ? o->max_entries : 1000000;
-  la_int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
+  la_int64_t size = sym_archive_entry_size_is_set(e) ? sym_archive_entry_size(e) : 0;
 
   if (++w->entries > max_entries)
     return podrun_error_set(err, 0, "more than %llu entries", (unsigned long long) max_entries);
@@ -223,7 +222,7 @@ static int check_size(struct walk *w, struct archive_entry *e, const char *path,
 static int check_entry(struct walk *w, struct archive_entry *e, char **ret_path, podrun_error_t *err)
 {
   _cleanup_free_ char *path = NULL;
-  const char *name = archive_entry_pathname(e);
+  const char *name = sym_archive_entry_pathname(e);
 
   if (!name || extract_clean_path(name, &path, err) < 0)
     return name ? -1 : podrun_error_set(err, 0, "entry without a name");
@@ -232,16 +231,16 @@ static int check_entry(struct walk *w, struct archive_entry *e, char **ret_path,
   if (set_has(&w->names, path))
     return podrun_error_set(err, 0, "entry \"%s\": appears twice", path);
   if (check_parents(w, path, err) < 0 || check_links(w, e, path, err) < 0 ||
-      (!archive_entry_hardlink(e) && check_type(w, e, path, err) < 0) || check_size(w, e, path, err) < 0)
+      (!sym_archive_entry_hardlink(e) && check_type(w, e, path, err) < 0) || check_size(w, e, path, err) < 0)
     return -1;
-  if (streq(path, "manifest") && (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e)))
+  if (streq(path, "manifest") && (sym_archive_entry_filetype(e) != AE_IFREG || sym_archive_entry_hardlink(e)))
     return podrun_error_set(err, 0, "entry \"manifest\": not a regular file");
-  if (streq(path, "rootfs") && (archive_entry_filetype(e) != AE_IFDIR || archive_entry_hardlink(e)))
+  if (streq(path, "rootfs") && (sym_archive_entry_filetype(e) != AE_IFDIR || sym_archive_entry_hardlink(e)))
     return podrun_error_set(err, 0, "entry \"rootfs\": not a directory");
   set_put_owned(&w->names, xstrdup(path));
-  if (archive_entry_filetype(e) == AE_IFLNK)
+  if (sym_archive_entry_filetype(e) == AE_IFLNK)
     set_put_owned(&w->symlinks, xstrdup(path));
-  else if (archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink(e))
+  else if (sym_archive_entry_filetype(e) == AE_IFREG && !sym_archive_entry_hardlink(e))
     set_put_owned(&w->regular, xstrdup(path));
   *ret_path = TAKE_PTR(path);
   return 0;
@@ -249,16 +248,18 @@ static int check_entry(struct walk *w, struct archive_entry *e, char **ret_path,
 
 static int open_reader(int fd, struct archive **ret, podrun_error_t *err)
 {
-  struct archive *a = archive_read_new();
+  if (dl_load_archive(err) < 0)
+    return -1;
+  struct archive *a = sym_archive_read_new();
   if (!a)
     return podrun_error_set(err, ENOMEM, "archive_read_new");
-  archive_read_support_filter_all(a);
-  archive_read_support_format_tar(a);
-  archive_read_support_format_gnutar(a);
-  if (archive_read_open_fd(a, fd, READ_BLOCK) != ARCHIVE_OK)
+  sym_archive_read_support_filter_all(a);
+  sym_archive_read_support_format_tar(a);
+  sym_archive_read_support_format_gnutar(a);
+  if (sym_archive_read_open_fd(a, fd, READ_BLOCK) != ARCHIVE_OK)
     {
-      podrun_error_set(err, 0, "not a readable archive: %s", archive_error_string(a));
-      archive_read_free(a);
+      podrun_error_set(err, 0, "not a readable archive: %s", sym_archive_error_string(a));
+      sym_archive_read_free(a);
       return -1;
     }
   *ret = a;
@@ -267,23 +268,23 @@ static int open_reader(int fd, struct archive **ret, podrun_error_t *err)
 
 static int next_header(struct archive *a, struct archive_entry **e, podrun_error_t *err)
 {
-  int r = archive_read_next_header(a, e);
+  int r = sym_archive_read_next_header(a, e);
   if (r == ARCHIVE_EOF)
     return 0;
   if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-    return podrun_error_set(err, 0, "corrupt or truncated archive: %s", archive_error_string(a));
+    return podrun_error_set(err, 0, "corrupt or truncated archive: %s", sym_archive_error_string(a));
   return 1;
 }
 
 static int read_manifest(struct archive *a, struct archive_entry *e, char **ret, size_t *ret_len, podrun_error_t *err)
 {
-  la_int64_t size = archive_entry_size(e);
+  la_int64_t size = sym_archive_entry_size(e);
   if (size < 0 || size > EXTRACT_MAX_MANIFEST)
     return podrun_error_set(err, 0, "entry \"manifest\": larger than %d bytes", EXTRACT_MAX_MANIFEST);
   _cleanup_free_ char *buf = xmalloc((size_t) size + 1);
-  la_ssize_t n = archive_read_data(a, buf, (size_t) size);
+  la_ssize_t n = sym_archive_read_data(a, buf, (size_t) size);
   if (n != size)
-    return podrun_error_set(err, 0, "entry \"manifest\": truncated: %s", n < 0 ? archive_error_string(a) : "short");
+    return podrun_error_set(err, 0, "entry \"manifest\": truncated: %s", n < 0 ? sym_archive_error_string(a) : "short");
   buf[size] = '\0';
   *ret = TAKE_PTR(buf);
   *ret_len = (size_t) size;
@@ -297,10 +298,10 @@ static int skip_data(struct archive *a, const char *path, podrun_error_t *err)
   size_t len;
   la_int64_t off;
   int r;
-  while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
+  while ((r = sym_archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
     ;
   if (r != ARCHIVE_EOF)
-    return podrun_error_set(err, 0, "entry \"%s\": corrupt or truncated data: %s", path, archive_error_string(a));
+    return podrun_error_set(err, 0, "entry \"%s\": corrupt or truncated data: %s", path, sym_archive_error_string(a));
   return 0;
 }
 
@@ -372,10 +373,10 @@ static const char *target_name(const struct extract_opts *o, const char *path, b
 static int write_entry(struct archive *a, struct archive *disk, struct archive_entry *e, const char *name,
                        const struct extract_opts *o, podrun_error_t *err)
 {
-  const char *hard = archive_entry_hardlink(e);
+  const char *hard = sym_archive_entry_hardlink(e);
   _cleanup_free_ char *hard_clean = NULL;
 
-  archive_entry_set_pathname(e, name);
+  sym_archive_entry_set_pathname(e, name);
   if (hard)
     {
       if (extract_clean_path(hard, &hard_clean, err) < 0)
@@ -383,24 +384,24 @@ static int write_entry(struct archive *a, struct archive *disk, struct archive_e
       const char *t = target_name(o, hard_clean, false);
       if (!t)
         return podrun_error_set(err, 0, "entry \"%s\": hardlink to \"%s\", which is not extracted", name, hard);
-      archive_entry_set_hardlink(e, t);
+      sym_archive_entry_set_hardlink(e, t);
     }
-  if (archive_write_header(disk, e) != ARCHIVE_OK)
-    return podrun_error_set(err, 0, "entry \"%s\": %s", name, archive_error_string(disk));
-  if (archive_entry_size(e) > 0 && !hard)
+  if (sym_archive_write_header(disk, e) != ARCHIVE_OK)
+    return podrun_error_set(err, 0, "entry \"%s\": %s", name, sym_archive_error_string(disk));
+  if (sym_archive_entry_size(e) > 0 && !hard)
     {
       const void *buf;
       size_t len;
       la_int64_t off;
       int r;
-      while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
-        if (archive_write_data_block(disk, buf, len, off) != ARCHIVE_OK)
-          return podrun_error_set(err, 0, "entry \"%s\": %s", name, archive_error_string(disk));
+      while ((r = sym_archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
+        if (sym_archive_write_data_block(disk, buf, len, off) != ARCHIVE_OK)
+          return podrun_error_set(err, 0, "entry \"%s\": %s", name, sym_archive_error_string(disk));
       if (r != ARCHIVE_EOF)
-        return podrun_error_set(err, 0, "entry \"%s\": corrupt or truncated data: %s", name, archive_error_string(a));
+        return podrun_error_set(err, 0, "entry \"%s\": corrupt or truncated data: %s", name, sym_archive_error_string(a));
     }
-  if (archive_write_finish_entry(disk) != ARCHIVE_OK)
-    return podrun_error_set(err, 0, "entry \"%s\": %s", name, archive_error_string(disk));
+  if (sym_archive_write_finish_entry(disk) != ARCHIVE_OK)
+    return podrun_error_set(err, 0, "entry \"%s\": %s", name, sym_archive_error_string(disk));
   return 0;
 }
 
@@ -418,7 +419,7 @@ static int extract_entries(struct archive *a, struct archive *disk, const struct
           r = -1;
           break;
         }
-      const char *name = target_name(o, path, archive_entry_filetype(e) == AE_IFDIR);
+      const char *name = target_name(o, path, sym_archive_entry_filetype(e) == AE_IFDIR);
       if (name && (r = write_entry(a, disk, e, name, o, err)) < 0)
         break;
     }
@@ -444,20 +445,22 @@ static int disk_flags(const struct extract_opts *o)
 int extract_to_dir_fd(int fd, int destfd, const struct extract_opts *opts, podrun_error_t *err)
 {
   _cleanup_(archive_read_freep) struct archive *a = NULL;
-  _cleanup_(archive_write_freep) struct archive *disk = archive_write_disk_new();
+  _cleanup_(archive_write_freep) struct archive *disk = NULL;
   _cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   int r;
 
-  if (!disk || cwd < 0)
-    return podrun_error_set(err, errno ? errno : ENOMEM, "prepare extraction");
+  if (cwd < 0)
+    return podrun_error_set(err, errno, "prepare extraction");
   if (open_reader(fd, &a, err) < 0)
     return -1;
-  archive_write_disk_set_options(disk, disk_flags(opts));
+  if (!(disk = sym_archive_write_disk_new()))
+    return podrun_error_set(err, ENOMEM, "prepare extraction");
+  sym_archive_write_disk_set_options(disk, disk_flags(opts));
   if (fchdir(destfd) < 0)
     return podrun_error_set(err, errno, "enter the target directory");
   r = extract_entries(a, disk, opts, err);
-  if (r >= 0 && archive_write_close(disk) != ARCHIVE_OK)
-    r = podrun_error_set(err, 0, "finish extraction: %s", archive_error_string(disk));
+  if (r >= 0 && sym_archive_write_close(disk) != ARCHIVE_OK)
+    r = podrun_error_set(err, 0, "finish extraction: %s", sym_archive_error_string(disk));
   if (fchdir(cwd) < 0)
     abort(); /* the cwd we came from is gone: nothing sane is left to do */
   return r;

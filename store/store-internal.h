@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <archive.h>
+#include "dl.h"
 
 #include "index.h"
 #include "lock.h"
@@ -40,12 +40,12 @@ int store_remove_locked(struct store *s, const char *id, podrun_error_t *err);
 static inline void archive_read_freep(struct archive **a)
 {
   if (*a)
-    archive_read_free(*a);
+    sym_archive_read_free(*a);
 }
 static inline void archive_write_freep(struct archive **a)
 {
   if (*a)
-    archive_write_free(*a);
+    sym_archive_write_free(*a);
 }
 
 /* Files written for the user (export): to "<out>.tmp-<pid>", fsynced and

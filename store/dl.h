@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* libarchive and libcrypto, loaded on first use rather than linked: only
+ * import (hashing), render and export need them, and linking them costs
+ * every podrun command ~4.5 ms of library loading (Debian's libarchive pulls
+ * in libxml2, ICU and libstdc++). systemd loads its optional libraries the
+ * same way. Call dl_load_archive() / dl_load_crypto() first, then use the
+ * sym_* pointers. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+
+#include "error.h"
+
+#define DL_ARCHIVE_SYMBOLS(X) \
+  X(archive_entry_clear) \
+  X(archive_entry_filetype) \
+  X(archive_entry_free) \
+  X(archive_entry_hardlink) \
+  X(archive_entry_linkify) \
+  X(archive_entry_linkresolver_free) \
+  X(archive_entry_linkresolver_new) \
+  X(archive_entry_linkresolver_set_strategy) \
+  X(archive_entry_mode) \
+  X(archive_entry_new) \
+  X(archive_entry_pathname) \
+  X(archive_entry_set_filetype) \
+  X(archive_entry_set_hardlink) \
+  X(archive_entry_set_mtime) \
+  X(archive_entry_set_pathname) \
+  X(archive_entry_set_perm) \
+  X(archive_entry_set_size) \
+  X(archive_entry_size) \
+  X(archive_entry_size_is_set) \
+  X(archive_entry_symlink) \
+  X(archive_error_string) \
+  X(archive_format) \
+  X(archive_read_close) \
+  X(archive_read_data) \
+  X(archive_read_data_block) \
+  X(archive_read_disk_can_descend) \
+  X(archive_read_disk_descend) \
+  X(archive_read_disk_new) \
+  X(archive_read_disk_open) \
+  X(archive_read_disk_set_behavior) \
+  X(archive_read_disk_set_symlink_hybrid) \
+  X(archive_read_free) \
+  X(archive_read_new) \
+  X(archive_read_next_header) \
+  X(archive_read_next_header2) \
+  X(archive_read_open_fd) \
+  X(archive_read_support_filter_all) \
+  X(archive_read_support_format_gnutar) \
+  X(archive_read_support_format_raw) \
+  X(archive_read_support_format_tar) \
+  X(archive_write_close) \
+  X(archive_write_data) \
+  X(archive_write_data_block) \
+  X(archive_write_disk_new) \
+  X(archive_write_disk_set_options) \
+  X(archive_write_finish_entry) \
+  X(archive_write_free) \
+  X(archive_write_header) \
+  X(archive_write_new) \
+  X(archive_write_open_fd) \
+  X(archive_write_set_bytes_in_last_block) \
+  X(archive_write_set_format_pax_restricted)
+
+#define DL_CRYPTO_SYMBOLS(X) \
+  X(EVP_MD_CTX_new) \
+  X(EVP_MD_CTX_free) \
+  X(EVP_sha512) \
+  X(EVP_DigestInit_ex) \
+  X(EVP_DigestUpdate) \
+  X(EVP_DigestFinal_ex)
+
+#define DL_DECLARE(f) extern typeof(f) *sym_##f;
+DL_ARCHIVE_SYMBOLS(DL_DECLARE)
+DL_CRYPTO_SYMBOLS(DL_DECLARE)
+#undef DL_DECLARE
+
+/* Load the library and every symbol of its list, once; later calls are free. */
+int dl_load_archive(podrun_error_t *err);
+int dl_load_crypto(podrun_error_t *err);
