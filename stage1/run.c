@@ -94,6 +94,31 @@ static bool have_system_bus(void)
   return access("/run/dbus/system_bus_socket", F_OK) == 0;
 }
 
+/* Is this process in a systemd service's cgroup (`systemd-run podrun run`,
+ * a unit whose ExecStart is podrun)? Then the pod stays in it, as rkt did:
+ * the service's limits and accounting cover the pod, and stopping the
+ * service stops the pod. Read from the systemd hierarchy of
+ * /proc/self/cgroup ("0::" on cgroup v2, "name=systemd" on v1). */
+static bool in_service_unit(void)
+{
+  _cleanup_free_ char *text = NULL;
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  char *save = NULL;
+  if (fs_read_file_at(AT_FDCWD, "/proc/self/cgroup", 64 * 1024, &text, NULL, &ignored) < 0)
+    return false;
+  for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+    {
+      const char *path = strstr(line, ":name=systemd:");
+      path = path ? path + strlen(":name=systemd:") : startswith(line, "0::");
+      if (path)
+        {
+          size_t n = strlen(path);
+          return n > 8 && streq(path + n - 8, ".service");
+        }
+    }
+  return false;
+}
+
 static char **nspawn_argv(const char *nspawn, const struct run_args *a, const char *cwd, char **binds)
 {
   char **v = strv_push(NULL, nspawn);
@@ -107,7 +132,11 @@ static char **nspawn_argv(const char *nspawn, const struct run_args *a, const ch
 
   v = strv_push(v, "--quiet");
   if (have_system_bus())
-    v = strv_push(v, "--register=yes");
+    {
+      v = strv_push(v, "--register=yes");
+      if (in_service_unit())
+        v = strv_push(v, "--keep-unit");
+    }
   else
     v = strv_push(strv_push(v, "--register=no"), "--keep-unit");
   v = strv_push(v, machine);
@@ -242,11 +271,18 @@ static int write_app_etc(const struct run_args *a, const char *root, const char 
 }
 
 static pid_t nspawn_pid;
+static volatile sig_atomic_t init_pid; /* once the pod is ready */
 
+/* SIGTERM, SIGINT and SIGHUP go to the pod init (which passes them on to
+ * the apps) once it is known, else to nspawn. Not to nspawn once the pod
+ * runs: nspawn often gets the same signal directly (a terminal's ^C reaches
+ * the whole process group, `systemctl stop` the whole cgroup), and a second
+ * SIGTERM or SIGINT makes it kill the pod at once, the apps unasked. */
 static void forward(int sig)
 {
-  if (nspawn_pid > 0)
-    kill(nspawn_pid, sig);
+  pid_t to = init_pid > 0 ? (pid_t) init_pid : nspawn_pid;
+  if (to > 0)
+    kill(to, sig);
 }
 
 /* Once the pod init says it is ready (every app started), its pid is the
@@ -272,7 +308,10 @@ static int record_init_pid(int *status, podrun_error_t *err)
   if (pid <= 0)
     return 0; /* the pod ended meanwhile */
   _cleanup_free_ char *text = xasprintf("%d\n", (int) pid);
-  return fs_write_file_atomic_at(AT_FDCWD, "pid", text, strlen(text), 0644, err);
+  if (fs_write_file_atomic_at(AT_FDCWD, "pid", text, strlen(text), 0644, err) < 0)
+    return -1;
+  init_pid = pid;
+  return 0;
 }
 
 int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
