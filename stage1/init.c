@@ -12,6 +12,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -272,12 +274,22 @@ int pod_init(int argc, char **argv, podrun_error_t *err)
   _cleanup_free_ char *text = NULL;
   size_t len = 0;
 
+  /* The pod dies with nspawn (whose own parent-death signal ties it to
+   * run's, the pod lock holder): a SIGKILL of either leaves no app behind.
+   * nspawn is our parent by now: its helper that cloned us waited for us
+   * before letting us exec. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+    return podrun_error_set(err, errno, "PR_SET_PDEATHSIG");
   bool interactive = false;
   for (int i = 1; i < argc; i++)
     if (streq(argv[i], "--debug"))
       log_set_level(LOG_LEVEL_DEBUG);
     else if (streq(argv[i], "--interactive"))
       interactive = true; /* the one app gets the console (our stdio) itself: no pipes, no log */
+  /* what is mounted in one app's root (its /proc masks, its volumes) stays
+   * there: nothing propagates between the apps, nor back to the host */
+  if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+    return podrun_error_set(err, errno, "make the pod's mounts slaves");
   if (fs_read_file_at(AT_FDCWD, NSPAWN_POD_MANIFEST, JSON_MAX_INPUT, &text, &len, err) < 0 ||
       appc_pod_manifest_parse(text, len, &m, err) < 0 || prepare_roots(m, err) < 0)
     return -1;

@@ -6,6 +6,7 @@
 #include <linux/capability.h>
 #include <seccomp.h>
 #include <sys/capability.h>
+#include <signal.h>
 #include <sys/prctl.h>
 
 const char *const isolate_default_caps[] = {
@@ -90,6 +91,12 @@ static unsigned long long bounding_mask(void)
 int isolate_set_identity(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups, unsigned long long mask,
                          podrun_error_t *err)
 {
+  /* a change of uid or gid clears the parent-death signal (fly's SIGKILL,
+   * so that the app dies with its supervisor): set it again after, and if
+   * the parent went meanwhile, take it now */
+  int pdeathsig = 0;
+  pid_t parent = getppid();
+  (void) prctl(PR_GET_PDEATHSIG, &pdeathsig, 0, 0, 0);
   mask &= bounding_mask();
   if (drop_bounding(mask, err) < 0)
     return -1;
@@ -101,6 +108,8 @@ int isolate_set_identity(uid_t uid, gid_t gid, const gid_t *groups, size_t n_gro
     return podrun_error_set(err, errno, "PR_SET_KEEPCAPS");
   if (setresuid(uid, uid, uid) < 0)
     return podrun_error_set(err, errno, "setuid %u", (unsigned) uid);
+  if (pdeathsig && (prctl(PR_SET_PDEATHSIG, pdeathsig, 0, 0, 0) < 0 || getppid() != parent))
+    raise(pdeathsig);
   return set_caps(mask, uid != 0, err);
 }
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
-# The nspawn stage1: systemd-nspawn over the pod's stage1 rootfs, podrun's pod init as
-# pid 1, every app through stage2. Facts are read from inside the pod by the probe.
+# What only the nspawn stage1 (systemd-nspawn over the pod's stage1 rootfs, podrun's pod
+# init as pid 1, every app through stage2) does: its own network, several apps, event
+# handlers, logs, cgroups, the apps' /etc files. What fly and nspawn both do is tested
+# against both in pods.bats. Facts are read from inside the pod by the probe.
 
 load helpers
 
@@ -9,25 +11,6 @@ setup() {
   command -v systemd-nspawn >/dev/null || skip "needs systemd-nspawn (package systemd-container)"
   [[ -x "$BUILD/probe" && -f "$BUILD/stage1-nspawn.aci" ]] || fail "build the probe and stage1-nspawn first (make tests)"
   make_probe_aci
-}
-
-@test "nspawn: pid 1 is the pod init; own pid, uts, ipc and mount namespaces; the hostname; host network" {
-  run_podrun run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe \
-    --exec=/bin/sh -- -c 'cat /proc/1/cmdline | tr "\0" " "; echo; /probe' ---
-  assert_status 0
-  local uuid
-  uuid=$(cat "$BATS_TEST_TMPDIR/uuid")
-  [[ "${lines[0]}" == "/nspawn/init " ]]
-  output=${lines[1]}
-  for ns in pid uts ipc mnt; do
-    [[ $(probe "j['ns']['$ns']") != "$(readlink /proc/self/ns/$ns)" ]] || fail "the app shares the host's $ns namespace"
-  done
-  [[ $(probe 'j["ns"]["net"]') == "$(readlink /proc/self/ns/net)" ]]
-  [[ $(probe 'j["hostname"]') == "podrun-$uuid" ]]
-  [[ $(probe 'j["pid"]') -gt 1 ]]
-  run_podrun status "$uuid"
-  assert_output_contains "network=host"
-  assert_output_contains "app-probe=0"
 }
 
 @test "nspawn: --net=none is a private network with loopback only; --hostname" {
@@ -45,19 +28,6 @@ setup() {
   assert_stderr_contains "--net=default"
 }
 
-@test "nspawn: the apps get appc's default capabilities, their isolators and identity; /proc/sys is read-only" {
-  run_podrun run --stage1=nspawn podrun.test/probe --user=app --group=staff --working-dir=/work
-  assert_status 0
-  [[ $(probe 'j["uid"]') == 1000 && $(probe 'j["gid"]') == 50 && $(probe 'j["cwd"]') == /work ]]
-  run_podrun run --stage1=nspawn podrun.test/probe
-  assert_status 0
-  local eff=$((16#$(probe 'j["CapEff"]')))
-  (( eff & (1 << 0) )) || fail "CAP_CHOWN missing: $(probe 'j["CapEff"]')"
-  (( !(eff & (1 << 21)) )) || fail "CAP_SYS_ADMIN kept: $(probe 'j["CapEff"]')"
-  [[ $(probe 'any(m["path"] == "/proc/sys" and m["options"].startswith("ro,") for m in j["mounts"])') == true ]] ||
-    fail "/proc/sys: $(probe '[m for m in j["mounts"] if m["path"].startswith("/proc/sys")]')"
-}
-
 @test "nspawn: a multi-app pod: the first app to fail gives the pod its code and stops the others" {
   run_podrun run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
     podrun.test/probe --name=quick --exec=/bin/sh -- -c 'echo quick; exit 3' --- \
@@ -70,22 +40,6 @@ setup() {
   run_podrun run --stage1=nspawn podrun.test/probe --name=a --exec=/bin/sh -- -c 'exit 0' --- podrun.test/probe --name=b \
     --exec=/bin/sh -- -c 'sleep 0.2; exit 0' ---
   assert_status 0
-}
-
-@test "nspawn: host, read-only and empty volumes; --readonly-rootfs" {
-  mkdir -p "$BATS_TEST_TMPDIR/data"
-  echo from-host >"$BATS_TEST_TMPDIR/data/f"
-  run_podrun run --stage1=nspawn --volume "data,kind=host,source=$BATS_TEST_TMPDIR/data" \
-    --volume "ro,kind=host,source=$BATS_TEST_TMPDIR/data,readOnly=true" --volume "scratch,kind=empty" \
-    podrun.test/probe --readonly-rootfs --mount volume=data,target=/data --mount volume=ro,target=/ro \
-    --mount volume=scratch,target=/scratch --exec=/bin/sh -- -c \
-    'echo written >/data/w && cat /ro/f && echo s >/scratch/s && touch /new 2>/dev/null || /probe try-mkdir /ro/d' ---
-  assert_status 0
-  [[ $(cat "$BATS_TEST_TMPDIR/data/w") == written ]]
-  [[ "${lines[0]}" == from-host ]]
-  output=${lines[1]}
-  [[ $(probe 'j["try_errno"]') == 30 ]]
-  ! grep -q "$STORE/pods" /proc/self/mountinfo
 }
 
 @test "nspawn: event handlers run in order, pre-start before the app and post-stop after it" {
@@ -105,88 +59,6 @@ JSON
   assert_status 0
   [[ "$(cat "$BATS_TEST_TMPDIR/log/order" | tr '\n' ' ')" == "pre-start app post-stop " ]] ||
     fail "order: $(cat "$BATS_TEST_TMPDIR/log/order")"
-}
-
-@test "nspawn: enter joins the app's namespaces and root with its restrictions; stop ends the pod" {
-  "$PODRUN" --dir="$STORE" run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe \
-    --user=app --group=app --exec=/bin/sleep -- 60 --- &
-  local uuid
-  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" pid)
-  run_podrun enter "$uuid" /probe
-  assert_status 0
-  [[ $(probe 'j["uid"]') == 1000 ]]
-  [[ $(probe 'j["ns"]["pid"]') != "$(readlink /proc/self/ns/pid)" ]]
-  [[ $(probe 'j["ns"]["uts"]') != "$(readlink /proc/self/ns/uts)" ]]
-  [[ $(probe 'j["CapBnd"]') == 00000000a80425fb ]] # appc's default set, as the app has, not the init's all
-  # the host's processes are not visible from inside
-  run_podrun enter "$uuid" /bin/sh -c 'ls /proc | grep -c "^[0-9]"'
-  assert_status 0
-  [[ "$output" -lt 10 ]] || fail "sees $output processes"
-  run_podrun enter "$uuid" /bin/sh -c 'exit 6'
-  assert_status 6
-  local start=$SECONDS
-  run_podrun stop "$uuid"
-  assert_status 0
-  run_podrun status --wait=20s "$uuid"
-  assert_output_contains "state=exited"
-  assert_output_contains "app-probe=143"
-  (( SECONDS - start < 10 )) || fail "stop took $((SECONDS - start)) s"
-  wait || true
-  run_podrun gc --grace-period=0
-  assert_output_contains "removed pod $uuid"
-  ! grep -q "$STORE/pods" /proc/self/mountinfo
-}
-
-@test "nspawn: kill -9 of the stage1 ends the pod; it shows exited and gc collects it, nothing leaks" {
-  "$PODRUN" --dir="$STORE" run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe \
-    --exec=/bin/sleep -- 60 --- &
-  local stage1=$! uuid
-  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" pid)
-  local nspawn
-  nspawn=$(pgrep -f -- "--machine=podrun-$uuid")
-  [[ "$nspawn" =~ ^[0-9]+$ ]] || fail "no systemd-nspawn process for the pod: '$nspawn'"
-  kill -9 "$stage1"
-  wait || true
-  for _ in $(seq 100); do
-    kill -0 "$nspawn" 2>/dev/null || break
-    sleep 0.1
-  done
-  ! kill -0 "$nspawn" 2>/dev/null || fail "systemd-nspawn outlived its stage1"
-  run_podrun status "$uuid"
-  assert_output_contains "state=exited"
-  run_podrun gc --grace-period=0
-  assert_output_contains "removed pod $uuid"
-  ! grep -q "$STORE/pods" /proc/self/mountinfo
-  ! pgrep -f "podrun-$uuid" >/dev/null || fail "processes of the pod are left: $(pgrep -af "podrun-$uuid")"
-}
-
-@test "nspawn: --caps-retain, --caps-remove, --seccomp with its errno, the default filter, --oom-score-adj" {
-  run_podrun run --stage1=nspawn podrun.test/probe --caps-retain=CAP_NET_BIND_SERVICE,CAP_CHOWN
-  assert_status 0
-  [[ $(probe 'j["CapEff"]') == 0000000000000401 ]]
-  run_podrun run --stage1=nspawn podrun.test/probe --caps-remove=CAP_CHOWN
-  assert_status 0
-  [[ $(probe 'j["CapEff"]') == 00000000a80425fa ]]
-  # a syscall outside the filter fails with the chosen errno
-  run_podrun run --stage1=nspawn podrun.test/probe --seccomp=mode=remove,errno=ENOTSUP,mkdir,mkdirat \
-    --exec=/probe -- try-mkdir /tmp/x ---
-  assert_status 0
-  [[ $(probe 'j["try_errno"]') == 95 ]]
-  [[ $(probe 'j["Seccomp"]') == 2 ]]
-  # with no filter asked for, the default one: unshare and mount are refused with EPERM
-  run_podrun run --stage1=nspawn podrun.test/probe --exec=/bin/sh -- -c \
-    '/bin/busybox unshare -m true 2>&1; echo "rc=$?"; cat /proc/self/oom_score_adj' ---
-  assert_status 0
-  assert_output_contains "Operation not permitted"
-  run_podrun run --stage1=nspawn podrun.test/probe --oom-score-adj=500 --exec=/bin/cat -- /proc/self/oom_score_adj ---
-  assert_status 0
-  [[ "$output" == 500 ]]
-  run_podrun run --stage1=nspawn podrun.test/probe --seccomp=mode=remove,nosuchcall
-  assert_one_line_error "nosuchcall"
-  run_podrun run --stage1=nspawn podrun.test/probe --caps-retain=CAP_FLY
-  assert_one_line_error "CAP_FLY"
-  run_podrun run --stage1=nspawn podrun.test/probe --oom-score-adj=2000
-  assert_one_line_error "--oom-score-adj=2000"
 }
 
 @test "nspawn: apps' output reaches podrun's and is kept per app; logs --app, --tail, --follow; the cap" {
@@ -231,13 +103,6 @@ JSON
     fail "over the cap: $(ls -l "$dir")"
   run_podrun logs --tail=1 "$uuid"
   [[ "$output" == 0123456789* ]]
-}
-
-@test "fly: logs says that fly keeps none" {
-  run_podrun run --stage1=fly --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe
-  assert_status 0
-  run_podrun logs "$(cat "$BATS_TEST_TMPDIR/uuid")"
-  assert_one_line_error "keeps no logs"
 }
 
 @test "nspawn: --memory, --cpu and --cpu-shares are written to each app's cgroup; a memory hog is OOM-killed and reported" {
@@ -286,21 +151,6 @@ JSON
   assert_one_line_error "--cpu-shares=1"
 }
 
-@test "nspawn: --interactive gives the one app a real terminal; ^C reaches it; without a terminal it is refused" {
-  command -v script >/dev/null || skip "needs script (package bsdutils)"
-  local cmd="$PODRUN --dir=$STORE run --interactive podrun.test/probe --exec=/bin/sh -- -c"
-  run script -qec "$cmd 'test -t 0 && test -t 1 && test -t 2 && echo on-a-tty' ---" /dev/null
-  [[ $status -eq 0 ]] || fail "status $status: $output"
-  [[ "$output" == *on-a-tty* ]] || fail "no tty: $output"
-  # ^C on the terminal interrupts the app: 128 + SIGINT
-  run bash -c "(sleep 2; printf '\003') | script -qec \"$PODRUN --dir=$STORE run --interactive podrun.test/probe --exec=/bin/sleep -- 30 ---\" /dev/null"
-  [[ $status -eq 130 ]] || fail "status $status after ^C: $output"
-  run_podrun run --interactive podrun.test/probe </dev/null
-  assert_one_line_error "not a terminal"
-  run script -qec "$PODRUN --dir=$STORE run --interactive podrun.test/probe podrun.test/probe --name=second" /dev/null
-  [[ $status -eq 254 && "$output" == *"one app"* ]] || fail "two apps: $status $output"
-}
-
 @test "nspawn: --dns, --dns-search, --dns-opt and --hosts-entry write the apps' resolv.conf and hosts; /etc/hostname" {
   run_podrun run --stage1=nspawn --hostname=web --dns=192.0.2.53 --dns=2001:db8::53 --dns-search=example.com \
     --dns-search=corp.example --dns-opt=ndots:2 --hosts-entry=192.0.2.10=db.local podrun.test/probe \
@@ -328,7 +178,87 @@ JSON
     assert_one_line_error "--"
   done
   [[ $(find "$STORE/pods" -mindepth 2 -maxdepth 2 | wc -l) -eq $before ]] || fail "a refused run left a pod"
-  run_podrun run --stage1=fly --dns=192.0.2.53 podrun.test/probe
-  assert_status 254
-  assert_stderr_contains "the fly stage1 shares the host's network"
+  # fly refuses these flags: fly.bats
+}
+
+@test "nspawn: /proc and /sys: Docker's masked paths are empty, the kernel's knobs read-only" {
+  run_podrun run podrun.test/probe --exec=/bin/sh -- -c \
+    'for f in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug /proc/latency_stats; do
+       [ -e $f ] && echo "$f $(/bin/busybox wc -c <$f)"; done
+     for d in /proc/acpi /proc/scsi /sys/firmware; do [ -d $d ] && echo "$d $(ls -A $d | /bin/busybox wc -l)"; done
+     echo 1 2>/dev/null >/proc/sys/kernel/panic || echo sys-refused
+     [ -e /proc/sysrq-trigger ] && { echo h 2>/dev/null >/proc/sysrq-trigger || echo sysrq-refused; }
+     /probe' ---
+  assert_status 0
+  local line path
+  for line in "${lines[@]}"; do
+    [[ $line == /* ]] || continue
+    read -r path n <<<"$line"
+    [[ $n == 0 ]] || fail "$path is not masked: $line"
+  done
+  # what exists on this host is checked; /sys/firmware always does
+  assert_output_contains "/sys/firmware 0"
+  assert_output_contains "sys-refused"
+  if [[ -e /proc/sysrq-trigger ]]; then assert_output_contains "sysrq-refused"; fi
+  output=${lines[-1]}
+  local ro
+  for ro in /proc/sys /proc/bus /proc/fs /proc/irq; do
+    [[ -e $ro ]] || continue
+    [[ $(probe "any(m['path'] == '$ro' and m['options'].startswith('ro,') for m in j['mounts'])") == true ]] ||
+      fail "$ro is not read-only"
+  done
+  [[ $(probe "any(m['path'] == '/sys/firmware' and m['options'].startswith('ro,') for m in j['mounts'])") == true ]]
+}
+
+@test "nspawn: kill -9 of systemd-nspawn or of the pod init: the pod shows exited, gc collects it, no process, mount or cgroup is left" {
+  local victim uuid init nspawn app
+  for victim in nspawn init; do
+    "$PODRUN" --dir="$STORE" run --uuid-file-save="$BATS_TEST_TMPDIR/uuid-$victim" podrun.test/probe --memory=64M \
+      --exec=/bin/sleep -- 60 --- >/dev/null 2>&1 &
+    uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid-$victim" pid)
+    [[ -n "$uuid" ]] || fail "the pod did not start"
+    init=$(cat "$STORE/pods/run/$uuid/pid")
+    nspawn=$(ps -o ppid= -p "$init" | tr -d ' ')
+    app=$(pgrep -P "$init")
+    [[ $(cat "/proc/$nspawn/comm") == systemd-nspawn && -n "$app" ]] || fail "init $init, nspawn $nspawn, app $app"
+    [[ -d /sys/fs/cgroup/memory/podrun/$uuid || -d /sys/fs/cgroup/podrun/$uuid ]] || fail "no cgroup for the pod"
+    if [[ $victim == nspawn ]]; then kill -9 "$nspawn"; else kill -9 "$init"; fi
+    run_podrun status --wait=10s "$uuid"
+    assert_output_contains "state=exited"
+    wait || true
+    for p in "$init" "$nspawn" "$app"; do
+      for _ in $(seq 50); do [[ -d /proc/$p ]] || break; sleep 0.1; done
+      [[ ! -d /proc/$p ]] || fail "after kill -9 of the $victim, $p is left: $(cat /proc/$p/cmdline | tr '\0' ' ')"
+    done
+    run_podrun gc --grace-period=0
+    assert_output_contains "removed pod $uuid"
+    ! grep -q "$STORE/pods" /proc/self/mountinfo || fail "a pod mount is left"
+    [[ ! -e /sys/fs/cgroup/memory/podrun/$uuid && ! -e /sys/fs/cgroup/cpu/podrun/$uuid &&
+      ! -e /sys/fs/cgroup/podrun/$uuid ]] || fail "the pod's cgroup is left"
+  done
+}
+
+@test "nspawn: ^C to podrun's process group stops the pod through the init, the apps' codes recorded" {
+  command -v setsid >/dev/null || skip "needs setsid (package util-linux)"
+  setsid "$PODRUN" --dir="$STORE" run --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe \
+    --exec=/bin/sleep -- 60 --- >/dev/null 2>&1 &
+  local leader=$! uuid
+  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" pid)
+  [[ -n "$uuid" ]] || fail "the pod did not start"
+  # what a terminal's ^C does: SIGINT to every process of the foreground group (podrun's
+  # stage1 and systemd-nspawn alike)
+  kill -INT -- "-$leader"
+  run_podrun status --wait=15s "$uuid"
+  assert_output_contains "state=exited"
+  # the app was asked (SIGINT from the init, or SIGTERM from nspawn's own), not killed
+  [[ "$output" == *"app-probe=130"* || "$output" == *"app-probe=143"* ]] || fail "not a graceful stop: $output"
+  wait || true
+}
+
+@test "nspawn: --interactive: the app's terminal follows a resize of podrun's" {
+  run python3 "$E2E_ROOT/tests/tools/ptyrun.py" 24x80 --resize-after=2:40x120 -- "$PODRUN" --dir="$STORE" run \
+    --interactive podrun.test/probe --exec=/bin/sh -- -c '/bin/busybox stty size; sleep 4; /bin/busybox stty size' ---
+  [[ $status -eq 0 ]] || fail "status $status: $output"
+  [[ "${lines[0]}" == $'24 80\r' || "${lines[0]}" == "24 80" ]] || fail "size at start: ${lines[0]}"
+  [[ "${lines[1]}" == $'40 120\r' || "${lines[1]}" == "40 120" ]] || fail "size after the resize: ${lines[1]}"
 }

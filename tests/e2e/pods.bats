@@ -1,0 +1,478 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# What an app sees and what podrun does with a pod, for every behaviour both bundled
+# stage1 flavors have: each test runs its body once per flavor, fly then nspawn, and
+# asserts facts from inside the app with the probe ($BUILD/probe, tests/probe/probe.c).
+# Where the flavors differ by design (fly: the host's namespaces and every capability,
+# no default seccomp filter; nspawn: the pod's own namespaces, a pod init as pid 1,
+# appc's default capabilities and filter), a `case $flavor` asserts each one's value.
+# What only one flavor has is in fly.bats or nspawn.bats.
+
+load helpers
+
+setup() {
+  requires root python3
+  [[ -x "$BUILD/probe" && -f "$BUILD/stage1-fly.aci" && -f "$BUILD/stage1-nspawn.aci" ]] ||
+    fail "build the probe and both stage1s first (make all tests)"
+  make_probe_aci # builds $BATS_TEST_TMPDIR/probe.aci, which every pass fetches into its own store
+  LEFTOVERS=
+}
+
+# start_pass FLAVOR: starts the test's pass for one flavor, on a store and a directory
+# of its own: STORE=$PASS/store with the probe image fetched, PASS=$BATS_TEST_TMPDIR/FLAVOR.
+# It marks the output with "=== pass: FLAVOR" (bats shows the output of a failed test,
+# so the commands after the mark are that flavor's). The nspawn pass skips the test,
+# with the reason, on a machine without systemd-nspawn: the fly pass has run by then.
+start_pass() {
+  flavor=$1
+  echo "=== pass: $flavor"
+  if [[ $flavor == nspawn ]] && ! command -v systemd-nspawn >/dev/null; then
+    skip "the nspawn pass needs systemd-nspawn (package systemd-container); the fly pass passed"
+  fi
+  PASS=$BATS_TEST_TMPDIR/$flavor
+  STORE=$PASS/store
+  mkdir -p "$PASS"
+  fetch_ok "$BATS_TEST_TMPDIR/probe.aci"
+}
+
+# A failed test says which flavor's pass failed, and what it left running is ended (its
+# pods still running, and the pids in LEFTOVERS) so that it does not hold the suite's
+# output open until a `sleep 60` ends.
+teardown() {
+  [[ -z "${BATS_TEST_COMPLETED:-}" && -z "${BATS_TEST_SKIPPED:-}" ]] || return 0
+  [[ -z "${flavor:-}" ]] || echo "FAIL: in the $flavor pass (--stage1=$flavor)"
+  local pod pid
+  for pod in "$BATS_TEST_TMPDIR"/*/store/pods/run/*; do
+    if [[ -d "$pod" ]]; then
+      "$PODRUN" --dir="${pod%/pods/run/*}" stop --force "${pod##*/}" >/dev/null 2>&1 || true
+    fi
+  done
+  for pid in ${LEFTOVERS:-}; do
+    ! alive "$pid" || kill -9 "$pid" 2>/dev/null || true
+  done
+}
+
+# alive PID: PID is a running process; a zombie is not (this machine's pid 1 may reap late).
+alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]]
+}
+
+# wait_gone PID…: waits (5 s at most) until none of the PIDs is alive; fails if one is.
+wait_gone() {
+  local p left
+  for _ in $(seq 50); do
+    left=
+    for p in "$@"; do
+      ! alive "$p" || left+=" $p"
+    done
+    [[ -n "$left" ]] || return 0
+    sleep 0.1
+  done
+  echo "still running:$left"
+  return 1
+}
+
+# no_pod_mounts: nothing of the store's pods is mounted on the host.
+no_pod_mounts() {
+  ! grep -q "$STORE/pods" /proc/self/mountinfo || fail "still mounted: $(grep "$STORE/pods" /proc/self/mountinfo)"
+}
+
+# load_probe: reads the probe's report (the JSON in $output) into PROBE[KEY] with one
+# python run, not one per fact: its fields (PROBE[uid], PROBE[CapEff], PROBE[groups] as
+# "[7, 8]"…), PROBE[ns.NAME] and PROBE[env.NAME]; the mounts stay for `probe`.
+load_probe() {
+  declare -gA PROBE=()
+  local kv
+  while IFS= read -r -d '' kv; do
+    PROBE[${kv%%=*}]=${kv#*=}
+  done < <(python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+for k, v in j.items():
+    if k in ("ns", "env"):
+        for n, x in v.items():
+            print(f"{k}.{n}={x}", end="\0")
+    elif k != "mounts":
+        print(f"{k}={v if isinstance(v, str) else json.dumps(v)}", end="\0")' <<<"$output")
+  [[ -n "${PROBE[uid]:-}" ]] || fail "no probe report in: $output"
+}
+
+# host_status_field NAME: this shell's NAME from /proc/self/status (CapBnd…).
+host_status_field() { awk -v f="$1:" '$1 == f {print $2}' /proc/self/status; }
+
+@test "pods: the app's exit code is podrun's, and status records it" {
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    run_podrun run --stage1="$flavor" --uuid-file-save="$PASS/uuid" podrun.test/probe -- exit 7
+    assert_status 7
+    run_podrun status "$(cat "$PASS/uuid")"
+    assert_output_contains "state=exited"
+    assert_output_contains "app-probe=7"
+  done
+}
+
+@test "pods: the app's own rootfs and mount namespace; pid 1, namespaces, hostname, capabilities and /proc/sys as each flavor gives them" {
+  local -A host_ns
+  local ns
+  for ns in mnt pid net uts ipc; do host_ns[$ns]=$(readlink /proc/self/ns/$ns); done
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    run_podrun run --stage1="$flavor" --uuid-file-save="$PASS/uuid" podrun.test/probe --exec=/bin/sh -- -c \
+      'cat /etc/image-marker; cat /proc/1/cmdline | tr "\0" " "; echo; /probe' ---
+    assert_status 0
+    local uuid pid1 proc_sys_ro
+    uuid=$(cat "$PASS/uuid")
+    [[ "${lines[0]}" == "only in the image" ]]
+    pid1=${lines[1]}
+    output=${lines[2]}
+    load_probe
+    proc_sys_ro=$(probe 'any(m["path"] == "/proc/sys" and m["options"].startswith("ro,") for m in j["mounts"])')
+    [[ ${PROBE[ns.mnt]} != "${host_ns[mnt]}" ]]
+    [[ ${PROBE[ns.net]} == "${host_ns[net]}" ]] # both default to the host's network
+    case $flavor in
+      fly)
+        # a privileged host tool, as rkt's fly: the host's pid, uts and ipc namespaces
+        # (so its pid 1 and hostname), every capability the host gives podrun (the app
+        # has no capability isolator), the host's /proc as it is
+        for ns in pid uts ipc; do
+          [[ ${PROBE[ns.$ns]} == "${host_ns[$ns]}" ]] || fail "fly: not the host's $ns namespace"
+        done
+        [[ "$pid1" == "$(tr '\0' ' ' </proc/1/cmdline)" ]] || fail "fly: pid 1 is \"$pid1\", not the host's"
+        [[ ${PROBE[hostname]} == "$(cat /proc/sys/kernel/hostname)" ]]
+        [[ ${PROBE[CapBnd]} == "$(host_status_field CapBnd)" ]]
+        [[ ${PROBE[CapEff]} == "$(host_status_field CapEff)" ]]
+        [[ $proc_sys_ro == false ]] || fail "fly: /proc/sys is read-only"
+        ;;
+      nspawn)
+        # the pod's own pid, uts and ipc namespaces with podrun's pod init as pid 1, the
+        # pod's hostname, appc's default capability set, a read-only /proc/sys
+        for ns in pid uts ipc; do
+          [[ ${PROBE[ns.$ns]} != "${host_ns[$ns]}" ]] || fail "nspawn: the app shares the host's $ns namespace"
+        done
+        [[ "$pid1" == "/nspawn/init " ]] || fail "nspawn: pid 1 is \"$pid1\""
+        [[ ${PROBE[pid]} -gt 1 ]]
+        [[ ${PROBE[hostname]} == "podrun-$uuid" ]]
+        # appc's default set: CAP_CHOWN and the others, never CAP_SYS_ADMIN
+        [[ ${PROBE[CapEff]} == 00000000a80425fb ]]
+        [[ ${PROBE[CapBnd]} == 00000000a80425fb ]]
+        [[ $proc_sys_ro == true ]] ||
+          fail "/proc/sys: $(probe '[m for m in j["mounts"] if m["path"].startswith("/proc/sys")]')"
+        ;;
+    esac
+    run_podrun status "$uuid"
+    assert_output_contains "app-probe=0"
+    # nspawn records the pod's network (fly has no choice but the host's and records none)
+    [[ $flavor != nspawn ]] || assert_output_contains "network=host"
+  done
+}
+
+@test "pods: user and group by name from the image, supplementary gids, working dir, environment; a non-root app can use /" {
+  export PODRUN_TEST_HOST_VAR=leaked
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    run_podrun run --stage1="$flavor" podrun.test/probe --user=app --group=staff --supplementary-gids=7,8 \
+      --working-dir=/work --set-env=GREETING=hello --exec=/bin/sh -- -c 'stat -c "%a %u" /; /probe' ---
+    assert_status 0
+    # the app's root keeps the image's mode and owner, not the pod directory's
+    [[ "${lines[0]}" == "$(stat -c '%a %u' "$BATS_TEST_TMPDIR/proot")" ]]
+    output=${lines[1]}
+    load_probe
+    [[ ${PROBE[uid]} == 1000 ]]
+    [[ ${PROBE[gid]} == 50 ]]
+    [[ ${PROBE[groups]} == "[7, 8]" ]]
+    [[ ${PROBE[cwd]} == /work ]]
+    [[ ${PROBE[env.GREETING]} == hello ]]
+    [[ ${PROBE[env.AC_APP_NAME]} == probe ]]
+    [[ -z "${PROBE[env.PODRUN_TEST_HOST_VAR]+set}" ]]
+  done
+}
+
+@test "pods: capability and no-new-privileges isolators of a pod manifest are applied" {
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    cat >"$PASS/pod.json" <<JSON
+{"acKind": "PodManifest", "acVersion": "0.8.11",
+ "apps": [{"name": "probe", "image": {"name": "podrun.test/probe", "id": "$(podrun image list --full --no-legend | awk '/probe/ {print $1}')"},
+   "app": {"exec": ["/probe"], "user": "0", "group": "0", "isolators": [
+     {"name": "os/linux/capabilities-retain-set", "value": {"set": ["CAP_NET_BIND_SERVICE"]}},
+     {"name": "os/linux/no-new-privileges", "value": true}]}}]}
+JSON
+    run_podrun run --stage1="$flavor" --pod-manifest="$PASS/pod.json"
+    assert_status 0
+    load_probe
+    [[ ${PROBE[CapEff]} == 0000000000000400 ]]
+    [[ ${PROBE[CapBnd]} == 0000000000000400 ]]
+    [[ ${PROBE[no_new_privs]} == 1 ]]
+  done
+}
+
+@test "pods: --caps-retain, --caps-remove, --seccomp with its errno, the default filter, --oom-score-adj; bad values are refused" {
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    run_podrun run --stage1="$flavor" podrun.test/probe --caps-retain=CAP_NET_BIND_SERVICE,CAP_CHOWN
+    assert_status 0
+    load_probe
+    [[ ${PROBE[CapEff]} == 0000000000000401 ]]
+    # removed from appc's default set, on fly too (a capability isolator replaces fly's "all")
+    run_podrun run --stage1="$flavor" podrun.test/probe --caps-remove=CAP_CHOWN --oom-score-adj=500 \
+      --exec=/bin/sh -- -c 'cat /proc/self/oom_score_adj; /probe' ---
+    assert_status 0
+    [[ "${lines[0]}" == 500 ]]
+    output=${lines[1]}
+    load_probe
+    [[ ${PROBE[CapEff]} == 00000000a80425fa ]]
+    # a syscall outside the filter fails with the chosen errno
+    run_podrun run --stage1="$flavor" podrun.test/probe --seccomp=mode=remove,errno=ENOTSUP,mkdir,mkdirat \
+      --exec=/probe -- try-mkdir /tmp/x ---
+    assert_status 0
+    load_probe
+    [[ ${PROBE[try_errno]} == 95 ]]
+    [[ ${PROBE[Seccomp]} == 2 ]]
+    # with no filter asked for: nspawn's default one refuses unshare and mount with
+    # EPERM; fly has none (and every capability): unshare works
+    run_podrun run --stage1="$flavor" podrun.test/probe --exec=/bin/sh -- -c \
+      '/bin/busybox unshare -m true 2>&1; echo "rc=$?"; /probe' ---
+    assert_status 0
+    case $flavor in
+      fly)
+        [[ "${lines[0]}" == rc=0 ]] || fail "fly: unshare: ${lines[*]}"
+        output=${lines[-1]}
+        load_probe
+        [[ ${PROBE[Seccomp]} == 0 ]]
+        ;;
+      nspawn)
+        assert_output_contains "Operation not permitted"
+        output=${lines[-1]}
+        load_probe
+        [[ ${PROBE[Seccomp]} == 2 ]]
+        ;;
+    esac
+    run_podrun run --stage1="$flavor" podrun.test/probe --seccomp=mode=remove,nosuchcall
+    assert_one_line_error "nosuchcall"
+    run_podrun run --stage1="$flavor" podrun.test/probe --caps-retain=CAP_FLY
+    assert_one_line_error "CAP_FLY"
+    run_podrun run --stage1="$flavor" podrun.test/probe --oom-score-adj=2000
+    assert_one_line_error "--oom-score-adj=2000"
+  done
+}
+
+@test "pods: host, read-only and empty volumes; --readonly-rootfs makes the root read-only but not the volumes" {
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    mkdir "$PASS/data"
+    echo from-host >"$PASS/data/f"
+    run_podrun run --stage1="$flavor" --volume "data,kind=host,source=$PASS/data" \
+      --volume "ro,kind=host,source=$PASS/data,readOnly=true" --volume "scratch,kind=empty,mode=0700" \
+      podrun.test/probe --readonly-rootfs --mount volume=data,target=/data --mount volume=ro,target=/ro \
+      --mount volume=scratch,target=/scratch --exec=/bin/sh -- -c \
+      'echo written >/data/w && cat /ro/w /ro/f && { echo x 2>/dev/null >/ro/g || echo ro-refused; } &&
+       echo s >/scratch/s && stat -c %a /scratch && touch /new 2>&1; /probe try-mkdir /ro/d' ---
+    assert_status 0
+    [[ $(cat "$PASS/data/w") == written ]]
+    [[ "${lines[0]}" == written ]]   # the same directory, read-only
+    [[ "${lines[1]}" == from-host ]]
+    [[ "${lines[2]}" == ro-refused ]]
+    [[ "${lines[3]}" == 700 ]]       # the empty volume, with its mode
+    [[ "${lines[4]}" == *"Read-only file system"* ]] || fail "touch /new: ${lines[4]}"
+    output=${lines[5]}
+    load_probe
+    [[ ${PROBE[try_errno]} == 30 ]] # EROFS
+    no_pod_mounts
+  done
+}
+
+@test "pods: a volume target through a symlink out of the rootfs is refused" {
+  local root=$BATS_TEST_TMPDIR/evilroot
+  mkdir -p "$root/bin" "$BATS_TEST_TMPDIR/outside" "$BATS_TEST_TMPDIR/src"
+  cp /bin/busybox "$root/bin/sh"
+  ln -s "$BATS_TEST_TMPDIR/outside" "$root/escape"
+  make_aci "$BATS_TEST_TMPDIR/evil.aci" \
+    "$(aci_manifest podrun.test/evil 1.0 '"app": {"exec": ["/bin/sh"], "user": "0", "group": "0"}')" "$root"
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    fetch_ok "$BATS_TEST_TMPDIR/evil.aci"
+    run_podrun run --stage1="$flavor" --volume "v,kind=host,source=$BATS_TEST_TMPDIR/src" podrun.test/evil \
+      --mount volume=v,target=/escape/x
+    assert_status 254
+    [[ "$stderr" == "podrun-stage1: "*"mount target"* ]]
+    [[ -z $(ls "$BATS_TEST_TMPDIR/outside") ]]
+  done
+}
+
+@test "pods: --ulimit sets the app's resource limits (every app's, then its own); bad ones are refused" {
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    run_podrun run --stage1="$flavor" --ulimit=nofile=100:200 podrun.test/probe --ulimit=core=0 \
+      --ulimit=nofile=150 --exec=/bin/sh -- -c 'ulimit -Sn; ulimit -Hn; ulimit -c' ---
+    assert_status 0
+    [[ "${lines[*]}" == "150 150 0" ]]
+    local pods_before
+    pods_before=$(ls "$STORE/pods/run" | wc -l)
+    run_podrun run --stage1="$flavor" podrun.test/probe --ulimit=nofile=300:200
+    assert_one_line_error "--ulimit" "soft limit is above the hard one"
+    run_podrun run --stage1="$flavor" podrun.test/probe --ulimit=stack=abc
+    assert_one_line_error "--ulimit" "numbers or \"unlimited\""
+    run_podrun run --stage1="$flavor" podrun.test/probe --ulimit=bogus=1
+    assert_one_line_error 'unknown resource "bogus"'
+    [[ $(ls "$STORE/pods/run" | wc -l) -eq $pods_before && -z $(ls "$STORE/pods/prepared" 2>/dev/null) ]] ||
+      fail "a refused run left a pod"
+  done
+}
+
+@test "pods: enter runs in the app's root with its identity and restrictions; stop ends the pod" {
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    "$PODRUN" --dir="$STORE" run --stage1="$flavor" --uuid-file-save="$PASS/uuid" podrun.test/probe \
+      --user=app --group=app --exec=/bin/sleep -- 60 --- &
+    local uuid
+    uuid=$(wait_pod_file "$PASS/uuid" pid)
+    run_podrun enter "$uuid" /probe
+    assert_status 0
+    load_probe
+    [[ ${PROBE[uid]} == 1000 ]]
+    case $flavor in
+      fly) # the host's pid and uts namespaces; every capability, as the app has
+        [[ ${PROBE[ns.pid]} == "$(readlink /proc/self/ns/pid)" ]]
+        [[ ${PROBE[ns.uts]} == "$(readlink /proc/self/ns/uts)" ]]
+        [[ ${PROBE[CapBnd]} == "$(host_status_field CapBnd)" ]]
+        ;;
+      nspawn) # the pod's namespaces; appc's default set, as the app has, not the init's all
+        [[ ${PROBE[ns.pid]} != "$(readlink /proc/self/ns/pid)" ]]
+        [[ ${PROBE[ns.uts]} != "$(readlink /proc/self/ns/uts)" ]]
+        [[ ${PROBE[CapBnd]} == 00000000a80425fb ]]
+        ;;
+    esac
+    # fly sees the host's processes (this shell's among them); nspawn only the pod's few
+    run_podrun enter "$uuid" /bin/sh -c "test -d /proc/$$ && echo sees-host; ls /proc | grep -c '^[0-9]'"
+    assert_status 0
+    case $flavor in
+      fly) [[ "${lines[0]}" == sees-host ]] || fail "fly: the host's processes are not visible" ;;
+      nspawn)
+        [[ "${#lines[@]}" -eq 1 ]] || fail "nspawn: sees the host's processes"
+        [[ "${lines[0]}" -lt 10 ]] || fail "nspawn: sees ${lines[0]} processes"
+        ;;
+    esac
+    run_podrun enter "$uuid" /bin/sh -c 'cat /etc/image-marker; exit 4'
+    assert_status 4
+    assert_output_contains "only in the image"
+    run_podrun enter --uuid-file="$PASS/uuid" /bin/sh -c 'exit 6'
+    assert_status 6
+    local start=$SECONDS
+    run_podrun stop "$uuid"
+    assert_status 0
+    run_podrun status --wait=20s "$uuid"
+    assert_output_contains "state=exited"
+    assert_output_contains "app-probe=143"
+    (( SECONDS - start < 10 )) || fail "stop took $((SECONDS - start)) s"
+    wait || true
+    run_podrun gc --grace-period=0
+    assert_output_contains "removed pod $uuid"
+    no_pod_mounts
+  done
+}
+
+@test "pods: kill -9 of the stage1 ends the pod: its processes die, it shows exited, gc collects it, nothing leaks" {
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    # a non-root app: a change of uid clears the parent-death signal, which stage2 sets again
+    "$PODRUN" --dir="$STORE" run --stage1="$flavor" --uuid-file-save="$PASS/uuid" podrun.test/probe \
+      --user=app --group=app --exec=/bin/sleep -- 60 --- &
+    local stage1=$! uuid pid procs=() nspawn=
+    uuid=$(wait_pod_file "$PASS/uuid" pid)
+    # the pod's processes: the one its pid file names (fly: the app; nspawn: the pod
+    # init) and that one's children (nspawn: the app)
+    pid=$(cat "$STORE/pods/run/$uuid/pid")
+    mapfile -t procs < <(echo "$pid"; pgrep -P "$pid")
+    if [[ $flavor == nspawn ]]; then
+      nspawn=$(pgrep -f -- "--machine=podrun-$uuid")
+      [[ "$nspawn" =~ ^[0-9]+$ ]] || fail "no systemd-nspawn process for the pod: '$nspawn'"
+      [[ ${#procs[@]} -ge 2 ]] || fail "nspawn: the pod init $pid has no child (the app)"
+    fi
+    LEFTOVERS+=" ${procs[*]}"
+    kill -9 "$stage1"
+    wait || true
+    [[ -z "$nspawn" ]] || wait_gone "$nspawn" || fail "systemd-nspawn outlived its stage1"
+    run_podrun status "$uuid"
+    assert_output_contains "state=exited"
+    run_podrun gc --grace-period=0
+    assert_output_contains "removed pod $uuid"
+    no_pod_mounts
+    ! pgrep -f "podrun-$uuid" >/dev/null || fail "processes of the pod are left: $(pgrep -af "podrun-$uuid")"
+    wait_gone "${procs[@]}" ||
+      fail "processes of the pod outlived its stage1: $(ps -o pid,ppid,args -p "$(IFS=,; echo "${procs[*]}")")"
+  done
+}
+
+@test "pods: --interactive gives the one app a real terminal; ^C reaches it; without a terminal it is refused" {
+  command -v script >/dev/null || skip "needs script (package bsdutils)"
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    local cmd="$PODRUN --dir=$STORE run --stage1=$flavor --interactive"
+    log_run script -qec "$cmd podrun.test/probe --exec=/bin/sh -- -c 'test -t 0 && test -t 1 && test -t 2 && echo on-a-tty' ---" /dev/null
+    [[ $status -eq 0 ]] || fail "status $status: $output"
+    [[ "$output" == *on-a-tty* ]] || fail "no tty: $output"
+    # ^C on the terminal, once the app runs (it says so in a volume), interrupts it: 128 + SIGINT
+    mkdir "$PASS/v"
+    log_run bash -c "(for _ in \$(seq 100); do [ -e $PASS/v/running ] && break; sleep 0.05; done; printf '\003') |
+      script -qec \"$cmd --volume=v,kind=host,source=$PASS/v podrun.test/probe --mount=volume=v,target=/v \
+        --exec=/bin/sh -- -c 'touch /v/running; exec sleep 30' ---\" /dev/null"
+    [[ -e "$PASS/v/running" ]] || fail "the app never ran"
+    [[ $status -eq 130 ]] || fail "status $status after ^C: $output"
+    run_podrun run --stage1="$flavor" --interactive podrun.test/probe </dev/null
+    assert_one_line_error "not a terminal"
+    log_run script -qec "$cmd podrun.test/probe podrun.test/probe --name=second" /dev/null
+    [[ $status -eq 254 && "$output" == *"one app"* ]] || fail "two apps: $status $output"
+  done
+}
+
+@test "pods: a rebuilt bundled stage1 of the same version is imported again, an untouched one is not" {
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    local sys=$PASS/sys stage=$PASS/s1
+    mkdir "$sys" "$stage"
+    cp "$BUILD/stage1-$flavor.aci" "$sys/stage1-$flavor.aci"
+    run_podrun --system-config="$sys" run --stage1="$flavor" podrun.test/probe -- exit 0
+    assert_status 0
+    run_podrun --system-config="$sys" run --stage1="$flavor" podrun.test/probe -- exit 0
+    assert_status 0
+    run_podrun image list --no-legend
+    [[ $(grep -c "stage1-$flavor" <<<"$output") -eq 1 ]]
+    # the same stage1 with one byte more in its manifest: a different image, same name and version
+    tar -xf "$BUILD/stage1-$flavor.aci" -C "$stage"
+    echo " " >>"$stage/manifest"
+    tar -cf "$sys/stage1-$flavor.aci" -C "$stage" manifest rootfs
+    run_podrun --system-config="$sys" run --stage1="$flavor" --uuid-file-save="$PASS/uuid" \
+      podrun.test/probe -- exit 0
+    assert_status 0
+    run_podrun image list --no-legend
+    [[ $(grep -c "stage1-$flavor" <<<"$output") -eq 2 ]]
+    [[ $(cat "$STORE/pods/run/$(cat "$PASS/uuid")/stage1/image-id") == "$(aci_id "$sys/stage1-$flavor.aci")" ]]
+  done
+}
+
+@test "pods: image gc and image rm keep the images a pod on disk uses, until gc removes the pod" {
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    run_podrun run --stage1="$flavor" --uuid-file-save="$PASS/uuid" podrun.test/probe -- exit 0
+    assert_status 0
+    local uuid probe_id
+    uuid=$(cat "$PASS/uuid")
+    probe_id=$(cat "$STORE/pods/run/$uuid/apps/probe/image-id")
+    run_podrun image rm podrun.test/probe
+    assert_one_line_error "used by pod $uuid"
+    run_podrun image gc --grace-period=0
+    assert_status 0
+    [[ "$output" != *"removed image"* ]] || fail "image gc removed an image a pod uses"
+    run_podrun image list --no-legend
+    [[ $(wc -l <<<"$output") -eq 2 ]] # the probe and the stage1
+    run_podrun gc --grace-period=0
+    assert_output_contains "removed pod $uuid"
+    run_podrun image gc --grace-period=0
+    assert_output_contains "removed image $probe_id"
+    run_podrun image list --no-legend
+    [[ -z "$output" ]]
+  done
+}
