@@ -13,6 +13,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "pod.h"
+#include "resources.h"
 #include "volumes.h"
 
 char *fly_stage2_path(void)
@@ -74,6 +75,18 @@ static int read_manifest(struct appc_pod_manifest **ret, podrun_error_t *err)
   return 0;
 }
 
+/* What the fly stage1 cannot do is said, not silently dropped. */
+static void warn_unsupported(const struct appc_runtime_app *a)
+{
+  struct app_resources r = { 0 };
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  if (app_resources_from_isolators(a->app, &r, &ignored) == 0 && app_resources_any(&r))
+    log_warning("app \"%s\": --memory, --cpu and --cpu-shares are ignored: the fly stage1 makes no cgroups",
+                a->name);
+  if (a->app->n_event_handlers)
+    log_warning("app \"%s\": event handlers are ignored: the fly stage1 runs the app alone", a->name);
+}
+
 static pid_t child_pid;
 
 static void forward(int sig)
@@ -129,6 +142,7 @@ int fly_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   (void) fcntl(lock_fd, F_SETFD, FD_CLOEXEC);
   if (parse_run_args(argc, argv, &a, err) < 0 || read_manifest(&m, err) < 0)
     return -1;
+  warn_unsupported(&m->apps[0]);
   _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs/opt/stage2/%s/rootfs", cwd, m->apps[0].name);
   /* stage0 made the pod's private mount namespace (the contract): the
    * volumes go there, and vanish with the pod. */

@@ -29,7 +29,7 @@ load helpers
   for c in gzip bzip2 xz; do
     compress_aci "$aci" "$dir/bb-$c.aci" "$c"
     [[ $(aci_id "$dir/bb-$c.aci") == "$want" ]]
-    ! cmp -s "$aci" "$dir/bb-$c.aci" # really compressed
+    ! cmp -s "$aci" "$dir/bb-$c.aci" || fail "$c: not compressed" # really compressed
   done
   fetch_ok "$dir/bb.aci" "$dir/bb-gzip.aci" "$dir/bb-bzip2.aci" "$dir/bb-xz.aci" "file://$dir/bb-xz.aci" \
     "file://$aci"

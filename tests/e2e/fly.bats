@@ -40,3 +40,9 @@ setup() {
   assert_stderr_contains "--hostname=box ignored: the fly stage1 shares the host's UTS namespace"
   [[ $(probe 'j["hostname"]') == "$(cat /proc/sys/kernel/hostname)" ]]
 }
+
+@test "fly: resource limits and event handlers are ignored with a warning, not silently" {
+  run_podrun run --stage1=fly podrun.test/probe --memory=64M --exec=/bin/true ---
+  assert_status 0
+  assert_stderr_contains "--memory, --cpu and --cpu-shares are ignored"
+}

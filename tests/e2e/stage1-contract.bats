@@ -78,7 +78,7 @@ setup() {
   grep -qx "pod_manifest=yes" "$SH1_REPORT"
   grep -qx "app_mounted=yes" "$SH1_REPORT"
   # the pod's mounts lived in its own namespace: nothing is left on the host
-  ! grep -q "$STORE/pods" /proc/self/mountinfo
+  ! grep -q "$STORE/pods" /proc/self/mountinfo || fail "a pod mount is left on the host"
   [[ "$(readlink /proc/self/ns/mnt)" != "$(sed -n 's/^mnt_ns=//p' "$SH1_REPORT")" ]]
 }
 
@@ -130,7 +130,7 @@ setup() {
   assert_output_contains "state=exited"
   run_podrun gc --grace-period=0
   assert_output_contains "removed pod $uuid"
-  ! grep -q "$STORE/pods" /proc/self/mountinfo
+  ! grep -q "$STORE/pods" /proc/self/mountinfo || fail "a pod mount is left on the host"
 }
 
 @test "stage1 contract: a stage1 that writes ppid: the pod's pid is its first child, for status and enter" {
