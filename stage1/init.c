@@ -34,6 +34,10 @@ struct app_proc
   int out[2];   /* read ends of the app's stdout and stderr pipes; -1 when closed */
   int log;      /* logs/<app>.log */
   off_t logged; /* its size */
+  /* what the app wrote on each stream after its last whole line: every
+   * app writes to podrun's stdout and stderr, their lines must not mix */
+  char pending[2][16384];
+  size_t n_pending[2];
 };
 
 static struct app_proc *apps;
@@ -198,23 +202,40 @@ static void write_log(struct app_proc *p, const char *buf, size_t len)
   p->logged += (off_t) len;
 }
 
-/* Copies what the app wrote on stream i (0: stdout, 1: stderr) to ours and
- * to its log; closes the pipe at its end. */
+/* To podrun's stdout or stderr (i: 0 or 1), through nspawn. */
+static void write_out(int i, const char *buf, size_t len)
+{
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  if (len)
+    (void) fs_write_all(i + 1, buf, len, &ignored);
+}
+
+/* Copies what the app wrote on stream i (0: stdout, 1: stderr) to its log
+ * at once, and to ours a whole line at a time (a line longer than the
+ * buffer goes in pieces; an unfinished one at the stream's end); closes
+ * the pipe at its end. */
 static void copy_output(struct app_proc *p, int i)
 {
-  char buf[16384];
-  ssize_t n = read(p->out[i], buf, sizeof(buf));
+  char *buf = p->pending[i];
+  size_t *have = &p->n_pending[i];
+  ssize_t n = read(p->out[i], buf + *have, sizeof(p->pending[i]) - *have);
   if (n < 0 && (errno == EINTR || errno == EAGAIN))
     return;
   if (n <= 0)
     {
+      write_out(i, buf, *have);
+      *have = 0;
       close(p->out[i]);
       p->out[i] = -1;
       return;
     }
-  _cleanup_error_ podrun_error_t ignored = NULL;
-  (void) fs_write_all(i + 1, buf, (size_t) n, &ignored); /* podrun's stdout or stderr, through nspawn */
-  write_log(p, buf, (size_t) n);
+  write_log(p, buf + *have, (size_t) n);
+  *have += (size_t) n;
+  const char *nl = memrchr(buf, '\n', *have);
+  size_t done = nl ? (size_t) (nl - buf) + 1 : *have == sizeof(p->pending[i]) ? *have : 0;
+  write_out(i, buf, done);
+  memmove(buf, buf + done, *have - done);
+  *have -= done;
 }
 
 static void start_app(struct app_proc *p, bool interactive)

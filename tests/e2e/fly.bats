@@ -42,7 +42,7 @@ setup() {
 }
 
 @test "fly: resource limits and event handlers are ignored with a warning, not silently" {
-  run_podrun run --stage1=fly podrun.test/probe --memory=64M --exec=/bin/true
+  run_podrun run --stage1=fly podrun.test/probe --memory=64M
   assert_status 0
   assert_stderr_contains "--memory, --cpu and --cpu-shares are ignored"
 }

@@ -262,3 +262,18 @@ JSON
   [[ "${lines[0]}" == $'24 80\r' || "${lines[0]}" == "24 80" ]] || fail "size at start: ${lines[0]}"
   [[ "${lines[1]}" == $'40 120\r' || "${lines[1]}" == "40 120" ]] || fail "size after the resize: ${lines[1]}"
 }
+
+@test "nspawn: the apps' lines reach podrun's stdout whole, never mixed with another app's" {
+  # each app writes every line in two pieces, a while apart
+  run_podrun run podrun.test/probe --name=a --exec=/bin/sh -- -c \
+    'for i in $(seq 40); do printf "a-begins "; sleep 0.01; echo a-ends; done' --- podrun.test/probe --name=b \
+    --exec=/bin/sh -- -c 'for i in $(seq 40); do printf "b-begins "; sleep 0.01; echo b-ends; done' ---
+  assert_status 0
+  [[ ${#lines[@]} -eq 80 ]] || fail "${#lines[@]} lines"
+  local bad
+  bad=$(grep -cvxE "a-begins a-ends|b-begins b-ends" <<<"$output") || true
+  [[ $bad -eq 0 ]] || fail "$bad lines are mixed"
+  # the log of each app has its own lines only
+  run_podrun logs --app=a "$(ls "$STORE/pods/run")"
+  [[ $(grep -cx "a-begins a-ends" <<<"$output") -eq 40 ]]
+}
