@@ -260,6 +260,9 @@ printf '%s\t%s\n' "pod keeper resident while the app sleeps (nspawn stage1 run)"
   "$(awk '/^VmRSS/ {print $2}' /proc/$pid/status)" >>"$out/rss.tsv"
 printf '%s\t%s\n' "pod init resident while the app sleeps (nspawn)" \
   "$(awk '/^VmRSS/ {print $2}' /proc/$init/status)" >>"$out/rss.tsv"
+# of which its own: the rest are the static binary's pages, shared by every pod
+printf '%s\t%s\n' "pod init, its own (anonymous) pages of that" \
+  "$(awk '/^RssAnon/ {print $2}' /proc/$init/status)" >>"$out/rss.tsv"
 wait $pid
 
 # --- the table -----------------------------------------------------------------------

@@ -36,7 +36,7 @@ struct app_proc
   off_t logged; /* its size */
   /* what the app wrote on each stream after its last whole line: every
    * app writes to podrun's stdout and stderr, their lines must not mix */
-  char pending[2][16384];
+  char pending[2][4096]; /* PIPE_BUF: the most one write keeps whole */
   size_t n_pending[2];
 };
 

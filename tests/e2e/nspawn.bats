@@ -144,6 +144,7 @@ JSON
   run_podrun run --stage1=nspawn podrun.test/probe --memory=32M --exec=/bin/busybox -- tail -n 1 /dev/zero ---
   assert_status 137
   assert_stderr_contains "killed by the OOM killer"
+  run_podrun gc --grace-period=0 # its cgroups are the host's until then
 
   run_podrun run --stage1=nspawn podrun.test/probe --memory=lots
   assert_one_line_error "--memory"
