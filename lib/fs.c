@@ -107,18 +107,18 @@ int fs_mkdir_p(const char *path, mode_t mode, podrun_error_t *err)
 {
   if (mkdir(path, mode) == 0 || errno == EEXIST)
     return 0; /* the common case: one call */
-  _cleanup_free_ char *p = xstrdup(path);
-  for (char *s = p + 1; *s; s++)
-    {
-      if (*s != '/')
-        continue;
-      *s = '\0';
-      if (mkdir(p, mode) < 0 && errno != EEXIST)
-        return podrun_error_set(err, errno, "mkdir \"%s\"", p);
-      *s = '/';
-    }
-  if (mkdir(p, mode) < 0 && errno != EEXIST)
-    return podrun_error_set(err, errno, "mkdir \"%s\"", p);
+  if (errno != ENOENT)
+    return podrun_error_set(err, errno, "mkdir \"%s\"", path);
+  /* from the deep end up: only the missing parents cost a call */
+  _cleanup_free_ char *parent = xstrdup(path);
+  char *slash = strrchr(parent, '/');
+  if (!slash || slash == parent)
+    return podrun_error_set(err, ENOENT, "mkdir \"%s\"", path);
+  *slash = '\0';
+  if (fs_mkdir_p(parent, mode, err) < 0)
+    return -1;
+  if (mkdir(path, mode) < 0 && errno != EEXIST)
+    return podrun_error_set(err, errno, "mkdir \"%s\"", path);
   return 0;
 }
 

@@ -4,15 +4,17 @@
 #include "nspawn.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <linux/magic.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include "fs.h"
 #include "json-util.h"
@@ -285,25 +287,48 @@ static void forward(int sig)
     kill(to, sig);
 }
 
-/* Once the pod init says it is ready (every app started), its pid is the
- * one child of systemd-nspawn: that goes into `pid`, so that enter and stop
- * never reach a pod half set up (before that, nspawn's own helper is its
- * child). If nspawn exits first, *status is its wait status; else -1. */
-static int record_init_pid(int *status, podrun_error_t *err)
+/* Waits, without polling, until the pod init says it is ready (it creates
+ * nspawn/ready once every app started) or nspawn exits: 1 when ready, 0
+ * when nspawn exited (*status is its wait status). */
+static int wait_ready(int *status, podrun_error_t *err)
 {
-  const struct timespec tick = { .tv_nsec = 1000 * 1000 };
+  _cleanup_close_ int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), pidfd = pidfd_open(nspawn_pid, 0);
+  if (in < 0 || pidfd < 0 || inotify_add_watch(in, "nspawn", IN_CREATE | IN_MOVED_TO) < 0)
+    return podrun_error_set(err, errno, "watch the pod init");
   for (;;)
     {
-      pid_t r = waitpid(nspawn_pid, status, WNOHANG);
-      if (r == nspawn_pid)
-        return 0;
-      if (r < 0 && errno != EINTR)
-        return podrun_error_set(err, errno, "wait for systemd-nspawn");
-      *status = -1;
-      if (access("nspawn/ready", F_OK) == 0)
-        break;
-      nanosleep(&tick, NULL);
+      if (access("nspawn/ready", F_OK) == 0) /* after the watch: no event is missed */
+        return 1;
+      struct pollfd fds[] = { { .fd = in, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+      if (poll(fds, ELEMENTSOF(fds), -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return podrun_error_set(err, errno, "wait for the pod init");
+        }
+      if (fds[1].revents)
+        {
+          while (waitpid(nspawn_pid, status, 0) < 0)
+            if (errno != EINTR)
+              return podrun_error_set(err, errno, "wait for systemd-nspawn");
+          return 0;
+        }
+      char events[4096];
+      while (read(in, events, sizeof(events)) > 0)
+        ;
     }
+}
+
+/* Once the pod init is ready, its pid is the one child of systemd-nspawn:
+ * that goes into `pid`, so that enter and stop never reach a pod half set
+ * up (before that, nspawn's own helper is its child). If nspawn exits
+ * first, *status is its wait status; else -1. */
+static int record_init_pid(int *status, podrun_error_t *err)
+{
+  *status = -1;
+  int r = wait_ready(status, err);
+  if (r <= 0)
+    return r;
   pid_t pid = proc_first_child(nspawn_pid);
   if (pid <= 0)
     return 0; /* the pod ended meanwhile */
