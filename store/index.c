@@ -70,6 +70,23 @@ static int exec_sql(struct index *idx, const char *sql, const char *what, podrun
   return 0;
 }
 
+/* WAL is a property of the file, set by whoever opens it first. Changing
+ * the journal mode needs the database to itself, and SQLite answers BUSY at
+ * once, without the busy handler, when fresh openers try it together (seen
+ * with 8 concurrent first fetches): retry, up to the busy timeout. */
+static int set_wal(struct index *idx, podrun_error_t *err)
+{
+  for (int waited_ms = 0;; waited_ms += 5)
+    {
+      int rc = sqlite3_exec(idx->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) & 0xff;
+      if (rc == SQLITE_OK)
+        return 0;
+      if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited_ms >= BUSY_TIMEOUT_MS)
+        return db_error(idx, err, "set WAL mode");
+      usleep(5000);
+    }
+}
+
 /* One transaction per migration; a concurrent opener waits on the write
  * lock (BEGIN IMMEDIATE) and then sees the version already raised. */
 static int migrate(struct index *idx, podrun_error_t *err)
@@ -128,7 +145,7 @@ int index_open(const char *path, bool readonly, struct index **ret, podrun_error
       goto fail;
     }
   sqlite3_busy_timeout(idx->db, BUSY_TIMEOUT_MS);
-  if (!readonly && (exec_sql(idx, "PRAGMA journal_mode=WAL", "set WAL mode", err) < 0 ||
+  if (!readonly && (set_wal(idx, err) < 0 ||
                     exec_sql(idx, "PRAGMA synchronous=NORMAL", "set synchronous", err) < 0))
     goto fail;
   if (exec_sql(idx, "PRAGMA foreign_keys=ON", "enable foreign keys", err) < 0)
