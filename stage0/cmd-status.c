@@ -5,6 +5,7 @@
 #include "json-util.h"
 #include "pod-setup.h"
 #include "pods.h"
+#include "userns.h"
 
 static const char *arg_uuid_file;
 static const char *arg_format;
@@ -48,9 +49,19 @@ static char *network(struct pod *p)
   return net;
 }
 
+/* "SHIFT:RANGE" of a --private-users pod; NULL for one without. */
+static char *private_users(struct pod *p)
+{
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  uid_t shift = 0;
+  if (userns_read_pod(p->dirfd, &shift, &ignored) < 0 || !shift)
+    return NULL;
+  return xasprintf("%u:%u", (unsigned) shift, USERNS_RANGE);
+}
+
 static void print_text(struct pod *p, const struct pod_info *i)
 {
-  _cleanup_free_ char *net = network(p);
+  _cleanup_free_ char *net = network(p), *users = private_users(p);
   char b[64];
   printf("state=%s\n", pod_state_to_string(p->state));
   printf("created=%s\n", i->created ? format_time_rfc3339(b, sizeof(b), i->created) : "");
@@ -59,6 +70,8 @@ static void print_text(struct pod *p, const struct pod_info *i)
     printf("pid=%d\n", (int) i->pid);
   if (net)
     printf("network=%s\n", net);
+  if (users)
+    printf("private-users=%s\n", users);
   printf("exited=%s\n", is_done(p->state) ? "true" : "false");
   for (size_t a = 0; a < i->n_apps; a++)
     if (i->apps[a].exit_code >= 0)
@@ -67,7 +80,7 @@ static void print_text(struct pod *p, const struct pod_info *i)
 
 static void print_json(struct pod *p, const struct pod_info *i, bool pretty)
 {
-  _cleanup_free_ char *net = network(p);
+  _cleanup_free_ char *net = network(p), *users = private_users(p);
   char c[64], s[64];
   json_t *codes = json_object();
   for (size_t a = 0; a < i->n_apps; a++)
@@ -82,6 +95,8 @@ static void print_json(struct pod *p, const struct pod_info *i, bool pretty)
     json_object_set_new(o, "pid", json_integer(i->pid));
   if (net)
     json_object_set_new(o, "network", json_string(net));
+  if (users)
+    json_object_set_new(o, "private_users", json_string(users));
   _cleanup_free_ char *text = json_dump_sorted(o, pretty);
   printf("%s\n", text);
 }
@@ -128,8 +143,8 @@ static const struct opt status_opts[] = {
 
 const struct cmd cmd_status = {
   "status", status, "[UUID]", "Show a pod's status",
-  "Prints state, created, started, pid, network (when the stage1 has one), exited and\n"
-  "app-<name>=<exit code> lines.\n"
+  "Prints state, created, started, pid, network (when the stage1 has one), private-users\n"
+  "(SHIFT:RANGE, for a --private-users pod), exited and app-<name>=<exit code> lines.\n"
   "UUID may be a unique prefix.\n\nExamples:\n  podrun status 5f0b\n  podrun status --wait=30s --format=json 5f0b",
   status_opts, NULL, 0, 1, 0,
 };

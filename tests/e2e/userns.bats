@@ -83,6 +83,10 @@ shift_of() {
   shift=$(shift_of "$uuid")
   shift2=$(shift_of "$(cat "$BATS_TEST_TMPDIR/uuid2")")
   [[ -n "$shift" && -n "$shift2" && $shift != "$shift2" ]] || fail "ranges: $shift $shift2"
+  run_podrun status "$uuid"
+  assert_output_contains "private-users=$shift:65536"
+  run_podrun status --format=json "$uuid"
+  [[ $(json_query 'j["private_users"]' <<<"$output") == "$shift:65536" ]]
   run_podrun enter "$uuid" /bin/sh -c 'cat /proc/self/uid_map; id -u; /probe'
   assert_status 0
   read -r -a map <<<"${lines[0]}"
