@@ -267,7 +267,8 @@ static int write_app_etc(const struct run_args *a, const char *root, const char 
         }
       fclose(f);
     }
-  if ((resolv && write_etc(root, "resolv.conf", resolv, a->userns_shift, err) < 0) || (hosts && write_etc(root, "hosts", hosts, a->userns_shift, err) < 0))
+  if ((resolv && write_etc(root, "resolv.conf", resolv, a->userns_shift, err) < 0) ||
+      (hosts && write_etc(root, "hosts", hosts, a->userns_shift, err) < 0))
     return -1;
   return 0;
 }
@@ -371,7 +372,8 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   for (size_t i = 0; i < m->n_apps; i++)
     {
       _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs" NSPAWN_APPS_DIR "/%s/rootfs", cwd, m->apps[i].name);
-      if (volumes_mount_app(m, &m->apps[i], root, a.userns_shift, err) < 0 || write_app_etc(&a, root, hostname, err) < 0)
+      if (volumes_mount_app(m, &m->apps[i], root, a.userns_shift, err) < 0 ||
+          write_app_etc(&a, root, hostname, err) < 0)
         return podrun_error_wrap(err, "app \"%s\"", m->apps[i].name);
     }
   if (nspawn_runtime_dir(err) < 0)

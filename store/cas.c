@@ -53,7 +53,8 @@ static int copy_decompressed(int src, int out, char ret_hex[SHA512_HEX_LEN + 1],
 
   if (dl_load_archive(err) < 0 || dl_load_crypto(err) < 0)
     return -1;
-  if (!(a = sym_archive_read_new()) || !(md = sym_EVP_MD_CTX_new()) || sym_EVP_DigestInit_ex(md, sym_EVP_sha512(), NULL) != 1)
+  if (!(a = sym_archive_read_new()) || !(md = sym_EVP_MD_CTX_new()) ||
+      sym_EVP_DigestInit_ex(md, sym_EVP_sha512(), NULL) != 1)
     return podrun_error_set(err, ENOMEM, "initialise decompression");
   sym_archive_read_support_filter_all(a);
   sym_archive_read_support_format_raw(a);
