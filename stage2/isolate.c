@@ -5,8 +5,8 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <seccomp.h>
-#include <sys/capability.h>
 #include <signal.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 
 const char *const isolate_default_caps[] = {
