@@ -61,8 +61,8 @@ static char *app_root(const char *name)
   return xasprintf(NSPAWN_APPS_DIR "/%s/rootfs", name);
 }
 
-/* stage2 for the app: its exec, or cmd (an event handler) when not NULL;
- * stdout and stderr onto stdio[0] and stdio[1] unless -1. */
+/* stage2 for the app in a child: its exec, or cmd (an event handler) when
+ * not NULL; stdout and stderr onto stdio[0] and stdio[1] unless -1. */
 static pid_t spawn_stage2(const char *name, char **cmd, const int stdio[2])
 {
   pid_t pid = fork();
@@ -71,13 +71,21 @@ static pid_t spawn_stage2(const char *name, char **cmd, const int stdio[2])
   for (int i = 0; i < 2; i++)
     if (stdio[i] >= 0 && dup2(stdio[i], i + 1) < 0)
       _exit(PODRUN_EXIT_ERROR);
-  _cleanup_error_ podrun_error_t cg_err = NULL;
-  if (nspawn_cgroups_join(name, &cg_err) < 0)
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  nspawn_exec_stage2(name, false, cmd);
+}
+
+_noreturn_ void nspawn_exec_stage2(const char *app, bool enter, char **cmd)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  if (nspawn_cgroups_join(app, &err) < 0) /* the app's cgroups, and so its limits */
     {
-      log_error("app \"%s\": %s", name, cg_err->msg);
+      log_error("app \"%s\": %s", app, err->msg);
       _exit(PODRUN_EXIT_ERROR);
     }
-  _cleanup_free_ char *a = xasprintf("--app=%s", name), *root = app_root(name), *r = xasprintf("--root=%s", root);
+  _cleanup_free_ char *a = xasprintf("--app=%s", app), *root = app_root(app), *r = xasprintf("--root=%s", root);
   char **args = xzalloc(sizeof(char *) * (strv_length(cmd) + 8));
   size_t n = 0;
   args[n++] = (char *) NSPAWN_STAGE2;
@@ -85,15 +93,14 @@ static pid_t spawn_stage2(const char *name, char **cmd, const int stdio[2])
   args[n++] = a;
   args[n++] = r;
   args[n++] = (char *) "--default-seccomp";
+  if (enter)
+    args[n++] = (char *) "--enter";
   if (cmd)
     {
       args[n++] = (char *) "--";
       for (size_t i = 0; cmd[i]; i++)
         args[n++] = cmd[i];
     }
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
   execv(NSPAWN_STAGE2, args);
   log_error("exec %s: %s", NSPAWN_STAGE2, strerror(errno));
   _exit(PODRUN_EXIT_ERROR);

@@ -465,21 +465,16 @@ static int wait_code(pid_t child, int *ret, podrun_error_t *err)
 }
 
 /* In the pod's pid namespace already: its mount namespace (whose root is the
- * pod's root, where stage2 and the pod manifest are), the app's cgroups,
- * then stage2. */
-static _noreturn_ void exec_in_pod(int mntfd, const char *app, char **args)
+ * pod's root, where stage2 and the pod manifest are), then stage2 as for the
+ * app, with its cgroups. */
+static _noreturn_ void exec_in_pod(int mntfd, const char *app, char **cmd)
 {
-  _cleanup_error_ podrun_error_t err = NULL;
   if (setns(mntfd, CLONE_NEWNS) < 0)
-    log_error("join the pod's mount namespace: %s", strerror(errno));
-  else if (nspawn_cgroups_join(app, &err) < 0) /* the app's cgroups, and so its limits */
-    log_error("%s", err->msg);
-  else
     {
-      execv(NSPAWN_STAGE2, args);
-      log_error("exec stage2: %s", strerror(errno));
+      log_error("join the pod's mount namespace: %s", strerror(errno));
+      _exit(PODRUN_EXIT_ERROR);
     }
-  _exit(PODRUN_EXIT_ERROR);
+  nspawn_exec_stage2(app, true, cmd);
 }
 
 int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
@@ -489,17 +484,6 @@ int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 
   if (stage1_enter_args(argc, argv, &pid, &app, &i, err) < 0)
     return -1;
-  _cleanup_free_ char *a = xasprintf("--app=%s", app), *root = xasprintf("--root=" NSPAWN_APPS_DIR "/%s/rootfs", app);
-  _cleanup_free_ char **args = xzalloc(sizeof(char *) * (size_t) (argc + 8));
-  size_t n = 0;
-  args[n++] = (char *) NSPAWN_STAGE2;
-  args[n++] = (char *) "--pod-manifest=" NSPAWN_POD_MANIFEST;
-  args[n++] = a;
-  args[n++] = root;
-  args[n++] = (char *) "--default-seccomp";
-  args[n++] = (char *) "--enter";
-  for (; i < argc; i++) /* "--" and the command */
-    args[n++] = argv[i];
   /* A helper joins the namespaces and forks the command into the pod's pid
    * namespace; this process keeps its own (one whose children's pid
    * namespace is another cannot make threads, and LeakSanitizer's exit
@@ -517,7 +501,7 @@ int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
         {
           pid_t child = fork();
           if (child == 0)
-            exec_in_pod(mntfd, app, args);
+            exec_in_pod(mntfd, app, argv + i + 1); /* after the "--" */
           if (child < 0 || wait_code(child, &code, &e) < 0)
             log_error("%s", child < 0 ? strerror(errno) : e->msg);
         }
