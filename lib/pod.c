@@ -9,6 +9,7 @@
 
 #include "fs.h"
 #include "lock.h"
+#include "userns.h"
 
 static const char *const state_names[_POD_STATE_MAX] = {
   [POD_EMBRYO] = "embryo",
@@ -365,5 +366,62 @@ int stage1_enter_args(int argc, char **argv, const char **ret_pid, const char **
   *ret_pid = pid;
   *ret_app = app;
   *ret_cmd = i;
+  return 0;
+}
+
+int stage1_run_args_parse(int argc, char **argv, struct stage1_run_args *a, podrun_error_t *err)
+{
+  if (argc < 2)
+    return podrun_error_new(err, 0, "usage: run [flags] UUID");
+  a->uuid = argv[argc - 1];
+  for (int i = 1; i < argc - 1; i++)
+    {
+      const char *v;
+      if ((v = startswith(argv[i], "--net=")))
+        a->net = v;
+      else if ((v = startswith(argv[i], "--hostname=")))
+        a->hostname = v;
+      else if (streq(argv[i], "--debug"))
+        a->debug = true;
+      else if (streq(argv[i], "--interactive"))
+        a->interactive = true;
+      else if ((v = startswith(argv[i], "--dns=")))
+        a->dns = strv_push(a->dns, v);
+      else if ((v = startswith(argv[i], "--dns-search=")))
+        a->dns_search = strv_push(a->dns_search, v);
+      else if ((v = startswith(argv[i], "--dns-opt=")))
+        a->dns_opt = strv_push(a->dns_opt, v);
+      else if ((v = startswith(argv[i], "--hosts-entry=")))
+        a->hosts = strv_push(a->hosts, v);
+      else if ((v = startswith(argv[i], USERNS_FLAG)))
+        {
+          if (userns_parse(v, &a->userns_shift, err) < 0)
+            return -1;
+        }
+      else
+        return podrun_error_new(err, 0, "run: unknown argument \"%s\"", argv[i]);
+    }
+  if (!uuid_is_valid(a->uuid))
+    return podrun_error_new(err, 0, "run: \"%s\" is not a pod UUID", a->uuid);
+  return 0;
+}
+
+void stage1_run_args_done(struct stage1_run_args *a)
+{
+  strv_free(a->dns);
+  strv_free(a->dns_search);
+  strv_free(a->dns_opt);
+  strv_free(a->hosts);
+}
+
+int pod_read_run_flags(int dirfd, char ***ret, podrun_error_t *err)
+{
+  _cleanup_free_ char *text = NULL;
+  char *save = NULL, **v = NULL;
+  if (fs_read_file_at(dirfd, "stage1/run-flags", 64 * 1024, &text, NULL, err) < 0)
+    return -1;
+  for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+    v = strv_push(v, line);
+  *ret = v ? v : xzalloc(sizeof(char *)); /* none: an empty list */
   return 0;
 }

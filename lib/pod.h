@@ -79,3 +79,18 @@ pid_t proc_first_child(pid_t parent);
 int stage1_stop(int argc, char **argv, podrun_error_t *err);
 int stage1_enter_args(int argc, char **argv, const char **ret_pid, const char **ret_app, int *ret_cmd,
                       podrun_error_t *err);
+
+/* run [flags] UUID: the pod flags stage0 kept in stage1/run-flags (one per
+ * line), parsed once for every flavor; each refuses what it cannot do. */
+struct stage1_run_args
+{
+  const char *net, *hostname, *uuid; /* net: NULL when not given */
+  bool debug, interactive;
+  uid_t userns_shift; /* --private-users=SHIFT:RANGE; 0 without */
+  char **dns, **dns_search, **dns_opt, **hosts;
+};
+int stage1_run_args_parse(int argc, char **argv, struct stage1_run_args *a, podrun_error_t *err);
+void stage1_run_args_done(struct stage1_run_args *a);
+
+/* The lines of a pod's stage1/run-flags (dirfd: the pod directory). */
+int pod_read_run_flags(int dirfd, char ***ret, podrun_error_t *err);

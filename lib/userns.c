@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "fs.h"
+#include "pod.h"
 #include "util.h"
 
 int userns_parse(const char *value, uid_t *ret_shift, podrun_error_t *err)
@@ -30,17 +31,22 @@ int userns_parse(const char *value, uid_t *ret_shift, podrun_error_t *err)
   return 0;
 }
 
+int userns_from_flags(char *const *flags, uid_t *ret_shift, podrun_error_t *err)
+{
+  *ret_shift = 0;
+  for (size_t i = 0; flags && flags[i]; i++)
+    if (startswith(flags[i], USERNS_FLAG))
+      return userns_parse(flags[i] + strlen(USERNS_FLAG), ret_shift, err);
+  return 0;
+}
+
 int userns_read_pod(int dirfd, uid_t *ret_shift, podrun_error_t *err)
 {
-  _cleanup_free_ char *flags = NULL;
-  char *save = NULL;
+  _cleanup_strv_ char **flags = NULL;
   *ret_shift = 0;
-  if (fs_read_file_at(dirfd, "stage1/run-flags", 64 * 1024, &flags, NULL, err) < 0)
+  if (pod_read_run_flags(dirfd, &flags, err) < 0)
     return -1;
-  for (char *line = strtok_r(flags, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-    if (startswith(line, USERNS_FLAG))
-      return userns_parse(line + strlen(USERNS_FLAG), ret_shift, err);
-  return 0;
+  return userns_from_flags(flags, ret_shift, err);
 }
 
 static int write_map(pid_t pid, const char *which, uid_t inside, uid_t outside, uid_t count, podrun_error_t *err)

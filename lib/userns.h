@@ -20,8 +20,9 @@
  * USERNS_RANGE). */
 int userns_parse(const char *value, uid_t *ret_shift, podrun_error_t *err);
 
-/* The shift recorded in a pod's stage1/run-flags (dirfd: the pod
- * directory); 0 when the pod has no user namespace. */
+/* The shift in a pod's run flags (the lines of its stage1/run-flags), or
+ * read from the pod directory dirfd; 0 when the pod has no user namespace. */
+int userns_from_flags(char *const *flags, uid_t *ret_shift, podrun_error_t *err);
 int userns_read_pod(int dirfd, uid_t *ret_shift, podrun_error_t *err);
 
 /* An fd of a new user namespace mapping [inside, inside+count) to

@@ -316,16 +316,14 @@ static int mount_image(struct store *s, struct pod *p, const char *image_id, con
 
 /* The pod's own mount namespace: everything in it goes away with the pod's
  * last process. */
-static int mount_pod(struct store *s, struct pod *p, const char *stage1_id, podrun_error_t *err)
+static int mount_pod(struct store *s, struct pod *p, const char *stage1_id, uid_t shift, podrun_error_t *err)
 {
   _cleanup_free_ char *text = NULL, *target = xasprintf("%s/stage1/rootfs", p->path);
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
   _cleanup_close_ int usernsfd = -1;
   size_t len = 0;
-  uid_t shift = 0;
 
-  if (private_mount_ns(p, err) < 0 || userns_read_pod(p->dirfd, &shift, err) < 0 ||
-      (shift && userns_make(0, shift, USERNS_RANGE, &usernsfd, err) < 0))
+  if (private_mount_ns(p, err) < 0 || (shift && userns_make(0, shift, USERNS_RANGE, &usernsfd, err) < 0))
     return podrun_error_wrap(err, "pod %s", p->uuid);
   if (mount_image(s, p, stage1_id, "stage1", target, usernsfd, err) < 0)
     return -1;
@@ -343,36 +341,32 @@ static int mount_pod(struct store *s, struct pod *p, const char *stage1_id, podr
   return 0;
 }
 
-static int stage1_argv(struct pod *p, const char *run, char ***ret, podrun_error_t *err)
+/* run [--debug] FLAGS… UUID */
+static char **stage1_argv(struct pod *p, const char *run, char *const *flags)
 {
-  _cleanup_free_ char *flags = NULL;
   char **v = strv_push(NULL, run);
-
-  if (fs_read_file_at(p->dirfd, "stage1/run-flags", 64 * 1024, &flags, NULL, err) < 0)
-    {
-      strv_free(v);
-      return -1;
-    }
   if (arg_debug)
     v = strv_push(v, "--debug");
-  char *save = NULL;
-  for (char *line = strtok_r(flags, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-    v = strv_push(v, line);
-  *ret = strv_push(v, p->uuid);
-  return 0;
+  for (size_t i = 0; flags[i]; i++)
+    v = strv_push(v, flags[i]);
+  return strv_push(v, p->uuid);
 }
 
 int pod_exec_stage1(struct store **store, struct pod *p, podrun_error_t *err)
 {
   struct store *s = *store;
   _cleanup_free_ char *stage1_id = NULL, *rel = NULL, *run = NULL, *fd = NULL;
-  _cleanup_strv_ char **argv = NULL;
+  _cleanup_strv_ char **argv = NULL, **flags = NULL;
+  uid_t shift = 0;
   size_t len;
 
+  /* the pod flags prepare kept: for the stage1's arguments, and the user
+   * namespace the mounts need */
   if (fs_read_file_at(p->dirfd, "stage1/image-id", 256, &stage1_id, &len, err) < 0 ||
-      stage1_entrypoint_path(s, stage1_id, "run", &rel, err) < 0)
+      stage1_entrypoint_path(s, stage1_id, "run", &rel, err) < 0 || pod_read_run_flags(p->dirfd, &flags, err) < 0 ||
+      userns_from_flags(flags, &shift, err) < 0)
     return podrun_error_wrap(err, "pod %s", p->uuid);
-  if (pod_transition(p, POD_RUNNING, err) < 0 || mount_pod(s, p, stage1_id, err) < 0)
+  if (pod_transition(p, POD_RUNNING, err) < 0 || mount_pod(s, p, stage1_id, shift, err) < 0)
     return -1;
   if (chdir(p->path) < 0)
     return podrun_error_set(err, errno, "chdir \"%s\"", p->path);
@@ -381,8 +375,7 @@ int pod_exec_stage1(struct store **store, struct pod *p, podrun_error_t *err)
   fd = xasprintf("%d", p->dirfd);
   if (fcntl(p->dirfd, F_SETFD, 0) < 0 || setenv("PODRUN_LOCK_FD", fd, 1) < 0)
     return podrun_error_set(err, errno, "pass the pod lock");
-  if (stage1_argv(p, run, &argv, err) < 0)
-    return podrun_error_wrap(err, "pod %s", p->uuid);
+  argv = stage1_argv(p, run, flags);
   /* Closed, not just left to exec: the last SQLite connection to close
    * checkpoints the WAL, which would otherwise grow and be replayed by the
    * next podrun that opens the index. */

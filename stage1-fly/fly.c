@@ -27,32 +27,24 @@ char *fly_stage2_path(void)
   return xasprintf("%s/../stage2", dirname(exe)); /* /fly/fly → /stage2 */
 }
 
-struct run_args
+/* The contract's run flags (stage1_run_args_parse): fly has the host's
+ * network, namespaces and /etc files, and refuses what would change them. */
+static int parse_run_args(int argc, char **argv, struct stage1_run_args *a, podrun_error_t *err)
 {
-  const char *net, *hostname, *private_users;
-};
-
-static int parse_run_args(int argc, char **argv, struct run_args *a, podrun_error_t *err)
-{
-  for (int i = 1; i < argc - 1; i++)
-    {
-      const char *v;
-      if ((v = startswith(argv[i], "--net=")))
-        a->net = v;
-      else if ((v = startswith(argv[i], "--hostname=")))
-        a->hostname = v;
-      else if ((v = startswith(argv[i], "--private-users=")))
-        a->private_users = v;
-      else if (streq(argv[i], "--debug"))
-        log_set_level(LOG_LEVEL_DEBUG);
-      else if (startswith(argv[i], "--dns") || startswith(argv[i], "--hosts-entry="))
-        return podrun_error_new(err, 0, "%s: the fly stage1 shares the host's network and its /etc files", argv[i]);
-      else if (!streq(argv[i], "--interactive"))
-        return podrun_error_new(err, 0, "run: unknown argument \"%s\"", argv[i]);
-    }
+  if (stage1_run_args_parse(argc, argv, a, err) < 0)
+    return -1;
+  const struct { const char *flag; char **values; } etc_flags[] = {
+    { "dns", a->dns }, { "dns-search", a->dns_search }, { "dns-opt", a->dns_opt }, { "hosts-entry", a->hosts },
+  };
+  if (a->debug)
+    log_set_level(LOG_LEVEL_DEBUG);
   if (a->net && !streq(a->net, "host"))
     return podrun_error_new(err, 0, "--net=%s: the fly stage1 always uses the host's network", a->net);
-  if (a->private_users)
+  for (size_t i = 0; i < ELEMENTSOF(etc_flags); i++)
+    if (etc_flags[i].values)
+      return podrun_error_new(err, 0, "--%s=%s: the fly stage1 shares the host's network and its /etc files",
+                              etc_flags[i].flag, etc_flags[i].values[0]);
+  if (a->userns_shift)
     return podrun_error_new(err, 0, "--private-users: the fly stage1 has no user namespace");
   if (a->hostname)
     log_warning("--hostname=%s ignored: the fly stage1 shares the host's UTS namespace", a->hostname);
@@ -130,12 +122,10 @@ static int supervise(const char *app, int *ret_exit, podrun_error_t *err)
 int fly_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 {
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
-  struct run_args a = { 0 };
+  _cleanup_(stage1_run_args_done) struct stage1_run_args a = { 0 };
   const char *fd = getenv("PODRUN_LOCK_FD");
   char cwd[4096];
 
-  if (argc < 2)
-    return podrun_error_new(err, 0, "usage: run [flags] UUID");
   if (!fd || !getcwd(cwd, sizeof(cwd)))
     return podrun_error_new(err, 0, "run: no PODRUN_LOCK_FD (run me through podrun)");
   int lock_fd = atoi(fd);

@@ -23,60 +23,18 @@
 #include "userns.h"
 #include "volumes.h"
 
-struct run_args
+/* The contract's run flags (stage1_run_args_parse), and what nspawn refuses. */
+static int parse_run_args(int argc, char **argv, struct stage1_run_args *a, podrun_error_t *err)
 {
-  const char *net, *hostname, *uuid;
-  bool debug, interactive;
-  uid_t userns_shift; /* --private-users: the pod's first host uid; 0 without */
-  char **dns, **dns_search, **dns_opt, **hosts; /* checked by stage0 */
-};
-
-static void run_args_done(struct run_args *a)
-{
-  strv_free(a->dns);
-  strv_free(a->dns_search);
-  strv_free(a->dns_opt);
-  strv_free(a->hosts);
-}
-
-static int parse_run_args(int argc, char **argv, struct run_args *a, podrun_error_t *err)
-{
-  a->net = "host";
-  a->uuid = argv[argc - 1];
-  for (int i = 1; i < argc - 1; i++)
-    {
-      const char *v;
-      if ((v = startswith(argv[i], "--net=")))
-        a->net = v;
-      else if ((v = startswith(argv[i], "--hostname=")))
-        a->hostname = v;
-      else if (streq(argv[i], "--debug"))
-        a->debug = true;
-      else if (streq(argv[i], "--interactive"))
-        a->interactive = true;
-      else if ((v = startswith(argv[i], "--dns=")))
-        a->dns = strv_push(a->dns, v);
-      else if ((v = startswith(argv[i], "--dns-search=")))
-        a->dns_search = strv_push(a->dns_search, v);
-      else if ((v = startswith(argv[i], "--dns-opt=")))
-        a->dns_opt = strv_push(a->dns_opt, v);
-      else if ((v = startswith(argv[i], "--hosts-entry=")))
-        a->hosts = strv_push(a->hosts, v);
-      else if ((v = startswith(argv[i], USERNS_FLAG)))
-        {
-          if (userns_parse(v, &a->userns_shift, err) < 0)
-            return -1;
-        }
-      else
-        return podrun_error_new(err, 0, "run: unknown argument \"%s\"", argv[i]);
-    }
+  if (stage1_run_args_parse(argc, argv, a, err) < 0)
+    return -1;
+  if (!a->net)
+    a->net = "host";
   if (!streq(a->net, "host") && !streq(a->net, "none"))
     return podrun_error_new(err, 0, "--net=%s: the nspawn stage1 knows host and none (CNI networks come later)",
                             a->net);
   if (a->interactive && !isatty(STDIN_FILENO))
     return podrun_error_new(err, 0, "--interactive: stdin is not a terminal");
-  if (!uuid_is_valid(a->uuid))
-    return podrun_error_new(err, 0, "run: \"%s\" is not a pod UUID", a->uuid);
   return 0;
 }
 
@@ -121,7 +79,7 @@ static bool in_service_unit(void)
   return false;
 }
 
-static char **nspawn_argv(const char *nspawn, const struct run_args *a, const char *cwd, char **binds)
+static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, const char *cwd, char **binds)
 {
   char **v = strv_push(NULL, nspawn);
   _cleanup_free_ char *machine = xasprintf("--machine=podrun-%s", a->uuid);
@@ -225,7 +183,7 @@ static void print_words(FILE *f, const char *key, char **words)
 /* /etc/hostname always; /etc/resolv.conf and /etc/hosts as rkt's --dns*
  * and --hosts-entry say (`host`: the host's file), else the image's own
  * (a missing /etc/hosts gets localhost and the hostname). */
-static int write_app_etc(const struct run_args *a, const char *root, const char *hostname, podrun_error_t *err)
+static int write_app_etc(const struct stage1_run_args *a, const char *root, const char *hostname, podrun_error_t *err)
 {
   _cleanup_free_ char *name = xasprintf("%s\n", hostname), *resolv = NULL, *hosts = NULL;
   _cleanup_free_ char *image_hosts = xasprintf("%s/etc/hosts", root);
@@ -345,14 +303,12 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
   _cleanup_free_ char *text = NULL;
   _cleanup_strv_ char **args = NULL;
-  _cleanup_(run_args_done) struct run_args a = { 0 };
+  _cleanup_(stage1_run_args_done) struct stage1_run_args a = { 0 };
   const char *fd = getenv("PODRUN_LOCK_FD"), *nspawn = find_nspawn();
   char cwd[4096];
   size_t len = 0;
   int status = -1;
 
-  if (argc < 2)
-    return podrun_error_new(err, 0, "usage: run [flags] UUID");
   if (!fd || !getcwd(cwd, sizeof(cwd)))
     return podrun_error_new(err, 0, "run: no PODRUN_LOCK_FD (run me through podrun)");
   /* this process holds the pod's lock for the pod's life; nothing it starts does */

@@ -13,6 +13,7 @@
 
 #include "fs.h"
 #include "pod.h"
+#include "userns.h"
 
 static int setup(void **state)
 {
@@ -128,12 +129,89 @@ static void test_bad_and_ambiguous(void **state)
     pod_free(made[i]);
 }
 
+/* The contract's run flags, parsed once for every stage1 flavor. */
+static void test_stage1_run_args(void **state)
+{
+  static const char *const uuid = "5f0b1a2c-3d4e-4f50-8a6b-7c8d9e0f1a2b";
+  _cleanup_error_ podrun_error_t err = NULL;
+  {
+    char *argv[] = { "run", "--debug", "--net=none", "--hostname=box", "--interactive", "--dns=192.0.2.1",
+                     "--dns=192.0.2.2", "--dns-search=example.com", "--dns-opt=ndots:2",
+                     "--hosts-entry=192.0.2.9=db", "--private-users=524288:65536", (char *) uuid, NULL };
+    _cleanup_(stage1_run_args_done) struct stage1_run_args a = { 0 };
+    assert_int_equal(stage1_run_args_parse(ELEMENTSOF(argv) - 1, argv, &a, &err), 0);
+    assert_string_equal(a.net, "none");
+    assert_string_equal(a.hostname, "box");
+    assert_string_equal(a.uuid, uuid);
+    assert_true(a.debug && a.interactive);
+    assert_int_equal(strv_length(a.dns), 2);
+    assert_string_equal(a.dns_search[0], "example.com");
+    assert_string_equal(a.dns_opt[0], "ndots:2");
+    assert_string_equal(a.hosts[0], "192.0.2.9=db");
+    assert_int_equal(a.userns_shift, 524288);
+  }
+  {
+    char *argv[] = { "run", (char *) uuid, NULL };
+    _cleanup_(stage1_run_args_done) struct stage1_run_args a = { 0 };
+    assert_int_equal(stage1_run_args_parse(2, argv, &a, &err), 0);
+    assert_null(a.net); /* each flavor has its default */
+    assert_int_equal(a.userns_shift, 0);
+  }
+  /* refused, each with a message naming what */
+  static const char *const bad[][2] = {
+    { "--net=none", "not-a-uuid" },          { "--bogus", NULL },
+    { "--private-users=0:65536", NULL },     { "--private-users=524289:65536", NULL },
+    { "--private-users=524288:1000", NULL }, { "--private-users=4294901760:65536", NULL },
+    { "--private-users=abc", NULL },         { "--private-users=524288:", NULL },
+  };
+  for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+    {
+      char *argv[] = { "run", (char *) bad[i][0], (char *) (bad[i][1] ? bad[i][1] : uuid), NULL };
+      _cleanup_(stage1_run_args_done) struct stage1_run_args a = { 0 };
+      assert_int_equal(stage1_run_args_parse(3, argv, &a, &err), -1);
+      assert_non_null(strstr(err->msg, bad[i][1] ? bad[i][1] : bad[i][0]));
+      podrun_error_free(&err);
+    }
+  char *none[] = { "run", NULL };
+  struct stage1_run_args a = { 0 };
+  assert_int_equal(stage1_run_args_parse(1, none, &a, &err), -1);
+  assert_non_null(strstr(err->msg, "usage"));
+}
+
+/* stage1/run-flags: one flag a line; the range is found among them. */
+static void test_run_flags(void **state)
+{
+  _cleanup_free_ char *dir = xasprintf("%s/pod", (char *) *state), *s1 = xasprintf("%s/stage1", dir);
+  _cleanup_error_ podrun_error_t err = NULL;
+  _cleanup_strv_ char **flags = NULL;
+  _cleanup_close_ int fd = -1;
+  uid_t shift = 1;
+
+  assert_int_equal(fs_mkdir_p(s1, 0755, &err), 0);
+  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_true(fd >= 0);
+  assert_int_equal(pod_read_run_flags(fd, &flags, &err), -1); /* none yet */
+  podrun_error_free(&err);
+  assert_int_equal(fs_write_file_atomic_at(fd, "stage1/run-flags", "", 0, 0644, &err), 0);
+  assert_int_equal(pod_read_run_flags(fd, &flags, &err), 0);
+  assert_int_equal(strv_length(flags), 0);
+  assert_int_equal(userns_from_flags(flags, &shift, &err), 0);
+  assert_int_equal(shift, 0);
+  strv_free(TAKE_PTR(flags));
+  static const char text[] = "--net=none\n--private-users=1048576:65536\n";
+  assert_int_equal(fs_write_file_atomic_at(fd, "stage1/run-flags", text, strlen(text), 0644, &err), 0);
+  assert_int_equal(userns_read_pod(fd, &shift, &err), 0);
+  assert_int_equal(shift, 1048576);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
     cmocka_unit_test_setup_teardown(test_aborted_prepare_and_transition_needs_lock, setup, teardown),
     cmocka_unit_test_setup_teardown(test_bad_and_ambiguous, setup, teardown),
+    cmocka_unit_test(test_stage1_run_args),
+    cmocka_unit_test_setup_teardown(test_run_flags, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
