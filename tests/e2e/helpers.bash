@@ -71,6 +71,8 @@ requires() {
         command -v actool >/dev/null || skip "needs actool (package appc-spec)" ;;
       python3)
         python3 -c 'import json' 2>/dev/null || skip "needs python3 with its json module" ;;
+      nspawn)
+        command -v systemd-nspawn >/dev/null || skip "needs systemd-nspawn (package systemd-container)" ;;
       *)
         fail "requires: unknown feature \"$f\"" ;;
     esac

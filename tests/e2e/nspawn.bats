@@ -7,8 +7,7 @@
 load helpers
 
 setup() {
-  requires root python3
-  command -v systemd-nspawn >/dev/null || skip "needs systemd-nspawn (package systemd-container)"
+  requires root python3 nspawn
   [[ -x "$BUILD/probe" && -f "$BUILD/stage1-nspawn.aci" ]] || fail "build the probe and stage1-nspawn first (make tests)"
   make_probe_aci
 }
