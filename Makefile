@@ -96,10 +96,12 @@ $(BIN)/podrun: $(BUILD)/stage0/main.o $(ARCHIVES)
 $(BUILD)/stage2/stage2: $(BUILD)/stage2/main.o $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
-$(BUILD)/stage1-fly/fly: $(BUILD)/stage1-fly/main.o $(BUILD)/stage1-fly/libstage1-fly.a $(BUILD)/lib/liblib.a
+# The stage1s link stage2's code too: enter applies the app's isolation in
+# process, executing nothing of the pod's before it has.
+$(BUILD)/stage1-fly/fly: $(BUILD)/stage1-fly/main.o $(BUILD)/stage1-fly/libstage1-fly.a $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
-$(BUILD)/stage1/nspawn: $(BUILD)/stage1/main.o $(BUILD)/stage1/libstage1.a $(BUILD)/lib/liblib.a
+$(BUILD)/stage1/nspawn: $(BUILD)/stage1/main.o $(BUILD)/stage1/libstage1.a $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
 # The probe that test apps run to report what they see (static, libc only).

@@ -338,6 +338,12 @@ static int mount_pod(struct store *s, struct pod *p, const char *stage1_id, uid_
       if (mount_image(s, p, m->apps[i].image.id, m->apps[i].name, root, usernsfd, err) < 0)
         return podrun_error_wrap(err, "app \"%s\"", m->apps[i].name);
     }
+  /* The stage1 root is read-only from here on (the apps' roots, mounted on
+   * it, are not): what the pod init writes is in the pod directory's bind
+   * mounts, and the mount is locked read-only for a pod's user namespace. */
+  struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+  if (mount_setattr(AT_FDCWD, target, 0, &ro, sizeof(ro)) < 0)
+    return podrun_error_set(err, errno, "make the stage1 root of pod %s read-only", p->uuid);
   return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "pod.h"
 #include "resources.h"
+#include "stage2/stage2.h"
 #include "volumes.h"
 
 char *fly_stage2_path(void)
@@ -147,33 +148,18 @@ int fly_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   return supervise(m->apps[0].name, ret_exit, err);
 }
 
-int fly_enter(int argc, char **argv, podrun_error_t *err)
+int fly_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 {
   const char *pid, *app;
   int i;
   if (stage1_enter_args(argc, argv, &pid, &app, &i, err) < 0)
     return -1;
-  _cleanup_free_ char *ns = xasprintf("/proc/%s/ns/mnt", pid), *root = xasprintf("--root=/proc/%s/root", pid);
-  _cleanup_free_ char *stage2 = fly_stage2_path(), *a = xasprintf("--app=%s", app), *manifest = NULL;
-  char cwd[4096];
-  if (!getcwd(cwd, sizeof(cwd)))
-    return podrun_error_set(err, errno, "getcwd");
-  /* setns() moves us to the namespace's root: name the pod dir absolutely */
-  manifest = xasprintf("--pod-manifest=%s/pod", cwd);
-  _cleanup_close_ int nsfd = open(ns, O_RDONLY | O_CLOEXEC);
-  if (nsfd < 0 || setns(nsfd, CLONE_NEWNS) < 0)
-    return podrun_error_set(err, errno, "join the pod's mount namespace (%s)", ns);
-  char **args = xzalloc(sizeof(char *) * (size_t) (argc + 8));
-  size_t n = 0;
-  args[n++] = stage2;
-  args[n++] = manifest;
-  args[n++] = a;
-  args[n++] = root;
-  args[n++] = (char *) "--keep-caps-by-default";
-  args[n++] = (char *) "--enter";
-  for (; i < argc; i++) /* "--" and the command */
-    args[n++] = argv[i];
-  execv(stage2, args);
-  free(args);
-  return podrun_error_set(err, errno, "exec stage2 \"%s\"", stage2);
+  /* the pod's pid is its one app's own process (stage2 became the app) */
+  struct stage2_args a = {
+    .pod_manifest = "pod",
+    .app = app,
+    .keep_caps_by_default = true,
+    .cmd = argv + i + 1, /* after the "--" */
+  };
+  return stage2_enter(&a, (pid_t) atoi(pid), ret_exit, err);
 }

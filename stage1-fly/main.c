@@ -16,7 +16,7 @@ int main(int argc, char **argv)
   if (streq(what, "run"))
     r = fly_run(argc, argv, &code, &err);
   else if (streq(what, "enter"))
-    r = fly_enter(argc, argv, &err);
+    r = fly_enter(argc, argv, &code, &err);
   else if (streq(what, "stop"))
     r = stage1_stop(argc, argv, &err);
   else if (streq(what, "gc"))

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/capability.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -74,10 +75,12 @@ static pid_t spawn_stage2(const char *name, char **cmd, const int stdio[2])
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  nspawn_exec_stage2(name, false, cmd);
+  nspawn_exec_stage2(name, cmd);
 }
 
-_noreturn_ void nspawn_exec_stage2(const char *app, bool enter, char **cmd)
+static bool host_network;
+
+_noreturn_ void nspawn_exec_stage2(const char *app, char **cmd)
 {
   _cleanup_error_ podrun_error_t err = NULL;
   if (nspawn_cgroups_join(app, &err) < 0) /* the app's cgroups, and so its limits */
@@ -93,8 +96,8 @@ _noreturn_ void nspawn_exec_stage2(const char *app, bool enter, char **cmd)
   args[n++] = a;
   args[n++] = r;
   args[n++] = (char *) "--default-seccomp";
-  if (enter)
-    args[n++] = (char *) "--enter";
+  if (host_network)
+    args[n++] = (char *) "--host-network";
   if (cmd)
     {
       args[n++] = (char *) "--";
@@ -147,11 +150,19 @@ static int run_handlers(const struct app_proc *p, const char *event)
 static int pod_code;
 static bool pod_failed;
 
+static char *pid_path(const struct app_proc *p)
+{
+  return xasprintf(NSPAWN_RUNTIME_DIR "/%s.pid", p->name);
+}
+
 static void app_exited(struct app_proc *p, int code)
 {
   _cleanup_error_ podrun_error_t err = NULL;
   _cleanup_free_ char *path = xasprintf(NSPAWN_STATUS_DIR "/%s", p->name), *text = xasprintf("%d\n", code);
+  _cleanup_free_ char *pidfile = pid_path(p);
 
+  if (p->pid > 0)
+    (void) unlink(pidfile); /* enter finds no process of an exited app */
   p->pid = 0;
   if (code == 128 + SIGKILL && nspawn_cgroups_oom_killed(p->name))
     log_error("app \"%s\" was killed by the OOM killer: it went over its memory limit", p->name);
@@ -273,6 +284,12 @@ static void start_app(struct app_proc *p, bool interactive)
       app_exited(p, PODRUN_EXIT_ERROR);
       return;
     }
+  /* for enter: the app's own process, whose namespaces, root, cgroups and
+   * identity an entered command takes */
+  _cleanup_error_ podrun_error_t err = NULL;
+  _cleanup_free_ char *pidfile = pid_path(p), *text = xasprintf("%d\n", (int) p->pid);
+  if (fs_write_file_atomic_at(AT_FDCWD, pidfile, text, strlen(text), 0644, &err) < 0)
+    log_error("app \"%s\": %s", p->name, err->msg);
   log_debug("started app \"%s\" as pid %d", p->name, (int) p->pid);
 }
 
@@ -296,6 +313,24 @@ static bool any_running(void)
   return false;
 }
 
+/* The init needs no file handles: with CAP_DAC_READ_SEARCH, open_by_handle_at
+ * on any of the pod's host bind mounts reaches the host's whole filesystem.
+ * Dropped from what it holds, not from the bounding set, so that an app
+ * that asks for it (a backup tool) still gets it through stage2. */
+static int drop_handle_capability(podrun_error_t *err)
+{
+  cap_value_t v = CAP_DAC_READ_SEARCH;
+  cap_t c = cap_get_proc();
+  int r = c ? 0 : -1;
+  for (int f = CAP_EFFECTIVE; r == 0 && f <= CAP_INHERITABLE; f++)
+    r = cap_set_flag(c, (cap_flag_t) f, 1, &v, CAP_CLEAR);
+  if (r == 0)
+    r = cap_set_proc(c);
+  if (c)
+    cap_free(c);
+  return r < 0 ? podrun_error_set(err, errno, "drop CAP_DAC_READ_SEARCH") : 0;
+}
+
 int pod_init(int argc, char **argv, podrun_error_t *err)
 {
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
@@ -308,10 +343,14 @@ int pod_init(int argc, char **argv, podrun_error_t *err)
    * before letting us exec. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
     return podrun_error_set(err, errno, "PR_SET_PDEATHSIG");
+  if (drop_handle_capability(err) < 0)
+    return -1;
   bool interactive = false;
   for (int i = 1; i < argc; i++)
     if (streq(argv[i], "--debug"))
       log_set_level(LOG_LEVEL_DEBUG);
+    else if (streq(argv[i], "--host-network"))
+      host_network = true;
     else if (streq(argv[i], "--interactive"))
       interactive = true; /* the one app gets the console (our stdio) itself: no pipes, no log */
   /* what is mounted in one app's root (its /proc masks, its volumes) stays

@@ -30,7 +30,8 @@ for e in $entrypoints; do
   ln -s "$flavor" "$root/$flavor/$e"
 done
 if [ "$flavor" = nspawn ]; then
-  mkdir -p "$root/podrun/status" "$root/podrun/nspawn" "$root/podrun/logs" "$root/podrun/cgroup" \
+  mkdir -p "$root/podrun/status" "$root/podrun/nspawn" "$root/podrun/logs" "$root/podrun/cgroup/memory" "$root/podrun/cgroup/cpu" \
+    "$root/podrun/cgroup/unified" \
     "$root/usr/lib" "$root/etc" "$root/proc" "$root/sys" "$root/dev" "$root/run" "$root/tmp"
   : >"$root/podrun/pod"
   printf 'ID=podrun-stage1\nNAME="podrun nspawn stage1"\nVERSION_ID=%s\n' "$version" >"$root/usr/lib/os-release"

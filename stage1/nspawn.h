@@ -16,9 +16,8 @@ int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err);
 int pod_init(int argc, char **argv, podrun_error_t *err);
 
 /* Inside the pod: joins the app's cgroups and execs stage2 for it with the
- * default seccomp filter, as --enter when asked; cmd (NULL: the app's
- * exec) is what stage2 runs. */
-_noreturn_ void nspawn_exec_stage2(const char *app, bool enter, char **cmd);
+ * default seccomp filter; cmd (NULL: the app's exec) is what stage2 runs. */
+_noreturn_ void nspawn_exec_stage2(const char *app, char **cmd);
 
 /* The resource isolators' cgroups (cgroup.c): made with their limits on
  * the host before nspawn starts (adding --bind options for them to *binds;

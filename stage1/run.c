@@ -114,6 +114,8 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
   v = strv_push(v, a->interactive ? "--console=interactive" : "--console=pipe");
   v = strv_push(v, "--capability=all");
   v = strv_push(v, "--kill-signal=SIGTERM");
+  /* the stage1 root is read-only and the apps' /etc is podrun's to write */
+  v = strv_push(strv_push(v, "--resolv-conf=off"), "--timezone=off");
   if (streq(a->net, "none"))
     v = strv_push(v, "--private-network");
   if (a->userns_shift)
@@ -125,6 +127,8 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
     }
   v = strv_push(v, "--");
   v = strv_push(v, NSPAWN_INIT);
+  if (streq(a->net, "host"))
+    v = strv_push(v, "--host-network");
   if (a->debug)
     v = strv_push(v, "--debug");
   if (a->interactive)
@@ -355,6 +359,9 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   if (nspawn_pid == 0)
     {
       (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* the pod never outlives its lock holder */
+      /* no filter of nspawn's own: the apps' (and enter's) is stage2's
+       * alone, so enter can give a command exactly the app's */
+      setenv("SYSTEMD_SECCOMP", "0", 1);
       execv(nspawn, args);
       log_error("exec \"%s\": %s", nspawn, strerror(errno));
       _exit(PODRUN_EXIT_ERROR);
@@ -372,96 +379,4 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
       return podrun_error_set(err, errno, "wait for systemd-nspawn");
   *ret_exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return 0;
-}
-
-/* Joins pid's user namespace (a --private-users pod's: from then on this
- * process has no more than the pod's root), then its ipc, uts, net and pid
- * namespaces (the pid namespace holds for children), skipping any that is
- * already ours (the host's network); returns an fd of its mount namespace:
- * the child joins that one itself, once it is in the pod's pid namespace,
- * so that /proc/self names it there (a sanitizer runtime reads it in fork). */
-static int join_namespaces(pid_t pid, int *ret_mnt, podrun_error_t *err)
-{
-  static const struct { const char *name; int type; } ns[] = {
-    { "user", CLONE_NEWUSER }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
-    { "net", CLONE_NEWNET },   { "pid", CLONE_NEWPID },
-  };
-  _cleanup_free_ char *mnt = xasprintf("/proc/%d/ns/mnt", (int) pid);
-  _cleanup_close_ int mntfd = open(mnt, O_RDONLY | O_CLOEXEC);
-  if (mntfd < 0)
-    return podrun_error_set(err, errno, "open \"%s\"", mnt);
-  for (size_t i = 0; i < ELEMENTSOF(ns); i++)
-    {
-      _cleanup_free_ char *p = xasprintf("/proc/%d/ns/%s", (int) pid, ns[i].name);
-      _cleanup_free_ char *self = xasprintf("/proc/self/ns/%s", ns[i].name);
-      struct stat theirs, ours;
-      _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || fstat(fd, &theirs) < 0)
-        return podrun_error_set(err, errno, "the pod's %s namespace", ns[i].name);
-      if (stat(self, &ours) == 0 && ours.st_ino == theirs.st_ino && ours.st_dev == theirs.st_dev)
-        continue;
-      if (setns(fd, ns[i].type) < 0)
-        return podrun_error_set(err, errno, "join the pod's %s namespace", ns[i].name);
-      /* the pod's root, not the unmapped host root */
-      if (ns[i].type == CLONE_NEWUSER && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
-        return podrun_error_set(err, errno, "become the root of the pod's user namespace");
-    }
-  *ret_mnt = TAKE_FD(mntfd);
-  return 0;
-}
-
-static int wait_code(pid_t child, int *ret, podrun_error_t *err)
-{
-  int status;
-  while (waitpid(child, &status, 0) < 0)
-    if (errno != EINTR)
-      return podrun_error_set(err, errno, "wait");
-  *ret = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return 0;
-}
-
-/* In the pod's pid namespace already: its mount namespace (whose root is the
- * pod's root, where stage2 and the pod manifest are), then stage2 as for the
- * app, with its cgroups. */
-static _noreturn_ void exec_in_pod(int mntfd, const char *app, char **cmd)
-{
-  if (setns(mntfd, CLONE_NEWNS) < 0)
-    {
-      log_error("join the pod's mount namespace: %s", strerror(errno));
-      _exit(PODRUN_EXIT_ERROR);
-    }
-  nspawn_exec_stage2(app, true, cmd);
-}
-
-int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
-{
-  const char *pid, *app;
-  int i;
-
-  if (stage1_enter_args(argc, argv, &pid, &app, &i, err) < 0)
-    return -1;
-  /* A helper joins the namespaces and forks the command into the pod's pid
-   * namespace; this process keeps its own (one whose children's pid
-   * namespace is another cannot make threads, and LeakSanitizer's exit
-   * check needs one). */
-  pid_t helper = fork();
-  if (helper < 0)
-    return podrun_error_set(err, errno, "fork");
-  if (helper == 0)
-    {
-      _cleanup_error_ podrun_error_t e = NULL;
-      int mntfd = -1, code = PODRUN_EXIT_ERROR;
-      if (join_namespaces((pid_t) atoi(pid), &mntfd, &e) < 0)
-        log_error("%s", e->msg);
-      else
-        {
-          pid_t child = fork();
-          if (child == 0)
-            exec_in_pod(mntfd, app, argv + i + 1); /* after the "--" */
-          if (child < 0 || wait_code(child, &code, &e) < 0)
-            log_error("%s", child < 0 ? strerror(errno) : e->msg);
-        }
-      _exit(code);
-    }
-  return wait_code(helper, ret_exit, err);
 }

@@ -93,6 +93,15 @@ int app_config_from_isolators(const struct appc_app *app, bool keep_caps_by_defa
   return 0;
 }
 
+bool app_config_caps_given(const struct appc_app *app)
+{
+  for (size_t i = 0; i < app->n_isolators; i++)
+    if (streq(app->isolators[i].name, "os/linux/capabilities-retain-set") ||
+        streq(app->isolators[i].name, "os/linux/capabilities-remove-set"))
+      return true;
+  return false;
+}
+
 void app_config_done(struct app_config *c)
 {
   strv_free(c->seccomp_syscalls);

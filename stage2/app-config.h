@@ -26,6 +26,9 @@ int app_config_from_isolators(const struct appc_app *app, bool keep_caps_by_defa
                               podrun_error_t *err);
 void app_config_done(struct app_config *c);
 
+/* Does the app name its capabilities (a retain or remove set)? */
+bool app_config_caps_given(const struct appc_app *app);
+
 /* The app's environment plus PATH (when unset) and AC_APP_NAME; nothing of
  * the caller's leaks in. */
 char **app_config_environment(const struct appc_app *app, const char *app_name);

@@ -6,8 +6,12 @@
 #include <linux/capability.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/capability.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 
 const char *const isolate_default_caps[] = {
   "CAP_AUDIT_WRITE", "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
@@ -117,6 +121,28 @@ int isolate_no_new_privs(podrun_error_t *err)
 {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return podrun_error_set(err, errno, "PR_SET_NO_NEW_PRIVS");
+  return 0;
+}
+
+int isolate_pivot_root(const char *root, podrun_error_t *err)
+{
+  _cleanup_close_ int fd = -1;
+  if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+    return podrun_error_set(err, errno, "a mount namespace of its own");
+  /* a fresh bind of the root onto itself: the mounts a pod's user
+   * namespace got from its creator are locked, and pivot_root refuses a
+   * locked new root */
+  if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return podrun_error_set(err, errno, "bind the app's root \"%s\"", root);
+  fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || fchdir(fd) < 0)
+    return podrun_error_set(err, errno, "enter the app's root \"%s\"", root);
+  /* pivot_root(".", "."): the old root ends up on top of the new one, where
+   * umount2 detaches it (as runc and crun do) */
+  if (syscall(SYS_pivot_root, ".", ".") < 0)
+    return podrun_error_set(err, errno, "pivot_root to \"%s\"", root);
+  if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+    return podrun_error_set(err, errno, "detach the old root");
   return 0;
 }
 

@@ -25,6 +25,12 @@ int isolate_set_identity(uid_t uid, gid_t gid, const gid_t *groups, size_t n_gro
 
 int isolate_no_new_privs(podrun_error_t *err);
 
+/* Gives this process a mount namespace of its own whose root is root (a
+ * mount point): the namespace's mounts become slaves (nothing the app
+ * mounts goes back), root is pivoted to, and the old root is detached, so
+ * no chroot trick, fd or path leads back to it. cwd is the new "/". */
+int isolate_pivot_root(const char *root, podrun_error_t *err);
+
 enum isolate_seccomp_mode
 {
   ISOLATE_SECCOMP_RETAIN, /* only these syscalls work; others fail with errnum */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* stage2: the one place where per-app isolation is applied (DESIGN §1). */
-#include "stage2.h"
+#include "stage2-internal.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 
 #include "app-config.h"
 #include "fs.h"
@@ -30,7 +31,9 @@ int stage2_parse_args(int argc, char **argv, struct stage2_args *ret, podrun_err
         a.keep_caps_by_default = true;
       else if (streq(argv[i], "--default-seccomp"))
         a.default_seccomp = true;
-      else if (!streq(argv[i], "--enter"))
+      else if (streq(argv[i], "--host-network"))
+        a.host_network = true;
+      else
         return podrun_error_new(err, 0, "unknown argument \"%s\"", argv[i]);
     }
   if (!a.pod_manifest || !a.app || !a.root)
@@ -77,13 +80,16 @@ static void exec_in_path(char **argv, char **envp)
   errno = ENOENT;
 }
 
-static int switch_identity(const struct appc_app *app, const struct app_config *c, podrun_error_t *err)
+static int switch_identity(const struct stage2_plan *p, podrun_error_t *err)
 {
-  uid_t uid;
-  gid_t gid;
-  if (identity_resolve_user(app->user, &uid, err) < 0 || identity_resolve_group(app->group, &gid, err) < 0)
+  uid_t uid = p->uid;
+  gid_t gid = p->gid;
+  if (p->identity_given)
+    return isolate_set_identity(uid, gid, p->groups, p->n_groups, p->config.caps, err);
+  if (identity_resolve_user(p->app->user, &uid, err) < 0 || identity_resolve_group(p->app->group, &gid, err) < 0)
     return -1;
-  return isolate_set_identity(uid, gid, app->supplementary_gids, app->n_supplementary_gids, c->caps, err);
+  return isolate_set_identity(uid, gid, p->app->supplementary_gids, p->app->n_supplementary_gids, p->config.caps,
+                              err);
 }
 
 static int set_oom_score_adj(int v, podrun_error_t *err)
@@ -95,18 +101,19 @@ static int set_oom_score_adj(int v, podrun_error_t *err)
   return fs_write_all(fd, text, strlen(text), err) < 0 ? podrun_error_wrap(err, "oom_score_adj %d", v) : 0;
 }
 
-static int apply(const struct appc_app *app, const struct app_config *c, const char *root, podrun_error_t *err)
+static int apply(const struct stage2_plan *p, const char *root, podrun_error_t *err)
 {
+  const struct app_config *c = &p->config;
   if (c->has_oom_score_adj && set_oom_score_adj(c->oom_score_adj, err) < 0)
     return -1;
-  if (chroot(root) < 0 || chdir("/") < 0)
-    return podrun_error_set(err, errno, "enter the app's root \"%s\"", root);
-  if (app->working_directory && chdir(app->working_directory) < 0)
-    return podrun_error_set(err, errno, "working directory \"%s\"", app->working_directory);
+  if (root && isolate_pivot_root(root, err) < 0)
+    return -1;
+  if (p->app->working_directory && chdir(p->app->working_directory) < 0)
+    return podrun_error_set(err, errno, "working directory \"%s\"", p->app->working_directory);
   for (size_t i = 0; i < c->n_rlimits; i++) /* while still privileged: raising a hard limit needs it */
     if (setrlimit(c->rlimits[i].resource, &c->rlimits[i].limit) < 0)
       return podrun_error_set(err, errno, "resource limit \"%s\"", c->rlimits[i].name);
-  if (switch_identity(app, c, err) < 0)
+  if (switch_identity(p, err) < 0)
     return -1;
   if (c->no_new_privs && isolate_no_new_privs(err) < 0)
     return -1;
@@ -115,36 +122,73 @@ static int apply(const struct appc_app *app, const struct app_config *c, const c
   return 0;
 }
 
-int stage2_exec(const struct stage2_args *a, podrun_error_t *err)
+int stage2_plan_make(const struct stage2_args *a, struct stage2_plan *ret, podrun_error_t *err)
 {
-  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
   _cleanup_free_ char *text = NULL;
-  _cleanup_strv_ char **env = NULL;
-  const struct appc_app *app = NULL;
-  struct app_config c;
+  struct stage2_plan p = { .name = a->app };
   size_t len = 0;
 
   if (fs_read_file_at(AT_FDCWD, a->pod_manifest, JSON_MAX_INPUT, &text, &len, err) < 0 ||
-      appc_pod_manifest_parse(text, len, &m, err) < 0 || find_app(m, a->app, &app, err) < 0)
+      appc_pod_manifest_parse(text, len, &p.manifest, err) < 0)
     return -1;
-  if (!a->cmd && !app->exec)
-    return podrun_error_new(err, 0, "app \"%s\": nothing to run (no exec)", a->app);
-  if (app_config_from_isolators(app, a->keep_caps_by_default, &c, err) < 0)
-    return podrun_error_wrap(err, "app \"%s\"", a->app);
-  if (!c.seccomp && a->default_seccomp)
+  if (find_app(p.manifest, a->app, &p.app, err) < 0)
+    goto fail;
+  if (!a->cmd && !p.app->exec)
     {
-      c.seccomp = true;
-      c.seccomp_mode = ISOLATE_SECCOMP_REMOVE;
-      c.seccomp_errno = EPERM;
-      for (const char *const *s = isolate_default_seccomp_blocklist; *s; s++)
-        c.seccomp_syscalls = strv_push(c.seccomp_syscalls, *s);
+      podrun_error_new(err, 0, "app \"%s\": nothing to run (no exec)", a->app);
+      goto fail;
     }
-  env = app_config_environment(app, a->app);
-  int r = apply(app, &c, a->root, err);
-  app_config_done(&c);
-  if (r < 0)
-    return podrun_error_wrap(err, "app \"%s\"", a->app);
-  char **argv = a->cmd ? a->cmd : app->exec;
-  exec_in_path(argv, env);
-  return podrun_error_set(err, errno, "app \"%s\": exec \"%s\"", a->app, argv[0]);
+  if (app_config_from_isolators(p.app, a->keep_caps_by_default, &p.config, err) < 0)
+    {
+      podrun_error_wrap(err, "app \"%s\"", a->app);
+      goto fail;
+    }
+  if (!p.config.seccomp && a->default_seccomp)
+    {
+      p.config.seccomp = true;
+      p.config.seccomp_mode = ISOLATE_SECCOMP_REMOVE;
+      p.config.seccomp_errno = EPERM;
+      for (const char *const *s = isolate_default_seccomp_blocklist; *s; s++)
+        p.config.seccomp_syscalls = strv_push(p.config.seccomp_syscalls, *s);
+    }
+  /* raw sockets on the host's own interfaces would let the app see and
+   * forge the host's traffic: not in the default set there */
+  if (a->host_network && !app_config_caps_given(p.app))
+    p.config.caps &= ~(1ULL << CAP_NET_RAW);
+  p.env = app_config_environment(p.app, a->app);
+  p.argv = a->cmd ? a->cmd : p.app->exec;
+  *ret = p;
+  return 0;
+fail:
+  stage2_plan_done(&p);
+  return -1;
+}
+
+void stage2_plan_done(struct stage2_plan *p)
+{
+  app_config_done(&p->config);
+  strv_free(p->env);
+  p->env = NULL;
+  free(p->groups);
+  p->groups = NULL;
+  appc_pod_manifest_free(p->manifest);
+  p->manifest = NULL;
+}
+
+int stage2_plan_exec(struct stage2_plan *p, const char *root, podrun_error_t *err)
+{
+  if (apply(p, root, err) < 0)
+    return podrun_error_wrap(err, "app \"%s\"", p->name);
+  exec_in_path(p->argv, p->env);
+  return podrun_error_set(err, errno, "app \"%s\": exec \"%s\"", p->name, p->argv[0]);
+}
+
+int stage2_exec(const struct stage2_args *a, podrun_error_t *err)
+{
+  struct stage2_plan p;
+  if (stage2_plan_make(a, &p, err) < 0)
+    return -1;
+  int r = stage2_plan_exec(&p, a->root, err);
+  stage2_plan_done(&p);
+  return r;
 }

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <sys/types.h>
+
+#include "appc.h"
 #include "error.h"
 
 struct stage2_args
@@ -10,10 +13,24 @@ struct stage2_args
   const char *root;
   bool keep_caps_by_default;
   bool default_seccomp; /* an app that asks for no filter gets isolate_default_seccomp_blocklist */
-  char **cmd; /* after "--": replaces the app's exec (enter) */
+  bool host_network;    /* the pod shares the host's network: CAP_NET_RAW leaves the default set */
+  char **cmd;           /* after "--": replaces the app's exec (enter) */
 };
 
 int stage2_parse_args(int argc, char **argv, struct stage2_args *ret, podrun_error_t *err);
 
-/* Applies everything to this process and execs the app; returns only on failure. */
+/* Applies everything to this process and execs the app; returns only on
+ * failure. The app gets a mount namespace of its own whose root is
+ * a->root (pivot_root, the old root detached): nothing outside its rootfs
+ * is reachable from it by any path. */
 int stage2_exec(const struct stage2_args *a, podrun_error_t *err);
+
+/* enter, on the host side (stage2/enter.c): runs a->cmd as the app whose
+ * process is `target` (a pid in the caller's pid namespace) runs, in that
+ * process's cgroups, namespaces (user first) and root, under the app's
+ * seccomp filter and no_new_privs, as its uid, gid and groups, with no
+ * capability the app may not have (the pod manifest's set, within the
+ * target's bounding set). Nothing of the pod is executed or read as a path
+ * before that: a->pod_manifest is read first, and the command is exec'd
+ * last, from inside the app's root. *ret_exit is the command's code. */
+int stage2_enter(const struct stage2_args *a, pid_t target, int *ret_exit, podrun_error_t *err);

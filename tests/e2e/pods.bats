@@ -152,12 +152,13 @@ host_status_field() { awk -v f="$1:" '$1 == f {print $2}' /proc/self/status; }
         for ns in pid uts ipc; do
           [[ ${PROBE[ns.$ns]} != "${host_ns[$ns]}" ]] || fail "nspawn: the app shares the host's $ns namespace"
         done
-        [[ "$pid1" == "/nspawn/init " ]] || fail "nspawn: pid 1 is \"$pid1\""
+        [[ "$pid1" == "/nspawn/init --host-network " ]] || fail "nspawn: pid 1 is \"$pid1\""
         [[ ${PROBE[pid]} -gt 1 ]]
         [[ ${PROBE[hostname]} == "podrun-$uuid" ]]
-        # appc's default set: CAP_CHOWN and the others, never CAP_SYS_ADMIN
-        [[ ${PROBE[CapEff]} == 00000000a80425fb ]]
-        [[ ${PROBE[CapBnd]} == 00000000a80425fb ]]
+        # appc's default set: CAP_CHOWN and the others, never CAP_SYS_ADMIN; on the
+        # host's network not CAP_NET_RAW either (no raw sockets on the host's interfaces)
+        [[ ${PROBE[CapEff]} == 00000000a80405fb ]]
+        [[ ${PROBE[CapBnd]} == 00000000a80405fb ]]
         [[ $proc_sys_ro == true ]] ||
           fail "/proc/sys: $(probe '[m for m in j["mounts"] if m["path"].startswith("/proc/sys")]')"
         ;;
@@ -342,7 +343,7 @@ JSON
       nspawn) # the pod's namespaces; appc's default set, as the app has, not the init's all
         [[ ${PROBE[ns.pid]} != "$(readlink /proc/self/ns/pid)" ]]
         [[ ${PROBE[ns.uts]} != "$(readlink /proc/self/ns/uts)" ]]
-        [[ ${PROBE[CapBnd]} == 00000000a80425fb ]]
+        [[ ${PROBE[CapBnd]} == 00000000a80405fb ]]
         ;;
     esac
     # fly sees the host's processes (this shell's among them); nspawn only the pod's few

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The nspawn stage1's enter: the command runs as the app's own process does
+ * (stage2_enter), found from the pod init the contract names: the init
+ * keeps each running app's pid in the pod directory's nspawn/<app>.pid, and
+ * a pid is taken only while the kernel says it is the init's child. */
+#include "nspawn.h"
+
+#include <fcntl.h>
+
+#include "fs.h"
+#include "pod.h"
+#include "stage2/stage2.h"
+
+/* The pid in the innermost pid namespace of a process (the last NSpid). */
+static long inner_pid(long pid)
+{
+  _cleanup_free_ char *path = xasprintf("/proc/%ld/status", pid), *text = NULL;
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  const char *p;
+  if (fs_read_file_at(AT_FDCWD, path, 64 * 1024, &text, NULL, &ignored) < 0 || !(p = strstr(text, "\nNSpid:")))
+    return 0;
+  p += strlen("\nNSpid:");
+  long v = 0;
+  for (char *end;; p = end)
+    {
+      long n = strtol(p, &end, 10);
+      if (end == p)
+        return v;
+      v = n;
+    }
+}
+
+/* The host pid of the init's child whose pid in the pod is the one the
+ * init recorded for the app: only the init's own children count. */
+static int app_pid(pid_t init, const char *app, pid_t *ret, podrun_error_t *err)
+{
+  _cleanup_free_ char *path = xasprintf("nspawn/%s.pid", app), *text = NULL, *children = NULL;
+  _cleanup_free_ char *list = xasprintf("/proc/%d/task/%d/children", (int) init, (int) init);
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  char *end;
+  if (fs_read_file_at(AT_FDCWD, path, 64, &text, NULL, &ignored) < 0)
+    return podrun_error_new(err, 0, "app \"%s\" is not running", app);
+  long v = strtol(text, &end, 10);
+  if (v > 0 && (!*end || *end == '\n') && fs_read_file_at(AT_FDCWD, list, 1 << 20, &children, NULL, &ignored) == 0)
+    for (const char *c = children; *c; c = end)
+      {
+        long child = strtol(c, &end, 10);
+        if (end == c)
+          break;
+        if (child > 0 && child <= INT32_MAX && inner_pid(child) == v)
+          return *ret = (pid_t) child, 0;
+      }
+  return podrun_error_new(err, 0, "app \"%s\" is not running", app);
+}
+
+int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
+{
+  _cleanup_free_ char *net = NULL;
+  _cleanup_error_ podrun_error_t no_net = NULL;
+  const char *pid, *app;
+  pid_t target = 0;
+  int i;
+
+  if (stage1_enter_args(argc, argv, &pid, &app, &i, err) < 0 || app_pid(atoi(pid), app, &target, err) < 0)
+    return -1;
+  (void) fs_read_file_at(AT_FDCWD, "net", 64, &net, NULL, &no_net);
+  struct stage2_args a = {
+    .pod_manifest = "pod",
+    .app = app,
+    .default_seccomp = true,
+    .host_network = !net || streq(net, "host\n"),
+    .cmd = argv + i + 1, /* after the "--" */
+  };
+  return stage2_enter(&a, target, ret_exit, err);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "app-config.h"
+#include "stage2.h"
+
+/* What stage2 will apply to one app, computed from the pod manifest before
+ * anything is applied (enter computes it on the host side). */
+struct stage2_plan
+{
+  struct appc_pod_manifest *manifest;
+  const struct appc_app *app;
+  const char *name;
+  struct app_config config;
+  char **env;
+  char **argv; /* the app's exec or the given command (borrowed) */
+  /* enter: the running app's identity, instead of resolving app->user and
+   * app->group in the image again */
+  bool identity_given;
+  uid_t uid;
+  gid_t gid;
+  gid_t *groups;
+  size_t n_groups;
+};
+
+int stage2_plan_make(const struct stage2_args *a, struct stage2_plan *ret, podrun_error_t *err);
+void stage2_plan_done(struct stage2_plan *p);
+
+/* Applies the plan to this process: its own mount namespace rooted at root
+ * (NULL: this process is in the app's root already), working directory,
+ * rlimits, identity, capabilities, no_new_privs, seccomp; then execs the
+ * command. Returns only on failure. */
+int stage2_plan_exec(struct stage2_plan *p, const char *root, podrun_error_t *err);
