@@ -9,6 +9,8 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -231,6 +233,46 @@ static void test_identity_in_chroot(void **state)
   assert_int_equal(rc, 0);
 }
 
+/* After isolate_pivot_root, the classic double-chroot escape (what
+ * CAP_SYS_CHROOT allows) and ".." walks lead back to the new root, never to
+ * the old one; and what the old root had mounted is gone. */
+static int pivot_child(void *root)
+{
+  podrun_error_t err = NULL;
+  struct stat st;
+  if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+      mount("tmpfs", root, "tmpfs", 0, "size=1m") < 0)
+    return 10;
+  _cleanup_free_ char *marker = xasprintf("%s/only-in-root", (char *) root);
+  _cleanup_close_ int m = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (m < 0 || isolate_pivot_root(root, &err) < 0)
+    return 11;
+  if (stat("/only-in-root", &st) < 0 || stat("/tmp", &st) == 0 || stat("/etc/passwd", &st) == 0)
+    return 12;
+  int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || mkdir("/x", 0700) < 0 || chroot("/x") < 0 || fchdir(fd) < 0)
+    return 13;
+  for (int i = 0; i < 64; i++)
+    if (chdir("..") < 0)
+      return 14;
+  if (chroot(".") < 0 || stat("/only-in-root", &st) < 0 || stat("/etc/passwd", &st) == 0)
+    return 15; /* escaped */
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  return f ? 16 : 0; /* no /proc here: the old root's mounts went with it */
+}
+
+static void test_pivot_root(void **state)
+{
+  char root[] = "/tmp/podrun-test-pivot-XXXXXX";
+  (void) state;
+  if (geteuid() != 0)
+    skip();
+  assert_non_null(mkdtemp(root));
+  int rc = in_child(pivot_child, root);
+  assert_int_equal(rmdir(root), 0);
+  assert_int_equal(rc, 0);
+}
+
 static int seccomp_remove_child(void *arg)
 {
   struct utsname u;
@@ -272,6 +314,7 @@ int main(void)
     cmocka_unit_test(test_caps_compute),
     cmocka_unit_test(test_identity_in_chroot),
     cmocka_unit_test(test_seccomp),
+    cmocka_unit_test(test_pivot_root),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
