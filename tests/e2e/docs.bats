@@ -10,9 +10,9 @@ load helpers
   assert_status 0
 }
 
-@test "the stage1 contract, pod lifecycle, store format and testing pages exist" {
+@test "the stage1 contract, pod lifecycle, store format, testing and security pages exist" {
   local p
-  for p in stage1-contract pod-lifecycle store-format testing; do
+  for p in stage1-contract pod-lifecycle store-format testing security; do
     [[ -s "$E2E_ROOT/Documentation/$p.md" ]] || fail "Documentation/$p.md is missing"
   done
 }
