@@ -226,10 +226,11 @@ static _noreturn_ void helper(struct stage2_plan *p, pid_t target)
     }
   if (child == 0)
     {
-      if (join_namespace(&fds[N_NAMESPACES - 1], N_NAMESPACES - 1, &e) == 0)
-        (void) stage2_plan_exec(p, NULL, &e);
+      int r = join_namespace(&fds[N_NAMESPACES - 1], N_NAMESPACES - 1, &e);
+      if (r == 0)
+        r = stage2_plan_exec(p, NULL, &e);
       log_error("%s", e->msg);
-      _exit(PODRUN_EXIT_ERROR);
+      _exit(stage2_exit_code(r, e));
     }
   while (waitpid(child, &status, 0) < 0)
     if (errno != EINTR)

@@ -9,7 +9,9 @@ int main(int argc, char **argv)
   struct stage2_args a;
 
   log_set_program("podrun-stage2");
-  if (stage2_parse_args(argc, argv, &a, &err) < 0 || stage2_exec(&a, &err) < 0)
-    log_error("%s", err->msg);
-  return PODRUN_EXIT_ERROR;
+  int r = stage2_parse_args(argc, argv, &a, &err);
+  if (r >= 0)
+    r = stage2_exec(&a, &err);
+  log_error("%s", err->msg);
+  return stage2_exit_code(r, err);
 }

@@ -72,12 +72,15 @@ static void exec_in_path(char **argv, char **envp)
       path = *e + 5;
   _cleanup_free_ char *copy = xstrdup(path);
   char *save = NULL;
+  int found = ENOENT; /* or why one that exists could not be run */
   for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
     {
       _cleanup_free_ char *p = xasprintf("%s/%s", dir, argv[0]);
       execve(p, argv, envp);
+      if (errno != ENOENT && errno != ENOTDIR)
+        found = errno;
     }
-  errno = ENOENT;
+  errno = found;
 }
 
 static int switch_identity(const struct stage2_plan *p, podrun_error_t *err)
@@ -180,7 +183,16 @@ int stage2_plan_exec(struct stage2_plan *p, const char *root, podrun_error_t *er
   if (apply(p, root, err) < 0)
     return podrun_error_wrap(err, "app \"%s\"", p->name);
   exec_in_path(p->argv, p->env);
-  return podrun_error_set(err, errno, "app \"%s\": exec \"%s\"", p->name, p->argv[0]);
+  podrun_error_set(err, errno, "app \"%s\": exec \"%s\"", p->name, p->argv[0]);
+  return STAGE2_EXEC_FAILED;
+}
+
+int stage2_exit_code(int r, const struct podrun_error *e)
+{
+  if (r != STAGE2_EXEC_FAILED)
+    return PODRUN_EXIT_ERROR;
+  /* as shells and podman say it: not found, or found but not executable */
+  return e->status == ENOENT || e->status == ENOTDIR ? 127 : 126;
 }
 
 int stage2_exec(const struct stage2_args *a, podrun_error_t *err)

@@ -25,6 +25,14 @@ int stage2_parse_args(int argc, char **argv, struct stage2_args *ret, podrun_err
  * is reachable from it by any path. */
 int stage2_exec(const struct stage2_args *a, podrun_error_t *err);
 
+/* What stage2 functions return when everything was applied but the command
+ * itself could not be executed (err->status is exec's errno). */
+#define STAGE2_EXEC_FAILED (-2)
+
+/* The exit code for a stage2 failure r with error e: 127 when the command
+ * does not exist, 126 when it cannot be executed, else 254. */
+int stage2_exit_code(int r, const struct podrun_error *e);
+
 /* enter, on the host side (stage2/enter.c): runs a->cmd as the app whose
  * process is `target` (a pid in the caller's pid namespace) runs, in that
  * process's cgroups, namespaces (user first) and root, under the app's

@@ -29,11 +29,17 @@ podrun() {
   "$PODRUN" --dir="$STORE" "$@"
 }
 
-# run_podrun ARGS…: runc's habit. Runs podrun with `run`, stdout in $output/$lines,
+# run_podrun [-N] ARGS…: runc's habit. Runs podrun with `run`, stdout in $output/$lines,
 # stderr in $stderr/$stderr_lines, and echoes the command, its status and both
-# outputs (bats shows them only when the test fails).
+# outputs (bats shows them only when the test fails). -N: bats' own check that the
+# status is N (for 127, which bats otherwise warns about).
 run_podrun() {
-  run --separate-stderr podrun "$@"
+  local expect=()
+  if [[ $1 == -[0-9]* ]]; then
+    expect=("$1")
+    shift
+  fi
+  run "${expect[@]}" --separate-stderr podrun "$@"
   echo "\$ podrun $* (status=$status)"
   [[ -z "$output" ]] || printf '%s\n' "$output" | sed 's/^/  stdout: /'
   [[ -z "$stderr" ]] || printf '%s\n' "$stderr" | sed 's/^/  stderr: /'

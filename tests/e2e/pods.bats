@@ -477,3 +477,19 @@ JSON
     [[ -z "$output" ]]
   done
 }
+
+@test "pods: an exec that is missing exits 127, one that cannot be run 126, as shells say it, naming the file" {
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    run_podrun -127 run --stage1="$flavor" --uuid-file-save="$PASS/uuid" podrun.test/probe --exec=/no/such/file
+    assert_status 127
+    assert_stderr_contains 'exec "/no/such/file": No such file or directory'
+    run_podrun status "$(cat "$PASS/uuid")"
+    assert_output_contains "app-probe=127"
+    run_podrun -127 run --stage1="$flavor" podrun.test/probe --exec=no-such-command-in-path
+    assert_status 127
+    run_podrun run --stage1="$flavor" podrun.test/probe --exec=/etc/passwd
+    assert_status 126
+    assert_stderr_contains 'exec "/etc/passwd": Permission denied'
+  done
+}
