@@ -53,6 +53,8 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRCS))
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
+ATTACK_SRCS := $(sort $(wildcard tests/attack/*.c))
+ATTACK_BINS := $(patsubst tests/attack/%.c,$(BUILD)/attack/%,$(ATTACK_SRCS))
 
 DOCS := $(sort $(wildcard Documentation/*.md Documentation/commands/*.md))
 
@@ -109,6 +111,11 @@ $(BUILD)/probe: tests/probe/probe.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -Wextra -static -o $@ $<
 
+# The attack programs of tests/e2e/security.bats (static, libc only, like the probe).
+$(BUILD)/attack/%: tests/attack/%.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -static -o $@ $<
+
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(ARCHIVES)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) -lcmocka
@@ -134,7 +141,7 @@ $(BUILD)/busybox.aci: tests/tools/mkaci-busybox.sh
 	@mkdir -p $(@D)
 	sh tests/tools/mkaci-busybox.sh $@
 
-tests: $(UNIT_BINS) $(FUZZ_BINS) $(TOOL_BINS) $(BUILD)/busybox.aci $(BUILD)/probe
+tests: $(UNIT_BINS) $(FUZZ_BINS) $(TOOL_BINS) $(BUILD)/busybox.aci $(BUILD)/probe $(ATTACK_BINS)
 .PHONY: tests
 
 demo: deps

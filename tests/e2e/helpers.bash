@@ -327,3 +327,51 @@ wait_pod_file() {
   done
   echo "$uuid"
 }
+
+# make_attack_aci NAME: fetches podrun.test/NAME, an image with busybox, the attack
+# programs of tests/attack/ under /attack ($BUILD/attack/*), the probe image's users,
+# an empty /out and /tmp, and a file only this image has: /etc/NAME-marker, whose
+# content is "NAME-marker".
+make_attack_aci() {
+  local name=$1 root=$BATS_TEST_TMPDIR/root-$1 applet
+  [[ -x "$BUILD/attack/escape" ]] || fail "$BUILD/attack/escape missing: run 'make BUILD=$BUILD tests'" || return 1
+  mkdir -p "$root/bin" "$root/etc" "$root/attack" "$root/out" "$root/tmp" "$root/work"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in sh cat sleep ls touch; do
+    ln -s busybox "$root/bin/$applet"
+  done
+  cp "$BUILD"/attack/* "$root/attack/"
+  printf 'root:x:0:0::/:/bin/sh\napp:x:1000:1000::/work:/bin/sh\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nstaff:x:50:\napp:x:1000:\n' >"$root/etc/group"
+  echo "$name-marker" >"$root/etc/$name-marker"
+  make_aci "$BATS_TEST_TMPDIR/$name.aci" \
+    "$(aci_manifest "podrun.test/$name" 1.0 '"app": {"exec": ["/attack/privs"], "user": "0", "group": "0"}')" "$root"
+  fetch_ok "$BATS_TEST_TMPDIR/$name.aci"
+}
+
+# wait_for_file FILE [SECONDS]: waits until FILE exists (10 s at most by default);
+# fails, naming it, if it never does.
+wait_for_file() {
+  local i
+  for ((i = 0; i < ${2:-10} * 10; i++)); do
+    [[ -e "$1" ]] && return 0
+    sleep 0.1
+  done
+  fail "$1 did not appear within ${2:-10} s"
+}
+
+# in_new_cgroup CMD…: runs CMD (a program, not a shell function) in a cgroup of its
+# own, made for it under the cgroup v2 hierarchy (/sys/fs/cgroup, or
+# /sys/fs/cgroup/unified on a hybrid host) and removed after; returns CMD's status.
+# What CMD starts is then told apart from what the caller started.
+in_new_cgroup() {
+  local base=/sys/fs/cgroup cg rc
+  [[ $(stat -f -c %T "$base") == cgroup2fs ]] || base=/sys/fs/cgroup/unified
+  [[ $(stat -f -c %T "$base" 2>/dev/null) == cgroup2fs ]] || fail "in_new_cgroup: no cgroup v2 hierarchy" || return 1
+  cg=$base/podrun-test-$$-$RANDOM
+  mkdir "$cg" || return 1
+  bash -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' in_new_cgroup "$cg" "$@"
+  rc=$?
+  rmdir "$cg" 2>/dev/null || echo "in_new_cgroup: $cg is left: $(cat "$cg/cgroup.procs" 2>/dev/null | tr '\n' ' ')" >&2
+  return $rc
+}
