@@ -128,13 +128,15 @@ int volumes_mount_app(const struct appc_pod_manifest *m, const struct appc_runti
   return 0;
 }
 
-int volumes_bind_api(const char *app_root, podrun_error_t *err)
+int volumes_bind_api(const char *app_root, bool proc, podrun_error_t *err)
 {
   static const char *const dirs[] = { "/proc", "/sys", "/dev" };
   for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
     {
+      /* /proc's mount point is made either way: the root may be read-only
+       * by the time the app's own /proc is mounted there */
       _cleanup_close_ int fd = volumes_open_target(app_root, dirs[i], false, err);
-      if (fd < 0 || volumes_bind_at(dirs[i], fd, true, false, err) < 0)
+      if (fd < 0 || ((proc || i > 0) && volumes_bind_at(dirs[i], fd, true, false, err) < 0))
         return -1;
     }
   return 0;
@@ -161,12 +163,29 @@ static int empty_dir_mount(int *ret, podrun_error_t *err)
   return *ret < 0 ? podrun_error_set(err, errno, "an empty tmpfs") : 0;
 }
 
-int volumes_mask_kernel_paths(const char *app_root, podrun_error_t *err)
+int volumes_mount_proc(const char *app_root, podrun_error_t *err)
 {
-  /* /proc and /sys were just bound from the pod's own: no symlink of the
-   * image's is on these paths, and a path this kernel lacks is skipped */
+  _cleanup_close_ int target = volumes_open_target(app_root, "/proc", false, err), fs = -1, mnt = -1;
+  if (target < 0)
+    return -1;
+  fs = fsopen("proc", FSOPEN_CLOEXEC);
+  if (fs < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return podrun_error_set(err, errno, "a /proc of the app's own");
+  mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  if (mnt < 0 || move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return podrun_error_set(err, errno, "mount a /proc of the app's own");
+  return volumes_mask_kernel_paths(app_root, "/proc/", err);
+}
+
+int volumes_mask_kernel_paths(const char *app_root, const char *under, podrun_error_t *err)
+{
+  /* /proc and /sys were just mounted or bound from the pod's own: no
+   * symlink of the image's is on these paths, and a path this kernel lacks
+   * is skipped */
   for (size_t i = 0; i < ELEMENTSOF(masked_paths); i++)
     {
+      if (under && !startswith(masked_paths[i], under))
+        continue;
       _cleanup_free_ char *path = xasprintf("%s%s", app_root, masked_paths[i]);
       _cleanup_close_ int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC), mnt = -1;
       struct stat st;
@@ -185,6 +204,8 @@ int volumes_mask_kernel_paths(const char *app_root, podrun_error_t *err)
     }
   for (size_t i = 0; i < ELEMENTSOF(read_only_paths); i++)
     {
+      if (under && !startswith(read_only_paths[i], under))
+        continue;
       _cleanup_free_ char *path = xasprintf("%s%s", app_root, read_only_paths[i]);
       _cleanup_close_ int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0 && errno == ENOENT)

@@ -23,15 +23,21 @@ int volumes_bind_at(const char *src, int target_fd, bool recursive, bool read_on
 int volumes_mount_app(const struct appc_pod_manifest *m, const struct appc_runtime_app *a, const char *app_root,
                       uid_t shift, podrun_error_t *err);
 
-/* Binds this mount namespace's /proc, /sys and /dev (recursively) into the
- * app's root: the host's for fly, the container's for nspawn. */
-int volumes_bind_api(const char *app_root, podrun_error_t *err);
+/* Binds this mount namespace's /sys and /dev, and /proc when asked
+ * (recursively) into the app's root: the host's for fly, the pod's for
+ * nspawn, whose apps get a /proc of their own (volumes_mount_proc). */
+int volumes_bind_api(const char *app_root, bool proc, podrun_error_t *err);
 
-/* In the app's root once volumes_bind_api has run: Docker's masked paths
- * (/proc/kcore, /proc/keys, /sys/firmware …) covered by /dev/null or an
- * empty read-only tmpfs, and /proc/sys, /proc/sysrq-trigger, /proc/bus,
- * /proc/fs, /proc/irq read-only (nspawn, not fly: fly is the host's). */
-int volumes_mask_kernel_paths(const char *app_root, podrun_error_t *err);
+/* In the app's root once its /proc and /sys are there: Docker's masked
+ * paths (/proc/kcore, /proc/keys, /sys/firmware …) covered by /dev/null or
+ * an empty read-only tmpfs, and /proc/sys, /proc/sysrq-trigger, /proc/bus,
+ * /proc/fs, /proc/irq read-only (nspawn, not fly: fly is the host's). Only
+ * the paths that start with `under` ("/proc/", "/sys/") unless it is NULL. */
+int volumes_mask_kernel_paths(const char *app_root, const char *under, podrun_error_t *err);
+
+/* A new procfs, of the caller's pid namespace, at the app's /proc, masked
+ * as above. */
+int volumes_mount_proc(const char *app_root, podrun_error_t *err);
 
 /* What comes last: readOnlyRootFS makes the root mount (alone) read-only. */
 int volumes_finish_root(const struct appc_runtime_app *a, const char *app_root, podrun_error_t *err);

@@ -137,7 +137,7 @@ int fly_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs/opt/stage2/%s/rootfs", cwd, m->apps[0].name);
   /* stage0 made the pod's private mount namespace (the contract): the
    * volumes go there, and vanish with the pod. */
-  if (volumes_bind_api(root, err) < 0 || volumes_mount_app(m, &m->apps[0], root, 0, err) < 0 ||
+  if (volumes_bind_api(root, true, err) < 0 || volumes_mount_app(m, &m->apps[0], root, 0, err) < 0 ||
       volumes_finish_root(&m->apps[0], root, err) < 0)
     return -1;
   child_pid = fork();

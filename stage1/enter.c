@@ -11,34 +11,40 @@
 #include "pod.h"
 #include "stage2/stage2.h"
 
-/* The pid in the innermost pid namespace of a process (the last NSpid). */
-static long inner_pid(long pid)
+/* A process's pids, one per pid namespace from the host's down to its own
+ * (NSpid of /proc/<pid>/status); returns how many, 0 if it is gone. */
+static size_t ns_pids(long pid, long ret[], size_t max)
 {
   _cleanup_free_ char *path = xasprintf("/proc/%ld/status", pid), *text = NULL;
   _cleanup_error_ podrun_error_t ignored = NULL;
   const char *p;
+  size_t n = 0;
   if (fs_read_file_at(AT_FDCWD, path, 64 * 1024, &text, NULL, &ignored) < 0 || !(p = strstr(text, "\nNSpid:")))
     return 0;
   p += strlen("\nNSpid:");
-  long v = 0;
-  for (char *end;; p = end)
+  for (char *end; n < max; p = end)
     {
-      long n = strtol(p, &end, 10);
+      long v = strtol(p, &end, 10);
       if (end == p)
-        return v;
-      v = n;
+        break;
+      ret[n++] = v;
     }
+  return n;
 }
 
-/* The host pid of the init's child whose pid in the pod is the one the
- * init recorded for the app: only the init's own children count. */
+/* The init records each app by the pid, in the pod's pid namespace, of its
+ * stage2 (pid 1 of the app's own pid namespace, its reaper); the app is
+ * that process's first child. Only the init's own children count, and the
+ * host pids come from the kernel. */
 static int app_pid(pid_t init, const char *app, pid_t *ret, podrun_error_t *err)
 {
   _cleanup_free_ char *path = xasprintf("nspawn/%s.pid", app), *text = NULL, *children = NULL;
   _cleanup_free_ char *list = xasprintf("/proc/%d/task/%d/children", (int) init, (int) init);
   _cleanup_error_ podrun_error_t ignored = NULL;
+  long ids[32];
+  size_t depth = ns_pids(init, ids, ELEMENTSOF(ids)); /* the pod's namespace is the init's last */
   char *end;
-  if (fs_read_file_at(AT_FDCWD, path, 64, &text, NULL, &ignored) < 0)
+  if (depth == 0 || fs_read_file_at(AT_FDCWD, path, 64, &text, NULL, &ignored) < 0)
     return podrun_error_new(err, 0, "app \"%s\" is not running", app);
   long v = strtol(text, &end, 10);
   if (v > 0 && (!*end || *end == '\n') && fs_read_file_at(AT_FDCWD, list, 1 << 20, &children, NULL, &ignored) == 0)
@@ -47,8 +53,13 @@ static int app_pid(pid_t init, const char *app, pid_t *ret, podrun_error_t *err)
         long child = strtol(c, &end, 10);
         if (end == c)
           break;
-        if (child > 0 && child <= INT32_MAX && inner_pid(child) == v)
-          return *ret = (pid_t) child, 0;
+        if (child <= 0 || child > INT32_MAX || ns_pids(child, ids, ELEMENTSOF(ids)) <= depth || ids[depth - 1] != v)
+          continue;
+        pid_t a = proc_first_child((pid_t) child);
+        if (a <= 0)
+          break;
+        *ret = a;
+        return 0;
       }
   return podrun_error_new(err, 0, "app \"%s\" is not running", app);
 }

@@ -15,7 +15,9 @@
 #include <sys/capability.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sched.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -62,11 +64,13 @@ static char *app_root(const char *name)
   return xasprintf(NSPAWN_APPS_DIR "/%s/rootfs", name);
 }
 
-/* stage2 for the app in a child: its exec, or cmd (an event handler) when
- * not NULL; stdout and stderr onto stdio[0] and stdio[1] unless -1. */
+/* stage2 for the app in a child that is pid 1 of a pid namespace of the
+ * app's own (stage2 stays there as the app's reaper): its exec, or cmd (an
+ * event handler) when not NULL; stdout and stderr onto stdio[0] and
+ * stdio[1] unless -1. */
 static pid_t spawn_stage2(const char *name, char **cmd, const int stdio[2])
 {
-  pid_t pid = fork();
+  pid_t pid = (pid_t) syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid != 0)
     return pid;
   for (int i = 0; i < 2; i++)
@@ -89,13 +93,14 @@ _noreturn_ void nspawn_exec_stage2(const char *app, char **cmd)
       _exit(PODRUN_EXIT_ERROR);
     }
   _cleanup_free_ char *a = xasprintf("--app=%s", app), *root = app_root(app), *r = xasprintf("--root=%s", root);
-  char **args = xzalloc(sizeof(char *) * (strv_length(cmd) + 8));
+  char **args = xzalloc(sizeof(char *) * (strv_length(cmd) + 10));
   size_t n = 0;
   args[n++] = (char *) NSPAWN_STAGE2;
   args[n++] = (char *) "--pod-manifest=" NSPAWN_POD_MANIFEST;
   args[n++] = a;
   args[n++] = r;
   args[n++] = (char *) "--default-seccomp";
+  args[n++] = (char *) "--pid-init";
   if (host_network)
     args[n++] = (char *) "--host-network";
   if (cmd)
@@ -298,7 +303,8 @@ static int prepare_roots(const struct appc_pod_manifest *m, podrun_error_t *err)
   for (size_t i = 0; i < m->n_apps; i++)
     {
       _cleanup_free_ char *root = app_root(m->apps[i].name);
-      if (volumes_bind_api(root, err) < 0 || volumes_mask_kernel_paths(root, err) < 0 ||
+      /* the app's /proc is its own pid namespace's, mounted by stage2 */
+      if (volumes_bind_api(root, false, err) < 0 || volumes_mask_kernel_paths(root, "/sys/", err) < 0 ||
           volumes_finish_root(&m->apps[i], root, err) < 0)
         return podrun_error_wrap(err, "app \"%s\"", m->apps[i].name);
     }

@@ -82,6 +82,11 @@ static int set_caps(unsigned long long mask, bool ambient, podrun_error_t *err)
   return 0;
 }
 
+int isolate_limit_caps(unsigned long long mask, podrun_error_t *err)
+{
+  return drop_bounding(mask, err) < 0 ? -1 : set_caps(mask, false, err);
+}
+
 /* What we hold: a capability outside our bounding set cannot be given. */
 static unsigned long long bounding_mask(void)
 {
@@ -124,9 +129,8 @@ int isolate_no_new_privs(podrun_error_t *err)
   return 0;
 }
 
-int isolate_pivot_root(const char *root, podrun_error_t *err)
+int isolate_own_mount_ns(const char *root, podrun_error_t *err)
 {
-  _cleanup_close_ int fd = -1;
   if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
     return podrun_error_set(err, errno, "a mount namespace of its own");
   /* a fresh bind of the root onto itself: the mounts a pod's user
@@ -134,7 +138,12 @@ int isolate_pivot_root(const char *root, podrun_error_t *err)
    * locked new root */
   if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
     return podrun_error_set(err, errno, "bind the app's root \"%s\"", root);
-  fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return 0;
+}
+
+int isolate_pivot(const char *root, podrun_error_t *err)
+{
+  _cleanup_close_ int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0 || fchdir(fd) < 0)
     return podrun_error_set(err, errno, "enter the app's root \"%s\"", root);
   /* pivot_root(".", "."): the old root ends up on top of the new one, where
@@ -144,6 +153,11 @@ int isolate_pivot_root(const char *root, podrun_error_t *err)
   if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
     return podrun_error_set(err, errno, "detach the old root");
   return 0;
+}
+
+int isolate_pivot_root(const char *root, podrun_error_t *err)
+{
+  return isolate_own_mount_ns(root, err) < 0 ? -1 : isolate_pivot(root, err);
 }
 
 static void seccomp_releasep(scmp_filter_ctx *ctx)

@@ -25,11 +25,19 @@ int isolate_set_identity(uid_t uid, gid_t gid, const gid_t *groups, size_t n_gro
 
 int isolate_no_new_privs(podrun_error_t *err);
 
+/* Keeps only `mask` in every capability set, the bounding set included,
+ * without changing uid. */
+int isolate_limit_caps(unsigned long long mask, podrun_error_t *err);
+
 /* Gives this process a mount namespace of its own whose root is root (a
  * mount point): the namespace's mounts become slaves (nothing the app
  * mounts goes back), root is pivoted to, and the old root is detached, so
  * no chroot trick, fd or path leads back to it. cwd is the new "/". */
 int isolate_pivot_root(const char *root, podrun_error_t *err);
+/* Its two halves, for what must be mounted in between (a /proc): the
+ * mount namespace and root's bind onto itself, then the pivot. */
+int isolate_own_mount_ns(const char *root, podrun_error_t *err);
+int isolate_pivot(const char *root, podrun_error_t *err);
 
 enum isolate_seccomp_mode
 {

@@ -31,3 +31,8 @@ void stage2_plan_done(struct stage2_plan *p);
  * rlimits, identity, capabilities, no_new_privs, seccomp; then execs the
  * command. Returns only on failure. */
 int stage2_plan_exec(struct stage2_plan *p, const char *root, podrun_error_t *err);
+
+/* --pid-init: the app's mount namespace with a /proc of this pid namespace,
+ * then the app in a child, this process its reaper until it exits (with the
+ * app's code). Returns only on failure (in the parent or the app's child). */
+int stage2_pid_init(struct stage2_plan *p, const char *root, podrun_error_t *err);

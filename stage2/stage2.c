@@ -33,6 +33,8 @@ int stage2_parse_args(int argc, char **argv, struct stage2_args *ret, podrun_err
         a.default_seccomp = true;
       else if (streq(argv[i], "--host-network"))
         a.host_network = true;
+      else if (streq(argv[i], "--pid-init"))
+        a.pid_init = true;
       else
         return podrun_error_new(err, 0, "unknown argument \"%s\"", argv[i]);
     }
@@ -200,7 +202,7 @@ int stage2_exec(const struct stage2_args *a, podrun_error_t *err)
   struct stage2_plan p;
   if (stage2_plan_make(a, &p, err) < 0)
     return -1;
-  int r = stage2_plan_exec(&p, a->root, err);
+  int r = a->pid_init ? stage2_pid_init(&p, a->root, err) : stage2_plan_exec(&p, a->root, err);
   stage2_plan_done(&p);
   return r;
 }

@@ -123,12 +123,20 @@ JSON
     [[ $(cat "/sys/fs/cgroup/cpu/podrun/$uuid/limited/cpu.cfs_quota_us") == 50000 ]]
     [[ $(cat "/sys/fs/cgroup/cpu/podrun/$uuid/limited/cpu.shares") == 512 ]]
   fi
-  # the app is in it, as its own cgroup: the other app is not
-  local app_pid
-  app_pid=$(cat "$cg/cgroup.procs")
-  [[ -n "$app_pid" ]] || fail "no process in $cg"
-  [[ "$(tr '\0' ' ' <"/proc/$app_pid/cmdline")" == "/bin/sleep 30 " ]]
-  [[ $(wc -l <"$cg/cgroup.procs") -eq 1 ]]
+  # the app is in it, as its own cgroup, with its stage2 (pid 1 of the app's pid
+  # namespace): the other app is not. The app's stage2 joins it before it execs the
+  # app, which can be after the pod is ready.
+  local app_pid= p procs
+  for _ in $(seq 50); do
+    procs=$(cat "$cg/cgroup.procs")
+    for p in $procs; do
+      [[ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" != "/bin/sleep 30 " ]] || app_pid=$p
+    done
+    [[ -z $app_pid ]] || break
+    sleep 0.1
+  done
+  [[ -n "$app_pid" ]] || fail "the app is not in $cg: $procs"
+  [[ $(wc -l <"$cg/cgroup.procs") -eq 2 ]] || fail "not only the app and its stage2: $procs"
   # enter runs in the app's cgroups too
   run_podrun enter --app=limited "$uuid" /bin/cat /proc/self/cgroup
   assert_status 0

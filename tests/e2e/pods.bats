@@ -152,7 +152,10 @@ host_status_field() { awk -v f="$1:" '$1 == f {print $2}' /proc/self/status; }
         for ns in pid uts ipc; do
           [[ ${PROBE[ns.$ns]} != "${host_ns[$ns]}" ]] || fail "nspawn: the app shares the host's $ns namespace"
         done
-        [[ "$pid1" == "/nspawn/init --host-network " ]] || fail "nspawn: pid 1 is \"$pid1\""
+        # pid 1 of the app's own pid namespace is its stage2 (its reaper); the app sees
+        # only its own processes, not the pod init's nor another app's
+        [[ "$pid1" == "/stage2 --pod-manifest=/podrun/pod --app=probe "*" --pid-init "* ]] ||
+          fail "nspawn: pid 1 is \"$pid1\""
         [[ ${PROBE[pid]} -gt 1 ]]
         [[ ${PROBE[hostname]} == "podrun-$uuid" ]]
         # appc's default set: CAP_CHOWN and the others, never CAP_SYS_ADMIN; on the

@@ -190,13 +190,17 @@ plant_then_enter() {
 # CAP_DAC_READ_SEARCH and open_by_handle_at (the "shocker" attack on a bind mount).
 
 # assert_no_dac_read_search: $output is `escape caps`: no process it lists has
-# CAP_DAC_READ_SEARCH (bit 2) in its effective, permitted or bounding set.
+# CAP_DAC_READ_SEARCH (bit 2) in its effective or permitted set, and no app in its
+# bounding set either. The pod init (pid 1) keeps it in its bounding set only, so
+# that an app that asks for it (--caps-retain) can be given it; holding it is what
+# open_by_handle_at needs (Documentation/security.md).
 assert_no_dac_read_search() {
   [[ ${lines[-1]} == done ]] || fail "the scan did not finish"
   local tag pid comm eff prm bnd bad=() n=0
   while read -r tag pid comm eff prm bnd; do
     [[ $tag == cap ]] || continue
     n=$((n + 1))
+    [[ $pid != 1 ]] || bnd=0
     if (((16#$eff | 16#$prm | 16#$bnd) & (1 << 2))); then
       bad+=("pid $pid ($comm): CapEff $eff CapPrm $prm CapBnd $bnd")
     fi
@@ -205,7 +209,7 @@ assert_no_dac_read_search() {
   [[ ${#bad[@]} -eq 0 ]] || fail "CAP_DAC_READ_SEARCH in the pod:$(printf '\n  %s' "${bad[@]}")"
 }
 
-@test "security: no process an app can see holds CAP_DAC_READ_SEARCH (effective, permitted or bounding)" {
+@test "security: no process an app can see holds CAP_DAC_READ_SEARCH (effective or permitted; no app in its bounding set)" {
   requires nspawn
   local users
   for users in "" --private-users; do
