@@ -161,6 +161,12 @@ static void app_exited(struct app_proc *p, int code)
     {
       pod_failed = true;
       pod_code = code;
+      /* for run, which takes the pod's code from the records, not from
+       * nspawn (see NSPAWN_EXIT_CODE) */
+      podrun_error_free(&err);
+      if (fs_write_file_atomic_at(AT_FDCWD, NSPAWN_RUNTIME_DIR "/" NSPAWN_EXIT_CODE, text, strlen(text), 0644,
+                                  &err) < 0)
+        log_error("%s", err->msg);
       stop_apps(SIGTERM); /* the first failure stops the pod */
     }
 }
@@ -396,6 +402,9 @@ int pod_init(int argc, char **argv, podrun_error_t *err)
                 copy_output(&apps[i], k);
     }
   free(fds);
+  _cleanup_error_ podrun_error_t done_err = NULL;
+  if (fs_write_file_atomic_at(AT_FDCWD, NSPAWN_RUNTIME_DIR "/" NSPAWN_DONE, "", 0, 0644, &done_err) < 0)
+    log_error("%s", done_err->msg);
   for (size_t i = 0; i < n_apps; i++)
     if (apps[i].log >= 0)
       close(apps[i].log);
