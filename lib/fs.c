@@ -79,8 +79,10 @@ int fs_write_file_atomic_at(int dirfd, const char *path, const void *buf, size_t
 
   for (int i = 0; i < 100 && fd < 0; i++)
     {
+      char rnd[13];
+      random_chars(rnd, sizeof(rnd) - 1);
       free(tmp);
-      tmp = xasprintf("%s.tmp-%x%x", path, (unsigned) getpid(), (unsigned) rand());
+      tmp = xasprintf("%s.tmp-%s", path, rnd);
       fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
       if (fd < 0 && errno != EEXIST)
         return podrun_error_set(err, errno, "create \"%s\"", tmp);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "util.h"
 
+#include <sys/random.h>
+
 static _noreturn_ void oom(void)
 {
   static const char msg[] = "podrun: out of memory\n";
@@ -115,4 +117,27 @@ const char *format_size(char *buf, size_t len, unsigned long long bytes)
   else
     snprintf(buf, len, "%.1f%s", v, units[u]);
   return buf;
+}
+
+void random_bytes(void *buf, size_t n)
+{
+  size_t got = 0;
+  while (got < n)
+    {
+      ssize_t r = getrandom((char *) buf + got, n - got, 0);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        abort(); /* getrandom without flags only fails on a broken kernel */
+      got += (size_t) r;
+    }
+}
+
+void random_chars(char *buf, size_t n)
+{
+  static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  random_bytes(buf, n);
+  for (size_t i = 0; i < n; i++)
+    buf[i] = chars[(unsigned char) buf[i] % (sizeof(chars) - 1)];
+  buf[n] = '\0';
 }

@@ -88,5 +88,11 @@ size_t strv_length(char *const *v);
 char **strv_push(char **v, const char *s);
 bool strv_contains(char *const *v, const char *s);
 
+/* n bytes from the kernel's random source (getrandom); never fails. */
+void random_bytes(void *buf, size_t n);
+/* n random characters of [a-z0-9] and a NUL (buf: n + 1 bytes), for names
+ * that no other process can guess or reproduce. */
+void random_chars(char *buf, size_t n);
+
 /* Human readable size, "1.5MiB"; buf at least 16 bytes. */
 const char *format_size(char *buf, size_t len, unsigned long long bytes);

@@ -95,7 +95,9 @@ static int open_tmp_blob(struct store *s, char **ret_name, podrun_error_t *err)
     return podrun_error_set(err, errno, "create blob in \"%s\"", STORE_BLOB_DIR);
   for (int i = 0; i < 100; i++)
     {
-      char *name = xasprintf(STORE_BLOB_DIR "/" STORE_TMP_PREFIX "%d-%lx", (int) getpid(), random());
+      char rnd[17];
+      random_chars(rnd, sizeof(rnd) - 1);
+      char *name = xasprintf(STORE_BLOB_DIR "/" STORE_TMP_PREFIX "%s", rnd);
       fd = openat(s->dirfd, name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0644);
       if (fd >= 0)
         {
@@ -244,15 +246,21 @@ int store_output_open(const char *out, bool overwrite, char **ret_tmp, int *ret_
 {
   if (!overwrite && access(out, F_OK) == 0)
     return podrun_error_new(err, EEXIST, "export to \"%s\": it exists (use --overwrite to replace it)", out);
-  *ret_tmp = xasprintf("%s" STORE_TMP_PREFIX "%d", out, (int) getpid());
-  *ret_fd = open(*ret_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (*ret_fd < 0)
+  /* a fresh file of an unguessable name: never one someone else put there */
+  for (int i = 0; i < 100; i++)
     {
-      podrun_error_set(err, errno, "export to \"%s\"", out);
+      char rnd[13];
+      random_chars(rnd, sizeof(rnd) - 1);
+      *ret_tmp = xasprintf("%s" STORE_TMP_PREFIX "%s", out, rnd);
+      *ret_fd = open(*ret_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (*ret_fd >= 0)
+        return 0;
+      int e = errno;
       free(*ret_tmp);
-      return -1;
+      if (e != EEXIST)
+        return podrun_error_set(err, e, "export to \"%s\"", out);
     }
-  return 0;
+  return podrun_error_set(err, EEXIST, "export to \"%s\"", out);
 }
 
 int store_output_finish(int fd, char *tmp, const char *out, bool ok, podrun_error_t *err)

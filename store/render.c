@@ -140,19 +140,19 @@ static int render_into(struct store *s, const struct store_image *img, int destf
   return 0;
 }
 
-/* Renders into a fresh temporary directory beside `final` (relative to
- * dirfd) and renames it into place. *ret_existed when another process won. */
+/* Renders into a fresh temporary directory "<parent>/<prefix>…" beside
+ * `final` (relative to dirfd) and renames it into place. 1 when another
+ * process won. */
 static int render_atomically(struct store *s, const struct store_image *img, int dirfd, const char *parent,
-                             const char *final, unsigned flags, podrun_error_t *err)
+                             const char *prefix, const char *final, unsigned flags, podrun_error_t *err)
 {
   _cleanup_free_ char *tmp = NULL;
   _cleanup_close_ int tmpfd = -1;
   int r;
 
-  if (store_mkdtemp_at(dirfd, parent, &tmp, err) < 0)
+  if (store_mkdtemp_at(dirfd, parent, prefix, &tmp, &tmpfd, err) < 0)
     return -1;
-  tmpfd = openat(dirfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  r = tmpfd < 0 ? podrun_error_set(err, errno, "open \"%s\"", tmp) : render_into(s, img, tmpfd, flags, err);
+  r = render_into(s, img, tmpfd, flags, err);
   if (r >= 0 && (flags & STORE_COPY_OVERWRITE))
     {
       r = fs_rm_rf_at(dirfd, final, err);
@@ -199,7 +199,7 @@ int store_render(struct store *s, const char *id, char **ret_tree, podrun_error_
   else if (!img)
     r = podrun_error_new(err, ENOENT, "image \"%s\": not found in the store", id);
   else if (fstatat(s->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
-    r = render_atomically(s, img, s->dirfd, STORE_TREE_DIR, rel, STORE_COPY_WITH_DEPS, err);
+    r = render_atomically(s, img, s->dirfd, STORE_TREE_DIR, STORE_TMP_PREFIX, rel, STORE_COPY_WITH_DEPS, err);
   if (r >= 0)
     r = touch(s, img, err);
   store_unlock(s);
@@ -253,9 +253,15 @@ int store_copy_to_dir(struct store *s, const char *id, const char *dest, unsigne
   r = index_get_image(s->idx, id, &img, err);
   if (r >= 0 && !img)
     r = podrun_error_new(err, ENOENT, "image \"%s\": not found in the store", id);
+  /* The temporary directory is named after the destination, so that a
+   * render of it finds what a killed one left there (cut: a name has at most
+   * NAME_MAX bytes) */
+  _cleanup_free_ char *prefix = xasprintf(".%.*s" STORE_TMP_PREFIX, 200, base);
+  if (r >= 0)
+    r = store_sweep_tmp_at(pfd, ".", prefix, err);
   if (r >= 0)
     {
-      r = render_atomically(s, img, pfd, ".", base, flags, err);
+      r = render_atomically(s, img, pfd, ".", prefix, base, flags, err);
       if (r > 0)
         r = podrun_error_new(err, EEXIST, "\"%s\" appeared while rendering", dest);
     }

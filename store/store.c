@@ -99,27 +99,62 @@ void store_unlock(struct store *s)
     (void) flock(s->lockfd, LOCK_UN);
 }
 
-int store_mkdtemp_at(int dirfd, const char *parent, char **ret, podrun_error_t *err)
+/* fd is what dirfd/name names now (not a directory a sweeper removed, nor
+ * another one made under its name since). */
+static bool is_named(int dirfd, const char *name, int fd)
 {
-  static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  struct stat a, b;
+  return fstat(fd, &a) == 0 && fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
+int store_mkdtemp_at(int dirfd, const char *parent, const char *prefix, char **ret, int *ret_fd,
+                     podrun_error_t *err)
+{
   for (int attempt = 0; attempt < 100; attempt++)
     {
-      char rnd[11];
-      for (size_t i = 0; i < sizeof(rnd) - 1; i++)
-        rnd[i] = chars[(unsigned) random() % (sizeof(chars) - 1)];
-      rnd[sizeof(rnd) - 1] = '\0';
-      char *p = xasprintf("%s/" STORE_TMP_PREFIX "%d-%s", parent, (int) getpid(), rnd);
-      if (mkdirat(dirfd, p, 0755) == 0)
+      char rnd[17];
+      random_chars(rnd, sizeof(rnd) - 1);
+      _cleanup_free_ char *p = xasprintf("%s/%s%s", parent, prefix, rnd);
+      if (mkdirat(dirfd, p, 0755) < 0)
         {
-          *ret = p;
-          return 0;
+          if (errno == EEXIST)
+            continue;
+          return podrun_error_set(err, errno, "create temporary directory in \"%s\"", parent);
         }
-      int e = errno;
-      free(p);
-      if (e != EEXIST)
-        return podrun_error_set(err, e, "create temporary directory in \"%s\"", parent);
+      _cleanup_close_ int fd = openat(dirfd, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd < 0)
+        continue; /* a sweeper took it between mkdir and open */
+      /* not ours if a sweeper locked it first (it removes it) or already did */
+      if (flock(fd, LOCK_EX | LOCK_NB) < 0 || !is_named(dirfd, p, fd))
+        continue;
+      *ret = TAKE_PTR(p);
+      *ret_fd = TAKE_FD(fd);
+      return 0;
     }
   return podrun_error_set(err, EEXIST, "create temporary directory in \"%s\"", parent);
+}
+
+int store_sweep_tmp_at(int dirfd, const char *parent, const char *prefix, podrun_error_t *err)
+{
+  _cleanup_close_ int pfd = openat(dirfd, parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_closedir_ DIR *d = pfd >= 0 ? fdopendir(fcntl(pfd, F_DUPFD_CLOEXEC, 0)) : NULL;
+  struct dirent *de;
+
+  if (!d)
+    return podrun_error_set(err, errno, "open \"%s\"", parent);
+  while ((de = readdir(d)))
+    {
+      if (!startswith(de->d_name, prefix))
+        continue;
+      _cleanup_close_ int fd = openat(pfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+      /* locked: its maker is at work; held while it goes, so no maker takes it meanwhile */
+      if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || !is_named(pfd, de->d_name, fd))
+        continue;
+      if (fs_rm_rf_at(pfd, de->d_name, err) < 0)
+        return podrun_error_wrap(err, "remove what a killed render left");
+    }
+  return 0;
 }
 
 int store_list(struct store *s, struct store_image ***ret, size_t *ret_n, podrun_error_t *err)

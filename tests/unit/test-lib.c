@@ -154,6 +154,13 @@ static void test_strings(void **state)
   assert_int_equal(strv_length(v), 2);
   assert_true(strv_contains(v, "b"));
   assert_false(strv_contains(v, "c"));
+  /* random names: of the set, NUL-terminated, not the same twice */
+  char r1[17], r2[17];
+  random_chars(r1, 16);
+  random_chars(r2, 16);
+  assert_int_equal(strlen(r1), 16);
+  assert_int_equal(strspn(r1, "abcdefghijklmnopqrstuvwxyz0123456789"), 16);
+  assert_string_not_equal(r1, r2);
 }
 
 /* lib/resources: appc quantities, as rkt read them. */
