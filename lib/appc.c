@@ -15,25 +15,8 @@
  * UTF-8 boundary so the message stays valid UTF-8. */
 static char *quote(const char *s)
 {
-  size_t len = strlen(s), cut = len > 64 ? 64 : len;
-  char *buf, *o;
-
-  while (cut < len && cut > 0 && ((unsigned char) s[cut] & 0xc0) == 0x80)
-    cut--;
-  buf = o = xmalloc(cut * 4 + 8);
-  *o++ = '"';
-  for (size_t i = 0; i < cut; i++)
-    {
-      unsigned char c = (unsigned char) s[i];
-      if (c == '"' || c == '\\')
-        o += sprintf(o, "\\%c", c);
-      else if (c < 0x20 || c == 0x7f)
-        o += sprintf(o, "\\x%02x", c);
-      else
-        *o++ = (char) c;
-    }
-  strcpy(o, cut < len ? "\"..." : "\"");
-  return buf;
+  char buf[64 * 4 + 8];
+  return xstrdup(quote_into(buf, s, 64, true));
 }
 
 /* Sets `"<path>": <message>`. */

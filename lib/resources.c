@@ -39,7 +39,7 @@ int resource_parse_bytes(const char *q, uint64_t *ret, podrun_error_t *err)
             break;
           return 0;
         }
-  return podrun_error_set(err, 0, "\"%s\" is not a memory size like 512M, 1Gi or 1000000", q ? q : "");
+  return podrun_error_set(err, 0, "%s is not a memory size like 512M, 1Gi or 1000000", QUOTE(q ? q : ""));
 }
 
 int resource_parse_millicores(const char *q, uint64_t *ret, podrun_error_t *err)
@@ -55,7 +55,7 @@ int resource_parse_millicores(const char *q, uint64_t *ret, podrun_error_t *err)
           return 0;
         }
     }
-  return podrun_error_set(err, 0, "\"%s\" is not a CPU amount like 2, 0.5 or 500m", q ? q : "");
+  return podrun_error_set(err, 0, "%s is not a CPU amount like 2, 0.5 or 500m", QUOTE(q ? q : ""));
 }
 
 static int limit_of(const struct appc_isolator *iso, const char **ret, podrun_error_t *err)

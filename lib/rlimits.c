@@ -55,19 +55,19 @@ int rlimits_add_flag(json_t **obj, const char *spec, podrun_error_t *err)
   rlim_t soft, hard;
 
   if (!eq)
-    return podrun_error_new(err, 0, "--ulimit \"%s\": expected NAME=SOFT[:HARD]", spec);
+    return podrun_error_new(err, 0, "--ulimit %s: expected NAME=SOFT[:HARD]", QUOTE(spec));
   _cleanup_free_ char *name = strndup(spec, (size_t) (eq - spec));
   if (!name || lookup(name) < 0)
-    return podrun_error_new(err, 0, "--ulimit \"%s\": unknown resource \"%s\" (nofile, nproc, core, …)", spec,
-                            name ? name : "");
+    return podrun_error_new(err, 0, "--ulimit %s: unknown resource %s (nofile, nproc, core, …)", QUOTE(spec),
+                            QUOTE(name ? name : ""));
   colon = strchr(eq + 1, ':');
   if (parse_value(eq + 1, colon ? (size_t) (colon - eq - 1) : strlen(eq + 1), &soft) < 0 ||
       (colon && parse_value(colon + 1, strlen(colon + 1), &hard) < 0))
-    return podrun_error_new(err, 0, "--ulimit \"%s\": limits are numbers or \"unlimited\"", spec);
+    return podrun_error_new(err, 0, "--ulimit %s: limits are numbers or \"unlimited\"", QUOTE(spec));
   if (!colon)
     hard = soft;
   if (soft > hard)
-    return podrun_error_new(err, 0, "--ulimit \"%s\": the soft limit is above the hard one", spec);
+    return podrun_error_new(err, 0, "--ulimit %s: the soft limit is above the hard one", QUOTE(spec));
   if (!*obj)
     *obj = json_object();
   json_object_set_new(*obj, name, json_pack("{s:o,s:o}", "soft", limit_json(soft), "hard", limit_json(hard)));
@@ -100,17 +100,18 @@ int rlimits_parse(const json_t *value, struct rlimit_entry **ret, size_t *ret_n,
       struct rlimit_entry *e = &v[n++];
       int k = lookup(name);
       if (k < 0)
-        return podrun_error_new(err, 0, "isolator " RLIMITS_ISOLATOR ": unknown resource \"%s\"", name);
+        return podrun_error_new(err, 0, "isolator " RLIMITS_ISOLATOR ": unknown resource %s", QUOTE(name));
       e->name = names[k].name;
       e->resource = names[k].resource;
       if (!json_is_object(limit) || json_limit(json_object_get(limit, "soft"), &e->limit.rlim_cur) < 0 ||
           json_limit(json_object_get(limit, "hard"), &e->limit.rlim_max) < 0)
         return podrun_error_new(err, 0,
-                                "isolator " RLIMITS_ISOLATOR ": \"%s\" needs \"soft\" and \"hard\", numbers or "
+                                "isolator " RLIMITS_ISOLATOR ": %s needs \"soft\" and \"hard\", numbers or "
                                 "\"unlimited\"",
-                                name);
+                                QUOTE(name));
       if (e->limit.rlim_cur > e->limit.rlim_max)
-        return podrun_error_new(err, 0, "isolator " RLIMITS_ISOLATOR ": \"%s\": soft limit above the hard one", name);
+        return podrun_error_new(err, 0, "isolator " RLIMITS_ISOLATOR ": %s: soft limit above the hard one",
+                                QUOTE(name));
     }
   *ret = TAKE_PTR(v);
   *ret_n = n;

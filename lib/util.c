@@ -141,3 +141,106 @@ void random_chars(char *buf, size_t n)
     buf[i] = chars[(unsigned char) buf[i] % (sizeof(chars) - 1)];
   buf[n] = '\0';
 }
+
+const char *quote_into(char *buf, const char *s, size_t cut, bool quotes)
+{
+  char *o = buf;
+  size_t len;
+
+  if (!s)
+    return strcpy(buf, "(null)");
+  len = strlen(s);
+  if (cut > len)
+    cut = len;
+  while (cut < len && cut > 0 && ((unsigned char) s[cut] & 0xc0) == 0x80)
+    cut--;
+  if (quotes)
+    *o++ = '"';
+  for (size_t i = 0; i < cut; i++)
+    {
+      unsigned char c = (unsigned char) s[i];
+      if (c == '"' || c == '\\')
+        o += sprintf(o, "\\%c", c);
+      else if (c < 0x20 || c == 0x7f)
+        o += sprintf(o, "\\x%02x", c);
+      else
+        *o++ = (char) c;
+    }
+  if (quotes)
+    *o++ = '"';
+  strcpy(o, cut < len ? "..." : "");
+  return buf;
+}
+
+char *msg_one_line(char *m)
+{
+  size_t len = strlen(m), ctl = 0;
+  for (size_t i = 0; i < len; i++)
+    ctl += (unsigned char) m[i] < 0x20 || m[i] == 0x7f;
+  if (ctl == 0 && len <= MSG_MAX)
+    return m;
+  char *out = xmalloc(len + 3 * ctl + 1), *o = out;
+  for (size_t i = 0; i < len; i++)
+    {
+      unsigned char c = (unsigned char) m[i];
+      if (c < 0x20 || c == 0x7f)
+        o += sprintf(o, "\\x%02x", c);
+      else
+        *o++ = (char) c;
+    }
+  *o = '\0';
+  free(m);
+  len = (size_t) (o - out);
+  if (len > MSG_MAX)
+    {
+      size_t head = MSG_MAX / 2, tail = MSG_MAX / 4;
+      while (head > 0 && ((unsigned char) out[head] & 0xc0) == 0x80) /* whole UTF-8 characters */
+        head--;
+      while (tail > 0 && ((unsigned char) out[len - tail] & 0xc0) == 0x80)
+        tail--;
+      memcpy(out + head, "...", 3);
+      memmove(out + head + 3, out + len - tail, tail + 1);
+    }
+  return out;
+}
+
+int parse_uint(const char *s, unsigned long long max, unsigned long long *ret)
+{
+  unsigned long long v = 0;
+  if (!s || !*s)
+    return -1;
+  for (; *s; s++)
+    {
+      unsigned d = (unsigned) (*s - '0');
+      if (d > 9 || v > (max - d) / 10)
+        return -1;
+      v = v * 10 + d;
+    }
+  *ret = v;
+  return 0;
+}
+
+int parse_int(const char *s, long long min, long long max, long long *ret)
+{
+  unsigned long long v;
+  bool neg = s && *s == '-';
+  if (parse_uint(neg ? s + 1 : s, neg ? (unsigned long long) -(min + 1) + 1 : (unsigned long long) max, &v) < 0)
+    return -1;
+  long long r = neg ? (long long) -(v - 1) - 1 : (long long) v;
+  if (r < min || r > max || (neg && v == 0))
+    return -1;
+  *ret = r;
+  return 0;
+}
+
+size_t decimal_span(const char *s)
+{
+  size_t n = strspn(s, "0123456789");
+  if (s[n] == '.')
+    {
+      size_t f = strspn(s + n + 1, "0123456789");
+      if (n + f > 0)
+        n += 1 + f;
+    }
+  return n;
+}

@@ -21,7 +21,7 @@ static int split_kv(const char *flag, const char *s, char **ret_name, const char
 {
   const char *eq = strchr(s, '=');
   if (!eq || eq == s)
-    return podrun_error_set(err, 0, "--%s \"%s\": expected NAME=VALUE", flag, s);
+    return podrun_error_set(err, 0, "--%s %s: expected NAME=VALUE", flag, QUOTE(s));
   *ret_name = xstrndup(s, (size_t) (eq - s));
   *ret_value = eq + 1;
   return 0;
@@ -46,7 +46,7 @@ static int kvs_set_all(json_t *arr, const char *flag, char *const *list, podrun_
   for (size_t i = 0; list && list[i]; i++)
     {
       _cleanup_free_ char *name = NULL;
-      const char *value;
+      const char *value = NULL;
       if (split_kv(flag, list[i], &name, &value, err) < 0)
         return -1;
       kvs_set(arr, name, value);
@@ -78,7 +78,7 @@ static int map_set_all(json_t *app, const char *key, const char *flag, char *con
   for (size_t i = 0; list && list[i]; i++)
     {
       _cleanup_free_ char *name = NULL;
-      const char *value;
+      const char *value = NULL;
       json_t *map = json_object_get(app, key);
       if (split_kv(flag, list[i], &name, &value, err) < 0)
         return -1;
@@ -143,7 +143,7 @@ static int apply_exec(json_t *app, const struct app_args *a, const struct app_ar
   else if (json_array_size(old) > 0)
     json_array_append(cmd, json_array_get(old, 0));
   else
-    return podrun_error_set(err, 0, "image \"%s\" has no app to run; give --exec", a->image);
+    return podrun_error_set(err, 0, "image %s has no app to run; give --exec", QUOTE(a->image));
   if (a->has_args)
     for (size_t i = 0; a->args[i]; i++)
       json_array_append_new(cmd, json_string(a->args[i]));
@@ -195,7 +195,7 @@ static int apply_rlimits(json_t *app, const struct app_args *a, const struct app
   _cleanup_free_ struct rlimit_entry *checked = NULL;
   size_t n;
   if (rlimits_parse(value, &checked, &n, err) < 0)
-    return podrun_error_wrap(err, "image \"%s\"", a->image);
+    return podrun_error_wrap(err, "image %s", QUOTE(a->image));
   if (!isolators)
     json_object_set_new(app, "isolators", isolators = json_array());
   iso = json_pack("{s:s,s:O}", "name", RLIMITS_ISOLATOR, "value", value);
@@ -232,7 +232,7 @@ static int comma_list(const char *flag, const char *s, char ***ret, podrun_error
   if (!v || strstr(s, ",,") || s[strlen(s) - 1] == ',')
     {
       strv_free(v);
-      return podrun_error_set(err, 0, "--%s=%s: expected a comma-separated list", flag, s);
+      return podrun_error_set(err, 0, "--%s=%s: expected a comma-separated list", flag, ESCAPE(s));
     }
   *ret = v;
   return 0;
@@ -272,18 +272,18 @@ static int seccomp_flag(json_t *app, const char *value, podrun_error_t *err)
   if (comma_list("seccomp", value, &items, err) < 0)
     return -1;
   if (!(mode = startswith(items[0], "mode=")) || (!streq(mode, "retain") && !streq(mode, "remove")))
-    return podrun_error_set(err, 0, "--seccomp=%s: starts with mode=retain or mode=remove", value);
+    return podrun_error_set(err, 0, "--seccomp=%s: starts with mode=retain or mode=remove", ESCAPE(value));
   if (items[1] && (errname = startswith(items[1], "errno=")))
     {
       first = 2;
       if (isolate_errno_from_name(errname) < 0)
-        return podrun_error_set(err, 0, "--seccomp: errno=%s is not an errno name podrun knows", errname);
+        return podrun_error_set(err, 0, "--seccomp: errno=%s is not an errno name podrun knows", ESCAPE(errname));
     }
   if (!items[first])
-    return podrun_error_set(err, 0, "--seccomp=%s: no syscalls listed", value);
+    return podrun_error_set(err, 0, "--seccomp=%s: no syscalls listed", ESCAPE(value));
   for (size_t i = first; items[i]; i++)
     if (!isolate_syscall_is_known(items[i]))
-      return podrun_error_set(err, 0, "--seccomp: unknown syscall \"%s\"", items[i]);
+      return podrun_error_set(err, 0, "--seccomp: unknown syscall %s", QUOTE(items[i]));
   json_t *v = json_pack("{s:o}", "set", json_strings(items + first));
   if (errname)
     json_object_set_new(v, "errno", json_string(errname));
@@ -344,7 +344,7 @@ static int apply_isolator_flags(json_t *app, const struct app_args *a, const str
       caps_flag(app, "caps-remove", PICK(caps_remove), "os/linux/capabilities-remove-set", err) < 0 ||
       seccomp_flag(app, PICK(seccomp), err) < 0 || oom_flag(app, PICK(oom_score_adj), err) < 0 ||
       resource_flags(app, a, all, err) < 0)
-    return podrun_error_wrap(err, "image \"%s\"", a->image);
+    return podrun_error_wrap(err, "image %s", QUOTE(a->image));
   return 0;
 }
 

@@ -14,18 +14,18 @@ static int parse_volume(const char *spec, json_t **ret, podrun_error_t *err)
   char *save = NULL, *name = strtok_r(copy, ",", &save);
 
   if (!name || strchr(name, '='))
-    return podrun_error_set(err, 0, "--volume \"%s\": expected NAME,kind=host|empty[,…]", spec);
+    return podrun_error_set(err, 0, "--volume %s: expected NAME,kind=host|empty[,…]", QUOTE(spec));
   json_object_set_new(v, "name", json_string(name));
   for (char *kv = strtok_r(NULL, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
     {
       char *eq = strchr(kv, '=');
       if (!eq)
-        return podrun_error_set(err, 0, "--volume \"%s\": \"%s\" is not KEY=VALUE", spec, kv);
+        return podrun_error_set(err, 0, "--volume %s: %s is not KEY=VALUE", QUOTE(spec), QUOTE(kv));
       *eq++ = '\0';
       if (streq(kv, "readOnly") || streq(kv, "recursive"))
         {
           if (!streq(eq, "true") && !streq(eq, "false"))
-            return podrun_error_set(err, 0, "--volume \"%s\": %s must be true or false", spec, kv);
+            return podrun_error_set(err, 0, "--volume %s: %s must be true or false", QUOTE(spec), kv);
           json_object_set_new(v, kv, json_boolean(streq(eq, "true")));
         }
       else if (streq(kv, "uid") || streq(kv, "gid"))
@@ -39,10 +39,10 @@ static int parse_volume(const char *spec, json_t **ret, podrun_error_t *err)
       else if (streq(kv, "kind") || streq(kv, "source") || streq(kv, "mode"))
         json_object_set_new(v, kv, json_string(eq));
       else
-        return podrun_error_set(err, 0, "--volume \"%s\": unknown key \"%s\"", spec, kv);
+        return podrun_error_set(err, 0, "--volume %s: unknown key %s", QUOTE(spec), QUOTE(kv));
     }
   if (!json_object_get(v, "kind"))
-    return podrun_error_set(err, 0, "--volume \"%s\": needs kind=host or kind=empty", spec);
+    return podrun_error_set(err, 0, "--volume %s: needs kind=host or kind=empty", QUOTE(spec));
   *ret = TAKE_PTR(v);
   return 0;
 }
@@ -61,10 +61,10 @@ static int parse_mount(const char *spec, json_t **ret, podrun_error_t *err)
       else if (startswith(kv, "target="))
         target = kv + 7;
       else
-        return podrun_error_set(err, 0, "--mount \"%s\": unknown key in \"%s\"", spec, kv);
+        return podrun_error_set(err, 0, "--mount %s: unknown key in %s", QUOTE(spec), QUOTE(kv));
     }
   if (!vol || !target || !*vol || !*target)
-    return podrun_error_set(err, 0, "--mount \"%s\": expected volume=NAME,target=PATH", spec);
+    return podrun_error_set(err, 0, "--mount %s: expected volume=NAME,target=PATH", QUOTE(spec));
   *ret = json_pack("{s:s,s:s}", "volume", vol, "path", target);
   return 0;
 }
@@ -92,8 +92,8 @@ static int app_image(struct store *s, const char *ref, struct store_image **ret,
   if (path)
     {
       if (!(arg_insecure & INSECURE_IMAGE))
-        return podrun_error_set(err, 0, "image \"%s\": cannot verify its signature (not supported for local images "
-                                        "yet); use --insecure-options=image", ref);
+        return podrun_error_set(err, 0, "image %s: cannot verify its signature (not supported for local images "
+                                        "yet); use --insecure-options=image", QUOTE(ref));
       if (store_import_aci(s, path, &id, err) < 0)
         return -1;
       ref = id;
@@ -171,8 +171,8 @@ static int check_references(const struct appc_pod_manifest *m, podrun_error_t *e
         for (size_t k = 0; k < m->n_volumes && !found; k++)
           found = streq(m->volumes[k].name, mt->volume);
         if (!found)
-          return podrun_error_set(err, 0, "app \"%s\": mount of volume \"%s\": no such volume (add --volume %s,…)",
-                                  m->apps[i].name, mt->volume, mt->volume);
+          return podrun_error_set(err, 0, "app %s: mount of volume %s: no such volume (add --volume %s,…)",
+                                  QUOTE(m->apps[i].name), QUOTE(mt->volume), mt->volume);
       }
   return 0;
 }
@@ -196,8 +196,8 @@ static int complete_apps(struct store *s, json_t *pm, podrun_error_t *err)
       if (appc_image_manifest_parse(img->manifest, strlen(img->manifest), &im, err) < 0)
         return -1;
       if (!im->app)
-        return podrun_error_set(err, 0, "app \"%s\": neither the pod manifest nor its image has an app",
-                                json_string_value(json_object_get(rapp, "name")));
+        return podrun_error_set(err, 0, "app %s: neither the pod manifest nor its image has an app",
+                                QUOTE(json_string_value(json_object_get(rapp, "name"))));
       json_t *imj = appc_image_manifest_to_json(im);
       json_object_set(rapp, "app", json_object_get(imj, "app"));
       json_decref(imj);

@@ -139,7 +139,7 @@ static int parse_bool(const char *flag, const char *v, bool *ret, podrun_error_t
   else if (streq(v, "false") || streq(v, "0") || streq(v, "no"))
     *ret = false;
   else
-    return podrun_error_set(err, 0, "flag --%s: \"%s\" is not a boolean (true or false)", flag, v);
+    return podrun_error_set(err, 0, "flag --%s: %s is not a boolean (true or false)", flag, QUOTE(v));
   return 0;
 }
 
@@ -177,8 +177,10 @@ int parse_flag(const char *verb, const struct opt *opts, int argc, char **argv, 
   if (!o)
     o = find_opt(global_opts, a, len);
   if (!o)
-    return podrun_error_set(err, 0, "unknown flag \"%.*s\" for \"%s\"; see '--help'", (int) (len + (a - argv[*i])),
-                            argv[*i], verb);
+    {
+      _cleanup_free_ char *flag = xstrndup(argv[*i], len + (size_t) (a - argv[*i]));
+      return podrun_error_set(err, 0, "unknown flag %s for %s; see '--help'", QUOTE(flag), QUOTE(verb));
+    }
   if (!v && o->type != OPT_BOOL && o->type != OPT_OPTIONAL)
     {
       if (*i + 1 >= argc)
@@ -226,7 +228,7 @@ static int parse_command_line(int argc, char **argv, struct invocation *inv, pod
         {
           const struct cmd *c = find_cmd(inv->cmd->subcmds, a);
           if (!c)
-            return podrun_error_set(err, 0, "unknown command \"%s\" for \"%s\"; see '%s help'", a, inv->path,
+            return podrun_error_set(err, 0, "unknown command %s for %s; see '%s help'", QUOTE(a), QUOTE(inv->path),
                                     inv->path);
           inv->cmd = c;
           size_t l = strlen(inv->path);
@@ -296,7 +298,7 @@ int cmd_help(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
     {
       c = find_cmd(c->subcmds, argv[i]);
       if (!c)
-        return podrun_error_set(err, 0, "help: unknown command \"%s\"", argv[i]);
+        return podrun_error_set(err, 0, "help: unknown command %s", QUOTE(argv[i]));
       size_t l = strlen(path);
       snprintf(path + l, sizeof(path) - l, " %s", c->name);
     }

@@ -32,7 +32,7 @@ static int parse_run_args(int argc, char **argv, struct stage1_run_args *a, podr
     a->net = "host";
   if (!streq(a->net, "host") && !streq(a->net, "none"))
     return podrun_error_new(err, 0, "--net=%s: the nspawn stage1 knows host and none (CNI networks come later)",
-                            a->net);
+                            ESCAPE(a->net));
   if (a->interactive && !isatty(STDIN_FILENO))
     return podrun_error_new(err, 0, "--interactive: stdin is not a terminal");
   return 0;
@@ -348,9 +348,9 @@ static int pod_exit_code(const struct appc_pod_manifest *m, int nspawn_status, i
         {
           static const char killed[] = "137\n"; /* 128 + SIGKILL */
           c = 128 + SIGKILL;
-          log_debug("app \"%s\": no exit recorded by the pod init: killed with it", m->apps[i].name);
+          log_debug("app %s: no exit recorded by the pod init: killed with it", QUOTE(m->apps[i].name));
           if (fs_write_file_atomic_at(AT_FDCWD, path, killed, strlen(killed), 0644, err) < 0)
-            return podrun_error_wrap(err, "app \"%s\"", m->apps[i].name);
+            return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
         }
       if (c != 0 && code < 0)
         code = c;
@@ -393,7 +393,7 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
       _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs" NSPAWN_APPS_DIR "/%s/rootfs", cwd, m->apps[i].name);
       if (volumes_mount_app(m, &m->apps[i], root, a.userns_shift, err) < 0 ||
           write_app_etc(&a, root, hostname, err) < 0)
-        return podrun_error_wrap(err, "app \"%s\"", m->apps[i].name);
+        return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
     }
   if (nspawn_runtime_dir(err) < 0)
     return -1;
@@ -403,7 +403,7 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   static const char *const init_files[] = { "nspawn", "logs", "status", "pod" };
   for (size_t i = 0; a.userns_shift && i < ELEMENTSOF(init_files); i++)
     if (chown(init_files[i], a.userns_shift, a.userns_shift) < 0)
-      return podrun_error_set(err, errno, "give \"%s\" to the pod's user namespace", init_files[i]);
+      return podrun_error_set(err, errno, "give %s to the pod's user namespace", QUOTE(init_files[i]));
   _cleanup_free_ char *net = xasprintf("%s\n", a.net);
   if (fs_write_file_atomic_at(AT_FDCWD, "net", net, strlen(net), 0644, err) < 0)
     return -1;
@@ -419,7 +419,7 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     {
       (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* the pod never outlives its lock holder */
       execv(nspawn, args);
-      log_error("exec \"%s\": %s", nspawn, strerror(errno));
+      log_error("exec %s: %s", QUOTE(nspawn), strerror(errno));
       _exit(PODRUN_EXIT_ERROR);
     }
   static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };

@@ -40,7 +40,7 @@ int store_open(const char *dir, unsigned flags, struct store **ret, podrun_error
   struct store *s;
 
   if (!(flags & STORE_READONLY) && store_create_layout(dir, err) < 0)
-    return podrun_error_wrap(err, "store \"%s\"", dir);
+    return podrun_error_wrap(err, "store %s", QUOTE(dir));
 
   s = xzalloc(sizeof(*s));
   s->dir = xstrdup(dir);
@@ -49,7 +49,7 @@ int store_open(const char *dir, unsigned flags, struct store **ret, podrun_error
   s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (s->dirfd < 0)
     {
-      podrun_error_set(err, errno, "store \"%s\"", dir);
+      podrun_error_set(err, errno, "store %s", QUOTE(dir));
       goto fail;
     }
   if (!s->readonly)
@@ -57,7 +57,7 @@ int store_open(const char *dir, unsigned flags, struct store **ret, podrun_error
       s->lockfd = openat(s->dirfd, "locks/store", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
       if (s->lockfd < 0)
         {
-          podrun_error_set(err, errno, "store \"%s\": open lock", dir);
+          podrun_error_set(err, errno, "store %s: open lock", QUOTE(dir));
           goto fail;
         }
     }
@@ -87,9 +87,9 @@ void store_close(struct store *s)
 int store_lock(struct store *s, enum lock_mode mode, podrun_error_t *err)
 {
   if (s->readonly)
-    return podrun_error_new(err, EROFS, "store \"%s\" is open read-only", s->dir);
+    return podrun_error_new(err, EROFS, "store %s is open read-only", QUOTE(s->dir));
   if (lock_fd(s->lockfd, mode, false, err) < 0)
-    return podrun_error_wrap(err, "store \"%s\"", s->dir);
+    return podrun_error_wrap(err, "store %s", QUOTE(s->dir));
   return 0;
 }
 
@@ -120,7 +120,7 @@ int store_mkdtemp_at(int dirfd, const char *parent, const char *prefix, char **r
         {
           if (errno == EEXIST)
             continue;
-          return podrun_error_set(err, errno, "create temporary directory in \"%s\"", parent);
+          return podrun_error_set(err, errno, "create temporary directory in %s", QUOTE(parent));
         }
       _cleanup_close_ int fd = openat(dirfd, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
       if (fd < 0)
@@ -132,7 +132,7 @@ int store_mkdtemp_at(int dirfd, const char *parent, const char *prefix, char **r
       *ret_fd = TAKE_FD(fd);
       return 0;
     }
-  return podrun_error_set(err, EEXIST, "create temporary directory in \"%s\"", parent);
+  return podrun_error_set(err, EEXIST, "create temporary directory in %s", QUOTE(parent));
 }
 
 int store_sweep_tmp_at(int dirfd, const char *parent, const char *prefix, podrun_error_t *err)
@@ -142,7 +142,7 @@ int store_sweep_tmp_at(int dirfd, const char *parent, const char *prefix, podrun
   struct dirent *de;
 
   if (!d)
-    return podrun_error_set(err, errno, "open \"%s\"", parent);
+    return podrun_error_set(err, errno, "open %s", QUOTE(parent));
   while ((de = readdir(d)))
     {
       if (!startswith(de->d_name, prefix))
@@ -168,12 +168,12 @@ static int pick_one(struct store_image **v, size_t n, const char *ref, const cha
   if (n == 0)
     {
       store_image_list_free(v, n);
-      return podrun_error_new(err, ENOENT, "image \"%s\": not found in the store", ref);
+      return podrun_error_new(err, ENOENT, "image %s: not found in the store", QUOTE(ref));
     }
   if (n > 1 && what)
     {
       store_image_list_free(v, n);
-      return podrun_error_set(err, 0, "image \"%s\": %s matches %zu images; give more of it", ref, what, n);
+      return podrun_error_set(err, 0, "image %s: %s matches %zu images; give more of it", QUOTE(ref), what, n);
     }
   *ret = v[0];
   v[0] = NULL;
@@ -190,7 +190,7 @@ int store_resolve(struct store *s, const char *ref, struct store_image **ret, po
   if (hex)
     {
       if (*hex == '\0' || strspn(hex, "0123456789abcdef") != strlen(hex) || strlen(hex) > SHA512_HEX_LEN)
-        return podrun_error_set(err, 0, "image \"%s\": not a valid image id", ref);
+        return podrun_error_set(err, 0, "image %s: not a valid image id", QUOTE(ref));
       if (index_find_by_id_prefix(s->idx, ref, &v, &n, err) < 0)
         return -1;
       return pick_one(v, n, ref, "id prefix", ret, err);
@@ -201,7 +201,7 @@ int store_resolve(struct store *s, const char *ref, struct store_image **ret, po
   if (colon)
     *colon++ = '\0';
   if (*name == '\0' || (colon && *colon == '\0'))
-    return podrun_error_set(err, 0, "image \"%s\": not a valid image name", ref);
+    return podrun_error_set(err, 0, "image %s: not a valid image name", QUOTE(ref));
   if (index_find_by_name(s->idx, name, colon, &v, &n, err) < 0)
     return -1;
   /* Like rkt: a bare name means the most recently imported image of it. */
@@ -218,17 +218,17 @@ int store_remove_locked(struct store *s, const char *id, podrun_error_t *err)
   if (index_remove_image(s->idx, id, err) < 0 || fs_rm_rf_at(s->dirfd, tree, err) < 0)
     return -1;
   if (unlinkat(s->dirfd, blob, 0) < 0 && errno != ENOENT)
-    return podrun_error_set(err, errno, "remove \"%s\"", blob);
+    return podrun_error_set(err, errno, "remove %s", QUOTE(blob));
   return 0;
 }
 
 int store_remove(struct store *s, const char *id, podrun_error_t *err)
 {
   if (!store_id_is_full(id))
-    return podrun_error_new(err, EINVAL, "image \"%s\": not a full image id", id);
+    return podrun_error_new(err, EINVAL, "image %s: not a full image id", QUOTE(id));
   if (store_lock(s, LOCK_MODE_EXCLUSIVE, err) < 0)
     return -1;
   int r = store_remove_locked(s, id, err);
   store_unlock(s);
-  return r < 0 ? podrun_error_wrap(err, "remove image \"%s\"", id) : 0;
+  return r < 0 ? podrun_error_wrap(err, "remove image %s", QUOTE(id)) : 0;
 }
