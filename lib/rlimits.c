@@ -28,7 +28,6 @@ static int lookup(const char *name)
 static int parse_value(const char *s, size_t len, rlim_t *ret)
 {
   _cleanup_free_ char *v = strndup(s, len);
-  char *end;
   if (!v)
     return -1;
   if (streq(v, "unlimited") || streq(v, "-1"))
@@ -36,9 +35,8 @@ static int parse_value(const char *s, size_t len, rlim_t *ret)
       *ret = RLIM_INFINITY;
       return 0;
     }
-  errno = 0;
-  unsigned long long n = strtoull(v, &end, 10);
-  if (errno || *end || !*v || *v == '-' || n >= RLIM_INFINITY)
+  unsigned long long n;
+  if (parse_uint(v, RLIM_INFINITY - 1, &n) < 0)
     return -1;
   *ret = (rlim_t) n;
   return 0;

@@ -13,18 +13,11 @@
 
 int userns_parse(const char *value, uid_t *ret_shift, podrun_error_t *err)
 {
-  char *end = NULL;
-  errno = 0;
-  unsigned long long shift = strtoull(value, &end, 10), range = 0;
-  if (!errno && end != value && *end == ':')
-    {
-      const char *r = end + 1;
-      range = strtoull(r, &end, 10);
-      if (end == r)
-        range = 0;
-    }
-  if (errno || !end || *end || range != USERNS_RANGE || shift < USERNS_SHIFT_MIN || shift > USERNS_SHIFT_MAX ||
-      shift % USERNS_RANGE)
+  const char *colon = strchr(value, ':');
+  _cleanup_free_ char *first = colon ? xstrndup(value, (size_t) (colon - value)) : NULL;
+  unsigned long long shift = 0, range = 0;
+  if (!colon || parse_uint(first, UINT32_MAX, &shift) < 0 || parse_uint(colon + 1, UINT32_MAX, &range) < 0 ||
+      range != USERNS_RANGE || shift < USERNS_SHIFT_MIN || shift > USERNS_SHIFT_MAX || shift % USERNS_RANGE)
     return podrun_error_new(err, EINVAL, "--private-users=%s: not SHIFT:%u with SHIFT a multiple of %u in [%u, %u]",
                             ESCAPE(value), USERNS_RANGE, USERNS_RANGE, USERNS_SHIFT_MIN, USERNS_SHIFT_MAX);
   *ret_shift = (uid_t) shift;

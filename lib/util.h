@@ -17,6 +17,8 @@
 #define _noreturn_ __attribute__((noreturn))
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 /* Hand ownership out of a cleanup-annotated local and reset it. */
 #define TAKE_PTR(p)                    \
@@ -94,8 +96,6 @@ void random_bytes(void *buf, size_t n);
  * that no other process can guess or reproduce. */
 void random_chars(char *buf, size_t n);
 
-/* Human readable size, "1.5MiB"; buf at least 16 bytes. */
-const char *format_size(char *buf, size_t len, unsigned long long bytes);
 /* User-controlled strings in messages (errors, logs), which must stay one
  * short line: quote_into() writes s into buf in double quotes with '"', '\\'
  * and control characters escaped (\xNN), cut after `cut` bytes (on a UTF-8
@@ -127,3 +127,6 @@ int parse_int(const char *s, long long min, long long max, long long *ret);
  * '.' among them ("1.5" of "1.5Gi"), 0 if it starts with none: what strtod
  * may then read, and nothing else. */
 size_t decimal_span(const char *s);
+
+/* Human readable size, "1.5MiB"; buf at least 16 bytes. */
+const char *format_size(char *buf, size_t len, unsigned long long bytes);

@@ -119,11 +119,9 @@ static int parse_gids(const char *s, json_t **ret, podrun_error_t *err)
   char *save = NULL;
   for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save))
     {
-      char *end;
-      errno = 0;
-      unsigned long v = strtoul(w, &end, 10);
-      if (errno || *end || *w == '\0' || *w == '-' || v >= 4294967295UL)
-        return podrun_error_set(err, 0, "--supplementary-gids \"%s\": \"%s\" is not a group id", s, w);
+      unsigned long long v;
+      if (parse_uint(w, 4294967294ULL, &v) < 0)
+        return podrun_error_set(err, 0, "--supplementary-gids %s: %s is not a group id", QUOTE(s), QUOTE(w));
       json_array_append_new(arr, json_integer((json_int_t) v));
     }
   *ret = TAKE_PTR(arr);
@@ -295,14 +293,11 @@ static int seccomp_flag(json_t *app, const char *value, podrun_error_t *err)
 
 static int oom_flag(json_t *app, const char *value, podrun_error_t *err)
 {
-  char *end = NULL;
-  long v;
+  long long v;
   if (!value)
     return 0;
-  errno = 0;
-  v = strtol(value, &end, 10);
-  if (errno || end == value || *end || v < -1000 || v > 1000)
-    return podrun_error_set(err, 0, "--oom-score-adj=%s: expected a number from -1000 to 1000", value);
+  if (parse_int(value, -1000, 1000, &v) < 0)
+    return podrun_error_set(err, 0, "--oom-score-adj=%s: expected a number from -1000 to 1000", ESCAPE(value));
   set_isolator(app, "os/linux/oom-score-adj", NULL, json_integer(v));
   return 0;
 }
@@ -325,11 +320,9 @@ static int resource_flags(json_t *app, const struct app_args *a, const struct ap
     }
   if ((q = PICK(cpu_shares)))
     {
-      char *end = NULL;
-      errno = 0;
-      long n = strtol(q, &end, 10);
-      if (errno || end == q || *end || n < 2 || n > 262144)
-        return podrun_error_set(err, 0, "--cpu-shares=%s: expected a number from 2 to 262144", q);
+      long long n;
+      if (parse_int(q, 2, 262144, &n) < 0)
+        return podrun_error_set(err, 0, "--cpu-shares=%s: expected a number from 2 to 262144", ESCAPE(q));
       set_isolator(app, RESOURCE_CPU_SHARES, NULL, json_integer(n));
     }
   return 0;

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Values of flags: durations, --insecure-options, times for output. */
-#include <ctype.h>
 #include <math.h>
 #include <time.h>
 
@@ -31,15 +30,15 @@ int parse_duration(const char *s, int64_t *ret_usec, podrun_error_t *err)
     return podrun_error_set(err, 0, "empty duration");
   while (*p)
     {
-      char *end;
-      size_t i;
-      if (!isdigit((unsigned char) *p) && *p != '.')
-        return podrun_error_set(err, 0, "%s is not a duration (like 90s, 30m, 24h or 1h30m)", QUOTE(s));
-      double v = strtod(p, &end);
+      /* decimal only: strtod would take "0x10" (hex) and "1e3" as well */
+      size_t n = decimal_span(p), i;
+      _cleanup_free_ char *num = xstrndup(p, n);
+      const char *end = p + n;
+      double v = strtod(num, NULL);
       for (i = 0; i < ELEMENTSOF(duration_units); i++)
         if (startswith(end, duration_units[i].unit))
           break;
-      if (end == p || i == ELEMENTSOF(duration_units))
+      if (n == 0 || i == ELEMENTSOF(duration_units))
         return podrun_error_set(err, 0, "%s is not a duration (like 90s, 30m, 24h or 1h30m)", QUOTE(s));
       total += v * duration_units[i].usec;
       p = end + strlen(duration_units[i].unit);

@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 
 #include "fs.h"
+#include "json-util.h"
 #include "pod-setup.h"
+#include "resources.h"
 
 /* "NAME,kind=host,source=/x,readOnly=true" → an appc volume. */
 static int parse_volume(const char *spec, json_t **ret, podrun_error_t *err)
@@ -30,10 +32,9 @@ static int parse_volume(const char *spec, json_t **ret, podrun_error_t *err)
         }
       else if (streq(kv, "uid") || streq(kv, "gid"))
         {
-          char *end;
-          long long n = strtoll(eq, &end, 10);
-          if (*eq == '\0' || *end || n < 0 || n >= 4294967295LL)
-            return podrun_error_set(err, 0, "--volume \"%s\": %s must be a number", spec, kv);
+          unsigned long long n;
+          if (parse_uint(eq, 4294967294ULL, &n) < 0)
+            return podrun_error_set(err, 0, "--volume %s: %s must be a number", QUOTE(spec), kv);
           json_object_set_new(v, kv, json_integer(n));
         }
       else if (streq(kv, "kind") || streq(kv, "source") || streq(kv, "mode"))
@@ -177,6 +178,19 @@ static int check_references(const struct appc_pod_manifest *m, podrun_error_t *e
   return 0;
 }
 
+/* The resource isolators, whatever the stage1: one that ignores them (fly)
+ * runs a pod that another would refuse otherwise. */
+static int check_resources(const struct appc_pod_manifest *m, podrun_error_t *err)
+{
+  for (size_t i = 0; i < m->n_apps; i++)
+    {
+      struct app_resources r;
+      if (app_resources_from_isolators(m->apps[i].app, &r, err) < 0)
+        return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
+    }
+  return 0;
+}
+
 /* A hand-written manifest's apps: images must be in the store (rendered
  * here), and an app without an "app" section gets its image's. */
 static int complete_apps(struct store *s, json_t *pm, podrun_error_t *err)
@@ -217,6 +231,8 @@ static int read_manifest_file(struct store *s, json_t **ret, podrun_error_t *err
       appc_pod_manifest_parse(text, len, &m, err) < 0 ||
       json_parse_untrusted(text, len, arg_run.pod_manifest, ret, err) < 0)
     return podrun_error_wrap(err, "--pod-manifest");
+  if (m->n_apps == 0)
+    return podrun_error_new(err, 0, "--pod-manifest: \"apps\" is empty: a pod runs at least one app");
   return complete_apps(s, *ret, err);
 }
 
@@ -234,7 +250,14 @@ int pod_manifest_build(struct store *s, char **ret, podrun_error_t *err)
     return -1;
   text = json_dump_sorted(pm, true);
   len = strlen(text);
-  if (appc_pod_manifest_parse(text, len, &m, err) < 0 || check_references(m, err) < 0)
+  /* every reader of a pod's manifest (stage0, the stage1s, stage2) takes at most this */
+  if (len > JSON_MAX_INPUT)
+    return podrun_error_new(err, EFBIG, "pod manifest: %zu bytes, more than podrun's limit of %d (the images' "
+                                        "manifests, labels and arguments are too large together)",
+                            len, JSON_MAX_INPUT);
+  if (appc_pod_manifest_parse(text, len, &m, err) < 0)
+    return -1;
+  if (check_references(m, err) < 0 || check_resources(m, err) < 0)
     return podrun_error_wrap(err, "pod manifest");
   *ret = TAKE_PTR(text);
   return 0;

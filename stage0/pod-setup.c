@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "fs.h"
@@ -170,8 +169,7 @@ static int pick_userns_shift(const char *pods, int *ret_lock, uid_t *ret, podrun
   for (int tries = 0; tries < 64; tries++)
     {
       uint32_t r;
-      if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-        return podrun_error_set(err, errno, "getrandom");
+      random_bytes(&r, sizeof(r));
       uid_t shift = USERNS_SHIFT_MIN + (r % slots) * USERNS_RANGE;
       bool taken = false;
       for (size_t i = 0; i < n && !taken; i++)

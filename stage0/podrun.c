@@ -3,6 +3,7 @@
  * before or after the verb), --help from the table, store opening, and the
  * one place where an error is printed and turned into exit code 254. */
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "podrun.h"
@@ -249,6 +250,36 @@ static int check_args(const struct invocation *inv, podrun_error_t *err)
   return 0;
 }
 
+/* --dir, --local-config, --system-config: a directory (or nothing yet),
+ * absolute from here on, since the stage1 runs from the pod's directory. */
+static int check_dir_flag(const char *name, const char **value, podrun_error_t *err)
+{
+  static char *owned[3];
+  static size_t n_owned;
+  struct stat st;
+  char cwd[4096];
+
+  if (!**value)
+    return podrun_error_new(err, EINVAL, "--%s=: an empty path; give a directory", name);
+  if (stat(*value, &st) == 0 && !S_ISDIR(st.st_mode))
+    return podrun_error_new(err, ENOTDIR, "--%s=%s: not a directory", name, ESCAPE(*value));
+  if (**value == '/')
+    return 0;
+  if (!getcwd(cwd, sizeof(cwd)))
+    return podrun_error_set(err, errno, "--%s=%s: the current directory", name, ESCAPE(*value));
+  if (n_owned < ELEMENTSOF(owned))
+    *value = owned[n_owned++] = xasprintf("%s/%s", cwd, *value);
+  return 0;
+}
+
+static int check_global_flags(podrun_error_t *err)
+{
+  if (check_dir_flag("dir", &arg_dir, err) < 0 || check_dir_flag("local-config", &arg_local_config, err) < 0 ||
+      check_dir_flag("system-config", &arg_system_config, err) < 0)
+    return -1;
+  return 0;
+}
+
 static int open_store(unsigned flags, podrun_error_t *err)
 {
   _cleanup_free_ char *idx = xasprintf("%s/cas/index.db", arg_dir);
@@ -282,7 +313,7 @@ static int run(int argc, char **argv, podrun_error_t *err)
     }
   if (!inv.cmd->fn)
     return podrun_error_set(err, 0, "%s: missing command; see '%s --help'", inv.path, inv.path);
-  if (check_args(&inv, err) < 0 || open_store(inv.cmd->flags, err) < 0)
+  if (check_args(&inv, err) < 0 || check_global_flags(err) < 0 || open_store(inv.cmd->flags, err) < 0)
     return -1;
   r = inv.cmd->fn(inv.cmd, inv.nargs, inv.args, err);
   store_close(TAKE_PTR(podrun_store));

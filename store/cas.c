@@ -70,8 +70,10 @@ static int copy_decompressed(int src, int out, char ret_hex[SHA512_HEX_LEN + 1],
       total += (uint64_t) n;
       if (total > IMPORT_MAX_SIZE)
         return podrun_error_new(err, EFBIG, "larger than %llu bytes uncompressed", IMPORT_MAX_SIZE);
-      if (sym_EVP_DigestUpdate(md, buf, (size_t) n) != 1 || fs_write_all(out, buf, (size_t) n, err) < 0)
-        return podrun_error_set(err, errno, "write blob");
+      if (sym_EVP_DigestUpdate(md, buf, (size_t) n) != 1)
+        return podrun_error_new(err, 0, "sha512 failed");
+      if (fs_write_all(out, buf, (size_t) n, err) < 0)
+        return podrun_error_wrap(err, "write blob");
     }
   if (sym_EVP_DigestFinal_ex(md, digest, NULL) != 1)
     return podrun_error_set(err, 0, "sha512 failed");
@@ -207,9 +209,11 @@ int store_import_aci(struct store *s, const char *path, char **ret_id, podrun_er
   struct stat st;
 
   if (src < 0)
-    return podrun_error_set(err, errno, "fetch \"%s\"", path);
-  if (fstat(src, &st) < 0 || !S_ISREG(st.st_mode))
-    return podrun_error_set(err, errno ? errno : EINVAL, "fetch \"%s\": not a regular file", path);
+    return podrun_error_set(err, errno, "fetch %s", QUOTE(path));
+  if (fstat(src, &st) < 0)
+    return podrun_error_set(err, errno, "fetch %s", QUOTE(path));
+  if (!S_ISREG(st.st_mode)) /* errno says nothing here: it is what the last call left */
+    return podrun_error_new(err, EINVAL, "fetch %s: not a regular file", QUOTE(path));
   if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
     return -1;
   int r = import_fd(s, src, ret_id, err);

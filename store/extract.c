@@ -211,7 +211,8 @@ static int check_size(struct walk *w, struct archive_entry *e, const char *path,
   if (++w->entries > max_entries)
     return podrun_error_set(err, 0, "more than %llu entries", (unsigned long long) max_entries);
   if (size < 0 || (uint64_t) size > max_entry)
-    return podrun_error_new(err, EFBIG, "entry \"%s\": larger than %llu bytes", path, (unsigned long long) max_entry);
+    return podrun_error_new(err, EFBIG, "entry %s: larger than %llu bytes", QUOTE(path),
+                            (unsigned long long) max_entry);
   w->total += (uint64_t) size;
   if (w->total > max_total)
     return podrun_error_new(err, EFBIG, "image larger than %llu bytes", (unsigned long long) max_total);

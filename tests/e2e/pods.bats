@@ -362,6 +362,32 @@ JSON
   done
 }
 
+@test "pods: resource isolators are checked the same for every flavor, before any pod exists" {
+  local id root=$BATS_TEST_TMPDIR/iso-root iso
+  mkdir -p "$root"
+  make_aci "$BATS_TEST_TMPDIR/iso.aci" "$(aci_manifest podrun.test/iso 1.0 \
+    '"app": {"exec": ["/probe"], "user": "0", "group": "0", "isolators": [{"name": "resource/cpu", "value": {"limit": "0x2"}}]}')" "$root"
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    id=$(podrun image list --full --no-legend | awk '/probe/ {print $1}')
+    for iso in '{"name": "resource/memory", "value": {"limit": "lots"}}' '{"name": "resource/cpu", "value": {"limit": 2}}' \
+      '{"name": "os/linux/cpu-shares", "value": 1}'; do
+      cat >"$PASS/pod.json" <<JSON
+{"acKind": "PodManifest", "acVersion": "0.8.11",
+ "apps": [{"name": "probe", "image": {"name": "podrun.test/probe", "id": "$id"},
+   "app": {"exec": ["/probe"], "user": "0", "group": "0", "isolators": [$iso]}}]}
+JSON
+      run_podrun run --stage1="$flavor" --pod-manifest="$PASS/pod.json"
+      assert_one_line_error 'app "probe": isolator'
+    done
+    # an image's own isolators too
+    fetch_ok "$BATS_TEST_TMPDIR/iso.aci"
+    run_podrun run --stage1="$flavor" podrun.test/iso
+    assert_one_line_error 'app "iso": isolator resource/cpu' '"0x2" is not a CPU amount'
+    [[ -z $(find "$STORE/pods" -mindepth 2 -maxdepth 2) ]] || fail "a pod was made: $(ls -R "$STORE/pods")"
+  done
+}
+
 @test "pods: enter runs in the app's root with its identity and restrictions; stop ends the pod" {
   for flavor in fly nspawn; do
     start_pass "$flavor"
