@@ -223,11 +223,22 @@ int parse_uint(const char *s, unsigned long long max, unsigned long long *ret)
 int parse_int(const char *s, long long min, long long max, long long *ret)
 {
   unsigned long long v;
-  bool neg = s && *s == '-';
-  if (parse_uint(neg ? s + 1 : s, neg ? (unsigned long long) -(min + 1) + 1 : (unsigned long long) max, &v) < 0)
-    return -1;
-  long long r = neg ? (long long) -(v - 1) - 1 : (long long) v;
-  if (r < min || r > max || (neg && v == 0))
+  long long r;
+  if (s && *s == '-')
+    {
+      /* down to min, whose magnitude may be one more than LLONG_MAX */
+      unsigned long long lim = min < 0 ? (unsigned long long) -(min + 1) + 1 : 0;
+      if (parse_uint(s + 1, lim, &v) < 0 || v == 0)
+        return -1;
+      r = -(long long) (v - 1) - 1;
+    }
+  else
+    {
+      if (max < 0 || parse_uint(s, (unsigned long long) max, &v) < 0)
+        return -1;
+      r = (long long) v;
+    }
+  if (r < min || r > max)
     return -1;
   *ret = r;
   return 0;

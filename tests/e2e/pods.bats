@@ -140,11 +140,11 @@ run_code() {
     done
     [[ -z $bad ]] || fail "$flavor: run's exit and status's record, where they are not the app's:$bad"
     # stop --force: SIGKILL (nspawn: of the pod init, which takes the apps with it)
-    "$PODRUN" --dir="$STORE" run --stage1="$flavor" --uuid-file-save="$PASS/uuid" podrun.test/probe \
+    "$PODRUN" --dir="$STORE" run --stage1="$flavor" --uuid-file-save="$PASS/uuid-killed" podrun.test/probe \
       --exec=/bin/sleep -- 60 --- >/dev/null 2>&1 &
     local pid=$! uuid code=0
     LEFTOVERS+=" $pid"
-    uuid=$(wait_pod_file "$PASS/uuid" pid)
+    uuid=$(wait_pod_file "$PASS/uuid-killed" pid)
     run_podrun stop --force "$uuid"
     assert_status 0
     wait "$pid" || code=$?
