@@ -15,25 +15,8 @@
  * UTF-8 boundary so the message stays valid UTF-8. */
 static char *quote(const char *s)
 {
-  size_t len = strlen(s), cut = len > 64 ? 64 : len;
-  char *buf, *o;
-
-  while (cut < len && cut > 0 && ((unsigned char) s[cut] & 0xc0) == 0x80)
-    cut--;
-  buf = o = xmalloc(cut * 4 + 8);
-  *o++ = '"';
-  for (size_t i = 0; i < cut; i++)
-    {
-      unsigned char c = (unsigned char) s[i];
-      if (c == '"' || c == '\\')
-        o += sprintf(o, "\\%c", c);
-      else if (c < 0x20 || c == 0x7f)
-        o += sprintf(o, "\\x%02x", c);
-      else
-        *o++ = (char) c;
-    }
-  strcpy(o, cut < len ? "\"..." : "\"");
-  return buf;
+  char buf[64 * 4 + 8];
+  return xstrdup(quote_into(buf, s, 64, true));
 }
 
 /* Sets `"<path>": <message>`. */
@@ -238,7 +221,21 @@ static int d_name(const char *path, json_t *v, void *p, podrun_error_t *err)
 {
   if (!appc_name_is_valid(json_string_value(v)))
     return fail_value(err, path, json_string_value(v), "is not a valid AC name");
+  if (json_string_length(v) > APPC_NAME_MAX)
+    return fail_value(err, path, json_string_value(v),
+                      "is longer than the " STRINGIFY(APPC_NAME_MAX) " bytes podrun can name a pod's files after");
   return d_string(path, v, p, err);
+}
+
+/* An image's own name: its last component names its app in a pod. */
+static int d_image_name(const char *path, json_t *v, void *p, podrun_error_t *err)
+{
+  const char *s = json_string_value(v), *last = strrchr(s, '/');
+  if (appc_identifier_is_valid(s) && strlen(last ? last + 1 : s) > APPC_NAME_MAX)
+    return fail_value(err, path, s,
+                      "ends in a part longer than the " STRINGIFY(APPC_NAME_MAX)
+                      " bytes podrun can name its app (and the app's files in a pod) after");
+  return d_identifier(path, v, p, err);
 }
 
 static int d_env_name(const char *path, json_t *v, void *p, podrun_error_t *err)
@@ -825,7 +822,7 @@ ARRAY_DISPATCHER(d_image_dependencies, struct appc_image_manifest, dependencies,
 static const struct field image_fields[] = {
   { "acKind", F_STRING, d_kind_image, 0, true },
   { "acVersion", F_STRING, d_ac_version, offsetof(struct appc_image_manifest, ac_version), true },
-  { "name", F_STRING, d_identifier, offsetof(struct appc_image_manifest, name), true },
+  { "name", F_STRING, d_image_name, offsetof(struct appc_image_manifest, name), true },
   { "labels", F_ARRAY, d_labels, offsetof(struct appc_image_manifest, labels), false },
   { "app", F_OBJECT, d_app, offsetof(struct appc_image_manifest, app), false },
   { "dependencies", F_ARRAY, d_image_dependencies, 0, false },

@@ -24,6 +24,12 @@
 #define APPC_POD_MANIFEST_KIND "PodManifest"
 /* The acVersion this code writes into manifests it creates. */
 #define APPC_VERSION "0.8.11"
+/* The longest AC name podrun takes (the spec sets none): a pod names files
+ * and directories after its apps (status/<app>, logs/<app>.log.1,
+ * overlay/<app>/), which must fit in a file name (255 bytes) with room for a
+ * temporary suffix. An image name's last component, after which podrun
+ * names the image's app, is held to it too. */
+#define APPC_NAME_MAX 200
 
 /* Labels, environment, annotations, user labels and user annotations. */
 struct appc_kv

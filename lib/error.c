@@ -12,9 +12,9 @@ static int error_setv(podrun_error_t *err, int status, bool with_strerror, const
   struct podrun_error *e = xzalloc(sizeof(*e));
   e->status = status;
   if (status && with_strerror)
-    e->msg = xasprintf("%s: %s", m ? m : "", strerror(status));
+    e->msg = msg_one_line(xasprintf("%s: %s", m ? m : "", strerror(status)));
   else
-    e->msg = xstrdup(m ? m : "unknown error");
+    e->msg = msg_one_line(xstrdup(m ? m : "unknown error"));
   podrun_error_free(err); /* "set once": never leak an earlier one */
   *err = e;
   return -1;
@@ -51,7 +51,7 @@ int podrun_error_wrap(podrun_error_t *err, const char *fmt, ...)
   va_end(ap);
   if (ctx)
     {
-      char *m = xasprintf("%s: %s", ctx, (*err)->msg);
+      char *m = msg_one_line(xasprintf("%s: %s", ctx, (*err)->msg));
       free((*err)->msg);
       (*err)->msg = m;
     }

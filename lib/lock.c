@@ -21,9 +21,9 @@ int lock_open_at(int dirfd, const char *path, enum lock_mode mode, bool nonblock
 {
   _cleanup_close_ int fd = openat(dirfd, path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
-    return podrun_error_set(err, errno, "open lock \"%s\"", path);
+    return podrun_error_set(err, errno, "open lock %s", QUOTE(path));
   if (lock_fd(fd, mode, nonblock, err) < 0)
-    return podrun_error_wrap(err, "\"%s\"", path);
+    return podrun_error_wrap(err, "%s", QUOTE(path));
   *ret_fd = TAKE_FD(fd);
   return 0;
 }

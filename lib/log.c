@@ -33,6 +33,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
   va_end(ap);
   if (!m)
     return;
+  m = msg_one_line(m);
 
   if (log_json)
     {

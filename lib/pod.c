@@ -104,14 +104,14 @@ int pod_create(const char *pods_dir, struct pod **ret, podrun_error_t *err)
    * born for an abandoned one. */
   _cleanup_free_ char *tmp = xasprintf("%s/%s/.%s", pods_dir, state_dirs[POD_EMBRYO], uuid);
   if (mkdir(tmp, 0750) < 0)
-    return podrun_error_set(err, errno, "create pod directory \"%s\"", tmp);
+    return podrun_error_set(err, errno, "create pod directory %s", QUOTE(tmp));
   p->dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (p->dirfd < 0)
-    return podrun_error_set(err, errno, "open pod directory \"%s\"", tmp);
+    return podrun_error_set(err, errno, "open pod directory %s", QUOTE(tmp));
   if (pod_lock(p, true, true, err) < 0)
     return -1;
   if (rename(tmp, p->path) < 0)
-    return podrun_error_set(err, errno, "rename \"%s\" to \"%s\"", tmp, p->path);
+    return podrun_error_set(err, errno, "rename %s to %s", QUOTE(tmp), QUOTE(p->path));
   *ret = TAKE_PTR(p);
   return 0;
 }
@@ -123,7 +123,7 @@ int pod_sweep_unborn(const char *pods_dir, int64_t min_age_sec, podrun_error_t *
   struct dirent *de;
 
   if (!dir)
-    return errno == ENOENT ? 0 : podrun_error_set(err, errno, "open \"%s\"", d);
+    return errno == ENOENT ? 0 : podrun_error_set(err, errno, "open %s", QUOTE(d));
   while ((de = readdir(dir)))
     {
       _cleanup_error_ podrun_error_t busy = NULL;
@@ -153,7 +153,7 @@ static int pod_open_in(const char *pods_dir, const char *uuid, enum pod_state di
 
   p->dirfd = open(p->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (p->dirfd < 0)
-    return podrun_error_set(err, errno, "open pod \"%s\"", p->path);
+    return podrun_error_set(err, errno, "open pod %s", QUOTE(p->path));
   if (dir_state == POD_PREPARING || dir_state == POD_RUNNING)
     {
       if (lock_fd(p->dirfd, LOCK_MODE_SHARED, true, &probe) == 0)
@@ -195,7 +195,7 @@ static int find_uuids(const char *pods_dir, const char *prefix, struct found **r
         {
           if (errno == ENOENT)
             continue;
-          return podrun_error_set(err, errno, "open \"%s\"", d);
+          return podrun_error_set(err, errno, "open %s", QUOTE(d));
         }
       while ((de = readdir(dir)))
         {
@@ -243,7 +243,7 @@ static int pod_open_any(const char *pods_dir, const struct found *f, struct pod 
             return -1;
           }
       }
-  return podrun_error_new(err, ENOENT, "pod \"%s\": not found", uuid);
+  return podrun_error_new(err, ENOENT, "pod %s: not found", QUOTE(uuid));
 }
 
 int pod_load(const char *pods_dir, const char *uuid_or_prefix, struct pod **ret, podrun_error_t *err)
@@ -252,13 +252,13 @@ int pod_load(const char *pods_dir, const char *uuid_or_prefix, struct pod **ret,
   size_t n;
 
   if (*uuid_or_prefix == '\0' || strlen(uuid_or_prefix) > UUID_STRING_LEN)
-    return podrun_error_new(err, EINVAL, "\"%s\" is not a pod UUID", uuid_or_prefix);
+    return podrun_error_new(err, EINVAL, "%s is not a pod UUID", QUOTE(uuid_or_prefix));
   if (find_uuids(pods_dir, uuid_or_prefix, &uuids, &n, err) < 0)
     return -1;
   if (n == 0)
-    return podrun_error_new(err, ENOENT, "pod \"%s\": not found", uuid_or_prefix);
+    return podrun_error_new(err, ENOENT, "pod %s: not found", QUOTE(uuid_or_prefix));
   if (n > 1)
-    return podrun_error_set(err, 0, "pod \"%s\": UUID prefix matches %zu pods; give more of it", uuid_or_prefix, n);
+    return podrun_error_set(err, 0, "pod %s: UUID prefix matches %zu pods; give more of it", QUOTE(uuid_or_prefix), n);
   return pod_open_any(pods_dir, &uuids[0], ret, err);
 }
 
@@ -399,10 +399,10 @@ int stage1_run_args_parse(int argc, char **argv, struct stage1_run_args *a, podr
             return -1;
         }
       else
-        return podrun_error_new(err, 0, "run: unknown argument \"%s\"", argv[i]);
+        return podrun_error_new(err, 0, "run: unknown argument %s", QUOTE(argv[i]));
     }
   if (!uuid_is_valid(a->uuid))
-    return podrun_error_new(err, 0, "run: \"%s\" is not a pod UUID", a->uuid);
+    return podrun_error_new(err, 0, "run: %s is not a pod UUID", QUOTE(a->uuid));
   return 0;
 }
 

@@ -13,16 +13,17 @@ static const struct
   { "Ti", 1099511627776.0 },
 };
 
-/* "1.5Gi" → 1.5 and "Gi"; the number part must be there and non-negative. */
+/* "1.5Gi" → 1.5 and "Gi"; the number part must be there, in decimal
+ * (strtod alone would take "0x10", "1e3", " 5" and "+5" too). */
 static int split_quantity(const char *q, double *ret_num, const char **ret_suffix)
 {
-  char *end = NULL;
-  errno = 0;
-  double v = strtod(q, &end);
-  if (errno || end == q || !isfinite(v) || v < 0 || *q == '+' || *q == ' ')
+  size_t n = decimal_span(q);
+  _cleanup_free_ char *num = xstrndup(q, n);
+  double v = strtod(num, NULL);
+  if (n == 0 || !isfinite(v))
     return -1;
   *ret_num = v;
-  *ret_suffix = end;
+  *ret_suffix = q + n;
   return 0;
 }
 
@@ -39,7 +40,7 @@ int resource_parse_bytes(const char *q, uint64_t *ret, podrun_error_t *err)
             break;
           return 0;
         }
-  return podrun_error_set(err, 0, "\"%s\" is not a memory size like 512M, 1Gi or 1000000", q ? q : "");
+  return podrun_error_set(err, 0, "%s is not a memory size like 512M, 1Gi or 1000000", QUOTE(q ? q : ""));
 }
 
 int resource_parse_millicores(const char *q, uint64_t *ret, podrun_error_t *err)
@@ -55,7 +56,7 @@ int resource_parse_millicores(const char *q, uint64_t *ret, podrun_error_t *err)
           return 0;
         }
     }
-  return podrun_error_set(err, 0, "\"%s\" is not a CPU amount like 2, 0.5 or 500m", q ? q : "");
+  return podrun_error_set(err, 0, "%s is not a CPU amount like 2, 0.5 or 500m", QUOTE(q ? q : ""));
 }
 
 static int limit_of(const struct appc_isolator *iso, const char **ret, podrun_error_t *err)

@@ -28,7 +28,6 @@ static int lookup(const char *name)
 static int parse_value(const char *s, size_t len, rlim_t *ret)
 {
   _cleanup_free_ char *v = strndup(s, len);
-  char *end;
   if (!v)
     return -1;
   if (streq(v, "unlimited") || streq(v, "-1"))
@@ -36,9 +35,8 @@ static int parse_value(const char *s, size_t len, rlim_t *ret)
       *ret = RLIM_INFINITY;
       return 0;
     }
-  errno = 0;
-  unsigned long long n = strtoull(v, &end, 10);
-  if (errno || *end || !*v || *v == '-' || n >= RLIM_INFINITY)
+  unsigned long long n;
+  if (parse_uint(v, RLIM_INFINITY - 1, &n) < 0)
     return -1;
   *ret = (rlim_t) n;
   return 0;
@@ -55,19 +53,19 @@ int rlimits_add_flag(json_t **obj, const char *spec, podrun_error_t *err)
   rlim_t soft, hard;
 
   if (!eq)
-    return podrun_error_new(err, 0, "--ulimit \"%s\": expected NAME=SOFT[:HARD]", spec);
+    return podrun_error_new(err, 0, "--ulimit %s: expected NAME=SOFT[:HARD]", QUOTE(spec));
   _cleanup_free_ char *name = strndup(spec, (size_t) (eq - spec));
   if (!name || lookup(name) < 0)
-    return podrun_error_new(err, 0, "--ulimit \"%s\": unknown resource \"%s\" (nofile, nproc, core, …)", spec,
-                            name ? name : "");
+    return podrun_error_new(err, 0, "--ulimit %s: unknown resource %s (nofile, nproc, core, …)", QUOTE(spec),
+                            QUOTE(name ? name : ""));
   colon = strchr(eq + 1, ':');
   if (parse_value(eq + 1, colon ? (size_t) (colon - eq - 1) : strlen(eq + 1), &soft) < 0 ||
       (colon && parse_value(colon + 1, strlen(colon + 1), &hard) < 0))
-    return podrun_error_new(err, 0, "--ulimit \"%s\": limits are numbers or \"unlimited\"", spec);
+    return podrun_error_new(err, 0, "--ulimit %s: limits are numbers or \"unlimited\"", QUOTE(spec));
   if (!colon)
     hard = soft;
   if (soft > hard)
-    return podrun_error_new(err, 0, "--ulimit \"%s\": the soft limit is above the hard one", spec);
+    return podrun_error_new(err, 0, "--ulimit %s: the soft limit is above the hard one", QUOTE(spec));
   if (!*obj)
     *obj = json_object();
   json_object_set_new(*obj, name, json_pack("{s:o,s:o}", "soft", limit_json(soft), "hard", limit_json(hard)));
@@ -100,17 +98,18 @@ int rlimits_parse(const json_t *value, struct rlimit_entry **ret, size_t *ret_n,
       struct rlimit_entry *e = &v[n++];
       int k = lookup(name);
       if (k < 0)
-        return podrun_error_new(err, 0, "isolator " RLIMITS_ISOLATOR ": unknown resource \"%s\"", name);
+        return podrun_error_new(err, 0, "isolator " RLIMITS_ISOLATOR ": unknown resource %s", QUOTE(name));
       e->name = names[k].name;
       e->resource = names[k].resource;
       if (!json_is_object(limit) || json_limit(json_object_get(limit, "soft"), &e->limit.rlim_cur) < 0 ||
           json_limit(json_object_get(limit, "hard"), &e->limit.rlim_max) < 0)
         return podrun_error_new(err, 0,
-                                "isolator " RLIMITS_ISOLATOR ": \"%s\" needs \"soft\" and \"hard\", numbers or "
+                                "isolator " RLIMITS_ISOLATOR ": %s needs \"soft\" and \"hard\", numbers or "
                                 "\"unlimited\"",
-                                name);
+                                QUOTE(name));
       if (e->limit.rlim_cur > e->limit.rlim_max)
-        return podrun_error_new(err, 0, "isolator " RLIMITS_ISOLATOR ": \"%s\": soft limit above the hard one", name);
+        return podrun_error_new(err, 0, "isolator " RLIMITS_ISOLATOR ": %s: soft limit above the hard one",
+                                QUOTE(name));
     }
   *ret = TAKE_PTR(v);
   *ret_n = n;

@@ -13,20 +13,13 @@
 
 int userns_parse(const char *value, uid_t *ret_shift, podrun_error_t *err)
 {
-  char *end = NULL;
-  errno = 0;
-  unsigned long long shift = strtoull(value, &end, 10), range = 0;
-  if (!errno && end != value && *end == ':')
-    {
-      const char *r = end + 1;
-      range = strtoull(r, &end, 10);
-      if (end == r)
-        range = 0;
-    }
-  if (errno || !end || *end || range != USERNS_RANGE || shift < USERNS_SHIFT_MIN || shift > USERNS_SHIFT_MAX ||
-      shift % USERNS_RANGE)
+  const char *colon = strchr(value, ':');
+  _cleanup_free_ char *first = colon ? xstrndup(value, (size_t) (colon - value)) : NULL;
+  unsigned long long shift = 0, range = 0;
+  if (!colon || parse_uint(first, UINT32_MAX, &shift) < 0 || parse_uint(colon + 1, UINT32_MAX, &range) < 0 ||
+      range != USERNS_RANGE || shift < USERNS_SHIFT_MIN || shift > USERNS_SHIFT_MAX || shift % USERNS_RANGE)
     return podrun_error_new(err, EINVAL, "--private-users=%s: not SHIFT:%u with SHIFT a multiple of %u in [%u, %u]",
-                            value, USERNS_RANGE, USERNS_RANGE, USERNS_SHIFT_MIN, USERNS_SHIFT_MAX);
+                            ESCAPE(value), USERNS_RANGE, USERNS_RANGE, USERNS_SHIFT_MIN, USERNS_SHIFT_MAX);
   *ret_shift = (uid_t) shift;
   return 0;
 }
@@ -55,7 +48,7 @@ static int write_map(pid_t pid, const char *which, uid_t inside, uid_t outside, 
   _cleanup_free_ char *map = xasprintf("%u %u %u\n", inside, outside, count);
   _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0)
-    return podrun_error_set(err, errno, "open \"%s\"", path);
+    return podrun_error_set(err, errno, "open %s", QUOTE(path));
   return fs_write_all(fd, map, strlen(map), err);
 }
 
@@ -100,7 +93,7 @@ int userns_make(uid_t inside, uid_t outside, uid_t count, int *ret_fd, podrun_er
       _cleanup_free_ char *ns = xasprintf("/proc/%d/ns/user", (int) pid);
       *ret_fd = open(ns, O_RDONLY | O_CLOEXEC);
       if (*ret_fd < 0)
-        r = podrun_error_set(err, errno, "open \"%s\"", ns);
+        r = podrun_error_set(err, errno, "open %s", QUOTE(ns));
     }
   close(ready[0]);
   close(go[1]); /* the child reads EOF and exits */
@@ -115,10 +108,10 @@ int userns_idmapped_tree(const char *source, int usernsfd, int *ret_fd, podrun_e
   struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) usernsfd };
   _cleanup_close_ int tree = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   if (tree < 0)
-    return podrun_error_set(err, errno, "clone the mount of \"%s\"", source);
+    return podrun_error_set(err, errno, "clone the mount of %s", QUOTE(source));
   if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
-    return podrun_error_set(err, errno, "an idmapped mount of \"%s\" (the kernel or filesystem may not support it)",
-                            source);
+    return podrun_error_set(err, errno, "an idmapped mount of %s (the kernel or filesystem may not support it)",
+                            QUOTE(source));
   *ret_fd = TAKE_FD(tree);
   return 0;
 }
@@ -129,6 +122,6 @@ int userns_mount_idmapped(const char *source, int usernsfd, const char *target, 
   if (userns_idmapped_tree(source, usernsfd, &tree, err) < 0)
     return -1;
   if (move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-    return podrun_error_set(err, errno, "mount on \"%s\"", target);
+    return podrun_error_set(err, errno, "mount on %s", QUOTE(target));
   return 0;
 }

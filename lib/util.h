@@ -17,6 +17,8 @@
 #define _noreturn_ __attribute__((noreturn))
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 /* Hand ownership out of a cleanup-annotated local and reset it. */
 #define TAKE_PTR(p)                    \
@@ -87,6 +89,44 @@ size_t strv_length(char *const *v);
 /* Appends a copy of s; v may be NULL. */
 char **strv_push(char **v, const char *s);
 bool strv_contains(char *const *v, const char *s);
+
+/* n bytes from the kernel's random source (getrandom); never fails. */
+void random_bytes(void *buf, size_t n);
+/* n random characters of [a-z0-9] and a NUL (buf: n + 1 bytes), for names
+ * that no other process can guess or reproduce. */
+void random_chars(char *buf, size_t n);
+
+/* User-controlled strings in messages (errors, logs), which must stay one
+ * short line: quote_into() writes s into buf in double quotes with '"', '\\'
+ * and control characters escaped (\xNN), cut after `cut` bytes (on a UTF-8
+ * boundary) with "..." after the closing quote; without `quotes`, the same
+ * but bare. buf holds at least cut * 4 + 8 bytes. QUOTE(s) and ESCAPE(s)
+ * give that in a buffer that lives until the end of the enclosing block, for
+ * a "%s" of the message:
+ *   return podrun_error_set(err, errno, "open %s", QUOTE(path));
+ * ESCAPE where the string is part of a word ("--net=%s"). */
+#define QUOTE_CUT 256
+#define QUOTE_BUF (QUOTE_CUT * 4 + 8)
+const char *quote_into(char *buf, const char *s, size_t cut, bool quotes);
+#define QUOTE(s) quote_into((char[QUOTE_BUF]){ 0 }, (s), QUOTE_CUT, true)
+#define ESCAPE(s) quote_into((char[QUOTE_BUF]){ 0 }, (s), QUOTE_CUT, false)
+
+/* The last word on "one short line", for every error and log message: a
+ * control character that a caller let through unquoted is escaped, and a
+ * message longer than MSG_MAX loses its middle (its context and its reason
+ * are at the ends). Takes m (malloc'd) and returns it or its replacement. */
+#define MSG_MAX 4096
+char *msg_one_line(char *m);
+
+/* Strict decimal numbers, for flags and manifests: digits only (parse_int:
+ * a '-' first), none of the blanks, '+', hex ("0x10") or exponents that
+ * strtol and strtod take. 0 and *ret set when s is one in [min, max]. */
+int parse_uint(const char *s, unsigned long long max, unsigned long long *ret);
+int parse_int(const char *s, long long min, long long max, long long *ret);
+/* The length of the decimal number s starts with, digits with at most one
+ * '.' among them ("1.5" of "1.5Gi"), 0 if it starts with none: what strtod
+ * may then read, and nothing else. */
+size_t decimal_span(const char *s);
 
 /* Human readable size, "1.5MiB"; buf at least 16 bytes. */
 const char *format_size(char *buf, size_t len, unsigned long long bytes);

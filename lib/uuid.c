@@ -2,21 +2,11 @@
 #include "uuid.h"
 
 #include <ctype.h>
-#include <sys/random.h>
 
 void uuid_random(char ret[UUID_STRING_LEN + 1])
 {
   unsigned char b[16];
-  size_t got = 0;
-  while (got < sizeof(b))
-    {
-      ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        abort(); /* getrandom without flags only fails on a broken kernel */
-      got += (size_t) n;
-    }
+  random_bytes(b, sizeof(b));
   b[6] = (unsigned char) ((b[6] & 0x0f) | 0x40);
   b[8] = (unsigned char) ((b[8] & 0x3f) | 0x80);
   snprintf(ret, UUID_STRING_LEN + 1,

@@ -18,13 +18,13 @@ int volumes_open_target(const char *root, const char *path, bool want_file, podr
   char *save = NULL, *next;
 
   if (fd < 0)
-    return podrun_error_set(err, errno, "open \"%s\"", root);
+    return podrun_error_set(err, errno, "open %s", QUOTE(root));
   for (char *c = strtok_r(copy, "/", &save); c; c = next)
     {
       next = strtok_r(NULL, "/", &save);
       bool last_file = !next && want_file;
       if (streq(c, "..") || streq(c, "."))
-        return close(fd), podrun_error_new(err, EINVAL, "mount target \"%s\": no . or .. allowed", path);
+        return close(fd), podrun_error_new(err, EINVAL, "mount target %s: no . or .. allowed", QUOTE(path));
       if (last_file)
         {
           int f = openat(fd, c, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -32,11 +32,11 @@ int volumes_open_target(const char *root, const char *path, bool want_file, podr
             close(f);
         }
       else if (mkdirat(fd, c, 0755) < 0 && errno != EEXIST)
-        return close(fd), podrun_error_set(err, errno, "mount target \"%s\"", path);
+        return close(fd), podrun_error_set(err, errno, "mount target %s", QUOTE(path));
       int nfd = openat(fd, c, O_PATH | O_NOFOLLOW | O_CLOEXEC | (last_file ? 0 : O_DIRECTORY));
       close(fd);
       if (nfd < 0)
-        return podrun_error_set(err, errno, "mount target \"%s\" (a symlink or not a %s?)", path,
+        return podrun_error_set(err, errno, "mount target %s (a symlink or not a %s?)", QUOTE(path),
                                 last_file ? "file" : "directory");
       fd = nfd;
     }
@@ -62,7 +62,7 @@ static int empty_volume_source(const struct appc_volume *v, uid_t shift, char **
   if (fs_mkdir_p(p, v->mode ? v->mode : 0755, err) < 0)
     return -1;
   if (chmod(p, v->mode ? v->mode : 0755) < 0 || chown(p, shift + v->uid, shift + v->gid) < 0)
-    return podrun_error_set(err, errno, "volume \"%s\"", v->name);
+    return podrun_error_set(err, errno, "volume %s", QUOTE(v->name));
   *ret = TAKE_PTR(p);
   return 0;
 }
@@ -76,11 +76,11 @@ int volumes_bind_at(const char *src, int target_fd, bool recursive, bool read_on
   struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
 
   if (tree < 0)
-    return podrun_error_set(err, errno, "bind \"%s\"", src);
+    return podrun_error_set(err, errno, "bind %s", QUOTE(src));
   if (read_only && mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
-    return podrun_error_set(err, errno, "make \"%s\" read-only", src);
+    return podrun_error_set(err, errno, "make %s read-only", QUOTE(src));
   if (move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-    return podrun_error_set(err, errno, "attach \"%s\"", src);
+    return podrun_error_set(err, errno, "attach %s", QUOTE(src));
   return 0;
 }
 
@@ -93,12 +93,12 @@ static int mount_one(const struct appc_volume *v, const char *app_root, const ch
   if (v->kind == APPC_VOLUME_EMPTY ? empty_volume_source(v, shift, &src, err) < 0 : (src = xstrdup(v->source), 0))
     return -1;
   if (stat(src, &st) < 0)
-    return podrun_error_set(err, errno, "volume \"%s\": source \"%s\"", v->name, src);
+    return podrun_error_set(err, errno, "volume %s: source %s", QUOTE(v->name), QUOTE(src));
   _cleanup_close_ int fd = volumes_open_target(app_root, target, !S_ISDIR(st.st_mode), err);
   if (fd < 0)
     return -1;
   if (volumes_bind_at(src, fd, v->kind == APPC_VOLUME_EMPTY || v->recursive, v->read_only, err) < 0)
-    return podrun_error_wrap(err, "volume \"%s\" on \"%s\"", v->name, target);
+    return podrun_error_wrap(err, "volume %s on %s", QUOTE(v->name), QUOTE(target));
   return 0;
 }
 
@@ -110,7 +110,7 @@ int volumes_mount_app(const struct appc_pod_manifest *m, const struct appc_runti
       const struct appc_volume *v = a->mounts[i].app_volume ? a->mounts[i].app_volume
                                                             : find_volume(m, a->mounts[i].volume);
       if (!v)
-        return podrun_error_new(err, 0, "mount of volume \"%s\": no such volume", a->mounts[i].volume);
+        return podrun_error_new(err, 0, "mount of volume %s: no such volume", QUOTE(a->mounts[i].volume));
       if (mount_one(v, app_root, a->mounts[i].path, shift, err) < 0)
         return -1;
     }
@@ -122,8 +122,8 @@ int volumes_mount_app(const struct appc_pod_manifest *m, const struct appc_runti
         found = streq(a->mounts[j].path, a->app->mount_points[i].path) ||
                 streq(a->mounts[j].volume, a->app->mount_points[i].name);
       if (!found)
-        return podrun_error_new(err, 0, "app \"%s\": mount point \"%s\" (%s) has no volume; give --mount", a->name,
-                                a->app->mount_points[i].name, a->app->mount_points[i].path);
+        return podrun_error_new(err, 0, "app %s: mount point %s (%s) has no volume; give --mount", QUOTE(a->name),
+                                QUOTE(a->app->mount_points[i].name), ESCAPE(a->app->mount_points[i].path));
     }
   return 0;
 }
@@ -192,15 +192,15 @@ int volumes_mask_kernel_paths(const char *app_root, const char *under, podrun_er
       if (fd < 0 && errno == ENOENT)
         continue;
       if (fd < 0 || fstat(fd, &st) < 0)
-        return podrun_error_set(err, errno, "mask \"%s\"", masked_paths[i]);
+        return podrun_error_set(err, errno, "mask %s", QUOTE(masked_paths[i]));
       int r = S_ISDIR(st.st_mode) ? empty_dir_mount(&mnt, err) : 0;
       if (r >= 0 && S_ISDIR(st.st_mode) &&
           move_mount(mnt, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-        r = podrun_error_set(err, errno, "mask \"%s\"", masked_paths[i]);
+        r = podrun_error_set(err, errno, "mask %s", QUOTE(masked_paths[i]));
       if (r >= 0 && !S_ISDIR(st.st_mode))
         r = volumes_bind_at("/dev/null", fd, false, true, err);
       if (r < 0)
-        return podrun_error_wrap(err, "mask \"%s\"", masked_paths[i]);
+        return podrun_error_wrap(err, "mask %s", QUOTE(masked_paths[i]));
     }
   for (size_t i = 0; i < ELEMENTSOF(read_only_paths); i++)
     {
@@ -211,9 +211,9 @@ int volumes_mask_kernel_paths(const char *app_root, const char *under, podrun_er
       if (fd < 0 && errno == ENOENT)
         continue;
       if (fd < 0)
-        return podrun_error_set(err, errno, "make \"%s\" read-only", read_only_paths[i]);
+        return podrun_error_set(err, errno, "make %s read-only", QUOTE(read_only_paths[i]));
       if (volumes_bind_at(path, fd, true, true, err) < 0)
-        return podrun_error_wrap(err, "make \"%s\" read-only", read_only_paths[i]);
+        return podrun_error_wrap(err, "make %s read-only", QUOTE(read_only_paths[i]));
     }
   return 0;
 }
@@ -223,6 +223,6 @@ int volumes_finish_root(const struct appc_runtime_app *a, const char *app_root, 
   /* readOnlyRootFS: the root mount alone, so volumes keep their own mode */
   struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
   if (a->read_only_rootfs && mount_setattr(AT_FDCWD, app_root, 0, &ro, sizeof(ro)) < 0)
-    return podrun_error_set(err, errno, "make the rootfs of app \"%s\" read-only", a->name);
+    return podrun_error_set(err, errno, "make the rootfs of app %s read-only", QUOTE(a->name));
   return 0;
 }

@@ -21,7 +21,7 @@ static int split_kv(const char *flag, const char *s, char **ret_name, const char
 {
   const char *eq = strchr(s, '=');
   if (!eq || eq == s)
-    return podrun_error_set(err, 0, "--%s \"%s\": expected NAME=VALUE", flag, s);
+    return podrun_error_set(err, 0, "--%s %s: expected NAME=VALUE", flag, QUOTE(s));
   *ret_name = xstrndup(s, (size_t) (eq - s));
   *ret_value = eq + 1;
   return 0;
@@ -46,7 +46,7 @@ static int kvs_set_all(json_t *arr, const char *flag, char *const *list, podrun_
   for (size_t i = 0; list && list[i]; i++)
     {
       _cleanup_free_ char *name = NULL;
-      const char *value;
+      const char *value = NULL;
       if (split_kv(flag, list[i], &name, &value, err) < 0)
         return -1;
       kvs_set(arr, name, value);
@@ -78,7 +78,7 @@ static int map_set_all(json_t *app, const char *key, const char *flag, char *con
   for (size_t i = 0; list && list[i]; i++)
     {
       _cleanup_free_ char *name = NULL;
-      const char *value;
+      const char *value = NULL;
       json_t *map = json_object_get(app, key);
       if (split_kv(flag, list[i], &name, &value, err) < 0)
         return -1;
@@ -119,11 +119,9 @@ static int parse_gids(const char *s, json_t **ret, podrun_error_t *err)
   char *save = NULL;
   for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save))
     {
-      char *end;
-      errno = 0;
-      unsigned long v = strtoul(w, &end, 10);
-      if (errno || *end || *w == '\0' || *w == '-' || v >= 4294967295UL)
-        return podrun_error_set(err, 0, "--supplementary-gids \"%s\": \"%s\" is not a group id", s, w);
+      unsigned long long v;
+      if (parse_uint(w, 4294967294ULL, &v) < 0)
+        return podrun_error_set(err, 0, "--supplementary-gids %s: %s is not a group id", QUOTE(s), QUOTE(w));
       json_array_append_new(arr, json_integer((json_int_t) v));
     }
   *ret = TAKE_PTR(arr);
@@ -143,7 +141,7 @@ static int apply_exec(json_t *app, const struct app_args *a, const struct app_ar
   else if (json_array_size(old) > 0)
     json_array_append(cmd, json_array_get(old, 0));
   else
-    return podrun_error_set(err, 0, "image \"%s\" has no app to run; give --exec", a->image);
+    return podrun_error_set(err, 0, "image %s has no app to run; give --exec", QUOTE(a->image));
   if (a->has_args)
     for (size_t i = 0; a->args[i]; i++)
       json_array_append_new(cmd, json_string(a->args[i]));
@@ -195,7 +193,7 @@ static int apply_rlimits(json_t *app, const struct app_args *a, const struct app
   _cleanup_free_ struct rlimit_entry *checked = NULL;
   size_t n;
   if (rlimits_parse(value, &checked, &n, err) < 0)
-    return podrun_error_wrap(err, "image \"%s\"", a->image);
+    return podrun_error_wrap(err, "image %s", QUOTE(a->image));
   if (!isolators)
     json_object_set_new(app, "isolators", isolators = json_array());
   iso = json_pack("{s:s,s:O}", "name", RLIMITS_ISOLATOR, "value", value);
@@ -232,7 +230,7 @@ static int comma_list(const char *flag, const char *s, char ***ret, podrun_error
   if (!v || strstr(s, ",,") || s[strlen(s) - 1] == ',')
     {
       strv_free(v);
-      return podrun_error_set(err, 0, "--%s=%s: expected a comma-separated list", flag, s);
+      return podrun_error_set(err, 0, "--%s=%s: expected a comma-separated list", flag, ESCAPE(s));
     }
   *ret = v;
   return 0;
@@ -272,18 +270,18 @@ static int seccomp_flag(json_t *app, const char *value, podrun_error_t *err)
   if (comma_list("seccomp", value, &items, err) < 0)
     return -1;
   if (!(mode = startswith(items[0], "mode=")) || (!streq(mode, "retain") && !streq(mode, "remove")))
-    return podrun_error_set(err, 0, "--seccomp=%s: starts with mode=retain or mode=remove", value);
+    return podrun_error_set(err, 0, "--seccomp=%s: starts with mode=retain or mode=remove", ESCAPE(value));
   if (items[1] && (errname = startswith(items[1], "errno=")))
     {
       first = 2;
       if (isolate_errno_from_name(errname) < 0)
-        return podrun_error_set(err, 0, "--seccomp: errno=%s is not an errno name podrun knows", errname);
+        return podrun_error_set(err, 0, "--seccomp: errno=%s is not an errno name podrun knows", ESCAPE(errname));
     }
   if (!items[first])
-    return podrun_error_set(err, 0, "--seccomp=%s: no syscalls listed", value);
+    return podrun_error_set(err, 0, "--seccomp=%s: no syscalls listed", ESCAPE(value));
   for (size_t i = first; items[i]; i++)
     if (!isolate_syscall_is_known(items[i]))
-      return podrun_error_set(err, 0, "--seccomp: unknown syscall \"%s\"", items[i]);
+      return podrun_error_set(err, 0, "--seccomp: unknown syscall %s", QUOTE(items[i]));
   json_t *v = json_pack("{s:o}", "set", json_strings(items + first));
   if (errname)
     json_object_set_new(v, "errno", json_string(errname));
@@ -295,14 +293,11 @@ static int seccomp_flag(json_t *app, const char *value, podrun_error_t *err)
 
 static int oom_flag(json_t *app, const char *value, podrun_error_t *err)
 {
-  char *end = NULL;
-  long v;
+  long long v;
   if (!value)
     return 0;
-  errno = 0;
-  v = strtol(value, &end, 10);
-  if (errno || end == value || *end || v < -1000 || v > 1000)
-    return podrun_error_set(err, 0, "--oom-score-adj=%s: expected a number from -1000 to 1000", value);
+  if (parse_int(value, -1000, 1000, &v) < 0)
+    return podrun_error_set(err, 0, "--oom-score-adj=%s: expected a number from -1000 to 1000", ESCAPE(value));
   set_isolator(app, "os/linux/oom-score-adj", NULL, json_integer(v));
   return 0;
 }
@@ -325,11 +320,9 @@ static int resource_flags(json_t *app, const struct app_args *a, const struct ap
     }
   if ((q = PICK(cpu_shares)))
     {
-      char *end = NULL;
-      errno = 0;
-      long n = strtol(q, &end, 10);
-      if (errno || end == q || *end || n < 2 || n > 262144)
-        return podrun_error_set(err, 0, "--cpu-shares=%s: expected a number from 2 to 262144", q);
+      long long n;
+      if (parse_int(q, 2, 262144, &n) < 0)
+        return podrun_error_set(err, 0, "--cpu-shares=%s: expected a number from 2 to 262144", ESCAPE(q));
       set_isolator(app, RESOURCE_CPU_SHARES, NULL, json_integer(n));
     }
   return 0;
@@ -344,7 +337,7 @@ static int apply_isolator_flags(json_t *app, const struct app_args *a, const str
       caps_flag(app, "caps-remove", PICK(caps_remove), "os/linux/capabilities-remove-set", err) < 0 ||
       seccomp_flag(app, PICK(seccomp), err) < 0 || oom_flag(app, PICK(oom_score_adj), err) < 0 ||
       resource_flags(app, a, all, err) < 0)
-    return podrun_error_wrap(err, "image \"%s\"", a->image);
+    return podrun_error_wrap(err, "image %s", QUOTE(a->image));
   return 0;
 }
 

@@ -12,13 +12,16 @@ static int local_path(const char *ref, const char **ret, podrun_error_t *err)
   if (p)
     {
       if (*p != '/')
-        return podrun_error_set(err, 0, "fetch \"%s\": a file:// URL needs an absolute path", ref);
+        return podrun_error_set(err, 0, "fetch %s: a file:// URL needs an absolute path", QUOTE(ref));
       *ret = p;
       return 0;
     }
   if (scheme_end)
-    return podrun_error_set(err, 0, "fetch \"%s\": \"%.*s\" images are not supported yet (local files and file:// only)",
-                            ref, (int) (scheme_end - ref), ref);
+    {
+      _cleanup_free_ char *scheme = xstrndup(ref, (size_t) (scheme_end - ref));
+      return podrun_error_set(err, 0, "fetch %s: %s images are not supported yet (local files and file:// only)",
+                              QUOTE(ref), QUOTE(scheme));
+    }
   *ret = ref;
   return 0;
 }
@@ -32,12 +35,12 @@ static int fetch_one(const char *ref, podrun_error_t *err)
   if (local_path(ref, &path, err) < 0)
     return -1;
   if (stat(path, &st) < 0)
-    return podrun_error_set(err, errno, "fetch \"%s\"", ref);
+    return podrun_error_set(err, errno, "fetch %s", QUOTE(ref));
   if (!(arg_insecure & INSECURE_IMAGE))
     return podrun_error_set(err, 0,
-                            "fetch \"%s\": cannot verify its signature (not supported for local images yet); "
+                            "fetch %s: cannot verify its signature (not supported for local images yet); "
                             "use --insecure-options=image to fetch it unverified",
-                            ref);
+                            QUOTE(ref));
   if (store_import_aci(podrun_store, path, &id, err) < 0)
     return -1;
   printf("%s\n", id);

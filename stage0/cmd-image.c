@@ -15,7 +15,7 @@ int image_resolve(const char *ref, struct store_image **ret, podrun_error_t *err
 int image_resolve(const char *ref, struct store_image **ret, podrun_error_t *err)
 {
   if (!podrun_store)
-    return podrun_error_new(err, ENOENT, "image \"%s\": not found in the store", ref);
+    return podrun_error_new(err, ENOENT, "image %s: not found in the store", QUOTE(ref));
   return store_resolve(podrun_store, ref, ret, err);
 }
 
@@ -99,7 +99,7 @@ static int image_rm(const struct cmd *cmd, int argc, char **argv, podrun_error_t
       _cleanup_store_image_ struct store_image *img = NULL;
       const char *pod = NULL;
       if (image_resolve(argv[i], &img, &e) == 0 && (pod = used_by(ids, uuids, img->id)))
-        podrun_error_new(&e, EBUSY, "image \"%s\": used by pod %s (remove the pod first: podrun rm)", argv[i], pod);
+        podrun_error_new(&e, EBUSY, "image %s: used by pod %s (remove the pod first: podrun rm)", QUOTE(argv[i]), pod);
       if (e || store_remove(podrun_store, img->id, &e) < 0)
         {
           keep_first_error(err, &e, &failed); /* every other image is still removed */

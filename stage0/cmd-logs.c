@@ -2,6 +2,7 @@
 /* podrun logs: what an app wrote to stdout and stderr, as its stage1 kept it
  * in the pod directory (logs/<app>.log, and <app>.log.1 before it). */
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -95,11 +96,10 @@ static int logs(const struct cmd *cmd, int argc, char **argv, podrun_error_t *er
 
   if (arg_tail)
     {
-      char *end = NULL;
-      errno = 0;
-      lines = strtol(arg_tail, &end, 10);
-      if (errno || end == arg_tail || *end || lines < 0)
-        return podrun_error_set(err, 0, "--tail=%s: expected a number of lines", arg_tail);
+      long long n;
+      if (parse_int(arg_tail, 0, LONG_MAX, &n) < 0)
+        return podrun_error_set(err, 0, "--tail=%s: expected a number of lines", ESCAPE(arg_tail));
+      lines = (long) n;
     }
   if (pods_load_one(argc, argv, arg_uuid_file, &p, err) < 0 || pod_pick_app(p, arg_app, &app, err) < 0 ||
       read_logs(p, app, &text, &len, err) < 0)

@@ -47,7 +47,7 @@ static int run_entrypoint(struct pod *p, const char *what, char **args, bool exe
       store_close(TAKE_PTR(podrun_store)); /* see pod_exec_stage1 */
       fflush(NULL);
       execv(path, args);
-      return podrun_error_set(err, errno, "exec \"%s\"", path);
+      return podrun_error_set(err, errno, "exec %s", QUOTE(path));
     }
   pid_t pid = fork();
   if (pid < 0)

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Values of flags: durations, --insecure-options, times for output. */
-#include <ctype.h>
 #include <math.h>
 #include <time.h>
 
@@ -31,21 +30,21 @@ int parse_duration(const char *s, int64_t *ret_usec, podrun_error_t *err)
     return podrun_error_set(err, 0, "empty duration");
   while (*p)
     {
-      char *end;
-      size_t i;
-      if (!isdigit((unsigned char) *p) && *p != '.')
-        return podrun_error_set(err, 0, "\"%s\" is not a duration (like 90s, 30m, 24h or 1h30m)", s);
-      double v = strtod(p, &end);
+      /* decimal only: strtod would take "0x10" (hex) and "1e3" as well */
+      size_t n = decimal_span(p), i;
+      _cleanup_free_ char *num = xstrndup(p, n);
+      const char *end = p + n;
+      double v = strtod(num, NULL);
       for (i = 0; i < ELEMENTSOF(duration_units); i++)
         if (startswith(end, duration_units[i].unit))
           break;
-      if (end == p || i == ELEMENTSOF(duration_units))
-        return podrun_error_set(err, 0, "\"%s\" is not a duration (like 90s, 30m, 24h or 1h30m)", s);
+      if (n == 0 || i == ELEMENTSOF(duration_units))
+        return podrun_error_set(err, 0, "%s is not a duration (like 90s, 30m, 24h or 1h30m)", QUOTE(s));
       total += v * duration_units[i].usec;
       p = end + strlen(duration_units[i].unit);
     }
   if (!isfinite(total) || total > 9.2e18)
-    return podrun_error_set(err, ERANGE, "duration \"%s\"", s);
+    return podrun_error_set(err, ERANGE, "duration %s", QUOTE(s));
   *ret_usec = (int64_t) total;
   return 0;
 }
@@ -81,9 +80,9 @@ int parse_insecure_options(const char *s, unsigned *ret, podrun_error_t *err)
           break;
       if (i == ELEMENTSOF(insecure_names))
         return podrun_error_set(err, 0,
-                                "--insecure-options: unknown option \"%s\" (valid: none, image, tls, ondisk, http, "
+                                "--insecure-options: unknown option %s (valid: none, image, tls, ondisk, http, "
                                 "pubkey, capabilities, paths, seccomp, all)",
-                                w);
+                                QUOTE(w));
       bits |= insecure_names[i].bits;
     }
   *ret = bits;
@@ -93,7 +92,7 @@ int parse_insecure_options(const char *s, unsigned *ret, podrun_error_t *err)
 int check_format(const char *format, podrun_error_t *err)
 {
   if (format && !streq(format, "json") && !streq(format, "json-pretty"))
-    return podrun_error_set(err, 0, "--format: \"%s\" is not one of json, json-pretty", format);
+    return podrun_error_set(err, 0, "--format: %s is not one of json, json-pretty", QUOTE(format));
   return 0;
 }
 

@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 
 #include "fs.h"
+#include "json-util.h"
 #include "pod-setup.h"
+#include "resources.h"
 
 /* "NAME,kind=host,source=/x,readOnly=true" → an appc volume. */
 static int parse_volume(const char *spec, json_t **ret, podrun_error_t *err)
@@ -14,35 +16,34 @@ static int parse_volume(const char *spec, json_t **ret, podrun_error_t *err)
   char *save = NULL, *name = strtok_r(copy, ",", &save);
 
   if (!name || strchr(name, '='))
-    return podrun_error_set(err, 0, "--volume \"%s\": expected NAME,kind=host|empty[,…]", spec);
+    return podrun_error_set(err, 0, "--volume %s: expected NAME,kind=host|empty[,…]", QUOTE(spec));
   json_object_set_new(v, "name", json_string(name));
   for (char *kv = strtok_r(NULL, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
     {
       char *eq = strchr(kv, '=');
       if (!eq)
-        return podrun_error_set(err, 0, "--volume \"%s\": \"%s\" is not KEY=VALUE", spec, kv);
+        return podrun_error_set(err, 0, "--volume %s: %s is not KEY=VALUE", QUOTE(spec), QUOTE(kv));
       *eq++ = '\0';
       if (streq(kv, "readOnly") || streq(kv, "recursive"))
         {
           if (!streq(eq, "true") && !streq(eq, "false"))
-            return podrun_error_set(err, 0, "--volume \"%s\": %s must be true or false", spec, kv);
+            return podrun_error_set(err, 0, "--volume %s: %s must be true or false", QUOTE(spec), kv);
           json_object_set_new(v, kv, json_boolean(streq(eq, "true")));
         }
       else if (streq(kv, "uid") || streq(kv, "gid"))
         {
-          char *end;
-          long long n = strtoll(eq, &end, 10);
-          if (*eq == '\0' || *end || n < 0 || n >= 4294967295LL)
-            return podrun_error_set(err, 0, "--volume \"%s\": %s must be a number", spec, kv);
+          unsigned long long n;
+          if (parse_uint(eq, 4294967294ULL, &n) < 0)
+            return podrun_error_set(err, 0, "--volume %s: %s must be a number", QUOTE(spec), kv);
           json_object_set_new(v, kv, json_integer(n));
         }
       else if (streq(kv, "kind") || streq(kv, "source") || streq(kv, "mode"))
         json_object_set_new(v, kv, json_string(eq));
       else
-        return podrun_error_set(err, 0, "--volume \"%s\": unknown key \"%s\"", spec, kv);
+        return podrun_error_set(err, 0, "--volume %s: unknown key %s", QUOTE(spec), QUOTE(kv));
     }
   if (!json_object_get(v, "kind"))
-    return podrun_error_set(err, 0, "--volume \"%s\": needs kind=host or kind=empty", spec);
+    return podrun_error_set(err, 0, "--volume %s: needs kind=host or kind=empty", QUOTE(spec));
   *ret = TAKE_PTR(v);
   return 0;
 }
@@ -61,10 +62,10 @@ static int parse_mount(const char *spec, json_t **ret, podrun_error_t *err)
       else if (startswith(kv, "target="))
         target = kv + 7;
       else
-        return podrun_error_set(err, 0, "--mount \"%s\": unknown key in \"%s\"", spec, kv);
+        return podrun_error_set(err, 0, "--mount %s: unknown key in %s", QUOTE(spec), QUOTE(kv));
     }
   if (!vol || !target || !*vol || !*target)
-    return podrun_error_set(err, 0, "--mount \"%s\": expected volume=NAME,target=PATH", spec);
+    return podrun_error_set(err, 0, "--mount %s: expected volume=NAME,target=PATH", QUOTE(spec));
   *ret = json_pack("{s:s,s:s}", "volume", vol, "path", target);
   return 0;
 }
@@ -92,8 +93,8 @@ static int app_image(struct store *s, const char *ref, struct store_image **ret,
   if (path)
     {
       if (!(arg_insecure & INSECURE_IMAGE))
-        return podrun_error_set(err, 0, "image \"%s\": cannot verify its signature (not supported for local images "
-                                        "yet); use --insecure-options=image", ref);
+        return podrun_error_set(err, 0, "image %s: cannot verify its signature (not supported for local images "
+                                        "yet); use --insecure-options=image", QUOTE(ref));
       if (store_import_aci(s, path, &id, err) < 0)
         return -1;
       ref = id;
@@ -171,9 +172,22 @@ static int check_references(const struct appc_pod_manifest *m, podrun_error_t *e
         for (size_t k = 0; k < m->n_volumes && !found; k++)
           found = streq(m->volumes[k].name, mt->volume);
         if (!found)
-          return podrun_error_set(err, 0, "app \"%s\": mount of volume \"%s\": no such volume (add --volume %s,…)",
-                                  m->apps[i].name, mt->volume, mt->volume);
+          return podrun_error_set(err, 0, "app %s: mount of volume %s: no such volume (add --volume %s,…)",
+                                  QUOTE(m->apps[i].name), QUOTE(mt->volume), mt->volume);
       }
+  return 0;
+}
+
+/* The resource isolators, whatever the stage1: one that ignores them (fly)
+ * runs a pod that another would refuse otherwise. */
+static int check_resources(const struct appc_pod_manifest *m, podrun_error_t *err)
+{
+  for (size_t i = 0; i < m->n_apps; i++)
+    {
+      struct app_resources r;
+      if (app_resources_from_isolators(m->apps[i].app, &r, err) < 0)
+        return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
+    }
   return 0;
 }
 
@@ -196,8 +210,8 @@ static int complete_apps(struct store *s, json_t *pm, podrun_error_t *err)
       if (appc_image_manifest_parse(img->manifest, strlen(img->manifest), &im, err) < 0)
         return -1;
       if (!im->app)
-        return podrun_error_set(err, 0, "app \"%s\": neither the pod manifest nor its image has an app",
-                                json_string_value(json_object_get(rapp, "name")));
+        return podrun_error_set(err, 0, "app %s: neither the pod manifest nor its image has an app",
+                                QUOTE(json_string_value(json_object_get(rapp, "name"))));
       json_t *imj = appc_image_manifest_to_json(im);
       json_object_set(rapp, "app", json_object_get(imj, "app"));
       json_decref(imj);
@@ -217,6 +231,8 @@ static int read_manifest_file(struct store *s, json_t **ret, podrun_error_t *err
       appc_pod_manifest_parse(text, len, &m, err) < 0 ||
       json_parse_untrusted(text, len, arg_run.pod_manifest, ret, err) < 0)
     return podrun_error_wrap(err, "--pod-manifest");
+  if (m->n_apps == 0)
+    return podrun_error_new(err, 0, "--pod-manifest: \"apps\" is empty: a pod runs at least one app");
   return complete_apps(s, *ret, err);
 }
 
@@ -234,7 +250,14 @@ int pod_manifest_build(struct store *s, char **ret, podrun_error_t *err)
     return -1;
   text = json_dump_sorted(pm, true);
   len = strlen(text);
-  if (appc_pod_manifest_parse(text, len, &m, err) < 0 || check_references(m, err) < 0)
+  /* every reader of a pod's manifest (stage0, the stage1s, stage2) takes at most this */
+  if (len > JSON_MAX_INPUT)
+    return podrun_error_new(err, EFBIG, "pod manifest: %zu bytes, more than podrun's limit of %d (the images' "
+                                        "manifests, labels and arguments are too large together)",
+                            len, JSON_MAX_INPUT);
+  if (appc_pod_manifest_parse(text, len, &m, err) < 0)
+    return -1;
+  if (check_references(m, err) < 0 || check_resources(m, err) < 0)
     return podrun_error_wrap(err, "pod manifest");
   *ret = TAKE_PTR(text);
   return 0;

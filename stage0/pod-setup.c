@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "fs.h"
@@ -90,25 +89,26 @@ static int check_pod_flags(podrun_error_t *err)
     return podrun_error_set(err, 0, "--net: a network name, without blanks");
   for (size_t i = 0; i < n; i++)
     if ((streq(arg_run.dns[i], "host") || streq(arg_run.dns[i], "none")) ? n > 1 : !is_ip(arg_run.dns[i]))
-      return podrun_error_set(err, 0, "--dns=%s: an IP address, or host or none alone", arg_run.dns[i]);
+      return podrun_error_set(err, 0, "--dns=%s: an IP address, or host or none alone", ESCAPE(arg_run.dns[i]));
   bool whole_file = n && (streq(arg_run.dns[0], "host") || streq(arg_run.dns[0], "none"));
   if (whole_file && (arg_run.dns_search || arg_run.dns_opt))
-    return podrun_error_set(err, 0, "--dns=%s: no --dns-search or --dns-opt with it", arg_run.dns[0]);
+    return podrun_error_set(err, 0, "--dns=%s: no --dns-search or --dns-opt with it", ESCAPE(arg_run.dns[0]));
   char **words[] = { arg_run.dns_search, arg_run.dns_opt };
   for (size_t w = 0; w < ELEMENTSOF(words); w++)
     for (size_t i = 0; words[w] && words[w][i]; i++)
       if (!*words[w][i] || strpbrk(words[w][i], " \t\n#;"))
-        return podrun_error_set(err, 0, "--%s=%s: one word, no blanks", w ? "dns-opt" : "dns-search", words[w][i]);
+        return podrun_error_set(err, 0, "--%s=%s: one word, no blanks", w ? "dns-opt" : "dns-search",
+                                ESCAPE(words[w][i]));
   for (size_t i = 0; i < h; i++)
     {
       const char *e = arg_run.hosts_entries[i], *eq = strchr(e, '=');
       if (streq(e, "host") ? h > 1 : !eq)
-        return podrun_error_set(err, 0, "--hosts-entry=%s: IP=HOSTNAME, or host alone", e);
+        return podrun_error_set(err, 0, "--hosts-entry=%s: IP=HOSTNAME, or host alone", ESCAPE(e));
       if (eq)
         {
           _cleanup_free_ char *ip = xstrndup(e, (size_t) (eq - e));
           if (!is_ip(ip) || !is_hostname(eq + 1))
-            return podrun_error_set(err, 0, "--hosts-entry=%s: IP=HOSTNAME, or host alone", e);
+            return podrun_error_set(err, 0, "--hosts-entry=%s: IP=HOSTNAME, or host alone", ESCAPE(e));
         }
     }
   return 0;
@@ -155,7 +155,7 @@ static int pick_userns_shift(const char *pods, int *ret_lock, uid_t *ret, podrun
     return -1;
   dirfd = open(pods, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
-    return podrun_error_set(err, errno, "open \"%s\"", pods);
+    return podrun_error_set(err, errno, "open %s", QUOTE(pods));
   if (lock_open_at(dirfd, ".userns.lock", LOCK_MODE_EXCLUSIVE, false, ret_lock, err) < 0 ||
       pod_list(pods, &all, &n, err) < 0)
     return -1;
@@ -169,8 +169,7 @@ static int pick_userns_shift(const char *pods, int *ret_lock, uid_t *ret, podrun
   for (int tries = 0; tries < 64; tries++)
     {
       uint32_t r;
-      if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-        return podrun_error_set(err, errno, "getrandom");
+      random_bytes(&r, sizeof(r));
       uid_t shift = USERNS_SHIFT_MIN + (r % slots) * USERNS_RANGE;
       bool taken = false;
       for (size_t i = 0; i < n && !taken; i++)
@@ -217,7 +216,7 @@ int pod_prepare(struct store *s, struct pod **ret, podrun_error_t *err)
 static int check_overlay_path(const char *path, podrun_error_t *err)
 {
   if (strpbrk(path, ":,\\"))
-    return podrun_error_new(err, EINVAL, "\"%s\": overlay paths cannot contain ':', ',' or '\\\\'", path);
+    return podrun_error_new(err, EINVAL, "%s: overlay paths cannot contain ':', ',' or '\\\\'", QUOTE(path));
   return 0;
 }
 
@@ -230,10 +229,10 @@ static int mount_overlay(const char *lower, const char *upper, const char *work,
     return -1;
   /* the mount's root takes the upper directory's mode and owner: make them the image's */
   if (stat(lower, &st) < 0 || chown(upper, st.st_uid, st.st_gid) < 0 || chmod(upper, st.st_mode & 07777) < 0)
-    return podrun_error_set(err, errno, "overlay layer \"%s\"", upper);
+    return podrun_error_set(err, errno, "overlay layer %s", QUOTE(upper));
   _cleanup_free_ char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
   if (mount("overlay", target, "overlay", 0, opts) < 0)
-    return podrun_error_set(err, errno, "mount overlay on \"%s\"", target);
+    return podrun_error_set(err, errno, "mount overlay on %s", QUOTE(target));
   return 0;
 }
 
@@ -254,32 +253,32 @@ int pod_mount_app_result(struct store *s, struct pod *p, const char *app, int *r
 
   if (fs_read_file_at(p->dirfd, id_path, 256, &id, NULL, err) < 0 || store_render(s, id, &tree, err) < 0 ||
       userns_read_pod(p->dirfd, &shift, err) < 0)
-    return podrun_error_wrap(err, "app \"%s\"", app);
+    return podrun_error_wrap(err, "app %s", QUOTE(app));
   lower = xasprintf("%s/rootfs", tree);
   upper = xasprintf("%s/overlay/%s/upper", p->path, app);
   lower_fd = open(lower, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (lower_fd < 0)
-    return podrun_error_set(err, errno, "app \"%s\": open \"%s\"", app, lower);
+    return podrun_error_set(err, errno, "app %s: open %s", QUOTE(app), QUOTE(lower));
   /* a --private-users pod's files are in its range on disk: seen back
    * through an idmapped mount, they are the image's owners again */
   if (shift)
     {
       if (userns_make(shift, 0, USERNS_RANGE, &usernsfd, err) < 0 ||
           userns_idmapped_tree(upper, usernsfd, &upper_fd, err) < 0)
-        return podrun_error_wrap(err, "app \"%s\"", app);
+        return podrun_error_wrap(err, "app %s", QUOTE(app));
     }
   else if ((upper_fd = open(upper, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-    return podrun_error_set(err, errno, "app \"%s\": open \"%s\"", app, upper);
+    return podrun_error_set(err, errno, "app %s: open %s", QUOTE(app), QUOTE(upper));
   /* Two lower layers and no upper: read-only, with the app's whiteouts
    * applied. By fd: fsconfig takes at most 256 bytes of value. */
   layers = xasprintf("/proc/self/fd/%d:/proc/self/fd/%d", upper_fd, lower_fd);
   fs = fsopen("overlay", FSOPEN_CLOEXEC);
   if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", layers, 0) < 0 ||
       fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-    return podrun_error_set(err, errno, "app \"%s\": overlay of its rootfs", app);
+    return podrun_error_set(err, errno, "app %s: overlay of its rootfs", QUOTE(app));
   *ret_mntfd = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID);
   if (*ret_mntfd < 0)
-    return podrun_error_set(err, errno, "app \"%s\": mount its rootfs", app);
+    return podrun_error_set(err, errno, "app %s: mount its rootfs", QUOTE(app));
   return 0;
 }
 
@@ -305,7 +304,7 @@ static int mount_image(struct store *s, struct pod *p, const char *image_id, con
       if (fs_mkdir_p(mapped, 0700, err) < 0 || userns_mount_idmapped(lower, usernsfd, mapped, err) < 0)
         return -1;
       if (stat(mapped, &st) < 0 || chown(upper, st.st_uid, st.st_gid) < 0 || chmod(upper, st.st_mode & 07777) < 0)
-        return podrun_error_set(err, errno, "the user namespace's owner for \"%s\"", upper);
+        return podrun_error_set(err, errno, "the user namespace's owner for %s", QUOTE(upper));
       free(lower);
       lower = TAKE_PTR(mapped);
     }
@@ -336,7 +335,7 @@ static int mount_pod(struct store *s, struct pod *p, const char *stage1_id, uid_
        * once its own mounts (volumes, /proc …) are in place */
       _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs/opt/stage2/%s/rootfs", p->path, m->apps[i].name);
       if (mount_image(s, p, m->apps[i].image.id, m->apps[i].name, root, usernsfd, err) < 0)
-        return podrun_error_wrap(err, "app \"%s\"", m->apps[i].name);
+        return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
     }
   /* The stage1 root is read-only from here on (the apps' roots, mounted on
    * it, are not): what the pod init writes is in the pod directory's bind

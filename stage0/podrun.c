@@ -3,6 +3,7 @@
  * before or after the verb), --help from the table, store opening, and the
  * one place where an error is printed and turned into exit code 254. */
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "podrun.h"
@@ -139,7 +140,7 @@ static int parse_bool(const char *flag, const char *v, bool *ret, podrun_error_t
   else if (streq(v, "false") || streq(v, "0") || streq(v, "no"))
     *ret = false;
   else
-    return podrun_error_set(err, 0, "flag --%s: \"%s\" is not a boolean (true or false)", flag, v);
+    return podrun_error_set(err, 0, "flag --%s: %s is not a boolean (true or false)", flag, QUOTE(v));
   return 0;
 }
 
@@ -177,8 +178,10 @@ int parse_flag(const char *verb, const struct opt *opts, int argc, char **argv, 
   if (!o)
     o = find_opt(global_opts, a, len);
   if (!o)
-    return podrun_error_set(err, 0, "unknown flag \"%.*s\" for \"%s\"; see '--help'", (int) (len + (a - argv[*i])),
-                            argv[*i], verb);
+    {
+      _cleanup_free_ char *flag = xstrndup(argv[*i], len + (size_t) (a - argv[*i]));
+      return podrun_error_set(err, 0, "unknown flag %s for %s; see '--help'", QUOTE(flag), QUOTE(verb));
+    }
   if (!v && o->type != OPT_BOOL && o->type != OPT_OPTIONAL)
     {
       if (*i + 1 >= argc)
@@ -226,7 +229,7 @@ static int parse_command_line(int argc, char **argv, struct invocation *inv, pod
         {
           const struct cmd *c = find_cmd(inv->cmd->subcmds, a);
           if (!c)
-            return podrun_error_set(err, 0, "unknown command \"%s\" for \"%s\"; see '%s help'", a, inv->path,
+            return podrun_error_set(err, 0, "unknown command %s for %s; see '%s help'", QUOTE(a), QUOTE(inv->path),
                                     inv->path);
           inv->cmd = c;
           size_t l = strlen(inv->path);
@@ -244,6 +247,36 @@ static int check_args(const struct invocation *inv, podrun_error_t *err)
   if (inv->nargs < c->min_args || (c->max_args >= 0 && inv->nargs > c->max_args))
     return podrun_error_set(err, 0, "%s: %s arguments; usage: %s %s", inv->path,
                             inv->nargs < c->min_args ? "missing" : "too many", inv->path, c->usage);
+  return 0;
+}
+
+/* --dir, --local-config, --system-config: a directory (or nothing yet),
+ * absolute from here on, since the stage1 runs from the pod's directory. */
+static int check_dir_flag(const char *name, const char **value, podrun_error_t *err)
+{
+  static char *owned[3];
+  static size_t n_owned;
+  struct stat st;
+  char cwd[4096];
+
+  if (!**value)
+    return podrun_error_new(err, EINVAL, "--%s=: an empty path; give a directory", name);
+  if (stat(*value, &st) == 0 && !S_ISDIR(st.st_mode))
+    return podrun_error_new(err, ENOTDIR, "--%s=%s: not a directory", name, ESCAPE(*value));
+  if (**value == '/')
+    return 0;
+  if (!getcwd(cwd, sizeof(cwd)))
+    return podrun_error_set(err, errno, "--%s=%s: the current directory", name, ESCAPE(*value));
+  if (n_owned < ELEMENTSOF(owned))
+    *value = owned[n_owned++] = xasprintf("%s/%s", cwd, *value);
+  return 0;
+}
+
+static int check_global_flags(podrun_error_t *err)
+{
+  if (check_dir_flag("dir", &arg_dir, err) < 0 || check_dir_flag("local-config", &arg_local_config, err) < 0 ||
+      check_dir_flag("system-config", &arg_system_config, err) < 0)
+    return -1;
   return 0;
 }
 
@@ -280,7 +313,7 @@ static int run(int argc, char **argv, podrun_error_t *err)
     }
   if (!inv.cmd->fn)
     return podrun_error_set(err, 0, "%s: missing command; see '%s --help'", inv.path, inv.path);
-  if (check_args(&inv, err) < 0 || open_store(inv.cmd->flags, err) < 0)
+  if (check_args(&inv, err) < 0 || check_global_flags(err) < 0 || open_store(inv.cmd->flags, err) < 0)
     return -1;
   r = inv.cmd->fn(inv.cmd, inv.nargs, inv.args, err);
   store_close(TAKE_PTR(podrun_store));
@@ -296,7 +329,7 @@ int cmd_help(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
     {
       c = find_cmd(c->subcmds, argv[i]);
       if (!c)
-        return podrun_error_set(err, 0, "help: unknown command \"%s\"", argv[i]);
+        return podrun_error_set(err, 0, "help: unknown command %s", QUOTE(argv[i]));
       size_t l = strlen(path);
       snprintf(path + l, sizeof(path) - l, " %s", c->name);
     }

@@ -226,7 +226,7 @@ int pod_pick_app(struct pod *p, const char *app, char **ret, podrun_error_t *err
   for (size_t a = 0; app && a < i.n_apps; a++)
     found |= streq(i.apps[a].name, app);
   if (app && !found)
-    r = podrun_error_new(err, 0, "pod %s has no app \"%s\"", p->uuid, app);
+    r = podrun_error_new(err, 0, "pod %s has no app %s", p->uuid, QUOTE(app));
   else if (!app && i.n_apps != 1)
     r = podrun_error_new(err, 0, "pod %s has %zu apps; choose one with --app", p->uuid, i.n_apps);
   else

@@ -99,7 +99,7 @@ int run_args_parse_apps(int argc, char **argv, podrun_error_t *err)
       else if (a[0] == '-' && a[1])
         {
           if (!cur)
-            return podrun_error_set(err, 0, "run: \"%s\" before any image", a);
+            return podrun_error_set(err, 0, "run: %s before any image", QUOTE(a));
           app_opts(cur, opts);
           if (parse_flag("run", opts, argc, argv, &i, err) < 0)
             return -1;

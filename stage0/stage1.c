@@ -21,15 +21,16 @@ static int check_stage1(const struct store_image *img, podrun_error_t *err)
     return -1;
   const char *v = appc_kvs_get(&m->annotations, "podrun/stage1/interface-version");
   if (!v)
-    return podrun_error_set(err, 0, "stage1 image \"%s\": no annotation podrun/stage1/interface-version", m->name);
+    return podrun_error_set(err, 0, "stage1 image %s: no annotation podrun/stage1/interface-version", QUOTE(m->name));
   if (!streq(v, "1"))
-    return podrun_error_set(err, 0, "stage1 image \"%s\": interface version %s, this podrun speaks 1", m->name, v);
+    return podrun_error_set(err, 0, "stage1 image %s: interface version %s, this podrun speaks 1", QUOTE(m->name),
+                            QUOTE(v));
   for (size_t i = 0; stage1_entrypoints[i]; i++)
     {
       _cleanup_free_ char *key = xasprintf("podrun/stage1/%s", stage1_entrypoints[i]);
       const char *p = appc_kvs_get(&m->annotations, key);
       if (!p || p[0] != '/')
-        return podrun_error_set(err, 0, "stage1 image \"%s\": no annotation %s with an absolute path", m->name, key);
+        return podrun_error_set(err, 0, "stage1 image %s: no annotation %s with an absolute path", QUOTE(m->name), key);
     }
   return 0;
 }
@@ -58,8 +59,8 @@ static int bundled_path(const char *flavor, char **ret, podrun_error_t *err)
       if (access(build, R_OK) == 0)
         return *ret = TAKE_PTR(build), 0;
     }
-  return podrun_error_new(err, ENOENT, "stage1 flavor \"%s\": no %s (is podrun installed, or built with make?)",
-                          flavor, sys);
+  return podrun_error_new(err, ENOENT, "stage1 flavor %s: no %s (is podrun installed, or built with make?)",
+                          QUOTE(flavor), QUOTE(sys));
 }
 
 static int select_flavor(struct store *s, const char *flavor, char **ret_id, podrun_error_t *err)
@@ -67,7 +68,7 @@ static int select_flavor(struct store *s, const char *flavor, char **ret_id, pod
   _cleanup_free_ char *path = NULL;
 
   if (!streq(flavor, "fly") && !streq(flavor, "nspawn") && !streq(flavor, "kvm"))
-    return podrun_error_set(err, 0, "--stage1=%s: not a flavor (fly, nspawn or kvm)", flavor);
+    return podrun_error_set(err, 0, "--stage1=%s: not a flavor (fly, nspawn or kvm)", ESCAPE(flavor));
   if (bundled_path(flavor, &path, err) < 0)
     return -1;
   return import_stage1(s, path, ret_id, err);
@@ -89,8 +90,8 @@ static int select_image(struct store *s, char **ret_id, podrun_error_t *err)
   if (r->stage1_from_dir)
     {
       if (strchr(r->stage1_from_dir, '/'))
-        return podrun_error_set(err, 0, "--stage1-from-dir=%s: a file name in %s, not a path", r->stage1_from_dir,
-                                arg_system_config);
+        return podrun_error_set(err, 0, "--stage1-from-dir=%s: a file name in %s, not a path",
+                                ESCAPE(r->stage1_from_dir), QUOTE(arg_system_config));
       _cleanup_free_ char *p = xasprintf("%s/%s", arg_system_config, r->stage1_from_dir);
       return import_stage1(s, p, ret_id, err);
     }
@@ -125,7 +126,7 @@ int stage1_entrypoint_path(struct store *s, const char *stage1_id, const char *w
     return podrun_error_wrap(err, "stage1");
   const char *p = appc_kvs_get(&m->annotations, key);
   if (!p)
-    return podrun_error_set(err, 0, "stage1 image \"%s\": no annotation %s", m->name, key);
+    return podrun_error_set(err, 0, "stage1 image %s: no annotation %s", QUOTE(m->name), key);
   *ret_path = xstrdup(p);
   return 0;
 }

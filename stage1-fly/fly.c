@@ -40,15 +40,15 @@ static int parse_run_args(int argc, char **argv, struct stage1_run_args *a, podr
   if (a->debug)
     log_set_level(LOG_LEVEL_DEBUG);
   if (a->net && !streq(a->net, "host"))
-    return podrun_error_new(err, 0, "--net=%s: the fly stage1 always uses the host's network", a->net);
+    return podrun_error_new(err, 0, "--net=%s: the fly stage1 always uses the host's network", ESCAPE(a->net));
   for (size_t i = 0; i < ELEMENTSOF(etc_flags); i++)
     if (etc_flags[i].values)
       return podrun_error_new(err, 0, "--%s=%s: the fly stage1 shares the host's network and its /etc files",
-                              etc_flags[i].flag, etc_flags[i].values[0]);
+                              etc_flags[i].flag, ESCAPE(etc_flags[i].values[0]));
   if (a->userns_shift)
     return podrun_error_new(err, 0, "--private-users: the fly stage1 has no user namespace");
   if (a->hostname)
-    log_warning("--hostname=%s ignored: the fly stage1 shares the host's UTS namespace", a->hostname);
+    log_warning("--hostname=%s ignored: the fly stage1 shares the host's UTS namespace", ESCAPE(a->hostname));
   return 0;
 }
 
@@ -74,10 +74,10 @@ static void warn_unsupported(const struct appc_runtime_app *a)
   struct app_resources r = { 0 };
   _cleanup_error_ podrun_error_t ignored = NULL;
   if (app_resources_from_isolators(a->app, &r, &ignored) == 0 && app_resources_any(&r))
-    log_warning("app \"%s\": --memory, --cpu and --cpu-shares are ignored: the fly stage1 makes no cgroups",
-                a->name);
+    log_warning("app %s: --memory, --cpu and --cpu-shares are ignored: the fly stage1 makes no cgroups",
+                QUOTE(a->name));
   if (a->app->n_event_handlers)
-    log_warning("app \"%s\": event handlers are ignored: the fly stage1 runs the app alone", a->name);
+    log_warning("app %s: event handlers are ignored: the fly stage1 runs the app alone", QUOTE(a->name));
 }
 
 static pid_t child_pid;
@@ -95,7 +95,7 @@ static _noreturn_ void exec_app(const char *app, const char *root, int lock_fd)
   (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
   close(lock_fd); /* the pod lives as long as fly, not as long as the app */
   execl(stage2, stage2, "--pod-manifest=pod", a, r, "--keep-caps-by-default", (char *) NULL);
-  log_error("exec stage2 \"%s\": %s", stage2, strerror(errno));
+  log_error("exec stage2 %s: %s", QUOTE(stage2), strerror(errno));
   _exit(PODRUN_EXIT_ERROR);
 }
 

@@ -145,7 +145,7 @@ static int run_handlers(const struct app_proc *p, const char *event)
       int code = pid > 0 ? exit_code(status) : PODRUN_EXIT_ERROR;
       if (code != 0)
         {
-          log_error("app \"%s\": %s handler %s exited %d", p->name, event, h->exec[0], code);
+          log_error("app %s: %s handler %s exited %d", QUOTE(p->name), event, QUOTE(h->exec[0]), code);
           return code;
         }
     }
@@ -170,13 +170,19 @@ static void app_exited(struct app_proc *p, int code)
     (void) unlink(pidfile); /* enter finds no process of an exited app */
   p->pid = 0;
   if (code == 128 + SIGKILL && nspawn_cgroups_oom_killed(p->name))
-    log_error("app \"%s\" was killed by the OOM killer: it went over its memory limit", p->name);
+    log_error("app %s was killed by the OOM killer: it went over its memory limit", QUOTE(p->name));
   if (fs_write_file_atomic_at(AT_FDCWD, path, text, strlen(text), 0644, &err) < 0)
-    log_error("app \"%s\": %s", p->name, err->msg);
+    log_error("app %s: %s", QUOTE(p->name), err->msg);
   if (code != 0 && !pod_failed)
     {
       pod_failed = true;
       pod_code = code;
+      /* for run, which takes the pod's code from the records, not from
+       * nspawn (see NSPAWN_EXIT_CODE) */
+      podrun_error_free(&err);
+      if (fs_write_file_atomic_at(AT_FDCWD, NSPAWN_RUNTIME_DIR "/" NSPAWN_EXIT_CODE, text, strlen(text), 0644,
+                                  &err) < 0)
+        log_error("%s", err->msg);
       stop_apps(SIGTERM); /* the first failure stops the pod */
     }
 }
@@ -200,7 +206,7 @@ static void open_log(struct app_proc *p)
   p->log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
   p->logged = p->log >= 0 && fstat(p->log, &st) == 0 ? st.st_size : 0;
   if (p->log < 0)
-    log_error("app \"%s\": log \"%s\": %s", p->name, path, strerror(errno));
+    log_error("app %s: log %s: %s", QUOTE(p->name), QUOTE(path), strerror(errno));
 }
 
 /* Appends to the app's log; past LOG_MAX the log becomes <app>.log.1 (an
@@ -221,7 +227,7 @@ static void write_log(struct app_proc *p, const char *buf, size_t len)
         return;
     }
   if (fs_write_all(p->log, buf, len, &err) < 0)
-    log_error("app \"%s\": log: %s", p->name, err->msg);
+    log_error("app %s: log: %s", QUOTE(p->name), err->msg);
   p->logged += (off_t) len;
 }
 
@@ -267,7 +273,7 @@ static void start_app(struct app_proc *p, bool interactive)
   for (int i = 0; i < 2 && !interactive; i++)
     if (pipe2(pipes[i], O_CLOEXEC) < 0)
       {
-        log_error("app \"%s\": pipe: %s", p->name, strerror(errno));
+        log_error("app %s: pipe: %s", QUOTE(p->name), strerror(errno));
         app_exited(p, PODRUN_EXIT_ERROR);
         return;
       }
@@ -294,8 +300,8 @@ static void start_app(struct app_proc *p, bool interactive)
   _cleanup_error_ podrun_error_t err = NULL;
   _cleanup_free_ char *pidfile = pid_path(p), *text = xasprintf("%d\n", (int) p->pid);
   if (fs_write_file_atomic_at(AT_FDCWD, pidfile, text, strlen(text), 0644, &err) < 0)
-    log_error("app \"%s\": %s", p->name, err->msg);
-  log_debug("started app \"%s\" as pid %d", p->name, (int) p->pid);
+    log_error("app %s: %s", QUOTE(p->name), err->msg);
+  log_debug("started app %s as pid %d", QUOTE(p->name), (int) p->pid);
 }
 
 static int prepare_roots(const struct appc_pod_manifest *m, podrun_error_t *err)
@@ -306,7 +312,7 @@ static int prepare_roots(const struct appc_pod_manifest *m, podrun_error_t *err)
       /* the app's /proc is its own pid namespace's, mounted by stage2 */
       if (volumes_bind_api(root, false, err) < 0 || volumes_mask_kernel_paths(root, "/sys/", err) < 0 ||
           volumes_finish_root(&m->apps[i], root, err) < 0)
-        return podrun_error_wrap(err, "app \"%s\"", m->apps[i].name);
+        return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
     }
   return 0;
 }
@@ -441,6 +447,9 @@ int pod_init(int argc, char **argv, podrun_error_t *err)
                 copy_output(&apps[i], k);
     }
   free(fds);
+  _cleanup_error_ podrun_error_t done_err = NULL;
+  if (fs_write_file_atomic_at(AT_FDCWD, NSPAWN_RUNTIME_DIR "/" NSPAWN_DONE, "", 0, 0644, &done_err) < 0)
+    log_error("%s", done_err->msg);
   for (size_t i = 0; i < n_apps; i++)
     if (apps[i].log >= 0)
       close(apps[i].log);

@@ -24,7 +24,7 @@ int main(int argc, char **argv)
   else if (streq(what, "gc")) /* mounts and processes died with the pod's namespaces; cgroups stay */
     r = argc == 2 ? nspawn_cgroups_remove(argv[1], &err) : podrun_error_new(&err, 0, "usage: gc UUID");
   else
-    r = podrun_error_new(&err, 0, "called as \"%s\": not run, init, enter, stop or gc", what);
+    r = podrun_error_new(&err, 0, "called as %s: not run, init, enter, stop or gc", QUOTE(what));
   if (r < 0)
     {
       log_error("%s", err->msg);

@@ -37,6 +37,11 @@ int nspawn_cgroups_remove(const char *uuid, podrun_error_t *err);
 /* the pod directory's nspawn/ (run's and init's own): init creates "ready"
  * there once every app is started */
 #define NSPAWN_RUNTIME_DIR "/podrun/nspawn"
+/* ... when the first app fails, "exit-code": the pod's exit code (the
+ * records do not say which app failed first); and "done" as it exits of its
+ * own accord (not killed): an app without a record then never started */
+#define NSPAWN_EXIT_CODE "exit-code"
+#define NSPAWN_DONE "done"
 /* the pod directory's logs/: <app>.log (and <app>.log.1, the one before) */
 #define NSPAWN_LOGS_DIR "/podrun/logs"
 #define NSPAWN_APPS_DIR "/opt/stage2"

@@ -32,7 +32,7 @@ static int parse_run_args(int argc, char **argv, struct stage1_run_args *a, podr
     a->net = "host";
   if (!streq(a->net, "host") && !streq(a->net, "none"))
     return podrun_error_new(err, 0, "--net=%s: the nspawn stage1 knows host and none (CNI networks come later)",
-                            a->net);
+                            ESCAPE(a->net));
   if (a->interactive && !isatty(STDIN_FILENO))
     return podrun_error_new(err, 0, "--interactive: stdin is not a terminal");
   return 0;
@@ -302,6 +302,69 @@ static int record_init_pid(int *status, podrun_error_t *err)
   return 0;
 }
 
+/* An exit code the init recorded (status/<app>, nspawn/exit-code): 0–255, or
+ * -1 when there is none. */
+static int read_code(const char *path)
+{
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  _cleanup_free_ char *text = NULL;
+  char *end = NULL;
+  if (fs_read_file_at(AT_FDCWD, path, 64, &text, NULL, &ignored) < 0)
+    return -1;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  return errno == 0 && end != text && (*end == '\n' || *end == '\0') && v >= 0 && v <= 255 ? (int) v : -1;
+}
+
+/* The pod's exit code once nspawn has exited, from the init's records, never
+ * from nspawn's exit status (nspawn takes an init's 133 for a reboot request
+ * and reports an init killed by a signal as 1). An app the init did not
+ * record because it was killed (a SIGKILL of the init, as stop --force sends,
+ * or of nspawn) died with SIGKILL: the kernel ends a pid namespace whose init
+ * is gone that way. run records 137 for it, so status shows it. A pod whose
+ * init never became ready ran no app as asked: that is podrun's failure,
+ * 254, as the init or nspawn said why. */
+static int pod_exit_code(const struct appc_pod_manifest *m, int nspawn_status, int *ret_exit, podrun_error_t *err)
+{
+  int code = -1, first_failed = read_code("nspawn/" NSPAWN_EXIT_CODE);
+  bool init_killed = access("nspawn/" NSPAWN_DONE, F_OK) < 0;
+
+  if (access("nspawn/ready", F_OK) < 0)
+    {
+      if (WIFEXITED(nspawn_status) && WEXITSTATUS(nspawn_status) == PODRUN_EXIT_ERROR)
+        {
+          *ret_exit = PODRUN_EXIT_ERROR; /* the init's own error, which it logged */
+          return 0;
+        }
+      if (WIFEXITED(nspawn_status))
+        return podrun_error_new(err, 0, "systemd-nspawn exited with %d before the pod's apps started",
+                                WEXITSTATUS(nspawn_status));
+      return podrun_error_new(err, 0, "systemd-nspawn was killed by signal %d before the pod's apps started",
+                              WTERMSIG(nspawn_status));
+    }
+  for (size_t i = 0; i < m->n_apps; i++)
+    {
+      _cleanup_free_ char *path = xasprintf("status/%s", m->apps[i].name);
+      int c = read_code(path);
+      if (c < 0 && !init_killed)
+        continue; /* never started: a pre-start handler before it failed */
+      if (c < 0)
+        {
+          static const char killed[] = "137\n"; /* 128 + SIGKILL */
+          c = 128 + SIGKILL;
+          log_debug("app %s: no exit recorded by the pod init: killed with it", QUOTE(m->apps[i].name));
+          if (fs_write_file_atomic_at(AT_FDCWD, path, killed, strlen(killed), 0644, err) < 0)
+            return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
+        }
+      if (c != 0 && code < 0)
+        code = c;
+    }
+  /* the first app to fail, as the init saw it; without its record (it died
+   * first), the first failed app in the manifest */
+  *ret_exit = first_failed >= 0 ? first_failed : code >= 0 ? code : 0;
+  return 0;
+}
+
 int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 {
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
@@ -334,7 +397,7 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
       _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs" NSPAWN_APPS_DIR "/%s/rootfs", cwd, m->apps[i].name);
       if (volumes_mount_app(m, &m->apps[i], root, a.userns_shift, err) < 0 ||
           write_app_etc(&a, root, hostname, err) < 0)
-        return podrun_error_wrap(err, "app \"%s\"", m->apps[i].name);
+        return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
     }
   if (nspawn_runtime_dir(err) < 0)
     return -1;
@@ -344,7 +407,7 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   static const char *const init_files[] = { "nspawn", "logs", "status", "pod" };
   for (size_t i = 0; a.userns_shift && i < ELEMENTSOF(init_files); i++)
     if (chown(init_files[i], a.userns_shift, a.userns_shift) < 0)
-      return podrun_error_set(err, errno, "give \"%s\" to the pod's user namespace", init_files[i]);
+      return podrun_error_set(err, errno, "give %s to the pod's user namespace", QUOTE(init_files[i]));
   _cleanup_free_ char *net = xasprintf("%s\n", a.net);
   if (fs_write_file_atomic_at(AT_FDCWD, "net", net, strlen(net), 0644, err) < 0)
     return -1;
@@ -363,7 +426,7 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
        * alone, so enter can give a command exactly the app's */
       setenv("SYSTEMD_SECCOMP", "0", 1);
       execv(nspawn, args);
-      log_error("exec \"%s\": %s", nspawn, strerror(errno));
+      log_error("exec %s: %s", QUOTE(nspawn), strerror(errno));
       _exit(PODRUN_EXIT_ERROR);
     }
   static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
@@ -377,6 +440,5 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   while (status == -1 && waitpid(nspawn_pid, &status, 0) < 0)
     if (errno != EINTR)
       return podrun_error_set(err, errno, "wait for systemd-nspawn");
-  *ret_exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return 0;
+  return pod_exit_code(m, status, ret_exit, err);
 }

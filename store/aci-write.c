@@ -45,9 +45,9 @@ static int copy_data(struct archive *disk, struct archive *w, const char *name, 
 
   while ((n = sym_archive_read_data(disk, buf, COPY_BLOCK)) > 0)
     if (sym_archive_write_data(w, buf, (size_t) n) != n)
-      return podrun_error_new(err, 0, "\"%s\": %s", name, sym_archive_error_string(w));
+      return podrun_error_new(err, 0, "%s: %s", QUOTE(name), sym_archive_error_string(w));
   if (n < 0)
-    return podrun_error_new(err, 0, "\"%s\": %s", name, sym_archive_error_string(disk));
+    return podrun_error_new(err, 0, "%s: %s", QUOTE(name), sym_archive_error_string(disk));
   return 0;
 }
 
@@ -63,7 +63,7 @@ static int write_entry(struct archive *disk, struct archive *w, struct archive_e
   sym_archive_entry_set_pathname(e, name);
   sym_archive_entry_linkify(lr, &e, &spare);
   if (sym_archive_write_header(w, e) != ARCHIVE_OK)
-    return podrun_error_new(err, 0, "\"%s\": %s", name, sym_archive_error_string(w));
+    return podrun_error_new(err, 0, "%s: %s", QUOTE(name), sym_archive_error_string(w));
   if (sym_archive_entry_filetype(e) == AE_IFREG && sym_archive_entry_size(e) > 0 && !sym_archive_entry_hardlink(e))
     return copy_data(disk, w, name, err);
   return 0;
@@ -83,20 +83,20 @@ static int write_tree(struct archive *w, const char *root, podrun_error_t *err)
   sym_archive_read_disk_set_symlink_hybrid(disk); /* root may be /proc/self/fd/N; nothing below is followed */
   sym_archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS | ARCHIVE_READDISK_NO_FFLAGS);
   if (sym_archive_read_disk_open(disk, root) != ARCHIVE_OK)
-    return podrun_error_new(err, 0, "\"%s\": %s", root, sym_archive_error_string(disk));
+    return podrun_error_new(err, 0, "%s: %s", QUOTE(root), sym_archive_error_string(disk));
   while ((r = sym_archive_read_next_header2(disk, e)) == ARCHIVE_OK)
     {
       const char *path = sym_archive_entry_pathname(e);
       if (strncmp(path, root, root_len) != 0 || (path[root_len] != '\0' && path[root_len] != '/'))
-        return podrun_error_new(err, 0, "\"%s\": outside \"%s\"", path, root);
+        return podrun_error_new(err, 0, "%s: outside %s", QUOTE(path), QUOTE(root));
       if (sym_archive_read_disk_can_descend(disk) && sym_archive_read_disk_descend(disk) != ARCHIVE_OK)
-        return podrun_error_new(err, 0, "\"%s\": %s", path, sym_archive_error_string(disk));
+        return podrun_error_new(err, 0, "%s: %s", QUOTE(path), sym_archive_error_string(disk));
       if (write_entry(disk, w, lr, e, root_len, err) < 0)
         return -1;
       sym_archive_entry_clear(e);
     }
   if (r != ARCHIVE_EOF)
-    return podrun_error_new(err, 0, "read \"%s\": %s", root, sym_archive_error_string(disk));
+    return podrun_error_new(err, 0, "read %s: %s", QUOTE(root), sym_archive_error_string(disk));
   return sym_archive_read_close(disk) == ARCHIVE_OK ? 0 : podrun_error_new(err, 0, "%s", sym_archive_error_string(disk));
 }
 
@@ -122,6 +122,6 @@ int store_write_aci(const char *rootfs, const char *manifest, const char *out, b
     r = podrun_error_new(err, 0, "%s", sym_archive_error_string(w));
   bool ok = r >= 0;
   if (!ok)
-    podrun_error_wrap(err, "export to \"%s\"", out);
+    podrun_error_wrap(err, "export to %s", QUOTE(out));
   return store_output_finish(fd, tmp, out, ok, err);
 }

@@ -29,7 +29,7 @@ int store_blob_open(struct store *s, const char *id, int *ret_fd, podrun_error_t
   _cleanup_free_ char *p = store_blob_path(id);
   int fd = openat(s->dirfd, p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
-    return podrun_error_set(err, errno, "image \"%s\": open blob \"%s\"", id, p);
+    return podrun_error_set(err, errno, "image %s: open blob %s", QUOTE(id), QUOTE(p));
   *ret_fd = fd;
   return 0;
 }
@@ -70,8 +70,10 @@ static int copy_decompressed(int src, int out, char ret_hex[SHA512_HEX_LEN + 1],
       total += (uint64_t) n;
       if (total > IMPORT_MAX_SIZE)
         return podrun_error_new(err, EFBIG, "larger than %llu bytes uncompressed", IMPORT_MAX_SIZE);
-      if (sym_EVP_DigestUpdate(md, buf, (size_t) n) != 1 || fs_write_all(out, buf, (size_t) n, err) < 0)
-        return podrun_error_set(err, errno, "write blob");
+      if (sym_EVP_DigestUpdate(md, buf, (size_t) n) != 1)
+        return podrun_error_new(err, 0, "sha512 failed");
+      if (fs_write_all(out, buf, (size_t) n, err) < 0)
+        return podrun_error_wrap(err, "write blob");
     }
   if (sym_EVP_DigestFinal_ex(md, digest, NULL) != 1)
     return podrun_error_set(err, 0, "sha512 failed");
@@ -92,10 +94,12 @@ static int open_tmp_blob(struct store *s, char **ret_name, podrun_error_t *err)
       return fd;
     }
   if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
-    return podrun_error_set(err, errno, "create blob in \"%s\"", STORE_BLOB_DIR);
+    return podrun_error_set(err, errno, "create blob in %s", QUOTE(STORE_BLOB_DIR));
   for (int i = 0; i < 100; i++)
     {
-      char *name = xasprintf(STORE_BLOB_DIR "/" STORE_TMP_PREFIX "%d-%lx", (int) getpid(), random());
+      char rnd[17];
+      random_chars(rnd, sizeof(rnd) - 1);
+      char *name = xasprintf(STORE_BLOB_DIR "/" STORE_TMP_PREFIX "%s", rnd);
       fd = openat(s->dirfd, name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0644);
       if (fd >= 0)
         {
@@ -106,7 +110,7 @@ static int open_tmp_blob(struct store *s, char **ret_name, podrun_error_t *err)
       if (errno != EEXIST)
         break;
     }
-  return podrun_error_set(err, errno, "create blob in \"%s\"", STORE_BLOB_DIR);
+  return podrun_error_set(err, errno, "create blob in %s", QUOTE(STORE_BLOB_DIR));
 }
 
 static int link_blob(struct store *s, int fd, const char *tmp_name, const char *hex, podrun_error_t *err)
@@ -115,17 +119,17 @@ static int link_blob(struct store *s, int fd, const char *tmp_name, const char *
   _cleanup_free_ char *path = store_blob_path(hex);
 
   if (mkdirat(s->dirfd, dir, 0755) < 0 && errno != EEXIST)
-    return podrun_error_set(err, errno, "mkdir \"%s\"", dir);
+    return podrun_error_set(err, errno, "mkdir %s", QUOTE(dir));
   if (tmp_name)
     {
       if (renameat(s->dirfd, tmp_name, s->dirfd, path) < 0)
-        return podrun_error_set(err, errno, "rename blob to \"%s\"", path);
+        return podrun_error_set(err, errno, "rename blob to %s", QUOTE(path));
     }
   else
     {
       _cleanup_free_ char *proc = xasprintf("/proc/self/fd/%d", fd);
       if (linkat(AT_FDCWD, proc, s->dirfd, path, AT_SYMLINK_FOLLOW) < 0 && errno != EEXIST)
-        return podrun_error_set(err, errno, "link blob \"%s\"", path);
+        return podrun_error_set(err, errno, "link blob %s", QUOTE(path));
     }
   _cleanup_close_ int dfd = openat(s->dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0)
@@ -205,14 +209,16 @@ int store_import_aci(struct store *s, const char *path, char **ret_id, podrun_er
   struct stat st;
 
   if (src < 0)
-    return podrun_error_set(err, errno, "fetch \"%s\"", path);
-  if (fstat(src, &st) < 0 || !S_ISREG(st.st_mode))
-    return podrun_error_set(err, errno ? errno : EINVAL, "fetch \"%s\": not a regular file", path);
+    return podrun_error_set(err, errno, "fetch %s", QUOTE(path));
+  if (fstat(src, &st) < 0)
+    return podrun_error_set(err, errno, "fetch %s", QUOTE(path));
+  if (!S_ISREG(st.st_mode)) /* errno says nothing here: it is what the last call left */
+    return podrun_error_new(err, EINVAL, "fetch %s: not a regular file", QUOTE(path));
   if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
     return -1;
   int r = import_fd(s, src, ret_id, err);
   store_unlock(s);
-  return r < 0 ? podrun_error_wrap(err, "fetch \"%s\"", path) : 0;
+  return r < 0 ? podrun_error_wrap(err, "fetch %s", QUOTE(path)) : 0;
 }
 
 int store_import_aci_cached(struct store *s, const char *path, char **ret_id, podrun_error_t *err)
@@ -222,7 +228,7 @@ int store_import_aci_cached(struct store *s, const char *path, char **ret_id, po
   struct stat st;
 
   if (!abs || stat(abs, &st) < 0)
-    return podrun_error_set(err, errno, "fetch \"%s\"", path);
+    return podrun_error_set(err, errno, "fetch %s", QUOTE(path));
   url = xasprintf("file://%s", abs);
   etag = xasprintf("%lld-%lld.%09ld-%llu", (long long) st.st_size, (long long) st.st_mtim.tv_sec,
                    st.st_mtim.tv_nsec, (unsigned long long) st.st_ino);
@@ -243,23 +249,29 @@ int store_import_aci_cached(struct store *s, const char *path, char **ret_id, po
 int store_output_open(const char *out, bool overwrite, char **ret_tmp, int *ret_fd, podrun_error_t *err)
 {
   if (!overwrite && access(out, F_OK) == 0)
-    return podrun_error_new(err, EEXIST, "export to \"%s\": it exists (use --overwrite to replace it)", out);
-  *ret_tmp = xasprintf("%s" STORE_TMP_PREFIX "%d", out, (int) getpid());
-  *ret_fd = open(*ret_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (*ret_fd < 0)
+    return podrun_error_new(err, EEXIST, "export to %s: it exists (use --overwrite to replace it)", QUOTE(out));
+  /* a fresh file of an unguessable name: never one someone else put there */
+  for (int i = 0; i < 100; i++)
     {
-      podrun_error_set(err, errno, "export to \"%s\"", out);
+      char rnd[13];
+      random_chars(rnd, sizeof(rnd) - 1);
+      *ret_tmp = xasprintf("%s" STORE_TMP_PREFIX "%s", out, rnd);
+      *ret_fd = open(*ret_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (*ret_fd >= 0)
+        return 0;
+      int e = errno;
       free(*ret_tmp);
-      return -1;
+      if (e != EEXIST)
+        return podrun_error_set(err, e, "export to %s", QUOTE(out));
     }
-  return 0;
+  return podrun_error_set(err, EEXIST, "export to %s", QUOTE(out));
 }
 
 int store_output_finish(int fd, char *tmp, const char *out, bool ok, podrun_error_t *err)
 {
   int r = 0;
   if (ok && (fsync(fd) < 0 || rename(tmp, out) < 0))
-    r = podrun_error_set(err, errno, "export to \"%s\"", out);
+    r = podrun_error_set(err, errno, "export to %s", QUOTE(out));
   if (!ok || r < 0)
     (void) unlink(tmp);
   close(fd);
@@ -280,7 +292,7 @@ int store_export(struct store *s, const char *id, const char *out, bool overwrit
     {
       bool ok = fs_copy_fd(blob, dst, err) >= 0;
       if (!ok)
-        podrun_error_wrap(err, "export to \"%s\"", out);
+        podrun_error_wrap(err, "export to %s", QUOTE(out));
       r = store_output_finish(dst, tmp, out, ok, err);
     }
   store_unlock(s);

@@ -80,13 +80,13 @@ int extract_clean_path(const char *entry, char **ret, podrun_error_t *err)
   if (len > MAX_PATH)
     return podrun_error_set(err, 0, "entry \"%.64s…\": path longer than %d bytes", entry, MAX_PATH);
   if (entry[0] == '/')
-    return podrun_error_set(err, 0, "entry \"%s\": absolute path", entry);
+    return podrun_error_set(err, 0, "entry %s: absolute path", QUOTE(entry));
   clean = xmalloc(len + 1);
   for (const char *p = entry; *p;)
     {
       size_t c = strcspn(p, "/");
       if (c == 2 && p[0] == '.' && p[1] == '.')
-        return podrun_error_set(err, 0, "entry \"%s\": path leaves the image (\"..\")", entry);
+        return podrun_error_set(err, 0, "entry %s: path leaves the image (\"..\")", QUOTE(entry));
       if (c > MAX_COMPONENT)
         return podrun_error_set(err, 0, "entry \"%.64s…\": a component longer than %d bytes", entry, MAX_COMPONENT);
       if (c > 0 && !(c == 1 && p[0] == '.'))
@@ -100,7 +100,7 @@ int extract_clean_path(const char *entry, char **ret, podrun_error_t *err)
       p += strspn(p, "/");
     }
   if (out == 0)
-    return podrun_error_set(err, 0, "entry \"%s\": names no file", entry);
+    return podrun_error_set(err, 0, "entry %s: names no file", QUOTE(entry));
   clean[out] = '\0';
   *ret = TAKE_PTR(clean);
   return 0;
@@ -154,7 +154,7 @@ static int check_parents(struct walk *w, const char *path, podrun_error_t *err)
     {
       *s = '\0';
       if (set_has(&w->symlinks, p))
-        return podrun_error_set(err, 0, "entry \"%s\": written through the symlink \"%s\"", path, p);
+        return podrun_error_set(err, 0, "entry %s: written through the symlink %s", QUOTE(path), QUOTE(p));
     }
   return 0;
 }
@@ -164,14 +164,14 @@ static int check_type(struct walk *w, struct archive_entry *e, const char *path,
   mode_t type = sym_archive_entry_filetype(e), mode = sym_archive_entry_mode(e);
 
   if ((type == AE_IFCHR || type == AE_IFBLK) && !w->opts->allow_devices)
-    return podrun_error_set(err, 0, "entry \"%s\": device nodes are not allowed", path);
+    return podrun_error_set(err, 0, "entry %s: device nodes are not allowed", QUOTE(path));
   if (type == AE_IFSOCK)
-    return podrun_error_set(err, 0, "entry \"%s\": sockets are not allowed", path);
+    return podrun_error_set(err, 0, "entry %s: sockets are not allowed", QUOTE(path));
   if ((mode & (S_ISUID | S_ISGID)) && type != AE_IFDIR && !w->opts->allow_setuid)
-    return podrun_error_set(err, 0, "entry \"%s\": setuid/setgid files are not allowed", path);
+    return podrun_error_set(err, 0, "entry %s: setuid/setgid files are not allowed", QUOTE(path));
   if (type == 0 || (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK && type != AE_IFIFO &&
                     type != AE_IFCHR && type != AE_IFBLK))
-    return podrun_error_set(err, 0, "entry \"%s\": unsupported file type", path);
+    return podrun_error_set(err, 0, "entry %s: unsupported file type", QUOTE(path));
   return 0;
 }
 
@@ -184,18 +184,18 @@ static int check_links(struct walk *w, struct archive_entry *e, const char *path
     {
       _cleanup_free_ char *t = NULL;
       if (extract_clean_path(hard, &t, err) < 0)
-        return podrun_error_wrap(err, "hardlink \"%s\"", path);
+        return podrun_error_wrap(err, "hardlink %s", QUOTE(path));
       if (!startswith(t, "rootfs/") || !set_has(&w->regular, t))
-        return podrun_error_set(err, 0, "entry \"%s\": hardlink to \"%s\", not a file earlier in the image", path,
-                                hard);
+        return podrun_error_set(err, 0, "entry %s: hardlink to %s, not a file earlier in the image", QUOTE(path),
+                                QUOTE(hard));
       return 0;
     }
   if (sym_archive_entry_filetype(e) == AE_IFLNK)
     {
       if (!sym || !*sym)
-        return podrun_error_set(err, 0, "entry \"%s\": symlink without a target", path);
+        return podrun_error_set(err, 0, "entry %s: symlink without a target", QUOTE(path));
       if (sym[0] != '/' && !relative_target_stays(path, sym))
-        return podrun_error_set(err, 0, "entry \"%s\": symlink target \"%s\" leaves the image", path, sym);
+        return podrun_error_set(err, 0, "entry %s: symlink target %s leaves the image", QUOTE(path), QUOTE(sym));
     }
   return 0;
 }
@@ -211,7 +211,8 @@ static int check_size(struct walk *w, struct archive_entry *e, const char *path,
   if (++w->entries > max_entries)
     return podrun_error_set(err, 0, "more than %llu entries", (unsigned long long) max_entries);
   if (size < 0 || (uint64_t) size > max_entry)
-    return podrun_error_new(err, EFBIG, "entry \"%s\": larger than %llu bytes", path, (unsigned long long) max_entry);
+    return podrun_error_new(err, EFBIG, "entry %s: larger than %llu bytes", QUOTE(path),
+                            (unsigned long long) max_entry);
   w->total += (uint64_t) size;
   if (w->total > max_total)
     return podrun_error_new(err, EFBIG, "image larger than %llu bytes", (unsigned long long) max_total);
@@ -227,9 +228,9 @@ static int check_entry(struct walk *w, struct archive_entry *e, char **ret_path,
   if (!name || extract_clean_path(name, &path, err) < 0)
     return name ? -1 : podrun_error_set(err, 0, "entry without a name");
   if (!streq(path, "manifest") && !streq(path, "rootfs") && !startswith(path, "rootfs/"))
-    return podrun_error_set(err, 0, "entry \"%s\": an ACI holds only manifest and rootfs/", path);
+    return podrun_error_set(err, 0, "entry %s: an ACI holds only manifest and rootfs/", QUOTE(path));
   if (set_has(&w->names, path))
-    return podrun_error_set(err, 0, "entry \"%s\": appears twice", path);
+    return podrun_error_set(err, 0, "entry %s: appears twice", QUOTE(path));
   if (check_parents(w, path, err) < 0 || check_links(w, e, path, err) < 0 ||
       (!sym_archive_entry_hardlink(e) && check_type(w, e, path, err) < 0) || check_size(w, e, path, err) < 0)
     return -1;
@@ -301,7 +302,8 @@ static int skip_data(struct archive *a, const char *path, podrun_error_t *err)
   while ((r = sym_archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
     ;
   if (r != ARCHIVE_EOF)
-    return podrun_error_set(err, 0, "entry \"%s\": corrupt or truncated data: %s", path, sym_archive_error_string(a));
+    return podrun_error_set(err, 0, "entry %s: corrupt or truncated data: %s", QUOTE(path),
+                            sym_archive_error_string(a));
   return 0;
 }
 
@@ -383,11 +385,11 @@ static int write_entry(struct archive *a, struct archive *disk, struct archive_e
         return -1;
       const char *t = target_name(o, hard_clean, false);
       if (!t)
-        return podrun_error_set(err, 0, "entry \"%s\": hardlink to \"%s\", which is not extracted", name, hard);
+        return podrun_error_set(err, 0, "entry %s: hardlink to %s, which is not extracted", QUOTE(name), QUOTE(hard));
       sym_archive_entry_set_hardlink(e, t);
     }
   if (sym_archive_write_header(disk, e) != ARCHIVE_OK)
-    return podrun_error_set(err, 0, "entry \"%s\": %s", name, sym_archive_error_string(disk));
+    return podrun_error_set(err, 0, "entry %s: %s", QUOTE(name), sym_archive_error_string(disk));
   if (sym_archive_entry_size(e) > 0 && !hard)
     {
       const void *buf;
@@ -396,12 +398,13 @@ static int write_entry(struct archive *a, struct archive *disk, struct archive_e
       int r;
       while ((r = sym_archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
         if (sym_archive_write_data_block(disk, buf, len, off) != ARCHIVE_OK)
-          return podrun_error_set(err, 0, "entry \"%s\": %s", name, sym_archive_error_string(disk));
+          return podrun_error_set(err, 0, "entry %s: %s", QUOTE(name), sym_archive_error_string(disk));
       if (r != ARCHIVE_EOF)
-        return podrun_error_set(err, 0, "entry \"%s\": corrupt or truncated data: %s", name, sym_archive_error_string(a));
+        return podrun_error_set(err, 0, "entry %s: corrupt or truncated data: %s", QUOTE(name),
+                                sym_archive_error_string(a));
     }
   if (sym_archive_write_finish_entry(disk) != ARCHIVE_OK)
-    return podrun_error_set(err, 0, "entry \"%s\": %s", name, sym_archive_error_string(disk));
+    return podrun_error_set(err, 0, "entry %s: %s", QUOTE(name), sym_archive_error_string(disk));
   return 0;
 }
 

@@ -48,7 +48,7 @@ static int open_store_dir(struct store *s, const char *dir, DIR **ret, podrun_er
   int e = errno;
   if (fd >= 0)
     close(fd);
-  return podrun_error_set(err, e, "open \"%s\"", dir);
+  return podrun_error_set(err, e, "open %s", QUOTE(dir));
 }
 
 /* Removes every entry of dir (relative to the store) that is not live. */
@@ -68,7 +68,7 @@ static int sweep_dir(struct store *s, const char *dir, bool hex_only, size_t *co
       if (live)
         continue;
       if (fs_rm_rf_at(dirfd(d), de->d_name, err) < 0)
-        return podrun_error_wrap(err, "sweep \"%s\"", dir);
+        return podrun_error_wrap(err, "sweep %s", QUOTE(dir));
       (*count)++;
     }
   return 0;

@@ -46,7 +46,7 @@ static const char *const migrations[] = {
 
 static int db_error(struct index *idx, podrun_error_t *err, const char *what)
 {
-  return podrun_error_set(err, 0, "index \"%s\": %s: %s", idx->path, what, sqlite3_errmsg(idx->db));
+  return podrun_error_set(err, 0, "index %s: %s: %s", QUOTE(idx->path), what, sqlite3_errmsg(idx->db));
 }
 
 static int user_version(struct index *idx, int *ret, podrun_error_t *err)
@@ -98,7 +98,7 @@ static int migrate(struct index *idx, podrun_error_t *err)
     goto fail;
   if (v > SCHEMA_VERSION)
     {
-      podrun_error_set(err, 0, "index \"%s\": schema version %d is newer than this podrun supports (%d)", idx->path,
+      podrun_error_set(err, 0, "index %s: schema version %d is newer than this podrun supports (%d)", QUOTE(idx->path),
                        v, SCHEMA_VERSION);
       goto fail;
     }
@@ -121,10 +121,10 @@ static int check_readable(struct index *idx, podrun_error_t *err)
   if (user_version(idx, &v, err) < 0)
     return -1;
   if (v > SCHEMA_VERSION)
-    return podrun_error_set(err, 0, "index \"%s\": schema version %d is newer than this podrun supports (%d)",
-                            idx->path, v, SCHEMA_VERSION);
+    return podrun_error_set(err, 0, "index %s: schema version %d is newer than this podrun supports (%d)",
+                            QUOTE(idx->path), v, SCHEMA_VERSION);
   if (v < 1)
-    return podrun_error_set(err, 0, "index \"%s\": not initialised", idx->path);
+    return podrun_error_set(err, 0, "index %s: not initialised", QUOTE(idx->path));
   return 0;
 }
 
@@ -136,7 +136,7 @@ int index_open(const char *path, bool readonly, struct index **ret, podrun_error
   idx->path = xstrdup(path);
   if (readonly && access(path, F_OK) < 0)
     {
-      podrun_error_set(err, errno, "index \"%s\"", path);
+      podrun_error_set(err, errno, "index %s", QUOTE(path));
       goto fail;
     }
   if (sqlite3_open_v2(path, &idx->db, flags, NULL) != SQLITE_OK)

@@ -55,8 +55,8 @@ static int resolve_dependency(struct store *s, const struct appc_dependency *d, 
     }
   store_image_list_free(v, n);
   if (r < 0)
-    return podrun_error_new(err, ENOENT, "dependency \"%s\"%s%s: not found in the store (fetch it first)",
-                            d->image_name, d->image_id ? " " : "", d->image_id ? d->image_id : "");
+    return podrun_error_new(err, ENOENT, "dependency %s%s%s: not found in the store (fetch it first)",
+                            QUOTE(d->image_name), d->image_id ? " " : "", d->image_id ? d->image_id : "");
   return 0;
 }
 
@@ -66,20 +66,20 @@ static int collect_layers(struct store *s, const char *id, unsigned depth, char 
   _cleanup_store_image_ struct store_image *img = NULL;
 
   if (depth > MAX_DEPENDENCY_DEPTH)
-    return podrun_error_new(err, ELOOP, "image \"%s\": dependencies nested deeper than %d (a cycle?)", id,
+    return podrun_error_new(err, ELOOP, "image %s: dependencies nested deeper than %d (a cycle?)", QUOTE(id),
                             MAX_DEPENDENCY_DEPTH);
   if (index_get_image(s->idx, id, &img, err) < 0)
     return -1;
   if (!img)
-    return podrun_error_new(err, ENOENT, "image \"%s\": not found in the store", id);
+    return podrun_error_new(err, ENOENT, "image %s: not found in the store", QUOTE(id));
   if (appc_image_manifest_parse(img->manifest, strlen(img->manifest), &m, err) < 0)
-    return podrun_error_wrap(err, "image \"%s\"", id);
+    return podrun_error_wrap(err, "image %s", QUOTE(id));
   for (size_t i = 0; i < m->n_dependencies; i++)
     {
       _cleanup_free_ char *dep = NULL;
       if (resolve_dependency(s, &m->dependencies[i], &dep, err) < 0 ||
           collect_layers(s, dep, depth + 1, layers, err) < 0)
-        return podrun_error_wrap(err, "image \"%s\" (%s)", m->name, id);
+        return podrun_error_wrap(err, "image %s (%s)", QUOTE(m->name), id);
     }
   /* A dependency reached twice (a diamond) is laid down once, where first met. */
   if (!strv_contains(*layers, id))
@@ -100,7 +100,7 @@ static int extract_layer(struct store *s, const char *id, int rootfsfd, bool fir
   if (store_blob_open(s, id, &blob, err) < 0)
     return -1;
   if (extract_to_dir_fd(blob, rootfsfd, &opts, err) < 0)
-    return podrun_error_wrap(err, "render image \"%s\"", id);
+    return podrun_error_wrap(err, "render image %s", QUOTE(id));
   return 0;
 }
 
@@ -140,19 +140,19 @@ static int render_into(struct store *s, const struct store_image *img, int destf
   return 0;
 }
 
-/* Renders into a fresh temporary directory beside `final` (relative to
- * dirfd) and renames it into place. *ret_existed when another process won. */
+/* Renders into a fresh temporary directory "<parent>/<prefix>…" beside
+ * `final` (relative to dirfd) and renames it into place. 1 when another
+ * process won. */
 static int render_atomically(struct store *s, const struct store_image *img, int dirfd, const char *parent,
-                             const char *final, unsigned flags, podrun_error_t *err)
+                             const char *prefix, const char *final, unsigned flags, podrun_error_t *err)
 {
   _cleanup_free_ char *tmp = NULL;
   _cleanup_close_ int tmpfd = -1;
   int r;
 
-  if (store_mkdtemp_at(dirfd, parent, &tmp, err) < 0)
+  if (store_mkdtemp_at(dirfd, parent, prefix, &tmp, &tmpfd, err) < 0)
     return -1;
-  tmpfd = openat(dirfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  r = tmpfd < 0 ? podrun_error_set(err, errno, "open \"%s\"", tmp) : render_into(s, img, tmpfd, flags, err);
+  r = render_into(s, img, tmpfd, flags, err);
   if (r >= 0 && (flags & STORE_COPY_OVERWRITE))
     {
       r = fs_rm_rf_at(dirfd, final, err);
@@ -162,7 +162,7 @@ static int render_atomically(struct store *s, const struct store_image *img, int
       if (errno == EEXIST || errno == ENOTEMPTY)
         r = 1; /* someone else finished first; theirs is as good */
       else
-        r = podrun_error_set(err, errno, "rename into \"%s\"", final);
+        r = podrun_error_set(err, errno, "rename into %s", QUOTE(final));
     }
   if (r != 0)
     {
@@ -197,9 +197,9 @@ int store_render(struct store *s, const char *id, char **ret_tree, podrun_error_
   if (index_get_image(s->idx, id, &img, err) < 0)
     r = -1;
   else if (!img)
-    r = podrun_error_new(err, ENOENT, "image \"%s\": not found in the store", id);
+    r = podrun_error_new(err, ENOENT, "image %s: not found in the store", QUOTE(id));
   else if (fstatat(s->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
-    r = render_atomically(s, img, s->dirfd, STORE_TREE_DIR, rel, STORE_COPY_WITH_DEPS, err);
+    r = render_atomically(s, img, s->dirfd, STORE_TREE_DIR, STORE_TMP_PREFIX, rel, STORE_COPY_WITH_DEPS, err);
   if (r >= 0)
     r = touch(s, img, err);
   store_unlock(s);
@@ -239,28 +239,34 @@ int store_copy_to_dir(struct store *s, const char *id, const char *dest, unsigne
       base = slash + 1;
     }
   if (*base == '\0' || streq(base, ".") || streq(base, ".."))
-    return podrun_error_new(err, EINVAL, "\"%s\": not a usable destination directory", dest);
+    return podrun_error_new(err, EINVAL, "%s: not a usable destination directory", QUOTE(dest));
   if (!(flags & STORE_COPY_OVERWRITE) && !dir_is_empty_or_missing(dest))
-    return podrun_error_new(err, EEXIST, "\"%s\" exists and is not empty (use --overwrite to replace it)", dest);
+    return podrun_error_new(err, EEXIST, "%s exists and is not empty (use --overwrite to replace it)", QUOTE(dest));
   if (!(flags & STORE_COPY_OVERWRITE))
     (void) rmdir(dest); /* an empty directory is replaced */
 
   _cleanup_close_ int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (pfd < 0)
-    return podrun_error_set(err, errno, "\"%s\"", parent);
+    return podrun_error_set(err, errno, "%s", QUOTE(parent));
   if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
     return -1;
   r = index_get_image(s->idx, id, &img, err);
   if (r >= 0 && !img)
-    r = podrun_error_new(err, ENOENT, "image \"%s\": not found in the store", id);
+    r = podrun_error_new(err, ENOENT, "image %s: not found in the store", QUOTE(id));
+  /* The temporary directory is named after the destination, so that a
+   * render of it finds what a killed one left there (cut: a name has at most
+   * NAME_MAX bytes) */
+  _cleanup_free_ char *prefix = xasprintf(".%.*s" STORE_TMP_PREFIX, 200, base);
+  if (r >= 0)
+    r = store_sweep_tmp_at(pfd, ".", prefix, err);
   if (r >= 0)
     {
-      r = render_atomically(s, img, pfd, ".", base, flags, err);
+      r = render_atomically(s, img, pfd, ".", prefix, base, flags, err);
       if (r > 0)
-        r = podrun_error_new(err, EEXIST, "\"%s\" appeared while rendering", dest);
+        r = podrun_error_new(err, EEXIST, "%s appeared while rendering", QUOTE(dest));
     }
   if (r >= 0)
     r = touch(s, img, err);
   store_unlock(s);
-  return r < 0 ? podrun_error_wrap(err, "write image to \"%s\"", dest) : 0;
+  return r < 0 ? podrun_error_wrap(err, "write image to %s", QUOTE(dest)) : 0;
 }

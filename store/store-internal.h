@@ -29,8 +29,14 @@ void store_unlock(struct store *s);
 /* "cas/blob/sha512/ab/ab…" for "sha512-ab…" (a full id). */
 char *store_blob_path(const char *id);
 int store_blob_open(struct store *s, const char *id, int *ret_fd, podrun_error_t *err);
-/* mkdtemp below dirfd: "<parent>/.tmp-XXXXXX"; returns its relative path. */
-int store_mkdtemp_at(int dirfd, const char *parent, char **ret, podrun_error_t *err);
+/* mkdtemp below dirfd: "<parent>/<prefix>" and random characters; returns
+ * its relative path and an fd of it that holds an exclusive flock as long as
+ * it is open (its maker is alive: store_sweep_tmp_at leaves it alone). */
+int store_mkdtemp_at(int dirfd, const char *parent, const char *prefix, char **ret, int *ret_fd,
+                     podrun_error_t *err);
+/* Removes every directory "<parent>/<prefix>…" below dirfd that no
+ * store_mkdtemp_at caller holds any more: what a killed one left. */
+int store_sweep_tmp_at(int dirfd, const char *parent, const char *prefix, podrun_error_t *err);
 
 bool store_id_is_full(const char *id);
 
@@ -48,7 +54,7 @@ static inline void archive_write_freep(struct archive **a)
     sym_archive_write_free(*a);
 }
 
-/* Files written for the user (export): to "<out>.tmp-<pid>", fsynced and
+/* Files written for the user (export): to "<out>.tmp-<random>", fsynced and
  * renamed over out only when complete. output_open refuses an existing out
  * unless overwrite; output_finish renames (ok) or unlinks (!ok) and closes. */
 int store_output_open(const char *out, bool overwrite, char **ret_tmp, int *ret_fd, podrun_error_t *err);

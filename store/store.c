@@ -40,7 +40,7 @@ int store_open(const char *dir, unsigned flags, struct store **ret, podrun_error
   struct store *s;
 
   if (!(flags & STORE_READONLY) && store_create_layout(dir, err) < 0)
-    return podrun_error_wrap(err, "store \"%s\"", dir);
+    return podrun_error_wrap(err, "store %s", QUOTE(dir));
 
   s = xzalloc(sizeof(*s));
   s->dir = xstrdup(dir);
@@ -49,7 +49,7 @@ int store_open(const char *dir, unsigned flags, struct store **ret, podrun_error
   s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (s->dirfd < 0)
     {
-      podrun_error_set(err, errno, "store \"%s\"", dir);
+      podrun_error_set(err, errno, "store %s", QUOTE(dir));
       goto fail;
     }
   if (!s->readonly)
@@ -57,7 +57,7 @@ int store_open(const char *dir, unsigned flags, struct store **ret, podrun_error
       s->lockfd = openat(s->dirfd, "locks/store", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
       if (s->lockfd < 0)
         {
-          podrun_error_set(err, errno, "store \"%s\": open lock", dir);
+          podrun_error_set(err, errno, "store %s: open lock", QUOTE(dir));
           goto fail;
         }
     }
@@ -87,9 +87,9 @@ void store_close(struct store *s)
 int store_lock(struct store *s, enum lock_mode mode, podrun_error_t *err)
 {
   if (s->readonly)
-    return podrun_error_new(err, EROFS, "store \"%s\" is open read-only", s->dir);
+    return podrun_error_new(err, EROFS, "store %s is open read-only", QUOTE(s->dir));
   if (lock_fd(s->lockfd, mode, false, err) < 0)
-    return podrun_error_wrap(err, "store \"%s\"", s->dir);
+    return podrun_error_wrap(err, "store %s", QUOTE(s->dir));
   return 0;
 }
 
@@ -99,27 +99,62 @@ void store_unlock(struct store *s)
     (void) flock(s->lockfd, LOCK_UN);
 }
 
-int store_mkdtemp_at(int dirfd, const char *parent, char **ret, podrun_error_t *err)
+/* fd is what dirfd/name names now (not a directory a sweeper removed, nor
+ * another one made under its name since). */
+static bool is_named(int dirfd, const char *name, int fd)
 {
-  static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  struct stat a, b;
+  return fstat(fd, &a) == 0 && fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
+int store_mkdtemp_at(int dirfd, const char *parent, const char *prefix, char **ret, int *ret_fd,
+                     podrun_error_t *err)
+{
   for (int attempt = 0; attempt < 100; attempt++)
     {
-      char rnd[11];
-      for (size_t i = 0; i < sizeof(rnd) - 1; i++)
-        rnd[i] = chars[(unsigned) random() % (sizeof(chars) - 1)];
-      rnd[sizeof(rnd) - 1] = '\0';
-      char *p = xasprintf("%s/" STORE_TMP_PREFIX "%d-%s", parent, (int) getpid(), rnd);
-      if (mkdirat(dirfd, p, 0755) == 0)
+      char rnd[17];
+      random_chars(rnd, sizeof(rnd) - 1);
+      _cleanup_free_ char *p = xasprintf("%s/%s%s", parent, prefix, rnd);
+      if (mkdirat(dirfd, p, 0755) < 0)
         {
-          *ret = p;
-          return 0;
+          if (errno == EEXIST)
+            continue;
+          return podrun_error_set(err, errno, "create temporary directory in %s", QUOTE(parent));
         }
-      int e = errno;
-      free(p);
-      if (e != EEXIST)
-        return podrun_error_set(err, e, "create temporary directory in \"%s\"", parent);
+      _cleanup_close_ int fd = openat(dirfd, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd < 0)
+        continue; /* a sweeper took it between mkdir and open */
+      /* not ours if a sweeper locked it first (it removes it) or already did */
+      if (flock(fd, LOCK_EX | LOCK_NB) < 0 || !is_named(dirfd, p, fd))
+        continue;
+      *ret = TAKE_PTR(p);
+      *ret_fd = TAKE_FD(fd);
+      return 0;
     }
-  return podrun_error_set(err, EEXIST, "create temporary directory in \"%s\"", parent);
+  return podrun_error_set(err, EEXIST, "create temporary directory in %s", QUOTE(parent));
+}
+
+int store_sweep_tmp_at(int dirfd, const char *parent, const char *prefix, podrun_error_t *err)
+{
+  _cleanup_close_ int pfd = openat(dirfd, parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_closedir_ DIR *d = pfd >= 0 ? fdopendir(fcntl(pfd, F_DUPFD_CLOEXEC, 0)) : NULL;
+  struct dirent *de;
+
+  if (!d)
+    return podrun_error_set(err, errno, "open %s", QUOTE(parent));
+  while ((de = readdir(d)))
+    {
+      if (!startswith(de->d_name, prefix))
+        continue;
+      _cleanup_close_ int fd = openat(pfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+      /* locked: its maker is at work; held while it goes, so no maker takes it meanwhile */
+      if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || !is_named(pfd, de->d_name, fd))
+        continue;
+      if (fs_rm_rf_at(pfd, de->d_name, err) < 0)
+        return podrun_error_wrap(err, "remove what a killed render left");
+    }
+  return 0;
 }
 
 int store_list(struct store *s, struct store_image ***ret, size_t *ret_n, podrun_error_t *err)
@@ -133,12 +168,12 @@ static int pick_one(struct store_image **v, size_t n, const char *ref, const cha
   if (n == 0)
     {
       store_image_list_free(v, n);
-      return podrun_error_new(err, ENOENT, "image \"%s\": not found in the store", ref);
+      return podrun_error_new(err, ENOENT, "image %s: not found in the store", QUOTE(ref));
     }
   if (n > 1 && what)
     {
       store_image_list_free(v, n);
-      return podrun_error_set(err, 0, "image \"%s\": %s matches %zu images; give more of it", ref, what, n);
+      return podrun_error_set(err, 0, "image %s: %s matches %zu images; give more of it", QUOTE(ref), what, n);
     }
   *ret = v[0];
   v[0] = NULL;
@@ -155,7 +190,7 @@ int store_resolve(struct store *s, const char *ref, struct store_image **ret, po
   if (hex)
     {
       if (*hex == '\0' || strspn(hex, "0123456789abcdef") != strlen(hex) || strlen(hex) > SHA512_HEX_LEN)
-        return podrun_error_set(err, 0, "image \"%s\": not a valid image id", ref);
+        return podrun_error_set(err, 0, "image %s: not a valid image id", QUOTE(ref));
       if (index_find_by_id_prefix(s->idx, ref, &v, &n, err) < 0)
         return -1;
       return pick_one(v, n, ref, "id prefix", ret, err);
@@ -166,7 +201,7 @@ int store_resolve(struct store *s, const char *ref, struct store_image **ret, po
   if (colon)
     *colon++ = '\0';
   if (*name == '\0' || (colon && *colon == '\0'))
-    return podrun_error_set(err, 0, "image \"%s\": not a valid image name", ref);
+    return podrun_error_set(err, 0, "image %s: not a valid image name", QUOTE(ref));
   if (index_find_by_name(s->idx, name, colon, &v, &n, err) < 0)
     return -1;
   /* Like rkt: a bare name means the most recently imported image of it. */
@@ -183,17 +218,17 @@ int store_remove_locked(struct store *s, const char *id, podrun_error_t *err)
   if (index_remove_image(s->idx, id, err) < 0 || fs_rm_rf_at(s->dirfd, tree, err) < 0)
     return -1;
   if (unlinkat(s->dirfd, blob, 0) < 0 && errno != ENOENT)
-    return podrun_error_set(err, errno, "remove \"%s\"", blob);
+    return podrun_error_set(err, errno, "remove %s", QUOTE(blob));
   return 0;
 }
 
 int store_remove(struct store *s, const char *id, podrun_error_t *err)
 {
   if (!store_id_is_full(id))
-    return podrun_error_new(err, EINVAL, "image \"%s\": not a full image id", id);
+    return podrun_error_new(err, EINVAL, "image %s: not a full image id", QUOTE(id));
   if (store_lock(s, LOCK_MODE_EXCLUSIVE, err) < 0)
     return -1;
   int r = store_remove_locked(s, id, err);
   store_unlock(s);
-  return r < 0 ? podrun_error_wrap(err, "remove image \"%s\"", id) : 0;
+  return r < 0 ? podrun_error_wrap(err, "remove image %s", QUOTE(id)) : 0;
 }

@@ -148,3 +148,120 @@ EXPECTED_IMAGE_VERBS="list rm cat-manifest export extract render gc"
   assert_one_line_error "$BUSYBOX_NAME"
   [[ ! -e "$STORE" ]] || fail "a read-only verb created $STORE"
 }
+
+# run_big ARGS…: run_podrun for arguments too long to echo: echoes status and stderr only.
+run_big() {
+  run --separate-stderr podrun "$@"
+  echo "\$ podrun ${1:0:40}… (status=$status)"
+  [[ -z "$stderr" ]] || printf '%s\n' "${stderr:0:2000}" | sed 's/^/  stderr: /'
+  return 0
+}
+
+# no_pods: the test's store holds no pod in any state.
+no_pods() {
+  [[ -z $(find "$STORE/pods" -mindepth 2 -maxdepth 2 2>/dev/null) ]] || fail "a pod was left: $(ls -R "$STORE/pods")"
+}
+
+@test "--dir, --local-config and --system-config: empty or not a directory is refused; a relative one works" {
+  local flag verb
+  for flag in dir local-config system-config; do
+    for verb in list "image list" gc; do
+      # shellcheck disable=SC2086
+      run --separate-stderr "$PODRUN" --$flag= $verb
+      assert_one_line_error "--$flag=" "empty"
+      # shellcheck disable=SC2086
+      run --separate-stderr "$PODRUN" --$flag=/etc/passwd $verb
+      assert_one_line_error "--$flag=/etc/passwd" "not a directory"
+    done
+  done
+  [[ ! -e /pods ]] || fail "an empty --dir made /pods"
+  # relative: from the current directory, also once the stage1 runs from the pod's
+  fetch_busybox
+  cd "$BATS_TEST_TMPDIR"
+  run --separate-stderr "$PODRUN" --dir=store run --stage1=fly "$BUSYBOX_NAME"
+  [[ $status -eq 0 && "$output" == "Hello from busybox in podrun" ]] || fail "relative --dir: $status $stderr"
+}
+
+@test "numbers and durations are decimal: hex, exponents, signs and blanks are refused with one line" {
+  fetch_busybox
+  local v
+  for v in 0x10s 1e3s +5s " 5s" infh; do
+    run_podrun gc --grace-period="$v"
+    assert_one_line_error "grace-period" "is not a duration"
+    run_podrun image gc --grace-period="$v"
+    assert_one_line_error "grace-period" "is not a duration"
+  done
+  run_podrun status --wait=0x1s 0
+  assert_one_line_error "--wait" "0x1s"
+  for v in 0x10M 1e3 " 5M" +5M; do
+    run_podrun run --stage1=fly "$BUSYBOX_NAME" --memory="$v"
+    assert_one_line_error "--memory" "is not a memory size"
+  done
+  run_podrun run --stage1=fly "$BUSYBOX_NAME" --cpu=0x1
+  assert_one_line_error "--cpu" "is not a CPU amount"
+  run_podrun run --stage1=fly "$BUSYBOX_NAME" --cpu-shares=0x10
+  assert_one_line_error "--cpu-shares=0x10"
+  run_podrun run --stage1=fly "$BUSYBOX_NAME" --oom-score-adj=+5
+  assert_one_line_error "--oom-score-adj=+5"
+  run_podrun run --stage1=fly "$BUSYBOX_NAME" --ulimit="nofile= 5"
+  assert_one_line_error "--ulimit"
+  run_podrun run --stage1=fly "$BUSYBOX_NAME" --supplementary-gids=+1
+  assert_one_line_error "supplementary-gids"
+  run_podrun run --stage1=fly --volume "v,kind=empty,uid=0x1" "$BUSYBOX_NAME"
+  assert_one_line_error "uid must be a number"
+  no_pods
+}
+
+@test "what can never run is refused when given, with one line: a too long image or app name, an empty pod, a pod manifest over 1 MiB" {
+  fetch_busybox
+  local long root=$BATS_TEST_TMPDIR/root args
+  long=$(printf 'a%.0s' $(seq 201))
+  mkdir -p "$root"
+  make_aci "$BATS_TEST_TMPDIR/long.aci" "$(aci_manifest "podrun.test/$long")" "$root"
+  run_podrun --insecure-options=image fetch "$BATS_TEST_TMPDIR/long.aci"
+  assert_one_line_error "longer than the 200 bytes"
+  make_aci "$BATS_TEST_TMPDIR/long-ok.aci" "$(aci_manifest "podrun.test/${long:1}")" "$root"
+  fetch_ok "$BATS_TEST_TMPDIR/long-ok.aci" # 200: the longest app name a pod's files can take
+  run_podrun run --stage1=fly "$BUSYBOX_NAME" --name="$long"
+  assert_one_line_error "apps[0].name" "longer than the 200 bytes"
+  # a pod of no app
+  printf '{"acKind": "PodManifest", "acVersion": "0.8.11", "apps": []}\n' >"$BATS_TEST_TMPDIR/empty.json"
+  run_podrun run --stage1=fly --pod-manifest="$BATS_TEST_TMPDIR/empty.json"
+  assert_one_line_error "--pod-manifest" '"apps" is empty'
+  # a pod manifest larger than what podrun reads back: 100,000 arguments, an image of 30,000 labels
+  mapfile -t args < <(seq 100000)
+  run_big run --stage1=fly "$BUSYBOX_NAME" --exec=/bin/true -- "${args[@]}" ---
+  assert_one_line_error "pod manifest" "more than podrun's limit of 1048576"
+  printf '{"acKind": "ImageManifest", "acVersion": "0.8.11", "name": "podrun.test/labels", "labels": [%s, %s]}\n' \
+    "{\"name\": \"os\", \"value\": \"linux\"}, {\"name\": \"arch\", \"value\": \"$ACI_ARCH\"}" \
+    "$(seq -f '{"name": "l%g", "value": "v"}' 30000 | paste -sd,)" >"$BATS_TEST_TMPDIR/labels.json"
+  make_aci "$BATS_TEST_TMPDIR/labels.aci" "$BATS_TEST_TMPDIR/labels.json" "$root"
+  fetch_ok "$BATS_TEST_TMPDIR/labels.aci"
+  run_podrun run --stage1=fly podrun.test/labels --exec=/bin/true
+  assert_one_line_error "pod manifest" "more than podrun's limit of 1048576"
+  no_pods
+}
+
+@test "errors quote what the user gave: control characters escaped, long strings cut; no stale errno" {
+  run_podrun image rm $'no\nsuch\e[31m'
+  assert_one_line_error '"no\x0asuch\x1b[31m"'
+  local big
+  big=$(head -c 100000 /dev/zero | tr '\0' x)
+  run_big image rm "$big"
+  assert_one_line_error '"...'
+  [[ ${#stderr} -lt 1000 ]] || fail "a ${#stderr}-byte error line"
+  run_big "--$big"
+  assert_one_line_error "unknown flag"
+  [[ ${#stderr} -lt 1000 ]] || fail "a ${#stderr}-byte error line"
+  run_big --insecure-options=image fetch "/nonexistent/$big"
+  assert_one_line_error 'fetch "/nonexistent/xxx'
+  [[ ${#stderr} -lt 1000 ]] || fail "a ${#stderr}-byte error line"
+  run_podrun --insecure-options=image fetch $'/tmp/a\nb.aci'
+  assert_one_line_error '"/tmp/a\x0ab.aci"'
+  # a directory is not a regular file, and says nothing of an errno it did not get
+  run_podrun --insecure-options=image fetch /etc
+  assert_one_line_error 'fetch "/etc": not a regular file'
+  [[ "$stderr" != *"No such file"* ]] || fail "a stale errno: $stderr"
+  run_podrun run --stage1=fly --hosts-entry=$'1.2.3.4=a\nb' x
+  assert_one_line_error "--hosts-entry=1.2.3.4=a\\x0ab"
+}

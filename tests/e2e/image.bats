@@ -391,6 +391,53 @@ make_app_aci() {
   [[ -f "$BATS_TEST_TMPDIR/r/rootfs/etc/app.conf" ]]
 }
 
+# kill_blocked_render GLOB ARGS…: runs `podrun ARGS…` with the busybox blob replaced
+# by a FIFO, so that its render blocks opening the blob, its temporary directory made;
+# once one more name matches GLOB, kills it (SIGKILL) and puts the blob back.
+kill_blocked_render() {
+  local glob=$1 blob pid before
+  shift
+  blob=$(blob_path "$BUSYBOX_ID")
+  before=$(compgen -G "$glob" | wc -l)
+  mv "$blob" "$blob.saved"
+  mkfifo "$blob"
+  "$PODRUN" --dir="$STORE" "$@" >/dev/null 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    [[ $(compgen -G "$glob" | wc -l) -gt $before ]] && break
+    sleep 0.05
+  done
+  kill -9 "$pid"
+  wait "$pid" || true
+  rm "$blob"
+  mv "$blob.saved" "$blob"
+  [[ $(compgen -G "$glob" | wc -l) -gt $before ]] || fail "podrun $* made no temporary directory $glob"
+}
+
+@test "image render: a killed render leaves a directory of an unguessable name, which the next render of that DIR removes; image gc removes a killed pod's" {
+  fetch_busybox
+  local out=$BATS_TEST_TMPDIR/out left
+  mkdir "$out"
+  kill_blocked_render "$out/.*tmp-*" image render "$BUSYBOX_ID" "$out/r1"
+  kill_blocked_render "$out/.*tmp-*" image render "$BUSYBOX_ID" "$out/r2"
+  mapfile -t left < <(cd "$out" && compgen -G ".*tmp-*")
+  echo "left: ${left[*]}"
+  [[ ${#left[@]} -eq 2 ]] || fail "expected two leftovers"
+  [[ ${left[0]##*-} != "${left[1]##*-}" ]] || fail "two processes chose the same random name"
+  run_podrun image render "$BUSYBOX_ID" "$out/r1"
+  assert_status 0
+  [[ $(cd "$out" && compgen -G ".*tmp-*" | wc -l) -eq 1 ]] || fail "the render of r1 did not remove its leftover alone"
+  run_podrun image render "$BUSYBOX_ID" "$out/r2"
+  assert_status 0
+  [[ -z $(cd "$out" && compgen -G ".*tmp-*") ]] || fail "left: $(ls -A "$out")"
+  [[ $(ls "$out") == "r1"$'\n'"r2" ]]
+  # a pod's render into the store, killed: image gc removes what it left
+  kill_blocked_render "$STORE/cas/tree/.tmp-*" prepare --stage1=fly "$BUSYBOX_ID"
+  run_podrun image gc
+  assert_status 0
+  [[ -z $(leftovers) ]] || fail "image gc left: $(leftovers)"
+}
+
 # ---- gc ----
 
 @test "image gc --grace-period=0s removes unused images" {

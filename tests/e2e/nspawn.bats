@@ -41,6 +41,40 @@ setup() {
   assert_status 0
 }
 
+@test "nspawn: stop --force of a multi-app pod: an app still running is recorded 137 (SIGKILL), one that exited keeps its code" {
+  "$PODRUN" --dir="$STORE" run --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
+    podrun.test/probe --name=done --exec=/bin/sh -- -c 'exit 0' --- \
+    podrun.test/probe --name=busy --exec=/bin/sleep -- 60 --- >/dev/null 2>&1 &
+  local run_pid=$! uuid code=0
+  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" pid)
+  [[ -n "$uuid" && $(wait_pod_file "$BATS_TEST_TMPDIR/uuid" status/done) == "$uuid" ]] || fail "the pod did not start"
+  run_podrun stop --force "$uuid"
+  assert_status 0
+  wait "$run_pid" || code=$?
+  [[ $code -eq 137 ]] || fail "run exited $code"
+  run_podrun status "$uuid"
+  assert_output_contains "app-done=0"
+  assert_output_contains "app-busy=137"
+}
+
+@test "nspawn: a failing pre-start handler gives its app and the pod its code; the apps after it never start and have none" {
+  local id
+  id=$(podrun image list --full --no-legend | awk '/probe/ {print $1}')
+  cat >"$BATS_TEST_TMPDIR/pod.json" <<JSON
+{"acKind": "PodManifest", "acVersion": "0.8.11",
+ "apps": [{"name": "first", "image": {"name": "podrun.test/probe", "id": "$id"},
+   "app": {"exec": ["/bin/sleep", "60"], "user": "0", "group": "0",
+     "eventHandlers": [{"name": "pre-start", "exec": ["/bin/sh", "-c", "exit 5"]}]}},
+  {"name": "second", "image": {"name": "podrun.test/probe", "id": "$id"},
+   "app": {"exec": ["/bin/sleep", "60"], "user": "0", "group": "0"}}]}
+JSON
+  run_podrun run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid" --pod-manifest="$BATS_TEST_TMPDIR/pod.json"
+  assert_status 5
+  run_podrun status "$(cat "$BATS_TEST_TMPDIR/uuid")"
+  assert_output_contains "app-first=5"
+  [[ "$output" != *app-second=* ]] || fail "an app that never started has a code"
+}
+
 @test "nspawn: event handlers run in order, pre-start before the app and post-stop after it" {
   mkdir -p "$BATS_TEST_TMPDIR/log"
   local id
@@ -219,10 +253,11 @@ JSON
 }
 
 @test "nspawn: kill -9 of systemd-nspawn or of the pod init: the pod shows exited, gc collects it, no process, mount or cgroup is left" {
-  local victim uuid init nspawn app
+  local victim uuid init nspawn app run_pid code
   for victim in nspawn init; do
     "$PODRUN" --dir="$STORE" run --uuid-file-save="$BATS_TEST_TMPDIR/uuid-$victim" podrun.test/probe --memory=64M \
       --exec=/bin/sleep -- 60 --- >/dev/null 2>&1 &
+    run_pid=$!
     uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid-$victim" pid)
     [[ -n "$uuid" ]] || fail "the pod did not start"
     init=$(cat "$STORE/pods/run/$uuid/pid")
@@ -233,7 +268,11 @@ JSON
     if [[ $victim == nspawn ]]; then kill -9 "$nspawn"; else kill -9 "$init"; fi
     run_podrun status --wait=10s "$uuid"
     assert_output_contains "state=exited"
-    wait || true
+    # the init recorded nothing: the app went with it, by SIGKILL, and run says so
+    assert_output_contains "app-probe=137"
+    code=0
+    wait "$run_pid" || code=$?
+    [[ $code -eq 137 ]] || fail "run exited $code after kill -9 of the $victim"
     for p in "$init" "$nspawn" "$app"; do
       for _ in $(seq 50); do [[ -d /proc/$p ]] || break; sleep 0.1; done
       [[ ! -d /proc/$p ]] || fail "after kill -9 of the $victim, $p is left: $(cat /proc/$p/cmdline | tr '\0' ' ')"

@@ -114,6 +114,46 @@ host_status_field() { awk -v f="$1:" '$1 == f {print $2}' /proc/self/status; }
   done
 }
 
+# run_code ARGS…: `podrun run --uuid-file-save=$PASS/uuid ARGS…`, quietly; prints
+# "RUN_EXIT STATUS_LINE" (the app-probe=… line of status, "none" without one).
+run_code() {
+  local code=0 line
+  "$PODRUN" --dir="$STORE" run --uuid-file-save="$PASS/uuid" "$@" >/dev/null 2>&1 || code=$?
+  line=$("$PODRUN" --dir="$STORE" status "$(cat "$PASS/uuid")" | grep '^app-probe=' || echo none)
+  echo "$code $line"
+}
+
+@test "pods: every exit code and every terminating signal is run's exit and status's record, exactly; stop --force gives 137" {
+  # the signals whose default action ends a process: not SIGCHLD, SIGCONT, SIGSTOP,
+  # SIGTSTP, SIGTTIN, SIGTTOU, SIGURG or SIGWINCH (17–23, 28), nor glibc's own 32 and 33
+  local sigs=($(seq 1 16) $(seq 24 27) $(seq 29 31) $(seq 34 64)) c got bad
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    bad=
+    for c in $(seq 0 255); do
+      got=$(run_code --stage1="$flavor" podrun.test/probe --exec=/bin/sh -- -c "exit $c" ---)
+      [[ $got == "$c app-probe=$c" ]] || bad+=" exit $c: $got;"
+    done
+    for c in "${sigs[@]}"; do
+      got=$(run_code --stage1="$flavor" podrun.test/probe --exec=/probe -- raise "$c" ---)
+      [[ $got == "$((128 + c)) app-probe=$((128 + c))" ]] || bad+=" signal $c: $got;"
+    done
+    [[ -z $bad ]] || fail "$flavor: run's exit and status's record, where they are not the app's:$bad"
+    # stop --force: SIGKILL (nspawn: of the pod init, which takes the apps with it)
+    "$PODRUN" --dir="$STORE" run --stage1="$flavor" --uuid-file-save="$PASS/uuid-killed" podrun.test/probe \
+      --exec=/bin/sleep -- 60 --- >/dev/null 2>&1 &
+    local pid=$! uuid code=0
+    LEFTOVERS+=" $pid"
+    uuid=$(wait_pod_file "$PASS/uuid-killed" pid)
+    run_podrun stop --force "$uuid"
+    assert_status 0
+    wait "$pid" || code=$?
+    [[ $code -eq 137 ]] || fail "$flavor: run exited $code after stop --force"
+    run_podrun status "$uuid"
+    assert_output_contains "app-probe=137"
+  done
+}
+
 @test "pods: the app's own rootfs and mount namespace; pid 1, namespaces, hostname, capabilities and /proc/sys as each flavor gives them" {
   local -A host_ns
   local ns
@@ -323,6 +363,32 @@ JSON
     assert_one_line_error 'unknown resource "bogus"'
     [[ $(ls "$STORE/pods/run" | wc -l) -eq $pods_before && -z $(ls "$STORE/pods/prepared" 2>/dev/null) ]] ||
       fail "a refused run left a pod"
+  done
+}
+
+@test "pods: resource isolators are checked the same for every flavor, before any pod exists" {
+  local id root=$BATS_TEST_TMPDIR/iso-root iso
+  mkdir -p "$root"
+  make_aci "$BATS_TEST_TMPDIR/iso.aci" "$(aci_manifest podrun.test/iso 1.0 \
+    '"app": {"exec": ["/probe"], "user": "0", "group": "0", "isolators": [{"name": "resource/cpu", "value": {"limit": "0x2"}}]}')" "$root"
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    id=$(podrun image list --full --no-legend | awk '/probe/ {print $1}')
+    for iso in '{"name": "resource/memory", "value": {"limit": "lots"}}' '{"name": "resource/cpu", "value": {"limit": 2}}' \
+      '{"name": "os/linux/cpu-shares", "value": 1}'; do
+      cat >"$PASS/pod.json" <<JSON
+{"acKind": "PodManifest", "acVersion": "0.8.11",
+ "apps": [{"name": "probe", "image": {"name": "podrun.test/probe", "id": "$id"},
+   "app": {"exec": ["/probe"], "user": "0", "group": "0", "isolators": [$iso]}}]}
+JSON
+      run_podrun run --stage1="$flavor" --pod-manifest="$PASS/pod.json"
+      assert_one_line_error 'app "probe": isolator'
+    done
+    # an image's own isolators too
+    fetch_ok "$BATS_TEST_TMPDIR/iso.aci"
+    run_podrun run --stage1="$flavor" podrun.test/iso
+    assert_one_line_error 'app "iso": isolator resource/cpu' '"0x2" is not a CPU amount'
+    [[ -z $(find "$STORE/pods" -mindepth 2 -maxdepth 2) ]] || fail "a pod was made: $(ls -R "$STORE/pods")"
   done
 }
 

@@ -7,14 +7,18 @@
  *   probe exit N          print the report, exit with N
  *   probe sleep S         print the report, sleep S seconds, exit 0
  *   probe try-mkdir PATH  report errno of mkdir(PATH) as "try_errno"
+ *   probe raise N         no report: die of signal N (default action, no core
+ *                         file), else exit 0
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -152,11 +156,25 @@ static void environment(int *first)
   putchar('}');
 }
 
+/* Dies of sig as its default action says, as an app that gets it would. */
+static int raise_default(int sig)
+{
+  sigset_t all;
+  sigfillset(&all);
+  setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
+  signal(sig, SIG_DFL);
+  sigprocmask(SIG_UNBLOCK, &all, NULL);
+  raise(sig);
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
   char buf[PATH_MAX];
   int first = 1, try_errno = -1;
 
+  if (argc >= 3 && strcmp(argv[1], "raise") == 0)
+    return raise_default(atoi(argv[2]));
   if (argc >= 3 && strcmp(argv[1], "try-mkdir") == 0)
     try_errno = mkdir(argv[2], 0755) < 0 ? errno : 0;
   putchar('{');

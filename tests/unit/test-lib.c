@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -35,6 +36,17 @@ static void test_error_set_and_wrap(void **state)
   podrun_error_set(&err, 0, "plain");
   assert_string_equal(err->msg, "plain");
   assert_int_equal(err->status, 0);
+  /* always one line, and a short one: what a caller let through is escaped, a long one loses its middle */
+  podrun_error_new(&err, 0, "bad %s", "x\ny");
+  assert_string_equal(err->msg, "bad x\\x0ay");
+  _cleanup_free_ char *huge = xmalloc(100001);
+  memset(huge, 'a', 100000);
+  huge[100000] = '\0';
+  podrun_error_set(&err, ENOENT, "open %s", huge);
+  assert_true(strlen(err->msg) <= MSG_MAX + 3);
+  assert_true(startswith(err->msg, "open aaa") && endswith(err->msg, ": No such file or directory"));
+  assert_int_equal(podrun_error_wrap(&err, "fetch\r"), -1);
+  assert_null(strchr(err->msg, '\r'));
 }
 
 static void test_uuid(void **state)
@@ -154,6 +166,42 @@ static void test_strings(void **state)
   assert_int_equal(strv_length(v), 2);
   assert_true(strv_contains(v, "b"));
   assert_false(strv_contains(v, "c"));
+  /* random names: of the set, NUL-terminated, not the same twice */
+  char r1[17], r2[17];
+  random_chars(r1, 16);
+  random_chars(r2, 16);
+  assert_int_equal(strlen(r1), 16);
+  assert_int_equal(strspn(r1, "abcdefghijklmnopqrstuvwxyz0123456789"), 16);
+  assert_string_not_equal(r1, r2);
+  /* strict decimal numbers */
+  unsigned long long u;
+  long long n;
+  assert_int_equal(parse_uint("42", 100, &u), 0);
+  assert_int_equal(u, 42);
+  assert_int_equal(parse_uint("18446744073709551615", ULLONG_MAX, &u), 0);
+  assert_int_equal(u, ULLONG_MAX);
+  static const char *const bad_uint[] = { "", "101", "-1", "+1", " 1", "1 ", "0x10", "1e2", "18446744073709551616" };
+  for (size_t i = 0; i < ELEMENTSOF(bad_uint); i++)
+    if (parse_uint(bad_uint[i], i == ELEMENTSOF(bad_uint) - 1 ? ULLONG_MAX : 100, &u) == 0)
+      fail_msg("parse_uint took \"%s\"", bad_uint[i]);
+  assert_int_equal(parse_int("-1000", -1000, 1000, &n), 0);
+  assert_int_equal(n, -1000);
+  assert_int_equal(parse_int("-9223372036854775808", LLONG_MIN, LLONG_MAX, &n), 0);
+  assert_true(n == LLONG_MIN);
+  static const char *const bad_int[] = { "-1001", "1001", "-", "--1", "+5", " 5", "-0x1", "1.0" };
+  for (size_t i = 0; i < ELEMENTSOF(bad_int); i++)
+    if (parse_int(bad_int[i], -1000, 1000, &n) == 0)
+      fail_msg("parse_int took \"%s\"", bad_int[i]);
+  assert_int_equal(parse_int("1", 2, 10, &n), -1);
+  /* quoting: escaped, cut */
+  char q[QUOTE_BUF];
+  assert_string_equal(quote_into(q, "a\"b\\c\nd", QUOTE_CUT, true), "\"a\\\"b\\\\c\\x0ad\"");
+  assert_string_equal(quote_into(q, "--x\n", QUOTE_CUT, false), "--x\\x0a");
+  _cleanup_free_ char *long_s = xmalloc(100001);
+  memset(long_s, 'a', 100000);
+  long_s[100000] = '\0';
+  assert_int_equal(strlen(quote_into(q, long_s, QUOTE_CUT, true)), QUOTE_CUT + 5);
+  assert_true(endswith(QUOTE(long_s), "\"..."));
 }
 
 /* lib/resources: appc quantities, as rkt read them. */
@@ -162,9 +210,10 @@ static void test_resources(void **state)
   static const struct { const char *q; uint64_t bytes; } bytes[] = {
     { "1000", 1000 }, { "64M", 64000000 }, { "1Gi", 1073741824 }, { "1.5k", 1500 }, { "2Ki", 2048 },
   };
-  static const char *const bad_bytes[] = { "", "M", "-1M", "12X", "1 M", "0", "lots", "+5" };
+  static const char *const bad_bytes[] = { "", "M", "-1M", "12X", "1 M", "0", "lots", "+5", "0x10M", "1e3", " 5M",
+                                           "inf", "nanM", "5M " };
   static const struct { const char *q; uint64_t m; } cpu[] = { { "2", 2000 }, { "0.5", 500 }, { "250m", 250 } };
-  static const char *const bad_cpu[] = { "", "0", "0.0001", "2c", "-1", "m" };
+  static const char *const bad_cpu[] = { "", "0", "0.0001", "2c", "-1", "m", "0x2", "1e3m", " 2", "+2" };
   uint64_t v;
   (void) state;
   for (size_t i = 0; i < ELEMENTSOF(bytes); i++)

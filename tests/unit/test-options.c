@@ -17,7 +17,7 @@ static void test_duration_good(void **state)
   } good[] = {
     { "0", 0 },          { "0s", 0 },          { "90s", 90000000 },       { "30m", 1800000000LL },
     { "24h", 86400000000LL }, { "1h30m", 5400000000LL }, { "500ms", 500000 }, { "1.5h", 5400000000LL },
-    { "10us", 10 },
+    { "10us", 10 },      { ".5s", 500000 },    { "1.s", 1000000 },
   };
   for (size_t i = 0; i < ELEMENTSOF(good); i++)
     {
@@ -30,7 +30,9 @@ static void test_duration_good(void **state)
 
 static void test_duration_bad(void **state)
 {
-  static const char *const bad[] = { "", "h", "10", "-5m", "5 m", "5x", "1h30", "m5", "1e400h" };
+  /* decimal only: strtod alone takes hex, exponents, blanks, signs, inf and nan */
+  static const char *const bad[] = { "", "h", "10", "-5m", "5 m", "5x", "1h30", "m5", "1e400h", "0x10s",
+                                     "1e3s", "+5s", " 5s", "5s ", "infh", "nans", ".s", "1..5s" };
   for (size_t i = 0; i < ELEMENTSOF(bad); i++)
     {
       _cleanup_error_ podrun_error_t err = NULL;
