@@ -42,3 +42,6 @@ int nspawn_cgroups_remove(const char *uuid, podrun_error_t *err);
 #define NSPAWN_LOGS_DIR "/podrun/logs"
 #define NSPAWN_APPS_DIR "/opt/stage2"
 #define NSPAWN_CGROUP_DIR "/podrun/cgroup"
+/* The pod init's fd 3 (with LISTEN_FDS=1): the read end of a pipe whose
+ * write end only run, the pod's lock holder, holds. */
+#define NSPAWN_LIFELINE_FD 3

@@ -16,6 +16,7 @@
 #include <sys/statfs.h>
 #include <sys/wait.h>
 
+#include "cgroup.h"
 #include "fs.h"
 #include "json-util.h"
 #include "log.h"
@@ -54,31 +55,6 @@ static bool have_system_bus(void)
   return access("/run/dbus/system_bus_socket", F_OK) == 0;
 }
 
-/* Is this process in a systemd service's cgroup (`systemd-run podrun run`,
- * a unit whose ExecStart is podrun)? Then the pod stays in it, as rkt did:
- * the service's limits and accounting cover the pod, and stopping the
- * service stops the pod. Read from the systemd hierarchy of
- * /proc/self/cgroup ("0::" on cgroup v2, "name=systemd" on v1). */
-static bool in_service_unit(void)
-{
-  _cleanup_free_ char *text = NULL;
-  _cleanup_error_ podrun_error_t ignored = NULL;
-  char *save = NULL;
-  if (fs_read_file_at(AT_FDCWD, "/proc/self/cgroup", 64 * 1024, &text, NULL, &ignored) < 0)
-    return false;
-  for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-    {
-      const char *path = strstr(line, ":name=systemd:");
-      path = path ? path + strlen(":name=systemd:") : startswith(line, "0::");
-      if (path)
-        {
-          size_t n = strlen(path);
-          return n > 8 && streq(path + n - 8, ".service");
-        }
-    }
-  return false;
-}
-
 static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, const char *cwd, char **binds)
 {
   char **v = strv_push(NULL, nspawn);
@@ -94,7 +70,12 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
   if (have_system_bus())
     {
       v = strv_push(v, "--register=yes");
-      if (in_service_unit())
+      /* In a systemd service's cgroup (`systemd-run podrun run`, a unit
+       * whose ExecStart is podrun), the pod stays in it, as rkt did: the
+       * service's limits and accounting cover the pod, and stopping the
+       * service stops the pod. stage0 made the pod's cgroup below the
+       * service's (lib/cgroup.h). */
+      if (cgroup_in_service())
         v = strv_push(v, "--keep-unit");
     }
   else
@@ -298,6 +279,27 @@ static int record_init_pid(int *status, podrun_error_t *err)
   return 0;
 }
 
+/* In the child: systemd-nspawn, which dies with this process (and, if it
+ * died before the parent-death signal was set, does not start at all), and
+ * passes the lifeline on to the pod init as fd 3 (socket activation's
+ * LISTEN_FDS, the one way to hand nspawn's payload an fd). */
+static _noreturn_ void exec_nspawn(const char *nspawn, char **args, pid_t parent, int lifeline)
+{
+  (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* the pod never outlives its lock holder */
+  if (getppid() != parent)
+    _exit(PODRUN_EXIT_ERROR);
+  _cleanup_free_ char *pid = xasprintf("%d", (int) getpid());
+  if ((lifeline == NSPAWN_LIFELINE_FD ? fcntl(lifeline, F_SETFD, 0) : dup2(lifeline, NSPAWN_LIFELINE_FD)) < 0 ||
+      setenv("LISTEN_FDS", "1", 1) < 0 || setenv("LISTEN_PID", pid, 1) < 0 || unsetenv("LISTEN_FDNAMES") < 0)
+    {
+      log_error("pass the pod init its lifeline: %s", strerror(errno));
+      _exit(PODRUN_EXIT_ERROR);
+    }
+  execv(nspawn, args);
+  log_error("exec \"%s\": %s", nspawn, strerror(errno));
+  _exit(PODRUN_EXIT_ERROR);
+}
+
 int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 {
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
@@ -348,17 +350,18 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   if (nspawn_cgroups_setup(a.uuid, m, a.userns_shift, &binds, err) < 0)
     return -1;
   args = nspawn_argv(nspawn, &a, cwd, binds);
+  /* the pod init's lifeline (init.c): only this process holds the write end */
+  int life[2];
+  if (pipe2(life, O_CLOEXEC) < 0)
+    return podrun_error_set(err, errno, "pipe");
+  pid_t self = getpid();
   fflush(NULL);
   nspawn_pid = fork();
   if (nspawn_pid < 0)
     return podrun_error_set(err, errno, "fork");
   if (nspawn_pid == 0)
-    {
-      (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* the pod never outlives its lock holder */
-      execv(nspawn, args);
-      log_error("exec \"%s\": %s", nspawn, strerror(errno));
-      _exit(PODRUN_EXIT_ERROR);
-    }
+    exec_nspawn(nspawn, args, self, life[0]);
+  close(life[0]);
   static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
   for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
     signal(sigs[i], forward);
