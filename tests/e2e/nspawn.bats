@@ -123,9 +123,15 @@ JSON
     [[ $(cat "/sys/fs/cgroup/cpu/podrun/$uuid/limited/cpu.cfs_quota_us") == 50000 ]]
     [[ $(cat "/sys/fs/cgroup/cpu/podrun/$uuid/limited/cpu.shares") == 512 ]]
   fi
-  # the app is in it, as its own cgroup: the other app is not
-  local app_pid
-  app_pid=$(cat "$cg/cgroup.procs")
+  # the app is in it, as its own cgroup: the other app is not. The pod is ready once the
+  # init has started each app's stage2, which joins the app's cgroups and execs the app a
+  # moment later: wait for that.
+  local app_pid=
+  for _ in $(seq 50); do
+    app_pid=$(cat "$cg/cgroup.procs")
+    [[ -n "$app_pid" && "$(tr '\0' ' ' 2>/dev/null <"/proc/$app_pid/cmdline")" == "/bin/sleep 30 " ]] && break
+    sleep 0.1
+  done
   [[ -n "$app_pid" ]] || fail "no process in $cg"
   [[ "$(tr '\0' ' ' <"/proc/$app_pid/cmdline")" == "/bin/sleep 30 " ]]
   [[ $(wc -l <"$cg/cgroup.procs") -eq 1 ]]
