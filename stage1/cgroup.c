@@ -43,8 +43,10 @@ static int write_text(const char *dir, const char *file, const char *text, podru
  * pod's own cgroup, as the pod directory, our working directory, records it). */
 static char *pod_dir(const char *h, const char *uuid)
 {
-  char *own = *h ? NULL : cgroup_pod_dir(AT_FDCWD, uuid);
-  return *h ? xasprintf(CGROUP_ROOT "/%s/podrun/%s", h, uuid) : own ? own : xasprintf(CGROUP_ROOT "/podrun/%s", uuid);
+  if (*h)
+    return xasprintf(CGROUP_ROOT "/%s/podrun/%s", h, uuid);
+  char *own = cgroup_pod_dir(AT_FDCWD, uuid);
+  return own ? own : xasprintf(CGROUP_ROOT "/podrun/%s", uuid);
 }
 
 /* cgroup v2: every level from the root down to the pod's cgroup passes the

@@ -30,6 +30,13 @@ int nspawn_cgroups_join(const char *app, podrun_error_t *err);
 bool nspawn_cgroups_oom_killed(const char *app);
 int nspawn_cgroups_remove(const char *uuid, podrun_error_t *err);
 
+/* The gc entrypoint (gc.c): the cgroups above, and what a SIGKILLed nspawn
+ * left in the host's /run. */
+int nspawn_gc(int argc, char **argv, podrun_error_t *err);
+/* In the pod directory: the name of nspawn's lock file, when nspawn uses
+ * the host's /run. */
+#define NSPAWN_LOCK_RECORD "nspawn-lock"
+
 /* Where things are inside the stage1 rootfs (the pod's root). */
 #define NSPAWN_STAGE2 "/stage2"
 #define NSPAWN_INIT "/nspawn/init"

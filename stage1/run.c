@@ -113,6 +113,19 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
   return v;
 }
 
+/* On the host's /run, nspawn's lock file for the directory it runs
+ * (/run/systemd/nspawn/locks/inode-<dev>:<ino> of stage1/rootfs, the
+ * overlay) outlives a SIGKILLed nspawn: its name goes to NSPAWN_LOCK_RECORD
+ * in the pod directory, for gc (gc.c). */
+static int record_nspawn_lock(podrun_error_t *err)
+{
+  struct stat st;
+  if (stat("stage1/rootfs", &st) < 0)
+    return podrun_error_set(err, errno, "stat \"stage1/rootfs\"");
+  _cleanup_free_ char *name = xasprintf("inode-%lu:%lu\n", (unsigned long) st.st_dev, (unsigned long) st.st_ino);
+  return fs_write_file_atomic_at(AT_FDCWD, NSPAWN_LOCK_RECORD, name, strlen(name), 0644, err);
+}
+
 /* nspawn keeps a per-machine directory under /run/systemd/nspawn and, when
  * the pod ends, refuses to delete it unless /run is a tmpfs ("Attempted to
  * remove disk file system"). On a host whose /run is on disk, give it a
@@ -121,7 +134,7 @@ static int nspawn_runtime_dir(podrun_error_t *err)
 {
   struct statfs st;
   if (statfs("/run", &st) == 0 && st.f_type == TMPFS_MAGIC)
-    return 0;
+    return record_nspawn_lock(err);
   if (fs_mkdir_p("/run/systemd/nspawn", 0755, err) < 0)
     return -1;
   if (mount("tmpfs", "/run/systemd/nspawn", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755") < 0)
@@ -350,7 +363,8 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   if (nspawn_cgroups_setup(a.uuid, m, a.userns_shift, &binds, err) < 0)
     return -1;
   args = nspawn_argv(nspawn, &a, cwd, binds);
-  /* the pod init's lifeline (init.c): only this process holds the write end */
+  /* the pod init's lifeline (init.c): only this process holds the write
+   * end, open until it exits */
   int life[2];
   if (pipe2(life, O_CLOEXEC) < 0)
     return podrun_error_set(err, errno, "pipe");
