@@ -90,11 +90,12 @@ static void forward(int sig)
 }
 
 /* The app's cgroup: <pod's cgroup>/<app>, beside fly's own leaf in the cgroup
- * stage0 made for the pod (lib/cgroup.h). NULL on a host without one. */
+ * stage0 made for the pod (lib/cgroup.h). NULL when there is none (a stage0
+ * from before pods had cgroups). */
 static char *app_cgroup(const char *uuid, const char *app)
 {
   _cleanup_free_ char *pod = cgroup_pod_dir(AT_FDCWD, uuid);
-  return pod ? xasprintf("%s/%s", pod, app) : NULL;
+  return pod && access(pod, F_OK) == 0 ? xasprintf("%s/%s", pod, app) : NULL;
 }
 
 static _noreturn_ void exec_app(const char *app, const char *root, const char *cgroup, pid_t fly, int lock_fd)
