@@ -262,3 +262,34 @@ campaign() {
   rmdir "$f"
   assert_nothing_left "$uuid"
 }
+
+@test "ownership: nspawn on a host whose /run is a tmpfs: what nspawn keeps there goes with the pod" {
+  requires nspawn
+  # the host's /run, as on a systemd host: a tmpfs (this test's own, in a mount namespace
+  # of its own), which nspawn writes its per-machine directory and lock files into
+  # shellcheck disable=SC2016
+  log_run unshare --mount --propagation private bash -c '
+    mount -t tmpfs -o mode=0755 podrun-test-run /run || exit 1
+    for i in 1 2 3 4 5; do
+      "$1" --dir="$2" run --stage1=nspawn --uuid-file-save="$3/run-uuid.$i" "$4" \
+        --set-env=PODRUN_TEST_MARK="$5" --exec=/bin/sleep -- 1000 --- >/dev/null 2>&1 </dev/null &
+      job=$!
+      for _ in $(seq 100); do
+        [[ -s "$3/run-uuid.$i" && -s "$2/pods/run/$(cat "$3/run-uuid.$i")/pid" ]] && break
+        sleep 0.1
+      done
+      kill -9 "$job"
+      wait "$job"
+    done
+    echo "before gc:"; find /run/systemd/nspawn -mindepth 2
+    "$1" --dir="$2" gc --grace-period=0 >/dev/null || exit 1
+    left=$(find /run/systemd/nspawn -mindepth 2)
+    [[ -z "$left" ]] || { echo "left in /run/systemd/nspawn: $left"; exit 1; }
+  ' bash "$PODRUN" "$STORE" "$BATS_TEST_TMPDIR" "$BUSYBOX_NAME" "$MARK"
+  assert_status 0
+  assert_output_contains "propagate/podrun-" # what there was to remove
+  local uuids
+  uuids=$(for f in "$BATS_TEST_TMPDIR"/run-uuid.*; do echo "$(cat "$f")"; done)
+  # shellcheck disable=SC2086
+  assert_nothing_left $uuids
+}
