@@ -99,9 +99,11 @@ static const struct opt gc_opts[] = {
 const struct cmd cmd_gc = {
   "gc", gc, "", "Collect exited and abandoned pods",
   "Exited pods move to exited-garbage, and are removed once they have been there for the\n"
-  "grace period (the stage1's gc entrypoint runs first; anything still mounted below the pod\n"
-  "is detached). Prepared pods older than --expire-prepared, aborted preparations and\n"
-  "abandoned embryos are removed too. Running pods are never touched.\n\n"
+  "grace period: whatever still runs in the pod's cgroup is killed first (a pod whose\n"
+  "processes do not end within 5 s is kept for the next gc), then the stage1's gc entrypoint\n"
+  "runs and anything still mounted below the pod is detached. Prepared pods older than\n"
+  "--expire-prepared, aborted preparations and abandoned embryos are removed too. Running\n"
+  "pods are never touched.\n\n"
   "Examples:\n  podrun gc\n  podrun gc --grace-period=0",
   gc_opts, NULL, 0, 0, CMD_STORE_RW,
 };

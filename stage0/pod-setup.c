@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "cgroup.h"
 #include "fs.h"
 #include "lock.h"
 #include "log.h"
@@ -371,7 +372,13 @@ int pod_exec_stage1(struct store **store, struct pod *p, podrun_error_t *err)
       stage1_entrypoint_path(s, stage1_id, "run", &rel, err) < 0 || pod_read_run_flags(p->dirfd, &flags, err) < 0 ||
       userns_from_flags(flags, &shift, err) < 0)
     return podrun_error_wrap(err, "pod %s", p->uuid);
-  if (pod_transition(p, POD_RUNNING, err) < 0 || mount_pod(s, p, stage1_id, shift, err) < 0)
+  /* the pod's cgroup (cgroup.h) holds this process, so the stage1 and all
+   * it starts: kill -9 of any of them leaves nothing that gc cannot end */
+  if (pod_transition(p, POD_RUNNING, err) < 0)
+    return -1;
+  if (cgroup_pod_enter(p->dirfd, p->uuid, err) < 0)
+    return podrun_error_wrap(err, "pod %s", p->uuid);
+  if (mount_pod(s, p, stage1_id, shift, err) < 0)
     return -1;
   if (chdir(p->path) < 0)
     return podrun_error_set(err, errno, "chdir \"%s\"", p->path);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "cgroup.h"
 #include "fs.h"
 #include "log.h"
 #include "pod-setup.h"
@@ -121,9 +122,68 @@ static int unmount_below(const char *path, podrun_error_t *err)
   return 0;
 }
 
+/* The cgroups where a pod's processes can be: its own (the one it records,
+ * and the default place), the scope machined moved its leader into on a
+ * systemd host, and their mirrors in name=systemd on a hybrid host. *n_own:
+ * how many are podrun's to remove (machined's scope is systemd's). */
+static char **pod_cgroups(struct pod *p, size_t *n_own)
+{
+  struct cgroup_hierarchy h;
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  _cleanup_free_ char *dir = cgroup_pod_dir(p->dirfd, p->uuid), *def = NULL, *scope = NULL;
+  char **v = NULL;
+  *n_own = 0;
+  if (!dir || cgroup_tracking(&h, &ignored) < 0)
+    return NULL; /* no cgroups on this host: none to end */
+  def = xasprintf("%s/podrun/%s", h.mount, p->uuid);
+  const char *own[] = { dir, streq(dir, def) ? NULL : def };
+  for (size_t i = 0; i < ELEMENTSOF(own); i++)
+    {
+      _cleanup_free_ char *mirror = own[i] ? cgroup_systemd_mirror(&h, own[i]) : NULL;
+      if (own[i])
+        v = strv_push(v, own[i]);
+      if (mirror)
+        v = strv_push(v, mirror);
+    }
+  *n_own = strv_length(v);
+  if ((scope = cgroup_machine_scope(&h, p->uuid)))
+    v = strv_push(v, scope);
+  return v;
+}
+
+/* "…; the pod is kept": nothing of it was removed. */
+static int kept(podrun_error_t *err)
+{
+  podrun_error_t e = TAKE_PTR(*err);
+  podrun_error_new(err, e->status, "%s; the pod is kept", e->msg);
+  podrun_error_free(&e);
+  return -1;
+}
+
+/* A pod directory goes only once nothing of the pod runs: its cgroups are
+ * killed and emptied first, or the pod stays for the next gc. */
+static int pod_end_processes(char **cgroups, podrun_error_t *err)
+{
+  for (size_t i = 0; cgroups && cgroups[i]; i++)
+    if (cgroup_kill(cgroups[i], CGROUP_KILL_TIMEOUT_MS, err) < 0)
+      return kept(err);
+  return 0;
+}
+
+static int pod_remove_cgroups(char **cgroups, size_t n_own, podrun_error_t *err)
+{
+  for (size_t i = 0; i < n_own; i++)
+    if (cgroup_remove(cgroups[i], err) < 0)
+      return kept(err);
+  return 0;
+}
+
 int pod_destroy(struct store *s, struct pod *p, podrun_error_t *err)
 {
-  if (run_stage1_gc(s, p, err) < 0 || unmount_below(p->path, err) < 0 || fs_rm_rf_at(AT_FDCWD, p->path, err) < 0)
+  size_t n_own = 0;
+  _cleanup_strv_ char **cgroups = pod_cgroups(p, &n_own);
+  if (pod_end_processes(cgroups, err) < 0 || run_stage1_gc(s, p, err) < 0 || unmount_below(p->path, err) < 0 ||
+      pod_remove_cgroups(cgroups, n_own, err) < 0 || fs_rm_rf_at(AT_FDCWD, p->path, err) < 0)
     return podrun_error_wrap(err, "remove pod %s", p->uuid);
   return 0;
 }

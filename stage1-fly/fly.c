@@ -7,8 +7,10 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "cgroup.h"
 #include "fs.h"
 #include "json-util.h"
 #include "log.h"
@@ -74,7 +76,7 @@ static void warn_unsupported(const struct appc_runtime_app *a)
   struct app_resources r = { 0 };
   _cleanup_error_ podrun_error_t ignored = NULL;
   if (app_resources_from_isolators(a->app, &r, &ignored) == 0 && app_resources_any(&r))
-    log_warning("app %s: --memory, --cpu and --cpu-shares are ignored: the fly stage1 makes no cgroups",
+    log_warning("app %s: --memory, --cpu and --cpu-shares are ignored: the fly stage1 sets no resource limits",
                 QUOTE(a->name));
   if (a->app->n_event_handlers)
     log_warning("app %s: event handlers are ignored: the fly stage1 runs the app alone", QUOTE(a->name));
@@ -88,11 +90,30 @@ static void forward(int sig)
     kill(child_pid, sig);
 }
 
-static _noreturn_ void exec_app(const char *app, const char *root, int lock_fd)
+/* The app's cgroup: <pod's cgroup>/<app>, beside fly's own leaf in the cgroup
+ * stage0 made for the pod (lib/cgroup.h). NULL when there is none (a stage0
+ * from before pods had cgroups). */
+static char *app_cgroup(const char *uuid, const char *app)
+{
+  _cleanup_free_ char *pod = cgroup_pod_dir(AT_FDCWD, uuid);
+  return pod && access(pod, F_OK) == 0 ? xasprintf("%s/%s", pod, app) : NULL;
+}
+
+static _noreturn_ void exec_app(const char *app, const char *root, const char *cgroup, pid_t fly, int lock_fd)
 {
   _cleanup_free_ char *stage2 = fly_stage2_path(), *a = xasprintf("--app=%s", app);
   _cleanup_free_ char *r = xasprintf("--root=%s", root);
+  _cleanup_error_ podrun_error_t err = NULL;
   (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != fly)
+    _exit(PODRUN_EXIT_ERROR); /* fly died before the line above */
+  /* in its own cgroup before anything of it runs: stop, fly's end and gc
+   * end the app with all it started */
+  if (cgroup && cgroup_join(cgroup, &err) < 0)
+    {
+      log_error("app %s: %s", QUOTE(app), err->msg);
+      _exit(PODRUN_EXIT_ERROR);
+    }
   close(lock_fd); /* the pod lives as long as fly, not as long as the app */
   execl(stage2, stage2, "--pod-manifest=pod", a, r, "--keep-caps-by-default", (char *) NULL);
   log_error("exec stage2 %s: %s", QUOTE(stage2), strerror(errno));
@@ -140,12 +161,36 @@ int fly_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   if (volumes_bind_api(root, true, err) < 0 || volumes_mount_app(m, &m->apps[0], root, 0, err) < 0 ||
       volumes_finish_root(&m->apps[0], root, err) < 0)
     return -1;
+  _cleanup_free_ char *cgroup = app_cgroup(a.uuid, m->apps[0].name);
+  if (cgroup && mkdir(cgroup, 0755) < 0 && errno != EEXIST)
+    return podrun_error_set(err, errno, "make cgroup %s", QUOTE(cgroup));
+  pid_t fly = getpid();
   child_pid = fork();
   if (child_pid < 0)
     return podrun_error_set(err, errno, "fork");
   if (child_pid == 0)
-    exec_app(m->apps[0].name, root, lock_fd);
-  return supervise(m->apps[0].name, ret_exit, err);
+    exec_app(m->apps[0].name, root, cgroup, fly, lock_fd);
+  int r = supervise(m->apps[0].name, ret_exit, err);
+  /* the pod ends with its app: what the app left running goes too, as in a
+   * pod whose pid namespace ends */
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  if (cgroup && cgroup_kill(cgroup, CGROUP_KILL_TIMEOUT_MS, &ignored) < 0)
+    log_error("%s", ignored->msg);
+  return r;
+}
+
+/* stop [--force] UUID: SIGTERM to the app, whose end ends the rest (fly_run);
+ * --force: SIGKILL to the app's cgroup, the app and all it started at once. */
+int fly_stop(int argc, char **argv, podrun_error_t *err)
+{
+  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  _cleanup_free_ char *cgroup = NULL;
+  if (argc > 2 && streq(argv[1], "--force") && uuid_is_valid(argv[argc - 1]) && read_manifest(&m, &ignored) == 0)
+    cgroup = app_cgroup(argv[argc - 1], m->apps[0].name);
+  if (!cgroup || access(cgroup, F_OK) < 0)
+    return stage1_stop(argc, argv, err); /* SIGTERM; or a pod from before fly made cgroups */
+  return cgroup_kill(cgroup, CGROUP_KILL_TIMEOUT_MS, err);
 }
 
 int fly_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)

@@ -8,6 +8,7 @@
  * namespace (DESIGN §1). One binary; the entrypoint is its name. */
 int fly_run(int argc, char **argv, int *ret_exit, podrun_error_t *err);
 int fly_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err);
+int fly_stop(int argc, char **argv, podrun_error_t *err);
 
 /* stage2, beside this binary's directory in the stage1 rootfs (or $PODRUN_STAGE2). */
 char *fly_stage2_path(void);

@@ -18,9 +18,9 @@ int main(int argc, char **argv)
   else if (streq(what, "enter"))
     r = fly_enter(argc, argv, &code, &err);
   else if (streq(what, "stop"))
-    r = stage1_stop(argc, argv, &err);
+    r = fly_stop(argc, argv, &err);
   else if (streq(what, "gc"))
-    r = 0; /* nothing outlives a fly pod: its mounts die with its namespace */
+    r = 0; /* its mounts die with its namespace; stage0 ends and removes its cgroup */
   else
     r = podrun_error_new(&err, 0, "called as \"%s\": not run, enter, stop or gc", what);
   if (r < 0)

@@ -3,7 +3,8 @@
  * side of run makes them and writes the limits; the pod sees the pod's
  * part of each hierarchy at /podrun/cgroup/<name>/ (a bind mount) and the
  * init puts each app in <name>/<app>/ before stage2 runs.
- *   cgroup v2 (/sys/fs/cgroup is cgroup2): /sys/fs/cgroup/podrun/<uuid>/<app>/,
+ *   cgroup v2 (/sys/fs/cgroup is cgroup2): <pod's cgroup>/<app>/, beside the
+ *     stage1's leaf in the cgroup stage0 made for the pod (lib/cgroup.h), with
  *     memory.max, cpu.max, cpu.weight; bound as /podrun/cgroup/unified.
  *   cgroup v1 (legacy or hybrid): /sys/fs/cgroup/{memory,cpu}/podrun/<uuid>/<app>/,
  *     memory.limit_in_bytes, cpu.cfs_quota_us, cpu.shares; bound as
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
+#include "cgroup.h"
 #include "fs.h"
 #include "resources.h"
 
@@ -37,22 +39,40 @@ static int write_text(const char *dir, const char *file, const char *text, podru
   return 0;
 }
 
-/* The pod's directory in hierarchy `h` ("memory", "cpu" or "" for v2). */
+/* The pod's directory in hierarchy `h` ("memory", "cpu" or "" for v2: the
+ * pod's own cgroup, as the pod directory, our working directory, records it). */
 static char *pod_dir(const char *h, const char *uuid)
 {
-  return *h ? xasprintf(CGROUP_ROOT "/%s/podrun/%s", h, uuid) : xasprintf(CGROUP_ROOT "/podrun/%s", uuid);
+  if (*h)
+    return xasprintf(CGROUP_ROOT "/%s/podrun/%s", h, uuid);
+  char *own = cgroup_pod_dir(AT_FDCWD, uuid);
+  return own ? own : xasprintf(CGROUP_ROOT "/podrun/%s", uuid);
+}
+
+/* cgroup v2: every level from the root down to the pod's cgroup passes the
+ * memory and cpu controllers on (the pod's cgroup holds no process itself:
+ * stage0 and the stage1 are in its leaf). */
+static int enable_controllers(const char *pod, podrun_error_t *err)
+{
+  _cleanup_free_ char *level = xstrdup(pod);
+  for (char *p = level + strlen(CGROUP_ROOT);; p = strchr(p + 1, '/'))
+    {
+      char c = p ? *p : '\0';
+      if (p)
+        *p = '\0';
+      int r = write_text(level, "cgroup.subtree_control", "+memory +cpu", err);
+      if (!p || r < 0)
+        return r < 0 ? podrun_error_wrap(err, "enable the memory and cpu controllers") : 0;
+      *p = c;
+    }
 }
 
 static int setup_v2(const char *uuid, const struct appc_pod_manifest *m, const struct app_resources *r,
                     podrun_error_t *err)
 {
   _cleanup_free_ char *pod = pod_dir("", uuid);
-  const char *levels[] = { CGROUP_ROOT, CGROUP_ROOT "/podrun", pod };
-  if (fs_mkdir_p(pod, 0755, err) < 0)
+  if (fs_mkdir_p(pod, 0755, err) < 0 || enable_controllers(pod, err) < 0)
     return -1;
-  for (size_t i = 0; i < ELEMENTSOF(levels); i++)
-    if (write_text(levels[i], "cgroup.subtree_control", "+memory +cpu", err) < 0)
-      return podrun_error_wrap(err, "enable the memory and cpu controllers");
   for (size_t i = 0; i < m->n_apps; i++)
     {
       _cleanup_free_ char *app = xasprintf("%s/%s", pod, m->apps[i].name);
@@ -163,26 +183,30 @@ int nspawn_cgroups_setup(const char *uuid, const struct appc_pod_manifest *m, ui
   return 0;
 }
 
+/* v1: the pod's directories in the memory and cpu hierarchies, whatever
+ * still runs there ended first; v2: the apps' cgroups in the pod's (stage0
+ * ends and removes the pod's cgroup itself, the stage1's leaf with it). */
 int nspawn_cgroups_remove(const char *uuid, podrun_error_t *err)
 {
-  static const char *const hierarchies[] = { "", "memory", "cpu" };
-  for (size_t h = 0; h < ELEMENTSOF(hierarchies); h++)
+  static const char *const v1[] = { "memory", "cpu" };
+  for (size_t h = 0; h < ELEMENTSOF(v1); h++)
     {
-      _cleanup_free_ char *pod = pod_dir(hierarchies[h], uuid);
-      _cleanup_closedir_ DIR *d = opendir(pod);
-      struct dirent *de;
-      if (!d)
-        continue;
-      while ((de = readdir(d)))
-        if (de->d_type == DT_DIR && de->d_name[0] != '.')
-          {
-            _cleanup_free_ char *app = xasprintf("%s/%s", pod, de->d_name);
-            if (rmdir(app) < 0 && errno != ENOENT)
-              return podrun_error_set(err, errno, "remove cgroup \"%s\"", app);
-          }
-      if (rmdir(pod) < 0 && errno != ENOENT)
-        return podrun_error_set(err, errno, "remove cgroup \"%s\"", pod);
+      _cleanup_free_ char *pod = pod_dir(v1[h], uuid);
+      if (cgroup_kill(pod, CGROUP_KILL_TIMEOUT_MS, err) < 0 || cgroup_remove(pod, err) < 0)
+        return -1;
     }
+  if (!cgroup_v2())
+    return 0;
+  _cleanup_free_ char *pod = pod_dir("", uuid);
+  _cleanup_closedir_ DIR *d = opendir(pod);
+  struct dirent *de;
+  while (d && (de = readdir(d)))
+    if (de->d_type == DT_DIR && appc_name_is_valid(de->d_name))
+      {
+        _cleanup_free_ char *app = xasprintf("%s/%s", pod, de->d_name);
+        if (cgroup_kill(app, CGROUP_KILL_TIMEOUT_MS, err) < 0 || cgroup_remove(app, err) < 0)
+          return -1;
+      }
   return 0;
 }
 

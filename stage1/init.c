@@ -317,6 +317,29 @@ static int prepare_roots(const struct appc_pod_manifest *m, podrun_error_t *err)
   return 0;
 }
 
+/* The lifeline (run.c): fd 3, from nspawn as LISTEN_FDS=1 (LISTEN_PID=1),
+ * the read end of a pipe whose write end only run holds. It reads end of
+ * file the moment run is gone, however it went (kill -9 included): then the
+ * init ends the pod, and the kernel every process of its pid namespace. The
+ * parent-death signal cannot say as much: nspawn may die before the init
+ * sets it, and pid 1 of a pid namespace cannot ask (getppid() is 0). -1 when
+ * the init has none (started by an older run). */
+static int take_lifeline(void)
+{
+  const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+  bool ours = fds && streq(fds, "1") && pid && streq(pid, "1");
+  unsetenv("LISTEN_FDS");
+  unsetenv("LISTEN_PID");
+  unsetenv("LISTEN_FDNAMES");
+  return ours && fcntl(NSPAWN_LIFELINE_FD, F_SETFD, FD_CLOEXEC) == 0 ? NSPAWN_LIFELINE_FD : -1;
+}
+
+static bool stage1_gone(int lifeline)
+{
+  struct pollfd p = { .fd = lifeline, .events = POLLIN };
+  return lifeline >= 0 && poll(&p, 1, 0) > 0;
+}
+
 static bool any_running(void)
 {
   for (size_t i = 0; i < n_apps; i++)
@@ -349,14 +372,16 @@ int pod_init(int argc, char **argv, podrun_error_t *err)
   _cleanup_free_ char *text = NULL;
   size_t len = 0;
 
-  /* The pod dies with nspawn (whose own parent-death signal ties it to
-   * run's, the pod lock holder): a SIGKILL of either leaves no app behind.
-   * nspawn is our parent by now: its helper that cloned us waited for us
-   * before letting us exec. */
+  /* The pod dies with run, the pod lock holder: the lifeline says when.
+   * And with nspawn, our parent by now (its helper that cloned us waited for
+   * us before letting us exec). */
+  int lifeline = take_lifeline();
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
     return podrun_error_set(err, errno, "PR_SET_PDEATHSIG");
   if (drop_handle_capability(err) < 0)
     return -1;
+  if (stage1_gone(lifeline))
+    return podrun_error_new(err, 0, "the pod's stage1 is gone: not starting the pod");
   bool interactive = false;
   for (int i = 1; i < argc; i++)
     if (streq(argv[i], "--debug"))
@@ -401,17 +426,18 @@ int pod_init(int argc, char **argv, podrun_error_t *err)
   if (fs_write_file_atomic_at(AT_FDCWD, NSPAWN_RUNTIME_DIR "/ready", "", 0, 0644, &ready_err) < 0)
     log_error("%s", ready_err->msg);
 
-  struct pollfd *fds = xzalloc(sizeof(*fds) * (2 * n_apps + 1));
+  struct pollfd *fds = xzalloc(sizeof(*fds) * (2 * n_apps + 2));
   for (;;)
     {
       size_t nfds = 0;
       bool running = any_running();
       fds[nfds++] = (struct pollfd) { .fd = sfd, .events = POLLIN };
+      fds[nfds++] = (struct pollfd) { .fd = lifeline, .events = POLLIN }; /* -1: ignored */
       for (size_t i = 0; i < n_apps; i++)
         for (int k = 0; k < 2; k++)
           if (apps[i].out[k] >= 0)
             fds[nfds++] = (struct pollfd) { .fd = apps[i].out[k], .events = POLLIN };
-      if (!running && nfds == 1)
+      if (!running && nfds == 2)
         break;
       /* once every app is gone, what is still buffered is copied, then the
        * pod ends even if an orphan keeps a pipe open */
@@ -439,10 +465,17 @@ int pod_init(int argc, char **argv, podrun_error_t *err)
                 stop_apps((int) si.ssi_signo);
             }
         }
+      if (fds[1].revents)
+        {
+          log_error("the pod's stage1 is gone: ending the pod");
+          signal_apps(SIGKILL);
+          pod_code = PODRUN_EXIT_ERROR;
+          break;
+        }
       for (size_t i = 0; i < n_apps; i++)
         for (int k = 0; k < 2; k++)
           if (apps[i].out[k] >= 0)
-            for (size_t f = 1; f < nfds; f++)
+            for (size_t f = 2; f < nfds; f++)
               if (fds[f].fd == apps[i].out[k] && (fds[f].revents & (POLLIN | POLLHUP | POLLERR)))
                 copy_output(&apps[i], k);
     }

@@ -22,7 +22,7 @@ int main(int argc, char **argv)
   else if (streq(what, "stop"))
     r = stage1_stop(argc, argv, &err); /* SIGTERM to the init passes on to the apps */
   else if (streq(what, "gc")) /* mounts and processes died with the pod's namespaces; cgroups stay */
-    r = argc == 2 ? nspawn_cgroups_remove(argv[1], &err) : podrun_error_new(&err, 0, "usage: gc UUID");
+    r = nspawn_gc(argc, argv, &err);
   else
     r = podrun_error_new(&err, 0, "called as %s: not run, init, enter, stop or gc", QUOTE(what));
   if (r < 0)

@@ -29,6 +29,13 @@ int nspawn_cgroups_join(const char *app, podrun_error_t *err);
 bool nspawn_cgroups_oom_killed(const char *app);
 int nspawn_cgroups_remove(const char *uuid, podrun_error_t *err);
 
+/* The gc entrypoint (gc.c): the cgroups above, and what a SIGKILLed nspawn
+ * left in the host's /run. */
+int nspawn_gc(int argc, char **argv, podrun_error_t *err);
+/* In the pod directory: the name of nspawn's lock file, when nspawn uses
+ * the host's /run. */
+#define NSPAWN_LOCK_RECORD "nspawn-lock"
+
 /* Where things are inside the stage1 rootfs (the pod's root). */
 #define NSPAWN_STAGE2 "/stage2"
 #define NSPAWN_INIT "/nspawn/init"
@@ -46,3 +53,6 @@ int nspawn_cgroups_remove(const char *uuid, podrun_error_t *err);
 #define NSPAWN_LOGS_DIR "/podrun/logs"
 #define NSPAWN_APPS_DIR "/opt/stage2"
 #define NSPAWN_CGROUP_DIR "/podrun/cgroup"
+/* The pod init's fd 3 (with LISTEN_FDS=1): the read end of a pipe whose
+ * write end only run, the pod's lock holder, holds. */
+#define NSPAWN_LIFELINE_FD 3

@@ -16,6 +16,7 @@
 #include <sys/statfs.h>
 #include <sys/wait.h>
 
+#include "cgroup.h"
 #include "fs.h"
 #include "json-util.h"
 #include "log.h"
@@ -54,31 +55,6 @@ static bool have_system_bus(void)
   return access("/run/dbus/system_bus_socket", F_OK) == 0;
 }
 
-/* Is this process in a systemd service's cgroup (`systemd-run podrun run`,
- * a unit whose ExecStart is podrun)? Then the pod stays in it, as rkt did:
- * the service's limits and accounting cover the pod, and stopping the
- * service stops the pod. Read from the systemd hierarchy of
- * /proc/self/cgroup ("0::" on cgroup v2, "name=systemd" on v1). */
-static bool in_service_unit(void)
-{
-  _cleanup_free_ char *text = NULL;
-  _cleanup_error_ podrun_error_t ignored = NULL;
-  char *save = NULL;
-  if (fs_read_file_at(AT_FDCWD, "/proc/self/cgroup", 64 * 1024, &text, NULL, &ignored) < 0)
-    return false;
-  for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-    {
-      const char *path = strstr(line, ":name=systemd:");
-      path = path ? path + strlen(":name=systemd:") : startswith(line, "0::");
-      if (path)
-        {
-          size_t n = strlen(path);
-          return n > 8 && streq(path + n - 8, ".service");
-        }
-    }
-  return false;
-}
-
 static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, const char *cwd, char **binds)
 {
   char **v = strv_push(NULL, nspawn);
@@ -94,7 +70,12 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
   if (have_system_bus())
     {
       v = strv_push(v, "--register=yes");
-      if (in_service_unit())
+      /* In a systemd service's cgroup (`systemd-run podrun run`, a unit
+       * whose ExecStart is podrun), the pod stays in it, as rkt did: the
+       * service's limits and accounting cover the pod, and stopping the
+       * service stops the pod. stage0 made the pod's cgroup below the
+       * service's (lib/cgroup.h). */
+      if (cgroup_in_service())
         v = strv_push(v, "--keep-unit");
     }
   else
@@ -136,6 +117,19 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
   return v;
 }
 
+/* On the host's /run, nspawn's lock file for the directory it runs
+ * (/run/systemd/nspawn/locks/inode-<dev>:<ino> of stage1/rootfs, the
+ * overlay) outlives a SIGKILLed nspawn: its name goes to NSPAWN_LOCK_RECORD
+ * in the pod directory, for gc (gc.c). */
+static int record_nspawn_lock(podrun_error_t *err)
+{
+  struct stat st;
+  if (stat("stage1/rootfs", &st) < 0)
+    return podrun_error_set(err, errno, "stat \"stage1/rootfs\"");
+  _cleanup_free_ char *name = xasprintf("inode-%lu:%lu\n", (unsigned long) st.st_dev, (unsigned long) st.st_ino);
+  return fs_write_file_atomic_at(AT_FDCWD, NSPAWN_LOCK_RECORD, name, strlen(name), 0644, err);
+}
+
 /* nspawn keeps a per-machine directory under /run/systemd/nspawn and, when
  * the pod ends, refuses to delete it unless /run is a tmpfs ("Attempted to
  * remove disk file system"). On a host whose /run is on disk, give it a
@@ -144,7 +138,7 @@ static int nspawn_runtime_dir(podrun_error_t *err)
 {
   struct statfs st;
   if (statfs("/run", &st) == 0 && st.f_type == TMPFS_MAGIC)
-    return 0;
+    return record_nspawn_lock(err);
   if (fs_mkdir_p("/run/systemd/nspawn", 0755, err) < 0)
     return -1;
   if (mount("tmpfs", "/run/systemd/nspawn", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755") < 0)
@@ -365,6 +359,30 @@ static int pod_exit_code(const struct appc_pod_manifest *m, int nspawn_status, i
   return 0;
 }
 
+/* In the child: systemd-nspawn, which dies with this process (and, if it
+ * died before the parent-death signal was set, does not start at all), and
+ * passes the lifeline on to the pod init as fd 3 (socket activation's
+ * LISTEN_FDS, the one way to hand nspawn's payload an fd). */
+static _noreturn_ void exec_nspawn(const char *nspawn, char **args, pid_t parent, int lifeline)
+{
+  (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* the pod never outlives its lock holder */
+  if (getppid() != parent)
+    _exit(PODRUN_EXIT_ERROR);
+  _cleanup_free_ char *pid = xasprintf("%d", (int) getpid());
+  if ((lifeline == NSPAWN_LIFELINE_FD ? fcntl(lifeline, F_SETFD, 0) : dup2(lifeline, NSPAWN_LIFELINE_FD)) < 0 ||
+      setenv("LISTEN_FDS", "1", 1) < 0 || setenv("LISTEN_PID", pid, 1) < 0 || unsetenv("LISTEN_FDNAMES") < 0)
+    {
+      log_error("pass the pod init its lifeline: %s", strerror(errno));
+      _exit(PODRUN_EXIT_ERROR);
+    }
+  /* no filter of nspawn's own: the apps' (and enter's) is stage2's alone,
+   * so enter can give a command exactly the app's */
+  setenv("SYSTEMD_SECCOMP", "0", 1);
+  execv(nspawn, args);
+  log_error("exec %s: %s", QUOTE(nspawn), strerror(errno));
+  _exit(PODRUN_EXIT_ERROR);
+}
+
 int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 {
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
@@ -415,20 +433,19 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   if (nspawn_cgroups_setup(a.uuid, m, a.userns_shift, &binds, err) < 0)
     return -1;
   args = nspawn_argv(nspawn, &a, cwd, binds);
+  /* the pod init's lifeline (init.c): only this process holds the write
+   * end, open until it exits */
+  int life[2];
+  if (pipe2(life, O_CLOEXEC) < 0)
+    return podrun_error_set(err, errno, "pipe");
+  pid_t self = getpid();
   fflush(NULL);
   nspawn_pid = fork();
   if (nspawn_pid < 0)
     return podrun_error_set(err, errno, "fork");
   if (nspawn_pid == 0)
-    {
-      (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* the pod never outlives its lock holder */
-      /* no filter of nspawn's own: the apps' (and enter's) is stage2's
-       * alone, so enter can give a command exactly the app's */
-      setenv("SYSTEMD_SECCOMP", "0", 1);
-      execv(nspawn, args);
-      log_error("exec %s: %s", QUOTE(nspawn), strerror(errno));
-      _exit(PODRUN_EXIT_ERROR);
-    }
+    exec_nspawn(nspawn, args, self, life[0]);
+  close(life[0]);
   static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
   for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
     signal(sigs[i], forward);

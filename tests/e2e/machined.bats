@@ -254,6 +254,15 @@ assert_registered() {
   unit=$(inside machinectl show "podrun-$uuid" -p Unit --value)
   [[ "$unit" == "machine-$(inside systemd-escape "podrun-$uuid").scope" ]] || fail "machine unit \"$unit\""
   inside systemctl -q is-active "$unit" || fail "$unit is not active"
+  # stage1 and nspawn stay in the pod's cgroup, made by stage0 at the top of the tree
+  local record nspawn run run_cg
+  record=$(cat "$STORE/pods/run/$uuid/cgroup")
+  nspawn=$(inside awk '$1 == "PPid:" { print $2 }' "/proc/$(cat "$STORE/pods/run/$uuid/pid")/status")
+  run=$(inside awk '$1 == "PPid:" { print $2 }' "/proc/$nspawn/status")
+  run_cg=$(inside grep '^0::' "/proc/$run/cgroup")
+  echo "pod cgroup $record; run ($run) in $run_cg"
+  [[ $record == /sys/fs/cgroup*/podrun/$uuid ]] || fail "pod cgroup \"$record\""
+  [[ $run_cg == "0::/podrun/$uuid/_stage1" ]] || fail "run is in $run_cg"
 
   log_run inside_podrun stop "$uuid"
   assert_status 0
@@ -262,6 +271,9 @@ assert_registered() {
   assert_output_contains "app-busybox=143"
   machine_gone "podrun-$uuid"
   wait "$job" || true
+  log_run inside_podrun gc --grace-period=0
+  assert_output_contains "removed pod $uuid"
+  inside test ! -e "$record" || fail "$record is left"
 }
 
 @test "machined: podrun run as a systemd service's main process; the pod is a machine; systemctl stop ends it" {
@@ -285,6 +297,11 @@ assert_registered() {
   [[ "$unit" == "$MD_UNIT.service" || "$unit" == "$MD_UNIT" ]] || fail "machine unit \"$unit\""
   grep -q "${MD_UNIT%.service}.service" "$MD_ROOT/proc/$(cat "$STORE/pods/run/$uuid/pid")/cgroup" ||
     fail "the pod init left the service's cgroup: $(cat "$MD_ROOT/proc/$(cat "$STORE/pods/run/$uuid/pid")/cgroup")"
+  # the pod's cgroup, made by stage0, is below the service's
+  local record
+  record=$(cat "$STORE/pods/run/$uuid/cgroup")
+  echo "pod cgroup $record; init in $(cat "$MD_ROOT/proc/$(cat "$STORE/pods/run/$uuid/pid")/cgroup" | tr '\n' ' ')"
+  [[ $record == */"${MD_UNIT%.service}.service/podrun/$uuid" ]] || fail "pod cgroup \"$record\""
 
   log_run inside systemctl stop "$MD_UNIT"
   assert_status 0
@@ -293,4 +310,51 @@ assert_registered() {
   assert_output_contains "app-busybox=143" # stopped through the init, not killed by nspawn
   machine_gone "podrun-$uuid"
   if inside systemctl -q is-active "$MD_UNIT"; then fail "$MD_UNIT is still active"; fi
+}
+
+@test "machined: after kill -9 of podrun run, gc ends what is left in the machine's scope" {
+  inside_podrun --insecure-options=image run --uuid-file-save="$IN_DIR/uuid-3" "$IN_DIR/busybox.aci" \
+    --exec=/bin/sleep -- 30 --- >"$BATS_TEST_TMPDIR/run.log" 2>&1 3>&- &
+  local job=$! uuid unit cg nspawn run mark=podrun-machined-$$-$RANDOM stray=
+  uuid=$(wait_pod_file "$MD_ROOT$IN_DIR/uuid-3" pid)
+  [[ -n "$uuid" ]] || { cat "$BATS_TEST_TMPDIR/run.log"; fail "the pod did not start"; }
+  assert_registered "$uuid"
+  # a process in the machine's scope, as a pod init that outlived its stage1 would be
+  unit=$(inside machinectl show "podrun-$uuid" -p Unit --value)
+  cg=$(inside systemctl show "$unit" -p ControlGroup --value)
+  local d
+  for d in "/sys/fs/cgroup/unified$cg" "/sys/fs/cgroup$cg" ""; do
+    [[ -z "$d" ]] || ! inside test -d "$d" || break
+  done
+  [[ -n "$d" ]] || fail "no cgroup for $unit ($cg)"
+  cg=$d
+  inside sh -c "echo \$\$ >'$cg/cgroup.procs' && exec env PODRUN_TEST_MARK=$mark sleep 1000" \
+    </dev/null >/dev/null 2>&1 3>&- &
+  for _ in $(seq 50); do
+    stray=$(grep -lzx "PODRUN_TEST_MARK=$mark" /proc/[0-9]*/environ 2>/dev/null | head -n 1 | cut -d/ -f3)
+    [[ -z "$stray" ]] || break
+    sleep 0.1
+  done
+  [[ -n "$stray" ]] || fail "the process in $cg did not start"
+
+  # kill -9 of run (nspawn's parent, the pod init's grandparent)
+  nspawn=$(inside awk '$1 == "PPid:" { print $2 }' "/proc/$(cat "$STORE/pods/run/$uuid/pid")/status")
+  run=$(inside awk '$1 == "PPid:" { print $2 }' "/proc/$nspawn/status")
+  inside kill -9 "$run"
+  log_run inside_podrun status --wait=10s "$uuid"
+  assert_output_contains "state=exited"
+  kill -0 "$stray" || fail "the process in the scope is gone before gc: this test tests nothing"
+  log_run inside_podrun gc --grace-period=0
+  assert_status 0
+  assert_output_contains "removed pod $uuid"
+  for _ in $(seq 30); do
+    kill -0 "$stray" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$stray" 2>/dev/null; then
+    kill -9 "$stray"
+    fail "gc left the process in $cg running"
+  fi
+  machine_gone "podrun-$uuid"
+  wait "$job" || true
 }

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "resources.h"
+#include "cgroup.h"
 #include "error.h"
 #include "fs.h"
 #include "json-util.h"
@@ -243,6 +244,59 @@ static void test_resources(void **state)
     }
 }
 
+static void test_cgroup_paths(void **state)
+{
+  const struct cgroup_hierarchy h = { "/sys/fs/cgroup/unified", true }, freezer = { "/sys/fs/cgroup/freezer", false };
+  const char *uuid = "0123abcd-0000-4000-8000-00000000beef";
+  static const struct { const char *dir; bool valid; } cases[] = {
+    { "/sys/fs/cgroup/unified/podrun/0123abcd-0000-4000-8000-00000000beef", true },
+    { "/sys/fs/cgroup/unified/system.slice/a.service/podrun/0123abcd-0000-4000-8000-00000000beef", true },
+    { "/sys/fs/cgroup/unified/podrun/0123abcd-0000-4000-8000-00000000feed", false }, /* another pod's */
+    { "/sys/fs/cgroup/unified/podrun/0123abcd-0000-4000-8000-00000000beef/_stage1", false },
+    { "/sys/fs/cgroup/unified/../unified/podrun/0123abcd-0000-4000-8000-00000000beef", false },
+    { "/sys/fs/cgroup/unified/a/./podrun/0123abcd-0000-4000-8000-00000000beef", false },
+    { "/sys/fs/cgroup/unified//podrun/0123abcd-0000-4000-8000-00000000beef", false },
+    { "/sys/fs/cgroup/unifiedx/podrun/0123abcd-0000-4000-8000-00000000beef", false },
+    { "/sys/fs/cgroup/memory/podrun/0123abcd-0000-4000-8000-00000000beef", false },
+    { "/sys/fs/cgroup/unified/xpodrun/0123abcd-0000-4000-8000-00000000beef", false },
+    { "/sys/fs/cgroup/unified/0123abcd-0000-4000-8000-00000000beef", false },
+    { "/sys/fs/cgroup/unified/podrun/0123abcd-0000-4000-8000-00000000beef\n", false },
+    { "podrun/0123abcd-0000-4000-8000-00000000beef", false },
+  };
+  for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+    if (cgroup_pod_dir_valid(&h, cases[i].dir, uuid) != cases[i].valid)
+      fail_msg("%s: expected %s", cases[i].dir, cases[i].valid ? "valid" : "invalid");
+
+  _cleanup_free_ char *scope = cgroup_machine_scope(&h, uuid);
+  assert_string_equal(scope, "/sys/fs/cgroup/unified/machine.slice/"
+                             "machine-podrun\\x2d0123abcd\\x2d0000\\x2d4000\\x2d8000\\x2d00000000beef.scope");
+  assert_null(cgroup_machine_scope(&freezer, uuid));
+
+  /* the record of a pod directory, when it is the pod's own; else the default place */
+  struct cgroup_hierarchy t;
+  _cleanup_error_ podrun_error_t err = NULL;
+  if (cgroup_tracking(&t, &err) < 0)
+    return; /* a host without cgroups: no pod cgroup */
+  _cleanup_free_ char *dir = make_tmpdir(), *def = xasprintf("%s/podrun/%s", t.mount, uuid);
+  _cleanup_free_ char *svc = xasprintf("%s/system.slice/a.service/podrun/%s\n", t.mount, uuid);
+  _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_free_ char *none = cgroup_pod_dir(fd, uuid);
+  assert_string_equal(none, def);
+  assert_int_equal(fs_write_file_atomic_at(fd, CGROUP_RECORD, svc, strlen(svc), 0644, &err), 0);
+  _cleanup_free_ char *recorded = cgroup_pod_dir(fd, uuid);
+  svc[strlen(svc) - 1] = '\0';
+  assert_string_equal(recorded, svc);
+  const char *hostile = "/etc\n";
+  assert_int_equal(fs_write_file_atomic_at(fd, CGROUP_RECORD, hostile, strlen(hostile), 0644, &err), 0);
+  _cleanup_free_ char *refused = cgroup_pod_dir(fd, uuid);
+  assert_string_equal(refused, def);
+  assert_int_equal(fs_rm_rf_at(AT_FDCWD, dir, &err), 0);
+
+  _cleanup_free_ char *self = NULL;
+  if (cgroup_of_pid(0, t.v2 ? "" : "freezer", &self, &err) == 0)
+    assert_true(self[0] == '/');
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -254,6 +308,7 @@ int main(void)
     cmocka_unit_test(test_json_untrusted),
     cmocka_unit_test(test_strings),
     cmocka_unit_test(test_resources),
+    cmocka_unit_test(test_cgroup_paths),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
