@@ -38,8 +38,8 @@ lib_SRCS := $(sort $(wildcard lib/*.c))
 store_SRCS := $(sort $(wildcard store/*.c))
 stage0_SRCS := $(filter-out stage0/main.c,$(sort $(wildcard stage0/*.c)))
 stage2_SRCS := $(filter-out stage2/main.c,$(sort $(wildcard stage2/*.c)))
-stage1-fly_SRCS := $(filter-out stage1-fly/main.c,$(sort $(wildcard stage1-fly/*.c)))
-stage1_SRCS := $(filter-out stage1/main.c,$(sort $(wildcard stage1/*.c)))
+stage1-fly_SRCS := $(filter-out stage1-fly/main%.c,$(sort $(wildcard stage1-fly/*.c)))
+stage1_SRCS := $(filter-out stage1/main%.c,$(sort $(wildcard stage1/*.c)))
 ARCHIVES := $(foreach m,$(MODULES),$(BUILD)/$(m)/lib$(m).a)
 
 # What runs inside a pod's root is linked statically (not under ASan, which
@@ -98,12 +98,21 @@ $(BIN)/podrun: $(BUILD)/stage0/main.o $(ARCHIVES)
 $(BUILD)/stage2/stage2: $(BUILD)/stage2/main.o $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
-# The stage1s link stage2's code too: enter applies the app's isolation in
-# process, executing nothing of the pod's before it has.
-$(BUILD)/stage1-fly/fly: $(BUILD)/stage1-fly/main.o $(BUILD)/stage1-fly/libstage1-fly.a $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
+$(BUILD)/stage1-fly/fly: $(BUILD)/stage1-fly/main.o $(BUILD)/stage1-fly/libstage1-fly.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
-$(BUILD)/stage1/nspawn: $(BUILD)/stage1/main.o $(BUILD)/stage1/libstage1.a $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
+$(BUILD)/stage1/nspawn: $(BUILD)/stage1/main.o $(BUILD)/stage1/libstage1.a $(BUILD)/lib/liblib.a
+	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
+
+# Each flavor's enter is a binary of its own that links stage2's code: it
+# applies the app's isolation in process, executing nothing of the pod's
+# before it has; the processes that stay for a pod's life stay small.
+$(BUILD)/stage1-fly/enter: $(BUILD)/stage1-fly/main-enter.o $(BUILD)/stage1-fly/libstage1-fly.a \
+                           $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
+	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
+
+$(BUILD)/stage1/enter: $(BUILD)/stage1/main-enter.o $(BUILD)/stage1/libstage1.a $(BUILD)/stage2/libstage2.a \
+                       $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
 # The probe that test apps run to report what they see (static, libc only).
@@ -129,10 +138,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(ARCHIVES)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 # The stage1 images (DESIGN §3): ACIs holding the flavor's entrypoints and stage2.
-$(BUILD)/stage1-fly.aci: $(BUILD)/stage1-fly/fly $(BUILD)/stage2/stage2 stage1/mkaci.sh
+$(BUILD)/stage1-fly.aci: $(BUILD)/stage1-fly/fly $(BUILD)/stage1-fly/enter $(BUILD)/stage2/stage2 stage1/mkaci.sh
 	sh stage1/mkaci.sh fly $(BUILD) $@
 
-$(BUILD)/stage1-nspawn.aci: $(BUILD)/stage1/nspawn $(BUILD)/stage2/stage2 stage1/mkaci.sh
+$(BUILD)/stage1-nspawn.aci: $(BUILD)/stage1/nspawn $(BUILD)/stage1/enter $(BUILD)/stage2/stage2 stage1/mkaci.sh
 	sh stage1/mkaci.sh nspawn $(BUILD) $@
 
 # Test images: a busybox ACI made from the machine's own busybox-static.

@@ -105,6 +105,9 @@ printf '#!/bin/sh\nexec %s run-prepared "$(%s prepare --stage1=fly podrun.bench/
 crun_cmd="crun --root $work/crun run --bundle $work/bundle bench"
 runc_cmd="runc --root $work/runc run --bundle $work/bundle bench"
 nspawn_cmd="systemd-nspawn --register=no --keep-unit -q -D $rootfs /bin/true"
+# the same with the switches podrun gives nspawn: no syscall filter of nspawn's own
+# (stage2 loads the app's), no /etc/resolv.conf or /etc/localtime work
+nspawn_bare_cmd="env SYSTEMD_SECCOMP=0 systemd-nspawn --register=no --keep-unit -q --resolv-conf=off --timezone=off -D $rootfs /bin/true"
 podman_cmd="podman run --rm --network=none $podman_flags --rootfs $rootfs /bin/true"
 set -- -N --warmup 3 --runs "$runs_start" --export-json "$out/start.json"
 set -- "$@" -n "podrun run (fly)" "$P run --stage1=fly podrun.bench/busybox"
@@ -116,6 +119,9 @@ set -- "$@" -n "podrun run (nspawn)" "$P run --stage1=nspawn podrun.bench/busybo
 ! works "runc run" $runc_cmd || set -- "$@" -n "runc run" "$runc_cmd"
 # shellcheck disable=SC2086
 ! works "systemd-nspawn" $nspawn_cmd || set -- "$@" -n "systemd-nspawn" "$nspawn_cmd"
+# shellcheck disable=SC2086
+! works "systemd-nspawn, podrun's switches" $nspawn_bare_cmd ||
+  set -- "$@" -n "systemd-nspawn, podrun's switches" "$nspawn_bare_cmd"
 # shellcheck disable=SC2086
 ! works "podman run --network=none" $podman_cmd || set -- "$@" -n "podman run --network=none" "$podman_cmd"
 set -- "$@" -n "floor: unshare + chroot" "unshare --mount --uts --ipc --net --pid --fork chroot $rootfs /bin/true"
@@ -263,6 +269,12 @@ printf '%s\t%s\n' "pod init resident while the app sleeps (nspawn)" \
 # of which its own: the rest are the static binary's pages, shared by every pod
 printf '%s\t%s\n' "pod init, its own (anonymous) pages of that" \
   "$(awk '/^RssAnon/ {print $2}' /proc/$init/status)" >>"$out/rss.tsv"
+# each app's stage2, pid 1 of the app's own pid namespace (its reaper)
+reaper=$(tr -d ' ' </proc/$init/task/$init/children)
+printf '%s\t%s\n' "app's stage2 (its pid namespace's pid 1) resident while the app sleeps (nspawn)" \
+  "$(awk '/^VmRSS/ {print $2}' /proc/$reaper/status)" >>"$out/rss.tsv"
+printf '%s\t%s\n' "app's stage2, its own (anonymous) pages of that" \
+  "$(awk '/^RssAnon/ {print $2}' /proc/$reaper/status)" >>"$out/rss.tsv"
 wait $pid
 
 # --- the table -----------------------------------------------------------------------

@@ -16,7 +16,6 @@
 #include "log.h"
 #include "pod.h"
 #include "resources.h"
-#include "stage2/stage2.h"
 #include "volumes.h"
 
 char *fly_stage2_path(void)
@@ -193,18 +192,3 @@ int fly_stop(int argc, char **argv, podrun_error_t *err)
   return cgroup_kill(cgroup, CGROUP_KILL_TIMEOUT_MS, err);
 }
 
-int fly_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
-{
-  const char *pid, *app;
-  int i;
-  if (stage1_enter_args(argc, argv, &pid, &app, &i, err) < 0)
-    return -1;
-  /* the pod's pid is its one app's own process (stage2 became the app) */
-  struct stage2_args a = {
-    .pod_manifest = "pod",
-    .app = app,
-    .keep_caps_by_default = true,
-    .cmd = argv + i + 1, /* after the "--" */
-  };
-  return stage2_enter(&a, (pid_t) atoi(pid), ret_exit, err);
-}

@@ -15,14 +15,12 @@ int main(int argc, char **argv)
   log_set_program("podrun-stage1");
   if (streq(what, "run"))
     r = fly_run(argc, argv, &code, &err);
-  else if (streq(what, "enter"))
-    r = fly_enter(argc, argv, &code, &err);
   else if (streq(what, "stop"))
     r = fly_stop(argc, argv, &err);
   else if (streq(what, "gc"))
     r = 0; /* its mounts die with its namespace; stage0 ends and removes its cgroup */
   else
-    r = podrun_error_new(&err, 0, "called as \"%s\": not run, enter, stop or gc", what);
+    r = podrun_error_new(&err, 0, "called as \"%s\": not run, stop or gc", what);
   if (r < 0)
     {
       log_error("%s", err->msg);

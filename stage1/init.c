@@ -10,15 +10,15 @@
 #include "nspawn.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
-#include <sys/capability.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sched.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "fs.h"
@@ -354,16 +354,17 @@ static bool any_running(void)
  * that asks for it (a backup tool) still gets it through stage2. */
 static int drop_handle_capability(podrun_error_t *err)
 {
-  cap_value_t v = CAP_DAC_READ_SEARCH;
-  cap_t c = cap_get_proc();
-  int r = c ? 0 : -1;
-  for (int f = CAP_EFFECTIVE; r == 0 && f <= CAP_INHERITABLE; f++)
-    r = cap_set_flag(c, (cap_flag_t) f, 1, &v, CAP_CLEAR);
-  if (r == 0)
-    r = cap_set_proc(c);
-  if (c)
-    cap_free(c);
-  return r < 0 ? podrun_error_set(err, errno, "drop CAP_DAC_READ_SEARCH") : 0;
+  struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+  struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = { 0 };
+  const __u32 bit = CAP_TO_MASK(CAP_DAC_READ_SEARCH);
+  if (syscall(SYS_capget, &h, d) < 0)
+    return podrun_error_set(err, errno, "capget");
+  d[CAP_TO_INDEX(CAP_DAC_READ_SEARCH)].effective &= ~bit;
+  d[CAP_TO_INDEX(CAP_DAC_READ_SEARCH)].permitted &= ~bit;
+  d[CAP_TO_INDEX(CAP_DAC_READ_SEARCH)].inheritable &= ~bit;
+  if (syscall(SYS_capset, &h, d) < 0)
+    return podrun_error_set(err, errno, "drop CAP_DAC_READ_SEARCH");
+  return 0;
 }
 
 int pod_init(int argc, char **argv, podrun_error_t *err)

@@ -17,14 +17,12 @@ int main(int argc, char **argv)
     r = nspawn_run(argc, argv, &code, &err);
   else if (streq(what, "init"))
     r = code = pod_init(argc, argv, &err);
-  else if (streq(what, "enter"))
-    r = nspawn_enter(argc, argv, &code, &err);
   else if (streq(what, "stop"))
     r = stage1_stop(argc, argv, &err); /* SIGTERM to the init passes on to the apps */
   else if (streq(what, "gc")) /* mounts and processes died with the pod's namespaces; cgroups stay */
     r = nspawn_gc(argc, argv, &err);
   else
-    r = podrun_error_new(&err, 0, "called as %s: not run, init, enter, stop or gc", QUOTE(what));
+    r = podrun_error_new(&err, 0, "called as %s: not run, init, stop or gc", QUOTE(what));
   if (r < 0)
     {
       log_error("%s", err->msg);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # mkaci.sh FLAVOR BUILD_DIR OUT.aci: a bundled stage1 image (Documentation/stage1-contract.md).
-#   fly:    /fly/fly with its entrypoints as symlinks, and /stage2;
-#   nspawn: /nspawn/nspawn with its entrypoints and the pod init as symlinks, /stage2,
+#   fly:    /fly/fly with its entrypoints as symlinks, /fly/enter, and /stage2;
+#   nspawn: /nspawn/nspawn with its entrypoints and the pod init as symlinks, /nspawn/enter, /stage2,
 #           and what systemd-nspawn wants of a root (/usr, an os-release).
 # Deterministic bytes.
 set -eu
@@ -15,8 +15,8 @@ case $(uname -m) in
   *) arch=$(uname -m) ;;
 esac
 case $flavor in
-  fly) binary=$build/stage1-fly/fly entrypoints="run enter stop gc" ;;
-  nspawn) binary=$build/stage1/nspawn entrypoints="run init enter stop gc" ;;
+  fly) binary=$build/stage1-fly/fly enter=$build/stage1-fly/enter entrypoints="run stop gc" ;;
+  nspawn) binary=$build/stage1/nspawn enter=$build/stage1/enter entrypoints="run init stop gc" ;;
   *) echo "$0: no flavor \"$flavor\"" >&2; exit 2 ;;
 esac
 
@@ -25,6 +25,7 @@ trap 'rm -rf "$stage"' EXIT INT TERM
 root=$stage/rootfs
 mkdir -p "$root/$flavor" "$root/opt/stage2"
 install -m 0755 "$binary" "$root/$flavor/$flavor"
+install -m 0755 "$enter" "$root/$flavor/enter" # a binary of its own: it links stage2's code
 install -m 0755 "$build/stage2/stage2" "$root/stage2"
 for e in $entrypoints; do
   ln -s "$flavor" "$root/$flavor/$e"

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The fly stage1's enter, a binary of its own (fly-enter): it links stage2's
+ * code, which the fly process that stays for the pod's life does not need. */
+#include "fly.h"
+
+#include "pod.h"
+#include "stage2/stage2.h"
+
+int fly_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
+{
+  const char *pid, *app;
+  int i;
+  if (stage1_enter_args(argc, argv, &pid, &app, &i, err) < 0)
+    return -1;
+  /* the pod's pid is its one app's own process (stage2 became the app) */
+  struct stage2_args a = {
+    .pod_manifest = "pod",
+    .app = app,
+    .keep_caps_by_default = true,
+    .cmd = argv + i + 1, /* after the "--" */
+  };
+  return stage2_enter(&a, (pid_t) atoi(pid), ret_exit, err);
+}
