@@ -26,9 +26,10 @@ static int parse_volume(const char *spec, json_t **ret, podrun_error_t *err)
       *eq++ = '\0';
       if (streq(kv, "readOnly") || streq(kv, "recursive"))
         {
-          if (!streq(eq, "true") && !streq(eq, "false"))
+          bool b;
+          if (parse_boolean(eq, &b, NULL) < 0)
             return podrun_error_set(err, 0, "--volume %s: %s must be true or false", QUOTE(spec), kv);
-          json_object_set_new(v, kv, json_boolean(streq(eq, "true")));
+          json_object_set_new(v, kv, json_boolean(b));
         }
       else if (streq(kv, "uid") || streq(kv, "gid"))
         {

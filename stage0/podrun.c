@@ -135,12 +135,10 @@ static const struct opt *find_opt(const struct opt *opts, const char *name, size
 
 static int parse_bool(const char *flag, const char *v, bool *ret, podrun_error_t *err)
 {
-  if (!v || streq(v, "true") || streq(v, "1") || streq(v, "yes"))
-    *ret = true;
-  else if (streq(v, "false") || streq(v, "0") || streq(v, "no"))
-    *ret = false;
-  else
-    return podrun_error_set(err, 0, "flag --%s: %s is not a boolean (true or false)", flag, QUOTE(v));
+  if (!v)
+    return *ret = true, 0;
+  if (parse_boolean(v, ret, err) < 0)
+    return podrun_error_wrap(err, "flag --%s", flag);
   return 0;
 }
 

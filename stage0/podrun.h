@@ -85,6 +85,8 @@ int check_format(const char *format, podrun_error_t *err);
  * later ones are logged. e is consumed. */
 void keep_first_error(podrun_error_t *err, podrun_error_t *e, int *failed);
 
+/* true/false, yes/no, on/off, 1/0, y/n, t/f, in any case. */
+int parse_boolean(const char *s, bool *ret, podrun_error_t *err);
 int parse_duration(const char *s, int64_t *ret_usec, podrun_error_t *err);
 int parse_insecure_options(const char *s, unsigned *ret, podrun_error_t *err);
 /* "5 minutes ago"-style, or RFC 3339 when full. buf ≥ 64. */

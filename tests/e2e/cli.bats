@@ -242,6 +242,36 @@ no_pods() {
   no_pods
 }
 
+@test "every boolean form is taken where a flag takes a boolean: status --wait=false, --no-legend=off, readOnly=yes" {
+  fetch_busybox
+  local uuid v
+  run_podrun prepare --stage1=fly "$BUSYBOX_NAME"
+  assert_status 0
+  uuid=$output
+  for v in false no off 0 FALSE n f; do
+    run_podrun status --wait="$v" "$uuid"
+    assert_status 0
+    assert_output_contains "state=prepared"
+  done
+  run_podrun status --wait=maybe "$uuid"
+  assert_one_line_error "--wait=maybe: not true, false or a duration"
+  for v in true yes on 1 TRUE y t; do
+    run_podrun list --no-legend="$v"
+    assert_status 0
+    [[ $output != *UUID* ]] || fail "--no-legend=$v printed the legend"
+  done
+  run_podrun list --no-legend=off
+  assert_status 0
+  assert_output_contains UUID
+  run_podrun list --no-legend=maybe
+  assert_one_line_error "--no-legend" '"maybe" is not a boolean'
+  run_podrun prepare --stage1=fly --volume="v,kind=host,source=/tmp,readOnly=yes,recursive=off" "$BUSYBOX_NAME" \
+    --mount=volume=v,target=/v
+  assert_status 0
+  run_podrun cat-manifest "$output"
+  [[ $(json_query '[(v["readOnly"], v["recursive"]) for v in j["volumes"]]' <<<"$output") == '[[true, false]]' ]]
+}
+
 @test "errors quote what the user gave: control characters escaped, long strings cut; no stale errno" {
   run_podrun image rm $'no\nsuch\e[31m'
   assert_one_line_error '"no\x0asuch\x1b[31m"'

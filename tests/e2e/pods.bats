@@ -562,3 +562,14 @@ JSON
     assert_stderr_contains 'exec "/etc/passwd": Permission denied'
   done
 }
+
+@test "pods: --set-env-file takes '#' and ';' comment lines, as rkt does" {
+  printf '# a comment\n; another, as rkt has them\n  ; indented\nGREETING=hello\n\nNAME=a;b\n' >"$BATS_TEST_TMPDIR/env"
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    run_podrun run --stage1="$flavor" podrun.test/probe --set-env-file="$BATS_TEST_TMPDIR/env"
+    assert_status 0
+    load_probe
+    [[ ${PROBE[env.GREETING]} == hello && ${PROBE[env.NAME]} == 'a;b' ]] || fail "$flavor: env ${PROBE[env.GREETING]:-} ${PROBE[env.NAME]:-}"
+  done
+}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* stage0 flag values: durations and --insecure-options. */
+/* stage0 flag values: booleans, durations and --insecure-options. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -59,9 +59,37 @@ static void test_insecure_options(void **state)
   assert_int_equal(bits, 7);
 }
 
+static void test_boolean(void **state)
+{
+  static const char *const yes[] = { "true", "TRUE", "True", "t", "T", "yes", "Yes", "y", "on", "ON", "1" };
+  static const char *const no[] = { "false", "FALSE", "False", "f", "F", "no", "NO", "n", "off", "Off", "0" };
+  static const char *const bad[] = { "", "2", "tru", "yess", " true", "true ", "enable", "-1", "00" };
+  for (size_t i = 0; i < ELEMENTSOF(yes); i++)
+    {
+      bool b = false;
+      assert_int_equal(parse_boolean(yes[i], &b, NULL), 0);
+      assert_true(b);
+    }
+  for (size_t i = 0; i < ELEMENTSOF(no); i++)
+    {
+      bool b = true;
+      assert_int_equal(parse_boolean(no[i], &b, NULL), 0);
+      assert_false(b);
+    }
+  for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+    {
+      _cleanup_error_ podrun_error_t err = NULL;
+      bool b = true;
+      assert_int_equal(parse_boolean(bad[i], &b, &err), -1);
+      assert_non_null(strstr(err->msg, "is not a boolean"));
+      assert_true(b); /* untouched on failure */
+    }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_boolean),
     cmocka_unit_test(test_duration_good),
     cmocka_unit_test(test_duration_bad),
     cmocka_unit_test(test_insecure_options),
