@@ -272,6 +272,21 @@ no_pods() {
   [[ $(json_query '[(v["readOnly"], v["recursive"]) for v in j["volumes"]]' <<<"$output") == '[[true, false]]' ]]
 }
 
+@test "--stage1 offers the flavors there are: nspawn and fly, not kvm" {
+  fetch_busybox
+  local verb
+  for verb in run prepare; do
+    run_podrun "$verb" --help
+    assert_status 0
+    assert_output_contains "--stage1=FLAVOR"
+    [[ $output != *kvm* ]] || fail "$verb --help offers kvm"
+    run_podrun "$verb" --stage1=kvm "$BUSYBOX_NAME"
+    assert_one_line_error '--stage1=kvm: not a bundled flavor (nspawn or fly)'
+  done
+  ! grep -rn kvm "$E2E_ROOT/Documentation/commands/" || fail "a command page offers kvm"
+  no_pods
+}
+
 @test "errors quote what the user gave: control characters escaped, long strings cut; no stale errno" {
   run_podrun image rm $'no\nsuch\e[31m'
   assert_one_line_error '"no\x0asuch\x1b[31m"'
