@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "fs.h"
+#include "image-ref.h"
 #include "json-util.h"
 #include "pod-setup.h"
 #include "resources.h"
@@ -89,6 +90,8 @@ static int app_image(struct store *s, const char *ref, struct store_image **ret,
   const char *path = startswith(ref, "file://");
   struct stat st;
 
+  if (image_ref_check(ref, err) < 0)
+    return -1;
   if (!path && (strchr(ref, '/') || endswith(ref, ".aci")) && stat(ref, &st) == 0)
     path = ref;
   if (path)
@@ -101,7 +104,7 @@ static int app_image(struct store *s, const char *ref, struct store_image **ret,
       ref = id;
     }
   if (store_resolve(s, ref, ret, err) < 0)
-    return -1;
+    return image_ref_not_found(ref, err);
   return store_render(s, (*ret)->id, &tree, err);
 }
 

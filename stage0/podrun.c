@@ -32,7 +32,8 @@ static const struct opt global_opts[] = {
 static const struct cmd cmd_fetch_entry = { "fetch", cmd_fetch, "IMAGE...", "Fetch image(s) into the local store",
     "IMAGE is a path to an ACI (tar, optionally gzip, bzip2 or xz compressed) or a file:// URL.\n"
     "Prints the id of each image, one per line. Fetching an image that is already in the store\n"
-    "changes nothing and prints the same id.\n\n"
+    "changes nothing and prints the same id; so does an image name or id the store has.\n"
+    "Fetching by name (appc discovery), docker:// and https:// are not supported yet.\n\n"
     "Signature verification of local images arrives with network fetching; until then a local\n"
     "ACI needs --insecure-options=image.\n\n"
     "Example:\n  podrun --insecure-options=image fetch busybox.aci",

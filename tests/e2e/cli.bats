@@ -287,6 +287,35 @@ no_pods() {
   no_pods
 }
 
+@test "image references that cannot be fetched yet get one message per kind, the same from fetch, run and prepare" {
+  fetch_busybox
+  local ref verb msg
+  declare -A want=(
+    [docker://busybox]='docker:// images are not supported yet'
+    [https://example.com/x.aci]='https:// images are not supported yet'
+    [http://example.com/x.aci]='http:// images are not supported yet'
+    [coreos.com/etcd:v2.0.0]='not in the store, and fetching by name (appc discovery) is not supported yet'
+    [ftp://example.com/x.aci]='ftp:// is not a kind of image reference'
+  )
+  for ref in "${!want[@]}"; do
+    msg=
+    for verb in fetch run prepare; do
+      run_podrun --insecure-options=image "$verb" "$ref"
+      assert_one_line_error "image \"$ref\": ${want[$ref]}"
+      [[ -z $msg || $msg == "$stderr" ]] || fail "$verb says \"$stderr\", fetch said \"$msg\""
+      msg=$stderr
+    done
+  done
+  # a path that is not there is a missing file, not an image name
+  run_podrun run ./no-such.aci
+  assert_one_line_error 'image "./no-such.aci": No such file or directory'
+  # a name the store has: fetch has nothing to do, and says which image it is
+  run_podrun fetch "$BUSYBOX_NAME"
+  assert_status 0
+  [[ $output == "$BUSYBOX_ID" ]]
+  no_pods
+}
+
 @test "errors quote what the user gave: control characters escaped, long strings cut; no stale errno" {
   run_podrun image rm $'no\nsuch\e[31m'
   assert_one_line_error '"no\x0asuch\x1b[31m"'

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* stage0 flag values: booleans, durations and --insecure-options. */
+/* stage0 flag values: booleans, durations and --insecure-options; the kinds
+ * of image references. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "stage0/image-ref.h"
 #include "stage0/podrun.h"
 
 static void test_duration_good(void **state)
@@ -86,10 +88,45 @@ static void test_boolean(void **state)
     }
 }
 
+static void test_image_ref_kind(void **state)
+{
+  static const struct
+  {
+    const char *ref;
+    enum image_ref_kind kind;
+  } refs[] = {
+    { "docker://busybox", IMAGE_REF_DOCKER },
+    { "https://example.com/x.aci", IMAGE_REF_HTTPS },
+    { "http://example.com/x.aci", IMAGE_REF_HTTPS },
+    { "ftp://example.com/x.aci", IMAGE_REF_OTHER },
+    { "httpsx://x", IMAGE_REF_OTHER },
+    { "file:///x.aci", IMAGE_REF_FILE },
+    { "/srv/x", IMAGE_REF_FILE },
+    { "./x", IMAGE_REF_FILE },
+    { "../x", IMAGE_REF_FILE },
+    { "busybox.aci", IMAGE_REF_FILE },
+    { "Not/A/Name", IMAGE_REF_FILE },
+    { "sha512-abc", IMAGE_REF_ID },
+    { "coreos.com/etcd:v2.0.0", IMAGE_REF_NAME },
+    { "coreos.com/etcd", IMAGE_REF_NAME },
+    { "busybox", IMAGE_REF_NAME },
+  };
+  for (size_t i = 0; i < ELEMENTSOF(refs); i++)
+    {
+      _cleanup_error_ podrun_error_t err = NULL;
+      assert_int_equal(image_ref_kind(refs[i].ref), refs[i].kind);
+      bool refused = refs[i].kind == IMAGE_REF_DOCKER || refs[i].kind == IMAGE_REF_HTTPS ||
+                     refs[i].kind == IMAGE_REF_OTHER;
+      assert_int_equal(image_ref_check(refs[i].ref, &err), refused ? -1 : 0);
+      assert_true(refused == (err != NULL));
+    }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_boolean),
+    cmocka_unit_test(test_image_ref_kind),
     cmocka_unit_test(test_duration_good),
     cmocka_unit_test(test_duration_bad),
     cmocka_unit_test(test_insecure_options),
