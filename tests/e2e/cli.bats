@@ -242,6 +242,42 @@ no_pods() {
   no_pods
 }
 
+@test "a flag the chosen stage1 does not support is refused before any pod exists, with one line" {
+  fetch_busybox
+  local b=$BUSYBOX_NAME
+  # nspawn has the host's network and none, no CNI networks yet; --net alone is rkt's default
+  run_podrun run --net=default "$b"
+  assert_one_line_error '--net=default: not a network of stage1 "podrun.io/stage1-nspawn" (it has host, none)' \
+    "CNI networks are not supported yet"
+  run_podrun run --net=all "$b"
+  assert_one_line_error "--net=all" "CNI"
+  run_podrun prepare --net=default "$b"
+  assert_one_line_error "--net=default"
+  [[ -z $output ]] || fail "prepare printed a UUID: $output"
+  # fly: the host's network, namespaces and /etc files, one app
+  run_podrun run --stage1=fly --net=none "$b"
+  assert_one_line_error '--net=none: not a network of stage1 "podrun.io/stage1-fly" (it has host)'
+  run_podrun run --stage1=fly --private-users "$b"
+  assert_one_line_error "--private-users: not supported by stage1" "supports-private-users"
+  local flag
+  for flag in --dns=192.0.2.53 --dns-search=example.com --dns-opt=ndots:2 --hosts-entry=192.0.2.10=db.local; do
+    run_podrun run --stage1=fly "$flag" "$b"
+    assert_one_line_error "$flag: not supported by stage1 \"podrun.io/stage1-fly\""
+  done
+  run_podrun prepare --stage1=fly "$b" "$b" --name=second
+  assert_one_line_error 'stage1 "podrun.io/stage1-fly" runs at most 1 app' "this pod has 2"
+  # --interactive gives the terminal to one app, whatever the stage1
+  run_podrun prepare --interactive "$b" "$b" --name=second
+  assert_one_line_error "--interactive gives the terminal to one app; this pod has 2"
+  no_pods
+  # overlayfs cannot take a --dir with ':' in it
+  local colon=$BATS_TEST_TMPDIR/a:b
+  run "$PODRUN" --dir="$colon" --insecure-options=image run --stage1=fly "$BUSYBOX_ACI"
+  echo "$output"
+  [[ $status -eq 254 && $output == *"--dir=$colon: pods cannot run below a path with ':'"* ]]
+  [[ -z $(find "$colon/pods" -mindepth 2 -maxdepth 2 2>/dev/null) ]] || fail "a pod was left: $(ls -R "$colon/pods")"
+}
+
 @test "every boolean form is taken where a flag takes a boolean: status --wait=false, --no-legend=off, readOnly=yes" {
   fetch_busybox
   local uuid v

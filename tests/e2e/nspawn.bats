@@ -23,8 +23,14 @@ setup() {
   run_podrun status "$(cat "$BATS_TEST_TMPDIR/uuid")"
   assert_output_contains "network=none"
   run_podrun run --stage1=nspawn --net=default podrun.test/probe
+  assert_one_line_error "--net=default: not a network of stage1"
+  # nspawn itself refuses it too, for a pod whose flags say otherwise (run-flags edited)
+  run_podrun prepare --stage1=nspawn podrun.test/probe
+  local uuid=$output
+  echo "--net=default" >>"$STORE/pods/prepared/$uuid/stage1/run-flags"
+  run_podrun run-prepared "$uuid"
   assert_status 254
-  assert_stderr_contains "--net=default"
+  assert_stderr_contains "--net=default: the nspawn stage1 knows host and none"
 }
 
 @test "nspawn: a multi-app pod: the first app to fail gives the pod its code and stops the others" {
