@@ -153,7 +153,7 @@ static int set_opt(const struct opt *o, const char *v, podrun_error_t *err)
       *(const char **) o->target = v;
       return 0;
     case OPT_OPTIONAL:
-      *(const char **) o->target = v ? v : "true";
+      *(const char **) o->target = v ? v : o->implicit ? o->implicit : "true";
       return 0;
     case OPT_DURATION:
       if (parse_duration(v, o->target, err) < 0)

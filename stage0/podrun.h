@@ -34,7 +34,7 @@ enum opt_type
   OPT_STRING,   /* --x=V or --x V */
   OPT_DURATION, /* Go-style: 0, 90s, 30m, 24h, 1h30m, 500ms → int64 microseconds */
   OPT_STRV,     /* repeatable: each value appended to a char ** */
-  OPT_OPTIONAL, /* --x (= "true") or --x=V, never the next argument */
+  OPT_OPTIONAL, /* --x (= its implicit value, else "true") or --x=V, never the next argument */
 };
 
 struct opt
@@ -44,6 +44,7 @@ struct opt
   void *target; /* bool *, const char **, int64_t * */
   const char *help;
   const char *metavar;
+  const char *implicit; /* OPT_OPTIONAL: the value of --x alone (NULL: "true") */
 };
 
 struct cmd;

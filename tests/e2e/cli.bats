@@ -162,6 +162,12 @@ no_pods() {
   [[ -z $(find "$STORE/pods" -mindepth 2 -maxdepth 2 2>/dev/null) ]] || fail "a pod was left: $(ls -R "$STORE/pods")"
 }
 
+# no_pods_but UUID: the one pod in the store is UUID.
+no_pods_but() {
+  [[ $(find "$STORE/pods" -mindepth 2 -maxdepth 2 -printf '%f\n' 2>/dev/null) == "$1" ]] ||
+    fail "pods other than $1: $(ls -R "$STORE/pods")"
+}
+
 @test "--dir, --local-config and --system-config: empty or not a directory is refused; a relative one works" {
   local flag verb
   for flag in dir local-config system-config; do
@@ -276,6 +282,17 @@ no_pods() {
   echo "$output"
   [[ $status -eq 254 && $output == *"--dir=$colon: pods cannot run below a path with ':'"* ]]
   [[ -z $(find "$colon/pods" -mindepth 2 -maxdepth 2 2>/dev/null) ]] || fail "a pod was left: $(ls -R "$colon/pods")"
+}
+
+@test "--net alone is rkt's default network, and never takes the next word for its value" {
+  fetch_busybox
+  run_podrun run --net "$BUSYBOX_NAME"
+  assert_one_line_error "--net=default: not a network of stage1"
+  run_podrun prepare --stage1=fly --net "$BUSYBOX_NAME" --exec=/bin/true
+  assert_one_line_error "--net=default: not a network of stage1 \"podrun.io/stage1-fly\""
+  run_podrun prepare --stage1=fly --net=host "$BUSYBOX_NAME"
+  assert_status 0
+  no_pods_but "$output"
 }
 
 @test "every boolean form is taken where a flag takes a boolean: status --wait=false, --no-legend=off, readOnly=yes" {

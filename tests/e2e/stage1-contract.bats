@@ -233,10 +233,10 @@ setup() {
 }
 
 @test "stage1 contract: the pod flags are checked against what the stage1 declares, before any pod exists" {
-  # it declares --net=host, none and default: it gets what it declares
+  # it declares --net=host, none and default: --net alone is default, and reaches it so
   make_sh_stage1
   local s1=--stage1-path=$BATS_TEST_TMPDIR/stage1-sh.aci
-  run_podrun --insecure-options=image prepare "$s1" --net=default "$BUSYBOX_NAME"
+  run_podrun --insecure-options=image prepare "$s1" --net "$BUSYBOX_NAME"
   assert_status 0
   local uuid=$output
   run_podrun run-prepared "$uuid"
