@@ -414,7 +414,15 @@ int pod_exec_stage1(struct store **store, struct pod *p, podrun_error_t *err)
    * checkpoints the WAL, which would otherwise grow and be replayed by the
    * next podrun that opens the index. */
   store_close(TAKE_PTR(*store));
+  /* The pod starts here, whatever its stage1 does next (however short its
+   * apps' lives, even if it never writes a pid) */
+  char started[32];
+  snprintf(started, sizeof(started), "%lld\n", (long long) store_now_usec());
+  if (write_text(p, "started", started, err) < 0)
+    return -1;
   fflush(NULL);
   execv(run, argv); /* every other fd podrun holds is O_CLOEXEC */
-  return podrun_error_set(err, errno, "exec stage1 \"%s\"", run);
+  int e = errno;
+  (void) unlinkat(p->dirfd, "started", 0); /* it did not start */
+  return podrun_error_set(err, e, "exec stage1 \"%s\"", run);
 }

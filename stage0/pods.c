@@ -36,7 +36,7 @@ static void app_info(struct pod *p, const struct appc_runtime_app *a, struct pod
 
 int pod_info_read(struct pod *p, struct pod_info *ret, podrun_error_t *err)
 {
-  _cleanup_free_ char *text = NULL, *created = NULL;
+  _cleanup_free_ char *text = NULL, *created = NULL, *started = NULL;
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
   struct pod_info i = { 0 };
   size_t len = 0;
@@ -55,7 +55,11 @@ int pod_info_read(struct pod *p, struct pod_info *ret, podrun_error_t *err)
   else
     podrun_error_free(err);
   i.created = read_small(p->dirfd, "pod-created", &created) == 0 ? strtoll(created, NULL, 10) : 0;
-  i.started = mtime_usec(p->dirfd, "pid") ?: mtime_usec(p->dirfd, "ppid");
+  /* stage0 writes `started` as it execs the stage1; a pod from a podrun
+   * before that has only its pid file's time */
+  i.started = read_small(p->dirfd, "started", &started) == 0 ? strtoll(started, NULL, 10) : 0;
+  if (i.started <= 0)
+    i.started = mtime_usec(p->dirfd, "pid") ?: mtime_usec(p->dirfd, "ppid");
   i.pid = pod_read_pid(p->dirfd);
   *ret = i;
   return 0;

@@ -563,6 +563,34 @@ JSON
   done
 }
 
+@test "pods: a pod that ran is recorded as started, however short its life: list, status and JSON" {
+  local uuid created started
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    for i in 1 2 3 4 5 6; do
+      run_podrun run --stage1="$flavor" --uuid-file-save="$PASS/uuid" podrun.test/probe -- exit 0
+      assert_status 0
+      uuid=$(cat "$PASS/uuid")
+      run_podrun status "$uuid"
+      started=$(sed -n 's/^started=//p' <<<"$output")
+      created=$(sed -n 's/^created=//p' <<<"$output")
+      [[ -n $started ]] || fail "$flavor: pod $i has started= empty"
+      [[ ! $started < $created ]] || fail "$flavor: started $started before created $created"
+      run_podrun status --format=json "$uuid"
+      [[ $(json_query 'j["started_at"]' <<<"$output") == "$started" ]] || fail "$flavor: JSON started_at of pod $i"
+      run_podrun list --no-legend --full --format=json
+      [[ $(json_query "[p['started_at'] for p in j if p['name'] == '$uuid'][0]" <<<"$output") == "$started" ]] ||
+        fail "$flavor: list's started_at of pod $i"
+    done
+    run_podrun list --no-legend
+    [[ $(awk '$6 == "-"' <<<"$output") == "" ]] || fail "$flavor: pods listed as never started: $output"
+    # a prepared pod has not started
+    run_podrun prepare --stage1="$flavor" podrun.test/probe
+    run_podrun status "$output"
+    assert_output_contains $'\nstarted=\n'
+  done
+}
+
 @test "pods: --set-env-file takes '#' and ';' comment lines, as rkt does" {
   printf '# a comment\n; another, as rkt has them\n  ; indented\nGREETING=hello\n\nNAME=a;b\n' >"$BATS_TEST_TMPDIR/env"
   for flavor in fly nspawn; do

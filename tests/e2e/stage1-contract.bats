@@ -232,6 +232,22 @@ setup() {
   assert_one_line_error "not running"
 }
 
+@test "stage1 contract: a pod is started when its stage1 is, even one that never writes a pid" {
+  make_sh_stage1
+  export SH1_PIDFILE=/dev/null SH1_CMD='exit 0'
+  run_podrun --insecure-options=image run --stage1-path="$BATS_TEST_TMPDIR/stage1-sh.aci" \
+    --uuid-file-save="$BATS_TEST_TMPDIR/uuid" "$BUSYBOX_NAME"
+  assert_status 0
+  local uuid
+  uuid=$(cat "$BATS_TEST_TMPDIR/uuid")
+  [[ ! -e $STORE/pods/run/$uuid/pid && -s $STORE/pods/run/$uuid/started ]]
+  run_podrun status "$uuid"
+  assert_output_contains "state=exited"
+  [[ -n $(sed -n 's/^started=//p' <<<"$output") ]] || fail "started= is empty"
+  run_podrun status --format=json "$uuid"
+  [[ $(json_query 'j["started_at"]' <<<"$output") == 20* ]]
+}
+
 @test "stage1 contract: the pod flags are checked against what the stage1 declares, before any pod exists" {
   # it declares --net=host, none and default: --net alone is default, and reaches it so
   make_sh_stage1
