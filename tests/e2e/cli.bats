@@ -325,6 +325,19 @@ no_pods_but() {
   [[ $(json_query '[(v["readOnly"], v["recursive"]) for v in j["volumes"]]' <<<"$output") == '[[true, false]]' ]]
 }
 
+@test "logs and enter of a prepared pod say it is prepared, not running" {
+  fetch_busybox
+  run_podrun prepare "$BUSYBOX_NAME"
+  assert_status 0
+  local uuid=$output
+  run_podrun logs "$uuid"
+  assert_one_line_error "pod $uuid is prepared, not running"
+  run_podrun enter "$uuid" /bin/true
+  assert_one_line_error "pod $uuid is prepared, not running"
+  run_podrun stop "$uuid"
+  assert_one_line_error "pod $uuid is prepared, not running"
+}
+
 @test "--stage1 offers the flavors there are: nspawn and fly, not kvm" {
   fetch_busybox
   local verb

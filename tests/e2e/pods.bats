@@ -591,6 +591,37 @@ JSON
   done
 }
 
+@test "pods: stop and enter of a pod that is just starting wait until it can be stopped or entered" {
+  local pid uuid code
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    for verb in stop enter; do
+      rm -f "$PASS/uuid"
+      "$PODRUN" --dir="$STORE" run --stage1="$flavor" --uuid-file-save="$PASS/uuid" podrun.test/probe \
+        --exec=/bin/sleep -- 10 --- >/dev/null 2>&1 &
+      pid=$!
+      LEFTOVERS+=" $pid"
+      # at once, as the UUID is there: the pod is being prepared, or its stage1 is setting it up
+      for _ in $(seq 1000); do [[ -s $PASS/uuid ]] && break; sleep 0.01; done
+      if [[ $verb == stop ]]; then
+        run_podrun stop --uuid-file="$PASS/uuid"
+        assert_status 0
+      else
+        run_podrun enter --uuid-file="$PASS/uuid" /bin/sh -c 'echo entered'
+        assert_status 0
+        assert_output_contains entered
+        run_podrun stop --uuid-file="$PASS/uuid"
+        assert_status 0
+      fi
+      code=0
+      wait "$pid" || code=$?
+      [[ $code -eq 143 ]] || fail "$flavor: run exited $code after $verb and stop, not 143 (SIGTERM)"
+      run_podrun status --uuid-file="$PASS/uuid"
+      assert_output_contains "app-probe=143"
+    done
+  done
+}
+
 @test "pods: --set-env-file takes '#' and ';' comment lines, as rkt does" {
   printf '# a comment\n; another, as rkt has them\n  ; indented\nGREETING=hello\n\nNAME=a;b\n' >"$BATS_TEST_TMPDIR/env"
   for flavor in fly nspawn; do
