@@ -65,7 +65,7 @@ static int env_file_read(const char *path, char ***ret, podrun_error_t *err)
     {
       while (isspace((unsigned char) *line))
         line++;
-      if (*line && *line != '#')
+      if (*line && *line != '#' && *line != ';') /* comments, as rkt's */
         v = strv_push(v, line);
     }
   *ret = v;

@@ -36,6 +36,10 @@ static int read_logs(struct pod *p, const char *app, char **ret, size_t *ret_len
   size_t a = 0, b = 0;
   _cleanup_error_ podrun_error_t missing = NULL;
 
+  if (p->state == POD_EMBRYO || p->state == POD_PREPARING || p->state == POD_ABORTED_PREPARE ||
+      p->state == POD_PREPARED)
+    return podrun_error_new(err, 0, "pod %s is %s, not running: it has no logs yet", p->uuid,
+                            pod_state_to_string(p->state));
   if (faccessat(p->dirfd, "logs", F_OK, 0) < 0)
     return podrun_error_new(err, 0, "pod %s keeps no logs (its stage1 does not; the nspawn stage1 does)", p->uuid);
   (void) fs_read_file_at(p->dirfd, older_path, 64 << 20, &older, &a, &missing);

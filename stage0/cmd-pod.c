@@ -62,6 +62,35 @@ static int run_entrypoint(struct pod *p, const char *what, char **args, bool exe
   return 0;
 }
 
+static bool is_exited(enum pod_state s)
+{
+  return s == POD_EXITED || s == POD_EXITED_GARBAGE;
+}
+
+/* A pod that is starting is stopped once its stage1 can stop it (it has a
+ * pid), or is found ended. One that never gets there within the bound:
+ * --force kills its cgroup, its stage1 and all (the apps get no record). */
+static int stop_one(struct pod **p, podrun_error_t *err)
+{
+  bool starting = pod_is_starting(*p);
+  int r = starting ? pod_wait_started(p, err) : 0;
+  char uuid[UUID_STRING_LEN + 1];
+
+  if (r < 0)
+    return -1;
+  snprintf(uuid, sizeof(uuid), "%s", (*p)->uuid);
+  if (r > 0 && (!arg_force || (*p)->state != POD_RUNNING))
+    return podrun_error_new(err, 0, "pod %s is still %s after %llds (no pid yet)%s", uuid,
+                            (*p)->state == POD_RUNNING ? "starting" : pod_state_to_string((*p)->state),
+                            POD_START_WAIT_USEC / 1000000, (*p)->state == POD_RUNNING ? "; stop --force ends it" : "");
+  if (r > 0)
+    return pod_kill(*p, err);
+  if (starting && is_exited((*p)->state))
+    return 0; /* it ended while it started */
+  char *args[] = { NULL, arg_force ? (char *) "--force" : (*p)->uuid, arg_force ? (*p)->uuid : NULL, NULL };
+  return run_entrypoint(*p, "stop", args, false, err);
+}
+
 static int stop(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
 {
   struct pod **v = NULL;
@@ -73,11 +102,12 @@ static int stop(const struct cmd *cmd, int argc, char **argv, podrun_error_t *er
   for (size_t i = 0; i < n; i++)
     {
       _cleanup_error_ podrun_error_t e = NULL;
-      char *args[] = { NULL, arg_force ? (char *) "--force" : v[i]->uuid, arg_force ? v[i]->uuid : NULL, NULL };
-      if (run_entrypoint(v[i], "stop", args, false, &e) < 0)
+      char uuid[UUID_STRING_LEN + 1];
+      snprintf(uuid, sizeof(uuid), "%s", v[i]->uuid);
+      if (stop_one(&v[i], &e) < 0)
         keep_first_error(err, &e, &failed);
       else
-        printf("%s\n", v[i]->uuid);
+        printf("%s\n", uuid);
     }
   pod_list_free(v, n);
   return failed ? -1 : 0;
@@ -94,11 +124,20 @@ static int enter(const struct cmd *cmd, int argc, char **argv, podrun_error_t *e
 
   if (argc < first)
     return podrun_error_new(err, 0, "enter: give the pod's UUID");
-  if (pods_load_one(first, argv, arg_uuid_file, &p, err) < 0 || pod_pick_app(p, arg_app, &app, err) < 0)
+  if (pods_load_one(first, argv, arg_uuid_file, &p, err) < 0)
+    return -1;
+  /* a pod that is starting can be entered once its stage1 says where */
+  int r = pod_is_starting(p) ? pod_wait_started(&p, err) : 0;
+  if (r < 0)
+    return -1;
+  if (p->state != POD_RUNNING)
+    return podrun_error_new(err, 0, "pod %s is %s, not running", p->uuid, pod_state_to_string(p->state));
+  if (pod_pick_app(p, arg_app, &app, err) < 0)
     return -1;
   pid_t pid = pod_read_pid(p->dirfd);
   if (pid <= 0)
-    return podrun_error_new(err, 0, "pod %s has no pid yet", p->uuid);
+    return podrun_error_new(err, 0, "pod %s is still starting after %llds (no pid yet)", p->uuid,
+                            POD_START_WAIT_USEC / 1000000);
   pid_arg = xasprintf("--pid=%d", (int) pid);
   app_arg = xasprintf("--app=%s", app);
   args[n++] = pid_arg;
@@ -186,7 +225,9 @@ const struct cmd cmd_cat_manifest = {
 const struct cmd cmd_stop = {
   "stop", stop, "UUID...", "Stop running pods",
   "Asks the pod's stage1 to stop it: SIGTERM to the apps, SIGKILL after a timeout, or at\n"
-  "once with --force. Returns when the signal is sent; podrun status --wait waits for the exit.\n\n"
+  "once with --force. Returns when the signal is sent; podrun status --wait waits for the exit.\n"
+  "A pod that is starting is stopped once its stage1 can stop it (10 s at most; then --force\n"
+  "kills every process of the pod's cgroup).\n\n"
   "Example:\n  podrun stop 5f0b && podrun status --wait=10s 5f0b",
   stop_opts, NULL, 0, -1, CMD_STORE_RW,
 };

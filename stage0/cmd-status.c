@@ -107,18 +107,25 @@ static int status(const struct cmd *cmd, int argc, char **argv, podrun_error_t *
   struct pod_info i;
   size_t n = 0;
   int64_t timeout = -1;
+  bool waiting = false;
   int r;
 
   if (check_format(arg_format, err) < 0)
     return -1;
-  if (arg_wait && !streq(arg_wait, "true") && parse_duration(arg_wait, &timeout, err) < 0)
-    return podrun_error_wrap(err, "--wait");
+  /* a boolean (true: as long as it takes), else a duration */
+  if (arg_wait && parse_boolean(arg_wait, &waiting, NULL) < 0)
+    {
+      if (parse_duration(arg_wait, &timeout, NULL) < 0)
+        return podrun_error_set(err, 0, "--wait=%s: not true, false or a duration (like 90s, 30m, 24h or 1h30m)",
+                                ESCAPE(arg_wait));
+      waiting = true;
+    }
   if (pods_load_args(argc, argv, arg_uuid_file, &v, &n, err) < 0)
     return -1;
   if (n != 1)
     r = podrun_error_set(err, 0, "status takes one pod");
   else
-    r = arg_wait ? wait_exited(&v[0], timeout, err) : 0;
+    r = waiting ? wait_exited(&v[0], timeout, err) : 0;
   if (r >= 0)
     r = pod_info_read(v[0], &i, err);
   if (r >= 0)
@@ -134,8 +141,9 @@ static int status(const struct cmd *cmd, int argc, char **argv, podrun_error_t *
 }
 
 static const struct opt status_opts[] = {
-  { "wait", OPT_OPTIONAL, &arg_wait, "wait until the pod has exited (at most DURATION if given)",
-    "DURATION" },
+  { "wait", OPT_OPTIONAL, &arg_wait,
+    "wait until the pod has exited: true (alone: as long as it takes), false, or at most a DURATION",
+    "true|false|DURATION" },
   { "uuid-file", OPT_STRING, &arg_uuid_file, "read the pod's UUID from this file", "FILE" },
   { "format", OPT_STRING, &arg_format, "output as json or json-pretty", "FORMAT" },
   { NULL },

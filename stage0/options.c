@@ -1,10 +1,28 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Values of flags: durations, --insecure-options, times for output. */
+/* Values of flags: booleans, durations, --insecure-options, times for output. */
 #include <math.h>
+#include <strings.h>
 #include <time.h>
 
 #include "log.h"
 #include "podrun.h"
+
+/* systemd's parse_boolean, whose forms include every one of Go's
+ * strconv.ParseBool (so rkt's): 1 yes y true t on, 0 no n false f off, in
+ * any case. */
+int parse_boolean(const char *s, bool *ret, podrun_error_t *err)
+{
+  static const char *const yes[] = { "1", "yes", "y", "true", "t", "on" };
+  static const char *const no[] = { "0", "no", "n", "false", "f", "off" };
+
+  for (size_t i = 0; i < ELEMENTSOF(yes); i++)
+    if (strcasecmp(s, yes[i]) == 0)
+      return *ret = true, 0;
+  for (size_t i = 0; i < ELEMENTSOF(no); i++)
+    if (strcasecmp(s, no[i]) == 0)
+      return *ret = false, 0;
+  return podrun_error_set(err, 0, "%s is not a boolean (true or false, yes or no, on or off, 1 or 0)", QUOTE(s));
+}
 
 static const struct
 {

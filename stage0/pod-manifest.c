@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "fs.h"
+#include "image-ref.h"
 #include "json-util.h"
 #include "pod-setup.h"
 #include "resources.h"
@@ -26,9 +27,10 @@ static int parse_volume(const char *spec, json_t **ret, podrun_error_t *err)
       *eq++ = '\0';
       if (streq(kv, "readOnly") || streq(kv, "recursive"))
         {
-          if (!streq(eq, "true") && !streq(eq, "false"))
+          bool b;
+          if (parse_boolean(eq, &b, NULL) < 0)
             return podrun_error_set(err, 0, "--volume %s: %s must be true or false", QUOTE(spec), kv);
-          json_object_set_new(v, kv, json_boolean(streq(eq, "true")));
+          json_object_set_new(v, kv, json_boolean(b));
         }
       else if (streq(kv, "uid") || streq(kv, "gid"))
         {
@@ -88,6 +90,8 @@ static int app_image(struct store *s, const char *ref, struct store_image **ret,
   const char *path = startswith(ref, "file://");
   struct stat st;
 
+  if (image_ref_check(ref, err) < 0)
+    return -1;
   if (!path && (strchr(ref, '/') || endswith(ref, ".aci")) && stat(ref, &st) == 0)
     path = ref;
   if (path)
@@ -100,7 +104,7 @@ static int app_image(struct store *s, const char *ref, struct store_image **ret,
       ref = id;
     }
   if (store_resolve(s, ref, ret, err) < 0)
-    return -1;
+    return image_ref_not_found(ref, err);
   return store_render(s, (*ret)->id, &tree, err);
 }
 

@@ -13,6 +13,7 @@
 #include "lock.h"
 #include "log.h"
 #include "pod-setup.h"
+#include "stage1.h"
 #include "userns.h"
 
 int pod_manifest_build(struct store *s, char **ret, podrun_error_t *err);
@@ -116,15 +117,14 @@ static int check_pod_flags(podrun_error_t *err)
 }
 
 /* Everything a prepared pod holds besides its stage1 and app mounts. */
-static int fill_pod_dir(struct pod *p, const char *manifest, const char *stage1_id, uid_t userns_shift,
-                        podrun_error_t *err)
+static int fill_pod_dir(struct pod *p, const char *manifest, const struct appc_pod_manifest *m, const char *stage1_id,
+                        uid_t userns_shift, podrun_error_t *err)
 {
-  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
   _cleanup_free_ char *flags = stage1_run_flags(userns_shift);
   char created[32];
 
   snprintf(created, sizeof(created), "%lld\n", (long long) store_now_usec());
-  if (appc_pod_manifest_parse(manifest, strlen(manifest), &m, err) < 0 || write_text(p, "pod", manifest, err) < 0 ||
+  if (write_text(p, "pod", manifest, err) < 0 ||
       write_text(p, "pod-created", created, err) < 0 || mkdirs_at(p, "stage1/rootfs", err) < 0 ||
       mkdirs_at(p, "overlay/stage1/upper", err) < 0 || mkdirs_at(p, "overlay/stage1/work", err) < 0 ||
       mkdirs_at(p, "status", err) < 0 || write_text(p, "stage1/image-id", stage1_id, err) < 0 ||
@@ -184,22 +184,38 @@ static int pick_userns_shift(const char *pods, int *ret_lock, uid_t *ret, podrun
   return podrun_error_new(err, EBUSY, "--private-users: no free uid range found");
 }
 
+/* overlayfs takes ':' and ',' as separators: a pod below a --dir with
+ * them could never be mounted. */
+static int check_overlay_dir(podrun_error_t *err)
+{
+  if (strpbrk(arg_dir, ":,\\"))
+    return podrun_error_new(err, EINVAL, "--dir=%s: pods cannot run below a path with ':', ',' or '\\' in it "
+                                         "(overlayfs takes them as separators)",
+                            ESCAPE(arg_dir));
+  return 0;
+}
+
 int pod_prepare(struct store *s, struct pod **ret, podrun_error_t *err)
 {
   _cleanup_free_ char *manifest = NULL, *stage1 = NULL, *tree = NULL, *pods = pods_dir();
+  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
+  _cleanup_(stage1_features_done) struct stage1_features features = { 0 };
   _cleanup_pod_ struct pod *p = NULL;
   _cleanup_close_ int userns_lock = -1;
   uid_t userns_shift = 0;
 
-  /* The store work first: a mistake in the flags creates no pod at all. */
-  if (check_pod_flags(err) < 0 || pod_manifest_build(s, &manifest, err) < 0 || stage1_select(s, &stage1, err) < 0 ||
-      store_render(s, stage1, &tree, err) < 0)
+  /* The store work and every check first, the stage1's included (what it
+   * supports, from its annotations): a mistake in the flags creates no pod. */
+  if (check_overlay_dir(err) < 0 || check_pod_flags(err) < 0 || pod_manifest_build(s, &manifest, err) < 0 ||
+      appc_pod_manifest_parse(manifest, strlen(manifest), &m, err) < 0 ||
+      stage1_select(s, &stage1, &features, err) < 0 ||
+      stage1_features_check(&features, &arg_run, m->n_apps, err) < 0 || store_render(s, stage1, &tree, err) < 0)
     return -1;
   if (arg_run.private_users && pick_userns_shift(pods, &userns_lock, &userns_shift, err) < 0)
     return -1;
   if (pod_create(pods, &p, err) < 0)
     return -1;
-  if (pod_transition(p, POD_PREPARING, err) < 0 || fill_pod_dir(p, manifest, stage1, userns_shift, err) < 0 ||
+  if (pod_transition(p, POD_PREPARING, err) < 0 || fill_pod_dir(p, manifest, m, stage1, userns_shift, err) < 0 ||
       (arg_run.uuid_file_save &&
        fs_write_file_atomic_at(AT_FDCWD, arg_run.uuid_file_save, p->uuid, strlen(p->uuid), 0644, err) < 0) ||
       pod_transition(p, POD_PREPARED, err) < 0)
@@ -372,6 +388,12 @@ int pod_exec_stage1(struct store **store, struct pod *p, podrun_error_t *err)
       stage1_entrypoint_path(s, stage1_id, "run", &rel, err) < 0 || pod_read_run_flags(p->dirfd, &flags, err) < 0 ||
       userns_from_flags(flags, &shift, err) < 0)
     return podrun_error_wrap(err, "pod %s", p->uuid);
+  /* what only this start can tell, before the pod moves to run/ (so that a
+   * refused run-prepared leaves it prepared) */
+  if (check_overlay_dir(err) < 0)
+    return -1;
+  if (strv_contains(flags, "--interactive") && !isatty(STDIN_FILENO))
+    return podrun_error_set(err, 0, "pod %s: --interactive: stdin is not a terminal", p->uuid);
   /* the pod's cgroup (cgroup.h) holds this process, so the stage1 and all
    * it starts: kill -9 of any of them leaves nothing that gc cannot end */
   if (pod_transition(p, POD_RUNNING, err) < 0)
@@ -392,7 +414,15 @@ int pod_exec_stage1(struct store **store, struct pod *p, podrun_error_t *err)
    * checkpoints the WAL, which would otherwise grow and be replayed by the
    * next podrun that opens the index. */
   store_close(TAKE_PTR(*store));
+  /* The pod starts here, whatever its stage1 does next (however short its
+   * apps' lives, even if it never writes a pid) */
+  char started[32];
+  snprintf(started, sizeof(started), "%lld\n", (long long) store_now_usec());
+  if (write_text(p, "started", started, err) < 0)
+    return -1;
   fflush(NULL);
   execv(run, argv); /* every other fd podrun holds is O_CLOEXEC */
-  return podrun_error_set(err, errno, "exec stage1 \"%s\"", run);
+  int e = errno;
+  (void) unlinkat(p->dirfd, "started", 0); /* it did not start */
+  return podrun_error_set(err, e, "exec stage1 \"%s\"", run);
 }

@@ -13,9 +13,10 @@ char *pods_dir(void);
 int app_manifest_effective(const struct appc_image_manifest *im, const struct app_args *a, json_t **ret_app,
                            podrun_error_t *err);
 
-/* The stage1 image the flags select (default: the bundled fly), imported on
- * first use; checks its annotations. */
-int stage1_select(struct store *s, char **ret_id, podrun_error_t *err);
+struct stage1_features;
+/* The stage1 image the flags select (default: the bundled nspawn), imported
+ * on first use; checks its annotations, and reads what it supports. */
+int stage1_select(struct store *s, char **ret_id, struct stage1_features *ret_features, podrun_error_t *err);
 
 /* The path inside the stage1 rootfs of an entrypoint ("run", "enter", "stop", "gc"). */
 int stage1_entrypoint_path(struct store *s, const char *stage1_id, const char *what, char **ret_path,

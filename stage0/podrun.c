@@ -32,7 +32,8 @@ static const struct opt global_opts[] = {
 static const struct cmd cmd_fetch_entry = { "fetch", cmd_fetch, "IMAGE...", "Fetch image(s) into the local store",
     "IMAGE is a path to an ACI (tar, optionally gzip, bzip2 or xz compressed) or a file:// URL.\n"
     "Prints the id of each image, one per line. Fetching an image that is already in the store\n"
-    "changes nothing and prints the same id.\n\n"
+    "changes nothing and prints the same id; so does an image name or id the store has.\n"
+    "Fetching by name (appc discovery), docker:// and https:// are not supported yet.\n\n"
     "Signature verification of local images arrives with network fetching; until then a local\n"
     "ACI needs --insecure-options=image.\n\n"
     "Example:\n  podrun --insecure-options=image fetch busybox.aci",
@@ -135,12 +136,10 @@ static const struct opt *find_opt(const struct opt *opts, const char *name, size
 
 static int parse_bool(const char *flag, const char *v, bool *ret, podrun_error_t *err)
 {
-  if (!v || streq(v, "true") || streq(v, "1") || streq(v, "yes"))
-    *ret = true;
-  else if (streq(v, "false") || streq(v, "0") || streq(v, "no"))
-    *ret = false;
-  else
-    return podrun_error_set(err, 0, "flag --%s: %s is not a boolean (true or false)", flag, QUOTE(v));
+  if (!v)
+    return *ret = true, 0;
+  if (parse_boolean(v, ret, err) < 0)
+    return podrun_error_wrap(err, "flag --%s", flag);
   return 0;
 }
 
@@ -154,7 +153,7 @@ static int set_opt(const struct opt *o, const char *v, podrun_error_t *err)
       *(const char **) o->target = v;
       return 0;
     case OPT_OPTIONAL:
-      *(const char **) o->target = v ? v : "true";
+      *(const char **) o->target = v ? v : o->implicit ? o->implicit : "true";
       return 0;
     case OPT_DURATION:
       if (parse_duration(v, o->target, err) < 0)

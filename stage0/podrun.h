@@ -34,7 +34,7 @@ enum opt_type
   OPT_STRING,   /* --x=V or --x V */
   OPT_DURATION, /* Go-style: 0, 90s, 30m, 24h, 1h30m, 500ms → int64 microseconds */
   OPT_STRV,     /* repeatable: each value appended to a char ** */
-  OPT_OPTIONAL, /* --x (= "true") or --x=V, never the next argument */
+  OPT_OPTIONAL, /* --x (= its implicit value, else "true") or --x=V, never the next argument */
 };
 
 struct opt
@@ -44,6 +44,7 @@ struct opt
   void *target; /* bool *, const char **, int64_t * */
   const char *help;
   const char *metavar;
+  const char *implicit; /* OPT_OPTIONAL: the value of --x alone (NULL: "true") */
 };
 
 struct cmd;
@@ -85,6 +86,8 @@ int check_format(const char *format, podrun_error_t *err);
  * later ones are logged. e is consumed. */
 void keep_first_error(podrun_error_t *err, podrun_error_t *e, int *failed);
 
+/* true/false, yes/no, on/off, 1/0, y/n, t/f, in any case. */
+int parse_boolean(const char *s, bool *ret, podrun_error_t *err);
 int parse_duration(const char *s, int64_t *ret_usec, podrun_error_t *err);
 int parse_insecure_options(const char *s, unsigned *ret, podrun_error_t *err);
 /* "5 minutes ago"-style, or RFC 3339 when full. buf ≥ 64. */

@@ -2,12 +2,15 @@
 #include "pods.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "cgroup.h"
 #include "fs.h"
+#include "lock.h"
 #include "log.h"
 #include "pod-setup.h"
 
@@ -36,7 +39,7 @@ static void app_info(struct pod *p, const struct appc_runtime_app *a, struct pod
 
 int pod_info_read(struct pod *p, struct pod_info *ret, podrun_error_t *err)
 {
-  _cleanup_free_ char *text = NULL, *created = NULL;
+  _cleanup_free_ char *text = NULL, *created = NULL, *started = NULL;
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
   struct pod_info i = { 0 };
   size_t len = 0;
@@ -55,7 +58,11 @@ int pod_info_read(struct pod *p, struct pod_info *ret, podrun_error_t *err)
   else
     podrun_error_free(err);
   i.created = read_small(p->dirfd, "pod-created", &created) == 0 ? strtoll(created, NULL, 10) : 0;
-  i.started = mtime_usec(p->dirfd, "pid") ?: mtime_usec(p->dirfd, "ppid");
+  /* stage0 writes `started` as it execs the stage1; a pod from a podrun
+   * before that has only its pid file's time */
+  i.started = read_small(p->dirfd, "started", &started) == 0 ? strtoll(started, NULL, 10) : 0;
+  if (i.started <= 0)
+    i.started = mtime_usec(p->dirfd, "pid") ?: mtime_usec(p->dirfd, "ppid");
   i.pid = pod_read_pid(p->dirfd);
   *ret = i;
   return 0;
@@ -175,6 +182,63 @@ static int pod_remove_cgroups(char **cgroups, size_t n_own, podrun_error_t *err)
   for (size_t i = 0; i < n_own; i++)
     if (cgroup_remove(cgroups[i], err) < 0)
       return kept(err);
+  return 0;
+}
+
+int pod_kill(struct pod *p, podrun_error_t *err)
+{
+  size_t n_own = 0;
+  _cleanup_strv_ char **cgroups = pod_cgroups(p, &n_own);
+  for (size_t i = 0; cgroups && cgroups[i]; i++)
+    if (cgroup_kill(cgroups[i], CGROUP_KILL_TIMEOUT_MS, err) < 0)
+      return podrun_error_wrap(err, "pod %s", p->uuid);
+  return 0;
+}
+
+/* Someone holds the pod's lock (a probe, released at once). */
+static bool held(struct pod *p)
+{
+  _cleanup_error_ podrun_error_t e = NULL;
+  if (lock_fd(p->dirfd, LOCK_MODE_SHARED, true, &e) == 0)
+    {
+      (void) flock(p->dirfd, LOCK_UN);
+      return false;
+    }
+  return e->status == EWOULDBLOCK;
+}
+
+bool pod_is_starting(struct pod *p)
+{
+  switch (p->state)
+    {
+    case POD_EMBRYO:
+    case POD_PREPARED:
+      return held(p);
+    case POD_PREPARING: /* locked: its preparer lives */
+      return true;
+    case POD_RUNNING:
+      return pod_read_pid(p->dirfd) <= 0;
+    default:
+      return false;
+    }
+}
+
+int pod_wait_started(struct pod **p, podrun_error_t *err)
+{
+  int64_t deadline = store_now_usec() + POD_START_WAIT_USEC;
+  char uuid[UUID_STRING_LEN + 1];
+  _cleanup_free_ char *pods = xstrdup((*p)->pods_dir);
+
+  snprintf(uuid, sizeof(uuid), "%s", (*p)->uuid);
+  while (pod_is_starting(*p))
+    {
+      if (store_now_usec() >= deadline)
+        return 1;
+      nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+      pod_free(TAKE_PTR(*p));
+      if (pod_load(pods, uuid, p, err) < 0)
+        return -1;
+    }
   return 0;
 }
 

@@ -30,6 +30,21 @@ void pod_info_done(struct pod_info *i);
  * pod and removes its directory. The caller holds the pod's lock. */
 int pod_destroy(struct store *s, struct pod *p, podrun_error_t *err);
 
+/* A pod someone is starting: being created or prepared by its `run`, prepared
+ * and locked (its run or run-prepared is about to start it), or running with
+ * no pid yet (its stage1 is setting it up). */
+bool pod_is_starting(struct pod *p);
+
+/* Waits until a starting pod is no longer starting (it has a pid, or it
+ * ended), for POD_START_WAIT_USEC at most; *p is reloaded as it moves. 1
+ * when it is still starting then, 0 when not. */
+#define POD_START_WAIT_USEC (10 * 1000000LL)
+int pod_wait_started(struct pod **p, podrun_error_t *err);
+
+/* Ends every process in the pod's cgroups (the stage1's included), as gc
+ * does before it removes a pod. */
+int pod_kill(struct pod *p, podrun_error_t *err);
+
 /* Exactly one pod: argv[0] (UUID or prefix), or uuid_file's UUID. */
 int pods_load_one(int argc, char **argv, const char *uuid_file, struct pod **ret, podrun_error_t *err);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Choosing the stage1 image: --stage1-{hash,name,path,from-dir}, or a bundled
- * flavor (--stage1=fly|nspawn|kvm): the file stage1-<flavor>.aci in the system
+ * flavor (--stage1=nspawn|fly): the file stage1-<flavor>.aci in the system
  * configuration directory or, in a build tree, beside the podrun binary. A
  * file is imported on first use and again only when it changed (see
  * store_import_aci_cached), so an upgrade takes effect at once. */
@@ -9,12 +9,16 @@
 
 #include "appc.h"
 #include "pod-setup.h"
+#include "stage1.h"
 
 #define DEFAULT_FLAVOR "nspawn"
 
+/* The flavors this podrun builds (stage1/mkaci.sh), and only those. */
+static const char *const bundled_flavors[] = { "nspawn", "fly", NULL };
+
 static const char *const stage1_entrypoints[] = { "run", "enter", "stop", "gc", NULL };
 
-static int check_stage1(const struct store_image *img, podrun_error_t *err)
+static int check_stage1(const struct store_image *img, struct stage1_features *ret_features, podrun_error_t *err)
 {
   _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *m = NULL;
   if (appc_image_manifest_parse(img->manifest, strlen(img->manifest), &m, err) < 0)
@@ -32,7 +36,7 @@ static int check_stage1(const struct store_image *img, podrun_error_t *err)
       if (!p || p[0] != '/')
         return podrun_error_set(err, 0, "stage1 image %s: no annotation %s with an absolute path", QUOTE(m->name), key);
     }
-  return 0;
+  return stage1_features_parse(m, ret_features, err);
 }
 
 static int import_stage1(struct store *s, const char *path, char **ret_id, podrun_error_t *err)
@@ -67,8 +71,8 @@ static int select_flavor(struct store *s, const char *flavor, char **ret_id, pod
 {
   _cleanup_free_ char *path = NULL;
 
-  if (!streq(flavor, "fly") && !streq(flavor, "nspawn") && !streq(flavor, "kvm"))
-    return podrun_error_set(err, 0, "--stage1=%s: not a flavor (fly, nspawn or kvm)", ESCAPE(flavor));
+  if (!strv_contains((char *const *) bundled_flavors, flavor))
+    return podrun_error_set(err, 0, "--stage1=%s: not a bundled flavor (nspawn or fly)", ESCAPE(flavor));
   if (bundled_path(flavor, &path, err) < 0)
     return -1;
   return import_stage1(s, path, ret_id, err);
@@ -98,7 +102,7 @@ static int select_image(struct store *s, char **ret_id, podrun_error_t *err)
   return select_flavor(s, r->stage1_flavor ? r->stage1_flavor : DEFAULT_FLAVOR, ret_id, err);
 }
 
-int stage1_select(struct store *s, char **ret_id, podrun_error_t *err)
+int stage1_select(struct store *s, char **ret_id, struct stage1_features *ret_features, podrun_error_t *err)
 {
   _cleanup_store_image_ struct store_image *img = NULL;
   _cleanup_free_ char *id = NULL;
@@ -108,7 +112,8 @@ int stage1_select(struct store *s, char **ret_id, podrun_error_t *err)
   if (given > 1)
     return podrun_error_set(err, 0, "give at most one of --stage1, --stage1-name, --stage1-hash, --stage1-path, "
                                     "--stage1-from-dir");
-  if (select_image(s, &id, err) < 0 || store_resolve(s, id, &img, err) < 0 || check_stage1(img, err) < 0)
+  if (select_image(s, &id, err) < 0 || store_resolve(s, id, &img, err) < 0 ||
+      check_stage1(img, ret_features, err) < 0)
     return -1;
   *ret_id = TAKE_PTR(id);
   return 0;
@@ -138,5 +143,122 @@ int stage1_entrypoint(struct store *s, const char *stage1_id, const char *what, 
   if (stage1_entrypoint_path(s, stage1_id, what, &rel, err) < 0 || store_render(s, stage1_id, &tree, err) < 0)
     return -1;
   *ret_path = xasprintf("%s/rootfs%s", tree, rel);
+  return 0;
+}
+
+/* "true" or "false"; absent: false. */
+static int feature_bool(const struct appc_image_manifest *m, const char *key, bool *ret, podrun_error_t *err)
+{
+  const char *v = appc_kvs_get(&m->annotations, key);
+  *ret = v && streq(v, "true");
+  if (v && !*ret && !streq(v, "false"))
+    return podrun_error_set(err, 0, "stage1 image %s: annotation %s is %s, not true or false", QUOTE(m->name), key,
+                            QUOTE(v));
+  return 0;
+}
+
+/* "host,none": the words, each a network name without blanks. */
+static int feature_nets(const struct appc_image_manifest *m, char ***ret, podrun_error_t *err)
+{
+  static const char key[] = "podrun/stage1/supports-net";
+  const char *v = appc_kvs_get(&m->annotations, key);
+  _cleanup_free_ char *copy = xstrdup(v ? v : "host");
+  _cleanup_strv_ char **nets = NULL;
+  char *save = NULL;
+
+  for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save))
+    nets = strv_push(nets, w);
+  bool ok = nets != NULL;
+  for (size_t i = 0; nets && nets[i]; i++)
+    ok &= !strpbrk(nets[i], " \t\n=");
+  if (!ok)
+    return podrun_error_set(err, 0, "stage1 image %s: annotation %s is %s, not a list like host,none",
+                            QUOTE(m->name), key, QUOTE(v));
+  *ret = TAKE_PTR(nets);
+  return 0;
+}
+
+int stage1_features_parse(const struct appc_image_manifest *m, struct stage1_features *ret, podrun_error_t *err)
+{
+  static const char max_key[] = "podrun/stage1/max-apps";
+  const char *max = appc_kvs_get(&m->annotations, max_key);
+  struct stage1_features f = { 0 };
+
+  if (feature_bool(m, "podrun/stage1/supports-private-users", &f.private_users, err) < 0 ||
+      feature_bool(m, "podrun/stage1/supports-dns", &f.dns, err) < 0 ||
+      feature_bool(m, "podrun/stage1/supports-hosts-entry", &f.hosts_entry, err) < 0 ||
+      feature_bool(m, "podrun/stage1/supports-interactive", &f.interactive, err) < 0)
+    return -1;
+  if (max && (parse_uint(max, UINT32_MAX, &f.max_apps) < 0 || f.max_apps == 0))
+    return podrun_error_set(err, 0, "stage1 image %s: annotation %s is %s, not a number of apps (1 or more)",
+                            QUOTE(m->name), max_key, QUOTE(max));
+  if (feature_nets(m, &f.net, err) < 0)
+    return -1;
+  f.name = xstrdup(m->name);
+  *ret = f;
+  return 0;
+}
+
+void stage1_features_done(struct stage1_features *f)
+{
+  free(f->name);
+  strv_free(f->net);
+  *f = (struct stage1_features){ 0 };
+}
+
+static int unsupported(const struct stage1_features *f, const char *flag, const char *value, const char *key,
+                       podrun_error_t *err)
+{
+  return podrun_error_set(err, 0, "--%s%s%s: not supported by stage1 %s (it does not declare %s=true)", flag,
+                          value ? "=" : "", value ? ESCAPE(value) : "", QUOTE(f->name), key);
+}
+
+static int check_net(const struct stage1_features *f, const char *net, podrun_error_t *err)
+{
+  _cleanup_free_ char *list = NULL;
+
+  if (!net || strv_contains(f->net, net))
+    return 0;
+  for (size_t i = 0; f->net[i]; i++)
+    {
+      char *l = xasprintf("%s%s%s", list ? list : "", list ? ", " : "", f->net[i]);
+      free(list);
+      list = l;
+    }
+  return podrun_error_set(err, 0, "--net=%s: not a network of stage1 %s (it has %s)%s", ESCAPE(net),
+                          QUOTE(f->name), list,
+                          streq(net, "host") || streq(net, "none") ? "" : "; CNI networks are not supported yet");
+}
+
+int stage1_features_check(const struct stage1_features *f, const struct run_args *r, size_t n_apps,
+                          podrun_error_t *err)
+{
+  const struct
+  {
+    const char *flag;
+    char **values;
+    bool ok;
+    const char *key;
+  } lists[] = {
+    { "dns", r->dns, f->dns, "podrun/stage1/supports-dns" },
+    { "dns-search", r->dns_search, f->dns, "podrun/stage1/supports-dns" },
+    { "dns-opt", r->dns_opt, f->dns, "podrun/stage1/supports-dns" },
+    { "hosts-entry", r->hosts_entries, f->hosts_entry, "podrun/stage1/supports-hosts-entry" },
+  };
+
+  if (check_net(f, r->net, err) < 0)
+    return -1;
+  if (r->private_users && !f->private_users)
+    return unsupported(f, "private-users", NULL, "podrun/stage1/supports-private-users", err);
+  for (size_t i = 0; i < ELEMENTSOF(lists); i++)
+    if (lists[i].values && lists[i].values[0] && !lists[i].ok)
+      return unsupported(f, lists[i].flag, lists[i].values[0], lists[i].key, err);
+  if (r->interactive && !f->interactive)
+    return unsupported(f, "interactive", NULL, "podrun/stage1/supports-interactive", err);
+  if (r->interactive && n_apps != 1)
+    return podrun_error_set(err, 0, "--interactive gives the terminal to one app; this pod has %zu", n_apps);
+  if (f->max_apps && n_apps > f->max_apps)
+    return podrun_error_set(err, 0, "stage1 %s runs at most %llu app%s (podrun/stage1/max-apps); this pod has %zu",
+                            QUOTE(f->name), f->max_apps, f->max_apps == 1 ? "" : "s", n_apps);
   return 0;
 }

@@ -14,11 +14,25 @@ case $(uname -m) in
   aarch64) arch=aarch64 ;;
   *) arch=$(uname -m) ;;
 esac
+# What each flavor supports (the contract's "What a stage1 supports"): stage0
+# refuses anything else before any pod exists.
 case $flavor in
-  fly) binary=$build/stage1-fly/fly enter=$build/stage1-fly/enter entrypoints="run stop gc" ;;
-  nspawn) binary=$build/stage1/nspawn enter=$build/stage1/enter entrypoints="run init stop gc" ;;
+  fly)
+    binary=$build/stage1-fly/fly enter=$build/stage1-fly/enter entrypoints="run stop gc"
+    # the host's network, namespaces and /etc files; one app, with podrun's stdio
+    supports="supports-net=host supports-private-users=false supports-dns=false supports-hosts-entry=false
+      supports-interactive=true max-apps=1" ;;
+  nspawn)
+    binary=$build/stage1/nspawn enter=$build/stage1/enter entrypoints="run init stop gc"
+    supports="supports-net=host,none supports-private-users=true supports-dns=true supports-hosts-entry=true
+      supports-interactive=true" ;;
   *) echo "$0: no flavor \"$flavor\"" >&2; exit 2 ;;
 esac
+annotations=
+for kv in $supports; do
+  annotations="$annotations    {\"name\": \"podrun/stage1/${kv%%=*}\", \"value\": \"${kv#*=}\"},
+"
+done
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/podrun-stage1-$flavor.XXXXXX")
 trap 'rm -rf "$stage"' EXIT INT TERM
@@ -58,7 +72,7 @@ cat >"$stage/manifest" <<JSON
     {"name": "arch", "value": "$arch"}
   ],
   "annotations": [
-    {"name": "podrun/stage1/interface-version", "value": "1"},
+$annotations    {"name": "podrun/stage1/interface-version", "value": "1"},
     {"name": "podrun/stage1/run", "value": "/$flavor/run"},
     {"name": "podrun/stage1/enter", "value": "/$flavor/enter"},
     {"name": "podrun/stage1/stop", "value": "/$flavor/stop"},

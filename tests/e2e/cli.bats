@@ -162,6 +162,12 @@ no_pods() {
   [[ -z $(find "$STORE/pods" -mindepth 2 -maxdepth 2 2>/dev/null) ]] || fail "a pod was left: $(ls -R "$STORE/pods")"
 }
 
+# no_pods_but UUID: the one pod in the store is UUID.
+no_pods_but() {
+  [[ $(find "$STORE/pods" -mindepth 2 -maxdepth 2 -printf '%f\n' 2>/dev/null) == "$1" ]] ||
+    fail "pods other than $1: $(ls -R "$STORE/pods")"
+}
+
 @test "--dir, --local-config and --system-config: empty or not a directory is refused; a relative one works" {
   local flag verb
   for flag in dir local-config system-config; do
@@ -239,6 +245,140 @@ no_pods() {
   fetch_ok "$BATS_TEST_TMPDIR/labels.aci"
   run_podrun run --stage1=fly podrun.test/labels --exec=/bin/true
   assert_one_line_error "pod manifest" "more than podrun's limit of 1048576"
+  no_pods
+}
+
+@test "a flag the chosen stage1 does not support is refused before any pod exists, with one line" {
+  fetch_busybox
+  local b=$BUSYBOX_NAME
+  # nspawn has the host's network and none, no CNI networks yet; --net alone is rkt's default
+  run_podrun run --net=default "$b"
+  assert_one_line_error '--net=default: not a network of stage1 "podrun.io/stage1-nspawn" (it has host, none)' \
+    "CNI networks are not supported yet"
+  run_podrun run --net=all "$b"
+  assert_one_line_error "--net=all" "CNI"
+  run_podrun prepare --net=default "$b"
+  assert_one_line_error "--net=default"
+  [[ -z $output ]] || fail "prepare printed a UUID: $output"
+  # fly: the host's network, namespaces and /etc files, one app
+  run_podrun run --stage1=fly --net=none "$b"
+  assert_one_line_error '--net=none: not a network of stage1 "podrun.io/stage1-fly" (it has host)'
+  run_podrun run --stage1=fly --private-users "$b"
+  assert_one_line_error "--private-users: not supported by stage1" "supports-private-users"
+  local flag
+  for flag in --dns=192.0.2.53 --dns-search=example.com --dns-opt=ndots:2 --hosts-entry=192.0.2.10=db.local; do
+    run_podrun run --stage1=fly "$flag" "$b"
+    assert_one_line_error "$flag: not supported by stage1 \"podrun.io/stage1-fly\""
+  done
+  run_podrun prepare --stage1=fly "$b" "$b" --name=second
+  assert_one_line_error 'stage1 "podrun.io/stage1-fly" runs at most 1 app' "this pod has 2"
+  # --interactive gives the terminal to one app, whatever the stage1
+  run_podrun prepare --interactive "$b" "$b" --name=second
+  assert_one_line_error "--interactive gives the terminal to one app; this pod has 2"
+  no_pods
+  # overlayfs cannot take a --dir with ':' in it
+  local colon=$BATS_TEST_TMPDIR/a:b
+  run "$PODRUN" --dir="$colon" --insecure-options=image run --stage1=fly "$BUSYBOX_ACI"
+  echo "$output"
+  [[ $status -eq 254 && $output == *"--dir=$colon: pods cannot run below a path with ':'"* ]]
+  [[ -z $(find "$colon/pods" -mindepth 2 -maxdepth 2 2>/dev/null) ]] || fail "a pod was left: $(ls -R "$colon/pods")"
+}
+
+@test "--net alone is rkt's default network, and never takes the next word for its value" {
+  fetch_busybox
+  run_podrun run --net "$BUSYBOX_NAME"
+  assert_one_line_error "--net=default: not a network of stage1"
+  run_podrun prepare --stage1=fly --net "$BUSYBOX_NAME" --exec=/bin/true
+  assert_one_line_error "--net=default: not a network of stage1 \"podrun.io/stage1-fly\""
+  run_podrun prepare --stage1=fly --net=host "$BUSYBOX_NAME"
+  assert_status 0
+  no_pods_but "$output"
+}
+
+@test "every boolean form is taken where a flag takes a boolean: status --wait=false, --no-legend=off, readOnly=yes" {
+  fetch_busybox
+  local uuid v
+  run_podrun prepare --stage1=fly "$BUSYBOX_NAME"
+  assert_status 0
+  uuid=$output
+  for v in false no off 0 FALSE n f; do
+    run_podrun status --wait="$v" "$uuid"
+    assert_status 0
+    assert_output_contains "state=prepared"
+  done
+  run_podrun status --wait=maybe "$uuid"
+  assert_one_line_error "--wait=maybe: not true, false or a duration"
+  for v in true yes on 1 TRUE y t; do
+    run_podrun list --no-legend="$v"
+    assert_status 0
+    [[ $output != *UUID* ]] || fail "--no-legend=$v printed the legend"
+  done
+  run_podrun list --no-legend=off
+  assert_status 0
+  assert_output_contains UUID
+  run_podrun list --no-legend=maybe
+  assert_one_line_error "--no-legend" '"maybe" is not a boolean'
+  run_podrun prepare --stage1=fly --volume="v,kind=host,source=/tmp,readOnly=yes,recursive=off" "$BUSYBOX_NAME" \
+    --mount=volume=v,target=/v
+  assert_status 0
+  run_podrun cat-manifest "$output"
+  [[ $(json_query '[(v["readOnly"], v["recursive"]) for v in j["volumes"]]' <<<"$output") == '[[true, false]]' ]]
+}
+
+@test "logs and enter of a prepared pod say it is prepared, not running" {
+  fetch_busybox
+  run_podrun prepare "$BUSYBOX_NAME"
+  assert_status 0
+  local uuid=$output
+  run_podrun logs "$uuid"
+  assert_one_line_error "pod $uuid is prepared, not running"
+  run_podrun enter "$uuid" /bin/true
+  assert_one_line_error "pod $uuid is prepared, not running"
+  run_podrun stop "$uuid"
+  assert_one_line_error "pod $uuid is prepared, not running"
+}
+
+@test "--stage1 offers the flavors there are: nspawn and fly, not kvm" {
+  fetch_busybox
+  local verb
+  for verb in run prepare; do
+    run_podrun "$verb" --help
+    assert_status 0
+    assert_output_contains "--stage1=FLAVOR"
+    [[ $output != *kvm* ]] || fail "$verb --help offers kvm"
+    run_podrun "$verb" --stage1=kvm "$BUSYBOX_NAME"
+    assert_one_line_error '--stage1=kvm: not a bundled flavor (nspawn or fly)'
+  done
+  ! grep -rn kvm "$E2E_ROOT/Documentation/commands/" || fail "a command page offers kvm"
+  no_pods
+}
+
+@test "image references that cannot be fetched yet get one message per kind, the same from fetch, run and prepare" {
+  fetch_busybox
+  local ref verb msg
+  declare -A want=(
+    [docker://busybox]='docker:// images are not supported yet'
+    [https://example.com/x.aci]='https:// images are not supported yet'
+    [http://example.com/x.aci]='http:// images are not supported yet'
+    [coreos.com/etcd:v2.0.0]='not in the store, and fetching by name (appc discovery) is not supported yet'
+    [ftp://example.com/x.aci]='ftp:// is not a kind of image reference'
+  )
+  for ref in "${!want[@]}"; do
+    msg=
+    for verb in fetch run prepare; do
+      run_podrun --insecure-options=image "$verb" "$ref"
+      assert_one_line_error "image \"$ref\": ${want[$ref]}"
+      [[ -z $msg || $msg == "$stderr" ]] || fail "$verb says \"$stderr\", fetch said \"$msg\""
+      msg=$stderr
+    done
+  done
+  # a path that is not there is a missing file, not an image name
+  run_podrun run ./no-such.aci
+  assert_one_line_error 'image "./no-such.aci": No such file or directory'
+  # a name the store has: fetch has nothing to do, and says which image it is
+  run_podrun fetch "$BUSYBOX_NAME"
+  assert_status 0
+  [[ $output == "$BUSYBOX_ID" ]]
   no_pods
 }
 

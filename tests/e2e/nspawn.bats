@@ -30,8 +30,14 @@ setup() {
   run_podrun status "$(cat "$BATS_TEST_TMPDIR/uuid")"
   assert_output_contains "network=none"
   run_podrun run --stage1=nspawn --net=default podrun.test/probe
+  assert_one_line_error "--net=default: not a network of stage1"
+  # nspawn itself refuses it too, for a pod whose flags say otherwise (run-flags edited)
+  run_podrun prepare --stage1=nspawn podrun.test/probe
+  local uuid=$output
+  echo "--net=default" >>"$STORE/pods/prepared/$uuid/stage1/run-flags"
+  run_podrun run-prepared "$uuid"
   assert_status 254
-  assert_stderr_contains "--net=default"
+  assert_stderr_contains "--net=default: the nspawn stage1 knows host and none"
 }
 
 @test "nspawn: a multi-app pod: the first app to fail gives the pod its code and stops the others" {
@@ -80,6 +86,37 @@ JSON
   run_podrun status "$(cat "$BATS_TEST_TMPDIR/uuid")"
   assert_output_contains "app-first=5"
   [[ "$output" != *app-second=* ]] || fail "an app that never started has a code"
+}
+
+@test "nspawn: stop of a pod that never gets a pid (a pre-start handler hangs) says so; stop --force ends it" {
+  local id pid uuid code=0
+  id=$(podrun image list --full --no-legend | awk '/probe/ {print $1}')
+  cat >"$BATS_TEST_TMPDIR/pod.json" <<JSON
+{"acKind": "PodManifest", "acVersion": "0.8.11",
+ "apps": [{"name": "stuck", "image": {"name": "podrun.test/probe", "id": "$id"},
+   "app": {"exec": ["/bin/sleep", "60"], "user": "0", "group": "0",
+     "eventHandlers": [{"name": "pre-start", "exec": ["/bin/sleep", "60"]}]}}]}
+JSON
+  "$PODRUN" --dir="$STORE" run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
+    --pod-manifest="$BATS_TEST_TMPDIR/pod.json" >/dev/null 2>&1 &
+  pid=$!
+  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" started)
+  # the one without --force gives up after 10 s; the other, a second later, ends the pod's cgroup
+  "$PODRUN" --dir="$STORE" stop "$uuid" >"$BATS_TEST_TMPDIR/plain.out" 2>&1 &
+  local plain=$! plain_code=0
+  sleep 1
+  run_podrun stop --force "$uuid"
+  [[ $status -eq 0 ]] || { kill -9 "$pid"; fail "stop --force exited $status"; } # the pod dies with its run
+  wait "$plain" || plain_code=$?
+  cat "$BATS_TEST_TMPDIR/plain.out"
+  [[ $plain_code -eq 254 ]] || fail "stop without --force exited $plain_code"
+  [[ $(cat "$BATS_TEST_TMPDIR/plain.out") == "podrun: pod $uuid is still starting after 10s (no pid yet); stop --force ends it" ]]
+  wait "$pid" || code=$?
+  [[ $code -eq 137 ]] || fail "run exited $code, not 137 (SIGKILL)"
+  run_podrun status "$uuid"
+  assert_output_contains "state=exited"
+  run_podrun gc --grace-period=0
+  assert_output_contains "removed pod $uuid"
 }
 
 @test "nspawn: event handlers run in order, pre-start before the app and post-stop after it" {

@@ -562,3 +562,73 @@ JSON
     assert_stderr_contains 'exec "/etc/passwd": Permission denied'
   done
 }
+
+@test "pods: a pod that ran is recorded as started, however short its life: list, status and JSON" {
+  local uuid created started
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    for i in 1 2 3 4 5 6; do
+      run_podrun run --stage1="$flavor" --uuid-file-save="$PASS/uuid" podrun.test/probe -- exit 0
+      assert_status 0
+      uuid=$(cat "$PASS/uuid")
+      run_podrun status "$uuid"
+      started=$(sed -n 's/^started=//p' <<<"$output")
+      created=$(sed -n 's/^created=//p' <<<"$output")
+      [[ -n $started ]] || fail "$flavor: pod $i has started= empty"
+      [[ ! $started < $created ]] || fail "$flavor: started $started before created $created"
+      run_podrun status --format=json "$uuid"
+      [[ $(json_query 'j["started_at"]' <<<"$output") == "$started" ]] || fail "$flavor: JSON started_at of pod $i"
+      run_podrun list --no-legend --full --format=json
+      [[ $(json_query "[p['started_at'] for p in j if p['name'] == '$uuid'][0]" <<<"$output") == "$started" ]] ||
+        fail "$flavor: list's started_at of pod $i"
+    done
+    run_podrun list --no-legend
+    [[ $(awk '$6 == "-"' <<<"$output") == "" ]] || fail "$flavor: pods listed as never started: $output"
+    # a prepared pod has not started
+    run_podrun prepare --stage1="$flavor" podrun.test/probe
+    run_podrun status "$output"
+    assert_output_contains $'\nstarted=\n'
+  done
+}
+
+@test "pods: stop and enter of a pod that is just starting wait until it can be stopped or entered" {
+  local pid uuid code
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    for verb in stop enter; do
+      rm -f "$PASS/uuid"
+      "$PODRUN" --dir="$STORE" run --stage1="$flavor" --uuid-file-save="$PASS/uuid" podrun.test/probe \
+        --exec=/bin/sleep -- 10 --- >/dev/null 2>&1 &
+      pid=$!
+      LEFTOVERS+=" $pid"
+      # at once, as the UUID is there: the pod is being prepared, or its stage1 is setting it up
+      for _ in $(seq 1000); do [[ -s $PASS/uuid ]] && break; sleep 0.01; done
+      if [[ $verb == stop ]]; then
+        run_podrun stop --uuid-file="$PASS/uuid"
+        assert_status 0
+      else
+        run_podrun enter --uuid-file="$PASS/uuid" /bin/sh -c 'echo entered'
+        assert_status 0
+        assert_output_contains entered
+        run_podrun stop --uuid-file="$PASS/uuid"
+        assert_status 0
+      fi
+      code=0
+      wait "$pid" || code=$?
+      [[ $code -eq 143 ]] || fail "$flavor: run exited $code after $verb and stop, not 143 (SIGTERM)"
+      run_podrun status --uuid-file="$PASS/uuid"
+      assert_output_contains "app-probe=143"
+    done
+  done
+}
+
+@test "pods: --set-env-file takes '#' and ';' comment lines, as rkt does" {
+  printf '# a comment\n; another, as rkt has them\n  ; indented\nGREETING=hello\n\nNAME=a;b\n' >"$BATS_TEST_TMPDIR/env"
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    run_podrun run --stage1="$flavor" podrun.test/probe --set-env-file="$BATS_TEST_TMPDIR/env"
+    assert_status 0
+    load_probe
+    [[ ${PROBE[env.GREETING]} == hello && ${PROBE[env.NAME]} == 'a;b' ]] || fail "$flavor: env ${PROBE[env.GREETING]:-} ${PROBE[env.NAME]:-}"
+  done
+}

@@ -10,8 +10,11 @@ load helpers
 # The stage1: run records what it was given into $OUT (the "report" file next to the
 # pod dir cannot be used: the pod dir is its cwd), runs the app's exec with chroot,
 # writes status/<app> and exits with the app's code.
+# make_sh_stage1 [all|bare|partial [EXTRA]]: all: the entrypoints, and that it supports
+# --net=host, none and default; bare: the entrypoints only (it declares no support);
+# partial: the interface version only. EXTRA: more annotations, as JSON members.
 make_sh_stage1() {
-  local root=$BATS_TEST_TMPDIR/s1root annotations=${1:-all}
+  local root=$BATS_TEST_TMPDIR/s1root annotations=${1:-all} extra=${2:-}
   mkdir -p "$root/sh1" "$root/opt/stage2"
   cat >"$root/sh1/run" <<'SH'
 #!/bin/bash
@@ -52,7 +55,9 @@ SH
     {"name": "podrun/stage1/enter", "value": "/sh1/enter"},
     {"name": "podrun/stage1/stop", "value": "/sh1/stop"},
     {"name": "podrun/stage1/gc", "value": "/sh1/gc"}'
-  [[ $annotations == all ]] || ann='{"name": "podrun/stage1/interface-version", "value": "1"}'
+  [[ $annotations != all ]] || ann+=', {"name": "podrun/stage1/supports-net", "value": "host,none,default"}'
+  [[ $annotations != partial ]] || ann='{"name": "podrun/stage1/interface-version", "value": "1"}'
+  ann+=${extra:+, $extra}
   make_aci "$BATS_TEST_TMPDIR/stage1-sh.aci" \
     "$(aci_manifest example.com/stage1-sh 1.0 "\"annotations\": [$ann]")" "$root"
 }
@@ -225,4 +230,64 @@ setup() {
   assert_one_line_error "not running"
   run_podrun enter "$uuid" /bin/true
   assert_one_line_error "not running"
+}
+
+@test "stage1 contract: a pod is started when its stage1 is, even one that never writes a pid" {
+  make_sh_stage1
+  export SH1_PIDFILE=/dev/null SH1_CMD='exit 0'
+  run_podrun --insecure-options=image run --stage1-path="$BATS_TEST_TMPDIR/stage1-sh.aci" \
+    --uuid-file-save="$BATS_TEST_TMPDIR/uuid" "$BUSYBOX_NAME"
+  assert_status 0
+  local uuid
+  uuid=$(cat "$BATS_TEST_TMPDIR/uuid")
+  [[ ! -e $STORE/pods/run/$uuid/pid && -s $STORE/pods/run/$uuid/started ]]
+  run_podrun status "$uuid"
+  assert_output_contains "state=exited"
+  [[ -n $(sed -n 's/^started=//p' <<<"$output") ]] || fail "started= is empty"
+  run_podrun status --format=json "$uuid"
+  [[ $(json_query 'j["started_at"]' <<<"$output") == 20* ]]
+}
+
+@test "stage1 contract: the pod flags are checked against what the stage1 declares, before any pod exists" {
+  # it declares --net=host, none and default: --net alone is default, and reaches it so
+  make_sh_stage1
+  local s1=--stage1-path=$BATS_TEST_TMPDIR/stage1-sh.aci
+  run_podrun --insecure-options=image prepare "$s1" --net "$BUSYBOX_NAME"
+  assert_status 0
+  local uuid=$output
+  run_podrun run-prepared "$uuid"
+  assert_status 7
+  grep -qx "args=--net=default $uuid" "$SH1_REPORT"
+  # it declares nothing it supports: the contract's minimum, the host's network and no more
+  make_sh_stage1 bare
+  run_podrun --insecure-options=image run "$s1" --net=none "$BUSYBOX_NAME"
+  assert_one_line_error '--net=none: not a network of stage1 "example.com/stage1-sh" (it has host)'
+  run_podrun run "$s1" --private-users "$BUSYBOX_NAME"
+  assert_one_line_error "--private-users" "podrun/stage1/supports-private-users=true"
+  run_podrun run "$s1" --dns=192.0.2.53 "$BUSYBOX_NAME"
+  assert_one_line_error "--dns=192.0.2.53" "podrun/stage1/supports-dns=true"
+  run_podrun run "$s1" --dns-search=example.com "$BUSYBOX_NAME"
+  assert_one_line_error "--dns-search=example.com" "podrun/stage1/supports-dns=true"
+  run_podrun run "$s1" --hosts-entry=host "$BUSYBOX_NAME"
+  assert_one_line_error "--hosts-entry=host" "podrun/stage1/supports-hosts-entry=true"
+  run_podrun prepare "$s1" --interactive "$BUSYBOX_NAME"
+  assert_one_line_error "--interactive" "podrun/stage1/supports-interactive=true"
+  # what it declares, it gets; and no limit of apps unless it says one
+  make_sh_stage1 bare '{"name": "podrun/stage1/supports-dns", "value": "true"},
+    {"name": "podrun/stage1/max-apps", "value": "2"}'
+  run_podrun prepare "$s1" --dns=192.0.2.53 "$BUSYBOX_NAME" "$BUSYBOX_NAME" --name=b
+  assert_status 0
+  grep -qx -- "--dns=192.0.2.53" "$STORE/pods/prepared/$output/stage1/run-flags"
+  rm -rf "$STORE/pods/prepared/$output"
+  run_podrun prepare "$s1" "$BUSYBOX_NAME" "$BUSYBOX_NAME" --name=b "$BUSYBOX_NAME" --name=c
+  assert_one_line_error 'stage1 "example.com/stage1-sh" runs at most 2 apps' "this pod has 3"
+  # what it declares must be a value podrun knows
+  local bad
+  for bad in supports-dns=yes max-apps=0 supports-net=, "supports-net=host none"; do
+    make_sh_stage1 bare "{\"name\": \"podrun/stage1/${bad%%=*}\", \"value\": \"${bad#*=}\"}"
+    run_podrun run "$s1" "$BUSYBOX_NAME"
+    assert_one_line_error 'stage1 image "example.com/stage1-sh": annotation podrun/stage1/'
+  done
+  [[ -z $(find "$STORE/pods" -mindepth 2 -maxdepth 2 ! -path "*/run/*" 2>/dev/null) ]] ||
+    fail "a refused run left a pod: $(ls -R "$STORE/pods")"
 }

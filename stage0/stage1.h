@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "appc.h"
+#include "run-args.h"
+
+/* What a stage1 declares it can do, in its image manifest's annotations
+ * (Documentation/stage1-contract.md, "What a stage1 supports"). stage0
+ * checks the pod flags against it before any pod exists; what a stage1
+ * does not declare, it is taken not to do (the contract's minimum). */
+struct stage1_features
+{
+  char *name;           /* the stage1 image's name, for messages */
+  char **net;           /* podrun/stage1/supports-net: the --net values it takes ("host" without) */
+  bool private_users;   /* podrun/stage1/supports-private-users */
+  bool dns;             /* podrun/stage1/supports-dns: --dns, --dns-search, --dns-opt */
+  bool hosts_entry;     /* podrun/stage1/supports-hosts-entry */
+  bool interactive;     /* podrun/stage1/supports-interactive */
+  unsigned long long max_apps; /* podrun/stage1/max-apps; 0: no limit */
+};
+
+int stage1_features_parse(const struct appc_image_manifest *m, struct stage1_features *ret, podrun_error_t *err);
+void stage1_features_done(struct stage1_features *f);
+
+/* The pod flags of r, for a pod of n_apps apps, against what the stage1
+ * supports: one line naming the first flag it cannot honour. */
+int stage1_features_check(const struct stage1_features *f, const struct run_args *r, size_t n_apps,
+                          podrun_error_t *err);
