@@ -33,6 +33,12 @@ static void test_error_set_and_wrap(void **state)
   assert_int_equal(err->status, ENOENT);
   assert_int_equal(podrun_error_wrap(&err, "fetch \"%s\"", "a.aci"), -1);
   assert_string_equal(err->msg, "fetch \"a.aci\": open \"x\": No such file or directory");
+  /* a context the message already starts with is not repeated; one it only contains is added */
+  podrun_error_new(&err, 0, "app \"x\": mount point \"d\" has no volume");
+  assert_int_equal(podrun_error_wrap(&err, "app \"%s\"", "x"), -1);
+  assert_string_equal(err->msg, "app \"x\": mount point \"d\" has no volume");
+  assert_int_equal(podrun_error_wrap(&err, "app"), -1);
+  assert_string_equal(err->msg, "app: app \"x\": mount point \"d\" has no volume");
   /* Setting again replaces, never leaks (ASan checks). */
   podrun_error_set(&err, 0, "plain");
   assert_string_equal(err->msg, "plain");
