@@ -216,7 +216,9 @@ static int parse_command_line(int argc, char **argv, struct invocation *inv, pod
         inv->help = true;
       else if (!dashdash && a[0] == '-' && a[1])
         {
-          if (parse_flag(inv->cmd->name, inv->cmd->opts, argc, argv, &i, err) < 0)
+          /* errors name the command as typed: "image list", not "list" */
+          const char *verb = inv->cmd == &root_cmd ? inv->path : inv->path + strlen("podrun ");
+          if (parse_flag(verb, inv->cmd->opts, argc, argv, &i, err) < 0)
             return -1;
         }
       else if (!inv->cmd->subcmds && (inv->cmd->flags & CMD_RAW_TAIL))

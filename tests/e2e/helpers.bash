@@ -106,15 +106,39 @@ assert_stderr_contains() {
   [[ "${stderr:-}" == *"$1"* ]] || fail "stderr does not contain \"$1\""
 }
 
+# said_once LINE: no part of an error line (split at ": ") is said twice, as when a
+# caller adds the context its callee's message already has ('app "x": app "x": …').
+said_once() {
+  local rest=$1 part seen=$'\n'
+  while [[ -n $rest ]]; do
+    part=${rest%%": "*}
+    if [[ $part == "$rest" ]]; then rest=; else rest=${rest#*": "}; fi
+    [[ $seen != *$'\n'"$part"$'\n'* ]] || fail "\"$part\" is said twice in: $1" || return 1
+    seen+=$part$'\n'
+  done
+}
+
 # assert_one_line_error [STR…]: the last run_podrun failed with exit 254 and wrote
-# exactly one line to stderr, starting with "podrun: " (and containing each STR).
+# exactly one line to stderr, starting with "podrun: " (and containing each STR),
+# that says no part of it twice.
 assert_one_line_error() {
-  assert_status 254
-  [[ ${#stderr_lines[@]} -eq 1 ]] || fail "expected one line on stderr, got ${#stderr_lines[@]}"
-  [[ "${stderr_lines[0]}" == "podrun: "* ]] || fail "stderr does not start with \"podrun: \""
-  local s
+  assert_error_lines 1 "$@"
+}
+
+# assert_error_lines N [STR…]: the last run_podrun failed with exit 254 and wrote
+# N lines to stderr, one per error, each starting with "podrun: " and saying no part
+# of it twice; each STR is in one of them.
+assert_error_lines() {
+  local n=$1 line s
+  shift
+  assert_status 254 || return 1
+  [[ ${#stderr_lines[@]} -eq $n ]] || fail "expected $n line(s) on stderr, got ${#stderr_lines[@]}" || return 1
+  for line in "${stderr_lines[@]}"; do
+    [[ "$line" == "podrun: "* ]] || fail "stderr does not start with \"podrun: \"" || return 1
+    said_once "$line" || return 1
+  done
   for s in "$@"; do
-    [[ "${stderr_lines[0]}" == *"$s"* ]] || fail "error does not mention \"$s\""
+    [[ "${stderr_lines[*]}" == *"$s"* ]] || fail "error does not mention \"$s\"" || return 1
   done
 }
 
@@ -374,4 +398,27 @@ in_new_cgroup() {
   rc=$?
   rmdir "$cg" 2>/dev/null || echo "in_new_cgroup: $cg is left: $(cat "$cg/cgroup.procs" 2>/dev/null | tr '\n' ' ')" >&2
   return $rc
+}
+
+# alive PID: PID is a running process; a zombie is not (this machine's pid 1 may reap late).
+alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]]
+}
+
+# wait_gone PID…: waits (5 s at most) until none of the PIDs is alive; fails if one is.
+wait_gone() {
+  local p left
+  for _ in $(seq 50); do
+    left=
+    for p in "$@"; do
+      ! alive "$p" || left+=" $p"
+    done
+    [[ -n "$left" ]] || return 0
+    sleep 0.1
+  done
+  echo "still running:$left"
+  return 1
 }
