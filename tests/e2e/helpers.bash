@@ -422,3 +422,29 @@ wait_gone() {
   echo "still running:$left"
   return 1
 }
+
+# teardown_pods: after a failed test, ends what its pods left: in every store under
+# the test's directory, each pod still running is stopped (--force) and the store is
+# collected (gc --grace-period=0 --expire-prepared=0s), so that no pod's process,
+# mount or cgroup outlives the test (an exited pod keeps its cgroup until gc; the
+# exited pods of passing tests are collected once every suite has run, by
+# setup_suite.bash). The default teardown is only this; a suite with a teardown of
+# its own calls it there.
+teardown_pods() {
+  [[ -z "${BATS_TEST_COMPLETED:-}" && -z "${BATS_TEST_SKIPPED:-}" && -n "${BATS_TEST_TMPDIR:-}" ]] || return 0
+  local run store pod
+  while IFS= read -r run; do
+    store=${run%/pods/run}
+    for pod in "$run"/*; do
+      [[ -d "$pod" ]] || continue
+      "$PODRUN" --dir="$store" stop --force "${pod##*/}" >/dev/null 2>&1 || true
+      "$PODRUN" --dir="$store" status --wait=5s "${pod##*/}" >/dev/null 2>&1 || true
+    done
+    "$PODRUN" --dir="$store" gc --grace-period=0 --expire-prepared=0s >/dev/null 2>&1 || true
+  done < <(find "$BATS_TEST_TMPDIR" -mindepth 3 -maxdepth 8 -type d -path '*/pods/run' 2>/dev/null)
+  return 0
+}
+
+teardown() {
+  teardown_pods
+}

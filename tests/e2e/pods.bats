@@ -36,17 +36,13 @@ start_pass() {
 }
 
 # A failed test says which flavor's pass failed, and what it left running is ended (its
-# pods still running, and the pids in LEFTOVERS) so that it does not hold the suite's
-# output open until a `sleep 60` ends.
+# pods, stopped and collected by teardown_pods, and the pids in LEFTOVERS) so that it
+# does not hold the suite's output open until a `sleep 60` ends, nor leave a cgroup.
 teardown() {
   [[ -z "${BATS_TEST_COMPLETED:-}" && -z "${BATS_TEST_SKIPPED:-}" ]] || return 0
   [[ -z "${flavor:-}" ]] || echo "FAIL: in the $flavor pass (--stage1=$flavor)"
-  local pod pid
-  for pod in "$BATS_TEST_TMPDIR"/*/store/pods/run/*; do
-    if [[ -d "$pod" ]]; then
-      "$PODRUN" --dir="${pod%/pods/run/*}" stop --force "${pod##*/}" >/dev/null 2>&1 || true
-    fi
-  done
+  local pid
+  teardown_pods
   for pid in ${LEFTOVERS:-}; do
     ! alive "$pid" || kill -9 "$pid" 2>/dev/null || true
   done
