@@ -340,6 +340,14 @@ make_probe_aci() {
 # The probe output in $output, queried with python: probe 'j["uid"]'
 probe() { json_query "$1" <<<"$output"; }
 
+# visible_mount PATH: from the probe's report in $output, the options of the mount an
+# app sees at PATH: the last of the deepest mounts at PATH or above it (not any entry
+# that mentions PATH: one below or beneath another does not count).
+visible_mount() {
+  probe "sorted(((len(m['path']), i, m['options']) for i, m in enumerate(j['mounts'])
+          if m['path'] == '$1' or '$1'.startswith(m['path'].rstrip('/') + '/')))[-1][2]"
+}
+
 # wait_pod_file UUIDFILE NAME: waits (10 s at most) until the pod whose UUID
 # `run --uuid-file-save=UUIDFILE` writes has NAME in its run/ directory, and
 # prints its UUID.

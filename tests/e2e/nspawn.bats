@@ -250,6 +250,16 @@ JSON
       fail "$ro is not read-only"
   done
   [[ $(probe "any(m['path'] == '/sys/firmware' and m['options'].startswith('ro,') for m in j['mounts'])") == true ]]
+  # what the app sees at /proc/sys and below it is read-only, on the host's network and
+  # on a network of the pod's own (whose /proc/sys/net knobs would be its own to change)
+  local net p
+  for net in host none; do
+    run_podrun run --net="$net" podrun.test/probe
+    assert_status 0
+    for p in /proc/sys /proc/sys/net /proc/sys/net/ipv4 /proc/sys/kernel; do
+      [[ $(visible_mount "$p") == ro,* ]] || fail "--net=$net: $p is seen through a writable mount: $(visible_mount "$p")"
+    done
+  done
 }
 
 @test "nspawn: kill -9 of systemd-nspawn or of the pod init: the pod shows exited, gc collects it, no process, mount or cgroup is left" {
