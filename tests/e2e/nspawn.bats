@@ -41,6 +41,23 @@ setup() {
   assert_status 0
 }
 
+@test "nspawn: --readonly-rootfs before the images makes every app's root read-only; after an image, that app's alone" {
+  local try='if touch /written 2>/dev/null; then echo "$0 rw"; else echo "$0 ro"; fi'
+  run_podrun run --stage1=nspawn --readonly-rootfs --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
+    podrun.test/probe --name=one --exec=/bin/sh -- -c "$try" one --- \
+    podrun.test/probe --name=two --exec=/bin/sh -- -c "$try" two ---
+  assert_status 0
+  assert_output_contains "one ro"
+  assert_output_contains "two ro"
+  run_podrun cat-manifest "$(cat "$BATS_TEST_TMPDIR/uuid")"
+  [[ $(json_query '[a["readOnlyRootFS"] for a in j["apps"]]' <<<"$output") == "[true, true]" ]]
+  run_podrun run --stage1=nspawn podrun.test/probe --name=one --readonly-rootfs --exec=/bin/sh -- -c "$try" one --- \
+    podrun.test/probe --name=two --exec=/bin/sh -- -c "$try" two ---
+  assert_status 0
+  assert_output_contains "one ro"
+  assert_output_contains "two rw"
+}
+
 @test "nspawn: stop --force of a multi-app pod: an app still running is recorded 137 (SIGKILL), one that exited keeps its code" {
   "$PODRUN" --dir="$STORE" run --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
     podrun.test/probe --name=done --exec=/bin/sh -- -c 'exit 0' --- \
