@@ -79,6 +79,8 @@ requires() {
         python3 -c 'import json' 2>/dev/null || skip "needs python3 with its json module" ;;
       nspawn)
         command -v systemd-nspawn >/dev/null || skip "needs systemd-nspawn (package systemd-container)" ;;
+      strace)
+        command -v strace >/dev/null || skip "needs strace (package strace)" ;;
       *)
         fail "requires: unknown feature \"$f\"" ;;
     esac
