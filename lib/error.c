@@ -49,7 +49,10 @@ int podrun_error_wrap(podrun_error_t *err, const char *fmt, ...)
   if (vasprintf(&ctx, fmt, ap) < 0)
     ctx = NULL;
   va_end(ap);
-  if (ctx)
+  /* a context the message already starts with is not said twice
+   * ("app \"x\": app \"x\": …"): callee and caller both naming the thing */
+  size_t n = ctx ? strlen(ctx) : 0;
+  if (ctx && !(strncmp((*err)->msg, ctx, n) == 0 && startswith((*err)->msg + n, ": ")))
     {
       char *m = msg_one_line(xasprintf("%s: %s", ctx, (*err)->msg));
       free((*err)->msg);

@@ -85,16 +85,16 @@ int fs_write_file_atomic_at(int dirfd, const char *path, const void *buf, size_t
       tmp = xasprintf("%s.tmp-%s", path, rnd);
       fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
       if (fd < 0 && errno != EEXIST)
-        return podrun_error_set(err, errno, "create %s", QUOTE(tmp));
+        return podrun_error_set(err, errno, "write %s", QUOTE(path)); /* the name the caller knows */
     }
   if (fd < 0)
     return podrun_error_set(err, EEXIST, "create temporary file for %s", QUOTE(path));
   if (fs_write_all(fd, buf, len, err) < 0 || fchmod(fd, mode) < 0)
     {
-      if (!*err)
-        podrun_error_set(err, errno, "write %s", QUOTE(tmp));
+      int e = *err ? (*err)->status : errno;
+      podrun_error_free(err); /* "write": said once, with the path */
       (void) unlinkat(dirfd, tmp, 0);
-      return podrun_error_wrap(err, "write %s", QUOTE(path));
+      return podrun_error_set(err, e, "write %s", QUOTE(path));
     }
   if (renameat(dirfd, tmp, dirfd, path) < 0)
     {

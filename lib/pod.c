@@ -84,7 +84,12 @@ static int ensure_state_dirs(const char *pods_dir, podrun_error_t *err)
 int pod_lock(struct pod *p, bool exclusive, bool nonblock, podrun_error_t *err)
 {
   if (lock_fd(p->dirfd, exclusive ? LOCK_MODE_EXCLUSIVE : LOCK_MODE_SHARED, nonblock, err) < 0)
-    return podrun_error_wrap(err, "pod %s", p->uuid);
+    {
+      if ((*err)->status != EWOULDBLOCK)
+        return podrun_error_wrap(err, "pod %s", p->uuid);
+      podrun_error_free(err);
+      return podrun_error_new(err, EWOULDBLOCK, "pod %s is in use by another podrun", p->uuid);
+    }
   p->locked = true;
   p->exclusive = exclusive;
   return 0;

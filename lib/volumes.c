@@ -122,7 +122,7 @@ int volumes_mount_app(const struct appc_pod_manifest *m, const struct appc_runti
         found = streq(a->mounts[j].path, a->app->mount_points[i].path) ||
                 streq(a->mounts[j].volume, a->app->mount_points[i].name);
       if (!found)
-        return podrun_error_new(err, 0, "app %s: mount point %s (%s) has no volume; give --mount", QUOTE(a->name),
+        return podrun_error_new(err, 0, "mount point %s (%s) has no volume; give --mount",
                                 QUOTE(a->app->mount_points[i].name), ESCAPE(a->app->mount_points[i].path));
     }
   return 0;

@@ -159,6 +159,8 @@ static int apply_identity(json_t *app, const struct app_args *a, const struct ap
     json_object_set_new(app, "user", json_string(PICK(user) ? PICK(user) : "0"));
   if (PICK(group) || !json_object_get(app, "group"))
     json_object_set_new(app, "group", json_string(PICK(group) ? PICK(group) : "0"));
+  if (PICK(working_dir) && PICK(working_dir)[0] != '/')
+    return podrun_error_new(err, 0, "--working-dir %s: not an absolute path", QUOTE(PICK(working_dir)));
   if (PICK(working_dir))
     json_object_set_new(app, "workingDirectory", json_string(PICK(working_dir)));
   if (PICK(supplementary_gids))

@@ -82,7 +82,7 @@ static int gc(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
     {
       _cleanup_error_ podrun_error_t e = NULL;
       if (gc_one(v[i], &e) < 0)
-        keep_first_error(err, &e, &failed); /* one stuck pod does not block the others */
+        keep_error(err, &e, &failed); /* one stuck pod does not block the others */
     }
   pod_list_free(v, n);
   return failed ? -1 : 0;

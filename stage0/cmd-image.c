@@ -102,13 +102,11 @@ static int image_rm(const struct cmd *cmd, int argc, char **argv, podrun_error_t
         podrun_error_new(&e, EBUSY, "image %s: used by pod %s (remove the pod first: podrun rm)", QUOTE(argv[i]), pod);
       if (e || store_remove(podrun_store, img->id, &e) < 0)
         {
-          keep_first_error(err, &e, &failed); /* every other image is still removed */
+          keep_error(err, &e, &failed); /* every other image is still removed */
           continue;
         }
       printf("%s\n", img->id);
     }
-  if (failed > 1)
-    podrun_error_wrap(err, "%d images not removed; the first", failed);
   return failed ? -1 : 0;
 }
 

@@ -32,7 +32,6 @@ static int cat_manifest(const struct cmd *cmd, int argc, char **argv, podrun_err
 static int run_entrypoint(struct pod *p, const char *what, char **args, bool exec_it, podrun_error_t *err)
 {
   _cleanup_free_ char *id = NULL, *path = NULL;
-  int status;
 
   if (p->state != POD_RUNNING)
     return podrun_error_new(err, 0, "pod %s is %s, not running", p->uuid, pod_state_to_string(p->state));
@@ -40,26 +39,14 @@ static int run_entrypoint(struct pod *p, const char *what, char **args, bool exe
       stage1_entrypoint(podrun_store, id, what, &path, err) < 0)
     return podrun_error_wrap(err, "pod %s", p->uuid);
   args[0] = path;
+  if (!exec_it)
+    return pod_run_entrypoint(p, what, args, err) < 0 ? podrun_error_wrap(err, "pod %s", p->uuid) : 0;
   if (fchdir(p->dirfd) < 0)
     return podrun_error_set(err, errno, "pod %s", p->uuid);
-  if (exec_it)
-    {
-      store_close(TAKE_PTR(podrun_store)); /* see pod_exec_stage1 */
-      fflush(NULL);
-      execv(path, args);
-      return podrun_error_set(err, errno, "exec %s", QUOTE(path));
-    }
-  pid_t pid = fork();
-  if (pid < 0)
-    return podrun_error_set(err, errno, "fork");
-  if (pid == 0)
-    {
-      execv(path, args);
-      _exit(PODRUN_EXIT_ERROR);
-    }
-  if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return podrun_error_new(err, 0, "pod %s: stage1 %s failed", p->uuid, what);
-  return 0;
+  store_close(TAKE_PTR(podrun_store)); /* see pod_exec_stage1 */
+  fflush(NULL);
+  execv(path, args);
+  return podrun_error_set(err, errno, "exec %s", QUOTE(path));
 }
 
 static bool is_exited(enum pod_state s)
@@ -105,7 +92,7 @@ static int stop(const struct cmd *cmd, int argc, char **argv, podrun_error_t *er
       char uuid[UUID_STRING_LEN + 1];
       snprintf(uuid, sizeof(uuid), "%s", v[i]->uuid);
       if (stop_one(&v[i], &e) < 0)
-        keep_first_error(err, &e, &failed);
+        keep_error(err, &e, &failed);
       else
         printf("%s\n", uuid);
     }
@@ -181,7 +168,7 @@ static int export(const struct cmd *cmd, int argc, char **argv, podrun_error_t *
                             pod_state_to_string(p->state));
   /* shared: others still see it exited, but gc and rm (exclusive) leave it alone */
   if (pod_lock(p, false, true, err) < 0)
-    return podrun_error_wrap(err, "it is in use");
+    return -1;
   if (access(p->path, F_OK) < 0)
     return podrun_error_new(err, 0, "pod %s moved while it was being opened; try again", p->uuid);
   id_path = xasprintf("apps/%s/image-id", app);

@@ -38,7 +38,7 @@ static int rm(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
           printf("%s\n", v[i]->uuid);
           continue;
         }
-      keep_first_error(err, &e, &failed);
+      keep_error(err, &e, &failed);
     }
   pod_list_free(v, n);
   return failed ? -1 : 0;

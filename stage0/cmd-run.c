@@ -2,15 +2,15 @@
 /* podrun run, prepare, run-prepared. */
 #include "pod-setup.h"
 
-static int parse(int argc, char **argv, podrun_error_t *err)
+static int parse(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
 {
-  return run_args_parse_apps(argc, argv, err);
+  return run_args_parse_apps(cmd->name, argc, argv, err);
 }
 
 int cmd_run(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
 {
   _cleanup_pod_ struct pod *p = NULL;
-  int r = parse(argc, argv, err);
+  int r = parse(cmd, argc, argv, err);
   if (r >= 0 && arg_run.interactive && !isatty(STDIN_FILENO))
     r = podrun_error_set(err, 0, "--interactive: stdin is not a terminal");
   if (r >= 0)
@@ -24,7 +24,7 @@ int cmd_run(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
 int cmd_prepare(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
 {
   _cleanup_pod_ struct pod *p = NULL;
-  int r = parse(argc, argv, err);
+  int r = parse(cmd, argc, argv, err);
   if (r >= 0)
     r = pod_prepare(podrun_store, &p, err);
   if (r >= 0)
@@ -43,7 +43,7 @@ int cmd_run_prepared(const struct cmd *cmd, int argc, char **argv, podrun_error_
   if (p->state != POD_PREPARED)
     return podrun_error_set(err, 0, "pod %s is %s, not prepared", p->uuid, pod_state_to_string(p->state));
   if (pod_lock(p, true, true, err) < 0)
-    return podrun_error_wrap(err, "pod %s is in use by another podrun", p->uuid);
+    return -1;
   /* It may have moved on between the look and the lock. */
   if (access(p->path, F_OK) < 0)
     return podrun_error_set(err, 0, "pod %s was started or removed meanwhile", p->uuid);

@@ -114,13 +114,12 @@ int check_format(const char *format, podrun_error_t *err)
   return 0;
 }
 
-void keep_first_error(podrun_error_t *err, podrun_error_t *e, int *failed)
+void keep_error(podrun_error_t *err, podrun_error_t *e, int *failed)
 {
-  if ((*failed)++ == 0)
-    *err = TAKE_PTR(*e);
-  else
-    log_error("%s", (*e)->msg);
-  podrun_error_free(e);
+  if ((*failed)++ > 0)
+    log_error("%s", (*err)->msg);
+  podrun_error_free(err);
+  *err = TAKE_PTR(*e);
 }
 
 const char *format_time_rfc3339(char *buf, size_t len, int64_t usec)

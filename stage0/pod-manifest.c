@@ -39,6 +39,8 @@ static int parse_volume(const char *spec, json_t **ret, podrun_error_t *err)
             return podrun_error_set(err, 0, "--volume %s: %s must be a number", QUOTE(spec), kv);
           json_object_set_new(v, kv, json_integer(n));
         }
+      else if (streq(kv, "kind") && !streq(eq, "host") && !streq(eq, "empty"))
+        return podrun_error_set(err, 0, "--volume %s: kind %s is neither host nor empty", QUOTE(spec), QUOTE(eq));
       else if (streq(kv, "kind") || streq(kv, "source") || streq(kv, "mode"))
         json_object_set_new(v, kv, json_string(eq));
       else
@@ -136,6 +138,16 @@ static int build_app(struct store *s, const struct app_args *a, json_t *apps, po
       app_manifest_effective(im, a, &app, err) < 0)
     return -1;
   name = a->name ? xstrdup(a->name) : app_name_from_image(im->name);
+  if (a->name && !appc_name_is_valid(a->name))
+    return podrun_error_new(err, 0, "--name %s: not an AC name (lowercase letters, digits and dashes)",
+                            QUOTE(a->name));
+  size_t i;
+  json_t *other;
+  json_array_foreach (apps, i, other)
+    if (streq(json_string_value(json_object_get(other, "name")), name))
+      return podrun_error_new(err, 0, "app %s is in the pod twice%s", QUOTE(name),
+                              a->name ? "; give each app a --name of its own"
+                                      : " (its image's name); give one of them --name=NAME after its image");
   json_t *rapp = json_pack("{s:s,s:{s:s,s:s,s:o},s:o,s:b}", "name", name, "image", "name", im->name, "id", img->id,
                            "labels", json_loads(img->labels, 0, NULL) ?: json_array(), "app", app,
                            "readOnlyRootFS", a->readonly_rootfs || arg_run.all.readonly_rootfs);

@@ -222,7 +222,7 @@ int pod_prepare(struct store *s, struct pod **ret, podrun_error_t *err)
     {
       _cleanup_error_ podrun_error_t ignored = NULL;
       (void) fs_rm_rf_at(AT_FDCWD, p->path, &ignored);
-      return podrun_error_wrap(err, "prepare pod %s", p->uuid);
+      return podrun_error_wrap(err, "pod %s", p->uuid); /* the callees name it too: said once */
     }
   log_debug("pod %s prepared", p->uuid);
   *ret = TAKE_PTR(p);

@@ -36,7 +36,7 @@ static const struct cmd cmd_fetch_entry = { "fetch", cmd_fetch, "IMAGE...", "Fet
     "Fetching by name (appc discovery), docker:// and https:// are not supported yet.\n\n"
     "Signature verification of local images arrives with network fetching; until then a local\n"
     "ACI needs --insecure-options=image.\n\n"
-    "Example:\n  podrun --insecure-options=image fetch busybox.aci",
+    "Example:\n  podrun --insecure-options=image fetch build/busybox.aci",
     NULL, NULL, 1, -1, CMD_STORE_RW };
 static const struct cmd cmd_run_entry = { "run", cmd_run, "IMAGE [app flags] [-- args… ---] [IMAGE [app flags] …]", "Run images as a pod",
     "Creates a pod of one app per IMAGE and runs it in the foreground: podrun is replaced by\n"
@@ -46,7 +46,8 @@ static const struct cmd cmd_run_entry = { "run", cmd_run, "IMAGE [app flags] [--
     "to every app; after an IMAGE, to that app. \"--\" starts the app's arguments, \"---\" ends them.\n\n"
     "Examples:\n"
     "  podrun run --stage1=fly podrun.test/busybox --exec=/bin/echo -- hello ---\n"
-    "  podrun run --volume data,kind=host,source=/srv/data app.example.com/db --mount volume=data,target=/var/db",
+    "  podrun run --volume data,kind=host,source=/srv/data podrun.test/busybox --mount volume=data,target=/var/db \\\n"
+    "      --exec=/bin/ls -- /var/db",
     run_opts, NULL, 0, -1, CMD_STORE_RW | CMD_RAW_TAIL };
 static const struct cmd cmd_prepare_entry = { "prepare", cmd_prepare, "IMAGE [app flags] [-- args… ---] [IMAGE …]", "Prepare a pod to run later",
     "Like run, but stops once the pod is ready and prints its UUID; start it with run-prepared.\n"
@@ -215,7 +216,9 @@ static int parse_command_line(int argc, char **argv, struct invocation *inv, pod
         inv->help = true;
       else if (!dashdash && a[0] == '-' && a[1])
         {
-          if (parse_flag(inv->cmd->name, inv->cmd->opts, argc, argv, &i, err) < 0)
+          /* errors name the command as typed: "image list", not "list" */
+          const char *verb = inv->cmd == &root_cmd ? inv->path : inv->path + strlen("podrun ");
+          if (parse_flag(verb, inv->cmd->opts, argc, argv, &i, err) < 0)
             return -1;
         }
       else if (!inv->cmd->subcmds && (inv->cmd->flags & CMD_RAW_TAIL))

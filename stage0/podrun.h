@@ -82,9 +82,10 @@ int parse_flag(const char *verb, const struct opt *opts, int argc, char **argv, 
 /* --format: NULL, "json" or "json-pretty". */
 int check_format(const char *format, podrun_error_t *err);
 
-/* For verbs that go on after a failure: the first error becomes the verb's,
- * later ones are logged. e is consumed. */
-void keep_first_error(podrun_error_t *err, podrun_error_t *e, int *failed);
+/* For verbs that go on after a failure: one line per failure, in order.
+ * The error kept before is logged now, e is kept as the verb's (the last
+ * one, printed when the verb returns). e is consumed. */
+void keep_error(podrun_error_t *err, podrun_error_t *e, int *failed);
 
 /* true/false, yes/no, on/off, 1/0, y/n, t/f, in any case. */
 int parse_boolean(const char *s, bool *ret, podrun_error_t *err);

@@ -2,7 +2,9 @@
 #include "pods.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
+#include <sys/pidfd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -80,29 +82,105 @@ void pod_info_done(struct pod_info *i)
   memset(i, 0, sizeof(*i));
 }
 
-/* Runs an entrypoint of the pod's stage1 from the store's render, in the pod dir. */
+/* The stage1's own error, from what it wrote to stderr: its last line, less
+ * the "podrun-stage1: " its log puts before every line and the name of the
+ * entrypoint, which the caller says ("stop: the pod has no pid"). */
+static char *stage1_message(char *text, const char *what)
+{
+  char *end = text + strlen(text);
+  while (end > text && (end[-1] == '\n' || end[-1] == ' '))
+    *--end = '\0';
+  char *line = strrchr(text, '\n');
+  line = line ? line + 1 : text;
+  const char *own = startswith(line, "podrun-stage1: ") ?: line, *after = startswith(own, what);
+  return xstrdup(after && startswith(after, ": ") ? after + 2 : own);
+}
+
+/* Reads fd until the end or until the process behind pidfd is gone (what
+ * it left running may hold the pipe open), keeping the last `cap` bytes. */
+static char *read_until_exit(int fd, int pidfd, size_t cap)
+{
+  char *buf = xzalloc(cap + 1), chunk[1024];
+  size_t len = 0;
+  bool exited = false;
+  for (;;)
+    {
+      struct pollfd fds[] = { { .fd = fd, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+      if (!exited && poll(fds, 2, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          break;
+        }
+      exited = exited || (fds[1].revents & POLLIN);
+      if (exited)
+        (void) fcntl(fd, F_SETFL, O_NONBLOCK);
+      ssize_t n = read(fd, chunk, sizeof(chunk));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      size_t k = (size_t) n, drop = len + k > cap ? len + k - cap : 0; /* k < cap */
+      memmove(buf, buf + drop, len - drop);
+      len -= drop;
+      memcpy(buf + len, chunk, k);
+      len += k;
+    }
+  buf[len] = '\0';
+  return buf;
+}
+
+int pod_run_entrypoint(struct pod *p, const char *what, char **argv, podrun_error_t *err)
+{
+  _cleanup_close_ int rd = -1, wr = -1, pidfd = -1;
+  int fds[2], status;
+
+  if (pipe2(fds, O_CLOEXEC) < 0)
+    return podrun_error_set(err, errno, "stage1 %s: pipe", what);
+  rd = fds[0];
+  wr = fds[1];
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0)
+    return podrun_error_set(err, errno, "stage1 %s: fork", what);
+  if (pid == 0)
+    {
+      if (fchdir(p->dirfd) < 0 || dup2(wr, STDERR_FILENO) < 0)
+        _exit(PODRUN_EXIT_ERROR);
+      execv(argv[0], argv);
+      dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0], strerror(errno));
+      _exit(PODRUN_EXIT_ERROR);
+    }
+  close(TAKE_FD(wr));
+  pidfd = pidfd_open(pid, 0);
+  _cleanup_free_ char *text = read_until_exit(rd, pidfd, 4096);
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return podrun_error_set(err, errno, "stage1 %s: wait", what);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    {
+      fputs(text, stderr); /* its warnings, as they were */
+      return 0;
+    }
+  _cleanup_free_ char *msg = stage1_message(text, what);
+  if (*msg)
+    return podrun_error_new(err, 0, "stage1 %s: %s", what, msg);
+  if (WIFEXITED(status))
+    return podrun_error_new(err, 0, "stage1 %s exited with %d", what, WEXITSTATUS(status));
+  return podrun_error_new(err, 0, "stage1 %s was killed by signal %d", what, WTERMSIG(status));
+}
+
+/* Runs the gc entrypoint of the pod's stage1 from the store's render, in the pod dir. */
 static int run_stage1_gc(struct store *s, struct pod *p, podrun_error_t *err)
 {
   _cleanup_free_ char *id = NULL, *gc = NULL;
-  int status;
 
   if (read_small(p->dirfd, "stage1/image-id", &id) < 0)
     return 0; /* never got as far as having a stage1 */
   if (stage1_entrypoint(s, id, "gc", &gc, err) < 0)
     return -1;
-  pid_t pid = fork();
-  if (pid < 0)
-    return podrun_error_set(err, errno, "fork");
-  if (pid == 0)
-    {
-      if (fchdir(p->dirfd) < 0)
-        _exit(PODRUN_EXIT_ERROR);
-      execl(gc, gc, p->uuid, (char *) NULL);
-      _exit(PODRUN_EXIT_ERROR);
-    }
-  if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return podrun_error_set(err, 0, "pod %s: stage1 gc \"%s\" failed", p->uuid, gc);
-  return 0;
+  char *argv[] = { gc, p->uuid, NULL };
+  return pod_run_entrypoint(p, "gc", argv, err);
 }
 
 /* Detaches, deepest first, whatever is mounted at or below path (a stage1

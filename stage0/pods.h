@@ -45,6 +45,12 @@ int pod_wait_started(struct pod **p, podrun_error_t *err);
  * does before it removes a pod. */
 int pod_kill(struct pod *p, podrun_error_t *err);
 
+/* Runs a stage1 entrypoint, argv[0], in the pod's directory and waits for
+ * it. What it writes to stderr is held back: passed on when it succeeds, and
+ * when it fails its last line is the one error ("stage1 stop: …"), so that a
+ * failure is one line, not the stage1's and then podrun's. */
+int pod_run_entrypoint(struct pod *p, const char *what, char **argv, podrun_error_t *err);
+
 /* Exactly one pod: argv[0] (UUID or prefix), or uuid_file's UUID. */
 int pods_load_one(int argc, char **argv, const char *uuid_file, struct pod **ret, podrun_error_t *err);
 

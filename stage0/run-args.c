@@ -85,7 +85,19 @@ static int parse_app_args(int argc, char **argv, int *i, struct app_args *a, pod
   return 0;
 }
 
-int run_args_parse_apps(int argc, char **argv, podrun_error_t *err)
+/* A flag of run's own table that no app has: the pod's (--volume, --net …). */
+static bool is_pod_flag(const char *arg, const struct opt *app)
+{
+  const char *name = arg + strspn(arg, "-");
+  size_t len = strcspn(name, "=");
+  for (int pass = 0; pass < 2; pass++)
+    for (const struct opt *o = pass ? run_opts : app; o->name; o++)
+      if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+        return pass == 1;
+  return false;
+}
+
+int run_args_parse_apps(const char *verb, int argc, char **argv, podrun_error_t *err)
 {
   struct opt opts[APP_OPTS_N];
   struct app_args *cur = NULL;
@@ -101,9 +113,12 @@ int run_args_parse_apps(int argc, char **argv, podrun_error_t *err)
       else if (a[0] == '-' && a[1])
         {
           if (!cur)
-            return podrun_error_set(err, 0, "run: %s before any image", QUOTE(a));
+            return podrun_error_set(err, 0, "%s: %s before any image", verb, QUOTE(a));
           app_opts(cur, opts);
-          if (parse_flag("run", opts, argc, argv, &i, err) < 0)
+          if (is_pod_flag(a, opts))
+            return podrun_error_new(err, 0, "%.*s is a flag of the pod, not of an app: give it before the first image",
+                                    (int) strcspn(a, "="), a);
+          if (parse_flag(verb, opts, argc, argv, &i, err) < 0)
             return -1;
         }
       else

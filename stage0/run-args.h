@@ -55,6 +55,7 @@ struct run_args
 extern struct run_args arg_run;
 extern const struct opt run_opts[];
 
-/* Parses the tail after the pod flags (images, their flags and args) into arg_run. */
-int run_args_parse_apps(int argc, char **argv, podrun_error_t *err);
+/* Parses the tail after the pod flags (images, their flags and args) into
+ * arg_run; verb ("run", "prepare") names the command in errors. */
+int run_args_parse_apps(const char *verb, int argc, char **argv, podrun_error_t *err);
 void run_args_done(void);

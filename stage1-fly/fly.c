@@ -159,7 +159,7 @@ int fly_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
    * volumes go there, and vanish with the pod. */
   if (volumes_bind_api(root, true, err) < 0 || volumes_mount_app(m, &m->apps[0], root, 0, err) < 0 ||
       volumes_finish_root(&m->apps[0], root, err) < 0)
-    return -1;
+    return podrun_error_wrap(err, "app %s", QUOTE(m->apps[0].name));
   _cleanup_free_ char *cgroup = app_cgroup(a.uuid, m->apps[0].name);
   if (cgroup && mkdir(cgroup, 0755) < 0 && errno != EEXIST)
     return podrun_error_set(err, errno, "make cgroup %s", QUOTE(cgroup));

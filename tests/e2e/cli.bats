@@ -405,3 +405,42 @@ no_pods_but() {
   run_podrun run --stage1=fly --hosts-entry=$'1.2.3.4=a\nb' x
   assert_one_line_error "--hosts-entry=1.2.3.4=a\\x0ab"
 }
+
+@test "an error names what the user gave and the reason, once: --name, --working-dir, a volume's kind, a pod flag after an image, two apps of one name" {
+  fetch_busybox
+  run_podrun run --stage1=fly "$BUSYBOX_NAME" --name=My_App
+  assert_one_line_error '--name "My_App"' "not an AC name"
+  run_podrun run --stage1=fly "$BUSYBOX_NAME" --working-dir=tmp
+  assert_one_line_error '--working-dir "tmp"' "not an absolute path"
+  run_podrun run --stage1=fly --volume=v,kind=foo "$BUSYBOX_NAME"
+  assert_one_line_error '--volume "v,kind=foo"' 'kind "foo" is neither host nor empty'
+  run_podrun run --stage1=fly "$BUSYBOX_NAME" --volume=v,kind=empty
+  assert_one_line_error "--volume is a flag of the pod" "before the first image"
+  # two apps of one image: the second needs a name of its own
+  run_podrun prepare "$BUSYBOX_NAME" "$BUSYBOX_NAME"
+  assert_one_line_error 'app "busybox" is in the pod twice' "--name"
+  run_podrun prepare "$BUSYBOX_NAME" --name=a "$BUSYBOX_NAME" --name=a
+  assert_one_line_error 'app "a" is in the pod twice' "--name"
+  run_podrun prepare "$BUSYBOX_NAME" "$BUSYBOX_NAME" --name=second
+  assert_status 0
+  # the file the user named, not podrun's temporary one; the pod is not kept
+  run_podrun rm "$output"
+  run_podrun prepare --stage1=fly --uuid-file-save=/nonexistent/uuid "$BUSYBOX_NAME"
+  assert_one_line_error 'write "/nonexistent/uuid": No such file or directory'
+  [[ $stderr != *.tmp-* ]] || fail "the temporary file is named"
+  no_pods
+  # a hand-written manifest's mistakes name its field, once
+  printf '{"acKind": "PodManifest", "acVersion": "0.8.11", "apps": [{"name": "My_App", "image": {"id": "%s"}}]}\n' \
+    "$BUSYBOX_ID" >"$BATS_TEST_TMPDIR/pod.json"
+  run_podrun run --stage1=fly --pod-manifest="$BATS_TEST_TMPDIR/pod.json"
+  assert_one_line_error '"apps[0].name": "My_App" is not a valid AC name'
+}
+
+@test "an unknown flag names the command as typed: image list, not list" {
+  run_podrun image list --fields
+  assert_one_line_error 'unknown flag "--fields" for "image list"'
+  run_podrun image rm --fields x
+  assert_one_line_error 'unknown flag "--fields" for "image rm"'
+  run_podrun prepare --stage1=fly "$BUSYBOX_NAME" --frob
+  assert_one_line_error 'unknown flag "--frob" for "prepare"'
+}

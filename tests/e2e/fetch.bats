@@ -157,3 +157,44 @@ load helpers
   log_run actool validate "$BATS_TEST_TMPDIR/bad.aci"
   [[ $status -ne 0 ]]
 }
+
+# blob_write_order TRACE: from an strace of a fetch, checks that the blob's data is
+# synced before its name is linked into place, and its directory after: a crash never
+# leaves a named blob whose bytes are not on disk. Prints what it found.
+blob_write_order() {
+  python3 - "$1" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+blob = synced = linked = dir_fd = dir_synced = None
+for n, l in enumerate(lines):
+    m = re.search(r'openat\(.*"cas/blob/sha512(/\.tmp-[^"]*)?", [^)]*(O_TMPFILE|O_CREAT)[^)]*\) = (\d+)$', l)
+    if m and blob is None:
+        blob, tmp = m.group(3), m.group(1)
+        continue
+    if blob is None:
+        continue
+    if synced is None and linked is None and re.search(r'\bf(data)?sync\(%s\)' % blob, l):
+        synced = n
+    if linked is None and re.search(r'(linkat\(AT_FDCWD, "/proc/self/fd/%s"|renameat2?\(.*\.tmp-).*"cas/blob/sha512/../[0-9a-f]{128}"' % blob, l):
+        linked = n
+    m = re.search(r'openat\(.*"cas/blob/sha512/..", [^)]*O_DIRECTORY[^)]*\) = (\d+)$', l)
+    if linked is not None and m:
+        dir_fd = m.group(1)
+    if dir_fd and re.search(r'\bfsync\(%s\)' % dir_fd, l):
+        dir_synced = n
+        break
+print(f"blob fd {blob}, synced at {synced}, linked at {linked}, its directory synced at {dir_synced}")
+ok = blob is not None and linked is not None and synced is not None and synced < linked and dir_synced is not None
+sys.exit(0 if ok else 1)
+PY
+}
+
+@test "fetch syncs a blob before it links it into place, and the blob's directory after (strace)" {
+  requires strace python3
+  local trace=$BATS_TEST_TMPDIR/trace
+  log_run strace -f -qq -o "$trace" -e trace=openat,fsync,fdatasync,linkat,renameat,renameat2 \
+    "$PODRUN" --dir="$STORE" --insecure-options=image fetch "$(busybox_aci)"
+  assert_status 0
+  grep -E 'blob|sync|link|rename' "$trace"
+  blob_write_order "$trace" || fail "the blob is not synced before it is linked"
+}

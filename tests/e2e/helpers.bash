@@ -79,6 +79,8 @@ requires() {
         python3 -c 'import json' 2>/dev/null || skip "needs python3 with its json module" ;;
       nspawn)
         command -v systemd-nspawn >/dev/null || skip "needs systemd-nspawn (package systemd-container)" ;;
+      strace)
+        command -v strace >/dev/null || skip "needs strace (package strace)" ;;
       *)
         fail "requires: unknown feature \"$f\"" ;;
     esac
@@ -106,15 +108,39 @@ assert_stderr_contains() {
   [[ "${stderr:-}" == *"$1"* ]] || fail "stderr does not contain \"$1\""
 }
 
+# said_once LINE: no part of an error line (split at ": ") is said twice, as when a
+# caller adds the context its callee's message already has ('app "x": app "x": …').
+said_once() {
+  local rest=$1 part seen=$'\n'
+  while [[ -n $rest ]]; do
+    part=${rest%%": "*}
+    if [[ $part == "$rest" ]]; then rest=; else rest=${rest#*": "}; fi
+    [[ $seen != *$'\n'"$part"$'\n'* ]] || fail "\"$part\" is said twice in: $1" || return 1
+    seen+=$part$'\n'
+  done
+}
+
 # assert_one_line_error [STR…]: the last run_podrun failed with exit 254 and wrote
-# exactly one line to stderr, starting with "podrun: " (and containing each STR).
+# exactly one line to stderr, starting with "podrun: " (and containing each STR),
+# that says no part of it twice.
 assert_one_line_error() {
-  assert_status 254
-  [[ ${#stderr_lines[@]} -eq 1 ]] || fail "expected one line on stderr, got ${#stderr_lines[@]}"
-  [[ "${stderr_lines[0]}" == "podrun: "* ]] || fail "stderr does not start with \"podrun: \""
-  local s
+  assert_error_lines 1 "$@"
+}
+
+# assert_error_lines N [STR…]: the last run_podrun failed with exit 254 and wrote
+# N lines to stderr, one per error, each starting with "podrun: " and saying no part
+# of it twice; each STR is in one of them.
+assert_error_lines() {
+  local n=$1 line s
+  shift
+  assert_status 254 || return 1
+  [[ ${#stderr_lines[@]} -eq $n ]] || fail "expected $n line(s) on stderr, got ${#stderr_lines[@]}" || return 1
+  for line in "${stderr_lines[@]}"; do
+    [[ "$line" == "podrun: "* ]] || fail "stderr does not start with \"podrun: \"" || return 1
+    said_once "$line" || return 1
+  done
   for s in "$@"; do
-    [[ "${stderr_lines[0]}" == *"$s"* ]] || fail "error does not mention \"$s\""
+    [[ "${stderr_lines[*]}" == *"$s"* ]] || fail "error does not mention \"$s\"" || return 1
   done
 }
 
@@ -316,6 +342,14 @@ make_probe_aci() {
 # The probe output in $output, queried with python: probe 'j["uid"]'
 probe() { json_query "$1" <<<"$output"; }
 
+# visible_mount PATH: from the probe's report in $output, the options of the mount an
+# app sees at PATH: the last of the deepest mounts at PATH or above it (not any entry
+# that mentions PATH: one below or beneath another does not count).
+visible_mount() {
+  probe "sorted(((len(m['path']), i, m['options']) for i, m in enumerate(j['mounts'])
+          if m['path'] == '$1' or '$1'.startswith(m['path'].rstrip('/') + '/')))[-1][2]"
+}
+
 # wait_pod_file UUIDFILE NAME: waits (10 s at most) until the pod whose UUID
 # `run --uuid-file-save=UUIDFILE` writes has NAME in its run/ directory, and
 # prints its UUID.
@@ -374,4 +408,53 @@ in_new_cgroup() {
   rc=$?
   rmdir "$cg" 2>/dev/null || echo "in_new_cgroup: $cg is left: $(cat "$cg/cgroup.procs" 2>/dev/null | tr '\n' ' ')" >&2
   return $rc
+}
+
+# alive PID: PID is a running process; a zombie is not (this machine's pid 1 may reap late).
+alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]]
+}
+
+# wait_gone PID…: waits (5 s at most) until none of the PIDs is alive; fails if one is.
+wait_gone() {
+  local p left
+  for _ in $(seq 50); do
+    left=
+    for p in "$@"; do
+      ! alive "$p" || left+=" $p"
+    done
+    [[ -n "$left" ]] || return 0
+    sleep 0.1
+  done
+  echo "still running:$left"
+  return 1
+}
+
+# teardown_pods: after a failed test, ends what its pods left: in every store under
+# the test's directory, each pod still running is stopped (--force) and the store is
+# collected (gc --grace-period=0 --expire-prepared=0s), so that no pod's process,
+# mount or cgroup outlives the test (an exited pod keeps its cgroup until gc; the
+# exited pods of passing tests are collected once every suite has run, by
+# setup_suite.bash). The default teardown is only this; a suite with a teardown of
+# its own calls it there.
+teardown_pods() {
+  [[ -z "${BATS_TEST_COMPLETED:-}" && -z "${BATS_TEST_SKIPPED:-}" && -n "${BATS_TEST_TMPDIR:-}" ]] || return 0
+  local run store pod
+  while IFS= read -r run; do
+    store=${run%/pods/run}
+    for pod in "$run"/*; do
+      [[ -d "$pod" ]] || continue
+      "$PODRUN" --dir="$store" stop --force "${pod##*/}" >/dev/null 2>&1 || true
+      "$PODRUN" --dir="$store" status --wait=5s "${pod##*/}" >/dev/null 2>&1 || true
+    done
+    "$PODRUN" --dir="$store" gc --grace-period=0 --expire-prepared=0s >/dev/null 2>&1 || true
+  done < <(find "$BATS_TEST_TMPDIR" -mindepth 3 -maxdepth 8 -type d -path '*/pods/run' 2>/dev/null)
+  return 0
+}
+
+teardown() {
+  teardown_pods
 }

@@ -13,6 +13,7 @@ setup_file() {
 
 teardown() {
   rm -f /tmp/podrun-hostile-evil
+  teardown_pods
 }
 
 # refused FILE REASON: fetch fails with 254, one "podrun: " line naming FILE and

@@ -186,6 +186,15 @@ rm_and_check() {
   assert_store_clean
 }
 
+@test "image rm of several unknown images prints one line per image, in order" {
+  fetch_busybox
+  run_podrun image rm podrun.test/nosuch "$BUSYBOX_NAME" podrun.test/other
+  assert_error_lines 2
+  [[ ${stderr_lines[0]} == 'podrun: image "podrun.test/nosuch": not found in the store' ]] || fail "first line"
+  [[ ${stderr_lines[1]} == 'podrun: image "podrun.test/other": not found in the store' ]] || fail "second line"
+  [[ "$output" == "$BUSYBOX_ID" ]] || fail "the image that exists is not removed"
+}
+
 @test "a name resolves to its newest import; name:version to that version" {
   make_small_aci "$BATS_TEST_TMPDIR/v1.aci" podrun.test/multi 1.0
   make_small_aci "$BATS_TEST_TMPDIR/v2.aci" podrun.test/multi 2.0

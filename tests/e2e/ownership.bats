@@ -37,6 +37,7 @@ teardown() {
       rmdir "$cg" 2>/dev/null || sleep 0.1
     done
   done
+  teardown_pods
   return 0
 }
 

@@ -90,13 +90,64 @@ no_leftovers() {
   local fresh=.33333333-3333-4333-8333-333333333333 held=.44444444-4444-4444-8444-444444444444
   mkdir -p "$e/$abandoned" "$e/$old" "$e/$fresh" "$e/$held"
   touch -d '-1 hour' "$e/$old" "$e/$held"
-  flock "$e/$held" sleep 30 &
-  local holder=$!
-  sleep 0.2
+  local holder # held by this shell, not by a process left to end
+  exec {holder}<"$e/$held"
+  flock "$holder"
   run_podrun gc --grace-period=0
+  exec {holder}<&-
   assert_status 0
   assert_output_contains "removed pod $abandoned"
-  kill "$holder"
   [[ ! -e "$e/$abandoned" && ! -e "$e/$old" ]] || fail "abandoned embryos left: $(ls -a "$e")"
   [[ -d "$e/$fresh" && -d "$e/$held" ]] || fail "gc removed an embryo that may still be born: $(ls -a "$e")"
+}
+
+# exited_pods N: runs N pods (fly, /bin/true) to their end; their UUIDs in $UUIDS.
+exited_pods() {
+  local i
+  UUIDS=()
+  for ((i = 0; i < $1; i++)); do
+    "$PODRUN" --dir="$STORE" run --stage1=fly --uuid-file-save="$BATS_TEST_TMPDIR/u" "$BUSYBOX_NAME" \
+      --exec=/bin/true >/dev/null || fail "pod $i failed"
+    UUIDS+=("$(cat "$BATS_TEST_TMPDIR/u")")
+  done
+}
+
+@test "pods: gc leaves alone an exited pod whose lock another process holds shared (as export does)" {
+  local uuid holder state
+  exited_pods 1
+  uuid=${UUIDS[0]}
+  for state in run exited-garbage; do # exited, then marked for collection
+    exec {holder}<"$STORE/pods/$state/$uuid"
+    flock -s "$holder"
+    run_podrun gc --grace-period=0
+    assert_status 0
+    [[ $output != *"$uuid"* ]] || fail "gc took a pod whose lock is held: $output"
+    [[ -d $STORE/pods/$state/$uuid ]] || fail "the held pod left $state/"
+    exec {holder}<&-
+    if [[ $state == run ]]; then
+      run_podrun gc --mark-only
+      assert_output_contains "moved pod $uuid to exited-garbage"
+    fi
+  done
+  run_podrun gc --grace-period=0
+  assert_output_contains "removed pod $uuid"
+}
+
+@test "pods: two gcs at once collect each exited pod once, and neither fails" {
+  local round uuid
+  for round in 1 2 3; do
+    exited_pods 6
+    [[ $round == 1 ]] || "$PODRUN" --dir="$STORE" gc --mark-only >/dev/null # both find them marked
+    ( "$PODRUN" --dir="$STORE" gc --grace-period=0 >"$BATS_TEST_TMPDIR/a.out" 2>&1; echo $? >"$BATS_TEST_TMPDIR/a.rc" ) &
+    ( "$PODRUN" --dir="$STORE" gc --grace-period=0 >"$BATS_TEST_TMPDIR/b.out" 2>&1; echo $? >"$BATS_TEST_TMPDIR/b.rc" ) &
+    wait
+    cat "$BATS_TEST_TMPDIR"/a.out "$BATS_TEST_TMPDIR"/b.out
+    [[ $(cat "$BATS_TEST_TMPDIR/a.rc") == 0 && $(cat "$BATS_TEST_TMPDIR/b.rc") == 0 ]] || fail "round $round: a gc failed"
+    ! grep -q "^podrun:" "$BATS_TEST_TMPDIR"/a.out "$BATS_TEST_TMPDIR"/b.out || fail "round $round: an error"
+    for uuid in "${UUIDS[@]}"; do
+      [[ $(cat "$BATS_TEST_TMPDIR"/a.out "$BATS_TEST_TMPDIR"/b.out | grep -c "removed pod $uuid") == 1 ]] ||
+        fail "round $round: pod $uuid not removed exactly once"
+    done
+  done
+  no_leftovers
 }

@@ -36,43 +36,16 @@ start_pass() {
 }
 
 # A failed test says which flavor's pass failed, and what it left running is ended (its
-# pods still running, and the pids in LEFTOVERS) so that it does not hold the suite's
-# output open until a `sleep 60` ends.
+# pods, stopped and collected by teardown_pods, and the pids in LEFTOVERS) so that it
+# does not hold the suite's output open until a `sleep 60` ends, nor leave a cgroup.
 teardown() {
   [[ -z "${BATS_TEST_COMPLETED:-}" && -z "${BATS_TEST_SKIPPED:-}" ]] || return 0
   [[ -z "${flavor:-}" ]] || echo "FAIL: in the $flavor pass (--stage1=$flavor)"
-  local pod pid
-  for pod in "$BATS_TEST_TMPDIR"/*/store/pods/run/*; do
-    if [[ -d "$pod" ]]; then
-      "$PODRUN" --dir="${pod%/pods/run/*}" stop --force "${pod##*/}" >/dev/null 2>&1 || true
-    fi
-  done
+  local pid
+  teardown_pods
   for pid in ${LEFTOVERS:-}; do
     ! alive "$pid" || kill -9 "$pid" 2>/dev/null || true
   done
-}
-
-# alive PID: PID is a running process; a zombie is not (this machine's pid 1 may reap late).
-alive() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [[ ${stat%% *} != Z ]]
-}
-
-# wait_gone PID…: waits (5 s at most) until none of the PIDs is alive; fails if one is.
-wait_gone() {
-  local p left
-  for _ in $(seq 50); do
-    left=
-    for p in "$@"; do
-      ! alive "$p" || left+=" $p"
-    done
-    [[ -n "$left" ]] || return 0
-    sleep 0.1
-  done
-  echo "still running:$left"
-  return 1
 }
 
 # no_pod_mounts: nothing of the store's pods is mounted on the host.
@@ -630,5 +603,36 @@ JSON
     assert_status 0
     load_probe
     [[ ${PROBE[env.GREETING]} == hello && ${PROBE[env.NAME]} == 'a;b' ]] || fail "$flavor: env ${PROBE[env.GREETING]:-} ${PROBE[env.NAME]:-}"
+  done
+}
+
+@test "pods: an error the stage1 finds in an app's setup is one line that names the app once" {
+  local root=$BATS_TEST_TMPDIR/mproot
+  mkdir -p "$root/bin"
+  cp /bin/busybox "$root/bin/sh"
+  make_aci "$BATS_TEST_TMPDIR/mp.aci" "$(aci_manifest podrun.test/mp 1.0 \
+    '"app": {"exec": ["/bin/sh", "-c", "true"], "user": "0", "group": "0", "mountPoints": [{"name": "data", "path": "/data"}]}')" "$root"
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    # a host volume's source that is gone by the time the pod starts
+    mkdir "$PASS/src"
+    run_podrun prepare --stage1="$flavor" --volume "v,kind=host,source=$PASS/src" podrun.test/probe \
+      --mount volume=v,target=/mnt
+    assert_status 0
+    rmdir "$PASS/src"
+    run_podrun run-prepared "$output"
+    assert_status 254
+    [[ ${#stderr_lines[@]} -eq 1 ]] || fail "${#stderr_lines[@]} lines"
+    [[ $stderr == "podrun-stage1: app \"probe\": volume \"v\": source \"$PASS/src\": No such file or directory" ]] ||
+      fail "not the error expected"
+    # an image's mount point without a volume (should the stage1 refuse it: once the
+    # spec's implicit empty volume is there, it runs)
+    fetch_ok "$BATS_TEST_TMPDIR/mp.aci"
+    run_podrun run --stage1="$flavor" podrun.test/mp
+    if [[ $status -ne 0 ]]; then
+      [[ ${#stderr_lines[@]} -eq 1 ]] || fail "${#stderr_lines[@]} lines"
+      said_once "$stderr"
+      [[ $stderr == *'app "mp"'* ]] || fail "the app is not named"
+    fi
   done
 }

@@ -34,6 +34,7 @@ teardown() {
   fi
   if [[ -n "$RUN_PID" ]]; then wait "$RUN_PID" 2>/dev/null; fi
   "$PODRUN" --dir="$STORE" gc --grace-period=0 >/dev/null 2>&1
+  teardown_pods # the other stores of a failed test
   return 0
 }
 

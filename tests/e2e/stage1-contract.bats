@@ -41,8 +41,11 @@ code=$?
 echo "$code" >"status/$app"
 exit "$code"
 SH
-  printf '#!/bin/sh\nexit 0\n' >"$root/sh1/gc"
-  printf '#!/bin/sh\nkill -TERM "$(cat app-pid)"\n' >"$root/sh1/stop"
+  # SH1_GC_FAIL, SH1_STOP_FAIL: gc, stop fail, saying so on stderr (when not empty)
+  printf '#!/bin/sh\n[ -z "${SH1_GC_FAIL:-}" ] || { echo "warming up" >&2; echo "gc: $SH1_GC_FAIL" >&2; exit 1; }\nexit 0\n' \
+    >"$root/sh1/gc"
+  printf '#!/bin/sh\n[ -z "${SH1_STOP_FAIL:-}" ] || { echo "$SH1_STOP_FAIL" >&2; exit 3; }\nkill -TERM "$(cat app-pid)"\n' \
+    >"$root/sh1/stop"
   cat >"$root/sh1/enter" <<'SH'
 #!/bin/sh
 pid=${1#--pid=} app=${2#--app=}
@@ -127,14 +130,18 @@ setup() {
   run_podrun gc --grace-period=0
   assert_status 0
   [[ -d "$STORE/pods/run/$uuid" ]]
-  # SIGKILL of the stage1: the pod is exited at once, and gc collects it
+  # SIGKILL of the stage1: the pod is exited at once, and gc collects it, ending the
+  # app the stage1 left running (in the pod's cgroup): this test's own, by its pid
+  local app_pid
+  app_pid=$(cat "$STORE/pods/run/$uuid/app-pid")
+  alive "$app_pid" || fail "the app is not running"
   kill -KILL "$pid"
   wait "$pid" || true
-  pkill -KILL -f 'sleep 30' || true
   run_podrun status --wait=10s "$uuid"
   assert_output_contains "state=exited"
   run_podrun gc --grace-period=0
   assert_output_contains "removed pod $uuid"
+  wait_gone "$app_pid" || { kill -KILL "$app_pid"; fail "the app outlived gc of its pod"; }
   ! grep -q "$STORE/pods" /proc/self/mountinfo || fail "a pod mount is left on the host"
 }
 
@@ -290,4 +297,31 @@ setup() {
   done
   [[ -z $(find "$STORE/pods" -mindepth 2 -maxdepth 2 ! -path "*/run/*" 2>/dev/null) ]] ||
     fail "a refused run left a pod: $(ls -R "$STORE/pods")"
+}
+
+@test "stage1 contract: a stop or gc entrypoint that fails is one error line, with the stage1's own reason" {
+  make_sh_stage1
+  export SH1_CMD='sleep 30'
+  "$PODRUN" --dir="$STORE" --insecure-options=image run --stage1-path="$BATS_TEST_TMPDIR/stage1-sh.aci" \
+    --uuid-file-save="$BATS_TEST_TMPDIR/uuid" "$BUSYBOX_NAME" &
+  local pid=$! uuid=
+  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" app-pid)
+  SH1_STOP_FAIL="stop: the apps are busy" run_podrun stop "$uuid"
+  assert_one_line_error "pod $uuid: stage1 stop: the apps are busy"
+  SH1_STOP_FAIL=" " run_podrun stop "$uuid" # says nothing
+  assert_one_line_error "pod $uuid: stage1 stop exited with 3"
+  run_podrun status "$uuid"
+  assert_output_contains "state=running"
+  run_podrun stop "$uuid"
+  assert_status 0
+  wait "$pid" || true
+  run_podrun status --wait=10s "$uuid"
+  assert_output_contains "state=exited"
+  # gc: its last line is the reason; the pod is kept for the next gc
+  SH1_GC_FAIL="the network is not released" run_podrun gc --grace-period=0
+  assert_one_line_error "remove pod $uuid: stage1 gc: the network is not released"
+  [[ -d "$STORE/pods/exited-garbage/$uuid" ]] || fail "the pod is not kept"
+  run_podrun gc --grace-period=0
+  assert_status 0
+  assert_output_contains "removed pod $uuid"
 }
