@@ -7,12 +7,13 @@
 #include <fcntl.h>
 
 #include "appc.h"
+#include "caps.h"
 #include "fs.h"
 #include "json-util.h"
 #include "pod-setup.h"
 #include "resources.h"
 #include "rlimits.h"
-#include "stage2/isolate.h"
+#include "syscalls.h"
 
 extern char **environ;
 
@@ -247,12 +248,12 @@ static json_t *json_strings(char *const *v)
 static int caps_flag(json_t *app, const char *flag, const char *value, const char *isolator, podrun_error_t *err)
 {
   _cleanup_strv_ char **names = NULL;
-  unsigned long long mask;
+  uint64_t mask;
   if (!value)
     return 0;
   if (comma_list(flag, value, &names, err) < 0)
     return -1;
-  if (isolate_caps_compute(names, NULL, &mask, err) < 0)
+  if (caps_compute(names, NULL, &mask, err) < 0)
     return podrun_error_wrap(err, "--%s", flag);
   set_isolator(app, isolator, NULL, json_pack("{s:o}", "set", json_strings(names)));
   return 0;
@@ -274,13 +275,13 @@ static int seccomp_flag(json_t *app, const char *value, podrun_error_t *err)
   if (items[1] && (errname = startswith(items[1], "errno=")))
     {
       first = 2;
-      if (isolate_errno_from_name(errname) < 0)
+      if (syscalls_errno_from_name(errname) < 0)
         return podrun_error_set(err, 0, "--seccomp: errno=%s is not an errno name podrun knows", ESCAPE(errname));
     }
   if (!items[first])
     return podrun_error_set(err, 0, "--seccomp=%s: no syscalls listed", ESCAPE(value));
   for (size_t i = first; items[i]; i++)
-    if (!isolate_syscall_is_known(items[i]))
+    if (!syscalls_is_known(items[i]))
       return podrun_error_set(err, 0, "--seccomp: unknown syscall %s", QUOTE(items[i]));
   json_t *v = json_pack("{s:o}", "set", json_strings(items + first));
   if (errname)

@@ -38,7 +38,7 @@ static int seccomp_isolator(const struct appc_isolator *iso, bool retain, struct
   c->seccomp = true;
   c->seccomp_mode = retain ? ISOLATE_SECCOMP_RETAIN : ISOLATE_SECCOMP_REMOVE;
   c->seccomp_errno = 0;
-  if (e && (!json_is_string(e) || (c->seccomp_errno = isolate_errno_from_name(json_string_value(e))) < 0))
+  if (e && (!json_is_string(e) || (c->seccomp_errno = syscalls_errno_from_name(json_string_value(e))) < 0))
     return podrun_error_new(err, 0, "isolator %s: \"errno\" must name an errno like \"EPERM\"", iso->name);
   return 0;
 }
@@ -81,9 +81,9 @@ int app_config_from_isolators(const struct appc_app *app, bool keep_caps_by_defa
         }
     }
   if (r >= 0 && !caps_given && keep_caps_by_default)
-    c.caps = ~0ULL >> (63 - CAP_LAST_CAP);
+    c.caps = caps_all();
   else if (r >= 0)
-    r = isolate_caps_compute(retain, remove, &c.caps, err);
+    r = caps_compute(retain, remove, &c.caps, err);
   if (r < 0)
     {
       app_config_done(&c);

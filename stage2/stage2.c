@@ -153,7 +153,7 @@ int stage2_plan_make(const struct stage2_args *a, struct stage2_plan *ret, podru
       p.config.seccomp = true;
       p.config.seccomp_mode = ISOLATE_SECCOMP_REMOVE;
       p.config.seccomp_errno = EPERM;
-      for (const char *const *s = isolate_default_seccomp_blocklist; *s; s++)
+      for (const char *const *s = syscalls_default_blocklist; *s; s++)
         p.config.seccomp_syscalls = strv_push(p.config.seccomp_syscalls, *s);
     }
   /* raw sockets on the host's own interfaces would let the app see and

@@ -265,3 +265,15 @@ no_pods() {
   run_podrun run --stage1=fly --hosts-entry=$'1.2.3.4=a\nb' x
   assert_one_line_error "--hosts-entry=1.2.3.4=a\\x0ab"
 }
+
+@test "podrun is stage0, store and lib: it links no libseccomp and no libcap (stage2's)" {
+  log_run ldd "$PODRUN"
+  assert_status 0
+  [[ "$output" != *libseccomp* ]] || fail "podrun links libseccomp"
+  [[ "$output" != *libcap* ]] || fail "podrun links libcap"
+  # ... and still knows every syscall name, refusing an unknown one before any pod exists
+  fetch_busybox
+  run_podrun run --stage1=fly "$BUSYBOX_NAME" --seccomp=mode=remove,vm86old,nosuchcall
+  assert_one_line_error '"nosuchcall"'
+  [[ -z "$(ls -A "$STORE/pods/prepared" "$STORE/pods/run" 2>/dev/null)" ]] || fail "a pod was made"
+}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* lib/: errors, fs helpers, locks, uuids, strings. */
+/* lib/: errors, fs helpers, locks, uuids, strings, capability, syscall and
+ * errno names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,12 +11,16 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <linux/capability.h>
+
 #include "resources.h"
+#include "caps.h"
 #include "cgroup.h"
 #include "error.h"
 #include "fs.h"
 #include "json-util.h"
 #include "lock.h"
+#include "syscalls.h"
 #include "uuid.h"
 
 static char *make_tmpdir(void)
@@ -297,6 +302,68 @@ static void test_cgroup_paths(void **state)
     assert_true(self[0] == '/');
 }
 
+#define CAP(c) (1ULL << (c))
+
+static void test_caps(void **state)
+{
+  uint64_t mask = 0;
+  _cleanup_error_ podrun_error_t err = NULL;
+  char *retain[] = { "CAP_SYS_ADMIN", "CAP_KILL", NULL }, *remove[] = { "CAP_KILL", NULL };
+  char *unknown[] = { "CAP_NOPE", NULL };
+  (void) state;
+
+  assert_int_equal(caps_compute(NULL, NULL, &mask, &err), 0);
+  size_t n = 0;
+  for (const char *const *c = caps_appc_default; *c; c++)
+    n++;
+  assert_int_equal((size_t) __builtin_popcountll(mask), n);
+  assert_int_equal(caps_compute(retain, remove, &mask, &err), 0);
+  assert_int_equal(mask, CAP(CAP_SYS_ADMIN));
+  assert_int_equal(caps_compute(NULL, remove, &mask, &err), 0);
+  assert_false(mask & CAP(CAP_KILL));
+  assert_true(mask & CAP(CAP_CHOWN));
+  mask = 42;
+  assert_int_equal(caps_compute(unknown, NULL, &mask, &err), -1);
+  assert_non_null(strstr(err->msg, "\"CAP_NOPE\""));
+  assert_int_equal(mask, 42);
+  /* every number has its name, back and forth, in any case */
+  for (int c = 0; c <= CAP_LAST_CAP; c++)
+    {
+      assert_non_null(caps_to_name(c));
+      assert_int_equal(caps_from_name(caps_to_name(c)), c);
+    }
+  assert_int_equal(caps_from_name("cap_net_admin"), CAP_NET_ADMIN);
+  assert_int_equal(caps_from_name("NET_ADMIN"), -1);
+  assert_null(caps_to_name(CAP_LAST_CAP + 1));
+  assert_int_equal(caps_all(), (CAP(CAP_LAST_CAP) << 1) - 1);
+}
+
+static void test_syscall_names(void **state)
+{
+  (void) state;
+  /* the generated table: names of this architecture and of others (i386's
+   * vm86old, x86_64's epoll_ctl_old, arm's breakpoint) */
+  static const char *const known[] = { "read", "openat", "mount", "vm86old", "epoll_ctl_old", "breakpoint",
+                                       "_sysctl", "clone3" };
+  for (size_t i = 0; i < ELEMENTSOF(known); i++)
+    assert_true(syscalls_is_known(known[i]));
+  assert_false(syscalls_is_known("nosuchcall"));
+  assert_false(syscalls_is_known(""));
+  assert_false(syscalls_is_known("@rkt/default-whitelist"));
+  for (const char *const *s = syscalls_default_blocklist; *s; s++)
+    assert_true(syscalls_is_known(*s));
+
+  assert_int_equal(syscalls_errno_from_name("ENOSYS"), ENOSYS);
+  assert_int_equal(syscalls_errno_from_name("EPERM"), EPERM);
+  assert_int_equal(syscalls_errno_from_name("ENOTSUP"), ENOTSUP);
+  assert_int_equal(syscalls_errno_from_name("EOPNOTSUPP"), EOPNOTSUPP);
+  assert_int_equal(syscalls_errno_from_name("EWOULDBLOCK"), EAGAIN);
+  assert_int_equal(syscalls_errno_from_name("EHWPOISON"), EHWPOISON);
+  assert_int_equal(syscalls_errno_from_name("ENOPE"), -1);
+  assert_int_equal(syscalls_errno_from_name("eperm"), -1);
+  assert_int_equal(syscalls_errno_from_name(""), -1);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -309,6 +376,8 @@ int main(void)
     cmocka_unit_test(test_strings),
     cmocka_unit_test(test_resources),
     cmocka_unit_test(test_cgroup_paths),
+    cmocka_unit_test(test_caps),
+    cmocka_unit_test(test_syscall_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* stage2: what an app's isolators turn into, its environment, capability
- * sets, errno names, user/group lookup inside a chroot, and a seccomp
- * filter really applied (in a child). */
+ * sets, user/group lookup inside a chroot, and a seccomp filter really
+ * applied (in a child). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -136,33 +136,6 @@ static void test_environment(void **state)
   env2 = app_config_environment(m2->app, "web");
   assert_true(strv_contains(env2, "PATH=/opt/bin"));
   assert_int_equal(strv_length(env2), 2);
-}
-
-static void test_caps_compute(void **state)
-{
-  unsigned long long mask = 0;
-  _cleanup_error_ podrun_error_t err = NULL;
-  char *retain[] = { "CAP_SYS_ADMIN", "CAP_KILL", NULL }, *remove[] = { "CAP_KILL", NULL };
-  char *unknown[] = { "CAP_NOPE", NULL };
-  (void) state;
-
-  assert_int_equal(isolate_caps_compute(NULL, NULL, &mask, &err), 0);
-  size_t n = 0;
-  for (const char *const *c = isolate_default_caps; *c; c++)
-    n++;
-  assert_int_equal((size_t) __builtin_popcountll(mask), n);
-  assert_int_equal(isolate_caps_compute(retain, remove, &mask, &err), 0);
-  assert_int_equal(mask, CAP(CAP_SYS_ADMIN));
-  assert_int_equal(isolate_caps_compute(NULL, remove, &mask, &err), 0);
-  assert_false(mask & CAP(CAP_KILL));
-  assert_true(mask & CAP(CAP_CHOWN));
-  assert_int_equal(isolate_caps_compute(unknown, NULL, &mask, &err), -1);
-  assert_non_null(strstr(err->msg, "CAP_NOPE"));
-
-  assert_int_equal(isolate_errno_from_name("ENOSYS"), ENOSYS);
-  assert_int_equal(isolate_errno_from_name("EPERM"), EPERM);
-  assert_int_equal(isolate_errno_from_name("ENOPE"), -1);
-  assert_int_equal(isolate_errno_from_name(""), -1);
 }
 
 /* Runs fn in a child and returns its exit status. */
@@ -311,7 +284,6 @@ int main(void)
     cmocka_unit_test(test_isolators),
     cmocka_unit_test(test_isolator_errors),
     cmocka_unit_test(test_environment),
-    cmocka_unit_test(test_caps_compute),
     cmocka_unit_test(test_identity_in_chroot),
     cmocka_unit_test(test_seccomp),
     cmocka_unit_test(test_pivot_root),
