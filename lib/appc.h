@@ -44,6 +44,10 @@ struct appc_kvs
 };
 /* The value of the first entry called `name`, NULL if absent. */
 const char *appc_kvs_get(const struct appc_kvs *kvs, const char *name);
+/* For manifests built in C: sets the first entry called `name` to value,
+ * or appends one (copies of both); frees every entry. */
+void appc_kvs_set(struct appc_kvs *kvs, const char *name, const char *value);
+void appc_kvs_clear(struct appc_kvs *kvs);
 
 struct appc_dependency
 {
@@ -112,6 +116,14 @@ struct appc_image_manifest
   char **path_whitelist;     /* NULL-terminated, NULL if absent */
   struct appc_kvs annotations;
 };
+
+/* For apps built in C: the first isolator called `name` (NULL if none);
+ * drops every isolator called `name` and, when value is not NULL, appends
+ * {name, value}, taking value. */
+struct appc_isolator *appc_app_get_isolator(const struct appc_app *a, const char *name);
+void appc_app_set_isolator(struct appc_app *a, const char *name, json_t *value);
+void appc_app_free(struct appc_app *a);
+static inline void appc_app_freep(struct appc_app **a) { appc_app_free(*a); }
 
 int appc_image_manifest_parse(const char *buf, size_t len, struct appc_image_manifest **ret,
                               podrun_error_t *err);

@@ -10,13 +10,14 @@ static int parse(int argc, char **argv, podrun_error_t *err)
 int cmd_run(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
 {
   _cleanup_pod_ struct pod *p = NULL;
+  _cleanup_(pod_plan_done) struct pod_plan plan = { 0 };
   int r = parse(argc, argv, err);
   if (r >= 0 && arg_run.interactive && !isatty(STDIN_FILENO))
     r = podrun_error_set(err, 0, "--interactive: stdin is not a terminal");
   if (r >= 0)
-    r = pod_prepare(podrun_store, &p, err);
+    r = pod_prepare(podrun_store, &p, &plan, err);
   if (r >= 0)
-    r = pod_exec_stage1(&podrun_store, p, err); /* returns only on failure */
+    r = pod_exec_stage1(&podrun_store, p, &plan, err); /* returns only on failure */
   run_args_done();
   return r < 0 ? -1 : 0;
 }
@@ -24,9 +25,10 @@ int cmd_run(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
 int cmd_prepare(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
 {
   _cleanup_pod_ struct pod *p = NULL;
+  _cleanup_(pod_plan_done) struct pod_plan plan = { 0 };
   int r = parse(argc, argv, err);
   if (r >= 0)
-    r = pod_prepare(podrun_store, &p, err);
+    r = pod_prepare(podrun_store, &p, &plan, err);
   if (r >= 0)
     printf("%s\n", p->uuid);
   run_args_done();
@@ -47,5 +49,5 @@ int cmd_run_prepared(const struct cmd *cmd, int argc, char **argv, podrun_error_
   /* It may have moved on between the look and the lock. */
   if (access(p->path, F_OK) < 0)
     return podrun_error_set(err, 0, "pod %s was started or removed meanwhile", p->uuid);
-  return pod_exec_stage1(&podrun_store, p, err);
+  return pod_exec_stage1(&podrun_store, p, NULL, err);
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Building the pod manifest from the images and the flags of `run`/`prepare`. */
+/* Building the pod manifest from the images and the flags of `run`/`prepare`
+ * (or reading a --pod-manifest), once, as a struct: it is serialised once,
+ * and that text is what the appc parser validates and the pod keeps. */
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -8,48 +10,111 @@
 #include "pod-setup.h"
 #include "resources.h"
 
-/* "NAME,kind=host,source=/x,readOnly=true" → an appc volume. */
-static int parse_volume(const char *spec, json_t **ret, podrun_error_t *err)
+void pod_plan_done(struct pod_plan *plan)
+{
+  appc_pod_manifest_free(plan->manifest);
+  free(plan->text);
+  free(plan->stage1_id);
+  free(plan->stage1_run);
+  free(plan->stage1_tree);
+  strv_free(plan->app_trees);
+  *plan = (struct pod_plan){ 0 };
+}
+
+static int volume_bool(const char *spec, const char *key, const char *value, bool *ret, podrun_error_t *err)
+{
+  if (!streq(value, "true") && !streq(value, "false"))
+    return podrun_error_set(err, 0, "--volume %s: %s must be true or false", QUOTE(spec), key);
+  *ret = streq(value, "true");
+  return 0;
+}
+
+static int volume_id(const char *spec, const char *key, const char *value, unsigned *ret, podrun_error_t *err)
+{
+  unsigned long long n;
+  if (parse_uint(value, 4294967294ULL, &n) < 0)
+    return podrun_error_set(err, 0, "--volume %s: %s must be a number", QUOTE(spec), key);
+  *ret = (unsigned) n;
+  return 0;
+}
+
+/* One KEY=VALUE of a --volume; *seen collects what was given. */
+static int volume_key(const char *spec, const char *kv, struct appc_volume *v, unsigned *seen, podrun_error_t *err)
+{
+  static const char *const keys[] = { "kind", "source", "readOnly", "recursive", "mode", "uid", "gid" };
+  const char *eq = strchr(kv, '=');
+  _cleanup_free_ char *key = eq ? xstrndup(kv, (size_t) (eq - kv)) : NULL;
+  const char *value = eq ? eq + 1 : NULL;
+  size_t k;
+
+  if (!eq)
+    return podrun_error_set(err, 0, "--volume %s: %s is not KEY=VALUE", QUOTE(spec), QUOTE(kv));
+  for (k = 0; k < ELEMENTSOF(keys) && !streq(key, keys[k]); k++)
+    ;
+  if (k == ELEMENTSOF(keys))
+    return podrun_error_set(err, 0, "--volume %s: unknown key %s", QUOTE(spec), QUOTE(key));
+  *seen |= 1u << k;
+  switch (k)
+    {
+    case 0:
+      if (!streq(value, "host") && !streq(value, "empty"))
+        return podrun_error_set(err, 0, "--volume %s: kind %s is not host or empty", QUOTE(spec), QUOTE(value));
+      v->kind = streq(value, "host") ? APPC_VOLUME_HOST : APPC_VOLUME_EMPTY;
+      return 0;
+    case 1:
+      if (value[0] != '/')
+        return podrun_error_set(err, 0, "--volume %s: source %s is not an absolute path", QUOTE(spec), QUOTE(value));
+      free(v->source);
+      v->source = xstrdup(value);
+      return 0;
+    case 2:
+      return volume_bool(spec, key, value, &v->read_only, err);
+    case 3:
+      return volume_bool(spec, key, value, &v->recursive, err);
+    case 4:
+      {
+        size_t n = strspn(value, "01234567");
+        if (n == 0 || n > 6 || value[n] || strtoul(value, NULL, 8) > 07777)
+          return podrun_error_set(err, 0, "--volume %s: mode %s is not a file mode (octal, at most 07777)",
+                                  QUOTE(spec), QUOTE(value));
+        v->mode = (mode_t) strtoul(value, NULL, 8);
+        return 0;
+      }
+    default:
+      return volume_id(spec, key, value, k == 5 ? &v->uid : &v->gid, err);
+    }
+}
+
+/* "NAME,kind=host,source=/x,readOnly=true" or "NAME,kind=empty,mode=0700"
+ * → an appc volume, checked as the spec says. */
+static int parse_volume(const char *spec, struct appc_volume *v, podrun_error_t *err)
 {
   _cleanup_free_ char *copy = xstrdup(spec);
-  _cleanup_json_ json_t *v = json_object();
   char *save = NULL, *name = strtok_r(copy, ",", &save);
+  unsigned seen = 0;
 
   if (!name || strchr(name, '='))
     return podrun_error_set(err, 0, "--volume %s: expected NAME,kind=host|empty[,…]", QUOTE(spec));
-  json_object_set_new(v, "name", json_string(name));
+  if (!appc_name_is_valid(name))
+    return podrun_error_set(err, 0, "--volume %s: %s is not a volume name (lower-case letters, digits and '-')",
+                            QUOTE(spec), QUOTE(name));
+  *v = (struct appc_volume){ .name = xstrdup(name), .recursive = true, .mode = 0755 };
   for (char *kv = strtok_r(NULL, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
-    {
-      char *eq = strchr(kv, '=');
-      if (!eq)
-        return podrun_error_set(err, 0, "--volume %s: %s is not KEY=VALUE", QUOTE(spec), QUOTE(kv));
-      *eq++ = '\0';
-      if (streq(kv, "readOnly") || streq(kv, "recursive"))
-        {
-          if (!streq(eq, "true") && !streq(eq, "false"))
-            return podrun_error_set(err, 0, "--volume %s: %s must be true or false", QUOTE(spec), kv);
-          json_object_set_new(v, kv, json_boolean(streq(eq, "true")));
-        }
-      else if (streq(kv, "uid") || streq(kv, "gid"))
-        {
-          unsigned long long n;
-          if (parse_uint(eq, 4294967294ULL, &n) < 0)
-            return podrun_error_set(err, 0, "--volume %s: %s must be a number", QUOTE(spec), kv);
-          json_object_set_new(v, kv, json_integer(n));
-        }
-      else if (streq(kv, "kind") || streq(kv, "source") || streq(kv, "mode"))
-        json_object_set_new(v, kv, json_string(eq));
-      else
-        return podrun_error_set(err, 0, "--volume %s: unknown key %s", QUOTE(spec), QUOTE(kv));
-    }
-  if (!json_object_get(v, "kind"))
+    if (volume_key(spec, kv, v, &seen, err) < 0)
+      return -1;
+  if (!(seen & 1u))
     return podrun_error_set(err, 0, "--volume %s: needs kind=host or kind=empty", QUOTE(spec));
-  *ret = TAKE_PTR(v);
+  if (v->kind == APPC_VOLUME_HOST && !v->source)
+    return podrun_error_set(err, 0, "--volume %s: a host volume needs source=PATH", QUOTE(spec));
+  if (v->kind == APPC_VOLUME_HOST && (seen & (7u << 4)))
+    return podrun_error_set(err, 0, "--volume %s: a host volume takes no mode, uid or gid", QUOTE(spec));
+  if (v->kind == APPC_VOLUME_EMPTY && v->source)
+    return podrun_error_set(err, 0, "--volume %s: an empty volume takes no source", QUOTE(spec));
   return 0;
 }
 
 /* "volume=NAME,target=PATH" → {volume, path}. */
-static int parse_mount(const char *spec, json_t **ret, podrun_error_t *err)
+static int parse_mount(const char *spec, struct appc_mount *ret, podrun_error_t *err)
 {
   _cleanup_free_ char *copy = xstrdup(spec);
   const char *vol = NULL, *target = NULL;
@@ -66,7 +131,7 @@ static int parse_mount(const char *spec, json_t **ret, podrun_error_t *err)
     }
   if (!vol || !target || !*vol || !*target)
     return podrun_error_set(err, 0, "--mount %s: expected volume=NAME,target=PATH", QUOTE(spec));
-  *ret = json_pack("{s:s,s:s}", "volume", vol, "path", target);
+  *ret = (struct appc_mount){ .volume = xstrdup(vol), .path = xstrdup(target) };
   return 0;
 }
 
@@ -82,9 +147,10 @@ static char *app_name_from_image(const char *image_name)
 }
 
 /* Resolves (fetching a file first when the argument is one) and renders. */
-static int app_image(struct store *s, const char *ref, struct store_image **ret, podrun_error_t *err)
+static int app_image(struct store *s, const char *ref, struct store_image **ret, char **ret_tree,
+                     podrun_error_t *err)
 {
-  _cleanup_free_ char *id = NULL, *tree = NULL;
+  _cleanup_free_ char *id = NULL;
   const char *path = startswith(ref, "file://");
   struct stat st;
 
@@ -101,64 +167,100 @@ static int app_image(struct store *s, const char *ref, struct store_image **ret,
     }
   if (store_resolve(s, ref, ret, err) < 0)
     return -1;
-  return store_render(s, (*ret)->id, &tree, err);
+  return store_render(s, (*ret)->id, ret_tree, err);
 }
 
-static int add_mounts(json_t *rapp, const struct app_args *a, podrun_error_t *err)
+static int add_mounts(struct appc_runtime_app *ra, const struct app_args *a, podrun_error_t *err)
 {
-  json_t *mounts = json_array();
-  json_object_set_new(rapp, "mounts", mounts);
   char *const *lists[] = { arg_run.all.mounts, a->mounts };
+  size_t n = strv_length(lists[0]) + strv_length(lists[1]);
+
+  ra->mounts = n ? xzalloc(n * sizeof(*ra->mounts)) : NULL;
   for (size_t l = 0; l < ELEMENTSOF(lists); l++)
     for (size_t i = 0; lists[l] && lists[l][i]; i++)
-      {
-        json_t *m = NULL;
-        if (parse_mount(lists[l][i], &m, err) < 0)
-          return -1;
-        json_array_append_new(mounts, m);
-      }
+      if (parse_mount(lists[l][i], &ra->mounts[ra->n_mounts++], err) < 0)
+        return -1;
   return 0;
 }
 
-static int build_app(struct store *s, const struct app_args *a, json_t *apps, podrun_error_t *err)
+/* One app from an image and its flags; *ret_tree: the image's render. */
+static int build_app(struct store *s, const struct app_args *a, struct appc_runtime_app *ra, char **ret_tree,
+                     podrun_error_t *err)
 {
   _cleanup_store_image_ struct store_image *img = NULL;
   _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *im = NULL;
-  _cleanup_free_ char *name = NULL;
-  json_t *app = NULL;
 
-  if (app_image(s, a->image, &img, err) < 0 ||
+  if (app_image(s, a->image, &img, ret_tree, err) < 0 ||
       appc_image_manifest_parse(img->manifest, strlen(img->manifest), &im, err) < 0 ||
-      app_manifest_effective(im, a, &app, err) < 0)
+      app_manifest_effective(im, a, &ra->app, err) < 0)
     return -1;
-  name = a->name ? xstrdup(a->name) : app_name_from_image(im->name);
-  json_t *rapp = json_pack("{s:s,s:{s:s,s:s,s:o},s:o,s:b}", "name", name, "image", "name", im->name, "id", img->id,
-                           "labels", json_loads(img->labels, 0, NULL) ?: json_array(), "app", app,
-                           "readOnlyRootFS", a->readonly_rootfs || arg_run.all.readonly_rootfs);
-  json_array_append_new(apps, rapp);
-  return add_mounts(rapp, a, err);
+  ra->name = a->name ? xstrdup(a->name) : app_name_from_image(im->name);
+  ra->image.name = TAKE_PTR(im->name);
+  ra->image.id = xstrdup(img->id);
+  ra->image.labels = im->labels;
+  im->labels = (struct appc_kvs){ 0 };
+  ra->read_only_rootfs = a->readonly_rootfs || arg_run.all.readonly_rootfs;
+  return add_mounts(ra, a, err);
 }
 
-static int build_from_flags(struct store *s, json_t **ret, podrun_error_t *err)
+static int build_from_flags(struct store *s, struct appc_pod_manifest *m, char ***ret_trees, podrun_error_t *err)
 {
-  _cleanup_json_ json_t *pm = json_pack("{s:s,s:s,s:[],s:[]}", "acKind", "PodManifest", "acVersion", APPC_VERSION,
-                                        "apps", "volumes");
-  json_t *apps = json_object_get(pm, "apps"), *vols = json_object_get(pm, "volumes");
+  size_t n_volumes = strv_length(arg_run.volumes);
 
   if (arg_run.n_apps == 0)
     return podrun_error_set(err, 0, "run: no image given; usage: podrun run [flags] IMAGE [app flags] …");
-  for (size_t i = 0; arg_run.volumes && arg_run.volumes[i]; i++)
-    {
-      json_t *v = NULL;
-      if (parse_volume(arg_run.volumes[i], &v, err) < 0)
-        return -1;
-      json_array_append_new(vols, v);
-    }
-  for (size_t i = 0; i < arg_run.n_apps; i++)
-    if (build_app(s, &arg_run.apps[i], apps, err) < 0)
+  m->volumes = n_volumes ? xzalloc(n_volumes * sizeof(*m->volumes)) : NULL;
+  for (size_t i = 0; i < n_volumes; i++)
+    if (parse_volume(arg_run.volumes[i], &m->volumes[m->n_volumes++], err) < 0)
       return -1;
-  *ret = TAKE_PTR(pm);
+  m->apps = xzalloc(arg_run.n_apps * sizeof(*m->apps));
+  *ret_trees = xzalloc((arg_run.n_apps + 1) * sizeof(char *));
+  for (size_t i = 0; i < arg_run.n_apps; i++)
+    {
+      m->n_apps = i + 1; /* what a failure leaves is freed with m */
+      if (build_app(s, &arg_run.apps[i], &m->apps[i], &(*ret_trees)[i], err) < 0)
+        return -1;
+    }
   return 0;
+}
+
+/* A hand-written manifest's apps: images must be in the store (rendered
+ * here), and an app without an "app" section gets its image's. */
+static int complete_apps(struct store *s, struct appc_pod_manifest *m, char ***ret_trees, podrun_error_t *err)
+{
+  *ret_trees = xzalloc((m->n_apps + 1) * sizeof(char *));
+  for (size_t i = 0; i < m->n_apps; i++)
+    {
+      struct appc_runtime_app *ra = &m->apps[i];
+      _cleanup_store_image_ struct store_image *img = NULL;
+      _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *im = NULL;
+      if (store_resolve(s, ra->image.id, &img, err) < 0 || store_render(s, img->id, &(*ret_trees)[i], err) < 0)
+        return -1;
+      if (ra->app)
+        continue;
+      if (appc_image_manifest_parse(img->manifest, strlen(img->manifest), &im, err) < 0)
+        return -1;
+      if (!im->app)
+        return podrun_error_set(err, 0, "app %s: neither the pod manifest nor its image has an app", QUOTE(ra->name));
+      ra->app = TAKE_PTR(im->app);
+    }
+  return 0;
+}
+
+static int read_manifest_file(struct store *s, struct appc_pod_manifest **ret, char ***ret_trees,
+                              podrun_error_t *err)
+{
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+
+  if (arg_run.n_apps > 0)
+    return podrun_error_set(err, 0, "--pod-manifest runs the manifest as it is: give no images with it");
+  if (fs_read_file_at(AT_FDCWD, arg_run.pod_manifest, JSON_MAX_INPUT, &text, &len, err) < 0 ||
+      appc_pod_manifest_parse(text, len, ret, err) < 0)
+    return podrun_error_wrap(err, "--pod-manifest");
+  if ((*ret)->n_apps == 0)
+    return podrun_error_new(err, 0, "--pod-manifest: \"apps\" is empty: a pod runs at least one app");
+  return complete_apps(s, *ret, ret_trees, err);
 }
 
 /* Every mount names a volume of the pod (the schema cannot say so). */
@@ -191,74 +293,52 @@ static int check_resources(const struct appc_pod_manifest *m, podrun_error_t *er
   return 0;
 }
 
-/* A hand-written manifest's apps: images must be in the store (rendered
- * here), and an app without an "app" section gets its image's. */
-static int complete_apps(struct store *s, json_t *pm, podrun_error_t *err)
+/* The one serialisation: the text the pod keeps, within what every reader
+ * of a pod's manifest (stage0, the stage1s, stage2) takes. */
+static int serialise(const struct appc_pod_manifest *m, char **ret, podrun_error_t *err)
 {
-  size_t i;
-  json_t *rapp;
-  json_array_foreach (json_object_get(pm, "apps"), i, rapp)
+  _cleanup_json_ json_t *j = appc_pod_manifest_to_json(m);
+  if (!j)
+    return podrun_error_new(err, EINVAL, "pod manifest: a string of it is not valid UTF-8");
+  char *text = json_dump_sorted(j, true);
+  size_t len = strlen(text);
+  if (len > JSON_MAX_INPUT)
     {
-      _cleanup_store_image_ struct store_image *img = NULL;
-      _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *im = NULL;
-      _cleanup_free_ char *tree = NULL;
-      const char *id = json_string_value(json_object_get(json_object_get(rapp, "image"), "id"));
-      if (store_resolve(s, id, &img, err) < 0 || store_render(s, img->id, &tree, err) < 0)
-        return -1;
-      if (json_object_get(rapp, "app"))
-        continue;
-      if (appc_image_manifest_parse(img->manifest, strlen(img->manifest), &im, err) < 0)
-        return -1;
-      if (!im->app)
-        return podrun_error_set(err, 0, "app %s: neither the pod manifest nor its image has an app",
-                                QUOTE(json_string_value(json_object_get(rapp, "name"))));
-      json_t *imj = appc_image_manifest_to_json(im);
-      json_object_set(rapp, "app", json_object_get(imj, "app"));
-      json_decref(imj);
+      free(text);
+      return podrun_error_new(err, EFBIG, "pod manifest: %zu bytes, more than podrun's limit of %d (the images' "
+                                          "manifests, labels and arguments are too large together)",
+                              len, JSON_MAX_INPUT);
     }
+  *ret = text;
   return 0;
 }
 
-static int read_manifest_file(struct store *s, json_t **ret, podrun_error_t *err)
+int pod_manifest_build(struct store *s, struct pod_plan *plan, podrun_error_t *err)
 {
+  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *built = NULL, *m = NULL;
+  _cleanup_strv_ char **trees = NULL;
   _cleanup_free_ char *text = NULL;
-  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
-  size_t len = 0;
 
-  if (arg_run.n_apps > 0)
-    return podrun_error_set(err, 0, "--pod-manifest runs the manifest as it is: give no images with it");
-  if (fs_read_file_at(AT_FDCWD, arg_run.pod_manifest, JSON_MAX_INPUT, &text, &len, err) < 0 ||
-      appc_pod_manifest_parse(text, len, &m, err) < 0 ||
-      json_parse_untrusted(text, len, arg_run.pod_manifest, ret, err) < 0)
-    return podrun_error_wrap(err, "--pod-manifest");
-  if (m->n_apps == 0)
-    return podrun_error_new(err, 0, "--pod-manifest: \"apps\" is empty: a pod runs at least one app");
-  return complete_apps(s, *ret, err);
-}
-
-/* The pod manifest as JSON text, validated by the appc parser. */
-int pod_manifest_build(struct store *s, char **ret, podrun_error_t *err);
-
-int pod_manifest_build(struct store *s, char **ret, podrun_error_t *err)
-{
-  _cleanup_json_ json_t *pm = NULL;
-  _cleanup_free_ char *text = NULL;
-  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
-  size_t len = 0;
-
-  if ((arg_run.pod_manifest ? read_manifest_file(s, &pm, err) : build_from_flags(s, &pm, err)) < 0)
-    return -1;
-  text = json_dump_sorted(pm, true);
-  len = strlen(text);
-  /* every reader of a pod's manifest (stage0, the stage1s, stage2) takes at most this */
-  if (len > JSON_MAX_INPUT)
-    return podrun_error_new(err, EFBIG, "pod manifest: %zu bytes, more than podrun's limit of %d (the images' "
-                                        "manifests, labels and arguments are too large together)",
-                            len, JSON_MAX_INPUT);
-  if (appc_pod_manifest_parse(text, len, &m, err) < 0)
+  if (arg_run.pod_manifest)
+    {
+      if (read_manifest_file(s, &built, &trees, err) < 0)
+        return -1;
+    }
+  else
+    {
+      built = xzalloc(sizeof(*built));
+      built->ac_version = xstrdup(APPC_VERSION);
+      if (build_from_flags(s, built, &trees, err) < 0)
+        return -1;
+    }
+  /* validated once: the text is parsed back by the appc parser, and that
+   * parse, what the stage1 will read, is what the checks look at */
+  if (serialise(built, &text, err) < 0 || appc_pod_manifest_parse(text, strlen(text), &m, err) < 0)
     return -1;
   if (check_references(m, err) < 0 || check_resources(m, err) < 0)
     return podrun_error_wrap(err, "pod manifest");
-  *ret = TAKE_PTR(text);
+  plan->manifest = TAKE_PTR(m);
+  plan->text = TAKE_PTR(text);
+  plan->app_trees = TAKE_PTR(trees);
   return 0;
 }
