@@ -163,7 +163,7 @@ static int empty_dir_mount(int *ret, podrun_error_t *err)
   return *ret < 0 ? podrun_error_set(err, errno, "an empty tmpfs") : 0;
 }
 
-int volumes_mount_proc(const char *app_root, podrun_error_t *err)
+int volumes_mount_proc(const char *app_root, bool mask, podrun_error_t *err)
 {
   _cleanup_close_ int target = volumes_open_target(app_root, "/proc", false, err), fs = -1, mnt = -1;
   if (target < 0)
@@ -174,7 +174,7 @@ int volumes_mount_proc(const char *app_root, podrun_error_t *err)
   mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
   if (mnt < 0 || move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return podrun_error_set(err, errno, "mount a /proc of the app's own");
-  return volumes_mask_kernel_paths(app_root, "/proc/", err);
+  return mask ? volumes_mask_kernel_paths(app_root, "/proc/", err) : 0;
 }
 
 int volumes_mask_kernel_paths(const char *app_root, const char *under, podrun_error_t *err)

@@ -36,8 +36,8 @@ int volumes_bind_api(const char *app_root, bool proc, podrun_error_t *err);
 int volumes_mask_kernel_paths(const char *app_root, const char *under, podrun_error_t *err);
 
 /* A new procfs, of the caller's pid namespace, at the app's /proc, masked
- * as above. */
-int volumes_mount_proc(const char *app_root, podrun_error_t *err);
+ * as above unless not `mask` (--insecure-options=paths). */
+int volumes_mount_proc(const char *app_root, bool mask, podrun_error_t *err);
 
 /* What comes last: readOnlyRootFS makes the root mount (alone) read-only. */
 int volumes_finish_root(const struct appc_runtime_app *a, const char *app_root, podrun_error_t *err);

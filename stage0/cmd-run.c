@@ -35,6 +35,33 @@ int cmd_prepare(const struct cmd *cmd, int argc, char **argv, podrun_error_t *er
   return r;
 }
 
+/* --insecure-options=capabilities, paths and seccomp are pod flags, fixed
+ * at prepare: one that the pod was not prepared with is refused, not
+ * dropped. */
+static int check_insecure_run_options(struct pod *p, podrun_error_t *err)
+{
+  _cleanup_(stage1_run_args_done) struct stage1_run_args run = { 0 };
+  const struct
+  {
+    unsigned bit;
+    const char *name;
+  } opts[] = {
+    { INSECURE_CAPABILITIES, "capabilities" },
+    { INSECURE_PATHS, "paths" },
+    { INSECURE_SECCOMP, "seccomp" },
+  };
+  if (!(arg_insecure & (INSECURE_CAPABILITIES | INSECURE_PATHS | INSECURE_SECCOMP)))
+    return 0;
+  if (stage1_run_args_read(p->dirfd, &run, err) < 0)
+    return podrun_error_wrap(err, "pod %s", p->uuid);
+  bool has[] = { run.disable_caps, run.disable_paths, run.disable_seccomp };
+  for (size_t i = 0; i < ELEMENTSOF(opts); i++)
+    if ((arg_insecure & opts[i].bit) && !has[i])
+      return podrun_error_set(err, 0, "--insecure-options=%s: pod %s was prepared without it (it is a pod flag, "
+                                      "fixed at prepare: give it to prepare)", opts[i].name, p->uuid);
+  return 0;
+}
+
 int cmd_run_prepared(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
 {
   _cleanup_free_ char *pods = pods_dir();
@@ -44,6 +71,8 @@ int cmd_run_prepared(const struct cmd *cmd, int argc, char **argv, podrun_error_
     return -1;
   if (p->state != POD_PREPARED)
     return podrun_error_set(err, 0, "pod %s is %s, not prepared", p->uuid, pod_state_to_string(p->state));
+  if (check_insecure_run_options(p, err) < 0)
+    return -1;
   if (pod_lock(p, true, true, err) < 0)
     return podrun_error_wrap(err, "pod %s is in use by another podrun", p->uuid);
   /* It may have moved on between the look and the lock. */

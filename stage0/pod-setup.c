@@ -48,6 +48,13 @@ static char *stage1_run_flags(uid_t userns_shift)
     fprintf(f, "--hostname=%s\n", arg_run.hostname);
   if (userns_shift)
     fprintf(f, USERNS_FLAG "%u:%u\n", (unsigned) userns_shift, USERNS_RANGE);
+  /* --insecure-options: pod-level, fixed at prepare like the rest */
+  if (arg_insecure & INSECURE_CAPABILITIES)
+    fputs(STAGE1_DISABLE_CAPS "\n", f);
+  if (arg_insecure & INSECURE_PATHS)
+    fputs(STAGE1_DISABLE_PATHS "\n", f);
+  if (arg_insecure & INSECURE_SECCOMP)
+    fputs(STAGE1_DISABLE_SECCOMP "\n", f);
   const struct { const char *flag; char **values; } lists[] = {
     { "dns", arg_run.dns }, { "dns-search", arg_run.dns_search },
     { "dns-opt", arg_run.dns_opt }, { "hosts-entry", arg_run.hosts_entries },

@@ -562,3 +562,72 @@ JSON
     assert_stderr_contains 'exec "/etc/passwd": Permission denied'
   done
 }
+
+# The paths podrun masks or makes read-only (lib/volumes.c), as the app's mount table
+# would show them.
+PODRUN_KERNEL_PATHS='["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+  "/proc/sched_debug", "/proc/scsi", "/proc/timer_list", "/proc/timer_stats", "/sys/firmware",
+  "/sys/devices/virtual/powercap", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]'
+
+# assert_insecure_report: the probe's report (in $output, loaded) shows every capability
+# the host gives podrun, in the bounding and the effective set, and no seccomp filter.
+assert_insecure_report() {
+  [[ ${PROBE[CapBnd]} == "$(host_status_field CapBnd)" ]] || fail "CapBnd ${PROBE[CapBnd]}"
+  [[ ${PROBE[CapEff]} == "$(host_status_field CapBnd)" ]] || fail "CapEff ${PROBE[CapEff]}"
+  [[ ${PROBE[Seccomp]} == 0 ]] || fail "Seccomp ${PROBE[Seccomp]}"
+}
+
+@test "pods: --insecure-options=capabilities,paths,seccomp: every capability, nothing masked or read-only in /proc and /sys, no filter, whatever the app asks; enter gets the same; they are fixed at prepare" {
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    # the app's own capability set and filter are overridden
+    run_podrun --insecure-options=capabilities,paths,seccomp run --stage1="$flavor" podrun.test/probe \
+      --caps-retain=CAP_CHOWN --seccomp=mode=remove,mkdir
+    assert_status 0
+    load_probe
+    assert_insecure_report
+    [[ ${PROBE[no_new_privs]} == 0 ]] # no filter that needs it, and the app does not ask
+    [[ $(probe "[m['path'] for m in j['mounts'] if m['path'] in $PODRUN_KERNEL_PATHS]") == "[]" ]] ||
+      fail "masked: $(probe "[m for m in j['mounts'] if m['path'] in $PODRUN_KERNEL_PATHS]")"
+    [[ $(probe 'any(m["path"] in ("/sys", "/proc") and m["options"].startswith("ro") for m in j["mounts"])') == false ]] ||
+      fail "read-only: $(probe '[m for m in j["mounts"] if m["path"] in ("/sys", "/proc")]')"
+    # "all" has them all; the no-new-privileges an app asks for stays (nspawn's default filter
+    # set it for every app before, so only this shows that it is applied on its own)
+    cat >"$PASS/pod.json" <<JSON
+{"acKind": "PodManifest", "acVersion": "0.8.11",
+ "apps": [{"name": "probe", "image": {"name": "podrun.test/probe", "id": "$(podrun image list --full --no-legend | awk '/probe/ {print $1}')"},
+   "app": {"exec": ["/probe"], "user": "0", "group": "0", "isolators": [
+     {"name": "os/linux/no-new-privileges", "value": true}]}}]}
+JSON
+    run_podrun --insecure-options=all run --stage1="$flavor" --pod-manifest="$PASS/pod.json"
+    assert_status 0
+    load_probe
+    assert_insecure_report
+    [[ ${PROBE[no_new_privs]} == 1 ]]
+    # enter: what the app has, no more and no less
+    "$PODRUN" --dir="$STORE" --insecure-options=capabilities,seccomp run --stage1="$flavor" \
+      --uuid-file-save="$PASS/uuid" podrun.test/probe --caps-retain=CAP_CHOWN --exec=/bin/sleep -- 60 --- &
+    local uuid
+    uuid=$(wait_pod_file "$PASS/uuid" pid)
+    run_podrun enter "$uuid" /probe
+    assert_status 0
+    load_probe
+    assert_insecure_report
+    run_podrun stop --force "$uuid"
+    wait || true
+    # pod flags, fixed at prepare: run-prepared keeps them, and refuses one the pod lacks
+    run_podrun --insecure-options=seccomp prepare --stage1="$flavor" podrun.test/probe
+    assert_status 0
+    uuid=$output
+    run_podrun --insecure-options=capabilities run-prepared "$uuid"
+    assert_one_line_error "--insecure-options=capabilities" "$uuid"
+    run_podrun run-prepared "$uuid"
+    assert_status 0
+    load_probe
+    [[ ${PROBE[Seccomp]} == 0 ]]
+    case $flavor in
+      fly) [[ ${PROBE[CapBnd]} == "$(host_status_field CapBnd)" ]] ;;
+      nspawn) [[ ${PROBE[CapBnd]} == 00000000a80405fb ]] ;; # appc's default set: capabilities were not given
+    esac
+  done
+}

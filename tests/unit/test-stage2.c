@@ -19,6 +19,7 @@
 #include "stage2/app-config.h"
 #include "stage2/identity.h"
 #include "stage2/isolate.h"
+#include "stage2/stage2-internal.h"
 
 #define CAP(c) (1ULL << (c))
 
@@ -111,6 +112,59 @@ static void test_isolator_errors(void **state)
       if (!strstr(err->msg, bad[i].why))
         fail_msg("%s: \"%s\" (expected \"%s\")", bad[i].isolators, err->msg, bad[i].why);
     }
+}
+
+/* The plan stage2 (and enter) makes for an app of this pod manifest file. */
+static int plan_of(const char *isolators, struct stage2_args a, struct stage2_plan *p, podrun_error_t *err)
+{
+  char path[] = "/tmp/podrun-test-stage2-XXXXXX";
+  _cleanup_close_ int fd = mkstemp(path);
+  _cleanup_free_ char *pm = xasprintf("{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":[{\"name\":\"web\","
+                                      "\"image\":{\"id\":\"sha512-0123\"},\"app\":{\"exec\":[\"/bin/sh\"],"
+                                      "\"user\":\"0\",\"group\":\"0\",\"isolators\":%s}}]}",
+                                      isolators);
+  assert_true(fd >= 0);
+  assert_int_equal(fs_write_all(fd, pm, strlen(pm), err), 0);
+  a.pod_manifest = path;
+  a.app = "web";
+  a.root = "/";
+  int r = stage2_plan_make(&a, p, err);
+  unlink(path);
+  return r;
+}
+
+/* --insecure-options=capabilities and seccomp (stage2's flags, enter's too):
+ * every capability and no filter, whatever the app's isolators ask. */
+static void test_insecure_options(void **state)
+{
+  static const char isolators[] =
+    "[{\"name\":\"os/linux/capabilities-retain-set\",\"value\":{\"set\":[\"CAP_CHOWN\"]}},"
+    "{\"name\":\"os/linux/seccomp-remove-set\",\"value\":{\"set\":[\"uname\"]}},"
+    "{\"name\":\"os/linux/no-new-privileges\",\"value\":true}]";
+  _cleanup_error_ podrun_error_t err = NULL;
+  struct stage2_plan p;
+  (void) state;
+
+  assert_int_equal(plan_of(isolators, (struct stage2_args){ .host_network = true }, &p, &err), 0);
+  assert_int_equal(p.config.caps, CAP(CAP_CHOWN));
+  assert_true(p.config.seccomp);
+  stage2_plan_done(&p);
+  assert_int_equal(plan_of(isolators, (struct stage2_args){ .disable_caps = true, .disable_seccomp = true,
+                                                           .host_network = true },
+                           &p, &err),
+                   0);
+  assert_int_equal(p.config.caps, caps_all()); /* CAP_NET_RAW too, on the host's network */
+  assert_false(p.config.seccomp);
+  assert_true(p.config.no_new_privs); /* the app's own isolator still holds */
+  stage2_plan_done(&p);
+  /* nspawn's default filter is not given either */
+  assert_int_equal(plan_of("[]", (struct stage2_args){ .default_seccomp = true }, &p, &err), 0);
+  assert_true(p.config.seccomp);
+  stage2_plan_done(&p);
+  assert_int_equal(plan_of("[]", (struct stage2_args){ .default_seccomp = true, .disable_seccomp = true }, &p, &err),
+                   0);
+  assert_false(p.config.seccomp);
+  stage2_plan_done(&p);
 }
 
 static void test_environment(void **state)
@@ -284,6 +338,7 @@ int main(void)
     cmocka_unit_test(test_isolators),
     cmocka_unit_test(test_isolator_errors),
     cmocka_unit_test(test_environment),
+    cmocka_unit_test(test_insecure_options),
     cmocka_unit_test(test_identity_in_chroot),
     cmocka_unit_test(test_seccomp),
     cmocka_unit_test(test_pivot_root),
