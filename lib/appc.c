@@ -561,17 +561,23 @@ static bool is_http_url(const char *s)
   return rest && *rest && *rest != '/' && !strpbrk(s, " \t\r\n");
 }
 
+const char *appc_annotation_value_check(const char *name, const char *value)
+{
+  if (streq(name, "created") && !is_rfc3339(value))
+    return "is not an RFC 3339 date-time";
+  if ((streq(name, "homepage") || streq(name, "documentation")) && !is_http_url(value))
+    return "is not an http or https URL";
+  return NULL;
+}
+
 /* The spec gives three well-known annotations a format. */
 static int check_annotation(const char *path, json_t *o, void *elem, podrun_error_t *err)
 {
   const struct appc_kv *kv = elem;
   _cleanup_free_ char *p = path_key(path, "value");
+  const char *why = appc_annotation_value_check(kv->name, kv->value);
 
-  if (streq(kv->name, "created") && !is_rfc3339(kv->value))
-    return fail_value(err, p, kv->value, "is not an RFC 3339 date-time");
-  if ((streq(kv->name, "homepage") || streq(kv->name, "documentation")) && !is_http_url(kv->value))
-    return fail_value(err, p, kv->value, "is not an http or https URL");
-  return 0;
+  return why ? fail_value(err, p, kv->value, why) : 0;
 }
 
 static const struct field label_fields[] = {

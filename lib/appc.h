@@ -217,6 +217,10 @@ bool appc_name_is_valid(const char *s);
 /* AC Identifier: [a-z0-9-._~/], first and last character [a-z0-9] (image,
  * label, annotation and isolator names), e.g. "example.com/~user/app_v1". */
 bool appc_identifier_is_valid(const char *s);
+/* Why an annotation's value breaks the format the spec gives its name
+ * ("created": RFC 3339; "homepage", "documentation": an http(s) URL), or
+ * NULL when it does not. */
+const char *appc_annotation_value_check(const char *name, const char *value);
 /* "sha512-" followed by 1..128 lower-case hex digits (a full id has 128). */
 bool appc_image_id_is_valid(const char *s);
 /* Environment variable names: ^[A-Za-z_][A-Za-z0-9_.-]*$ */

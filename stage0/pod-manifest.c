@@ -183,6 +183,29 @@ static int add_mounts(struct appc_runtime_app *ra, const struct app_args *a, pod
   return 0;
 }
 
+/* --annotation NAME=VALUE (every app's, then this app's): the app's
+ * annotations in the pod manifest, a later one replacing an earlier one. */
+static int add_annotations(struct appc_runtime_app *ra, const struct app_args *a, podrun_error_t *err)
+{
+  char *const *lists[] = { arg_run.all.annotations, a->annotations };
+  for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+    for (size_t i = 0; lists[l] && lists[l][i]; i++)
+      {
+        const char *spec = lists[l][i], *eq = strchr(spec, '='), *why;
+        _cleanup_free_ char *name = eq ? xstrndup(spec, (size_t) (eq - spec)) : NULL;
+        if (!eq || eq == spec)
+          return podrun_error_set(err, 0, "--annotation %s: expected NAME=VALUE", QUOTE(spec));
+        if (!appc_identifier_is_valid(name))
+          return podrun_error_set(err, 0, "--annotation %s: %s is not an AC identifier (lower-case letters, digits "
+                                          "and -._~/, starting and ending with a letter or digit)",
+                                  QUOTE(spec), QUOTE(name));
+        if ((why = appc_annotation_value_check(name, eq + 1)))
+          return podrun_error_set(err, 0, "--annotation %s: %s %s", QUOTE(spec), QUOTE(eq + 1), why);
+        appc_kvs_set(&ra->annotations, name, eq + 1);
+      }
+  return 0;
+}
+
 /* One app from an image and its flags; *ret_tree: the image's render. */
 static int build_app(struct store *s, const struct app_args *a, struct appc_runtime_app *ra, char **ret_tree,
                      podrun_error_t *err)
@@ -200,7 +223,7 @@ static int build_app(struct store *s, const struct app_args *a, struct appc_runt
   ra->image.labels = im->labels;
   im->labels = (struct appc_kvs){ 0 };
   ra->read_only_rootfs = a->readonly_rootfs || arg_run.all.readonly_rootfs;
-  return add_mounts(ra, a, err);
+  return add_mounts(ra, a, err) < 0 ? -1 : add_annotations(ra, a, err);
 }
 
 static int build_from_flags(struct store *s, struct appc_pod_manifest *m, char ***ret_trees, podrun_error_t *err)

@@ -18,7 +18,8 @@ struct run_args arg_run;
       "GIDS" },                                                                                                  \
     { "readonly-rootfs", OPT_BOOL, &(a).readonly_rootfs, "mount the app's rootfs read-only", NULL },            \
     { "mount", OPT_STRV, &(a).mounts, "mount a volume into the app (repeatable)", "volume=NAME,target=PATH" },  \
-    { "annotation", OPT_STRV, &(a).annotations, "an app annotation (repeatable)", "NAME=VALUE" },               \
+    { "annotation", OPT_STRV, &(a).annotations, "an annotation of the app in the pod manifest (repeatable)",    \
+      "NAME=VALUE" },                                                                                            \
     { "user-annotation", OPT_STRV, &(a).user_annotations, "a user annotation (repeatable)", "NAME=VALUE" },     \
     { "user-label", OPT_STRV, &(a).user_labels, "a user label (repeatable)", "NAME=VALUE" },                    \
     { "ulimit", OPT_STRV, &(a).ulimits, "a resource limit: nofile, nproc, core, … (repeatable)",               \

@@ -277,3 +277,31 @@ no_pods() {
   assert_one_line_error '"nosuchcall"'
   [[ -z "$(ls -A "$STORE/pods/prepared" "$STORE/pods/run" 2>/dev/null)" ]] || fail "a pod was made"
 }
+
+# no_pods: the test's store holds no pod in any state.
+no_pods() {
+  local left
+  left=$(find "$STORE/pods" -mindepth 2 -maxdepth 2 ! -name '.*' 2>/dev/null || true)
+  [[ -z "$left" ]] || fail "pods were made: $left"
+}
+
+@test "--annotation reaches the pod manifest (every app's, then the app's own); a malformed one is refused with one line and no pod" {
+  fetch_busybox
+  run_podrun prepare --stage1=fly --annotation=example.com/team=infra --annotation=note=shared "$BUSYBOX_NAME" \
+    --annotation=note=mine --annotation=created=2024-01-02T03:04:05Z "$BUSYBOX_NAME" --name=other
+  assert_status 0
+  local uuid=$output
+  run_podrun cat-manifest "$uuid"
+  assert_status 0
+  [[ $(json_query '[(a["name"], a.get("annotations")) for a in j["apps"]]' <<<"$output") == \
+    '[["busybox", [{"name": "example.com/team", "value": "infra"}, {"name": "note", "value": "mine"}, {"name": "created", "value": "2024-01-02T03:04:05Z"}]], ["other", [{"name": "example.com/team", "value": "infra"}, {"name": "note", "value": "shared"}]]]' ]] ||
+    fail "annotations: $(json_query '[a.get("annotations") for a in j["apps"]]' <<<"$output")"
+  run_podrun rm "$uuid"
+  assert_status 0
+  local bad
+  for bad in noeq =value Upper=x "with space=x" created=yesterday homepage=ftp://example.com; do
+    run_podrun prepare --stage1=fly "$BUSYBOX_NAME" --annotation="$bad"
+    assert_one_line_error "--annotation" "\"$bad\""
+  done
+  no_pods
+}
