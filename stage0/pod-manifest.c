@@ -270,6 +270,39 @@ static int complete_apps(struct store *s, struct appc_pod_manifest *m, char ***r
   return 0;
 }
 
+/* Was this flag given (a value, or true)? */
+static bool opt_given(const struct opt *o)
+{
+  switch (o->type)
+    {
+    case OPT_BOOL:
+      return *(bool *) o->target;
+    case OPT_STRV:
+      return *(char ***) o->target != NULL;
+    case OPT_DURATION:
+      return false; /* none of run's */
+    default:
+      return *(const char **) o->target != NULL;
+    }
+}
+
+/* The flags that make or change the pod manifest, which --pod-manifest
+ * gives whole: every app flag, --volume and --inherit-env (rkt refused
+ * them too). The pod flags, kept in stage1/run-flags, still apply. */
+static int check_manifest_flags(podrun_error_t *err)
+{
+  const char *all = (const char *) &arg_run.all;
+  for (const struct opt *o = run_opts; o->name; o++)
+    {
+      const char *t = o->target;
+      bool app_flag = t >= all && t < all + sizeof(arg_run.all);
+      if ((app_flag || o->target == &arg_run.volumes || o->target == &arg_run.inherit_env) && opt_given(o))
+        return podrun_error_set(err, 0, "--pod-manifest runs the manifest as it is: --%s cannot be given with it "
+                                        "(write it in the manifest)", o->name);
+    }
+  return 0;
+}
+
 static int read_manifest_file(struct store *s, struct appc_pod_manifest **ret, char ***ret_trees,
                               podrun_error_t *err)
 {
@@ -278,6 +311,8 @@ static int read_manifest_file(struct store *s, struct appc_pod_manifest **ret, c
 
   if (arg_run.n_apps > 0)
     return podrun_error_set(err, 0, "--pod-manifest runs the manifest as it is: give no images with it");
+  if (check_manifest_flags(err) < 0)
+    return -1;
   if (fs_read_file_at(AT_FDCWD, arg_run.pod_manifest, JSON_MAX_INPUT, &text, &len, err) < 0 ||
       appc_pod_manifest_parse(text, len, ret, err) < 0)
     return podrun_error_wrap(err, "--pod-manifest");

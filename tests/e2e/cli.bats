@@ -305,3 +305,26 @@ no_pods() {
   done
   no_pods
 }
+
+@test "--pod-manifest runs the manifest as it is: each app flag, --volume and --inherit-env with it is refused with one line naming it; pod flags apply" {
+  fetch_busybox
+  cat >"$BATS_TEST_TMPDIR/pod.json" <<JSON
+{"acKind": "PodManifest", "acVersion": "0.8.11",
+ "apps": [{"name": "busybox", "image": {"name": "$BUSYBOX_NAME", "id": "$BUSYBOX_ID"}}]}
+JSON
+  local flag
+  for flag in --set-env=A=1 --set-env-file=/dev/null --environment=A=1 --user=1000 --group=1000 --exec=/bin/true \
+    --name=x --working-dir=/tmp --supplementary-gids=1 --readonly-rootfs --mount=volume=v,target=/v \
+    --annotation=a=b --user-annotation=a=b --user-label=a=b --ulimit=nofile=10 --caps-retain=CAP_CHOWN \
+    --caps-remove=CAP_CHOWN --seccomp=mode=remove,mkdir --oom-score-adj=1 --memory=1G --cpu=1 --cpu-shares=10 \
+    --volume=v,kind=empty --inherit-env; do
+    run_podrun prepare --stage1=fly --pod-manifest="$BATS_TEST_TMPDIR/pod.json" "$flag"
+    assert_one_line_error "--pod-manifest" "${flag%%=*} cannot be given"
+  done
+  no_pods
+  run_podrun prepare --stage1=fly --pod-manifest="$BATS_TEST_TMPDIR/pod.json" --hostname=box \
+    --uuid-file-save="$BATS_TEST_TMPDIR/uuid"
+  assert_status 0
+  [[ $output == "$(cat "$BATS_TEST_TMPDIR/uuid")" ]]
+  grep -qx -- --hostname=box "$STORE/pods/prepared/$output/stage1/run-flags"
+}
