@@ -321,6 +321,50 @@ static int read_manifest_file(struct store *s, struct appc_pod_manifest **ret, c
   return complete_apps(s, *ret, ret_trees, err);
 }
 
+static const struct appc_volume *find_volume(const struct appc_pod_manifest *m, const char *name)
+{
+  for (size_t i = 0; i < m->n_volumes; i++)
+    if (streq(m->volumes[i].name, name))
+      return &m->volumes[i];
+  return NULL;
+}
+
+static bool has_mount_at(const struct appc_runtime_app *ra, const char *path)
+{
+  for (size_t i = 0; i < ra->n_mounts; i++)
+    if (streq(ra->mounts[i].path, path))
+      return true;
+  return false;
+}
+
+/* The App Container spec's rule for the mount points an image declares (and
+ * rkt's): one that no mount of the app covers (by path) gets the pod's volume
+ * of its name, else an implicit empty volume of that name, which every app
+ * declaring that name shares. The pod manifest then lists both, so the
+ * stage1 (and cat-manifest) see every mount the app gets. */
+static void meet_mount_points(struct appc_pod_manifest *m)
+{
+  for (size_t i = 0; i < m->n_apps; i++)
+    {
+      struct appc_runtime_app *ra = &m->apps[i];
+      for (size_t j = 0; ra->app && j < ra->app->n_mount_points; j++)
+        {
+          const struct appc_mount_point *mp = &ra->app->mount_points[j];
+          if (has_mount_at(ra, mp->path))
+            continue;
+          if (!find_volume(m, mp->name))
+            {
+              m->volumes = xrealloc(m->volumes, (m->n_volumes + 1) * sizeof(*m->volumes));
+              m->volumes[m->n_volumes++] = (struct appc_volume){
+                .name = xstrdup(mp->name), .kind = APPC_VOLUME_EMPTY, .recursive = true, .mode = 0755,
+              };
+            }
+          ra->mounts = xrealloc(ra->mounts, (ra->n_mounts + 1) * sizeof(*ra->mounts));
+          ra->mounts[ra->n_mounts++] = (struct appc_mount){ .volume = xstrdup(mp->name), .path = xstrdup(mp->path) };
+        }
+    }
+}
+
 /* Every mount names a volume of the pod (the schema cannot say so). */
 static int check_references(const struct appc_pod_manifest *m, podrun_error_t *err)
 {
@@ -389,6 +433,7 @@ int pod_manifest_build(struct store *s, struct pod_plan *plan, podrun_error_t *e
       if (build_from_flags(s, built, &trees, err) < 0)
         return -1;
     }
+  meet_mount_points(built);
   /* validated once: the text is parsed back by the appc parser, and that
    * parse, what the stage1 will read, is what the checks look at */
   if (serialise(built, &text, err) < 0 || appc_pod_manifest_parse(text, strlen(text), &m, err) < 0)

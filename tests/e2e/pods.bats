@@ -631,3 +631,52 @@ JSON
     esac
   done
 }
+
+# make_mount_points_aci: podrun.test/mp, the probe image's files with two mount points,
+# data at /data and conf at /conf (read-only), fetched into $STORE.
+make_mount_points_aci() {
+  make_aci "$BATS_TEST_TMPDIR/mp.aci" "$(aci_manifest podrun.test/mp 1.0 '"app": {"exec": ["/probe"],
+    "user": "0", "group": "0", "mountPoints": [{"name": "data", "path": "/data"},
+    {"name": "conf", "path": "/conf", "readOnly": true}]}')" "$BATS_TEST_TMPDIR/proot"
+  fetch_ok "$BATS_TEST_TMPDIR/mp.aci"
+}
+
+@test "pods: an image's mount points get the pod's volume of their name, else an implicit empty one; two apps share a volume by name" {
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    make_mount_points_aci
+    mkdir "$PASS/data"
+    echo from-host >"$PASS/data/f"
+    # by name: a host volume, and an empty one; conf, which the image wants read-only, stays so
+    run_podrun run --stage1="$flavor" --volume="data,kind=host,source=$PASS/data" --volume=conf,kind=empty \
+      podrun.test/mp --exec=/bin/sh -- -c 'cat /data/f && echo w >/data/w && { echo x 2>/dev/null >/conf/x || echo conf-ro; }' ---
+    assert_status 0
+    [[ "${lines[0]}" == from-host && "${lines[1]}" == conf-ro ]] || fail "got: ${lines[*]}"
+    [[ $(cat "$PASS/data/w") == w ]]
+    # without volumes: an implicit empty one for each, which the pod manifest lists
+    run_podrun run --stage1="$flavor" --uuid-file-save="$PASS/uuid" podrun.test/mp --exec=/bin/sh -- -c \
+      'echo s >/data/s && cat /data/s' ---
+    assert_status 0
+    [[ "${lines[0]}" == s ]]
+    run_podrun cat-manifest "$(cat "$PASS/uuid")"
+    [[ $(json_query '[(v["name"], v["kind"]) for v in j["volumes"]]' <<<"$output") == '[["data", "empty"], ["conf", "empty"]]' ]]
+    [[ $(json_query '[(m["volume"], m["path"]) for m in j["apps"][0]["mounts"]]' <<<"$output") == \
+      '[["data", "/data"], ["conf", "/conf"]]' ]]
+    # a --mount at the mount point's path wins over the name
+    run_podrun run --stage1="$flavor" --volume="other,kind=host,source=$PASS/data" podrun.test/mp \
+      --mount=volume=other,target=/data --exec=/bin/cat -- /data/f ---
+    assert_status 0
+    [[ "$output" == from-host ]]
+    [[ $flavor == nspawn ]] || continue # fly runs one app
+    # two apps, one kind=empty volume by name: each sees what the other wrote
+    for vol in --volume=data,kind=empty ""; do
+      run_podrun run --stage1=nspawn $vol podrun.test/mp --name=writer --exec=/bin/sh -- -c \
+        'echo from-writer >/data/w.tmp && mv /data/w.tmp /data/w; i=0; while [ ! -e /data/r ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; cat /data/r' --- \
+        podrun.test/mp --name=reader --exec=/bin/sh -- -c \
+        'i=0; while [ ! -e /data/w ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; cat /data/w; echo from-reader >/data/r' ---
+      assert_status 0
+      assert_output_contains from-writer
+      assert_output_contains from-reader
+    done
+  done
+}
