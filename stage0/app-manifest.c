@@ -242,15 +242,21 @@ static int seccomp_flag(struct appc_app *app, const char *value, podrun_error_t 
     }
   if (!items[first])
     return podrun_error_set(err, 0, "--seccomp=%s: no syscalls listed", ESCAPE(value));
-  for (size_t i = first; items[i]; i++)
-    if (!syscalls_is_known(items[i]))
-      return podrun_error_set(err, 0, "--seccomp: unknown syscall %s", QUOTE(items[i]));
   json_t *v = json_pack("{s:o}", "set", json_strings(items + first));
   if (errname)
     json_object_set_new(v, "errno", json_string(errname));
   bool retain = streq(mode, "retain");
+  const char *name = retain ? "os/linux/seccomp-retain-set" : "os/linux/seccomp-remove-set";
+  /* the names and groups as stage2 will take them (it expands the groups) */
+  struct syscalls_filter f;
+  if (syscalls_filter_from_set(items + first, retain, errname, &f, err) < 0)
+    {
+      json_decref(v);
+      return podrun_error_wrap(err, "--seccomp");
+    }
+  syscalls_filter_done(&f);
   appc_app_set_isolator(app, retain ? "os/linux/seccomp-remove-set" : "os/linux/seccomp-retain-set", NULL);
-  appc_app_set_isolator(app, retain ? "os/linux/seccomp-retain-set" : "os/linux/seccomp-remove-set", v);
+  appc_app_set_isolator(app, name, v);
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "json-util.h"
 #include "pod-setup.h"
 #include "resources.h"
+#include "syscalls.h"
 
 void pod_plan_done(struct pod_plan *plan)
 {
@@ -395,6 +396,25 @@ static int check_resources(const struct appc_pod_manifest *m, podrun_error_t *er
   return 0;
 }
 
+/* The seccomp isolators (an image's, a hand-written manifest's, the flags'),
+ * as stage2 will take them: a name libseccomp does not know or a group
+ * podrun does not have is refused before any pod exists. */
+static int check_seccomp(const struct appc_pod_manifest *m, podrun_error_t *err)
+{
+  for (size_t i = 0; i < m->n_apps; i++)
+    for (size_t j = 0; m->apps[i].app && j < m->apps[i].app->n_isolators; j++)
+      {
+        const struct appc_isolator *iso = &m->apps[i].app->isolators[j];
+        struct syscalls_filter f;
+        if (!streq(iso->name, "os/linux/seccomp-retain-set") && !streq(iso->name, "os/linux/seccomp-remove-set"))
+          continue;
+        if (syscalls_filter_from_isolator(iso->name, iso->value, &f, err) < 0)
+          return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
+        syscalls_filter_done(&f);
+      }
+  return 0;
+}
+
 /* The one serialisation: the text the pod keeps, within what every reader
  * of a pod's manifest (stage0, the stage1s, stage2) takes. */
 static int serialise(const struct appc_pod_manifest *m, char **ret, podrun_error_t *err)
@@ -438,7 +458,7 @@ int pod_manifest_build(struct store *s, struct pod_plan *plan, podrun_error_t *e
    * parse, what the stage1 will read, is what the checks look at */
   if (serialise(built, &text, err) < 0 || appc_pod_manifest_parse(text, strlen(text), &m, err) < 0)
     return -1;
-  if (check_references(m, err) < 0 || check_resources(m, err) < 0)
+  if (check_references(m, err) < 0 || check_resources(m, err) < 0 || check_seccomp(m, err) < 0)
     return podrun_error_wrap(err, "pod manifest");
   plan->manifest = TAKE_PTR(m);
   plan->text = TAKE_PTR(text);

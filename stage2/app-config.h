@@ -10,6 +10,7 @@ struct app_config
 {
   uint64_t caps;     /* capability mask */
   bool no_new_privs;
+  bool seccomp_given;          /* the app has a seccomp isolator (even one that asks for no filter) */
   bool seccomp;                /* a filter is asked for */
   enum isolate_seccomp_mode seccomp_mode;
   char **seccomp_syscalls;

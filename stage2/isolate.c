@@ -151,10 +151,17 @@ int isolate_seccomp(enum isolate_seccomp_mode mode, char *const *syscalls, int e
       if (r < 0 && r != -EEXIST)
         return podrun_error_set(err, -r, "seccomp: add rule for \"%s\"", syscalls[i]);
     }
-  /* With a retain set, the exec of the app itself must still work. */
+  /* With a retain set, the exec of the app itself must still work; and
+   * rseq, which the C library registers as a program starts (glibc 2.35
+   * and later) and does without when told ENOSYS, fails so instead of
+   * killing an app whose set does not list it. appc allows both: "the
+   * minimum set of syscalls required for app life-cycle". */
   if (mode == ISOLATE_SECCOMP_RETAIN && (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 0)) < 0 &&
       r != -EEXIST)
     return podrun_error_set(err, -r, "seccomp: allow execve");
+  if (mode == ISOLATE_SECCOMP_RETAIN && !strv_contains(syscalls, "rseq") && errnum != ENOSYS &&
+      (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(rseq), 0)) < 0 && r != -EEXIST)
+    return podrun_error_set(err, -r, "seccomp: rseq");
   r = seccomp_load(ctx);
   if (r < 0)
     return podrun_error_set(err, -r, "seccomp: load filter");

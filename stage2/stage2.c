@@ -155,7 +155,7 @@ int stage2_plan_make(const struct stage2_args *a, struct stage2_plan *ret, podru
       podrun_error_wrap(err, "app \"%s\"", a->app);
       goto fail;
     }
-  if (!p.config.seccomp && a->default_seccomp)
+  if (!p.config.seccomp_given && a->default_seccomp)
     {
       p.config.seccomp = true;
       p.config.seccomp_mode = ISOLATE_SECCOMP_REMOVE;

@@ -680,3 +680,45 @@ make_mount_points_aci() {
     done
   done
 }
+
+@test "pods: --seccomp takes rkt's, Docker's, systemd's and appc's groups; an unknown group is refused before any pod exists" {
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    # the issue's example: rkt's default allow list runs the app (and a shell and its children)
+    run_podrun run --stage1="$flavor" podrun.test/probe --seccomp=mode=retain,@rkt/default-whitelist \
+      --exec=/bin/sh -- -c 'cat /etc/image-marker && /probe' ---
+    assert_status 0
+    [[ "${lines[0]}" == "only in the image" ]]
+    output=${lines[1]}
+    load_probe
+    [[ ${PROBE[Seccomp]} == 2 ]]
+    # a group in a remove set: its calls fail with the errno given (not nspawn's EPERM, not fly's none)
+    run_podrun run --stage1="$flavor" podrun.test/probe --seccomp=mode=remove,errno=ENOTSUP,@systemd/mount \
+      --exec=/bin/busybox -- mount -t tmpfs none /tmp ---
+    [[ $status -ne 0 ]] || fail "mount worked"
+    assert_stderr_contains "Operation not supported"
+    # a retain set of one small group: the app cannot even start (SIGSYS)
+    run_podrun run --stage1="$flavor" podrun.test/probe --seccomp=mode=retain,@systemd/basic-io
+    assert_status 159
+    # appc's: all in a retain set is no filter at all (not nspawn's default either);
+    # empty in a remove set is podrun's default filter (on fly too)
+    run_podrun run --stage1="$flavor" podrun.test/probe --seccomp=mode=retain,@appc.io/all
+    assert_status 0
+    load_probe
+    [[ ${PROBE[Seccomp]} == 0 ]]
+    run_podrun run --stage1="$flavor" podrun.test/probe --seccomp=mode=remove,@appc.io/empty --exec=/bin/sh -- -c \
+      '/bin/busybox unshare -m true 2>&1; /probe' ---
+    assert_status 0
+    assert_output_contains "Operation not permitted"
+    output=${lines[-1]}
+    load_probe
+    [[ ${PROBE[Seccomp]} == 2 ]]
+    local bad pods
+    pods=$(ls "$STORE/pods/run" | wc -l)
+    for bad in mode=remove,@systemd/nosuch mode=retain,@nope mode=remove,@appc.io/all mode=retain,@appc.io/empty; do
+      run_podrun run --stage1="$flavor" podrun.test/probe --seccomp="$bad"
+      assert_one_line_error "--seccomp" "\"${bad#*,}\""
+    done
+    [[ $(ls "$STORE/pods/run" | wc -l) == "$pods" && -z "$(ls -A "$STORE/pods/prepared")" ]] || fail "a pod was made"
+  done
+}

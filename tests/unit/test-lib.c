@@ -364,6 +364,132 @@ static void test_syscall_names(void **state)
   assert_int_equal(syscalls_errno_from_name(""), -1);
 }
 
+static struct syscalls_filter filter_of(bool retain, const char *errname, const char *items)
+{
+  _cleanup_free_ char *copy = xstrdup(items);
+  _cleanup_strv_ char **set = NULL;
+  _cleanup_error_ podrun_error_t err = NULL;
+  struct syscalls_filter f = { 0 };
+  char *save = NULL;
+  for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+    set = strv_push(set, t);
+  if (syscalls_filter_from_set(set, retain, errname, &f, &err) < 0)
+    fail_msg("%s: %s", items, err->msg);
+  return f;
+}
+
+static void test_syscall_groups(void **state)
+{
+  struct syscalls_filter f;
+  (void) state;
+
+  /* a group is its members, groups in it expanded, each name once */
+  f = filter_of(false, NULL, "@systemd/mount,mount,@systemd/keyring");
+  assert_true(strv_contains(f.names, "umount2") && strv_contains(f.names, "pivot_root"));
+  assert_true(strv_contains(f.names, "keyctl") && strv_contains(f.names, "add_key"));
+  size_t mounts = 0;
+  for (char **n = f.names; *n; n++)
+    mounts += streq(*n, "mount");
+  assert_int_equal(mounts, 1);
+  assert_false(f.none || f.retain);
+  assert_int_equal(f.errnum, 0); /* appc's default: kill */
+  syscalls_filter_done(&f);
+  f = filter_of(false, "EACCES", "@systemd/privileged");
+  assert_true(strv_contains(f.names, "chown"));  /* @systemd/chown, in it */
+  assert_true(strv_contains(f.names, "reboot")); /* @systemd/reboot */
+  assert_int_equal(f.errnum, EACCES);
+  for (char **n = f.names; *n; n++)
+    assert_true(syscalls_is_known(*n)); /* what libseccomp lacks is left out */
+  syscalls_filter_done(&f);
+  f = filter_of(true, NULL, "@rkt/default-whitelist");
+  assert_true(f.retain);
+  assert_true(strv_contains(f.names, "read") && strv_contains(f.names, "epoll_wait"));
+  assert_true(strv_contains(f.names, "breakpoint")); /* ARM's, as rkt had on ARM */
+  assert_false(strv_contains(f.names, "mount"));
+  syscalls_filter_done(&f);
+  f = filter_of(true, NULL, "@docker/default-whitelist");
+  assert_false(strv_contains(f.names, "breakpoint"));
+  syscalls_filter_done(&f);
+  f = filter_of(false, NULL, "@rkt/default-blacklist");
+  struct syscalls_filter d = filter_of(false, NULL, "@docker/default-blacklist");
+  assert_int_equal(strv_length(f.names), strv_length(d.names));
+  syscalls_filter_done(&f);
+  syscalls_filter_done(&d);
+  /* appc's: all turns a retain set's filter off, empty is podrun's default */
+  f = filter_of(true, NULL, "read,@appc.io/all");
+  assert_true(f.none);
+  syscalls_filter_done(&f);
+  f = filter_of(false, NULL, "socket,@appc.io/empty");
+  assert_false(f.none);
+  assert_int_equal(strv_length(f.names), strv_length((char *const *) syscalls_default_blocklist));
+  assert_false(strv_contains(f.names, "socket")); /* masked */
+  assert_int_equal(f.errnum, EPERM);
+  syscalls_filter_done(&f);
+  f = filter_of(false, NULL, "@podrun/default-blocklist");
+  assert_int_equal(strv_length(f.names), strv_length((char *const *) syscalls_default_blocklist));
+  syscalls_filter_done(&f);
+
+  static const struct
+  {
+    bool retain;
+    const char *set, *errname, *why;
+  } bad[] = {
+    { false, "@appc.io/all", NULL, "belongs in a retain set" },
+    { true, "@appc.io/empty", NULL, "belongs in a remove set" },
+    { false, "@systemd/nosuch", NULL, "unknown syscall group \"@systemd/nosuch\"" },
+    { false, "@systemd/known", NULL, "unknown syscall group" },
+    { true, "@rkt", NULL, "unknown syscall group" },
+    { false, "nosuchcall", NULL, "unknown syscall \"nosuchcall\"" },
+    { false, "read", "EWHAT", "errno \"EWHAT\"" },
+  };
+  for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+    {
+      char *set[] = { (char *) bad[i].set, NULL };
+      _cleanup_error_ podrun_error_t err = NULL;
+      f = (struct syscalls_filter){ .names = NULL };
+      assert_int_equal(syscalls_filter_from_set(set, bad[i].retain, bad[i].errname, &f, &err), -1);
+      if (!strstr(err->msg, bad[i].why))
+        fail_msg("%s: \"%s\", expected \"%s\"", bad[i].set, err->msg, bad[i].why);
+      assert_null(f.names);
+    }
+}
+
+/* Documentation/seccomp-groups.md lists every group with exactly its members
+ * (run from the repository root, as make check does). */
+static void test_syscall_groups_documented(void **state)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  _cleanup_free_ char *doc = NULL;
+  (void) state;
+  if (fs_read_file_at(AT_FDCWD, "Documentation/seccomp-groups.md", 1 << 20, &doc, NULL, &err) < 0)
+    fail_msg("%s (run the test from the repository root)", err->msg);
+  for (size_t i = 0; syscalls_group_name(i); i++)
+    {
+      const char *g = syscalls_group_name(i), *members = syscalls_group_members(g);
+      _cleanup_free_ char *head = xasprintf("\n- **`%s`**", g), *tail = NULL;
+      const char *line = strstr(doc, head), *end;
+      if (!line)
+        fail_msg("%s is not in Documentation/seccomp-groups.md", g);
+      end = strchr(line + 1, '\n');
+      _cleanup_free_ char *text = xstrndup(line + 1, end ? (size_t) (end - line - 1) : strlen(line + 1));
+      if (!members && streq(g, "@podrun/default-blocklist"))
+        {
+          _cleanup_free_ char *list = xstrdup("");
+          for (const char *const *s = syscalls_default_blocklist; *s; s++)
+            {
+              char *l = xasprintf("%s%s%s", list, *list ? " " : "", *s);
+              free(list);
+              list = l;
+            }
+          tail = xasprintf(": `%s`", list);
+        }
+      else if (members)
+        tail = xasprintf(": `%s`", members);
+      if (tail && !endswith(text, tail))
+        fail_msg("%s: the page says \"%s\", the table \"%s\"", g, text, tail);
+    }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -378,6 +504,8 @@ int main(void)
     cmocka_unit_test(test_cgroup_paths),
     cmocka_unit_test(test_caps),
     cmocka_unit_test(test_syscall_names),
+    cmocka_unit_test(test_syscall_groups),
+    cmocka_unit_test(test_syscall_groups_documented),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
