@@ -19,7 +19,7 @@ WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wmissing-prototypes \
 comma := ,
 SANFLAGS := $(if $(SANITIZE),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
 CFLAGS ?= -O2 -g
-override CFLAGS += -std=gnu11 $(WARN) $(SANFLAGS) -D_GNU_SOURCE -I. -Ilib \
+override CFLAGS += -std=gnu11 $(WARN) $(SANFLAGS) -D_GNU_SOURCE -I. -Ilib -I$(BUILD)/gen \
         $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 override LDFLAGS += $(SANFLAGS)
 # libarchive and libcrypto are loaded when first needed (store/dl.h), not
@@ -28,6 +28,9 @@ override LDFLAGS += $(SANFLAGS)
 DL_PKGS := libarchive libcrypto
 LIBS := $(shell pkg-config --libs $(filter-out $(DL_PKGS),$(PKGS)) 2>/dev/null)
 TEST_LIBS := $(LIBS) $(shell pkg-config --libs $(DL_PKGS) 2>/dev/null)
+# podrun itself is stage0, store and lib (DESIGN §1: stage0 → store → lib):
+# no libseccomp, no libcap; those are stage2's (and the stage1s', which link it).
+PODRUN_LIBS := $(shell pkg-config --libs jansson sqlite3 2>/dev/null)
 
 # Debian packages needed to build and test (checked with dpkg, installed when root).
 DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev libssl-dev \
@@ -94,9 +97,18 @@ $(BUILD)/$(1)/lib$(1).a: $$(patsubst %.c,$(BUILD)/%.o,$$($(1)_SRCS))
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
 
-$(BIN)/podrun: $(BUILD)/stage0/main.o $(ARCHIVES)
+$(BIN)/podrun: $(BUILD)/stage0/main.o $(BUILD)/stage0/libstage0.a $(BUILD)/store/libstore.a $(BUILD)/lib/liblib.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PODRUN_LIBS)
+
+# lib's table of syscall names (lib/syscalls.c), generated from the
+# libseccomp stage2 links, by a program built for this machine alone.
+$(BUILD)/gen/syscall-names: lib/gen/syscall-names.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -o $@ $< $(shell pkg-config --cflags --libs libseccomp 2>/dev/null)
+$(BUILD)/gen/syscall-names.h: $(BUILD)/gen/syscall-names
+	$< >$@.tmp && mv $@.tmp $@
+$(BUILD)/lib/syscalls.o: $(BUILD)/gen/syscall-names.h
 
 $(BUILD)/stage2/stage2: $(BUILD)/stage2/main.o $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)

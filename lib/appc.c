@@ -488,7 +488,7 @@ static int d_gids_alias(const char *path, json_t *v, void *p, podrun_error_t *er
 
 /* ---- name/value lists and maps ------------------------------------------- */
 
-static void kvs_clear(struct appc_kvs *kvs)
+void appc_kvs_clear(struct appc_kvs *kvs)
 {
   for (size_t i = 0; i < kvs->n; i++)
     {
@@ -506,6 +506,19 @@ const char *appc_kvs_get(const struct appc_kvs *kvs, const char *name)
     if (kvs->v[i].name && streq(kvs->v[i].name, name))
       return kvs->v[i].value;
   return NULL;
+}
+
+void appc_kvs_set(struct appc_kvs *kvs, const char *name, const char *value)
+{
+  for (size_t i = 0; i < kvs->n; i++)
+    if (streq(kvs->v[i].name, name))
+      {
+        free(kvs->v[i].value);
+        kvs->v[i].value = xstrdup(value);
+        return;
+      }
+  kvs->v = xrealloc(kvs->v, (kvs->n + 1) * sizeof(*kvs->v));
+  kvs->v[kvs->n++] = (struct appc_kv){ .name = xstrdup(name), .value = xstrdup(value) };
 }
 
 static int check_label(const char *path, json_t *o, void *elem, podrun_error_t *err)
@@ -548,17 +561,23 @@ static bool is_http_url(const char *s)
   return rest && *rest && *rest != '/' && !strpbrk(s, " \t\r\n");
 }
 
+const char *appc_annotation_value_check(const char *name, const char *value)
+{
+  if (streq(name, "created") && !is_rfc3339(value))
+    return "is not an RFC 3339 date-time";
+  if ((streq(name, "homepage") || streq(name, "documentation")) && !is_http_url(value))
+    return "is not an http or https URL";
+  return NULL;
+}
+
 /* The spec gives three well-known annotations a format. */
 static int check_annotation(const char *path, json_t *o, void *elem, podrun_error_t *err)
 {
   const struct appc_kv *kv = elem;
   _cleanup_free_ char *p = path_key(path, "value");
+  const char *why = appc_annotation_value_check(kv->name, kv->value);
 
-  if (streq(kv->name, "created") && !is_rfc3339(kv->value))
-    return fail_value(err, p, kv->value, "is not an RFC 3339 date-time");
-  if ((streq(kv->name, "homepage") || streq(kv->name, "documentation")) && !is_http_url(kv->value))
-    return fail_value(err, p, kv->value, "is not an http or https URL");
-  return 0;
+  return why ? fail_value(err, p, kv->value, why) : 0;
 }
 
 static const struct field label_fields[] = {
@@ -674,7 +693,7 @@ static void port_clear(struct appc_port *p)
   free(p->protocol);
 }
 
-static void app_free(struct appc_app *a)
+void appc_app_free(struct appc_app *a)
 {
   if (!a)
     return;
@@ -689,7 +708,7 @@ static void app_free(struct appc_app *a)
     }
   free(a->event_handlers);
   free(a->working_directory);
-  kvs_clear(&a->environment);
+  appc_kvs_clear(&a->environment);
   for (size_t i = 0; i < a->n_mount_points; i++)
     {
       free(a->mount_points[i].name);
@@ -700,9 +719,35 @@ static void app_free(struct appc_app *a)
     port_clear(&a->ports[i]);
   free(a->ports);
   isolators_free(a->isolators, a->n_isolators);
-  kvs_clear(&a->user_annotations);
-  kvs_clear(&a->user_labels);
+  appc_kvs_clear(&a->user_annotations);
+  appc_kvs_clear(&a->user_labels);
   free(a);
+}
+
+struct appc_isolator *appc_app_get_isolator(const struct appc_app *a, const char *name)
+{
+  for (size_t i = 0; i < a->n_isolators; i++)
+    if (streq(a->isolators[i].name, name))
+      return &a->isolators[i];
+  return NULL;
+}
+
+void appc_app_set_isolator(struct appc_app *a, const char *name, json_t *value)
+{
+  size_t kept = 0;
+  for (size_t i = 0; i < a->n_isolators; i++)
+    if (streq(a->isolators[i].name, name))
+      {
+        free(a->isolators[i].name);
+        json_decref(a->isolators[i].value);
+      }
+    else
+      a->isolators[kept++] = a->isolators[i];
+  a->n_isolators = kept;
+  if (!value)
+    return;
+  a->isolators = xrealloc(a->isolators, (a->n_isolators + 1) * sizeof(*a->isolators));
+  a->isolators[a->n_isolators++] = (struct appc_isolator){ .name = xstrdup(name), .value = value };
 }
 
 static const struct field isolator_fields[] = {
@@ -837,17 +882,17 @@ void appc_image_manifest_free(struct appc_image_manifest *m)
     return;
   free(m->ac_version);
   free(m->name);
-  kvs_clear(&m->labels);
-  app_free(m->app);
+  appc_kvs_clear(&m->labels);
+  appc_app_free(m->app);
   for (size_t i = 0; i < m->n_dependencies; i++)
     {
       free(m->dependencies[i].image_name);
       free(m->dependencies[i].image_id);
-      kvs_clear(&m->dependencies[i].labels);
+      appc_kvs_clear(&m->dependencies[i].labels);
     }
   free(m->dependencies);
   strv_free(m->path_whitelist);
-  kvs_clear(&m->annotations);
+  appc_kvs_clear(&m->annotations);
   free(m);
 }
 
@@ -1051,8 +1096,8 @@ static void runtime_app_clear(struct appc_runtime_app *a)
   free(a->name);
   free(a->image.name);
   free(a->image.id);
-  kvs_clear(&a->image.labels);
-  app_free(a->app);
+  appc_kvs_clear(&a->image.labels);
+  appc_app_free(a->app);
   for (size_t i = 0; i < a->n_mounts; i++)
     {
       free(a->mounts[i].volume);
@@ -1062,7 +1107,7 @@ static void runtime_app_clear(struct appc_runtime_app *a)
       free(a->mounts[i].app_volume);
     }
   free(a->mounts);
-  kvs_clear(&a->annotations);
+  appc_kvs_clear(&a->annotations);
 }
 
 void appc_pod_manifest_free(struct appc_pod_manifest *m)
@@ -1077,7 +1122,7 @@ void appc_pod_manifest_free(struct appc_pod_manifest *m)
     volume_clear(&m->volumes[i]);
   free(m->volumes);
   isolators_free(m->isolators, m->n_isolators);
-  kvs_clear(&m->annotations);
+  appc_kvs_clear(&m->annotations);
   for (size_t i = 0; i < m->n_ports; i++)
     {
       free(m->ports[i].name);
@@ -1087,8 +1132,8 @@ void appc_pod_manifest_free(struct appc_pod_manifest *m)
       free(m->ports[i].pod_port);
     }
   free(m->ports);
-  kvs_clear(&m->user_annotations);
-  kvs_clear(&m->user_labels);
+  appc_kvs_clear(&m->user_annotations);
+  appc_kvs_clear(&m->user_labels);
   free(m);
 }
 

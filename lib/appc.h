@@ -44,6 +44,10 @@ struct appc_kvs
 };
 /* The value of the first entry called `name`, NULL if absent. */
 const char *appc_kvs_get(const struct appc_kvs *kvs, const char *name);
+/* For manifests built in C: sets the first entry called `name` to value,
+ * or appends one (copies of both); frees every entry. */
+void appc_kvs_set(struct appc_kvs *kvs, const char *name, const char *value);
+void appc_kvs_clear(struct appc_kvs *kvs);
 
 struct appc_dependency
 {
@@ -112,6 +116,14 @@ struct appc_image_manifest
   char **path_whitelist;     /* NULL-terminated, NULL if absent */
   struct appc_kvs annotations;
 };
+
+/* For apps built in C: the first isolator called `name` (NULL if none);
+ * drops every isolator called `name` and, when value is not NULL, appends
+ * {name, value}, taking value. */
+struct appc_isolator *appc_app_get_isolator(const struct appc_app *a, const char *name);
+void appc_app_set_isolator(struct appc_app *a, const char *name, json_t *value);
+void appc_app_free(struct appc_app *a);
+static inline void appc_app_freep(struct appc_app **a) { appc_app_free(*a); }
 
 int appc_image_manifest_parse(const char *buf, size_t len, struct appc_image_manifest **ret,
                               podrun_error_t *err);
@@ -205,6 +217,10 @@ bool appc_name_is_valid(const char *s);
 /* AC Identifier: [a-z0-9-._~/], first and last character [a-z0-9] (image,
  * label, annotation and isolator names), e.g. "example.com/~user/app_v1". */
 bool appc_identifier_is_valid(const char *s);
+/* Why an annotation's value breaks the format the spec gives its name
+ * ("created": RFC 3339; "homepage", "documentation": an http(s) URL), or
+ * NULL when it does not. */
+const char *appc_annotation_value_check(const char *name, const char *value);
 /* "sha512-" followed by 1..128 lower-case hex digits (a full id has 128). */
 bool appc_image_id_is_valid(const char *s);
 /* Environment variable names: ^[A-Za-z_][A-Za-z0-9_.-]*$ */

@@ -374,40 +374,78 @@ int stage1_enter_args(int argc, char **argv, const char **ret_pid, const char **
   return 0;
 }
 
+/* One pod flag (the strings a points to are arg's). */
+static int run_arg_parse(const char *arg, struct stage1_run_args *a, podrun_error_t *err)
+{
+  static const struct
+  {
+    const char *flag;
+    size_t offset;
+  } bools[] = {
+    { "--debug", offsetof(struct stage1_run_args, debug) },
+    { "--interactive", offsetof(struct stage1_run_args, interactive) },
+    { STAGE1_DISABLE_CAPS, offsetof(struct stage1_run_args, disable_caps) },
+    { STAGE1_DISABLE_PATHS, offsetof(struct stage1_run_args, disable_paths) },
+    { STAGE1_DISABLE_SECCOMP, offsetof(struct stage1_run_args, disable_seccomp) },
+  };
+  const char *v;
+  for (size_t i = 0; i < ELEMENTSOF(bools); i++)
+    if (streq(arg, bools[i].flag))
+      {
+        *(bool *) ((char *) a + bools[i].offset) = true;
+        return 0;
+      }
+  if ((v = startswith(arg, "--net=")))
+    a->net = v;
+  else if ((v = startswith(arg, "--hostname=")))
+    a->hostname = v;
+  else if ((v = startswith(arg, "--dns=")))
+    a->dns = strv_push(a->dns, v);
+  else if ((v = startswith(arg, "--dns-search=")))
+    a->dns_search = strv_push(a->dns_search, v);
+  else if ((v = startswith(arg, "--dns-opt=")))
+    a->dns_opt = strv_push(a->dns_opt, v);
+  else if ((v = startswith(arg, "--hosts-entry=")))
+    a->hosts = strv_push(a->hosts, v);
+  else if ((v = startswith(arg, USERNS_FLAG)))
+    return userns_parse(v, &a->userns_shift, err);
+  else
+    return podrun_error_new(err, 0, "run: unknown argument %s", QUOTE(arg));
+  return 0;
+}
+
 int stage1_run_args_parse(int argc, char **argv, struct stage1_run_args *a, podrun_error_t *err)
 {
   if (argc < 2)
     return podrun_error_new(err, 0, "usage: run [flags] UUID");
   a->uuid = argv[argc - 1];
   for (int i = 1; i < argc - 1; i++)
-    {
-      const char *v;
-      if ((v = startswith(argv[i], "--net=")))
-        a->net = v;
-      else if ((v = startswith(argv[i], "--hostname=")))
-        a->hostname = v;
-      else if (streq(argv[i], "--debug"))
-        a->debug = true;
-      else if (streq(argv[i], "--interactive"))
-        a->interactive = true;
-      else if ((v = startswith(argv[i], "--dns=")))
-        a->dns = strv_push(a->dns, v);
-      else if ((v = startswith(argv[i], "--dns-search=")))
-        a->dns_search = strv_push(a->dns_search, v);
-      else if ((v = startswith(argv[i], "--dns-opt=")))
-        a->dns_opt = strv_push(a->dns_opt, v);
-      else if ((v = startswith(argv[i], "--hosts-entry=")))
-        a->hosts = strv_push(a->hosts, v);
-      else if ((v = startswith(argv[i], USERNS_FLAG)))
-        {
-          if (userns_parse(v, &a->userns_shift, err) < 0)
-            return -1;
-        }
-      else
-        return podrun_error_new(err, 0, "run: unknown argument %s", QUOTE(argv[i]));
-    }
+    if (run_arg_parse(argv[i], a, err) < 0)
+      return -1;
   if (!uuid_is_valid(a->uuid))
     return podrun_error_new(err, 0, "run: %s is not a pod UUID", QUOTE(a->uuid));
+  return 0;
+}
+
+int stage1_run_args_read(int dirfd, struct stage1_run_args *a, podrun_error_t *err)
+{
+  _cleanup_strv_ char **flags = NULL;
+  if (pod_read_run_flags(dirfd, &flags, err) < 0)
+    return -1;
+  /* only the booleans are kept: the strings would point into flags */
+  struct stage1_run_args parsed = { 0 };
+  int r = 0;
+  for (size_t i = 0; flags[i] && r >= 0; i++)
+    r = run_arg_parse(flags[i], &parsed, err);
+  stage1_run_args_done(&parsed);
+  if (r < 0)
+    return podrun_error_wrap(err, "stage1/run-flags");
+  a->debug = parsed.debug;
+  a->interactive = parsed.interactive;
+  a->disable_caps = parsed.disable_caps;
+  a->disable_paths = parsed.disable_paths;
+  a->disable_seccomp = parsed.disable_seccomp;
+  a->userns_shift = parsed.userns_shift;
   return 0;
 }
 

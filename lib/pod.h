@@ -80,17 +80,30 @@ int stage1_stop(int argc, char **argv, podrun_error_t *err);
 int stage1_enter_args(int argc, char **argv, const char **ret_pid, const char **ret_app, int *ret_cmd,
                       podrun_error_t *err);
 
+/* The pod flags of --insecure-options=capabilities, paths and seccomp
+ * (rkt's names): every capability in every set, the app's isolators
+ * notwithstanding; no masked or read-only /proc and /sys paths; no seccomp
+ * filter at all. stage2 takes the same flags. */
+#define STAGE1_DISABLE_CAPS "--disable-capabilities-restriction"
+#define STAGE1_DISABLE_PATHS "--disable-paths"
+#define STAGE1_DISABLE_SECCOMP "--disable-seccomp"
+
 /* run [flags] UUID: the pod flags stage0 kept in stage1/run-flags (one per
  * line), parsed once for every flavor; each refuses what it cannot do. */
 struct stage1_run_args
 {
   const char *net, *hostname, *uuid; /* net: NULL when not given */
   bool debug, interactive;
+  bool disable_caps, disable_paths, disable_seccomp;
   uid_t userns_shift; /* --private-users=SHIFT:RANGE; 0 without */
   char **dns, **dns_search, **dns_opt, **hosts;
 };
 int stage1_run_args_parse(int argc, char **argv, struct stage1_run_args *a, podrun_error_t *err);
 void stage1_run_args_done(struct stage1_run_args *a);
+
+/* The same flags read from the pod directory dirfd's stage1/run-flags (for
+ * enter, which must apply what run applied); a->uuid stays NULL. */
+int stage1_run_args_read(int dirfd, struct stage1_run_args *a, podrun_error_t *err);
 
 /* The lines of a pod's stage1/run-flags (dirfd: the pod directory). */
 int pod_read_run_flags(int dirfd, char ***ret, podrun_error_t *err);

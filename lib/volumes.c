@@ -84,8 +84,8 @@ int volumes_bind_at(const char *src, int target_fd, bool recursive, bool read_on
   return 0;
 }
 
-static int mount_one(const struct appc_volume *v, const char *app_root, const char *target, uid_t shift,
-                     podrun_error_t *err)
+static int mount_one(const struct appc_volume *v, const char *app_root, const char *target, bool read_only,
+                     uid_t shift, podrun_error_t *err)
 {
   _cleanup_free_ char *src = NULL;
   struct stat st;
@@ -97,7 +97,7 @@ static int mount_one(const struct appc_volume *v, const char *app_root, const ch
   _cleanup_close_ int fd = volumes_open_target(app_root, target, !S_ISDIR(st.st_mode), err);
   if (fd < 0)
     return -1;
-  if (volumes_bind_at(src, fd, v->kind == APPC_VOLUME_EMPTY || v->recursive, v->read_only, err) < 0)
+  if (volumes_bind_at(src, fd, v->kind == APPC_VOLUME_EMPTY || v->recursive, v->read_only || read_only, err) < 0)
     return podrun_error_wrap(err, "volume %s on %s", QUOTE(v->name), QUOTE(target));
   return 0;
 }
@@ -111,10 +111,16 @@ int volumes_mount_app(const struct appc_pod_manifest *m, const struct appc_runti
                                                             : find_volume(m, a->mounts[i].volume);
       if (!v)
         return podrun_error_new(err, 0, "mount of volume %s: no such volume", QUOTE(a->mounts[i].volume));
-      if (mount_one(v, app_root, a->mounts[i].path, shift, err) < 0)
+      /* a mount point the image declares read-only stays so, whatever the volume */
+      bool read_only = false;
+      for (size_t j = 0; a->app && j < a->app->n_mount_points; j++)
+        read_only |= a->app->mount_points[j].read_only && streq(a->app->mount_points[j].path, a->mounts[i].path);
+      if (mount_one(v, app_root, a->mounts[i].path, read_only, shift, err) < 0)
         return -1;
     }
-  /* rkt's rule: every mount point the app declares needs a volume mounted there */
+  /* every mount point the app declares needs a volume mounted there: stage0
+   * gives each one (the pod's volume of its name, else an empty one); a pod
+   * manifest made elsewhere may not have */
   for (size_t i = 0; a->app && i < a->app->n_mount_points; i++)
     {
       bool found = false;
@@ -163,7 +169,7 @@ static int empty_dir_mount(int *ret, podrun_error_t *err)
   return *ret < 0 ? podrun_error_set(err, errno, "an empty tmpfs") : 0;
 }
 
-int volumes_mount_proc(const char *app_root, podrun_error_t *err)
+int volumes_mount_proc(const char *app_root, bool mask, podrun_error_t *err)
 {
   _cleanup_close_ int target = volumes_open_target(app_root, "/proc", false, err), fs = -1, mnt = -1;
   if (target < 0)
@@ -174,7 +180,7 @@ int volumes_mount_proc(const char *app_root, podrun_error_t *err)
   mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
   if (mnt < 0 || move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return podrun_error_set(err, errno, "mount a /proc of the app's own");
-  return volumes_mask_kernel_paths(app_root, "/proc/", err);
+  return mask ? volumes_mask_kernel_paths(app_root, "/proc/", err) : 0;
 }
 
 int volumes_mask_kernel_paths(const char *app_root, const char *under, podrun_error_t *err)

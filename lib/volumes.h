@@ -18,7 +18,8 @@ int volumes_bind_at(const char *src, int target_fd, bool recursive, bool read_on
 
 /* Binds the app's volumes (host and empty: <pod>/volumes/<name>, the cwd
  * being the pod directory) at its mount targets, and checks that every
- * mount point the app declares got one. shift: the first host uid of the
+ * mount point the app declares got one (a mount at a mount point the app
+ * declares read-only is read-only). shift: the first host uid of the
  * pod's user namespace (0 without one), which empty volumes' owners get added. */
 int volumes_mount_app(const struct appc_pod_manifest *m, const struct appc_runtime_app *a, const char *app_root,
                       uid_t shift, podrun_error_t *err);
@@ -36,8 +37,8 @@ int volumes_bind_api(const char *app_root, bool proc, podrun_error_t *err);
 int volumes_mask_kernel_paths(const char *app_root, const char *under, podrun_error_t *err);
 
 /* A new procfs, of the caller's pid namespace, at the app's /proc, masked
- * as above. */
-int volumes_mount_proc(const char *app_root, podrun_error_t *err);
+ * as above unless not `mask` (--insecure-options=paths). */
+int volumes_mount_proc(const char *app_root, bool mask, podrun_error_t *err);
 
 /* What comes last: readOnlyRootFS makes the root mount (alone) read-only. */
 int volumes_finish_root(const struct appc_runtime_app *a, const char *app_root, podrun_error_t *err);

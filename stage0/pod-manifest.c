@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Building the pod manifest from the images and the flags of `run`/`prepare`. */
+/* Building the pod manifest from the images and the flags of `run`/`prepare`
+ * (or reading a --pod-manifest), once, as a struct: it is serialised once,
+ * and that text is what the appc parser validates and the pod keeps. */
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -8,52 +10,112 @@
 #include "json-util.h"
 #include "pod-setup.h"
 #include "resources.h"
+#include "syscalls.h"
 
-/* "NAME,kind=host,source=/x,readOnly=true" → an appc volume. */
-static int parse_volume(const char *spec, json_t **ret, podrun_error_t *err)
+void pod_plan_done(struct pod_plan *plan)
+{
+  appc_pod_manifest_free(plan->manifest);
+  free(plan->text);
+  free(plan->stage1_id);
+  free(plan->stage1_run);
+  free(plan->stage1_tree);
+  strv_free(plan->app_trees);
+  *plan = (struct pod_plan){ 0 };
+}
+
+static int volume_bool(const char *spec, const char *key, const char *value, bool *ret, podrun_error_t *err)
+{
+  if (parse_boolean(value, ret, NULL) < 0)
+    return podrun_error_set(err, 0, "--volume %s: %s must be true or false", QUOTE(spec), key);
+  return 0;
+}
+
+static int volume_id(const char *spec, const char *key, const char *value, unsigned *ret, podrun_error_t *err)
+{
+  unsigned long long n;
+  if (parse_uint(value, 4294967294ULL, &n) < 0)
+    return podrun_error_set(err, 0, "--volume %s: %s must be a number", QUOTE(spec), key);
+  *ret = (unsigned) n;
+  return 0;
+}
+
+/* One KEY=VALUE of a --volume; *seen collects what was given. */
+static int volume_key(const char *spec, const char *kv, struct appc_volume *v, unsigned *seen, podrun_error_t *err)
+{
+  static const char *const keys[] = { "kind", "source", "readOnly", "recursive", "mode", "uid", "gid" };
+  const char *eq = strchr(kv, '=');
+  _cleanup_free_ char *key = eq ? xstrndup(kv, (size_t) (eq - kv)) : NULL;
+  const char *value = eq ? eq + 1 : NULL;
+  size_t k;
+
+  if (!eq)
+    return podrun_error_set(err, 0, "--volume %s: %s is not KEY=VALUE", QUOTE(spec), QUOTE(kv));
+  for (k = 0; k < ELEMENTSOF(keys) && !streq(key, keys[k]); k++)
+    ;
+  if (k == ELEMENTSOF(keys))
+    return podrun_error_set(err, 0, "--volume %s: unknown key %s", QUOTE(spec), QUOTE(key));
+  *seen |= 1u << k;
+  switch (k)
+    {
+    case 0:
+      if (!streq(value, "host") && !streq(value, "empty"))
+        return podrun_error_set(err, 0, "--volume %s: kind %s is not host or empty", QUOTE(spec), QUOTE(value));
+      v->kind = streq(value, "host") ? APPC_VOLUME_HOST : APPC_VOLUME_EMPTY;
+      return 0;
+    case 1:
+      if (value[0] != '/')
+        return podrun_error_set(err, 0, "--volume %s: source %s is not an absolute path", QUOTE(spec), QUOTE(value));
+      free(v->source);
+      v->source = xstrdup(value);
+      return 0;
+    case 2:
+      return volume_bool(spec, key, value, &v->read_only, err);
+    case 3:
+      return volume_bool(spec, key, value, &v->recursive, err);
+    case 4:
+      {
+        size_t n = strspn(value, "01234567");
+        if (n == 0 || n > 6 || value[n] || strtoul(value, NULL, 8) > 07777)
+          return podrun_error_set(err, 0, "--volume %s: mode %s is not a file mode (octal, at most 07777)",
+                                  QUOTE(spec), QUOTE(value));
+        v->mode = (mode_t) strtoul(value, NULL, 8);
+        return 0;
+      }
+    default:
+      return volume_id(spec, key, value, k == 5 ? &v->uid : &v->gid, err);
+    }
+}
+
+/* "NAME,kind=host,source=/x,readOnly=true" or "NAME,kind=empty,mode=0700"
+ * → an appc volume, checked as the spec says. */
+static int parse_volume(const char *spec, struct appc_volume *v, podrun_error_t *err)
 {
   _cleanup_free_ char *copy = xstrdup(spec);
-  _cleanup_json_ json_t *v = json_object();
   char *save = NULL, *name = strtok_r(copy, ",", &save);
+  unsigned seen = 0;
 
   if (!name || strchr(name, '='))
     return podrun_error_set(err, 0, "--volume %s: expected NAME,kind=host|empty[,…]", QUOTE(spec));
-  json_object_set_new(v, "name", json_string(name));
+  if (!appc_name_is_valid(name))
+    return podrun_error_set(err, 0, "--volume %s: %s is not a volume name (lower-case letters, digits and '-')",
+                            QUOTE(spec), QUOTE(name));
+  *v = (struct appc_volume){ .name = xstrdup(name), .recursive = true, .mode = 0755 };
   for (char *kv = strtok_r(NULL, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
-    {
-      char *eq = strchr(kv, '=');
-      if (!eq)
-        return podrun_error_set(err, 0, "--volume %s: %s is not KEY=VALUE", QUOTE(spec), QUOTE(kv));
-      *eq++ = '\0';
-      if (streq(kv, "readOnly") || streq(kv, "recursive"))
-        {
-          bool b;
-          if (parse_boolean(eq, &b, NULL) < 0)
-            return podrun_error_set(err, 0, "--volume %s: %s must be true or false", QUOTE(spec), kv);
-          json_object_set_new(v, kv, json_boolean(b));
-        }
-      else if (streq(kv, "uid") || streq(kv, "gid"))
-        {
-          unsigned long long n;
-          if (parse_uint(eq, 4294967294ULL, &n) < 0)
-            return podrun_error_set(err, 0, "--volume %s: %s must be a number", QUOTE(spec), kv);
-          json_object_set_new(v, kv, json_integer(n));
-        }
-      else if (streq(kv, "kind") && !streq(eq, "host") && !streq(eq, "empty"))
-        return podrun_error_set(err, 0, "--volume %s: kind %s is neither host nor empty", QUOTE(spec), QUOTE(eq));
-      else if (streq(kv, "kind") || streq(kv, "source") || streq(kv, "mode"))
-        json_object_set_new(v, kv, json_string(eq));
-      else
-        return podrun_error_set(err, 0, "--volume %s: unknown key %s", QUOTE(spec), QUOTE(kv));
-    }
-  if (!json_object_get(v, "kind"))
+    if (volume_key(spec, kv, v, &seen, err) < 0)
+      return -1;
+  if (!(seen & 1u))
     return podrun_error_set(err, 0, "--volume %s: needs kind=host or kind=empty", QUOTE(spec));
-  *ret = TAKE_PTR(v);
+  if (v->kind == APPC_VOLUME_HOST && !v->source)
+    return podrun_error_set(err, 0, "--volume %s: a host volume needs source=PATH", QUOTE(spec));
+  if (v->kind == APPC_VOLUME_HOST && (seen & (7u << 4)))
+    return podrun_error_set(err, 0, "--volume %s: a host volume takes no mode, uid or gid", QUOTE(spec));
+  if (v->kind == APPC_VOLUME_EMPTY && v->source)
+    return podrun_error_set(err, 0, "--volume %s: an empty volume takes no source", QUOTE(spec));
   return 0;
 }
 
 /* "volume=NAME,target=PATH" → {volume, path}. */
-static int parse_mount(const char *spec, json_t **ret, podrun_error_t *err)
+static int parse_mount(const char *spec, struct appc_mount *ret, podrun_error_t *err)
 {
   _cleanup_free_ char *copy = xstrdup(spec);
   const char *vol = NULL, *target = NULL;
@@ -70,7 +132,7 @@ static int parse_mount(const char *spec, json_t **ret, podrun_error_t *err)
     }
   if (!vol || !target || !*vol || !*target)
     return podrun_error_set(err, 0, "--mount %s: expected volume=NAME,target=PATH", QUOTE(spec));
-  *ret = json_pack("{s:s,s:s}", "volume", vol, "path", target);
+  *ret = (struct appc_mount){ .volume = xstrdup(vol), .path = xstrdup(target) };
   return 0;
 }
 
@@ -86,9 +148,10 @@ static char *app_name_from_image(const char *image_name)
 }
 
 /* Resolves (fetching a file first when the argument is one) and renders. */
-static int app_image(struct store *s, const char *ref, struct store_image **ret, podrun_error_t *err)
+static int app_image(struct store *s, const char *ref, struct store_image **ret, char **ret_tree,
+                     podrun_error_t *err)
 {
-  _cleanup_free_ char *id = NULL, *tree = NULL;
+  _cleanup_free_ char *id = NULL;
   const char *path = startswith(ref, "file://");
   struct stat st;
 
@@ -107,74 +170,210 @@ static int app_image(struct store *s, const char *ref, struct store_image **ret,
     }
   if (store_resolve(s, ref, ret, err) < 0)
     return image_ref_not_found(ref, err);
-  return store_render(s, (*ret)->id, &tree, err);
+  return store_render(s, (*ret)->id, ret_tree, err);
 }
 
-static int add_mounts(json_t *rapp, const struct app_args *a, podrun_error_t *err)
+static int add_mounts(struct appc_runtime_app *ra, const struct app_args *a, podrun_error_t *err)
 {
-  json_t *mounts = json_array();
-  json_object_set_new(rapp, "mounts", mounts);
   char *const *lists[] = { arg_run.all.mounts, a->mounts };
+  size_t n = strv_length(lists[0]) + strv_length(lists[1]);
+
+  ra->mounts = n ? xzalloc(n * sizeof(*ra->mounts)) : NULL;
+  for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+    for (size_t i = 0; lists[l] && lists[l][i]; i++)
+      if (parse_mount(lists[l][i], &ra->mounts[ra->n_mounts++], err) < 0)
+        return -1;
+  return 0;
+}
+
+/* --annotation NAME=VALUE (every app's, then this app's): the app's
+ * annotations in the pod manifest, a later one replacing an earlier one. */
+static int add_annotations(struct appc_runtime_app *ra, const struct app_args *a, podrun_error_t *err)
+{
+  char *const *lists[] = { arg_run.all.annotations, a->annotations };
   for (size_t l = 0; l < ELEMENTSOF(lists); l++)
     for (size_t i = 0; lists[l] && lists[l][i]; i++)
       {
-        json_t *m = NULL;
-        if (parse_mount(lists[l][i], &m, err) < 0)
-          return -1;
-        json_array_append_new(mounts, m);
+        const char *spec = lists[l][i], *eq = strchr(spec, '='), *why;
+        _cleanup_free_ char *name = eq ? xstrndup(spec, (size_t) (eq - spec)) : NULL;
+        if (!eq || eq == spec)
+          return podrun_error_set(err, 0, "--annotation %s: expected NAME=VALUE", QUOTE(spec));
+        if (!appc_identifier_is_valid(name))
+          return podrun_error_set(err, 0, "--annotation %s: %s is not an AC identifier (lower-case letters, digits "
+                                          "and -._~/, starting and ending with a letter or digit)",
+                                  QUOTE(spec), QUOTE(name));
+        if ((why = appc_annotation_value_check(name, eq + 1)))
+          return podrun_error_set(err, 0, "--annotation %s: %s %s", QUOTE(spec), QUOTE(eq + 1), why);
+        appc_kvs_set(&ra->annotations, name, eq + 1);
       }
   return 0;
 }
 
-static int build_app(struct store *s, const struct app_args *a, json_t *apps, podrun_error_t *err)
+/* One app from an image and its flags; *ret_tree: the image's render. */
+static int build_app(struct store *s, const struct app_args *a, struct appc_runtime_app *ra, char **ret_tree,
+                     podrun_error_t *err)
 {
   _cleanup_store_image_ struct store_image *img = NULL;
   _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *im = NULL;
-  _cleanup_free_ char *name = NULL;
-  json_t *app = NULL;
 
-  if (app_image(s, a->image, &img, err) < 0 ||
+  if (app_image(s, a->image, &img, ret_tree, err) < 0 ||
       appc_image_manifest_parse(img->manifest, strlen(img->manifest), &im, err) < 0 ||
-      app_manifest_effective(im, a, &app, err) < 0)
+      app_manifest_effective(im, a, &ra->app, err) < 0)
     return -1;
-  name = a->name ? xstrdup(a->name) : app_name_from_image(im->name);
   if (a->name && !appc_name_is_valid(a->name))
     return podrun_error_new(err, 0, "--name %s: not an AC name (lowercase letters, digits and dashes)",
                             QUOTE(a->name));
-  size_t i;
-  json_t *other;
-  json_array_foreach (apps, i, other)
-    if (streq(json_string_value(json_object_get(other, "name")), name))
-      return podrun_error_new(err, 0, "app %s is in the pod twice%s", QUOTE(name),
-                              a->name ? "; give each app a --name of its own"
-                                      : " (its image's name); give one of them --name=NAME after its image");
-  json_t *rapp = json_pack("{s:s,s:{s:s,s:s,s:o},s:o,s:b}", "name", name, "image", "name", im->name, "id", img->id,
-                           "labels", json_loads(img->labels, 0, NULL) ?: json_array(), "app", app,
-                           "readOnlyRootFS", a->readonly_rootfs || arg_run.all.readonly_rootfs);
-  json_array_append_new(apps, rapp);
-  return add_mounts(rapp, a, err);
+  ra->name = a->name ? xstrdup(a->name) : app_name_from_image(im->name);
+  ra->image.name = TAKE_PTR(im->name);
+  ra->image.id = xstrdup(img->id);
+  ra->image.labels = im->labels;
+  im->labels = (struct appc_kvs){ 0 };
+  ra->read_only_rootfs = a->readonly_rootfs || arg_run.all.readonly_rootfs;
+  return add_mounts(ra, a, err) < 0 ? -1 : add_annotations(ra, a, err);
 }
 
-static int build_from_flags(struct store *s, json_t **ret, podrun_error_t *err)
+static int build_from_flags(struct store *s, struct appc_pod_manifest *m, char ***ret_trees, podrun_error_t *err)
 {
-  _cleanup_json_ json_t *pm = json_pack("{s:s,s:s,s:[],s:[]}", "acKind", "PodManifest", "acVersion", APPC_VERSION,
-                                        "apps", "volumes");
-  json_t *apps = json_object_get(pm, "apps"), *vols = json_object_get(pm, "volumes");
+  size_t n_volumes = strv_length(arg_run.volumes);
 
   if (arg_run.n_apps == 0)
     return podrun_error_set(err, 0, "run: no image given; usage: podrun run [flags] IMAGE [app flags] …");
-  for (size_t i = 0; arg_run.volumes && arg_run.volumes[i]; i++)
-    {
-      json_t *v = NULL;
-      if (parse_volume(arg_run.volumes[i], &v, err) < 0)
-        return -1;
-      json_array_append_new(vols, v);
-    }
-  for (size_t i = 0; i < arg_run.n_apps; i++)
-    if (build_app(s, &arg_run.apps[i], apps, err) < 0)
+  m->volumes = n_volumes ? xzalloc(n_volumes * sizeof(*m->volumes)) : NULL;
+  for (size_t i = 0; i < n_volumes; i++)
+    if (parse_volume(arg_run.volumes[i], &m->volumes[m->n_volumes++], err) < 0)
       return -1;
-  *ret = TAKE_PTR(pm);
+  m->apps = xzalloc(arg_run.n_apps * sizeof(*m->apps));
+  *ret_trees = xzalloc((arg_run.n_apps + 1) * sizeof(char *));
+  for (size_t i = 0; i < arg_run.n_apps; i++)
+    {
+      m->n_apps = i + 1; /* what a failure leaves is freed with m */
+      if (build_app(s, &arg_run.apps[i], &m->apps[i], &(*ret_trees)[i], err) < 0)
+        return -1;
+      for (size_t j = 0; j < i; j++)
+        if (streq(m->apps[j].name, m->apps[i].name))
+          return podrun_error_new(err, 0, "app %s is in the pod twice%s", QUOTE(m->apps[i].name),
+                                  arg_run.apps[i].name ? "; give each app a --name of its own"
+                                                       : " (its image's name); give one of them --name=NAME after its image");
+    }
   return 0;
+}
+
+/* A hand-written manifest's apps: images must be in the store (rendered
+ * here), and an app without an "app" section gets its image's. */
+static int complete_apps(struct store *s, struct appc_pod_manifest *m, char ***ret_trees, podrun_error_t *err)
+{
+  *ret_trees = xzalloc((m->n_apps + 1) * sizeof(char *));
+  for (size_t i = 0; i < m->n_apps; i++)
+    {
+      struct appc_runtime_app *ra = &m->apps[i];
+      _cleanup_store_image_ struct store_image *img = NULL;
+      _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *im = NULL;
+      if (store_resolve(s, ra->image.id, &img, err) < 0 || store_render(s, img->id, &(*ret_trees)[i], err) < 0)
+        return -1;
+      if (ra->app)
+        continue;
+      if (appc_image_manifest_parse(img->manifest, strlen(img->manifest), &im, err) < 0)
+        return -1;
+      if (!im->app)
+        return podrun_error_set(err, 0, "app %s: neither the pod manifest nor its image has an app", QUOTE(ra->name));
+      ra->app = TAKE_PTR(im->app);
+    }
+  return 0;
+}
+
+/* Was this flag given (a value, or true)? */
+static bool opt_given(const struct opt *o)
+{
+  switch (o->type)
+    {
+    case OPT_BOOL:
+      return *(bool *) o->target;
+    case OPT_STRV:
+      return *(char ***) o->target != NULL;
+    case OPT_DURATION:
+      return false; /* none of run's */
+    default:
+      return *(const char **) o->target != NULL;
+    }
+}
+
+/* The flags that make or change the pod manifest, which --pod-manifest
+ * gives whole: every app flag, --volume and --inherit-env (rkt refused
+ * them too). The pod flags, kept in stage1/run-flags, still apply. */
+static int check_manifest_flags(podrun_error_t *err)
+{
+  const char *all = (const char *) &arg_run.all;
+  for (const struct opt *o = run_opts; o->name; o++)
+    {
+      const char *t = o->target;
+      bool app_flag = t >= all && t < all + sizeof(arg_run.all);
+      if ((app_flag || o->target == &arg_run.volumes || o->target == &arg_run.inherit_env) && opt_given(o))
+        return podrun_error_set(err, 0, "--pod-manifest runs the manifest as it is: --%s cannot be given with it "
+                                        "(write it in the manifest)", o->name);
+    }
+  return 0;
+}
+
+static int read_manifest_file(struct store *s, struct appc_pod_manifest **ret, char ***ret_trees,
+                              podrun_error_t *err)
+{
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+
+  if (arg_run.n_apps > 0)
+    return podrun_error_set(err, 0, "--pod-manifest runs the manifest as it is: give no images with it");
+  if (check_manifest_flags(err) < 0)
+    return -1;
+  if (fs_read_file_at(AT_FDCWD, arg_run.pod_manifest, JSON_MAX_INPUT, &text, &len, err) < 0 ||
+      appc_pod_manifest_parse(text, len, ret, err) < 0)
+    return podrun_error_wrap(err, "--pod-manifest");
+  if ((*ret)->n_apps == 0)
+    return podrun_error_new(err, 0, "--pod-manifest: \"apps\" is empty: a pod runs at least one app");
+  return complete_apps(s, *ret, ret_trees, err);
+}
+
+static const struct appc_volume *find_volume(const struct appc_pod_manifest *m, const char *name)
+{
+  for (size_t i = 0; i < m->n_volumes; i++)
+    if (streq(m->volumes[i].name, name))
+      return &m->volumes[i];
+  return NULL;
+}
+
+static bool has_mount_at(const struct appc_runtime_app *ra, const char *path)
+{
+  for (size_t i = 0; i < ra->n_mounts; i++)
+    if (streq(ra->mounts[i].path, path))
+      return true;
+  return false;
+}
+
+/* The App Container spec's rule for the mount points an image declares (and
+ * rkt's): one that no mount of the app covers (by path) gets the pod's volume
+ * of its name, else an implicit empty volume of that name, which every app
+ * declaring that name shares. The pod manifest then lists both, so the
+ * stage1 (and cat-manifest) see every mount the app gets. */
+static void meet_mount_points(struct appc_pod_manifest *m)
+{
+  for (size_t i = 0; i < m->n_apps; i++)
+    {
+      struct appc_runtime_app *ra = &m->apps[i];
+      for (size_t j = 0; ra->app && j < ra->app->n_mount_points; j++)
+        {
+          const struct appc_mount_point *mp = &ra->app->mount_points[j];
+          if (has_mount_at(ra, mp->path))
+            continue;
+          if (!find_volume(m, mp->name))
+            {
+              m->volumes = xrealloc(m->volumes, (m->n_volumes + 1) * sizeof(*m->volumes));
+              m->volumes[m->n_volumes++] = (struct appc_volume){
+                .name = xstrdup(mp->name), .kind = APPC_VOLUME_EMPTY, .recursive = true, .mode = 0755,
+              };
+            }
+          ra->mounts = xrealloc(ra->mounts, (ra->n_mounts + 1) * sizeof(*ra->mounts));
+          ra->mounts[ra->n_mounts++] = (struct appc_mount){ .volume = xstrdup(mp->name), .path = xstrdup(mp->path) };
+        }
+    }
 }
 
 /* Every mount names a volume of the pod (the schema cannot say so). */
@@ -207,74 +406,72 @@ static int check_resources(const struct appc_pod_manifest *m, podrun_error_t *er
   return 0;
 }
 
-/* A hand-written manifest's apps: images must be in the store (rendered
- * here), and an app without an "app" section gets its image's. */
-static int complete_apps(struct store *s, json_t *pm, podrun_error_t *err)
+/* The seccomp isolators (an image's, a hand-written manifest's, the flags'),
+ * as stage2 will take them: a name libseccomp does not know or a group
+ * podrun does not have is refused before any pod exists. */
+static int check_seccomp(const struct appc_pod_manifest *m, podrun_error_t *err)
 {
-  size_t i;
-  json_t *rapp;
-  json_array_foreach (json_object_get(pm, "apps"), i, rapp)
-    {
-      _cleanup_store_image_ struct store_image *img = NULL;
-      _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *im = NULL;
-      _cleanup_free_ char *tree = NULL;
-      const char *id = json_string_value(json_object_get(json_object_get(rapp, "image"), "id"));
-      if (store_resolve(s, id, &img, err) < 0 || store_render(s, img->id, &tree, err) < 0)
-        return -1;
-      if (json_object_get(rapp, "app"))
-        continue;
-      if (appc_image_manifest_parse(img->manifest, strlen(img->manifest), &im, err) < 0)
-        return -1;
-      if (!im->app)
-        return podrun_error_set(err, 0, "app %s: neither the pod manifest nor its image has an app",
-                                QUOTE(json_string_value(json_object_get(rapp, "name"))));
-      json_t *imj = appc_image_manifest_to_json(im);
-      json_object_set(rapp, "app", json_object_get(imj, "app"));
-      json_decref(imj);
-    }
+  for (size_t i = 0; i < m->n_apps; i++)
+    for (size_t j = 0; m->apps[i].app && j < m->apps[i].app->n_isolators; j++)
+      {
+        const struct appc_isolator *iso = &m->apps[i].app->isolators[j];
+        struct syscalls_filter f;
+        if (!streq(iso->name, "os/linux/seccomp-retain-set") && !streq(iso->name, "os/linux/seccomp-remove-set"))
+          continue;
+        if (syscalls_filter_from_isolator(iso->name, iso->value, &f, err) < 0)
+          return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
+        syscalls_filter_done(&f);
+      }
   return 0;
 }
 
-static int read_manifest_file(struct store *s, json_t **ret, podrun_error_t *err)
+/* The one serialisation: the text the pod keeps, within what every reader
+ * of a pod's manifest (stage0, the stage1s, stage2) takes. */
+static int serialise(const struct appc_pod_manifest *m, char **ret, podrun_error_t *err)
 {
-  _cleanup_free_ char *text = NULL;
-  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
-  size_t len = 0;
-
-  if (arg_run.n_apps > 0)
-    return podrun_error_set(err, 0, "--pod-manifest runs the manifest as it is: give no images with it");
-  if (fs_read_file_at(AT_FDCWD, arg_run.pod_manifest, JSON_MAX_INPUT, &text, &len, err) < 0 ||
-      appc_pod_manifest_parse(text, len, &m, err) < 0 ||
-      json_parse_untrusted(text, len, arg_run.pod_manifest, ret, err) < 0)
-    return podrun_error_wrap(err, "--pod-manifest");
-  if (m->n_apps == 0)
-    return podrun_error_new(err, 0, "--pod-manifest: \"apps\" is empty: a pod runs at least one app");
-  return complete_apps(s, *ret, err);
+  _cleanup_json_ json_t *j = appc_pod_manifest_to_json(m);
+  if (!j)
+    return podrun_error_new(err, EINVAL, "pod manifest: a string of it is not valid UTF-8");
+  char *text = json_dump_sorted(j, true);
+  size_t len = strlen(text);
+  if (len > JSON_MAX_INPUT)
+    {
+      free(text);
+      return podrun_error_new(err, EFBIG, "pod manifest: %zu bytes, more than podrun's limit of %d (the images' "
+                                          "manifests, labels and arguments are too large together)",
+                              len, JSON_MAX_INPUT);
+    }
+  *ret = text;
+  return 0;
 }
 
-/* The pod manifest as JSON text, validated by the appc parser. */
-int pod_manifest_build(struct store *s, char **ret, podrun_error_t *err);
-
-int pod_manifest_build(struct store *s, char **ret, podrun_error_t *err)
+int pod_manifest_build(struct store *s, struct pod_plan *plan, podrun_error_t *err)
 {
-  _cleanup_json_ json_t *pm = NULL;
+  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *built = NULL, *m = NULL;
+  _cleanup_strv_ char **trees = NULL;
   _cleanup_free_ char *text = NULL;
-  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
-  size_t len = 0;
 
-  if ((arg_run.pod_manifest ? read_manifest_file(s, &pm, err) : build_from_flags(s, &pm, err)) < 0)
+  if (arg_run.pod_manifest)
+    {
+      if (read_manifest_file(s, &built, &trees, err) < 0)
+        return -1;
+    }
+  else
+    {
+      built = xzalloc(sizeof(*built));
+      built->ac_version = xstrdup(APPC_VERSION);
+      if (build_from_flags(s, built, &trees, err) < 0)
+        return -1;
+    }
+  meet_mount_points(built);
+  /* validated once: the text is parsed back by the appc parser, and that
+   * parse, what the stage1 will read, is what the checks look at */
+  if (serialise(built, &text, err) < 0 || appc_pod_manifest_parse(text, strlen(text), &m, err) < 0)
     return -1;
-  text = json_dump_sorted(pm, true);
-  len = strlen(text);
-  /* every reader of a pod's manifest (stage0, the stage1s, stage2) takes at most this */
-  if (len > JSON_MAX_INPUT)
-    return podrun_error_new(err, EFBIG, "pod manifest: %zu bytes, more than podrun's limit of %d (the images' "
-                                        "manifests, labels and arguments are too large together)",
-                            len, JSON_MAX_INPUT);
-  if (appc_pod_manifest_parse(text, len, &m, err) < 0)
-    return -1;
-  if (check_references(m, err) < 0 || check_resources(m, err) < 0)
+  if (check_references(m, err) < 0 || check_resources(m, err) < 0 || check_seccomp(m, err) < 0)
     return podrun_error_wrap(err, "pod manifest");
-  *ret = TAKE_PTR(text);
+  plan->manifest = TAKE_PTR(m);
+  plan->text = TAKE_PTR(text);
+  plan->app_trees = TAKE_PTR(trees);
   return 0;
 }

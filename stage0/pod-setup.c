@@ -16,8 +16,6 @@
 #include "stage1.h"
 #include "userns.h"
 
-int pod_manifest_build(struct store *s, char **ret, podrun_error_t *err);
-
 char *pods_dir(void)
 {
   return xasprintf("%s/pods", arg_dir);
@@ -51,6 +49,13 @@ static char *stage1_run_flags(uid_t userns_shift)
     fprintf(f, "--hostname=%s\n", arg_run.hostname);
   if (userns_shift)
     fprintf(f, USERNS_FLAG "%u:%u\n", (unsigned) userns_shift, USERNS_RANGE);
+  /* --insecure-options: pod-level, fixed at prepare like the rest */
+  if (arg_insecure & INSECURE_CAPABILITIES)
+    fputs(STAGE1_DISABLE_CAPS "\n", f);
+  if (arg_insecure & INSECURE_PATHS)
+    fputs(STAGE1_DISABLE_PATHS "\n", f);
+  if (arg_insecure & INSECURE_SECCOMP)
+    fputs(STAGE1_DISABLE_SECCOMP "\n", f);
   const struct { const char *flag; char **values; } lists[] = {
     { "dns", arg_run.dns }, { "dns-search", arg_run.dns_search },
     { "dns-opt", arg_run.dns_opt }, { "hosts-entry", arg_run.hosts_entries },
@@ -117,18 +122,17 @@ static int check_pod_flags(podrun_error_t *err)
 }
 
 /* Everything a prepared pod holds besides its stage1 and app mounts. */
-static int fill_pod_dir(struct pod *p, const char *manifest, const struct appc_pod_manifest *m, const char *stage1_id,
-                        uid_t userns_shift, podrun_error_t *err)
+static int fill_pod_dir(struct pod *p, const struct pod_plan *plan, uid_t userns_shift, podrun_error_t *err)
 {
+  const struct appc_pod_manifest *m = plan->manifest;
   _cleanup_free_ char *flags = stage1_run_flags(userns_shift);
   char created[32];
 
   snprintf(created, sizeof(created), "%lld\n", (long long) store_now_usec());
-  if (write_text(p, "pod", manifest, err) < 0 ||
-      write_text(p, "pod-created", created, err) < 0 || mkdirs_at(p, "stage1/rootfs", err) < 0 ||
-      mkdirs_at(p, "overlay/stage1/upper", err) < 0 || mkdirs_at(p, "overlay/stage1/work", err) < 0 ||
-      mkdirs_at(p, "status", err) < 0 || write_text(p, "stage1/image-id", stage1_id, err) < 0 ||
-      write_text(p, "stage1/run-flags", flags, err) < 0)
+  if (write_text(p, "pod", plan->text, err) < 0 || write_text(p, "pod-created", created, err) < 0 ||
+      mkdirs_at(p, "stage1/rootfs", err) < 0 || mkdirs_at(p, "overlay/stage1/upper", err) < 0 ||
+      mkdirs_at(p, "overlay/stage1/work", err) < 0 || mkdirs_at(p, "status", err) < 0 ||
+      write_text(p, "stage1/image-id", plan->stage1_id, err) < 0 || write_text(p, "stage1/run-flags", flags, err) < 0)
     return -1;
   for (size_t i = 0; i < m->n_apps; i++)
     {
@@ -195,10 +199,10 @@ static int check_overlay_dir(podrun_error_t *err)
   return 0;
 }
 
-int pod_prepare(struct store *s, struct pod **ret, podrun_error_t *err)
+int pod_prepare(struct store *s, struct pod **ret, struct pod_plan *ret_plan, podrun_error_t *err)
 {
-  _cleanup_free_ char *manifest = NULL, *stage1 = NULL, *tree = NULL, *pods = pods_dir();
-  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
+  _cleanup_free_ char *pods = pods_dir();
+  _cleanup_(pod_plan_done) struct pod_plan plan = { 0 };
   _cleanup_(stage1_features_done) struct stage1_features features = { 0 };
   _cleanup_pod_ struct pod *p = NULL;
   _cleanup_close_ int userns_lock = -1;
@@ -206,16 +210,16 @@ int pod_prepare(struct store *s, struct pod **ret, podrun_error_t *err)
 
   /* The store work and every check first, the stage1's included (what it
    * supports, from its annotations): a mistake in the flags creates no pod. */
-  if (check_overlay_dir(err) < 0 || check_pod_flags(err) < 0 || pod_manifest_build(s, &manifest, err) < 0 ||
-      appc_pod_manifest_parse(manifest, strlen(manifest), &m, err) < 0 ||
-      stage1_select(s, &stage1, &features, err) < 0 ||
-      stage1_features_check(&features, &arg_run, m->n_apps, err) < 0 || store_render(s, stage1, &tree, err) < 0)
+  if (check_overlay_dir(err) < 0 || check_pod_flags(err) < 0 || pod_manifest_build(s, &plan, err) < 0 ||
+      stage1_select(s, &plan.stage1_id, &features, &plan.stage1_run, err) < 0 ||
+      stage1_features_check(&features, &arg_run, plan.manifest->n_apps, err) < 0 ||
+      store_render(s, plan.stage1_id, &plan.stage1_tree, err) < 0)
     return -1;
   if (arg_run.private_users && pick_userns_shift(pods, &userns_lock, &userns_shift, err) < 0)
     return -1;
   if (pod_create(pods, &p, err) < 0)
     return -1;
-  if (pod_transition(p, POD_PREPARING, err) < 0 || fill_pod_dir(p, manifest, m, stage1, userns_shift, err) < 0 ||
+  if (pod_transition(p, POD_PREPARING, err) < 0 || fill_pod_dir(p, &plan, userns_shift, err) < 0 ||
       (arg_run.uuid_file_save &&
        fs_write_file_atomic_at(AT_FDCWD, arg_run.uuid_file_save, p->uuid, strlen(p->uuid), 0644, err) < 0) ||
       pod_transition(p, POD_PREPARED, err) < 0)
@@ -226,6 +230,27 @@ int pod_prepare(struct store *s, struct pod **ret, podrun_error_t *err)
     }
   log_debug("pod %s prepared", p->uuid);
   *ret = TAKE_PTR(p);
+  *ret_plan = plan;
+  plan = (struct pod_plan){ 0 };
+  return 0;
+}
+
+/* run-prepared: what prepare worked out, read back from the pod directory
+ * (each thing once). */
+static int pod_plan_load(struct store *s, struct pod *p, struct pod_plan *plan, podrun_error_t *err)
+{
+  size_t len = 0;
+
+  if (fs_read_file_at(p->dirfd, "stage1/image-id", 256, &plan->stage1_id, NULL, err) < 0 ||
+      stage1_entrypoint_path(s, plan->stage1_id, "run", &plan->stage1_run, err) < 0 ||
+      store_render(s, plan->stage1_id, &plan->stage1_tree, err) < 0 ||
+      fs_read_file_at(p->dirfd, "pod", JSON_MAX_INPUT, &plan->text, &len, err) < 0 ||
+      appc_pod_manifest_parse(plan->text, len, &plan->manifest, err) < 0)
+    return podrun_error_wrap(err, "pod %s", p->uuid);
+  plan->app_trees = xzalloc((plan->manifest->n_apps + 1) * sizeof(char *));
+  for (size_t i = 0; i < plan->manifest->n_apps; i++)
+    if (store_render(s, plan->manifest->apps[i].image.id, &plan->app_trees[i], err) < 0)
+      return podrun_error_wrap(err, "pod %s: app %s", p->uuid, QUOTE(plan->manifest->apps[i].name));
   return 0;
 }
 
@@ -299,22 +324,19 @@ int pod_mount_app_result(struct store *s, struct pod *p, const char *app, int *r
   return 0;
 }
 
-/* The overlay of an image's rendered tree at target, its upper and work
- * dirs in the pod's overlay/<name>/. With a user namespace (usernsfd ≥ 0)
- * the tree is seen through an idmapped mount at overlay/<name>/lower, so
- * that its files are owned by the pod's range (root by its root), and the
- * upper's root takes the shifted owner of the tree's: what the apps create
- * or copy up lands in the range too. */
-static int mount_image(struct store *s, struct pod *p, const char *image_id, const char *name, const char *target,
-                       int usernsfd, podrun_error_t *err)
+/* The overlay of an image's rendered tree (tree, in the store) at target,
+ * its upper and work dirs in the pod's overlay/<name>/. With a user
+ * namespace (usernsfd ≥ 0) the tree is seen through an idmapped mount at
+ * overlay/<name>/lower, so that its files are owned by the pod's range
+ * (root by its root), and the upper's root takes the shifted owner of the
+ * tree's: what the apps create or copy up lands in the range too. */
+static int mount_image(struct pod *p, const char *tree, const char *name, const char *target, int usernsfd,
+                       podrun_error_t *err)
 {
-  _cleanup_free_ char *tree = NULL, *lower = NULL, *upper = xasprintf("%s/overlay/%s/upper", p->path, name);
+  _cleanup_free_ char *lower = xasprintf("%s/rootfs", tree), *upper = xasprintf("%s/overlay/%s/upper", p->path, name);
   _cleanup_free_ char *work = xasprintf("%s/overlay/%s/work", p->path, name);
   struct stat st;
 
-  if (store_render(s, image_id, &tree, err) < 0)
-    return -1;
-  lower = xasprintf("%s/rootfs", tree);
   if (usernsfd >= 0)
     {
       _cleanup_free_ char *mapped = xasprintf("%s/overlay/%s/lower", p->path, name);
@@ -332,26 +354,22 @@ static int mount_image(struct store *s, struct pod *p, const char *image_id, con
 
 /* The pod's own mount namespace: everything in it goes away with the pod's
  * last process. */
-static int mount_pod(struct store *s, struct pod *p, const char *stage1_id, uid_t shift, podrun_error_t *err)
+static int mount_pod(struct pod *p, const struct pod_plan *plan, uid_t shift, podrun_error_t *err)
 {
-  _cleanup_free_ char *text = NULL, *target = xasprintf("%s/stage1/rootfs", p->path);
-  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
+  const struct appc_pod_manifest *m = plan->manifest;
+  _cleanup_free_ char *target = xasprintf("%s/stage1/rootfs", p->path);
   _cleanup_close_ int usernsfd = -1;
-  size_t len = 0;
 
   if (private_mount_ns(p, err) < 0 || (shift && userns_make(0, shift, USERNS_RANGE, &usernsfd, err) < 0))
     return podrun_error_wrap(err, "pod %s", p->uuid);
-  if (mount_image(s, p, stage1_id, "stage1", target, usernsfd, err) < 0)
-    return -1;
-  if (fs_read_file_at(p->dirfd, "pod", JSON_MAX_INPUT, &text, &len, err) < 0 ||
-      appc_pod_manifest_parse(text, len, &m, err) < 0)
+  if (mount_image(p, plan->stage1_tree, "stage1", target, usernsfd, err) < 0)
     return -1;
   for (size_t i = 0; i < m->n_apps; i++)
     {
       /* writable even for readOnlyRootFS: the stage1 makes it read-only
        * once its own mounts (volumes, /proc …) are in place */
       _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs/opt/stage2/%s/rootfs", p->path, m->apps[i].name);
-      if (mount_image(s, p, m->apps[i].image.id, m->apps[i].name, root, usernsfd, err) < 0)
+      if (mount_image(p, plan->app_trees[i], m->apps[i].name, root, usernsfd, err) < 0)
         return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
     }
   /* The stage1 root is read-only from here on (the apps' roots, mounted on
@@ -374,19 +392,18 @@ static char **stage1_argv(struct pod *p, const char *run, char *const *flags)
   return strv_push(v, p->uuid);
 }
 
-int pod_exec_stage1(struct store **store, struct pod *p, podrun_error_t *err)
+int pod_exec_stage1(struct store **store, struct pod *p, struct pod_plan *plan, podrun_error_t *err)
 {
-  struct store *s = *store;
-  _cleanup_free_ char *stage1_id = NULL, *rel = NULL, *run = NULL, *fd = NULL;
+  _cleanup_(pod_plan_done) struct pod_plan loaded = { 0 };
+  _cleanup_free_ char *run = NULL, *fd = NULL;
   _cleanup_strv_ char **argv = NULL, **flags = NULL;
   uid_t shift = 0;
-  size_t len;
 
+  if (!plan && pod_plan_load(*store, p, plan = &loaded, err) < 0)
+    return -1;
   /* the pod flags prepare kept: for the stage1's arguments, and the user
    * namespace the mounts need */
-  if (fs_read_file_at(p->dirfd, "stage1/image-id", 256, &stage1_id, &len, err) < 0 ||
-      stage1_entrypoint_path(s, stage1_id, "run", &rel, err) < 0 || pod_read_run_flags(p->dirfd, &flags, err) < 0 ||
-      userns_from_flags(flags, &shift, err) < 0)
+  if (pod_read_run_flags(p->dirfd, &flags, err) < 0 || userns_from_flags(flags, &shift, err) < 0)
     return podrun_error_wrap(err, "pod %s", p->uuid);
   /* what only this start can tell, before the pod moves to run/ (so that a
    * refused run-prepared leaves it prepared) */
@@ -400,12 +417,12 @@ int pod_exec_stage1(struct store **store, struct pod *p, podrun_error_t *err)
     return -1;
   if (cgroup_pod_enter(p->dirfd, p->uuid, err) < 0)
     return podrun_error_wrap(err, "pod %s", p->uuid);
-  if (mount_pod(s, p, stage1_id, shift, err) < 0)
+  if (mount_pod(p, plan, shift, err) < 0)
     return -1;
   if (chdir(p->path) < 0)
     return podrun_error_set(err, errno, "chdir \"%s\"", p->path);
   /* run from the pod's own (overlaid) stage1 rootfs, as the contract says */
-  run = xasprintf("%s/stage1/rootfs%s", p->path, rel);
+  run = xasprintf("%s/stage1/rootfs%s", p->path, plan->stage1_run);
   fd = xasprintf("%d", p->dirfd);
   if (fcntl(p->dirfd, F_SETFD, 0) < 0 || setenv("PODRUN_LOCK_FD", fd, 1) < 0)
     return podrun_error_set(err, errno, "pass the pod lock");

@@ -9,14 +9,37 @@
 /* <--dir>/pods */
 char *pods_dir(void);
 
-/* The image's effective app as pod manifest JSON (see app-manifest.c). */
-int app_manifest_effective(const struct appc_image_manifest *im, const struct app_args *a, json_t **ret_app,
+/* The image's effective app (see app-manifest.c): the image's own app,
+ * taken from im, with the flags of `run`/`prepare` applied. */
+int app_manifest_effective(struct appc_image_manifest *im, const struct app_args *a, struct appc_app **ret_app,
                            podrun_error_t *err);
+
+/* What prepare works out once and run uses as it is: the pod manifest as
+ * stage0 builds it (a struct), serialised once and validated once by the
+ * appc parser (manifest is that parse, text what the pod's `pod` file
+ * holds), and the stage1 and images, each resolved, checked and rendered
+ * once. run-prepared reads it back from the pod directory (pod_plan_load). */
+struct pod_plan
+{
+  struct appc_pod_manifest *manifest;
+  char *text;
+  char *stage1_id;
+  char *stage1_run;  /* the run entrypoint's path inside the stage1 rootfs */
+  char *stage1_tree; /* the store's render of the stage1 image */
+  char **app_trees;  /* the store's render of each app's image, in manifest order */
+};
+void pod_plan_done(struct pod_plan *plan);
+
+/* The pod manifest from arg_run (images and flags, or --pod-manifest), with
+ * the apps' images rendered: fills plan's manifest, text and app_trees. */
+int pod_manifest_build(struct store *s, struct pod_plan *plan, podrun_error_t *err);
 
 struct stage1_features;
 /* The stage1 image the flags select (default: the bundled nspawn), imported
- * on first use; checks its annotations, and reads what it supports. */
-int stage1_select(struct store *s, char **ret_id, struct stage1_features *ret_features, podrun_error_t *err);
+ * on first use; checks its annotations once, reads what it supports, and
+ * gives its run entrypoint. */
+int stage1_select(struct store *s, char **ret_id, struct stage1_features *ret_features, char **ret_run,
+                  podrun_error_t *err);
 
 /* The path inside the stage1 rootfs of an entrypoint ("run", "enter", "stop", "gc"). */
 int stage1_entrypoint_path(struct store *s, const char *stage1_id, const char *what, char **ret_path,
@@ -28,12 +51,14 @@ int stage1_entrypoint(struct store *s, const char *stage1_id, const char *what, 
                       podrun_error_t *err);
 
 /* Creates a pod from arg_run (images, flags or --pod-manifest) and leaves it
- * prepared and locked. On failure nothing of it remains. */
-int pod_prepare(struct store *s, struct pod **ret, podrun_error_t *err);
+ * prepared and locked, with what it was made of in *ret_plan. On failure
+ * nothing of it remains. */
+int pod_prepare(struct store *s, struct pod **ret, struct pod_plan *ret_plan, podrun_error_t *err);
 
 /* Moves a prepared, locked pod to run/ and execs its stage1 (DESIGN §3),
- * closing *store (set to NULL) first. Returns only on failure. */
-int pod_exec_stage1(struct store **store, struct pod *p, podrun_error_t *err);
+ * closing *store (set to NULL) first. plan: what pod_prepare gave, or NULL
+ * to read it from the pod directory (run-prepared). Returns only on failure. */
+int pod_exec_stage1(struct store **store, struct pod *p, struct pod_plan *plan, podrun_error_t *err);
 
 /* podrun export: the app's rootfs as the pod left it (its image's tree under
  * the app's overlay layer), read-only, as a detached mount (an fd: no mount

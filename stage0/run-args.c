@@ -18,7 +18,8 @@ struct run_args arg_run;
       "GIDS" },                                                                                                  \
     { "readonly-rootfs", OPT_BOOL, &(a).readonly_rootfs, "mount the app's rootfs read-only", NULL },            \
     { "mount", OPT_STRV, &(a).mounts, "mount a volume into the app (repeatable)", "volume=NAME,target=PATH" },  \
-    { "annotation", OPT_STRV, &(a).annotations, "an app annotation (repeatable)", "NAME=VALUE" },               \
+    { "annotation", OPT_STRV, &(a).annotations, "an annotation of the app in the pod manifest (repeatable)",    \
+      "NAME=VALUE" },                                                                                            \
     { "user-annotation", OPT_STRV, &(a).user_annotations, "a user annotation (repeatable)", "NAME=VALUE" },     \
     { "user-label", OPT_STRV, &(a).user_labels, "a user label (repeatable)", "NAME=VALUE" },                    \
     { "ulimit", OPT_STRV, &(a).ulimits, "a resource limit: nofile, nproc, core, … (repeatable)",               \
@@ -26,7 +27,7 @@ struct run_args arg_run;
     { "caps-retain", OPT_STRING, &(a).caps_retain, "keep only these capabilities", "CAP_A,CAP_B" },              \
     { "caps-remove", OPT_STRING, &(a).caps_remove, "drop these capabilities from the default set", "CAP_A,CAP_B" }, \
     { "seccomp", OPT_STRING, &(a).seccomp, "a seccomp filter: only these syscalls (retain) or all but these (remove)", \
-      "mode=retain|remove[,errno=ENAME],SYSCALL,…" },                                                            \
+      "mode=retain|remove[,errno=ENAME],SYSCALL|@GROUP,…" },                                                     \
     { "oom-score-adj", OPT_STRING, &(a).oom_score_adj, "the app's OOM score adjustment", "-1000…1000" },       \
     { "memory", OPT_STRING, &(a).memory, "the app's memory limit (nspawn)", "SIZE" },                           \
     { "cpu", OPT_STRING, &(a).cpu, "the app's CPU limit, in cores or millicores (nspawn)", "2|0.5|500m" },      \

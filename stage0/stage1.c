@@ -18,7 +18,10 @@ static const char *const bundled_flavors[] = { "nspawn", "fly", NULL };
 
 static const char *const stage1_entrypoints[] = { "run", "enter", "stop", "gc", NULL };
 
-static int check_stage1(const struct store_image *img, struct stage1_features *ret_features, podrun_error_t *err)
+/* The contract's annotations, checked once, and what the stage1 supports;
+ * *ret_run: the run entrypoint. */
+static int check_stage1(const struct store_image *img, struct stage1_features *ret_features, char **ret_run,
+                        podrun_error_t *err)
 {
   _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *m = NULL;
   if (appc_image_manifest_parse(img->manifest, strlen(img->manifest), &m, err) < 0)
@@ -36,7 +39,10 @@ static int check_stage1(const struct store_image *img, struct stage1_features *r
       if (!p || p[0] != '/')
         return podrun_error_set(err, 0, "stage1 image %s: no annotation %s with an absolute path", QUOTE(m->name), key);
     }
-  return stage1_features_parse(m, ret_features, err);
+  if (stage1_features_parse(m, ret_features, err) < 0)
+    return -1;
+  *ret_run = xstrdup(appc_kvs_get(&m->annotations, "podrun/stage1/run"));
+  return 0;
 }
 
 static int import_stage1(struct store *s, const char *path, char **ret_id, podrun_error_t *err)
@@ -102,7 +108,8 @@ static int select_image(struct store *s, char **ret_id, podrun_error_t *err)
   return select_flavor(s, r->stage1_flavor ? r->stage1_flavor : DEFAULT_FLAVOR, ret_id, err);
 }
 
-int stage1_select(struct store *s, char **ret_id, struct stage1_features *ret_features, podrun_error_t *err)
+int stage1_select(struct store *s, char **ret_id, struct stage1_features *ret_features, char **ret_run,
+                  podrun_error_t *err)
 {
   _cleanup_store_image_ struct store_image *img = NULL;
   _cleanup_free_ char *id = NULL;
@@ -113,7 +120,7 @@ int stage1_select(struct store *s, char **ret_id, struct stage1_features *ret_fe
     return podrun_error_set(err, 0, "give at most one of --stage1, --stage1-name, --stage1-hash, --stage1-path, "
                                     "--stage1-from-dir");
   if (select_image(s, &id, err) < 0 || store_resolve(s, id, &img, err) < 0 ||
-      check_stage1(img, ret_features, err) < 0)
+      check_stage1(img, ret_features, ret_run, err) < 0)
     return -1;
   *ret_id = TAKE_PTR(id);
   return 0;

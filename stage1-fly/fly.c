@@ -98,7 +98,8 @@ static char *app_cgroup(const char *uuid, const char *app)
   return pod && access(pod, F_OK) == 0 ? xasprintf("%s/%s", pod, app) : NULL;
 }
 
-static _noreturn_ void exec_app(const char *app, const char *root, const char *cgroup, pid_t fly, int lock_fd)
+static _noreturn_ void exec_app(const struct stage1_run_args *ra, const char *app, const char *root,
+                                 const char *cgroup, pid_t fly, int lock_fd)
 {
   _cleanup_free_ char *stage2 = fly_stage2_path(), *a = xasprintf("--app=%s", app);
   _cleanup_free_ char *r = xasprintf("--root=%s", root);
@@ -114,7 +115,15 @@ static _noreturn_ void exec_app(const char *app, const char *root, const char *c
       _exit(PODRUN_EXIT_ERROR);
     }
   close(lock_fd); /* the pod lives as long as fly, not as long as the app */
-  execl(stage2, stage2, "--pod-manifest=pod", a, r, "--keep-caps-by-default", (char *) NULL);
+  /* --insecure-options=paths changes nothing here: fly binds the host's
+   * /proc and /sys as they are, and masks nothing */
+  const char *args[8] = { stage2, "--pod-manifest=pod", a, r, "--keep-caps-by-default" };
+  size_t n = 5;
+  if (ra->disable_caps)
+    args[n++] = STAGE1_DISABLE_CAPS;
+  if (ra->disable_seccomp)
+    args[n++] = STAGE1_DISABLE_SECCOMP;
+  execv(stage2, (char **) args);
   log_error("exec stage2 %s: %s", QUOTE(stage2), strerror(errno));
   _exit(PODRUN_EXIT_ERROR);
 }
@@ -168,7 +177,7 @@ int fly_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   if (child_pid < 0)
     return podrun_error_set(err, errno, "fork");
   if (child_pid == 0)
-    exec_app(m->apps[0].name, root, cgroup, fly, lock_fd);
+    exec_app(&a, m->apps[0].name, root, cgroup, fly, lock_fd);
   int r = supervise(m->apps[0].name, ret_exit, err);
   /* the pod ends with its app: what the app left running goes too, as in a
    * pod whose pid namespace ends */

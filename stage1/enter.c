@@ -72,7 +72,9 @@ int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   pid_t target = 0;
   int i;
 
-  if (stage1_enter_args(argc, argv, &pid, &app, &i, err) < 0 || app_pid(atoi(pid), app, &target, err) < 0)
+  _cleanup_(stage1_run_args_done) struct stage1_run_args run = { 0 };
+  if (stage1_enter_args(argc, argv, &pid, &app, &i, err) < 0 || app_pid(atoi(pid), app, &target, err) < 0 ||
+      stage1_run_args_read(AT_FDCWD, &run, err) < 0)
     return -1;
   (void) fs_read_file_at(AT_FDCWD, "net", 64, &net, NULL, &no_net);
   struct stage2_args a = {
@@ -80,6 +82,10 @@ int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     .app = app,
     .default_seccomp = true,
     .host_network = !net || streq(net, "host\n"),
+    /* what the app was given by --insecure-options, enter is given: never
+     * more than the app, nor less */
+    .disable_caps = run.disable_caps,
+    .disable_seccomp = run.disable_seccomp,
     .cmd = argv + i + 1, /* after the "--" */
   };
   return stage2_enter(&a, target, ret_exit, err);

@@ -24,6 +24,7 @@
 #include "fs.h"
 #include "json-util.h"
 #include "log.h"
+#include "pod.h"
 #include "volumes.h"
 
 #define STOP_GRACE_SEC 10
@@ -83,6 +84,8 @@ static pid_t spawn_stage2(const char *name, char **cmd, const int stdio[2])
 }
 
 static bool host_network;
+/* --insecure-options, from run: passed on to stage2 (lib/pod.h) */
+static bool disable_caps, disable_paths, disable_seccomp;
 
 _noreturn_ void nspawn_exec_stage2(const char *app, char **cmd)
 {
@@ -93,7 +96,7 @@ _noreturn_ void nspawn_exec_stage2(const char *app, char **cmd)
       _exit(PODRUN_EXIT_ERROR);
     }
   _cleanup_free_ char *a = xasprintf("--app=%s", app), *root = app_root(app), *r = xasprintf("--root=%s", root);
-  char **args = xzalloc(sizeof(char *) * (strv_length(cmd) + 10));
+  char **args = xzalloc(sizeof(char *) * (strv_length(cmd) + 13));
   size_t n = 0;
   args[n++] = (char *) NSPAWN_STAGE2;
   args[n++] = (char *) "--pod-manifest=" NSPAWN_POD_MANIFEST;
@@ -103,6 +106,12 @@ _noreturn_ void nspawn_exec_stage2(const char *app, char **cmd)
   args[n++] = (char *) "--pid-init";
   if (host_network)
     args[n++] = (char *) "--host-network";
+  if (disable_caps)
+    args[n++] = (char *) STAGE1_DISABLE_CAPS;
+  if (disable_paths)
+    args[n++] = (char *) STAGE1_DISABLE_PATHS;
+  if (disable_seccomp)
+    args[n++] = (char *) STAGE1_DISABLE_SECCOMP;
   if (cmd)
     {
       args[n++] = (char *) "--";
@@ -309,8 +318,10 @@ static int prepare_roots(const struct appc_pod_manifest *m, podrun_error_t *err)
   for (size_t i = 0; i < m->n_apps; i++)
     {
       _cleanup_free_ char *root = app_root(m->apps[i].name);
-      /* the app's /proc is its own pid namespace's, mounted by stage2 */
-      if (volumes_bind_api(root, false, err) < 0 || volumes_mask_kernel_paths(root, "/sys/", err) < 0 ||
+      /* the app's /proc is its own pid namespace's, mounted by stage2;
+       * --insecure-options=paths masks nothing */
+      if (volumes_bind_api(root, false, err) < 0 ||
+          (!disable_paths && volumes_mask_kernel_paths(root, "/sys/", err) < 0) ||
           volumes_finish_root(&m->apps[i], root, err) < 0)
         return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
     }
@@ -391,6 +402,12 @@ int pod_init(int argc, char **argv, podrun_error_t *err)
       host_network = true;
     else if (streq(argv[i], "--interactive"))
       interactive = true; /* the one app gets the console (our stdio) itself: no pipes, no log */
+    else if (streq(argv[i], STAGE1_DISABLE_CAPS))
+      disable_caps = true;
+    else if (streq(argv[i], STAGE1_DISABLE_PATHS))
+      disable_paths = true;
+    else if (streq(argv[i], STAGE1_DISABLE_SECCOMP))
+      disable_seccomp = true;
   /* what is mounted in one app's root (its /proc masks, its volumes) stays
    * there: nothing propagates between the apps, nor back to the host */
   if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)

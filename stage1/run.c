@@ -114,6 +114,12 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
     v = strv_push(v, "--debug");
   if (a->interactive)
     v = strv_push(v, "--interactive");
+  if (a->disable_caps)
+    v = strv_push(v, STAGE1_DISABLE_CAPS);
+  if (a->disable_paths)
+    v = strv_push(v, STAGE1_DISABLE_PATHS);
+  if (a->disable_seccomp)
+    v = strv_push(v, STAGE1_DISABLE_SECCOMP);
   return v;
 }
 
@@ -363,7 +369,7 @@ static int pod_exit_code(const struct appc_pod_manifest *m, int nspawn_status, i
  * died before the parent-death signal was set, does not start at all), and
  * passes the lifeline on to the pod init as fd 3 (socket activation's
  * LISTEN_FDS, the one way to hand nspawn's payload an fd). */
-static _noreturn_ void exec_nspawn(const char *nspawn, char **args, pid_t parent, int lifeline)
+static _noreturn_ void exec_nspawn(const char *nspawn, char **args, pid_t parent, int lifeline, bool api_vfs_writable)
 {
   (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* the pod never outlives its lock holder */
   if (getppid() != parent)
@@ -378,6 +384,9 @@ static _noreturn_ void exec_nspawn(const char *nspawn, char **args, pid_t parent
   /* no filter of nspawn's own: the apps' (and enter's) is stage2's alone,
    * so enter can give a command exactly the app's */
   setenv("SYSTEMD_SECCOMP", "0", 1);
+  /* --insecure-options=paths: nspawn's /sys and /proc/sys writable too (rkt did so) */
+  if (api_vfs_writable)
+    setenv("SYSTEMD_NSPAWN_API_VFS_WRITABLE", "yes", 1);
   execv(nspawn, args);
   log_error("exec %s: %s", QUOTE(nspawn), strerror(errno));
   _exit(PODRUN_EXIT_ERROR);
@@ -444,7 +453,7 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   if (nspawn_pid < 0)
     return podrun_error_set(err, errno, "fork");
   if (nspawn_pid == 0)
-    exec_nspawn(nspawn, args, self, life[0]);
+    exec_nspawn(nspawn, args, self, life[0], a.disable_paths);
   close(life[0]);
   static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
   for (size_t i = 0; i < ELEMENTSOF(sigs); i++)

@@ -28,18 +28,18 @@ static int string_set(const struct appc_isolator *iso, char ***ret, podrun_error
   return 0;
 }
 
-static int seccomp_isolator(const struct appc_isolator *iso, bool retain, struct app_config *c, podrun_error_t *err)
+static int seccomp_isolator(const struct appc_isolator *iso, struct app_config *c, podrun_error_t *err)
 {
-  json_t *e = json_object_get(iso->value, "errno");
-  if (c->seccomp)
+  struct syscalls_filter f;
+  if (c->seccomp_given)
     return podrun_error_new(err, 0, "isolator %s: only one seccomp isolator per app", iso->name);
-  if (string_set(iso, &c->seccomp_syscalls, err) < 0)
+  if (syscalls_filter_from_isolator(iso->name, iso->value, &f, err) < 0)
     return -1;
-  c->seccomp = true;
-  c->seccomp_mode = retain ? ISOLATE_SECCOMP_RETAIN : ISOLATE_SECCOMP_REMOVE;
-  c->seccomp_errno = 0;
-  if (e && (!json_is_string(e) || (c->seccomp_errno = isolate_errno_from_name(json_string_value(e))) < 0))
-    return podrun_error_new(err, 0, "isolator %s: \"errno\" must name an errno like \"EPERM\"", iso->name);
+  c->seccomp_given = true;
+  c->seccomp = !f.none; /* @appc.io/all: no filter, not even a default one */
+  c->seccomp_mode = f.retain ? ISOLATE_SECCOMP_RETAIN : ISOLATE_SECCOMP_REMOVE;
+  c->seccomp_errno = f.errnum;
+  c->seccomp_syscalls = f.names ? TAKE_PTR(f.names) : xzalloc(sizeof(char *));
   return 0;
 }
 
@@ -65,7 +65,7 @@ int app_config_from_isolators(const struct appc_app *app, bool keep_caps_by_defa
           c.no_new_privs = json_is_true(iso->value);
         }
       else if (streq(iso->name, "os/linux/seccomp-retain-set") || streq(iso->name, "os/linux/seccomp-remove-set"))
-        r = seccomp_isolator(iso, strstr(iso->name, "retain") != NULL, &c, err);
+        r = seccomp_isolator(iso, &c, err);
       else if (streq(iso->name, "os/linux/oom-score-adj"))
         {
           json_int_t v = json_integer_value(iso->value);
@@ -81,9 +81,9 @@ int app_config_from_isolators(const struct appc_app *app, bool keep_caps_by_defa
         }
     }
   if (r >= 0 && !caps_given && keep_caps_by_default)
-    c.caps = ~0ULL >> (63 - CAP_LAST_CAP);
+    c.caps = caps_all();
   else if (r >= 0)
-    r = isolate_caps_compute(retain, remove, &c.caps, err);
+    r = caps_compute(retain, remove, &c.caps, err);
   if (r < 0)
     {
       app_config_done(&c);

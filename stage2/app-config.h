@@ -8,8 +8,9 @@
 /* What stage2 applies, read from an app's isolators and environment. */
 struct app_config
 {
-  unsigned long long caps;     /* capability mask */
+  uint64_t caps;     /* capability mask */
   bool no_new_privs;
+  bool seccomp_given;          /* the app has a seccomp isolator (even one that asks for no filter) */
   bool seccomp;                /* a filter is asked for */
   enum isolate_seccomp_mode seccomp_mode;
   char **seccomp_syscalls;

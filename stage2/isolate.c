@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "isolate.h"
 
-#include <ctype.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <seccomp.h>
@@ -13,39 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-const char *const isolate_default_caps[] = {
-  "CAP_AUDIT_WRITE", "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-  "CAP_KILL",        "CAP_MKNOD",  "CAP_NET_RAW",      "CAP_NET_BIND_SERVICE", "CAP_SETUID",
-  "CAP_SETGID",      "CAP_SETPCAP", "CAP_SETFCAP",     "CAP_SYS_CHROOT",       NULL,
-};
-
-static int cap_mask_of(char *const *names, unsigned long long *mask, podrun_error_t *err)
-{
-  for (size_t i = 0; names && names[i]; i++)
-    {
-      cap_value_t v;
-      /* libcap wants "cap_chown"; appc writes "CAP_CHOWN" */
-      _cleanup_free_ char *lower = xstrdup(names[i]);
-      for (char *c = lower; *c; c++)
-        *c = (char) tolower((unsigned char) *c);
-      if (cap_from_name(lower, &v) < 0 || v < 0 || v > 63)
-        return podrun_error_set(err, 0, "unknown capability \"%s\"", names[i]);
-      *mask |= 1ULL << v;
-    }
-  return 0;
-}
-
-int isolate_caps_compute(char *const *retain, char *const *remove, unsigned long long *ret_mask, podrun_error_t *err)
-{
-  unsigned long long keep = 0, drop = 0;
-  if (cap_mask_of(retain ? retain : (char *const *) isolate_default_caps, &keep, err) < 0 ||
-      cap_mask_of(remove, &drop, err) < 0)
-    return -1;
-  *ret_mask = keep & ~drop;
-  return 0;
-}
-
-static int drop_bounding(unsigned long long mask, podrun_error_t *err)
+static int drop_bounding(uint64_t mask, podrun_error_t *err)
 {
   for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
     if (!(mask & (1ULL << c)) && CAP_IS_SUPPORTED(c) && cap_drop_bound(c) < 0)
@@ -53,7 +20,7 @@ static int drop_bounding(unsigned long long mask, podrun_error_t *err)
   return 0;
 }
 
-static int set_caps(unsigned long long mask, bool ambient, podrun_error_t *err)
+static int set_caps(uint64_t mask, bool ambient, podrun_error_t *err)
 {
   cap_t c = cap_init();
   int r = 0;
@@ -82,22 +49,22 @@ static int set_caps(unsigned long long mask, bool ambient, podrun_error_t *err)
   return 0;
 }
 
-int isolate_limit_caps(unsigned long long mask, podrun_error_t *err)
+int isolate_limit_caps(uint64_t mask, podrun_error_t *err)
 {
   return drop_bounding(mask, err) < 0 ? -1 : set_caps(mask, false, err);
 }
 
 /* What we hold: a capability outside our bounding set cannot be given. */
-static unsigned long long bounding_mask(void)
+static uint64_t bounding_mask(void)
 {
-  unsigned long long m = 0;
+  uint64_t m = 0;
   for (int c = 0; c < 64; c++)
     if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
       m |= 1ULL << c;
   return m;
 }
 
-int isolate_set_identity(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups, unsigned long long mask,
+int isolate_set_identity(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups, uint64_t mask,
                          podrun_error_t *err)
 {
   /* a change of uid or gid clears the parent-death signal (fly's SIGKILL,
@@ -184,45 +151,19 @@ int isolate_seccomp(enum isolate_seccomp_mode mode, char *const *syscalls, int e
       if (r < 0 && r != -EEXIST)
         return podrun_error_set(err, -r, "seccomp: add rule for \"%s\"", syscalls[i]);
     }
-  /* With a retain set, the exec of the app itself must still work. */
+  /* With a retain set, the exec of the app itself must still work; and
+   * rseq, which the C library registers as a program starts (glibc 2.35
+   * and later) and does without when told ENOSYS, fails so instead of
+   * killing an app whose set does not list it. appc allows both: "the
+   * minimum set of syscalls required for app life-cycle". */
   if (mode == ISOLATE_SECCOMP_RETAIN && (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 0)) < 0 &&
       r != -EEXIST)
     return podrun_error_set(err, -r, "seccomp: allow execve");
+  if (mode == ISOLATE_SECCOMP_RETAIN && !strv_contains(syscalls, "rseq") && errnum != ENOSYS &&
+      (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(rseq), 0)) < 0 && r != -EEXIST)
+    return podrun_error_set(err, -r, "seccomp: rseq");
   r = seccomp_load(ctx);
   if (r < 0)
     return podrun_error_set(err, -r, "seccomp: load filter");
   return 0;
-}
-
-bool isolate_syscall_is_known(const char *name)
-{
-  return seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR;
-}
-
-const char *const isolate_default_seccomp_blocklist[] = {
-  "_sysctl", "acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "create_module", "delete_module",
-  "finit_module", "fsconfig", "fsmount", "fsopen", "fspick", "get_kernel_syms", "get_mempolicy", "init_module",
-  "ioperm", "iopl", "kcmp", "kexec_file_load", "kexec_load", "keyctl", "lookup_dcookie", "mbind", "mount",
-  "mount_setattr", "move_mount", "move_pages", "name_to_handle_at", "nfsservctl", "open_by_handle_at",
-  "open_tree", "perf_event_open", "pivot_root", "process_vm_readv", "process_vm_writev", "ptrace",
-  "query_module", "quotactl", "reboot", "request_key", "set_mempolicy", "setns", "settimeofday", "stime",
-  "swapoff", "swapon", "sysfs", "umount", "umount2", "unshare", "uselib", "userfaultfd", "ustat", "vm86",
-  "vm86old", NULL,
-};
-
-int isolate_errno_from_name(const char *name)
-{
-  static const struct
-  {
-    const char *name;
-    int value;
-  } names[] = {
-    { "EPERM", EPERM },   { "ENOENT", ENOENT }, { "EACCES", EACCES },   { "EFAULT", EFAULT },
-    { "EINVAL", EINVAL }, { "ENOSYS", ENOSYS }, { "ENOTSUP", ENOTSUP }, { "EOPNOTSUPP", EOPNOTSUPP },
-    { "EBADF", EBADF },   { "EAGAIN", EAGAIN }, { "ENOMEM", ENOMEM },   { "EIO", EIO },
-  };
-  for (size_t i = 0; i < ELEMENTSOF(names); i++)
-    if (streq(name, names[i].name))
-      return names[i].value;
-  return -1;
 }

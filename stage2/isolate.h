@@ -1,33 +1,32 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdint.h>
 #include <sys/types.h>
 
+#include "caps.h"
 #include "error.h"
+#include "syscalls.h"
 
 /* The per-app isolation stage2 applies, in the order it applies them:
  * groups and user, capabilities, no_new_privs, seccomp (last, so the filter
  * never stands in the way of setting up). Each takes plain values; reading
  * them from the app's isolators is stage2.c's job. */
 
-/* appc's default capability set (spec: "os/linux/capabilities-retain-set"). */
-extern const char *const isolate_default_caps[];
-
-/* Computes the app's capability set: `retain` (NULL: appc's default set),
- * minus `remove`. Unknown names are an error naming them. */
-int isolate_caps_compute(char *const *retain, char *const *remove, unsigned long long *ret_mask, podrun_error_t *err);
+/* The names (capabilities, syscalls, errno values) are lib's: caps.h and
+ * syscalls.h, shared with stage0. */
 
 /* Switches to uid/gid/supplementary gids keeping exactly `mask` as the
  * bounding, permitted, effective and inheritable sets (ambient too for a
  * non-root uid, so the caps survive execve as the appc spec asks). */
-int isolate_set_identity(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups, unsigned long long mask,
+int isolate_set_identity(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups, uint64_t mask,
                          podrun_error_t *err);
 
 int isolate_no_new_privs(podrun_error_t *err);
 
 /* Keeps only `mask` in every capability set, the bounding set included,
  * without changing uid. */
-int isolate_limit_caps(unsigned long long mask, podrun_error_t *err);
+int isolate_limit_caps(uint64_t mask, podrun_error_t *err);
 
 /* Gives this process a mount namespace of its own whose root is root (a
  * mount point): the namespace's mounts become slaves (nothing the app
@@ -48,14 +47,3 @@ enum isolate_seccomp_mode
 /* errnum 0: the filter kills the process instead (as appc says when no
  * errno is given). Names libseccomp does not know are an error. */
 int isolate_seccomp(enum isolate_seccomp_mode mode, char *const *syscalls, int errnum, podrun_error_t *err);
-
-/* Does libseccomp know this syscall name (on any architecture)? */
-bool isolate_syscall_is_known(const char *name);
-
-/* The filter an nspawn pod's app gets when it asks for none: a remove set
- * (EPERM) of what Docker's default profile and rkt's default blocklist
- * deny; see Documentation/stage1-contract.md. NULL-terminated. */
-extern const char *const isolate_default_seccomp_blocklist[];
-
-/* "ENOSYS" → ENOSYS; -1 for unknown names. */
-int isolate_errno_from_name(const char *name);

@@ -52,7 +52,8 @@ int stage2_pid_init(struct stage2_plan *p, const char *root, podrun_error_t *err
     sigaddset(&mask, forwarded[i]);
   if (getpid() != 1)
     return podrun_error_new(err, 0, "--pid-init: not pid 1 of a pid namespace");
-  if (isolate_own_mount_ns(root, err) < 0 || volumes_mount_proc(root, err) < 0 || isolate_pivot(root, err) < 0)
+  if (isolate_own_mount_ns(root, err) < 0 || volumes_mount_proc(root, !p->disable_paths, err) < 0 ||
+      isolate_pivot(root, err) < 0)
     return podrun_error_wrap(err, "app \"%s\"", p->name);
   int sfd = -1;
   if (sigprocmask(SIG_BLOCK, &mask, &old) < 0 || (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)

@@ -21,6 +21,7 @@ struct stage2_plan
   gid_t gid;
   gid_t *groups;
   size_t n_groups;
+  bool disable_paths; /* --pid-init's /proc: unmasked */
 };
 
 int stage2_plan_make(const struct stage2_args *a, struct stage2_plan *ret, podrun_error_t *err);

@@ -9,6 +9,7 @@
 #include "fs.h"
 #include "identity.h"
 #include "json-util.h"
+#include "pod.h"
 
 int stage2_parse_args(int argc, char **argv, struct stage2_args *ret, podrun_error_t *err)
 {
@@ -35,6 +36,12 @@ int stage2_parse_args(int argc, char **argv, struct stage2_args *ret, podrun_err
         a.host_network = true;
       else if (streq(argv[i], "--pid-init"))
         a.pid_init = true;
+      else if (streq(argv[i], STAGE1_DISABLE_CAPS))
+        a.disable_caps = true;
+      else if (streq(argv[i], STAGE1_DISABLE_PATHS))
+        a.disable_paths = true;
+      else if (streq(argv[i], STAGE1_DISABLE_SECCOMP))
+        a.disable_seccomp = true;
       else
         return podrun_error_new(err, 0, "unknown argument \"%s\"", argv[i]);
     }
@@ -130,7 +137,7 @@ static int apply(const struct stage2_plan *p, const char *root, podrun_error_t *
 int stage2_plan_make(const struct stage2_args *a, struct stage2_plan *ret, podrun_error_t *err)
 {
   _cleanup_free_ char *text = NULL;
-  struct stage2_plan p = { .name = a->app };
+  struct stage2_plan p = { .name = a->app, .disable_paths = a->disable_paths };
   size_t len = 0;
 
   if (fs_read_file_at(AT_FDCWD, a->pod_manifest, JSON_MAX_INPUT, &text, &len, err) < 0 ||
@@ -148,18 +155,23 @@ int stage2_plan_make(const struct stage2_args *a, struct stage2_plan *ret, podru
       podrun_error_wrap(err, "app \"%s\"", a->app);
       goto fail;
     }
-  if (!p.config.seccomp && a->default_seccomp)
+  if (!p.config.seccomp_given && a->default_seccomp)
     {
       p.config.seccomp = true;
       p.config.seccomp_mode = ISOLATE_SECCOMP_REMOVE;
       p.config.seccomp_errno = EPERM;
-      for (const char *const *s = isolate_default_seccomp_blocklist; *s; s++)
+      for (const char *const *s = syscalls_default_blocklist; *s; s++)
         p.config.seccomp_syscalls = strv_push(p.config.seccomp_syscalls, *s);
     }
   /* raw sockets on the host's own interfaces would let the app see and
    * forge the host's traffic: not in the default set there */
   if (a->host_network && !app_config_caps_given(p.app))
     p.config.caps &= ~(1ULL << CAP_NET_RAW);
+  /* --insecure-options=capabilities and seccomp override the app's own */
+  if (a->disable_caps)
+    p.config.caps = caps_all();
+  if (a->disable_seccomp)
+    p.config.seccomp = false;
   p.env = app_config_environment(p.app, a->app);
   p.argv = a->cmd ? a->cmd : p.app->exec;
   *ret = p;

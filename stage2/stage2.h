@@ -12,9 +12,13 @@ struct stage2_args
   const char *app;
   const char *root;
   bool keep_caps_by_default;
-  bool default_seccomp; /* an app that asks for no filter gets isolate_default_seccomp_blocklist */
+  bool default_seccomp; /* an app that asks for no filter gets syscalls_default_blocklist */
   bool host_network;    /* the pod shares the host's network: CAP_NET_RAW leaves the default set */
   bool pid_init;        /* pid 1 of the app's own pid namespace: stay as the app's reaper (stage2/pid-init.c) */
+  /* --insecure-options (lib/pod.h's flags): every capability, whatever the
+   * app's isolators say; no masked or read-only /proc paths (--pid-init);
+   * no seccomp filter, the app's own or the default */
+  bool disable_caps, disable_paths, disable_seccomp;
   char **cmd;           /* after "--": replaces the app's exec (enter) */
 };
 

@@ -444,3 +444,66 @@ no_pods_but() {
   run_podrun prepare --stage1=fly "$BUSYBOX_NAME" --frob
   assert_one_line_error 'unknown flag "--frob" for "prepare"'
 }
+
+@test "podrun is stage0, store and lib: it links no libseccomp and no libcap (stage2's)" {
+  log_run ldd "$PODRUN"
+  assert_status 0
+  [[ "$output" != *libseccomp* ]] || fail "podrun links libseccomp"
+  [[ "$output" != *libcap* ]] || fail "podrun links libcap"
+  # ... and still knows every syscall name, refusing an unknown one before any pod exists
+  fetch_busybox
+  run_podrun run --stage1=fly "$BUSYBOX_NAME" --seccomp=mode=remove,vm86old,nosuchcall
+  assert_one_line_error '"nosuchcall"'
+  [[ -z "$(ls -A "$STORE/pods/prepared" "$STORE/pods/run" 2>/dev/null)" ]] || fail "a pod was made"
+}
+
+# no_pods: the test's store holds no pod in any state.
+no_pods() {
+  local left
+  left=$(find "$STORE/pods" -mindepth 2 -maxdepth 2 ! -name '.*' 2>/dev/null || true)
+  [[ -z "$left" ]] || fail "pods were made: $left"
+}
+
+@test "--annotation reaches the pod manifest (every app's, then the app's own); a malformed one is refused with one line and no pod" {
+  fetch_busybox
+  run_podrun prepare --stage1=fly --annotation=example.com/team=infra --annotation=note=shared "$BUSYBOX_NAME" \
+    --annotation=note=mine --annotation=created=2024-01-02T03:04:05Z "$BUSYBOX_NAME" --name=other
+  assert_status 0
+  local uuid=$output
+  run_podrun cat-manifest "$uuid"
+  assert_status 0
+  [[ $(json_query '[(a["name"], a.get("annotations")) for a in j["apps"]]' <<<"$output") == \
+    '[["busybox", [{"name": "example.com/team", "value": "infra"}, {"name": "note", "value": "mine"}, {"name": "created", "value": "2024-01-02T03:04:05Z"}]], ["other", [{"name": "example.com/team", "value": "infra"}, {"name": "note", "value": "shared"}]]]' ]] ||
+    fail "annotations: $(json_query '[a.get("annotations") for a in j["apps"]]' <<<"$output")"
+  run_podrun rm "$uuid"
+  assert_status 0
+  local bad
+  for bad in noeq =value Upper=x "with space=x" created=yesterday homepage=ftp://example.com; do
+    run_podrun prepare --stage1=fly "$BUSYBOX_NAME" --annotation="$bad"
+    assert_one_line_error "--annotation" "\"$bad\""
+  done
+  no_pods
+}
+
+@test "--pod-manifest runs the manifest as it is: each app flag, --volume and --inherit-env with it is refused with one line naming it; pod flags apply" {
+  fetch_busybox
+  cat >"$BATS_TEST_TMPDIR/pod.json" <<JSON
+{"acKind": "PodManifest", "acVersion": "0.8.11",
+ "apps": [{"name": "busybox", "image": {"name": "$BUSYBOX_NAME", "id": "$BUSYBOX_ID"}}]}
+JSON
+  local flag
+  for flag in --set-env=A=1 --set-env-file=/dev/null --environment=A=1 --user=1000 --group=1000 --exec=/bin/true \
+    --name=x --working-dir=/tmp --supplementary-gids=1 --readonly-rootfs --mount=volume=v,target=/v \
+    --annotation=a=b --user-annotation=a=b --user-label=a=b --ulimit=nofile=10 --caps-retain=CAP_CHOWN \
+    --caps-remove=CAP_CHOWN --seccomp=mode=remove,mkdir --oom-score-adj=1 --memory=1G --cpu=1 --cpu-shares=10 \
+    --volume=v,kind=empty --inherit-env; do
+    run_podrun prepare --stage1=fly --pod-manifest="$BATS_TEST_TMPDIR/pod.json" "$flag"
+    assert_one_line_error "--pod-manifest" "${flag%%=*} cannot be given"
+  done
+  no_pods
+  run_podrun prepare --stage1=fly --pod-manifest="$BATS_TEST_TMPDIR/pod.json" --hostname=box \
+    --uuid-file-save="$BATS_TEST_TMPDIR/uuid"
+  assert_status 0
+  [[ $output == "$(cat "$BATS_TEST_TMPDIR/uuid")" ]]
+  grep -qx -- --hostname=box "$STORE/pods/prepared/$output/stage1/run-flags"
+}

@@ -636,3 +636,163 @@ JSON
     fi
   done
 }
+
+# The paths podrun masks or makes read-only (lib/volumes.c), as the app's mount table
+# would show them.
+PODRUN_KERNEL_PATHS='["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+  "/proc/sched_debug", "/proc/scsi", "/proc/timer_list", "/proc/timer_stats", "/sys/firmware",
+  "/sys/devices/virtual/powercap", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]'
+
+# assert_insecure_report: the probe's report (in $output, loaded) shows every capability
+# the host gives podrun, in the bounding and the effective set, and no seccomp filter.
+assert_insecure_report() {
+  [[ ${PROBE[CapBnd]} == "$(host_status_field CapBnd)" ]] || fail "CapBnd ${PROBE[CapBnd]}"
+  [[ ${PROBE[CapEff]} == "$(host_status_field CapBnd)" ]] || fail "CapEff ${PROBE[CapEff]}"
+  [[ ${PROBE[Seccomp]} == 0 ]] || fail "Seccomp ${PROBE[Seccomp]}"
+}
+
+@test "pods: --insecure-options=capabilities,paths,seccomp: every capability, nothing masked or read-only in /proc and /sys, no filter, whatever the app asks; enter gets the same; they are fixed at prepare" {
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    # the app's own capability set and filter are overridden
+    run_podrun --insecure-options=capabilities,paths,seccomp run --stage1="$flavor" podrun.test/probe \
+      --caps-retain=CAP_CHOWN --seccomp=mode=remove,mkdir
+    assert_status 0
+    load_probe
+    assert_insecure_report
+    [[ ${PROBE[no_new_privs]} == 0 ]] # no filter that needs it, and the app does not ask
+    [[ $(probe "[m['path'] for m in j['mounts'] if m['path'] in $PODRUN_KERNEL_PATHS]") == "[]" ]] ||
+      fail "masked: $(probe "[m for m in j['mounts'] if m['path'] in $PODRUN_KERNEL_PATHS]")"
+    [[ $(probe 'any(m["path"] in ("/sys", "/proc") and m["options"].startswith("ro") for m in j["mounts"])') == false ]] ||
+      fail "read-only: $(probe '[m for m in j["mounts"] if m["path"] in ("/sys", "/proc")]')"
+    # "all" has them all; the no-new-privileges an app asks for stays (nspawn's default filter
+    # set it for every app before, so only this shows that it is applied on its own)
+    cat >"$PASS/pod.json" <<JSON
+{"acKind": "PodManifest", "acVersion": "0.8.11",
+ "apps": [{"name": "probe", "image": {"name": "podrun.test/probe", "id": "$(podrun image list --full --no-legend | awk '/probe/ {print $1}')"},
+   "app": {"exec": ["/probe"], "user": "0", "group": "0", "isolators": [
+     {"name": "os/linux/no-new-privileges", "value": true}]}}]}
+JSON
+    run_podrun --insecure-options=all run --stage1="$flavor" --pod-manifest="$PASS/pod.json"
+    assert_status 0
+    load_probe
+    assert_insecure_report
+    [[ ${PROBE[no_new_privs]} == 1 ]]
+    # enter: what the app has, no more and no less
+    "$PODRUN" --dir="$STORE" --insecure-options=capabilities,seccomp run --stage1="$flavor" \
+      --uuid-file-save="$PASS/uuid" podrun.test/probe --caps-retain=CAP_CHOWN --exec=/bin/sleep -- 60 --- &
+    local uuid
+    uuid=$(wait_pod_file "$PASS/uuid" pid)
+    run_podrun enter "$uuid" /probe
+    assert_status 0
+    load_probe
+    assert_insecure_report
+    run_podrun stop --force "$uuid"
+    wait || true
+    # pod flags, fixed at prepare: run-prepared keeps them, and refuses one the pod lacks
+    run_podrun --insecure-options=seccomp prepare --stage1="$flavor" podrun.test/probe
+    assert_status 0
+    uuid=$output
+    run_podrun --insecure-options=capabilities run-prepared "$uuid"
+    assert_one_line_error "--insecure-options=capabilities" "$uuid"
+    run_podrun run-prepared "$uuid"
+    assert_status 0
+    load_probe
+    [[ ${PROBE[Seccomp]} == 0 ]]
+    case $flavor in
+      fly) [[ ${PROBE[CapBnd]} == "$(host_status_field CapBnd)" ]] ;;
+      nspawn) [[ ${PROBE[CapBnd]} == 00000000a80405fb ]] ;; # appc's default set: capabilities were not given
+    esac
+  done
+}
+
+# make_mount_points_aci: podrun.test/mp, the probe image's files with two mount points,
+# data at /data and conf at /conf (read-only), fetched into $STORE.
+make_mount_points_aci() {
+  make_aci "$BATS_TEST_TMPDIR/mp.aci" "$(aci_manifest podrun.test/mp 1.0 '"app": {"exec": ["/probe"],
+    "user": "0", "group": "0", "mountPoints": [{"name": "data", "path": "/data"},
+    {"name": "conf", "path": "/conf", "readOnly": true}]}')" "$BATS_TEST_TMPDIR/proot"
+  fetch_ok "$BATS_TEST_TMPDIR/mp.aci"
+}
+
+@test "pods: an image's mount points get the pod's volume of their name, else an implicit empty one; two apps share a volume by name" {
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    make_mount_points_aci
+    mkdir "$PASS/data"
+    echo from-host >"$PASS/data/f"
+    # by name: a host volume, and an empty one; conf, which the image wants read-only, stays so
+    run_podrun run --stage1="$flavor" --volume="data,kind=host,source=$PASS/data" --volume=conf,kind=empty \
+      podrun.test/mp --exec=/bin/sh -- -c 'cat /data/f && echo w >/data/w && { echo x 2>/dev/null >/conf/x || echo conf-ro; }' ---
+    assert_status 0
+    [[ "${lines[0]}" == from-host && "${lines[1]}" == conf-ro ]] || fail "got: ${lines[*]}"
+    [[ $(cat "$PASS/data/w") == w ]]
+    # without volumes: an implicit empty one for each, which the pod manifest lists
+    run_podrun run --stage1="$flavor" --uuid-file-save="$PASS/uuid" podrun.test/mp --exec=/bin/sh -- -c \
+      'echo s >/data/s && cat /data/s' ---
+    assert_status 0
+    [[ "${lines[0]}" == s ]]
+    run_podrun cat-manifest "$(cat "$PASS/uuid")"
+    [[ $(json_query '[(v["name"], v["kind"]) for v in j["volumes"]]' <<<"$output") == '[["data", "empty"], ["conf", "empty"]]' ]]
+    [[ $(json_query '[(m["volume"], m["path"]) for m in j["apps"][0]["mounts"]]' <<<"$output") == \
+      '[["data", "/data"], ["conf", "/conf"]]' ]]
+    # a --mount at the mount point's path wins over the name
+    run_podrun run --stage1="$flavor" --volume="other,kind=host,source=$PASS/data" podrun.test/mp \
+      --mount=volume=other,target=/data --exec=/bin/cat -- /data/f ---
+    assert_status 0
+    [[ "$output" == from-host ]]
+    [[ $flavor == nspawn ]] || continue # fly runs one app
+    # two apps, one kind=empty volume by name: each sees what the other wrote
+    for vol in --volume=data,kind=empty ""; do
+      run_podrun run --stage1=nspawn $vol podrun.test/mp --name=writer --exec=/bin/sh -- -c \
+        'echo from-writer >/data/w.tmp && mv /data/w.tmp /data/w; i=0; while [ ! -e /data/r ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; cat /data/r' --- \
+        podrun.test/mp --name=reader --exec=/bin/sh -- -c \
+        'i=0; while [ ! -e /data/w ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; cat /data/w; echo from-reader >/data/r' ---
+      assert_status 0
+      assert_output_contains from-writer
+      assert_output_contains from-reader
+    done
+  done
+}
+
+@test "pods: --seccomp takes rkt's, Docker's, systemd's and appc's groups; an unknown group is refused before any pod exists" {
+  for flavor in fly nspawn; do
+    start_pass "$flavor"
+    # the issue's example: rkt's default allow list runs the app (and a shell and its children)
+    run_podrun run --stage1="$flavor" podrun.test/probe --seccomp=mode=retain,@rkt/default-whitelist \
+      --exec=/bin/sh -- -c 'cat /etc/image-marker && /probe' ---
+    assert_status 0
+    [[ "${lines[0]}" == "only in the image" ]]
+    output=${lines[1]}
+    load_probe
+    [[ ${PROBE[Seccomp]} == 2 ]]
+    # a group in a remove set: its calls fail with the errno given (not nspawn's EPERM, not fly's none)
+    run_podrun run --stage1="$flavor" podrun.test/probe --seccomp=mode=remove,errno=ENOTSUP,@systemd/mount \
+      --exec=/bin/busybox -- mount -t tmpfs none /tmp ---
+    [[ $status -ne 0 ]] || fail "mount worked"
+    assert_stderr_contains "Operation not supported"
+    # a retain set of one small group: the app cannot even start (SIGSYS)
+    run_podrun run --stage1="$flavor" podrun.test/probe --seccomp=mode=retain,@systemd/basic-io
+    assert_status 159
+    # appc's: all in a retain set is no filter at all (not nspawn's default either);
+    # empty in a remove set is podrun's default filter (on fly too)
+    run_podrun run --stage1="$flavor" podrun.test/probe --seccomp=mode=retain,@appc.io/all
+    assert_status 0
+    load_probe
+    [[ ${PROBE[Seccomp]} == 0 ]]
+    run_podrun run --stage1="$flavor" podrun.test/probe --seccomp=mode=remove,@appc.io/empty --exec=/bin/sh -- -c \
+      '/bin/busybox unshare -m true 2>&1; /probe' ---
+    assert_status 0
+    assert_output_contains "Operation not permitted"
+    output=${lines[-1]}
+    load_probe
+    [[ ${PROBE[Seccomp]} == 2 ]]
+    local bad pods
+    pods=$(ls "$STORE/pods/run" | wc -l)
+    for bad in mode=remove,@systemd/nosuch mode=retain,@nope mode=remove,@appc.io/all mode=retain,@appc.io/empty; do
+      run_podrun run --stage1="$flavor" podrun.test/probe --seccomp="$bad"
+      assert_one_line_error "--seccomp" "\"${bad#*,}\""
+    done
+    [[ $(ls "$STORE/pods/run" | wc -l) == "$pods" && -z "$(ls -A "$STORE/pods/prepared")" ]] || fail "a pod was made"
+  done
+}

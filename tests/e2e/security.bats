@@ -335,6 +335,11 @@ enter_vs_app() {
   enter_vs_app nspawn --private-users --user=1000 --group=1000 --seccomp=mode=remove,errno=EACCES,socket
 }
 
+@test "security: enter has no more than the app (nspawn, --insecure-options=capabilities,seccomp)" {
+  requires nspawn
+  enter_vs_app nspawn --insecure-options=capabilities,seccomp
+}
+
 # fly keeps every capability and the host's namespaces by design, and has no user
 # namespace: what is compared is still enter against the app.
 @test "security: enter has no more than the app (fly, default)" {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* lib/: errors, fs helpers, locks, uuids, strings. */
+/* lib/: errors, fs helpers, locks, uuids, strings, capability, syscall and
+ * errno names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,12 +17,16 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
+#include <linux/capability.h>
+
 #include "resources.h"
+#include "caps.h"
 #include "cgroup.h"
 #include "error.h"
 #include "fs.h"
 #include "json-util.h"
 #include "lock.h"
+#include "syscalls.h"
 #include "uuid.h"
 #include "volumes.h"
 
@@ -415,6 +420,194 @@ static void test_mask_kernel_paths(void **state)
   assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+#define CAP(c) (1ULL << (c))
+
+static void test_caps(void **state)
+{
+  uint64_t mask = 0;
+  _cleanup_error_ podrun_error_t err = NULL;
+  char *retain[] = { "CAP_SYS_ADMIN", "CAP_KILL", NULL }, *remove[] = { "CAP_KILL", NULL };
+  char *unknown[] = { "CAP_NOPE", NULL };
+  (void) state;
+
+  assert_int_equal(caps_compute(NULL, NULL, &mask, &err), 0);
+  size_t n = 0;
+  for (const char *const *c = caps_appc_default; *c; c++)
+    n++;
+  assert_int_equal((size_t) __builtin_popcountll(mask), n);
+  assert_int_equal(caps_compute(retain, remove, &mask, &err), 0);
+  assert_int_equal(mask, CAP(CAP_SYS_ADMIN));
+  assert_int_equal(caps_compute(NULL, remove, &mask, &err), 0);
+  assert_false(mask & CAP(CAP_KILL));
+  assert_true(mask & CAP(CAP_CHOWN));
+  mask = 42;
+  assert_int_equal(caps_compute(unknown, NULL, &mask, &err), -1);
+  assert_non_null(strstr(err->msg, "\"CAP_NOPE\""));
+  assert_int_equal(mask, 42);
+  /* every number has its name, back and forth, in any case */
+  for (int c = 0; c <= CAP_LAST_CAP; c++)
+    {
+      assert_non_null(caps_to_name(c));
+      assert_int_equal(caps_from_name(caps_to_name(c)), c);
+    }
+  assert_int_equal(caps_from_name("cap_net_admin"), CAP_NET_ADMIN);
+  assert_int_equal(caps_from_name("NET_ADMIN"), -1);
+  assert_null(caps_to_name(CAP_LAST_CAP + 1));
+  assert_int_equal(caps_all(), (CAP(CAP_LAST_CAP) << 1) - 1);
+}
+
+static void test_syscall_names(void **state)
+{
+  (void) state;
+  /* the generated table: names of this architecture and of others (i386's
+   * vm86old, x86_64's epoll_ctl_old, arm's breakpoint) */
+  static const char *const known[] = { "read", "openat", "mount", "vm86old", "epoll_ctl_old", "breakpoint",
+                                       "_sysctl", "clone3" };
+  for (size_t i = 0; i < ELEMENTSOF(known); i++)
+    assert_true(syscalls_is_known(known[i]));
+  assert_false(syscalls_is_known("nosuchcall"));
+  assert_false(syscalls_is_known(""));
+  assert_false(syscalls_is_known("@rkt/default-whitelist"));
+  for (const char *const *s = syscalls_default_blocklist; *s; s++)
+    assert_true(syscalls_is_known(*s));
+
+  assert_int_equal(syscalls_errno_from_name("ENOSYS"), ENOSYS);
+  assert_int_equal(syscalls_errno_from_name("EPERM"), EPERM);
+  assert_int_equal(syscalls_errno_from_name("ENOTSUP"), ENOTSUP);
+  assert_int_equal(syscalls_errno_from_name("EOPNOTSUPP"), EOPNOTSUPP);
+  assert_int_equal(syscalls_errno_from_name("EWOULDBLOCK"), EAGAIN);
+  assert_int_equal(syscalls_errno_from_name("EHWPOISON"), EHWPOISON);
+  assert_int_equal(syscalls_errno_from_name("ENOPE"), -1);
+  assert_int_equal(syscalls_errno_from_name("eperm"), -1);
+  assert_int_equal(syscalls_errno_from_name(""), -1);
+}
+
+static struct syscalls_filter filter_of(bool retain, const char *errname, const char *items)
+{
+  _cleanup_free_ char *copy = xstrdup(items);
+  _cleanup_strv_ char **set = NULL;
+  _cleanup_error_ podrun_error_t err = NULL;
+  struct syscalls_filter f = { 0 };
+  char *save = NULL;
+  for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+    set = strv_push(set, t);
+  if (syscalls_filter_from_set(set, retain, errname, &f, &err) < 0)
+    fail_msg("%s: %s", items, err->msg);
+  return f;
+}
+
+static void test_syscall_groups(void **state)
+{
+  struct syscalls_filter f;
+  (void) state;
+
+  /* a group is its members, groups in it expanded, each name once */
+  f = filter_of(false, NULL, "@systemd/mount,mount,@systemd/keyring");
+  assert_true(strv_contains(f.names, "umount2") && strv_contains(f.names, "pivot_root"));
+  assert_true(strv_contains(f.names, "keyctl") && strv_contains(f.names, "add_key"));
+  size_t mounts = 0;
+  for (char **n = f.names; *n; n++)
+    mounts += streq(*n, "mount");
+  assert_int_equal(mounts, 1);
+  assert_false(f.none || f.retain);
+  assert_int_equal(f.errnum, 0); /* appc's default: kill */
+  syscalls_filter_done(&f);
+  f = filter_of(false, "EACCES", "@systemd/privileged");
+  assert_true(strv_contains(f.names, "chown"));  /* @systemd/chown, in it */
+  assert_true(strv_contains(f.names, "reboot")); /* @systemd/reboot */
+  assert_int_equal(f.errnum, EACCES);
+  for (char **n = f.names; *n; n++)
+    assert_true(syscalls_is_known(*n)); /* what libseccomp lacks is left out */
+  syscalls_filter_done(&f);
+  f = filter_of(true, NULL, "@rkt/default-whitelist");
+  assert_true(f.retain);
+  assert_true(strv_contains(f.names, "read") && strv_contains(f.names, "epoll_wait"));
+  assert_true(strv_contains(f.names, "breakpoint")); /* ARM's, as rkt had on ARM */
+  assert_false(strv_contains(f.names, "mount"));
+  syscalls_filter_done(&f);
+  f = filter_of(true, NULL, "@docker/default-whitelist");
+  assert_false(strv_contains(f.names, "breakpoint"));
+  syscalls_filter_done(&f);
+  f = filter_of(false, NULL, "@rkt/default-blacklist");
+  struct syscalls_filter d = filter_of(false, NULL, "@docker/default-blacklist");
+  assert_int_equal(strv_length(f.names), strv_length(d.names));
+  syscalls_filter_done(&f);
+  syscalls_filter_done(&d);
+  /* appc's: all turns a retain set's filter off, empty is podrun's default */
+  f = filter_of(true, NULL, "read,@appc.io/all");
+  assert_true(f.none);
+  syscalls_filter_done(&f);
+  f = filter_of(false, NULL, "socket,@appc.io/empty");
+  assert_false(f.none);
+  assert_int_equal(strv_length(f.names), strv_length((char *const *) syscalls_default_blocklist));
+  assert_false(strv_contains(f.names, "socket")); /* masked */
+  assert_int_equal(f.errnum, EPERM);
+  syscalls_filter_done(&f);
+  f = filter_of(false, NULL, "@podrun/default-blocklist");
+  assert_int_equal(strv_length(f.names), strv_length((char *const *) syscalls_default_blocklist));
+  syscalls_filter_done(&f);
+
+  static const struct
+  {
+    bool retain;
+    const char *set, *errname, *why;
+  } bad[] = {
+    { false, "@appc.io/all", NULL, "belongs in a retain set" },
+    { true, "@appc.io/empty", NULL, "belongs in a remove set" },
+    { false, "@systemd/nosuch", NULL, "unknown syscall group \"@systemd/nosuch\"" },
+    { false, "@systemd/known", NULL, "unknown syscall group" },
+    { true, "@rkt", NULL, "unknown syscall group" },
+    { false, "nosuchcall", NULL, "unknown syscall \"nosuchcall\"" },
+    { false, "read", "EWHAT", "errno \"EWHAT\"" },
+  };
+  for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+    {
+      char *set[] = { (char *) bad[i].set, NULL };
+      _cleanup_error_ podrun_error_t err = NULL;
+      f = (struct syscalls_filter){ .names = NULL };
+      assert_int_equal(syscalls_filter_from_set(set, bad[i].retain, bad[i].errname, &f, &err), -1);
+      if (!strstr(err->msg, bad[i].why))
+        fail_msg("%s: \"%s\", expected \"%s\"", bad[i].set, err->msg, bad[i].why);
+      assert_null(f.names);
+    }
+}
+
+/* Documentation/seccomp-groups.md lists every group with exactly its members
+ * (run from the repository root, as make check does). */
+static void test_syscall_groups_documented(void **state)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  _cleanup_free_ char *doc = NULL;
+  (void) state;
+  if (fs_read_file_at(AT_FDCWD, "Documentation/seccomp-groups.md", 1 << 20, &doc, NULL, &err) < 0)
+    fail_msg("%s (run the test from the repository root)", err->msg);
+  for (size_t i = 0; syscalls_group_name(i); i++)
+    {
+      const char *g = syscalls_group_name(i), *members = syscalls_group_members(g);
+      _cleanup_free_ char *head = xasprintf("\n- **`%s`**", g), *tail = NULL;
+      const char *line = strstr(doc, head), *end;
+      if (!line)
+        fail_msg("%s is not in Documentation/seccomp-groups.md", g);
+      end = strchr(line + 1, '\n');
+      _cleanup_free_ char *text = xstrndup(line + 1, end ? (size_t) (end - line - 1) : strlen(line + 1));
+      if (!members && streq(g, "@podrun/default-blocklist"))
+        {
+          _cleanup_free_ char *list = xstrdup("");
+          for (const char *const *s = syscalls_default_blocklist; *s; s++)
+            {
+              char *l = xasprintf("%s%s%s", list, *list ? " " : "", *s);
+              free(list);
+              list = l;
+            }
+          tail = xasprintf(": `%s`", list);
+        }
+      else if (members)
+        tail = xasprintf(": `%s`", members);
+      if (tail && !endswith(text, tail))
+        fail_msg("%s: the page says \"%s\", the table \"%s\"", g, text, tail);
+    }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -428,6 +621,10 @@ int main(void)
     cmocka_unit_test(test_resources),
     cmocka_unit_test(test_cgroup_paths),
     cmocka_unit_test(test_mask_kernel_paths),
+    cmocka_unit_test(test_caps),
+    cmocka_unit_test(test_syscall_names),
+    cmocka_unit_test(test_syscall_groups),
+    cmocka_unit_test(test_syscall_groups_documented),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

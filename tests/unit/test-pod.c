@@ -149,6 +149,13 @@ static void test_stage1_run_args(void **state)
     assert_string_equal(a.dns_opt[0], "ndots:2");
     assert_string_equal(a.hosts[0], "192.0.2.9=db");
     assert_int_equal(a.userns_shift, 524288);
+    assert_false(a.disable_caps || a.disable_paths || a.disable_seccomp);
+  }
+  {
+    char *argv[] = { "run", STAGE1_DISABLE_CAPS, STAGE1_DISABLE_PATHS, STAGE1_DISABLE_SECCOMP, (char *) uuid, NULL };
+    _cleanup_(stage1_run_args_done) struct stage1_run_args a = { 0 };
+    assert_int_equal(stage1_run_args_parse(ELEMENTSOF(argv) - 1, argv, &a, &err), 0);
+    assert_true(a.disable_caps && a.disable_paths && a.disable_seccomp);
   }
   {
     char *argv[] = { "run", (char *) uuid, NULL };
@@ -202,6 +209,19 @@ static void test_run_flags(void **state)
   assert_int_equal(fs_write_file_atomic_at(fd, "stage1/run-flags", text, strlen(text), 0644, &err), 0);
   assert_int_equal(userns_read_pod(fd, &shift, &err), 0);
   assert_int_equal(shift, 1048576);
+  /* enter reads them back as run parsed them: --insecure-options among them */
+  struct stage1_run_args a = { 0 };
+  assert_int_equal(stage1_run_args_read(fd, &a, &err), 0);
+  assert_false(a.disable_caps || a.disable_paths || a.disable_seccomp);
+  assert_int_equal(a.userns_shift, 1048576);
+  static const char insecure[] = "--disable-capabilities-restriction\n--disable-seccomp\n";
+  assert_int_equal(fs_write_file_atomic_at(fd, "stage1/run-flags", insecure, strlen(insecure), 0644, &err), 0);
+  assert_int_equal(stage1_run_args_read(fd, &a, &err), 0);
+  assert_true(a.disable_caps && a.disable_seccomp && !a.disable_paths);
+  static const char bad[] = "--net=none\n--bogus\n";
+  assert_int_equal(fs_write_file_atomic_at(fd, "stage1/run-flags", bad, strlen(bad), 0644, &err), 0);
+  assert_int_equal(stage1_run_args_read(fd, &a, &err), -1);
+  assert_non_null(strstr(err->msg, "\"--bogus\""));
 }
 
 int main(void)

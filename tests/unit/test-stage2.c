@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* stage2: what an app's isolators turn into, its environment, capability
- * sets, errno names, user/group lookup inside a chroot, and a seccomp
- * filter really applied (in a child). */
+ * sets, user/group lookup inside a chroot, and a seccomp filter really
+ * applied (in a child). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
@@ -19,6 +20,7 @@
 #include "stage2/app-config.h"
 #include "stage2/identity.h"
 #include "stage2/isolate.h"
+#include "stage2/stage2-internal.h"
 
 #define CAP(c) (1ULL << (c))
 
@@ -113,6 +115,59 @@ static void test_isolator_errors(void **state)
     }
 }
 
+/* The plan stage2 (and enter) makes for an app of this pod manifest file. */
+static int plan_of(const char *isolators, struct stage2_args a, struct stage2_plan *p, podrun_error_t *err)
+{
+  char path[] = "/tmp/podrun-test-stage2-XXXXXX";
+  _cleanup_close_ int fd = mkstemp(path);
+  _cleanup_free_ char *pm = xasprintf("{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":[{\"name\":\"web\","
+                                      "\"image\":{\"id\":\"sha512-0123\"},\"app\":{\"exec\":[\"/bin/sh\"],"
+                                      "\"user\":\"0\",\"group\":\"0\",\"isolators\":%s}}]}",
+                                      isolators);
+  assert_true(fd >= 0);
+  assert_int_equal(fs_write_all(fd, pm, strlen(pm), err), 0);
+  a.pod_manifest = path;
+  a.app = "web";
+  a.root = "/";
+  int r = stage2_plan_make(&a, p, err);
+  unlink(path);
+  return r;
+}
+
+/* --insecure-options=capabilities and seccomp (stage2's flags, enter's too):
+ * every capability and no filter, whatever the app's isolators ask. */
+static void test_insecure_options(void **state)
+{
+  static const char isolators[] =
+    "[{\"name\":\"os/linux/capabilities-retain-set\",\"value\":{\"set\":[\"CAP_CHOWN\"]}},"
+    "{\"name\":\"os/linux/seccomp-remove-set\",\"value\":{\"set\":[\"uname\"]}},"
+    "{\"name\":\"os/linux/no-new-privileges\",\"value\":true}]";
+  _cleanup_error_ podrun_error_t err = NULL;
+  struct stage2_plan p;
+  (void) state;
+
+  assert_int_equal(plan_of(isolators, (struct stage2_args){ .host_network = true }, &p, &err), 0);
+  assert_int_equal(p.config.caps, CAP(CAP_CHOWN));
+  assert_true(p.config.seccomp);
+  stage2_plan_done(&p);
+  assert_int_equal(plan_of(isolators, (struct stage2_args){ .disable_caps = true, .disable_seccomp = true,
+                                                           .host_network = true },
+                           &p, &err),
+                   0);
+  assert_int_equal(p.config.caps, caps_all()); /* CAP_NET_RAW too, on the host's network */
+  assert_false(p.config.seccomp);
+  assert_true(p.config.no_new_privs); /* the app's own isolator still holds */
+  stage2_plan_done(&p);
+  /* nspawn's default filter is not given either */
+  assert_int_equal(plan_of("[]", (struct stage2_args){ .default_seccomp = true }, &p, &err), 0);
+  assert_true(p.config.seccomp);
+  stage2_plan_done(&p);
+  assert_int_equal(plan_of("[]", (struct stage2_args){ .default_seccomp = true, .disable_seccomp = true }, &p, &err),
+                   0);
+  assert_false(p.config.seccomp);
+  stage2_plan_done(&p);
+}
+
 static void test_environment(void **state)
 {
   _cleanup_image_manifest_ struct appc_image_manifest *m = NULL, *m2 = NULL;
@@ -136,33 +191,6 @@ static void test_environment(void **state)
   env2 = app_config_environment(m2->app, "web");
   assert_true(strv_contains(env2, "PATH=/opt/bin"));
   assert_int_equal(strv_length(env2), 2);
-}
-
-static void test_caps_compute(void **state)
-{
-  unsigned long long mask = 0;
-  _cleanup_error_ podrun_error_t err = NULL;
-  char *retain[] = { "CAP_SYS_ADMIN", "CAP_KILL", NULL }, *remove[] = { "CAP_KILL", NULL };
-  char *unknown[] = { "CAP_NOPE", NULL };
-  (void) state;
-
-  assert_int_equal(isolate_caps_compute(NULL, NULL, &mask, &err), 0);
-  size_t n = 0;
-  for (const char *const *c = isolate_default_caps; *c; c++)
-    n++;
-  assert_int_equal((size_t) __builtin_popcountll(mask), n);
-  assert_int_equal(isolate_caps_compute(retain, remove, &mask, &err), 0);
-  assert_int_equal(mask, CAP(CAP_SYS_ADMIN));
-  assert_int_equal(isolate_caps_compute(NULL, remove, &mask, &err), 0);
-  assert_false(mask & CAP(CAP_KILL));
-  assert_true(mask & CAP(CAP_CHOWN));
-  assert_int_equal(isolate_caps_compute(unknown, NULL, &mask, &err), -1);
-  assert_non_null(strstr(err->msg, "CAP_NOPE"));
-
-  assert_int_equal(isolate_errno_from_name("ENOSYS"), ENOSYS);
-  assert_int_equal(isolate_errno_from_name("EPERM"), EPERM);
-  assert_int_equal(isolate_errno_from_name("ENOPE"), -1);
-  assert_int_equal(isolate_errno_from_name(""), -1);
 }
 
 /* Runs fn in a child and returns its exit status. */
@@ -298,11 +326,63 @@ static int seccomp_unknown_child(void *arg)
   return strstr(err->msg, "no_such_syscall") ? 0 : 12;
 }
 
+/* A retain set that does not list rseq (which glibc registers as a program
+ * starts): rseq fails with ENOSYS, the rest not listed as asked. */
+static int seccomp_retain_child(void *arg)
+{
+  /* and what a sanitizer's runtime calls around a syscall (make SANITIZE=1) */
+  char *sys[] = { "exit_group", "exit", "getpid", "write", "gettid", "sigaltstack", "mmap", "munmap", NULL };
+  podrun_error_t err = NULL;
+  (void) arg;
+  if (isolate_no_new_privs(&err) < 0 || isolate_seccomp(ISOLATE_SECCOMP_RETAIN, sys, EACCES, &err) < 0)
+    return 10;
+  /* raw syscalls: no interceptor of a sanitizer's in the way */
+  if (syscall(SYS_rseq, NULL, 0, 0, 0) == 0 || errno != ENOSYS)
+    return 11;
+  if (syscall(SYS_getppid) >= 0 || errno != EACCES)
+    return 12;
+  return getpid() > 0 ? 0 : 13;
+}
+
 static void test_seccomp(void **state)
 {
   (void) state;
   assert_int_equal(in_child(seccomp_remove_child, NULL), 0);
   assert_int_equal(in_child(seccomp_unknown_child, NULL), 0);
+  assert_int_equal(in_child(seccomp_retain_child, NULL), 0);
+}
+
+/* Groups in an app's seccomp isolator reach stage2 expanded; @appc.io/all
+ * means no filter at all, not nspawn's default one. */
+static void test_seccomp_groups(void **state)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  struct stage2_plan p;
+  (void) state;
+
+  assert_int_equal(plan_of("[{\"name\":\"os/linux/seccomp-remove-set\",\"value\":{\"set\":[\"@systemd/mount\"]}}]",
+                           (struct stage2_args){ .default_seccomp = true }, &p, &err),
+                   0);
+  assert_true(p.config.seccomp);
+  assert_true(strv_contains(p.config.seccomp_syscalls, "umount2"));
+  assert_false(strv_contains(p.config.seccomp_syscalls, "@systemd/mount"));
+  stage2_plan_done(&p);
+  assert_int_equal(plan_of("[{\"name\":\"os/linux/seccomp-retain-set\",\"value\":{\"set\":[\"@appc.io/all\"]}}]",
+                           (struct stage2_args){ .default_seccomp = true }, &p, &err),
+                   0);
+  assert_false(p.config.seccomp);
+  stage2_plan_done(&p);
+  assert_int_equal(plan_of("[{\"name\":\"os/linux/seccomp-remove-set\",\"value\":{\"set\":[\"@appc.io/empty\"]}}]",
+                           (struct stage2_args){ 0 }, &p, &err),
+                   0);
+  assert_true(p.config.seccomp);
+  assert_int_equal(p.config.seccomp_errno, EPERM);
+  assert_true(strv_contains(p.config.seccomp_syscalls, "mount"));
+  stage2_plan_done(&p);
+  assert_int_equal(plan_of("[{\"name\":\"os/linux/seccomp-remove-set\",\"value\":{\"set\":[\"@nope/x\"]}}]",
+                           (struct stage2_args){ 0 }, &p, &err),
+                   -1);
+  assert_non_null(strstr(err->msg, "\"@nope/x\""));
 }
 
 int main(void)
@@ -311,7 +391,8 @@ int main(void)
     cmocka_unit_test(test_isolators),
     cmocka_unit_test(test_isolator_errors),
     cmocka_unit_test(test_environment),
-    cmocka_unit_test(test_caps_compute),
+    cmocka_unit_test(test_insecure_options),
+    cmocka_unit_test(test_seccomp_groups),
     cmocka_unit_test(test_identity_in_chroot),
     cmocka_unit_test(test_seccomp),
     cmocka_unit_test(test_pivot_root),
