@@ -413,7 +413,7 @@ no_pods_but() {
   run_podrun run --stage1=fly "$BUSYBOX_NAME" --working-dir=tmp
   assert_one_line_error '--working-dir "tmp"' "not an absolute path"
   run_podrun run --stage1=fly --volume=v,kind=foo "$BUSYBOX_NAME"
-  assert_one_line_error '--volume "v,kind=foo"' 'kind "foo" is neither host nor empty'
+  assert_one_line_error '--volume "v,kind=foo"' 'kind "foo" is not host or empty'
   run_podrun run --stage1=fly "$BUSYBOX_NAME" --volume=v,kind=empty
   assert_one_line_error "--volume is a flag of the pod" "before the first image"
   # two apps of one image: the second needs a name of its own
@@ -466,7 +466,7 @@ no_pods() {
 
 @test "--annotation reaches the pod manifest (every app's, then the app's own); a malformed one is refused with one line and no pod" {
   fetch_busybox
-  run_podrun prepare --stage1=fly --annotation=example.com/team=infra --annotation=note=shared "$BUSYBOX_NAME" \
+  run_podrun prepare --stage1=nspawn --annotation=example.com/team=infra --annotation=note=shared "$BUSYBOX_NAME" \
     --annotation=note=mine --annotation=created=2024-01-02T03:04:05Z "$BUSYBOX_NAME" --name=other
   assert_status 0
   local uuid=$output
