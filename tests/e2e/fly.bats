@@ -69,16 +69,9 @@ setup() {
 # sets it when it loads a filter). fly has no default filter, so only fly shows what
 # the isolator itself does.
 @test "fly: the os/linux/no-new-privileges isolator: true sets no_new_privs, false and none leave it unset" {
-  local id value want
-  id=$(podrun image list --full --no-legend | awk '/probe/ {print $1}')
+  local value want
   for value in true false none; do
-    local iso='{"name": "os/linux/no-new-privileges", "value": '$value'}'
-    [[ $value != none ]] || iso=
-    cat >"$BATS_TEST_TMPDIR/pod.json" <<JSON
-{"acKind": "PodManifest", "acVersion": "0.8.11",
- "apps": [{"name": "probe", "image": {"name": "podrun.test/probe", "id": "$id"},
-   "app": {"exec": ["/probe"], "user": "0", "group": "0", "isolators": [$iso]}}]}
-JSON
+    nnp_pod_manifest "$value"
     run_podrun run --stage1=fly --pod-manifest="$BATS_TEST_TMPDIR/pod.json"
     assert_status 0
     want=0

@@ -458,3 +458,17 @@ teardown_pods() {
 teardown() {
   teardown_pods
 }
+
+# nnp_pod_manifest VALUE: $BATS_TEST_TMPDIR/pod.json, a pod of the probe image (fetched)
+# whose app has the os/linux/no-new-privileges isolator VALUE (true, false), or none.
+nnp_pod_manifest() {
+  local id iso
+  id=$(podrun image list --full --no-legend | awk '/probe/ {print $1}')
+  iso='{"name": "os/linux/no-new-privileges", "value": '$1'}'
+  [[ $1 != none ]] || iso=
+  cat >"$BATS_TEST_TMPDIR/pod.json" <<JSON
+{"acKind": "PodManifest", "acVersion": "0.8.11",
+ "apps": [{"name": "probe", "image": {"name": "podrun.test/probe", "id": "$id"},
+   "app": {"exec": ["/probe"], "user": "0", "group": "0", "isolators": [$iso]}}]}
+JSON
+}
