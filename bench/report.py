@@ -80,13 +80,15 @@ for title, rows in groups:
         md.append("| " + " | ".join(cells) + " |")
     md.append("")
 
+# podrun's own rows: no ratio against podrun run (fly)
+OURS = ("podrun", "pod keeper", "pod init", "app's stage2")
 if rss:
     md += ["## 4. Memory: peak RSS (largest process of the run; median of 5)", "",
            "| what | KiB | ÷ podrun run (fly) |", "|---|---|---|"]
     ref = next((r["peak_rss_kib"] for r in rss if r["name"].startswith("podrun run")), None)
     for r in rss:
         md.append(f"| {r['name']} | {r['peak_rss_kib']} | "
-                  f"{fmt_ratio(ref, r['peak_rss_kib']) if ref and not r['name'].startswith(('podrun', 'pod keeper', 'pod init')) else ''} |")
+                  f"{fmt_ratio(ref, r['peak_rss_kib']) if ref and not r['name'].startswith(OURS) else ''} |")
     md.append("")
 
 
