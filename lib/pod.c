@@ -324,14 +324,40 @@ static pid_t read_pid_file(int dirfd, const char *name)
   return v > 0 && v < INT32_MAX ? (pid_t) v : 0;
 }
 
-pid_t proc_first_child(pid_t parent)
+size_t proc_children(pid_t parent, pid_t *ret, size_t max)
 {
   _cleanup_free_ char *path = xasprintf("/proc/%d/task/%d/children", (int) parent, (int) parent), *children = NULL;
   _cleanup_error_ podrun_error_t ignored = NULL;
-  if (fs_read_file_at(AT_FDCWD, path, 4096, &children, NULL, &ignored) < 0)
+  size_t n = 0;
+  if (fs_read_file_at(AT_FDCWD, path, 1 << 20, &children, NULL, &ignored) < 0)
     return 0;
-  long v = strtol(children, NULL, 10);
-  return v > 0 && v < INT32_MAX ? (pid_t) v : 0;
+  for (char *c = children, *end; n < max; c = end)
+    {
+      long v = strtol(c, &end, 10);
+      if (end == c || v <= 0 || v > INT32_MAX)
+        break;
+      ret[n++] = (pid_t) v;
+    }
+  return n;
+}
+
+pid_t proc_first_child(pid_t parent)
+{
+  pid_t child;
+  return proc_children(parent, &child, 1) == 1 ? child : 0;
+}
+
+char *proc_status_field(const char *status, const char *key)
+{
+  size_t n = strlen(key);
+  for (const char *l = status; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+    if (strncmp(l, key, n) == 0 && l[n] == ':')
+      {
+        const char *v = l + n + 1;
+        v += strspn(v, " \t");
+        return xstrndup(v, strcspn(v, "\n"));
+      }
+  return NULL;
 }
 
 pid_t pod_read_pid(int dirfd)

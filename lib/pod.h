@@ -69,8 +69,14 @@ int pod_transition(struct pod *p, enum pod_state to, podrun_error_t *err);
  * neither is there yet or the helper has no child (any more). */
 pid_t pod_read_pid(int dirfd);
 
-/* The first child of a process (from /proc/<pid>/task/<pid>/children), 0 if none. */
+/* A process's children, oldest first (from /proc/<pid>/task/<pid>/children):
+ * at most max of them into ret; returns how many. */
+size_t proc_children(pid_t parent, pid_t *ret, size_t max);
+/* The first child of a process, 0 if none. */
 pid_t proc_first_child(pid_t parent);
+
+/* The value of the "Key:" line of a /proc/<pid>/status text (malloc'd), or NULL. */
+char *proc_status_field(const char *status, const char *key);
 
 /* The contract's arguments shared by every stage1 (run from the pod directory):
  * stop [--force] UUID: SIGTERM to the pod's pid (pod_read_pid), SIGKILL with

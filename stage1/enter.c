@@ -13,16 +13,15 @@
 
 /* A process's pids, one per pid namespace from the host's down to its own
  * (NSpid of /proc/<pid>/status); returns how many, 0 if it is gone. */
-static size_t ns_pids(long pid, long ret[], size_t max)
+static size_t ns_pids(pid_t pid, long ret[], size_t max)
 {
-  _cleanup_free_ char *path = xasprintf("/proc/%ld/status", pid), *text = NULL;
+  _cleanup_free_ char *path = xasprintf("/proc/%d/status", (int) pid), *text = NULL, *nspid = NULL;
   _cleanup_error_ podrun_error_t ignored = NULL;
-  const char *p;
   size_t n = 0;
-  if (fs_read_file_at(AT_FDCWD, path, 64 * 1024, &text, NULL, &ignored) < 0 || !(p = strstr(text, "\nNSpid:")))
+  if (fs_read_file_at(AT_FDCWD, path, 64 * 1024, &text, NULL, &ignored) < 0 ||
+      !(nspid = proc_status_field(text, "NSpid")))
     return 0;
-  p += strlen("\nNSpid:");
-  for (char *end; n < max; p = end)
+  for (char *p = nspid, *end; n < max; p = end)
     {
       long v = strtol(p, &end, 10);
       if (end == p)
@@ -38,30 +37,26 @@ static size_t ns_pids(long pid, long ret[], size_t max)
  * host pids come from the kernel. */
 static int app_pid(pid_t init, const char *app, pid_t *ret, podrun_error_t *err)
 {
-  _cleanup_free_ char *path = xasprintf("nspawn/%s.pid", app), *text = NULL, *children = NULL;
-  _cleanup_free_ char *list = xasprintf("/proc/%d/task/%d/children", (int) init, (int) init);
+  _cleanup_free_ char *path = xasprintf("nspawn/%s.pid", app), *text = NULL;
   _cleanup_error_ podrun_error_t ignored = NULL;
+  pid_t children[256];
   long ids[32];
   size_t depth = ns_pids(init, ids, ELEMENTSOF(ids)); /* the pod's namespace is the init's last */
+  size_t n = proc_children(init, children, ELEMENTSOF(children));
   char *end;
   if (depth == 0 || fs_read_file_at(AT_FDCWD, path, 64, &text, NULL, &ignored) < 0)
-    return podrun_error_new(err, 0, "app \"%s\" is not running", app);
+    return podrun_error_new(err, 0, "app %s is not running", QUOTE(app));
   long v = strtol(text, &end, 10);
-  if (v > 0 && (!*end || *end == '\n') && fs_read_file_at(AT_FDCWD, list, 1 << 20, &children, NULL, &ignored) == 0)
-    for (const char *c = children; *c; c = end)
+  for (size_t i = 0; v > 0 && (!*end || *end == '\n') && i < n; i++)
+    if (ns_pids(children[i], ids, ELEMENTSOF(ids)) > depth && ids[depth - 1] == v)
       {
-        long child = strtol(c, &end, 10);
-        if (end == c)
-          break;
-        if (child <= 0 || child > INT32_MAX || ns_pids(child, ids, ELEMENTSOF(ids)) <= depth || ids[depth - 1] != v)
-          continue;
-        pid_t a = proc_first_child((pid_t) child);
+        pid_t a = proc_first_child(children[i]);
         if (a <= 0)
           break;
         *ret = a;
         return 0;
       }
-  return podrun_error_new(err, 0, "app \"%s\" is not running", app);
+  return podrun_error_new(err, 0, "app %s is not running", QUOTE(app));
 }
 
 int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)

@@ -14,6 +14,7 @@
 
 #include "fs.h"
 #include "log.h"
+#include "pod.h"
 
 #define PROC_FILE_MAX (64 * 1024)
 
@@ -21,20 +22,6 @@ static int read_proc(pid_t pid, const char *file, char **ret, podrun_error_t *er
 {
   _cleanup_free_ char *path = xasprintf("/proc/%d/%s", (int) pid, file);
   return fs_read_file_at(AT_FDCWD, path, PROC_FILE_MAX, ret, NULL, err);
-}
-
-/* The value of the "Key:" line of a /proc/<pid>/status text, or NULL. */
-static char *status_field(const char *status, const char *key)
-{
-  size_t n = strlen(key);
-  for (const char *l = status; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-    if (strncmp(l, key, n) == 0 && l[n] == ':')
-      {
-        const char *v = l + n + 1;
-        v += strspn(v, " \t");
-        return xstrndup(v, strcspn(v, "\n"));
-      }
-  return NULL;
 }
 
 /* The mount point of the cgroup hierarchy a /proc/<pid>/cgroup line names
@@ -179,11 +166,11 @@ static int take_app_limits(struct stage2_plan *p, pid_t target, podrun_error_t *
 
   if (read_proc(target, "status", &status, err) < 0)
     return podrun_error_wrap(err, "the app's process");
-  uid = status_field(status, "Uid");
-  gid = status_field(status, "Gid");
-  groups = status_field(status, "Groups");
-  bnd = status_field(status, "CapBnd");
-  nnp = status_field(status, "NoNewPrivs");
+  uid = proc_status_field(status, "Uid");
+  gid = proc_status_field(status, "Gid");
+  groups = proc_status_field(status, "Groups");
+  bnd = proc_status_field(status, "CapBnd");
+  nnp = proc_status_field(status, "NoNewPrivs");
   max_groups = groups ? strlen(groups) / 2 + 1 : 1;
   gs = xzalloc(sizeof(*gs) * max_groups);
   if (!uid || !gid || !bnd || !nnp || parse_ids(uid, u, 4, &nu) < 0 || nu < 1 || parse_ids(gid, g, 4, &ng) < 0 ||

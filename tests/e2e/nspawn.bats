@@ -411,3 +411,30 @@ JSON
     [[ $(probe 'j["no_new_privs"]') == "$want" ]] || fail "isolator $value: no_new_privs is $(probe 'j["no_new_privs"]')"
   done
 }
+
+# The init's nspawn/<app>.pid is a file of the pod directory's: enter takes a pid from it
+# only if the kernel says it is a child of the pod's init, so a pid planted there (this
+# shell's, or host pid 1) is refused, and so is an app that has exited.
+@test "nspawn: enter refuses an app that has exited, and a pid that is not the init's child" {
+  "$PODRUN" --dir="$STORE" run --stage1=nspawn --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
+    podrun.test/probe --name=quick --exec=/bin/sh -- -c true --- podrun.test/probe --name=slow --exec=/bin/sleep -- 30 --- &
+  local pid=$! uuid
+  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" pid)
+  local dir=$STORE/pods/run/$uuid
+  for _ in $(seq 50); do [[ -e $dir/nspawn/quick.pid ]] || break; sleep 0.1; done
+  run_podrun enter --app=quick "$uuid" /bin/true
+  assert_status 254
+  [[ $stderr == 'podrun-stage1: app "quick" is not running' ]] || fail "not the one line expected"
+  run_podrun enter --app=slow "$uuid" /bin/sh -c 'echo in-slow'
+  assert_status 0
+  assert_output_contains in-slow
+  local forged
+  for forged in $$ 1 garbage; do
+    echo "$forged" >"$dir/nspawn/slow.pid"
+    run_podrun enter --app=slow "$uuid" /bin/true
+    assert_status 254
+    [[ $stderr == 'podrun-stage1: app "slow" is not running' ]] || fail "$forged: not refused"
+  done
+  run_podrun stop "$uuid"
+  wait "$pid" || true
+}
