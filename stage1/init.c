@@ -77,9 +77,10 @@ static pid_t spawn_stage2(const char *name, char **cmd, const int stdio[2])
   for (int i = 0; i < 2; i++)
     if (stdio[i] >= 0 && dup2(stdio[i], i + 1) < 0)
       _exit(PODRUN_EXIT_ERROR);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  /* the init's signals stay blocked across the exec: one sent to this pid 1
+   * before stage2 reads them (a stop right after the start) stays pending
+   * for it, where with no handler yet the kernel would drop it; stage2
+   * gives the app an empty mask */
   nspawn_exec_stage2(name, cmd);
 }
 

@@ -45,19 +45,22 @@ static _noreturn_ void reap(pid_t app, int sfd)
 
 int stage2_pid_init(struct stage2_plan *p, const char *root, podrun_error_t *err)
 {
-  sigset_t mask, old;
+  sigset_t mask, none;
+  sigemptyset(&none);
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
   for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
     sigaddset(&mask, forwarded[i]);
+  /* blocked before anything else (the init keeps them blocked across our
+   * exec): as pid 1 with no handler, the kernel would drop them */
+  int sfd = -1;
+  if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
+    return podrun_error_set(err, errno, "signalfd");
   if (getpid() != 1)
     return podrun_error_new(err, 0, "--pid-init: not pid 1 of a pid namespace");
   if (isolate_own_mount_ns(root, err) < 0 || volumes_mount_proc(root, !p->disable_paths, err) < 0 ||
       isolate_pivot(root, err) < 0)
     return podrun_error_wrap(err, "app \"%s\"", p->name);
-  int sfd = -1;
-  if (sigprocmask(SIG_BLOCK, &mask, &old) < 0 || (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
-    return podrun_error_set(err, errno, "signalfd");
   fflush(NULL);
   pid_t app = fork();
   if (app < 0)
@@ -65,7 +68,7 @@ int stage2_pid_init(struct stage2_plan *p, const char *root, podrun_error_t *err
   if (app == 0)
     {
       close(sfd);
-      sigprocmask(SIG_SETMASK, &old, NULL);
+      sigprocmask(SIG_SETMASK, &none, NULL); /* the app starts with no signal blocked */
       return stage2_plan_exec(p, NULL, err);
     }
   /* nothing in the namespace may read or write this process's memory, and
