@@ -18,9 +18,21 @@ void pod_plan_done(struct pod_plan *plan)
   free(plan->text);
   free(plan->stage1_id);
   free(plan->stage1_run);
-  free(plan->stage1_tree);
-  strv_free(plan->app_trees);
+  strv_free(plan->stage1_layers);
+  pod_layers_free(plan->app_layers);
   *plan = (struct pod_plan){ 0 };
+}
+
+void pod_layers_free(char ***v)
+{
+  for (size_t i = 0; v && v[i]; i++)
+    strv_free(v[i]);
+  free(v);
+}
+
+static void pod_layers_freep(char ****v)
+{
+  pod_layers_free(*v);
 }
 
 static int volume_bool(const char *spec, const char *key, const char *value, bool *ret, podrun_error_t *err)
@@ -147,8 +159,8 @@ static char *app_name_from_image(const char *image_name)
   return n;
 }
 
-/* Resolves (fetching a file first when the argument is one) and renders. */
-static int app_image(struct store *s, const char *ref, struct store_image **ret, char **ret_tree,
+/* Resolves (fetching a file first when the argument is one) and readies its layers. */
+static int app_image(struct store *s, const char *ref, struct store_image **ret, char ***ret_layers,
                      podrun_error_t *err)
 {
   _cleanup_free_ char *id = NULL;
@@ -170,7 +182,7 @@ static int app_image(struct store *s, const char *ref, struct store_image **ret,
     }
   if (store_resolve(s, ref, ret, err) < 0)
     return image_ref_not_found(ref, err);
-  return store_render(s, (*ret)->id, ret_tree, err);
+  return store_image_layers(s, (*ret)->id, ret_layers, err);
 }
 
 static int add_mounts(struct appc_runtime_app *ra, const struct app_args *a, podrun_error_t *err)
@@ -209,14 +221,14 @@ static int add_annotations(struct appc_runtime_app *ra, const struct app_args *a
   return 0;
 }
 
-/* One app from an image and its flags; *ret_tree: the image's render. */
-static int build_app(struct store *s, const struct app_args *a, struct appc_runtime_app *ra, char **ret_tree,
+/* One app from an image and its flags; *ret_layers: the image's layers. */
+static int build_app(struct store *s, const struct app_args *a, struct appc_runtime_app *ra, char ***ret_layers,
                      podrun_error_t *err)
 {
   _cleanup_store_image_ struct store_image *img = NULL;
   _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *im = NULL;
 
-  if (app_image(s, a->image, &img, ret_tree, err) < 0 ||
+  if (app_image(s, a->image, &img, ret_layers, err) < 0 ||
       appc_image_manifest_parse(img->manifest, strlen(img->manifest), &im, err) < 0 ||
       app_manifest_effective(im, a, &ra->app, err) < 0)
     return -1;
@@ -232,7 +244,7 @@ static int build_app(struct store *s, const struct app_args *a, struct appc_runt
   return add_mounts(ra, a, err) < 0 ? -1 : add_annotations(ra, a, err);
 }
 
-static int build_from_flags(struct store *s, struct appc_pod_manifest *m, char ***ret_trees, podrun_error_t *err)
+static int build_from_flags(struct store *s, struct appc_pod_manifest *m, char ****ret_layers, podrun_error_t *err)
 {
   size_t n_volumes = strv_length(arg_run.volumes);
 
@@ -243,11 +255,11 @@ static int build_from_flags(struct store *s, struct appc_pod_manifest *m, char *
     if (parse_volume(arg_run.volumes[i], &m->volumes[m->n_volumes++], err) < 0)
       return -1;
   m->apps = xzalloc(arg_run.n_apps * sizeof(*m->apps));
-  *ret_trees = xzalloc((arg_run.n_apps + 1) * sizeof(char *));
+  *ret_layers = xzalloc((arg_run.n_apps + 1) * sizeof(char **));
   for (size_t i = 0; i < arg_run.n_apps; i++)
     {
       m->n_apps = i + 1; /* what a failure leaves is freed with m */
-      if (build_app(s, &arg_run.apps[i], &m->apps[i], &(*ret_trees)[i], err) < 0)
+      if (build_app(s, &arg_run.apps[i], &m->apps[i], &(*ret_layers)[i], err) < 0)
         return -1;
       for (size_t j = 0; j < i; j++)
         if (streq(m->apps[j].name, m->apps[i].name))
@@ -260,15 +272,15 @@ static int build_from_flags(struct store *s, struct appc_pod_manifest *m, char *
 
 /* A hand-written manifest's apps: images must be in the store (rendered
  * here), and an app without an "app" section gets its image's. */
-static int complete_apps(struct store *s, struct appc_pod_manifest *m, char ***ret_trees, podrun_error_t *err)
+static int complete_apps(struct store *s, struct appc_pod_manifest *m, char ****ret_layers, podrun_error_t *err)
 {
-  *ret_trees = xzalloc((m->n_apps + 1) * sizeof(char *));
+  *ret_layers = xzalloc((m->n_apps + 1) * sizeof(char **));
   for (size_t i = 0; i < m->n_apps; i++)
     {
       struct appc_runtime_app *ra = &m->apps[i];
       _cleanup_store_image_ struct store_image *img = NULL;
       _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *im = NULL;
-      if (store_resolve(s, ra->image.id, &img, err) < 0 || store_render(s, img->id, &(*ret_trees)[i], err) < 0)
+      if (store_resolve(s, ra->image.id, &img, err) < 0 || store_image_layers(s, img->id, &(*ret_layers)[i], err) < 0)
         return -1;
       if (ra->app)
         continue;
@@ -314,7 +326,7 @@ static int check_manifest_flags(podrun_error_t *err)
   return 0;
 }
 
-static int read_manifest_file(struct store *s, struct appc_pod_manifest **ret, char ***ret_trees,
+static int read_manifest_file(struct store *s, struct appc_pod_manifest **ret, char ****ret_layers,
                               podrun_error_t *err)
 {
   _cleanup_free_ char *text = NULL;
@@ -329,7 +341,7 @@ static int read_manifest_file(struct store *s, struct appc_pod_manifest **ret, c
     return podrun_error_wrap(err, "--pod-manifest");
   if ((*ret)->n_apps == 0)
     return podrun_error_new(err, 0, "--pod-manifest: \"apps\" is empty: a pod runs at least one app");
-  return complete_apps(s, *ret, ret_trees, err);
+  return complete_apps(s, *ret, ret_layers, err);
 }
 
 static const struct appc_volume *find_volume(const struct appc_pod_manifest *m, const char *name)
@@ -448,19 +460,19 @@ static int serialise(const struct appc_pod_manifest *m, char **ret, podrun_error
 int pod_manifest_build(struct store *s, struct pod_plan *plan, podrun_error_t *err)
 {
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *built = NULL, *m = NULL;
-  _cleanup_strv_ char **trees = NULL;
+  _cleanup_(pod_layers_freep) char ***layers = NULL;
   _cleanup_free_ char *text = NULL;
 
   if (arg_run.pod_manifest)
     {
-      if (read_manifest_file(s, &built, &trees, err) < 0)
+      if (read_manifest_file(s, &built, &layers, err) < 0)
         return -1;
     }
   else
     {
       built = xzalloc(sizeof(*built));
       built->ac_version = xstrdup(APPC_VERSION);
-      if (build_from_flags(s, built, &trees, err) < 0)
+      if (build_from_flags(s, built, &layers, err) < 0)
         return -1;
     }
   meet_mount_points(built);
@@ -472,6 +484,6 @@ int pod_manifest_build(struct store *s, struct pod_plan *plan, podrun_error_t *e
     return podrun_error_wrap(err, "pod manifest");
   plan->manifest = TAKE_PTR(m);
   plan->text = TAKE_PTR(text);
-  plan->app_trees = TAKE_PTR(trees);
+  plan->app_layers = TAKE_PTR(layers);
   return 0;
 }

@@ -213,7 +213,7 @@ int pod_prepare(struct store *s, struct pod **ret, struct pod_plan *ret_plan, po
   if (check_overlay_dir(err) < 0 || check_pod_flags(err) < 0 || pod_manifest_build(s, &plan, err) < 0 ||
       stage1_select(s, &plan.stage1_id, &features, &plan.stage1_run, err) < 0 ||
       stage1_features_check(&features, &arg_run, plan.manifest->n_apps, err) < 0 ||
-      store_render(s, plan.stage1_id, &plan.stage1_tree, err) < 0)
+      store_image_layers(s, plan.stage1_id, &plan.stage1_layers, err) < 0)
     return -1;
   if (arg_run.private_users && pick_userns_shift(pods, &userns_lock, &userns_shift, err) < 0)
     return -1;
@@ -243,13 +243,13 @@ static int pod_plan_load(struct store *s, struct pod *p, struct pod_plan *plan, 
 
   if (fs_read_file_at(p->dirfd, "stage1/image-id", 256, &plan->stage1_id, NULL, err) < 0 ||
       stage1_entrypoint_path(s, plan->stage1_id, "run", &plan->stage1_run, err) < 0 ||
-      store_render(s, plan->stage1_id, &plan->stage1_tree, err) < 0 ||
+      store_image_layers(s, plan->stage1_id, &plan->stage1_layers, err) < 0 ||
       fs_read_file_at(p->dirfd, "pod", JSON_MAX_INPUT, &plan->text, &len, err) < 0 ||
       appc_pod_manifest_parse(plan->text, len, &plan->manifest, err) < 0)
     return podrun_error_wrap(err, "pod %s", p->uuid);
-  plan->app_trees = xzalloc((plan->manifest->n_apps + 1) * sizeof(char *));
+  plan->app_layers = xzalloc((plan->manifest->n_apps + 1) * sizeof(char **));
   for (size_t i = 0; i < plan->manifest->n_apps; i++)
-    if (store_render(s, plan->manifest->apps[i].image.id, &plan->app_trees[i], err) < 0)
+    if (store_image_layers(s, plan->manifest->apps[i].image.id, &plan->app_layers[i], err) < 0)
       return podrun_error_wrap(err, "pod %s: app %s", p->uuid, QUOTE(plan->manifest->apps[i].name));
   return 0;
 }
@@ -262,20 +262,52 @@ static int check_overlay_path(const char *path, podrun_error_t *err)
   return 0;
 }
 
-static int mount_overlay(const char *lower, const char *upper, const char *work, const char *target,
-                         podrun_error_t *err)
+/* The layers as overlayfs lower directories, top first, each by an fd of
+ * this process ("/proc/self/fd/N"): short whatever the store's path, and
+ * never resolved again by name. With a user namespace (usernsfd ≥ 0), each
+ * is an idmapped mount of the layer, so that its files are owned by the
+ * pod's range (root by its root). fds: where the fds go, strv_length(layers)
+ * of them, closed by the caller. */
+static int open_lowers(char *const *layers, int usernsfd, int *fds, char **ret, podrun_error_t *err)
 {
-  struct stat st;
+  size_t n = strv_length(layers);
+  _cleanup_free_ char *spec = xstrdup("");
 
-  if (check_overlay_path(lower, err) < 0 || check_overlay_path(upper, err) < 0)
-    return -1;
-  /* the mount's root takes the upper directory's mode and owner: make them the image's */
-  if (stat(lower, &st) < 0 || chown(upper, st.st_uid, st.st_gid) < 0 || chmod(upper, st.st_mode & 07777) < 0)
-    return podrun_error_set(err, errno, "overlay layer %s", QUOTE(upper));
-  _cleanup_free_ char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
-  if (mount("overlay", target, "overlay", 0, opts) < 0)
-    return podrun_error_set(err, errno, "mount overlay on %s", QUOTE(target));
+  for (size_t i = 0; i < n; i++)
+    {
+      const char *layer = layers[n - 1 - i];
+      if (usernsfd >= 0)
+        {
+          if (userns_idmapped_tree(layer, usernsfd, &fds[i], err) < 0)
+            return -1;
+        }
+      else if ((fds[i] = open(layer, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        return podrun_error_set(err, errno, "open layer %s", QUOTE(layer));
+      char *next = xasprintf("%s%s/proc/self/fd/%d", spec, i ? ":" : "", fds[i]);
+      free(spec);
+      spec = next;
+    }
+  /* mount(2) takes a page of options */
+  if (strlen(spec) > 3500)
+    return podrun_error_new(err, E2BIG, "%zu layers: more than overlayfs can stack in one mount", n);
+  *ret = TAKE_PTR(spec);
   return 0;
+}
+
+static void close_fds(int *fds, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (fds[i] >= 0)
+      close(fds[i]);
+  free(fds);
+}
+
+static int *new_fds(size_t n)
+{
+  int *fds = xmalloc(sizeof(int) * (n ? n : 1));
+  for (size_t i = 0; i < n; i++)
+    fds[i] = -1;
+  return fds;
 }
 
 /* Host mounts propagate in, none out; the namespace ends with the process. */
@@ -288,68 +320,104 @@ static int private_mount_ns(struct pod *p, podrun_error_t *err)
 
 int pod_mount_app_result(struct store *s, struct pod *p, const char *app, int *ret_mntfd, podrun_error_t *err)
 {
-  _cleanup_free_ char *id_path = xasprintf("apps/%s/image-id", app), *id = NULL, *tree = NULL, *lower = NULL,
-                      *upper = NULL, *layers = NULL;
-  _cleanup_close_ int fs = -1, lower_fd = -1, upper_fd = -1, usernsfd = -1;
+  _cleanup_free_ char *id_path = xasprintf("apps/%s/image-id", app), *id = NULL, *upper = NULL, *lowers = NULL,
+                      *spec = NULL;
+  _cleanup_strv_ char **layers = NULL;
+  _cleanup_close_ int fs = -1, upper_fd = -1, usernsfd = -1;
   uid_t shift = 0;
+  int *fds = NULL;
+  int r = -1;
 
-  if (fs_read_file_at(p->dirfd, id_path, 256, &id, NULL, err) < 0 || store_render(s, id, &tree, err) < 0 ||
+  if (fs_read_file_at(p->dirfd, id_path, 256, &id, NULL, err) < 0 || store_image_layers(s, id, &layers, err) < 0 ||
       userns_read_pod(p->dirfd, &shift, err) < 0)
     return podrun_error_wrap(err, "app %s", QUOTE(app));
-  lower = xasprintf("%s/rootfs", tree);
   upper = xasprintf("%s/overlay/%s/upper", p->path, app);
-  lower_fd = open(lower, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (lower_fd < 0)
-    return podrun_error_set(err, errno, "app %s: open %s", QUOTE(app), QUOTE(lower));
+  fds = new_fds(strv_length(layers));
+  if (open_lowers(layers, -1, fds, &lowers, err) < 0)
+    goto out;
   /* a --private-users pod's files are in its range on disk: seen back
    * through an idmapped mount, they are the image's owners again */
   if (shift)
     {
       if (userns_make(shift, 0, USERNS_RANGE, &usernsfd, err) < 0 ||
           userns_idmapped_tree(upper, usernsfd, &upper_fd, err) < 0)
-        return podrun_error_wrap(err, "app %s", QUOTE(app));
+        goto out;
     }
   else if ((upper_fd = open(upper, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-    return podrun_error_set(err, errno, "app %s: open %s", QUOTE(app), QUOTE(upper));
-  /* Two lower layers and no upper: read-only, with the app's whiteouts
-   * applied. By fd: fsconfig takes at most 256 bytes of value. */
-  layers = xasprintf("/proc/self/fd/%d:/proc/self/fd/%d", upper_fd, lower_fd);
+    {
+      podrun_error_set(err, errno, "open %s", QUOTE(upper));
+      goto out;
+    }
+  /* The app's upper on its image's layers, and no upper: read-only, with
+   * the app's whiteouts applied. fsconfig takes at most 256 bytes of value:
+   * a longer list goes one layer at a time ("lowerdir+", Linux 6.8). */
+  spec = xasprintf("/proc/self/fd/%d:%s", upper_fd, lowers);
   fs = fsopen("overlay", FSOPEN_CLOEXEC);
-  if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", layers, 0) < 0 ||
-      fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-    return podrun_error_set(err, errno, "app %s: overlay of its rootfs", QUOTE(app));
+  if (fs < 0)
+    {
+      podrun_error_set(err, errno, "overlay of its rootfs");
+      goto out;
+    }
+  bool whole = strlen(spec) < 256;
+  for (char *part = spec, *next; part; part = next)
+    {
+      if (!whole && (next = strchr(part, ':')))
+        *next++ = '\0';
+      else
+        next = NULL;
+      if (fsconfig(fs, FSCONFIG_SET_STRING, whole ? "lowerdir" : "lowerdir+", part, 0) < 0)
+        {
+          podrun_error_set(err, errno, "overlay of its rootfs");
+          goto out;
+        }
+    }
+  if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    {
+      podrun_error_set(err, errno, "overlay of its rootfs");
+      goto out;
+    }
   *ret_mntfd = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID);
   if (*ret_mntfd < 0)
-    return podrun_error_set(err, errno, "app %s: mount its rootfs", QUOTE(app));
-  return 0;
+    podrun_error_set(err, errno, "mount its rootfs");
+  else
+    r = 0;
+out:
+  close_fds(fds, strv_length(layers));
+  return r < 0 ? podrun_error_wrap(err, "app %s", QUOTE(app)) : 0;
 }
 
-/* The overlay of an image's rendered tree (tree, in the store) at target,
- * its upper and work dirs in the pod's overlay/<name>/. With a user
- * namespace (usernsfd ≥ 0) the tree is seen through an idmapped mount at
- * overlay/<name>/lower, so that its files are owned by the pod's range
- * (root by its root), and the upper's root takes the shifted owner of the
- * tree's: what the apps create or copy up lands in the range too. */
-static int mount_image(struct pod *p, const char *tree, const char *name, const char *target, int usernsfd,
+/* The overlay of an image's layers (in the store) at target, its upper and
+ * work dirs in the pod's overlay/<name>/. The upper's root takes the owner
+ * and mode of the top layer's (as the user namespace sees it): it is the
+ * root the apps see, and what they create or copy up lands in the pod's
+ * range. */
+static int mount_image(struct pod *p, char *const *layers, const char *name, const char *target, int usernsfd,
                        podrun_error_t *err)
 {
-  _cleanup_free_ char *lower = xasprintf("%s/rootfs", tree), *upper = xasprintf("%s/overlay/%s/upper", p->path, name);
-  _cleanup_free_ char *work = xasprintf("%s/overlay/%s/work", p->path, name);
+  _cleanup_free_ char *upper = xasprintf("%s/overlay/%s/upper", p->path, name);
+  _cleanup_free_ char *work = xasprintf("%s/overlay/%s/work", p->path, name), *lowers = NULL, *opts = NULL;
+  size_t n = strv_length(layers);
+  int *fds = new_fds(n);
   struct stat st;
+  int r = -1;
 
-  if (usernsfd >= 0)
+  if (check_overlay_path(upper, err) < 0 || open_lowers(layers, usernsfd, fds, &lowers, err) < 0)
+    goto out;
+  if (fstat(fds[0], &st) < 0 || chown(upper, st.st_uid, st.st_gid) < 0 || chmod(upper, st.st_mode & 07777) < 0)
     {
-      _cleanup_free_ char *mapped = xasprintf("%s/overlay/%s/lower", p->path, name);
-      if (fs_mkdir_p(mapped, 0700, err) < 0 || userns_mount_idmapped(lower, usernsfd, mapped, err) < 0)
-        return -1;
-      if (stat(mapped, &st) < 0 || chown(upper, st.st_uid, st.st_gid) < 0 || chmod(upper, st.st_mode & 07777) < 0)
-        return podrun_error_set(err, errno, "the user namespace's owner for %s", QUOTE(upper));
-      free(lower);
-      lower = TAKE_PTR(mapped);
+      podrun_error_set(err, errno, "overlay layer %s", QUOTE(upper));
+      goto out;
     }
   if (fs_mkdir_p(target, 0755, err) < 0)
-    return -1;
-  return mount_overlay(lower, upper, work, target, err);
+    goto out;
+  opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lowers, upper, work);
+  if (mount("overlay", target, "overlay", 0, opts) < 0)
+    podrun_error_set(err, errno, "mount overlay on %s", QUOTE(target));
+  else
+    r = 0;
+out:
+  close_fds(fds, n);
+  return r;
 }
 
 /* The pod's own mount namespace: everything in it goes away with the pod's
@@ -362,14 +430,14 @@ static int mount_pod(struct pod *p, const struct pod_plan *plan, uid_t shift, po
 
   if (private_mount_ns(p, err) < 0 || (shift && userns_make(0, shift, USERNS_RANGE, &usernsfd, err) < 0))
     return podrun_error_wrap(err, "pod %s", p->uuid);
-  if (mount_image(p, plan->stage1_tree, "stage1", target, usernsfd, err) < 0)
+  if (mount_image(p, plan->stage1_layers, "stage1", target, usernsfd, err) < 0)
     return -1;
   for (size_t i = 0; i < m->n_apps; i++)
     {
       /* writable even for readOnlyRootFS: the stage1 makes it read-only
        * once its own mounts (volumes, /proc …) are in place */
       _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs/opt/stage2/%s/rootfs", p->path, m->apps[i].name);
-      if (mount_image(p, plan->app_trees[i], m->apps[i].name, root, usernsfd, err) < 0)
+      if (mount_image(p, plan->app_layers[i], m->apps[i].name, root, usernsfd, err) < 0)
         return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
     }
   /* The stage1 root is read-only from here on (the apps' roots, mounted on

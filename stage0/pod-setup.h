@@ -25,13 +25,14 @@ struct pod_plan
   char *text;
   char *stage1_id;
   char *stage1_run;  /* the run entrypoint's path inside the stage1 rootfs */
-  char *stage1_tree; /* the store's render of the stage1 image */
-  char **app_trees;  /* the store's render of each app's image, in manifest order */
+  char **stage1_layers; /* the stage1 image's layer directories, bottom first */
+  char ***app_layers;    /* each app's image's, in manifest order (NULL-terminated) */
 };
 void pod_plan_done(struct pod_plan *plan);
+void pod_layers_free(char ***v);
 
 /* The pod manifest from arg_run (images and flags, or --pod-manifest), with
- * the apps' images rendered: fills plan's manifest, text and app_trees. */
+ * the apps' images' layers ready: fills plan's manifest, text and app_layers. */
 int pod_manifest_build(struct store *s, struct pod_plan *plan, podrun_error_t *err);
 
 struct stage1_features;

@@ -146,11 +146,18 @@ int stage1_entrypoint_path(struct store *s, const char *stage1_id, const char *w
 int stage1_entrypoint(struct store *s, const char *stage1_id, const char *what, char **ret_path,
                       podrun_error_t *err)
 {
-  _cleanup_free_ char *rel = NULL, *tree = NULL;
-  if (stage1_entrypoint_path(s, stage1_id, what, &rel, err) < 0 || store_render(s, stage1_id, &tree, err) < 0)
+  _cleanup_free_ char *rel = NULL;
+  _cleanup_strv_ char **layers = NULL;
+  if (stage1_entrypoint_path(s, stage1_id, what, &rel, err) < 0 || store_image_layers(s, stage1_id, &layers, err) < 0)
     return -1;
-  *ret_path = xasprintf("%s/rootfs%s", tree, rel);
-  return 0;
+  /* the topmost layer that has it (a stage1 is an ACI: no whiteouts) */
+  for (size_t i = strv_length(layers); i-- > 0;)
+    {
+      _cleanup_free_ char *p = xasprintf("%s%s", layers[i], rel);
+      if (access(p, F_OK) == 0)
+        return *ret_path = TAKE_PTR(p), 0;
+    }
+  return podrun_error_new(err, ENOENT, "stage1 image %s: has no %s", QUOTE(stage1_id), QUOTE(rel));
 }
 
 /* "true" or "false"; absent: false. */

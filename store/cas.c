@@ -18,10 +18,10 @@
 
 char *store_blob_path(const char *id)
 {
-  const char *hex = startswith(id, "sha512-");
-  if (!hex)
-    hex = id;
-  return xasprintf(STORE_BLOB_DIR "/%.2s/%s", hex, hex);
+  const char *hex = NULL;
+  if (store_digest_hex_len(id, &hex))
+    return xasprintf(STORE_BLOB_ROOT "/%.6s/%.2s/%s", id, hex, hex);
+  return xasprintf(STORE_BLOB_DIR "/%.2s/%s", id, id);
 }
 
 int store_blob_open(struct store *s, const char *id, int *ret_fd, podrun_error_t *err)
@@ -186,7 +186,9 @@ static int import_fd(struct store *s, int src, char **ret_id, podrun_error_t *er
   if (link_blob(s, fd, tmp_name, hex, err) < 0)
     goto out;
   free(TAKE_PTR(tmp_name));
-  if (index_add_image(s->idx, &img, NULL, err) < 0)
+  /* an ACI is one layer, its own blob */
+  struct store_layer layer = { .digest = img.id, .media_type = (char *) STORE_MEDIA_ACI, .size = img.size };
+  if (index_add_image(s->idx, &img, &layer, 1, NULL, err) < 0)
     goto out;
   *ret_id = TAKE_PTR(img.id);
   r = 0;

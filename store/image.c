@@ -12,6 +12,8 @@ void store_image_free(struct store_image *img)
   free(img->arch);
   free(img->labels);
   free(img->manifest);
+  free(img->format);
+  free(img->manifest_digest);
   free(img);
 }
 

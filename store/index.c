@@ -40,6 +40,31 @@ static const char *const migrations[] = {
   "  cache_max_age INTEGER NOT NULL DEFAULT 0,"
   "  download_time INTEGER NOT NULL);"
   "CREATE INDEX remotes_image ON remotes (image_id);",
+  /* 3: the layered store. An image is its manifest and an ordered list of
+   * layers (bottom first), each a blob extracted once into cas/layer/. An
+   * ACI is one layer, its own blob (its appc dependencies are images of
+   * their own); an OCI image's id is its config's digest. refs maps a docker
+   * reference (HOST/REPO:TAG or @DIGEST) to the image it was fetched as. */
+  "ALTER TABLE images ADD COLUMN format TEXT NOT NULL DEFAULT 'appc';"
+  "ALTER TABLE images ADD COLUMN manifest_digest TEXT;"
+  "CREATE TABLE layers ("
+  "  digest TEXT PRIMARY KEY NOT NULL,"
+  "  media_type TEXT NOT NULL,"
+  "  size INTEGER NOT NULL);"
+  "CREATE TABLE image_layers ("
+  "  image_id TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
+  "  position INTEGER NOT NULL,"
+  "  digest TEXT NOT NULL REFERENCES layers (digest),"
+  "  PRIMARY KEY (image_id, position));"
+  "CREATE INDEX image_layers_digest ON image_layers (digest);"
+  "INSERT INTO layers SELECT id, '" STORE_MEDIA_ACI "', size FROM images;"
+  "INSERT INTO image_layers SELECT id, 0, id FROM images;"
+  "CREATE TABLE refs ("
+  "  ref TEXT PRIMARY KEY NOT NULL,"
+  "  image_id TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
+  "  manifest_digest TEXT,"
+  "  fetch_time INTEGER NOT NULL);"
+  "CREATE INDEX refs_image ON refs (image_id);",
 };
 
 #define SCHEMA_VERSION ((int) ELEMENTSOF(migrations))
@@ -195,7 +220,8 @@ static char *column_text(sqlite3_stmt *st, int i)
   return t ? xstrdup((const char *) t) : NULL;
 }
 
-#define IMAGE_COLUMNS "id, name, version, os, arch, labels, manifest, size, import_time, last_used"
+#define IMAGE_COLUMNS \
+  "id, name, version, os, arch, labels, manifest, size, import_time, last_used, format, manifest_digest"
 
 static struct store_image *row_to_image(sqlite3_stmt *st)
 {
@@ -210,6 +236,8 @@ static struct store_image *row_to_image(sqlite3_stmt *st)
   img->size = (uint64_t) sqlite3_column_int64(st, 7);
   img->import_time = sqlite3_column_int64(st, 8);
   img->last_used = sqlite3_column_int64(st, 9);
+  img->format = column_text(st, 10);
+  img->manifest_digest = column_text(st, 11);
   return img;
 }
 
@@ -236,11 +264,12 @@ static int collect(struct index *idx, sqlite3_stmt *st, struct store_image ***re
   return 0;
 }
 
-int index_add_image(struct index *idx, const struct store_image *img, bool *ret_existed, podrun_error_t *err)
+static int insert_image(struct index *idx, const struct store_image *img, bool *ret_inserted, podrun_error_t *err)
 {
   _cleanup_stmt_ sqlite3_stmt *st = NULL;
   if (prepare(idx,
-              "INSERT OR IGNORE INTO images (" IMAGE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+              "INSERT OR IGNORE INTO images (" IMAGE_COLUMNS ")"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
               &st, err) < 0)
     return -1;
   bind_text(st, 1, img->id);
@@ -253,10 +282,171 @@ int index_add_image(struct index *idx, const struct store_image *img, bool *ret_
   sqlite3_bind_int64(st, 8, (sqlite3_int64) img->size);
   sqlite3_bind_int64(st, 9, img->import_time);
   sqlite3_bind_int64(st, 10, img->last_used);
+  bind_text(st, 11, img->format ? img->format : "appc");
+  bind_text(st, 12, img->manifest_digest);
   if (sqlite3_step(st) != SQLITE_DONE)
     return db_error(idx, err, "insert image");
+  *ret_inserted = sqlite3_changes(idx->db) > 0;
+  return 0;
+}
+
+static int insert_layer(struct index *idx, const char *image_id, size_t pos, const struct store_layer *l,
+                        podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *a = NULL, *b = NULL;
+  if (prepare(idx, "INSERT OR IGNORE INTO layers (digest, media_type, size) VALUES (?1, ?2, ?3)", &a, err) < 0 ||
+      prepare(idx, "INSERT INTO image_layers (image_id, position, digest) VALUES (?1, ?2, ?3)", &b, err) < 0)
+    return -1;
+  bind_text(a, 1, l->digest);
+  bind_text(a, 2, l->media_type);
+  sqlite3_bind_int64(a, 3, (sqlite3_int64) l->size);
+  bind_text(b, 1, image_id);
+  sqlite3_bind_int64(b, 2, (sqlite3_int64) pos);
+  bind_text(b, 3, l->digest);
+  if (sqlite3_step(a) != SQLITE_DONE || sqlite3_step(b) != SQLITE_DONE)
+    return db_error(idx, err, "insert layer");
+  return 0;
+}
+
+int index_add_image(struct index *idx, const struct store_image *img, const struct store_layer *layers, size_t n,
+                    bool *ret_existed, podrun_error_t *err)
+{
+  bool inserted = false;
+
+  if (exec_sql(idx, "BEGIN IMMEDIATE", "begin", err) < 0)
+    return -1;
+  if (insert_image(idx, img, &inserted, err) < 0)
+    goto fail;
+  for (size_t i = 0; inserted && i < n; i++)
+    if (insert_layer(idx, img->id, i, &layers[i], err) < 0)
+      goto fail;
+  if (exec_sql(idx, "COMMIT", "commit", err) < 0)
+    goto fail;
   if (ret_existed)
-    *ret_existed = sqlite3_changes(idx->db) == 0;
+    *ret_existed = !inserted;
+  return 0;
+fail:
+  (void) sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);
+  return -1;
+}
+
+void store_layer_list_free(struct store_layer *v, size_t n)
+{
+  for (size_t i = 0; v && i < n; i++)
+    {
+      free(v[i].digest);
+      free(v[i].media_type);
+    }
+  free(v);
+}
+
+int index_image_layers(struct index *idx, const char *id, struct store_layer **ret, size_t *ret_n,
+                       podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  struct store_layer *v = NULL;
+  size_t n = 0;
+  int rc;
+
+  if (prepare(idx,
+              "SELECT l.digest, l.media_type, l.size FROM image_layers il JOIN layers l ON l.digest = il.digest"
+              " WHERE il.image_id = ?1 ORDER BY il.position",
+              &st, err) < 0)
+    return -1;
+  bind_text(st, 1, id);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    {
+      v = xrealloc(v, sizeof(*v) * (n + 1));
+      v[n++] = (struct store_layer){ .digest = column_text(st, 0), .media_type = column_text(st, 1),
+                                     .size = (uint64_t) sqlite3_column_int64(st, 2) };
+    }
+  if (rc != SQLITE_DONE)
+    {
+      store_layer_list_free(v, n);
+      return db_error(idx, err, "query layers");
+    }
+  *ret = v;
+  *ret_n = n;
+  return 0;
+}
+
+int index_image_usage(struct index *idx, const char *id, uint64_t *ret_size, uint64_t *ret_shared,
+                      podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx,
+              "SELECT COALESCE(SUM(l.size), 0),"
+              " COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM image_layers o WHERE o.digest = l.digest"
+              " AND o.image_id != ?1) THEN l.size ELSE 0 END), 0)"
+              " FROM image_layers il JOIN layers l ON l.digest = il.digest WHERE il.image_id = ?1",
+              &st, err) < 0)
+    return -1;
+  bind_text(st, 1, id);
+  if (sqlite3_step(st) != SQLITE_ROW)
+    return db_error(idx, err, "query image size");
+  *ret_size = (uint64_t) sqlite3_column_int64(st, 0);
+  *ret_shared = (uint64_t) sqlite3_column_int64(st, 1);
+  return 0;
+}
+
+int index_blob_is_live(struct index *idx, const char *digest, bool *ret, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx,
+              "SELECT EXISTS (SELECT 1 FROM layers WHERE digest = ?1)"
+              " OR EXISTS (SELECT 1 FROM images WHERE id = ?1 OR manifest_digest = ?1)"
+              " OR EXISTS (SELECT 1 FROM refs WHERE manifest_digest = ?1)",
+              &st, err) < 0)
+    return -1;
+  bind_text(st, 1, digest);
+  if (sqlite3_step(st) != SQLITE_ROW)
+    return db_error(idx, err, "query blob");
+  *ret = sqlite3_column_int(st, 0) != 0;
+  return 0;
+}
+
+int index_layer_is_live(struct index *idx, const char *digest, bool *ret, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx, "SELECT EXISTS (SELECT 1 FROM layers WHERE digest = ?1)", &st, err) < 0)
+    return -1;
+  bind_text(st, 1, digest);
+  if (sqlite3_step(st) != SQLITE_ROW)
+    return db_error(idx, err, "query layer");
+  *ret = sqlite3_column_int(st, 0) != 0;
+  return 0;
+}
+
+int index_get_ref(struct index *idx, const char *ref, char **ret_image_id, char **ret_manifest_digest,
+                  podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx, "SELECT image_id, manifest_digest FROM refs WHERE ref = ?1", &st, err) < 0)
+    return -1;
+  bind_text(st, 1, ref);
+  int r = sqlite3_step(st);
+  if (r != SQLITE_ROW && r != SQLITE_DONE)
+    return db_error(idx, err, "read reference");
+  *ret_image_id = r == SQLITE_ROW ? column_text(st, 0) : NULL;
+  if (ret_manifest_digest)
+    *ret_manifest_digest = r == SQLITE_ROW ? column_text(st, 1) : NULL;
+  return 0;
+}
+
+int index_set_ref(struct index *idx, const char *ref, const char *image_id, const char *manifest_digest,
+                  podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx,
+              "INSERT OR REPLACE INTO refs (ref, image_id, manifest_digest, fetch_time) VALUES (?1, ?2, ?3, ?4)",
+              &st, err) < 0)
+    return -1;
+  bind_text(st, 1, ref);
+  bind_text(st, 2, image_id);
+  bind_text(st, 3, manifest_digest);
+  sqlite3_bind_int64(st, 4, store_now_usec());
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return db_error(idx, err, "record reference");
   return 0;
 }
 
@@ -330,9 +520,41 @@ static int exec_id(struct index *idx, const char *sql, const char *id, int64_t v
   return 0;
 }
 
-int index_remove_image(struct index *idx, const char *id, podrun_error_t *err)
+int index_remove_image(struct index *idx, const char *id, char ***ret_orphans, podrun_error_t *err)
 {
-  return exec_id(idx, "DELETE FROM images WHERE id = ?1", id, 0, "remove image", err);
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  char **orphans = NULL;
+  int rc;
+
+  if (exec_sql(idx, "BEGIN IMMEDIATE", "begin", err) < 0)
+    return -1;
+  if (prepare(idx,
+              "SELECT DISTINCT digest FROM image_layers il WHERE image_id = ?1 AND NOT EXISTS"
+              " (SELECT 1 FROM image_layers o WHERE o.digest = il.digest AND o.image_id != ?1)",
+              &st, err) < 0)
+    goto fail;
+  bind_text(st, 1, id);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    orphans = strv_push(orphans, (const char *) sqlite3_column_text(st, 0));
+  if (rc != SQLITE_DONE)
+    {
+      db_error(idx, err, "query layers");
+      goto fail;
+    }
+  if (exec_id(idx, "DELETE FROM images WHERE id = ?1", id, 0, "remove image", err) < 0 ||
+      exec_sql(idx, "DELETE FROM layers WHERE NOT EXISTS (SELECT 1 FROM image_layers il WHERE il.digest = layers.digest)",
+               "remove layers", err) < 0 ||
+      exec_sql(idx, "COMMIT", "commit", err) < 0)
+    goto fail;
+  if (ret_orphans)
+    *ret_orphans = orphans;
+  else
+    strv_free(orphans);
+  return 0;
+fail:
+  strv_free(orphans);
+  (void) sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);
+  return -1;
 }
 
 int index_touch_image(struct index *idx, const char *id, int64_t last_used, podrun_error_t *err)

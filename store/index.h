@@ -14,9 +14,33 @@ struct index;
 int index_open(const char *path, bool readonly, struct index **ret, podrun_error_t *err);
 void index_close(struct index *idx);
 
-/* Inserts the image. An image with the same id already present is not an
- * error: the row is left as it is and *ret_existed (if not NULL) is true. */
-int index_add_image(struct index *idx, const struct store_image *img, bool *ret_existed, podrun_error_t *err);
+/* Inserts the image and its layers (bottom first; layers other images
+ * already have are shared), in one transaction. An image with the same id
+ * already present is not an error: its rows are left as they are and
+ * *ret_existed (if not NULL) is true. */
+int index_add_image(struct index *idx, const struct store_image *img, const struct store_layer *layers, size_t n,
+                    bool *ret_existed, podrun_error_t *err);
+
+/* The image's own layers, bottom first (an ACI's dependencies are images of
+ * their own). */
+int index_image_layers(struct index *idx, const char *id, struct store_layer **ret, size_t *ret_n,
+                       podrun_error_t *err);
+
+/* Bytes of the image's layer blobs, and of those another image has too. */
+int index_image_usage(struct index *idx, const char *id, uint64_t *ret_size, uint64_t *ret_shared,
+                      podrun_error_t *err);
+
+/* Does any row name this blob (a layer, an image's id or manifest, a
+ * reference's manifest)? Does any image have this layer? */
+int index_blob_is_live(struct index *idx, const char *digest, bool *ret, podrun_error_t *err);
+int index_layer_is_live(struct index *idx, const char *digest, bool *ret, podrun_error_t *err);
+
+/* Docker references (HOST/REPO:TAG, HOST/REPO@DIGEST) → the image fetched as
+ * that, and the manifest it came from. *ret_image_id is NULL when unknown. */
+int index_get_ref(struct index *idx, const char *ref, char **ret_image_id, char **ret_manifest_digest,
+                  podrun_error_t *err);
+int index_set_ref(struct index *idx, const char *ref, const char *image_id, const char *manifest_digest,
+                  podrun_error_t *err);
 
 /* *ret = NULL (and 0 returned) when no image has that exact id. */
 int index_get_image(struct index *idx, const char *id, struct store_image **ret, podrun_error_t *err);
@@ -33,8 +57,10 @@ int index_find_by_id_prefix(struct index *idx, const char *prefix, struct store_
 int index_find_by_name(struct index *idx, const char *name, const char *version, struct store_image ***ret,
                        size_t *ret_n, podrun_error_t *err);
 
-/* Removing a missing id is not an error. */
-int index_remove_image(struct index *idx, const char *id, podrun_error_t *err);
+/* Removes the image, its layer rows and the layers no other image has
+ * (their digests in *ret_orphans, if not NULL, for the caller to delete).
+ * Removing a missing id is not an error. */
+int index_remove_image(struct index *idx, const char *id, char ***ret_orphans, podrun_error_t *err);
 
 int index_touch_image(struct index *idx, const char *id, int64_t last_used, podrun_error_t *err);
 

@@ -140,11 +140,11 @@ static int render_into(struct store *s, const struct store_image *img, int destf
   return 0;
 }
 
-/* Renders into a fresh temporary directory "<parent>/<prefix>…" beside
- * `final` (relative to dirfd) and renames it into place. 1 when another
- * process won. */
-static int render_atomically(struct store *s, const struct store_image *img, int dirfd, const char *parent,
-                             const char *prefix, const char *final, unsigned flags, podrun_error_t *err)
+/* Builds into a fresh temporary directory "<parent>/<prefix>…" beside
+ * `final` (relative to dirfd), with fill(ctx, fd of it), and renames it into
+ * place. 1 when another process won. */
+int store_build_atomically(int dirfd, const char *parent, const char *prefix, const char *final, bool overwrite,
+                           int (*fill)(void *ctx, int fd, podrun_error_t *err), void *ctx, podrun_error_t *err)
 {
   _cleanup_free_ char *tmp = NULL;
   _cleanup_close_ int tmpfd = -1;
@@ -152,11 +152,9 @@ static int render_atomically(struct store *s, const struct store_image *img, int
 
   if (store_mkdtemp_at(dirfd, parent, prefix, &tmp, &tmpfd, err) < 0)
     return -1;
-  r = render_into(s, img, tmpfd, flags, err);
-  if (r >= 0 && (flags & STORE_COPY_OVERWRITE))
-    {
-      r = fs_rm_rf_at(dirfd, final, err);
-    }
+  r = fill(ctx, tmpfd, err);
+  if (r >= 0 && overwrite)
+    r = fs_rm_rf_at(dirfd, final, err);
   if (r >= 0 && renameat(dirfd, tmp, dirfd, final) < 0)
     {
       if (errno == EEXIST || errno == ENOTEMPTY)
@@ -172,6 +170,73 @@ static int render_atomically(struct store *s, const struct store_image *img, int
   return r < 0 ? -1 : r;
 }
 
+struct render_ctx
+{
+  struct store *s;
+  const struct store_image *img;
+  unsigned flags;
+};
+
+static int fill_render(void *ctx, int fd, podrun_error_t *err)
+{
+  struct render_ctx *c = ctx;
+  return render_into(c->s, c->img, fd, c->flags, err);
+}
+
+static int render_atomically(struct store *s, const struct store_image *img, int dirfd, const char *parent,
+                             const char *prefix, const char *final, unsigned flags, podrun_error_t *err)
+{
+  struct render_ctx c = { s, img, flags };
+  return store_build_atomically(dirfd, parent, prefix, final, flags & STORE_COPY_OVERWRITE, fill_render, &c, err);
+}
+
+/* How an OCI layer is extracted: at the archive's root, its whiteouts made
+ * overlayfs whiteouts. */
+static int store_layer_extract_opts(const char *media_type, struct extract_opts *opts, podrun_error_t *err)
+{
+  (void) opts;
+  return podrun_error_new(err, ENOTSUP, "layer media type %s: not supported", QUOTE(media_type));
+}
+
+/* Each layer is extracted once, into cas/layer/<digest>/rootfs. */
+struct layer_ctx
+{
+  struct store *s;
+  const struct store_layer *layer;
+};
+
+static int fill_layer(void *ctx, int fd, podrun_error_t *err)
+{
+  struct layer_ctx *c = ctx;
+  _cleanup_close_ int blob = -1, rootfsfd = -1;
+  struct extract_opts opts = { .fresh_target = true };
+
+  if (streq(c->layer->media_type, STORE_MEDIA_ACI))
+    opts.rootfs_only = true;
+  else if (store_layer_extract_opts(c->layer->media_type, &opts, err) < 0)
+    return -1;
+  if (store_blob_open(c->s, c->layer->digest, &blob, err) < 0)
+    return -1;
+  if (mkdirat(fd, "rootfs", 0755) < 0 || (rootfsfd = openat(fd, "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return podrun_error_set(err, errno, "layer %s: make its rootfs", QUOTE(c->layer->digest));
+  if (extract_to_dir_fd(blob, rootfsfd, &opts, err) < 0)
+    return podrun_error_wrap(err, "layer %s", QUOTE(c->layer->digest));
+  return 0;
+}
+
+int store_layer_tree(struct store *s, const struct store_layer *layer, char **ret, podrun_error_t *err)
+{
+  _cleanup_free_ char *rel = xasprintf(STORE_LAYER_DIR "/%s", layer->digest);
+  struct layer_ctx c = { s, layer };
+  struct stat st;
+
+  if (fstatat(s->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+      store_build_atomically(s->dirfd, STORE_LAYER_DIR, STORE_TMP_PREFIX, rel, false, fill_layer, &c, err) < 0)
+    return -1;
+  *ret = xasprintf("%s/%s/rootfs", s->dir, rel);
+  return 0;
+}
+
 /* "Last used" is what image gc's grace period counts from; a minute's
  * precision is plenty, and sparing most runs a write to the index spares
  * them a WAL checkpoint with its syncs. */
@@ -185,27 +250,89 @@ static int touch(struct store *s, const struct store_image *img, podrun_error_t 
   return index_touch_image(s->idx, img->id, now, err);
 }
 
-int store_render(struct store *s, const char *id, char **ret_tree, podrun_error_t *err)
+/* The image's layers, bottom first: an ACI's are its dependencies' and its
+ * own, an OCI image's those of its manifest. */
+static int image_layers(struct store *s, const struct store_image *img, char ***ret, podrun_error_t *err)
+{
+  _cleanup_strv_ char **images = NULL, **dirs = NULL;
+
+  if (streq_ptr(img->format, "oci"))
+    images = strv_push(NULL, img->id);
+  else if (collect_layers(s, img->id, 0, &images, err) < 0)
+    return -1;
+  for (size_t i = 0; images[i]; i++)
+    {
+      struct store_layer *v = NULL;
+      size_t n = 0;
+      int r = index_image_layers(s->idx, images[i], &v, &n, err);
+      for (size_t j = 0; r >= 0 && j < n; j++)
+        {
+          char *dir = NULL;
+          r = store_layer_tree(s, &v[j], &dir, err);
+          if (r >= 0)
+            dirs = strv_push(dirs, dir);
+          free(dir);
+        }
+      store_layer_list_free(v, n);
+      if (r < 0)
+        return -1;
+    }
+  if (!dirs)
+    return podrun_error_new(err, ENOENT, "image %s: has no layers", QUOTE(img->id));
+  *ret = TAKE_PTR(dirs);
+  return 0;
+}
+
+/* A pathWhitelist filters the union of the layers: such an image is
+ * rendered, squashed, once into cas/tree/<id>. */
+static int squashed_tree(struct store *s, const struct store_image *img, char ***ret, podrun_error_t *err)
+{
+  _cleanup_free_ char *rel = xasprintf(STORE_TREE_DIR "/%s", img->id);
+  struct stat st;
+
+  if (fstatat(s->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+      render_atomically(s, img, s->dirfd, STORE_TREE_DIR, STORE_TMP_PREFIX, rel, STORE_COPY_WITH_DEPS, err) < 0)
+    return -1;
+  _cleanup_free_ char *dir = xasprintf("%s/%s/rootfs", s->dir, rel);
+  *ret = strv_push(NULL, dir);
+  return 0;
+}
+
+static bool has_path_whitelist(const struct store_image *img)
+{
+  _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *m = NULL;
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  if (streq_ptr(img->format, "oci") ||
+      appc_image_manifest_parse(img->manifest, strlen(img->manifest), &m, &ignored) < 0)
+    return false;
+  return m->path_whitelist && m->path_whitelist[0];
+}
+
+int store_image_layers(struct store *s, const char *id, char ***ret_dirs, podrun_error_t *err)
 {
   _cleanup_store_image_ struct store_image *img = NULL;
-  _cleanup_free_ char *rel = xasprintf(STORE_TREE_DIR "/%s", id);
-  struct stat st;
   int r = 0;
 
+  *ret_dirs = NULL;
   if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
     return -1;
   if (index_get_image(s->idx, id, &img, err) < 0)
     r = -1;
   else if (!img)
     r = podrun_error_new(err, ENOENT, "image %s: not found in the store", QUOTE(id));
-  else if (fstatat(s->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
-    r = render_atomically(s, img, s->dirfd, STORE_TREE_DIR, STORE_TMP_PREFIX, rel, STORE_COPY_WITH_DEPS, err);
+  else if (has_path_whitelist(img))
+    r = squashed_tree(s, img, ret_dirs, err);
+  else
+    r = image_layers(s, img, ret_dirs, err);
   if (r >= 0)
     r = touch(s, img, err);
   store_unlock(s);
   if (r < 0)
-    return -1;
-  *ret_tree = xasprintf("%s/%s", s->dir, rel);
+    {
+      if (*ret_dirs)
+        strv_free(TAKE_PTR(*ret_dirs));
+      return -1;
+    }
   return 0;
 }
 

@@ -14,21 +14,44 @@ int64_t store_now_usec(void)
   return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-bool store_id_is_full(const char *id)
+size_t store_digest_hex_len(const char *digest, const char **ret_hex)
 {
-  const char *hex = startswith(id, "sha512-");
-  if (!hex || strlen(hex) != SHA512_HEX_LEN)
-    return false;
-  return strspn(hex, "0123456789abcdef") == SHA512_HEX_LEN;
+  const char *hex;
+  size_t want;
+  if ((hex = startswith(digest, "sha512-")))
+    want = SHA512_HEX_LEN;
+  else if ((hex = startswith(digest, "sha256-")))
+    want = SHA256_HEX_LEN;
+  else
+    return 0;
+  if (ret_hex)
+    *ret_hex = hex;
+  return want;
 }
 
+bool store_id_is_full(const char *id)
+{
+  const char *hex;
+  size_t want = store_digest_hex_len(id, &hex);
+  return want && strlen(hex) == want && strspn(hex, "0123456789abcdef") == want;
+}
+
+/* Layer trees hold what OCI images carry, setuid files included: no one but
+ * root may walk into them (the pods see them through their own mounts). */
 static int store_create_layout(const char *dir, podrun_error_t *err)
 {
-  static const char *const subdirs[] = { STORE_BLOB_DIR, STORE_TREE_DIR, "locks" };
+  static const struct
+  {
+    const char *path;
+    mode_t mode;
+  } subdirs[] = {
+    { STORE_BLOB_DIR, 0755 },   { STORE_BLOB_ROOT "/sha256", 0755 }, { STORE_PARTIAL_DIR, 0700 },
+    { STORE_TREE_DIR, 0755 },   { STORE_LAYER_DIR, 0700 },           { "locks", 0755 },
+  };
   for (size_t i = 0; i < ELEMENTSOF(subdirs); i++)
     {
-      _cleanup_free_ char *p = xasprintf("%s/%s", dir, subdirs[i]);
-      if (fs_mkdir_p(p, 0755, err) < 0)
+      _cleanup_free_ char *p = xasprintf("%s/%s", dir, subdirs[i].path);
+      if (fs_mkdir_p(p, subdirs[i].mode, err) < 0)
         return -1;
     }
   return 0;
@@ -185,19 +208,23 @@ int store_resolve(struct store *s, const char *ref, struct store_image **ret, po
 {
   struct store_image **v = NULL;
   size_t n = 0;
-  const char *hex = startswith(ref, "sha512-");
+  const char *hex = NULL;
+  size_t hex_len = store_digest_hex_len(ref, &hex);
 
-  if (hex)
+  if (hex_len)
     {
-      if (*hex == '\0' || strspn(hex, "0123456789abcdef") != strlen(hex) || strlen(hex) > SHA512_HEX_LEN)
+      if (*hex == '\0' || strspn(hex, "0123456789abcdef") != strlen(hex) || strlen(hex) > hex_len)
         return podrun_error_set(err, 0, "image %s: not a valid image id", QUOTE(ref));
       if (index_find_by_id_prefix(s->idx, ref, &v, &n, err) < 0)
         return -1;
       return pick_one(v, n, ref, "id prefix", ret, err);
     }
 
+  /* NAME:VERSION; a docker name's host may have a port (HOST:PORT/REPO:TAG) */
   _cleanup_free_ char *name = xstrdup(ref);
-  char *colon = strchr(name, ':');
+  char *colon = strrchr(name, ':');
+  if (colon && strchr(colon, '/'))
+    colon = NULL;
   if (colon)
     *colon++ = '\0';
   if (*name == '\0' || (colon && *colon == '\0'))
@@ -208,17 +235,38 @@ int store_resolve(struct store *s, const char *ref, struct store_image **ret, po
   return pick_one(v, n, ref, NULL, ret, err);
 }
 
+/* A blob no row names any more (a crash between here and the unlink leaves
+ * it to gc). */
+static int remove_dead_blob(struct store *s, const char *digest, podrun_error_t *err)
+{
+  _cleanup_free_ char *blob = store_blob_path(digest);
+  bool live = false;
+  if (index_blob_is_live(s->idx, digest, &live, err) < 0)
+    return -1;
+  if (!live && unlinkat(s->dirfd, blob, 0) < 0 && errno != ENOENT)
+    return podrun_error_set(err, errno, "remove %s", QUOTE(blob));
+  return 0;
+}
+
 int store_remove_locked(struct store *s, const char *id, podrun_error_t *err)
 {
-  _cleanup_free_ char *blob = store_blob_path(id);
+  _cleanup_store_image_ struct store_image *img = NULL;
   _cleanup_free_ char *tree = xasprintf(STORE_TREE_DIR "/%s", id);
+  _cleanup_strv_ char **orphans = NULL;
 
-  /* The row goes first: from then on the image is gone for everyone, and a
-   * crash leaves only files that gc sweeps. */
-  if (index_remove_image(s->idx, id, err) < 0 || fs_rm_rf_at(s->dirfd, tree, err) < 0)
+  if (index_get_image(s->idx, id, &img, err) < 0)
     return -1;
-  if (unlinkat(s->dirfd, blob, 0) < 0 && errno != ENOENT)
-    return podrun_error_set(err, errno, "remove %s", QUOTE(blob));
+  /* The rows go first: from then on the image is gone for everyone, and a
+   * crash leaves only files that gc sweeps. */
+  if (index_remove_image(s->idx, id, &orphans, err) < 0 || fs_rm_rf_at(s->dirfd, tree, err) < 0 ||
+      remove_dead_blob(s, id, err) < 0 || (img && img->manifest_digest && remove_dead_blob(s, img->manifest_digest, err) < 0))
+    return -1;
+  for (size_t i = 0; orphans && orphans[i]; i++)
+    {
+      _cleanup_free_ char *layer = xasprintf(STORE_LAYER_DIR "/%s", orphans[i]);
+      if (fs_rm_rf_at(s->dirfd, layer, err) < 0 || remove_dead_blob(s, orphans[i], err) < 0)
+        return -1;
+    }
   return 0;
 }
 

@@ -5,9 +5,11 @@
 
 #include "error.h"
 
-/* The image store under <dir>: cas/blob/sha512/<2 hex>/<128 hex> holds each
- * image as its uncompressed ACI (so the blob's digest is the appc image id),
- * cas/tree/<id>/ the rendered tree (rootfs/ + manifest), cas/index.db the
+/* The image store under <dir>: cas/blob/<alg>/<2 hex>/<hex> holds blobs by
+ * digest (each ACI uncompressed, so its sha512 is the appc image id; an OCI
+ * image's manifest, config and layers as fetched), cas/layer/<digest>/rootfs
+ * each layer extracted once, shared by every image that has it, cas/tree/<id>/
+ * a squashed render where one is needed (a pathWhitelist), cas/index.db the
  * SQLite index. See Documentation/store-format.md. */
 struct store;
 
@@ -23,7 +25,21 @@ struct store_image
   uint64_t size;     /* bytes of the blob */
   int64_t import_time; /* unix time, microseconds */
   int64_t last_used;   /* unix time, microseconds */
+  char *format;        /* "appc" or "oci" */
+  char *manifest_digest; /* oci: the manifest's blob ("sha256-…"); appc: NULL */
 };
+
+/* Digests in the store are written "sha256-<hex>" / "sha512-<hex>" (appc's
+ * spelling); OCI's "sha256:<hex>" is converted where it comes in. */
+#define STORE_MEDIA_ACI "application/vnd.appc.aci"
+
+struct store_layer
+{
+  char *digest;     /* of the blob */
+  char *media_type; /* STORE_MEDIA_ACI or an OCI layer type */
+  uint64_t size;    /* bytes of the blob */
+};
+void store_layer_list_free(struct store_layer *v, size_t n);
 
 void store_image_free(struct store_image *img);
 static inline void store_image_freep(struct store_image **p) { store_image_free(*p); }
@@ -61,9 +77,13 @@ int store_list(struct store *s, struct store_image ***ret, size_t *ret_n, podrun
 /* Removes the image's index row, rendered tree and blob. */
 int store_remove(struct store *s, const char *id, podrun_error_t *err);
 
-/* Renders the image (dependencies layered, pathWhitelist applied) once into
- * cas/tree/<id>/ and returns that directory; later calls reuse it. */
-int store_render(struct store *s, const char *id, char **ret_tree, podrun_error_t *err);
+/* The image's layers as directories to stack (bottom first), each extracted
+ * once into cas/layer/<digest>/rootfs and shared by every image that has it:
+ * an ACI's appc dependencies and then its own, an OCI image's in its
+ * manifest's order (their whiteouts are overlayfs whiteouts). An image with a
+ * pathWhitelist is one squashed directory, rendered once into cas/tree/<id>.
+ * Marks the image used. */
+int store_image_layers(struct store *s, const char *id, char ***ret_dirs, podrun_error_t *err);
 
 enum store_copy_flags
 {

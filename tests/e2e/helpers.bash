@@ -280,9 +280,10 @@ store_ids() {
   "$PODRUN" --dir="$STORE" image list --no-legend --full | awk '{ print $1 }' | LC_ALL=C sort
 }
 
-# assert_store_clean: the store holds exactly the blobs of the images it lists, trees
-# only of listed images (trees are rendered when a pod needs them), and nothing else:
-# no temporary files, no strays.
+# assert_store_clean: the store holds exactly the blobs of the images it lists (ACIs:
+# each is its own blob and its own layer), trees and layers only of listed images
+# (they are extracted when a pod needs them), and nothing else: no temporary files,
+# no partial downloads, no strays.
 assert_store_clean() {
   local ids blobs trees
   ids=$(store_ids) || fail "image list failed"
@@ -304,6 +305,10 @@ assert_store_clean() {
   for t in $trees; do
     grep -qxF "$t" <<<"$want_trees" || fail "cas/tree/$t is not a listed image"
   done
+  for t in $(cd "$STORE/cas/layer" 2>/dev/null && find . -mindepth 1 -maxdepth 1 -printf '%P\n'); do
+    grep -qxF "$t" <<<"$want_trees" || fail "cas/layer/$t is not a layer of a listed image"
+  done
+  [[ -z "$(ls -A "$STORE/cas/blob/partial" 2>/dev/null)" ]] || fail "partial downloads left: $(ls -A "$STORE/cas/blob/partial")"
   # Fan-out directories hold only blob files.
   local odd
   odd=$(find "$STORE/cas/blob/sha512" -mindepth 1 -maxdepth 1 ! -type d 2>/dev/null)

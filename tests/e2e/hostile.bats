@@ -29,7 +29,7 @@ refused() {
   log_run "$PODRUN" --dir="$STORE" image list --no-legend
   [[ -z "$output" ]] || fail "an image was indexed"
   local left
-  left=$(find "$STORE/cas/blob" "$STORE/cas/tree" -mindepth 1 -not -type d)
+  left=$(find "$STORE/cas/blob" "$STORE/cas/tree" "$STORE/cas/layer" -mindepth 1 -not -type d)
   [[ -z "$left" ]] || fail "left behind: $left"
   [[ ! -e /tmp/podrun-hostile-evil && ! -e "$BATS_TEST_TMPDIR/evil" ]] || fail "wrote outside the store"
 }

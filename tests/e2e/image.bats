@@ -111,11 +111,17 @@ aci_rootfs_listing() {
 # ---- rm ----
 
 # rm_and_check REF: removes the busybox image by REF and checks it is gone, files too.
-# Trees are rendered into cas/tree/<id> only when a pod needs them; this one is put
-# there by `image render` (the same contents) so that rm has a tree to remove.
+# Its layer is extracted into cas/layer/<id> when a pod needs it (prepare here); a
+# squashed tree in cas/tree/<id> only for a pathWhitelist: this one is put there by
+# `image render` (the same contents) so that rm has one to remove.
 rm_and_check() {
   fetch_busybox
   [[ -f "$(blob_path "$BUSYBOX_ID")" ]]
+  run_podrun prepare --stage1=fly "$BUSYBOX_ID"
+  assert_status 0
+  run_podrun rm "$output"
+  assert_status 0
+  [[ -d "$STORE/cas/layer/$BUSYBOX_ID/rootfs/bin" ]] || fail "prepare did not extract the layer"
   run_podrun image render "$BUSYBOX_ID" "$STORE/cas/tree/$BUSYBOX_ID"
   assert_status 0
   [[ -d "$STORE/cas/tree/$BUSYBOX_ID/rootfs" ]]
@@ -124,8 +130,8 @@ rm_and_check() {
   [[ "$output" == "$BUSYBOX_ID" ]] || fail "rm did not print the removed id"
   [[ ! -e "$(blob_path "$BUSYBOX_ID")" ]] || fail "blob left behind"
   [[ ! -e "$STORE/cas/tree/$BUSYBOX_ID" ]] || fail "tree left behind"
-  run_podrun image list --no-legend
-  [[ -z "$output" ]] || fail "image still listed"
+  [[ ! -e "$STORE/cas/layer/$BUSYBOX_ID" ]] || fail "layer left behind"
+  ! store_ids | grep -qxF "$BUSYBOX_ID" || fail "image still listed"
   run_podrun image cat-manifest "$BUSYBOX_ID"
   assert_one_line_error
 }
@@ -440,8 +446,8 @@ kill_blocked_render() {
   assert_status 0
   [[ -z $(cd "$out" && compgen -G ".*tmp-*") ]] || fail "left: $(ls -A "$out")"
   [[ $(ls "$out") == "r1"$'\n'"r2" ]]
-  # a pod's render into the store, killed: image gc removes what it left
-  kill_blocked_render "$STORE/cas/tree/.tmp-*" prepare --stage1=fly "$BUSYBOX_ID"
+  # a pod's extraction of a layer into the store, killed: image gc removes what it left
+  kill_blocked_render "$STORE/cas/layer/.tmp-*" prepare --stage1=fly "$BUSYBOX_ID"
   run_podrun image gc
   assert_status 0
   [[ -z $(leftovers) ]] || fail "image gc left: $(leftovers)"
@@ -483,8 +489,14 @@ kill_blocked_render() {
   echo partial >"$STORE/cas/blob/sha512/.tmp-999-abc"
   echo partial >"$STORE/cas/blob/sha512/${hex:0:2}/$hex.tmp-999"
   mkdir -p "$STORE/cas/tree/sha512-$stray/rootfs"
+  # and a layer of no image, a killed layer extraction, a killed download
+  mkdir -p "$STORE/cas/layer/sha512-$stray/rootfs" "$STORE/cas/layer/.tmp-54321/rootfs"
+  echo partial >"$STORE/cas/blob/partial/sha256-${stray:0:64}"
   run_podrun image gc
   assert_status 0
+  [[ ! -e "$STORE/cas/layer/sha512-$stray" ]] || fail "layer without index row kept"
+  [[ ! -e "$STORE/cas/layer/.tmp-54321" ]] || fail "temporary layer kept"
+  [[ ! -e "$STORE/cas/blob/partial/sha256-${stray:0:64}" ]] || fail "partial download kept"
   [[ ! -e "$STORE/cas/tree/.tmp-12345" ]] || fail "temporary tree kept"
   [[ ! -e "$STORE/cas/blob/sha512/${stray:0:2}/$stray" ]] || fail "stray blob kept"
   [[ ! -e "$STORE/cas/blob/sha512/.tmp-999-abc" ]] || fail "temporary blob kept"

@@ -425,10 +425,10 @@ static void test_index(void **state)
 
   assert_int_equal(index_open(path, false, &idx, &err), 0);
   struct store_image ia = img_fixture(a, "example.com/a", 1), ib = img_fixture(b, "example.com/b", 2);
-  assert_int_equal(index_add_image(idx, &ia, &existed, &err), 0);
+  assert_int_equal(index_add_image(idx, &ia, NULL, 0, &existed, &err), 0);
   assert_false(existed);
-  assert_int_equal(index_add_image(idx, &ib, &existed, &err), 0);
-  assert_int_equal(index_add_image(idx, &ia, &existed, &err), 0);
+  assert_int_equal(index_add_image(idx, &ib, NULL, 0, &existed, &err), 0);
+  assert_int_equal(index_add_image(idx, &ia, NULL, 0, &existed, &err), 0);
   assert_true(existed);
 
   assert_int_equal(index_get_image(idx, a, &got, &err), 0);
@@ -474,8 +474,8 @@ static void test_index(void **state)
   assert_string_equal(rid, b);
   assert_string_equal(etag, "e2");
 
-  assert_int_equal(index_remove_image(idx, a, &err), 0);
-  assert_int_equal(index_remove_image(idx, a, &err), 0);
+  assert_int_equal(index_remove_image(idx, a, NULL, &err), 0);
+  assert_int_equal(index_remove_image(idx, a, NULL, &err), 0);
   assert_int_equal(index_get_image(idx, a, &got, &err), 0);
   assert_null(got);
   index_close(idx);
@@ -571,9 +571,13 @@ static void test_store(void **state)
   assert_int_equal(store_export(s, id1, out, false, &err), -1); /* no silent overwrite */
   podrun_error_free(&err);
 
-  /* render once, into cas/tree/<id> */
-  assert_int_equal(store_render(s, id1, &tree, &err), 0);
-  p = xasprintf("%s/rootfs/x", tree);
+  /* its one layer is extracted once, into cas/layer/<id> */
+  _cleanup_strv_ char **layers = NULL;
+  assert_int_equal(store_image_layers(s, id1, &layers, &err), 0);
+  assert_int_equal(strv_length(layers), 1);
+  tree = xasprintf("%s/cas/layer/%s/rootfs", dir, id1);
+  assert_string_equal(layers[0], tree);
+  p = xasprintf("%s/x", tree);
   text = read_text(p);
   assert_string_equal(text, "one");
 
@@ -609,9 +613,11 @@ static void test_store(void **state)
   assert_int_equal(access(none, F_OK), -1);
 }
 
-/* Rendering lays the first layer into an empty directory without
- * libarchive's symlink walk; a later layer must still never write through a
- * symlink an earlier one left (here an absolute one, fine inside a pod). */
+/* Each layer is extracted into a directory of its own (the overlay stacks
+ * them, and resolves a later layer's etc/ inside the pod); a squashed render
+ * lays the first into an empty directory without libarchive's symlink walk,
+ * and a later layer must still never write through a symlink an earlier one
+ * left (here an absolute one, fine inside a pod). */
 static void test_render_layers_symlink(void **state)
 {
   const char *t = *state;
@@ -631,13 +637,16 @@ static void test_render_layers_symlink(void **state)
   assert_int_equal(store_open(dir, 0, &s, &err), 0);
   idb = import(s, t, "base.aci", base);
   idt = import(s, t, "top.aci", top);
-  /* the base alone renders, its symlink intact */
-  assert_int_equal(store_render(s, idb, &tree, &err), 0);
-  p = xasprintf("%s/rootfs/ok", tree);
+  _cleanup_strv_ char **layers = NULL;
+  _cleanup_free_ char *squashed = xasprintf("%s/squashed", t);
+  assert_int_equal(store_image_layers(s, idt, &layers, &err), 0);
+  assert_int_equal(strv_length(layers), 2);
+  p = xasprintf("%s/ok", layers[0]);
   text = read_text(p);
   assert_string_equal(text, "base");
-  /* the top's etc/passwd would go through the base's etc: refused */
-  assert_int_equal(store_render(s, idt, &tree, &err), -1);
+  assert_int_equal(access(leak, F_OK), -1);
+  /* squashed, the top's etc/passwd would go through the base's etc: refused */
+  assert_int_equal(store_copy_to_dir(s, idt, squashed, STORE_COPY_WITH_DEPS, &err), -1);
   assert_int_equal(access(leak, F_OK), -1);
 }
 
