@@ -594,6 +594,348 @@ static void test_config_refusals(void **state)
 #undef CFG
 }
 
+
+/* ---- OCI layers: whiteouts, xattrs, caps ---- */
+
+/* One tar entry: type 'f' file, 'd' directory, 'l' symlink, 'h' hardlink,
+ * 'c' character device; up to two xattrs. */
+struct lent
+{
+  const char *path;
+  char type;
+  unsigned mode;
+  const char *data; /* file contents, or link target */
+  const char *xattr[2][2];
+  size_t size; /* declared size of a file with data NULL: that many zeros */
+};
+
+/* A valid file capability (VFS_CAP_REVISION_2, effective, cap_net_raw). */
+static const unsigned char cap_net_raw[20] = { 0x01, 0x00, 0x00, 0x02, 0x00, 0x20 };
+
+static void write_layer(int fd, const struct lent *v, bool gz)
+{
+  struct archive *a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  if (gz)
+    archive_write_add_filter_gzip(a);
+  assert_int_equal(archive_write_open_fd(a, fd), ARCHIVE_OK);
+  for (; v->path; v++)
+    {
+      struct archive_entry *e = archive_entry_new();
+      size_t len = v->type == 'f' && v->data ? strlen(v->data) : v->size;
+      archive_entry_set_pathname(e, v->path);
+      archive_entry_set_perm(e, v->mode ? v->mode : (v->type == 'd' ? 0755 : 0644));
+      archive_entry_set_mtime(e, 1700000000, 0);
+      switch (v->type)
+        {
+        case 'f': archive_entry_set_filetype(e, AE_IFREG); archive_entry_set_size(e, (la_int64_t) len); break;
+        case 'd': archive_entry_set_filetype(e, AE_IFDIR); break;
+        case 'l': archive_entry_set_filetype(e, AE_IFLNK); archive_entry_set_symlink(e, v->data); break;
+        case 'h': archive_entry_set_filetype(e, AE_IFREG); archive_entry_set_hardlink(e, v->data); break;
+        case 'c': archive_entry_set_filetype(e, AE_IFCHR); archive_entry_set_rdev(e, makedev(1, 3)); break;
+        default: fail();
+        }
+      for (int i = 0; i < 2 && v->xattr[i][0]; i++)
+        {
+          const char *val = v->xattr[i][1];
+          if (streq(v->xattr[i][0], "security.capability"))
+            archive_entry_xattr_add_entry(e, v->xattr[i][0], cap_net_raw, sizeof(cap_net_raw));
+          else
+            archive_entry_xattr_add_entry(e, v->xattr[i][0], val, strlen(val));
+        }
+      assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+      if (v->type == 'f' && v->data && len)
+        assert_int_equal(archive_write_data(a, v->data, len), (la_ssize_t) len);
+      else if (v->type == 'f' && len)
+        {
+          static char zeros[65536];
+          for (size_t done = 0; done < len;)
+            {
+              size_t n = len - done < sizeof(zeros) ? len - done : sizeof(zeros);
+              assert_int_equal(archive_write_data(a, zeros, n), (la_ssize_t) n);
+              done += n;
+            }
+        }
+      archive_entry_free(e);
+    }
+  assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+  archive_write_free(a);
+}
+
+static int mem_layer(const struct lent *v, bool gz)
+{
+  int fd = memfd_create("layer", MFD_CLOEXEC);
+  assert_true(fd >= 0);
+  write_layer(fd, v, gz);
+  assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+  return fd;
+}
+
+static int setup_tmp(void **state)
+{
+  char *d = xstrdup("/tmp/podrun-test-oci-XXXXXX");
+  assert_non_null(mkdtemp(d));
+  *state = d;
+  return 0;
+}
+
+static int teardown_tmp(void **state)
+{
+  podrun_error_t err = NULL;
+  assert_int_equal(fs_rm_rf_at(AT_FDCWD, *state, &err), 0);
+  free(*state);
+  return 0;
+}
+
+/* Extracts into a new directory `sub` of the test's; the scan first (both
+ * must agree). */
+static int extract_layer(const char *tmp, const char *sub, const struct lent *v, const struct extract_opts *o,
+                         podrun_error_t *err)
+{
+  _cleanup_free_ char *dir = xasprintf("%s/%s", tmp, sub), *m = NULL;
+  _cleanup_close_ int fd = mem_layer(v, false), dfd = -1;
+  int scan;
+
+  assert_int_equal(mkdir(dir, 0700), 0);
+  dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_true(dfd >= 0);
+  scan = extract_scan_fd(fd, o, &m, NULL, err);
+  if (scan == 0)
+    assert_null(m);
+  else
+    podrun_error_free(err);
+  assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+  int r = extract_to_dir_fd(fd, dfd, o, err);
+  assert_int_equal(r, scan);
+  return r;
+}
+
+/* cmocka's skip() with the reason on stderr. */
+#define skip_msg(why)                                   \
+  do                                                    \
+    {                                                   \
+      fprintf(stderr, "skipped: %s\n", (why));          \
+      skip();                                           \
+    }                                                   \
+  while (0)
+
+static bool has_xattr(const char *path, const char *name, const char *want)
+{
+  char buf[256];
+  ssize_t n = lgetxattr(path, name, buf, sizeof(buf) - 1);
+  if (n < 0)
+    return false;
+  buf[n] = '\0';
+  return !want || streq(buf, want);
+}
+
+static bool is_whiteout(const char *dir, const char *rel)
+{
+  _cleanup_free_ char *p = xasprintf("%s/%s", dir, rel);
+  struct stat st;
+  return lstat(p, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+}
+
+/* Can this process set trusted.* xattrs here (root, a file system that has them)? */
+static bool trusted_xattrs_work(const char *dir)
+{
+  _cleanup_free_ char *p = xasprintf("%s/probe", dir);
+  _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  bool ok = fd >= 0 && fsetxattr(fd, "trusted.podrun-test", "1", 1, 0) == 0;
+  (void) unlink(p);
+  return ok;
+}
+
+static bool exists_rel(const char *dir, const char *rel)
+{
+  _cleanup_free_ char *p = xasprintf("%s/%s", dir, rel);
+  struct stat st;
+  return lstat(p, &st) == 0;
+}
+
+#define OCI_OPTS (&(struct extract_opts) { .oci_layer = true, .fresh_target = true })
+
+static void test_layer_whiteouts(void **state)
+{
+  static const struct lent layer[] = {
+    { "./", 'd' },
+    { "etc/", 'd' },
+    { "etc/.wh.passwd", 'f' },
+    { "etc/.wh..wh..opq", 'f' },
+    { "usr/lib/.wh.libfoo.so", 'f' },        /* usr, usr/lib implied */
+    { "var/.wh..wh..opq", 'f' },             /* before var's own entry */
+    { "var/", 'd', 0750 },
+    { ".wh.top", 'f' },
+    { ".wh..wh..opq", 'f' },                 /* the layer's root */
+    { "bin/su", 'f', 04755, "#!" },
+    { "bin/sg", 'f', 02755, "#!" },
+    { "bin/ping", 'f', 0755, "#!", { { "security.capability", "" } } },
+    { "f", 'f', 0644, "x", { { "trusted.overlay.redirect", "/etc" }, { "user.keep", "yes" } } },
+    { "g", 'f', 0644, "x", { { "security.selinux", "system_u:object_r:bin_t:s0" }, { "trusted.overlay.opaque", "y" } } },
+    { "usr/bin/rel", 'l', 0, "../lib/x" },
+    { "manifest", 'f', 0, "an OCI layer's file like any other" },
+    { NULL },
+  };
+  const char *tmp = *state;
+  _cleanup_free_ char *dir = xasprintf("%s/layer", tmp);
+  _cleanup_free_ char *etc = xasprintf("%s/etc", dir), *var = xasprintf("%s/var", dir), *lib = xasprintf("%s/usr/lib", dir);
+  _cleanup_free_ char *su = xasprintf("%s/bin/su", dir), *sg = xasprintf("%s/bin/sg", dir);
+  _cleanup_free_ char *ping = xasprintf("%s/bin/ping", dir), *f = xasprintf("%s/f", dir), *g = xasprintf("%s/g", dir);
+  podrun_error_t err = NULL;
+  struct stat st;
+
+  if (geteuid() != 0 || !trusted_xattrs_work(tmp))
+    skip_msg("needs root and a file system with trusted.* xattrs for overlayfs's opaque directories");
+  if (extract_layer(tmp, "layer", layer, OCI_OPTS, &err) < 0)
+    fail_msg("%s", err->msg);
+  assert_true(is_whiteout(dir, "etc/passwd"));
+  assert_true(is_whiteout(dir, "usr/lib/libfoo.so"));
+  assert_true(is_whiteout(dir, "top"));
+  assert_true(has_xattr(etc, "trusted.overlay.opaque", "y"));
+  assert_true(has_xattr(var, "trusted.overlay.opaque", "y"));
+  assert_true(has_xattr(dir, "trusted.overlay.opaque", "y"));
+  assert_false(has_xattr(lib, "trusted.overlay.opaque", NULL));
+  assert_int_equal(stat(lib, &st), 0);
+  assert_int_equal(st.st_mode & 07777, 0755);
+  assert_int_equal(stat(var, &st), 0);
+  assert_int_equal(st.st_mode & 07777, 0750); /* its own entry's, after the marker made it */
+  assert_int_equal(stat(su, &st), 0);
+  assert_int_equal(st.st_mode & 07777, 04755);
+  assert_int_equal(stat(sg, &st), 0);
+  assert_int_equal(st.st_mode & 07777, 02755);
+  assert_true(lgetxattr(ping, "security.capability", NULL, 0) == sizeof(cap_net_raw));
+  assert_false(has_xattr(f, "trusted.overlay.redirect", NULL));
+  assert_true(has_xattr(f, "user.keep", "yes"));
+  assert_false(has_xattr(g, "security.selinux", NULL));
+  assert_false(has_xattr(g, "trusted.overlay.opaque", NULL));
+  assert_true(exists_rel(dir, "manifest"));
+}
+
+
+/* ACIs: trusted.* and security.selinux dropped too; file capabilities
+ * refused like setuid. */
+static void test_aci_xattrs(void **state)
+{
+#define ACI_HEAD { "manifest", 'f', 0, "{}" }, { "rootfs", 'd' }
+  static const struct lent aci[] = {
+    ACI_HEAD,
+    { "rootfs/f", 'f', 0644, "x", { { "trusted.overlay.opaque", "y" }, { "user.keep", "1" } } },
+    { "rootfs/g", 'f', 0644, "x", { { "security.selinux", "x" } } },
+    { NULL },
+  };
+  static const struct lent caps[] = { ACI_HEAD, { "rootfs/ping", 'f', 0755, "#!", { { "security.capability", "" } } }, { NULL } };
+  const char *tmp = *state;
+  _cleanup_free_ char *f = xasprintf("%s/aci/rootfs/f", tmp), *g = xasprintf("%s/aci/rootfs/g", tmp);
+  podrun_error_t err = NULL;
+  char *m = NULL;
+
+  if (geteuid() != 0 || !trusted_xattrs_work(tmp))
+    skip_msg("needs root and a file system with trusted.* xattrs");
+  _cleanup_close_ int fd = mem_layer(caps, false);
+  assert_error(extract_scan_fd(fd, &(struct extract_opts) {}, &m, NULL, &err), &err, "aci caps",
+               "entry \"rootfs/ping\": file capabilities are not allowed");
+  assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+  assert_int_equal(extract_scan_fd(fd, &(struct extract_opts) { .allow_setuid = true }, &m, NULL, &err), 0);
+  free(m);
+  _cleanup_free_ char *dir = xasprintf("%s/aci", tmp);
+  assert_int_equal(mkdir(dir, 0700), 0);
+  _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), afd = mem_layer(aci, false);
+  if (extract_to_dir_fd(afd, dfd, &(struct extract_opts) { .fresh_target = true }, &err) < 0)
+    fail_msg("%s", err->msg);
+  assert_true(exists_rel(dir, "rootfs/f"));
+  assert_false(has_xattr(f, "trusted.overlay.opaque", NULL));
+  assert_true(has_xattr(f, "user.keep", "1"));
+  assert_false(has_xattr(g, "security.selinux", NULL));
+}
+
+static void test_layer_refusals(void **state)
+{
+  static const struct
+  {
+    const char *what;
+    struct lent ents[4];
+    const char *why;
+  } cases[] = {
+    { "whiteout-dotdot", { { ".wh...", 'f' } }, "a whiteout of \"..\"" },
+    { "whiteout-dot", { { "a/.wh..", 'f' } }, "a whiteout of \".\"" },
+    { "whiteout-empty", { { "a/.wh.", 'f' } }, "a whiteout of nothing" },
+    { "whiteout-escape", { { "../.wh.x", 'f' } }, "leaves the image" },
+    { "whiteout-escape-inner", { { "a/../../.wh.x", 'f' } }, "leaves the image" },
+    { "whiteout-absolute", { { "/etc/.wh.passwd", 'f' } }, "absolute path" },
+    { "aufs plnk", { { ".wh..wh.plnk/123", 'f' } }, "a whiteout name in the middle" },
+    { "aufs plnk dir", { { "a/.wh..wh.plnk", 'd' } }, "aufs metadata" },
+    { "aufs", { { ".wh..wh.aufs", 'f' } }, "aufs metadata" },
+    { "whiteout in the middle", { { "a/.wh.b/c", 'f' } }, "a whiteout name in the middle" },
+    { "whiteout through a symlink", { { "l", 'l', 0, "/etc" }, { "l/.wh.passwd", 'f' } },
+      "written through the symlink \"l\"" },
+    { "opaque-in-symlink-dir", { { "l", 'l', 0, "/etc" }, { "l/.wh..wh..opq", 'f' } }, "written through the symlink" },
+    { "opaque deeper in a symlink", { { "l", 'l', 0, "." }, { "l/a/.wh..wh..opq", 'f' } }, "written through the symlink" },
+    { "whiteout in a file", { { "f", 'f', 0, "x" }, { "f/.wh.x", 'f' } }, "whiteout in \"f\", which is not a directory" },
+    { "opaque in a file", { { "f", 'f', 0, "x" }, { "f/.wh..wh..opq", 'f' } }, "which is not a directory" },
+    { "present, then whited out", { { "a/x", 'f', 0, "1" }, { "a/.wh.x", 'f' } },
+      "\"a/x\" is both whited out and present" },
+    { "whited out, then present", { { "a/.wh.x", 'f' }, { "a/x", 'f', 0, "1" } },
+      "entry \"a/x\": \"a/x\" is whited out in the same layer" },
+    { "whited out, then below", { { ".wh.a", 'f' }, { "a/x/y", 'f', 0, "1" } }, "\"a\" is whited out" },
+    { "opaque in a whiteout", { { ".wh.a", 'f' }, { "a/.wh..wh..opq", 'f' } }, "\"a\" is whited out" },
+    { "below, then whited out", { { "a/b/c", 'f', 0, "1" }, { ".wh.a", 'f' } }, "\"a\" is both whited out and present" },
+    { "opaque, then whited out", { { "a/.wh..wh..opq", 'f' }, { ".wh.a", 'f' } }, "both whited out and present" },
+    { "implied dir, then a file", { { "a/.wh.x", 'f' }, { "a", 'f', 0, "1" } }, "not a directory, but the layer has" },
+    { "twice", { { ".wh.x", 'f' }, { "./.wh.x", 'f' } }, "appears twice" },
+    { "duplicate", { { "x", 'f', 0, "1" }, { "x", 'f', 0, "2" } }, "appears twice" },
+    { "hardlink to a whiteout", { { ".wh.x", 'f' }, { "h", 'h', 0, ".wh.x" } }, "not a file earlier" },
+    { "hardlink escaping", { { "h", 'h', 0, "../etc/passwd" } }, "leaves the image" },
+    { "symlink escaping", { { "a", 'l', 0, "../etc" } }, "leaves the image" },
+    { "symlink escaping deeper", { { "a/b", 'l', 0, "../../etc" } }, "leaves the image" },
+    { "escaping-path", { { "a/../../etc/passwd", 'f', 0, "x" } }, "leaves the image" },
+    { "device", { { "dev/null", 'c' } }, "device nodes are not allowed" },
+    { "too big", { { "a", 'f', 0, NULL, {}, 4096 } }, "layer larger than 1000 bytes" },
+  };
+  const char *tmp = *state;
+  (void) state;
+  for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+    {
+      char sub[32];
+      podrun_error_t err = NULL;
+      struct lent ents[5] = { { NULL } };
+      memcpy(ents, cases[i].ents, sizeof(cases[i].ents));
+      snprintf(sub, sizeof(sub), "r%zu", i);
+      struct extract_opts o = { .oci_layer = true, .fresh_target = true, .max_total_size = 1000 };
+      assert_error(extract_layer(tmp, sub, ents, &o, &err), &err, cases[i].what, cases[i].why);
+    }
+  /* nothing left the target */
+  assert_false(exists_rel("/", "etc/.wh.passwd"));
+  _cleanup_free_ char *up = xasprintf("%s/x", tmp);
+  assert_false(exists_rel(tmp, "x"));
+}
+
+/* A gzip that inflates far past the cap is refused before its data is
+ * written, by the scan and by the extraction. */
+static void test_layer_gzip_bomb(void **state)
+{
+  static const struct lent bomb[] = { { "zeros", 'f', 0, NULL, {}, 64 << 20 }, { NULL } };
+  const char *tmp = *state;
+  _cleanup_free_ char *dir = xasprintf("%s/bomb", tmp);
+  _cleanup_close_ int fd = mem_layer(bomb, true), dfd = -1;
+  struct extract_opts o = { .oci_layer = true, .fresh_target = true, .max_total_size = 1 << 20 };
+  podrun_error_t err = NULL;
+  struct stat st;
+
+  assert_int_equal(fstat(fd, &st), 0);
+  assert_true(st.st_size < 1 << 20); /* small compressed */
+  assert_error(extract_scan_fd(fd, &o, NULL, NULL, &err), &err, "scan", "layer larger than 1048576 bytes");
+  assert_int_equal(mkdir(dir, 0700), 0);
+  dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+  assert_error(extract_to_dir_fd(fd, dfd, &o, &err), &err, "extract", "larger than");
+  assert_false(exists_rel(dir, "zeros"));
+  /* under the cap it extracts */
+  assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+  o.max_total_size = 65 << 20;
+  if (extract_scan_fd(fd, &o, NULL, NULL, &err) < 0)
+    fail_msg("%s", err->msg);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -608,6 +950,10 @@ int main(void)
     cmocka_unit_test(test_config_users),
     cmocka_unit_test(test_config_minimal),
     cmocka_unit_test(test_config_refusals),
+    cmocka_unit_test_setup_teardown(test_layer_whiteouts, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_aci_xattrs, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_layer_refusals, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_layer_gzip_bomb, setup_tmp, teardown_tmp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
