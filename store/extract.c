@@ -2,14 +2,55 @@
 #include "extract.h"
 
 #include "dl.h"
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 
 #include "store-internal.h"
 
 #define READ_BLOCK (128 * 1024)
 #define MAX_PATH 4096
 #define MAX_COMPONENT 255
+
+#define WHITEOUT_PREFIX ".wh."
+#define WHITEOUT_META_PREFIX ".wh..wh."
+#define WHITEOUT_OPAQUE ".wh..wh..opq"
+#define OVERLAY_OPAQUE_XATTR "trusted.overlay.opaque"
+
+/* libarchive's xattr calls, which store/dl.h does not list (yet): looked up
+ * in the library dl_load_archive() loaded. */
+#define XATTR_SYMBOLS(X) \
+  X(archive_entry_xattr_add_entry) \
+  X(archive_entry_xattr_clear) \
+  X(archive_entry_xattr_count) \
+  X(archive_entry_xattr_next) \
+  X(archive_entry_xattr_reset)
+#define XATTR_DEFINE(f) static typeof(f) *x_##f;
+XATTR_SYMBOLS(XATTR_DEFINE)
+#undef XATTR_DEFINE
+
+static int load_xattr_symbols(podrun_error_t *err)
+{
+  static bool loaded;
+  void *dl;
+
+  if (loaded)
+    return 0;
+  if (dl_load_archive(err) < 0)
+    return -1;
+  dl = dlopen("libarchive.so.13", RTLD_NOW | RTLD_NOLOAD);
+  if (!dl)
+    return podrun_error_new(err, ENOENT, "libarchive.so.13: %s", dlerror());
+#define XATTR_LOAD(f)                                                             \
+  if (!(x_##f = (typeof(f) *) dlsym(dl, #f)))                                     \
+    return podrun_error_new(err, ENOENT, "libarchive.so.13: no symbol %s", #f);
+  XATTR_SYMBOLS(XATTR_LOAD)
+#undef XATTR_LOAD
+  loaded = true;
+  return 0;
+}
 
 /* A set of strings (cleaned entry names): open addressing, FNV-1a. */
 struct set
@@ -107,10 +148,11 @@ int extract_clean_path(const char *entry, char **ret, podrun_error_t *err)
 }
 
 /* Does a relative link target, resolved from the link's directory, stay
- * inside the rootfs? (depth counts components below "rootfs") */
-static bool relative_target_stays(const char *link_path, const char *target)
+ * inside the rootfs? (depth counts components below "rootfs", or below the
+ * root of an OCI layer) */
+static bool relative_target_stays(const char *link_path, const char *target, bool oci_layer)
 {
-  int depth = -1; /* "rootfs/a/link": the link's directory is 1 below rootfs */
+  int depth = oci_layer ? 0 : -1; /* "rootfs/a/link", "a/link": the link's directory is 1 below the root */
   for (const char *p = link_path; *p; p++)
     if (*p == '/')
       depth++;
@@ -132,10 +174,15 @@ static bool relative_target_stays(const char *link_path, const char *target)
 struct walk
 {
   const struct extract_opts *opts;
-  struct set names;    /* every entry so far */
+  struct set names;    /* every entry so far (an OCI layer's whiteout markers too) */
   struct set symlinks; /* entries that are symlinks */
   struct set regular;  /* regular files (hardlink targets) */
+  /* OCI layers only: */
+  struct set dirs;      /* entries that are directories */
+  struct set prefixes;  /* every proper prefix of an entry: a directory, made or implied */
+  struct set whiteouts; /* the paths this layer whites out */
   uint64_t total, entries;
+  uint64_t data;        /* bytes of file data read so far */
   int manifests;
 };
 
@@ -144,7 +191,19 @@ static void walk_done(struct walk *w)
   set_done(&w->names);
   set_done(&w->symlinks);
   set_done(&w->regular);
+  set_done(&w->dirs);
+  set_done(&w->prefixes);
+  set_done(&w->whiteouts);
 }
+
+static void set_put(struct set *s, const char *k)
+{
+  if (!set_has(s, k))
+    set_put_owned(s, xstrdup(k));
+}
+
+static const char *what_is_read(const struct walk *w) { return w->opts->oci_layer ? "layer" : "image"; }
+static uint64_t max_total(const struct extract_opts *o) { return o->max_total_size ? o->max_total_size : 64ULL << 30; }
 
 /* No proper prefix of path may be a symlink this archive created. */
 static int check_parents(struct walk *w, const char *path, podrun_error_t *err)
@@ -167,7 +226,7 @@ static int check_type(struct walk *w, struct archive_entry *e, const char *path,
     return podrun_error_set(err, 0, "entry %s: device nodes are not allowed", QUOTE(path));
   if (type == AE_IFSOCK)
     return podrun_error_set(err, 0, "entry %s: sockets are not allowed", QUOTE(path));
-  if ((mode & (S_ISUID | S_ISGID)) && type != AE_IFDIR && !w->opts->allow_setuid)
+  if ((mode & (S_ISUID | S_ISGID)) && type != AE_IFDIR && !w->opts->allow_setuid && !w->opts->oci_layer)
     return podrun_error_set(err, 0, "entry %s: setuid/setgid files are not allowed", QUOTE(path));
   if (type == 0 || (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK && type != AE_IFIFO &&
                     type != AE_IFCHR && type != AE_IFBLK))
@@ -185,7 +244,7 @@ static int check_links(struct walk *w, struct archive_entry *e, const char *path
       _cleanup_free_ char *t = NULL;
       if (extract_clean_path(hard, &t, err) < 0)
         return podrun_error_wrap(err, "hardlink %s", QUOTE(path));
-      if (!startswith(t, "rootfs/") || !set_has(&w->regular, t))
+      if ((!w->opts->oci_layer && !startswith(t, "rootfs/")) || !set_has(&w->regular, t))
         return podrun_error_set(err, 0, "entry %s: hardlink to %s, not a file earlier in the image", QUOTE(path),
                                 QUOTE(hard));
       return 0;
@@ -194,7 +253,7 @@ static int check_links(struct walk *w, struct archive_entry *e, const char *path
     {
       if (!sym || !*sym)
         return podrun_error_set(err, 0, "entry %s: symlink without a target", QUOTE(path));
-      if (sym[0] != '/' && !relative_target_stays(path, sym))
+      if (sym[0] != '/' && !relative_target_stays(path, sym, w->opts->oci_layer))
         return podrun_error_set(err, 0, "entry %s: symlink target %s leaves the image", QUOTE(path), QUOTE(sym));
     }
   return 0;
@@ -204,7 +263,7 @@ static int check_size(struct walk *w, struct archive_entry *e, const char *path,
 {
   const struct extract_opts *o = w->opts;
   uint64_t max_entry = o->max_entry_size ? o->max_entry_size : 16ULL << 30;
-  uint64_t max_total = o->max_total_size ? o->max_total_size : 64ULL << 30;
+  uint64_t max_tot = max_total(o);
   uint64_t max_entries = o->max_entries ? o->max_entries : 1000000;
   la_int64_t size = sym_archive_entry_size_is_set(e) ? sym_archive_entry_size(e) : 0;
 
@@ -214,35 +273,257 @@ static int check_size(struct walk *w, struct archive_entry *e, const char *path,
     return podrun_error_new(err, EFBIG, "entry %s: larger than %llu bytes", QUOTE(path),
                             (unsigned long long) max_entry);
   w->total += (uint64_t) size;
-  if (w->total > max_total)
-    return podrun_error_new(err, EFBIG, "image larger than %llu bytes", (unsigned long long) max_total);
+  if (w->total > max_tot)
+    return podrun_error_new(err, EFBIG, "%s larger than %llu bytes", what_is_read(w), (unsigned long long) max_tot);
   return 0;
 }
 
-/* All lexical checks of one entry; *ret_path is the cleaned name. */
-static int check_entry(struct walk *w, struct archive_entry *e, char **ret_path, podrun_error_t *err)
+/* The declared sizes bound what a tar holds, and libarchive never returns
+ * more data than an entry declares; this counts what decompression actually
+ * delivers too, so no reading of the archive gets past the cap. */
+static int count_data(struct walk *w, size_t len, podrun_error_t *err)
 {
-  _cleanup_free_ char *path = NULL;
-  const char *name = sym_archive_entry_pathname(e);
+  w->data += len;
+  if (w->data > max_total(w->opts))
+    return podrun_error_new(err, EFBIG, "%s larger than %llu bytes", what_is_read(w),
+                            (unsigned long long) max_total(w->opts));
+  return 0;
+}
 
-  if (!name || extract_clean_path(name, &path, err) < 0)
-    return name ? -1 : podrun_error_set(err, 0, "entry without a name");
-  if (!streq(path, "manifest") && !streq(path, "rootfs") && !startswith(path, "rootfs/"))
-    return podrun_error_set(err, 0, "entry %s: an ACI holds only manifest and rootfs/", QUOTE(path));
-  if (set_has(&w->names, path))
-    return podrun_error_set(err, 0, "entry %s: appears twice", QUOTE(path));
-  if (check_parents(w, path, err) < 0 || check_links(w, e, path, err) < 0 ||
-      (!sym_archive_entry_hardlink(e) && check_type(w, e, path, err) < 0) || check_size(w, e, path, err) < 0)
+/* Extended attributes from an archive. An image sets none in the trusted.*
+ * namespace (overlayfs reads trusted.overlay.opaque, redirect and metacopy
+ * from its lower layers: a layer could hide or redirect files of those below
+ * it), nor security.* ones other than file capabilities (security.selinux
+ * and the like name a policy of the host that built the image), nor
+ * system.* (POSIX ACLs, which podrun does not restore). Those are dropped,
+ * not refused: archives made with `tar --xattrs` on an SELinux host or of an
+ * overlay directory carry them innocently, and nothing of the image is lost
+ * that podrun would honour. user.* is kept. security.capability (file
+ * capabilities) is a privilege like setuid: refused where setuid is (ACIs
+ * unless allow_setuid), kept in OCI layers. */
+static bool xattr_is_kept(const char *name)
+{
+  return startswith(name, "user.") || streq(name, "security.capability");
+}
+
+static int check_xattrs(struct walk *w, struct archive_entry *e, const char *path, podrun_error_t *err)
+{
+  const char *name;
+  const void *value;
+  size_t size;
+  bool drop = false;
+
+  if (load_xattr_symbols(err) < 0)
     return -1;
-  if (streq(path, "manifest") && (sym_archive_entry_filetype(e) != AE_IFREG || sym_archive_entry_hardlink(e)))
-    return podrun_error_set(err, 0, "entry \"manifest\": not a regular file");
-  if (streq(path, "rootfs") && (sym_archive_entry_filetype(e) != AE_IFDIR || sym_archive_entry_hardlink(e)))
-    return podrun_error_set(err, 0, "entry \"rootfs\": not a directory");
+  if (x_archive_entry_xattr_count(e) == 0)
+    return 0;
+  x_archive_entry_xattr_reset(e);
+  while (x_archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+    {
+      if (streq(name, "security.capability") && !w->opts->allow_setuid && !w->opts->oci_layer)
+        return podrun_error_set(err, 0, "entry %s: file capabilities are not allowed", QUOTE(path));
+      drop = drop || !xattr_is_kept(name);
+    }
+  if (!drop)
+    return 0;
+  /* keep the kept ones: copy them out, clear, add them back */
+  size_t n = 0, cap = (size_t) x_archive_entry_xattr_count(e);
+  struct { char *name; void *value; size_t size; } *kept = xzalloc(cap * sizeof(*kept));
+  x_archive_entry_xattr_reset(e);
+  while (x_archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK && n < cap)
+    if (xattr_is_kept(name))
+      {
+        kept[n].name = xstrdup(name);
+        kept[n].value = xmalloc(size ? size : 1);
+        memcpy(kept[n].value, value, size);
+        kept[n++].size = size;
+      }
+  x_archive_entry_xattr_clear(e);
+  for (size_t i = 0; i < n; i++)
+    {
+      x_archive_entry_xattr_add_entry(e, kept[i].name, kept[i].value, kept[i].size);
+      free(kept[i].name);
+      free(kept[i].value);
+    }
+  free(kept);
+  return 0;
+}
+
+/* The checks every written entry gets, ACI or OCI. */
+static int check_written(struct walk *w, struct archive_entry *e, const char *path, podrun_error_t *err)
+{
+  if (check_parents(w, path, err) < 0 || check_links(w, e, path, err) < 0 ||
+      (!sym_archive_entry_hardlink(e) && check_type(w, e, path, err) < 0) || check_size(w, e, path, err) < 0 ||
+      check_xattrs(w, e, path, err) < 0)
+    return -1;
+  return 0;
+}
+
+static void record(struct walk *w, struct archive_entry *e, const char *path)
+{
   set_put_owned(&w->names, xstrdup(path));
   if (sym_archive_entry_filetype(e) == AE_IFLNK)
     set_put_owned(&w->symlinks, xstrdup(path));
   else if (sym_archive_entry_filetype(e) == AE_IFREG && !sym_archive_entry_hardlink(e))
     set_put_owned(&w->regular, xstrdup(path));
+}
+
+static int check_aci_entry(struct walk *w, struct archive_entry *e, const char *path, podrun_error_t *err)
+{
+  if (!streq(path, "manifest") && !streq(path, "rootfs") && !startswith(path, "rootfs/"))
+    return podrun_error_set(err, 0, "entry %s: an ACI holds only manifest and rootfs/", QUOTE(path));
+  if (set_has(&w->names, path))
+    return podrun_error_set(err, 0, "entry %s: appears twice", QUOTE(path));
+  if (check_written(w, e, path, err) < 0)
+    return -1;
+  if (streq(path, "manifest") && (sym_archive_entry_filetype(e) != AE_IFREG || sym_archive_entry_hardlink(e)))
+    return podrun_error_set(err, 0, "entry \"manifest\": not a regular file");
+  if (streq(path, "rootfs") && (sym_archive_entry_filetype(e) != AE_IFDIR || sym_archive_entry_hardlink(e)))
+    return podrun_error_set(err, 0, "entry \"rootfs\": not a directory");
+  record(w, e, path);
+  return 0;
+}
+
+/* ---- OCI layers: whiteouts ---- */
+
+/* Records every proper prefix of path (longest first, stopping at one
+ * already known: its own prefixes are known too). */
+static void add_prefixes(struct walk *w, const char *path)
+{
+  _cleanup_free_ char *p = xstrdup(path);
+  for (char *s = strrchr(p, '/'); s; s = strrchr(p, '/'))
+    {
+      *s = '\0';
+      if (set_has(&w->prefixes, p))
+        return;
+      set_put_owned(&w->prefixes, xstrdup(p));
+    }
+}
+
+/* Neither path nor a directory above it is whited out by this layer. */
+static int check_not_whited_out(struct walk *w, const char *entry, const char *path, podrun_error_t *err)
+{
+  _cleanup_free_ char *p = xstrdup(path);
+  for (char *s = p + strlen(p); s; s = strrchr(p, '/'))
+    {
+      *s = '\0';
+      if (*p && set_has(&w->whiteouts, p))
+        return podrun_error_set(err, 0, "entry %s: %s is whited out in the same layer", QUOTE(entry), QUOTE(p));
+    }
+  return 0;
+}
+
+/* The directory a whiteout marker sits in: no symlink of this layer on the
+ * way, not whited out, and not a non-directory of this layer. */
+static int check_marker_dir(struct walk *w, const char *path, const char *dir, podrun_error_t *err)
+{
+  if (check_parents(w, path, err) < 0 || check_not_whited_out(w, path, dir, err) < 0)
+    return -1;
+  if (*dir && set_has(&w->names, dir) && !set_has(&w->dirs, dir))
+    return podrun_error_set(err, 0, "entry %s: whiteout in %s, which is not a directory", QUOTE(path), QUOTE(dir));
+  return 0;
+}
+
+enum action
+{
+  ACT_WRITE,
+  ACT_SKIP,     /* the layer's root directory */
+  ACT_WHITEOUT, /* the path returned is what is whited out */
+  ACT_OPAQUE,   /* the path returned is the directory ("" for the root) */
+};
+
+/* DIR/.wh.NAME and DIR/.wh..wh..opq: *ret_path is DIR/NAME or DIR. */
+static int check_whiteout(struct walk *w, struct archive_entry *e, const char *path, const char *dir,
+                          const char *base, char **ret_path, enum action *ret_act, podrun_error_t *err)
+{
+  const char *name = base + strlen(WHITEOUT_PREFIX);
+  _cleanup_free_ char *target = NULL;
+
+  if (set_has(&w->names, path))
+    return podrun_error_set(err, 0, "entry %s: appears twice", QUOTE(path));
+  if (check_marker_dir(w, path, dir, err) < 0 || check_size(w, e, path, err) < 0)
+    return -1;
+  if (streq(base, WHITEOUT_OPAQUE))
+    {
+      *ret_act = ACT_OPAQUE;
+      target = xstrdup(dir);
+    }
+  else if (startswith(base, WHITEOUT_META_PREFIX))
+    return podrun_error_set(err, 0, "entry %s: aufs metadata (%s…) is not an OCI whiteout", QUOTE(path),
+                            WHITEOUT_META_PREFIX);
+  else if (!*name || streq(name, ".") || streq(name, ".."))
+    return podrun_error_set(err, 0, "entry %s: a whiteout of %s", QUOTE(path), *name ? QUOTE(name) : "nothing");
+  else
+    {
+      target = *dir ? xasprintf("%s/%s", dir, name) : xstrdup(name);
+      if (set_has(&w->names, target) || set_has(&w->prefixes, target))
+        return podrun_error_set(err, 0, "entry %s: %s is both whited out and present in the same layer", QUOTE(path),
+                                QUOTE(target));
+      set_put(&w->whiteouts, target);
+      *ret_act = ACT_WHITEOUT;
+    }
+  set_put_owned(&w->names, xstrdup(path));
+  add_prefixes(w, path);
+  *ret_path = TAKE_PTR(target);
+  return 0;
+}
+
+/* A name made of "." and "/" only, not absolute: the layer's root. */
+static bool is_root_name(const char *name) { return *name && name[0] != '/' && !name[strspn(name, "./")]; }
+
+static int check_oci_entry(struct walk *w, struct archive_entry *e, char *path, char **ret_path,
+                           enum action *ret_act, podrun_error_t *err)
+{
+  char *slash = strrchr(path, '/');
+  const char *base = slash ? slash + 1 : path;
+  _cleanup_free_ char *dir = slash ? xstrndup(path, (size_t) (slash - path)) : xstrdup("");
+
+  for (const char *p = path; p < base; p += strcspn(p, "/") + 1)
+    if (startswith(p, WHITEOUT_PREFIX))
+      return podrun_error_set(err, 0, "entry %s: a whiteout name in the middle of the path", QUOTE(path));
+  if (startswith(base, WHITEOUT_PREFIX))
+    return check_whiteout(w, e, path, dir, base, ret_path, ret_act, err);
+  if (set_has(&w->names, path))
+    return podrun_error_set(err, 0, "entry %s: appears twice", QUOTE(path));
+  if (check_not_whited_out(w, path, path, err) < 0 || check_written(w, e, path, err) < 0)
+    return -1;
+  bool is_dir = sym_archive_entry_filetype(e) == AE_IFDIR && !sym_archive_entry_hardlink(e);
+  if (!is_dir && set_has(&w->prefixes, path))
+    return podrun_error_set(err, 0, "entry %s: not a directory, but the layer has entries in it", QUOTE(path));
+  record(w, e, path);
+  if (is_dir)
+    set_put_owned(&w->dirs, xstrdup(path));
+  add_prefixes(w, path);
+  *ret_path = xstrdup(path);
+  *ret_act = ACT_WRITE;
+  return 0;
+}
+
+/* All lexical checks of one entry; *ret_path is the cleaned name (for a
+ * whiteout of an OCI layer, what it whites out). */
+static int check_entry(struct walk *w, struct archive_entry *e, char **ret_path, enum action *ret_act,
+                       podrun_error_t *err)
+{
+  _cleanup_free_ char *path = NULL;
+  const char *name = sym_archive_entry_pathname(e);
+
+  if (!name)
+    return podrun_error_set(err, 0, "entry without a name");
+  if (w->opts->oci_layer && is_root_name(name))
+    {
+      if (check_size(w, e, name, err) < 0)
+        return -1;
+      *ret_path = xstrdup("");
+      *ret_act = ACT_SKIP;
+      return 0;
+    }
+  if (extract_clean_path(name, &path, err) < 0)
+    return -1;
+  if (w->opts->oci_layer)
+    return check_oci_entry(w, e, path, ret_path, ret_act, err);
+  if (check_aci_entry(w, e, path, err) < 0)
+    return -1;
+  *ret_act = ACT_WRITE;
   *ret_path = TAKE_PTR(path);
   return 0;
 }
@@ -293,18 +574,40 @@ static int read_manifest(struct archive *a, struct archive_entry *e, char **ret,
 }
 
 /* Reads data to the end to notice corruption the headers do not show. */
-static int skip_data(struct archive *a, const char *path, podrun_error_t *err)
+static int skip_data(struct walk *w, struct archive *a, const char *path, podrun_error_t *err)
 {
   const void *buf;
   size_t len;
   la_int64_t off;
   int r;
   while ((r = sym_archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
-    ;
+    if (count_data(w, len, err) < 0)
+      return -1;
   if (r != ARCHIVE_EOF)
     return podrun_error_set(err, 0, "entry %s: corrupt or truncated data: %s", QUOTE(path),
                             sym_archive_error_string(a));
   return 0;
+}
+
+static int scan_entries(struct walk *w, struct archive *a, char **manifest, size_t *manifest_len, podrun_error_t *err)
+{
+  struct archive_entry *e;
+  int r;
+
+  while ((r = next_header(a, &e, err)) > 0)
+    {
+      _cleanup_free_ char *path = NULL;
+      enum action act;
+      if (check_entry(w, e, &path, &act, err) < 0)
+        return -1;
+      if (!w->opts->oci_layer && streq(path, "manifest"))
+        r = read_manifest(a, e, manifest, manifest_len, err);
+      else
+        r = skip_data(w, a, path, err);
+      if (r < 0)
+        return -1;
+    }
+  return r;
 }
 
 int extract_scan_fd(int fd, const struct extract_opts *opts, char **ret_manifest, size_t *ret_manifest_len,
@@ -313,30 +616,19 @@ int extract_scan_fd(int fd, const struct extract_opts *opts, char **ret_manifest
   _cleanup_(archive_read_freep) struct archive *a = NULL;
   _cleanup_free_ char *manifest = NULL;
   struct walk w = { .opts = opts };
-  struct archive_entry *e;
   size_t manifest_len = 0;
   int r;
 
   if (open_reader(fd, &a, err) < 0)
     return -1;
-  while ((r = next_header(a, &e, err)) > 0)
-    {
-      _cleanup_free_ char *path = NULL;
-      if (check_entry(&w, e, &path, err) < 0)
-        {
-          r = -1;
-          break;
-        }
-      r = streq(path, "manifest") ? read_manifest(a, e, &manifest, &manifest_len, err) : skip_data(a, path, err);
-      if (r < 0)
-        break;
-    }
+  r = scan_entries(&w, a, &manifest, &manifest_len, err);
   walk_done(&w);
   if (r < 0)
     return -1;
-  if (!manifest)
+  if (!manifest && !opts->oci_layer)
     return podrun_error_set(err, 0, "no manifest in the image");
-  *ret_manifest = TAKE_PTR(manifest);
+  if (ret_manifest)
+    *ret_manifest = TAKE_PTR(manifest);
   if (ret_manifest_len)
     *ret_manifest_len = manifest_len;
   return 0;
@@ -362,6 +654,8 @@ static bool whitelisted(char *const *wl, const char *rootfs_path, bool is_dir)
 /* The name to write, relative to the target; NULL to skip the entry. */
 static const char *target_name(const struct extract_opts *o, const char *path, bool is_dir)
 {
+  if (o->oci_layer)
+    return whitelisted(o->path_whitelist, path, is_dir) ? path : NULL;
   const char *in_rootfs = streq(path, "rootfs") ? "" : startswith(path, "rootfs/");
   if (!in_rootfs)
     return o->rootfs_only ? NULL : path; /* the manifest */
@@ -372,9 +666,10 @@ static const char *target_name(const struct extract_opts *o, const char *path, b
   return *in_rootfs ? in_rootfs : NULL; /* the rootfs directory itself is the target */
 }
 
-static int write_entry(struct archive *a, struct archive *disk, struct archive_entry *e, const char *name,
-                       const struct extract_opts *o, podrun_error_t *err)
+static int write_entry(struct walk *w, struct archive *a, struct archive *disk, struct archive_entry *e,
+                       const char *name, podrun_error_t *err)
 {
+  const struct extract_opts *o = w->opts;
   const char *hard = sym_archive_entry_hardlink(e);
   _cleanup_free_ char *hard_clean = NULL;
 
@@ -397,8 +692,12 @@ static int write_entry(struct archive *a, struct archive *disk, struct archive_e
       la_int64_t off;
       int r;
       while ((r = sym_archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
-        if (sym_archive_write_data_block(disk, buf, len, off) != ARCHIVE_OK)
-          return podrun_error_set(err, 0, "entry %s: %s", QUOTE(name), sym_archive_error_string(disk));
+        {
+          if (count_data(w, len, err) < 0)
+            return -1;
+          if (sym_archive_write_data_block(disk, buf, len, off) != ARCHIVE_OK)
+            return podrun_error_set(err, 0, "entry %s: %s", QUOTE(name), sym_archive_error_string(disk));
+        }
       if (r != ARCHIVE_EOF)
         return podrun_error_set(err, 0, "entry %s: corrupt or truncated data: %s", QUOTE(name),
                                 sym_archive_error_string(a));
@@ -408,7 +707,94 @@ static int write_entry(struct archive *a, struct archive *disk, struct archive_e
   return 0;
 }
 
-static int extract_entries(struct archive *a, struct archive *disk, const struct extract_opts *o, podrun_error_t *err)
+/* Opens the directory path below destfd ("" is destfd itself), one
+ * component at a time and never through a symlink, making what is missing
+ * (0755: a directory the layer implies before, or without, its entry). */
+static int open_dir_below(int destfd, const char *path, int *ret, podrun_error_t *err)
+{
+  _cleanup_free_ char *copy = xstrdup(path);
+  _cleanup_close_ int fd = openat(destfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  char *save = NULL;
+
+  if (fd < 0)
+    return podrun_error_set(err, errno, "open the target directory");
+  for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save))
+    {
+      int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (next < 0 && errno == ENOENT)
+        {
+          if (mkdirat(fd, c, 0755) < 0 && errno != EEXIST)
+            return podrun_error_set(err, errno, "entry %s: mkdir %s", QUOTE(path), QUOTE(c));
+          next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (next >= 0 && fchmod(next, 0755) < 0)
+            {
+              podrun_error_set(err, errno, "entry %s: chmod %s", QUOTE(path), QUOTE(c));
+              close(next);
+              return -1;
+            }
+        }
+      if (next < 0)
+        return podrun_error_set(err, errno, "entry %s: open %s", QUOTE(path), QUOTE(c));
+      close(fd);
+      fd = next;
+    }
+  *ret = TAKE_FD(fd);
+  return 0;
+}
+
+/* overlayfs's whiteout: a character device 0/0 where the file was. */
+static int make_whiteout(int destfd, const char *target, podrun_error_t *err)
+{
+  const char *slash = strrchr(target, '/');
+  _cleanup_free_ char *dir = slash ? xstrndup(target, (size_t) (slash - target)) : xstrdup("");
+  _cleanup_close_ int dfd = -1;
+
+  if (open_dir_below(destfd, dir, &dfd, err) < 0)
+    return -1;
+  if (mknodat(dfd, slash ? slash + 1 : target, S_IFCHR | 0000, makedev(0, 0)) < 0)
+    return podrun_error_set(err, errno, "whiteout %s", QUOTE(target));
+  return 0;
+}
+
+/* overlayfs's opaque directory: nothing of the layers below shows in it. */
+static int make_opaque(int destfd, const char *dir, podrun_error_t *err)
+{
+  _cleanup_close_ int dfd = -1;
+
+  if (open_dir_below(destfd, dir, &dfd, err) < 0)
+    return -1;
+  if (fsetxattr(dfd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0)
+    return podrun_error_set(err, errno, "opaque directory %s: set %s", QUOTE(*dir ? dir : "."), OVERLAY_OPAQUE_XATTR);
+  return 0;
+}
+
+static int apply_entry(struct walk *w, struct archive *a, struct archive *disk, struct archive_entry *e, int destfd,
+                       const char *path, enum action act, podrun_error_t *err)
+{
+  const char *name;
+
+  switch (act)
+    {
+    case ACT_SKIP:
+      return skip_data(w, a, path, err);
+    case ACT_WHITEOUT:
+      name = target_name(w->opts, path, false);
+      if (skip_data(w, a, path, err) < 0)
+        return -1;
+      return name ? make_whiteout(destfd, name, err) : 0;
+    case ACT_OPAQUE:
+      if (skip_data(w, a, path, err) < 0)
+        return -1;
+      return target_name(w->opts, path, true) ? make_opaque(destfd, path, err) : 0;
+    case ACT_WRITE:
+      name = target_name(w->opts, path, sym_archive_entry_filetype(e) == AE_IFDIR);
+      return name ? write_entry(w, a, disk, e, name, err) : 0;
+    }
+  return 0;
+}
+
+static int extract_entries(struct archive *a, struct archive *disk, int destfd, const struct extract_opts *o,
+                           podrun_error_t *err)
 {
   struct walk w = { .opts = o };
   struct archive_entry *e;
@@ -417,14 +803,12 @@ static int extract_entries(struct archive *a, struct archive *disk, const struct
   while ((r = next_header(a, &e, err)) > 0)
     {
       _cleanup_free_ char *path = NULL;
-      if (check_entry(&w, e, &path, err) < 0)
+      enum action act;
+      if (check_entry(&w, e, &path, &act, err) < 0 || apply_entry(&w, a, disk, e, destfd, path, act, err) < 0)
         {
           r = -1;
           break;
         }
-      const char *name = target_name(o, path, sym_archive_entry_filetype(e) == AE_IFDIR);
-      if (name && (r = write_entry(a, disk, e, name, o, err)) < 0)
-        break;
     }
   walk_done(&w);
   return r < 0 ? -1 : 0;
@@ -438,7 +822,10 @@ static int disk_flags(const struct extract_opts *o)
     f |= ARCHIVE_EXTRACT_SECURE_SYMLINKS;
   if (geteuid() == 0)
     f |= ARCHIVE_EXTRACT_OWNER; /* numeric: no lookup is installed */
-  if (!o->overwrite)
+  /* An OCI layer goes into a directory of its own: the only existing entries
+   * are the directories its whiteouts made, whose metadata its own entries
+   * for them then set. */
+  if (!o->overwrite && !o->oci_layer)
     f |= ARCHIVE_EXTRACT_NO_OVERWRITE;
   return f;
 }
@@ -461,7 +848,7 @@ int extract_to_dir_fd(int fd, int destfd, const struct extract_opts *opts, podru
   sym_archive_write_disk_set_options(disk, disk_flags(opts));
   if (fchdir(destfd) < 0)
     return podrun_error_set(err, errno, "enter the target directory");
-  r = extract_entries(a, disk, opts, err);
+  r = extract_entries(a, disk, destfd, opts, err);
   if (r >= 0 && sym_archive_write_close(disk) != ARCHIVE_OK)
     r = podrun_error_set(err, 0, "finish extraction: %s", sym_archive_error_string(disk));
   if (fchdir(cwd) < 0)

@@ -5,10 +5,11 @@
 
 #include "error.h"
 
-/* Safe reading and extraction of ACIs (tar, optionally gzip/bzip2/xz, via
- * libarchive). An ACI holds `manifest` and `rootfs/…` only. Every entry is
- * checked the same way by the scan (at import, nothing written) and by the
- * extraction (which also never follows a symlink on disk):
+/* Safe reading and extraction of ACIs and OCI layers (tar, optionally
+ * gzip/bzip2/xz/zstd, via libarchive). An ACI holds `manifest` and
+ * `rootfs/…` only. Every entry is checked the same way by the scan (at
+ * import, nothing written) and by the extraction (which also never follows a
+ * symlink on disk):
  *  - no absolute path, no "..", paths ≤ 4096 bytes, components ≤ 255;
  *  - nothing written through a symlink, planted by this archive or on disk;
  *  - a relative symlink target may not climb out of the rootfs (absolute
@@ -16,14 +17,33 @@
  *  - a hardlink points at a regular file earlier in the same archive;
  *  - device nodes refused unless allow_devices; setuid/setgid refused unless
  *    allow_setuid; fifos are allowed (harmless), sockets are refused;
- *  - per-entry, total and entry-count caps; duplicates refused;
- *  - truncated or corrupt compression and non-archives fail. */
+ *  - per-entry, total and entry-count caps (the total counts the declared
+ *    sizes and the data decompression delivers: a bomb stops at the cap,
+ *    "… larger than N bytes"); duplicates refused;
+ *  - extended attributes: user.* kept; security.capability (file
+ *    capabilities) refused where setuid is, kept in OCI layers; all others
+ *    (trusted.*, which overlayfs reads from lower layers, security.selinux,
+ *    system.*) dropped, see check_xattrs() for why;
+ *  - truncated or corrupt compression and non-archives fail.
+ * An OCI layer (oci_layer) has its entries at the archive's root (no
+ * manifest; "./" itself is skipped), may hold setuid/setgid files and file
+ * capabilities (the store keeps layer trees in a 0700 directory), and its
+ * whiteouts become overlayfs's:
+ *  - DIR/.wh.NAME: a character device 0/0 named NAME in DIR;
+ *  - DIR/.wh..wh..opq: the xattr trusted.overlay.opaque="y" on DIR;
+ *  - DIR is made (0755) when the layer has no entry for it (yet);
+ *  - refused: a whiteout of "", "." or ".."; other .wh..wh.* names (aufs's
+ *    .wh..wh.plnk …); a .wh. name inside a path; a marker in a directory
+ *    that is a symlink or a non-directory of the layer, or is whited out; a
+ *    path both whited out and present (or below a whiteout) in the layer.
+ * It goes into a directory of its own: overwrite is not consulted. */
 struct extract_opts
 {
   bool allow_devices;
   bool allow_setuid;
   bool overwrite;    /* may replace files of an earlier layer in the target */
   bool rootfs_only;  /* write rootfs/… with the prefix stripped, skip the manifest */
+  bool oci_layer;    /* an OCI layer tar: see above (rootfs_only is not consulted) */
   bool fresh_target; /* the target is an empty directory podrun just made and only this
                         archive writes into it: the only symlinks there are the archive's
                         own, which the entry checks already keep out of every path, so
@@ -38,7 +58,8 @@ struct extract_opts
 #define EXTRACT_MAX_MANIFEST (1024 * 1024)
 
 /* Checks every entry of the archive read from fd and returns the manifest
- * (NUL-terminated). */
+ * (NUL-terminated); an OCI layer has none (*ret_manifest NULL). Either
+ * output may be NULL. */
 int extract_scan_fd(int fd, const struct extract_opts *opts, char **ret_manifest, size_t *ret_manifest_len,
                     podrun_error_t *err);
 
