@@ -77,8 +77,7 @@
   X(EVP_sha512) \
   X(EVP_DigestInit_ex) \
   X(EVP_DigestUpdate) \
-  X(EVP_DigestFinal_ex) \
-  X(EVP_DecodeBlock)
+  X(EVP_DigestFinal_ex)
 
 #define DL_CURL_SYMBOLS(X) \
   X(curl_global_init) \
