@@ -6,6 +6,7 @@
 #define DL_DEFINE(f) typeof(f) *sym_##f;
 DL_ARCHIVE_SYMBOLS(DL_DEFINE)
 DL_CRYPTO_SYMBOLS(DL_DEFINE)
+DL_CURL_SYMBOLS(DL_DEFINE)
 #undef DL_DEFINE
 
 struct dl_symbol
@@ -42,4 +43,21 @@ int dl_load_crypto(podrun_error_t *err)
   static const struct dl_symbol syms[] = { DL_CRYPTO_SYMBOLS(DL_ENTRY) };
   static bool loaded;
   return load("libcrypto.so.3", "libssl3", syms, ELEMENTSOF(syms), &loaded, err);
+}
+
+int dl_load_curl(podrun_error_t *err)
+{
+  static const struct dl_symbol syms[] = { DL_CURL_SYMBOLS(DL_ENTRY) };
+  static bool loaded;
+  if (load("libcurl.so.4", "libcurl4", syms, ELEMENTSOF(syms), &loaded, err) < 0)
+    return -1;
+  static bool initialised;
+  if (!initialised)
+    {
+      CURLcode c = sym_curl_global_init(CURL_GLOBAL_DEFAULT);
+      if (c != CURLE_OK)
+        return podrun_error_new(err, EIO, "libcurl.so.4: %s", sym_curl_easy_strerror(c));
+      initialised = true;
+    }
+  return 0;
 }

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* libarchive and libcrypto, loaded on first use rather than linked: only
- * import (hashing), render and export need them, and linking them costs
- * every podrun command ~4.5 ms of library loading (Debian's libarchive pulls
- * in libxml2, ICU and libstdc++). systemd loads its optional libraries the
- * same way. Call dl_load_archive() / dl_load_crypto() first, then use the
- * sym_* pointers. */
+/* libarchive, libcrypto and libcurl, loaded on first use rather than linked:
+ * only import (hashing), render, export and fetching need them, and linking
+ * them costs every podrun command ~4.5 ms of library loading (Debian's
+ * libarchive pulls in libxml2, ICU and libstdc++). systemd loads its optional
+ * libraries the same way. Call dl_load_archive() / dl_load_crypto() /
+ * dl_load_curl() first, then use the sym_* pointers. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <openssl/evp.h>
+/* curl's gcc type checks turn curl_easy_setopt into a macro of the real name */
+#define CURL_DISABLE_TYPECHECK 1
+#include <curl/curl.h>
 
 #include "error.h"
 
@@ -70,17 +73,45 @@
 #define DL_CRYPTO_SYMBOLS(X) \
   X(EVP_MD_CTX_new) \
   X(EVP_MD_CTX_free) \
+  X(EVP_sha256) \
   X(EVP_sha512) \
   X(EVP_sha256) \
   X(EVP_DigestInit_ex) \
   X(EVP_DigestUpdate) \
   X(EVP_DigestFinal_ex)
 
+#define DL_CURL_SYMBOLS(X) \
+  X(curl_global_init) \
+  X(curl_easy_init) \
+  X(curl_easy_cleanup) \
+  X(curl_easy_reset) \
+  X(curl_easy_setopt) \
+  X(curl_easy_getinfo) \
+  X(curl_easy_perform) \
+  X(curl_easy_strerror) \
+  X(curl_easy_escape) \
+  X(curl_free) \
+  X(curl_slist_append) \
+  X(curl_slist_free_all) \
+  X(curl_multi_init) \
+  X(curl_multi_cleanup) \
+  X(curl_multi_add_handle) \
+  X(curl_multi_remove_handle) \
+  X(curl_multi_perform) \
+  X(curl_multi_poll) \
+  X(curl_multi_info_read) \
+  X(curl_url) \
+  X(curl_url_cleanup) \
+  X(curl_url_set) \
+  X(curl_url_get)
+
 #define DL_DECLARE(f) extern typeof(f) *sym_##f;
 DL_ARCHIVE_SYMBOLS(DL_DECLARE)
 DL_CRYPTO_SYMBOLS(DL_DECLARE)
+DL_CURL_SYMBOLS(DL_DECLARE)
 #undef DL_DECLARE
 
 /* Load the library and every symbol of its list, once; later calls are free. */
 int dl_load_archive(podrun_error_t *err);
 int dl_load_crypto(podrun_error_t *err);
+int dl_load_curl(podrun_error_t *err);
