@@ -34,12 +34,15 @@ bool appc_identifier_is_valid(const char *s) { return lower_alnum_with_inner(s, 
 bool appc_image_id_is_valid(const char *s)
 {
   const char *hex = s ? startswith(s, "sha512-") : NULL;
-  size_t n;
+  size_t n, max = 128;
 
+  /* appc's ids are "<algorithm>-<hex>": an OCI image's is its config's sha256 */
+  if (!hex && s && (hex = startswith(s, "sha256-")))
+    max = 64;
   if (!hex)
     return false;
   n = strspn(hex, "0123456789abcdef");
-  return n >= 1 && n <= 128 && hex[n] == '\0';
+  return n >= 1 && n <= max && hex[n] == '\0';
 }
 
 bool appc_env_name_is_valid(const char *s)

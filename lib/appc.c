@@ -255,7 +255,7 @@ static int d_abs_path(const char *path, json_t *v, void *p, podrun_error_t *err)
 static int d_image_id(const char *path, json_t *v, void *p, podrun_error_t *err)
 {
   if (!appc_image_id_is_valid(json_string_value(v)))
-    return fail_value(err, path, json_string_value(v), "is not a valid image id (sha512-<hex>)");
+    return fail_value(err, path, json_string_value(v), "is not a valid image id (sha512-<hex> or sha256-<hex>)");
   return d_string(path, v, p, err);
 }
 

@@ -221,7 +221,8 @@ bool appc_identifier_is_valid(const char *s);
  * ("created": RFC 3339; "homepage", "documentation": an http(s) URL), or
  * NULL when it does not. */
 const char *appc_annotation_value_check(const char *name, const char *value);
-/* "sha512-" followed by 1..128 lower-case hex digits (a full id has 128). */
+/* "sha512-" followed by 1..128 lower-case hex digits (a full id has 128), or
+ * "sha256-" and 1..64 (an OCI image's). */
 bool appc_image_id_is_valid(const char *s);
 /* Environment variable names: ^[A-Za-z_][A-Za-z0-9_.-]*$ */
 bool appc_env_name_is_valid(const char *s);

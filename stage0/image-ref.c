@@ -22,7 +22,13 @@ enum image_ref_kind image_ref_kind(const char *ref)
         return IMAGE_REF_HTTPS;
       return IMAGE_REF_OTHER;
     }
-  if (startswith(ref, "sha512-"))
+  if (startswith(ref, "oci:"))
+    return IMAGE_REF_OCI_LAYOUT;
+  if (startswith(ref, "oci-archive:"))
+    return IMAGE_REF_OCI_ARCHIVE;
+  if (startswith(ref, "docker-archive:"))
+    return IMAGE_REF_DOCKER_ARCHIVE;
+  if (startswith(ref, "sha512-") || startswith(ref, "sha256-"))
     return IMAGE_REF_ID;
   if (ref[0] == '/' || startswith(ref, "./") || startswith(ref, "../") || endswith(ref, ".aci"))
     return IMAGE_REF_FILE;
@@ -36,9 +42,11 @@ int image_ref_check(const char *ref, podrun_error_t *err)
 
   switch (image_ref_kind(ref))
     {
-    case IMAGE_REF_DOCKER:
-      return podrun_error_set(err, 0, "image %s: docker:// images are not supported yet (no registry fetching)" INSTEAD,
-                              QUOTE(ref));
+    case IMAGE_REF_OCI_ARCHIVE:
+    case IMAGE_REF_DOCKER_ARCHIVE:
+      return podrun_error_set(err, 0, "image %s: %.*s: is not supported yet; unpack it into an OCI layout "
+                                      "(skopeo copy … oci:DIR:TAG) and fetch oci:DIR:TAG",
+                              QUOTE(ref), scheme, ref);
     case IMAGE_REF_HTTPS:
       return podrun_error_set(err, 0, "image %s: %.*s:// images are not supported yet (no network fetching)" INSTEAD,
                               QUOTE(ref), scheme, ref);

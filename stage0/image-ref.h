@@ -3,9 +3,9 @@
 
 #include "error.h"
 
-/* What an image argument of fetch, run and prepare names. Only files, and
- * names and ids already in the store, can be had today; every other kind is
- * refused with one message of its own, the same from every verb. */
+/* What an image argument of fetch, run and prepare names. The kinds that
+ * cannot be had yet are refused with one message of their own, the same
+ * from every verb. */
 enum image_ref_kind
 {
   IMAGE_REF_FILE,   /* a path (absolute, ./ or ../, or *.aci), or a file:// URL */
@@ -14,12 +14,15 @@ enum image_ref_kind
   IMAGE_REF_DOCKER, /* docker:// */
   IMAGE_REF_HTTPS,  /* https:// or http:// (an ACI over the network) */
   IMAGE_REF_OTHER,  /* any other scheme:// */
+  IMAGE_REF_OCI_LAYOUT,     /* oci:DIR[:TAG] */
+  IMAGE_REF_OCI_ARCHIVE,    /* oci-archive:FILE[:TAG] */
+  IMAGE_REF_DOCKER_ARCHIVE, /* docker-archive:FILE */
 };
 
 enum image_ref_kind image_ref_kind(const char *ref);
 
-/* Refuses the kinds that cannot be fetched yet (docker://, https://, other
- * URLs) with their message; 0 for the others. */
+/* Refuses the kinds that cannot be fetched yet (https://, other URLs, the
+ * archives) with their message; 0 for the others. */
 int image_ref_check(const char *ref, podrun_error_t *err);
 
 /* For a reference that is neither a file nor in the store (*err says so):

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "fs.h"
+#include "image-fetch.h"
 #include "image-ref.h"
 #include "json-util.h"
 #include "pod-setup.h"
@@ -159,29 +160,14 @@ static char *app_name_from_image(const char *image_name)
   return n;
 }
 
-/* Resolves (fetching a file first when the argument is one) and readies its layers. */
+/* Resolves (fetching it first when it is not in the store) and readies its layers. */
 static int app_image(struct store *s, const char *ref, struct store_image **ret, char ***ret_layers,
                      podrun_error_t *err)
 {
   _cleanup_free_ char *id = NULL;
-  const char *path = startswith(ref, "file://");
-  struct stat st;
 
-  if (image_ref_check(ref, err) < 0)
+  if (image_fetch(s, ref, &id, err) < 0 || store_resolve(s, id, ret, err) < 0)
     return -1;
-  if (!path && (strchr(ref, '/') || endswith(ref, ".aci")) && stat(ref, &st) == 0)
-    path = ref;
-  if (path)
-    {
-      if (!(arg_insecure & INSECURE_IMAGE))
-        return podrun_error_set(err, 0, "image %s: cannot verify its signature (not supported for local images "
-                                        "yet); use --insecure-options=image", QUOTE(ref));
-      if (store_import_aci(s, path, &id, err) < 0)
-        return -1;
-      ref = id;
-    }
-  if (store_resolve(s, ref, ret, err) < 0)
-    return image_ref_not_found(ref, err);
   return store_image_layers(s, (*ret)->id, ret_layers, err);
 }
 

@@ -30,14 +30,22 @@ static const struct opt global_opts[] = {
 };
 
 static const struct cmd cmd_fetch_entry = { "fetch", cmd_fetch, "IMAGE...", "Fetch image(s) into the local store",
-    "IMAGE is a path to an ACI (tar, optionally gzip, bzip2 or xz compressed) or a file:// URL.\n"
-    "Prints the id of each image, one per line. Fetching an image that is already in the store\n"
-    "changes nothing and prints the same id; so does an image name or id the store has.\n"
-    "Fetching by name (appc discovery), docker:// and https:// are not supported yet.\n\n"
-    "Signature verification of local images arrives with network fetching; until then a local\n"
-    "ACI needs --insecure-options=image.\n\n"
-    "Example:\n  podrun --insecure-options=image fetch build/busybox.aci",
-    NULL, NULL, 1, -1, CMD_STORE_RW };
+    "IMAGE is a path to an ACI (tar, optionally gzip, bzip2 or xz compressed) or a file:// URL,\n"
+    "docker://[HOST[:PORT]/]NAME[:TAG|@DIGEST] (any Docker Registry v2 / OCI registry; without\n"
+    "a HOST, defaultRegistry of registries.json in the configuration directories), or\n"
+    "oci:DIR[:TAG] (an OCI image layout). Prints the id of each image, one per line: an ACI's\n"
+    "sha512, an OCI image's config digest (sha256-…). Layers the store has are not fetched\n"
+    "again. Fetching an image that is already in the store changes nothing and prints the same\n"
+    "id; so does an image name or id the store has. Fetching by name (appc discovery) and\n"
+    "https:// are not supported yet.\n\n"
+    "Signatures: docker and OCI images have none podrun can check, and verification of ACIs\n"
+    "arrives with appc discovery; until then fetching needs --insecure-options=image. A registry\n"
+    "without TLS needs --insecure-options=http, one whose certificate does not verify a CA in\n"
+    "certs.d/HOST:PORT/ca.crt of the local configuration or --insecure-options=tls. Credentials:\n"
+    "auth.d/*.json of the configuration directories, or --authfile.\n\n"
+    "Examples:\n  podrun --insecure-options=image fetch build/busybox.aci\n"
+    "  podrun --insecure-options=image fetch docker://127.0.0.1:5000/test/busybox:1",
+    fetch_opts, NULL, 1, -1, CMD_STORE_RW };
 static const struct cmd cmd_run_entry = { "run", cmd_run, "IMAGE [app flags] [-- args… ---] [IMAGE [app flags] …]", "Run images as a pod",
     "Creates a pod of one app per IMAGE and runs it in the foreground: podrun is replaced by\n"
     "the pod's stage1 and exits with the pod's exit code (the first failing app's, else 0);\n"

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "image-fetch.h"
 #include "run-args.h"
 
 struct run_args arg_run;
@@ -63,6 +64,7 @@ const struct opt run_opts[] = {
   { "stage1-hash", OPT_STRING, &arg_run.stage1_hash, "a stage1 image in the store, by id", "ID" },
   { "stage1-from-dir", OPT_STRING, &arg_run.stage1_from_dir,
     "a stage1 image file in the system configuration directory", "FILE" },
+  FETCH_OPTS,
   APP_OPTS(arg_run.all),
   { NULL },
 };

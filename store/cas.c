@@ -232,8 +232,10 @@ int store_import_aci_cached(struct store *s, const char *path, char **ret_id, po
   if (!abs || stat(abs, &st) < 0)
     return podrun_error_set(err, errno, "fetch %s", QUOTE(path));
   url = xasprintf("file://%s", abs);
-  etag = xasprintf("%lld-%lld.%09ld-%llu", (long long) st.st_size, (long long) st.st_mtim.tv_sec,
-                   st.st_mtim.tv_nsec, (unsigned long long) st.st_ino);
+  /* the file's identity: a rewrite, a touch, a chmod or another file renamed over it changes it */
+  etag = xasprintf("%lld-%lld.%09ld-%lld.%09ld-%llu:%llu", (long long) st.st_size, (long long) st.st_mtim.tv_sec,
+                   st.st_mtim.tv_nsec, (long long) st.st_ctim.tv_sec, st.st_ctim.tv_nsec,
+                   (unsigned long long) st.st_dev, (unsigned long long) st.st_ino);
   if (index_get_remote(s->idx, url, &id, &old_etag, err) < 0)
     return -1;
   if (id && streq_ptr(etag, old_etag) && index_get_image(s->idx, id, &img, err) == 0 && img)

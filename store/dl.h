@@ -75,7 +75,6 @@
   X(EVP_MD_CTX_free) \
   X(EVP_sha256) \
   X(EVP_sha512) \
-  X(EVP_sha256) \
   X(EVP_DigestInit_ex) \
   X(EVP_DigestUpdate) \
   X(EVP_DigestFinal_ex)

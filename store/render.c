@@ -190,12 +190,24 @@ static int render_atomically(struct store *s, const struct store_image *img, int
   return store_build_atomically(dirfd, parent, prefix, final, flags & STORE_COPY_OVERWRITE, fill_render, &c, err);
 }
 
-/* How an OCI layer is extracted: at the archive's root, its whiteouts made
- * overlayfs whiteouts. */
-static int store_layer_extract_opts(const char *media_type, struct extract_opts *opts, podrun_error_t *err)
+/* How a layer is extracted: an ACI's rootfs/, or an OCI layer at the
+ * archive's root with its whiteouts made overlayfs whiteouts. The caps on
+ * what it may unpack to come from PODRUN_MAX_LAYER_SIZE (bytes) when set. */
+static int layer_extract_opts(const char *media_type, struct extract_opts *opts, podrun_error_t *err)
 {
-  (void) opts;
-  return podrun_error_new(err, ENOTSUP, "layer media type %s: not supported", QUOTE(media_type));
+  const char *max = getenv("PODRUN_MAX_LAYER_SIZE");
+  unsigned long long v;
+
+  /* the index holds only types oci_manifest_parse accepted */
+  if (streq(media_type, STORE_MEDIA_ACI))
+    opts->rootfs_only = true;
+  else
+    opts->oci_layer = true;
+  if (max && parse_uint(max, UINT64_MAX, &v) < 0)
+    return podrun_error_new(err, EINVAL, "PODRUN_MAX_LAYER_SIZE=%s: not a number of bytes", QUOTE(max));
+  if (max)
+    opts->max_entry_size = opts->max_total_size = v;
+  return 0;
 }
 
 /* Each layer is extracted once, into cas/layer/<digest>/rootfs. */
@@ -211,9 +223,7 @@ static int fill_layer(void *ctx, int fd, podrun_error_t *err)
   _cleanup_close_ int blob = -1, rootfsfd = -1;
   struct extract_opts opts = { .fresh_target = true };
 
-  if (streq(c->layer->media_type, STORE_MEDIA_ACI))
-    opts.rootfs_only = true;
-  else if (store_layer_extract_opts(c->layer->media_type, &opts, err) < 0)
+  if (layer_extract_opts(c->layer->media_type, &opts, err) < 0)
     return -1;
   if (store_blob_open(c->s, c->layer->digest, &blob, err) < 0)
     return -1;

@@ -270,6 +270,19 @@ int store_remove_locked(struct store *s, const char *id, podrun_error_t *err)
   return 0;
 }
 
+int store_get_ref(struct store *s, const char *ref, char **ret_id, podrun_error_t *err)
+{
+  _cleanup_store_image_ struct store_image *img = NULL;
+  _cleanup_free_ char *id = NULL;
+
+  *ret_id = NULL;
+  if (index_get_ref(s->idx, ref, &id, NULL, err) < 0 || (id && index_get_image(s->idx, id, &img, err) < 0))
+    return -1;
+  if (img)
+    *ret_id = TAKE_PTR(id);
+  return 0;
+}
+
 int store_remove(struct store *s, const char *id, podrun_error_t *err)
 {
   if (!store_id_is_full(id))

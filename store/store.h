@@ -63,16 +63,22 @@ static inline void store_closep(struct store **s) { store_close(*s); }
 int store_import_aci(struct store *s, const char *path, char **ret_id, podrun_error_t *err);
 
 /* The same for a local file that is imported again and again (the bundled
- * stage1 images): the store remembers which image came from which path with
- * the file's size, mtime and inode as its ETag, and imports it again only
- * when the file changed — so a rebuilt or upgraded stage1 of the same
- * version is never shadowed by an old import. */
+ * stage1 images, `run ./app.aci`): the store remembers which image came from
+ * which path with the file's identity (size, mtime, ctime, device, inode) as
+ * its ETag, and imports it again only when the file changed — so a rebuilt
+ * or upgraded stage1 of the same version is never shadowed by an old
+ * import, and an unchanged file is not read again. */
 int store_import_aci_cached(struct store *s, const char *path, char **ret_id, podrun_error_t *err);
 
-/* NAME (newest import), NAME:VERSION, or a unique id prefix "sha512-…". */
+/* NAME (newest import), NAME:VERSION, or a unique id prefix "sha512-…" or
+ * "sha256-…". */
 int store_resolve(struct store *s, const char *ref, struct store_image **ret, podrun_error_t *err);
 
 int store_list(struct store *s, struct store_image ***ret, size_t *ret_n, podrun_error_t *err);
+
+/* The image a docker reference ("HOST/REPO:TAG", "HOST/REPO@sha256:…") was
+ * fetched as, if the store still has it; *ret_id NULL otherwise. */
+int store_get_ref(struct store *s, const char *ref, char **ret_id, podrun_error_t *err);
 
 /* Removes the image's index row, rendered tree and blob. */
 int store_remove(struct store *s, const char *id, podrun_error_t *err);

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Getting an image into the store, for fetch, run and prepare alike: a
+ * local ACI (its identity remembered, so an unchanged file is not read
+ * again), a name or id of the store's, docker:// from a registry, an OCI
+ * image layout or archive, a docker-archive. */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "store/auth.h"
+#include "store/fetch.h"
+#include "fs.h"
+#include "image-fetch.h"
+#include "image-ref.h"
+#include "json-util.h"
+#include "store/oci.h"
+
+struct fetch_args arg_fetch;
+
+enum pull_policy
+{
+  PULL_NEVER,
+  PULL_NEW,
+  PULL_UPDATE,
+};
+
+static int pull_policy(enum pull_policy *ret, podrun_error_t *err)
+{
+  const char *p = arg_fetch.pull_policy;
+  if (!p || streq(p, "new"))
+    *ret = PULL_NEW;
+  else if (streq(p, "never"))
+    *ret = PULL_NEVER;
+  else if (streq(p, "update"))
+    *ret = PULL_UPDATE;
+  else
+    return podrun_error_set(err, 0, "--pull-policy=%s: not a policy (never, new, update)", QUOTE(p));
+  return 0;
+}
+
+/* ---- configuration ------------------------------------------------------- */
+
+/* registries.json of the local configuration, else the system's:
+ * {"defaultRegistry": "HOST[:PORT]"}. NULL when neither names one. */
+static int default_registry(char **ret, podrun_error_t *err)
+{
+  const char *dirs[] = { arg_local_config, arg_system_config };
+  *ret = NULL;
+  for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+    {
+      _cleanup_free_ char *path = xasprintf("%s/registries.json", dirs[i]), *text = NULL;
+      _cleanup_json_ json_t *j = NULL;
+      size_t len = 0;
+      if (access(path, F_OK) < 0)
+        continue;
+      if (fs_read_file_at(AT_FDCWD, path, 64 * 1024, &text, &len, err) < 0 ||
+          json_parse_untrusted(text, len, path, &j, err) < 0)
+        return -1;
+      json_t *v = json_object_get(j, "defaultRegistry");
+      if (!v)
+        continue;
+      const char *host = json_string_value(v);
+      if (!host || !*host || strpbrk(host, "/ \t\n@") || strlen(host) > 255)
+        return podrun_error_set(err, 0, "%s: \"defaultRegistry\" must be a HOST[:PORT]", QUOTE(path));
+      *ret = xstrdup(host);
+      return 0;
+    }
+  return 0;
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+struct progress
+{
+  bool tty;
+  char **digests;
+  uint64_t *done, *total;
+  size_t n;
+  int64_t start, last;
+};
+
+static int64_t now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void human(uint64_t b, char buf[static 16])
+{
+  if (b >= 10ULL << 20)
+    snprintf(buf, 16, "%.0fMiB", (double) b / (1 << 20));
+  else if (b >= 1 << 20)
+    snprintf(buf, 16, "%.1fMiB", (double) b / (1 << 20));
+  else
+    snprintf(buf, 16, "%.0fKiB", (double) b / 1024);
+}
+
+/* One line per layer, redrawn in place at most ten times a second. */
+static void progress_draw(struct progress *p, bool force)
+{
+  int64_t t = now_ms();
+  if (!force && t - p->last < 100)
+    return;
+  if (p->last)
+    fprintf(stderr, "\033[%zuA", p->n);
+  p->last = t;
+  double secs = (double) (t - p->start) / 1000.0;
+  for (size_t i = 0; i < p->n; i++)
+    {
+      char d[16], tot[16], rate[16];
+      human(p->done[i], d);
+      human(p->total[i], tot);
+      human(secs > 0 ? (uint64_t) ((double) p->done[i] / secs) : 0, rate);
+      fprintf(stderr, "\r\033[Klayer %.19s  %s / %s  %s/s%s\n", p->digests[i], d, tot, rate,
+              p->done[i] == p->total[i] ? "  done" : "");
+    }
+  fflush(stderr);
+}
+
+static void progress_cb(void *ctx, const char *digest, uint64_t done, uint64_t total)
+{
+  struct progress *p = ctx;
+  size_t i;
+  for (i = 0; i < p->n && !streq(p->digests[i], digest); i++)
+    ;
+  if (i == p->n)
+    {
+      if (p->last)
+        fprintf(stderr, "\n"); /* a line for the new layer */
+      p->digests = strv_push(p->digests, digest);
+      p->done = xrealloc(p->done, sizeof(uint64_t) * (p->n + 1));
+      p->total = xrealloc(p->total, sizeof(uint64_t) * (p->n + 1));
+      p->n++;
+    }
+  p->done[i] = done;
+  p->total[i] = total;
+  progress_draw(p, done == total);
+}
+
+static void progress_end(struct progress *p, bool ok)
+{
+  uint64_t sum = 0;
+  for (size_t i = 0; i < p->n; i++)
+    sum += p->done[i];
+  if (p->tty && ok)
+    {
+      char b[16];
+      human(sum, b);
+      fprintf(stderr, "fetched %zu layer%s, %s in %.1fs\n", p->n, p->n == 1 ? "" : "s", b,
+              (double) (now_ms() - p->start) / 1000.0);
+    }
+  strv_free(p->digests);
+  free(p->done);
+  free(p->total);
+}
+
+/* ---- docker:// ----------------------------------------------------------- */
+
+static const char *host_os(void)
+{
+  return "linux";
+}
+
+static int fetch_docker(struct store *s, const char *ref, enum pull_policy policy, char **ret_id,
+                        podrun_error_t *err)
+{
+  _cleanup_free_ char *def = NULL, *name = NULL, *appc = NULL, *key = NULL, *known = NULL, *user = NULL,
+                      *password = NULL, *ca_dir = NULL, *local_auth = NULL, *system_auth = NULL;
+  _cleanup_store_image_ struct store_image *img = NULL;
+  struct oci_ref r = { 0 };
+  const char *variant = NULL;
+  int rc = -1;
+
+  if (default_registry(&def, err) < 0 || oci_ref_parse(ref + strlen("docker://"), def, &r, err) < 0)
+    return podrun_error_wrap(err, "image %s", QUOTE(ref));
+  name = oci_ref_name(&r);
+  key = r.digest ? xasprintf("%s@%s", name, r.digest) : xasprintf("%s:%s", name, r.tag);
+  if (store_get_ref(s, key, &known, err) < 0)
+    goto out;
+  if (known && policy != PULL_UPDATE)
+    {
+      *ret_id = TAKE_PTR(known);
+      rc = 0;
+      goto out;
+    }
+  if (policy == PULL_NEVER)
+    {
+      podrun_error_new(err, ENOENT, "image %s: not in the store (--pull-policy=never)", QUOTE(ref));
+      goto out;
+    }
+  if (!(arg_insecure & INSECURE_IMAGE))
+    {
+      podrun_error_set(err, 0,
+                       "image %s: docker images carry no signature podrun can verify; use "
+                       "--insecure-options=image to fetch it unverified",
+                       QUOTE(ref));
+      goto out;
+    }
+  if (oci_ref_appc_name(&r, &appc, err) < 0)
+    goto out;
+  local_auth = xasprintf("%s/auth.d", arg_local_config);
+  system_auth = xasprintf("%s/auth.d", arg_system_config);
+  const char *const auth_dirs[] = { local_auth, system_auth, NULL };
+  if (auth_find(auth_dirs, arg_fetch.authfile, r.host, &user, &password, err) < 0)
+    goto out;
+  ca_dir = xasprintf("%s/certs.d", arg_local_config);
+  struct progress prog = { .tty = !arg_fetch.quiet && isatty(STDERR_FILENO), .start = now_ms() };
+  const char *arch = arg_fetch.arch ? arg_fetch.arch : oci_host_arch(&variant);
+  struct store_docker_fetch f = {
+    .image = { .os = arg_fetch.os ? arg_fetch.os : host_os(), .arch = arch,
+               .variant = arg_fetch.arch ? NULL : variant, .name = name, .appc_name = appc,
+               .tag = r.tag, .ref = key },
+    .registry = { .host = r.host, .insecure_tls = arg_insecure & INSECURE_TLS,
+                  .insecure_http = arg_insecure & INSECURE_HTTP, .ca_dir = ca_dir, .user = user,
+                  .password = password, .user_agent = "podrun/" PODRUN_VERSION,
+                  .progress = prog.tty ? progress_cb : NULL, .progress_ctx = &prog },
+    .repo = r.repo,
+    .reference = r.digest ? r.digest : r.tag,
+  };
+  rc = store_fetch_docker(s, &f, ret_id, err);
+  progress_end(&prog, rc >= 0);
+  if (rc < 0)
+    podrun_error_wrap(err, "fetch %s", QUOTE(ref));
+out:
+  if (password)
+    explicit_bzero(password, strlen(password));
+  oci_ref_done(&r);
+  return rc;
+}
+
+/* ---- oci:DIR[:TAG] ------------------------------------------------------- */
+
+/* The name an image of a layout gets: localhost/<directory's name>, made an
+ * AC identifier. */
+static char *layout_name(const char *dir)
+{
+  _cleanup_free_ char *copy = xstrdup(dir);
+  char *slash;
+  while ((slash = strrchr(copy, '/')) && slash[1] == '\0' && slash != copy)
+    *slash = '\0';
+  const char *base = (slash = strrchr(copy, '/')) ? slash + 1 : copy;
+  char *name = xasprintf("localhost/%s", *base ? base : "image");
+  for (char *c = name + strlen("localhost/"); *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '.'))
+      *c = (*c >= 'A' && *c <= 'Z') ? (char) (*c - 'A' + 'a') : '-';
+  return name;
+}
+
+static int fetch_oci_layout(struct store *s, const char *ref, char **ret_id, podrun_error_t *err)
+{
+  _cleanup_free_ char *dir = xstrdup(ref + strlen("oci:")), *name = NULL;
+  const char *variant = NULL;
+  char *colon = strrchr(dir, ':');
+  const char *tag = NULL;
+
+  if (colon && !strchr(colon, '/'))
+    {
+      *colon = '\0';
+      tag = colon + 1;
+    }
+  if (!(arg_insecure & INSECURE_IMAGE))
+    return podrun_error_set(err, 0,
+                            "image %s: OCI images carry no signature podrun can verify; use "
+                            "--insecure-options=image to fetch it unverified",
+                            QUOTE(ref));
+  name = layout_name(dir);
+  const char *arch = arg_fetch.arch ? arg_fetch.arch : oci_host_arch(&variant);
+  struct store_oci_fetch f = { .os = arg_fetch.os ? arg_fetch.os : host_os(), .arch = arch,
+                               .variant = arg_fetch.arch ? NULL : variant, .name = name, .appc_name = name,
+                               .tag = tag, .ref = NULL };
+  return store_import_oci_layout(s, dir, &f, ret_id, err) < 0 ? podrun_error_wrap(err, "fetch %s", QUOTE(ref)) : 0;
+}
+
+/* ---- names and files ----------------------------------------------------- */
+
+/* NAME[:VERSION] or an id, from the store; a docker-style name also as the
+ * default registry's (busybox:1 → HOST/library/busybox:1). */
+static int from_store(struct store *s, const char *ref, char **ret_id, podrun_error_t *err)
+{
+  _cleanup_store_image_ struct store_image *img = NULL;
+  _cleanup_free_ char *def = NULL;
+  struct oci_ref r = { 0 };
+
+  if (store_resolve(s, ref, &img, err) == 0)
+    return *ret_id = xstrdup(img->id), 0;
+  if ((*err)->status != ENOENT || image_ref_kind(ref) == IMAGE_REF_ID)
+    return -1;
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  if (default_registry(&def, &ignored) < 0 || oci_ref_parse(ref, def, &r, &ignored) < 0)
+    return -1;
+  _cleanup_free_ char *name = oci_ref_name(&r);
+  _cleanup_free_ char *key = r.digest ? xasprintf("%s@%s", name, r.digest) : xasprintf("%s:%s", name, r.tag);
+  oci_ref_done(&r);
+  _cleanup_free_ char *id = NULL;
+  if (store_get_ref(s, key, &id, &ignored) < 0 || !id)
+    return -1;
+  podrun_error_free(err);
+  *ret_id = TAKE_PTR(id);
+  return 0;
+}
+
+/* "file:///x.aci" and "x.aci" name a local file. */
+static int local_path(const char *ref, const char **ret, podrun_error_t *err)
+{
+  const char *p = startswith(ref, "file://");
+  if (p && *p != '/')
+    return podrun_error_set(err, 0, "fetch %s: a file:// URL needs an absolute path", QUOTE(ref));
+  *ret = p ? p : ref;
+  return 0;
+}
+
+int image_fetch(struct store *s, const char *ref, char **ret_id, podrun_error_t *err)
+{
+  enum image_ref_kind kind = image_ref_kind(ref);
+  enum pull_policy policy = PULL_NEW;
+  const char *path = NULL;
+  struct stat st;
+
+  if (pull_policy(&policy, err) < 0 || image_ref_check(ref, err) < 0)
+    return -1;
+  switch (kind)
+    {
+    case IMAGE_REF_DOCKER:
+      return fetch_docker(s, ref, policy, ret_id, err);
+    case IMAGE_REF_OCI_LAYOUT:
+      return fetch_oci_layout(s, ref, ret_id, err);
+    default:
+      break;
+    }
+  if (local_path(ref, &path, err) < 0)
+    return -1;
+  if (stat(path, &st) < 0)
+    {
+      if (errno == ENOENT && (kind == IMAGE_REF_NAME || kind == IMAGE_REF_ID))
+        return from_store(s, ref, ret_id, err) < 0 ? image_ref_not_found(ref, err) : 0;
+      return podrun_error_set(err, errno, "fetch %s", QUOTE(ref));
+    }
+  if (!(arg_insecure & INSECURE_IMAGE))
+    return podrun_error_set(err, 0,
+                            "fetch %s: cannot verify its signature (not supported for local images yet); "
+                            "use --insecure-options=image to fetch it unverified",
+                            QUOTE(ref));
+  return store_import_aci_cached(s, path, ret_id, err);
+}

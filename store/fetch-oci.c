@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* OCI images into the layered store: an image is its manifest (a blob), its
+ * config (a blob, whose digest is the image's id) and its layers (blobs,
+ * each extracted once). Every blob is checked against its digest as it is
+ * written (blob.c); the index rows come last, in one transaction, so an
+ * interrupted import leaves only files that image gc sweeps. The app an
+ * image runs is the appc manifest podrun derives from its config (oci.h,
+ * Documentation/docker-mapping.md). */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "appc.h"
+#include "fs.h"
+#include "json-util.h"
+#include "fetch.h"
+#include "oci.h"
+#include "store-internal.h"
+
+#define PASSWD_MAX (1024 * 1024)
+
+/* "sha256:…" → "sha256-…" (oci_digest_is_valid was checked by the parser) */
+char *store_digest_from_oci(const char *digest)
+{
+  char *d = xstrdup(digest);
+  char *colon = strchr(d, ':');
+  if (colon)
+    *colon = '-';
+  return d;
+}
+
+/* The image's /etc/passwd, for the group of a User given without one: the
+ * topmost layer that has the file decides (a whiteout, a character device,
+ * hides it). NULL when there is none. */
+static char *read_passwd(char *const *dirs)
+{
+  for (size_t i = strv_length(dirs); i-- > 0;)
+    {
+      _cleanup_close_ int root = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      _cleanup_close_ int etc = root < 0 ? -1 : openat(root, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      struct stat st;
+      if (etc < 0 || fstatat(etc, "passwd", &st, AT_SYMLINK_NOFOLLOW) < 0)
+        continue;
+      _cleanup_error_ podrun_error_t ignored = NULL;
+      char *text = NULL;
+      if (!S_ISREG(st.st_mode) || fs_read_file_at(etc, "passwd", PASSWD_MAX, &text, NULL, &ignored) < 0)
+        return NULL;
+      return text;
+    }
+  return NULL;
+}
+
+static void set_label(char **dst, const struct appc_kvs *labels, const char *name)
+{
+  const char *v = appc_kvs_get(labels, name);
+  *dst = v ? xstrdup(v) : NULL;
+}
+
+static void image_done(struct store_image *img)
+{
+  free(img->id);
+  free(img->name);
+  free(img->version);
+  free(img->os);
+  free(img->arch);
+  free(img->labels);
+  free(img->manifest);
+  free(img->manifest_digest);
+}
+
+int store_import_oci_locked(struct store *s, const struct store_oci_image *in, char **ret_id, podrun_error_t *err)
+{
+  _cleanup_oci_manifest_ struct oci_manifest *m = NULL;
+  _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *am = NULL;
+  _cleanup_free_ char *config_digest = NULL, *passwd = NULL;
+  _cleanup_strv_ char **dirs = NULL;
+  struct store_layer *layers = NULL;
+  struct store_image img = { .format = (char *) "oci" };
+  int r = -1;
+
+  if (oci_manifest_parse(in->manifest, in->manifest_len, in->content_type, &m, err) < 0)
+    return -1;
+  config_digest = store_digest_from_oci(m->config.digest);
+  img.manifest_digest = xstrdup(in->manifest_digest);
+  if (m->config.size != in->config_len)
+    {
+      podrun_error_new(err, EBADMSG, "config %s: %zu bytes, the manifest says %llu: digest mismatch",
+                       QUOTE(m->config.digest), in->config_len, (unsigned long long) m->config.size);
+      goto out;
+    }
+  if (store_blob_put(s, img.manifest_digest, in->manifest, in->manifest_len, err) < 0 ||
+      store_blob_put(s, config_digest, in->config, in->config_len, err) < 0)
+    goto out;
+  layers = xzalloc(sizeof(*layers) * m->n_layers);
+  for (size_t i = 0; i < m->n_layers; i++)
+    {
+      layers[i] = (struct store_layer){ .digest = store_digest_from_oci(m->layers[i].digest),
+                                        .media_type = xstrdup(m->layers[i].media_type),
+                                        .size = m->layers[i].size };
+      char *dir = NULL;
+      if (!store_blob_exists(s, layers[i].digest))
+        {
+          podrun_error_new(err, ENOENT, "layer %s: not in the store", QUOTE(m->layers[i].digest));
+          goto out;
+        }
+      /* extracted now: a layer that cannot be is refused before the image exists */
+      if (store_layer_tree(s, &layers[i], &dir, err) < 0)
+        goto out;
+      dirs = strv_push(dirs, dir);
+      free(dir);
+      img.size += layers[i].size;
+    }
+  passwd = read_passwd(dirs);
+  if (oci_config_to_appc(in->config, in->config_len, in->appc_name, in->tag, passwd, &img.manifest, err) < 0 ||
+      appc_image_manifest_parse(img.manifest, strlen(img.manifest), &am, err) < 0)
+    goto out;
+  json_t *labels = NULL;
+  {
+    _cleanup_json_ json_t *j = appc_image_manifest_to_json(am);
+    labels = json_object_get(j, "labels");
+    img.labels = labels ? json_dump_sorted(labels, false) : xstrdup("[]");
+  }
+  img.id = xstrdup(config_digest);
+  img.name = xstrdup(in->name);
+  img.version = in->tag ? xstrdup(in->tag) : NULL;
+  set_label(&img.os, &am->labels, "os");
+  set_label(&img.arch, &am->labels, "arch");
+  img.import_time = img.last_used = store_now_usec();
+  if (index_add_image(s->idx, &img, layers, m->n_layers, NULL, err) < 0)
+    goto out;
+  if (in->ref && index_set_ref(s->idx, in->ref, img.id, img.manifest_digest, err) < 0)
+    goto out;
+  *ret_id = TAKE_PTR(img.id);
+  r = 0;
+out:
+  store_layer_list_free(layers, m->n_layers);
+  img.format = NULL;
+  image_done(&img);
+  return r;
+}
+
+/* ---- OCI image layouts (oci:DIR[:TAG]) ----------------------------------- */
+
+struct layout
+{
+  int dirfd;
+  const char *path;
+};
+
+/* blobs/<alg>/<hex> of the layout (the parser checked the digest's form) */
+static char *layout_blob_path(const char *digest)
+{
+  char *p = xasprintf("blobs/%s", digest);
+  *strchr(p, ':') = '/';
+  return p;
+}
+
+/* The blob, checked to be a regular file. */
+static int layout_open_blob(const struct layout *l, const char *digest, int *ret, podrun_error_t *err)
+{
+  _cleanup_free_ char *p = layout_blob_path(digest);
+  struct stat st;
+  int fd = openat(l->dirfd, p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0)
+    return podrun_error_set(err, errno, "%s/%s", QUOTE(l->path), p);
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+    {
+      close(fd);
+      return podrun_error_new(err, EINVAL, "%s/%s: not a regular file", QUOTE(l->path), p);
+    }
+  *ret = fd;
+  return 0;
+}
+
+static int layout_read_blob(const struct layout *l, const char *digest, size_t max, char **ret, size_t *ret_len,
+                            podrun_error_t *err)
+{
+  _cleanup_free_ char *p = layout_blob_path(digest);
+  if (fs_read_file_at(l->dirfd, p, max, ret, ret_len, err) < 0)
+    return podrun_error_wrap(err, "%s", QUOTE(l->path));
+  return 0;
+}
+
+/* Copies a layer blob into the store through a writer (which checks it). */
+static int layout_copy_blob(struct store *s, const struct layout *l, const struct oci_descriptor *d,
+                            podrun_error_t *err)
+{
+  _cleanup_free_ char *digest = store_digest_from_oci(d->digest);
+  _cleanup_free_ char *buf = NULL;
+  _cleanup_close_ int fd = -1;
+  struct store_blob_writer *w = NULL;
+  int r = -1;
+
+  if (store_blob_exists(s, digest))
+    return 0;
+  if (layout_open_blob(l, d->digest, &fd, err) < 0 || store_blob_writer_open(s, digest, d->size, &w, err) < 0)
+    return -1;
+  if (!w)
+    return 0;
+  if (store_blob_writer_restart(w, err) < 0)
+    goto out;
+  buf = xmalloc(256 * 1024);
+  for (;;)
+    {
+      ssize_t n = read(fd, buf, 256 * 1024);
+      if (n < 0)
+        {
+          podrun_error_set(err, errno, "read layer %s", QUOTE(d->digest));
+          goto out;
+        }
+      if (n == 0)
+        break;
+      if (store_blob_writer_write(w, buf, (size_t) n, err) < 0)
+        goto out;
+    }
+  r = store_blob_writer_commit(w, err);
+out:
+  store_blob_writer_free(w, false);
+  return r;
+}
+
+static int pick_from_index(const struct layout *l, const struct oci_index *idx, const char *tag,
+                           const struct oci_descriptor **ret, podrun_error_t *err)
+{
+  if (!tag)
+    {
+      if (idx->n_manifests == 1)
+        return *ret = &idx->manifests[0], 0;
+      return podrun_error_new(err, EINVAL, "%s: holds %zu images; name one (oci:DIR:TAG)", QUOTE(l->path),
+                              idx->n_manifests);
+    }
+  for (size_t i = 0; i < idx->n_manifests; i++)
+    if (streq_ptr(idx->manifests[i].ref_name, tag))
+      return *ret = &idx->manifests[i], 0;
+  return podrun_error_new(err, ENOENT, "%s: no image tagged %s", QUOTE(l->path), QUOTE(tag));
+}
+
+int store_import_oci_layout(struct store *s, const char *dir, const struct store_oci_fetch *f, char **ret_id,
+                            podrun_error_t *err)
+{
+  _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_free_ char *text = NULL, *manifest = NULL, *config = NULL, *mdigest = NULL;
+  _cleanup_oci_index_ struct oci_index *idx = NULL, *list = NULL;
+  _cleanup_oci_manifest_ struct oci_manifest *m = NULL;
+  const struct oci_descriptor *d = NULL;
+  size_t len = 0, mlen = 0, clen = 0;
+  struct layout l = { dirfd, dir };
+  enum oci_kind kind;
+  int r = -1;
+
+  if (dirfd < 0)
+    return podrun_error_set(err, errno, "%s", QUOTE(dir));
+  if (fs_read_file_at(dirfd, "index.json", OCI_MAX_MANIFEST, &text, &len, err) < 0 ||
+      oci_index_parse(text, len, NULL, &idx, err) < 0 || pick_from_index(&l, idx, f->tag, &d, err) < 0)
+    return podrun_error_wrap(err, "OCI layout %s", QUOTE(dir));
+  if (layout_read_blob(&l, d->digest, OCI_MAX_MANIFEST, &manifest, &mlen, err) < 0 ||
+      oci_detect_kind(manifest, mlen, d->media_type, &kind, err) < 0)
+    return -1;
+  if (kind == OCI_KIND_INDEX)
+    {
+      if (oci_index_parse(manifest, mlen, d->media_type, &list, err) < 0 ||
+          oci_index_select(list, f->os, f->arch, f->variant, &d, err) < 0)
+        return podrun_error_wrap(err, "OCI layout %s", QUOTE(dir));
+      free(TAKE_PTR(manifest));
+      if (layout_read_blob(&l, d->digest, OCI_MAX_MANIFEST, &manifest, &mlen, err) < 0)
+        return -1;
+    }
+  mdigest = store_digest_from_oci(d->digest);
+  if (oci_manifest_parse(manifest, mlen, d->media_type, &m, err) < 0 ||
+      layout_read_blob(&l, m->config.digest, OCI_MAX_CONFIG, &config, &clen, err) < 0)
+    return podrun_error_wrap(err, "OCI layout %s", QUOTE(dir));
+  if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
+    return -1;
+  for (size_t i = 0; i < m->n_layers; i++)
+    if (layout_copy_blob(s, &l, &m->layers[i], err) < 0)
+      goto out;
+  struct store_oci_image in = { .manifest = manifest, .manifest_len = mlen, .content_type = d->media_type,
+                                .manifest_digest = mdigest, .config = config, .config_len = clen,
+                                .name = f->name, .appc_name = f->appc_name, .tag = f->tag ? f->tag : "latest",
+                                .ref = f->ref };
+  r = store_import_oci_locked(s, &in, ret_id, err);
+out:
+  store_unlock(s);
+  return r < 0 ? podrun_error_wrap(err, "OCI layout %s", QUOTE(dir)) : 0;
+}
