@@ -22,8 +22,9 @@ int image_resolve(const char *ref, struct store_image **ret, podrun_error_t *err
 static json_t *image_to_json(const struct store_image *img)
 {
   char imp[64], used[64];
-  return json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:I,s:s,s:s}", "id", img->id, "name", img->name, "version", img->version,
-                   "os", img->os, "arch", img->arch, "size", (json_int_t) img->size, "import_time",
+  return json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:I,s:I,s:s,s:s}", "id", img->id, "name", img->name, "version",
+                   img->version, "os", img->os, "arch", img->arch, "size", (json_int_t) img->size, "shared_size",
+                   (json_int_t) img->shared, "import_time",
                    format_time_rfc3339(imp, sizeof(imp), img->import_time), "last_used_time",
                    format_time_rfc3339(used, sizeof(used), img->last_used));
 }
@@ -40,7 +41,7 @@ static int list_json(struct store_image **v, size_t n, bool pretty)
 
 static void list_table(struct store_image **v, size_t n)
 {
-  static const char *const legend[] = { "ID", "NAME", "SIZE", "IMPORT TIME", "LAST USED" };
+  static const char *const legend[] = { "ID", "NAME", "SIZE", "SHARED", "IMPORT TIME", "LAST USED" };
   struct table t;
   char b[64];
 
@@ -51,6 +52,7 @@ static void list_table(struct store_image **v, size_t n)
         arg_full ? xstrdup(v[i]->id) : xstrndup(v[i]->id, 7 + 12),
         v[i]->version ? xasprintf("%s:%s", v[i]->name, v[i]->version) : xstrdup(v[i]->name),
         xstrdup(format_size(b, sizeof(b), v[i]->size)),
+        xstrdup(format_size(b, sizeof(b), v[i]->shared)),
         xstrdup(format_time(b, sizeof(b), v[i]->import_time, arg_full)),
         xstrdup(format_time(b, sizeof(b), v[i]->last_used, arg_full)),
       };
@@ -193,10 +195,12 @@ static const struct opt gc_opts[] = {
   { NULL },
 };
 
-#define IMAGE_NAMES "IMAGE is a name (the newest import of it), NAME:VERSION, or a unique id prefix (sha512-…)."
+#define IMAGE_NAMES "IMAGE is a name (the newest import of it), NAME:VERSION, or a unique id prefix (sha512-… or sha256-…)."
 
 static const struct cmd image_list_cmd = { "list", image_list, "", "List the images in the local store",
-    "Columns: ID (short unless --full), NAME (with :VERSION when labelled), SIZE, IMPORT TIME, LAST USED.\n\n"
+    "Columns: ID (short unless --full), NAME (with :VERSION when labelled), SIZE (of its layers as\n"
+    "stored: an ACI uncompressed, an OCI image's layers as fetched), SHARED (of that, layers another\n"
+    "image has too: stored once), IMPORT TIME, LAST USED.\n\n"
     "Examples:\n  podrun image list\n  podrun image list --full --no-legend\n  podrun image list --format=json",
     list_opts, NULL, 0, 0, CMD_STORE_RO };
 static const struct cmd image_rm_cmd = { "rm", image_rm, "IMAGE...", "Remove images from the local store",

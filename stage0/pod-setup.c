@@ -12,6 +12,7 @@
 #include "fs.h"
 #include "lock.h"
 #include "log.h"
+#include "overlay.h"
 #include "pod-setup.h"
 #include "stage1.h"
 #include "userns.h"
@@ -262,54 +263,6 @@ static int check_overlay_path(const char *path, podrun_error_t *err)
   return 0;
 }
 
-/* The layers as overlayfs lower directories, top first, each by an fd of
- * this process ("/proc/self/fd/N"): short whatever the store's path, and
- * never resolved again by name. With a user namespace (usernsfd ≥ 0), each
- * is an idmapped mount of the layer, so that its files are owned by the
- * pod's range (root by its root). fds: where the fds go, strv_length(layers)
- * of them, closed by the caller. */
-static int open_lowers(char *const *layers, int usernsfd, int *fds, char **ret, podrun_error_t *err)
-{
-  size_t n = strv_length(layers);
-  _cleanup_free_ char *spec = xstrdup("");
-
-  for (size_t i = 0; i < n; i++)
-    {
-      const char *layer = layers[n - 1 - i];
-      if (usernsfd >= 0)
-        {
-          if (userns_idmapped_tree(layer, usernsfd, &fds[i], err) < 0)
-            return -1;
-        }
-      else if ((fds[i] = open(layer, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-        return podrun_error_set(err, errno, "open layer %s", QUOTE(layer));
-      char *next = xasprintf("%s%s/proc/self/fd/%d", spec, i ? ":" : "", fds[i]);
-      free(spec);
-      spec = next;
-    }
-  /* mount(2) takes a page of options */
-  if (strlen(spec) > 3500)
-    return podrun_error_new(err, E2BIG, "%zu layers: more than overlayfs can stack in one mount", n);
-  *ret = TAKE_PTR(spec);
-  return 0;
-}
-
-static void close_fds(int *fds, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    if (fds[i] >= 0)
-      close(fds[i]);
-  free(fds);
-}
-
-static int *new_fds(size_t n)
-{
-  int *fds = xmalloc(sizeof(int) * (n ? n : 1));
-  for (size_t i = 0; i < n; i++)
-    fds[i] = -1;
-  return fds;
-}
-
 /* Host mounts propagate in, none out; the namespace ends with the process. */
 static int private_mount_ns(struct pod *p, podrun_error_t *err)
 {
@@ -320,21 +273,17 @@ static int private_mount_ns(struct pod *p, podrun_error_t *err)
 
 int pod_mount_app_result(struct store *s, struct pod *p, const char *app, int *ret_mntfd, podrun_error_t *err)
 {
-  _cleanup_free_ char *id_path = xasprintf("apps/%s/image-id", app), *id = NULL, *upper = NULL, *lowers = NULL,
-                      *spec = NULL;
+  _cleanup_free_ char *id_path = xasprintf("apps/%s/image-id", app), *id = NULL, *upper = NULL, *spec = NULL;
   _cleanup_strv_ char **layers = NULL;
-  _cleanup_close_ int fs = -1, upper_fd = -1, usernsfd = -1;
+  _cleanup_close_ int upper_fd = -1, usernsfd = -1;
+  struct overlay_lowers lowers = { 0 };
   uid_t shift = 0;
-  int *fds = NULL;
   int r = -1;
 
   if (fs_read_file_at(p->dirfd, id_path, 256, &id, NULL, err) < 0 || store_image_layers(s, id, &layers, err) < 0 ||
-      userns_read_pod(p->dirfd, &shift, err) < 0)
+      userns_read_pod(p->dirfd, &shift, err) < 0 || overlay_lowers_open(layers, -1, &lowers, err) < 0)
     return podrun_error_wrap(err, "app %s", QUOTE(app));
   upper = xasprintf("%s/overlay/%s/upper", p->path, app);
-  fds = new_fds(strv_length(layers));
-  if (open_lowers(layers, -1, fds, &lowers, err) < 0)
-    goto out;
   /* a --private-users pod's files are in its range on disk: seen back
    * through an idmapped mount, they are the image's owners again */
   if (shift)
@@ -348,75 +297,47 @@ int pod_mount_app_result(struct store *s, struct pod *p, const char *app, int *r
       podrun_error_set(err, errno, "open %s", QUOTE(upper));
       goto out;
     }
-  /* The app's upper on its image's layers, and no upper: read-only, with
-   * the app's whiteouts applied. fsconfig takes at most 256 bytes of value:
-   * a longer list goes one layer at a time ("lowerdir+", Linux 6.8). */
-  spec = xasprintf("/proc/self/fd/%d:%s", upper_fd, lowers);
-  fs = fsopen("overlay", FSOPEN_CLOEXEC);
-  if (fs < 0)
-    {
-      podrun_error_set(err, errno, "overlay of its rootfs");
-      goto out;
-    }
-  bool whole = strlen(spec) < 256;
-  for (char *part = spec, *next; part; part = next)
-    {
-      if (!whole && (next = strchr(part, ':')))
-        *next++ = '\0';
-      else
-        next = NULL;
-      if (fsconfig(fs, FSCONFIG_SET_STRING, whole ? "lowerdir" : "lowerdir+", part, 0) < 0)
-        {
-          podrun_error_set(err, errno, "overlay of its rootfs");
-          goto out;
-        }
-    }
-  if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-    {
-      podrun_error_set(err, errno, "overlay of its rootfs");
-      goto out;
-    }
-  *ret_mntfd = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID);
-  if (*ret_mntfd < 0)
-    podrun_error_set(err, errno, "mount its rootfs");
-  else
-    r = 0;
+  /* the app's upper on its image's layers, and no upper: read-only, with
+   * the app's whiteouts applied */
+  spec = xasprintf("/proc/self/fd/%d:%s", upper_fd, lowers.spec);
+  r = overlay_mount_detached(spec, ret_mntfd, err);
 out:
-  close_fds(fds, strv_length(layers));
-  return r < 0 ? podrun_error_wrap(err, "app %s", QUOTE(app)) : 0;
+  overlay_lowers_done(&lowers);
+  return r < 0 ? podrun_error_wrap(err, "app %s: its rootfs", QUOTE(app)) : 0;
 }
 
 /* The overlay of an image's layers (in the store) at target, its upper and
- * work dirs in the pod's overlay/<name>/. The upper's root takes the owner
- * and mode of the top layer's (as the user namespace sees it): it is the
- * root the apps see, and what they create or copy up lands in the pod's
- * range. */
+ * work dirs in the pod's overlay/<name>/. With a user namespace (usernsfd ≥
+ * 0) each layer is seen through an idmapped mount, so that its files are
+ * owned by the pod's range (root by its root). The upper's root takes the
+ * owner and mode of the top layer's (as the user namespace sees it): it is
+ * the root the apps see, and what they create or copy up lands in the
+ * pod's range. */
 static int mount_image(struct pod *p, char *const *layers, const char *name, const char *target, int usernsfd,
                        podrun_error_t *err)
 {
   _cleanup_free_ char *upper = xasprintf("%s/overlay/%s/upper", p->path, name);
-  _cleanup_free_ char *work = xasprintf("%s/overlay/%s/work", p->path, name), *lowers = NULL, *opts = NULL;
-  size_t n = strv_length(layers);
-  int *fds = new_fds(n);
+  _cleanup_free_ char *work = xasprintf("%s/overlay/%s/work", p->path, name), *opts = NULL;
+  struct overlay_lowers lowers = { 0 };
   struct stat st;
   int r = -1;
 
-  if (check_overlay_path(upper, err) < 0 || open_lowers(layers, usernsfd, fds, &lowers, err) < 0)
-    goto out;
-  if (fstat(fds[0], &st) < 0 || chown(upper, st.st_uid, st.st_gid) < 0 || chmod(upper, st.st_mode & 07777) < 0)
+  if (check_overlay_path(upper, err) < 0 || overlay_lowers_open(layers, usernsfd, &lowers, err) < 0)
+    return -1;
+  if (fstat(lowers.fds[0], &st) < 0 || chown(upper, st.st_uid, st.st_gid) < 0 || chmod(upper, st.st_mode & 07777) < 0)
     {
       podrun_error_set(err, errno, "overlay layer %s", QUOTE(upper));
       goto out;
     }
   if (fs_mkdir_p(target, 0755, err) < 0)
     goto out;
-  opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lowers, upper, work);
+  opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lowers.spec, upper, work);
   if (mount("overlay", target, "overlay", 0, opts) < 0)
     podrun_error_set(err, errno, "mount overlay on %s", QUOTE(target));
   else
     r = 0;
 out:
-  close_fds(fds, n);
+  overlay_lowers_done(&lowers);
   return r;
 }
 

@@ -51,14 +51,14 @@ static int copy_data(struct archive *disk, struct archive *w, const char *name, 
   return 0;
 }
 
-/* One entry, named "rootfs/<path below root>". With tar's strategy linkify
+/* One entry, named "<prefix><path below root>". With tar's strategy linkify
  * turns a second name of a file into a hardlink entry and defers nothing. */
 static int write_entry(struct archive *disk, struct archive *w, struct archive_entry_linkresolver *lr,
-                       struct archive_entry *e, size_t root_len, podrun_error_t *err)
+                       struct archive_entry *e, size_t root_len, const char *prefix, podrun_error_t *err)
 {
   const char *path = sym_archive_entry_pathname(e);
   struct archive_entry *spare = NULL;
-  _cleanup_free_ char *name = xasprintf("rootfs%s", path + root_len);
+  _cleanup_free_ char *name = xasprintf("%s%s", prefix, path + root_len);
 
   sym_archive_entry_set_pathname(e, name);
   sym_archive_entry_linkify(lr, &e, &spare);
@@ -69,7 +69,7 @@ static int write_entry(struct archive *disk, struct archive *w, struct archive_e
   return 0;
 }
 
-static int write_tree(struct archive *w, const char *root, podrun_error_t *err)
+static int write_tree(struct archive *w, int format, const char *root, const char *prefix, podrun_error_t *err)
 {
   _cleanup_(archive_read_freep) struct archive *disk = sym_archive_read_disk_new();
   _cleanup_(linkresolver_freep) struct archive_entry_linkresolver *lr = sym_archive_entry_linkresolver_new();
@@ -79,7 +79,7 @@ static int write_tree(struct archive *w, const char *root, podrun_error_t *err)
 
   if (!disk || !lr || !e)
     return podrun_error_new(err, ENOMEM, "out of memory");
-  sym_archive_entry_linkresolver_set_strategy(lr, sym_archive_format(w));
+  sym_archive_entry_linkresolver_set_strategy(lr, format);
   sym_archive_read_disk_set_symlink_hybrid(disk); /* root may be /proc/self/fd/N; nothing below is followed */
   sym_archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS | ARCHIVE_READDISK_NO_FFLAGS);
   if (sym_archive_read_disk_open(disk, root) != ARCHIVE_OK)
@@ -91,7 +91,7 @@ static int write_tree(struct archive *w, const char *root, podrun_error_t *err)
         return podrun_error_new(err, 0, "%s: outside %s", QUOTE(path), QUOTE(root));
       if (sym_archive_read_disk_can_descend(disk) && sym_archive_read_disk_descend(disk) != ARCHIVE_OK)
         return podrun_error_new(err, 0, "%s: %s", QUOTE(path), sym_archive_error_string(disk));
-      if (write_entry(disk, w, lr, e, root_len, err) < 0)
+      if (write_entry(disk, w, lr, e, root_len, prefix, err) < 0)
         return -1;
       sym_archive_entry_clear(e);
     }
@@ -116,7 +116,7 @@ int store_write_aci(const char *rootfs, const char *manifest, const char *out, b
   if (sym_archive_write_set_format_pax_restricted(w) != ARCHIVE_OK ||
       sym_archive_write_set_bytes_in_last_block(w, 1) != ARCHIVE_OK || sym_archive_write_open_fd(w, fd) != ARCHIVE_OK)
     r = podrun_error_new(err, 0, "%s", sym_archive_error_string(w));
-  if (r >= 0 && (write_manifest(w, manifest, err) < 0 || write_tree(w, rootfs, err) < 0))
+  if (r >= 0 && (write_manifest(w, manifest, err) < 0 || write_tree(w, sym_archive_format(w), rootfs, "rootfs", err) < 0))
     r = -1;
   if (r >= 0 && sym_archive_write_close(w) != ARCHIVE_OK)
     r = podrun_error_new(err, 0, "%s", sym_archive_error_string(w));
@@ -124,4 +124,29 @@ int store_write_aci(const char *rootfs, const char *manifest, const char *out, b
   if (!ok)
     podrun_error_wrap(err, "export to %s", QUOTE(out));
   return store_output_finish(fd, tmp, out, ok, err);
+}
+
+int store_copy_tree(const char *root, int destfd, podrun_error_t *err)
+{
+  _cleanup_(archive_write_freep) struct archive *disk = NULL;
+  _cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int r;
+
+  if (dl_load_archive(err) < 0)
+    return -1;
+  if (cwd < 0 || !(disk = sym_archive_write_disk_new()))
+    return podrun_error_set(err, errno, "prepare a copy");
+  sym_archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
+                                             ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                             ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                                             ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+  /* libarchive's writer resolves names against the cwd */
+  if (fchdir(destfd) < 0)
+    return podrun_error_set(err, errno, "enter the target directory");
+  r = write_tree(disk, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, root, ".", err);
+  if (r >= 0 && sym_archive_write_close(disk) != ARCHIVE_OK)
+    r = podrun_error_new(err, 0, "finish the copy: %s", sym_archive_error_string(disk));
+  if (fchdir(cwd) < 0)
+    abort(); /* the cwd we came from is gone: nothing sane is left to do */
+  return r;
 }

@@ -283,15 +283,36 @@ int store_output_finish(int fd, char *tmp, const char *out, bool ok, podrun_erro
   return ok ? r : -1;
 }
 
+/* An OCI image as an ACI: its layers squashed under rootfs/, the appc
+ * manifest derived from its config. */
+static int export_squashed(struct store *s, const struct store_image *img, const char *out, bool overwrite,
+                           podrun_error_t *err)
+{
+  _cleanup_close_ int mnt = -1;
+  _cleanup_free_ char *root = NULL;
+  if (store_squashed_root(s, img, &root, &mnt, err) < 0)
+    return -1;
+  return store_write_aci(root, img->manifest, out, overwrite, err);
+}
+
 int store_export(struct store *s, const char *id, const char *out, bool overwrite, podrun_error_t *err)
 {
+  _cleanup_store_image_ struct store_image *img = NULL;
   _cleanup_close_ int blob = -1;
   char *tmp;
   int dst;
 
   if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
     return -1;
-  int r = store_blob_open(s, id, &blob, err);
+  int r = index_get_image(s->idx, id, &img, err);
+  if (r >= 0 && img && streq_ptr(img->format, "oci"))
+    {
+      r = export_squashed(s, img, out, overwrite, err);
+      store_unlock(s);
+      return r;
+    }
+  if (r >= 0)
+    r = store_blob_open(s, id, &blob, err);
   if (r >= 0 && (r = store_output_open(out, overwrite, &tmp, &dst, err)) >= 0)
     {
       bool ok = fs_copy_fd(blob, dst, err) >= 0;

@@ -8,6 +8,7 @@
 #include "appc.h"
 #include "extract.h"
 #include "fs.h"
+#include "overlay.h"
 #include "store-internal.h"
 
 #define MAX_DEPENDENCY_DEPTH 32
@@ -104,6 +105,51 @@ static int extract_layer(struct store *s, const char *id, int rootfsfd, bool fir
   return 0;
 }
 
+static int image_layers(struct store *s, const struct store_image *img, char ***ret, podrun_error_t *err);
+
+int store_squashed_root(struct store *s, const struct store_image *img, char **ret_root, int *ret_mntfd,
+                        podrun_error_t *err)
+{
+  _cleanup_strv_ char **dirs = NULL;
+  struct overlay_lowers lowers = { 0 };
+  int r;
+
+  *ret_mntfd = -1;
+  if (image_layers(s, img, &dirs, err) < 0)
+    return -1;
+  /* one layer is its own tree (overlayfs stacks two at least) */
+  if (strv_length(dirs) == 1)
+    return *ret_root = xstrdup(dirs[0]), 0;
+  if (overlay_lowers_open(dirs, -1, &lowers, err) < 0)
+    return -1;
+  r = overlay_mount_detached(lowers.spec, ret_mntfd, err);
+  overlay_lowers_done(&lowers);
+  if (r >= 0)
+    *ret_root = xasprintf("/proc/self/fd/%d", *ret_mntfd);
+  return r;
+}
+
+/* An OCI image squashed: its layers' overlay, copied. */
+static int render_squashed(struct store *s, const struct store_image *img, int destfd, bool rootfs_only,
+                           podrun_error_t *err)
+{
+  _cleanup_close_ int mnt = -1, rootfsfd = -1;
+  if (!rootfs_only)
+    {
+      if (fs_write_file_atomic_at(destfd, "manifest", img->manifest, strlen(img->manifest), 0644, err) < 0)
+        return -1;
+      if (mkdirat(destfd, "rootfs", 0755) < 0)
+        return podrun_error_set(err, errno, "mkdir rootfs");
+    }
+  rootfsfd = openat(destfd, rootfs_only ? "." : "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfsfd < 0)
+    return podrun_error_set(err, errno, "open rootfs");
+  _cleanup_free_ char *root = NULL;
+  if (store_squashed_root(s, img, &root, &mnt, err) < 0)
+    return -1;
+  return store_copy_tree(root, rootfsfd, err);
+}
+
 /* Writes <destfd>/manifest (unless rootfs_only) and the rootfs into destfd or
  * destfd/rootfs. */
 static int render_into(struct store *s, const struct store_image *img, int destfd, unsigned flags,
@@ -116,6 +162,8 @@ static int render_into(struct store *s, const struct store_image *img, int destf
 
   if (appc_image_manifest_parse(img->manifest, strlen(img->manifest), &m, err) < 0)
     return -1;
+  if (streq_ptr(img->format, "oci"))
+    return render_squashed(s, img, destfd, rootfs_only, err);
   if (flags & STORE_COPY_WITH_DEPS)
     {
       if (collect_layers(s, img->id, 0, &layers, err) < 0)

@@ -76,6 +76,16 @@ void store_blob_writer_free(struct store_blob_writer *w, bool keep_partial);
 /* A small blob held in memory (a manifest, a config), stored at once. */
 int store_blob_put(struct store *s, const char *digest, const void *buf, size_t len, podrun_error_t *err);
 
+/* Copies the tree at root (not crossing mounts, following no symlink) into
+ * destfd, owners, modes, times, xattrs and hardlinks kept. */
+int store_copy_tree(const char *root, int destfd, podrun_error_t *err);
+
+/* An OCI image as one tree, whiteouts applied: its one layer's directory,
+ * or a read-only overlay of its layers attached nowhere (*ret_mntfd, *ret_root
+ * "/proc/self/fd/N"; -1 for one layer). */
+int store_squashed_root(struct store *s, const struct store_image *img, char **ret_root, int *ret_mntfd,
+                        podrun_error_t *err);
+
 /* "sha256:…" → "sha256-…" */
 char *store_digest_from_oci(const char *digest);
 

@@ -182,7 +182,18 @@ int store_sweep_tmp_at(int dirfd, const char *parent, const char *prefix, podrun
 
 int store_list(struct store *s, struct store_image ***ret, size_t *ret_n, podrun_error_t *err)
 {
-  return index_list_images(s->idx, ret, ret_n, err);
+  if (index_list_images(s->idx, ret, ret_n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < *ret_n; i++)
+    {
+      struct store_image *img = (*ret)[i];
+      if (index_image_usage(s->idx, img->id, &img->size, &img->shared, err) < 0)
+        {
+          store_image_list_free(*ret, *ret_n);
+          return -1;
+        }
+    }
+  return 0;
 }
 
 static int pick_one(struct store_image **v, size_t n, const char *ref, const char *what,

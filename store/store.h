@@ -22,7 +22,8 @@ struct store_image
   char *arch;
   char *labels;      /* the manifest's "labels" as compact JSON ("[]" if none) */
   char *manifest;    /* the image manifest, JSON text as stored in the ACI */
-  uint64_t size;     /* bytes of the blob */
+  uint64_t size;     /* bytes of its layer blobs (an ACI: its blob) */
+  uint64_t shared;   /* of those, bytes of layers another image has too (store_list only) */
   int64_t import_time; /* unix time, microseconds */
   int64_t last_used;   /* unix time, microseconds */
   char *format;        /* "appc" or "oci" */

@@ -23,7 +23,7 @@ aci_rootfs_listing() {
 @test "image list shows the legend and one row per image" {
   run_podrun image list
   assert_status 0
-  [[ "${lines[0]}" =~ ^ID\ +NAME\ +SIZE\ +IMPORT\ TIME\ +LAST\ USED$ ]] || fail "bad legend: ${lines[0]}"
+  [[ "${lines[0]}" =~ ^ID\ +NAME\ +SIZE\ +SHARED\ +IMPORT\ TIME\ +LAST\ USED$ ]] || fail "bad legend: ${lines[0]}"
   [[ ${#lines[@]} -eq 1 ]] || fail "an empty store lists something"
   fetch_busybox
   local v
