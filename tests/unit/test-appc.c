@@ -497,7 +497,7 @@ static const struct bad bad_manifests[] = {
   { false, APP("'userLabels':[]"), "'app.userLabels': must be an object" },
   /* dependencies */
   { false, "{" IMN ",'dependencies':[{'imageID':'sha512-ab'}]}", "'dependencies[0].imageName': is required" },
-  { false, "{" IMN ",'dependencies':[{'imageName':'a','imageID':'sha256-ab'}]}", "'dependencies[0].imageID': 'sha256-ab' is not a valid image id" },
+  { false, "{" IMN ",'dependencies':[{'imageName':'a','imageID':'sha1-ab'}]}", "'dependencies[0].imageID': 'sha1-ab' is not a valid image id" },
   { false, "{" IMN ",'dependencies':[{'imageName':'a','imageID':'sha512-AB'}]}", "is not a valid image id" },
   { false, "{" IMN ",'dependencies':[{'imageName':'a','size':-5}]}", "'dependencies[0].size': -5 is not between" },
   { false, "{" IMN ",'dependencies':[{'imageName':'a','size':1e3}]}", "'dependencies[0].size': must be an integer" },
@@ -657,7 +657,12 @@ static void test_image_ids_and_env(void **state)
   assert_false(appc_image_id_is_valid("sha512-"));
   assert_false(appc_image_id_is_valid("sha512-abcg"));
   assert_false(appc_image_id_is_valid("sha512-ABC"));
-  assert_false(appc_image_id_is_valid("sha256-abc"));
+  /* an OCI image's: its config's sha256 */
+  assert_true(appc_image_id_is_valid("sha256-abc"));
+  _cleanup_free_ char *full256 = xasprintf("sha256-%.64s", ID128), *too_long256 = xasprintf("sha256-%.64s0", ID128);
+  assert_true(appc_image_id_is_valid(full256));
+  assert_false(appc_image_id_is_valid(too_long256));
+  assert_false(appc_image_id_is_valid("sha1-abc"));
   assert_false(appc_image_id_is_valid("abc"));
   assert_false(appc_image_id_is_valid(NULL));
 

@@ -108,6 +108,10 @@ static void test_image_ref_kind(void **state)
     { "busybox.aci", IMAGE_REF_FILE },
     { "Not/A/Name", IMAGE_REF_FILE },
     { "sha512-abc", IMAGE_REF_ID },
+    { "sha256-abc", IMAGE_REF_ID },
+    { "oci:/srv/layout:1", IMAGE_REF_OCI_LAYOUT },
+    { "oci-archive:/srv/x.tar", IMAGE_REF_OCI_ARCHIVE },
+    { "docker-archive:/srv/x.tar", IMAGE_REF_DOCKER_ARCHIVE },
     { "coreos.com/etcd:v2.0.0", IMAGE_REF_NAME },
     { "coreos.com/etcd", IMAGE_REF_NAME },
     { "busybox", IMAGE_REF_NAME },
@@ -116,8 +120,8 @@ static void test_image_ref_kind(void **state)
     {
       _cleanup_error_ podrun_error_t err = NULL;
       assert_int_equal(image_ref_kind(refs[i].ref), refs[i].kind);
-      bool refused = refs[i].kind == IMAGE_REF_DOCKER || refs[i].kind == IMAGE_REF_HTTPS ||
-                     refs[i].kind == IMAGE_REF_OTHER;
+      bool refused = refs[i].kind == IMAGE_REF_HTTPS || refs[i].kind == IMAGE_REF_OTHER ||
+                     refs[i].kind == IMAGE_REF_OCI_ARCHIVE || refs[i].kind == IMAGE_REF_DOCKER_ARCHIVE;
       assert_int_equal(image_ref_check(refs[i].ref, &err), refused ? -1 : 0);
       assert_true(refused == (err != NULL));
     }
