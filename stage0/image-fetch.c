@@ -232,8 +232,8 @@ out:
 
 /* ---- oci:DIR[:TAG] ------------------------------------------------------- */
 
-/* The name an image of a layout gets: localhost/<directory's name>, made an
- * AC identifier. */
+/* The name an image of a layout or archive gets: localhost/<its file's
+ * name>, made an AC identifier. */
 static char *layout_name(const char *dir)
 {
   _cleanup_free_ char *copy = xstrdup(dir);
@@ -248,29 +248,39 @@ static char *layout_name(const char *dir)
   return name;
 }
 
-static int fetch_oci_layout(struct store *s, const char *ref, char **ret_id, podrun_error_t *err)
+/* oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE */
+static int fetch_oci_local(struct store *s, const char *ref, enum image_ref_kind kind, char **ret_id,
+                           podrun_error_t *err)
 {
-  _cleanup_free_ char *dir = xstrdup(ref + strlen("oci:")), *name = NULL;
-  const char *variant = NULL;
-  char *colon = strrchr(dir, ':');
-  const char *tag = NULL;
+  const char *scheme = kind == IMAGE_REF_OCI_LAYOUT ? "oci:" : kind == IMAGE_REF_OCI_ARCHIVE ? "oci-archive:"
+                                                                                             : "docker-archive:";
+  _cleanup_free_ char *path = xstrdup(ref + strlen(scheme)), *name = NULL, *def = NULL;
+  const char *variant = NULL, *tag = NULL;
+  char *colon = strrchr(path, ':');
+  int r;
 
-  if (colon && !strchr(colon, '/'))
+  if (colon && !strchr(colon, '/') && kind != IMAGE_REF_DOCKER_ARCHIVE)
     {
       *colon = '\0';
       tag = colon + 1;
     }
   if (!(arg_insecure & INSECURE_IMAGE))
     return podrun_error_set(err, 0,
-                            "image %s: OCI images carry no signature podrun can verify; use "
+                            "image %s: OCI and docker images carry no signature podrun can verify; use "
                             "--insecure-options=image to fetch it unverified",
                             QUOTE(ref));
-  name = layout_name(dir);
+  if (kind == IMAGE_REF_DOCKER_ARCHIVE && default_registry(&def, err) < 0)
+    return -1;
+  name = layout_name(path);
   const char *arch = arg_fetch.arch ? arg_fetch.arch : oci_host_arch(&variant);
   struct store_oci_fetch f = { .os = arg_fetch.os ? arg_fetch.os : host_os(), .arch = arch,
                                .variant = arg_fetch.arch ? NULL : variant, .name = name, .appc_name = name,
-                               .tag = tag, .ref = NULL };
-  return store_import_oci_layout(s, dir, &f, ret_id, err) < 0 ? podrun_error_wrap(err, "fetch %s", QUOTE(ref)) : 0;
+                               .tag = tag, .default_registry = def };
+  if (kind == IMAGE_REF_OCI_LAYOUT)
+    r = store_import_oci_layout(s, path, &f, ret_id, err);
+  else
+    r = store_import_archive(s, path, kind == IMAGE_REF_DOCKER_ARCHIVE, &f, ret_id, err);
+  return r < 0 ? podrun_error_wrap(err, "fetch %s", QUOTE(ref)) : 0;
 }
 
 /* ---- names and files ----------------------------------------------------- */
@@ -325,7 +335,9 @@ int image_fetch(struct store *s, const char *ref, char **ret_id, podrun_error_t 
     case IMAGE_REF_DOCKER:
       return fetch_docker(s, ref, policy, ret_id, err);
     case IMAGE_REF_OCI_LAYOUT:
-      return fetch_oci_layout(s, ref, ret_id, err);
+    case IMAGE_REF_OCI_ARCHIVE:
+    case IMAGE_REF_DOCKER_ARCHIVE:
+      return fetch_oci_local(s, ref, kind, ret_id, err);
     default:
       break;
     }

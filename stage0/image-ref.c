@@ -42,11 +42,6 @@ int image_ref_check(const char *ref, podrun_error_t *err)
 
   switch (image_ref_kind(ref))
     {
-    case IMAGE_REF_OCI_ARCHIVE:
-    case IMAGE_REF_DOCKER_ARCHIVE:
-      return podrun_error_set(err, 0, "image %s: %.*s: is not supported yet; unpack it into an OCI layout "
-                                      "(skopeo copy … oci:DIR:TAG) and fetch oci:DIR:TAG",
-                              QUOTE(ref), scheme, ref);
     case IMAGE_REF_HTTPS:
       return podrun_error_set(err, 0, "image %s: %.*s:// images are not supported yet (no network fetching)" INSTEAD,
                               QUOTE(ref), scheme, ref);

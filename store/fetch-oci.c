@@ -10,10 +10,12 @@
 #include <sys/stat.h>
 
 #include "appc.h"
+#include "extract.h"
 #include "fs.h"
 #include "json-util.h"
 #include "fetch.h"
 #include "oci.h"
+#include "registry.h"
 #include "store-internal.h"
 
 #define PASSWD_MAX (1024 * 1024)
@@ -71,7 +73,7 @@ int store_import_oci_locked(struct store *s, const struct store_oci_image *in, c
 {
   _cleanup_oci_manifest_ struct oci_manifest *m = NULL;
   _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *am = NULL;
-  _cleanup_free_ char *config_digest = NULL, *passwd = NULL;
+  _cleanup_free_ char *config_digest = NULL, *passwd = NULL, *tagged = NULL;
   _cleanup_strv_ char **dirs = NULL;
   struct store_layer *layers = NULL;
   struct store_image img = { .format = (char *) "oci" };
@@ -127,7 +129,11 @@ int store_import_oci_locked(struct store *s, const struct store_oci_image *in, c
   img.import_time = img.last_used = store_now_usec();
   if (index_add_image(s->idx, &img, layers, m->n_layers, NULL, err) < 0)
     goto out;
-  if (in->ref && index_set_ref(s->idx, in->ref, img.id, img.manifest_digest, err) < 0)
+  /* every name it was imported as resolves to it, also when the image (its
+   * config) was already there under another */
+  tagged = in->tag ? xasprintf("%s:%s", in->name, in->tag) : xstrdup(in->name);
+  if (index_set_ref(s->idx, tagged, img.id, img.manifest_digest, err) < 0 ||
+      (in->ref && !streq(in->ref, tagged) && index_set_ref(s->idx, in->ref, img.id, img.manifest_digest, err) < 0))
     goto out;
   *ret_id = TAKE_PTR(img.id);
   r = 0;
@@ -154,23 +160,6 @@ static char *layout_blob_path(const char *digest)
   return p;
 }
 
-/* The blob, checked to be a regular file. */
-static int layout_open_blob(const struct layout *l, const char *digest, int *ret, podrun_error_t *err)
-{
-  _cleanup_free_ char *p = layout_blob_path(digest);
-  struct stat st;
-  int fd = openat(l->dirfd, p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0)
-    return podrun_error_set(err, errno, "%s/%s", QUOTE(l->path), p);
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-    {
-      close(fd);
-      return podrun_error_new(err, EINVAL, "%s/%s: not a regular file", QUOTE(l->path), p);
-    }
-  *ret = fd;
-  return 0;
-}
-
 static int layout_read_blob(const struct layout *l, const char *digest, size_t max, char **ret, size_t *ret_len,
                             podrun_error_t *err)
 {
@@ -180,19 +169,25 @@ static int layout_read_blob(const struct layout *l, const char *digest, size_t m
   return 0;
 }
 
-/* Copies a layer blob into the store through a writer (which checks it). */
-static int layout_copy_blob(struct store *s, const struct layout *l, const struct oci_descriptor *d,
-                            podrun_error_t *err)
+/* Copies the file path (below dirfd) into the store as the blob digest
+ * ("sha256:…"), through a writer, which checks it. */
+static int copy_file_blob(struct store *s, int dirfd, const char *path, const char *oci_digest, uint64_t size,
+                          podrun_error_t *err)
 {
-  _cleanup_free_ char *digest = store_digest_from_oci(d->digest);
-  _cleanup_free_ char *buf = NULL;
+  _cleanup_free_ char *digest = store_digest_from_oci(oci_digest), *buf = NULL;
   _cleanup_close_ int fd = -1;
   struct store_blob_writer *w = NULL;
+  struct stat st;
   int r = -1;
 
   if (store_blob_exists(s, digest))
     return 0;
-  if (layout_open_blob(l, d->digest, &fd, err) < 0 || store_blob_writer_open(s, digest, d->size, &w, err) < 0)
+  fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0)
+    return podrun_error_set(err, errno, "%s", QUOTE(path));
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+    return podrun_error_new(err, EINVAL, "%s: not a regular file", QUOTE(path));
+  if (store_blob_writer_open(s, digest, size, &w, err) < 0)
     return -1;
   if (!w)
     return 0;
@@ -204,7 +199,7 @@ static int layout_copy_blob(struct store *s, const struct layout *l, const struc
       ssize_t n = read(fd, buf, 256 * 1024);
       if (n < 0)
         {
-          podrun_error_set(err, errno, "read layer %s", QUOTE(d->digest));
+          podrun_error_set(err, errno, "read %s", QUOTE(path));
           goto out;
         }
       if (n == 0)
@@ -234,10 +229,9 @@ static int pick_from_index(const struct layout *l, const struct oci_index *idx, 
   return podrun_error_new(err, ENOENT, "%s: no image tagged %s", QUOTE(l->path), QUOTE(tag));
 }
 
-int store_import_oci_layout(struct store *s, const char *dir, const struct store_oci_fetch *f, char **ret_id,
-                            podrun_error_t *err)
+static int import_layout_locked(struct store *s, int dirfd, const char *dir, const struct store_oci_fetch *f,
+                                char **ret_id, podrun_error_t *err)
 {
-  _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   _cleanup_free_ char *text = NULL, *manifest = NULL, *config = NULL, *mdigest = NULL;
   _cleanup_oci_index_ struct oci_index *idx = NULL, *list = NULL;
   _cleanup_oci_manifest_ struct oci_manifest *m = NULL;
@@ -245,13 +239,10 @@ int store_import_oci_layout(struct store *s, const char *dir, const struct store
   size_t len = 0, mlen = 0, clen = 0;
   struct layout l = { dirfd, dir };
   enum oci_kind kind;
-  int r = -1;
 
-  if (dirfd < 0)
-    return podrun_error_set(err, errno, "%s", QUOTE(dir));
   if (fs_read_file_at(dirfd, "index.json", OCI_MAX_MANIFEST, &text, &len, err) < 0 ||
       oci_index_parse(text, len, NULL, &idx, err) < 0 || pick_from_index(&l, idx, f->tag, &d, err) < 0)
-    return podrun_error_wrap(err, "OCI layout %s", QUOTE(dir));
+    return -1;
   if (layout_read_blob(&l, d->digest, OCI_MAX_MANIFEST, &manifest, &mlen, err) < 0 ||
       oci_detect_kind(manifest, mlen, d->media_type, &kind, err) < 0)
     return -1;
@@ -259,7 +250,7 @@ int store_import_oci_layout(struct store *s, const char *dir, const struct store
     {
       if (oci_index_parse(manifest, mlen, d->media_type, &list, err) < 0 ||
           oci_index_select(list, f->os, f->arch, f->variant, &d, err) < 0)
-        return podrun_error_wrap(err, "OCI layout %s", QUOTE(dir));
+        return -1;
       free(TAKE_PTR(manifest));
       if (layout_read_blob(&l, d->digest, OCI_MAX_MANIFEST, &manifest, &mlen, err) < 0)
         return -1;
@@ -267,18 +258,137 @@ int store_import_oci_layout(struct store *s, const char *dir, const struct store
   mdigest = store_digest_from_oci(d->digest);
   if (oci_manifest_parse(manifest, mlen, d->media_type, &m, err) < 0 ||
       layout_read_blob(&l, m->config.digest, OCI_MAX_CONFIG, &config, &clen, err) < 0)
-    return podrun_error_wrap(err, "OCI layout %s", QUOTE(dir));
-  if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
     return -1;
   for (size_t i = 0; i < m->n_layers; i++)
-    if (layout_copy_blob(s, &l, &m->layers[i], err) < 0)
-      goto out;
+    {
+      _cleanup_free_ char *p = layout_blob_path(m->layers[i].digest);
+      if (copy_file_blob(s, dirfd, p, m->layers[i].digest, m->layers[i].size, err) < 0)
+        return -1;
+    }
   struct store_oci_image in = { .manifest = manifest, .manifest_len = mlen, .content_type = d->media_type,
                                 .manifest_digest = mdigest, .config = config, .config_len = clen,
                                 .name = f->name, .appc_name = f->appc_name, .tag = f->tag ? f->tag : "latest",
                                 .ref = f->ref };
-  r = store_import_oci_locked(s, &in, ret_id, err);
-out:
+  return store_import_oci_locked(s, &in, ret_id, err);
+}
+
+int store_import_oci_layout(struct store *s, const char *dir, const struct store_oci_fetch *f, char **ret_id,
+                            podrun_error_t *err)
+{
+  _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int r;
+
+  if (dirfd < 0)
+    return podrun_error_set(err, errno, "%s", QUOTE(dir));
+  if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
+    return -1;
+  r = import_layout_locked(s, dirfd, dir, f, ret_id, err);
   store_unlock(s);
   return r < 0 ? podrun_error_wrap(err, "OCI layout %s", QUOTE(dir)) : 0;
+}
+
+/* ---- archives (oci-archive:, docker-archive:) ---------------------------- */
+
+/* The archive unpacked into a fresh temporary directory below cas/tree (its
+ * fd flocked; image gc sweeps what a kill leaves), with every check of a
+ * layer's extraction. */
+static int unpack_archive(struct store *s, const char *file, char **ret_rel, int *ret_fd, podrun_error_t *err)
+{
+  _cleanup_close_ int src = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  struct extract_opts opts = { .oci_layer = true, .fresh_target = true };
+  struct stat st;
+
+  if (src < 0 || fstat(src, &st) < 0)
+    return podrun_error_set(err, errno, "%s", QUOTE(file));
+  if (!S_ISREG(st.st_mode))
+    return podrun_error_new(err, EINVAL, "%s: not a regular file", QUOTE(file));
+  if (store_mkdtemp_at(s->dirfd, STORE_TREE_DIR, STORE_TMP_PREFIX, ret_rel, ret_fd, err) < 0)
+    return -1;
+  if (extract_to_dir_fd(src, *ret_fd, &opts, err) < 0)
+    return podrun_error_wrap(err, "%s", QUOTE(file));
+  return 0;
+}
+
+/* docker save's manifest.json: [{"Config": "….json", "RepoTags": […],
+ * "Layers": ["…/layer.tar", …]}], the layers uncompressed tars whose
+ * digests are the config's diff_ids. Imported as the OCI manifest it
+ * amounts to. */
+static int import_docker_dir(struct store *s, int dirfd, const struct store_oci_fetch *f, char **ret_id,
+                             podrun_error_t *err)
+{
+  _cleanup_free_ char *text = NULL, *config = NULL, *manifest = NULL, *name = NULL, *appc = NULL, *md = NULL;
+  _cleanup_json_ json_t *j = NULL, *m = NULL;
+  _cleanup_oci_config_ struct oci_config *c = NULL;
+  struct oci_ref ref = { 0 };
+  char cdigest[72], mdigest[72];
+  size_t len = 0, clen = 0;
+  int r = -1;
+
+  if (fs_read_file_at(dirfd, "manifest.json", OCI_MAX_MANIFEST, &text, &len, err) < 0 ||
+      json_parse_untrusted(text, len, "manifest.json", &j, err) < 0)
+    return -1;
+  json_t *e = json_array_get(j, 0), *layers = json_object_get(e, "Layers");
+  const char *cpath = json_string_value(json_object_get(e, "Config"));
+  const char *tag = json_string_value(json_array_get(json_object_get(e, "RepoTags"), 0));
+  if (!cpath || !json_is_array(layers) || json_array_size(j) != 1)
+    return podrun_error_new(err, EINVAL, "manifest.json: not one image of docker save's format");
+  if (fs_read_file_at(dirfd, cpath, OCI_MAX_CONFIG, &config, &clen, err) < 0 ||
+      registry_sha256(config, clen, cdigest, err) < 0 || oci_config_parse(config, clen, &c, err) < 0)
+    return -1;
+  if (c->n_diff_ids != json_array_size(layers))
+    return podrun_error_new(err, EINVAL, "manifest.json: %zu layers, its config %zu", json_array_size(layers),
+                            c->n_diff_ids);
+  m = json_pack("{s:i,s:s,s:{s:s,s:s,s:I},s:[]}", "schemaVersion", 2, "mediaType", OCI_MEDIA_MANIFEST, "config",
+                "mediaType", DOCKER_MEDIA_CONFIG, "digest", cdigest, "size", (json_int_t) clen, "layers");
+  for (size_t i = 0; i < c->n_diff_ids; i++)
+    {
+      const char *path = json_string_value(json_array_get(layers, i));
+      struct stat st;
+      if (!path || fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return podrun_error_set(err, path ? errno : EINVAL, "manifest.json: layer %zu", i);
+      if (copy_file_blob(s, dirfd, path, c->diff_ids[i], (uint64_t) st.st_size, err) < 0)
+        return -1;
+      json_array_append_new(json_object_get(m, "layers"),
+                            json_pack("{s:s,s:s,s:I}", "mediaType", OCI_MEDIA_LAYER, "digest", c->diff_ids[i], "size",
+                                      (json_int_t) st.st_size));
+    }
+  manifest = json_dump_sorted(m, false);
+  if (registry_sha256(manifest, strlen(manifest), mdigest, err) < 0)
+    return -1;
+  /* named as it was saved: RepoTags' first, else after the file */
+  if (tag && oci_ref_parse(tag, f->default_registry ? f->default_registry : "localhost", &ref, err) < 0)
+    return podrun_error_wrap(err, "manifest.json: RepoTags");
+  if (tag && (oci_ref_appc_name(&ref, &appc, err) < 0 || !(name = oci_ref_name(&ref))))
+    goto out;
+  md = store_digest_from_oci(mdigest);
+  struct store_oci_image in = { .manifest = manifest, .manifest_len = strlen(manifest),
+                                .content_type = OCI_MEDIA_MANIFEST, .manifest_digest = md, .config = config,
+                                .config_len = clen, .name = tag ? name : f->name,
+                                .appc_name = tag ? appc : f->appc_name, .tag = tag ? ref.tag : "latest",
+                                .ref = NULL };
+  r = store_import_oci_locked(s, &in, ret_id, err);
+out:
+  oci_ref_done(&ref);
+  return r;
+}
+
+int store_import_archive(struct store *s, const char *file, bool docker, const struct store_oci_fetch *f,
+                         char **ret_id, podrun_error_t *err)
+{
+  _cleanup_free_ char *rel = NULL;
+  _cleanup_close_ int fd = -1;
+  int r;
+
+  if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
+    return -1;
+  r = unpack_archive(s, file, &rel, &fd, err);
+  if (r >= 0)
+    r = docker ? import_docker_dir(s, fd, f, ret_id, err) : import_layout_locked(s, fd, file, f, ret_id, err);
+  if (rel)
+    {
+      _cleanup_error_ podrun_error_t ignored = NULL;
+      (void) fs_rm_rf_at(s->dirfd, rel, &ignored);
+    }
+  store_unlock(s);
+  return r < 0 ? podrun_error_wrap(err, "%s %s", docker ? "docker archive" : "OCI archive", QUOTE(file)) : 0;
 }

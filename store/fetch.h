@@ -15,6 +15,7 @@ struct store_oci_fetch
   const char *appc_name; /* its AC identifier, for the appc manifest (oci_ref_appc_name) */
   const char *tag;       /* the version label; oci: the layout's tag to take (NULL: its only image) */
   const char *ref;       /* the reference to remember it by ("HOST/REPO:TAG"), or NULL */
+  const char *default_registry; /* docker-archive: for a RepoTags name without a host (NULL: localhost) */
 };
 
 struct store_docker_fetch
@@ -33,3 +34,9 @@ int store_fetch_docker(struct store *s, const struct store_docker_fetch *f, char
 /* An OCI image layout (index.json, blobs/) imported into the store. */
 int store_import_oci_layout(struct store *s, const char *dir, const struct store_oci_fetch *f, char **ret_id,
                             podrun_error_t *err);
+
+/* oci-archive:FILE (a tar of an OCI layout; f->tag as for a layout) or
+ * docker-archive:FILE (docker save's format, named by its RepoTags, else
+ * f->name), unpacked into the store's temporary space and imported. */
+int store_import_archive(struct store *s, const char *file, bool docker, const struct store_oci_fetch *f,
+                         char **ret_id, podrun_error_t *err);

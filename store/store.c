@@ -242,6 +242,15 @@ int store_resolve(struct store *s, const char *ref, struct store_image **ret, po
     return podrun_error_set(err, 0, "image %s: not a valid image name", QUOTE(ref));
   if (index_find_by_name(s->idx, name, colon, &v, &n, err) < 0)
     return -1;
+  /* an OCI image imported again under another name has that name in refs */
+  if (n == 0)
+    {
+      _cleanup_free_ char *id = NULL;
+      if (store_get_ref(s, ref, &id, err) < 0)
+        return -1;
+      if (id)
+        return index_get_image(s->idx, id, ret, err);
+    }
   /* Like rkt: a bare name means the most recently imported image of it. */
   return pick_one(v, n, ref, NULL, ret, err);
 }
