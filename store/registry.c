@@ -1331,8 +1331,13 @@ int registry_fetch_blobs(struct registry *r, const char *repo, struct registry_b
   for (size_t i = 0; i < n; i++)
     {
       if (ret < 0 && !mu.xs[i].finished && !blobs[i].error)
-        podrun_error_new(&blobs[i].error, ECANCELED, "blob %s: cancelled%s%s", blobs[i].digest,
-                         mu.failed >= 0 ? ": blob " : "", mu.failed >= 0 ? blobs[mu.failed].digest : "");
+        {
+          if (mu.failed >= 0)
+            podrun_error_new(&blobs[i].error, ECANCELED, "blob %s: cancelled: blob %s failed", blobs[i].digest,
+                             blobs[mu.failed].digest);
+          else
+            podrun_error_new(&blobs[i].error, ECANCELED, "blob %s: cancelled", blobs[i].digest);
+        }
       if (mu.xs[i].h)
         sym_curl_easy_cleanup(mu.xs[i].h);
       xfer_free(&mu.xs[i]);
