@@ -14,7 +14,141 @@ fi
 
 REGISTRY_GET=$BUILD/tests/registry-get
 
+# write_fake_server FILE: a registry of this file's own that misbehaves on purpose, one
+# way per repository (see ROUTES below). It logs one line per request: METHOD PATH
+# host=HOST auth=yes|no range=RANGE.
+write_fake_server() {
+  cat >"$1" <<'PY'
+import hashlib, json, os, ssl, sys, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+port_file, log = sys.argv[1], sys.argv[2]
+tls = sys.argv[3:5]
+BLOB = bytes(range(256)) * 400
+DIGEST = "sha256:" + hashlib.sha256(BLOB).hexdigest()
+TOKEN = "fake-token-0123"
+PORT = 0
+
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a):
+        pass
+    def send(self, status, body=b"", headers=(), length=None, close=False):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body) if length is None else length))
+        if close:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+    def bearer(self, realm, extra=""):
+        if self.headers.get("Authorization") == "Bearer " + TOKEN:
+            return True
+        self.send(401, b'{"errors": [{"code": "UNAUTHORIZED", "message": "token please"}]}',
+                  [("WWW-Authenticate", 'bearer  realm="%s",service="svc, with \\"comma\\"",%s' % (realm, extra))])
+        return False
+    def do_GET(self):
+        p = self.path
+        with open(log, "a") as f:
+            f.write("GET %s host=%s auth=%s range=%s\n" % (p, self.headers.get("Host"),
+                    "yes" if self.headers.get("Authorization") else "no", self.headers.get("Range", "-")))
+        repo = p.split("/")[2] if p.startswith("/v2/") and p.count("/") > 2 else ""
+        me = "http://127.0.0.1:%d" % PORT
+        if p == "/v2/":
+            return self.send(200, b"{}")
+        if p.startswith("/token"):
+            ok = "service=svc%2C%20with%20%22comma%22" in p
+            return self.send(200 if ok else 400, json.dumps({"access_token": TOKEN}).encode())
+        if p.startswith("/storage/"):
+            return self.send(200, BLOB)
+        if repo == "loop":
+            return self.send(302, headers=[("Location", p)])
+        if repo == "big":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b"x" * 65536
+            try:
+                for _ in range(80):
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.write(b"0\r\n\r\n")
+            except OSError:
+                pass
+            return
+        if repo == "bigcl":
+            return self.send(200, b"x" * (5 << 20))
+        if repo == "baddigest":
+            return self.send(200, b'{"schemaVersion": 2}', [("Content-Type", "application/vnd.oci.image.manifest.v1+json")])
+        if repo == "error":
+            return self.send(500, json.dumps({"errors": [{"code": "BOOM", "message": "it\nbroke \x1b[31mred"}]}).encode())
+        if repo == "short":
+            self.send(200, BLOB[: len(BLOB) // 2], length=len(BLOB), close=True)
+            self.close_connection = True
+            return
+        if repo == "slow":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(BLOB)))
+            self.end_headers()
+            self.wfile.write(BLOB[:1000])
+            self.wfile.flush()
+            time.sleep(30)
+            return
+        if repo == "norange":
+            return self.send(200, BLOB)
+        if repo == "redirect":
+            if self.bearer(me + "/token?x=1", 'scope="repository:quoted:pull"'):
+                return self.send(307, headers=[("Location", "http://localhost:%d/storage/%s" % (PORT, DIGEST))])
+            return
+        if repo == "quoted":
+            if not self.bearer(me + "/token?x=1", 'scope="repository:quoted:pull"'):
+                return
+            if "/blobs/" in p:
+                return self.send(200, BLOB)
+            m = {"schemaVersion": 2, "config": {"digest": DIGEST, "size": len(BLOB)}, "layers": []}
+            return self.send(200, json.dumps(m).encode(), [("Content-Type", "application/json; charset=utf-8")])
+            return
+        if repo == "httprealm":
+            return self.send(401, b"", [("WWW-Authenticate", 'Bearer realm="%s/token",service="svc"' % me)])
+        self.send(404, b'{"errors": [{"code": "NAME_UNKNOWN", "message": "no"}]}')
+
+s = ThreadingHTTPServer(("127.0.0.1", 0), H)
+s.daemon_threads = True
+PORT = s.server_address[1]
+if tls:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tls[0], tls[1])
+    s.socket = ctx.wrap_socket(s.socket, server_side=True)
+with open(port_file + ".tmp", "w") as f:
+    f.write("%d %s\n" % (PORT, DIGEST))
+os.rename(port_file + ".tmp", port_file)
+s.serve_forever()
+PY
+}
+
+# fake_start [--tls]: the fake registry; FAKE (127.0.0.1:PORT), FAKE_DIGEST (of its one
+# blob, FAKE_SIZE bytes), FAKE_LOG, FAKE_PID, FAKE_CA (--tls).
+fake_start() {
+  local d=$BATS_TEST_TMPDIR/fake tls=()
+  mkdir -p "$d"
+  if [[ ${1:-} == --tls ]]; then
+    _make_ca "$d" || return 1
+    tls=("$d/server.crt" "$d/server.key")
+    FAKE_CA=$d/ca.crt
+  fi
+  python3 "$BATS_FILE_TMPDIR/fake.py" "$d/port" "$d/log" "${tls[@]}" >"$d/out" 2>&1 3>&- &
+  FAKE_PID=$!
+  _wait_port_file "$d/port" "$FAKE_PID" || fail "the fake registry did not start: $(cat "$d/out")" || return 1
+  read -r port FAKE_DIGEST <"$d/port"
+  FAKE=127.0.0.1:$port
+  FAKE_LOG=$d/log
+  FAKE_SIZE=102400
+}
+
 setup_file() {
+  write_fake_server "$BATS_FILE_TMPDIR/fake.py"
   [[ -f $BATS_TEST_DIRNAME/registry.bash ]] || return 0
   command -v umoci >/dev/null && command -v skopeo >/dev/null || return 0
   export LAYOUT=$BATS_FILE_TMPDIR/layout
@@ -350,4 +484,83 @@ JSON
   rget --insecure-http --parallel 3 "${args[@]}" --blob "$missing" --size 10 "$REGISTRY" test/x - "$BATS_TEST_TMPDIR/o2"
   assert_status 1
   [[ $stderr == *"registry-get: blob $missing: not found"* ]] || fail "the failure is not the missing blob's"
+}
+
+@test "registry client: a redirect loop is an error saying 'redirect'" {
+  fake_start
+  rget --insecure-http "$FAKE" loop t "$OUT"
+  assert_status 1
+  assert_stderr_contains "redirect"
+  [[ $(grep -c '/v2/loop/manifests/t' "$FAKE_LOG") -eq 6 ]] || fail "not 1 + 5 redirects followed"
+}
+
+@test "registry client: a manifest over 4 MiB is refused while it comes ('manifest too large'), with or without Content-Length" {
+  fake_start
+  rget --insecure-http "$FAKE" big t "$OUT"
+  assert_status 1
+  assert_stderr_contains "manifest too large"
+  rget --insecure-http "$FAKE" bigcl t "$OUT"
+  assert_status 1
+  assert_stderr_contains "manifest too large"
+}
+
+@test "registry client: a manifest asked for by digest must have it ('digest mismatch')" {
+  fake_start
+  rget --insecure-http "$FAKE" baddigest "sha256:$(printf '%064d' 7)" "$OUT"
+  assert_status 1
+  assert_stderr_contains "digest mismatch"
+}
+
+@test "registry client: a registry's error: its status and its code and message, escaped" {
+  fake_start
+  rget --insecure-http "$FAKE" error t "$OUT"
+  assert_status 1
+  [[ $stderr == *"HTTP 500 (BOOM: it\\x0abroke \\x1b[31mred)"* ]] || fail "not the status and the escaped message"
+  [[ ${#stderr_lines[@]} -eq 1 ]] || fail "more than one line"
+}
+
+@test "registry client: a blob cut short is 'truncated'; a stall is 'too slow'" {
+  fake_start
+  rget --insecure-http --blob "$FAKE_DIGEST" --size "$FAKE_SIZE" "$FAKE" short - "$OUT"
+  assert_status 1
+  assert_stderr_contains "truncated"
+  rm -rf "$OUT"
+  PODRUN_LOW_SPEED_TIME=2 rget --insecure-http --blob "$FAKE_DIGEST" --size "$FAKE_SIZE" "$FAKE" slow - "$OUT"
+  assert_status 1
+  assert_stderr_contains "too slow"
+}
+
+@test "registry client: a server that ignores the Range (200): the sink starts again" {
+  fake_start
+  mkdir -p "$OUT/blobs"
+  head -c 5000 /dev/zero >"$OUT/blobs/sha256-${FAKE_DIGEST#sha256:}"
+  rget --insecure-http --blob "$FAKE_DIGEST" --size "$FAKE_SIZE" "$FAKE" norange - "$OUT"
+  assert_status 0
+  [[ $output == "$FAKE_DIGEST offset=5000 received=$FAKE_SIZE restarted" ]] || fail "the sink did not restart"
+  grep -q 'range=bytes=5000-' "$FAKE_LOG" || fail "no Range asked for"
+}
+
+@test "registry client: WWW-Authenticate with quoted commas, lowercase scheme, access_token; no token to a redirect's other host" {
+  fake_start
+  rget --insecure-http "$FAKE" quoted t "$OUT"
+  assert_status 0
+  [[ $(cat "$OUT/content-type") == application/json ]] || fail "Content-Type parameters are not dropped"
+  grep -q '^GET /token?x=1&service=svc%2C%20with%20%22comma%22&scope=repository%3Aquoted%3Apull ' "$FAKE_LOG" ||
+    fail "the token request is not the challenge's realm, service and scope"
+  : >"$FAKE_LOG"
+  rget --insecure-http --blob "$FAKE_DIGEST" --size "$FAKE_SIZE" "$FAKE" redirect - "$BATS_TEST_TMPDIR/o2"
+  assert_status 0
+  grep -q "^GET /v2/redirect/blobs/$FAKE_DIGEST host=$FAKE auth=yes" "$FAKE_LOG" || fail "no token to the registry"
+  grep -q "^GET /storage/$FAKE_DIGEST host=localhost:[0-9]* auth=no" "$FAKE_LOG" ||
+    fail "the token went to the redirect's other host: $(cat "$FAKE_LOG")"
+}
+
+@test "registry client: a plain-http token realm of a TLS registry is refused without insecure_http" {
+  fake_start --tls
+  mkdir -p "$BATS_TEST_TMPDIR/certs.d/$FAKE"
+  cp "$FAKE_CA" "$BATS_TEST_TMPDIR/certs.d/$FAKE/ca.crt"
+  rget --ca-dir "$BATS_TEST_TMPDIR/certs.d" "$FAKE" httprealm t "$OUT"
+  assert_status 1
+  assert_stderr_contains "--insecure-options=http"
+  ! grep -q '^GET /token' "$FAKE_LOG" || fail "the token realm was asked"
 }
