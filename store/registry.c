@@ -471,7 +471,7 @@ static bool is_redirect(long s)
   return s == 301 || s == 302 || s == 303 || s == 307 || s == 308;
 }
 
-static char *trim(char *s, size_t n)
+static char *trim(const char *s, size_t n)
 {
   while (n > 0 && isspace((unsigned char) *s))
     s++, n--;
@@ -759,7 +759,10 @@ static int xfer_curl_error(struct xfer *x, CURLcode c, podrun_error_t *err)
       (c == CURLE_PARTIAL_FILE || c == CURLE_RECV_ERROR || c == CURLE_HTTP2_STREAM || c == CURLE_HTTP2))
     return podrun_error_new(err, EIO, "%s: truncated: got %llu of %llu bytes (%s)", x->what,
                             (unsigned long long) (x->base + x->got), (unsigned long long) x->blob->size, ESCAPE(why));
-  if (c == CURLE_OPERATION_TIMEDOUT && x->status > 0)
+  curl_off_t connected = 0;
+  if (c == CURLE_OPERATION_TIMEDOUT &&
+      (x->status > 0 ||
+       (sym_curl_easy_getinfo(x->h, CURLINFO_CONNECT_TIME_T, &connected) == CURLE_OK && connected > 0)))
     return podrun_error_new(err, ETIMEDOUT, "%s: too slow: less than %d bytes/s for %ld s", x->what, LOW_SPEED_LIMIT,
                             x->r->low_speed_time);
   if (c == CURLE_OPERATION_TIMEDOUT)
@@ -1136,7 +1139,7 @@ static char *media_type(const char *content_type)
   if (!content_type)
     return xstrdup("");
   size_t n = strcspn(content_type, ";");
-  return trim((char *) content_type, n);
+  return trim(content_type, n);
 }
 
 int registry_get_manifest(struct registry *r, const char *repo, const char *reference, char **ret_body,

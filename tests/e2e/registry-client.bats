@@ -96,6 +96,9 @@ class H(BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(30)
             return
+        if repo == "stall":
+            time.sleep(30)
+            return
         if repo == "norange":
             return self.send(200, BLOB)
         if repo == "redirect":
@@ -528,6 +531,11 @@ JSON
   PODRUN_LOW_SPEED_TIME=2 rget --insecure-http --blob "$FAKE_DIGEST" --size "$FAKE_SIZE" "$FAKE" slow - "$OUT"
   assert_status 1
   assert_stderr_contains "too slow"
+  # before its headers too
+  rm -rf "$OUT"
+  PODRUN_LOW_SPEED_TIME=2 rget --insecure-http --blob "$FAKE_DIGEST" --size "$FAKE_SIZE" "$FAKE" stall - "$OUT"
+  assert_status 1
+  [[ $stderr == *"blob $FAKE_DIGEST: too slow: less than 1024 bytes/s for 2 s"* ]] || fail "a stall before the headers is not 'too slow'"
 }
 
 @test "registry client: a server that ignores the Range (200): the sink starts again" {
