@@ -96,7 +96,6 @@ struct xfer
   /* blob sink */
   struct registry_blob *blob;
   uint64_t base, got;
-  bool delivered;
   bool active;   /* in the multi */
   bool finished; /* the blob is all in its sink */
   podrun_error_t err; /* a callback's error */
@@ -569,7 +568,6 @@ static int blob_body(struct xfer *x, const char *p, size_t len)
   if (len > b->size - have)
     return podrun_error_new(&x->err, EPROTO, "%s: digest mismatch: the registry sends more than its %llu bytes",
                             x->what, (unsigned long long) b->size);
-  x->delivered = true;
   if (b->write(b->ctx, p, len, &x->err) < 0)
     return podrun_error_wrap(&x->err, "%s", x->what);
   x->got += len;
