@@ -91,7 +91,7 @@ struct xfer
   size_t errbody_len;
   /* in-memory sink */
   char *buf;
-  size_t len, max;
+  size_t len, cap, max;
   const char *too_large; /* the message when over max */
   /* blob sink */
   struct registry_blob *blob;
@@ -602,7 +602,11 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
       podrun_error_new(&x->err, EFBIG, "%s: %s", x->what, x->too_large);
       return 0;
     }
-  x->buf = xrealloc(x->buf, x->len + len + 1);
+  if (x->len + len + 1 > x->cap)
+    {
+      x->cap = (x->len + len + 1) * 2;
+      x->buf = xrealloc(x->buf, x->cap);
+    }
   memcpy(x->buf + x->len, p, len);
   x->len += len;
   x->buf[x->len] = '\0';
