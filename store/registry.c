@@ -91,12 +91,11 @@ struct xfer
   size_t errbody_len;
   /* in-memory sink */
   char *buf;
-  size_t len, max;
+  size_t len, cap, max;
   const char *too_large; /* the message when over max */
   /* blob sink */
   struct registry_blob *blob;
   uint64_t base, got;
-  bool delivered;
   bool active;   /* in the multi */
   bool finished; /* the blob is all in its sink */
   podrun_error_t err; /* a callback's error */
@@ -471,7 +470,7 @@ static bool is_redirect(long s)
   return s == 301 || s == 302 || s == 303 || s == 307 || s == 308;
 }
 
-static char *trim(char *s, size_t n)
+static char *trim(const char *s, size_t n)
 {
   while (n > 0 && isspace((unsigned char) *s))
     s++, n--;
@@ -569,7 +568,6 @@ static int blob_body(struct xfer *x, const char *p, size_t len)
   if (len > b->size - have)
     return podrun_error_new(&x->err, EPROTO, "%s: digest mismatch: the registry sends more than its %llu bytes",
                             x->what, (unsigned long long) b->size);
-  x->delivered = true;
   if (b->write(b->ctx, p, len, &x->err) < 0)
     return podrun_error_wrap(&x->err, "%s", x->what);
   x->got += len;
@@ -604,7 +602,11 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
       podrun_error_new(&x->err, EFBIG, "%s: %s", x->what, x->too_large);
       return 0;
     }
-  x->buf = xrealloc(x->buf, x->len + len + 1);
+  if (x->len + len + 1 > x->cap)
+    {
+      x->cap = (x->len + len + 1) * 2;
+      x->buf = xrealloc(x->buf, x->cap);
+    }
   memcpy(x->buf + x->len, p, len);
   x->len += len;
   x->buf[x->len] = '\0';
@@ -759,7 +761,10 @@ static int xfer_curl_error(struct xfer *x, CURLcode c, podrun_error_t *err)
       (c == CURLE_PARTIAL_FILE || c == CURLE_RECV_ERROR || c == CURLE_HTTP2_STREAM || c == CURLE_HTTP2))
     return podrun_error_new(err, EIO, "%s: truncated: got %llu of %llu bytes (%s)", x->what,
                             (unsigned long long) (x->base + x->got), (unsigned long long) x->blob->size, ESCAPE(why));
-  if (c == CURLE_OPERATION_TIMEDOUT && x->status > 0)
+  curl_off_t connected = 0;
+  if (c == CURLE_OPERATION_TIMEDOUT &&
+      (x->status > 0 ||
+       (sym_curl_easy_getinfo(x->h, CURLINFO_CONNECT_TIME_T, &connected) == CURLE_OK && connected > 0)))
     return podrun_error_new(err, ETIMEDOUT, "%s: too slow: less than %d bytes/s for %ld s", x->what, LOW_SPEED_LIMIT,
                             x->r->low_speed_time);
   if (c == CURLE_OPERATION_TIMEDOUT)
@@ -1136,7 +1141,7 @@ static char *media_type(const char *content_type)
   if (!content_type)
     return xstrdup("");
   size_t n = strcspn(content_type, ";");
-  return trim((char *) content_type, n);
+  return trim(content_type, n);
 }
 
 int registry_get_manifest(struct registry *r, const char *repo, const char *reference, char **ret_body,
@@ -1331,8 +1336,13 @@ int registry_fetch_blobs(struct registry *r, const char *repo, struct registry_b
   for (size_t i = 0; i < n; i++)
     {
       if (ret < 0 && !mu.xs[i].finished && !blobs[i].error)
-        podrun_error_new(&blobs[i].error, ECANCELED, "blob %s: cancelled%s%s", blobs[i].digest,
-                         mu.failed >= 0 ? ": blob " : "", mu.failed >= 0 ? blobs[mu.failed].digest : "");
+        {
+          if (mu.failed >= 0)
+            podrun_error_new(&blobs[i].error, ECANCELED, "blob %s: cancelled: blob %s failed", blobs[i].digest,
+                             blobs[mu.failed].digest);
+          else
+            podrun_error_new(&blobs[i].error, ECANCELED, "blob %s: cancelled", blobs[i].digest);
+        }
       if (mu.xs[i].h)
         sym_curl_easy_cleanup(mu.xs[i].h);
       xfer_free(&mu.xs[i]);

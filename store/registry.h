@@ -42,6 +42,7 @@ struct registry_opts
  * a larger one is refused while it is received ("manifest too large"). */
 #define REGISTRY_MANIFEST_MAX (4 * 1024 * 1024)
 
+/* One registry, used by one thread at a time. */
 struct registry;
 
 /* Checks opts, loads libcurl and asks the registry's /v2/ which scheme it
@@ -78,8 +79,8 @@ struct registry_blob
    * is 0. */
   int (*restart)(void *ctx, podrun_error_t *err);
   void *ctx;
-  podrun_error_t error; /* set by registry_fetch_blobs for each blob that failed
-                         * or was cancelled; the caller frees it */
+  podrun_error_t error; /* NULL on the way in; set by registry_fetch_blobs for each
+                         * blob that failed or was cancelled; the caller frees it */
 };
 
 /* Downloads the blobs of REPO, opts.parallel at once. The client checks

@@ -4,13 +4,13 @@
  *
  *   registry-get [--insecure-tls] [--insecure-http] [--ca-dir D] [--user U --password P]
  *                [--authfile F] [--auth-dir D]… [--parallel N] [--progress]
- *                [--blob DIGEST --size N] HOST REPO REF OUTDIR
+ *                [--blob DIGEST --size N]… HOST REPO REF OUTDIR
  *
  * Writes OUTDIR/manifest, content-type and digest; for a manifest, its config
  * as OUTDIR/config and every blob (config and layers) as
  * OUTDIR/blobs/ALG-HEX; for an index, prints its platforms (os/arch[/variant]
  * digest). A blob file already there is resumed from its size. --blob
- * fetches that one blob alone (REF unused). Prints one line per blob fetched:
+ * (each with its --size) fetches those blobs alone (REF unused). Prints one line per blob fetched:
  * "DIGEST offset=N received=M". The sinks check the sha256 themselves. */
 #include <fcntl.h>
 #include <getopt.h>
@@ -221,10 +221,10 @@ int main(int argc, char **argv)
   struct registry_opts o = { .user_agent = "podrun/" PODRUN_VERSION, .progress = progress };
   _cleanup_error_ podrun_error_t err = NULL;
   _cleanup_free_ char *user = NULL, *password = NULL;
-  const char *authfile = NULL, *blob = NULL;
+  const char *authfile = NULL;
   const char *dirs[8] = { 0 };
-  size_t n_dirs = 0;
-  unsigned long long size = 0;
+  struct registry_blob blobs[16] = { 0 };
+  size_t n_dirs = 0, n_blobs = 0;
   int c;
 
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
@@ -242,8 +242,14 @@ int main(int argc, char **argv)
         break;
       case 'j': o.parallel = atoi(optarg); break;
       case 'P': arg_progress = true; break;
-      case 'b': blob = optarg; break;
-      case 's': size = strtoull(optarg, NULL, 10); break;
+      case 'b':
+        if (n_blobs < ELEMENTSOF(blobs))
+          blobs[n_blobs++].digest = optarg;
+        break;
+      case 's':
+        if (n_blobs > 0)
+          blobs[n_blobs - 1].size = strtoull(optarg, NULL, 10);
+        break;
       default: return 2;
       }
   if (argc - optind != 4)
@@ -263,10 +269,7 @@ int main(int argc, char **argv)
   _cleanup_registry_ struct registry *r = NULL;
   if (registry_open(&o, &r, &err) < 0)
     return fprintf(stderr, "registry-get: %s\n", err->msg), 1;
-  if (blob)
-    {
-      struct registry_blob b = { .digest = blob, .size = size };
-      return fetch(r, repo, outdir, &b, 1) < 0 ? 1 : 0;
-    }
+  if (n_blobs > 0)
+    return fetch(r, repo, outdir, blobs, n_blobs) < 0 ? 1 : 0;
   return image(r, repo, ref, outdir) < 0 ? 1 : 0;
 }
