@@ -189,7 +189,12 @@ registry_start() {
       [[ -z $auth ]] || printf '%s\n' "$auth"
     } >"$d/config.yml"
     : >"$d/access.log"
-    docker-registry serve "$d/config.yml" >"$d/access.log" 2>"$d/registry.err" 3>&- &
+    # distribution reads REGISTRY_* variables as configuration (REGISTRY_LOG=… would
+    # replace the log section): the ones exported here are not for it.
+    (
+      for v in $(compgen -e); do [[ $v != REGISTRY* ]] || unset "$v"; done
+      exec docker-registry serve "$d/config.yml"
+    ) >"$d/access.log" 2>"$d/registry.err" 3>&- &
     REGISTRY_PID=$!
     echo "$REGISTRY_PID" >"$d/registry.pid"
     local i
@@ -210,11 +215,11 @@ registry_start() {
         TOKEN_PID TOKEN_LOG TOKEN_REALM
       return 0
     fi
-    kill "$REGISTRY_PID" 2>/dev/null
+    kill "$REGISTRY_PID" 2>/dev/null || true
     wait "$REGISTRY_PID" 2>/dev/null || true
     grep -q 'address already in use' "$d/registry.err" || break
   done
-  [[ -z $TOKEN_PID ]] || kill "$TOKEN_PID" 2>/dev/null
+  [[ -z $TOKEN_PID ]] || kill "$TOKEN_PID" 2>/dev/null || true
   fail "docker-registry did not start: $(tail -n 5 "$d/registry.err")"
 }
 
@@ -484,7 +489,7 @@ oci_image_layers() {
 
 # _skopeo_creds PREFIX: skopeo's --PREFIX-creds for the current registry, if any.
 _skopeo_creds() {
-  [[ -z ${REGISTRY_USER:-} ]] || echo "--$1-creds=$REGISTRY_USER:$REGISTRY_PASS"
+  [[ -z ${REGISTRY_USER:-} ]] || echo "--${1:+$1-}creds=$REGISTRY_USER:$REGISTRY_PASS"
 }
 
 image_push() {
