@@ -127,7 +127,7 @@ for m in tarfile.open(fileobj=io.BytesIO(data)):
   oci_image_opaque "$l" wh /work txt:/new:new
   [[ $(oci_image_layers "$l" wh | wc -l) -eq 3 ]]
   log_run layer_listing "$l" wh 1
-  [[ $output == "file etc/.wh.gone" ]]
+  [[ $(grep -v '^dir ' <<<"$output") == "file etc/.wh.gone" ]] # (etc itself when its mtime changed)
   log_run layer_listing "$l" wh 2
   [[ $output == *"file work/.wh..wh..opq"* && $output == *"file work/new"* ]]
   # umoci applies them as a registry client would.
