@@ -356,9 +356,13 @@ oci_image_build() {
   [[ -f $dir/index.json ]] || _umoci init --layout "$dir" || return 1
   _umoci new --image "$dir:$tag" || return 1
   _oci_layer "$dir" "$tag" _stage_files "$@" || return 1
-  _umoci config --image "$dir:$tag" --config.entrypoint=/bin/sh --config.entrypoint=-c \
-    --config.cmd="echo hello from $tag" --config.env=PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-    --config.env=PODRUN_TEST_TAG="$tag" --config.workingdir=/ "${opts[@]}"
+  # A default only where no option sets that key (umoci appends repeated list options).
+  local defaults=() joined=" ${opts[*]}"
+  [[ $joined == *" --config.entrypoint"* ]] || defaults+=(--config.entrypoint=/bin/sh --config.entrypoint=-c)
+  [[ $joined == *" --config.cmd"* ]] || defaults+=(--config.cmd="echo hello from $tag")
+  [[ $joined == *" --config.workingdir"* ]] || defaults+=(--config.workingdir=/)
+  _umoci config --image "$dir:$tag" "${defaults[@]}" --config.env=PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+    --config.env=PODRUN_TEST_TAG="$tag" "${opts[@]}"
 }
 
 oci_image_busybox() {
