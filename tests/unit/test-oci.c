@@ -759,6 +759,7 @@ static void test_layer_whiteouts(void **state)
 {
   static const struct lent layer[] = {
     { "./", 'd' },
+    { ".", 'd', 0700 },                     /* the root again: skipped, like "./" */
     { "etc/", 'd' },
     { "etc/.wh.passwd", 'f' },
     { "etc/.wh..wh..opq", 'f' },
@@ -888,6 +889,9 @@ static void test_layer_refusals(void **state)
     { "symlink escaping", { { "a", 'l', 0, "../etc" } }, "leaves the image" },
     { "symlink escaping deeper", { { "a/b", 'l', 0, "../../etc" } }, "leaves the image" },
     { "escaping-path", { { "a/../../etc/passwd", 'f', 0, "x" } }, "leaves the image" },
+    { "dot-dot itself", { { "./", 'd' }, { "..", 'd' } }, "leaves the image" },
+    { "dot-dot slash", { { "../", 'd' } }, "leaves the image" },
+    { "dot dot-dot", { { "./..", 'd' } }, "leaves the image" },
     { "device", { { "dev/null", 'c' } }, "device nodes are not allowed" },
     { "too big", { { "a", 'f', 0, NULL, {}, 4096 } }, "layer larger than 1000 bytes" },
   };
