@@ -500,9 +500,10 @@ static int parse_index_entries(json_t *arr, struct oci_index *idx, podrun_error_
   if (n > OCI_MAX_INDEX_ENTRIES)
     return podrun_error_set(err, 0, "image index: more than %d entries", OCI_MAX_INDEX_ENTRIES);
   idx->manifests = n ? xzalloc(n * sizeof(*idx->manifests)) : NULL;
-  for (size_t i = 0; i < n; i++, idx->n_manifests++)
+  for (size_t i = 0; i < n; i++)
     {
       char what[64];
+      idx->n_manifests = i + 1; /* freed with the index, parsed or not */
       snprintf(what, sizeof(what), "image index: manifests[%zu]", i);
       if (parse_descriptor(json_array_get(arr, i), what, true, &idx->manifests[i], err) < 0)
         return -1;
@@ -534,9 +535,10 @@ static int parse_layers(json_t *arr, struct oci_manifest *m, podrun_error_t *err
   if (n > OCI_MAX_LAYERS)
     return podrun_error_set(err, 0, "image manifest: more than %d layers", OCI_MAX_LAYERS);
   m->layers = xzalloc(n * sizeof(*m->layers));
-  for (size_t i = 0; i < n; i++, m->n_layers++)
+  for (size_t i = 0; i < n; i++)
     {
       char what[64];
+      m->n_layers = i + 1; /* freed with the manifest, parsed or not */
       snprintf(what, sizeof(what), "image manifest: layers[%zu]", i);
       if (parse_descriptor(json_array_get(arr, i), what, false, &m->layers[i], err) < 0)
         return -1;
