@@ -188,8 +188,13 @@ int oci_ref_parse(const char *ref, const char *default_registry, struct oci_ref 
                                 "image reference %s names no registry and there is no defaultRegistry in "
                                 "registries.json",
                                 QUOTE(ref));
-      if (!host_is_valid(default_registry))
-        return podrun_error_set(err, 0, "defaultRegistry %s is not a valid host[:port]", QUOTE(default_registry));
+      /* one that would not read as a host in a reference ("registry") is
+       * refused: the stored names, HOST/REPO, must parse back */
+      if (!host_is_valid(default_registry) || !is_host_part(default_registry, strlen(default_registry)))
+        return podrun_error_set(err, 0,
+                                "defaultRegistry %s is not a registry host[:port] (with a '.' or a port, or "
+                                "localhost)",
+                                QUOTE(default_registry));
       host = xstrdup(default_registry);
       repo = slash ? xstrdup(name) : xasprintf("library/%s", name);
     }
@@ -216,6 +221,12 @@ void oci_ref_done(struct oci_ref *r)
 }
 
 char *oci_ref_name(const struct oci_ref *r) { return xasprintf("%s/%s", r->host, r->repo); }
+
+char *oci_ref_string(const struct oci_ref *r)
+{
+  return xasprintf("%s/%s%s%s%s%s", r->host, r->repo, r->tag ? ":" : "", r->tag ? r->tag : "", r->digest ? "@" : "",
+                   r->digest ? r->digest : "");
+}
 
 int oci_ref_appc_name(const struct oci_ref *r, char **ret, podrun_error_t *err)
 {
