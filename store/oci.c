@@ -449,6 +449,8 @@ static int parse_descriptor(json_t *o, const char *what, bool with_platform, str
     return podrun_error_set(err, 0, "%s: \"size\" must be an integer from 0 to 2^53", what);
   if (json_is_object(ann) && get_string(ann, "org.opencontainers.image.ref.name", what, &ref_name, err) < 0)
     return -1;
+  if (ref_name && strlen(ref_name) > 4096)
+    return podrun_error_set(err, 0, "%s: the ref.name annotation is longer than 4096 bytes", what);
   ret->media_type = xstrdup(mt);
   ret->digest = xstrdup(digest);
   ret->size = (uint64_t) json_integer_value(size);
@@ -681,7 +683,8 @@ const char *oci_arch_to_appc(const char *arch, const char *variant)
 /* ---- configs ------------------------------------------------------------- */
 
 #define MAX_CONFIG_ENTRIES 10000 /* of Env, Entrypoint + Cmd, Labels */
-#define MAX_CONFIG_PORTS 1000    /* of ExposedPorts, Volumes */
+#define MAX_CONFIG_PORTS 1000    /* of ExposedPorts */
+#define MAX_CONFIG_VOLUMES 100   /* of Volumes (naming them is quadratic) */
 #define MAX_PASSWD (1024 * 1024)
 
 void oci_config_free(struct oci_config *c)
@@ -905,7 +908,7 @@ static int map_port(const char *key, struct appc_app *app, podrun_error_t *err)
 }
 
 /* An object whose keys matter (ExposedPorts, Volumes: {"key": {}}). */
-static int object_keys(json_t *c, const char *key, json_t **ret, podrun_error_t *err)
+static int object_keys(json_t *c, const char *key, size_t max, json_t **ret, podrun_error_t *err)
 {
   json_t *o = json_object_get(c, key);
 
@@ -914,8 +917,8 @@ static int object_keys(json_t *c, const char *key, json_t **ret, podrun_error_t 
     return 0;
   if (!json_is_object(o))
     return podrun_error_set(err, 0, "image config: \"config.%s\" must be an object", key);
-  if (json_object_size(o) > MAX_CONFIG_PORTS)
-    return podrun_error_set(err, 0, "image config: more than %d entries in \"config.%s\"", MAX_CONFIG_PORTS, key);
+  if (json_object_size(o) > max)
+    return podrun_error_set(err, 0, "image config: more than %zu entries in \"config.%s\"", max, key);
   *ret = o;
   return 0;
 }
@@ -925,7 +928,7 @@ static int map_ports(json_t *c, struct appc_app *app, podrun_error_t *err)
   json_t *o, *v;
   const char *key;
 
-  if (object_keys(c, "ExposedPorts", &o, err) < 0)
+  if (object_keys(c, "ExposedPorts", MAX_CONFIG_PORTS, &o, err) < 0)
     return -1;
   json_object_foreach (o, key, v)
     if (map_port(key, app, err) < 0)
@@ -969,7 +972,7 @@ static int map_volumes(json_t *c, struct appc_app *app, podrun_error_t *err)
   json_t *o, *v;
   const char *path;
 
-  if (object_keys(c, "Volumes", &o, err) < 0)
+  if (object_keys(c, "Volumes", MAX_CONFIG_VOLUMES, &o, err) < 0)
     return -1;
   json_object_foreach (o, path, v)
     {

@@ -551,6 +551,41 @@ static void test_config_minimal(void **state)
   assert_string_equal(m3->app->working_directory, "/");
 }
 
+/* n volumes whose paths all give the name "volume-v": /v, /v/, /v// … */
+static char *volumes_config(int n)
+{
+  char *s = xstrdup("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Volumes\":{");
+  for (int i = 0; i < n; i++)
+    {
+      char *t = xasprintf("%s%s\"/v", s, i ? "," : "");
+      free(s);
+      s = t;
+      for (int k = 0; k < i; k++)
+        {
+          t = xasprintf("%s/", s);
+          free(s);
+          s = t;
+        }
+      t = xasprintf("%s\":{}", s);
+      free(s);
+      s = t;
+    }
+  char *t = xasprintf("%s}}}", s);
+  free(s);
+  return t;
+}
+
+static void test_config_volumes(void **state)
+{
+  _cleanup_free_ char *cfg = volumes_config(100);
+  _cleanup_image_manifest_ struct appc_image_manifest *m = to_appc(cfg, NULL, NULL);
+  (void) state;
+  assert_int_equal(m->app->n_mount_points, 100);
+  for (size_t i = 0; i < 100; i++)
+    for (size_t k = i + 1; k < 100; k++)
+      assert_string_not_equal(m->app->mount_points[i].name, m->app->mount_points[k].name);
+}
+
 static void test_config_refusals(void **state)
 {
 #define CFG(c) "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{" c "}}"
@@ -602,6 +637,10 @@ static void test_config_refusals(void **state)
                "more than 10000 entries");
   assert_error(oci_config_to_appc(many, OCI_MAX_CONFIG + 1, "reg.io/x", NULL, NULL, &json, &err), &err, "huge",
                "image config too large");
+  /* 101 volumes (100 are fine: test_config_volumes) */
+  _cleanup_free_ char *vols = volumes_config(101);
+  assert_error(oci_config_to_appc(vols, strlen(vols), "reg.io/x", NULL, NULL, &json, &err), &err, "many volumes",
+               "more than 100 entries in \"config.Volumes\"");
   /* an invalid appc name is caught by the manifest check */
   static const char ok[] = CFG("");
   assert_error(oci_config_to_appc(ok, strlen(ok), "Bad Name", NULL, NULL, &json, &err), &err, "name",
@@ -1002,6 +1041,7 @@ int main(void)
     cmocka_unit_test(test_config_full),
     cmocka_unit_test(test_config_users),
     cmocka_unit_test(test_config_minimal),
+    cmocka_unit_test(test_config_volumes),
     cmocka_unit_test(test_config_refusals),
     cmocka_unit_test_setup_teardown(test_layer_whiteouts, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_aci_xattrs, setup_tmp, teardown_tmp),
