@@ -468,8 +468,20 @@ static int check_whiteout(struct walk *w, struct archive_entry *e, const char *p
   return 0;
 }
 
-/* A name made of "." and "/" only, not absolute: the layer's root. */
-static bool is_root_name(const char *name) { return *name && name[0] != '/' && !name[strspn(name, "./")]; }
+/* "." or "./" (or "././"), not absolute: the layer's root. */
+static bool is_root_name(const char *name)
+{
+  if (!*name || name[0] == '/')
+    return false;
+  for (const char *p = name; *p; p += strspn(p, "/"))
+    {
+      size_t c = strcspn(p, "/");
+      if (c != 1 || p[0] != '.')
+        return false;
+      p += c;
+    }
+  return true;
+}
 
 static int check_oci_entry(struct walk *w, struct archive_entry *e, char *path, char **ret_path,
                            enum action *ret_act, podrun_error_t *err)

@@ -188,8 +188,13 @@ int oci_ref_parse(const char *ref, const char *default_registry, struct oci_ref 
                                 "image reference %s names no registry and there is no defaultRegistry in "
                                 "registries.json",
                                 QUOTE(ref));
-      if (!host_is_valid(default_registry))
-        return podrun_error_set(err, 0, "defaultRegistry %s is not a valid host[:port]", QUOTE(default_registry));
+      /* one that would not read as a host in a reference ("registry") is
+       * refused: the stored names, HOST/REPO, must parse back */
+      if (!host_is_valid(default_registry) || !is_host_part(default_registry, strlen(default_registry)))
+        return podrun_error_set(err, 0,
+                                "defaultRegistry %s is not a registry host[:port] (with a '.' or a port, or "
+                                "localhost)",
+                                QUOTE(default_registry));
       host = xstrdup(default_registry);
       repo = slash ? xstrdup(name) : xasprintf("library/%s", name);
     }
@@ -216,6 +221,12 @@ void oci_ref_done(struct oci_ref *r)
 }
 
 char *oci_ref_name(const struct oci_ref *r) { return xasprintf("%s/%s", r->host, r->repo); }
+
+char *oci_ref_string(const struct oci_ref *r)
+{
+  return xasprintf("%s/%s%s%s%s%s", r->host, r->repo, r->tag ? ":" : "", r->tag ? r->tag : "", r->digest ? "@" : "",
+                   r->digest ? r->digest : "");
+}
 
 int oci_ref_appc_name(const struct oci_ref *r, char **ret, podrun_error_t *err)
 {
@@ -438,6 +449,8 @@ static int parse_descriptor(json_t *o, const char *what, bool with_platform, str
     return podrun_error_set(err, 0, "%s: \"size\" must be an integer from 0 to 2^53", what);
   if (json_is_object(ann) && get_string(ann, "org.opencontainers.image.ref.name", what, &ref_name, err) < 0)
     return -1;
+  if (ref_name && strlen(ref_name) > 4096)
+    return podrun_error_set(err, 0, "%s: the ref.name annotation is longer than 4096 bytes", what);
   ret->media_type = xstrdup(mt);
   ret->digest = xstrdup(digest);
   ret->size = (uint64_t) json_integer_value(size);
@@ -500,9 +513,10 @@ static int parse_index_entries(json_t *arr, struct oci_index *idx, podrun_error_
   if (n > OCI_MAX_INDEX_ENTRIES)
     return podrun_error_set(err, 0, "image index: more than %d entries", OCI_MAX_INDEX_ENTRIES);
   idx->manifests = n ? xzalloc(n * sizeof(*idx->manifests)) : NULL;
-  for (size_t i = 0; i < n; i++, idx->n_manifests++)
+  for (size_t i = 0; i < n; i++)
     {
       char what[64];
+      idx->n_manifests = i + 1; /* freed with the index, parsed or not */
       snprintf(what, sizeof(what), "image index: manifests[%zu]", i);
       if (parse_descriptor(json_array_get(arr, i), what, true, &idx->manifests[i], err) < 0)
         return -1;
@@ -534,9 +548,10 @@ static int parse_layers(json_t *arr, struct oci_manifest *m, podrun_error_t *err
   if (n > OCI_MAX_LAYERS)
     return podrun_error_set(err, 0, "image manifest: more than %d layers", OCI_MAX_LAYERS);
   m->layers = xzalloc(n * sizeof(*m->layers));
-  for (size_t i = 0; i < n; i++, m->n_layers++)
+  for (size_t i = 0; i < n; i++)
     {
       char what[64];
+      m->n_layers = i + 1; /* freed with the manifest, parsed or not */
       snprintf(what, sizeof(what), "image manifest: layers[%zu]", i);
       if (parse_descriptor(json_array_get(arr, i), what, false, &m->layers[i], err) < 0)
         return -1;
@@ -668,7 +683,8 @@ const char *oci_arch_to_appc(const char *arch, const char *variant)
 /* ---- configs ------------------------------------------------------------- */
 
 #define MAX_CONFIG_ENTRIES 10000 /* of Env, Entrypoint + Cmd, Labels */
-#define MAX_CONFIG_PORTS 1000    /* of ExposedPorts, Volumes */
+#define MAX_CONFIG_PORTS 1000    /* of ExposedPorts */
+#define MAX_CONFIG_VOLUMES 100   /* of Volumes (naming them is quadratic) */
 #define MAX_PASSWD (1024 * 1024)
 
 void oci_config_free(struct oci_config *c)
@@ -892,7 +908,7 @@ static int map_port(const char *key, struct appc_app *app, podrun_error_t *err)
 }
 
 /* An object whose keys matter (ExposedPorts, Volumes: {"key": {}}). */
-static int object_keys(json_t *c, const char *key, json_t **ret, podrun_error_t *err)
+static int object_keys(json_t *c, const char *key, size_t max, json_t **ret, podrun_error_t *err)
 {
   json_t *o = json_object_get(c, key);
 
@@ -901,8 +917,8 @@ static int object_keys(json_t *c, const char *key, json_t **ret, podrun_error_t 
     return 0;
   if (!json_is_object(o))
     return podrun_error_set(err, 0, "image config: \"config.%s\" must be an object", key);
-  if (json_object_size(o) > MAX_CONFIG_PORTS)
-    return podrun_error_set(err, 0, "image config: more than %d entries in \"config.%s\"", MAX_CONFIG_PORTS, key);
+  if (json_object_size(o) > max)
+    return podrun_error_set(err, 0, "image config: more than %zu entries in \"config.%s\"", max, key);
   *ret = o;
   return 0;
 }
@@ -912,7 +928,7 @@ static int map_ports(json_t *c, struct appc_app *app, podrun_error_t *err)
   json_t *o, *v;
   const char *key;
 
-  if (object_keys(c, "ExposedPorts", &o, err) < 0)
+  if (object_keys(c, "ExposedPorts", MAX_CONFIG_PORTS, &o, err) < 0)
     return -1;
   json_object_foreach (o, key, v)
     if (map_port(key, app, err) < 0)
@@ -956,7 +972,7 @@ static int map_volumes(json_t *c, struct appc_app *app, podrun_error_t *err)
   json_t *o, *v;
   const char *path;
 
-  if (object_keys(c, "Volumes", &o, err) < 0)
+  if (object_keys(c, "Volumes", MAX_CONFIG_VOLUMES, &o, err) < 0)
     return -1;
   json_object_foreach (o, path, v)
     {

@@ -47,8 +47,9 @@ struct oci_ref
 
 /* Docker's rules: the first component is a host when it holds '.' or ':',
  * is "localhost" or has an upper-case letter; otherwise the host is
- * default_registry (NULL: refused, the message names defaultRegistry), and a
- * one-component name gets "library/" in front. The name is the distribution
+ * default_registry (NULL: refused, the message names defaultRegistry; it
+ * must itself read as a host), and a one-component name gets "library/" in
+ * front. The name is the distribution
  * spec's grammar (lower-case [a-z0-9] components joined by '.', '_', '__' or
  * dashes, separated by '/', 255 bytes at most with the host); the tag is
  * [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. IPv6 hosts ("[::1]:5000") are refused.
@@ -57,6 +58,9 @@ int oci_ref_parse(const char *ref, const char *default_registry, struct oci_ref 
 void oci_ref_done(struct oci_ref *r);
 /* "HOST/REPO" */
 char *oci_ref_name(const struct oci_ref *r);
+/* The normalised reference: "HOST/REPO[:TAG][@DIGEST]" ("busybox" →
+ * "HOST/library/busybox:latest"), which parses back to the same fields. */
+char *oci_ref_string(const struct oci_ref *r);
 /* The AC identifier podrun stores the image under: "HOST/REPO" lower-cased
  * with the port's ':' and every '_' made '-' ("127.0.0.1:5000/a_b/c" →
  * "127.0.0.1-5000/a-b/c"); checked with appc_identifier_is_valid and the

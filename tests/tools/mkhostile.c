@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Writes a corpus of hostile ACIs, one per attack, into the directory argv[1]:
  * each is otherwise a valid ACI, so the attack is the only reason to refuse it.
- * tests/e2e/hostile.bats feeds every one to `podrun fetch`. */
+ * tests/e2e/hostile.bats feeds every one to `podrun fetch`.
+ * `mkhostile --oci DIR` writes hostile OCI layers instead (DIR/<name>.tar.gz,
+ * gzip'd tars with entries at the root, as a registry serves them; see
+ * oci_layers() for what each one is and what podrun must say), for a test
+ * that serves them from a registry as the only layer of an image. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -31,6 +35,9 @@ struct entry
   const char *target; /* link target or file contents */
   mode_t mode;        /* 0: default */
   int64_t size;       /* declared size for K_FILE, 0: strlen(target) */
+  const char *xattr;  /* NULL, or an extended attribute's name, */
+  const char *xattr_value; /* and its value */
+  bool zeros;         /* K_FILE: write `size` zero bytes (compressed, a bomb) */
 };
 
 /* Output goes through a callback that stops after MAX_OUT bytes: an entry
@@ -41,13 +48,13 @@ struct entry
 struct out
 {
   int fd;
-  size_t written;
+  size_t written, max;
 };
 
 static la_ssize_t out_write(struct archive *a, void *data, const void *buf, size_t len)
 {
   struct out *o = data;
-  if (o->written + len > MAX_OUT)
+  if (o->written + len > o->max)
     {
       archive_set_error(a, EFBIG, "corpus entry cut short on purpose");
       return -1;
@@ -64,7 +71,8 @@ static int out_close(struct archive *a, void *data)
   return ARCHIVE_OK;
 }
 
-static struct archive *aci_open(const char *dir, const char *name, const char *filter)
+static struct archive *archive_open(const char *dir, const char *name, const char *ext, const char *filter,
+                                    size_t max_out)
 {
   char path[4096];
   struct archive *a = archive_write_new();
@@ -75,14 +83,20 @@ static struct archive *aci_open(const char *dir, const char *name, const char *f
     archive_write_add_filter_gzip(a);
   else if (filter && streq(filter, "xz"))
     archive_write_add_filter_xz(a);
-  snprintf(path, sizeof(path), "%s/%s.aci", dir, name);
+  snprintf(path, sizeof(path), "%s/%s%s", dir, name, ext);
   o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  o->max = max_out;
   if (o->fd < 0 || archive_write_open2(a, o, NULL, out_write, out_close, NULL) != ARCHIVE_OK)
     {
       fprintf(stderr, "mkhostile: %s: %s\n", path, archive_error_string(a));
       exit(1);
     }
   return a;
+}
+
+static struct archive *aci_open(const char *dir, const char *name, const char *filter)
+{
+  return archive_open(dir, name, ".aci", filter, MAX_OUT);
 }
 
 #define FILE_(p, d) { .path = (p), .kind = K_FILE, .target = (d) }
@@ -127,9 +141,17 @@ static void add(struct archive *a, const struct entry *e)
       break;
     }
   archive_entry_set_perm(ae, e->mode ? e->mode : (e->kind == K_DIR ? 0755 : 0644));
+  if (e->xattr)
+    archive_entry_xattr_add_entry(ae, e->xattr, e->xattr_value, strlen(e->xattr_value));
   archive_write_header(a, ae);
   if (e->kind == K_FILE && !e->size)
     archive_write_data(a, data, strlen(data));
+  if (e->kind == K_FILE && e->zeros)
+    {
+      static char zeros[1 << 16];
+      for (int64_t done = 0; done < e->size; done += (int64_t) sizeof(zeros))
+        archive_write_data(a, zeros, sizeof(zeros));
+    }
   archive_entry_free(ae);
 }
 
@@ -190,11 +212,74 @@ static void damaged(const char *dir, const char *name, const char *filter, bool 
     }
 }
 
+#define XATTR_(p, n, v) { .path = (p), .kind = K_FILE, .target = "x", .xattr = (n), .xattr_value = (v) }
+#define ZEROS_(p, s) { .path = (p), .kind = K_FILE, .size = (s), .zeros = true }
+
+/* One OCI layer: the entries alone, gzip'd, DIR/<name>.tar.gz. */
+static void layer(const char *dir, const char *name, const struct entry *entries)
+{
+  struct archive *a = archive_open(dir, name, ".tar.gz", "gzip", 4 << 20);
+  for (const struct entry *e = entries; e->path; e++)
+    add(a, e);
+  archive_write_close(a);
+  archive_write_free(a);
+}
+
+/* The hostile OCI layers; what podrun says of each (error substrings):
+ *  whiteout-dotdot          ".wh..." whites out "..": 'a whiteout of ".."'
+ *  whiteout-dot             "a/.wh..": 'a whiteout of "."'
+ *  whiteout-escape          "../.wh.x", a whiteout above the layer: 'leaves the image'
+ *  whiteout-through-symlink "esc" → /tmp, then esc/.wh.podrun-hostile-evil (a
+ *                           device over a host file): 'written through the symlink'
+ *  opaque-in-symlink-dir    "etc" → /etc, then etc/.wh..wh..opq (the host's /etc made
+ *                           opaque): 'written through the symlink'
+ *  whiteout-and-present     "x" and ".wh.x" in one layer: 'both whited out and present'
+ *  aufs-plnk                ".wh..wh.plnk/1", aufs's hardlink directory: 'aufs metadata'
+ *  aufs-meta                ".wh..wh.aufs": 'aufs metadata'
+ *  escaping-path            "a/../../podrun-hostile-evil": 'leaves the image'
+ *  symlink-escape           "link" → ../../..: 'leaves the image'
+ *  device-char              a character device 1/3: 'device nodes' (unless the store
+ *                           allows devices in layers)
+ *  trusted-xattr            "f" with trusted.overlay.opaque=y, "g" with
+ *                           trusted.overlay.redirect=/etc, "h" with security.selinux and
+ *                           user.podrun=kept: accepted; the trusted.* and security.selinux
+ *                           xattrs are dropped (f, g, h have none), user.podrun stays
+ *  gzip-bomb                ~256 KiB of gzip inflating to one 256 MiB file of zeros:
+ *                           'larger than' with PODRUN_MAX_LAYER_SIZE under 256 MiB
+ *                           (refused when its header is read, before any data is written) */
+static void oci_layers(const char *d)
+{
+  layer(d, "whiteout-dotdot", (struct entry[]){ FILE_(".wh...", ""), END_ });
+  layer(d, "whiteout-dot", (struct entry[]){ DIR_("a"), FILE_("a/.wh..", ""), END_ });
+  layer(d, "whiteout-escape", (struct entry[]){ FILE_("../.wh.x", ""), END_ });
+  layer(d, "whiteout-through-symlink",
+        (struct entry[]){ SYM_("esc", "/tmp"), FILE_("esc/.wh.podrun-hostile-evil", ""), END_ });
+  layer(d, "opaque-in-symlink-dir", (struct entry[]){ SYM_("etc", "/etc"), FILE_("etc/.wh..wh..opq", ""), END_ });
+  layer(d, "whiteout-and-present", (struct entry[]){ FILE_("x", "here"), FILE_(".wh.x", ""), END_ });
+  layer(d, "aufs-plnk", (struct entry[]){ DIR_(".wh..wh.plnk"), FILE_(".wh..wh.plnk/1", "x"), END_ });
+  layer(d, "aufs-meta", (struct entry[]){ FILE_(".wh..wh.aufs", ""), END_ });
+  layer(d, "escaping-path", (struct entry[]){ FILE_("a/../../podrun-hostile-evil", "x"), END_ });
+  layer(d, "symlink-escape", (struct entry[]){ SYM_("link", "../../.."), END_ });
+  layer(d, "device-char", (struct entry[]){ DEV_("null", K_CHR), END_ });
+  layer(d, "trusted-xattr",
+        (struct entry[]){ XATTR_("f", "trusted.overlay.opaque", "y"), XATTR_("g", "trusted.overlay.redirect", "/etc"),
+                          XATTR_("h", "security.selinux", "system_u:object_r:shadow_t:s0"),
+                          XATTR_("i", "user.podrun", "kept"), END_ });
+  layer(d, "gzip-bomb", (struct entry[]){ ZEROS_("zeros", 256LL << 20), END_ });
+}
+
 int main(int argc, char **argv)
 {
+  if (argc == 3 && streq(argv[1], "--oci"))
+    {
+      if (mkdir(argv[2], 0755) < 0 && errno != EEXIST)
+        return 1;
+      oci_layers(argv[2]);
+      return 0;
+    }
   if (argc != 2)
     {
-      fprintf(stderr, "usage: mkhostile DIR\n");
+      fprintf(stderr, "usage: mkhostile [--oci] DIR\n");
       return 2;
     }
   const char *d = argv[1];

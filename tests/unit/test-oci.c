@@ -65,6 +65,16 @@ static void test_ref_good(void **state)
       assert_string_equal(r.repo, cases[i].repo);
       assert_true(streq_ptr(r.tag, cases[i].tag));
       assert_true(streq_ptr(r.digest, cases[i].digest));
+      /* the normalised form parses back to the same */
+      _cleanup_free_ char *norm = oci_ref_string(&r);
+      struct oci_ref again = { 0 };
+      if (oci_ref_parse(norm, NULL, &again, &err) < 0)
+        fail_msg("%s → %s: %s", cases[i].in, norm, err->msg);
+      assert_string_equal(again.host, r.host);
+      assert_string_equal(again.repo, r.repo);
+      assert_true(streq_ptr(again.tag, r.tag));
+      assert_true(streq_ptr(again.digest, r.digest));
+      oci_ref_done(&again);
       oci_ref_done(&r);
     }
 }
@@ -112,6 +122,11 @@ static void test_ref_bad(void **state)
   podrun_error_t err = NULL;
   assert_error(oci_ref_parse("busybox", NULL, &r, &err), &err, "no default", "defaultRegistry");
   assert_int_equal(oci_ref_parse("reg.io/busybox", NULL, &r, &err), 0);
+  oci_ref_done(&r);
+  assert_error(oci_ref_parse("busybox", "registry", &r, &err), &err, "hostless default", "defaultRegistry \"registry\"");
+  assert_error(oci_ref_parse("busybox", "reg.io/x", &r, &err), &err, "default with a path", "defaultRegistry");
+  assert_int_equal(oci_ref_parse("busybox", "localhost:5000", &r, &err), 0);
+  assert_string_equal(r.repo, "library/busybox");
   oci_ref_done(&r);
   /* over-long: a 256-byte name, a 129-byte tag */
   memset(longname, 'a', sizeof(longname));
@@ -536,6 +551,41 @@ static void test_config_minimal(void **state)
   assert_string_equal(m3->app->working_directory, "/");
 }
 
+/* n volumes whose paths all give the name "volume-v": /v, /v/, /v// … */
+static char *volumes_config(int n)
+{
+  char *s = xstrdup("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Volumes\":{");
+  for (int i = 0; i < n; i++)
+    {
+      char *t = xasprintf("%s%s\"/v", s, i ? "," : "");
+      free(s);
+      s = t;
+      for (int k = 0; k < i; k++)
+        {
+          t = xasprintf("%s/", s);
+          free(s);
+          s = t;
+        }
+      t = xasprintf("%s\":{}", s);
+      free(s);
+      s = t;
+    }
+  char *t = xasprintf("%s}}}", s);
+  free(s);
+  return t;
+}
+
+static void test_config_volumes(void **state)
+{
+  _cleanup_free_ char *cfg = volumes_config(100);
+  _cleanup_image_manifest_ struct appc_image_manifest *m = to_appc(cfg, NULL, NULL);
+  (void) state;
+  assert_int_equal(m->app->n_mount_points, 100);
+  for (size_t i = 0; i < 100; i++)
+    for (size_t k = i + 1; k < 100; k++)
+      assert_string_not_equal(m->app->mount_points[i].name, m->app->mount_points[k].name);
+}
+
 static void test_config_refusals(void **state)
 {
 #define CFG(c) "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{" c "}}"
@@ -587,6 +637,10 @@ static void test_config_refusals(void **state)
                "more than 10000 entries");
   assert_error(oci_config_to_appc(many, OCI_MAX_CONFIG + 1, "reg.io/x", NULL, NULL, &json, &err), &err, "huge",
                "image config too large");
+  /* 101 volumes (100 are fine: test_config_volumes) */
+  _cleanup_free_ char *vols = volumes_config(101);
+  assert_error(oci_config_to_appc(vols, strlen(vols), "reg.io/x", NULL, NULL, &json, &err), &err, "many volumes",
+               "more than 100 entries in \"config.Volumes\"");
   /* an invalid appc name is caught by the manifest check */
   static const char ok[] = CFG("");
   assert_error(oci_config_to_appc(ok, strlen(ok), "Bad Name", NULL, NULL, &json, &err), &err, "name",
@@ -612,12 +666,15 @@ struct lent
 /* A valid file capability (VFS_CAP_REVISION_2, effective, cap_net_raw). */
 static const unsigned char cap_net_raw[20] = { 0x01, 0x00, 0x00, 0x02, 0x00, 0x20 };
 
-static void write_layer(int fd, const struct lent *v, bool gz)
+/* filter: NULL, "gzip" or "zstd" */
+static void write_layer(int fd, const struct lent *v, const char *filter)
 {
   struct archive *a = archive_write_new();
   archive_write_set_format_pax_restricted(a);
-  if (gz)
-    archive_write_add_filter_gzip(a);
+  if (filter && streq(filter, "gzip"))
+    assert_int_equal(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+  else if (filter)
+    assert_int_equal(archive_write_add_filter_zstd(a), ARCHIVE_OK);
   assert_int_equal(archive_write_open_fd(a, fd), ARCHIVE_OK);
   for (; v->path; v++)
     {
@@ -662,11 +719,11 @@ static void write_layer(int fd, const struct lent *v, bool gz)
   archive_write_free(a);
 }
 
-static int mem_layer(const struct lent *v, bool gz)
+static int mem_layer(const struct lent *v, const char *filter)
 {
   int fd = memfd_create("layer", MFD_CLOEXEC);
   assert_true(fd >= 0);
-  write_layer(fd, v, gz);
+  write_layer(fd, v, filter);
   assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
   return fd;
 }
@@ -693,7 +750,7 @@ static int extract_layer(const char *tmp, const char *sub, const struct lent *v,
                          podrun_error_t *err)
 {
   _cleanup_free_ char *dir = xasprintf("%s/%s", tmp, sub), *m = NULL;
-  _cleanup_close_ int fd = mem_layer(v, false), dfd = -1;
+  _cleanup_close_ int fd = mem_layer(v, NULL), dfd = -1;
   int scan;
 
   assert_int_equal(mkdir(dir, 0700), 0);
@@ -759,6 +816,7 @@ static void test_layer_whiteouts(void **state)
 {
   static const struct lent layer[] = {
     { "./", 'd' },
+    { ".", 'd', 0700 },                     /* the root again: skipped, like "./" */
     { "etc/", 'd' },
     { "etc/.wh.passwd", 'f' },
     { "etc/.wh..wh..opq", 'f' },
@@ -831,7 +889,7 @@ static void test_aci_xattrs(void **state)
 
   if (geteuid() != 0 || !trusted_xattrs_work(tmp))
     skip_msg("needs root and a file system with trusted.* xattrs");
-  _cleanup_close_ int fd = mem_layer(caps, false);
+  _cleanup_close_ int fd = mem_layer(caps, NULL);
   assert_error(extract_scan_fd(fd, &(struct extract_opts) {}, &m, NULL, &err), &err, "aci caps",
                "entry \"rootfs/ping\": file capabilities are not allowed");
   assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
@@ -839,7 +897,7 @@ static void test_aci_xattrs(void **state)
   free(m);
   _cleanup_free_ char *dir = xasprintf("%s/aci", tmp);
   assert_int_equal(mkdir(dir, 0700), 0);
-  _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), afd = mem_layer(aci, false);
+  _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), afd = mem_layer(aci, NULL);
   if (extract_to_dir_fd(afd, dfd, &(struct extract_opts) { .fresh_target = true }, &err) < 0)
     fail_msg("%s", err->msg);
   assert_true(exists_rel(dir, "rootfs/f"));
@@ -888,6 +946,9 @@ static void test_layer_refusals(void **state)
     { "symlink escaping", { { "a", 'l', 0, "../etc" } }, "leaves the image" },
     { "symlink escaping deeper", { { "a/b", 'l', 0, "../../etc" } }, "leaves the image" },
     { "escaping-path", { { "a/../../etc/passwd", 'f', 0, "x" } }, "leaves the image" },
+    { "dot-dot itself", { { "./", 'd' }, { "..", 'd' } }, "leaves the image" },
+    { "dot-dot slash", { { "../", 'd' } }, "leaves the image" },
+    { "dot dot-dot", { { "./..", 'd' } }, "leaves the image" },
     { "device", { { "dev/null", 'c' } }, "device nodes are not allowed" },
     { "too big", { { "a", 'f', 0, NULL, {}, 4096 } }, "layer larger than 1000 bytes" },
   };
@@ -909,14 +970,13 @@ static void test_layer_refusals(void **state)
   assert_false(exists_rel(tmp, "x"));
 }
 
-/* A gzip that inflates far past the cap is refused before its data is
- * written, by the scan and by the extraction. */
-static void test_layer_gzip_bomb(void **state)
+/* A gzip (or zstd) that inflates far past the cap is refused before its
+ * data is written, by the scan and by the extraction. */
+static void bomb(const char *tmp, const char *filter)
 {
   static const struct lent bomb[] = { { "zeros", 'f', 0, NULL, {}, 64 << 20 }, { NULL } };
-  const char *tmp = *state;
-  _cleanup_free_ char *dir = xasprintf("%s/bomb", tmp);
-  _cleanup_close_ int fd = mem_layer(bomb, true), dfd = -1;
+  _cleanup_free_ char *dir = xasprintf("%s/bomb-%s", tmp, filter);
+  _cleanup_close_ int fd = mem_layer(bomb, filter), dfd = -1;
   struct extract_opts o = { .oci_layer = true, .fresh_target = true, .max_total_size = 1 << 20 };
   podrun_error_t err = NULL;
   struct stat st;
@@ -936,6 +996,38 @@ static void test_layer_gzip_bomb(void **state)
     fail_msg("%s", err->msg);
 }
 
+static void test_layer_bombs(void **state)
+{
+  bomb(*state, "gzip");
+  bomb(*state, "zstd");
+}
+
+/* Layers as registries serve them: plain, gzip, zstd. */
+static void test_layer_compressions(void **state)
+{
+  static const struct lent layer[] = {
+    { "./", 'd' }, { "bin/", 'd' }, { "bin/sh", 'f', 0755, "#!" }, { "bin/ash", 'h', 0, "bin/sh" },
+    { "lib", 'l', 0, "usr/lib" }, { NULL },
+  };
+  static const char *const filters[] = { NULL, "gzip", "zstd" };
+  for (size_t i = 0; i < ELEMENTSOF(filters); i++)
+    {
+      _cleanup_free_ char *dir = xasprintf("%s/c%zu", (char *) *state, i);
+      _cleanup_close_ int fd = mem_layer(layer, filters[i]), dfd = -1;
+      podrun_error_t err = NULL;
+      struct stat a, b;
+      assert_int_equal(mkdir(dir, 0700), 0);
+      dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (extract_to_dir_fd(fd, dfd, OCI_OPTS, &err) < 0)
+        fail_msg("%s: %s", filters[i] ? filters[i] : "tar", err->msg);
+      assert_int_equal(fstatat(dfd, "bin/sh", &a, AT_SYMLINK_NOFOLLOW), 0);
+      assert_int_equal(fstatat(dfd, "bin/ash", &b, AT_SYMLINK_NOFOLLOW), 0);
+      assert_int_equal(a.st_ino, b.st_ino);
+      assert_int_equal(fstatat(dfd, "lib", &a, AT_SYMLINK_NOFOLLOW), 0);
+      assert_true(S_ISLNK(a.st_mode));
+    }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -949,11 +1041,13 @@ int main(void)
     cmocka_unit_test(test_config_full),
     cmocka_unit_test(test_config_users),
     cmocka_unit_test(test_config_minimal),
+    cmocka_unit_test(test_config_volumes),
     cmocka_unit_test(test_config_refusals),
     cmocka_unit_test_setup_teardown(test_layer_whiteouts, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_aci_xattrs, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_layer_refusals, setup_tmp, teardown_tmp),
-    cmocka_unit_test_setup_teardown(test_layer_gzip_bomb, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_layer_bombs, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_layer_compressions, setup_tmp, teardown_tmp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
