@@ -37,6 +37,11 @@
   X(archive_entry_size) \
   X(archive_entry_size_is_set) \
   X(archive_entry_symlink) \
+  X(archive_entry_xattr_add_entry) \
+  X(archive_entry_xattr_clear) \
+  X(archive_entry_xattr_count) \
+  X(archive_entry_xattr_next) \
+  X(archive_entry_xattr_reset) \
   X(archive_error_string) \
   X(archive_format) \
   X(archive_read_close) \

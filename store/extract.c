@@ -2,7 +2,6 @@
 #include "extract.h"
 
 #include "dl.h"
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -18,39 +17,6 @@
 #define WHITEOUT_META_PREFIX ".wh..wh."
 #define WHITEOUT_OPAQUE ".wh..wh..opq"
 #define OVERLAY_OPAQUE_XATTR "trusted.overlay.opaque"
-
-/* libarchive's xattr calls, which store/dl.h does not list (yet): looked up
- * in the library dl_load_archive() loaded. */
-#define XATTR_SYMBOLS(X) \
-  X(archive_entry_xattr_add_entry) \
-  X(archive_entry_xattr_clear) \
-  X(archive_entry_xattr_count) \
-  X(archive_entry_xattr_next) \
-  X(archive_entry_xattr_reset)
-#define XATTR_DEFINE(f) static typeof(f) *x_##f;
-XATTR_SYMBOLS(XATTR_DEFINE)
-#undef XATTR_DEFINE
-
-static int load_xattr_symbols(podrun_error_t *err)
-{
-  static bool loaded;
-  void *dl;
-
-  if (loaded)
-    return 0;
-  if (dl_load_archive(err) < 0)
-    return -1;
-  dl = dlopen("libarchive.so.13", RTLD_NOW | RTLD_NOLOAD);
-  if (!dl)
-    return podrun_error_new(err, ENOENT, "libarchive.so.13: %s", dlerror());
-#define XATTR_LOAD(f)                                                             \
-  if (!(x_##f = (typeof(f) *) dlsym(dl, #f)))                                     \
-    return podrun_error_new(err, ENOENT, "libarchive.so.13: no symbol %s", #f);
-  XATTR_SYMBOLS(XATTR_LOAD)
-#undef XATTR_LOAD
-  loaded = true;
-  return 0;
-}
 
 /* A set of strings (cleaned entry names): open addressing, FNV-1a. */
 struct set
@@ -313,12 +279,10 @@ static int check_xattrs(struct walk *w, struct archive_entry *e, const char *pat
   size_t size;
   bool drop = false;
 
-  if (load_xattr_symbols(err) < 0)
-    return -1;
-  if (x_archive_entry_xattr_count(e) == 0)
+  if (sym_archive_entry_xattr_count(e) == 0)
     return 0;
-  x_archive_entry_xattr_reset(e);
-  while (x_archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+  sym_archive_entry_xattr_reset(e);
+  while (sym_archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
     {
       if (streq(name, "security.capability") && !w->opts->allow_setuid && !w->opts->oci_layer)
         return podrun_error_set(err, 0, "entry %s: file capabilities are not allowed", QUOTE(path));
@@ -327,10 +291,10 @@ static int check_xattrs(struct walk *w, struct archive_entry *e, const char *pat
   if (!drop)
     return 0;
   /* keep the kept ones: copy them out, clear, add them back */
-  size_t n = 0, cap = (size_t) x_archive_entry_xattr_count(e);
+  size_t n = 0, cap = (size_t) sym_archive_entry_xattr_count(e);
   struct { char *name; void *value; size_t size; } *kept = xzalloc(cap * sizeof(*kept));
-  x_archive_entry_xattr_reset(e);
-  while (x_archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK && n < cap)
+  sym_archive_entry_xattr_reset(e);
+  while (sym_archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK && n < cap)
     if (xattr_is_kept(name))
       {
         kept[n].name = xstrdup(name);
@@ -338,10 +302,10 @@ static int check_xattrs(struct walk *w, struct archive_entry *e, const char *pat
         memcpy(kept[n].value, value, size);
         kept[n++].size = size;
       }
-  x_archive_entry_xattr_clear(e);
+  sym_archive_entry_xattr_clear(e);
   for (size_t i = 0; i < n; i++)
     {
-      x_archive_entry_xattr_add_entry(e, kept[i].name, kept[i].value, kept[i].size);
+      sym_archive_entry_xattr_add_entry(e, kept[i].name, kept[i].value, kept[i].size);
       free(kept[i].name);
       free(kept[i].value);
     }

@@ -761,10 +761,8 @@ static int xfer_curl_error(struct xfer *x, CURLcode c, podrun_error_t *err)
       (c == CURLE_PARTIAL_FILE || c == CURLE_RECV_ERROR || c == CURLE_HTTP2_STREAM || c == CURLE_HTTP2))
     return podrun_error_new(err, EIO, "%s: truncated: got %llu of %llu bytes (%s)", x->what,
                             (unsigned long long) (x->base + x->got), (unsigned long long) x->blob->size, ESCAPE(why));
-  curl_off_t connected = 0;
-  if (c == CURLE_OPERATION_TIMEDOUT &&
-      (x->status > 0 ||
-       (sym_curl_easy_getinfo(x->h, CURLINFO_CONNECT_TIME_T, &connected) == CURLE_OK && connected > 0)))
+  /* libcurl's low-speed limit, unless it is the connection that timed out */
+  if (c == CURLE_OPERATION_TIMEDOUT && (x->status > 0 || !strstr(why, "onnection")))
     return podrun_error_new(err, ETIMEDOUT, "%s: too slow: less than %d bytes/s for %ld s", x->what, LOW_SPEED_LIMIT,
                             x->r->low_speed_time);
   if (c == CURLE_OPERATION_TIMEDOUT)
