@@ -163,6 +163,16 @@ static const char *host_os(void)
   return "linux";
 }
 
+static bool of_platform(struct store *s, const char *id, const char *os, const char *arch, const char *variant)
+{
+  _cleanup_store_image_ struct store_image *img = NULL;
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  const char *appc_arch = oci_arch_to_appc(arch, variant);
+  if (store_resolve(s, id, &img, &ignored) < 0)
+    return false;
+  return streq_ptr(img->os, os) && appc_arch && streq_ptr(img->arch, appc_arch);
+}
+
 static int fetch_docker(struct store *s, const char *ref, enum pull_policy policy, char **ret_id,
                         podrun_error_t *err)
 {
@@ -177,8 +187,16 @@ static int fetch_docker(struct store *s, const char *ref, enum pull_policy polic
     return podrun_error_wrap(err, "image %s", QUOTE(ref));
   name = oci_ref_name(&r);
   key = r.digest ? xasprintf("%s@%s", name, r.digest) : xasprintf("%s:%s", name, r.tag);
+  const char *os = arg_fetch.os ? arg_fetch.os : host_os();
+  const char *arch = arg_fetch.arch ? arg_fetch.arch : oci_host_arch(&variant);
+  if (arg_fetch.arch)
+    variant = NULL;
   if (store_get_ref(s, key, &known, err) < 0)
     goto out;
+  /* a tag of a manifest list names an image per platform: the store's is
+   * the one asked for only if it is of that platform */
+  if (known && !of_platform(s, known, os, arch, variant))
+    free(TAKE_PTR(known));
   if (known && policy != PULL_UPDATE)
     {
       *ret_id = TAKE_PTR(known);
@@ -207,10 +225,8 @@ static int fetch_docker(struct store *s, const char *ref, enum pull_policy polic
     goto out;
   ca_dir = xasprintf("%s/certs.d", arg_local_config);
   struct progress prog = { .tty = !arg_fetch.quiet && isatty(STDERR_FILENO), .start = now_ms() };
-  const char *arch = arg_fetch.arch ? arg_fetch.arch : oci_host_arch(&variant);
   struct store_docker_fetch f = {
-    .image = { .os = arg_fetch.os ? arg_fetch.os : host_os(), .arch = arch,
-               .variant = arg_fetch.arch ? NULL : variant, .name = name, .appc_name = appc,
+    .image = { .os = os, .arch = arch, .variant = variant, .name = name, .appc_name = appc,
                .tag = r.tag, .ref = key },
     .registry = { .host = r.host, .insecure_tls = arg_insecure & INSECURE_TLS,
                   .insecure_http = arg_insecure & INSECURE_HTTP, .ca_dir = ca_dir, .user = user,
@@ -347,7 +363,7 @@ int image_fetch(struct store *s, const char *ref, char **ret_id, podrun_error_t 
     {
       if (errno == ENOENT && (kind == IMAGE_REF_NAME || kind == IMAGE_REF_ID))
         return from_store(s, ref, ret_id, err) < 0 ? image_ref_not_found(ref, err) : 0;
-      return podrun_error_set(err, errno, "fetch %s", QUOTE(ref));
+      return podrun_error_set(err, errno, "image %s", QUOTE(ref));
     }
   if (!(arg_insecure & INSECURE_IMAGE))
     return podrun_error_set(err, 0,

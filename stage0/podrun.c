@@ -44,7 +44,7 @@ static const struct cmd cmd_fetch_entry = { "fetch", cmd_fetch, "IMAGE...", "Fet
     "certs.d/HOST:PORT/ca.crt of the local configuration or --insecure-options=tls. Credentials:\n"
     "auth.d/*.json of the configuration directories, or --authfile.\n\n"
     "Examples:\n  podrun --insecure-options=image fetch build/busybox.aci\n"
-    "  podrun --insecure-options=image fetch docker://127.0.0.1:5000/test/busybox:1",
+    "  podrun --insecure-options=image,http fetch docker://127.0.0.1:5000/test/busybox:1",
     fetch_opts, NULL, 1, -1, CMD_STORE_RW };
 static const struct cmd cmd_run_entry = { "run", cmd_run, "IMAGE [app flags] [-- args… ---] [IMAGE [app flags] …]", "Run images as a pod",
     "Creates a pod of one app per IMAGE and runs it in the foreground: podrun is replaced by\n"

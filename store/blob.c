@@ -202,6 +202,7 @@ int store_blob_writer_commit(struct store_blob_writer *w, podrun_error_t *err)
   if (dfd >= 0)
     (void) fsync(dfd);
   free(TAKE_PTR(w->partial)); /* renamed: nothing left to remove */
+  w->s->created_blobs = strv_push(w->s->created_blobs, w->digest);
   return 0;
 }
 

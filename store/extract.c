@@ -808,26 +808,154 @@ static int disk_flags(const struct extract_opts *o)
 
 /* libarchive's writer resolves names against the cwd: run it from destfd
  * and always come back. */
+/* An archive whose uncompressed bytes are hashed on their way to the tar
+ * reader: an outer reader decompresses (any filter, the raw format), the
+ * inner one reads tar from it. One decompression, and the digest covers
+ * every byte, the padding after the end-of-archive blocks included. */
+struct hashed
+{
+  struct archive *outer;
+  EVP_MD_CTX *md;
+  char *buf;
+  const char *why; /* the outer reader's error, once it failed */
+  uint64_t total, max; /* bytes decompressed, and the cap on them */
+};
+
+static la_ssize_t hashed_read(struct archive *inner, void *ctx, const void **ret)
+{
+  struct hashed *h = ctx;
+  la_ssize_t n = sym_archive_read_data(h->outer, h->buf, READ_BLOCK);
+  if (n < 0)
+    {
+      h->why = sym_archive_error_string(h->outer);
+      return -1;
+    }
+  h->total += n > 0 ? (uint64_t) n : 0;
+  if (h->total > h->max)
+    {
+      h->why = "larger than its size cap uncompressed";
+      return -1;
+    }
+  if (n > 0 && sym_EVP_DigestUpdate(h->md, h->buf, (size_t) n) != 1)
+    return -1;
+  *ret = h->buf;
+  return n;
+}
+
+static void hashed_done(struct hashed *h)
+{
+  if (h->outer)
+    sym_archive_read_free(h->outer);
+  if (h->md)
+    sym_EVP_MD_CTX_free(h->md);
+  free(h->buf);
+}
+
+static int open_hashed_outer(int fd, struct hashed *h, podrun_error_t *err)
+{
+  struct archive_entry *e;
+
+  if (dl_load_archive(err) < 0 || dl_load_crypto(err) < 0)
+    return -1;
+  if (!(h->outer = sym_archive_read_new()) || !(h->md = sym_EVP_MD_CTX_new()) ||
+      sym_EVP_DigestInit_ex(h->md, sym_EVP_sha256(), NULL) != 1)
+    return podrun_error_set(err, ENOMEM, "prepare extraction");
+  h->buf = xmalloc(READ_BLOCK);
+  sym_archive_read_support_filter_all(h->outer);
+  sym_archive_read_support_format_raw(h->outer);
+  if (sym_archive_read_open_fd(h->outer, fd, READ_BLOCK) != ARCHIVE_OK ||
+      sym_archive_read_next_header(h->outer, &e) != ARCHIVE_OK)
+    return podrun_error_set(err, 0, "not a readable archive: %s", sym_archive_error_string(h->outer));
+  return 0;
+}
+
+static int open_hashed_reader(int fd, struct hashed *h, struct archive **ret, podrun_error_t *err)
+{
+  if (open_hashed_outer(fd, h, err) < 0)
+    return -1;
+  struct archive *a = sym_archive_read_new();
+  if (!a)
+    return podrun_error_set(err, ENOMEM, "archive_read_new");
+  sym_archive_read_support_format_tar(a);
+  sym_archive_read_support_format_gnutar(a);
+  if (sym_archive_read_open(a, h, NULL, hashed_read, NULL) != ARCHIVE_OK)
+    {
+      podrun_error_set(err, 0, "not a readable archive: %s", h->why ? h->why : sym_archive_error_string(a));
+      sym_archive_read_free(a);
+      return -1;
+    }
+  *ret = a;
+  return 0;
+}
+
+/* What is left after the tar's end, hashed too; then the digest checked. */
+static int hashed_check(struct hashed *h, const char *want, podrun_error_t *err)
+{
+  unsigned char md[EVP_MAX_MD_SIZE];
+  char hex[2 * EVP_MAX_MD_SIZE + 1];
+  unsigned len = 0;
+  const void *buf;
+
+  for (;;)
+    {
+      la_ssize_t n = hashed_read(NULL, h, &buf);
+      if (n < 0)
+        return podrun_error_set(err, 0, "corrupt or truncated compression: %s", h->why ? h->why : "digest failed");
+      if (n == 0)
+        break;
+    }
+  if (sym_EVP_DigestFinal_ex(h->md, md, &len) != 1)
+    return podrun_error_new(err, 0, "digest failed");
+  for (unsigned i = 0; i < len; i++)
+    snprintf(hex + 2 * i, 3, "%02x", md[i]);
+  if (!startswith(want, "sha256:") || !streq(want + strlen("sha256:"), hex))
+    return podrun_error_new(err, EBADMSG, "uncompressed, it hashes to sha256:%.12s…, not its diff_id %s: digest mismatch",
+                            hex, QUOTE(want));
+  return 0;
+}
+
+int extract_check_diff_id(int fd, const char *diff_id, uint64_t max, podrun_error_t *err)
+{
+  struct hashed h = { .max = max ? max : UINT64_MAX };
+  int r = open_hashed_outer(fd, &h, err);
+  if (r >= 0)
+    r = hashed_check(&h, diff_id, err);
+  hashed_done(&h);
+  return r;
+}
+
 int extract_to_dir_fd(int fd, int destfd, const struct extract_opts *opts, podrun_error_t *err)
 {
   _cleanup_(archive_read_freep) struct archive *a = NULL;
   _cleanup_(archive_write_freep) struct archive *disk = NULL;
   _cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  /* the extraction's own cap stops a bomb first; this one bounds the padding after it */
+  struct hashed h = { .max = max_total(opts) + 1024 * 1024 };
   int r;
 
   if (cwd < 0)
     return podrun_error_set(err, errno, "prepare extraction");
-  if (open_reader(fd, &a, err) < 0)
-    return -1;
-  if (!(disk = sym_archive_write_disk_new()))
-    return podrun_error_set(err, ENOMEM, "prepare extraction");
+  r = opts->diff_id ? open_hashed_reader(fd, &h, &a, err) : open_reader(fd, &a, err);
+  if (r < 0)
+    {
+      hashed_done(&h);
+      return -1;
+    }
+  if (!(disk = sym_archive_write_disk_new()) || fchdir(destfd) < 0)
+    {
+      podrun_error_set(err, disk ? errno : ENOMEM, "prepare extraction");
+      hashed_done(&h);
+      return -1;
+    }
   sym_archive_write_disk_set_options(disk, disk_flags(opts));
-  if (fchdir(destfd) < 0)
-    return podrun_error_set(err, errno, "enter the target directory");
   r = extract_entries(a, disk, destfd, opts, err);
   if (r >= 0 && sym_archive_write_close(disk) != ARCHIVE_OK)
     r = podrun_error_set(err, 0, "finish extraction: %s", sym_archive_error_string(disk));
   if (fchdir(cwd) < 0)
     abort(); /* the cwd we came from is gone: nothing sane is left to do */
+  if (r >= 0 && opts->diff_id)
+    r = hashed_check(&h, opts->diff_id, err);
+  sym_archive_read_free(TAKE_PTR(a));
+  hashed_done(&h);
   return r;
 }

@@ -50,6 +50,8 @@ struct extract_opts
                         libarchive's per-component symlink walk (~6 syscalls a file) is
                         skipped */
   char *const *path_whitelist; /* NULL: all; else only these absolute rootfs paths and their parents */
+  const char *diff_id; /* "sha256:…" the uncompressed archive must hash to (an OCI layer's, from its
+                          config), or NULL: checked as it is read, "digest mismatch" */
   uint64_t max_entry_size; /* 0: 16 GiB */
   uint64_t max_total_size; /* 0: 64 GiB */
   uint64_t max_entries;    /* 0: 1,000,000 */
@@ -62,6 +64,11 @@ struct extract_opts
  * output may be NULL. */
 int extract_scan_fd(int fd, const struct extract_opts *opts, char **ret_manifest, size_t *ret_manifest_len,
                     podrun_error_t *err);
+
+/* Decompresses what fd holds and checks its sha256 is diff_id ("sha256:…"),
+ * "digest mismatch" otherwise; nothing is extracted. At most max bytes (0:
+ * no cap) are decompressed. */
+int extract_check_diff_id(int fd, const char *diff_id, uint64_t max, podrun_error_t *err);
 
 /* Extracts the archive read from fd into the directory destfd. On failure the
  * caller removes the target; the process's cwd is unchanged either way. */

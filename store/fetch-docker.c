@@ -114,6 +114,13 @@ static int fetch_locked(struct store *s, struct registry *reg, const struct stor
     return -1;
   if (known_id && streq_ptr(known_manifest, digest) && index_get_image(s->idx, known_id, &img, err) == 0 && img)
     return *ret_id = TAKE_PTR(known_id), 0;
+  struct store_oci_image in = { .manifest = manifest, .manifest_len = len, .content_type = type,
+                                .manifest_digest = digest, .name = f->image.name, .appc_name = f->image.appc_name,
+                                .tag = f->image.tag, .ref = f->image.ref };
+  /* an image the store has under another name or tag: nothing to download */
+  int known = store_oci_known_locked(s, &in, m->config.digest, ret_id, err);
+  if (known != 0)
+    return known < 0 ? -1 : 0;
   config_digest = store_digest_from_oci(m->config.digest);
   if (store_blob_exists(s, config_digest))
     {
@@ -125,9 +132,8 @@ static int fetch_locked(struct store *s, struct registry *reg, const struct stor
     return -1;
   if (fetch_layers(s, reg, f, m, err) < 0)
     return -1;
-  struct store_oci_image in = { .manifest = manifest, .manifest_len = len, .content_type = type,
-                                .manifest_digest = digest, .config = config, .config_len = clen, .name = f->image.name,
-                                .appc_name = f->image.appc_name, .tag = f->image.tag, .ref = f->image.ref };
+  in.config = config;
+  in.config_len = clen;
   return store_import_oci_locked(s, &in, ret_id, err);
 }
 
@@ -141,6 +147,9 @@ int store_fetch_docker(struct store *s, const struct store_docker_fetch *f, char
   if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
     return -1;
   r = fetch_locked(s, reg, f, ret_id, err);
+  if (r < 0)
+    store_discard_created(s);
+  store_keep_created(s);
   store_unlock(s);
   return r;
 }

@@ -69,18 +69,52 @@ static void image_done(struct store_image *img)
   free(img->manifest_digest);
 }
 
+/* Every name an image was imported as resolves to it, also when the image
+ * (its config) was already there under another. */
+static int set_refs(struct store *s, const struct store_oci_image *in, const char *id, podrun_error_t *err)
+{
+  _cleanup_free_ char *tagged = in->tag ? xasprintf("%s:%s", in->name, in->tag) : xstrdup(in->name);
+  if (index_set_ref(s->idx, tagged, id, in->manifest_digest, err) < 0 ||
+      (in->ref && !streq(in->ref, tagged) && index_set_ref(s->idx, in->ref, id, in->manifest_digest, err) < 0))
+    return -1;
+  return 0;
+}
+
+int store_oci_known_locked(struct store *s, const struct store_oci_image *in, const char *config_digest,
+                           char **ret_id, podrun_error_t *err)
+{
+  _cleanup_store_image_ struct store_image *img = NULL;
+  _cleanup_free_ char *id = store_digest_from_oci(config_digest);
+
+  if (index_get_image(s->idx, id, &img, err) < 0)
+    return -1;
+  if (!img)
+    return 0;
+  if (set_refs(s, in, id, err) < 0)
+    return -1;
+  *ret_id = TAKE_PTR(id);
+  return 1;
+}
+
 int store_import_oci_locked(struct store *s, const struct store_oci_image *in, char **ret_id, podrun_error_t *err)
 {
   _cleanup_oci_manifest_ struct oci_manifest *m = NULL;
   _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *am = NULL;
-  _cleanup_free_ char *config_digest = NULL, *passwd = NULL, *tagged = NULL;
+  _cleanup_oci_config_ struct oci_config *cfg = NULL;
+  _cleanup_free_ char *config_digest = NULL, *passwd = NULL;
   _cleanup_strv_ char **dirs = NULL;
   struct store_layer *layers = NULL;
   struct store_image img = { .format = (char *) "oci" };
   int r = -1;
 
-  if (oci_manifest_parse(in->manifest, in->manifest_len, in->content_type, &m, err) < 0)
+  if (oci_manifest_parse(in->manifest, in->manifest_len, in->content_type, &m, err) < 0 ||
+      oci_config_parse(in->config, in->config_len, &cfg, err) < 0)
     return -1;
+  /* the image's id is its config's digest: the layers must be those its
+   * diff_ids name, or another manifest could pass its layers off as the image */
+  if (cfg->n_diff_ids != m->n_layers)
+    return podrun_error_new(err, EBADMSG, "config %s lists %zu layers, the manifest %zu: digest mismatch",
+                            QUOTE(m->config.digest), cfg->n_diff_ids, m->n_layers);
   config_digest = store_digest_from_oci(m->config.digest);
   img.manifest_digest = xstrdup(in->manifest_digest);
   if (m->config.size != in->config_len)
@@ -97,7 +131,8 @@ int store_import_oci_locked(struct store *s, const struct store_oci_image *in, c
     {
       layers[i] = (struct store_layer){ .digest = store_digest_from_oci(m->layers[i].digest),
                                         .media_type = xstrdup(m->layers[i].media_type),
-                                        .size = m->layers[i].size };
+                                        .size = m->layers[i].size,
+                                        .diff_id = xstrdup(cfg->diff_ids[i]) };
       char *dir = NULL;
       if (!store_blob_exists(s, layers[i].digest))
         {
@@ -129,11 +164,7 @@ int store_import_oci_locked(struct store *s, const struct store_oci_image *in, c
   img.import_time = img.last_used = store_now_usec();
   if (index_add_image(s->idx, &img, layers, m->n_layers, NULL, err) < 0)
     goto out;
-  /* every name it was imported as resolves to it, also when the image (its
-   * config) was already there under another */
-  tagged = in->tag ? xasprintf("%s:%s", in->name, in->tag) : xstrdup(in->name);
-  if (index_set_ref(s->idx, tagged, img.id, img.manifest_digest, err) < 0 ||
-      (in->ref && !streq(in->ref, tagged) && index_set_ref(s->idx, in->ref, img.id, img.manifest_digest, err) < 0))
+  if (set_refs(s, in, img.id, err) < 0)
     goto out;
   *ret_id = TAKE_PTR(img.id);
   r = 0;
@@ -259,16 +290,19 @@ static int import_layout_locked(struct store *s, int dirfd, const char *dir, con
   if (oci_manifest_parse(manifest, mlen, d->media_type, &m, err) < 0 ||
       layout_read_blob(&l, m->config.digest, OCI_MAX_CONFIG, &config, &clen, err) < 0)
     return -1;
+  struct store_oci_image in = { .manifest = manifest, .manifest_len = mlen, .content_type = d->media_type,
+                                .manifest_digest = mdigest, .config = config, .config_len = clen,
+                                .name = f->name, .appc_name = f->appc_name, .tag = f->tag ? f->tag : "latest",
+                                .ref = f->ref };
+  int r = store_oci_known_locked(s, &in, m->config.digest, ret_id, err);
+  if (r != 0)
+    return r < 0 ? -1 : 0;
   for (size_t i = 0; i < m->n_layers; i++)
     {
       _cleanup_free_ char *p = layout_blob_path(m->layers[i].digest);
       if (copy_file_blob(s, dirfd, p, m->layers[i].digest, m->layers[i].size, err) < 0)
         return -1;
     }
-  struct store_oci_image in = { .manifest = manifest, .manifest_len = mlen, .content_type = d->media_type,
-                                .manifest_digest = mdigest, .config = config, .config_len = clen,
-                                .name = f->name, .appc_name = f->appc_name, .tag = f->tag ? f->tag : "latest",
-                                .ref = f->ref };
   return store_import_oci_locked(s, &in, ret_id, err);
 }
 
@@ -283,6 +317,9 @@ int store_import_oci_layout(struct store *s, const char *dir, const struct store
   if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
     return -1;
   r = import_layout_locked(s, dirfd, dir, f, ret_id, err);
+  if (r < 0)
+    store_discard_created(s);
+  store_keep_created(s);
   store_unlock(s);
   return r < 0 ? podrun_error_wrap(err, "OCI layout %s", QUOTE(dir)) : 0;
 }
@@ -338,6 +375,20 @@ static int import_docker_dir(struct store *s, int dirfd, const struct store_oci_
   if (c->n_diff_ids != json_array_size(layers))
     return podrun_error_new(err, EINVAL, "manifest.json: %zu layers, its config %zu", json_array_size(layers),
                             c->n_diff_ids);
+  /* named as it was saved: RepoTags' first, else after the file */
+  if (tag && oci_ref_parse(tag, f->default_registry ? f->default_registry : "localhost", &ref, err) < 0)
+    return podrun_error_wrap(err, "manifest.json: RepoTags");
+  if (tag && (oci_ref_appc_name(&ref, &appc, err) < 0 || !(name = oci_ref_name(&ref))))
+    goto out;
+  struct store_oci_image in = { .content_type = OCI_MEDIA_MANIFEST, .config = config, .config_len = clen,
+                                .name = tag ? name : f->name, .appc_name = tag ? appc : f->appc_name,
+                                .tag = tag ? ref.tag : "latest" };
+  int known = store_oci_known_locked(s, &in, cdigest, ret_id, err);
+  if (known != 0)
+    {
+      r = known < 0 ? -1 : 0;
+      goto out;
+    }
   m = json_pack("{s:i,s:s,s:{s:s,s:s,s:I},s:[]}", "schemaVersion", 2, "mediaType", OCI_MEDIA_MANIFEST, "config",
                 "mediaType", DOCKER_MEDIA_CONFIG, "digest", cdigest, "size", (json_int_t) clen, "layers");
   for (size_t i = 0; i < c->n_diff_ids; i++)
@@ -345,27 +396,23 @@ static int import_docker_dir(struct store *s, int dirfd, const struct store_oci_
       const char *path = json_string_value(json_array_get(layers, i));
       struct stat st;
       if (!path || fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return podrun_error_set(err, path ? errno : EINVAL, "manifest.json: layer %zu", i);
+        {
+          podrun_error_set(err, path ? errno : EINVAL, "manifest.json: layer %zu", i);
+          goto out;
+        }
       if (copy_file_blob(s, dirfd, path, c->diff_ids[i], (uint64_t) st.st_size, err) < 0)
-        return -1;
+        goto out;
       json_array_append_new(json_object_get(m, "layers"),
                             json_pack("{s:s,s:s,s:I}", "mediaType", OCI_MEDIA_LAYER, "digest", c->diff_ids[i], "size",
                                       (json_int_t) st.st_size));
     }
   manifest = json_dump_sorted(m, false);
   if (registry_sha256(manifest, strlen(manifest), mdigest, err) < 0)
-    return -1;
-  /* named as it was saved: RepoTags' first, else after the file */
-  if (tag && oci_ref_parse(tag, f->default_registry ? f->default_registry : "localhost", &ref, err) < 0)
-    return podrun_error_wrap(err, "manifest.json: RepoTags");
-  if (tag && (oci_ref_appc_name(&ref, &appc, err) < 0 || !(name = oci_ref_name(&ref))))
     goto out;
   md = store_digest_from_oci(mdigest);
-  struct store_oci_image in = { .manifest = manifest, .manifest_len = strlen(manifest),
-                                .content_type = OCI_MEDIA_MANIFEST, .manifest_digest = md, .config = config,
-                                .config_len = clen, .name = tag ? name : f->name,
-                                .appc_name = tag ? appc : f->appc_name, .tag = tag ? ref.tag : "latest",
-                                .ref = NULL };
+  in.manifest = manifest;
+  in.manifest_len = strlen(manifest);
+  in.manifest_digest = md;
   r = store_import_oci_locked(s, &in, ret_id, err);
 out:
   oci_ref_done(&ref);
@@ -389,6 +436,9 @@ int store_import_archive(struct store *s, const char *file, bool docker, const s
       _cleanup_error_ podrun_error_t ignored = NULL;
       (void) fs_rm_rf_at(s->dirfd, rel, &ignored);
     }
+  if (r < 0)
+    store_discard_created(s);
+  store_keep_created(s);
   store_unlock(s);
   return r < 0 ? podrun_error_wrap(err, "%s %s", docker ? "docker archive" : "OCI archive", QUOTE(file)) : 0;
 }

@@ -50,14 +50,15 @@ static const char *const migrations[] = {
   "CREATE TABLE layers ("
   "  digest TEXT PRIMARY KEY NOT NULL,"
   "  media_type TEXT NOT NULL,"
-  "  size INTEGER NOT NULL);"
+  "  size INTEGER NOT NULL,"
+  "  diff_id TEXT);"
   "CREATE TABLE image_layers ("
   "  image_id TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
   "  position INTEGER NOT NULL,"
   "  digest TEXT NOT NULL REFERENCES layers (digest),"
   "  PRIMARY KEY (image_id, position));"
   "CREATE INDEX image_layers_digest ON image_layers (digest);"
-  "INSERT INTO layers SELECT id, '" STORE_MEDIA_ACI "', size FROM images;"
+  "INSERT INTO layers SELECT id, '" STORE_MEDIA_ACI "', size, NULL FROM images;"
   "INSERT INTO image_layers SELECT id, 0, id FROM images;"
   "CREATE TABLE refs ("
   "  ref TEXT PRIMARY KEY NOT NULL,"
@@ -294,12 +295,14 @@ static int insert_layer(struct index *idx, const char *image_id, size_t pos, con
                         podrun_error_t *err)
 {
   _cleanup_stmt_ sqlite3_stmt *a = NULL, *b = NULL;
-  if (prepare(idx, "INSERT OR IGNORE INTO layers (digest, media_type, size) VALUES (?1, ?2, ?3)", &a, err) < 0 ||
+  if (prepare(idx, "INSERT OR IGNORE INTO layers (digest, media_type, size, diff_id) VALUES (?1, ?2, ?3, ?4)", &a,
+              err) < 0 ||
       prepare(idx, "INSERT INTO image_layers (image_id, position, digest) VALUES (?1, ?2, ?3)", &b, err) < 0)
     return -1;
   bind_text(a, 1, l->digest);
   bind_text(a, 2, l->media_type);
   sqlite3_bind_int64(a, 3, (sqlite3_int64) l->size);
+  bind_text(a, 4, l->diff_id);
   bind_text(b, 1, image_id);
   sqlite3_bind_int64(b, 2, (sqlite3_int64) pos);
   bind_text(b, 3, l->digest);
@@ -336,6 +339,7 @@ void store_layer_list_free(struct store_layer *v, size_t n)
     {
       free(v[i].digest);
       free(v[i].media_type);
+      free(v[i].diff_id);
     }
   free(v);
 }
@@ -349,7 +353,7 @@ int index_image_layers(struct index *idx, const char *id, struct store_layer **r
   int rc;
 
   if (prepare(idx,
-              "SELECT l.digest, l.media_type, l.size FROM image_layers il JOIN layers l ON l.digest = il.digest"
+              "SELECT l.digest, l.media_type, l.size, l.diff_id FROM image_layers il JOIN layers l ON l.digest = il.digest"
               " WHERE il.image_id = ?1 ORDER BY il.position",
               &st, err) < 0)
     return -1;
@@ -358,7 +362,7 @@ int index_image_layers(struct index *idx, const char *id, struct store_layer **r
     {
       v = xrealloc(v, sizeof(*v) * (n + 1));
       v[n++] = (struct store_layer){ .digest = column_text(st, 0), .media_type = column_text(st, 1),
-                                     .size = (uint64_t) sqlite3_column_int64(st, 2) };
+                                     .size = (uint64_t) sqlite3_column_int64(st, 2), .diff_id = column_text(st, 3) };
     }
   if (rc != SQLITE_DONE)
     {
@@ -402,6 +406,21 @@ int index_blob_is_live(struct index *idx, const char *digest, bool *ret, podrun_
   if (sqlite3_step(st) != SQLITE_ROW)
     return db_error(idx, err, "query blob");
   *ret = sqlite3_column_int(st, 0) != 0;
+  return 0;
+}
+
+int index_get_layer_diff_id(struct index *idx, const char *digest, bool *ret_known, char **ret_diff_id,
+                            podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx, "SELECT diff_id FROM layers WHERE digest = ?1", &st, err) < 0)
+    return -1;
+  bind_text(st, 1, digest);
+  int r = sqlite3_step(st);
+  if (r != SQLITE_ROW && r != SQLITE_DONE)
+    return db_error(idx, err, "read layer");
+  *ret_known = r == SQLITE_ROW;
+  *ret_diff_id = r == SQLITE_ROW ? column_text(st, 0) : NULL;
   return 0;
 }
 

@@ -34,6 +34,9 @@ int index_image_usage(struct index *idx, const char *id, uint64_t *ret_size, uin
  * reference's manifest)? Does any image have this layer? */
 int index_blob_is_live(struct index *idx, const char *digest, bool *ret, podrun_error_t *err);
 int index_layer_is_live(struct index *idx, const char *digest, bool *ret, podrun_error_t *err);
+/* Is the layer known, and with what diff_id (NULL: an ACI's, none)? */
+int index_get_layer_diff_id(struct index *idx, const char *digest, bool *ret_known, char **ret_diff_id,
+                            podrun_error_t *err);
 
 /* Docker references (HOST/REPO:TAG, HOST/REPO@DIGEST) → the image fetched as
  * that, and the manifest it came from. *ret_image_id is NULL when unknown. */

@@ -269,7 +269,7 @@ static int fill_layer(void *ctx, int fd, podrun_error_t *err)
 {
   struct layer_ctx *c = ctx;
   _cleanup_close_ int blob = -1, rootfsfd = -1;
-  struct extract_opts opts = { .fresh_target = true };
+  struct extract_opts opts = { .fresh_target = true, .diff_id = c->layer->diff_id };
 
   if (layer_extract_opts(c->layer->media_type, &opts, err) < 0)
     return -1;
@@ -282,15 +282,51 @@ static int fill_layer(void *ctx, int fd, podrun_error_t *err)
   return 0;
 }
 
+/* A layer an image brings with its diff_id: the store's row of that layer
+ * must say the same; a layer with no row yet is checked as it is
+ * extracted, or, when its tree is already there (another import of it is
+ * under way), by decompressing its blob. */
+static int check_diff_id(struct store *s, const struct store_layer *layer, const char *rel, podrun_error_t *err)
+{
+  _cleanup_free_ char *known_diff_id = NULL;
+  _cleanup_close_ int blob = -1;
+  struct extract_opts opts = { 0 };
+  struct stat st;
+  bool known = false;
+
+  if (index_get_layer_diff_id(s->idx, layer->digest, &known, &known_diff_id, err) < 0)
+    return -1;
+  if (known)
+    return streq_ptr(known_diff_id, layer->diff_id)
+               ? 0
+               : podrun_error_new(err, EBADMSG, "layer %s: its image says its diff_id is %s, the store's has %s: "
+                                                "digest mismatch",
+                                  QUOTE(layer->digest), QUOTE(layer->diff_id),
+                                  known_diff_id ? QUOTE(known_diff_id) : "none");
+  if (fstatat(s->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return 0;
+  if (layer_extract_opts(layer->media_type, &opts, err) < 0 || store_blob_open(s, layer->digest, &blob, err) < 0 ||
+      extract_check_diff_id(blob, layer->diff_id, opts.max_total_size, err) < 0)
+    return podrun_error_wrap(err, "layer %s", QUOTE(layer->digest));
+  return 0;
+}
+
 int store_layer_tree(struct store *s, const struct store_layer *layer, char **ret, podrun_error_t *err)
 {
   _cleanup_free_ char *rel = xasprintf(STORE_LAYER_DIR "/%s", layer->digest);
   struct layer_ctx c = { s, layer };
   struct stat st;
 
-  if (fstatat(s->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
-      store_build_atomically(s->dirfd, STORE_LAYER_DIR, STORE_TMP_PREFIX, rel, false, fill_layer, &c, err) < 0)
+  if (layer->diff_id && check_diff_id(s, layer, rel, err) < 0)
     return -1;
+  if (fstatat(s->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    {
+      int r = store_build_atomically(s->dirfd, STORE_LAYER_DIR, STORE_TMP_PREFIX, rel, false, fill_layer, &c, err);
+      if (r < 0)
+        return -1;
+      if (r == 0)
+        s->created_layers = strv_push(s->created_layers, layer->digest);
+    }
   *ret = xasprintf("%s/%s/rootfs", s->dir, rel);
   return 0;
 }

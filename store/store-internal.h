@@ -14,7 +14,17 @@ struct store
   int lockfd; /* <dir>/locks/store, -1 when read-only */
   struct index *idx;
   bool readonly;
+  /* what this process added to the store since the last keep or discard:
+   * blobs committed and layer trees extracted (store_discard_created) */
+  char **created_blobs, **created_layers;
 };
+
+/* A failed import removes what it added that no index row names (blobs,
+ * layer trees): an error leaves nothing behind. Only this process's own
+ * additions, so another import's blobs are never taken from under it.
+ * Under the store lock. */
+void store_discard_created(struct store *s);
+void store_keep_created(struct store *s);
 
 #define STORE_BLOB_ROOT "cas/blob"
 #define STORE_BLOB_DIR STORE_BLOB_ROOT "/sha512"
@@ -106,6 +116,10 @@ struct store_oci_image
   const char *name, *appc_name, *tag, *ref; /* as in store_oci_fetch */
 };
 int store_import_oci_locked(struct store *s, const struct store_oci_image *in, char **ret_id, podrun_error_t *err);
+/* The image of that config ("sha256:…") is in the store already: its names
+ * recorded (in's), 1 and its id. 0 when it is not. */
+int store_oci_known_locked(struct store *s, const struct store_oci_image *in, const char *config_digest,
+                           char **ret_id, podrun_error_t *err);
 
 /* Removes index row, tree and blob; the caller holds the exclusive lock. */
 int store_remove_locked(struct store *s, const char *id, podrun_error_t *err);

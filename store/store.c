@@ -97,6 +97,7 @@ void store_close(struct store *s)
 {
   if (!s)
     return;
+  store_keep_created(s);
   if (s->idx)
     index_close(s->idx);
   if (s->lockfd >= 0)
@@ -266,6 +267,32 @@ static int remove_dead_blob(struct store *s, const char *digest, podrun_error_t 
   if (!live && unlinkat(s->dirfd, blob, 0) < 0 && errno != ENOENT)
     return podrun_error_set(err, errno, "remove %s", QUOTE(blob));
   return 0;
+}
+
+void store_keep_created(struct store *s)
+{
+  strv_free(TAKE_PTR(s->created_blobs));
+  strv_free(TAKE_PTR(s->created_layers));
+}
+
+void store_discard_created(struct store *s)
+{
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  bool live = false;
+
+  for (size_t i = 0; s->created_layers && s->created_layers[i]; i++)
+    if (index_layer_is_live(s->idx, s->created_layers[i], &live, &ignored) == 0 && !live)
+      {
+        _cleanup_free_ char *layer = xasprintf(STORE_LAYER_DIR "/%s", s->created_layers[i]);
+        (void) fs_rm_rf_at(s->dirfd, layer, &ignored);
+        podrun_error_free(&ignored);
+      }
+  for (size_t i = 0; s->created_blobs && s->created_blobs[i]; i++)
+    {
+      (void) remove_dead_blob(s, s->created_blobs[i], &ignored);
+      podrun_error_free(&ignored);
+    }
+  store_keep_created(s);
 }
 
 int store_remove_locked(struct store *s, const char *id, podrun_error_t *err)

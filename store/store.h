@@ -39,6 +39,7 @@ struct store_layer
   char *digest;     /* of the blob */
   char *media_type; /* STORE_MEDIA_ACI or an OCI layer type */
   uint64_t size;    /* bytes of the blob */
+  char *diff_id;    /* OCI: "sha256:…" of the uncompressed tar (its config's rootfs.diff_ids); ACI: NULL */
 };
 void store_layer_list_free(struct store_layer *v, size_t n);
 

@@ -356,8 +356,8 @@ no_pods_but() {
 @test "image references that cannot be fetched yet get one message per kind, the same from fetch, run and prepare" {
   fetch_busybox
   local ref verb msg
+  # (docker:// is fetched: docker.bats)
   declare -A want=(
-    [docker://busybox]='docker:// images are not supported yet'
     [https://example.com/x.aci]='https:// images are not supported yet'
     [http://example.com/x.aci]='http:// images are not supported yet'
     [coreos.com/etcd:v2.0.0]='not in the store, and fetching by name (appc discovery) is not supported yet'
@@ -394,7 +394,7 @@ no_pods_but() {
   assert_one_line_error "unknown flag"
   [[ ${#stderr} -lt 1000 ]] || fail "a ${#stderr}-byte error line"
   run_big --insecure-options=image fetch "/nonexistent/$big"
-  assert_one_line_error 'fetch "/nonexistent/xxx'
+  assert_one_line_error 'image "/nonexistent/xxx'
   [[ ${#stderr} -lt 1000 ]] || fail "a ${#stderr}-byte error line"
   run_podrun --insecure-options=image fetch $'/tmp/a\nb.aci'
   assert_one_line_error '"/tmp/a\x0ab.aci"'

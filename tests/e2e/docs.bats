@@ -3,6 +3,12 @@
 # exactly what `podrun <command> --help` prints (refresh them with `make docs`).
 
 load helpers
+load registry
+
+teardown() {
+  registry_stop
+  teardown_pods
+}
 
 @test "every command has a page, and its --help block is current" {
   cd "$E2E_ROOT"
@@ -77,6 +83,12 @@ fixture_pod() {
   cd "$E2E_ROOT"
   local page name n=0 version uuid scratch cmd expect rc
   version=$(busybox_version)
+  # the registry the docker:// examples name (127.0.0.1:5000 on the pages)
+  requires registry
+  registry_start
+  oci_image_busybox "$BATS_TEST_TMPDIR/layout" bb
+  image_push "oci:$BATS_TEST_TMPDIR/layout:bb" "$REGISTRY/test/busybox:1"
+  export DOC_REGISTRY=$REGISTRY
   for page in Documentation/commands/*.md; do
     name=${page##*/podrun-}
     name=${name%.md}

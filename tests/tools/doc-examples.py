@@ -27,6 +27,7 @@ Usage:
       exit 0 when the output in ACTUAL_FILE matches the documented one
 """
 import json
+import os
 import re
 import sys
 
@@ -99,6 +100,8 @@ def examples(page):
 def substitute(cmd, uuid, scratch, version):
     cmd = re.sub(r"\b5f0b\b", uuid, cmd)
     cmd = re.sub(r"(file://|[\s='\"]|^)/(srv|tmp)/", lambda m: f"{m.group(1)}{scratch}/{m.group(2)}/", cmd)
+    if os.environ.get("DOC_REGISTRY"):  # the registry the test started for docker:// examples
+        cmd = cmd.replace("127.0.0.1:5000", os.environ["DOC_REGISTRY"])
     return cmd.replace("podrun.test/busybox:1.35.0", f"podrun.test/busybox:{version}")
 
 
