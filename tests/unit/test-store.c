@@ -650,6 +650,122 @@ static void test_render_layers_symlink(void **state)
   assert_int_equal(access(leak, F_OK), -1);
 }
 
+/* A store of schema 2 (what podrun wrote before the layered store), written
+ * here as it was: opened by this podrun, each ACI is an image of one layer,
+ * its own blob, and everything else is as it was. */
+static void test_index_migration(void **state)
+{
+  const char *t = *state;
+  _cleanup_free_ char *path = xasprintf("%s/index.db", t);
+  _cleanup_error_ podrun_error_t err = NULL;
+  struct index *idx = NULL;
+  struct store_layer *layers = NULL;
+  struct store_image *img = NULL;
+  size_t n = 0;
+  uint64_t size = 0, shared = 0;
+  sqlite3 *db = NULL;
+
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db,
+                                "CREATE TABLE images (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, version TEXT,"
+                                " os TEXT, arch TEXT, labels TEXT NOT NULL, manifest TEXT NOT NULL, size INTEGER NOT NULL,"
+                                " import_time INTEGER NOT NULL, last_used INTEGER NOT NULL);"
+                                "CREATE INDEX images_name ON images (name, version);"
+                                "CREATE TABLE remotes (aci_url TEXT PRIMARY KEY NOT NULL, sig_url TEXT, etag TEXT,"
+                                " image_id TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
+                                " cache_max_age INTEGER NOT NULL DEFAULT 0, download_time INTEGER NOT NULL);"
+                                "CREATE INDEX remotes_image ON remotes (image_id);"
+                                "INSERT INTO images VALUES ('sha512-aa', 'example.com/a', '1', 'linux', 'amd64', '[]',"
+                                " '{}', 1000, 1, 2);"
+                                "INSERT INTO remotes VALUES ('file:///a.aci', NULL, 'e', 'sha512-aa', 0, 3);"
+                                "PRAGMA user_version = 2;",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+
+  assert_int_equal(index_open(path, false, &idx, &err), 0);
+  assert_int_equal(index_get_image(idx, "sha512-aa", &img, &err), 0);
+  assert_non_null(img);
+  assert_string_equal(img->name, "example.com/a");
+  assert_string_equal(img->format, "appc");
+  assert_null(img->manifest_digest);
+  store_image_free(img);
+  assert_int_equal(index_image_layers(idx, "sha512-aa", &layers, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_string_equal(layers[0].digest, "sha512-aa");
+  assert_string_equal(layers[0].media_type, STORE_MEDIA_ACI);
+  assert_int_equal(layers[0].size, 1000);
+  assert_null(layers[0].diff_id);
+  store_layer_list_free(layers, n);
+  assert_int_equal(index_image_usage(idx, "sha512-aa", &size, &shared, &err), 0);
+  assert_int_equal(size, 1000);
+  assert_int_equal(shared, 0);
+  _cleanup_free_ char *id = NULL, *etag = NULL;
+  assert_int_equal(index_get_remote(idx, "file:///a.aci", &id, &etag, &err), 0);
+  assert_string_equal(id, "sha512-aa");
+  /* removing it removes its layer row: nothing names the blob any more */
+  char **orphans = NULL;
+  bool live = true;
+  assert_int_equal(index_remove_image(idx, "sha512-aa", &orphans, &err), 0);
+  assert_int_equal(strv_length(orphans), 1);
+  assert_string_equal(orphans[0], "sha512-aa");
+  strv_free(orphans);
+  assert_int_equal(index_blob_is_live(idx, "sha512-aa", &live, &err), 0);
+  assert_false(live);
+  index_close(idx);
+}
+
+/* Two images sharing a layer: each says how much it shares; removing one
+ * keeps the layer, removing both orphans it. */
+static void test_index_layers_shared(void **state)
+{
+  const char *t = *state;
+  _cleanup_free_ char *path = xasprintf("%s/index.db", t);
+  _cleanup_error_ podrun_error_t err = NULL;
+  struct index *idx = NULL;
+  struct store_layer base = { (char *) "sha256-b", (char *) "application/vnd.oci.image.layer.v1.tar+gzip", 700,
+                              (char *) "sha256:d" };
+  struct store_layer top1 = { (char *) "sha256-t1", base.media_type, 10, (char *) "sha256:e" };
+  struct store_layer top2 = { (char *) "sha256-t2", base.media_type, 20, (char *) "sha256:f" };
+  struct store_layer l1[] = { base, top1 }, l2[] = { base, top2 };
+  struct store_image i1 = { .id = (char *) "sha256-c1", .name = (char *) "h/a", .manifest = (char *) "{}",
+                            .format = (char *) "oci", .manifest_digest = (char *) "sha256-m1" };
+  struct store_image i2 = i1;
+  uint64_t size = 0, shared = 0;
+  char **orphans = NULL;
+  bool live = false, known = false;
+  char *diff_id = NULL;
+
+  i2.id = (char *) "sha256-c2";
+  i2.manifest_digest = (char *) "sha256-m2";
+  assert_int_equal(index_open(path, false, &idx, &err), 0);
+  assert_int_equal(index_add_image(idx, &i1, l1, 2, NULL, &err), 0);
+  assert_int_equal(index_add_image(idx, &i2, l2, 2, NULL, &err), 0);
+  assert_int_equal(index_image_usage(idx, "sha256-c1", &size, &shared, &err), 0);
+  assert_int_equal(size, 710);
+  assert_int_equal(shared, 700);
+  assert_int_equal(index_get_layer_diff_id(idx, "sha256-b", &known, &diff_id, &err), 0);
+  assert_true(known);
+  assert_string_equal(diff_id, "sha256:d");
+  free(diff_id);
+  assert_int_equal(index_blob_is_live(idx, "sha256-m2", &live, &err), 0);
+  assert_true(live);
+  assert_int_equal(index_remove_image(idx, "sha256-c1", &orphans, &err), 0);
+  assert_int_equal(strv_length(orphans), 1);
+  assert_string_equal(orphans[0], "sha256-t1");
+  strv_free(orphans);
+  assert_int_equal(index_layer_is_live(idx, "sha256-b", &live, &err), 0);
+  assert_true(live);
+  assert_int_equal(index_remove_image(idx, "sha256-c2", &orphans, &err), 0);
+  assert_int_equal(strv_length(orphans), 2);
+  strv_free(orphans);
+  assert_int_equal(index_layer_is_live(idx, "sha256-b", &live, &err), 0);
+  assert_false(live);
+  assert_int_equal(index_blob_is_live(idx, "sha256-m1", &live, &err), 0);
+  assert_false(live);
+  index_close(idx);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -661,6 +777,8 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_extract_symlink_on_disk, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_extract_whitelist_and_rootfs_only, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_index, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_index_migration, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_index_layers_shared, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_store, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_render_layers_symlink, setup_tmp, teardown_tmp),
   };
