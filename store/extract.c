@@ -25,11 +25,19 @@ struct set
   size_t cap, n;
 };
 
+/* FNV-1a, then murmur3's finaliser: the table takes the low bits, and
+ * FNV's low bits see nothing of its high ones, which made long probe runs
+ * of paths that share a prefix. */
 static uint64_t fnv(const char *s)
 {
   uint64_t h = 1469598103934665603ULL;
   for (; *s; s++)
     h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
   return h;
 }
 
@@ -144,7 +152,7 @@ struct walk
   struct set symlinks; /* entries that are symlinks */
   struct set regular;  /* regular files (hardlink targets) */
   /* OCI layers only: */
-  struct set dirs;      /* entries that are directories */
+  struct set dirs;      /* entries that are directories (their parents checked) */
   struct set prefixes;  /* every proper prefix of an entry: a directory, made or implied */
   struct set whiteouts; /* the paths this layer whites out */
   uint64_t total, entries;
@@ -172,14 +180,23 @@ static const char *what_is_read(const struct walk *w) { return w->opts->oci_laye
 static uint64_t max_total(const struct extract_opts *o) { return o->max_total_size ? o->max_total_size : 64ULL << 30; }
 
 /* No proper prefix of path may be a symlink this archive created. */
+/* No directory above path is a symlink of this archive. A directory entry
+ * of the archive ends the walk: its own parents were checked when it came,
+ * and it cannot become a symlink later (a second entry of a name is
+ * refused), so most entries cost one lookup, not one per component. */
 static int check_parents(struct walk *w, const char *path, podrun_error_t *err)
 {
-  _cleanup_free_ char *p = xstrdup(path);
+  _cleanup_free_ char *p = NULL;
+  if (w->symlinks.n == 0)
+    return 0;
+  p = xstrdup(path);
   for (char *s = strrchr(p, '/'); s; s = strrchr(p, '/'))
     {
       *s = '\0';
       if (set_has(&w->symlinks, p))
         return podrun_error_set(err, 0, "entry %s: written through the symlink %s", QUOTE(path), QUOTE(p));
+      if (set_has(&w->dirs, p))
+        return 0;
     }
   return 0;
 }
@@ -325,11 +342,14 @@ static int check_written(struct walk *w, struct archive_entry *e, const char *pa
 
 static void record(struct walk *w, struct archive_entry *e, const char *path)
 {
+  bool hard = sym_archive_entry_hardlink(e) != NULL;
   set_put_owned(&w->names, xstrdup(path));
   if (sym_archive_entry_filetype(e) == AE_IFLNK)
     set_put_owned(&w->symlinks, xstrdup(path));
-  else if (sym_archive_entry_filetype(e) == AE_IFREG && !sym_archive_entry_hardlink(e))
+  else if (sym_archive_entry_filetype(e) == AE_IFREG && !hard)
     set_put_owned(&w->regular, xstrdup(path));
+  else if (sym_archive_entry_filetype(e) == AE_IFDIR && !hard)
+    set_put_owned(&w->dirs, xstrdup(path));
 }
 
 static int check_aci_entry(struct walk *w, struct archive_entry *e, const char *path, podrun_error_t *err)
@@ -467,8 +487,6 @@ static int check_oci_entry(struct walk *w, struct archive_entry *e, char *path, 
   if (!is_dir && set_has(&w->prefixes, path))
     return podrun_error_set(err, 0, "entry %s: not a directory, but the layer has entries in it", QUOTE(path));
   record(w, e, path);
-  if (is_dir)
-    set_put_owned(&w->dirs, xstrdup(path));
   add_prefixes(w, path);
   *ret_path = xstrdup(path);
   *ret_act = ACT_WRITE;
