@@ -175,7 +175,7 @@ for m in tarfile.open(fileobj=io.BytesIO(data)):
 }
 
 @test "fixtures: htpasswd: anonymous is refused with a Basic challenge, the user is let in" {
-  registry_start --htpasswd=alice:s3cret-Pa55
+  registry_start --htpasswd alice:s3cret-Pa55
   [[ $REGISTRY_USER == alice && $REGISTRY_PASS == s3cret-Pa55 ]]
   log_run curl -s -i "$REGISTRY_URL/v2/"
   [[ $output == *"HTTP/1.1 401"* && $output == *'Www-Authenticate: Basic realm="podrun-test"'* ]]

@@ -8,7 +8,7 @@
 # (tests/tools/hostile-registry.py).
 #
 # Functions (each fails the test with a message on error):
-#   registry_start [--tls] [--htpasswd USER:PASS] [--token]
+#   registry_start [--tls] [--htpasswd USER:PASS | --htpasswd=USER:PASS] [--token]
 #       exports REGISTRY (127.0.0.1:PORT), REGISTRY_URL (http(s)://REGISTRY),
 #       REGISTRY_PID, REGISTRY_DIR (its config, storage, logs), REGISTRY_LOG (its
 #       access log, one line per request, Apache combined format:
@@ -123,16 +123,18 @@ _wait_port_file() {
 }
 
 registry_start() {
-  local tls= htpasswd= token= a
-  for a in "$@"; do
-    case $a in
+  local tls= htpasswd= token=
+  while (($#)); do
+    case $1 in
       --tls) tls=1 ;;
-      --htpasswd=*) htpasswd=${a#*=} ;;
+      --htpasswd=*) htpasswd=${1#*=} ;;
+      --htpasswd) htpasswd=${2:?registry_start: --htpasswd USER:PASS}; shift ;;
       --token) token=1 ;;
-      --htpasswd) fail "registry_start: write --htpasswd=USER:PASS" || return 1 ;;
-      *) fail "registry_start: unknown option $a" || return 1 ;;
+      *) fail "registry_start: unknown option $1" || return 1 ;;
     esac
+    shift
   done
+  [[ -z $htpasswd || $htpasswd == ?*:?* ]] || fail "registry_start: --htpasswd USER:PASS, not $htpasswd" || return 1
   command -v docker-registry >/dev/null || skip "needs docker-registry (package docker-registry)"
   local d scheme=http
   d=$(mktemp -d "$(_registry_tmp)/registry.XXXXXX")
