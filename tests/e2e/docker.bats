@@ -619,6 +619,23 @@ PY
   fi
 }
 
+@test "docker: hostile: a layer digest that is a path" { hostile_refused bad-digest "digest"; }
+@test "docker: hostile: an index nesting an index that is served for any digest" { hostile_refused index-loop ""; }
+
+@test "docker: credentials are not sent to the host a layer redirects to" {
+  hostile_good_first
+  hostile_start --auth hostile-user:hostile-pass
+  local ref=docker://$HOSTILE/auth-redirect/image:1
+  dfetch "$ref"
+  assert_one_line_error unauthorized
+  auth_d hostile "$HOSTILE" hostile-user hostile-pass
+  fetched_id "$ref"
+  grep -q "GET /v2/auth-redirect/image/blobs/sha256:[0-9a-f]*?moved=1 range=[^ ]* status=200 bytes=[0-9]* auth=- host=localhost:" "$HOSTILE_LOG" ||
+    fail "the credentials went to the other host: $(grep moved=1 "$HOSTILE_LOG")"
+  secret_nowhere hostile-pass
+  hostile_stop
+}
+
 @test "docker: kill -9 during a layer download, several times; fetch again succeeds and image gc leaves no partial" {
   local ref=docker://$HOSTILE/throttled/image:1 pid delay want layer
   layer=$(curl -s "http://$HOSTILE/v2/throttled/image/manifests/1" | json_query 'j["layers"][0]["digest"]')

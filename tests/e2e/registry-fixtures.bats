@@ -120,6 +120,25 @@ for m in tarfile.open(fileobj=io.BytesIO(data)):
   [[ $(registry_image_id "$REGISTRY/test/share-a:1") == $(oci_image_id "$l" a2) ]]
 }
 
+@test "fixtures: a client that keeps its blobs re-pulls only the changed layer and the config (skopeo into one layout)" {
+  local l=$BATS_TEST_TMPDIR/layout out=$BATS_TEST_TMPDIR/out mark top size
+  oci_image_busybox "$l" base
+  oci_image_tag "$l" base v1
+  oci_image_tag "$l" base v2
+  oci_image_add_layer "$l" v1 rand:/etc/a:200000
+  oci_image_add_layer "$l" v2 rand:/etc/a:300000
+  image_push "oci:$l:v1" "$REGISTRY/test/upd:1"
+  skopeo copy --quiet --src-tls-verify=false "docker://$REGISTRY/test/upd:1" "oci:$out:x"
+  image_push "oci:$l:v2" "$REGISTRY/test/upd:1"
+  top=$(oci_image_layers "$l" v2 | tail -1)
+  size=$(stat -c %s "$l/blobs/sha256/${top#sha256:}")
+  mark=$(registry_log_mark)
+  skopeo copy --quiet --src-tls-verify=false "docker://$REGISTRY/test/upd:1" "oci:$out:x"
+  [[ $(registry_blob_gets "$mark") -eq 2 ]] || fail "$(registry_blob_gets "$mark") blob GETs: $(registry_log_since "$mark")"
+  [[ $(registry_blob_bytes "$mark" "$top") -eq $size ]]
+  [[ $(registry_blob_bytes "$mark") -lt $((size + 4096)) ]]
+}
+
 @test "fixtures: whiteouts and opaque directories in later layers" {
   local l=$BATS_TEST_TMPDIR/layout b=$BATS_TEST_TMPDIR/bundle
   oci_image_busybox "$l" wh txt:/work/old:old txt:/etc/gone:gone
@@ -372,4 +391,38 @@ hostile_layer() {
   [[ $(hostile_layer trusted-xattr 1 | tar_listing) == *"dir usr SCHILY.xattr.trusted.overlay.redirect=/etc"* ]]
   # GNU tar reads the xattrs from those headers (what a layer extractor would apply).
   hostile_layer trusted-xattr 1 | gzip -dc | tar --xattrs --xattrs-include='*' -tvvf - >/dev/null
+}
+
+@test "hostile fixtures: a digest that is a path, an index that nests itself, credentials redirected to another host" {
+  local d
+  d=$(hostile_manifest bad-digest | json_query 'j["layers"][0]["digest"]')
+  [[ $d == sha256:../../*tmp/podrun-docker-evil ]]
+  log_run skopeo copy --quiet --src-tls-verify=false "docker://$HOSTILE/bad-digest/image:1" "oci:$BATS_TEST_TMPDIR/o:b"
+  [[ $status -ne 0 ]]
+  [[ ! -e /tmp/podrun-docker-evil ]]
+  # index-loop: the index names a nested index; by any digest, the same index again.
+  local idx
+  idx=$(hostile_manifest index-loop)
+  [[ $(json_query 'j["manifests"][0]["mediaType"]' <<<"$idx") == application/vnd.oci.image.index.v1+json ]]
+  d=$(json_query 'j["manifests"][0]["digest"]' <<<"$idx")
+  [[ $(hostile_get index-loop "manifests/$d") == "$idx" ]]
+  [[ sha256:$(printf '%s' "$idx" | sha256sum | cut -d' ' -f1) != "$d" ]]
+  # auth-redirect, on a server wanting credentials: 401 with a Basic challenge without
+  # them; with them, the layer redirects to localhost, which serves it without any.
+  hostile_start --auth hostile-user:hostile-pass
+  log_run curl -s -i "http://$HOSTILE/v2/"
+  [[ $output == *"401 Unauthorized"* ]]
+  log_run curl -s -i "http://$HOSTILE/v2/auth-redirect/image/manifests/1"
+  [[ $output == *"401 Unauthorized"* && $output == *'WWW-Authenticate: Basic realm="hostile"'* ]]
+  d=$(curl -s -u hostile-user:hostile-pass "http://$HOSTILE/v2/auth-redirect/image/manifests/1" | json_query 'j["layers"][0]["digest"]')
+  log_run curl -s -u hostile-user:hostile-pass -o /dev/null -w '%{http_code} %{redirect_url}' "http://$HOSTILE/v2/auth-redirect/image/blobs/$d"
+  [[ $output == "307 http://localhost:${HOSTILE#*:}/v2/auth-redirect/image/blobs/$d?moved=1" ]]
+  [[ $(curl -s -L -u hostile-user:hostile-pass "http://$HOSTILE/v2/auth-redirect/image/blobs/$d" | sha256sum | cut -d' ' -f1) == "${d#sha256:}" ]]
+  # curl does not send the credentials to the other host (its log says so).
+  grep -q "auth-redirect/image/blobs/$d?moved=1 range=- status=200 bytes=[0-9]* auth=- host=localhost:" "$HOSTILE_LOG"
+  # skopeo with the credentials fetches it.
+  log_run skopeo copy --quiet --src-tls-verify=false --src-creds=hostile-user:hostile-pass \
+    "docker://$HOSTILE/auth-redirect/image:1" "oci:$BATS_TEST_TMPDIR/o2:a"
+  assert_status 0
+  hostile_stop
 }

@@ -65,11 +65,13 @@
 #   registry_image_id REF [ARCH]       the id (sha256-<config hex>) of REF
 #       (HOST:PORT/NAME:TAG or @DIGEST) as the registry serves it (skopeo inspect
 #       --raw): for an index, of the ARCH (default $OCI_ARCH) linux instance.
-#   hostile_start [SCENARIO]            the hostile registry; exports HOSTILE
-#       (127.0.0.1:PORT), HOSTILE_PID, HOSTILE_LOG (one line per request: method,
-#       path, Range, status, bytes sent) and, with SCENARIO, HOSTILE_REF
+#   hostile_start [--auth USER:PASS] [SCENARIO]   the hostile registry; exports HOSTILE
+#       (127.0.0.1:PORT), HOSTILE_PID, HOSTILE_DIR, HOSTILE_LOG (one line per request:
+#       method, path, Range, status, bytes sent, the Authorization scheme, the Host)
+#       and, with SCENARIO, HOSTILE_REF
 #       (HOSTILE/SCENARIO/image:1). One server serves every scenario, each under its
 #       own repository: $HOSTILE/SCENARIO/image:1 (see hostile-registry.py for the list).
+#       --auth: every request needs those Basic credentials (but those to "localhost").
 #   hostile_stop
 #
 # OCI_ARCH: the host's architecture as OCI names it (amd64, arm64, …).
@@ -575,10 +577,15 @@ registry_image_id() {
 }
 
 hostile_start() {
+  local auth=()
+  if [[ ${1:-} == --auth ]]; then
+    auth=(--auth "$2")
+    shift 2
+  fi
   local scenario=${1:-} d
   requires python3
   d=$(mktemp -d "$(_registry_tmp)/hostile.XXXXXX")
-  python3 "$REGISTRY_TOOLS/hostile-registry.py" --port-file "$d/port" --log "$d/requests.log" \
+  python3 "$REGISTRY_TOOLS/hostile-registry.py" --port-file "$d/port" --log "$d/requests.log" "${auth[@]}" \
     >"$d/out" 2>&1 3>&- &
   HOSTILE_PID=$!
   echo "$HOSTILE_PID" >"$d/pid"

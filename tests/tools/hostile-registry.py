@@ -4,11 +4,13 @@
 # scenario, each under its own repository: /v2/SCENARIO/image/manifests/1 (also by
 # its digest) and the blobs that manifest names. GET /v2/ answers 200.
 #
-#   hostile-registry.py --port-file FILE [--log FILE]
+#   hostile-registry.py --port-file FILE [--log FILE] [--auth USER:PASS]
 #
 # --port-file: the port (a free one) is written there once the server listens.
+# --auth: every request (/v2/ included) needs those Basic credentials, but those to
+# the host name "localhost" (where auth-redirect sends its layer).
 # --log: one line per request, when its response ends:
-#   METHOD PATH range=RANGE|- status=N bytes=N [aborted]
+#   METHOD PATH range=RANGE|- status=N bytes=N auth=basic|bearer|- host=HOST [aborted]
 #
 # Scenarios (the image is an OCI manifest, linux/<host arch>, gzip layers):
 #   good                 a valid image of one small layer (etc/hostile-good)
@@ -41,7 +43,14 @@
 #   opaque-odd           one layer: lnk -> /tmp/podrun-docker-victim, then lnk/.wh..wh..opq
 #   trusted-xattr        PAX headers setting trusted.overlay.opaque and
 #                        trusted.overlay.redirect on directories of the layer
+#   bad-digest           a layer "digest" sha256:../../…/tmp/podrun-docker-evil
+#   index-loop           an index whose entry (the host's platform) is a nested index;
+#                        asked for by any digest, the server answers that same index
+#   auth-redirect        (for a server started with --auth) the layer redirects to
+#                        http://localhost:PORT/…, another host: credentials sent
+#                        there show in the log as auth=basic
 import argparse
+import base64
 import gzip
 import hashlib
 import io
@@ -59,6 +68,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 UP = "../" * 24  # climbs out of any store path
 
 ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
@@ -214,6 +224,27 @@ def build(name):
             entry("etc/", kind="dir", pax={"SCHILY.xattr.trusted.overlay.opaque": "y"}),
             entry("usr/", kind="dir", pax={"SCHILY.xattr.trusted.overlay.redirect": "/etc"}),
             entry("usr/x", b"x\n")])])
+    if name == "bad-digest":
+        img = Image([good_tar()])
+        man = json.loads(img.manifest)
+        man["layers"][0]["digest"] = "sha256:" + UP + "tmp/podrun-docker-evil"
+        img.manifest = json.dumps(man).encode()
+        img.digest = sha(img.manifest)
+        return img
+    if name == "index-loop":
+        img = Image([good_tar()])
+        index = {"schemaVersion": 2, "mediaType": OCI_INDEX,
+                 "manifests": [{"mediaType": OCI_INDEX, "digest": sha(b"the next index"), "size": 400,
+                                "platform": {"architecture": ARCH, "os": "linux"}}]}
+        img.manifest = json.dumps(index).encode()
+        img.manifest_media = OCI_INDEX
+        img.digest = sha(img.manifest)
+        img.mode["manifest"] = "any-digest"
+        return img
+    if name == "auth-redirect":
+        img = Image([good_tar()])
+        img.mode[img.layers[0]["digest"]] = "redirect-other-host"
+        return img
     return None
 
 
@@ -237,8 +268,10 @@ class Handler(BaseHTTPRequestHandler):
     def log_line(self, status, sent, aborted=False):
         if ARGS.log:
             with LOG_LOCK, open(ARGS.log, "a") as f:
-                f.write("%s %s range=%s status=%d bytes=%d%s\n" % (
+                authz = self.headers.get("Authorization") or "-"
+                f.write("%s %s range=%s status=%d bytes=%d auth=%s host=%s%s\n" % (
                     self.command, self.path, self.headers.get("Range") or "-", status, sent,
+                    authz.split(" ")[0].lower(), self.headers.get("Host") or "-",
                     " aborted" if aborted else ""))
 
     def headers_out(self, status, ctype, length, extra=None):
@@ -274,6 +307,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def route(self):
         path = self.path.split("?")[0]
+        host = (self.headers.get("Host") or "").split(":")[0]
+        if ARGS.auth and host != "localhost" and \
+                self.headers.get("Authorization") != "Basic " + base64.b64encode(ARGS.auth.encode()).decode():
+            self.simple(401, json.dumps({"errors": [{"code": "UNAUTHORIZED",
+                                                     "message": "authentication required"}]}).encode(),
+                        "application/json", {"WWW-Authenticate": 'Basic realm="hostile"'})
+            return
         if path in ("/v2", "/v2/"):
             self.simple(200, b"{}")
             return
@@ -349,6 +389,10 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "redirect-ok" and "moved=1" not in self.path:
             self.simple(307, b"", None, {"Location": "/v2/%s/image/blobs/%s?moved=1" % (scenario, digest)})
             return
+        if mode == "redirect-other-host" and "moved=1" not in self.path:
+            self.simple(307, b"", None, {"Location": "http://localhost:%d/v2/%s/image/blobs/%s?moved=1" % (
+                self.server.server_address[1], scenario, digest)})
+            return
         if mode == "missing-blob" or digest not in img.blobs:
             self.error(404, "BLOB_UNKNOWN")
             return
@@ -410,6 +454,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port-file", required=True)
     p.add_argument("--log")
+    p.add_argument("--auth")
     p.add_argument("--build", help="build one scenario's image, print its manifest and exit")
     ARGS = p.parse_args()
     if ARGS.build:
