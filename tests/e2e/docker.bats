@@ -74,11 +74,7 @@ setup_file() {
 }
 
 teardown_file() {
-  local d
-  for d in "${TLS_DIR:-}" "${AUTH_DIR:-}" "${TOKEN_DIR:-}" "${ANON_DIR:-}" "${PLAIN_DIR:-}"; do
-    [[ -z $d ]] || registry_stop "$d"
-  done
-  hostile_stop
+  registry_stop_all
 }
 
 setup() {
@@ -96,6 +92,7 @@ setup() {
 
 teardown() {
   teardown_pods
+  registry_stop_all
   rm -rf /tmp/podrun-docker-evil /tmp/podrun-docker-victim
 }
 

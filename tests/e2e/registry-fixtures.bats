@@ -15,8 +15,11 @@ setup_file() {
 }
 
 teardown_file() {
-  registry_stop
-  hostile_stop
+  registry_stop_all
+}
+
+teardown() {
+  registry_stop_all
 }
 
 setup() {

@@ -19,6 +19,8 @@
 #       --token alone: anonymous clients get tokens (pull and push); --token with
 #       --htpasswd: anonymous clients are refused, the user gets every action.
 #   registry_stop [REGISTRY_DIR]   stops a registry (and its token server) by pid.
+#   registry_stop_all [DIR]        stops every server started under DIR (the test's or
+#                                  the file's directory): for teardown and teardown_file.
 #   registry_curl ARGS…            curl against $REGISTRY with its CA and credentials.
 #   registry_log_mark              prints the access log's line count now.
 #   registry_log_since MARK        the access log lines after MARK.
@@ -247,6 +249,21 @@ registry_stop() {
   [[ ! -f $d/registry.pid ]] || _stop_pid "$(cat "$d/registry.pid")"
   [[ ! -f $d/token.pid ]] || _stop_pid "$(cat "$d/token.pid")"
   rm -f "$d/registry.pid" "$d/token.pid"
+}
+
+# registry_stop_all [DIR]: stops every registry, token server and hostile registry
+# started under DIR (default: this test's directory, or the file's in teardown_file),
+# also those whose start failed half-way: teardown and teardown_file call it.
+registry_stop_all() {
+  local base=${1:-$(_registry_tmp)} d
+  for d in "$base"/registry.* "$base"/hostile.*; do
+    [[ -d $d ]] || continue
+    [[ ! -f $d/registry.pid ]] || _stop_pid "$(cat "$d/registry.pid")"
+    [[ ! -f $d/token.pid ]] || _stop_pid "$(cat "$d/token.pid")"
+    [[ ! -f $d/pid ]] || _stop_pid "$(cat "$d/pid")"
+    rm -f "$d/registry.pid" "$d/token.pid" "$d/pid"
+  done
+  return 0
 }
 
 registry_curl() {
