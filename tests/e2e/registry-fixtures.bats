@@ -142,6 +142,23 @@ for m in tarfile.open(fileobj=io.BytesIO(data)):
   [[ $(registry_blob_bytes "$mark") -lt $((size + 4096)) ]]
 }
 
+@test "fixtures: random layers for big images; registry_push_busybox" {
+  local l=$BATS_TEST_TMPDIR/layout
+  oci_image_busybox "$l" big
+  oci_image_random_layers "$l" big 3 500000
+  [[ $(oci_image_layers "$l" big | wc -l) -eq 4 ]]
+  local d
+  for d in $(oci_image_layers "$l" big | tail -3); do
+    [[ $(stat -c %s "$l/blobs/sha256/${d#sha256:}") -gt 500000 ]]
+  done
+  umoci unpack --image "$l:big" "$BATS_TEST_TMPDIR/b" >/dev/null
+  [[ $(stat -c %s "$BATS_TEST_TMPDIR/b/rootfs/random/3") -eq 500000 && -x $BATS_TEST_TMPDIR/b/rootfs/bin/busybox ]]
+  image_push "oci:$l:big" "$REGISTRY/test/big-random:1"
+  [[ $(registry_image_id "$REGISTRY/test/big-random:1") == $(oci_image_id "$l" big) ]]
+  registry_push_busybox test/pushed:1 --format v2s2
+  [[ $(registry_image_id "$REGISTRY/test/pushed:1") == "$PUSHED_ID" ]]
+}
+
 @test "fixtures: whiteouts and opaque directories in later layers" {
   local l=$BATS_TEST_TMPDIR/layout b=$BATS_TEST_TMPDIR/bundle
   oci_image_busybox "$l" wh txt:/work/old:old txt:/etc/gone:gone

@@ -51,6 +51,9 @@
 #   oci_image_opaque DIR TAG /DIR [SPEC…]  a layer more on TAG replacing /DIR by an
 #                                      opaque directory holding only SPECs.
 #   oci_image_append_tar DIR TAG TAR   a layer more on TAG from a tar file (any entries).
+#   oci_image_random_layers DIR TAG N BYTES   N layers more of BYTES random bytes each.
+#   registry_push_busybox NAME:TAG [--format v2s2]   a busybox image to $REGISTRY;
+#                                      its id in PUSHED_ID.
 #   oci_image_tag DIR FROM TO          TO is a copy of FROM (the same blobs).
 #   oci_image_config DIR TAG OPTION…   `umoci config` on TAG.
 #   oci_image_id DIR TAG               the image id podrun gives it: sha256-<config hex>.
@@ -456,6 +459,35 @@ desc["digest"], desc["size"] = put(m), len(m)
 json.dump(idx, open(d + "/index.json.tmp", "w"))
 os.rename(d + "/index.json.tmp", d + "/index.json")
 PY
+}
+
+# oci_image_random_layers DIR TAG N BYTES: N layers more on TAG, layer i holding one
+# file /random/i of BYTES random bytes (incompressible: the layer is that big), written
+# without unpacking the image (for big images: benchmarks, resume, progress).
+oci_image_random_layers() {
+  local dir=$1 tag=$2 n=$3 bytes=$4 i t
+  t=$(mktemp -d "$(_registry_tmp)/random.XXXXXX")
+  for ((i = 1; i <= n; i++)); do
+    rm -rf "$t/root"
+    mkdir -p "$t/root/random"
+    head -c "$bytes" /dev/urandom >"$t/root/random/$i"
+    tar --create --file="$t/layer.tar" --directory="$t/root" --sort=name --numeric-owner --owner=0 --group=0 \
+      random || fail "tar failed" || return 1
+    oci_image_append_tar "$dir" "$tag" "$t/layer.tar" || return 1
+  done
+  rm -rf "$t"
+}
+
+# registry_push_busybox NAME:TAG [image_push option…]: pushes a busybox image (as
+# oci_image_busybox, built once per test or file) to $REGISTRY/NAME:TAG; its id in
+# PUSHED_ID.
+registry_push_busybox() {
+  local ref=$1 l
+  shift
+  l=$(_registry_tmp)/busybox-layout
+  [[ -f $l/index.json ]] || oci_image_busybox "$l" busybox || return 1
+  image_push "oci:$l:busybox" "$REGISTRY/$ref" "$@" || return 1
+  PUSHED_ID=$(oci_image_id "$l" busybox)
 }
 
 # (umoci 0.4.7's `insert --opaque` writes a tar cut short after its last file: not used.)
