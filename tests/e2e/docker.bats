@@ -11,7 +11,8 @@ load registry
 
 # The images of the file, built and pushed once (setup_file):
 #   $REGISTRY/test/busybox:1       OCI; User app (1000:1000 in its /etc/passwd),
-#                                  WorkingDir /work, Env FOO=bar, a port and a volume
+#                                  WorkingDir /work, Env FOO=bar, a port and a volume,
+#                                  /work/owned (1000:1000, 0600), a setuid /bin/suid-test
 #   $REGISTRY/test/busybox-v2s2:1  the same image as Docker schema2
 #   $REGISTRY/library/busybox:1    the same, for short names (defaultRegistry)
 #   $REGISTRY/test/uid:1           the same layers, User 1000:50
@@ -22,7 +23,7 @@ load registry
 #   $AUTH_REGISTRY/test/busybox:1  htpasswd ($AUTH_USER:$AUTH_PASS)
 #   $TOKEN_REGISTRY/test/busybox:1 Bearer tokens for $TOKEN_USER:$TOKEN_PASS only
 #   $ANON_REGISTRY/test/busybox:1  Bearer tokens, anonymous ones too
-REPORT='echo "uid=$(id -u) gid=$(id -g) pwd=$(pwd) foo=$FOO"'
+REPORT='echo "uid=$(id -u) gid=$(id -g) pwd=$(pwd) foo=$FOO owned=$(cat /work/owned)"'
 
 setup_file() {
   command -v docker-registry >/dev/null || return 0
@@ -33,7 +34,9 @@ setup_file() {
   LAYOUT=$l
   oci_image_busybox --config.user=app --config.workingdir=/work --config.env=FOO=bar \
     --config.cmd="$REPORT" --config.exposedports=8080/tcp --config.volume=/data \
-    --config.label=org.podrun.test=yes "$l" bb
+    --config.label=org.podrun.test=yes "$l" bb \
+    txt:/work/owned:mine chown:/work/owned:1000:1000 chmod:/work/owned:0600 \
+    txt:/bin/suid-test:x chmod:/bin/suid-test:4755
   oci_image_tag "$l" bb uid
   oci_image_config "$l" uid --config.user=1000:50
   oci_image_busybox --config.cmd='echo "work=$(ls /work | tr "\n" ,) gone=$(test -e /etc/gone && echo yes || echo no)"' \
@@ -285,7 +288,11 @@ hostile_safe() {
   [[ -f $STORE/cas/blob/sha256/${layer:7:2}/${layer#sha256:} ]] || fail "no layer blob"
   [[ $(layer_trees) == "sha256-${layer#sha256:}" ]] || fail "layer trees: $(layer_trees)"
   [[ -x $(layer_tree "$layer")/rootfs/bin/busybox && -L $(layer_tree "$layer")/rootfs/bin/sh ]]
-  # No other host user reaches a layer's files.
+  # Owners and modes as the layer has them, setuid included (OCI images have setuid
+  # files: not refused as in an ACI)...
+  [[ $(stat -c %u:%g:%a "$(layer_tree "$layer")/rootfs/work/owned") == 1000:1000:600 ]] || fail "owned: $(stat -c %u:%g:%a "$(layer_tree "$layer")/rootfs/work/owned")"
+  [[ $(stat -c %a "$(layer_tree "$layer")/rootfs/bin/suid-test") == 4755 ]] || fail "setuid bit lost"
+  # ...and no other host user reaches a layer's files.
   local p ok= d
   for d in "$STORE/cas/layer" "$(layer_tree "$layer")" "$(layer_tree "$layer")/rootfs"; do
     p=$(stat -c %a "$d")
@@ -709,10 +716,10 @@ pod_report() {
     STORE=$BATS_TEST_TMPDIR/$flavor/store
     # User "app": resolved in the image's /etc/passwd (1000:1000).
     pod_report "$flavor" "docker://$PLAIN_REGISTRY/test/busybox:1"
-    [[ $REPORT_LINE == "uid=1000 gid=1000 pwd=/work foo=bar" ]] || fail "$flavor: $REPORT_LINE"
+    [[ $REPORT_LINE == "uid=1000 gid=1000 pwd=/work foo=bar owned=mine" ]] || fail "$flavor: $REPORT_LINE"
     # User 1000:50.
     pod_report "$flavor" "docker://$PLAIN_REGISTRY/test/uid:1"
-    [[ $REPORT_LINE == "uid=1000 gid=50 pwd=/work foo=bar" ]] || fail "$flavor: $REPORT_LINE"
+    [[ $REPORT_LINE == "uid=1000 gid=50 pwd=/work foo=bar owned=mine" ]] || fail "$flavor: $REPORT_LINE"
     # Whiteouts and an opaque directory across layers.
     pod_report "$flavor" "docker://$PLAIN_REGISTRY/test/wh:1"
     [[ $REPORT_LINE == "work=new, gone=no" ]] || fail "$flavor: $REPORT_LINE"
@@ -721,7 +728,7 @@ pod_report() {
     local mark
     mark=$(registry_log_mark)
     pod_report "$flavor" "$PLAIN_REGISTRY/test/busybox:1"
-    [[ $REPORT_LINE == "uid=1000 gid=1000 pwd=/work foo=bar" ]]
+    [[ $REPORT_LINE == "uid=1000 gid=1000 pwd=/work foo=bar owned=mine" ]]
     [[ $(registry_requests "$mark") -eq 0 ]] || fail "running by name asked the registry"
   done
 }
@@ -734,7 +741,7 @@ pod_report() {
   [[ $(store_ids) == $(registry_image_id "$PLAIN_REGISTRY/test/busybox:1") ]]
   dk run-prepared "$uuid"
   assert_status 0
-  assert_output_contains "uid=1000 gid=1000 pwd=/work foo=bar"
+  assert_output_contains "uid=1000 gid=1000 pwd=/work foo=bar owned=mine"
 }
 
 # ---- image commands on OCI images ----

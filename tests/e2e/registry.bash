@@ -42,6 +42,8 @@
 #         dir:/DEST             an empty directory
 #         txt:/DEST:TEXT        a file holding TEXT and a newline
 #         rand:/DEST:BYTES      a file of BYTES random bytes (distinct layers, big layers)
+#         chmod:/DEST:MODE      the mode of a path staged before it (4755: setuid)
+#         chown:/DEST:UID:GID   its owner
 #   oci_image_busybox [UMOCI-CONFIG-OPTION…] DIR TAG [SPEC…]
 #       oci_image_build with /bin/busybox, its sh/cat/id/env/pwd/ls/sleep/echo links,
 #       /etc/passwd (root; app 1000:1000 home /work), /etc/group and /work.
@@ -332,6 +334,12 @@ _stage_files() {
         dest=${rest%%:*}
         mkdir -p "$root$(dirname "$dest")"
         printf '%s\n' "${rest#*:}" >"$root$dest" ;;
+      chmod:*)
+        rest=${spec#chmod:}
+        chmod "${rest#*:}" "$root${rest%%:*}" ;;
+      chown:*)
+        rest=${spec#chown:}
+        chown -h "${rest#*:}" "$root${rest%%:*}" ;;
       rand:*)
         rest=${spec#rand:}
         dest=${rest%%:*}
@@ -403,7 +411,7 @@ staff:x:50:
 app:x:1000:")
   shift 2
   [[ -x /bin/busybox ]] || skip "needs /bin/busybox (package busybox-static)"
-  for applet in sh cat id env pwd ls sleep echo true test; do
+  for applet in sh cat id env pwd ls sleep echo true test stat tr; do
     specs+=("ln:/bin/$applet:busybox")
   done
   oci_image_build "${opts[@]}" "$dir" "$tag" "${specs[@]}" "$@"
