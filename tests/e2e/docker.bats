@@ -677,6 +677,44 @@ PY
   [[ $ID == "$want" ]]
 }
 
+@test "docker: kill -9 while layers download and extract, at several moments; the next fetch has every file and gc leaves only the image's layers" {
+  local l=$BATS_TEST_TMPDIR/layout src=$BATS_TEST_TMPDIR/many ref pid delay layers n want
+  mkdir -p "$src"
+  for ((n = 0; n < 2000; n++)); do echo "$n" >"$src/f$n"; done
+  oci_image_busybox "$l" many "$src=/many"
+  oci_image_random_layers "$l" many 2 8000000
+  ref=$PLAIN_REGISTRY/test/many:1
+  image_push "oci:$l:many" "$ref"
+  want=$(oci_image_id "$l" many)
+  layers=$(oci_image_layers "$l" many)
+  for delay in 0.1 0.3 0.6 0.9 1.3; do
+    "$PODRUN" --dir="$STORE" --local-config="$CONF" --system-config="$SYSCONF" --insecure-options=image,http \
+      fetch "docker://$ref" >/dev/null 2>&1 &
+    pid=$!
+    sleep "$delay"
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    log_run "$PODRUN" --dir="$STORE" image list --no-legend
+    [[ -z $output ]] || [[ $output == sha256-* ]] || fail "image list: $output"
+  done
+  fetched_id "docker://$ref"
+  [[ $ID == "$want" ]]
+  local first
+  first=$(head -1 <<<"$layers")
+  [[ $(find "$(layer_tree "$first")/rootfs/many" -type f | wc -l) -eq 2000 ]] || fail "the layer tree lacks files"
+  [[ $(cat "$(layer_tree "$first")/rootfs/many/f1999") == 1999 ]]
+  local d
+  for d in $(tail -2 <<<"$layers"); do
+    [[ $(find "$(layer_tree "$d")/rootfs/random" -type f -size 8000000c | wc -l) -eq 1 ]] || fail "layer $d incomplete"
+  done
+  run_podrun image gc
+  assert_status 0
+  [[ $(layer_trees) == $(sed 's/:/-/' <<<"$layers" | LC_ALL=C sort) ]] || fail "cas/layer holds: $(layer_trees)"
+  [[ -z $(find "$STORE/cas/blob/partial" -mindepth 1 2>/dev/null) ]] || fail "partials left"
+  [[ -z $(leftovers) ]]
+  [[ $(sha256_blobs) -eq 5 ]] || fail "expected 5 blobs (manifest, config, 3 layers), found $(sha256_blobs)"
+}
+
 @test "docker: a resumed download asks for the rest with a Range request" {
   local ref=docker://$HOSTILE/throttled/image:1 pid layer
   layer=$(curl -s "http://$HOSTILE/v2/throttled/image/manifests/1" | json_query 'j["layers"][0]["digest"]')
