@@ -280,6 +280,8 @@ hostile_safe() {
   want=$(registry_image_id "$PLAIN_REGISTRY/test/busybox:1")
   fetched_id "docker://$PLAIN_REGISTRY/test/busybox:1"
   [[ $ID == "$want" ]] || fail "id $ID, the config digest is $want"
+  # Not on a terminal: no progress.
+  [[ -z $stderr ]] || fail "fetch wrote to stderr (not a terminal)"
   # The manifest, the config and the layer, as fetched, and one layer tree.
   [[ $(sha256_blobs) -eq 3 ]] || fail "expected 3 sha256 blobs, found $(sha256_blobs)"
   local hex=${want#sha256-}
@@ -328,6 +330,13 @@ hostile_safe() {
   fetched_id docker://busybox:1
   [[ $ID == "$want" ]]
   assert_listed "$ID" "$PLAIN_REGISTRY/library/busybox:1"
+  # busybox:1 (no docker://) is that image of the store, for prepare as for run.
+  local mark
+  REGISTRY_LOG=$PLAIN_DIR/access.log
+  mark=$(registry_log_mark)
+  dk --insecure-options=image,http prepare --stage1=fly busybox:1
+  assert_status 0
+  [[ $(registry_requests "$mark") -eq 0 ]] || fail "prepare of busybox:1 asked the registry"
   # From the system config when the local one has none.
   mv "$CONF/registries.json" "$SYSCONF/registries.json"
   STORE=$BATS_TEST_TMPDIR/store2
@@ -446,6 +455,25 @@ hostile_safe() {
   STORE=$BATS_TEST_TMPDIR/store2
   fetched_id "docker://$ANON_REGISTRY/test/busybox:1"
   grep -q "user=- status=200" "$ANON_DIR/token.log" || fail "no anonymous token was asked for"
+}
+
+@test "docker: on a terminal, progress then the id; with --quiet, the id only" {
+  local ref=docker://$PLAIN_REGISTRY/test/a:1 want plain
+  want=$(oci_image_id "$LAYOUT" a)
+  run python3 "$E2E_ROOT/tests/tools/ptyrun.py" 24x160 -- "$PODRUN" --dir="$STORE" --local-config="$CONF" \
+    --system-config="$SYSCONF" --insecure-options=image,http fetch "$ref"
+  echo "status=$status"$'\n'"$output" | cat -v
+  [[ $status -eq 0 ]] || fail "status $status"
+  plain=$(printf '%s' "$output" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' | tr '\r' '\n' | grep -v '^ *$')
+  grep -qxF "$want" <<<"$plain" || fail "no id line"
+  [[ $(grep -cvxF "$want" <<<"$plain") -ge 2 ]] || fail "no progress lines (the image has 2 layers)"
+  STORE=$BATS_TEST_TMPDIR/store2
+  run python3 "$E2E_ROOT/tests/tools/ptyrun.py" 24x160 -- "$PODRUN" --dir="$STORE" --local-config="$CONF" \
+    --system-config="$SYSCONF" --insecure-options=image,http fetch --quiet "$ref"
+  echo "status=$status"$'\n'"$output" | cat -v
+  [[ $status -eq 0 ]] || fail "status $status"
+  plain=$(printf '%s' "$output" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' | tr '\r' '\n' | grep -v '^ *$')
+  [[ $plain == "$want" ]] || fail "--quiet printed more than the id"
 }
 
 # ---- manifest lists ----
@@ -768,6 +796,9 @@ pod_report() {
     pod_report "$flavor" "$PLAIN_REGISTRY/test/busybox:1"
     [[ $REPORT_LINE == "uid=1000 gid=1000 pwd=/work foo=bar owned=mine" ]]
     [[ $(registry_requests "$mark") -eq 0 ]] || fail "running by name asked the registry"
+    # docker:// again: the store's image (--pull-policy=new, the default).
+    pod_report "$flavor" "docker://$PLAIN_REGISTRY/test/busybox:1"
+    [[ $(registry_requests "$mark") -eq 0 ]] || fail "running docker:// again asked the registry"
   done
 }
 
