@@ -760,6 +760,20 @@ PY
     fail "no Range request for the rest: $(tail -n +"$((n + 1))" "$HOSTILE_LOG")"
 }
 
+@test "docker: a server that ignores Range: the fetch after a kill starts the layer over and gets it right" {
+  local ref=docker://$HOSTILE/throttled-norange/image:1 pid
+  hostile_good_first
+  "$PODRUN" --dir="$STORE" --local-config="$CONF" --system-config="$SYSCONF" --insecure-options=image,http \
+    fetch "$ref" >/dev/null 2>&1 &
+  pid=$!
+  sleep 2
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  fetched_id "$ref"
+  [[ $ID == sha256-$(curl -s "http://$HOSTILE/v2/throttled-norange/image/manifests/1" | json_query 'j["config"]["digest"]' | cut -d: -f2) ]]
+  [[ -z $(find "$STORE/cas/blob/partial" -mindepth 1 2>/dev/null) ]] || fail "a partial is left"
+}
+
 # ---- pods of docker images ----
 
 # pod_report FLAVOR REF: runs REF on FLAVOR; the app's report line in REPORT_LINE.

@@ -381,6 +381,11 @@ hostile_layer() {
   [[ $((($(date +%s%N) - start) / 1000000)) -ge 2500 ]] || fail "throttled came too fast"
   [[ sha256:$(sha256sum <"$BATS_TEST_TMPDIR/full" | cut -d' ' -f1) == "$d" ]]
   cmp <(tail -c "$n" "$BATS_TEST_TMPDIR/full") "$BATS_TEST_TMPDIR/part"
+  # throttled-norange: a Range request gets 200 and the whole blob.
+  d=$(hostile_manifest throttled-norange | json_query 'j["layers"][0]["digest"]')
+  log_run curl -s -D - -o "$BATS_TEST_TMPDIR/norange" -H 'Range: bytes=1000000-' "http://$HOSTILE/v2/throttled-norange/image/blobs/$d"
+  [[ $output == *"HTTP/1.1 200"* && $output != *Content-Range* ]]
+  [[ sha256:$(sha256sum <"$BATS_TEST_TMPDIR/norange" | cut -d' ' -f1) == "$d" ]]
   d=$(hostile_manifest truncated-layer | json_query 'j["layers"][0]["digest"]')
   log_run curl -s -o /dev/null "http://$HOSTILE/v2/truncated-layer/image/blobs/$d"
   assert_status 18 # transfer closed with outstanding read data remaining

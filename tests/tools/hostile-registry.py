@@ -28,6 +28,8 @@
 #   redirect-ok          the layer redirects once, to where the right bytes are
 #   slow                 the layer (64 KiB) comes one byte a second
 #   throttled            a valid image whose 1 MiB layer comes at 256 KiB/s, with Range
+#   throttled-norange    the same, ignoring Range (200 and the whole blob: RFC 9110
+#                        lets a server do that; a resuming client must start over)
 #   truncated-layer      Content-Length says N, half is sent, the connection closes
 #   missing-blob         the layer is 404
 #   escaping-layer       a layer entry ../../…/tmp/podrun-docker-evil
@@ -185,9 +187,9 @@ def build(name):
                     if name == "slow" else [good_tar()])
         img.mode[img.layers[0]["digest"]] = name
         return img
-    if name == "throttled":
+    if name in ("throttled", "throttled-norange"):
         img = Image([make_tar([entry("etc/", kind="dir"), entry("etc/data", os.urandom(1024 * 1024))])])
-        img.mode[img.layers[0]["digest"]] = "throttled"
+        img.mode[img.layers[0]["digest"]] = name
         return img
     if name == "escaping-layer":
         return Image([make_tar([entry("etc/", kind="dir"), entry(UP + "tmp/podrun-docker-evil", b"evil\n")])])
@@ -399,7 +401,7 @@ class Handler(BaseHTTPRequestHandler):
         data = img.override.get(digest, img.blobs[digest])
         start, status, extra = 0, 200, {"Docker-Content-Digest": digest}
         rng = self.headers.get("Range")
-        if rng and mode not in ("slow", "truncated-layer"):
+        if rng and mode not in ("slow", "truncated-layer", "throttled-norange"):
             m = re.fullmatch(r"bytes=(\d+)-(\d*)", rng.strip())
             if m and int(m.group(1)) < len(data):
                 start = int(m.group(1))
@@ -420,7 +422,7 @@ class Handler(BaseHTTPRequestHandler):
                     self.wfile.flush()
                     sent += 1
                     time.sleep(1)
-            elif mode == "throttled":
+            elif mode in ("throttled", "throttled-norange"):
                 step = 16 * 1024
                 for i in range(0, len(data), step):
                     self.wfile.write(data[i:i + step])
