@@ -612,7 +612,7 @@ os.rename(path + ".tmp", path)
 PY
   image_push "oci:$dir/layout:list" "$REGISTRY/$ref" --all "$@" || return 1
   local raw
-  raw=$(skopeo inspect --raw --tls-verify=false $(_skopeo_creds) "docker://$REGISTRY/$ref") ||
+  raw=$(skopeo inspect --raw --tls-verify=false ${REGISTRY_USER:+"--creds=$REGISTRY_USER:$REGISTRY_PASS"} "docker://$REGISTRY/$ref") ||
     fail "skopeo inspect of $REGISTRY/$ref failed" || return 1
   LIST_DIGEST=sha256:$(printf '%s' "$raw" | sha256sum | cut -d' ' -f1)
   export LIST_DIGEST LIST_HOST_ID LIST_OTHER_ID LIST_THIRD_ID
@@ -621,14 +621,14 @@ PY
 registry_image_id() {
   local ref=$1 arch=${2:-$OCI_ARCH} raw repo
   command -v skopeo >/dev/null || skip "needs skopeo (package skopeo)"
-  raw=$(skopeo inspect --raw --tls-verify=false $(_skopeo_creds) "docker://$ref") ||
+  raw=$(skopeo inspect --raw --tls-verify=false ${REGISTRY_USER:+"--creds=$REGISTRY_USER:$REGISTRY_PASS"} "docker://$ref") ||
     fail "skopeo inspect --raw docker://$ref failed" || return 1
   if [[ $(json_query 'j.get("mediaType", "")' <<<"$raw") == *index* || $(json_query 'j.get("mediaType", "")' <<<"$raw") == *list* ]]; then
     local digest
     digest=$(json_query "[m['digest'] for m in j['manifests'] if m['platform']['architecture'] == '$arch' and m['platform']['os'] == 'linux'][0]" <<<"$raw") || return 1
     repo=${ref%@*}
     [[ $repo == "$ref" && ${ref##*/} == *:* ]] && repo=${ref%:*}
-    raw=$(skopeo inspect --raw --tls-verify=false $(_skopeo_creds) "docker://$repo@$digest") || return 1
+    raw=$(skopeo inspect --raw --tls-verify=false ${REGISTRY_USER:+"--creds=$REGISTRY_USER:$REGISTRY_PASS"} "docker://$repo@$digest") || return 1
   fi
   json_query '"sha256-" + j["config"]["digest"].split(":")[1]' <<<"$raw"
 }
