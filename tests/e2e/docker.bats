@@ -14,7 +14,8 @@ load registry
 #                                  WorkingDir /work, Env FOO=bar, a port and a volume,
 #                                  /work/owned (1000:1000, 0600), a setuid /bin/suid-test
 #   $REGISTRY/test/busybox-v2s2:1  the same image as Docker schema2
-#   $REGISTRY/library/busybox:1    the same, for short names (defaultRegistry)
+#   $REGISTRY/library/busybox:1    the same layers, another config (a label), for
+#                                  short names (defaultRegistry)
 #   $REGISTRY/test/uid:1           the same layers, User 1000:50
 #   $REGISTRY/test/wh:1            busybox + a layer removing /etc/gone + an opaque /work
 #   $REGISTRY/test/a:1, test/b:1   busybox + one layer each (a shared base)
@@ -38,6 +39,8 @@ setup_file() {
     txt:/work/owned:mine chown:/work/owned:1000:1000 chmod:/work/owned:0600 \
     txt:/bin/suid-test:x chmod:/bin/suid-test:4755
   oci_image_tag "$l" bb uid
+  oci_image_tag "$l" bb lib
+  oci_image_config "$l" lib --config.label=org.podrun.test.library=yes
   oci_image_config "$l" uid --config.user=1000:50
   oci_image_busybox --config.cmd='echo "work=$(ls /work | tr "\n" ,) gone=$(test -e /etc/gone && echo yes || echo no)"' \
     "$l" wh txt:/work/old:old txt:/etc/gone:gone
@@ -67,7 +70,7 @@ setup_file() {
   done
   image_push "oci:$l:bb" "$REGISTRY/test/busybox:1"
   image_push "oci:$l:bb" "$REGISTRY/test/busybox-v2s2:1" --format v2s2
-  image_push "oci:$l:bb" "$REGISTRY/library/busybox:1"
+  image_push "oci:$l:lib" "$REGISTRY/library/busybox:1"
   image_push "oci:$l:uid" "$REGISTRY/test/uid:1"
   image_push "oci:$l:wh" "$REGISTRY/test/wh:1"
   image_push "oci:$l:a" "$REGISTRY/test/a:1"
@@ -330,6 +333,9 @@ hostile_safe() {
   fetched_id docker://busybox:1
   [[ $ID == "$want" ]]
   assert_listed "$ID" "$PLAIN_REGISTRY/library/busybox:1"
+  # Two components: no library/.
+  fetched_id docker://test/busybox:1
+  [[ $ID == $(registry_image_id "$PLAIN_REGISTRY/test/busybox:1") && $ID != "$want" ]] || fail "test/busybox:1 gave $ID"
   # busybox:1 (no docker://) is that image of the store, for prepare as for run.
   local mark
   REGISTRY_LOG=$PLAIN_DIR/access.log
@@ -337,6 +343,9 @@ hostile_safe() {
   dk --insecure-options=image,http prepare --stage1=fly busybox:1
   assert_status 0
   [[ $(registry_requests "$mark") -eq 0 ]] || fail "prepare of busybox:1 asked the registry"
+  dk cat-manifest "${lines[-1]}"
+  assert_status 0
+  [[ $output == *"${want#sha256-}"* ]] || fail "the pod of busybox:1 is not of $PLAIN_REGISTRY/library/busybox:1 ($want)"
   # From the system config when the local one has none.
   mv "$CONF/registries.json" "$SYSCONF/registries.json"
   STORE=$BATS_TEST_TMPDIR/store2
@@ -423,6 +432,14 @@ hostile_safe() {
   assert_status 0
   [[ ${lines[-1]} == $(registry_image_id "$PLAIN_REGISTRY/test/busybox:1") ]]
   secret_nowhere "$AUTH_PASS" "$b64"
+  # auth.d of the system config, into another store.
+  mv "$CONF/auth.d/mine.json" "$SYSCONF/auth.d.mine.json"
+  rm -f "$CONF/auth.d/"*.json
+  mkdir -p "$SYSCONF/auth.d"
+  mv "$SYSCONF/auth.d.mine.json" "$SYSCONF/auth.d/mine.json"
+  STORE=$BATS_TEST_TMPDIR/store-sys
+  fetched_id "$ref"
+  rm -rf "$SYSCONF/auth.d"
   # --authfile, into another store.
   rm "$CONF/auth.d/"*.json
   STORE=$BATS_TEST_TMPDIR/store2
