@@ -510,6 +510,16 @@ hostile_safe() {
   assert_nothing_kept
 }
 
+@test "docker: a Docker manifest list (schema2) resolves by platform too" {
+  manifest_list_push test/list-v2s2:1 --format v2s2
+  fetched_id "docker://$PLAIN_REGISTRY/test/list-v2s2:1"
+  [[ $ID == "$LIST_HOST_ID" ]] || fail "picked $ID, not linux/$OCI_ARCH's $LIST_HOST_ID"
+  fetched_id --arch="$LIST_OTHER_ARCH" "docker://$PLAIN_REGISTRY/test/list-v2s2:1"
+  [[ $ID == "$LIST_OTHER_ID" ]]
+  dfetch --arch=mips "docker://$PLAIN_REGISTRY/test/list-v2s2:1"
+  assert_one_line_error "linux/$OCI_ARCH" "linux/$LIST_OTHER_ARCH" "linux/$LIST_THIRD_ARCH"
+}
+
 # ---- layers: sharing, updates, pull policies ----
 
 @test "docker: two images on one base store the base layer once and download it once" {

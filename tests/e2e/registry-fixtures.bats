@@ -191,6 +191,15 @@ for m in tarfile.open(fileobj=io.BytesIO(data)):
   [[ $(json_query 'j["Architecture"]' <<<"$output") == "$LIST_OTHER_ARCH" ]]
 }
 
+@test "fixtures: the same list as a Docker manifest list (--format v2s2)" {
+  manifest_list_push test/list2:1 --format v2s2
+  log_run skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/test/list2:1"
+  [[ $(json_query 'j["mediaType"]' <<<"$output") == application/vnd.docker.distribution.manifest.list.v2+json ]]
+  [[ $(json_query 'j["manifests"][0]["mediaType"]' <<<"$output") == application/vnd.docker.distribution.manifest.v2+json ]]
+  [[ $(registry_image_id "$REGISTRY/test/list2:1") == "$LIST_HOST_ID" ]]
+  [[ $(registry_image_id "$REGISTRY/test/list2:1" "$LIST_OTHER_ARCH") == "$LIST_OTHER_ID" ]]
+}
+
 @test "fixtures: TLS: the made CA verifies the registry (SAN IP:127.0.0.1); without it, no" {
   registry_start --tls
   [[ $REGISTRY_URL == https://* && -f $REGISTRY_CA ]]

@@ -82,6 +82,10 @@
 #   hostile_stop
 #
 # OCI_ARCH: the host's architecture as OCI names it (amd64, arm64, …).
+#
+# Beware: distribution reads environment variables REGISTRY_* as configuration
+# (REGISTRY_LOG=… replaces the log section, and it fails to start); registry_start
+# runs docker-registry without them, as anything else starting one must.
 
 REGISTRY_TOOLS=$(cd "$BATS_TEST_DIRNAME/../tools" && pwd)
 
