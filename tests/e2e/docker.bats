@@ -11,9 +11,11 @@ load registry
 
 # The images of the file, built and pushed once (setup_file):
 #   $REGISTRY/test/busybox:1       OCI; User app (1000:1000 in its /etc/passwd),
-#                                  WorkingDir /work, Env FOO=bar, a port and a volume
+#                                  WorkingDir /work, Env FOO=bar, a port and a volume,
+#                                  /work/owned (1000:1000, 0600), a setuid /bin/suid-test
 #   $REGISTRY/test/busybox-v2s2:1  the same image as Docker schema2
-#   $REGISTRY/library/busybox:1    the same, for short names (defaultRegistry)
+#   $REGISTRY/library/busybox:1    the same layers, another config (a label), for
+#                                  short names (defaultRegistry)
 #   $REGISTRY/test/uid:1           the same layers, User 1000:50
 #   $REGISTRY/test/wh:1            busybox + a layer removing /etc/gone + an opaque /work
 #   $REGISTRY/test/a:1, test/b:1   busybox + one layer each (a shared base)
@@ -22,7 +24,7 @@ load registry
 #   $AUTH_REGISTRY/test/busybox:1  htpasswd ($AUTH_USER:$AUTH_PASS)
 #   $TOKEN_REGISTRY/test/busybox:1 Bearer tokens for $TOKEN_USER:$TOKEN_PASS only
 #   $ANON_REGISTRY/test/busybox:1  Bearer tokens, anonymous ones too
-REPORT='echo "uid=$(id -u) gid=$(id -g) pwd=$(pwd) foo=$FOO"'
+REPORT='echo "uid=$(id -u) gid=$(id -g) pwd=$(pwd) foo=$FOO owned=$(cat /work/owned)"'
 
 setup_file() {
   command -v docker-registry >/dev/null || return 0
@@ -33,8 +35,12 @@ setup_file() {
   LAYOUT=$l
   oci_image_busybox --config.user=app --config.workingdir=/work --config.env=FOO=bar \
     --config.cmd="$REPORT" --config.exposedports=8080/tcp --config.volume=/data \
-    --config.label=org.podrun.test=yes "$l" bb
+    --config.label=org.podrun.test=yes "$l" bb \
+    txt:/work/owned:mine chown:/work/owned:1000:1000 chmod:/work/owned:0600 \
+    txt:/bin/suid-test:x chmod:/bin/suid-test:4755
   oci_image_tag "$l" bb uid
+  oci_image_tag "$l" bb lib
+  oci_image_config "$l" lib --config.label=org.podrun.test.library=yes
   oci_image_config "$l" uid --config.user=1000:50
   oci_image_busybox --config.cmd='echo "work=$(ls /work | tr "\n" ,) gone=$(test -e /etc/gone && echo yes || echo no)"' \
     "$l" wh txt:/work/old:old txt:/etc/gone:gone
@@ -64,7 +70,7 @@ setup_file() {
   done
   image_push "oci:$l:bb" "$REGISTRY/test/busybox:1"
   image_push "oci:$l:bb" "$REGISTRY/test/busybox-v2s2:1" --format v2s2
-  image_push "oci:$l:bb" "$REGISTRY/library/busybox:1"
+  image_push "oci:$l:lib" "$REGISTRY/library/busybox:1"
   image_push "oci:$l:uid" "$REGISTRY/test/uid:1"
   image_push "oci:$l:wh" "$REGISTRY/test/wh:1"
   image_push "oci:$l:a" "$REGISTRY/test/a:1"
@@ -74,11 +80,7 @@ setup_file() {
 }
 
 teardown_file() {
-  local d
-  for d in "${TLS_DIR:-}" "${AUTH_DIR:-}" "${TOKEN_DIR:-}" "${ANON_DIR:-}" "${PLAIN_DIR:-}"; do
-    [[ -z $d ]] || registry_stop "$d"
-  done
-  hostile_stop
+  registry_stop_all
 }
 
 setup() {
@@ -96,6 +98,7 @@ setup() {
 
 teardown() {
   teardown_pods
+  registry_stop_all
   rm -rf /tmp/podrun-docker-evil /tmp/podrun-docker-victim
 }
 
@@ -151,6 +154,16 @@ secret_nowhere() {
     ! grep -r -l -F -e "$s" --exclude-dir=conf --exclude=authfile.json "$BATS_TEST_TMPDIR" 2>/dev/null ||
       fail "a secret is written in the test's directory" || return 1
   done
+}
+
+# assert_listed ID NAME:VERSION: the store lists one image, ID, as NAME:VERSION.
+assert_listed() {
+  local id name
+  run_podrun image list --no-legend --full
+  assert_status 0 || return 1
+  [[ ${#lines[@]} -eq 1 ]] || fail "expected one image listed" || return 1
+  read -r id name _ <<<"${lines[0]}"
+  [[ $id == "$1" && $name == "$2" ]] || fail "listed as $id $name, not $1 $2"
 }
 
 # sha256_blobs: the number of files under cas/blob/sha256.
@@ -270,6 +283,8 @@ hostile_safe() {
   want=$(registry_image_id "$PLAIN_REGISTRY/test/busybox:1")
   fetched_id "docker://$PLAIN_REGISTRY/test/busybox:1"
   [[ $ID == "$want" ]] || fail "id $ID, the config digest is $want"
+  # Not on a terminal: no progress.
+  [[ -z $stderr ]] || fail "fetch wrote to stderr (not a terminal)"
   # The manifest, the config and the layer, as fetched, and one layer tree.
   [[ $(sha256_blobs) -eq 3 ]] || fail "expected 3 sha256 blobs, found $(sha256_blobs)"
   local hex=${want#sha256-}
@@ -278,7 +293,11 @@ hostile_safe() {
   [[ -f $STORE/cas/blob/sha256/${layer:7:2}/${layer#sha256:} ]] || fail "no layer blob"
   [[ $(layer_trees) == "sha256-${layer#sha256:}" ]] || fail "layer trees: $(layer_trees)"
   [[ -x $(layer_tree "$layer")/rootfs/bin/busybox && -L $(layer_tree "$layer")/rootfs/bin/sh ]]
-  # No other host user reaches a layer's files.
+  # Owners and modes as the layer has them, setuid included (OCI images have setuid
+  # files: not refused as in an ACI)...
+  [[ $(stat -c %u:%g:%a "$(layer_tree "$layer")/rootfs/work/owned") == 1000:1000:600 ]] || fail "owned: $(stat -c %u:%g:%a "$(layer_tree "$layer")/rootfs/work/owned")"
+  [[ $(stat -c %a "$(layer_tree "$layer")/rootfs/bin/suid-test") == 4755 ]] || fail "setuid bit lost"
+  # ...and no other host user reaches a layer's files.
   local p ok= d
   for d in "$STORE/cas/layer" "$(layer_tree "$layer")" "$(layer_tree "$layer")/rootfs"; do
     p=$(stat -c %a "$d")
@@ -287,9 +306,7 @@ hostile_safe() {
   [[ -n $ok ]] || fail "others can traverse into the layer tree"
   [[ -z $(find "$STORE/cas/blob/partial" -mindepth 1 2>/dev/null) ]] || fail "a partial download is left"
   # Listed under its normalised name, the tag as its version.
-  run_podrun image list --no-legend --full
-  assert_status 0
-  [[ ${#lines[@]} -eq 1 && ${lines[0]} == "$ID $PLAIN_REGISTRY/test/busybox:1 "* ]] || fail "not listed as $PLAIN_REGISTRY/test/busybox:1"
+  assert_listed "$ID" "$PLAIN_REGISTRY/test/busybox:1"
 }
 
 @test "docker: v2s2 by tag, by digest, and the OCI form by digest give the same id" {
@@ -315,8 +332,20 @@ hostile_safe() {
   want=$(registry_image_id "$PLAIN_REGISTRY/library/busybox:1")
   fetched_id docker://busybox:1
   [[ $ID == "$want" ]]
-  run_podrun image list --no-legend --full
-  [[ ${lines[0]} == "$ID $PLAIN_REGISTRY/library/busybox:1 "* ]] || fail "not stored as $PLAIN_REGISTRY/library/busybox"
+  assert_listed "$ID" "$PLAIN_REGISTRY/library/busybox:1"
+  # Two components: no library/.
+  fetched_id docker://test/busybox:1
+  [[ $ID == $(registry_image_id "$PLAIN_REGISTRY/test/busybox:1") && $ID != "$want" ]] || fail "test/busybox:1 gave $ID"
+  # busybox:1 (no docker://) is that image of the store, for prepare as for run.
+  local mark
+  REGISTRY_LOG=$PLAIN_DIR/access.log
+  mark=$(registry_log_mark)
+  dk --insecure-options=image,http prepare --stage1=fly busybox:1
+  assert_status 0
+  [[ $(registry_requests "$mark") -eq 0 ]] || fail "prepare of busybox:1 asked the registry"
+  dk cat-manifest "${lines[-1]}"
+  assert_status 0
+  [[ $output == *"${want#sha256-}"* ]] || fail "the pod of busybox:1 is not of $PLAIN_REGISTRY/library/busybox:1 ($want)"
   # From the system config when the local one has none.
   mv "$CONF/registries.json" "$SYSCONF/registries.json"
   STORE=$BATS_TEST_TMPDIR/store2
@@ -403,11 +432,19 @@ hostile_safe() {
   assert_status 0
   [[ ${lines[-1]} == $(registry_image_id "$PLAIN_REGISTRY/test/busybox:1") ]]
   secret_nowhere "$AUTH_PASS" "$b64"
+  # auth.d of the system config, into another store.
+  mv "$CONF/auth.d/mine.json" "$SYSCONF/auth.d.mine.json"
+  rm -f "$CONF/auth.d/"*.json
+  mkdir -p "$SYSCONF/auth.d"
+  mv "$SYSCONF/auth.d.mine.json" "$SYSCONF/auth.d/mine.json"
+  STORE=$BATS_TEST_TMPDIR/store-sys
+  fetched_id "$ref"
+  rm -rf "$SYSCONF/auth.d"
   # --authfile, into another store.
   rm "$CONF/auth.d/"*.json
   STORE=$BATS_TEST_TMPDIR/store2
   authfile "$BATS_TEST_TMPDIR/authfile.json" "$AUTH_REGISTRY" "$AUTH_USER" "$AUTH_PASS"
-  fetched_id "$ref" --authfile="$BATS_TEST_TMPDIR/authfile.json"
+  fetched_id --authfile="$BATS_TEST_TMPDIR/authfile.json" "$ref"
   secret_nowhere "$AUTH_PASS" "$b64"
   # A pod of it: nothing of the credentials in its directories either.
   dk --insecure-options=image,http prepare "$AUTH_REGISTRY/test/busybox:1"
@@ -427,11 +464,33 @@ hostile_safe() {
   secret_nowhere "$TOKEN_PASS" "$(printf '%s:%s' "$TOKEN_USER" "$TOKEN_PASS" | base64 -w0)"
   # The token server saw the user; the registry, tokens.
   grep -q "user=$TOKEN_USER status=200" "$TOKEN_DIR/token.log" || fail "no token was issued to $TOKEN_USER"
-  # Tokens are not stored either (a JWT starts with eyJ).
-  ! grep -r -l -F 'eyJ' "$STORE" 2>/dev/null || fail "a token is in the store"
+  # Tokens are not stored either: the start of every token the server signs.
+  local jwt
+  jwt=$(printf '{"typ": "JWT", "alg": "RS256", "x5c": ["' | base64 -w0 | tr '+/' '-_' | cut -c1-40)
+  ! grep -r -l -F -e "$jwt" "$STORE" 2>/dev/null || fail "a token is in the store"
+  [[ ${stderr:-} != *"$jwt"* ]] || fail "a token was printed"
   STORE=$BATS_TEST_TMPDIR/store2
   fetched_id "docker://$ANON_REGISTRY/test/busybox:1"
   grep -q "user=- status=200" "$ANON_DIR/token.log" || fail "no anonymous token was asked for"
+}
+
+@test "docker: on a terminal, progress then the id; with --quiet, the id only" {
+  local ref=docker://$PLAIN_REGISTRY/test/a:1 want plain
+  want=$(oci_image_id "$LAYOUT" a)
+  run python3 "$E2E_ROOT/tests/tools/ptyrun.py" 24x160 -- "$PODRUN" --dir="$STORE" --local-config="$CONF" \
+    --system-config="$SYSCONF" --insecure-options=image,http fetch "$ref"
+  echo "status=$status"$'\n'"$output" | cat -v
+  [[ $status -eq 0 ]] || fail "status $status"
+  plain=$(printf '%s' "$output" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' | tr '\r' '\n' | grep -v '^ *$')
+  grep -qxF "$want" <<<"$plain" || fail "no id line"
+  [[ $(grep -cvxF "$want" <<<"$plain") -ge 2 ]] || fail "no progress lines (the image has 2 layers)"
+  STORE=$BATS_TEST_TMPDIR/store2
+  run python3 "$E2E_ROOT/tests/tools/ptyrun.py" 24x160 -- "$PODRUN" --dir="$STORE" --local-config="$CONF" \
+    --system-config="$SYSCONF" --insecure-options=image,http fetch --quiet "$ref"
+  echo "status=$status"$'\n'"$output" | cat -v
+  [[ $status -eq 0 ]] || fail "status $status"
+  plain=$(printf '%s' "$output" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' | tr '\r' '\n' | grep -v '^ *$')
+  [[ $plain == "$want" ]] || fail "--quiet printed more than the id"
 }
 
 # ---- manifest lists ----
@@ -439,19 +498,26 @@ hostile_safe() {
 @test "docker: a manifest list resolves to the host's platform, --arch picks another, an absent one is refused listing those on offer" {
   fetched_id "docker://$PLAIN_REGISTRY/test/list:1"
   [[ $ID == "$LIST_HOST_ID" ]] || fail "picked $ID, not linux/$OCI_ARCH's $LIST_HOST_ID"
-  fetched_id "docker://$PLAIN_REGISTRY/test/list:1" --arch="$LIST_OTHER_ARCH"
+  fetched_id --arch="$LIST_OTHER_ARCH" "docker://$PLAIN_REGISTRY/test/list:1"
   [[ $ID == "$LIST_OTHER_ID" ]] || fail "--arch=$LIST_OTHER_ARCH picked $ID"
-  fetched_id "docker://$PLAIN_REGISTRY/test/list@$LIST_DIGEST" --os=linux --arch="$LIST_THIRD_ARCH"
+  fetched_id --os=linux --arch="$LIST_THIRD_ARCH" "docker://$PLAIN_REGISTRY/test/list@$LIST_DIGEST"
   [[ $ID == "$LIST_THIRD_ID" ]]
   STORE=$BATS_TEST_TMPDIR/store2
-  dfetch "docker://$PLAIN_REGISTRY/test/list:1" --arch=mips
+  dfetch --arch=mips "docker://$PLAIN_REGISTRY/test/list:1"
   assert_one_line_error "linux/$OCI_ARCH" "linux/$LIST_OTHER_ARCH" "linux/$LIST_THIRD_ARCH"
-  dfetch "docker://$PLAIN_REGISTRY/test/list:1" --os=windows
+  dfetch --os=windows "docker://$PLAIN_REGISTRY/test/list:1"
   assert_one_line_error "linux/$OCI_ARCH" "linux/$LIST_OTHER_ARCH"
   assert_nothing_kept
-  # A single-platform image of another arch is refused too, not run.
-  dfetch "docker://$PLAIN_REGISTRY/test/busybox:1" --arch="$LIST_OTHER_ARCH"
-  assert_one_line_error "linux/$OCI_ARCH"
+}
+
+@test "docker: a Docker manifest list (schema2) resolves by platform too" {
+  manifest_list_push test/list-v2s2:1 --format v2s2
+  fetched_id "docker://$PLAIN_REGISTRY/test/list-v2s2:1"
+  [[ $ID == "$LIST_HOST_ID" ]] || fail "picked $ID, not linux/$OCI_ARCH's $LIST_HOST_ID"
+  fetched_id --arch="$LIST_OTHER_ARCH" "docker://$PLAIN_REGISTRY/test/list-v2s2:1"
+  [[ $ID == "$LIST_OTHER_ID" ]]
+  dfetch --arch=mips "docker://$PLAIN_REGISTRY/test/list-v2s2:1"
+  assert_one_line_error "linux/$OCI_ARCH" "linux/$LIST_OTHER_ARCH" "linux/$LIST_THIRD_ARCH"
 }
 
 # ---- layers: sharing, updates, pull policies ----
@@ -494,12 +560,12 @@ PLAIN_log_mark() {
   mark=$(registry_log_mark)
   fetched_id "docker://$ref"
   [[ $ID == "$old" ]] || fail "the default policy fetched $ID"
-  fetched_id "docker://$ref" --pull-policy=new
+  fetched_id --pull-policy=new "docker://$ref"
   [[ $ID == "$old" ]]
   [[ $(registry_requests "$mark") -eq 0 ]] || fail "new asked the registry: $(registry_log_since "$mark")"
   # update: the new manifest, its config and only the changed layer.
   mark=$(registry_log_mark)
-  fetched_id "docker://$ref" --pull-policy=update
+  fetched_id --pull-policy=update "docker://$ref"
   new=$ID
   [[ $new == $(oci_image_id "$LAYOUT" a2) ]] || fail "update gave $new"
   [[ $(registry_blob_gets "$mark") -eq 2 ]] || fail "update made $(registry_blob_gets "$mark") blob GETs: $(registry_log_since "$mark")"
@@ -507,17 +573,17 @@ PLAIN_log_mark() {
   [[ $(registry_blob_bytes "$mark") -lt $((size + 4096)) ]] || fail "update downloaded $(registry_blob_bytes "$mark") bytes"
   # update again: the manifest only.
   mark=$(registry_log_mark)
-  fetched_id "docker://$ref" --pull-policy=update
+  fetched_id --pull-policy=update "docker://$ref"
   [[ $ID == "$new" ]]
   [[ $(registry_blob_gets "$mark") -eq 0 ]]
   # never: the store only; an image the store lacks is refused.
   mark=$(registry_log_mark)
-  fetched_id "docker://$ref" --pull-policy=never
+  fetched_id --pull-policy=never "docker://$ref"
   [[ $ID == "$new" ]]
-  dfetch "docker://$PLAIN_REGISTRY/test/b:1" --pull-policy=never
+  dfetch --pull-policy=never "docker://$PLAIN_REGISTRY/test/b:1"
   assert_one_line_error "$PLAIN_REGISTRY/test/b"
   [[ $(registry_requests "$mark") -eq 0 ]] || fail "never asked the registry"
-  # Both images are kept (the old one is not the tag's any more), 4 layer trees.
+  # Both images are kept (the old one is not the tag's any more): 3 layer trees.
   run_podrun image list --no-legend --full
   [[ ${#lines[@]} -eq 2 ]]
   [[ $(layer_trees | wc -l) -eq 3 ]] || fail "expected 3 layer trees: $(layer_trees)"
@@ -612,6 +678,23 @@ PY
   fi
 }
 
+@test "docker: hostile: a layer digest that is a path" { hostile_refused bad-digest "digest"; }
+@test "docker: hostile: an index nesting an index that is served for any digest" { hostile_refused index-loop ""; }
+
+@test "docker: credentials are not sent to the host a layer redirects to" {
+  hostile_good_first
+  hostile_start --auth hostile-user:hostile-pass
+  local ref=docker://$HOSTILE/auth-redirect/image:1
+  dfetch "$ref"
+  assert_one_line_error unauthorized
+  auth_d hostile "$HOSTILE" hostile-user hostile-pass
+  fetched_id "$ref"
+  grep -q "GET /v2/auth-redirect/image/blobs/sha256:[0-9a-f]*?moved=1 range=[^ ]* status=200 bytes=[0-9]* auth=- host=localhost:" "$HOSTILE_LOG" ||
+    fail "the credentials went to the other host: $(grep moved=1 "$HOSTILE_LOG")"
+  secret_nowhere hostile-pass
+  hostile_stop
+}
+
 @test "docker: kill -9 during a layer download, several times; fetch again succeeds and image gc leaves no partial" {
   local ref=docker://$HOSTILE/throttled/image:1 pid delay want layer
   layer=$(curl -s "http://$HOSTILE/v2/throttled/image/manifests/1" | json_query 'j["layers"][0]["digest"]')
@@ -632,10 +715,7 @@ PY
   want=$ID
   [[ -z $(find "$STORE/cas/blob/partial" -mindepth 1 2>/dev/null) ]] || fail "a partial is left after the fetch"
   [[ $(stat -c %s "$(layer_tree "$layer")/rootfs/etc/data") -eq 1048576 ]]
-  # Another killed download, then gc: no partial, the image kept.
-  rm -rf "$(layer_tree "$layer")"
-  local hex=${layer#sha256:}
-  rm -f "$STORE/cas/blob/sha256/${hex:0:2}/$hex"
+  # Another killed download, in another store, then gc: no partial.
   STORE2=$BATS_TEST_TMPDIR/store2
   "$PODRUN" --dir="$STORE2" --local-config="$CONF" --system-config="$SYSCONF" --insecure-options=image,http \
     fetch "$ref" >/dev/null 2>&1 &
@@ -650,6 +730,44 @@ PY
   [[ -z $(leftovers) ]]
   fetched_id "$ref"
   [[ $ID == "$want" ]]
+}
+
+@test "docker: kill -9 while layers download and extract, at several moments; the next fetch has every file and gc leaves only the image's layers" {
+  local l=$BATS_TEST_TMPDIR/layout src=$BATS_TEST_TMPDIR/many ref pid delay layers n want
+  mkdir -p "$src"
+  for ((n = 0; n < 2000; n++)); do echo "$n" >"$src/f$n"; done
+  oci_image_busybox "$l" many "$src=/many"
+  oci_image_random_layers "$l" many 2 8000000
+  ref=$PLAIN_REGISTRY/test/many:1
+  image_push "oci:$l:many" "$ref"
+  want=$(oci_image_id "$l" many)
+  layers=$(oci_image_layers "$l" many)
+  for delay in 0.1 0.3 0.6 0.9 1.3; do
+    "$PODRUN" --dir="$STORE" --local-config="$CONF" --system-config="$SYSCONF" --insecure-options=image,http \
+      fetch "docker://$ref" >/dev/null 2>&1 &
+    pid=$!
+    sleep "$delay"
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    log_run "$PODRUN" --dir="$STORE" image list --no-legend
+    [[ -z $output ]] || [[ $output == sha256-* ]] || fail "image list: $output"
+  done
+  fetched_id "docker://$ref"
+  [[ $ID == "$want" ]]
+  local first
+  first=$(head -1 <<<"$layers")
+  [[ $(find "$(layer_tree "$first")/rootfs/many" -type f | wc -l) -eq 2000 ]] || fail "the layer tree lacks files"
+  [[ $(cat "$(layer_tree "$first")/rootfs/many/f1999") == 1999 ]]
+  local d
+  for d in $(tail -2 <<<"$layers"); do
+    [[ $(find "$(layer_tree "$d")/rootfs/random" -type f -size 8000000c | wc -l) -eq 1 ]] || fail "layer $d incomplete"
+  done
+  run_podrun image gc
+  assert_status 0
+  [[ $(layer_trees) == $(sed 's/:/-/' <<<"$layers" | LC_ALL=C sort) ]] || fail "cas/layer holds: $(layer_trees)"
+  [[ -z $(find "$STORE/cas/blob/partial" -mindepth 1 2>/dev/null) ]] || fail "partials left"
+  [[ -z $(leftovers) ]]
+  [[ $(sha256_blobs) -eq 5 ]] || fail "expected 5 blobs (manifest, config, 3 layers), found $(sha256_blobs)"
 }
 
 @test "docker: a resumed download asks for the rest with a Range request" {
@@ -667,6 +785,20 @@ PY
   fetched_id "$ref"
   tail -n +"$((n + 1))" "$HOSTILE_LOG" | grep -q "GET /v2/throttled/image/blobs/$layer range=bytes=[1-9][0-9]*- status=206" ||
     fail "no Range request for the rest: $(tail -n +"$((n + 1))" "$HOSTILE_LOG")"
+}
+
+@test "docker: a server that ignores Range: the fetch after a kill starts the layer over and gets it right" {
+  local ref=docker://$HOSTILE/throttled-norange/image:1 pid
+  hostile_good_first
+  "$PODRUN" --dir="$STORE" --local-config="$CONF" --system-config="$SYSCONF" --insecure-options=image,http \
+    fetch "$ref" >/dev/null 2>&1 &
+  pid=$!
+  sleep 2
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  fetched_id "$ref"
+  [[ $ID == sha256-$(curl -s "http://$HOSTILE/v2/throttled-norange/image/manifests/1" | json_query 'j["config"]["digest"]' | cut -d: -f2) ]]
+  [[ -z $(find "$STORE/cas/blob/partial" -mindepth 1 2>/dev/null) ]] || fail "a partial is left"
 }
 
 # ---- pods of docker images ----
@@ -691,10 +823,10 @@ pod_report() {
     STORE=$BATS_TEST_TMPDIR/$flavor/store
     # User "app": resolved in the image's /etc/passwd (1000:1000).
     pod_report "$flavor" "docker://$PLAIN_REGISTRY/test/busybox:1"
-    [[ $REPORT_LINE == "uid=1000 gid=1000 pwd=/work foo=bar" ]] || fail "$flavor: $REPORT_LINE"
+    [[ $REPORT_LINE == "uid=1000 gid=1000 pwd=/work foo=bar owned=mine" ]] || fail "$flavor: $REPORT_LINE"
     # User 1000:50.
     pod_report "$flavor" "docker://$PLAIN_REGISTRY/test/uid:1"
-    [[ $REPORT_LINE == "uid=1000 gid=50 pwd=/work foo=bar" ]] || fail "$flavor: $REPORT_LINE"
+    [[ $REPORT_LINE == "uid=1000 gid=50 pwd=/work foo=bar owned=mine" ]] || fail "$flavor: $REPORT_LINE"
     # Whiteouts and an opaque directory across layers.
     pod_report "$flavor" "docker://$PLAIN_REGISTRY/test/wh:1"
     [[ $REPORT_LINE == "work=new, gone=no" ]] || fail "$flavor: $REPORT_LINE"
@@ -703,8 +835,11 @@ pod_report() {
     local mark
     mark=$(registry_log_mark)
     pod_report "$flavor" "$PLAIN_REGISTRY/test/busybox:1"
-    [[ $REPORT_LINE == "uid=1000 gid=1000 pwd=/work foo=bar" ]]
+    [[ $REPORT_LINE == "uid=1000 gid=1000 pwd=/work foo=bar owned=mine" ]]
     [[ $(registry_requests "$mark") -eq 0 ]] || fail "running by name asked the registry"
+    # docker:// again: the store's image (--pull-policy=new, the default).
+    pod_report "$flavor" "docker://$PLAIN_REGISTRY/test/busybox:1"
+    [[ $(registry_requests "$mark") -eq 0 ]] || fail "running docker:// again asked the registry"
   done
 }
 
@@ -716,7 +851,7 @@ pod_report() {
   [[ $(store_ids) == $(registry_image_id "$PLAIN_REGISTRY/test/busybox:1") ]]
   dk run-prepared "$uuid"
   assert_status 0
-  assert_output_contains "uid=1000 gid=1000 pwd=/work foo=bar"
+  assert_output_contains "uid=1000 gid=1000 pwd=/work foo=bar owned=mine"
 }
 
 # ---- image commands on OCI images ----
@@ -726,7 +861,7 @@ pod_report() {
   fetched_id "docker://$PLAIN_REGISTRY/test/b:1"
   run_podrun image list
   assert_status 0
-  [[ ${lines[0]} =~ ^ID\ +NAME\ +SIZE\ +SHARED\  ]] || fail "bad legend: ${lines[0]}"
+  [[ ${lines[0]} =~ ^ID\ +NAME\ .*\ SIZE\ .*\ SHARED(\ |$) ]] || fail "bad legend: ${lines[0]}"
   local col=${lines[0]%%SHARED*} line shared
   for line in "${lines[@]:1}"; do
     shared=${line:${#col}}

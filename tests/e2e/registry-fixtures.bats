@@ -15,8 +15,11 @@ setup_file() {
 }
 
 teardown_file() {
-  registry_stop
-  hostile_stop
+  registry_stop_all
+}
+
+teardown() {
+  registry_stop_all
 }
 
 setup() {
@@ -120,6 +123,42 @@ for m in tarfile.open(fileobj=io.BytesIO(data)):
   [[ $(registry_image_id "$REGISTRY/test/share-a:1") == $(oci_image_id "$l" a2) ]]
 }
 
+@test "fixtures: a client that keeps its blobs re-pulls only the changed layer and the config (skopeo into one layout)" {
+  local l=$BATS_TEST_TMPDIR/layout out=$BATS_TEST_TMPDIR/out mark top size
+  oci_image_busybox "$l" base
+  oci_image_tag "$l" base v1
+  oci_image_tag "$l" base v2
+  oci_image_add_layer "$l" v1 rand:/etc/a:200000
+  oci_image_add_layer "$l" v2 rand:/etc/a:300000
+  image_push "oci:$l:v1" "$REGISTRY/test/upd:1"
+  skopeo copy --quiet --src-tls-verify=false "docker://$REGISTRY/test/upd:1" "oci:$out:x"
+  image_push "oci:$l:v2" "$REGISTRY/test/upd:1"
+  top=$(oci_image_layers "$l" v2 | tail -1)
+  size=$(stat -c %s "$l/blobs/sha256/${top#sha256:}")
+  mark=$(registry_log_mark)
+  skopeo copy --quiet --src-tls-verify=false "docker://$REGISTRY/test/upd:1" "oci:$out:x"
+  [[ $(registry_blob_gets "$mark") -eq 2 ]] || fail "$(registry_blob_gets "$mark") blob GETs: $(registry_log_since "$mark")"
+  [[ $(registry_blob_bytes "$mark" "$top") -eq $size ]]
+  [[ $(registry_blob_bytes "$mark") -lt $((size + 4096)) ]]
+}
+
+@test "fixtures: random layers for big images; registry_push_busybox" {
+  local l=$BATS_TEST_TMPDIR/layout
+  oci_image_busybox "$l" big
+  oci_image_random_layers "$l" big 3 500000
+  [[ $(oci_image_layers "$l" big | wc -l) -eq 4 ]]
+  local d
+  for d in $(oci_image_layers "$l" big | tail -3); do
+    [[ $(stat -c %s "$l/blobs/sha256/${d#sha256:}") -gt 500000 ]]
+  done
+  umoci unpack --image "$l:big" "$BATS_TEST_TMPDIR/b" >/dev/null
+  [[ $(stat -c %s "$BATS_TEST_TMPDIR/b/rootfs/random/3") -eq 500000 && -x $BATS_TEST_TMPDIR/b/rootfs/bin/busybox ]]
+  image_push "oci:$l:big" "$REGISTRY/test/big-random:1"
+  [[ $(registry_image_id "$REGISTRY/test/big-random:1") == $(oci_image_id "$l" big) ]]
+  registry_push_busybox test/pushed:1 --format v2s2
+  [[ $(registry_image_id "$REGISTRY/test/pushed:1") == "$PUSHED_ID" ]]
+}
+
 @test "fixtures: whiteouts and opaque directories in later layers" {
   local l=$BATS_TEST_TMPDIR/layout b=$BATS_TEST_TMPDIR/bundle
   oci_image_busybox "$l" wh txt:/work/old:old txt:/etc/gone:gone
@@ -152,6 +191,15 @@ for m in tarfile.open(fileobj=io.BytesIO(data)):
   [[ $(json_query 'j["Architecture"]' <<<"$output") == "$LIST_OTHER_ARCH" ]]
 }
 
+@test "fixtures: the same list as a Docker manifest list (--format v2s2)" {
+  manifest_list_push test/list2:1 --format v2s2
+  log_run skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/test/list2:1"
+  [[ $(json_query 'j["mediaType"]' <<<"$output") == application/vnd.docker.distribution.manifest.list.v2+json ]]
+  [[ $(json_query 'j["manifests"][0]["mediaType"]' <<<"$output") == application/vnd.docker.distribution.manifest.v2+json ]]
+  [[ $(registry_image_id "$REGISTRY/test/list2:1") == "$LIST_HOST_ID" ]]
+  [[ $(registry_image_id "$REGISTRY/test/list2:1" "$LIST_OTHER_ARCH") == "$LIST_OTHER_ID" ]]
+}
+
 @test "fixtures: TLS: the made CA verifies the registry (SAN IP:127.0.0.1); without it, no" {
   registry_start --tls
   [[ $REGISTRY_URL == https://* && -f $REGISTRY_CA ]]
@@ -175,7 +223,7 @@ for m in tarfile.open(fileobj=io.BytesIO(data)):
 }
 
 @test "fixtures: htpasswd: anonymous is refused with a Basic challenge, the user is let in" {
-  registry_start --htpasswd=alice:s3cret-Pa55
+  registry_start --htpasswd alice:s3cret-Pa55
   [[ $REGISTRY_USER == alice && $REGISTRY_PASS == s3cret-Pa55 ]]
   log_run curl -s -i "$REGISTRY_URL/v2/"
   [[ $output == *"HTTP/1.1 401"* && $output == *'Www-Authenticate: Basic realm="podrun-test"'* ]]
@@ -342,6 +390,11 @@ hostile_layer() {
   [[ $((($(date +%s%N) - start) / 1000000)) -ge 2500 ]] || fail "throttled came too fast"
   [[ sha256:$(sha256sum <"$BATS_TEST_TMPDIR/full" | cut -d' ' -f1) == "$d" ]]
   cmp <(tail -c "$n" "$BATS_TEST_TMPDIR/full") "$BATS_TEST_TMPDIR/part"
+  # throttled-norange: a Range request gets 200 and the whole blob.
+  d=$(hostile_manifest throttled-norange | json_query 'j["layers"][0]["digest"]')
+  log_run curl -s -D - -o "$BATS_TEST_TMPDIR/norange" -H 'Range: bytes=1000000-' "http://$HOSTILE/v2/throttled-norange/image/blobs/$d"
+  [[ $output == *"HTTP/1.1 200"* && $output != *Content-Range* ]]
+  [[ sha256:$(sha256sum <"$BATS_TEST_TMPDIR/norange" | cut -d' ' -f1) == "$d" ]]
   d=$(hostile_manifest truncated-layer | json_query 'j["layers"][0]["digest"]')
   log_run curl -s -o /dev/null "http://$HOSTILE/v2/truncated-layer/image/blobs/$d"
   assert_status 18 # transfer closed with outstanding read data remaining
@@ -372,4 +425,38 @@ hostile_layer() {
   [[ $(hostile_layer trusted-xattr 1 | tar_listing) == *"dir usr SCHILY.xattr.trusted.overlay.redirect=/etc"* ]]
   # GNU tar reads the xattrs from those headers (what a layer extractor would apply).
   hostile_layer trusted-xattr 1 | gzip -dc | tar --xattrs --xattrs-include='*' -tvvf - >/dev/null
+}
+
+@test "hostile fixtures: a digest that is a path, an index that nests itself, credentials redirected to another host" {
+  local d
+  d=$(hostile_manifest bad-digest | json_query 'j["layers"][0]["digest"]')
+  [[ $d == sha256:../../*tmp/podrun-docker-evil ]]
+  log_run skopeo copy --quiet --src-tls-verify=false "docker://$HOSTILE/bad-digest/image:1" "oci:$BATS_TEST_TMPDIR/o:b"
+  [[ $status -ne 0 ]]
+  [[ ! -e /tmp/podrun-docker-evil ]]
+  # index-loop: the index names a nested index; by any digest, the same index again.
+  local idx
+  idx=$(hostile_manifest index-loop)
+  [[ $(json_query 'j["manifests"][0]["mediaType"]' <<<"$idx") == application/vnd.oci.image.index.v1+json ]]
+  d=$(json_query 'j["manifests"][0]["digest"]' <<<"$idx")
+  [[ $(hostile_get index-loop "manifests/$d") == "$idx" ]]
+  [[ sha256:$(printf '%s' "$idx" | sha256sum | cut -d' ' -f1) != "$d" ]]
+  # auth-redirect, on a server wanting credentials: 401 with a Basic challenge without
+  # them; with them, the layer redirects to localhost, which serves it without any.
+  hostile_start --auth hostile-user:hostile-pass
+  log_run curl -s -i "http://$HOSTILE/v2/"
+  [[ $output == *"401 Unauthorized"* ]]
+  log_run curl -s -i "http://$HOSTILE/v2/auth-redirect/image/manifests/1"
+  [[ $output == *"401 Unauthorized"* && $output == *'WWW-Authenticate: Basic realm="hostile"'* ]]
+  d=$(curl -s -u hostile-user:hostile-pass "http://$HOSTILE/v2/auth-redirect/image/manifests/1" | json_query 'j["layers"][0]["digest"]')
+  log_run curl -s -u hostile-user:hostile-pass -o /dev/null -w '%{http_code} %{redirect_url}' "http://$HOSTILE/v2/auth-redirect/image/blobs/$d"
+  [[ $output == "307 http://localhost:${HOSTILE#*:}/v2/auth-redirect/image/blobs/$d?moved=1" ]]
+  [[ $(curl -s -L -u hostile-user:hostile-pass "http://$HOSTILE/v2/auth-redirect/image/blobs/$d" | sha256sum | cut -d' ' -f1) == "${d#sha256:}" ]]
+  # curl does not send the credentials to the other host (its log says so).
+  grep -q "auth-redirect/image/blobs/$d?moved=1 range=- status=200 bytes=[0-9]* auth=- host=localhost:" "$HOSTILE_LOG"
+  # skopeo with the credentials fetches it.
+  log_run skopeo copy --quiet --src-tls-verify=false --src-creds=hostile-user:hostile-pass \
+    "docker://$HOSTILE/auth-redirect/image:1" "oci:$BATS_TEST_TMPDIR/o2:a"
+  assert_status 0
+  hostile_stop
 }

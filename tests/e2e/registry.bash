@@ -8,7 +8,7 @@
 # (tests/tools/hostile-registry.py).
 #
 # Functions (each fails the test with a message on error):
-#   registry_start [--tls] [--htpasswd USER:PASS] [--token]
+#   registry_start [--tls] [--htpasswd USER:PASS | --htpasswd=USER:PASS] [--token]
 #       exports REGISTRY (127.0.0.1:PORT), REGISTRY_URL (http(s)://REGISTRY),
 #       REGISTRY_PID, REGISTRY_DIR (its config, storage, logs), REGISTRY_LOG (its
 #       access log, one line per request, Apache combined format:
@@ -19,6 +19,8 @@
 #       --token alone: anonymous clients get tokens (pull and push); --token with
 #       --htpasswd: anonymous clients are refused, the user gets every action.
 #   registry_stop [REGISTRY_DIR]   stops a registry (and its token server) by pid.
+#   registry_stop_all [DIR]        stops every server started under DIR (the test's or
+#                                  the file's directory): for teardown and teardown_file.
 #   registry_curl ARGS…            curl against $REGISTRY with its CA and credentials.
 #   registry_log_mark              prints the access log's line count now.
 #   registry_log_since MARK        the access log lines after MARK.
@@ -40,6 +42,8 @@
 #         dir:/DEST             an empty directory
 #         txt:/DEST:TEXT        a file holding TEXT and a newline
 #         rand:/DEST:BYTES      a file of BYTES random bytes (distinct layers, big layers)
+#         chmod:/DEST:MODE      the mode of a path staged before it (4755: setuid)
+#         chown:/DEST:UID:GID   its owner
 #   oci_image_busybox [UMOCI-CONFIG-OPTION…] DIR TAG [SPEC…]
 #       oci_image_build with /bin/busybox, its sh/cat/id/env/pwd/ls/sleep/echo links,
 #       /etc/passwd (root; app 1000:1000 home /work), /etc/group and /work.
@@ -49,6 +53,9 @@
 #   oci_image_opaque DIR TAG /DIR [SPEC…]  a layer more on TAG replacing /DIR by an
 #                                      opaque directory holding only SPECs.
 #   oci_image_append_tar DIR TAG TAR   a layer more on TAG from a tar file (any entries).
+#   oci_image_random_layers DIR TAG N BYTES   N layers more of BYTES random bytes each.
+#   registry_push_busybox NAME:TAG [--format v2s2]   a busybox image to $REGISTRY;
+#                                      its id in PUSHED_ID.
 #   oci_image_tag DIR FROM TO          TO is a copy of FROM (the same blobs).
 #   oci_image_config DIR TAG OPTION…   `umoci config` on TAG.
 #   oci_image_id DIR TAG               the image id podrun gives it: sha256-<config hex>.
@@ -65,14 +72,20 @@
 #   registry_image_id REF [ARCH]       the id (sha256-<config hex>) of REF
 #       (HOST:PORT/NAME:TAG or @DIGEST) as the registry serves it (skopeo inspect
 #       --raw): for an index, of the ARCH (default $OCI_ARCH) linux instance.
-#   hostile_start [SCENARIO]            the hostile registry; exports HOSTILE
-#       (127.0.0.1:PORT), HOSTILE_PID, HOSTILE_LOG (one line per request: method,
-#       path, Range, status, bytes sent) and, with SCENARIO, HOSTILE_REF
+#   hostile_start [--auth USER:PASS] [SCENARIO]   the hostile registry; exports HOSTILE
+#       (127.0.0.1:PORT), HOSTILE_PID, HOSTILE_DIR, HOSTILE_LOG (one line per request:
+#       method, path, Range, status, bytes sent, the Authorization scheme, the Host)
+#       and, with SCENARIO, HOSTILE_REF
 #       (HOSTILE/SCENARIO/image:1). One server serves every scenario, each under its
 #       own repository: $HOSTILE/SCENARIO/image:1 (see hostile-registry.py for the list).
+#       --auth: every request needs those Basic credentials (but those to "localhost").
 #   hostile_stop
 #
 # OCI_ARCH: the host's architecture as OCI names it (amd64, arm64, …).
+#
+# Beware: distribution reads environment variables REGISTRY_* as configuration
+# (REGISTRY_LOG=… replaces the log section, and it fails to start); registry_start
+# runs docker-registry without them, as anything else starting one must.
 
 REGISTRY_TOOLS=$(cd "$BATS_TEST_DIRNAME/../tools" && pwd)
 
@@ -123,16 +136,18 @@ _wait_port_file() {
 }
 
 registry_start() {
-  local tls= htpasswd= token= a
-  for a in "$@"; do
-    case $a in
+  local tls= htpasswd= token=
+  while (($#)); do
+    case $1 in
       --tls) tls=1 ;;
-      --htpasswd=*) htpasswd=${a#*=} ;;
+      --htpasswd=*) htpasswd=${1#*=} ;;
+      --htpasswd) htpasswd=${2:?registry_start: --htpasswd USER:PASS}; shift ;;
       --token) token=1 ;;
-      --htpasswd) fail "registry_start: write --htpasswd=USER:PASS" || return 1 ;;
-      *) fail "registry_start: unknown option $a" || return 1 ;;
+      *) fail "registry_start: unknown option $1" || return 1 ;;
     esac
+    shift
   done
+  [[ -z $htpasswd || $htpasswd == ?*:?* ]] || fail "registry_start: --htpasswd USER:PASS, not $htpasswd" || return 1
   command -v docker-registry >/dev/null || skip "needs docker-registry (package docker-registry)"
   local d scheme=http
   d=$(mktemp -d "$(_registry_tmp)/registry.XXXXXX")
@@ -245,6 +260,21 @@ registry_stop() {
   rm -f "$d/registry.pid" "$d/token.pid"
 }
 
+# registry_stop_all [DIR]: stops every registry, token server and hostile registry
+# started under DIR (default: this test's directory, or the file's in teardown_file),
+# also those whose start failed half-way: teardown and teardown_file call it.
+registry_stop_all() {
+  local base=${1:-$(_registry_tmp)} d
+  for d in "$base"/registry.* "$base"/hostile.*; do
+    [[ -d $d ]] || continue
+    [[ ! -f $d/registry.pid ]] || _stop_pid "$(cat "$d/registry.pid")"
+    [[ ! -f $d/token.pid ]] || _stop_pid "$(cat "$d/token.pid")"
+    [[ ! -f $d/pid ]] || _stop_pid "$(cat "$d/pid")"
+    rm -f "$d/registry.pid" "$d/token.pid" "$d/pid"
+  done
+  return 0
+}
+
 registry_curl() {
   local args=(-s)
   [[ -z ${REGISTRY_CA:-} ]] || args+=(--cacert "$REGISTRY_CA")
@@ -308,6 +338,12 @@ _stage_files() {
         dest=${rest%%:*}
         mkdir -p "$root$(dirname "$dest")"
         printf '%s\n' "${rest#*:}" >"$root$dest" ;;
+      chmod:*)
+        rest=${spec#chmod:}
+        chmod "${rest#*:}" "$root${rest%%:*}" ;;
+      chown:*)
+        rest=${spec#chown:}
+        chown -h "${rest#*:}" "$root${rest%%:*}" ;;
       rand:*)
         rest=${spec#rand:}
         dest=${rest%%:*}
@@ -379,7 +415,7 @@ staff:x:50:
 app:x:1000:")
   shift 2
   [[ -x /bin/busybox ]] || skip "needs /bin/busybox (package busybox-static)"
-  for applet in sh cat id env pwd ls sleep echo true test; do
+  for applet in sh cat id env pwd ls sleep echo true test stat tr; do
     specs+=("ln:/bin/$applet:busybox")
   done
   oci_image_build "${opts[@]}" "$dir" "$tag" "${specs[@]}" "$@"
@@ -435,6 +471,35 @@ desc["digest"], desc["size"] = put(m), len(m)
 json.dump(idx, open(d + "/index.json.tmp", "w"))
 os.rename(d + "/index.json.tmp", d + "/index.json")
 PY
+}
+
+# oci_image_random_layers DIR TAG N BYTES: N layers more on TAG, layer i holding one
+# file /random/i of BYTES random bytes (incompressible: the layer is that big), written
+# without unpacking the image (for big images: benchmarks, resume, progress).
+oci_image_random_layers() {
+  local dir=$1 tag=$2 n=$3 bytes=$4 i t
+  t=$(mktemp -d "$(_registry_tmp)/random.XXXXXX")
+  for ((i = 1; i <= n; i++)); do
+    rm -rf "$t/root"
+    mkdir -p "$t/root/random"
+    head -c "$bytes" /dev/urandom >"$t/root/random/$i"
+    tar --create --file="$t/layer.tar" --directory="$t/root" --sort=name --numeric-owner --owner=0 --group=0 \
+      random || fail "tar failed" || return 1
+    oci_image_append_tar "$dir" "$tag" "$t/layer.tar" || return 1
+  done
+  rm -rf "$t"
+}
+
+# registry_push_busybox NAME:TAG [image_push option…]: pushes a busybox image (as
+# oci_image_busybox, built once per test or file) to $REGISTRY/NAME:TAG; its id in
+# PUSHED_ID.
+registry_push_busybox() {
+  local ref=$1 l
+  shift
+  l=$(_registry_tmp)/busybox-layout
+  [[ -f $l/index.json ]] || oci_image_busybox "$l" busybox || return 1
+  image_push "oci:$l:busybox" "$REGISTRY/$ref" "$@" || return 1
+  PUSHED_ID=$(oci_image_id "$l" busybox)
 }
 
 # (umoci 0.4.7's `insert --opaque` writes a tar cut short after its last file: not used.)
@@ -551,7 +616,7 @@ os.rename(path + ".tmp", path)
 PY
   image_push "oci:$dir/layout:list" "$REGISTRY/$ref" --all "$@" || return 1
   local raw
-  raw=$(skopeo inspect --raw --tls-verify=false $(_skopeo_creds) "docker://$REGISTRY/$ref") ||
+  raw=$(skopeo inspect --raw --tls-verify=false ${REGISTRY_USER:+"--creds=$REGISTRY_USER:$REGISTRY_PASS"} "docker://$REGISTRY/$ref") ||
     fail "skopeo inspect of $REGISTRY/$ref failed" || return 1
   LIST_DIGEST=sha256:$(printf '%s' "$raw" | sha256sum | cut -d' ' -f1)
   export LIST_DIGEST LIST_HOST_ID LIST_OTHER_ID LIST_THIRD_ID
@@ -560,23 +625,28 @@ PY
 registry_image_id() {
   local ref=$1 arch=${2:-$OCI_ARCH} raw repo
   command -v skopeo >/dev/null || skip "needs skopeo (package skopeo)"
-  raw=$(skopeo inspect --raw --tls-verify=false $(_skopeo_creds) "docker://$ref") ||
+  raw=$(skopeo inspect --raw --tls-verify=false ${REGISTRY_USER:+"--creds=$REGISTRY_USER:$REGISTRY_PASS"} "docker://$ref") ||
     fail "skopeo inspect --raw docker://$ref failed" || return 1
   if [[ $(json_query 'j.get("mediaType", "")' <<<"$raw") == *index* || $(json_query 'j.get("mediaType", "")' <<<"$raw") == *list* ]]; then
     local digest
     digest=$(json_query "[m['digest'] for m in j['manifests'] if m['platform']['architecture'] == '$arch' and m['platform']['os'] == 'linux'][0]" <<<"$raw") || return 1
     repo=${ref%@*}
     [[ $repo == "$ref" && ${ref##*/} == *:* ]] && repo=${ref%:*}
-    raw=$(skopeo inspect --raw --tls-verify=false $(_skopeo_creds) "docker://$repo@$digest") || return 1
+    raw=$(skopeo inspect --raw --tls-verify=false ${REGISTRY_USER:+"--creds=$REGISTRY_USER:$REGISTRY_PASS"} "docker://$repo@$digest") || return 1
   fi
   json_query '"sha256-" + j["config"]["digest"].split(":")[1]' <<<"$raw"
 }
 
 hostile_start() {
+  local auth=()
+  if [[ ${1:-} == --auth ]]; then
+    auth=(--auth "$2")
+    shift 2
+  fi
   local scenario=${1:-} d
   requires python3
   d=$(mktemp -d "$(_registry_tmp)/hostile.XXXXXX")
-  python3 "$REGISTRY_TOOLS/hostile-registry.py" --port-file "$d/port" --log "$d/requests.log" \
+  python3 "$REGISTRY_TOOLS/hostile-registry.py" --port-file "$d/port" --log "$d/requests.log" "${auth[@]}" \
     >"$d/out" 2>&1 3>&- &
   HOSTILE_PID=$!
   echo "$HOSTILE_PID" >"$d/pid"

@@ -4,11 +4,13 @@
 # scenario, each under its own repository: /v2/SCENARIO/image/manifests/1 (also by
 # its digest) and the blobs that manifest names. GET /v2/ answers 200.
 #
-#   hostile-registry.py --port-file FILE [--log FILE]
+#   hostile-registry.py --port-file FILE [--log FILE] [--auth USER:PASS]
 #
 # --port-file: the port (a free one) is written there once the server listens.
+# --auth: every request (/v2/ included) needs those Basic credentials, but those to
+# the host name "localhost" (where auth-redirect sends its layer).
 # --log: one line per request, when its response ends:
-#   METHOD PATH range=RANGE|- status=N bytes=N [aborted]
+#   METHOD PATH range=RANGE|- status=N bytes=N auth=basic|bearer|- host=HOST [aborted]
 #
 # Scenarios (the image is an OCI manifest, linux/<host arch>, gzip layers):
 #   good                 a valid image of one small layer (etc/hostile-good)
@@ -26,6 +28,8 @@
 #   redirect-ok          the layer redirects once, to where the right bytes are
 #   slow                 the layer (64 KiB) comes one byte a second
 #   throttled            a valid image whose 1 MiB layer comes at 256 KiB/s, with Range
+#   throttled-norange    the same, ignoring Range (200 and the whole blob: RFC 9110
+#                        lets a server do that; a resuming client must start over)
 #   truncated-layer      Content-Length says N, half is sent, the connection closes
 #   missing-blob         the layer is 404
 #   escaping-layer       a layer entry ../../…/tmp/podrun-docker-evil
@@ -41,7 +45,14 @@
 #   opaque-odd           one layer: lnk -> /tmp/podrun-docker-victim, then lnk/.wh..wh..opq
 #   trusted-xattr        PAX headers setting trusted.overlay.opaque and
 #                        trusted.overlay.redirect on directories of the layer
+#   bad-digest           a layer "digest" sha256:../../…/tmp/podrun-docker-evil
+#   index-loop           an index whose entry (the host's platform) is a nested index;
+#                        asked for by any digest, the server answers that same index
+#   auth-redirect        (for a server started with --auth) the layer redirects to
+#                        http://localhost:PORT/…, another host: credentials sent
+#                        there show in the log as auth=basic
 import argparse
+import base64
 import gzip
 import hashlib
 import io
@@ -59,6 +70,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 UP = "../" * 24  # climbs out of any store path
 
 ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
@@ -175,9 +187,9 @@ def build(name):
                     if name == "slow" else [good_tar()])
         img.mode[img.layers[0]["digest"]] = name
         return img
-    if name == "throttled":
+    if name in ("throttled", "throttled-norange"):
         img = Image([make_tar([entry("etc/", kind="dir"), entry("etc/data", os.urandom(1024 * 1024))])])
-        img.mode[img.layers[0]["digest"]] = "throttled"
+        img.mode[img.layers[0]["digest"]] = name
         return img
     if name == "escaping-layer":
         return Image([make_tar([entry("etc/", kind="dir"), entry(UP + "tmp/podrun-docker-evil", b"evil\n")])])
@@ -214,6 +226,27 @@ def build(name):
             entry("etc/", kind="dir", pax={"SCHILY.xattr.trusted.overlay.opaque": "y"}),
             entry("usr/", kind="dir", pax={"SCHILY.xattr.trusted.overlay.redirect": "/etc"}),
             entry("usr/x", b"x\n")])])
+    if name == "bad-digest":
+        img = Image([good_tar()])
+        man = json.loads(img.manifest)
+        man["layers"][0]["digest"] = "sha256:" + UP + "tmp/podrun-docker-evil"
+        img.manifest = json.dumps(man).encode()
+        img.digest = sha(img.manifest)
+        return img
+    if name == "index-loop":
+        img = Image([good_tar()])
+        index = {"schemaVersion": 2, "mediaType": OCI_INDEX,
+                 "manifests": [{"mediaType": OCI_INDEX, "digest": sha(b"the next index"), "size": 400,
+                                "platform": {"architecture": ARCH, "os": "linux"}}]}
+        img.manifest = json.dumps(index).encode()
+        img.manifest_media = OCI_INDEX
+        img.digest = sha(img.manifest)
+        img.mode["manifest"] = "any-digest"
+        return img
+    if name == "auth-redirect":
+        img = Image([good_tar()])
+        img.mode[img.layers[0]["digest"]] = "redirect-other-host"
+        return img
     return None
 
 
@@ -237,8 +270,10 @@ class Handler(BaseHTTPRequestHandler):
     def log_line(self, status, sent, aborted=False):
         if ARGS.log:
             with LOG_LOCK, open(ARGS.log, "a") as f:
-                f.write("%s %s range=%s status=%d bytes=%d%s\n" % (
+                authz = self.headers.get("Authorization") or "-"
+                f.write("%s %s range=%s status=%d bytes=%d auth=%s host=%s%s\n" % (
                     self.command, self.path, self.headers.get("Range") or "-", status, sent,
+                    authz.split(" ")[0].lower(), self.headers.get("Host") or "-",
                     " aborted" if aborted else ""))
 
     def headers_out(self, status, ctype, length, extra=None):
@@ -274,6 +309,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def route(self):
         path = self.path.split("?")[0]
+        host = (self.headers.get("Host") or "").split(":")[0]
+        if ARGS.auth and host != "localhost" and \
+                self.headers.get("Authorization") != "Basic " + base64.b64encode(ARGS.auth.encode()).decode():
+            self.simple(401, json.dumps({"errors": [{"code": "UNAUTHORIZED",
+                                                     "message": "authentication required"}]}).encode(),
+                        "application/json", {"WWW-Authenticate": 'Basic realm="hostile"'})
+            return
         if path in ("/v2", "/v2/"):
             self.simple(200, b"{}")
             return
@@ -349,13 +391,17 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "redirect-ok" and "moved=1" not in self.path:
             self.simple(307, b"", None, {"Location": "/v2/%s/image/blobs/%s?moved=1" % (scenario, digest)})
             return
+        if mode == "redirect-other-host" and "moved=1" not in self.path:
+            self.simple(307, b"", None, {"Location": "http://localhost:%d/v2/%s/image/blobs/%s?moved=1" % (
+                self.server.server_address[1], scenario, digest)})
+            return
         if mode == "missing-blob" or digest not in img.blobs:
             self.error(404, "BLOB_UNKNOWN")
             return
         data = img.override.get(digest, img.blobs[digest])
         start, status, extra = 0, 200, {"Docker-Content-Digest": digest}
         rng = self.headers.get("Range")
-        if rng and mode not in ("slow", "truncated-layer"):
+        if rng and mode not in ("slow", "truncated-layer", "throttled-norange"):
             m = re.fullmatch(r"bytes=(\d+)-(\d*)", rng.strip())
             if m and int(m.group(1)) < len(data):
                 start = int(m.group(1))
@@ -376,7 +422,7 @@ class Handler(BaseHTTPRequestHandler):
                     self.wfile.flush()
                     sent += 1
                     time.sleep(1)
-            elif mode == "throttled":
+            elif mode in ("throttled", "throttled-norange"):
                 step = 16 * 1024
                 for i in range(0, len(data), step):
                     self.wfile.write(data[i:i + step])
@@ -410,6 +456,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port-file", required=True)
     p.add_argument("--log")
+    p.add_argument("--auth")
     p.add_argument("--build", help="build one scenario's image, print its manifest and exit")
     ARGS = p.parse_args()
     if ARGS.build:

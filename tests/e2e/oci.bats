@@ -1,0 +1,146 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# podrun fetch/run of local OCI images: oci:DIR[:TAG] (an OCI image layout, made with
+# umoci), oci-archive:FILE[:TAG] and docker-archive:FILE (made from it with skopeo).
+
+load helpers
+load registry
+
+REPORT='echo "uid=$(id -u) gid=$(id -g) pwd=$(pwd) foo=$FOO"'
+
+setup_file() {
+  command -v umoci >/dev/null || return 0
+  command -v skopeo >/dev/null || return 0
+  [[ -x /bin/busybox ]] || return 0
+  local l=$BATS_FILE_TMPDIR/layout
+  oci_image_busybox --config.user=app --config.workingdir=/work --config.env=FOO=bar --config.cmd="$REPORT" "$l" bb
+  oci_image_busybox --config.cmd='echo "work=$(ls /work | tr "\n" ,) gone=$(test -e /etc/gone && echo yes || echo no)"' \
+    "$l" wh txt:/work/old:old txt:/etc/gone:gone
+  oci_image_remove "$l" wh /etc/gone
+  oci_image_opaque "$l" wh /work txt:/new:new
+  # A layout of one image (no tag needed), archives of bb.
+  oci_image_busybox --config.cmd="$REPORT" "$BATS_FILE_TMPDIR/single" only
+  skopeo copy --quiet "oci:$l:bb" "oci-archive:$BATS_FILE_TMPDIR/bb.oci.tar:bb"
+  skopeo copy --quiet "oci:$l:bb" "docker-archive:$BATS_FILE_TMPDIR/bb.docker.tar:podrun.test/bb:1"
+  LAYOUT=$l
+  export LAYOUT
+}
+
+setup() {
+  requires python3
+  command -v umoci >/dev/null || skip "needs umoci (package umoci)"
+  command -v skopeo >/dev/null || skip "needs skopeo (package skopeo)"
+  [[ -x /bin/busybox ]] || skip "needs /bin/busybox (package busybox-static)"
+  [[ -n ${LAYOUT:-} ]] || fail "setup_file did not build the images"
+}
+
+# ofetch REF…: fetch with --insecure-options=image; asserts one id, sha256-HEX, in $ID.
+ofetch() {
+  run_podrun --insecure-options=image fetch "$@"
+  assert_status 0 || return 1
+  [[ ${#lines[@]} -eq 1 && $output =~ ^sha256-[0-9a-f]{64}$ ]] || fail "not one image id: $output" || return 1
+  ID=$output
+}
+
+# orun REF: runs it on fly (the report line of the app in REPORT_LINE).
+orun() {
+  requires root
+  [[ -f "$BUILD/stage1-fly.aci" ]] || fail "build stage1-fly first (make all)" || return 1
+  run_podrun --insecure-options=image run --stage1=fly "$1"
+  assert_status 0 || return 1
+  REPORT_LINE=$(grep -E '^(uid|work)=' <<<"$output" | tail -1)
+}
+
+# docker_archive_id FILE: sha256- and the digest of the config a docker save tarball names.
+docker_archive_id() {
+  local cfg
+  cfg=$(tar -xOf "$1" manifest.json | json_query 'j[0]["Config"]')
+  echo "sha256-$(tar -xOf "$1" "$cfg" | sha256sum | cut -d' ' -f1)"
+}
+
+@test "oci: fetch oci:DIR:TAG prints the config digest as the id; the image runs with its config" {
+  ofetch "oci:$LAYOUT:bb"
+  [[ $ID == $(oci_image_id "$LAYOUT" bb) ]] || fail "id $ID, not $(oci_image_id "$LAYOUT" bb)"
+  local layer
+  layer=$(oci_image_layers "$LAYOUT" bb)
+  [[ -d $STORE/cas/layer/sha256-${layer#sha256:}/rootfs ]] || fail "no layer tree for $layer"
+  # Again: the same id, nothing new.
+  local before
+  before=$(find "$STORE/cas" -path "$STORE/cas/index.db*" -prune -o -print | LC_ALL=C sort | sha256sum)
+  ofetch "oci:$LAYOUT:bb"
+  [[ $ID == $(oci_image_id "$LAYOUT" bb) ]]
+  [[ $(find "$STORE/cas" -path "$STORE/cas/index.db*" -prune -o -print | LC_ALL=C sort | sha256sum) == "$before" ]] ||
+    fail "a second fetch changed the store"
+  orun "oci:$LAYOUT:bb"
+  [[ $REPORT_LINE == "uid=1000 gid=1000 pwd=/work foo=bar" ]] || fail "the app reported: $REPORT_LINE"
+}
+
+@test "oci: whiteouts and an opaque directory of later layers are honoured" {
+  ofetch "oci:$LAYOUT:wh"
+  [[ $ID == $(oci_image_id "$LAYOUT" wh) ]]
+  [[ $(find "$STORE/cas/layer" -mindepth 1 -maxdepth 1 | wc -l) -eq 3 ]]
+  orun "oci:$LAYOUT:wh"
+  [[ $REPORT_LINE == "work=new, gone=no" ]] || fail "the app reported: $REPORT_LINE"
+}
+
+@test "oci: oci:DIR of a layout with one image needs no tag; a tag it lacks is refused naming it" {
+  ofetch "oci:$BATS_FILE_TMPDIR/single"
+  [[ $ID == $(oci_image_id "$BATS_FILE_TMPDIR/single" only) ]]
+  run_podrun --insecure-options=image fetch "oci:$LAYOUT:nosuchtag"
+  assert_one_line_error nosuchtag
+  run_podrun --insecure-options=image fetch "oci:$BATS_TEST_TMPDIR/no-such-dir:x"
+  assert_one_line_error no-such-dir
+}
+
+@test "oci: without --insecure-options=image, oci: is refused naming it" {
+  run_podrun fetch "oci:$LAYOUT:bb"
+  assert_one_line_error "--insecure-options=image"
+  [[ -z $(find "$STORE/cas/blob" -type f 2>/dev/null) ]]
+}
+
+@test "oci: oci-archive:FILE and oci-archive:FILE:TAG give the layout's id and run" {
+  ofetch "oci-archive:$BATS_FILE_TMPDIR/bb.oci.tar"
+  [[ $ID == $(oci_image_id "$LAYOUT" bb) ]]
+  ofetch "oci-archive:$BATS_FILE_TMPDIR/bb.oci.tar:bb"
+  [[ $ID == $(oci_image_id "$LAYOUT" bb) ]]
+  orun "oci-archive:$BATS_FILE_TMPDIR/bb.oci.tar"
+  [[ $REPORT_LINE == "uid=1000 gid=1000 pwd=/work foo=bar" ]] || fail "the app reported: $REPORT_LINE"
+  run_podrun --insecure-options=image fetch "oci-archive:$BATS_FILE_TMPDIR/bb.oci.tar:nosuchtag"
+  assert_one_line_error nosuchtag
+}
+
+@test "oci: docker-archive:FILE (a docker save tarball) gives its config's digest and runs" {
+  local want
+  want=$(docker_archive_id "$BATS_FILE_TMPDIR/bb.docker.tar")
+  ofetch "docker-archive:$BATS_FILE_TMPDIR/bb.docker.tar"
+  [[ $ID == "$want" ]] || fail "id $ID, the archive's config is $want"
+  orun "docker-archive:$BATS_FILE_TMPDIR/bb.docker.tar"
+  [[ $REPORT_LINE == "uid=1000 gid=1000 pwd=/work foo=bar" ]] || fail "the app reported: $REPORT_LINE"
+}
+
+@test "oci: a layout whose layer does not match its digest is refused and nothing is kept" {
+  local l=$BATS_TEST_TMPDIR/bad layer f
+  cp -a "$LAYOUT" "$l"
+  layer=$(oci_image_layers "$l" bb)
+  f=$l/blobs/sha256/${layer#sha256:}
+  python3 -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 0xff; open(p, "wb").write(b)' "$f"
+  run_podrun --insecure-options=image fetch "oci:$l:bb"
+  assert_one_line_error "digest mismatch"
+  [[ -z $(find "$STORE/cas/blob" "$STORE/cas/layer" -mindepth 1 -not -type d 2>/dev/null) ]] || fail "something was kept"
+  [[ -z $(find "$STORE/cas/layer" -mindepth 1 -maxdepth 1 2>/dev/null) ]] || fail "a layer tree was kept"
+  run_podrun image list --no-legend
+  [[ -z $output ]]
+  # A docker-archive whose layer was altered: its diff_id no longer matches.
+  local d=$BATS_TEST_TMPDIR/darch
+  mkdir -p "$d"
+  tar -xf "$BATS_FILE_TMPDIR/bb.docker.tar" -C "$d"
+  f=$(cd "$d" && json_query 'j[0]["Layers"][0]' <manifest.json)
+  # A byte in the middle of busybox's data: still a valid tar, another digest.
+  python3 -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 0xff; open(p, "wb").write(b)' "$d/$f"
+  tar -tf "$d/$f" >/dev/null
+  tar -cf "$BATS_TEST_TMPDIR/bad.docker.tar" -C "$d" .
+  run_podrun --insecure-options=image fetch "docker-archive:$BATS_TEST_TMPDIR/bad.docker.tar"
+  assert_one_line_error "digest mismatch"
+  run_podrun image list --no-legend
+  [[ -z $output ]]
+}
