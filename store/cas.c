@@ -143,8 +143,7 @@ static void set_label(char **dst, const struct appc_kvs *labels, const char *nam
   *dst = v ? xstrdup(v) : NULL;
 }
 
-/* Fills the index row from the manifest found while scanning the blob. */
-static int describe_image(const char *manifest, size_t len, struct store_image *img, podrun_error_t *err)
+int store_describe_image(const char *manifest, size_t len, struct store_image *img, podrun_error_t *err)
 {
   _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *m = NULL;
   _cleanup_json_ json_t *j = NULL;
@@ -179,7 +178,7 @@ static int import_fd(struct store *s, int src, char **ret_id, podrun_error_t *er
     goto out;
   if (extract_scan_fd(fd, &opts, &manifest, &manifest_len, err) < 0)
     goto out;
-  if (describe_image(manifest, manifest_len, &img, err) < 0)
+  if (store_describe_image(manifest, manifest_len, &img, err) < 0)
     goto out;
   img.id = xasprintf("sha512-%s", hex);
   img.import_time = img.last_used = store_now_usec();
@@ -195,13 +194,7 @@ static int import_fd(struct store *s, int src, char **ret_id, podrun_error_t *er
 out:
   if (tmp_name)
     (void) unlinkat(s->dirfd, tmp_name, 0);
-  free(img.id);
-  free(img.name);
-  free(img.version);
-  free(img.os);
-  free(img.arch);
-  free(img.labels);
-  free(img.manifest);
+  store_image_done(&img);
   return r;
 }
 

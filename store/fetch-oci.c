@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "appc.h"
 #include "extract.h"
 #include "fs.h"
 #include "json-util.h"
@@ -51,24 +50,6 @@ static char *read_passwd(char *const *dirs)
   return NULL;
 }
 
-static void set_label(char **dst, const struct appc_kvs *labels, const char *name)
-{
-  const char *v = appc_kvs_get(labels, name);
-  *dst = v ? xstrdup(v) : NULL;
-}
-
-static void image_done(struct store_image *img)
-{
-  free(img->id);
-  free(img->name);
-  free(img->version);
-  free(img->os);
-  free(img->arch);
-  free(img->labels);
-  free(img->manifest);
-  free(img->manifest_digest);
-}
-
 /* Every name an image was imported as resolves to it, also when the image
  * (its config) was already there under another. */
 static int set_refs(struct store *s, const struct store_oci_image *in, const char *id, podrun_error_t *err)
@@ -99,12 +80,11 @@ int store_oci_known_locked(struct store *s, const struct store_oci_image *in, co
 int store_import_oci_locked(struct store *s, const struct store_oci_image *in, char **ret_id, podrun_error_t *err)
 {
   _cleanup_oci_manifest_ struct oci_manifest *m = NULL;
-  _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *am = NULL;
   _cleanup_oci_config_ struct oci_config *cfg = NULL;
-  _cleanup_free_ char *config_digest = NULL, *passwd = NULL;
+  _cleanup_free_ char *config_digest = NULL, *passwd = NULL, *appc = NULL;
   _cleanup_strv_ char **dirs = NULL;
   struct store_layer *layers = NULL;
-  struct store_image img = { .format = (char *) "oci" };
+  struct store_image img = { 0 };
   int r = -1;
 
   if (oci_manifest_parse(in->manifest, in->manifest_len, in->content_type, &m, err) < 0 ||
@@ -147,20 +127,16 @@ int store_import_oci_locked(struct store *s, const struct store_oci_image *in, c
       img.size += layers[i].size;
     }
   passwd = read_passwd(dirs);
-  if (oci_config_to_appc(in->config, in->config_len, in->appc_name, in->tag, passwd, &img.manifest, err) < 0 ||
-      appc_image_manifest_parse(img.manifest, strlen(img.manifest), &am, err) < 0)
+  if (oci_config_to_appc(in->config, in->config_len, in->appc_name, in->tag, passwd, &appc, err) < 0 ||
+      store_describe_image(appc, strlen(appc), &img, err) < 0)
     goto out;
-  json_t *labels = NULL;
-  {
-    _cleanup_json_ json_t *j = appc_image_manifest_to_json(am);
-    labels = json_object_get(j, "labels");
-    img.labels = labels ? json_dump_sorted(labels, false) : xstrdup("[]");
-  }
-  img.id = xstrdup(config_digest);
+  /* named as fetched (HOST:PORT/REPO, its tag), not as the appc name must be spelled */
+  free(img.name);
   img.name = xstrdup(in->name);
+  free(img.version);
   img.version = in->tag ? xstrdup(in->tag) : NULL;
-  set_label(&img.os, &am->labels, "os");
-  set_label(&img.arch, &am->labels, "arch");
+  img.id = xstrdup(config_digest);
+  img.format = xstrdup("oci");
   img.import_time = img.last_used = store_now_usec();
   if (index_add_image(s->idx, &img, layers, m->n_layers, NULL, err) < 0)
     goto out;
@@ -170,8 +146,7 @@ int store_import_oci_locked(struct store *s, const struct store_oci_image *in, c
   r = 0;
 out:
   store_layer_list_free(layers, m->n_layers);
-  img.format = NULL;
-  image_done(&img);
+  store_image_done(&img);
   return r;
 }
 

@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "store.h"
 
-void store_image_free(struct store_image *img)
+void store_image_done(struct store_image *img)
 {
-  if (!img)
-    return;
   free(img->id);
   free(img->name);
   free(img->version);
@@ -14,6 +12,14 @@ void store_image_free(struct store_image *img)
   free(img->manifest);
   free(img->format);
   free(img->manifest_digest);
+  *img = (struct store_image){ 0 };
+}
+
+void store_image_free(struct store_image *img)
+{
+  if (!img)
+    return;
+  store_image_done(img);
   free(img);
 }
 

@@ -129,21 +129,10 @@ int store_squashed_root(struct store *s, const struct store_image *img, char **r
   return r;
 }
 
-/* An OCI image squashed: its layers' overlay, copied. */
-static int render_squashed(struct store *s, const struct store_image *img, int destfd, bool rootfs_only,
-                           podrun_error_t *err)
+/* An OCI image squashed into rootfsfd: its layers' overlay, copied. */
+static int render_squashed(struct store *s, const struct store_image *img, int rootfsfd, podrun_error_t *err)
 {
-  _cleanup_close_ int mnt = -1, rootfsfd = -1;
-  if (!rootfs_only)
-    {
-      if (fs_write_file_atomic_at(destfd, "manifest", img->manifest, strlen(img->manifest), 0644, err) < 0)
-        return -1;
-      if (mkdirat(destfd, "rootfs", 0755) < 0)
-        return podrun_error_set(err, errno, "mkdir rootfs");
-    }
-  rootfsfd = openat(destfd, rootfs_only ? "." : "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (rootfsfd < 0)
-    return podrun_error_set(err, errno, "open rootfs");
+  _cleanup_close_ int mnt = -1;
   _cleanup_free_ char *root = NULL;
   if (store_squashed_root(s, img, &root, &mnt, err) < 0)
     return -1;
@@ -163,8 +152,8 @@ static int render_into(struct store *s, const struct store_image *img, int destf
   if (appc_image_manifest_parse(img->manifest, strlen(img->manifest), &m, err) < 0)
     return -1;
   if (streq_ptr(img->format, "oci"))
-    return render_squashed(s, img, destfd, rootfs_only, err);
-  if (flags & STORE_COPY_WITH_DEPS)
+    ;
+  else if (flags & STORE_COPY_WITH_DEPS)
     {
       if (collect_layers(s, img->id, 0, &layers, err) < 0)
         return -1;
@@ -181,6 +170,8 @@ static int render_into(struct store *s, const struct store_image *img, int destf
   rootfsfd = openat(destfd, rootfs_only ? "." : "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rootfsfd < 0)
     return podrun_error_set(err, errno, "open rootfs");
+  if (!layers)
+    return render_squashed(s, img, rootfsfd, err);
   char *const *wl = (flags & STORE_COPY_WITH_DEPS) ? m->path_whitelist : NULL;
   for (size_t i = 0; layers[i]; i++)
     if (extract_layer(s, layers[i], rootfsfd, i == 0, wl, err) < 0)

@@ -96,6 +96,10 @@ int store_copy_tree(const char *root, int destfd, podrun_error_t *err);
 int store_squashed_root(struct store *s, const struct store_image *img, char **ret_root, int *ret_mntfd,
                         podrun_error_t *err);
 
+/* Fills an index row's name, labels (version, os, arch, all) and manifest
+ * from an appc image manifest, which it validates. */
+int store_describe_image(const char *manifest, size_t len, struct store_image *img, podrun_error_t *err);
+
 /* "sha256:…" → "sha256-…" */
 char *store_digest_from_oci(const char *digest);
 

@@ -44,6 +44,7 @@ struct store_layer
 void store_layer_list_free(struct store_layer *v, size_t n);
 
 void store_image_free(struct store_image *img);
+void store_image_done(struct store_image *img); /* frees what it holds, not itself */
 static inline void store_image_freep(struct store_image **p) { store_image_free(*p); }
 #define _cleanup_store_image_ _cleanup_(store_image_freep)
 void store_image_list_free(struct store_image **v, size_t n);
