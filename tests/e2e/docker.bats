@@ -121,6 +121,18 @@ dfetch() {
   dk --insecure-options="${INSECURE:-image,http}" fetch "$@"
 }
 
+# fetch_killed_after SECONDS REF: a fetch of REF into $STORE, killed (SIGKILL) after
+# SECONDS; waits for it.
+fetch_killed_after() {
+  local pid
+  "$PODRUN" --dir="$STORE" --local-config="$CONF" --system-config="$SYSCONF" --insecure-options=image,http \
+    fetch "$2" >/dev/null 2>&1 &
+  pid=$!
+  sleep "$1"
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
 # fetched_id REF [FLAGS…]: fetches, asserts one line of stdout, an image id
 # sha256-HEX; leaves it in $ID.
 fetched_id() {
@@ -696,15 +708,10 @@ PY
 }
 
 @test "docker: kill -9 during a layer download, several times; fetch again succeeds and image gc leaves no partial" {
-  local ref=docker://$HOSTILE/throttled/image:1 pid delay want layer
+  local ref=docker://$HOSTILE/throttled/image:1 delay want layer
   layer=$(curl -s "http://$HOSTILE/v2/throttled/image/manifests/1" | json_query 'j["layers"][0]["digest"]')
   for delay in 0.4 1.1 1.9; do
-    "$PODRUN" --dir="$STORE" --local-config="$CONF" --system-config="$SYSCONF" --insecure-options=image,http \
-      fetch "$ref" >/dev/null 2>&1 &
-    pid=$!
-    sleep "$delay"
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    fetch_killed_after "$delay" "$ref"
     # Killed: not an image, no index row, and nothing of it runs on.
     log_run "$PODRUN" --dir="$STORE" image list --no-legend
     [[ -z $output ]] || fail "a killed fetch left an image listed"
@@ -716,14 +723,8 @@ PY
   [[ -z $(find "$STORE/cas/blob/partial" -mindepth 1 2>/dev/null) ]] || fail "a partial is left after the fetch"
   [[ $(stat -c %s "$(layer_tree "$layer")/rootfs/etc/data") -eq 1048576 ]]
   # Another killed download, in another store, then gc: no partial.
-  STORE2=$BATS_TEST_TMPDIR/store2
-  "$PODRUN" --dir="$STORE2" --local-config="$CONF" --system-config="$SYSCONF" --insecure-options=image,http \
-    fetch "$ref" >/dev/null 2>&1 &
-  pid=$!
-  sleep 1.5
-  kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  STORE=$STORE2
+  STORE=$BATS_TEST_TMPDIR/store2
+  fetch_killed_after 1.5 "$ref"
   run_podrun image gc
   assert_status 0
   [[ -z $(find "$STORE/cas/blob/partial" -mindepth 1 2>/dev/null) ]] || fail "image gc left a partial: $(ls "$STORE/cas/blob/partial")"
@@ -733,7 +734,7 @@ PY
 }
 
 @test "docker: kill -9 while layers download and extract, at several moments; the next fetch has every file and gc leaves only the image's layers" {
-  local l=$BATS_TEST_TMPDIR/layout src=$BATS_TEST_TMPDIR/many ref pid delay layers n want
+  local l=$BATS_TEST_TMPDIR/layout src=$BATS_TEST_TMPDIR/many ref delay layers n want
   mkdir -p "$src"
   for ((n = 0; n < 2000; n++)); do echo "$n" >"$src/f$n"; done
   oci_image_busybox "$l" many "$src=/many"
@@ -743,12 +744,7 @@ PY
   want=$(oci_image_id "$l" many)
   layers=$(oci_image_layers "$l" many)
   for delay in 0.1 0.3 0.6 0.9 1.3; do
-    "$PODRUN" --dir="$STORE" --local-config="$CONF" --system-config="$SYSCONF" --insecure-options=image,http \
-      fetch "docker://$ref" >/dev/null 2>&1 &
-    pid=$!
-    sleep "$delay"
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    fetch_killed_after "$delay" "docker://$ref"
     log_run "$PODRUN" --dir="$STORE" image list --no-legend
     [[ -z $output ]] || [[ $output == sha256-* ]] || fail "image list: $output"
   done
@@ -771,14 +767,9 @@ PY
 }
 
 @test "docker: a resumed download asks for the rest with a Range request" {
-  local ref=docker://$HOSTILE/throttled/image:1 pid layer
+  local ref=docker://$HOSTILE/throttled/image:1 layer
   layer=$(curl -s "http://$HOSTILE/v2/throttled/image/manifests/1" | json_query 'j["layers"][0]["digest"]')
-  "$PODRUN" --dir="$STORE" --local-config="$CONF" --system-config="$SYSCONF" --insecure-options=image,http \
-    fetch "$ref" >/dev/null 2>&1 &
-  pid=$!
-  sleep 2
-  kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  fetch_killed_after 2 "$ref"
   [[ -n $(find "$STORE/cas/blob/partial" -mindepth 1 -size +1k 2>/dev/null) ]] || fail "no partial download kept after the kill"
   local n
   n=$(wc -l <"$HOSTILE_LOG")
@@ -794,14 +785,9 @@ PY
 }
 
 @test "docker: a server that ignores Range: the fetch after a kill starts the layer over and gets it right" {
-  local ref=docker://$HOSTILE/throttled-norange/image:1 pid
+  local ref=docker://$HOSTILE/throttled-norange/image:1
   hostile_good_first
-  "$PODRUN" --dir="$STORE" --local-config="$CONF" --system-config="$SYSCONF" --insecure-options=image,http \
-    fetch "$ref" >/dev/null 2>&1 &
-  pid=$!
-  sleep 2
-  kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  fetch_killed_after 2 "$ref"
   fetched_id "$ref"
   [[ $ID == sha256-$(curl -s "http://$HOSTILE/v2/throttled-norange/image/manifests/1" | json_query 'j["config"]["digest"]' | cut -d: -f2) ]]
   [[ -z $(find "$STORE/cas/blob/partial" -mindepth 1 2>/dev/null) ]] || fail "a partial is left"
