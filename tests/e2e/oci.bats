@@ -83,6 +83,31 @@ docker_archive_id() {
   [[ $REPORT_LINE == "work=new, gone=no" ]] || fail "the app reported: $REPORT_LINE"
 }
 
+@test "oci: the layered image on nspawn, alone and with --private-users: whiteouts honoured, root's files root's inside, what the app writes in the pod's range" {
+  requires root nspawn
+  [[ -f "$BUILD/stage1-nspawn.aci" ]] || fail "build stage1-nspawn first (make all)"
+  ofetch "oci:$LAYOUT:wh"
+  local flags uuid upper
+  for flags in "" --private-users; do
+    rm -f "$BATS_TEST_TMPDIR/uuid"
+    # shellcheck disable=SC2086
+    run_podrun --insecure-options=image run $flags --uuid-file-save="$BATS_TEST_TMPDIR/uuid" "oci:$LAYOUT:wh" \
+      --exec=/bin/sh -- -c 'echo "work=$(ls /work | tr "\n" ,) gone=$(test -e /etc/gone && echo yes || echo no) owner=$(stat -c %u:%g /bin/busybox)"; echo x >/work/written' ---
+    assert_status 0
+    assert_output_contains "work=new, gone=no owner=0:0"
+    uuid=$(cat "$BATS_TEST_TMPDIR/uuid")
+    upper=$(find "$STORE/pods" -path "*/$uuid/overlay/*/upper/work/written" | head -1)
+    [[ -n $upper ]] || fail "the app's write is not in its pod's upper directory"
+    if [[ -n $flags ]]; then
+      [[ $(stat -c %u "$upper") -ge 65536 ]] || fail "with --private-users the app's file is owned by $(stat -c %u "$upper") on the host"
+    else
+      [[ $(stat -c %u "$upper") -eq 0 ]]
+    fi
+    # the store's layers are untouched by either pod
+    [[ -z $(find "$STORE/cas/layer" -name written) ]] || fail "a pod wrote into a layer of the store"
+  done
+}
+
 @test "oci: oci:DIR of a layout with one image needs no tag; a tag it lacks is refused naming it" {
   ofetch "oci:$BATS_FILE_TMPDIR/single"
   [[ $ID == $(oci_image_id "$BATS_FILE_TMPDIR/single" only) ]]
