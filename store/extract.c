@@ -18,17 +18,35 @@
 #define WHITEOUT_OPAQUE ".wh..wh..opq"
 #define OVERLAY_OPAQUE_XATTR "trusted.overlay.opaque"
 
-/* A set of strings (cleaned entry names): open addressing, FNV-1a. */
-struct set
+/* What the walk knows of each path it met (cleaned names): one table, each
+ * path once with what it is, open addressing. */
+enum
 {
-  char **slots;
-  size_t cap, n;
+  P_ENTRY = 1 << 0,    /* an entry of the archive (an OCI layer's whiteout markers too) */
+  P_SYMLINK = 1 << 1,  /* an entry that is a symlink */
+  P_REGULAR = 1 << 2,  /* a regular file (a hardlink target) */
+  P_DIR = 1 << 3,      /* a directory entry (its parents checked) */
+  P_PREFIX = 1 << 4,   /* a proper prefix of an entry: a directory, made or implied (OCI) */
+  P_WHITEOUT = 1 << 5, /* what this layer whites out (OCI) */
+};
+
+struct slot
+{
+  char *key;
+  uint64_t hash;
+  unsigned flags;
+};
+
+struct paths
+{
+  struct slot *slots;
+  size_t cap, n, symlinks;
 };
 
 /* FNV-1a, then murmur3's finaliser: the table takes the low bits, and
  * FNV's low bits see nothing of its high ones, which made long probe runs
  * of paths that share a prefix. */
-static uint64_t fnv(const char *s)
+static uint64_t hash_path(const char *s)
 {
   uint64_t h = 1469598103934665603ULL;
   for (; *s; s++)
@@ -41,48 +59,52 @@ static uint64_t fnv(const char *s)
   return h;
 }
 
-static bool set_has(const struct set *s, const char *k)
+static struct slot *find_slot(const struct paths *t, const char *k, uint64_t h)
 {
-  if (!s->cap)
-    return false;
-  for (size_t i = fnv(k) & (s->cap - 1);; i = (i + 1) & (s->cap - 1))
+  for (size_t i = h & (t->cap - 1);; i = (i + 1) & (t->cap - 1))
+    if (!t->slots[i].key || (t->slots[i].hash == h && streq(t->slots[i].key, k)))
+      return &t->slots[i];
+}
+
+/* What is known of k (0: nothing). */
+static unsigned path_flags(const struct paths *t, const char *k)
+{
+  return t->cap ? find_slot(t, k, hash_path(k))->flags : 0;
+}
+
+static void paths_grow(struct paths *t)
+{
+  struct paths bigger = { .cap = t->cap ? t->cap * 2 : 1024, .n = t->n, .symlinks = t->symlinks };
+  bigger.slots = xzalloc(sizeof(struct slot) * bigger.cap);
+  for (size_t i = 0; i < t->cap; i++)
+    if (t->slots[i].key)
+      *find_slot(&bigger, t->slots[i].key, t->slots[i].hash) = t->slots[i];
+  free(t->slots);
+  *t = bigger;
+}
+
+/* Adds flags to what is known of k. */
+static void path_add(struct paths *t, const char *k, unsigned flags)
+{
+  uint64_t h = hash_path(k);
+  if ((t->n + 1) * 2 > t->cap)
+    paths_grow(t);
+  struct slot *sl = find_slot(t, k, h);
+  if (!sl->key)
     {
-      if (!s->slots[i])
-        return false;
-      if (streq(s->slots[i], k))
-        return true;
+      *sl = (struct slot){ .key = xstrdup(k), .hash = h };
+      t->n++;
     }
+  if ((flags & P_SYMLINK) && !(sl->flags & P_SYMLINK))
+    t->symlinks++;
+  sl->flags |= flags;
 }
 
-static void set_put_owned(struct set *s, char *k);
-
-static void set_grow(struct set *s)
+static void paths_done(struct paths *t)
 {
-  struct set bigger = { .cap = s->cap ? s->cap * 2 : 256 };
-  bigger.slots = xzalloc(sizeof(char *) * bigger.cap);
-  for (size_t i = 0; i < s->cap; i++)
-    if (s->slots[i])
-      set_put_owned(&bigger, s->slots[i]);
-  free(s->slots);
-  *s = bigger;
-}
-
-static void set_put_owned(struct set *s, char *k)
-{
-  if ((s->n + 1) * 2 > s->cap)
-    set_grow(s);
-  size_t i = fnv(k) & (s->cap - 1);
-  while (s->slots[i])
-    i = (i + 1) & (s->cap - 1);
-  s->slots[i] = k;
-  s->n++;
-}
-
-static void set_done(struct set *s)
-{
-  for (size_t i = 0; i < s->cap; i++)
-    free(s->slots[i]);
-  free(s->slots);
+  for (size_t i = 0; i < t->cap; i++)
+    free(t->slots[i].key);
+  free(t->slots);
 }
 
 int extract_clean_path(const char *entry, char **ret, podrun_error_t *err)
@@ -148,32 +170,15 @@ static bool relative_target_stays(const char *link_path, const char *target, boo
 struct walk
 {
   const struct extract_opts *opts;
-  struct set names;    /* every entry so far (an OCI layer's whiteout markers too) */
-  struct set symlinks; /* entries that are symlinks */
-  struct set regular;  /* regular files (hardlink targets) */
-  /* OCI layers only: */
-  struct set dirs;      /* entries that are directories (their parents checked) */
-  struct set prefixes;  /* every proper prefix of an entry: a directory, made or implied */
-  struct set whiteouts; /* the paths this layer whites out */
+  struct paths paths; /* every path met, and what it is */
   uint64_t total, entries;
-  uint64_t data;        /* bytes of file data read so far */
+  uint64_t data;      /* bytes of file data read so far */
   int manifests;
 };
 
 static void walk_done(struct walk *w)
 {
-  set_done(&w->names);
-  set_done(&w->symlinks);
-  set_done(&w->regular);
-  set_done(&w->dirs);
-  set_done(&w->prefixes);
-  set_done(&w->whiteouts);
-}
-
-static void set_put(struct set *s, const char *k)
-{
-  if (!set_has(s, k))
-    set_put_owned(s, xstrdup(k));
+  paths_done(&w->paths);
 }
 
 static const char *what_is_read(const struct walk *w) { return w->opts->oci_layer ? "layer" : "image"; }
@@ -187,15 +192,16 @@ static uint64_t max_total(const struct extract_opts *o) { return o->max_total_si
 static int check_parents(struct walk *w, const char *path, podrun_error_t *err)
 {
   _cleanup_free_ char *p = NULL;
-  if (w->symlinks.n == 0)
+  if (w->paths.symlinks == 0)
     return 0;
   p = xstrdup(path);
   for (char *s = strrchr(p, '/'); s; s = strrchr(p, '/'))
     {
       *s = '\0';
-      if (set_has(&w->symlinks, p))
+      unsigned f = path_flags(&w->paths, p);
+      if (f & P_SYMLINK)
         return podrun_error_set(err, 0, "entry %s: written through the symlink %s", QUOTE(path), QUOTE(p));
-      if (set_has(&w->dirs, p))
+      if (f & P_DIR)
         return 0;
     }
   return 0;
@@ -227,7 +233,7 @@ static int check_links(struct walk *w, struct archive_entry *e, const char *path
       _cleanup_free_ char *t = NULL;
       if (extract_clean_path(hard, &t, err) < 0)
         return podrun_error_wrap(err, "hardlink %s", QUOTE(path));
-      if ((!w->opts->oci_layer && !startswith(t, "rootfs/")) || !set_has(&w->regular, t))
+      if ((!w->opts->oci_layer && !startswith(t, "rootfs/")) || !(path_flags(&w->paths, t) & P_REGULAR))
         return podrun_error_set(err, 0, "entry %s: hardlink to %s, not a file earlier in the image", QUOTE(path),
                                 QUOTE(hard));
       return 0;
@@ -343,20 +349,21 @@ static int check_written(struct walk *w, struct archive_entry *e, const char *pa
 static void record(struct walk *w, struct archive_entry *e, const char *path)
 {
   bool hard = sym_archive_entry_hardlink(e) != NULL;
-  set_put_owned(&w->names, xstrdup(path));
+  unsigned f = P_ENTRY;
   if (sym_archive_entry_filetype(e) == AE_IFLNK)
-    set_put_owned(&w->symlinks, xstrdup(path));
+    f |= P_SYMLINK;
   else if (sym_archive_entry_filetype(e) == AE_IFREG && !hard)
-    set_put_owned(&w->regular, xstrdup(path));
+    f |= P_REGULAR;
   else if (sym_archive_entry_filetype(e) == AE_IFDIR && !hard)
-    set_put_owned(&w->dirs, xstrdup(path));
+    f |= P_DIR;
+  path_add(&w->paths, path, f);
 }
 
 static int check_aci_entry(struct walk *w, struct archive_entry *e, const char *path, podrun_error_t *err)
 {
   if (!streq(path, "manifest") && !streq(path, "rootfs") && !startswith(path, "rootfs/"))
     return podrun_error_set(err, 0, "entry %s: an ACI holds only manifest and rootfs/", QUOTE(path));
-  if (set_has(&w->names, path))
+  if ((path_flags(&w->paths, path) & P_ENTRY))
     return podrun_error_set(err, 0, "entry %s: appears twice", QUOTE(path));
   if (check_written(w, e, path, err) < 0)
     return -1;
@@ -378,9 +385,9 @@ static void add_prefixes(struct walk *w, const char *path)
   for (char *s = strrchr(p, '/'); s; s = strrchr(p, '/'))
     {
       *s = '\0';
-      if (set_has(&w->prefixes, p))
+      if (path_flags(&w->paths, p) & P_PREFIX)
         return;
-      set_put_owned(&w->prefixes, xstrdup(p));
+      path_add(&w->paths, p, P_PREFIX);
     }
 }
 
@@ -391,7 +398,7 @@ static int check_not_whited_out(struct walk *w, const char *entry, const char *p
   for (char *s = p + strlen(p); s; s = strrchr(p, '/'))
     {
       *s = '\0';
-      if (*p && set_has(&w->whiteouts, p))
+      if (*p && (path_flags(&w->paths, p) & P_WHITEOUT))
         return podrun_error_set(err, 0, "entry %s: %s is whited out in the same layer", QUOTE(entry), QUOTE(p));
     }
   return 0;
@@ -403,7 +410,8 @@ static int check_marker_dir(struct walk *w, const char *path, const char *dir, p
 {
   if (check_parents(w, path, err) < 0 || check_not_whited_out(w, path, dir, err) < 0)
     return -1;
-  if (*dir && set_has(&w->names, dir) && !set_has(&w->dirs, dir))
+  unsigned f = *dir ? path_flags(&w->paths, dir) : 0;
+  if ((f & P_ENTRY) && !(f & P_DIR))
     return podrun_error_set(err, 0, "entry %s: whiteout in %s, which is not a directory", QUOTE(path), QUOTE(dir));
   return 0;
 }
@@ -423,7 +431,7 @@ static int check_whiteout(struct walk *w, struct archive_entry *e, const char *p
   const char *name = base + strlen(WHITEOUT_PREFIX);
   _cleanup_free_ char *target = NULL;
 
-  if (set_has(&w->names, path))
+  if ((path_flags(&w->paths, path) & P_ENTRY))
     return podrun_error_set(err, 0, "entry %s: appears twice", QUOTE(path));
   if (check_marker_dir(w, path, dir, err) < 0 || check_size(w, e, path, err) < 0)
     return -1;
@@ -440,13 +448,13 @@ static int check_whiteout(struct walk *w, struct archive_entry *e, const char *p
   else
     {
       target = *dir ? xasprintf("%s/%s", dir, name) : xstrdup(name);
-      if (set_has(&w->names, target) || set_has(&w->prefixes, target))
+      if (path_flags(&w->paths, target) & (P_ENTRY | P_PREFIX))
         return podrun_error_set(err, 0, "entry %s: %s is both whited out and present in the same layer", QUOTE(path),
                                 QUOTE(target));
-      set_put(&w->whiteouts, target);
+      path_add(&w->paths, target, P_WHITEOUT);
       *ret_act = ACT_WHITEOUT;
     }
-  set_put_owned(&w->names, xstrdup(path));
+  path_add(&w->paths, path, P_ENTRY);
   add_prefixes(w, path);
   *ret_path = TAKE_PTR(target);
   return 0;
@@ -479,12 +487,12 @@ static int check_oci_entry(struct walk *w, struct archive_entry *e, char *path, 
       return podrun_error_set(err, 0, "entry %s: a whiteout name in the middle of the path", QUOTE(path));
   if (startswith(base, WHITEOUT_PREFIX))
     return check_whiteout(w, e, path, dir, base, ret_path, ret_act, err);
-  if (set_has(&w->names, path))
+  if ((path_flags(&w->paths, path) & P_ENTRY))
     return podrun_error_set(err, 0, "entry %s: appears twice", QUOTE(path));
   if (check_not_whited_out(w, path, path, err) < 0 || check_written(w, e, path, err) < 0)
     return -1;
   bool is_dir = sym_archive_entry_filetype(e) == AE_IFDIR && !sym_archive_entry_hardlink(e);
-  if (!is_dir && set_has(&w->prefixes, path))
+  if (!is_dir && (path_flags(&w->paths, path) & P_PREFIX))
     return podrun_error_set(err, 0, "entry %s: not a directory, but the layer has entries in it", QUOTE(path));
   record(w, e, path);
   add_prefixes(w, path);
