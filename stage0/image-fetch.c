@@ -158,9 +158,13 @@ static void progress_end(struct progress *p, bool ok)
 
 /* ---- docker:// ----------------------------------------------------------- */
 
-static const char *host_os(void)
+/* The platform to take from a manifest list: --os and --arch, else the
+ * host's (with its variant: an explicit --arch takes any). */
+static void wanted_platform(const char **ret_os, const char **ret_arch, const char **ret_variant)
 {
-  return "linux";
+  *ret_variant = NULL;
+  *ret_os = arg_fetch.os ? arg_fetch.os : "linux";
+  *ret_arch = arg_fetch.arch ? arg_fetch.arch : oci_host_arch(ret_variant);
 }
 
 static bool of_platform(struct store *s, const char *id, const char *os, const char *arch, const char *variant)
@@ -178,19 +182,15 @@ static int fetch_docker(struct store *s, const char *ref, enum pull_policy polic
 {
   _cleanup_free_ char *def = NULL, *name = NULL, *appc = NULL, *key = NULL, *known = NULL, *user = NULL,
                       *password = NULL, *ca_dir = NULL, *local_auth = NULL, *system_auth = NULL;
-  _cleanup_store_image_ struct store_image *img = NULL;
   struct oci_ref r = { 0 };
-  const char *variant = NULL;
+  const char *os, *arch, *variant;
   int rc = -1;
 
   if (default_registry(&def, err) < 0 || oci_ref_parse(ref + strlen("docker://"), def, &r, err) < 0)
     return podrun_error_wrap(err, "image %s", QUOTE(ref));
   name = oci_ref_name(&r);
   key = r.digest ? xasprintf("%s@%s", name, r.digest) : xasprintf("%s:%s", name, r.tag);
-  const char *os = arg_fetch.os ? arg_fetch.os : host_os();
-  const char *arch = arg_fetch.arch ? arg_fetch.arch : oci_host_arch(&variant);
-  if (arg_fetch.arch)
-    variant = NULL;
+  wanted_platform(&os, &arch, &variant);
   if (store_get_ref(s, key, &known, err) < 0)
     goto out;
   /* a tag of a manifest list names an image per platform: the store's is
@@ -271,7 +271,7 @@ static int fetch_oci_local(struct store *s, const char *ref, enum image_ref_kind
   const char *scheme = kind == IMAGE_REF_OCI_LAYOUT ? "oci:" : kind == IMAGE_REF_OCI_ARCHIVE ? "oci-archive:"
                                                                                              : "docker-archive:";
   _cleanup_free_ char *path = xstrdup(ref + strlen(scheme)), *name = NULL, *def = NULL;
-  const char *variant = NULL, *tag = NULL;
+  const char *os, *arch, *variant, *tag = NULL;
   char *colon = strrchr(path, ':');
   int r;
 
@@ -288,9 +288,8 @@ static int fetch_oci_local(struct store *s, const char *ref, enum image_ref_kind
   if (kind == IMAGE_REF_DOCKER_ARCHIVE && default_registry(&def, err) < 0)
     return -1;
   name = layout_name(path);
-  const char *arch = arg_fetch.arch ? arg_fetch.arch : oci_host_arch(&variant);
-  struct store_oci_fetch f = { .os = arg_fetch.os ? arg_fetch.os : host_os(), .arch = arch,
-                               .variant = arg_fetch.arch ? NULL : variant, .name = name, .appc_name = name,
+  wanted_platform(&os, &arch, &variant);
+  struct store_oci_fetch f = { .os = os, .arch = arch, .variant = variant, .name = name, .appc_name = name,
                                .tag = tag, .default_registry = def };
   if (kind == IMAGE_REF_OCI_LAYOUT)
     r = store_import_oci_layout(s, path, &f, ret_id, err);
