@@ -49,8 +49,9 @@ static const struct cmd cmd_fetch_entry = { "fetch", cmd_fetch, "IMAGE...", "Fet
 static const struct cmd cmd_run_entry = { "run", cmd_run, "IMAGE [app flags] [-- args… ---] [IMAGE [app flags] …]", "Run images as a pod",
     "Creates a pod of one app per IMAGE and runs it in the foreground: podrun is replaced by\n"
     "the pod's stage1 and exits with the pod's exit code (the first failing app's, else 0);\n"
-    "podrun's own errors exit 254. IMAGE is a name or id in the store, or an ACI file\n"
-    "(fetched first; needs --insecure-options=image). App flags before the first IMAGE apply\n"
+    "podrun's own errors exit 254. IMAGE is a name or id in the store, or what fetch takes (an\n"
+    "ACI file, docker://…, oci:DIR[:TAG] …), fetched first when the store lacks it (see\n"
+    "--pull-policy; unsigned images need --insecure-options=image). App flags before the first IMAGE apply\n"
     "to every app; after an IMAGE, to that app. \"--\" starts the app's arguments, \"---\" ends them.\n\n"
     "Examples:\n"
     "  podrun run --stage1=fly podrun.test/busybox --exec=/bin/echo -- hello ---\n"
