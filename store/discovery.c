@@ -439,13 +439,15 @@ static int try_level(struct http *h, const char *level, const char *name, const 
   _cleanup_error_ podrun_error_t e = NULL;
   struct http_response resp = { 0 };
   _cleanup_free_ char *url = discovery_page_url(level, false, port);
-  int r = http_get(h, url, NULL, DISCOVERY_PAGE_MAX, NULL, NULL, HTTP_GET_ANY_STATUS, &resp, &e);
+  struct http_request req = { .url = url, .max = DISCOVERY_PAGE_MAX, .flags = HTTP_GET_ANY_STATUS };
+  int r = http_get(h, &req, &resp, &e);
   if (r < 0 && insecure_http && e->status != EFBIG)
     {
       podrun_error_free(&e);
       free(url);
       url = discovery_page_url(level, true, port);
-      r = http_get(h, url, NULL, DISCOVERY_PAGE_MAX, NULL, NULL, HTTP_GET_ANY_STATUS, &resp, &e);
+      req.url = url;
+      r = http_get(h, &req, &resp, &e);
     }
   if (r < 0)
     return *ret_why = xstrdup(e->msg), 1;

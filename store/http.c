@@ -392,6 +392,8 @@ static int sink_headers_end(struct http_xfer *x)
                               x->what, peer, (unsigned long long) (x->base + x->content_length),
                               (unsigned long long) b->size);
     }
+  if (b->begin && b->begin(b->ctx, x->etag, &x->cb_err) < 0)
+    return podrun_error_wrap(&x->cb_err, "%s", x->what);
   return 0;
 }
 
@@ -606,6 +608,11 @@ static int xfer_setup(struct http_xfer *x, podrun_error_t *err)
   SETOPT(x->h, CURLOPT_WRITEFUNCTION, on_body);
   SETOPT(x->h, CURLOPT_WRITEDATA, x);
   SETOPT(x->h, CURLOPT_ERRORBUFFER, x->errbuf);
+  if (x->sink && x->sink->offset > 0 && x->if_range)
+    {
+      _cleanup_free_ char *line = xasprintf("If-Range: %s", x->if_range);
+      x->headers = sym_curl_slist_append(x->headers, line);
+    }
   if (x->headers)
     SETOPT(x->h, CURLOPT_HTTPHEADER, x->headers);
   if (x->sink && x->sink->offset > 0)
@@ -871,32 +878,31 @@ void http_response_done(struct http_response *r)
   *r = (struct http_response){ .max_age = -1 };
 }
 
-int http_get(struct http *h, const char *url, const char *what, size_t max, struct http_sink *sink,
-             const char *if_none_match, unsigned flags, struct http_response *ret, podrun_error_t *err)
+int http_get(struct http *h, const struct http_request *req, struct http_response *ret, podrun_error_t *err)
 {
   _cleanup_free_ char *scheme = NULL, *host = NULL, *port = NULL;
-  _cleanup_free_ char *too_large = xasprintf("too large (over %zu bytes)", max);
-  struct http_xfer x = { .http = h, .follow = true, .max = max, .too_large = too_large, .sink = sink,
-                         .if_none_match = if_none_match,
-                         .answer = (flags & HTTP_GET_ANY_STATUS) ? answer_any : NULL };
-  x.what = what ? xstrdup(what) : xstrdup(QUOTE(url));
+  _cleanup_free_ char *too_large = xasprintf("too large (over %zu bytes)", req->max);
+  struct http_xfer x = { .http = h, .follow = true, .max = req->max, .too_large = too_large, .sink = req->sink,
+                         .if_none_match = req->if_none_match, .if_range = req->if_range,
+                         .answer = (req->flags & HTTP_GET_ANY_STATUS) ? answer_any : NULL };
+  x.what = req->what ? xstrdup(req->what) : xstrdup(QUOTE(req->url));
   int r;
 
-  if (url_split(url, &scheme, &host, &port) < 0 || !(streq(scheme, "https") || streq(scheme, "http")))
+  if (url_split(req->url, &scheme, &host, &port) < 0 || !(streq(scheme, "https") || streq(scheme, "http")))
     r = podrun_error_new(err, EINVAL, "%s: not an http(s) URL", x.what);
   else if (streq(scheme, "http") && !h->insecure_http)
     r = podrun_error_new(err, EPERM, "%s: plain http needs --insecure-options=http", x.what);
   else
     {
-      x.url = xstrdup(url);
+      x.url = xstrdup(req->url);
       r = http_perform(&x, err);
     }
-    if (r == 0)
+  if (r == 0)
     {
       *ret = (struct http_response){ .status = x.status, .not_modified = x.not_modified, .len = x.len,
                                      .etag = TAKE_PTR(x.etag), .max_age = x.max_age,
                                      .content_type = TAKE_PTR(x.content_type), .url = TAKE_PTR(x.url) };
-      if (!sink)
+      if (!req->sink)
         ret->body = x.buf ? TAKE_PTR(x.buf) : xstrdup("");
     }
   http_xfer_done(&x);

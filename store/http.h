@@ -74,6 +74,9 @@ struct http_sink
   /* The server sent the whole body, not the range asked for: the sink drops
    * what it had and write() starts again at byte 0. NULL is fine when offset is 0. */
   int (*restart)(void *ctx, podrun_error_t *err);
+  /* The answer's headers are in (a 2xx): its ETag (NULL if none), before any
+   * byte. NULL: not called. */
+  int (*begin)(void *ctx, const char *etag, podrun_error_t *err);
   void *ctx;
 };
 
@@ -87,6 +90,7 @@ struct http_xfer
   char *what; /* owned; names the request in messages */
   const char *accept;        /* a whole "Accept: …" header line, or NULL */
   const char *if_none_match; /* an ETag: a 304 answer is not_modified */
+  const char *if_range;      /* an ETag, with a sink's offset: sent as If-Range */
   bool raw;    /* any status is an answer: the caller judges it */
   bool follow; /* follow redirects */
   size_t max;  /* in-memory body: at most this many bytes */
@@ -159,12 +163,20 @@ enum
   HTTP_GET_ANY_STATUS = 1 << 0, /* a 4xx or 5xx is an answer (status), not an error */
 };
 
-/* GETs url (http only with insecure_http) into memory, at most max bytes
- * ("WHAT: too large (over N bytes)"), or with sink into it (status 2xx),
- * following redirects. if_none_match: NULL or an ETag. what names it in
- * messages (NULL: the URL). */
-int http_get(struct http *h, const char *url, const char *what, size_t max, struct http_sink *sink,
-             const char *if_none_match, unsigned flags, struct http_response *ret, podrun_error_t *err);
+/* A GET of url (http only with insecure_http) into memory, at most max
+ * bytes ("WHAT: too large (over N bytes)"), or with sink into it (status
+ * 2xx), following redirects. what names it in messages (NULL: the URL). */
+struct http_request
+{
+  const char *url;
+  const char *what;
+  size_t max;
+  struct http_sink *sink;
+  const char *if_none_match; /* NULL or an ETag: a 304 is not_modified */
+  const char *if_range;      /* NULL or the ETag of what the sink has: a 200 means it changed */
+  unsigned flags;            /* HTTP_GET_* */
+};
+int http_get(struct http *h, const struct http_request *req, struct http_response *ret, podrun_error_t *err);
 
 /* URLs: "scheme://host:port" and "host:port" (lowercase, the port explicit),
  * the certs.d name ("host:port", "host" on the default port); -1 / NULL when
