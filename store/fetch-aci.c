@@ -164,8 +164,9 @@ static int fetch_signature(struct http *h, const char *url, char **ret, podrun_e
   return r;
 }
 
-/* The store's image of this URL, if the cache says it may be used without a
- * request (1), or asked for conditionally (0, *ret_etag the ETag to send). */
+/* The store's image of this URL: 1 (and *ret_id) when the policy or a fresh
+ * max-age lets it be used without a request, 0 when it is to be asked for
+ * conditionally, -1 when the store has none. */
 static int cache_check(struct store *s, const struct store_aci_fetch *f, const struct index_remote *rem,
                        char **ret_id)
 {
@@ -215,6 +216,13 @@ static int fetch(struct store *s, struct http *h, const struct store_aci_fetch *
     goto hit;
   if (partial_open(s, f->url, &p, err) < 0)
     goto out;
+  /* another fetch of this URL held the partial: what it recorded counts */
+  index_remote_done(&rem);
+  if (index_get_remote_row(s->idx, f->url, &rem, err) < 0)
+    goto out;
+  cached = cache_check(s, f, &rem, &id);
+  if (cached == 1)
+    goto hit;
   struct http_sink sink = { .id = f->url, .size = f->max_size ? f->max_size : STORE_ACI_MAX, .size_unknown = true,
                             .offset = p.offset, .write = sink_write, .restart = sink_restart, .begin = sink_begin,
                             .ctx = &p };
@@ -229,7 +237,6 @@ static int fetch(struct store *s, struct http *h, const struct store_aci_fetch *
       if (index_set_remote_row(s->idx, f->url, &upd, err) < 0)
         goto out;
       id = xstrdup(rem.image_id);
-      partial_close(&p, p.offset == 0);
       goto hit;
     }
   if (f->sig_url && fetch_signature(h, f->sig_url, &sig, err) < 0)
@@ -247,6 +254,7 @@ static int fetch(struct store *s, struct http *h, const struct store_aci_fetch *
   r = 0;
   goto out;
 hit:
+  partial_close(&p, p.offset == 0); /* what a killed fetch left stays for the next */
   if (f->ret_cached)
     *f->ret_cached = true;
   *ret_id = TAKE_PTR(id);

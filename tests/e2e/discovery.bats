@@ -395,3 +395,29 @@ assert_busybox() {
   assert_status 1
   assert_stderr_contains "no ac-discovery template"
 }
+
+@test "discovery: two fetches of one URL at once: one download, the same image, nothing left" {
+  publish "$ROOT" x
+  url="https://localhost:$PORT_A/cached/$T/x.aci"
+  mkdir -p "$SRV/root/cached/$T"
+  cp "$BUSYBOX_ACI" "$SRV/root/cached/$T/x.aci"
+  for i in 1 2; do
+    "$ACI_GET" --dir "$STORE" --ca-dir "$SRV/certs.d" "$url" >"$BATS_TEST_TMPDIR/out$i" 2>&1 &
+    eval "pid$i=\$!"
+  done
+  wait "$pid1" || fail "first: $(cat "$BATS_TEST_TMPDIR/out1")"
+  wait "$pid2" || fail "second: $(cat "$BATS_TEST_TMPDIR/out2")"
+  cat "$BATS_TEST_TMPDIR"/out[12]
+  [[ $(grep -h '^id=' "$BATS_TEST_TMPDIR"/out[12] | sort -u) == "id=$(aci_id "$BUSYBOX_ACI")" ]] || fail "not one id"
+  (($(requests "$PORT_A" "/cached/$T/x.aci") == 1)) || fail "downloaded twice (max-age=3600)"
+  [[ -z $(ls "$STORE/cas/blob/partial") ]] || fail "a partial file is left"
+}
+
+@test "discovery: an ACI over the size cap is refused while it comes, nothing stored" {
+  publish "$ROOT" x
+  aget --max-size 1000 "https://localhost:$PORT_A/$T/x.aci"
+  assert_status 1
+  assert_stderr_contains "too large"
+  [[ -z $(ls "$STORE/cas/blob/partial") ]] || fail "a partial file is left"
+  [[ -z $(ls "$STORE/cas/blob/sha512") ]] || fail "a blob was stored"
+}
