@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "extract.h"
 #include "fetch.h"
 #include "store-internal.h"
 
@@ -184,6 +185,36 @@ static int cache_check(struct store *s, const struct store_aci_fetch *f, const s
   return 0;
 }
 
+/* The spec's rule: the name discovered, and each label asked for with its value. */
+static int check_manifest(const struct store_aci_fetch *f, int fd, podrun_error_t *err)
+{
+  _cleanup_free_ char *manifest = NULL;
+  _cleanup_image_manifest_ struct appc_image_manifest *m = NULL;
+  struct extract_opts opts = { 0 };
+  size_t len = 0;
+
+  if (lseek(fd, 0, SEEK_SET) < 0)
+    return podrun_error_set(err, errno, "ACI %s", QUOTE(f->url));
+  if (extract_scan_fd(fd, &opts, &manifest, &len, err) < 0)
+    return podrun_error_wrap(err, "ACI %s", QUOTE(f->url));
+  if (!manifest)
+    return podrun_error_new(err, EINVAL, "ACI %s: no manifest", QUOTE(f->url));
+  if (appc_image_manifest_parse(manifest, len, &m, err) < 0)
+    return podrun_error_wrap(err, "ACI %s", QUOTE(f->url));
+  if (!streq(m->name, f->name))
+    return podrun_error_new(err, EPERM, "ACI %s: its manifest names %s, not %s (discovery's)", QUOTE(f->url),
+                            QUOTE(m->name), QUOTE(f->name));
+  for (size_t i = 0; f->labels && i < f->labels->n; i++)
+    {
+      const struct appc_kv *want = &f->labels->v[i];
+      const char *have = appc_kvs_get(&m->labels, want->name);
+      if (!streq_ptr(have, want->value))
+        return podrun_error_new(err, EPERM, "ACI %s: its label %s is %s, not %s", QUOTE(f->url), QUOTE(want->name),
+                                have ? QUOTE(have) : "missing", QUOTE(want->value));
+    }
+  return lseek(fd, 0, SEEK_SET) < 0 ? podrun_error_set(err, errno, "ACI %s", QUOTE(f->url)) : 0;
+}
+
 static int import_partial(struct store *s, const struct store_aci_fetch *f, struct partial *p, const char *sig,
                           char **ret_id, podrun_error_t *err)
 {
@@ -194,6 +225,8 @@ static int import_partial(struct store *s, const struct store_aci_fetch *f, stru
       if (f->verify(f->verify_ctx, p->fd, sig, err) < 0)
         return -1;
     }
+  if (f->name && check_manifest(f, p->fd, err) < 0)
+    return -1;
   _cleanup_free_ char *abs = xasprintf("%s/%s", s->dir, p->path);
   if (store_import_aci(s, abs, ret_id, err) < 0)
     return podrun_error_wrap(err, "%s", QUOTE(f->url));

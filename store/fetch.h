@@ -42,6 +42,7 @@ int store_import_archive(struct store *s, const char *file, bool docker, const s
                          char **ret_id, podrun_error_t *err);
 
 /* ---- ACIs over http(s) (fetch-aci.c) ---- */
+#include "appc.h"
 #include "http.h"
 
 /* How an URL the store already has an image of is treated. */
@@ -65,6 +66,11 @@ struct store_aci_fetch
   int (*verify)(void *ctx, int aci_fd, const char *sig_path, podrun_error_t *err);
   void *verify_ctx;
   bool *ret_cached; /* if not NULL: true when the store's image was used (no download, no verify) */
+  /* discovery's name and labels, or NULL: the downloaded image's manifest
+   * must have that name and each of those labels with its value (the
+   * spec's rule), else it is refused before the import */
+  const char *name;
+  const struct appc_kvs *labels;
 };
 
 #define STORE_ACI_MAX (16ULL << 30)

@@ -176,6 +176,21 @@ publish() {
   echo "key" >"$1/keys.gpg"
 }
 
+# publish_named DIR BASE NAME [VERSION]: an ACI of that name (and version) as
+# DIR/BASE.aci, a signature and a key beside it; $NAMED is its path.
+publish_named() {
+  mkdir -p "$1"
+  NAMED=$1/$2.aci
+  make_small_aci "$NAMED" "$3" "${4:-}"
+  echo "signature of $2" >"$1/$2.aci.asc"
+  echo "key" >"$1/keys.gpg"
+}
+
+assert_named() {
+  assert_status 0
+  [[ $(field id) == "$(aci_id "$NAMED")" ]] || fail "id $(field id) is not that of $NAMED"
+}
+
 assert_busybox() {
   assert_status 0
   [[ $(field id) == "$(aci_id "$BUSYBOX_ACI")" ]] || fail "id $(field id) is not busybox's"
@@ -184,9 +199,9 @@ assert_busybox() {
 @test "discovery: a name with a version: the ACI, its signature and the keys the page names" {
   page "$ROOT/app" ac-discovery "localhost/$T/app https://localhost:$PORT_A/$T/aci/{os}/{arch}/{name}-{version}.{ext}" \
     ac-discovery-pubkeys "localhost/$T https://localhost:$PORT_A/$T/keys.gpg"
-  publish "$ROOT/aci/linux/amd64/localhost/$T" app-1.0
+  publish_named "$ROOT/aci/linux/amd64/localhost/$T" app-1.0 "localhost/$T/app" 1.0
   aget --discovery-port "$PORT_A" --discover "localhost/$T/app:1.0"
-  assert_busybox
+  assert_named
   [[ $(field aci) == "https://localhost:$PORT_A/$T/aci/linux/amd64/localhost/$T/app-1.0.aci" ]] || fail "aci URL"
   [[ $(field sig) == "https://localhost:$PORT_A/$T/aci/linux/amd64/localhost/$T/app-1.0.aci.asc" ]] || fail "sig URL"
   [[ $(field pubkey) == "https://localhost:$PORT_A/$T/keys.gpg" ]] || fail "pubkey URL"
@@ -200,9 +215,9 @@ assert_busybox() {
 @test "discovery: a name without a version takes a template without {version}" {
   page "$ROOT/app" ac-discovery "localhost/$T/app https://localhost:$PORT_A/$T/{name}-{version}.{ext}" \
     ac-discovery "localhost/$T/app https://localhost:$PORT_A/$T/{name}-latest.{ext}"
-  publish "$ROOT/localhost/$T" app-latest
+  publish_named "$ROOT/localhost/$T" app-latest "localhost/$T/app" 2.0
   aget --discovery-port "$PORT_A" --discover "localhost/$T/app"
-  assert_busybox
+  assert_named
   [[ $(field aci) == "https://localhost:$PORT_A/$T/localhost/$T/app-latest.aci" ]] || fail "not the template without {version}"
   rm -f "$(field signature)"
   # only templates with {version}: nothing applies, and the message says why
@@ -214,9 +229,9 @@ assert_busybox() {
 
 @test "discovery: the walk up the name's path finds the page of a parent" {
   page "$ROOT/index.html" ac-discovery "localhost/$T https://localhost:$PORT_A/$T/{name}.{ext}"
-  publish "$ROOT/localhost/$T/a" b
+  publish_named "$ROOT/localhost/$T/a" b "localhost/$T/a/b"
   aget --discovery-port "$PORT_A" --discover "localhost/$T/a/b"
-  assert_busybox
+  assert_named
   [[ $(field page) == "https://localhost:$PORT_A/$T?ac-discovery=1" ]] || fail "not the parent's page: $(field page)"
   (($(requests "$PORT_A" "/$T/a/b?ac-discovery=1") == 1)) || fail "the name's own page was not asked first"
   (($(requests "$PORT_A" "/$T/a?ac-discovery=1") == 1)) || fail "the parent's page was not asked"
@@ -225,9 +240,9 @@ assert_busybox() {
 
 @test "discovery: a page pointing to another host (127.0.0.1, another port)" {
   page "$ROOT/app" ac-discovery "localhost/$T/app https://127.0.0.1:$PORT_B/$T/{name}.{ext}"
-  publish "$ROOT/localhost/$T" app
+  publish_named "$ROOT/localhost/$T" app "localhost/$T/app"
   aget --discovery-port "$PORT_A" --discover "localhost/$T/app"
-  assert_busybox
+  assert_named
   (($(requests "$PORT_B" "/$T/localhost/$T/app.aci") == 1)) || fail "the ACI was not fetched from the other host"
   (($(requests "$PORT_B" "/$T/localhost/$T/app.aci.asc") == 1)) || fail "the signature was not fetched from the other host"
   rm -f "$(field signature)"
@@ -245,12 +260,12 @@ assert_busybox() {
 @test "discovery: redirects are followed (the page and the ACI); a loop and one to http are refused" {
   publish "$ROOT" x
   page "$ROOT/app" ac-discovery "localhost/$T/app https://localhost:$PORT_A/moved/$T/{name}.{ext}"
-  publish "$ROOT/localhost/$T" app
+  publish_named "$ROOT/localhost/$T" app "localhost/$T/app"
   aget "https://localhost:$PORT_A/moved/$T/x.aci"
   assert_busybox
   (($(requests "$PORT_B" "/$T/x.aci") == 1)) || fail "the redirect was not followed"
   aget --discovery-port "$PORT_A" --discover "localhost/$T/app"
-  assert_busybox
+  assert_named
   rm -f "$(field signature)"
   aget "https://localhost:$PORT_A/loop/x.aci"
   assert_status 1
@@ -356,17 +371,18 @@ assert_busybox() {
   assert_stderr_contains "plain http needs --insecure-options=http"
   aget --insecure-http "http://127.0.0.1:$PORT_C/$T/x.aci"
   assert_busybox
-  page "$ROOT/app" ac-discovery "localhost/$T/app http://127.0.0.1:$PORT_C/$T/x.{ext}"
+  publish_named "$ROOT" app "localhost/$T/app"
+  page "$ROOT/app" ac-discovery "localhost/$T/app http://127.0.0.1:$PORT_C/$T/app.{ext}"
   aget --discovery-port "$PORT_A" --discover "localhost/$T/app"
   assert_status 1
   assert_stderr_contains "plain http: that needs --insecure-options=http"
   aget --insecure-http --discovery-port "$PORT_A" --discover "localhost/$T/app"
-  assert_busybox
+  assert_named
   # the page itself over http, only when allowed (https fails first on that port)
   aget --discovery-port "$PORT_C" --discover "localhost/$T/app"
   assert_status 1
   aget --insecure-http --discovery-port "$PORT_C" --discover "localhost/$T/app"
-  assert_busybox
+  assert_named
   [[ $(field page) == "http://localhost:$PORT_C/$T/app?ac-discovery=1" ]] || fail "page $(field page)"
 }
 
@@ -420,4 +436,20 @@ assert_busybox() {
   assert_stderr_contains "too large"
   [[ -z $(ls "$STORE/cas/blob/partial") ]] || fail "a partial file is left"
   [[ -z $(ls "$STORE/cas/blob/sha512") ]] || fail "a blob was stored"
+}
+
+@test "discovery: an ACI whose manifest is not of the name or labels discovered is refused, nothing stored" {
+  page "$ROOT/app" ac-discovery "localhost/$T/app https://localhost:$PORT_A/$T/{name}-{version}.{ext}"
+  publish "$ROOT/localhost/$T" app-1.0
+  aget --discovery-port "$PORT_A" --discover "localhost/$T/app:1.0"
+  assert_status 1
+  assert_stderr_contains "its manifest names \"podrun.test/busybox\", not \"localhost/$T/app\""
+  publish_named "$ROOT/localhost/$T" app-1.0 "localhost/$T/app" 0.9
+  aget --discovery-port "$PORT_A" --discover "localhost/$T/app:1.0"
+  assert_status 1
+  assert_stderr_contains "its label \"version\" is \"0.9\", not \"1.0\""
+  aget --arch arm64 --discovery-port "$PORT_A" --discover "localhost/$T/app:1.0"
+  assert_status 1
+  [[ -z $(ls "$STORE/cas/blob/sha512" 2>/dev/null) ]] || fail "a blob was stored"
+  [[ -z $(ls "$STORE/cas/blob/partial" 2>/dev/null) ]] || fail "a partial file is left"
 }

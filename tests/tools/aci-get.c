@@ -7,10 +7,13 @@
  *   aci-get [--dir STORE] [options] [--discovery-port N] [--os OS] [--arch ARCH]
  *           [--resolve-only] --discover NAME[:VERSION]
  *
+ * --os and --arch default to linux and this machine's arch (appc's names).
+ *
  * Prints "aci=URL", "sig=URL" and "pubkey=URL" lines for a discovery, then
  * (unless --resolve-only) "id=ID", "cached=yes|no" and "signature=PATH" (a
  * file the caller removes) or "signature=none". */
 #include <getopt.h>
+#include <sys/utsname.h>
 
 #include "appc.h"
 #include "stage0/podrun.h"
@@ -23,26 +26,25 @@ static int fail(podrun_error_t err)
   return 1;
 }
 
+/* NAME[:VERSION] into *name and labels (version, os, arch), then discovered. */
 static int discover(struct http_opts *ho, const char *arg, const char *os, const char *arch, unsigned port,
-                    struct discovery_result *ret)
+                    char **name, struct appc_kvs *labels, struct discovery_result *ret)
 {
   _cleanup_error_ podrun_error_t err = NULL;
   _cleanup_http_ struct http *h = NULL;
-  _cleanup_free_ char *name = xstrdup(arg);
-  struct appc_kvs labels = { 0 };
-  char *colon = strchr(name, ':');
+  *name = xstrdup(arg);
+  char *colon = strchr(*name, ':');
 
   if (colon)
     {
       *colon = '\0';
-      appc_kvs_set(&labels, "version", colon + 1);
+      appc_kvs_set(labels, "version", colon + 1);
     }
-  appc_kvs_set(&labels, "os", os);
-  appc_kvs_set(&labels, "arch", arch);
+  appc_kvs_set(labels, "os", os);
+  appc_kvs_set(labels, "arch", arch);
   int r = http_new(ho, &h, &err);
   if (r == 0)
-    r = discovery_resolve_port(h, name, &labels, ho->insecure_http, port, ret, &err);
-  appc_kvs_clear(&labels);
+    r = discovery_resolve_port(h, *name, labels, ho->insecure_http, port, ret, &err);
   if (r < 0)
     return fail(err);
   printf("page=%s\naci=%s\nsig=%s\n", ret->page, ret->aci_url, ret->sig_url);
@@ -67,10 +69,16 @@ int main(int argc, char **argv)
   _cleanup_error_ podrun_error_t err = NULL;
   _cleanup_store_ struct store *s = NULL;
   const char *dir = NULL, *name = NULL, *os = "linux", *arch = "amd64";
+  _cleanup_free_ char *discovered_name = NULL;
+  struct appc_kvs labels = { 0 };
   unsigned port = 0;
   bool resolve_only = false, cached = false;
   int c;
 
+  /* the machine's arch as appc names it (as helpers.bash does) */
+  static struct utsname u;
+  if (uname(&u) == 0 && !streq(u.machine, "x86_64"))
+    arch = streq(u.machine, "arm64") ? "aarch64" : u.machine;
   f.ret_cached = &cached;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
     switch (c)
@@ -95,22 +103,25 @@ int main(int argc, char **argv)
     return fprintf(stderr, "usage: aci-get --dir STORE [options] URL | --discover NAME[:VERSION]\n"), 2;
   if (name)
     {
-      if (discover(&f.http, name, os, arch, port, &dr) != 0)
-        return 1;
+      if (discover(&f.http, name, os, arch, port, &discovered_name, &labels, &dr) != 0)
+        return appc_kvs_clear(&labels), 1;
       f.url = dr.aci_url;
+      f.name = discovered_name;
+      f.labels = &labels;
       if (!f.sig_url)
         f.sig_url = dr.sig_url;
     }
   else
     f.url = argv[optind];
   if (resolve_only)
-    return discovery_result_done(&dr), 0;
+    return discovery_result_done(&dr), appc_kvs_clear(&labels), 0;
   if (!dir)
     return fprintf(stderr, "aci-get: --dir is needed\n"), 2;
   _cleanup_free_ char *id = NULL, *sig = NULL;
   if (store_open(dir, 0, &s, &err) < 0 || store_fetch_aci_url(s, &f, &id, &sig, &err) < 0)
-    return discovery_result_done(&dr), fail(err);
+    return discovery_result_done(&dr), appc_kvs_clear(&labels), fail(err);
   printf("id=%s\ncached=%s\nsignature=%s\n", id, cached ? "yes" : "no", sig ? sig : "none");
   discovery_result_done(&dr);
+  appc_kvs_clear(&labels);
   return 0;
 }
