@@ -77,7 +77,10 @@ int discovery_choose(const struct discovery_entry *e, size_t n, const char *name
  * appc's test hook has it). */
 char *discovery_page_url(const char *name, bool http, unsigned port);
 
-/* Discovers name (an AC identifier) with labels through h. port as above. */
+/* Discovers name (an AC identifier) with labels through h. port as above.
+ * labels NULL: only the keys (`trust --prefix` without a key): the first
+ * page up the path with ac-discovery-pubkeys for the name answers, and
+ * aci_url and sig_url are NULL. */
 int discovery_resolve(struct http *h, const char *name, const struct appc_kvs *labels, bool insecure_http,
                       struct discovery_result *ret, podrun_error_t *err);
 int discovery_resolve_port(struct http *h, const char *name, const struct appc_kvs *labels, bool insecure_http,

@@ -453,3 +453,15 @@ assert_busybox() {
   [[ -z $(ls "$STORE/cas/blob/sha512" 2>/dev/null) ]] || fail "a blob was stored"
   [[ -z $(ls "$STORE/cas/blob/partial" 2>/dev/null) ]] || fail "a partial file is left"
 }
+
+@test "discovery: the keys alone (trust --prefix without a key): the first page up the path naming some" {
+  page "$ROOT/app" ac-discovery "localhost/$T/app https://localhost:$PORT_A/$T/{name}.{ext}"
+  page "$ROOT/index.html" ac-discovery-pubkeys "localhost/$T https://localhost:$PORT_A/$T/keys.gpg" \
+    ac-discovery-pubkeys "localhost/$T https://127.0.0.1:$PORT_B/$T/more.gpg" \
+    ac-discovery-pubkeys "localhost/$T ftp://localhost/$T/no.gpg"
+  aget --discovery-port "$PORT_A" --keys-only --discover "localhost/$T/app"
+  assert_status 0
+  [[ $(grep -c '^pubkey=' <<<"$output") -eq 2 ]] || fail "not the two https keys"
+  [[ $(field page) == "https://localhost:$PORT_A/$T?ac-discovery=1" ]] || fail "not the parent's page"
+  [[ $output != *aci=* ]] || fail "an ACI URL for keys alone"
+}

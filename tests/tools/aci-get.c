@@ -5,7 +5,7 @@
  *   aci-get --dir STORE [--insecure-http] [--insecure-tls] [--ca-dir D] [--sig URL]
  *           [--policy cache|new|update] [--max-size N] URL
  *   aci-get [--dir STORE] [options] [--discovery-port N] [--os OS] [--arch ARCH]
- *           [--resolve-only] --discover NAME[:VERSION]
+ *           [--resolve-only | --keys-only] --discover NAME[:VERSION]
  *
  * --os and --arch default to linux and this machine's arch (appc's names).
  *
@@ -28,7 +28,7 @@ static int fail(podrun_error_t err)
 
 /* NAME[:VERSION] into *name and labels (version, os, arch), then discovered. */
 static int discover(struct http_opts *ho, const char *arg, const char *os, const char *arch, unsigned port,
-                    char **name, struct appc_kvs *labels, struct discovery_result *ret)
+                    bool keys_only, char **name, struct appc_kvs *labels, struct discovery_result *ret)
 {
   _cleanup_error_ podrun_error_t err = NULL;
   _cleanup_http_ struct http *h = NULL;
@@ -44,10 +44,12 @@ static int discover(struct http_opts *ho, const char *arg, const char *os, const
   appc_kvs_set(labels, "arch", arch);
   int r = http_new(ho, &h, &err);
   if (r == 0)
-    r = discovery_resolve_port(h, *name, labels, ho->insecure_http, port, ret, &err);
+    r = discovery_resolve_port(h, *name, keys_only ? NULL : labels, ho->insecure_http, port, ret, &err);
   if (r < 0)
     return fail(err);
-  printf("page=%s\naci=%s\nsig=%s\n", ret->page, ret->aci_url, ret->sig_url);
+  printf("page=%s\n", ret->page);
+  if (ret->aci_url)
+    printf("aci=%s\nsig=%s\n", ret->aci_url, ret->sig_url);
   for (char **k = ret->pubkeys; k && *k; k++)
     printf("pubkey=%s\n", *k);
   return 0;
@@ -62,6 +64,7 @@ int main(int argc, char **argv)
     { "max-size", required_argument, NULL, 'm' },     { "discover", required_argument, NULL, 'D' },
     { "discovery-port", required_argument, NULL, 'P' }, { "os", required_argument, NULL, 'o' },
     { "arch", required_argument, NULL, 'a' },         { "resolve-only", no_argument, NULL, 'r' },
+    { "keys-only", no_argument, NULL, 'k' },
     {},
   };
   struct store_aci_fetch f = { .http = { .user_agent = "podrun/" PODRUN_VERSION } };
@@ -72,7 +75,7 @@ int main(int argc, char **argv)
   _cleanup_free_ char *discovered_name = NULL;
   struct appc_kvs labels = { 0 };
   unsigned port = 0;
-  bool resolve_only = false, cached = false;
+  bool resolve_only = false, keys_only = false, cached = false;
   int c;
 
   /* the machine's arch as appc names it (as helpers.bash does) */
@@ -97,13 +100,14 @@ int main(int argc, char **argv)
       case 'o': os = optarg; break;
       case 'a': arch = optarg; break;
       case 'r': resolve_only = true; break;
+      case 'k': keys_only = resolve_only = true; break;
       default: return 2;
       }
   if (name ? optind != argc : argc - optind != 1)
     return fprintf(stderr, "usage: aci-get --dir STORE [options] URL | --discover NAME[:VERSION]\n"), 2;
   if (name)
     {
-      if (discover(&f.http, name, os, arch, port, &discovered_name, &labels, &dr) != 0)
+      if (discover(&f.http, name, os, arch, port, keys_only, &discovered_name, &labels, &dr) != 0)
         return appc_kvs_clear(&labels), 1;
       f.url = dr.aci_url;
       f.name = discovered_name;
