@@ -205,6 +205,18 @@ static bool tag_is(const struct scan *s, const char *name)
   return (size_t) (s->end - s->p) > n && (is_space(s->p[n]) || s->p[n] == '/' || s->p[n] == '>');
 }
 
+/* The elements whose content is text, not markup: where that text ends. */
+static const char *raw_text_end(const struct scan *s)
+{
+  static const char *const raw[][2] = {
+    { "script", "</script" }, { "style", "</style" }, { "textarea", "</textarea" }, { "title", "</title" },
+  };
+  for (size_t i = 0; i < ELEMENTSOF(raw); i++)
+    if (tag_is(s, raw[i][0]))
+      return raw[i][1];
+  return NULL;
+}
+
 void discovery_parse_page(const char *html, size_t len, struct discovery_entry **ret, size_t *ret_n)
 {
   struct scan s = { html, html + len };
@@ -236,9 +248,7 @@ void discovery_parse_page(const char *html, size_t len, struct discovery_entry *
       if (s.p >= s.end || !((*s.p >= 'a' && *s.p <= 'z') || (*s.p >= 'A' && *s.p <= 'Z')))
         continue; /* a '<' of text */
       bool meta = !end_tag && tag_is(&s, "meta");
-      const char *raw = NULL;
-      if (!end_tag)
-        raw = tag_is(&s, "script") ? "</script" : tag_is(&s, "style") ? "</style" : tag_is(&s, "textarea") ? "</textarea" : tag_is(&s, "title") ? "</title" : NULL;
+      const char *raw = end_tag ? NULL : raw_text_end(&s);
       while (s.p < s.end && !is_space(*s.p) && *s.p != '/' && *s.p != '>')
         s.p++;
       if (!scan_attrs(&s, attrs, &na))
