@@ -40,3 +40,46 @@ int store_import_oci_layout(struct store *s, const char *dir, const struct store
  * f->name), unpacked into the store's temporary space and imported. */
 int store_import_archive(struct store *s, const char *file, bool docker, const struct store_oci_fetch *f,
                          char **ret_id, podrun_error_t *err);
+
+/* ---- ACIs over http(s) (fetch-aci.c) ---- */
+#include "appc.h"
+#include "http.h"
+
+/* How an URL the store already has an image of is treated. */
+enum store_aci_policy
+{
+  STORE_ACI_CACHE = 0, /* a fresh Cache-Control max-age: no request; else a conditional GET (If-None-Match) */
+  STORE_ACI_NEW,       /* --pull-policy=new: the store's image, no request at all */
+  STORE_ACI_UPDATE,    /* --pull-policy=update: a conditional GET even when fresh */
+};
+
+struct store_aci_fetch
+{
+  const char *url;     /* https://… (http://… with http.insecure_http) */
+  const char *sig_url; /* its signature (…aci.asc), or NULL */
+  struct http_opts http;
+  enum store_aci_policy policy;
+  uint64_t max_size; /* of the download; 0: STORE_ACI_MAX */
+  /* Called with the downloaded ACI (an fd at offset 0) and the signature's
+   * path (NULL when sig_url is NULL or answered 404) before the import:
+   * -1 refuses it and nothing enters the store. NULL: no check. */
+  int (*verify)(void *ctx, int aci_fd, const char *sig_path, podrun_error_t *err);
+  void *verify_ctx;
+  bool *ret_cached; /* if not NULL: true when the store's image was used (no download, no verify) */
+  /* discovery's name and labels, or NULL: the downloaded image's manifest
+   * must have that name and each of those labels with its value (the
+   * spec's rule), else it is refused before the import */
+  const char *name;
+  const struct appc_kvs *labels;
+};
+
+#define STORE_ACI_MAX (16ULL << 30)
+
+/* Downloads the ACI at f->url into cas/blob/partial/url-<sha256 of the URL>
+ * (resumed after a kill with Range and If-Range on the ETag it came with),
+ * fetches the signature beside it, imports it (store_import_aci) and records
+ * the URL with the signature's URL, ETag and max-age in the remotes table.
+ * *ret_sig_path: the downloaded signature, a temporary file the caller
+ * removes, NULL if none (or the store's image was used). */
+int store_fetch_aci_url(struct store *s, const struct store_aci_fetch *f, char **ret_id, char **ret_sig_path,
+                        podrun_error_t *err);

@@ -610,3 +610,48 @@ int index_set_remote(struct index *idx, const char *url, const char *image_id, c
     return db_error(idx, err, "record remote");
   return 0;
 }
+
+void index_remote_done(struct index_remote *r)
+{
+  free(r->image_id);
+  free(r->sig_url);
+  free(r->etag);
+  *r = (struct index_remote){ 0 };
+}
+
+int index_get_remote_row(struct index *idx, const char *url, struct index_remote *ret, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx, "SELECT image_id, sig_url, etag, cache_max_age, download_time FROM remotes WHERE aci_url = ?1",
+              &st, err) < 0)
+    return -1;
+  bind_text(st, 1, url);
+  int r = sqlite3_step(st);
+  if (r != SQLITE_ROW && r != SQLITE_DONE)
+    return db_error(idx, err, "read remote");
+  *ret = (struct index_remote){ 0 };
+  if (r == SQLITE_ROW)
+    *ret = (struct index_remote){ .image_id = column_text(st, 0), .sig_url = column_text(st, 1),
+                                  .etag = column_text(st, 2), .max_age = sqlite3_column_int64(st, 3),
+                                  .download_time = sqlite3_column_int64(st, 4) };
+  return 0;
+}
+
+int index_set_remote_row(struct index *idx, const char *url, const struct index_remote *r, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx,
+              "INSERT OR REPLACE INTO remotes (aci_url, sig_url, etag, image_id, cache_max_age, download_time) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+              &st, err) < 0)
+    return -1;
+  bind_text(st, 1, url);
+  bind_text(st, 2, r->sig_url);
+  bind_text(st, 3, r->etag);
+  bind_text(st, 4, r->image_id);
+  sqlite3_bind_int64(st, 5, r->max_age > 0 ? r->max_age : 0);
+  sqlite3_bind_int64(st, 6, r->download_time ? r->download_time : store_now_usec());
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return db_error(idx, err, "record remote");
+  return 0;
+}

@@ -71,3 +71,18 @@ int index_touch_image(struct index *idx, const char *id, int64_t last_used, podr
  * ETag. *ret_image_id is NULL when url is unknown. */
 int index_get_remote(struct index *idx, const char *url, char **ret_image_id, char **ret_etag, podrun_error_t *err);
 int index_set_remote(struct index *idx, const char *url, const char *image_id, const char *etag, podrun_error_t *err);
+
+/* A remote's whole row (appc over https): its signature's URL and the HTTP
+ * cache's ETag and Cache-Control max-age (seconds, 0: none) as of
+ * download_time (µs since the epoch, store_now_usec). */
+struct index_remote
+{
+  char *image_id; /* NULL: url unknown */
+  char *sig_url, *etag;
+  int64_t max_age;
+  int64_t download_time;
+};
+void index_remote_done(struct index_remote *r);
+int index_get_remote_row(struct index *idx, const char *url, struct index_remote *ret, podrun_error_t *err);
+/* Inserts or replaces url's row with r's fields (download_time 0: now). */
+int index_set_remote_row(struct index *idx, const char *url, const struct index_remote *r, podrun_error_t *err);
