@@ -120,17 +120,22 @@ int store_blob_writer_open(struct store *s, const char *digest, uint64_t size, s
           podrun_error_set(err, errno, "lock %s", QUOTE(w->partial));
           goto fail;
         }
+      /* still the file of that name (not one its writer finished and renamed) */
+      bool named = fstat(w->fd, &a) == 0 && fstatat(s->dirfd, w->partial, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+                   a.st_ino == b.st_ino && a.st_dev == b.st_dev;
       if (store_blob_exists(s, digest))
         {
+          /* another writer finished it; a partial of that name we hold the
+           * lock of is one made after (by us): nothing needs it */
+          if (named)
+            (void) unlinkat(s->dirfd, w->partial, 0);
           close(w->fd);
           w->fd = -1;
-          free(TAKE_PTR(w->partial)); /* not ours to remove */
+          free(TAKE_PTR(w->partial));
           store_blob_writer_free(w, true);
           return 0;
         }
-      /* still the file of that name (not one its writer finished and renamed) */
-      if (fstat(w->fd, &a) == 0 && fstatat(s->dirfd, w->partial, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-          a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+      if (named)
         break;
       close(w->fd);
       w->fd = -1;
