@@ -9,10 +9,13 @@
 #include <time.h>
 
 #include "store/auth.h"
+#include "store/discovery.h"
+#include "store/http.h"
 #include "store/fetch.h"
 #include "fs.h"
 #include "image-fetch.h"
 #include "image-ref.h"
+#include "appc.h"
 #include "json-util.h"
 #include "store/oci.h"
 
@@ -111,10 +114,13 @@ static void progress_draw(struct progress *p, bool force)
     {
       char d[16], tot[16], rate[16];
       human(p->done[i], d);
-      human(p->total[i], tot);
+      if (p->total[i])
+        human(p->total[i], tot);
+      else
+        snprintf(tot, sizeof(tot), "?");
       human(secs > 0 ? (uint64_t) ((double) p->done[i] / secs) : 0, rate);
-      fprintf(stderr, "\r\033[Klayer %.19s  %s / %s  %s/s%s\n", p->digests[i], d, tot, rate,
-              p->done[i] == p->total[i] ? "  done" : "");
+      fprintf(stderr, "\r\033[K%s %.19s  %s / %s  %s/s%s\n", startswith(p->digests[i], "sha") ? "layer" : "image",
+              p->digests[i], d, tot, rate, p->done[i] == p->total[i] ? "  done" : "");
     }
   fflush(stderr);
 }
@@ -298,6 +304,97 @@ static int fetch_oci_local(struct store *s, const char *ref, enum image_ref_kind
   return r < 0 ? podrun_error_wrap(err, "fetch %s", QUOTE(ref)) : 0;
 }
 
+/* ---- appc images over https ---------------------------------------------- */
+
+static enum store_aci_policy aci_policy(enum pull_policy p)
+{
+  return p == PULL_UPDATE ? STORE_ACI_UPDATE : STORE_ACI_NEW;
+}
+
+/* url (and its signature at sig_url) into the store; name and labels are
+ * discovery's, which the image must match (NULL for a URL given). */
+static int fetch_aci_url(struct store *s, const char *ref, const char *url, const char *sig_url, const char *name,
+                         const struct appc_kvs *labels, enum pull_policy policy, char **ret_id, podrun_error_t *err)
+{
+  _cleanup_free_ char *ca_dir = xasprintf("%s/certs.d", arg_local_config), *sig_path = NULL, *known = NULL;
+  struct progress prog = { .tty = !arg_fetch.quiet && isatty(STDERR_FILENO), .start = now_ms() };
+  int rc;
+
+  if (policy == PULL_NEVER)
+    {
+      if (store_get_remote(s, url, &known, err) < 0)
+        return -1;
+      if (!known)
+        return podrun_error_new(err, ENOENT, "image %s: not in the store (--pull-policy=never)", QUOTE(ref));
+      *ret_id = TAKE_PTR(known);
+      return 0;
+    }
+  if (!(arg_insecure & INSECURE_IMAGE))
+    return podrun_error_set(err, 0,
+                            "image %s: cannot verify its signature yet (appc signatures arrive with podrun trust); "
+                            "use --insecure-options=image to fetch it unverified",
+                            QUOTE(ref));
+  struct store_aci_fetch f = {
+    .url = url,
+    .sig_url = sig_url,
+    .http = { .insecure_tls = arg_insecure & INSECURE_TLS, .insecure_http = arg_insecure & INSECURE_HTTP,
+              .ca_dir = ca_dir, .user_agent = "podrun/" PODRUN_VERSION, .peer = "server",
+              .progress = prog.tty ? progress_cb : NULL, .progress_ctx = &prog },
+    .policy = aci_policy(policy),
+    .name = name,
+    .labels = labels,
+  };
+  rc = store_fetch_aci_url(s, &f, ret_id, &sig_path, err);
+  progress_end(&prog, rc >= 0);
+  if (sig_path)
+    (void) unlink(sig_path);
+  return rc < 0 ? podrun_error_wrap(err, "fetch %s", QUOTE(ref)) : 0;
+}
+
+/* https://…/x.aci, its signature beside it (x.aci.asc) */
+static int fetch_https(struct store *s, const char *ref, enum pull_policy policy, char **ret_id, podrun_error_t *err)
+{
+  _cleanup_free_ char *sig = xasprintf("%s.asc", ref);
+  if (startswith(ref, "http://") && !(arg_insecure & INSECURE_HTTP))
+    return podrun_error_set(err, 0, "image %s: plain http needs --insecure-options=http", QUOTE(ref));
+  return fetch_aci_url(s, ref, ref, sig, NULL, NULL, policy, ret_id, err);
+}
+
+/* NAME[:VERSION] by appc meta discovery: its labels version (when given),
+ * os and arch (the host's, or --os/--arch). */
+static int fetch_discovered(struct store *s, const char *ref, enum pull_policy policy, char **ret_id,
+                            podrun_error_t *err)
+{
+  _cleanup_free_ char *name = xstrdup(ref), *ca_dir = xasprintf("%s/certs.d", arg_local_config);
+  _cleanup_http_ struct http *h = NULL;
+  struct discovery_result dr = { 0 };
+  struct appc_kvs labels = { 0 };
+  const char *os, *arch, *variant;
+  char *colon = strrchr(name, ':');
+  int rc = -1;
+
+  if (colon)
+    *colon++ = '\0';
+  wanted_platform(&os, &arch, &variant);
+  const char *appc_arch = oci_arch_to_appc(arch, variant);
+  if (!appc_arch)
+    return podrun_error_set(err, 0, "image %s: appc has no name for the architecture %s", QUOTE(ref), QUOTE(arch));
+  if (colon)
+    appc_kvs_set(&labels, "version", colon);
+  appc_kvs_set(&labels, "os", os);
+  appc_kvs_set(&labels, "arch", appc_arch);
+  struct http_opts opts = { .insecure_tls = arg_insecure & INSECURE_TLS, .insecure_http = arg_insecure & INSECURE_HTTP,
+                            .ca_dir = ca_dir, .user_agent = "podrun/" PODRUN_VERSION, .peer = "server" };
+  if (http_new(&opts, &h, err) < 0 ||
+      discovery_resolve(h, name, &labels, arg_insecure & INSECURE_HTTP, &dr, err) < 0)
+    podrun_error_wrap(err, "image %s: discovery", QUOTE(ref));
+  else
+    rc = fetch_aci_url(s, ref, dr.aci_url, dr.sig_url, name, &labels, policy, ret_id, err);
+  discovery_result_done(&dr);
+  appc_kvs_clear(&labels);
+  return rc;
+}
+
 /* ---- names and files ----------------------------------------------------- */
 
 /* NAME[:VERSION] or an id, from the store; a docker-style name also as the
@@ -353,6 +450,8 @@ int image_fetch(struct store *s, const char *ref, char **ret_id, podrun_error_t 
     case IMAGE_REF_OCI_ARCHIVE:
     case IMAGE_REF_DOCKER_ARCHIVE:
       return fetch_oci_local(s, ref, kind, ret_id, err);
+    case IMAGE_REF_HTTPS:
+      return fetch_https(s, ref, policy, ret_id, err);
     default:
       break;
     }
@@ -360,8 +459,20 @@ int image_fetch(struct store *s, const char *ref, char **ret_id, podrun_error_t 
     return -1;
   if (stat(path, &st) < 0)
     {
-      if (errno == ENOENT && (kind == IMAGE_REF_NAME || kind == IMAGE_REF_ID))
-        return from_store(s, ref, ret_id, err) < 0 ? image_ref_not_found(ref, err) : 0;
+      if (errno == ENOENT && kind == IMAGE_REF_ID)
+        return from_store(s, ref, ret_id, err);
+      /* a name: the store's, else appc discovery's (unless --pull-policy=never) */
+      if (errno == ENOENT && kind == IMAGE_REF_NAME)
+        {
+          if (policy != PULL_UPDATE && from_store(s, ref, ret_id, err) == 0)
+            return 0;
+          if (err && *err && (*err)->status != ENOENT)
+            return -1;
+          podrun_error_free(err);
+          if (policy == PULL_NEVER)
+            return podrun_error_new(err, ENOENT, "image %s: not in the store (--pull-policy=never)", QUOTE(ref));
+          return fetch_discovered(s, ref, policy, ret_id, err);
+        }
       return podrun_error_set(err, errno, "image %s", QUOTE(ref));
     }
   if (!(arg_insecure & INSECURE_IMAGE))

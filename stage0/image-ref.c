@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The kinds of image references, and why the ones podrun cannot fetch yet
- * are refused: one message per kind, the same from fetch, run and prepare. */
+/* The kinds of image references (image-fetch.c gets each), and the
+ * refusal of what is none, the same from fetch, run and prepare. */
 #include "image-ref.h"
 
 #include "appc.h"
-
-#define INSTEAD "; fetch a local ACI file instead"
 
 enum image_ref_kind image_ref_kind(const char *ref)
 {
@@ -42,9 +40,6 @@ int image_ref_check(const char *ref, podrun_error_t *err)
 
   switch (image_ref_kind(ref))
     {
-    case IMAGE_REF_HTTPS:
-      return podrun_error_set(err, 0, "image %s: %.*s:// images are not supported yet (no network fetching)" INSTEAD,
-                              QUOTE(ref), scheme, ref);
     case IMAGE_REF_OTHER:
       {
         _cleanup_free_ char *name = xstrndup(ref, (size_t) scheme);
@@ -55,25 +50,5 @@ int image_ref_check(const char *ref, podrun_error_t *err)
       }
     default:
       return 0;
-    }
-}
-
-int image_ref_not_found(const char *ref, podrun_error_t *err)
-{
-  if (err && *err && (*err)->status != ENOENT)
-    return -1; /* not a "not found": the store's own reason stands */
-  switch (image_ref_kind(ref))
-    {
-    case IMAGE_REF_NAME:
-      return podrun_error_set(err, 0,
-                              "image %s: not in the store, and fetching by name (appc discovery) is not supported "
-                              "yet" INSTEAD,
-                              QUOTE(ref));
-    case IMAGE_REF_FILE:
-      return podrun_error_set(err, ENOENT, "image %s", QUOTE(ref));
-    case IMAGE_REF_ID:
-      return -1; /* the store said it: not found there */
-    default:
-      return image_ref_check(ref, err);
     }
 }

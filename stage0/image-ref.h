@@ -3,9 +3,8 @@
 
 #include "error.h"
 
-/* What an image argument of fetch, run and prepare names. The kinds that
- * cannot be had yet are refused with one message of their own, the same
- * from every verb. */
+/* What an image argument of fetch, run and prepare names (image-fetch.c
+ * gets each kind). */
 enum image_ref_kind
 {
   IMAGE_REF_FILE,   /* a path (absolute, ./ or ../, or *.aci), or a file:// URL */
@@ -21,11 +20,7 @@ enum image_ref_kind
 
 enum image_ref_kind image_ref_kind(const char *ref);
 
-/* Refuses the kinds that cannot be fetched yet (https://, other URLs, the
- * archives) with their message; 0 for the others. */
+/* Refuses what is no kind of image reference (another scheme://) with its
+ * message; 0 for the others. */
 int image_ref_check(const char *ref, podrun_error_t *err);
 
-/* For a reference that is neither a file nor in the store (*err says so):
- * the reason in the words of its kind (a name: discovery is not there yet;
- * a path: no such file). Returns -1. */
-int image_ref_not_found(const char *ref, podrun_error_t *err);

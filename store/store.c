@@ -330,6 +330,19 @@ int store_get_ref(struct store *s, const char *ref, char **ret_id, podrun_error_
   return 0;
 }
 
+int store_get_remote(struct store *s, const char *url, char **ret_id, podrun_error_t *err)
+{
+  _cleanup_store_image_ struct store_image *img = NULL;
+  _cleanup_free_ char *id = NULL, *etag = NULL;
+
+  *ret_id = NULL;
+  if (index_get_remote(s->idx, url, &id, &etag, err) < 0 || (id && index_get_image(s->idx, id, &img, err) < 0))
+    return -1;
+  if (img)
+    *ret_id = TAKE_PTR(id);
+  return 0;
+}
+
 int store_remove(struct store *s, const char *id, podrun_error_t *err)
 {
   if (!store_id_is_full(id))

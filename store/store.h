@@ -82,6 +82,8 @@ int store_list(struct store *s, struct store_image ***ret, size_t *ret_n, podrun
 /* The image a docker reference ("HOST/REPO:TAG", "HOST/REPO@sha256:…") was
  * fetched as, if the store still has it; *ret_id NULL otherwise. */
 int store_get_ref(struct store *s, const char *ref, char **ret_id, podrun_error_t *err);
+/* The image fetched from url (an https ACI), if the store still has it. */
+int store_get_remote(struct store *s, const char *url, char **ret_id, podrun_error_t *err);
 
 /* Removes the image's index row, rendered tree and blob. */
 int store_remove(struct store *s, const char *id, podrun_error_t *err);

@@ -353,15 +353,13 @@ no_pods_but() {
   no_pods
 }
 
-@test "image references that cannot be fetched yet get one message per kind, the same from fetch, run and prepare" {
+@test "image references that cannot be fetched get one message per kind, the same from fetch, run and prepare" {
   fetch_busybox
   local ref verb msg
-  # (docker:// is fetched: docker.bats)
+  # (docker:// is fetched: docker.bats; https:// and names by appc discovery: https.bats)
   declare -A want=(
-    [https://example.com/x.aci]='https:// images are not supported yet'
-    [http://example.com/x.aci]='http:// images are not supported yet'
-    [coreos.com/etcd:v2.0.0]='not in the store, and fetching by name (appc discovery) is not supported yet'
     [ftp://example.com/x.aci]='ftp:// is not a kind of image reference'
+    [sha512-0123]='not found in the store'
   )
   for ref in "${!want[@]}"; do
     msg=

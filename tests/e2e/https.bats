@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# podrun fetch/run of appc images over https: a URL, and a name by appc meta
+# discovery. nginx on loopback, started by this file with a CA made here: on port
+# 443 of 127.0.0.1 (discovery asks https://NAME/…, so the name is localhost/…) and on
+# a free port for plain http. The building blocks (http.c, discovery.c,
+# fetch-aci.c) have discovery.bats; this is what the command line makes of them.
+
+load helpers
+
+# _port: a loopback port free now.
+_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+setup_file() {
+  command -v nginx >/dev/null && command -v openssl >/dev/null && [[ $(id -u) -eq 0 ]] || return 0
+  # discovery has no port: the server must be https://localhost/
+  python3 -c 'import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 443))' \
+    2>/dev/null || return 0
+  local d=$BATS_FILE_TMPDIR/srv
+  mkdir -p "$d/root" "$d/tmp" "$d/conf/certs.d/localhost" "$d/conf/certs.d/127.0.0.1"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" \
+    -days 3 -subj "/CN=podrun https test CA" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || return 1
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
+    -subj "/CN=localhost" 2>/dev/null || return 1
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$d/server.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -out "$d/server.crt" \
+    -days 3 -extfile "$d/server.ext" 2>/dev/null || return 1
+  cp "$d/ca.crt" "$d/conf/certs.d/localhost/ca.crt"
+  cp "$d/ca.crt" "$d/conf/certs.d/127.0.0.1/ca.crt"
+  export HTTP_PORT=$(_port) SRV=$d
+  cat >"$d/nginx.conf" <<CONF
+daemon off;
+master_process off;
+user root;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 64; }
+http {
+  include /etc/nginx/mime.types;
+  default_type text/html;
+  log_format t '\$server_port \$request_method \$request_uri \$status';
+  access_log $d/access.log t;
+  client_body_temp_path $d/tmp; proxy_temp_path $d/tmp; fastcgi_temp_path $d/tmp;
+  uwsgi_temp_path $d/tmp; scgi_temp_path $d/tmp;
+  root $d/root;
+  server { listen 127.0.0.1:443 ssl; ssl_certificate $d/server.crt; ssl_certificate_key $d/server.key; }
+  server { listen 127.0.0.1:$HTTP_PORT; }
+}
+CONF
+  nginx -c "$d/nginx.conf" -p "$d" >"$d/nginx.out" 2>&1 &
+  echo $! >"$d/nginx.started"
+  local i
+  for ((i = 0; i < 100; i++)); do
+    python3 -c 'import socket; socket.create_connection(("127.0.0.1", 443), 1)' 2>/dev/null && return 0
+    sleep 0.1
+  done
+  cat "$d/nginx.out" "$d/error.log" >&2
+  return 1
+}
+
+teardown_file() {
+  [[ -f ${SRV:-/nonexistent}/nginx.started ]] || return 0
+  kill "$(cat "$SRV/nginx.started")" 2>/dev/null || true
+  wait "$(cat "$SRV/nginx.started")" 2>/dev/null || true
+}
+
+setup() {
+  requires root python3
+  command -v nginx >/dev/null || skip "needs nginx (package nginx-light)"
+  [[ -n ${SRV:-} ]] || skip "port 443 of 127.0.0.1 is taken (appc discovery asks https://NAME/ on it)"
+  T=t$BATS_TEST_NUMBER
+  ROOT=$SRV/root/$T
+  mkdir -p "$ROOT"
+}
+
+teardown() {
+  teardown_pods
+}
+
+# hp ARGS…: podrun with the test's configuration (its CA in certs.d).
+hp() {
+  run_podrun --local-config="$SRV/conf" --system-config="$BATS_TEST_TMPDIR/sysconf" "$@"
+}
+
+# requests PATH: how many requests nginx logged for PATH (any port).
+requests() {
+  grep -c " GET $1 " "$SRV/access.log" || true
+}
+
+@test "https: fetch of an ACI by URL needs --insecure-options=image until signatures; then stored, again without a request, --pull-policy=update asks with its ETag" {
+  cp "$BUSYBOX_ACI" "$ROOT/bb.aci"
+  local url=https://127.0.0.1/$T/bb.aci want
+  want=$(aci_id "$BUSYBOX_ACI")
+  hp fetch "$url"
+  assert_one_line_error "--insecure-options=image"
+  [[ -z $(ls "$STORE/cas/blob/sha512" 2>/dev/null) ]] || fail "an unverified image entered the store"
+  hp --insecure-options=image fetch "$url"
+  assert_status 0
+  [[ $output == "$want" ]] || fail "fetched $output, not $want"
+  [[ $(requests "/$T/bb.aci") -eq 1 ]]
+  hp --insecure-options=image fetch "$url"
+  assert_status 0
+  [[ $output == "$want" ]]
+  [[ $(requests "/$T/bb.aci") -eq 1 ]] || fail "a second fetch asked the server again"
+  hp --insecure-options=image fetch --pull-policy=update "$url"
+  assert_status 0
+  [[ $output == "$want" ]]
+  [[ $(requests "/$T/bb.aci") -eq 2 ]] || fail "--pull-policy=update did not ask once"
+  grep -q " GET /$T/bb.aci 304" "$SRV/access.log" || fail "the update was not answered 304 (no ETag sent?)"
+  [[ -z $(ls "$STORE/cas/blob/partial") ]] || fail "a partial is left"
+}
+
+@test "https: a URL the server lacks, plain http without --insecure-options=http, and --pull-policy=never are refused with one line" {
+  hp --insecure-options=image fetch "https://127.0.0.1/$T/none.aci"
+  assert_one_line_error "not found"
+  cp "$BUSYBOX_ACI" "$ROOT/bb.aci"
+  hp --insecure-options=image fetch "http://127.0.0.1:$HTTP_PORT/$T/bb.aci"
+  assert_one_line_error "--insecure-options=http"
+  hp --insecure-options=image,http fetch "http://127.0.0.1:$HTTP_PORT/$T/bb.aci"
+  assert_status 0
+  hp --insecure-options=image fetch --pull-policy=never "https://127.0.0.1/$T/bb.aci"
+  assert_one_line_error "--pull-policy=never"
+  run_podrun image list --no-legend
+  [[ ${#lines[@]} -eq 1 ]] || fail "expected the one image fetched over http"
+}
+
+@test "https: run NAME:VERSION finds the image by appc discovery, runs it, and then uses the store's" {
+  local name=localhost/$T/app arch
+  arch=$ACI_ARCH
+  mkdir -p "$ROOT/aci"
+  printf '<html><head><meta name="ac-discovery" content="localhost/%s https://localhost/%s/aci/{name}-{version}-{os}-{arch}.{ext}"></head></html>\n' \
+    "$T" "$T" >"$ROOT/app"
+  mkdir -p "$ROOT/aci/localhost/$T" "$BATS_TEST_TMPDIR/app/rootfs"
+  # busybox under the discovered name
+  bsdtar -xf "$BUSYBOX_ACI" -C "$BATS_TEST_TMPDIR/app"
+  python3 - "$BATS_TEST_TMPDIR/app/manifest" "$name" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["name"] = sys.argv[2]
+m["labels"] = [l for l in m.get("labels", []) if l["name"] != "version"] + [{"name": "version", "value": "1.0"}]
+json.dump(m, open(sys.argv[1], "w"))
+PY
+  (cd "$BATS_TEST_TMPDIR/app" && bsdtar --format=pax -cf "$ROOT/aci/localhost/$T/app-1.0-linux-$arch.aci" manifest rootfs)
+  hp --insecure-options=image fetch "$name:1.0"
+  assert_status 0
+  [[ $output == "$(aci_id "$ROOT/aci/localhost/$T/app-1.0-linux-$arch.aci")" ]] || fail "not the discovered ACI"
+  local n
+  n=$(requests "/$T/app?ac-discovery=1")
+  [[ $n -eq 1 ]] || fail "discovery asked $n times"
+  # in the store now: the name resolves without the server
+  hp --insecure-options=image run --stage1=fly "$name:1.0" --exec=/bin/echo -- ran from the store ---
+  assert_status 0
+  assert_output_contains "ran from the store"
+  [[ $(requests "/$T/app?ac-discovery=1") -eq 1 ]] || fail "run asked the server again"
+  # a version the server does not have: refused with one line, nothing stored
+  hp --insecure-options=image fetch "$name:2.0"
+  assert_status 254
+  assert_one_line_error
+  run_podrun image list --no-legend
+  [[ $(grep -c "$name" <<<"$output") -eq 1 ]] || fail "a second image of the name was stored"
+  # --pull-policy=never: a name the store lacks is not looked for
+  hp --insecure-options=image fetch --pull-policy=never "localhost/$T/other"
+  assert_one_line_error "--pull-policy=never"
+}
