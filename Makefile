@@ -34,9 +34,9 @@ PODRUN_LIBS := $(shell pkg-config --libs jansson sqlite3 2>/dev/null)
 
 # Debian packages needed to build and test (checked with dpkg, installed when root).
 DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev libssl-dev \
-             libcmocka-dev libseccomp-dev libcap-dev libcurl4-openssl-dev
+             libcmocka-dev libseccomp-dev libcap-dev libcurl4-openssl-dev libgpgme-dev
 DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 systemd-container procps strace \
-            docker-registry skopeo umoci apache2-utils openssl curl
+            docker-registry skopeo umoci apache2-utils openssl curl gnupg gpgv
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 # Every module is one static archive; binaries, unit tests and fuzzers link them.

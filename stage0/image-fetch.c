@@ -15,6 +15,9 @@
 #include "image-ref.h"
 #include "json-util.h"
 #include "store/oci.h"
+#include "store/extract.h"
+#include "store/trust.h"
+#include "appc.h"
 
 struct fetch_args arg_fetch;
 
@@ -337,6 +340,117 @@ static int local_path(const char *ref, const char **ret, podrun_error_t *err)
   return 0;
 }
 
+/* ---- a local ACI and its signature (store/trust.h) ---------------------- */
+
+/* The name in the manifest of the ACI read from fd: what the trusted
+ * prefixes are checked against. */
+static int aci_name(int fd, char **ret, podrun_error_t *err)
+{
+  _cleanup_image_manifest_ struct appc_image_manifest *m = NULL;
+  _cleanup_free_ char *manifest = NULL;
+  struct extract_opts opts = { 0 };
+  size_t len = 0;
+
+  if (lseek(fd, 0, SEEK_SET) < 0)
+    return podrun_error_set(err, errno, "rewind");
+  if (extract_scan_fd(fd, &opts, &manifest, &len, err) < 0)
+    return -1;
+  if (!manifest)
+    return podrun_error_new(err, EINVAL, "no manifest");
+  if (appc_image_manifest_parse(manifest, len, &m, err) < 0)
+    return -1;
+  *ret = xstrdup(m->name);
+  return 0;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+         a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+         a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static int open_regular(const char *path, const char *what, int *ret_fd, struct stat *ret_st, podrun_error_t *err)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0)
+    return podrun_error_set(err, errno, "%s %s", what, QUOTE(path));
+  if (fstat(fd, ret_st) < 0 || !S_ISREG(ret_st->st_mode))
+    {
+      int e = errno;
+      close(fd);
+      return S_ISREG(ret_st->st_mode) ? podrun_error_set(err, e, "%s %s", what, QUOTE(path))
+                                      : podrun_error_new(err, EINVAL, "%s %s: not a regular file", what, QUOTE(path));
+    }
+  *ret_fd = fd;
+  return 0;
+}
+
+/* The file is verified first and imported then, by its path (the store
+ * remembers a local file by path and identity): the identity (device, inode,
+ * size, mtime, ctime) it had when it was opened for verification must be
+ * the one it has after the import, or a file changed or renamed over in
+ * between is refused and its image not kept. */
+static int verify_and_import(struct store *s, const char *path, char **ret_id, podrun_error_t *err);
+
+static int fetch_signed_aci(struct store *s, const char *ref, const char *path, char **ret_id, podrun_error_t *err)
+{
+  /* the import's own errors name the file already */
+  int r = verify_and_import(s, path, ret_id, err);
+  return r == -1 ? podrun_error_wrap(err, "fetch %s", QUOTE(ref)) : r < 0 ? -1 : 0;
+}
+
+static int verify_and_import(struct store *s, const char *path, char **ret_id, podrun_error_t *err)
+{
+  _cleanup_free_ char *sig_path = arg_fetch.signature ? xstrdup(arg_fetch.signature) : xasprintf("%s.asc", path);
+  _cleanup_free_ char *name = NULL, *id = NULL, *local = NULL, *system = NULL;
+  _cleanup_close_ int fd = -1, sig = -1;
+  struct trust_result res = { 0 };
+  struct stat before, sig_st, after_fd, after_path;
+  int r = -1;
+
+  if (open_regular(path, "image", &fd, &before, err) < 0)
+    return -1;
+  if (access(sig_path, F_OK) < 0 && errno == ENOENT)
+    return podrun_error_new(err, ENOENT,
+                            "unsigned: no signature %s; use --insecure-options=image to fetch it unverified",
+                            QUOTE(sig_path));
+  if (open_regular(sig_path, "signature", &sig, &sig_st, err) < 0)
+    return -1;
+  if (aci_name(fd, &name, err) < 0)
+    return -1;
+  local = xasprintf("%s/trustedkeys", arg_local_config);
+  system = xasprintf("%s/trustedkeys", arg_system_config);
+  if (trust_verify(local, system, name, fd, sig, &res, err) < 0)
+    return podrun_error_wrap(err, "signature %s", QUOTE(sig_path));
+  if (store_import_aci_cached(s, path, &id, err) < 0)
+    {
+      r = -2;
+      goto out;
+    }
+  if (fstat(fd, &after_fd) < 0 || stat(path, &after_path) < 0 || !same_file(&before, &after_fd) ||
+      !same_file(&before, &after_path))
+    {
+      struct store_signer old = { 0 };
+      _cleanup_error_ podrun_error_t ignored = NULL;
+      /* an image verified before stays; one this import added goes */
+      if (store_get_signer(s, id, &old, &ignored) == 0 && !old.fingerprint)
+        (void) store_remove(s, id, &ignored);
+      store_signer_done(&old);
+      podrun_error_new(err, EAGAIN, "the file changed while it was verified; fetch it again");
+      goto out;
+    }
+  struct store_signer signer = { .fingerprint = res.fingerprint, .prefix = res.prefix,
+                                 .verified_time = res.verified_time };
+  if (store_set_signer(s, id, &signer, err) < 0)
+    goto out;
+  *ret_id = TAKE_PTR(id);
+  r = 0;
+out:
+  trust_result_done(&res);
+  return r;
+}
+
 int image_fetch(struct store *s, const char *ref, char **ret_id, podrun_error_t *err)
 {
   enum image_ref_kind kind = image_ref_kind(ref);
@@ -365,10 +479,7 @@ int image_fetch(struct store *s, const char *ref, char **ret_id, podrun_error_t 
         return from_store(s, ref, ret_id, err) < 0 ? image_ref_not_found(ref, err) : 0;
       return podrun_error_set(err, errno, "image %s", QUOTE(ref));
     }
-  if (!(arg_insecure & INSECURE_IMAGE))
-    return podrun_error_set(err, 0,
-                            "fetch %s: cannot verify its signature (not supported for local images yet); "
-                            "use --insecure-options=image to fetch it unverified",
-                            QUOTE(ref));
-  return store_import_aci_cached(s, path, ret_id, err);
+  if (arg_insecure & INSECURE_IMAGE)
+    return store_import_aci_cached(s, path, ret_id, err);
+  return fetch_signed_aci(s, ref, path, ret_id, err);
 }

@@ -71,3 +71,8 @@ int index_touch_image(struct index *idx, const char *id, int64_t last_used, podr
  * ETag. *ret_image_id is NULL when url is unknown. */
 int index_get_remote(struct index *idx, const char *url, char **ret_image_id, char **ret_etag, podrun_error_t *err);
 int index_set_remote(struct index *idx, const char *url, const char *image_id, const char *etag, podrun_error_t *err);
+
+/* Who signed the image (migration 4); NULL clears it. get gives an empty
+ * signer (fingerprint NULL) for an image fetched unverified or unknown. */
+int index_set_signer(struct index *idx, const char *id, const struct store_signer *sig, podrun_error_t *err);
+int index_get_signer(struct index *idx, const char *id, struct store_signer *ret, podrun_error_t *err);
