@@ -580,13 +580,14 @@ static const struct entry *find_signer(struct home *h, const struct entry *v, si
 }
 
 /* One signature of the file: 0 and *ret filled when it is acceptable. */
-static int judge(struct home *h, const struct entry *v, size_t n, gpgme_signature_t sig, const char *local_dir,
-                 const char *system_dir, const char *name, struct trust_result *ret, podrun_error_t *err)
+static int judge(struct home *h, const struct entry *v, size_t n, const char *sig_fpr, gpgme_error_t status,
+                 const char *local_dir, const char *system_dir, const char *name, struct trust_result *ret,
+                 podrun_error_t *err)
 {
   _cleanup_key_ gpgme_key_t key = NULL;
-  _cleanup_free_ char *why = NULL, *id = lower(sig->fpr);
-  const struct entry *e = find_signer(h, v, n, sig->fpr, &key);
-  gpgme_err_code_t code = gpgme_err_code(sig->status);
+  _cleanup_free_ char *why = NULL, *id = lower(sig_fpr);
+  const struct entry *e = find_signer(h, v, n, sig_fpr, &key);
+  gpgme_err_code_t code = gpgme_err_code(status);
 
   if (code == GPG_ERR_BAD_SIGNATURE)
     return podrun_error_new(err, EINVAL, "bad signature");
@@ -609,7 +610,7 @@ static int judge(struct home *h, const struct entry *v, size_t n, gpgme_signatur
       return podrun_error_new(err, EPERM, "signed by key %s, which is %s", fpr, why);
     }
   if (code != GPG_ERR_NO_ERROR)
-    return podrun_error_new(err, EINVAL, "signature by key %s: %s", id, sym_gpgme_strerror(sig->status));
+    return podrun_error_new(err, EINVAL, "signature by key %s: %s", id, sym_gpgme_strerror(status));
   *ret = (struct trust_result){ .fingerprint = TAKE_PTR(fpr), .prefix = xstrdup(e->prefix),
                                 .verified_time = now_usec() };
   return 0;
@@ -638,16 +639,31 @@ static int verify_in(struct home *h, const struct entry *v, size_t n, const char
     return gpgme_fail(err, "gpgme", e);
   e = sym_gpgme_op_verify(h->ctx, sig, data, NULL);
   gpgme_verify_result_t r = e ? NULL : sym_gpgme_op_verify_result(h->ctx);
-  if (e && gpgme_err_code(e) != GPG_ERR_NO_DATA && gpgme_err_code(e) != GPG_ERR_BAD_DATA)
+  /* gpg parses what it is given and fails with whatever it met first (no
+   * data, bad data, a key where a signature should be: "general error");
+   * only gpg itself missing or failing is not about the file */
+  if (e && (gpgme_err_code(e) == GPG_ERR_INV_ENGINE || gpgme_err_code(e) == GPG_ERR_ENOMEM ||
+            gpgme_err_code(e) == GPG_ERR_ENOENT))
     return gpgme_fail(err, "verify", e);
   if (!r || !r->signatures)
     return podrun_error_new(err, EINVAL, "not a signature");
-  for (gpgme_signature_t s = r->signatures; s; s = s->next)
+  /* the result lives until the next operation on the context, and judging
+   * lists keys: what is judged is copied first */
+  _cleanup_strv_ char **fprs = NULL;
+  gpgme_error_t status[16];
+  size_t nsig = 0;
+  for (gpgme_signature_t s = r->signatures; s && nsig < ELEMENTSOF(status); s = s->next, nsig++)
+    {
+      fprs = strv_push(fprs, s->fpr ? s->fpr : "");
+      status[nsig] = s->status;
+    }
+  for (size_t i = 0; i < nsig; i++)
     {
       podrun_error_t se = NULL;
-      if (gpgme_err_code(s->status) == GPG_ERR_BAD_DATA || gpgme_err_code(s->status) == GPG_ERR_NO_DATA)
+      gpgme_err_code_t code = gpgme_err_code(status[i]);
+      if (code == GPG_ERR_BAD_DATA || code == GPG_ERR_NO_DATA)
         podrun_error_new(&se, EINVAL, "not a signature");
-      else if (judge(h, v, n, s, local_dir, system_dir, name, ret, &se) == 0)
+      else if (judge(h, v, n, fprs[i], status[i], local_dir, system_dir, name, ret, &se) == 0)
         return 0;
       if (!first)
         first = se;
