@@ -22,9 +22,25 @@
 
 /* ---- names ---------------------------------------------------------------- */
 
+/* An AC identifier whose path components are neither empty nor "." or "..". */
+static bool prefix_is_valid(const char *p)
+{
+  if (!p || !appc_identifier_is_valid(p) || strchr(p, ','))
+    return false;
+  for (const char *c = p;;)
+    {
+      size_t n = strcspn(c, "/");
+      if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+        return false;
+      if (!c[n])
+        return true;
+      c += n + 1;
+    }
+}
+
 char *trust_escape_prefix(const char *prefix)
 {
-  if (!prefix || !appc_identifier_is_valid(prefix) || strchr(prefix, ',') || prefix[strlen(prefix) - 1] == '/')
+  if (!prefix_is_valid(prefix))
     return NULL;
   char *s = xstrdup(prefix);
   for (char *c = s; *c; c++)
@@ -39,7 +55,7 @@ char *trust_unescape_prefix(const char *dirname)
   for (char *c = s; *c; c++)
     if (*c == ',')
       *c = '/';
-  if (!appc_identifier_is_valid(s))
+  if (!prefix_is_valid(s))
     {
       free(s);
       return NULL;
