@@ -411,7 +411,7 @@ static int verify_and_import(struct store *s, const char *path, char **ret_id, p
 
   if (open_regular(path, "image", &fd, &before, err) < 0)
     return -1;
-  if (access(sig_path, F_OK) < 0 && errno == ENOENT)
+  if (!arg_fetch.signature && access(sig_path, F_OK) < 0 && errno == ENOENT)
     return podrun_error_new(err, ENOENT,
                             "unsigned: no signature %s; use --insecure-options=image to fetch it unverified",
                             QUOTE(sig_path));

@@ -16,7 +16,8 @@
 #include "appc.h"
 #include "trust.h"
 
-#define KEY_MAX (1024 * 1024) /* an armored public key file */
+#define KEY_MAX (1024 * 1024)      /* an armored public key file */
+#define SIG_MAX (16 * 1024 * 1024) /* a detached signature file */
 #define ROOT_D "root.d"
 #define PREFIX_D "prefix.d"
 
@@ -180,7 +181,10 @@ static int home_open(struct home *h, podrun_error_t *err)
   if ((e = sym_gpgme_new(&h->ctx)) || (e = sym_gpgme_set_protocol(h->ctx, GPGME_PROTOCOL_OpenPGP)) ||
       (e = sym_gpgme_ctx_set_engine_info(h->ctx, GPGME_PROTOCOL_OpenPGP, NULL, h->dir)))
     {
-      gpgme_fail(err, "gpgme", e);
+      if (gpgme_err_code(e) == GPG_ERR_INV_ENGINE)
+        podrun_error_new(err, ENOENT, "gpgme: no usable gpg (package gnupg): %s", sym_gpgme_strerror(e));
+      else
+        gpgme_fail(err, "gpgme", e);
       goto fail;
     }
   return 0;
@@ -649,8 +653,11 @@ static int verify_in(struct home *h, const struct entry *v, size_t n, const char
   for (size_t i = 0; i < n; i++)
     if (import_entry(h, &v[i], err) < 0)
       return -1;
-  if (lseek(data_fd, 0, SEEK_SET) < 0 || lseek(sig_fd, 0, SEEK_SET) < 0)
+  struct stat st;
+  if (fstat(sig_fd, &st) < 0 || lseek(data_fd, 0, SEEK_SET) < 0 || lseek(sig_fd, 0, SEEK_SET) < 0)
     return podrun_error_set(err, errno, "rewind");
+  if (st.st_size > SIG_MAX) /* a signature is a few hundred bytes, with several some KiB */
+    return podrun_error_new(err, EFBIG, "not a signature (larger than %d MiB)", SIG_MAX >> 20);
   if ((e = sym_gpgme_data_new_from_fd(&sig, sig_fd)) || (e = sym_gpgme_data_new_from_fd(&data, data_fd)))
     return gpgme_fail(err, "gpgme", e);
   e = sym_gpgme_op_verify(h->ctx, sig, data, NULL);

@@ -154,11 +154,16 @@ refused() {
   run_podrun fetch "$AC"
   refused "unsigned" "bb.aci.asc" "--insecure-options=image"
   run_podrun fetch --signature="$BATS_TEST_TMPDIR/nope.asc" "$AC"
-  refused "nope.asc"
+  refused 'signature "'"$BATS_TEST_TMPDIR/nope.asc"'": No such file'
   run_podrun run --stage1=fly "$AC" --exec=/bin/true
   refused "unsigned"
   run_podrun prepare --stage1=fly "$AC"
   refused "unsigned"
+  # with --insecure-options=image no signature is looked at, not even a bad one beside it
+  cp "$BATS_FILE_TMPDIR/bb.other.asc" "$AC.asc"
+  run_podrun --insecure-options=image fetch "$AC"
+  assert_status 0
+  no_gpg_left
 }
 
 @test "no key trusted for the name's prefixes: the refusal says which prefix to trust" {
@@ -243,6 +248,9 @@ refused() {
   : >"$AC.asc"
   run_podrun fetch "$AC"
   refused "not a signature"
+  truncate -s 17M "$AC.asc"
+  run_podrun fetch "$AC"
+  refused "not a signature (larger than 16 MiB)"
   mkfifo "$BATS_TEST_TMPDIR/fifo.asc"
   run_podrun fetch --signature="$BATS_TEST_TMPDIR/fifo.asc" "$AC"
   refused "not a regular file"
