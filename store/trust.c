@@ -544,27 +544,51 @@ out:
 
 /* ---- verification --------------------------------------------------------- */
 
-/* The prefixes the store trusts fpr (a fingerprint or a long key id, as a
- * signature names its issuer) for, quoted and comma-separated; NULL if none. */
-static char *trusted_for(const char *local_dir, const char *system_dir, const char *fpr)
+/* The primary fingerprint of the key in the store (any prefix, local or
+ * system) that has the key or subkey sig_fpr, imported into h; NULL if none. */
+static char *primary_of(struct home *h, const struct entry *v, size_t n, const char *sig_fpr)
+{
+  _cleanup_free_ char *id = lower(sig_fpr);
+  for (size_t i = 0; i < n && strlen(id) >= 16; i++)
+    {
+      _cleanup_error_ podrun_error_t ignored = NULL;
+      _cleanup_key_ gpgme_key_t k = NULL;
+      if (import_entry(h, &v[i], &ignored) < 0 || home_get_key(h, v[i].fpr, &k, &ignored) < 0)
+        continue;
+      for (gpgme_subkey_t s = k->subkeys; s; s = s->next)
+        {
+          _cleanup_free_ char *sf = lower(s->fpr);
+          if (endswith(sf, id))
+            return xstrdup(v[i].fpr);
+        }
+    }
+  return NULL;
+}
+
+/* What the store trusts the key that made a signature (sig_fpr: its key's
+ * or subkey's fingerprint or long id) for, quoted and comma-separated, and
+ * that key's primary fingerprint; NULL if nothing. */
+static char *trusted_for(struct home *h, const char *local_dir, const char *system_dir, const char *sig_fpr,
+                         char **ret_primary)
 {
   _cleanup_error_ podrun_error_t ignored = NULL;
-  _cleanup_free_ char *id = lower(fpr);
   struct entry *v = NULL;
   size_t n = 0;
   char *out = NULL;
 
   (void) collect_all(system_dir, true, NULL, &v, &n, &ignored);
   (void) collect_all(local_dir, false, NULL, &v, &n, &ignored);
-  for (size_t i = 0; i < n; i++)
+  _cleanup_free_ char *primary = primary_of(h, v, n, sig_fpr);
+  for (size_t i = 0; primary && i < n; i++)
     {
-      if (!endswith(v[i].fpr, id))
+      if (!streq(v[i].fpr, primary))
         continue;
       _cleanup_free_ char *old = out;
       const char *what = *v[i].prefix ? QUOTE(v[i].prefix) : "every name (root)";
       out = old ? xasprintf("%s, %s", old, what) : xstrdup(what);
     }
   entries_free(v, n);
+  *ret_primary = TAKE_PTR(primary);
   return out;
 }
 
@@ -615,10 +639,11 @@ static int judge(struct home *h, const struct entry *v, size_t n, const char *si
     return podrun_error_new(err, EINVAL, "the signature by key %s has expired", id);
   if (!e || code == GPG_ERR_NO_PUBKEY)
     {
-      _cleanup_free_ char *elsewhere = trusted_for(local_dir, system_dir, id);
+      _cleanup_free_ char *primary = NULL;
+      _cleanup_free_ char *elsewhere = trusted_for(h, local_dir, system_dir, id, &primary);
       if (elsewhere)
         return podrun_error_new(err, EPERM, "signed by key %s, which is trusted for %s, not for %s or a prefix of it",
-                                id, elsewhere, QUOTE(name));
+                                primary, elsewhere, QUOTE(name));
       return podrun_error_new(err, EPERM, "signed by key %s, which is not trusted (podrun trust --prefix=%s KEY)",
                               id, ESCAPE(name));
     }

@@ -20,14 +20,21 @@ setup_file() {
   gen --quick-gen-key 'Other <other@podrun.test>' ed25519 sign never
   gen --faked-system-time "$past" --quick-gen-key 'Expired <expired@podrun.test>' ed25519 sign 1d
   gen --quick-gen-key 'Revoked <revoked@podrun.test>' ed25519 sign never
+  # a key that only certifies, and signs with a subkey
+  gen --quick-gen-key 'Sub <sub@podrun.test>' ed25519 cert never
   fpr() { GNUPGHOME=$PUB gpg --with-colons --list-keys "$1" | awk -F: '/^fpr/ { print tolower($10); exit }'; }
   export FPR_TRUSTED FPR_OTHER FPR_EXPIRED FPR_REVOKED
   FPR_TRUSTED=$(fpr trusted@podrun.test)
   FPR_OTHER=$(fpr other@podrun.test)
   FPR_EXPIRED=$(fpr expired@podrun.test)
   FPR_REVOKED=$(fpr revoked@podrun.test)
+  export FPR_SUB FPR_SUBKEY
+  FPR_SUB=$(fpr sub@podrun.test)
+  gen --quick-add-key "$FPR_SUB" ed25519 sign never
+  FPR_SUBKEY=$(GNUPGHOME=$PUB gpg --with-colons --list-keys sub@podrun.test |
+    awk -F: '/^sub/ { s = 1 } s && /^fpr/ { print tolower($10); exit }')
   local k
-  for k in trusted other expired revoked; do
+  for k in trusted other expired revoked sub; do
     GNUPGHOME=$PUB gpg --armor --export "$k@podrun.test" >"$BATS_FILE_TMPDIR/$k.asc"
   done
   # the busybox ACI signed by each (the expired key while it was valid, the
@@ -39,6 +46,7 @@ setup_file() {
   sign_as "$FPR_OTHER" "$BATS_FILE_TMPDIR/bb.other.asc"
   sign_as "$FPR_EXPIRED" "$BATS_FILE_TMPDIR/bb.expired.asc" --faked-system-time "$past"
   sign_as "$FPR_REVOKED" "$BATS_FILE_TMPDIR/bb.revoked.asc"
+  sign_as "$FPR_SUBKEY" "$BATS_FILE_TMPDIR/bb.sub.asc"
   sed 's/^:-----/-----/' "$PUB/openpgp-revocs.d/${FPR_REVOKED^^}.rev" | GNUPGHOME=$PUB gpg --batch --quiet --import 2>/dev/null
   GNUPGHOME=$PUB gpg --armor --export revoked@podrun.test >"$BATS_FILE_TMPDIR/revoked-now.asc"
   GNUPGHOME=$PUB gpgconf --kill all
@@ -146,6 +154,21 @@ refused() {
   assert_status 0
   run_podrun image list --format=json
   [[ $(json_query 'j[0]["signer_fingerprint"]' <<<"$output") == null ]] || fail "an unverified image has a signer"
+  no_gpg_left
+}
+
+@test "a signature by a subkey counts for its primary key, where that key is trusted and only there" {
+  [[ -n "$FPR_SUBKEY" && "$FPR_SUBKEY" != "$FPR_SUB" ]] || fail "no signing subkey was made"
+  sig sub
+  trust_key podrun.test trusted
+  trust_key example.com sub
+  run_podrun fetch "$AC"
+  refused "signed by key $FPR_SUB, which is trusted for \"example.com\", not for \"podrun.test/busybox\""
+  trust_key podrun.test sub
+  run_podrun fetch "$AC"
+  assert_status 0
+  run_podrun image list --format=json
+  [[ $(json_query 'j[0]["signer_fingerprint"]' <<<"$output") == "$FPR_SUB" ]] || fail "the primary key is the signer"
   no_gpg_left
 }
 
