@@ -372,17 +372,12 @@ static bool same_file(const struct stat *a, const struct stat *b)
 
 static int open_regular(const char *path, const char *what, int *ret_fd, struct stat *ret_st, podrun_error_t *err)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0)
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0 || fstat(fd, ret_st) < 0)
     return podrun_error_set(err, errno, "%s %s", what, QUOTE(path));
-  if (fstat(fd, ret_st) < 0 || !S_ISREG(ret_st->st_mode))
-    {
-      int e = errno;
-      close(fd);
-      return S_ISREG(ret_st->st_mode) ? podrun_error_set(err, e, "%s %s", what, QUOTE(path))
-                                      : podrun_error_new(err, EINVAL, "%s %s: not a regular file", what, QUOTE(path));
-    }
-  *ret_fd = fd;
+  if (!S_ISREG(ret_st->st_mode))
+    return podrun_error_new(err, EINVAL, "%s %s: not a regular file", what, QUOTE(path));
+  *ret_fd = TAKE_FD(fd);
   return 0;
 }
 
@@ -391,15 +386,6 @@ static int open_regular(const char *path, const char *what, int *ret_fd, struct 
  * size, mtime, ctime) it had when it was opened for verification must be
  * the one it has after the import, or a file changed or renamed over in
  * between is refused and its image not kept. */
-static int verify_and_import(struct store *s, const char *path, char **ret_id, podrun_error_t *err);
-
-static int fetch_signed_aci(struct store *s, const char *ref, const char *path, char **ret_id, podrun_error_t *err)
-{
-  /* the import's own errors name the file already */
-  int r = verify_and_import(s, path, ret_id, err);
-  return r == -1 ? podrun_error_wrap(err, "fetch %s", QUOTE(ref)) : r < 0 ? -1 : 0;
-}
-
 static int verify_and_import(struct store *s, const char *path, char **ret_id, podrun_error_t *err)
 {
   _cleanup_free_ char *sig_path = arg_fetch.signature ? xstrdup(arg_fetch.signature) : xasprintf("%s.asc", path);
@@ -449,6 +435,13 @@ static int verify_and_import(struct store *s, const char *path, char **ret_id, p
 out:
   trust_result_done(&res);
   return r;
+}
+
+static int fetch_signed_aci(struct store *s, const char *ref, const char *path, char **ret_id, podrun_error_t *err)
+{
+  /* the import's own errors name the file already */
+  int r = verify_and_import(s, path, ret_id, err);
+  return r == -1 ? podrun_error_wrap(err, "fetch %s", QUOTE(ref)) : r < 0 ? -1 : 0;
 }
 
 int image_fetch(struct store *s, const char *ref, char **ret_id, podrun_error_t *err)
