@@ -423,25 +423,23 @@ static int collect_all(const char *tdir, bool system, const char *name, struct e
   return 0;
 }
 
-static int read_key_file(const char *path, char **ret, size_t *ret_len, podrun_error_t *err)
-{
-  if (fs_read_file_at(AT_FDCWD, path, KEY_MAX, ret, ret_len, err) < 0)
-    return podrun_error_wrap(err, "trusted key %s", QUOTE(path));
-  return 0;
-}
-
-/* Imports the entry's file, which must hold the key its name says. */
-static int import_entry(struct home *h, const struct entry *e, podrun_error_t *err)
+/* Imports the entry's file, which must hold the key its name says; the
+ * error does not name the file (import_entry's does). */
+static int import_file(struct home *h, const struct entry *e, podrun_error_t *err)
 {
   _cleanup_free_ char *text = NULL, *fpr = NULL;
   size_t len = 0;
-  if (read_key_file(e->path, &text, &len, err) < 0)
+  if (fs_read_file_at(AT_FDCWD, e->path, KEY_MAX, &text, &len, err) < 0 || home_import(h, text, len, &fpr, err) < 0)
     return -1;
-  if (home_import(h, text, len, &fpr, err) < 0)
-    return podrun_error_wrap(err, "trusted key %s", QUOTE(e->path));
   if (!streq(fpr, e->fpr))
-    return podrun_error_new(err, EINVAL, "trusted key %s: holds key %s, not the one its name says", QUOTE(e->path),
-                            fpr);
+    return podrun_error_new(err, EINVAL, "holds key %s, not the one its name says", fpr);
+  return 0;
+}
+
+static int import_entry(struct home *h, const struct entry *e, podrun_error_t *err)
+{
+  if (import_file(h, e, err) < 0)
+    return podrun_error_wrap(err, "trusted key %s", QUOTE(e->path));
   return 0;
 }
 
@@ -453,7 +451,7 @@ static void list_entry(struct home *h, const struct entry *e, struct trust_key *
 
   *k = (struct trust_key){ .prefix = xstrdup(e->prefix), .fingerprint = xstrdup(e->fpr),
                            .file = xstrdup(e->path), .system = e->system };
-  if (import_entry(h, e, &ie) < 0 || home_get_key(h, e->fpr, &key, &ie) < 0)
+  if (import_file(h, e, &ie) < 0 || home_get_key(h, e->fpr, &key, &ie) < 0)
     {
       k->uid = xasprintf("(unreadable: %s)", ie->msg);
       return;

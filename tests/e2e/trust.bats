@@ -413,3 +413,40 @@ EOF
   [[ ! -e "$CONF/trustedkeys/prefix.d/example.com" ]]
   no_gpg_left
 }
+
+@test "a compressed ACI is verified as published (the signature covers the file), and stored as the same image" {
+  trust_key podrun.test trusted
+  compress_aci "$BATS_FILE_TMPDIR/bb.aci" "$BATS_TEST_TMPDIR/bb.aci.gz" gzip
+  GNUPGHOME=$PUB gpg --batch --yes --quiet --local-user "$FPR_TRUSTED!" --armor --detach-sign "$BATS_TEST_TMPDIR/bb.aci.gz"
+  run_podrun fetch "$BATS_TEST_TMPDIR/bb.aci.gz"
+  assert_status 0
+  [[ $output == "$(aci_id "$BATS_FILE_TMPDIR/bb.aci")" ]] || fail "not the image's id"
+  # the uncompressed file's signature is not the compressed file's
+  run_podrun image rm podrun.test/busybox
+  cp "$BATS_FILE_TMPDIR/bb.trusted.asc" "$BATS_TEST_TMPDIR/bb.aci.gz.asc"
+  run_podrun fetch "$BATS_TEST_TMPDIR/bb.aci.gz"
+  refused "bad signature"
+}
+
+@test "a trusted key file that is not a key, or not the key its name says, is listed as such and fails verification" {
+  trust_key podrun.test trusted
+  sig trusted
+  mkdir -p "$CONF/trustedkeys/root.d"
+  echo garbage >"$CONF/trustedkeys/root.d/$FPR_OTHER"
+  run_podrun trust --list --no-legend
+  assert_status 0
+  [[ ${lines[0]} == "(root)"*"$FPR_OTHER"*"(unreadable: not an armored OpenPGP public key"* ]] || fail "not listed as unreadable"
+  run_podrun fetch "$AC"
+  refused "trusted key \"$CONF/trustedkeys/root.d/$FPR_OTHER\"" "not an armored OpenPGP public key"
+  cp "$BATS_FILE_TMPDIR/trusted.asc" "$CONF/trustedkeys/root.d/$FPR_OTHER"
+  run_podrun fetch "$AC"
+  refused "holds key $FPR_TRUSTED, not the one its name says"
+  # stray names (an editor's backup, an interrupted write) are not keys and are ignored
+  rm "$CONF/trustedkeys/root.d/$FPR_OTHER"
+  cp "$BATS_FILE_TMPDIR/other.asc" "$CONF/trustedkeys/root.d/$FPR_OTHER~"
+  cp "$BATS_FILE_TMPDIR/other.asc" "$CONF/trustedkeys/root.d/.tmp-x"
+  run_podrun trust --list --no-legend
+  [[ ${#lines[@]} -eq 1 ]] || fail "stray files listed"
+  run_podrun fetch "$AC"
+  assert_status 0
+}
