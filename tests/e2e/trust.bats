@@ -130,6 +130,13 @@ refused() {
   assert_output_contains "signed hello"
   run_podrun run --stage1=fly "$id" --exec=/bin/true
   assert_status 0
+  # run and prepare take --signature as fetch does (a file is verified each time)
+  mv "$AC.asc" "$BATS_TEST_TMPDIR/sig.asc"
+  run_podrun run --stage1=fly --signature="$BATS_TEST_TMPDIR/sig.asc" "$AC" --exec=/bin/echo -- again ---
+  assert_status 0
+  assert_output_contains "again"
+  run_podrun prepare --stage1=fly --signature="$BATS_TEST_TMPDIR/sig.asc" "$AC"
+  assert_status 0
   no_gpg_left
 }
 
