@@ -457,3 +457,26 @@ EOF
   run_podrun fetch "$AC"
   assert_status 0
 }
+
+@test "an image file changed while it is verified is refused, and what it imported removed" {
+  requires strace
+  trust_key podrun.test trusted
+  sig trusted
+  # the removal of the gpg home (after verification, before the import) is
+  # slowed down, and the file is touched while the home is there
+  GNUPGHOME=$PUB HOME=$T_HOME TMPDIR=$T_TMP strace -o /dev/null -e trace=unlinkat \
+    -e inject=unlinkat:delay_exit=300000 "$PODRUN" --dir="$STORE" --local-config="$CONF" \
+    --system-config="$SYSCONF" fetch "$AC" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+  local pid=$! i
+  for ((i = 0; i < 500; i++)); do
+    compgen -G "$T_TMP/podrun-gpg-*" >/dev/null && break
+    sleep 0.01
+  done
+  touch "$AC"
+  status=0
+  wait "$pid" || status=$?
+  stderr=$(cat "$BATS_TEST_TMPDIR/err")
+  mapfile -t stderr_lines <"$BATS_TEST_TMPDIR/err"
+  echo "status=$status stderr=$stderr"
+  refused "the file changed while it was verified"
+}
