@@ -22,11 +22,23 @@ int image_resolve(const char *ref, struct store_image **ret, podrun_error_t *err
 static json_t *image_to_json(const struct store_image *img)
 {
   char imp[64], used[64];
-  return json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:I,s:I,s:s,s:s}", "id", img->id, "name", img->name, "version",
+  json_t *j = json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:I,s:I,s:s,s:s}", "id", img->id, "name", img->name, "version",
                    img->version, "os", img->os, "arch", img->arch, "size", (json_int_t) img->size, "shared_size",
                    (json_int_t) img->shared, "import_time",
                    format_time_rfc3339(imp, sizeof(imp), img->import_time), "last_used_time",
                    format_time_rfc3339(used, sizeof(used), img->last_used));
+  /* who signed it (trust): null for an image fetched unverified */
+  struct store_signer sig = { 0 };
+  _cleanup_error_ podrun_error_t e = NULL;
+  char ver[64];
+  if (podrun_store && store_get_signer(podrun_store, img->id, &sig, &e) < 0)
+    log_debug("signer of %s: %s, ignoring", img->id, e->msg);
+  json_object_set_new(j, "signer_fingerprint", sig.fingerprint ? json_string(sig.fingerprint) : json_null());
+  json_object_set_new(j, "signer_prefix", sig.fingerprint ? json_string(sig.prefix) : json_null());
+  json_object_set_new(j, "verified_time", sig.fingerprint ? json_string(format_time_rfc3339(ver, sizeof(ver), sig.verified_time))
+                                                          : json_null());
+  store_signer_done(&sig);
+  return j;
 }
 
 static int list_json(struct store_image **v, size_t n, bool pretty)

@@ -18,6 +18,9 @@
 #include "appc.h"
 #include "json-util.h"
 #include "store/oci.h"
+#include "store/extract.h"
+#include "store/trust.h"
+#include "appc.h"
 
 struct fetch_args arg_fetch;
 
@@ -306,6 +309,37 @@ static int fetch_oci_local(struct store *s, const char *ref, enum image_ref_kind
 
 /* ---- appc images over https ---------------------------------------------- */
 
+static int aci_name(int fd, char **ret, podrun_error_t *err);
+static int open_regular(const char *path, const char *what, int *ret_fd, struct stat *ret_st, podrun_error_t *err);
+
+/* The downloaded ACI against its signature, before it enters the store. */
+struct download_check
+{
+  struct trust_result res;
+  bool verified;
+};
+
+static int verify_download(void *ctx, int aci_fd, const char *sig_path, podrun_error_t *err)
+{
+  struct download_check *c = ctx;
+  _cleanup_free_ char *name = NULL, *local = NULL, *system = NULL;
+  _cleanup_close_ int sig = -1;
+  struct stat st;
+
+  if (!sig_path)
+    return podrun_error_new(err, ENOENT,
+                            "unsigned: the server has no signature for it; use --insecure-options=image to fetch it "
+                            "unverified");
+  if (open_regular(sig_path, "signature", &sig, &st, err) < 0 || aci_name(aci_fd, &name, err) < 0)
+    return -1;
+  local = xasprintf("%s/trustedkeys", arg_local_config);
+  system = xasprintf("%s/trustedkeys", arg_system_config);
+  if (trust_verify(local, system, name, aci_fd, sig, &c->res, err) < 0)
+    return podrun_error_wrap(err, "signature");
+  c->verified = true;
+  return 0;
+}
+
 static enum store_aci_policy aci_policy(enum pull_policy p)
 {
   return p == PULL_UPDATE ? STORE_ACI_UPDATE : STORE_ACI_NEW;
@@ -329,11 +363,8 @@ static int fetch_aci_url(struct store *s, const char *ref, const char *url, cons
       *ret_id = TAKE_PTR(known);
       return 0;
     }
-  if (!(arg_insecure & INSECURE_IMAGE))
-    return podrun_error_set(err, 0,
-                            "image %s: cannot verify its signature yet (appc signatures arrive with podrun trust); "
-                            "use --insecure-options=image to fetch it unverified",
-                            QUOTE(ref));
+  struct download_check check = { 0 };
+  bool cached = false;
   struct store_aci_fetch f = {
     .url = url,
     .sig_url = sig_url,
@@ -341,6 +372,10 @@ static int fetch_aci_url(struct store *s, const char *ref, const char *url, cons
               .ca_dir = ca_dir, .user_agent = "podrun/" PODRUN_VERSION, .peer = "server",
               .progress = prog.tty ? progress_cb : NULL, .progress_ctx = &prog },
     .policy = aci_policy(policy),
+    /* --insecure-options=image: no signature is looked at (rkt's rule) */
+    .verify = arg_insecure & INSECURE_IMAGE ? NULL : verify_download,
+    .verify_ctx = &check,
+    .ret_cached = &cached,
     .name = name,
     .labels = labels,
   };
@@ -348,6 +383,26 @@ static int fetch_aci_url(struct store *s, const char *ref, const char *url, cons
   progress_end(&prog, rc >= 0);
   if (sig_path)
     (void) unlink(sig_path);
+  /* the store's copy, fetched before: verified then, or refused now */
+  if (rc >= 0 && cached && !(arg_insecure & INSECURE_IMAGE))
+    {
+      struct store_signer stored = { 0 };
+      rc = store_get_signer(s, *ret_id, &stored, err);
+      if (rc >= 0 && !stored.fingerprint)
+        rc = podrun_error_new(err, EPERM,
+                              "the store's copy was fetched unverified (--insecure-options=image); remove it "
+                              "(podrun image rm) or fetch it with --insecure-options=image");
+      store_signer_done(&stored);
+      if (rc < 0)
+        free(TAKE_PTR(*ret_id));
+    }
+  if (rc >= 0 && check.verified)
+    {
+      struct store_signer signer = { .fingerprint = check.res.fingerprint, .prefix = check.res.prefix,
+                                     .verified_time = check.res.verified_time };
+      rc = store_set_signer(s, *ret_id, &signer, err);
+    }
+  trust_result_done(&check.res);
   return rc < 0 ? podrun_error_wrap(err, "fetch %s", QUOTE(ref)) : 0;
 }
 
@@ -433,6 +488,110 @@ static int local_path(const char *ref, const char **ret, podrun_error_t *err)
   return 0;
 }
 
+/* ---- a local ACI and its signature (store/trust.h) ---------------------- */
+
+/* The name in the manifest of the ACI read from fd: what the trusted
+ * prefixes are checked against. */
+static int aci_name(int fd, char **ret, podrun_error_t *err)
+{
+  _cleanup_image_manifest_ struct appc_image_manifest *m = NULL;
+  _cleanup_free_ char *manifest = NULL;
+  struct extract_opts opts = { 0 };
+  size_t len = 0;
+
+  if (lseek(fd, 0, SEEK_SET) < 0)
+    return podrun_error_set(err, errno, "rewind");
+  if (extract_scan_fd(fd, &opts, &manifest, &len, err) < 0)
+    return -1;
+  if (!manifest)
+    return podrun_error_new(err, EINVAL, "no manifest");
+  if (appc_image_manifest_parse(manifest, len, &m, err) < 0)
+    return -1;
+  *ret = xstrdup(m->name);
+  return 0;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+         a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+         a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static int open_regular(const char *path, const char *what, int *ret_fd, struct stat *ret_st, podrun_error_t *err)
+{
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0 || fstat(fd, ret_st) < 0)
+    return podrun_error_set(err, errno, "%s %s", what, QUOTE(path));
+  if (!S_ISREG(ret_st->st_mode))
+    return podrun_error_new(err, EINVAL, "%s %s: not a regular file", what, QUOTE(path));
+  *ret_fd = TAKE_FD(fd);
+  return 0;
+}
+
+/* The file is verified first and imported then, by its path (the store
+ * remembers a local file by path and identity): the identity (device, inode,
+ * size, mtime, ctime) it had when it was opened for verification must be
+ * the one it has after the import, or a file changed or renamed over in
+ * between is refused and its image not kept. */
+static int verify_and_import(struct store *s, const char *path, char **ret_id, podrun_error_t *err)
+{
+  _cleanup_free_ char *sig_path = arg_fetch.signature ? xstrdup(arg_fetch.signature) : xasprintf("%s.asc", path);
+  _cleanup_free_ char *name = NULL, *id = NULL, *local = NULL, *system = NULL;
+  _cleanup_close_ int fd = -1, sig = -1;
+  struct trust_result res = { 0 };
+  struct stat before, sig_st, after_fd, after_path;
+  int r = -1;
+
+  if (open_regular(path, "image", &fd, &before, err) < 0)
+    return -1;
+  if (!arg_fetch.signature && access(sig_path, F_OK) < 0 && errno == ENOENT)
+    return podrun_error_new(err, ENOENT,
+                            "unsigned: no signature %s; use --insecure-options=image to fetch it unverified",
+                            QUOTE(sig_path));
+  if (open_regular(sig_path, "signature", &sig, &sig_st, err) < 0)
+    return -1;
+  if (aci_name(fd, &name, err) < 0)
+    return -1;
+  local = xasprintf("%s/trustedkeys", arg_local_config);
+  system = xasprintf("%s/trustedkeys", arg_system_config);
+  if (trust_verify(local, system, name, fd, sig, &res, err) < 0)
+    return podrun_error_wrap(err, "signature %s", QUOTE(sig_path));
+  if (store_import_aci_cached(s, path, &id, err) < 0)
+    {
+      r = -2;
+      goto out;
+    }
+  if (fstat(fd, &after_fd) < 0 || stat(path, &after_path) < 0 || !same_file(&before, &after_fd) ||
+      !same_file(&before, &after_path))
+    {
+      struct store_signer old = { 0 };
+      _cleanup_error_ podrun_error_t ignored = NULL;
+      /* an image verified before stays; one this import added goes */
+      if (store_get_signer(s, id, &old, &ignored) == 0 && !old.fingerprint)
+        (void) store_remove(s, id, &ignored);
+      store_signer_done(&old);
+      podrun_error_new(err, EAGAIN, "the file changed while it was verified; fetch it again");
+      goto out;
+    }
+  struct store_signer signer = { .fingerprint = res.fingerprint, .prefix = res.prefix,
+                                 .verified_time = res.verified_time };
+  if (store_set_signer(s, id, &signer, err) < 0)
+    goto out;
+  *ret_id = TAKE_PTR(id);
+  r = 0;
+out:
+  trust_result_done(&res);
+  return r;
+}
+
+static int fetch_signed_aci(struct store *s, const char *ref, const char *path, char **ret_id, podrun_error_t *err)
+{
+  /* the import's own errors name the file already */
+  int r = verify_and_import(s, path, ret_id, err);
+  return r == -1 ? podrun_error_wrap(err, "fetch %s", QUOTE(ref)) : r < 0 ? -1 : 0;
+}
+
 int image_fetch(struct store *s, const char *ref, char **ret_id, podrun_error_t *err)
 {
   enum image_ref_kind kind = image_ref_kind(ref);
@@ -475,10 +634,7 @@ int image_fetch(struct store *s, const char *ref, char **ret_id, podrun_error_t 
         }
       return podrun_error_set(err, errno, "image %s", QUOTE(ref));
     }
-  if (!(arg_insecure & INSECURE_IMAGE))
-    return podrun_error_set(err, 0,
-                            "fetch %s: cannot verify its signature (not supported for local images yet); "
-                            "use --insecure-options=image to fetch it unverified",
-                            QUOTE(ref));
-  return store_import_aci_cached(s, path, ret_id, err);
+  if (arg_insecure & INSECURE_IMAGE)
+    return store_import_aci_cached(s, path, ret_id, err);
+  return fetch_signed_aci(s, ref, path, ret_id, err);
 }

@@ -10,6 +10,7 @@ struct fetch_args
   const char *authfile;    /* a containers-style auth.json */
   const char *pull_policy; /* never | new (default) | update */
   bool quiet;              /* no progress */
+  const char *signature;   /* a local ACI's detached signature (default: FILE.asc beside it) */
 };
 extern struct fetch_args arg_fetch;
 
@@ -21,7 +22,9 @@ extern struct fetch_args arg_fetch;
     { "arch", OPT_STRING, &arg_fetch.arch,                                                                   \
       "the architecture to take from a manifest list (default the host's, e.g. amd64)", "ARCH" },            \
     { "authfile", OPT_STRING, &arg_fetch.authfile, "registry credentials in a containers auth.json", "FILE" }, \
-    { "quiet", OPT_BOOL, &arg_fetch.quiet, "no progress on the terminal", NULL }
+    { "quiet", OPT_BOOL, &arg_fetch.quiet, "no progress on the terminal", NULL },                           \
+    { "signature", OPT_STRING, &arg_fetch.signature,                                                         \
+      "the detached signature of a local ACI (default: the ACI's path with .asc added)", "FILE" }
 
 /* The store's image for ref, fetched first when it is not there (or when
  * --pull-policy=update asks): an ACI file, NAME[:VERSION], an image id,

@@ -67,6 +67,23 @@ static const struct cmd cmd_run_prepared_entry = { "run-prepared", cmd_run_prepa
     "Starts the pod exactly as prepare set it up: its apps, volumes, stage1 and pod flags\n"
     "(--net, --hostname, --interactive) were fixed then, so run-prepared takes none.\n"
     "UUID may be a unique prefix.\n\nExample:\n  podrun run-prepared 5f0b", NULL, NULL, 1, 1, CMD_STORE_RW };
+/* trust (stage0/cmd-trust.c) */
+static const struct cmd cmd_trust_entry = { "trust", cmd_trust, "--prefix=PREFIX KEY... | --root KEY... | --list | --remove FINGERPRINT...",
+  "Trust keys to sign images",
+  "A signed image is fetched without --insecure-options=image when its signature (IMAGE.asc)\n"
+  "is good and made by a key trusted for a prefix of the image's name (whole path components:\n"
+  "example.com trusts example.com/app, not example.community) or by a root key, and that key\n"
+  "is neither expired nor revoked. KEY is a file holding one armored OpenPGP public key (gpg\n"
+  "--armor --export); fetching keys by https URL or by discovery is not supported yet.\n\n"
+  "Each key's fingerprint and user id are shown and confirmation is asked on the terminal,\n"
+  "unless --skip-fingerprint-review; without a terminal that flag is required.\n"
+  "--insecure-options=pubkey does not skip the review (it is rkt's flag for fetching keys\n"
+  "over insecure connections). Keys are kept in trustedkeys/prefix.d/<prefix with / as ,>/\n"
+  "and trustedkeys/root.d/ of the local configuration, one file per key named by its\n"
+  "fingerprint; the system configuration's trustedkeys/ is read too, never changed.\n"
+  "--list prints PREFIX ((root) for root keys), FINGERPRINT, UID and FILE. See\n"
+  "Documentation/signing.md.",
+  trust_opts, NULL, 0, -1, 0,};
 static const struct cmd cmd_version_entry = { "version", cmd_version, "", "Print the version", NULL, NULL, NULL, 0, 0, 0 };
 static const struct cmd cmd_help_entry = { "help", cmd_help, "[COMMAND...]", "Show help for podrun or a command", NULL, NULL, NULL, 0, -1, 0 };
 
@@ -85,6 +102,7 @@ static const struct cmd *const cmd_table[] = {
   &cmd_gc,
   &cmd_fetch_entry,
   &cmd_image,
+  &cmd_trust_entry,
   &cmd_version_entry,
   &cmd_help_entry,
   NULL,

@@ -7,6 +7,7 @@
 DL_ARCHIVE_SYMBOLS(DL_DEFINE)
 DL_CRYPTO_SYMBOLS(DL_DEFINE)
 DL_CURL_SYMBOLS(DL_DEFINE)
+DL_GPGME_SYMBOLS(DL_DEFINE)
 #undef DL_DEFINE
 
 struct dl_symbol
@@ -57,6 +58,23 @@ int dl_load_curl(podrun_error_t *err)
       CURLcode c = sym_curl_global_init(CURL_GLOBAL_DEFAULT);
       if (c != CURLE_OK)
         return podrun_error_new(err, EIO, "libcurl.so.4: %s", sym_curl_easy_strerror(c));
+      initialised = true;
+    }
+  return 0;
+}
+
+int dl_load_gpgme(podrun_error_t *err)
+{
+  static const struct dl_symbol syms[] = { DL_GPGME_SYMBOLS(DL_ENTRY) };
+  static bool loaded;
+  if (load("libgpgme.so.11", "libgpgme11", syms, ELEMENTSOF(syms), &loaded, err) < 0)
+    return -1;
+  /* gpgme wants its version checked once before any context is made */
+  static bool initialised;
+  if (!initialised)
+    {
+      if (!sym_gpgme_check_version("1.13.0"))
+        return podrun_error_new(err, ENOENT, "libgpgme.so.11: version 1.13 or later needed");
       initialised = true;
     }
   return 0;

@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* libarchive, libcrypto and libcurl, loaded on first use rather than linked:
+/* libarchive, libcrypto, libcurl and gpgme, loaded on first use rather than linked:
  * only import (hashing), render, export and fetching need them, and linking
  * them costs every podrun command ~4.5 ms of library loading (Debian's
  * libarchive pulls in libxml2, ICU and libstdc++). systemd loads its optional
  * libraries the same way. Call dl_load_archive() / dl_load_crypto() /
- * dl_load_curl() first, then use the sym_* pointers. */
+ * dl_load_curl() / dl_load_gpgme() first, then use the sym_* pointers. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <openssl/evp.h>
 /* curl's gcc type checks turn curl_easy_setopt into a macro of the real name */
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
+#include <gpgme.h>
 
 #include "error.h"
 
@@ -110,13 +111,36 @@
   X(curl_url_set) \
   X(curl_url_get)
 
+/* gpgme (trust.c): only fetching a signed image and `podrun trust` need it */
+#define DL_GPGME_SYMBOLS(X) \
+  X(gpgme_check_version) \
+  X(gpgme_new) \
+  X(gpgme_release) \
+  X(gpgme_set_protocol) \
+  X(gpgme_ctx_set_engine_info) \
+  X(gpgme_set_keylist_mode) \
+  X(gpgme_data_new_from_mem) \
+  X(gpgme_data_new_from_fd) \
+  X(gpgme_data_release) \
+  X(gpgme_op_import) \
+  X(gpgme_op_import_result) \
+  X(gpgme_op_verify) \
+  X(gpgme_op_verify_result) \
+  X(gpgme_op_keylist_start) \
+  X(gpgme_op_keylist_next) \
+  X(gpgme_op_keylist_end) \
+  X(gpgme_key_unref) \
+  X(gpgme_strerror)
+
 #define DL_DECLARE(f) extern typeof(f) *sym_##f;
 DL_ARCHIVE_SYMBOLS(DL_DECLARE)
 DL_CRYPTO_SYMBOLS(DL_DECLARE)
 DL_CURL_SYMBOLS(DL_DECLARE)
+DL_GPGME_SYMBOLS(DL_DECLARE)
 #undef DL_DECLARE
 
 /* Load the library and every symbol of its list, once; later calls are free. */
 int dl_load_archive(podrun_error_t *err);
 int dl_load_crypto(podrun_error_t *err);
 int dl_load_curl(podrun_error_t *err);
+int dl_load_gpgme(podrun_error_t *err);

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "index.h"
+#include "store-internal.h"
 
 #define BUSY_TIMEOUT_MS 60000
 
@@ -66,6 +67,12 @@ static const char *const migrations[] = {
   "  manifest_digest TEXT,"
   "  fetch_time INTEGER NOT NULL);"
   "CREATE INDEX refs_image ON refs (image_id);",
+  /* 4: who signed an image (the signer's primary key fingerprint and the
+   * prefix it is trusted for, "" for a root key) and when it was verified;
+   * NULL for an image fetched unverified */
+  "ALTER TABLE images ADD COLUMN signer_fingerprint TEXT;"
+  "ALTER TABLE images ADD COLUMN signer_prefix TEXT;"
+  "ALTER TABLE images ADD COLUMN verified_time INTEGER;",
 };
 
 #define SCHEMA_VERSION ((int) ELEMENTSOF(migrations))
@@ -654,4 +661,69 @@ int index_set_remote_row(struct index *idx, const char *url, const struct index_
   if (sqlite3_step(st) != SQLITE_DONE)
     return db_error(idx, err, "record remote");
   return 0;
+}
+
+/* ---- signers (migration 4) ------------------------------------------------ */
+
+int index_set_signer(struct index *idx, const char *id, const struct store_signer *sig, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx,
+              "UPDATE images SET signer_fingerprint = ?2, signer_prefix = ?3, verified_time = ?4 WHERE id = ?1", &st,
+              err) < 0)
+    return -1;
+  bind_text(st, 1, id);
+  bind_text(st, 2, sig ? sig->fingerprint : NULL);
+  bind_text(st, 3, sig ? sig->prefix : NULL);
+  if (sig)
+    sqlite3_bind_int64(st, 4, sig->verified_time);
+  else
+    sqlite3_bind_null(st, 4);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return db_error(idx, err, "record signer");
+  return 0;
+}
+
+int index_get_signer(struct index *idx, const char *id, struct store_signer *ret, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  int v = 0;
+  *ret = (struct store_signer){ 0 };
+  if (user_version(idx, &v, err) < 0)
+    return -1;
+  if (v < 4) /* an older store opened read-only: nothing was verified */
+    return 0;
+  if (prepare(idx, "SELECT signer_fingerprint, signer_prefix, verified_time FROM images WHERE id = ?1", &st, err) < 0)
+    return -1;
+  bind_text(st, 1, id);
+  int r = sqlite3_step(st);
+  if (r != SQLITE_ROW && r != SQLITE_DONE)
+    return db_error(idx, err, "read signer");
+  if (r == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+    {
+      ret->fingerprint = column_text(st, 0);
+      ret->prefix = column_text(st, 1);
+      ret->verified_time = sqlite3_column_int64(st, 2);
+    }
+  return 0;
+}
+
+/* The store's face of them (store.h); here, beside the queries. */
+int store_set_signer(struct store *s, const char *id, const struct store_signer *sig, podrun_error_t *err)
+{
+  if (s->readonly)
+    return podrun_error_new(err, EROFS, "record the signer of %s: the store is open read-only", id);
+  return index_set_signer(s->idx, id, sig, err);
+}
+
+int store_get_signer(struct store *s, const char *id, struct store_signer *ret, podrun_error_t *err)
+{
+  return index_get_signer(s->idx, id, ret, err);
+}
+
+void store_signer_done(struct store_signer *sig)
+{
+  free(sig->fingerprint);
+  free(sig->prefix);
+  *sig = (struct store_signer){ 0 };
 }

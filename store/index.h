@@ -86,3 +86,8 @@ void index_remote_done(struct index_remote *r);
 int index_get_remote_row(struct index *idx, const char *url, struct index_remote *ret, podrun_error_t *err);
 /* Inserts or replaces url's row with r's fields (download_time 0: now). */
 int index_set_remote_row(struct index *idx, const char *url, const struct index_remote *r, podrun_error_t *err);
+
+/* Who signed the image (migration 4); NULL clears it. get gives an empty
+ * signer (fingerprint NULL) for an image fetched unverified or unknown. */
+int index_set_signer(struct index *idx, const char *id, const struct store_signer *sig, podrun_error_t *err);
+int index_get_signer(struct index *idx, const char *id, struct store_signer *ret, podrun_error_t *err);

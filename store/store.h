@@ -127,3 +127,17 @@ int store_gc(struct store *s, int64_t grace_usec, char *const *keep, struct stor
              podrun_error_t *err);
 
 int64_t store_now_usec(void);
+
+/* Who signed an image, as verified when it was fetched (store/trust.h):
+ * the signer's primary key fingerprint, the prefix the key is trusted for
+ * ("" for a root key), the time of verification. fingerprint is NULL for an
+ * image fetched unverified (--insecure-options=image). */
+struct store_signer
+{
+  char *fingerprint;
+  char *prefix;
+  int64_t verified_time; /* unix time, microseconds */
+};
+void store_signer_done(struct store_signer *sig);
+int store_set_signer(struct store *s, const char *id, const struct store_signer *sig, podrun_error_t *err);
+int store_get_signer(struct store *s, const char *id, struct store_signer *ret, podrun_error_t *err);

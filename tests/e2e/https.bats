@@ -50,6 +50,13 @@ http {
   server { listen 127.0.0.1:$HTTP_PORT; }
 }
 CONF
+  # a publisher's key, and another one
+  export PUB=$BATS_FILE_TMPDIR/gnupg
+  mkdir -m 0700 "$PUB"
+  GNUPGHOME=$PUB gpg --batch --quiet --passphrase '' --quick-gen-key 'Publisher <pub@podrun.test>' ed25519 sign never 2>/dev/null
+  GNUPGHOME=$PUB gpg --batch --quiet --passphrase '' --quick-gen-key 'Other <other@podrun.test>' ed25519 sign never 2>/dev/null
+  GNUPGHOME=$PUB gpg --armor --export pub@podrun.test >"$d/pub.asc"
+  GNUPGHOME=$PUB gpg --armor --export other@podrun.test >"$d/other.asc"
   nginx -c "$d/nginx.conf" -p "$d" >"$d/nginx.out" 2>&1 &
   echo $! >"$d/nginx.started"
   local i
@@ -62,6 +69,7 @@ CONF
 }
 
 teardown_file() {
+  [[ -z ${PUB:-} ]] || GNUPGHOME=$PUB gpgconf --kill all 2>/dev/null || true
   [[ -f ${SRV:-/nonexistent}/nginx.started ]] || return 0
   kill "$(cat "$SRV/nginx.started")" 2>/dev/null || true
   wait "$(cat "$SRV/nginx.started")" 2>/dev/null || true
@@ -85,30 +93,54 @@ hp() {
   run_podrun --local-config="$SRV/conf" --system-config="$BATS_TEST_TMPDIR/sysconf" "$@"
 }
 
+# sign FILE [USER]: FILE.asc, signed by the publisher (or USER).
+sign() {
+  GNUPGHOME=$PUB gpg --batch --yes --quiet --local-user "${2:-pub@podrun.test}" --armor --detach-sign --output "$1.asc" "$1"
+}
+
+# busybox_named OUT NAME VERSION: the busybox ACI under another name and version.
+busybox_named() {
+  local d=$BATS_TEST_TMPDIR/named
+  rm -rf "$d"
+  mkdir -p "$d" "$(dirname "$1")"
+  bsdtar -xf "$BUSYBOX_ACI" -C "$d"
+  python3 - "$d/manifest" "$2" "$3" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["name"] = sys.argv[2]
+m["labels"] = [l for l in m.get("labels", []) if l["name"] != "version"] + [{"name": "version", "value": sys.argv[3]}]
+json.dump(m, open(sys.argv[1], "w"))
+PY
+  (cd "$d" && bsdtar --format=pax -cf "$1" manifest rootfs)
+}
+
 # requests PATH: how many requests nginx logged for PATH (any port).
 requests() {
   grep -c " GET $1 " "$SRV/access.log" || true
 }
 
-@test "https: fetch of an ACI by URL needs --insecure-options=image until signatures; then stored, again without a request, --pull-policy=update asks with its ETag" {
+@test "https: fetch of an unsigned ACI by URL needs --insecure-options=image; then stored, again without a request, --pull-policy=update asks with its ETag" {
   cp "$BUSYBOX_ACI" "$ROOT/bb.aci"
   local url=https://127.0.0.1/$T/bb.aci want
   want=$(aci_id "$BUSYBOX_ACI")
   hp fetch "$url"
-  assert_one_line_error "--insecure-options=image"
+  assert_one_line_error "unsigned"
+  assert_stderr_contains "--insecure-options=image"
   [[ -z $(ls "$STORE/cas/blob/sha512" 2>/dev/null) ]] || fail "an unverified image entered the store"
-  hp --insecure-options=image fetch "$url"
-  assert_status 0
-  [[ $output == "$want" ]] || fail "fetched $output, not $want"
+  # (the refusal came after the download: the signature is checked against what came)
   [[ $(requests "/$T/bb.aci") -eq 1 ]]
   hp --insecure-options=image fetch "$url"
   assert_status 0
+  [[ $output == "$want" ]] || fail "fetched $output, not $want"
+  [[ $(requests "/$T/bb.aci") -eq 2 ]]
+  hp --insecure-options=image fetch "$url"
+  assert_status 0
   [[ $output == "$want" ]]
-  [[ $(requests "/$T/bb.aci") -eq 1 ]] || fail "a second fetch asked the server again"
+  [[ $(requests "/$T/bb.aci") -eq 2 ]] || fail "a second fetch asked the server again"
   hp --insecure-options=image fetch --pull-policy=update "$url"
   assert_status 0
   [[ $output == "$want" ]]
-  [[ $(requests "/$T/bb.aci") -eq 2 ]] || fail "--pull-policy=update did not ask once"
+  [[ $(requests "/$T/bb.aci") -eq 3 ]] || fail "--pull-policy=update did not ask once"
   grep -q " GET /$T/bb.aci 304" "$SRV/access.log" || fail "the update was not answered 304 (no ETag sent?)"
   [[ -z $(ls "$STORE/cas/blob/partial") ]] || fail "a partial is left"
 }
@@ -133,17 +165,8 @@ requests() {
   mkdir -p "$ROOT/aci"
   printf '<html><head><meta name="ac-discovery" content="localhost/%s https://localhost/%s/aci/{name}-{version}-{os}-{arch}.{ext}"></head></html>\n' \
     "$T" "$T" >"$ROOT/app"
-  mkdir -p "$ROOT/aci/localhost/$T" "$BATS_TEST_TMPDIR/app/rootfs"
-  # busybox under the discovered name
-  bsdtar -xf "$BUSYBOX_ACI" -C "$BATS_TEST_TMPDIR/app"
-  python3 - "$BATS_TEST_TMPDIR/app/manifest" "$name" <<'PY'
-import json, sys
-m = json.load(open(sys.argv[1]))
-m["name"] = sys.argv[2]
-m["labels"] = [l for l in m.get("labels", []) if l["name"] != "version"] + [{"name": "version", "value": "1.0"}]
-json.dump(m, open(sys.argv[1], "w"))
-PY
-  (cd "$BATS_TEST_TMPDIR/app" && bsdtar --format=pax -cf "$ROOT/aci/localhost/$T/app-1.0-linux-$arch.aci" manifest rootfs)
+  mkdir -p "$ROOT/aci/localhost/$T"
+  busybox_named "$ROOT/aci/localhost/$T/app-1.0-linux-$arch.aci" "$name" 1.0
   hp --insecure-options=image fetch "$name:1.0"
   assert_status 0
   [[ $output == "$(aci_id "$ROOT/aci/localhost/$T/app-1.0-linux-$arch.aci")" ]] || fail "not the discovered ACI"
@@ -164,4 +187,50 @@ PY
   # --pull-policy=never: a name the store lacks is not looked for
   hp --insecure-options=image fetch --pull-policy=never "localhost/$T/other"
   assert_one_line_error "--pull-policy=never"
+}
+
+@test "https: a signed image fetched by name over https runs without any --insecure-options" {
+  local name=localhost/$T/app aci
+  printf '<html><head><meta name="ac-discovery" content="localhost/%s https://localhost/%s/{name}-{version}-{os}-{arch}.{ext}"></head></html>\n' \
+    "$T" "$T" >"$ROOT/app"
+  aci=$ROOT/localhost/$T/app-1.0-linux-$ACI_ARCH.aci
+  busybox_named "$aci" "$name" 1.0
+  sign "$aci"
+  # no key trusted yet: refused, naming the prefix, nothing stored
+  hp fetch "$name:1.0"
+  assert_one_line_error "podrun trust --prefix"
+  [[ -z $(ls "$STORE/cas/blob/sha512" 2>/dev/null) ]] || fail "an unverified image entered the store"
+  hp trust --prefix="localhost/$T" --skip-fingerprint-review "$SRV/pub.asc"
+  assert_status 0
+  hp run --stage1=fly "$name:1.0" --exec=/bin/echo -- signed and run ---
+  assert_status 0
+  assert_output_contains "signed and run"
+  run_podrun image list --format=json
+  assert_output_contains '"signer_prefix":"localhost/'"$T"'"'
+}
+
+@test "https: a signature by another key, of another image, or none, is refused and nothing is stored; an unverified copy in the store is not passed off as verified" {
+  local url=https://127.0.0.1/$T/bb.aci
+  cp "$BUSYBOX_ACI" "$ROOT/bb.aci"
+  hp trust --prefix=podrun.test --skip-fingerprint-review "$SRV/pub.asc"
+  assert_status 0
+  hp fetch "$url"
+  assert_one_line_error "unsigned"
+  sign "$ROOT/bb.aci" other@podrun.test
+  hp fetch "$url"
+  assert_status 254
+  assert_one_line_error
+  cp "$BUSYBOX_ACI" "$BATS_TEST_TMPDIR/x" && echo tampered >>"$BATS_TEST_TMPDIR/x" && sign "$BATS_TEST_TMPDIR/x"
+  cp "$BATS_TEST_TMPDIR/x.asc" "$ROOT/bb.aci.asc"
+  hp fetch "$url"
+  assert_status 254
+  assert_one_line_error
+  [[ -z $(ls "$STORE/cas/blob/sha512" 2>/dev/null) ]] || fail "an unverified image entered the store"
+  [[ -z $(ls "$STORE/cas/blob/partial" 2>/dev/null) ]] || fail "a partial is left"
+  # fetched unverified on purpose, then asked for verified: refused, not taken from the store
+  hp --insecure-options=image fetch "$url"
+  assert_status 0
+  sign "$ROOT/bb.aci"
+  hp fetch "$url"
+  assert_one_line_error "fetched unverified"
 }
