@@ -442,7 +442,7 @@ static int fetch_discovered(struct store *s, const char *ref, enum pull_policy p
                             .ca_dir = ca_dir, .user_agent = "podrun/" PODRUN_VERSION, .peer = "server" };
   if (http_new(&opts, &h, err) < 0 ||
       discovery_resolve(h, name, &labels, arg_insecure & INSECURE_HTTP, &dr, err) < 0)
-    podrun_error_wrap(err, "image %s: discovery", QUOTE(ref));
+    podrun_error_wrap(err, "image %s", QUOTE(ref));
   else
     rc = fetch_aci_url(s, ref, dr.aci_url, dr.sig_url, name, &labels, policy, ret_id, err);
   discovery_result_done(&dr);

@@ -442,7 +442,9 @@ char *discovery_page_url(const char *name, bool http, unsigned port)
   return xasprintf("%s://%.*s%s%s?ac-discovery=1", http ? "http" : "https", (int) host, name, portbuf, name + host);
 }
 
-/* One level: 0 and ret, 1 and why it gave nothing. */
+/* One level: 0 and ret, 1 and why it gave nothing, 2 when the server
+ * could not be asked at all (every level is on that host: no use going
+ * up). */
 static int try_level(struct http *h, const char *level, const char *name, const struct appc_kvs *labels,
                      bool insecure_http, unsigned port, struct discovery_result *ret, char **ret_why)
 {
@@ -460,7 +462,7 @@ static int try_level(struct http *h, const char *level, const char *name, const 
       r = http_get(h, &req, &resp, &e);
     }
   if (r < 0)
-    return *ret_why = xstrdup(e->msg), 1;
+    return *ret_why = xstrdup(e->msg), 2;
   if (resp.status < 200 || resp.status >= 300)
     {
       *ret_why = xasprintf("%s: HTTP %ld", QUOTE(url), resp.status);
@@ -496,18 +498,21 @@ int discovery_resolve_port(struct http *h, const char *name, const struct appc_k
   for (unsigned i = 0; i < LEVELS_MAX; i++)
     {
       char *why = NULL;
-      if (try_level(h, level, name, labels, insecure_http, port, ret, &why) == 0)
+      int r = try_level(h, level, name, labels, insecure_http, port, ret, &why);
+      if (r == 0)
         return 0;
       char *all = whys ? xasprintf("%s; %s", whys, why) : xstrdup(why);
       free(why);
       free(whys);
       whys = all;
+      if (r == 2)
+        break;
       char *slash = strrchr(level, '/');
       if (!slash)
         break;
       *slash = '\0';
     }
-  return podrun_error_new(err, ENOENT, "discovery of %s: nothing found: %s", QUOTE(name), whys);
+  return podrun_error_new(err, ENOENT, "nothing found by discovery: %s", whys);
 }
 
 int discovery_resolve(struct http *h, const char *name, const struct appc_kvs *labels, bool insecure_http,

@@ -193,7 +193,8 @@ setup() {
 @test "run: bad input is refused before any pod exists" {
   make_sh_stage1
   local s1=--stage1-path=$BATS_TEST_TMPDIR/stage1-sh.aci
-  run_podrun run "$s1" no.such/image
+  # (a name the store lacks would be looked for by discovery: the store only here)
+  run_podrun run "$s1" --pull-policy=never no.such/image
   assert_one_line_error "no.such/image"
   run_podrun run "$s1" --volume 'data,kind=bogus' "$BUSYBOX_NAME"
   assert_one_line_error
