@@ -20,17 +20,22 @@ def tsv(name):
         return [line.rstrip("\n").split("\t", 1) for line in f if line.strip()]
 
 
-def hyperfine(name):
-    path = os.path.join(out, name)
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        rows = []
-        for r in json.load(f)["results"]:
-            t = [x * 1000 for x in r["times"]]
-            rows.append({"name": r["command"], "median_ms": statistics.median(t), "min_ms": min(t),
-                         "max_ms": max(t), "runs": len(t)})
-        return rows
+def hyperfine(*names):
+    """The rows of hyperfine exports; a command in several (rounds) gets all its runs."""
+    times = {}
+    for name in names:
+        path = os.path.join(out, name)
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            for r in json.load(f)["results"]:
+                times.setdefault(r["command"], []).extend(x * 1000 for x in r["times"])
+    return [{"name": n, "median_ms": statistics.median(t), "min_ms": min(t), "max_ms": max(t), "runs": len(t)}
+            for n, t in times.items()]
+
+
+def rounds(name):
+    return [f"{name}-{i}.json" for i in range(1, 5)]
 
 
 meta = dict(tsv("meta.tsv"))
@@ -55,9 +60,9 @@ groups = [
     {"title": "5b. Pull of a 5-layer image from docker-registry on 127.0.0.1, to disk (fresh directories)",
      "rows": hyperfine("pull-disk.json"), "mbytes": pull_bytes},
     {"title": "7. Pod start to exit of /bin/true: 5 layers vs one layer of the same tree",
-     "rows": hyperfine("layers-start.json"), "peers": ["podrun run (fly), one-layer ACI"]},
+     "rows": hyperfine(*rounds("layers-start")), "peers": ["podrun run (fly), one-layer ACI"]},
     {"title": "8. Pod start to exit of /bin/true: a local file already in the store vs by name",
-     "rows": hyperfine("file-start.json"), "peers": ["podrun run (fly) podrun.bench/busybox, by name"]},
+     "rows": hyperfine(*rounds("file-start")), "peers": ["podrun run (fly) podrun.bench/busybox, by name"]},
 ]
 rss = [{"name": a, "peak_rss_kib": int(b)} for a, b in tsv("rss.tsv") if b.strip().isdigit()]
 # row 6: name, bytes served (all GETs), of manifests and blobs, the floor, one run's ms

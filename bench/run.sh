@@ -516,11 +516,27 @@ $R --dir="$layered" --insecure-options=image,http fetch "docker://$ref" >/dev/nu
 $R --dir="$layered" --insecure-options=image fetch "$work/onelayer.aci" >/dev/null
 $R --dir="$layered" run --stage1=fly podrun.bench/layers-one >/dev/null
 $R --dir="$layered" run --stage1=fly "docker://$ref" --exec=/bin/true >/dev/null
+# pair_rounds NAME NAME-A CMD-A NAME-B CMD-B: rows 7 and 8 compare podrun with itself, a
+# few ms apart, on a machine other work may load: the runs are taken in 4 rounds, A then
+# B, then B then A, …, so that a change of load weighs on both alike (report.py merges
+# the rounds, NAME-1.json … NAME-4.json)
+pair_rounds() {
+  name=$1 na=$2 a=$3 nb=$4 b=$5
+  per=$(((runs_start + 3) / 4))
+  for round in 1 2 3 4; do
+    if [ $((round % 2)) = 1 ]; then
+      set -- -n "$na" "$a" -n "$nb" "$b"
+    else
+      set -- -n "$nb" "$b" -n "$na" "$a"
+    fi
+    inns hyperfine -N --warmup 2 --runs "$per" --export-json "$out/$name-$round.json" "$@" \
+      >>"$out/$name.log" 2>&1 || { cat "$out/$name.log" >&2; die "$name failed"; }
+  done
+}
 mark=$(log_mark)
-set -- -N --warmup 3 --runs "$runs_start" --export-json "$out/layers-start.json"
-set -- "$@" -n "podrun run (fly), one-layer ACI" "$R --dir=$layered run --stage1=fly podrun.bench/layers-one --exec=/bin/true"
-set -- "$@" -n "podrun run (fly), 5-layer image" "$R --dir=$layered run --stage1=fly docker://$ref --exec=/bin/true"
-inns hyperfine "$@" >"$out/layers-start.log" 2>&1 || { cat "$out/layers-start.log" >&2; die "row 7 failed"; }
+pair_rounds layers-start "podrun run (fly), one-layer ACI" \
+  "$R --dir=$layered run --stage1=fly podrun.bench/layers-one --exec=/bin/true" \
+  "podrun run (fly), 5-layer image" "$R --dir=$layered run --stage1=fly docker://$ref --exec=/bin/true"
 start_requests=$(requests "$mark")
 gc_store "$layered"
 rm -rf "$layered"
@@ -561,12 +577,12 @@ rm -rf "$upd" "$work/pm-upd"
 
 # --- row 8: run of a local file already in the store vs by name -------------------------
 say "row 8: podrun run ./bench.aci (in the store) vs by name"
-set -- -N --warmup 3 --runs "$runs_start" --export-json "$out/file-start.json"
-set -- "$@" -n "podrun run (fly) podrun.bench/busybox, by name" \
-  "$PODRUN --dir=$store --insecure-options=image run --stage1=fly podrun.bench/busybox"
-set -- "$@" -n "podrun run (fly) ./bench.aci, in the store" \
-  "$PODRUN --dir=$store --insecure-options=image run --stage1=fly ./bench.aci"
-(cd "$work" && inns hyperfine "$@") >"$out/file-start.log" 2>&1 || { cat "$out/file-start.log" >&2; die "row 8 failed"; }
+(
+  cd "$work"
+  pair_rounds file-start "podrun run (fly) podrun.bench/busybox, by name" \
+    "$PODRUN --dir=$store --insecure-options=image run --stage1=fly podrun.bench/busybox" \
+    "podrun run (fly) ./bench.aci, in the store" "$PODRUN --dir=$store --insecure-options=image run --stage1=fly ./bench.aci"
+)
 
 kill "$registry_pid" 2>/dev/null || true
 wait "$registry_pid" 2>/dev/null || true
