@@ -20,30 +20,57 @@ def tsv(name):
         return [line.rstrip("\n").split("\t", 1) for line in f if line.strip()]
 
 
-def hyperfine(name):
-    path = os.path.join(out, name)
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        rows = []
-        for r in json.load(f)["results"]:
-            t = [x * 1000 for x in r["times"]]
-            rows.append({"name": r["command"], "median_ms": statistics.median(t), "min_ms": min(t),
-                         "max_ms": max(t), "runs": len(t)})
-        return rows
+def hyperfine(*names):
+    """The rows of hyperfine exports; a command in several (rounds) gets all its runs."""
+    times = {}
+    for name in names:
+        path = os.path.join(out, name)
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            for r in json.load(f)["results"]:
+                times.setdefault(r["command"], []).extend(x * 1000 for x in r["times"])
+    return [{"name": n, "median_ms": statistics.median(t), "min_ms": min(t), "max_ms": max(t), "runs": len(t)}
+            for n, t in times.items()]
+
+
+def rounds(name):
+    return [f"{name}-{i}.json" for i in range(1, 5)]
 
 
 meta = dict(tsv("meta.tsv"))
 skipped = [{"what": a, "why": b} for a, b in tsv("skipped.tsv")]
 big_bytes = int(meta.get("big image", "0").split()[0] or 0)
 
+pull_bytes = int(meta.get("pull image", "0").split()[0] or 0)
+
+# A group: its title, its rows, and optionally `peers` (the rows podrun's are divided
+# by; default every row whose name does not start with "podrun") and `mbytes` (for a
+# MB/s column: the bytes each row moves).
 groups = [
-    ("1. Pod start to exit of /bin/true", hyperfine("start.json") + hyperfine("first.json")),
-    ("2a. Large image, tmpfs: import (fetch) and render", hyperfine("big-tmpfs-fetch.json") + hyperfine("big-tmpfs-render.json")),
-    ("2b. Large image, disk (fresh directories): import and render", hyperfine("big-disk-fetch.json") + hyperfine("big-disk-render.json")),
-    ("3. Scale: list and status, gc", [r for n in (10, 100, 1000) for r in hyperfine(f"scale-{n}.json")] + hyperfine("gc.json")),
+    {"title": "1. Pod start to exit of /bin/true", "rows": hyperfine("start.json") + hyperfine("first.json")},
+    {"title": "2a. Large image, tmpfs: import (fetch) and render",
+     "rows": hyperfine("big-tmpfs-fetch.json") + hyperfine("big-tmpfs-render.json"), "mbytes": big_bytes},
+    {"title": "2b. Large image, disk (fresh directories): import and render",
+     "rows": hyperfine("big-disk-fetch.json") + hyperfine("big-disk-render.json"), "mbytes": big_bytes},
+    {"title": "3. Scale: list and status, gc",
+     "rows": [r for n in (10, 100, 1000) for r in hyperfine(f"scale-{n}.json")] + hyperfine("gc.json")},
+    {"title": "5a. Pull of a 5-layer image from docker-registry on 127.0.0.1, into tmpfs",
+     "rows": hyperfine("pull-tmpfs.json"), "mbytes": pull_bytes},
+    {"title": "5b. Pull of a 5-layer image from docker-registry on 127.0.0.1, to disk (fresh directories)",
+     "rows": hyperfine("pull-disk.json"), "mbytes": pull_bytes},
+    {"title": "7. Pod start to exit of /bin/true: 5 layers vs one layer of the same tree",
+     "rows": hyperfine(*rounds("layers-start")), "peers": ["podrun run (fly), one-layer ACI"]},
+    {"title": "8. Pod start to exit of /bin/true: a local file already in the store vs by name",
+     "rows": hyperfine(*rounds("file-start")), "peers": ["podrun run (fly) podrun.bench/busybox, by name"]},
 ]
 rss = [{"name": a, "peak_rss_kib": int(b)} for a, b in tsv("rss.tsv") if b.strip().isdigit()]
+# row 6: name, bytes served (all GETs), of manifests and blobs, the floor, one run's ms
+repull = []
+for line in tsv("repull.tsv"):
+    f = [line[0]] + line[1].split("\t")
+    repull.append({"name": f[0], "served_bytes": int(f[1]), "image_bytes": int(f[2]), "floor_bytes": int(f[3]),
+                   "one_run_ms": float(f[4])})
 
 
 def ms(x):
@@ -55,30 +82,42 @@ def fmt_ratio(a, b):
 
 
 md = [f"# podrun benchmark, {meta.get('date', '?')}", ""]
-for k in ("machine", "versions", "big image"):
+for k in ("machine", "versions", "big image", "pull image", "changed layer", "podman storage",
+          "registry requests during the start rows"):
     if k in meta:
         md.append(f"- {k}: {meta[k]}")
 if meta.get("quick") == "1":
     md.append("- **BENCH_QUICK=1: few runs; a smoke test, not figures to quote**")
 md.append("")
 
-for title, rows in groups:
+
+
+def group_md(g):
+    title, rows = g["title"], g["rows"]
     if not rows:
-        continue
-    peers = [r for r in rows if not r["name"].startswith("podrun")]
-    ours = [r for r in rows if r["name"].startswith("podrun")]
+        return []
+    if "peers" in g:
+        peers = [r for r in rows if r["name"] in g["peers"]]
+    else:
+        peers = [r for r in rows if not r["name"].startswith("podrun")]
+    ours = [r for r in rows if r["name"].startswith("podrun") and r not in peers]
     head = ["command", "median ms", "min–max ms"]
-    if title.startswith("2"):
+    if "mbytes" in g:
         head.append("MB/s")
     head += [f"÷ {p['name']}" for p in peers]
-    md += [f"## {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out_md = [f"## {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [r["name"], ms(r["median_ms"]), f"{ms(r['min_ms'])}–{ms(r['max_ms'])}"]
-        if title.startswith("2"):
-            cells.append(f"{big_bytes / 1e6 / (r['median_ms'] / 1000):.0f}" if big_bytes else "—")
+        if "mbytes" in g:
+            cells.append(f"{g['mbytes'] / 1e6 / (r['median_ms'] / 1000):.0f}" if g["mbytes"] else "—")
         cells += [fmt_ratio(r["median_ms"], p["median_ms"]) if r in ours else "" for p in peers]
-        md.append("| " + " | ".join(cells) + " |")
-    md.append("")
+        out_md.append("| " + " | ".join(cells) + " |")
+    return out_md + [""]
+
+
+for g in groups:
+    if not g["title"].startswith(("5", "6", "7", "8")):
+        md += group_md(g)
 
 # podrun's own rows: no ratio against podrun run (fly)
 OURS = ("podrun", "pod keeper", "pod init", "app's stage2")
@@ -92,11 +131,28 @@ if rss:
     md.append("")
 
 
+for g in groups:
+    if g["title"].startswith("5"):
+        md += group_md(g)
+if repull:
+    md += ["## 6. Re-pull after the top layer changed: bytes the registry served (one run each)", "",
+           "| what | bytes served | of which manifests and blobs | floor | ÷ floor | one run ms |",
+           "|---|---|---|---|---|---|"]
+    for r in repull:
+        md.append(f"| {r['name']} | {r['served_bytes']} | {r['image_bytes']} | {r['floor_bytes']} | "
+                  f"{fmt_ratio(r['image_bytes'], r['floor_bytes'])} | {ms(r['one_run_ms'])} |")
+    md += ["", "Floor: the changed layer, the new manifest and its config (for the fetch with nothing "
+           "changed: the manifest). ÷ floor counts manifests and blobs; the rest is the `/v2/` check.", ""]
+for g in groups:
+    if g["title"].startswith(("7", "8")):
+        md += group_md(g)
+
+
 def find(rows, name):
     return next((r for r in rows if r["name"] == name), None)
 
 
-allrows = [r for _, rows in groups for r in rows]
+allrows = [r for g in groups for r in g["rows"]]
 targets = []
 
 
@@ -139,6 +195,25 @@ if ns and bare:
 if ns and podman:
     target("nspawn start ≥ 2× faster than podman run --network=none", 2 * ns["median_ms"] <= podman["median_ms"],
            f"{ms(ns['median_ms'])} ms vs {ms(podman['median_ms'])} ms ({fmt_ratio(ns['median_ms'], podman['median_ms'])})")
+for where in ("tmpfs", "disk"):
+    pd = find(allrows, f"podrun fetch docker:// ({where})")
+    pm = next((r for r in allrows if r["name"].startswith(f"podman pull ({where}")), None)
+    if pd and pm:
+        target(f"pull ({where}) ≤ 0.8× podman pull", pd["median_ms"] <= 0.8 * pm["median_ms"],
+               f"{ms(pd['median_ms'])} ms vs {ms(pm['median_ms'])} ms ({fmt_ratio(pd['median_ms'], pm['median_ms'])})")
+up = next((r for r in repull if r["name"].startswith("podrun fetch --pull-policy=update (")), None)
+if up:
+    target("re-pull: bytes ≤ the changed layer + manifest + config", up["image_bytes"] <= up["floor_bytes"],
+           f"{up['image_bytes']} bytes vs {up['floor_bytes']} ({fmt_ratio(up['image_bytes'], up['floor_bytes'])})")
+one, five = find(allrows, "podrun run (fly), one-layer ACI"), find(allrows, "podrun run (fly), 5-layer image")
+if one and five:
+    target("start of a 5-layer pod ≤ 1.0× a one-layer pod of the same tree", five["median_ms"] <= one["median_ms"],
+           f"{ms(five['median_ms'])} ms vs {ms(one['median_ms'])} ms ({fmt_ratio(five['median_ms'], one['median_ms'])})")
+byname = find(allrows, "podrun run (fly) podrun.bench/busybox, by name")
+byfile = find(allrows, "podrun run (fly) ./bench.aci, in the store")
+if byname and byfile:
+    target("run ./app.aci (in the store) ≤ 1.2× run by name", byfile["median_ms"] <= 1.2 * byname["median_ms"],
+           f"{ms(byfile['median_ms'])} ms vs {ms(byname['median_ms'])} ms ({fmt_ratio(byfile['median_ms'], byname['median_ms'])})")
 
 md += ["## Targets", "", "| target | met | measured |", "|---|---|---|"]
 for t in targets:
@@ -153,5 +228,5 @@ if skipped:
 with open(base + ".md", "w") as f:
     f.write("\n".join(md))
 with open(base + ".json", "w") as f:
-    json.dump({"meta": meta, "groups": [{"title": t, "rows": r} for t, r in groups], "rss": rss,
-               "targets": targets, "skipped": skipped}, f, indent=2)
+    json.dump({"meta": meta, "groups": [{"title": g["title"], "rows": g["rows"]} for g in groups], "rss": rss,
+               "repull": repull, "targets": targets, "skipped": skipped}, f, indent=2)

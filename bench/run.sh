@@ -21,7 +21,8 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (pods, crun, runc and systemd-nspawn need it)"
 
 # --- what it needs -------------------------------------------------------------
-pkgs="hyperfine crun runc podman umoci systemd-container libarchive-tools time jq python3 util-linux"
+pkgs="hyperfine crun runc podman umoci skopeo docker-registry busybox-static systemd-container libarchive-tools time jq
+  python3 util-linux curl"
 missing=
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
@@ -33,8 +34,18 @@ if [ -n "$missing" ]; then
 fi
 
 work=$(mktemp -d /var/tmp/podrun-bench.XXXXXX)
+registry_pid=
+# An exited pod keeps its cgroups until it is removed: the stores are collected before
+# they are deleted, or every run would leave ~1,500 empty cgroups on the machine.
+gc_store() { [ ! -d "$1" ] || "$PODRUN" --dir="$1" gc --grace-period=0 >/dev/null 2>&1 || true; }
 cleanup() {
+  for s in store scale gc fresh layered; do gc_store "$work/$s"; done
+  if [ -n "$registry_pid" ]; then
+    kill "$registry_pid" 2>/dev/null || true
+    wait "$registry_pid" 2>/dev/null || true
+  fi
   umount "$work/tmpfs" 2>/dev/null || true
+  umount "$work/tp" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -130,7 +141,7 @@ inns hyperfine "$@" >"$out/start.log" 2>&1 || { cat "$out/start.log" >&2; die "r
 
 say "row 1: the first run of a never-rendered image"
 hyperfine -N --runs "$runs_big" --export-json "$out/first.json" \
-  --prepare "sh -c 'rm -rf $work/fresh && $PODRUN --insecure-options=image --dir=$work/fresh fetch $work/bench.aci $BUILD/stage1-fly.aci >/dev/null'" \
+  --prepare "sh -c '[ ! -d $work/fresh ] || $PODRUN --dir=$work/fresh gc --grace-period=0 >/dev/null; rm -rf $work/fresh && $PODRUN --insecure-options=image --dir=$work/fresh fetch $work/bench.aci $BUILD/stage1-fly.aci >/dev/null'" \
   -n "podrun run (fly), first run of the image" \
   "$PODRUN --dir=$work/fresh run --stage1=fly podrun.bench/busybox" >"$out/first.log" 2>&1 ||
   { cat "$out/first.log" >&2; die "first-run row failed"; }
@@ -171,6 +182,16 @@ big_rows() { # $1: where (tmpfs|disk), $2: base directory
     "$PODRUN --insecure-options=image --dir=$base/store fetch $work/big.aci"
   hyperfine "$@" >"$out/big-$where-fetch.log" 2>&1 || { cat "$out/big-$where-fetch.log" >&2; die "row 2 failed"; }
   mv "$out/big-$where.json" "$out/big-$where-fetch.json"
+  # render of an ACI in the layered store is the extraction each layer gets: it must
+  # give the whole tree (every entry of the ACI but its manifest)
+  mkdir -p "$base/check"
+  "$PODRUN" --dir="$base/store" image render --rootfs-only podrun.bench/usr-share "$base/check/t" ||
+    die "row 2: podrun image render failed"
+  got=$(find "$base/check/t" | wc -l)
+  [ "$got" -eq $((bigfiles - 1)) ] || die "row 2: render gave $got entries, the ACI has $((bigfiles - 1))"
+  rm -rf "$base/check"
+  sync
+  sleep 5
   cat >"$work/render-$where.sh" <<EOF
 #!/bin/sh
 # one timed command per tool: each run into a new directory
@@ -277,6 +298,296 @@ printf '%s\t%s\n' "app's stage2, its own (anonymous) pages of that" \
   "$(awk '/^RssAnon/ {print $2}' /proc/$reaper/status)" >>"$out/rss.tsv"
 wait $pid
 
+# --- rows 5-8: a registry, a 5-layer image, the layered store ------------------------
+say "rows 5-8: building a 5-layer image from /usr trees (umoci) and a one-layer ACI of the same tree"
+# Each layer: a tree of the machine's own files taken in name order up to a size (files
+# with one link only, so that the layer holds what it counts), gzipped by umoci's
+# default: about 20 MB compressed each here. The bottom layer carries busybox.
+pick() { # CAP FIND-ARGS… : file names (relative to /) in name order, up to CAP bytes
+  cap=$1
+  shift
+  find "$@" -type f -links 1 -printf '%s %p\n' 2>/dev/null | LC_ALL=C sort -k2 |
+    awk -v cap="$cap" '{ if (s + $1 > cap) next; s += $1; sub(/^[0-9]+ \//, ""); print }'
+}
+lay=$work/layers
+oci=$work/oci-layers
+mkdir -p "$lay"
+multiarch=/usr/lib/$(uname -m)-linux-gnu
+i=0
+for spec in "20000000 /usr/share/man" "32000000 /usr/share/doc" "60000000 /usr/share/locale" \
+  "50000000 $multiarch -maxdepth 1 -name lib*.so.*" "70000000 /usr/lib/python3 /usr/share/perl /usr/share/vim"; do
+  i=$((i + 1))
+  mkdir -p "$lay/$i"
+  set -f
+  # shellcheck disable=SC2086
+  set -- $spec
+  set +f
+  pick "$@" >"$lay/$i.list"
+  (cd / && tar -cf - --no-recursion -T "$lay/$i.list") | tar -xf - -C "$lay/$i"
+done
+layer_trees="busybox + /usr/share/man; /usr/share/doc; /usr/share/locale; $multiarch/lib*.so.*; /usr/lib/python3, /usr/share/perl, /usr/share/vim"
+mkdir -p "$lay/1/bin" "$lay/1/etc"
+cp /bin/busybox "$lay/1/bin/busybox"
+for a in sh true cat ls sleep echo; do ln -s busybox "$lay/1/bin/$a"; done
+printf 'root:x:0:0:root:/:/bin/sh\n' >"$lay/1/etc/passwd"
+printf 'root:x:0:\n' >"$lay/1/etc/group"
+# One layer per repack (umoci 0.4.7's `insert` writes tar streams cut short, which
+# podrun rightly refuses; repack --refresh-bundle diffs against the previous layer).
+# v1: layers 1-5; v2: layers 1-4 and layer 5 changed (one file more).
+umo() { umoci "$@" >>"$out/umoci-layers.log" 2>&1 || { tail -n 5 "$out/umoci-layers.log" >&2; die "umoci $1 failed"; }; }
+umo init --layout "$oci"
+umo new --image "$oci:v1"
+umo unpack --image "$oci:v1" "$work/layers-bundle"
+for i in 1 2 3 4; do
+  cp -a "$lay/$i/." "$work/layers-bundle/rootfs/"
+  umo repack --refresh-bundle --image "$oci:v1" "$work/layers-bundle"
+done
+umo tag --image "$oci:v1" v2
+cp -a "$work/layers-bundle" "$work/layers-bundle2"
+cp -a "$lay/5/." "$work/layers-bundle/rootfs/"
+umo repack --refresh-bundle --image "$oci:v1" "$work/layers-bundle"
+cp -a "$lay/5/." "$work/layers-bundle2/rootfs/"
+printf 'changed\n' >"$work/layers-bundle2/rootfs/usr/share/podrun-bench-version"
+umo repack --image "$oci:v2" "$work/layers-bundle2"
+umo config --image "$oci:v1" --config.cmd=/bin/true
+umo config --image "$oci:v2" --config.cmd=/bin/true
+umo gc --layout "$oci"
+rm -rf "$lay" "$work/layers-bundle2"
+# the sizes, from the layout: each layer's blob, the manifests and configs
+oci_sizes() { # TAG: "manifest-size config-size layer-size…"
+  python3 - "$oci" "$1" <<'PY'
+import json, sys
+d, tag = sys.argv[1:]
+blob = lambda dg: open("%s/blobs/sha256/%s" % (d, dg.split(":")[1]), "rb").read()
+for m in json.load(open(d + "/index.json"))["manifests"]:
+    if m["annotations"]["org.opencontainers.image.ref.name"] == tag:
+        man = json.loads(blob(m["digest"]))
+        print(m["size"], man["config"]["size"], *[l["size"] for l in man["layers"]])
+PY
+}
+# shellcheck disable=SC2046
+set -- $(oci_sizes v1)
+v1_manifest=$1 v1_config=$2
+shift 2
+pull_layers=$*
+pull_bytes=0
+for s in "$@"; do pull_bytes=$((pull_bytes + s)); done
+# shellcheck disable=SC2046
+set -- $(oci_sizes v2)
+v2_manifest=$1 v2_config=$2
+shift 6
+v2_top=$1
+# the same tree as one layer: an ACI of v1's rootfs (uncompressed, as row 2's)
+mkdir -p "$work/onelayer"
+mv "$work/layers-bundle/rootfs" "$work/onelayer/rootfs"
+rm -rf "$work/layers-bundle"
+cat >"$work/onelayer/manifest" <<EOF
+{"acKind":"ImageManifest","acVersion":"0.8.11","name":"podrun.bench/layers-one",
+ "labels":[{"name":"version","value":"1"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],
+ "app":{"exec":["/bin/true"],"user":"0","group":"0"}}
+EOF
+tree_bytes=$(du -sb --apparent-size "$work/onelayer/rootfs" | cut -f1)
+tree_entries=$(find "$work/onelayer/rootfs" | wc -l)
+(cd "$work/onelayer" && bsdtar --format=pax -cf "$work/onelayer.aci" manifest rootfs)
+rm -rf "$work/onelayer"
+
+say "rows 5-8: docker-registry on 127.0.0.1"
+reg=$work/registry
+mkdir -p "$reg/data"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$reg/config.yml" <<EOF
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: false
+storage:
+  filesystem:
+    rootdirectory: $reg/data
+http:
+  addr: 127.0.0.1:$port
+  secret: podrun-bench
+EOF
+# distribution reads REGISTRY_* variables as configuration: none of ours reaches it
+(
+  for v in $(env | sed -n 's/^\(REGISTRY[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
+  exec docker-registry serve "$reg/config.yml"
+) >"$reg/access.log" 2>"$reg/registry.err" &
+registry_pid=$!
+i=0
+until curl -sf -o /dev/null "http://127.0.0.1:$port/v2/"; do
+  i=$((i + 1))
+  if ! kill -0 "$registry_pid" 2>/dev/null || [ "$i" -ge 100 ]; then
+    die "docker-registry did not start: $(tail -n 3 "$reg/registry.err")"
+  fi
+  sleep 0.1
+done
+ref=127.0.0.1:$port/bench/big:1
+skopeo copy --quiet --dest-tls-verify=false "oci:$oci:v1" "docker://$ref" >"$out/push.log" 2>&1 ||
+  { cat "$out/push.log" >&2; die "skopeo could not push the image"; }
+# the access log (Apache combined format, one line per response, written when the
+# response is complete: a request made just now may be a few ms behind)
+log_settle() {
+  n=$(wc -l <"$reg/access.log")
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    sleep 0.1
+    m=$(wc -l <"$reg/access.log")
+    [ "$m" != "$n" ] || return 0
+    n=$m
+  done
+}
+log_mark() { log_settle; wc -l <"$reg/access.log"; }
+# served MARK [REGEX]: bytes of the GETs answered 200/206 after MARK (whose path matches)
+served() {
+  log_settle
+  tail -n +"$(($1 + 1))" "$reg/access.log" |
+    sed -nE 's@.*"GET ([^ ]*) HTTP/[0-9.]*" (200|206) ([0-9]+) .*@\1 \3@p' |
+    awk -v re="${2:-.}" '$1 ~ re { s += $2 } END { print s + 0 }'
+}
+requests() { log_settle; tail -n +"$(($1 + 1))" "$reg/access.log" | grep -c '"[A-Z]* /' || true; }
+conf=$work/conf
+mkdir -p "$conf"
+R="$PODRUN --local-config=$conf --system-config=$conf"
+podman_store() { # DIR: podman's global flags for a storage of its own under DIR
+  echo "--root $1/root --runroot $1/run --tmpdir $1/tmp --storage-driver=$podman_driver --cgroup-manager=cgroupfs --events-backend=file"
+}
+podman_driver=overlay
+# shellcheck disable=SC2046
+if ! podman $(podman_store "$work/pm-probe") pull -q --tls-verify=false "$ref" >/dev/null 2>"$out/podman-pull.err"; then
+  podman_driver=vfs
+  # shellcheck disable=SC2046
+  podman $(podman_store "$work/pm-probe2") pull -q --tls-verify=false "$ref" >/dev/null 2>>"$out/podman-pull.err" ||
+    podman_driver=
+fi
+rm -rf "$work/pm-probe" "$work/pm-probe2"
+
+# --- row 5: pull into an empty store ---------------------------------------------------
+say "row 5: pull of the 5-layer image: podrun, podman, skopeo (tmpfs, then disk)"
+# every run into a fresh directory, as row 2's disk rows; sync before each run, so no
+# run pays for the previous one's writeback; the trees go after all runs of a command.
+# TMPDIR is there too (podman keeps its downloads in one until it has applied them).
+# Short names: podman refuses a runroot longer than 50 characters.
+pull_rows() { # $1: where (tmpfs|disk), $2: base directory
+  where=$1 pull=$2
+  mkdir -p "$pull"
+  cat >"$work/pull-$where.sh" <<EOF
+#!/bin/sh
+d=\$(mktemp -d "$pull/p.XXXXXX")
+mkdir "\$d/tmp"
+export TMPDIR="\$d/tmp"
+case \$1 in
+  podrun) exec $R --dir="\$d/store" --insecure-options=image,http fetch docker://$ref ;;
+  podman) exec podman --root "\$d/root" --runroot "\$d/r" --tmpdir "\$d/tmp" --storage-driver=$podman_driver \\
+    --cgroup-manager=cgroupfs --events-backend=file pull -q --tls-verify=false $ref ;;
+  skopeo) exec skopeo copy --quiet --src-tls-verify=false docker://$ref oci:\$d/oci:t ;;
+esac
+EOF
+  # one untimed run each (a peer that fails here is listed, not timed)
+  pm_ok=$podman_driver
+  for tool in podrun podman skopeo; do
+    [ "$tool" != podman ] || [ -n "$podman_driver" ] || continue
+    sh "$work/pull-$where.sh" "$tool" >/dev/null 2>"$out/pull-$where-$tool.err" && continue
+    [ "$tool" = podman ] || { cat "$out/pull-$where-$tool.err" >&2; die "row 5: $tool failed ($where)"; }
+    pm_ok=
+    skip "podman pull ($where)" "$(grep -m1 -i error "$out/pull-$where-$tool.err" || head -n1 "$out/pull-$where-$tool.err")"
+  done
+  rm -rf "$pull"/p.*
+  sync
+  sleep 5
+  set -- -N --runs "$runs_big" --export-json "$out/pull-$where.json" --prepare sync \
+    --cleanup "sh -c 'rm -rf $pull/p.*; sync; sleep 5'"
+  set -- "$@" -n "podrun fetch docker:// ($where)" "sh $work/pull-$where.sh podrun"
+  [ -z "$pm_ok" ] || set -- "$@" -n "podman pull ($where, $podman_driver storage)" "sh $work/pull-$where.sh podman"
+  set -- "$@" -n "skopeo copy docker:// oci: ($where; floor: transfer and digests)" "sh $work/pull-$where.sh skopeo"
+  hyperfine "$@" >"$out/pull-$where.log" 2>&1 || { cat "$out/pull-$where.log" >&2; die "row 5 failed"; }
+}
+[ -n "$podman_driver" ] ||
+  skip "podman pull" "$(grep -m1 -i error "$out/podman-pull.err" || head -n1 "$out/podman-pull.err")"
+mkdir -p "$work/tp"
+mount -t tmpfs -o size=4g tmpfs "$work/tp"
+pull_rows tmpfs "$work/tp"
+umount "$work/tp"
+pull_rows disk "$work/pull"
+
+# --- row 7: start of a pod of 5 layers vs one layer of the same tree ---------------------
+say "row 7: pod start, 5-layer image vs one-layer ACI of the same tree"
+layered=$work/layered
+$R --dir="$layered" --insecure-options=image,http fetch "docker://$ref" >/dev/null
+$R --dir="$layered" --insecure-options=image fetch "$work/onelayer.aci" >/dev/null
+$R --dir="$layered" run --stage1=fly podrun.bench/layers-one >/dev/null
+$R --dir="$layered" run --stage1=fly "docker://$ref" --exec=/bin/true >/dev/null
+# pair_rounds NAME NAME-A CMD-A NAME-B CMD-B: rows 7 and 8 compare podrun with itself, a
+# few ms apart, on a machine other work may load: the runs are taken in 4 rounds, A then
+# B, then B then A, …, so that a change of load weighs on both alike (report.py merges
+# the rounds, NAME-1.json … NAME-4.json)
+pair_rounds() {
+  name=$1 na=$2 a=$3 nb=$4 b=$5
+  per=$(((runs_start + 3) / 4))
+  for round in 1 2 3 4; do
+    if [ $((round % 2)) = 1 ]; then
+      set -- -n "$na" "$a" -n "$nb" "$b"
+    else
+      set -- -n "$nb" "$b" -n "$na" "$a"
+    fi
+    inns hyperfine -N --warmup 2 --runs "$per" --export-json "$out/$name-$round.json" "$@" \
+      >>"$out/$name.log" 2>&1 || { cat "$out/$name.log" >&2; die "$name failed"; }
+  done
+}
+mark=$(log_mark)
+pair_rounds layers-start "podrun run (fly), one-layer ACI" \
+  "$R --dir=$layered run --stage1=fly podrun.bench/layers-one --exec=/bin/true" \
+  "podrun run (fly), 5-layer image" "$R --dir=$layered run --stage1=fly docker://$ref --exec=/bin/true"
+start_requests=$(requests "$mark")
+gc_store "$layered"
+rm -rf "$layered"
+
+# --- row 6: re-pull after the top layer changed -----------------------------------------
+say "row 6: re-pull after the top layer changed: bytes served"
+upd=$work/upd
+$R --dir="$upd" --insecure-options=image,http fetch "docker://$ref" >/dev/null
+# shellcheck disable=SC2046
+[ -z "$podman_driver" ] || podman $(podman_store "$work/pm-upd") pull -q --tls-verify=false "$ref" >/dev/null
+skopeo copy --quiet --dest-tls-verify=false "oci:$oci:v2" "docker://$ref" >"$out/push.log" 2>&1 ||
+  { cat "$out/push.log" >&2; die "skopeo could not push the changed image"; }
+v2_id=sha256-$(skopeo inspect --raw "oci:$oci:v2" | jq -r .config.digest | cut -d: -f2)
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+: >"$out/repull.tsv"
+repull() { # name, floor, command… : one run, bytes served (all, and of manifests and blobs)
+  name=$1 floor=$2
+  shift 2
+  mark=$(log_mark)
+  t0=$(now_ms)
+  "$@" >"$out/repull.out" 2>"$out/repull.err" || { cat "$out/repull.err" >&2; die "row 6: $name failed"; }
+  t1=$(now_ms)
+  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$(served "$mark")" \
+    "$(served "$mark" '^/v2/.+/(manifests|blobs)/')" "$floor" "$((t1 - t0))" >>"$out/repull.tsv"
+}
+changed=$((v2_top + v2_manifest + v2_config))
+# shellcheck disable=SC2086
+repull "podrun fetch --pull-policy=update (top layer changed)" "$changed" \
+  $R --dir="$upd" --insecure-options=image,http fetch --pull-policy=update "docker://$ref"
+[ "$(cat "$out/repull.out")" = "$v2_id" ] || die "row 6: update gave $(cat "$out/repull.out"), not $v2_id"
+# shellcheck disable=SC2086,SC2046
+[ -z "$podman_driver" ] || repull "podman pull (top layer changed, its storage has the old image)" "$changed" \
+  podman $(podman_store "$work/pm-upd") pull -q --tls-verify=false "$ref"
+# shellcheck disable=SC2086
+repull "podrun fetch --pull-policy=update again (nothing changed)" "$v2_manifest" \
+  $R --dir="$upd" --insecure-options=image,http fetch --pull-policy=update "docker://$ref"
+rm -rf "$upd" "$work/pm-upd"
+
+# --- row 8: run of a local file already in the store vs by name -------------------------
+say "row 8: podrun run ./bench.aci (in the store) vs by name"
+(
+  cd "$work"
+  pair_rounds file-start "podrun run (fly) podrun.bench/busybox, by name" \
+    "$PODRUN --dir=$store --insecure-options=image run --stage1=fly podrun.bench/busybox" \
+    "podrun run (fly) ./bench.aci, in the store" "$PODRUN --dir=$store --insecure-options=image run --stage1=fly ./bench.aci"
+)
+
+kill "$registry_pid" 2>/dev/null || true
+wait "$registry_pid" 2>/dev/null || true
+registry_pid=
+
 # --- the table -----------------------------------------------------------------------
 say "writing the results"
 date=$(date -u +%Y-%m-%d)
@@ -289,6 +600,11 @@ date=$(date -u +%Y-%m-%d)
     "$(crun --version | head -n1)" "$(runc --version | head -n1)" "$(systemd-nspawn --version | head -n1)" \
     "$(podman --version)" "$(hyperfine --version)"
   printf 'big image\t%s bytes, %s entries (/usr/share/doc, man, perl)\n' "$bigsize" "$bigfiles"
+  printf 'pull image\t%s bytes in 5 gzip layers (%s bytes; %s), manifest %s, config %s; %s bytes in %s entries unpacked\n' \
+    "$pull_bytes" "$(echo "$pull_layers" | sed 's/ /, /g')" "$layer_trees" "$v1_manifest" "$v1_config" "$tree_bytes" "$tree_entries"
+  printf 'changed layer\t%s bytes (the top layer again, one file more; manifest %s, config %s)\n' "$v2_top" "$v2_manifest" "$v2_config"
+  printf 'podman storage\t%s\n' "${podman_driver:-none}"
+  printf 'registry requests during the start rows\t%s\n' "$start_requests"
   printf 'quick\t%s\n' "$quick"
 } >"$out/meta.tsv"
 python3 "$here/report.py" "$out" "$results/$date"
