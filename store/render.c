@@ -335,37 +335,65 @@ static int touch(struct store *s, const struct store_image *img, podrun_error_t 
   return index_touch_image(s->idx, img->id, now, err);
 }
 
-/* The image's layers, bottom first: an ACI's are its dependencies' and its
- * own, an OCI image's those of its manifest. */
-static int image_layers(struct store *s, const struct store_image *img, char ***ret, podrun_error_t *err)
+static int push_layer_tree(struct store *s, const struct store_layer *l, char ***dirs, podrun_error_t *err)
+{
+  char *dir = NULL;
+  if (store_layer_tree(s, l, &dir, err) < 0)
+    return -1;
+  *dirs = strv_push(*dirs, dir);
+  free(dir);
+  return 0;
+}
+
+/* An ACI's layers, bottom first: its dependencies' and its own, each one
+ * layer, its own blob (no index query: that is what an ACI is). m is its
+ * parsed manifest: an image without dependencies costs no more. */
+static int appc_layers(struct store *s, const struct store_image *img, const struct appc_image_manifest *m,
+                       char ***ret, podrun_error_t *err)
 {
   _cleanup_strv_ char **images = NULL, **dirs = NULL;
 
-  if (streq_ptr(img->format, "oci"))
+  if (m->n_dependencies == 0)
     images = strv_push(NULL, img->id);
   else if (collect_layers(s, img->id, 0, &images, err) < 0)
     return -1;
   for (size_t i = 0; images[i]; i++)
     {
-      struct store_layer *v = NULL;
-      size_t n = 0;
-      int r = index_image_layers(s->idx, images[i], &v, &n, err);
-      for (size_t j = 0; r >= 0 && j < n; j++)
-        {
-          char *dir = NULL;
-          r = store_layer_tree(s, &v[j], &dir, err);
-          if (r >= 0)
-            dirs = strv_push(dirs, dir);
-          free(dir);
-        }
-      store_layer_list_free(v, n);
-      if (r < 0)
+      struct store_layer l = { .digest = images[i], .media_type = (char *) STORE_MEDIA_ACI };
+      if (push_layer_tree(s, &l, &dirs, err) < 0)
         return -1;
     }
+  *ret = TAKE_PTR(dirs);
+  return 0;
+}
+
+/* An OCI image's layers, in its manifest's order. */
+static int oci_layers(struct store *s, const struct store_image *img, char ***ret, podrun_error_t *err)
+{
+  _cleanup_strv_ char **dirs = NULL;
+  struct store_layer *v = NULL;
+  size_t n = 0;
+  int r = index_image_layers(s->idx, img->id, &v, &n, err);
+
+  for (size_t i = 0; r >= 0 && i < n; i++)
+    r = push_layer_tree(s, &v[i], &dirs, err);
+  store_layer_list_free(v, n);
+  if (r < 0)
+    return -1;
   if (!dirs)
     return podrun_error_new(err, ENOENT, "image %s: has no layers", QUOTE(img->id));
   *ret = TAKE_PTR(dirs);
   return 0;
+}
+
+static int image_layers(struct store *s, const struct store_image *img, char ***ret, podrun_error_t *err)
+{
+  _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *m = NULL;
+  if (streq_ptr(img->format, "oci"))
+    return oci_layers(s, img, ret, err);
+  if (appc_image_manifest_parse(img->manifest, strlen(img->manifest), &m, err) < 0)
+    return podrun_error_wrap(err, "image %s", QUOTE(img->id));
+  return appc_layers(s, img, m, ret, err);
 }
 
 /* A pathWhitelist filters the union of the layers: such an image is
@@ -383,16 +411,6 @@ static int squashed_tree(struct store *s, const struct store_image *img, char **
   return 0;
 }
 
-static bool has_path_whitelist(const struct store_image *img)
-{
-  _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *m = NULL;
-  _cleanup_error_ podrun_error_t ignored = NULL;
-  if (streq_ptr(img->format, "oci") ||
-      appc_image_manifest_parse(img->manifest, strlen(img->manifest), &m, &ignored) < 0)
-    return false;
-  return m->path_whitelist && m->path_whitelist[0];
-}
-
 int store_image_layers(struct store *s, const char *id, char ***ret_dirs, podrun_error_t *err)
 {
   _cleanup_store_image_ struct store_image *img = NULL;
@@ -405,10 +423,18 @@ int store_image_layers(struct store *s, const char *id, char ***ret_dirs, podrun
     r = -1;
   else if (!img)
     r = podrun_error_new(err, ENOENT, "image %s: not found in the store", QUOTE(id));
-  else if (has_path_whitelist(img))
-    r = squashed_tree(s, img, ret_dirs, err);
+  else if (streq_ptr(img->format, "oci"))
+    r = oci_layers(s, img, ret_dirs, err);
   else
-    r = image_layers(s, img, ret_dirs, err);
+    {
+      _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *m = NULL;
+      if (appc_image_manifest_parse(img->manifest, strlen(img->manifest), &m, err) < 0)
+        r = podrun_error_wrap(err, "image %s", QUOTE(img->id));
+      else if (m->path_whitelist && m->path_whitelist[0])
+        r = squashed_tree(s, img, ret_dirs, err);
+      else
+        r = appc_layers(s, img, m, ret_dirs, err);
+    }
   if (r >= 0)
     r = touch(s, img, err);
   store_unlock(s);
