@@ -120,7 +120,7 @@ int store_import_oci_locked(struct store *s, const struct store_oci_image *in, c
           goto out;
         }
       /* extracted now: a layer that cannot be is refused before the image exists */
-      if (store_layer_tree(s, &layers[i], &dir, err) < 0)
+      if (store_layer_tree(s, &layers[i], true, &dir, err) < 0)
         goto out;
       dirs = strv_push(dirs, dir);
       free(dir);

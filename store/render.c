@@ -302,13 +302,14 @@ static int check_diff_id(struct store *s, const struct store_layer *layer, const
   return 0;
 }
 
-int store_layer_tree(struct store *s, const struct store_layer *layer, char **ret, podrun_error_t *err)
+int store_layer_tree(struct store *s, const struct store_layer *layer, bool importing, char **ret,
+                     podrun_error_t *err)
 {
   _cleanup_free_ char *rel = xasprintf(STORE_LAYER_DIR "/%s", layer->digest);
   struct layer_ctx c = { s, layer };
   struct stat st;
 
-  if (layer->diff_id && check_diff_id(s, layer, rel, err) < 0)
+  if (importing && layer->diff_id && check_diff_id(s, layer, rel, err) < 0)
     return -1;
   if (fstatat(s->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
     {
@@ -338,7 +339,7 @@ static int touch(struct store *s, const struct store_image *img, podrun_error_t 
 static int push_layer_tree(struct store *s, const struct store_layer *l, char ***dirs, podrun_error_t *err)
 {
   char *dir = NULL;
-  if (store_layer_tree(s, l, &dir, err) < 0)
+  if (store_layer_tree(s, l, false, &dir, err) < 0)
     return -1;
   *dirs = strv_push(*dirs, dir);
   free(dir);
