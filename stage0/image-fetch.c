@@ -186,6 +186,13 @@ static bool of_platform(struct store *s, const char *id, const char *os, const c
   return streq_ptr(img->os, os) && appc_arch && streq_ptr(img->arch, appc_arch);
 }
 
+/* The store's key of a docker reference: HOST/REPO@DIGEST, else HOST/REPO:TAG. */
+static char *ref_key(const struct oci_ref *r)
+{
+  _cleanup_free_ char *name = oci_ref_name(r);
+  return r->digest ? xasprintf("%s@%s", name, r->digest) : xasprintf("%s:%s", name, r->tag);
+}
+
 static int fetch_docker(struct store *s, const char *ref, enum pull_policy policy, char **ret_id,
                         podrun_error_t *err)
 {
@@ -198,7 +205,7 @@ static int fetch_docker(struct store *s, const char *ref, enum pull_policy polic
   if (default_registry(&def, err) < 0 || oci_ref_parse(ref + strlen("docker://"), def, &r, err) < 0)
     return podrun_error_wrap(err, "image %s", QUOTE(ref));
   name = oci_ref_name(&r);
-  key = r.digest ? xasprintf("%s@%s", name, r.digest) : xasprintf("%s:%s", name, r.tag);
+  key = ref_key(&r);
   wanted_platform(&os, &arch, &variant);
   if (store_get_ref(s, key, &known, err) < 0)
     goto out;
@@ -467,8 +474,7 @@ static int from_store(struct store *s, const char *ref, char **ret_id, podrun_er
   _cleanup_error_ podrun_error_t ignored = NULL;
   if (default_registry(&def, &ignored) < 0 || oci_ref_parse(ref, def, &r, &ignored) < 0)
     return -1;
-  _cleanup_free_ char *name = oci_ref_name(&r);
-  _cleanup_free_ char *key = r.digest ? xasprintf("%s@%s", name, r.digest) : xasprintf("%s:%s", name, r.tag);
+  _cleanup_free_ char *key = ref_key(&r);
   oci_ref_done(&r);
   _cleanup_free_ char *id = NULL;
   if (store_get_ref(s, key, &id, &ignored) < 0 || !id)

@@ -12,23 +12,6 @@ load helpers
 
 ACI_GET=$BUILD/tests/aci-get
 
-# _port: a loopback port free now.
-_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-make_ca() {
-  local d=$1
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" \
-    -days 3 -subj "/CN=podrun discovery test CA" -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || return 1
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
-    -subj "/CN=localhost" 2>/dev/null || return 1
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$d/server.ext"
-  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -out "$d/server.crt" \
-    -days 3 -extfile "$d/server.ext" 2>/dev/null
-}
-
 write_nginx_conf() {
   local d=$1
   cat >"$d/nginx.conf" <<CONF
@@ -97,8 +80,8 @@ setup_file() {
   command -v nginx >/dev/null && command -v openssl >/dev/null || return 0
   local d=$BATS_FILE_TMPDIR/srv
   mkdir -p "$d/root" "$d/tmp" "$d/certs.d"
-  make_ca "$d" || return 1
-  export PORT_A=$(_port) PORT_B=$(_port) PORT_C=$(_port) PORT_H=$(_port) SRV=$d
+  make_test_ca "$d" || return 1
+  export PORT_A=$(free_port) PORT_B=$(free_port) PORT_C=$(free_port) PORT_H=$(free_port) SRV=$d
   mkdir -p "$d/certs.d/localhost:$PORT_A" "$d/certs.d/127.0.0.1:$PORT_A" "$d/certs.d/127.0.0.1:$PORT_B" \
     "$d/certs.d/localhost:$PORT_B" "$d/certs.d/127.0.0.1:$PORT_H" "$d/certs.d/localhost:$PORT_H"
   for c in "$d"/certs.d/*; do cp "$d/ca.crt" "$c/ca.crt"; done

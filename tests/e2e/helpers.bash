@@ -477,3 +477,23 @@ nnp_pod_manifest() {
    "app": {"exec": ["/probe"], "user": "0", "group": "0", "isolators": [$iso]}}]}
 JSON
 }
+
+# free_port: a loopback port free now (the caller retries if it is taken meanwhile).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# make_test_ca DIR: a CA for the servers the suites start (registries, nginx):
+# DIR/ca.crt, DIR/ca.key and DIR/server.{crt,key} for IP:127.0.0.1 and
+# DNS:localhost, P-256 keys.
+make_test_ca() {
+  local d=$1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" \
+    -days 3 -subj "/CN=podrun test CA" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || fail "openssl: cannot make the CA" || return 1
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
+    -subj "/CN=127.0.0.1" 2>/dev/null || fail "openssl: cannot make the server key" || return 1
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >"$d/server.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -out "$d/server.crt" \
+    -days 3 -extfile "$d/server.ext" 2>/dev/null || fail "openssl: cannot sign the server certificate" || return 1
+}

@@ -8,11 +8,6 @@
 
 load helpers
 
-# _port: a loopback port free now.
-_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 setup_file() {
   command -v nginx >/dev/null && command -v openssl >/dev/null && [[ $(id -u) -eq 0 ]] || return 0
   # discovery has no port: the server must be https://localhost/
@@ -20,17 +15,10 @@ setup_file() {
     2>/dev/null || return 0
   local d=$BATS_FILE_TMPDIR/srv
   mkdir -p "$d/root" "$d/tmp" "$d/conf/certs.d/localhost" "$d/conf/certs.d/127.0.0.1"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" \
-    -days 3 -subj "/CN=podrun https test CA" -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || return 1
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
-    -subj "/CN=localhost" 2>/dev/null || return 1
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$d/server.ext"
-  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -out "$d/server.crt" \
-    -days 3 -extfile "$d/server.ext" 2>/dev/null || return 1
+  make_test_ca "$d" || return 1
   cp "$d/ca.crt" "$d/conf/certs.d/localhost/ca.crt"
   cp "$d/ca.crt" "$d/conf/certs.d/127.0.0.1/ca.crt"
-  export HTTP_PORT=$(_port) SRV=$d
+  export HTTP_PORT=$(free_port) SRV=$d
   cat >"$d/nginx.conf" <<CONF
 daemon off;
 master_process off;

@@ -137,7 +137,7 @@ fake_start() {
   local d=$BATS_TEST_TMPDIR/fake tls=()
   mkdir -p "$d"
   if [[ ${1:-} == --tls ]]; then
-    _make_ca "$d" || return 1
+    make_test_ca "$d" || return 1
     tls=("$d/server.crt" "$d/server.key")
     FAKE_CA=$d/ca.crt
   fi

@@ -105,25 +105,6 @@ _registry_tmp() {
   echo "${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:?no bats tmp dir}}"
 }
 
-# _free_port: a loopback port free now (the caller retries if it is taken meanwhile).
-_free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# _make_ca DIR: DIR/ca.crt, DIR/ca.key and DIR/server.{crt,key} for IP:127.0.0.1
-# (and DNS:localhost), P-256 keys.
-_make_ca() {
-  local d=$1
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" \
-    -days 3 -subj "/CN=podrun test CA" -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || fail "openssl: cannot make the CA" || return 1
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
-    -subj "/CN=127.0.0.1" 2>/dev/null || fail "openssl: cannot make the server key" || return 1
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >"$d/server.ext"
-  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -out "$d/server.crt" \
-    -days 3 -extfile "$d/server.ext" 2>/dev/null || fail "openssl: cannot sign the server certificate" || return 1
-}
-
 # _wait_port_file FILE PID: waits (10 s) for a server to write its port.
 _wait_port_file() {
   local i
@@ -154,7 +135,7 @@ registry_start() {
   mkdir -p "$d/data"
   REGISTRY_CA= REGISTRY_USER= REGISTRY_PASS= TOKEN_PID= TOKEN_LOG= TOKEN_REALM=
   if [[ -n $tls ]]; then
-    _make_ca "$d" || return 1
+    make_test_ca "$d" || return 1
     REGISTRY_CA=$d/ca.crt
     scheme=https
   fi
@@ -195,7 +176,7 @@ registry_start() {
   fi
   local try port code
   for try in 1 2 3 4 5; do
-    port=$(_free_port)
+    port=$(free_port)
     {
       printf 'version: 0.1\nlog:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: false\n'
       printf 'storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\n' "$d/data"
