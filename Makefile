@@ -39,9 +39,10 @@ PODRUN_LIBS += $(if $(SANITIZE),-lgpgme)
 
 # Debian packages needed to build and test (checked with dpkg, installed when root).
 DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev libssl-dev \
-             libcmocka-dev libseccomp-dev libcap-dev libcurl4-openssl-dev libgpgme-dev
+             libcmocka-dev libseccomp-dev libcap-dev libcurl4-openssl-dev libgpgme-dev \
+             xz-utils libarchive-tools
 DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 systemd-container procps strace \
-            docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv
+            docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv qemu-system-x86
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 # Every module is one static archive; binaries, unit tests and fuzzers link them.
@@ -53,6 +54,11 @@ stage2_SRCS := $(filter-out stage2/main.c,$(sort $(wildcard stage2/*.c)))
 stage1-fly_SRCS := $(filter-out stage1-fly/main%.c,$(sort $(wildcard stage1-fly/*.c)))
 stage1_SRCS := $(filter-out stage1/main%.c,$(sort $(wildcard stage1/*.c)))
 ARCHIVES := $(foreach m,$(MODULES),$(BUILD)/$(m)/lib$(m).a)
+# The kvm flavor (stage1/kvm/): its host side is an archive too; the guest
+# init and main.c are binaries of their own.
+kvm_SRCS := $(filter-out stage1/kvm/main.c stage1/kvm/guest-init.c,$(sort $(wildcard stage1/kvm/*.c)))
+KVM_ARCHIVE := $(BUILD)/stage1/kvm/libkvm.a
+ARCHIVES += $(KVM_ARCHIVE)
 
 # What runs inside a pod's root is linked statically (not under ASan, which
 # cannot be); the stage1 images carry it.
@@ -74,7 +80,7 @@ DOCS := $(sort $(wildcard Documentation/*.md Documentation/commands/*.md))
 .DELETE_ON_ERROR:
 
 POD_BINS := $(if $(wildcard stage2/main.c),$(BUILD)/stage2/stage2) $(if $(wildcard stage1-fly/main.c),$(BUILD)/stage1-fly/fly)
-STAGE1_ACIS := $(BUILD)/stage1-fly.aci $(BUILD)/stage1-nspawn.aci
+STAGE1_ACIS := $(BUILD)/stage1-fly.aci $(BUILD)/stage1-nspawn.aci $(BUILD)/stage1-kvm.aci
 all: $(BIN)/podrun $(POD_BINS) $(STAGE1_ACIS)
 
 deps:
@@ -136,6 +142,31 @@ $(BUILD)/stage1/enter: $(BUILD)/stage1/main-enter.o $(BUILD)/stage1/libstage1.a 
                        $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
+$(KVM_ARCHIVE): $(patsubst %.c,$(BUILD)/%.o,$(kvm_SRCS))
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/stage1/kvm/kvm: $(BUILD)/stage1/kvm/main.o $(KVM_ARCHIVE) $(BUILD)/lib/liblib.a
+	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
+
+# The guest init is the VM's pid 1, in the initramfs: static even under the
+# sanitizers (it cannot carry their libraries), so built without them.
+$(BUILD)/stage1/kvm/guest-init: stage1/kvm/guest-init.c stage1/kvm/frame.c $(lib_SRCS) $(BUILD)/gen/syscall-names.h
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -static -o $@ $(filter %.c,$^) $(POD_LIBS)
+
+# The guest kernel and its modules, from Debian's linux-image package
+# (stage1/kvm/fetch-kernel.sh: never installed on the host). Fetched once
+# per build tree; `rm -rf build/kvm` fetches today's again.
+KVM_KERNEL_DIR := $(BUILD)/kvm/kernel
+$(KVM_KERNEL_DIR)/version: stage1/kvm/fetch-kernel.sh
+	@mkdir -p $(BUILD)/kvm
+	sh stage1/kvm/fetch-kernel.sh $(KVM_KERNEL_DIR)
+
+# The initramfs: the guest init as /init, the modules (newc cpio, deterministic).
+$(BUILD)/kvm/initrd.img: $(BUILD)/stage1/kvm/guest-init $(KVM_KERNEL_DIR)/version stage1/kvm/mkinitrd.sh
+	sh stage1/kvm/mkinitrd.sh $@ $(BUILD)/stage1/kvm/guest-init $(KVM_KERNEL_DIR)/modules
+
 # The probe that test apps run to report what they see (static, libc only).
 $(BUILD)/probe: tests/probe/probe.c
 	@mkdir -p $(@D)
@@ -164,6 +195,10 @@ $(BUILD)/stage1-fly.aci: $(BUILD)/stage1-fly/fly $(BUILD)/stage1-fly/enter $(BUI
 
 $(BUILD)/stage1-nspawn.aci: $(BUILD)/stage1/nspawn $(BUILD)/stage1/enter $(BUILD)/stage2/stage2 stage1/mkaci.sh
 	sh stage1/mkaci.sh nspawn $(BUILD) $@
+
+$(BUILD)/stage1-kvm.aci: $(BUILD)/stage1/kvm/kvm $(BUILD)/kvm/initrd.img $(KVM_KERNEL_DIR)/version \
+                         $(BUILD)/stage1/nspawn $(BUILD)/stage1/enter $(BUILD)/stage2/stage2 stage1/mkaci.sh
+	sh stage1/mkaci.sh kvm $(BUILD) $@
 
 # Test images: a busybox ACI made from the machine's own busybox-static.
 images: $(BUILD)/busybox.aci

@@ -57,7 +57,7 @@ const struct opt run_opts[] = {
   { "dns-opt", OPT_STRV, &arg_run.dns_opt, "a resolver option for the apps' resolv.conf", "OPTION" },
   { "hosts-entry", OPT_STRV, &arg_run.hosts_entries, "an /etc/hosts line for the apps, or host (the host's file)",
     "IP=HOSTNAME|host" },
-  { "stage1", OPT_STRING, &arg_run.stage1_flavor, "a bundled stage1 flavor: nspawn (default) or fly",
+  { "stage1", OPT_STRING, &arg_run.stage1_flavor, "a bundled stage1 flavor: nspawn (default), fly or kvm",
     "FLAVOR" },
   { "stage1-name", OPT_STRING, &arg_run.stage1_name, "a stage1 image in the store, by name", "NAME" },
   { "stage1-path", OPT_STRING, &arg_run.stage1_path, "a stage1 image file", "FILE" },

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Choosing the stage1 image: --stage1-{hash,name,path,from-dir}, or a bundled
- * flavor (--stage1=nspawn|fly): the file stage1-<flavor>.aci in the system
+ * flavor (--stage1=nspawn|fly|kvm): the file stage1-<flavor>.aci in the system
  * configuration directory or, in a build tree, beside the podrun binary. A
  * file is imported on first use and again only when it changed (see
  * store_import_aci_cached), so an upgrade takes effect at once. */
@@ -14,7 +14,7 @@
 #define DEFAULT_FLAVOR "nspawn"
 
 /* The flavors this podrun builds (stage1/mkaci.sh), and only those. */
-static const char *const bundled_flavors[] = { "nspawn", "fly", NULL };
+static const char *const bundled_flavors[] = { "nspawn", "fly", "kvm", NULL };
 
 static const char *const stage1_entrypoints[] = { "run", "enter", "stop", "gc", NULL };
 
@@ -78,7 +78,7 @@ static int select_flavor(struct store *s, const char *flavor, char **ret_id, pod
   _cleanup_free_ char *path = NULL;
 
   if (!strv_contains((char *const *) bundled_flavors, flavor))
-    return podrun_error_set(err, 0, "--stage1=%s: not a bundled flavor (nspawn or fly)", ESCAPE(flavor));
+    return podrun_error_set(err, 0, "--stage1=%s: not a bundled flavor (nspawn, fly or kvm)", ESCAPE(flavor));
   if (bundled_path(flavor, &path, err) < 0)
     return -1;
   return import_stage1(s, path, ret_id, err);

@@ -26,6 +26,11 @@ case $flavor in
     binary=$build/stage1/nspawn enter=$build/stage1/enter entrypoints="run init stop gc"
     supports="supports-net=host,none supports-private-users=true supports-dns=true supports-hosts-entry=true
       supports-interactive=true" ;;
+  kvm)
+    binary=$build/stage1/kvm/kvm enter= entrypoints="run enter stop gc"
+    # a VM: user-mode NAT (host) or no NIC; the guest's own /etc files
+    supports="supports-net=host,none supports-private-users=false supports-dns=true supports-hosts-entry=true
+      supports-interactive=false" ;;
   *) echo "$0: no flavor \"$flavor\"" >&2; exit 2 ;;
 esac
 annotations=
@@ -39,11 +44,23 @@ trap 'rm -rf "$stage"' EXIT INT TERM
 root=$stage/rootfs
 mkdir -p "$root/$flavor" "$root/opt/stage2"
 install -m 0755 "$binary" "$root/$flavor/$flavor"
-install -m 0755 "$enter" "$root/$flavor/enter" # a binary of its own: it links stage2's code
+[ -z "$enter" ] || install -m 0755 "$enter" "$root/$flavor/enter" # a binary of its own: it links stage2's code
 install -m 0755 "$build/stage2/stage2" "$root/stage2"
 for e in $entrypoints; do
   ln -s "$flavor" "$root/$flavor/$e"
 done
+if [ "$flavor" = kvm ]; then
+  # what the VM boots (the kernel, the initramfs with the guest init) and,
+  # shared into it, the pod init and enter (the nspawn flavor's, which run
+  # inside the guest as inside a container), over the pod's mount points
+  install -m 0644 "$build/kvm/kernel/vmlinux" "$root/kvm/vmlinux"
+  install -m 0644 "$build/kvm/initrd.img" "$root/kvm/initrd.img"
+  mkdir -p "$root/kvm/guest" "$root/podrun" "$root/proc" "$root/sys" "$root/dev" "$root/run" "$root/tmp" "$root/etc"
+  install -m 0755 "$build/stage1/nspawn" "$root/kvm/guest/init"
+  install -m 0755 "$build/stage1/enter" "$root/kvm/guest/enter"
+  chmod 0755 "$root/kvm/guest" "$root/podrun"
+  chmod 1777 "$root/tmp"
+fi
 if [ "$flavor" = nspawn ]; then
   mkdir -p "$root/podrun/status" "$root/podrun/nspawn" "$root/podrun/logs" "$root/podrun/cgroup/memory" "$root/podrun/cgroup/cpu" \
     "$root/podrun/cgroup/unified" \
