@@ -167,6 +167,14 @@ $(KVM_KERNEL_DIR)/version: stage1/kvm/fetch-kernel.sh
 $(BUILD)/kvm/initrd.img: $(BUILD)/stage1/kvm/guest-init $(KVM_KERNEL_DIR)/version stage1/kvm/mkinitrd.sh
 	sh stage1/kvm/mkinitrd.sh $@ $(BUILD)/stage1/kvm/guest-init $(KVM_KERNEL_DIR)/modules
 
+# The bench's floor for the kvm row: the same kernel, an initramfs whose
+# /init only powers off.
+$(BUILD)/kvm/floor-init: bench/floor-init.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -static -o $@ $<
+$(BUILD)/kvm/floor.img: $(BUILD)/kvm/floor-init stage1/kvm/mkinitrd.sh
+	sh stage1/kvm/mkinitrd.sh $@ $(BUILD)/kvm/floor-init ""
+
 # The probe that test apps run to report what they see (static, libc only).
 $(BUILD)/probe: tests/probe/probe.c
 	@mkdir -p $(@D)
@@ -220,7 +228,7 @@ check: deps
 # The benchmarks against the peers (bench/run.sh installs them; see
 # Documentation/performance.md).
 bench: deps
-	$(MAKE) all images $(BUILD)/probe
+	$(MAKE) all images $(BUILD)/probe $(BUILD)/kvm/floor.img
 	BUILD=$(BUILD) PODRUN=$(abspath $(BIN)/podrun) sh bench/run.sh
 
 # Refreshes the --help blocks of Documentation/commands/*.md from the binary.

@@ -63,6 +63,8 @@ groups = [
      "rows": hyperfine(*rounds("layers-start")), "peers": ["podrun run (fly), one-layer ACI"]},
     {"title": "8. Pod start to exit of /bin/true: a local file already in the store vs by name",
      "rows": hyperfine(*rounds("file-start")), "peers": ["podrun run (fly) podrun.bench/busybox, by name"]},
+    {"title": "9. kvm stage1: pod start to exit of /bin/true vs qemu booting the same kernel to a power-off (goal: 1.1x)",
+     "rows": hyperfine("kvm.json")},
 ]
 rss = [{"name": a, "peak_rss_kib": int(b)} for a, b in tsv("rss.tsv") if b.strip().isdigit()]
 # row 6: name, bytes served (all GETs), of manifests and blobs, the floor, one run's ms

@@ -588,6 +588,54 @@ kill "$registry_pid" 2>/dev/null || true
 wait "$registry_pid" 2>/dev/null || true
 registry_pid=
 
+# --- row 9: the kvm stage1 against its floor ---------------------------------------------
+# pod start to exit of /bin/true in a VM, against qemu booting the same kernel with
+# the same machine, accelerator and command line, whose initramfs only powers off
+say "row 9: kvm pod start to exit vs the VM floor"
+if command -v qemu-system-x86_64 >/dev/null && [ -f "$BUILD/stage1-kvm.aci" ] && [ -f "$BUILD/kvm/floor.img" ]; then
+  pr --dir="$store" fetch "$BUILD/stage1-kvm.aci" >/dev/null
+  pr --dir="$store" run --stage1=kvm --uuid-file-save="$work/kvm-uuid" podrun.bench/busybox >/dev/null 2>&1 ||
+    die "row 9: a kvm pod failed"
+  accel=$("$PODRUN" --dir="$store" status "$(cat "$work/kvm-uuid")" | sed -n 's/^accelerator=//p')
+  [ -n "$accel" ] || die "row 9: the kvm pod says no accelerator"
+  # the stage1's command line (stage1/kvm/run.c): under TCG the host's TSC frequency too
+  append="console=ttyS0 quiet panic=-1 reboot=t i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd"
+  mhz=$(sed -n 's/^cpu MHz[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+  if [ "$accel" = tcg ] && [ -n "$mhz" ]; then
+    khz=$(awk -v m="$mhz" 'BEGIN {printf "%d", m * 1000}')
+    append="$append tsc_early_khz=$khz lpj=$((khz * 4)) tsc=reliable"
+  fi
+  cpu=
+  [ "$accel" = tcg ] || cpu="-cpu host"
+  floor_cmd="qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off,isa-serial=on -accel $accel $cpu -m 256 -smp 1
+    -nodefaults -no-user-config -display none -monitor none -no-reboot -serial none
+    -kernel $BUILD/kvm/kernel/vmlinux -initrd $BUILD/kvm/floor.img -append '$append'"
+  floor_cmd=$(echo "$floor_cmd" | tr -s '\n ' '  ')
+  kvm_env=
+  [ "$accel" = tcg ] && kvm_env="env PODRUN_KVM=off"
+  runs_kvm=5
+  [ "$quick" = 1 ] && runs_kvm=2
+  hyperfine -N --runs "$runs_kvm" --export-json "$out/kvm.json" \
+    -n "podrun run (kvm, $accel) /bin/true" "$kvm_env $P run --stage1=kvm podrun.bench/busybox" \
+    -n "floor: qemu microvm ($accel), same kernel, /init powers off" "$floor_cmd" >"$out/kvm.log" 2>&1 ||
+    { cat "$out/kvm.log" >&2; die "row 9 failed"; }
+  # qemu's resident memory while the app sleeps (the pod's pid is qemu's)
+  # shellcheck disable=SC2086
+  $kvm_env "$PODRUN" --dir="$store" run --stage1=kvm --uuid-file-save="$work/kvm-uuid" podrun.bench/busybox \
+    --exec=/bin/sleep -- 5 >/dev/null 2>&1 &
+  pid=$!
+  for _ in $(seq 300); do
+    [ -s "$store/pods/run/$(cat "$work/kvm-uuid" 2>/dev/null)/pid" ] && break
+    sleep 0.1
+  done
+  qemu=$(cat "$store/pods/run/$(cat "$work/kvm-uuid")/pid")
+  printf '%s\t%s\n' "qemu resident per kvm pod ($accel, 256 MiB guest) while the app sleeps" \
+    "$(awk '/^VmRSS/ {print $2}' /proc/$qemu/status)" >>"$out/rss.tsv"
+  wait $pid || true
+else
+  skip "kvm pod vs floor" "no qemu-system-x86_64, stage1-kvm.aci or kvm/floor.img (make all \$BUILD/kvm/floor.img)"
+fi
+
 # --- the table -----------------------------------------------------------------------
 say "writing the results"
 date=$(date -u +%Y-%m-%d)

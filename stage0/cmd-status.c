@@ -38,15 +38,22 @@ static int wait_exited(struct pod **p, int64_t timeout_usec, podrun_error_t *err
   return 0;
 }
 
+/* A one-line record of the stage1's (`net`, `accelerator`); NULL if it
+ * did not write it. */
+static char *stage1_record(struct pod *p, const char *name)
+{
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  char *text = NULL;
+  if (fs_read_file_at(p->dirfd, name, 256, &text, NULL, &ignored) < 0)
+    return NULL;
+  text[strcspn(text, "\n")] = '\0';
+  return text;
+}
+
 /* The pod's network as its stage1 recorded it in `net`; NULL if it did not. */
 static char *network(struct pod *p)
 {
-  _cleanup_error_ podrun_error_t ignored = NULL;
-  char *net = NULL;
-  if (fs_read_file_at(p->dirfd, "net", 256, &net, NULL, &ignored) < 0)
-    return NULL;
-  net[strcspn(net, "\n")] = '\0';
-  return net;
+  return stage1_record(p, "net");
 }
 
 /* "SHIFT:RANGE" of a --private-users pod; NULL for one without. */
@@ -61,7 +68,7 @@ static char *private_users(struct pod *p)
 
 static void print_text(struct pod *p, const struct pod_info *i)
 {
-  _cleanup_free_ char *net = network(p), *users = private_users(p);
+  _cleanup_free_ char *net = network(p), *users = private_users(p), *accel = stage1_record(p, "accelerator");
   char b[64];
   printf("state=%s\n", pod_state_to_string(p->state));
   printf("created=%s\n", i->created ? format_time_rfc3339(b, sizeof(b), i->created) : "");
@@ -70,6 +77,8 @@ static void print_text(struct pod *p, const struct pod_info *i)
     printf("pid=%d\n", (int) i->pid);
   if (net)
     printf("network=%s\n", net);
+  if (accel)
+    printf("accelerator=%s\n", ESCAPE(accel));
   if (users)
     printf("private-users=%s\n", users);
   printf("exited=%s\n", is_done(p->state) ? "true" : "false");
@@ -80,7 +89,7 @@ static void print_text(struct pod *p, const struct pod_info *i)
 
 static void print_json(struct pod *p, const struct pod_info *i, bool pretty)
 {
-  _cleanup_free_ char *net = network(p), *users = private_users(p);
+  _cleanup_free_ char *net = network(p), *users = private_users(p), *accel = stage1_record(p, "accelerator");
   char c[64], s[64];
   json_t *codes = json_object();
   for (size_t a = 0; a < i->n_apps; a++)
@@ -97,6 +106,8 @@ static void print_json(struct pod *p, const struct pod_info *i, bool pretty)
     json_object_set_new(o, "network", json_string(net));
   if (users)
     json_object_set_new(o, "private_users", json_string(users));
+  if (accel)
+    json_object_set_new(o, "accelerator", json_string(accel));
   _cleanup_free_ char *text = json_dump_sorted(o, pretty);
   printf("%s\n", text);
 }
@@ -151,7 +162,8 @@ static const struct opt status_opts[] = {
 
 const struct cmd cmd_status = {
   "status", status, "[UUID]", "Show a pod's status",
-  "Prints state, created, started, pid, network (when the stage1 has one), private-users\n"
+  "Prints state, created, started, pid, network (when the stage1 has one), accelerator\n"
+  "(kvm or tcg, for a pod of the kvm stage1), private-users\n"
   "(SHIFT:RANGE, for a --private-users pod), exited and app-<name>=<exit code> lines.\n"
   "UUID may be a unique prefix.\n\nExamples:\n  podrun status 5f0b\n  podrun status --wait=30s --format=json 5f0b",
   status_opts, NULL, 0, 1, 0,

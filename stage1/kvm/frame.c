@@ -4,6 +4,7 @@
 #include "kvm.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -15,6 +16,13 @@ static int write_all(int fd, const void *buf, size_t len)
       ssize_t k = write(fd, p, len);
       if (k < 0 && errno == EINTR)
         continue;
+      if (k < 0 && errno == EAGAIN) /* a non-blocking fd (the guest's ports) */
+        {
+          struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+          if ((poll(&pfd, 1, -1) < 0 && errno != EINTR) || (pfd.revents & (POLLHUP | POLLERR)))
+            return -1; /* the other end went */
+          continue;
+        }
       if (k <= 0)
         return -1;
       p += k;

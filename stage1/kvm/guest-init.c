@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 
 #include <jansson.h>
 
@@ -343,11 +344,17 @@ static _noreturn_ void exec_pod_init(void)
   if (run_args.disable_seccomp)
     args[n++] = (char *) STAGE1_DISABLE_SECCOMP;
   args[n] = NULL;
+  /* the apps' stdout and stderr: virtio consoles, ttys made raw (no
+   * "\r\n" for "\n"), podrun's stdout and stderr on the host */
   static const char *const outs[] = { "/dev/hvc0", "/dev/hvc1" };
   for (int i = 0; i < 2; i++)
     {
-      int fd = open(outs[i], O_WRONLY | O_NOCTTY);
-      if (fd < 0 || dup2(fd, i + 1) < 0)
+      struct termios t;
+      int fd = open(outs[i], O_RDWR | O_NOCTTY);
+      if (fd < 0 || tcgetattr(fd, &t) < 0)
+        _exit(PODRUN_EXIT_ERROR);
+      cfmakeraw(&t);
+      if (tcsetattr(fd, TCSANOW, &t) < 0 || dup2(fd, i + 1) < 0)
         _exit(PODRUN_EXIT_ERROR);
       close(fd);
     }
@@ -369,7 +376,8 @@ static _noreturn_ void enter_session(int port, const char *app, char **cmd)
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  (void) fcntl(port, F_SETFL, O_RDWR); /* blocking, no SIGIO */
+  /* the port's flags are the guest init's too (one open file): left as
+   * they are, non-blocking and O_ASYNC; kvm_frame_write waits as needed */
   if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
     _exit(PODRUN_EXIT_ERROR);
   pid_t pid = fork();
@@ -434,45 +442,52 @@ static bool is_app(const char *name)
   return false;
 }
 
-static void answer_error(int fd, const char *msg)
+static _noreturn_ void answer_error(int fd, const char *msg)
 {
   char code = (char) PODRUN_EXIT_ERROR;
   _cleanup_free_ char *line = xasprintf("podrun-guest: %s\n", msg);
-  int flags = fcntl(fd, F_GETFL);
-  (void) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
   (void) kvm_frame_write(fd, KVM_FRAME_STDERR, line, strlen(line));
   (void) kvm_frame_write(fd, KVM_FRAME_EXIT, &code, 1);
-  (void) fcntl(fd, F_SETFL, flags);
+  _exit(0);
 }
 
-/* One request line from the host. */
-static void request(struct port *p, bool enter, const char *line)
+/* An enter request, in the session child: checked, then run. */
+static _noreturn_ void enter_request(int fd, const char *line)
 {
   json_auto_t *j = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
-  if (!enter)
-    {
-      if (json_is_true(json_object_get(j, "stop")) && pod_init_pid > 0)
-        kill(pod_init_pid, SIGTERM); /* the pod init passes it on to every app */
-      return;
-    }
   const char *app = json_string_value(json_object_get(j, "app"));
   json_t *cmd = json_object_get(j, "cmd");
   if (!app || !json_is_array(cmd) || json_array_size(cmd) == 0 || json_array_size(cmd) > 4096)
-    return answer_error(p->fd, "enter: a request that is not {\"app\": NAME, \"cmd\": [ARGV…]}");
+    answer_error(fd, "enter: a request that is not {\"app\": NAME, \"cmd\": [ARGV…]}");
   if (!is_app(app))
-    return answer_error(p->fd, "enter: no such app");
-  _cleanup_strv_ char **argv = NULL;
+    answer_error(fd, "enter: no such app");
+  char **argv = NULL;
   size_t i;
   json_t *v;
   json_array_foreach (cmd, i, v)
     {
       if (!json_is_string(v))
-        return answer_error(p->fd, "enter: a command word that is not a string");
+        answer_error(fd, "enter: a command word that is not a string");
       argv = strv_push(argv, json_string_value(v));
+    }
+  enter_session(fd, app, argv);
+}
+
+/* One request line from the host. The guest init itself never writes to
+ * a port (a host that stops reading would block it): an enter request,
+ * refused or not, is answered by a session child. */
+static void request(struct port *p, bool enter, const char *line)
+{
+  if (!enter)
+    {
+      json_auto_t *j = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+      if (json_is_true(json_object_get(j, "stop")) && pod_init_pid > 0)
+        kill(pod_init_pid, SIGTERM); /* the pod init passes it on to every app */
+      return;
     }
   pid_t pid = fork();
   if (pid == 0)
-    enter_session(p->fd, app, argv);
+    enter_request(p->fd, line);
   if (pid > 0)
     p->session = pid;
 }
@@ -577,18 +592,23 @@ int main(void)
     }
   for (;;)
     {
+      /* each port as it is now: what a host wrote is read even if it has
+       * gone since (a stop request sent and the socket closed at once);
+       * a port without a host is not polled (it would say POLLHUP at
+       * once), its SIGIO says when one comes or goes */
       struct pollfd fds[3] = { { .fd = sfd, .events = POLLIN } };
       for (int i = 0; i < 2; i++)
-        fds[i + 1] = (struct pollfd) { .fd = ports[i].connected && !ports[i].session ? ports[i].fd : -1,
-                                       .events = POLLIN };
-      /* a port's host may have come before we looked: try each once */
-      for (int i = 0; i < 2; i++)
-        if (!ports[i].connected && !ports[i].session)
-          {
-            struct pollfd q = { .fd = ports[i].fd, .events = POLLIN };
-            if (poll(&q, 1, 0) == 1 && !(q.revents & POLLHUP))
-              ports[i].connected = true, fds[i + 1].fd = ports[i].fd;
-          }
+        {
+          fds[i + 1] = (struct pollfd) { .fd = -1 };
+          if (ports[i].session)
+            continue;
+          struct pollfd q = { .fd = ports[i].fd, .events = POLLIN };
+          if (poll(&q, 1, 0) == 1 && (q.revents & POLLIN))
+            read_port(&ports[i], i == 1);
+          ports[i].connected = !(q.revents & (POLLHUP | POLLERR));
+          if (ports[i].connected && !ports[i].session)
+            fds[i + 1] = (struct pollfd) { .fd = ports[i].fd, .events = POLLIN };
+        }
       if (poll(fds, 3, -1) < 0 && errno != EINTR)
         power_off();
       struct signalfd_siginfo si;
@@ -605,14 +625,6 @@ int main(void)
                   if (pid == ports[i].session)
                     ports[i].session = 0;
               }
-          }
-      for (int i = 0; i < 2; i++)
-        if (fds[i + 1].fd >= 0 && fds[i + 1].revents)
-          {
-            if (fds[i + 1].revents & POLLIN)
-              read_port(&ports[i], i == 1);
-            else
-              ports[i].connected = false;
           }
     }
 }

@@ -15,12 +15,13 @@
  * over virtio-9p and runs the pod init over it, then powers the VM off. */
 
 /* The pod directory's kvm/ (0700, the host's alone): the control sockets,
- * the guest's console log and which accelerator ran the pod. */
+ * the guest's console log, qemu's own messages. */
 #define KVM_DIR "kvm"
 #define KVM_CTL_SOCKET "kvm/ctl.sock"     /* stop */
 #define KVM_ENTER_SOCKET "kvm/enter.sock" /* enter, one at a time */
 #define KVM_CONSOLE_LOG "kvm/console.log"
-#define KVM_ACCEL_FILE "kvm/accel"
+/* at the pod directory's top, as `net`: which status shows */
+#define KVM_ACCEL_FILE "accelerator"
 /* ... and what the guest shares of it: rt/ (the pod init's runtime
  * directory: ready, exit-code, done, <app>.pid; the guest init's
  * guest-error), meta/ (read-only: the pod manifest, the run flags, net) */
