@@ -47,8 +47,10 @@ DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 # Every module is one static archive; binaries, unit tests and fuzzers link them.
 # A module in a folder below the top is named by its path with - for /
 # (stage1/nspawn: $(BUILD)/stage1/nspawn/libstage1-nspawn.a). The stage1
-# flavors come before what they link (stage1/common), as the linker reads them.
-MODULES := stage0 store stage1/nspawn stage1/fly stage2 lib
+# flavors come before what they all link (stage1/common: the entrypoint
+# dispatch, the stage2 command line, the pod init, the records), as the
+# linker reads them.
+MODULES := stage0 store stage1/nspawn stage1/fly stage1/common stage2 lib
 module_name = $(subst /,-,$(1))
 module_archive = $(BUILD)/$(1)/lib$(call module_name,$(1)).a
 module_srcs = $(filter-out $(1)/main%.c,$(sort $(wildcard $(1)/*.c)))
@@ -119,21 +121,25 @@ $(BUILD)/lib/syscalls.o: $(BUILD)/gen/syscall-names.h
 $(BUILD)/stage2/stage2: $(BUILD)/stage2/main.o $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
-$(BUILD)/stage1/fly/fly: $(BUILD)/stage1/fly/main.o $(BUILD)/stage1/fly/libstage1-fly.a $(BUILD)/lib/liblib.a
+STAGE1_COMMON := $(BUILD)/stage1/common/libstage1-common.a
+
+$(BUILD)/stage1/fly/fly: $(BUILD)/stage1/fly/main.o $(BUILD)/stage1/fly/libstage1-fly.a $(STAGE1_COMMON) \
+                         $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
-$(BUILD)/stage1/nspawn/nspawn: $(BUILD)/stage1/nspawn/main.o $(BUILD)/stage1/nspawn/libstage1-nspawn.a $(BUILD)/lib/liblib.a
+$(BUILD)/stage1/nspawn/nspawn: $(BUILD)/stage1/nspawn/main.o $(BUILD)/stage1/nspawn/libstage1-nspawn.a \
+                               $(STAGE1_COMMON) $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
 # Each flavor's enter is a binary of its own that links stage2's code: it
 # applies the app's isolation in process, executing nothing of the pod's
 # before it has; the processes that stay for a pod's life stay small.
-$(BUILD)/stage1/fly/enter: $(BUILD)/stage1/fly/main-enter.o $(BUILD)/stage1/fly/libstage1-fly.a \
+$(BUILD)/stage1/fly/enter: $(BUILD)/stage1/fly/main-enter.o $(BUILD)/stage1/fly/libstage1-fly.a $(STAGE1_COMMON) \
                            $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
 $(BUILD)/stage1/nspawn/enter: $(BUILD)/stage1/nspawn/main-enter.o $(BUILD)/stage1/nspawn/libstage1-nspawn.a \
-                              $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
+                              $(STAGE1_COMMON) $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
 # The probe that test apps run to report what they see (static, libc only).
