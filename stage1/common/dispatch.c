@@ -30,20 +30,18 @@ int stage1_main(const struct stage1_entrypoint *table, size_t n, int argc, char 
   _cleanup_error_ podrun_error_t err = NULL;
   _cleanup_free_ char *copy = xstrdup(argc > 0 ? argv[0] : "");
   const char *what = basename(copy);
-  int code = 0, r = -1;
+  int code = 0, r;
+  size_t i = 0;
 
-  log_set_program("podrun-stage1");
-  for (size_t i = 0; i < n; i++)
-    if (!table[i].name || streq(table[i].name, what))
-      {
-        log_set_program(table[i].program);
-        r = table[i].run(argc, argv, &code, &err);
-        break;
-      }
-  if (!err && r < 0)
+  while (i < n && table[i].name && !streq(table[i].name, what))
+    i++;
+  log_set_program(i < n ? table[i].program : "podrun-stage1");
+  if (i < n)
+    r = table[i].run(argc, argv, &code, &err);
+  else
     {
       _cleanup_free_ char *names = entrypoint_names(table, n);
-      (void) podrun_error_new(&err, 0, "called as %s: not %s", QUOTE(what), names);
+      r = podrun_error_new(&err, 0, "called as %s: not %s", QUOTE(what), names);
     }
   if (r < 0)
     {
