@@ -59,22 +59,6 @@ static char *private_users(struct pod *p)
   return xasprintf("%u:%u", (unsigned) shift, USERNS_RANGE);
 }
 
-/* stage1/policy, as prepare wrote it: the stage1, the stage1 policy's rule,
- * the flag that chose it; NULL for a pod from a podrun without it. */
-static json_t *stage1_record(struct pod *p)
-{
-  _cleanup_error_ podrun_error_t ignored = NULL;
-  _cleanup_free_ char *text = NULL;
-  json_t *j = NULL;
-  size_t len = 0;
-  if (fs_read_file_at(p->dirfd, "stage1/policy", 4096, &text, &len, &ignored) < 0 ||
-      json_parse_untrusted(text, len, "stage1/policy", &j, &ignored) < 0)
-    return NULL;
-  if (!json_is_object(j) || !json_is_string(json_object_get(j, "stage1")))
-    return json_decref(j), NULL;
-  return j;
-}
-
 static const char *record_string(json_t *rec, const char *key)
 {
   return json_string_value(json_object_get(rec, key)); /* NULL: null or absent */
@@ -92,7 +76,7 @@ static void print_stage1(json_t *rec)
 static void print_text(struct pod *p, const struct pod_info *i)
 {
   _cleanup_free_ char *net = network(p), *users = private_users(p);
-  _cleanup_json_ json_t *rec = stage1_record(p);
+  _cleanup_json_ json_t *rec = pod_stage1_record(p);
   char b[64];
   printf("state=%s\n", pod_state_to_string(p->state));
   printf("created=%s\n", i->created ? format_time_rfc3339(b, sizeof(b), i->created) : "");
@@ -114,7 +98,7 @@ static void print_text(struct pod *p, const struct pod_info *i)
 static void print_json(struct pod *p, const struct pod_info *i, bool pretty)
 {
   _cleanup_free_ char *net = network(p), *users = private_users(p);
-  _cleanup_json_ json_t *rec = stage1_record(p);
+  _cleanup_json_ json_t *rec = pod_stage1_record(p);
   char c[64], s[64];
   json_t *codes = json_object();
   for (size_t a = 0; a < i->n_apps; a++)

@@ -533,7 +533,7 @@ int stage1_decision_check(const struct stage1_decision *d, const char *flag, enu
     return 0;
   return podrun_error_set(err, 0, "%s: image %s must run in %s or heavier (stage1 policy %s)%s", flag,
                           QUOTE(d->minimum_image), stage1_level_name(d->minimum), QUOTE(d->minimum_rule),
-                          startswith(flag, "--stage1=") ? "" : "; a stage1 image counts as fly");
+                          startswith(flag, "--stage1-") ? "; a stage1 image counts as fly" : "");
 }
 
 void stage1_policy_apply_isolators(const struct stage1_policy_rule *r, bool user_memory, bool user_cpu,

@@ -363,6 +363,7 @@ static void test_refusal(void **state)
       assert_non_null(strstr(err->msg, "image \"example.com/untrusted\" must run in kvm or heavier"));
       assert_non_null(strstr(err->msg, "/local/50-example.json:unsigned-in-kvm"));
       assert_true(!strstr(err->msg, "counts as fly") == (lighter[i].flag[8] == '='));
+      assert_int_equal(strchr(err->msg, '\n'), NULL);
     }
   _cleanup_error_ podrun_error_t err = NULL;
   assert_int_equal(stage1_decision_check(&d, "--stage1=kvm", STAGE1_LEVEL_KVM, &err), 0);
