@@ -142,7 +142,9 @@ static int parse_globs(const struct rule_ctx *c, json_t *o, const char *key, str
     return rule_error(err, c, "\"match\".\"%s\" must be an object of NAME: GLOB", key);
   json_object_foreach (m, k, v)
     {
-      if (!*k || !json_is_string(v))
+      if (!*k)
+        return rule_error(err, c, "\"match\".\"%s\" has an empty name", key);
+      if (!json_is_string(v))
         return rule_error(err, c, "\"match\".\"%s\".%s must be a string (a glob of the value)", key, QUOTE(k));
       appc_kvs_set(ret, k, json_string_value(v));
     }

@@ -154,7 +154,7 @@ static int check_policy(const struct stage1_decision *policy, podrun_error_t *er
     { "stage1-path", r->stage1_path },    { "stage1-from-dir", r->stage1_from_dir },
   };
   for (size_t i = 0; i < ELEMENTSOF(flags); i++)
-    if (flags[i].value)
+    if (flags[i].value && (i > 0 || stage1_is_flavor(flags[i].value))) /* a --stage1 typo: refused as such */
       {
         _cleanup_free_ char *flag = xasprintf("--%s=%s", flags[i].name, ESCAPE(flags[i].value));
         return stage1_decision_check(policy, flag, i == 0 ? stage1_level_of(flags[i].value) : STAGE1_LEVEL_FLY, err);

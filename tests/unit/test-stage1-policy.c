@@ -149,6 +149,7 @@ static void test_malformed(void **state)
     { FILE1(RULE("x", ", \"match\": {\"labels\": [\"a=b\"]}")), "\"labels\" must be an object" },
     { FILE1(RULE("x", ", \"match\": {\"labels\": {\"arch\": 1}}")), "\"labels\".\"arch\" must be a string" },
     { FILE1(RULE("x", ", \"match\": {\"annotations\": {\"a\": null}}")), "\"annotations\".\"a\" must be a string" },
+    { FILE1(RULE("x", ", \"match\": {\"labels\": {\"\": \"b\"}}")), "\"labels\" has an empty name" },
     { FILE1(RULE("x", ", \"isolators\": 5")), "\"isolators\" must be an object" },
     { FILE1(RULE("x", ", \"isolators\": {\"memory\": \"lots\"}")), "\"isolators\".\"memory\": " },
     { FILE1(RULE("x", ", \"isolators\": {\"cpu\": \"-1\"}")), "\"isolators\".\"cpu\": " },
