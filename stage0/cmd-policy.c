@@ -12,7 +12,7 @@ static bool arg_no_legend;
 /* What explain says of one image. */
 struct explained
 {
-  char *arg;  /* as given */
+  const char *arg; /* as given */
   char *name; /* NAME[:VERSION] */
   char *id;
   bool is_signed;
@@ -38,7 +38,7 @@ static int explain_one(const struct stage1_policy *p, const char *arg, struct ex
   if (store_resolve(podrun_store, arg, &img, err) < 0 ||
       appc_image_manifest_parse(img->manifest, strlen(img->manifest), &im, err) < 0)
     return -1;
-  *ret = (struct explained){ .arg = (char *) arg, .id = xstrdup(img->id) };
+  *ret = (struct explained){ .arg = arg, .id = xstrdup(img->id) };
   if (stage1_policy_signed(podrun_store, img->id, im->name, &ret->is_signed, &ret->fingerprint, err) < 0)
     return explained_done(ret), -1;
   pi = (struct stage1_policy_image){ .name = im->name, .labels = &im->labels, .annotations = &im->annotations,

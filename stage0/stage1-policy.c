@@ -276,7 +276,8 @@ static int parse_file(const char *path, const char *text, size_t len, struct sta
   json_object_foreach (j, k, v)
     if (!streq(k, "rules"))
       return podrun_error_set(err, 0, "%s: unknown key %s (only \"rules\")", what, QUOTE(k));
-  p->rules = xrealloc(p->rules, (p->n_rules + json_array_size(rules)) * sizeof(*p->rules) + 1);
+  if (json_array_size(rules) > 0)
+    p->rules = xrealloc(p->rules, (p->n_rules + json_array_size(rules)) * sizeof(*p->rules));
   json_array_foreach (rules, i, rule)
     {
       struct stage1_policy_rule *r = &p->rules[p->n_rules];

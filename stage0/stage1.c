@@ -73,6 +73,20 @@ static int bundled_path(const char *flavor, char **ret, podrun_error_t *err)
                           QUOTE(flavor), QUOTE(sys));
 }
 
+/* "nspawn or fly": the bundled flavors, for messages. */
+static char *bundled_list(void)
+{
+  size_t n = strv_length((char *const *) bundled_flavors);
+  char *s = xstrdup("");
+  for (size_t i = 0; i < n; i++)
+    {
+      char *t = xasprintf("%s%s%s", s, i == 0 ? "" : i + 1 == n ? " or " : ", ", bundled_flavors[i]);
+      free(s);
+      s = t;
+    }
+  return s;
+}
+
 /* rule: the policy's rule that chose it, NULL when --stage1 did. */
 static int select_flavor(struct store *s, const char *flavor, const char *rule, char **ret_id, podrun_error_t *err)
 {
@@ -80,10 +94,11 @@ static int select_flavor(struct store *s, const char *flavor, const char *rule, 
 
   if (!strv_contains((char *const *) bundled_flavors, flavor))
     {
+      _cleanup_free_ char *list = bundled_list();
       if (rule)
-        return podrun_error_set(err, 0, "stage1 policy %s chose %s: not a bundled flavor of this podrun (nspawn or "
-                                        "fly)", QUOTE(rule), QUOTE(flavor));
-      return podrun_error_set(err, 0, "--stage1=%s: not a bundled flavor (nspawn or fly)", ESCAPE(flavor));
+        return podrun_error_set(err, 0, "stage1 policy %s chose %s: not a bundled flavor of this podrun (%s)",
+                                QUOTE(rule), QUOTE(flavor), list);
+      return podrun_error_set(err, 0, "--stage1=%s: not a bundled flavor (%s)", ESCAPE(flavor), list);
     }
   if (bundled_path(flavor, &path, err) < 0)
     return rule ? podrun_error_wrap(err, "stage1 policy %s", QUOTE(rule)) : -1;
