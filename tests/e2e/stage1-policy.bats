@@ -328,3 +328,29 @@ json.dump(p, open(sys.argv[1], "w"))' "$BATS_TEST_TMPDIR/pod.json" "$(aci_id "$B
   assert_status 0
   [[ $(probe 'j["ns"]["pid"]') == "$HOST_PIDNS" ]] || fail "not fly"
 }
+
+@test "a rule may choose a stage1 image of the store; one that is missing is refused naming the rule; two stage1s of one weight cannot share a pod" {
+  signed_images
+  printf '%s\n' '{"rules": [
+    {"name": "app-own-stage1", "match": {"name": "example.com/app"}, "stage1": "podrun.io/stage1-fly"},
+    {"name": "tools-in-fly", "match": {"name": "example.com/tools/*"}, "stage1": "fly"}]}' >"$CONF/stage1.d/50-own.json"
+  run_podrun run example.com/app
+  assert_one_line_error "stage1 policy \"$CONF/stage1.d/50-own.json:app-own-stage1\": stage1: " "podrun.io/stage1-fly"
+  no_pods
+  run_podrun --insecure-options=image fetch "$BUILD/stage1-fly.aci"
+  assert_status 0
+  run_podrun run --uuid-file-save="$BATS_TEST_TMPDIR/uuid" example.com/app
+  assert_status 0
+  [[ $(probe 'j["ns"]["pid"]') == "$HOST_PIDNS" ]] || fail "not the fly stage1"
+  [[ $(status_of "$BATS_TEST_TMPDIR/uuid" stage1) == podrun.io/stage1-fly ]] || fail "status: stage1"
+  [[ $(status_of "$BATS_TEST_TMPDIR/uuid" stage1-rule) == *:app-own-stage1 ]] || fail "status: stage1-rule"
+  # the image and fly are of one weight (an image counts as fly) but not the same stage1
+  rm -rf "$STORE/pods"
+  run_podrun run example.com/app example.com/tools/probe
+  assert_one_line_error "image \"example.com/app\" gets \"podrun.io/stage1-fly\" ($CONF/stage1.d/50-own.json:app-own-stage1), image \"example.com/tools/probe\" gets \"fly\" ($CONF/stage1.d/50-own.json:tools-in-fly): a pod has one stage1"
+  no_pods
+  run_podrun policy explain example.com/app example.com/tools/probe
+  assert_status 254
+  [[ ${#lines[@]} -eq 3 ]] || fail "the table first"
+  assert_stderr_contains "a pod has one stage1"
+}
