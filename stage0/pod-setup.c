@@ -135,13 +135,7 @@ static json_t *json_text(const char *s)
  * instead (null: none did). */
 static char *stage1_policy_record(const struct pod_plan *plan)
 {
-  const struct run_args *r = &arg_run;
-  _cleanup_free_ char *flag = r->stage1_flavor     ? xasprintf("--stage1=%s", r->stage1_flavor)
-                              : r->stage1_name     ? xasprintf("--stage1-name=%s", r->stage1_name)
-                              : r->stage1_hash     ? xasprintf("--stage1-hash=%s", r->stage1_hash)
-                              : r->stage1_path     ? xasprintf("--stage1-path=%s", r->stage1_path)
-                              : r->stage1_from_dir ? xasprintf("--stage1-from-dir=%s", r->stage1_from_dir)
-                                                   : NULL;
+  _cleanup_free_ char *flag = stage1_flag_given(false);
   _cleanup_json_ json_t *j = json_pack("{s:o,s:o,s:o}", "stage1", json_text(plan->stage1_label), "rule",
                                        json_text(plan->policy.rule), "flag", json_text(flag));
   if (!j)

@@ -48,6 +48,10 @@ struct stage1_features;
 int stage1_select(struct store *s, const struct stage1_decision *policy, char **ret_id,
                   struct stage1_features *ret_features, char **ret_run, char **ret_label, podrun_error_t *err);
 
+/* The --stage1* flag given ("--stage1-path=FILE", its value escaped for a
+ * message or not), NULL when none was. */
+char *stage1_flag_given(bool escape);
+
 /* The path inside the stage1 rootfs of an entrypoint ("run", "enter", "stop", "gc"). */
 int stage1_entrypoint_path(struct store *s, const char *stage1_id, const char *what, char **ret_path,
                            podrun_error_t *err);

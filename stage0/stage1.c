@@ -156,25 +156,33 @@ static int select_image(struct store *s, const struct stage1_decision *policy, c
   return select_by_policy(s, policy, ret_id, ret_label, err);
 }
 
-/* The stage1 flag given, against the policy's minimum: a flavor by its
- * level, any stage1 image as fly. */
-static int check_policy(const struct stage1_decision *policy, podrun_error_t *err)
+char *stage1_flag_given(bool escape)
 {
   const struct run_args *r = &arg_run;
   const struct
   {
     const char *name, *value;
   } flags[] = {
-    { "stage1", r->stage1_flavor },       { "stage1-name", r->stage1_name }, { "stage1-hash", r->stage1_hash },
-    { "stage1-path", r->stage1_path },    { "stage1-from-dir", r->stage1_from_dir },
+    { "stage1", r->stage1_flavor },    { "stage1-name", r->stage1_name },         { "stage1-hash", r->stage1_hash },
+    { "stage1-path", r->stage1_path }, { "stage1-from-dir", r->stage1_from_dir },
   };
   for (size_t i = 0; i < ELEMENTSOF(flags); i++)
-    if (flags[i].value && (i > 0 || stage1_is_flavor(flags[i].value))) /* a --stage1 typo: refused as such */
-      {
-        _cleanup_free_ char *flag = xasprintf("--%s=%s", flags[i].name, ESCAPE(flags[i].value));
-        return stage1_decision_check(policy, flag, i == 0 ? stage1_level_of(flags[i].value) : STAGE1_LEVEL_FLY, err);
-      }
-  return 0;
+    if (flags[i].value)
+      return xasprintf("--%s=%s", flags[i].name, escape ? ESCAPE(flags[i].value) : flags[i].value);
+  return NULL;
+}
+
+/* The stage1 flag given, against the policy's minimum: a flavor by its
+ * level, any stage1 image as fly. A --stage1 that is no flavor at all is
+ * left to be refused as such. */
+static int check_policy(const struct stage1_decision *policy, podrun_error_t *err)
+{
+  _cleanup_free_ char *flag = stage1_flag_given(true);
+  const char *flavor = arg_run.stage1_flavor;
+
+  if (!flag || (flavor && !stage1_is_flavor(flavor)))
+    return 0;
+  return stage1_decision_check(policy, flag, flavor ? stage1_level_of(flavor) : STAGE1_LEVEL_FLY, err);
 }
 
 int stage1_select(struct store *s, const struct stage1_decision *policy, char **ret_id,
