@@ -10,7 +10,7 @@ CC ?= gcc
 BUILD ?= $(if $(SANITIZE),build/san,build)
 BIN := $(BUILD)/bin
 
-PKGS := jansson libarchive sqlite3 libcrypto libseccomp libcap
+PKGS := jansson libarchive sqlite3 libcrypto libseccomp libcap yaml-0.1
 # Tables give their rows' leading fields and leave the rest zero (as systemd
 # builds): -Wno-missing-field-initializers.
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wmissing-prototypes \
@@ -30,7 +30,7 @@ LIBS := $(shell pkg-config --libs $(filter-out $(DL_PKGS),$(PKGS)) 2>/dev/null)
 TEST_LIBS := $(LIBS) $(shell pkg-config --libs $(DL_PKGS) 2>/dev/null)
 # podrun itself is stage0, store and lib (DESIGN §1: stage0 → store → lib):
 # no libseccomp, no libcap; those are stage2's (and the stage1s', which link it).
-PODRUN_LIBS := $(shell pkg-config --libs jansson sqlite3 2>/dev/null)
+PODRUN_LIBS := $(shell pkg-config --libs jansson sqlite3 yaml-0.1 2>/dev/null)
 # gpgme is loaded when first needed too (store/dl.h), except under the
 # sanitizers: gcc 12's LeakSanitizer crashes at exit ("Tracer caught signal
 # 11") on the thread-local storage of a dlopen'd library, and libgpgme has
@@ -39,7 +39,7 @@ PODRUN_LIBS += $(if $(SANITIZE),-lgpgme)
 
 # Debian packages needed to build and test (checked with dpkg, installed when root).
 DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev libssl-dev \
-             libcmocka-dev libseccomp-dev libcap-dev libcurl4-openssl-dev libgpgme-dev
+             libcmocka-dev libseccomp-dev libcap-dev libcurl4-openssl-dev libgpgme-dev libyaml-dev
 DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 systemd-container procps strace \
             docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)

@@ -84,7 +84,8 @@
   X(EVP_sha512) \
   X(EVP_DigestInit_ex) \
   X(EVP_DigestUpdate) \
-  X(EVP_DigestFinal_ex)
+  X(EVP_DigestFinal_ex) \
+  X(EVP_DecodeBlock)
 
 #define DL_CURL_SYMBOLS(X) \
   X(curl_global_init) \
@@ -111,7 +112,7 @@
   X(curl_url_set) \
   X(curl_url_get)
 
-/* gpgme (trust.c): only fetching a signed image and `podrun trust` need it */
+/* gpgme (trust.c, trust-sign.c): only fetching a signed image and `podrun trust` need it */
 #define DL_GPGME_SYMBOLS(X) \
   X(gpgme_check_version) \
   X(gpgme_new) \
@@ -121,6 +122,7 @@
   X(gpgme_set_keylist_mode) \
   X(gpgme_data_new_from_mem) \
   X(gpgme_data_new_from_fd) \
+  X(gpgme_data_new_from_cbs) \
   X(gpgme_data_release) \
   X(gpgme_op_import) \
   X(gpgme_op_import_result) \
