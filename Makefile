@@ -197,6 +197,7 @@ install: all
 	install -m 0755 $(BIN)/podrun $(DESTDIR)$(PREFIX)/bin/podrun
 	$(if $(STAGE1_ACIS),install -m 0644 $(STAGE1_ACIS) $(DESTDIR)$(PREFIX)/lib/podrun/)
 	install -m 0644 conf/registries.json $(DESTDIR)$(PREFIX)/lib/podrun/registries.json
+	install -m 0644 conf/policy.json $(DESTDIR)$(PREFIX)/lib/podrun/policy.json
 	install -m 0644 $(DOCS) README.md $(DESTDIR)$(PREFIX)/share/doc/podrun/
 
 clean:

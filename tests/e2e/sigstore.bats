@@ -316,3 +316,20 @@ refused() {
   assert_one_line_error "unsigned" "the registry"
   no_gpg_left
 }
+
+@test "sigstore: the installed system policy (conf/policy.json) is used when the local configuration has none" {
+  cp "$E2E_ROOT/conf/policy.json" "$SYSCONF/policy.json"
+  trust_key "$APPC_PREFIX" trusted
+  run_podrun fetch --quiet "docker://$REGISTRY/test/unsigned:1"
+  refused "unsigned"
+  run_podrun fetch --quiet "docker://$REGISTRY/test/busybox:1"
+  assert_status 0
+  # a local policy.json replaces it whole
+  policy '{"default": [{"type": "reject"}]}'
+  run_podrun fetch --quiet --pull-policy=update "docker://$REGISTRY/test/busybox:1"
+  assert_one_line_error "rejected by policy \"$CONF/policy.json\" (default)"
+  printf '{"default": []}\n' >"$SYSCONF/policy.json"
+  rm "$CONF/policy.json"
+  run_podrun fetch --quiet "docker://$REGISTRY/test/busybox:1"
+  assert_one_line_error "policy \"$SYSCONF/policy.json\": default: must be a non-empty list"
+}
