@@ -709,8 +709,8 @@ static int sigext_answer(struct http_xfer *hx, podrun_error_t *err)
 
 /* {"signatures": [{"version": 2, "type": "atomic", "name": "DIGEST@ID", "content": "base64"}]}:
  * the other versions and types are skipped, as containers does. */
-static int sigext_parse(const char *body, size_t len, const char *what, char ***ret_sigs, size_t **ret_lens,
-                        size_t *ret_n, podrun_error_t *err)
+int registry_parse_signatures(const char *body, size_t len, const char *what, char ***ret_sigs, size_t **ret_lens,
+                              size_t *ret_n, podrun_error_t *err)
 {
   _cleanup_json_ json_t *j = NULL;
   size_t i, n = 0;
@@ -770,7 +770,7 @@ int registry_get_signatures(struct registry *r, const char *repo, const char *di
       ret = 0;
     }
   else if (ret == 0)
-    ret = sigext_parse(x.x.buf ? x.x.buf : "", x.x.len, x.x.what, ret_sigs, ret_lens, ret_n, err);
+    ret = registry_parse_signatures(x.x.buf ? x.x.buf : "", x.x.len, x.x.what, ret_sigs, ret_lens, ret_n, err);
   xfer_free(&x);
   return ret;
 }

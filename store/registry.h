@@ -108,3 +108,6 @@ int registry_sha256(const void *buf, size_t len, char out[static 72], podrun_err
 #define REGISTRY_MAX_SIGNATURES 16
 int registry_get_signatures(struct registry *r, const char *repo, const char *digest, char ***ret_sigs,
                             size_t **ret_lens, size_t *ret_n, podrun_error_t *err);
+/* The extension's answer (len bytes; what names it in messages), parsed. */
+int registry_parse_signatures(const char *body, size_t len, const char *what, char ***ret_sigs, size_t **ret_lens,
+                              size_t *ret_n, podrun_error_t *err);
