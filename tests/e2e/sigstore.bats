@@ -92,6 +92,18 @@ setup_file() {
   image_push "oci:$l:bb" "$REGISTRY/test/garbage:1"
   mkdir -p "$(sigdir test/garbage "$DIGEST")"
   head -c 1000000 /dev/urandom >"$(sigdir test/garbage "$DIGEST")/signature-1"
+  # a key where a signature should be
+  image_push "oci:$l:bb" "$REGISTRY/test/key:1"
+  mkdir -p "$(sigdir test/key "$DIGEST")"
+  cp "$BATS_FILE_TMPDIR/trusted.asc" "$(sigdir test/key "$DIGEST")/signature-1"
+  # a good signature by the trusted key whose text inflates to 8 MiB (a few KiB signed, compressed)
+  image_push "oci:$l:bb" "$REGISTRY/test/bomb:1"
+  mkdir -p "$(sigdir test/bomb "$DIGEST")"
+  { printf '{"critical": {"type": "atomic container signature", "image": {"docker-manifest-digest": "%s"}, ' "$DIGEST"
+    printf '"identity": {"docker-reference": "%s/test/bomb:1"}}, "optional": {}}' "$REGISTRY"
+    head -c 8388608 /dev/zero | tr '\0' ' '; } >"$BATS_FILE_TMPDIR/bomb.json"
+  GNUPGHOME=$PUB gpg --batch --quiet --yes --local-user "$FPR_TRUSTED!" --compress-level 9 --sign \
+    --output "$(sigdir test/bomb "$DIGEST")/signature-1" "$BATS_FILE_TMPDIR/bomb.json"
   GNUPGHOME=$PUB gpgconf --kill all
   server_start lookaside "$SIGS"
   export LOOKASIDE_PORT=$SERVER_PORT LOOKASIDE_LOG=$SERVER_LOG
@@ -203,7 +215,7 @@ refused() {
   no_gpg_left
 }
 
-@test "sigstore: a signature by an untrusted key, or with no key trusted, or garbage is refused" {
+@test "sigstore: a signature by an untrusted key, with no key trusted, garbage, a key, a compression bomb is refused" {
   run_podrun fetch --quiet "docker://$REGISTRY/test/busybox:1"
   refused "no key is trusted for \"$APPC_PREFIX/busybox\""
   trust_key "$APPC_PREFIX" trusted
@@ -211,6 +223,12 @@ refused() {
   refused "signed by key" "which is not trusted"
   run_podrun fetch --quiet "docker://$REGISTRY/test/garbage:1"
   refused "not a signature"
+  run_podrun fetch --quiet "docker://$REGISTRY/test/key:1"
+  refused "not a signature"
+  # signed by the trusted key, but its text is cut off at 64 KiB as gpg writes it
+  [[ $(stat -c %s "$(sigdir test/bomb "$DIGEST")/signature-1") -lt 100000 ]] || fail "the bomb is no bomb"
+  run_podrun fetch --quiet "docker://$REGISTRY/test/bomb:1"
+  refused "its text is larger than 64 KiB"
   # a key trusted for another prefix is no key for this one
   run_podrun trust --remove "$FPR_TRUSTED"
   trust_key "$APPC_PREFIX/busybox-elsewhere" trusted
