@@ -47,6 +47,17 @@ server_start() {
   SERVER_LOG=$d/log
 }
 
+# standalone_sign REPO:TAG DIGEST: the trusted key's signature of REPO's manifest DIGEST
+# (as the registry serves it) for the reference $REGISTRY/REPO:TAG, into the lookaside.
+standalone_sign() {
+  local repo=${1%%:*} m=$BATS_FILE_TMPDIR/manifest.json
+  skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/$repo@$2" >"$m" || fail "skopeo inspect $repo@$2"
+  mkdir -p "$(sigdir "$repo" "$2")"
+  GNUPGHOME=$PUB skopeo standalone-sign "$m" "$REGISTRY/$1" "$FPR_TRUSTED" \
+    --output "$(sigdir "$repo" "$2")/signature-1" >"$BATS_FILE_TMPDIR/skopeo.out" 2>&1 ||
+    fail "skopeo standalone-sign: $(cat "$BATS_FILE_TMPDIR/skopeo.out")"
+}
+
 setup_file() {
   command -v docker-registry >/dev/null || return 0
   command -v skopeo >/dev/null || return 0
@@ -104,6 +115,17 @@ setup_file() {
     head -c 8388608 /dev/zero | tr '\0' ' '; } >"$BATS_FILE_TMPDIR/bomb.json"
   GNUPGHOME=$PUB gpg --batch --quiet --yes --local-user "$FPR_TRUSTED!" --compress-level 9 --sign \
     --output "$(sigdir test/bomb "$DIGEST")/signature-1" "$BATS_FILE_TMPDIR/bomb.json"
+  # manifest lists: one signed as a list, one only on its host platform's manifest
+  # (skopeo standalone-sign: a claim for a manifest file and a reference)
+  manifest_list_push test/list:1
+  export LIST1_HOST_ID=$LIST_HOST_ID
+  standalone_sign test/list:1 "$LIST_DIGEST"
+  manifest_list_push test/list2:1
+  export LIST2_HOST_ID=$LIST_HOST_ID
+  local instance
+  instance=$(skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/test/list2:1" |
+    json_query '[m["digest"] for m in j["manifests"] if m["platform"]["architecture"] == "'"$OCI_ARCH"'"][0]')
+  standalone_sign test/list2:1 "$instance"
   GNUPGHOME=$PUB gpgconf --kill all
   server_start lookaside "$SIGS"
   export LOOKASIDE_PORT=$SERVER_PORT LOOKASIDE_LOG=$SERVER_LOG
@@ -350,4 +372,19 @@ refused() {
   rm "$CONF/policy.json"
   run_podrun fetch --quiet "docker://$REGISTRY/test/busybox:1"
   assert_one_line_error "policy \"$SYSCONF/policy.json\": default: must be a non-empty list"
+}
+
+@test "sigstore: a manifest list is verified by the list's signature or by its platform manifest's" {
+  trust_key "$APPC_PREFIX" trusted
+  run_podrun fetch --quiet "docker://$REGISTRY/test/list:1"
+  assert_status 0
+  [[ $output == "$LIST1_HOST_ID" ]] || fail "not the host platform's image: $output"
+  run_podrun fetch --quiet "docker://$REGISTRY/test/list2:1"
+  assert_status 0
+  [[ $output == "$LIST2_HOST_ID" ]] || fail "not the host platform's image: $output"
+  grep -q "GET /test/list2@sha256=[0-9a-f]*/signature-1 200" "$LOOKASIDE_LOG" || fail "the instance's signature was not read"
+  # another platform of list2: neither the list nor that manifest is signed
+  run_podrun fetch --quiet --arch="$LIST_OTHER_ARCH" "docker://$REGISTRY/test/list2:1"
+  assert_one_line_error "unsigned"
+  no_gpg_left
 }
