@@ -22,15 +22,15 @@ CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) $(SANFLAGS) -D_GNU_SOURCE -I. -Ilib -I$(BUILD)/gen \
         $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 override LDFLAGS += $(SANFLAGS)
-# libarchive and libcrypto are loaded when first needed (store/dl.h), not
+# libarchive, libcrypto and libyaml are loaded when first needed (store/dl.h), not
 # linked: podrun's other commands skip their ~4.5 ms of library loading.
 # The tests that build archives or hash themselves link them.
-DL_PKGS := libarchive libcrypto
+DL_PKGS := libarchive libcrypto yaml-0.1
 LIBS := $(shell pkg-config --libs $(filter-out $(DL_PKGS),$(PKGS)) 2>/dev/null)
 TEST_LIBS := $(LIBS) $(shell pkg-config --libs $(DL_PKGS) 2>/dev/null)
 # podrun itself is stage0, store and lib (DESIGN §1: stage0 → store → lib):
 # no libseccomp, no libcap; those are stage2's (and the stage1s', which link it).
-PODRUN_LIBS := $(shell pkg-config --libs jansson sqlite3 yaml-0.1 2>/dev/null)
+PODRUN_LIBS := $(shell pkg-config --libs jansson sqlite3 2>/dev/null)
 # gpgme is loaded when first needed too (store/dl.h), except under the
 # sanitizers: gcc 12's LeakSanitizer crashes at exit ("Tracer caught signal
 # 11") on the thread-local storage of a dlopen'd library, and libgpgme has

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* registries.d (lookaside.h), read with libyaml's document loader, and the
- * signatures of a lookaside store, by file:// or through the HTTP client. */
+/* registries.d (lookaside.h), read with libyaml's document loader (loaded
+ * when first needed, dl.h), and the signatures of a lookaside store, by
+ * file:// or through the HTTP client. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include <yaml.h>
 
+#include "dl.h"
 #include "fs.h"
 #include "lookaside.h"
 #include "policy.h"
@@ -40,7 +41,7 @@ static const char *scalar(struct doc *d, yaml_node_t *n)
 
 static yaml_node_t *node(struct doc *d, int id)
 {
-  return yaml_document_get_node(&d->d, id);
+  return sym_yaml_document_get_node(&d->d, id);
 }
 
 static int bad(struct doc *d, yaml_node_t *n, podrun_error_t *err, const char *why)
@@ -131,7 +132,7 @@ static bool ns_valid(const char *s)
 
 static int parse_root(struct lookaside *l, struct doc *d, bool override, podrun_error_t *err)
 {
-  yaml_node_t *root = yaml_document_get_root_node(&d->d);
+  yaml_node_t *root = sym_yaml_document_get_root_node(&d->d);
   if (!root)
     return 0; /* an empty file */
   if (root->type != YAML_MAPPING_NODE)
@@ -173,19 +174,21 @@ int lookaside_parse(struct lookaside *l, const char *text, size_t len, const cha
   struct doc d = { .what = what };
   int r;
 
-  if (!yaml_parser_initialize(&parser))
+  if (dl_load_yaml(err) < 0)
+    return -1;
+  if (!sym_yaml_parser_initialize(&parser))
     return podrun_error_new(err, ENOMEM, "registries.d %s: libyaml", QUOTE(what));
-  yaml_parser_set_input_string(&parser, (const unsigned char *) text, len);
-  if (!yaml_parser_load(&parser, &d.d))
+  sym_yaml_parser_set_input_string(&parser, (const unsigned char *) text, len);
+  if (!sym_yaml_parser_load(&parser, &d.d))
     {
       r = podrun_error_new(err, EINVAL, "registries.d %s: line %zu: %s", QUOTE(what), parser.problem_mark.line + 1,
                            parser.problem ? parser.problem : "not YAML");
-      yaml_parser_delete(&parser);
+      sym_yaml_parser_delete(&parser);
       return r;
     }
   r = parse_root(l, &d, override, err);
-  yaml_document_delete(&d.d);
-  yaml_parser_delete(&parser);
+  sym_yaml_document_delete(&d.d);
+  sym_yaml_parser_delete(&parser);
   return r;
 }
 
