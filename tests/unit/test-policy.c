@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "store/lookaside.h"
 #include "store/policy.h"
@@ -214,6 +216,44 @@ static void test_lookaside(void **state)
     }
 }
 
+static void write_file(const char *dir, const char *name, const char *text)
+{
+  _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* Two directories: the local one's namespaces win, its files among
+ * themselves may not repeat one, files not named *.yaml are not read. */
+static void test_lookaside_dirs(void **state)
+{
+  char local[] = "/tmp/podrun-test-rd-XXXXXX", sys[] = "/tmp/podrun-test-rd-XXXXXX";
+  assert_non_null(mkdtemp(local));
+  assert_non_null(mkdtemp(sys));
+  write_file(local, "a.yaml", "docker:\n  quay.io:\n    lookaside: file:///local\n");
+  write_file(local, "b.yml", "this: [is not read\n");
+  write_file(sys, "a.yaml", "docker:\n  quay.io:\n    lookaside: file:///system\n"
+                               "default-docker:\n  sigstore: https://sigs.example.com\n");
+  const char *const dirs[] = { local, sys, "/nonexistent/podrun", NULL };
+  struct lookaside *l = NULL;
+  _cleanup_error_ podrun_error_t err = NULL;
+  assert_int_equal(lookaside_load(dirs, &l, &err), 0);
+  struct oci_ref a = ref("quay.io/x/y:1"), b = ref("ghcr.io/x/y:1");
+  assert_string_equal(lookaside_for(l, &a)->url, "file:///local");
+  assert_string_equal(lookaside_for(l, &b)->url, "https://sigs.example.com");
+  lookaside_free(l);
+  write_file(local, "c.yaml", "docker:\n  quay.io:\n    lookaside: file:///again\n");
+  assert_int_equal(lookaside_load(dirs, &l, &err), -1);
+  assert_non_null(strstr(err->msg, "c.yaml"));
+  assert_non_null(strstr(err->msg, "a.yaml"));
+  oci_ref_done(&a);
+  oci_ref_done(&b);
+  _cleanup_free_ char *cmd = xasprintf("rm -rf '%s' '%s'", local, sys);
+  assert_int_equal(system(cmd), 0);
+}
+
 #define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 #define D2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
 
@@ -305,7 +345,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_parse),   cmocka_unit_test(test_parse_bad), cmocka_unit_test(test_scopes),
-    cmocka_unit_test(test_lookaside), cmocka_unit_test(test_identity), cmocka_unit_test(test_claim),
+    cmocka_unit_test(test_lookaside), cmocka_unit_test(test_lookaside_dirs), cmocka_unit_test(test_identity), cmocka_unit_test(test_claim),
     cmocka_unit_test(test_base64),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
