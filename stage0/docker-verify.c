@@ -82,7 +82,7 @@ static void sigs_add(struct sigs *s, char **v, size_t *lens, size_t n, const cha
   for (size_t i = 0; i < n; i++)
     {
       _cleanup_free_ char *w = base ? lookaside_signature_url(base, repo, digest, (unsigned) i + 1)
-                                    : xasprintf("the registry's signature %zu of %s", i + 1, digest);
+                                    : xasprintf("%zu of the registry's for %s", i + 1, digest);
       s->v[s->n] = v[i];
       s->lens[s->n] = lens[i];
       s->where = strv_push(s->where, base ? QUOTE(w) : w);

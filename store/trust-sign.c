@@ -163,13 +163,13 @@ int trust_claim_check(const char *text, size_t len, const struct trust_sign_chec
   if (!streq(type, CLAIM_TYPE))
     return podrun_error_new(err, EINVAL, "claim: type %s, not %s", QUOTE(type), QUOTE(CLAIM_TYPE));
   if (!strv_contains((char **) c->digests, digest))
-    return podrun_error_new(err, EPERM, "the signature is for manifest %s, not %s", QUOTE(digest),
+    return podrun_error_new(err, EPERM, "it signs manifest %s, not %s", QUOTE(digest),
                             c->digests && c->digests[0] ? c->digests[0] : "?");
   int m = trust_identity_matches(c, ref, err);
   if (m < 0)
     return podrun_error_wrap(err, "claim");
   if (m == 0)
-    return podrun_error_new(err, EPERM, "the signature is for %s, not %s", QUOTE(ref), ESCAPE(c->reference));
+    return podrun_error_new(err, EPERM, "it signs %s, not %s", QUOTE(ref), ESCAPE(c->reference));
   return 0;
 }
 

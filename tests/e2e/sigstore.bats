@@ -216,11 +216,11 @@ refused() {
 @test "sigstore: the signature of another digest, of another repository, of another tag is refused" {
   trust_key "$APPC_PREFIX" trusted
   run_podrun fetch --quiet "docker://$REGISTRY/test/busybox:other"
-  refused "is for manifest \"$DIGEST\", not sha256:"
+  refused "signs manifest \"$DIGEST\", not sha256:"
   run_podrun fetch --quiet "docker://$REGISTRY/test/moved:1"
-  refused "is for \"$REGISTRY/test/busybox:1\", not $REGISTRY/test/moved:1"
+  refused "signs \"$REGISTRY/test/busybox:1\", not $REGISTRY/test/moved:1"
   run_podrun fetch --quiet "docker://$REGISTRY/test/busybox:2"
-  refused "is for \"$REGISTRY/test/busybox:1\", not $REGISTRY/test/busybox:2"
+  refused "signs \"$REGISTRY/test/busybox:1\", not $REGISTRY/test/busybox:2"
 }
 
 @test "sigstore: a missing signature is refused naming --insecure-options=image, which fetches it unverified" {
@@ -343,7 +343,7 @@ refused() {
   trust_key "${ext/:/-}/test" trusted
   # the claim names $REGISTRY/test/busybox:1: for this registry's name it is another image
   run_podrun --insecure-options=http fetch --quiet "docker://$ext/test/busybox:bb"
-  refused "is for \"$REGISTRY/test/busybox:1\", not $ext/test/busybox:bb"
+  refused "signs \"$REGISTRY/test/busybox:1\", not $ext/test/busybox:bb"
   grep -q "GET /extensions/v2/test/busybox/signatures/$DIGEST 200" "$SERVER_LOG" ||
     fail "the extension was not asked: $(cat "$SERVER_LOG")"
   # exactReference says which name the publisher signed
