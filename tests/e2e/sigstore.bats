@@ -207,9 +207,19 @@ refused() {
   run_podrun run --stage1=fly "docker://$REGISTRY/test/busybox:1" --exec=/bin/echo -- signed hello ---
   assert_status 0
   assert_output_contains "signed hello"
+  run_podrun prepare --stage1=fly "docker://$REGISTRY/test/busybox:1"
+  assert_status 0
   # by digest: the claim's tag does not matter, its repository does
   run_podrun fetch --quiet "docker://$REGISTRY/test/busybox@$DIGEST"
   assert_status 0
+  # a file:// lookaside, the signature verified again (--pull-policy=update)
+  printf 'docker:\n  %s/test:\n    sigstore: file://%s\n' "$REGISTRY" "$SIGS" >"$CONF/registries.d/test.yaml"
+  : >"$LOOKASIDE_LOG"
+  run_podrun fetch --quiet --pull-policy=update "docker://$REGISTRY/test/busybox:1"
+  assert_status 0
+  [[ ! -s $LOOKASIDE_LOG ]] || fail "the http lookaside was asked: $(cat "$LOOKASIDE_LOG")"
+  run_podrun fetch --quiet --pull-policy=update "docker://$REGISTRY/test/unsigned:1"
+  assert_one_line_error "unsigned: the lookaside \"file://$SIGS\""
   no_gpg_left
 }
 
