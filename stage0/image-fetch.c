@@ -13,6 +13,7 @@
 #include "store/http.h"
 #include "store/fetch.h"
 #include "fs.h"
+#include "docker-verify.h"
 #include "image-fetch.h"
 #include "image-ref.h"
 #include "appc.h"
@@ -186,6 +187,27 @@ static bool of_platform(struct store *s, const char *id, const char *os, const c
   return streq_ptr(img->os, os) && appc_arch && streq_ptr(img->arch, appc_arch);
 }
 
+/* The store's copy of an image that must be signed: verified when it came,
+ * by a key trusted for its name (a root key, a prefix of it, or the keys
+ * its policy scope gives). */
+static int store_verified_copy(struct store *s, const char *id, const struct docker_verify *dv, podrun_error_t *err)
+{
+  struct store_signer stored = { 0 };
+  int r = store_get_signer(s, id, &stored, err);
+  if (r >= 0 && !stored.fingerprint)
+    r = podrun_error_new(err, EPERM,
+                         "the store's copy was fetched unverified (--insecure-options=image); remove it (podrun image "
+                         "rm), fetch it again with --pull-policy=update, or use --insecure-options=image");
+  else if (r >= 0 && stored.prefix && *stored.prefix && !trust_prefix_covers(stored.prefix, dv->appc_name) &&
+           !streq(stored.prefix, policy_scope_label(dv->reqs)))
+    r = podrun_error_new(err, EPERM,
+                         "the store's copy was verified for %s, not for this name; fetch it again with "
+                         "--pull-policy=update",
+                         QUOTE(stored.prefix));
+  store_signer_done(&stored);
+  return r;
+}
+
 /* The store's key of a docker reference: HOST/REPO@DIGEST, else HOST/REPO:TAG. */
 static char *ref_key(const struct oci_ref *r)
 {
@@ -199,6 +221,7 @@ static int fetch_docker(struct store *s, const char *ref, enum pull_policy polic
   _cleanup_free_ char *def = NULL, *name = NULL, *appc = NULL, *key = NULL, *known = NULL, *user = NULL,
                       *password = NULL, *ca_dir = NULL, *local_auth = NULL, *system_auth = NULL;
   struct oci_ref r = { 0 };
+  struct docker_verify dv = { 0 };
   const char *os, *arch, *variant;
   int rc = -1;
 
@@ -213,8 +236,20 @@ static int fetch_docker(struct store *s, const char *ref, enum pull_policy polic
    * the one asked for only if it is of that platform */
   if (known && !of_platform(s, known, os, arch, variant))
     free(TAKE_PTR(known));
+  if (oci_ref_appc_name(&r, &appc, err) < 0)
+    goto out;
+  if (docker_verify_begin(&r, appc, &dv, err) < 0)
+    {
+      podrun_error_wrap(err, "image %s", QUOTE(ref));
+      goto out;
+    }
   if (known && policy != PULL_UPDATE)
     {
+      if (dv.check && store_verified_copy(s, known, &dv, err) < 0)
+        {
+          podrun_error_wrap(err, "image %s", QUOTE(ref));
+          goto out;
+        }
       *ret_id = TAKE_PTR(known);
       rc = 0;
       goto out;
@@ -224,16 +259,6 @@ static int fetch_docker(struct store *s, const char *ref, enum pull_policy polic
       podrun_error_new(err, ENOENT, "image %s: not in the store (--pull-policy=never)", QUOTE(ref));
       goto out;
     }
-  if (!(arg_insecure & INSECURE_IMAGE))
-    {
-      podrun_error_set(err, 0,
-                       "image %s: docker images carry no signature podrun can verify; use "
-                       "--insecure-options=image to fetch it unverified",
-                       QUOTE(ref));
-      goto out;
-    }
-  if (oci_ref_appc_name(&r, &appc, err) < 0)
-    goto out;
   local_auth = xasprintf("%s/auth.d", arg_local_config);
   system_auth = xasprintf("%s/auth.d", arg_system_config);
   const char *const auth_dirs[] = { local_auth, system_auth, NULL };
@@ -250,12 +275,22 @@ static int fetch_docker(struct store *s, const char *ref, enum pull_policy polic
                   .progress = prog.tty ? progress_cb : NULL, .progress_ctx = &prog },
     .repo = r.repo,
     .reference = r.digest ? r.digest : r.tag,
+    .verify = docker_verify_manifest,
+    .verify_ctx = &dv,
   };
   rc = store_fetch_docker(s, &f, ret_id, err);
   progress_end(&prog, rc >= 0);
+  if (rc >= 0 && dv.verified)
+    {
+      struct store_signer signer = { .fingerprint = dv.signer.fingerprint, .prefix = dv.signer.prefix,
+                                     .verified_time = dv.signer.verified_time };
+      if ((rc = store_set_signer(s, *ret_id, &signer, err)) < 0)
+        free(TAKE_PTR(*ret_id));
+    }
   if (rc < 0)
     podrun_error_wrap(err, "fetch %s", QUOTE(ref));
 out:
+  docker_verify_done(&dv);
   if (password)
     explicit_bzero(password, strlen(password));
   oci_ref_done(&r);

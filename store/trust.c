@@ -15,6 +15,7 @@
 #include "log.h"
 #include "appc.h"
 #include "trust.h"
+#include "trust-internal.h"
 
 #define KEY_MAX (1024 * 1024)      /* an armored public key file */
 #define SIG_MAX (16 * 1024 * 1024) /* a detached signature file */
@@ -666,24 +667,19 @@ static int no_key_error(const char *name, podrun_error_t *err)
                           QUOTE(name), ESCAPE(name));
 }
 
-static int verify_in(struct home *h, const struct entry *v, size_t n, const char *local_dir, const char *system_dir,
-                     const char *name, int data_fd, int sig_fd, struct trust_result *ret, podrun_error_t *err)
+/* sig against data (a detached signature), or sig alone with its signed
+ * text written to plain (an attached one: data NULL), by the keys v. */
+static int verify_data(struct home *h, const struct entry *v, size_t n, const char *local_dir, const char *system_dir,
+                       const char *name, gpgme_data_t sig, gpgme_data_t data, gpgme_data_t plain,
+                       struct trust_result *ret, podrun_error_t *err)
 {
-  _cleanup_data_ gpgme_data_t sig = NULL, data = NULL;
   _cleanup_error_ podrun_error_t first = NULL;
   gpgme_error_t e;
 
   for (size_t i = 0; i < n; i++)
     if (import_entry(h, &v[i], err) < 0)
       return -1;
-  struct stat st;
-  if (fstat(sig_fd, &st) < 0 || lseek(data_fd, 0, SEEK_SET) < 0 || lseek(sig_fd, 0, SEEK_SET) < 0)
-    return podrun_error_set(err, errno, "rewind");
-  if (st.st_size > SIG_MAX) /* a signature is a few hundred bytes, with several some KiB */
-    return podrun_error_new(err, EFBIG, "not a signature (larger than %d MiB)", SIG_MAX >> 20);
-  if ((e = sym_gpgme_data_new_from_fd(&sig, sig_fd)) || (e = sym_gpgme_data_new_from_fd(&data, data_fd)))
-    return gpgme_fail(err, "gpgme", e);
-  e = sym_gpgme_op_verify(h->ctx, sig, data, NULL);
+  e = sym_gpgme_op_verify(h->ctx, sig, data, plain);
   gpgme_verify_result_t r = e ? NULL : sym_gpgme_op_verify_result(h->ctx);
   /* gpg parses what it is given and fails with whatever it met first (no
    * data, bad data, a key where a signature should be: "general error");
@@ -720,6 +716,22 @@ static int verify_in(struct home *h, const struct entry *v, size_t n, const char
   return -1;
 }
 
+static int verify_in(struct home *h, const struct entry *v, size_t n, const char *local_dir, const char *system_dir,
+                     const char *name, int data_fd, int sig_fd, struct trust_result *ret, podrun_error_t *err)
+{
+  _cleanup_data_ gpgme_data_t sig = NULL, data = NULL;
+  gpgme_error_t e;
+  struct stat st;
+
+  if (fstat(sig_fd, &st) < 0 || lseek(data_fd, 0, SEEK_SET) < 0 || lseek(sig_fd, 0, SEEK_SET) < 0)
+    return podrun_error_set(err, errno, "rewind");
+  if (st.st_size > SIG_MAX) /* a signature is a few hundred bytes, with several some KiB */
+    return podrun_error_new(err, EFBIG, "not a signature (larger than %d MiB)", SIG_MAX >> 20);
+  if ((e = sym_gpgme_data_new_from_fd(&sig, sig_fd)) || (e = sym_gpgme_data_new_from_fd(&data, data_fd)))
+    return gpgme_fail(err, "gpgme", e);
+  return verify_data(h, v, n, local_dir, system_dir, name, sig, data, NULL, ret, err);
+}
+
 int trust_verify(const char *local_dir, const char *system_dir, const char *image_name, int data_fd, int sig_fd,
                  struct trust_result *ret, podrun_error_t *err)
 {
@@ -739,6 +751,68 @@ int trust_verify(const char *local_dir, const char *system_dir, const char *imag
   if (home_open(&h, err) < 0)
     goto out;
   r = verify_in(&h, v, n, local_dir, system_dir, image_name, data_fd, sig_fd, ret, err);
+  home_close(&h);
+out:
+  entries_free(v, n);
+  return r;
+}
+
+/* ---- for trust-sign.c (trust-internal.h) ---------------------------------- */
+
+struct trust_home
+{
+  struct home h;
+};
+
+int trust_home_new(struct trust_home **ret, podrun_error_t *err)
+{
+  struct trust_home *th = xzalloc(sizeof(*th));
+  if (home_open(&th->h, err) < 0)
+    {
+      free(th);
+      return -1;
+    }
+  *ret = th;
+  return 0;
+}
+
+void trust_home_free(struct trust_home *th)
+{
+  if (!th)
+    return;
+  home_close(&th->h);
+  free(th);
+}
+
+gpgme_ctx_t trust_home_ctx(struct trust_home *th)
+{
+  return th->h.ctx;
+}
+
+char *trust_key_unusable(gpgme_key_t k)
+{
+  return key_unusable(k);
+}
+
+int trust_verify_attached(const char *local_dir, const char *system_dir, const char *image_name, gpgme_data_t sig,
+                          gpgme_data_t plain, struct trust_result *ret, podrun_error_t *err)
+{
+  struct entry *v = NULL;
+  size_t n = 0;
+  struct home h;
+  int r = -1;
+
+  if (collect_all(system_dir, true, image_name, &v, &n, err) < 0 ||
+      collect_all(local_dir, false, image_name, &v, &n, err) < 0)
+    goto out;
+  if (n == 0)
+    {
+      no_key_error(image_name, err);
+      goto out;
+    }
+  if (home_open(&h, err) < 0)
+    goto out;
+  r = verify_data(&h, v, n, local_dir, system_dir, image_name, sig, NULL, plain, ret, err);
   home_close(&h);
 out:
   entries_free(v, n);
