@@ -388,6 +388,7 @@ static int fetch_aci_url(struct store *s, const char *ref, const char *url, cons
   };
   rc = store_fetch_aci_url(s, &f, ret_id, &sig_path, err);
   progress_end(&prog, rc >= 0);
+  _cleanup_close_ int sig_fd = sig_path && check.verified ? open(sig_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
   if (sig_path)
     (void) unlink(sig_path);
   /* the store's copy, fetched before: verified then, or refused now */
@@ -408,6 +409,11 @@ static int fetch_aci_url(struct store *s, const char *ref, const char *url, cons
       struct store_signer signer = { .fingerprint = check.res.fingerprint, .prefix = check.res.prefix,
                                      .verified_time = check.res.verified_time };
       rc = store_set_signer(s, *ret_id, &signer, err);
+      /* kept for image verify to check it again */
+      if (rc >= 0 && sig_fd < 0)
+        rc = podrun_error_new(err, EIO, "keep the signature: it is gone from %s", QUOTE(sig_path));
+      if (rc >= 0)
+        rc = store_keep_signature(s, *ret_id, sig_fd, err);
     }
   trust_result_done(&check.res);
   return rc < 0 ? podrun_error_wrap(err, "fetch %s", QUOTE(ref)) : 0;
@@ -582,7 +588,7 @@ static int verify_and_import(struct store *s, const char *path, char **ret_id, p
     }
   struct store_signer signer = { .fingerprint = res.fingerprint, .prefix = res.prefix,
                                  .verified_time = res.verified_time };
-  if (store_set_signer(s, id, &signer, err) < 0)
+  if (store_set_signer(s, id, &signer, err) < 0 || store_keep_signature(s, id, sig, err) < 0)
     goto out;
   *ret_id = TAKE_PTR(id);
   r = 0;

@@ -482,3 +482,135 @@ EOF
   echo "status=$status stderr=$stderr"
   refused "the file changed while it was verified"
 }
+
+# ---- image verify ------------------------------------------------------------
+
+# verify_fails STR…: the last `image verify` printed one line for the image
+# that is not "ok" and has each STR, and failed with one line saying so.
+verify_fails() {
+  assert_one_line_error "$@"
+  [[ ${#lines[@]} -eq 1 && "${lines[0]}" == "$ID podrun.test/busybox"* && "${lines[0]}" != *" ok"* ]] ||
+    fail "stdout is not one failed line for the image"
+  local s
+  for s in "$@"; do
+    [[ "${lines[0]}" == *"$s"* ]] || fail "stdout does not mention \"$s\""
+  done
+}
+
+verify_ok() {
+  run_podrun image verify "$ID"
+  assert_status 0
+  [[ ${#lines[@]} -eq 1 && "${lines[0]}" == "$ID podrun.test/busybox"*" ok" ]] || fail "not one ok line"
+}
+
+@test "image verify: a signed image and its extracted layer tree are ok; a tampered blob byte, file content, mode, owner, an added or removed file each fail with a line naming it" {
+  trust_key podrun.test trusted
+  sig trusted
+  run_podrun fetch "$AC"
+  assert_status 0
+  ID=$output
+  # before any pod, only the blob (and the signature) are there to check
+  verify_ok
+  run_podrun run --stage1=fly "$ID" --exec=/bin/true
+  assert_status 0
+  local tree=$STORE/cas/layer/$ID/rootfs
+  [[ -d $tree/bin && -f $STORE/cas/layer/$ID/tree-v1 ]] || fail "no layer tree with its record"
+  verify_ok
+
+  local blob
+  blob=$(blob_path "$ID")
+  cp -a "$blob" "$BATS_TEST_TMPDIR/blob"
+  printf 'X' | dd of="$blob" bs=1 seek=3000 conv=notrunc status=none
+  run_podrun image verify "$ID"
+  verify_fails "digest mismatch"
+  cp -a "$BATS_TEST_TMPDIR/blob" "$blob"
+  verify_ok
+
+  local f=$tree/bin/busybox
+  cp -a "$f" "$BATS_TEST_TMPDIR/busybox"
+  printf 'X' | dd of="$f" bs=1 seek=5000 conv=notrunc status=none
+  run_podrun image verify "$ID"
+  verify_fails 'file "bin/busybox": content changed'
+  cp -a "$BATS_TEST_TMPDIR/busybox" "$f"
+  verify_ok
+
+  local mode
+  mode=$(stat -c %a "$f")
+  chmod 4755 "$f"
+  run_podrun image verify "$ID"
+  verify_fails 'file "bin/busybox": mode 4755'
+  chmod "$mode" "$f"
+  chown 1:1 "$f"
+  run_podrun image verify "$ID"
+  verify_fails 'file "bin/busybox": owner 1:1, was 0:0'
+  chown 0:0 "$f"
+  chmod "$mode" "$f"
+  verify_ok
+
+  echo evil >"$tree/etc/evil"
+  run_podrun image verify "$ID"
+  verify_fails 'file "etc/evil": added'
+  rm "$tree/etc/evil"
+  ln -s /etc/shadow "$tree/etc/link"
+  run_podrun image verify "$ID"
+  verify_fails 'symlink "etc/link": added'
+  rm "$tree/etc/link"
+  verify_ok
+
+  local victim
+  victim=$(cd "$tree" && find . -type l | sort | head -1)
+  victim=${victim#./}
+  mv "$tree/$victim" "$BATS_TEST_TMPDIR/victim"
+  run_podrun image verify "$ID"
+  verify_fails "symlink \"$victim\": missing"
+  mv "$BATS_TEST_TMPDIR/victim" "$tree/$victim"
+  verify_ok
+  no_gpg_left
+}
+
+@test "image verify: the signature is checked against today's trust store: a removed key, a key revoked since, fail; an unsigned image is ok and says so" {
+  trust_key podrun.test trusted
+  sig trusted
+  run_podrun fetch "$AC"
+  assert_status 0
+  ID=$output
+  verify_ok
+  run_podrun trust --remove "$FPR_TRUSTED"
+  assert_status 0
+  run_podrun image verify "$ID"
+  verify_fails "signature" "no key is trusted for"
+  # another key trusted for the prefix now
+  trust_key podrun.test other
+  run_podrun image verify "$ID"
+  verify_fails "signature" "signed by key" "not trusted"
+  run_podrun trust --remove "$FPR_OTHER"
+  assert_status 0
+  no_gpg_left
+
+  # signed by a key that is revoked after the fetch
+  run_podrun image rm "$ID"
+  assert_status 0
+  trust_key podrun.test revoked
+  sig revoked
+  run_podrun fetch "$AC"
+  assert_status 0
+  verify_ok
+  cp "$BATS_FILE_TMPDIR/revoked-now.asc" "$CONF/trustedkeys/prefix.d/podrun.test/$FPR_REVOKED"
+  run_podrun image verify "$ID"
+  verify_fails "signature" "revoked"
+
+  # unverified: fetched with --insecure-options=image
+  run_podrun image rm "$ID"
+  assert_status 0
+  rm -f "$AC.asc"
+  run_podrun fetch --insecure-options=image "$AC"
+  assert_status 0
+  run_podrun image verify "$ID"
+  assert_status 0
+  [[ "${lines[0]}" == "$ID podrun.test/busybox"*" ok (unsigned: fetched with --insecure-options=image)" ]] || fail "line"
+  # several images: each has its line, and one failing fails the command
+  run_podrun image verify "$ID" no.such/image
+  assert_one_line_error "no.such/image"
+  [[ ${#lines[@]} -eq 1 ]] || fail "one line for the image found"
+  no_gpg_left
+}
