@@ -744,3 +744,18 @@ out:
   entries_free(v, n);
   return r;
 }
+
+int trust_count_for(const char *local_dir, const char *system_dir, const char *name, size_t *ret,
+                    podrun_error_t *err)
+{
+  struct entry *v = NULL;
+  size_t n = 0;
+  int r = 0;
+
+  if (collect_all(system_dir, true, name, &v, &n, err) < 0 || collect_all(local_dir, false, name, &v, &n, err) < 0)
+    r = -1;
+  else
+    *ret = n;
+  entries_free(v, n);
+  return r;
+}

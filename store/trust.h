@@ -84,3 +84,8 @@ void trust_result_done(struct trust_result *r);
  * what it is trusted for), an expired or revoked key. */
 int trust_verify(const char *local_dir, const char *system_dir, const char *image_name, int data_fd, int sig_fd,
                  struct trust_result *ret, podrun_error_t *err);
+
+/* How many keys are trusted for name (for a prefix of it, or as root keys):
+ * what --trust-keys-from-https asks before it trusts keys on first use. */
+int trust_count_for(const char *local_dir, const char *system_dir, const char *name, size_t *ret,
+                    podrun_error_t *err);
