@@ -118,8 +118,8 @@ static int trust_add_keys(int argc, char **argv, podrun_error_t *err)
 
 static json_t *key_json(const struct trust_key *k)
 {
-  return json_pack("{s:s,s:b,s:s,s:s,s:s,s:b}", "prefix", k->prefix, "root", !*k->prefix, "fingerprint",
-                   k->fingerprint, "uid", k->uid, "file", k->file, "system", k->system);
+  return json_pack("{s:s,s:b,s:s,s:s,s:s,s:b,s:b}", "prefix", k->prefix, "root", !*k->prefix, "fingerprint",
+                   k->fingerprint, "uid", k->uid, "file", k->file, "system", k->system, "masked", k->masked);
 }
 
 static int trust_list_keys(podrun_error_t *err)

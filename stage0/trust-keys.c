@@ -26,7 +26,7 @@ int trust_keys_fetch(struct http *h, const char *url, char **ret_text, size_t *r
     return podrun_error_new(err, EINVAL, "not an https URL");
   if (!h && trust_keys_http(&own, err) < 0)
     return -1;
-  struct http_request req = { .url = url, .what = "key", .max = TRUST_KEY_MAX };
+  struct http_request req = { .url = url, .what = "download", .max = TRUST_KEY_MAX };
   if (http_get(h ? h : own, &req, &resp, err) < 0)
     return -1;
   *ret_text = TAKE_PTR(resp.body);

@@ -346,10 +346,15 @@ refused() {
   assert_one_line_error "a secret key"
   run_podrun trust --prefix=podrun.test --skip-fingerprint-review "$BATS_FILE_TMPDIR/bb.trusted.asc"
   assert_one_line_error "not an armored OpenPGP public key"
-  run_podrun trust --prefix=podrun.test --skip-fingerprint-review https://example.com/key.asc
-  assert_one_line_error "not supported yet"
-  run_podrun trust --prefix=podrun.test
-  assert_one_line_error "discovery" "not supported yet"
+  # URLs and discovery are https.bats's; what cannot be reached is one line
+  run_podrun trust --prefix=podrun.test --skip-fingerprint-review https://127.0.0.1:1/key.asc
+  assert_one_line_error "key \"https://127.0.0.1:1/key.asc\""
+  run_podrun trust --prefix=podrun.test --skip-fingerprint-review ftp://127.0.0.1/key.asc
+  assert_one_line_error "key \"ftp://127.0.0.1/key.asc\""
+  run_podrun trust --prefix=podrun.test --skip-fingerprint-review http://127.0.0.1:1/key.asc
+  assert_one_line_error "plain http needs --insecure-options=http"
+  run_podrun trust --root
+  assert_one_line_error "no KEY"
   run_podrun trust --prefix=Bad/Prefix/ --skip-fingerprint-review "$BATS_FILE_TMPDIR/trusted.asc"
   assert_one_line_error "not an image name prefix"
   run_podrun trust --prefix=a,b --skip-fingerprint-review "$BATS_FILE_TMPDIR/trusted.asc"
@@ -612,5 +617,102 @@ verify_ok() {
   run_podrun image verify "$ID" no.such/image
   assert_one_line_error "no.such/image"
   [[ ${#lines[@]} -eq 1 ]] || fail "one line for the image found"
+  no_gpg_left
+}
+
+# ---- masking and gpg homes left by a killed podrun --------------------------
+
+@test "masking: an empty local file named like a system key masks it (listed masked, trusted for nothing); a local copy replaces it; --remove of a system key says how to mask it" {
+  mkdir -p "$SYSCONF/trustedkeys/prefix.d/podrun.test"
+  cp "$BATS_FILE_TMPDIR/trusted.asc" "$SYSCONF/trustedkeys/prefix.d/podrun.test/$FPR_TRUSTED"
+  sig trusted
+  run_podrun fetch "$AC"
+  assert_status 0
+  local id=$output
+  run_podrun image rm "$id"
+  assert_status 0
+  run_podrun trust --remove "$FPR_TRUSTED"
+  assert_one_line_error "read-only" "mask it with an empty file"
+  mkdir -p "$CONF/trustedkeys/prefix.d/podrun.test"
+  : >"$CONF/trustedkeys/prefix.d/podrun.test/$FPR_TRUSTED"
+  run_podrun trust --list --format=json
+  assert_status 0
+  [[ $(json_query 'len(j)' <<<"$output") == 1 ]] || fail "one key listed"
+  [[ $(json_query 'j[0]["masked"]' <<<"$output") == true && $(json_query 'j[0]["system"]' <<<"$output") == true ]] ||
+    fail "not listed as a masked system key"
+  [[ $(json_query 'j[0]["uid"]' <<<"$output") == "(masked by $CONF/trustedkeys/prefix.d/podrun.test/$FPR_TRUSTED)" ]] ||
+    fail "uid does not name the mask"
+  run_podrun fetch "$AC"
+  assert_one_line_error "no key is trusted for \"podrun.test/busybox\""
+  nothing_left
+  # a mask of another prefix masks nothing here
+  mv "$CONF/trustedkeys/prefix.d/podrun.test" "$CONF/trustedkeys/prefix.d/other.test"
+  run_podrun fetch "$AC"
+  assert_status 0
+  run_podrun image rm "$output"
+  assert_status 0
+  # the mask is not removed by --remove (that would trust the key again)
+  mv "$CONF/trustedkeys/prefix.d/other.test" "$CONF/trustedkeys/prefix.d/podrun.test"
+  run_podrun trust --remove "$FPR_TRUSTED"
+  assert_status 254
+  [[ -e $CONF/trustedkeys/prefix.d/podrun.test/$FPR_TRUSTED ]] || fail "the mask was removed"
+  # a local copy of the key replaces the system's: listed once, as local
+  cp "$BATS_FILE_TMPDIR/trusted.asc" "$CONF/trustedkeys/prefix.d/podrun.test/$FPR_TRUSTED"
+  run_podrun trust --list --format=json
+  [[ $(json_query 'len(j)' <<<"$output") == 1 && $(json_query 'j[0]["system"]' <<<"$output") == false ]] ||
+    fail "not listed once, as local"
+  run_podrun fetch "$AC"
+  assert_status 0
+  no_gpg_left
+}
+
+# homes PATTERN: the gpg homes in the test's TMPDIR.
+homes() {
+  find "$T_TMP" -maxdepth 1 -name 'podrun-gpg-*' | wc -l
+}
+
+@test "gpg homes: a kill -9 campaign during image verify leaves homes that the next podrun sweeps; a home whose podrun lives (its lock held) is kept" {
+  trust_key podrun.test trusted
+  sig trusted
+  run_podrun fetch "$AC"
+  assert_status 0
+  ID=$output
+  local i pid left=0 d
+  for ((i = 0; i < 10; i++)); do
+    (exec podrun image verify "$ID" >/dev/null 2>&1) &
+    pid=$!
+    sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    left=$((left + $(homes) > 0))
+  done
+  # the gpg a killed podrun started ends by itself (its pipes close)
+  for ((i = 0; i < 50; i++)); do
+    pgrep -f "$T_TMP/podrun-gpg" >/dev/null || break
+    sleep 0.1
+  done
+  echo "homes left by the kills: $(homes)"
+  # one dead home for sure (no lock holder), and one a live podrun holds
+  d=$T_TMP/podrun-gpg-dead01
+  mkdir -m 0700 "$d" && touch "$d/pubring.kbx"
+  mkdir -m 0700 "$T_TMP/podrun-gpg-live01"
+  flock "$T_TMP/podrun-gpg-live01" sleep 60 &
+  local holder=$!
+  for ((i = 0; i < 50; i++)); do
+    ! flock -n "$T_TMP/podrun-gpg-live01" true || { sleep 0.1; continue; }
+    break
+  done
+  # a directory of another user is not ours to sweep
+  mkdir -m 0700 "$T_TMP/podrun-gpg-other1"
+  chown 65534 "$T_TMP/podrun-gpg-other1"
+  verify_ok
+  [[ $(find "$T_TMP" -maxdepth 1 -name 'podrun-gpg-*' | sort | xargs -n1 basename | tr '\n' ' ') == "podrun-gpg-live01 podrun-gpg-other1 " ]] ||
+    fail "left: $(ls -A "$T_TMP")"
+  pkill -P "$holder" sleep # the lock is on flock's child's fd too
+  kill "$holder" 2>/dev/null || true
+  wait "$holder" 2>/dev/null || true
+  rmdir "$T_TMP/podrun-gpg-other1"
+  verify_ok
+  [[ -z "$(ls -A "$T_TMP")" ]] || fail "left in TMPDIR: $(ls -A "$T_TMP")"
   no_gpg_left
 }
