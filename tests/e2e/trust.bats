@@ -514,6 +514,14 @@ verify_ok() {
   run_podrun fetch "$AC"
   assert_status 0
   ID=$output
+  # who signed it, beside the manifest (which stays the publisher's)
+  run_podrun image cat-manifest --signer "$ID"
+  assert_status 0
+  [[ $(json_query 'j["signer_fingerprint"] + " " + j["signer_prefix"] + " " + j["id"]' <<<"$output") == "$FPR_TRUSTED podrun.test $ID" ]] ||
+    fail "signer"
+  run_podrun image cat-manifest --pretty-print=false "$ID"
+  [[ $output == "$(tar -xOf "$AC" manifest | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True, separators=(",", ":")))')" ]] ||
+    fail "the manifest is not the publisher's"
   # before any pod, only the blob (and the signature) are there to check
   verify_ok
   run_podrun run --stage1=fly "$ID" --exec=/bin/true
