@@ -10,7 +10,10 @@
 int trust_keys_http(struct http **ret, podrun_error_t *err)
 {
   _cleanup_free_ char *ca_dir = xasprintf("%s/certs.d", arg_local_config);
-  struct http_opts opts = { .insecure_tls = arg_insecure & INSECURE_TLS, .insecure_http = arg_insecure & INSECURE_HTTP,
+  /* --insecure-options=pubkey is rkt's: keys (only) over http or unverified TLS */
+  bool pubkey = arg_insecure & INSECURE_PUBKEY;
+  struct http_opts opts = { .insecure_tls = pubkey || (arg_insecure & INSECURE_TLS),
+                            .insecure_http = pubkey || (arg_insecure & INSECURE_HTTP),
                             .ca_dir = ca_dir, .user_agent = "podrun/" PODRUN_VERSION, .peer = "server" };
   return http_new(&opts, ret, err);
 }
@@ -20,8 +23,8 @@ int trust_keys_fetch(struct http *h, const char *url, char **ret_text, size_t *r
   _cleanup_http_ struct http *own = NULL;
   struct http_response resp = { 0 };
 
-  if (startswith(url, "http://") && !(arg_insecure & INSECURE_HTTP))
-    return podrun_error_new(err, EPERM, "plain http needs --insecure-options=http");
+  if (startswith(url, "http://") && !(arg_insecure & (INSECURE_HTTP | INSECURE_PUBKEY)))
+    return podrun_error_new(err, EPERM, "plain http needs --insecure-options=http (or pubkey)");
   if (!startswith(url, "https://") && !startswith(url, "http://"))
     return podrun_error_new(err, EINVAL, "not an https URL");
   if (!h && trust_keys_http(&own, err) < 0)

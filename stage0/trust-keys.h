@@ -8,10 +8,11 @@ struct http;
 #define TRUST_KEY_MAX (1024 * 1024) /* an armored public key, from a file or a URL */
 
 /* An HTTP session for keys with the command line's TLS options
- * (--insecure-options=tls, =http) and <local-config>/certs.d. */
+ * (--insecure-options=tls, =http, and =pubkey: both, for keys) and
+ * <local-config>/certs.d. */
 int trust_keys_http(struct http **ret, podrun_error_t *err);
 
-/* The armored key at url (https, or http with --insecure-options=http),
+/* The armored key at url (https, or http with --insecure-options=http or pubkey),
  * at most TRUST_KEY_MAX bytes, through h (NULL: a session of its own). */
 int trust_keys_fetch(struct http *h, const char *url, char **ret_text, size_t *ret_len, podrun_error_t *err);
 
