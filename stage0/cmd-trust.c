@@ -81,7 +81,10 @@ static int discovered_keys(char ***ret, podrun_error_t *err)
   struct discovery_result dr = { 0 };
 
   if (trust_keys_http(&h, err) < 0 || discovery_resolve(h, arg_prefix, NULL, arg_insecure & INSECURE_HTTP, &dr, err) < 0)
-    return podrun_error_wrap(err, "keys of %s", QUOTE(arg_prefix));
+    {
+      discovery_result_done(&dr);
+      return podrun_error_wrap(err, "keys of %s", QUOTE(arg_prefix));
+    }
   *ret = TAKE_PTR(dr.pubkeys);
   discovery_result_done(&dr);
   if (!*ret)
