@@ -10,7 +10,7 @@ CC ?= gcc
 BUILD ?= $(if $(SANITIZE),build/san,build)
 BIN := $(BUILD)/bin
 
-PKGS := jansson libarchive sqlite3 libcrypto libseccomp libcap
+PKGS := jansson libarchive sqlite3 libcrypto libseccomp libcap yaml-0.1
 # Tables give their rows' leading fields and leave the rest zero (as systemd
 # builds): -Wno-missing-field-initializers.
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wmissing-prototypes \
@@ -22,10 +22,10 @@ CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) $(SANFLAGS) -D_GNU_SOURCE -I. -Ilib -I$(BUILD)/gen \
         $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 override LDFLAGS += $(SANFLAGS)
-# libarchive and libcrypto are loaded when first needed (store/dl.h), not
+# libarchive, libcrypto and libyaml are loaded when first needed (store/dl.h), not
 # linked: podrun's other commands skip their ~4.5 ms of library loading.
 # The tests that build archives or hash themselves link them.
-DL_PKGS := libarchive libcrypto
+DL_PKGS := libarchive libcrypto yaml-0.1
 LIBS := $(shell pkg-config --libs $(filter-out $(DL_PKGS),$(PKGS)) 2>/dev/null)
 TEST_LIBS := $(LIBS) $(shell pkg-config --libs $(DL_PKGS) 2>/dev/null)
 # podrun itself is stage0, store and lib (DESIGN §1: stage0 → store → lib):
@@ -39,26 +39,23 @@ PODRUN_LIBS += $(if $(SANITIZE),-lgpgme)
 
 # Debian packages needed to build and test (checked with dpkg, installed when root).
 DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev libssl-dev \
-             libcmocka-dev libseccomp-dev libcap-dev libcurl4-openssl-dev libgpgme-dev \
+             libcmocka-dev libseccomp-dev libcap-dev libcurl4-openssl-dev libgpgme-dev libyaml-dev \
              xz-utils libarchive-tools
 DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 systemd-container procps strace \
             docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv qemu-system-x86
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 # Every module is one static archive; binaries, unit tests and fuzzers link them.
-MODULES := stage0 store stage1 stage1-fly stage2 lib
-lib_SRCS := $(sort $(wildcard lib/*.c))
-store_SRCS := $(sort $(wildcard store/*.c))
-stage0_SRCS := $(filter-out stage0/main.c,$(sort $(wildcard stage0/*.c)))
-stage2_SRCS := $(filter-out stage2/main.c,$(sort $(wildcard stage2/*.c)))
-stage1-fly_SRCS := $(filter-out stage1-fly/main%.c,$(sort $(wildcard stage1-fly/*.c)))
-stage1_SRCS := $(filter-out stage1/main%.c,$(sort $(wildcard stage1/*.c)))
-ARCHIVES := $(foreach m,$(MODULES),$(BUILD)/$(m)/lib$(m).a)
-# The kvm flavor (stage1/kvm/): its host side is an archive too; the guest
-# init and main.c are binaries of their own.
-kvm_SRCS := $(filter-out stage1/kvm/main.c stage1/kvm/guest-init.c,$(sort $(wildcard stage1/kvm/*.c)))
-KVM_ARCHIVE := $(BUILD)/stage1/kvm/libkvm.a
-ARCHIVES += $(KVM_ARCHIVE)
+# A module in a folder below the top is named by its path with - for /
+# (stage1/nspawn: $(BUILD)/stage1/nspawn/libstage1-nspawn.a). The stage1
+# flavors come before what they all link (stage1/common: the entrypoint
+# dispatch, the stage2 command line, the pod init, the records), as the
+# linker reads them.
+MODULES := stage0 store stage1/nspawn stage1/fly stage1/kvm stage1/common stage2 lib
+module_name = $(subst /,-,$(1))
+module_archive = $(BUILD)/$(1)/lib$(call module_name,$(1)).a
+module_srcs = $(filter-out $(1)/main%.c,$(sort $(wildcard $(1)/*.c)))
+ARCHIVES := $(foreach m,$(MODULES),$(call module_archive,$(m)))
 
 # What runs inside a pod's root is linked statically (not under ASan, which
 # cannot be); the stage1 images carry it.
@@ -79,7 +76,7 @@ DOCS := $(sort $(wildcard Documentation/*.md Documentation/commands/*.md))
 .PHONY: all deps demo check bench unit e2e install clean images docs
 .DELETE_ON_ERROR:
 
-POD_BINS := $(if $(wildcard stage2/main.c),$(BUILD)/stage2/stage2) $(if $(wildcard stage1-fly/main.c),$(BUILD)/stage1-fly/fly)
+POD_BINS := $(if $(wildcard stage2/main.c),$(BUILD)/stage2/stage2) $(if $(wildcard stage1/fly/main.c),$(BUILD)/stage1/fly/fly)
 STAGE1_ACIS := $(BUILD)/stage1-fly.aci $(BUILD)/stage1-nspawn.aci $(BUILD)/stage1-kvm.aci
 all: $(BIN)/podrun $(POD_BINS) $(STAGE1_ACIS)
 
@@ -103,7 +100,7 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 define module_rule
-$(BUILD)/$(1)/lib$(1).a: $$(patsubst %.c,$(BUILD)/%.o,$$($(1)_SRCS))
+$(call module_archive,$(1)): $$(patsubst %.c,$(BUILD)/%.o,$$(call module_srcs,$(1)))
 	@mkdir -p $$(@D)
 	rm -f $$@ && $$(AR) rcs $$@ $$^
 endef
@@ -125,33 +122,44 @@ $(BUILD)/lib/syscalls.o: $(BUILD)/gen/syscall-names.h
 $(BUILD)/stage2/stage2: $(BUILD)/stage2/main.o $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
-$(BUILD)/stage1-fly/fly: $(BUILD)/stage1-fly/main.o $(BUILD)/stage1-fly/libstage1-fly.a $(BUILD)/lib/liblib.a
+STAGE1_COMMON := $(BUILD)/stage1/common/libstage1-common.a
+
+$(BUILD)/stage1/fly/fly: $(BUILD)/stage1/fly/main.o $(BUILD)/stage1/fly/libstage1-fly.a $(STAGE1_COMMON) \
+                         $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
-$(BUILD)/stage1/nspawn: $(BUILD)/stage1/main.o $(BUILD)/stage1/libstage1.a $(BUILD)/lib/liblib.a
+$(BUILD)/stage1/nspawn/nspawn: $(BUILD)/stage1/nspawn/main.o $(BUILD)/stage1/nspawn/libstage1-nspawn.a \
+                               $(STAGE1_COMMON) $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
 # Each flavor's enter is a binary of its own that links stage2's code: it
 # applies the app's isolation in process, executing nothing of the pod's
 # before it has; the processes that stay for a pod's life stay small.
-$(BUILD)/stage1-fly/enter: $(BUILD)/stage1-fly/main-enter.o $(BUILD)/stage1-fly/libstage1-fly.a \
+$(BUILD)/stage1/fly/enter: $(BUILD)/stage1/fly/main-enter.o $(BUILD)/stage1/fly/libstage1-fly.a $(STAGE1_COMMON) \
                            $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
-$(BUILD)/stage1/enter: $(BUILD)/stage1/main-enter.o $(BUILD)/stage1/libstage1.a $(BUILD)/stage2/libstage2.a \
-                       $(BUILD)/lib/liblib.a
+$(BUILD)/stage1/nspawn/enter: $(BUILD)/stage1/nspawn/main-enter.o $(BUILD)/stage1/nspawn/libstage1-nspawn.a \
+                              $(STAGE1_COMMON) $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
-$(KVM_ARCHIVE): $(patsubst %.c,$(BUILD)/%.o,$(kvm_SRCS))
-	@mkdir -p $(@D)
-	rm -f $@ && $(AR) rcs $@ $^
+# The kvm flavor (stage1/kvm/): its binary is the host side's entrypoints
+# and, in the guest, the pod init; the guest init (main-guest.c, the VM's
+# pid 1 in the initramfs) and the in-guest enter (main-guest-enter.c, which
+# links stage2's code) are binaries of their own.
+KVM_ARCHIVE := $(call module_archive,stage1/kvm)
+$(BUILD)/stage1/kvm/kvm: $(BUILD)/stage1/kvm/main.o $(KVM_ARCHIVE) $(STAGE1_COMMON) $(BUILD)/lib/liblib.a
+	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
-$(BUILD)/stage1/kvm/kvm: $(BUILD)/stage1/kvm/main.o $(KVM_ARCHIVE) $(BUILD)/lib/liblib.a
+$(BUILD)/stage1/kvm/guest-enter: $(BUILD)/stage1/kvm/main-guest-enter.o $(KVM_ARCHIVE) $(STAGE1_COMMON) \
+                                 $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
 # The guest init is the VM's pid 1, in the initramfs: static even under the
-# sanitizers (it cannot carry their libraries), so built without them.
-$(BUILD)/stage1/kvm/guest-init: stage1/kvm/guest-init.c stage1/kvm/frame.c $(lib_SRCS) $(BUILD)/gen/syscall-names.h
+# sanitizers (it cannot carry their libraries), so built from the sources
+# without them.
+$(BUILD)/stage1/kvm/guest-init: stage1/kvm/main-guest.c stage1/kvm/frame.c $(call module_srcs,lib) \
+                                $(BUILD)/gen/syscall-names.h
 	@mkdir -p $(@D)
 	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -static -o $@ $(filter %.c,$^) $(POD_LIBS)
 
@@ -198,14 +206,15 @@ $(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(ARCHIVES)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 # The stage1 images (DESIGN §3): ACIs holding the flavor's entrypoints and stage2.
-$(BUILD)/stage1-fly.aci: $(BUILD)/stage1-fly/fly $(BUILD)/stage1-fly/enter $(BUILD)/stage2/stage2 stage1/mkaci.sh
+$(BUILD)/stage1-fly.aci: $(BUILD)/stage1/fly/fly $(BUILD)/stage1/fly/enter $(BUILD)/stage2/stage2 stage1/mkaci.sh
 	sh stage1/mkaci.sh fly $(BUILD) $@
 
-$(BUILD)/stage1-nspawn.aci: $(BUILD)/stage1/nspawn $(BUILD)/stage1/enter $(BUILD)/stage2/stage2 stage1/mkaci.sh
+$(BUILD)/stage1-nspawn.aci: $(BUILD)/stage1/nspawn/nspawn $(BUILD)/stage1/nspawn/enter $(BUILD)/stage2/stage2 \
+                           stage1/mkaci.sh
 	sh stage1/mkaci.sh nspawn $(BUILD) $@
 
-$(BUILD)/stage1-kvm.aci: $(BUILD)/stage1/kvm/kvm $(BUILD)/kvm/initrd.img $(KVM_KERNEL_DIR)/version \
-                         $(BUILD)/stage1/nspawn $(BUILD)/stage1/enter $(BUILD)/stage2/stage2 stage1/mkaci.sh
+$(BUILD)/stage1-kvm.aci: $(BUILD)/stage1/kvm/kvm $(BUILD)/stage1/kvm/guest-enter $(BUILD)/kvm/initrd.img \
+                         $(KVM_KERNEL_DIR)/version $(BUILD)/stage2/stage2 stage1/mkaci.sh
 	sh stage1/mkaci.sh kvm $(BUILD) $@
 
 # Test images: a busybox ACI made from the machine's own busybox-static.
@@ -240,6 +249,7 @@ install: all
 	install -m 0755 $(BIN)/podrun $(DESTDIR)$(PREFIX)/bin/podrun
 	$(if $(STAGE1_ACIS),install -m 0644 $(STAGE1_ACIS) $(DESTDIR)$(PREFIX)/lib/podrun/)
 	install -m 0644 conf/registries.json $(DESTDIR)$(PREFIX)/lib/podrun/registries.json
+	install -m 0644 conf/policy.json $(DESTDIR)$(PREFIX)/lib/podrun/policy.json
 	install -m 0644 $(DOCS) README.md $(DESTDIR)$(PREFIX)/share/doc/podrun/
 
 clean:

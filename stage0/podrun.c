@@ -38,8 +38,13 @@ static const struct cmd cmd_fetch_entry = { "fetch", cmd_fetch, "IMAGE...", "Fet
     "one per line: an ACI's sha512, an OCI image's config digest (sha256-…). Layers the store\n"
     "has are not fetched again; a name or id the store has is not fetched at all.\n\n"
     "Signatures: an ACI is verified against its detached signature (FILE.asc beside it, or\n"
-    "--signature) and the keys trusted for a prefix of its name (podrun trust). Unsigned or\n"
-    "unverifiable images, docker and OCI ones among them, need --insecure-options=image.\n"
+    "--signature) and the keys trusted for a prefix of its name (podrun trust). A docker://\n"
+    "image is judged by policy.json (reject, insecureAcceptAnything, signedBy; by default\n"
+    "signedBy the trust store) and verified by its simple-signing signatures, from the\n"
+    "lookaside registries.d/*.yaml names for it or the registry's signature extension,\n"
+    "against the keys trusted for its HOST/REPO (a port's ':' written '-'). Unsigned or\n"
+    "unverifiable images, OCI layouts and archives among them, need --insecure-options=image,\n"
+    "which never overrides a policy's reject.\n"
     "A server without TLS needs --insecure-options=http, one whose certificate does not verify\n"
     "a CA in certs.d/HOST:PORT/ of the local configuration or --insecure-options=tls.\n"
     "Registry credentials: auth.d/*.json of the configuration directories, or --authfile.\n\n"
@@ -74,16 +79,19 @@ static const struct cmd cmd_trust_entry = { "trust", cmd_trust, "--prefix=PREFIX
   "A signed image is fetched without --insecure-options=image when its signature (IMAGE.asc)\n"
   "is good and made by a key trusted for a prefix of the image's name (whole path components:\n"
   "example.com trusts example.com/app, not example.community) or by a root key, and that key\n"
-  "is neither expired nor revoked. KEY is a file holding one armored OpenPGP public key (gpg\n"
-  "--armor --export); fetching keys by https URL or by discovery is not supported yet.\n\n"
+  "is neither expired nor revoked. KEY is a file or an https URL holding one armored OpenPGP\n"
+  "public key (gpg --armor --export); http only with --insecure-options=http or pubkey. With\n"
+  "--prefix and no KEY, the keys the prefix's appc discovery names (ac-discovery-pubkeys).\n\n"
   "Each key's fingerprint and user id are shown and confirmation is asked on the terminal,\n"
   "unless --skip-fingerprint-review; without a terminal that flag is required.\n"
   "--insecure-options=pubkey does not skip the review (it is rkt's flag for fetching keys\n"
   "over insecure connections). Keys are kept in trustedkeys/prefix.d/<prefix with / as ,>/\n"
   "and trustedkeys/root.d/ of the local configuration, one file per key named by its\n"
-  "fingerprint; the system configuration's trustedkeys/ is read too, never changed.\n"
+  "fingerprint; the system configuration's trustedkeys/ is read too, never changed: an empty\n"
+  "file of a system key's name in the local set masks that key.\n"
   "--list prints PREFIX ((root) for root keys), FINGERPRINT, UID and FILE. See\n"
-  "Documentation/signing.md.",
+  "Documentation/signing.md.\n\n"
+  "Examples:\n  podrun trust --list\n  podrun trust --list --format=json",
   trust_opts, NULL, 0, -1, 0,};
 static const struct cmd cmd_version_entry = { "version", cmd_version, "", "Print the version", NULL, NULL, NULL, 0, 0, 0 };
 static const struct cmd cmd_help_entry = { "help", cmd_help, "[COMMAND...]", "Show help for podrun or a command", NULL, NULL, NULL, 0, -1, 0 };
@@ -104,6 +112,7 @@ static const struct cmd *const cmd_table[] = {
   &cmd_fetch_entry,
   &cmd_image,
   &cmd_trust_entry,
+  &cmd_policy,
   &cmd_version_entry,
   &cmd_help_entry,
   NULL,

@@ -18,16 +18,16 @@ esac
 # refuses anything else before any pod exists.
 case $flavor in
   fly)
-    binary=$build/stage1-fly/fly enter=$build/stage1-fly/enter entrypoints="run stop gc"
+    binary=$build/stage1/fly/fly enter=$build/stage1/fly/enter entrypoints="run stop gc"
     # the host's network, namespaces and /etc files; one app, with podrun's stdio
     supports="supports-net=host supports-private-users=false supports-dns=false supports-hosts-entry=false
       supports-interactive=true max-apps=1" ;;
   nspawn)
-    binary=$build/stage1/nspawn enter=$build/stage1/enter entrypoints="run init stop gc"
+    binary=$build/stage1/nspawn/nspawn enter=$build/stage1/nspawn/enter entrypoints="run init stop gc"
     supports="supports-net=host,none supports-private-users=true supports-dns=true supports-hosts-entry=true
       supports-interactive=true" ;;
   kvm)
-    binary=$build/stage1/kvm/kvm enter= entrypoints="run enter stop gc"
+    binary=$build/stage1/kvm/kvm enter= entrypoints="run enter stop gc init"
     # a VM: user-mode NAT (host) or no NIC; the guest's own /etc files
     supports="supports-net=host,none supports-private-users=false supports-dns=true supports-hosts-entry=true
       supports-interactive=false" ;;
@@ -51,14 +51,13 @@ for e in $entrypoints; do
 done
 if [ "$flavor" = kvm ]; then
   # what the VM boots (the kernel, the initramfs with the guest init) and,
-  # shared into it, the pod init and enter (the nspawn flavor's, which run
-  # inside the guest as inside a container), over the pod's mount points
+  # shared into it, the in-guest enter (the pod init is kvm/init), over the
+  # pod's mount points
   install -m 0644 "$build/kvm/kernel/vmlinux" "$root/kvm/vmlinux"
   install -m 0644 "$build/kvm/initrd.img" "$root/kvm/initrd.img"
-  mkdir -p "$root/kvm/guest" "$root/podrun" "$root/proc" "$root/sys" "$root/dev" "$root/run" "$root/tmp" "$root/etc"
-  install -m 0755 "$build/stage1/nspawn" "$root/kvm/guest/init"
-  install -m 0755 "$build/stage1/enter" "$root/kvm/guest/enter"
-  chmod 0755 "$root/kvm/guest" "$root/podrun"
+  install -m 0755 "$build/stage1/kvm/guest-enter" "$root/kvm/guest-enter"
+  mkdir -p "$root/podrun" "$root/proc" "$root/sys" "$root/dev" "$root/run" "$root/tmp" "$root/etc"
+  chmod 0755 "$root/podrun"
   chmod 1777 "$root/tmp"
 fi
 if [ "$flavor" = nspawn ]; then

@@ -76,11 +76,12 @@ int kvm_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 
 /* stop: the guest init stops the pod gracefully (its pod init sends the
  * apps SIGTERM, SIGKILL after a grace period); --force ends qemu. */
-int kvm_stop(int argc, char **argv, podrun_error_t *err)
+int kvm_stop(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 {
   bool force = argc > 2 && streq(argv[1], "--force");
   if (force)
-    return stage1_stop(argc, argv, err); /* SIGKILL to qemu, whose pid is `pid` */
+    return stage1_stop(argc, argv, ret_exit, err); /* SIGKILL to qemu, whose pid is `pid` */
+  *ret_exit = 0;
   static const char req[] = "{\"stop\": true}\n";
   _cleanup_close_ int fd = connect_at(KVM_CTL_SOCKET, err);
   if (fd < 0)
@@ -90,9 +91,10 @@ int kvm_stop(int argc, char **argv, podrun_error_t *err)
 
 /* gc: qemu was in the pod's cgroup (ended by stage0), its files are in the
  * pod directory: nothing is left outside it. */
-int kvm_gc(int argc, char **argv, podrun_error_t *err)
+int kvm_gc(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 {
   if (argc != 2 || !uuid_is_valid(argv[1]))
     return podrun_error_new(err, 0, "usage: gc UUID");
+  *ret_exit = 0;
   return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "appc.h"
 #include "error.h"
+#include "stage1/common/stage1.h"
 
 /* The kvm stage1 (Documentation/stage1-kvm.md): the pod runs in a qemu
  * microvm (KVM when it works, TCG otherwise). On the host, one static
@@ -39,11 +40,17 @@
 #define KVM_PORT_ENTER "podrun.enter"
 
 /* In the stage1 rootfs: the kernel and the initramfs the host boots, the
- * pod init and the in-guest enter (the shared ones), stage2. */
+ * pod init (the kvm binary as `init`: the shared pod init with the hooks
+ * of init.c) and the in-guest enter (main-guest-enter.c). */
 #define KVM_KERNEL "kvm/vmlinux"
 #define KVM_INITRD "kvm/initrd.img"
-#define KVM_GUEST_INIT "/kvm/guest/init"
-#define KVM_GUEST_ENTER "/kvm/guest/enter"
+#define KVM_GUEST_INIT "/kvm/init"
+#define KVM_GUEST_ENTER "/kvm/guest-enter"
+/* In the guest, the pod directory's parts under STAGE1_POD_DIR: rt/ is the
+ * pod init's runtime directory, /podrun/kvm (the in-guest enter, run in
+ * /podrun, finds it as kvm/). */
+#define KVM_GUEST_RUNTIME "kvm"
+#define KVM_GUEST_RUNTIME_DIR STAGE1_POD_DIR "/" KVM_GUEST_RUNTIME
 
 /* Guest memory beyond the apps' limits: the kernel, the page cache of the
  * initramfs, the pod init; and the default without any limit. */
@@ -82,8 +89,11 @@ int kvm_vm_size(const struct appc_pod_manifest *m, unsigned *ret_mib, unsigned *
 /* Entrypoints (host side). */
 int kvm_run(int argc, char **argv, int *ret_exit, podrun_error_t *err);
 int kvm_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err);
-int kvm_stop(int argc, char **argv, podrun_error_t *err);
-int kvm_gc(int argc, char **argv, podrun_error_t *err);
+int kvm_stop(int argc, char **argv, int *ret_exit, podrun_error_t *err);
+int kvm_gc(int argc, char **argv, int *ret_exit, podrun_error_t *err);
+
+/* In the guest (init.c): the pod init with the kvm hooks. */
+int kvm_init(int argc, char **argv, int *ret_exit, podrun_error_t *err);
 
 /* Frames (frame.c), on blocking fds. */
 int kvm_frame_write(int fd, char type, const void *buf, size_t len);

@@ -368,20 +368,6 @@ static int send_stop(podrun_error_t *err)
   return 0;
 }
 
-/* An exit code the pod init recorded (status/<app>, rt/exit-code): 0–255,
- * or -1 when there is none. */
-static int read_code(const char *path)
-{
-  _cleanup_error_ podrun_error_t ignored = NULL;
-  _cleanup_free_ char *text = NULL;
-  char *end = NULL;
-  if (fs_read_file_at(AT_FDCWD, path, 64, &text, NULL, &ignored) < 0)
-    return -1;
-  errno = 0;
-  long v = strtol(text, &end, 10);
-  return errno == 0 && end != text && (*end == '\n' || *end == '\0') && v >= 0 && v <= 255 ? (int) v : -1;
-}
-
 /* The last line of a log file of ours that says something, escaped. */
 static char *last_line(const char *path, const char *want)
 {
@@ -417,32 +403,13 @@ static int early_failure(int status, podrun_error_t *err)
   return podrun_error_new(err, 0, "the VM stopped before the pod's apps started (see " KVM_CONSOLE_LOG ")");
 }
 
-/* As the nspawn flavor: the records, never qemu's status; an app without a
- * record was killed with the VM (137) unless the pod init ended of itself. */
+/* The records, never qemu's status (stage1_pod_exit_code), once the pod
+ * init was ready; before that, why it never was. */
 static int pod_exit_code(const struct appc_pod_manifest *m, int status, int *ret_exit, podrun_error_t *err)
 {
-  int code = -1, first_failed = read_code(KVM_RT_DIR "/exit-code");
-  bool init_killed = access(KVM_RT_DIR "/done", F_OK) < 0;
-  if (access(KVM_RT_DIR "/ready", F_OK) < 0)
+  if (access(KVM_RT_DIR "/" STAGE1_READY, F_OK) < 0)
     return early_failure(status, err);
-  for (size_t i = 0; i < m->n_apps; i++)
-    {
-      _cleanup_free_ char *path = xasprintf("status/%s", m->apps[i].name);
-      int c = read_code(path);
-      if (c < 0 && !init_killed)
-        continue;
-      if (c < 0)
-        {
-          static const char killed[] = "137\n";
-          c = 128 + SIGKILL;
-          if (fs_write_file_atomic_at(AT_FDCWD, path, killed, strlen(killed), 0644, err) < 0)
-            return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
-        }
-      if (c != 0 && code < 0)
-        code = c;
-    }
-  *ret_exit = first_failed >= 0 ? first_failed : code >= 0 ? code : 0;
-  return 0;
+  return stage1_pod_exit_code(m, KVM_RT_DIR, ret_exit, err);
 }
 
 static void copy_out(int from, int to, bool *open)
@@ -475,7 +442,7 @@ static int supervise(pid_t qemu, int out, int errfd, int *ret_status, podrun_err
   bool out_open = true, err_open = true, ready = false, exited = false;
   while (!exited || out_open || err_open)
     {
-      if (!ready && access(KVM_RT_DIR "/ready", F_OK) == 0)
+      if (!ready && access(KVM_RT_DIR "/" STAGE1_READY, F_OK) == 0)
         {
           ready = true;
           _cleanup_free_ char *text = xasprintf("%d\n", (int) qemu);
@@ -526,23 +493,21 @@ int kvm_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 {
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
   _cleanup_(stage1_run_args_done) struct stage1_run_args a = { 0 };
-  _cleanup_free_ char *text = NULL;
   _cleanup_strv_ char **args = NULL;
-  const char *lock = getenv("PODRUN_LOCK_FD"), *qemu = find_qemu();
+  const char *qemu = find_qemu();
   char cwd[4096];
-  size_t len = 0;
   unsigned mib = 0, cpus = 0;
   bool kvm = false;
 
-  if (!lock || !getcwd(cwd, sizeof(cwd)))
-    return podrun_error_new(err, 0, "run: no PODRUN_LOCK_FD (run me through podrun)");
-  (void) fcntl(atoi(lock), F_SETFD, FD_CLOEXEC); /* held by run alone, for the pod's life */
+  if (stage1_lock_fd(err) < 0) /* held by run alone, for the pod's life */
+    return -1;
+  if (!getcwd(cwd, sizeof(cwd)))
+    return podrun_error_set(err, errno, "getcwd");
   if (parse_run_args(argc, argv, &a, err) < 0)
     return -1;
   if (!qemu)
     return podrun_error_new(err, 0, "qemu-system-x86_64 not found (install the qemu-system-x86 package)");
-  if (fs_read_file_at(AT_FDCWD, "pod", JSON_MAX_INPUT, &text, &len, err) < 0 ||
-      appc_pod_manifest_parse(text, len, &m, err) < 0 || kvm_vm_size(m, &mib, &cpus, err) < 0)
+  if (stage1_read_pod("pod", &m, err) < 0 || kvm_vm_size(m, &mib, &cpus, err) < 0)
     return -1;
   _cleanup_free_ char *rootfs = xasprintf("%s/stage1/rootfs", cwd);
   if (check_guest_files(rootfs, err) < 0)

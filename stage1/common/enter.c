@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The nspawn stage1's enter: the command runs as the app's own process does
- * (stage2_enter), found from the pod init the contract names: the init
- * keeps each running app's pid in the pod directory's nspawn/<app>.pid, and
- * a pid is taken only while the kernel says it is the init's child. */
-#include "nspawn.h"
+/* The enter entrypoint of every flavor: the command runs as the app's own
+ * process runs (stage2_enter), never more privileged than the app, nor less:
+ * the run flags the app was given apply to it too. Linked by the enter
+ * binaries alone (with stage2's code). */
+#include "stage1.h"
 
 #include <fcntl.h>
 
@@ -31,13 +31,9 @@ static size_t ns_pids(pid_t pid, long ret[], size_t max)
   return n;
 }
 
-/* The init records each app by the pid, in the pod's pid namespace, of its
- * stage2 (pid 1 of the app's own pid namespace, its reaper); the app is
- * that process's first child. Only the init's own children count, and the
- * host pids come from the kernel. */
-static int app_pid(pid_t init, const char *app, pid_t *ret, podrun_error_t *err)
+int stage1_init_app_pid(const char *runtime, pid_t init, const char *app, pid_t *ret, podrun_error_t *err)
 {
-  _cleanup_free_ char *path = xasprintf("nspawn/%s.pid", app), *text = NULL;
+  _cleanup_free_ char *path = xasprintf("%s/%s.pid", runtime, app), *text = NULL;
   _cleanup_error_ podrun_error_t ignored = NULL;
   pid_t children[256];
   long ids[32];
@@ -59,29 +55,26 @@ static int app_pid(pid_t init, const char *app, pid_t *ret, podrun_error_t *err)
   return podrun_error_new(err, 0, "app %s is not running", QUOTE(app));
 }
 
-int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
+int stage1_enter(const struct stage1_enter_hooks *h, int argc, char **argv, int *ret_exit, podrun_error_t *err)
 {
-  _cleanup_free_ char *net = NULL;
-  _cleanup_error_ podrun_error_t no_net = NULL;
+  _cleanup_(stage1_run_args_done) struct stage1_run_args run = { 0 };
   const char *pid, *app;
-  pid_t target = 0;
   int i;
 
-  _cleanup_(stage1_run_args_done) struct stage1_run_args run = { 0 };
-  if (stage1_enter_args(argc, argv, &pid, &app, &i, err) < 0 || app_pid(atoi(pid), app, &target, err) < 0 ||
-      stage1_run_args_read(AT_FDCWD, &run, err) < 0)
+  if (stage1_enter_args(argc, argv, &pid, &app, &i, err) < 0)
     return -1;
-  (void) fs_read_file_at(AT_FDCWD, "net", 64, &net, NULL, &no_net);
+  pid_t target = (pid_t) atoi(pid);
+  if ((h->app_pid && h->app_pid(target, app, &target, err) < 0) || stage1_run_args_read(AT_FDCWD, &run, err) < 0)
+    return -1;
   struct stage2_args a = {
     .pod_manifest = "pod",
     .app = app,
-    .default_seccomp = true,
-    .host_network = !net || streq(net, "host\n"),
-    /* what the app was given by --insecure-options, enter is given: never
-     * more than the app, nor less */
+    /* what the app was given by --insecure-options, enter is given */
     .disable_caps = run.disable_caps,
     .disable_seccomp = run.disable_seccomp,
     .cmd = argv + i + 1, /* after the "--" */
   };
+  if (h->stage2_args)
+    h->stage2_args(&a);
   return stage2_enter(&a, target, ret_exit, err);
 }

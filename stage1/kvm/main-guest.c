@@ -44,7 +44,7 @@
 #include "resources.h"
 
 #define NEWROOT "/newroot"
-#define PODRUN "/podrun"
+#define PODRUN STAGE1_POD_DIR
 #define MOUNT_WAIT_MS 5000
 
 static pid_t pod_init_pid;
@@ -122,11 +122,11 @@ static int copy_meta(const char *name, podrun_error_t *err)
 }
 
 /* The pod directory as the pod init and enter know it, under /podrun:
- * pod, net (copies), stage1/ (meta: run-flags), status/, logs/, nspawn/
+ * pod, net (copies), stage1/ (meta: run-flags), status/, logs/, kvm/
  * (rt), cgroup/unified. */
 static int mount_shares(podrun_error_t *err)
 {
-  static const char *const dirs[] = { "stage1", "status", "logs", "nspawn", "cgroup/unified" };
+  static const char *const dirs[] = { "stage1", "status", "logs", KVM_GUEST_RUNTIME, "cgroup/unified" };
   if (mount_share(KVM_TAG_ROOT, NEWROOT, false, err) < 0 ||
       mount("tmpfs", NEWROOT PODRUN, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
     return err && *err ? -1 : podrun_error_set(err, errno, "mount " PODRUN);
@@ -139,7 +139,7 @@ static int mount_shares(podrun_error_t *err)
   if (mount_share(KVM_TAG_META, NEWROOT PODRUN "/stage1", true, err) < 0 ||
       mount_share(KVM_TAG_STATUS, NEWROOT PODRUN "/status", false, err) < 0 ||
       mount_share(KVM_TAG_LOGS, NEWROOT PODRUN "/logs", false, err) < 0 ||
-      mount_share(KVM_TAG_RT, NEWROOT PODRUN "/nspawn", false, err) < 0 || copy_meta("pod", err) < 0 ||
+      mount_share(KVM_TAG_RT, NEWROOT KVM_GUEST_RUNTIME_DIR, false, err) < 0 || copy_meta("pod", err) < 0 ||
       copy_meta("net", err) < 0)
     return -1;
   return 0;
@@ -324,9 +324,10 @@ static void report(const char *msg)
   _cleanup_error_ podrun_error_t ignored = NULL;
   _cleanup_free_ char *line = xasprintf("%s\n", msg);
   log_error("%s", msg);
-  (void) fs_write_file_atomic_at(AT_FDCWD, PODRUN "/nspawn/" KVM_GUEST_ERROR, line, strlen(line), 0644, &ignored);
-  (void) fs_write_file_atomic_at(AT_FDCWD, NEWROOT PODRUN "/nspawn/" KVM_GUEST_ERROR, line, strlen(line), 0644,
+  (void) fs_write_file_atomic_at(AT_FDCWD, KVM_GUEST_RUNTIME_DIR "/" KVM_GUEST_ERROR, line, strlen(line), 0644,
                                  &ignored);
+  (void) fs_write_file_atomic_at(AT_FDCWD, NEWROOT KVM_GUEST_RUNTIME_DIR "/" KVM_GUEST_ERROR, line, strlen(line),
+                                 0644, &ignored);
 }
 
 static _noreturn_ void exec_pod_init(void)
