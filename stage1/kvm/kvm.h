@@ -11,8 +11,9 @@
 
 /* The kvm stage1 (Documentation/stage1-kvm.md): the pod runs in a qemu
  * microvm (KVM when it works, TCG otherwise). On the host, one static
- * binary whose name is the entrypoint (run, enter, stop, gc); in the guest,
- * the initramfs's /init (guest-init.c), which mounts what the host shares
+ * binary whose name is the entrypoint (run, enter, stop, gc; init, the pod
+ * init, in the guest); in the guest,
+ * the initramfs's /init (main-guest.c), which mounts what the host shares
  * over virtio-9p and runs the pod init over it, then powers the VM off. */
 
 /* The pod directory's kvm/ (0700, the host's alone): the control sockets,
