@@ -6,7 +6,8 @@
  * over virtio-9p, and boots the stage1 image's kernel and initramfs with a
  * fixed command line and fixed devices. qemu dies with run (its parent-death
  * signal); its stdout and stderr consoles are copied to run's own, the
- * guest's serial console goes to kvm/console.log (and to stderr with --debug). */
+ * guest's serial console to kvm/console.log, size-capped (and to stderr
+ * with --debug). */
 #include "kvm.h"
 
 #include <fcntl.h>
@@ -263,7 +264,7 @@ static char **qemu_argv(const char *qemu, const struct stage1_run_args *a, const
   _cleanup_free_ char *ctl = xasprintf("socket,id=ctl,path=%s/" KVM_CTL_SOCKET ",server=on,wait=off", cwd);
   _cleanup_free_ char *enter = xasprintf("socket,id=enter,path=%s/" KVM_ENTER_SOCKET ",server=on,wait=off", cwd);
   _cleanup_free_ char *add_out = xasprintf("fd=%d,set=1", FD_OUT), *add_err = xasprintf("fd=%d,set=2", FD_ERR);
-  _cleanup_free_ char *add_console = xasprintf("fd=%d,set=3", a->debug ? FD_ERR : FD_CONSOLE);
+  _cleanup_free_ char *add_console = xasprintf("fd=%d,set=3", FD_CONSOLE);
   _cleanup_free_ char *clock = kvm ? NULL : tcg_clock_args();
   _cleanup_free_ char *cmdline = xasprintf(KERNEL_CMDLINE "%s", clock ? clock : "");
   char **v = strv_push(NULL, qemu);
@@ -328,8 +329,12 @@ static _noreturn_ void exec_qemu(char **args, pid_t parent, const int fds[3], in
   (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* the VM never outlives its lock holder */
   if (getppid() != parent)
     _exit(PODRUN_EXIT_ERROR);
+  int high[3];
+  for (int i = 0; i < 3; i++) /* out of the way first: one may be 10, 11 or 12 already */
+    if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, FD_CONSOLE + 1)) < 0)
+      _exit(PODRUN_EXIT_ERROR);
   for (int i = 0; i < 3; i++)
-    if (dup2(fds[i], FD_OUT + i) < 0)
+    if (dup2(high[i], FD_OUT + i) < 0)
       _exit(PODRUN_EXIT_ERROR);
   int null = open("/dev/null", O_RDONLY);
   if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 || drop_privileges() < 0)
@@ -412,23 +417,41 @@ static int pod_exit_code(const struct appc_pod_manifest *m, int status, int *ret
   return stage1_pod_exit_code(m, KVM_RT_DIR, ret_exit, err);
 }
 
-static void copy_out(int from, int to, bool *open)
+/* What qemu writes to run: the apps' stdout and stderr (copied to run's),
+ * the guest's serial console (to kvm/console.log, at most CONSOLE_MAX bytes:
+ * a guest cannot fill the host's disk through it; and to stderr with --debug). */
+#define CONSOLE_MAX (1 << 20)
+struct stream
+{
+  int from, to, also; /* also: -1, or a second fd that gets everything */
+  uint64_t cap, written;   /* cap: 0 for none */
+  bool open;
+};
+
+static void copy_out(struct stream *st)
 {
   char buf[65536];
-  ssize_t k = read(from, buf, sizeof(buf));
+  ssize_t k = read(st->from, buf, sizeof(buf));
   if (k <= 0)
     {
       if (k == 0 || errno != EINTR)
-        *open = false;
+        st->open = false;
       return;
     }
   _cleanup_error_ podrun_error_t ignored = NULL;
-  (void) fs_write_all(to, buf, (size_t) k, &ignored);
+  size_t n = (size_t) k;
+  if (st->cap && st->written + n > st->cap)
+    n = st->written < st->cap ? (size_t) (st->cap - st->written) : 0;
+  if (n > 0)
+    (void) fs_write_all(st->to, buf, n, &ignored);
+  st->written += n;
+  if (st->also >= 0)
+    (void) fs_write_all(st->also, buf, (size_t) k, &ignored);
 }
 
 /* Until qemu exits: the apps' output to ours, signals to the guest as a
  * stop request, `pid` once the pod init is ready. Returns qemu's status. */
-static int supervise(pid_t qemu, int out, int errfd, int *ret_status, podrun_error_t *err)
+static int supervise(pid_t qemu, struct stream streams[3], int *ret_status, podrun_error_t *err)
 {
   _cleanup_close_ int pidfd = pidfd_open(qemu, 0), in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), sfd = -1;
   sigset_t mask;
@@ -439,8 +462,8 @@ static int supervise(pid_t qemu, int out, int errfd, int *ret_status, podrun_err
   if (pidfd < 0 || in < 0 || inotify_add_watch(in, KVM_RT_DIR, IN_CREATE | IN_MOVED_TO) < 0 ||
       sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
     return podrun_error_set(err, errno, "watch the VM");
-  bool out_open = true, err_open = true, ready = false, exited = false;
-  while (!exited || out_open || err_open)
+  bool ready = false, exited = false;
+  while (!exited || streams[0].open || streams[1].open || streams[2].open)
     {
       if (!ready && access(KVM_RT_DIR "/" STAGE1_READY, F_OK) == 0)
         {
@@ -449,11 +472,13 @@ static int supervise(pid_t qemu, int out, int errfd, int *ret_status, podrun_err
           if (fs_write_file_atomic_at(AT_FDCWD, "pid", text, strlen(text), 0644, err) < 0)
             return -1;
         }
-      struct pollfd fds[] = {
-        { .fd = exited ? -1 : pidfd, .events = POLLIN }, { .fd = in, .events = POLLIN },
-        { .fd = sfd, .events = POLLIN },                 { .fd = out_open ? out : -1, .events = POLLIN },
-        { .fd = err_open ? errfd : -1, .events = POLLIN },
+      struct pollfd fds[6] = {
+        { .fd = exited ? -1 : pidfd, .events = POLLIN },
+        { .fd = in, .events = POLLIN },
+        { .fd = sfd, .events = POLLIN },
       };
+      for (int i = 0; i < 3; i++)
+        fds[3 + i] = (struct pollfd) { .fd = streams[i].open ? streams[i].from : -1, .events = POLLIN };
       /* once qemu is gone, what it wrote is drained, then we are done */
       if (poll(fds, ELEMENTSOF(fds), exited ? 0 : -1) <= 0)
         {
@@ -481,10 +506,9 @@ static int supervise(pid_t qemu, int out, int errfd, int *ret_status, podrun_err
           if (read(sfd, &si, sizeof(si)) == sizeof(si) && send_stop(&stop_err) < 0)
             log_debug("%s, ignoring", stop_err->msg);
         }
-      if (fds[3].revents)
-        copy_out(out, STDOUT_FILENO, &out_open);
-      if (fds[4].revents)
-        copy_out(errfd, STDERR_FILENO, &err_open);
+      for (int i = 0; i < 3; i++)
+        if (fds[3 + i].revents)
+          copy_out(&streams[i]);
     }
   return 0;
 }
@@ -522,10 +546,11 @@ int kvm_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   if (make_dirs(&a, hostname, err) < 0 || choose_accel(&kvm, err) < 0)
     return -1;
   args = qemu_argv(qemu, &a, cwd, kvm, mib, cpus);
-  int out[2], errp[2];
-  _cleanup_close_ int console = open(KVM_CONSOLE_LOG, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int out[2], errp[2], cons[2];
+  _cleanup_close_ int console = open(KVM_CONSOLE_LOG, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   _cleanup_close_ int log = open("kvm/qemu.log", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (console < 0 || log < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+  if (console < 0 || log < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+      pipe2(cons, O_CLOEXEC) < 0)
     return podrun_error_set(err, errno, "the VM's consoles");
   pid_t self = getpid();
   fflush(NULL);
@@ -533,12 +558,18 @@ int kvm_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   if (pid < 0)
     return podrun_error_set(err, errno, "fork");
   if (pid == 0)
-    exec_qemu(args, self, (int[3]) { out[1], errp[1], console }, log);
+    exec_qemu(args, self, (int[3]) { out[1], errp[1], cons[1] }, log);
   close(out[1]);
   close(errp[1]);
-  _cleanup_close_ int out_r = out[0], err_r = errp[0];
+  close(cons[1]);
+  _cleanup_close_ int out_r = out[0], err_r = errp[0], cons_r = cons[0];
+  struct stream streams[3] = {
+    { .from = out_r, .to = STDOUT_FILENO, .also = -1, .open = true },
+    { .from = err_r, .to = STDERR_FILENO, .also = -1, .open = true },
+    { .from = cons_r, .to = console, .also = a.debug ? STDERR_FILENO : -1, .cap = CONSOLE_MAX, .open = true },
+  };
   int status = -1;
-  if (supervise(pid, out_r, err_r, &status, err) < 0)
+  if (supervise(pid, streams, &status, err) < 0)
     {
       kill(pid, SIGKILL);
       return -1;
