@@ -620,6 +620,7 @@ if command -v qemu-system-x86_64 >/dev/null && [ -f "$BUILD/stage1-kvm.aci" ] &&
     -n "floor: qemu microvm ($accel), same kernel, /init powers off" "$floor_cmd" >"$out/kvm.log" 2>&1 ||
     { cat "$out/kvm.log" >&2; die "row 9 failed"; }
   # qemu's resident memory while the app sleeps (the pod's pid is qemu's)
+  rm -f "$work/kvm-uuid"
   # shellcheck disable=SC2086
   $kvm_env "$PODRUN" --dir="$store" run --stage1=kvm --uuid-file-save="$work/kvm-uuid" podrun.bench/busybox \
     --exec=/bin/sleep -- 5 >/dev/null 2>&1 &
@@ -630,7 +631,7 @@ if command -v qemu-system-x86_64 >/dev/null && [ -f "$BUILD/stage1-kvm.aci" ] &&
   done
   qemu=$(cat "$store/pods/run/$(cat "$work/kvm-uuid")/pid")
   printf '%s\t%s\n' "qemu resident per kvm pod ($accel, 256 MiB guest) while the app sleeps" \
-    "$(awk '/^VmRSS/ {print $2}' /proc/$qemu/status)" >>"$out/rss.tsv"
+    "$(awk '/^VmRSS/ {print $2}' "/proc/$qemu/status")" >>"$out/rss.tsv"
   wait $pid || true
 else
   skip "kvm pod vs floor" "no qemu-system-x86_64, stage1-kvm.aci or kvm/floor.img (make all \$BUILD/kvm/floor.img)"
