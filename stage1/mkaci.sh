@@ -58,6 +58,14 @@ if [ "$flavor" = kvm ]; then
   install -m 0755 "$build/stage1/kvm/guest-enter" "$root/kvm/guest-enter"
   mkdir -p "$root/podrun" "$root/proc" "$root/sys" "$root/dev" "$root/run" "$root/tmp" "$root/etc"
   chmod 0755 "$root/podrun"
+  # the pod init (kvm/kvm as init), the in-guest enter and stage2 run in the
+  # guest, over this rootfs: static, except in a sanitizer build, whose
+  # shared libraries come along (the guest init itself is always static)
+  for b in "$root/kvm/kvm" "$root/kvm/guest-enter" "$root/stage2"; do
+    ldd "$b" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | while read -r lib; do
+      install -D -m 0755 "$lib" "$root$lib"
+    done
+  done
   chmod 1777 "$root/tmp"
 fi
 if [ "$flavor" = nspawn ]; then

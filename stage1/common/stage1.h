@@ -94,6 +94,19 @@ int stage1_init_app_pid(const char *runtime, pid_t init, const char *app, pid_t 
  * (stage2_enter), with what the app was given by the run flags. */
 int stage1_enter(const struct stage1_enter_hooks *h, int argc, char **argv, int *ret_exit, podrun_error_t *err);
 
+/* ---- the apps' /etc (etc.c) ---- */
+
+struct stage1_run_args;
+/* Into the app's root (in the pod's mount namespace on the host): its
+ * /etc/hostname always; /etc/resolv.conf and /etc/hosts as rkt's --dns* and
+ * --hosts-entry say (`host`: the host's file), else the image's own (a
+ * missing /etc/hosts gets localhost and the hostname); without any --dns*,
+ * default_nameserver (the pod network's resolver, NULL: none) replaces the
+ * image's resolv.conf. A symlink at a target is replaced, never followed;
+ * the files are owned by the pod's root (a->userns_shift). */
+int stage1_write_app_etc(const struct stage1_run_args *a, const char *root, const char *hostname,
+                         const char *default_nameserver, podrun_error_t *err);
+
 /* ---- stage2 ---- */
 
 /* stage2's command line for a (stage2's own arguments, stage2_parse_args'

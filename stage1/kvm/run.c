@@ -76,86 +76,6 @@ static int parse_run_args(int argc, char **argv, struct stage1_run_args *a, podr
   return 0;
 }
 
-/* Replaces root/etc/name (a symlink there is replaced, never followed). */
-static int write_etc(const char *root, const char *name, const char *text, podrun_error_t *err)
-{
-  _cleanup_close_ int etc = volumes_open_target(root, "/etc", false, err);
-  if (etc < 0)
-    return -1;
-  _cleanup_close_ int dir = openat(etc, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0 || (unlinkat(dir, name, 0) < 0 && errno != ENOENT))
-    return podrun_error_set(err, errno, "/etc/%s", name);
-  _cleanup_close_ int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return podrun_error_set(err, errno, "/etc/%s", name);
-  return fs_write_all(fd, text, strlen(text), err);
-}
-
-static char *join_words(const char *key, char **words)
-{
-  _cleanup_free_ char *line = xstrdup(key);
-  for (size_t i = 0; words && words[i]; i++)
-    {
-      char *next = xasprintf("%s %s", line, words[i]);
-      free(line);
-      line = next;
-    }
-  return xasprintf("%s\n", line);
-}
-
-/* The guest's resolver: qemu's user-mode DNS (10.0.2.3) unless --dns says
- * otherwise (`host`: the host's file, `none`: an empty one). */
-static char *resolv_conf(const struct stage1_run_args *a, podrun_error_t *err)
-{
-  if (a->dns && streq(a->dns[0], "none"))
-    return xstrdup("");
-  if (a->dns && streq(a->dns[0], "host"))
-    {
-      char *text = NULL;
-      return fs_read_file_at(AT_FDCWD, "/etc/resolv.conf", 1 << 20, &text, NULL, err) < 0 ? NULL : text;
-    }
-  _cleanup_free_ char *ns = NULL, *search = a->dns_search ? join_words("search", a->dns_search) : xstrdup("");
-  _cleanup_free_ char *opts = a->dns_opt ? join_words("options", a->dns_opt) : xstrdup("");
-  if (!a->dns)
-    ns = xstrdup(streq(a->net, "none") ? "" : "nameserver 10.0.2.3\n");
-  for (size_t i = 0; a->dns && a->dns[i]; i++)
-    {
-      char *next = xasprintf("%snameserver %s\n", ns ? ns : "", a->dns[i]);
-      free(ns);
-      ns = next;
-    }
-  return xasprintf("# written by podrun (kvm stage1)\n%s%s%s", ns, search, opts);
-}
-
-static char *hosts_file(const struct stage1_run_args *a, const char *hostname, podrun_error_t *err)
-{
-  if (a->hosts && streq(a->hosts[0], "host"))
-    {
-      char *text = NULL;
-      return fs_read_file_at(AT_FDCWD, "/etc/hosts", 1 << 20, &text, NULL, err) < 0 ? NULL : text;
-    }
-  char *text = xasprintf("127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n", hostname);
-  for (size_t i = 0; a->hosts && a->hosts[i]; i++)
-    {
-      const char *eq = strchr(a->hosts[i], '=');
-      char *next = xasprintf("%s%.*s\t%s\n", text, (int) (eq - a->hosts[i]), a->hosts[i], eq + 1);
-      free(text);
-      text = next;
-    }
-  return text;
-}
-
-static int write_app_etc(const struct stage1_run_args *a, const char *root, const char *hostname, podrun_error_t *err)
-{
-  _cleanup_free_ char *name = xasprintf("%s\n", hostname), *resolv = resolv_conf(a, err), *hosts = NULL;
-  if (!resolv || !(hosts = hosts_file(a, hostname, err)))
-    return -1;
-  if (write_etc(root, "hostname", name, err) < 0 || write_etc(root, "resolv.conf", resolv, err) < 0 ||
-      write_etc(root, "hosts", hosts, err) < 0)
-    return -1;
-  return 0;
-}
-
 /* kvm/ (0700): the sockets, the logs; rt/ and meta/ for the guest; the
  * pod directory's status/ and logs/. meta/ holds copies of what the guest
  * reads: the pod manifest, the run flags, net, the hostname. */
@@ -540,7 +460,7 @@ int kvm_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   for (size_t i = 0; i < m->n_apps; i++)
     {
       _cleanup_free_ char *root = xasprintf("%s/opt/stage2/%s/rootfs", rootfs, m->apps[i].name);
-      if (volumes_mount_app(m, &m->apps[i], root, 0, err) < 0 || write_app_etc(&a, root, hostname, err) < 0)
+      if (volumes_mount_app(m, &m->apps[i], root, 0, err) < 0 || stage1_write_app_etc(&a, root, hostname, streq(a.net, "none") ? NULL : "10.0.2.3", err) < 0)
         return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
     }
   if (make_dirs(&a, hostname, err) < 0 || choose_accel(&kvm, err) < 0)

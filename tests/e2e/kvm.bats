@@ -91,12 +91,14 @@ gc_leaves_nothing() {
 
 @test "kvm: several apps: the first to fail gives the pod its code and stops the others; status/<app>; logs" {
   run_podrun run --stage1=kvm --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
-    podrun.test/probe --name=quick --exec=/bin/sh -- -c 'echo quick-out; echo quick-err >&2; sleep 1; exit 4' --- \
+    podrun.test/probe --name=quick --exec=/bin/sh -- -c 'echo quick-out; echo quick-err >&2
+      grep -qx "nameserver 10.0.2.3" /etc/resolv.conf && echo nat-dns; sleep 1; exit 4' --- \
     podrun.test/probe --name=slow --exec=/bin/sh -- -c 'echo slow-out; exec sleep 60' ---
   assert_status 4
   assert_output_contains "quick-out"
   assert_output_contains "slow-out"
   assert_stderr_contains "quick-err"
+  assert_output_contains "nat-dns" # without --dns, the resolver of qemu's user-mode network
   local uuid
   uuid=$(cat "$BATS_TEST_TMPDIR/uuid")
   run_podrun status "$uuid"
