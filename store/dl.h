@@ -18,8 +18,12 @@
 #include "error.h"
 
 #define DL_ARCHIVE_SYMBOLS(X) \
+  X(archive_entry_atime) \
+  X(archive_entry_atime_is_set) \
+  X(archive_entry_atime_nsec) \
   X(archive_entry_clear) \
   X(archive_entry_filetype) \
+  X(archive_entry_gid) \
   X(archive_entry_free) \
   X(archive_entry_hardlink) \
   X(archive_entry_linkify) \
@@ -27,8 +31,12 @@
   X(archive_entry_linkresolver_new) \
   X(archive_entry_linkresolver_set_strategy) \
   X(archive_entry_mode) \
+  X(archive_entry_mtime) \
+  X(archive_entry_mtime_is_set) \
+  X(archive_entry_mtime_nsec) \
   X(archive_entry_new) \
   X(archive_entry_pathname) \
+  X(archive_entry_rdev) \
   X(archive_entry_set_filetype) \
   X(archive_entry_set_hardlink) \
   X(archive_entry_set_mtime) \
@@ -38,6 +46,7 @@
   X(archive_entry_size) \
   X(archive_entry_size_is_set) \
   X(archive_entry_symlink) \
+  X(archive_entry_uid) \
   X(archive_entry_xattr_add_entry) \
   X(archive_entry_xattr_clear) \
   X(archive_entry_xattr_count) \

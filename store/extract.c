@@ -7,6 +7,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include "extract-internal.h"
 #include "store-internal.h"
 
 #define READ_BLOCK (128 * 1024)
@@ -668,23 +669,55 @@ static const char *target_name(const struct extract_opts *o, const char *path, b
   return *in_rootfs ? in_rootfs : NULL; /* the rootfs directory itself is the target */
 }
 
-static int write_entry(struct walk *w, struct archive *a, struct archive *disk, struct archive_entry *e,
+/* Where entries go: libarchive's disk writer, or, into a fresh target,
+ * extract-tree.c's. */
+struct sink
+{
+  struct archive *disk;
+  struct tree_writer *tree;
+};
+
+static int write_entry_tree(struct walk *w, struct archive *a, struct tree_writer *t, struct archive_entry *e,
+                            const char *name, const char *hard, podrun_error_t *err)
+{
+  const void *buf;
+  size_t len;
+  la_int64_t off;
+  int r = tree_writer_create(t, e, name, hard, err);
+
+  if (r <= 0)
+    return r;
+  while ((r = sym_archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
+    if (count_data(w, len, err) < 0 || tree_writer_data(t, buf, len, off, name, err) < 0)
+      return -1;
+  if (r != ARCHIVE_EOF)
+    return podrun_error_set(err, 0, "entry %s: corrupt or truncated data: %s", QUOTE(name),
+                            sym_archive_error_string(a));
+  return tree_writer_finish(t, e, name, err);
+}
+
+static int write_entry(struct walk *w, struct archive *a, const struct sink *out, struct archive_entry *e,
                        const char *name, podrun_error_t *err)
 {
   const struct extract_opts *o = w->opts;
+  struct archive *disk = out->disk;
   const char *hard = sym_archive_entry_hardlink(e);
   _cleanup_free_ char *hard_clean = NULL;
+  const char *t = NULL;
 
-  sym_archive_entry_set_pathname(e, name);
   if (hard)
     {
       if (extract_clean_path(hard, &hard_clean, err) < 0)
         return -1;
-      const char *t = target_name(o, hard_clean, false);
+      t = target_name(o, hard_clean, false);
       if (!t)
         return podrun_error_set(err, 0, "entry %s: hardlink to %s, which is not extracted", QUOTE(name), QUOTE(hard));
-      sym_archive_entry_set_hardlink(e, t);
     }
+  if (out->tree)
+    return write_entry_tree(w, a, out->tree, e, name, t, err);
+  sym_archive_entry_set_pathname(e, name);
+  if (t)
+    sym_archive_entry_set_hardlink(e, t);
   if (sym_archive_write_header(disk, e) != ARCHIVE_OK)
     return podrun_error_set(err, 0, "entry %s: %s", QUOTE(name), sym_archive_error_string(disk));
   if (sym_archive_entry_size(e) > 0 && !hard)
@@ -709,41 +742,6 @@ static int write_entry(struct walk *w, struct archive *a, struct archive *disk, 
   return 0;
 }
 
-/* Opens the directory path below destfd ("" is destfd itself), one
- * component at a time and never through a symlink, making what is missing
- * (0755: a directory the layer implies before, or without, its entry). */
-static int open_dir_below(int destfd, const char *path, int *ret, podrun_error_t *err)
-{
-  _cleanup_free_ char *copy = xstrdup(path);
-  _cleanup_close_ int fd = openat(destfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  char *save = NULL;
-
-  if (fd < 0)
-    return podrun_error_set(err, errno, "open the target directory");
-  for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save))
-    {
-      int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (next < 0 && errno == ENOENT)
-        {
-          if (mkdirat(fd, c, 0755) < 0 && errno != EEXIST)
-            return podrun_error_set(err, errno, "entry %s: mkdir %s", QUOTE(path), QUOTE(c));
-          next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-          if (next >= 0 && fchmod(next, 0755) < 0)
-            {
-              podrun_error_set(err, errno, "entry %s: chmod %s", QUOTE(path), QUOTE(c));
-              close(next);
-              return -1;
-            }
-        }
-      if (next < 0)
-        return podrun_error_set(err, errno, "entry %s: open %s", QUOTE(path), QUOTE(c));
-      close(fd);
-      fd = next;
-    }
-  *ret = TAKE_FD(fd);
-  return 0;
-}
-
 /* overlayfs's whiteout: a character device 0/0 where the file was. */
 static int make_whiteout(int destfd, const char *target, podrun_error_t *err)
 {
@@ -751,7 +749,7 @@ static int make_whiteout(int destfd, const char *target, podrun_error_t *err)
   _cleanup_free_ char *dir = slash ? xstrndup(target, (size_t) (slash - target)) : xstrdup("");
   _cleanup_close_ int dfd = -1;
 
-  if (open_dir_below(destfd, dir, &dfd, err) < 0)
+  if (extract_open_dir_below(destfd, dir, &dfd, err) < 0)
     return -1;
   if (mknodat(dfd, slash ? slash + 1 : target, S_IFCHR | 0000, makedev(0, 0)) < 0)
     return podrun_error_set(err, errno, "whiteout %s", QUOTE(target));
@@ -763,14 +761,14 @@ static int make_opaque(int destfd, const char *dir, podrun_error_t *err)
 {
   _cleanup_close_ int dfd = -1;
 
-  if (open_dir_below(destfd, dir, &dfd, err) < 0)
+  if (extract_open_dir_below(destfd, dir, &dfd, err) < 0)
     return -1;
   if (fsetxattr(dfd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0)
     return podrun_error_set(err, errno, "opaque directory %s: set %s", QUOTE(*dir ? dir : "."), OVERLAY_OPAQUE_XATTR);
   return 0;
 }
 
-static int apply_entry(struct walk *w, struct archive *a, struct archive *disk, struct archive_entry *e, int destfd,
+static int apply_entry(struct walk *w, struct archive *a, const struct sink *out, struct archive_entry *e, int destfd,
                        const char *path, enum action act, podrun_error_t *err)
 {
   const char *name;
@@ -790,12 +788,12 @@ static int apply_entry(struct walk *w, struct archive *a, struct archive *disk, 
       return target_name(w->opts, path, true) ? make_opaque(destfd, path, err) : 0;
     case ACT_WRITE:
       name = target_name(w->opts, path, sym_archive_entry_filetype(e) == AE_IFDIR);
-      return name ? write_entry(w, a, disk, e, name, err) : 0;
+      return name ? write_entry(w, a, out, e, name, err) : 0;
     }
   return 0;
 }
 
-static int extract_entries(struct archive *a, struct archive *disk, int destfd, const struct extract_opts *o,
+static int extract_entries(struct archive *a, const struct sink *out, int destfd, const struct extract_opts *o,
                            podrun_error_t *err)
 {
   struct walk w = { .opts = o };
@@ -806,7 +804,7 @@ static int extract_entries(struct archive *a, struct archive *disk, int destfd, 
     {
       _cleanup_free_ char *path = NULL;
       enum action act;
-      if (check_entry(&w, e, &path, &act, err) < 0 || apply_entry(&w, a, disk, e, destfd, path, act, err) < 0)
+      if (check_entry(&w, e, &path, &act, err) < 0 || apply_entry(&w, a, out, e, destfd, path, act, err) < 0)
         {
           r = -1;
           break;
@@ -832,8 +830,6 @@ static int disk_flags(const struct extract_opts *o)
   return f;
 }
 
-/* libarchive's writer resolves names against the cwd: run it from destfd
- * and always come back. */
 /* An archive whose uncompressed bytes are hashed on their way to the tar
  * reader: an outer reader decompresses (any filter, the raw format), the
  * inner one reads tar from it. One decompression, and the digest covers
@@ -950,38 +946,56 @@ int extract_check_diff_id(int fd, const char *diff_id, uint64_t max, podrun_erro
   return r;
 }
 
-int extract_to_dir_fd(int fd, int destfd, const struct extract_opts *opts, podrun_error_t *err)
+/* libarchive's writer resolves names against the cwd: run it from destfd
+ * and always come back. */
+static int extract_with_libarchive(struct archive *a, int destfd, const struct extract_opts *opts,
+                                   podrun_error_t *err)
 {
-  _cleanup_(archive_read_freep) struct archive *a = NULL;
   _cleanup_(archive_write_freep) struct archive *disk = NULL;
   _cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  /* the extraction's own cap stops a bomb first; this one bounds the padding after it */
-  struct hashed h = { .max = max_total(opts) + 1024 * 1024 };
   int r;
 
-  if (cwd < 0)
-    return podrun_error_set(err, errno, "prepare extraction");
-  r = opts->diff_id ? open_hashed_reader(fd, &h, &a, err) : open_reader(fd, &a, err);
-  if (r < 0)
-    {
-      hashed_done(&h);
-      return -1;
-    }
-  if (!(disk = sym_archive_write_disk_new()) || fchdir(destfd) < 0)
-    {
-      podrun_error_set(err, disk ? errno : ENOMEM, "prepare extraction");
-      hashed_done(&h);
-      return -1;
-    }
+  if (cwd < 0 || !(disk = sym_archive_write_disk_new()) || fchdir(destfd) < 0)
+    return podrun_error_set(err, cwd < 0 || disk ? errno : ENOMEM, "prepare extraction");
   sym_archive_write_disk_set_options(disk, disk_flags(opts));
-  r = extract_entries(a, disk, destfd, opts, err);
+  r = extract_entries(a, &(struct sink){ .disk = disk }, destfd, opts, err);
   if (r >= 0 && sym_archive_write_close(disk) != ARCHIVE_OK)
     r = podrun_error_set(err, 0, "finish extraction: %s", sym_archive_error_string(disk));
   if (fchdir(cwd) < 0)
     abort(); /* the cwd we came from is gone: nothing sane is left to do */
+  return r;
+}
+
+/* Into a fresh target, as root: extract-tree.c's writer. */
+static int extract_fresh(struct archive *a, int destfd, const struct extract_opts *opts, podrun_error_t *err)
+{
+  struct tree_writer *t = NULL;
+  int r;
+
+  if (tree_writer_new(destfd, &t, err) < 0)
+    return -1;
+  r = extract_entries(a, &(struct sink){ .tree = t }, destfd, opts, err);
+  if (r >= 0)
+    r = tree_writer_close(t, err);
+  tree_writer_free(t);
+  return r;
+}
+
+int extract_to_dir_fd(int fd, int destfd, const struct extract_opts *opts, podrun_error_t *err)
+{
+  _cleanup_(archive_read_freep) struct archive *a = NULL;
+  /* the extraction's own cap stops a bomb first; this one bounds the padding after it */
+  struct hashed h = { .max = max_total(opts) + 1024 * 1024 };
+  int r;
+
+  r = opts->diff_id ? open_hashed_reader(fd, &h, &a, err) : open_reader(fd, &a, err);
+  if (r >= 0)
+    r = opts->fresh_target && geteuid() == 0 ? extract_fresh(a, destfd, opts, err)
+                                             : extract_with_libarchive(a, destfd, opts, err);
   if (r >= 0 && opts->diff_id)
     r = hashed_check(&h, opts->diff_id, err);
-  sym_archive_read_free(TAKE_PTR(a));
+  if (a)
+    sym_archive_read_free(TAKE_PTR(a));
   hashed_done(&h);
-  return r;
+  return r < 0 ? -1 : 0;
 }
