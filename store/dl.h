@@ -69,6 +69,7 @@
   X(archive_read_next_header2) \
   X(archive_read_open) \
   X(archive_read_open_fd) \
+  X(archive_read_open_memory) \
   X(archive_read_support_filter_all) \
   X(archive_read_support_format_gnutar) \
   X(archive_read_support_format_raw) \
