@@ -390,7 +390,8 @@ static int fix_dir(struct tree_writer *t, const struct dir_fixup *f, podrun_erro
 
 int tree_writer_close(struct tree_writer *t, podrun_error_t *err)
 {
-  qsort(t->fixups, t->n_fixups, sizeof(*t->fixups), fixup_cmp);
+  if (t->n_fixups > 0)
+    qsort(t->fixups, t->n_fixups, sizeof(*t->fixups), fixup_cmp);
   for (size_t i = 0; i < t->n_fixups; i++)
     if (fix_dir(t, &t->fixups[i], err) < 0)
       return -1;
