@@ -46,9 +46,11 @@ struct extract_opts
   bool oci_layer;    /* an OCI layer tar: see above (rootfs_only is not consulted) */
   bool fresh_target; /* the target is an empty directory podrun just made and only this
                         archive writes into it: the only symlinks there are the archive's
-                        own, which the entry checks already keep out of every path, so
-                        libarchive's per-component symlink walk (~6 syscalls a file) is
-                        skipped */
+                        own, which the entry checks already keep out of every path. As
+                        root, podrun's own writer fills it (extract-tree.c: each name
+                        created, never opened, in a directory openat2 reaches through no
+                        symlink); otherwise libarchive's, without its per-component
+                        symlink walk (~6 syscalls a file) */
   char *const *path_whitelist; /* NULL: all; else only these absolute rootfs paths and their parents */
   const char *diff_id; /* "sha256:…" the uncompressed archive must hash to (an OCI layer's, from its
                           config), or NULL: checked as it is read, "digest mismatch" */
