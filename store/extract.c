@@ -186,17 +186,15 @@ static void walk_done(struct walk *w)
 static const char *what_is_read(const struct walk *w) { return w->opts->oci_layer ? "layer" : "image"; }
 static uint64_t max_total(const struct extract_opts *o) { return o->max_total_size ? o->max_total_size : 64ULL << 30; }
 
-/* No proper prefix of path may be a symlink this archive created. */
-/* No directory above path is a symlink of this archive. A directory entry
- * of the archive ends the walk: its own parents were checked when it came,
- * and it cannot become a symlink later (a second entry of a name is
+/* Nothing above path is a symlink of this archive, or any other entry of
+ * it that is not a directory (a file "a" then "a/b": a writer would have
+ * to fail, or replace the file with a directory). A directory entry of the
+ * archive ends the walk: its own parents were checked when it came, and it
+ * cannot become something else later (a second entry of a name is
  * refused), so most entries cost one lookup, not one per component. */
 static int check_parents(struct walk *w, const char *path, podrun_error_t *err)
 {
-  _cleanup_free_ char *p = NULL;
-  if (w->paths.symlinks == 0)
-    return 0;
-  p = xstrdup(path);
+  _cleanup_free_ char *p = xstrdup(path);
   for (char *s = strrchr(p, '/'); s; s = strrchr(p, '/'))
     {
       *s = '\0';
@@ -205,6 +203,8 @@ static int check_parents(struct walk *w, const char *path, podrun_error_t *err)
         return podrun_error_set(err, 0, "entry %s: written through the symlink %s", QUOTE(path), QUOTE(p));
       if (f & P_DIR)
         return 0;
+      if (f & P_ENTRY)
+        return podrun_error_set(err, 0, "entry %s: %s, above it, is not a directory", QUOTE(path), QUOTE(p));
     }
   return 0;
 }
@@ -410,11 +410,11 @@ static int check_not_whited_out(struct walk *w, const char *entry, const char *p
  * way, not whited out, and not a non-directory of this layer. */
 static int check_marker_dir(struct walk *w, const char *path, const char *dir, podrun_error_t *err)
 {
+  unsigned f = *dir ? path_flags(&w->paths, dir) : 0;
+  if ((f & P_ENTRY) && !(f & (P_DIR | P_SYMLINK)))
+    return podrun_error_set(err, 0, "entry %s: whiteout in %s, which is not a directory", QUOTE(path), QUOTE(dir));
   if (check_parents(w, path, err) < 0 || check_not_whited_out(w, path, dir, err) < 0)
     return -1;
-  unsigned f = *dir ? path_flags(&w->paths, dir) : 0;
-  if ((f & P_ENTRY) && !(f & P_DIR))
-    return podrun_error_set(err, 0, "entry %s: whiteout in %s, which is not a directory", QUOTE(path), QUOTE(dir));
   return 0;
 }
 

@@ -972,6 +972,7 @@ static void test_layer_refusals(void **state)
     { "opaque-in-symlink-dir", { { "l", 'l', 0, "/etc" }, { "l/.wh..wh..opq", 'f' } }, "written through the symlink" },
     { "opaque deeper in a symlink", { { "l", 'l', 0, "." }, { "l/a/.wh..wh..opq", 'f' } }, "written through the symlink" },
     { "whiteout in a file", { { "f", 'f', 0, "x" }, { "f/.wh.x", 'f' } }, "whiteout in \"f\", which is not a directory" },
+    { "below a file", { { "f", 'f', 0, "x" }, { "f/g/h", 'f', 0, "y" } }, "\"f\", above it, is not a directory" },
     { "opaque in a file", { { "f", 'f', 0, "x" }, { "f/.wh..wh..opq", 'f' } }, "which is not a directory" },
     { "present, then whited out", { { "a/x", 'f', 0, "1" }, { "a/.wh.x", 'f' } },
       "\"a/x\" is both whited out and present" },
