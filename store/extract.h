@@ -11,7 +11,8 @@
  * import, nothing written) and by the extraction (which also never follows a
  * symlink on disk):
  *  - no absolute path, no "..", paths ≤ 4096 bytes, components ≤ 255;
- *  - nothing written through a symlink, planted by this archive or on disk;
+ *  - nothing written through a symlink, planted by this archive or on disk,
+ *    nor below an entry of the archive that is not a directory;
  *  - a relative symlink target may not climb out of the rootfs (absolute
  *    targets are fine: they resolve inside the container's root);
  *  - a hardlink points at a regular file earlier in the same archive;
