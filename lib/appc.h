@@ -44,6 +44,10 @@ struct appc_kvs
 };
 /* The value of the first entry called `name`, NULL if absent. */
 const char *appc_kvs_get(const struct appc_kvs *kvs, const char *name);
+
+/* The image annotation (App Container executor spec) of an app that says
+ * READY=1 with sd_notify itself; stage0 copies it into the pod manifest's app. */
+#define APPC_SUPPORTS_SYSTEMD_NOTIFY "appc.io/executor/supports-systemd-notify"
 /* For manifests built in C: sets the first entry called `name` to value,
  * or appends one (copies of both); frees every entry. */
 void appc_kvs_set(struct appc_kvs *kvs, const char *name, const char *value);

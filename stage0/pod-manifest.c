@@ -235,7 +235,15 @@ static int build_app(struct store *s, const struct stage1_policy *policy, const 
   ra->image.labels = im->labels;
   im->labels = (struct appc_kvs){ 0 };
   ra->read_only_rootfs |= a->readonly_rootfs || arg_run.all.readonly_rootfs;
-  return add_mounts(ra, a, err) < 0 ? -1 : add_annotations(ra, a, err);
+  if (add_mounts(ra, a, err) < 0 || add_annotations(ra, a, err) < 0)
+    return -1;
+  /* the image says its app speaks sd_notify: the stage1 waits for its
+   * READY=1 under a Type=notify service (Documentation/systemd.md); an
+   * --annotation of the user's says otherwise */
+  const char *notify = appc_kvs_get(&im->annotations, APPC_SUPPORTS_SYSTEMD_NOTIFY);
+  if (notify && !appc_kvs_get(&ra->annotations, APPC_SUPPORTS_SYSTEMD_NOTIFY))
+    appc_kvs_set(&ra->annotations, APPC_SUPPORTS_SYSTEMD_NOTIFY, notify);
+  return 0;
 }
 
 static int build_from_flags(struct store *s, const struct stage1_policy *policy, struct appc_pod_manifest *m,
