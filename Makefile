@@ -79,7 +79,7 @@ ATTACK_BINS := $(patsubst tests/attack/%.c,$(BUILD)/attack/%,$(ATTACK_SRCS))
 
 DOCS := $(sort $(wildcard Documentation/*.md Documentation/commands/*.md))
 
-.PHONY: all deps demo check bench unit e2e install clean images docs
+.PHONY: all deps demo check bench unit e2e install install-systemd clean images docs
 .DELETE_ON_ERROR:
 
 POD_BINS := $(if $(wildcard stage2/main.c),$(BUILD)/stage2/stage2) $(if $(wildcard stage1/fly/main.c),$(BUILD)/stage1/fly/fly)
@@ -220,6 +220,10 @@ install: all
 	install -m 0644 conf/registries.json $(DESTDIR)$(PREFIX)/lib/podrun/registries.json
 	install -m 0644 conf/policy.json $(DESTDIR)$(PREFIX)/lib/podrun/policy.json
 	install -m 0644 $(DOCS) README.md $(DESTDIR)$(PREFIX)/share/doc/podrun/
+	$(MAKE) install-systemd
+
+# The systemd units, tmpfiles.d and sysusers.d entries (Documentation/systemd.md).
+install-systemd:
 	install -d $(DESTDIR)$(SYSTEMD_UNITDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSUSERSDIR)
 	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@DOCDIR@|$(PREFIX)/share/doc/podrun|g' conf/systemd/podrun-gc.service.in \
 	  >$(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-gc.service

@@ -67,14 +67,6 @@ static bool wants_notify(const struct appc_runtime_app *a)
   return v && streq(v, "true");
 }
 
-static bool app_has_port(const struct appc_runtime_app *a, const char *name)
-{
-  for (size_t i = 0; a->app && i < a->app->n_ports; i++)
-    if (streq(a->app->ports[i].name, name))
-      return true;
-  return false;
-}
-
 /* A name LISTEN_FDNAMES may give (systemd's FileDescriptorName=): printable,
  * no ':' (the separator), bounded. */
 static bool fd_name_ok(const char *s)
@@ -106,18 +98,13 @@ static int take_listen_fds(const struct appc_pod_manifest *m, podrun_error_t *er
   for (int k = 0; k < n; k++)
     {
       const char *name = names && names[k] ? names[k] : "unknown";
-      size_t found = m->n_apps;
-      for (size_t i = 0; i < m->n_apps && found == m->n_apps; i++)
-        if (app_has_port(&m->apps[i], name))
-          found = i;
-      if (found == m->n_apps && m->n_apps == 1)
-        found = 0;
-      if (found == m->n_apps)
+      ssize_t found = appc_pod_socket_app(m, name);
+      if (found < 0)
         return podrun_error_new(err, 0, "socket activation: no app of the pod declares a port named %s "
                                         "(the socket unit's FileDescriptorName=)", QUOTE(name));
       if (!fd_name_ok(name))
         return podrun_error_new(err, 0, "socket activation: the socket name %s is not printable", ESCAPE(name));
-      owner[k] = found;
+      owner[k] = (size_t) found;
     }
   sd.fds = xzalloc(sizeof(*sd.fds) * (size_t) n);
   unsigned next = STAGE1_LIFELINE_FD + 1;
@@ -247,13 +234,20 @@ char **nspawn_sd_init_args(char **v)
   return v;
 }
 
+/* fd as `to`, inherited across exec (dup2 onto itself would keep its
+ * close-on-exec). */
+static int move_fd(int fd, int to)
+{
+  return fd == to ? fcntl(fd, F_SETFD, 0) : dup2(fd, to);
+}
+
 int nspawn_sd_child_fds(void)
 {
   int n = 1; /* the lifeline, 3, in place already */
   for (size_t k = 0; k < sd.n_fds; k++, n++)
-    if (dup2(sd.fds[k], STAGE1_LIFELINE_FD + n) < 0)
+    if (move_fd(sd.fds[k], STAGE1_LIFELINE_FD + n) < 0)
       return -1;
-  if (sd.journal_fd[1] >= 0 && dup2(sd.journal_fd[1], STAGE1_LIFELINE_FD + n++) < 0)
+  if (sd.journal_fd[1] >= 0 && move_fd(sd.journal_fd[1], STAGE1_LIFELINE_FD + n++) < 0)
     return -1;
   /* the readiness is run's to tell, never nspawn's (which would say READY=1
    * as soon as the init starts) */
