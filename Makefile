@@ -7,6 +7,7 @@ SANITIZE ?=
 # Where `make install` puts the systemd units, tmpfiles.d and sysusers.d entries
 # (systemd reads /usr/local/lib/… as well as /usr/lib/…; Documentation/systemd.md).
 SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSTEMD_GENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 CC ?= gcc
@@ -231,6 +232,8 @@ install-systemd:
 	install -m 0644 conf/systemd/podrun-gc.timer $(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-gc.timer
 	install -m 0644 conf/systemd/podrun.tmpfiles $(DESTDIR)$(TMPFILESDIR)/podrun.conf
 	install -m 0644 conf/systemd/podrun.sysusers $(DESTDIR)$(SYSUSERSDIR)/podrun.conf
+	install -d $(DESTDIR)$(SYSTEMD_GENERATORDIR)
+	ln -sf $(PREFIX)/bin/podrun $(DESTDIR)$(SYSTEMD_GENERATORDIR)/podrun-generator
 
 clean:
 	rm -rf build
