@@ -34,7 +34,23 @@ static int self_path(char **ret, podrun_error_t *err)
 
 /* The pod file at path, parsed; its errors but the last printed (one line
  * each), the last in *err. */
-static int load_podfile(const char *path, struct podfile **ret, podrun_error_t *err)
+/* A generator's output is not logged before journald runs: errors go to the
+ * kernel's log too (systemd.generator(7)), which journald reads later. */
+static int kmsg = -1;
+
+static void gen_error(const char *msg)
+{
+  log_error("%s", msg);
+  if (kmsg >= 0)
+    dprintf(kmsg, "<3>podrun-generator: %s\n", msg);
+}
+
+static void cli_error(const char *msg)
+{
+  log_error("%s", msg);
+}
+
+static int load_podfile(const char *path, void (*print)(const char *msg), struct podfile **ret, podrun_error_t *err)
 {
   _cleanup_free_ char *text = NULL;
   _cleanup_strv_ char **errors = NULL;
@@ -47,7 +63,7 @@ static int load_podfile(const char *path, struct podfile **ret, podrun_error_t *
     return 0;
   size_t n = strv_length(errors);
   for (size_t i = 0; i + 1 < n; i++)
-    log_error("%s", errors[i]);
+    print(errors[i]);
   return podrun_error_new(err, 0, "%s", errors[n - 1]);
 }
 
@@ -72,7 +88,7 @@ static int generate_unit(const struct cmd *cmd, int argc, char **argv, podrun_er
   if (arg_from_file)
     {
       _cleanup_podfile_ struct podfile *f = NULL;
-      if (load_podfile(arg_from_file, &f, err) < 0)
+      if (load_podfile(arg_from_file, cli_error, &f, err) < 0)
         return -1;
       unit = podfile_unit(f, podrun);
     }
@@ -151,6 +167,7 @@ int podrun_generator(int argc, char **argv)
   int status = 0;
 
   log_set_program("podrun-generator");
+  kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY);
   if (argc != 2 && argc != 4)
     {
       log_error("usage: podrun-generator NORMAL-DIR [EARLY-DIR LATE-DIR]");
@@ -177,12 +194,14 @@ int podrun_generator(int argc, char **argv)
       podrun_error_free(&err);
       if (!is_podfile_name(e->d_name))
         continue;
-      if (load_podfile(path, &f, &err) < 0 || generate_one(argv[1], f, podrun, &err) < 0)
+      if (load_podfile(path, gen_error, &f, &err) < 0 || generate_one(argv[1], f, podrun, &err) < 0)
         {
-          log_error("%s", err->msg);
+          gen_error(err->msg);
           status = 1;
         }
     }
   closedir(d);
+  if (kmsg >= 0)
+    close(kmsg);
   return status;
 }
