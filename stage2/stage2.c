@@ -53,6 +53,13 @@ int stage2_parse_args(int argc, char **argv, struct stage2_args *ret, podrun_err
         a.listen_fdnames = v;
       else if ((v = startswith(argv[i], "--notify-socket=")))
         a.notify_socket = v;
+      else if ((v = startswith(argv[i], "--watchdog-usec=")))
+        {
+          unsigned long long u;
+          if (parse_uint(v, UINT64_MAX, &u) < 0 || u == 0)
+            return podrun_error_new(err, 0, "--watchdog-usec=%s: expected a number of microseconds", v);
+          a.watchdog_usec = v;
+        }
       else
         return podrun_error_new(err, 0, "unknown argument \"%s\"", argv[i]);
     }
@@ -68,7 +75,8 @@ int stage2_parse_args(int argc, char **argv, struct stage2_args *ret, podrun_err
  * the notify socket's variables, replacing any of the app's own. */
 static void add_systemd_env(struct stage2_plan *p, const struct stage2_args *a)
 {
-  static const char *const ours[] = { "LISTEN_FDS=", "LISTEN_FDNAMES=", "LISTEN_PID=", "NOTIFY_SOCKET=" };
+  static const char *const ours[] = { "LISTEN_FDS=", "LISTEN_FDNAMES=", "LISTEN_PID=", "NOTIFY_SOCKET=",
+                                      "WATCHDOG_USEC=", "WATCHDOG_PID=" };
   size_t k = 0;
   for (size_t i = 0; p->env && p->env[i]; i++)
     {
@@ -97,6 +105,12 @@ static void add_systemd_env(struct stage2_plan *p, const struct stage2_args *a)
     {
       _cleanup_free_ char *sock = xasprintf("NOTIFY_SOCKET=%s", a->notify_socket);
       p->env = strv_push(p->env, sock);
+    }
+  if (a->notify_socket && a->watchdog_usec)
+    {
+      /* no WATCHDOG_PID: sd_watchdog_enabled() takes it as the app's own */
+      _cleanup_free_ char *usec = xasprintf("WATCHDOG_USEC=%s", a->watchdog_usec);
+      p->env = strv_push(p->env, usec);
     }
 }
 

@@ -27,6 +27,7 @@ struct stage2_args
   unsigned listen_fds;
   const char *listen_fdnames;
   const char *notify_socket;
+  const char *watchdog_usec; /* its WATCHDOG_USEC (with notify_socket) */
 };
 
 int stage2_parse_args(int argc, char **argv, struct stage2_args *ret, podrun_error_t *err);

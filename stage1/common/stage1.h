@@ -53,6 +53,9 @@
 #define STAGE1_JOURNAL_ONLY "--journal-only"
 #define STAGE1_LISTEN_FDS "--listen-fds"
 #define STAGE1_NOTIFY_SOCKET "--notify-socket"
+/* WATCHDOG_USEC=APP:USEC: the app's WATCHDOG_USEC, its service's watchdog
+ * interval (it pings with WATCHDOG=1 on its notify socket). */
+#define STAGE1_WATCHDOG_USEC "--watchdog-usec"
 
 struct stage2_args;
 /* The init's side of them (systemd.c), behind these calls: passed_fds, from

@@ -41,6 +41,11 @@ char **stage1_stage2_argv(const char *stage2, const struct stage2_args *a)
       _cleanup_free_ char *sock = xasprintf("--notify-socket=%s", a->notify_socket);
       v = strv_push(v, sock);
     }
+  if (a->notify_socket && a->watchdog_usec)
+    {
+      _cleanup_free_ char *usec = xasprintf("--watchdog-usec=%s", a->watchdog_usec);
+      v = strv_push(v, usec);
+    }
   if (a->cmd)
     {
       v = strv_push(v, "--");

@@ -28,10 +28,32 @@ static size_t n_listens;
 struct sd_notify_arg
 {
   char *app;
-  char *path;
+  char *value; /* the path; for a watchdog, the usec */
 };
-static struct sd_notify_arg *notifies;
-static size_t n_notifies;
+static struct sd_notify_arg *notifies, *watchdogs;
+static size_t n_notifies, n_watchdogs;
+
+/* APP:VALUE into *v; false when it is not that. */
+static bool app_value(const char *s, bool (*ok)(const char *), struct sd_notify_arg **v, size_t *n)
+{
+  const char *colon = strchr(s, ':');
+  if (!colon || colon == s || !ok(colon + 1))
+    return false;
+  *v = xrealloc(*v, sizeof(**v) * (*n + 1));
+  (*v)[(*n)++] = (struct sd_notify_arg) { xstrndup(s, (size_t) (colon - s)), xstrdup(colon + 1) };
+  return true;
+}
+
+static bool is_absolute(const char *s)
+{
+  return s[0] == '/';
+}
+
+static bool is_usec(const char *s)
+{
+  unsigned long long u;
+  return parse_uint(s, UINT64_MAX, &u) == 0 && u > 0;
+}
 
 static unsigned n_passed; /* LISTEN_FDS, the lifeline included */
 
@@ -83,14 +105,14 @@ bool stage1_sd_arg(const char *arg)
     return parse_listen(v);
   if ((v = startswith(arg, STAGE1_NOTIFY_SOCKET "=")))
     {
-      const char *colon = strchr(v, ':');
-      if (!colon || colon[1] != '/')
-        {
-          log_error("%s: ignored (not APP:PATH)", ESCAPE(arg));
-          return true;
-        }
-      notifies = xrealloc(notifies, sizeof(*notifies) * (n_notifies + 1));
-      notifies[n_notifies++] = (struct sd_notify_arg) { xstrndup(v, (size_t) (colon - v)), xstrdup(colon + 1) };
+      if (!app_value(v, is_absolute, &notifies, &n_notifies))
+        log_error("%s: ignored (not APP:PATH)", ESCAPE(arg));
+      return true;
+    }
+  if ((v = startswith(arg, STAGE1_WATCHDOG_USEC "=")))
+    {
+      if (!app_value(v, is_usec, &watchdogs, &n_watchdogs))
+        log_error("%s: ignored (not APP:USEC)", ESCAPE(arg));
       return true;
     }
   return false;
@@ -153,5 +175,8 @@ void stage1_sd_stage2_args(const char *app, struct stage2_args *a)
     }
   for (size_t i = 0; i < n_notifies; i++)
     if (streq(notifies[i].app, app))
-      a->notify_socket = notifies[i].path;
+      a->notify_socket = notifies[i].value;
+  for (size_t i = 0; i < n_watchdogs; i++)
+    if (streq(watchdogs[i].app, app))
+      a->watchdog_usec = watchdogs[i].value;
 }

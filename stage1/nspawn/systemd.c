@@ -45,6 +45,7 @@ struct nspawn_sd
 {
   const char *uuid;
   bool notify;    /* NOTIFY_SOCKET: run under a Type=notify service */
+  uint64_t watchdog_usec; /* the service's WatchdogSec=, for the apps that speak sd_notify; 0: none */
   bool journal;   /* journald is there: the apps' lines go to it */
   bool stdio_is_journal; /* our stdout is the service's journal stream: only the native protocol */
   int journal_fd[2];     /* [0] run's, [1] the init's end (SOCK_SEQPACKET) */
@@ -177,6 +178,8 @@ int nspawn_sd_setup(const char *uuid, const struct appc_pod_manifest *m, podrun_
   if (take_listen_fds(m, err) < 0)
     return -1;
   sd.notify = getenv("NOTIFY_SOCKET") != NULL;
+  if (sd.notify && sd_watchdog_enabled(false, &sd.watchdog_usec) <= 0)
+    sd.watchdog_usec = 0;
   sd.journal = access("/run/systemd/journal/socket", W_OK) == 0;
   sd.stdio_is_journal = sd.journal && is_journal_stream(STDOUT_FILENO) && is_journal_stream(STDERR_FILENO);
   for (size_t i = 0; sd.notify && i < m->n_apps; i++)
@@ -223,6 +226,12 @@ char **nspawn_sd_init_args(char **v)
         {
           _cleanup_free_ char *arg =
             xasprintf("%s=%s:%u:%u:%s", STAGE1_LISTEN_FDS, a->name, a->first_fd, a->n_fds, a->fd_names);
+          v = strv_push(v, arg);
+        }
+      if (a->notify >= 0 && sd.watchdog_usec)
+        {
+          _cleanup_free_ char *arg = xasprintf("%s=%s:%llu", STAGE1_WATCHDOG_USEC, a->name,
+                                               (unsigned long long) sd.watchdog_usec);
           v = strv_push(v, arg);
         }
       if (a->notify >= 0)

@@ -113,6 +113,35 @@ main_is_run() {
   assert_output_contains "state=exited"
 }
 
+@test "systemd: WatchdogSec=: the pings of an app that speaks sd_notify keep the unit alive; without them the watchdog fires" {
+  sd_run -p Type=notify -p WatchdogSec=3 -p TimeoutStartSec=30 -- --uuid-file-save="$IN_DIR/uuid-w1" \
+    "$IN_DIR/notify.aci" --exec=/probe -- notify-every 1 READY=1 WATCHDOG=1 ---
+  wait_unit "$SD_UNIT" active 15
+  log_run inside journalctl -u "$SD_UNIT" -t notify -o cat --no-pager
+  # the app was told the interval (no WATCHDOG_PID: it is its own)
+  assert_output_contains '"WATCHDOG_USEC":"3000000"'
+  sleep 7
+  [[ $(unit_prop "$SD_UNIT" ActiveState) == active && $(unit_prop "$SD_UNIT" NRestarts) == 0 ]] ||
+    fail "the pings did not keep it: $(unit_prop "$SD_UNIT" ActiveState) $(unit_prop "$SD_UNIT" Result)"
+  inside systemctl stop "$SD_UNIT"
+  inside systemctl reset-failed "$SD_UNIT" 2>/dev/null || true
+
+  # READY=1 and no ping: the watchdog fires within its interval
+  sd_run -p Type=notify -p WatchdogSec=2 -p TimeoutStartSec=30 -- --uuid-file-save="$IN_DIR/uuid-w2" \
+    "$IN_DIR/notify.aci" --exec=/probe -- notify 0 READY=1 ---
+  wait_unit "$SD_UNIT" active 15
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [[ $(unit_prop "$SD_UNIT" Result) == watchdog ]] && break
+    sleep 0.1
+  done
+  [[ $(unit_prop "$SD_UNIT" Result) == watchdog ]] || fail "the watchdog did not fire: $(unit_prop "$SD_UNIT" Result)"
+  local uuid
+  uuid=$(cat "$MD_ROOT$IN_DIR/uuid-w2")
+  log_run inside_podrun status --wait=20s "$uuid"
+  assert_output_contains "state=exited"
+}
+
 @test "systemd: Type=notify: a pod whose apps do not speak sd_notify is ready once they have started" {
   sd_run -p Type=notify -p TimeoutStartSec=30 -- --uuid-file-save="$IN_DIR/uuid-r" "$IN_DIR/busybox.aci" \
     --exec=/bin/sleep -- 30 ---
@@ -144,7 +173,7 @@ main_is_run() {
 @test "systemd: the apps' lines are in the journal once, with SYSLOG_IDENTIFIER=<app>, PODRUN_POD_UUID and PODRUN_APP" {
   local mark=line-$RANDOM
   sd_run -- --uuid-file-save="$IN_DIR/uuid-j" "$IN_DIR/busybox.aci" \
-    --exec=/bin/sh -- -c "echo out-$mark; echo err-$mark >&2; sleep 30" ---
+    --exec=/bin/sh -- -c "echo out-$mark; echo err-$mark >&2; echo PODRUN_APP=forged-$mark; sleep 30" ---
   local uuid
   uuid=$(wait_pod_file "$MD_ROOT$IN_DIR/uuid-j" pid)
   [[ -n "$uuid" ]] || fail "the pod did not start"
@@ -169,6 +198,8 @@ for l in sys.stdin:
   echo "$fields"
   grep -qx "out-$mark busybox busybox 6 $SD_UNIT.service" <<<"$fields" || fail "stdout's line: $fields"
   grep -qx "err-$mark busybox busybox 3 $SD_UNIT.service" <<<"$fields" || fail "stderr's line: $fields"
+  # a line is a MESSAGE, never a field of the app's
+  grep -qx "PODRUN_APP=forged-$mark busybox busybox 6 $SD_UNIT.service" <<<"$fields" || fail "the forged line: $fields"
   # podrun logs has them too, without the journal
   log_run inside_podrun logs "$uuid"
   assert_output_contains "out-$mark"

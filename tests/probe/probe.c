@@ -12,6 +12,9 @@
  *   probe notify S MSG…   sleep S seconds, send the MSGs as one datagram (one a
  *                         line) to $NOTIFY_SOCKET, print the report with
  *                         "notify_errno", then sleep until killed
+ *   probe notify-every S MSG…
+ *                         send the MSGs now and every S seconds after, until
+ *                         killed, after printing the report
  *   probe accept          accept connections on fd 3 (socket activation's first
  *                         socket) until killed, writing the report to each, with
  *                         "fd3_listening" (SO_ACCEPTCONN of fd 3)
@@ -233,6 +236,15 @@ int main(int argc, char **argv)
     try_errno = mkdir(argv[2], 0755) < 0 ? errno : 0;
   if (argc >= 2 && strcmp(argv[1], "accept") == 0)
     return accept_loop();
+  if (argc >= 4 && strcmp(argv[1], "notify-every") == 0)
+    {
+      report(-1, notify(argc - 3, argv + 3));
+      for (;;)
+        {
+          sleep((unsigned) atoi(argv[2]));
+          (void) notify(argc - 3, argv + 3);
+        }
+    }
   if (argc >= 4 && strcmp(argv[1], "notify") == 0)
     {
       sleep((unsigned) atoi(argv[2]));
