@@ -270,6 +270,8 @@ static void pod_key(struct parser *p, const char *key, const char *v)
     case SCOPE_POD:
       if (flag)
         f->pod_flags = strv_push(f->pod_flags, flag);
+      if (streq(k->key, "Stage1"))
+        f->fly = streq(v, "fly");
       break;
     case SCOPE_IMAGE:
       f->apps = xrealloc(f->apps, sizeof(*f->apps) * (f->n_apps + 1));
@@ -561,8 +563,9 @@ char *podfile_unit(const struct podfile *f, const char *podrun)
     fprintf(out, "Description=podrun pod %s\n", f->name);
   fprintf(out, "SourcePath=%s\n", f->path);
   print_lines(out, f->unit);
-  /* readiness: once every app runs (Documentation/systemd.md) */
-  fputs("\n[Service]\nType=notify\nNotifyAccess=main\nExecStart=", out);
+  /* readiness: once every app runs (Documentation/systemd.md); fly's run
+   * does not tell */
+  fputs(f->fly ? "\n[Service]\nType=exec\nExecStart=" : "\n[Service]\nType=notify\nNotifyAccess=main\nExecStart=", out);
   for (size_t i = 0; argv[i]; i++)
     {
       _cleanup_free_ char *q = podfile_quote(argv[i]);

@@ -27,6 +27,7 @@ struct podfile
   size_t n_apps;
   char **unit, **service, **install; /* KEY=VALUE lines passed on to the unit's sections */
   bool has_description;
+  bool fly; /* Stage1=fly, whose run does not speak sd_notify: Type=exec */
 };
 
 /* Parses a pod file's text; path names it in the errors and gives the

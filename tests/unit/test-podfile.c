@@ -73,6 +73,16 @@ static void test_good(void **state)
   assert_null(requires);
 }
 
+static void test_fly_is_exec(void **state)
+{
+  _cleanup_podfile_ struct podfile *f = NULL;
+  _cleanup_strv_ char **errors = NULL;
+  assert_int_equal(podfile_parse("a.pod", "[Pod]\nStage1=fly\nImage=x\n", &f, &errors), 0);
+  _cleanup_free_ char *unit = podfile_unit(f, "/p");
+  assert_non_null(strstr(unit, "\n[Service]\nType=exec\nExecStart=/p run --stage1=fly x\n"));
+  assert_null(strstr(unit, "notify"));
+}
+
 static void test_description_kept(void **state)
 {
   _cleanup_podfile_ struct podfile *f = NULL;
@@ -163,6 +173,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_good),
     cmocka_unit_test(test_description_kept),
+    cmocka_unit_test(test_fly_is_exec),
     cmocka_unit_test(test_errors),
     cmocka_unit_test(test_quote),
   };
