@@ -290,13 +290,23 @@ EOF
   inside systemctl stop "$SD_UNIT-web.socket"
 }
 
-@test "systemd: the shipped podrun-gc.service collects exited pods; podrun-gc.timer is a daily timer" {
+@test "systemd: the shipped podrun-gc.service collects exited pods; podrun-gc.timer is a daily timer; tmpfiles.d and sysusers.d entries apply" {
   local dest=$BATS_FILE_TMPDIR/install
   log_run make -s -C "$BATS_TEST_DIRNAME/../.." install-systemd DESTDIR="$dest" PREFIX="$IN_DIR"
   assert_status 0
   cp "$dest$IN_DIR/lib/systemd/system/"podrun-gc.* "$MD_ROOT/run/systemd/system/"
   [[ -f "$dest$IN_DIR/lib/tmpfiles.d/podrun.conf" && -f "$dest$IN_DIR/lib/sysusers.d/podrun.conf" ]] ||
     fail "no tmpfiles.d or sysusers.d entry installed"
+  # the tmpfiles.d and sysusers.d entries, as systemd-tmpfiles and systemd-sysusers apply them
+  cp "$dest$IN_DIR/lib/tmpfiles.d/podrun.conf" "$MD_ROOT/tmp/podrun-tmpfiles.conf"
+  cp "$dest$IN_DIR/lib/sysusers.d/podrun.conf" "$MD_ROOT/tmp/podrun-sysusers.conf"
+  log_run inside systemd-sysusers /tmp/podrun-sysusers.conf
+  assert_status 0
+  inside getent group podrun >/dev/null || fail "no group podrun"
+  log_run inside systemd-tmpfiles --create /tmp/podrun-tmpfiles.conf
+  assert_status 0
+  [[ $(inside stat -c '%a %U' /var/lib/podrun) == "755 root" ]] || fail "/var/lib/podrun: $(inside stat -c '%a %U' /var/lib/podrun)"
+  inside test -d /etc/podrun/pods || fail "no /etc/podrun/pods"
   # the default store is the test's
   inside mkdir -p /var/lib/podrun
   inside mount --bind "$IN_STORE" /var/lib/podrun
