@@ -113,6 +113,32 @@ main_is_run() {
   assert_output_contains "state=exited"
 }
 
+@test "systemd: Type=notify: in a two-app pod with --private-users, ready once the app that speaks sd_notify says so" {
+  sd_run -p Type=notify -p TimeoutStartSec=30 -- --private-users --uuid-file-save="$IN_DIR/uuid-n2" \
+    "$IN_DIR/busybox.aci" --exec=/bin/sleep -- 60 --- "$IN_DIR/notify.aci" --exec=/probe -- notify 3 READY=1 ---
+  local uuid
+  uuid=$(wait_pod_file "$MD_ROOT$IN_DIR/uuid-n2" pid)
+  [[ -n "$uuid" ]] || fail "the pod did not start: $(inside journalctl -u "$SD_UNIT" --no-pager | tail)"
+  # both apps run; the one that speaks sd_notify has not said READY=1 yet
+  for _ in $(seq 25); do
+    [[ -f "$STORE/pods/run/$uuid/nspawn/ready" ]] && break
+    sleep 0.1
+  done
+  [[ -f "$STORE/pods/run/$uuid/nspawn/ready" ]] || fail "the apps did not start"
+  [[ $(unit_prop "$SD_UNIT" ActiveState) == activating ]] ||
+    fail "$SD_UNIT is $(unit_prop "$SD_UNIT" ActiveState) before the app said READY=1"
+  wait_unit "$SD_UNIT" active 15
+  log_run unit_prop "$SD_UNIT" StatusText
+  assert_output_contains "pod $uuid: 2 apps running"
+  # the app's user is the pod's root, a shifted host uid: it could send all the same
+  log_run inside journalctl -u "$SD_UNIT" -t notify -o cat --no-pager
+  assert_output_contains '"notify_errno":0'
+  assert_output_contains '"uid":0'
+  inside systemctl stop "$SD_UNIT"
+  log_run inside_podrun status --wait=20s "$uuid"
+  assert_output_contains "state=exited"
+}
+
 @test "systemd: WatchdogSec=: the pings of an app that speaks sd_notify keep the unit alive; without them the watchdog fires" {
   sd_run -p Type=notify -p WatchdogSec=3 -p TimeoutStartSec=30 -- --uuid-file-save="$IN_DIR/uuid-w1" \
     "$IN_DIR/notify.aci" --exec=/probe -- notify-every 1 READY=1 WATCHDOG=1 ---
