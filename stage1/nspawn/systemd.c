@@ -33,7 +33,7 @@
 
 struct sd_app
 {
-  const char *name;
+  char *name;
   int notify;        /* run's end of the app's notify socket; -1: the app does not speak sd_notify */
   bool ready;        /* it said READY=1 */
   unsigned first_fd; /* its passed sockets, as the init gets them */
@@ -43,7 +43,7 @@ struct sd_app
 
 struct nspawn_sd
 {
-  const char *uuid;
+  char *uuid;
   bool notify;    /* NOTIFY_SOCKET: run under a Type=notify service */
   uint64_t watchdog_usec; /* the service's WatchdogSec=, for the apps that speak sd_notify; 0: none */
   bool journal;   /* journald is there: the apps' lines go to it */
@@ -167,12 +167,13 @@ static bool is_journal_stream(int fd)
 
 int nspawn_sd_setup(const char *uuid, const struct appc_pod_manifest *m, podrun_error_t *err)
 {
-  sd.uuid = uuid;
+  /* copies: the relay thread may outlive run's own copies on an error path */
+  sd.uuid = xstrdup(uuid);
   sd.n_apps = m->n_apps;
   sd.apps = xzalloc(sizeof(*sd.apps) * (m->n_apps + 1));
   for (size_t i = 0; i < m->n_apps; i++)
     {
-      sd.apps[i].name = m->apps[i].name;
+      sd.apps[i].name = xstrdup(m->apps[i].name);
       sd.apps[i].notify = -1;
     }
   if (take_listen_fds(m, err) < 0)
@@ -185,9 +186,7 @@ int nspawn_sd_setup(const char *uuid, const struct appc_pod_manifest *m, podrun_
   for (size_t i = 0; sd.notify && i < m->n_apps; i++)
     if (wants_notify(&m->apps[i]))
       {
-        if (sd.apps[i].notify < 0 && fs_mkdir_p(NOTIFY_DIR, 0755, err) < 0)
-          return -1;
-        if (make_notify_socket(&sd.apps[i], err) < 0)
+        if (fs_mkdir_p(NOTIFY_DIR, 0755, err) < 0 || make_notify_socket(&sd.apps[i], err) < 0)
           return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
       }
   if (sd.journal && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sd.journal_fd) < 0)
@@ -280,19 +279,17 @@ static void send_journal(const char *buf, size_t len)
     return;
   const char *name = sd.apps[app].name;
   _cleanup_free_ char *ident = xasprintf("SYSLOG_IDENTIFIER=%s", name), *pod = xasprintf("PODRUN_POD_UUID=%s", sd.uuid),
-                      *papp = xasprintf("PODRUN_APP=%s", name);
+                      *papp = xasprintf("PODRUN_APP=%s", name), *msg = xmalloc(len - 3 + 8);
+  /* the line as it came, whatever bytes it holds: a field of its own */
+  memcpy(msg, "MESSAGE=", 8);
+  memcpy(msg + 8, buf + 3, len - 3);
   struct iovec iov[] = {
-    { .iov_base = (char *) "MESSAGE=", .iov_len = 0 }, /* replaced below */
+    { .iov_base = msg, .iov_len = len - 3 + 8 },
     { .iov_base = (char *) (stream == 1 ? "PRIORITY=6" : "PRIORITY=3"), .iov_len = 10 },
     { .iov_base = ident, .iov_len = strlen(ident) },
     { .iov_base = pod, .iov_len = strlen(pod) },
     { .iov_base = papp, .iov_len = strlen(papp) },
   };
-  _cleanup_free_ char *msg = xmalloc(len - 3 + 8);
-  memcpy(msg, "MESSAGE=", 8);
-  memcpy(msg + 8, buf + 3, len - 3);
-  iov[0].iov_base = msg;
-  iov[0].iov_len = len - 3 + 8;
   (void) sd_journal_sendv(iov, ELEMENTSOF(iov)); /* no journal any more: the line is in the app's log */
 }
 
