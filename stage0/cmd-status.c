@@ -3,6 +3,7 @@
 
 #include "fs.h"
 #include "json-util.h"
+#include "net.h"
 #include "pod-setup.h"
 #include "pods.h"
 #include "userns.h"
@@ -59,6 +60,28 @@ static char *private_users(struct pod *p)
   return xasprintf("%u:%u", (unsigned) shift, USERNS_RANGE);
 }
 
+/* networks=default:ip4=172.16.28.2,other:ip4=…: each CNI network's
+ * addresses (rkt's form) while the pod has them. */
+static void print_networks(struct pod *p)
+{
+  _cleanup_json_ json_t *nets = net_pod_json(p);
+  size_t i, k;
+  json_t *n, *ip;
+  if (!nets || json_array_size(nets) == 0)
+    return;
+  fputs("networks=", stdout);
+  json_array_foreach (nets, i, n)
+    {
+      printf("%s%s", i ? "," : "", json_string_value(json_object_get(n, "name")));
+      json_array_foreach (json_object_get(n, "ips"), k, ip)
+        {
+          const char *a = json_string_value(ip);
+          printf("%s%s=%.*s", k ? ";" : ":", strchr(a, ':') ? "ip6" : "ip4", (int) strcspn(a, "/"), a);
+        }
+    }
+  fputc('\n', stdout);
+}
+
 static void print_text(struct pod *p, const struct pod_info *i)
 {
   _cleanup_free_ char *net = network(p), *users = private_users(p);
@@ -70,6 +93,7 @@ static void print_text(struct pod *p, const struct pod_info *i)
     printf("pid=%d\n", (int) i->pid);
   if (net)
     printf("network=%s\n", net);
+  print_networks(p);
   if (users)
     printf("private-users=%s\n", users);
   printf("exited=%s\n", is_done(p->state) ? "true" : "false");
@@ -95,6 +119,9 @@ static void print_json(struct pod *p, const struct pod_info *i, bool pretty)
     json_object_set_new(o, "pid", json_integer(i->pid));
   if (net)
     json_object_set_new(o, "network", json_string(net));
+  json_t *nets = net_pod_json(p);
+  if (nets)
+    json_object_set_new(o, "networks", nets);
   if (users)
     json_object_set_new(o, "private_users", json_string(users));
   _cleanup_free_ char *text = json_dump_sorted(o, pretty);
