@@ -24,7 +24,7 @@ case $flavor in
       supports-interactive=true max-apps=1" ;;
   nspawn)
     binary=$build/stage1/nspawn enter=$build/stage1/enter entrypoints="run init stop gc"
-    supports="supports-net=host,none supports-private-users=true supports-dns=true supports-hosts-entry=true
+    supports="supports-net=host,none,cni supports-private-users=true supports-dns=true supports-hosts-entry=true
       supports-interactive=true" ;;
   *) echo "$0: no flavor \"$flavor\"" >&2; exit 2 ;;
 esac

@@ -4,6 +4,7 @@
 #include "nspawn.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <sys/wait.h>
 
 #include "cgroup.h"
+#include "cni.h"
 #include "fs.h"
 #include "json-util.h"
 #include "log.h"
@@ -31,12 +33,33 @@ static int parse_run_args(int argc, char **argv, struct stage1_run_args *a, podr
     return -1;
   if (!a->net)
     a->net = "host";
-  if (!streq(a->net, "host") && !streq(a->net, "none"))
-    return podrun_error_new(err, 0, "--net=%s: the nspawn stage1 knows host and none (CNI networks come later)",
+  /* any other: CNI networks, which stage0 set up in the netns it mounted */
+  if (!streq(a->net, "host") && !streq(a->net, "none") && access(CNI_NETNS_FILE, F_OK) < 0)
+    return podrun_error_new(err, 0, "--net=%s: the pod directory has no " CNI_NETNS_FILE " (run me through podrun)",
                             ESCAPE(a->net));
   if (a->interactive && !isatty(STDIN_FILENO))
     return podrun_error_new(err, 0, "--interactive: stdin is not a terminal");
   return 0;
+}
+
+/* CNI networks (lib/cni.h): the host ports' sockets stay open here for the
+ * pod's life and the host's mount namespace for the netns's removal, none
+ * of them in what this process starts. */
+static int host_mntns_fd = -1;
+
+static void keep_net_fds(void)
+{
+  const char *ports = getenv(CNI_PORT_FDS_ENV), *mntns = getenv(CNI_HOST_MNTNS_ENV);
+  _cleanup_free_ char *copy = xstrdup(ports ? ports : "");
+  char *save = NULL;
+  unsigned long long fd;
+  for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save))
+    if (parse_uint(w, INT_MAX, &fd) == 0)
+      (void) fcntl((int) fd, F_SETFD, FD_CLOEXEC);
+  if (mntns && parse_uint(mntns, INT_MAX, &fd) == 0 && fcntl((int) fd, F_SETFD, FD_CLOEXEC) == 0)
+    host_mntns_fd = (int) fd;
+  unsetenv(CNI_PORT_FDS_ENV);
+  unsetenv(CNI_HOST_MNTNS_ENV);
 }
 
 static const char *find_nspawn(void)
@@ -65,6 +88,7 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
   _cleanup_free_ char *status = xasprintf("--bind=%s/status:" NSPAWN_STATUS_DIR, cwd);
   _cleanup_free_ char *runtime = xasprintf("--bind=%s/nspawn:" NSPAWN_RUNTIME_DIR, cwd);
   _cleanup_free_ char *logs = xasprintf("--bind=%s/logs:" NSPAWN_LOGS_DIR, cwd);
+  _cleanup_free_ char *netns = xasprintf("--network-namespace-path=%s/" CNI_NETNS_FILE, cwd);
 
   v = strv_push(v, "--quiet");
   if (have_system_bus())
@@ -99,6 +123,8 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
   v = strv_push(strv_push(v, "--resolv-conf=off"), "--timezone=off");
   if (streq(a->net, "none"))
     v = strv_push(v, "--private-network");
+  else if (!streq(a->net, "host"))
+    v = strv_push(v, netns);
   if (a->userns_shift)
     {
       /* stage0 mounted the images idmapped into the range: nspawn has no
@@ -202,6 +228,8 @@ static int write_app_etc(const struct stage1_run_args *a, const char *root, cons
     return -1;
   if (dns_file && !resolv)
     resolv = xstrdup(""); /* none */
+  else if (!a->dns && !a->dns_search && !a->dns_opt)
+    resolv = cni_resolv_conf(AT_FDCWD); /* the CNI networks' DNS, if they have one */
   else if (!dns_file && (a->dns || a->dns_search || a->dns_opt))
     {
       FILE *f = open_memstream(&resolv, &len);
@@ -407,6 +435,7 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     return podrun_error_new(err, 0, "run: no PODRUN_LOCK_FD (run me through podrun)");
   /* this process holds the pod's lock for the pod's life; nothing it starts does */
   (void) fcntl(atoi(fd), F_SETFD, FD_CLOEXEC);
+  keep_net_fds();
   if (parse_run_args(argc, argv, &a, err) < 0)
     return -1;
   if (!nspawn)
@@ -466,5 +495,11 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   while (status == -1 && waitpid(nspawn_pid, &status, 0) < 0)
     if (errno != EINTR)
       return podrun_error_set(err, errno, "wait for systemd-nspawn");
-  return pod_exit_code(m, status, ret_exit, err);
+  int r = pod_exit_code(m, status, ret_exit, err);
+  /* the pod has ended: its networks go (stop and gc delete them again) */
+  _cleanup_error_ podrun_error_t net_err = NULL;
+  if (!streq(a.net, "host") && !streq(a.net, "none") &&
+      cni_pod_teardown(AT_FDCWD, cwd, a.uuid, host_mntns_fd, &net_err) < 0)
+    log_warning("%s (gc tries again)", net_err->msg);
+  return r;
 }
