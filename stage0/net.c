@@ -329,8 +329,10 @@ static json_t *builtin_conf(const char *name, bool with_portmap)
 {
   bool restricted = streq(name, "default-restricted");
   const char *subnet = restricted ? NET_RESTRICTED_SUBNET : NET_DEFAULT_SUBNET;
-  json_t *ipam = json_pack("{s:s,s:s,s:[[{s:s}]],s:[{s:s}]}", "type", "host-local", "dataDir", NET_IPAM_DIR,
-                           "ranges", "subnet", subnet, "routes", "dst", restricted ? subnet : "0.0.0.0/0");
+  /* ptp routes the subnet through the host itself: that is all a restricted pod gets */
+  json_t *ipam = json_pack("{s:s,s:s,s:[[{s:s}]],s:o}", "type", "host-local", "dataDir", NET_IPAM_DIR, "ranges",
+                           "subnet", subnet, "routes",
+                           restricted ? json_array() : json_pack("[{s:s}]", "dst", "0.0.0.0/0"));
   json_t *ptp = json_pack("{s:s,s:b,s:o}", "type", "ptp", "ipMasq", !restricted, "ipam", ipam);
   json_t *dns = host_dns();
   if (dns)
