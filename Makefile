@@ -41,7 +41,8 @@ PODRUN_LIBS += $(if $(SANITIZE),-lgpgme)
 DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev libssl-dev \
              libcmocka-dev libseccomp-dev libcap-dev libcurl4-openssl-dev libgpgme-dev
 DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 systemd-container procps strace \
-            docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv
+            docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv \
+            containernetworking-plugins iptables
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 # Every module is one static archive; binaries, unit tests and fuzzers link them.

@@ -101,7 +101,8 @@ const struct cmd cmd_gc = {
   "Exited pods move to exited-garbage, and are removed once they have been there for the\n"
   "grace period: whatever still runs in the pod's cgroup is killed first (a pod whose\n"
   "processes do not end within 5 s is kept for the next gc), then the stage1's gc entrypoint\n"
-  "runs and anything still mounted below the pod is detached. Prepared pods older than\n"
+  "runs, the pod's CNI networks are deleted (again) and anything still mounted below the\n"
+  "pod is detached. Prepared pods older than\n"
   "--expire-prepared, aborted preparations and abandoned embryos are removed too. Running\n"
   "pods are never touched.\n\n"
   "Examples:\n  podrun gc\n  podrun gc --grace-period=0",

@@ -178,7 +178,8 @@ static const struct opt status_opts[] = {
 
 const struct cmd cmd_status = {
   "status", status, "[UUID]", "Show a pod's status",
-  "Prints state, created, started, pid, network (when the stage1 has one), private-users\n"
+  "Prints state, created, started, pid, network (when the stage1 has one), networks (each\n"
+  "CNI network's addresses while the pod has them: default:ip4=172.16.28.2,…), private-users\n"
   "(SHIFT:RANGE, for a --private-users pod), exited and app-<name>=<exit code> lines.\n"
   "UUID may be a unique prefix.\n\nExamples:\n  podrun status 5f0b\n  podrun status --wait=30s --format=json 5f0b",
   status_opts, NULL, 0, 1, 0,
