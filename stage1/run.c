@@ -123,8 +123,8 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
   v = strv_push(strv_push(v, "--resolv-conf=off"), "--timezone=off");
   if (streq(a->net, "none"))
     v = strv_push(v, "--private-network");
-  else if (!streq(a->net, "host"))
-    v = strv_push(v, netns);
+  else if (!streq(a->net, "host") && !a->userns_shift)
+    v = strv_push(v, netns); /* (with a user namespace: exec_nspawn joins it) */
   if (a->userns_shift)
     {
       /* stage0 mounted the images idmapped into the range: nspawn has no
@@ -397,11 +397,21 @@ static int pod_exit_code(const struct appc_pod_manifest *m, int nspawn_status, i
  * died before the parent-death signal was set, does not start at all), and
  * passes the lifeline on to the pod init as fd 3 (socket activation's
  * LISTEN_FDS, the one way to hand nspawn's payload an fd). */
-static _noreturn_ void exec_nspawn(const char *nspawn, char **args, pid_t parent, int lifeline, bool api_vfs_writable)
+static _noreturn_ void exec_nspawn(const char *nspawn, char **args, pid_t parent, int lifeline, bool api_vfs_writable,
+                                    int netns)
 {
   (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* the pod never outlives its lock holder */
   if (getppid() != parent)
     _exit(PODRUN_EXIT_ERROR);
+  /* A pod with its own user namespace: nspawn would join the netns from inside
+   * that namespace, which has no right to one the host's owns ("Failed to join
+   * network namespace"); it runs in it from the start instead, as on the
+   * host's network. */
+  if (netns >= 0 && setns(netns, CLONE_NEWNET) < 0)
+    {
+      log_error("join the pod's network namespace: %s", strerror(errno));
+      _exit(PODRUN_EXIT_ERROR);
+    }
   _cleanup_free_ char *pid = xasprintf("%d", (int) getpid());
   if ((lifeline == NSPAWN_LIFELINE_FD ? fcntl(lifeline, F_SETFD, 0) : dup2(lifeline, NSPAWN_LIFELINE_FD)) < 0 ||
       setenv("LISTEN_FDS", "1", 1) < 0 || setenv("LISTEN_PID", pid, 1) < 0 || unsetenv("LISTEN_FDNAMES") < 0)
@@ -471,6 +481,10 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   if (nspawn_cgroups_setup(a.uuid, m, a.userns_shift, &binds, err) < 0)
     return -1;
   args = nspawn_argv(nspawn, &a, cwd, binds);
+  _cleanup_close_ int netns = -1;
+  if (!streq(a.net, "host") && !streq(a.net, "none") && a.userns_shift &&
+      (netns = open(CNI_NETNS_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+    return podrun_error_set(err, errno, "open the pod's " CNI_NETNS_FILE);
   /* the pod init's lifeline (init.c): only this process holds the write
    * end, open until it exits */
   int life[2];
@@ -482,7 +496,7 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   if (nspawn_pid < 0)
     return podrun_error_set(err, errno, "fork");
   if (nspawn_pid == 0)
-    exec_nspawn(nspawn, args, self, life[0], a.disable_paths);
+    exec_nspawn(nspawn, args, self, life[0], a.disable_paths, netns);
   close(life[0]);
   static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
   for (size_t i = 0; i < ELEMENTSOF(sigs); i++)

@@ -358,3 +358,12 @@ EOF
   assert_status 0
   assert_output_contains "removed pod $uuid"
 }
+
+@test "net: a --private-users pod joins the default network too (its user namespace cannot join a host-owned netns: it starts in it)" {
+  run_podrun run --private-users --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/httpd --exec=/bin/sh -- -c \
+    'ip -4 -o addr show eth0; cat /proc/self/uid_map' ---
+  assert_status 0
+  [[ "${lines[0]}" == *"inet 172.16.28."* ]] || fail "no address: ${lines[0]}"
+  [[ "${lines[1]}" != *" 0 "*4294967295* ]] || fail "not in a user namespace: ${lines[1]}"
+  assert_no_trace_of "$(cat "$BATS_TEST_TMPDIR/uuid")"
+}
