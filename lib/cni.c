@@ -507,7 +507,7 @@ static void dns_words(json_t *dns, const char *key, char ***words)
 static void put_words(FILE *f, const char *key, char **words, bool one_per_line)
 {
   for (size_t i = 0; words && words[i]; i++)
-    fprintf(f, "%s%s%s", one_per_line || i == 0 ? key : "", words[i], one_per_line || !words[i + 1] ? "\n" : "");
+    fprintf(f, "%s%s%s", one_per_line || i == 0 ? key : " ", words[i], one_per_line || !words[i + 1] ? "\n" : "");
 }
 
 char *cni_resolv_conf(int poddirfd)
