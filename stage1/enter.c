@@ -6,6 +6,7 @@
 #include "nspawn.h"
 
 #include <fcntl.h>
+#include <sched.h>
 
 #include "fs.h"
 #include "pod.h"
@@ -72,6 +73,16 @@ int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
       stage1_run_args_read(AT_FDCWD, &run, err) < 0)
     return -1;
   (void) fs_read_file_at(AT_FDCWD, "net", 64, &net, NULL, &no_net);
+  /* A CNI network's namespace is the host's (stage0 made it): from inside the
+   * pod's user namespace it could not be joined, so it is joined first, while
+   * this is still the host's root (stage2 joins what is not ours already). */
+  if (run.userns_shift && net && !streq(net, "host\n") && !streq(net, "none\n"))
+    {
+      _cleanup_free_ char *path = xasprintf("/proc/%d/ns/net", (int) target);
+      _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+        return podrun_error_set(err, errno, "join the app's net namespace");
+    }
   struct stage2_args a = {
     .pod_manifest = "pod",
     .app = app,
