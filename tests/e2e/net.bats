@@ -367,3 +367,34 @@ EOF
   [[ "${lines[1]}" != *" 0 "*4294967295* ]] || fail "not in a user namespace: ${lines[1]}"
   assert_no_trace_of "$(cat "$BATS_TEST_TMPDIR/uuid")"
 }
+
+@test "net: kill -9 of podrun while it adds the networks: gc deletes what the prepared pod was given" {
+  local pid uuid= f try
+  for try in $(seq 20); do
+    "$PODRUN" --dir="$STORE" run podrun.test/httpd --exec=/bin/true >/dev/null 2>&1 &
+    pid=$!
+    # stopped as soon as the netns exists: the plugins are at work (or about to be)
+    while alive "$pid"; do
+      for f in "$STORE"/pods/prepared/*/netns; do
+        [[ -e $f ]] && kill -STOP "$pid" && break 2
+      done
+    done
+    if [[ -e $f ]]; then
+      uuid=$(basename "$(dirname "$f")")
+      break
+    fi
+    wait "$pid" || true
+  done
+  [[ -n $uuid ]] || skip "podrun never stopped while it added the networks in 20 tries"
+  sleep 0.3 # a plugin it already started finishes its ADD
+  kill -9 "$pid"
+  wait_gone "$pid"
+  [[ -e "$STORE/pods/prepared/$uuid/netns" ]] || fail "no netns"
+  run_podrun gc --grace-period=0
+  assert_status 0
+  assert_no_trace_of "$uuid"
+  [[ ! -e "$STORE/pods/prepared/$uuid/netns" && ! -e "$STORE/pods/prepared/$uuid/net-info.json" ]] ||
+    fail "gc left the prepared pod's network files"
+  run_podrun rm "$uuid"
+  assert_status 0
+}
