@@ -32,9 +32,9 @@ setup() {
   # without --net, nspawn's pod is on the default CNI network (net.bats tests it in full):
   # a namespace of its own with eth0, CAP_NET_RAW kept as on none
   run_podrun run --stage1=nspawn podrun.test/probe --exec=/bin/sh -- -c \
-    'cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " " | sort | tr "\n" " "; grep CapEff /proc/self/status' ---
+    'cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " " | sort | tr "\n" " "; echo; grep CapEff /proc/self/status' ---
   assert_status 0
-  [[ "${lines[0]}" == "eth0 lo " ]] || fail "interfaces on the default network: ${lines[0]}"
+  [[ "${lines[0]% }" == "eth0 lo" ]] || fail "interfaces on the default network: ${lines[0]}"
   [[ "${lines[1]}" == *00000000a80425fb ]] || fail "capabilities on the default network: ${lines[1]}"
 }
 
