@@ -7,13 +7,16 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "fs.h"
@@ -21,6 +24,7 @@
 #include "log.h"
 
 #define PLUGIN_OUTPUT_MAX (1 << 20)
+#define CNI_PLUGIN_TIMEOUT_S 60
 
 void cni_net_done(struct cni_net *n)
 {
@@ -178,6 +182,28 @@ static int plugin_failed(const char *type, const char *out, char *errtext, int s
   return podrun_error_set(err, 0, "plugin %s was killed by signal %d", QUOTE(type), WTERMSIG(status));
 }
 
+/* A plugin that hangs (an iptables lock held forever, a stuck netlink call)
+ * is killed after CNI_PLUGIN_TIMEOUT_S: the pod fails, naming it, and the
+ * caller deletes what was added. */
+static int plugin_wait(pid_t pid, const char *type, int *status, podrun_error_t *err)
+{
+  _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+  struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+  int r;
+  while (pidfd >= 0 && (r = poll(&pfd, 1, CNI_PLUGIN_TIMEOUT_S * 1000)) < 0 && errno == EINTR)
+    ;
+  bool late = pidfd >= 0 && r == 0;
+  if (late)
+    (void) kill(pid, SIGKILL);
+  while (waitpid(pid, status, 0) < 0)
+    if (errno != EINTR)
+      return podrun_error_set(err, errno, "wait for plugin %s", QUOTE(type));
+  if (late)
+    return podrun_error_set(err, 0, "plugin %s did not finish within %d s (killed)", QUOTE(type),
+                            CNI_PLUGIN_TIMEOUT_S);
+  return 0;
+}
+
 /* Runs plugin `type` with conf on stdin; *ret_result: what it printed (ADD). */
 static int plugin_exec(const char *type, const struct call *c, json_t *conf, json_t **ret_result, podrun_error_t *err)
 {
@@ -197,9 +223,8 @@ static int plugin_exec(const char *type, const struct call *c, json_t *conf, jso
     return podrun_error_set(err, errno, "fork");
   if (pid == 0)
     plugin_child(path, c, in, out, errfd);
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return podrun_error_set(err, errno, "wait for plugin %s", QUOTE(type));
+  if (plugin_wait(pid, type, &status, err) < 0)
+    return -1;
   _cleanup_free_ char *result = memfd_text(out), *errtext = memfd_text(errfd);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && access(path, X_OK) < 0)
     return podrun_error_set(err, errno, "plugin %s: %s", QUOTE(type), QUOTE(path));
