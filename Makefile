@@ -46,14 +46,16 @@ DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 systemd-conta
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 # Every module is one static archive; binaries, unit tests and fuzzers link them.
-MODULES := stage0 store stage1 stage1-fly stage2 lib
-lib_SRCS := $(sort $(wildcard lib/*.c))
-store_SRCS := $(sort $(wildcard store/*.c))
-stage0_SRCS := $(filter-out stage0/main.c,$(sort $(wildcard stage0/*.c)))
-stage2_SRCS := $(filter-out stage2/main.c,$(sort $(wildcard stage2/*.c)))
-stage1-fly_SRCS := $(filter-out stage1-fly/main%.c,$(sort $(wildcard stage1-fly/*.c)))
-stage1_SRCS := $(filter-out stage1/main%.c,$(sort $(wildcard stage1/*.c)))
-ARCHIVES := $(foreach m,$(MODULES),$(BUILD)/$(m)/lib$(m).a)
+# A module in a folder below the top is named by its path with - for /
+# (stage1/nspawn: $(BUILD)/stage1/nspawn/libstage1-nspawn.a). The stage1
+# flavors come before what they all link (stage1/common: the entrypoint
+# dispatch, the stage2 command line, the pod init, the records), as the
+# linker reads them.
+MODULES := stage0 store stage1/nspawn stage1/fly stage1/common stage2 lib
+module_name = $(subst /,-,$(1))
+module_archive = $(BUILD)/$(1)/lib$(call module_name,$(1)).a
+module_srcs = $(filter-out $(1)/main%.c,$(sort $(wildcard $(1)/*.c)))
+ARCHIVES := $(foreach m,$(MODULES),$(call module_archive,$(m)))
 
 # What runs inside a pod's root is linked statically (not under ASan, which
 # cannot be); the stage1 images carry it.
@@ -74,7 +76,7 @@ DOCS := $(sort $(wildcard Documentation/*.md Documentation/commands/*.md))
 .PHONY: all deps demo check bench unit e2e install clean images docs
 .DELETE_ON_ERROR:
 
-POD_BINS := $(if $(wildcard stage2/main.c),$(BUILD)/stage2/stage2) $(if $(wildcard stage1-fly/main.c),$(BUILD)/stage1-fly/fly)
+POD_BINS := $(if $(wildcard stage2/main.c),$(BUILD)/stage2/stage2) $(if $(wildcard stage1/fly/main.c),$(BUILD)/stage1/fly/fly)
 STAGE1_ACIS := $(BUILD)/stage1-fly.aci $(BUILD)/stage1-nspawn.aci
 all: $(BIN)/podrun $(POD_BINS) $(STAGE1_ACIS)
 
@@ -98,7 +100,7 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 define module_rule
-$(BUILD)/$(1)/lib$(1).a: $$(patsubst %.c,$(BUILD)/%.o,$$($(1)_SRCS))
+$(call module_archive,$(1)): $$(patsubst %.c,$(BUILD)/%.o,$$(call module_srcs,$(1)))
 	@mkdir -p $$(@D)
 	rm -f $$@ && $$(AR) rcs $$@ $$^
 endef
@@ -120,21 +122,25 @@ $(BUILD)/lib/syscalls.o: $(BUILD)/gen/syscall-names.h
 $(BUILD)/stage2/stage2: $(BUILD)/stage2/main.o $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
-$(BUILD)/stage1-fly/fly: $(BUILD)/stage1-fly/main.o $(BUILD)/stage1-fly/libstage1-fly.a $(BUILD)/lib/liblib.a
+STAGE1_COMMON := $(BUILD)/stage1/common/libstage1-common.a
+
+$(BUILD)/stage1/fly/fly: $(BUILD)/stage1/fly/main.o $(BUILD)/stage1/fly/libstage1-fly.a $(STAGE1_COMMON) \
+                         $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
-$(BUILD)/stage1/nspawn: $(BUILD)/stage1/main.o $(BUILD)/stage1/libstage1.a $(BUILD)/lib/liblib.a
+$(BUILD)/stage1/nspawn/nspawn: $(BUILD)/stage1/nspawn/main.o $(BUILD)/stage1/nspawn/libstage1-nspawn.a \
+                               $(STAGE1_COMMON) $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
 # Each flavor's enter is a binary of its own that links stage2's code: it
 # applies the app's isolation in process, executing nothing of the pod's
 # before it has; the processes that stay for a pod's life stay small.
-$(BUILD)/stage1-fly/enter: $(BUILD)/stage1-fly/main-enter.o $(BUILD)/stage1-fly/libstage1-fly.a \
+$(BUILD)/stage1/fly/enter: $(BUILD)/stage1/fly/main-enter.o $(BUILD)/stage1/fly/libstage1-fly.a $(STAGE1_COMMON) \
                            $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
-$(BUILD)/stage1/enter: $(BUILD)/stage1/main-enter.o $(BUILD)/stage1/libstage1.a $(BUILD)/stage2/libstage2.a \
-                       $(BUILD)/lib/liblib.a
+$(BUILD)/stage1/nspawn/enter: $(BUILD)/stage1/nspawn/main-enter.o $(BUILD)/stage1/nspawn/libstage1-nspawn.a \
+                              $(STAGE1_COMMON) $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
 # The probe that test apps run to report what they see (static, libc only).
@@ -160,10 +166,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(ARCHIVES)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 # The stage1 images (DESIGN §3): ACIs holding the flavor's entrypoints and stage2.
-$(BUILD)/stage1-fly.aci: $(BUILD)/stage1-fly/fly $(BUILD)/stage1-fly/enter $(BUILD)/stage2/stage2 stage1/mkaci.sh
+$(BUILD)/stage1-fly.aci: $(BUILD)/stage1/fly/fly $(BUILD)/stage1/fly/enter $(BUILD)/stage2/stage2 stage1/mkaci.sh
 	sh stage1/mkaci.sh fly $(BUILD) $@
 
-$(BUILD)/stage1-nspawn.aci: $(BUILD)/stage1/nspawn $(BUILD)/stage1/enter $(BUILD)/stage2/stage2 stage1/mkaci.sh
+$(BUILD)/stage1-nspawn.aci: $(BUILD)/stage1/nspawn/nspawn $(BUILD)/stage1/nspawn/enter $(BUILD)/stage2/stage2 \
+                           stage1/mkaci.sh
 	sh stage1/mkaci.sh nspawn $(BUILD) $@
 
 # Test images: a busybox ACI made from the machine's own busybox-static.

@@ -2,7 +2,6 @@
 #include "pod.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -366,38 +365,6 @@ pid_t pod_read_pid(int dirfd)
   if (pid > 0 || (ppid = read_pid_file(dirfd, "ppid")) <= 0)
     return pid;
   return proc_first_child(ppid);
-}
-
-int stage1_stop(int argc, char **argv, podrun_error_t *err)
-{
-  bool force = argc > 2 && streq(argv[1], "--force");
-  pid_t pid = pod_read_pid(AT_FDCWD);
-  if (pid <= 0)
-    return podrun_error_new(err, 0, "stop: the pod has no pid (yet)");
-  if (kill(pid, force ? SIGKILL : SIGTERM) < 0 && errno != ESRCH)
-    return podrun_error_set(err, errno, "signal %d", (int) pid);
-  return 0;
-}
-
-int stage1_enter_args(int argc, char **argv, const char **ret_pid, const char **ret_app, int *ret_cmd,
-                      podrun_error_t *err)
-{
-  const char *pid = NULL, *app = NULL;
-  int i;
-  for (i = 1; i < argc && !streq(argv[i], "--"); i++)
-    {
-      const char *v;
-      if ((v = startswith(argv[i], "--pid=")))
-        pid = v;
-      else if ((v = startswith(argv[i], "--app=")))
-        app = v;
-    }
-  if (!pid || !app || i + 1 >= argc)
-    return podrun_error_new(err, 0, "usage: enter --pid=PID --app=NAME -- CMD [ARGS…]");
-  *ret_pid = pid;
-  *ret_app = app;
-  *ret_cmd = i;
-  return 0;
 }
 
 /* One pod flag (the strings a points to are arg's). */

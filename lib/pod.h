@@ -78,14 +78,6 @@ pid_t proc_first_child(pid_t parent);
 /* The value of the "Key:" line of a /proc/<pid>/status text (malloc'd), or NULL. */
 char *proc_status_field(const char *status, const char *key);
 
-/* The contract's arguments shared by every stage1 (run from the pod directory):
- * stop [--force] UUID: SIGTERM to the pod's pid (pod_read_pid), SIGKILL with
- *   --force; the flavor's pid passes it on to the apps.
- * enter --pid=PID --app=NAME -- CMD…: *ret_cmd is the index of "--". */
-int stage1_stop(int argc, char **argv, podrun_error_t *err);
-int stage1_enter_args(int argc, char **argv, const char **ret_pid, const char **ret_app, int *ret_cmd,
-                      podrun_error_t *err);
-
 /* The pod flags of --insecure-options=capabilities, paths and seccomp
  * (rkt's names): every capability in every set, the app's isolators
  * notwithstanding; no masked or read-only /proc and /sys paths; no seccomp

@@ -82,9 +82,24 @@ static void print_networks(struct pod *p)
   fputc('\n', stdout);
 }
 
+static const char *record_string(json_t *rec, const char *key)
+{
+  return json_string_value(json_object_get(rec, key)); /* NULL: null or absent */
+}
+
+static void print_stage1(json_t *rec)
+{
+  const char *flag = record_string(rec, "flag");
+  printf("stage1=%s\n", ESCAPE(record_string(rec, "stage1")));
+  printf("stage1-rule=%s\n", record_string(rec, "rule") ? ESCAPE(record_string(rec, "rule")) : "");
+  if (flag)
+    printf("stage1-flag=%s\n", ESCAPE(flag));
+}
+
 static void print_text(struct pod *p, const struct pod_info *i)
 {
   _cleanup_free_ char *net = network(p), *users = private_users(p);
+  _cleanup_json_ json_t *rec = pod_stage1_record(p);
   char b[64];
   printf("state=%s\n", pod_state_to_string(p->state));
   printf("created=%s\n", i->created ? format_time_rfc3339(b, sizeof(b), i->created) : "");
@@ -96,6 +111,8 @@ static void print_text(struct pod *p, const struct pod_info *i)
   print_networks(p);
   if (users)
     printf("private-users=%s\n", users);
+  if (rec)
+    print_stage1(rec);
   printf("exited=%s\n", is_done(p->state) ? "true" : "false");
   for (size_t a = 0; a < i->n_apps; a++)
     if (i->apps[a].exit_code >= 0)
@@ -105,6 +122,7 @@ static void print_text(struct pod *p, const struct pod_info *i)
 static void print_json(struct pod *p, const struct pod_info *i, bool pretty)
 {
   _cleanup_free_ char *net = network(p), *users = private_users(p);
+  _cleanup_json_ json_t *rec = pod_stage1_record(p);
   char c[64], s[64];
   json_t *codes = json_object();
   for (size_t a = 0; a < i->n_apps; a++)
@@ -124,6 +142,13 @@ static void print_json(struct pod *p, const struct pod_info *i, bool pretty)
     json_object_set_new(o, "networks", nets);
   if (users)
     json_object_set_new(o, "private_users", json_string(users));
+  if (rec)
+    {
+      json_object_set(o, "stage1", json_object_get(rec, "stage1"));
+      json_object_set_new(o, "stage1_rule", json_incref(json_object_get(rec, "rule")) ?: json_null());
+      if (record_string(rec, "flag"))
+        json_object_set(o, "stage1_flag", json_object_get(rec, "flag"));
+    }
   _cleanup_free_ char *text = json_dump_sorted(o, pretty);
   printf("%s\n", text);
 }
@@ -181,6 +206,11 @@ const struct cmd cmd_status = {
   "Prints state, created, started, pid, network (when the stage1 has one), networks (each\n"
   "CNI network's addresses while the pod has them: default:ip4=172.16.28.2,…), private-users\n"
   "(SHIFT:RANGE, for a --private-users pod), exited and app-<name>=<exit code> lines.\n"
+  "Prints state, created, started, pid, network (when the stage1 has one), private-users\n"
+  "(SHIFT:RANGE, for a --private-users pod), stage1 (its flavor, or its image's name),\n"
+  "stage1-rule (the stage1 policy's rule that decided for the pod, FILE:NAME; empty when\n"
+  "none did), stage1-flag (when a --stage1* flag chose it), exited and app-<name>=<exit\n"
+  "code> lines.\n"
   "UUID may be a unique prefix.\n\nExamples:\n  podrun status 5f0b\n  podrun status --wait=30s --format=json 5f0b",
   status_opts, NULL, 0, 1, 0,
 };

@@ -22,6 +22,8 @@ void pod_plan_done(struct pod_plan *plan)
   free(plan->stage1_run);
   strv_free(plan->stage1_layers);
   pod_layers_free(plan->app_layers);
+  stage1_decision_done(&plan->policy);
+  free(plan->stage1_label);
   *plan = (struct pod_plan){ 0 };
 }
 
@@ -208,8 +210,11 @@ static int add_annotations(struct appc_runtime_app *ra, const struct app_args *a
   return 0;
 }
 
-/* One app from an image and its flags; *ret_layers: the image's layers. */
-static int build_app(struct store *s, const struct app_args *a, struct appc_runtime_app *ra, char ***ret_layers,
+/* One app from an image and its flags; *ret_layers: the image's layers,
+ * *ret_rule: the stage1 policy's rule for it (NULL: none), whose default
+ * isolators it gets where its user gave none. */
+static int build_app(struct store *s, const struct stage1_policy *policy, const struct app_args *a,
+                     struct appc_runtime_app *ra, char ***ret_layers, const struct stage1_policy_rule **ret_rule,
                      podrun_error_t *err)
 {
   _cleanup_store_image_ struct store_image *img = NULL;
@@ -217,8 +222,11 @@ static int build_app(struct store *s, const struct app_args *a, struct appc_runt
 
   if (app_image(s, a->image, &img, ret_layers, err) < 0 ||
       appc_image_manifest_parse(img->manifest, strlen(img->manifest), &im, err) < 0 ||
+      stage1_policy_match_image(policy, s, img, im, ret_rule, err) < 0 ||
       app_manifest_effective(im, a, &ra->app, err) < 0)
     return -1;
+  stage1_policy_apply_isolators(*ret_rule, a->memory || arg_run.all.memory, a->cpu || arg_run.all.cpu, ra->app,
+                                &ra->read_only_rootfs);
   if (a->name && !appc_name_is_valid(a->name))
     return podrun_error_new(err, 0, "--name %s: not an AC name (lowercase letters, digits and dashes)",
                             QUOTE(a->name));
@@ -227,11 +235,12 @@ static int build_app(struct store *s, const struct app_args *a, struct appc_runt
   ra->image.id = xstrdup(img->id);
   ra->image.labels = im->labels;
   im->labels = (struct appc_kvs){ 0 };
-  ra->read_only_rootfs = a->readonly_rootfs || arg_run.all.readonly_rootfs;
+  ra->read_only_rootfs |= a->readonly_rootfs || arg_run.all.readonly_rootfs;
   return add_mounts(ra, a, err) < 0 ? -1 : add_annotations(ra, a, err);
 }
 
-static int build_from_flags(struct store *s, struct appc_pod_manifest *m, char ****ret_layers, podrun_error_t *err)
+static int build_from_flags(struct store *s, const struct stage1_policy *policy, struct appc_pod_manifest *m,
+                            char ****ret_layers, const struct stage1_policy_rule **rules, podrun_error_t *err)
 {
   size_t n_volumes = strv_length(arg_run.volumes);
 
@@ -246,7 +255,7 @@ static int build_from_flags(struct store *s, struct appc_pod_manifest *m, char *
   for (size_t i = 0; i < arg_run.n_apps; i++)
     {
       m->n_apps = i + 1; /* what a failure leaves is freed with m */
-      if (build_app(s, &arg_run.apps[i], &m->apps[i], &(*ret_layers)[i], err) < 0)
+      if (build_app(s, policy, &arg_run.apps[i], &m->apps[i], &(*ret_layers)[i], &rules[i], err) < 0)
         return -1;
       for (size_t j = 0; j < i; j++)
         if (streq(m->apps[j].name, m->apps[i].name))
@@ -258,21 +267,25 @@ static int build_from_flags(struct store *s, struct appc_pod_manifest *m, char *
 }
 
 /* A hand-written manifest's apps: images must be in the store (rendered
- * here), and an app without an "app" section gets its image's. */
-static int complete_apps(struct store *s, struct appc_pod_manifest *m, char ****ret_layers, podrun_error_t *err)
+ * here), and an app without an "app" section gets its image's. The stage1
+ * policy's rules choose the stage1 (rules[i] of app i), but its isolators
+ * are not applied: the manifest runs as it is written. */
+static int complete_apps(struct store *s, const struct stage1_policy *policy, struct appc_pod_manifest *m,
+                         char ****ret_layers, const struct stage1_policy_rule ***ret_rules, podrun_error_t *err)
 {
+  *ret_rules = xzalloc((m->n_apps + 1) * sizeof(**ret_rules));
   *ret_layers = xzalloc((m->n_apps + 1) * sizeof(char **));
   for (size_t i = 0; i < m->n_apps; i++)
     {
       struct appc_runtime_app *ra = &m->apps[i];
       _cleanup_store_image_ struct store_image *img = NULL;
       _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *im = NULL;
-      if (store_resolve(s, ra->image.id, &img, err) < 0 || store_image_layers(s, img->id, &(*ret_layers)[i], err) < 0)
+      if (store_resolve(s, ra->image.id, &img, err) < 0 || store_image_layers(s, img->id, &(*ret_layers)[i], err) < 0 ||
+          appc_image_manifest_parse(img->manifest, strlen(img->manifest), &im, err) < 0 ||
+          stage1_policy_match_image(policy, s, img, im, &(*ret_rules)[i], err) < 0)
         return -1;
       if (ra->app)
         continue;
-      if (appc_image_manifest_parse(img->manifest, strlen(img->manifest), &im, err) < 0)
-        return -1;
       if (!im->app)
         return podrun_error_set(err, 0, "app %s: neither the pod manifest nor its image has an app", QUOTE(ra->name));
       ra->app = TAKE_PTR(im->app);
@@ -314,8 +327,8 @@ static int check_manifest_flags(podrun_error_t *err)
   return 0;
 }
 
-static int read_manifest_file(struct store *s, struct appc_pod_manifest **ret, char ****ret_layers,
-                              podrun_error_t *err)
+static int read_manifest_file(struct store *s, const struct stage1_policy *policy, struct appc_pod_manifest **ret,
+                              char ****ret_layers, const struct stage1_policy_rule ***ret_rules, podrun_error_t *err)
 {
   _cleanup_free_ char *text = NULL;
   size_t len = 0;
@@ -329,7 +342,7 @@ static int read_manifest_file(struct store *s, struct appc_pod_manifest **ret, c
     return podrun_error_wrap(err, "--pod-manifest");
   if ((*ret)->n_apps == 0)
     return podrun_error_new(err, 0, "--pod-manifest: \"apps\" is empty: a pod runs at least one app");
-  return complete_apps(s, *ret, ret_layers, err);
+  return complete_apps(s, policy, *ret, ret_layers, ret_rules, err);
 }
 
 static const struct appc_volume *find_volume(const struct appc_pod_manifest *m, const char *name)
@@ -445,24 +458,42 @@ static int serialise(const struct appc_pod_manifest *m, char **ret, podrun_error
   return 0;
 }
 
+/* The stage1 policy's decision for the pod: its apps' images and rules. */
+static int decide_stage1(const struct appc_pod_manifest *m, const struct stage1_policy_rule *const *rules,
+                         struct stage1_decision *ret, podrun_error_t *err)
+{
+  _cleanup_strv_ char **names = NULL;
+  for (size_t i = 0; i < m->n_apps; i++)
+    names = strv_push(names, m->apps[i].image.name ? m->apps[i].image.name : m->apps[i].image.id);
+  return stage1_policy_decide(rules, names, m->n_apps, ret, err);
+}
+
 int pod_manifest_build(struct store *s, struct pod_plan *plan, podrun_error_t *err)
 {
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *built = NULL, *m = NULL;
   _cleanup_(pod_layers_freep) char ***layers = NULL;
+  _cleanup_(stage1_policy_done) struct stage1_policy policy = { 0 };
+  _cleanup_free_ const struct stage1_policy_rule **rules = NULL;
   _cleanup_free_ char *text = NULL;
 
+  /* a malformed policy is refused before any image is fetched */
+  if (stage1_policy_load_default(&policy, err) < 0)
+    return -1;
   if (arg_run.pod_manifest)
     {
-      if (read_manifest_file(s, &built, &layers, err) < 0)
+      if (read_manifest_file(s, &policy, &built, &layers, &rules, err) < 0)
         return -1;
     }
   else
     {
       built = xzalloc(sizeof(*built));
       built->ac_version = xstrdup(APPC_VERSION);
-      if (build_from_flags(s, built, &layers, err) < 0 || net_ports_from_flags(built, arg_run.ports, err) < 0)
+      rules = xzalloc((arg_run.n_apps + 1) * sizeof(*rules));
+      if (build_from_flags(s, &policy, built, &layers, rules, err) < 0 || net_ports_from_flags(built, arg_run.ports, err) < 0)
         return -1;
     }
+  if (decide_stage1(built, rules, &plan->policy, err) < 0)
+    return -1;
   meet_mount_points(built);
   /* validated once: the text is parsed back by the appc parser, and that
    * parse, what the stage1 will read, is what the checks look at */

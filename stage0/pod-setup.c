@@ -124,18 +124,40 @@ static int check_pod_flags(podrun_error_t *err)
   return 0;
 }
 
+/* A string, null for NULL; a path that is not UTF-8 cannot be JSON, and is
+ * recorded as such. */
+static json_t *json_text(const char *s)
+{
+  json_t *j = s ? json_string(s) : json_null();
+  return j ? j : json_string("(not UTF-8)");
+}
+
+/* stage1/policy: the stage1 as status shows it, the stage1 policy's rule
+ * that decided for the pod (null: none did) and the flag that chose it
+ * instead (null: none did). */
+static char *stage1_policy_record(const struct pod_plan *plan)
+{
+  _cleanup_free_ char *flag = stage1_flag_given(false);
+  _cleanup_json_ json_t *j = json_pack("{s:o,s:o,s:o}", "stage1", json_text(plan->stage1_label), "rule",
+                                       json_text(plan->policy.rule), "flag", json_text(flag));
+  if (!j)
+    abort(); /* out of memory, as x*alloc */
+  return json_dump_sorted(j, false);
+}
+
 /* Everything a prepared pod holds besides its stage1 and app mounts. */
 static int fill_pod_dir(struct pod *p, const struct pod_plan *plan, uid_t userns_shift, podrun_error_t *err)
 {
   const struct appc_pod_manifest *m = plan->manifest;
-  _cleanup_free_ char *flags = stage1_run_flags(userns_shift);
+  _cleanup_free_ char *flags = stage1_run_flags(userns_shift), *policy = stage1_policy_record(plan);
   char created[32];
 
   snprintf(created, sizeof(created), "%lld\n", (long long) store_now_usec());
   if (write_text(p, "pod", plan->text, err) < 0 || write_text(p, "pod-created", created, err) < 0 ||
       mkdirs_at(p, "stage1/rootfs", err) < 0 || mkdirs_at(p, "overlay/stage1/upper", err) < 0 ||
       mkdirs_at(p, "overlay/stage1/work", err) < 0 || mkdirs_at(p, "status", err) < 0 ||
-      write_text(p, "stage1/image-id", plan->stage1_id, err) < 0 || write_text(p, "stage1/run-flags", flags, err) < 0)
+      write_text(p, "stage1/image-id", plan->stage1_id, err) < 0 || write_text(p, "stage1/run-flags", flags, err) < 0 ||
+      write_text(p, "stage1/policy", policy, err) < 0)
     return -1;
   for (size_t i = 0; i < m->n_apps; i++)
     {
@@ -214,7 +236,7 @@ int pod_prepare(struct store *s, struct pod **ret, struct pod_plan *ret_plan, po
   /* The store work and every check first, the stage1's included (what it
    * supports, from its annotations): a mistake in the flags creates no pod. */
   if (check_overlay_dir(err) < 0 || check_pod_flags(err) < 0 || pod_manifest_build(s, &plan, err) < 0 ||
-      stage1_select(s, &plan.stage1_id, &features, &plan.stage1_run, err) < 0 ||
+      stage1_select(s, &plan.policy, &plan.stage1_id, &features, &plan.stage1_run, &plan.stage1_label, err) < 0 ||
       stage1_features_check(&features, &arg_run, plan.manifest->n_apps, err) < 0 ||
       net_check(arg_run.net ? arg_run.net : stage1_default_net(&features), plan.manifest, err) < 0 ||
       store_image_layers(s, plan.stage1_id, &plan.stage1_layers, err) < 0)

@@ -5,6 +5,7 @@
 #include "json-util.h"
 #include "pod.h"
 #include "run-args.h"
+#include "stage1-policy.h"
 
 /* <--dir>/pods */
 char *pods_dir(void);
@@ -27,20 +28,29 @@ struct pod_plan
   char *stage1_run;  /* the run entrypoint's path inside the stage1 rootfs */
   char **stage1_layers; /* the stage1 image's layer directories, bottom first */
   char ***app_layers;    /* each app's image's, in manifest order (NULL-terminated) */
+  struct stage1_decision policy; /* the stage1 policy's, for the pod's images */
+  char *stage1_label;    /* the stage1 as status shows it: a flavor, or the image's name */
 };
 void pod_plan_done(struct pod_plan *plan);
 void pod_layers_free(char ***v);
 
 /* The pod manifest from arg_run (images and flags, or --pod-manifest), with
- * the apps' images' layers ready: fills plan's manifest, text and app_layers. */
+ * the apps' images' layers ready and the stage1 policy's defaults applied:
+ * fills plan's manifest, text, app_layers and policy. */
 int pod_manifest_build(struct store *s, struct pod_plan *plan, podrun_error_t *err);
 
 struct stage1_features;
-/* The stage1 image the flags select (default: the bundled nspawn), imported
- * on first use; checks its annotations once, reads what it supports, and
- * gives its run entrypoint. */
-int stage1_select(struct store *s, char **ret_id, struct stage1_features *ret_features, char **ret_run,
-                  podrun_error_t *err);
+/* The stage1 image the flags select, else the one the policy's decision
+ * chose (a bundled flavor or an image of the store), imported on first use;
+ * a flag lighter than the decision's minimum is refused. Checks its
+ * annotations once, reads what it supports, and gives its run entrypoint
+ * and its label (what status shows: the flavor, or the image's name). */
+int stage1_select(struct store *s, const struct stage1_decision *policy, char **ret_id,
+                  struct stage1_features *ret_features, char **ret_run, char **ret_label, podrun_error_t *err);
+
+/* The --stage1* flag given ("--stage1-path=FILE", its value escaped for a
+ * message or not), NULL when none was. */
+char *stage1_flag_given(bool escape);
 
 /* The path inside the stage1 rootfs of an entrypoint ("run", "enter", "stop", "gc"). */
 int stage1_entrypoint_path(struct store *s, const char *stage1_id, const char *what, char **ret_path,

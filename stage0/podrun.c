@@ -108,6 +108,7 @@ static const struct cmd *const cmd_table[] = {
   &cmd_fetch_entry,
   &cmd_image,
   &cmd_trust_entry,
+  &cmd_policy,
   &cmd_version_entry,
   &cmd_help_entry,
   NULL,

@@ -107,4 +107,5 @@ int cmd_run_prepared(const struct cmd *cmd, int argc, char **argv, podrun_error_
 extern const struct opt run_opts[];
 int cmd_trust(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err);
 extern const struct opt trust_opts[];
+extern const struct cmd cmd_policy;
 extern const struct cmd cmd_list, cmd_status, cmd_rm, cmd_gc, cmd_cat_manifest, cmd_stop, cmd_enter, cmd_export, cmd_logs;

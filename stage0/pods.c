@@ -12,6 +12,7 @@
 
 #include "cgroup.h"
 #include "fs.h"
+#include "json-util.h"
 #include "lock.h"
 #include "log.h"
 #include "net.h"
@@ -69,6 +70,22 @@ int pod_info_read(struct pod *p, struct pod_info *ret, podrun_error_t *err)
   i.pid = pod_read_pid(p->dirfd);
   *ret = i;
   return 0;
+}
+
+json_t *pod_stage1_record(struct pod *p)
+{
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  _cleanup_free_ char *text = NULL;
+  json_t *j = NULL;
+  size_t len = 0;
+  if (fs_read_file_at(p->dirfd, "stage1/policy", 4096, &text, &len, &ignored) < 0 ||
+      json_parse_untrusted(text, len, "stage1/policy", &j, &ignored) < 0)
+    return NULL;
+  json_t *rule = json_object_get(j, "rule"), *flag = json_object_get(j, "flag");
+  if (!json_is_object(j) || !json_is_string(json_object_get(j, "stage1")) || (rule && !json_is_string(rule) && !json_is_null(rule)) ||
+      (flag && !json_is_string(flag) && !json_is_null(flag)))
+    return json_decref(j), NULL;
+  return j;
 }
 
 void pod_info_done(struct pod_info *i)

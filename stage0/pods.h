@@ -24,6 +24,12 @@ struct pod_info
 };
 
 int pod_info_read(struct pod *p, struct pod_info *ret, podrun_error_t *err);
+
+/* stage1/policy, as prepare wrote it: {"stage1": the flavor or the stage1
+ * image's name, "rule": the stage1 policy's rule that decided for the pod
+ * or null, "flag": the --stage1* flag that chose it or null}; NULL for a
+ * pod from a podrun before it (or a record that is not that). */
+json_t *pod_stage1_record(struct pod *p);
 void pod_info_done(struct pod_info *i);
 
 /* Calls the stage1 gc entrypoint, detaches what is still mounted below the

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Choosing the stage1 image: --stage1-{hash,name,path,from-dir}, or a bundled
- * flavor (--stage1=nspawn|fly): the file stage1-<flavor>.aci in the system
+ * flavor (--stage1=nspawn|fly), else what the stage1 policy chose (default:
+ * nspawn; stage1-policy.h): the file stage1-<flavor>.aci in the system
  * configuration directory or, in a build tree, beside the podrun binary. A
  * file is imported on first use and again only when it changed (see
  * store_import_aci_cached), so an upgrade takes effect at once. */
@@ -10,9 +11,8 @@
 #include "appc.h"
 #include "net.h"
 #include "pod-setup.h"
+#include "stage1-policy.h"
 #include "stage1.h"
-
-#define DEFAULT_FLAVOR "nspawn"
 
 /* The flavors this podrun builds (stage1/mkaci.sh), and only those. */
 static const char *const bundled_flavors[] = { "nspawn", "fly", NULL };
@@ -74,18 +74,60 @@ static int bundled_path(const char *flavor, char **ret, podrun_error_t *err)
                           QUOTE(flavor), QUOTE(sys));
 }
 
-static int select_flavor(struct store *s, const char *flavor, char **ret_id, podrun_error_t *err)
+/* "nspawn or fly": the bundled flavors, for messages. */
+static char *bundled_list(void)
+{
+  size_t n = strv_length((char *const *) bundled_flavors);
+  char *s = xstrdup("");
+  for (size_t i = 0; i < n; i++)
+    {
+      char *t = xasprintf("%s%s%s", s, i == 0 ? "" : i + 1 == n ? " or " : ", ", bundled_flavors[i]);
+      free(s);
+      s = t;
+    }
+  return s;
+}
+
+/* rule: the policy's rule that chose it, NULL when --stage1 did. */
+static int select_flavor(struct store *s, const char *flavor, const char *rule, char **ret_id, podrun_error_t *err)
 {
   _cleanup_free_ char *path = NULL;
 
   if (!strv_contains((char *const *) bundled_flavors, flavor))
-    return podrun_error_set(err, 0, "--stage1=%s: not a bundled flavor (nspawn or fly)", ESCAPE(flavor));
+    {
+      _cleanup_free_ char *list = bundled_list();
+      if (rule)
+        return podrun_error_set(err, 0, "stage1 policy %s chose %s: not a bundled flavor of this podrun (%s)",
+                                QUOTE(rule), QUOTE(flavor), list);
+      return podrun_error_set(err, 0, "--stage1=%s: not a bundled flavor (%s)", ESCAPE(flavor), list);
+    }
   if (bundled_path(flavor, &path, err) < 0)
-    return -1;
+    return rule ? podrun_error_wrap(err, "stage1 policy %s", QUOTE(rule)) : -1;
   return import_stage1(s, path, ret_id, err);
 }
 
-static int select_image(struct store *s, char **ret_id, podrun_error_t *err)
+/* What the policy chose, when no flag did: a flavor, or an image of the store. */
+static int select_by_policy(struct store *s, const struct stage1_decision *policy, char **ret_id, char **ret_label,
+                            podrun_error_t *err)
+{
+  _cleanup_store_image_ struct store_image *img = NULL;
+
+  if (stage1_is_flavor(policy->stage1))
+    {
+      if (select_flavor(s, policy->stage1, policy->rule, ret_id, err) < 0)
+        return -1;
+      return *ret_label = xstrdup(policy->stage1), 0;
+    }
+  if (store_resolve(s, policy->stage1, &img, err) < 0)
+    return podrun_error_wrap(err, "stage1 policy %s: stage1", QUOTE(policy->rule));
+  *ret_id = xstrdup(img->id);
+  *ret_label = xstrdup(img->name);
+  return 0;
+}
+
+/* *ret_label: the flavor when one was chosen by name, else NULL (the image's). */
+static int select_image(struct store *s, const struct stage1_decision *policy, char **ret_id, char **ret_label,
+                        podrun_error_t *err)
 {
   const struct run_args *r = &arg_run;
   _cleanup_store_image_ struct store_image *img = NULL;
@@ -106,24 +148,60 @@ static int select_image(struct store *s, char **ret_id, podrun_error_t *err)
       _cleanup_free_ char *p = xasprintf("%s/%s", arg_system_config, r->stage1_from_dir);
       return import_stage1(s, p, ret_id, err);
     }
-  return select_flavor(s, r->stage1_flavor ? r->stage1_flavor : DEFAULT_FLAVOR, ret_id, err);
+  if (r->stage1_flavor)
+    {
+      if (select_flavor(s, r->stage1_flavor, NULL, ret_id, err) < 0)
+        return -1;
+      return *ret_label = xstrdup(r->stage1_flavor), 0;
+    }
+  return select_by_policy(s, policy, ret_id, ret_label, err);
 }
 
-int stage1_select(struct store *s, char **ret_id, struct stage1_features *ret_features, char **ret_run,
-                  podrun_error_t *err)
+char *stage1_flag_given(bool escape)
+{
+  const struct run_args *r = &arg_run;
+  const struct
+  {
+    const char *name, *value;
+  } flags[] = {
+    { "stage1", r->stage1_flavor },    { "stage1-name", r->stage1_name },         { "stage1-hash", r->stage1_hash },
+    { "stage1-path", r->stage1_path }, { "stage1-from-dir", r->stage1_from_dir },
+  };
+  for (size_t i = 0; i < ELEMENTSOF(flags); i++)
+    if (flags[i].value)
+      return xasprintf("--%s=%s", flags[i].name, escape ? ESCAPE(flags[i].value) : flags[i].value);
+  return NULL;
+}
+
+/* The stage1 flag given, against the policy's minimum: a flavor by its
+ * level, any stage1 image as fly. A --stage1 that is no flavor at all is
+ * left to be refused as such. */
+static int check_policy(const struct stage1_decision *policy, podrun_error_t *err)
+{
+  _cleanup_free_ char *flag = stage1_flag_given(true);
+  const char *flavor = arg_run.stage1_flavor;
+
+  if (!flag || (flavor && !stage1_is_flavor(flavor)))
+    return 0;
+  return stage1_decision_check(policy, flag, flavor ? stage1_level_of(flavor) : STAGE1_LEVEL_FLY, err);
+}
+
+int stage1_select(struct store *s, const struct stage1_decision *policy, char **ret_id,
+                  struct stage1_features *ret_features, char **ret_run, char **ret_label, podrun_error_t *err)
 {
   _cleanup_store_image_ struct store_image *img = NULL;
-  _cleanup_free_ char *id = NULL;
+  _cleanup_free_ char *id = NULL, *label = NULL;
   int given = !!arg_run.stage1_hash + !!arg_run.stage1_name + !!arg_run.stage1_path + !!arg_run.stage1_from_dir +
               !!arg_run.stage1_flavor;
 
   if (given > 1)
     return podrun_error_set(err, 0, "give at most one of --stage1, --stage1-name, --stage1-hash, --stage1-path, "
                                     "--stage1-from-dir");
-  if (select_image(s, &id, err) < 0 || store_resolve(s, id, &img, err) < 0 ||
-      check_stage1(img, ret_features, ret_run, err) < 0)
+  if (check_policy(policy, err) < 0 || select_image(s, policy, &id, &label, err) < 0 ||
+      store_resolve(s, id, &img, err) < 0 || check_stage1(img, ret_features, ret_run, err) < 0)
     return -1;
   *ret_id = TAKE_PTR(id);
+  *ret_label = label ? TAKE_PTR(label) : xstrdup(ret_features->name);
   return 0;
 }
 

@@ -18,12 +18,12 @@ esac
 # refuses anything else before any pod exists.
 case $flavor in
   fly)
-    binary=$build/stage1-fly/fly enter=$build/stage1-fly/enter entrypoints="run stop gc"
+    binary=$build/stage1/fly/fly enter=$build/stage1/fly/enter entrypoints="run stop gc"
     # the host's network, namespaces and /etc files; one app, with podrun's stdio
     supports="supports-net=host supports-private-users=false supports-dns=false supports-hosts-entry=false
       supports-interactive=true max-apps=1" ;;
   nspawn)
-    binary=$build/stage1/nspawn enter=$build/stage1/enter entrypoints="run init stop gc"
+    binary=$build/stage1/nspawn/nspawn enter=$build/stage1/nspawn/enter entrypoints="run init stop gc"
     supports="supports-net=host,none,cni supports-private-users=true supports-dns=true supports-hosts-entry=true
       supports-interactive=true" ;;
   *) echo "$0: no flavor \"$flavor\"" >&2; exit 2 ;;

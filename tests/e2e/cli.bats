@@ -355,7 +355,9 @@ no_pods_but() {
     run_podrun "$verb" --stage1=kvm "$BUSYBOX_NAME"
     assert_one_line_error '--stage1=kvm: not a bundled flavor (nspawn or fly)'
   done
-  ! grep -rn kvm "$E2E_ROOT/Documentation/commands/" || fail "a command page offers kvm"
+  # (the stage1 policy's pages name kvm as what a rule may choose, which is refused
+  # until the flavor is built: stage1-policy.bats)
+  ! grep -rn --exclude='podrun-policy*.md' kvm "$E2E_ROOT/Documentation/commands/" || fail "a command page offers kvm"
   no_pods
 }
 

@@ -81,6 +81,10 @@ requires() {
         command -v systemd-nspawn >/dev/null || skip "needs systemd-nspawn (package systemd-container)" ;;
       strace)
         command -v strace >/dev/null || skip "needs strace (package strace)" ;;
+      stage1-kvm)
+        [[ -f "$BUILD/stage1-kvm.aci" ]] || skip "needs the kvm stage1 ($BUILD/stage1-kvm.aci): this podrun does not build it yet" ;;
+      no-stage1-kvm)
+        [[ ! -f "$BUILD/stage1-kvm.aci" ]] || skip "the kvm stage1 is built here: a policy's kvm runs (see the kvm tests)" ;;
       *)
         fail "requires: unknown feature \"$f\"" ;;
     esac

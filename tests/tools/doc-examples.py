@@ -125,7 +125,7 @@ def compare(expected, actual):
     got = [l for l in actual.splitlines() if l.strip()]
     if not want:  # the page shows none: what it prints is not the point there
         return True
-    if want and re.match(r"^[A-Z][A-Z ]+$", want[0]):  # a table: its header; the rows are the store's
+    if want and re.match(r"^[A-Z][A-Z0-9 ]+$", want[0]):  # a table: its header; the rows are the store's
         ok = bool(got) and line_matches(want[0], got[0], True)
     else:
         ok = len(want) == len(got) and all(line_matches(w, g, False) for w, g in zip(want, got))

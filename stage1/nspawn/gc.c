@@ -42,7 +42,7 @@ static void remove_lock(void)
     log_debug("remove " NSPAWN_RUN "/locks/%s: %s, ignoring", name, strerror(errno));
 }
 
-int nspawn_gc(int argc, char **argv, podrun_error_t *err)
+int nspawn_gc(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 {
   if (argc != 2 || !uuid_is_valid(argv[1]))
     return podrun_error_new(err, 0, "usage: gc UUID");
@@ -54,5 +54,6 @@ int nspawn_gc(int argc, char **argv, podrun_error_t *err)
   if (propagate >= 0 && fs_rm_rf_at(propagate, machine, &ignored) < 0)
     log_debug("%s, ignoring", ignored->msg);
   remove_lock();
+  *ret_exit = 0;
   return 0;
 }

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "pod.h"
 #include "resources.h"
+#include "stage2/stage2.h"
 #include "volumes.h"
 
 char *fly_stage2_path(void)
@@ -55,10 +56,7 @@ static int parse_run_args(int argc, char **argv, struct stage1_run_args *a, podr
 
 static int read_manifest(struct appc_pod_manifest **ret, podrun_error_t *err)
 {
-  _cleanup_free_ char *text = NULL;
-  size_t len = 0;
-  if (fs_read_file_at(AT_FDCWD, "pod", JSON_MAX_INPUT, &text, &len, err) < 0 ||
-      appc_pod_manifest_parse(text, len, ret, err) < 0)
+  if (stage1_read_pod("pod", ret, err) < 0)
     return -1;
   if ((*ret)->n_apps != 1)
     {
@@ -101,8 +99,7 @@ static char *app_cgroup(const char *uuid, const char *app)
 static _noreturn_ void exec_app(const struct stage1_run_args *ra, const char *app, const char *root,
                                  const char *cgroup, pid_t fly, int lock_fd)
 {
-  _cleanup_free_ char *stage2 = fly_stage2_path(), *a = xasprintf("--app=%s", app);
-  _cleanup_free_ char *r = xasprintf("--root=%s", root);
+  _cleanup_free_ char *stage2 = fly_stage2_path();
   _cleanup_error_ podrun_error_t err = NULL;
   (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != fly)
@@ -117,13 +114,15 @@ static _noreturn_ void exec_app(const struct stage1_run_args *ra, const char *ap
   close(lock_fd); /* the pod lives as long as fly, not as long as the app */
   /* --insecure-options=paths changes nothing here: fly binds the host's
    * /proc and /sys as they are, and masks nothing */
-  const char *args[8] = { stage2, "--pod-manifest=pod", a, r, "--keep-caps-by-default" };
-  size_t n = 5;
-  if (ra->disable_caps)
-    args[n++] = STAGE1_DISABLE_CAPS;
-  if (ra->disable_seccomp)
-    args[n++] = STAGE1_DISABLE_SECCOMP;
-  execv(stage2, (char **) args);
+  struct stage2_args a = {
+    .pod_manifest = "pod",
+    .app = app,
+    .root = root,
+    .keep_caps_by_default = true,
+    .disable_caps = ra->disable_caps,
+    .disable_seccomp = ra->disable_seccomp,
+  };
+  execv(stage2, stage1_stage2_argv(stage2, &a));
   log_error("exec stage2 %s: %s", QUOTE(stage2), strerror(errno));
   _exit(PODRUN_EXIT_ERROR);
 }
@@ -132,7 +131,7 @@ static int supervise(const char *app, int *ret_exit, podrun_error_t *err)
 {
   static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
   _cleanup_free_ char *pid = xasprintf("%d\n", (int) child_pid), *status_path = xasprintf("status/%s", app);
-  int status, code;
+  int status;
 
   for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
     signal(sigs[i], forward);
@@ -141,9 +140,8 @@ static int supervise(const char *app, int *ret_exit, podrun_error_t *err)
   while (waitpid(child_pid, &status, 0) < 0)
     if (errno != EINTR)
       return podrun_error_set(err, errno, "wait for the app");
-  code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  _cleanup_free_ char *text = xasprintf("%d\n", code);
-  if (fs_write_file_atomic_at(AT_FDCWD, status_path, text, strlen(text), 0644, err) < 0)
+  int code = stage1_exit_code(status);
+  if (stage1_write_code(status_path, code, err) < 0)
     return -1;
   *ret_exit = code;
   return 0;
@@ -153,17 +151,17 @@ int fly_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 {
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
   _cleanup_(stage1_run_args_done) struct stage1_run_args a = { 0 };
-  const char *fd = getenv("PODRUN_LOCK_FD");
   char cwd[4096];
 
-  if (!fd || !getcwd(cwd, sizeof(cwd)))
-    return podrun_error_new(err, 0, "run: no PODRUN_LOCK_FD (run me through podrun)");
-  int lock_fd = atoi(fd);
-  (void) fcntl(lock_fd, F_SETFD, FD_CLOEXEC);
+  int lock_fd = stage1_lock_fd(err);
+  if (lock_fd < 0)
+    return -1;
+  if (!getcwd(cwd, sizeof(cwd)))
+    return podrun_error_set(err, errno, "getcwd");
   if (parse_run_args(argc, argv, &a, err) < 0 || read_manifest(&m, err) < 0)
     return -1;
   warn_unsupported(&m->apps[0]);
-  _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs/opt/stage2/%s/rootfs", cwd, m->apps[0].name);
+  _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs" STAGE1_APPS_DIR "/%s/rootfs", cwd, m->apps[0].name);
   /* stage0 made the pod's private mount namespace (the contract): the
    * volumes go there, and vanish with the pod. */
   if (volumes_bind_api(root, true, err) < 0 || volumes_mount_app(m, &m->apps[0], root, 0, err) < 0 ||
@@ -189,7 +187,7 @@ int fly_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 
 /* stop [--force] UUID: SIGTERM to the app, whose end ends the rest (fly_run);
  * --force: SIGKILL to the app's cgroup, the app and all it started at once. */
-int fly_stop(int argc, char **argv, podrun_error_t *err)
+int fly_stop(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 {
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
   _cleanup_error_ podrun_error_t ignored = NULL;
@@ -197,7 +195,13 @@ int fly_stop(int argc, char **argv, podrun_error_t *err)
   if (argc > 2 && streq(argv[1], "--force") && uuid_is_valid(argv[argc - 1]) && read_manifest(&m, &ignored) == 0)
     cgroup = app_cgroup(argv[argc - 1], m->apps[0].name);
   if (!cgroup || access(cgroup, F_OK) < 0)
-    return stage1_stop(argc, argv, err); /* SIGTERM; or a pod from before fly made cgroups */
+    return stage1_stop(argc, argv, ret_exit, err); /* SIGTERM; or a pod from before fly made cgroups */
+  *ret_exit = 0;
   return cgroup_kill(cgroup, CGROUP_KILL_TIMEOUT_MS, err);
 }
 
+int fly_gc(int argc, char **argv, int *ret_exit, podrun_error_t *err)
+{
+  *ret_exit = 0;
+  return 0;
+}

@@ -5,13 +5,10 @@
 
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <linux/magic.h>
-#include <sys/inotify.h>
 #include <sys/mount.h>
-#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -20,7 +17,6 @@
 #include "cgroup.h"
 #include "cni.h"
 #include "fs.h"
-#include "json-util.h"
 #include "log.h"
 #include "pod.h"
 #include "userns.h"
@@ -84,10 +80,10 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
   _cleanup_free_ char *machine = xasprintf("--machine=podrun-%s", a->uuid);
   _cleanup_free_ char *hostname = xasprintf("--hostname=%s", a->hostname ? a->hostname : machine + 10);
   _cleanup_free_ char *dir = xasprintf("--directory=%s/stage1/rootfs", cwd);
-  _cleanup_free_ char *pod = xasprintf("--bind-ro=%s/pod:" NSPAWN_POD_MANIFEST, cwd);
-  _cleanup_free_ char *status = xasprintf("--bind=%s/status:" NSPAWN_STATUS_DIR, cwd);
-  _cleanup_free_ char *runtime = xasprintf("--bind=%s/nspawn:" NSPAWN_RUNTIME_DIR, cwd);
-  _cleanup_free_ char *logs = xasprintf("--bind=%s/logs:" NSPAWN_LOGS_DIR, cwd);
+  _cleanup_free_ char *pod = xasprintf("--bind-ro=%s/pod:" STAGE1_POD_MANIFEST, cwd);
+  _cleanup_free_ char *status = xasprintf("--bind=%s/status:" STAGE1_STATUS_DIR, cwd);
+  _cleanup_free_ char *runtime = xasprintf("--bind=%s/" NSPAWN_RUNTIME ":" NSPAWN_RUNTIME_DIR, cwd);
+  _cleanup_free_ char *logs = xasprintf("--bind=%s/logs:" STAGE1_LOGS_DIR, cwd);
   _cleanup_free_ char *netns = xasprintf("--network-namespace-path=%s/" CNI_NETNS_FILE, cwd);
 
   v = strv_push(v, "--quiet");
@@ -278,38 +274,6 @@ static void forward(int sig)
     kill(to, sig);
 }
 
-/* Waits, without polling, until the pod init says it is ready (it creates
- * nspawn/ready once every app started) or nspawn exits: 1 when ready, 0
- * when nspawn exited (*status is its wait status). */
-static int wait_ready(int *status, podrun_error_t *err)
-{
-  _cleanup_close_ int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), pidfd = pidfd_open(nspawn_pid, 0);
-  if (in < 0 || pidfd < 0 || inotify_add_watch(in, "nspawn", IN_CREATE | IN_MOVED_TO) < 0)
-    return podrun_error_set(err, errno, "watch the pod init");
-  for (;;)
-    {
-      if (access("nspawn/ready", F_OK) == 0) /* after the watch: no event is missed */
-        return 1;
-      struct pollfd fds[] = { { .fd = in, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
-      if (poll(fds, ELEMENTSOF(fds), -1) < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          return podrun_error_set(err, errno, "wait for the pod init");
-        }
-      if (fds[1].revents)
-        {
-          while (waitpid(nspawn_pid, status, 0) < 0)
-            if (errno != EINTR)
-              return podrun_error_set(err, errno, "wait for systemd-nspawn");
-          return 0;
-        }
-      char events[4096];
-      while (read(in, events, sizeof(events)) > 0)
-        ;
-    }
-}
-
 /* Once the pod init is ready, its pid is the one child of systemd-nspawn:
  * that goes into `pid`, so that enter and stop never reach a pod half set
  * up (before that, nspawn's own helper is its child). If nspawn exits
@@ -317,7 +281,7 @@ static int wait_ready(int *status, podrun_error_t *err)
 static int record_init_pid(int *status, podrun_error_t *err)
 {
   *status = -1;
-  int r = wait_ready(status, err);
+  int r = stage1_wait_ready(NSPAWN_RUNTIME, nspawn_pid, status, err);
   if (r <= 0)
     return r;
   pid_t pid = proc_first_child(nspawn_pid);
@@ -330,20 +294,6 @@ static int record_init_pid(int *status, podrun_error_t *err)
   return 0;
 }
 
-/* An exit code the init recorded (status/<app>, nspawn/exit-code): 0–255, or
- * -1 when there is none. */
-static int read_code(const char *path)
-{
-  _cleanup_error_ podrun_error_t ignored = NULL;
-  _cleanup_free_ char *text = NULL;
-  char *end = NULL;
-  if (fs_read_file_at(AT_FDCWD, path, 64, &text, NULL, &ignored) < 0)
-    return -1;
-  errno = 0;
-  long v = strtol(text, &end, 10);
-  return errno == 0 && end != text && (*end == '\n' || *end == '\0') && v >= 0 && v <= 255 ? (int) v : -1;
-}
-
 /* The pod's exit code once nspawn has exited, from the init's records, never
  * from nspawn's exit status (nspawn takes an init's 133 for a reboot request
  * and reports an init killed by a signal as 1). An app the init did not
@@ -354,43 +304,18 @@ static int read_code(const char *path)
  * 254, as the init or nspawn said why. */
 static int pod_exit_code(const struct appc_pod_manifest *m, int nspawn_status, int *ret_exit, podrun_error_t *err)
 {
-  int code = -1, first_failed = read_code("nspawn/" NSPAWN_EXIT_CODE);
-  bool init_killed = access("nspawn/" NSPAWN_DONE, F_OK) < 0;
-
-  if (access("nspawn/ready", F_OK) < 0)
+  if (access(NSPAWN_RUNTIME "/" STAGE1_READY, F_OK) == 0)
+    return stage1_pod_exit_code(m, NSPAWN_RUNTIME, ret_exit, err);
+  if (WIFEXITED(nspawn_status) && WEXITSTATUS(nspawn_status) == PODRUN_EXIT_ERROR)
     {
-      if (WIFEXITED(nspawn_status) && WEXITSTATUS(nspawn_status) == PODRUN_EXIT_ERROR)
-        {
-          *ret_exit = PODRUN_EXIT_ERROR; /* the init's own error, which it logged */
-          return 0;
-        }
-      if (WIFEXITED(nspawn_status))
-        return podrun_error_new(err, 0, "systemd-nspawn exited with %d before the pod's apps started",
-                                WEXITSTATUS(nspawn_status));
-      return podrun_error_new(err, 0, "systemd-nspawn was killed by signal %d before the pod's apps started",
-                              WTERMSIG(nspawn_status));
+      *ret_exit = PODRUN_EXIT_ERROR; /* the init's own error, which it logged */
+      return 0;
     }
-  for (size_t i = 0; i < m->n_apps; i++)
-    {
-      _cleanup_free_ char *path = xasprintf("status/%s", m->apps[i].name);
-      int c = read_code(path);
-      if (c < 0 && !init_killed)
-        continue; /* never started: a pre-start handler before it failed */
-      if (c < 0)
-        {
-          static const char killed[] = "137\n"; /* 128 + SIGKILL */
-          c = 128 + SIGKILL;
-          log_debug("app %s: no exit recorded by the pod init: killed with it", QUOTE(m->apps[i].name));
-          if (fs_write_file_atomic_at(AT_FDCWD, path, killed, strlen(killed), 0644, err) < 0)
-            return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
-        }
-      if (c != 0 && code < 0)
-        code = c;
-    }
-  /* the first app to fail, as the init saw it; without its record (it died
-   * first), the first failed app in the manifest */
-  *ret_exit = first_failed >= 0 ? first_failed : code >= 0 ? code : 0;
-  return 0;
+  if (WIFEXITED(nspawn_status))
+    return podrun_error_new(err, 0, "systemd-nspawn exited with %d before the pod's apps started",
+                            WEXITSTATUS(nspawn_status));
+  return podrun_error_new(err, 0, "systemd-nspawn was killed by signal %d before the pod's apps started",
+                          WTERMSIG(nspawn_status));
 }
 
 /* In the child: systemd-nspawn, which dies with this process (and, if it
@@ -413,7 +338,7 @@ static _noreturn_ void exec_nspawn(const char *nspawn, char **args, pid_t parent
       _exit(PODRUN_EXIT_ERROR);
     }
   _cleanup_free_ char *pid = xasprintf("%d", (int) getpid());
-  if ((lifeline == NSPAWN_LIFELINE_FD ? fcntl(lifeline, F_SETFD, 0) : dup2(lifeline, NSPAWN_LIFELINE_FD)) < 0 ||
+  if ((lifeline == STAGE1_LIFELINE_FD ? fcntl(lifeline, F_SETFD, 0) : dup2(lifeline, STAGE1_LIFELINE_FD)) < 0 ||
       setenv("LISTEN_FDS", "1", 1) < 0 || setenv("LISTEN_PID", pid, 1) < 0 || unsetenv("LISTEN_FDNAMES") < 0)
     {
       log_error("pass the pod init its lifeline: %s", strerror(errno));
@@ -433,25 +358,22 @@ static _noreturn_ void exec_nspawn(const char *nspawn, char **args, pid_t parent
 int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 {
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
-  _cleanup_free_ char *text = NULL;
   _cleanup_strv_ char **args = NULL;
   _cleanup_(stage1_run_args_done) struct stage1_run_args a = { 0 };
-  const char *fd = getenv("PODRUN_LOCK_FD"), *nspawn = find_nspawn();
+  const char *nspawn = find_nspawn();
   char cwd[4096];
-  size_t len = 0;
   int status = -1;
 
-  if (!fd || !getcwd(cwd, sizeof(cwd)))
-    return podrun_error_new(err, 0, "run: no PODRUN_LOCK_FD (run me through podrun)");
-  /* this process holds the pod's lock for the pod's life; nothing it starts does */
-  (void) fcntl(atoi(fd), F_SETFD, FD_CLOEXEC);
+  if (stage1_lock_fd(err) < 0)
+    return -1;
+  if (!getcwd(cwd, sizeof(cwd)))
+    return podrun_error_set(err, errno, "getcwd");
   keep_net_fds();
   if (parse_run_args(argc, argv, &a, err) < 0)
     return -1;
   if (!nspawn)
     return podrun_error_new(err, 0, "systemd-nspawn not found (install the systemd-container package)");
-  if (fs_read_file_at(AT_FDCWD, "pod", JSON_MAX_INPUT, &text, &len, err) < 0 ||
-      appc_pod_manifest_parse(text, len, &m, err) < 0)
+  if (stage1_read_pod("pod", &m, err) < 0)
     return -1;
   if (a.interactive && m->n_apps != 1)
     return podrun_error_new(err, 0, "--interactive gives the terminal to one app; this pod has %zu", m->n_apps);
@@ -460,17 +382,17 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   _cleanup_free_ char *hostname = a.hostname ? xstrdup(a.hostname) : xasprintf("podrun-%s", a.uuid);
   for (size_t i = 0; i < m->n_apps; i++)
     {
-      _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs" NSPAWN_APPS_DIR "/%s/rootfs", cwd, m->apps[i].name);
+      _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs" STAGE1_APPS_DIR "/%s/rootfs", cwd, m->apps[i].name);
       if (volumes_mount_app(m, &m->apps[i], root, a.userns_shift, err) < 0 ||
           write_app_etc(&a, root, hostname, err) < 0)
         return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
     }
   if (nspawn_runtime_dir(err) < 0)
     return -1;
-  if (fs_mkdir_p("nspawn", 0755, err) < 0 || fs_mkdir_p("logs", 0750, err) < 0)
+  if (fs_mkdir_p(NSPAWN_RUNTIME, 0755, err) < 0 || fs_mkdir_p("logs", 0750, err) < 0)
     return -1;
   /* what the init writes (and reads) in the pod directory is the pod root's */
-  static const char *const init_files[] = { "nspawn", "logs", "status", "pod" };
+  static const char *const init_files[] = { NSPAWN_RUNTIME, "logs", "status", "pod" };
   for (size_t i = 0; a.userns_shift && i < ELEMENTSOF(init_files); i++)
     if (chown(init_files[i], a.userns_shift, a.userns_shift) < 0)
       return podrun_error_set(err, errno, "give %s to the pod's user namespace", QUOTE(init_files[i]));

@@ -177,7 +177,7 @@ int nspawn_cgroups_setup(const char *uuid, const struct appc_pod_manifest *m, ui
   for (size_t h = 0; h < (v2 ? 1 : ELEMENTSOF(v1)); h++)
     {
       _cleanup_free_ char *pod = pod_dir(v2 ? "" : v1[h], uuid);
-      _cleanup_free_ char *bind = xasprintf("--bind=%s:" NSPAWN_CGROUP_DIR "/%s", pod, v2 ? "unified" : v1[h]);
+      _cleanup_free_ char *bind = xasprintf("--bind=%s:" STAGE1_CGROUP_DIR "/%s", pod, v2 ? "unified" : v1[h]);
       *binds = strv_push(*binds, bind);
     }
   return 0;
@@ -210,11 +210,11 @@ int nspawn_cgroups_remove(const char *uuid, podrun_error_t *err)
   return 0;
 }
 
-/* Inside the pod: this process into the app's cgroup in every hierarchy
- * the pod was given. */
+/* Inside the pod (the init's cgroup_join hook): this process into the app's
+ * cgroup in every hierarchy the pod was given. */
 int nspawn_cgroups_join(const char *app, podrun_error_t *err)
 {
-  _cleanup_closedir_ DIR *d = opendir(NSPAWN_CGROUP_DIR);
+  _cleanup_closedir_ DIR *d = opendir(STAGE1_CGROUP_DIR);
   struct dirent *de;
   if (!d)
     return 0;
@@ -222,7 +222,7 @@ int nspawn_cgroups_join(const char *app, podrun_error_t *err)
     {
       if (de->d_name[0] == '.')
         continue;
-      _cleanup_free_ char *dir = xasprintf(NSPAWN_CGROUP_DIR "/%s/%s", de->d_name, app);
+      _cleanup_free_ char *dir = xasprintf(STAGE1_CGROUP_DIR "/%s/%s", de->d_name, app);
       if (access(dir, F_OK) == 0 && write_text(dir, "cgroup.procs", "0", err) < 0)
         return -1;
     }
@@ -235,7 +235,7 @@ bool nspawn_cgroups_oom_killed(const char *app)
   static const char *const files[][2] = { { "memory", "memory.oom_control" }, { "unified", "memory.events" } };
   for (size_t i = 0; i < ELEMENTSOF(files); i++)
     {
-      _cleanup_free_ char *path = xasprintf(NSPAWN_CGROUP_DIR "/%s/%s/%s", files[i][0], app, files[i][1]);
+      _cleanup_free_ char *path = xasprintf(STAGE1_CGROUP_DIR "/%s/%s/%s", files[i][0], app, files[i][1]);
       _cleanup_free_ char *text = NULL;
       _cleanup_error_ podrun_error_t ignored = NULL;
       const char *p;

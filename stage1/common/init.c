@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The pod init: pid 1 of an nspawn pod. It gives every app the pod's /proc,
- * /sys and /dev, runs its pre-start handlers, starts it through stage2 with
- * its stdout and stderr on pipes (copied to the init's own, which are
+/* The pod init, every flavor's that runs apps in pid namespaces of their own
+ * (pid 1 of an nspawn pod; in a VM, what the guest's init starts). It gives
+ * every app the pod's /sys and /dev, runs its pre-start handlers, starts it
+ * through stage2 with its stdout and stderr on pipes (copied to the init's own, which are
  * podrun's, and to the app's log, size-capped), reaps whatever exits (apps
  * and orphans), writes status/<app> as each app exits and runs its post-stop
  * handlers. The first app that fails stops the others
  * (SIGTERM, SIGKILL after a grace period) and its code is the pod's, as in
  * rkt; SIGTERM, SIGINT and SIGHUP are passed on to every app. */
-#include "nspawn.h"
+#include "stage1.h"
 
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -22,9 +23,9 @@
 #include <sys/wait.h>
 
 #include "fs.h"
-#include "json-util.h"
 #include "log.h"
 #include "pod.h"
+#include "stage2/stage2.h"
 #include "volumes.h"
 
 #define STOP_GRACE_SEC 10
@@ -44,6 +45,7 @@ struct app_proc
   size_t n_pending[2];
 };
 
+static const struct stage1_init_hooks *hooks;
 static struct app_proc *apps;
 static size_t n_apps;
 
@@ -62,7 +64,41 @@ static void stop_apps(int sig)
 
 static char *app_root(const char *name)
 {
-  return xasprintf(NSPAWN_APPS_DIR "/%s/rootfs", name);
+  return xasprintf(STAGE1_APPS_DIR "/%s/rootfs", name);
+}
+
+static bool host_network;
+/* --insecure-options, from run: passed on to stage2 (lib/pod.h) */
+static bool disable_caps, disable_paths, disable_seccomp;
+
+/* The child's stage2 for the app, in the app's cgroups (and so under its
+ * limits) first, with the default seccomp filter, as pid 1 of the app's pid
+ * namespace; cmd (NULL: the app's exec) is what stage2 runs. */
+static _noreturn_ void exec_stage2(const char *app, char **cmd)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  if (hooks->cgroup_join && hooks->cgroup_join(app, &err) < 0)
+    {
+      log_error("app \"%s\": %s", app, err->msg);
+      _exit(PODRUN_EXIT_ERROR);
+    }
+  _cleanup_free_ char *root = app_root(app);
+  struct stage2_args a = {
+    .pod_manifest = STAGE1_POD_MANIFEST,
+    .app = app,
+    .root = root,
+    .default_seccomp = true,
+    .pid_init = true,
+    .host_network = host_network,
+    .disable_caps = disable_caps,
+    .disable_paths = disable_paths,
+    .disable_seccomp = disable_seccomp,
+    .cmd = cmd,
+  };
+  char **args = stage1_stage2_argv(STAGE1_STAGE2, &a);
+  execv(STAGE1_STAGE2, args);
+  log_error("exec %s: %s", STAGE1_STAGE2, strerror(errno));
+  _exit(PODRUN_EXIT_ERROR);
 }
 
 /* stage2 for the app in a child that is pid 1 of a pid namespace of the
@@ -81,52 +117,7 @@ static pid_t spawn_stage2(const char *name, char **cmd, const int stdio[2])
    * before stage2 reads them (a stop right after the start) stays pending
    * for it, where with no handler yet the kernel would drop it; stage2
    * gives the app an empty mask */
-  nspawn_exec_stage2(name, cmd);
-}
-
-static bool host_network;
-/* --insecure-options, from run: passed on to stage2 (lib/pod.h) */
-static bool disable_caps, disable_paths, disable_seccomp;
-
-_noreturn_ void nspawn_exec_stage2(const char *app, char **cmd)
-{
-  _cleanup_error_ podrun_error_t err = NULL;
-  if (nspawn_cgroups_join(app, &err) < 0) /* the app's cgroups, and so its limits */
-    {
-      log_error("app \"%s\": %s", app, err->msg);
-      _exit(PODRUN_EXIT_ERROR);
-    }
-  _cleanup_free_ char *a = xasprintf("--app=%s", app), *root = app_root(app), *r = xasprintf("--root=%s", root);
-  char **args = xzalloc(sizeof(char *) * (strv_length(cmd) + 13));
-  size_t n = 0;
-  args[n++] = (char *) NSPAWN_STAGE2;
-  args[n++] = (char *) "--pod-manifest=" NSPAWN_POD_MANIFEST;
-  args[n++] = a;
-  args[n++] = r;
-  args[n++] = (char *) "--default-seccomp";
-  args[n++] = (char *) "--pid-init";
-  if (host_network)
-    args[n++] = (char *) "--host-network";
-  if (disable_caps)
-    args[n++] = (char *) STAGE1_DISABLE_CAPS;
-  if (disable_paths)
-    args[n++] = (char *) STAGE1_DISABLE_PATHS;
-  if (disable_seccomp)
-    args[n++] = (char *) STAGE1_DISABLE_SECCOMP;
-  if (cmd)
-    {
-      args[n++] = (char *) "--";
-      for (size_t i = 0; cmd[i]; i++)
-        args[n++] = cmd[i];
-    }
-  execv(NSPAWN_STAGE2, args);
-  log_error("exec %s: %s", NSPAWN_STAGE2, strerror(errno));
-  _exit(PODRUN_EXIT_ERROR);
-}
-
-static int exit_code(int status)
-{
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  exec_stage2(name, cmd);
 }
 
 static void reaped(pid_t pid, int status);
@@ -152,7 +143,7 @@ static int run_handlers(const struct app_proc *p, const char *event)
             break;
           reaped(got, status);
         }
-      int code = pid > 0 ? exit_code(status) : PODRUN_EXIT_ERROR;
+      int code = pid > 0 ? stage1_exit_code(status) : PODRUN_EXIT_ERROR;
       if (code != 0)
         {
           log_error("app %s: %s handler %s exited %d", QUOTE(p->name), event, QUOTE(h->exec[0]), code);
@@ -167,31 +158,30 @@ static bool pod_failed;
 
 static char *pid_path(const struct app_proc *p)
 {
-  return xasprintf(NSPAWN_RUNTIME_DIR "/%s.pid", p->name);
+  return xasprintf("%s/%s.pid", hooks->runtime_dir, p->name);
 }
 
 static void app_exited(struct app_proc *p, int code)
 {
   _cleanup_error_ podrun_error_t err = NULL;
-  _cleanup_free_ char *path = xasprintf(NSPAWN_STATUS_DIR "/%s", p->name), *text = xasprintf("%d\n", code);
-  _cleanup_free_ char *pidfile = pid_path(p);
+  _cleanup_free_ char *path = xasprintf(STAGE1_STATUS_DIR "/%s", p->name), *pidfile = pid_path(p);
 
   if (p->pid > 0)
     (void) unlink(pidfile); /* enter finds no process of an exited app */
   p->pid = 0;
-  if (code == 128 + SIGKILL && nspawn_cgroups_oom_killed(p->name))
+  if (code == 128 + SIGKILL && hooks->oom_killed && hooks->oom_killed(p->name))
     log_error("app %s was killed by the OOM killer: it went over its memory limit", QUOTE(p->name));
-  if (fs_write_file_atomic_at(AT_FDCWD, path, text, strlen(text), 0644, &err) < 0)
+  if (stage1_write_code(path, code, &err) < 0)
     log_error("app %s: %s", QUOTE(p->name), err->msg);
   if (code != 0 && !pod_failed)
     {
       pod_failed = true;
       pod_code = code;
       /* for run, which takes the pod's code from the records, not from
-       * nspawn (see NSPAWN_EXIT_CODE) */
+       * a helper's exit status (see STAGE1_EXIT_CODE) */
+      _cleanup_free_ char *first = xasprintf("%s/" STAGE1_EXIT_CODE, hooks->runtime_dir);
       podrun_error_free(&err);
-      if (fs_write_file_atomic_at(AT_FDCWD, NSPAWN_RUNTIME_DIR "/" NSPAWN_EXIT_CODE, text, strlen(text), 0644,
-                                  &err) < 0)
+      if (stage1_write_code(first, code, &err) < 0)
         log_error("%s", err->msg);
       stop_apps(SIGTERM); /* the first failure stops the pod */
     }
@@ -202,7 +192,7 @@ static void reaped(pid_t pid, int status)
   for (size_t i = 0; i < n_apps; i++)
     if (apps[i].pid == pid)
       {
-        app_exited(&apps[i], exit_code(status));
+        app_exited(&apps[i], stage1_exit_code(status));
         (void) run_handlers(&apps[i], "post-stop");
         return;
       }
@@ -211,7 +201,7 @@ static void reaped(pid_t pid, int status)
 
 static void open_log(struct app_proc *p)
 {
-  _cleanup_free_ char *path = xasprintf(NSPAWN_LOGS_DIR "/%s.log", p->name);
+  _cleanup_free_ char *path = xasprintf(STAGE1_LOGS_DIR "/%s.log", p->name);
   struct stat st;
   p->log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
   p->logged = p->log >= 0 && fstat(p->log, &st) == 0 ? st.st_size : 0;
@@ -228,7 +218,7 @@ static void write_log(struct app_proc *p, const char *buf, size_t len)
     return;
   if (p->logged + (off_t) len > LOG_MAX)
     {
-      _cleanup_free_ char *cur = xasprintf(NSPAWN_LOGS_DIR "/%s.log", p->name);
+      _cleanup_free_ char *cur = xasprintf(STAGE1_LOGS_DIR "/%s.log", p->name);
       _cleanup_free_ char *old = xasprintf("%s.1", cur);
       close(p->log);
       (void) rename(cur, old);
@@ -241,7 +231,7 @@ static void write_log(struct app_proc *p, const char *buf, size_t len)
   p->logged += (off_t) len;
 }
 
-/* To podrun's stdout or stderr (i: 0 or 1), through nspawn. */
+/* To podrun's stdout or stderr (i: 0 or 1), as the flavor passed them on. */
 static void write_out(int i, const char *buf, size_t len)
 {
   _cleanup_error_ podrun_error_t ignored = NULL;
@@ -329,21 +319,23 @@ static int prepare_roots(const struct appc_pod_manifest *m, podrun_error_t *err)
   return 0;
 }
 
-/* The lifeline (run.c): fd 3, from nspawn as LISTEN_FDS=1 (LISTEN_PID=1),
- * the read end of a pipe whose write end only run holds. It reads end of
- * file the moment run is gone, however it went (kill -9 included): then the
- * init ends the pod, and the kernel every process of its pid namespace. The
- * parent-death signal cannot say as much: nspawn may die before the init
- * sets it, and pid 1 of a pid namespace cannot ask (getppid() is 0). -1 when
- * the init has none (started by an older run). */
-static int take_lifeline(void)
+/* The lifeline, as socket activation's convention passes it (nspawn's one
+ * way to hand its payload an fd; LISTEN_PID is 1, the init's pid in its pid
+ * namespace): the read end of a pipe whose write end only run, the pod's
+ * lock holder, holds. It reads end of file the moment run is gone, however
+ * it went (kill -9 included): then the init ends the pod, and the kernel
+ * every process of its pid namespace. The parent-death signal cannot say as
+ * much: the init's parent may die before the init sets it, and pid 1 of a
+ * pid namespace cannot ask (getppid() is 0). -1 when the init has none
+ * (started by an older run). */
+int stage1_listen_fd_lifeline(void)
 {
   const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
   bool ours = fds && streq(fds, "1") && pid && streq(pid, "1");
   unsetenv("LISTEN_FDS");
   unsetenv("LISTEN_PID");
   unsetenv("LISTEN_FDNAMES");
-  return ours && fcntl(NSPAWN_LIFELINE_FD, F_SETFD, FD_CLOEXEC) == 0 ? NSPAWN_LIFELINE_FD : -1;
+  return ours && fcntl(STAGE1_LIFELINE_FD, F_SETFD, FD_CLOEXEC) == 0 ? STAGE1_LIFELINE_FD : -1;
 }
 
 static bool stage1_gone(int lifeline)
@@ -379,54 +371,55 @@ static int drop_handle_capability(podrun_error_t *err)
   return 0;
 }
 
-int pod_init(int argc, char **argv, podrun_error_t *err)
+/* The init's arguments (those it does not know are the flavor's, for its
+ * prepare hook); *ret_interactive: the one app gets the console (our stdio)
+ * itself, no pipes, no log. */
+static void parse_args(int argc, char **argv, bool *ret_interactive)
 {
-  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
-  _cleanup_free_ char *text = NULL;
-  size_t len = 0;
-
-  /* The pod dies with run, the pod lock holder: the lifeline says when.
-   * And with nspawn, our parent by now (its helper that cloned us waited for
-   * us before letting us exec). */
-  int lifeline = take_lifeline();
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-    return podrun_error_set(err, errno, "PR_SET_PDEATHSIG");
-  if (drop_handle_capability(err) < 0)
-    return -1;
-  if (stage1_gone(lifeline))
-    return podrun_error_new(err, 0, "the pod's stage1 is gone: not starting the pod");
-  bool interactive = false;
   for (int i = 1; i < argc; i++)
     if (streq(argv[i], "--debug"))
       log_set_level(LOG_LEVEL_DEBUG);
     else if (streq(argv[i], "--host-network"))
       host_network = true;
     else if (streq(argv[i], "--interactive"))
-      interactive = true; /* the one app gets the console (our stdio) itself: no pipes, no log */
+      *ret_interactive = true;
     else if (streq(argv[i], STAGE1_DISABLE_CAPS))
       disable_caps = true;
     else if (streq(argv[i], STAGE1_DISABLE_PATHS))
       disable_paths = true;
     else if (streq(argv[i], STAGE1_DISABLE_SECCOMP))
       disable_seccomp = true;
-  /* what is mounted in one app's root (its /proc masks, its volumes) stays
-   * there: nothing propagates between the apps, nor back to the host */
-  if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
-    return podrun_error_set(err, errno, "make the pod's mounts slaves");
-  if (fs_read_file_at(AT_FDCWD, NSPAWN_POD_MANIFEST, JSON_MAX_INPUT, &text, &len, err) < 0 ||
-      appc_pod_manifest_parse(text, len, &m, err) < 0 || prepare_roots(m, err) < 0)
-    return -1;
-  n_apps = m->n_apps;
-  apps = xzalloc(sizeof(*apps) * (n_apps + 1));
+}
+
+/* A file of the runtime directory that says how far the init got. */
+static void mark(const char *name)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  _cleanup_free_ char *path = xasprintf("%s/%s", hooks->runtime_dir, name);
+  if (fs_write_file_atomic_at(AT_FDCWD, path, "", 0, 0644, &err) < 0)
+    log_error("%s", err->msg);
+}
+
+/* The signals the init acts on, blocked and read from a signalfd. */
+static int signals_fd(podrun_error_t *err)
+{
   static const int sigs[] = { SIGHUP, SIGINT, SIGTERM, SIGALRM, SIGCHLD };
   sigset_t mask;
   sigemptyset(&mask);
   for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
     sigaddset(&mask, sigs[i]);
-  _cleanup_close_ int sfd = -1;
-  if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
+  int fd = -1;
+  if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (fd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
     return podrun_error_set(err, errno, "signalfd");
+  return fd;
+}
 
+/* Each app in the manifest's order, after its pre-start handlers, until
+ * one fails. */
+static void start_apps(const struct appc_pod_manifest *m, bool interactive)
+{
+  n_apps = m->n_apps;
+  apps = xzalloc(sizeof(*apps) * (n_apps + 1));
   for (size_t i = 0; i < n_apps; i++)
     {
       apps[i].name = m->apps[i].name;
@@ -441,11 +434,31 @@ int pod_init(int argc, char **argv, podrun_error_t *err)
       else
         start_app(&apps[i], interactive);
     }
-  _cleanup_error_ podrun_error_t ready_err = NULL;
-  if (fs_write_file_atomic_at(AT_FDCWD, NSPAWN_RUNTIME_DIR "/ready", "", 0, 0644, &ready_err) < 0)
-    log_error("%s", ready_err->msg);
+}
 
-  struct pollfd *fds = xzalloc(sizeof(*fds) * (2 * n_apps + 2));
+static void on_signal(int sfd)
+{
+  struct signalfd_siginfo si;
+  if (read(sfd, &si, sizeof(si)) != sizeof(si))
+    return;
+  if (si.ssi_signo == SIGCHLD)
+    {
+      int status;
+      pid_t pid;
+      while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        reaped(pid, status);
+    }
+  else if (si.ssi_signo == SIGALRM)
+    signal_apps(SIGKILL);
+  else
+    stop_apps((int) si.ssi_signo);
+}
+
+/* Until every app has exited and its output is copied, or the lifeline
+ * says the pod's stage1 is gone. */
+static void supervise(int sfd, int lifeline)
+{
+  _cleanup_free_ struct pollfd *fds = xzalloc(sizeof(*fds) * (2 * n_apps + 2));
   for (;;)
     {
       size_t nfds = 0;
@@ -457,39 +470,23 @@ int pod_init(int argc, char **argv, podrun_error_t *err)
           if (apps[i].out[k] >= 0)
             fds[nfds++] = (struct pollfd) { .fd = apps[i].out[k], .events = POLLIN };
       if (!running && nfds == 2)
-        break;
+        return;
       /* once every app is gone, what is still buffered is copied, then the
        * pod ends even if an orphan keeps a pipe open */
       if (poll(fds, nfds, running ? -1 : 0) <= 0)
         {
           if (!running)
-            break;
+            return;
           continue;
         }
       if (fds[0].revents & POLLIN)
-        {
-          struct signalfd_siginfo si;
-          if (read(sfd, &si, sizeof(si)) == sizeof(si))
-            {
-              if (si.ssi_signo == SIGCHLD)
-                {
-                  int status;
-                  pid_t pid;
-                  while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-                    reaped(pid, status);
-                }
-              else if (si.ssi_signo == SIGALRM)
-                signal_apps(SIGKILL);
-              else
-                stop_apps((int) si.ssi_signo);
-            }
-        }
+        on_signal(sfd);
       if (fds[1].revents)
         {
           log_error("the pod's stage1 is gone: ending the pod");
           signal_apps(SIGKILL);
           pod_code = PODRUN_EXIT_ERROR;
-          break;
+          return;
         }
       for (size_t i = 0; i < n_apps; i++)
         for (int k = 0; k < 2; k++)
@@ -498,10 +495,37 @@ int pod_init(int argc, char **argv, podrun_error_t *err)
               if (fds[f].fd == apps[i].out[k] && (fds[f].revents & (POLLIN | POLLHUP | POLLERR)))
                 copy_output(&apps[i], k);
     }
-  free(fds);
-  _cleanup_error_ podrun_error_t done_err = NULL;
-  if (fs_write_file_atomic_at(AT_FDCWD, NSPAWN_RUNTIME_DIR "/" NSPAWN_DONE, "", 0, 0644, &done_err) < 0)
-    log_error("%s", done_err->msg);
+}
+
+int stage1_pod_init(const struct stage1_init_hooks *h, int argc, char **argv, podrun_error_t *err)
+{
+  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
+  _cleanup_close_ int sfd = -1;
+  bool interactive = false;
+
+  /* The pod dies with run, the pod lock holder: the lifeline says when.
+   * And with whatever started the init, its parent by now (nspawn: its
+   * helper that cloned us waited for us before letting us exec). */
+  hooks = h;
+  int lifeline = h->lifeline ? h->lifeline() : -1;
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+    return podrun_error_set(err, errno, "PR_SET_PDEATHSIG");
+  if (drop_handle_capability(err) < 0)
+    return -1;
+  if (stage1_gone(lifeline))
+    return podrun_error_new(err, 0, "the pod's stage1 is gone: not starting the pod");
+  parse_args(argc, argv, &interactive);
+  /* what is mounted in one app's root (its /proc masks, its volumes) stays
+   * there: nothing propagates between the apps, nor back to the host */
+  if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+    return podrun_error_set(err, errno, "make the pod's mounts slaves");
+  if (stage1_read_pod(STAGE1_POD_MANIFEST, &m, err) < 0 || (h->prepare && h->prepare(argc, argv, m, err) < 0) ||
+      prepare_roots(m, err) < 0 || (sfd = signals_fd(err)) < 0)
+    return -1;
+  start_apps(m, interactive);
+  mark(STAGE1_READY);
+  supervise(sfd, lifeline);
+  mark(STAGE1_DONE);
   for (size_t i = 0; i < n_apps; i++)
     if (apps[i].log >= 0)
       close(apps[i].log);

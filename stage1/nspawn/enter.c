@@ -11,6 +11,7 @@
 #include "fs.h"
 #include "pod.h"
 #include "stage2/stage2.h"
+#include "userns.h"
 
 /* A process's pids, one per pid namespace from the host's down to its own
  * (NSpid of /proc/<pid>/status); returns how many, 0 if it is gone. */
@@ -38,7 +39,7 @@ static size_t ns_pids(pid_t pid, long ret[], size_t max)
  * host pids come from the kernel. */
 static int app_pid(pid_t init, const char *app, pid_t *ret, podrun_error_t *err)
 {
-  _cleanup_free_ char *path = xasprintf("nspawn/%s.pid", app), *text = NULL;
+  _cleanup_free_ char *path = xasprintf(NSPAWN_RUNTIME "/%s.pid", app), *text = NULL;
   _cleanup_error_ podrun_error_t ignored = NULL;
   pid_t children[256];
   long ids[32];
@@ -60,39 +61,46 @@ static int app_pid(pid_t init, const char *app, pid_t *ret, podrun_error_t *err)
   return podrun_error_new(err, 0, "app %s is not running", QUOTE(app));
 }
 
-int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
+/* A CNI network's namespace is the host's (stage0 made it): from inside the
+ * pod's user namespace (--private-users) it could not be joined, so it is
+ * joined here first, while this is still the host's root (stage2 joins only
+ * the namespaces that are not ours already). */
+static int join_cni_netns(pid_t target, podrun_error_t *err)
+{
+  _cleanup_free_ char *net = NULL, *path = NULL;
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  uid_t shift = 0;
+  if (fs_read_file_at(AT_FDCWD, "net", 64, &net, NULL, &ignored) < 0 || streq(net, "host\n") ||
+      streq(net, "none\n") || userns_read_pod(AT_FDCWD, &shift, &ignored) < 0 || !shift)
+    return 0;
+  path = xasprintf("/proc/%d/ns/net", (int) target);
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+    return podrun_error_set(err, errno, "join the app's net namespace");
+  return 0;
+}
+
+static int app_pid_joined(pid_t init, const char *app, pid_t *ret, podrun_error_t *err)
+{
+  if (app_pid(init, app, ret, err) < 0)
+    return -1;
+  return join_cni_netns(*ret, err);
+}
+
+/* The apps' restrictions beyond the run flags: the init starts each app
+ * with the default seccomp filter, and without CAP_NET_RAW on the host's
+ * network (run records the pod's network in `net`). */
+static void stage2_args(struct stage2_args *a)
 {
   _cleanup_free_ char *net = NULL;
   _cleanup_error_ podrun_error_t no_net = NULL;
-  const char *pid, *app;
-  pid_t target = 0;
-  int i;
-
-  _cleanup_(stage1_run_args_done) struct stage1_run_args run = { 0 };
-  if (stage1_enter_args(argc, argv, &pid, &app, &i, err) < 0 || app_pid(atoi(pid), app, &target, err) < 0 ||
-      stage1_run_args_read(AT_FDCWD, &run, err) < 0)
-    return -1;
   (void) fs_read_file_at(AT_FDCWD, "net", 64, &net, NULL, &no_net);
-  /* A CNI network's namespace is the host's (stage0 made it): from inside the
-   * pod's user namespace it could not be joined, so it is joined first, while
-   * this is still the host's root (stage2 joins what is not ours already). */
-  if (run.userns_shift && net && !streq(net, "host\n") && !streq(net, "none\n"))
-    {
-      _cleanup_free_ char *path = xasprintf("/proc/%d/ns/net", (int) target);
-      _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
-        return podrun_error_set(err, errno, "join the app's net namespace");
-    }
-  struct stage2_args a = {
-    .pod_manifest = "pod",
-    .app = app,
-    .default_seccomp = true,
-    .host_network = !net || streq(net, "host\n"),
-    /* what the app was given by --insecure-options, enter is given: never
-     * more than the app, nor less */
-    .disable_caps = run.disable_caps,
-    .disable_seccomp = run.disable_seccomp,
-    .cmd = argv + i + 1, /* after the "--" */
-  };
-  return stage2_enter(&a, target, ret_exit, err);
+  a->default_seccomp = true;
+  a->host_network = !net || streq(net, "host\n");
+}
+
+int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
+{
+  static const struct stage1_enter_hooks hooks = { .app_pid = app_pid_joined, .stage2_args = stage2_args };
+  return stage1_enter(&hooks, argc, argv, ret_exit, err);
 }

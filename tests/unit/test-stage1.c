@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* stage1/common: the entrypoint dispatch, stage2's command line, and the
+ * pod's exit code from the pod init's records, as every flavor uses them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "fs.h"
+#include "pod.h"
+#include "stage1/common/stage1.h"
+#include "stage2/stage2.h"
+
+static int setup(void **state)
+{
+  char *d = xstrdup("/tmp/podrun-test-stage1-XXXXXX");
+  assert_non_null(mkdtemp(d));
+  assert_int_equal(chdir(d), 0); /* the records are relative to the pod directory, the working directory */
+  *state = d;
+  return 0;
+}
+
+static int teardown(void **state)
+{
+  podrun_error_t err = NULL;
+  assert_int_equal(chdir("/"), 0);
+  assert_int_equal(fs_rm_rf_at(AT_FDCWD, *state, &err), 0);
+  free(*state);
+  return 0;
+}
+
+static char *joined(char **v)
+{
+  char *s = xstrdup("");
+  for (size_t i = 0; v[i]; i++)
+    {
+      char *t = xasprintf("%s%s%s", s, i ? " " : "", v[i]);
+      free(s);
+      s = t;
+    }
+  return s;
+}
+
+/* What the pod init and fly start is what stage2 parses back, in the order
+ * the contract writes it. */
+static void test_stage2_argv(void **state)
+{
+  char *handler[] = { "/bin/sh", "-c", "echo -- hi", NULL };
+  const struct stage2_args cases[] = {
+    { .pod_manifest = "/podrun/pod", .app = "web", .root = "/opt/stage2/web/rootfs", .default_seccomp = true,
+      .pid_init = true, .host_network = true },
+    { .pod_manifest = "pod", .app = "tool", .root = "/r", .keep_caps_by_default = true, .disable_caps = true,
+      .disable_seccomp = true },
+    { .pod_manifest = "/podrun/pod", .app = "a", .root = "/x", .pid_init = true, .disable_paths = true,
+      .cmd = handler },
+  };
+  static const char *const expected[] = {
+    "/stage2 --pod-manifest=/podrun/pod --app=web --root=/opt/stage2/web/rootfs --default-seccomp --pid-init "
+    "--host-network",
+    "/stage2 --pod-manifest=pod --app=tool --root=/r --keep-caps-by-default --disable-capabilities-restriction "
+    "--disable-seccomp",
+    "/stage2 --pod-manifest=/podrun/pod --app=a --root=/x --pid-init --disable-paths -- /bin/sh -c echo -- hi",
+  };
+  for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+    {
+      _cleanup_strv_ char **v = stage1_stage2_argv("/stage2", &cases[i]);
+      _cleanup_free_ char *line = joined(v);
+      _cleanup_error_ podrun_error_t err = NULL;
+      struct stage2_args back = { 0 };
+      assert_string_equal(line, expected[i]);
+      assert_int_equal(stage2_parse_args((int) strv_length(v), v, &back, &err), 0);
+      assert_string_equal(back.pod_manifest, cases[i].pod_manifest);
+      assert_string_equal(back.app, cases[i].app);
+      assert_string_equal(back.root, cases[i].root);
+      assert_int_equal(back.keep_caps_by_default, cases[i].keep_caps_by_default);
+      assert_int_equal(back.default_seccomp, cases[i].default_seccomp);
+      assert_int_equal(back.pid_init, cases[i].pid_init);
+      assert_int_equal(back.host_network, cases[i].host_network);
+      assert_int_equal(back.disable_caps, cases[i].disable_caps);
+      assert_int_equal(back.disable_paths, cases[i].disable_paths);
+      assert_int_equal(back.disable_seccomp, cases[i].disable_seccomp);
+      assert_int_equal(strv_length(back.cmd), strv_length(cases[i].cmd));
+      for (size_t k = 0; cases[i].cmd && cases[i].cmd[k]; k++)
+        assert_string_equal(back.cmd[k], cases[i].cmd[k]);
+    }
+}
+
+static struct appc_pod_manifest *two_apps(void)
+{
+  static const char text[] =
+    "{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":["
+    "{\"name\":\"first\",\"image\":{\"id\":\"sha512-aa\"}},{\"name\":\"second\",\"image\":{\"id\":\"sha512-bb\"}}]}";
+  _cleanup_error_ podrun_error_t err = NULL;
+  struct appc_pod_manifest *m = NULL;
+  assert_int_equal(fs_write_file_atomic_at(AT_FDCWD, "pod", text, strlen(text), 0644, &err), 0);
+  assert_int_equal(stage1_read_pod("pod", &m, &err), 0);
+  assert_int_equal(m->n_apps, 2);
+  return m;
+}
+
+static void put(const char *path, const char *text)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  assert_int_equal(fs_write_file_atomic_at(AT_FDCWD, path, text, strlen(text), 0644, &err), 0);
+}
+
+static int pod_code(const struct appc_pod_manifest *m)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  int code = -1;
+  assert_int_equal(stage1_pod_exit_code(m, "rt", &code, &err), 0);
+  return code;
+}
+
+/* The pod's code is the first failure the init saw, else the first failed
+ * record in the manifest's order, else 0; an init that was killed leaves
+ * its unrecorded apps killed with it (137, recorded), one that exited of
+ * its own accord left them never started. */
+static void test_pod_exit_code(void **state)
+{
+  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = two_apps();
+  _cleanup_error_ podrun_error_t err = NULL;
+
+  assert_int_equal(fs_mkdir_p("rt", 0755, &err), 0);
+  assert_int_equal(fs_mkdir_p("status", 0755, &err), 0);
+  put("rt/" STAGE1_DONE, "");
+  put("status/first", "0\n");
+  assert_int_equal(pod_code(m), 0); /* second never started */
+  assert_int_equal(stage1_read_code("status/second"), -1);
+  put("status/second", "3\n");
+  assert_int_equal(pod_code(m), 3);
+  assert_int_equal(stage1_write_code("rt/" STAGE1_EXIT_CODE, 143, &err), 0);
+  assert_int_equal(pod_code(m), 143); /* the first failure, whichever app it was */
+  assert_int_equal(unlink("rt/" STAGE1_EXIT_CODE), 0);
+  assert_int_equal(unlink("rt/" STAGE1_DONE), 0);
+  assert_int_equal(unlink("status/second"), 0);
+  put("status/first", "not a number\n");
+  assert_int_equal(pod_code(m), 137); /* killed with the init: both */
+  assert_int_equal(stage1_read_code("status/first"), 137);
+  assert_int_equal(stage1_read_code("status/second"), 137);
+  put("status/first", "256\n");
+  assert_int_equal(stage1_read_code("status/first"), -1);
+}
+
+static void test_exit_code(void **state)
+{
+  assert_int_equal(stage1_exit_code(W_EXITCODE(3, 0)), 3);
+  assert_int_equal(stage1_exit_code(W_EXITCODE(0, 0)), 0);
+  assert_int_equal(stage1_exit_code(W_EXITCODE(0, SIGKILL)), 137);
+  assert_int_equal(stage1_exit_code(W_EXITCODE(0, SIGTERM)), 143);
+}
+
+static int called;
+
+static int run_one(int argc, char **argv, int *ret_exit, podrun_error_t *err)
+{
+  called = 1;
+  *ret_exit = 42;
+  return 0;
+}
+
+static int fail_one(int argc, char **argv, int *ret_exit, podrun_error_t *err)
+{
+  called = 2;
+  return podrun_error_new(err, 0, "no");
+}
+
+/* The entrypoint is the name a binary is called as; an error or an
+ * unknown name exits 254. */
+static void test_main(void **state)
+{
+  static const struct stage1_entrypoint table[] = {
+    { "run", "podrun-stage1", run_one },
+    { "stop", "podrun-stage1", fail_one },
+  };
+  char *run[] = { "/nspawn/run", "uuid", NULL }, *stop[] = { "stop", NULL }, *other[] = { "/nspawn/init", NULL };
+  called = 0;
+  assert_int_equal(stage1_main(table, ELEMENTSOF(table), 2, run), 42);
+  assert_int_equal(called, 1);
+  assert_int_equal(stage1_main(table, ELEMENTSOF(table), 1, stop), PODRUN_EXIT_ERROR);
+  assert_int_equal(called, 2);
+  called = 0;
+  assert_int_equal(stage1_main(table, ELEMENTSOF(table), 1, other), PODRUN_EXIT_ERROR);
+  assert_int_equal(called, 0);
+  static const struct stage1_entrypoint any[] = { { NULL, "podrun-stage1", run_one } };
+  assert_int_equal(stage1_main(any, ELEMENTSOF(any), 1, other), 42);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_stage2_argv),
+    cmocka_unit_test_setup_teardown(test_pod_exit_code, setup, teardown),
+    cmocka_unit_test(test_exit_code),
+    cmocka_unit_test(test_main),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
