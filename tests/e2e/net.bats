@@ -166,6 +166,22 @@ EOF
   run python3 -c "import socket; s = socket.socket(); s.bind(('0.0.0.0', $port))"
   [[ $status -ne 0 ]] || fail "a host process could bind the pod's port $port"
   local uuid=$UUID
+  # the socket that holds it is the stage1's alone: no process of the pod has it (a
+  # socket of the host's network namespace would be the host's network)
+  local cg s1= p sock socks
+  cg=$(cat "$STORE/pods/run/$uuid/cgroup")
+  for p in $(find "$cg" -name cgroup.procs -exec cat {} +); do
+    [[ $(readlink "/proc/$p/exe") != */stage1/rootfs/nspawn/nspawn ]] || s1=$p
+  done
+  [[ -n $s1 ]] || fail "no stage1 process in $cg"
+  socks=$(ls -l "/proc/$s1/fd" | grep -o 'socket:\[[0-9]*\]' || true)
+  [[ -n $socks ]] || fail "the stage1 holds no socket"
+  for p in $(find "$cg" -name cgroup.procs -exec cat {} +); do
+    [[ $p != "$s1" ]] || continue
+    for sock in $socks; do
+      ! ls -l "/proc/$p/fd" 2>/dev/null | grep -qF "$sock" || fail "pod process $p holds the host port's $sock"
+    done
+  done
   pr stop "$uuid" >/dev/null
   pr status --wait=10s "$uuid" >/dev/null
   run curl -s -m 2 "http://127.0.0.1:$port/"
