@@ -10,7 +10,7 @@ CC ?= gcc
 BUILD ?= $(if $(SANITIZE),build/san,build)
 BIN := $(BUILD)/bin
 
-PKGS := jansson libarchive sqlite3 libcrypto libseccomp libcap
+PKGS := jansson libarchive sqlite3 libcrypto libseccomp libcap yaml-0.1
 # Tables give their rows' leading fields and leave the rest zero (as systemd
 # builds): -Wno-missing-field-initializers.
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wmissing-prototypes \
@@ -22,10 +22,10 @@ CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) $(SANFLAGS) -D_GNU_SOURCE -I. -Ilib -I$(BUILD)/gen \
         $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 override LDFLAGS += $(SANFLAGS)
-# libarchive and libcrypto are loaded when first needed (store/dl.h), not
+# libarchive, libcrypto and libyaml are loaded when first needed (store/dl.h), not
 # linked: podrun's other commands skip their ~4.5 ms of library loading.
 # The tests that build archives or hash themselves link them.
-DL_PKGS := libarchive libcrypto
+DL_PKGS := libarchive libcrypto yaml-0.1
 LIBS := $(shell pkg-config --libs $(filter-out $(DL_PKGS),$(PKGS)) 2>/dev/null)
 TEST_LIBS := $(LIBS) $(shell pkg-config --libs $(DL_PKGS) 2>/dev/null)
 # podrun itself is stage0, store and lib (DESIGN §1: stage0 → store → lib):
@@ -39,7 +39,7 @@ PODRUN_LIBS += $(if $(SANITIZE),-lgpgme)
 
 # Debian packages needed to build and test (checked with dpkg, installed when root).
 DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev libssl-dev \
-             libcmocka-dev libseccomp-dev libcap-dev libcurl4-openssl-dev libgpgme-dev
+             libcmocka-dev libseccomp-dev libcap-dev libcurl4-openssl-dev libgpgme-dev libyaml-dev
 DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 systemd-container procps strace \
             docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv \
             containernetworking-plugins iptables
@@ -205,6 +205,7 @@ install: all
 	install -m 0755 $(BIN)/podrun $(DESTDIR)$(PREFIX)/bin/podrun
 	$(if $(STAGE1_ACIS),install -m 0644 $(STAGE1_ACIS) $(DESTDIR)$(PREFIX)/lib/podrun/)
 	install -m 0644 conf/registries.json $(DESTDIR)$(PREFIX)/lib/podrun/registries.json
+	install -m 0644 conf/policy.json $(DESTDIR)$(PREFIX)/lib/podrun/policy.json
 	install -m 0644 $(DOCS) README.md $(DESTDIR)$(PREFIX)/share/doc/podrun/
 
 clean:

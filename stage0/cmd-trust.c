@@ -6,10 +6,11 @@
 #include "fs.h"
 #include "json-util.h"
 #include "podrun.h"
+#include "store/discovery.h"
+#include "store/http.h"
 #include "store/trust.h"
 #include "table.h"
-
-#define KEY_FILE_MAX (1024 * 1024)
+#include "trust-keys.h"
 
 static const char *arg_prefix, *arg_format;
 static bool arg_root, arg_list, arg_remove, arg_skip_review, arg_no_legend;
@@ -52,10 +53,7 @@ static int add_one(const char *dir, const char *file, podrun_error_t *err)
   size_t len = 0;
   bool yes = true;
 
-  if (startswith(file, "https://") || startswith(file, "http://"))
-    return podrun_error_set(err, 0, "key %s: fetching keys by URL is not supported yet; download it and give the file",
-                            QUOTE(file));
-  if (fs_read_file_at(AT_FDCWD, file, KEY_FILE_MAX, &text, &len, err) < 0)
+  if (trust_keys_read(file, &text, &len, err) < 0)
     return podrun_error_wrap(err, "key %s", QUOTE(file));
   if (trust_key_describe(text, len, &k, err) < 0)
     return podrun_error_wrap(err, "key %s", QUOTE(file));
@@ -75,16 +73,41 @@ static int add_one(const char *dir, const char *file, podrun_error_t *err)
   return 0;
 }
 
+/* No KEY with --prefix: the keys the prefix's appc discovery names
+ * (ac-discovery-pubkeys), as rkt's `trust --prefix` did. */
+static int discovered_keys(char ***ret, podrun_error_t *err)
+{
+  _cleanup_http_ struct http *h = NULL;
+  struct discovery_result dr = { 0 };
+
+  if (trust_keys_http(&h, err) < 0 || discovery_resolve(h, arg_prefix, NULL, arg_insecure & INSECURE_HTTP, &dr, err) < 0)
+    {
+      discovery_result_done(&dr);
+      return podrun_error_wrap(err, "keys of %s", QUOTE(arg_prefix));
+    }
+  *ret = TAKE_PTR(dr.pubkeys);
+  discovery_result_done(&dr);
+  if (!*ret)
+    return podrun_error_set(err, 0, "keys of %s: its discovery names none (ac-discovery-pubkeys); give the KEY files",
+                            QUOTE(arg_prefix));
+  return 0;
+}
+
 static int trust_add_keys(int argc, char **argv, podrun_error_t *err)
 {
   _cleanup_free_ char *dir = local_dir();
+  _cleanup_strv_ char **found = NULL;
   int failed = 0;
 
+  if (argc == 0 && !arg_prefix)
+    return podrun_error_set(err, 0, "no KEY: give the key files or URLs to trust as root keys");
   if (argc == 0)
-    return podrun_error_set(err, 0,
-                            arg_prefix ? "no KEY: finding a prefix's keys by discovery (ac-discovery-pubkeys) is not "
-                                         "supported yet; give the key files"
-                                       : "no KEY: give the key files to trust as root keys");
+    {
+      if (discovered_keys(&found, err) < 0)
+        return -1;
+      argc = (int) strv_length(found);
+      argv = found;
+    }
   for (int i = 0; i < argc; i++)
     {
       podrun_error_t e = NULL;
@@ -98,8 +121,8 @@ static int trust_add_keys(int argc, char **argv, podrun_error_t *err)
 
 static json_t *key_json(const struct trust_key *k)
 {
-  return json_pack("{s:s,s:b,s:s,s:s,s:s,s:b}", "prefix", k->prefix, "root", !*k->prefix, "fingerprint",
-                   k->fingerprint, "uid", k->uid, "file", k->file, "system", k->system);
+  return json_pack("{s:s,s:b,s:s,s:s,s:s,s:b,s:b}", "prefix", k->prefix, "root", !*k->prefix, "fingerprint",
+                   k->fingerprint, "uid", k->uid, "file", k->file, "system", k->system, "masked", k->masked);
 }
 
 static int trust_list_keys(podrun_error_t *err)

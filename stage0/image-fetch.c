@@ -13,6 +13,8 @@
 #include "store/http.h"
 #include "store/fetch.h"
 #include "fs.h"
+#include "docker-verify.h"
+#include "log.h"
 #include "image-fetch.h"
 #include "image-ref.h"
 #include "appc.h"
@@ -20,6 +22,7 @@
 #include "store/oci.h"
 #include "store/extract.h"
 #include "store/trust.h"
+#include "trust-keys.h"
 #include "appc.h"
 
 struct fetch_args arg_fetch;
@@ -186,6 +189,27 @@ static bool of_platform(struct store *s, const char *id, const char *os, const c
   return streq_ptr(img->os, os) && appc_arch && streq_ptr(img->arch, appc_arch);
 }
 
+/* The store's copy of an image that must be signed: verified when it came,
+ * by a key trusted for its name (a root key, a prefix of it, or the keys
+ * its policy scope gives). */
+static int store_verified_copy(struct store *s, const char *id, const struct docker_verify *dv, podrun_error_t *err)
+{
+  struct store_signer stored = { 0 };
+  int r = store_get_signer(s, id, &stored, err);
+  if (r >= 0 && !stored.fingerprint)
+    r = podrun_error_new(err, EPERM,
+                         "the store's copy was fetched unverified (--insecure-options=image); remove it (podrun image "
+                         "rm), fetch it again with --pull-policy=update, or use --insecure-options=image");
+  else if (r >= 0 && stored.prefix && *stored.prefix && !trust_prefix_covers(stored.prefix, dv->appc_name) &&
+           !streq(stored.prefix, policy_scope_label(dv->reqs)))
+    r = podrun_error_new(err, EPERM,
+                         "the store's copy was verified for %s, not for this name; fetch it again with "
+                         "--pull-policy=update",
+                         QUOTE(stored.prefix));
+  store_signer_done(&stored);
+  return r;
+}
+
 /* The store's key of a docker reference: HOST/REPO@DIGEST, else HOST/REPO:TAG. */
 static char *ref_key(const struct oci_ref *r)
 {
@@ -199,6 +223,7 @@ static int fetch_docker(struct store *s, const char *ref, enum pull_policy polic
   _cleanup_free_ char *def = NULL, *name = NULL, *appc = NULL, *key = NULL, *known = NULL, *user = NULL,
                       *password = NULL, *ca_dir = NULL, *local_auth = NULL, *system_auth = NULL;
   struct oci_ref r = { 0 };
+  struct docker_verify dv = { 0 };
   const char *os, *arch, *variant;
   int rc = -1;
 
@@ -213,8 +238,20 @@ static int fetch_docker(struct store *s, const char *ref, enum pull_policy polic
    * the one asked for only if it is of that platform */
   if (known && !of_platform(s, known, os, arch, variant))
     free(TAKE_PTR(known));
+  if (oci_ref_appc_name(&r, &appc, err) < 0)
+    goto out;
+  if (docker_verify_begin(&r, appc, &dv, err) < 0)
+    {
+      podrun_error_wrap(err, "image %s", QUOTE(ref));
+      goto out;
+    }
   if (known && policy != PULL_UPDATE)
     {
+      if (dv.check && store_verified_copy(s, known, &dv, err) < 0)
+        {
+          podrun_error_wrap(err, "image %s", QUOTE(ref));
+          goto out;
+        }
       *ret_id = TAKE_PTR(known);
       rc = 0;
       goto out;
@@ -224,16 +261,6 @@ static int fetch_docker(struct store *s, const char *ref, enum pull_policy polic
       podrun_error_new(err, ENOENT, "image %s: not in the store (--pull-policy=never)", QUOTE(ref));
       goto out;
     }
-  if (!(arg_insecure & INSECURE_IMAGE))
-    {
-      podrun_error_set(err, 0,
-                       "image %s: docker images carry no signature podrun can verify; use "
-                       "--insecure-options=image to fetch it unverified",
-                       QUOTE(ref));
-      goto out;
-    }
-  if (oci_ref_appc_name(&r, &appc, err) < 0)
-    goto out;
   local_auth = xasprintf("%s/auth.d", arg_local_config);
   system_auth = xasprintf("%s/auth.d", arg_system_config);
   const char *const auth_dirs[] = { local_auth, system_auth, NULL };
@@ -250,12 +277,22 @@ static int fetch_docker(struct store *s, const char *ref, enum pull_policy polic
                   .progress = prog.tty ? progress_cb : NULL, .progress_ctx = &prog },
     .repo = r.repo,
     .reference = r.digest ? r.digest : r.tag,
+    .verify = docker_verify_manifest,
+    .verify_ctx = &dv,
   };
   rc = store_fetch_docker(s, &f, ret_id, err);
   progress_end(&prog, rc >= 0);
+  if (rc >= 0 && dv.verified)
+    {
+      struct store_signer signer = { .fingerprint = dv.signer.fingerprint, .prefix = dv.signer.prefix,
+                                     .verified_time = dv.signer.verified_time };
+      if ((rc = store_set_signer(s, *ret_id, &signer, err)) < 0)
+        free(TAKE_PTR(*ret_id));
+    }
   if (rc < 0)
     podrun_error_wrap(err, "fetch %s", QUOTE(ref));
 out:
+  docker_verify_done(&dv);
   if (password)
     explicit_bzero(password, strlen(password));
   oci_ref_done(&r);
@@ -298,7 +335,7 @@ static int fetch_oci_local(struct store *s, const char *ref, enum image_ref_kind
     }
   if (!(arg_insecure & INSECURE_IMAGE))
     return podrun_error_set(err, 0,
-                            "image %s: OCI and docker images carry no signature podrun can verify; use "
+                            "image %s: an image archive or layout on disk carries no signature podrun can verify; use "
                             "--insecure-options=image to fetch it unverified",
                             QUOTE(ref));
   if (kind == IMAGE_REF_DOCKER_ARCHIVE && default_registry(&def, err) < 0)
@@ -388,6 +425,7 @@ static int fetch_aci_url(struct store *s, const char *ref, const char *url, cons
   };
   rc = store_fetch_aci_url(s, &f, ret_id, &sig_path, err);
   progress_end(&prog, rc >= 0);
+  _cleanup_close_ int sig_fd = sig_path && check.verified ? open(sig_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
   if (sig_path)
     (void) unlink(sig_path);
   /* the store's copy, fetched before: verified then, or refused now */
@@ -408,6 +446,11 @@ static int fetch_aci_url(struct store *s, const char *ref, const char *url, cons
       struct store_signer signer = { .fingerprint = check.res.fingerprint, .prefix = check.res.prefix,
                                      .verified_time = check.res.verified_time };
       rc = store_set_signer(s, *ret_id, &signer, err);
+      /* kept for image verify to check it again */
+      if (rc >= 0 && sig_fd < 0)
+        rc = podrun_error_new(err, EIO, "keep the signature: it is gone from %s", QUOTE(sig_path));
+      if (rc >= 0)
+        rc = store_keep_signature(s, *ret_id, sig_fd, err);
     }
   trust_result_done(&check.res);
   return rc < 0 ? podrun_error_wrap(err, "fetch %s", QUOTE(ref)) : 0;
@@ -420,6 +463,54 @@ static int fetch_https(struct store *s, const char *ref, enum pull_policy policy
   if (startswith(ref, "http://") && !(arg_insecure & INSECURE_HTTP))
     return podrun_error_set(err, 0, "image %s: plain http needs --insecure-options=http", QUOTE(ref));
   return fetch_aci_url(s, ref, ref, sig, NULL, NULL, policy, ret_id, err);
+}
+
+/* --trust-keys-from-https: rkt's trust on first use. When no key is trusted
+ * for the name yet, the keys its discovery named (the page and the keys
+ * over verified https) are trusted for the name, each said on stderr; the
+ * paths added in *added, for the caller to take back if the fetch fails. */
+static int trust_from_https(struct http *h, const char *name, const struct discovery_result *dr, char ***added,
+                            podrun_error_t *err)
+{
+  _cleanup_free_ char *local = xasprintf("%s/trustedkeys", arg_local_config);
+  _cleanup_free_ char *system = xasprintf("%s/trustedkeys", arg_system_config);
+  size_t n = 0;
+
+  if (trust_count_for(local, system, name, &n, err) < 0)
+    return -1;
+  if (n > 0)
+    return 0; /* the trust store decides; a page cannot add keys to it */
+  if (arg_insecure & (INSECURE_TLS | INSECURE_HTTP) || !startswith(dr->page, "https://"))
+    return podrun_error_new(err, EPERM,
+                            "--trust-keys-from-https: keys are trusted only when their discovery and their download "
+                            "are verified https (not with --insecure-options=tls or http)");
+  for (size_t i = 0; dr->pubkeys && dr->pubkeys[i]; i++)
+    {
+      _cleanup_free_ char *text = NULL;
+      struct trust_key k = { 0 };
+      size_t len = 0;
+      if (!startswith(dr->pubkeys[i], "https://"))
+        return podrun_error_new(err, EPERM, "--trust-keys-from-https: key %s is not over https", QUOTE(dr->pubkeys[i]));
+      if (trust_keys_fetch(h, dr->pubkeys[i], &text, &len, err) < 0 || trust_add(local, name, text, len, &k, err) < 0)
+        return podrun_error_wrap(err, "--trust-keys-from-https: key %s", QUOTE(dr->pubkeys[i]));
+      log_warning("trusting key %s for %s, fetched from %s (--trust-keys-from-https)", k.fingerprint, QUOTE(name),
+                  ESCAPE(dr->pubkeys[i]));
+      *added = strv_push(*added, k.file);
+      trust_key_done(&k);
+    }
+  return 0;
+}
+
+/* A fetch that failed takes back the keys trusted for it. */
+static void untrust(char **added)
+{
+  for (size_t i = 0; added && added[i]; i++)
+    {
+      _cleanup_free_ char *dir = xstrdup(added[i]);
+      (void) unlink(added[i]);
+      *strrchr(dir, '/') = '\0';
+      (void) rmdir(dir);
+    }
 }
 
 /* NAME[:VERSION] by appc meta discovery: its labels version (when given),
@@ -447,11 +538,15 @@ static int fetch_discovered(struct store *s, const char *ref, enum pull_policy p
   appc_kvs_set(&labels, "arch", appc_arch);
   struct http_opts opts = { .insecure_tls = arg_insecure & INSECURE_TLS, .insecure_http = arg_insecure & INSECURE_HTTP,
                             .ca_dir = ca_dir, .user_agent = "podrun/" PODRUN_VERSION, .peer = "server" };
+  _cleanup_strv_ char **added = NULL;
   if (http_new(&opts, &h, err) < 0 ||
-      discovery_resolve(h, name, &labels, arg_insecure & INSECURE_HTTP, &dr, err) < 0)
+      discovery_resolve(h, name, &labels, arg_insecure & INSECURE_HTTP, &dr, err) < 0 ||
+      (arg_fetch.trust_keys_from_https && trust_from_https(h, name, &dr, &added, err) < 0))
     podrun_error_wrap(err, "image %s", QUOTE(ref));
   else
     rc = fetch_aci_url(s, ref, dr.aci_url, dr.sig_url, name, &labels, policy, ret_id, err);
+  if (rc < 0)
+    untrust(added);
   discovery_result_done(&dr);
   appc_kvs_clear(&labels);
   return rc;
@@ -582,7 +677,7 @@ static int verify_and_import(struct store *s, const char *path, char **ret_id, p
     }
   struct store_signer signer = { .fingerprint = res.fingerprint, .prefix = res.prefix,
                                  .verified_time = res.verified_time };
-  if (store_set_signer(s, id, &signer, err) < 0)
+  if (store_set_signer(s, id, &signer, err) < 0 || store_keep_signature(s, id, sig, err) < 0)
     goto out;
   *ret_id = TAKE_PTR(id);
   r = 0;
@@ -607,6 +702,11 @@ int image_fetch(struct store *s, const char *ref, char **ret_id, podrun_error_t 
 
   if (pull_policy(&policy, err) < 0 || image_ref_check(ref, err) < 0)
     return -1;
+  if (arg_fetch.trust_keys_from_https && kind != IMAGE_REF_NAME)
+    return podrun_error_set(err, 0,
+                            "image %s: --trust-keys-from-https is for images found by name (appc discovery), whose "
+                            "discovery names their keys",
+                            QUOTE(ref));
   switch (kind)
     {
     case IMAGE_REF_DOCKER:

@@ -11,6 +11,7 @@ struct fetch_args
   const char *pull_policy; /* never | new (default) | update */
   bool quiet;              /* no progress */
   const char *signature;   /* a local ACI's detached signature (default: FILE.asc beside it) */
+  bool trust_keys_from_https; /* an image found by discovery: trust the keys it names over https, on first use */
 };
 extern struct fetch_args arg_fetch;
 
@@ -24,7 +25,10 @@ extern struct fetch_args arg_fetch;
     { "authfile", OPT_STRING, &arg_fetch.authfile, "registry credentials in a containers auth.json", "FILE" }, \
     { "quiet", OPT_BOOL, &arg_fetch.quiet, "no progress on the terminal", NULL },                           \
     { "signature", OPT_STRING, &arg_fetch.signature,                                                         \
-      "the detached signature of a local ACI (default: the ACI's path with .asc added)", "FILE" }
+      "the detached signature of a local ACI (default: the ACI's path with .asc added)", "FILE" },               \
+    { "trust-keys-from-https", OPT_BOOL, &arg_fetch.trust_keys_from_https,                                    \
+      "an image found by name: trust the keys its discovery names over https for its name, when none is yet", \
+      NULL }
 
 /* The store's image for ref, fetched first when it is not there (or when
  * --pull-policy=update asks): an ACI file, NAME[:VERSION], an image id,

@@ -8,6 +8,7 @@ DL_ARCHIVE_SYMBOLS(DL_DEFINE)
 DL_CRYPTO_SYMBOLS(DL_DEFINE)
 DL_CURL_SYMBOLS(DL_DEFINE)
 DL_GPGME_SYMBOLS(DL_DEFINE)
+DL_YAML_SYMBOLS(DL_DEFINE)
 #undef DL_DEFINE
 
 struct dl_symbol
@@ -78,4 +79,11 @@ int dl_load_gpgme(podrun_error_t *err)
       initialised = true;
     }
   return 0;
+}
+
+int dl_load_yaml(podrun_error_t *err)
+{
+  static const struct dl_symbol syms[] = { DL_YAML_SYMBOLS(DL_ENTRY) };
+  static bool loaded;
+  return load("libyaml-0.so.2", "libyaml-0-2", syms, ELEMENTSOF(syms), &loaded, err);
 }

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* libarchive, libcrypto, libcurl and gpgme, loaded on first use rather than linked:
+/* libarchive, libcrypto, libcurl, gpgme and libyaml, loaded on first use rather than linked:
  * only import (hashing), render, export and fetching need them, and linking
  * them costs every podrun command ~4.5 ms of library loading (Debian's
  * libarchive pulls in libxml2, ICU and libstdc++). systemd loads its optional
  * libraries the same way. Call dl_load_archive() / dl_load_crypto() /
- * dl_load_curl() / dl_load_gpgme() first, then use the sym_* pointers. */
+ * dl_load_curl() / dl_load_gpgme() / dl_load_yaml() first, then use the sym_* pointers. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <openssl/evp.h>
@@ -14,6 +14,7 @@
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
 #include <gpgme.h>
+#include <yaml.h>
 
 #include "error.h"
 
@@ -84,7 +85,8 @@
   X(EVP_sha512) \
   X(EVP_DigestInit_ex) \
   X(EVP_DigestUpdate) \
-  X(EVP_DigestFinal_ex)
+  X(EVP_DigestFinal_ex) \
+  X(EVP_DecodeBlock)
 
 #define DL_CURL_SYMBOLS(X) \
   X(curl_global_init) \
@@ -111,7 +113,7 @@
   X(curl_url_set) \
   X(curl_url_get)
 
-/* gpgme (trust.c): only fetching a signed image and `podrun trust` need it */
+/* gpgme (trust.c, trust-sign.c): only fetching a signed image and `podrun trust` need it */
 #define DL_GPGME_SYMBOLS(X) \
   X(gpgme_check_version) \
   X(gpgme_new) \
@@ -121,6 +123,7 @@
   X(gpgme_set_keylist_mode) \
   X(gpgme_data_new_from_mem) \
   X(gpgme_data_new_from_fd) \
+  X(gpgme_data_new_from_cbs) \
   X(gpgme_data_release) \
   X(gpgme_op_import) \
   X(gpgme_op_import_result) \
@@ -132,11 +135,22 @@
   X(gpgme_key_unref) \
   X(gpgme_strerror)
 
+/* libyaml (lookaside.c): only a docker:// image's signature check reads registries.d */
+#define DL_YAML_SYMBOLS(X) \
+  X(yaml_parser_initialize) \
+  X(yaml_parser_set_input_string) \
+  X(yaml_parser_load) \
+  X(yaml_parser_delete) \
+  X(yaml_document_get_node) \
+  X(yaml_document_get_root_node) \
+  X(yaml_document_delete)
+
 #define DL_DECLARE(f) extern typeof(f) *sym_##f;
 DL_ARCHIVE_SYMBOLS(DL_DECLARE)
 DL_CRYPTO_SYMBOLS(DL_DECLARE)
 DL_CURL_SYMBOLS(DL_DECLARE)
 DL_GPGME_SYMBOLS(DL_DECLARE)
+DL_YAML_SYMBOLS(DL_DECLARE)
 #undef DL_DECLARE
 
 /* Load the library and every symbol of its list, once; later calls are free. */
@@ -144,3 +158,4 @@ int dl_load_archive(podrun_error_t *err);
 int dl_load_crypto(podrun_error_t *err);
 int dl_load_curl(podrun_error_t *err);
 int dl_load_gpgme(podrun_error_t *err);
+int dl_load_yaml(podrun_error_t *err);

@@ -8,6 +8,7 @@
 #include <sys/xattr.h>
 
 #include "store-internal.h"
+#include "tree.h"
 
 #define READ_BLOCK (128 * 1024)
 #define MAX_PATH 4096
@@ -684,9 +685,14 @@ static int write_entry(struct walk *w, struct archive *a, struct archive *disk, 
       if (!t)
         return podrun_error_set(err, 0, "entry %s: hardlink to %s, which is not extracted", QUOTE(name), QUOTE(hard));
       sym_archive_entry_set_hardlink(e, t);
+      if (o->content)
+        tree_content_link(o->content, name, t);
     }
   if (sym_archive_write_header(disk, e) != ARCHIVE_OK)
     return podrun_error_set(err, 0, "entry %s: %s", QUOTE(name), sym_archive_error_string(disk));
+  bool hashed = o->content && !hard && sym_archive_entry_filetype(e) == AE_IFREG;
+  if (hashed && tree_content_begin(o->content, name, err) < 0)
+    return -1;
   if (sym_archive_entry_size(e) > 0 && !hard)
     {
       const void *buf;
@@ -695,7 +701,7 @@ static int write_entry(struct walk *w, struct archive *a, struct archive *disk, 
       int r;
       while ((r = sym_archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
         {
-          if (count_data(w, len, err) < 0)
+          if (count_data(w, len, err) < 0 || (hashed && tree_content_data(o->content, buf, len, off, err) < 0))
             return -1;
           if (sym_archive_write_data_block(disk, buf, len, off) != ARCHIVE_OK)
             return podrun_error_set(err, 0, "entry %s: %s", QUOTE(name), sym_archive_error_string(disk));
@@ -704,6 +710,8 @@ static int write_entry(struct walk *w, struct archive *a, struct archive *disk, 
         return podrun_error_set(err, 0, "entry %s: corrupt or truncated data: %s", QUOTE(name),
                                 sym_archive_error_string(a));
     }
+  if (hashed && tree_content_end(o->content, (uint64_t) sym_archive_entry_size(e), err) < 0)
+    return -1;
   if (sym_archive_write_finish_entry(disk) != ARCHIVE_OK)
     return podrun_error_set(err, 0, "entry %s: %s", QUOTE(name), sym_archive_error_string(disk));
   return 0;

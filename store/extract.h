@@ -5,6 +5,8 @@
 
 #include "error.h"
 
+struct tree_content; /* store/tree.h */
+
 /* Safe reading and extraction of ACIs and OCI layers (tar, optionally
  * gzip/bzip2/xz/zstd, via libarchive). An ACI holds `manifest` and
  * `rootfs/…` only. Every entry is checked the same way by the scan (at
@@ -50,6 +52,8 @@ struct extract_opts
                         libarchive's per-component symlink walk (~6 syscalls a file) is
                         skipped */
   char *const *path_whitelist; /* NULL: all; else only these absolute rootfs paths and their parents */
+  struct tree_content *content; /* NULL, or where the regular files' contents are hashed as they are
+                                   written (store/tree.h), by their path in the target */
   const char *diff_id; /* "sha256:…" the uncompressed archive must hash to (an OCI layer's, from its
                           config), or NULL: checked as it is read, "digest mismatch" */
   uint64_t max_entry_size; /* 0: 16 GiB */

@@ -24,6 +24,13 @@ struct store_docker_fetch
   struct registry_opts registry;
   const char *repo;      /* "library/busybox" */
   const char *reference; /* a tag or "sha256:…" */
+  /* Called once the manifest is in, before anything else is downloaded or
+   * kept, with its digests ("sha256:HEX", NULL-terminated: the reference's
+   * manifest, then for a list or index the platform's instance that is
+   * used): -1 refuses the image and nothing enters the store. reg is the
+   * registry's session (its signature extension). NULL: no check. */
+  int (*verify)(void *ctx, struct registry *reg, const char *const *digests, podrun_error_t *err);
+  void *verify_ctx;
 };
 
 /* Downloads what the store does not have of the image and imports it; when

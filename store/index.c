@@ -73,6 +73,17 @@ static const char *const migrations[] = {
   "ALTER TABLE images ADD COLUMN signer_fingerprint TEXT;"
   "ALTER TABLE images ADD COLUMN signer_prefix TEXT;"
   "ALTER TABLE images ADD COLUMN verified_time INTEGER;",
+  /* 5: what `image verify` checks against. layer_trees: the digest of each
+   * layer tree's record (store/tree.h) as it was extracted, written before
+   * the tree is renamed into place (a tree is deterministic: another
+   * extraction of the layer records the same), removed with the layer.
+   * images.signature_digest: the blob of the detached signature the image
+   * was verified with, kept to verify it again. */
+  "CREATE TABLE layer_trees ("
+  "  digest TEXT PRIMARY KEY NOT NULL,"
+  "  tree_digest TEXT NOT NULL,"
+  "  extract_time INTEGER NOT NULL);"
+  "ALTER TABLE images ADD COLUMN signature_digest TEXT;",
 };
 
 #define SCHEMA_VERSION ((int) ELEMENTSOF(migrations))
@@ -405,7 +416,7 @@ int index_blob_is_live(struct index *idx, const char *digest, bool *ret, podrun_
   _cleanup_stmt_ sqlite3_stmt *st = NULL;
   if (prepare(idx,
               "SELECT EXISTS (SELECT 1 FROM layers WHERE digest = ?1)"
-              " OR EXISTS (SELECT 1 FROM images WHERE id = ?1 OR manifest_digest = ?1)"
+              " OR EXISTS (SELECT 1 FROM images WHERE id = ?1 OR manifest_digest = ?1 OR signature_digest = ?1)"
               " OR EXISTS (SELECT 1 FROM refs WHERE manifest_digest = ?1)",
               &st, err) < 0)
     return -1;
@@ -570,6 +581,8 @@ int index_remove_image(struct index *idx, const char *id, char ***ret_orphans, p
   if (exec_id(idx, "DELETE FROM images WHERE id = ?1", id, 0, "remove image", err) < 0 ||
       exec_sql(idx, "DELETE FROM layers WHERE NOT EXISTS (SELECT 1 FROM image_layers il WHERE il.digest = layers.digest)",
                "remove layers", err) < 0 ||
+      exec_sql(idx, "DELETE FROM layer_trees WHERE NOT EXISTS (SELECT 1 FROM layers l WHERE l.digest = layer_trees.digest)",
+               "remove layer trees", err) < 0 ||
       exec_sql(idx, "COMMIT", "commit", err) < 0)
     goto fail;
   if (ret_orphans)
@@ -726,4 +739,58 @@ void store_signer_done(struct store_signer *sig)
   free(sig->fingerprint);
   free(sig->prefix);
   *sig = (struct store_signer){ 0 };
+}
+
+/* ---- what image verify checks against (migration 5) ------------------------ */
+
+int index_set_layer_tree(struct index *idx, const char *digest, const char *tree_digest, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx, "INSERT OR REPLACE INTO layer_trees (digest, tree_digest, extract_time) VALUES (?1, ?2, ?3)", &st,
+              err) < 0)
+    return -1;
+  bind_text(st, 1, digest);
+  bind_text(st, 2, tree_digest);
+  sqlite3_bind_int64(st, 3, store_now_usec());
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return db_error(idx, err, "record layer tree");
+  return 0;
+}
+
+int index_get_layer_tree(struct index *idx, const char *digest, char **ret_tree_digest, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx, "SELECT tree_digest FROM layer_trees WHERE digest = ?1", &st, err) < 0)
+    return -1;
+  bind_text(st, 1, digest);
+  int r = sqlite3_step(st);
+  if (r != SQLITE_ROW && r != SQLITE_DONE)
+    return db_error(idx, err, "read layer tree");
+  *ret_tree_digest = r == SQLITE_ROW ? column_text(st, 0) : NULL;
+  return 0;
+}
+
+int index_set_signature(struct index *idx, const char *id, const char *signature_digest, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx, "UPDATE images SET signature_digest = ?2 WHERE id = ?1", &st, err) < 0)
+    return -1;
+  bind_text(st, 1, id);
+  bind_text(st, 2, signature_digest);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return db_error(idx, err, "record signature");
+  return 0;
+}
+
+int index_get_signature(struct index *idx, const char *id, char **ret_signature_digest, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx, "SELECT signature_digest FROM images WHERE id = ?1", &st, err) < 0)
+    return -1;
+  bind_text(st, 1, id);
+  int r = sqlite3_step(st);
+  if (r != SQLITE_ROW && r != SQLITE_DONE)
+    return db_error(idx, err, "read signature");
+  *ret_signature_digest = r == SQLITE_ROW ? column_text(st, 0) : NULL;
+  return 0;
 }

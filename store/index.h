@@ -91,3 +91,12 @@ int index_set_remote_row(struct index *idx, const char *url, const struct index_
  * signer (fingerprint NULL) for an image fetched unverified or unknown. */
 int index_set_signer(struct index *idx, const char *id, const struct store_signer *sig, podrun_error_t *err);
 int index_get_signer(struct index *idx, const char *id, struct store_signer *ret, podrun_error_t *err);
+
+/* The digest of a layer tree's record (store/tree.h) as it was extracted
+ * (migration 5); *ret NULL when none was recorded. Rows go with their layer. */
+int index_set_layer_tree(struct index *idx, const char *digest, const char *tree_digest, podrun_error_t *err);
+int index_get_layer_tree(struct index *idx, const char *digest, char **ret_tree_digest, podrun_error_t *err);
+/* The blob of the detached signature an image was verified with (migration
+ * 5); *ret NULL when none was kept. */
+int index_set_signature(struct index *idx, const char *id, const char *signature_digest, podrun_error_t *err);
+int index_get_signature(struct index *idx, const char *id, char **ret_signature_digest, podrun_error_t *err);

@@ -10,6 +10,7 @@
 #include "dl.h"
 #include "http.h"
 #include "json-util.h"
+#include "trust-sign.h"
 
 #define ERRBODY_MAX HTTP_ERRBODY_MAX
 #define TOKEN_MAX (1024 * 1024)
@@ -693,5 +694,83 @@ int registry_fetch_blobs(struct registry *r, const char *repo, struct registry_b
     }
   free(hxs);
   free(xs);
+  return ret;
+}
+
+/* ---- the signature extension (OpenShift's, Quay's) ---- */
+
+static int sigext_answer(struct http_xfer *hx, podrun_error_t *err)
+{
+  /* a registry without the extension: no such route */
+  if (hx->status == 400 || hx->status == 404 || hx->status == 405 || hx->status == 501)
+    return podrun_error_new(err, ENOENT, "%s: not offered", hx->what);
+  return xfer_answer(hx, err);
+}
+
+/* {"signatures": [{"version": 2, "type": "atomic", "name": "DIGEST@ID", "content": "base64"}]}:
+ * the other versions and types are skipped, as containers does. */
+int registry_parse_signatures(const char *body, size_t len, const char *what, char ***ret_sigs, size_t **ret_lens,
+                              size_t *ret_n, podrun_error_t *err)
+{
+  _cleanup_json_ json_t *j = NULL;
+  size_t i, n = 0;
+  json_t *s;
+
+  if (json_parse_untrusted(body, len, what, &j, err) < 0)
+    return -1;
+  json_t *a = json_object_get(j, "signatures");
+  if (!json_is_array(a))
+    return podrun_error_new(err, EPROTO, "%s: no \"signatures\" list", what);
+  char **sigs = xzalloc(sizeof(*sigs) * (REGISTRY_MAX_SIGNATURES + 1));
+  size_t *lens = xzalloc(sizeof(*lens) * (REGISTRY_MAX_SIGNATURES + 1));
+  json_array_foreach (a, i, s)
+    {
+      const char *content = json_string_value(json_object_get(s, "content"));
+      const char *type = json_string_value(json_object_get(s, "type"));
+      _cleanup_error_ podrun_error_t de = NULL;
+      if (n == REGISTRY_MAX_SIGNATURES)
+        break;
+      if (json_integer_value(json_object_get(s, "version")) != 2 || !type || !streq(type, "atomic") || !content)
+        continue;
+      if (trust_base64_decode(content, &sigs[n], &lens[n], &de) < 0)
+        {
+          strv_free(sigs);
+          free(lens);
+          return podrun_error_new(err, EPROTO, "%s: a signature's content is not base64", what);
+        }
+      n++;
+    }
+  *ret_sigs = sigs;
+  *ret_lens = lens;
+  *ret_n = n;
+  return 0;
+}
+
+int registry_get_signatures(struct registry *r, const char *repo, const char *digest, char ***ret_sigs,
+                            size_t **ret_lens, size_t *ret_n, podrun_error_t *err)
+{
+  if (check_repo(repo, err) < 0)
+    return -1;
+  if (!sha256_digest_valid(digest))
+    return podrun_error_new(err, EINVAL, "manifest %s: not a sha256 digest", QUOTE(digest));
+  struct xfer x = xfer_init(r, repo);
+  x.x.answer = sigext_answer;
+  x.x.follow = true;
+  x.x.max = REGISTRY_MANIFEST_MAX;
+  x.x.too_large = "signatures too large (over 4 MiB)";
+  x.x.url = xasprintf("%s/extensions/v2/%s/signatures/%s", r->base, repo, digest);
+  x.x.what = xasprintf("signatures of %s/%s@%s", r->host, repo, digest);
+  int ret = perform_one(&x, err);
+  if (ret < 0 && (*err)->status == ENOENT)
+    {
+      podrun_error_free(err);
+      *ret_sigs = xzalloc(sizeof(char *));
+      *ret_lens = xzalloc(sizeof(size_t));
+      *ret_n = 0;
+      ret = 0;
+    }
+  else if (ret == 0)
+    ret = registry_parse_signatures(x.x.buf ? x.x.buf : "", x.x.len, x.x.what, ret_sigs, ret_lens, ret_n, err);
+  xfer_free(&x);
   return ret;
 }

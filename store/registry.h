@@ -99,3 +99,15 @@ int registry_get_blob_small(struct registry *r, const char *repo, const char *di
 
 /* "sha256:HEX" of buf into out (at least 72 bytes); loads libcrypto. */
 int registry_sha256(const void *buf, size_t len, char out[static 72], podrun_error_t *err);
+
+/* The signatures of repo's manifest digest (sha256) by the registry's
+ * signature extension (GET /extensions/v2/REPO/signatures/DIGEST, as
+ * OpenShift's and Quay's registries offer it): *ret_sigs (each
+ * NUL-terminated besides) and their lengths, *ret_n of them, at most
+ * REGISTRY_MAX_SIGNATURES; none from a registry without the extension. */
+#define REGISTRY_MAX_SIGNATURES 16
+int registry_get_signatures(struct registry *r, const char *repo, const char *digest, char ***ret_sigs,
+                            size_t **ret_lens, size_t *ret_n, podrun_error_t *err);
+/* The extension's answer (len bytes; what names it in messages), parsed. */
+int registry_parse_signatures(const char *body, size_t len, const char *what, char ***ret_sigs, size_t **ret_lens,
+                              size_t *ret_n, podrun_error_t *err);

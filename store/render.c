@@ -10,6 +10,7 @@
 #include "fs.h"
 #include "overlay.h"
 #include "store-internal.h"
+#include "tree.h"
 
 #define MAX_DEPENDENCY_DEPTH 32
 
@@ -256,11 +257,33 @@ struct layer_ctx
   const struct store_layer *layer;
 };
 
+static void tree_content_freep(struct tree_content **c)
+{
+  tree_content_free(*c);
+}
+
+/* What `image verify` compares the tree with later (store/tree.h): its
+ * record beside rootfs/ and the record's digest in the index. The contents
+ * were hashed on their way to the disk; this walks the metadata only. */
+static int record_tree(struct layer_ctx *c, int fd, int rootfsfd, const struct tree_content *content,
+                       podrun_error_t *err)
+{
+  _cleanup_free_ char *digest = NULL, *rec = NULL;
+  size_t len = 0;
+
+  if (tree_digest_at(rootfsfd, content, &digest, &rec, &len, err) < 0 ||
+      fs_write_file_atomic_at(fd, TREE_RECORD_FILE, rec, len, 0600, err) < 0 ||
+      index_set_layer_tree(c->s->idx, c->layer->digest, digest, err) < 0)
+    return podrun_error_wrap(err, "layer %s: record its tree", QUOTE(c->layer->digest));
+  return 0;
+}
+
 static int fill_layer(void *ctx, int fd, podrun_error_t *err)
 {
   struct layer_ctx *c = ctx;
   _cleanup_close_ int blob = -1, rootfsfd = -1;
-  struct extract_opts opts = { .fresh_target = true, .diff_id = c->layer->diff_id };
+  _cleanup_(tree_content_freep) struct tree_content *content = tree_content_new();
+  struct extract_opts opts = { .fresh_target = true, .diff_id = c->layer->diff_id, .content = content };
 
   if (layer_extract_opts(c->layer->media_type, &opts, err) < 0)
     return -1;
@@ -270,7 +293,7 @@ static int fill_layer(void *ctx, int fd, podrun_error_t *err)
     return podrun_error_set(err, errno, "layer %s: make its rootfs", QUOTE(c->layer->digest));
   if (extract_to_dir_fd(blob, rootfsfd, &opts, err) < 0)
     return podrun_error_wrap(err, "layer %s", QUOTE(c->layer->digest));
-  return 0;
+  return record_tree(c, fd, rootfsfd, content, err);
 }
 
 /* A layer an image brings with its diff_id: the store's row of that layer

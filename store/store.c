@@ -301,12 +301,14 @@ int store_remove_locked(struct store *s, const char *id, podrun_error_t *err)
   _cleanup_free_ char *tree = xasprintf(STORE_TREE_DIR "/%s", id);
   _cleanup_strv_ char **orphans = NULL;
 
-  if (index_get_image(s->idx, id, &img, err) < 0)
+  _cleanup_free_ char *sig = NULL;
+  if (index_get_image(s->idx, id, &img, err) < 0 || index_get_signature(s->idx, id, &sig, err) < 0)
     return -1;
   /* The rows go first: from then on the image is gone for everyone, and a
    * crash leaves only files that gc sweeps. */
   if (index_remove_image(s->idx, id, &orphans, err) < 0 || fs_rm_rf_at(s->dirfd, tree, err) < 0 ||
-      remove_dead_blob(s, id, err) < 0 || (img && img->manifest_digest && remove_dead_blob(s, img->manifest_digest, err) < 0))
+      remove_dead_blob(s, id, err) < 0 || (img && img->manifest_digest && remove_dead_blob(s, img->manifest_digest, err) < 0) ||
+      (sig && remove_dead_blob(s, sig, err) < 0))
     return -1;
   for (size_t i = 0; orphans && orphans[i]; i++)
     {

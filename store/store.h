@@ -141,3 +141,17 @@ struct store_signer
 void store_signer_done(struct store_signer *sig);
 int store_set_signer(struct store *s, const char *id, const struct store_signer *sig, podrun_error_t *err);
 int store_get_signer(struct store *s, const char *id, struct store_signer *ret, podrun_error_t *err);
+
+/* image verify (store/verify.c). keep_signature stores the detached
+ * signature read from sig_fd (from offset 0) that the image was verified
+ * with as a blob the image's row names; open_signature opens it (*ret_fd
+ * -1 when none was kept). verify_image hashes each of the image's blobs
+ * (an ACI's, an OCI image's config, manifest and layers) against its
+ * digest and walks each extracted layer tree against the record of its
+ * extraction (store/tree.h): -1 with the first thing wrong (EBADMSG for a
+ * difference) or 0. */
+int store_keep_signature(struct store *s, const char *id, int sig_fd, podrun_error_t *err);
+int store_open_signature(struct store *s, const char *id, int *ret_fd, podrun_error_t *err);
+/* An ACI's blob (its id), to read. */
+int store_open_aci(struct store *s, const char *id, int *ret_fd, podrun_error_t *err);
+int store_verify_image(struct store *s, const char *id, podrun_error_t *err);

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -15,6 +16,7 @@
 #include "log.h"
 #include "appc.h"
 #include "trust.h"
+#include "trust-internal.h"
 
 #define KEY_MAX (1024 * 1024)      /* an armored public key file */
 #define SIG_MAX (16 * 1024 * 1024) /* a detached signature file */
@@ -139,8 +141,11 @@ void trust_result_done(struct trust_result *r)
 struct home
 {
   char *dir;
+  int fd; /* of dir, flocked for the home's life: a live podrun's home is never swept */
   gpgme_ctx_t ctx;
 };
+
+#define HOME_PREFIX "podrun-gpg-"
 
 static void home_close(struct home *h)
 {
@@ -153,7 +158,9 @@ static void home_close(struct home *h)
         log_debug("remove %s: %s, ignoring", h->dir, e->msg);
       free(h->dir);
     }
-  *h = (struct home){ 0 };
+  if (h->fd >= 0)
+    close(h->fd); /* the lock goes after the directory */
+  *h = (struct home){ .fd = -1 };
 }
 
 static int gpgme_fail(podrun_error_t *err, const char *what, gpgme_error_t e)
@@ -161,18 +168,68 @@ static int gpgme_fail(podrun_error_t *err, const char *what, gpgme_error_t e)
   return podrun_error_new(err, EIO, "%s: %s", what, sym_gpgme_strerror(e));
 }
 
+/* fd is what dirfd/name names now, and is ours. */
+static bool is_home(int dirfd, const char *name, int fd)
+{
+  struct stat a, b;
+  return fstat(fd, &a) == 0 && fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino && S_ISDIR(a.st_mode) && a.st_uid == geteuid();
+}
+
+/* The homes a killed podrun left in tmp: ours (same owner), no podrun
+ * holding their lock. The sweeper holds the lock while it removes one, so
+ * a maker that meets it locked makes another. */
+static void sweep_homes(const char *tmp)
+{
+  _cleanup_close_ int tfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_closedir_ DIR *d = tfd >= 0 ? fdopendir(fcntl(tfd, F_DUPFD_CLOEXEC, 3)) : NULL;
+  struct dirent *de;
+
+  while (d && (de = readdir(d)))
+    {
+      if (!startswith(de->d_name, HOME_PREFIX))
+        continue;
+      _cleanup_close_ int fd = openat(tfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || !is_home(tfd, de->d_name, fd))
+        continue;
+      _cleanup_error_ podrun_error_t e = NULL;
+      if (fs_rm_rf_at(tfd, de->d_name, &e) < 0)
+        log_debug("remove %s/%s: %s, ignoring", tmp, de->d_name, e->msg);
+      else
+        log_debug("removed %s/%s, a gpg home a killed podrun left", tmp, de->d_name);
+    }
+}
+
+/* mkdtemp (0700), locked; made again if a sweeper took it before the lock. */
+static int home_make(struct home *h, const char *tmp, podrun_error_t *err)
+{
+  for (int attempt = 0; attempt < 100; attempt++)
+    {
+      _cleanup_free_ char *tmpl = xasprintf("%s/" HOME_PREFIX "XXXXXX", tmp);
+      if (!mkdtemp(tmpl))
+        return podrun_error_set(err, errno, "make a gpg home in %s", QUOTE(tmp));
+      _cleanup_close_ int fd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || !is_home(AT_FDCWD, tmpl, fd))
+        continue;
+      h->dir = TAKE_PTR(tmpl);
+      h->fd = TAKE_FD(fd);
+      return 0;
+    }
+  return podrun_error_set(err, EEXIST, "make a gpg home in %s", QUOTE(tmp));
+}
+
 static int home_open(struct home *h, podrun_error_t *err)
 {
-  const char *tmp = getenv("TMPDIR");
-  _cleanup_free_ char *tmpl = xasprintf("%s/podrun-gpg-XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
+  const char *env = getenv("TMPDIR");
+  const char *tmp = env && *env == '/' ? env : "/tmp";
   gpgme_error_t e;
 
-  *h = (struct home){ 0 };
+  *h = (struct home){ .fd = -1 };
   if (dl_load_gpgme(err) < 0)
     return -1;
-  if (!mkdtemp(tmpl)) /* mode 0700 */
-    return podrun_error_set(err, errno, "make a gpg home in %s", QUOTE(tmp ? tmp : "/tmp"));
-  h->dir = TAKE_PTR(tmpl);
+  sweep_homes(tmp);
+  if (home_make(h, tmp, err) < 0)
+    return -1;
   /* public keys need no agent, and nothing here may ask a keyserver */
   static const char conf[] = "no-autostart\nno-auto-key-retrieve\nno-auto-key-locate\n";
   _cleanup_free_ char *conf_path = xasprintf("%s/gpg.conf", h->dir);
@@ -365,16 +422,22 @@ struct entry
   char *fpr;
   char *path;
   bool system;
+  bool mask;       /* an empty file of the local set: masks the system's key of its name */
+  char *masked_by; /* a system key masked: the local set's empty file */
 };
+
+static void entry_done(struct entry *e)
+{
+  free(e->prefix);
+  free(e->fpr);
+  free(e->path);
+  free(e->masked_by);
+}
 
 static void entries_free(struct entry *v, size_t n)
 {
   for (size_t i = 0; i < n; i++)
-    {
-      free(v[i].prefix);
-      free(v[i].fpr);
-      free(v[i].path);
-    }
+    entry_done(&v[i]);
   free(v);
 }
 
@@ -393,9 +456,19 @@ static int collect_dir(const char *dir, const char *prefix, bool system, struct 
           free(fpr);
           continue;
         }
+      /* an empty file is no key: in the local set, rkt's mask of the system's key of that name */
+      char *path = xasprintf("%s/%s", dir, names[i]);
+      struct stat st;
+      bool empty = stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+      if (empty && system)
+        {
+          free(fpr);
+          free(path);
+          continue;
+        }
       *v = xrealloc(*v, sizeof(**v) * (*n + 1));
-      (*v)[(*n)++] = (struct entry){ .prefix = xstrdup(prefix), .fpr = fpr,
-                                     .path = xasprintf("%s/%s", dir, names[i]), .system = system };
+      (*v)[(*n)++] = (struct entry){ .prefix = xstrdup(prefix), .fpr = fpr, .path = path, .system = system,
+                                     .mask = empty };
     }
   return 0;
 }
@@ -420,6 +493,46 @@ static int collect_all(const char *tdir, bool system, const char *name, struct e
       if (collect_dir(dir, prefix, system, v, n, err) < 0)
         return -1;
     }
+  return 0;
+}
+
+/* The keys trusted (for name, or all when NULL): the system set's, then
+ * the local set's, with rkt's masking applied. A local file of the same
+ * prefix and name as a system key replaces it: an empty one masks it (the
+ * key is not trusted; with keep_masked it is kept, masked_by set, for the
+ * listing), a key is trusted from the local copy. The masks themselves are
+ * not entries. Every reader of the trust store collects through here. */
+static int collect_trusted(const char *local_dir, const char *system_dir, const char *name, bool keep_masked,
+                           struct entry **ret, size_t *ret_n, podrun_error_t *err)
+{
+  struct entry *v = NULL;
+  size_t n = 0, out = 0;
+
+  if (collect_all(system_dir, true, name, &v, &n, err) < 0 || collect_all(local_dir, false, name, &v, &n, err) < 0)
+    {
+      entries_free(v, n);
+      return -1;
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      bool drop = v[i].mask;
+      for (size_t j = 0; v[i].system && j < n && !drop && !v[i].masked_by; j++)
+        if (!v[j].system && streq(v[j].prefix, v[i].prefix) && streq(v[j].fpr, v[i].fpr))
+          {
+            if (v[j].mask)
+              v[i].masked_by = xstrdup(v[j].path);
+            else
+              drop = true; /* the local copy is the one */
+          }
+      if (v[i].masked_by && !keep_masked)
+        drop = true;
+      if (drop)
+        entry_done(&v[i]);
+      else
+        v[out++] = v[i];
+    }
+  *ret = v;
+  *ret_n = out;
   return 0;
 }
 
@@ -450,7 +563,12 @@ static void list_entry(struct home *h, const struct entry *e, struct trust_key *
   _cleanup_free_ char *why = NULL;
 
   *k = (struct trust_key){ .prefix = xstrdup(e->prefix), .fingerprint = xstrdup(e->fpr),
-                           .file = xstrdup(e->path), .system = e->system };
+                           .file = xstrdup(e->path), .system = e->system, .masked = e->masked_by != NULL };
+  if (e->masked_by)
+    {
+      k->uid = xasprintf("(masked by %s)", e->masked_by);
+      return;
+    }
   if (import_file(h, e, &ie) < 0 || home_get_key(h, e->fpr, &key, &ie) < 0)
     {
       k->uid = xasprintf("(unreadable: %s)", ie->msg);
@@ -469,8 +587,8 @@ int trust_list(const char *local_dir, const char *system_dir, struct trust_key *
   struct trust_key *keys = NULL;
   struct home h;
 
-  if (collect_all(system_dir, true, NULL, &v, &n, err) < 0 || collect_all(local_dir, false, NULL, &v, &n, err) < 0)
-    goto fail;
+  if (collect_trusted(local_dir, system_dir, NULL, true, &v, &n, err) < 0)
+    return -1;
   if (n > 0 && home_open(&h, err) < 0)
     goto fail;
   keys = xzalloc(sizeof(*keys) * (n ? n : 1));
@@ -504,7 +622,7 @@ int trust_remove(const char *local_dir, const char *system_dir, const char *fing
     goto out;
   for (size_t i = 0; i < n; i++)
     {
-      if (!streq(v[i].fpr, fpr))
+      if (!streq(v[i].fpr, fpr) || v[i].mask) /* a mask stays: removing it would trust the system's key again */
         continue;
       if (v[i].system)
         {
@@ -525,8 +643,10 @@ int trust_remove(const char *local_dir, const char *system_dir, const char *fing
         }
     }
   if (!removed && system_file)
-    podrun_error_new(err, EPERM, "key %s is trusted by the system configuration (%s), which is read-only", fpr,
-                     ESCAPE(system_file));
+    podrun_error_new(err, EPERM,
+                     "key %s is trusted by the system configuration (%s), which is read-only; mask it with an empty "
+                     "file of its name in the local set (see podrun trust --help)",
+                     fpr, ESCAPE(system_file));
   else if (!removed)
     podrun_error_new(err, ENOENT, "no key %s is trusted (see podrun trust --list)", fpr);
   else
@@ -574,8 +694,7 @@ static char *trusted_for(struct home *h, const char *local_dir, const char *syst
   size_t n = 0;
   char *out = NULL;
 
-  (void) collect_all(system_dir, true, NULL, &v, &n, &ignored);
-  (void) collect_all(local_dir, false, NULL, &v, &n, &ignored);
+  (void) collect_trusted(local_dir, system_dir, NULL, false, &v, &n, &ignored);
   _cleanup_free_ char *primary = primary_of(h, v, n, sig_fpr);
   for (size_t i = 0; primary && i < n; i++)
     {
@@ -666,24 +785,19 @@ static int no_key_error(const char *name, podrun_error_t *err)
                           QUOTE(name), ESCAPE(name));
 }
 
-static int verify_in(struct home *h, const struct entry *v, size_t n, const char *local_dir, const char *system_dir,
-                     const char *name, int data_fd, int sig_fd, struct trust_result *ret, podrun_error_t *err)
+/* sig against data (a detached signature), or sig alone with its signed
+ * text written to plain (an attached one: data NULL), by the keys v. */
+static int verify_data(struct home *h, const struct entry *v, size_t n, const char *local_dir, const char *system_dir,
+                       const char *name, gpgme_data_t sig, gpgme_data_t data, gpgme_data_t plain,
+                       struct trust_result *ret, podrun_error_t *err)
 {
-  _cleanup_data_ gpgme_data_t sig = NULL, data = NULL;
   _cleanup_error_ podrun_error_t first = NULL;
   gpgme_error_t e;
 
   for (size_t i = 0; i < n; i++)
     if (import_entry(h, &v[i], err) < 0)
       return -1;
-  struct stat st;
-  if (fstat(sig_fd, &st) < 0 || lseek(data_fd, 0, SEEK_SET) < 0 || lseek(sig_fd, 0, SEEK_SET) < 0)
-    return podrun_error_set(err, errno, "rewind");
-  if (st.st_size > SIG_MAX) /* a signature is a few hundred bytes, with several some KiB */
-    return podrun_error_new(err, EFBIG, "not a signature (larger than %d MiB)", SIG_MAX >> 20);
-  if ((e = sym_gpgme_data_new_from_fd(&sig, sig_fd)) || (e = sym_gpgme_data_new_from_fd(&data, data_fd)))
-    return gpgme_fail(err, "gpgme", e);
-  e = sym_gpgme_op_verify(h->ctx, sig, data, NULL);
+  e = sym_gpgme_op_verify(h->ctx, sig, data, plain);
   gpgme_verify_result_t r = e ? NULL : sym_gpgme_op_verify_result(h->ctx);
   /* gpg parses what it is given and fails with whatever it met first (no
    * data, bad data, a key where a signature should be: "general error");
@@ -720,6 +834,22 @@ static int verify_in(struct home *h, const struct entry *v, size_t n, const char
   return -1;
 }
 
+static int verify_in(struct home *h, const struct entry *v, size_t n, const char *local_dir, const char *system_dir,
+                     const char *name, int data_fd, int sig_fd, struct trust_result *ret, podrun_error_t *err)
+{
+  _cleanup_data_ gpgme_data_t sig = NULL, data = NULL;
+  gpgme_error_t e;
+  struct stat st;
+
+  if (fstat(sig_fd, &st) < 0 || lseek(data_fd, 0, SEEK_SET) < 0 || lseek(sig_fd, 0, SEEK_SET) < 0)
+    return podrun_error_set(err, errno, "rewind");
+  if (st.st_size > SIG_MAX) /* a signature is a few hundred bytes, with several some KiB */
+    return podrun_error_new(err, EFBIG, "not a signature (larger than %d MiB)", SIG_MAX >> 20);
+  if ((e = sym_gpgme_data_new_from_fd(&sig, sig_fd)) || (e = sym_gpgme_data_new_from_fd(&data, data_fd)))
+    return gpgme_fail(err, "gpgme", e);
+  return verify_data(h, v, n, local_dir, system_dir, name, sig, data, NULL, ret, err);
+}
+
 int trust_verify(const char *local_dir, const char *system_dir, const char *image_name, int data_fd, int sig_fd,
                  struct trust_result *ret, podrun_error_t *err)
 {
@@ -728,9 +858,8 @@ int trust_verify(const char *local_dir, const char *system_dir, const char *imag
   struct home h;
   int r = -1;
 
-  if (collect_all(system_dir, true, image_name, &v, &n, err) < 0 ||
-      collect_all(local_dir, false, image_name, &v, &n, err) < 0)
-    goto out;
+  if (collect_trusted(local_dir, system_dir, image_name, false, &v, &n, err) < 0)
+    return -1;
   if (n == 0)
     {
       no_key_error(image_name, err);
@@ -741,6 +870,82 @@ int trust_verify(const char *local_dir, const char *system_dir, const char *imag
   r = verify_in(&h, v, n, local_dir, system_dir, image_name, data_fd, sig_fd, ret, err);
   home_close(&h);
 out:
+  entries_free(v, n);
+  return r;
+}
+
+/* ---- for trust-sign.c (trust-internal.h) ---------------------------------- */
+
+struct trust_home
+{
+  struct home h;
+};
+
+int trust_home_new(struct trust_home **ret, podrun_error_t *err)
+{
+  struct trust_home *th = xzalloc(sizeof(*th));
+  if (home_open(&th->h, err) < 0)
+    {
+      free(th);
+      return -1;
+    }
+  *ret = th;
+  return 0;
+}
+
+void trust_home_free(struct trust_home *th)
+{
+  if (!th)
+    return;
+  home_close(&th->h);
+  free(th);
+}
+
+gpgme_ctx_t trust_home_ctx(struct trust_home *th)
+{
+  return th->h.ctx;
+}
+
+char *trust_key_unusable(gpgme_key_t k)
+{
+  return key_unusable(k);
+}
+
+int trust_verify_attached(const char *local_dir, const char *system_dir, const char *image_name, gpgme_data_t sig,
+                          gpgme_data_t plain, struct trust_result *ret, podrun_error_t *err)
+{
+  struct entry *v = NULL;
+  size_t n = 0;
+  struct home h;
+  int r = -1;
+
+  if (collect_trusted(local_dir, system_dir, image_name, false, &v, &n, err) < 0)
+    goto out;
+  if (n == 0)
+    {
+      no_key_error(image_name, err);
+      goto out;
+    }
+  if (home_open(&h, err) < 0)
+    goto out;
+  r = verify_data(&h, v, n, local_dir, system_dir, image_name, sig, NULL, plain, ret, err);
+  home_close(&h);
+out:
+  entries_free(v, n);
+  return r;
+}
+
+int trust_count_for(const char *local_dir, const char *system_dir, const char *name, size_t *ret,
+                    podrun_error_t *err)
+{
+  struct entry *v = NULL;
+  size_t n = 0;
+  int r = 0;
+
+  if (collect_trusted(local_dir, system_dir, name, false, &v, &n, err) < 0)
+    r = -1;
+  else
+    *ret = n;
   entries_free(v, n);
   return r;
 }

@@ -36,6 +36,7 @@ struct trust_key
   char *uid;         /* its first user id ("" when it has none) */
   char *file;        /* where the trust store keeps it ("" before it is added) */
   bool system;       /* of the read-only system set */
+  bool masked;       /* a system key masked by an empty file of its name in the local set (uid says which) */
 };
 void trust_key_done(struct trust_key *k);
 void trust_key_list_free(struct trust_key *v, size_t n);
@@ -53,7 +54,11 @@ int trust_add(const char *local_dir, const char *prefix, const char *armored, si
 
 /* Every trusted key: the system set's first, then the local set's; root
  * keys before prefixes, prefixes and fingerprints sorted. A file that is not
- * a key is listed with uid "(unreadable: …)" rather than hiding the rest. */
+ * a key is listed with uid "(unreadable: …)" rather than hiding the rest.
+ * rkt's masking: an empty file in the local set named like a system key
+ * (same root.d or prefix directory, same fingerprint) masks it: it is
+ * listed masked (uid "(masked by FILE)") and trusted for nothing; a local
+ * key file of the same name replaces the system's (listed once, local). */
 int trust_list(const char *local_dir, const char *system_dir, struct trust_key **ret, size_t *ret_n,
                podrun_error_t *err);
 
@@ -84,3 +89,8 @@ void trust_result_done(struct trust_result *r);
  * what it is trusted for), an expired or revoked key. */
 int trust_verify(const char *local_dir, const char *system_dir, const char *image_name, int data_fd, int sig_fd,
                  struct trust_result *ret, podrun_error_t *err);
+
+/* How many keys are trusted for name (for a prefix of it, or as root keys):
+ * what --trust-keys-from-https asks before it trusts keys on first use. */
+int trust_count_for(const char *local_dir, const char *system_dir, const char *name, size_t *ret,
+                    podrun_error_t *err);

@@ -378,11 +378,11 @@ hostile_safe() {
   assert_nothing_kept
 }
 
-@test "docker: without --insecure-options=image the fetch is refused naming it" {
+@test "docker: without --insecure-options=image an unsigned image is refused naming it" {
   local i
-  for i in none http tls,http; do
+  for i in http tls,http; do
     INSECURE=$i dfetch "docker://$PLAIN_REGISTRY/test/busybox:1"
-    assert_one_line_error "--insecure-options=image"
+    assert_one_line_error "unsigned" "--insecure-options=image"
     [[ -z $output ]]
   done
   assert_nothing_kept

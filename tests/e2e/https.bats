@@ -222,3 +222,107 @@ requests() {
   hp fetch "$url"
   assert_one_line_error "fetched unverified"
 }
+
+# discovery_page NAME TEMPLATE-PATH [PUBKEY-URL…]: the page of localhost/$T
+# naming a template and keys.
+discovery_page() {
+  local out=$ROOT/$1 k
+  {
+    printf '<html><head><meta name="ac-discovery" content="localhost/%s https://localhost/%s/{name}-{version}-{os}-{arch}.{ext}">\n' "$T" "$T"
+    for k in "${@:2}"; do
+      printf '<meta name="ac-discovery-pubkeys" content="localhost/%s %s">\n' "$T" "$k"
+    done
+    printf '</head></html>\n'
+  } >"$out"
+}
+
+key_file() {
+  echo "$SRV/conf/trustedkeys/prefix.d/${1//\//,}/$2"
+}
+
+fpr_of() {
+  GNUPGHOME=$PUB gpg --with-colons --list-keys "$1" | awk -F: '/^fpr/ { print tolower($10); exit }'
+}
+
+@test "https: trust KEY by URL: https, http only with --insecure-options=http, a 404 and an oversized key refused with one line" {
+  cp "$SRV/pub.asc" "$ROOT/pub.asc"
+  local fpr
+  fpr=$(fpr_of pub@podrun.test)
+  hp trust --prefix="localhost/$T" --skip-fingerprint-review "https://localhost/$T/pub.asc"
+  assert_status 0
+  assert_output_contains "Added key $fpr for prefix \"localhost/$T\""
+  cmp "$SRV/pub.asc" "$(key_file "localhost/$T" "$fpr")"
+  hp trust --prefix="localhost/$T/b" --skip-fingerprint-review "http://127.0.0.1:$HTTP_PORT/$T/pub.asc"
+  assert_one_line_error "plain http needs --insecure-options=http"
+  [[ ! -e $SRV/conf/trustedkeys/prefix.d/localhost,$T,b ]] || fail "a key was added"
+  hp --insecure-options=http trust --prefix="localhost/$T/b" --skip-fingerprint-review "http://127.0.0.1:$HTTP_PORT/$T/pub.asc"
+  assert_status 0
+  hp trust --prefix="localhost/$T/c" --skip-fingerprint-review "https://localhost/$T/none.asc"
+  assert_one_line_error "https://localhost/$T/none.asc" "not found"
+  head -c 2000000 /dev/zero >"$ROOT/big.asc"
+  hp trust --prefix="localhost/$T/c" --skip-fingerprint-review "https://localhost/$T/big.asc"
+  assert_one_line_error "too large"
+  # on no terminal, the review refuses
+  hp trust --prefix="localhost/$T/c" "https://localhost/$T/pub.asc" </dev/null
+  assert_one_line_error "not a terminal"
+  [[ ! -e $SRV/conf/trustedkeys/prefix.d/localhost,$T,c ]] || fail "a key was added"
+}
+
+@test "https: trust --prefix without KEY trusts the keys the prefix's discovery names (ac-discovery-pubkeys), reviewed; none named is an error" {
+  cp "$SRV/pub.asc" "$ROOT/pub.asc"
+  cp "$SRV/other.asc" "$ROOT/other.asc"
+  discovery_page app "https://localhost/$T/pub.asc" "https://localhost/$T/other.asc"
+  hp trust --prefix="localhost/$T/app" </dev/null
+  assert_error_lines 2 "key \"https://localhost/$T/pub.asc\": stdin is not a terminal" "key \"https://localhost/$T/other.asc\": stdin"
+  hp trust --prefix="localhost/$T/app" --skip-fingerprint-review
+  assert_status 0
+  [[ ${#lines[@]} -eq 2 ]] || fail "two keys added"
+  assert_output_contains "Added key $(fpr_of pub@podrun.test) for prefix \"localhost/$T/app\""
+  assert_output_contains "Added key $(fpr_of other@podrun.test) for prefix \"localhost/$T/app\""
+  discovery_page bare
+  hp trust --prefix="localhost/$T/bare" --skip-fingerprint-review
+  assert_one_line_error "localhost/$T/bare" "ac-discovery-pubkeys"
+}
+
+@test "https: --trust-keys-from-https trusts the keys discovery names over https on first use, says so, and runs the image; never over http, never beside a trusted key, taken back when the fetch fails" {
+  local name=localhost/$T/app aci fpr
+  fpr=$(fpr_of pub@podrun.test)
+  cp "$SRV/pub.asc" "$ROOT/pub.asc"
+  discovery_page app "https://localhost/$T/pub.asc"
+  aci=$ROOT/localhost/$T/app-1.0-linux-$ACI_ARCH.aci
+  busybox_named "$aci" "$name" 1.0
+  sign "$aci" other@podrun.test
+  # signed by a key the page does not name: refused, and the key trusted for it taken back
+  hp fetch --trust-keys-from-https "$name:1.0"
+  assert_status 254
+  [[ ${#stderr_lines[@]} -eq 2 && ${stderr_lines[0]} == "podrun: warning: trusting key $fpr for \"$name\""* ]] || fail "notice"
+  [[ ${stderr_lines[1]} == "podrun: "*"signed by key $(fpr_of other@podrun.test)"* ]] || fail "refusal"
+  [[ ! -e $(key_file "$name" "$fpr") ]] || fail "the key stayed trusted"
+  sign "$aci"
+  hp run --stage1=fly --trust-keys-from-https "$name:1.0" --exec=/bin/echo -- tofu ---
+  assert_status 0
+  assert_output_contains "tofu"
+  [[ $stderr == "podrun: warning: trusting key $fpr for \"$name\", fetched from https://localhost/$T/pub.asc (--trust-keys-from-https)" ]] ||
+    fail "not one notice line naming key and prefix"
+  cmp "$SRV/pub.asc" "$(key_file "$name" "$fpr")"
+  run_podrun image list --format=json
+  assert_output_contains "\"signer_fingerprint\":\"$fpr\""
+  # a key is trusted for the name already: the page adds none
+  cp "$SRV/other.asc" "$ROOT/other.asc"
+  discovery_page app4 "https://localhost/$T/other.asc"
+  hp trust --prefix="localhost/$T/app4" --skip-fingerprint-review "$SRV/pub.asc"
+  assert_status 0
+  aci=$ROOT/localhost/$T/app4-1.0-linux-$ACI_ARCH.aci
+  busybox_named "$aci" "localhost/$T/app4" 1.0
+  sign "$aci" other@podrun.test
+  hp fetch --trust-keys-from-https "localhost/$T/app4:1.0"
+  assert_one_line_error "signed by key $(fpr_of other@podrun.test)"
+  [[ $(ls "$(dirname "$(key_file "localhost/$T/app4" "$fpr")")") == "$fpr" ]] || fail "a key was added beside the trusted one"
+  # over plain http: refused
+  discovery_page app2 "http://127.0.0.1:$HTTP_PORT/$T/pub.asc"
+  hp --insecure-options=http fetch --trust-keys-from-https "localhost/$T/app2:1.0"
+  assert_one_line_error "--trust-keys-from-https"
+  # for a file or a URL there is no discovery
+  hp fetch --trust-keys-from-https "$BUSYBOX_ACI"
+  assert_one_line_error "--trust-keys-from-https is for images found by name"
+}

@@ -169,3 +169,39 @@ docker_archive_id() {
   run_podrun image list --no-legend
   [[ -z $output ]]
 }
+
+@test "oci: image verify checks the config, manifest and layer blobs and each layer tree, whiteouts and opaque markers included" {
+  ofetch "oci:$LAYOUT:wh"
+  run_podrun image verify "$ID"
+  assert_status 0
+  [[ ${lines[0]} == "$ID "*" ok (unsigned: fetched with --insecure-options=image)" ]] || fail "not ok"
+  local d trees=() wh="" opq=""
+  for d in $(oci_image_layers "$LAYOUT" wh); do
+    trees+=("$STORE/cas/layer/sha256-${d#sha256:}")
+  done
+  for d in "${trees[@]}"; do
+    [[ -f $d/tree-v1 ]] || fail "no record of $d"
+    [[ -c $d/rootfs/etc/gone ]] && wh=$d
+    python3 -c 'import os, sys; os.getxattr(sys.argv[1], "trusted.overlay.opaque")' "$d/rootfs/work" 2>/dev/null && opq=$d
+  done
+  [[ -n $wh && -n $opq ]] || fail "no layer with the whiteout or the opaque directory"
+  rm "$wh/rootfs/etc/gone"
+  run_podrun image verify "$ID"
+  assert_one_line_error 'character device "etc/gone": missing'
+  mknod -m 0000 "$wh/rootfs/etc/gone" c 0 0
+  python3 -c 'import os, sys; os.removexattr(sys.argv[1], "trusted.overlay.opaque")' "$opq/rootfs/work"
+  run_podrun image verify "$ID"
+  assert_one_line_error 'directory "work": extended attributes changed'
+  python3 -c 'import os, sys; os.setxattr(sys.argv[1], "trusted.overlay.opaque", b"y")' "$opq/rootfs/work"
+  run_podrun image verify "$ID"
+  assert_status 0
+  local m="$STORE/cas/blob/sha256/$(cut -c8-9 <<<"${trees[0]##*/}")/${trees[0]##*/sha256-}"
+  [[ -f $m ]] || fail "no blob $m"
+  cp -a "$m" "$BATS_TEST_TMPDIR/blob"
+  printf 'X' | dd of="$m" bs=1 seek=10 conv=notrunc status=none
+  run_podrun image verify "$ID"
+  assert_one_line_error "layer sha256-" "digest mismatch"
+  cp -a "$BATS_TEST_TMPDIR/blob" "$m"
+  run_podrun image verify "$ID"
+  assert_status 0
+}

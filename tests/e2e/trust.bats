@@ -346,10 +346,15 @@ refused() {
   assert_one_line_error "a secret key"
   run_podrun trust --prefix=podrun.test --skip-fingerprint-review "$BATS_FILE_TMPDIR/bb.trusted.asc"
   assert_one_line_error "not an armored OpenPGP public key"
-  run_podrun trust --prefix=podrun.test --skip-fingerprint-review https://example.com/key.asc
-  assert_one_line_error "not supported yet"
-  run_podrun trust --prefix=podrun.test
-  assert_one_line_error "discovery" "not supported yet"
+  # URLs and discovery are https.bats's; what cannot be reached is one line
+  run_podrun trust --prefix=podrun.test --skip-fingerprint-review https://127.0.0.1:1/key.asc
+  assert_one_line_error "key \"https://127.0.0.1:1/key.asc\""
+  run_podrun trust --prefix=podrun.test --skip-fingerprint-review ftp://127.0.0.1/key.asc
+  assert_one_line_error "key \"ftp://127.0.0.1/key.asc\""
+  run_podrun trust --prefix=podrun.test --skip-fingerprint-review http://127.0.0.1:1/key.asc
+  assert_one_line_error "plain http needs --insecure-options=http"
+  run_podrun trust --root
+  assert_one_line_error "no KEY"
   run_podrun trust --prefix=Bad/Prefix/ --skip-fingerprint-review "$BATS_FILE_TMPDIR/trusted.asc"
   assert_one_line_error "not an image name prefix"
   run_podrun trust --prefix=a,b --skip-fingerprint-review "$BATS_FILE_TMPDIR/trusted.asc"
@@ -481,4 +486,241 @@ EOF
   mapfile -t stderr_lines <"$BATS_TEST_TMPDIR/err"
   echo "status=$status stderr=$stderr"
   refused "the file changed while it was verified"
+}
+
+# ---- image verify ------------------------------------------------------------
+
+# verify_fails STR…: the last `image verify` printed one line for the image
+# that is not "ok" and has each STR, and failed with one line saying so.
+verify_fails() {
+  assert_one_line_error "$@"
+  [[ ${#lines[@]} -eq 1 && "${lines[0]}" == "$ID podrun.test/busybox"* && "${lines[0]}" != *" ok"* ]] ||
+    fail "stdout is not one failed line for the image"
+  local s
+  for s in "$@"; do
+    [[ "${lines[0]}" == *"$s"* ]] || fail "stdout does not mention \"$s\""
+  done
+}
+
+verify_ok() {
+  run_podrun image verify "$ID"
+  assert_status 0
+  [[ ${#lines[@]} -eq 1 && "${lines[0]}" == "$ID podrun.test/busybox"*" ok" ]] || fail "not one ok line"
+}
+
+@test "image verify: a signed image and its extracted layer tree are ok; a tampered blob byte, file content, mode, owner, an added or removed file each fail with a line naming it" {
+  trust_key podrun.test trusted
+  sig trusted
+  run_podrun fetch "$AC"
+  assert_status 0
+  ID=$output
+  # who signed it, beside the manifest (which stays the publisher's)
+  run_podrun image cat-manifest --signer "$ID"
+  assert_status 0
+  [[ $(json_query 'j["signer_fingerprint"] + " " + j["signer_prefix"] + " " + j["id"]' <<<"$output") == "$FPR_TRUSTED podrun.test $ID" ]] ||
+    fail "signer"
+  run_podrun image cat-manifest --pretty-print=false "$ID"
+  [[ $output == "$(tar -xOf "$AC" manifest | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True, separators=(",", ":")))')" ]] ||
+    fail "the manifest is not the publisher's"
+  # before any pod, only the blob (and the signature) are there to check
+  verify_ok
+  run_podrun run --stage1=fly "$ID" --exec=/bin/true
+  assert_status 0
+  local tree=$STORE/cas/layer/$ID/rootfs
+  [[ -d $tree/bin && -f $STORE/cas/layer/$ID/tree-v1 ]] || fail "no layer tree with its record"
+  verify_ok
+
+  local blob
+  blob=$(blob_path "$ID")
+  cp -a "$blob" "$BATS_TEST_TMPDIR/blob"
+  printf 'X' | dd of="$blob" bs=1 seek=3000 conv=notrunc status=none
+  run_podrun image verify "$ID"
+  verify_fails "digest mismatch"
+  cp -a "$BATS_TEST_TMPDIR/blob" "$blob"
+  verify_ok
+
+  local f=$tree/bin/busybox
+  cp -a "$f" "$BATS_TEST_TMPDIR/busybox"
+  printf 'X' | dd of="$f" bs=1 seek=5000 conv=notrunc status=none
+  run_podrun image verify "$ID"
+  verify_fails 'file "bin/busybox": content changed'
+  cp -a "$BATS_TEST_TMPDIR/busybox" "$f"
+  verify_ok
+
+  local mode
+  mode=$(stat -c %a "$f")
+  chmod 4755 "$f"
+  run_podrun image verify "$ID"
+  verify_fails 'file "bin/busybox": mode 4755'
+  chmod "$mode" "$f"
+  chown 1:1 "$f"
+  run_podrun image verify "$ID"
+  verify_fails 'file "bin/busybox": owner 1:1, was 0:0'
+  chown 0:0 "$f"
+  chmod "$mode" "$f"
+  verify_ok
+
+  echo evil >"$tree/etc/evil"
+  run_podrun image verify "$ID"
+  verify_fails 'file "etc/evil": added'
+  rm "$tree/etc/evil"
+  ln -s /etc/shadow "$tree/etc/link"
+  run_podrun image verify "$ID"
+  verify_fails 'symlink "etc/link": added'
+  rm "$tree/etc/link"
+  verify_ok
+
+  local victim
+  victim=$(cd "$tree" && find . -type l | sort | head -1)
+  victim=${victim#./}
+  mv "$tree/$victim" "$BATS_TEST_TMPDIR/victim"
+  run_podrun image verify "$ID"
+  verify_fails "symlink \"$victim\": missing"
+  mv "$BATS_TEST_TMPDIR/victim" "$tree/$victim"
+  verify_ok
+  no_gpg_left
+}
+
+@test "image verify: the signature is checked against today's trust store: a removed key, a key revoked since, fail; an unsigned image is ok and says so" {
+  trust_key podrun.test trusted
+  sig trusted
+  run_podrun fetch "$AC"
+  assert_status 0
+  ID=$output
+  verify_ok
+  run_podrun trust --remove "$FPR_TRUSTED"
+  assert_status 0
+  run_podrun image verify "$ID"
+  verify_fails "signature" "no key is trusted for"
+  # another key trusted for the prefix now
+  trust_key podrun.test other
+  run_podrun image verify "$ID"
+  verify_fails "signature" "signed by key" "not trusted"
+  run_podrun trust --remove "$FPR_OTHER"
+  assert_status 0
+  no_gpg_left
+
+  # signed by a key that is revoked after the fetch
+  run_podrun image rm "$ID"
+  assert_status 0
+  trust_key podrun.test revoked
+  sig revoked
+  run_podrun fetch "$AC"
+  assert_status 0
+  verify_ok
+  cp "$BATS_FILE_TMPDIR/revoked-now.asc" "$CONF/trustedkeys/prefix.d/podrun.test/$FPR_REVOKED"
+  run_podrun image verify "$ID"
+  verify_fails "signature" "revoked"
+
+  # unverified: fetched with --insecure-options=image
+  run_podrun image rm "$ID"
+  assert_status 0
+  rm -f "$AC.asc"
+  run_podrun fetch --insecure-options=image "$AC"
+  assert_status 0
+  run_podrun image verify "$ID"
+  assert_status 0
+  [[ "${lines[0]}" == "$ID podrun.test/busybox"*" ok (unsigned: fetched with --insecure-options=image)" ]] || fail "line"
+  # several images: each has its line, and one failing fails the command
+  run_podrun image verify "$ID" no.such/image
+  assert_one_line_error "no.such/image"
+  [[ ${#lines[@]} -eq 1 ]] || fail "one line for the image found"
+  no_gpg_left
+}
+
+# ---- masking and gpg homes left by a killed podrun --------------------------
+
+@test "masking: an empty local file named like a system key masks it (listed masked, trusted for nothing); a local copy replaces it; --remove of a system key says how to mask it" {
+  mkdir -p "$SYSCONF/trustedkeys/prefix.d/podrun.test"
+  cp "$BATS_FILE_TMPDIR/trusted.asc" "$SYSCONF/trustedkeys/prefix.d/podrun.test/$FPR_TRUSTED"
+  sig trusted
+  run_podrun fetch "$AC"
+  assert_status 0
+  local id=$output
+  run_podrun image rm "$id"
+  assert_status 0
+  run_podrun trust --remove "$FPR_TRUSTED"
+  assert_one_line_error "read-only" "mask it with an empty file"
+  mkdir -p "$CONF/trustedkeys/prefix.d/podrun.test"
+  : >"$CONF/trustedkeys/prefix.d/podrun.test/$FPR_TRUSTED"
+  run_podrun trust --list --format=json
+  assert_status 0
+  [[ $(json_query 'len(j)' <<<"$output") == 1 ]] || fail "one key listed"
+  [[ $(json_query 'j[0]["masked"]' <<<"$output") == true && $(json_query 'j[0]["system"]' <<<"$output") == true ]] ||
+    fail "not listed as a masked system key"
+  [[ $(json_query 'j[0]["uid"]' <<<"$output") == "(masked by $CONF/trustedkeys/prefix.d/podrun.test/$FPR_TRUSTED)" ]] ||
+    fail "uid does not name the mask"
+  run_podrun fetch "$AC"
+  assert_one_line_error "no key is trusted for \"podrun.test/busybox\""
+  nothing_left
+  # a mask of another prefix masks nothing here
+  mv "$CONF/trustedkeys/prefix.d/podrun.test" "$CONF/trustedkeys/prefix.d/other.test"
+  run_podrun fetch "$AC"
+  assert_status 0
+  run_podrun image rm "$output"
+  assert_status 0
+  # the mask is not removed by --remove (that would trust the key again)
+  mv "$CONF/trustedkeys/prefix.d/other.test" "$CONF/trustedkeys/prefix.d/podrun.test"
+  run_podrun trust --remove "$FPR_TRUSTED"
+  assert_status 254
+  [[ -e $CONF/trustedkeys/prefix.d/podrun.test/$FPR_TRUSTED ]] || fail "the mask was removed"
+  # a local copy of the key replaces the system's: listed once, as local
+  cp "$BATS_FILE_TMPDIR/trusted.asc" "$CONF/trustedkeys/prefix.d/podrun.test/$FPR_TRUSTED"
+  run_podrun trust --list --format=json
+  [[ $(json_query 'len(j)' <<<"$output") == 1 && $(json_query 'j[0]["system"]' <<<"$output") == false ]] ||
+    fail "not listed once, as local"
+  run_podrun fetch "$AC"
+  assert_status 0
+  no_gpg_left
+}
+
+# homes PATTERN: the gpg homes in the test's TMPDIR.
+homes() {
+  find "$T_TMP" -maxdepth 1 -name 'podrun-gpg-*' | wc -l
+}
+
+@test "gpg homes: a kill -9 campaign during image verify leaves homes that the next podrun sweeps; a home whose podrun lives (its lock held) is kept" {
+  trust_key podrun.test trusted
+  sig trusted
+  run_podrun fetch "$AC"
+  assert_status 0
+  ID=$output
+  local i pid left=0 d
+  for ((i = 0; i < 10; i++)); do
+    (exec podrun image verify "$ID" >/dev/null 2>&1) &
+    pid=$!
+    sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    left=$((left + $(homes) > 0))
+  done
+  # the gpg a killed podrun started ends by itself (its pipes close)
+  for ((i = 0; i < 50; i++)); do
+    pgrep -f "$T_TMP/podrun-gpg" >/dev/null || break
+    sleep 0.1
+  done
+  echo "homes left by the kills: $(homes)"
+  # one dead home for sure (no lock holder), and one a live podrun holds
+  d=$T_TMP/podrun-gpg-dead01
+  mkdir -m 0700 "$d" && touch "$d/pubring.kbx"
+  mkdir -m 0700 "$T_TMP/podrun-gpg-live01"
+  flock "$T_TMP/podrun-gpg-live01" sleep 60 &
+  local holder=$!
+  for ((i = 0; i < 50; i++)); do
+    ! flock -n "$T_TMP/podrun-gpg-live01" true || { sleep 0.1; continue; }
+    break
+  done
+  # a directory of another user is not ours to sweep
+  mkdir -m 0700 "$T_TMP/podrun-gpg-other1"
+  chown 65534 "$T_TMP/podrun-gpg-other1"
+  verify_ok
+  [[ $(find "$T_TMP" -maxdepth 1 -name 'podrun-gpg-*' | sort | xargs -n1 basename | tr '\n' ' ') == "podrun-gpg-live01 podrun-gpg-other1 " ]] ||
+    fail "left: $(ls -A "$T_TMP")"
+  pkill -P "$holder" sleep # the lock is on flock's child's fd too
+  kill "$holder" 2>/dev/null || true
+  wait "$holder" 2>/dev/null || true
+  rmdir "$T_TMP/podrun-gpg-other1"
+  verify_ok
+  [[ -z "$(ls -A "$T_TMP")" ]] || fail "left in TMPDIR: $(ls -A "$T_TMP")"
+  no_gpg_left
 }

@@ -16,11 +16,13 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 
 #include "store/extract.h"
 #include "fs.h"
 #include "store/index.h"
 #include "store/store.h"
+#include "store/tree.h"
 
 #define MANIFEST_FMT                                                                                                  \
   "{\"acKind\":\"ImageManifest\",\"acVersion\":\"0.8.11\",\"name\":\"%s\",\"labels\":["                             \
@@ -766,6 +768,149 @@ static void test_index_layers_shared(void **state)
   index_close(idx);
 }
 
+/* ---- tree digests (store/tree.h) ---- */
+
+static void tree_at(const char *dir, const struct tree_content *known, char **ret_digest, char **ret_rec,
+                    size_t *ret_len)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_true(fd >= 0);
+  assert_int_equal(tree_digest_at(fd, known, ret_digest, ret_rec, ret_len, &err), 0);
+}
+
+/* The digest made while extracting (contents hashed as they were written)
+ * is the one a walk reading every file makes; each kind of change shows as
+ * one phrase naming the path. */
+static void test_tree_digest(void **state)
+{
+  static const struct ent ents[] = {
+    HEAD,
+    { "rootfs/bin", 'd', 0755, NULL, NULL },
+    { "rootfs/bin/sh", 'f', 0755, "#!shell", NULL },
+    { "rootfs/bin/sh2", 'h', 0, NULL, "rootfs/bin/sh" },
+    { "rootfs/etc/passwd", 'f', 0644, "root:x:0:0", NULL },
+    { "rootfs/etc/a b", 'f', 0600, "", NULL },
+    { "rootfs/l", 'l', 0, NULL, "bin/sh" },
+    { "rootfs/p", 'p', 0644, NULL, NULL },
+    { NULL },
+  };
+  const char *t = *state;
+  _cleanup_free_ char *d1 = NULL, *d2 = NULL, *r1 = NULL, *r2 = NULL, *diff = NULL;
+  _cleanup_free_ char *sh = xasprintf("%s/bin/sh", t), *added = xasprintf("%s/etc/new", t);
+  _cleanup_error_ podrun_error_t err = NULL;
+  struct tree_content *c = tree_content_new();
+  size_t l1 = 0, l2 = 0;
+
+  assert_int_equal(extract_into(t, ents, &(struct extract_opts) { .rootfs_only = true, .content = c }, &err), 0);
+  tree_at(t, c, &d1, &r1, &l1);
+  tree_at(t, NULL, &d2, &r2, &l2);
+  tree_content_free(c);
+  assert_true(startswith(d1, "sha256-") && strlen(d1) == 7 + 64);
+  assert_string_equal(d1, d2);
+  assert_string_equal(r1, r2);
+  assert_true(startswith(r1, TREE_RECORD_HEADER));
+  assert_non_null(strstr(r1, "\nf 0600 0 0 0:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 - etc/a\\x20b\n"));
+  assert_non_null(strstr(r1, "\nl - 0 0 bin/sh - l\n"));
+  assert_non_null(strstr(r1, "\np 0644 0 0 - - p\n"));
+  assert_null(tree_record_diff(r1, l1, r2, l2));
+
+#define CHANGED(want)                                                                                               \
+  do                                                                                                                \
+    {                                                                                                               \
+      free(d2), free(r2), free(diff);                                                                               \
+      tree_at(t, NULL, &d2, &r2, &l2);                                                                              \
+      assert_string_not_equal(d1, d2);                                                                              \
+      diff = tree_record_diff(r1, l1, r2, l2);                                                                      \
+      assert_non_null(diff);                                                                                        \
+      assert_string_equal(diff, want);                                                                              \
+    }                                                                                                               \
+  while (0)
+
+  assert_int_equal(chmod(sh, 04755), 0);
+  CHANGED("file \"bin/sh\": mode 4755, was 0755");
+  assert_int_equal(chmod(sh, 0755), 0);
+  assert_int_equal(chown(sh, 7, 8), 0);
+  CHANGED("file \"bin/sh\": owner 7:8, was 0:0");
+  assert_int_equal(chown(sh, 0, 0), 0);
+  assert_int_equal(chmod(sh, 0755), 0);
+  assert_int_equal(fs_write_file_atomic_at(AT_FDCWD, added, "x", 1, 0644, &err), 0);
+  CHANGED("file \"etc/new\": added");
+  assert_int_equal(unlink(added), 0);
+  _cleanup_free_ char *passwd = xasprintf("%s/etc/passwd", t);
+  assert_int_equal(unlink(passwd), 0);
+  CHANGED("file \"etc/passwd\": missing");
+  assert_int_equal(fs_write_file_atomic_at(AT_FDCWD, passwd, "root:x:0:1", 10, 0644, &err), 0);
+  CHANGED("file \"etc/passwd\": content changed");
+  assert_int_equal(unlink(passwd), 0);
+  assert_int_equal(symlink("x", passwd), 0);
+  CHANGED("symlink \"etc/passwd\": is a symlink, was a file");
+  assert_int_equal(unlink(passwd), 0);
+  assert_int_equal(fs_write_file_atomic_at(AT_FDCWD, passwd, "root:x:0:0", 10, 0644, &err), 0);
+  assert_int_equal(setxattr(sh, "user.evil", "1", 1, 0), 0);
+  CHANGED("file \"bin/sh\": extended attributes changed");
+  assert_int_equal(removexattr(sh, "user.evil"), 0);
+  free(d2), free(r2);
+  tree_at(t, NULL, &d2, &r2, &l2);
+  assert_string_equal(d1, d2);
+#undef CHANGED
+}
+
+/* Migration 5 on an index of version 4: layer tree records and kept
+ * signatures, a signature blob that is live while its image is, and layer
+ * tree rows that go with their layer. */
+static void test_index_migration_5(void **state)
+{
+  const char *t = *state;
+  _cleanup_free_ char *path = xasprintf("%s/index.db", t), *tree = NULL, *sig = NULL;
+  _cleanup_error_ podrun_error_t err = NULL;
+  struct index *idx = NULL;
+  struct store_signer signer = { .fingerprint = (char *) "ab", .prefix = (char *) "example.com", .verified_time = 5 };
+  struct store_signer got = { 0 };
+  struct store_image img = { .id = (char *) "sha512-bb", .name = (char *) "example.com/b", .labels = (char *) "[]",
+                             .manifest = (char *) "{}", .size = 10 };
+  struct store_layer layer = { .digest = (char *) "sha512-bb", .media_type = (char *) STORE_MEDIA_ACI, .size = 10 };
+  sqlite3 *db = NULL;
+  bool live = false;
+
+  /* a version 4 index with a signed image */
+  assert_int_equal(index_open(path, false, &idx, &err), 0);
+  assert_int_equal(index_add_image(idx, &img, &layer, 1, NULL, &err), 0);
+  assert_int_equal(index_set_signer(idx, "sha512-bb", &signer, &err), 0);
+  index_close(idx);
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "DROP TABLE layer_trees; ALTER TABLE images DROP COLUMN signature_digest;"
+                                    "PRAGMA user_version = 4;", NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+
+  assert_int_equal(index_open(path, false, &idx, &err), 0);
+  assert_int_equal(index_get_signer(idx, "sha512-bb", &got, &err), 0);
+  assert_string_equal(got.fingerprint, "ab");
+  store_signer_done(&got);
+  assert_int_equal(index_get_signature(idx, "sha512-bb", &sig, &err), 0);
+  assert_null(sig);
+  assert_int_equal(index_get_layer_tree(idx, "sha512-bb", &tree, &err), 0);
+  assert_null(tree);
+  assert_int_equal(index_set_layer_tree(idx, "sha512-bb", "sha256-11", &err), 0);
+  assert_int_equal(index_set_layer_tree(idx, "sha512-bb", "sha256-22", &err), 0);
+  assert_int_equal(index_get_layer_tree(idx, "sha512-bb", &tree, &err), 0);
+  assert_string_equal(tree, "sha256-22");
+  assert_int_equal(index_set_signature(idx, "sha512-bb", "sha256-55", &err), 0);
+  assert_int_equal(index_get_signature(idx, "sha512-bb", &sig, &err), 0);
+  assert_string_equal(sig, "sha256-55");
+  assert_int_equal(index_blob_is_live(idx, "sha256-55", &live, &err), 0);
+  assert_true(live);
+  assert_int_equal(index_remove_image(idx, "sha512-bb", NULL, &err), 0);
+  assert_int_equal(index_blob_is_live(idx, "sha256-55", &live, &err), 0);
+  assert_false(live);
+  free(tree);
+  tree = NULL;
+  assert_int_equal(index_get_layer_tree(idx, "sha512-bb", &tree, &err), 0);
+  assert_null(tree);
+  index_close(idx);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -778,6 +923,8 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_extract_whitelist_and_rootfs_only, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_index, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_index_migration, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_index_migration_5, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_tree_digest, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_index_layers_shared, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_store, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_render_layers_symlink, setup_tmp, teardown_tmp),

@@ -217,6 +217,68 @@ static void test_verify(void **state)
   assert_string_equal(err->msg, "not a signature");
 }
 
+/* rkt's masking: an empty local file named like a system key masks it
+ * (listed masked, counted and trusted for nothing); a stray empty file
+ * means nothing; a local copy replaces the system's. */
+static void test_masking(void **state)
+{
+  struct fixture *f = *state;
+  _cleanup_free_ char *local = xasprintf("%s/conf/trustedkeys", f->dir), *sys = xasprintf("%s/sys/trustedkeys", f->dir);
+  _cleanup_error_ podrun_error_t err = NULL;
+  struct trust_key k = { 0 }, *v = NULL;
+  struct trust_result res = { 0 };
+  size_t n = 0;
+
+  if (!f->key)
+    skip();
+  assert_int_equal(trust_add(sys, "example.com", f->key, strlen(f->key), &k, &err), 0);
+  trust_key_done(&k);
+  assert_int_equal(trust_count_for(local, sys, "example.com/app", &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_int_equal(trust_count_for(local, sys, "example.org/app", &n, &err), 0);
+  assert_int_equal(n, 0);
+
+  /* a stray empty file (no system key of its name) is nothing */
+  _cleanup_free_ char *stray_dir = xasprintf("%s/prefix.d/example.org", local);
+  _cleanup_free_ char *stray = xasprintf("%s/%s", stray_dir, f->fpr);
+  assert_int_equal(fs_mkdir_p(stray_dir, 0755, &err), 0);
+  assert_int_equal(fs_write_file_atomic_at(AT_FDCWD, stray, "", 0, 0644, &err), 0);
+  assert_int_equal(trust_list(local, sys, &v, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_false(v[0].masked);
+  trust_key_list_free(v, n);
+
+  /* the mask */
+  _cleanup_free_ char *mask_dir = xasprintf("%s/prefix.d/example.com", local);
+  _cleanup_free_ char *mask = xasprintf("%s/%s", mask_dir, f->fpr);
+  assert_int_equal(fs_mkdir_p(mask_dir, 0755, &err), 0);
+  assert_int_equal(fs_write_file_atomic_at(AT_FDCWD, mask, "", 0, 0644, &err), 0);
+  assert_int_equal(trust_list(local, sys, &v, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_true(v[0].masked);
+  assert_true(v[0].system);
+  _cleanup_free_ char *want = xasprintf("(masked by %s)", mask);
+  assert_string_equal(v[0].uid, want);
+  trust_key_list_free(v, n);
+  assert_int_equal(trust_count_for(local, sys, "example.com/app", &n, &err), 0);
+  assert_int_equal(n, 0);
+  _cleanup_close_ int data = open(f->data, O_RDONLY | O_CLOEXEC), sig = open(f->sig, O_RDONLY | O_CLOEXEC);
+  assert_int_equal(trust_verify(local, sys, "example.com/app", data, sig, &res, &err), -1);
+  assert_non_null(strstr(err->msg, "no key is trusted"));
+  podrun_error_free(&err);
+
+  /* a local copy replaces the system's */
+  assert_int_equal(trust_add(local, "example.com", f->key, strlen(f->key), &k, &err), 0);
+  trust_key_done(&k);
+  assert_int_equal(trust_list(local, sys, &v, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_false(v[0].masked);
+  assert_false(v[0].system);
+  trust_key_list_free(v, n);
+  assert_int_equal(trust_verify(local, sys, "example.com/app", data, sig, &res, &err), 0);
+  trust_result_done(&res);
+}
+
 static void test_index_signer(void **state)
 {
   struct fixture *f = *state;
@@ -255,6 +317,7 @@ int main(void)
     cmocka_unit_test(test_fingerprint),
     cmocka_unit_test_setup_teardown(test_add_list_remove, setup, teardown),
     cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_masking, setup, teardown),
     cmocka_unit_test_setup_teardown(test_index_signer, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
