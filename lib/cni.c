@@ -4,12 +4,14 @@
 #include "cni.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -33,6 +35,8 @@ void cni_net_done(struct cni_net *n)
   free(n->ifname);
   free(n->args);
   json_decref(n->conf);
+  free(n->masq_subnet);
+  free(n->ipam_dir);
   *n = (struct cni_net){ 0 };
 }
 
@@ -374,12 +378,77 @@ static int netns_remove(const char *path, int host_mntns_fd, podrun_error_t *err
   return 0;
 }
 
+/* iptables -w -t nat OP POSTROUTING <the network's rule>: its exit status
+ * (0: done, or for -C there), -1 when it could not run. */
+static int masq_rule(const struct cni_net *n, const char *op)
+{
+  _cleanup_free_ char *comment = xasprintf("podrun network %s", n->name);
+  char *argv[] = { (char *) CNI_IPTABLES, (char *) "-w", (char *) "-t", (char *) "nat", (char *) op,
+                   (char *) "POSTROUTING", (char *) "-s", n->masq_subnet, (char *) "!", (char *) "-d",
+                   n->masq_subnet, (char *) "-m", (char *) "comment", (char *) "--comment", comment,
+                   (char *) "-j", (char *) "MASQUERADE", NULL };
+  char *env[] = { (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+  int status = 0;
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0)
+    return -1;
+  if (pid == 0)
+    {
+      int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+      if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+        _exit(127);
+      close_range(3, ~0U, 0);
+      execve(argv[0], argv, env);
+      _exit(127);
+    }
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Whether host-local holds an address of the network (its files are named
+ * by the address; lock and last_reserved_ip.* are its own). */
+static bool ipam_has_addresses(const char *dir)
+{
+  _cleanup_closedir_ DIR *d = opendir(dir);
+  struct dirent *de;
+  while (d && (de = readdir(d)))
+    if (isdigit((unsigned char) de->d_name[0]) || strchr(de->d_name, ':'))
+      return true;
+  return false;
+}
+
+/* Under a lock of the network's (the host's, whatever the store): added if
+ * missing when a pod joins, removed when its last address went. */
+static int masq_update(const struct cni_net *n, bool joining, podrun_error_t *err)
+{
+  _cleanup_free_ char *lock_path = xasprintf("%s.masquerade.lock", n->ipam_dir);
+  _cleanup_close_ int lock = -1;
+  if (fs_mkdir_p(n->ipam_dir, 0755, err) < 0)
+    return -1;
+  lock = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (lock < 0 || flock(lock, LOCK_EX) < 0)
+    return podrun_error_set(err, errno, "lock %s", QUOTE(lock_path));
+  int present = masq_rule(n, "-C");
+  if (joining && present != 0 && masq_rule(n, "-A") != 0)
+    return podrun_error_set(err, 0, "network %s: iptables cannot add the masquerade rule of %s", QUOTE(n->name),
+                            n->masq_subnet);
+  if (!joining && present == 0 && !ipam_has_addresses(n->ipam_dir) && masq_rule(n, "-D") != 0)
+    return podrun_error_set(err, 0, "network %s: iptables cannot remove the masquerade rule of %s",
+                            QUOTE(n->name), n->masq_subnet);
+  return 0;
+}
+
 static json_t *net_info_entry(const struct cni_net *n, json_t *result)
 {
   json_t *o = json_pack("{s:s,s:s,s:s,s:O}", "name", n->name, "file", n->file, "ifname", n->ifname, "config",
                         n->conf);
   if (n->args)
     json_object_set_new(o, "args", json_string(n->args));
+  if (n->masq_subnet)
+    json_object_set_new(o, "masquerade", json_pack("{s:s,s:s}", "subnet", n->masq_subnet, "ipam_dir", n->ipam_dir));
   if (result)
     json_object_set(o, "result", result);
   return o;
@@ -431,7 +500,7 @@ int cni_pod_setup(int poddirfd, const char *podpath, const char *uuid, struct cn
     {
       struct call c = { "ADD", uuid, netns, nets[i].ifname, nets[i].args };
       _cleanup_json_ json_t *result = NULL;
-      if (net_add(&nets[i], &c, &result, err) < 0)
+      if (net_add(&nets[i], &c, &result, err) < 0 || (nets[i].masq_subnet && masq_update(&nets[i], true, err) < 0))
         {
           podrun_error_wrap(err, "network %s (%s)", QUOTE(nets[i].name), nets[i].file);
           goto fail;
@@ -458,14 +527,19 @@ static int net_from_info(json_t *e, struct cni_net *ret, podrun_error_t *err)
   const char *file = json_string_value(json_object_get(e, "file"));
   const char *ifname = json_string_value(json_object_get(e, "ifname"));
   const char *args = json_string_value(json_object_get(e, "args"));
-  json_t *conf = json_object_get(e, "config");
+  json_t *conf = json_object_get(e, "config"), *masq = json_object_get(e, "masquerade");
+  const char *subnet = json_string_value(json_object_get(masq, "subnet"));
+  const char *ipam_dir = json_string_value(json_object_get(masq, "ipam_dir"));
   if (!name || !file || !ifname || !cni_name_is_valid(ifname) || !json_is_object(conf))
     return podrun_error_set(err, 0, CNI_NET_INFO ": a network without name, file, ifname or config");
+  if (masq && (!subnet || !ipam_dir || subnet[0] == '-' || ipam_dir[0] != '/'))
+    return podrun_error_set(err, 0, CNI_NET_INFO ": network %s: a masquerade without subnet or directory",
+                            QUOTE(name));
   _cleanup_free_ char *what = xasprintf(CNI_NET_INFO ": network %s", QUOTE(name));
   if (check_plugins(json_object_get(conf, "plugins"), what, err) < 0)
     return -1;
   *ret = (struct cni_net){ xstrdup(name), xstrdup(file), xstrdup(ifname), args ? xstrdup(args) : NULL,
-                           json_incref(conf) };
+                           json_incref(conf), masq ? xstrdup(subnet) : NULL, masq ? xstrdup(ipam_dir) : NULL };
   return 0;
 }
 
@@ -491,6 +565,8 @@ int cni_pod_teardown(int poddirfd, const char *podpath, const char *uuid, int ho
           struct call c = { "DEL", uuid, have_ns ? netns : "", n.ifname, n.args };
           if (net_del(&n, json_object_get(entry, "result"), &c, &e) < 0)
             podrun_error_wrap(&e, "network %s (%s): delete", QUOTE(n.name), n.file);
+          else if (n.masq_subnet)
+            (void) masq_update(&n, false, &e);
         }
       if (e && r == 0)
         r = podrun_error_set(err, 0, "%s", e->msg);

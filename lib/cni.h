@@ -18,6 +18,7 @@
 #define CNI_NETNS_FILE "netns"        /* in the pod directory: the network namespace, bind-mounted */
 #define CNI_NET_INFO "net-info.json"  /* in the pod directory: the networks and their ADD results */
 #define CNI_VERSION "1.0.0"
+#define CNI_IPTABLES "/usr/sbin/iptables"
 #define CNI_MAX_NETWORKS 16
 /* The sockets that hold a pod's host ports (fds passed to the stage1, which
  * keeps them open and out of the pod for the pod's life), comma-separated. */
@@ -34,6 +35,11 @@ struct cni_net
   char *ifname; /* eth0, eth1 … in the order given */
   char *args;   /* CNI_ARGS ("K=V;K2=V2"), NULL when none */
   json_t *conf; /* the conflist: cniVersion, name, plugins (each with its runtimeConfig) */
+  /* The built-in default network's NAT: one masquerade rule for its whole
+   * subnet, there while host-local's directory ipam_dir holds an address
+   * (podrun's, not ptp's per-pod ipMasq chains, which cost fifteen iptables
+   * runs a pod); NULL for every other network. */
+  char *masq_subnet, *ipam_dir;
 };
 void cni_net_done(struct cni_net *n);
 

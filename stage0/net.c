@@ -333,7 +333,8 @@ static json_t *builtin_conf(const char *name, bool with_portmap)
   json_t *ipam = json_pack("{s:s,s:s,s:[[{s:s}]],s:o}", "type", "host-local", "dataDir", NET_IPAM_DIR, "ranges",
                            "subnet", subnet, "routes",
                            restricted ? json_array() : json_pack("[{s:s}]", "dst", "0.0.0.0/0"));
-  json_t *ptp = json_pack("{s:s,s:b,s:o}", "type", "ptp", "ipMasq", !restricted, "ipam", ipam);
+  /* NAT by podrun's one rule for the subnet (cni.h), not ptp's per-pod chains */
+  json_t *ptp = json_pack("{s:s,s:b,s:o}", "type", "ptp", "ipMasq", 0, "ipam", ipam);
   json_t *dns = host_dns();
   if (dns)
     json_object_set_new(ptp, "dns", dns);
@@ -430,7 +431,14 @@ static int resolve(const char *spec, const struct appc_pod_manifest *m, struct c
       else if (k < d.n) /* net.d's own, a default it redefines included */
         add_net(&v, &n, json_deep_copy(d.confs[k]), d.files[k], reqs[i].args);
       else if (streq(name, NET_DEFAULT) || streq(name, "default-restricted"))
-        add_net(&v, &n, builtin_conf(name, m->n_ports > 0), "built-in", reqs[i].args);
+        {
+          add_net(&v, &n, builtin_conf(name, m->n_ports > 0), "built-in", reqs[i].args);
+          if (streq(name, NET_DEFAULT))
+            {
+              v[n - 1].masq_subnet = xstrdup(NET_DEFAULT_SUBNET);
+              v[n - 1].ipam_dir = xstrdup(NET_IPAM_DIR "/" NET_DEFAULT);
+            }
+        }
       else
         {
           _cleanup_free_ char *list = netd_list(&d);

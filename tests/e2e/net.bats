@@ -68,6 +68,7 @@ net_traces() {
   echo "routes: $(ip -4 route show | grep -cE '^172\.16\.2[89]\.[0-9]+ dev')"
   echo "chains: $(iptables-save -t nat | grep -E '^:CNI-' | grep -vc 'CNI-HOSTPORT-')"
   echo "rules: $(iptables-save -t nat | grep '^-A' | grep -v 'CNI-HOSTPORT-' | grep -c 'CNI-')"
+  echo "masquerade: $(iptables-save -t nat | grep -c 'podrun network default')"
   echo "reservations: $(find "$IPAM" -type f -name '1*' 2>/dev/null | wc -l)"
   echo "netns: $(grep -c " ${STORE}/" /proc/self/mountinfo)"
 }
@@ -152,6 +153,8 @@ EOF
   run_podrun run podrun.test/httpd --exec=/bin/timeout -- 10 wget -q -O - "http://$a/" ---
   assert_status 0
   [[ $output == "hello from the pod" ]] || fail "B did not get A's page: $output"
+  # B is gone, A is not: the network's masquerade rule stays for A
+  [[ $(iptables-save -t nat | grep -c 'podrun network default') -eq 1 ]] || fail "A lost the masquerade rule"
   pr stop "$a_uuid" >/dev/null
   pr status --wait=10s "$a_uuid" >/dev/null
   # --port: on the host's loopback and on its own address
@@ -231,6 +234,9 @@ EOF
   local addrs
   addrs=$(for u in "${uuids[@]}"; do pr status "$u" | sed -n 's/^networks=default:ip4=//p'; done | sort -u | wc -l)
   [[ $addrs -eq 20 ]] || fail "$addrs distinct addresses for 20 pods"
+  # the default network's NAT: one rule for the subnet, however many pods joined at once
+  [[ $(iptables-save -t nat | grep -c 'podrun network default') -eq 1 ]] ||
+    fail "masquerade rules: $(iptables-save -t nat | grep 'podrun network default')"
   for u in "${uuids[@]}"; do pr stop "$u" >/dev/null & pids+=($!); done
   wait "${pids[@]}"
   for u in "${uuids[@]}"; do pr status --wait=20s "$u" >/dev/null; done
