@@ -107,8 +107,9 @@ int cni_conf_parse(const char *text, size_t len, const char *what, json_t **ret_
       json_t *one = json_deep_copy(j);
       json_object_del(one, "name");
       json_object_del(one, "cniVersion");
-      plugins = json_pack("[o]", one);
-      j = json_pack("{s:s,s:s,s:o}", "cniVersion", version, "name", name, "plugins", plugins);
+      json_t *list = json_pack("{s:s,s:s,s:[o]}", "cniVersion", version, "name", name, "plugins", one);
+      json_decref(j); /* name and version were copied into list first */
+      j = list;
     }
   if (check_plugins(json_object_get(j, "plugins"), what, err) < 0)
     return -1;
