@@ -289,7 +289,8 @@ assert_registered() {
   # the service's main process is podrun, replaced by the stage1 holding the pod
   inside systemctl -q is-active "$MD_UNIT" || fail "$MD_UNIT is not active"
   main=$(inside systemctl show "$MD_UNIT" -p MainPID --value)
-  [[ $(tr '\0' ' ' <"$MD_ROOT/proc/$main/cmdline") == *"/stage1/rootfs/nspawn/run $uuid "* ]] ||
+  # (stage0 passes the pod's network, the default one too)
+  [[ $(tr '\0' ' ' <"$MD_ROOT/proc/$main/cmdline") == *"/stage1/rootfs/nspawn/run --net=default $uuid "* ]] ||
     fail "the main process $main is $(tr '\0' ' ' <"$MD_ROOT/proc/$main/cmdline")"
   # the pod stays in the service (--keep-unit, as rkt did): the machine's unit is the
   # service, and the pod init is in the service's cgroup
