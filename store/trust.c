@@ -834,10 +834,11 @@ static int verify_data(struct home *h, const struct entry *v, size_t n, const ch
   return -1;
 }
 
-static int verify_in(struct home *h, const struct entry *v, size_t n, const char *local_dir, const char *system_dir,
-                     const char *name, int data_fd, int sig_fd, struct trust_result *ret, podrun_error_t *err)
+/* The detached signature read from sig_fd of the bytes read from data_fd,
+ * as gpgme data (gpgme is loaded by then: after home_open). */
+static int data_from_fds(int data_fd, int sig_fd, gpgme_data_t *ret_data, gpgme_data_t *ret_sig,
+                         podrun_error_t *err)
 {
-  _cleanup_data_ gpgme_data_t sig = NULL, data = NULL;
   gpgme_error_t e;
   struct stat st;
 
@@ -845,21 +846,27 @@ static int verify_in(struct home *h, const struct entry *v, size_t n, const char
     return podrun_error_set(err, errno, "rewind");
   if (st.st_size > SIG_MAX) /* a signature is a few hundred bytes, with several some KiB */
     return podrun_error_new(err, EFBIG, "not a signature (larger than %d MiB)", SIG_MAX >> 20);
-  if ((e = sym_gpgme_data_new_from_fd(&sig, sig_fd)) || (e = sym_gpgme_data_new_from_fd(&data, data_fd)))
+  if ((e = sym_gpgme_data_new_from_fd(ret_sig, sig_fd)) || (e = sym_gpgme_data_new_from_fd(ret_data, data_fd)))
     return gpgme_fail(err, "gpgme", e);
-  return verify_data(h, v, n, local_dir, system_dir, name, sig, data, NULL, ret, err);
+  return 0;
 }
 
-int trust_verify(const char *local_dir, const char *system_dir, const char *image_name, int data_fd, int sig_fd,
-                 struct trust_result *ret, podrun_error_t *err)
+/* Both kinds of signature (trust_verify, trust_verify_attached): the keys
+ * trusted for image_name into a private home, then the signature judged.
+ * A detached one comes as fds (data_fd >= 0), an attached one as gpgme
+ * data whose signed text goes to plain. */
+static int verify_trusted(const char *local_dir, const char *system_dir, const char *image_name, int data_fd,
+                          int sig_fd, gpgme_data_t sig, gpgme_data_t plain, struct trust_result *ret,
+                          podrun_error_t *err)
 {
+  _cleanup_data_ gpgme_data_t fd_sig = NULL, fd_data = NULL;
   struct entry *v = NULL;
   size_t n = 0;
   struct home h;
   int r = -1;
 
   if (collect_trusted(local_dir, system_dir, image_name, false, &v, &n, err) < 0)
-    return -1;
+    goto out;
   if (n == 0)
     {
       no_key_error(image_name, err);
@@ -867,11 +874,19 @@ int trust_verify(const char *local_dir, const char *system_dir, const char *imag
     }
   if (home_open(&h, err) < 0)
     goto out;
-  r = verify_in(&h, v, n, local_dir, system_dir, image_name, data_fd, sig_fd, ret, err);
+  if (data_fd < 0 || data_from_fds(data_fd, sig_fd, &fd_data, &fd_sig, err) == 0)
+    r = verify_data(&h, v, n, local_dir, system_dir, image_name, data_fd < 0 ? sig : fd_sig, fd_data, plain, ret,
+                    err);
   home_close(&h);
 out:
   entries_free(v, n);
   return r;
+}
+
+int trust_verify(const char *local_dir, const char *system_dir, const char *image_name, int data_fd, int sig_fd,
+                 struct trust_result *ret, podrun_error_t *err)
+{
+  return verify_trusted(local_dir, system_dir, image_name, data_fd, sig_fd, NULL, NULL, ret, err);
 }
 
 /* ---- for trust-sign.c (trust-internal.h) ---------------------------------- */
@@ -914,25 +929,7 @@ char *trust_key_unusable(gpgme_key_t k)
 int trust_verify_attached(const char *local_dir, const char *system_dir, const char *image_name, gpgme_data_t sig,
                           gpgme_data_t plain, struct trust_result *ret, podrun_error_t *err)
 {
-  struct entry *v = NULL;
-  size_t n = 0;
-  struct home h;
-  int r = -1;
-
-  if (collect_trusted(local_dir, system_dir, image_name, false, &v, &n, err) < 0)
-    goto out;
-  if (n == 0)
-    {
-      no_key_error(image_name, err);
-      goto out;
-    }
-  if (home_open(&h, err) < 0)
-    goto out;
-  r = verify_data(&h, v, n, local_dir, system_dir, image_name, sig, NULL, plain, ret, err);
-  home_close(&h);
-out:
-  entries_free(v, n);
-  return r;
+  return verify_trusted(local_dir, system_dir, image_name, -1, -1, sig, plain, ret, err);
 }
 
 int trust_count_for(const char *local_dir, const char *system_dir, const char *name, size_t *ret,

@@ -169,8 +169,25 @@ static int fail_one(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   return podrun_error_new(err, 0, "no");
 }
 
+/* stage1_main with its stderr (the one error line) into *ret_stderr. */
+static int main_said(const struct stage1_entrypoint *table, size_t n, char **argv, char **ret_stderr)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  char path[] = "/tmp/podrun-test-stage1-err-XXXXXX";
+  int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+  assert_true(fd >= 0 && saved >= 0);
+  assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+  int code = stage1_main(table, n, (int) strv_length(argv), argv);
+  assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+  close(saved);
+  close(fd);
+  assert_int_equal(fs_read_file_at(AT_FDCWD, path, 4096, ret_stderr, NULL, &err), 0);
+  assert_int_equal(unlink(path), 0);
+  return code;
+}
+
 /* The entrypoint is the name a binary is called as; an error or an
- * unknown name exits 254. */
+ * unknown name exits 254 with one line saying why. */
 static void test_main(void **state)
 {
   static const struct stage1_entrypoint table[] = {
@@ -178,16 +195,24 @@ static void test_main(void **state)
     { "stop", "podrun-stage1", fail_one },
   };
   char *run[] = { "/nspawn/run", "uuid", NULL }, *stop[] = { "stop", NULL }, *other[] = { "/nspawn/init", NULL };
+  char *said = NULL;
   called = 0;
-  assert_int_equal(stage1_main(table, ELEMENTSOF(table), 2, run), 42);
+  assert_int_equal(main_said(table, ELEMENTSOF(table), run, &said), 42);
   assert_int_equal(called, 1);
-  assert_int_equal(stage1_main(table, ELEMENTSOF(table), 1, stop), PODRUN_EXIT_ERROR);
+  assert_string_equal(said, "");
+  free(said);
+  assert_int_equal(main_said(table, ELEMENTSOF(table), stop, &said), PODRUN_EXIT_ERROR);
   assert_int_equal(called, 2);
+  assert_string_equal(said, "podrun-stage1: no\n");
+  free(said);
   called = 0;
-  assert_int_equal(stage1_main(table, ELEMENTSOF(table), 1, other), PODRUN_EXIT_ERROR);
+  assert_int_equal(main_said(table, ELEMENTSOF(table), other, &said), PODRUN_EXIT_ERROR);
   assert_int_equal(called, 0);
-  static const struct stage1_entrypoint any[] = { { NULL, "podrun-stage1", run_one } };
-  assert_int_equal(stage1_main(any, ELEMENTSOF(any), 1, other), 42);
+  assert_string_equal(said, "podrun-stage1: called as \"init\": not run or stop\n");
+  free(said);
+  static const struct stage1_entrypoint any[] = { { NULL, "podrun-init", run_one } };
+  assert_int_equal(main_said(any, ELEMENTSOF(any), other, &said), 42);
+  free(said);
 }
 
 int main(void)
