@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -148,7 +149,7 @@ static char *memfd_text(int fd)
   return buf;
 }
 
-static _noreturn_ void plugin_child(const char *path, const struct call *c, int in, int out, int errfd)
+static _noreturn_ void plugin_child(const char *path, const struct call *c, int in, int out, int errfd, pid_t parent)
 {
   _cleanup_free_ char *cmd = xasprintf("CNI_COMMAND=%s", c->command);
   _cleanup_free_ char *id = xasprintf("CNI_CONTAINERID=%s", c->uuid);
@@ -158,6 +159,9 @@ static _noreturn_ void plugin_child(const char *path, const struct call *c, int 
   char *env[] = { cmd, id, ns, ifname, args, (char *) "CNI_PATH=" CNI_PLUGIN_DIR,
                   (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
   char *argv[] = { (char *) path, NULL };
+  /* a plugin dies with podrun: none is left adding what nobody will delete */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+    _exit(127);
   if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
     _exit(127);
   close_range(3, ~0U, 0); /* the pod's lock, sockets of its ports: none is the plugin's */
@@ -223,11 +227,11 @@ static int plugin_exec(const char *type, const struct call *c, json_t *conf, jso
     return -1;
   log_debug("CNI %s %s (%s)", c->command, type, c->ifname);
   fflush(NULL);
-  pid_t pid = fork();
+  pid_t parent = getpid(), pid = fork();
   if (pid < 0)
     return podrun_error_set(err, errno, "fork");
   if (pid == 0)
-    plugin_child(path, c, in, out, errfd);
+    plugin_child(path, c, in, out, errfd, parent);
   if (plugin_wait(pid, type, &status, err) < 0)
     return -1;
   _cleanup_free_ char *result = memfd_text(out), *errtext = memfd_text(errfd);
@@ -576,6 +580,27 @@ int cni_pod_teardown(int poddirfd, const char *podpath, const char *uuid, int ho
   if (r < 0)
     return -1; /* the netns stays for the next try, which needs it */
   return netns_remove(netns, host_mntns_fd, err);
+}
+
+bool cni_plugins_at_work(const char *uuid)
+{
+  _cleanup_closedir_ DIR *d = opendir("/proc");
+  _cleanup_free_ char *want = xasprintf("CNI_CONTAINERID=%s", uuid);
+  struct dirent *de;
+  while (d && (de = readdir(d)))
+    {
+      if (!isdigit((unsigned char) de->d_name[0]))
+        continue;
+      _cleanup_free_ char *path = xasprintf("/proc/%s/environ", de->d_name), *env = NULL;
+      _cleanup_error_ podrun_error_t ignored = NULL;
+      size_t len = 0;
+      if (fs_read_file_at(AT_FDCWD, path, 1 << 20, &env, &len, &ignored) < 0)
+        continue;
+      for (size_t off = 0; off < len; off += strlen(env + off) + 1)
+        if (streq(env + off, want))
+          return true;
+    }
+  return false;
 }
 
 char **cni_net_addresses(json_t *net)

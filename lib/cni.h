@@ -79,3 +79,8 @@ char **cni_net_addresses(json_t *net);
  * nameservers, search domains and options, in order), NULL when they
  * give no nameserver. */
 char *cni_resolv_conf(int poddirfd);
+
+/* Whether a CNI plugin (or what it runs: ptp's host-local) is at work for
+ * the pod uuid: a process whose environment has its CNI_CONTAINERID. One
+ * left by a podrun killed during ADD may still be adding: gc waits for it. */
+bool cni_plugins_at_work(const char *uuid);

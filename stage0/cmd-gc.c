@@ -54,6 +54,8 @@ static int gc_one(struct pod *p, podrun_error_t *err)
     return 0; /* it moved on before we locked it */
   /* a prepared pod has networks only while it starts: these are of a start
    * that was killed (its lock is free), and go now, not at its expiry */
+  if (p->state == POD_PREPARED && cni_plugins_at_work(p->uuid))
+    return 0; /* what a plugin still adds is deleted by the next gc */
   if (p->state == POD_PREPARED && net_pod_teardown(p, err) < 0)
     return podrun_error_wrap(err, "pod %s", p->uuid);
   if (p->state == POD_PREPARED)

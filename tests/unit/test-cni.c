@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "cni.h"
 #include "fs.h"
@@ -105,6 +107,32 @@ static void test_resolv_conf(void **state)
   assert_int_equal(fs_rm_rf_at(AT_FDCWD, dir, &err), 0);
 }
 
+/* a process whose environment names the pod is a plugin at work for it */
+static void test_plugins_at_work(void **state)
+{
+  assert_false(cni_plugins_at_work("00000000-0000-4000-8000-00000000cafe"));
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0)
+    {
+      char *argv[] = { (char *) "sleep", (char *) "5", NULL };
+      char *env[] = { (char *) "CNI_CONTAINERID=00000000-0000-4000-8000-00000000cafe", NULL };
+      execve("/bin/sleep", argv, env);
+      _exit(127);
+    }
+  bool seen = false;
+  for (int i = 0; i < 100 && !seen; i++)
+    {
+      seen = cni_plugins_at_work("00000000-0000-4000-8000-00000000cafe");
+      if (!seen)
+        usleep(10000);
+    }
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  assert_true(seen);
+  assert_false(cni_plugins_at_work("00000000-0000-4000-8000-00000000cafe"));
+}
+
 static void net_refused(const char *net, const struct appc_pod_manifest *m, const char *why)
 {
   podrun_error_t err = NULL;
@@ -177,6 +205,7 @@ int main(void)
     cmocka_unit_test(test_names),
     cmocka_unit_test(test_conf),
     cmocka_unit_test(test_resolv_conf),
+    cmocka_unit_test(test_plugins_at_work),
     cmocka_unit_test(test_net_flags),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
