@@ -63,7 +63,9 @@ groups = [
      "rows": hyperfine(*rounds("layers-start")), "peers": ["podrun run (fly), one-layer ACI"]},
     {"title": "8. Pod start to exit of /bin/true: a local file already in the store vs by name",
      "rows": hyperfine(*rounds("file-start")), "peers": ["podrun run (fly) podrun.bench/busybox, by name"]},
-    {"title": "9. Pod start to exit of /bin/true on a network of the pod's own: podrun's default (CNI ptp, NAT) vs podman's",
+    {"title": "9. kvm stage1: pod start to exit of /bin/true vs qemu booting the same kernel to a power-off (goal: 1.1x)",
+     "rows": hyperfine("kvm.json")},
+    {"title": "10. Pod start to exit of /bin/true on a network of the pod's own: podrun's default (CNI ptp, NAT) vs podman's",
      "rows": hyperfine("net.json"), "peers": ["podman run (its default network)"]},
 ]
 rss = [{"name": a, "peak_rss_kib": int(b)} for a, b in tsv("rss.tsv") if b.strip().isdigit()]

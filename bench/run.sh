@@ -123,7 +123,7 @@ podman_cmd="podman run --rm --network=none $podman_flags --rootfs $rootfs /bin/t
 set -- -N --warmup 3 --runs "$runs_start" --export-json "$out/start.json"
 set -- "$@" -n "podrun run (fly)" "$P run --stage1=fly podrun.bench/busybox"
 set -- "$@" -n "podrun prepare + run-prepared (fly)" "sh $work/split.sh"
-# on the host's network, as every peer of this row but podman (row 9 is the networks')
+# on the host's network, as every peer of this row but podman (row 10 is the networks')
 set -- "$@" -n "podrun run (nspawn)" "$P run --stage1=nspawn --net=host podrun.bench/busybox"
 # shellcheck disable=SC2086
 ! works "crun run" $crun_cmd || set -- "$@" -n "crun run" "$crun_cmd"
@@ -140,8 +140,8 @@ set -- "$@" -n "floor: unshare + chroot" "unshare --mount --uts --ipc --net --pi
 set -- "$@" -n "floor: chroot" "chroot $rootfs /bin/true"
 inns hyperfine "$@" >"$out/start.log" 2>&1 || { cat "$out/start.log" >&2; die "row 1 failed"; }
 
-# --- row 9: start to exit of /bin/true on a network of the pod's own ------------------
-say "row 9: start to exit of /bin/true, podrun's default network vs podman's"
+# --- row 10: start to exit of /bin/true on a network of the pod's own ------------------
+say "row 10: start to exit of /bin/true, podrun's default network vs podman's"
 podman_net_cmd="podman run --rm $podman_flags --rootfs $rootfs /bin/true"
 set -- -N --warmup 3 --runs "$runs_start" --export-json "$out/net.json"
 set -- "$@" -n "podrun run (nspawn, --net=default)" "$P run --stage1=nspawn --net=default podrun.bench/busybox"
@@ -151,7 +151,7 @@ if works "podman run (its default network)" $podman_net_cmd; then
   set -- "$@" -n "podman run (its default network)" "$podman_net_cmd"
   set -- "$@" -n "podman run --network=none" "$podman_cmd"
 fi
-inns hyperfine "$@" >"$out/net.log" 2>&1 || { cat "$out/net.log" >&2; die "row 9 failed"; }
+inns hyperfine "$@" >"$out/net.log" 2>&1 || { cat "$out/net.log" >&2; die "row 10 failed"; }
 
 say "row 1: the first run of a never-rendered image"
 hyperfine -N --runs "$runs_big" --export-json "$out/first.json" \
@@ -601,6 +601,55 @@ say "row 8: podrun run ./bench.aci (in the store) vs by name"
 kill "$registry_pid" 2>/dev/null || true
 wait "$registry_pid" 2>/dev/null || true
 registry_pid=
+
+# --- row 9: the kvm stage1 against its floor ---------------------------------------------
+# pod start to exit of /bin/true in a VM, against qemu booting the same kernel with
+# the same machine, accelerator and command line, whose initramfs only powers off
+say "row 9: kvm pod start to exit vs the VM floor"
+if command -v qemu-system-x86_64 >/dev/null && [ -f "$BUILD/stage1-kvm.aci" ] && [ -f "$BUILD/kvm/floor.img" ]; then
+  pr --dir="$store" fetch "$BUILD/stage1-kvm.aci" >/dev/null
+  pr --dir="$store" run --stage1=kvm --uuid-file-save="$work/kvm-uuid" podrun.bench/busybox >/dev/null 2>&1 ||
+    die "row 9: a kvm pod failed"
+  accel=$("$PODRUN" --dir="$store" status "$(cat "$work/kvm-uuid")" | sed -n 's/^accelerator=//p')
+  [ -n "$accel" ] || die "row 9: the kvm pod says no accelerator"
+  # the stage1's command line (stage1/kvm/run.c): under TCG the host's TSC frequency too
+  append="console=ttyS0 quiet panic=-1 reboot=t i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd"
+  mhz=$(sed -n 's/^cpu MHz[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+  if [ "$accel" = tcg ] && [ -n "$mhz" ]; then
+    khz=$(awk -v m="$mhz" 'BEGIN {printf "%d", m * 1000}')
+    append="$append tsc_early_khz=$khz lpj=$((khz * 4)) tsc=reliable"
+  fi
+  cpu=
+  [ "$accel" = tcg ] || cpu="-cpu host"
+  floor_cmd="qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off,isa-serial=on -accel $accel $cpu -m 256 -smp 1
+    -nodefaults -no-user-config -display none -monitor none -no-reboot -serial none
+    -kernel $BUILD/kvm/kernel/vmlinux -initrd $BUILD/kvm/floor.img -append '$append'"
+  floor_cmd=$(echo "$floor_cmd" | tr -s '\n ' '  ')
+  kvm_env=
+  [ "$accel" = tcg ] && kvm_env="env PODRUN_KVM=off"
+  runs_kvm=5
+  [ "$quick" = 1 ] && runs_kvm=2
+  hyperfine -N --runs "$runs_kvm" --export-json "$out/kvm.json" \
+    -n "podrun run (kvm, $accel) /bin/true" "$kvm_env $P run --stage1=kvm podrun.bench/busybox" \
+    -n "floor: qemu microvm ($accel), same kernel, /init powers off" "$floor_cmd" >"$out/kvm.log" 2>&1 ||
+    { cat "$out/kvm.log" >&2; die "row 9 failed"; }
+  # qemu's resident memory while the app sleeps (the pod's pid is qemu's)
+  rm -f "$work/kvm-uuid"
+  # shellcheck disable=SC2086
+  $kvm_env "$PODRUN" --dir="$store" run --stage1=kvm --uuid-file-save="$work/kvm-uuid" podrun.bench/busybox \
+    --exec=/bin/sleep -- 5 >/dev/null 2>&1 &
+  pid=$!
+  for _ in $(seq 300); do
+    [ -s "$store/pods/run/$(cat "$work/kvm-uuid" 2>/dev/null)/pid" ] && break
+    sleep 0.1
+  done
+  qemu=$(cat "$store/pods/run/$(cat "$work/kvm-uuid")/pid")
+  printf '%s\t%s\n' "qemu resident per kvm pod ($accel, 256 MiB guest) while the app sleeps" \
+    "$(awk '/^VmRSS/ {print $2}' "/proc/$qemu/status")" >>"$out/rss.tsv"
+  wait $pid || true
+else
+  skip "kvm pod vs floor" "no qemu-system-x86_64, stage1-kvm.aci or kvm/floor.img (make all \$BUILD/kvm/floor.img)"
+fi
 
 # --- the table -----------------------------------------------------------------------
 say "writing the results"

@@ -39,15 +39,22 @@ static int wait_exited(struct pod **p, int64_t timeout_usec, podrun_error_t *err
   return 0;
 }
 
+/* A one-line record of the stage1's (`net`, `accelerator`); NULL if it
+ * did not write it. */
+static char *stage1_record(struct pod *p, const char *name)
+{
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  char *text = NULL;
+  if (fs_read_file_at(p->dirfd, name, 256, &text, NULL, &ignored) < 0)
+    return NULL;
+  text[strcspn(text, "\n")] = '\0';
+  return text;
+}
+
 /* The pod's network as its stage1 recorded it in `net`; NULL if it did not. */
 static char *network(struct pod *p)
 {
-  _cleanup_error_ podrun_error_t ignored = NULL;
-  char *net = NULL;
-  if (fs_read_file_at(p->dirfd, "net", 256, &net, NULL, &ignored) < 0)
-    return NULL;
-  net[strcspn(net, "\n")] = '\0';
-  return net;
+  return stage1_record(p, "net");
 }
 
 /* "SHIFT:RANGE" of a --private-users pod; NULL for one without. */
@@ -98,7 +105,7 @@ static void print_stage1(json_t *rec)
 
 static void print_text(struct pod *p, const struct pod_info *i)
 {
-  _cleanup_free_ char *net = network(p), *users = private_users(p);
+  _cleanup_free_ char *net = network(p), *users = private_users(p), *accel = stage1_record(p, "accelerator");
   _cleanup_json_ json_t *rec = pod_stage1_record(p);
   char b[64];
   printf("state=%s\n", pod_state_to_string(p->state));
@@ -109,6 +116,8 @@ static void print_text(struct pod *p, const struct pod_info *i)
   if (net)
     printf("network=%s\n", net);
   print_networks(p);
+  if (accel)
+    printf("accelerator=%s\n", ESCAPE(accel));
   if (users)
     printf("private-users=%s\n", users);
   if (rec)
@@ -121,7 +130,7 @@ static void print_text(struct pod *p, const struct pod_info *i)
 
 static void print_json(struct pod *p, const struct pod_info *i, bool pretty)
 {
-  _cleanup_free_ char *net = network(p), *users = private_users(p);
+  _cleanup_free_ char *net = network(p), *users = private_users(p), *accel = stage1_record(p, "accelerator");
   _cleanup_json_ json_t *rec = pod_stage1_record(p);
   char c[64], s[64];
   json_t *codes = json_object();
@@ -142,6 +151,8 @@ static void print_json(struct pod *p, const struct pod_info *i, bool pretty)
     json_object_set_new(o, "networks", nets);
   if (users)
     json_object_set_new(o, "private_users", json_string(users));
+  if (accel)
+    json_object_set_new(o, "accelerator", json_string(accel));
   if (rec)
     {
       json_object_set(o, "stage1", json_object_get(rec, "stage1"));
@@ -204,10 +215,9 @@ static const struct opt status_opts[] = {
 const struct cmd cmd_status = {
   "status", status, "[UUID]", "Show a pod's status",
   "Prints state, created, started, pid, network (when the stage1 has one), networks (each\n"
-  "CNI network's addresses while the pod has them: default:ip4=172.16.28.2,…), private-users\n"
-  "(SHIFT:RANGE, for a --private-users pod), exited and app-<name>=<exit code> lines.\n"
-  "Prints state, created, started, pid, network (when the stage1 has one), private-users\n"
-  "(SHIFT:RANGE, for a --private-users pod), stage1 (its flavor, or its image's name),\n"
+  "CNI network's addresses while the pod has them: default:ip4=172.16.28.2,…), accelerator\n"
+  "(kvm or tcg, for a pod of the kvm stage1), private-users (SHIFT:RANGE, for a\n"
+  "--private-users pod), stage1 (its flavor, or its image's name),\n"
   "stage1-rule (the stage1 policy's rule that decided for the pod, FILE:NAME; empty when\n"
   "none did), stage1-flag (when a --stage1* flag chose it), exited and app-<name>=<exit\n"
   "code> lines.\n"
