@@ -22,7 +22,7 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
 # --- what it needs -------------------------------------------------------------
 pkgs="hyperfine crun runc podman umoci skopeo docker-registry busybox-static systemd-container libarchive-tools time jq
-  python3 util-linux curl"
+  python3 util-linux curl containernetworking-plugins iptables"
 missing=
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
@@ -123,7 +123,8 @@ podman_cmd="podman run --rm --network=none $podman_flags --rootfs $rootfs /bin/t
 set -- -N --warmup 3 --runs "$runs_start" --export-json "$out/start.json"
 set -- "$@" -n "podrun run (fly)" "$P run --stage1=fly podrun.bench/busybox"
 set -- "$@" -n "podrun prepare + run-prepared (fly)" "sh $work/split.sh"
-set -- "$@" -n "podrun run (nspawn)" "$P run --stage1=nspawn podrun.bench/busybox"
+# on the host's network, as every peer of this row but podman (row 10 is the networks')
+set -- "$@" -n "podrun run (nspawn)" "$P run --stage1=nspawn --net=host podrun.bench/busybox"
 # shellcheck disable=SC2086
 ! works "crun run" $crun_cmd || set -- "$@" -n "crun run" "$crun_cmd"
 # shellcheck disable=SC2086
@@ -138,6 +139,19 @@ set -- "$@" -n "podrun run (nspawn)" "$P run --stage1=nspawn podrun.bench/busybo
 set -- "$@" -n "floor: unshare + chroot" "unshare --mount --uts --ipc --net --pid --fork chroot $rootfs /bin/true"
 set -- "$@" -n "floor: chroot" "chroot $rootfs /bin/true"
 inns hyperfine "$@" >"$out/start.log" 2>&1 || { cat "$out/start.log" >&2; die "row 1 failed"; }
+
+# --- row 10: start to exit of /bin/true on a network of the pod's own ------------------
+say "row 10: start to exit of /bin/true, podrun's default network vs podman's"
+podman_net_cmd="podman run --rm $podman_flags --rootfs $rootfs /bin/true"
+set -- -N --warmup 3 --runs "$runs_start" --export-json "$out/net.json"
+set -- "$@" -n "podrun run (nspawn, --net=default)" "$P run --stage1=nspawn --net=default podrun.bench/busybox"
+set -- "$@" -n "podrun run (nspawn, --net=none)" "$P run --stage1=nspawn --net=none podrun.bench/busybox"
+# shellcheck disable=SC2086
+if works "podman run (its default network)" $podman_net_cmd; then
+  set -- "$@" -n "podman run (its default network)" "$podman_net_cmd"
+  set -- "$@" -n "podman run --network=none" "$podman_cmd"
+fi
+inns hyperfine "$@" >"$out/net.log" 2>&1 || { cat "$out/net.log" >&2; die "row 10 failed"; }
 
 say "row 1: the first run of a never-rendered image"
 hyperfine -N --runs "$runs_big" --export-json "$out/first.json" \

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "json-util.h"
+#include "net.h"
 #include "pod-setup.h"
 #include "pods.h"
 #include "table.h"
@@ -37,9 +38,10 @@ static json_t *pod_json(struct pod *p, const struct pod_info *i)
   for (size_t a = 0; a < i->n_apps; a++)
     json_array_append_new(apps, json_pack("{s:s,s:s,s:s}", "name", i->apps[a].name, "image_name",
                                           i->apps[a].image_name, "image_id", i->apps[a].image_id));
-  return json_pack("{s:s,s:s,s:o,s:s?,s:s?}", "name", p->uuid, "state", pod_state_to_string(p->state), "apps",
+  return json_pack("{s:s,s:s,s:o,s:s?,s:s?,s:o?}", "name", p->uuid, "state", pod_state_to_string(p->state), "apps",
                    apps, "created_at", i->created ? format_time_rfc3339(c, sizeof(c), i->created) : NULL,
-                   "started_at", i->started ? format_time_rfc3339(s, sizeof(s), i->started) : NULL);
+                   "started_at", i->started ? format_time_rfc3339(s, sizeof(s), i->started) : NULL, "networks",
+                   net_pod_json(p));
 }
 
 static int pod_list_cmd(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
@@ -92,7 +94,8 @@ static const struct opt list_opts[] = {
 const struct cmd cmd_list = {
   "list", pod_list_cmd, "", "List pods",
   "One line per app: UUID (short unless --full), APP, IMAGE NAME, STATE, CREATED, STARTED.\n"
-  "States: embryo, preparing, aborted-prepare, prepared, running, exited, exited-garbage, garbage.\n\n"
+  "States: embryo, preparing, aborted-prepare, prepared, running, exited, exited-garbage, garbage.\n"
+  "--format=json adds each pod's CNI networks while it has them (name, ifname, ips).\n\n"
   "Examples:\n  podrun list\n  podrun list --full --format=json-pretty",
   list_opts, NULL, 0, 0, 0,
 };

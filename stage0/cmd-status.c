@@ -3,6 +3,7 @@
 
 #include "fs.h"
 #include "json-util.h"
+#include "net.h"
 #include "pod-setup.h"
 #include "pods.h"
 #include "userns.h"
@@ -66,6 +67,28 @@ static char *private_users(struct pod *p)
   return xasprintf("%u:%u", (unsigned) shift, USERNS_RANGE);
 }
 
+/* networks=default:ip4=172.16.28.2,other:ip4=…: each CNI network's
+ * addresses (rkt's form) while the pod has them. */
+static void print_networks(struct pod *p)
+{
+  _cleanup_json_ json_t *nets = net_pod_json(p);
+  size_t i, k;
+  json_t *n, *ip;
+  if (!nets || json_array_size(nets) == 0)
+    return;
+  fputs("networks=", stdout);
+  json_array_foreach (nets, i, n)
+    {
+      printf("%s%s", i ? "," : "", json_string_value(json_object_get(n, "name")));
+      json_array_foreach (json_object_get(n, "ips"), k, ip)
+        {
+          const char *a = json_string_value(ip);
+          printf("%s%s=%.*s", k ? ";" : ":", strchr(a, ':') ? "ip6" : "ip4", (int) strcspn(a, "/"), a);
+        }
+    }
+  fputc('\n', stdout);
+}
+
 static const char *record_string(json_t *rec, const char *key)
 {
   return json_string_value(json_object_get(rec, key)); /* NULL: null or absent */
@@ -92,6 +115,7 @@ static void print_text(struct pod *p, const struct pod_info *i)
     printf("pid=%d\n", (int) i->pid);
   if (net)
     printf("network=%s\n", net);
+  print_networks(p);
   if (accel)
     printf("accelerator=%s\n", ESCAPE(accel));
   if (users)
@@ -122,6 +146,9 @@ static void print_json(struct pod *p, const struct pod_info *i, bool pretty)
     json_object_set_new(o, "pid", json_integer(i->pid));
   if (net)
     json_object_set_new(o, "network", json_string(net));
+  json_t *nets = net_pod_json(p);
+  if (nets)
+    json_object_set_new(o, "networks", nets);
   if (users)
     json_object_set_new(o, "private_users", json_string(users));
   if (accel)
@@ -187,7 +214,8 @@ static const struct opt status_opts[] = {
 
 const struct cmd cmd_status = {
   "status", status, "[UUID]", "Show a pod's status",
-  "Prints state, created, started, pid, network (when the stage1 has one), accelerator\n"
+  "Prints state, created, started, pid, network (when the stage1 has one), networks (each\n"
+  "CNI network's addresses while the pod has them: default:ip4=172.16.28.2,…), accelerator\n"
   "(kvm or tcg, for a pod of the kvm stage1), private-users (SHIFT:RANGE, for a\n"
   "--private-users pod), stage1 (its flavor, or its image's name),\n"
   "stage1-rule (the stage1 policy's rule that decided for the pod, FILE:NAME; empty when\n"
