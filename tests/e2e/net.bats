@@ -174,7 +174,7 @@ EOF
   local cg s1= p sock socks
   cg=$(cat "$STORE/pods/run/$uuid/cgroup")
   for p in $(find "$cg" -name cgroup.procs -exec cat {} +); do
-    [[ $(readlink "/proc/$p/exe") != */stage1/rootfs/nspawn/nspawn ]] || s1=$p
+    [[ $(readlink "/proc/$p/exe") != */stage1/rootfs/nspawn/run ]] || s1=$p
   done
   [[ -n $s1 ]] || fail "no stage1 process in $cg"
   socks=$(ls -l "/proc/$s1/fd" | grep -o 'socket:\[[0-9]*\]' || true)

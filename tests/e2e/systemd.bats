@@ -88,7 +88,7 @@ wait_unit() {
 main_is_run() {
   local main
   main=$(unit_prop "$1" MainPID)
-  [[ $(tr '\0' ' ' <"$MD_ROOT/proc/$main/cmdline") == *"/stage1/rootfs/nspawn/run $2 "* ]] ||
+  [[ $(tr '\0' ' ' <"$MD_ROOT/proc/$main/cmdline") =~ /stage1/rootfs/nspawn/run\ (--[^ ]+\ )*$2\  ]] ||
     fail "MainPID $main is $(tr '\0' ' ' <"$MD_ROOT/proc/$main/cmdline")"
 }
 
