@@ -181,8 +181,10 @@ static char **qemu_argv(const char *qemu, const struct stage1_run_args *a, const
   _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs", cwd), *meta = xasprintf("%s/" KVM_META_DIR, cwd);
   _cleanup_free_ char *rt = xasprintf("%s/" KVM_RT_DIR, cwd), *status = xasprintf("%s/status", cwd);
   _cleanup_free_ char *logs = xasprintf("%s/logs", cwd);
-  _cleanup_free_ char *ctl = xasprintf("socket,id=ctl,path=%s/" KVM_CTL_SOCKET ",server=on,wait=off", cwd);
-  _cleanup_free_ char *enter = xasprintf("socket,id=enter,path=%s/" KVM_ENTER_SOCKET ",server=on,wait=off", cwd);
+  /* relative to the pod directory, qemu's cwd as run's: a socket's path has
+   * room for 107 bytes, and --dir may be longer */
+  static const char ctl[] = "socket,id=ctl,path=" KVM_CTL_SOCKET ",server=on,wait=off";
+  static const char enter[] = "socket,id=enter,path=" KVM_ENTER_SOCKET ",server=on,wait=off";
   _cleanup_free_ char *add_out = xasprintf("fd=%d,set=1", FD_OUT), *add_err = xasprintf("fd=%d,set=2", FD_ERR);
   _cleanup_free_ char *add_console = xasprintf("fd=%d,set=3", FD_CONSOLE);
   _cleanup_free_ char *clock = kvm ? NULL : tcg_clock_args();
