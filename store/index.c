@@ -734,6 +734,11 @@ int store_get_signer(struct store *s, const char *id, struct store_signer *ret, 
   return index_get_signer(s->idx, id, ret, err);
 }
 
+int store_get_layers(struct store *s, const char *id, struct store_layer **ret, size_t *ret_n, podrun_error_t *err)
+{
+  return index_image_layers(s->idx, id, ret, ret_n, err);
+}
+
 void store_signer_done(struct store_signer *sig)
 {
   free(sig->fingerprint);

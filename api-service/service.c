@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* podrun-api's routes and the handlers of pods, images and info: each reads
+ * through the read side podrun's CLI uses (inspect/) and returns a JSON
+ * document; nothing here writes, locks exclusively or follows a path a pod
+ * could have written. */
+#include "service.h"
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include "fs.h"
+#include "inspect/inspect.h"
+#include "json-util.h"
+#include "log.h"
+#include "pod.h"
+#include "store/store.h"
+
+void api_context_init(struct api_context *ctx, const char *dir)
+{
+  memset(ctx, 0, sizeof(*ctx));
+  ctx->dir = xstrdup(dir);
+  ctx->pods_dir = xasprintf("%s/pods", dir);
+  pthread_mutex_init(&ctx->store_lock, NULL);
+}
+
+void api_context_done(struct api_context *ctx)
+{
+  store_close(ctx->store);
+  pthread_mutex_destroy(&ctx->store_lock);
+  free(ctx->dir);
+  free(ctx->pods_dir);
+  free(ctx->openapi);
+  strv_free(ctx->flavors);
+  memset(ctx, 0, sizeof(*ctx));
+}
+
+/* The store, opened read-only when it first has an index (podrun creates it
+ * with the first image); NULL before. The caller holds store_lock. */
+static struct store *get_store(struct api_context *ctx, podrun_error_t *err)
+{
+  _cleanup_free_ char *idx = xasprintf("%s/cas/index.db", ctx->dir);
+  if (!ctx->store && access(idx, F_OK) == 0 && store_open(ctx->dir, STORE_READONLY, &ctx->store, err) < 0)
+    return NULL;
+  return ctx->store;
+}
+
+static const char *const pod_states[] = {
+  "embryo", "preparing", "aborted-prepare", "prepared", "running", "exited", "exited-garbage", "garbage", NULL,
+};
+
+static const struct api_filter_spec pod_filters[] = {
+  { "state", API_FILTER_CHOICE, pod_states },
+  { "app", API_FILTER_STRING },
+  { "image", API_FILTER_STRING },
+  { "annotation", API_FILTER_KEYVALUE },
+  { "label", API_FILTER_KEYVALUE },
+  { "uuid", API_FILTER_UUID },
+  { NULL },
+};
+
+static bool kv_matches(const json_t *o, const struct api_filter_term *t)
+{
+  return streq_ptr(json_string_value(json_object_get(o, t->value)), t->value2);
+}
+
+static bool pod_matches(const struct api_filter_term *t, const json_t *pod)
+{
+  const char *k = t->spec->key;
+  json_t *app;
+  size_t i;
+  if (streq(k, "state"))
+    return streq(json_string_value(json_object_get(pod, "state")), t->value);
+  if (streq(k, "uuid"))
+    return startswith(json_string_value(json_object_get(pod, "uuid")), t->value) != NULL;
+  if (streq(k, "annotation"))
+    return kv_matches(json_object_get(pod, "annotations"), t) || kv_matches(json_object_get(pod, "user_annotations"), t);
+  if (streq(k, "label"))
+    return kv_matches(json_object_get(pod, "user_labels"), t);
+  json_array_foreach(json_object_get(pod, "apps"), i, app)
+  {
+    if (streq(k, "app") && streq(json_string_value(json_object_get(app, "name")), t->value))
+      return true;
+    if (streq(k, "image") && (streq(json_string_value(json_object_get(app, "image_name")), t->value) ||
+                              (strlen(t->value) >= 8 && startswith(json_string_value(json_object_get(app, "image_id")), t->value))))
+      return true;
+  }
+  return false;
+}
+
+static json_t *pod_object(struct pod *p, podrun_error_t *err)
+{
+  struct inspect_pod i;
+  if (inspect_pod_read(p, &i, err) < 0)
+    return NULL;
+  json_t *o = inspect_pod_json(p, &i);
+  inspect_pod_done(&i);
+  return o;
+}
+
+static int list_pods(struct api_context *ctx, const struct api_request *req, char **args, struct api_reply *ret,
+                     podrun_error_t *err)
+{
+  _cleanup_(api_filter_done) struct api_filter f = { 0 };
+  struct pod **v = NULL;
+  size_t n = 0;
+
+  if (api_filter_parse(pod_filters, NULL, req, &f, err) < 0)
+    return -1;
+  if (access(ctx->pods_dir, F_OK) == 0 && pod_list(ctx->pods_dir, &v, &n, err) < 0)
+    return podrun_error_wrap(err, "list pods") , (*err)->status = 500, -1;
+  json_t *arr = json_array();
+  for (size_t k = 0; k < n; k++)
+    {
+      _cleanup_error_ podrun_error_t e = NULL;
+      json_t *o = pod_object(v[k], &e);
+      if (!o) /* one broken pod does not hide the others */
+        log_debug("%s, skipping", e->msg);
+      else if (api_filter_matches(&f, o, pod_matches))
+        json_array_append_new(arr, o);
+      else
+        json_decref(o);
+    }
+  pod_list_free(v, n);
+  ret->json = arr;
+  return 0;
+}
+
+/* A pod named by its UUID or a unique prefix of it: 404 when none, 400 when it is no UUID or ambiguous. */
+int api_load_pod(struct api_context *ctx, const char *uuid, struct pod **ret, podrun_error_t *err)
+{
+  if (!*uuid || strspn(uuid, "0123456789abcdef-") != strlen(uuid) || strlen(uuid) > 36)
+    return api_fail(err, 400, "%s is not a pod UUID (lower-case hex and dashes)", QUOTE(uuid));
+  if (pod_load(ctx->pods_dir, uuid, ret, err) == 0)
+    return 0;
+  (*err)->status = (*err)->status == ENOENT ? 404 : 400;
+  return -1;
+}
+
+static int get_pod(struct api_context *ctx, const struct api_request *req, char **args, struct api_reply *ret,
+                   podrun_error_t *err)
+{
+  _cleanup_pod_ struct pod *p = NULL;
+  struct inspect_pod i;
+
+  if (api_request_check_params(req, NULL, err) < 0 || api_load_pod(ctx, args[0], &p, err) < 0)
+    return -1;
+  if (inspect_pod_read(p, &i, err) < 0)
+    return (*err)->status = 500, -1;
+  ret->json = inspect_pod_json(p, &i);
+  json_object_set_new(ret->json, "manifest", i.manifest ? json_incref(i.manifest) : json_null());
+  inspect_pod_done(&i);
+  return 0;
+}
+
+static const struct api_filter_spec image_filters[] = {
+  { "name", API_FILTER_STRING },
+  { "id", API_FILTER_STRING },
+  { "label", API_FILTER_KEYVALUE },
+  { "imported_since", API_FILTER_TIME },
+  { "used_since", API_FILTER_TIME },
+  { NULL },
+};
+
+static bool image_matches(const struct api_filter_term *t, const json_t *img)
+{
+  const char *k = t->spec->key;
+  if (streq(k, "name"))
+    return streq(json_string_value(json_object_get(img, "name")), t->value);
+  if (streq(k, "id"))
+    return startswith(json_string_value(json_object_get(img, "id")), t->value) != NULL;
+  if (streq(k, "label"))
+    return kv_matches(json_object_get(img, "labels"), t);
+  if (streq(k, "imported_since"))
+    return json_integer_value(json_object_get(img, "import_time_us")) >= t->usec;
+  return json_integer_value(json_object_get(img, "last_used_time_us")) >= t->usec;
+}
+
+static int list_images(struct api_context *ctx, const struct api_request *req, char **args, struct api_reply *ret,
+                       podrun_error_t *err)
+{
+  _cleanup_(api_filter_done) struct api_filter f = { 0 };
+  struct store_image **v = NULL;
+  size_t n = 0;
+  int r = 0;
+
+  if (api_filter_parse(image_filters, NULL, req, &f, err) < 0)
+    return -1;
+  json_t *arr = json_array();
+  pthread_mutex_lock(&ctx->store_lock);
+  struct store *s = get_store(ctx, err);
+  if (s)
+    r = store_list(s, &v, &n, err);
+  else if (*err)
+    r = -1;
+  for (size_t k = 0; r >= 0 && k < n; k++)
+    {
+      json_t *o = inspect_image_json(s, v[k]);
+      if (api_filter_matches(&f, o, image_matches))
+        json_array_append_new(arr, o);
+      else
+        json_decref(o);
+    }
+  pthread_mutex_unlock(&ctx->store_lock);
+  store_image_list_free(v, n);
+  if (r < 0)
+    {
+      json_decref(arr);
+      return podrun_error_wrap(err, "list images"), (*err)->status = 500, -1;
+    }
+  ret->json = arr;
+  return 0;
+}
+
+static json_t *layers_json(struct store *s, const char *id)
+{
+  _cleanup_error_ podrun_error_t e = NULL;
+  struct store_layer *l = NULL;
+  size_t n = 0;
+  if (store_get_layers(s, id, &l, &n, &e) < 0)
+    {
+      log_debug("layers of %s: %s", id, e->msg);
+      return json_array();
+    }
+  json_t *arr = json_array();
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:s?}", "digest", l[i].digest, "media_type", l[i].media_type,
+                                         "size", (json_int_t) l[i].size, "diff_id", l[i].diff_id));
+  store_layer_list_free(l, n);
+  return arr;
+}
+
+static int get_image(struct api_context *ctx, const struct api_request *req, char **args, struct api_reply *ret,
+                     podrun_error_t *err)
+{
+  _cleanup_store_image_ struct store_image *img = NULL;
+  const char *id = args[0];
+  json_t *manifest = NULL;
+  int r = 0;
+
+  if (api_request_check_params(req, NULL, err) < 0)
+    return -1;
+  if ((!startswith(id, "sha512-") && !startswith(id, "sha256-")) || strlen(id) < 8 ||
+      strspn(id + 7, "0123456789abcdef") != strlen(id + 7))
+    return api_fail(err, 400, "%s is not an image id (sha512-HEX or sha256-HEX, or a prefix of one)", QUOTE(id));
+  pthread_mutex_lock(&ctx->store_lock);
+  struct store *s = get_store(ctx, err);
+  if (!s)
+    r = *err ? -1 : api_fail(err, 404, "image %s: not found in the store", QUOTE(id));
+  else if ((r = store_resolve(s, id, &img, err)) < 0)
+    (*err)->status = (*err)->status == ENOENT ? 404 : 400;
+  if (r >= 0)
+    {
+      ret->json = inspect_image_json(s, img);
+      json_object_set_new(ret->json, "layers", layers_json(s, img->id));
+    }
+  pthread_mutex_unlock(&ctx->store_lock);
+  if (r < 0)
+    return -1;
+  _cleanup_error_ podrun_error_t bad = NULL;
+  if (img->manifest && json_parse_untrusted(img->manifest, strlen(img->manifest), "manifest", &manifest, &bad) < 0)
+    manifest = NULL;
+  json_object_set_new(ret->json, "manifest", manifest ?: json_null());
+  return 0;
+}
+
+/* Can this machine run a KVM guest with hardware acceleration? Probed
+ * before the service drops root (/dev/kvm is root's and group kvm's). */
+static bool probe_kvm(void)
+{
+  _cleanup_close_ int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+  return fd >= 0 && ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
+}
+
+/* The stage1-<flavor>.aci files in the system configuration, else beside the build's binary. */
+static char **find_flavors(const char *system_config)
+{
+  char **v = NULL;
+  _cleanup_free_ char *exe = realpath("/proc/self/exe", NULL);
+  _cleanup_free_ char *build = exe ? xasprintf("%s/..", dirname(exe)) : NULL;
+  const char *dirs[] = { system_config, build };
+  for (size_t d = 0; d < ELEMENTSOF(dirs); d++)
+    {
+      _cleanup_closedir_ DIR *dir = dirs[d] ? opendir(dirs[d]) : NULL;
+      struct dirent *de;
+      while (dir && (de = readdir(dir)))
+        {
+          const char *rest = startswith(de->d_name, "stage1-");
+          if (!rest || !endswith(rest, ".aci") || strlen(rest) <= 4)
+            continue;
+          _cleanup_free_ char *name = xstrndup(rest, strlen(rest) - 4);
+          if (!strv_contains(v, name))
+            v = strv_push(v, name);
+        }
+      if (v)
+        break;
+    }
+  return v;
+}
+
+void api_context_probe(struct api_context *ctx, const char *system_config)
+{
+  ctx->kvm = probe_kvm();
+  ctx->flavors = find_flavors(system_config);
+}
+
+static int get_info(struct api_context *ctx, const struct api_request *req, char **args, struct api_reply *ret,
+                    podrun_error_t *err)
+{
+  if (api_request_check_params(req, NULL, err) < 0)
+    return -1;
+  json_t *flavors = json_array();
+  for (char **f = ctx->flavors; f && *f; f++)
+    json_array_append_new(flavors, json_string(*f));
+  ret->json = json_pack("{s:s,s:s,s:o,s:b,s:s,s:i,s:i}", "version", PODRUN_API_VERSION, "api_version", "v1",
+                        "flavors", flavors, "kvm", ctx->kvm, "dir", ctx->dir, "streams",
+                        ctx->http ? (int) api_http_streams(ctx->http) : 0, "max_streams", (int) ctx->max_streams);
+  return 0;
+}
+
+static int get_openapi(struct api_context *ctx, const struct api_request *req, char **args, struct api_reply *ret,
+                       podrun_error_t *err)
+{
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  if (api_request_check_params(req, NULL, err) < 0)
+    return -1;
+  if (!ctx->openapi)
+    return api_fail(err, 404, "this service was started without its OpenAPI document");
+  if (fs_read_file_at(AT_FDCWD, ctx->openapi, JSON_MAX_INPUT, &text, &len, err) < 0 ||
+      json_parse_untrusted(text, len, ctx->openapi, &ret->json, err) < 0)
+    return (*err)->status = 500, -1;
+  return 0;
+}
+
+const struct api_route api_routes[] = {
+  { "pods", list_pods },
+  { "pods/{}", get_pod },
+  { "pods/{}/logs", api_pod_logs },
+  { "images", list_images },
+  { "images/{}", get_image },
+  { "info", get_info },
+  { "events", api_events },
+  { "openapi.json", get_openapi },
+  { NULL },
+};
