@@ -216,28 +216,36 @@ static void scan_pods(struct events *e, bool quiet, bool replay, int64_t since)
   pod_list_free(v, n);
 }
 
+struct image_scan
+{
+  struct store_image **v;
+  size_t n;
+};
+
+static int images_in(struct store *s, void *data, bool again, podrun_error_t *err)
+{
+  struct image_scan *is = data;
+  store_image_list_free(is->v, is->n);
+  is->v = NULL, is->n = 0;
+  return s ? store_list(s, &is->v, &is->n, err) : 0;
+}
+
 static void scan_images(struct events *e, bool quiet, bool replay, int64_t since)
 {
   _cleanup_error_ podrun_error_t ignored = NULL;
-  struct store_image **v = NULL;
-  size_t n = 0;
+  struct image_scan is = { 0 };
   char **now = NULL;
 
-  pthread_mutex_lock(&e->ctx->store_lock);
-  _cleanup_free_ char *idx = xasprintf("%s/cas/index.db", e->ctx->dir);
-  if (!e->ctx->store && access(idx, F_OK) == 0)
-    (void) store_open(e->ctx->dir, STORE_READONLY, &e->ctx->store, &ignored);
-  int r = e->ctx->store ? store_list(e->ctx->store, &v, &n, &ignored) : 0;
-  pthread_mutex_unlock(&e->ctx->store_lock);
-  if (r < 0)
+  if (api_with_store(e->ctx, images_in, &is, &ignored) < 0)
     return;
-  for (size_t k = 0; k < n; k++)
+  for (size_t k = 0; k < is.n; k++)
     {
-      now = strv_push(now, v[k]->id);
-      if (!quiet && !strv_contains(e->images, v[k]->id) && (!replay || v[k]->import_time >= since))
+      struct store_image *img = is.v[k];
+      now = strv_push(now, img->id);
+      if (!quiet && !strv_contains(e->images, img->id) && (!replay || img->import_time >= since))
         {
-          json_t *o = event_json("image-added", "id", v[k]->id, replay ? v[k]->import_time : 0);
-          json_object_set_new(o, "name", json_string(v[k]->name));
+          json_t *o = event_json("image-added", "id", img->id, replay ? img->import_time : 0);
+          json_object_set_new(o, "name", json_string(img->name));
           emit(e, o);
         }
     }
@@ -246,7 +254,7 @@ static void scan_images(struct events *e, bool quiet, bool replay, int64_t since
       emit(e, event_json("image-removed", "id", *id, 0));
   strv_free(e->images);
   e->images = now;
-  store_image_list_free(v, n);
+  store_image_list_free(is.v, is.n);
 }
 
 static void scan(struct events *e)

@@ -23,13 +23,10 @@ void api_context_init(struct api_context *ctx, const char *dir)
   memset(ctx, 0, sizeof(*ctx));
   ctx->dir = xstrdup(dir);
   ctx->pods_dir = xasprintf("%s/pods", dir);
-  pthread_mutex_init(&ctx->store_lock, NULL);
 }
 
 void api_context_done(struct api_context *ctx)
 {
-  store_close(ctx->store);
-  pthread_mutex_destroy(&ctx->store_lock);
   free(ctx->dir);
   free(ctx->pods_dir);
   free(ctx->openapi);
@@ -37,14 +34,29 @@ void api_context_done(struct api_context *ctx)
   memset(ctx, 0, sizeof(*ctx));
 }
 
-/* The store, opened read-only when it first has an index (podrun creates it
- * with the first image); NULL before. The caller holds store_lock. */
-static struct store *get_store(struct api_context *ctx, podrun_error_t *err)
+/* Is it there? (Not access(2), which judges by the real uid and without
+ * the capability the service reads with.) */
+bool api_exists(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+int api_with_store(struct api_context *ctx, api_store_fn fn, void *data, podrun_error_t *err)
 {
   _cleanup_free_ char *idx = xasprintf("%s/cas/index.db", ctx->dir);
-  if (!ctx->store && access(idx, F_OK) == 0 && store_open(ctx->dir, STORE_READONLY, &ctx->store, err) < 0)
-    return NULL;
-  return ctx->store;
+  if (!api_exists(idx))
+    return fn(NULL, data, false, err);
+  for (int attempt = 0; attempt < 5; attempt++)
+    {
+      _cleanup_store_ struct store *s = NULL;
+      if (store_open(ctx->dir, STORE_READONLY, &s, err) < 0)
+        return (*err)->status = 500, -1;
+      int r = fn(s, data, attempt > 0, err);
+      if (r < 0 || !store_changed(s))
+        return r;
+    }
+  return api_fail(err, 503, "the image index changed each time it was read: try again");
 }
 
 static const char *const pod_states[] = {
@@ -109,7 +121,7 @@ static int list_pods(struct api_context *ctx, const struct api_request *req, cha
 
   if (api_filter_parse(pod_filters, NULL, req, &f, err) < 0)
     return -1;
-  if (access(ctx->pods_dir, F_OK) == 0 && pod_list(ctx->pods_dir, &v, &n, err) < 0)
+  if (api_exists(ctx->pods_dir) && pod_list(ctx->pods_dir, &v, &n, err) < 0)
     return podrun_error_wrap(err, "list pods") , (*err)->status = 500, -1;
   json_t *arr = json_array();
   for (size_t k = 0; k < n; k++)
@@ -178,39 +190,42 @@ static bool image_matches(const struct api_filter_term *t, const json_t *img)
   return json_integer_value(json_object_get(img, "last_used_time_us")) >= t->usec;
 }
 
+struct image_list
+{
+  const struct api_filter *filter;
+  json_t *arr;
+};
+
+static int list_images_in(struct store *s, void *data, bool again, podrun_error_t *err)
+{
+  struct image_list *l = data;
+  struct store_image **v = NULL;
+  size_t n = 0;
+  json_array_clear(l->arr); /* what an earlier attempt read */
+  if (s && store_list(s, &v, &n, err) < 0)
+    return podrun_error_wrap(err, "list images"), (*err)->status = 500, -1;
+  for (size_t k = 0; k < n; k++)
+    {
+      json_t *o = inspect_image_json(s, v[k]);
+      if (api_filter_matches(l->filter, o, image_matches))
+        json_array_append_new(l->arr, o);
+      else
+        json_decref(o);
+    }
+  store_image_list_free(v, n);
+  return 0;
+}
+
 static int list_images(struct api_context *ctx, const struct api_request *req, char **args, struct api_reply *ret,
                        podrun_error_t *err)
 {
   _cleanup_(api_filter_done) struct api_filter f = { 0 };
-  struct store_image **v = NULL;
-  size_t n = 0;
-  int r = 0;
-
   if (api_filter_parse(image_filters, NULL, req, &f, err) < 0)
     return -1;
-  json_t *arr = json_array();
-  pthread_mutex_lock(&ctx->store_lock);
-  struct store *s = get_store(ctx, err);
-  if (s)
-    r = store_list(s, &v, &n, err);
-  else if (*err)
-    r = -1;
-  for (size_t k = 0; r >= 0 && k < n; k++)
-    {
-      json_t *o = inspect_image_json(s, v[k]);
-      if (api_filter_matches(&f, o, image_matches))
-        json_array_append_new(arr, o);
-      else
-        json_decref(o);
-    }
-  pthread_mutex_unlock(&ctx->store_lock);
-  store_image_list_free(v, n);
-  if (r < 0)
-    {
-      json_decref(arr);
-      return podrun_error_wrap(err, "list images"), (*err)->status = 500, -1;
-    }
-  ret->json = arr;
+  struct image_list l = { &f, json_array() };
+  if (api_with_store(ctx, list_images_in, &l, err) < 0)
+    return json_decref(l.arr), -1;
+  ret->json = l.arr;
   return 0;
 }
 
@@ -232,37 +247,46 @@ static json_t *layers_json(struct store *s, const char *id)
   return arr;
 }
 
+struct image_get
+{
+  const char *id;
+  json_t *obj;
+};
+
+static int get_image_in(struct store *s, void *data, bool again, podrun_error_t *err)
+{
+  _cleanup_store_image_ struct store_image *img = NULL;
+  _cleanup_error_ podrun_error_t bad = NULL;
+  struct image_get *g = data;
+  json_t *manifest = NULL;
+
+  json_decref(g->obj);
+  g->obj = NULL;
+  if (!s)
+    return api_fail(err, 404, "image %s: not found in the store", QUOTE(g->id));
+  if (store_resolve(s, g->id, &img, err) < 0)
+    return (*err)->status = (*err)->status == ENOENT ? 404 : 400, -1;
+  g->obj = inspect_image_json(s, img);
+  json_object_set_new(g->obj, "layers", layers_json(s, img->id));
+  if (img->manifest && json_parse_untrusted(img->manifest, strlen(img->manifest), "manifest", &manifest, &bad) < 0)
+    manifest = NULL;
+  json_object_set_new(g->obj, "manifest", manifest ?: json_null());
+  return 0;
+}
+
 static int get_image(struct api_context *ctx, const struct api_request *req, char **args, struct api_reply *ret,
                      podrun_error_t *err)
 {
-  _cleanup_store_image_ struct store_image *img = NULL;
   const char *id = args[0];
-  json_t *manifest = NULL;
-  int r = 0;
-
   if (api_request_check_params(req, NULL, err) < 0)
     return -1;
   if ((!startswith(id, "sha512-") && !startswith(id, "sha256-")) || strlen(id) < 8 ||
       strspn(id + 7, "0123456789abcdef") != strlen(id + 7))
     return api_fail(err, 400, "%s is not an image id (sha512-HEX or sha256-HEX, or a prefix of one)", QUOTE(id));
-  pthread_mutex_lock(&ctx->store_lock);
-  struct store *s = get_store(ctx, err);
-  if (!s)
-    r = *err ? -1 : api_fail(err, 404, "image %s: not found in the store", QUOTE(id));
-  else if ((r = store_resolve(s, id, &img, err)) < 0)
-    (*err)->status = (*err)->status == ENOENT ? 404 : 400;
-  if (r >= 0)
-    {
-      ret->json = inspect_image_json(s, img);
-      json_object_set_new(ret->json, "layers", layers_json(s, img->id));
-    }
-  pthread_mutex_unlock(&ctx->store_lock);
-  if (r < 0)
-    return -1;
-  _cleanup_error_ podrun_error_t bad = NULL;
-  if (img->manifest && json_parse_untrusted(img->manifest, strlen(img->manifest), "manifest", &manifest, &bad) < 0)
-    manifest = NULL;
-  json_object_set_new(ret->json, "manifest", manifest ?: json_null());
+  struct image_get g = { id, NULL };
+  if (api_with_store(ctx, get_image_in, &g, err) < 0)
+    return json_decref(g.obj), -1;
+  ret->json = g.obj;
   return 0;
 }
 

@@ -14,8 +14,6 @@ struct api_context
   char *dir;      /* --dir */
   char *pods_dir; /* <dir>/pods */
   char *openapi;  /* the OpenAPI document's path */
-  pthread_mutex_t store_lock; /* one SQLite connection for every thread */
-  struct store *store;        /* opened read-only at first use; NULL until there is an index */
   struct api_http *http;
   unsigned max_streams;
   bool kvm;       /* probed before dropping root */
@@ -31,6 +29,15 @@ int api_load_pod(struct api_context *ctx, const char *uuid, struct pod **ret, po
 
 void api_context_init(struct api_context *ctx, const char *dir);
 void api_context_done(struct api_context *ctx);
+
+/* Runs fn over the store, opened read-only for this request (s NULL when
+ * there is no index yet: podrun makes it with the first image), and again
+ * (again: true; fn discards what it read before) when the index changed
+ * under it (store_changed). */
+struct store;
+typedef int (*api_store_fn)(struct store *s, void *data, bool again, podrun_error_t *err);
+int api_with_store(struct api_context *ctx, api_store_fn fn, void *data, podrun_error_t *err);
+bool api_exists(const char *path);
 
 /* The API's routes (service.c). */
 extern const struct api_route api_routes[];
