@@ -111,7 +111,8 @@ $(call module_archive,$(1)): $$(patsubst %.c,$(BUILD)/%.o,$$(call module_srcs,$(
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
 
-$(BIN)/podrun: $(BUILD)/stage0/main.o $(BUILD)/stage0/libstage0.a $(BUILD)/store/libstore.a $(BUILD)/lib/liblib.a
+$(BIN)/podrun: $(BUILD)/stage0/main.o $(BUILD)/stage0/libstage0.a $(BUILD)/inspect/libinspect.a $(BUILD)/store/libstore.a \
+               $(BUILD)/lib/liblib.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PODRUN_LIBS)
 

@@ -56,6 +56,19 @@ static int listen_unix(const char *path, gid_t gid, podrun_error_t *err)
   return TAKE_FD(fd);
 }
 
+/* The address a TCP socket is bound to, "tcp:HOST:PORT" (the port a
+ * tcp:HOST:0 got), malloc'd. */
+static char *tcp_spec(int fd)
+{
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  char host[NI_MAXHOST], port[NI_MAXSERV];
+  if (getsockname(fd, (struct sockaddr *) &ss, &len) < 0 ||
+      getnameinfo((struct sockaddr *) &ss, len, host, sizeof(host), port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+    return NULL;
+  return ss.ss_family == AF_INET6 ? xasprintf("tcp:[%s]:%s", host, port) : xasprintf("tcp:%s:%s", host, port);
+}
+
 static int listen_tcp(const char *hostport, podrun_error_t *err)
 {
   _cleanup_free_ char *host = NULL;
@@ -112,7 +125,7 @@ int api_listen(const char *spec, gid_t gid, struct api_listener *ret, podrun_err
   if (fd < 0)
     return -1;
   ret->fd = fd;
-  ret->spec = xstrdup(spec);
+  ret->spec = (rest == spec + 4 ? tcp_spec(fd) : NULL) ?: xstrdup(spec);
   return 0;
 }
 

@@ -220,7 +220,7 @@ json_t *inspect_pod_json(struct pod *p, const struct inspect_pod *i)
 }
 
 /* Who signed it (trust): nulls for an image fetched unverified. */
-static json_t *signer_json(struct store *s, const char *id)
+json_t *inspect_image_signer_json(struct store *s, const char *id)
 {
   struct store_signer sig = { 0 };
   _cleanup_error_ podrun_error_t e = NULL;
@@ -249,7 +249,7 @@ json_t *inspect_image_json(struct store *s, const struct store_image *img)
   json_decref(labels);
   inspect_set_time(j, "import_time", img->import_time);
   inspect_set_time(j, "last_used_time", img->last_used);
-  json_object_update_missing_new(j, signer_json(s, img->id));
+  json_object_update_missing_new(j, inspect_image_signer_json(s, img->id));
   return j;
 }
 

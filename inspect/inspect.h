@@ -57,6 +57,10 @@ json_t *inspect_pod_json(struct pod *p, const struct inspect_pod *i);
  * signer is looked up then). */
 json_t *inspect_image_json(struct store *s, const struct store_image *img);
 
+/* Who signed the image (store_get_signer): signer_fingerprint,
+ * signer_prefix, verified_time(_us); nulls for an image fetched unverified. */
+json_t *inspect_image_signer_json(struct store *s, const char *id);
+
 /* Sets key to usec as RFC 3339 (UTC, µs) and key_us to the number; both
  * null when usec is 0. */
 void inspect_set_time(json_t *o, const char *key, int64_t usec);
