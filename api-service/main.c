@@ -246,6 +246,15 @@ static int run(int argc, char **argv, podrun_error_t *err)
       api_context_done(&ctx);
       return -1;
     }
+  /* its own directory, for copies of an index another podrun is writing */
+  const char *tmp = getenv("RUNTIME_DIRECTORY") ?: getenv("TMPDIR") ?: "/tmp";
+  ctx.tmpdir = xasprintf("%s/podrun-api.XXXXXX", tmp);
+  if (!mkdtemp(ctx.tmpdir))
+    {
+      log_warning("mkdtemp %s: %s; an index in use by a podrun cannot be read", ctx.tmpdir, strerror(errno));
+      free(ctx.tmpdir);
+      ctx.tmpdir = NULL;
+    }
   /* the signals end the service in the main thread, never in a handler's */
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);

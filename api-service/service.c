@@ -9,6 +9,7 @@
 #include <libgen.h>
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 
 #include "fs.h"
@@ -25,12 +26,17 @@ void api_context_init(struct api_context *ctx, const char *dir)
   ctx->pods_dir = xasprintf("%s/pods", dir);
 }
 
+static void remove_snapshot(const char *snap);
+
 void api_context_done(struct api_context *ctx)
 {
   free(ctx->dir);
   free(ctx->pods_dir);
   free(ctx->openapi);
   strv_free(ctx->flavors);
+  if (ctx->tmpdir)
+    remove_snapshot(ctx->tmpdir);
+  free(ctx->tmpdir);
   memset(ctx, 0, sizeof(*ctx));
 }
 
@@ -42,6 +48,78 @@ bool api_exists(const char *path)
   return stat(path, &st) == 0;
 }
 
+/* Copies <dir>/cas/index.db and its -wal into <snap>/cas/, where the
+ * service may write (its own temporary directory, never --dir): SQLite
+ * reads a WAL index there as any reader does. The copy is kept only if
+ * neither file changed while it was made (a torn copy is made again). */
+static int snapshot_index(struct api_context *ctx, const char *snap, podrun_error_t *err)
+{
+  static const char *const names[] = { "index.db", "index.db-wal" };
+  struct stat before[2], after[2];
+  _cleanup_free_ char *cas = xasprintf("%s/cas", snap);
+  if (mkdir(snap, 0700) < 0 || mkdir(cas, 0700) < 0)
+    return podrun_error_set(err, errno, "snapshot the index into %s", QUOTE(snap));
+  for (size_t i = 0; i < 2; i++)
+    {
+      _cleanup_free_ char *from = xasprintf("%s/cas/%s", ctx->dir, names[i]), *to = xasprintf("%s/%s", cas, names[i]);
+      _cleanup_close_ int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+      _cleanup_close_ int out = -1;
+      if (in < 0 && errno == ENOENT && i == 1)
+        break;
+      if (in < 0 || fstat(in, &before[i]) < 0 || !S_ISREG(before[i].st_mode))
+        return podrun_error_set(err, errno, "snapshot %s", QUOTE(from));
+      out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (out < 0 || fs_copy_fd(in, out, err) < 0)
+        return out < 0 ? podrun_error_set(err, errno, "snapshot into %s", QUOTE(to)) : -1;
+      if (fstat(in, &after[i]) < 0 || after[i].st_size != before[i].st_size ||
+          after[i].st_mtim.tv_sec != before[i].st_mtim.tv_sec || after[i].st_mtim.tv_nsec != before[i].st_mtim.tv_nsec)
+        return podrun_error_new(err, EAGAIN, "the index changed while it was copied");
+    }
+  return 0;
+}
+
+static void remove_snapshot(const char *snap)
+{
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  (void) fs_rm_rf_at(AT_FDCWD, snap, &ignored);
+}
+
+/* One attempt: the index itself (read as immutable by a reader that may not
+ * write cas/), else a copy of it when its -wal holds transactions. 1 when it
+ * changed under the reader: read again. */
+static int with_store_once(struct api_context *ctx, api_store_fn fn, void *data, bool again, podrun_error_t *err)
+{
+  _cleanup_store_ struct store *s = NULL;
+  _cleanup_free_ char *snap = NULL;
+  int r;
+
+  if (store_open(ctx->dir, STORE_READONLY, &s, err) < 0)
+    {
+      if ((*err)->status != EROFS || !ctx->tmpdir)
+        return (*err)->status = 500, -1;
+      podrun_error_free(err);
+      snap = xasprintf("%s/snap.%lu.%lu", ctx->tmpdir, (unsigned long) gettid(),
+                       (unsigned long) atomic_fetch_add(&ctx->snapshots, 1));
+      r = snapshot_index(ctx, snap, err);
+      if (r == 0)
+        r = store_open(snap, STORE_READONLY, &s, err);
+      if (r < 0)
+        {
+          bool torn = (*err)->status == EAGAIN;
+          remove_snapshot(snap);
+          if (torn)
+            return podrun_error_free(err), 1;
+          return (*err)->status = 500, -1;
+        }
+    }
+  r = fn(s, data, again, err);
+  bool changed = r >= 0 && store_changed(s);
+  store_close(TAKE_PTR(s));
+  if (snap)
+    remove_snapshot(snap);
+  return r < 0 ? -1 : changed;
+}
+
 int api_with_store(struct api_context *ctx, api_store_fn fn, void *data, podrun_error_t *err)
 {
   _cleanup_free_ char *idx = xasprintf("%s/cas/index.db", ctx->dir);
@@ -49,11 +127,8 @@ int api_with_store(struct api_context *ctx, api_store_fn fn, void *data, podrun_
     return fn(NULL, data, false, err);
   for (int attempt = 0; attempt < 5; attempt++)
     {
-      _cleanup_store_ struct store *s = NULL;
-      if (store_open(ctx->dir, STORE_READONLY, &s, err) < 0)
-        return (*err)->status = 500, -1;
-      int r = fn(s, data, attempt > 0, err);
-      if (r < 0 || !store_changed(s))
+      int r = with_store_once(ctx, fn, data, attempt > 0, err);
+      if (r <= 0)
         return r;
     }
   return api_fail(err, 503, "the image index changed each time it was read: try again");

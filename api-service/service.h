@@ -16,6 +16,8 @@ struct api_context
   char *openapi;  /* the OpenAPI document's path */
   struct api_http *http;
   unsigned max_streams;
+  char *tmpdir;   /* the service's own (made after dropping root), for copies of a busy index */
+  _Atomic unsigned long snapshots;
   bool kvm;       /* probed before dropping root */
   char **flavors; /* the stage1 flavors installed */
 };

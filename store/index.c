@@ -182,35 +182,44 @@ static bool same_file(const struct stat *a, const struct stat *b)
          a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-static bool wal_exists(const char *path)
+/* Does the -wal file hold anything (a transaction that is not in the file
+ * itself)? A read-only podrun leaves an empty one behind. */
+static bool wal_in_use(const char *path)
 {
   _cleanup_free_ char *wal = xasprintf("%s-wal", path);
-  return faccessat(AT_FDCWD, wal, F_OK, AT_EACCESS) == 0 || errno != ENOENT;
+  struct stat st;
+  if (stat(wal, &st) < 0)
+    return errno != ENOENT;
+  return st.st_size > 0;
 }
 
-/* A reader that may not write the store (podrun-api) cannot make the WAL
- * index's -shm file, which SQLite needs unless it is there already (some
- * podrun has the index open) or the file is opened immutable. With no -wal
- * file, no write is under way: the file is read as immutable, and
- * index_changed() tells the reader whether it changed meanwhile (a writer
- * that came and checkpointed), so that it reads again. */
-static int open_immutable(struct index *idx, podrun_error_t *err)
+/* A reader that may not write the store (podrun-api) cannot make or use
+ * the WAL index's -shm file, which SQLite needs unless the file is opened
+ * immutable. With no -wal file (or an empty one), no write is under way:
+ * the file is read as immutable, and index_changed() tells the reader
+ * whether it changed meanwhile (a writer that came and checkpointed), so
+ * that it reads again. With a -wal in use, this fails with EROFS: such a
+ * reader reads a copy (podrun-api does, api_with_store). */
+static int open_unprivileged(struct index *idx, podrun_error_t *err)
 {
   _cleanup_free_ char *uri = NULL;
   sqlite3_close_v2(idx->db);
   idx->db = NULL;
   if (stat(idx->path, &idx->st) < 0)
     return podrun_error_set(err, errno, "index %s", QUOTE(idx->path));
+  if (wal_in_use(idx->path))
+    return podrun_error_new(err, EROFS, "index %s: a podrun has transactions in its -wal file, which a reader "
+                            "that cannot write the store cannot read", QUOTE(idx->path));
+  idx->immutable = true;
   /* the path as a URI: %-escape what a URI path cannot hold */
   size_t n = strlen(idx->path);
-  char *u = uri = xmalloc(n * 3 + 32);
+  char *u = uri = xmalloc(n * 3 + 64);
   u += sprintf(u, "file:");
   for (const char *c = idx->path; *c; c++)
     u += (*c == '?' || *c == '#' || *c == '%' || (unsigned char) *c < 0x21 || (unsigned char) *c >= 0x7f)
              ? sprintf(u, "%%%02X", (unsigned char) *c)
              : sprintf(u, "%c", *c);
   sprintf(u, "?mode=ro&immutable=1");
-  idx->immutable = true;
   if (sqlite3_open_v2(uri, &idx->db, SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
     return db_error(idx, err, "open");
   return 0;
@@ -221,7 +230,7 @@ bool index_changed(struct index *idx)
   struct stat now;
   if (!idx->immutable)
     return false;
-  return stat(idx->path, &now) < 0 || !same_file(&now, &idx->st) || wal_exists(idx->path);
+  return stat(idx->path, &now) < 0 || !same_file(&now, &idx->st) || wal_in_use(idx->path);
 }
 
 int index_open(const char *path, bool readonly, struct index **ret, podrun_error_t *err)
@@ -247,16 +256,17 @@ int index_open(const char *path, bool readonly, struct index **ret, podrun_error
     goto fail;
   if (exec_sql(idx, "PRAGMA foreign_keys=ON", "enable foreign keys", err) < 0)
     goto fail;
-  if (readonly && check_readable(idx, err) < 0 && (sqlite3_errcode(idx->db) & 0xff) == SQLITE_READONLY &&
-      !wal_exists(path))
+  bool unprivileged = false;
+  if (readonly && check_readable(idx, err) < 0 && (sqlite3_errcode(idx->db) & 0xff) == SQLITE_READONLY)
     {
       podrun_error_free(err);
-      if (open_immutable(idx, err) < 0)
+      unprivileged = true;
+      if (open_unprivileged(idx, err) < 0)
         goto fail;
     }
   if (*err)
     goto fail;
-  if ((readonly ? (idx->immutable ? check_readable(idx, err) : 0) : migrate(idx, err)) < 0)
+  if ((readonly ? (unprivileged ? check_readable(idx, err) : 0) : migrate(idx, err)) < 0)
     goto fail;
   *ret = idx;
   return 0;
