@@ -46,7 +46,7 @@ API_LIBS += $(if $(SANITIZE),-lgpgme)
 DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev libssl-dev \
              libcmocka-dev libseccomp-dev libcap-dev libcurl4-openssl-dev libgpgme-dev libyaml-dev \
              libmicrohttpd-dev libsystemd-dev
-DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 systemd-container procps strace \
+DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 python3-jsonschema systemd-container procps strace \
             docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv wrk
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
@@ -224,6 +224,7 @@ install: all
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' conf/podrun-api.service.in >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/podrun-api.service
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/podrun-api.service
 	install -m 0644 conf/podrun-api.socket $(DESTDIR)$(SYSTEMD_UNIT_DIR)/podrun-api.socket
+	$(if $(DESTDIR),,getent group podrun >/dev/null || groupadd --system podrun)
 	$(if $(STAGE1_ACIS),install -m 0644 $(STAGE1_ACIS) $(DESTDIR)$(PREFIX)/lib/podrun/)
 	install -m 0644 conf/registries.json $(DESTDIR)$(PREFIX)/lib/podrun/registries.json
 	install -m 0644 conf/policy.json $(DESTDIR)$(PREFIX)/lib/podrun/policy.json

@@ -491,3 +491,22 @@ except OSError as e:
   run "$BUILD/bin/podrun-api" --group="$API_GID" --bogus
   [[ $status == 254 && $output == *'unknown option "--bogus"'* ]] || fail "$output"
 }
+
+@test "api: make install ships podrun-api, the OpenAPI document and the units; systemd-analyze finds nothing wrong with them" {
+  command -v systemd-analyze >/dev/null || skip "needs systemd-analyze (package systemd)"
+  local d=$BATS_TEST_TMPDIR/dest u
+  log_run make -C "$E2E_ROOT" -s install DESTDIR="$d" PREFIX=/usr/local BUILD="$BUILD"
+  assert_status 0
+  [[ -x $d/usr/local/bin/podrun-api ]] || fail "no podrun-api"
+  cmp "$d/usr/local/share/podrun/openapi.json" "$E2E_ROOT/Documentation/openapi.json" || fail "the OpenAPI document"
+  u=$d/usr/local/lib/systemd/system
+  grep -qx 'ExecStart=/usr/local/bin/podrun-api' "$u/podrun-api.service" || fail "ExecStart"
+  grep -qx 'SocketGroup=podrun' "$u/podrun-api.socket" && grep -qx 'SocketMode=0660' "$u/podrun-api.socket" ||
+    fail "the socket's group and mode"
+  # verified with ExecStart pointing at the binary as installed under DESTDIR
+  sed -i "s|^ExecStart=.*|ExecStart=$d/usr/local/bin/podrun-api|" "$u/podrun-api.service"
+  cd "$u"
+  log_run systemd-analyze verify --man=no ./podrun-api.socket ./podrun-api.service
+  assert_status 0
+  [[ -z $output ]] || fail "systemd-analyze: $output"
+}
