@@ -510,3 +510,34 @@ except OSError as e:
   assert_status 0
   [[ -z $output ]] || fail "systemd-analyze: $output"
 }
+
+@test "api: load: 200 concurrent clients for 10 s on GET /v1/pods while pods start and exit: no error reply, no crash, memory bounded" {
+  command -v wrk >/dev/null || skip "needs wrk (package wrk)"
+  fetch_busybox
+  run_pod podrun.test/busybox --exec=/bin/true
+  start_api
+  # pods start and exit all along
+  (
+    end=$((SECONDS + 10))
+    while ((SECONDS < end)); do
+      podrun run --stage1=fly podrun.test/busybox --exec=/bin/true >/dev/null 2>&1
+    done
+  ) &
+  LEFTOVERS+=" $!"
+  local churn=$!
+  log_run wrk -t2 -c200 -d10s --timeout 5s "http://$TCP/v1/pods"
+  assert_status 0
+  wait "$churn" || true
+  [[ $output == *"requests in"* ]] || fail "wrk did not run"
+  [[ $output != *"Non-2xx"* ]] || fail "error replies under load"
+  [[ $output != *"Socket errors"* ]] || fail "connections failed under load"
+  kill -0 "$API_PID" || fail "podrun-api died under load"
+  local hwm
+  hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$API_PID/status")
+  echo "podrun-api peak resident memory: $hwm kB"
+  ((hwm < 131072)) || fail "podrun-api peaked at $hwm kB under load"
+  # and it still answers, with every pod
+  api /v1/pods
+  expect 200 /v1/pods
+  [[ $(json_query 'len(j)' <<<"$output") == "$(ls "$STORE/pods/run" | wc -l)" ]] || fail "pods after the load"
+}
