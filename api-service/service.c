@@ -19,11 +19,28 @@
 #include "pod.h"
 #include "store/store.h"
 
+/* A pod that has ended changes no more while it stays in its state: its
+ * object is kept, keyed by its state and what a change would touch (the pod
+ * directory's identity and time, its status directory's time), so that a
+ * listing of many exited pods reads each once. A table of fixed size: a
+ * pod whose slot another takes is read again. */
+struct pod_cache_entry
+{
+  char uuid[UUID_STRING_LEN + 1];
+  enum pod_state state;
+  struct stat dir, status;
+  json_t *obj;
+  char *text; /* obj, compact, keys sorted */
+};
+
 void api_context_init(struct api_context *ctx, const char *dir)
 {
   memset(ctx, 0, sizeof(*ctx));
   ctx->dir = xstrdup(dir);
   ctx->pods_dir = xasprintf("%s/pods", dir);
+  ctx->pod_cache_size = 4099;
+  ctx->pod_cache = xzalloc(sizeof(*ctx->pod_cache) * ctx->pod_cache_size);
+  pthread_mutex_init(&ctx->pod_cache_lock, NULL);
 }
 
 static void remove_snapshot(const char *snap);
@@ -34,6 +51,11 @@ void api_context_done(struct api_context *ctx)
   free(ctx->pods_dir);
   free(ctx->openapi);
   strv_free(ctx->flavors);
+  for (size_t k = 0; ctx->pod_cache && k < ctx->pod_cache_size; k++)
+    json_decref(ctx->pod_cache[k].obj), free(ctx->pod_cache[k].text);
+  free(ctx->pod_cache);
+  if (ctx->pods_dir)
+    pthread_mutex_destroy(&ctx->pod_cache_lock);
   if (ctx->tmpdir)
     remove_snapshot(ctx->tmpdir);
   free(ctx->tmpdir);
@@ -177,13 +199,60 @@ static bool pod_matches(const struct api_filter_term *t, const json_t *pod)
   return false;
 }
 
-static json_t *pod_object(struct pod *p, podrun_error_t *err)
+static bool same_time(const struct stat *a, const struct stat *b)
 {
+  return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+         a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+         a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static size_t cache_slot(struct api_context *ctx, const char *uuid)
+{
+  size_t h = 5381;
+  for (const char *c = uuid; *c; c++)
+    h = h * 33 + (unsigned char) *c;
+  return h % ctx->pod_cache_size;
+}
+
+/* The pod's object (a reference: never changed once made, so that the
+ * cache and every reply can share it) and its compact text. */
+static json_t *pod_object(struct api_context *ctx, struct pod *p, char **ret_text, podrun_error_t *err)
+{
+  struct stat dir, status;
+  bool cacheable = inspect_pod_is_done(p->state) && fstat(p->dirfd, &dir) == 0 &&
+                   fstatat(p->dirfd, "status", &status, AT_SYMLINK_NOFOLLOW) == 0;
+  struct pod_cache_entry *e = NULL;
+  if (cacheable)
+    {
+      pthread_mutex_lock(&ctx->pod_cache_lock);
+      e = &ctx->pod_cache[cache_slot(ctx, p->uuid)];
+      if (e->obj && streq(e->uuid, p->uuid) && e->state == p->state && same_time(&e->dir, &dir) &&
+          same_time(&e->status, &status))
+        {
+          json_t *o = json_incref(e->obj);
+          *ret_text = xstrdup(e->text);
+          pthread_mutex_unlock(&ctx->pod_cache_lock);
+          return o;
+        }
+      pthread_mutex_unlock(&ctx->pod_cache_lock);
+    }
   struct inspect_pod i;
   if (inspect_pod_read(p, &i, err) < 0)
     return NULL;
   json_t *o = inspect_pod_json(p, &i);
   inspect_pod_done(&i);
+  *ret_text = json_dump_sorted(o, false);
+  if (e)
+    {
+      pthread_mutex_lock(&ctx->pod_cache_lock);
+      json_decref(e->obj);
+      free(e->text);
+      snprintf(e->uuid, sizeof(e->uuid), "%s", p->uuid);
+      e->state = p->state, e->dir = dir, e->status = status;
+      e->obj = json_incref(o);
+      e->text = xstrdup(*ret_text);
+      pthread_mutex_unlock(&ctx->pod_cache_lock);
+    }
   return o;
 }
 
@@ -192,26 +261,42 @@ static int list_pods(struct api_context *ctx, const struct api_request *req, cha
 {
   _cleanup_(api_filter_done) struct api_filter f = { 0 };
   struct pod **v = NULL;
-  size_t n = 0;
+  size_t n = 0, len = 1, cap = 4096;
 
   if (api_filter_parse(pod_filters, NULL, req, &f, err) < 0)
     return -1;
   if (api_exists(ctx->pods_dir) && pod_list(ctx->pods_dir, &v, &n, err) < 0)
-    return podrun_error_wrap(err, "list pods") , (*err)->status = 500, -1;
-  json_t *arr = json_array();
+    return podrun_error_wrap(err, "list pods"), (*err)->status = 500, -1;
+  /* the array's compact text, as json_dump_sorted() writes it, from each pod's */
+  char *text = xmalloc(cap);
+  text[0] = '[';
   for (size_t k = 0; k < n; k++)
     {
       _cleanup_error_ podrun_error_t e = NULL;
-      json_t *o = pod_object(v[k], &e);
+      _cleanup_free_ char *t = NULL;
+      json_t *o = pod_object(ctx, v[k], &t, &e);
       if (!o) /* one broken pod does not hide the others */
-        log_debug("%s, skipping", e->msg);
-      else if (api_filter_matches(&f, o, pod_matches))
-        json_array_append_new(arr, o);
-      else
-        json_decref(o);
+        {
+          log_debug("%s, skipping", e->msg);
+          continue;
+        }
+      if (api_filter_matches(&f, o, pod_matches))
+        {
+          size_t tl = strlen(t);
+          while (len + tl + 4 > cap)
+            text = xrealloc(text, cap *= 2);
+          if (len > 1)
+            text[len++] = ',';
+          memcpy(text + len, t, tl);
+          len += tl;
+        }
+      json_decref(o);
     }
+  memcpy(text + len, "]\n", 3);
   pod_list_free(v, n);
-  ret->json = arr;
+  ret->text = text;
+  ret->text_len = len + 2;
+  ret->content_type = "application/json";
   return 0;
 }
 

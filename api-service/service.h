@@ -18,6 +18,9 @@ struct api_context
   unsigned max_streams;
   char *tmpdir;   /* the service's own (made after dropping root), for copies of a busy index */
   _Atomic unsigned long snapshots;
+  struct pod_cache_entry *pod_cache; /* the objects of pods that ended (service.c) */
+  size_t pod_cache_size;
+  pthread_mutex_t pod_cache_lock;
   bool kvm;       /* probed before dropping root */
   char **flavors; /* the stage1 flavors installed */
 };
