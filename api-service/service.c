@@ -184,12 +184,18 @@ static bool pod_matches(const struct api_filter_term *t, const json_t *pod)
     return streq(json_string_value(json_object_get(pod, "state")), t->value);
   if (streq(k, "uuid"))
     return startswith(json_string_value(json_object_get(pod, "uuid")), t->value) != NULL;
-  if (streq(k, "annotation"))
-    return kv_matches(json_object_get(pod, "annotations"), t) || kv_matches(json_object_get(pod, "user_annotations"), t);
-  if (streq(k, "label"))
-    return kv_matches(json_object_get(pod, "user_labels"), t);
+  if (streq(k, "annotation") &&
+      (kv_matches(json_object_get(pod, "annotations"), t) || kv_matches(json_object_get(pod, "user_annotations"), t)))
+    return true;
+  if (streq(k, "label") && kv_matches(json_object_get(pod, "user_labels"), t))
+    return true;
   json_array_foreach(json_object_get(pod, "apps"), i, app)
   {
+    if (streq(k, "annotation") &&
+        (kv_matches(json_object_get(app, "annotations"), t) || kv_matches(json_object_get(app, "user_annotations"), t)))
+      return true;
+    if (streq(k, "label") && kv_matches(json_object_get(app, "user_labels"), t))
+      return true;
     if (streq(k, "app") && streq(json_string_value(json_object_get(app, "name")), t->value))
       return true;
     if (streq(k, "image") && (streq(json_string_value(json_object_get(app, "image_name")), t->value) ||

@@ -157,24 +157,6 @@ static const char *app_state(enum pod_state s, const struct inspect_app *a)
   return s == POD_RUNNING ? "running" : "created";
 }
 
-static json_t *apps_json(struct pod *p, const struct inspect_pod *i, json_t **ret_codes)
-{
-  json_t *apps = json_array(), *codes = json_object();
-  for (size_t a = 0; a < i->n_apps; a++)
-    {
-      const struct inspect_app *app = &i->apps[a];
-      json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o}", "name", app->name, "image_name", app->image_name, "image_id",
-                            app->image_id, "state", app_state(p->state, app), "exit_code",
-                            app->exit_code >= 0 ? json_integer(app->exit_code) : json_null());
-      inspect_set_time(o, "exited_at", app->exited);
-      json_array_append_new(apps, o);
-      if (app->exit_code >= 0)
-        json_object_set_new(codes, app->name, json_integer(app->exit_code));
-    }
-  *ret_codes = codes;
-  return apps;
-}
-
 /* The manifest's name/value lists as objects. */
 static json_t *kvs_object(const json_t *list)
 {
@@ -188,6 +170,29 @@ static json_t *kvs_object(const json_t *list)
       json_object_set(o, n, v);
   }
   return o;
+}
+
+static json_t *apps_json(struct pod *p, const struct inspect_pod *i, json_t **ret_codes)
+{
+  json_t *apps = json_array(), *codes = json_object();
+  for (size_t a = 0; a < i->n_apps; a++)
+    {
+      const struct inspect_app *app = &i->apps[a];
+      json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o}", "name", app->name, "image_name", app->image_name, "image_id",
+                            app->image_id, "state", app_state(p->state, app), "exit_code",
+                            app->exit_code >= 0 ? json_integer(app->exit_code) : json_null());
+      inspect_set_time(o, "exited_at", app->exited);
+      /* what the pod manifest gives the app (its app section, when it overrides the image's) */
+      json_t *m = json_array_get(json_object_get(i->manifest, "apps"), a), *ma = json_object_get(m, "app");
+      json_object_set_new(o, "annotations", kvs_object(json_object_get(m, "annotations")));
+      json_object_set_new(o, "user_annotations", json_deep_copy(json_object_get(ma, "userAnnotations")) ?: json_object());
+      json_object_set_new(o, "user_labels", json_deep_copy(json_object_get(ma, "userLabels")) ?: json_object());
+      json_array_append_new(apps, o);
+      if (app->exit_code >= 0)
+        json_object_set_new(codes, app->name, json_integer(app->exit_code));
+    }
+  *ret_codes = codes;
+  return apps;
 }
 
 static void stage1_json(json_t *o, json_t *rec)
