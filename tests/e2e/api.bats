@@ -449,8 +449,8 @@ assert t == sorted(t), t' "$ev" || fail "a replay not in time order"
   diff <(echo "$before") <(echo "$after") || fail "killing podrun-api changed something under --dir"
 }
 
-@test "api: limits: a client sending a byte at a time is dropped; streams beyond --max-streams get 503; bad flags are refused" {
-  start_api --request-timeout=2 --max-streams=1
+@test "api: limits: a client sending a byte at a time is dropped; connections beyond --max-connections and streams beyond --max-streams are refused; bad flags" {
+  start_api --request-timeout=2 --max-streams=1 --max-connections=3
   local t0 t1
   t0=$(date +%s)
   log_run python3 -c '
@@ -479,6 +479,26 @@ except OSError as e:
   sleep 0.7
   api /v1/info
   [[ $(json_query 'j["streams"]' <<<"$output") == 0 ]] || fail "the stream was not let go: $output"
+  # three connections that send nothing hold every slot: a fourth is refused, and
+  # served again once they are gone (the request timeout drops them)
+  log_run python3 -c '
+import socket, subprocess, sys, time
+held = []
+for _ in range(3):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.send(b"G")
+    held.append(s)
+time.sleep(0.3)
+r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2", "--unix-socket", sys.argv[1],
+                    "http://podrun/v1/info"], capture_output=True, text=True)
+print("full:", r.stdout)
+time.sleep(3)
+r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2", "--unix-socket", sys.argv[1],
+                    "http://podrun/v1/info"], capture_output=True, text=True)
+print("after:", r.stdout)' "$SOCK"
+  [[ $output == *"full: 000"* ]] || fail "a connection beyond --max-connections was served"
+  [[ $output == *"after: 200"* ]] || fail "not served again once the slots were free"
   # the service's own flags
   run "$BUILD/bin/podrun-api" --group="$API_GID" --listen=udp:1.2.3.4:5
   [[ $status == 254 && $output == 'podrun-api: --listen=udp:1.2.3.4:5: expected unix:PATH or tcp:HOST:PORT' ]] || fail "$output"
