@@ -14,7 +14,8 @@ static const char *arg_app, *arg_uuid_file, *arg_tail;
 static bool arg_follow;
 
 /* --follow: what the log grows by, until the pod is no longer running. */
-static int follow(struct pod *p, const char *app)
+/* from `current`: the bytes of logs/<app>.log that were printed */
+static int follow(struct pod *p, const char *app, size_t current)
 {
   _cleanup_free_ char *path = xasprintf("logs/%s.log", app);
   const struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
@@ -22,7 +23,7 @@ static int follow(struct pod *p, const char *app)
   ino_t ino = 0;
   off_t off = 0;
   if (fstatat(p->dirfd, path, &st, 0) == 0)
-    ino = st.st_ino, off = st.st_size;
+    ino = st.st_ino, off = (off_t) current;
   for (;;)
     {
       _cleanup_pod_ struct pod *now = NULL;
@@ -52,7 +53,7 @@ static int logs(const struct cmd *cmd, int argc, char **argv, podrun_error_t *er
 {
   _cleanup_free_ char *text = NULL, *app = NULL;
   _cleanup_pod_ struct pod *p = NULL;
-  size_t len = 0;
+  size_t len = 0, current = 0;
   long lines = -1;
 
   if (arg_tail)
@@ -63,12 +64,12 @@ static int logs(const struct cmd *cmd, int argc, char **argv, podrun_error_t *er
       lines = (long) n;
     }
   if (pods_load_one(argc, argv, arg_uuid_file, &p, err) < 0 || pod_pick_app(p, arg_app, &app, err) < 0 ||
-      inspect_logs_read(p, app, &text, &len, NULL, err) < 0)
+      inspect_logs_read(p, app, &text, &len, &current, err) < 0)
     return -1;
   size_t start = inspect_tail_start(text, len, lines);
   fwrite(text + start, 1, len - start, stdout);
   fflush(stdout);
-  return arg_follow ? follow(p, app) : 0;
+  return arg_follow ? follow(p, app, current) : 0;
 }
 
 static const struct opt logs_opts[] = {
