@@ -32,6 +32,7 @@ teardown() {
   rm -rf "$RUN"
   # the 1,000-pod test's copies, which no stage1 ever ran
   [[ -z ${STORE:-} ]] || rm -rf "$STORE"/pods/run/0*-0000-4000-8000-0*
+  teardown_pods
 }
 
 # start_api [ARGS…]: podrun-api on $STORE, on $SOCK and a loopback TCP port ($TCP,
