@@ -45,9 +45,9 @@ API_LIBS += $(if $(SANITIZE),-lgpgme)
 # Debian packages needed to build and test (checked with dpkg, installed when root).
 DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev libssl-dev \
              libcmocka-dev libseccomp-dev libcap-dev libcurl4-openssl-dev libgpgme-dev libyaml-dev \
-             libmicrohttpd-dev libsystemd-dev
+             xz-utils libarchive-tools libmicrohttpd-dev libsystemd-dev
 DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 python3-jsonschema systemd-container procps strace \
-            docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv wrk
+            docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv qemu-system-x86 wrk
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 # Every module is one static archive; binaries, unit tests and fuzzers link them.
@@ -56,7 +56,7 @@ DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 # flavors come before what they all link (stage1/common: the entrypoint
 # dispatch, the stage2 command line, the pod init, the records), as the
 # linker reads them.
-MODULES := stage0 api-service inspect store stage1/nspawn stage1/fly stage1/common stage2 lib
+MODULES := stage0 api-service inspect store stage1/nspawn stage1/fly stage1/kvm stage1/common stage2 lib
 module_name = $(subst /,-,$(1))
 module_archive = $(BUILD)/$(1)/lib$(call module_name,$(1)).a
 module_srcs = $(filter-out $(1)/main%.c,$(sort $(wildcard $(1)/*.c)))
@@ -82,7 +82,7 @@ DOCS := $(sort $(wildcard Documentation/*.md Documentation/commands/*.md))
 .DELETE_ON_ERROR:
 
 POD_BINS := $(if $(wildcard stage2/main.c),$(BUILD)/stage2/stage2) $(if $(wildcard stage1/fly/main.c),$(BUILD)/stage1/fly/fly)
-STAGE1_ACIS := $(BUILD)/stage1-fly.aci $(BUILD)/stage1-nspawn.aci
+STAGE1_ACIS := $(BUILD)/stage1-fly.aci $(BUILD)/stage1-nspawn.aci $(BUILD)/stage1-kvm.aci
 all: $(BIN)/podrun $(BIN)/podrun-api $(POD_BINS) $(STAGE1_ACIS)
 
 deps:
@@ -158,6 +158,46 @@ $(BUILD)/stage1/nspawn/enter: $(BUILD)/stage1/nspawn/main-enter.o $(BUILD)/stage
                               $(STAGE1_COMMON) $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
+# The kvm flavor (stage1/kvm/): its binary is the host side's entrypoints
+# and, in the guest, the pod init; the guest init (main-guest.c, the VM's
+# pid 1 in the initramfs) and the in-guest enter (main-guest-enter.c, which
+# links stage2's code) are binaries of their own.
+KVM_ARCHIVE := $(call module_archive,stage1/kvm)
+$(BUILD)/stage1/kvm/kvm: $(BUILD)/stage1/kvm/main.o $(KVM_ARCHIVE) $(STAGE1_COMMON) $(BUILD)/lib/liblib.a
+	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
+
+$(BUILD)/stage1/kvm/guest-enter: $(BUILD)/stage1/kvm/main-guest-enter.o $(KVM_ARCHIVE) $(STAGE1_COMMON) \
+                                 $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
+	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
+
+# The guest init is the VM's pid 1, in the initramfs: static even under the
+# sanitizers (it cannot carry their libraries), so built from the sources
+# without them.
+$(BUILD)/stage1/kvm/guest-init: stage1/kvm/main-guest.c stage1/kvm/frame.c $(call module_srcs,lib) \
+                                $(BUILD)/gen/syscall-names.h
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -static -o $@ $(filter %.c,$^) $(POD_LIBS)
+
+# The guest kernel and its modules, from Debian's linux-image package
+# (stage1/kvm/fetch-kernel.sh: never installed on the host). Fetched once
+# per build tree; `rm -rf build/kvm` fetches today's again.
+KVM_KERNEL_DIR := $(BUILD)/kvm/kernel
+$(KVM_KERNEL_DIR)/version: stage1/kvm/fetch-kernel.sh
+	@mkdir -p $(BUILD)/kvm
+	sh stage1/kvm/fetch-kernel.sh $(KVM_KERNEL_DIR)
+
+# The initramfs: the guest init as /init, the modules (newc cpio, deterministic).
+$(BUILD)/kvm/initrd.img: $(BUILD)/stage1/kvm/guest-init $(KVM_KERNEL_DIR)/version stage1/kvm/mkinitrd.sh
+	sh stage1/kvm/mkinitrd.sh $@ $(BUILD)/stage1/kvm/guest-init $(KVM_KERNEL_DIR)/modules
+
+# The bench's floor for the kvm row: the same kernel, an initramfs whose
+# /init only powers off.
+$(BUILD)/kvm/floor-init: bench/floor-init.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -static -o $@ $<
+$(BUILD)/kvm/floor.img: $(BUILD)/kvm/floor-init stage1/kvm/mkinitrd.sh
+	sh stage1/kvm/mkinitrd.sh $@ $(BUILD)/kvm/floor-init ""
+
 # The probe that test apps run to report what they see (static, libc only).
 $(BUILD)/probe: tests/probe/probe.c
 	@mkdir -p $(@D)
@@ -188,6 +228,10 @@ $(BUILD)/stage1-nspawn.aci: $(BUILD)/stage1/nspawn/nspawn $(BUILD)/stage1/nspawn
                            stage1/mkaci.sh
 	sh stage1/mkaci.sh nspawn $(BUILD) $@
 
+$(BUILD)/stage1-kvm.aci: $(BUILD)/stage1/kvm/kvm $(BUILD)/stage1/kvm/guest-enter $(BUILD)/kvm/initrd.img \
+                         $(KVM_KERNEL_DIR)/version $(BUILD)/stage2/stage2 stage1/mkaci.sh
+	sh stage1/mkaci.sh kvm $(BUILD) $@
+
 # Test images: a busybox ACI made from the machine's own busybox-static.
 images: $(BUILD)/busybox.aci
 $(BUILD)/busybox.aci: tests/tools/mkaci-busybox.sh
@@ -208,7 +252,7 @@ check: deps
 # The benchmarks against the peers (bench/run.sh installs them; see
 # Documentation/performance.md).
 bench: deps
-	$(MAKE) all images $(BUILD)/probe
+	$(MAKE) all images $(BUILD)/probe $(BUILD)/kvm/floor.img
 	BUILD=$(BUILD) PODRUN=$(abspath $(BIN)/podrun) sh bench/run.sh
 
 # Refreshes the --help blocks of Documentation/commands/*.md from the binary.

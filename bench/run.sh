@@ -584,8 +584,8 @@ say "row 8: podrun run ./bench.aci (in the store) vs by name"
     "podrun run (fly) ./bench.aci, in the store" "$PODRUN --dir=$store --insecure-options=image run --stage1=fly ./bench.aci"
 )
 
-# --- row 9: the API service under load ---------------------------------------------------
-say "row 9: GET /v1/pods with 100 pods (podrun-api) vs GET /libpod/containers/json with 100 containers (podman system service)"
+# --- row 10: the API service under load ---------------------------------------------------
+say "row 10: GET /v1/pods with 100 pods (podrun-api) vs GET /libpod/containers/json with 100 containers (podman system service)"
 api_bin=$(dirname "$PODRUN")/podrun-api
 : >"$out/api.tsv"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -594,7 +594,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wrk_row() {
   name=$1 url=$2 pid=$3
   idle=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
-  wrk -t2 -c100 -d"${api_secs}s" --latency --timeout 5s "$url" >"$out/wrk.log" 2>&1 || { cat "$out/wrk.log" >&2; die "row 9: wrk failed"; }
+  wrk -t2 -c100 -d"${api_secs}s" --latency --timeout 5s "$url" >"$out/wrk.log" 2>&1 || { cat "$out/wrk.log" >&2; die "row 10: wrk failed"; }
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$out/wrk.log")
   p99=$(awk '$1 == "99%" {v = $2; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v ~ /ms$/) sub(/ms$/, "", v); else if (v ~ /s$/) {sub(/s$/, "", v); v *= 1000}; print v}' "$out/wrk.log")
   errs=$(awk '/Non-2xx|Socket errors/ {print}' "$out/wrk.log" | tr '\n' ' ')
@@ -610,11 +610,11 @@ if [ -x "$api_bin" ] && command -v wrk >/dev/null; then
   "$api_bin" --dir="$apistore" --listen="tcp:127.0.0.1:$port" --group="$(id -g nobody)" 2>"$out/api.err" &
   api_pid=$!
   for i in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/v1/info" && break; sleep 0.05; done
-  [ "$(curl -sf "http://127.0.0.1:$port/v1/pods" | jq length)" = 100 ] || die "row 9: podrun-api does not list 100 pods"
+  [ "$(curl -sf "http://127.0.0.1:$port/v1/pods" | jq length)" = 100 ] || die "row 10: podrun-api does not list 100 pods"
   wrk_row "podrun-api GET /v1/pods (100 pods)" "http://127.0.0.1:$port/v1/pods" "$api_pid"
   kill "$api_pid"; wait "$api_pid" 2>/dev/null || true
 else
-  skip "row 9 podrun-api" "no $api_bin or no wrk"
+  skip "row 10 podrun-api" "no $api_bin or no wrk"
 fi
 if [ -n "$podman_driver" ] && command -v wrk >/dev/null; then
   pm="$(podman_store "$work/pm-api")"
@@ -628,7 +628,7 @@ if [ -n "$podman_driver" ] && command -v wrk >/dev/null; then
   pm_pid=$!
   for i in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$port/v4.0.0/libpod/_ping" && break; sleep 0.05; done
   [ "$(curl -sf "http://127.0.0.1:$port/v4.0.0/libpod/containers/json?all=true" | jq length)" = 100 ] ||
-    die "row 9: podman system service does not list 100 containers"
+    die "row 10: podman system service does not list 100 containers"
   wrk_row "podman system service GET /libpod/containers/json?all=true (100 containers)" \
     "http://127.0.0.1:$port/v4.0.0/libpod/containers/json?all=true" "$pm_pid"
   kill "$pm_pid"; wait "$pm_pid" 2>/dev/null || true
@@ -636,13 +636,62 @@ if [ -n "$podman_driver" ] && command -v wrk >/dev/null; then
   podman $pm rm -a -f >/dev/null 2>&1 || true
   rm -rf "$work/pm-api" 2>/dev/null || true
 else
-  skip "row 9 podman system service" "podman cannot store images here, or no wrk"
+  skip "row 10 podman system service" "podman cannot store images here, or no wrk"
 fi
 gc_store "$apistore"
 
 kill "$registry_pid" 2>/dev/null || true
 wait "$registry_pid" 2>/dev/null || true
 registry_pid=
+
+# --- row 9: the kvm stage1 against its floor ---------------------------------------------
+# pod start to exit of /bin/true in a VM, against qemu booting the same kernel with
+# the same machine, accelerator and command line, whose initramfs only powers off
+say "row 9: kvm pod start to exit vs the VM floor"
+if command -v qemu-system-x86_64 >/dev/null && [ -f "$BUILD/stage1-kvm.aci" ] && [ -f "$BUILD/kvm/floor.img" ]; then
+  pr --dir="$store" fetch "$BUILD/stage1-kvm.aci" >/dev/null
+  pr --dir="$store" run --stage1=kvm --uuid-file-save="$work/kvm-uuid" podrun.bench/busybox >/dev/null 2>&1 ||
+    die "row 9: a kvm pod failed"
+  accel=$("$PODRUN" --dir="$store" status "$(cat "$work/kvm-uuid")" | sed -n 's/^accelerator=//p')
+  [ -n "$accel" ] || die "row 9: the kvm pod says no accelerator"
+  # the stage1's command line (stage1/kvm/run.c): under TCG the host's TSC frequency too
+  append="console=ttyS0 quiet panic=-1 reboot=t i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd"
+  mhz=$(sed -n 's/^cpu MHz[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+  if [ "$accel" = tcg ] && [ -n "$mhz" ]; then
+    khz=$(awk -v m="$mhz" 'BEGIN {printf "%d", m * 1000}')
+    append="$append tsc_early_khz=$khz lpj=$((khz * 4)) tsc=reliable"
+  fi
+  cpu=
+  [ "$accel" = tcg ] || cpu="-cpu host"
+  floor_cmd="qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off,isa-serial=on -accel $accel $cpu -m 256 -smp 1
+    -nodefaults -no-user-config -display none -monitor none -no-reboot -serial none
+    -kernel $BUILD/kvm/kernel/vmlinux -initrd $BUILD/kvm/floor.img -append '$append'"
+  floor_cmd=$(echo "$floor_cmd" | tr -s '\n ' '  ')
+  kvm_env=
+  [ "$accel" = tcg ] && kvm_env="env PODRUN_KVM=off"
+  runs_kvm=5
+  [ "$quick" = 1 ] && runs_kvm=2
+  hyperfine -N --runs "$runs_kvm" --export-json "$out/kvm.json" \
+    -n "podrun run (kvm, $accel) /bin/true" "$kvm_env $P run --stage1=kvm podrun.bench/busybox" \
+    -n "floor: qemu microvm ($accel), same kernel, /init powers off" "$floor_cmd" >"$out/kvm.log" 2>&1 ||
+    { cat "$out/kvm.log" >&2; die "row 9 failed"; }
+  # qemu's resident memory while the app sleeps (the pod's pid is qemu's)
+  rm -f "$work/kvm-uuid"
+  # shellcheck disable=SC2086
+  $kvm_env "$PODRUN" --dir="$store" run --stage1=kvm --uuid-file-save="$work/kvm-uuid" podrun.bench/busybox \
+    --exec=/bin/sleep -- 5 >/dev/null 2>&1 &
+  pid=$!
+  for _ in $(seq 300); do
+    [ -s "$store/pods/run/$(cat "$work/kvm-uuid" 2>/dev/null)/pid" ] && break
+    sleep 0.1
+  done
+  qemu=$(cat "$store/pods/run/$(cat "$work/kvm-uuid")/pid")
+  printf '%s\t%s\n' "qemu resident per kvm pod ($accel, 256 MiB guest) while the app sleeps" \
+    "$(awk '/^VmRSS/ {print $2}' "/proc/$qemu/status")" >>"$out/rss.tsv"
+  wait $pid || true
+else
+  skip "kvm pod vs floor" "no qemu-system-x86_64, stage1-kvm.aci or kvm/floor.img (make all \$BUILD/kvm/floor.img)"
+fi
 
 # --- the table -----------------------------------------------------------------------
 say "writing the results"

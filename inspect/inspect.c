@@ -107,14 +107,25 @@ json_t *inspect_pod_stage1_record(struct pod *p)
   return j;
 }
 
-char *inspect_pod_network(struct pod *p)
+/* A one-line record of the stage1's (`net`, `accelerator`); NULL if it did not write it. */
+static char *stage1_line(struct pod *p, const char *name)
 {
   _cleanup_error_ podrun_error_t ignored = NULL;
-  char *net = NULL;
-  if (fs_read_file_at(p->dirfd, "net", 256, &net, NULL, &ignored) < 0)
+  char *text = NULL;
+  if (fs_read_file_at(p->dirfd, name, 256, &text, NULL, &ignored) < 0)
     return NULL;
-  net[strcspn(net, "\n")] = '\0';
-  return net;
+  text[strcspn(text, "\n")] = '\0';
+  return text;
+}
+
+char *inspect_pod_network(struct pod *p)
+{
+  return stage1_line(p, "net");
+}
+
+char *inspect_pod_accelerator(struct pod *p)
+{
+  return stage1_line(p, "accelerator");
 }
 
 char *inspect_pod_private_users(struct pod *p)
@@ -206,7 +217,8 @@ static void stage1_json(json_t *o, json_t *rec)
 
 json_t *inspect_pod_json(struct pod *p, const struct inspect_pod *i)
 {
-  _cleanup_free_ char *net = inspect_pod_network(p), *users = inspect_pod_private_users(p);
+  _cleanup_free_ char *net = inspect_pod_network(p), *users = inspect_pod_private_users(p),
+                      *accel = inspect_pod_accelerator(p);
   _cleanup_json_ json_t *rec = inspect_pod_stage1_record(p);
   json_t *codes = NULL, *apps = apps_json(p, i, &codes);
   json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:o,s:o,s:o}", "uuid", p->uuid, "name", p->uuid, "state",
@@ -216,6 +228,7 @@ json_t *inspect_pod_json(struct pod *p, const struct inspect_pod *i)
   inspect_set_time(o, "started_at", i->started);
   json_object_set_new(o, "network", net ? json_string(net) : json_null());
   json_object_set_new(o, "private_users", users ? json_string(users) : json_null());
+  json_object_set_new(o, "accelerator", accel ? json_string(accel) : json_null());
   stage1_json(o, rec);
   const json_t *m = i->manifest;
   json_object_set_new(o, "annotations", kvs_object(json_object_get(m, "annotations")));

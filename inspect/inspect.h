@@ -44,6 +44,9 @@ void inspect_pod_done(struct inspect_pod *i);
 json_t *inspect_pod_stage1_record(struct pod *p);
 /* The pod's network as its stage1 recorded it in `net`; NULL if it did not. */
 char *inspect_pod_network(struct pod *p);
+/* How a kvm pod's VM runs ("kvm", "tcg"), as its stage1 recorded it in
+ * `accelerator`; NULL for a pod without. */
+char *inspect_pod_accelerator(struct pod *p);
 /* "SHIFT:RANGE" of a --private-users pod; NULL for one without. */
 char *inspect_pod_private_users(struct pod *p);
 

@@ -49,7 +49,8 @@ static void print_stage1(json_t *rec)
 
 static void print_text(struct pod *p, const struct inspect_pod *i)
 {
-  _cleanup_free_ char *net = inspect_pod_network(p), *users = inspect_pod_private_users(p);
+  _cleanup_free_ char *net = inspect_pod_network(p), *users = inspect_pod_private_users(p),
+                      *accel = inspect_pod_accelerator(p);
   _cleanup_json_ json_t *rec = inspect_pod_stage1_record(p);
   char b[64];
   printf("state=%s\n", pod_state_to_string(p->state));
@@ -59,6 +60,8 @@ static void print_text(struct pod *p, const struct inspect_pod *i)
     printf("pid=%d\n", (int) i->pid);
   if (net)
     printf("network=%s\n", net);
+  if (accel)
+    printf("accelerator=%s\n", ESCAPE(accel));
   if (users)
     printf("private-users=%s\n", users);
   if (rec)
@@ -126,8 +129,9 @@ static const struct opt status_opts[] = {
 
 const struct cmd cmd_status = {
   "status", status, "[UUID]", "Show a pod's status",
-  "Prints state, created, started, pid, network (when the stage1 has one), private-users\n"
-  "(SHIFT:RANGE, for a --private-users pod), stage1 (its flavor, or its image's name),\n"
+  "Prints state, created, started, pid, network (when the stage1 has one), accelerator\n"
+  "(kvm or tcg, for a pod of the kvm stage1), private-users (SHIFT:RANGE, for a\n"
+  "--private-users pod), stage1 (its flavor, or its image's name),\n"
   "stage1-rule (the stage1 policy's rule that decided for the pod, FILE:NAME; empty when\n"
   "none did), stage1-flag (when a --stage1* flag chose it), exited and app-<name>=<exit\n"
   "code> lines.\n"

@@ -58,7 +58,7 @@ const struct opt run_opts[] = {
   { "hosts-entry", OPT_STRV, &arg_run.hosts_entries, "an /etc/hosts line for the apps, or host (the host's file)",
     "IP=HOSTNAME|host" },
   { "stage1", OPT_STRING, &arg_run.stage1_flavor,
-    "a bundled stage1 flavor: nspawn or fly (default: the stage1 policy's choice, else nspawn)", "FLAVOR" },
+    "a bundled stage1 flavor: nspawn, fly or kvm (default: the stage1 policy's choice, else nspawn)", "FLAVOR" },
   { "stage1-name", OPT_STRING, &arg_run.stage1_name, "a stage1 image in the store, by name", "NAME" },
   { "stage1-path", OPT_STRING, &arg_run.stage1_path, "a stage1 image file", "FILE" },
   { "stage1-hash", OPT_STRING, &arg_run.stage1_hash, "a stage1 image in the store, by id", "ID" },

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Choosing the stage1 image: --stage1-{hash,name,path,from-dir}, or a bundled
- * flavor (--stage1=nspawn|fly), else what the stage1 policy chose (default:
+ * flavor (--stage1=nspawn|fly|kvm), else what the stage1 policy chose (default:
  * nspawn; stage1-policy.h): the file stage1-<flavor>.aci in the system
  * configuration directory or, in a build tree, beside the podrun binary. A
  * file is imported on first use and again only when it changed (see
@@ -14,7 +14,7 @@
 #include "stage1.h"
 
 /* The flavors this podrun builds (stage1/mkaci.sh), and only those. */
-static const char *const bundled_flavors[] = { "nspawn", "fly", NULL };
+static const char *const bundled_flavors[] = { "nspawn", "fly", "kvm", NULL };
 
 static const char *const stage1_entrypoints[] = { "run", "enter", "stop", "gc", NULL };
 

@@ -26,6 +26,11 @@ case $flavor in
     binary=$build/stage1/nspawn/nspawn enter=$build/stage1/nspawn/enter entrypoints="run init stop gc"
     supports="supports-net=host,none supports-private-users=true supports-dns=true supports-hosts-entry=true
       supports-interactive=true" ;;
+  kvm)
+    binary=$build/stage1/kvm/kvm enter= entrypoints="run enter stop gc init"
+    # a VM: user-mode NAT (host) or no NIC; the guest's own /etc files
+    supports="supports-net=host,none supports-private-users=false supports-dns=true supports-hosts-entry=true
+      supports-interactive=false" ;;
   *) echo "$0: no flavor \"$flavor\"" >&2; exit 2 ;;
 esac
 annotations=
@@ -39,11 +44,30 @@ trap 'rm -rf "$stage"' EXIT INT TERM
 root=$stage/rootfs
 mkdir -p "$root/$flavor" "$root/opt/stage2"
 install -m 0755 "$binary" "$root/$flavor/$flavor"
-install -m 0755 "$enter" "$root/$flavor/enter" # a binary of its own: it links stage2's code
+[ -z "$enter" ] || install -m 0755 "$enter" "$root/$flavor/enter" # a binary of its own: it links stage2's code
 install -m 0755 "$build/stage2/stage2" "$root/stage2"
 for e in $entrypoints; do
   ln -s "$flavor" "$root/$flavor/$e"
 done
+if [ "$flavor" = kvm ]; then
+  # what the VM boots (the kernel, the initramfs with the guest init) and,
+  # shared into it, the in-guest enter (the pod init is kvm/init), over the
+  # pod's mount points
+  install -m 0644 "$build/kvm/kernel/vmlinux" "$root/kvm/vmlinux"
+  install -m 0644 "$build/kvm/initrd.img" "$root/kvm/initrd.img"
+  install -m 0755 "$build/stage1/kvm/guest-enter" "$root/kvm/guest-enter"
+  mkdir -p "$root/podrun" "$root/proc" "$root/sys" "$root/dev" "$root/run" "$root/tmp" "$root/etc"
+  chmod 0755 "$root/podrun"
+  # the pod init (kvm/kvm as init), the in-guest enter and stage2 run in the
+  # guest, over this rootfs: static, except in a sanitizer build, whose
+  # shared libraries come along (the guest init itself is always static)
+  for b in "$root/kvm/kvm" "$root/kvm/guest-enter" "$root/stage2"; do
+    ldd "$b" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | while read -r lib; do
+      install -D -m 0755 "$lib" "$root$lib"
+    done
+  done
+  chmod 1777 "$root/tmp"
+fi
 if [ "$flavor" = nspawn ]; then
   mkdir -p "$root/podrun/status" "$root/podrun/nspawn" "$root/podrun/logs" "$root/podrun/cgroup/memory" "$root/podrun/cgroup/cpu" \
     "$root/podrun/cgroup/unified" \

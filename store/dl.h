@@ -19,8 +19,12 @@
 #include "error.h"
 
 #define DL_ARCHIVE_SYMBOLS(X) \
+  X(archive_entry_atime) \
+  X(archive_entry_atime_is_set) \
+  X(archive_entry_atime_nsec) \
   X(archive_entry_clear) \
   X(archive_entry_filetype) \
+  X(archive_entry_gid) \
   X(archive_entry_free) \
   X(archive_entry_hardlink) \
   X(archive_entry_linkify) \
@@ -28,8 +32,12 @@
   X(archive_entry_linkresolver_new) \
   X(archive_entry_linkresolver_set_strategy) \
   X(archive_entry_mode) \
+  X(archive_entry_mtime) \
+  X(archive_entry_mtime_is_set) \
+  X(archive_entry_mtime_nsec) \
   X(archive_entry_new) \
   X(archive_entry_pathname) \
+  X(archive_entry_rdev) \
   X(archive_entry_set_filetype) \
   X(archive_entry_set_hardlink) \
   X(archive_entry_set_mtime) \
@@ -39,6 +47,7 @@
   X(archive_entry_size) \
   X(archive_entry_size_is_set) \
   X(archive_entry_symlink) \
+  X(archive_entry_uid) \
   X(archive_entry_xattr_add_entry) \
   X(archive_entry_xattr_clear) \
   X(archive_entry_xattr_count) \
@@ -61,6 +70,7 @@
   X(archive_read_next_header2) \
   X(archive_read_open) \
   X(archive_read_open_fd) \
+  X(archive_read_open_memory) \
   X(archive_read_support_filter_all) \
   X(archive_read_support_format_gnutar) \
   X(archive_read_support_format_raw) \

@@ -3,10 +3,12 @@
 
 #include "dl.h"
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include "extract-internal.h"
 #include "store-internal.h"
 #include "tree.h"
 
@@ -185,17 +187,15 @@ static void walk_done(struct walk *w)
 static const char *what_is_read(const struct walk *w) { return w->opts->oci_layer ? "layer" : "image"; }
 static uint64_t max_total(const struct extract_opts *o) { return o->max_total_size ? o->max_total_size : 64ULL << 30; }
 
-/* No proper prefix of path may be a symlink this archive created. */
-/* No directory above path is a symlink of this archive. A directory entry
- * of the archive ends the walk: its own parents were checked when it came,
- * and it cannot become a symlink later (a second entry of a name is
+/* Nothing above path is a symlink of this archive, or any other entry of
+ * it that is not a directory (a file "a" then "a/b": a writer would have
+ * to fail, or replace the file with a directory). A directory entry of the
+ * archive ends the walk: its own parents were checked when it came, and it
+ * cannot become something else later (a second entry of a name is
  * refused), so most entries cost one lookup, not one per component. */
 static int check_parents(struct walk *w, const char *path, podrun_error_t *err)
 {
-  _cleanup_free_ char *p = NULL;
-  if (w->paths.symlinks == 0)
-    return 0;
-  p = xstrdup(path);
+  _cleanup_free_ char *p = xstrdup(path);
   for (char *s = strrchr(p, '/'); s; s = strrchr(p, '/'))
     {
       *s = '\0';
@@ -204,6 +204,8 @@ static int check_parents(struct walk *w, const char *path, podrun_error_t *err)
         return podrun_error_set(err, 0, "entry %s: written through the symlink %s", QUOTE(path), QUOTE(p));
       if (f & P_DIR)
         return 0;
+      if (f & P_ENTRY)
+        return podrun_error_set(err, 0, "entry %s: %s, above it, is not a directory", QUOTE(path), QUOTE(p));
     }
   return 0;
 }
@@ -409,11 +411,11 @@ static int check_not_whited_out(struct walk *w, const char *entry, const char *p
  * way, not whited out, and not a non-directory of this layer. */
 static int check_marker_dir(struct walk *w, const char *path, const char *dir, podrun_error_t *err)
 {
+  unsigned f = *dir ? path_flags(&w->paths, dir) : 0;
+  if ((f & P_ENTRY) && !(f & (P_DIR | P_SYMLINK)))
+    return podrun_error_set(err, 0, "entry %s: whiteout in %s, which is not a directory", QUOTE(path), QUOTE(dir));
   if (check_parents(w, path, err) < 0 || check_not_whited_out(w, path, dir, err) < 0)
     return -1;
-  unsigned f = *dir ? path_flags(&w->paths, dir) : 0;
-  if ((f & P_ENTRY) && !(f & P_DIR))
-    return podrun_error_set(err, 0, "entry %s: whiteout in %s, which is not a directory", QUOTE(path), QUOTE(dir));
   return 0;
 }
 
@@ -531,7 +533,45 @@ static int check_entry(struct walk *w, struct archive_entry *e, char **ret_path,
   return 0;
 }
 
-static int open_reader(int fd, struct archive **ret, podrun_error_t *err)
+/* What an archive is read from. A regular file is mapped rather than read:
+ * libarchive then hands out its bytes as pointers into the mapping, and the
+ * one copy left is the write into the target (read(2) into a buffer made a
+ * second one: a tenth of a large render's time). What is mapped is a store
+ * blob, never written again once linked into place, or a file podrun has
+ * just written and synced (an import's), or the caller's own. */
+struct input
+{
+  void *map;
+  size_t len;
+};
+
+static void input_done(struct input *in)
+{
+  if (in->map)
+    munmap(in->map, in->len);
+  *in = (struct input){ 0 };
+}
+
+/* Opens a on fd's bytes from its offset on. */
+static int input_open(struct archive *a, int fd, struct input *in)
+{
+  struct stat st;
+  off_t pos;
+
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (pos = lseek(fd, 0, SEEK_CUR)) >= 0 && pos < st.st_size)
+    {
+      void *m = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (m != MAP_FAILED)
+        {
+          (void) madvise(m, (size_t) st.st_size, MADV_SEQUENTIAL);
+          *in = (struct input){ .map = m, .len = (size_t) st.st_size };
+          return sym_archive_read_open_memory(a, (char *) m + pos, (size_t) (st.st_size - pos));
+        }
+    }
+  return sym_archive_read_open_fd(a, fd, READ_BLOCK);
+}
+
+static int open_reader(int fd, struct archive **ret, struct input *in, podrun_error_t *err)
 {
   if (dl_load_archive(err) < 0)
     return -1;
@@ -541,10 +581,11 @@ static int open_reader(int fd, struct archive **ret, podrun_error_t *err)
   sym_archive_read_support_filter_all(a);
   sym_archive_read_support_format_tar(a);
   sym_archive_read_support_format_gnutar(a);
-  if (sym_archive_read_open_fd(a, fd, READ_BLOCK) != ARCHIVE_OK)
+  if (input_open(a, fd, in) != ARCHIVE_OK)
     {
       podrun_error_set(err, 0, "not a readable archive: %s", sym_archive_error_string(a));
       sym_archive_read_free(a);
+      input_done(in);
       return -1;
     }
   *ret = a;
@@ -616,16 +657,18 @@ static int scan_entries(struct walk *w, struct archive *a, char **manifest, size
 int extract_scan_fd(int fd, const struct extract_opts *opts, char **ret_manifest, size_t *ret_manifest_len,
                     podrun_error_t *err)
 {
+  _cleanup_(input_done) struct input in = { 0 };
   _cleanup_(archive_read_freep) struct archive *a = NULL;
   _cleanup_free_ char *manifest = NULL;
   struct walk w = { .opts = opts };
   size_t manifest_len = 0;
   int r;
 
-  if (open_reader(fd, &a, err) < 0)
+  if (open_reader(fd, &a, &in, err) < 0)
     return -1;
   r = scan_entries(&w, a, &manifest, &manifest_len, err);
   walk_done(&w);
+  sym_archive_read_free(TAKE_PTR(a)); /* before the mapping goes */
   if (r < 0)
     return -1;
   if (!manifest && !opts->oci_layer)
@@ -669,25 +712,64 @@ static const char *target_name(const struct extract_opts *o, const char *path, b
   return *in_rootfs ? in_rootfs : NULL; /* the rootfs directory itself is the target */
 }
 
-static int write_entry(struct walk *w, struct archive *a, struct archive *disk, struct archive_entry *e,
+/* Where entries go: libarchive's disk writer, or, into a fresh target,
+ * extract-tree.c's. */
+struct sink
+{
+  struct archive *disk;
+  struct tree_writer *tree;
+};
+
+static int write_entry_tree(struct walk *w, struct archive *a, struct tree_writer *t, struct archive_entry *e,
+                            const char *name, const char *hard, podrun_error_t *err)
+{
+  const void *buf;
+  size_t len;
+  la_int64_t off;
+  struct tree_content *content = w->opts->content;
+  int r = tree_writer_create(t, e, name, hard, err);
+
+  if (r <= 0)
+    return r;
+  /* a regular file: its contents hashed as they are written (store/tree.h) */
+  if (content && tree_content_begin(content, name, err) < 0)
+    return -1;
+  while ((r = sym_archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
+    if (count_data(w, len, err) < 0 || (content && tree_content_data(content, buf, len, off, err) < 0) ||
+        tree_writer_data(t, buf, len, off, name, err) < 0)
+      return -1;
+  if (r != ARCHIVE_EOF)
+    return podrun_error_set(err, 0, "entry %s: corrupt or truncated data: %s", QUOTE(name),
+                            sym_archive_error_string(a));
+  if (content && tree_content_end(content, (uint64_t) sym_archive_entry_size(e), err) < 0)
+    return -1;
+  return tree_writer_finish(t, e, name, err);
+}
+
+static int write_entry(struct walk *w, struct archive *a, const struct sink *out, struct archive_entry *e,
                        const char *name, podrun_error_t *err)
 {
   const struct extract_opts *o = w->opts;
+  struct archive *disk = out->disk;
   const char *hard = sym_archive_entry_hardlink(e);
   _cleanup_free_ char *hard_clean = NULL;
+  const char *t = NULL;
 
-  sym_archive_entry_set_pathname(e, name);
   if (hard)
     {
       if (extract_clean_path(hard, &hard_clean, err) < 0)
         return -1;
-      const char *t = target_name(o, hard_clean, false);
+      t = target_name(o, hard_clean, false);
       if (!t)
         return podrun_error_set(err, 0, "entry %s: hardlink to %s, which is not extracted", QUOTE(name), QUOTE(hard));
-      sym_archive_entry_set_hardlink(e, t);
       if (o->content)
         tree_content_link(o->content, name, t);
     }
+  if (out->tree)
+    return write_entry_tree(w, a, out->tree, e, name, t, err);
+  sym_archive_entry_set_pathname(e, name);
+  if (t)
+    sym_archive_entry_set_hardlink(e, t);
   if (sym_archive_write_header(disk, e) != ARCHIVE_OK)
     return podrun_error_set(err, 0, "entry %s: %s", QUOTE(name), sym_archive_error_string(disk));
   bool hashed = o->content && !hard && sym_archive_entry_filetype(e) == AE_IFREG;
@@ -717,41 +799,6 @@ static int write_entry(struct walk *w, struct archive *a, struct archive *disk, 
   return 0;
 }
 
-/* Opens the directory path below destfd ("" is destfd itself), one
- * component at a time and never through a symlink, making what is missing
- * (0755: a directory the layer implies before, or without, its entry). */
-static int open_dir_below(int destfd, const char *path, int *ret, podrun_error_t *err)
-{
-  _cleanup_free_ char *copy = xstrdup(path);
-  _cleanup_close_ int fd = openat(destfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  char *save = NULL;
-
-  if (fd < 0)
-    return podrun_error_set(err, errno, "open the target directory");
-  for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save))
-    {
-      int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (next < 0 && errno == ENOENT)
-        {
-          if (mkdirat(fd, c, 0755) < 0 && errno != EEXIST)
-            return podrun_error_set(err, errno, "entry %s: mkdir %s", QUOTE(path), QUOTE(c));
-          next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-          if (next >= 0 && fchmod(next, 0755) < 0)
-            {
-              podrun_error_set(err, errno, "entry %s: chmod %s", QUOTE(path), QUOTE(c));
-              close(next);
-              return -1;
-            }
-        }
-      if (next < 0)
-        return podrun_error_set(err, errno, "entry %s: open %s", QUOTE(path), QUOTE(c));
-      close(fd);
-      fd = next;
-    }
-  *ret = TAKE_FD(fd);
-  return 0;
-}
-
 /* overlayfs's whiteout: a character device 0/0 where the file was. */
 static int make_whiteout(int destfd, const char *target, podrun_error_t *err)
 {
@@ -759,7 +806,7 @@ static int make_whiteout(int destfd, const char *target, podrun_error_t *err)
   _cleanup_free_ char *dir = slash ? xstrndup(target, (size_t) (slash - target)) : xstrdup("");
   _cleanup_close_ int dfd = -1;
 
-  if (open_dir_below(destfd, dir, &dfd, err) < 0)
+  if (extract_open_dir_below(destfd, dir, &dfd, err) < 0)
     return -1;
   if (mknodat(dfd, slash ? slash + 1 : target, S_IFCHR | 0000, makedev(0, 0)) < 0)
     return podrun_error_set(err, errno, "whiteout %s", QUOTE(target));
@@ -771,14 +818,14 @@ static int make_opaque(int destfd, const char *dir, podrun_error_t *err)
 {
   _cleanup_close_ int dfd = -1;
 
-  if (open_dir_below(destfd, dir, &dfd, err) < 0)
+  if (extract_open_dir_below(destfd, dir, &dfd, err) < 0)
     return -1;
   if (fsetxattr(dfd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0)
     return podrun_error_set(err, errno, "opaque directory %s: set %s", QUOTE(*dir ? dir : "."), OVERLAY_OPAQUE_XATTR);
   return 0;
 }
 
-static int apply_entry(struct walk *w, struct archive *a, struct archive *disk, struct archive_entry *e, int destfd,
+static int apply_entry(struct walk *w, struct archive *a, const struct sink *out, struct archive_entry *e, int destfd,
                        const char *path, enum action act, podrun_error_t *err)
 {
   const char *name;
@@ -798,12 +845,12 @@ static int apply_entry(struct walk *w, struct archive *a, struct archive *disk, 
       return target_name(w->opts, path, true) ? make_opaque(destfd, path, err) : 0;
     case ACT_WRITE:
       name = target_name(w->opts, path, sym_archive_entry_filetype(e) == AE_IFDIR);
-      return name ? write_entry(w, a, disk, e, name, err) : 0;
+      return name ? write_entry(w, a, out, e, name, err) : 0;
     }
   return 0;
 }
 
-static int extract_entries(struct archive *a, struct archive *disk, int destfd, const struct extract_opts *o,
+static int extract_entries(struct archive *a, const struct sink *out, int destfd, const struct extract_opts *o,
                            podrun_error_t *err)
 {
   struct walk w = { .opts = o };
@@ -814,7 +861,7 @@ static int extract_entries(struct archive *a, struct archive *disk, int destfd, 
     {
       _cleanup_free_ char *path = NULL;
       enum action act;
-      if (check_entry(&w, e, &path, &act, err) < 0 || apply_entry(&w, a, disk, e, destfd, path, act, err) < 0)
+      if (check_entry(&w, e, &path, &act, err) < 0 || apply_entry(&w, a, out, e, destfd, path, act, err) < 0)
         {
           r = -1;
           break;
@@ -840,8 +887,6 @@ static int disk_flags(const struct extract_opts *o)
   return f;
 }
 
-/* libarchive's writer resolves names against the cwd: run it from destfd
- * and always come back. */
 /* An archive whose uncompressed bytes are hashed on their way to the tar
  * reader: an outer reader decompresses (any filter, the raw format), the
  * inner one reads tar from it. One decompression, and the digest covers
@@ -849,8 +894,8 @@ static int disk_flags(const struct extract_opts *o)
 struct hashed
 {
   struct archive *outer;
+  struct input in;
   EVP_MD_CTX *md;
-  char *buf;
   const char *why; /* the outer reader's error, once it failed */
   uint64_t total, max; /* bytes decompressed, and the cap on them */
 };
@@ -858,31 +903,38 @@ struct hashed
 static la_ssize_t hashed_read(struct archive *inner, void *ctx, const void **ret)
 {
   struct hashed *h = ctx;
-  la_ssize_t n = sym_archive_read_data(h->outer, h->buf, READ_BLOCK);
-  if (n < 0)
+  const void *buf = NULL;
+  size_t n = 0;
+  la_int64_t off;
+  /* the outer reader's own block, valid until it is asked again: as the
+   * inner reader wants it (no copy) */
+  int r = sym_archive_read_data_block(h->outer, &buf, &n, &off);
+  if (r == ARCHIVE_EOF)
+    return 0;
+  if (r != ARCHIVE_OK)
     {
       h->why = sym_archive_error_string(h->outer);
       return -1;
     }
-  h->total += n > 0 ? (uint64_t) n : 0;
+  h->total += n;
   if (h->total > h->max)
     {
       h->why = "larger than its size cap uncompressed";
       return -1;
     }
-  if (n > 0 && sym_EVP_DigestUpdate(h->md, h->buf, (size_t) n) != 1)
+  if (n > 0 && sym_EVP_DigestUpdate(h->md, buf, n) != 1)
     return -1;
-  *ret = h->buf;
-  return n;
+  *ret = buf;
+  return (la_ssize_t) n;
 }
 
 static void hashed_done(struct hashed *h)
 {
   if (h->outer)
     sym_archive_read_free(h->outer);
+  input_done(&h->in);
   if (h->md)
     sym_EVP_MD_CTX_free(h->md);
-  free(h->buf);
 }
 
 static int open_hashed_outer(int fd, struct hashed *h, podrun_error_t *err)
@@ -894,10 +946,9 @@ static int open_hashed_outer(int fd, struct hashed *h, podrun_error_t *err)
   if (!(h->outer = sym_archive_read_new()) || !(h->md = sym_EVP_MD_CTX_new()) ||
       sym_EVP_DigestInit_ex(h->md, sym_EVP_sha256(), NULL) != 1)
     return podrun_error_set(err, ENOMEM, "prepare extraction");
-  h->buf = xmalloc(READ_BLOCK);
   sym_archive_read_support_filter_all(h->outer);
   sym_archive_read_support_format_raw(h->outer);
-  if (sym_archive_read_open_fd(h->outer, fd, READ_BLOCK) != ARCHIVE_OK ||
+  if (input_open(h->outer, fd, &h->in) != ARCHIVE_OK ||
       sym_archive_read_next_header(h->outer, &e) != ARCHIVE_OK)
     return podrun_error_set(err, 0, "not a readable archive: %s", sym_archive_error_string(h->outer));
   return 0;
@@ -958,38 +1009,58 @@ int extract_check_diff_id(int fd, const char *diff_id, uint64_t max, podrun_erro
   return r;
 }
 
-int extract_to_dir_fd(int fd, int destfd, const struct extract_opts *opts, podrun_error_t *err)
+/* libarchive's writer resolves names against the cwd: run it from destfd
+ * and always come back. */
+static int extract_with_libarchive(struct archive *a, int destfd, const struct extract_opts *opts,
+                                   podrun_error_t *err)
 {
-  _cleanup_(archive_read_freep) struct archive *a = NULL;
   _cleanup_(archive_write_freep) struct archive *disk = NULL;
   _cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  /* the extraction's own cap stops a bomb first; this one bounds the padding after it */
-  struct hashed h = { .max = max_total(opts) + 1024 * 1024 };
   int r;
 
-  if (cwd < 0)
-    return podrun_error_set(err, errno, "prepare extraction");
-  r = opts->diff_id ? open_hashed_reader(fd, &h, &a, err) : open_reader(fd, &a, err);
-  if (r < 0)
-    {
-      hashed_done(&h);
-      return -1;
-    }
-  if (!(disk = sym_archive_write_disk_new()) || fchdir(destfd) < 0)
-    {
-      podrun_error_set(err, disk ? errno : ENOMEM, "prepare extraction");
-      hashed_done(&h);
-      return -1;
-    }
+  if (cwd < 0 || !(disk = sym_archive_write_disk_new()) || fchdir(destfd) < 0)
+    return podrun_error_set(err, cwd < 0 || disk ? errno : ENOMEM, "prepare extraction");
   sym_archive_write_disk_set_options(disk, disk_flags(opts));
-  r = extract_entries(a, disk, destfd, opts, err);
+  r = extract_entries(a, &(struct sink){ .disk = disk }, destfd, opts, err);
   if (r >= 0 && sym_archive_write_close(disk) != ARCHIVE_OK)
     r = podrun_error_set(err, 0, "finish extraction: %s", sym_archive_error_string(disk));
   if (fchdir(cwd) < 0)
     abort(); /* the cwd we came from is gone: nothing sane is left to do */
+  return r;
+}
+
+/* Into a fresh target, as root: extract-tree.c's writer. */
+static int extract_fresh(struct archive *a, int destfd, const struct extract_opts *opts, podrun_error_t *err)
+{
+  struct tree_writer *t = NULL;
+  int r;
+
+  if (tree_writer_new(destfd, &t, err) < 0)
+    return -1;
+  r = extract_entries(a, &(struct sink){ .tree = t }, destfd, opts, err);
+  if (r >= 0)
+    r = tree_writer_close(t, err);
+  tree_writer_free(t);
+  return r;
+}
+
+int extract_to_dir_fd(int fd, int destfd, const struct extract_opts *opts, podrun_error_t *err)
+{
+  struct archive *a = NULL;
+  struct input in = { 0 };
+  /* the extraction's own cap stops a bomb first; this one bounds the padding after it */
+  struct hashed h = { .max = max_total(opts) + 1024 * 1024 };
+  int r;
+
+  r = opts->diff_id ? open_hashed_reader(fd, &h, &a, err) : open_reader(fd, &a, &in, err);
+  if (r >= 0)
+    r = opts->fresh_target && geteuid() == 0 ? extract_fresh(a, destfd, opts, err)
+                                             : extract_with_libarchive(a, destfd, opts, err);
   if (r >= 0 && opts->diff_id)
     r = hashed_check(&h, opts->diff_id, err);
-  sym_archive_read_free(TAKE_PTR(a));
+  if (a)
+    sym_archive_read_free(a);
   hashed_done(&h);
-  return r;
+  input_done(&in); /* after the readers of it */
+  return r < 0 ? -1 : 0;
 }

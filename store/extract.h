@@ -13,7 +13,8 @@ struct tree_content; /* store/tree.h */
  * import, nothing written) and by the extraction (which also never follows a
  * symlink on disk):
  *  - no absolute path, no "..", paths ≤ 4096 bytes, components ≤ 255;
- *  - nothing written through a symlink, planted by this archive or on disk;
+ *  - nothing written through a symlink, planted by this archive or on disk,
+ *    nor below an entry of the archive that is not a directory;
  *  - a relative symlink target may not climb out of the rootfs (absolute
  *    targets are fine: they resolve inside the container's root);
  *  - a hardlink points at a regular file earlier in the same archive;
@@ -48,9 +49,11 @@ struct extract_opts
   bool oci_layer;    /* an OCI layer tar: see above (rootfs_only is not consulted) */
   bool fresh_target; /* the target is an empty directory podrun just made and only this
                         archive writes into it: the only symlinks there are the archive's
-                        own, which the entry checks already keep out of every path, so
-                        libarchive's per-component symlink walk (~6 syscalls a file) is
-                        skipped */
+                        own, which the entry checks already keep out of every path. As
+                        root, podrun's own writer fills it (extract-tree.c: each name
+                        created, never opened, in a directory openat2 reaches through no
+                        symlink); otherwise libarchive's, without its per-component
+                        symlink walk (~6 syscalls a file) */
   char *const *path_whitelist; /* NULL: all; else only these absolute rootfs paths and their parents */
   struct tree_content *content; /* NULL, or where the regular files' contents are hashed as they are
                                    written (store/tree.h), by their path in the target */

@@ -81,9 +81,31 @@ struct stage1_enter_hooks
    * (keep_caps_by_default, default_seccomp, host_network) */
   void (*stage2_args)(struct stage2_args *a);
 };
+/* The app's process, found from the pod init (init: its pid as the enter
+ * entrypoint sees it): the init records each app by the pid, in the pod's
+ * pid namespace, of its stage2 (pid 1 of the app's own pid namespace, its
+ * reaper) in runtime/<app>.pid (runtime: the init's runtime directory,
+ * relative to the working directory); the app is that process's first
+ * child. Only the init's own children count, and the pids that are used
+ * come from the kernel. An app_pid hook for the flavors whose init is the
+ * shared one. */
+int stage1_init_app_pid(const char *runtime, pid_t init, const char *app, pid_t *ret, podrun_error_t *err);
 /* The enter entrypoint: runs the command as the app's process runs
  * (stage2_enter), with what the app was given by the run flags. */
 int stage1_enter(const struct stage1_enter_hooks *h, int argc, char **argv, int *ret_exit, podrun_error_t *err);
+
+/* ---- the apps' /etc (etc.c) ---- */
+
+struct stage1_run_args;
+/* Into the app's root (in the pod's mount namespace on the host): its
+ * /etc/hostname always; /etc/resolv.conf and /etc/hosts as rkt's --dns* and
+ * --hosts-entry say (`host`: the host's file), else the image's own (a
+ * missing /etc/hosts gets localhost and the hostname); without any --dns*,
+ * default_nameserver (the pod network's resolver, NULL: none) replaces the
+ * image's resolv.conf. A symlink at a target is replaced, never followed;
+ * the files are owned by the pod's root (a->userns_shift). */
+int stage1_write_app_etc(const struct stage1_run_args *a, const char *root, const char *hostname,
+                         const char *default_nameserver, podrun_error_t *err);
 
 /* ---- stage2 ---- */
 

@@ -11,52 +11,11 @@
 #include "pod.h"
 #include "stage2/stage2.h"
 
-/* A process's pids, one per pid namespace from the host's down to its own
- * (NSpid of /proc/<pid>/status); returns how many, 0 if it is gone. */
-static size_t ns_pids(pid_t pid, long ret[], size_t max)
-{
-  _cleanup_free_ char *path = xasprintf("/proc/%d/status", (int) pid), *text = NULL, *nspid = NULL;
-  _cleanup_error_ podrun_error_t ignored = NULL;
-  size_t n = 0;
-  if (fs_read_file_at(AT_FDCWD, path, 64 * 1024, &text, NULL, &ignored) < 0 ||
-      !(nspid = proc_status_field(text, "NSpid")))
-    return 0;
-  for (char *p = nspid, *end; n < max; p = end)
-    {
-      long v = strtol(p, &end, 10);
-      if (end == p)
-        break;
-      ret[n++] = v;
-    }
-  return n;
-}
-
-/* The init records each app by the pid, in the pod's pid namespace, of its
- * stage2 (pid 1 of the app's own pid namespace, its reaper); the app is
- * that process's first child. Only the init's own children count, and the
- * host pids come from the kernel. */
+/* The init records each app by its stage2's pid in nspawn/<app>.pid
+ * (stage1_init_app_pid). */
 static int app_pid(pid_t init, const char *app, pid_t *ret, podrun_error_t *err)
 {
-  _cleanup_free_ char *path = xasprintf(NSPAWN_RUNTIME "/%s.pid", app), *text = NULL;
-  _cleanup_error_ podrun_error_t ignored = NULL;
-  pid_t children[256];
-  long ids[32];
-  size_t depth = ns_pids(init, ids, ELEMENTSOF(ids)); /* the pod's namespace is the init's last */
-  size_t n = proc_children(init, children, ELEMENTSOF(children));
-  char *end;
-  if (depth == 0 || fs_read_file_at(AT_FDCWD, path, 64, &text, NULL, &ignored) < 0)
-    return podrun_error_new(err, 0, "app %s is not running", QUOTE(app));
-  long v = strtol(text, &end, 10);
-  for (size_t i = 0; v > 0 && (!*end || *end == '\n') && i < n; i++)
-    if (ns_pids(children[i], ids, ELEMENTSOF(ids)) > depth && ids[depth - 1] == v)
-      {
-        pid_t a = proc_first_child(children[i]);
-        if (a <= 0)
-          break;
-        *ret = a;
-        return 0;
-      }
-  return podrun_error_new(err, 0, "app %s is not running", QUOTE(app));
+  return stage1_init_app_pid(NSPAWN_RUNTIME, init, app, ret, err);
 }
 
 /* The apps' restrictions beyond the run flags: the init starts each app

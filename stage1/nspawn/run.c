@@ -148,89 +148,6 @@ static int nspawn_runtime_dir(podrun_error_t *err)
   return 0;
 }
 
-/* Replaces root/etc/name (a symlink there is replaced, never followed),
- * owned by the pod's root. */
-static int write_etc(const char *root, const char *name, const char *text, uid_t shift, podrun_error_t *err)
-{
-  _cleanup_close_ int etc = volumes_open_target(root, "/etc", false, err);
-  if (etc < 0)
-    return -1;
-  _cleanup_close_ int dir = openat(etc, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0 || (unlinkat(dir, name, 0) < 0 && errno != ENOENT))
-    return podrun_error_set(err, errno, "/etc/%s", name);
-  _cleanup_close_ int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0 || (shift && fchown(fd, shift, shift) < 0))
-    return podrun_error_set(err, errno, "/etc/%s", name);
-  return fs_write_all(fd, text, strlen(text), err);
-}
-
-static char *read_host_file(const char *path, podrun_error_t *err)
-{
-  char *text = NULL;
-  return fs_read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL, err) < 0 ? NULL : text;
-}
-
-static void print_words(FILE *f, const char *key, char **words)
-{
-  if (!words)
-    return;
-  fputs(key, f);
-  for (size_t i = 0; words[i]; i++)
-    fprintf(f, " %s", words[i]);
-  fputc('\n', f);
-}
-
-/* /etc/hostname always; /etc/resolv.conf and /etc/hosts as rkt's --dns*
- * and --hosts-entry say (`host`: the host's file), else the image's own
- * (a missing /etc/hosts gets localhost and the hostname). */
-static int write_app_etc(const struct stage1_run_args *a, const char *root, const char *hostname, podrun_error_t *err)
-{
-  _cleanup_free_ char *name = xasprintf("%s\n", hostname), *resolv = NULL, *hosts = NULL;
-  _cleanup_free_ char *image_hosts = xasprintf("%s/etc/hosts", root);
-  bool dns_file = a->dns && (streq(a->dns[0], "host") || streq(a->dns[0], "none"));
-  bool hosts_file = a->hosts && streq(a->hosts[0], "host");
-  size_t len;
-  struct stat st;
-
-  if (write_etc(root, "hostname", name, a->userns_shift, err) < 0)
-    return -1;
-  if (dns_file && streq(a->dns[0], "host") && !(resolv = read_host_file("/etc/resolv.conf", err)))
-    return -1;
-  if (dns_file && !resolv)
-    resolv = xstrdup(""); /* none */
-  else if (!dns_file && (a->dns || a->dns_search || a->dns_opt))
-    {
-      FILE *f = open_memstream(&resolv, &len);
-      if (!f)
-        abort(); /* out of memory, as x*alloc */
-      fputs("# written by podrun from --dns, --dns-search and --dns-opt\n", f);
-      for (size_t i = 0; a->dns && a->dns[i]; i++)
-        fprintf(f, "nameserver %s\n", a->dns[i]);
-      print_words(f, "search", a->dns_search);
-      print_words(f, "options", a->dns_opt);
-      fclose(f);
-    }
-  if (hosts_file && !(hosts = read_host_file("/etc/hosts", err)))
-    return -1;
-  if (!hosts_file && (a->hosts || lstat(image_hosts, &st) < 0))
-    {
-      FILE *f = open_memstream(&hosts, &len);
-      if (!f)
-        abort();
-      fprintf(f, "127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n", hostname);
-      for (size_t i = 0; a->hosts && a->hosts[i]; i++)
-        {
-          const char *eq = strchr(a->hosts[i], '=');
-          fprintf(f, "%.*s\t%s\n", (int) (eq - a->hosts[i]), a->hosts[i], eq + 1);
-        }
-      fclose(f);
-    }
-  if ((resolv && write_etc(root, "resolv.conf", resolv, a->userns_shift, err) < 0) ||
-      (hosts && write_etc(root, "hosts", hosts, a->userns_shift, err) < 0))
-    return -1;
-  return 0;
-}
-
 static pid_t nspawn_pid;
 static volatile sig_atomic_t init_pid; /* once the pod is ready */
 
@@ -345,7 +262,7 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     {
       _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs" STAGE1_APPS_DIR "/%s/rootfs", cwd, m->apps[i].name);
       if (volumes_mount_app(m, &m->apps[i], root, a.userns_shift, err) < 0 ||
-          write_app_etc(&a, root, hostname, err) < 0)
+          stage1_write_app_etc(&a, root, hostname, NULL, err) < 0)
         return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
     }
   if (nspawn_runtime_dir(err) < 0)

@@ -661,6 +661,7 @@ struct lent
   const char *data; /* file contents, or link target */
   const char *xattr[2][2];
   size_t size; /* declared size of a file with data NULL: that many zeros */
+  unsigned uid, gid;
 };
 
 /* A valid file capability (VFS_CAP_REVISION_2, effective, cap_net_raw). */
@@ -683,6 +684,8 @@ static void write_layer(int fd, const struct lent *v, const char *filter)
       archive_entry_set_pathname(e, v->path);
       archive_entry_set_perm(e, v->mode ? v->mode : (v->type == 'd' ? 0755 : 0644));
       archive_entry_set_mtime(e, 1700000000, 0);
+      archive_entry_set_uid(e, v->uid);
+      archive_entry_set_gid(e, v->gid);
       switch (v->type)
         {
         case 'f': archive_entry_set_filetype(e, AE_IFREG); archive_entry_set_size(e, (la_int64_t) len); break;
@@ -870,6 +873,46 @@ static void test_layer_whiteouts(void **state)
 }
 
 
+/* A setuid file with file capabilities that root does not own: its owner,
+ * then its mode and capabilities (a chown clears both), by podrun's writer
+ * (a fresh target) as by libarchive's. */
+static void test_layer_owned_privileges(void **state)
+{
+  static const struct lent layer[] = {
+    { "bin/", 'd', 0750, NULL, { { NULL } }, 0, 7, 8 },
+    { "bin/ping", 'f', 04750, "#!", { { "security.capability", "" } }, 0, 1000, 1001 },
+    { "bin/sg", 'f', 02711, "#!", { { NULL } }, 0, 0, 1002 },
+    { "bin/l", 'l', 0, "ping", { { NULL } }, 0, 5, 6 },
+    { NULL },
+  };
+  const char *tmp = *state;
+  podrun_error_t err = NULL;
+
+  if (geteuid() != 0)
+    skip_msg("needs root to give files other owners");
+  for (int fresh = 1; fresh >= 0; fresh--)
+    {
+      const char *sub = fresh ? "fresh" : "libarchive";
+      _cleanup_free_ char *bin = xasprintf("%s/%s/bin", tmp, sub), *ping = xasprintf("%s/ping", bin);
+      _cleanup_free_ char *sg = xasprintf("%s/sg", bin), *l = xasprintf("%s/l", bin);
+      struct stat st;
+      if (extract_layer(tmp, sub, layer, &(struct extract_opts) { .oci_layer = true, .fresh_target = fresh }, &err) < 0)
+        fail_msg("%s", err->msg);
+      assert_int_equal(stat(bin, &st), 0);
+      assert_int_equal(st.st_mode & 07777, 0750);
+      assert_true(st.st_uid == 7 && st.st_gid == 8);
+      assert_int_equal(stat(ping, &st), 0);
+      assert_int_equal(st.st_mode & 07777, 04750);
+      assert_true(st.st_uid == 1000 && st.st_gid == 1001);
+      assert_true(lgetxattr(ping, "security.capability", NULL, 0) == sizeof(cap_net_raw));
+      assert_int_equal(stat(sg, &st), 0);
+      assert_int_equal(st.st_mode & 07777, 02711);
+      assert_true(st.st_uid == 0 && st.st_gid == 1002);
+      assert_int_equal(lstat(l, &st), 0);
+      assert_true(S_ISLNK(st.st_mode) && st.st_uid == 5 && st.st_gid == 6);
+    }
+}
+
 /* ACIs: trusted.* and security.selinux dropped too; file capabilities
  * refused like setuid. */
 static void test_aci_xattrs(void **state)
@@ -929,6 +972,7 @@ static void test_layer_refusals(void **state)
     { "opaque-in-symlink-dir", { { "l", 'l', 0, "/etc" }, { "l/.wh..wh..opq", 'f' } }, "written through the symlink" },
     { "opaque deeper in a symlink", { { "l", 'l', 0, "." }, { "l/a/.wh..wh..opq", 'f' } }, "written through the symlink" },
     { "whiteout in a file", { { "f", 'f', 0, "x" }, { "f/.wh.x", 'f' } }, "whiteout in \"f\", which is not a directory" },
+    { "below a file", { { "f", 'f', 0, "x" }, { "f/g/h", 'f', 0, "y" } }, "\"f\", above it, is not a directory" },
     { "opaque in a file", { { "f", 'f', 0, "x" }, { "f/.wh..wh..opq", 'f' } }, "which is not a directory" },
     { "present, then whited out", { { "a/x", 'f', 0, "1" }, { "a/.wh.x", 'f' } },
       "\"a/x\" is both whited out and present" },
@@ -1044,6 +1088,7 @@ int main(void)
     cmocka_unit_test(test_config_volumes),
     cmocka_unit_test(test_config_refusals),
     cmocka_unit_test_setup_teardown(test_layer_whiteouts, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_layer_owned_privileges, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_aci_xattrs, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_layer_refusals, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_layer_bombs, setup_tmp, teardown_tmp),

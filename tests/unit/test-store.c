@@ -192,6 +192,10 @@ static void test_scan_refusals(void **state)
     { "through a symlink", { HEAD, { "rootfs/l", 'l', 0, NULL, "/" }, { "rootfs/l/etc/x", 'f', 0, "x", NULL } }, {},
       "written through the symlink \"rootfs/l\"" },
     { "symlink out", { HEAD, { "rootfs/a", 'l', 0, NULL, "../../x" } }, {}, "leaves the image" },
+    { "below a file", { HEAD, { "rootfs/a", 'f', 0, "x", NULL }, { "rootfs/a/b", 'f', 0, "y", NULL } }, {},
+      "\"rootfs/a\", above it, is not a directory" },
+    { "below a hardlink", { HEAD, { "rootfs/a", 'f', 0, "x", NULL }, { "rootfs/h", 'h', 0, NULL, "rootfs/a" },
+      { "rootfs/h/c/d", 'f', 0, "y", NULL } }, {}, "\"rootfs/h\", above it, is not a directory" },
     { "hardlink to nothing", { HEAD, { "rootfs/h", 'h', 0, NULL, "rootfs/none" } }, {}, "not a file earlier" },
     { "hardlink to the host", { HEAD, { "rootfs/h", 'h', 0, NULL, "/etc/shadow" } }, {}, "absolute path" },
     { "hardlink to a dir", { HEAD, { "rootfs/d", 'd', 0, NULL, NULL }, { "rootfs/h", 'h', 0, NULL, "rootfs/d" } }, {},
@@ -352,6 +356,80 @@ static void test_extract_symlink_on_disk(void **state)
   assert_int_equal(extract_into(dest, ents, &(struct extract_opts) { .overwrite = true }, &err), -1);
   assert_cwd(cwd);
   assert_int_equal(access(leak, F_OK), -1);
+}
+
+static bool dir_is_empty_or_gone(const char *path)
+{
+  _cleanup_closedir_ DIR *dd = opendir(path);
+  struct dirent *de;
+  if (!dd)
+    return true;
+  while ((de = readdir(dd)))
+    if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+      return false;
+  return true;
+}
+
+/* Into a fresh target podrun's own writer works (store/extract-tree.c): were
+ * a symlink there all the same, no name is written through it (openat2
+ * without symlinks), and the umask it clears is back afterwards. */
+static void test_extract_fresh_symlink_on_disk(void **state)
+{
+  static const struct ent ents[] = { HEAD, { "rootfs/etc/passwd", 'f', 0, "root::0:0::/:/bin/sh\n", NULL }, { NULL } };
+  static const struct ent deep[] = { HEAD, { "rootfs/etc/x/y/passwd", 'f', 0, "x", NULL }, { NULL } };
+  static const struct ent dir[] = { HEAD, { "rootfs/etc", 'd', 0700, NULL, NULL }, { NULL } };
+  _cleanup_free_ char *dest = xasprintf("%s/dest", (char *) *state), *out = xasprintf("%s/outside", (char *) *state);
+  _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", dest), *etc = xasprintf("%s/etc", rootfs);
+  _cleanup_error_ podrun_error_t err = NULL;
+  struct extract_opts fresh = { .fresh_target = true };
+  struct stat st;
+
+  assert_int_equal(mkdir(dest, 0755), 0);
+  assert_int_equal(mkdir(out, 0755), 0);
+  assert_int_equal(mkdir(rootfs, 0755), 0);
+  assert_int_equal(symlink(out, etc), 0);
+  mode_t old = umask(027);
+  assert_int_equal(extract_into(dest, ents, &fresh, &err), -1);
+  podrun_error_free(&err);
+  assert_int_equal(extract_into(dest, deep, &fresh, &err), -1);
+  podrun_error_free(&err);
+  /* a directory entry over the symlink: refused, the symlink left alone */
+  assert_int_equal(extract_into(dest, dir, &fresh, &err), -1);
+  assert_int_equal(umask(old), 027);
+  assert_true(dir_is_empty_or_gone(out));
+  assert_int_equal(stat(out, &st), 0);
+  assert_int_equal(st.st_mode & 07777, 0755);
+}
+
+/* podrun's writer: a directory entry after entries inside it gets its
+ * metadata; in a setgid target a file still gets the owner its entry says. */
+static void test_extract_fresh_metadata(void **state)
+{
+  static const struct ent ents[] = {
+    HEAD, { "rootfs/d/f", 'f', 0640, "x", NULL }, { "rootfs/d", 'd', 0710, NULL, NULL }, { "rootfs/p", 'p', 0600, NULL, NULL },
+    { NULL },
+  };
+  _cleanup_free_ char *dest = xasprintf("%s/dest", (char *) *state), *d = xasprintf("%s/rootfs/d", dest);
+  _cleanup_free_ char *f = xasprintf("%s/f", d), *p = xasprintf("%s/rootfs/p", dest);
+  _cleanup_error_ podrun_error_t err = NULL;
+  struct stat st;
+
+  assert_int_equal(mkdir(dest, 0755), 0);
+  assert_int_equal(chown(dest, 0, 1234), 0);
+  assert_int_equal(chmod(dest, 02755), 0);
+  assert_int_equal(extract_into(dest, ents, &(struct extract_opts) { .fresh_target = true }, &err), 0);
+  assert_int_equal(stat(d, &st), 0);
+  assert_int_equal(st.st_mode & 07777, 0710);
+  assert_int_equal(st.st_mtime, 1700000000);
+  assert_int_equal(st.st_gid, 0);
+  assert_int_equal(stat(f, &st), 0);
+  assert_int_equal(st.st_mode & 07777, 0640);
+  assert_int_equal(st.st_gid, 0);
+  assert_int_equal(st.st_mtime, 1700000000);
+  assert_int_equal(lstat(p, &st), 0);
+  assert_true(S_ISFIFO(st.st_mode));
+  assert_int_equal(st.st_mode & 07777, 0600);
+  assert_int_equal(st.st_gid, 0);
 }
 
 static bool exists_in(const char *dir, const char *rel)
@@ -920,6 +998,8 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_scan_not_an_archive, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_extract_layers, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_extract_symlink_on_disk, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_extract_fresh_symlink_on_disk, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_extract_fresh_metadata, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_extract_whitelist_and_rootfs_only, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_index, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_index_migration, setup_tmp, teardown_tmp),

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "appc.h"
+#include "error.h"
+#include "stage1/common/stage1.h"
+
+/* The kvm stage1 (Documentation/stage1-kvm.md): the pod runs in a qemu
+ * microvm (KVM when it works, TCG otherwise). On the host, one static
+ * binary whose name is the entrypoint (run, enter, stop, gc; init, the pod
+ * init, in the guest); in the guest,
+ * the initramfs's /init (main-guest.c), which mounts what the host shares
+ * over virtio-9p and runs the pod init over it, then powers the VM off. */
+
+/* The pod directory's kvm/ (0700, the host's alone): the control sockets,
+ * the guest's console log, qemu's own messages. */
+#define KVM_DIR "kvm"
+#define KVM_CTL_SOCKET "kvm/ctl.sock"     /* stop */
+#define KVM_ENTER_SOCKET "kvm/enter.sock" /* enter, one at a time */
+#define KVM_CONSOLE_LOG "kvm/console.log"
+/* at the pod directory's top, as `net`: which status shows */
+#define KVM_ACCEL_FILE "accelerator"
+/* ... and what the guest shares of it: rt/ (the pod init's runtime
+ * directory: ready, exit-code, done, <app>.pid; the guest init's
+ * guest-error), meta/ (read-only: the pod manifest, the run flags, net) */
+#define KVM_RT_DIR "kvm/rt"
+#define KVM_META_DIR "kvm/meta"
+#define KVM_GUEST_ERROR "guest-error"
+
+/* The 9p mount tags, the virtio-serial port names. */
+#define KVM_TAG_ROOT "root"
+#define KVM_TAG_META "meta"
+#define KVM_TAG_RT "rt"
+#define KVM_TAG_STATUS "status"
+#define KVM_TAG_LOGS "logs"
+#define KVM_PORT_CTL "podrun.ctl"
+#define KVM_PORT_ENTER "podrun.enter"
+
+/* In the stage1 rootfs: the kernel and the initramfs the host boots, the
+ * pod init (the kvm binary as `init`: the shared pod init with the hooks
+ * of init.c) and the in-guest enter (main-guest-enter.c). */
+#define KVM_KERNEL "kvm/vmlinux"
+#define KVM_INITRD "kvm/initrd.img"
+#define KVM_GUEST_INIT "/kvm/init"
+#define KVM_GUEST_ENTER "/kvm/guest-enter"
+/* In the guest, the pod directory's parts under STAGE1_POD_DIR: rt/ is the
+ * pod init's runtime directory, /podrun/kvm (the in-guest enter, run in
+ * /podrun, finds it as kvm/). */
+#define KVM_GUEST_RUNTIME "kvm"
+#define KVM_GUEST_RUNTIME_DIR STAGE1_POD_DIR "/" KVM_GUEST_RUNTIME
+
+/* Guest memory beyond the apps' limits: the kernel, the page cache of the
+ * initramfs, the pod init; and the default without any limit. */
+#define KVM_MEMORY_BASE_MIB 96
+#define KVM_MEMORY_DEFAULT_MIB 256
+
+/* The control channel's frames, guest to host: a type byte, a 4-byte
+ * big-endian length, the bytes. The host's requests are one line of JSON:
+ * {"stop": true} on the ctl port, {"app": NAME, "cmd": [ARGV…]} on the
+ * enter port. */
+#define KVM_FRAME_STDOUT '1'
+#define KVM_FRAME_STDERR '2'
+#define KVM_FRAME_EXIT 'x'
+#define KVM_FRAME_MAX 65536
+#define KVM_REQUEST_MAX 65536
+
+/* The accelerator: auto probes KVM for real (probe.c), on insists, off is TCG. */
+enum kvm_accel_mode
+{
+  KVM_ACCEL_AUTO,
+  KVM_ACCEL_ON,
+  KVM_ACCEL_OFF,
+};
+#define KVM_ACCEL_ENV "PODRUN_KVM"
+
+int kvm_accel_mode_parse(const char *s, enum kvm_accel_mode *ret, podrun_error_t *err);
+/* Creates a VM with one vCPU on /dev/kvm and runs a few instructions in
+ * it: 0 when KVM works, else -1 with the reason (nested KVM that fails on
+ * its first MSR, a /dev/kvm that cannot be opened …). Bounded in time. */
+int kvm_probe(podrun_error_t *err);
+
+/* The VM's size from the apps' resource isolators: memory (MiB) for -m,
+ * vCPUs for -smp. */
+int kvm_vm_size(const struct appc_pod_manifest *m, unsigned *ret_mib, unsigned *ret_cpus, podrun_error_t *err);
+
+/* Entrypoints (host side). */
+int kvm_run(int argc, char **argv, int *ret_exit, podrun_error_t *err);
+int kvm_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err);
+int kvm_stop(int argc, char **argv, int *ret_exit, podrun_error_t *err);
+int kvm_gc(int argc, char **argv, int *ret_exit, podrun_error_t *err);
+
+/* In the guest (init.c): the pod init with the kvm hooks. */
+int kvm_init(int argc, char **argv, int *ret_exit, podrun_error_t *err);
+
+/* Frames (frame.c), on blocking fds. */
+int kvm_frame_write(int fd, char type, const void *buf, size_t len);
+/* 1 with a frame (*ret_buf malloc'd), 0 at end of file, -1 on error or a frame over KVM_FRAME_MAX. */
+int kvm_frame_read(int fd, char *ret_type, char **ret_buf, size_t *ret_len);

@@ -1,0 +1,631 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The kvm stage1's guest init: /init of the initramfs, pid 1 of the VM.
+ * It loads the modules the guest needs, mounts what the host shares over
+ * virtio-9p (the pod's stage1 rootfs with the apps' roots and volumes in
+ * it, the pod's status/, logs/ and the runtime and meta directories),
+ * moves into the stage1 rootfs, sets the hostname, the network and the
+ * apps' cgroups (their memory and CPU limits, applied inside the guest
+ * too), and runs the pod init there with its stdout and stderr on two
+ * virtio consoles (podrun's own on the host). It answers the host's stop
+ * and enter requests on two virtio-serial ports, and once the pod init has
+ * exited it powers the VM off: the pod's records (status/<app>, rt/exit-code)
+ * are on the host already (9p writes are synchronous).
+ *
+ * The host's word is taken for nothing more than what it asks: stop the
+ * pod, or run a command in an app as the app (through the pod's own enter,
+ * with the app's restrictions). */
+#include "kvm.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <arpa/inet.h>
+#include <linux/reboot.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+#include <jansson.h>
+
+#include "fs.h"
+#include "json-util.h"
+#include "log.h"
+#include "pod.h"
+#include "resources.h"
+
+#define NEWROOT "/newroot"
+#define PODRUN STAGE1_POD_DIR
+#define MOUNT_WAIT_MS 5000
+
+static pid_t pod_init_pid;
+
+/* stdio on the console, before anything can fail loudly */
+static void console(void)
+{
+  (void) mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+  int fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  for (int i = 0; fd >= 0 && i < 3; i++)
+    (void) dup2(fd, i);
+  if (fd > 2)
+    close(fd);
+}
+
+static char *strip_nl(char *s)
+{
+  s[strcspn(s, "\r\n")] = '\0';
+  return s;
+}
+
+static int mount_api(podrun_error_t *err)
+{
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
+      mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+    return podrun_error_set(err, errno, "mount /proc and /sys");
+  return 0;
+}
+
+/* /lib/modules/modules.order, dependencies first (fetch-kernel.sh). */
+static int load_modules(podrun_error_t *err)
+{
+  _cleanup_free_ char *order = NULL;
+  if (fs_read_file_at(AT_FDCWD, "/lib/modules/modules.order", 4096, &order, NULL, err) < 0)
+    return -1;
+  for (char *save = NULL, *name = strtok_r(order, "\n", &save); name; name = strtok_r(NULL, "\n", &save))
+    {
+      _cleanup_free_ char *path = xasprintf("/lib/modules/%s", name);
+      _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
+        return podrun_error_set(err, errno, "load module %s", name);
+    }
+  return 0;
+}
+
+/* The host's share `tag` at target; virtio devices probe as their modules
+ * load, so the tag may take a moment to appear. */
+static int mount_share(const char *tag, const char *target, bool read_only, podrun_error_t *err)
+{
+  /* access=client: the guest kernel checks permissions (qemu's passthrough
+   * backend keeps the files' owners and modes as they are on the host) */
+  static const char opts[] = "trans=virtio,version=9p2000.L,msize=262144,cache=none,access=client,posixacl";
+  if (fs_mkdir_p(target, 0755, err) < 0)
+    return -1;
+  for (int waited = 0;; waited += 10)
+    {
+      if (mount(tag, target, "9p", MS_NOSUID | MS_NODEV | (read_only ? MS_RDONLY : 0), opts) == 0)
+        return 0;
+      if (errno != ENOENT || waited >= MOUNT_WAIT_MS)
+        return podrun_error_set(err, errno, "mount the host's share %s", tag);
+      usleep(10000);
+    }
+}
+
+/* A guest-side copy of a file the host wrote to meta/ (the pod init and
+ * enter read them where the pod directory has them). */
+static int copy_meta(const char *name, podrun_error_t *err)
+{
+  _cleanup_free_ char *src = xasprintf(NEWROOT PODRUN "/stage1/%s", name), *text = NULL;
+  _cleanup_free_ char *dst = xasprintf(NEWROOT PODRUN "/%s", name);
+  size_t len = 0;
+  if (fs_read_file_at(AT_FDCWD, src, JSON_MAX_INPUT, &text, &len, err) < 0)
+    return -1;
+  return fs_write_file_atomic_at(AT_FDCWD, dst, text, len, 0644, err);
+}
+
+/* The pod directory as the pod init and enter know it, under /podrun:
+ * pod, net (copies), stage1/ (meta: run-flags), status/, logs/, kvm/
+ * (rt), cgroup/unified. */
+static int mount_shares(podrun_error_t *err)
+{
+  static const char *const dirs[] = { "stage1", "status", "logs", KVM_GUEST_RUNTIME, "cgroup/unified" };
+  if (mount_share(KVM_TAG_ROOT, NEWROOT, false, err) < 0 ||
+      mount("tmpfs", NEWROOT PODRUN, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
+    return err && *err ? -1 : podrun_error_set(err, errno, "mount " PODRUN);
+  for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+    {
+      _cleanup_free_ char *d = xasprintf(NEWROOT PODRUN "/%s", dirs[i]);
+      if (fs_mkdir_p(d, 0755, err) < 0)
+        return -1;
+    }
+  if (mount_share(KVM_TAG_META, NEWROOT PODRUN "/stage1", true, err) < 0 ||
+      mount_share(KVM_TAG_STATUS, NEWROOT PODRUN "/status", false, err) < 0 ||
+      mount_share(KVM_TAG_LOGS, NEWROOT PODRUN "/logs", false, err) < 0 ||
+      mount_share(KVM_TAG_RT, NEWROOT KVM_GUEST_RUNTIME_DIR, false, err) < 0 || copy_meta("pod", err) < 0 ||
+      copy_meta("net", err) < 0)
+    return -1;
+  return 0;
+}
+
+/* Into the stage1 rootfs: /dev, /proc, /sys move along; the initramfs
+ * stays below, unreachable. */
+static int switch_root(podrun_error_t *err)
+{
+  static const char *const api[] = { "/dev", "/proc", "/sys" };
+  for (size_t i = 0; i < ELEMENTSOF(api); i++)
+    {
+      _cleanup_free_ char *to = xasprintf(NEWROOT "%s", api[i]);
+      if (mount(api[i], to, NULL, MS_MOVE, NULL) < 0)
+        return podrun_error_set(err, errno, "move %s into the stage1 rootfs", api[i]);
+    }
+  if (chdir(NEWROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0)
+    return podrun_error_set(err, errno, "switch to the stage1 rootfs");
+  (void) mkdir("/dev/pts", 0755);
+  (void) mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620");
+  (void) mkdir("/dev/shm", 01777);
+  (void) mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  return 0;
+}
+
+/* Each app's root a mount point of its own (stage2 pivots into it). */
+static int bind_app_roots(const struct appc_pod_manifest *m, podrun_error_t *err)
+{
+  for (size_t i = 0; i < m->n_apps; i++)
+    {
+      _cleanup_free_ char *root = xasprintf("/opt/stage2/%s/rootfs", m->apps[i].name);
+      if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return podrun_error_set(err, errno, "bind the root of app %s", QUOTE(m->apps[i].name));
+    }
+  return 0;
+}
+
+static int if_up(int sock, const char *name, const char *addr, podrun_error_t *err)
+{
+  struct ifreq ifr = { 0 };
+  snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+  if (addr)
+    {
+      struct sockaddr_in *sin = (struct sockaddr_in *) &ifr.ifr_addr;
+      sin->sin_family = AF_INET;
+      inet_pton(AF_INET, addr, &sin->sin_addr);
+      if (ioctl(sock, SIOCSIFADDR, &ifr) < 0)
+        return podrun_error_set(err, errno, "address of %s", name);
+      inet_pton(AF_INET, "255.255.255.0", &sin->sin_addr);
+      if (ioctl(sock, SIOCSIFNETMASK, &ifr) < 0)
+        return podrun_error_set(err, errno, "netmask of %s", name);
+    }
+  if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
+    return podrun_error_set(err, errno, "flags of %s", name);
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
+    return podrun_error_set(err, errno, "bring %s up", name);
+  return 0;
+}
+
+/* lo always; with a NIC (qemu's user-mode NAT), its fixed addresses:
+ * 10.0.2.15/24, the gateway 10.0.2.2 (the DNS server is 10.0.2.3). */
+static int network(bool nic, podrun_error_t *err)
+{
+  _cleanup_close_ int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0)
+    return podrun_error_set(err, errno, "socket");
+  if (if_up(sock, "lo", NULL, err) < 0)
+    return -1;
+  if (!nic)
+    return 0;
+  if (if_up(sock, "eth0", "10.0.2.15", err) < 0)
+    return -1;
+  struct rtentry rt = { .rt_flags = RTF_UP | RTF_GATEWAY };
+  struct sockaddr_in *gw = (struct sockaddr_in *) &rt.rt_gateway, *dst = (struct sockaddr_in *) &rt.rt_dst,
+                     *mask = (struct sockaddr_in *) &rt.rt_genmask;
+  gw->sin_family = dst->sin_family = mask->sin_family = AF_INET;
+  inet_pton(AF_INET, "10.0.2.2", &gw->sin_addr);
+  if (ioctl(sock, SIOCADDRT, &rt) < 0)
+    return podrun_error_set(err, errno, "default route");
+  return 0;
+}
+
+static int write_text(const char *path, const char *text, podrun_error_t *err)
+{
+  _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, text, strlen(text)) < 0)
+    return podrun_error_set(err, errno, "write %s to %s", text, path);
+  return 0;
+}
+
+/* The apps' limits inside the guest too: cgroup2, one cgroup per app that
+ * has limits, where the pod init's stage2 joins it (/podrun/cgroup/unified/<app>). */
+static int cgroups(const struct appc_pod_manifest *m, podrun_error_t *err)
+{
+  const char *base = PODRUN "/cgroup/unified";
+  if (mount("cgroup2", base, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+    return podrun_error_set(err, errno, "mount cgroup2");
+  _cleanup_free_ char *ctl = xasprintf("%s/cgroup.subtree_control", base);
+  if (write_text(ctl, "+memory +cpu", err) < 0)
+    return -1;
+  for (size_t i = 0; i < m->n_apps; i++)
+    {
+      struct app_resources r = { 0 };
+      if (app_resources_from_isolators(m->apps[i].app, &r, err) < 0)
+        return -1;
+      if (!r.memory_bytes && !r.cpu_millicores)
+        continue;
+      _cleanup_free_ char *dir = xasprintf("%s/%s", base, m->apps[i].name);
+      if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        return podrun_error_set(err, errno, "mkdir %s", dir);
+      _cleanup_free_ char *mem = xasprintf("%s/memory.max", dir), *cpu = xasprintf("%s/cpu.max", dir);
+      _cleanup_free_ char *mv = xasprintf("%llu", (unsigned long long) r.memory_bytes);
+      _cleanup_free_ char *cv = xasprintf("%llu 100000", (unsigned long long) r.cpu_millicores * 100);
+      if ((r.memory_bytes && write_text(mem, mv, err) < 0) || (r.cpu_millicores && write_text(cpu, cv, err) < 0))
+        return -1;
+    }
+  return 0;
+}
+
+/* The virtio-serial port the host named `name`: /dev/vportNpM; -ENOENT
+ * while it is not there. */
+static int find_port(const char *name, podrun_error_t *err)
+{
+  _cleanup_closedir_ DIR *d = opendir("/sys/class/virtio-ports");
+  struct dirent *de;
+  while (d && (de = readdir(d)))
+    {
+      if (de->d_name[0] == '.')
+        continue;
+      _cleanup_free_ char *p = xasprintf("/sys/class/virtio-ports/%s/name", de->d_name), *text = NULL;
+      _cleanup_error_ podrun_error_t ignored = NULL;
+      if (fs_read_file_at(AT_FDCWD, p, 8192, &text, NULL, &ignored) < 0 || !streq(strip_nl(text), name)) /* sysfs says 4096 */
+        continue;
+      _cleanup_free_ char *dev = xasprintf("/dev/%s", de->d_name);
+      int fd = open(dev, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+      if (fd < 0)
+        return podrun_error_set(err, errno, "open %s", dev);
+      /* SIGIO when the host connects or goes: poll says POLLHUP while no host is there */
+      if (fcntl(fd, F_SETOWN, getpid()) < 0 || fcntl(fd, F_SETFL, O_RDWR | O_NONBLOCK | O_ASYNC) < 0)
+        return podrun_error_set(err, errno, "O_ASYNC on %s", dev);
+      return fd;
+    }
+  return -ENOENT;
+}
+
+/* ... which the host announces once the device is up: wait for it. */
+static int open_port(const char *name, podrun_error_t *err)
+{
+  for (int waited = 0;; waited += 10)
+    {
+      int fd = find_port(name, err);
+      if (fd != -ENOENT)
+        return fd;
+      if (waited >= MOUNT_WAIT_MS)
+        return podrun_error_new(err, 0, "no virtio-serial port %s", name);
+      usleep(10000);
+    }
+}
+
+struct port
+{
+  int fd;
+  bool connected; /* a host is there (POLLHUP clears it, SIGIO sets it again) */
+  pid_t session;  /* enter: the session running, 0 when none */
+  char buf[KVM_REQUEST_MAX];
+  size_t len;
+};
+
+static _noreturn_ void power_off(void)
+{
+  sync();
+  (void) reboot(LINUX_REBOOT_CMD_POWER_OFF);
+  _exit(0);
+}
+
+static const struct appc_pod_manifest *manifest;
+static struct stage1_run_args run_args;
+
+static void report(const char *msg)
+{
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  _cleanup_free_ char *line = xasprintf("%s\n", msg);
+  log_error("%s", msg);
+  (void) fs_write_file_atomic_at(AT_FDCWD, KVM_GUEST_RUNTIME_DIR "/" KVM_GUEST_ERROR, line, strlen(line), 0644,
+                                 &ignored);
+  (void) fs_write_file_atomic_at(AT_FDCWD, NEWROOT KVM_GUEST_RUNTIME_DIR "/" KVM_GUEST_ERROR, line, strlen(line),
+                                 0644, &ignored);
+}
+
+static _noreturn_ void exec_pod_init(void)
+{
+  char *args[8];
+  size_t n = 0;
+  args[n++] = (char *) KVM_GUEST_INIT;
+  args[n++] = (char *) "--host-network"; /* the apps share the guest's network: the guest is the pod */
+  if (run_args.debug)
+    args[n++] = (char *) "--debug";
+  if (run_args.disable_caps)
+    args[n++] = (char *) STAGE1_DISABLE_CAPS;
+  if (run_args.disable_paths)
+    args[n++] = (char *) STAGE1_DISABLE_PATHS;
+  if (run_args.disable_seccomp)
+    args[n++] = (char *) STAGE1_DISABLE_SECCOMP;
+  args[n] = NULL;
+  /* the apps' stdout and stderr: virtio consoles, ttys made raw (no
+   * "\r\n" for "\n"), podrun's stdout and stderr on the host */
+  static const char *const outs[] = { "/dev/hvc0", "/dev/hvc1" };
+  for (int i = 0; i < 2; i++)
+    {
+      struct termios t;
+      int fd = open(outs[i], O_RDWR | O_NOCTTY);
+      if (fd < 0 || tcgetattr(fd, &t) < 0)
+        _exit(PODRUN_EXIT_ERROR);
+      cfmakeraw(&t);
+      if (tcsetattr(fd, TCSANOW, &t) < 0 || dup2(fd, i + 1) < 0)
+        _exit(PODRUN_EXIT_ERROR);
+      close(fd);
+    }
+  int null = open("/dev/null", O_RDONLY);
+  if (null < 0 || dup2(null, 0) < 0)
+    _exit(PODRUN_EXIT_ERROR);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  execv(KVM_GUEST_INIT, args);
+  _exit(PODRUN_EXIT_ERROR);
+}
+
+/* An enter session, in a child: the pod's enter with the app's name and
+ * the command, its stdout and stderr relayed as frames, then its exit code. */
+static _noreturn_ void enter_session(int port, const char *app, char **cmd)
+{
+  int out[2], errp[2];
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  /* the port's flags are the guest init's too (one open file): left as
+   * they are, non-blocking and O_ASYNC; kvm_frame_write waits as needed */
+  if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+    _exit(PODRUN_EXIT_ERROR);
+  pid_t pid = fork();
+  if (pid < 0)
+    _exit(PODRUN_EXIT_ERROR);
+  if (pid == 0)
+    {
+      _cleanup_free_ char *p = xasprintf("--pid=%d", (int) pod_init_pid), *a = xasprintf("--app=%s", app);
+      size_t n = strv_length(cmd);
+      char **args = xzalloc(sizeof(char *) * (n + 5));
+      args[0] = (char *) KVM_GUEST_ENTER;
+      args[1] = p;
+      args[2] = a;
+      args[3] = (char *) "--";
+      memcpy(args + 4, cmd, sizeof(char *) * n);
+      int null = open("/dev/null", O_RDONLY);
+      if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0 || chdir(PODRUN) < 0)
+        _exit(PODRUN_EXIT_ERROR);
+      execv(KVM_GUEST_ENTER, args);
+      _exit(PODRUN_EXIT_ERROR);
+    }
+  close(out[1]);
+  close(errp[1]);
+  struct pollfd fds[2] = { { .fd = out[0], .events = POLLIN }, { .fd = errp[0], .events = POLLIN } };
+  int open_fds = 2;
+  while (open_fds > 0)
+    {
+      if (poll(fds, 2, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          break;
+        }
+      for (int i = 0; i < 2; i++)
+        if (fds[i].fd >= 0 && fds[i].revents)
+          {
+            char buf[16384];
+            ssize_t k = read(fds[i].fd, buf, sizeof(buf));
+            if (k > 0)
+              (void) kvm_frame_write(port, i == 0 ? KVM_FRAME_STDOUT : KVM_FRAME_STDERR, buf, (size_t) k);
+            else if (k == 0 || errno != EINTR)
+              {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                open_fds--;
+              }
+          }
+    }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  char code = (char) (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  (void) kvm_frame_write(port, KVM_FRAME_EXIT, &code, 1);
+  _exit(0);
+}
+
+static bool is_app(const char *name)
+{
+  for (size_t i = 0; i < manifest->n_apps; i++)
+    if (streq(manifest->apps[i].name, name))
+      return true;
+  return false;
+}
+
+static _noreturn_ void answer_error(int fd, const char *msg)
+{
+  char code = (char) PODRUN_EXIT_ERROR;
+  _cleanup_free_ char *line = xasprintf("podrun-guest: %s\n", msg);
+  (void) kvm_frame_write(fd, KVM_FRAME_STDERR, line, strlen(line));
+  (void) kvm_frame_write(fd, KVM_FRAME_EXIT, &code, 1);
+  _exit(0);
+}
+
+/* An enter request, in the session child: checked, then run. */
+static _noreturn_ void enter_request(int fd, const char *line)
+{
+  json_auto_t *j = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+  const char *app = json_string_value(json_object_get(j, "app"));
+  json_t *cmd = json_object_get(j, "cmd");
+  if (!app || !json_is_array(cmd) || json_array_size(cmd) == 0 || json_array_size(cmd) > 4096)
+    answer_error(fd, "enter: a request that is not {\"app\": NAME, \"cmd\": [ARGV…]}");
+  if (!is_app(app))
+    answer_error(fd, "enter: no such app");
+  char **argv = NULL;
+  size_t i;
+  json_t *v;
+  json_array_foreach (cmd, i, v)
+    {
+      if (!json_is_string(v))
+        answer_error(fd, "enter: a command word that is not a string");
+      argv = strv_push(argv, json_string_value(v));
+    }
+  enter_session(fd, app, argv);
+}
+
+/* One request line from the host. The guest init itself never writes to
+ * a port (a host that stops reading would block it): an enter request,
+ * refused or not, is answered by a session child. */
+static void request(struct port *p, bool enter, const char *line)
+{
+  if (!enter)
+    {
+      json_auto_t *j = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+      if (json_is_true(json_object_get(j, "stop")) && pod_init_pid > 0)
+        kill(pod_init_pid, SIGTERM); /* the pod init passes it on to every app */
+      return;
+    }
+  pid_t pid = fork();
+  if (pid == 0)
+    enter_request(p->fd, line);
+  if (pid > 0)
+    p->session = pid;
+}
+
+static void read_port(struct port *p, bool enter)
+{
+  for (;;)
+    {
+      if (p->len == sizeof(p->buf))
+        p->len = 0; /* a line too long: dropped */
+      ssize_t k = read(p->fd, p->buf + p->len, sizeof(p->buf) - p->len);
+      if (k <= 0)
+        {
+          if (k == 0)
+            p->connected = false;
+          return;
+        }
+      p->len += (size_t) k;
+      char *nl;
+      while (!p->session && (nl = memchr(p->buf, '\n', p->len)))
+        {
+          *nl = '\0';
+          request(p, enter, p->buf);
+          size_t used = (size_t) (nl + 1 - p->buf);
+          memmove(p->buf, nl + 1, p->len - used);
+          p->len -= used;
+        }
+      if (p->session)
+        {
+          p->len = 0;
+          return;
+        }
+    }
+}
+
+static int setup(struct appc_pod_manifest **ret_m, podrun_error_t *err)
+{
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  if (mount_api(err) < 0 || load_modules(err) < 0 || mount_shares(err) < 0 || switch_root(err) < 0)
+    return -1;
+  _cleanup_close_ int pod = open(PODRUN, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (pod < 0 || stage1_run_args_read(pod, &run_args, err) < 0)
+    return pod < 0 ? podrun_error_set(err, errno, "open " PODRUN) : -1;
+  if (run_args.debug)
+    log_set_level(LOG_LEVEL_DEBUG);
+  if (fs_read_file_at(AT_FDCWD, PODRUN "/pod", JSON_MAX_INPUT, &text, &len, err) < 0 ||
+      appc_pod_manifest_parse(text, len, ret_m, err) < 0)
+    return -1;
+  _cleanup_free_ char *net = NULL;
+  if (fs_read_file_at(AT_FDCWD, PODRUN "/net", 64, &net, NULL, err) < 0)
+    return -1;
+  _cleanup_free_ char *hostname = NULL;
+  if (fs_read_file_at(AT_FDCWD, PODRUN "/stage1/hostname", 256, &hostname, NULL, err) < 0)
+    return -1;
+  strip_nl(hostname);
+  if (sethostname(hostname, strlen(hostname)) < 0)
+    return podrun_error_set(err, errno, "sethostname");
+  if (network(!streq(net, "none\n"), err) < 0 || cgroups(*ret_m, err) < 0 || bind_app_roots(*ret_m, err) < 0)
+    return -1;
+  return 0;
+}
+
+int main(void)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
+
+  console();
+  log_set_program("podrun-guest");
+  if (setup(&m, &err) < 0)
+    {
+      report(err->msg);
+      power_off();
+    }
+  manifest = m;
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGIO);
+  _cleanup_close_ int sfd = -1;
+  if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+    {
+      report("signalfd failed");
+      power_off();
+    }
+  static struct port ports[2];
+  static const char *const names[] = { KVM_PORT_CTL, KVM_PORT_ENTER };
+  for (int i = 0; i < 2; i++)
+    if ((ports[i].fd = open_port(names[i], &err)) < 0)
+      {
+        report(err->msg);
+        power_off();
+      }
+  pod_init_pid = fork();
+  if (pod_init_pid == 0)
+    exec_pod_init();
+  if (pod_init_pid < 0)
+    {
+      report("fork the pod init failed");
+      power_off();
+    }
+  for (;;)
+    {
+      /* each port as it is now: what a host wrote is read even if it has
+       * gone since (a stop request sent and the socket closed at once);
+       * a port without a host is not polled (it would say POLLHUP at
+       * once), its SIGIO says when one comes or goes */
+      struct pollfd fds[3] = { { .fd = sfd, .events = POLLIN } };
+      for (int i = 0; i < 2; i++)
+        {
+          fds[i + 1] = (struct pollfd) { .fd = -1 };
+          if (ports[i].session)
+            continue;
+          struct pollfd q = { .fd = ports[i].fd, .events = POLLIN };
+          if (poll(&q, 1, 0) == 1 && (q.revents & POLLIN))
+            read_port(&ports[i], i == 1);
+          ports[i].connected = !(q.revents & (POLLHUP | POLLERR));
+          if (ports[i].connected && !ports[i].session)
+            fds[i + 1] = (struct pollfd) { .fd = ports[i].fd, .events = POLLIN };
+        }
+      if (poll(fds, 3, -1) < 0 && errno != EINTR)
+        power_off();
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof(si)) == sizeof(si))
+        if (si.ssi_signo == SIGCHLD)
+          {
+            int status;
+            pid_t pid;
+            while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+              {
+                if (pid == pod_init_pid)
+                  power_off(); /* the pod is over; its records are on the host */
+                for (int i = 0; i < 2; i++)
+                  if (pid == ports[i].session)
+                    ports[i].session = 0;
+              }
+          }
+    }
+}

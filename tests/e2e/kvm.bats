@@ -1,0 +1,300 @@
+#!/usr/bin/env bats
+# The kvm stage1 (Documentation/stage1-kvm.md): each pod a qemu microvm, KVM when it
+# works and TCG (software emulation) otherwise. A TCG boot takes seconds, so the suite
+# is a few boots with many assertions each, the facts read from inside the guest by
+# the probe. On these machines /dev/kvm exists but KVM does not work: the pods run
+# under TCG and the probe's fallback is what is tested; a host where KVM works runs
+# the same tests with KVM.
+
+load helpers
+
+setup() {
+  requires root python3
+  command -v qemu-system-x86_64 >/dev/null || skip "needs qemu-system-x86_64 (package qemu-system-x86)"
+  [[ -x "$BUILD/probe" && -f "$BUILD/stage1-kvm.aci" ]] || fail "build the probe and stage1-kvm first (make all tests)"
+  make_probe_aci
+}
+
+# the accelerator this machine gives a pod under PODRUN_KVM=auto (the stage1's own
+# probe decides; this only says what to expect in the tests' assertions)
+expected_accel() {
+  if grep -q "KVM does not work here" <<<"${stderr:-}"; then echo tcg; else echo kvm; fi
+}
+
+no_pod_mounts() {
+  ! grep -q "$STORE/pods" /proc/self/mountinfo || fail "still mounted: $(grep "$STORE/pods" /proc/self/mountinfo)"
+}
+
+no_qemu_of() {
+  ! pgrep -f "podrun-$1" >/dev/null || fail "processes of the pod are left: $(pgrep -af "podrun-$1")"
+}
+
+# gc_leaves_nothing UUID: gc removes the pod, nothing of it is mounted or running
+gc_leaves_nothing() {
+  run_podrun gc --grace-period=0
+  assert_output_contains "removed pod $1"
+  [[ ! -e "$STORE/pods/exited-garbage/$1" && ! -e "$STORE/pods/garbage/$1" && ! -e "$STORE/pods/run/$1" ]] ||
+    fail "the pod directory is left"
+  no_pod_mounts
+  no_qemu_of "$1"
+  local cg
+  for cg in /sys/fs/cgroup/unified/podrun/$1 /sys/fs/cgroup/podrun/$1; do
+    [[ ! -e $cg ]] || fail "cgroup $cg is left"
+  done
+}
+
+@test "kvm: a pod boots under the guest kernel; the probe sees the VM's hostname, NAT network, /etc files; status says the accelerator" {
+  run_podrun run --stage1=kvm --hostname=box --dns=192.0.2.53 --hosts-entry=192.0.2.7=db \
+    --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe --exec=/bin/sh -- -c \
+    'uname -r; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort | tr "\n" " "; echo;
+     grep -c "^nameserver 192.0.2.53" /etc/resolv.conf; grep -c "^192.0.2.7.db" /etc/hosts; /probe; exit 3' ---
+  assert_status 3
+  local accel uuid
+  accel=$(expected_accel)
+  uuid=$(cat "$BATS_TEST_TMPDIR/uuid")
+  # the guest's own kernel (Debian's linux-image), not the host's
+  [[ ${lines[0]} != "$(uname -r)" && ${lines[0]} == *-amd64 ]] || fail "kernel: ${lines[0]} (host: $(uname -r))"
+  [[ ${lines[1]} == "eth0 lo " ]] || fail "interfaces: ${lines[1]}"
+  [[ ${lines[2]} == 1 && ${lines[3]} == 1 ]] || fail "--dns, --hosts-entry not in the app's /etc"
+  output=${lines[4]}
+  [[ $(probe 'j["hostname"]') == box ]]
+  [[ $(probe 'j["uid"]') == 0 ]]
+  # TCG fallback: one notice, and the pod's status says which ran it
+  if [[ $accel == tcg ]]; then
+    [[ ${#stderr_lines[@]} -eq 1 && ${stderr_lines[0]} == "podrun-stage1: KVM does not work here ("*"): the pod runs under TCG, software emulation" ]] ||
+      fail "the fallback notice is not one line"
+  fi
+  run_podrun status "$uuid"
+  assert_output_contains "accelerator=$accel"
+  assert_output_contains "app-probe=3"
+  # the guest's console went to the pod's console log, not to podrun's output
+  [[ -s "$STORE/pods/run/$uuid/kvm/console.log" ]] || fail "no console log"
+  grep -q "Power down" "$STORE/pods/run/$uuid/kvm/console.log" || fail "the console log lacks the power-off"
+  [[ "$output$stderr" != *"Power down"* ]] || fail "the console reached podrun's output"
+  gc_leaves_nothing "$uuid"
+}
+
+@test "kvm: --net=none has no NIC; --memory and --cpu size the VM and bind each app inside it too" {
+  run_podrun run --stage1=kvm --net=none --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe --memory=200M \
+    --cpu=1500m --exec=/bin/sh -- -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\n" " "; echo;
+      grep -c ^processor /proc/cpuinfo; grep MemTotal /proc/meminfo | tr -s " " | cut -d" " -f2; cat /proc/self/cgroup' ---
+  assert_status 0
+  [[ ${lines[0]} == "lo " ]] || fail "interfaces: ${lines[0]}"
+  [[ ${lines[1]} == 2 ]] || fail "vCPUs for 1.5 cores: ${lines[1]}"
+  # 200 MB for the app plus the guest's own 96 MiB: more than 200 MB, less than 300 MiB
+  (( ${lines[2]} > 200000000 / 1024 && ${lines[2]} < 300 * 1024 )) || fail "MemTotal: ${lines[2]} kB"
+  # inside, the app is in a cgroup of its own, where the limits are
+  [[ ${lines[3]} == "0::/probe" ]] || fail "the app's cgroup in the guest: ${lines[3]}"
+  run_podrun status "$(cat "$BATS_TEST_TMPDIR/uuid")"
+  assert_output_contains "network=none"
+}
+
+@test "kvm: several apps: the first to fail gives the pod its code and stops the others; status/<app>; logs" {
+  run_podrun run --stage1=kvm --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
+    podrun.test/probe --name=quick --exec=/bin/sh -- -c 'echo quick-out; echo quick-err >&2
+      grep -qx "nameserver 10.0.2.3" /etc/resolv.conf && echo nat-dns; sleep 1; exit 4' --- \
+    podrun.test/probe --name=slow --exec=/bin/sh -- -c 'echo slow-out; exec sleep 60' ---
+  assert_status 4
+  assert_output_contains "quick-out"
+  assert_output_contains "slow-out"
+  assert_stderr_contains "quick-err"
+  assert_output_contains "nat-dns" # without --dns, the resolver of qemu's user-mode network
+  local uuid
+  uuid=$(cat "$BATS_TEST_TMPDIR/uuid")
+  run_podrun status "$uuid"
+  assert_output_contains "app-quick=4"
+  assert_output_contains "app-slow=143" # SIGTERM from the pod init, not the 60 s sleep
+  run_podrun logs --app=quick "$uuid"
+  assert_status 0
+  assert_output_contains "quick-out"
+  assert_output_contains "quick-err"
+}
+
+@test "kvm: event handlers in order; host, read-only and empty volumes keep their flags from inside the guest; no device node reaches the host" {
+  mkdir -p "$BATS_TEST_TMPDIR/log" "$BATS_TEST_TMPDIR/ro"
+  echo "host file" >"$BATS_TEST_TMPDIR/ro/file"
+  local id
+  id=$(podrun image list --full --no-legend | awk '/probe/ {print $1}')
+  cat >"$BATS_TEST_TMPDIR/pod.json" <<JSON
+{"acKind": "PodManifest", "acVersion": "0.8.11",
+ "volumes": [{"name": "log", "kind": "host", "source": "$BATS_TEST_TMPDIR/log"},
+             {"name": "ro", "kind": "host", "source": "$BATS_TEST_TMPDIR/ro", "readOnly": true},
+             {"name": "scratch", "kind": "empty", "mode": "0700"}],
+ "apps": [{"name": "probe", "image": {"name": "podrun.test/probe", "id": "$id"},
+   "mounts": [{"volume": "log", "path": "/log"}, {"volume": "ro", "path": "/ro"}, {"volume": "scratch", "path": "/scratch"}],
+   "app": {"exec": ["/bin/sh", "-c", "echo app >>/log/order; cat /ro/file; if echo x >/ro/file; then echo ro-written; fi; mkdir /scratch/d && echo scratch-ok; if mknod /blk b 8 0 2>/dev/null || mknod /scratch/blk b 8 0 2>/dev/null; then echo made-node; fi; /probe try-mkdir /ro/new"],
+     "user": "0", "group": "0",
+     "eventHandlers": [{"name": "pre-start", "exec": ["/bin/sh", "-c", "echo pre-start >>/log/order"]},
+                       {"name": "post-stop", "exec": ["/bin/sh", "-c", "echo post-stop >>/log/order"]}]}}]}
+JSON
+  run_podrun run --stage1=kvm --pod-manifest="$BATS_TEST_TMPDIR/pod.json"
+  assert_status 0
+  [[ "$(tr '\n' ' ' <"$BATS_TEST_TMPDIR/log/order")" == "pre-start app post-stop " ]] ||
+    fail "order: $(cat "$BATS_TEST_TMPDIR/log/order")"
+  [[ ${lines[0]} == "host file" ]] || fail "the read-only volume's file: ${lines[0]}"
+  [[ $output != *ro-written* && "$(cat "$BATS_TEST_TMPDIR/ro/file")" == "host file" ]] || fail "the read-only volume was written"
+  assert_output_contains "scratch-ok"
+  # root in the app has CAP_MKNOD, but a node made through 9p would be the host's: qemu may not make one
+  [[ $output != *made-node* ]] || fail "the guest made a device node on the host"
+  [[ -z "$(find "$STORE/pods" -type b 2>/dev/null)" ]] || fail "a device node in the pod directory: $(find "$STORE/pods" -type b)"
+  output=${lines[-1]}
+  [[ $(probe 'j["try_errno"]') == 30 ]] || fail "mkdir in the read-only volume: errno $(probe 'j["try_errno"]'), not EROFS"
+  [[ ! -e "$BATS_TEST_TMPDIR/ro/new" ]]
+}
+
+@test "kvm: enter runs in the app as the app, through the control channel only; stop is graceful; qemu has no monitor, no display, a sandbox" {
+  "$PODRUN" --dir="$STORE" run --stage1=kvm --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe \
+    --user=app --group=app --exec=/bin/sh -- -c 'grep CapEff /proc/self/status | cut -f2 >/dev/shm/app-caps
+      trap "echo got-term; exit 9" TERM; while :; do sleep 0.2; done' --- \
+    >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+  local run=$! uuid pod qemu
+  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" pid)
+  for _ in $(seq 600); do [[ -s "$STORE/pods/run/$uuid/pid" ]] && break; sleep 0.1; done
+  pod=$STORE/pods/run/$uuid
+  qemu=$(cat "$pod/pid")
+  # the pid is qemu's; its command line: the fixed devices, nothing to reach it by
+  local args
+  args=$(tr '\0' '\n' <"/proc/$qemu/cmdline")
+  [[ $(head -1 <<<"$args") == */qemu-system-x86_64 ]] || fail "pid is not qemu's: $(head -1 <<<"$args")"
+  grep -qx -- "-nodefaults" <<<"$args" && grep -qx -- "-no-user-config" <<<"$args"
+  grep -A1 -x -- "-monitor" <<<"$args" | grep -qx none || fail "a monitor"
+  grep -A1 -x -- "-display" <<<"$args" | grep -qx none || fail "a display"
+  grep -A1 -x -- "-sandbox" <<<"$args" | grep -q "^on," || fail "no seccomp sandbox"
+  ! grep -q -- "-qmp\|-gdb\|-vnc\|-spice" <<<"$args" || fail "a way into qemu: $args"
+  # the 9p shares are the pod's own directories, none else
+  local path
+  while read -r path; do
+    [[ $path == "$pod/"* ]] || fail "a share outside the pod: $path"
+  done < <(grep -o "path=[^,]*" <<<"$(grep -A1 -x -- "-fsdev" <<<"$args")" | cut -d= -f2)
+  [[ $(stat -c %a "$pod/kvm") == 700 ]] || fail "kvm/ is $(stat -c %a "$pod/kvm")"
+  [[ -S "$pod/kvm/ctl.sock" && -S "$pod/kvm/enter.sock" ]]
+  # qemu keeps no capability to make a device node, load a module or mount
+  local bnd
+  bnd=$(awk '/^CapBnd/ {print $2}' "/proc/$qemu/status")
+  (( (0x$bnd & (1 << 27)) == 0 && (0x$bnd & (1 << 16)) == 0 && (0x$bnd & (1 << 21)) == 0 )) || fail "qemu's CapBnd $bnd"
+  grep -q "^NoNewPrivs:.1" "/proc/$qemu/status" || fail "qemu may gain privileges"
+  # enter: as the app (uid 1000, the app's capabilities, its seccomp filter), in its root
+  run_podrun enter "$uuid" /bin/sh -c 'id -u; grep CapEff /proc/self/status | cut -f2; cat /dev/shm/app-caps
+    cat /etc/image-marker; grep Seccomp: /proc/self/status | cut -f2; echo err >&2; exit 6'
+  assert_status 6
+  [[ ${lines[0]} == 1000 ]] || fail "enter runs as uid ${lines[0]}"
+  [[ ${lines[1]} == "${lines[2]}" ]] || fail "enter's capabilities ${lines[1]}, the app's ${lines[2]}"
+  [[ ${lines[3]} == "only in the image" ]]
+  [[ ${lines[4]} == 2 ]] || fail "enter without the app's seccomp filter"
+  assert_stderr_contains "err"
+  run_podrun enter --app=nosuch "$uuid" /bin/true
+  assert_status 254
+  # the guest trusts the request for nothing more: an app name it does not have is refused there too
+  cat >"$BATS_TEST_TMPDIR/ask.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+s.settimeout(30)
+data = b""
+while b"\n" not in data[5:]:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print(data)
+PY
+  log_run python3 "$BATS_TEST_TMPDIR/ask.py" "$pod/kvm/enter.sock" '{"app": "../../etc", "cmd": ["/bin/true"]}'
+  [[ $output == *"no such app"* ]] || fail "the guest took an app name it does not have: $output"
+  # stop: SIGTERM to the app through the guest init, the pod exits with the app's code
+  run_podrun stop "$uuid"
+  assert_status 0
+  wait "$run" || true
+  grep -q got-term "$BATS_TEST_TMPDIR/out" || fail "the app did not get SIGTERM: $(cat "$BATS_TEST_TMPDIR/out")"
+  run_podrun status "$uuid"
+  assert_output_contains "app-probe=9"
+  wait_gone "$qemu" || fail "qemu outlived the pod"
+  gc_leaves_nothing "$uuid"
+}
+
+@test "kvm: stop --force and kill -9 of the stage1 end qemu, before and after the apps started; gc leaves nothing" {
+  local when uuid run qemu
+  for when in booting started force; do
+    rm -f "$BATS_TEST_TMPDIR/uuid"
+    "$PODRUN" --dir="$STORE" run --stage1=kvm --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe \
+      --exec=/bin/sleep -- 600 --- >/dev/null 2>&1 &
+    run=$!
+    if [[ $when == booting ]]; then
+      # as soon as qemu runs, before the guest is up
+      for _ in $(seq 100); do uuid=$(cat "$BATS_TEST_TMPDIR/uuid" 2>/dev/null) && qemu=$(pgrep -f "podrun-$uuid") && break; sleep 0.1; done
+    else
+      uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" pid)
+      for _ in $(seq 600); do [[ -s "$STORE/pods/run/$uuid/pid" ]] && break; sleep 0.1; done
+      qemu=$(cat "$STORE/pods/run/$uuid/pid")
+    fi
+    [[ $qemu =~ ^[0-9]+$ ]] || fail "$when: no qemu: '$qemu'"
+    if [[ $when == force ]]; then
+      run_podrun stop --force "$uuid"
+      assert_status 0
+    else
+      kill -9 "$run"
+    fi
+    wait "$run" || true
+    wait_gone "$qemu" || fail "$when: qemu outlived the stage1"
+    run_podrun status "$uuid"
+    assert_output_contains "state=exited"
+    # killed by stop --force, qemu took the app with it; run, still there, says so
+    [[ $when != force ]] || assert_output_contains "app-probe=137"
+    gc_leaves_nothing "$uuid"
+  done
+}
+
+@test "kvm: the accelerator: PODRUN_KVM=on where KVM does not work and a bad value are refused in one line; off is TCG without a notice" {
+  PODRUN_KVM=bogus run_podrun run --stage1=kvm --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe
+  assert_status 254
+  [[ ${#stderr_lines[@]} -eq 1 && $stderr == *'PODRUN_KVM="bogus": not auto, on or off'* ]] || fail "one line: $stderr"
+  ! pgrep -f "podrun-$(cat "$BATS_TEST_TMPDIR/uuid")" >/dev/null
+  if [[ -r /dev/kvm ]] && PODRUN_KVM=on "$PODRUN" --dir="$STORE" run --stage1=kvm podrun.test/probe --exec=/bin/true >/dev/null 2>&1; then
+    skip "KVM works here: the refusal cannot be tested (the pod ran under KVM)"
+  fi
+  PODRUN_KVM=on run_podrun run --stage1=kvm podrun.test/probe --exec=/bin/true
+  assert_status 254
+  [[ ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-stage1: PODRUN_KVM=on: KVM does not work here: "* ]] || fail "one line: $stderr"
+}
+
+# a copy of the kvm stage1 image with FILE (in its rootfs) replaced by what stdin
+# gives, or removed when stdin is empty
+stage1_with() {
+  local dir=$BATS_TEST_TMPDIR/stage1-edit
+  rm -rf "$dir" && mkdir -p "$dir"
+  tar -xf "$BUILD/stage1-kvm.aci" -C "$dir"
+  rm -f "$dir/rootfs/$1"
+  local content
+  content=$(cat)
+  [[ -z $content ]] || printf '%s' "$content" >"$dir/rootfs/$1"
+  # another version: the store keeps each image once per name and version
+  sed -i 's/"value": "0.1.0"/"value": "0.1.0-edit'$RANDOM'"/' "$dir/manifest"
+  tar -cf "$BATS_TEST_TMPDIR/stage1-edit.aci" -C "$dir" manifest rootfs
+  echo "$BATS_TEST_TMPDIR/stage1-edit.aci"
+}
+
+@test "kvm: bad input: a missing kernel, a corrupt initramfs, a qemu that cannot start: one line each, nothing left" {
+  local aci uuid
+  aci=$(stage1_with kvm/vmlinux </dev/null)
+  PODRUN_KVM=off run_podrun run --stage1-path="$aci" --insecure-options=image --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
+    podrun.test/probe --exec=/bin/true
+  assert_status 254
+  [[ ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-stage1: the kvm stage1's kvm/vmlinux: No such file or directory" ]] ||
+    fail "missing kernel: $stderr"
+  gc_leaves_nothing "$(cat "$BATS_TEST_TMPDIR/uuid")"
+
+  aci=$(stage1_with kvm/initrd.img <<<"not a cpio archive at all")
+  PODRUN_KVM=off run_podrun run --stage1-path="$aci" --insecure-options=image --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
+    podrun.test/probe --exec=/bin/true
+  assert_status 254
+  [[ ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-stage1: the guest kernel: Kernel panic - not syncing: "* ]] ||
+    fail "corrupt initramfs: $stderr"
+  gc_leaves_nothing "$(cat "$BATS_TEST_TMPDIR/uuid")"
+
+  # more memory than this host could ever map: qemu itself fails
+  PODRUN_KVM=off run_podrun run --stage1=kvm --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe --memory=900Gi \
+    --exec=/bin/true
+  assert_status 254
+  [[ ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-stage1: qemu failed: "* ]] || fail "qemu failing: $stderr"
+  gc_leaves_nothing "$(cat "$BATS_TEST_TMPDIR/uuid")"
+}
