@@ -2,9 +2,14 @@
 # Debian 12 machine as root: both first install the missing packages.
 
 PREFIX ?= /usr/local
-SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
 SANITIZE ?=
+# Where `make install` puts the systemd units, tmpfiles.d and sysusers.d entries
+# (systemd reads /usr/local/lib/… as well as /usr/lib/…; Documentation/systemd.md).
+SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSTEMD_GENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 CC ?= gcc
 
 # A sanitizer build lives in its own tree so the two never mix objects.
@@ -28,7 +33,8 @@ override LDFLAGS += $(SANFLAGS)
 # The tests that build archives or hash themselves link them.
 DL_PKGS := libarchive libcrypto yaml-0.1
 LIBS := $(shell pkg-config --libs $(filter-out $(DL_PKGS),$(PKGS)) 2>/dev/null)
-TEST_LIBS := $(LIBS) $(shell pkg-config --libs $(DL_PKGS) 2>/dev/null)
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null) -lpthread
+TEST_LIBS := $(LIBS) $(shell pkg-config --libs $(DL_PKGS) 2>/dev/null) $(SYSTEMD_LIBS)
 # podrun itself is stage0, store and lib (DESIGN §1: stage0 → store → lib):
 # no libseccomp, no libcap; those are stage2's (and the stage1s', which link it).
 PODRUN_LIBS := $(shell pkg-config --libs jansson sqlite3 2>/dev/null)
@@ -45,7 +51,7 @@ API_LIBS += $(if $(SANITIZE),-lgpgme)
 # Debian packages needed to build and test (checked with dpkg, installed when root).
 DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev libssl-dev \
              libcmocka-dev libseccomp-dev libcap-dev libcurl4-openssl-dev libgpgme-dev libyaml-dev \
-             xz-utils libarchive-tools libmicrohttpd-dev libsystemd-dev
+             libsystemd-dev xz-utils libarchive-tools libmicrohttpd-dev
 DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 python3-jsonschema systemd-container procps strace \
             docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv qemu-system-x86 wrk
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
@@ -78,7 +84,7 @@ ATTACK_BINS := $(patsubst tests/attack/%.c,$(BUILD)/attack/%,$(ATTACK_SRCS))
 
 DOCS := $(sort $(wildcard Documentation/*.md Documentation/commands/*.md))
 
-.PHONY: all deps demo check bench unit e2e install clean images docs
+.PHONY: all deps demo check bench unit e2e install install-systemd clean images docs
 .DELETE_ON_ERROR:
 
 POD_BINS := $(if $(wildcard stage2/main.c),$(BUILD)/stage2/stage2) $(if $(wildcard stage1/fly/main.c),$(BUILD)/stage1/fly/fly)
@@ -146,6 +152,12 @@ $(BUILD)/stage1/fly/fly: $(BUILD)/stage1/fly/main.o $(BUILD)/stage1/fly/libstage
 $(BUILD)/stage1/nspawn/nspawn: $(BUILD)/stage1/nspawn/main.o $(BUILD)/stage1/nspawn/libstage1-nspawn.a \
                                $(STAGE1_COMMON) $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
+
+# nspawn's run runs on the host only and links the host's libsystemd
+# (stage1/nspawn/systemd.c): dynamic, as podrun itself.
+$(BUILD)/stage1/nspawn/run: $(BUILD)/stage1/nspawn/main-run.o $(BUILD)/stage1/nspawn/libstage1-nspawn.a \
+                            $(STAGE1_COMMON) $(BUILD)/lib/liblib.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(POD_LIBS) $(SYSTEMD_LIBS)
 
 # Each flavor's enter is a binary of its own that links stage2's code: it
 # applies the app's isolation in process, executing nothing of the pod's
@@ -224,7 +236,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(ARCHIVES)
 $(BUILD)/stage1-fly.aci: $(BUILD)/stage1/fly/fly $(BUILD)/stage1/fly/enter $(BUILD)/stage2/stage2 stage1/mkaci.sh
 	sh stage1/mkaci.sh fly $(BUILD) $@
 
-$(BUILD)/stage1-nspawn.aci: $(BUILD)/stage1/nspawn/nspawn $(BUILD)/stage1/nspawn/enter $(BUILD)/stage2/stage2 \
+$(BUILD)/stage1-nspawn.aci: $(BUILD)/stage1/nspawn/nspawn $(BUILD)/stage1/nspawn/run $(BUILD)/stage1/nspawn/enter \
+                           $(BUILD)/stage2/stage2 \
                            stage1/mkaci.sh
 	sh stage1/mkaci.sh nspawn $(BUILD) $@
 
@@ -263,16 +276,29 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/podrun $(DESTDIR)$(PREFIX)/share/doc/podrun
 	install -m 0755 $(BIN)/podrun $(DESTDIR)$(PREFIX)/bin/podrun
 	install -m 0755 $(BIN)/podrun-api $(DESTDIR)$(PREFIX)/bin/podrun-api
-	install -d $(DESTDIR)$(PREFIX)/share/podrun $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	install -d $(DESTDIR)$(PREFIX)/share/podrun
 	install -m 0644 Documentation/openapi.json $(DESTDIR)$(PREFIX)/share/podrun/openapi.json
-	sed 's|@BINDIR@|$(PREFIX)/bin|g' conf/podrun-api.service.in >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/podrun-api.service
-	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/podrun-api.service
-	install -m 0644 conf/podrun-api.socket $(DESTDIR)$(SYSTEMD_UNIT_DIR)/podrun-api.socket
 	$(if $(DESTDIR),,getent group podrun >/dev/null || groupadd --system podrun)
 	$(if $(STAGE1_ACIS),install -m 0644 $(STAGE1_ACIS) $(DESTDIR)$(PREFIX)/lib/podrun/)
 	install -m 0644 conf/registries.json $(DESTDIR)$(PREFIX)/lib/podrun/registries.json
 	install -m 0644 conf/policy.json $(DESTDIR)$(PREFIX)/lib/podrun/policy.json
 	install -m 0644 $(DOCS) README.md $(DESTDIR)$(PREFIX)/share/doc/podrun/
+	$(MAKE) install-systemd
+
+# The systemd units, tmpfiles.d and sysusers.d entries (Documentation/systemd.md).
+install-systemd:
+	install -d $(DESTDIR)$(SYSTEMD_UNITDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSUSERSDIR)
+	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@DOCDIR@|$(PREFIX)/share/doc/podrun|g' conf/systemd/podrun-gc.service.in \
+	  >$(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-gc.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-gc.service
+	install -m 0644 conf/systemd/podrun-gc.timer $(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-gc.timer
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' conf/systemd/podrun-api.service.in >$(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-api.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-api.service
+	install -m 0644 conf/systemd/podrun-api.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-api.socket
+	install -m 0644 conf/systemd/podrun.tmpfiles $(DESTDIR)$(TMPFILESDIR)/podrun.conf
+	install -m 0644 conf/systemd/podrun.sysusers $(DESTDIR)$(SYSUSERSDIR)/podrun.conf
+	install -d $(DESTDIR)$(SYSTEMD_GENERATORDIR)
+	ln -sf $(PREFIX)/bin/podrun $(DESTDIR)$(SYSTEMD_GENERATORDIR)/podrun-generator
 
 clean:
 	rm -rf build

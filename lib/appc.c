@@ -1474,3 +1474,12 @@ int appc_pod_manifest_validate(const struct appc_pod_manifest *m, podrun_error_t
 {
   return validate_json(appc_pod_manifest_to_json(m), "pod manifest", check_pod, err);
 }
+
+ssize_t appc_pod_socket_app(const struct appc_pod_manifest *m, const char *name)
+{
+  for (size_t i = 0; i < m->n_apps; i++)
+    for (size_t k = 0; m->apps[i].app && k < m->apps[i].app->n_ports; k++)
+      if (streq(m->apps[i].app->ports[k].name, name))
+        return (ssize_t) i;
+  return m->n_apps == 1 ? 0 : -1;
+}

@@ -44,6 +44,17 @@ struct appc_kvs
 };
 /* The value of the first entry called `name`, NULL if absent. */
 const char *appc_kvs_get(const struct appc_kvs *kvs, const char *name);
+
+/* The image annotation (App Container executor spec) of an app that says
+ * READY=1 with sd_notify itself; stage0 copies it into the pod manifest's app. */
+#define APPC_SUPPORTS_SYSTEMD_NOTIFY "appc.io/executor/supports-systemd-notify"
+
+struct appc_pod_manifest;
+/* The app of the pod that a socket passed by socket activation, named
+ * `name` (LISTEN_FDNAMES), goes to: the first that declares a port of that
+ * name, else the only app of a one-app pod; -1: none
+ * (Documentation/systemd.md). */
+ssize_t appc_pod_socket_app(const struct appc_pod_manifest *m, const char *name);
 /* For manifests built in C: sets the first entry called `name` to value,
  * or appends one (copies of both); frees every entry. */
 void appc_kvs_set(struct appc_kvs *kvs, const char *name, const char *value);

@@ -3,6 +3,7 @@
  * (or reading a --pod-manifest), once, as a struct: it is serialised once,
  * and that text is what the appc parser validates and the pod keeps. */
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 
 #include "fs.h"
@@ -235,7 +236,15 @@ static int build_app(struct store *s, const struct stage1_policy *policy, const 
   ra->image.labels = im->labels;
   im->labels = (struct appc_kvs){ 0 };
   ra->read_only_rootfs |= a->readonly_rootfs || arg_run.all.readonly_rootfs;
-  return add_mounts(ra, a, err) < 0 ? -1 : add_annotations(ra, a, err);
+  if (add_mounts(ra, a, err) < 0 || add_annotations(ra, a, err) < 0)
+    return -1;
+  /* the image says its app speaks sd_notify: the stage1 waits for its
+   * READY=1 under a Type=notify service (Documentation/systemd.md); an
+   * --annotation of the user's says otherwise */
+  const char *notify = appc_kvs_get(&im->annotations, APPC_SUPPORTS_SYSTEMD_NOTIFY);
+  if (notify && !appc_kvs_get(&ra->annotations, APPC_SUPPORTS_SYSTEMD_NOTIFY))
+    appc_kvs_set(&ra->annotations, APPC_SUPPORTS_SYSTEMD_NOTIFY, notify);
+  return 0;
 }
 
 static int build_from_flags(struct store *s, const struct stage1_policy *policy, struct appc_pod_manifest *m,
@@ -438,6 +447,25 @@ static int check_seccomp(const struct appc_pod_manifest *m, podrun_error_t *err)
 
 /* The one serialisation: the text the pod keeps, within what every reader
  * of a pod's manifest (stage0, the stage1s, stage2) takes. */
+/* Sockets passed by socket activation to this podrun (LISTEN_PID is ours:
+ * the stage1 that we exec keeps the pid): each must have an app to go to
+ * (appc_pod_socket_app), checked before any pod exists; the stage1 takes
+ * them (Documentation/systemd.md). */
+static int check_listen_fds(const struct appc_pod_manifest *m, podrun_error_t *err)
+{
+  const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID"), *names = getenv("LISTEN_FDNAMES");
+  unsigned long long n = 0, p = 0;
+  if (!fds || !pid || parse_uint(pid, INT_MAX, &p) < 0 || (pid_t) p != getpid() || parse_uint(fds, INT_MAX, &n) < 0)
+    return 0;
+  _cleanup_free_ char *copy = names ? xstrdup(names) : NULL;
+  char *save = NULL, *name = copy ? strtok_r(copy, ":", &save) : NULL;
+  for (unsigned long long k = 0; k < n; k++, name = name ? strtok_r(NULL, ":", &save) : NULL)
+    if (appc_pod_socket_app(m, name ? name : "unknown") < 0)
+      return podrun_error_new(err, 0, "socket activation: no app of the pod declares a port named %s "
+                                      "(the socket unit's FileDescriptorName=)", QUOTE(name ? name : "unknown"));
+  return 0;
+}
+
 static int serialise(const struct appc_pod_manifest *m, char **ret, podrun_error_t *err)
 {
   _cleanup_json_ json_t *j = appc_pod_manifest_to_json(m);
@@ -499,6 +527,8 @@ int pod_manifest_build(struct store *s, struct pod_plan *plan, podrun_error_t *e
     return -1;
   if (check_references(m, err) < 0 || check_resources(m, err) < 0 || check_seccomp(m, err) < 0)
     return podrun_error_wrap(err, "pod manifest");
+  if (check_listen_fds(m, err) < 0)
+    return -1;
   plan->manifest = TAKE_PTR(m);
   plan->text = TAKE_PTR(text);
   plan->app_layers = TAKE_PTR(layers);

@@ -111,6 +111,7 @@ static const struct cmd *const cmd_table[] = {
   &cmd_gc,
   &cmd_fetch_entry,
   &cmd_image,
+  &cmd_generate,
   &cmd_trust_entry,
   &cmd_policy,
   &cmd_version_entry,

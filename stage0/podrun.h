@@ -97,6 +97,10 @@ const char *format_time_rfc3339(char *buf, size_t len, int64_t usec);
 
 /* Verbs (one file each: stage0/cmd-<verb>.c). */
 extern const struct cmd cmd_image;
+extern const struct cmd cmd_generate;
+/* podrun called as podrun-generator: the systemd generator of pod units
+ * (stage0/cmd-generate.c). */
+int podrun_generator(int argc, char **argv);
 extern const struct opt fetch_opts[];
 int cmd_fetch(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err);
 int cmd_version(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err);

@@ -23,7 +23,7 @@ case $flavor in
     supports="supports-net=host supports-private-users=false supports-dns=false supports-hosts-entry=false
       supports-interactive=true max-apps=1" ;;
   nspawn)
-    binary=$build/stage1/nspawn/nspawn enter=$build/stage1/nspawn/enter entrypoints="run init stop gc"
+    binary=$build/stage1/nspawn/nspawn enter=$build/stage1/nspawn/enter entrypoints="init stop gc"
     supports="supports-net=host,none supports-private-users=true supports-dns=true supports-hosts-entry=true
       supports-interactive=true" ;;
   kvm)
@@ -46,6 +46,9 @@ mkdir -p "$root/$flavor" "$root/opt/stage2"
 install -m 0755 "$binary" "$root/$flavor/$flavor"
 [ -z "$enter" ] || install -m 0755 "$enter" "$root/$flavor/enter" # a binary of its own: it links stage2's code
 install -m 0755 "$build/stage2/stage2" "$root/stage2"
+# nspawn's run runs on the host, beside the host's systemd-nspawn, and links the host's
+# libsystemd (Documentation/systemd.md): a binary of its own, not static
+[ "$flavor" != nspawn ] || install -m 0755 "$build/stage1/nspawn/run" "$root/nspawn/run"
 for e in $entrypoints; do
   ln -s "$flavor" "$root/$flavor/$e"
 done

@@ -22,6 +22,7 @@ struct stage2_plan
   gid_t *groups;
   size_t n_groups;
   bool disable_paths; /* --pid-init's /proc: unmasked */
+  bool listen_pid;    /* LISTEN_PID=the app's pid goes into env */
 };
 
 int stage2_plan_make(const struct stage2_args *a, struct stage2_plan *ret, podrun_error_t *err);

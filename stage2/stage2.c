@@ -42,6 +42,24 @@ int stage2_parse_args(int argc, char **argv, struct stage2_args *ret, podrun_err
         a.disable_paths = true;
       else if (streq(argv[i], STAGE1_DISABLE_SECCOMP))
         a.disable_seccomp = true;
+      else if ((v = startswith(argv[i], "--listen-fds=")))
+        {
+          unsigned long long n;
+          if (parse_uint(v, 64, &n) < 0 || n == 0)
+            return podrun_error_new(err, 0, "--listen-fds=%s: expected 1 to 64", v);
+          a.listen_fds = (unsigned) n;
+        }
+      else if ((v = startswith(argv[i], "--listen-fdnames=")))
+        a.listen_fdnames = v;
+      else if ((v = startswith(argv[i], "--notify-socket=")))
+        a.notify_socket = v;
+      else if ((v = startswith(argv[i], "--watchdog-usec=")))
+        {
+          unsigned long long u;
+          if (parse_uint(v, UINT64_MAX, &u) < 0 || u == 0)
+            return podrun_error_new(err, 0, "--watchdog-usec=%s: expected a number of microseconds", v);
+          a.watchdog_usec = v;
+        }
       else
         return podrun_error_new(err, 0, "unknown argument \"%s\"", argv[i]);
     }
@@ -51,6 +69,49 @@ int stage2_parse_args(int argc, char **argv, struct stage2_args *ret, podrun_err
     return podrun_error_new(err, 0, "\"--\" without a command");
   *ret = a;
   return 0;
+}
+
+/* What the stage1 passes the app for systemd (stage2.h): the sockets' and
+ * the notify socket's variables, replacing any of the app's own. */
+static void add_systemd_env(struct stage2_plan *p, const struct stage2_args *a)
+{
+  static const char *const ours[] = { "LISTEN_FDS=", "LISTEN_FDNAMES=", "LISTEN_PID=", "NOTIFY_SOCKET=",
+                                      "WATCHDOG_USEC=", "WATCHDOG_PID=" };
+  size_t k = 0;
+  for (size_t i = 0; p->env && p->env[i]; i++)
+    {
+      bool drop = false;
+      for (size_t j = 0; j < ELEMENTSOF(ours) && !drop; j++)
+        drop = startswith(p->env[i], ours[j]) != NULL;
+      if (drop)
+        free(p->env[i]);
+      else
+        p->env[k++] = p->env[i];
+    }
+  if (p->env)
+    p->env[k] = NULL;
+  if (a->listen_fds)
+    {
+      _cleanup_free_ char *n = xasprintf("LISTEN_FDS=%u", a->listen_fds);
+      p->env = strv_push(p->env, n);
+      p->listen_pid = true;
+    }
+  if (a->listen_fds && a->listen_fdnames)
+    {
+      _cleanup_free_ char *names = xasprintf("LISTEN_FDNAMES=%s", a->listen_fdnames);
+      p->env = strv_push(p->env, names);
+    }
+  if (a->notify_socket)
+    {
+      _cleanup_free_ char *sock = xasprintf("NOTIFY_SOCKET=%s", a->notify_socket);
+      p->env = strv_push(p->env, sock);
+    }
+  if (a->notify_socket && a->watchdog_usec)
+    {
+      /* no WATCHDOG_PID: sd_watchdog_enabled() takes it as the app's own */
+      _cleanup_free_ char *usec = xasprintf("WATCHDOG_USEC=%s", a->watchdog_usec);
+      p->env = strv_push(p->env, usec);
+    }
 }
 
 static int find_app(const struct appc_pod_manifest *m, const char *name, const struct appc_app **ret,
@@ -173,6 +234,7 @@ int stage2_plan_make(const struct stage2_args *a, struct stage2_plan *ret, podru
   if (a->disable_seccomp)
     p.config.seccomp = false;
   p.env = app_config_environment(p.app, a->app);
+  add_systemd_env(&p, a);
   p.argv = a->cmd ? a->cmd : p.app->exec;
   *ret = p;
   return 0;
@@ -196,6 +258,12 @@ int stage2_plan_exec(struct stage2_plan *p, const char *root, podrun_error_t *er
 {
   if (apply(p, root, err) < 0)
     return podrun_error_wrap(err, "app \"%s\"", p->name);
+  if (p->listen_pid)
+    {
+      /* the app's own pid: this process, which execs it */
+      _cleanup_free_ char *pid = xasprintf("LISTEN_PID=%d", (int) getpid());
+      p->env = strv_push(p->env, pid);
+    }
   exec_in_path(p->argv, p->env);
   podrun_error_set(err, errno, "app \"%s\": exec \"%s\"", p->name, p->argv[0]);
   return STAGE2_EXEC_FAILED;

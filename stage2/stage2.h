@@ -20,6 +20,14 @@ struct stage2_args
    * no seccomp filter, the app's own or the default */
   bool disable_caps, disable_paths, disable_seccomp;
   char **cmd;           /* after "--": replaces the app's exec (enter) */
+  /* socket activation (Documentation/systemd.md): the app's fds 3… are
+   * listen_fds sockets named listen_fdnames (':'-separated): LISTEN_FDS,
+   * LISTEN_FDNAMES and, in the app's process, LISTEN_PID; notify_socket:
+   * its NOTIFY_SOCKET */
+  unsigned listen_fds;
+  const char *listen_fdnames;
+  const char *notify_socket;
+  const char *watchdog_usec; /* its WATCHDOG_USEC (with notify_socket) */
 };
 
 int stage2_parse_args(int argc, char **argv, struct stage2_args *ret, podrun_error_t *err);

@@ -95,6 +95,8 @@ static _noreturn_ void exec_stage2(const char *app, char **cmd)
     .disable_seccomp = disable_seccomp,
     .cmd = cmd,
   };
+  if (!cmd)
+    stage1_sd_stage2_args(app, &a); /* its passed sockets, its notify socket */
   char **args = stage1_stage2_argv(STAGE1_STAGE2, &a);
   execv(STAGE1_STAGE2, args);
   log_error("exec %s: %s", STAGE1_STAGE2, strerror(errno));
@@ -113,6 +115,8 @@ static pid_t spawn_stage2(const char *name, char **cmd, const int stdio[2])
   for (int i = 0; i < 2; i++)
     if (stdio[i] >= 0 && dup2(stdio[i], i + 1) < 0)
       _exit(PODRUN_EXIT_ERROR);
+  if (!cmd && stage1_sd_child_fds(name) < 0)
+    _exit(PODRUN_EXIT_ERROR);
   /* the init's signals stay blocked across the exec: one sent to this pid 1
    * before stage2 reads them (a stop right after the start) stays pending
    * for it, where with no handler yet the kernel would drop it; stage2
@@ -231,11 +235,15 @@ static void write_log(struct app_proc *p, const char *buf, size_t len)
   p->logged += (off_t) len;
 }
 
-/* To podrun's stdout or stderr (i: 0 or 1), as the flavor passed them on. */
-static void write_out(int i, const char *buf, size_t len)
+/* To podrun's stdout or stderr (i: 0 or 1), as the flavor passed them on,
+ * and to the journal when the flavor gave it one. */
+static void write_out(const struct app_proc *p, int i, const char *buf, size_t len)
 {
   _cleanup_error_ podrun_error_t ignored = NULL;
-  if (len)
+  if (!len)
+    return;
+  stage1_sd_journal((size_t) (p - apps), i + 1, buf, len);
+  if (!stage1_sd_journal_only())
     (void) fs_write_all(i + 1, buf, len, &ignored);
 }
 
@@ -252,7 +260,7 @@ static void copy_output(struct app_proc *p, int i)
     return;
   if (n <= 0)
     {
-      write_out(i, buf, *have);
+      write_out(p, i, buf, *have);
       *have = 0;
       close(p->out[i]);
       p->out[i] = -1;
@@ -262,7 +270,7 @@ static void copy_output(struct app_proc *p, int i)
   *have += (size_t) n;
   const char *nl = memrchr(buf, '\n', *have);
   size_t done = nl ? (size_t) (nl - buf) + 1 : *have == sizeof(p->pending[i]) ? *have : 0;
-  write_out(i, buf, done);
+  write_out(p, i, buf, done);
   memmove(buf, buf + done, *have - done);
   *have -= done;
 }
@@ -331,11 +339,20 @@ static int prepare_roots(const struct appc_pod_manifest *m, podrun_error_t *err)
 int stage1_listen_fd_lifeline(void)
 {
   const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
-  bool ours = fds && streq(fds, "1") && pid && streq(pid, "1");
+  unsigned long long n = 0;
+  bool ours = fds && parse_uint(fds, 1024, &n) == 0 && n >= 1 && pid && streq(pid, "1");
   unsetenv("LISTEN_FDS");
   unsetenv("LISTEN_PID");
   unsetenv("LISTEN_FDNAMES");
-  return ours && fcntl(STAGE1_LIFELINE_FD, F_SETFD, FD_CLOEXEC) == 0 ? STAGE1_LIFELINE_FD : -1;
+  if (!ours)
+    return -1;
+  /* after the lifeline: the journal's socket and the sockets for the apps
+   * (systemd.c), which no app gets but through stage1_sd_child_fds */
+  for (int fd = STAGE1_LIFELINE_FD; fd < STAGE1_LIFELINE_FD + (int) n; fd++)
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+      return -1;
+  stage1_sd_passed_fds((unsigned) n);
+  return STAGE1_LIFELINE_FD;
 }
 
 static bool stage1_gone(int lifeline)
@@ -389,6 +406,8 @@ static void parse_args(int argc, char **argv, bool *ret_interactive)
       disable_paths = true;
     else if (streq(argv[i], STAGE1_DISABLE_SECCOMP))
       disable_seccomp = true;
+    else
+      (void) stage1_sd_arg(argv[i]);
 }
 
 /* A file of the runtime directory that says how far the init got. */

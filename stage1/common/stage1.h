@@ -40,6 +40,38 @@
  * first fd passed, 3). */
 #define STAGE1_LIFELINE_FD 3
 
+/* The init's arguments for what a flavor's host side passes it after the
+ * lifeline (Documentation/stage1-contract.md): JOURNAL_FD=N, a SOCK_SEQPACKET
+ * socket to which it sends each line an app writes (2 bytes of the app's index
+ * in the manifest, little-endian; 1 byte, 1 stdout or 2 stderr; the line
+ * without its newline), with JOURNAL_ONLY not to its own stdout and stderr as
+ * well (they are the journal already); LISTEN_FDS=APP:FIRST:COUNT:NAMES, the
+ * COUNT sockets from fd FIRST on that go to APP as its fds 3… with LISTEN_FDS,
+ * LISTEN_FDNAMES (NAMES, ':'-separated) and LISTEN_PID; NOTIFY_SOCKET=APP:PATH,
+ * the app's NOTIFY_SOCKET. */
+#define STAGE1_JOURNAL_FD "--journal-fd"
+#define STAGE1_JOURNAL_ONLY "--journal-only"
+#define STAGE1_LISTEN_FDS "--listen-fds"
+#define STAGE1_NOTIFY_SOCKET "--notify-socket"
+/* WATCHDOG_USEC=APP:USEC: the app's WATCHDOG_USEC, its service's watchdog
+ * interval (it pings with WATCHDOG=1 on its notify socket). */
+#define STAGE1_WATCHDOG_USEC "--watchdog-usec"
+
+struct stage2_args;
+/* The init's side of them (systemd.c), behind these calls: passed_fds, from
+ * the lifeline, says how many fds LISTEN_FDS passed; arg takes one of the
+ * arguments above (false: not one of them); journal sends what app (its
+ * index) wrote on stream (1, 2) there, line by line, never blocking;
+ * journal_only: not to the init's stdio too; child_fds, in the app's child,
+ * puts its sockets at 3…; stage2_args gives stage2 the app's LISTEN_FDS,
+ * LISTEN_FDNAMES and NOTIFY_SOCKET. */
+void stage1_sd_passed_fds(unsigned n);
+bool stage1_sd_arg(const char *arg);
+void stage1_sd_journal(size_t app, int stream, const char *buf, size_t len);
+bool stage1_sd_journal_only(void);
+int stage1_sd_child_fds(const char *app);
+void stage1_sd_stage2_args(const char *app, struct stage2_args *a);
+
 /* ---- entrypoints ---- */
 
 /* One entrypoint of a flavor's binary, chosen by the name it is called as

@@ -26,6 +26,26 @@ char **stage1_stage2_argv(const char *stage2, const struct stage2_args *a)
   for (size_t i = 0; i < ELEMENTSOF(flags); i++)
     if (flags[i].on)
       v = strv_push(v, flags[i].flag);
+  if (a->listen_fds)
+    {
+      _cleanup_free_ char *n = xasprintf("--listen-fds=%u", a->listen_fds);
+      v = strv_push(v, n);
+    }
+  if (a->listen_fds && a->listen_fdnames)
+    {
+      _cleanup_free_ char *names = xasprintf("--listen-fdnames=%s", a->listen_fdnames);
+      v = strv_push(v, names);
+    }
+  if (a->notify_socket)
+    {
+      _cleanup_free_ char *sock = xasprintf("--notify-socket=%s", a->notify_socket);
+      v = strv_push(v, sock);
+    }
+  if (a->notify_socket && a->watchdog_usec)
+    {
+      _cleanup_free_ char *usec = xasprintf("--watchdog-usec=%s", a->watchdog_usec);
+      v = strv_push(v, usec);
+    }
   if (a->cmd)
     {
       v = strv_push(v, "--");

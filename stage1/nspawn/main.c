@@ -23,7 +23,6 @@ static int nspawn_init(int argc, char **argv, int *ret_exit, podrun_error_t *err
 int main(int argc, char **argv)
 {
   static const struct stage1_entrypoint entrypoints[] = {
-    { "run", "podrun-stage1", nspawn_run },
     { "init", "podrun-init", nspawn_init },
     { "stop", "podrun-stage1", stage1_stop }, /* SIGTERM to the init passes on to the apps */
     { "gc", "podrun-stage1", nspawn_gc },     /* mounts and processes died with the pod's namespaces; cgroups stay */

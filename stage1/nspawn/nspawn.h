@@ -10,7 +10,8 @@
  * namespace with --net=none); the shared pod init (stage1/common) is its
  * pid 1 and starts every app through stage2. One static binary; the
  * entrypoint is its name: run, stop and gc on the host side, init inside
- * the pod; enter is a binary of its own. */
+ * the pod; run (linking the host's libsystemd) and enter are binaries of
+ * their own. */
 int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err);
 int nspawn_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err);
 
@@ -40,3 +41,24 @@ int nspawn_gc(int argc, char **argv, int *ret_exit, podrun_error_t *err);
  * bound at /podrun/nspawn in the pod. */
 #define NSPAWN_RUNTIME "nspawn"
 #define NSPAWN_RUNTIME_DIR STAGE1_POD_DIR "/" NSPAWN_RUNTIME
+
+/* For the systemd service run runs under (systemd.c, libsystemd; the run
+ * binary alone links it): setup, before nspawn, takes the sockets a socket
+ * unit passed (each to the app declaring a port of its name, or the only app)
+ * and makes a notify socket in the pod directory for each app whose image says
+ * it speaks sd_notify (annotation appc.io/executor/supports-systemd-notify);
+ * mount_app binds app i's at NSPAWN_APP_NOTIFY_SOCKET in its root; init_args
+ * adds the init's arguments for them; child_fds, in nspawn's child, puts the
+ * sockets and the journal's end after the lifeline and returns LISTEN_FDS;
+ * start (after the fork) runs the relay: the apps' lines to the journal,
+ * readiness (pod_ready: the init's ready record) and STATUS= to systemd;
+ * stopping (async-signal-safe) says STOPPING=1; end drains and stops it. */
+#define NSPAWN_APP_NOTIFY_SOCKET "/run/podrun/notify"
+int nspawn_sd_setup(const char *uuid, const struct appc_pod_manifest *m, podrun_error_t *err);
+int nspawn_sd_mount_app(size_t i, const char *root, podrun_error_t *err);
+char **nspawn_sd_init_args(char **v);
+int nspawn_sd_child_fds(void);
+int nspawn_sd_start(podrun_error_t *err);
+void nspawn_sd_pod_ready(void);
+void nspawn_sd_stopping(void);
+void nspawn_sd_end(void);

@@ -104,6 +104,7 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
     }
   v = strv_push(v, "--");
   v = strv_push(v, NSPAWN_INIT);
+  v = nspawn_sd_init_args(v); /* the journal, the passed sockets, the notify sockets (systemd.c) */
   if (streq(a->net, "host"))
     v = strv_push(v, "--host-network");
   if (a->debug)
@@ -159,6 +160,7 @@ static volatile sig_atomic_t init_pid; /* once the pod is ready */
 static void forward(int sig)
 {
   pid_t to = init_pid > 0 ? (pid_t) init_pid : nspawn_pid;
+  nspawn_sd_stopping();
   if (to > 0)
     kill(to, sig);
 }
@@ -216,9 +218,11 @@ static _noreturn_ void exec_nspawn(const char *nspawn, char **args, pid_t parent
   (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* the pod never outlives its lock holder */
   if (getppid() != parent)
     _exit(PODRUN_EXIT_ERROR);
-  _cleanup_free_ char *pid = xasprintf("%d", (int) getpid());
+  _cleanup_free_ char *pid = xasprintf("%d", (int) getpid()), *n_fds = NULL;
+  int n = -1;
   if ((lifeline == STAGE1_LIFELINE_FD ? fcntl(lifeline, F_SETFD, 0) : dup2(lifeline, STAGE1_LIFELINE_FD)) < 0 ||
-      setenv("LISTEN_FDS", "1", 1) < 0 || setenv("LISTEN_PID", pid, 1) < 0 || unsetenv("LISTEN_FDNAMES") < 0)
+      (n = nspawn_sd_child_fds()) < 0 || !(n_fds = xasprintf("%d", n)) || setenv("LISTEN_FDS", n_fds, 1) < 0 ||
+      setenv("LISTEN_PID", pid, 1) < 0 || unsetenv("LISTEN_FDNAMES") < 0)
     {
       log_error("pass the pod init its lifeline: %s", strerror(errno));
       _exit(PODRUN_EXIT_ERROR);
@@ -251,7 +255,7 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     return -1;
   if (!nspawn)
     return podrun_error_new(err, 0, "systemd-nspawn not found (install the systemd-container package)");
-  if (stage1_read_pod("pod", &m, err) < 0)
+  if (stage1_read_pod("pod", &m, err) < 0 || nspawn_sd_setup(a.uuid, m, err) < 0)
     return -1;
   if (a.interactive && m->n_apps != 1)
     return podrun_error_new(err, 0, "--interactive gives the terminal to one app; this pod has %zu", m->n_apps);
@@ -262,7 +266,7 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     {
       _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs" STAGE1_APPS_DIR "/%s/rootfs", cwd, m->apps[i].name);
       if (volumes_mount_app(m, &m->apps[i], root, a.userns_shift, err) < 0 ||
-          stage1_write_app_etc(&a, root, hostname, NULL, err) < 0)
+          nspawn_sd_mount_app(i, root, err) < 0 || stage1_write_app_etc(&a, root, hostname, NULL, err) < 0)
         return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
     }
   if (nspawn_runtime_dir(err) < 0)
@@ -294,16 +298,25 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   if (nspawn_pid == 0)
     exec_nspawn(nspawn, args, self, life[0], a.disable_paths);
   close(life[0]);
+  if (nspawn_sd_start(err) < 0)
+    {
+      kill(nspawn_pid, SIGKILL);
+      return -1;
+    }
   static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
   for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
     signal(sigs[i], forward);
   if (record_init_pid(&status, err) < 0)
     {
       kill(nspawn_pid, SIGKILL);
+      nspawn_sd_end();
       return -1;
     }
+  if (init_pid > 0)
+    nspawn_sd_pod_ready();
   while (status == -1 && waitpid(nspawn_pid, &status, 0) < 0)
     if (errno != EINTR)
       return podrun_error_set(err, errno, "wait for systemd-nspawn");
+  nspawn_sd_end();
   return pod_exit_code(m, status, ret_exit, err);
 }

@@ -58,7 +58,7 @@ PY
 declare -gA FIXTURE=(
   [cat-manifest]="exited busybox" [enter]="running web" [export]="exited build" [logs]="exited web"
   [list]="exited busybox" [rm]="exited busybox" [run-prepared]="prepared busybox" [status]="exited busybox"
-  [stop]="running busybox"
+  [stop]="running busybox" [generate-unit]="prepared busybox"
 )
 
 # fixture_pod STATE APP: makes that pod in $STORE and prints its UUID.

@@ -9,6 +9,15 @@
  *   probe try-mkdir PATH  report errno of mkdir(PATH) as "try_errno"
  *   probe raise N         no report: die of signal N (default action, no core
  *                         file), else exit 0
+ *   probe notify S MSG…   sleep S seconds, send the MSGs as one datagram (one a
+ *                         line) to $NOTIFY_SOCKET, print the report with
+ *                         "notify_errno", then sleep until killed
+ *   probe notify-every S MSG…
+ *                         send the MSGs now and every S seconds after, until
+ *                         killed, after printing the report
+ *   probe accept          accept connections on fd 3 (socket activation's first
+ *                         socket) until killed, writing the report to each, with
+ *                         "fd3_listening" (SO_ACCEPTCONN of fd 3)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,7 +28,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -168,15 +179,92 @@ static int raise_default(int sig)
   return 0;
 }
 
+/* sd_notify's protocol, by hand (the probe links libc alone). */
+static int notify(int n, char **msgs)
+{
+  const char *path = getenv("NOTIFY_SOCKET");
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  char text[4096] = "";
+  if (!path || strlen(path) >= sizeof(addr.sun_path))
+    return EINVAL;
+  strcpy(addr.sun_path, path);
+  for (int i = 0; i < n; i++)
+    {
+      if (i)
+        strncat(text, "\n", sizeof(text) - strlen(text) - 1);
+      strncat(text, msgs[i], sizeof(text) - strlen(text) - 1);
+    }
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || sendto(fd, text, strlen(text), 0, (struct sockaddr *) &addr, sizeof(addr)) < 0)
+    return errno;
+  close(fd);
+  return 0;
+}
+
+static void report(int try_errno, int notify_errno);
+
+static int accept_loop(void)
+{
+  int listening = 0;
+  socklen_t len = sizeof(listening);
+  if (getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0)
+    listening = -errno;
+  for (;;)
+    {
+      int c = accept(3, NULL, NULL);
+      if (c < 0)
+        return 1;
+      fflush(stdout);
+      int saved = dup(1);
+      dup2(c, 1);
+      close(c);
+      report(-1, -1);
+      printf("{\"fd3_listening\": %d}\n", listening);
+      fflush(stdout);
+      dup2(saved, 1);
+      close(saved);
+    }
+}
+
 int main(int argc, char **argv)
 {
-  char buf[PATH_MAX];
-  int first = 1, try_errno = -1;
+  int try_errno = -1, notify_errno = -1;
 
   if (argc >= 3 && strcmp(argv[1], "raise") == 0)
     return raise_default(atoi(argv[2]));
   if (argc >= 3 && strcmp(argv[1], "try-mkdir") == 0)
     try_errno = mkdir(argv[2], 0755) < 0 ? errno : 0;
+  if (argc >= 2 && strcmp(argv[1], "accept") == 0)
+    return accept_loop();
+  if (argc >= 4 && strcmp(argv[1], "notify-every") == 0)
+    {
+      report(-1, notify(argc - 3, argv + 3));
+      for (;;)
+        {
+          sleep((unsigned) atoi(argv[2]));
+          (void) notify(argc - 3, argv + 3);
+        }
+    }
+  if (argc >= 4 && strcmp(argv[1], "notify") == 0)
+    {
+      sleep((unsigned) atoi(argv[2]));
+      notify_errno = notify(argc - 3, argv + 3);
+    }
+  report(try_errno, notify_errno);
+  if (argc >= 3 && strcmp(argv[1], "exit") == 0)
+    return atoi(argv[2]);
+  if (argc >= 3 && strcmp(argv[1], "sleep") == 0)
+    sleep((unsigned) atoi(argv[2]));
+  if (argc >= 4 && strcmp(argv[1], "notify") == 0)
+    for (;;)
+      pause();
+  return 0;
+}
+
+static void report(int try_errno, int notify_errno)
+{
+  char buf[PATH_MAX];
+  int first = 1;
   putchar('{');
   ids(&first);
   key("cwd", &first);
@@ -190,15 +278,15 @@ int main(int argc, char **argv)
       key("try_errno", &first);
       printf("%d", try_errno);
     }
+  if (notify_errno >= 0)
+    {
+      key("notify_errno", &first);
+      printf("%d", notify_errno);
+    }
   status_fields(&first);
   namespaces(&first);
   environment(&first);
   mounts(&first);
   printf("}\n");
   fflush(stdout);
-  if (argc >= 3 && strcmp(argv[1], "exit") == 0)
-    return atoi(argv[2]);
-  if (argc >= 3 && strcmp(argv[1], "sleep") == 0)
-    sleep((unsigned) atoi(argv[2]));
-  return 0;
 }
