@@ -12,6 +12,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "pod.h"
 #include "service.h"
 
 #ifndef PODRUN_API_OPENAPI
@@ -239,6 +240,7 @@ static int run(int argc, char **argv, podrun_error_t *err)
     return -1;
   api_context_init(&ctx, arg_dir);
   api_context_probe(&ctx, arg_system_config);
+  pod_probe_without_locking(true); /* it never takes a pod's lock, not even to look */
   ctx.max_streams = arg_limits.max_streams;
   ctx.openapi = openapi_path();
   if (root && drop_root(uid, gid, err) < 0)

@@ -433,13 +433,25 @@ assert t == sorted(t), t' "$ev" || fail "a replay not in time order"
       touch '$STORE/pods/run/$uuid/x' || echo refused; mkdir '$STORE/pods/run/y' || echo refused; \
       rm -f '$STORE/cas/index.db' || echo refused"
   [[ $(grep -cx refused <<<"$output") == 3 && $output == read* ]] || fail "as the service: $output"
-  # every endpoint, and then nothing under --dir has changed
+  # every endpoint, and then nothing under --dir has changed; and the service takes no
+  # flock to tell a running pod from an exited one (so it never makes podrun rm's or
+  # gc's non-blocking exclusive lock fail): strace sees none
+  local traced=$BATS_TEST_TMPDIR/flocks
+  strace -f -qq -e trace=flock -p "$API_PID" -o "$traced" &
+  local tracer=$!
+  LEFTOVERS+=" $tracer"
+  sleep 0.5
   api /v1/pods
   api "/v1/pods/$uuid"
   api /v1/images
   api "/v1/images/$BUSYBOX_ID"
   api /v1/info
   curl -sN --max-time 1 --unix-socket "$SOCK" "http://podrun/v1/events?since=0" >/dev/null || true
+  kill "$tracer"
+  wait "$tracer" 2>/dev/null || true
+  [[ $(json_query '[p["state"] for p in j]' <<<"$(curl -s --unix-socket "$SOCK" http://podrun/v1/pods)") == '["exited"]' ]] ||
+    fail "the exited pod's state"
+  ! grep -q 'flock(' "$traced" || fail "podrun-api took a lock: $(grep 'flock(' "$traced" | head -3)"
   after=$(find "$STORE" -printf '%p %m %s %T@\n' | sort)
   diff <(echo "$before") <(echo "$after") || fail "podrun-api changed something under --dir"
   # and its kill touches no pod
@@ -532,16 +544,19 @@ print("after:", r.stdout)' "$SOCK"
   [[ -z $output ]] || fail "systemd-analyze: $output"
 }
 
-@test "api: load: 200 concurrent clients for 10 s on GET /v1/pods while pods start and exit: no error reply, no crash, memory bounded" {
+@test "api: load: 200 concurrent clients for 10 s on GET /v1/pods while pods start, exit and are removed: no error reply, no crash, memory bounded, no rm refused" {
   command -v wrk >/dev/null || skip "needs wrk (package wrk)"
   fetch_busybox
   run_pod podrun.test/busybox --exec=/bin/true
   start_api
-  # pods start and exit all along
+  # pods start, exit and are removed all along: the service's looking never makes
+  # podrun rm's non-blocking exclusive lock fail (it takes no lock to tell states)
   (
     end=$((SECONDS + 10))
     while ((SECONDS < end)); do
-      podrun run --stage1=fly podrun.test/busybox --exec=/bin/true >/dev/null 2>&1
+      podrun run --stage1=fly --uuid-file-save="$BATS_TEST_TMPDIR/churn" podrun.test/busybox --exec=/bin/true >/dev/null 2>&1
+      podrun rm "$(cat "$BATS_TEST_TMPDIR/churn")" >/dev/null 2>>"$BATS_TEST_TMPDIR/rm-errors" ||
+        echo "rm failed" >>"$BATS_TEST_TMPDIR/rm-errors"
     done
   ) &
   LEFTOVERS+=" $!"
@@ -550,6 +565,7 @@ print("after:", r.stdout)' "$SOCK"
   assert_status 0
   wait "$churn" || true
   [[ $output == *"requests in"* ]] || fail "wrk did not run"
+  [[ ! -s "$BATS_TEST_TMPDIR/rm-errors" ]] || fail "podrun rm failed while the service was read: $(cat "$BATS_TEST_TMPDIR/rm-errors")"
   [[ $output != *"Non-2xx"* ]] || fail "error replies under load"
   [[ $output != *"Socket errors"* ]] || fail "connections failed under load"
   kill -0 "$API_PID" || fail "podrun-api died under load"
