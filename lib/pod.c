@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 
 #include "fs.h"
@@ -165,13 +164,14 @@ static bool flock_held_exclusive(const struct stat *st)
   while (f && fgets(line, sizeof(line), f))
     {
       char type[16], mode[16], rw[16];
-      unsigned maj, min;
       unsigned long long ino;
-      if (strstr(line, "->") ||
-          sscanf(line, "%*[^:]: %15s %15s %15s %*d %x:%x:%llu", type, mode, rw, &maj, &min, &ino) != 6)
+      if (strstr(line, "->") || sscanf(line, "%*[^:]: %15s %15s %15s %*d %*x:%*x:%llu", type, mode, rw, &ino) != 4)
         continue;
-      if (streq(type, "FLOCK") && streq(rw, "WRITE") && ino == (unsigned long long) st->st_ino &&
-          maj == major(st->st_dev) && min == minor(st->st_dev))
+      /* by inode: /proc/locks gives the superblock's device, which stat gives
+       * differently on some filesystems (btrfs subvolumes); another file of the
+       * same inode number locked elsewhere shows a pod as locked, never the
+       * reverse */
+      if (streq(type, "FLOCK") && streq(rw, "WRITE") && ino == (unsigned long long) st->st_ino)
         return true;
     }
   return false;
