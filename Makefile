@@ -53,7 +53,8 @@ DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3
              libcmocka-dev libseccomp-dev libcap-dev libcurl4-openssl-dev libgpgme-dev libyaml-dev \
              libsystemd-dev xz-utils libarchive-tools libmicrohttpd-dev
 DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 python3-jsonschema systemd-container procps strace \
-            docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv qemu-system-x86 wrk
+            docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv qemu-system-x86 wrk \
+            containernetworking-plugins iptables
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 # Every module is one static archive; binaries, unit tests and fuzzers link them.

@@ -65,6 +65,8 @@ groups = [
      "rows": hyperfine(*rounds("file-start")), "peers": ["podrun run (fly) podrun.bench/busybox, by name"]},
     {"title": "9. kvm stage1: pod start to exit of /bin/true vs qemu booting the same kernel to a power-off (goal: 1.1x)",
      "rows": hyperfine("kvm.json")},
+    {"title": "10. Pod start to exit of /bin/true on a network of the pod's own: podrun's default (CNI ptp, NAT) vs podman's",
+     "rows": hyperfine("net.json"), "peers": ["podman run (its default network)"]},
 ]
 rss = [{"name": a, "peak_rss_kib": int(b)} for a, b in tsv("rss.tsv") if b.strip().isdigit()]
 # row 6: name, bytes served (all GETs), of manifests and blobs, the floor, one run's ms
@@ -75,7 +77,7 @@ for line in tsv("repull.tsv"):
                    "one_run_ms": float(f[4])})
 
 
-# row 10: name, requests/s, p99 ms, idle RSS KiB, peak RSS KiB, errors
+# row 11: name, requests/s, p99 ms, idle RSS KiB, peak RSS KiB, errors
 api = []
 for line in tsv("api.tsv"):
     f = [line[0]] + line[1].split("\t")
@@ -157,7 +159,7 @@ for g in groups:
     if g["title"].startswith(("7", "8")):
         md += group_md(g)
 if api:
-    md += ["## 10. The API service: 100 connections for 10 s on loopback (wrk)", "",
+    md += ["## 11. The API service: 100 connections for 10 s on loopback (wrk)", "",
            "| what | requests/s | p99 ms | RSS idle KiB | RSS peak KiB | errors |", "|---|---|---|---|---|---|"]
     for r in api:
         md.append(f"| {r['name']} | {r['requests_per_s']:.0f} | {ms(r['p99_ms'])} | {r['idle_rss_kib']} | "
@@ -237,6 +239,15 @@ if byname and byfile:
     target("run ./app.aci (in the store) ≤ 1.2× run by name", byfile["median_ms"] <= 1.2 * byname["median_ms"],
            f"{ms(byfile['median_ms'])} ms vs {ms(byname['median_ms'])} ms ({fmt_ratio(byfile['median_ms'], byname['median_ms'])})")
 
+nd, nn = find(allrows, "podrun run (nspawn, --net=default)"), find(allrows, "podrun run (nspawn, --net=none)")
+pmd, pmn = find(allrows, "podman run (its default network)"), find(allrows, "podman run --network=none")
+if nd and pmd:
+    target("start on the default network ≤ 0.4× podman run with its default network", nd["median_ms"] <= 0.4 * pmd["median_ms"],
+           f"{ms(nd['median_ms'])} ms vs {ms(pmd['median_ms'])} ms ({fmt_ratio(nd['median_ms'], pmd['median_ms'])})")
+if nd and nn and pmd and pmn:
+    ours, theirs = nd["median_ms"] - nn["median_ms"], pmd["median_ms"] - pmn["median_ms"]
+    target("networking's share (default minus none) ≤ half of podman's", ours <= 0.5 * theirs,
+           f"{ms(ours)} ms vs {ms(theirs)} ms ({fmt_ratio(ours, theirs)})")
 pa = next((r for r in api if r["name"].startswith("podrun-api")), None)
 pp = next((r for r in api if r["name"].startswith("podman")), None)
 if pa and pp:

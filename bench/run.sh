@@ -22,7 +22,7 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
 # --- what it needs -------------------------------------------------------------
 pkgs="hyperfine wrk crun runc podman umoci skopeo docker-registry busybox-static systemd-container libarchive-tools time jq
-  python3 util-linux curl"
+  python3 util-linux curl containernetworking-plugins iptables"
 missing=
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
@@ -123,7 +123,8 @@ podman_cmd="podman run --rm --network=none $podman_flags --rootfs $rootfs /bin/t
 set -- -N --warmup 3 --runs "$runs_start" --export-json "$out/start.json"
 set -- "$@" -n "podrun run (fly)" "$P run --stage1=fly podrun.bench/busybox"
 set -- "$@" -n "podrun prepare + run-prepared (fly)" "sh $work/split.sh"
-set -- "$@" -n "podrun run (nspawn)" "$P run --stage1=nspawn podrun.bench/busybox"
+# on the host's network, as every peer of this row but podman (row 10 is the networks')
+set -- "$@" -n "podrun run (nspawn)" "$P run --stage1=nspawn --net=host podrun.bench/busybox"
 # shellcheck disable=SC2086
 ! works "crun run" $crun_cmd || set -- "$@" -n "crun run" "$crun_cmd"
 # shellcheck disable=SC2086
@@ -138,6 +139,19 @@ set -- "$@" -n "podrun run (nspawn)" "$P run --stage1=nspawn podrun.bench/busybo
 set -- "$@" -n "floor: unshare + chroot" "unshare --mount --uts --ipc --net --pid --fork chroot $rootfs /bin/true"
 set -- "$@" -n "floor: chroot" "chroot $rootfs /bin/true"
 inns hyperfine "$@" >"$out/start.log" 2>&1 || { cat "$out/start.log" >&2; die "row 1 failed"; }
+
+# --- row 10: start to exit of /bin/true on a network of the pod's own ------------------
+say "row 10: start to exit of /bin/true, podrun's default network vs podman's"
+podman_net_cmd="podman run --rm $podman_flags --rootfs $rootfs /bin/true"
+set -- -N --warmup 3 --runs "$runs_start" --export-json "$out/net.json"
+set -- "$@" -n "podrun run (nspawn, --net=default)" "$P run --stage1=nspawn --net=default podrun.bench/busybox"
+set -- "$@" -n "podrun run (nspawn, --net=none)" "$P run --stage1=nspawn --net=none podrun.bench/busybox"
+# shellcheck disable=SC2086
+if works "podman run (its default network)" $podman_net_cmd; then
+  set -- "$@" -n "podman run (its default network)" "$podman_net_cmd"
+  set -- "$@" -n "podman run --network=none" "$podman_cmd"
+fi
+inns hyperfine "$@" >"$out/net.log" 2>&1 || { cat "$out/net.log" >&2; die "row 10 failed"; }
 
 say "row 1: the first run of a never-rendered image"
 hyperfine -N --runs "$runs_big" --export-json "$out/first.json" \
@@ -584,8 +598,8 @@ say "row 8: podrun run ./bench.aci (in the store) vs by name"
     "podrun run (fly) ./bench.aci, in the store" "$PODRUN --dir=$store --insecure-options=image run --stage1=fly ./bench.aci"
 )
 
-# --- row 10: the API service under load ---------------------------------------------------
-say "row 10: GET /v1/pods with 100 pods (podrun-api) vs GET /libpod/containers/json with 100 containers (podman system service)"
+# --- row 11: the API service under load ---------------------------------------------------
+say "row 11: GET /v1/pods with 100 pods (podrun-api) vs GET /libpod/containers/json with 100 containers (podman system service)"
 api_bin=$(dirname "$PODRUN")/podrun-api
 : >"$out/api.tsv"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -594,7 +608,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wrk_row() {
   name=$1 url=$2 pid=$3
   idle=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
-  wrk -t2 -c100 -d"${api_secs}s" --latency --timeout 5s "$url" >"$out/wrk.log" 2>&1 || { cat "$out/wrk.log" >&2; die "row 10: wrk failed"; }
+  wrk -t2 -c100 -d"${api_secs}s" --latency --timeout 5s "$url" >"$out/wrk.log" 2>&1 || { cat "$out/wrk.log" >&2; die "row 11: wrk failed"; }
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$out/wrk.log")
   p99=$(awk '$1 == "99%" {v = $2; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v ~ /ms$/) sub(/ms$/, "", v); else if (v ~ /s$/) {sub(/s$/, "", v); v *= 1000}; print v}' "$out/wrk.log")
   errs=$(awk '/Non-2xx|Socket errors/ {print}' "$out/wrk.log" | tr '\n' ' ')
@@ -610,11 +624,11 @@ if [ -x "$api_bin" ] && command -v wrk >/dev/null; then
   "$api_bin" --dir="$apistore" --listen="tcp:127.0.0.1:$port" --group="$(id -g nobody)" 2>"$out/api.err" &
   api_pid=$!
   for i in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/v1/info" && break; sleep 0.05; done
-  [ "$(curl -sf "http://127.0.0.1:$port/v1/pods" | jq length)" = 100 ] || die "row 10: podrun-api does not list 100 pods"
+  [ "$(curl -sf "http://127.0.0.1:$port/v1/pods" | jq length)" = 100 ] || die "row 11: podrun-api does not list 100 pods"
   wrk_row "podrun-api GET /v1/pods (100 pods)" "http://127.0.0.1:$port/v1/pods" "$api_pid"
   kill "$api_pid"; wait "$api_pid" 2>/dev/null || true
 else
-  skip "row 10 podrun-api" "no $api_bin or no wrk"
+  skip "row 11 podrun-api" "no $api_bin or no wrk"
 fi
 if [ -n "$podman_driver" ] && command -v wrk >/dev/null; then
   pm="$(podman_store "$work/pm-api")"
@@ -628,7 +642,7 @@ if [ -n "$podman_driver" ] && command -v wrk >/dev/null; then
   pm_pid=$!
   for i in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$port/v4.0.0/libpod/_ping" && break; sleep 0.05; done
   [ "$(curl -sf "http://127.0.0.1:$port/v4.0.0/libpod/containers/json?all=true" | jq length)" = 100 ] ||
-    die "row 10: podman system service does not list 100 containers"
+    die "row 11: podman system service does not list 100 containers"
   wrk_row "podman system service GET /libpod/containers/json?all=true (100 containers)" \
     "http://127.0.0.1:$port/v4.0.0/libpod/containers/json?all=true" "$pm_pid"
   kill "$pm_pid"; wait "$pm_pid" 2>/dev/null || true
@@ -636,7 +650,7 @@ if [ -n "$podman_driver" ] && command -v wrk >/dev/null; then
   podman $pm rm -a -f >/dev/null 2>&1 || true
   rm -rf "$work/pm-api" 2>/dev/null || true
 else
-  skip "row 10 podman system service" "podman cannot store images here, or no wrk"
+  skip "row 11 podman system service" "podman cannot store images here, or no wrk"
 fi
 gc_store "$apistore"
 

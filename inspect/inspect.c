@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "appc.h"
+#include "cni.h"
 #include "fs.h"
 #include "json-util.h"
 #include "log.h"
@@ -137,6 +138,31 @@ char *inspect_pod_private_users(struct pod *p)
   return xasprintf("%u:%u", (unsigned) shift, USERNS_RANGE);
 }
 
+json_t *inspect_pod_networks(struct pod *p)
+{
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  _cleanup_json_ json_t *info = NULL;
+  size_t i;
+  json_t *e;
+  struct stat st;
+
+  /* a pod's addresses are its own while its netns exists */
+  if (fstatat(p->dirfd, CNI_NETNS_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+      cni_net_info_read(p->dirfd, &info, &ignored) < 0 || !info)
+    return NULL;
+  json_t *v = json_array();
+  json_array_foreach (json_object_get(info, "networks"), i, e)
+    {
+      _cleanup_strv_ char **ips = cni_net_addresses(e);
+      json_t *a = json_array();
+      for (size_t k = 0; ips && ips[k]; k++)
+        json_array_append_new(a, json_string(ips[k]));
+      json_array_append_new(v, json_pack("{s:O,s:O,s:o}", "name", json_object_get(e, "name"), "ifname",
+                                         json_object_get(e, "ifname"), "ips", a));
+    }
+  return v;
+}
+
 bool inspect_pod_is_done(enum pod_state s)
 {
   return s == POD_EXITED || s == POD_EXITED_GARBAGE || s == POD_GARBAGE || s == POD_ABORTED_PREPARE;
@@ -227,6 +253,7 @@ json_t *inspect_pod_json(struct pod *p, const struct inspect_pod *i)
   inspect_set_time(o, "created_at", i->created);
   inspect_set_time(o, "started_at", i->started);
   json_object_set_new(o, "network", net ? json_string(net) : json_null());
+  json_object_set_new(o, "networks", inspect_pod_networks(p) ?: json_null());
   json_object_set_new(o, "private_users", users ? json_string(users) : json_null());
   json_object_set_new(o, "accelerator", accel ? json_string(accel) : json_null());
   stage1_json(o, rec);

@@ -47,6 +47,9 @@ char *inspect_pod_network(struct pod *p);
 /* How a kvm pod's VM runs ("kvm", "tcg"), as its stage1 recorded it in
  * `accelerator`; NULL for a pod without. */
 char *inspect_pod_accelerator(struct pod *p);
+/* [{"name","ifname","ips":[…]}] of the pod's CNI networks while they
+ * exist (its netns is there), NULL when it has none. */
+json_t *inspect_pod_networks(struct pod *p);
 /* "SHIFT:RANGE" of a --private-users pod; NULL for one without. */
 char *inspect_pod_private_users(struct pod *p);
 

@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "cni.h"
 #include "log.h"
+#include "net.h"
 #include "pod-setup.h"
 #include "pods.h"
 
@@ -50,6 +52,14 @@ static int gc_one(struct pod *p, podrun_error_t *err)
     return 0; /* someone is on it (run-prepared, rm, another gc): leave it */
   if (access(p->path, F_OK) < 0)
     return 0; /* it moved on before we locked it */
+  /* a prepared pod has networks only while it starts: these are of a start
+   * that was killed (its lock is free), and go now, not at its expiry */
+  if (p->state == POD_PREPARED && cni_plugins_at_work(p->uuid))
+    return 0; /* what a plugin still adds is deleted by the next gc */
+  if (p->state == POD_PREPARED && net_pod_teardown(p, err) < 0)
+    return podrun_error_wrap(err, "pod %s", p->uuid);
+  if (p->state == POD_PREPARED)
+    (void) unlinkat(p->dirfd, CNI_NET_INFO, 0);
   if (p->state == POD_EXITED && mark(p, POD_EXITED_GARBAGE, err) < 0)
     return -1;
   if ((p->state == POD_ABORTED_PREPARE || p->state == POD_EMBRYO ||
@@ -101,9 +111,11 @@ const struct cmd cmd_gc = {
   "Exited pods move to exited-garbage, and are removed once they have been there for the\n"
   "grace period: whatever still runs in the pod's cgroup is killed first (a pod whose\n"
   "processes do not end within 5 s is kept for the next gc), then the stage1's gc entrypoint\n"
-  "runs and anything still mounted below the pod is detached. Prepared pods older than\n"
-  "--expire-prepared, aborted preparations and abandoned embryos are removed too. Running\n"
-  "pods are never touched.\n\n"
+  "runs, the pod's CNI networks are deleted (again) and anything still mounted below the\n"
+  "pod is detached. Prepared pods older than\n"
+  "--expire-prepared, aborted preparations and abandoned embryos are removed too; a prepared\n"
+  "pod left with networks by a start that was killed has them deleted. Running pods are never\n"
+  "touched.\n\n"
   "Examples:\n  podrun gc\n  podrun gc --grace-period=0",
   gc_opts, NULL, 0, 0, CMD_STORE_RW,
 };

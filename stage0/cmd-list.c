@@ -80,7 +80,8 @@ static const struct opt list_opts[] = {
 const struct cmd cmd_list = {
   "list", pod_list_cmd, "", "List pods",
   "One line per app: UUID (short unless --full), APP, IMAGE NAME, STATE, CREATED, STARTED.\n"
-  "States: embryo, preparing, aborted-prepare, prepared, running, exited, exited-garbage, garbage.\n\n"
+  "States: embryo, preparing, aborted-prepare, prepared, running, exited, exited-garbage, garbage.\n"
+  "--format=json adds each pod's CNI networks while it has them (name, ifname, ips).\n\n"
   "Examples:\n  podrun list\n  podrun list --full --format=json-pretty",
   list_opts, NULL, 0, 0, 0,
 };

@@ -6,6 +6,7 @@
 
 #include "fs.h"
 #include "json-util.h"
+#include "net.h"
 #include "pod-setup.h"
 #include "pods.h"
 
@@ -54,6 +55,17 @@ static bool is_exited(enum pod_state s)
   return s == POD_EXITED || s == POD_EXITED_GARBAGE;
 }
 
+/* The networks of a pod that stop ended (its lock is free): deleted now
+ * if its stage1 did not (a killed one); a pod still stopping deletes
+ * them itself as it exits. */
+static int stopped_net(struct pod *p, podrun_error_t *err)
+{
+  _cleanup_error_ podrun_error_t busy = NULL;
+  if (pod_lock(p, true, true, &busy) < 0)
+    return 0;
+  return net_pod_teardown(p, err) < 0 ? podrun_error_wrap(err, "pod %s", p->uuid) : 0;
+}
+
 /* A pod that is starting is stopped once its stage1 can stop it (it has a
  * pid), or is found ended. One that never gets there within the bound:
  * --force kills its cgroup, its stage1 and all (the apps get no record). */
@@ -71,11 +83,11 @@ static int stop_one(struct pod **p, podrun_error_t *err)
                             (*p)->state == POD_RUNNING ? "starting" : pod_state_to_string((*p)->state),
                             POD_START_WAIT_USEC / 1000000, (*p)->state == POD_RUNNING ? "; stop --force ends it" : "");
   if (r > 0)
-    return pod_kill(*p, err);
+    return pod_kill(*p, err) < 0 ? -1 : stopped_net(*p, err);
   if (starting && is_exited((*p)->state))
-    return 0; /* it ended while it started */
+    return stopped_net(*p, err); /* it ended while it started */
   char *args[] = { NULL, arg_force ? (char *) "--force" : (*p)->uuid, arg_force ? (*p)->uuid : NULL, NULL };
-  return run_entrypoint(*p, "stop", args, false, err);
+  return run_entrypoint(*p, "stop", args, false, err) < 0 ? -1 : stopped_net(*p, err);
 }
 
 static int stop(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* podrun run, prepare, run-prepared. */
 #include "fs.h"
+#include "log.h"
 #include "pod-setup.h"
 #include "pods.h"
 #include "stage1-policy.h"
@@ -19,8 +20,14 @@ int cmd_run(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
     r = podrun_error_set(err, 0, "--interactive: stdin is not a terminal");
   if (r >= 0)
     r = pod_prepare(podrun_store, &p, &plan, err);
-  if (r >= 0)
-    r = pod_exec_stage1(&podrun_store, p, &plan, err); /* returns only on failure */
+  if (r >= 0 && (r = pod_exec_stage1(&podrun_store, p, &plan, err)) < 0 && p->state == POD_PREPARED)
+    {
+      /* returns only on failure: a pod that never left prepared (its
+       * network refused, …) was this run's alone, and goes */
+      _cleanup_error_ podrun_error_t e = NULL;
+      if (pod_destroy(podrun_store, p, &e) < 0)
+        log_warning("%s", e->msg);
+    }
   run_args_done();
   return r < 0 ? -1 : 0;
 }

@@ -33,6 +33,28 @@ static int wait_exited(struct pod **p, int64_t timeout_usec, podrun_error_t *err
   return 0;
 }
 
+/* networks=default:ip4=172.16.28.2,other:ip4=…: each CNI network's
+ * addresses (rkt's form) while the pod has them. */
+static void print_networks(struct pod *p)
+{
+  _cleanup_json_ json_t *nets = inspect_pod_networks(p);
+  size_t i, k;
+  json_t *n, *ip;
+  if (!nets || json_array_size(nets) == 0)
+    return;
+  fputs("networks=", stdout);
+  json_array_foreach (nets, i, n)
+    {
+      printf("%s%s", i ? "," : "", json_string_value(json_object_get(n, "name")));
+      json_array_foreach (json_object_get(n, "ips"), k, ip)
+        {
+          const char *a = json_string_value(ip);
+          printf("%s%s=%.*s", k ? ";" : ":", strchr(a, ':') ? "ip6" : "ip4", (int) strcspn(a, "/"), a);
+        }
+    }
+  fputc('\n', stdout);
+}
+
 static const char *record_string(json_t *rec, const char *key)
 {
   return json_string_value(json_object_get(rec, key)); /* NULL: null or absent */
@@ -60,6 +82,7 @@ static void print_text(struct pod *p, const struct inspect_pod *i)
     printf("pid=%d\n", (int) i->pid);
   if (net)
     printf("network=%s\n", net);
+  print_networks(p);
   if (accel)
     printf("accelerator=%s\n", ESCAPE(accel));
   if (users)
@@ -129,7 +152,8 @@ static const struct opt status_opts[] = {
 
 const struct cmd cmd_status = {
   "status", status, "[UUID]", "Show a pod's status",
-  "Prints state, created, started, pid, network (when the stage1 has one), accelerator\n"
+  "Prints state, created, started, pid, network (when the stage1 has one), networks (each\n"
+  "CNI network's addresses while the pod has them: default:ip4=172.16.28.2,…), accelerator\n"
   "(kvm or tcg, for a pod of the kvm stage1), private-users (SHIFT:RANGE, for a\n"
   "--private-users pod), stage1 (its flavor, or its image's name),\n"
   "stage1-rule (the stage1 policy's rule that decided for the pod, FILE:NAME; empty when\n"

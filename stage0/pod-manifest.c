@@ -10,6 +10,7 @@
 #include "image-fetch.h"
 #include "image-ref.h"
 #include "json-util.h"
+#include "net.h"
 #include "pod-setup.h"
 #include "resources.h"
 #include "syscalls.h"
@@ -327,7 +328,8 @@ static int check_manifest_flags(podrun_error_t *err)
     {
       const char *t = o->target;
       bool app_flag = t >= all && t < all + sizeof(arg_run.all);
-      if ((app_flag || o->target == &arg_run.volumes || o->target == &arg_run.inherit_env) && opt_given(o))
+      if ((app_flag || o->target == &arg_run.volumes || o->target == &arg_run.ports ||
+           o->target == &arg_run.inherit_env) && opt_given(o))
         return podrun_error_set(err, 0, "--pod-manifest runs the manifest as it is: --%s cannot be given with it "
                                         "(write it in the manifest)", o->name);
     }
@@ -515,7 +517,7 @@ int pod_manifest_build(struct store *s, struct pod_plan *plan, podrun_error_t *e
       built = xzalloc(sizeof(*built));
       built->ac_version = xstrdup(APPC_VERSION);
       rules = xzalloc((arg_run.n_apps + 1) * sizeof(*rules));
-      if (build_from_flags(s, &policy, built, &layers, rules, err) < 0)
+      if (build_from_flags(s, &policy, built, &layers, rules, err) < 0 || net_ports_from_flags(built, arg_run.ports, err) < 0)
         return -1;
     }
   if (decide_stage1(built, rules, &plan->policy, err) < 0)

@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 
 #include "cgroup.h"
+#include "cni.h"
 #include "fs.h"
 #include "lock.h"
+#include "net.h"
 #include "log.h"
 #include "overlay.h"
 #include "pod-setup.h"
@@ -236,8 +238,12 @@ int pod_prepare(struct store *s, struct pod **ret, struct pod_plan *ret_plan, po
   if (check_overlay_dir(err) < 0 || check_pod_flags(err) < 0 || pod_manifest_build(s, &plan, err) < 0 ||
       stage1_select(s, &plan.policy, &plan.stage1_id, &features, &plan.stage1_run, &plan.stage1_label, err) < 0 ||
       stage1_features_check(&features, &arg_run, plan.manifest->n_apps, err) < 0 ||
+      net_check(arg_run.net ? arg_run.net : stage1_default_net(&features), plan.manifest, err) < 0 ||
       store_image_layers(s, plan.stage1_id, &plan.stage1_layers, err) < 0)
     return -1;
+  /* the stage1 is told its network, the default one too */
+  if (!arg_run.net)
+    arg_run.net = stage1_default_net(&features);
   if (arg_run.private_users && pick_userns_shift(pods, &userns_lock, &userns_shift, err) < 0)
     return -1;
   if (pod_create(pods, &p, err) < 0)
@@ -403,9 +409,75 @@ static char **stage1_argv(struct pod *p, const char *run, char *const *flags)
   return strv_push(v, p->uuid);
 }
 
+/* The pod's CNI networks, for its stage1 to join (Documentation/stage1-contract.md):
+ * the host ports' sockets and the host's mount namespace go with it. */
+struct pod_net
+{
+  bool cni;
+  int *port_fds;
+  size_t n_port_fds;
+  int host_mntns; /* the host's mount namespace, where the netns is mounted */
+};
+
+static void pod_net_done(struct pod_net *n)
+{
+  for (size_t i = 0; i < n->n_port_fds; i++)
+    close(n->port_fds[i]);
+  free(n->port_fds);
+  if (n->host_mntns >= 0)
+    close(n->host_mntns);
+}
+
+static int pod_net_setup(struct pod *p, char *const *flags, const struct appc_pod_manifest *m, struct pod_net *n,
+                         podrun_error_t *err)
+{
+  const char *net = NULL, *v;
+  for (size_t i = 0; flags[i]; i++)
+    if ((v = startswith(flags[i], "--net=")))
+      net = v;
+  if (!net_is_cni(net))
+    return 0;
+  n->host_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+  if (n->host_mntns < 0)
+    return podrun_error_set(err, errno, "open /proc/self/ns/mnt");
+  if (net_pod_setup(p, net, m, &n->port_fds, &n->n_port_fds, err) < 0)
+    return -1;
+  n->cni = true;
+  return 0;
+}
+
+/* A start that failed once the networks were there: they go again. */
+static void pod_net_undo(struct pod *p, struct pod_net *n)
+{
+  _cleanup_error_ podrun_error_t e = NULL;
+  if (n->cni && cni_pod_teardown(p->dirfd, p->path, p->uuid, n->host_mntns, &e) < 0)
+    log_warning("pod %s: %s", p->uuid, e->msg);
+}
+
+/* The fds and variables the contract gives a stage1 of a CNI network. */
+static int pod_net_pass(const struct pod_net *n, podrun_error_t *err)
+{
+  _cleanup_free_ char *list = xstrdup(""), *mntns = xasprintf("%d", n->host_mntns);
+  if (!n->cni)
+    return 0;
+  for (size_t i = 0; i < n->n_port_fds; i++)
+    {
+      char *l = xasprintf("%s%s%d", list, i ? "," : "", n->port_fds[i]);
+      free(list);
+      list = l;
+      if (fcntl(n->port_fds[i], F_SETFD, 0) < 0)
+        return podrun_error_set(err, errno, "pass the pod's host ports");
+    }
+  if (fcntl(n->host_mntns, F_SETFD, 0) < 0 || setenv(CNI_HOST_MNTNS_ENV, mntns, 1) < 0 ||
+      (n->n_port_fds && setenv(CNI_PORT_FDS_ENV, list, 1) < 0))
+    return podrun_error_set(err, errno, "pass the pod's network");
+  return 0;
+}
+
 int pod_exec_stage1(struct store **store, struct pod *p, struct pod_plan *plan, podrun_error_t *err)
 {
   _cleanup_(pod_plan_done) struct pod_plan loaded = { 0 };
+  _cleanup_(pod_net_done) struct pod_net net = { .host_mntns = -1 };
   _cleanup_free_ char *run = NULL, *fd = NULL;
   _cleanup_strv_ char **argv = NULL, **flags = NULL;
   uid_t shift = 0;
@@ -422,21 +494,36 @@ int pod_exec_stage1(struct store **store, struct pod *p, struct pod_plan *plan, 
     return -1;
   if (strv_contains(flags, "--interactive") && !isatty(STDIN_FILENO))
     return podrun_error_set(err, 0, "pod %s: --interactive: stdin is not a terminal", p->uuid);
+  /* its networks while it is still prepared: a refusal (a port in use, a
+   * range exhausted) leaves it prepared, with no network */
+  if (pod_net_setup(p, flags, plan->manifest, &net, err) < 0)
+    return -1;
   /* the pod's cgroup (cgroup.h) holds this process, so the stage1 and all
    * it starts: kill -9 of any of them leaves nothing that gc cannot end */
   if (pod_transition(p, POD_RUNNING, err) < 0)
-    return -1;
+    goto fail;
   if (cgroup_pod_enter(p->dirfd, p->uuid, err) < 0)
-    return podrun_error_wrap(err, "pod %s", p->uuid);
+    {
+      podrun_error_wrap(err, "pod %s", p->uuid);
+      goto fail;
+    }
   if (mount_pod(p, plan, shift, err) < 0)
-    return -1;
+    goto fail;
   if (chdir(p->path) < 0)
-    return podrun_error_set(err, errno, "chdir \"%s\"", p->path);
+    {
+      podrun_error_set(err, errno, "chdir \"%s\"", p->path);
+      goto fail;
+    }
   /* run from the pod's own (overlaid) stage1 rootfs, as the contract says */
   run = xasprintf("%s/stage1/rootfs%s", p->path, plan->stage1_run);
   fd = xasprintf("%d", p->dirfd);
   if (fcntl(p->dirfd, F_SETFD, 0) < 0 || setenv("PODRUN_LOCK_FD", fd, 1) < 0)
-    return podrun_error_set(err, errno, "pass the pod lock");
+    {
+      podrun_error_set(err, errno, "pass the pod lock");
+      goto fail;
+    }
+  if (pod_net_pass(&net, err) < 0)
+    goto fail;
   argv = stage1_argv(p, run, flags);
   /* Closed, not just left to exec: the last SQLite connection to close
    * checkpoints the WAL, which would otherwise grow and be replayed by the
@@ -447,10 +534,13 @@ int pod_exec_stage1(struct store **store, struct pod *p, struct pod_plan *plan, 
   char started[32];
   snprintf(started, sizeof(started), "%lld\n", (long long) store_now_usec());
   if (write_text(p, "started", started, err) < 0)
-    return -1;
+    goto fail;
   fflush(NULL);
   execv(run, argv); /* every other fd podrun holds is O_CLOEXEC */
   int e = errno;
   (void) unlinkat(p->dirfd, "started", 0); /* it did not start */
-  return podrun_error_set(err, e, "exec stage1 \"%s\"", run);
+  podrun_error_set(err, e, "exec stage1 \"%s\"", run);
+fail:
+  pod_net_undo(p, &net);
+  return -1;
 }

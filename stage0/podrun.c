@@ -58,9 +58,13 @@ static const struct cmd cmd_run_entry = { "run", cmd_run, "IMAGE [app flags] [--
     "ACI file, an https:// URL, a name found by discovery, docker://…, oci:DIR[:TAG] …),\n"
     "fetched and verified first when the store lacks it (see fetch and --pull-policy).\n"
     "App flags before the first IMAGE apply\n"
-    "to every app; after an IMAGE, to that app. \"--\" starts the app's arguments, \"---\" ends them.\n\n"
+    "to every app; after an IMAGE, to that app. \"--\" starts the app's arguments, \"---\" ends them.\n"
+    "The pod's network: nspawn's default is --net=default, a network namespace of the pod's own\n"
+    "with an address of 172.16.28.0/24 and NAT (a CNI network; before, the host's network was\n"
+    "the default: give --net=host for it); fly always shares the host's (Documentation/networking.md).\n\n"
     "Examples:\n"
     "  podrun run --stage1=fly podrun.test/busybox --exec=/bin/echo -- hello ---\n"
+    "  podrun run podrun.test/busybox --exec=/bin/busybox -- ip -4 -o addr show eth0 ---\n"
     "  podrun run --volume data,kind=host,source=/srv/data podrun.test/busybox --mount volume=data,target=/var/db \\\n"
     "      --exec=/bin/ls -- /var/db",
     run_opts, NULL, 0, -1, CMD_STORE_RW | CMD_RAW_TAIL };

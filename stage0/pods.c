@@ -15,6 +15,7 @@
 #include "json-util.h"
 #include "lock.h"
 #include "log.h"
+#include "net.h"
 #include "pod-setup.h"
 
 static int read_small(int dirfd, const char *path, char **ret)
@@ -265,7 +266,9 @@ int pod_destroy(struct store *s, struct pod *p, podrun_error_t *err)
 {
   size_t n_own = 0;
   _cleanup_strv_ char **cgroups = pod_cgroups(p, &n_own);
-  if (pod_end_processes(cgroups, err) < 0 || run_stage1_gc(s, p, err) < 0 || unmount_below(p->path, err) < 0 ||
+  /* the networks before the mounts: their DEL needs the netns */
+  if (pod_end_processes(cgroups, err) < 0 || run_stage1_gc(s, p, err) < 0 || net_pod_teardown(p, err) < 0 ||
+      unmount_below(p->path, err) < 0 ||
       pod_remove_cgroups(cgroups, n_own, err) < 0 || fs_rm_rf_at(AT_FDCWD, p->path, err) < 0)
     return podrun_error_wrap(err, "remove pod %s", p->uuid);
   return 0;

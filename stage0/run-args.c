@@ -47,8 +47,11 @@ const struct opt run_opts[] = {
   { "inherit-env", OPT_BOOL, &arg_run.inherit_env, "start from podrun's own environment", NULL },
   { "interactive", OPT_BOOL, &arg_run.interactive, "give the (single) app the terminal", NULL },
   { "net", OPT_OPTIONAL, &arg_run.net,
-    "the pod's network: host (the default), or none (nspawn); --net alone is rkt's default network (CNI: not yet)",
+    "the pod's networks: default (nspawn's default: private, NAT), default-restricted, host (fly's only one), "
+    "none, networks of <local-config>/net.d (NAME[:K=V;K2=V2],…) or all of them",
     "NET", "default" },
+  { "port", OPT_STRV, &arg_run.ports, "forward a host port to the app's port NAME (CNI networks; repeatable)",
+    "NAME:[HOSTIP:]HOSTPORT" },
   { "private-users", OPT_BOOL, &arg_run.private_users,
     "run the pod in a user namespace with its own range of 65536 host uids and gids (nspawn)", NULL },
   { "dns", OPT_STRV, &arg_run.dns, "a name server for the apps' resolv.conf, host (the host's file) or none",
@@ -153,6 +156,7 @@ void run_args_done(void)
   free(arg_run.apps);
   app_args_done(&arg_run.all);
   strv_free(arg_run.volumes);
+  strv_free(arg_run.ports);
   strv_free(arg_run.dns);
   strv_free(arg_run.dns_search);
   strv_free(arg_run.dns_opt);

@@ -41,6 +41,7 @@ struct run_args
   bool interactive;
   bool private_users;
   const char *net;
+  char **ports; /* --port=NAME:[HOSTIP:]HOSTPORT */
   char **dns, **dns_search, **dns_opt, **hosts_entries; /* rkt's, for the app's resolv.conf and hosts */
   const char *stage1_flavor;
   const char *stage1_name;

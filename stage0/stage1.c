@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "appc.h"
+#include "net.h"
 #include "pod-setup.h"
 #include "stage1-policy.h"
 #include "stage1.h"
@@ -309,7 +310,7 @@ static int check_net(const struct stage1_features *f, const char *net, podrun_er
 {
   _cleanup_free_ char *list = NULL;
 
-  if (!net || strv_contains(f->net, net))
+  if (!net || strv_contains(f->net, net) || (net_is_cni(net) && strv_contains(f->net, "cni")))
     return 0;
   for (size_t i = 0; f->net[i]; i++)
     {
@@ -317,9 +318,13 @@ static int check_net(const struct stage1_features *f, const char *net, podrun_er
       free(list);
       list = l;
     }
-  return podrun_error_set(err, 0, "--net=%s: not a network of stage1 %s (it has %s)%s", ESCAPE(net),
-                          QUOTE(f->name), list,
-                          streq(net, "host") || streq(net, "none") ? "" : "; CNI networks are not supported yet");
+  return podrun_error_set(err, 0, "--net=%s: not a network of stage1 %s (it has %s)", ESCAPE(net), QUOTE(f->name),
+                          list);
+}
+
+const char *stage1_default_net(const struct stage1_features *f)
+{
+  return strv_contains(f->net, "cni") ? NET_DEFAULT : "host";
 }
 
 int stage1_features_check(const struct stage1_features *f, const struct run_args *r, size_t n_apps,

@@ -11,7 +11,7 @@
 struct stage1_features
 {
   char *name;           /* the stage1 image's name, for messages */
-  char **net;           /* podrun/stage1/supports-net: the --net values it takes ("host" without) */
+  char **net;           /* podrun/stage1/supports-net: the --net values it takes ("host" without; "cni": any CNI network) */
   bool private_users;   /* podrun/stage1/supports-private-users */
   bool dns;             /* podrun/stage1/supports-dns: --dns, --dns-search, --dns-opt */
   bool hosts_entry;     /* podrun/stage1/supports-hosts-entry */
@@ -26,3 +26,7 @@ void stage1_features_done(struct stage1_features *f);
  * supports: one line naming the first flag it cannot honour. */
 int stage1_features_check(const struct stage1_features *f, const struct run_args *r, size_t n_apps,
                           podrun_error_t *err);
+
+/* The pod's network when --net is not given: default for a stage1 that
+ * joins CNI networks, else the host's. */
+const char *stage1_default_net(const struct stage1_features *f);

@@ -24,7 +24,7 @@ case $flavor in
       supports-interactive=true max-apps=1" ;;
   nspawn)
     binary=$build/stage1/nspawn/nspawn enter=$build/stage1/nspawn/enter entrypoints="init stop gc"
-    supports="supports-net=host,none supports-private-users=true supports-dns=true supports-hosts-entry=true
+    supports="supports-net=host,none,cni supports-private-users=true supports-dns=true supports-hosts-entry=true
       supports-interactive=true" ;;
   kvm)
     binary=$build/stage1/kvm/kvm enter= entrypoints="run enter stop gc init"

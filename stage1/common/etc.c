@@ -44,6 +44,11 @@ static void print_words(FILE *f, const char *key, char **words)
   fputc('\n', f);
 }
 
+int stage1_write_etc_file(const char *root, const char *name, const char *text, uid_t shift, podrun_error_t *err)
+{
+  return write_etc(root, name, text, shift, err);
+}
+
 int stage1_write_app_etc(const struct stage1_run_args *a, const char *root, const char *hostname,
                          const char *default_nameserver, podrun_error_t *err)
 {

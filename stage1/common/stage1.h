@@ -138,6 +138,9 @@ struct stage1_run_args;
  * the files are owned by the pod's root (a->userns_shift). */
 int stage1_write_app_etc(const struct stage1_run_args *a, const char *root, const char *hostname,
                          const char *default_nameserver, podrun_error_t *err);
+/* Replaces root/etc/name with text, as stage1_write_app_etc writes its
+ * files (a flavor's own: nspawn's resolv.conf from its CNI networks' DNS). */
+int stage1_write_etc_file(const char *root, const char *name, const char *text, uid_t shift, podrun_error_t *err);
 
 /* ---- stage2 ---- */
 

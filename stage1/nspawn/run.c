@@ -4,6 +4,7 @@
 #include "nspawn.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <linux/magic.h>
@@ -14,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "cgroup.h"
+#include "cni.h"
 #include "fs.h"
 #include "log.h"
 #include "pod.h"
@@ -27,12 +29,33 @@ static int parse_run_args(int argc, char **argv, struct stage1_run_args *a, podr
     return -1;
   if (!a->net)
     a->net = "host";
-  if (!streq(a->net, "host") && !streq(a->net, "none"))
-    return podrun_error_new(err, 0, "--net=%s: the nspawn stage1 knows host and none (CNI networks come later)",
+  /* any other: CNI networks, which stage0 set up in the netns it mounted */
+  if (!streq(a->net, "host") && !streq(a->net, "none") && access(CNI_NETNS_FILE, F_OK) < 0)
+    return podrun_error_new(err, 0, "--net=%s: the pod directory has no " CNI_NETNS_FILE " (run me through podrun)",
                             ESCAPE(a->net));
   if (a->interactive && !isatty(STDIN_FILENO))
     return podrun_error_new(err, 0, "--interactive: stdin is not a terminal");
   return 0;
+}
+
+/* CNI networks (lib/cni.h): the host ports' sockets stay open here for the
+ * pod's life and the host's mount namespace for the netns's removal, none
+ * of them in what this process starts. */
+static int host_mntns_fd = -1;
+
+static void keep_net_fds(void)
+{
+  const char *ports = getenv(CNI_PORT_FDS_ENV), *mntns = getenv(CNI_HOST_MNTNS_ENV);
+  _cleanup_free_ char *copy = xstrdup(ports ? ports : "");
+  char *save = NULL;
+  unsigned long long fd;
+  for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save))
+    if (parse_uint(w, INT_MAX, &fd) == 0)
+      (void) fcntl((int) fd, F_SETFD, FD_CLOEXEC);
+  if (mntns && parse_uint(mntns, INT_MAX, &fd) == 0 && fcntl((int) fd, F_SETFD, FD_CLOEXEC) == 0)
+    host_mntns_fd = (int) fd;
+  unsetenv(CNI_PORT_FDS_ENV);
+  unsetenv(CNI_HOST_MNTNS_ENV);
 }
 
 static const char *find_nspawn(void)
@@ -61,6 +84,7 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
   _cleanup_free_ char *status = xasprintf("--bind=%s/status:" STAGE1_STATUS_DIR, cwd);
   _cleanup_free_ char *runtime = xasprintf("--bind=%s/" NSPAWN_RUNTIME ":" NSPAWN_RUNTIME_DIR, cwd);
   _cleanup_free_ char *logs = xasprintf("--bind=%s/logs:" STAGE1_LOGS_DIR, cwd);
+  _cleanup_free_ char *netns = xasprintf("--network-namespace-path=%s/" CNI_NETNS_FILE, cwd);
 
   v = strv_push(v, "--quiet");
   if (have_system_bus())
@@ -95,6 +119,8 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
   v = strv_push(strv_push(v, "--resolv-conf=off"), "--timezone=off");
   if (streq(a->net, "none"))
     v = strv_push(v, "--private-network");
+  else if (!streq(a->net, "host") && !a->userns_shift)
+    v = strv_push(v, netns); /* (with a user namespace: exec_nspawn joins it) */
   if (a->userns_shift)
     {
       /* stage0 mounted the images idmapped into the range: nspawn has no
@@ -147,6 +173,16 @@ static int nspawn_runtime_dir(podrun_error_t *err)
   if (mount("tmpfs", "/run/systemd/nspawn", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755") < 0)
     return podrun_error_set(err, errno, "mount a tmpfs on /run/systemd/nspawn");
   return 0;
+}
+
+/* On a CNI network, without --dns*, the apps' resolv.conf is the DNS of the
+ * networks' results (net-info.json, which only the host writes), if any. */
+static int write_cni_resolv_conf(const struct stage1_run_args *a, const char *root, podrun_error_t *err)
+{
+  if (streq(a->net, "host") || streq(a->net, "none") || a->dns || a->dns_search || a->dns_opt)
+    return 0;
+  _cleanup_free_ char *text = cni_resolv_conf(AT_FDCWD);
+  return text ? stage1_write_etc_file(root, "resolv.conf", text, a->userns_shift, err) : 0;
 }
 
 static pid_t nspawn_pid;
@@ -213,11 +249,21 @@ static int pod_exit_code(const struct appc_pod_manifest *m, int nspawn_status, i
  * died before the parent-death signal was set, does not start at all), and
  * passes the lifeline on to the pod init as fd 3 (socket activation's
  * LISTEN_FDS, the one way to hand nspawn's payload an fd). */
-static _noreturn_ void exec_nspawn(const char *nspawn, char **args, pid_t parent, int lifeline, bool api_vfs_writable)
+static _noreturn_ void exec_nspawn(const char *nspawn, char **args, pid_t parent, int lifeline, bool api_vfs_writable,
+                                    int netns)
 {
   (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* the pod never outlives its lock holder */
   if (getppid() != parent)
     _exit(PODRUN_EXIT_ERROR);
+  /* A pod with its own user namespace: nspawn would join the netns from inside
+   * that namespace, which has no right to one the host's owns ("Failed to join
+   * network namespace"); it runs in it from the start instead, as on the
+   * host's network. */
+  if (netns >= 0 && setns(netns, CLONE_NEWNET) < 0)
+    {
+      log_error("join the pod's network namespace: %s", strerror(errno));
+      _exit(PODRUN_EXIT_ERROR);
+    }
   _cleanup_free_ char *pid = xasprintf("%d", (int) getpid()), *n_fds = NULL;
   int n = -1;
   if ((lifeline == STAGE1_LIFELINE_FD ? fcntl(lifeline, F_SETFD, 0) : dup2(lifeline, STAGE1_LIFELINE_FD)) < 0 ||
@@ -251,6 +297,7 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     return -1;
   if (!getcwd(cwd, sizeof(cwd)))
     return podrun_error_set(err, errno, "getcwd");
+  keep_net_fds();
   if (parse_run_args(argc, argv, &a, err) < 0)
     return -1;
   if (!nspawn)
@@ -266,7 +313,8 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     {
       _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs" STAGE1_APPS_DIR "/%s/rootfs", cwd, m->apps[i].name);
       if (volumes_mount_app(m, &m->apps[i], root, a.userns_shift, err) < 0 ||
-          nspawn_sd_mount_app(i, root, err) < 0 || stage1_write_app_etc(&a, root, hostname, NULL, err) < 0)
+          nspawn_sd_mount_app(i, root, err) < 0 || stage1_write_app_etc(&a, root, hostname, NULL, err) < 0 ||
+          write_cni_resolv_conf(&a, root, err) < 0)
         return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
     }
   if (nspawn_runtime_dir(err) < 0)
@@ -285,6 +333,10 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   if (nspawn_cgroups_setup(a.uuid, m, a.userns_shift, &binds, err) < 0)
     return -1;
   args = nspawn_argv(nspawn, &a, cwd, binds);
+  _cleanup_close_ int netns = -1;
+  if (!streq(a.net, "host") && !streq(a.net, "none") && a.userns_shift &&
+      (netns = open(CNI_NETNS_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+    return podrun_error_set(err, errno, "open the pod's " CNI_NETNS_FILE);
   /* the pod init's lifeline (init.c): only this process holds the write
    * end, open until it exits */
   int life[2];
@@ -296,7 +348,7 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   if (nspawn_pid < 0)
     return podrun_error_set(err, errno, "fork");
   if (nspawn_pid == 0)
-    exec_nspawn(nspawn, args, self, life[0], a.disable_paths);
+    exec_nspawn(nspawn, args, self, life[0], a.disable_paths, netns);
   close(life[0]);
   if (nspawn_sd_start(err) < 0)
     {
@@ -318,5 +370,11 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     if (errno != EINTR)
       return podrun_error_set(err, errno, "wait for systemd-nspawn");
   nspawn_sd_end();
-  return pod_exit_code(m, status, ret_exit, err);
+  int r = pod_exit_code(m, status, ret_exit, err);
+  /* the pod has ended: its networks go (stop and gc delete them again) */
+  _cleanup_error_ podrun_error_t net_err = NULL;
+  if (!streq(a.net, "host") && !streq(a.net, "none") &&
+      cni_pod_teardown(AT_FDCWD, cwd, a.uuid, host_mntns_fd, &net_err) < 0)
+    log_warning("%s (gc tries again)", net_err->msg);
+  return r;
 }

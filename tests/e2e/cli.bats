@@ -251,16 +251,18 @@ no_pods_but() {
 @test "a flag the chosen stage1 does not support is refused before any pod exists, with one line" {
   fetch_busybox
   local b=$BUSYBOX_NAME
-  # nspawn has the host's network and none, no CNI networks yet; --net alone is rkt's default
-  run_podrun run --net=default "$b"
-  assert_one_line_error '--net=default: not a network of stage1 "podrun.io/stage1-nspawn" (it has host, none)' \
-    "CNI networks are not supported yet"
-  run_podrun run --net=all "$b"
-  assert_one_line_error "--net=all" "CNI"
-  run_podrun prepare --net=default "$b"
-  assert_one_line_error "--net=default"
+  # nspawn takes every CNI network, but only one that exists (net.bats: every other refusal)
+  run_podrun --local-config="$BATS_TEST_TMPDIR" run --net=nosuch "$b"
+  assert_one_line_error '--net=nosuch: no network "nosuch" in' "built in: default, default-restricted"
+  run_podrun --local-config="$BATS_TEST_TMPDIR" prepare --net=all "$b"
+  assert_one_line_error "--net=all: there is no network in"
   [[ -z $output ]] || fail "prepare printed a UUID: $output"
-  # fly: the host's network, namespaces and /etc files, one app
+  # fly: the host's network, namespaces and /etc files, one app; no CNI network
+  run_podrun run --stage1=fly --net=default "$b"
+  assert_one_line_error '--net=default: not a network of stage1 "podrun.io/stage1-fly" (it has host)'
+  run_podrun prepare --stage1=fly --net=all "$b"
+  assert_one_line_error '--net=all: not a network of stage1 "podrun.io/stage1-fly" (it has host)'
+  [[ -z $output ]] || fail "prepare printed a UUID: $output"
   run_podrun run --stage1=fly --net=none "$b"
   assert_one_line_error '--net=none: not a network of stage1 "podrun.io/stage1-fly" (it has host)'
   run_podrun run --stage1=fly --private-users "$b"
@@ -286,8 +288,12 @@ no_pods_but() {
 
 @test "--net alone is rkt's default network, and never takes the next word for its value" {
   fetch_busybox
-  run_podrun run --net "$BUSYBOX_NAME"
-  assert_one_line_error "--net=default: not a network of stage1"
+  run_podrun prepare --net "$BUSYBOX_NAME"
+  assert_status 0
+  grep -qx -- "--net=default" "$STORE/pods/prepared/$output/stage1/run-flags" ||
+    fail "prepare --net: $(cat "$STORE/pods/prepared/$output/stage1/run-flags")"
+  run_podrun rm "$output"
+  assert_status 0
   run_podrun prepare --stage1=fly --net "$BUSYBOX_NAME" --exec=/bin/true
   assert_one_line_error "--net=default: not a network of stage1 \"podrun.io/stage1-fly\""
   run_podrun prepare --stage1=fly --net=host "$BUSYBOX_NAME"

@@ -68,8 +68,9 @@ assert_registered() {
   pid=$(cat "$STORE/pods/run/$uuid/pid")
   leader=$(inside machinectl show "$m" -p Leader --value)
   [[ -n "$pid" && "$leader" == "$pid" ]] || fail "machine leader \"$leader\", pod pid \"$pid\""
-  # (its arguments: the journal's fd under a journald, Documentation/systemd.md)
-  [[ $(tr '\0' ' ' <"$MD_ROOT/proc/$leader/cmdline") =~ ^/nspawn/init\ (--journal-fd=[0-9]+\ (--journal-only\ )?)?--host-network\ $ ]] ||
+  # (its arguments: the journal's fd under a journald, Documentation/systemd.md; the pod is
+  # on the default network, a namespace of its own: no --host-network)
+  [[ $(tr '\0' ' ' <"$MD_ROOT/proc/$leader/cmdline") =~ ^/nspawn/init\ (--journal-fd=[0-9]+\ (--journal-only\ )?)?$ ]] ||
     fail "the leader is not the pod init: $(tr '\0' ' ' <"$MD_ROOT/proc/$leader/cmdline")"
   log_run inside_podrun status "$uuid"
   assert_output_contains "state=running"
@@ -122,7 +123,8 @@ assert_registered() {
   # the service's main process is podrun, replaced by the stage1 holding the pod
   inside systemctl -q is-active "$MD_UNIT" || fail "$MD_UNIT is not active"
   main=$(inside systemctl show "$MD_UNIT" -p MainPID --value)
-  [[ $(tr '\0' ' ' <"$MD_ROOT/proc/$main/cmdline") == *"/stage1/rootfs/nspawn/run $uuid "* ]] ||
+  # (stage0 passes the pod's network, the default one too)
+  [[ $(tr '\0' ' ' <"$MD_ROOT/proc/$main/cmdline") == *"/stage1/rootfs/nspawn/run --net=default $uuid "* ]] ||
     fail "the main process $main is $(tr '\0' ' ' <"$MD_ROOT/proc/$main/cmdline")"
   # the pod stays in the service (--keep-unit, as rkt did): the machine's unit is the
   # service, and the pod init is in the service's cgroup

@@ -36,8 +36,9 @@ show image render podrun.test/busybox "$out/busybox"
 echo "\$ ls -l $out/busybox/rootfs/bin"
 ls -l "$out/busybox/rootfs/bin"
 echo
-echo "# Now as a pod, with the default stage1 (systemd-nspawn: its own pid, mount, uts and ipc namespaces):"
-show run podrun.test/busybox --exec=/bin/sh -- -c 'echo "hello from $(hostname), pid $$"; ps' ---
+echo "# Now as a pod, with the default stage1 (systemd-nspawn: its own pid, mount, uts, ipc and network"
+echo "# namespaces) on the default network (CNI: an address of 172.16.28.0/24, NAT to the outside):"
+show run podrun.test/busybox --exec=/bin/sh -- -c 'echo "hello from $(hostname), pid $$"; ps; busybox ip -4 -o addr show eth0' ---
 echo
 echo "# And with the fly stage1 (a chroot, for host tools):"
 show run --stage1=fly podrun.test/busybox

@@ -162,8 +162,9 @@ static void test_stage1_features(void **state)
   podrun_error_free(&err);
   r.net = "default";
   assert_int_equal(stage1_features_check(&f, &r, 1, &err), -1);
-  assert_non_null(strstr(err->msg, "CNI networks are not supported yet"));
+  assert_non_null(strstr(err->msg, "--net=default: not a network of stage1 \"example.com/s1\" (it has host)"));
   podrun_error_free(&err);
+  assert_string_equal(stage1_default_net(&f), "host"); /* no cni: the host's network by default */
   r = (struct run_args){ .dns = dns };
   assert_int_equal(stage1_features_check(&f, &r, 1, &err), -1);
   assert_non_null(strstr(err->msg, "--dns=192.0.2.53: not supported by stage1"));
@@ -188,6 +189,17 @@ static void test_stage1_features(void **state)
   assert_int_equal(stage1_features_check(&f, &r, 2, &err), -1);
   assert_non_null(strstr(err->msg, "runs at most 1 app (podrun/stage1/max-apps); this pod has 2"));
   podrun_error_free(&err);
+  stage1_features_done(&f);
+
+  /* cni: every CNI network, and default is the pod's network without --net */
+  assert_int_equal(features(ANN("supports-net", "host,none,cni"), &f, &err), 0);
+  assert_string_equal(stage1_default_net(&f), "default");
+  static const char *const cni_nets[] = { "default", "default-restricted", "lab,other", "lab:K=V" };
+  for (size_t i = 0; i < ELEMENTSOF(cni_nets); i++)
+    {
+      r = (struct run_args){ .net = cni_nets[i] };
+      assert_int_equal(stage1_features_check(&f, &r, 1, &err), 0);
+    }
   stage1_features_done(&f);
 
   /* declared wrong: the stage1 is refused */
