@@ -578,3 +578,27 @@ print("after:", r.stdout)' "$SOCK"
   expect 200 /v1/pods
   [[ $(json_query 'len(j)' <<<"$output") == "$(ls "$STORE/pods/run" | wc -l)" ]] || fail "pods after the load"
 }
+
+@test "api: a running pod on the default CNI network shows its networks, and none once it exited" {
+  requires nspawn
+  [[ -x /usr/lib/cni/ptp ]] || skip "needs the CNI plugins (package containernetworking-plugins)"
+  fetch_busybox
+  start_api
+  podrun run --stage1=nspawn --net=default --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/busybox \
+    --exec=/bin/sleep -- 2 >/dev/null 2>&1 &
+  LEFTOVERS+=" $!"
+  local run_pid=$! i uuid
+  for i in $(seq 100); do
+    [[ -s "$BATS_TEST_TMPDIR/uuid" ]] && uuid=$(cat "$BATS_TEST_TMPDIR/uuid") &&
+      [[ -e "$STORE/pods/run/$uuid/netns" && -s "$STORE/pods/run/$uuid/pid" ]] && break
+    sleep 0.05
+  done
+  api "/v1/pods/$uuid"
+  expect 200 /v1/pods/{uuid}
+  [[ $(json_query 'j["networks"][0]["name"]' <<<"$output") == default ]] || fail "no default network"
+  [[ $(json_query 'j["networks"][0]["ips"][0]' <<<"$output") == 172.16.28.*/24 ]] || fail "no address of it"
+  wait "$run_pid" || true
+  api "/v1/pods/$uuid"
+  expect 200 /v1/pods/{uuid}
+  [[ $(json_query 'j["networks"]' <<<"$output") == null ]] || fail "an exited pod shows networks"
+}
