@@ -38,7 +38,10 @@ teardown() {
 # start_api [ARGS…]: podrun-api on $STORE, on $SOCK and a loopback TCP port ($TCP,
 # HOST:PORT); returns once both answer.
 start_api() {
-  "$BUILD/bin/podrun-api" --dir="$STORE" --listen=unix:"$SOCK" --listen=tcp:127.0.0.1:0 --group="$API_GID" \
+  # its temporary directory (for copies of a busy index) is made there, as the user it becomes
+  mkdir -p "$RUN/tmp"
+  chown 65534 "$RUN/tmp"
+  TMPDIR=$RUN/tmp "$BUILD/bin/podrun-api" --dir="$STORE" --listen=unix:"$SOCK" --listen=tcp:127.0.0.1:0 --group="$API_GID" \
     "$@" 2>"$BATS_TEST_TMPDIR/api.err" &
   API_PID=$!
   local i
