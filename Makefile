@@ -16,7 +16,7 @@ CC ?= gcc
 BUILD ?= $(if $(SANITIZE),build/san,build)
 BIN := $(BUILD)/bin
 
-PKGS := jansson libarchive sqlite3 libcrypto libseccomp libcap yaml-0.1
+PKGS := jansson libarchive sqlite3 libcrypto libseccomp libcap yaml-0.1 libmicrohttpd libsystemd
 # Tables give their rows' leading fields and leave the rest zero (as systemd
 # builds): -Wno-missing-field-initializers.
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wmissing-prototypes \
@@ -43,13 +43,17 @@ PODRUN_LIBS := $(shell pkg-config --libs jansson sqlite3 2>/dev/null)
 # 11") on the thread-local storage of a dlopen'd library, and libgpgme has
 # some; linked, its TLS is in the initial set and dl_load_gpgme finds it loaded.
 PODRUN_LIBS += $(if $(SANITIZE),-lgpgme)
+# podrun-api (api-service/): libmicrohttpd, sd_listen_fds from libsystemd,
+# libcap to keep its one capability; the store read only.
+API_LIBS := $(shell pkg-config --libs jansson sqlite3 libmicrohttpd libsystemd libcap 2>/dev/null) -lpthread
+API_LIBS += $(if $(SANITIZE),-lgpgme)
 
 # Debian packages needed to build and test (checked with dpkg, installed when root).
 DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev libssl-dev \
              libcmocka-dev libseccomp-dev libcap-dev libcurl4-openssl-dev libgpgme-dev libyaml-dev \
-             libsystemd-dev xz-utils libarchive-tools
-DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 systemd-container procps strace \
-            docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv qemu-system-x86 \
+             libsystemd-dev xz-utils libarchive-tools libmicrohttpd-dev
+DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 python3-jsonschema systemd-container procps strace \
+            docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv qemu-system-x86 wrk \
             containernetworking-plugins iptables
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
@@ -59,7 +63,7 @@ DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 # flavors come before what they all link (stage1/common: the entrypoint
 # dispatch, the stage2 command line, the pod init, the records), as the
 # linker reads them.
-MODULES := stage0 store stage1/nspawn stage1/fly stage1/kvm stage1/common stage2 lib
+MODULES := stage0 api-service inspect store stage1/nspawn stage1/fly stage1/kvm stage1/common stage2 lib
 module_name = $(subst /,-,$(1))
 module_archive = $(BUILD)/$(1)/lib$(call module_name,$(1)).a
 module_srcs = $(filter-out $(1)/main%.c,$(sort $(wildcard $(1)/*.c)))
@@ -86,7 +90,7 @@ DOCS := $(sort $(wildcard Documentation/*.md Documentation/commands/*.md))
 
 POD_BINS := $(if $(wildcard stage2/main.c),$(BUILD)/stage2/stage2) $(if $(wildcard stage1/fly/main.c),$(BUILD)/stage1/fly/fly)
 STAGE1_ACIS := $(BUILD)/stage1-fly.aci $(BUILD)/stage1-nspawn.aci $(BUILD)/stage1-kvm.aci
-all: $(BIN)/podrun $(POD_BINS) $(STAGE1_ACIS)
+all: $(BIN)/podrun $(BIN)/podrun-api $(POD_BINS) $(STAGE1_ACIS)
 
 deps:
 	@missing=""; for p in $(DEB_ALL); do \
@@ -114,9 +118,19 @@ $(call module_archive,$(1)): $$(patsubst %.c,$(BUILD)/%.o,$$(call module_srcs,$(
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
 
-$(BIN)/podrun: $(BUILD)/stage0/main.o $(BUILD)/stage0/libstage0.a $(BUILD)/store/libstore.a $(BUILD)/lib/liblib.a
+$(BIN)/podrun: $(BUILD)/stage0/main.o $(BUILD)/stage0/libstage0.a $(BUILD)/inspect/libinspect.a $(BUILD)/store/libstore.a \
+               $(BUILD)/lib/liblib.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PODRUN_LIBS)
+
+# The API service (DESIGN §1: api-service → inspect, the read side the CLI
+# shares → store → lib). It serves the OpenAPI document installed beside
+# it, else the source tree's (a build's bin/ is two levels below it).
+$(BUILD)/api-service/main.o: override CFLAGS += -DPODRUN_API_OPENAPI='"$(PREFIX)/share/podrun/openapi.json"'
+$(BIN)/podrun-api: $(BUILD)/api-service/main.o $(BUILD)/api-service/libapi-service.a $(BUILD)/inspect/libinspect.a \
+                   $(BUILD)/store/libstore.a $(BUILD)/lib/liblib.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(API_LIBS)
 
 # lib's table of syscall names (lib/syscalls.c), generated from the
 # libseccomp stage2 links, by a program built for this machine alone.
@@ -262,6 +276,10 @@ docs: $(BIN)/podrun
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/podrun $(DESTDIR)$(PREFIX)/share/doc/podrun
 	install -m 0755 $(BIN)/podrun $(DESTDIR)$(PREFIX)/bin/podrun
+	install -m 0755 $(BIN)/podrun-api $(DESTDIR)$(PREFIX)/bin/podrun-api
+	install -d $(DESTDIR)$(PREFIX)/share/podrun
+	install -m 0644 Documentation/openapi.json $(DESTDIR)$(PREFIX)/share/podrun/openapi.json
+	$(if $(DESTDIR),,getent group podrun >/dev/null || groupadd --system podrun)
 	$(if $(STAGE1_ACIS),install -m 0644 $(STAGE1_ACIS) $(DESTDIR)$(PREFIX)/lib/podrun/)
 	install -m 0644 conf/registries.json $(DESTDIR)$(PREFIX)/lib/podrun/registries.json
 	install -m 0644 conf/policy.json $(DESTDIR)$(PREFIX)/lib/podrun/policy.json
@@ -275,6 +293,9 @@ install-systemd:
 	  >$(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-gc.service
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-gc.service
 	install -m 0644 conf/systemd/podrun-gc.timer $(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-gc.timer
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' conf/systemd/podrun-api.service.in >$(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-api.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-api.service
+	install -m 0644 conf/systemd/podrun-api.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-api.socket
 	install -m 0644 conf/systemd/podrun.tmpfiles $(DESTDIR)$(TMPFILESDIR)/podrun.conf
 	install -m 0644 conf/systemd/podrun.sysusers $(DESTDIR)$(SYSUSERSDIR)/podrun.conf
 	install -d $(DESTDIR)$(SYSTEMD_GENERATORDIR)

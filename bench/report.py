@@ -77,6 +77,14 @@ for line in tsv("repull.tsv"):
                    "one_run_ms": float(f[4])})
 
 
+# row 11: name, requests/s, p99 ms, idle RSS KiB, peak RSS KiB, errors
+api = []
+for line in tsv("api.tsv"):
+    f = [line[0]] + line[1].split("\t")
+    api.append({"name": f[0], "requests_per_s": float(f[1] or 0), "p99_ms": float(f[2] or 0),
+                "idle_rss_kib": int(f[3] or 0), "peak_rss_kib": int(f[4] or 0), "errors": f[5]})
+
+
 def ms(x):
     return f"{x:.1f}" if x < 100 else f"{x:.0f}"
 
@@ -150,6 +158,13 @@ if repull:
 for g in groups:
     if g["title"].startswith(("7", "8")):
         md += group_md(g)
+if api:
+    md += ["## 11. The API service: 100 connections for 10 s on loopback (wrk)", "",
+           "| what | requests/s | p99 ms | RSS idle KiB | RSS peak KiB | errors |", "|---|---|---|---|---|---|"]
+    for r in api:
+        md.append(f"| {r['name']} | {r['requests_per_s']:.0f} | {ms(r['p99_ms'])} | {r['idle_rss_kib']} | "
+                  f"{r['peak_rss_kib']} | {r['errors']} |")
+    md.append("")
 
 
 def find(rows, name):
@@ -233,6 +248,13 @@ if nd and nn and pmd and pmn:
     ours, theirs = nd["median_ms"] - nn["median_ms"], pmd["median_ms"] - pmn["median_ms"]
     target("networking's share (default minus none) ≤ half of podman's", ours <= 0.5 * theirs,
            f"{ms(ours)} ms vs {ms(theirs)} ms ({fmt_ratio(ours, theirs)})")
+pa = next((r for r in api if r["name"].startswith("podrun-api")), None)
+pp = next((r for r in api if r["name"].startswith("podman")), None)
+if pa and pp:
+    target("GET /v1/pods ≥ 5× podman system service's requests/s", pa["requests_per_s"] >= 5 * pp["requests_per_s"],
+           f"{pa['requests_per_s']:.0f}/s vs {pp['requests_per_s']:.0f}/s")
+    target("GET /v1/pods p99 ≤ 1/5 of podman system service's", pa["p99_ms"] * 5 <= pp["p99_ms"],
+           f"{ms(pa['p99_ms'])} ms vs {ms(pp['p99_ms'])} ms")
 
 md += ["## Targets", "", "| target | met | measured |", "|---|---|---|"]
 for t in targets:
@@ -248,4 +270,4 @@ with open(base + ".md", "w") as f:
     f.write("\n".join(md))
 with open(base + ".json", "w") as f:
     json.dump({"meta": meta, "groups": [{"title": g["title"], "rows": g["rows"]} for g in groups], "rss": rss,
-               "repull": repull, "targets": targets, "skipped": skipped}, f, indent=2)
+               "repull": repull, "api": api, "targets": targets, "skipped": skipped}, f, indent=2)

@@ -21,7 +21,7 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (pods, crun, runc and systemd-nspawn need it)"
 
 # --- what it needs -------------------------------------------------------------
-pkgs="hyperfine crun runc podman umoci skopeo docker-registry busybox-static systemd-container libarchive-tools time jq
+pkgs="hyperfine wrk crun runc podman umoci skopeo docker-registry busybox-static systemd-container libarchive-tools time jq
   python3 util-linux curl containernetworking-plugins iptables"
 missing=
 for p in $pkgs; do
@@ -597,6 +597,62 @@ say "row 8: podrun run ./bench.aci (in the store) vs by name"
     "$PODRUN --dir=$store --insecure-options=image run --stage1=fly podrun.bench/busybox" \
     "podrun run (fly) ./bench.aci, in the store" "$PODRUN --dir=$store --insecure-options=image run --stage1=fly ./bench.aci"
 )
+
+# --- row 11: the API service under load ---------------------------------------------------
+say "row 11: GET /v1/pods with 100 pods (podrun-api) vs GET /libpod/containers/json with 100 containers (podman system service)"
+api_bin=$(dirname "$PODRUN")/podrun-api
+: >"$out/api.tsv"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# wrk_row NAME URL PID: 100 connections for 10 s; requests/s, p99 (ms), errors, the
+# server's resident memory idle and its peak under load (KiB)
+wrk_row() {
+  name=$1 url=$2 pid=$3
+  idle=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+  wrk -t2 -c100 -d"${api_secs}s" --latency --timeout 5s "$url" >"$out/wrk.log" 2>&1 || { cat "$out/wrk.log" >&2; die "row 11: wrk failed"; }
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$out/wrk.log")
+  p99=$(awk '$1 == "99%" {v = $2; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v ~ /ms$/) sub(/ms$/, "", v); else if (v ~ /s$/) {sub(/s$/, "", v); v *= 1000}; print v}' "$out/wrk.log")
+  errs=$(awk '/Non-2xx|Socket errors/ {print}' "$out/wrk.log" | tr '\n' ' ')
+  peak=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$p99" "$idle" "$peak" "${errs:-none}" >>"$out/api.tsv"
+}
+api_secs=$([ "$quick" = 1 ] && echo 2 || echo 10)
+apistore=$work/api
+pr --dir="$apistore" fetch "$work/bench.aci" >/dev/null
+for i in $(seq 100); do "$PODRUN" --dir="$apistore" run --stage1=fly podrun.bench/busybox >/dev/null; done
+if [ -x "$api_bin" ] && command -v wrk >/dev/null; then
+  port=$(free_port)
+  "$api_bin" --dir="$apistore" --listen="tcp:127.0.0.1:$port" --group="$(id -g nobody)" 2>"$out/api.err" &
+  api_pid=$!
+  for i in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/v1/info" && break; sleep 0.05; done
+  [ "$(curl -sf "http://127.0.0.1:$port/v1/pods" | jq length)" = 100 ] || die "row 11: podrun-api does not list 100 pods"
+  wrk_row "podrun-api GET /v1/pods (100 pods)" "http://127.0.0.1:$port/v1/pods" "$api_pid"
+  kill "$api_pid"; wait "$api_pid" 2>/dev/null || true
+else
+  skip "row 11 podrun-api" "no $api_bin or no wrk"
+fi
+if [ -n "$podman_driver" ] && command -v wrk >/dev/null; then
+  pm="$(podman_store "$work/pm-api")"
+  # shellcheck disable=SC2086
+  podman $pm pull -q --tls-verify=false "$ref" >/dev/null
+  # shellcheck disable=SC2086
+  for i in $(seq 100); do podman $pm create -q --network=none "$ref" /bin/true >/dev/null; done
+  port=$(free_port)
+  # shellcheck disable=SC2086
+  podman $pm system service --time=0 "tcp:127.0.0.1:$port" 2>"$out/podman-service.err" &
+  pm_pid=$!
+  for i in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$port/v4.0.0/libpod/_ping" && break; sleep 0.05; done
+  [ "$(curl -sf "http://127.0.0.1:$port/v4.0.0/libpod/containers/json?all=true" | jq length)" = 100 ] ||
+    die "row 11: podman system service does not list 100 containers"
+  wrk_row "podman system service GET /libpod/containers/json?all=true (100 containers)" \
+    "http://127.0.0.1:$port/v4.0.0/libpod/containers/json?all=true" "$pm_pid"
+  kill "$pm_pid"; wait "$pm_pid" 2>/dev/null || true
+  # shellcheck disable=SC2086
+  podman $pm rm -a -f >/dev/null 2>&1 || true
+  rm -rf "$work/pm-api" 2>/dev/null || true
+else
+  skip "row 11 podman system service" "podman cannot store images here, or no wrk"
+fi
+gc_store "$apistore"
 
 kill "$registry_pid" 2>/dev/null || true
 wait "$registry_pid" 2>/dev/null || true

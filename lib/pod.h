@@ -53,6 +53,12 @@ int pod_sweep_unborn(const char *pods_dir, int64_t min_age_sec, podrun_error_t *
  * state (probing the lock without keeping it). */
 int pod_load(const char *pods_dir, const char *uuid_or_prefix, struct pod **ret, podrun_error_t *err);
 
+/* A process that only reads (podrun-api) says so: it then tells a locked
+ * pod from an unlocked one by /proc/locks instead of a shared lock probe,
+ * so that however often it looks, it never makes another podrun's
+ * non-blocking exclusive lock (rm, gc, run-prepared) fail. */
+void pod_probe_without_locking(bool on);
+
 /* All pods, in no particular order. Pods vanishing meanwhile are skipped. */
 int pod_list(const char *pods_dir, struct pod ***ret, size_t *ret_n, podrun_error_t *err);
 void pod_list_free(struct pod **v, size_t n);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* podrun image …: the subcommand table and the verbs that read the index. */
+#include "inspect/inspect.h"
 #include "json-util.h"
 #include "log.h"
 #include "podrun.h"
@@ -20,40 +21,11 @@ int image_resolve(const char *ref, struct store_image **ret, podrun_error_t *err
   return store_resolve(podrun_store, ref, ret, err);
 }
 
-/* Who signed it (trust): nulls for an image fetched unverified. */
-static json_t *signer_json(const char *id)
-{
-  struct store_signer sig = { 0 };
-  _cleanup_error_ podrun_error_t e = NULL;
-  char ver[64];
-  if (podrun_store && store_get_signer(podrun_store, id, &sig, &e) < 0)
-    log_debug("signer of %s: %s, ignoring", id, e->msg);
-  json_t *j = json_pack("{s:o,s:o,s:o}", "signer_fingerprint",
-                        sig.fingerprint ? json_string(sig.fingerprint) : json_null(), "signer_prefix",
-                        sig.fingerprint ? json_string(sig.prefix) : json_null(), "verified_time",
-                        sig.fingerprint ? json_string(format_time_rfc3339(ver, sizeof(ver), sig.verified_time))
-                                        : json_null());
-  store_signer_done(&sig);
-  return j;
-}
-
-static json_t *image_to_json(const struct store_image *img)
-{
-  char imp[64], used[64];
-  json_t *j = json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:I,s:I,s:s,s:s}", "id", img->id, "name", img->name, "version",
-                   img->version, "os", img->os, "arch", img->arch, "size", (json_int_t) img->size, "shared_size",
-                   (json_int_t) img->shared, "import_time",
-                   format_time_rfc3339(imp, sizeof(imp), img->import_time), "last_used_time",
-                   format_time_rfc3339(used, sizeof(used), img->last_used));
-  json_object_update_missing_new(j, signer_json(img->id));
-  return j;
-}
-
 static int list_json(struct store_image **v, size_t n, bool pretty)
 {
   _cleanup_json_ json_t *arr = json_array();
   for (size_t i = 0; i < n; i++)
-    json_array_append_new(arr, image_to_json(v[i]));
+    json_array_append_new(arr, inspect_image_json(podrun_store, v[i]));
   _cleanup_free_ char *s = json_dump_sorted(arr, pretty);
   printf("%s\n", s);
   return 0;
@@ -145,7 +117,7 @@ static int image_cat_manifest(const struct cmd *cmd, int argc, char **argv, podr
        * the manifest get stays the publisher's */
       j = json_object();
       json_object_set_new(j, "id", json_string(img->id));
-      json_object_update_missing_new(j, signer_json(img->id));
+      json_object_update_missing_new(j, inspect_image_signer_json(podrun_store, img->id));
     }
   else if (json_parse_untrusted(img->manifest, strlen(img->manifest), "manifest", &j, err) < 0)
     return -1;

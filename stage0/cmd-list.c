@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "json-util.h"
-#include "net.h"
 #include "pod-setup.h"
 #include "pods.h"
 #include "table.h"
@@ -14,11 +13,11 @@ static char *time_or_dash(int64_t usec)
   return usec ? xstrdup(format_time(b, sizeof(b), usec, arg_full)) : xstrdup("-");
 }
 
-static void add_rows(struct table *t, struct pod *p, const struct pod_info *i)
+static void add_rows(struct table *t, struct pod *p, const struct inspect_pod *i)
 {
   for (size_t a = 0; a < (i->n_apps ? i->n_apps : 1); a++)
     {
-      const struct pod_app_info *app = i->n_apps ? &i->apps[a] : NULL;
+      const struct inspect_app *app = i->n_apps ? &i->apps[a] : NULL;
       char *row[] = {
         arg_full ? xstrdup(p->uuid) : xstrndup(p->uuid, 8),
         xstrdup(app ? app->name : "-"),
@@ -29,19 +28,6 @@ static void add_rows(struct table *t, struct pod *p, const struct pod_info *i)
       };
       table_add(t, row);
     }
-}
-
-static json_t *pod_json(struct pod *p, const struct pod_info *i)
-{
-  char c[64], s[64];
-  json_t *apps = json_array();
-  for (size_t a = 0; a < i->n_apps; a++)
-    json_array_append_new(apps, json_pack("{s:s,s:s,s:s}", "name", i->apps[a].name, "image_name",
-                                          i->apps[a].image_name, "image_id", i->apps[a].image_id));
-  return json_pack("{s:s,s:s,s:o,s:s?,s:s?,s:o?}", "name", p->uuid, "state", pod_state_to_string(p->state), "apps",
-                   apps, "created_at", i->created ? format_time_rfc3339(c, sizeof(c), i->created) : NULL,
-                   "started_at", i->started ? format_time_rfc3339(s, sizeof(s), i->started) : NULL, "networks",
-                   net_pod_json(p));
 }
 
 static int pod_list_cmd(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
@@ -60,17 +46,17 @@ static int pod_list_cmd(const struct cmd *cmd, int argc, char **argv, podrun_err
   table_init(&t, legend, ELEMENTSOF(legend));
   for (size_t k = 0; k < n; k++)
     {
-      struct pod_info i;
+      struct inspect_pod i;
       _cleanup_error_ podrun_error_t e = NULL;
-      if (pod_info_read(v[k], &i, &e) < 0)
+      if (inspect_pod_read(v[k], &i, &e) < 0)
         {
           /* one broken pod does not hide the others */
           fprintf(stderr, "podrun: %s\n", e->msg);
           continue;
         }
       add_rows(&t, v[k], &i);
-      json_array_append_new(arr, pod_json(v[k], &i));
-      pod_info_done(&i);
+      json_array_append_new(arr, inspect_pod_json(v[k], &i));
+      inspect_pod_done(&i);
     }
   if (arg_format)
     {

@@ -7,57 +7,15 @@
 #include <time.h>
 
 #include "fs.h"
+#include "inspect/inspect.h"
 #include "pods.h"
 
 static const char *arg_app, *arg_uuid_file, *arg_tail;
 static bool arg_follow;
 
-/* Writes the last `lines` lines of buf (all when lines < 0); a last line
- * without its newline counts as a line. */
-static void print_tail(const char *buf, size_t len, long lines)
-{
-  size_t start = 0;
-  if (lines == 0)
-    start = len;
-  else if (lines > 0)
-    {
-      long seen = 0;
-      start = len && buf[len - 1] == '\n' ? len - 1 : len;
-      while (start > 0 && !(buf[start - 1] == '\n' && ++seen == lines))
-        start--;
-    }
-  fwrite(buf + start, 1, len - start, stdout);
-}
-
-static int read_logs(struct pod *p, const char *app, char **ret, size_t *ret_len, podrun_error_t *err)
-{
-  _cleanup_free_ char *older = NULL, *cur = NULL;
-  _cleanup_free_ char *older_path = xasprintf("logs/%s.log.1", app), *cur_path = xasprintf("logs/%s.log", app);
-  size_t a = 0, b = 0;
-  _cleanup_error_ podrun_error_t missing = NULL;
-
-  if (p->state == POD_EMBRYO || p->state == POD_PREPARING || p->state == POD_ABORTED_PREPARE ||
-      p->state == POD_PREPARED)
-    return podrun_error_new(err, 0, "pod %s is %s, not running: it has no logs yet", p->uuid,
-                            pod_state_to_string(p->state));
-  if (faccessat(p->dirfd, "logs", F_OK, 0) < 0)
-    return podrun_error_new(err, 0, "pod %s keeps no logs (its stage1 does not; the nspawn stage1 does)", p->uuid);
-  (void) fs_read_file_at(p->dirfd, older_path, 64 << 20, &older, &a, &missing);
-  podrun_error_free(&missing);
-  (void) fs_read_file_at(p->dirfd, cur_path, 64 << 20, &cur, &b, &missing);
-  char *all = xmalloc(a + b + 1);
-  if (a)
-    memcpy(all, older, a);
-  if (b)
-    memcpy(all + a, cur, b);
-  all[a + b] = '\0';
-  *ret = all;
-  *ret_len = a + b;
-  return 0;
-}
-
 /* --follow: what the log grows by, until the pod is no longer running. */
-static int follow(struct pod *p, const char *app)
+/* from `current`: the bytes of logs/<app>.log that were printed */
+static int follow(struct pod *p, const char *app, size_t current)
 {
   _cleanup_free_ char *path = xasprintf("logs/%s.log", app);
   const struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
@@ -65,7 +23,7 @@ static int follow(struct pod *p, const char *app)
   ino_t ino = 0;
   off_t off = 0;
   if (fstatat(p->dirfd, path, &st, 0) == 0)
-    ino = st.st_ino, off = st.st_size;
+    ino = st.st_ino, off = (off_t) current;
   for (;;)
     {
       _cleanup_pod_ struct pod *now = NULL;
@@ -95,7 +53,7 @@ static int logs(const struct cmd *cmd, int argc, char **argv, podrun_error_t *er
 {
   _cleanup_free_ char *text = NULL, *app = NULL;
   _cleanup_pod_ struct pod *p = NULL;
-  size_t len = 0;
+  size_t len = 0, current = 0;
   long lines = -1;
 
   if (arg_tail)
@@ -106,11 +64,12 @@ static int logs(const struct cmd *cmd, int argc, char **argv, podrun_error_t *er
       lines = (long) n;
     }
   if (pods_load_one(argc, argv, arg_uuid_file, &p, err) < 0 || pod_pick_app(p, arg_app, &app, err) < 0 ||
-      read_logs(p, app, &text, &len, err) < 0)
+      inspect_logs_read(p, app, &text, &len, &current, err) < 0)
     return -1;
-  print_tail(text, len, lines);
+  size_t start = inspect_tail_start(text, len, lines);
+  fwrite(text + start, 1, len - start, stdout);
   fflush(stdout);
-  return arg_follow ? follow(p, app) : 0;
+  return arg_follow ? follow(p, app, current) : 0;
 }
 
 static const struct opt logs_opts[] = {

@@ -117,7 +117,7 @@ static int check_policy_now(struct pod *p, podrun_error_t *err)
     }
   if (stage1_policy_decide(rules, names, m->n_apps, &d, err) < 0)
     return podrun_error_wrap(err, "pod %s", p->uuid);
-  rec = pod_stage1_record(p);
+  rec = inspect_pod_stage1_record(p);
   const char *stage1 = rec ? json_string_value(json_object_get(rec, "stage1")) : NULL;
   enum stage1_level level = prepared_level(rec);
   what = xasprintf("pod %s (prepared with stage1 %s%s)", p->uuid, stage1 ? QUOTE(stage1) : "unknown",

@@ -3,7 +3,6 @@
 
 #include "fs.h"
 #include "json-util.h"
-#include "net.h"
 #include "pod-setup.h"
 #include "pods.h"
 #include "userns.h"
@@ -11,11 +10,6 @@
 static const char *arg_uuid_file;
 static const char *arg_format;
 static const char *arg_wait;
-
-static bool is_done(enum pod_state s)
-{
-  return s == POD_EXITED || s == POD_EXITED_GARBAGE || s == POD_GARBAGE || s == POD_ABORTED_PREPARE;
-}
 
 /* Waits until the pod has exited; timeout_usec < 0: forever. */
 static int wait_exited(struct pod **p, int64_t timeout_usec, podrun_error_t *err)
@@ -25,7 +19,7 @@ static int wait_exited(struct pod **p, int64_t timeout_usec, podrun_error_t *err
   int64_t deadline = store_now_usec() + timeout_usec;
 
   snprintf(uuid, sizeof(uuid), "%s", (*p)->uuid);
-  while (!is_done((*p)->state))
+  while (!inspect_pod_is_done((*p)->state))
     {
       if (timeout_usec >= 0 && store_now_usec() >= deadline)
         return podrun_error_new(err, ETIMEDOUT, "pod %s: still %s after --wait", uuid,
@@ -39,39 +33,11 @@ static int wait_exited(struct pod **p, int64_t timeout_usec, podrun_error_t *err
   return 0;
 }
 
-/* A one-line record of the stage1's (`net`, `accelerator`); NULL if it
- * did not write it. */
-static char *stage1_record(struct pod *p, const char *name)
-{
-  _cleanup_error_ podrun_error_t ignored = NULL;
-  char *text = NULL;
-  if (fs_read_file_at(p->dirfd, name, 256, &text, NULL, &ignored) < 0)
-    return NULL;
-  text[strcspn(text, "\n")] = '\0';
-  return text;
-}
-
-/* The pod's network as its stage1 recorded it in `net`; NULL if it did not. */
-static char *network(struct pod *p)
-{
-  return stage1_record(p, "net");
-}
-
-/* "SHIFT:RANGE" of a --private-users pod; NULL for one without. */
-static char *private_users(struct pod *p)
-{
-  _cleanup_error_ podrun_error_t ignored = NULL;
-  uid_t shift = 0;
-  if (userns_read_pod(p->dirfd, &shift, &ignored) < 0 || !shift)
-    return NULL;
-  return xasprintf("%u:%u", (unsigned) shift, USERNS_RANGE);
-}
-
 /* networks=default:ip4=172.16.28.2,other:ip4=…: each CNI network's
  * addresses (rkt's form) while the pod has them. */
 static void print_networks(struct pod *p)
 {
-  _cleanup_json_ json_t *nets = net_pod_json(p);
+  _cleanup_json_ json_t *nets = inspect_pod_networks(p);
   size_t i, k;
   json_t *n, *ip;
   if (!nets || json_array_size(nets) == 0)
@@ -103,10 +69,11 @@ static void print_stage1(json_t *rec)
     printf("stage1-flag=%s\n", ESCAPE(flag));
 }
 
-static void print_text(struct pod *p, const struct pod_info *i)
+static void print_text(struct pod *p, const struct inspect_pod *i)
 {
-  _cleanup_free_ char *net = network(p), *users = private_users(p), *accel = stage1_record(p, "accelerator");
-  _cleanup_json_ json_t *rec = pod_stage1_record(p);
+  _cleanup_free_ char *net = inspect_pod_network(p), *users = inspect_pod_private_users(p),
+                      *accel = inspect_pod_accelerator(p);
+  _cleanup_json_ json_t *rec = inspect_pod_stage1_record(p);
   char b[64];
   printf("state=%s\n", pod_state_to_string(p->state));
   printf("created=%s\n", i->created ? format_time_rfc3339(b, sizeof(b), i->created) : "");
@@ -122,44 +89,15 @@ static void print_text(struct pod *p, const struct pod_info *i)
     printf("private-users=%s\n", users);
   if (rec)
     print_stage1(rec);
-  printf("exited=%s\n", is_done(p->state) ? "true" : "false");
+  printf("exited=%s\n", inspect_pod_is_done(p->state) ? "true" : "false");
   for (size_t a = 0; a < i->n_apps; a++)
     if (i->apps[a].exit_code >= 0)
       printf("app-%s=%d\n", i->apps[a].name, i->apps[a].exit_code);
 }
 
-static void print_json(struct pod *p, const struct pod_info *i, bool pretty)
+static void print_json(struct pod *p, const struct inspect_pod *i, bool pretty)
 {
-  _cleanup_free_ char *net = network(p), *users = private_users(p), *accel = stage1_record(p, "accelerator");
-  _cleanup_json_ json_t *rec = pod_stage1_record(p);
-  char c[64], s[64];
-  json_t *codes = json_object();
-  for (size_t a = 0; a < i->n_apps; a++)
-    if (i->apps[a].exit_code >= 0)
-      json_object_set_new(codes, i->apps[a].name, json_integer(i->apps[a].exit_code));
-  _cleanup_json_ json_t *o = json_pack(
-      "{s:s,s:s,s:b,s:o,s:s?,s:s?}", "name", p->uuid, "state", pod_state_to_string(p->state), "exited",
-      is_done(p->state), "app_exit_codes", codes, "created_at",
-      i->created ? format_time_rfc3339(c, sizeof(c), i->created) : NULL, "started_at",
-      i->started ? format_time_rfc3339(s, sizeof(s), i->started) : NULL);
-  if (i->pid > 0)
-    json_object_set_new(o, "pid", json_integer(i->pid));
-  if (net)
-    json_object_set_new(o, "network", json_string(net));
-  json_t *nets = net_pod_json(p);
-  if (nets)
-    json_object_set_new(o, "networks", nets);
-  if (users)
-    json_object_set_new(o, "private_users", json_string(users));
-  if (accel)
-    json_object_set_new(o, "accelerator", json_string(accel));
-  if (rec)
-    {
-      json_object_set(o, "stage1", json_object_get(rec, "stage1"));
-      json_object_set_new(o, "stage1_rule", json_incref(json_object_get(rec, "rule")) ?: json_null());
-      if (record_string(rec, "flag"))
-        json_object_set(o, "stage1_flag", json_object_get(rec, "flag"));
-    }
+  _cleanup_json_ json_t *o = inspect_pod_json(p, i);
   _cleanup_free_ char *text = json_dump_sorted(o, pretty);
   printf("%s\n", text);
 }
@@ -167,7 +105,7 @@ static void print_json(struct pod *p, const struct pod_info *i, bool pretty)
 static int status(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
 {
   struct pod **v = NULL;
-  struct pod_info i;
+  struct inspect_pod i;
   size_t n = 0;
   int64_t timeout = -1;
   bool waiting = false;
@@ -190,14 +128,14 @@ static int status(const struct cmd *cmd, int argc, char **argv, podrun_error_t *
   else
     r = waiting ? wait_exited(&v[0], timeout, err) : 0;
   if (r >= 0)
-    r = pod_info_read(v[0], &i, err);
+    r = inspect_pod_read(v[0], &i, err);
   if (r >= 0)
     {
       if (arg_format)
         print_json(v[0], &i, streq(arg_format, "json-pretty"));
       else
         print_text(v[0], &i);
-      pod_info_done(&i);
+      inspect_pod_done(&i);
     }
   pod_list_free(v, n);
   return r;

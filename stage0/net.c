@@ -556,28 +556,3 @@ int net_pod_teardown(struct pod *p, podrun_error_t *err)
     return 0;
   return cni_pod_teardown(p->dirfd, p->path, p->uuid, -1, err);
 }
-
-json_t *net_pod_json(struct pod *p)
-{
-  _cleanup_error_ podrun_error_t ignored = NULL;
-  _cleanup_json_ json_t *info = NULL;
-  size_t i;
-  json_t *e;
-  struct stat st;
-
-  /* a pod's addresses are its own while its netns exists */
-  if (fstatat(p->dirfd, CNI_NETNS_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-      cni_net_info_read(p->dirfd, &info, &ignored) < 0 || !info)
-    return NULL;
-  json_t *v = json_array();
-  json_array_foreach (json_object_get(info, "networks"), i, e)
-    {
-      _cleanup_strv_ char **ips = cni_net_addresses(e);
-      json_t *a = json_array();
-      for (size_t k = 0; ips && ips[k]; k++)
-        json_array_append_new(a, json_string(ips[k]));
-      json_array_append_new(v, json_pack("{s:O,s:O,s:o}", "name", json_object_get(e, "name"), "ifname",
-                                         json_object_get(e, "ifname"), "ips", a));
-    }
-  return v;
-}

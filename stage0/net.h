@@ -40,6 +40,3 @@ int net_pod_setup(struct pod *p, const char *net, const struct appc_pod_manifest
  * rm): nothing to do for a pod without. */
 int net_pod_teardown(struct pod *p, podrun_error_t *err);
 
-/* For status and list: [{"name","ifname","ips":[…]}] of the pod's
- * networks while they exist, NULL when it has none. */
-json_t *net_pod_json(struct pod *p);

@@ -18,86 +18,10 @@
 #include "net.h"
 #include "pod-setup.h"
 
-static int64_t mtime_usec(int dirfd, const char *path)
-{
-  struct stat st;
-  if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-    return 0;
-  return (int64_t) st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
-}
-
 static int read_small(int dirfd, const char *path, char **ret)
 {
   _cleanup_error_ podrun_error_t ignored = NULL;
   return fs_read_file_at(dirfd, path, 4096, ret, NULL, &ignored);
-}
-
-static void app_info(struct pod *p, const struct appc_runtime_app *a, struct pod_app_info *ret)
-{
-  _cleanup_free_ char *status_path = xasprintf("status/%s", a->name), *code = NULL;
-  ret->name = xstrdup(a->name);
-  ret->image_name = xstrdup(a->image.name ? a->image.name : "");
-  ret->image_id = xstrdup(a->image.id);
-  ret->exit_code = read_small(p->dirfd, status_path, &code) == 0 ? atoi(code) : -1;
-}
-
-int pod_info_read(struct pod *p, struct pod_info *ret, podrun_error_t *err)
-{
-  _cleanup_free_ char *text = NULL, *created = NULL, *started = NULL;
-  _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
-  struct pod_info i = { 0 };
-  size_t len = 0;
-
-  /* An embryo has no manifest yet: it shows with no apps. */
-  if (fs_read_file_at(p->dirfd, "pod", JSON_MAX_INPUT, &text, &len, err) == 0)
-    {
-      if (appc_pod_manifest_parse(text, len, &m, err) < 0)
-        return podrun_error_wrap(err, "pod %s", p->uuid);
-      i.apps = xzalloc(sizeof(*i.apps) * (m->n_apps + 1));
-      for (size_t k = 0; k < m->n_apps; k++)
-        app_info(p, &m->apps[k], &i.apps[i.n_apps++]);
-    }
-  else if (p->state != POD_EMBRYO && p->state != POD_ABORTED_PREPARE && p->state != POD_GARBAGE)
-    return podrun_error_wrap(err, "pod %s", p->uuid);
-  else
-    podrun_error_free(err);
-  i.created = read_small(p->dirfd, "pod-created", &created) == 0 ? strtoll(created, NULL, 10) : 0;
-  /* stage0 writes `started` as it execs the stage1; a pod from a podrun
-   * before that has only its pid file's time */
-  i.started = read_small(p->dirfd, "started", &started) == 0 ? strtoll(started, NULL, 10) : 0;
-  if (i.started <= 0)
-    i.started = mtime_usec(p->dirfd, "pid") ?: mtime_usec(p->dirfd, "ppid");
-  i.pid = pod_read_pid(p->dirfd);
-  *ret = i;
-  return 0;
-}
-
-json_t *pod_stage1_record(struct pod *p)
-{
-  _cleanup_error_ podrun_error_t ignored = NULL;
-  _cleanup_free_ char *text = NULL;
-  json_t *j = NULL;
-  size_t len = 0;
-  if (fs_read_file_at(p->dirfd, "stage1/policy", 4096, &text, &len, &ignored) < 0 ||
-      json_parse_untrusted(text, len, "stage1/policy", &j, &ignored) < 0)
-    return NULL;
-  json_t *rule = json_object_get(j, "rule"), *flag = json_object_get(j, "flag");
-  if (!json_is_object(j) || !json_is_string(json_object_get(j, "stage1")) || (rule && !json_is_string(rule) && !json_is_null(rule)) ||
-      (flag && !json_is_string(flag) && !json_is_null(flag)))
-    return json_decref(j), NULL;
-  return j;
-}
-
-void pod_info_done(struct pod_info *i)
-{
-  for (size_t k = 0; k < i->n_apps; k++)
-    {
-      free(i->apps[k].name);
-      free(i->apps[k].image_name);
-      free(i->apps[k].image_id);
-    }
-  free(i->apps);
-  memset(i, 0, sizeof(*i));
 }
 
 /* The stage1's own error, from what it wrote to stderr: its last line, less
@@ -440,10 +364,10 @@ int pods_load_one(int argc, char **argv, const char *uuid_file, struct pod **ret
 
 int pod_pick_app(struct pod *p, const char *app, char **ret, podrun_error_t *err)
 {
-  struct pod_info i;
+  struct inspect_pod i;
   bool found = false;
   int r = 0;
-  if (pod_info_read(p, &i, err) < 0)
+  if (inspect_pod_read(p, &i, err) < 0)
     return -1;
   for (size_t a = 0; app && a < i.n_apps; a++)
     found |= streq(i.apps[a].name, app);
@@ -453,6 +377,6 @@ int pod_pick_app(struct pod *p, const char *app, char **ret, podrun_error_t *err
     r = podrun_error_new(err, 0, "pod %s has %zu apps; choose one with --app", p->uuid, i.n_apps);
   else
     *ret = xstrdup(app ? app : i.apps[0].name);
-  pod_info_done(&i);
+  inspect_pod_done(&i);
   return r;
 }

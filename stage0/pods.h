@@ -2,35 +2,12 @@
 #pragma once
 
 #include "appc.h"
+#include "inspect/inspect.h"
 #include "pod.h"
 #include "podrun.h"
 
-/* What list and status show of a pod, read from its directory. */
-struct pod_app_info
-{
-  char *name;
-  char *image_name;
-  char *image_id;
-  int exit_code; /* -1 while it has none */
-};
-
-struct pod_info
-{
-  int64_t created;  /* µs */
-  int64_t started;  /* µs, 0 if never */
-  pid_t pid;        /* 0 if none */
-  struct pod_app_info *apps;
-  size_t n_apps;
-};
-
-int pod_info_read(struct pod *p, struct pod_info *ret, podrun_error_t *err);
-
-/* stage1/policy, as prepare wrote it: {"stage1": the flavor or the stage1
- * image's name, "rule": the stage1 policy's rule that decided for the pod
- * or null, "flag": the --stage1* flag that chose it or null}; NULL for a
- * pod from a podrun before it (or a record that is not that). */
-json_t *pod_stage1_record(struct pod *p);
-void pod_info_done(struct pod_info *i);
+/* What list and status show of a pod is read by the read side they share
+ * with podrun-api (inspect/inspect.h). */
 
 /* Calls the stage1 gc entrypoint, detaches what is still mounted below the
  * pod and removes its directory. The caller holds the pod's lock. */

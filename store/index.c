@@ -3,7 +3,9 @@
  * with a busy timeout so concurrent podrun processes wait for each other.
  * Writes are single statements or BEGIN IMMEDIATE transactions; every value
  * is a bound parameter. */
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "index.h"
 #include "store-internal.h"
@@ -14,6 +16,8 @@ struct index
 {
   sqlite3 *db;
   char *path;
+  bool immutable; /* read as a file nobody writes: see index_open */
+  struct stat st; /* ... which it was when opened */
 };
 
 /* Each migration takes user_version from its index to index + 1. Append
@@ -172,13 +176,71 @@ static int check_readable(struct index *idx, podrun_error_t *err)
   return 0;
 }
 
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+         a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Does the -wal file hold anything (a transaction that is not in the file
+ * itself)? A read-only podrun leaves an empty one behind. */
+static bool wal_in_use(const char *path)
+{
+  _cleanup_free_ char *wal = xasprintf("%s-wal", path);
+  struct stat st;
+  if (stat(wal, &st) < 0)
+    return errno != ENOENT;
+  return st.st_size > 0;
+}
+
+/* A reader that may not write the store (podrun-api) cannot make or use
+ * the WAL index's -shm file, which SQLite needs unless the file is opened
+ * immutable. With no -wal file (or an empty one), no write is under way:
+ * the file is read as immutable, and index_changed() tells the reader
+ * whether it changed meanwhile (a writer that came and checkpointed), so
+ * that it reads again. With a -wal in use, this fails with EROFS: such a
+ * reader reads a copy (podrun-api does, api_with_store). */
+static int open_unprivileged(struct index *idx, podrun_error_t *err)
+{
+  _cleanup_free_ char *uri = NULL;
+  sqlite3_close_v2(idx->db);
+  idx->db = NULL;
+  if (stat(idx->path, &idx->st) < 0)
+    return podrun_error_set(err, errno, "index %s", QUOTE(idx->path));
+  if (wal_in_use(idx->path))
+    return podrun_error_new(err, EROFS, "index %s: a podrun has transactions in its -wal file, which a reader "
+                            "that cannot write the store cannot read", QUOTE(idx->path));
+  idx->immutable = true;
+  /* the path as a URI: %-escape what a URI path cannot hold */
+  size_t n = strlen(idx->path);
+  char *u = uri = xmalloc(n * 3 + 64);
+  u += sprintf(u, "file:");
+  for (const char *c = idx->path; *c; c++)
+    u += (*c == '?' || *c == '#' || *c == '%' || (unsigned char) *c < 0x21 || (unsigned char) *c >= 0x7f)
+             ? sprintf(u, "%%%02X", (unsigned char) *c)
+             : sprintf(u, "%c", *c);
+  sprintf(u, "?mode=ro&immutable=1");
+  if (sqlite3_open_v2(uri, &idx->db, SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
+    return db_error(idx, err, "open");
+  return 0;
+}
+
+bool index_changed(struct index *idx)
+{
+  struct stat now;
+  if (!idx->immutable)
+    return false;
+  return stat(idx->path, &now) < 0 || !same_file(&now, &idx->st) || wal_in_use(idx->path);
+}
+
 int index_open(const char *path, bool readonly, struct index **ret, podrun_error_t *err)
 {
   struct index *idx = xzalloc(sizeof(*idx));
   int flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 
   idx->path = xstrdup(path);
-  if (readonly && access(path, F_OK) < 0)
+  /* effective ids and capabilities: a reader with CAP_DAC_READ_SEARCH (podrun-api) */
+  if (readonly && faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) < 0)
     {
       podrun_error_set(err, errno, "index %s", QUOTE(path));
       goto fail;
@@ -194,7 +256,17 @@ int index_open(const char *path, bool readonly, struct index **ret, podrun_error
     goto fail;
   if (exec_sql(idx, "PRAGMA foreign_keys=ON", "enable foreign keys", err) < 0)
     goto fail;
-  if ((readonly ? check_readable(idx, err) : migrate(idx, err)) < 0)
+  bool unprivileged = false;
+  if (readonly && check_readable(idx, err) < 0 && (sqlite3_errcode(idx->db) & 0xff) == SQLITE_READONLY)
+    {
+      podrun_error_free(err);
+      unprivileged = true;
+      if (open_unprivileged(idx, err) < 0)
+        goto fail;
+    }
+  if (*err)
+    goto fail;
+  if ((readonly ? (unprivileged ? check_readable(idx, err) : 0) : migrate(idx, err)) < 0)
     goto fail;
   *ret = idx;
   return 0;
@@ -732,6 +804,16 @@ int store_set_signer(struct store *s, const char *id, const struct store_signer 
 int store_get_signer(struct store *s, const char *id, struct store_signer *ret, podrun_error_t *err)
 {
   return index_get_signer(s->idx, id, ret, err);
+}
+
+bool store_changed(struct store *s)
+{
+  return index_changed(s->idx);
+}
+
+int store_get_layers(struct store *s, const char *id, struct store_layer **ret, size_t *ret_n, podrun_error_t *err)
+{
+  return index_image_layers(s->idx, id, ret, ret_n, err);
 }
 
 void store_signer_done(struct store_signer *sig)

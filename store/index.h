@@ -13,6 +13,12 @@ struct index;
  * is then an error with status ENOENT. */
 int index_open(const char *path, bool readonly, struct index **ret, podrun_error_t *err);
 void index_close(struct index *idx);
+/* Read-only, by a process that cannot write the store's directory, when no
+ * transaction is in the index's -wal file: it is read as an immutable file,
+ * and this says whether it changed since (then what was read may be torn:
+ * read again). Always false otherwise. (With transactions in the -wal,
+ * such a reader's index_open fails with EROFS.) */
+bool index_changed(struct index *idx);
 
 /* Inserts the image and its layers (bottom first; layers other images
  * already have are shared), in one transaction. An image with the same id

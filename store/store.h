@@ -141,6 +141,11 @@ struct store_signer
 void store_signer_done(struct store_signer *sig);
 int store_set_signer(struct store *s, const char *id, const struct store_signer *sig, podrun_error_t *err);
 int store_get_signer(struct store *s, const char *id, struct store_signer *ret, podrun_error_t *err);
+/* For a read-only store: did the index change under a reader that could
+ * not take part in SQLite's locking (index_changed)? Read again then. */
+bool store_changed(struct store *s);
+/* The image's own layer rows, bottom first, as the index has them (read only). */
+int store_get_layers(struct store *s, const char *id, struct store_layer **ret, size_t *ret_n, podrun_error_t *err);
 
 /* image verify (store/verify.c). keep_signature stores the detached
  * signature read from sig_fd (from offset 0) that the image was verified

@@ -194,3 +194,33 @@ assert_registered() {
   machine_gone "podrun-$uuid"
   wait "$job" || true
 }
+
+@test "machined: podrun-api under its shipped socket unit: socket activation, group podrun's socket, the service as nobody" {
+  [[ -x "$BUILD/bin/podrun-api" ]] || fail "build podrun-api first (make all)"
+  cp "$BUILD/bin/podrun-api" "$MD_ROOT$IN_DIR/bin/podrun-api"
+  # the shipped units, the service pointed at this copy and the test's store
+  sed "s|@BINDIR@/podrun-api|$IN_DIR/bin/podrun-api --dir=$IN_STORE|" "$E2E_ROOT/conf/systemd/podrun-api.service.in" \
+    >"$MD_ROOT/etc/systemd/system/podrun-api.service"
+  sed "s|ReadOnlyPaths=/var/lib/podrun|ReadOnlyPaths=$IN_STORE|" -i "$MD_ROOT/etc/systemd/system/podrun-api.service"
+  cp "$E2E_ROOT/conf/systemd/podrun-api.socket" "$MD_ROOT/etc/systemd/system/podrun-api.socket"
+  inside sh -c 'getent group podrun >/dev/null || groupadd --system podrun'
+  inside systemctl daemon-reload
+  log_run inside systemctl start podrun-api.socket
+  assert_status 0
+  [[ $(inside stat -c '%a %G' /run/podrun/api.sock) == "660 podrun" ]] || fail "the socket: $(inside stat -c '%a %G' /run/podrun/api.sock)"
+  inside systemctl -q is-active podrun-api.service && fail "the service ran before the first connection"
+  log_run inside curl -sf --unix-socket /run/podrun/api.sock http://podrun/v1/info
+  assert_status 0
+  [[ $(json_query 'j["dir"]' <<<"$output") == "$IN_STORE" ]] || fail "info: $output"
+  inside systemctl -q is-active podrun-api.service || fail "the service is not active after a connection"
+  local pid
+  pid=$(inside systemctl show -p MainPID --value podrun-api.service)
+  [[ $(awk '/^Uid:/ {print $2}' "$MD_ROOT/proc/$pid/status") != 0 ]] || fail "the service runs as root"
+  [[ $(awk '/^Groups:/ {print $2}' "$MD_ROOT/proc/$pid/status") == "$(inside getent group podrun | cut -d: -f3)" ]] ||
+    fail "the service's group is not podrun"
+  log_run inside curl -sf --unix-socket /run/podrun/api.sock http://podrun/v1/pods
+  assert_status 0
+  inside systemctl stop podrun-api.socket podrun-api.service
+  rm -f "$MD_ROOT/etc/systemd/system/podrun-api.service" "$MD_ROOT/etc/systemd/system/podrun-api.socket"
+  inside systemctl daemon-reload
+}
