@@ -126,7 +126,7 @@ $(BIN)/podrun: $(BUILD)/stage0/main.o $(BUILD)/stage0/libstage0.a $(BUILD)/inspe
 # The API service (DESIGN §1: api-service → inspect, the read side the CLI
 # shares → store → lib). It serves the OpenAPI document installed beside
 # it, else the source tree's (a build's bin/ is two levels below it).
-$(BUILD)/api-service/main.o: override CFLAGS += -DPODRUN_API_OPENAPI='"$(PREFIX)/share/podrun/openapi.json"'
+$(BUILD)/api-service/openapi-doc.o: Documentation/openapi.json
 $(BIN)/podrun-api: $(BUILD)/api-service/main.o $(BUILD)/api-service/libapi-service.a $(BUILD)/inspect/libinspect.a \
                    $(BUILD)/store/libstore.a $(BUILD)/lib/liblib.a
 	@mkdir -p $(@D)

@@ -15,10 +15,6 @@
 #include "pod.h"
 #include "service.h"
 
-#ifndef PODRUN_API_OPENAPI
-#define PODRUN_API_OPENAPI "/usr/local/share/podrun/openapi.json"
-#endif
-
 static char **arg_listen;
 static const char *arg_dir = "/var/lib/podrun";
 static const char *arg_user, *arg_group;
@@ -39,7 +35,7 @@ static void help(void)
          "  --max-connections=N               connections per listener (default %u)\n"
          "  --max-streams=N                   logs?follow and events streams at once (default %u)\n"
          "  --request-timeout=SECONDS         time a client has to send its request (default %u)\n"
-         "  --openapi=FILE                    the OpenAPI document to serve (default the installed one)\n"
+         "  --openapi=FILE                    the OpenAPI document to serve (default the one built in)\n"
          "  --debug                           log at debug level\n"
          "  --version                         print the version\n"
          "  --help                            this text\n",
@@ -174,25 +170,6 @@ static int drop_root(uid_t uid, gid_t gid, podrun_error_t *err)
   return 0;
 }
 
-/* --openapi, else the installed document, else the source tree's (bin/ of a build is build/bin). */
-static char *openapi_path(void)
-{
-  if (arg_openapi)
-    return xstrdup(arg_openapi);
-  if (access(PODRUN_API_OPENAPI, R_OK) == 0)
-    return xstrdup(PODRUN_API_OPENAPI);
-  _cleanup_free_ char *exe = realpath("/proc/self/exe", NULL);
-  if (!exe)
-    return NULL;
-  char *slash = strrchr(exe, '/');
-  *slash = '\0';
-  char *tree = xasprintf("%s/../../Documentation/openapi.json", exe);
-  if (access(tree, R_OK) == 0)
-    return tree;
-  free(tree);
-  return NULL;
-}
-
 static int bind_all(gid_t gid, struct api_listener **ret, size_t *ret_n, podrun_error_t *err)
 {
   if (!arg_listen)
@@ -242,7 +219,7 @@ static int run(int argc, char **argv, podrun_error_t *err)
   api_context_probe(&ctx, arg_system_config);
   pod_probe_without_locking(true); /* it never takes a pod's lock, not even to look */
   ctx.max_streams = arg_limits.max_streams;
-  ctx.openapi = openapi_path();
+  ctx.openapi = arg_openapi ? xstrdup(arg_openapi) : NULL;
   if (root && drop_root(uid, gid, err) < 0)
     {
       api_context_done(&ctx);

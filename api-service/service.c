@@ -518,9 +518,14 @@ static int get_openapi(struct api_context *ctx, const struct api_request *req, c
   if (api_request_check_params(req, NULL, err) < 0)
     return -1;
   if (!ctx->openapi)
-    return api_fail(err, 404, "this service was started without its OpenAPI document");
-  if (fs_read_file_at(AT_FDCWD, ctx->openapi, JSON_MAX_INPUT, &text, &len, err) < 0 ||
-      json_parse_untrusted(text, len, ctx->openapi, &ret->json, err) < 0)
+    {
+      text = xstrdup(api_openapi_doc);
+      len = strlen(text);
+    }
+  else if (fs_read_file_at(AT_FDCWD, ctx->openapi, JSON_MAX_INPUT, &text, &len, err) < 0)
+    return (*err)->status = 500, -1;
+  if (json_parse_untrusted(text, len, ctx->openapi ? ctx->openapi : "the built-in OpenAPI document", &ret->json,
+                           err) < 0)
     return (*err)->status = 500, -1;
   return 0;
 }

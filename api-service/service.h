@@ -13,7 +13,7 @@ struct api_context
 {
   char *dir;      /* --dir */
   char *pods_dir; /* <dir>/pods */
-  char *openapi;  /* the OpenAPI document's path */
+  char *openapi;  /* --openapi: a document to serve instead of the built-in one */
   struct api_http *http;
   unsigned max_streams;
   char *tmpdir;   /* the service's own (made after dropping root), for copies of a busy index */
@@ -52,3 +52,6 @@ int api_pod_logs(struct api_context *ctx, const struct api_request *req, char **
                  podrun_error_t *err);
 int api_events(struct api_context *ctx, const struct api_request *req, char **args, struct api_reply *ret,
                podrun_error_t *err);
+
+/* Documentation/openapi.json as built in (openapi-doc.c), NUL-terminated. */
+extern const char api_openapi_doc[], api_openapi_doc_end[];
