@@ -255,3 +255,19 @@ size_t decimal_span(const char *s)
     }
   return n;
 }
+
+/* FNV-1a, then murmur3's finaliser: the table takes the low bits, and
+ * FNV's low bits see nothing of its high ones, which made long probe runs
+ * of paths that share a prefix. */
+uint64_t str_hash(const char *s)
+{
+  uint64_t h = 1469598103934665603ULL;
+  for (; *s; s++)
+    h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}

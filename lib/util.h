@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,3 +131,7 @@ size_t decimal_span(const char *s);
 
 /* Human readable size, "1.5MiB"; buf at least 16 bytes. */
 const char *format_size(char *buf, size_t len, unsigned long long bytes);
+
+/* A string's hash for open-addressing tables (FNV-1a, murmur3's finaliser:
+ * good low bits). */
+uint64_t str_hash(const char *s);

@@ -46,22 +46,6 @@ struct paths
   size_t cap, n, symlinks;
 };
 
-/* FNV-1a, then murmur3's finaliser: the table takes the low bits, and
- * FNV's low bits see nothing of its high ones, which made long probe runs
- * of paths that share a prefix. */
-static uint64_t hash_path(const char *s)
-{
-  uint64_t h = 1469598103934665603ULL;
-  for (; *s; s++)
-    h = (h ^ (unsigned char) *s) * 1099511628211ULL;
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
 static struct slot *find_slot(const struct paths *t, const char *k, uint64_t h)
 {
   for (size_t i = h & (t->cap - 1);; i = (i + 1) & (t->cap - 1))
@@ -72,7 +56,7 @@ static struct slot *find_slot(const struct paths *t, const char *k, uint64_t h)
 /* What is known of k (0: nothing). */
 static unsigned path_flags(const struct paths *t, const char *k)
 {
-  return t->cap ? find_slot(t, k, hash_path(k))->flags : 0;
+  return t->cap ? find_slot(t, k, str_hash(k))->flags : 0;
 }
 
 static void paths_grow(struct paths *t)
@@ -89,7 +73,7 @@ static void paths_grow(struct paths *t)
 /* Adds flags to what is known of k. */
 static void path_add(struct paths *t, const char *k, unsigned flags)
 {
-  uint64_t h = hash_path(k);
+  uint64_t h = str_hash(k);
   if ((t->n + 1) * 2 > t->cap)
     paths_grow(t);
   struct slot *sl = find_slot(t, k, h);

@@ -116,20 +116,6 @@ static int parse_ns(struct lookaside *l, struct doc *d, const char *ns, yaml_nod
   return url ? add(l, ns, url, d->what, override, d, m, err) : 0;
 }
 
-static bool ns_valid(const char *s)
-{
-  struct oci_ref r = { 0 };
-  _cleanup_error_ podrun_error_t ignored = NULL;
-  if (startswith(s, "*."))
-    return !strchr(s, '/') && !strchr(s, ':') && http_host_valid(s + 2);
-  if (!strchr(s, '/'))
-    return http_host_valid(s);
-  if (oci_ref_parse(s, NULL, &r, &ignored) < 0)
-    return false;
-  oci_ref_done(&r);
-  return true;
-}
-
 static int parse_root(struct lookaside *l, struct doc *d, bool override, podrun_error_t *err)
 {
   yaml_node_t *root = sym_yaml_document_get_root_node(&d->d);
@@ -154,7 +140,7 @@ static int parse_root(struct lookaside *l, struct doc *d, bool override, podrun_
       for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++)
         {
           const char *ns = scalar(d, node(d, q->key));
-          if (!ns || !ns_valid(ns))
+          if (!ns || !*ns || !policy_scope_valid(ns))
             {
               _cleanup_free_ char *m = xasprintf("docker: %s is not a namespace (HOST[:PORT][/NAME…][:TAG], "
                                                  "*.DOMAIN)", QUOTE(ns ? ns : ""));

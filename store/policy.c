@@ -205,8 +205,7 @@ static int parse_reqs(json_t *a, const char *scope, struct policy_reqs *ret, con
   return 0;
 }
 
-/* HOST[:PORT][/NAME…][:TAG|@DIGEST], *.DOMAIN or "". */
-static bool scope_valid(const char *s)
+bool policy_scope_valid(const char *s)
 {
   struct oci_ref r = { 0 };
   _cleanup_error_ podrun_error_t ignored = NULL;
@@ -234,7 +233,7 @@ static int parse_docker(json_t *o, struct policy *p, const char *what, podrun_er
   json_object_foreach (o, scope, v)
     {
       _cleanup_free_ char *where = xasprintf("transports.docker[%s]", QUOTE(scope));
-      if (!scope_valid(scope))
+      if (!policy_scope_valid(scope))
         return bad(&(struct at){ what, where }, err,
                    "not a scope (HOST[:PORT], HOST/NAMESPACE, HOST/REPO:TAG, HOST/REPO@DIGEST, *.DOMAIN or \"\")");
       if (parse_reqs(v, scope, &p->docker[p->n_docker], what, where, err) < 0)

@@ -88,3 +88,7 @@ bool policy_scope_matches(const char *scope, const struct oci_ref *r);
 /* How the scope reads in messages and as the signer's prefix of keys the
  * policy gives: the scope, "transports.docker[\"\"]" or "default". */
 const char *policy_scope_label(const struct policy_reqs *reqs);
+
+/* A scope as policy.json and registries.d name one:
+ * HOST[:PORT][/NAME…][:TAG|@DIGEST], *.DOMAIN, or "". */
+bool policy_scope_valid(const char *s);

@@ -132,22 +132,11 @@ struct tree_content
   uint64_t pos;
 };
 
-static uint64_t hash_str(const char *s)
-{
-  uint64_t h = 1469598103934665603ULL;
-  for (; *s; s++)
-    h = (h ^ (unsigned char) *s) * 1099511628211ULL;
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  return h;
-}
-
 static struct content_slot *slot_of(const struct tree_content *c, const char *path)
 {
   if (c->cap == 0)
     return NULL;
-  for (size_t i = hash_str(path) & (c->cap - 1);; i = (i + 1) & (c->cap - 1))
+  for (size_t i = str_hash(path) & (c->cap - 1);; i = (i + 1) & (c->cap - 1))
     if (!c->slots[i].path || streq(c->slots[i].path, path))
       return &c->slots[i];
 }
