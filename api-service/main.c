@@ -7,9 +7,12 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/capability.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
+#include "fs.h"
 #include "http.h"
 #include "log.h"
 #include "pod.h"
@@ -144,6 +147,53 @@ static int resolve_identity(uid_t *ret_uid, gid_t *ret_gid, podrun_error_t *err)
   return 0;
 }
 
+/* Confines the service before it drops root: a mount namespace of its own
+ * whose root is a tmpfs holding only a recursive read-only clone of --dir at
+ * its own path, a read-only /proc (for /proc/locks), and an empty tmpfs of the
+ * service's, /snapshots, for copies of an index in use. The capability it keeps to read root's pod
+ * directories then reaches nothing else on the host, and no write under --dir
+ * is possible whatever a file's mode says. */
+static int confine(uid_t uid, gid_t gid, podrun_error_t *err)
+{
+  struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
+  _cleanup_free_ char *data = xasprintf("/tmp%s", arg_dir);
+
+  if (unshare(CLONE_NEWNS) < 0)
+    return podrun_error_set(err, errno, "confine the service: a mount namespace of its own");
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return podrun_error_set(err, errno, "confine the service: make its mounts private");
+  /* a --dir that does not exist yet is made as podrun would make it, so that what
+   * podrun creates there later is seen (the directory itself, nothing under it) */
+  if (access(arg_dir, F_OK) < 0 && errno == ENOENT && fs_mkdir_p(arg_dir, 0755, err) < 0)
+    return -1;
+  _cleanup_close_ int dir = open_tree(AT_FDCWD, arg_dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (dir < 0)
+    return podrun_error_set(err, errno, "confine the service: clone %s", QUOTE(arg_dir));
+  _cleanup_close_ int proc = open_tree(AT_FDCWD, "/proc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (proc < 0)
+    return podrun_error_set(err, errno, "confine the service: clone /proc");
+  if (mount_setattr(dir, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof(ro)) < 0 ||
+      mount_setattr(proc, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof(ro)) < 0)
+    return podrun_error_set(err, errno, "confine the service: make its mounts read-only");
+  /* the new root, over /tmp in this namespace only */
+  _cleanup_free_ char *tmp_opts = xasprintf("mode=0700,uid=%u,gid=%u,size=64m", (unsigned) uid, (unsigned) gid);
+  if (mount("podrun-api", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=1m") < 0)
+    return podrun_error_set(err, errno, "confine the service: mount its root");
+  if (fs_mkdir_p(data, 0755, err) < 0)
+    return -1;
+  if (mkdir("/tmp/proc", 0555) < 0 || mkdir("/tmp/snapshots", 0700) < 0 ||
+      mount("podrun-api", "/tmp/snapshots", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, tmp_opts) < 0)
+    return podrun_error_set(err, errno, "confine the service: make its root");
+  if (move_mount(dir, "", AT_FDCWD, data, MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
+      move_mount(proc, "", AT_FDCWD, "/tmp/proc", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    return podrun_error_set(err, errno, "confine the service: attach its mounts");
+  if (chdir("/tmp") < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+    return podrun_error_set(err, errno, "confine the service: enter its root");
+  if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+    return podrun_error_set(err, errno, "confine the service: make its root read-only");
+  return 0;
+}
+
 /* Becomes uid:gid with no supplementary groups and one capability,
  * CAP_DAC_READ_SEARCH: it reads the pods and the store (root's, mode 0750)
  * and can write nothing a user could not. No new privileges either. */
@@ -220,13 +270,13 @@ static int run(int argc, char **argv, podrun_error_t *err)
   pod_probe_without_locking(true); /* it never takes a pod's lock, not even to look */
   ctx.max_streams = arg_limits.max_streams;
   ctx.openapi = arg_openapi ? xstrdup(arg_openapi) : NULL;
-  if (root && drop_root(uid, gid, err) < 0)
+  if (root && (confine(uid, gid, err) < 0 || drop_root(uid, gid, err) < 0))
     {
       api_context_done(&ctx);
       return -1;
     }
   /* its own directory, for copies of an index another podrun is writing */
-  const char *tmp = getenv("RUNTIME_DIRECTORY") ?: getenv("TMPDIR") ?: "/tmp";
+  const char *tmp = root ? "/snapshots" : getenv("RUNTIME_DIRECTORY") ?: getenv("TMPDIR") ?: "/tmp";
   ctx.tmpdir = xasprintf("%s/podrun-api.XXXXXX", tmp);
   if (!mkdtemp(ctx.tmpdir))
     {

@@ -257,7 +257,10 @@ int index_open(const char *path, bool readonly, struct index **ret, podrun_error
   if (exec_sql(idx, "PRAGMA foreign_keys=ON", "enable foreign keys", err) < 0)
     goto fail;
   bool unprivileged = false;
-  if (readonly && check_readable(idx, err) < 0 && (sqlite3_errcode(idx->db) & 0xff) == SQLITE_READONLY)
+  /* SQLite cannot make the -shm file: READONLY in a directory it may not write,
+   * CANTOPEN on a read-only mount (podrun-api's, Documentation/api.md) */
+  if (readonly && check_readable(idx, err) < 0 &&
+      ((sqlite3_errcode(idx->db) & 0xff) == SQLITE_READONLY || (sqlite3_errcode(idx->db) & 0xff) == SQLITE_CANTOPEN))
     {
       podrun_error_free(err);
       unprivileged = true;

@@ -415,7 +415,7 @@ assert t == sorted(t), t' "$ev" || fail "a replay not in time order"
   assert_status 0
 }
 
-@test "api: the service is nobody with its group and CAP_DAC_READ_SEARCH alone, and writes nothing under --dir" {
+@test "api: the service is nobody with its group and CAP_DAC_READ_SEARCH alone, confined to a read-only --dir, and writes nothing there" {
   fetch_busybox
   run_pod podrun.test/busybox --exec=/bin/true
   local before after
@@ -430,6 +430,32 @@ assert t == sorted(t), t' "$ev" || fail "a replay not in time order"
   [[ $(awk '/^CapPrm:/ {print $2}' <<<"$st") == 0000000000000004 ]] || fail "permitted capabilities"
   [[ $(awk '/^CapBnd:/ {print $2}' <<<"$st") == 0000000000000004 ]] || fail "bounding set"
   [[ $(awk '/^NoNewPrivs:/ {print $2}' <<<"$st") == 1 ]] || fail "no_new_privs"
+  # its own mount namespace holds nothing but a read-only --dir, /proc and its snapshots
+  # tmpfs: entered as root, nothing else of the host is there, and even root writes nothing
+  log_run python3 - "$API_PID" "$STORE" <<'EOF'
+import ctypes, errno, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open(f"/proc/{sys.argv[1]}/ns/mnt", os.O_RDONLY)
+if libc.setns(fd, 0x00020000) != 0:
+    sys.exit(f"setns: {os.strerror(ctypes.get_errno())}")
+os.chdir("/")
+print("root", " ".join(sorted(os.listdir("/"))))
+for path in ("/etc/shadow", "/usr", "/bin/sh", "/var/lib/podrun"):
+    print(path, os.path.exists(path))
+print("pod", os.path.exists(f"{sys.argv[2]}/pods"))
+for path in (f"{sys.argv[2]}/x", "/x", "/proc/x"):
+    try:
+        open(path, "w")
+        print("wrote", path)
+    except OSError as e:
+        print("refused", path, errno.errorcode[e.errno])
+EOF
+  local top=${STORE#/}
+  top=${top%%/*}
+  [[ $output == *"root $(printf '%s\n' proc snapshots "$top" | sort -u | xargs)"* ]] || fail "its root: $output"
+  [[ $output == *"/etc/shadow False"*"/usr False"*"/bin/sh False"*"/var/lib/podrun False"*"pod True"* ]] ||
+    fail "what it sees: $output"
+  [[ $(grep -c '^refused .* EROFS$' <<<"$output") == 2 && $output == *"refused /proc/x"* ]] || fail "writes: $output"
   # what the service is can read the pods but write nothing there
   log_run setpriv --reuid=65534 --regid="$API_GID" --groups="$API_GID" --inh-caps=+dac_read_search \
     --ambient-caps=+dac_read_search sh -c "cat '$STORE/pods/run/$uuid/pod' >/dev/null && echo read; \
