@@ -530,6 +530,9 @@ $R --dir="$layered" --insecure-options=image,http fetch "docker://$ref" >/dev/nu
 $R --dir="$layered" --insecure-options=image fetch "$work/onelayer.aci" >/dev/null
 $R --dir="$layered" run --stage1=fly podrun.bench/layers-one >/dev/null
 $R --dir="$layered" --insecure-options=image run --stage1=fly "docker://$ref" --exec=/bin/true >/dev/null
+# the first runs extracted both images (about 500 MB): their writeback must not land on
+# the timed runs of one of the two
+sync
 # pair_rounds NAME NAME-A CMD-A NAME-B CMD-B: rows 7 and 8 compare podrun with itself, a
 # few ms apart, on a machine other work may load: the runs are taken in 4 rounds, A then
 # B, then B then A, …, so that a change of load weighs on both alike (report.py merges

@@ -54,8 +54,11 @@ static int pod_list_cmd(const struct cmd *cmd, int argc, char **argv, podrun_err
           fprintf(stderr, "podrun: %s\n", e->msg);
           continue;
         }
-      add_rows(&t, v[k], &i);
-      json_array_append_new(arr, inspect_pod_json(v[k], &i));
+      /* the table needs what inspect_pod_read gave; the JSON reads the stage1's records too */
+      if (arg_format)
+        json_array_append_new(arr, inspect_pod_json(v[k], &i));
+      else
+        add_rows(&t, v[k], &i);
       inspect_pod_done(&i);
     }
   if (arg_format)
