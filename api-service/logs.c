@@ -47,38 +47,28 @@ struct follow
 {
   char *pods_dir;
   char uuid[UUID_STRING_LEN + 1];
-  int dirfd;       /* the pod directory, as it was opened */
-  char *path;      /* logs/<app>.log */
-  ino_t ino;
-  off_t off;
-  char *pending;   /* what is still to send of the tail */
+  int dirfd; /* the pod directory, as it was opened */
+  struct inspect_log_cursor log;
+  char *pending; /* what is still to send of the tail */
   size_t pending_len, pending_off;
-  unsigned idle;   /* reads that found nothing */
+  unsigned idle; /* reads that found nothing */
   bool ended;
 };
 
 static void follow_free(void *state)
 {
   struct follow *f = state;
+  inspect_log_cursor_done(&f->log);
   if (f->dirfd >= 0)
     close(f->dirfd);
   free(f->pods_dir);
-  free(f->path);
   free(f->pending);
   free(f);
-}
-
-static bool still_running(struct follow *f)
-{
-  _cleanup_pod_ struct pod *now = NULL;
-  _cleanup_error_ podrun_error_t gone = NULL;
-  return pod_load(f->pods_dir, f->uuid, &now, &gone) == 0 && now->state == POD_RUNNING;
 }
 
 static ssize_t follow_read(void *state, char *buf, size_t max)
 {
   struct follow *f = state;
-  struct stat st;
 
   if (f->pending_off < f->pending_len)
     {
@@ -88,20 +78,13 @@ static ssize_t follow_read(void *state, char *buf, size_t max)
       return (ssize_t) n;
     }
   /* the pod's state first: what the log has when it is over is the last of it */
-  bool over = f->ended || ((f->idle % 4) == 3 && !still_running(f));
-  _cleanup_close_ int fd = openat(f->dirfd, f->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+  bool over = f->ended || ((f->idle % 4) == 3 && !inspect_pod_running(f->pods_dir, f->uuid));
+  ssize_t n = inspect_log_next(&f->log, buf, max);
+  if (n > 0)
     {
-      if (st.st_ino != f->ino) /* rotated: the new file from its start */
-        f->ino = st.st_ino, f->off = 0;
-      ssize_t n = pread(fd, buf, max, f->off);
-      if (n > 0)
-        {
-          f->off += n;
-          f->idle = 0;
-          f->ended = over;
-          return n;
-        }
+      f->idle = 0;
+      f->ended = over;
+      return n;
     }
   if (over)
     return -1;
@@ -129,7 +112,6 @@ int api_pod_logs(struct api_context *ctx, const struct api_request *req, char **
   if (api_load_pod(ctx, args[0], &p, err) < 0 || pick_app(p, api_request_param(req, "app"), &app, err) < 0)
     return -1;
   size_t current = 0;
-  struct stat st;
   if (inspect_logs_read(p, app, &text, &len, &current, err) < 0)
     return (*err)->status = 404, -1;
   size_t start = inspect_tail_start(text, len, tail ? (long) lines : -1);
@@ -144,11 +126,7 @@ int api_pod_logs(struct api_context *ctx, const struct api_request *req, char **
   f->pods_dir = xstrdup(ctx->pods_dir);
   snprintf(f->uuid, sizeof(f->uuid), "%s", p->uuid);
   f->dirfd = TAKE_FD(p->dirfd);
-  f->path = xasprintf("logs/%s.log", app);
-  /* on from where the read ended */
-  if (fstatat(f->dirfd, f->path, &st, AT_SYMLINK_NOFOLLOW) == 0)
-    f->ino = st.st_ino;
-  f->off = (off_t) current;
+  inspect_log_follow(&f->log, f->dirfd, app, current); /* on from where the read ended */
   f->pending = xstrndup(text + start, len - start);
   f->pending_len = len - start;
   ret->stream = follow_read;

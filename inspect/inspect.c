@@ -329,6 +329,42 @@ int inspect_logs_read(struct pod *p, const char *app, char **ret, size_t *ret_le
   return 0;
 }
 
+void inspect_log_follow(struct inspect_log_cursor *c, int dirfd, const char *app, size_t current)
+{
+  struct stat st;
+  *c = (struct inspect_log_cursor) { .dirfd = dirfd, .path = xasprintf("logs/%s.log", app) };
+  if (fstatat(dirfd, c->path, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    c->ino = st.st_ino, c->off = (off_t) current;
+}
+
+ssize_t inspect_log_next(struct inspect_log_cursor *c, char *buf, size_t max)
+{
+  struct stat st;
+  _cleanup_close_ int fd = openat(c->dirfd, c->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+    return 0;
+  if (st.st_ino != c->ino) /* rotated: the new file from its start */
+    c->ino = st.st_ino, c->off = 0;
+  ssize_t n = pread(fd, buf, max, c->off);
+  if (n <= 0)
+    return 0;
+  c->off += n;
+  return n;
+}
+
+void inspect_log_cursor_done(struct inspect_log_cursor *c)
+{
+  free(c->path);
+  c->path = NULL;
+}
+
+bool inspect_pod_running(const char *pods_dir, const char *uuid)
+{
+  _cleanup_pod_ struct pod *now = NULL;
+  _cleanup_error_ podrun_error_t gone = NULL;
+  return pod_load(pods_dir, uuid, &now, &gone) == 0 && now->state == POD_RUNNING;
+}
+
 size_t inspect_tail_start(const char *buf, size_t len, long lines)
 {
   size_t start = 0;

@@ -77,6 +77,22 @@ void inspect_set_time(json_t *o, const char *key, int64_t usec);
  * that came from logs/<app>.log, which a follower reads on from. */
 int inspect_logs_read(struct pod *p, const char *app, char **ret, size_t *ret_len, size_t *ret_current,
                       podrun_error_t *err);
+/* Follows logs/<app>.log of an open pod directory (not owned) as it grows,
+ * from `current` bytes (what inspect_logs_read gave of it), and from the
+ * start of the new file once the stage1 rotated it. */
+struct inspect_log_cursor
+{
+  int dirfd;
+  char *path;
+  ino_t ino;
+  off_t off;
+};
+void inspect_log_follow(struct inspect_log_cursor *c, int dirfd, const char *app, size_t current);
+/* What the log grew by: up to max bytes, 0 when nothing new (or no file). */
+ssize_t inspect_log_next(struct inspect_log_cursor *c, char *buf, size_t max);
+void inspect_log_cursor_done(struct inspect_log_cursor *c);
+/* Is the pod still running? (A follower stops once it is not.) */
+bool inspect_pod_running(const char *pods_dir, const char *uuid);
 /* Where the last `lines` lines of buf start (all when lines < 0); a last
  * line without its newline counts as a line. */
 size_t inspect_tail_start(const char *buf, size_t len, long lines);

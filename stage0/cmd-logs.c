@@ -13,40 +13,28 @@
 static const char *arg_app, *arg_uuid_file, *arg_tail;
 static bool arg_follow;
 
-/* --follow: what the log grows by, until the pod is no longer running. */
-/* from `current`: the bytes of logs/<app>.log that were printed */
+/* --follow: what the log grows by, until the pod is no longer running
+ * (what the log has once it is over is the last of it). */
 static int follow(struct pod *p, const char *app, size_t current)
 {
-  _cleanup_free_ char *path = xasprintf("logs/%s.log", app);
   const struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
-  struct stat st;
-  ino_t ino = 0;
-  off_t off = 0;
-  if (fstatat(p->dirfd, path, &st, 0) == 0)
-    ino = st.st_ino, off = (off_t) current;
+  struct inspect_log_cursor c;
+  char buf[16384];
+  ssize_t n;
+
+  inspect_log_follow(&c, p->dirfd, app, current);
   for (;;)
     {
-      _cleanup_pod_ struct pod *now = NULL;
-      _cleanup_error_ podrun_error_t gone = NULL;
-      bool running = pod_load(p->pods_dir, p->uuid, &now, &gone) == 0 && now->state == POD_RUNNING;
-      _cleanup_close_ int fd = openat(p->dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-      if (fd >= 0 && fstat(fd, &st) == 0)
-        {
-          if (st.st_ino != ino) /* rotated: the new file from its start */
-            ino = st.st_ino, off = 0;
-          char buf[16384];
-          ssize_t n;
-          while ((n = pread(fd, buf, sizeof(buf), off)) > 0)
-            {
-              fwrite(buf, 1, (size_t) n, stdout);
-              off += n;
-            }
-          fflush(stdout);
-        }
+      bool running = inspect_pod_running(p->pods_dir, p->uuid);
+      while ((n = inspect_log_next(&c, buf, sizeof(buf))) > 0)
+        fwrite(buf, 1, (size_t) n, stdout);
+      fflush(stdout);
       if (!running)
-        return 0;
+        break;
       nanosleep(&tick, NULL);
     }
+  inspect_log_cursor_done(&c);
+  return 0;
 }
 
 static int logs(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err)
