@@ -439,7 +439,7 @@ no_blobs() {
            "transports": {"docker": {"'"$REGISTRY"'/test/busybox": [{"type": "reject"}]}}}'
   run_podrun --insecure-options=image image verify "$id"
   assert_one_line_error "image \"$id\"" "rejected by policy \"$CONF/policy.json\" ($REGISTRY/test/busybox)"
-  [[ ${lines[0]} == "$id $APPC_PREFIX/busybox:1 rejected by policy"* ]] || fail "stdout: ${lines[0]}"
+  [[ ${lines[0]} == "$id $REGISTRY/test/busybox:1 rejected by policy"* ]] || fail "stdout: ${lines[0]}"
   # keys given by the policy instead of the trust store: the other key's are no keys for it
   policy '{"default": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "'"$BATS_FILE_TMPDIR/other.asc"'"}]}'
   run_podrun image verify "$id"
@@ -482,7 +482,9 @@ no_blobs() {
   # signed as a list: the list is kept, and must still name the image's manifest
   run_podrun fetch --quiet "docker://$REGISTRY/test/list:1"
   assert_status 0
-  local id=$output list=$STORE/cas/blob/sha256/${LIST_DIGEST:7:2}/${LIST_DIGEST#sha256:}
+  local id=$output ld list
+  ld=$(digest_of test/list:1)
+  list=$STORE/cas/blob/sha256/${ld:7:2}/${ld#sha256:}
   [[ -f $list ]] || fail "the manifest list is not kept"
   verify_ok "$id" "ok"
   printf ' ' >>"$list"
