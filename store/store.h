@@ -173,8 +173,8 @@ int store_verify_image(struct store *s, const char *id, podrun_error_t *err);
 #define STORE_POLICY_SIGNED_BY "signedBy"
 #define STORE_POLICY_ACCEPT_ANYTHING "insecureAcceptAnything"
 #define STORE_POLICY_INSECURE "insecure-options" /* a signedBy passed over with --insecure-options=image */
-#define STORE_POLICY_SIGNATURE_MAX (4 * 1024 * 1024)
-#define STORE_POLICY_LIST_MAX (4 * 1024 * 1024)
+#define STORE_POLICY_SIGNATURE_MAX (4 * 1024 * 1024) /* as trust-sign.h takes one */
+#define STORE_POLICY_LIST_MAX (4 * 1024 * 1024)      /* as oci.h takes a manifest */
 
 struct store_policy
 {
