@@ -129,12 +129,20 @@ int store_keep_policy(struct store *s, const char *id, const struct store_policy
   return 0;
 }
 
+/* A kept blob, read whole: the bytes verified are those that hash to its name. */
 static int read_kept(struct store *s, const char *digest, size_t max, const char *what, char **ret, size_t *ret_len,
                      podrun_error_t *err)
 {
-  _cleanup_free_ char *path = store_blob_path(digest);
-  if (fs_read_file_at(s->dirfd, path, max, ret, ret_len, err) < 0)
+  _cleanup_free_ char *path = store_blob_path(digest), *buf = NULL, *got = NULL;
+  size_t len = 0;
+  if (fs_read_file_at(s->dirfd, path, max, &buf, &len, err) < 0)
     return podrun_error_wrap(err, "%s %.19s…", what, digest);
+  if (tree_sha256(buf, len, &got, err) < 0)
+    return -1;
+  if (!streq(got, digest))
+    return podrun_error_new(err, EBADMSG, "%s %.19s…: its bytes hash to %.19s…: digest mismatch", what, digest, got);
+  *ret = TAKE_PTR(buf);
+  *ret_len = len;
   return 0;
 }
 

@@ -429,7 +429,10 @@ no_blobs() {
   [[ -f $sig ]] || fail "the signature is not kept as a blob ($sig)"
   manifest=$STORE/cas/blob/sha256/${DIGEST:7:2}/${DIGEST#sha256:}
   [[ -f $manifest ]] || fail "no manifest blob"
+  # from the store alone: the lookaside is not asked
+  : >"$LOOKASIDE_LOG"
   verify_ok "$id" "ok"
+  [[ ! -s $LOOKASIDE_LOG ]] || fail "image verify asked the lookaside: $(cat "$LOOKASIDE_LOG")"
   no_gpg_left
   # what the listing and --signer show is unchanged
   run_podrun image cat-manifest --signer "$id"
@@ -463,6 +466,25 @@ no_blobs() {
   run_podrun image verify "$id"
   assert_one_line_error "image \"$id\"" "manifest sha256-" "digest mismatch"
   cp "$BATS_TEST_TMPDIR/manifest" "$manifest"
+  verify_ok "$id" "ok"
+  # the kept bytes are what is verified: the index made to name another key's
+  # signature of the same manifest (a blob of its own) fails it
+  local other ohex
+  other=$(sigdir test/other "$DIGEST")/signature-1
+  ohex=$(sha256sum "$other" | cut -d' ' -f1)
+  mkdir -p "$STORE/cas/blob/sha256/${ohex:0:2}"
+  cp "$other" "$STORE/cas/blob/sha256/${ohex:0:2}/$ohex"
+  python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE image_signatures SET digest = ?", ("sha256-" + sys.argv[2],))
+db.commit()' "$STORE/cas/index.db" "$ohex" || fail "cannot edit the index"
+  run_podrun image verify "$id"
+  assert_one_line_error "image \"$id\"" "signature kept as sha256-$ohex" "signed by key" "which is not trusted"
+  python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE image_signatures SET digest = ?", ("sha256-" + sys.argv[2],))
+db.commit()' "$STORE/cas/index.db" "$(basename "$sig")" || fail "cannot edit the index"
+  rm "$STORE/cas/blob/sha256/${ohex:0:2}/$ohex"
   verify_ok "$id" "ok"
   no_gpg_left
   # the signature goes with the image: rm, then gc
