@@ -15,7 +15,8 @@
 
 int store_keep_signature(struct store *s, const char *id, int sig_fd, podrun_error_t *err)
 {
-  _cleanup_free_ char *buf = NULL, *digest = NULL;
+  _cleanup_free_ char *buf = NULL, *digest = NULL, *old = NULL;
+  _cleanup_error_ podrun_error_t ignored = NULL;
   size_t len = 0;
   int r;
 
@@ -37,11 +38,20 @@ int store_keep_signature(struct store *s, const char *id, int sig_fd, podrun_err
     }
   if (tree_sha256(buf, len, &digest, err) < 0 || store_lock(s, LOCK_MODE_SHARED, err) < 0)
     return -1;
-  r = store_blob_put(s, digest, buf, len, err);
+  r = index_get_signature(s->idx, id, &old, err);
+  if (r >= 0)
+    r = store_blob_put(s, digest, buf, len, err);
   if (r >= 0)
     r = index_set_signature(s->idx, id, digest, err);
   store_keep_created(s);
   store_unlock(s);
+  /* the one it replaces (a fetch again, signed anew), unless a row still
+   * names it: under the exclusive lock, a failure leaving it to gc */
+  if (r >= 0 && old && !streq(old, digest) && store_lock(s, LOCK_MODE_EXCLUSIVE, &ignored) == 0)
+    {
+      (void) store_remove_dead_blob(s, old, &ignored);
+      store_unlock(s);
+    }
   return r;
 }
 
