@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* podrun image …: the subcommand table and the verbs that read the index. */
+#include "docker-verify.h"
 #include "inspect/inspect.h"
 #include "json-util.h"
 #include "log.h"
@@ -128,6 +129,25 @@ static int image_cat_manifest(const struct cmd *cmd, int argc, char **argv, podr
 
 /* ---- verify --------------------------------------------------------------- */
 
+/* A registry image's simple-signing signatures, as its fetch judged them,
+ * under today's policy.json and trust store (docker_verify_stored). */
+static int verify_registry_signature(const struct store_image *img, const char **ret_note, podrun_error_t *err)
+{
+  _cleanup_(store_policy_done) struct store_policy p = { 0 };
+  struct store_signer signer = { 0 };
+
+  if (store_get_policy(podrun_store, img->id, &p, err) < 0 || store_get_signer(podrun_store, img->id, &signer, err) < 0)
+    return -1;
+  bool signed_ = signer.fingerprint != NULL;
+  store_signer_done(&signer);
+  if (p.reference)
+    return docker_verify_stored(img, &p, ret_note, err);
+  /* fetched before podrun kept them, or not from a registry (oci:, archives) */
+  if (signed_)
+    return *ret_note = "no signature kept: fetched by an older podrun; fetch it again with --pull-policy=update", 0;
+  return *ret_note = "unsigned: fetched with --insecure-options=image", 0;
+}
+
 /* The signature the image was verified with, against today's trust store:
  * a key removed or revoked since fails it. 0 with *ret_note set when there
  * is nothing to check. */
@@ -141,14 +161,14 @@ static int verify_signature(const struct store_image *img, const char **ret_note
   int r;
 
   *ret_note = NULL;
+  if (streq_ptr(img->format, "oci"))
+    return verify_registry_signature(img, ret_note, err);
   if (store_get_signer(podrun_store, img->id, &signer, err) < 0)
     return -1;
   bool signed_ = signer.fingerprint != NULL;
   store_signer_done(&signer);
   if (!signed_)
     return *ret_note = "unsigned: fetched with --insecure-options=image", 0;
-  if (streq_ptr(img->format, "oci"))
-    return *ret_note = "its signature is not checked again", 0;
   if (store_open_signature(podrun_store, img->id, &sig, err) < 0)
     return -1;
   if (sig < 0)
@@ -286,8 +306,11 @@ static const struct cmd image_verify_cmd = { "verify", image_verify, "IMAGE...",
     "image's config, manifest and layers), walks each of its layer trees that was extracted\n"
     "against the record made while extracting it (modes, owners, contents, files added or\n"
     "removed), and verifies its signature again against today's trust store (a key removed\n"
-    "or revoked since fails it). Prints one line per image: its id, its name and \"ok\" or\n"
-    "the first thing wrong. Fails when any image failed.\n\n"
+    "or revoked since fails it). A registry image is judged again by today's policy.json: a\n"
+    "reject fails it; a signedBy needs one of the signatures kept at its fetch to verify with\n"
+    "the keys trusted now and to claim its manifest and its reference. --insecure-options play\n"
+    "no part. Prints one line per image: its id, its name and \"ok\" (with a note when there\n"
+    "is no signature to check) or the first thing wrong. Fails when any image failed.\n\n"
     "Example:\n  podrun image verify podrun.test/busybox",
     NULL, NULL, 1, -1, CMD_STORE_RW };
 static const struct cmd image_export_cmd = { "export", image_export, "IMAGE OUTPUT.aci", "Write an image out as an ACI",

@@ -12,12 +12,18 @@
 #include "store/http.h"
 #include "store/lookaside.h"
 #include "store/registry.h"
+#include "store/tree.h"
 #include "store/trust-sign.h"
 
 #define KEYRING_MAX (1024 * 1024)
 
 void docker_verify_done(struct docker_verify *dv)
 {
+  for (size_t i = 0; i < dv->n_kept; i++)
+    free(dv->kept[i]);
+  free(dv->kept);
+  free(dv->kept_lens);
+  free(dv->list);
   if (dv->policy)
     policy_free(dv->policy);
   free(dv->name);
@@ -132,6 +138,20 @@ static int gather(struct docker_verify *dv, struct registry *reg, const char *co
 
 /* ---- the requirements ----------------------------------------------------- */
 
+/* A copy of the signature that met a requirement, for the store (once). */
+static void keep_sig(struct docker_verify *dv, const char *sig, size_t len)
+{
+  for (size_t i = 0; i < dv->n_kept; i++)
+    if (dv->kept_lens[i] == len && memcmp(dv->kept[i], sig, len) == 0)
+      return;
+  dv->kept = xrealloc(dv->kept, sizeof(*dv->kept) * (dv->n_kept + 1));
+  dv->kept_lens = xrealloc(dv->kept_lens, sizeof(*dv->kept_lens) * (dv->n_kept + 1));
+  dv->kept[dv->n_kept] = xmalloc(len + 1);
+  memcpy(dv->kept[dv->n_kept], sig, len);
+  dv->kept[dv->n_kept][len] = '\0';
+  dv->kept_lens[dv->n_kept++] = len;
+}
+
 /* Some signature verifies with c: 0 (dv->signer set, the first time). */
 static int try_sigs(struct docker_verify *dv, const struct trust_sign_check *c, const struct sigs *s,
                     podrun_error_t *first)
@@ -147,6 +167,7 @@ static int try_sigs(struct docker_verify *dv, const struct trust_sign_check *c, 
           else
             trust_result_done(&res);
           dv->verified = true;
+          keep_sig(dv, s->v[i], s->lens[i]);
           return 0;
         }
       podrun_error_wrap(&e, "signature %s", s->where[i]);
@@ -166,6 +187,7 @@ static int satisfy(struct docker_verify *dv, const struct policy_req *q, const c
   _cleanup_error_ podrun_error_t first = NULL;
   struct trust_sign_check c = { .name = dv->appc_name, .reference = dv->reference, .digests = digests,
                                 .identity = q->identity, .identity_ref = q->identity_ref,
+                                .identity_signed_prefix = q->identity_signed_prefix,
                                 .keyring_scope = policy_scope_label(dv->reqs), .local_dir = local,
                                 .system_dir = system };
 
@@ -192,7 +214,18 @@ static int satisfy(struct docker_verify *dv, const struct policy_req *q, const c
   return -1;
 }
 
-int docker_verify_manifest(void *ctx, struct registry *reg, const char *const *digests, podrun_error_t *err)
+/* The signedBy requirements, each met by one of s. */
+static int satisfy_all(struct docker_verify *dv, const char *const *digests, const struct sigs *s,
+                       podrun_error_t *err)
+{
+  for (size_t i = 0; i < dv->reqs->n; i++)
+    if (dv->reqs->v[i].type == POLICY_SIGNED_BY && satisfy(dv, &dv->reqs->v[i], digests, s, err) < 0)
+      return -1;
+  return 0;
+}
+
+int docker_verify_manifest(void *ctx, struct registry *reg, const char *const *digests, const char *list,
+                           size_t list_len, podrun_error_t *err)
 {
   struct docker_verify *dv = ctx;
   struct sigs s = { 0 };
@@ -211,11 +244,135 @@ int docker_verify_manifest(void *ctx, struct registry *reg, const char *const *d
                        where, digests[0]);
       goto out;
     }
-  for (size_t i = 0; i < dv->reqs->n; i++)
-    if (dv->reqs->v[i].type == POLICY_SIGNED_BY && satisfy(dv, &dv->reqs->v[i], digests, &s, err) < 0)
-      goto out;
+  if (satisfy_all(dv, digests, &s, err) < 0)
+    goto out;
+  if (list)
+    {
+      /* kept with the signatures: a claim may name the list */
+      dv->list = xmalloc(list_len + 1);
+      memcpy(dv->list, list, list_len);
+      dv->list[list_len] = '\0';
+      dv->list_len = list_len;
+    }
   r = 0;
 out:
   sigs_done(&s);
   return r;
+}
+
+const char *docker_verify_decision(const struct docker_verify *dv)
+{
+  if (dv->verified)
+    return STORE_POLICY_SIGNED_BY;
+  return has_type(dv->reqs, POLICY_SIGNED_BY) ? STORE_POLICY_INSECURE : STORE_POLICY_ACCEPT_ANYTHING;
+}
+
+/* ---- image verify: the same check again, from the store ------------------- */
+
+/* "sha256-HEX" → "sha256:HEX" */
+static char *oci_digest(const char *store_digest)
+{
+  char *d = xstrdup(store_digest);
+  char *dash = strchr(d, '-');
+  if (dash)
+    *dash = ':';
+  return d;
+}
+
+/* The manifest digests a kept claim may name, as at the fetch: the list's
+ * (if one was kept and it names the image's manifest), then the manifest's. */
+static int kept_digests(const struct store_image *img, const struct store_policy *p, char ***ret,
+                        podrun_error_t *err)
+{
+  _cleanup_strv_ char **v = NULL;
+  _cleanup_free_ char *manifest = oci_digest(img->manifest_digest);
+
+  if (p->list)
+    {
+      _cleanup_oci_index_ struct oci_index *idx = NULL;
+      _cleanup_free_ char *list_digest = NULL;
+      bool named = false;
+      if (oci_index_parse(p->list, p->list_len, NULL, &idx, err) < 0)
+        return podrun_error_wrap(err, "its manifest list");
+      for (size_t i = 0; i < idx->n_manifests; i++)
+        named = named || streq(idx->manifests[i].digest, manifest);
+      if (!named)
+        return podrun_error_new(err, EBADMSG, "its manifest list does not name its manifest %s", manifest);
+      if (tree_sha256(p->list, p->list_len, &list_digest, err) < 0)
+        return -1;
+      _cleanup_free_ char *d = oci_digest(list_digest);
+      v = strv_push(v, d);
+    }
+  v = strv_push(v, manifest);
+  *ret = TAKE_PTR(v);
+  return 0;
+}
+
+/* The kept signatures as fetched ones, named by their blobs. */
+static void kept_sigs(const struct store_policy *p, struct sigs *ret)
+{
+  *ret = (struct sigs){ .v = xzalloc(sizeof(*ret->v) * (p->n + 1)), .lens = xzalloc(sizeof(*ret->lens) * (p->n + 1)) };
+  for (size_t i = 0; i < p->n; i++)
+    {
+      _cleanup_free_ char *w = xasprintf("kept as %s", p->sig_digests[i]);
+      ret->v[i] = xmalloc(p->lens[i] + 1);
+      memcpy(ret->v[i], p->sigs[i], p->lens[i] + 1);
+      ret->lens[i] = p->lens[i];
+      ret->where = strv_push(ret->where, w);
+      ret->n++;
+    }
+}
+
+static int verify_kept(struct docker_verify *dv, const struct store_image *img, const struct store_policy *p,
+                       const char **ret_note, podrun_error_t *err)
+{
+  _cleanup_strv_ char **digests = NULL;
+  struct sigs s = { 0 };
+  int r;
+
+  if (!streq(p->decision, STORE_POLICY_SIGNED_BY))
+    return *ret_note = streq(p->decision, STORE_POLICY_ACCEPT_ANYTHING)
+                           ? "unsigned: let in by policy.json's insecureAcceptAnything"
+                           : "unsigned: fetched with --insecure-options=image",
+           0;
+  if (p->n == 0 || !img->manifest_digest)
+    return podrun_error_new(err, ENOENT, "signature: none kept for a signed image");
+  if (kept_digests(img, p, &digests, err) < 0)
+    return -1;
+  kept_sigs(p, &s);
+  r = satisfy_all(dv, (const char *const *) digests, &s, err);
+  sigs_done(&s);
+  return r;
+}
+
+int docker_verify_stored(const struct store_image *img, const struct store_policy *p, const char **ret_note,
+                         podrun_error_t *err)
+{
+  struct oci_ref r = { 0 };
+  struct docker_verify dv = { 0 };
+  _cleanup_free_ char *appc = NULL;
+  int rc = -1;
+
+  *ret_note = NULL;
+  if (oci_ref_parse(p->reference, "docker.io", &r, err) < 0 || oci_ref_appc_name(&r, &appc, err) < 0)
+    {
+      podrun_error_wrap(err, "its kept reference");
+      goto out;
+    }
+  /* a reject refuses it as a fetch would; --insecure-options play no part */
+  if (docker_verify_begin(&r, appc, &dv, err) < 0)
+    goto out;
+  if (!has_type(dv.reqs, POLICY_SIGNED_BY))
+    {
+      *ret_note = streq(p->decision, STORE_POLICY_SIGNED_BY)
+                      ? "signature not checked: policy.json accepts it unsigned now (insecureAcceptAnything)"
+                      : "unsigned: policy.json accepts it (insecureAcceptAnything)";
+      rc = 0;
+      goto out;
+    }
+  rc = verify_kept(&dv, img, p, ret_note, err);
+out:
+  docker_verify_done(&dv);
+  oci_ref_done(&r);
+  return rc;
 }

@@ -21,6 +21,12 @@ struct docker_verify
   bool check;      /* signatures are checked (a signedBy without --insecure-options=image) */
   bool verified;
   struct trust_result signer;
+  /* what the store keeps when verified: the signatures that met the
+   * requirements, the manifest list the image was picked from (or NULL) */
+  char **kept;
+  size_t *kept_lens, n_kept;
+  char *list;
+  size_t list_len;
 };
 
 /* Loads the policy (<local-config>/policy.json, else <system-config>/'s,
@@ -33,4 +39,19 @@ int docker_verify_begin(const struct oci_ref *r, const char *appc_name, struct d
 void docker_verify_done(struct docker_verify *dv);
 
 /* store_docker_fetch's verify hook (ctx: a struct docker_verify). */
-int docker_verify_manifest(void *ctx, struct registry *reg, const char *const *digests, podrun_error_t *err);
+int docker_verify_manifest(void *ctx, struct registry *reg, const char *const *digests, const char *list,
+                           size_t list_len, podrun_error_t *err);
+
+/* How the fetch let the image in: STORE_POLICY_SIGNED_BY (dv->verified),
+ * STORE_POLICY_INSECURE (a signedBy passed over), STORE_POLICY_ACCEPT_ANYTHING. */
+const char *docker_verify_decision(const struct docker_verify *dv);
+
+/* image verify: the store's image (its blobs checked already) judged again
+ * as its fetch did, under today's policy.json and trust store, from what
+ * the store kept (p, store_get_policy; p->reference not NULL): a reject
+ * refuses it; a signedBy needs one of the kept signatures to verify against
+ * the keys trusted now and to claim the image's manifest (or the kept list
+ * that names it) and its reference. 0 with *ret_note set for an image let
+ * in unsigned (still allowed), or when the policy no longer asks. */
+int docker_verify_stored(const struct store_image *img, const struct store_policy *p, const char **ret_note,
+                         podrun_error_t *err);

@@ -210,6 +210,32 @@ static int store_verified_copy(struct store *s, const char *id, const struct doc
   return r;
 }
 
+/* Who signed it and with what (for image verify to check again), or how
+ * policy.json let it in unsigned: an image verified before (under another
+ * name) keeps its signer and signatures. */
+static int keep_verification(struct store *s, const char *id, const struct docker_verify *dv, podrun_error_t *err)
+{
+  struct store_policy p = { .reference = dv->reference, .decision = (char *) docker_verify_decision(dv) };
+
+  if (dv->verified)
+    {
+      struct store_signer signer = { .fingerprint = dv->signer.fingerprint, .prefix = dv->signer.prefix,
+                                     .verified_time = dv->signer.verified_time };
+      p.list = dv->list;
+      p.list_len = dv->list_len;
+      p.sigs = dv->kept;
+      p.lens = dv->kept_lens;
+      p.n = dv->n_kept;
+      return store_set_signer(s, id, &signer, err) < 0 ? -1 : store_keep_policy(s, id, &p, err);
+    }
+  struct store_signer stored = { 0 };
+  if (store_get_signer(s, id, &stored, err) < 0)
+    return -1;
+  bool signed_ = stored.fingerprint != NULL;
+  store_signer_done(&stored);
+  return signed_ ? 0 : store_keep_policy(s, id, &p, err);
+}
+
 /* The store's key of a docker reference: HOST/REPO@DIGEST, else HOST/REPO:TAG. */
 static char *ref_key(const struct oci_ref *r)
 {
@@ -282,13 +308,8 @@ static int fetch_docker(struct store *s, const char *ref, enum pull_policy polic
   };
   rc = store_fetch_docker(s, &f, ret_id, err);
   progress_end(&prog, rc >= 0);
-  if (rc >= 0 && dv.verified)
-    {
-      struct store_signer signer = { .fingerprint = dv.signer.fingerprint, .prefix = dv.signer.prefix,
-                                     .verified_time = dv.signer.verified_time };
-      if ((rc = store_set_signer(s, *ret_id, &signer, err)) < 0)
-        free(TAKE_PTR(*ret_id));
-    }
+  if (rc >= 0 && (rc = keep_verification(s, *ret_id, &dv, err)) < 0)
+    free(TAKE_PTR(*ret_id));
   if (rc < 0)
     podrun_error_wrap(err, "fetch %s", QUOTE(ref));
 out:

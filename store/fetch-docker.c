@@ -25,8 +25,11 @@ static int sink_restart(void *ctx, podrun_error_t *err)
 
 /* The manifest of the reference, through a list or index by platform. */
 static int get_manifest(struct registry *r, const struct store_docker_fetch *f, char **ret, size_t *ret_len,
-                        char **ret_type, char **ret_digest, char ***ret_oci_digests, podrun_error_t *err)
+                        char **ret_type, char **ret_digest, char ***ret_oci_digests, char **ret_list,
+                        size_t *ret_list_len, podrun_error_t *err)
 {
+  _cleanup_free_ char *list = NULL;
+  size_t list_len = 0;
   _cleanup_free_ char *body = NULL, *type = NULL, *digest = NULL;
   _cleanup_strv_ char **digests = NULL;
   _cleanup_oci_index_ struct oci_index *idx = NULL;
@@ -42,7 +45,8 @@ static int get_manifest(struct registry *r, const struct store_docker_fetch *f, 
     {
       if (oci_index_parse(body, len, type, &idx, err) < 0 || oci_index_select(idx, f->image.os, f->image.arch, f->image.variant, &d, err) < 0)
         return -1;
-      free(TAKE_PTR(body));
+      list = TAKE_PTR(body);
+      list_len = len;
       free(TAKE_PTR(type));
       free(TAKE_PTR(digest));
       if (registry_get_manifest(r, f->repo, d->digest, &body, &len, &type, &digest, err) < 0)
@@ -59,6 +63,8 @@ static int get_manifest(struct registry *r, const struct store_docker_fetch *f, 
   *ret_type = TAKE_PTR(type);
   *ret_digest = store_digest_from_oci(digest);
   *ret_oci_digests = TAKE_PTR(digests);
+  *ret_list = TAKE_PTR(list);
+  *ret_list_len = list_len;
   return 0;
 }
 
@@ -109,13 +115,14 @@ static int fetch_locked(struct store *s, struct registry *reg, const struct stor
   _cleanup_oci_manifest_ struct oci_manifest *m = NULL;
   _cleanup_store_image_ struct store_image *img = NULL;
   _cleanup_strv_ char **digests = NULL;
-  size_t len = 0, clen = 0;
+  _cleanup_free_ char *list = NULL;
+  size_t len = 0, clen = 0, list_len = 0;
 
-  if (get_manifest(reg, f, &manifest, &len, &type, &digest, &digests, err) < 0 ||
+  if (get_manifest(reg, f, &manifest, &len, &type, &digest, &digests, &list, &list_len, err) < 0 ||
       oci_manifest_parse(manifest, len, type, &m, err) < 0)
     return -1;
   /* the signatures, before anything of the image is downloaded or kept */
-  if (f->verify && f->verify(f->verify_ctx, reg, (const char *const *) digests, err) < 0)
+  if (f->verify && f->verify(f->verify_ctx, reg, (const char *const *) digests, list, list_len, err) < 0)
     return -1;
   /* the tag still names the manifest the store has: nothing to download */
   if (f->image.ref && index_get_ref(s->idx, f->image.ref, &known_id, &known_manifest, err) < 0)

@@ -28,8 +28,11 @@ struct store_docker_fetch
    * kept, with its digests ("sha256:HEX", NULL-terminated: the reference's
    * manifest, then for a list or index the platform's instance that is
    * used): -1 refuses the image and nothing enters the store. reg is the
-   * registry's session (its signature extension). NULL: no check. */
-  int (*verify)(void *ctx, struct registry *reg, const char *const *digests, podrun_error_t *err);
+   * registry's session (its signature extension); list (list_len bytes) the
+   * list or index as the registry sent it, NULL when the reference named a
+   * manifest. NULL: no check. */
+  int (*verify)(void *ctx, struct registry *reg, const char *const *digests, const char *list, size_t list_len,
+                podrun_error_t *err);
   void *verify_ctx;
 };
 

@@ -88,6 +88,24 @@ static const char *const migrations[] = {
   "  tree_digest TEXT NOT NULL,"
   "  extract_time INTEGER NOT NULL);"
   "ALTER TABLE images ADD COLUMN signature_digest TEXT;",
+  /* 6: how policy.json let a docker:// image in, kept for image verify to
+   * judge it again. images.policy_reference: the reference judged
+   * (HOST/REPO:TAG or HOST/REPO@DIGEST); images.policy_decision: 'signedBy',
+   * 'insecureAcceptAnything' or 'insecure-options' (a signedBy passed over
+   * with --insecure-options=image); images.list_digest: the blob of the
+   * manifest list (or index) the image was picked from, when it was signed
+   * (a claim may name the list). image_signatures: the blobs of the
+   * simple-signing signatures that met the signedBy requirements. NULLs and
+   * no rows: fetched before, or not from a registry. */
+  "ALTER TABLE images ADD COLUMN policy_reference TEXT;"
+  "ALTER TABLE images ADD COLUMN policy_decision TEXT;"
+  "ALTER TABLE images ADD COLUMN list_digest TEXT;"
+  "CREATE TABLE image_signatures ("
+  "  image_id TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
+  "  position INTEGER NOT NULL,"
+  "  digest TEXT NOT NULL,"
+  "  PRIMARY KEY (image_id, position));"
+  "CREATE INDEX image_signatures_digest ON image_signatures (digest);",
 };
 
 #define SCHEMA_VERSION ((int) ELEMENTSOF(migrations))
@@ -491,7 +509,9 @@ int index_blob_is_live(struct index *idx, const char *digest, bool *ret, podrun_
   _cleanup_stmt_ sqlite3_stmt *st = NULL;
   if (prepare(idx,
               "SELECT EXISTS (SELECT 1 FROM layers WHERE digest = ?1)"
-              " OR EXISTS (SELECT 1 FROM images WHERE id = ?1 OR manifest_digest = ?1 OR signature_digest = ?1)"
+              " OR EXISTS (SELECT 1 FROM images WHERE id = ?1 OR manifest_digest = ?1 OR signature_digest = ?1"
+              "   OR list_digest = ?1)"
+              " OR EXISTS (SELECT 1 FROM image_signatures WHERE digest = ?1)"
               " OR EXISTS (SELECT 1 FROM refs WHERE manifest_digest = ?1)",
               &st, err) < 0)
     return -1;
@@ -877,5 +897,99 @@ int index_get_signature(struct index *idx, const char *id, char **ret_signature_
   if (r != SQLITE_ROW && r != SQLITE_DONE)
     return db_error(idx, err, "read signature");
   *ret_signature_digest = r == SQLITE_ROW ? column_text(st, 0) : NULL;
+  return 0;
+}
+
+/* ---- a docker:// image's policy decision (migration 6) --------------------- */
+
+void index_policy_record_done(struct index_policy_record *r)
+{
+  free(r->reference);
+  free(r->decision);
+  free(r->list_digest);
+  strv_free(r->signatures);
+  *r = (struct index_policy_record){ 0 };
+}
+
+int index_get_policy_record(struct index *idx, const char *id, struct index_policy_record *ret, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL, *sigs = NULL;
+  struct index_policy_record r = { 0 };
+  int rc;
+
+  if (prepare(idx, "SELECT policy_reference, policy_decision, list_digest FROM images WHERE id = ?1", &st, err) < 0 ||
+      prepare(idx, "SELECT digest FROM image_signatures WHERE image_id = ?1 ORDER BY position", &sigs, err) < 0)
+    return -1;
+  bind_text(st, 1, id);
+  bind_text(sigs, 1, id);
+  rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return db_error(idx, err, "read policy decision");
+  if (rc == SQLITE_ROW)
+    r = (struct index_policy_record){ .reference = column_text(st, 0), .decision = column_text(st, 1),
+                                      .list_digest = column_text(st, 2) };
+  while ((rc = sqlite3_step(sigs)) == SQLITE_ROW)
+    r.signatures = strv_push(r.signatures, (const char *) sqlite3_column_text(sigs, 0));
+  if (rc != SQLITE_DONE)
+    {
+      index_policy_record_done(&r);
+      return db_error(idx, err, "read signatures");
+    }
+  *ret = r;
+  return 0;
+}
+
+static int insert_signature(struct index *idx, const char *id, size_t position, const char *digest,
+                            podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx, "INSERT INTO image_signatures (image_id, position, digest) VALUES (?1, ?2, ?3)", &st, err) < 0)
+    return -1;
+  bind_text(st, 1, id);
+  sqlite3_bind_int64(st, 2, (int64_t) position);
+  bind_text(st, 3, digest);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return db_error(idx, err, "record signature");
+  return 0;
+}
+
+static int set_policy_record(struct index *idx, const char *id, const struct index_policy_record *r,
+                             podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  if (prepare(idx, "UPDATE images SET policy_reference = ?2, policy_decision = ?3, list_digest = ?4 WHERE id = ?1",
+              &st, err) < 0)
+    return -1;
+  bind_text(st, 1, id);
+  bind_text(st, 2, r->reference);
+  bind_text(st, 3, r->decision);
+  bind_text(st, 4, r->list_digest);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return db_error(idx, err, "record policy decision");
+  if (sqlite3_changes(idx->db) != 1)
+    return podrun_error_new(err, ENOENT, "record policy decision: image %s is gone", id);
+  if (exec_id(idx, "DELETE FROM image_signatures WHERE image_id = ?1", id, 0, "remove signatures", err) < 0)
+    return -1;
+  for (size_t i = 0; r->signatures && r->signatures[i]; i++)
+    if (insert_signature(idx, id, i, r->signatures[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+int index_set_policy_record(struct index *idx, const char *id, const struct index_policy_record *r,
+                            struct index_policy_record *ret_old, podrun_error_t *err)
+{
+  struct index_policy_record old = { 0 };
+
+  if (exec_sql(idx, "BEGIN IMMEDIATE", "begin", err) < 0)
+    return -1;
+  if (index_get_policy_record(idx, id, &old, err) < 0 || set_policy_record(idx, id, r, err) < 0 ||
+      exec_sql(idx, "COMMIT", "commit", err) < 0)
+    {
+      index_policy_record_done(&old);
+      (void) sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);
+      return -1;
+    }
+  *ret_old = old;
   return 0;
 }

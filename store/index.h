@@ -106,3 +106,21 @@ int index_get_layer_tree(struct index *idx, const char *digest, char **ret_tree_
  * 5); *ret NULL when none was kept. */
 int index_set_signature(struct index *idx, const char *id, const char *signature_digest, podrun_error_t *err);
 int index_get_signature(struct index *idx, const char *id, char **ret_signature_digest, podrun_error_t *err);
+
+/* How policy.json let a docker:// image in (migration 6): the reference it
+ * judged, the decision (STORE_POLICY_*), the manifest list's blob (NULL if
+ * none kept) and the signature blobs that met it (NULL-terminated, NULL if
+ * none). get gives all NULL for an image fetched before or otherwise. set
+ * replaces the image's record in one transaction; *ret_old: what it was
+ * (for the caller to remove the blobs no row names any more). */
+struct index_policy_record
+{
+  char *reference;
+  char *decision;
+  char *list_digest;
+  char **signatures;
+};
+void index_policy_record_done(struct index_policy_record *r);
+int index_get_policy_record(struct index *idx, const char *id, struct index_policy_record *ret, podrun_error_t *err);
+int index_set_policy_record(struct index *idx, const char *id, const struct index_policy_record *r,
+                            struct index_policy_record *ret_old, podrun_error_t *err);

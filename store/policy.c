@@ -20,6 +20,7 @@ static void req_done(struct policy_req *q)
   if (q->key_data)
     free(q->key_data);
   free(q->identity_ref);
+  free(q->identity_signed_prefix);
 }
 
 static void reqs_done(struct policy_reqs *r)
@@ -71,6 +72,30 @@ static int check_members(json_t *o, const struct at *at, const char *const *allo
   return 0;
 }
 
+/* remapIdentity's prefix or signedPrefix: HOST[:PORT], or a namespace or a
+ * repository under it, fully expanded (no tag, no digest, no wildcard). */
+static int remap_prefix(json_t *o, const char *member, const struct at *at, char **ret, podrun_error_t *err)
+{
+  const char *s = json_string_value(json_object_get(o, member));
+  const char *slash = s ? strchr(s, '/') : NULL;
+  if (!s || !*s || !policy_scope_valid(s) || startswith(s, "*.") || strchr(s, '@') ||
+      (slash && strchr(strrchr(s, '/'), ':')))
+    return bad(at, err, "signedIdentity.%s must be a HOST[:PORT], a namespace or a repository, without a tag or "
+               "digest", member);
+  *ret = xstrdup(s);
+  return 0;
+}
+
+static int parse_remap(json_t *o, struct policy_req *q, const struct at *at, podrun_error_t *err)
+{
+  static const char *const remap[] = { "type", "prefix", "signedPrefix", NULL };
+  q->identity = TRUST_REMAP_IDENTITY;
+  if (check_members(o, at, remap, err) < 0 || remap_prefix(o, "prefix", at, &q->identity_ref, err) < 0 ||
+      remap_prefix(o, "signedPrefix", at, &q->identity_signed_prefix, err) < 0)
+    return -1;
+  return 0;
+}
+
 static int parse_identity(json_t *o, struct policy_req *q, const struct at *at, podrun_error_t *err)
 {
   static const char *const plain[] = { "type", NULL }, *const ref[] = { "type", "dockerReference", NULL },
@@ -90,9 +115,11 @@ static int parse_identity(json_t *o, struct policy_req *q, const struct at *at, 
     q->identity = TRUST_EXACT_REFERENCE, member = "dockerReference";
   else if (streq(type, "exactRepository"))
     q->identity = TRUST_EXACT_REPOSITORY, member = "dockerRepository";
+  else if (streq(type, "remapIdentity"))
+    return parse_remap(o, q, at, err);
   else
     return bad(at, err, "signedIdentity type %s is not one podrun knows (matchRepoDigestOrExact, matchExact, "
-               "matchRepository, exactReference, exactRepository)", QUOTE(type));
+               "matchRepository, exactReference, exactRepository, remapIdentity)", QUOTE(type));
   if (check_members(o, at, member ? (streq(member, "dockerReference") ? ref : repo) : plain, err) < 0)
     return -1;
   if (!member)

@@ -10,7 +10,8 @@
  * REQ: {"type": "insecureAcceptAnything"} | {"type": "reject"} |
  *      {"type": "signedBy", "keyType": "GPGKeys", ["keyPath": "/abs" | "keyPaths": […] | "keyData": "base64"],
  *       ["signedIdentity": {"type": "matchRepoDigestOrExact" | "matchExact" | "matchRepository" |
- *                                    "exactReference", "dockerReference": … | "exactRepository", "dockerRepository": …}]}
+ *                                    "exactReference", "dockerReference": … | "exactRepository", "dockerRepository": … |
+ *                                    "remapIdentity", "prefix": …, "signedPrefix": …}]}
  * A signedBy without keys means podrun's trust store (trustedkeys/), keys
  * trusted for the image's HOST/REPO or a prefix of it, or root keys.
  * SCOPE: "HOST[:PORT]", "HOST[:PORT]/NAMESPACE…", "HOST[:PORT]/REPO:TAG",
@@ -38,7 +39,9 @@ struct policy_req
   char *key_data;       /* signedBy: keyData, decoded; NULL if none */
   size_t key_data_len;
   enum trust_identity identity;
-  char *identity_ref; /* exactReference's dockerReference, exactRepository's dockerRepository */
+  char *identity_ref; /* exactReference's dockerReference, exactRepository's dockerRepository,
+                       * remapIdentity's prefix */
+  char *identity_signed_prefix; /* remapIdentity's signedPrefix */
 };
 
 struct policy_reqs

@@ -25,6 +25,8 @@ struct store
  * Under the store lock. */
 void store_discard_created(struct store *s);
 void store_keep_created(struct store *s);
+/* Unlinks the blob when no index row names it (under the exclusive lock). */
+int store_remove_dead_blob(struct store *s, const char *digest, podrun_error_t *err);
 
 #define STORE_BLOB_ROOT "cas/blob"
 #define STORE_BLOB_DIR STORE_BLOB_ROOT "/sha512"

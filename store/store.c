@@ -258,7 +258,7 @@ int store_resolve(struct store *s, const char *ref, struct store_image **ret, po
 
 /* A blob no row names any more (a crash between here and the unlink leaves
  * it to gc). */
-static int remove_dead_blob(struct store *s, const char *digest, podrun_error_t *err)
+int store_remove_dead_blob(struct store *s, const char *digest, podrun_error_t *err)
 {
   _cleanup_free_ char *blob = store_blob_path(digest);
   bool live = false;
@@ -289,7 +289,7 @@ void store_discard_created(struct store *s)
       }
   for (size_t i = 0; s->created_blobs && s->created_blobs[i]; i++)
     {
-      (void) remove_dead_blob(s, s->created_blobs[i], &ignored);
+      (void) store_remove_dead_blob(s, s->created_blobs[i], &ignored);
       podrun_error_free(&ignored);
     }
   store_keep_created(s);
@@ -302,18 +302,24 @@ int store_remove_locked(struct store *s, const char *id, podrun_error_t *err)
   _cleanup_strv_ char **orphans = NULL;
 
   _cleanup_free_ char *sig = NULL;
-  if (index_get_image(s->idx, id, &img, err) < 0 || index_get_signature(s->idx, id, &sig, err) < 0)
+  _cleanup_(index_policy_record_done) struct index_policy_record kept = { 0 };
+  if (index_get_image(s->idx, id, &img, err) < 0 || index_get_signature(s->idx, id, &sig, err) < 0 ||
+      index_get_policy_record(s->idx, id, &kept, err) < 0)
     return -1;
   /* The rows go first: from then on the image is gone for everyone, and a
    * crash leaves only files that gc sweeps. */
   if (index_remove_image(s->idx, id, &orphans, err) < 0 || fs_rm_rf_at(s->dirfd, tree, err) < 0 ||
-      remove_dead_blob(s, id, err) < 0 || (img && img->manifest_digest && remove_dead_blob(s, img->manifest_digest, err) < 0) ||
-      (sig && remove_dead_blob(s, sig, err) < 0))
+      store_remove_dead_blob(s, id, err) < 0 || (img && img->manifest_digest && store_remove_dead_blob(s, img->manifest_digest, err) < 0) ||
+      (sig && store_remove_dead_blob(s, sig, err) < 0) ||
+      (kept.list_digest && store_remove_dead_blob(s, kept.list_digest, err) < 0))
     return -1;
+  for (size_t i = 0; kept.signatures && kept.signatures[i]; i++)
+    if (store_remove_dead_blob(s, kept.signatures[i], err) < 0)
+      return -1;
   for (size_t i = 0; orphans && orphans[i]; i++)
     {
       _cleanup_free_ char *layer = xasprintf(STORE_LAYER_DIR "/%s", orphans[i]);
-      if (fs_rm_rf_at(s->dirfd, layer, err) < 0 || remove_dead_blob(s, orphans[i], err) < 0)
+      if (fs_rm_rf_at(s->dirfd, layer, err) < 0 || store_remove_dead_blob(s, orphans[i], err) < 0)
         return -1;
     }
   return 0;

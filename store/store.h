@@ -160,3 +160,33 @@ int store_open_signature(struct store *s, const char *id, int *ret_fd, podrun_er
 /* An ACI's blob (its id), to read. */
 int store_open_aci(struct store *s, const char *id, int *ret_fd, podrun_error_t *err);
 int store_verify_image(struct store *s, const char *id, podrun_error_t *err);
+
+/* How policy.json let a docker:// image in, kept for image verify to judge
+ * it again (store/verify.c): the reference it judged (HOST/REPO:TAG or
+ * HOST/REPO@DIGEST), the decision, and for STORE_POLICY_SIGNED_BY the
+ * signatures that met it and the manifest list (or index) the image was
+ * picked from (NULL when it came from no list), each kept as a blob of
+ * cas/blob/sha256 that store_remove and store_gc remove with the image.
+ * keep_policy replaces what the image had (its old blobs go unless another
+ * row names them). get_policy reads them back (all NULL and n 0 when
+ * nothing was kept: fetched by an older podrun, or not from a registry). */
+#define STORE_POLICY_SIGNED_BY "signedBy"
+#define STORE_POLICY_ACCEPT_ANYTHING "insecureAcceptAnything"
+#define STORE_POLICY_INSECURE "insecure-options" /* a signedBy passed over with --insecure-options=image */
+#define STORE_POLICY_SIGNATURE_MAX (4 * 1024 * 1024) /* as trust-sign.h takes one */
+#define STORE_POLICY_LIST_MAX (4 * 1024 * 1024)      /* as oci.h takes a manifest */
+
+struct store_policy
+{
+  char *reference;
+  char *decision;
+  char *list; /* NUL-terminated besides */
+  size_t list_len;
+  char **sigs; /* each NUL-terminated besides */
+  size_t *lens;
+  char **sig_digests; /* their blobs' digests (sha256-…) */
+  size_t n;
+};
+void store_policy_done(struct store_policy *p);
+int store_keep_policy(struct store *s, const char *id, const struct store_policy *p, podrun_error_t *err);
+int store_get_policy(struct store *s, const char *id, struct store_policy *ret, podrun_error_t *err);

@@ -74,6 +74,24 @@ static bool same_ref(const char *s, const struct oci_ref *a, const struct oci_re
   return ref_is_specific(s) && same_name(a, b) && streq_ptr(a->tag, b->tag) && streq_ptr(a->digest, b->digest);
 }
 
+/* remapIdentity: asked's name with prefix (by whole path components, the
+ * host:port exactly) made signed_prefix, its tag or digest kept; the
+ * reference itself when the prefix does not cover it. */
+static int remap(const struct oci_ref *asked, const char *prefix, const char *signed_prefix, struct oci_ref *ret,
+                 podrun_error_t *err)
+{
+  _cleanup_free_ char *name = oci_ref_name(asked), *s = NULL;
+  size_t n = strlen(prefix);
+  bool covers = startswith(name, prefix) && (name[n] == '\0' || name[n] == '/');
+  const char *rest = covers ? name + n : name;
+
+  s = xasprintf("%s%s%s%s%s%s", covers ? signed_prefix : "", rest, asked->tag ? ":" : "",
+                asked->tag ? asked->tag : "", asked->digest ? "@" : "", asked->digest ? asked->digest : "");
+  if (parse_ref(s, ret, err) < 0)
+    return podrun_error_wrap(err, "remapIdentity: %s", QUOTE(s));
+  return 0;
+}
+
 int trust_identity_matches(const struct trust_sign_check *c, const char *claim_ref, podrun_error_t *err)
 {
   struct oci_ref claim = { 0 }, asked = { 0 }, fixed = { 0 };
@@ -85,6 +103,10 @@ int trust_identity_matches(const struct trust_sign_check *c, const char *claim_r
     goto out;
   if ((c->identity == TRUST_EXACT_REFERENCE || c->identity == TRUST_EXACT_REPOSITORY) &&
       parse_ref(c->identity_ref ? c->identity_ref : "", &fixed, err) < 0)
+    goto out;
+  if (c->identity == TRUST_REMAP_IDENTITY &&
+      remap(&asked, c->identity_ref ? c->identity_ref : "", c->identity_signed_prefix ? c->identity_signed_prefix : "",
+            &fixed, err) < 0)
     goto out;
   switch (c->identity)
     {
@@ -102,6 +124,9 @@ int trust_identity_matches(const struct trust_sign_check *c, const char *claim_r
       break;
     case TRUST_EXACT_REPOSITORY:
       r = same_name(&claim, &fixed);
+      break;
+    case TRUST_REMAP_IDENTITY:
+      r = fixed.digest ? same_name(&claim, &fixed) : same_ref(claim_ref, &claim, &fixed);
       break;
     }
 out:

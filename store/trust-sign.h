@@ -26,6 +26,8 @@ enum trust_identity
   TRUST_MATCH_REPOSITORY,               /* any reference of the repository */
   TRUST_EXACT_REFERENCE,                /* exactly identity_ref, whatever was asked for */
   TRUST_EXACT_REPOSITORY,               /* any reference of the repository identity_ref */
+  TRUST_REMAP_IDENTITY, /* the reference with its prefix identity_ref made identity_signed_prefix (when it
+                         * has that prefix, by whole components), then as matchRepoDigestOrExact */
 };
 
 struct trust_sign_check
@@ -35,7 +37,8 @@ struct trust_sign_check
   const char *const *digests; /* NULL-terminated: the manifest digests the claim may name (the
                                * reference's manifest, and the platform's instance of a list) */
   enum trust_identity identity;
-  const char *identity_ref; /* TRUST_EXACT_*: the reference or repository */
+  const char *identity_ref; /* TRUST_EXACT_*: the reference or repository; TRUST_REMAP_IDENTITY: the prefix */
+  const char *identity_signed_prefix; /* TRUST_REMAP_IDENTITY: what the prefix becomes */
   /* the keys: keyring (armored or binary, any number of keys, keyring_len
    * bytes) when not NULL, recorded as trusted for keyring_scope; else the
    * trust store's trustedkeys directories */

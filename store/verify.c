@@ -15,7 +15,8 @@
 
 int store_keep_signature(struct store *s, const char *id, int sig_fd, podrun_error_t *err)
 {
-  _cleanup_free_ char *buf = NULL, *digest = NULL;
+  _cleanup_free_ char *buf = NULL, *digest = NULL, *old = NULL;
+  _cleanup_error_ podrun_error_t ignored = NULL;
   size_t len = 0;
   int r;
 
@@ -37,11 +38,20 @@ int store_keep_signature(struct store *s, const char *id, int sig_fd, podrun_err
     }
   if (tree_sha256(buf, len, &digest, err) < 0 || store_lock(s, LOCK_MODE_SHARED, err) < 0)
     return -1;
-  r = store_blob_put(s, digest, buf, len, err);
+  r = index_get_signature(s->idx, id, &old, err);
+  if (r >= 0)
+    r = store_blob_put(s, digest, buf, len, err);
   if (r >= 0)
     r = index_set_signature(s->idx, id, digest, err);
   store_keep_created(s);
   store_unlock(s);
+  /* the one it replaces (a fetch again, signed anew), unless a row still
+   * names it: under the exclusive lock, a failure leaving it to gc */
+  if (r >= 0 && old && !streq(old, digest) && store_lock(s, LOCK_MODE_EXCLUSIVE, &ignored) == 0)
+    {
+      (void) store_remove_dead_blob(s, old, &ignored);
+      store_unlock(s);
+    }
   return r;
 }
 
@@ -56,6 +66,120 @@ int store_open_signature(struct store *s, const char *id, int *ret_fd, podrun_er
   if (store_blob_open(s, digest, ret_fd, err) < 0)
     return podrun_error_wrap(err, "its signature");
   return 0;
+}
+
+/* ---- a docker:// image's policy decision ---------------------------------- */
+
+void store_policy_done(struct store_policy *p)
+{
+  free(p->reference);
+  free(p->decision);
+  free(p->list);
+  for (size_t i = 0; i < p->n; i++)
+    free(p->sigs[i]);
+  free(p->sigs);
+  free(p->lens);
+  strv_free(p->sig_digests);
+  *p = (struct store_policy){ 0 };
+}
+
+/* Puts the blobs and the rows (under the shared lock); *rec's strings are the new record. */
+static int keep_policy_locked(struct store *s, const char *id, const struct store_policy *p,
+                              struct index_policy_record *rec, struct index_policy_record *ret_old,
+                              podrun_error_t *err)
+{
+  if (p->list && (tree_sha256(p->list, p->list_len, &rec->list_digest, err) < 0 ||
+                  store_blob_put(s, rec->list_digest, p->list, p->list_len, err) < 0))
+    return -1;
+  for (size_t i = 0; i < p->n; i++)
+    {
+      _cleanup_free_ char *digest = NULL;
+      if (tree_sha256(p->sigs[i], p->lens[i], &digest, err) < 0 ||
+          store_blob_put(s, digest, p->sigs[i], p->lens[i], err) < 0)
+        return -1;
+      rec->signatures = strv_push(rec->signatures, digest);
+    }
+  return index_set_policy_record(s->idx, id, rec, ret_old, err);
+}
+
+int store_keep_policy(struct store *s, const char *id, const struct store_policy *p, podrun_error_t *err)
+{
+  _cleanup_(index_policy_record_done) struct index_policy_record rec = { .reference = xstrdup(p->reference),
+                                                                         .decision = xstrdup(p->decision) };
+  _cleanup_(index_policy_record_done) struct index_policy_record old = { 0 };
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  int r;
+
+  if (s->readonly)
+    return podrun_error_new(err, EROFS, "keep the signatures of %s: the store is open read-only", id);
+  if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
+    return -1;
+  r = keep_policy_locked(s, id, p, &rec, &old, err);
+  if (r < 0)
+    store_discard_created(s);
+  store_keep_created(s);
+  store_unlock(s);
+  if (r < 0)
+    return podrun_error_wrap(err, "keep the signatures of %s", id);
+  /* what the image had before and has no more: removed under the exclusive
+   * lock (nobody adds a row naming a blob meanwhile); a failure leaves it to gc */
+  bool dead = old.list_digest && !streq_ptr(old.list_digest, rec.list_digest);
+  for (size_t i = 0; old.signatures && old.signatures[i]; i++)
+    dead = dead || !strv_contains(rec.signatures, old.signatures[i]);
+  if (!dead || store_lock(s, LOCK_MODE_EXCLUSIVE, &ignored) < 0)
+    return 0;
+  if (old.list_digest)
+    (void) store_remove_dead_blob(s, old.list_digest, &ignored);
+  for (size_t i = 0; old.signatures && old.signatures[i]; i++)
+    {
+      podrun_error_free(&ignored);
+      (void) store_remove_dead_blob(s, old.signatures[i], &ignored);
+    }
+  store_unlock(s);
+  return 0;
+}
+
+/* A kept blob, read whole: the bytes verified are those that hash to its name. */
+static int read_kept(struct store *s, const char *digest, size_t max, const char *what, char **ret, size_t *ret_len,
+                     podrun_error_t *err)
+{
+  _cleanup_free_ char *path = store_blob_path(digest), *buf = NULL, *got = NULL;
+  size_t len = 0;
+  if (fs_read_file_at(s->dirfd, path, max, &buf, &len, err) < 0)
+    return podrun_error_wrap(err, "%s %.19s…", what, digest);
+  if (tree_sha256(buf, len, &got, err) < 0)
+    return -1;
+  if (!streq(got, digest))
+    return podrun_error_new(err, EBADMSG, "%s %.19s…: its bytes hash to %.19s…: digest mismatch", what, digest, got);
+  *ret = TAKE_PTR(buf);
+  *ret_len = len;
+  return 0;
+}
+
+int store_get_policy(struct store *s, const char *id, struct store_policy *ret, podrun_error_t *err)
+{
+  _cleanup_(index_policy_record_done) struct index_policy_record rec = { 0 };
+  struct store_policy p = { 0 };
+
+  if (index_get_policy_record(s->idx, id, &rec, err) < 0)
+    return -1;
+  p.reference = TAKE_PTR(rec.reference);
+  p.decision = TAKE_PTR(rec.decision);
+  p.sig_digests = TAKE_PTR(rec.signatures);
+  p.n = strv_length(p.sig_digests);
+  p.sigs = xzalloc(sizeof(*p.sigs) * (p.n + 1));
+  p.lens = xzalloc(sizeof(*p.lens) * (p.n + 1));
+  if (rec.list_digest &&
+      read_kept(s, rec.list_digest, STORE_POLICY_LIST_MAX, "manifest list", &p.list, &p.list_len, err) < 0)
+    goto fail;
+  for (size_t i = 0; i < p.n; i++)
+    if (read_kept(s, p.sig_digests[i], STORE_POLICY_SIGNATURE_MAX, "signature", &p.sigs[i], &p.lens[i], err) < 0)
+      goto fail;
+  *ret = p;
+  return 0;
+fail:
+  store_policy_done(&p);
+  return -1;
 }
 
 int store_open_aci(struct store *s, const char *id, int *ret_fd, podrun_error_t *err)
@@ -150,6 +274,19 @@ static int check_layer(struct store *s, const char *digest, podrun_error_t *err)
   return check_tree(s, digest, err);
 }
 
+/* The blobs a docker:// image's signature check needs: its manifest list, its signatures. */
+static int check_kept(struct store *s, const char *id, podrun_error_t *err)
+{
+  _cleanup_(index_policy_record_done) struct index_policy_record rec = { 0 };
+  if (index_get_policy_record(s->idx, id, &rec, err) < 0 ||
+      (rec.list_digest && check_blob(s, rec.list_digest, "manifest list", err) < 0))
+    return -1;
+  for (size_t i = 0; rec.signatures && rec.signatures[i]; i++)
+    if (check_blob(s, rec.signatures[i], "signature", err) < 0)
+      return -1;
+  return 0;
+}
+
 static int verify_locked(struct store *s, const struct store_image *img, podrun_error_t *err)
 {
   struct store_layer *v = NULL;
@@ -160,7 +297,7 @@ static int verify_locked(struct store *s, const struct store_image *img, podrun_
     return check_layer(s, img->id, err); /* an ACI is one layer, its own blob */
   if (check_blob(s, img->id, "config", err) < 0 ||
       (img->manifest_digest && check_blob(s, img->manifest_digest, "manifest", err) < 0) ||
-      index_image_layers(s->idx, img->id, &v, &n, err) < 0)
+      check_kept(s, img->id, err) < 0 || index_image_layers(s->idx, img->id, &v, &n, err) < 0)
     return -1;
   for (size_t i = 0; r >= 0 && i < n; i++)
     r = check_layer(s, v[i].digest, err);

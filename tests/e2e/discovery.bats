@@ -12,36 +12,18 @@ load helpers
 
 ACI_GET=$BUILD/tests/aci-get
 
+# the servers: A (with the redirects and a cached path), B, plain http C
 write_nginx_conf() {
-  local d=$1
-  cat >"$d/nginx.conf" <<CONF
-daemon off;
-master_process off;
-user root;
-pid $d/nginx.pid;
-error_log $d/error.log;
-events { worker_connections 64; }
-http {
-  include /etc/nginx/mime.types;
-  default_type text/html;
-  log_format t '\$server_port \$request_method \$request_uri \$status range=\$http_range inm=\$http_if_none_match';
-  access_log $d/access.log t;
-  client_body_temp_path $d/tmp; proxy_temp_path $d/tmp; fastcgi_temp_path $d/tmp;
-  uwsgi_temp_path $d/tmp; scgi_temp_path $d/tmp;
-  ssl_certificate $d/server.crt;
-  ssl_certificate_key $d/server.key;
-  root $d/root;
+  nginx_conf "$1" '$server_port $request_method $request_uri $status range=$http_range inm=$http_if_none_match' "
   server {
     listen 127.0.0.1:$PORT_A ssl;
-    location /cached/ { add_header Cache-Control "max-age=3600"; }
+    location /cached/ { add_header Cache-Control \"max-age=3600\"; }
     location /moved/ { rewrite ^/moved/(.*)\$ https://127.0.0.1:$PORT_B/\$1 redirect; }
     location /to-http/ { rewrite ^/to-http/(.*)\$ http://127.0.0.1:$PORT_C/\$1 redirect; }
     location /loop/ { rewrite ^ /loop/ redirect; }
   }
   server { listen 127.0.0.1:$PORT_B ssl; }
-  server { listen 127.0.0.1:$PORT_C; }
-}
-CONF
+  server { listen 127.0.0.1:$PORT_C; }"
 }
 
 write_hang_server() {
@@ -67,15 +49,6 @@ while True:
 PY
 }
 
-wait_port() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 setup_file() {
   command -v nginx >/dev/null && command -v openssl >/dev/null || return 0
   local d=$BATS_FILE_TMPDIR/srv
@@ -86,22 +59,19 @@ setup_file() {
     "$d/certs.d/localhost:$PORT_B" "$d/certs.d/127.0.0.1:$PORT_H" "$d/certs.d/localhost:$PORT_H"
   for c in "$d"/certs.d/*; do cp "$d/ca.crt" "$c/ca.crt"; done
   write_nginx_conf "$d"
-  nginx -c "$d/nginx.conf" -p "$d" >"$d/nginx.out" 2>&1 &
-  echo $! >"$d/nginx.started"
+  nginx_start "$d" "$PORT_A" "$PORT_B" "$PORT_C" || return 1
   write_hang_server "$d/hang.py"
   python3 "$d/hang.py" "$PORT_H" "$d/server.crt" "$d/server.key" >"$d/hang.out" 2>&1 &
   echo $! >"$d/hang.started"
-  wait_port "$PORT_A" && wait_port "$PORT_B" && wait_port "$PORT_C" && wait_port "$PORT_H" ||
-    { cat "$d/nginx.out" "$d/error.log" >&2; return 1; }
+  wait_port "$PORT_H" || { cat "$d/hang.out" >&2; return 1; }
 }
 
 teardown_file() {
-  local d=$BATS_FILE_TMPDIR/srv p
-  for p in nginx hang; do
-    [[ -f $d/$p.started ]] || continue
-    kill "$(cat "$d/$p.started")" 2>/dev/null || true
-    wait "$(cat "$d/$p.started")" 2>/dev/null || true
-  done
+  local d=$BATS_FILE_TMPDIR/srv
+  nginx_stop "$d"
+  [[ -f $d/hang.started ]] || return 0
+  kill "$(cat "$d/hang.started")" 2>/dev/null || true
+  wait "$(cat "$d/hang.started")" 2>/dev/null || true
 }
 
 setup() {

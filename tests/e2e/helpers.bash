@@ -501,3 +501,63 @@ make_test_ca() {
   openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -out "$d/server.crt" \
     -days 3 -extfile "$d/server.ext" 2>/dev/null || fail "openssl: cannot sign the server certificate" || return 1
 }
+
+# nginx_conf DIR LOG_FORMAT SERVERS: DIR/nginx.conf for a test's nginx, everything
+# under DIR: in the foreground as root, pid and error log in DIR, temporary files in
+# DIR/tmp, documents under DIR/root, the test CA's DIR/server.{crt,key} (make_test_ca)
+# for its ssl servers, one line per request in DIR/access.log as LOG_FORMAT (nginx
+# variables, e.g. '$server_port $request_method $request_uri $status'), and SERVERS
+# (nginx text: the server blocks) in its http block.
+nginx_conf() {
+  local d=$1
+  mkdir -p "$d/root" "$d/tmp"
+  cat >"$d/nginx.conf" <<CONF
+daemon off;
+master_process off;
+user root;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 64; }
+http {
+  include /etc/nginx/mime.types;
+  default_type text/html;
+  log_format t '$2';
+  access_log $d/access.log t;
+  client_body_temp_path $d/tmp; proxy_temp_path $d/tmp; fastcgi_temp_path $d/tmp;
+  uwsgi_temp_path $d/tmp; scgi_temp_path $d/tmp;
+  ssl_certificate $d/server.crt;
+  ssl_certificate_key $d/server.key;
+  root $d/root;
+$3
+}
+CONF
+}
+
+# nginx_start DIR PORT…: nginx on DIR/nginx.conf, in the background (its pid in
+# DIR/nginx.started), once it answers on each loopback PORT; fails showing its
+# errors otherwise. nginx_stop DIR ends it (and is a no-op when it did not start).
+nginx_start() {
+  local d=$1 p
+  shift
+  nginx -c "$d/nginx.conf" -p "$d" >"$d/nginx.out" 2>&1 &
+  echo $! >"$d/nginx.started"
+  for p in "$@"; do
+    wait_port "$p" || { cat "$d/nginx.out" "$d/error.log" >&2; return 1; }
+  done
+}
+
+nginx_stop() {
+  [[ -f $1/nginx.started ]] || return 0
+  kill "$(cat "$1/nginx.started")" 2>/dev/null || true
+  wait "$(cat "$1/nginx.started")" 2>/dev/null || true
+}
+
+# wait_port PORT: waits up to 10 s for a server to accept on 127.0.0.1:PORT.
+wait_port() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}

@@ -19,25 +19,9 @@ setup_file() {
   cp "$d/ca.crt" "$d/conf/certs.d/localhost/ca.crt"
   cp "$d/ca.crt" "$d/conf/certs.d/127.0.0.1/ca.crt"
   export HTTP_PORT=$(free_port) SRV=$d
-  cat >"$d/nginx.conf" <<CONF
-daemon off;
-master_process off;
-user root;
-pid $d/nginx.pid;
-error_log $d/error.log;
-events { worker_connections 64; }
-http {
-  include /etc/nginx/mime.types;
-  default_type text/html;
-  log_format t '\$server_port \$request_method \$request_uri \$status';
-  access_log $d/access.log t;
-  client_body_temp_path $d/tmp; proxy_temp_path $d/tmp; fastcgi_temp_path $d/tmp;
-  uwsgi_temp_path $d/tmp; scgi_temp_path $d/tmp;
-  root $d/root;
-  server { listen 127.0.0.1:443 ssl; ssl_certificate $d/server.crt; ssl_certificate_key $d/server.key; }
-  server { listen 127.0.0.1:$HTTP_PORT; }
-}
-CONF
+  nginx_conf "$d" '$server_port $request_method $request_uri $status' "
+  server { listen 127.0.0.1:443 ssl; }
+  server { listen 127.0.0.1:$HTTP_PORT; }"
   # a publisher's key, and another one
   export PUB=$BATS_FILE_TMPDIR/gnupg
   mkdir -m 0700 "$PUB"
@@ -45,22 +29,12 @@ CONF
   GNUPGHOME=$PUB gpg --batch --quiet --passphrase '' --quick-gen-key 'Other <other@podrun.test>' ed25519 sign never 2>/dev/null
   GNUPGHOME=$PUB gpg --armor --export pub@podrun.test >"$d/pub.asc"
   GNUPGHOME=$PUB gpg --armor --export other@podrun.test >"$d/other.asc"
-  nginx -c "$d/nginx.conf" -p "$d" >"$d/nginx.out" 2>&1 &
-  echo $! >"$d/nginx.started"
-  local i
-  for ((i = 0; i < 100; i++)); do
-    python3 -c 'import socket; socket.create_connection(("127.0.0.1", 443), 1)' 2>/dev/null && return 0
-    sleep 0.1
-  done
-  cat "$d/nginx.out" "$d/error.log" >&2
-  return 1
+  nginx_start "$d" 443 "$HTTP_PORT"
 }
 
 teardown_file() {
   [[ -z ${PUB:-} ]] || GNUPGHOME=$PUB gpgconf --kill all 2>/dev/null || true
-  [[ -f ${SRV:-/nonexistent}/nginx.started ]] || return 0
-  kill "$(cat "$SRV/nginx.started")" 2>/dev/null || true
-  wait "$(cat "$SRV/nginx.started")" 2>/dev/null || true
+  [[ -z ${SRV:-} ]] || nginx_stop "$SRV"
 }
 
 setup() {

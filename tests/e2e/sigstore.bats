@@ -398,3 +398,188 @@ refused() {
   assert_one_line_error "unsigned"
   no_gpg_left
 }
+
+# sig_blob FILE: where the store keeps FILE's bytes as a blob (cas/blob/sha256).
+sig_blob() {
+  local hex
+  hex=$(sha256sum "$1" | cut -d' ' -f1)
+  echo "$STORE/cas/blob/sha256/${hex:0:2}/$hex"
+}
+
+# verify_ok ID WANT: image verify of ID succeeds, its line on stdout is "ID NAME WANT".
+verify_ok() {
+  run_podrun image verify "$1"
+  assert_status 0
+  [[ ${lines[0]} == "$1 "*" $2" ]] || fail "image verify: not \"$2\": ${lines[0]}"
+}
+
+# no_blobs: the store has no blob at all (nor layer tree) once its images are gone.
+no_blobs() {
+  local left
+  left=$(find "$STORE/cas/blob" "$STORE/cas/layer" -mindepth 1 -not -type d 2>/dev/null)
+  [[ -z $left ]] || fail "left in the store: $left"
+}
+
+@test "sigstore: image verify checks the kept signature again: a removed key, a reject, a tampered blob fail it; rm and gc leave none" {
+  trust_key "$APPC_PREFIX" trusted
+  run_podrun fetch --quiet "docker://$REGISTRY/test/busybox:1"
+  assert_status 0
+  local id=$output sig manifest
+  sig=$(sig_blob "$(sigdir test/busybox "$DIGEST")/signature-1")
+  [[ -f $sig ]] || fail "the signature is not kept as a blob ($sig)"
+  manifest=$STORE/cas/blob/sha256/${DIGEST:7:2}/${DIGEST#sha256:}
+  [[ -f $manifest ]] || fail "no manifest blob"
+  # from the store alone: the lookaside is not asked
+  : >"$LOOKASIDE_LOG"
+  verify_ok "$id" "ok"
+  [[ ! -s $LOOKASIDE_LOG ]] || fail "image verify asked the lookaside: $(cat "$LOOKASIDE_LOG")"
+  no_gpg_left
+  # what the listing and --signer show is unchanged
+  run_podrun image cat-manifest --signer "$id"
+  [[ $(json_query 'j["signer_fingerprint"]' <<<"$output") == "$FPR_TRUSTED" ]] || fail "signer: $output"
+  # today's policy: a reject fails it whatever the flags
+  policy '{"default": [{"type": "signedBy", "keyType": "GPGKeys"}],
+           "transports": {"docker": {"'"$REGISTRY"'/test/busybox": [{"type": "reject"}]}}}'
+  run_podrun --insecure-options=image image verify "$id"
+  assert_one_line_error "image \"$id\"" "rejected by policy \"$CONF/policy.json\" ($REGISTRY/test/busybox)"
+  [[ ${lines[0]} == "$id $REGISTRY/test/busybox:1 rejected by policy"* ]] || fail "stdout: ${lines[0]}"
+  # keys given by the policy instead of the trust store: the other key's are no keys for it
+  policy '{"default": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "'"$BATS_FILE_TMPDIR/other.asc"'"}]}'
+  run_podrun image verify "$id"
+  assert_one_line_error "image \"$id\"" "not one of the keys policy.json gives"
+  rm "$CONF/policy.json"
+  # today's trust store: the key removed fails it, trusted again passes it
+  run_podrun trust --remove "$FPR_TRUSTED"
+  assert_status 0
+  run_podrun image verify "$id"
+  assert_one_line_error "image \"$id\"" "signature" "no key is trusted for \"$APPC_PREFIX/busybox\""
+  trust_key "$APPC_PREFIX" trusted
+  verify_ok "$id" "ok"
+  # a changed byte of the kept signature, of the manifest
+  cp "$sig" "$BATS_TEST_TMPDIR/sig"
+  printf 'x' | dd of="$sig" bs=1 seek=20 conv=notrunc status=none
+  run_podrun image verify "$id"
+  assert_one_line_error "image \"$id\"" "signature sha256-" "digest mismatch"
+  cp "$BATS_TEST_TMPDIR/sig" "$sig"
+  cp "$manifest" "$BATS_TEST_TMPDIR/manifest"
+  printf ' ' >>"$manifest"
+  run_podrun image verify "$id"
+  assert_one_line_error "image \"$id\"" "manifest sha256-" "digest mismatch"
+  cp "$BATS_TEST_TMPDIR/manifest" "$manifest"
+  verify_ok "$id" "ok"
+  # the kept bytes are what is verified: the index made to name another key's
+  # signature of the same manifest (a blob of its own) fails it
+  local other ohex
+  other=$(sigdir test/other "$DIGEST")/signature-1
+  ohex=$(sha256sum "$other" | cut -d' ' -f1)
+  mkdir -p "$STORE/cas/blob/sha256/${ohex:0:2}"
+  cp "$other" "$STORE/cas/blob/sha256/${ohex:0:2}/$ohex"
+  python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE image_signatures SET digest = ?", ("sha256-" + sys.argv[2],))
+db.commit()' "$STORE/cas/index.db" "$ohex" || fail "cannot edit the index"
+  run_podrun image verify "$id"
+  assert_one_line_error "image \"$id\"" "signature kept as sha256-$ohex" "signed by key" "which is not trusted"
+  python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE image_signatures SET digest = ?", ("sha256-" + sys.argv[2],))
+db.commit()' "$STORE/cas/index.db" "$(basename "$sig")" || fail "cannot edit the index"
+  rm "$STORE/cas/blob/sha256/${ohex:0:2}/$ohex"
+  verify_ok "$id" "ok"
+  no_gpg_left
+  # the signature goes with the image: rm, then gc
+  run_podrun image rm "$id"
+  assert_status 0
+  no_blobs
+  run_podrun fetch --quiet "docker://$REGISTRY/test/busybox:1"
+  assert_status 0
+  [[ -f $sig ]] || fail "the signature is not kept again"
+  run_podrun image gc --grace-period=0
+  assert_status 0
+  no_blobs
+}
+
+@test "sigstore: image verify of a list's signature, of images let in unsigned, and of one fetched before signatures were kept" {
+  trust_key "$APPC_PREFIX" trusted
+  # signed as a list: the list is kept, and must still name the image's manifest
+  run_podrun fetch --quiet "docker://$REGISTRY/test/list:1"
+  assert_status 0
+  local id=$output ld list
+  ld=$(digest_of test/list:1)
+  list=$STORE/cas/blob/sha256/${ld:7:2}/${ld#sha256:}
+  [[ -f $list ]] || fail "the manifest list is not kept"
+  verify_ok "$id" "ok"
+  printf ' ' >>"$list"
+  run_podrun image verify "$id"
+  assert_one_line_error "image \"$id\"" "manifest list sha256-" "digest mismatch"
+  run_podrun image rm "$id"
+  no_blobs
+  # signed on its platform's manifest only
+  run_podrun fetch --quiet "docker://$REGISTRY/test/list2:1"
+  assert_status 0
+  id=$output
+  verify_ok "$id" "ok"
+  run_podrun image rm "$id"
+  no_blobs
+  # let in unsigned: by policy, by --insecure-options=image; a reject fails it still
+  policy '{"default": [{"type": "signedBy", "keyType": "GPGKeys"}],
+           "transports": {"docker": {"'"$REGISTRY"'/test/unsigned": [{"type": "insecureAcceptAnything"}]}}}'
+  run_podrun fetch --quiet "docker://$REGISTRY/test/unsigned:1"
+  assert_status 0
+  id=$output
+  verify_ok "$id" "ok (unsigned: policy.json accepts it (insecureAcceptAnything))"
+  rm "$CONF/policy.json"
+  verify_ok "$id" "ok (unsigned: let in by policy.json's insecureAcceptAnything)"
+  run_podrun image rm "$id"
+  run_podrun --insecure-options=image fetch --quiet "docker://$REGISTRY/test/unsigned:1"
+  assert_status 0
+  verify_ok "$id" "ok (unsigned: fetched with --insecure-options=image)"
+  policy '{"default": [{"type": "reject"}]}'
+  run_podrun image verify "$id"
+  assert_one_line_error "image \"$id\"" "rejected by policy" "(default)"
+  rm "$CONF/policy.json"
+  run_podrun image rm "$id"
+  no_blobs
+  # a signed image whose signature a policy no longer asks for
+  run_podrun fetch --quiet "docker://$REGISTRY/test/busybox:1"
+  assert_status 0
+  id=$output
+  policy '{"default": [{"type": "insecureAcceptAnything"}]}'
+  verify_ok "$id" "ok (signature not checked: policy.json accepts it unsigned now (insecureAcceptAnything))"
+  rm "$CONF/policy.json"
+  # as an older podrun left it (a signer, nothing kept): not a failure, and said
+  python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executescript("UPDATE images SET policy_reference = NULL, policy_decision = NULL; DELETE FROM image_signatures;")
+db.close()' "$STORE/cas/index.db" || fail "cannot edit the index"
+  verify_ok "$id" "ok (no signature kept: fetched by an older podrun; fetch it again with --pull-policy=update)"
+  run_podrun fetch --quiet --pull-policy=update "docker://$REGISTRY/test/busybox:1"
+  assert_status 0
+  verify_ok "$id" "ok"
+  no_gpg_left
+}
+
+@test "sigstore: remapIdentity lets a mirror's name stand for the name signed, by whole components, the tag kept" {
+  local port=${REGISTRY##*:}
+  local mirror=localhost:$port
+  mkdir -p "$CONF/certs.d/$mirror"
+  cp "$REGISTRY_CA" "$CONF/certs.d/$mirror/ca.crt"
+  printf 'docker:\n  %s:\n    lookaside: http://127.0.0.1:%s\n' "$mirror" "$LOOKASIDE_PORT" >"$CONF/registries.d/mirror.yaml"
+  trust_key "localhost-$port/test" trusted
+  run_podrun fetch --quiet "docker://$mirror/test/busybox:1"
+  refused "signs \"$REGISTRY/test/busybox:1\", not $mirror/test/busybox:1"
+  # a prefix that is no prefix by whole components remaps nothing
+  policy '{"default": [{"type": "signedBy", "keyType": "GPGKeys", "signedIdentity":
+           {"type": "remapIdentity", "prefix": "'"$mirror"'/tes", "signedPrefix": "'"$REGISTRY"'/tes"}}]}'
+  run_podrun fetch --quiet "docker://$mirror/test/busybox:1"
+  refused "signs \"$REGISTRY/test/busybox:1\", not $mirror/test/busybox:1"
+  policy '{"default": [{"type": "signedBy", "keyType": "GPGKeys", "signedIdentity":
+           {"type": "remapIdentity", "prefix": "'"$mirror"'/test", "signedPrefix": "'"$REGISTRY"'/test"}}]}'
+  run_podrun fetch --quiet "docker://$mirror/test/busybox:1"
+  assert_status 0
+  verify_ok "$output" "ok"
+  # the tag is kept: the claim of :1 is none of :2
+  run_podrun fetch --quiet "docker://$mirror/test/busybox:2"
+  assert_one_line_error "signs \"$REGISTRY/test/busybox:1\", not $mirror/test/busybox:2"
+  no_gpg_left
+}

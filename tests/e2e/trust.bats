@@ -724,3 +724,31 @@ homes() {
   [[ -z "$(ls -A "$T_TMP")" ]] || fail "left in TMPDIR: $(ls -A "$T_TMP")"
   no_gpg_left
 }
+
+@test "image verify: an ACI fetched again with a new signature keeps that one alone (the old blob goes), and it is what is checked" {
+  trust_key podrun.test trusted
+  trust_key podrun.test sub
+  sig trusted
+  run_podrun fetch "$AC"
+  assert_status 0
+  ID=$output
+  local first second
+  first=$(sha256sum "$AC.asc" | cut -d' ' -f1)
+  [[ -f $STORE/cas/blob/sha256/${first:0:2}/$first ]] || fail "the signature is not kept"
+  sig sub
+  second=$(sha256sum "$AC.asc" | cut -d' ' -f1)
+  run_podrun fetch "$AC"
+  assert_status 0
+  [[ -f $STORE/cas/blob/sha256/${second:0:2}/$second ]] || fail "the new signature is not kept"
+  [[ ! -e $STORE/cas/blob/sha256/${first:0:2}/$first ]] || fail "the replaced signature is left"
+  verify_ok
+  # the subkey's key removed: the kept signature is the new one
+  run_podrun trust --remove "$FPR_SUB"
+  assert_status 0
+  run_podrun image verify "$ID"
+  verify_fails "signature" "not trusted"
+  run_podrun image rm "$ID"
+  assert_status 0
+  [[ -z $(find "$STORE/cas/blob" -type f) ]] || fail "left: $(find "$STORE/cas/blob" -type f)"
+  no_gpg_left
+}

@@ -45,10 +45,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                          NULL };
   static const char *const others[] = { "sha256:2222222222222222222222222222222222222222222222222222222222222222",
                                         NULL };
-  for (int id = TRUST_MATCH_REPO_DIGEST_OR_EXACT; id <= TRUST_EXACT_REPOSITORY; id++)
+  for (int id = TRUST_MATCH_REPO_DIGEST_OR_EXACT; id <= TRUST_REMAP_IDENTITY; id++)
     {
       struct trust_sign_check c = { .reference = "quay.io/a/b:v1", .digests = digests, .identity = id,
-                                    .identity_ref = id == TRUST_EXACT_REFERENCE ? "quay.io/x/y:v1" : "quay.io/x/y" };
+                                    .identity_ref = id == TRUST_EXACT_REFERENCE  ? "quay.io/x/y:v1"
+                                                    : id == TRUST_REMAP_IDENTITY ? "quay.io/a"
+                                                                                 : "quay.io/x/y",
+                                    .identity_signed_prefix = "quay.io/x" };
       if (trust_claim_check(text, size, &c, &err) == 0)
         {
           /* the same claim is no claim of another digest */

@@ -92,7 +92,23 @@ static void test_parse_bad(void **state)
             "base64");
   parse_bad("{\"default\": [{\"type\": \"signedBy\", \"keyType\": \"GPGKeys\", "
             "\"signedIdentity\": {\"type\": \"remapIdentity\"}}]}",
-            "remapIdentity");
+            "signedIdentity.prefix must be");
+  parse_bad("{\"default\": [{\"type\": \"signedBy\", \"keyType\": \"GPGKeys\", "
+            "\"signedIdentity\": {\"type\": \"remapIdentity\", \"prefix\": \"quay.io/a:v1\", "
+            "\"signedPrefix\": \"quay.io/b\"}}]}",
+            "signedIdentity.prefix must be");
+  parse_bad("{\"default\": [{\"type\": \"signedBy\", \"keyType\": \"GPGKeys\", "
+            "\"signedIdentity\": {\"type\": \"remapIdentity\", \"prefix\": \"quay.io/a\", "
+            "\"signedPrefix\": \"*.quay.io\"}}]}",
+            "signedIdentity.signedPrefix must be");
+  parse_bad("{\"default\": [{\"type\": \"signedBy\", \"keyType\": \"GPGKeys\", "
+            "\"signedIdentity\": {\"type\": \"remapIdentity\", \"prefix\": \"quay.io/a\", "
+            "\"signedPrefix\": \"quay.io/b@sha256:00\"}}]}",
+            "signedIdentity.signedPrefix must be");
+  parse_bad("{\"default\": [{\"type\": \"signedBy\", \"keyType\": \"GPGKeys\", "
+            "\"signedIdentity\": {\"type\": \"remapIdentity\", \"prefix\": \"quay.io/a\", "
+            "\"signedPrefix\": \"quay.io/b\", \"extra\": 1}}]}",
+            "unknown member \"extra\"");
   parse_bad("{\"default\": [{\"type\": \"signedBy\", \"keyType\": \"GPGKeys\", "
             "\"signedIdentity\": {\"type\": \"exactReference\", \"dockerReference\": \"quay.io/x\"}}]}",
             "names no tag or digest");
@@ -264,6 +280,46 @@ static int identity(enum trust_identity id, const char *fixed, const char *asked
   return trust_identity_matches(&c, claim, &err);
 }
 
+static int remapped(const char *prefix, const char *signed_prefix, const char *asked, const char *claim)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  struct trust_sign_check c = { .reference = asked, .identity = TRUST_REMAP_IDENTITY, .identity_ref = prefix,
+                                .identity_signed_prefix = signed_prefix };
+  return trust_identity_matches(&c, claim, &err);
+}
+
+/* remapIdentity: the prefix by whole components, the tag kept, then matchRepoDigestOrExact */
+static void test_identity_remap(void **state)
+{
+  _cleanup_policy_ struct policy *p = NULL;
+  _cleanup_error_ podrun_error_t err = NULL;
+  const char *text = "{\"default\": [{\"type\": \"signedBy\", \"keyType\": \"GPGKeys\", \"signedIdentity\": "
+                     "{\"type\": \"remapIdentity\", \"prefix\": \"local:5000/mirror\", \"signedPrefix\": "
+                     "\"quay.io/x\"}}]}";
+
+  assert_int_equal(policy_parse(text, strlen(text), "t", &p, &err), 0);
+  assert_int_equal(p->def.v[0].identity, TRUST_REMAP_IDENTITY);
+  assert_string_equal(p->def.v[0].identity_ref, "local:5000/mirror");
+  assert_string_equal(p->def.v[0].identity_signed_prefix, "quay.io/x");
+  assert_int_equal(remapped("local:5000/mirror", "quay.io/x", "local:5000/mirror/b:v1", "quay.io/x/b:v1"), 1);
+  assert_int_equal(remapped("local:5000/mirror", "quay.io/x", "local:5000/mirror/b:v1", "quay.io/x/b:v2"), 0);
+  assert_int_equal(remapped("local:5000/mirror", "quay.io/x", "local:5000/mirror/b:v1", "local:5000/mirror/b:v1"),
+                   0);
+  /* a repository as the prefix, a host as the prefix */
+  assert_int_equal(remapped("local:5000/mirror/b", "quay.io/x/c", "local:5000/mirror/b:v1", "quay.io/x/c:v1"), 1);
+  assert_int_equal(remapped("local:5000", "quay.io", "local:5000/a/b:v1", "quay.io/a/b:v1"), 1);
+  /* not a prefix by whole components (nor the host:port exactly): no remapping */
+  assert_int_equal(remapped("local:5000/mirror", "quay.io/x", "local:5000/mirrored/b:v1", "quay.io/xed/b:v1"), 0);
+  assert_int_equal(remapped("local:5000/mirror", "quay.io/x", "local:5000/mirrored/b:v1", "local:5000/mirrored/b:v1"),
+                   1);
+  assert_int_equal(remapped("local:5000", "quay.io", "local:50001/a/b:v1", "quay.io/a/b:v1"), 0);
+  /* by digest: any reference of the remapped repository */
+  assert_int_equal(remapped("local:5000", "quay.io", "local:5000/a/b@" D1, "quay.io/a/b:v9"), 1);
+  assert_int_equal(remapped("local:5000", "quay.io", "local:5000/a/b@" D1, "quay.io/a/c:v9"), 0);
+  /* a claim's name is expanded as Docker does */
+  assert_int_equal(remapped("local:5000/mirror", "docker.io/library", "local:5000/mirror/busybox:1", "busybox:1"), 1);
+}
+
 static void test_identity(void **state)
 {
   /* the default: a tag exactly, a digest by repository */
@@ -345,7 +401,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_parse),   cmocka_unit_test(test_parse_bad), cmocka_unit_test(test_scopes),
-    cmocka_unit_test(test_lookaside), cmocka_unit_test(test_lookaside_dirs), cmocka_unit_test(test_identity), cmocka_unit_test(test_claim),
+    cmocka_unit_test(test_lookaside), cmocka_unit_test(test_lookaside_dirs), cmocka_unit_test(test_identity), cmocka_unit_test(test_identity_remap), cmocka_unit_test(test_claim),
     cmocka_unit_test(test_base64),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

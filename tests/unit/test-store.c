@@ -957,7 +957,10 @@ static void test_index_migration_5(void **state)
   assert_int_equal(index_set_signer(idx, "sha512-bb", &signer, &err), 0);
   index_close(idx);
   assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-  assert_int_equal(sqlite3_exec(db, "DROP TABLE layer_trees; ALTER TABLE images DROP COLUMN signature_digest;"
+  assert_int_equal(sqlite3_exec(db, "DROP TABLE image_signatures; ALTER TABLE images DROP COLUMN policy_reference;"
+                                    "ALTER TABLE images DROP COLUMN policy_decision;"
+                                    "ALTER TABLE images DROP COLUMN list_digest;"
+                                    "DROP TABLE layer_trees; ALTER TABLE images DROP COLUMN signature_digest;"
                                     "PRAGMA user_version = 4;", NULL, NULL, NULL),
                    SQLITE_OK);
   sqlite3_close(db);
@@ -989,6 +992,84 @@ static void test_index_migration_5(void **state)
   index_close(idx);
 }
 
+/* Migration 6: a version 5 index's images have no policy record; a record
+ * keeps its blobs live, is replaced whole (the old one handed back), and
+ * goes with its image. */
+static void test_index_migration_6(void **state)
+{
+  const char *t = *state;
+  _cleanup_free_ char *path = xasprintf("%s/index.db", t);
+  _cleanup_error_ podrun_error_t err = NULL;
+  struct index *idx = NULL;
+  struct store_image img = { .id = (char *) "sha256-cc", .name = (char *) "example.com/c", .labels = (char *) "[]",
+                             .manifest = (char *) "{}", .size = 10, .format = (char *) "oci",
+                             .manifest_digest = (char *) "sha256-dd" };
+  struct store_layer layer = { .digest = (char *) "sha256-ee", .media_type = (char *) "x", .size = 10 };
+  struct index_policy_record got = { 0 }, old = { 0 };
+  char *sigs1[] = { (char *) "sha256-01", (char *) "sha256-02", NULL }, *sigs2[] = { (char *) "sha256-02", NULL };
+  struct index_policy_record rec = { .reference = (char *) "example.com/c:1", .decision = (char *) "signedBy",
+                                     .list_digest = (char *) "sha256-0f", .signatures = sigs1 };
+  sqlite3 *db = NULL;
+  bool live = false;
+
+  assert_int_equal(index_open(path, false, &idx, &err), 0);
+  assert_int_equal(index_add_image(idx, &img, &layer, 1, NULL, &err), 0);
+  index_close(idx);
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "DROP TABLE image_signatures; ALTER TABLE images DROP COLUMN policy_reference;"
+                                    "ALTER TABLE images DROP COLUMN policy_decision;"
+                                    "ALTER TABLE images DROP COLUMN list_digest; PRAGMA user_version = 5;",
+                                    NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+
+  assert_int_equal(index_open(path, false, &idx, &err), 0);
+  assert_int_equal(index_get_policy_record(idx, "sha256-cc", &got, &err), 0);
+  assert_null(got.reference);
+  assert_null(got.decision);
+  assert_null(got.list_digest);
+  assert_null(got.signatures);
+  /* a record for an image that is not there is an error, and changes nothing */
+  assert_int_equal(index_set_policy_record(idx, "sha256-gone", &rec, &old, &err), -1);
+  podrun_error_free(&err);
+  assert_int_equal(index_set_policy_record(idx, "sha256-cc", &rec, &old, &err), 0);
+  assert_null(old.reference);
+  assert_int_equal(index_get_policy_record(idx, "sha256-cc", &got, &err), 0);
+  assert_string_equal(got.reference, "example.com/c:1");
+  assert_string_equal(got.decision, "signedBy");
+  assert_string_equal(got.list_digest, "sha256-0f");
+  assert_int_equal(strv_length(got.signatures), 2);
+  assert_string_equal(got.signatures[0], "sha256-01");
+  assert_string_equal(got.signatures[1], "sha256-02");
+  index_policy_record_done(&got);
+  const char *const kept[] = { "sha256-01", "sha256-02", "sha256-0f" };
+  for (size_t i = 0; i < ELEMENTSOF(kept); i++)
+    {
+      assert_int_equal(index_blob_is_live(idx, kept[i], &live, &err), 0);
+      assert_true(live);
+    }
+  /* replaced whole */
+  rec = (struct index_policy_record){ .reference = (char *) "example.com/c:2", .decision = (char *) "signedBy",
+                                      .signatures = sigs2 };
+  assert_int_equal(index_set_policy_record(idx, "sha256-cc", &rec, &old, &err), 0);
+  assert_string_equal(old.reference, "example.com/c:1");
+  assert_int_equal(strv_length(old.signatures), 2);
+  index_policy_record_done(&old);
+  assert_int_equal(index_blob_is_live(idx, "sha256-01", &live, &err), 0);
+  assert_false(live);
+  assert_int_equal(index_blob_is_live(idx, "sha256-0f", &live, &err), 0);
+  assert_false(live);
+  assert_int_equal(index_blob_is_live(idx, "sha256-02", &live, &err), 0);
+  assert_true(live);
+  /* it goes with the image */
+  assert_int_equal(index_remove_image(idx, "sha256-cc", NULL, &err), 0);
+  assert_int_equal(index_blob_is_live(idx, "sha256-02", &live, &err), 0);
+  assert_false(live);
+  assert_int_equal(index_get_policy_record(idx, "sha256-cc", &got, &err), 0);
+  assert_null(got.signatures);
+  index_close(idx);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -1004,6 +1085,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_index, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_index_migration, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_index_migration_5, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_index_migration_6, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_tree_digest, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_index_layers_shared, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_store, setup_tmp, teardown_tmp),
