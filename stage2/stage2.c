@@ -115,7 +115,8 @@ static void add_systemd_env(struct stage2_plan *p, const struct stage2_args *a)
 }
 
 /* AC_METADATA_URL (Documentation/metadata-service.md): the pod's, when
- * `run --mds-register` registered it, is in the file STAGE2_MDS_URL beside
+ * `run --mds-register` registered it, is in the file STAGE2_MDS_URL (none,
+ * or empty: no URL) beside
  * the pod manifest (the host's pod directory, or where the stage1 binds it:
  * nothing of the pod writes there), mode 0600: never on a command line,
  * where any user of the host could read the token. */
@@ -128,6 +129,8 @@ static int add_metadata_url(struct stage2_plan *p, const char *pod_manifest, pod
   _cleanup_error_ podrun_error_t e = NULL;
   if (fs_read_file_at(AT_FDCWD, path, 4096, &url, NULL, &e) < 0)
     return e->status == ENOENT ? 0 : podrun_error_new(err, e->status, "%s", e->msg);
+  if (!*url) /* a stage1's mount point for it, with nothing bound */
+    return 0;
   if (!startswith(url, "http://") || strpbrk(url, " \t\r\n"))
     return podrun_error_new(err, 0, "%s: not a metadata service URL", QUOTE(path));
   size_t k = 0;
