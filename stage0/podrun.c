@@ -76,7 +76,7 @@ static const struct cmd cmd_prepare_entry = { "prepare", cmd_prepare, "IMAGE [ap
 static const struct cmd cmd_run_prepared_entry = { "run-prepared", cmd_run_prepared, "UUID", "Run a prepared pod",
     "Starts the pod exactly as prepare set it up: its apps, volumes, stage1 and pod flags\n"
     "(--net, --hostname, --interactive) were fixed then, so run-prepared takes none of them.\n"
-    "--mds-register alone may be given again: it overrides prepare's (default: prepare's).\n"
+    "--mds-register alone may be given again: it overrides prepare's.\n"
     "UUID may be a unique prefix.\n\nExample:\n  podrun run-prepared 5f0b", run_prepared_opts, NULL, 1, 1, CMD_STORE_RW };
 /* trust (stage0/cmd-trust.c) */
 static const struct cmd cmd_trust_entry = { "trust", cmd_trust, "--prefix=PREFIX KEY... | --root KEY... | --list | --remove FINGERPRINT...",

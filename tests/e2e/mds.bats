@@ -255,6 +255,11 @@ stolen /$token_b/acMetadata/v1/pod/uuid"
   local i
   for i in $(seq 100); do [[ -n $(registered) ]] || break; sleep 0.05; done
   [[ -z $(registered) ]] || fail "a pod that exited is still registered"
+  # fly: the host's network, stage2 reads the pod directory's mds-url
+  run_podrun run --stage1=fly --mds-register podrun.test/busybox --exec=/bin/sh -- -c \
+    'wget -q -O - "$AC_METADATA_URL/acMetadata/v1/apps/busybox/image/id"' ---
+  assert_status 0
+  [[ $output == "$BUSYBOX_ID" ]] || fail "fly: the image id"
   # the token of a pod that ended opens nothing
   log_run curl -s -o /dev/null -w '%{http_code}' "${lines[0]}/acMetadata/v1/pod/uuid"
   [[ $output == 403 ]] || fail "an ended pod's token: $output"
@@ -302,6 +307,10 @@ stolen /$token_b/acMetadata/v1/pod/uuid"
   assert_one_line_error "--mds-register" '"maybe" is not a boolean'
   run_podrun run --mds-register --net=none podrun.test/busybox --exec=/bin/true
   assert_one_line_error "--net=none"
+  if [[ -f $BUILD/stage1-kvm.aci ]]; then
+    run_podrun run --stage1=kvm --mds-register podrun.test/busybox --exec=/bin/true
+    assert_one_line_error "--mds-register" "kvm"
+  fi
   [[ $(find "$STORE/pods" -mindepth 2 -maxdepth 2) == "$STORE/pods/prepared/$p" ]] || fail "a pod was left: $(ls -R "$STORE/pods")"
 }
 
