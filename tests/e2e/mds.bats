@@ -252,6 +252,7 @@ stolen /$token_b/acMetadata/v1/pod/uuid"
   assert_status 0
   [[ ${lines[0]} =~ ^http://127\.0\.0\.1:$PORT/[0-9a-f]{64}$ ]] || fail "AC_METADATA_URL: ${lines[0]}"
   [[ ${lines[1]} == "$BUSYBOX_ID" ]] || fail "the image id over 127.0.0.1"
+  local url=${lines[0]}
   local i
   for i in $(seq 100); do [[ -n $(registered) ]] || break; sleep 0.05; done
   [[ -z $(registered) ]] || fail "a pod that exited is still registered"
@@ -261,7 +262,7 @@ stolen /$token_b/acMetadata/v1/pod/uuid"
   assert_status 0
   [[ $output == "$BUSYBOX_ID" ]] || fail "fly: the image id"
   # the token of a pod that ended opens nothing
-  log_run curl -s -o /dev/null -w '%{http_code}' "${lines[0]}/acMetadata/v1/pod/uuid"
+  log_run curl -s -o /dev/null -w '%{http_code}' "$url/acMetadata/v1/pod/uuid"
   [[ $output == 403 ]] || fail "an ended pod's token: $output"
   # kill -9 of its podrun (the pod's stage1): the binary itself, not a shell around it
   "$PODRUN" --dir="$STORE" run --mds-register --uuid-file-save="$BATS_TEST_TMPDIR/k" podrun.test/busybox --exec=/bin/sleep -- 30 --- \
