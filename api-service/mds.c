@@ -284,7 +284,8 @@ fail_set:
 
 /* ---- the pods' side ------------------------------------------------------- */
 
-static void reply_text(struct api_reply *ret, const char *type, const char *text, size_t len)
+/* The replies, each returning 0 for the handler to return. */
+static int reply_text(struct api_reply *ret, const char *type, const char *text, size_t len)
 {
   ret->status = 200;
   ret->content_type = type;
@@ -292,12 +293,19 @@ static void reply_text(struct api_reply *ret, const char *type, const char *text
   memcpy(ret->text, text, len);
   ret->text[len] = '\0';
   ret->text_len = len;
+  return 0;
 }
 
-static void reply_json(struct api_reply *ret, const json_t *j)
+static int reply_json(struct api_reply *ret, const json_t *j)
 {
   _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
-  reply_text(ret, JSON_TYPE, text, strlen(text));
+  return reply_text(ret, JSON_TYPE, text, strlen(text));
+}
+
+static int reply_error(struct api_reply *ret, int status, const char *msg)
+{
+  api_reply_error(ret, status, msg);
+  return 0;
 }
 
 /* A path segment as the pods' side takes it: unreserved characters only
@@ -318,9 +326,15 @@ static int split_path(const char *target, char **segs, size_t *ret_n, struct api
 {
   size_t n = 0;
   if (target[0] != '/' || strlen(target) > API_MAX_TARGET)
-    return api_reply_error(ret, 404, "no such endpoint"), -1;
+    {
+      api_reply_error(ret, 404, "no such endpoint");
+      return -1;
+    }
   if (strpbrk(target, "?#"))
-    return api_reply_error(ret, 400, "bad request target: the metadata service takes no query"), -1;
+    {
+      api_reply_error(ret, 400, "bad request target: the metadata service takes no query");
+      return -1;
+    }
   const char *p = target + 1;
   for (;;)
     {
@@ -329,7 +343,8 @@ static int split_path(const char *target, char **segs, size_t *ret_n, struct api
         {
           for (size_t i = 0; i < n; i++)
             free(segs[i]);
-          return api_reply_error(ret, 404, "no such endpoint"), -1;
+          api_reply_error(ret, 404, "no such endpoint");
+          return -1;
         }
       segs[n++] = xstrndup(p, len);
       if (!p[len])
@@ -364,7 +379,7 @@ static bool method_is(const char *method, const char *want, struct api_reply *re
   return false;
 }
 
-static void annotation_value(const json_t *annotations, const char *name, struct api_reply *ret)
+static int annotation_value(const json_t *annotations, const char *name, struct api_reply *ret)
 {
   size_t i;
   json_t *a;
@@ -372,11 +387,10 @@ static void annotation_value(const json_t *annotations, const char *name, struct
     if (streq(json_string_value(json_object_get(a, "name")) ?: "", name))
       {
         const char *v = json_string_value(json_object_get(a, "value")) ?: "";
-        reply_text(ret, TEXT_UTF8, v, strlen(v));
-        return;
+        return reply_text(ret, TEXT_UTF8, v, strlen(v));
       }
   _cleanup_free_ char *m = xasprintf("no annotation %s", QUOTE(name));
-  api_reply_error(ret, 404, m);
+  return reply_error(ret, 404, m);
 }
 
 /* The canonical base64 HMAC-SHA512 of content under key (88 characters and a NUL). */
@@ -401,7 +415,7 @@ static bool form_type(const char *type)
          strncasecmp(type, "application/x-www-form-urlencoded", n) == 0;
 }
 
-static void hmac_sign(struct mds_pod *p, const struct api_http_request *req, struct api_reply *ret)
+static int hmac_sign(struct mds_pod *p, const struct api_http_request *req, struct api_reply *ret)
 {
   _cleanup_error_ podrun_error_t err = NULL;
   static const char *const keys[] = { "content", NULL };
@@ -409,17 +423,17 @@ static void hmac_sign(struct mds_pod *p, const struct api_http_request *req, str
   size_t l[1];
   char sig[89];
   if (!form_type(req->content_type))
-    return api_reply_error(ret, 415, "expected a form (application/x-www-form-urlencoded) with content=");
+    return reply_error(ret, 415, "expected a form (application/x-www-form-urlencoded) with content=");
   if (mds_form_parse(req->body, req->body_len, keys, v, l, &err) < 0)
-    return api_reply_error(ret, err->status, err->msg);
+    return reply_error(ret, err->status, err->msg);
   if (!v[0])
-    return api_reply_error(ret, 400, "bad form: no content field");
+    return reply_error(ret, 400, "bad form: no content field");
   sign(p->key, v[0], l[0], sig);
   free(v[0]);
-  reply_text(ret, TEXT_ASCII, sig, strlen(sig));
+  return reply_text(ret, TEXT_ASCII, sig, strlen(sig));
 }
 
-static void hmac_verify(struct mds *m, const struct api_http_request *req, struct api_reply *ret)
+static int hmac_verify(struct mds *m, const struct api_http_request *req, struct api_reply *ret)
 {
   _cleanup_error_ podrun_error_t err = NULL;
   static const char *const keys[] = { "content", "signature", "uuid", NULL };
@@ -427,10 +441,10 @@ static void hmac_verify(struct mds *m, const struct api_http_request *req, struc
   size_t l[3];
   char sig[89];
   if (!form_type(req->content_type))
-    return api_reply_error(ret, 415, "expected a form (application/x-www-form-urlencoded) with content=, "
-                                     "signature= and uuid=");
+    return reply_error(ret, 415, "expected a form (application/x-www-form-urlencoded) with content=, "
+                                 "signature= and uuid=");
   if (mds_form_parse(req->body, req->body_len, keys, v, l, &err) < 0)
-    return api_reply_error(ret, err->status, err->msg);
+    return reply_error(ret, err->status, err->msg);
   if (!v[0] || !v[1] || !v[2])
     api_reply_error(ret, 400, "bad form: expected the fields content, signature and uuid");
   else if (strlen(v[2]) != l[2] || !uuid_is_valid(v[2]))
@@ -452,6 +466,7 @@ static void hmac_verify(struct mds *m, const struct api_http_request *req, struc
     }
   for (size_t i = 0; i < 3; i++)
     free(v[i]);
+  return 0;
 }
 
 static struct mds_app *find_app(struct mds_pod *p, const char *name)
@@ -463,7 +478,7 @@ static struct mds_app *find_app(struct mds_pod *p, const char *name)
 }
 
 /* /acMetadata/v1/pod/… and /apps/NAME/… of the pod p: s[0…n) after "v1". */
-static void route_pod(struct mds *m, struct mds_pod *p, const struct api_http_request *req, char **s, size_t n,
+static int route_pod(struct mds *m, struct mds_pod *p, const struct api_http_request *req, char **s, size_t n,
                       struct api_reply *ret)
 {
   const char *method = req->method;
@@ -485,7 +500,7 @@ static void route_pod(struct mds *m, struct mds_pod *p, const struct api_http_re
       if (n == 3 && streq(s[1], "hmac") && streq(s[2], "verify") && method_is(method, "POST", ret))
         return hmac_verify(m, req, ret);
       if (ret->status)
-        return; /* a 405 */
+        return 0; /* a 405 */
     }
   else if (n >= 3 && streq(s[0], "apps"))
     {
@@ -493,11 +508,11 @@ static void route_pod(struct mds *m, struct mds_pod *p, const struct api_http_re
       bool known = (n == 3 && streq(s[2], "annotations")) || (n > 3 && streq(s[2], "annotations")) ||
                    (n == 4 && streq(s[2], "image") && (streq(s[3], "manifest") || streq(s[3], "id")));
       if (known && !method_is(method, "GET", ret))
-        return;
+        return 0;
       if (known && !a)
         {
           _cleanup_free_ char *msg = xasprintf("the pod has no app %s", QUOTE(s[1]));
-          return api_reply_error(ret, 404, msg);
+          return reply_error(ret, 404, msg);
         }
       if (known && streq(s[2], "annotations"))
         {
@@ -511,7 +526,7 @@ static void route_pod(struct mds *m, struct mds_pod *p, const struct api_http_re
       if (known)
         return reply_text(ret, TEXT_ASCII, a->image_id, strlen(a->image_id));
     }
-  api_reply_error(ret, 404, "no such endpoint of the metadata service (see spec/ace.md)");
+  return reply_error(ret, 404, "no such endpoint of the metadata service (see spec/ace.md)");
 }
 
 static bool address_allowed(const struct mds_pod *p, const struct mds_peer *peer)
@@ -536,7 +551,7 @@ void mds_pod_request(struct mds *m, const struct api_http_request *req, const st
   else if (n < 3 || !streq(segs[1], "acMetadata") || !streq(segs[2], "v1"))
     api_reply_error(ret, 404, "no such endpoint: the metadata service's paths are $AC_METADATA_URL/acMetadata/v1/…");
   else
-    route_pod(m, p, req, segs + 3, n - 3, ret);
+    (void) route_pod(m, p, req, segs + 3, n - 3, ret);
   pod_unref(m, p);
   for (size_t i = 0; i < n; i++)
     free(segs[i]);
@@ -664,15 +679,15 @@ fail:
   return -1;
 }
 
-static void do_register(struct mds *m, const struct api_http_request *req, struct mds_peer *peer,
+static int do_register(struct mds *m, const struct api_http_request *req, struct mds_peer *peer,
                         struct api_reply *ret)
 {
   _cleanup_error_ podrun_error_t err = NULL;
   struct mds_pod *p = NULL;
   if (!req->content_type || !startswith(req->content_type, JSON_TYPE))
-    return api_reply_error(ret, 415, "expected a JSON body (application/json)");
+    return reply_error(ret, 415, "expected a JSON body (application/json)");
   if (parse_registration(req->body, req->body_len, &p, &err) < 0)
-    return api_reply_error(ret, err->status >= 400 && err->status < 600 ? err->status : 400, err->msg);
+    return reply_error(ret, err->status >= 400 && err->status < 600 ? err->status : 400, err->msg);
   pthread_mutex_lock(&m->lock);
   bool dup = find_by_uuid(m, p->uuid, NULL) != NULL, full = m->n_pods == MDS_MAX_PODS;
   if (!dup && !full)
@@ -688,7 +703,7 @@ static void do_register(struct mds *m, const struct api_http_request *req, struc
                                      : xasprintf("pod %s: %d pods are registered, the most the service keeps",
                                                  p->uuid, MDS_MAX_PODS);
       pod_free(p);
-      return api_reply_error(ret, dup ? 409 : 503, msg);
+      return reply_error(ret, dup ? 409 : 503, msg);
     }
   log_info("pod %s registered", p->uuid);
   json_t *listen = json_array();
@@ -696,9 +711,10 @@ static void do_register(struct mds *m, const struct api_http_request *req, struc
     json_array_append_new(listen, json_string(m->tcp[i]));
   ret->status = 201;
   ret->json = json_pack("{s:s,s:o}", "token", p->token, "listen", listen);
+  return 0;
 }
 
-static void do_unregister(struct mds *m, const char *uuid, struct api_reply *ret)
+static int do_unregister(struct mds *m, const char *uuid, struct api_reply *ret)
 {
   size_t i = 0;
   pthread_mutex_lock(&m->lock);
@@ -713,14 +729,15 @@ static void do_unregister(struct mds *m, const char *uuid, struct api_reply *ret
   if (!p)
     {
       _cleanup_free_ char *msg = xasprintf("no pod %s is registered", ESCAPE(uuid));
-      return api_reply_error(ret, 404, msg);
+      return reply_error(ret, 404, msg);
     }
   log_info("pod %s unregistered", uuid);
   ret->status = 200;
   ret->json = json_pack("{s:s}", "unregistered", uuid);
+  return 0;
 }
 
-static void do_list(struct mds *m, struct api_reply *ret)
+static int do_list(struct mds *m, struct api_reply *ret)
 {
   json_t *pods = json_array();
   pthread_mutex_lock(&m->lock);
@@ -734,15 +751,15 @@ static void do_list(struct mds *m, struct api_reply *ret)
   pthread_mutex_unlock(&m->lock);
   ret->status = 200;
   ret->json = json_pack("{s:o}", "pods", pods);
+  return 0;
 }
 
-void mds_register_request(struct mds *m, const struct api_http_request *req, struct mds_peer *peer,
+static int register_route(struct mds *m, const struct api_http_request *req, struct mds_peer *peer,
                           struct api_reply *ret)
 {
   const char *rest;
-  memset(ret, 0, sizeof(*ret));
   if (!peer->root)
-    return api_reply_error(ret, 403, "only root registers pods");
+    return reply_error(ret, 403, "only root registers pods");
   if (streq(req->target, "/v1/pods"))
     {
       if (streq(req->method, "GET") || streq(req->method, "HEAD"))
@@ -751,10 +768,10 @@ void mds_register_request(struct mds *m, const struct api_http_request *req, str
         {
           api_reply_error(ret, 405, "method not allowed: GET or POST /v1/pods");
           ret->allow = "GET, HEAD, POST";
-          return;
+          return 0;
         }
       if (peer->pidfd < 0)
-        return api_reply_error(ret, 500, "the registering process cannot be watched (no pidfd)");
+        return reply_error(ret, 500, "the registering process cannot be watched (no pidfd)");
       return do_register(m, req, peer, ret);
     }
   if ((rest = startswith(req->target, "/v1/pods/")) && uuid_is_valid(rest))
@@ -763,11 +780,18 @@ void mds_register_request(struct mds *m, const struct api_http_request *req, str
         {
           api_reply_error(ret, 405, "method not allowed: DELETE /v1/pods/UUID");
           ret->allow = "DELETE";
-          return;
+          return 0;
         }
       return do_unregister(m, rest, ret);
     }
-  api_reply_error(ret, 404, "no such endpoint: the registration's are /v1/pods and /v1/pods/UUID");
+  return reply_error(ret, 404, "no such endpoint: the registration's are /v1/pods and /v1/pods/UUID");
+}
+
+void mds_register_request(struct mds *m, const struct api_http_request *req, struct mds_peer *peer,
+                          struct api_reply *ret)
+{
+  memset(ret, 0, sizeof(*ret));
+  (void) register_route(m, req, peer, ret);
 }
 
 /* ---- the handlers over sockets -------------------------------------------- */
