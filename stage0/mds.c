@@ -199,7 +199,7 @@ static int refuse_flavor(struct pod *p, podrun_error_t *err)
 }
 
 int mds_pod_register(struct store *s, struct pod *p, const char *pod_text, const struct appc_pod_manifest *m,
-                     char *const *flags, podrun_error_t *err)
+                     char *const *flags, uid_t userns_shift, podrun_error_t *err)
 {
   _cleanup_json_ json_t *addrs = NULL, *body = NULL, *reply = NULL;
   _cleanup_free_ char *host = NULL, *text = NULL, *answer = NULL;
@@ -243,12 +243,18 @@ int mds_pod_register(struct store *s, struct pod *p, const char *pod_text, const
   _cleanup_free_ char *url = strchr(host, ':') ? xasprintf("http://[%s]:%u/%s", host, port, token)
                                                : xasprintf("http://%s:%u/%s", host, port, token);
   if (fs_write_file_atomic_at(p->dirfd, MDS_URL_FILE, url, strlen(url), 0600, err) < 0)
+    goto fail;
+  /* the pod's root reads it (stage2, as the pod's uid 0) */
+  if (userns_shift && fchownat(p->dirfd, MDS_URL_FILE, userns_shift, userns_shift, AT_SYMLINK_NOFOLLOW) < 0)
     {
-      mds_pod_unregister(p);
-      return podrun_error_wrap(err, "pod %s", p->uuid);
+      podrun_error_set(err, errno, "chown %s to the pod's root", MDS_URL_FILE);
+      goto fail;
     }
   log_debug("pod %s registered with the metadata service", p->uuid);
   return 0;
+fail:
+  mds_pod_unregister(p);
+  return podrun_error_wrap(err, "pod %s", p->uuid);
 }
 
 void mds_pod_unregister(struct pod *p)

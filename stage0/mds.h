@@ -24,8 +24,10 @@ int mds_wanted(struct pod *p, bool *ret, podrun_error_t *err);
 struct store;
 struct appc_pod_manifest;
 /* Registers the pod (its networks set up: net-info.json gives its
- * addresses) and writes MDS_URL_FILE. On failure nothing of it remains. */
+ * addresses) and writes MDS_URL_FILE, owned by the pod's root (host uid
+ * userns_shift with --private-users, else root). On failure nothing of it
+ * remains. */
 int mds_pod_register(struct store *s, struct pod *p, const char *pod_text, const struct appc_pod_manifest *m,
-                     char *const *flags, podrun_error_t *err);
+                     char *const *flags, uid_t userns_shift, podrun_error_t *err);
 /* Undoes mds_pod_register (a start that failed after it): best effort. */
 void mds_pod_unregister(struct pod *p);

@@ -536,7 +536,7 @@ int pod_exec_stage1(struct store **store, struct pod *p, struct pod_plan *plan, 
     return -1;
   /* registered while still prepared too, once its addresses are known:
    * a service that is not there leaves it prepared, with no network */
-  if (mds && mds_pod_register(*store, p, plan->text, plan->manifest, flags, err) < 0)
+  if (mds && mds_pod_register(*store, p, plan->text, plan->manifest, flags, shift, err) < 0)
     {
       pod_net_undo(p, &net);
       return -1;

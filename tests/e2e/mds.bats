@@ -244,7 +244,7 @@ stolen /$token_b/acMetadata/v1/pod/uuid"
   wait_unregistered "$uuid_b"
 }
 
-@test "mds: --net=host: AC_METADATA_URL is 127.0.0.1; a pod is unregistered when it exits, is stopped or its podrun is killed -9" {
+@test "mds: --net=host, fly, --private-users: AC_METADATA_URL is 127.0.0.1 or reachable; a pod is unregistered when it exits, is stopped or its podrun is killed -9" {
   fetch_busybox
   start_mds
   run_podrun run --mds-register --net=host podrun.test/busybox --exec=/bin/sh -- -c \
@@ -261,6 +261,11 @@ stolen /$token_b/acMetadata/v1/pod/uuid"
     'wget -q -O - "$AC_METADATA_URL/acMetadata/v1/apps/busybox/image/id"' ---
   assert_status 0
   [[ $output == "$BUSYBOX_ID" ]] || fail "fly: the image id"
+  # --private-users: the pod's root (a shifted uid) reads mds-url, made its own
+  run_podrun run --private-users --mds-register podrun.test/busybox --exec=/bin/sh -- -c \
+    'wget -q -O - "$AC_METADATA_URL/acMetadata/v1/apps/busybox/image/id"' ---
+  assert_status 0
+  [[ $output == "$BUSYBOX_ID" ]] || fail "--private-users: the image id"
   # the token of a pod that ended opens nothing
   log_run curl -s -o /dev/null -w '%{http_code}' "$url/acMetadata/v1/pod/uuid"
   [[ $output == 403 ]] || fail "an ended pod's token: $output"
