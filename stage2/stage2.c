@@ -115,11 +115,11 @@ static void add_systemd_env(struct stage2_plan *p, const struct stage2_args *a)
 }
 
 /* AC_METADATA_URL (Documentation/metadata-service.md): the pod's, when
- * `run --mds-register` registered it, is in the file STAGE2_MDS_URL (none,
- * or empty: no URL) beside
+ * `run --mds-register` registered it, is in the file STAGE2_MDS_URL beside
  * the pod manifest (the host's pod directory, or where the stage1 binds it:
- * nothing of the pod writes there), mode 0600: never on a command line,
- * where any user of the host could read the token. */
+ * nothing of the pod writes there), mode 0600, never on a command line,
+ * where any user of the host could read the token. No file, or an empty
+ * one (a stage1's mount point with nothing bound): no URL. */
 static int add_metadata_url(struct stage2_plan *p, const char *pod_manifest, podrun_error_t *err)
 {
   const char *slash = strrchr(pod_manifest, '/');
@@ -129,7 +129,7 @@ static int add_metadata_url(struct stage2_plan *p, const char *pod_manifest, pod
   _cleanup_error_ podrun_error_t e = NULL;
   if (fs_read_file_at(AT_FDCWD, path, 4096, &url, NULL, &e) < 0)
     return e->status == ENOENT ? 0 : podrun_error_new(err, e->status, "%s", e->msg);
-  if (!*url) /* a stage1's mount point for it, with nothing bound */
+  if (!*url)
     return 0;
   if (!startswith(url, "http://") || strpbrk(url, " \t\r\n"))
     return podrun_error_new(err, 0, "%s: not a metadata service URL", QUOTE(path));
