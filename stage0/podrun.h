@@ -110,6 +110,8 @@ int cmd_prepare(const struct cmd *cmd, int argc, char **argv, podrun_error_t *er
 int cmd_run_prepared(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err);
 extern const struct opt run_opts[];
 extern const struct opt run_prepared_opts[];
+int cmd_metadata_service(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err);
+extern const struct opt metadata_service_opts[];
 int cmd_trust(const struct cmd *cmd, int argc, char **argv, podrun_error_t *err);
 extern const struct opt trust_opts[];
 extern const struct cmd cmd_policy;

@@ -356,6 +356,10 @@ stolen /$token_b/acMetadata/v1/pod/uuid"
   [[ $status -eq 254 && ${stderr_lines[0]} == 'podrun-metadata: unknown option "--bogus"'* ]] || fail "unknown option: $stderr"
   run "$BUILD/bin/podrun-metadata" --help
   [[ $status -eq 0 && $output == *"--listen=unix:PATH|tcp:HOST:PORT"* ]] || fail "--help"
+  # podrun metadata-service passes its flags on
+  run --separate-stderr "$PODRUN" metadata-service --listen=nowhere
+  [[ $status -eq 254 && ${#stderr_lines[@]} -eq 1 && ${stderr_lines[0]} == "podrun-metadata: --listen=nowhere: expected unix:PATH or tcp:HOST:PORT" ]] ||
+    fail "podrun metadata-service --listen=nowhere: $stderr"
   # what the service is: not root, no capability
   local st
   st=$(cat "/proc/$MDS_PID/status")
@@ -383,11 +387,11 @@ stolen /$token_b/acMetadata/v1/pod/uuid"
   [[ -z $output ]] || fail "systemd-analyze: $output"
 }
 
-@test "mds: socket activation: the service takes systemd's sockets (LISTEN_FDS), unix for registrations, TCP for pods" {
+@test "mds: socket activation: podrun metadata-service (podrun-metadata exec'd) takes systemd's sockets (LISTEN_FDS), unix for registrations, TCP for pods" {
   command -v systemd-socket-activate >/dev/null || skip "needs systemd-socket-activate (package systemd)"
   fetch_busybox
   local port=$((20000 + RANDOM % 20000))
-  systemd-socket-activate -l "$SOCK" -l "0.0.0.0:$port" "$BUILD/bin/podrun-metadata" 2>"$BATS_TEST_TMPDIR/mds.err" &
+  systemd-socket-activate -l "$SOCK" -l "0.0.0.0:$port" "$PODRUN" metadata-service 2>"$BATS_TEST_TMPDIR/mds.err" &
   MDS_PID=$!
   local i
   for i in $(seq 100); do [[ -S $SOCK ]] && break; sleep 0.05; done
