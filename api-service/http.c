@@ -472,7 +472,8 @@ int api_http_start(const struct api_listener *ls, size_t n, const struct api_htt
       h->daemons[i] = MHD_start_daemon(
           MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0,
           NULL, NULL, access_handler, h, MHD_OPTION_LISTEN_SOCKET, ls[i].fd, MHD_OPTION_CONNECTION_LIMIT,
-          limits->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, limits->idle_timeout,
+          limits->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits->max_per_ip,
+          MHD_OPTION_CONNECTION_TIMEOUT, limits->idle_timeout,
           MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits->max_request_bytes * 2 + 16384, MHD_OPTION_URI_LOG_CALLBACK,
           uri_log, h, MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
           MHD_OPTION_THREAD_STACK_SIZE, (size_t) 256 * 1024, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,

@@ -20,6 +20,7 @@ struct api_http_limits
   unsigned idle_timeout;      /* seconds a connection may be silent */
   size_t max_request_bytes;   /* request line and headers; 431 (or 414) beyond */
   size_t max_body_bytes;      /* a request's body; 0: bodies are not read (413 beyond) */
+  unsigned max_per_ip;        /* connections from one IP address at once (TCP); 0: no limit of its own */
 };
 #define API_HTTP_LIMITS_DEFAULT                                                                        \
   (struct api_http_limits)                                                                           \

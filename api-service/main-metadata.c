@@ -194,6 +194,8 @@ static int serve(struct listeners *l, struct mds *m, sigset_t *mask, podrun_erro
   int sig;
   reg.max_body_bytes = MDS_MAX_REGISTRATION;
   pods.max_body_bytes = MDS_MAX_FORM;
+  /* a pod (an address) cannot take every connection there is from the others */
+  pods.max_per_ip = MDS_MAX_PER_POD;
   if (api_http_start(l->reg, l->n_reg, &reg, mds_handle_register, m, &h_reg, err) < 0)
     return -1;
   if (api_http_start(l->pods, l->n_pods, &pods, mds_handle_pod, m, &h_pods, err) < 0)

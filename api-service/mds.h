@@ -30,6 +30,7 @@
 #define MDS_MAX_PODS 4096
 #define MDS_MAX_REGISTRATION (4 * 1024 * 1024) /* bytes of a registration's body */
 #define MDS_MAX_FORM (64 * 1024)               /* bytes of a sign or verify form */
+#define MDS_MAX_PER_POD 32                     /* connections at once from one address */
 
 struct mds;
 

@@ -346,6 +346,19 @@ stolen /$token_b/acMetadata/v1/pod/uuid"
   head -c 100000 /dev/zero | tr '\0' a >"$BATS_TEST_TMPDIR/form"
   r=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$BATS_TEST_TMPDIR/form" "http://127.0.0.1:$PORT/x/acMetadata/v1/pod/hmac/sign")
   [[ $r == 413 ]] || fail "a form over the limit: $r"
+  # one address holds at most 32 connections at once: a pod cannot take them all from the others
+  local fds=() fd i
+  for i in $(seq 32); do
+    exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
+    fds+=("$fd")
+  done
+  sleep 0.2
+  r=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/x/acMetadata/v1/pod/uuid") || true
+  [[ $r == 000 ]] || fail "a 33rd connection from one address was served: $r"
+  for fd in "${fds[@]}"; do exec {fd}>&-; done
+  sleep 0.2
+  r=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/x/acMetadata/v1/pod/uuid")
+  [[ $r == 403 ]] || fail "once they closed, a connection is served: $r"
   kill -0 "$MDS_PID" || fail "the service died"
   run --separate-stderr "$BUILD/bin/podrun-metadata" --listen=tcp:nowhere:1
   [[ $status -eq 254 && ${#stderr_lines[@]} -eq 1 && ${stderr_lines[0]} == "podrun-metadata: --listen=tcp:nowhere:1"* ]] ||
