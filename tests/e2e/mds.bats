@@ -418,7 +418,9 @@ stolen /$token_b/acMetadata/v1/pod/uuid"
 
 @test "mds: conformance: the appc ACE validator (main, sidekick, pre-start, post-stop) as a two-app pod with a shared empty volume" {
   local aces=$BUILD/ace
-  if [[ ! -f $aces/ace-validator-main.aci || ! -f $aces/ace-validator-sidekick.aci ]]; then
+  # built once into the build directory (again when the script changed)
+  if [[ ! -f $aces/ace-validator-main.aci || ! -f $aces/ace-validator-sidekick.aci ||
+        $E2E_ROOT/tests/tools/ace-build.sh -nt $aces/ace-validator-main.aci ]]; then
     log_run sh "$E2E_ROOT/tests/tools/ace-build.sh" "$aces"
     [[ $status -ne 77 ]] || skip "$output"
     assert_status 0
