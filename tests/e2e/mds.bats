@@ -436,3 +436,19 @@ stolen /$token_b/acMetadata/v1/pod/uuid"
   [[ $all != *FAIL* ]] || fail "a check failed"
   assert_status 0
 }
+
+@test "mds: a service the pod's network cannot reach (loopback only) is refused with one line; the registration is undone, nothing left" {
+  fetch_busybox
+  "$BUILD/bin/podrun-metadata" --listen=unix:"$SOCK" --listen=tcp:127.0.0.1:0 2>"$BATS_TEST_TMPDIR/mds.err" &
+  MDS_PID=$!
+  local i
+  for i in $(seq 100); do [[ -S $SOCK ]] && curl -sf --unix-socket "$SOCK" -o /dev/null http://mds/v1/pods && break; sleep 0.05; done
+  run_podrun run --mds-register podrun.test/busybox --exec=/bin/true
+  assert_one_line_error "--mds-register" "listens on" "172.16.28.1"
+  [[ -z $(registered) ]] || fail "the registration was not undone"
+  [[ -z $(find "$STORE/pods" -mindepth 2 -maxdepth 2) ]] || fail "a pod was left: $(ls -R "$STORE/pods")"
+  # the host's network reaches it there
+  run_podrun run --mds-register --net=host podrun.test/busybox --exec=/bin/sh -- -c \
+    'wget -q -O - "$AC_METADATA_URL/acMetadata/v1/pod/uuid"' ---
+  assert_status 0
+}
