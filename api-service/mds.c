@@ -31,6 +31,7 @@ struct mds_app
   char *image_id;
   char *image_manifest; /* as registered (compact) */
   json_t *annotations;  /* the image's, merged with the pod manifest's for the app */
+  char *annotations_text; /* the same, compact: what is served (requests only read) */
 };
 
 struct mds_pod
@@ -43,6 +44,7 @@ struct mds_pod
   char **addresses; /* the pod's, NULL: none to check (the host's network) */
   char *manifest;   /* the pod manifest, reified (annotations: [] when it has none) */
   json_t *annotations;
+  char *annotations_text;
   struct mds_app *apps;
   size_t n_apps;
 };
@@ -76,12 +78,14 @@ static void pod_free(struct mds_pod *p)
   strv_free(p->addresses);
   free(p->manifest);
   json_decref(p->annotations);
+  free(p->annotations_text);
   for (size_t i = 0; i < p->n_apps; i++)
     {
       free(p->apps[i].name);
       free(p->apps[i].image_id);
       free(p->apps[i].image_manifest);
       json_decref(p->apps[i].annotations);
+      free(p->apps[i].annotations_text);
     }
   free(p->apps);
   free(p);
@@ -296,12 +300,6 @@ static int reply_text(struct api_reply *ret, const char *type, const char *text,
   return 0;
 }
 
-static int reply_json(struct api_reply *ret, const json_t *j)
-{
-  _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
-  return reply_text(ret, JSON_TYPE, text, strlen(text));
-}
-
 static int reply_error(struct api_reply *ret, int status, const char *msg)
 {
   api_reply_error(ret, status, msg);
@@ -485,7 +483,7 @@ static int route_pod(struct mds *m, struct mds_pod *p, const struct api_http_req
   if (n >= 2 && streq(s[0], "pod"))
     {
       if (n == 2 && streq(s[1], "annotations") && method_is(method, "GET", ret))
-        return reply_json(ret, p->annotations);
+        return reply_text(ret, JSON_TYPE, p->annotations_text, strlen(p->annotations_text));
       if (n > 2 && streq(s[1], "annotations") && method_is(method, "GET", ret))
         {
           _cleanup_free_ char *name = join(s, 2, n);
@@ -517,7 +515,7 @@ static int route_pod(struct mds *m, struct mds_pod *p, const struct api_http_req
       if (known && streq(s[2], "annotations"))
         {
           if (n == 3)
-            return reply_json(ret, a->annotations);
+            return reply_text(ret, JSON_TYPE, a->annotations_text, strlen(a->annotations_text));
           _cleanup_free_ char *name = join(s, 3, n);
           return annotation_value(a->annotations, name, ret);
         }
@@ -631,6 +629,7 @@ static int parse_app(json_t *apps, const struct appc_runtime_app *ra, struct mds
       ret->image_id = xstrdup(id);
       ret->image_manifest = TAKE_PTR(text);
       ret->annotations = merge_annotations(&parsed->annotations, &ra->annotations);
+      ret->annotations_text = json_dumps(ret->annotations, JSON_COMPACT) ?: xstrdup("[]");
       return 0;
     }
   return api_fail(err, 400, "bad registration: no image for app %s", QUOTE(ra->name));
@@ -660,6 +659,7 @@ static int parse_registration(const char *body, size_t len, struct mds_pod **ret
   memcpy(p->uuid, uuid, UUID_STRING_LEN + 1);
   p->manifest = TAKE_PTR(text);
   p->annotations = json_incref(annotations);
+  p->annotations_text = json_dumps(annotations, JSON_COMPACT) ?: xstrdup("[]");
   p->apps = xzalloc(sizeof(*p->apps) * (pm->n_apps + 1));
   for (size_t i = 0; i < pm->n_apps; i++, p->n_apps++)
     if (parse_app(apps, &pm->apps[i], &p->apps[i], err) < 0)
