@@ -80,15 +80,22 @@ static int request(const char *method, const char *path, const char *body, long 
       sym_curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long) strlen(body));
     }
   CURLcode r = sym_curl_easy_perform(c);
+  long os_errno = 0;
   if (r == CURLE_OK)
     sym_curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  else
+    sym_curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
   sym_curl_easy_cleanup(c);
   sym_curl_slist_free_all(headers);
   if (r != CURLE_OK)
     {
       free(b.data);
+      /* connecting to a unix socket: the errno says it (curl's text speaks of "localhost port 80") */
+      const char *why = r == CURLE_COULDNT_CONNECT && os_errno ? strerror((int) os_errno)
+                        : *errbuf                             ? errbuf
+                                                              : sym_curl_easy_strerror(r);
       return podrun_error_set(err, 0, "the metadata service (%s) is not reachable: %s (is podrun-metadata running?)",
-                              QUOTE(socket_path()), *errbuf ? errbuf : sym_curl_easy_strerror(r));
+                              QUOTE(socket_path()), why);
     }
   *ret_status = status;
   *ret_reply = b.data;

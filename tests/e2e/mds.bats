@@ -297,12 +297,15 @@ stolen /$token_b/acMetadata/v1/pod/uuid"
 
 @test "mds: the service not running: --mds-register fails with one line and leaves nothing; bad values are one line" {
   fetch_busybox
-  local links
-  links=$(ip -o link | wc -l)
-  run_podrun run --mds-register podrun.test/busybox --exec=/bin/true
+  run_podrun run --mds-register --uuid-file-save="$BATS_TEST_TMPDIR/u" podrun.test/busybox --exec=/bin/true
   assert_one_line_error "metadata service" "$SOCK" "not reachable"
   [[ -z $(find "$STORE/pods" -mindepth 2 -maxdepth 2) ]] || fail "a pod was left: $(ls -R "$STORE/pods")"
-  [[ $(ip -o link | wc -l) -le $links ]] || fail "a veth was left"
+  # nor its network: no netns mount under the store, no address reserved for it (counts
+  # of the host's veths would see other suites' pods)
+  ! grep -q " $STORE/" /proc/self/mountinfo || fail "a mount was left: $(grep " $STORE/" /proc/self/mountinfo)"
+  if [[ -s $BATS_TEST_TMPDIR/u ]]; then
+    ! grep -rqs "$(cat "$BATS_TEST_TMPDIR/u")" /run/podrun/cni/networks || fail "an address is still reserved for the pod"
+  fi
   # run-prepared leaves the pod prepared
   local p
   p=$(podrun prepare --mds-register podrun.test/busybox --exec=/bin/true)
