@@ -47,6 +47,7 @@ PODRUN_LIBS += $(if $(SANITIZE),-lgpgme)
 # libcap to keep its one capability; the store read only.
 API_LIBS := $(shell pkg-config --libs jansson sqlite3 libmicrohttpd libsystemd libcap 2>/dev/null) -lpthread
 API_LIBS += $(if $(SANITIZE),-lgpgme)
+MDS_LIBS := $(shell pkg-config --libs jansson libmicrohttpd libsystemd libcap libcrypto 2>/dev/null) -lpthread
 
 # Debian packages needed to build and test (checked with dpkg, installed when root).
 DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev libssl-dev \
@@ -54,7 +55,7 @@ DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3
              libsystemd-dev xz-utils libarchive-tools libmicrohttpd-dev
 DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 python3-jsonschema systemd-container procps strace \
             docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv qemu-system-x86 wrk \
-            containernetworking-plugins iptables
+            containernetworking-plugins iptables golang-go golang-github-appc-spec-dev
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 # Every module is one static archive; binaries, unit tests and fuzzers link them.
@@ -90,7 +91,7 @@ DOCS := $(sort $(wildcard Documentation/*.md Documentation/commands/*.md))
 
 POD_BINS := $(if $(wildcard stage2/main.c),$(BUILD)/stage2/stage2) $(if $(wildcard stage1/fly/main.c),$(BUILD)/stage1/fly/fly)
 STAGE1_ACIS := $(BUILD)/stage1-fly.aci $(BUILD)/stage1-nspawn.aci $(BUILD)/stage1-kvm.aci
-all: $(BIN)/podrun $(BIN)/podrun-api $(POD_BINS) $(STAGE1_ACIS)
+all: $(BIN)/podrun $(BIN)/podrun-api $(BIN)/podrun-metadata $(POD_BINS) $(STAGE1_ACIS)
 
 deps:
 	@missing=""; for p in $(DEB_ALL); do \
@@ -131,6 +132,13 @@ $(BIN)/podrun-api: $(BUILD)/api-service/main.o $(BUILD)/api-service/libapi-servi
                    $(BUILD)/store/libstore.a $(BUILD)/lib/liblib.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(API_LIBS)
+
+# The appc metadata service (api-service/mds.c, Documentation/metadata-service.md):
+# podrun-api's HTTP core (http.c), libcrypto for the pods' HMAC keys.
+$(BIN)/podrun-metadata: $(BUILD)/api-service/main-metadata.o $(BUILD)/api-service/libapi-service.a \
+                        $(BUILD)/lib/liblib.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MDS_LIBS)
 
 # lib's table of syscall names (lib/syscalls.c), generated from the
 # libseccomp stage2 links, by a program built for this machine alone.
@@ -277,6 +285,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/podrun $(DESTDIR)$(PREFIX)/share/doc/podrun
 	install -m 0755 $(BIN)/podrun $(DESTDIR)$(PREFIX)/bin/podrun
 	install -m 0755 $(BIN)/podrun-api $(DESTDIR)$(PREFIX)/bin/podrun-api
+	install -m 0755 $(BIN)/podrun-metadata $(DESTDIR)$(PREFIX)/bin/podrun-metadata
 	install -d $(DESTDIR)$(PREFIX)/share/podrun
 	install -m 0644 Documentation/openapi.json $(DESTDIR)$(PREFIX)/share/podrun/openapi.json
 	$(if $(DESTDIR),,getent group podrun >/dev/null || groupadd --system podrun)
@@ -296,6 +305,10 @@ install-systemd:
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' conf/systemd/podrun-api.service.in >$(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-api.service
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-api.service
 	install -m 0644 conf/systemd/podrun-api.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-api.socket
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' conf/systemd/podrun-metadata.service.in \
+	  >$(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-metadata.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-metadata.service
+	install -m 0644 conf/systemd/podrun-metadata.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/podrun-metadata.socket
 	install -m 0644 conf/systemd/podrun.tmpfiles $(DESTDIR)$(TMPFILESDIR)/podrun.conf
 	install -m 0644 conf/systemd/podrun.sysusers $(DESTDIR)$(SYSUSERSDIR)/podrun.conf
 	install -d $(DESTDIR)$(SYSTEMD_GENERATORDIR)

@@ -58,12 +58,12 @@ static int listen_unix(const char *path, gid_t gid, podrun_error_t *err)
 
 /* The address a TCP socket is bound to, "tcp:HOST:PORT" (the port a
  * tcp:HOST:0 got), malloc'd. */
-static char *tcp_spec(int fd)
+char *api_tcp_spec(int fd)
 {
   struct sockaddr_storage ss;
   socklen_t len = sizeof(ss);
   char host[NI_MAXHOST], port[NI_MAXSERV];
-  if (getsockname(fd, (struct sockaddr *) &ss, &len) < 0 ||
+  if (getsockname(fd, (struct sockaddr *) &ss, &len) < 0 || (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
       getnameinfo((struct sockaddr *) &ss, len, host, sizeof(host), port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
     return NULL;
   return ss.ss_family == AF_INET6 ? xasprintf("tcp:[%s]:%s", host, port) : xasprintf("tcp:%s:%s", host, port);
@@ -125,7 +125,7 @@ int api_listen(const char *spec, gid_t gid, struct api_listener *ret, podrun_err
   if (fd < 0)
     return -1;
   ret->fd = fd;
-  ret->spec = (rest == spec + 4 ? tcp_spec(fd) : NULL) ?: xstrdup(spec);
+  ret->spec = (rest == spec + 4 ? api_tcp_spec(fd) : NULL) ?: xstrdup(spec);
   return 0;
 }
 
@@ -166,8 +166,8 @@ struct api_http
   struct MHD_Daemon **daemons;
   size_t n_daemons;
   struct api_http_limits limits;
-  const struct api_route *routes;
-  struct api_context *ctx;
+  api_http_handler_t handler;
+  void *userdata;
   atomic_uint streams;
   pthread_mutex_t lock; /* conns */
   struct conn *conns;
@@ -252,6 +252,9 @@ static void set_deadline(struct api_http *h, struct MHD_Connection *connection, 
 struct request
 {
   bool headers_done; /* the handler was called once: the headers are in */
+  bool body_too_large;
+  char *body;        /* what came of it, up to max_body_bytes */
+  size_t body_len;
   char target[];
 };
 
@@ -267,7 +270,10 @@ static void completed(void *cls, struct MHD_Connection *connection, void **con_c
                       enum MHD_RequestTerminationCode toe)
 {
   struct api_http *h = cls;
-  free(*con_cls);
+  struct request *req = *con_cls;
+  if (req)
+    free(req->body);
+  free(req);
   *con_cls = NULL;
   /* a kept-alive connection has the idle time and the request time for its next request */
   set_deadline(h, connection,
@@ -368,14 +374,35 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
   if (req && !req->headers_done)
     {
       /* the first call has the headers; the reply comes with the next,
-       * once the body (there should be none) is in: a connection replied
-       * to before then is not kept alive */
+       * once the body is in: a connection replied to before then is not
+       * kept alive. A body read has request_timeout more to come in. */
       req->headers_done = true;
-      set_deadline(h, connection, 0);
+      set_deadline(h, connection,
+                   h->limits.max_body_bytes ? now_usec() + (int64_t) h->limits.request_timeout * 1000000 : 0);
       return MHD_YES;
     }
-  if (*upload_data_size) /* a body is not read (no route takes one) */
+  if (*upload_data_size)
     {
+      /* read up to max_body_bytes (none when 0: no route takes one), the
+       * rest is dropped and answered with a 413 */
+      size_t n = *upload_data_size;
+      if (req && h->limits.max_body_bytes && !req->body_too_large)
+        {
+          if (n > h->limits.max_body_bytes - req->body_len)
+            {
+              req->body_too_large = true;
+              free(req->body);
+              req->body = NULL;
+              req->body_len = 0;
+            }
+          else
+            {
+              req->body = xrealloc(req->body, req->body_len + n + 1);
+              memcpy(req->body + req->body_len, upload_data, n);
+              req->body_len += n;
+              req->body[req->body_len] = '\0';
+            }
+        }
       *upload_data_size = 0;
       return MHD_YES;
     }
@@ -387,8 +414,26 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
                                          size->header_size, h->limits.max_request_bytes);
       api_reply_error(&reply, 431, m);
     }
+  else if (req && req->body_too_large)
+    {
+      _cleanup_free_ char *m = xasprintf("request body too large: at most %zu bytes", h->limits.max_body_bytes);
+      api_reply_error(&reply, 413, m);
+    }
   else
-    api_handle(h->routes, h->ctx, method, target, n_headers < 0 ? 0 : (unsigned) n_headers, &reply);
+    {
+      const union MHD_ConnectionInfo *fd = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+      struct api_http_request hr = {
+        .method = method,
+        .target = target,
+        .n_headers = n_headers < 0 ? 0 : (unsigned) n_headers,
+        .content_type = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .body = req && req->body ? req->body : "",
+        .body_len = req ? req->body_len : 0,
+        .fd = fd ? fd->connect_fd : -1,
+      };
+      h->handler(h->userdata, &hr, &reply);
+    }
+  set_deadline(h, connection, 0); /* the reply is on its way */
   if (reply.stream && streq(method, "HEAD"))
     {
       /* what a GET would stream, without the stream */
@@ -414,13 +459,12 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 int api_http_start(const struct api_listener *ls, size_t n, const struct api_http_limits *limits,
-                   const struct api_route *routes, struct api_context *ctx, struct api_http **ret,
-                   podrun_error_t *err)
+                   api_http_handler_t handler, void *userdata, struct api_http **ret, podrun_error_t *err)
 {
   struct api_http *h = xzalloc(sizeof(*h));
   h->limits = *limits;
-  h->routes = routes;
-  h->ctx = ctx;
+  h->handler = handler;
+  h->userdata = userdata;
   h->daemons = xzalloc(sizeof(*h->daemons) * (n + 1));
   pthread_mutex_init(&h->lock, NULL);
   for (size_t i = 0; i < n; i++)
@@ -428,7 +472,8 @@ int api_http_start(const struct api_listener *ls, size_t n, const struct api_htt
       h->daemons[i] = MHD_start_daemon(
           MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0,
           NULL, NULL, access_handler, h, MHD_OPTION_LISTEN_SOCKET, ls[i].fd, MHD_OPTION_CONNECTION_LIMIT,
-          limits->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, limits->idle_timeout,
+          limits->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits->max_per_ip,
+          MHD_OPTION_CONNECTION_TIMEOUT, limits->idle_timeout,
           MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits->max_request_bytes * 2 + 16384, MHD_OPTION_URI_LOG_CALLBACK,
           uri_log, h, MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
           MHD_OPTION_THREAD_STACK_SIZE, (size_t) 256 * 1024, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,

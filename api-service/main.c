@@ -247,6 +247,12 @@ static int bind_all(gid_t gid, struct api_listener **ret, size_t *ret_n, podrun_
   return 0;
 }
 
+/* Every request through the API's route table. */
+static void handle(void *userdata, const struct api_http_request *req, struct api_reply *ret)
+{
+  api_handle(api_routes, userdata, req->method, req->target, req->n_headers, ret);
+}
+
 static int run(int argc, char **argv, podrun_error_t *err)
 {
   struct api_listener *ls = NULL;
@@ -291,7 +297,7 @@ static int run(int argc, char **argv, podrun_error_t *err)
   sigaddset(&mask, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &mask, NULL);
   signal(SIGPIPE, SIG_IGN);
-  r = api_http_start(ls, n, &arg_limits, api_routes, &ctx, &ctx.http, err);
+  r = api_http_start(ls, n, &arg_limits, handle, &ctx, &ctx.http, err);
   if (r >= 0)
     {
       for (size_t i = 0; i < n; i++)

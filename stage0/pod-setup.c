@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -11,9 +12,11 @@
 #include "cgroup.h"
 #include "cni.h"
 #include "fs.h"
+#include "inspect/inspect.h"
 #include "lock.h"
 #include "net.h"
 #include "log.h"
+#include "mds.h"
 #include "overlay.h"
 #include "pod-setup.h"
 #include "stage1.h"
@@ -97,6 +100,9 @@ static int check_pod_flags(podrun_error_t *err)
     return podrun_error_set(err, 0, "--hostname: letters, digits, '-' and '.', at most 64 of them");
   if (arg_run.net && (!*arg_run.net || strpbrk(arg_run.net, " \t\n")))
     return podrun_error_set(err, 0, "--net: a network name, without blanks");
+  bool mds;
+  if (arg_mds_register && parse_boolean(arg_mds_register, &mds, err) < 0)
+    return podrun_error_wrap(err, "--mds-register");
   for (size_t i = 0; i < n; i++)
     if ((streq(arg_run.dns[i], "host") || streq(arg_run.dns[i], "none")) ? n > 1 : !is_ip(arg_run.dns[i]))
       return podrun_error_set(err, 0, "--dns=%s: an IP address, or host or none alone", ESCAPE(arg_run.dns[i]));
@@ -158,6 +164,11 @@ static int fill_pod_dir(struct pod *p, const struct pod_plan *plan, uid_t userns
       mkdirs_at(p, "overlay/stage1/work", err) < 0 || mkdirs_at(p, "status", err) < 0 ||
       write_text(p, "stage1/image-id", plan->stage1_id, err) < 0 || write_text(p, "stage1/run-flags", flags, err) < 0 ||
       write_text(p, "stage1/policy", policy, err) < 0)
+    return -1;
+  bool mds = false;
+  if (arg_mds_register && parse_boolean(arg_mds_register, &mds, err) < 0)
+    return podrun_error_wrap(err, "--mds-register");
+  if (mds && write_text(p, MDS_REGISTER_FILE, "true\n", err) < 0)
     return -1;
   for (size_t i = 0; i < m->n_apps; i++)
     {
@@ -474,6 +485,28 @@ static int pod_net_pass(const struct pod_net *n, podrun_error_t *err)
   return 0;
 }
 
+/* fly's run speaks no sd_notify and passes no socket on (its one app runs
+ * on the host through stage2 alone): a Type=notify service's NOTIFY_SOCKET
+ * or the sockets of a socket unit would be ignored there, so they are
+ * refused (Documentation/systemd.md). */
+static int check_fly_systemd(struct pod *p, podrun_error_t *err)
+{
+  _cleanup_json_ json_t *rec = inspect_pod_stage1_record(p);
+  const char *stage1 = json_string_value(json_object_get(rec, "stage1"));
+  const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+  unsigned long long n = 0, owner = 0;
+  if (!stage1 || !streq(stage1, "fly"))
+    return 0;
+  if (fds && pid && parse_uint(pid, INT_MAX, &owner) == 0 && (pid_t) owner == getpid() &&
+      parse_uint(fds, INT_MAX, &n) == 0 && n > 0)
+    return podrun_error_set(err, 0, "pod %s: socket activation (LISTEN_FDS=%llu): the fly stage1 passes no socket "
+                                    "to its app (use --stage1=nspawn)", p->uuid, n);
+  if (getenv("NOTIFY_SOCKET"))
+    return podrun_error_set(err, 0, "pod %s: NOTIFY_SOCKET (a Type=notify service): the fly stage1 does not speak "
+                                    "sd_notify (use Type=exec, or --stage1=nspawn)", p->uuid);
+  return 0;
+}
+
 int pod_exec_stage1(struct store **store, struct pod *p, struct pod_plan *plan, podrun_error_t *err)
 {
   _cleanup_(pod_plan_done) struct pod_plan loaded = { 0 };
@@ -481,8 +514,11 @@ int pod_exec_stage1(struct store **store, struct pod *p, struct pod_plan *plan, 
   _cleanup_free_ char *run = NULL, *fd = NULL;
   _cleanup_strv_ char **argv = NULL, **flags = NULL;
   uid_t shift = 0;
+  bool mds = false;
 
   if (!plan && pod_plan_load(*store, p, plan = &loaded, err) < 0)
+    return -1;
+  if (mds_wanted(p, &mds, err) < 0 || check_fly_systemd(p, err) < 0)
     return -1;
   /* the pod flags prepare kept: for the stage1's arguments, and the user
    * namespace the mounts need */
@@ -498,6 +534,13 @@ int pod_exec_stage1(struct store **store, struct pod *p, struct pod_plan *plan, 
    * range exhausted) leaves it prepared, with no network */
   if (pod_net_setup(p, flags, plan->manifest, &net, err) < 0)
     return -1;
+  /* registered while still prepared too, once its addresses are known:
+   * a service that is not there leaves it prepared, with no network */
+  if (mds && mds_pod_register(*store, p, plan->text, plan->manifest, flags, shift, err) < 0)
+    {
+      pod_net_undo(p, &net);
+      return -1;
+    }
   /* the pod's cgroup (cgroup.h) holds this process, so the stage1 and all
    * it starts: kill -9 of any of them leaves nothing that gc cannot end */
   if (pod_transition(p, POD_RUNNING, err) < 0)
@@ -541,6 +584,8 @@ int pod_exec_stage1(struct store **store, struct pod *p, struct pod_plan *plan, 
   (void) unlinkat(p->dirfd, "started", 0); /* it did not start */
   podrun_error_set(err, e, "exec stage1 \"%s\"", run);
 fail:
+  if (mds)
+    mds_pod_unregister(p);
   pod_net_undo(p, &net);
   return -1;
 }

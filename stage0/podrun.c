@@ -75,8 +75,9 @@ static const struct cmd cmd_prepare_entry = { "prepare", cmd_prepare, "IMAGE [ap
     run_opts, NULL, 0, -1, CMD_STORE_RW | CMD_RAW_TAIL };
 static const struct cmd cmd_run_prepared_entry = { "run-prepared", cmd_run_prepared, "UUID", "Run a prepared pod",
     "Starts the pod exactly as prepare set it up: its apps, volumes, stage1 and pod flags\n"
-    "(--net, --hostname, --interactive) were fixed then, so run-prepared takes none.\n"
-    "UUID may be a unique prefix.\n\nExample:\n  podrun run-prepared 5f0b", NULL, NULL, 1, 1, CMD_STORE_RW };
+    "(--net, --hostname, --interactive) were fixed then, so run-prepared takes none of them.\n"
+    "--mds-register alone may be given again: it overrides prepare's.\n"
+    "UUID may be a unique prefix.\n\nExample:\n  podrun run-prepared 5f0b", run_prepared_opts, NULL, 1, 1, CMD_STORE_RW };
 /* trust (stage0/cmd-trust.c) */
 static const struct cmd cmd_trust_entry = { "trust", cmd_trust, "--prefix=PREFIX KEY... | --root KEY... | --list | --remove FINGERPRINT...",
   "Trust keys to sign images",
@@ -97,6 +98,15 @@ static const struct cmd cmd_trust_entry = { "trust", cmd_trust, "--prefix=PREFIX
   "Documentation/signing.md.\n\n"
   "Examples:\n  podrun trust --list\n  podrun trust --list --format=json",
   trust_opts, NULL, 0, -1, 0,};
+/* metadata-service (stage0/cmd-metadata.c) */
+static const struct cmd cmd_metadata_service_entry = { "metadata-service", cmd_metadata_service, "",
+    "Run the appc metadata service",
+    "Runs podrun-metadata, the App Container metadata service, in the foreground (it is the\n"
+    "binary installed beside podrun; this is rkt's name for it). Pods started with\n"
+    "run --mds-register are registered with it on its unix socket (root's) and ask it, at\n"
+    "their AC_METADATA_URL, for their manifests, uuid, annotations and HMAC signatures.\n"
+    "It drops root once its sockets are bound. See Documentation/metadata-service.md.",
+    metadata_service_opts, NULL, 0, 0, 0 };
 static const struct cmd cmd_version_entry = { "version", cmd_version, "", "Print the version", NULL, NULL, NULL, 0, 0, 0 };
 static const struct cmd cmd_help_entry = { "help", cmd_help, "[COMMAND...]", "Show help for podrun or a command", NULL, NULL, NULL, 0, -1, 0 };
 
@@ -118,6 +128,7 @@ static const struct cmd *const cmd_table[] = {
   &cmd_generate,
   &cmd_trust_entry,
   &cmd_policy,
+  &cmd_metadata_service_entry,
   &cmd_version_entry,
   &cmd_help_entry,
   NULL,

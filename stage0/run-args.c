@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "image-fetch.h"
+#include "mds.h"
 #include "run-args.h"
 
 struct run_args arg_run;
@@ -36,6 +37,17 @@ struct run_args arg_run;
 
 #define APP_OPTS_N 23 /* the app flags and the terminator */
 
+#define MDS_REGISTER_OPT(dflt)                                                                            \
+  { "mds-register", OPT_OPTIONAL, &arg_mds_register,                                                      \
+    "register the pod with the metadata service (podrun-metadata) and give its apps AC_METADATA_URL "       \
+    "(default " dflt ")",                                                                                  \
+    "true|false", "true" }
+
+const struct opt run_prepared_opts[] = {
+  MDS_REGISTER_OPT("prepare's"),
+  { NULL },
+};
+
 const struct opt run_opts[] = {
   { "volume", OPT_STRV, &arg_run.volumes,
     "a pod volume: NAME,kind=host,source=PATH[,readOnly=true][,recursive=true] or NAME,kind=empty[,mode=,uid=,gid=]",
@@ -52,6 +64,7 @@ const struct opt run_opts[] = {
     "NET", "default" },
   { "port", OPT_STRV, &arg_run.ports, "forward a host port to the app's port NAME (CNI networks; repeatable)",
     "NAME:[HOSTIP:]HOSTPORT" },
+  MDS_REGISTER_OPT("false"),
   { "private-users", OPT_BOOL, &arg_run.private_users,
     "run the pod in a user namespace with its own range of 65536 host uids and gids (nspawn)", NULL },
   { "dns", OPT_STRV, &arg_run.dns, "a name server for the apps' resolv.conf, host (the host's file) or none",

@@ -76,6 +76,9 @@ if [ "$flavor" = nspawn ]; then
     "$root/podrun/cgroup/unified" \
     "$root/usr/lib" "$root/etc" "$root/proc" "$root/sys" "$root/dev" "$root/run" "$root/tmp"
   : >"$root/podrun/pod"
+  # the mount point of the pod directory's mds-url (run --mds-register); empty, it gives no URL
+  : >"$root/podrun/mds-url"
+  chmod 0600 "$root/podrun/mds-url"
   printf 'ID=podrun-stage1\nNAME="podrun nspawn stage1"\nVERSION_ID=%s\n' "$version" >"$root/usr/lib/os-release"
   ln -s ../usr/lib/os-release "$root/etc/os-release"
   chmod 0755 "$root/podrun"

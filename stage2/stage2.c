@@ -114,6 +114,38 @@ static void add_systemd_env(struct stage2_plan *p, const struct stage2_args *a)
     }
 }
 
+/* AC_METADATA_URL (Documentation/metadata-service.md): the pod's, when
+ * `run --mds-register` registered it, is in the file STAGE2_MDS_URL beside
+ * the pod manifest (the host's pod directory, or where the stage1 binds it:
+ * nothing of the pod writes there), mode 0600, never on a command line,
+ * where any user of the host could read the token. No file, or an empty
+ * one (a stage1's mount point with nothing bound): no URL. */
+static int add_metadata_url(struct stage2_plan *p, const char *pod_manifest, podrun_error_t *err)
+{
+  const char *slash = strrchr(pod_manifest, '/');
+  _cleanup_free_ char *path = slash ? xasprintf("%.*s/" STAGE2_MDS_URL, (int) (slash - pod_manifest), pod_manifest)
+                                    : xstrdup(STAGE2_MDS_URL);
+  _cleanup_free_ char *url = NULL;
+  _cleanup_error_ podrun_error_t e = NULL;
+  if (fs_read_file_at(AT_FDCWD, path, 4096, &url, NULL, &e) < 0)
+    return e->status == ENOENT ? 0 : podrun_error_new(err, e->status, "%s", e->msg);
+  if (!*url)
+    return 0;
+  if (!startswith(url, "http://") || strpbrk(url, " \t\r\n"))
+    return podrun_error_new(err, 0, "%s: not a metadata service URL", QUOTE(path));
+  size_t k = 0;
+  for (size_t i = 0; p->env && p->env[i]; i++)
+    if (startswith(p->env[i], "AC_METADATA_URL="))
+      free(p->env[i]);
+    else
+      p->env[k++] = p->env[i];
+  if (p->env)
+    p->env[k] = NULL;
+  _cleanup_free_ char *kv = xasprintf("AC_METADATA_URL=%s", url);
+  p->env = strv_push(p->env, kv);
+  return 0;
+}
+
 static int find_app(const struct appc_pod_manifest *m, const char *name, const struct appc_app **ret,
                     podrun_error_t *err)
 {
@@ -235,6 +267,8 @@ int stage2_plan_make(const struct stage2_args *a, struct stage2_plan *ret, podru
     p.config.seccomp = false;
   p.env = app_config_environment(p.app, a->app);
   add_systemd_env(&p, a);
+  if (add_metadata_url(&p, a->pod_manifest, err) < 0)
+    goto fail;
   p.argv = a->cmd ? a->cmd : p.app->exec;
   *ret = p;
   return 0;

@@ -6,6 +6,9 @@
 #include "appc.h"
 #include "error.h"
 
+/* The file beside the pod manifest whose URL is the apps' AC_METADATA_URL. */
+#define STAGE2_MDS_URL "mds-url"
+
 struct stage2_args
 {
   const char *pod_manifest;

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "pod.h"
 #include "userns.h"
+#include "stage2/stage2.h"
 #include "volumes.h"
 
 /* The contract's run flags (stage1_run_args_parse), and what nspawn refuses. */
@@ -107,6 +108,12 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
   v = strv_push(v, status);
   v = strv_push(v, runtime);
   v = strv_push(v, logs);
+  /* --mds-register's AC_METADATA_URL, beside the pod manifest where stage2 reads it */
+  if (access(STAGE2_MDS_URL, F_OK) == 0)
+    {
+      _cleanup_free_ char *mds = xasprintf("--bind-ro=%s/" STAGE2_MDS_URL ":" STAGE1_POD_DIR "/" STAGE2_MDS_URL, cwd);
+      v = strv_push(v, mds);
+    }
   for (size_t i = 0; binds && binds[i]; i++)
     v = strv_push(v, binds[i]);
   /* the apps' stdio are podrun's own (--interactive: a pty of nspawn's,

@@ -80,3 +80,14 @@ setup() {
     [[ $(probe 'j["NoNewPrivs"]') == "$want" ]] || fail "isolator $value: NoNewPrivs is $(probe 'j["NoNewPrivs"]')"
   done
 }
+
+@test "fly: a Type=notify service's NOTIFY_SOCKET and socket activation's LISTEN_FDS are refused with one line, nothing left" {
+  fetch_busybox
+  run --separate-stderr env NOTIFY_SOCKET=/run/nonexistent "$PODRUN" --dir="$STORE" run --stage1=fly podrun.test/busybox --exec=/bin/true
+  assert_one_line_error "NOTIFY_SOCKET" "fly"
+  # LISTEN_PID is podrun's own: sh execs it
+  run --separate-stderr sh -c 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$@"' sh "$PODRUN" --dir="$STORE" run --stage1=fly \
+    podrun.test/busybox --exec=/bin/true 3</dev/null
+  assert_one_line_error "LISTEN_FDS=1" "fly"
+  [[ -z $(find "$STORE/pods" -mindepth 2 -maxdepth 2) ]] || fail "a pod was left: $(ls -R "$STORE/pods")"
+}
