@@ -179,13 +179,17 @@ form pod/hmac/verify uuid=%U&content=hello+world"
   esig=${sig//+/%2B}
   esig=${esig//\//%2F}
   esig=${esig//=/%3D}
+  # cut before it is encoded: a cut through a %XX is a malformed form (400), not a bad signature
+  local short=${sig:0:20}
+  short=${short//+/%2B}
+  short=${short//\//%2F}
   local flipped=B${esig:1}
   [[ ${esig:0:1} != B ]] || flipped=A${esig:1}
   ask "good pod/hmac/verify uuid=$uuid_a&content=hello+world&signature=$esig
 content pod/hmac/verify uuid=$uuid_a&content=hello+World&signature=$esig
 signature pod/hmac/verify uuid=$uuid_a&content=hello+world&signature=$flipped
 mine pod/hmac/verify uuid=%U&content=hello+world&signature=$esig
-truncated pod/hmac/verify uuid=$uuid_a&content=hello+world&signature=${esig:0:20}"
+truncated pod/hmac/verify uuid=$uuid_a&content=hello+world&signature=$short"
   [[ $(section good | sed -n 1,2p) == $'HTTP/1.1 200 OK\nContent-Type: text/plain; charset=us-ascii' ]] ||
     fail "pod A's signature, verified by pod B: 200"
   local s
