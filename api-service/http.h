@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include "router.h"
@@ -68,3 +69,12 @@ void api_http_stop(struct api_http *h);
 
 /* Streams running now (for tests and /v1/info). */
 unsigned api_http_streams(struct api_http *h);
+
+/* The service's process (process.c). Becomes uid:gid with gid its only
+ * group, keeping the one capability `keep` (-1: none) in its effective,
+ * permitted and bounding sets, with no new privileges; and checks that root
+ * cannot be had again. */
+int api_drop_root(uid_t uid, gid_t gid, int keep, podrun_error_t *err);
+/* SIGTERM, SIGINT and SIGHUP blocked, for sigwait() in the main thread (the
+ * signals end a service there, never in a handler's thread); SIGPIPE ignored. */
+void api_block_signals(sigset_t *mask);

@@ -84,25 +84,6 @@ static int resolve_user(uid_t *ret_uid, gid_t *ret_gid, podrun_error_t *err)
   return 0;
 }
 
-/* Becomes uid:gid with no supplementary group, no capability (the bounding
- * set emptied), no new privileges: pidfd_open and SO_PEERCRED, all the
- * service asks of the kernel after binding, need none. */
-static int drop_root(uid_t uid, gid_t gid, podrun_error_t *err)
-{
-  for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
-    if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-      return podrun_error_set(err, errno, "drop capability %d from the bounding set", (int) c);
-  if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0)
-    return podrun_error_set(err, errno, "become group %u", (unsigned) gid);
-  if (setresuid(uid, uid, uid) < 0)
-    return podrun_error_set(err, errno, "become user %u", (unsigned) uid);
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    return podrun_error_set(err, errno, "prctl");
-  if (setuid(0) == 0)
-    return podrun_error_new(err, EPERM, "could become root again after dropping it");
-  return 0;
-}
-
 struct listeners
 {
   struct api_listener *reg, *pods; /* unix, TCP */
@@ -238,7 +219,7 @@ static int run(int argc, char **argv, podrun_error_t *err)
   bool root = geteuid() == 0;
   if (root && resolve_user(&uid, &gid, err) < 0)
     return -1;
-  if (bind_all(&l, err) < 0 || (root && drop_root(uid, gid, err) < 0))
+  if (bind_all(&l, err) < 0 || (root && api_drop_root(uid, gid, -1, err) < 0))
     {
       listeners_done(&l, true);
       return -1;
@@ -246,13 +227,7 @@ static int run(int argc, char **argv, podrun_error_t *err)
   for (size_t i = 0; i < l.n_pods; i++)
     tcp = strv_push(tcp, l.pods[i].spec);
   struct mds *m = mds_new(tcp);
-  /* the signals end the service in the main thread, never in a handler's */
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &mask, NULL);
-  signal(SIGPIPE, SIG_IGN);
+  api_block_signals(&mask);
   r = serve(&l, m, &mask, err);
   mds_free(m);
   listeners_done(&l, false);

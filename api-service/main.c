@@ -194,32 +194,6 @@ static int confine(uid_t uid, gid_t gid, podrun_error_t *err)
   return 0;
 }
 
-/* Becomes uid:gid with no supplementary groups and one capability,
- * CAP_DAC_READ_SEARCH: it reads the pods and the store (root's, mode 0750)
- * and can write nothing a user could not. No new privileges either. */
-static int drop_root(uid_t uid, gid_t gid, podrun_error_t *err)
-{
-  for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
-    if (c != CAP_DAC_READ_SEARCH && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-      return podrun_error_set(err, errno, "drop capability %d from the bounding set", (int) c);
-  if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0)
-    return podrun_error_set(err, errno, "become group %u", (unsigned) gid);
-  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresuid(uid, uid, uid) < 0)
-    return podrun_error_set(err, errno, "become user %u", (unsigned) uid);
-  cap_t caps = cap_from_text("cap_dac_read_search=ep");
-  int r = caps ? cap_set_proc(caps) : -1;
-  int e = errno;
-  if (caps)
-    cap_free(caps);
-  if (r < 0)
-    return podrun_error_set(err, e, "keep CAP_DAC_READ_SEARCH");
-  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    return podrun_error_set(err, errno, "prctl");
-  if (setuid(0) == 0)
-    return podrun_error_new(err, EPERM, "could become root again after dropping it");
-  return 0;
-}
-
 static int bind_all(gid_t gid, struct api_listener **ret, size_t *ret_n, podrun_error_t *err)
 {
   if (!arg_listen)
@@ -276,7 +250,7 @@ static int run(int argc, char **argv, podrun_error_t *err)
   pod_probe_without_locking(true); /* it never takes a pod's lock, not even to look */
   ctx.max_streams = arg_limits.max_streams;
   ctx.openapi = arg_openapi ? xstrdup(arg_openapi) : NULL;
-  if (root && (confine(uid, gid, err) < 0 || drop_root(uid, gid, err) < 0))
+  if (root && (confine(uid, gid, err) < 0 || api_drop_root(uid, gid, CAP_DAC_READ_SEARCH, err) < 0))
     {
       api_context_done(&ctx);
       return -1;
@@ -290,13 +264,7 @@ static int run(int argc, char **argv, podrun_error_t *err)
       free(ctx.tmpdir);
       ctx.tmpdir = NULL;
     }
-  /* the signals end the service in the main thread, never in a handler's */
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &mask, NULL);
-  signal(SIGPIPE, SIG_IGN);
+  api_block_signals(&mask);
   r = api_http_start(ls, n, &arg_limits, handle, &ctx, &ctx.http, err);
   if (r >= 0)
     {
