@@ -14,11 +14,12 @@ enum log_level log_get_level(void) { return log_level; }
 void log_set_json(bool on) { log_json = on; }
 
 static FILE *log_tee;
-static bool log_tee_json;
-void log_set_tee(FILE *f, bool json)
+static bool log_tee_json, log_tee_errors_only;
+void log_set_tee(FILE *f, bool json, bool errors_only)
 {
   log_tee = f;
   log_tee_json = json;
+  log_tee_errors_only = errors_only;
 }
 
 static const char *const level_names[] = {
@@ -68,6 +69,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
   m = msg_one_line(m);
   if (log_tee)
     tee(level, m);
+  if (log_tee && log_tee_errors_only && level != LOG_LEVEL_ERROR)
+    {
+      errno = saved;
+      return;
+    }
 
   if (log_json)
     {

@@ -115,7 +115,7 @@ static int enter_argv(struct pod *p, char *const *args, char **ret_enter, char *
   if (pid <= 0)
     return podrun_error_new(err, 0, "pod %s has no pid (yet)", p->uuid);
   if (fs_read_file_at(p->dirfd, "stage1/image-id", 256, &id, NULL, err) < 0 ||
-      store_open(arg_dir, STORE_READONLY, &s, err) < 0 || stage1_entrypoint(s, id, "enter", ret_enter, err) < 0)
+      store_open(arg_dir, 0, &s, err) < 0 || stage1_entrypoint(s, id, "enter", ret_enter, err) < 0)
     return podrun_error_wrap(err, "pod %s", p->uuid);
   _cleanup_free_ char *pid_arg = xasprintf("--pid=%d", (int) pid);
   char **v = strv_push(strv_push(strv_push(strv_push(NULL, *ret_enter), pid_arg), "--app=" OCI_APP_NAME), "--");

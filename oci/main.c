@@ -69,7 +69,7 @@ static int setup_log(podrun_error_t *err)
   FILE *f = fopen(arg_log, "ae");
   if (!f)
     return podrun_error_set(err, errno, "--log %s", QUOTE(arg_log));
-  log_set_tee(f, streq(arg_log_format, "json"));
+  log_set_tee(f, streq(arg_log_format, "json"), true);
   return 0;
 }
 
