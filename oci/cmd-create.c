@@ -145,6 +145,7 @@ static _noreturn_ void container_main(struct pod *p, struct pod_plan *plan, cons
       log_error("the terminal as stdio: %s", strerror(errno));
       _exit(PODRUN_EXIT_ERROR);
     }
+  umask(022); /* the app's (config.c takes no other), whatever the caller's */
   int fd = open(fifo, O_WRONLY | O_CLOEXEC); /* blocks until start opens it */
   if (fd < 0 || write(fd, &go, 1) != 1)
     {

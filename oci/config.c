@@ -191,8 +191,9 @@ static int parse_user(json_t *user, json_t *app, podrun_error_t *err)
         }
       json_array_append_new(sup, json_integer((json_int_t) g));
     }
-  if (json_object_get(user, "umask"))
-    return (json_decref(sup), bad(err, "process.user.umask", "not supported (the app's umask is its image's, 022)"));
+  json_t *umask = json_object_get(user, "umask");
+  if (umask && (!json_is_integer(umask) || json_integer_value(umask) != 022))
+    return (json_decref(sup), bad(err, "process.user.umask", "only 022 (18), every podrun app's, is supported"));
   _cleanup_free_ char *u = xasprintf("%llu", uid), *g = xasprintf("%llu", gid);
   json_object_set_new(app, "user", json_string(u));
   json_object_set_new(app, "group", json_string(g));
