@@ -325,13 +325,8 @@ int oci_start(int argc, char **argv, podrun_error_t *err)
 {
   _cleanup_(oci_state_done) struct oci_state st = { .dirfd = -1 };
   _cleanup_error_ podrun_error_t e = NULL;
-  int first;
 
-  if (oci_parse("start", NULL, argc, argv, &first, err) < 0)
-    return -1;
-  if (first != argc - 1)
-    return podrun_error_new(err, 0, "start: give one container ID");
-  if (oci_state_load(argv[first], &st, err) < 0)
+  if (oci_parse_one("start", NULL, argc, argv, &st, err) < 0)
     return -1;
   const char *status = oci_state_status(&st);
   if (!streq(status, "created"))

@@ -95,13 +95,8 @@ int oci_delete(int argc, char **argv, podrun_error_t *err)
   _cleanup_error_ podrun_error_t e = NULL;
   bool force = false;
   const struct oci_opt opts[] = { { "force", false, .flag = &force }, { "f", false, .flag = &force }, { NULL } };
-  int first;
 
-  if (oci_parse("delete", opts, argc, argv, &first, err) < 0)
-    return -1;
-  if (first != argc - 1)
-    return podrun_error_new(err, 0, "delete: give one container ID");
-  if (oci_state_load(argv[first], &st, err) < 0)
+  if (oci_parse_one("delete", opts, argc, argv, &st, err) < 0)
     return -1;
   const char *status = oci_state_status(&st);
   if (!force && streq(status, "running"))

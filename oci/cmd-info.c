@@ -24,12 +24,7 @@ static int print_json(json_t *j, bool pretty, podrun_error_t *err)
 int oci_state_cmd(int argc, char **argv, podrun_error_t *err)
 {
   _cleanup_(oci_state_done) struct oci_state st = { .dirfd = -1 };
-  int first;
-  if (oci_parse("state", NULL, argc, argv, &first, err) < 0)
-    return -1;
-  if (first != argc - 1)
-    return podrun_error_new(err, 0, "state: give one container ID");
-  if (oci_state_load(argv[first], &st, err) < 0)
+  if (oci_parse_one("state", NULL, argc, argv, &st, err) < 0)
     return -1;
   return print_json(oci_state_json(&st), true, err);
 }

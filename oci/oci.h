@@ -105,3 +105,6 @@ struct oci_opt
 /* Parses the verb's flags from argv[1…]; *ret_first: the first argument
  * after them. Unknown flags: one error naming them. */
 int oci_parse(const char *verb, const struct oci_opt *opts, int argc, char **argv, int *ret_first, podrun_error_t *err);
+/* The same for a verb of one container ID, whose state it loads. */
+int oci_parse_one(const char *verb, const struct oci_opt *opts, int argc, char **argv, struct oci_state *ret,
+                  podrun_error_t *err);

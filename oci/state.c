@@ -283,3 +283,14 @@ int oci_parse(const char *verb, const struct oci_opt *opts, int argc, char **arg
   *ret_first = i;
   return 0;
 }
+
+int oci_parse_one(const char *verb, const struct oci_opt *opts, int argc, char **argv, struct oci_state *ret,
+                  podrun_error_t *err)
+{
+  int first;
+  if (oci_parse(verb, opts, argc, argv, &first, err) < 0)
+    return -1;
+  if (first != argc - 1)
+    return podrun_error_new(err, 0, "%s: give one container ID", verb);
+  return oci_state_load(argv[first], ret, err);
+}

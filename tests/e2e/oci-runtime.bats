@@ -363,3 +363,30 @@ c["linux"]["namespaces"].append({"type": "uts"})')
   [[ $status -eq 0 ]]
   nothing_left
 }
+
+@test "oci-runtime: config.json's seccomp filter, capabilities, user, rlimits and noNewPrivileges reach the app" {
+  requires python3
+  local b out=$BATS_TEST_TMPDIR/app.out
+  b=$(bundle 'c["process"]["args"] = ["/bin/busybox", "sh", "-c",
+  "/bin/busybox mkdir /m && echo made; /bin/busybox chown 1 /bin && echo chowned; echo uid=$(/bin/busybox id -u) groups=$(/bin/busybox id -G); /bin/busybox grep -E \"^(NoNewPrivs|CapBnd)\" /proc/self/status; echo nofile=$(ulimit -n)"]
+c["process"]["user"] = {"uid": 0, "gid": 0, "additionalGids": [7]}
+c["process"]["noNewPrivileges"] = True
+c["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 321, "hard": 321}]
+c["process"]["capabilities"] = {"bounding": ["CAP_DAC_OVERRIDE", "CAP_FOWNER"]}
+c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}')
+  "$OCI" --root "$ROOT" create --bundle "$b" c1 >"$out" 2>&1 </dev/null || fail "$(cat "$out")"
+  remember_pod c1 >/dev/null
+  local pid
+  pid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$ROOT/c1/state.json")
+  log_run "$OCI" --root "$ROOT" start c1
+  wait_gone "$pid"
+  cat "$out"
+  ! grep -q made "$out" || fail "mkdir passed the seccomp filter"
+  ! grep -q chowned "$out" || fail "chown without CAP_CHOWN"
+  grep -q 'uid=0 groups=0 7' "$out" || fail "user or additional gids"
+  grep -Eq 'NoNewPrivs:[[:space:]]+1' "$out" || fail "no_new_privs"
+  grep -Eq 'CapBnd:[[:space:]]+0+a$' "$out" || fail "the bounding set is not CAP_DAC_OVERRIDE and CAP_FOWNER"
+  grep -q 'nofile=321' "$out" || fail "the rlimit"
+  log_run "$OCI" --root "$ROOT" delete c1
+  nothing_left
+}
