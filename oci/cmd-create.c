@@ -88,11 +88,6 @@ static int choose_stage1(const struct oci_spec *c, struct pod_plan *plan, podrun
     return -1;
   if (flavor)
     arg_run.stage1_flavor = flavor;
-  /* kvm: its VM shares the pod directory, not a rootfs bound into it from
-   * elsewhere; not taken until that is tested */
-  if (streq(flavor ? flavor : plan->policy.stage1, "kvm"))
-    return podrun_error_new(err, 0, "%s: the kvm flavor is not supported by podrun-oci yet (nspawn and fly are)",
-                            flavor ? "annotation podrun.io/stage1=kvm" : "the stage1 policy chose kvm");
   if (rule)
     {
       struct appc_runtime_app *a = &plan->manifest->apps[0];

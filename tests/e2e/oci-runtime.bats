@@ -275,8 +275,8 @@ EOF
   bad "$b" "not an absolute path inside the container"
   b=$(bundle 'c["annotations"] = {"podrun.io/stage1": "bogus"}')
   bad "$b" "not a bundled flavor"
-  b=$(bundle 'c["annotations"] = {"podrun.io/stage1": "kvm"}')
-  bad "$b" "kvm flavor is not supported by podrun-oci yet"
+  b=$(bundle 'c["process"]["user"]["umask"] = 63')
+  bad "$b" "process.user.umask"
 }
 
 @test "oci-runtime: create waits for start; state, kill and delete --force by hand; hooks run" {
@@ -388,5 +388,21 @@ c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names
   grep -Eq 'CapBnd:[[:space:]]+0+a$' "$out" || fail "the bounding set is not CAP_DAC_OVERRIDE and CAP_FOWNER"
   grep -q 'nofile=321' "$out" || fail "the rlimit"
   log_run "$OCI" --root "$ROOT" delete c1
+  nothing_left
+}
+
+@test "oci-runtime: kvm: ctr run --rm: the guest app's output and exit code; ctr task kill ends the VM; nothing left" {
+  requires stage1-kvm
+  crun kvm --rm "$IMAGE" v1 sh -c 'echo "in the vm: $(cat /proc/1/comm)"; exit 9'
+  [[ $status -eq 9 && $output == *"in the vm"* ]] || fail "status $status"
+  crun kvm -d "$IMAGE" v2 sleep 60
+  for _ in $(seq 300); do ctr_ task ls | grep -q '^v2 .*RUNNING' && break; sleep 0.1; done
+  remember_pod v2 >/dev/null
+  log_run ctr_ task kill -s SIGKILL v2
+  wait_stopped v2
+  log_run ctr_ task delete v2
+  [[ $output == *137* ]] || fail "not 137: $output"
+  ctr_ containers rm v2
+  ! pgrep -f "$ROOT/.*qemu" >/dev/null || fail "qemu left"
   nothing_left
 }
