@@ -180,13 +180,13 @@ wait_stopped() {
   nothing_left
 }
 
-@test "oci-runtime: fly: ctr task kill -s SIGKILL, then delete leaves nothing" {
+@test "oci-runtime: fly: ctr task exec, ctr task kill --all -s SIGKILL, then delete leaves nothing" {
   crun fly -d "$IMAGE" k2 sleep 60
   for _ in $(seq 100); do ctr_ task ls | grep -q '^k2 .*RUNNING' && break; sleep 0.1; done
   remember_pod k2 >/dev/null
   log_run ctr_ task exec --exec-id e1 k2 echo exec-ok
   [[ $status -eq 0 && $output == *exec-ok* ]]
-  ctr_ task kill -s SIGKILL k2
+  log_run ctr_ task kill --all -s SIGKILL k2
   wait_stopped k2
   log_run ctr_ task delete k2
   [[ $output == *137* ]] || fail "not 137: $output"
