@@ -46,8 +46,8 @@ static const struct oci_cmd commands[] = {
 
 static void usage(FILE *f)
 {
-  fprintf(f, "Usage: podrun-oci [--root DIR] [--log FILE] [--log-format text|json] [--debug] [--systemd-cgroup] "
-             "COMMAND ...\n\n"
+  fprintf(f, "Usage: podrun-oci [--root DIR] [--log FILE] [--log-format text|json] [--debug] [--systemd-cgroup]\n"
+             "                  [--local-config DIR] [--system-config DIR] COMMAND ...\n\n"
              "An OCI runtime (runc's command line) that runs each container as a one-app podrun pod\n"
              "(nspawn, fly or kvm: the annotation podrun.io/stage1, else podrun's stage1 policy).\n\nCommands:\n");
   for (size_t i = 0; i < ELEMENTSOF(commands); i++)
@@ -81,6 +81,9 @@ static int dispatch(int argc, char **argv, podrun_error_t *err)
     { "log-format", true, &arg_log_format },
     { "debug", false, .flag = &arg_debug_flag },
     { "systemd-cgroup", false, .flag = &arg_systemd_cgroup },
+    /* podrun's own, for the stage1 policy and the bundled stage1 images */
+    { "local-config", true, &arg_local_config },
+    { "system-config", true, &arg_system_config },
     { "help", false, .flag = &arg_help },
     { "h", false, .flag = &arg_help },
     { "version", false, .flag = &arg_version },

@@ -406,3 +406,26 @@ c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names
   ! pgrep -f "$ROOT/.*qemu" >/dev/null || fail "qemu left"
   nothing_left
 }
+
+@test "oci-runtime: the stage1 policy chooses by io.kubernetes.cri.image-name, and its minimum holds against podrun.io/stage1" {
+  requires python3
+  local etc=$BATS_TEST_TMPDIR/etc b
+  mkdir -p "$etc/stage1.d"
+  cat >"$etc/stage1.d/50-test.json" <<'JSON'
+{ "rules": [
+  { "name": "tools-in-fly", "match": { "name": "podrun.test/tools/*" }, "stage1": "fly" },
+  { "name": "the-rest", "stage1": "nspawn", "minimum": "nspawn" } ] }
+JSON
+  b=$(bundle 'c["annotations"] = {"io.kubernetes.cri.image-name": "podrun.test/tools/ls:1"}')
+  "$OCI" --root "$ROOT" --local-config "$etc" create --bundle "$b" p1 >"$BATS_TEST_TMPDIR/out" 2>&1 </dev/null ||
+    fail "$(cat "$BATS_TEST_TMPDIR/out")"
+  remember_pod p1 >/dev/null
+  [[ $(json_query 'j["stage1"]' <"$ROOT/p1/state.json") == fly ]] || fail "not fly: $(cat "$ROOT/p1/state.json")"
+  log_run "$OCI" --root "$ROOT" delete p1
+  [[ $status -eq 0 ]]
+  b=$(bundle 'c["annotations"] = {"io.kubernetes.cri.image-name": "podrun.test/app:1", "podrun.io/stage1": "fly"}')
+  run --separate-stderr "$OCI" --root "$ROOT" --local-config "$etc" create --bundle "$b" p2
+  [[ $status -eq 254 && $stderr == *'"podrun.test/app:1" must run in nspawn or heavier'*the-rest* ]] || fail "not refused: $stderr"
+  [[ ${#stderr_lines[@]} -eq 1 ]]
+  nothing_left
+}
