@@ -95,8 +95,10 @@ static int dispatch(int argc, char **argv, podrun_error_t *err)
     return -1;
   if (arg_version)
     return printf("podrun-oci version %s\nspec: %s\n", PODRUN_VERSION, OCI_VERSION), 0;
-  if (arg_help || first >= argc)
-    return usage(arg_help ? stdout : stderr), arg_help ? 0 : podrun_error_new(err, 0, "give a command (--help)");
+  if (arg_help)
+    return usage(stdout), 0;
+  if (first >= argc)
+    return podrun_error_new(err, 0, "give a command (--help lists them)");
   if (arg_root[0] != '/' || strpbrk(arg_root, ":,\\"))
     return podrun_error_new(err, 0, "--root %s: an absolute path without ':', ',' or '\\'", ESCAPE(arg_root));
   arg_dir = xasprintf("%s/" OCI_PODRUN_DIR, arg_root);
@@ -107,7 +109,7 @@ static int dispatch(int argc, char **argv, podrun_error_t *err)
   for (size_t i = 0; i < ELEMENTSOF(commands); i++)
     if (streq(argv[first], commands[i].name))
       return commands[i].run(argc - first, argv + first, err);
-  return podrun_error_new(err, 0, "unknown command %s (--help)", ESCAPE(argv[first]));
+  return podrun_error_new(err, 0, "unknown command %s (--help lists them)", QUOTE(argv[first]));
 }
 
 int main(int argc, char **argv)

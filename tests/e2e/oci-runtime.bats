@@ -135,6 +135,10 @@ wait_stopped() {
   [[ $(python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)["linux"]["namespaces"]))' <<<"$output") == *network* ]]
   run --separate-stderr "$OCI" pause x
   [[ $status -eq 254 && $stderr == "podrun-oci: pause: not supported"* && ${#stderr_lines[@]} -eq 1 ]]
+  run --separate-stderr "$OCI" bogus
+  [[ $status -eq 254 && $stderr == 'podrun-oci: unknown command "bogus"'* && ${#stderr_lines[@]} -eq 1 ]]
+  run --separate-stderr "$OCI" --root "$ROOT" kill nosuch 9
+  [[ $status -eq 254 && $stderr == *"does not exist"* && ${#stderr_lines[@]} -eq 1 ]]
 }
 
 @test "oci-runtime: nspawn: ctr run --rm: the app's output, its exit code, nothing left" {
