@@ -88,6 +88,19 @@ static int check_like_app(struct pod *p, const struct exec_process *proc, podrun
         return podrun_error_new(err, 0, "exec: process.user %s:%s: a process in the container runs as its app, %s:%s",
                                 u, g, app->user, app->group);
     }
+  size_t i;
+  json_t *e;
+  json_array_foreach (json_object_get(proc->j, "env"), i, e)
+    {
+      const char *kv = json_string_value(e), *eq = kv ? strchr(kv, '=') : NULL;
+      _cleanup_free_ char *name = eq ? xstrndup(kv, (size_t) (eq - kv)) : NULL;
+      const char *have = name ? appc_kvs_get(&app->environment, name) : NULL;
+      if (kv && (!have || !streq(have, eq + 1)))
+        {
+          log_warning("exec: process.env %s: the process gets the app's environment", QUOTE(kv));
+          break;
+        }
+    }
   if (cwd && app->working_directory && !streq(cwd, app->working_directory))
     log_warning("exec: cwd %s: the process starts in the app's working directory, %s", QUOTE(cwd),
                 QUOTE(app->working_directory));
