@@ -219,7 +219,7 @@ wait_stopped() {
   nothing_left
 }
 
-@test "oci-runtime: ctr run -t gives the app a terminal (nspawn and fly)" {
+@test "oci-runtime: ctr run -t gives the app a terminal (nspawn and fly), ctr task exec -t the process" {
   requires python3
   log_run python3 "$E2E_ROOT/tests/tools/ptyrun.py" 24x80 -- ctr --address "$BATS_FILE_TMPDIR/c.sock" -n podrun run -t --rm \
     --runc-binary="$OCI" --runc-root="$RUNC_ROOT" --annotation podrun.io/stage1=nspawn "$IMAGE" t3 sh -c 'test -t 0 && test -t 1 && echo a-tty'
@@ -227,6 +227,17 @@ wait_stopped() {
   log_run python3 "$E2E_ROOT/tests/tools/ptyrun.py" 24x80 -- ctr --address "$BATS_FILE_TMPDIR/c.sock" -n podrun run -t --rm \
     --runc-binary="$OCI" --runc-root="$RUNC_ROOT" --annotation podrun.io/stage1=fly --net-host "$IMAGE" t4 sh -c 'test -t 0 && test -t 1 && echo a-tty'
   [[ $status -eq 0 && $output == *a-tty* ]] || fail "fly: no terminal"
+  # ctr task exec -t: a terminal of its own for the process
+  crun nspawn -d "$IMAGE" t5 sleep 60
+  for _ in $(seq 100); do ctr_ task ls | grep -q '^t5 .*RUNNING' && break; sleep 0.1; done
+  remember_pod t5 >/dev/null
+  log_run python3 "$E2E_ROOT/tests/tools/ptyrun.py" 24x80 -- ctr --address "$BATS_FILE_TMPDIR/c.sock" -n podrun task exec -t \
+    --exec-id e1 t5 sh -c 'test -t 0 && test -t 1 && echo exec-tty'
+  [[ $status -eq 0 && $output == *exec-tty* ]] || fail "exec -t: no terminal"
+  ctr_ task kill -s SIGKILL t5
+  wait_stopped t5
+  ctr_ task delete t5 >/dev/null
+  ctr_ containers rm t5
   nothing_left
 }
 
