@@ -171,8 +171,7 @@ static json_t *state_hooks(const struct oci_spec *c)
   return h;
 }
 
-/* The pod is prepared: the container's process forked, recorded, the
- * create-time hooks run. */
+/* The pod is prepared: the container's process forked and recorded. */
 static int fork_container(struct oci_state *st, struct pod *p, struct pod_plan *plan, const struct oci_spec *c,
                           podrun_error_t *err)
 {
@@ -194,9 +193,7 @@ static int fork_container(struct oci_state *st, struct pod *p, struct pod_plan *
     }
   st->pid = pid;
   st->pid_start = oci_pid_start(pid);
-  if (oci_state_save(st, err) < 0 || write_pid_file(pid, err) < 0 ||
-      oci_hooks_run(c->hooks[OCI_HOOK_PRESTART], "prestart", st, err) < 0 ||
-      oci_hooks_run(c->hooks[OCI_HOOK_CREATE_RUNTIME], "createRuntime", st, err) < 0)
+  if (oci_state_save(st, err) < 0 || write_pid_file(pid, err) < 0)
     {
       kill(pid, SIGKILL);
       (void) waitpid(pid, NULL, 0);

@@ -117,16 +117,14 @@ int oci_features(int argc, char **argv, podrun_error_t *err)
         json_array_append_new(caps, json_string(name));
     }
   json_t *j = json_pack(
-      "{s:s,s:s,s:[sss],s:[ssss],s:{s:[sssss],s:o,s:{s:b,s:b,s:b},s:{s:b,s:[ssss]},s:{s:b},s:{s:b}},s:{s:s}}",
-      "ociVersionMin", "1.0.0", "ociVersionMax", OCI_VERSION, "hooks", "prestart", "createRuntime", "poststart",
+      "{s:s,s:s,s:[ss],s:[ssss],s:{s:[sssss],s:o,s:{s:b,s:b,s:b},s:{s:b,s:[ssss]},s:{s:b},s:{s:b}},s:{s:s}}",
+      "ociVersionMin", "1.0.0", "ociVersionMax", OCI_VERSION, "hooks", "poststart", "poststop",
       "mountOptions", "bind", "rbind", "ro", "rw", "linux", "namespaces", "pid", "network", "mount", "ipc", "uts",
       "capabilities", caps, "cgroup", "v1", true, "v2", true, "systemd", false, "seccomp", "enabled", true, "actions",
       "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "apparmor", "enabled", false,
       "selinux", "enabled", false, "annotations", "io.podrun.stage1", "podrun.io/stage1");
   if (j)
     {
-      /* poststop too (the pack format's arrays are of fixed length) */
-      json_array_append_new(json_object_get(j, "hooks"), json_string("poststop"));
       json_array_append_new(json_object_get(j, "mountOptions"), json_string("tmpfs"));
     }
   return print_json(j, true, err);

@@ -606,6 +606,13 @@ static int parse_hooks(json_t *hooks, struct oci_spec *c, podrun_error_t *err)
     }
   if (c->hooks[OCI_HOOK_CREATE_CONTAINER] || c->hooks[OCI_HOOK_START_CONTAINER])
     return bad(err, "hooks", "createContainer and startContainer (run in the container) are not supported");
+  /* The spec runs them once the container's namespaces exist, for hooks that
+   * enter them by the state's pid; here the stage1 makes them at start, and
+   * that pid is still a host process at create: a hook would change the host. */
+  if (json_array_size(c->hooks[OCI_HOOK_PRESTART]) || json_array_size(c->hooks[OCI_HOOK_CREATE_RUNTIME]))
+    return bad(err, json_array_size(c->hooks[OCI_HOOK_PRESTART]) ? "hooks.prestart" : "hooks.createRuntime",
+               "not supported: the container's namespaces are made by the stage1 at start, so at create its pid is "
+               "a host process a hook would enter");
   return 0;
 }
 

@@ -290,6 +290,8 @@ EOF
   bad "$b" "not an absolute path inside the container"
   b=$(bundle 'c["annotations"] = {"podrun.io/stage1": "bogus"}')
   bad "$b" "not a bundled flavor"
+  b=$(bundle 'c["hooks"] = {"createRuntime": [{"path": "/bin/true"}]}')
+  bad "$b" "hooks.createRuntime: not supported"
   b=$(bundle 'c["process"]["user"]["umask"] = 63')
   bad "$b" "process.user.umask"
 }
@@ -298,7 +300,7 @@ EOF
   requires python3
   local b
   b=$(bundle 'c["process"]["args"] = ["/bin/busybox", "sh", "-c", "echo started >/started; exec /bin/busybox sleep 60"]
-c["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "cat >'"$BATS_TEST_TMPDIR"'/hook-state"]}],
+c["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat >'"$BATS_TEST_TMPDIR"'/hook-state"]}],
   "poststop": [{"path": "/bin/sh", "args": ["sh", "-c", "echo stopped >'"$BATS_TEST_TMPDIR"'/poststop"]}]}')
   # (the container's process keeps create's stdio: not bats' pipe)
   "$OCI" --root "$ROOT" create --bundle "$b" --pid-file "$BATS_TEST_TMPDIR/pid" h1 >"$BATS_TEST_TMPDIR/out" 2>&1 </dev/null
@@ -308,7 +310,7 @@ c["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "cat >'
   local pid
   pid=$(cat "$BATS_TEST_TMPDIR/pid")
   alive "$pid" || fail "the pid of the pid file is gone"
-  [[ $(json_query 'j["status"]' <"$BATS_TEST_TMPDIR/hook-state") == created ]] || fail "createRuntime hook: $(cat "$BATS_TEST_TMPDIR/hook-state")"
+  [[ ! -e "$BATS_TEST_TMPDIR/hook-state" ]] || fail "the poststart hook ran at create"
   log_run "$OCI" --root "$ROOT" state h1
   [[ $(json_query 'j["status"]' <<<"$output") == created && $(json_query 'str(j["pid"])' <<<"$output") == "$pid" ]]
   sleep 0.3
@@ -317,6 +319,7 @@ c["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "cat >'
   log_run "$OCI" --root "$ROOT" start h1
   [[ $status -eq 0 ]]
   wait_for_file "$b/rootfs/started"
+  [[ $(json_query 'j["status"]' <"$BATS_TEST_TMPDIR/hook-state") == running ]] || fail "poststart hook: $(cat "$BATS_TEST_TMPDIR/hook-state")"
   log_run "$OCI" --root "$ROOT" state h1
   [[ $(json_query 'j["status"]' <<<"$output") == running && $(json_query 'str(j["pid"])' <<<"$output") == "$pid" ]]
   log_run "$OCI" --root "$ROOT" delete h1

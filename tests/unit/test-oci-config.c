@@ -155,7 +155,9 @@ static void test_refusals(void **state)
   refused(t = config("link", NULL), "escapes the bundle"), free(t);
   refused(t = config("rootfs", "\"hooks\":{\"createContainer\":[{\"path\":\"/bin/true\"}]}"), "createContainer"),
       free(t);
-  refused(t = config("rootfs", "\"hooks\":{\"prestart\":[{\"path\":\"true\"}]}"), "no absolute path"), free(t);
+  refused(t = config("rootfs", "\"hooks\":{\"poststart\":[{\"path\":\"true\"}]}"), "no absolute path"), free(t);
+  refused(t = config("rootfs", "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]}"), "hooks.prestart: not supported"),
+      free(t);
   refused(t = config("rootfs", "\"ociVersion\":\"1.0.2\""), "line"), free(t); /* a duplicate key */
   /* a namespace of an unknown type, a user namespace */
   refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
