@@ -343,6 +343,30 @@ static bool option_has(json_t *opts, const char *o)
   return false;
 }
 
+/* The mount options a volume cannot carry, said once per mount. */
+static void warn_options(struct oci_spec *c, const char *dest, json_t *opts, bool bind)
+{
+  static const char *const taken[] = { "bind", "rbind", "ro", "rw" };
+  _cleanup_free_ char *list = NULL;
+  size_t i;
+  json_t *e;
+  json_array_foreach (opts, i, e)
+    {
+      const char *o = json_string_value(e);
+      bool ok = !bind; /* a tmpfs's options go with it: it is a directory */
+      for (size_t k = 0; k < ELEMENTSOF(taken) && !ok; k++)
+        ok = streq(o, taken[k]);
+      if (!ok)
+        {
+          char *l = xasprintf("%s%s%s", list ? list : "", list ? "," : "", o);
+          free(list);
+          list = l;
+        }
+    }
+  if (list)
+    warn(c, "mount %s: options %s are not applied", QUOTE(dest), list);
+}
+
 static int parse_mount(const char *bundle, size_t i, json_t *m, json_t *volumes, json_t *mounts, struct oci_spec *c,
                        podrun_error_t *err)
 {
@@ -384,6 +408,7 @@ static int parse_mount(const char *bundle, size_t i, json_t *m, json_t *volumes,
                             type ? QUOTE(type) : "(none)", QUOTE(dest));
   json_array_append_new(volumes, vol);
   json_array_append_new(mounts, json_pack("{s:s,s:s}", "volume", name, "path", dest));
+  warn_options(c, dest, opts, bind);
   return 0;
 }
 
@@ -487,6 +512,12 @@ static int parse_resources(json_t *r, json_t *app, struct oci_spec *c, podrun_er
   json_object_foreach_safe (r, tmp, key, v)
     if (!streq(key, "memory") && !streq(key, "cpu") && !streq(key, "devices"))
       warn(c, "linux.resources.%s is not applied (podrun sets memory and cpu)", key);
+  json_object_foreach_safe (mem, tmp, key, v)
+    if (!streq(key, "limit") && !json_is_null(v))
+      warn(c, "linux.resources.memory.%s is not applied (podrun sets the limit)", key);
+  json_object_foreach_safe (cpu, tmp, key, v)
+    if (!streq(key, "quota") && !streq(key, "period") && !streq(key, "shares") && !json_is_null(v))
+      warn(c, "linux.resources.cpu.%s is not applied (podrun sets quota, period and shares)", key);
   return 0;
 }
 
