@@ -442,10 +442,14 @@ static int parse_namespaces(json_t *nss, struct oci_spec *c, podrun_error_t *err
       _cleanup_free_ char *key = xasprintf("linux.namespaces[%zu]", i);
       if (!type)
         return bad(err, key, "no type");
-      if (path && !streq(type, "network"))
-        return podrun_error_set(err, 0, "config.json: %s: joining an existing %s namespace is not supported (only "
-                                        "a network one)",
-                                key, QUOTE(type));
+      /* A CRI or podman pod's containers name their sandbox's: its process
+       * is a stage1's on the host, so those are the host's namespaces, which
+       * a pod never joins; the flavor gives the pod its own. */
+      if (path && (streq(type, "pid") || streq(type, "ipc") || streq(type, "uts") || streq(type, "cgroup")))
+        warn(c, "%s: the %s namespace %s is not joined: the pod has its own", key, type, QUOTE(path));
+      else if (path && !streq(type, "network"))
+        return podrun_error_set(err, 0, "config.json: %s: joining an existing %s namespace is not supported", key,
+                                QUOTE(type));
       if (streq(type, "network"))
         {
           c->net = path ? OCI_NET_PATH : OCI_NET_NONE;

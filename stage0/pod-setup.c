@@ -7,8 +7,10 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
+#include <linux/nsfs.h>
 
 #include "cgroup.h"
 #include "cni.h"
@@ -467,16 +469,32 @@ static void pod_net_done(struct pod_net *n)
 /* The network namespace at path becomes the pod's netns (bound there, in
  * the host's mount namespace, as for a CNI network): its stage1 joins it,
  * and the teardown that removes a pod's netns only unbinds it. */
-static int join_netns(struct pod *p, const char *path, podrun_error_t *err)
+int pod_netns_open(const char *path, int *ret_fd, podrun_error_t *err)
 {
-  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-  _cleanup_free_ char *target = xasprintf("%s/" CNI_NETNS_FILE, p->path), *src = NULL;
-  struct statfs st;
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC), own = -1;
+  struct statfs sf;
+  struct stat st, ours;
 
   if (fd < 0)
     return podrun_error_set(err, errno, "network namespace %s", QUOTE(path));
-  if (fstatfs(fd, &st) < 0 || st.f_type != NSFS_MAGIC)
-    return podrun_error_set(err, 0, "network namespace %s: not a namespace file", QUOTE(path));
+  if (fstatfs(fd, &sf) < 0 || sf.f_type != NSFS_MAGIC || ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
+    return podrun_error_set(err, 0, "network namespace %s: not a network namespace", QUOTE(path));
+  own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (own < 0 || fstat(own, &ours) < 0 || fstat(fd, &st) < 0)
+    return podrun_error_set(err, errno, "network namespace %s", QUOTE(path));
+  if (st.st_dev == ours.st_dev && st.st_ino == ours.st_ino)
+    return podrun_error_set(err, 0, "network namespace %s: is the host's own, not a pod's", QUOTE(path));
+  *ret_fd = TAKE_FD(fd);
+  return 0;
+}
+
+static int join_netns(struct pod *p, const char *path, podrun_error_t *err)
+{
+  _cleanup_close_ int fd = -1;
+  _cleanup_free_ char *target = xasprintf("%s/" CNI_NETNS_FILE, p->path), *src = NULL;
+
+  if (pod_netns_open(path, &fd, err) < 0)
+    return -1;
   if (fs_write_file_atomic_at(p->dirfd, CNI_NETNS_FILE, "", 0, 0444, err) < 0)
     return -1;
   src = xasprintf("/proc/self/fd/%d", fd);

@@ -39,6 +39,10 @@ struct pod_plan
   char *netns_path;
 };
 
+/* path as a pod's network namespace to join: a network namespace, and not
+ * this process's (the host's); *ret_fd: it, open. */
+int pod_netns_open(const char *path, int *ret_fd, podrun_error_t *err);
+
 /* The --net value of a pod that joins plan->netns_path. */
 #define POD_NET_JOINED "joined-netns"
 void pod_plan_done(struct pod_plan *plan);

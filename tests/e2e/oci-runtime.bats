@@ -290,6 +290,12 @@ EOF
   bad "$b" "not an absolute path inside the container"
   b=$(bundle 'c["annotations"] = {"podrun.io/stage1": "bogus"}')
   bad "$b" "not a bundled flavor"
+  # the host's own network namespace (a sandbox's /proc/PID/ns/net whose PID is on the
+  # host's network), and a file that is no namespace
+  b=$(bundle 'c["linux"]["namespaces"].append({"type": "network", "path": "/proc/self/ns/net"})')
+  bad "$b" "is the host's own, not a pod's"
+  b=$(bundle 'c["linux"]["namespaces"].append({"type": "network", "path": "/etc/hostname"})')
+  bad "$b" "not a network namespace"
   b=$(bundle 'c["hooks"] = {"createRuntime": [{"path": "/bin/true"}]}')
   bad "$b" "hooks.createRuntime: not supported"
   b=$(bundle 'c["process"]["user"]["umask"] = 63')

@@ -122,10 +122,14 @@ static void test_netns_path(void **state)
   podrun_error_t err = NULL;
   char *text = xasprintf("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],"
                          "\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"mount\"},"
-                         "{\"type\":\"network\",\"path\":\"/var/run/netns/cni-1\"}]}}");
+                         "{\"type\":\"network\",\"path\":\"/var/run/netns/cni-1\"},{\"type\":\"ipc\",\"path\":\"/proc/9/ns/ipc\"}]}}");
   assert_int_equal(parse(text, &c, &err), 0);
   assert_int_equal(c.net, OCI_NET_PATH);
   assert_string_equal(c.netns_path, "/var/run/netns/cni-1");
+  /* a sandbox's IPC namespace is not joined, and that is said */
+  assert_true(c.ns_ipc);
+  assert_non_null(c.warnings);
+  assert_non_null(strstr(c.warnings[0], "\"/proc/9/ns/ipc\" is not joined"));
   /* no capabilities given: none */
   json_t *app = json_object_get(json_array_get(json_object_get(c.pod_manifest, "apps"), 0), "app");
   assert_int_equal(json_array_size(json_object_get(isolator(app, "os/linux/capabilities-retain-set"), "set")), 0);
