@@ -221,13 +221,15 @@ static int create_in(struct oci_state *st, const struct oci_spec *c, podrun_erro
   _cleanup_(pod_plan_done) struct pod_plan plan = { 0 };
   _cleanup_store_ struct store *s = NULL;
   _cleanup_pod_ struct pod *p = NULL;
+  int netns = -1;
 
-  _cleanup_close_ int netns = -1;
   set_pod_flags(c);
   /* before any pod exists: a namespace that is not one, or the host's own
    * (a /proc/PID/ns/net of a process on the host's network) */
   if (c->netns_path && pod_netns_open(c->netns_path, &netns, err) < 0)
     return podrun_error_wrap(err, "config.json: linux.namespaces");
+  if (netns >= 0)
+    close(netns); /* checked; the pod opens it again when it starts */
   if (build_plan(c, &plan, err) < 0 || store_open(arg_dir, 0, &s, err) < 0 || pod_prepare_plan(s, &plan, &p, err) < 0)
     return -1;
   st->uuid = xstrdup(p->uuid);
