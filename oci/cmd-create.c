@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <linux/keyctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -141,6 +143,13 @@ static _noreturn_ void container_main(struct pod *p, struct pod_plan *plan, cons
       _exit(PODRUN_EXIT_ERROR);
     }
   umask(022); /* the app's (config.c takes no other), whatever the caller's */
+  /* runc's default: a session keyring of the container's own, not the
+   * caller's (nspawn makes one again; fly keeps this one) */
+  if (!arg_no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0)
+    {
+      log_error("a session keyring of its own: %s", strerror(errno));
+      _exit(PODRUN_EXIT_ERROR);
+    }
   int fd = open(fifo, O_WRONLY | O_CLOEXEC); /* blocks until start opens it */
   if (fd < 0 || write(fd, &go, 1) != 1)
     {
