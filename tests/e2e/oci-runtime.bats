@@ -326,6 +326,9 @@ c["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat >'"$BA
   [[ $status -eq 0 ]]
   wait_for_file "$b/rootfs/started"
   [[ $(json_query 'j["status"]' <"$BATS_TEST_TMPDIR/hook-state") == running ]] || fail "poststart hook: $(cat "$BATS_TEST_TMPDIR/hook-state")"
+  # the pod is podrun's: podrun list shows it running
+  log_run "$PODRUN" --dir="$ROOT/.podrun" list --no-legend
+  [[ $output == *running* ]] || fail "podrun list does not show the pod"
   log_run "$OCI" --root "$ROOT" state h1
   [[ $(json_query 'j["status"]' <<<"$output") == running && $(json_query 'str(j["pid"])' <<<"$output") == "$pid" ]]
   log_run "$OCI" --root "$ROOT" delete h1
