@@ -55,7 +55,7 @@ DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3
              libsystemd-dev xz-utils libarchive-tools libmicrohttpd-dev
 DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 python3-jsonschema systemd-container procps strace \
             docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv qemu-system-x86 wrk \
-            containernetworking-plugins iptables golang-go golang-github-appc-spec-dev
+             containernetworking-plugins iptables golang-go golang-github-appc-spec-dev containerd podman
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 # Every module is one static archive; binaries, unit tests and fuzzers link them.
@@ -64,7 +64,7 @@ DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 # flavors come before what they all link (stage1/common: the entrypoint
 # dispatch, the stage2 command line, the pod init, the records), as the
 # linker reads them.
-MODULES := stage0 api-service inspect store stage1/nspawn stage1/fly stage1/kvm stage1/common stage2 lib
+MODULES := oci stage0 api-service inspect store stage1/nspawn stage1/fly stage1/kvm stage1/common stage2 lib
 module_name = $(subst /,-,$(1))
 module_archive = $(BUILD)/$(1)/lib$(call module_name,$(1)).a
 module_srcs = $(filter-out $(1)/main%.c,$(sort $(wildcard $(1)/*.c)))
@@ -91,7 +91,7 @@ DOCS := $(sort $(wildcard Documentation/*.md Documentation/commands/*.md))
 
 POD_BINS := $(if $(wildcard stage2/main.c),$(BUILD)/stage2/stage2) $(if $(wildcard stage1/fly/main.c),$(BUILD)/stage1/fly/fly)
 STAGE1_ACIS := $(BUILD)/stage1-fly.aci $(BUILD)/stage1-nspawn.aci $(BUILD)/stage1-kvm.aci
-all: $(BIN)/podrun $(BIN)/podrun-api $(BIN)/podrun-metadata $(POD_BINS) $(STAGE1_ACIS)
+all: $(BIN)/podrun $(BIN)/podrun-api $(BIN)/podrun-metadata $(BIN)/podrun-oci $(POD_BINS) $(STAGE1_ACIS)
 
 deps:
 	@missing=""; for p in $(DEB_ALL); do \
@@ -123,6 +123,13 @@ $(BIN)/podrun: $(BUILD)/stage0/main.o $(BUILD)/stage0/libstage0.a $(BUILD)/inspe
                $(BUILD)/lib/liblib.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PODRUN_LIBS)
+
+# The OCI runtime (oci/, Documentation/oci-runtime.md): stage0's pod code
+# over a bundle; libseccomp to check a config's seccomp filter at create.
+$(BIN)/podrun-oci: $(BUILD)/oci/main.o $(BUILD)/oci/liboci.a $(BUILD)/stage0/libstage0.a $(BUILD)/inspect/libinspect.a \
+                   $(BUILD)/store/libstore.a $(BUILD)/lib/liblib.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PODRUN_LIBS) -lseccomp
 
 # The API service (DESIGN §1: api-service → inspect, the read side the CLI
 # shares → store → lib). It serves the OpenAPI document installed beside
@@ -286,6 +293,7 @@ install: all
 	install -m 0755 $(BIN)/podrun $(DESTDIR)$(PREFIX)/bin/podrun
 	install -m 0755 $(BIN)/podrun-api $(DESTDIR)$(PREFIX)/bin/podrun-api
 	install -m 0755 $(BIN)/podrun-metadata $(DESTDIR)$(PREFIX)/bin/podrun-metadata
+	install -m 0755 $(BIN)/podrun-oci $(DESTDIR)$(PREFIX)/bin/podrun-oci
 	install -d $(DESTDIR)$(PREFIX)/share/podrun
 	install -m 0644 Documentation/openapi.json $(DESTDIR)$(PREFIX)/share/podrun/openapi.json
 	$(if $(DESTDIR),,getent group podrun >/dev/null || groupadd --system podrun)

@@ -67,6 +67,8 @@ groups = [
      "rows": hyperfine("kvm.json")},
     {"title": "10. Pod start to exit of /bin/true on a network of the pod's own: podrun's default (CNI ptp, NAT) vs podman's",
      "rows": hyperfine("net.json"), "peers": ["podman run (its default network)"]},
+    {"title": "12. ctr run --rm of /bin/true through containerd's runc shim: podrun-oci vs runc (goal: fly 1.2x runc)",
+     "rows": hyperfine("ctr.json"), "peers": ["runc under ctr run --rm"]},
 ]
 rss = [{"name": a, "peak_rss_kib": int(b)} for a, b in tsv("rss.tsv") if b.strip().isdigit()]
 # row 6: name, bytes served (all GETs), of manifests and blobs, the floor, one run's ms
@@ -248,6 +250,10 @@ if nd and nn and pmd and pmn:
     ours, theirs = nd["median_ms"] - nn["median_ms"], pmd["median_ms"] - pmn["median_ms"]
     target("networking's share (default minus none) ≤ half of podman's", ours <= 0.5 * theirs,
            f"{ms(ours)} ms vs {ms(theirs)} ms ({fmt_ratio(ours, theirs)})")
+of, rc = find(allrows, "podrun-oci under ctr run --rm (fly)"), find(allrows, "runc under ctr run --rm")
+if of and rc:
+    target("ctr run --rm: podrun-oci (fly) ≤ 1.2× runc", of["median_ms"] <= 1.2 * rc["median_ms"],
+           f"{ms(of['median_ms'])} ms vs {ms(rc['median_ms'])} ms ({fmt_ratio(of['median_ms'], rc['median_ms'])})")
 pa = next((r for r in api if r["name"].startswith("podrun-api")), None)
 pp = next((r for r in api if r["name"].startswith("podman")), None)
 if pa and pp:

@@ -21,7 +21,7 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (pods, crun, runc and systemd-nspawn need it)"
 
 # --- what it needs -------------------------------------------------------------
-pkgs="hyperfine wrk crun runc podman umoci skopeo docker-registry busybox-static systemd-container libarchive-tools time jq
+pkgs="hyperfine wrk crun runc containerd podman umoci skopeo docker-registry busybox-static systemd-container libarchive-tools time jq
   python3 util-linux curl containernetworking-plugins iptables"
 missing=
 for p in $pkgs; do
@@ -660,6 +660,34 @@ gc_store "$apistore"
 kill "$registry_pid" 2>/dev/null || true
 wait "$registry_pid" 2>/dev/null || true
 registry_pid=
+
+# --- row 12: ctr run --rm of /bin/true: podrun-oci (nspawn, fly) vs runc ------------------
+# containerd (started here, a private root, state and socket) drives each through its
+# stock runc shim; the rootfs is the row 1 tree (ctr run --rootfs), on the host's network.
+say "row 12: ctr run --rm of /bin/true through containerd: podrun-oci vs runc"
+oci_bin=$(dirname "$PODRUN")/podrun-oci
+if command -v containerd >/dev/null && [ -x "$oci_bin" ]; then
+  cd_dir=$work/containerd
+  mkdir -p "$cd_dir"
+  printf 'version = 2\nroot = "%s/root"\nstate = "%s/state"\n[grpc]\n  address = "%s/c.sock"\n[ttrpc]\n  address = "%s/t.sock"\n' \
+    "$cd_dir" "$cd_dir" "$cd_dir" "$cd_dir" >"$cd_dir/config.toml"
+  containerd --config "$cd_dir/config.toml" >"$out/containerd.log" 2>&1 &
+  cd_pid=$!
+  for _ in $(seq 100); do ctr --address "$cd_dir/c.sock" version >/dev/null 2>&1 && break; sleep 0.1; done
+  C="ctr --address $cd_dir/c.sock -n bench run --rm --net-host --rootfs"
+  set -- -N --warmup 3 --runs "$runs_start" --export-json "$out/ctr.json"
+  set -- "$@" -n "podrun-oci under ctr run --rm (fly)" \
+    "$C --runc-binary=$oci_bin --runc-root=$work/oci-root --annotation podrun.io/stage1=fly $rootfs bench-fly /bin/true"
+  set -- "$@" -n "podrun-oci under ctr run --rm (nspawn)" \
+    "$C --runc-binary=$oci_bin --runc-root=$work/oci-root --annotation podrun.io/stage1=nspawn $rootfs bench-nspawn /bin/true"
+  set -- "$@" -n "runc under ctr run --rm" "$C $rootfs bench-runc /bin/true"
+  inns hyperfine "$@" >"$out/ctr.log" 2>&1 || { cat "$out/ctr.log" >&2; die "row 12 failed"; }
+  kill "$cd_pid" 2>/dev/null || true
+  wait "$cd_pid" 2>/dev/null || true
+  gc_store "$work/oci-root/.podrun"
+else
+  skip "row 12 ctr run" "no containerd (package containerd) or no $oci_bin"
+fi
 
 # --- row 9: the kvm stage1 against its floor ---------------------------------------------
 # pod start to exit of /bin/true in a VM, against qemu booting the same kernel with

@@ -17,6 +17,11 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* One JSON object per line instead of "prefix: message". */
 void log_set_json(bool on);
+/* Every message (of the level set) also to f, one line each: with json, as
+ * runc's --log-format=json has it, {"level":…,"msg":…,"time":RFC 3339};
+ * else "TIME LEVEL: MSG". NULL: none. errors_only: of them, only the errors
+ * to stderr too (an OCI runtime's stderr is the container's). */
+void log_set_tee(FILE *f, bool json, bool errors_only);
 
 void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 

@@ -50,15 +50,20 @@ char *xstrndup(const char *s, size_t n)
   return r;
 }
 
+char *xvasprintf(const char *fmt, va_list ap)
+{
+  char *r = NULL;
+  if (vasprintf(&r, fmt, ap) < 0)
+    oom();
+  return r;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
   va_list ap;
-  char *r = NULL;
   va_start(ap, fmt);
-  int n = vasprintf(&r, fmt, ap);
+  char *r = xvasprintf(fmt, ap);
   va_end(ap);
-  if (n < 0)
-    oom();
   return r;
 }
 

@@ -25,6 +25,8 @@ void pod_plan_done(struct pod_plan *plan)
   pod_layers_free(plan->app_layers);
   stage1_decision_done(&plan->policy);
   free(plan->stage1_label);
+  strv_free(plan->app_roots);
+  free(plan->netns_path);
   *plan = (struct pod_plan){ 0 };
 }
 

@@ -8,6 +8,10 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
 
 #include "cgroup.h"
 #include "cni.h"
@@ -235,22 +239,22 @@ static int check_overlay_dir(podrun_error_t *err)
   return 0;
 }
 
-int pod_prepare(struct store *s, struct pod **ret, struct pod_plan *ret_plan, podrun_error_t *err)
+/* What prepare does once the plan's manifest is there: the stage1 chosen and
+ * checked, then the pod directory. */
+static int prepare_from_plan(struct store *s, struct pod_plan *plan, struct pod **ret, podrun_error_t *err)
 {
   _cleanup_free_ char *pods = pods_dir();
-  _cleanup_(pod_plan_done) struct pod_plan plan = { 0 };
   _cleanup_(stage1_features_done) struct stage1_features features = { 0 };
   _cleanup_pod_ struct pod *p = NULL;
   _cleanup_close_ int userns_lock = -1;
   uid_t userns_shift = 0;
 
-  /* The store work and every check first, the stage1's included (what it
-   * supports, from its annotations): a mistake in the flags creates no pod. */
-  if (check_overlay_dir(err) < 0 || check_pod_flags(err) < 0 || pod_manifest_build(s, &plan, err) < 0 ||
-      stage1_select(s, &plan.policy, &plan.stage1_id, &features, &plan.stage1_run, &plan.stage1_label, err) < 0 ||
-      stage1_features_check(&features, &arg_run, plan.manifest->n_apps, err) < 0 ||
-      net_check(arg_run.net ? arg_run.net : stage1_default_net(&features), plan.manifest, err) < 0 ||
-      store_image_layers(s, plan.stage1_id, &plan.stage1_layers, err) < 0)
+  /* every check first, the stage1's included (what it supports, from its
+   * annotations): a mistake in the flags creates no pod */
+  if (stage1_select(s, &plan->policy, &plan->stage1_id, &features, &plan->stage1_run, &plan->stage1_label, err) < 0 ||
+      stage1_features_check(&features, &arg_run, plan->manifest->n_apps, err) < 0 ||
+      (!plan->netns_path && net_check(arg_run.net ? arg_run.net : stage1_default_net(&features), plan->manifest, err) < 0) ||
+      store_image_layers(s, plan->stage1_id, &plan->stage1_layers, err) < 0)
     return -1;
   /* the stage1 is told its network, the default one too */
   if (!arg_run.net)
@@ -259,7 +263,7 @@ int pod_prepare(struct store *s, struct pod **ret, struct pod_plan *ret_plan, po
     return -1;
   if (pod_create(pods, &p, err) < 0)
     return -1;
-  if (pod_transition(p, POD_PREPARING, err) < 0 || fill_pod_dir(p, &plan, userns_shift, err) < 0 ||
+  if (pod_transition(p, POD_PREPARING, err) < 0 || fill_pod_dir(p, plan, userns_shift, err) < 0 ||
       (arg_run.uuid_file_save &&
        fs_write_file_atomic_at(AT_FDCWD, arg_run.uuid_file_save, p->uuid, strlen(p->uuid), 0644, err) < 0) ||
       pod_transition(p, POD_PREPARED, err) < 0)
@@ -270,9 +274,28 @@ int pod_prepare(struct store *s, struct pod **ret, struct pod_plan *ret_plan, po
     }
   log_debug("pod %s prepared", p->uuid);
   *ret = TAKE_PTR(p);
+  return 0;
+}
+
+int pod_prepare(struct store *s, struct pod **ret, struct pod_plan *ret_plan, podrun_error_t *err)
+{
+  _cleanup_(pod_plan_done) struct pod_plan plan = { 0 };
+
+  if (check_overlay_dir(err) < 0 || check_pod_flags(err) < 0 || pod_manifest_build(s, &plan, err) < 0 ||
+      prepare_from_plan(s, &plan, ret, err) < 0)
+    return -1;
   *ret_plan = plan;
   plan = (struct pod_plan){ 0 };
   return 0;
+}
+
+int pod_prepare_plan(struct store *s, struct pod_plan *plan, struct pod **ret, podrun_error_t *err)
+{
+  if (plan->netns_path && (!arg_run.net || !streq(arg_run.net, POD_NET_JOINED)))
+    return podrun_error_set(err, 0, "a pod that joins a network namespace is on --net=" POD_NET_JOINED);
+  if (check_overlay_dir(err) < 0 || check_pod_flags(err) < 0)
+    return -1;
+  return prepare_from_plan(s, plan, ret, err);
 }
 
 /* run-prepared: what prepare worked out, read back from the pod directory
@@ -380,6 +403,19 @@ out:
   return r;
 }
 
+/* An app's rootfs that is a directory of its own (pod_plan's app_roots),
+ * bound in place, recursively: what the app writes lands there. */
+static int bind_app_root(const char *src, const char *target, int usernsfd, podrun_error_t *err)
+{
+  if (usernsfd >= 0)
+    return podrun_error_set(err, 0, "%s: --private-users needs an image's layers, not a directory", QUOTE(src));
+  if (fs_mkdir_p(target, 0755, err) < 0)
+    return -1;
+  if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return podrun_error_set(err, errno, "bind %s on %s", QUOTE(src), QUOTE(target));
+  return 0;
+}
+
 /* The pod's own mount namespace: everything in it goes away with the pod's
  * last process. */
 static int mount_pod(struct pod *p, const struct pod_plan *plan, uid_t shift, podrun_error_t *err)
@@ -397,7 +433,9 @@ static int mount_pod(struct pod *p, const struct pod_plan *plan, uid_t shift, po
       /* writable even for readOnlyRootFS: the stage1 makes it read-only
        * once its own mounts (volumes, /proc …) are in place */
       _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs/opt/stage2/%s/rootfs", p->path, m->apps[i].name);
-      if (mount_image(p, plan->app_layers[i], m->apps[i].name, root, usernsfd, err) < 0)
+      if (plan->app_roots && plan->app_roots[i] ? bind_app_root(plan->app_roots[i], root, usernsfd, err) < 0
+                                                : mount_image(p, plan->app_layers[i], m->apps[i].name, root, usernsfd,
+                                                              err) < 0)
         return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
     }
   /* The stage1 root is read-only from here on (the apps' roots, mounted on
@@ -439,8 +477,49 @@ static void pod_net_done(struct pod_net *n)
     close(n->host_mntns);
 }
 
-static int pod_net_setup(struct pod *p, char *const *flags, const struct appc_pod_manifest *m, struct pod_net *n,
-                         podrun_error_t *err)
+/* The network namespace at path becomes the pod's netns (bound there, in
+ * the host's mount namespace, as for a CNI network): its stage1 joins it,
+ * and the teardown that removes a pod's netns only unbinds it. */
+int pod_netns_open(const char *path, int *ret_fd, podrun_error_t *err)
+{
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC), own = -1;
+  struct statfs sf;
+  struct stat st, ours;
+
+  if (fd < 0)
+    return podrun_error_set(err, errno, "network namespace %s", QUOTE(path));
+  if (fstatfs(fd, &sf) < 0 || sf.f_type != NSFS_MAGIC || ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
+    return podrun_error_set(err, 0, "network namespace %s: not a network namespace", QUOTE(path));
+  own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (own < 0 || fstat(own, &ours) < 0 || fstat(fd, &st) < 0)
+    return podrun_error_set(err, errno, "network namespace %s", QUOTE(path));
+  if (st.st_dev == ours.st_dev && st.st_ino == ours.st_ino)
+    return podrun_error_set(err, 0, "network namespace %s: is the host's own, not a pod's", QUOTE(path));
+  *ret_fd = TAKE_FD(fd);
+  return 0;
+}
+
+static int join_netns(struct pod *p, const char *path, podrun_error_t *err)
+{
+  _cleanup_close_ int fd = -1;
+  _cleanup_free_ char *target = xasprintf("%s/" CNI_NETNS_FILE, p->path), *src = NULL;
+
+  if (pod_netns_open(path, &fd, err) < 0)
+    return -1;
+  if (fs_write_file_atomic_at(p->dirfd, CNI_NETNS_FILE, "", 0, 0444, err) < 0)
+    return -1;
+  src = xasprintf("/proc/self/fd/%d", fd);
+  if (mount(src, target, NULL, MS_BIND, NULL) < 0)
+    {
+      int e = errno;
+      (void) unlinkat(p->dirfd, CNI_NETNS_FILE, 0);
+      return podrun_error_set(err, e, "bind network namespace %s", QUOTE(path));
+    }
+  return 0;
+}
+
+static int pod_net_setup(struct pod *p, char *const *flags, const struct appc_pod_manifest *m, const char *netns_path,
+                         struct pod_net *n, podrun_error_t *err)
 {
   const char *net = NULL, *v;
   for (size_t i = 0; flags[i]; i++)
@@ -451,7 +530,7 @@ static int pod_net_setup(struct pod *p, char *const *flags, const struct appc_po
   n->host_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
   if (n->host_mntns < 0)
     return podrun_error_set(err, errno, "open /proc/self/ns/mnt");
-  if (net_pod_setup(p, net, m, &n->port_fds, &n->n_port_fds, err) < 0)
+  if (netns_path ? join_netns(p, netns_path, err) < 0 : net_pod_setup(p, net, m, &n->port_fds, &n->n_port_fds, err) < 0)
     return -1;
   n->cni = true;
   return 0;
@@ -532,7 +611,7 @@ int pod_exec_stage1(struct store **store, struct pod *p, struct pod_plan *plan, 
     return podrun_error_set(err, 0, "pod %s: --interactive: stdin is not a terminal", p->uuid);
   /* its networks while it is still prepared: a refusal (a port in use, a
    * range exhausted) leaves it prepared, with no network */
-  if (pod_net_setup(p, flags, plan->manifest, &net, err) < 0)
+  if (pod_net_setup(p, flags, plan->manifest, plan->netns_path, &net, err) < 0)
     return -1;
   /* registered while still prepared too, once its addresses are known:
    * a service that is not there leaves it prepared, with no network */

@@ -30,7 +30,21 @@ struct pod_plan
   char ***app_layers;    /* each app's image's, in manifest order (NULL-terminated) */
   struct stage1_decision policy; /* the stage1 policy's, for the pod's images */
   char *stage1_label;    /* the stage1 as status shows it: a flavor, or the image's name */
+  /* A pod made from something else than images (podrun-oci's bundles):
+   * each app's rootfs, a directory bound in place of its image's overlay
+   * (NULL: none), and a network namespace to join (a path to an nsfs file,
+   * bound as the pod's netns; the run flag --net=POD_NET_JOINED), NULL:
+   * none. */
+  char **app_roots;
+  char *netns_path;
 };
+
+/* path as a pod's network namespace to join: a network namespace, and not
+ * this process's (the host's); *ret_fd: it, open. */
+int pod_netns_open(const char *path, int *ret_fd, podrun_error_t *err);
+
+/* The --net value of a pod that joins plan->netns_path. */
+#define POD_NET_JOINED "joined-netns"
 void pod_plan_done(struct pod_plan *plan);
 void pod_layers_free(char ***v);
 
@@ -65,6 +79,12 @@ int stage1_entrypoint(struct store *s, const char *stage1_id, const char *what, 
  * prepared and locked, with what it was made of in *ret_plan. On failure
  * nothing of it remains. */
 int pod_prepare(struct store *s, struct pod **ret, struct pod_plan *ret_plan, podrun_error_t *err);
+
+/* The same for a plan whose manifest, text, app_roots (and netns_path) the
+ * caller made (podrun-oci): chooses the stage1 from arg_run and the plan's
+ * policy decision, checks the pod flags against it, and creates the pod,
+ * prepared and locked. On failure nothing of it remains. */
+int pod_prepare_plan(struct store *s, struct pod_plan *plan, struct pod **ret, podrun_error_t *err);
 
 /* Moves a prepared, locked pod to run/ and execs its stage1 (DESIGN §3),
  * closing *store (set to NULL) first. plan: what pod_prepare gave, or NULL

@@ -12,14 +12,25 @@
 #include "pod.h"
 #include "volumes.h"
 
+/* A volume is mounted on root/etc/name (podman binds its own /etc/hosts):
+ * the file is the volume's. */
+static bool is_mount_root(int dir, const char *name)
+{
+  struct statx stx;
+  return statx(dir, name, AT_SYMLINK_NOFOLLOW, 0, &stx) == 0 && (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+         (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
 /* Replaces root/etc/name (a symlink there is replaced, never followed),
- * owned by the pod's root. */
+ * owned by the pod's root; a volume's file mounted there stays. */
 static int write_etc(const char *root, const char *name, const char *text, uid_t shift, podrun_error_t *err)
 {
   _cleanup_close_ int etc = volumes_open_target(root, "/etc", false, err);
   if (etc < 0)
     return -1;
   _cleanup_close_ int dir = openat(etc, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0 && is_mount_root(dir, name))
+    return 0;
   if (dir < 0 || (unlinkat(dir, name, 0) < 0 && errno != ENOENT))
     return podrun_error_set(err, errno, "/etc/%s", name);
   _cleanup_close_ int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* create and start. create prepares the bundle's pod (the stage1 chosen and
+ * checked, the pod directory made, nothing mounted yet) and forks the
+ * container's process, which waits on exec.fifo; start lets it go on:
+ * it becomes the stage1's run entrypoint (pod_exec_stage1, as `podrun run`
+ * does), whose exit status is the app's. */
+#include "oci.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <linux/keyctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "log.h"
+#include "stage0/pod-setup.h"
+#include "stage0/pods.h"
+#include "stage0/podrun.h"
+#include "stage0/run-args.h"
+#include "stage0/stage1-policy.h"
+#include "store/dl.h"
+
+#define START_WAIT_MS 10000
+
+static const char *arg_bundle = ".", *arg_pid_file, *arg_console_socket, *arg_preserve_fds;
+static bool arg_no_pivot, arg_no_new_keyring, arg_detach;
+
+/* The app's image id: the sha512 of the bundle's config.json (the bundle
+ * is the pod's only "image"). */
+static int config_image_id(const char *text, size_t len, char **ret, podrun_error_t *err)
+{
+  unsigned char md[64];
+  char hex[sizeof(md) * 2 + 1];
+  if (dl_load_crypto(err) < 0)
+    return -1;
+  EVP_MD_CTX *c = sym_EVP_MD_CTX_new();
+  bool ok = c && sym_EVP_DigestInit_ex(c, sym_EVP_sha512(), NULL) == 1 && sym_EVP_DigestUpdate(c, text, len) == 1 &&
+            sym_EVP_DigestFinal_ex(c, md, NULL) == 1;
+  sym_EVP_MD_CTX_free(c);
+  if (!ok)
+    return podrun_error_set(err, 0, "sha512 of config.json failed");
+  for (size_t i = 0; i < sizeof(md); i++)
+    snprintf(hex + 2 * i, 3, "%02x", md[i]);
+  *ret = xasprintf("sha512-%s", hex);
+  return 0;
+}
+
+static int read_config(const char *bundle, struct oci_spec *ret, podrun_error_t *err)
+{
+  _cleanup_free_ char *text = NULL, *id = NULL;
+  _cleanup_close_ int fd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  size_t len = 0;
+  if (fd < 0)
+    return podrun_error_set(err, errno, "bundle %s", QUOTE(bundle));
+  if (fs_read_file_at(fd, "config.json", OCI_CONFIG_MAX, &text, &len, err) < 0)
+    return podrun_error_wrap(err, "bundle %s", QUOTE(bundle));
+  if (config_image_id(text, len, &id, err) < 0 || oci_spec_parse(bundle, text, len, id, ret, err) < 0)
+    return podrun_error_wrap(err, "bundle %s", QUOTE(bundle));
+  return 0;
+}
+
+/* The flavor: the annotation podrun.io/stage1, else the stage1 policy's
+ * for the image the annotation io.kubernetes.cri.image-name names, else
+ * the default; the policy's minimum holds against the annotation as
+ * against --stage1. The rule's default isolators go into the app. */
+static int choose_stage1(const struct oci_spec *c, struct pod_plan *plan, podrun_error_t *err)
+{
+  _cleanup_(stage1_policy_done) struct stage1_policy policy = { 0 };
+  const char *flavor = oci_spec_annotation(c, "podrun.io/stage1");
+  const char *image = oci_spec_annotation(c, "io.kubernetes.cri.image-name");
+  const struct stage1_policy_rule *rule = NULL;
+  struct appc_kvs none = { 0 };
+
+  if (stage1_policy_load_default(&policy, err) < 0)
+    return -1;
+  if (image)
+    {
+      struct stage1_policy_image img = { .name = image, .labels = &none, .annotations = &none };
+      rule = stage1_policy_match(&policy, &img);
+    }
+  char *images[] = { (char *) (image ? image : "(the bundle)") };
+  if (stage1_policy_decide(&rule, images, 1, &plan->policy, err) < 0)
+    return -1;
+  if (flavor)
+    arg_run.stage1_flavor = flavor;
+  if (rule)
+    {
+      struct appc_runtime_app *a = &plan->manifest->apps[0];
+      stage1_policy_apply_isolators(rule, appc_app_get_isolator(a->app, "resource/memory") != NULL,
+                                    appc_app_get_isolator(a->app, "resource/cpu") != NULL, a->app,
+                                    &a->read_only_rootfs);
+    }
+  return 0;
+}
+
+/* The plan's manifest and text from the config, the policy applied. */
+static int build_plan(const struct oci_spec *c, struct pod_plan *plan, podrun_error_t *err)
+{
+  _cleanup_free_ char *text = json_dumps(c->pod_manifest, JSON_COMPACT);
+  if (appc_pod_manifest_parse(text, strlen(text), &plan->manifest, err) < 0 || choose_stage1(c, plan, err) < 0)
+    return -1;
+  _cleanup_json_ json_t *j = appc_pod_manifest_to_json(plan->manifest);
+  plan->text = json_dump_sorted(j, false);
+  appc_pod_manifest_free(TAKE_PTR(plan->manifest));
+  if (appc_pod_manifest_parse(plan->text, strlen(plan->text), &plan->manifest, err) < 0)
+    return -1;
+  plan->app_roots = strv_push(NULL, c->rootfs);
+  plan->netns_path = c->netns_path ? xstrdup(c->netns_path) : NULL;
+  return 0;
+}
+
+/* The pod flags from the config, as `podrun run`'s would be. */
+static void set_pod_flags(const struct oci_spec *c)
+{
+  arg_run.net = c->net == OCI_NET_HOST ? "host" : c->net == OCI_NET_NONE ? "none" : POD_NET_JOINED;
+  arg_run.hostname = c->hostname;
+  arg_run.interactive = c->terminal;
+}
+
+static char *now_rfc3339(void)
+{
+  char b[64];
+  return xstrdup(format_time_rfc3339(b, sizeof(b), store_now_usec()));
+}
+
+/* In the container's process: waits for start, then becomes the stage1. */
+static _noreturn_ void container_main(struct pod *p, struct pod_plan *plan, const char *fifo, int slave)
+{
+  _cleanup_error_ podrun_error_t e = NULL;
+  struct store *none = NULL;
+  char go = 0;
+
+  if (slave >= 0 && oci_console_take(slave) < 0)
+    {
+      log_error("the terminal as stdio: %s", strerror(errno));
+      _exit(PODRUN_EXIT_ERROR);
+    }
+  umask(022); /* the app's (config.c takes no other), whatever the caller's */
+  /* runc's default: a session keyring of the container's own, not the
+   * caller's (nspawn makes one again; fly keeps this one) */
+  if (!arg_no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0)
+    {
+      log_error("a session keyring of its own: %s", strerror(errno));
+      _exit(PODRUN_EXIT_ERROR);
+    }
+  int fd = open(fifo, O_WRONLY | O_CLOEXEC); /* blocks until start opens it */
+  if (fd < 0 || write(fd, &go, 1) != 1)
+    {
+      log_error("%s: %s", fifo, strerror(errno));
+      _exit(PODRUN_EXIT_ERROR);
+    }
+  close(fd);
+  (void) pod_exec_stage1(&none, p, plan, &e);
+  log_error("%s", e ? e->msg : "the stage1 did not start");
+  _exit(PODRUN_EXIT_ERROR);
+}
+
+static int write_pid_file(pid_t pid, podrun_error_t *err)
+{
+  _cleanup_free_ char *text = xasprintf("%d", (int) pid);
+  if (!arg_pid_file)
+    return 0;
+  return fs_write_file_atomic_at(AT_FDCWD, arg_pid_file, text, strlen(text), 0644, err);
+}
+
+static json_t *state_hooks(const struct oci_spec *c)
+{
+  json_t *h = json_object();
+  if (c->hooks[OCI_HOOK_POSTSTART])
+    json_object_set(h, "poststart", c->hooks[OCI_HOOK_POSTSTART]);
+  if (c->hooks[OCI_HOOK_POSTSTOP])
+    json_object_set(h, "poststop", c->hooks[OCI_HOOK_POSTSTOP]);
+  return h;
+}
+
+/* The pod is prepared: the container's process forked and recorded. */
+static int fork_container(struct oci_state *st, struct pod *p, struct pod_plan *plan, const struct oci_spec *c,
+                          podrun_error_t *err)
+{
+  _cleanup_free_ char *fifo = xasprintf("%s/%s/" OCI_FIFO, arg_root, st->id);
+  _cleanup_close_ int slave = -1;
+
+  if (mkfifoat(st->dirfd, OCI_FIFO, 0600) < 0)
+    return podrun_error_set(err, errno, "make %s", QUOTE(fifo));
+  if (c->terminal && oci_console_send(arg_console_socket, &slave, err) < 0)
+    return -1;
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0)
+    return podrun_error_set(err, errno, "fork");
+  if (pid == 0)
+    {
+      close(st->dirfd); /* its lock is the verbs' */
+      container_main(p, plan, fifo, slave);
+    }
+  st->pid = pid;
+  st->pid_start = oci_pid_start(pid);
+  if (oci_state_save(st, err) < 0 || write_pid_file(pid, err) < 0)
+    {
+      kill(pid, SIGKILL);
+      (void) waitpid(pid, NULL, 0);
+      return -1;
+    }
+  return 0;
+}
+
+static int check_args(const struct oci_spec *c, podrun_error_t *err)
+{
+  unsigned long long n = 0;
+  if (arg_preserve_fds && (parse_uint(arg_preserve_fds, 1024, &n) < 0 || n > 0))
+    return podrun_error_new(err, 0, "create: --preserve-fds=%s: passing extra fds is not supported",
+                            ESCAPE(arg_preserve_fds));
+  /* --detach: create always returns once the container's process waits */
+  if (c->terminal && !arg_console_socket)
+    return podrun_error_new(err, 0, "create: process.terminal is true: give --console-socket");
+  if (!c->terminal && arg_console_socket)
+    return podrun_error_new(err, 0, "create: --console-socket without process.terminal");
+  return 0;
+}
+
+static int create_in(struct oci_state *st, const struct oci_spec *c, podrun_error_t *err)
+{
+  _cleanup_(pod_plan_done) struct pod_plan plan = { 0 };
+  _cleanup_store_ struct store *s = NULL;
+  _cleanup_pod_ struct pod *p = NULL;
+  int netns = -1;
+
+  set_pod_flags(c);
+  /* before any pod exists: a namespace that is not one, or the host's own
+   * (a /proc/PID/ns/net of a process on the host's network) */
+  if (c->netns_path && pod_netns_open(c->netns_path, &netns, err) < 0)
+    return podrun_error_wrap(err, "config.json: linux.namespaces");
+  if (netns >= 0)
+    close(netns); /* checked; the pod opens it again when it starts */
+  if (build_plan(c, &plan, err) < 0 || store_open(arg_dir, 0, &s, err) < 0 || pod_prepare_plan(s, &plan, &p, err) < 0)
+    return -1;
+  st->uuid = xstrdup(p->uuid);
+  st->flavor = xstrdup(plan.stage1_label);
+  if (streq(plan.stage1_label, "fly") && (c->ns_pid || c->ns_ipc || c->ns_uts))
+    log_warning("container %s: the fly stage1 runs the app in the host's pid, IPC and UTS namespaces", st->id);
+  if (oci_state_save(st, err) < 0)
+    goto undo;
+  store_close(TAKE_PTR(s)); /* not into the fork: see pod_exec_stage1 */
+  if (fork_container(st, p, &plan, c, err) < 0)
+    goto undo;
+  log_debug("container %s: pod %s (%s), pid %d", st->id, p->uuid, plan.stage1_label, (int) st->pid);
+  return 0;
+undo:;
+  _cleanup_error_ podrun_error_t e = NULL;
+  if ((!s && store_open(arg_dir, 0, &s, &e) < 0) || pod_destroy(s, p, &e) < 0)
+    log_warning("container %s: remove its pod %s: %s", st->id, p->uuid, e->msg);
+  return -1;
+}
+
+int oci_create(int argc, char **argv, podrun_error_t *err)
+{
+  const struct oci_opt opts[] = {
+    { "bundle", true, &arg_bundle },
+    { "b", true, &arg_bundle },
+    { "pid-file", true, &arg_pid_file },
+    { "console-socket", true, &arg_console_socket },
+    { "preserve-fds", true, &arg_preserve_fds },
+    { "no-pivot", false, .flag = &arg_no_pivot },
+    { "no-new-keyring", false, .flag = &arg_no_new_keyring },
+    { "detach", false, .flag = &arg_detach },
+    { "d", false, .flag = &arg_detach },
+    { NULL },
+  };
+  _cleanup_(oci_spec_done) struct oci_spec c = { 0 };
+  _cleanup_(oci_state_done) struct oci_state st = { .dirfd = -1 };
+  _cleanup_free_ char *bundle = NULL;
+  int first;
+
+  if (oci_parse("create", opts, argc, argv, &first, err) < 0)
+    return -1;
+  if (first != argc - 1)
+    return podrun_error_new(err, 0, "create: give one container ID");
+  if (oci_id_check(argv[first], err) < 0)
+    return -1;
+  if (!(bundle = realpath(arg_bundle, NULL)))
+    return podrun_error_set(err, errno, "bundle %s", QUOTE(arg_bundle));
+  if (read_config(bundle, &c, err) < 0 || check_args(&c, err) < 0)
+    return -1;
+  for (size_t i = 0; c.warnings && c.warnings[i]; i++)
+    log_warning("container %s: %s", ESCAPE(argv[first]), c.warnings[i]);
+  if (oci_state_dir_create(argv[first], &st.dirfd, err) < 0)
+    return -1;
+  st.id = xstrdup(argv[first]);
+  st.bundle = TAKE_PTR(bundle);
+  st.created = now_rfc3339();
+  st.annotations = json_incref(c.annotations);
+  st.hooks = state_hooks(&c);
+  if (create_in(&st, &c, err) < 0)
+    {
+      _cleanup_error_ podrun_error_t e = NULL;
+      (void) oci_state_remove(st.id, &e);
+      return -1;
+    }
+  return 0;
+}
+
+/* Opens exec.fifo for reading, which lets the container's process go on,
+ * and reads the byte it writes then. */
+static int release(struct oci_state *st, podrun_error_t *err)
+{
+  _cleanup_close_ int fd = openat(st->dirfd, OCI_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  char go;
+  if (fd < 0)
+    return podrun_error_set(err, errno, "container %s: open " OCI_FIFO, ESCAPE(st->id));
+  for (int waited = 0; waited < START_WAIT_MS; waited += 20)
+    {
+      ssize_t n = read(fd, &go, 1);
+      if (n == 1)
+        return unlinkat(st->dirfd, OCI_FIFO, 0) < 0 ? podrun_error_set(err, errno, "remove " OCI_FIFO) : 0;
+      if (n < 0 && errno != EAGAIN)
+        return podrun_error_set(err, errno, "container %s: read " OCI_FIFO, ESCAPE(st->id));
+      if (oci_pid_start(st->pid) != st->pid_start)
+        return podrun_error_new(err, 0, "container %s: its process ended before it started", ESCAPE(st->id));
+      poll(NULL, 0, 20);
+    }
+  return podrun_error_new(err, ETIMEDOUT, "container %s: its process did not start within %ds", ESCAPE(st->id),
+                          START_WAIT_MS / 1000);
+}
+
+int oci_start(int argc, char **argv, podrun_error_t *err)
+{
+  _cleanup_(oci_state_done) struct oci_state st = { .dirfd = -1 };
+  _cleanup_error_ podrun_error_t e = NULL;
+
+  if (oci_parse_one("start", NULL, argc, argv, &st, err) < 0)
+    return -1;
+  const char *status = oci_state_status(&st);
+  if (!streq(status, "created"))
+    return podrun_error_new(err, 0, "container %s is %s, not created", ESCAPE(st.id), status);
+  if (release(&st, err) < 0)
+    return -1;
+  /* the spec: a poststart hook that fails is a warning, the container runs */
+  if (oci_hooks_run(json_object_get(st.hooks, "poststart"), "poststart", &st, &e) < 0)
+    log_warning("container %s: %s", ESCAPE(st.id), e->msg);
+  return 0;
+}

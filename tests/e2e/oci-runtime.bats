@@ -1,0 +1,458 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# podrun-oci as the OCI runtime of a real containerd (Debian's, started here with a
+# private root, state and socket, and the CRI handlers of Documentation/oci-runtime.md)
+# and of podman; bad bundles given to podrun-oci itself.
+
+load helpers
+load registry
+
+OCI=${OCI:-$BUILD/bin/podrun-oci}
+
+setup_file() {
+  command -v containerd >/dev/null && command -v ctr >/dev/null || return 0
+  command -v umoci >/dev/null && command -v skopeo >/dev/null || return 0
+  local d=$BATS_FILE_TMPDIR
+  oci_image_busybox --config.cmd='echo hello from the image' "$d/layout" bb
+  skopeo copy --quiet "oci:$d/layout:bb" "oci-archive:$d/bb.tar:podrun.test/bb:1"
+  # the CRI handlers as the documentation gives them, BinaryName this build's
+  sed -n '/^```toml$/,/^```$/p' "$E2E_ROOT/Documentation/oci-runtime.md" | sed '1d;$d' |
+    sed "s|/usr/local/bin/podrun-oci|$OCI|; s|Root = \"/run/podrun-oci\"|Root = \"$d/cri-root\"|; s|Root = \"/run/podrun-oci-kvm\"|Root = \"$d/cri-root-kvm\"|" \
+      >"$d/cri.toml"
+  {
+    sed -n '1p' "$d/cri.toml"
+    echo "root = \"$d/root\""
+    echo "state = \"$d/state\""
+    echo "[grpc]"
+    echo "  address = \"$d/c.sock\""
+    echo "[ttrpc]"
+    echo "  address = \"$d/t.sock\""
+    sed '1d' "$d/cri.toml"
+  } >"$d/config.toml"
+  containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
+  echo $! >"$d/containerd.pid"
+  for _ in $(seq 100); do
+    ctr --address "$d/c.sock" version >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  ctr --address "$d/c.sock" -n podrun images import --all-platforms "$d/bb.tar" >/dev/null
+  export IMAGE
+  IMAGE=$(ctr --address "$d/c.sock" -n podrun images ls -q | head -1)
+}
+
+teardown_file() {
+  local d=$BATS_FILE_TMPDIR
+  [[ -f "$d/containerd.pid" ]] || return 0
+  kill "$(cat "$d/containerd.pid")" 2>/dev/null || true
+  for _ in $(seq 50); do
+    kill -0 "$(cat "$d/containerd.pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+  # what a failed test left mounted below the temporary directory
+  grep -o " $d/[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+}
+
+setup() {
+  requires root nspawn
+  command -v containerd >/dev/null || skip "needs containerd and ctr (package containerd)"
+  command -v umoci >/dev/null && command -v skopeo >/dev/null || skip "needs umoci and skopeo"
+  [[ -x "$OCI" ]] || fail "$OCI missing: make all"
+  [[ -n ${IMAGE:-} ]] || fail "setup_file did not import the image: $(tail -5 "$BATS_FILE_TMPDIR/containerd.log")"
+  # the shim's --root is <--runc-root>/<namespace>; by hand, the same
+  RUNC_ROOT=$BATS_TEST_TMPDIR/runc-root
+  ROOT=$RUNC_ROOT/podrun
+}
+
+teardown() {
+  local id
+  for id in $(ctr_ task ls -q 2>/dev/null); do ctr_ task kill -s SIGKILL "$id" >/dev/null 2>&1 || true; done
+  sleep 0.2
+  for id in $(ctr_ task ls -q 2>/dev/null); do ctr_ task delete --force "$id" >/dev/null 2>&1 || true; done
+  for id in $(ctr_ containers ls -q 2>/dev/null); do ctr_ containers rm "$id" >/dev/null 2>&1 || true; done
+  # podman's storage mounts (its overlay directory is a mount of its own)
+  grep -o " $BATS_TEST_TMPDIR/podman/[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  teardown_pods
+}
+
+ctr_() { ctr --address "$BATS_FILE_TMPDIR/c.sock" -n podrun "$@"; }
+
+# crun FLAVOR ARGS…: ctr run with podrun-oci on FLAVOR (fly: the host's network).
+crun() {
+  local flavor=$1
+  shift
+  local net=()
+  [[ $flavor != fly ]] || net=(--net-host)
+  log_run ctr_ run --runc-binary="$OCI" --runc-root="$RUNC_ROOT" --annotation podrun.io/stage1="$flavor" "${net[@]}" "$@"
+}
+
+# nothing_left: no pod, state, mount, process or cgroup of podrun-oci under $ROOT.
+nothing_left() {
+  local left
+  left=$(find "$ROOT" -mindepth 1 -maxdepth 1 ! -name .podrun 2>/dev/null || true)
+  [[ -z "$left" ]] || fail "state left: $left" || return 1
+  left=$(find "$ROOT/.podrun/pods" -mindepth 2 -maxdepth 2 2>/dev/null || true)
+  [[ -z "$left" ]] || fail "pods left: $left" || return 1
+  ! grep -q " $ROOT/" /proc/self/mountinfo || fail "mounts left: $(grep " $ROOT/" /proc/self/mountinfo)" || return 1
+  ! pgrep -f "$ROOT" >/dev/null || fail "processes left: $(pgrep -af "$ROOT")" || return 1
+  local uuids
+  uuids=$(cat "$BATS_TEST_TMPDIR/uuids" 2>/dev/null || true)
+  for u in $uuids; do
+    [[ ! -e /sys/fs/cgroup/unified/podrun/$u && ! -e /sys/fs/cgroup/podrun/$u && ! -e /sys/fs/cgroup/memory/podrun/$u ]] ||
+      fail "cgroup of pod $u left" || return 1
+  done
+}
+
+# the uuid of the pod of container ID (while it exists)
+remember_pod() {
+  local u
+  u=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pod"])' "$ROOT/$1/state.json")
+  echo "$u" >>"$BATS_TEST_TMPDIR/uuids"
+  echo "$u"
+}
+
+wait_stopped() {
+  for _ in $(seq 100); do
+    ctr_ task ls | grep -q "^$1 .*STOPPED" && return 0
+    sleep 0.1
+  done
+  fail "task $1 did not stop: $(ctr_ task ls)"
+}
+
+@test "oci-runtime: the CRI plugin loads the documented handlers podrun and podrun-kvm" {
+  log_run ctr_ plugins ls
+  grep -Eq 'io\.containerd\.grpc\.v1 +cri +[^ ]+ +ok' <<<"$output" || fail "the CRI plugin did not load"
+  grep -q 'podrun-kvm' "$BATS_FILE_TMPDIR/containerd.log" || fail "no podrun-kvm runtime in the CRI config it started with"
+  grep -o "BinaryName:$OCI" "$BATS_FILE_TMPDIR/containerd.log" | head -1 | grep -q . ||
+    fail "the CRI config does not name $OCI: $(grep -o 'Runtimes:map[^]]*' "$BATS_FILE_TMPDIR/containerd.log" | head -1)"
+}
+
+@test "oci-runtime: --version, features and a bad command" {
+  log_run "$OCI" --version
+  [[ $status -eq 0 && ${lines[0]} == "podrun-oci version "* ]]
+  log_run "$OCI" features
+  [[ $status -eq 0 ]]
+  json_valid <<<"$output"
+  [[ $(python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)["linux"]["namespaces"]))' <<<"$output") == *network* ]]
+  run --separate-stderr "$OCI" pause x
+  [[ $status -eq 254 && $stderr == "podrun-oci: pause: not supported"* && ${#stderr_lines[@]} -eq 1 ]]
+  run --separate-stderr "$OCI" bogus
+  [[ $status -eq 254 && $stderr == 'podrun-oci: unknown command "bogus"'* && ${#stderr_lines[@]} -eq 1 ]]
+  run --separate-stderr "$OCI" --root "$ROOT" kill nosuch 9
+  [[ $status -eq 254 && $stderr == *"does not exist"* && ${#stderr_lines[@]} -eq 1 ]]
+}
+
+@test "oci-runtime: nspawn: ctr run --rm: the app's output, its exit code, nothing left" {
+  crun nspawn --rm "$IMAGE" t1
+  [[ $status -eq 0 && $output == *"hello from the image"* ]] || fail "status $status"
+  crun nspawn --rm "$IMAGE" t2 sh -c 'echo "host=$(hostname) pid=$$"; exit 7'
+  [[ $status -eq 7 ]] || fail "exit code $status, not 7"
+  [[ $output == *"pid=1"* || $output == *"pid=2"* ]] || fail "not in a pid namespace of its own: $output"
+  nothing_left
+}
+
+@test "oci-runtime: fly: ctr run --rm: the app's output, its exit code, the host's pid namespace" {
+  crun fly --rm "$IMAGE" f1 sh -c 'echo "pid=$$"; exit 3'
+  [[ $status -eq 3 ]] || fail "exit code $status, not 3"
+  [[ $output =~ pid=([0-9]+) && ${BASH_REMATCH[1]} -gt 2 ]] || fail "fly has the host's pids: $output"
+  nothing_left
+}
+
+@test "oci-runtime: fly without the host's network is refused with one line" {
+  log_run ctr_ run --runc-binary="$OCI" --runc-root="$RUNC_ROOT" --annotation podrun.io/stage1=fly --rm "$IMAGE" f2 true
+  [[ $status -ne 0 && $output == *"not a network of stage1"* ]] || fail "not refused"
+  ctr_ containers rm f2 >/dev/null 2>&1 || true
+  nothing_left
+}
+
+@test "oci-runtime: nspawn: ctr task kill, state, ps and exec, then delete leaves nothing" {
+  crun nspawn -d "$IMAGE" k1 sh -c 'trap "echo got TERM; exit 42" TERM; while :; do sleep 0.1; done'
+  [[ $status -eq 0 ]]
+  for _ in $(seq 100); do ctr_ task ls | grep -q '^k1 .*RUNNING' && break; sleep 0.1; done
+  local uuid
+  uuid=$(remember_pod k1)
+  log_run "$OCI" --root "$ROOT" state k1
+  [[ $(json_query 'j["status"]' <<<"$output") == running ]] || fail "not running"
+  log_run ctr_ task exec --exec-id e1 k1 sh -c 'echo "exec in $(cat /proc/1/comm)"; exit 5'
+  [[ $status -eq 5 && $output == *"exec in"* ]] || fail "exec: status $status"
+  log_run ctr_ task ps k1
+  [[ ${#lines[@]} -ge 2 ]]
+  log_run ctr_ task kill k1
+  wait_stopped k1
+  log_run ctr_ task delete k1
+  [[ $status -eq 0 && $output == *"42"* ]] || fail "the exit code of the TERM'd app: $output"
+  ctr_ containers rm k1
+  nothing_left
+}
+
+@test "oci-runtime: fly: ctr task exec, ctr task kill --all -s SIGKILL, then delete leaves nothing" {
+  crun fly -d "$IMAGE" k2 sleep 60
+  for _ in $(seq 100); do ctr_ task ls | grep -q '^k2 .*RUNNING' && break; sleep 0.1; done
+  remember_pod k2 >/dev/null
+  log_run ctr_ task exec --exec-id e1 k2 echo exec-ok
+  [[ $status -eq 0 && $output == *exec-ok* ]]
+  log_run ctr_ task kill --all -s SIGKILL k2
+  wait_stopped k2
+  log_run ctr_ task delete k2
+  [[ $output == *137* ]] || fail "not 137: $output"
+  ctr_ containers rm k2
+  nothing_left
+}
+
+@test "oci-runtime: nspawn: a memory limit is the pod's and a hog is killed; a read-only root" {
+  crun nspawn -d --memory-limit 33554432 "$IMAGE" m1 sleep 60
+  for _ in $(seq 100); do ctr_ task ls | grep -q '^m1 .*RUNNING' && break; sleep 0.1; done
+  local uuid limit
+  uuid=$(remember_pod m1)
+  limit=$(cat /sys/fs/cgroup/podrun/"$uuid"/app/memory.max /sys/fs/cgroup/unified/podrun/"$uuid"/app/memory.max \
+    /sys/fs/cgroup/memory/podrun/"$uuid"/app/memory.limit_in_bytes 2>/dev/null | head -1)
+  [[ $limit == 33554432 ]] || fail "the app's memory limit: ${limit:-none}"
+  ctr_ task kill -s SIGKILL m1
+  wait_stopped m1
+  ctr_ task delete m1 >/dev/null
+  ctr_ containers rm m1
+  crun nspawn --rm --memory-limit 33554432 "$IMAGE" m2 /bin/busybox tail -n 1 /dev/zero
+  [[ $status -eq 137 ]] || fail "the hog: $status"
+  crun nspawn --rm --read-only "$IMAGE" r1 sh -c 'touch /x && echo wrote'
+  [[ $status -ne 0 && $output != *wrote* ]] || fail "wrote on a read-only root"
+  crun nspawn --rm "$IMAGE" r2 sh -c 'touch /x && echo wrote'
+  [[ $status -eq 0 && $output == *wrote* ]]
+  nothing_left
+}
+
+@test "oci-runtime: ctr run -t gives the app a terminal (nspawn and fly), ctr task exec -t the process" {
+  requires python3
+  log_run python3 "$E2E_ROOT/tests/tools/ptyrun.py" 24x80 -- ctr --address "$BATS_FILE_TMPDIR/c.sock" -n podrun run -t --rm \
+    --runc-binary="$OCI" --runc-root="$RUNC_ROOT" --annotation podrun.io/stage1=nspawn "$IMAGE" t3 sh -c 'test -t 0 && test -t 1 && echo a-tty'
+  [[ $status -eq 0 && $output == *a-tty* ]] || fail "nspawn: no terminal"
+  log_run python3 "$E2E_ROOT/tests/tools/ptyrun.py" 24x80 -- ctr --address "$BATS_FILE_TMPDIR/c.sock" -n podrun run -t --rm \
+    --runc-binary="$OCI" --runc-root="$RUNC_ROOT" --annotation podrun.io/stage1=fly --net-host "$IMAGE" t4 sh -c 'test -t 0 && test -t 1 && echo a-tty'
+  [[ $status -eq 0 && $output == *a-tty* ]] || fail "fly: no terminal"
+  # ctr task exec -t: a terminal of its own for the process
+  crun nspawn -d "$IMAGE" t5 sleep 60
+  for _ in $(seq 100); do ctr_ task ls | grep -q '^t5 .*RUNNING' && break; sleep 0.1; done
+  remember_pod t5 >/dev/null
+  log_run python3 "$E2E_ROOT/tests/tools/ptyrun.py" 24x80 -- ctr --address "$BATS_FILE_TMPDIR/c.sock" -n podrun task exec -t \
+    --exec-id e1 t5 sh -c 'test -t 0 && test -t 1 && echo exec-tty'
+  [[ $status -eq 0 && $output == *exec-tty* ]] || fail "exec -t: no terminal"
+  ctr_ task kill -s SIGKILL t5
+  wait_stopped t5
+  ctr_ task delete t5 >/dev/null
+  ctr_ containers rm t5
+  nothing_left
+}
+
+# bad BUNDLE WORDS: podrun-oci create refuses it: one line on stderr, the same as the
+# last error of the JSON log, exit 254, nothing left.
+bad() {
+  local b=$1 words=$2
+  run --separate-stderr "$OCI" --root "$ROOT" --log "$BATS_TEST_TMPDIR/log.json" --log-format json create --bundle "$b" bad1
+  echo "status=$status stderr=$stderr"
+  [[ $status -eq 254 && ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-oci: "*"$words"* ]] || fail "not refused so: $stderr"
+  local last
+  last=$(python3 -c 'import json,sys
+m=[json.loads(l) for l in open(sys.argv[1])]
+assert all(set(x) == {"level","msg","time"} for x in m)
+print([x["msg"] for x in m if x["level"] == "error"][-1])' "$BATS_TEST_TMPDIR/log.json")
+  [[ "podrun-oci: $last" == "$stderr" ]] || fail "the log says: $last"
+  [[ ! -e "$ROOT/bad1" ]] || fail "state left"
+  nothing_left
+}
+
+# a bundle of busybox with config.json from `podrun-oci`'s own tests: CONFIG's python edit
+bundle() {
+  local b=$BATS_TEST_TMPDIR/bundle edit=$1
+  mkdir -p "$b/rootfs/bin"
+  cp /bin/busybox "$b/rootfs/bin/"
+  python3 - "$b/config.json" "$edit" <<'EOF'
+import json, sys
+c = {"ociVersion": "1.0.2", "root": {"path": "rootfs"},
+     "process": {"args": ["/bin/busybox", "true"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "env": ["PATH=/bin"]},
+     "linux": {"namespaces": [{"type": "mount"}, {"type": "pid"}]}}
+exec(sys.argv[2])
+open(sys.argv[1], "w").write(json.dumps(c))
+EOF
+  echo "$b"
+}
+
+@test "oci-runtime: bad bundles are refused with one line, in the JSON log too, and leave nothing" {
+  requires python3
+  local b
+  b=$(bundle 'c["root"]["path"] = "nothere"')
+  bad "$b" 'root.path "nothere"'
+  b=$(bundle 'pass')
+  echo '{"ociVersion": ' >"$b/config.json"
+  bad "$b" "config.json: line"
+  b=$(bundle 'c["linux"]["namespaces"].append({"type": "bogus"})')
+  bad "$b" 'unknown namespace type "bogus"'
+  b=$(bundle 'c["root"]["path"] = "../.."')
+  bad "$b" "escapes the bundle"
+  b=$(bundle 'c["mounts"] = [{"destination": "/x/../../etc", "type": "bind", "source": "/tmp"}]')
+  bad "$b" "not an absolute path inside the container"
+  b=$(bundle 'c["annotations"] = {"podrun.io/stage1": "bogus"}')
+  bad "$b" "not a bundled flavor"
+  # the host's own network namespace (a sandbox's /proc/PID/ns/net whose PID is on the
+  # host's network), and a file that is no namespace
+  b=$(bundle 'c["linux"]["namespaces"].append({"type": "network", "path": "/proc/self/ns/net"})')
+  bad "$b" "is the host's own, not a pod's"
+  b=$(bundle 'c["linux"]["namespaces"].append({"type": "network", "path": "/etc/hostname"})')
+  bad "$b" "not a network namespace"
+  b=$(bundle 'c["hooks"] = {"createRuntime": [{"path": "/bin/true"}]}')
+  bad "$b" "hooks.createRuntime: not supported"
+  b=$(bundle 'c["process"]["user"]["umask"] = 63')
+  bad "$b" "process.user.umask"
+}
+
+@test "oci-runtime: create waits for start; state, kill and delete --force by hand; hooks run" {
+  requires python3
+  local b
+  b=$(bundle 'c["process"]["args"] = ["/bin/busybox", "sh", "-c", "echo started >/started; exec /bin/busybox sleep 60"]
+c["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat >'"$BATS_TEST_TMPDIR"'/hook-state"]}],
+  "poststop": [{"path": "/bin/sh", "args": ["sh", "-c", "echo stopped >'"$BATS_TEST_TMPDIR"'/poststop"]}]}')
+  # (the container's process keeps create's stdio: not bats' pipe)
+  "$OCI" --root "$ROOT" create --bundle "$b" --pid-file "$BATS_TEST_TMPDIR/pid" h1 >"$BATS_TEST_TMPDIR/out" 2>&1 </dev/null
+  status=$?
+  cat "$BATS_TEST_TMPDIR/out"
+  [[ $status -eq 0 ]]
+  local pid
+  pid=$(cat "$BATS_TEST_TMPDIR/pid")
+  alive "$pid" || fail "the pid of the pid file is gone"
+  [[ ! -e "$BATS_TEST_TMPDIR/hook-state" ]] || fail "the poststart hook ran at create"
+  log_run "$OCI" --root "$ROOT" state h1
+  [[ $(json_query 'j["status"]' <<<"$output") == created && $(json_query 'str(j["pid"])' <<<"$output") == "$pid" ]]
+  sleep 0.3
+  [[ ! -e "$b/rootfs/started" ]] || fail "the app ran before start"
+  remember_pod h1 >/dev/null
+  log_run "$OCI" --root "$ROOT" start h1
+  [[ $status -eq 0 ]]
+  wait_for_file "$b/rootfs/started"
+  [[ $(json_query 'j["status"]' <"$BATS_TEST_TMPDIR/hook-state") == running ]] || fail "poststart hook: $(cat "$BATS_TEST_TMPDIR/hook-state")"
+  # the pod is podrun's: podrun list shows it running
+  log_run "$PODRUN" --dir="$ROOT/.podrun" list --no-legend
+  [[ $output == *running* ]] || fail "podrun list does not show the pod"
+  log_run "$OCI" --root "$ROOT" state h1
+  [[ $(json_query 'j["status"]' <<<"$output") == running && $(json_query 'str(j["pid"])' <<<"$output") == "$pid" ]]
+  log_run "$OCI" --root "$ROOT" delete h1
+  [[ $status -eq 254 && $output == *"running: stop it first"* ]]
+  log_run "$OCI" --root "$ROOT" kill h1 USR1
+  [[ $status -eq 254 && $output == *"send others with --all"* ]]
+  log_run "$OCI" --root "$ROOT" delete --force h1
+  [[ $status -eq 0 ]]
+  wait_gone "$pid"
+  [[ $(cat "$BATS_TEST_TMPDIR/poststop") == stopped ]] || fail "no poststop hook"
+  log_run "$OCI" --root "$ROOT" state h1
+  [[ $status -eq 254 && $output == *"does not exist"* ]]
+  nothing_left
+}
+
+@test "oci-runtime: podman --runtime=podrun-oci run --rm, with --network=none and its default network" {
+  command -v podman >/dev/null || skip "needs podman (package podman)"
+  local p=$BATS_TEST_TMPDIR/podman
+  mkdir -p "$p"
+  printf '[containers]\ndefault_sysctls = []\n' >"$p/containers.conf"
+  pm() {
+    CONTAINERS_CONF=$p/containers.conf podman --runtime-flag=log=$p/oci.log --root "$p/root" --runroot "$p/run" --runtime "$OCI" \
+      --cgroup-manager cgroupfs --events-backend file "$@"
+  }
+  # (this machine cannot raise a hard limit, even as root: podman's defaults are above it)
+  pmrun() {
+    pm run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --security-opt seccomp=unconfined "$@"
+  }
+  # an image of busybox and its links, by podman import
+  mkdir -p "$p/rootfs/bin"
+  cp /bin/busybox "$p/rootfs/bin/"
+  for l in sh ls echo cat tr; do ln -s busybox "$p/rootfs/bin/$l"; done
+  tar -C "$p/rootfs" -c . | pm import - localhost/podrun-bb:1 >/dev/null
+  log_run pmrun --network=none localhost/podrun-bb:1 \
+    sh -c 'echo "podman-ok $(ls /sys/class/net | tr "\n" " ")"; exit 4'
+  [[ $status -eq 4 && $output == *podman-ok* ]] || fail "status $status: $(cat $p/oci.log)"
+  [[ $output != *eth0* ]] || fail "--network=none has an interface"
+  log_run pmrun localhost/podrun-bb:1 sh -c 'echo "net $(ls /sys/class/net | tr "\n" " ")"'
+  [[ $status -eq 0 && $output == *eth0* ]] || fail "the default network is not joined"
+  pm rm -af >/dev/null 2>&1 || true
+}
+
+@test "oci-runtime: a symlink the rootfs holds at /etc/hostname is replaced, never followed" {
+  requires python3
+  local b victim=$BATS_TEST_TMPDIR/victim
+  echo untouched >"$victim"
+  b=$(bundle 'c["process"]["args"] = ["/bin/busybox", "cat", "/etc/hostname"]
+c["hostname"] = "planted"
+c["linux"]["namespaces"].append({"type": "uts"})')
+  mkdir -p "$b/rootfs/etc"
+  ln -s "$victim" "$b/rootfs/etc/hostname"
+  "$OCI" --root "$ROOT" create --bundle "$b" s1 >"$BATS_TEST_TMPDIR/out" 2>&1 </dev/null || fail "$(cat "$BATS_TEST_TMPDIR/out")"
+  remember_pod s1 >/dev/null
+  log_run "$OCI" --root "$ROOT" start s1
+  wait_gone "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$ROOT/s1/state.json")"
+  [[ $(cat "$victim") == untouched ]] || fail "the host file was written: $(cat "$victim")"
+  [[ ! -L "$b/rootfs/etc/hostname" ]] || fail "the symlink is still there"
+  log_run "$OCI" --root "$ROOT" delete s1
+  [[ $status -eq 0 ]]
+  nothing_left
+}
+
+@test "oci-runtime: config.json's seccomp filter, capabilities, user, rlimits and noNewPrivileges reach the app" {
+  requires python3
+  local b out=$BATS_TEST_TMPDIR/app.out
+  b=$(bundle 'c["process"]["args"] = ["/bin/busybox", "sh", "-c",
+  "/bin/busybox mkdir /m && echo made; /bin/busybox chown 1 /bin && echo chowned; echo uid=$(/bin/busybox id -u) groups=$(/bin/busybox id -G); /bin/busybox grep -E \"^(NoNewPrivs|CapBnd)\" /proc/self/status; echo nofile=$(ulimit -n)"]
+c["process"]["user"] = {"uid": 0, "gid": 0, "additionalGids": [7]}
+c["process"]["noNewPrivileges"] = True
+c["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 321, "hard": 321}]
+c["process"]["capabilities"] = {"bounding": ["CAP_DAC_OVERRIDE", "CAP_FOWNER"]}
+c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}')
+  "$OCI" --root "$ROOT" create --bundle "$b" c1 >"$out" 2>&1 </dev/null || fail "$(cat "$out")"
+  remember_pod c1 >/dev/null
+  local pid
+  pid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$ROOT/c1/state.json")
+  log_run "$OCI" --root "$ROOT" start c1
+  wait_gone "$pid"
+  cat "$out"
+  ! grep -q made "$out" || fail "mkdir passed the seccomp filter"
+  ! grep -q chowned "$out" || fail "chown without CAP_CHOWN"
+  grep -q 'uid=0 groups=0 7' "$out" || fail "user or additional gids"
+  grep -Eq 'NoNewPrivs:[[:space:]]+1' "$out" || fail "no_new_privs"
+  grep -Eq 'CapBnd:[[:space:]]+0+a$' "$out" || fail "the bounding set is not CAP_DAC_OVERRIDE and CAP_FOWNER"
+  grep -q 'nofile=321' "$out" || fail "the rlimit"
+  log_run "$OCI" --root "$ROOT" delete c1
+  nothing_left
+}
+
+@test "oci-runtime: kvm: ctr run --rm: the guest app's output and exit code; ctr task kill ends the VM; nothing left" {
+  requires stage1-kvm
+  crun kvm --rm "$IMAGE" v1 sh -c 'echo "in the vm: $(cat /proc/1/comm)"; exit 9'
+  [[ $status -eq 9 && $output == *"in the vm"* ]] || fail "status $status"
+  crun kvm -d "$IMAGE" v2 sleep 60
+  for _ in $(seq 300); do ctr_ task ls | grep -q '^v2 .*RUNNING' && break; sleep 0.1; done
+  remember_pod v2 >/dev/null
+  log_run ctr_ task kill -s SIGKILL v2
+  wait_stopped v2
+  log_run ctr_ task delete v2
+  [[ $output == *137* ]] || fail "not 137: $output"
+  ctr_ containers rm v2
+  ! pgrep -f "$ROOT/.*qemu" >/dev/null || fail "qemu left"
+  nothing_left
+}
+
+@test "oci-runtime: the stage1 policy chooses by io.kubernetes.cri.image-name, and its minimum holds against podrun.io/stage1" {
+  requires python3
+  local etc=$BATS_TEST_TMPDIR/etc b
+  mkdir -p "$etc/stage1.d"
+  cat >"$etc/stage1.d/50-test.json" <<'JSON'
+{ "rules": [
+  { "name": "tools-in-fly", "match": { "name": "podrun.test/tools/*" }, "stage1": "fly" },
+  { "name": "the-rest", "stage1": "nspawn", "minimum": "nspawn" } ] }
+JSON
+  b=$(bundle 'c["annotations"] = {"io.kubernetes.cri.image-name": "podrun.test/tools/ls:1"}')
+  "$OCI" --root "$ROOT" --local-config "$etc" create --bundle "$b" p1 >"$BATS_TEST_TMPDIR/out" 2>&1 </dev/null ||
+    fail "$(cat "$BATS_TEST_TMPDIR/out")"
+  remember_pod p1 >/dev/null
+  [[ $(json_query 'j["stage1"]' <"$ROOT/p1/state.json") == fly ]] || fail "not fly: $(cat "$ROOT/p1/state.json")"
+  log_run "$OCI" --root "$ROOT" delete p1
+  [[ $status -eq 0 ]]
+  b=$(bundle 'c["annotations"] = {"io.kubernetes.cri.image-name": "podrun.test/app:1", "podrun.io/stage1": "fly"}')
+  run --separate-stderr "$OCI" --root "$ROOT" --local-config "$etc" create --bundle "$b" p2
+  [[ $status -eq 254 && $stderr == *'"podrun.test/app:1" must run in nspawn or heavier'*the-rest* ]] || fail "not refused: $stderr"
+  [[ ${#stderr_lines[@]} -eq 1 ]]
+  nothing_left
+}

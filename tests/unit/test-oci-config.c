@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* oci/config.c: config.json → a one-app pod manifest, and the refusals. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "oci/config.h"
+
+#define ID "sha512-" \
+  "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+
+static char bundle[64];
+
+static int setup(void **state)
+{
+  snprintf(bundle, sizeof(bundle), "/tmp/podrun-test-oci-XXXXXX");
+  assert_non_null(mkdtemp(bundle));
+  char *root = xasprintf("%s/rootfs", bundle), *outside = xasprintf("%s-outside", bundle);
+  char *link = xasprintf("%s/link", bundle);
+  assert_int_equal(mkdir(root, 0755), 0);
+  assert_int_equal(mkdir(outside, 0755), 0);
+  assert_int_equal(symlink(outside, link), 0);
+  free(root), free(outside), free(link);
+  return 0;
+}
+
+static int teardown(void **state)
+{
+  podrun_error_t err = NULL;
+  char *outside = xasprintf("%s-outside", bundle);
+  assert_int_equal(fs_rm_rf_at(AT_FDCWD, bundle, &err), 0);
+  assert_int_equal(fs_rm_rf_at(AT_FDCWD, outside, &err), 0);
+  free(outside);
+  return 0;
+}
+
+/* A config as ctr makes it, with `extra` spliced in at the top level. */
+static char *config(const char *root, const char *extra)
+{
+  return xasprintf("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"%s\",\"readonly\":true},"
+                   "\"process\":{\"args\":[\"/bin/sh\",\"-c\",\"echo hi\"],\"env\":[\"PATH=/bin\",\"A=b=c\"],"
+                   "\"cwd\":\"/\",\"user\":{\"uid\":1000,\"gid\":100,\"additionalGids\":[10,11]},"
+                   "\"noNewPrivileges\":true,\"oomScoreAdj\":5,"
+                   "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":1024,\"hard\":4096}],"
+                   "\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\"],\"effective\":[\"CAP_CHOWN\"]}},"
+                   "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+                   "{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"/tmp\",\"options\":[\"rbind\",\"ro\"]}],"
+                   "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"network\"}],"
+                   "\"resources\":{\"memory\":{\"limit\":67108864},\"cpu\":{\"quota\":50000,\"period\":100000},"
+                   "\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]}}%s%s}",
+                   root, extra ? "," : "", extra ? extra : "");
+}
+
+static int parse(const char *text, struct oci_spec *c, podrun_error_t *err)
+{
+  return oci_spec_parse(bundle, text, strlen(text), ID, c, err);
+}
+
+static json_t *isolator(json_t *app, const char *name)
+{
+  size_t i;
+  json_t *e;
+  json_array_foreach (json_object_get(app, "isolators"), i, e)
+    if (streq(json_string_value(json_object_get(e, "name")), name))
+      return json_object_get(e, "value");
+  return NULL;
+}
+
+static void test_mapping(void **state)
+{
+  struct oci_spec c = { 0 };
+  podrun_error_t err = NULL;
+  char *text = config("rootfs", "\"hostname\":\"box\",\"annotations\":{\"podrun.io/stage1\":\"fly\"}");
+  assert_int_equal(parse(text, &c, &err), 0);
+  char *root = xasprintf("%s/rootfs", bundle);
+  assert_string_equal(c.rootfs, root);
+  assert_true(c.readonly);
+  assert_string_equal(c.hostname, "box");
+  assert_int_equal(c.net, OCI_NET_NONE);
+  assert_true(c.ns_pid);
+  assert_string_equal(oci_spec_annotation(&c, "podrun.io/stage1"), "fly");
+  json_t *ra = json_array_get(json_object_get(c.pod_manifest, "apps"), 0), *app = json_object_get(ra, "app");
+  assert_string_equal(json_string_value(json_object_get(ra, "name")), OCI_APP_NAME);
+  assert_true(json_is_true(json_object_get(ra, "readOnlyRootFS")));
+  assert_string_equal(json_string_value(json_object_get(app, "user")), "1000");
+  assert_string_equal(json_string_value(json_object_get(app, "group")), "100");
+  assert_int_equal(json_array_size(json_object_get(app, "supplementaryGIDs")), 2);
+  assert_string_equal(json_string_value(json_array_get(json_object_get(app, "exec"), 2)), "echo hi");
+  json_t *env1 = json_array_get(json_object_get(app, "environment"), 1);
+  assert_string_equal(json_string_value(json_object_get(env1, "value")), "b=c");
+  json_t *caps = isolator(app, "os/linux/capabilities-retain-set");
+  assert_int_equal(json_array_size(json_object_get(caps, "set")), 2); /* the bounding set */
+  assert_true(json_is_true(isolator(app, "os/linux/no-new-privileges")));
+  assert_int_equal(json_integer_value(isolator(app, "os/linux/oom-score-adj")), 5);
+  assert_string_equal(json_string_value(json_object_get(isolator(app, "resource/memory"), "limit")), "67108864");
+  assert_string_equal(json_string_value(json_object_get(isolator(app, "resource/cpu"), "limit")), "500m");
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(isolator(app, "podrun.io/rlimits"), "nofile"),
+                                                      "hard")),
+                   4096);
+  /* /proc is the stage1's; the bind mount a host volume */
+  json_t *vols = json_object_get(c.pod_manifest, "volumes"), *v = json_array_get(vols, 0);
+  assert_int_equal(json_array_size(vols), 1);
+  assert_string_equal(json_string_value(json_object_get(v, "source")), "/tmp");
+  assert_true(json_is_true(json_object_get(v, "readOnly")));
+  assert_true(json_is_true(json_object_get(v, "recursive")));
+  json_t *m = json_array_get(json_object_get(ra, "mounts"), 0);
+  assert_string_equal(json_string_value(json_object_get(m, "path")), "/data");
+  oci_spec_done(&c);
+  free(text), free(root);
+}
+
+static void test_netns_path(void **state)
+{
+  struct oci_spec c = { 0 };
+  podrun_error_t err = NULL;
+  char *text = xasprintf("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],"
+                         "\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"mount\"},"
+                         "{\"type\":\"network\",\"path\":\"/var/run/netns/cni-1\"},{\"type\":\"ipc\",\"path\":\"/proc/9/ns/ipc\"}]}}");
+  assert_int_equal(parse(text, &c, &err), 0);
+  assert_int_equal(c.net, OCI_NET_PATH);
+  assert_string_equal(c.netns_path, "/var/run/netns/cni-1");
+  /* a sandbox's IPC namespace is not joined, and that is said */
+  assert_true(c.ns_ipc);
+  assert_non_null(c.warnings);
+  assert_non_null(strstr(c.warnings[0], "\"/proc/9/ns/ipc\" is not joined"));
+  /* no capabilities given: none */
+  json_t *app = json_object_get(json_array_get(json_object_get(c.pod_manifest, "apps"), 0), "app");
+  assert_int_equal(json_array_size(json_object_get(isolator(app, "os/linux/capabilities-retain-set"), "set")), 0);
+  oci_spec_done(&c);
+  free(text);
+}
+
+static void refused(const char *text, const char *words)
+{
+  struct oci_spec c = { 0 };
+  podrun_error_t err = NULL;
+  assert_int_equal(parse(text, &c, &err), -1);
+  assert_non_null(err);
+  if (!strstr(err->msg, words))
+    fail_msg("%s: not in %s", words, err->msg);
+  assert_null(strchr(err->msg, '\n'));
+  podrun_error_free(&err);
+}
+
+static void test_refusals(void **state)
+{
+  char *t;
+  refused("{\"ociVersion\": ", "line 1");
+  refused("[]", "not a JSON object");
+  refused(t = config("nothere", NULL), "root.path \"nothere\""), free(t);
+  refused(t = config("../x", NULL), "escapes the bundle"), free(t);
+  refused(t = config("link", NULL), "escapes the bundle"), free(t);
+  refused(t = config("rootfs", "\"hooks\":{\"createContainer\":[{\"path\":\"/bin/true\"}]}"), "createContainer"),
+      free(t);
+  refused(t = config("rootfs", "\"hooks\":{\"poststart\":[{\"path\":\"true\"}]}"), "no absolute path"), free(t);
+  refused(t = config("rootfs", "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]}"), "hooks.prestart: not supported"),
+      free(t);
+  refused(t = config("rootfs", "\"ociVersion\":\"1.0.2\""), "line"), free(t); /* a duplicate key */
+  /* a namespace of an unknown type, a user namespace */
+  refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+          "\"user\":{\"uid\":0,\"gid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"bogus\"}]}}",
+          "unknown namespace type \"bogus\"");
+  refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+          "\"user\":{\"uid\":0,\"gid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"user\"}]}}",
+          "user namespace is not supported");
+  /* a mount out of the container, an unknown mount type */
+  refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+          "\"user\":{\"uid\":0,\"gid\":0}},\"mounts\":[{\"destination\":\"/a/../../etc\",\"type\":\"bind\","
+          "\"source\":\"/tmp\"}],\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}",
+          "not an absolute path inside the container");
+  refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+          "\"user\":{\"uid\":0,\"gid\":0}},\"mounts\":[{\"destination\":\"/n\",\"type\":\"nfs\"}],"
+          "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}",
+          "type \"nfs\"");
+  /* seccomp with an argument condition; an unknown capability */
+  refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+          "\"user\":{\"uid\":0,\"gid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"seccomp\":{"
+          "\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\","
+          "\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}}}",
+          "argument conditions");
+  refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+          "\"user\":{\"uid\":0,\"gid\":0},\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}},"
+          "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}",
+          "CAP_NOPE");
+}
+
+static void test_seccomp(void **state)
+{
+  struct oci_spec c = { 0 };
+  podrun_error_t err = NULL;
+  const char *text =
+      "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+      "\"user\":{\"uid\":0,\"gid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"seccomp\":{"
+      "\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\",\"mkdirat\"],"
+      "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13}]}}}";
+  assert_int_equal(parse(text, &c, &err), 0);
+  json_t *app = json_object_get(json_array_get(json_object_get(c.pod_manifest, "apps"), 0), "app");
+  json_t *v = isolator(app, "os/linux/seccomp-remove-set");
+  assert_non_null(v);
+  assert_int_equal(json_array_size(json_object_get(v, "set")), 2);
+  assert_string_equal(json_string_value(json_object_get(v, "errno")), "EACCES");
+  oci_spec_done(&c);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_mapping, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_netns_path, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_seccomp, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
