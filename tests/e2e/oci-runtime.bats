@@ -71,6 +71,10 @@ teardown() {
   for id in $(ctr_ containers ls -q 2>/dev/null); do ctr_ containers rm "$id" >/dev/null 2>&1 || true; done
   # podman's storage mounts (its overlay directory is a mount of its own)
   grep -o " $BATS_TEST_TMPDIR/podman/[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  if [[ -n ${PM_RUNROOT:-} ]]; then
+    grep -o " $PM_RUNROOT/[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    rm -rf "$PM_RUNROOT"
+  fi
   teardown_pods
 }
 
@@ -349,8 +353,11 @@ c["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat >'"$BA
   local p=$BATS_TEST_TMPDIR/podman
   mkdir -p "$p"
   printf '[containers]\ndefault_sysctls = []\n' >"$p/containers.conf"
+  # podman refuses a runroot of more than 50 characters, which make check's temporary
+  # directories are: a short one of its own, which teardown removes
+  PM_RUNROOT=$(mktemp -d /tmp/podrun-pm.XXXXXX)
   pm() {
-    CONTAINERS_CONF=$p/containers.conf podman --runtime-flag=log=$p/oci.log --root "$p/root" --runroot "$p/run" --runtime "$OCI" \
+    CONTAINERS_CONF=$p/containers.conf podman --runtime-flag=log=$p/oci.log --root "$p/root" --runroot "$PM_RUNROOT" --runtime "$OCI" \
       --cgroup-manager cgroupfs --events-backend file "$@"
   }
   # (this machine cannot raise a hard limit, even as root: podman's defaults are above it)
