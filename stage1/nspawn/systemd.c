@@ -444,40 +444,25 @@ static int start_remote(podrun_error_t *err)
   return 0;
 }
 
-/* At the pod's end: what is queued goes (a second at most), then EOF; journal-remote
- * has 2 s to finish its file, or is killed. Nothing of it outlives run. */
+/* At the pod's end. The machine is gone from machined with nspawn, and its
+ * journal goes with it (nspawn_sd_end removes the files; the host's journal
+ * and podrun logs keep the lines): journal-remote is killed, not waited for.
+ * Nothing of it outlives run. */
 static void stop_remote(void)
 {
-  for (int i = 0; sd.remote_fd >= 0 && sd.queue_len > 0 && i < 10; i++)
-    {
-      struct pollfd p = { .fd = sd.remote_fd, .events = POLLOUT };
-      (void) poll(&p, 1, 100);
-      flush_remote();
-    }
-  if (sd.queue_len > 0)
-    sd.dropped++; /* at least one */
   if (sd.remote_fd >= 0)
     close(sd.remote_fd);
   sd.remote_fd = -1;
   if (sd.remote_pid > 0)
     {
-      int status = 0;
-      pid_t r = 0;
-      for (int i = 0; i < 200 && (r = waitpid(sd.remote_pid, &status, WNOHANG)) == 0; i++)
-        (void) poll(NULL, 0, 10);
-      if (r == 0)
-        {
-          (void) kill(sd.remote_pid, SIGKILL);
-          (void) waitpid(sd.remote_pid, &status, 0);
-          log_warning("systemd-journal-remote did not finish the machine's journal in 2 s: killed");
-        }
-      else if (r > 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-        log_warning("systemd-journal-remote, writing the machine's journal, failed (wait status %d)", status);
+      (void) kill(sd.remote_pid, SIGKILL);
+      (void) waitpid(sd.remote_pid, NULL, 0);
       sd.remote_pid = 0;
     }
   if (sd.dropped)
     log_warning("%zu line%s of the apps did not reach the machine's journal (journal-remote too slow)", sd.dropped,
                 sd.dropped == 1 ? "" : "s");
+  sd.dropped = 0;
   sd.queue_len = 0;
   free(sd.queue);
   sd.queue = NULL;
