@@ -337,7 +337,8 @@ static void flush_remote(void)
       if (n <= 0)
         {
           /* journal-remote is gone: no machine journal any more */
-          log_debug("the machine's journal: %s", n < 0 ? strerror(errno) : "closed");
+          log_warning("systemd-journal-remote ended: the machine's journal has no more lines (%s)",
+                      n < 0 ? strerror(errno) : "closed");
           close(sd.remote_fd);
           sd.remote_fd = -1;
           sd.queue_len = 0;
