@@ -300,6 +300,43 @@ for l in sys.stdin:
   assert_output_contains "no-remote-$mark"
 }
 
+@test "systemd: with --private-users, journalctl -M shows the lines, and the pod's root can neither write nor unmount the machine's journal" {
+  [[ -x $MD_ROOT/lib/systemd/systemd-journal-remote ]] ||
+    skip "needs systemd-journal-remote in the booted system (package systemd-journal-remote)"
+  local mark=u-$RANDOM$RANDOM uuid init
+  sd_run -- --private-users --uuid-file-save="$IN_DIR/uuid-mu" "$IN_DIR/busybox.aci" --exec=/bin/sh -- \
+    -c "echo userns-$mark; sleep 30" ---
+  uuid=$(wait_pod_file "$MD_ROOT$IN_DIR/uuid-mu" pid)
+  [[ -n "$uuid" ]] || fail "the pod did not start: $(inside journalctl -u "$SD_UNIT" --no-pager | tail)"
+  for _ in $(seq 50); do
+    inside journalctl -M "podrun-$uuid" -o cat --no-pager 2>/dev/null | grep -qx "userns-$mark" && break
+    sleep 0.1
+  done
+  log_run inside journalctl -M "podrun-$uuid" -t busybox -o cat --no-pager
+  assert_output_contains "userns-$mark"
+  # the pod init's powers (root of the pod's user namespace, its mount namespace), with a
+  # shell put where the init may run it: the kernel keeps the read-only bind as it is
+  init=$(cat "$STORE/pods/run/$uuid/pid")
+  cp /bin/busybox "$STORE/pods/run/$uuid/nspawn/busybox"
+  log_run inside nsenter -t "$init" -U -m /podrun/nspawn/busybox sh -c '
+    b=/podrun/nspawn/busybox
+    $b ls /run/log/journal
+    for f in /run/log/journal/*/system.journal; do
+      echo >>"$f" && echo "wrote $f"
+    done
+    for d in /run/log/journal /run/log/journal/*; do
+      $b touch "$d/forged.journal" && echo "wrote $d"
+    done
+    $b umount /run/log/journal && echo unmounted
+    $b ls /run/log/journal'
+  echo "$output" | grep -qx "${uuid//-/}" || fail "the pod's root did not see the machine's journal"
+  [[ $output != *wrote* && $output != *unmounted* && $output == *"can't unmount"* ]] ||
+    fail "the pod's root changed the machine's journal"
+  inside systemctl stop "$SD_UNIT"
+  log_run inside_podrun status --wait=20s "$uuid"
+  assert_output_contains "state=exited"
+}
+
 @test "systemd: without a journal the pod runs and podrun logs has its lines" {
   # a run outside any unit, the journal's socket hidden from it
   log_run inside unshare --mount sh -c "mount -t tmpfs none /run/systemd/journal && \
