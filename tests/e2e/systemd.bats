@@ -239,7 +239,7 @@ for l in sys.stdin:
   # every process it sees (the pod init, whose root has it, is not one of them: the
   # app's pid 1 is its stage2), and tries to write there
   sd_run -- --uuid-file-save="$IN_DIR/uuid-m" "$IN_DIR/busybox.aci" --exec=/bin/sh -- -c "
-    echo out-$mark; echo err-$mark >&2
+    echo out-$mark; echo err-$mark >&2; echo PODRUN_APP=forged-$mark
     for d in /run/log/journal /var/log/journal /proc/[0-9]*/root/run/log/journal; do
       ls -A \$d 2>/dev/null | grep -q . && echo seen-\$d
     done
@@ -272,6 +272,8 @@ for l in sys.stdin:
   grep -qx "out-$mark busybox $uuid busybox 6" <<<"$fields" || fail "stdout's line is not in the machine's journal"
   grep -qx "err-$mark busybox $uuid busybox 3" <<<"$fields" || fail "stderr's line is not in the machine's journal"
   grep -qx "probed-$mark busybox $uuid busybox 6" <<<"$fields" || fail "the app's probe did not finish"
+  # a line is a MESSAGE, never a field of the app's
+  grep -qx "PODRUN_APP=forged-$mark busybox $uuid busybox 6" <<<"$fields" || fail "the forged line: $fields"
   # its pid 1 is its stage2, whose root it may not enter
   grep -q "^pid1=stage2 .*Permission denied busybox" <<<"$fields" || fail "the app's view of pid 1: $fields"
   [[ $fields != *seen-* && $fields != *wrote-* ]] || fail "the app reached the machine's journal: $fields"
