@@ -69,6 +69,7 @@ struct nspawn_sd
   char *queue;           /* export-format entries not yet written to remote_fd */
   size_t queue_len;
   size_t dropped;        /* entries the queue had no room for */
+  bool stopping;         /* the pod is asked to stop (systemctl stop signals journal-remote too) */
   int wake[2];           /* the signal handler and run's main thread to the relay thread */
   int *fds;              /* the passed sockets, in the order the init gets them */
   size_t n_fds;
@@ -336,9 +337,13 @@ static void flush_remote(void)
         return;
       if (n <= 0)
         {
-          /* journal-remote is gone: no machine journal any more */
-          log_warning("systemd-journal-remote ended: the machine's journal has no more lines (%s)",
-                      n < 0 ? strerror(errno) : "closed");
+          /* journal-remote is gone: no machine journal any more (as expected
+           * once the service is stopped: systemd signals its whole cgroup) */
+          if (sd.stopping)
+            log_debug("systemd-journal-remote ended with the pod");
+          else
+            log_warning("systemd-journal-remote ended: the machine's journal has no more lines (%s)",
+                        n < 0 ? strerror(errno) : "closed");
           close(sd.remote_fd);
           sd.remote_fd = -1;
           sd.queue_len = 0;
@@ -603,8 +608,12 @@ static void *relay(void *unused)
             sd.pod_ready = true;
             maybe_ready();
           }
-        else if (c == WAKE_STOPPING && sd.notify)
-          (void) sd_notifyf(false, "STOPPING=1\nSTATUS=pod %s: stopping", sd.uuid);
+        else if (c == WAKE_STOPPING)
+          {
+            sd.stopping = true;
+            if (sd.notify)
+              (void) sd_notifyf(false, "STOPPING=1\nSTATUS=pod %s: stopping", sd.uuid);
+          }
         else if (c == WAKE_END)
           end = true;
       if (end)

@@ -320,6 +320,7 @@ for l in sys.stdin:
   # shell put where the init may run it: the kernel keeps the read-only bind as it is
   init=$(cat "$STORE/pods/run/$uuid/pid")
   cp /bin/busybox "$STORE/pods/run/$uuid/nspawn/busybox"
+  # shellcheck disable=SC2016 # expanded by the shell in the pod
   log_run inside nsenter -t "$init" -U -m /podrun/nspawn/busybox sh -c '
     b=/podrun/nspawn/busybox
     $b ls /run/log/journal
