@@ -55,7 +55,8 @@ DEB_BUILD := build-essential pkg-config libjansson-dev libarchive-dev libsqlite3
              libsystemd-dev xz-utils libarchive-tools libmicrohttpd-dev
 DEB_TEST := bats busybox-static appc-spec libarchive-tools python3 python3-jsonschema systemd-container procps strace \
             docker-registry skopeo umoci apache2-utils openssl curl nginx-light gnupg gpgv qemu-system-x86 wrk \
-             containernetworking-plugins iptables golang-go golang-github-appc-spec-dev containerd podman
+             containernetworking-plugins iptables golang-go golang-github-appc-spec-dev containerd podman \
+             systemd-journal-remote
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 # Every module is one static archive; binaries, unit tests and fuzzers link them.

@@ -79,6 +79,8 @@ if [ "$flavor" = nspawn ]; then
   # the mount point of the pod directory's mds-url (run --mds-register); empty, it gives no URL
   : >"$root/podrun/mds-url"
   chmod 0600 "$root/podrun/mds-url"
+  # the mount point of the pod's machine id (run binds it; empty, nspawn takes its --uuid)
+  : >"$root/etc/machine-id"
   printf 'ID=podrun-stage1\nNAME="podrun nspawn stage1"\nVERSION_ID=%s\n' "$version" >"$root/usr/lib/os-release"
   ln -s ../usr/lib/os-release "$root/etc/os-release"
   chmod 0755 "$root/podrun"

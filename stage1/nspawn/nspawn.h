@@ -52,10 +52,18 @@ int nspawn_gc(int argc, char **argv, int *ret_exit, podrun_error_t *err);
  * sockets and the journal's end after the lifeline and returns LISTEN_FDS;
  * start (after the fork) runs the relay: the apps' lines to the journal,
  * readiness (pod_ready: the init's ready record) and STATUS= to systemd;
- * stopping (async-signal-safe) says STOPPING=1; end drains and stops it. */
+ * stopping (async-signal-safe) says STOPPING=1; end drains and stops it.
+ * Registered with machined (registered) and with systemd-journal-remote
+ * installed, the lines also go to the machine's journal, for `journalctl -M`:
+ * nspawn_args binds its directory (the pod directory's journal/) at
+ * /run/log/journal in the stage1 root, read-only; start runs journal-remote,
+ * end ends it and removes the files. machine_id: the pod's (its uuid, 32 hex
+ * digits), nspawn's --uuid and the stage1 root's /etc/machine-id. */
 #define NSPAWN_APP_NOTIFY_SOCKET "/run/podrun/notify"
-int nspawn_sd_setup(const char *uuid, const struct appc_pod_manifest *m, podrun_error_t *err);
+int nspawn_sd_setup(const char *uuid, const struct appc_pod_manifest *m, bool registered, podrun_error_t *err);
+const char *nspawn_sd_machine_id(void);
 int nspawn_sd_mount_app(size_t i, const char *root, podrun_error_t *err);
+char **nspawn_sd_nspawn_args(char **v, const char *cwd);
 char **nspawn_sd_init_args(char **v);
 int nspawn_sd_child_fds(void);
 int nspawn_sd_start(podrun_error_t *err);

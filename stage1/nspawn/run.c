@@ -68,6 +68,26 @@ static const char *find_nspawn(void)
   return NULL;
 }
 
+/* The stage1 root's /etc/machine-id: the pod's machine id, which nspawn
+ * registers with machined (--uuid) and with which journalctl -M finds the
+ * machine's journal. The stage1 root is read-only: the pod directory's
+ * machine-id, written by the host, is bound over the image's empty one
+ * (nspawn reads that before it binds, empty, and takes --uuid). A stage1
+ * image without the mount point gets none: the machine id is nspawn's alone. */
+static bool want_machine_id_file(void)
+{
+  struct stat st;
+  return lstat("stage1/rootfs/etc/machine-id", &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int write_machine_id(podrun_error_t *err)
+{
+  if (!want_machine_id_file())
+    return 0;
+  _cleanup_free_ char *text = xasprintf("%s\n", nspawn_sd_machine_id());
+  return fs_write_file_atomic_at(AT_FDCWD, "machine-id", text, strlen(text), 0444, err);
+}
+
 /* machined registration needs the system bus: use it when it is there
  * (a systemd host: `machinectl list` shows the pod), never assume it. */
 static bool have_system_bus(void)
@@ -86,6 +106,7 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
   _cleanup_free_ char *runtime = xasprintf("--bind=%s/" NSPAWN_RUNTIME ":" NSPAWN_RUNTIME_DIR, cwd);
   _cleanup_free_ char *logs = xasprintf("--bind=%s/logs:" STAGE1_LOGS_DIR, cwd);
   _cleanup_free_ char *netns = xasprintf("--network-namespace-path=%s/" CNI_NETNS_FILE, cwd);
+  _cleanup_free_ char *uuid = xasprintf("--uuid=%s", nspawn_sd_machine_id());
 
   v = strv_push(v, "--quiet");
   if (have_system_bus())
@@ -102,6 +123,9 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
   else
     v = strv_push(strv_push(v, "--register=no"), "--keep-unit");
   v = strv_push(v, machine);
+  /* the machine id is the pod's uuid (the stage1 root's /etc/machine-id says
+   * so too); nspawn links no journal of the host's into the pod */
+  v = strv_push(strv_push(v, uuid), "--link-journal=no");
   v = strv_push(v, hostname);
   v = strv_push(v, dir);
   v = strv_push(v, pod);
@@ -116,6 +140,12 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
     }
   for (size_t i = 0; binds && binds[i]; i++)
     v = strv_push(v, binds[i]);
+  if (want_machine_id_file())
+    {
+      _cleanup_free_ char *mid = xasprintf("--bind-ro=%s/machine-id:/etc/machine-id", cwd);
+      v = strv_push(v, mid);
+    }
+  v = nspawn_sd_nspawn_args(v, cwd); /* the machine's journal (systemd.c) */
   /* the apps' stdio are podrun's own (--interactive: a pty of nspawn's,
    * which is the pod's console); the pod init, not nspawn, decides what
    * each app keeps of the capabilities */
@@ -309,7 +339,8 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     return -1;
   if (!nspawn)
     return podrun_error_new(err, 0, "systemd-nspawn not found (install the systemd-container package)");
-  if (stage1_read_pod("pod", &m, err) < 0 || nspawn_sd_setup(a.uuid, m, err) < 0)
+  if (stage1_read_pod("pod", &m, err) < 0 || nspawn_sd_setup(a.uuid, m, have_system_bus(), err) < 0 ||
+      write_machine_id(err) < 0)
     return -1;
   if (a.interactive && m->n_apps != 1)
     return podrun_error_new(err, 0, "--interactive gives the terminal to one app; this pod has %zu", m->n_apps);

@@ -4,7 +4,11 @@
  * whose image says it speaks sd_notify has said READY=1 on a notify socket of the
  * pod's own), STATUS= lines and STOPPING=1; the apps' output to the journal with
  * fields naming the pod and the app; and the sockets a socket unit passed
- * (LISTEN_FDS) to the app whose port they name.
+ * (LISTEN_FDS) to the app whose port they name. With machined, the same
+ * lines also go to the machine's own journal, journal files in the pod
+ * directory that the stage1 root (never an app's) has at /run/log/journal,
+ * written by systemd-journal-remote from what run feeds it: `journalctl -M
+ * podrun-<uuid>` reads them there.
  *
  * Everything that comes from the pod (the init's journal records, the apps'
  * notify datagrams) is hostile: bounded, parsed strictly, and only what run
@@ -12,14 +16,20 @@
  * or a field of its own. */
 #include "nspawn.h"
 
+#include <endian.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-id128.h>
 #include <systemd/sd-journal.h>
+#include <time.h>
 
 #include "fs.h"
 #include "log.h"
@@ -30,6 +40,9 @@
 #define STATUS_MAX 200                 /* the longest STATUS= text relayed */
 #define LISTEN_FDS_MAX 64
 #define LISTEN_FDS_FIRST_SPARE 100     /* where run keeps the passed sockets until nspawn gets them */
+#define JOURNAL_REMOTE "/lib/systemd/systemd-journal-remote" /* package systemd-journal-remote */
+#define MACHINE_JOURNAL_DIR "journal"  /* in the pod directory: <machine-id>/system.journal */
+#define MACHINE_JOURNAL_QUEUE (1u << 20) /* the most run holds for journal-remote; more is dropped */
 
 struct sd_app
 {
@@ -49,6 +62,14 @@ struct nspawn_sd
   bool journal;   /* journald is there: the apps' lines go to it */
   bool stdio_is_journal; /* our stdout is the service's journal stream: only the native protocol */
   int journal_fd[2];     /* [0] run's, [1] the init's end (SOCK_SEQPACKET) */
+  char machine_id[SD_ID128_STRING_MAX]; /* the pod's, as nspawn registers it: its uuid */
+  bool machine_journal;  /* registered with machined and journal-remote is there */
+  int remote_fd;         /* journal-remote's stdin, run's end (a stream socket: no SIGPIPE) */
+  pid_t remote_pid;
+  char *queue;           /* export-format entries not yet written to remote_fd */
+  size_t queue_len;
+  size_t dropped;        /* entries the queue had no room for */
+  bool stopping;         /* the pod is asked to stop (systemctl stop signals journal-remote too) */
   int wake[2];           /* the signal handler and run's main thread to the relay thread */
   int *fds;              /* the passed sockets, in the order the init gets them */
   size_t n_fds;
@@ -60,7 +81,7 @@ struct nspawn_sd
   bool thread_started;
 };
 
-static struct nspawn_sd sd = { .journal_fd = { -1, -1 }, .wake = { -1, -1 } };
+static struct nspawn_sd sd = { .journal_fd = { -1, -1 }, .wake = { -1, -1 }, .remote_fd = -1 };
 
 static bool wants_notify(const struct appc_runtime_app *a)
 {
@@ -165,8 +186,27 @@ static bool is_journal_stream(int fd)
          st.st_ino == ino;
 }
 
-int nspawn_sd_setup(const char *uuid, const struct appc_pod_manifest *m, podrun_error_t *err)
+/* The pod's machine id: its uuid (as rkt's were), which nspawn registers
+ * with machined (--uuid and the stage1 root's /etc/machine-id). */
+static int set_machine_id(const char *uuid, podrun_error_t *err)
 {
+  sd_id128_t id;
+  int r = sd_id128_from_string(uuid, &id);
+  if (r < 0)
+    return podrun_error_set(err, -r, "the pod uuid %s is not a machine id", QUOTE(uuid));
+  (void) sd_id128_to_string(id, sd.machine_id);
+  return 0;
+}
+
+const char *nspawn_sd_machine_id(void)
+{
+  return sd.machine_id;
+}
+
+int nspawn_sd_setup(const char *uuid, const struct appc_pod_manifest *m, bool registered, podrun_error_t *err)
+{
+  if (set_machine_id(uuid, err) < 0)
+    return -1;
   /* copies: the relay thread may outlive run's own copies on an error path */
   sd.uuid = xstrdup(uuid);
   sd.n_apps = m->n_apps;
@@ -183,13 +223,20 @@ int nspawn_sd_setup(const char *uuid, const struct appc_pod_manifest *m, podrun_
     sd.watchdog_usec = 0;
   sd.journal = access("/run/systemd/journal/socket", W_OK) == 0;
   sd.stdio_is_journal = sd.journal && is_journal_stream(STDOUT_FILENO) && is_journal_stream(STDERR_FILENO);
+  sd.machine_journal = registered && access(JOURNAL_REMOTE, X_OK) == 0;
+  if (sd.machine_journal)
+    {
+      _cleanup_free_ char *dir = xasprintf(MACHINE_JOURNAL_DIR "/%s", sd.machine_id);
+      if (fs_mkdir_p(dir, 0755, err) < 0)
+        return podrun_error_wrap(err, "the machine's journal");
+    }
   for (size_t i = 0; sd.notify && i < m->n_apps; i++)
     if (wants_notify(&m->apps[i]))
       {
         if (fs_mkdir_p(NOTIFY_DIR, 0755, err) < 0 || make_notify_socket(&sd.apps[i], err) < 0)
           return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
       }
-  if (sd.journal && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sd.journal_fd) < 0)
+  if ((sd.journal || sd.machine_journal) && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sd.journal_fd) < 0)
     return podrun_error_set(err, errno, "socketpair for the journal");
   if (pipe2(sd.wake, O_CLOEXEC | O_NONBLOCK) < 0)
     return podrun_error_set(err, errno, "pipe");
@@ -207,6 +254,15 @@ int nspawn_sd_mount_app(size_t i, const char *root, podrun_error_t *err)
   if (target < 0 || volumes_bind_at(src, target, false, false, err) < 0)
     return podrun_error_wrap(err, "notify socket");
   return 0;
+}
+
+char **nspawn_sd_nspawn_args(char **v, const char *cwd)
+{
+  if (!sd.machine_journal)
+    return v;
+  /* the stage1 root's runtime journal, read-only there; no app's root has it */
+  _cleanup_free_ char *bind = xasprintf("--bind-ro=%s/" MACHINE_JOURNAL_DIR ":/run/log/journal", cwd);
+  return strv_push(v, bind);
 }
 
 char **nspawn_sd_init_args(char **v)
@@ -267,6 +323,157 @@ int nspawn_sd_child_fds(void)
 
 /* ---- the relay, a thread of run's from the fork of nspawn to its end ---- */
 
+/* ---- the machine's journal: journal-remote, fed the export format ---- */
+
+/* Writes what the queue holds, as far as the socket takes it now. */
+static void flush_remote(void)
+{
+  while (sd.remote_fd >= 0 && sd.queue_len > 0)
+    {
+      ssize_t n = send(sd.remote_fd, sd.queue, sd.queue_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
+      if (n <= 0)
+        {
+          /* journal-remote is gone: no machine journal any more (as expected
+           * once the service is stopped: systemd signals its whole cgroup) */
+          if (sd.stopping)
+            log_debug("systemd-journal-remote ended with the pod");
+          else
+            log_warning("systemd-journal-remote ended: the machine's journal has no more lines (%s)",
+                        n < 0 ? strerror(errno) : "closed");
+          close(sd.remote_fd);
+          sd.remote_fd = -1;
+          sd.queue_len = 0;
+          return;
+        }
+      memmove(sd.queue, sd.queue + n, sd.queue_len - (size_t) n);
+      sd.queue_len -= (size_t) n;
+    }
+}
+
+/* One entry in the Journal Export Format: the fields run chose, each
+ * "NAME=value\n", but MESSAGE in the binary form (its length, then its
+ * bytes), whatever bytes the line holds; the entry ends with an empty line.
+ * A whole entry is queued or none of it. */
+static void queue_remote(const struct iovec *fields, size_t n_fields)
+{
+  if (sd.remote_fd < 0)
+    return;
+  struct timespec rt, mono;
+  sd_id128_t boot;
+  char boot_s[SD_ID128_STRING_MAX];
+  (void) clock_gettime(CLOCK_REALTIME, &rt);
+  (void) clock_gettime(CLOCK_MONOTONIC, &mono);
+  if (sd_id128_get_boot(&boot) < 0)
+    boot = SD_ID128_NULL;
+  _cleanup_free_ char *head =
+    xasprintf("__REALTIME_TIMESTAMP=%llu\n__MONOTONIC_TIMESTAMP=%llu\n_BOOT_ID=%s\n_MACHINE_ID=%s\n",
+              (unsigned long long) rt.tv_sec * 1000000ULL + (unsigned long long) rt.tv_nsec / 1000,
+              (unsigned long long) mono.tv_sec * 1000000ULL + (unsigned long long) mono.tv_nsec / 1000,
+              sd_id128_to_string(boot, boot_s), sd.machine_id);
+  size_t need = strlen(head) + 1;
+  for (size_t i = 0; i < n_fields; i++)
+    need += fields[i].iov_len + 1 + 8;
+  if (sd.queue_len + need > MACHINE_JOURNAL_QUEUE)
+    {
+      sd.dropped++;
+      return;
+    }
+  if (!sd.queue)
+    sd.queue = xmalloc(MACHINE_JOURNAL_QUEUE);
+  char *p = sd.queue + sd.queue_len;
+  p = mempcpy(p, head, strlen(head));
+  for (size_t i = 0; i < n_fields; i++)
+    {
+      const char *f = fields[i].iov_base, *eq = memchr(f, '=', fields[i].iov_len);
+      size_t name = (size_t) (eq - f), len = fields[i].iov_len - name - 1;
+      if (startswith(f, "MESSAGE="))
+        {
+          uint64_t le = htole64((uint64_t) len);
+          p = mempcpy(p, f, name);
+          *p++ = '\n';
+          p = mempcpy(p, &le, sizeof(le));
+          p = mempcpy(p, eq + 1, len);
+        }
+      else
+        p = mempcpy(p, f, fields[i].iov_len); /* run's own: names, a uuid, a digit */
+      *p++ = '\n';
+    }
+  *p++ = '\n';
+  sd.queue_len = (size_t) (p - sd.queue);
+  flush_remote();
+}
+
+/* journal-remote, writing the machine's journal file from what run sends on
+ * its stdin; it dies with run's main thread (PR_SET_PDEATHSIG), and
+ * run's end ends it (nspawn_sd_end). Its warnings go to run's stderr. */
+static int start_remote(podrun_error_t *err)
+{
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+    return podrun_error_set(err, errno, "socketpair for the machine's journal");
+  _cleanup_free_ char *output = xasprintf("--output=" MACHINE_JOURNAL_DIR "/%s/system.journal", sd.machine_id);
+  pid_t parent = getpid();
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0)
+    {
+      int e = errno;
+      close(pair[0]);
+      close(pair[1]);
+      return podrun_error_set(err, e, "fork");
+    }
+  if (pid == 0)
+    {
+      (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent)
+        _exit(PODRUN_EXIT_ERROR);
+      int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+      if (dup2(pair[1], STDIN_FILENO) < 0 || null < 0 || dup2(null, STDOUT_FILENO) < 0)
+        _exit(PODRUN_EXIT_ERROR);
+      (void) close_range(3, ~0U, 0);
+      (void) shutdown(STDIN_FILENO, SHUT_WR);
+      setenv("SYSTEMD_LOG_LEVEL", "warning", 1);
+      execl(JOURNAL_REMOTE, "systemd-journal-remote", output, "-", (char *) NULL);
+      log_error("exec %s: %s", JOURNAL_REMOTE, strerror(errno));
+      _exit(PODRUN_EXIT_ERROR);
+    }
+  close(pair[1]);
+  (void) shutdown(pair[0], SHUT_RD);
+  int size = (int) MACHINE_JOURNAL_QUEUE;
+  (void) setsockopt(pair[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+  sd.remote_fd = pair[0];
+  sd.remote_pid = pid;
+  return 0;
+}
+
+/* At the pod's end. The machine is gone from machined with nspawn, and its
+ * journal goes with it (nspawn_sd_end removes the files; the host's journal
+ * and podrun logs keep the lines): journal-remote is killed, not waited for.
+ * Nothing of it outlives run. */
+static void stop_remote(void)
+{
+  if (sd.remote_fd >= 0)
+    close(sd.remote_fd);
+  sd.remote_fd = -1;
+  if (sd.remote_pid > 0)
+    {
+      (void) kill(sd.remote_pid, SIGKILL);
+      (void) waitpid(sd.remote_pid, NULL, 0);
+      sd.remote_pid = 0;
+    }
+  if (sd.dropped)
+    log_warning("%zu line%s of the apps did not reach the machine's journal (journal-remote too slow)", sd.dropped,
+                sd.dropped == 1 ? "" : "s");
+  sd.dropped = 0;
+  sd.queue_len = 0;
+  free(sd.queue);
+  sd.queue = NULL;
+}
+
 static void send_journal(const char *buf, size_t len)
 {
   /* a record: the app's index (2 bytes, little-endian), the stream (1:
@@ -290,7 +497,9 @@ static void send_journal(const char *buf, size_t len)
     { .iov_base = pod, .iov_len = strlen(pod) },
     { .iov_base = papp, .iov_len = strlen(papp) },
   };
-  (void) sd_journal_sendv(iov, ELEMENTSOF(iov)); /* no journal any more: the line is in the app's log */
+  if (sd.journal)
+    (void) sd_journal_sendv(iov, ELEMENTSOF(iov)); /* no journal any more: the line is in the app's log */
+  queue_remote(iov, ELEMENTSOF(iov));
 }
 
 static void drain_journal(void)
@@ -372,7 +581,7 @@ enum
 
 static void *relay(void *unused)
 {
-  _cleanup_free_ struct pollfd *fds = xzalloc(sizeof(*fds) * (sd.n_apps + 2));
+  _cleanup_free_ struct pollfd *fds = xzalloc(sizeof(*fds) * (sd.n_apps + 3));
   for (;;)
     {
       size_t n = 0;
@@ -380,8 +589,12 @@ static void *relay(void *unused)
       fds[n++] = (struct pollfd) { .fd = sd.journal_fd[0], .events = POLLIN };
       for (size_t i = 0; i < sd.n_apps; i++)
         fds[n++] = (struct pollfd) { .fd = sd.apps[i].notify, .events = POLLIN };
+      /* what journal-remote could not take yet */
+      fds[n++] = (struct pollfd) { .fd = sd.queue_len > 0 ? sd.remote_fd : -1, .events = POLLOUT };
       if (poll(fds, n, -1) < 0)
         continue;
+      if (fds[2 + sd.n_apps].revents)
+        flush_remote();
       if (fds[1].revents)
         drain_journal();
       for (size_t i = 0; i < sd.n_apps; i++)
@@ -395,8 +608,12 @@ static void *relay(void *unused)
             sd.pod_ready = true;
             maybe_ready();
           }
-        else if (c == WAKE_STOPPING && sd.notify)
-          (void) sd_notifyf(false, "STOPPING=1\nSTATUS=pod %s: stopping", sd.uuid);
+        else if (c == WAKE_STOPPING)
+          {
+            sd.stopping = true;
+            if (sd.notify)
+              (void) sd_notifyf(false, "STOPPING=1\nSTATUS=pod %s: stopping", sd.uuid);
+          }
         else if (c == WAKE_END)
           end = true;
       if (end)
@@ -426,9 +643,15 @@ int nspawn_sd_start(podrun_error_t *err)
     }
   if (!sd.notify && sd.journal_fd[0] < 0)
     return 0;
+  /* from this, the main, thread: the parent-death signal is a thread's */
+  if (sd.machine_journal && start_remote(err) < 0)
+    return -1;
   int r = pthread_create(&sd.thread, NULL, relay, NULL);
   if (r != 0)
-    return podrun_error_set(err, r, "start the systemd relay");
+    {
+      stop_remote();
+      return podrun_error_set(err, r, "start the systemd relay");
+    }
   sd.thread_started = true;
   return 0;
 }
@@ -452,6 +675,12 @@ void nspawn_sd_end(void)
       (void) pthread_join(sd.thread, NULL);
       sd.thread_started = false;
     }
+  stop_remote();
+  /* the machine is gone from machined: its journal goes too (the host's
+   * journal keeps the lines, and podrun logs) */
+  _cleanup_error_ podrun_error_t rm_err = NULL;
+  if (sd.machine_journal && fs_rm_rf_at(AT_FDCWD, MACHINE_JOURNAL_DIR, &rm_err) < 0)
+    log_warning("%s", rm_err->msg);
   for (size_t i = 0; i < sd.n_apps; i++)
     if (sd.apps[i].notify >= 0)
       {

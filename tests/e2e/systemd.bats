@@ -231,6 +231,115 @@ for l in sys.stdin:
   assert_output_contains "out-$mark"
 }
 
+@test "systemd: journalctl -M podrun-<uuid> shows the apps' lines with their fields; no app reaches the machine's journal; nothing of it outlives the pod" {
+  [[ -x $MD_ROOT/lib/systemd/systemd-journal-remote ]] ||
+    skip "needs systemd-journal-remote in the booted system (package systemd-journal-remote)"
+  local mark=m-$RANDOM$RANDOM
+  # the app looks for the machine's journal in its own root and through the root of
+  # every process it sees (the pod init, whose root has it, is not one of them: the
+  # app's pid 1 is its stage2), and tries to write there
+  sd_run -- --uuid-file-save="$IN_DIR/uuid-m" "$IN_DIR/busybox.aci" --exec=/bin/sh -- -c "
+    echo out-$mark; echo err-$mark >&2; echo PODRUN_APP=forged-$mark
+    for d in /run/log/journal /var/log/journal /proc/[0-9]*/root/run/log/journal; do
+      ls -A \$d 2>/dev/null | grep -q . && echo seen-\$d
+    done
+    for d in /proc/[0-9]*/root/run/log/journal /proc/[0-9]*/root/run/log/journal/*; do
+      touch \$d/forged.journal 2>/dev/null && echo wrote-\$d
+    done
+    echo \"pid1=\$(cat /proc/1/comm) \$(ls /proc/1/root/ 2>&1 | head -n 1)\"
+    echo probed-$mark; sleep 30" ---
+  local uuid mid init
+  uuid=$(wait_pod_file "$MD_ROOT$IN_DIR/uuid-m" pid)
+  [[ -n "$uuid" ]] || fail "the pod did not start: $(inside journalctl -u "$SD_UNIT" --no-pager | tail)"
+  mid=${uuid//-/}
+  for _ in $(seq 50); do
+    inside journalctl -M "podrun-$uuid" -o cat --no-pager 2>/dev/null | grep -qx "probed-$mark" && break
+    sleep 0.1
+  done
+  # machined's machine id is the pod's uuid, the name of the journal's directory
+  log_run inside machinectl show "podrun-$uuid" -p Id --value
+  assert_output_contains "$mid"
+  log_run inside journalctl -M "podrun-$uuid" -o json --no-pager
+  assert_status 0
+  local fields
+  fields=$(python3 -c '
+import json, sys
+for l in sys.stdin:
+    j = json.loads(l)
+    print(j.get("MESSAGE"), j.get("SYSLOG_IDENTIFIER"), j.get("PODRUN_POD_UUID"), j.get("PODRUN_APP"), j.get("PRIORITY"))
+' <<<"$output")
+  echo "$fields"
+  grep -qx "out-$mark busybox $uuid busybox 6" <<<"$fields" || fail "stdout's line is not in the machine's journal"
+  grep -qx "err-$mark busybox $uuid busybox 3" <<<"$fields" || fail "stderr's line is not in the machine's journal"
+  grep -qx "probed-$mark busybox $uuid busybox 6" <<<"$fields" || fail "the app's probe did not finish"
+  # a line is a MESSAGE, never a field of the app's
+  grep -qx "PODRUN_APP=forged-$mark busybox $uuid busybox 6" <<<"$fields" || fail "the forged line: $fields"
+  # its pid 1 is its stage2, whose root it may not enter
+  grep -q "^pid1=stage2 .*Permission denied busybox" <<<"$fields" || fail "the app's view of pid 1: $fields"
+  [[ $fields != *seen-* && $fields != *wrote-* ]] || fail "the app reached the machine's journal: $fields"
+  # the files are there, in the pod init's root, where the app looked for them
+  init=$(cat "$STORE/pods/run/$uuid/pid")
+  log_run inside ls -A "/proc/$init/root/run/log/journal/$mid"
+  assert_output_contains "system.journal"
+  [[ $output != *forged* ]] || fail "the app wrote in the machine's journal: $output"
+  log_run inside cat "/proc/$init/root/etc/machine-id"
+  assert_output_contains "$mid"
+  # journal-remote writes them while the pod runs
+  log_run inside pgrep -f "journal/$mid/system.journal"
+  assert_status 0
+  log_run inside systemctl stop "$SD_UNIT"
+  log_run inside_podrun status --wait=20s "$uuid"
+  assert_output_contains "state=exited"
+  # journal-remote ended with the pod, and its files are gone with the machine
+  log_run inside pgrep -f "journal/$mid/system.journal"
+  assert_status 1
+  [[ ! -e $STORE/pods/exited-garbage/$uuid/journal && ! -e $STORE/pods/run/$uuid/journal ]] ||
+    fail "the machine's journal outlived the pod: $(ls -R "$STORE"/pods/*/"$uuid"/journal)"
+  # without journal-remote (or machined) the pod runs all the same, and logs
+  log_run inside unshare --mount sh -c "mount --bind /dev/null /lib/systemd/systemd-journal-remote && \
+    $IN_DIR/bin/podrun --dir=$IN_STORE --insecure-options=image run $IN_DIR/busybox.aci --exec=/bin/echo -- no-remote-$mark ---"
+  assert_status 0
+  assert_output_contains "no-remote-$mark"
+}
+
+@test "systemd: with --private-users, journalctl -M shows the lines, and the pod's root can neither write nor unmount the machine's journal" {
+  [[ -x $MD_ROOT/lib/systemd/systemd-journal-remote ]] ||
+    skip "needs systemd-journal-remote in the booted system (package systemd-journal-remote)"
+  local mark=u-$RANDOM$RANDOM uuid init
+  sd_run -- --private-users --uuid-file-save="$IN_DIR/uuid-mu" "$IN_DIR/busybox.aci" --exec=/bin/sh -- \
+    -c "echo userns-$mark; sleep 30" ---
+  uuid=$(wait_pod_file "$MD_ROOT$IN_DIR/uuid-mu" pid)
+  [[ -n "$uuid" ]] || fail "the pod did not start: $(inside journalctl -u "$SD_UNIT" --no-pager | tail)"
+  for _ in $(seq 50); do
+    inside journalctl -M "podrun-$uuid" -o cat --no-pager 2>/dev/null | grep -qx "userns-$mark" && break
+    sleep 0.1
+  done
+  log_run inside journalctl -M "podrun-$uuid" -t busybox -o cat --no-pager
+  assert_output_contains "userns-$mark"
+  # the pod init's powers (root of the pod's user namespace, its mount namespace), with a
+  # shell put where the init may run it: the kernel keeps the read-only bind as it is
+  init=$(cat "$STORE/pods/run/$uuid/pid")
+  cp /bin/busybox "$STORE/pods/run/$uuid/nspawn/busybox"
+  # shellcheck disable=SC2016 # expanded by the shell in the pod
+  log_run inside nsenter -t "$init" -U -m /podrun/nspawn/busybox sh -c '
+    b=/podrun/nspawn/busybox
+    $b ls /run/log/journal
+    for f in /run/log/journal/*/system.journal; do
+      echo >>"$f" && echo "wrote $f"
+    done
+    for d in /run/log/journal /run/log/journal/*; do
+      $b touch "$d/forged.journal" && echo "wrote $d"
+    done
+    $b umount /run/log/journal && echo unmounted
+    $b ls /run/log/journal'
+  echo "$output" | grep -qx "${uuid//-/}" || fail "the pod's root did not see the machine's journal"
+  [[ $output != *wrote* && $output != *unmounted* && $output == *"can't unmount"* ]] ||
+    fail "the pod's root changed the machine's journal"
+  inside systemctl stop "$SD_UNIT"
+  log_run inside_podrun status --wait=20s "$uuid"
+  assert_output_contains "state=exited"
+}
+
 @test "systemd: without a journal the pod runs and podrun logs has its lines" {
   # a run outside any unit, the journal's socket hidden from it
   log_run inside unshare --mount sh -c "mount -t tmpfs none /run/systemd/journal && \
