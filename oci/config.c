@@ -525,67 +525,22 @@ static int parse_resources(json_t *r, json_t *app, struct oci_spec *c, podrun_er
   return 0;
 }
 
-/* linux.seccomp as an appc seccomp isolator: a default that denies with an
- * allow list (a retain set), or a default that allows with a deny list (a
- * remove set), all denials the same; argument conditions cannot be said in
- * appc's sets and are refused. */
-static int parse_seccomp(json_t *s, json_t *app, podrun_error_t *err)
+/* linux.seccomp, whole, as the app's podrun.io/seccomp isolator: stage2
+ * builds the filter from it (lib/syscalls.c checks it here, before any pod
+ * exists, as stage2 will take it). */
+static int parse_seccomp(json_t *s, json_t *app, struct oci_spec *c, podrun_error_t *err)
 {
-  const char *def = json_string_value(json_object_get(s, "defaultAction"));
-  json_t *calls = json_object_get(s, "syscalls"), *e, *n;
-  json_t *set = NULL;
-  size_t i, j;
-  bool retain;
-  int errnum = (int) json_integer_value(json_object_get(s, "defaultErrnoRet"));
-
-  if (!s)
-    return 0;
-  if (!def)
-    return bad(err, "linux.seccomp.defaultAction", "missing");
-  if (streq(def, "SCMP_ACT_ALLOW"))
-    retain = false;
-  else if (streq(def, "SCMP_ACT_ERRNO") || streq(def, "SCMP_ACT_KILL") || streq(def, "SCMP_ACT_KILL_PROCESS"))
-    retain = true;
-  else
-    return podrun_error_set(err, 0, "config.json: linux.seccomp.defaultAction %s: not supported", QUOTE(def));
-  if (calls && !json_is_array(calls))
-    return bad(err, "linux.seccomp.syscalls", "not an array");
-  set = json_array();
-  json_array_foreach (calls, i, e)
-    {
-      const char *action = json_string_value(json_object_get(e, "action"));
-      json_t *names = json_object_get(e, "names");
-      bool allow = action && streq(action, "SCMP_ACT_ALLOW");
-      if (json_array_size(json_object_get(e, "args")))
-        return (json_decref(set), podrun_error_set(err, 0, "config.json: linux.seccomp.syscalls[%zu]: argument "
-                                                           "conditions are not supported",
-                                                   i));
-      if (!action || allow != retain || (!retain && !streq(action, "SCMP_ACT_ERRNO")))
-        return (json_decref(set), podrun_error_set(err, 0, "config.json: linux.seccomp.syscalls[%zu]: action %s "
-                                                           "with default %s: not supported",
-                                                   i, action ? QUOTE(action) : "(none)", def));
-      if (!retain && json_object_get(e, "errnoRet"))
-        errnum = (int) json_integer_value(json_object_get(e, "errnoRet"));
-      json_array_foreach (names, j, n)
-        if (json_is_string(n))
-          json_array_append(set, n);
-    }
-  if (!retain || streq(def, "SCMP_ACT_ERRNO"))
-    errnum = errnum > 0 ? errnum : EPERM;
-  else
-    errnum = 0; /* kill */
-  json_t *value = json_pack("{s:o}", "set", set);
-  const char *ename = errnum ? strerrorname_np(errnum) : NULL;
-  if (errnum && !ename)
-    return (json_decref(value), bad(err, "linux.seccomp", "an errno that has no name"));
-  if (ename)
-    json_object_set_new(value, "errno", json_string(ename));
   struct syscalls_filter f = { 0 };
-  const char *iso = retain ? "os/linux/seccomp-retain-set" : "os/linux/seccomp-remove-set";
-  if (syscalls_filter_from_isolator(iso, value, &f, err) < 0)
-    return (json_decref(value), podrun_error_wrap(err, "config.json: linux.seccomp"));
+
+  if (!s || json_is_null(s))
+    return 0;
+  if (syscalls_filter_from_profile(s, &f, err) < 0)
+    return podrun_error_wrap(err, "config.json: linux.seccomp");
+  if (f.n_unknown)
+    warn(c, "linux.seccomp: %zu syscall name%s this libseccomp does not know left out", f.n_unknown,
+         f.n_unknown == 1 ? "" : "s");
   syscalls_filter_done(&f);
-  add_isolator(app, iso, value);
+  add_isolator(app, SYSCALLS_PROFILE_ISOLATOR, json_incref(s));
   return 0;
 }
 
@@ -595,7 +550,7 @@ static int parse_linux(json_t *l, json_t *app, struct oci_spec *c, podrun_error_
     return bad(err, "linux", "missing (a Linux container)");
   if (parse_namespaces(json_object_get(l, "namespaces"), c, err) < 0 ||
       parse_resources(json_object_get(l, "resources"), app, c, err) < 0 ||
-      parse_seccomp(json_object_get(l, "seccomp"), app, err) < 0)
+      parse_seccomp(json_object_get(l, "seccomp"), app, c, err) < 0)
     return -1;
   static const char *const refused[] = { "uidMappings", "gidMappings", "devices", "sysctl", "intelRdt", "personality" };
   for (size_t i = 0; i < ELEMENTSOF(refused); i++)

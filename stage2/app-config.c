@@ -36,6 +36,12 @@ static int seccomp_isolator(const struct appc_isolator *iso, struct app_config *
   if (syscalls_filter_from_isolator(iso->name, iso->value, &f, err) < 0)
     return -1;
   c->seccomp_given = true;
+  if (f.profile)
+    {
+      c->seccomp = true;
+      c->seccomp_profile = f;
+      return 0;
+    }
   c->seccomp = !f.none; /* @appc.io/all: no filter, not even a default one */
   c->seccomp_mode = f.retain ? ISOLATE_SECCOMP_RETAIN : ISOLATE_SECCOMP_REMOVE;
   c->seccomp_errno = f.errnum;
@@ -64,7 +70,8 @@ int app_config_from_isolators(const struct appc_app *app, bool keep_caps_by_defa
             r = podrun_error_new(err, 0, "isolator %s: value must be true or false", iso->name);
           c.no_new_privs = json_is_true(iso->value);
         }
-      else if (streq(iso->name, "os/linux/seccomp-retain-set") || streq(iso->name, "os/linux/seccomp-remove-set"))
+      else if (streq(iso->name, "os/linux/seccomp-retain-set") || streq(iso->name, "os/linux/seccomp-remove-set") ||
+               streq(iso->name, SYSCALLS_PROFILE_ISOLATOR))
         r = seccomp_isolator(iso, &c, err);
       else if (streq(iso->name, "os/linux/oom-score-adj"))
         {
@@ -106,6 +113,7 @@ void app_config_done(struct app_config *c)
 {
   strv_free(c->seccomp_syscalls);
   c->seccomp_syscalls = NULL;
+  syscalls_filter_done(&c->seccomp_profile);
   free(c->rlimits);
   c->rlimits = NULL;
 }

@@ -15,6 +15,7 @@ struct app_config
   enum isolate_seccomp_mode seccomp_mode;
   char **seccomp_syscalls;
   int seccomp_errno;           /* 0: kill */
+  struct syscalls_filter seccomp_profile; /* podrun.io/seccomp: .profile set, the three above unused */
   struct rlimit_entry *rlimits; /* podrun.io/rlimits */
   size_t n_rlimits;
   bool has_oom_score_adj;      /* os/linux/oom-score-adj */

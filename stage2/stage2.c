@@ -222,7 +222,9 @@ static int apply(const struct stage2_plan *p, const char *root, podrun_error_t *
     return -1;
   if (c->no_new_privs && isolate_no_new_privs(err) < 0)
     return -1;
-  if (c->seccomp && isolate_seccomp(c->seccomp_mode, c->seccomp_syscalls, c->seccomp_errno, err) < 0)
+  if (c->seccomp && (c->seccomp_profile.profile ? isolate_seccomp_filter(&c->seccomp_profile, err)
+                                                : isolate_seccomp(c->seccomp_mode, c->seccomp_syscalls,
+                                                                  c->seccomp_errno, err)) < 0)
     return -1;
   return 0;
 }

@@ -344,7 +344,7 @@ c["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat >'"$BA
   nothing_left
 }
 
-@test "oci-runtime: podman --runtime=podrun-oci run --rm, with --network=none and its default network" {
+@test "oci-runtime: podman --runtime=podrun-oci run --rm, with --network=none and its default network, under podman's seccomp profile" {
   command -v podman >/dev/null || skip "needs podman (package podman)"
   local p=$BATS_TEST_TMPDIR/podman
   mkdir -p "$p"
@@ -355,12 +355,13 @@ c["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat >'"$BA
   }
   # (this machine cannot raise a hard limit, even as root: podman's defaults are above it)
   pmrun() {
-    pm run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --security-opt seccomp=unconfined "$@"
+    pm run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 "$@"
   }
   # an image of busybox and its links, by podman import
   mkdir -p "$p/rootfs/bin"
   cp /bin/busybox "$p/rootfs/bin/"
   for l in sh ls echo cat tr; do ln -s busybox "$p/rootfs/bin/$l"; done
+  cp "$BUILD/attack/seccomp-args" "$p/rootfs/bin/"
   tar -C "$p/rootfs" -c . | pm import - localhost/podrun-bb:1 >/dev/null
   log_run pmrun --network=none localhost/podrun-bb:1 \
     sh -c 'echo "podman-ok $(ls /sys/class/net | tr "\n" " ")"; exit 4'
@@ -368,6 +369,16 @@ c["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat >'"$BA
   [[ $output != *eth0* ]] || fail "--network=none has an interface"
   log_run pmrun localhost/podrun-bb:1 sh -c 'echo "net $(ls /sys/class/net | tr "\n" " ")"'
   [[ $status -eq 0 && $output == *eth0* ]] || fail "the default network is not joined"
+  # podman's default profile (argument conditions, defaultErrnoRet ENOSYS) is the
+  # app's filter: personality is allowed only with the arguments it lists (podman's
+  # allows clone whatever its flags); without it (seccomp=unconfined: the flavor's
+  # own filter) personality is not ENOSYS
+  log_run pmrun --network=none localhost/podrun-bb:1 /bin/seccomp-args personality-query personality-odd clone-plain
+  [[ $status -eq 0 ]] || fail "status $status: $(cat $p/oci.log)"
+  [[ $output == *personality-query=ok* && $output == *personality-odd=ENOSYS* && $output == *clone-plain=ok* ]] ||
+    fail "not podman's profile"
+  log_run pmrun --network=none --security-opt seccomp=unconfined localhost/podrun-bb:1 /bin/seccomp-args personality-odd
+  [[ $status -eq 0 && $output == *personality-odd=ok* ]] || fail "unconfined still has podman's profile"
   pm rm -af >/dev/null 2>&1 || true
 }
 
@@ -415,6 +426,45 @@ c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names
   grep -Eq 'CapBnd:[[:space:]]+0+a$' "$out" || fail "the bounding set is not CAP_DAC_OVERRIDE and CAP_FOWNER"
   grep -q 'nofile=321' "$out" || fail "the rlimit"
   log_run "$OCI" --root "$ROOT" delete c1
+  nothing_left
+}
+
+@test "oci-runtime: a seccomp profile's argument conditions are enforced in the app (personality, clone), on nspawn and fly" {
+  requires python3
+  busybox --list | grep -qx linux32 || skip "this busybox has no linux32"
+  local b out=$BATS_TEST_TMPDIR/app.out flavor pid
+  # personality(PER_LINUX32) refused with errnoRet 13 (two conditions on
+  # arguments 0 and 1: AND), personality(0xffffffff), the query linux32 makes
+  # first, allowed; uname refused (EPERM: no errnoRet); clone with
+  # CLONE_NEWUSER in its flags (MASKED_EQ) refused, a plain one not; a name no
+  # libseccomp knows left out
+  for flavor in nspawn fly; do
+    b=$(bundle 'c["process"]["args"] = ["/bin/busybox", "sh", "-c",
+  "/bin/busybox linux32 /bin/busybox echo linux32-ran; /bin/busybox uname -s; /bin/seccomp-args clone-newuser clone-plain; /bin/busybox echo end"]
+c["annotations"] = {"podrun.io/stage1": "'$flavor'"}
+c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+  "syscalls": [
+    {"names": ["uname", "no_such_syscall_anywhere"], "action": "SCMP_ACT_ERRNO"},
+    {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13,
+     "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}, {"index": 1, "value": 0, "op": "SCMP_CMP_GE"}]},
+    {"names": ["clone"], "action": "SCMP_ACT_ERRNO", "errnoRet": 75,
+     "args": [{"index": 0, "value": 268435456, "valueTwo": 268435456, "op": "SCMP_CMP_MASKED_EQ"}]}]}')
+    cp "$BUILD/attack/seccomp-args" "$b/rootfs/bin/"
+    "$OCI" --root "$ROOT" create --bundle "$b" sa-$flavor >"$out" 2>&1 </dev/null || fail "$flavor: $(cat "$out")"
+    remember_pod sa-$flavor >/dev/null
+    pid=$(json_query 'j["pid"]' <"$ROOT/sa-$flavor/state.json")
+    log_run "$OCI" --root "$ROOT" start sa-$flavor
+    wait_gone "$pid"
+    cat "$out"
+    grep -q '^end' "$out" || fail "$flavor: the app did not run to its end"
+    ! grep -q linux32-ran "$out" || fail "$flavor: personality(PER_LINUX32) passed the filter"
+    grep -q 'Permission denied' "$out" || fail "$flavor: personality(PER_LINUX32) not refused with errnoRet 13 (EACCES)"
+    ! grep -q '^Linux' "$out" || fail "$flavor: uname passed the filter"
+    grep -q 'clone-newuser=EOVERFLOW' "$out" || fail "$flavor: clone(CLONE_NEWUSER) passed the MASKED_EQ rule"
+    grep -q 'clone-plain=ok' "$out" || fail "$flavor: a plain clone was refused"
+    log_run "$OCI" --root "$ROOT" delete sa-$flavor
+    [[ $status -eq 0 ]]
+  done
   nothing_left
 }
 
