@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -220,6 +223,62 @@ int volumes_mask_kernel_paths(const char *app_root, const char *under, podrun_er
         return podrun_error_set(err, errno, "make %s read-only", QUOTE(read_only_paths[i]));
       if (volumes_bind_at(path, fd, true, true, err) < 0)
         return podrun_error_wrap(err, "make %s read-only", QUOTE(read_only_paths[i]));
+    }
+  return 0;
+}
+
+/* path under the app's root, every component opened without following
+ * a symlink (magic or not) and never out of the root: -ENOENT when it is
+ * not there. */
+static int open_in_root(const char *app_root, const char *path, podrun_error_t *err)
+{
+  _cleanup_close_ int root = open(app_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+  if (root < 0)
+    return podrun_error_set(err, errno, "open %s", QUOTE(app_root));
+  int fd = (int) syscall(SYS_openat2, root, path, &how, sizeof(how));
+  if (fd < 0 && errno == ENOENT)
+    return -ENOENT;
+  if (fd < 0 && errno == ELOOP)
+    return podrun_error_new(err, ELOOP, "%s: a symlink on the way (not followed)", QUOTE(path));
+  if (fd < 0)
+    return podrun_error_set(err, errno, "%s", QUOTE(path));
+  return fd;
+}
+
+int volumes_mask_app_paths(const char *app_root, char *const *masked, char *const *read_only, podrun_error_t *err)
+{
+  for (size_t i = 0; masked && masked[i]; i++)
+    {
+      _cleanup_close_ int fd = open_in_root(app_root, masked[i], err), mnt = -1;
+      struct stat st;
+      if (fd == -ENOENT)
+        continue;
+      if (fd < 0)
+        return podrun_error_wrap(err, "masked path");
+      if (fstat(fd, &st) < 0)
+        return podrun_error_set(err, errno, "masked path %s", QUOTE(masked[i]));
+      int r = S_ISDIR(st.st_mode) ? empty_dir_mount(&mnt, err) : volumes_bind_at("/dev/null", fd, false, true, err);
+      if (r >= 0 && S_ISDIR(st.st_mode) &&
+          move_mount(mnt, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        r = podrun_error_set(err, errno, "mount");
+      if (r < 0)
+        return podrun_error_wrap(err, "masked path %s", QUOTE(masked[i]));
+    }
+  for (size_t i = 0; read_only && read_only[i]; i++)
+    {
+      _cleanup_close_ int fd = open_in_root(app_root, read_only[i], err), tree = -1;
+      struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+      if (fd == -ENOENT)
+        continue;
+      if (fd < 0)
+        return podrun_error_wrap(err, "read-only path");
+      /* a read-only copy of what is there (mounts below it too), over it */
+      tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+      if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof(ro)) < 0 ||
+          move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return podrun_error_set(err, errno, "read-only path %s", QUOTE(read_only[i]));
     }
   return 0;
 }

@@ -36,6 +36,17 @@ int volumes_bind_api(const char *app_root, bool proc, podrun_error_t *err);
  * the paths that start with `under` ("/proc/", "/sys/") unless it is NULL. */
 int volumes_mask_kernel_paths(const char *app_root, const char *under, podrun_error_t *err);
 
+/* podrun's isolator of the paths an OCI config masks and makes read-only:
+ * {"masked": [PATH…], "readonly": [PATH…]}, absolute paths without "..". */
+#define MASKED_PATHS_ISOLATOR "podrun.io/masked-paths"
+
+/* The paths an app's config names (podrun.io/masked-paths; absolute, no
+ * ".."): each masked one covered by /dev/null or an empty read-only tmpfs,
+ * each read-only one by a read-only copy of its mounts; a path that is not
+ * there is skipped, one with a symlink on its way (the image's) is an error:
+ * every component is opened in app_root without following any symlink. */
+int volumes_mask_app_paths(const char *app_root, char *const *masked, char *const *read_only, podrun_error_t *err);
+
 /* A new procfs, of the caller's pid namespace, at the app's /proc, masked
  * as above unless not `mask` (--insecure-options=paths). */
 int volumes_mount_proc(const char *app_root, bool mask, podrun_error_t *err);

@@ -17,6 +17,7 @@
 #include "caps.h"
 #include "rlimits.h"
 #include "syscalls.h"
+#include "volumes.h"
 
 static const char *const hook_names[_OCI_HOOK_MAX] = {
   [OCI_HOOK_PRESTART] = "prestart",
@@ -544,6 +545,38 @@ static int parse_seccomp(json_t *s, json_t *app, struct oci_spec *c, podrun_erro
   return 0;
 }
 
+/* linux.maskedPaths, readonlyPaths → podrun.io/masked-paths, which stage2
+ * applies in the app's root (besides the stage1's own masks). */
+static int parse_masked_paths(json_t *l, json_t *app, podrun_error_t *err)
+{
+  static const char *const keys[] = { "maskedPaths", "readonlyPaths" };
+  static const char *const to[] = { "masked", "readonly" };
+  json_t *value = json_object();
+  for (size_t k = 0; k < ELEMENTSOF(keys); k++)
+    {
+      json_t *v = json_object_get(l, keys[k]), *e;
+      size_t i;
+      if (!v || json_is_null(v))
+        continue;
+      if (!json_is_array(v))
+        return json_decref(value), podrun_error_set(err, 0, "config.json: linux.%s: not an array", keys[k]);
+      json_array_foreach (v, i, e)
+        {
+          const char *path = json_string_value(e);
+          if (!path || !is_absolute(path) || has_dotdot(path))
+            return json_decref(value),
+                   podrun_error_set(err, 0, "config.json: linux.%s[%zu]: not an absolute path inside the container",
+                                    keys[k], i);
+        }
+      if (json_array_size(v))
+        json_object_set(value, to[k], v);
+    }
+  if (json_object_size(value) == 0)
+    return json_decref(value), 0;
+  add_isolator(app, MASKED_PATHS_ISOLATOR, value);
+  return 0;
+}
+
 static int parse_linux(json_t *l, json_t *app, struct oci_spec *c, podrun_error_t *err)
 {
   if (!json_is_object(l))
@@ -559,8 +592,8 @@ static int parse_linux(json_t *l, json_t *app, struct oci_spec *c, podrun_error_
       if (v && !json_is_null(v) && json_object_size(v) + json_array_size(v) > 0)
         return podrun_error_set(err, 0, "config.json: linux.%s: not supported", refused[i]);
     }
-  if (json_array_size(json_object_get(l, "maskedPaths")) || json_array_size(json_object_get(l, "readonlyPaths")))
-    warn(c, "linux.maskedPaths and readonlyPaths: the stage1's own masked and read-only paths apply");
+  if (parse_masked_paths(l, app, err) < 0)
+    return -1;
   if (json_object_get(l, "cgroupsPath"))
     warn(c, "linux.cgroupsPath is not used: the pod's cgroup is podrun's (Documentation/stage1-contract.md)");
   return 0;

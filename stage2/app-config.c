@@ -28,6 +28,32 @@ static int string_set(const struct appc_isolator *iso, char ***ret, podrun_error
   return 0;
 }
 
+static int path_list(const struct appc_isolator *iso, const char *key, char ***ret, podrun_error_t *err)
+{
+  json_t *v = json_object_get(iso->value, key), *e;
+  size_t i;
+  if (!v)
+    return 0;
+  if (!json_is_array(v))
+    return podrun_error_new(err, 0, "isolator %s: \"%s\" must be an array of absolute paths", iso->name, key);
+  json_array_foreach (v, i, e)
+    {
+      const char *path = json_string_value(e);
+      if (!path || path[0] != '/' || strstr(path, "/../") || endswith(path, "/..") || strlen(path) > 4096)
+        return podrun_error_new(err, 0, "isolator %s: \"%s\" must be an array of absolute paths without \"..\"",
+                                iso->name, key);
+      *ret = strv_push(*ret, path);
+    }
+  return 0;
+}
+
+static int masked_paths_isolator(const struct appc_isolator *iso, struct app_config *c, podrun_error_t *err)
+{
+  if (!json_is_object(iso->value))
+    return podrun_error_new(err, 0, "isolator %s: value must be an object", iso->name);
+  return path_list(iso, "masked", &c->masked_paths, err) < 0 ? -1 : path_list(iso, "readonly", &c->readonly_paths, err);
+}
+
 static int seccomp_isolator(const struct appc_isolator *iso, struct app_config *c, podrun_error_t *err)
 {
   struct syscalls_filter f;
@@ -81,6 +107,8 @@ int app_config_from_isolators(const struct appc_app *app, bool keep_caps_by_defa
           c.has_oom_score_adj = true;
           c.oom_score_adj = (int) v;
         }
+      else if (streq(iso->name, MASKED_PATHS_ISOLATOR))
+        r = masked_paths_isolator(iso, &c, err);
       else if (streq(iso->name, RLIMITS_ISOLATOR))
         {
           free(c.rlimits);
@@ -114,6 +142,10 @@ void app_config_done(struct app_config *c)
   strv_free(c->seccomp_syscalls);
   c->seccomp_syscalls = NULL;
   syscalls_filter_done(&c->seccomp_profile);
+  strv_free(c->masked_paths);
+  c->masked_paths = NULL;
+  strv_free(c->readonly_paths);
+  c->readonly_paths = NULL;
   free(c->rlimits);
   c->rlimits = NULL;
 }

@@ -4,6 +4,7 @@
 #include "appc.h"
 #include "isolate.h"
 #include "rlimits.h"
+#include "volumes.h"
 
 /* What stage2 applies, read from an app's isolators and environment. */
 struct app_config
@@ -18,6 +19,8 @@ struct app_config
   struct syscalls_filter seccomp_profile; /* podrun.io/seccomp: .profile set, the three above unused */
   struct rlimit_entry *rlimits; /* podrun.io/rlimits */
   size_t n_rlimits;
+  char **masked_paths;         /* podrun.io/masked-paths: "masked" */
+  char **readonly_paths;       /* and "readonly" */
   bool has_oom_score_adj;      /* os/linux/oom-score-adj */
   int oom_score_adj;
 };

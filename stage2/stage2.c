@@ -10,6 +10,7 @@
 #include "identity.h"
 #include "json-util.h"
 #include "pod.h"
+#include "volumes.h"
 
 int stage2_parse_args(int argc, char **argv, struct stage2_args *ret, podrun_error_t *err)
 {
@@ -206,12 +207,20 @@ static int set_oom_score_adj(int v, podrun_error_t *err)
   return fs_write_all(fd, text, strlen(text), err) < 0 ? podrun_error_wrap(err, "oom_score_adj %d", v) : 0;
 }
 
+int stage2_mask_paths(const struct stage2_plan *p, const char *root, podrun_error_t *err)
+{
+  if (p->disable_paths || (!p->config.masked_paths && !p->config.readonly_paths))
+    return 0;
+  return volumes_mask_app_paths(root, p->config.masked_paths, p->config.readonly_paths, err);
+}
+
 static int apply(const struct stage2_plan *p, const char *root, podrun_error_t *err)
 {
   const struct app_config *c = &p->config;
   if (c->has_oom_score_adj && set_oom_score_adj(c->oom_score_adj, err) < 0)
     return -1;
-  if (root && isolate_pivot_root(root, err) < 0)
+  if (root && (isolate_own_mount_ns(root, err) < 0 || stage2_mask_paths(p, root, err) < 0 ||
+               isolate_pivot(root, err) < 0))
     return -1;
   if (p->app->working_directory && chdir(p->app->working_directory) < 0)
     return podrun_error_set(err, errno, "working directory \"%s\"", p->app->working_directory);

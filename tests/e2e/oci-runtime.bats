@@ -468,6 +468,54 @@ c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["S
   nothing_left
 }
 
+@test "oci-runtime: maskedPaths and readonlyPaths hold in the app on nspawn and fly; a symlink the rootfs plants on one is not followed" {
+  requires python3
+  local b out=$BATS_TEST_TMPDIR/app.out flavor pid
+  for flavor in nspawn fly; do
+    b=$(bundle 'c["process"]["args"] = ["/bin/busybox", "sh", "-c",
+  "echo kcore=$(/bin/busybox cat /proc/kcore | /bin/busybox wc -c) secret=$(/bin/busybox cat /secret) firmware=$(/bin/busybox ls /sys/firmware | /bin/busybox wc -l) vault=$(/bin/busybox ls /vault | /bin/busybox wc -l); v=$(/bin/busybox cat /proc/sys/vm/stat_interval); echo $v > /proc/sys/vm/stat_interval && echo wrote-sys; echo x > /data/f && echo wrote-data; echo end"]
+c["process"]["capabilities"] = {"bounding": ["CAP_DAC_OVERRIDE"]}
+c["annotations"] = {"podrun.io/stage1": "'$flavor'"}
+c["linux"]["maskedPaths"] = ["/proc/kcore", "/sys/firmware", "/secret", "/vault", "/not/there"]
+c["linux"]["readonlyPaths"] = ["/proc/sys", "/data"]')
+    echo the-secret >"$b/rootfs/secret"
+    mkdir -p "$b/rootfs/vault" "$b/rootfs/data"
+    touch "$b/rootfs/vault/key"
+    "$OCI" --root "$ROOT" create --bundle "$b" mp-$flavor >"$out" 2>&1 </dev/null || fail "$flavor: $(cat "$out")"
+    remember_pod mp-$flavor >/dev/null
+    pid=$(json_query 'j["pid"]' <"$ROOT/mp-$flavor/state.json")
+    log_run "$OCI" --root "$ROOT" start mp-$flavor
+    wait_gone "$pid"
+    cat "$out"
+    grep -q '^end' "$out" || fail "$flavor: the app did not run to its end"
+    grep -q 'kcore=0 secret= firmware=0 vault=0' "$out" || fail "$flavor: a masked path shows through"
+    ! grep -q wrote "$out" || fail "$flavor: a read-only path was written"
+    [[ $(grep -c 'Read-only file system' "$out") -eq 2 ]] || fail "$flavor: not EROFS"
+    [[ ! -e "$b/rootfs/data/f" && $(cat "$b/rootfs/secret") == the-secret ]]
+    log_run "$OCI" --root "$ROOT" delete mp-$flavor
+    [[ $status -eq 0 ]]
+  done
+  # the rootfs plants /evil -> / (and a config names /evil/secret): the app does
+  # not start, the path is named, nothing is mounted over the host's or the image's files
+  b=$(bundle 'c["process"]["args"] = ["/bin/busybox", "echo", "app-ran"]
+c["linux"]["maskedPaths"] = ["/evil/secret"]
+c["linux"]["readonlyPaths"] = ["/evil2/etc"]')
+  ln -s / "$b/rootfs/evil"
+  echo the-secret >"$b/rootfs/secret"
+  "$OCI" --root "$ROOT" create --bundle "$b" mp-evil >"$out" 2>&1 </dev/null || fail "$(cat "$out")"
+  remember_pod mp-evil >/dev/null
+  pid=$(json_query 'j["pid"]' <"$ROOT/mp-evil/state.json")
+  log_run "$OCI" --root "$ROOT" start mp-evil
+  wait_gone "$pid"
+  cat "$out"
+  ! grep -q app-ran "$out" || fail "the app ran with a masked path unmasked"
+  grep -q '"/evil/secret": a symlink on the way (not followed)' "$out" || fail "the symlink is not named"
+  [[ $(cat "$b/rootfs/secret") == the-secret ]]
+  log_run "$OCI" --root "$ROOT" delete mp-evil
+  [[ $status -eq 0 ]]
+  nothing_left
+}
+
 @test "oci-runtime: kvm: ctr run --rm: the guest app's output and exit code; ctr task kill ends the VM; nothing left" {
   requires stage1-kvm
   crun kvm --rm "$IMAGE" v1 sh -c 'echo "in the vm: $(cat /proc/1/comm)"; exit 9'

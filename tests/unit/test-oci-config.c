@@ -275,6 +275,33 @@ static void test_seccomp(void **state)
   oci_spec_done(&c);
 }
 
+/* linux.maskedPaths and readonlyPaths → podrun.io/masked-paths; a relative
+ * path or one with ".." is refused. */
+static void test_masked_paths(void **state)
+{
+  struct oci_spec c = { 0 };
+  podrun_error_t err = NULL;
+  const char *text =
+      "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+      "\"user\":{\"uid\":0,\"gid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],"
+      "\"maskedPaths\":[\"/proc/kcore\",\"/sys/firmware\"],\"readonlyPaths\":[\"/proc/sys\"]}}";
+  assert_int_equal(parse(text, &c, &err), 0);
+  json_t *app = json_object_get(json_array_get(json_object_get(c.pod_manifest, "apps"), 0), "app");
+  json_t *v = isolator(app, "podrun.io/masked-paths");
+  assert_non_null(v);
+  assert_int_equal(json_array_size(json_object_get(v, "masked")), 2);
+  assert_string_equal(json_string_value(json_array_get(json_object_get(v, "readonly"), 0)), "/proc/sys");
+  oci_spec_done(&c);
+  refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+          "\"user\":{\"uid\":0,\"gid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],"
+          "\"maskedPaths\":[\"proc/kcore\"]}}",
+          "linux.maskedPaths[0]: not an absolute path");
+  refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+          "\"user\":{\"uid\":0,\"gid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],"
+          "\"readonlyPaths\":[\"/a/../../etc\"]}}",
+          "linux.readonlyPaths[0]: not an absolute path");
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -282,6 +309,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_netns_path, setup, teardown),
     cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
     cmocka_unit_test_setup_teardown(test_seccomp, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_masked_paths, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
