@@ -333,8 +333,6 @@ c["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat >'"$BA
   [[ $(json_query 'j["status"]' <<<"$output") == running && $(json_query 'str(j["pid"])' <<<"$output") == "$pid" ]]
   log_run "$OCI" --root "$ROOT" delete h1
   [[ $status -eq 254 && $output == *"running: stop it first"* ]]
-  log_run "$OCI" --root "$ROOT" kill h1 USR1
-  [[ $status -eq 254 && $output == *"send others with --all"* ]]
   log_run "$OCI" --root "$ROOT" delete --force h1
   [[ $status -eq 0 ]]
   wait_gone "$pid"
@@ -513,6 +511,40 @@ c["linux"]["readonlyPaths"] = ["/evil2/etc"]')
   [[ $(cat "$b/rootfs/secret") == the-secret ]]
   log_run "$OCI" --root "$ROOT" delete mp-evil
   [[ $status -eq 0 ]]
+  nothing_left
+}
+
+@test "oci-runtime: kill delivers any signal, by name or number, to the app's own process (USR1, USR2 trapped) on nspawn and fly" {
+  requires python3
+  local b flavor pid
+  for flavor in nspawn fly; do
+    b=$(bundle 'c["process"]["args"] = ["/bin/busybox", "sh", "-c",
+  "trap \"echo usr2 >>/got\" USR2; trap \"echo usr1 >>/got; exit 7\" USR1; echo ready >/ready; while :; do /bin/busybox sleep 0.1; done"]
+c["annotations"] = {"podrun.io/stage1": "'$flavor'"}')
+    "$OCI" --root "$ROOT" create --bundle "$b" k-$flavor >"$BATS_TEST_TMPDIR/out" 2>&1 </dev/null || fail "$(cat "$BATS_TEST_TMPDIR/out")"
+    remember_pod k-$flavor >/dev/null
+    pid=$(json_query 'j["pid"]' <"$ROOT/k-$flavor/state.json")
+    log_run "$OCI" --root "$ROOT" start k-$flavor
+    for _ in $(seq 100); do [[ -e "$b/rootfs/ready" ]] && break; sleep 0.1; done
+    [[ -e "$b/rootfs/ready" ]] || fail "$flavor: the app did not start: $(cat "$BATS_TEST_TMPDIR/out")"
+    log_run "$OCI" --root "$ROOT" kill k-$flavor 12
+    [[ $status -eq 0 ]] || fail "$flavor: kill 12"
+    for _ in $(seq 50); do grep -q usr2 "$b/rootfs/got" 2>/dev/null && break; sleep 0.1; done
+    grep -q usr2 "$b/rootfs/got" || fail "$flavor: USR2 did not reach the app"
+    log_run "$OCI" --root "$ROOT" state k-$flavor
+    [[ $(json_query 'j["status"]' <<<"$output") == running ]] || fail "$flavor: USR2 ended the pod"
+    log_run "$OCI" --root "$ROOT" kill k-$flavor 99
+    [[ $status -eq 254 && $output == *'signal 99: not a signal'* ]]
+    log_run "$OCI" --root "$ROOT" kill k-$flavor SIGUSR1
+    [[ $status -eq 0 ]] || fail "$flavor: kill SIGUSR1"
+    wait_gone "$pid"
+    grep -q usr1 "$b/rootfs/got" || fail "$flavor: USR1 did not reach the app"
+    log_run "$OCI" --root "$ROOT" kill k-$flavor USR1
+    [[ $status -eq 254 && $output == *"container not running"* ]]
+    log_run "$OCI" --root "$ROOT" delete k-$flavor
+    [[ $status -eq 0 ]]
+    rm -rf "$b"
+  done
   nothing_left
 }
 
