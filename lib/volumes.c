@@ -283,6 +283,133 @@ int volumes_mask_app_paths(const char *app_root, char *const *masked, char *cons
   return 0;
 }
 
+static const struct
+{
+  const char *name;
+  uint64_t set, clear;
+} tmpfs_flags[] = {
+  { "ro", MOUNT_ATTR_RDONLY, 0 },
+  { "rw", 0, MOUNT_ATTR_RDONLY },
+  { "nosuid", MOUNT_ATTR_NOSUID, 0 },
+  { "suid", 0, MOUNT_ATTR_NOSUID },
+  { "nodev", MOUNT_ATTR_NODEV, 0 },
+  { "dev", 0, MOUNT_ATTR_NODEV },
+  { "noexec", MOUNT_ATTR_NOEXEC, 0 },
+  { "exec", 0, MOUNT_ATTR_NOEXEC },
+  { "noatime", MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME },
+  { "relatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
+  { "strictatime", MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME },
+  { "atime", 0, 0 },
+  { "nodiratime", MOUNT_ATTR_NODIRATIME, 0 },
+  { "diratime", 0, MOUNT_ATTR_NODIRATIME },
+  /* propagation: the tmpfs is new in the app's own mount namespace, whose
+   * mounts are slaves of the pod's; nothing to change */
+  { "private", 0, 0 },  { "rprivate", 0, 0 }, { "slave", 0, 0 }, { "rslave", 0, 0 },
+  { "shared", 0, 0 },   { "rshared", 0, 0 },  { "unbindable", 0, 0 }, { "runbindable", 0, 0 },
+};
+static const char *const tmpfs_params[] = { "size", "nr_blocks", "nr_inodes", "mode", "uid", "gid" };
+
+int volumes_tmpfs_parse(const json_t *entry, struct volumes_tmpfs *ret, podrun_error_t *err)
+{
+  const char *dest = json_string_value(json_object_get(entry, "destination"));
+  json_t *opts = json_object_get(entry, "options"), *o;
+  struct volumes_tmpfs t = { 0 };
+  size_t i;
+
+  if (!dest || dest[0] != '/' || strstr(dest, "/../") || endswith(dest, "/..") || strlen(dest) > 4096)
+    return podrun_error_new(err, 0, "a tmpfs: destination: not an absolute path without \"..\"");
+  if (opts && !json_is_array(opts))
+    return podrun_error_new(err, 0, "tmpfs %s: options: not an array of strings", QUOTE(dest));
+  json_array_foreach (opts, i, o)
+    {
+      const char *s = json_string_value(o), *eq = s ? strchr(s, '=') : NULL;
+      size_t k;
+      if (!s)
+        goto bad;
+      if (eq)
+        {
+          for (k = 0; k < ELEMENTSOF(tmpfs_params); k++)
+            if (strlen(tmpfs_params[k]) == (size_t) (eq - s) && strncmp(s, tmpfs_params[k], (size_t) (eq - s)) == 0)
+              break;
+          if (k == ELEMENTSOF(tmpfs_params) || !eq[1] || strpbrk(eq + 1, ",\n"))
+            goto bad;
+          t.params = strv_push(t.params, s);
+          continue;
+        }
+      for (k = 0; k < ELEMENTSOF(tmpfs_flags); k++)
+        if (streq(s, tmpfs_flags[k].name))
+          break;
+      if (k == ELEMENTSOF(tmpfs_flags))
+        goto bad;
+      t.attrs = (t.attrs & ~tmpfs_flags[k].clear) | tmpfs_flags[k].set;
+      continue;
+    bad:
+      strv_free(t.params);
+      return podrun_error_new(err, 0, "tmpfs %s: option %s: not one podrun applies (size=, nr_blocks=, nr_inodes=, "
+                                      "mode=, uid=, gid=, ro, nosuid, nodev, noexec, the atime ones, propagation)",
+                              QUOTE(dest), s ? QUOTE(s) : "(not a string)");
+    }
+  t.destination = xstrdup(dest);
+  *ret = t;
+  return 0;
+}
+
+void volumes_tmpfs_done(struct volumes_tmpfs *t)
+{
+  free(t->destination);
+  t->destination = NULL;
+  strv_free(t->params);
+  t->params = NULL;
+}
+
+/* Opens (making the missing directories, 0755) app_root/path, a directory,
+ * one component at a time without following any symlink and never out of
+ * the root. */
+static int open_dir_in_root(const char *app_root, const char *path, podrun_error_t *err)
+{
+  _cleanup_free_ char *copy = xstrdup(path);
+  int fd = open(app_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  char *save = NULL;
+  if (fd < 0)
+    return podrun_error_set(err, errno, "open %s", QUOTE(app_root));
+  for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save))
+    {
+      struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+                              .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+      int next = (int) syscall(SYS_openat2, fd, c, &how, sizeof(how));
+      if (next < 0 && errno == ENOENT && mkdirat(fd, c, 0755) == 0)
+        next = (int) syscall(SYS_openat2, fd, c, &how, sizeof(how));
+      int e = errno;
+      close(fd);
+      if (next < 0)
+        return podrun_error_set(err, e, "%s%s", QUOTE(path),
+                                e == ELOOP || e == ENOTDIR ? ": a symlink or a file on the way (not followed)" : "");
+      fd = next;
+    }
+  return fd;
+}
+
+int volumes_mount_tmpfs(const char *app_root, const struct volumes_tmpfs *t, podrun_error_t *err)
+{
+  _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC), target = -1, mnt = -1;
+  if (fs < 0)
+    return podrun_error_set(err, errno, "tmpfs %s", QUOTE(t->destination));
+  for (size_t i = 0; t->params && t->params[i]; i++)
+    {
+      _cleanup_free_ char *key = xstrndup(t->params[i], strcspn(t->params[i], "="));
+      if (fsconfig(fs, FSCONFIG_SET_STRING, key, t->params[i] + strlen(key) + 1, 0) < 0)
+        return podrun_error_set(err, errno, "tmpfs %s: option %s", QUOTE(t->destination), QUOTE(t->params[i]));
+    }
+  if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
+      (mnt = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned) t->attrs)) < 0)
+    return podrun_error_set(err, errno, "tmpfs %s", QUOTE(t->destination));
+  if ((target = open_dir_in_root(app_root, t->destination, err)) < 0)
+    return podrun_error_wrap(err, "tmpfs");
+  if (move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return podrun_error_set(err, errno, "tmpfs %s", QUOTE(t->destination));
+  return 0;
+}
+
 int volumes_finish_root(const struct appc_runtime_app *a, const char *app_root, podrun_error_t *err)
 {
   /* readOnlyRootFS: the root mount alone, so volumes keep their own mode */

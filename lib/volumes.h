@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdint.h>
+
 #include "appc.h"
 #include "error.h"
 
@@ -46,6 +48,25 @@ int volumes_mask_kernel_paths(const char *app_root, const char *under, podrun_er
  * there is skipped, one with a symlink on its way (the image's) is an error:
  * every component is opened in app_root without following any symlink. */
 int volumes_mask_app_paths(const char *app_root, char *const *masked, char *const *read_only, podrun_error_t *err);
+
+/* podrun's isolator of an OCI config's tmpfs mounts, in order:
+ * [{"destination": PATH, "options": ["size=64m", "mode=1777", "nosuid", …]}]. */
+#define TMPFS_ISOLATOR "podrun.io/tmpfs"
+
+struct volumes_tmpfs
+{
+  char *destination;
+  char **params;  /* "key=value" for fsconfig: size, nr_blocks, nr_inodes, mode, uid, gid */
+  uint64_t attrs; /* MOUNT_ATTR_*: ro, nosuid, nodev, noexec, the atime ones */
+};
+
+/* One entry of TMPFS_ISOLATOR; an option it does not know is an error. */
+int volumes_tmpfs_parse(const json_t *entry, struct volumes_tmpfs *ret, podrun_error_t *err);
+void volumes_tmpfs_done(struct volumes_tmpfs *t);
+
+/* A new tmpfs with t's options at app_root/t->destination, the directories
+ * on the way made (0755) as needed, each opened without following a symlink. */
+int volumes_mount_tmpfs(const char *app_root, const struct volumes_tmpfs *t, podrun_error_t *err);
 
 /* A new procfs, of the caller's pid namespace, at the app's /proc, masked
  * as above unless not `mask` (--insecure-options=paths). */

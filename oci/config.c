@@ -43,6 +43,7 @@ void oci_spec_done(struct oci_spec *c)
   for (size_t i = 0; i < _OCI_HOOK_MAX; i++)
     json_decref(c->hooks[i]);
   strv_free(c->warnings);
+  json_decref(c->tmpfs);
   *c = (struct oci_spec){ 0 };
 }
 
@@ -401,8 +402,18 @@ static int parse_mount(const char *bundle, size_t i, json_t *m, json_t *volumes,
     }
   else if (type && streq(type, "tmpfs"))
     {
-      vol = json_pack("{s:s,s:s,s:s}", "name", name, "kind", "empty", "mode", "1777");
-      warn(c, "mount %s: a tmpfs becomes an empty directory of the pod", QUOTE(dest));
+      /* a real tmpfs, made by stage2 in the app's root (after the binds) */
+      struct volumes_tmpfs t;
+      json_t *entry = json_pack("{s:s,s:O}", "destination", dest, "options", opts ? opts : json_array());
+      if (streq(dest, "/"))
+        return json_decref(entry), podrun_error_set(err, 0, "config.json: %s: a tmpfs at \"/\": not supported", key);
+      if (volumes_tmpfs_parse(entry, &t, err) < 0)
+        return json_decref(entry), podrun_error_wrap(err, "config.json: %s", key);
+      volumes_tmpfs_done(&t);
+      if (!c->tmpfs)
+        c->tmpfs = json_array();
+      json_array_append_new(c->tmpfs, entry);
+      return 0;
     }
   else
     return podrun_error_set(err, 0, "config.json: %s: type %s at %s: not supported (bind and tmpfs are)", key,
@@ -639,6 +650,32 @@ static int parse_hooks(json_t *hooks, struct oci_spec *c, podrun_error_t *err)
   return 0;
 }
 
+/* The tmpfs mounts go to podrun.io/tmpfs; stage2 makes them after the
+ * stage1's binds, so a bind below one (which it would hide) is refused. */
+static int check_tmpfs(json_t *mounts, json_t *app, struct oci_spec *c, podrun_error_t *err)
+{
+  size_t i, k;
+  json_t *m, *t;
+  json_array_foreach (c->tmpfs, k, t)
+    {
+      const char *dest = json_string_value(json_object_get(t, "destination"));
+      size_t n = strlen(dest);
+      while (n > 1 && dest[n - 1] == '/')
+        n--;
+      json_array_foreach (mounts, i, m)
+        {
+          const char *path = json_string_value(json_object_get(m, "path"));
+          if (strncmp(path, dest, n) == 0 && path[n] == '/')
+            return podrun_error_set(err, 0, "config.json: mounts: the bind at %s is below the tmpfs at %s: not "
+                                            "supported (tmpfs mounts are made after the binds)",
+                                    QUOTE(path), QUOTE(dest));
+        }
+    }
+  if (c->tmpfs)
+    add_isolator(app, TMPFS_ISOLATOR, json_incref(c->tmpfs));
+  return 0;
+}
+
 static int parse_top(const char *bundle, json_t *j, json_t *app, json_t *volumes, json_t *mounts,
                      struct oci_spec *c, podrun_error_t *err)
 {
@@ -657,6 +694,7 @@ static int parse_top(const char *bundle, json_t *j, json_t *app, json_t *volumes
   if (parse_root(bundle, json_object_get(j, "root"), c, err) < 0 ||
       parse_process(json_object_get(j, "process"), app, c, err) < 0 ||
       parse_mounts(bundle, json_object_get(j, "mounts"), volumes, mounts, c, err) < 0 ||
+      check_tmpfs(mounts, app, c, err) < 0 ||
       parse_linux(json_object_get(j, "linux"), app, c, err) < 0 || parse_hooks(json_object_get(j, "hooks"), c, err) < 0)
     return -1;
   return 0;

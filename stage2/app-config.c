@@ -54,6 +54,23 @@ static int masked_paths_isolator(const struct appc_isolator *iso, struct app_con
   return path_list(iso, "masked", &c->masked_paths, err) < 0 ? -1 : path_list(iso, "readonly", &c->readonly_paths, err);
 }
 
+static int tmpfs_isolator(const struct appc_isolator *iso, struct app_config *c, podrun_error_t *err)
+{
+  size_t i;
+  json_t *e;
+  if (!json_is_array(iso->value))
+    return podrun_error_new(err, 0, "isolator %s: value must be an array", iso->name);
+  json_array_foreach (iso->value, i, e)
+    {
+      struct volumes_tmpfs t;
+      if (volumes_tmpfs_parse(e, &t, err) < 0)
+        return podrun_error_wrap(err, "isolator %s", iso->name);
+      c->tmpfs = xrealloc(c->tmpfs, (c->n_tmpfs + 1) * sizeof(*c->tmpfs));
+      c->tmpfs[c->n_tmpfs++] = t;
+    }
+  return 0;
+}
+
 static int seccomp_isolator(const struct appc_isolator *iso, struct app_config *c, podrun_error_t *err)
 {
   struct syscalls_filter f;
@@ -107,6 +124,8 @@ int app_config_from_isolators(const struct appc_app *app, bool keep_caps_by_defa
           c.has_oom_score_adj = true;
           c.oom_score_adj = (int) v;
         }
+      else if (streq(iso->name, TMPFS_ISOLATOR))
+        r = tmpfs_isolator(iso, &c, err);
       else if (streq(iso->name, MASKED_PATHS_ISOLATOR))
         r = masked_paths_isolator(iso, &c, err);
       else if (streq(iso->name, RLIMITS_ISOLATOR))
@@ -146,6 +165,11 @@ void app_config_done(struct app_config *c)
   c->masked_paths = NULL;
   strv_free(c->readonly_paths);
   c->readonly_paths = NULL;
+  for (size_t i = 0; i < c->n_tmpfs; i++)
+    volumes_tmpfs_done(&c->tmpfs[i]);
+  free(c->tmpfs);
+  c->tmpfs = NULL;
+  c->n_tmpfs = 0;
   free(c->rlimits);
   c->rlimits = NULL;
 }

@@ -21,6 +21,8 @@ struct app_config
   size_t n_rlimits;
   char **masked_paths;         /* podrun.io/masked-paths: "masked" */
   char **readonly_paths;       /* and "readonly" */
+  struct volumes_tmpfs *tmpfs; /* podrun.io/tmpfs, in order */
+  size_t n_tmpfs;
   bool has_oom_score_adj;      /* os/linux/oom-score-adj */
   int oom_score_adj;
 };

@@ -209,6 +209,9 @@ static int set_oom_score_adj(int v, podrun_error_t *err)
 
 int stage2_mask_paths(const struct stage2_plan *p, const char *root, podrun_error_t *err)
 {
+  for (size_t i = 0; i < p->config.n_tmpfs; i++)
+    if (volumes_mount_tmpfs(root, &p->config.tmpfs[i], err) < 0)
+      return -1;
   if (p->disable_paths || (!p->config.masked_paths && !p->config.readonly_paths))
     return 0;
   return volumes_mask_app_paths(root, p->config.masked_paths, p->config.readonly_paths, err);
