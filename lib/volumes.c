@@ -392,7 +392,7 @@ static int open_dir_in_root(const char *app_root, const char *path, podrun_error
 int volumes_mount_tmpfs(const char *app_root, const struct volumes_tmpfs *t, podrun_error_t *err)
 {
   _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC), target = -1, mnt = -1;
-  if (fs < 0)
+  if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0)
     return podrun_error_set(err, errno, "tmpfs %s", QUOTE(t->destination));
   for (size_t i = 0; t->params && t->params[i]; i++)
     {

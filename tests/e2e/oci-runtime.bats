@@ -548,6 +548,50 @@ c["annotations"] = {"podrun.io/stage1": "'$flavor'"}')
   nothing_left
 }
 
+@test "oci-runtime: tmpfs mounts are real tmpfs with their options on nspawn and fly; a planted symlink is not followed; an unknown option is refused" {
+  requires python3
+  local b out=$BATS_TEST_TMPDIR/app.out flavor pid
+  for flavor in nspawn fly; do
+    b=$(bundle 'c["process"]["args"] = ["/bin/busybox", "sh", "-c",
+  "/bin/busybox grep -E \" /(t|new/deep) \" /proc/self/mounts; /bin/busybox dd if=/dev/zero of=/t/big bs=1024 count=2048 2>&1 | /bin/busybox grep -o \"No space left on device\"; echo x > /new/deep/f || echo deep-ro; echo end"]
+c["annotations"] = {"podrun.io/stage1": "'$flavor'"}
+c["mounts"] = [{"destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m", "mode=700", "nosuid", "noexec", "rprivate"]},
+  {"destination": "/new/deep", "type": "tmpfs", "source": "tmpfs", "options": ["ro", "nodev"]}]')
+    "$OCI" --root "$ROOT" create --bundle "$b" tf-$flavor >"$out" 2>&1 </dev/null || fail "$flavor: $(cat "$out")"
+    remember_pod tf-$flavor >/dev/null
+    pid=$(json_query 'j["pid"]' <"$ROOT/tf-$flavor/state.json")
+    log_run "$OCI" --root "$ROOT" start tf-$flavor
+    wait_gone "$pid"
+    cat "$out"
+    grep -q '^end' "$out" || fail "$flavor: the app did not run to its end"
+    grep -Eq '^tmpfs /t tmpfs rw,nosuid,noexec(,[a-z]+)*,size=1024k,mode=700' "$out" || fail "$flavor: /t is not the tmpfs asked for"
+    grep -Eq '^tmpfs /new/deep tmpfs ro,nodev' "$out" || fail "$flavor: /new/deep is not a read-only tmpfs"
+    grep -q 'No space left on device' "$out" || fail "$flavor: the size is not applied"
+    grep -q deep-ro "$out" || fail "$flavor: the read-only tmpfs was written"
+    [[ ! -e "$b/rootfs/t/big" ]] || fail "$flavor: the tmpfs's file landed in the rootfs"
+    log_run "$OCI" --root "$ROOT" delete tf-$flavor
+    [[ $status -eq 0 ]]
+    rm -rf "$b"
+  done
+  # /evil -> / planted in the rootfs, a tmpfs at /evil/tmp: the app does not start
+  b=$(bundle 'c["process"]["args"] = ["/bin/busybox", "echo", "app-ran"]
+c["mounts"] = [{"destination": "/evil/tmp", "type": "tmpfs", "source": "tmpfs"}]')
+  ln -s / "$b/rootfs/evil"
+  "$OCI" --root "$ROOT" create --bundle "$b" tf-evil >"$out" 2>&1 </dev/null || fail "$(cat "$out")"
+  remember_pod tf-evil >/dev/null
+  pid=$(json_query 'j["pid"]' <"$ROOT/tf-evil/state.json")
+  log_run "$OCI" --root "$ROOT" start tf-evil
+  wait_gone "$pid"
+  cat "$out"
+  ! grep -q app-ran "$out" || fail "the app ran"
+  grep -q '"/evil/tmp": a symlink or a file on the way (not followed)' "$out" || fail "the symlink is not named"
+  log_run "$OCI" --root "$ROOT" delete tf-evil
+  [[ $status -eq 0 ]]
+  b=$(bundle 'c["mounts"] = [{"destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]}]')
+  bad "$b" 'mounts[0]: tmpfs "/t": option "tmpcopyup": not one podrun applies'
+  nothing_left
+}
+
 @test "oci-runtime: kvm: ctr run --rm: the guest app's output and exit code; ctr task kill ends the VM; nothing left" {
   requires stage1-kvm
   crun kvm --rm "$IMAGE" v1 sh -c 'echo "in the vm: $(cat /proc/1/comm)"; exit 9'

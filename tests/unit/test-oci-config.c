@@ -7,11 +7,13 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fs.h"
 #include "syscalls.h"
+#include "volumes.h"
 #include "oci/config.h"
 
 #define ID "sha512-" \
@@ -302,6 +304,46 @@ static void test_masked_paths(void **state)
           "linux.readonlyPaths[0]: not an absolute path");
 }
 
+/* tmpfs mounts → podrun.io/tmpfs with their options; an option podrun does
+ * not apply, a tmpfs at /, a bind below a tmpfs: refused. */
+static void test_tmpfs(void **state)
+{
+  struct oci_spec c = { 0 };
+  podrun_error_t err = NULL;
+  const char *text =
+      "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+      "\"user\":{\"uid\":0,\"gid\":0}},\"mounts\":[{\"destination\":\"/t\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+      "\"options\":[\"size=64m\",\"mode=1777\",\"nosuid\",\"ro\"]}],"
+      "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}";
+  assert_int_equal(parse(text, &c, &err), 0);
+  json_t *app = json_object_get(json_array_get(json_object_get(c.pod_manifest, "apps"), 0), "app");
+  json_t *v = isolator(app, "podrun.io/tmpfs");
+  assert_non_null(v);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(v, 0), "destination")), "/t");
+  struct volumes_tmpfs tm;
+  assert_int_equal(volumes_tmpfs_parse(json_array_get(v, 0), &tm, &err), 0);
+  assert_string_equal(tm.params[0], "size=64m");
+  assert_string_equal(tm.params[1], "mode=1777");
+  assert_true(tm.attrs & MOUNT_ATTR_NOSUID);
+  assert_true(tm.attrs & MOUNT_ATTR_RDONLY);
+  volumes_tmpfs_done(&tm);
+  assert_int_equal(json_array_size(json_object_get(c.pod_manifest, "volumes")), 0);
+  oci_spec_done(&c);
+  refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+          "\"user\":{\"uid\":0,\"gid\":0}},\"mounts\":[{\"destination\":\"/t\",\"type\":\"tmpfs\","
+          "\"options\":[\"size=1m,uid=0\"]}],\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}",
+          "option \"size=1m,uid=0\": not one podrun applies");
+  refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+          "\"user\":{\"uid\":0,\"gid\":0}},\"mounts\":[{\"destination\":\"/\",\"type\":\"tmpfs\"}],"
+          "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}",
+          "a tmpfs at \"/\"");
+  refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+          "\"user\":{\"uid\":0,\"gid\":0}},\"mounts\":[{\"destination\":\"/t\",\"type\":\"tmpfs\"},"
+          "{\"destination\":\"/t/d\",\"type\":\"bind\",\"source\":\"/tmp\"}],"
+          "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}",
+          "below the tmpfs at \"/t\"");
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -310,6 +352,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
     cmocka_unit_test_setup_teardown(test_seccomp, setup, teardown),
     cmocka_unit_test_setup_teardown(test_masked_paths, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_tmpfs, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
