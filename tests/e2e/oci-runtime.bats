@@ -599,6 +599,10 @@ c["mounts"] = [{"destination": "/evil/tmp", "type": "tmpfs", "source": "tmpfs"}]
   crun kvm -d "$IMAGE" v2 sleep 60
   for _ in $(seq 300); do ctr_ task ls | grep -q '^v2 .*RUNNING' && break; sleep 0.1; done
   remember_pod v2 >/dev/null
+  # a signal the VM does not pass on: refused with one line, the VM still runs
+  log_run ctr_ task kill -s SIGUSR1 v2
+  [[ $status -ne 0 && $output == *"a kvm pod's app is in its VM"* ]] || fail "SIGUSR1 to a kvm pod: $output"
+  ctr_ task ls | grep -q '^v2 .*RUNNING' || fail "the VM stopped"
   log_run ctr_ task kill -s SIGKILL v2
   wait_stopped v2
   log_run ctr_ task delete v2
