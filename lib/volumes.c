@@ -307,6 +307,38 @@ static const struct
   { "private", 0, 0 },  { "rprivate", 0, 0 }, { "slave", 0, 0 }, { "rslave", 0, 0 },
   { "shared", 0, 0 },   { "rshared", 0, 0 },  { "unbindable", 0, 0 }, { "runbindable", 0, 0 },
 };
+bool volumes_mount_flag(const char *option, uint64_t *set, uint64_t *clear)
+{
+  for (size_t k = 0; k < ELEMENTSOF(tmpfs_flags); k++)
+    if (streq(option, tmpfs_flags[k].name))
+      {
+        *set = (*set & ~tmpfs_flags[k].clear) | tmpfs_flags[k].set;
+        *clear = (*clear & ~tmpfs_flags[k].set) | tmpfs_flags[k].clear;
+        return true;
+      }
+  return false;
+}
+
+int volumes_set_attrs(const char *app_root, const char *dest, uint64_t set, uint64_t clear, bool recursive,
+                      podrun_error_t *err)
+{
+  _cleanup_close_ int fd = open_in_root(app_root, dest, err);
+  struct mount_attr attr = { .attr_set = set, .attr_clr = clear };
+  struct statx stx;
+  if (fd == -ENOENT)
+    return podrun_error_new(err, ENOENT, "mount %s: not there", QUOTE(dest));
+  if (fd < 0)
+    return podrun_error_wrap(err, "mount");
+  /* only a mount's own root (the stage1's bind): never the mount around it */
+  if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) < 0)
+    return podrun_error_set(err, errno, "mount %s", QUOTE(dest));
+  if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) || !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+    return podrun_error_new(err, 0, "mount %s: not a mount point", QUOTE(dest));
+  if (mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
+    return podrun_error_set(err, errno, "mount %s: its options", QUOTE(dest));
+  return 0;
+}
+
 static const char *const tmpfs_params[] = { "size", "nr_blocks", "nr_inodes", "mode", "uid", "gid" };
 
 int volumes_tmpfs_parse(const json_t *entry, struct volumes_tmpfs *ret, podrun_error_t *err)
@@ -336,12 +368,9 @@ int volumes_tmpfs_parse(const json_t *entry, struct volumes_tmpfs *ret, podrun_e
           t.params = strv_push(t.params, s);
           continue;
         }
-      for (k = 0; k < ELEMENTSOF(tmpfs_flags); k++)
-        if (streq(s, tmpfs_flags[k].name))
-          break;
-      if (k == ELEMENTSOF(tmpfs_flags))
+      uint64_t clear = 0;
+      if (!volumes_mount_flag(s, &t.attrs, &clear))
         goto bad;
-      t.attrs = (t.attrs & ~tmpfs_flags[k].clear) | tmpfs_flags[k].set;
       continue;
     bad:
       strv_free(t.params);

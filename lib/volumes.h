@@ -68,6 +68,22 @@ void volumes_tmpfs_done(struct volumes_tmpfs *t);
  * on the way made (0755) as needed, each opened without following a symlink. */
 int volumes_mount_tmpfs(const char *app_root, const struct volumes_tmpfs *t, podrun_error_t *err);
 
+/* podrun's isolator of the mount options of an OCI config's binds that are
+ * mount attributes: [{"destination": PATH, "options": ["nosuid", …],
+ * "recursive": BOOL}], applied once the stage1 made the binds. */
+#define BIND_ATTRS_ISOLATOR "podrun.io/bind-attributes"
+
+/* A mount option that is a mount attribute (ro, rw, nosuid, nodev, noexec,
+ * their opposites, the atime ones; propagation ones change nothing): adds
+ * it to *set and *clear (MOUNT_ATTR_*), true; false for another. */
+bool volumes_mount_flag(const char *option, uint64_t *set, uint64_t *clear);
+
+/* Sets and clears the attributes of the mount whose root is app_root/dest
+ * (opened without following a symlink; not a mount's root: an error), and
+ * of the mounts below it when recursive. */
+int volumes_set_attrs(const char *app_root, const char *dest, uint64_t set, uint64_t clear, bool recursive,
+                      podrun_error_t *err);
+
 /* A new procfs, of the caller's pid namespace, at the app's /proc, masked
  * as above unless not `mask` (--insecure-options=paths). */
 int volumes_mount_proc(const char *app_root, bool mask, podrun_error_t *err);

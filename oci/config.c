@@ -44,6 +44,7 @@ void oci_spec_done(struct oci_spec *c)
     json_decref(c->hooks[i]);
   strv_free(c->warnings);
   json_decref(c->tmpfs);
+  json_decref(c->bind_attrs);
   *c = (struct oci_spec){ 0 };
 }
 
@@ -355,7 +356,8 @@ static void warn_options(struct oci_spec *c, const char *dest, json_t *opts, boo
   json_array_foreach (opts, i, e)
     {
       const char *o = json_string_value(e);
-      bool ok = !bind; /* a tmpfs's options go with it: it is a directory */
+      uint64_t set = 0, clear = 0;
+      bool ok = !bind || volumes_mount_flag(o, &set, &clear); /* podrun.io/bind-attributes */
       for (size_t k = 0; k < ELEMENTSOF(taken) && !ok; k++)
         ok = streq(o, taken[k]);
       if (!ok)
@@ -399,6 +401,23 @@ static int parse_mount(const char *bundle, size_t i, json_t *m, json_t *volumes,
         return podrun_error_set(err, 0, "config.json: %s: source %s: a path with ':' or ','", key, QUOTE(abs));
       vol = json_pack("{s:s,s:s,s:s,s:b,s:b}", "name", name, "kind", "host", "source", abs, "readOnly",
                       option_has(opts, "ro"), "recursive", option_has(opts, "rbind"));
+      /* nosuid, nodev, noexec, the atime ones: set by stage2 on the bind */
+      json_t *attrs = json_array(), *o;
+      uint64_t set = 0, clear = 0;
+      size_t k;
+      json_array_foreach (opts, k, o)
+        if (!streq(json_string_value(o), "ro") && !streq(json_string_value(o), "rw") &&
+            volumes_mount_flag(json_string_value(o), &set, &clear))
+          json_array_append(attrs, o);
+      if (set || clear)
+        {
+          if (!c->bind_attrs)
+            c->bind_attrs = json_array();
+          json_array_append_new(c->bind_attrs, json_pack("{s:s,s:o,s:b}", "destination", dest, "options", attrs,
+                                                         "recursive", option_has(opts, "rbind")));
+        }
+      else
+        json_decref(attrs);
     }
   else if (type && streq(type, "tmpfs"))
     {
@@ -673,6 +692,8 @@ static int check_tmpfs(json_t *mounts, json_t *app, struct oci_spec *c, podrun_e
     }
   if (c->tmpfs)
     add_isolator(app, TMPFS_ISOLATOR, json_incref(c->tmpfs));
+  if (c->bind_attrs)
+    add_isolator(app, BIND_ATTRS_ISOLATOR, json_incref(c->bind_attrs));
   return 0;
 }
 

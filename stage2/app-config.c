@@ -71,6 +71,32 @@ static int tmpfs_isolator(const struct appc_isolator *iso, struct app_config *c,
   return 0;
 }
 
+static int bind_attrs_isolator(const struct appc_isolator *iso, struct app_config *c, podrun_error_t *err)
+{
+  size_t i, k;
+  json_t *e, *o;
+  if (!json_is_array(iso->value))
+    return podrun_error_new(err, 0, "isolator %s: value must be an array", iso->name);
+  json_array_foreach (iso->value, i, e)
+    {
+      const char *dest = json_string_value(json_object_get(e, "destination"));
+      json_t *opts = json_object_get(e, "options");
+      struct app_bind_attrs b = { .recursive = json_is_true(json_object_get(e, "recursive")) };
+      if (!dest || dest[0] != '/' || strstr(dest, "/../") || endswith(dest, "/..") || !json_is_array(opts))
+        return podrun_error_new(err, 0, "isolator %s: [%zu]: a \"destination\" (absolute, without \"..\") and "
+                                        "\"options\"",
+                                iso->name, i);
+      json_array_foreach (opts, k, o)
+        if (!json_is_string(o) || !volumes_mount_flag(json_string_value(o), &b.set, &b.clear))
+          return podrun_error_new(err, 0, "isolator %s: [%zu]: option %s is not a mount attribute", iso->name, i,
+                                  json_is_string(o) ? QUOTE(json_string_value(o)) : "(not a string)");
+      b.destination = xstrdup(dest);
+      c->bind_attrs = xrealloc(c->bind_attrs, (c->n_bind_attrs + 1) * sizeof(*c->bind_attrs));
+      c->bind_attrs[c->n_bind_attrs++] = b;
+    }
+  return 0;
+}
+
 static int seccomp_isolator(const struct appc_isolator *iso, struct app_config *c, podrun_error_t *err)
 {
   struct syscalls_filter f;
@@ -124,6 +150,8 @@ int app_config_from_isolators(const struct appc_app *app, bool keep_caps_by_defa
           c.has_oom_score_adj = true;
           c.oom_score_adj = (int) v;
         }
+      else if (streq(iso->name, BIND_ATTRS_ISOLATOR))
+        r = bind_attrs_isolator(iso, &c, err);
       else if (streq(iso->name, TMPFS_ISOLATOR))
         r = tmpfs_isolator(iso, &c, err);
       else if (streq(iso->name, MASKED_PATHS_ISOLATOR))
@@ -170,6 +198,11 @@ void app_config_done(struct app_config *c)
   free(c->tmpfs);
   c->tmpfs = NULL;
   c->n_tmpfs = 0;
+  for (size_t i = 0; i < c->n_bind_attrs; i++)
+    free(c->bind_attrs[i].destination);
+  free(c->bind_attrs);
+  c->bind_attrs = NULL;
+  c->n_bind_attrs = 0;
   free(c->rlimits);
   c->rlimits = NULL;
 }

@@ -6,6 +6,14 @@
 #include "rlimits.h"
 #include "volumes.h"
 
+/* One entry of podrun.io/bind-attributes. */
+struct app_bind_attrs
+{
+  char *destination;
+  uint64_t set, clear; /* MOUNT_ATTR_* */
+  bool recursive;
+};
+
 /* What stage2 applies, read from an app's isolators and environment. */
 struct app_config
 {
@@ -23,6 +31,8 @@ struct app_config
   char **readonly_paths;       /* and "readonly" */
   struct volumes_tmpfs *tmpfs; /* podrun.io/tmpfs, in order */
   size_t n_tmpfs;
+  struct app_bind_attrs *bind_attrs; /* podrun.io/bind-attributes */
+  size_t n_bind_attrs;
   bool has_oom_score_adj;      /* os/linux/oom-score-adj */
   int oom_score_adj;
 };

@@ -39,7 +39,8 @@ int stage2_plan_exec(struct stage2_plan *p, const char *root, podrun_error_t *er
  * app's code). Returns only on failure (in the parent or the app's child). */
 int stage2_pid_init(struct stage2_plan *p, const char *root, podrun_error_t *err);
 
-/* The app's tmpfs mounts (podrun.io/tmpfs), then its masked and read-only
+/* The mount attributes of the app's binds (podrun.io/bind-attributes), its
+ * tmpfs mounts (podrun.io/tmpfs), then its masked and read-only
  * paths (podrun.io/masked-paths) in root,
  * once its /proc and /sys are there and before the pivot into it; none
  * masks with --insecure-options=paths. */

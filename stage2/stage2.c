@@ -209,6 +209,12 @@ static int set_oom_score_adj(int v, podrun_error_t *err)
 
 int stage2_mask_paths(const struct stage2_plan *p, const char *root, podrun_error_t *err)
 {
+  for (size_t i = 0; i < p->config.n_bind_attrs; i++)
+    {
+      const struct app_bind_attrs *b = &p->config.bind_attrs[i];
+      if (volumes_set_attrs(root, b->destination, b->set, b->clear, b->recursive, err) < 0)
+        return -1;
+    }
   for (size_t i = 0; i < p->config.n_tmpfs; i++)
     if (volumes_mount_tmpfs(root, &p->config.tmpfs[i], err) < 0)
       return -1;

@@ -592,6 +592,34 @@ c["mounts"] = [{"destination": "/evil/tmp", "type": "tmpfs", "source": "tmpfs"}]
   nothing_left
 }
 
+@test "oci-runtime: a bind's nosuid, nodev and noexec hold in the app on nspawn and fly" {
+  requires python3
+  local b out=$BATS_TEST_TMPDIR/app.out flavor pid hd=$BATS_TEST_TMPDIR/hostdir
+  mkdir -p "$hd"
+  cp /bin/busybox "$hd/bb"
+  for flavor in nspawn fly; do
+    b=$(bundle 'c["process"]["args"] = ["/bin/busybox", "sh", "-c",
+  "/bin/busybox grep \" /hd \" /proc/self/mounts; /hd/bb echo exec-ran; /bin/busybox grep \" /plain \" /proc/self/mounts; echo end"]
+c["annotations"] = {"podrun.io/stage1": "'$flavor'"}
+c["mounts"] = [{"destination": "/hd", "type": "bind", "source": "'"$hd"'", "options": ["rbind", "nosuid", "noexec", "nodev", "rprivate"]},
+  {"destination": "/plain", "type": "bind", "source": "'"$hd"'", "options": ["rbind", "rprivate"]}]')
+    "$OCI" --root "$ROOT" create --bundle "$b" ba-$flavor >"$out" 2>&1 </dev/null || fail "$flavor: $(cat "$out")"
+    remember_pod ba-$flavor >/dev/null
+    pid=$(json_query 'j["pid"]' <"$ROOT/ba-$flavor/state.json")
+    log_run "$OCI" --root "$ROOT" start ba-$flavor
+    wait_gone "$pid"
+    cat "$out"
+    grep -q '^end' "$out" || fail "$flavor: the app did not run to its end"
+    grep -Eq ' /hd [^ ]+ rw,nosuid,nodev,noexec' "$out" || fail "$flavor: /hd is not nosuid,nodev,noexec"
+    ! grep -q exec-ran "$out" || fail "$flavor: a program ran from a noexec bind"
+    grep -q ' /plain ' "$out" && ! grep -Eq ' /plain [^ ]+ [^ ]*noexec' "$out" || fail "$flavor: the other bind got the options"
+    log_run "$OCI" --root "$ROOT" delete ba-$flavor
+    [[ $status -eq 0 ]]
+    rm -rf "$b"
+  done
+  nothing_left
+}
+
 @test "oci-runtime: kvm: ctr run --rm: the guest app's output and exit code; ctr task kill ends the VM; nothing left" {
   requires stage1-kvm
   crun kvm --rm "$IMAGE" v1 sh -c 'echo "in the vm: $(cat /proc/1/comm)"; exit 9'

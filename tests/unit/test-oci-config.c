@@ -306,6 +306,27 @@ static void test_masked_paths(void **state)
 
 /* tmpfs mounts → podrun.io/tmpfs with their options; an option podrun does
  * not apply, a tmpfs at /, a bind below a tmpfs: refused. */
+/* a bind's nosuid, nodev, noexec → podrun.io/bind-attributes (ro stays the volume's) */
+static void test_bind_attributes(void **state)
+{
+  struct oci_spec c = { 0 };
+  podrun_error_t err = NULL;
+  const char *text =
+      "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+      "\"user\":{\"uid\":0,\"gid\":0}},\"mounts\":[{\"destination\":\"/b\",\"type\":\"bind\",\"source\":\"/tmp\","
+      "\"options\":[\"rbind\",\"ro\",\"nosuid\",\"noexec\",\"rprivate\"]},{\"destination\":\"/p\",\"type\":\"bind\","
+      "\"source\":\"/tmp\",\"options\":[\"bind\",\"rprivate\"]}],\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}";
+  assert_int_equal(parse(text, &c, &err), 0);
+  json_t *app = json_object_get(json_array_get(json_object_get(c.pod_manifest, "apps"), 0), "app");
+  json_t *v = isolator(app, "podrun.io/bind-attributes");
+  assert_non_null(v);
+  assert_int_equal(json_array_size(v), 1); /* /p has none */
+  assert_string_equal(json_string_value(json_object_get(json_array_get(v, 0), "destination")), "/b");
+  assert_true(json_is_true(json_object_get(json_array_get(v, 0), "recursive")));
+  assert_int_equal(json_array_size(json_object_get(json_array_get(v, 0), "options")), 3);
+  oci_spec_done(&c);
+}
+
 static void test_tmpfs(void **state)
 {
   struct oci_spec c = { 0 };
@@ -353,6 +374,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_seccomp, setup, teardown),
     cmocka_unit_test_setup_teardown(test_masked_paths, setup, teardown),
     cmocka_unit_test_setup_teardown(test_tmpfs, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_bind_attributes, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
