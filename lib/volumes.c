@@ -287,7 +287,7 @@ static const struct
 {
   const char *name;
   uint64_t set, clear;
-} tmpfs_flags[] = {
+} mount_flags[] = {
   { "ro", MOUNT_ATTR_RDONLY, 0 },
   { "rw", 0, MOUNT_ATTR_RDONLY },
   { "nosuid", MOUNT_ATTR_NOSUID, 0 },
@@ -302,18 +302,22 @@ static const struct
   { "atime", 0, 0 },
   { "nodiratime", MOUNT_ATTR_NODIRATIME, 0 },
   { "diratime", 0, MOUNT_ATTR_NODIRATIME },
-  /* propagation: the tmpfs is new in the app's own mount namespace, whose
-   * mounts are slaves of the pod's; nothing to change */
-  { "private", 0, 0 },  { "rprivate", 0, 0 }, { "slave", 0, 0 }, { "rslave", 0, 0 },
-  { "shared", 0, 0 },   { "rshared", 0, 0 },  { "unbindable", 0, 0 }, { "runbindable", 0, 0 },
+  /* propagation: the app's mount namespace is its own, its mounts slaves
+   * of the pod's private one, so nothing goes out of it: what these ask
+   * for already (shared and unbindable are not said here) */
+  { "private", 0, 0 },
+  { "rprivate", 0, 0 },
+  { "slave", 0, 0 },
+  { "rslave", 0, 0 },
 };
+
 bool volumes_mount_flag(const char *option, uint64_t *set, uint64_t *clear)
 {
-  for (size_t k = 0; k < ELEMENTSOF(tmpfs_flags); k++)
-    if (streq(option, tmpfs_flags[k].name))
+  for (size_t k = 0; k < ELEMENTSOF(mount_flags); k++)
+    if (streq(option, mount_flags[k].name))
       {
-        *set = (*set & ~tmpfs_flags[k].clear) | tmpfs_flags[k].set;
-        *clear = (*clear & ~tmpfs_flags[k].set) | tmpfs_flags[k].clear;
+        *set = (*set & ~mount_flags[k].clear) | mount_flags[k].set;
+        *clear = (*clear & ~mount_flags[k].set) | mount_flags[k].clear;
         return true;
       }
   return false;
@@ -375,7 +379,7 @@ int volumes_tmpfs_parse(const json_t *entry, struct volumes_tmpfs *ret, podrun_e
     bad:
       strv_free(t.params);
       return podrun_error_new(err, 0, "tmpfs %s: option %s: not one podrun applies (size=, nr_blocks=, nr_inodes=, "
-                                      "mode=, uid=, gid=, ro, nosuid, nodev, noexec, the atime ones, propagation)",
+                                      "mode=, uid=, gid=, ro, nosuid, nodev, noexec, the atime ones, private, slave)",
                               QUOTE(dest), s ? QUOTE(s) : "(not a string)");
     }
   t.destination = xstrdup(dest);

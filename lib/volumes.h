@@ -74,7 +74,8 @@ int volumes_mount_tmpfs(const char *app_root, const struct volumes_tmpfs *t, pod
 #define BIND_ATTRS_ISOLATOR "podrun.io/bind-attributes"
 
 /* A mount option that is a mount attribute (ro, rw, nosuid, nodev, noexec,
- * their opposites, the atime ones; propagation ones change nothing): adds
+ * their opposites, the atime ones; [r]private and [r]slave, which the app's
+ * mount namespace gives anyway, change nothing): adds
  * it to *set and *clear (MOUNT_ATTR_*), true; false for another. */
 bool volumes_mount_flag(const char *option, uint64_t *set, uint64_t *clear);
 
