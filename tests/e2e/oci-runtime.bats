@@ -147,6 +147,10 @@ wait_stopped() {
   crun nspawn --rm "$IMAGE" t2 sh -c 'echo "host=$(hostname) pid=$$"; exit 7'
   [[ $status -eq 7 ]] || fail "exit code $status, not 7"
   [[ $output == *"pid=1"* || $output == *"pid=2"* ]] || fail "not in a pid namespace of its own: $output"
+  # containerd's default seccomp profile (argument conditions: Kubernetes' RuntimeDefault)
+  # is taken, not refused, and the app runs under it (its enforcement: the podman test)
+  crun nspawn --rm --seccomp "$IMAGE" t3 sh -c 'grep ^Seccomp: /proc/self/status; echo profile-ok'
+  [[ $status -eq 0 && $output == *profile-ok* && $output == *"Seccomp:"*2* ]] || fail "under containerd's profile: $output"
   nothing_left
 }
 
