@@ -422,6 +422,12 @@ static int open_dir_in_root(const char *app_root, const char *path, podrun_error
   return fd;
 }
 
+int volumes_make_dir_in_root(const char *app_root, const char *path, podrun_error_t *err)
+{
+  int fd = open_dir_in_root(app_root, path, err);
+  return fd < 0 ? -1 : (close(fd), 0);
+}
+
 int volumes_mount_tmpfs(const char *app_root, const struct volumes_tmpfs *t, podrun_error_t *err)
 {
   _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC), target = -1, mnt = -1;

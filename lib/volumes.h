@@ -64,6 +64,10 @@ struct volumes_tmpfs
 int volumes_tmpfs_parse(const json_t *entry, struct volumes_tmpfs *ret, podrun_error_t *err);
 void volumes_tmpfs_done(struct volumes_tmpfs *t);
 
+/* Makes app_root/path, a directory, and those on the way (0755) as needed,
+ * each component opened without following a symlink, never out of app_root. */
+int volumes_make_dir_in_root(const char *app_root, const char *path, podrun_error_t *err);
+
 /* A new tmpfs with t's options at app_root/t->destination, the directories
  * on the way made (0755) as needed, each opened without following a symlink. */
 int volumes_mount_tmpfs(const char *app_root, const struct volumes_tmpfs *t, podrun_error_t *err);

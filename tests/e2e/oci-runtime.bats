@@ -593,6 +593,27 @@ c["mounts"] = [{"destination": "/evil/tmp", "type": "tmpfs", "source": "tmpfs"}]
   [[ $status -eq 0 ]]
   b=$(bundle 'c["mounts"] = [{"destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]}]')
   bad "$b" 'mounts[0]: tmpfs "/t": option "tmpcopyup": not one podrun applies'
+  # a read-only root: the destination is made at create, and the tmpfs is there
+  rm -rf "$b"
+  b=$(bundle 'c["process"]["args"] = ["/bin/busybox", "sh", "-c", "/bin/busybox grep \" /made/here \" /proc/self/mounts; echo end"]
+c["root"]["readonly"] = True
+c["mounts"] = [{"destination": "/made/here", "type": "tmpfs", "source": "tmpfs"}]')
+  "$OCI" --root "$ROOT" create --bundle "$b" tf-ro >"$out" 2>&1 </dev/null || fail "$(cat "$out")"
+  remember_pod tf-ro >/dev/null
+  pid=$(json_query 'j["pid"]' <"$ROOT/tf-ro/state.json")
+  log_run "$OCI" --root "$ROOT" start tf-ro
+  wait_gone "$pid"
+  cat "$out"
+  grep -q '^tmpfs /made/here tmpfs' "$out" || fail "no tmpfs on the read-only root"
+  log_run "$OCI" --root "$ROOT" delete tf-ro
+  # and a symlink on the way there, planted: refused at create, nothing made outside
+  rm -rf "$b"
+  b=$(bundle 'c["root"]["readonly"] = True
+c["mounts"] = [{"destination": "/evil/made", "type": "tmpfs", "source": "tmpfs"}]')
+  mkdir -p "$BATS_TEST_TMPDIR/outside"
+  ln -s "$BATS_TEST_TMPDIR/outside" "$b/rootfs/evil"
+  bad "$b" '"/evil/made": a symlink or a file on the way (not followed)'
+  [[ ! -e "$BATS_TEST_TMPDIR/outside/made" ]] || fail "a directory was made through the symlink"
   nothing_left
 }
 
