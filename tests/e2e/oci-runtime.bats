@@ -369,8 +369,10 @@ c["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat >'"$BA
     sh -c 'echo "podman-ok $(ls /sys/class/net | tr "\n" " ")"; exit 4'
   [[ $status -eq 4 && $output == *podman-ok* ]] || fail "status $status: $(cat $p/oci.log)"
   [[ $output != *eth0* ]] || fail "--network=none has an interface"
-  log_run pmrun localhost/podrun-bb:1 sh -c 'echo "net $(ls /sys/class/net | tr "\n" " ")"'
-  [[ $status -eq 0 && $output == *eth0* ]] || fail "the default network is not joined"
+  # /proc/net/dev is the reader's network namespace (a /sys of the host's shows the
+  # host's interfaces): eth0 of podman's network, not the host's bridge podman0
+  log_run pmrun localhost/podrun-bb:1 sh -c 'echo "net $(cat /proc/net/dev | tr "\n" " ")"'
+  [[ $status -eq 0 && $output == *eth0:* && $output != *podman0* ]] || fail "the default network is not joined"
   # podman's default profile (argument conditions, defaultErrnoRet ENOSYS) is the
   # app's filter: personality is allowed only with the arguments it lists (podman's
   # allows clone whatever its flags); without it (seccomp=unconfined: the flavor's
