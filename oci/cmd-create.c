@@ -26,6 +26,7 @@
 #include "stage0/run-args.h"
 #include "stage0/stage1-policy.h"
 #include "store/dl.h"
+#include "volumes.h"
 
 #define START_WAIT_MS 10000
 
@@ -225,6 +226,22 @@ static int check_args(const struct oci_spec *c, podrun_error_t *err)
   return 0;
 }
 
+/* A read-only root (root.readonly, or the policy's): the tmpfs mounts'
+ * destinations are made in the rootfs now, as runc makes them before it
+ * makes the root read-only (stage2, which mounts them, comes after the
+ * stage1 did); each component opened without following a symlink. */
+static int make_tmpfs_targets(const struct oci_spec *c, const struct pod_plan *plan, podrun_error_t *err)
+{
+  size_t i;
+  json_t *t;
+  if (!plan->manifest->apps[0].read_only_rootfs)
+    return 0;
+  json_array_foreach (c->tmpfs, i, t)
+    if (volumes_make_dir_in_root(c->rootfs, json_string_value(json_object_get(t, "destination")), err) < 0)
+      return podrun_error_wrap(err, "config.json: a tmpfs on the read-only root");
+  return 0;
+}
+
 static int create_in(struct oci_state *st, const struct oci_spec *c, podrun_error_t *err)
 {
   _cleanup_(pod_plan_done) struct pod_plan plan = { 0 };
@@ -239,7 +256,8 @@ static int create_in(struct oci_state *st, const struct oci_spec *c, podrun_erro
     return podrun_error_wrap(err, "config.json: linux.namespaces");
   if (netns >= 0)
     close(netns); /* checked; the pod opens it again when it starts */
-  if (build_plan(c, &plan, err) < 0 || store_open(arg_dir, 0, &s, err) < 0 || pod_prepare_plan(s, &plan, &p, err) < 0)
+  if (build_plan(c, &plan, err) < 0 || make_tmpfs_targets(c, &plan, err) < 0 || store_open(arg_dir, 0, &s, err) < 0 ||
+      pod_prepare_plan(s, &plan, &p, err) < 0)
     return -1;
   st->uuid = xstrdup(p->uuid);
   st->flavor = xstrdup(plan.stage1_label);

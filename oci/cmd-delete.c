@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -30,6 +31,39 @@ static int kill_all(const struct oci_state *st, int sig, podrun_error_t *err)
   return 0;
 }
 
+/* Another signal, to the app's own process (the container's process, the
+ * stage1's run, passes on only SIGTERM, SIGINT and SIGHUP): through a pidfd
+ * opened before the app's pid is checked to be the pod's, so a pid reused
+ * meanwhile is never signalled. */
+static int kill_app(const struct oci_state *st, int sig, podrun_error_t *err)
+{
+  pid_t app;
+  if (streq(st->flavor, "kvm"))
+    return podrun_error_new(err, 0, "kill: signal %d: a kvm pod's app is in its VM, which SIGTERM, SIGINT and SIGHUP "
+                                    "reach (SIGKILL ends it); not others",
+                            sig);
+  for (int tries = 0;; tries++)
+    {
+      if (oci_app_pid(st, &app, err) < 0)
+        return -1;
+      _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, app, 0);
+      if (pidfd < 0)
+        return podrun_error_set(err, errno, "container %s: the app's process %d", ESCAPE(st->id), (int) app);
+      pid_t again;
+      if (oci_app_pid(st, &again, err) < 0)
+        return -1;
+      if (again != app)
+        {
+          if (tries < 3)
+            continue;
+          return podrun_error_new(err, EAGAIN, "container %s: the app's process keeps changing", ESCAPE(st->id));
+        }
+      if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+        return podrun_error_set(err, errno, "container %s: kill %d", ESCAPE(st->id), (int) app);
+      return 0;
+    }
+}
+
 int oci_kill(int argc, char **argv, podrun_error_t *err)
 {
   _cleanup_(oci_state_done) struct oci_state st = { .dirfd = -1 };
@@ -49,9 +83,7 @@ int oci_kill(int argc, char **argv, podrun_error_t *err)
   if (all)
     return kill_all(&st, sig, err);
   if (!forwarded(sig) && streq(status, "running"))
-    return podrun_error_new(err, 0, "kill: signal %d: the container's process passes on SIGTERM, SIGINT and SIGHUP "
-                                    "(SIGKILL ends it); send others with --all",
-                            sig);
+    return kill_app(&st, sig, err);
   if (kill(st.pid, sig) < 0)
     return podrun_error_set(err, errno, "container %s: kill %d", ESCAPE(st.id), (int) st.pid);
   return 0;

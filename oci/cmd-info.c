@@ -125,7 +125,17 @@ int oci_features(int argc, char **argv, podrun_error_t *err)
       "selinux", "enabled", false, "annotations", "io.podrun.stage1", "podrun.io/stage1");
   if (j)
     {
+      json_t *sc = json_object_get(json_object_get(j, "linux"), "seccomp");
       json_array_append_new(json_object_get(j, "mountOptions"), json_string("tmpfs"));
+      json_object_set_new(sc, "actions",
+                          json_pack("[sssssss]", "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
+                                    "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_LOG"));
+      json_object_set_new(sc, "operators",
+                          json_pack("[sssssss]", "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ",
+                                    "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"));
+      json_object_set_new(sc, "supportedFlags",
+                          json_pack("[sss]", "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+                                    "SECCOMP_FILTER_FLAG_SPEC_ALLOW"));
     }
   return print_json(j, true, err);
 }

@@ -17,6 +17,7 @@
 #include "caps.h"
 #include "rlimits.h"
 #include "syscalls.h"
+#include "volumes.h"
 
 static const char *const hook_names[_OCI_HOOK_MAX] = {
   [OCI_HOOK_PRESTART] = "prestart",
@@ -42,6 +43,8 @@ void oci_spec_done(struct oci_spec *c)
   for (size_t i = 0; i < _OCI_HOOK_MAX; i++)
     json_decref(c->hooks[i]);
   strv_free(c->warnings);
+  json_decref(c->tmpfs);
+  json_decref(c->bind_attrs);
   *c = (struct oci_spec){ 0 };
 }
 
@@ -353,7 +356,8 @@ static void warn_options(struct oci_spec *c, const char *dest, json_t *opts, boo
   json_array_foreach (opts, i, e)
     {
       const char *o = json_string_value(e);
-      bool ok = !bind; /* a tmpfs's options go with it: it is a directory */
+      uint64_t set = 0, clear = 0;
+      bool ok = !bind || volumes_mount_flag(o, &set, &clear); /* podrun.io/bind-attributes */
       for (size_t k = 0; k < ELEMENTSOF(taken) && !ok; k++)
         ok = streq(o, taken[k]);
       if (!ok)
@@ -397,11 +401,38 @@ static int parse_mount(const char *bundle, size_t i, json_t *m, json_t *volumes,
         return podrun_error_set(err, 0, "config.json: %s: source %s: a path with ':' or ','", key, QUOTE(abs));
       vol = json_pack("{s:s,s:s,s:s,s:b,s:b}", "name", name, "kind", "host", "source", abs, "readOnly",
                       option_has(opts, "ro"), "recursive", option_has(opts, "rbind"));
+      /* nosuid, nodev, noexec, the atime ones: set by stage2 on the bind */
+      json_t *attrs = json_array(), *o;
+      uint64_t set = 0, clear = 0;
+      size_t k;
+      json_array_foreach (opts, k, o)
+        if (!streq(json_string_value(o), "ro") && !streq(json_string_value(o), "rw") &&
+            volumes_mount_flag(json_string_value(o), &set, &clear))
+          json_array_append(attrs, o);
+      if (set || clear)
+        {
+          if (!c->bind_attrs)
+            c->bind_attrs = json_array();
+          json_array_append_new(c->bind_attrs, json_pack("{s:s,s:o,s:b}", "destination", dest, "options", attrs,
+                                                         "recursive", option_has(opts, "rbind")));
+        }
+      else
+        json_decref(attrs);
     }
   else if (type && streq(type, "tmpfs"))
     {
-      vol = json_pack("{s:s,s:s,s:s}", "name", name, "kind", "empty", "mode", "1777");
-      warn(c, "mount %s: a tmpfs becomes an empty directory of the pod", QUOTE(dest));
+      /* a real tmpfs, made by stage2 in the app's root (after the binds) */
+      struct volumes_tmpfs t;
+      json_t *entry = json_pack("{s:s,s:O}", "destination", dest, "options", opts ? opts : json_array());
+      if (streq(dest, "/"))
+        return json_decref(entry), podrun_error_set(err, 0, "config.json: %s: a tmpfs at \"/\": not supported", key);
+      if (volumes_tmpfs_parse(entry, &t, err) < 0)
+        return json_decref(entry), podrun_error_wrap(err, "config.json: %s", key);
+      volumes_tmpfs_done(&t);
+      if (!c->tmpfs)
+        c->tmpfs = json_array();
+      json_array_append_new(c->tmpfs, entry);
+      return 0;
     }
   else
     return podrun_error_set(err, 0, "config.json: %s: type %s at %s: not supported (bind and tmpfs are)", key,
@@ -525,67 +556,54 @@ static int parse_resources(json_t *r, json_t *app, struct oci_spec *c, podrun_er
   return 0;
 }
 
-/* linux.seccomp as an appc seccomp isolator: a default that denies with an
- * allow list (a retain set), or a default that allows with a deny list (a
- * remove set), all denials the same; argument conditions cannot be said in
- * appc's sets and are refused. */
-static int parse_seccomp(json_t *s, json_t *app, podrun_error_t *err)
+/* linux.seccomp, whole, as the app's podrun.io/seccomp isolator: stage2
+ * builds the filter from it (lib/syscalls.c checks it here, before any pod
+ * exists, as stage2 will take it). */
+static int parse_seccomp(json_t *s, json_t *app, struct oci_spec *c, podrun_error_t *err)
 {
-  const char *def = json_string_value(json_object_get(s, "defaultAction"));
-  json_t *calls = json_object_get(s, "syscalls"), *e, *n;
-  json_t *set = NULL;
-  size_t i, j;
-  bool retain;
-  int errnum = (int) json_integer_value(json_object_get(s, "defaultErrnoRet"));
-
-  if (!s)
-    return 0;
-  if (!def)
-    return bad(err, "linux.seccomp.defaultAction", "missing");
-  if (streq(def, "SCMP_ACT_ALLOW"))
-    retain = false;
-  else if (streq(def, "SCMP_ACT_ERRNO") || streq(def, "SCMP_ACT_KILL") || streq(def, "SCMP_ACT_KILL_PROCESS"))
-    retain = true;
-  else
-    return podrun_error_set(err, 0, "config.json: linux.seccomp.defaultAction %s: not supported", QUOTE(def));
-  if (calls && !json_is_array(calls))
-    return bad(err, "linux.seccomp.syscalls", "not an array");
-  set = json_array();
-  json_array_foreach (calls, i, e)
-    {
-      const char *action = json_string_value(json_object_get(e, "action"));
-      json_t *names = json_object_get(e, "names");
-      bool allow = action && streq(action, "SCMP_ACT_ALLOW");
-      if (json_array_size(json_object_get(e, "args")))
-        return (json_decref(set), podrun_error_set(err, 0, "config.json: linux.seccomp.syscalls[%zu]: argument "
-                                                           "conditions are not supported",
-                                                   i));
-      if (!action || allow != retain || (!retain && !streq(action, "SCMP_ACT_ERRNO")))
-        return (json_decref(set), podrun_error_set(err, 0, "config.json: linux.seccomp.syscalls[%zu]: action %s "
-                                                           "with default %s: not supported",
-                                                   i, action ? QUOTE(action) : "(none)", def));
-      if (!retain && json_object_get(e, "errnoRet"))
-        errnum = (int) json_integer_value(json_object_get(e, "errnoRet"));
-      json_array_foreach (names, j, n)
-        if (json_is_string(n))
-          json_array_append(set, n);
-    }
-  if (!retain || streq(def, "SCMP_ACT_ERRNO"))
-    errnum = errnum > 0 ? errnum : EPERM;
-  else
-    errnum = 0; /* kill */
-  json_t *value = json_pack("{s:o}", "set", set);
-  const char *ename = errnum ? strerrorname_np(errnum) : NULL;
-  if (errnum && !ename)
-    return (json_decref(value), bad(err, "linux.seccomp", "an errno that has no name"));
-  if (ename)
-    json_object_set_new(value, "errno", json_string(ename));
   struct syscalls_filter f = { 0 };
-  const char *iso = retain ? "os/linux/seccomp-retain-set" : "os/linux/seccomp-remove-set";
-  if (syscalls_filter_from_isolator(iso, value, &f, err) < 0)
-    return (json_decref(value), podrun_error_wrap(err, "config.json: linux.seccomp"));
+
+  if (!s || json_is_null(s))
+    return 0;
+  if (syscalls_filter_from_profile(s, &f, err) < 0)
+    return podrun_error_wrap(err, "config.json: linux.seccomp");
+  if (f.n_unknown)
+    warn(c, "linux.seccomp: %zu syscall name%s this libseccomp does not know left out", f.n_unknown,
+         f.n_unknown == 1 ? "" : "s");
   syscalls_filter_done(&f);
-  add_isolator(app, iso, value);
+  add_isolator(app, SYSCALLS_PROFILE_ISOLATOR, json_incref(s));
+  return 0;
+}
+
+/* linux.maskedPaths, readonlyPaths → podrun.io/masked-paths, which stage2
+ * applies in the app's root (besides the stage1's own masks). */
+static int parse_masked_paths(json_t *l, json_t *app, podrun_error_t *err)
+{
+  static const char *const keys[] = { "maskedPaths", "readonlyPaths" };
+  static const char *const to[] = { "masked", "readonly" };
+  json_t *value = json_object();
+  for (size_t k = 0; k < ELEMENTSOF(keys); k++)
+    {
+      json_t *v = json_object_get(l, keys[k]), *e;
+      size_t i;
+      if (!v || json_is_null(v))
+        continue;
+      if (!json_is_array(v))
+        return json_decref(value), podrun_error_set(err, 0, "config.json: linux.%s: not an array", keys[k]);
+      json_array_foreach (v, i, e)
+        {
+          const char *path = json_string_value(e);
+          if (!path || !is_absolute(path) || has_dotdot(path))
+            return json_decref(value),
+                   podrun_error_set(err, 0, "config.json: linux.%s[%zu]: not an absolute path inside the container",
+                                    keys[k], i);
+        }
+      if (json_array_size(v))
+        json_object_set(value, to[k], v);
+    }
+  if (json_object_size(value) == 0)
+    return json_decref(value), 0;
+  add_isolator(app, MASKED_PATHS_ISOLATOR, value);
   return 0;
 }
 
@@ -595,7 +613,7 @@ static int parse_linux(json_t *l, json_t *app, struct oci_spec *c, podrun_error_
     return bad(err, "linux", "missing (a Linux container)");
   if (parse_namespaces(json_object_get(l, "namespaces"), c, err) < 0 ||
       parse_resources(json_object_get(l, "resources"), app, c, err) < 0 ||
-      parse_seccomp(json_object_get(l, "seccomp"), app, err) < 0)
+      parse_seccomp(json_object_get(l, "seccomp"), app, c, err) < 0)
     return -1;
   static const char *const refused[] = { "uidMappings", "gidMappings", "devices", "sysctl", "intelRdt", "personality" };
   for (size_t i = 0; i < ELEMENTSOF(refused); i++)
@@ -604,8 +622,8 @@ static int parse_linux(json_t *l, json_t *app, struct oci_spec *c, podrun_error_
       if (v && !json_is_null(v) && json_object_size(v) + json_array_size(v) > 0)
         return podrun_error_set(err, 0, "config.json: linux.%s: not supported", refused[i]);
     }
-  if (json_array_size(json_object_get(l, "maskedPaths")) || json_array_size(json_object_get(l, "readonlyPaths")))
-    warn(c, "linux.maskedPaths and readonlyPaths: the stage1's own masked and read-only paths apply");
+  if (parse_masked_paths(l, app, err) < 0)
+    return -1;
   if (json_object_get(l, "cgroupsPath"))
     warn(c, "linux.cgroupsPath is not used: the pod's cgroup is podrun's (Documentation/stage1-contract.md)");
   return 0;
@@ -651,6 +669,34 @@ static int parse_hooks(json_t *hooks, struct oci_spec *c, podrun_error_t *err)
   return 0;
 }
 
+/* The tmpfs mounts go to podrun.io/tmpfs; stage2 makes them after the
+ * stage1's binds, so a bind below one (which it would hide) is refused. */
+static int check_tmpfs(json_t *mounts, json_t *app, struct oci_spec *c, podrun_error_t *err)
+{
+  size_t i, k;
+  json_t *m, *t;
+  json_array_foreach (c->tmpfs, k, t)
+    {
+      const char *dest = json_string_value(json_object_get(t, "destination"));
+      size_t n = strlen(dest);
+      while (n > 1 && dest[n - 1] == '/')
+        n--;
+      json_array_foreach (mounts, i, m)
+        {
+          const char *path = json_string_value(json_object_get(m, "path"));
+          if (strncmp(path, dest, n) == 0 && path[n] == '/')
+            return podrun_error_set(err, 0, "config.json: mounts: the bind at %s is below the tmpfs at %s: not "
+                                            "supported (tmpfs mounts are made after the binds)",
+                                    QUOTE(path), QUOTE(dest));
+        }
+    }
+  if (c->tmpfs)
+    add_isolator(app, TMPFS_ISOLATOR, json_incref(c->tmpfs));
+  if (c->bind_attrs)
+    add_isolator(app, BIND_ATTRS_ISOLATOR, json_incref(c->bind_attrs));
+  return 0;
+}
+
 static int parse_top(const char *bundle, json_t *j, json_t *app, json_t *volumes, json_t *mounts,
                      struct oci_spec *c, podrun_error_t *err)
 {
@@ -669,6 +715,7 @@ static int parse_top(const char *bundle, json_t *j, json_t *app, json_t *volumes
   if (parse_root(bundle, json_object_get(j, "root"), c, err) < 0 ||
       parse_process(json_object_get(j, "process"), app, c, err) < 0 ||
       parse_mounts(bundle, json_object_get(j, "mounts"), volumes, mounts, c, err) < 0 ||
+      check_tmpfs(mounts, app, c, err) < 0 ||
       parse_linux(json_object_get(j, "linux"), app, c, err) < 0 || parse_hooks(json_object_get(j, "hooks"), c, err) < 0)
     return -1;
   return 0;

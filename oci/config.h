@@ -47,6 +47,8 @@ struct oci_spec
   json_t *annotations;  /* config.json's, an object (never NULL once parsed) */
   json_t *hooks[_OCI_HOOK_MAX]; /* each an array (or NULL), checked: path absolute, args, env, timeout */
   char **warnings;     /* what the mapping could not apply, for the log */
+  json_t *tmpfs;       /* the tmpfs mounts, podrun.io/tmpfs's value (NULL: none) */
+  json_t *bind_attrs;  /* the binds' mount attributes, podrun.io/bind-attributes's value (NULL: none) */
 };
 
 void oci_spec_done(struct oci_spec *c);

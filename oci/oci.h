@@ -78,6 +78,10 @@ int oci_console_take(int slave);
 /* The pod's cgroup processes, recursively (the pod: its uuid). */
 int oci_pod_pids(const char *uuid, pid_t **ret, size_t *ret_n, podrun_error_t *err);
 
+/* The host pid of the app's process of a running container (nspawn, fly;
+ * a kvm pod's is in its VM), checked to be in the pod's cgroup. */
+int oci_app_pid(const struct oci_state *st, pid_t *ret, podrun_error_t *err);
+
 /* Parses "9", "KILL", "SIGKILL". */
 int oci_signal_parse(const char *s, int *ret, podrun_error_t *err);
 

@@ -224,12 +224,68 @@ int oci_pod_pids(const char *uuid, pid_t **ret, size_t *ret_n, podrun_error_t *e
   return 0;
 }
 
+/* The depth of pid's pid namespace (the entries of its NSpid line), 0 if gone. */
+static size_t ns_depth(pid_t pid)
+{
+  _cleanup_free_ char *path = xasprintf("/proc/%d/status", (int) pid), *text = NULL;
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  if (fs_read_file_at(AT_FDCWD, path, 1 << 16, &text, NULL, &ignored) < 0)
+    return 0;
+  const char *l = strstr(text, "\nNSpid:");
+  size_t n = 0;
+  for (l = l ? l + strlen("\nNSpid:") : NULL; l && *l && *l != '\n';)
+    {
+      l += strspn(l, " \t");
+      if (*l >= '0' && *l <= '9')
+        n++;
+      l += strcspn(l, " \t\n");
+    }
+  return n;
+}
+
+int oci_app_pid(const struct oci_state *st, pid_t *ret, podrun_error_t *err)
+{
+  _cleanup_free_ char *pods = pods_dir();
+  _cleanup_pod_ struct pod *p = NULL;
+  _cleanup_free_ pid_t *pids = NULL;
+  size_t n = 0;
+  pid_t app = 0;
+
+  if (pod_load(pods, st->uuid, &p, err) < 0)
+    return -1;
+  pid_t pid = pod_read_pid(p->dirfd);
+  if (pid > 0 && streq(st->flavor, "fly"))
+    app = pid; /* fly's pid: the app's process itself */
+  else if (pid > 0 && streq(st->flavor, "nspawn"))
+    {
+      /* the pod's init → the app's pid-init (pid 1 of a pid namespace of
+       * its own, deeper) → the app, its first child */
+      pid_t children[64];
+      size_t depth = ns_depth(pid), k = proc_children(pid, children, ELEMENTSOF(children));
+      for (size_t i = 0; depth && i < k && app <= 0; i++)
+        if (ns_depth(children[i]) > depth)
+          app = proc_first_child(children[i]);
+    }
+  if (app <= 0)
+    return podrun_error_new(err, ESRCH, "container %s: its app's process is not there", ESCAPE(st->id));
+  /* only a process of the pod's own cgroup */
+  if (oci_pod_pids(st->uuid, &pids, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (pids[i] == app)
+      {
+        *ret = app;
+        return 0;
+      }
+  return podrun_error_new(err, ESRCH, "container %s: its app's process is not in the pod's cgroup", ESCAPE(st->id));
+}
+
 /* ---- arguments ---- */
 
 int oci_signal_parse(const char *s, int *ret, podrun_error_t *err)
 {
   unsigned long long n;
-  if (parse_uint(s, 64, &n) == 0 && n > 0)
+  if (parse_uint(s, 64, &n) == 0 && n > 0 && n < NSIG)
     return *ret = (int) n, 0;
   const char *name = startswith(s, "SIG") ? s + 3 : s;
   for (int sig = 1; sig < NSIG; sig++)

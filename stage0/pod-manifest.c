@@ -440,7 +440,8 @@ static int check_seccomp(const struct appc_pod_manifest *m, podrun_error_t *err)
       {
         const struct appc_isolator *iso = &m->apps[i].app->isolators[j];
         struct syscalls_filter f;
-        if (!streq(iso->name, "os/linux/seccomp-retain-set") && !streq(iso->name, "os/linux/seccomp-remove-set"))
+        if (!streq(iso->name, "os/linux/seccomp-retain-set") && !streq(iso->name, "os/linux/seccomp-remove-set") &&
+            !streq(iso->name, SYSCALLS_PROFILE_ISOLATOR))
           continue;
         if (syscalls_filter_from_isolator(iso->name, iso->value, &f, err) < 0)
           return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));

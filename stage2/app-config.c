@@ -28,6 +28,75 @@ static int string_set(const struct appc_isolator *iso, char ***ret, podrun_error
   return 0;
 }
 
+static int path_list(const struct appc_isolator *iso, const char *key, char ***ret, podrun_error_t *err)
+{
+  json_t *v = json_object_get(iso->value, key), *e;
+  size_t i;
+  if (!v)
+    return 0;
+  if (!json_is_array(v))
+    return podrun_error_new(err, 0, "isolator %s: \"%s\" must be an array of absolute paths", iso->name, key);
+  json_array_foreach (v, i, e)
+    {
+      const char *path = json_string_value(e);
+      if (!path || path[0] != '/' || strstr(path, "/../") || endswith(path, "/..") || strlen(path) > 4096)
+        return podrun_error_new(err, 0, "isolator %s: \"%s\" must be an array of absolute paths without \"..\"",
+                                iso->name, key);
+      *ret = strv_push(*ret, path);
+    }
+  return 0;
+}
+
+static int masked_paths_isolator(const struct appc_isolator *iso, struct app_config *c, podrun_error_t *err)
+{
+  if (!json_is_object(iso->value))
+    return podrun_error_new(err, 0, "isolator %s: value must be an object", iso->name);
+  return path_list(iso, "masked", &c->masked_paths, err) < 0 ? -1 : path_list(iso, "readonly", &c->readonly_paths, err);
+}
+
+static int tmpfs_isolator(const struct appc_isolator *iso, struct app_config *c, podrun_error_t *err)
+{
+  size_t i;
+  json_t *e;
+  if (!json_is_array(iso->value))
+    return podrun_error_new(err, 0, "isolator %s: value must be an array", iso->name);
+  json_array_foreach (iso->value, i, e)
+    {
+      struct volumes_tmpfs t;
+      if (volumes_tmpfs_parse(e, &t, err) < 0)
+        return podrun_error_wrap(err, "isolator %s", iso->name);
+      c->tmpfs = xrealloc(c->tmpfs, (c->n_tmpfs + 1) * sizeof(*c->tmpfs));
+      c->tmpfs[c->n_tmpfs++] = t;
+    }
+  return 0;
+}
+
+static int bind_attrs_isolator(const struct appc_isolator *iso, struct app_config *c, podrun_error_t *err)
+{
+  size_t i, k;
+  json_t *e, *o;
+  if (!json_is_array(iso->value))
+    return podrun_error_new(err, 0, "isolator %s: value must be an array", iso->name);
+  json_array_foreach (iso->value, i, e)
+    {
+      const char *dest = json_string_value(json_object_get(e, "destination"));
+      json_t *opts = json_object_get(e, "options");
+      struct app_bind_attrs b = { .recursive = json_is_true(json_object_get(e, "recursive")) };
+      if (!dest || dest[0] != '/' || strstr(dest, "/../") || endswith(dest, "/..") || !json_is_array(opts))
+        return podrun_error_new(err, 0, "isolator %s: [%zu]: a \"destination\" (absolute, without \"..\") and "
+                                        "\"options\"",
+                                iso->name, i);
+      json_array_foreach (opts, k, o)
+        if (!json_is_string(o) || !volumes_mount_flag(json_string_value(o), &b.set, &b.clear))
+          return podrun_error_new(err, 0, "isolator %s: [%zu]: option %s is not a mount attribute", iso->name, i,
+                                  json_is_string(o) ? QUOTE(json_string_value(o)) : "(not a string)");
+      b.destination = xstrdup(dest);
+      c->bind_attrs = xrealloc(c->bind_attrs, (c->n_bind_attrs + 1) * sizeof(*c->bind_attrs));
+      c->bind_attrs[c->n_bind_attrs++] = b;
+    }
+  return 0;
+}
+
 static int seccomp_isolator(const struct appc_isolator *iso, struct app_config *c, podrun_error_t *err)
 {
   struct syscalls_filter f;
@@ -36,6 +105,12 @@ static int seccomp_isolator(const struct appc_isolator *iso, struct app_config *
   if (syscalls_filter_from_isolator(iso->name, iso->value, &f, err) < 0)
     return -1;
   c->seccomp_given = true;
+  if (f.profile)
+    {
+      c->seccomp = true;
+      c->seccomp_profile = f;
+      return 0;
+    }
   c->seccomp = !f.none; /* @appc.io/all: no filter, not even a default one */
   c->seccomp_mode = f.retain ? ISOLATE_SECCOMP_RETAIN : ISOLATE_SECCOMP_REMOVE;
   c->seccomp_errno = f.errnum;
@@ -64,7 +139,8 @@ int app_config_from_isolators(const struct appc_app *app, bool keep_caps_by_defa
             r = podrun_error_new(err, 0, "isolator %s: value must be true or false", iso->name);
           c.no_new_privs = json_is_true(iso->value);
         }
-      else if (streq(iso->name, "os/linux/seccomp-retain-set") || streq(iso->name, "os/linux/seccomp-remove-set"))
+      else if (streq(iso->name, "os/linux/seccomp-retain-set") || streq(iso->name, "os/linux/seccomp-remove-set") ||
+               streq(iso->name, SYSCALLS_PROFILE_ISOLATOR))
         r = seccomp_isolator(iso, &c, err);
       else if (streq(iso->name, "os/linux/oom-score-adj"))
         {
@@ -74,6 +150,12 @@ int app_config_from_isolators(const struct appc_app *app, bool keep_caps_by_defa
           c.has_oom_score_adj = true;
           c.oom_score_adj = (int) v;
         }
+      else if (streq(iso->name, BIND_ATTRS_ISOLATOR))
+        r = bind_attrs_isolator(iso, &c, err);
+      else if (streq(iso->name, TMPFS_ISOLATOR))
+        r = tmpfs_isolator(iso, &c, err);
+      else if (streq(iso->name, MASKED_PATHS_ISOLATOR))
+        r = masked_paths_isolator(iso, &c, err);
       else if (streq(iso->name, RLIMITS_ISOLATOR))
         {
           free(c.rlimits);
@@ -106,6 +188,21 @@ void app_config_done(struct app_config *c)
 {
   strv_free(c->seccomp_syscalls);
   c->seccomp_syscalls = NULL;
+  syscalls_filter_done(&c->seccomp_profile);
+  strv_free(c->masked_paths);
+  c->masked_paths = NULL;
+  strv_free(c->readonly_paths);
+  c->readonly_paths = NULL;
+  for (size_t i = 0; i < c->n_tmpfs; i++)
+    volumes_tmpfs_done(&c->tmpfs[i]);
+  free(c->tmpfs);
+  c->tmpfs = NULL;
+  c->n_tmpfs = 0;
+  for (size_t i = 0; i < c->n_bind_attrs; i++)
+    free(c->bind_attrs[i].destination);
+  free(c->bind_attrs);
+  c->bind_attrs = NULL;
+  c->n_bind_attrs = 0;
   free(c->rlimits);
   c->rlimits = NULL;
 }

@@ -4,6 +4,15 @@
 #include "appc.h"
 #include "isolate.h"
 #include "rlimits.h"
+#include "volumes.h"
+
+/* One entry of podrun.io/bind-attributes. */
+struct app_bind_attrs
+{
+  char *destination;
+  uint64_t set, clear; /* MOUNT_ATTR_* */
+  bool recursive;
+};
 
 /* What stage2 applies, read from an app's isolators and environment. */
 struct app_config
@@ -15,8 +24,15 @@ struct app_config
   enum isolate_seccomp_mode seccomp_mode;
   char **seccomp_syscalls;
   int seccomp_errno;           /* 0: kill */
+  struct syscalls_filter seccomp_profile; /* podrun.io/seccomp: .profile set, the three above unused */
   struct rlimit_entry *rlimits; /* podrun.io/rlimits */
   size_t n_rlimits;
+  char **masked_paths;         /* podrun.io/masked-paths: "masked" */
+  char **readonly_paths;       /* and "readonly" */
+  struct volumes_tmpfs *tmpfs; /* podrun.io/tmpfs, in order */
+  size_t n_tmpfs;
+  struct app_bind_attrs *bind_attrs; /* podrun.io/bind-attributes */
+  size_t n_bind_attrs;
   bool has_oom_score_adj;      /* os/linux/oom-score-adj */
   int oom_score_adj;
 };

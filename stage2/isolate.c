@@ -133,37 +133,123 @@ static void seccomp_releasep(scmp_filter_ctx *ctx)
     seccomp_release(*ctx);
 }
 
-int isolate_seccomp(enum isolate_seccomp_mode mode, char *const *syscalls, int errnum, podrun_error_t *err)
+static uint32_t scmp_action(enum syscalls_action a, int errnum)
 {
-  uint32_t deny = errnum ? SCMP_ACT_ERRNO((uint32_t) errnum) : SCMP_ACT_KILL_PROCESS;
-  uint32_t listed = mode == ISOLATE_SECCOMP_RETAIN ? SCMP_ACT_ALLOW : deny;
-  _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = seccomp_init(mode == ISOLATE_SECCOMP_RETAIN ? deny : SCMP_ACT_ALLOW);
+  switch (a)
+    {
+    case SYSCALLS_ACT_ALLOW:
+      return SCMP_ACT_ALLOW;
+    case SYSCALLS_ACT_ERRNO:
+      return SCMP_ACT_ERRNO((uint32_t) errnum);
+    case SYSCALLS_ACT_KILL_THREAD:
+      return SCMP_ACT_KILL_THREAD;
+    case SYSCALLS_ACT_TRAP:
+      return SCMP_ACT_TRAP;
+    case SYSCALLS_ACT_LOG:
+      return SCMP_ACT_LOG;
+    case SYSCALLS_ACT_KILL_PROCESS:
+    default:
+      return SCMP_ACT_KILL_PROCESS;
+    }
+}
+
+static const enum scmp_compare scmp_cmps[] = {
+  [SYSCALLS_CMP_NE] = SCMP_CMP_NE, [SYSCALLS_CMP_LT] = SCMP_CMP_LT, [SYSCALLS_CMP_LE] = SCMP_CMP_LE,
+  [SYSCALLS_CMP_EQ] = SCMP_CMP_EQ, [SYSCALLS_CMP_GE] = SCMP_CMP_GE, [SYSCALLS_CMP_GT] = SCMP_CMP_GT,
+  [SYSCALLS_CMP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
+};
+
+/* One rule for one call: its conditions together (AND); but when two test
+ * the same argument, which libseccomp cannot say in one rule, each on its
+ * own (OR), as runc does. */
+static int add_rule(scmp_filter_ctx ctx, uint32_t action, int nr, const struct syscalls_rule *rule, podrun_error_t *err)
+{
+  struct scmp_arg_cmp cmp[SYSCALLS_ARGS_MAX];
+  bool same_arg = false;
+  int r;
+
+  for (size_t i = 0; i < rule->n_args; i++)
+    {
+      cmp[i] = (struct scmp_arg_cmp){ .arg = rule->args[i].index, .op = scmp_cmps[rule->args[i].op],
+                                      .datum_a = rule->args[i].value, .datum_b = rule->args[i].value_two };
+      for (size_t j = 0; j < i; j++)
+        same_arg |= rule->args[j].index == rule->args[i].index;
+    }
+  if (!same_arg)
+    r = seccomp_rule_add_array(ctx, action, nr, (unsigned) rule->n_args, cmp);
+  else
+    {
+      r = 0;
+      for (size_t i = 0; i < rule->n_args && (r == 0 || r == -EEXIST); i++)
+        r = seccomp_rule_add_array(ctx, action, nr, 1, &cmp[i]);
+    }
+  if (r < 0 && r != -EEXIST)
+    return podrun_error_set(err, -r, "seccomp: add a rule for syscall %d", nr);
+  return 0;
+}
+
+int isolate_seccomp_filter(const struct syscalls_filter *f, podrun_error_t *err)
+{
+  uint32_t def = scmp_action(f->default_action, f->default_errnum);
+  _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = seccomp_init(def);
   int r;
 
   if (!ctx)
     return podrun_error_set(err, ENOMEM, "seccomp_init");
-  for (size_t i = 0; syscalls && syscalls[i]; i++)
+  for (size_t i = 0; f->architectures && f->architectures[i]; i++)
     {
-      int nr = seccomp_syscall_resolve_name(syscalls[i]);
-      if (nr == __NR_SCMP_ERROR)
-        return podrun_error_set(err, 0, "seccomp: unknown syscall \"%s\"", syscalls[i]);
-      r = seccomp_rule_add(ctx, listed, nr, 0);
-      if (r < 0 && r != -EEXIST)
-        return podrun_error_set(err, -r, "seccomp: add rule for \"%s\"", syscalls[i]);
+      uint32_t arch = seccomp_arch_resolve_name(f->architectures[i]);
+      if (arch == 0)
+        return podrun_error_set(err, 0, "seccomp: architecture \"%s\" unknown to libseccomp", f->architectures[i]);
+      if ((r = seccomp_arch_add(ctx, arch)) < 0 && r != -EEXIST)
+        return podrun_error_set(err, -r, "seccomp: architecture \"%s\"", f->architectures[i]);
     }
+  if ((f->tsync && (r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0) ||
+      (f->log && (r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1)) < 0) ||
+      (f->spec_allow && (r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1)) < 0))
+    return podrun_error_set(err, -r, "seccomp: a filter flag this kernel or libseccomp does not have");
+  for (size_t i = 0; i < f->n_rules; i++)
+    {
+      const struct syscalls_rule *rule = &f->rules[i];
+      uint32_t action = scmp_action(rule->action, rule->errnum);
+      if (action == def) /* what the default does already (libseccomp refuses such a rule) */
+        continue;
+      for (size_t j = 0; rule->names && rule->names[j]; j++)
+        {
+          int nr = seccomp_syscall_resolve_name(rule->names[j]);
+          if (nr == __NR_SCMP_ERROR)
+            return podrun_error_set(err, 0, "seccomp: unknown syscall \"%s\"", rule->names[j]);
+          if (add_rule(ctx, action, nr, rule, err) < 0)
+            return podrun_error_wrap(err, "\"%s\"", rule->names[j]);
+        }
+    }
+  r = seccomp_load(ctx);
+  if (r < 0)
+    return podrun_error_set(err, -r, "seccomp: load filter");
+  return 0;
+}
+
+int isolate_seccomp(enum isolate_seccomp_mode mode, char *const *syscalls, int errnum, podrun_error_t *err)
+{
+  enum syscalls_action deny = errnum ? SYSCALLS_ACT_ERRNO : SYSCALLS_ACT_KILL_PROCESS;
+  bool retain = mode == ISOLATE_SECCOMP_RETAIN;
+  char *execve[] = { (char *) "execve", NULL }, *rseq[] = { (char *) "rseq", NULL };
+  struct syscalls_rule rules[3] = {
+    { .names = (char **) syscalls, .action = retain ? SYSCALLS_ACT_ALLOW : deny, .errnum = errnum },
+  };
+  struct syscalls_filter f = {
+    .profile = true, .default_action = retain ? deny : SYSCALLS_ACT_ALLOW, .default_errnum = errnum,
+    .rules = rules, .n_rules = 1,
+  };
+
   /* With a retain set, the exec of the app itself must still work; and
    * rseq, which the C library registers as a program starts (glibc 2.35
    * and later) and does without when told ENOSYS, fails so instead of
    * killing an app whose set does not list it. appc allows both: "the
    * minimum set of syscalls required for app life-cycle". */
-  if (mode == ISOLATE_SECCOMP_RETAIN && (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 0)) < 0 &&
-      r != -EEXIST)
-    return podrun_error_set(err, -r, "seccomp: allow execve");
-  if (mode == ISOLATE_SECCOMP_RETAIN && !strv_contains(syscalls, "rseq") && errnum != ENOSYS &&
-      (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(rseq), 0)) < 0 && r != -EEXIST)
-    return podrun_error_set(err, -r, "seccomp: rseq");
-  r = seccomp_load(ctx);
-  if (r < 0)
-    return podrun_error_set(err, -r, "seccomp: load filter");
-  return 0;
+  if (retain)
+    rules[f.n_rules++] = (struct syscalls_rule){ .names = execve, .action = SYSCALLS_ACT_ALLOW };
+  if (retain && !strv_contains(syscalls, "rseq") && errnum != ENOSYS)
+    rules[f.n_rules++] = (struct syscalls_rule){ .names = rseq, .action = SYSCALLS_ACT_ERRNO, .errnum = ENOSYS };
+  return isolate_seccomp_filter(&f, err);
 }

@@ -47,3 +47,9 @@ enum isolate_seccomp_mode
 /* errnum 0: the filter kills the process instead (as appc says when no
  * errno is given). Names libseccomp does not know are an error. */
 int isolate_seccomp(enum isolate_seccomp_mode mode, char *const *syscalls, int errnum, podrun_error_t *err);
+
+/* The one filter builder, which isolate_seccomp also goes through: the
+ * filter's default action, its rules (argument conditions ANDed within a
+ * rule, rules ORed), architectures and flags, loaded. A rule whose action
+ * is the default's is left out. */
+int isolate_seccomp_filter(const struct syscalls_filter *f, podrun_error_t *err);

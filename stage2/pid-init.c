@@ -59,7 +59,7 @@ int stage2_pid_init(struct stage2_plan *p, const char *root, podrun_error_t *err
   if (getpid() != 1)
     return podrun_error_new(err, 0, "--pid-init: not pid 1 of a pid namespace");
   if (isolate_own_mount_ns(root, err) < 0 || volumes_mount_proc(root, !p->disable_paths, err) < 0 ||
-      isolate_pivot(root, err) < 0)
+      stage2_mask_paths(p, root, err) < 0 || isolate_pivot(root, err) < 0)
     return podrun_error_wrap(err, "app \"%s\"", p->name);
   fflush(NULL);
   pid_t app = fork();

@@ -38,3 +38,10 @@ int stage2_plan_exec(struct stage2_plan *p, const char *root, podrun_error_t *er
  * then the app in a child, this process its reaper until it exits (with the
  * app's code). Returns only on failure (in the parent or the app's child). */
 int stage2_pid_init(struct stage2_plan *p, const char *root, podrun_error_t *err);
+
+/* The mount attributes of the app's binds (podrun.io/bind-attributes), its
+ * tmpfs mounts (podrun.io/tmpfs), then its masked and read-only
+ * paths (podrun.io/masked-paths) in root,
+ * once its /proc and /sys are there and before the pivot into it; none
+ * masks with --insecure-options=paths. */
+int stage2_mask_paths(const struct stage2_plan *p, const char *root, podrun_error_t *err);

@@ -10,6 +10,7 @@
 #include "identity.h"
 #include "json-util.h"
 #include "pod.h"
+#include "volumes.h"
 
 int stage2_parse_args(int argc, char **argv, struct stage2_args *ret, podrun_error_t *err)
 {
@@ -206,12 +207,29 @@ static int set_oom_score_adj(int v, podrun_error_t *err)
   return fs_write_all(fd, text, strlen(text), err) < 0 ? podrun_error_wrap(err, "oom_score_adj %d", v) : 0;
 }
 
+int stage2_mask_paths(const struct stage2_plan *p, const char *root, podrun_error_t *err)
+{
+  for (size_t i = 0; i < p->config.n_bind_attrs; i++)
+    {
+      const struct app_bind_attrs *b = &p->config.bind_attrs[i];
+      if (volumes_set_attrs(root, b->destination, b->set, b->clear, b->recursive, err) < 0)
+        return -1;
+    }
+  for (size_t i = 0; i < p->config.n_tmpfs; i++)
+    if (volumes_mount_tmpfs(root, &p->config.tmpfs[i], err) < 0)
+      return -1;
+  if (p->disable_paths || (!p->config.masked_paths && !p->config.readonly_paths))
+    return 0;
+  return volumes_mask_app_paths(root, p->config.masked_paths, p->config.readonly_paths, err);
+}
+
 static int apply(const struct stage2_plan *p, const char *root, podrun_error_t *err)
 {
   const struct app_config *c = &p->config;
   if (c->has_oom_score_adj && set_oom_score_adj(c->oom_score_adj, err) < 0)
     return -1;
-  if (root && isolate_pivot_root(root, err) < 0)
+  if (root && (isolate_own_mount_ns(root, err) < 0 || stage2_mask_paths(p, root, err) < 0 ||
+               isolate_pivot(root, err) < 0))
     return -1;
   if (p->app->working_directory && chdir(p->app->working_directory) < 0)
     return podrun_error_set(err, errno, "working directory \"%s\"", p->app->working_directory);
@@ -222,7 +240,9 @@ static int apply(const struct stage2_plan *p, const char *root, podrun_error_t *
     return -1;
   if (c->no_new_privs && isolate_no_new_privs(err) < 0)
     return -1;
-  if (c->seccomp && isolate_seccomp(c->seccomp_mode, c->seccomp_syscalls, c->seccomp_errno, err) < 0)
+  if (c->seccomp && (c->seccomp_profile.profile ? isolate_seccomp_filter(&c->seccomp_profile, err)
+                                                : isolate_seccomp(c->seccomp_mode, c->seccomp_syscalls,
+                                                                  c->seccomp_errno, err)) < 0)
     return -1;
   return 0;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* podrun-oci's config.json (oci/config.c): any input is a pod manifest the
- * appc parser takes, or one error line that names config.json. */
+ * appc parser takes and whose app's isolators stage2 takes as they are
+ * (the seccomp profile, masked paths, tmpfs mounts podrun-oci checked at
+ * create), or one error line that names config.json. */
 #include <stdint.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 #include "appc.h"
 #include "fs.h"
 #include "oci/config.h"
+#include "stage2/app-config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -54,6 +57,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   _cleanup_pod_manifest_ struct appc_pod_manifest *m = NULL;
   if (!text || appc_pod_manifest_parse(text, strlen(text), &m, &err) < 0 || m->n_apps != 1)
     abort(); /* what the mapping made, the pod's stage1 reads */
+  struct app_config ac;
+  if (!m->apps[0].app || app_config_from_isolators(m->apps[0].app, false, &ac, &err) < 0)
+    abort(); /* and stage2 */
+  if (ac.seccomp_profile.profile)
+    for (size_t i = 0; i < ac.seccomp_profile.n_rules; i++)
+      if (!ac.seccomp_profile.rules[i].names || ac.seccomp_profile.rules[i].n_args > SYSCALLS_ARGS_MAX)
+        abort();
+  app_config_done(&ac);
   oci_spec_done(&c);
   return 0;
 }

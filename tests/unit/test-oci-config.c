@@ -7,10 +7,13 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fs.h"
+#include "syscalls.h"
+#include "volumes.h"
 #include "oci/config.h"
 
 #define ID "sha512-" \
@@ -179,18 +182,54 @@ static void test_refusals(void **state)
           "\"user\":{\"uid\":0,\"gid\":0}},\"mounts\":[{\"destination\":\"/n\",\"type\":\"nfs\"}],"
           "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}",
           "type \"nfs\"");
-  /* seccomp with an argument condition; an unknown capability */
-  refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
-          "\"user\":{\"uid\":0,\"gid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"seccomp\":{"
-          "\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\","
-          "\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}}}",
-          "argument conditions");
+  /* seccomp: what the filter cannot say, each one line naming it */
+  static const struct
+  {
+    const char *seccomp, *msg;
+  } bad_seccomp[] = {
+    { "{\"defaultAction\":\"SCMP_ACT_TRACE\"}", "defaultAction \"SCMP_ACT_TRACE\": not supported" },
+    { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"kill\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
+      "syscalls[0].action \"SCMP_ACT_NOTIFY\"" },
+    { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"kill\"],\"action\":\"SCMP_ACT_ERRNO\","
+      "\"args\":[{\"index\":6,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+      "syscalls[0].args[0].index" },
+    { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"kill\"],\"action\":\"SCMP_ACT_ERRNO\","
+      "\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_ABOUT\"}]}]}",
+      "op \"SCMP_CMP_ABOUT\": not an operator" },
+    { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"kill\"],\"action\":\"SCMP_ACT_ERRNO\","
+      "\"args\":[{\"index\":0,\"value\":-1,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+      "value: not a number" },
+    { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"kill\"],\"action\":\"SCMP_ACT_ALLOW\","
+      "\"errnoRet\":1}]}",
+      "errnoRet: only for SCMP_ACT_ERRNO" },
+    { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":5000}", "defaultErrnoRet: not an errno" },
+    { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_NEW_LISTENER\"]}",
+      "flags: \"SECCOMP_FILTER_FLAG_NEW_LISTENER\" is not supported" },
+    { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_Z80\"]}", "\"SCMP_ARCH_Z80\"" },
+    { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/agent.sock\"}", "\"listenerPath\": not supported" },
+    { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[],\"action\":\"SCMP_ACT_ERRNO\"}]}",
+      "syscalls[0].names" },
+  };
+  for (size_t i = 0; i < sizeof(bad_seccomp) / sizeof(bad_seccomp[0]); i++)
+    {
+      t = xasprintf("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],"
+                    "\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],"
+                    "\"seccomp\":%s}}",
+                    bad_seccomp[i].seccomp);
+      refused(t, bad_seccomp[i].msg);
+      free(t);
+    }
+  /* an unknown capability */
   refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
           "\"user\":{\"uid\":0,\"gid\":0},\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}},"
           "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}",
           "CAP_NOPE");
 }
 
+/* linux.seccomp goes whole to the app's podrun.io/seccomp isolator (stage2
+ * builds the filter from it: tests/unit/test-stage2.c), argument conditions,
+ * errnoRet and architectures included; a name libseccomp does not know is
+ * left out with a warning. */
 static void test_seccomp(void **state)
 {
   struct oci_spec c = { 0 };
@@ -198,15 +237,132 @@ static void test_seccomp(void **state)
   const char *text =
       "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
       "\"user\":{\"uid\":0,\"gid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"seccomp\":{"
-      "\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\",\"mkdirat\"],"
-      "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13}]}}}";
+      "\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,\"architectures\":[\"SCMP_ARCH_X86_64\","
+      "\"SCMP_ARCH_X86\"],\"flags\":[\"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"],\"syscalls\":["
+      "{\"names\":[\"read\",\"no_such_call_ever\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+      "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":4294967295,"
+      "\"op\":\"SCMP_CMP_EQ\"}]},"
+      "{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":2114060288,"
+      "\"valueTwo\":0,\"op\":\"SCMP_CMP_MASKED_EQ\"}]},"
+      "{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13}]}}}";
   assert_int_equal(parse(text, &c, &err), 0);
   json_t *app = json_object_get(json_array_get(json_object_get(c.pod_manifest, "apps"), 0), "app");
-  json_t *v = isolator(app, "os/linux/seccomp-remove-set");
+  json_t *v = isolator(app, "podrun.io/seccomp");
   assert_non_null(v);
-  assert_int_equal(json_array_size(json_object_get(v, "set")), 2);
-  assert_string_equal(json_string_value(json_object_get(v, "errno")), "EACCES");
+  assert_int_equal(json_array_size(json_object_get(v, "syscalls")), 4);
+  assert_null(isolator(app, "os/linux/seccomp-retain-set"));
+  bool warned = false;
+  for (size_t i = 0; c.warnings && c.warnings[i]; i++)
+    warned |= strstr(c.warnings[i], "1 syscall name this libseccomp does not know") != NULL;
+  assert_true(warned);
+
+  struct syscalls_filter f = { 0 };
+  assert_int_equal(syscalls_filter_from_isolator("podrun.io/seccomp", v, &f, &err), 0);
+  assert_true(f.profile);
+  assert_int_equal(f.default_action, SYSCALLS_ACT_ERRNO);
+  assert_int_equal(f.default_errnum, 38);
+  assert_true(f.spec_allow);
+  assert_string_equal(f.architectures[0], "x86_64");
+  assert_string_equal(f.architectures[1], "x86");
+  assert_int_equal(f.n_rules, 4);
+  assert_string_equal(f.rules[0].names[0], "read");
+  assert_null(f.rules[0].names[1]);
+  assert_int_equal(f.rules[1].n_args, 1);
+  assert_int_equal(f.rules[1].args[0].op, SYSCALLS_CMP_EQ);
+  assert_true(f.rules[1].args[0].value == 4294967295ULL);
+  assert_int_equal(f.rules[2].args[0].op, SYSCALLS_CMP_MASKED_EQ);
+  assert_int_equal(f.rules[3].action, SYSCALLS_ACT_ERRNO);
+  assert_int_equal(f.rules[3].errnum, 13);
+  syscalls_filter_done(&f);
   oci_spec_done(&c);
+}
+
+/* linux.maskedPaths and readonlyPaths → podrun.io/masked-paths; a relative
+ * path or one with ".." is refused. */
+static void test_masked_paths(void **state)
+{
+  struct oci_spec c = { 0 };
+  podrun_error_t err = NULL;
+  const char *text =
+      "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+      "\"user\":{\"uid\":0,\"gid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],"
+      "\"maskedPaths\":[\"/proc/kcore\",\"/sys/firmware\"],\"readonlyPaths\":[\"/proc/sys\"]}}";
+  assert_int_equal(parse(text, &c, &err), 0);
+  json_t *app = json_object_get(json_array_get(json_object_get(c.pod_manifest, "apps"), 0), "app");
+  json_t *v = isolator(app, "podrun.io/masked-paths");
+  assert_non_null(v);
+  assert_int_equal(json_array_size(json_object_get(v, "masked")), 2);
+  assert_string_equal(json_string_value(json_array_get(json_object_get(v, "readonly"), 0)), "/proc/sys");
+  oci_spec_done(&c);
+  refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+          "\"user\":{\"uid\":0,\"gid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],"
+          "\"maskedPaths\":[\"proc/kcore\"]}}",
+          "linux.maskedPaths[0]: not an absolute path");
+  refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+          "\"user\":{\"uid\":0,\"gid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],"
+          "\"readonlyPaths\":[\"/a/../../etc\"]}}",
+          "linux.readonlyPaths[0]: not an absolute path");
+}
+
+/* tmpfs mounts → podrun.io/tmpfs with their options; an option podrun does
+ * not apply, a tmpfs at /, a bind below a tmpfs: refused. */
+/* a bind's nosuid, nodev, noexec → podrun.io/bind-attributes (ro stays the volume's) */
+static void test_bind_attributes(void **state)
+{
+  struct oci_spec c = { 0 };
+  podrun_error_t err = NULL;
+  const char *text =
+      "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+      "\"user\":{\"uid\":0,\"gid\":0}},\"mounts\":[{\"destination\":\"/b\",\"type\":\"bind\",\"source\":\"/tmp\","
+      "\"options\":[\"rbind\",\"ro\",\"nosuid\",\"noexec\",\"rprivate\"]},{\"destination\":\"/p\",\"type\":\"bind\","
+      "\"source\":\"/tmp\",\"options\":[\"bind\",\"rprivate\"]}],\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}";
+  assert_int_equal(parse(text, &c, &err), 0);
+  json_t *app = json_object_get(json_array_get(json_object_get(c.pod_manifest, "apps"), 0), "app");
+  json_t *v = isolator(app, "podrun.io/bind-attributes");
+  assert_non_null(v);
+  assert_int_equal(json_array_size(v), 1); /* /p has none */
+  assert_string_equal(json_string_value(json_object_get(json_array_get(v, 0), "destination")), "/b");
+  assert_true(json_is_true(json_object_get(json_array_get(v, 0), "recursive")));
+  assert_int_equal(json_array_size(json_object_get(json_array_get(v, 0), "options")), 3);
+  oci_spec_done(&c);
+}
+
+static void test_tmpfs(void **state)
+{
+  struct oci_spec c = { 0 };
+  podrun_error_t err = NULL;
+  const char *text =
+      "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+      "\"user\":{\"uid\":0,\"gid\":0}},\"mounts\":[{\"destination\":\"/t\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+      "\"options\":[\"size=64m\",\"mode=1777\",\"nosuid\",\"ro\"]}],"
+      "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}";
+  assert_int_equal(parse(text, &c, &err), 0);
+  json_t *app = json_object_get(json_array_get(json_object_get(c.pod_manifest, "apps"), 0), "app");
+  json_t *v = isolator(app, "podrun.io/tmpfs");
+  assert_non_null(v);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(v, 0), "destination")), "/t");
+  struct volumes_tmpfs tm;
+  assert_int_equal(volumes_tmpfs_parse(json_array_get(v, 0), &tm, &err), 0);
+  assert_string_equal(tm.params[0], "size=64m");
+  assert_string_equal(tm.params[1], "mode=1777");
+  assert_true(tm.attrs & MOUNT_ATTR_NOSUID);
+  assert_true(tm.attrs & MOUNT_ATTR_RDONLY);
+  volumes_tmpfs_done(&tm);
+  assert_int_equal(json_array_size(json_object_get(c.pod_manifest, "volumes")), 0);
+  oci_spec_done(&c);
+  refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+          "\"user\":{\"uid\":0,\"gid\":0}},\"mounts\":[{\"destination\":\"/t\",\"type\":\"tmpfs\","
+          "\"options\":[\"size=1m,uid=0\"]}],\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}",
+          "option \"size=1m,uid=0\": not one podrun applies");
+  refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+          "\"user\":{\"uid\":0,\"gid\":0}},\"mounts\":[{\"destination\":\"/\",\"type\":\"tmpfs\"}],"
+          "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}",
+          "a tmpfs at \"/\"");
+  refused("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],\"cwd\":\"/\","
+          "\"user\":{\"uid\":0,\"gid\":0}},\"mounts\":[{\"destination\":\"/t\",\"type\":\"tmpfs\"},"
+          "{\"destination\":\"/t/d\",\"type\":\"bind\",\"source\":\"/tmp\"}],"
+          "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}",
+          "below the tmpfs at \"/t\"");
 }
 
 int main(void)
@@ -216,6 +372,9 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_netns_path, setup, teardown),
     cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
     cmocka_unit_test_setup_teardown(test_seccomp, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_masked_paths, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_tmpfs, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_bind_attributes, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

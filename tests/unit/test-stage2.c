@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -344,9 +345,89 @@ static int seccomp_retain_child(void *arg)
   return getpid() > 0 ? 0 : 13;
 }
 
+/* A profile with argument conditions (podrun.io/seccomp, as podrun-oci
+ * writes it): conditions on one rule are ANDed, rules ORed, errnoRet and
+ * the default's errno apply, a rule testing one argument twice is each
+ * condition on its own. */
+static int seccomp_profile_child(void *arg)
+{
+  const char *profile =
+      "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+      "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13,"
+      "\"args\":[{\"index\":0,\"value\":8,\"op\":\"SCMP_CMP_EQ\"}]},"
+      "{\"names\":[\"getpriority\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,"
+      "\"args\":[{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_EQ\"},{\"index\":1,\"value\":4242,\"op\":\"SCMP_CMP_EQ\"}]},"
+      "{\"names\":[\"getpriority\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":2,"
+      "\"args\":[{\"index\":1,\"value\":4343,\"op\":\"SCMP_CMP_EQ\"}]},"
+      "{\"names\":[\"setpgid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":7,"
+      "\"args\":[{\"index\":1,\"value\":255,\"valueTwo\":17,\"op\":\"SCMP_CMP_MASKED_EQ\"}]},"
+      "{\"names\":[\"setsid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":9,"
+      "\"args\":[{\"index\":0,\"value\":5,\"op\":\"SCMP_CMP_LT\"},{\"index\":0,\"value\":1000,\"op\":\"SCMP_CMP_GT\"}]},"
+      "{\"names\":[\"uname\",\"no_such_call_ever\"],\"action\":\"SCMP_ACT_ERRNO\"}]}";
+  struct syscalls_filter f;
+  podrun_error_t err = NULL;
+  json_t *j = json_loads(profile, 0, NULL);
+  (void) arg;
+  if (!j || syscalls_filter_from_profile(j, &f, &err) < 0 || f.n_unknown != 1)
+    return 9;
+  if (isolate_no_new_privs(&err) < 0 || isolate_seccomp_filter(&f, &err) < 0)
+    return 10;
+  /* raw syscalls: no C library (or sanitizer) in the way */
+  if (syscall(SYS_personality, 8) != -1 || errno != EACCES)
+    return 11;
+  if (syscall(SYS_personality, 0xffffffffUL) < 0) /* a query: allowed */
+    return 12;
+  if (syscall(SYS_getpriority, 0, 4242) != -1 || errno != EPERM) /* both conditions */
+    return 13;
+  if (syscall(SYS_getpriority, 0, 0) < 0) /* only the first */
+    return 14;
+  if (syscall(SYS_getpriority, 1, 4242) == -1 && errno == EPERM) /* only the second */
+    return 15;
+  if (syscall(SYS_getpriority, 1, 4343) != -1 || errno != ENOENT) /* the other rule: OR */
+    return 16;
+  if (syscall(SYS_setpgid, 0, 0x111) != -1 || errno != E2BIG) /* (0x111 & 0xff) == 17 */
+    return 17;
+  if (syscall(SYS_setpgid, 0, 0x112) == -1 && errno == E2BIG)
+    return 18;
+  /* the same argument twice: each alone (4 < 5) */
+  if (syscall(SYS_setsid, 4) != -1 || errno != EBADF)
+    return 19;
+  struct utsname u;
+  if (uname(&u) == 0 || errno != EPERM) /* errnoRet not given: EPERM */
+    return 20;
+  syscalls_filter_done(&f);
+  json_decref(j);
+  return 0;
+}
+
+/* A profile whose default denies with defaultErrnoRet */
+static int seccomp_profile_default_child(void *arg)
+{
+  const char *profile = "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,\"syscalls\":["
+                        "{\"names\":[\"exit_group\",\"exit\",\"getpid\",\"write\",\"gettid\",\"sigaltstack\","
+                        "\"mmap\",\"munmap\",\"rt_sigreturn\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+                        "{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_KILL_PROCESS\"}]}";
+  struct syscalls_filter f;
+  podrun_error_t err = NULL;
+  json_t *j = json_loads(profile, 0, NULL);
+  (void) arg;
+  if (!j || syscalls_filter_from_profile(j, &f, &err) < 0)
+    return 9;
+  if (isolate_no_new_privs(&err) < 0 || isolate_seccomp_filter(&f, &err) < 0)
+    return 10;
+  if (syscall(SYS_getuid) != -1 || errno != ENOSYS)
+    return 11;
+  if (syscall(SYS_getpid) <= 0)
+    return 12;
+  syscall(SYS_getppid); /* killed */
+  return 13;
+}
+
 static void test_seccomp(void **state)
 {
   (void) state;
+  assert_int_equal(in_child(seccomp_profile_child, NULL), 0);
+  assert_int_equal(in_child(seccomp_profile_default_child, NULL), 128 + SIGSYS);
   assert_int_equal(in_child(seccomp_remove_child, NULL), 0);
   assert_int_equal(in_child(seccomp_unknown_child, NULL), 0);
   assert_int_equal(in_child(seccomp_retain_child, NULL), 0);
