@@ -10,6 +10,10 @@ SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSTEMD_GENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+# podrun's system configuration directory (the stage1 images, policy.json,
+# registries.json, stage1.d, the system trust keys): compiled in as the
+# default --system-config, whatever PREFIX is (Documentation/ names it so).
+PODRUN_LIBDIR ?= /usr/lib/podrun
 CC ?= gcc
 
 # A sanitizer build lives in its own tree so the two never mix objects.
@@ -25,7 +29,7 @@ WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wmissing-prototypes \
 comma := ,
 SANFLAGS := $(if $(SANITIZE),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
 CFLAGS ?= -O2 -g
-override CFLAGS += -std=gnu11 $(WARN) $(SANFLAGS) -D_GNU_SOURCE -I. -Ilib -I$(BUILD)/gen \
+override CFLAGS += -std=gnu11 $(WARN) $(SANFLAGS) -D_GNU_SOURCE -DPODRUN_LIBDIR='"$(PODRUN_LIBDIR)"' -I. -Ilib -I$(BUILD)/gen \
         $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 override LDFLAGS += $(SANFLAGS)
 # libarchive, libcrypto and libyaml are loaded when first needed (store/dl.h), not
@@ -290,7 +294,7 @@ docs: $(BIN)/podrun
 	sh tests/tools/gendoc.sh $(BIN)/podrun
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/podrun $(DESTDIR)$(PREFIX)/share/doc/podrun
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PODRUN_LIBDIR) $(DESTDIR)$(PREFIX)/share/doc/podrun
 	install -m 0755 $(BIN)/podrun $(DESTDIR)$(PREFIX)/bin/podrun
 	install -m 0755 $(BIN)/podrun-api $(DESTDIR)$(PREFIX)/bin/podrun-api
 	install -m 0755 $(BIN)/podrun-metadata $(DESTDIR)$(PREFIX)/bin/podrun-metadata
@@ -298,9 +302,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/podrun
 	install -m 0644 Documentation/openapi.json $(DESTDIR)$(PREFIX)/share/podrun/openapi.json
 	$(if $(DESTDIR),,getent group podrun >/dev/null || groupadd --system podrun)
-	$(if $(STAGE1_ACIS),install -m 0644 $(STAGE1_ACIS) $(DESTDIR)$(PREFIX)/lib/podrun/)
-	install -m 0644 conf/registries.json $(DESTDIR)$(PREFIX)/lib/podrun/registries.json
-	install -m 0644 conf/policy.json $(DESTDIR)$(PREFIX)/lib/podrun/policy.json
+	$(if $(STAGE1_ACIS),install -m 0644 $(STAGE1_ACIS) $(DESTDIR)$(PODRUN_LIBDIR)/)
+	install -m 0644 conf/registries.json $(DESTDIR)$(PODRUN_LIBDIR)/registries.json
+	install -m 0644 conf/policy.json $(DESTDIR)$(PODRUN_LIBDIR)/policy.json
 	install -m 0644 $(DOCS) README.md $(DESTDIR)$(PREFIX)/share/doc/podrun/
 	$(MAKE) install-systemd
 

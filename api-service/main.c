@@ -22,7 +22,7 @@ static char **arg_listen;
 static const char *arg_dir = "/var/lib/podrun";
 static const char *arg_user, *arg_group;
 static const char *arg_openapi;
-static const char *arg_system_config = "/usr/lib/podrun";
+static const char *arg_system_config = PODRUN_LIBDIR;
 static struct api_http_limits arg_limits;
 
 static void help(void)

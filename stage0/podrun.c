@@ -10,7 +10,7 @@
 
 const char *arg_dir = "/var/lib/podrun";
 const char *arg_local_config = "/etc/podrun";
-const char *arg_system_config = "/usr/lib/podrun";
+const char *arg_system_config = PODRUN_LIBDIR;
 bool arg_debug;
 unsigned arg_insecure;
 struct store *podrun_store;
