@@ -217,7 +217,7 @@ static int session(int fd, bool tty, int *ret_exit, podrun_error_t *err)
               break;
             }
           in_len += (size_t) k;
-          ssize_t used;
+          ssize_t used = 0;
           char type;
           size_t n;
           int done = 0;

@@ -812,7 +812,7 @@ static int setup(struct appc_pod_manifest **ret_m, podrun_error_t *err)
       appc_pod_manifest_parse(text, len, ret_m, err) < 0)
     return -1;
   _cleanup_free_ char *net = NULL;
-  if (fs_read_file_at(AT_FDCWD, PODRUN "/net", 64, &net, NULL, err) < 0)
+  if (fs_read_file_at(AT_FDCWD, PODRUN "/net", 4096, &net, NULL, err) < 0)
     return -1;
   _cleanup_free_ char *hostname = NULL;
   if (fs_read_file_at(AT_FDCWD, PODRUN "/stage1/hostname", 256, &hostname, NULL, err) < 0)

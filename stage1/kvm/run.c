@@ -356,9 +356,9 @@ static char **qemu_argv(const char *qemu, const struct stage1_run_args *a, const
   v = opt(opt(v, "-chardev", ctl), "-device", "virtserialport,chardev=ctl,name=" KVM_PORT_CTL);
   for (int i = 0; i < KVM_ENTER_PORTS; i++)
     {
-      _cleanup_free_ char *path = xasprintf(KVM_ENTER_SOCKET_FMT, i), *name = xasprintf(KVM_PORT_ENTER_FMT, i);
+      _cleanup_free_ char *path = xasprintf(KVM_ENTER_SOCKET_FMT, i), *port_name = xasprintf(KVM_PORT_ENTER_FMT, i);
       _cleanup_free_ char *chardev = xasprintf("socket,id=enter%d,path=%s,server=on,wait=off", i, path);
-      _cleanup_free_ char *port = xasprintf("virtserialport,chardev=enter%d,name=%s", i, name);
+      _cleanup_free_ char *port = xasprintf("virtserialport,chardev=enter%d,name=%s", i, port_name);
       v = opt(opt(v, "-chardev", chardev), "-device", port);
     }
   v = share(v, "root", root, KVM_TAG_ROOT, false);

@@ -100,7 +100,7 @@ static int nl_talk(int fd, struct nlreq *r)
           if (k < 0)
             return -errno;
           int len = (int) k, e = 1;
-          for (struct nlmsghdr *h = (struct nlmsghdr *) ans; NLMSG_OK(h, (unsigned) len); h = NLMSG_NEXT(h, len))
+          for (struct nlmsghdr *h = (struct nlmsghdr *) ans; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
             if (h->nlmsg_seq == seq && h->nlmsg_type == NLMSG_ERROR &&
                 h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr)))
               e = ((struct nlmsgerr *) NLMSG_DATA(h))->error;
@@ -126,17 +126,16 @@ static int add_ingress(int nl, int ifindex)
  * put on to's egress. */
 static int add_redirect(int nl, int from, int to)
 {
-  struct
-  {
-    struct tc_u32_sel sel;
-    struct tc_u32_key key;
-  } sel = { .sel = { .flags = TC_U32_TERMINAL, .nkeys = 1 } };
+  /* a selector with one key (mask 0, value 0: any frame) */
+  char sel[sizeof(struct tc_u32_sel) + sizeof(struct tc_u32_key)] = { 0 };
+  struct tc_u32_sel head = { .flags = TC_U32_TERMINAL, .nkeys = 1 };
+  memcpy(sel, &head, sizeof(head));
   struct tc_mirred mirred = { .action = TC_ACT_STOLEN, .eaction = TCA_EGRESS_REDIR, .ifindex = (uint32_t) to };
   struct nlreq r;
   tc_start(&r, RTM_NEWTFILTER, from, TC_H_MAKE(TC_H_INGRESS, 0), 0, TC_H_MAKE(1u << 16, htons(ETH_P_ALL)));
   attr_put(&r, TCA_KIND, "u32", sizeof("u32"));
   struct rtattr *opts = nest_start(&r, TCA_OPTIONS);
-  attr_put(&r, TCA_U32_SEL, &sel, sizeof(sel));
+  attr_put(&r, TCA_U32_SEL, sel, sizeof(sel));
   struct rtattr *acts = nest_start(&r, TCA_U32_ACT);
   struct rtattr *act = nest_start(&r, 1);
   attr_put(&r, TCA_ACT_KIND, "mirred", sizeof("mirred"));
