@@ -300,7 +300,7 @@ JSON
   [[ $status -eq 0 && $output == hello-stdin ]] || fail "stdin: $output"
   log_run "$PODRUN" --dir="$STORE" enter "$uuid" /bin/busybox wc -c <"$BATS_TEST_TMPDIR/in-big"
   [[ $status -eq 0 && $(echo $output) == 3000000 ]] || fail "3 MB of stdin: $output"
-  log_run "$PODRUN" --dir="$STORE" enter "$uuid" /bin/true <"$BATS_TEST_TMPDIR/in-big"
+  log_run "$PODRUN" --dir="$STORE" enter "$uuid" /bin/sleep 0 <"$BATS_TEST_TMPDIR/in-big"
   assert_status 0
   log_run "$PODRUN" --dir="$STORE" enter "$uuid" /bin/sh -c 'echo next-ok' </dev/null
   [[ $status -eq 0 && $output == next-ok ]] || fail "the enter after unread stdin: $output"
@@ -315,7 +315,7 @@ JSON
     [[ $(find "$pod/kvm" -name 'enter*.lock' | wc -l) -eq 4 ]] && sleep 0.5 && break
     sleep 0.1
   done
-  run_podrun enter "$uuid" /bin/true </dev/null
+  run_podrun enter "$uuid" /bin/sleep 0 </dev/null
   assert_status 254
   [[ ${#stderr_lines[@]} -eq 1 && $stderr == *"enter: 4 enters are running in the pod already"* ]] ||
     fail "a fifth enter: $stderr"
