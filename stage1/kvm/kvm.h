@@ -113,6 +113,12 @@ int kvm_nic_connect(const char *netns_path, const char *veth, size_t index, stru
  * [{"address", "prefix", "gateway"}], "routes": [{"dst", "prefix",
  * "gateway"}]}], IPv4. */
 #define KVM_NICS_FILE "nics.json"
+/* In meta/ too: 32 random bytes of the host's, which the guest init
+ * credits to its kernel's entropy pool before anything reads randomness:
+ * else the first read of /dev/urandom (jansson's hash seed, in the guest
+ * init) waits for the kernel to gather entropy by jitter, ~1 s under TCG. */
+#define KVM_RANDOM_SEED_FILE "random-seed"
+#define KVM_RANDOM_SEED_SIZE 32
 
 /* Entrypoints (host side). */
 int kvm_run(int argc, char **argv, int *ret_exit, podrun_error_t *err);

@@ -24,6 +24,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <arpa/inet.h>
+#include <linux/random.h>
 #include <linux/reboot.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -122,6 +123,23 @@ static int copy_meta(const char *name, podrun_error_t *err)
   return fs_write_file_atomic_at(AT_FDCWD, dst, text, len, 0644, err);
 }
 
+/* The host's seed, credited to the kernel's pool before anything of the
+ * guest's reads randomness (kvm.h). A missing or short one costs only the
+ * kernel's own wait for entropy. */
+static void seed_random(void)
+{
+  struct
+  {
+    struct rand_pool_info info;
+    char bytes[KVM_RANDOM_SEED_SIZE];
+  } e = { .info = { .entropy_count = KVM_RANDOM_SEED_SIZE * 8, .buf_size = KVM_RANDOM_SEED_SIZE } };
+  _cleanup_close_ int fd = open(NEWROOT PODRUN "/stage1/" KVM_RANDOM_SEED_FILE, O_RDONLY | O_CLOEXEC);
+  _cleanup_close_ int urandom = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+  if (fd >= 0 && urandom >= 0 && read(fd, e.bytes, sizeof(e.bytes)) == (ssize_t) sizeof(e.bytes))
+    (void) ioctl(urandom, RNDADDENTROPY, &e);
+  explicit_bzero(&e, sizeof(e));
+}
+
 /* The pod directory as the pod init and enter know it, under /podrun:
  * pod, net (copies), stage1/ (meta: run-flags), status/, logs/, kvm/
  * (rt), cgroup/unified. */
@@ -140,8 +158,12 @@ static int mount_shares(podrun_error_t *err)
   if (mount_share(KVM_TAG_META, NEWROOT PODRUN "/stage1", true, err) < 0 ||
       mount_share(KVM_TAG_STATUS, NEWROOT PODRUN "/status", false, err) < 0 ||
       mount_share(KVM_TAG_LOGS, NEWROOT PODRUN "/logs", false, err) < 0 ||
-      mount_share(KVM_TAG_RT, NEWROOT KVM_GUEST_RUNTIME_DIR, false, err) < 0 || copy_meta("pod", err) < 0 ||
-      copy_meta("net", err) < 0)
+      mount_share(KVM_TAG_RT, NEWROOT KVM_GUEST_RUNTIME_DIR, false, err) < 0)
+    return -1;
+  /* before anything takes random bytes (a temporary file's name, the
+   * first below) */
+  seed_random();
+  if (copy_meta("pod", err) < 0 || copy_meta("net", err) < 0)
     return -1;
   return 0;
 }

@@ -17,6 +17,7 @@
 #include <sys/inotify.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -131,7 +132,12 @@ static int make_dirs(const struct stage1_run_args *a, const char *hostname, podr
       fs_write_file_atomic_at(AT_FDCWD, KVM_META_DIR "/hostname", host, strlen(host), 0644, err) < 0 ||
       fs_write_file_atomic_at(AT_FDCWD, "net", net, strlen(net), 0644, err) < 0)
     return -1;
-  return 0;
+  char seed[KVM_RANDOM_SEED_SIZE];
+  if (getrandom(seed, sizeof(seed), 0) != (ssize_t) sizeof(seed))
+    return podrun_error_set(err, errno, "getrandom");
+  int r = fs_write_file_atomic_at(AT_FDCWD, KVM_META_DIR "/" KVM_RANDOM_SEED_FILE, seed, sizeof(seed), 0600, err);
+  explicit_bzero(seed, sizeof(seed));
+  return r;
 }
 
 /* "A.B.C.D/N" of a CNI result: the address and its prefix, IPv4 only. */
