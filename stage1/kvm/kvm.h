@@ -119,6 +119,8 @@ int kvm_nic_connect(const char *netns_path, const char *veth, size_t index, stru
  * init) waits for the kernel to gather entropy by jitter, ~1 s under TCG. */
 #define KVM_RANDOM_SEED_FILE "random-seed"
 #define KVM_RANDOM_SEED_SIZE 32
+/* In meta/ with --debug: the guest init and the pod init log their steps. */
+#define KVM_DEBUG_FILE "debug"
 
 /* Entrypoints (host side). */
 int kvm_run(int argc, char **argv, int *ret_exit, podrun_error_t *err);

@@ -36,6 +36,7 @@
 #include <sys/wait.h>
 #include <strings.h>
 #include <termios.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -50,6 +51,32 @@
 #define MOUNT_WAIT_MS 5000
 
 static pid_t pod_init_pid;
+
+/* Where the boot's time goes, for --debug (Documentation/stage1-kvm.md,
+ * "Start-up"): the guest's clock at each step, told once --debug is known. */
+static struct
+{
+  const char *step;
+  struct timespec at;
+} stamps[8];
+static size_t n_stamps;
+
+static void stamp(const char *step)
+{
+  if (n_stamps < ELEMENTSOF(stamps))
+    {
+      stamps[n_stamps].step = step;
+      (void) clock_gettime(CLOCK_BOOTTIME, &stamps[n_stamps++].at);
+    }
+}
+
+static void log_stamps(void)
+{
+  for (size_t i = 0; i < n_stamps; i++)
+    log_debug("%s at %ld.%03ld s of the guest's clock", stamps[i].step, (long) stamps[i].at.tv_sec,
+              stamps[i].at.tv_nsec / 1000000);
+  n_stamps = 0;
+}
 
 /* stdio on the console, before anything can fail loudly */
 static void console(void)
@@ -97,8 +124,14 @@ static int load_modules(podrun_error_t *err)
 static int mount_share(const char *tag, const char *target, bool read_only, podrun_error_t *err)
 {
   /* access=client: the guest kernel checks permissions (qemu's passthrough
-   * backend keeps the files' owners and modes as they are on the host) */
-  static const char opts[] = "trans=virtio,version=9p2000.L,msize=262144,cache=none,access=client,posixacl";
+   * backend keeps the files' owners and modes as they are on the host).
+   * The root (the stage1's binaries, the apps' roots) with cache=mmap: what
+   * is mapped (every binary exec'd) is paged in through the page cache, not
+   * one 9p read per fault; read() and write() stay uncached, as on the
+   * other shares, whose files the host reads while the pod runs. */
+  bool root = streq(tag, KVM_TAG_ROOT);
+  const char *opts = root ? "trans=virtio,version=9p2000.L,msize=262144,cache=mmap,access=client,posixacl"
+                          : "trans=virtio,version=9p2000.L,msize=262144,cache=none,access=client,posixacl";
   if (fs_mkdir_p(target, 0755, err) < 0)
     return -1;
   for (int waited = 0;; waited += 10)
@@ -823,13 +856,21 @@ static int setup(struct appc_pod_manifest **ret_m, podrun_error_t *err)
 {
   _cleanup_free_ char *text = NULL;
   size_t len = 0;
-  if (mount_api(err) < 0 || load_modules(err) < 0 || mount_shares(err) < 0 || switch_root(err) < 0)
+  stamp("the guest init started");
+  if (mount_api(err) < 0 || load_modules(err) < 0)
     return -1;
+  stamp("the modules loaded");
+  if (mount_shares(err) < 0 || switch_root(err) < 0)
+    return -1;
+  stamp("the shares mounted");
   _cleanup_close_ int pod = open(PODRUN, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (pod < 0 || stage1_run_args_read(pod, &run_args, err) < 0)
     return pod < 0 ? podrun_error_set(err, errno, "open " PODRUN) : -1;
+  if (access(PODRUN "/stage1/" KVM_DEBUG_FILE, F_OK) == 0)
+    run_args.debug = true;
   if (run_args.debug)
     log_set_level(LOG_LEVEL_DEBUG);
+  log_stamps();
   if (fs_read_file_at(AT_FDCWD, PODRUN "/pod", JSON_MAX_INPUT, &text, &len, err) < 0 ||
       appc_pod_manifest_parse(text, len, ret_m, err) < 0)
     return -1;
@@ -844,6 +885,8 @@ static int setup(struct appc_pod_manifest **ret_m, podrun_error_t *err)
     return podrun_error_set(err, errno, "sethostname");
   if (network(strip_nl(net), err) < 0 || cgroups(*ret_m, err) < 0 || bind_app_roots(*ret_m, err) < 0)
     return -1;
+  stamp("the network and cgroups set");
+  log_stamps();
   return 0;
 }
 
@@ -922,7 +965,11 @@ int main(void)
             while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
               {
                 if (pid == pod_init_pid)
-                  power_off(); /* the pod is over; its records are on the host */
+                  {
+                    stamp("the pod init exited");
+                    log_stamps();
+                    power_off(); /* the pod is over; its records are on the host */
+                  }
                 for (int i = 0; i < N_PORTS; i++)
                   if (pid == ports[i].session)
                     ports[i].session = 0;

@@ -132,6 +132,9 @@ static int make_dirs(const struct stage1_run_args *a, const char *hostname, podr
       fs_write_file_atomic_at(AT_FDCWD, KVM_META_DIR "/hostname", host, strlen(host), 0644, err) < 0 ||
       fs_write_file_atomic_at(AT_FDCWD, "net", net, strlen(net), 0644, err) < 0)
     return -1;
+  /* --debug is podrun's, not a pod flag of the run flags: the guest is told so */
+  if (a->debug && fs_write_file_atomic_at(AT_FDCWD, KVM_META_DIR "/" KVM_DEBUG_FILE, "", 0, 0644, err) < 0)
+    return -1;
   char seed[KVM_RANDOM_SEED_SIZE];
   if (getrandom(seed, sizeof(seed), 0) != (ssize_t) sizeof(seed))
     return podrun_error_set(err, errno, "getrandom");
