@@ -104,13 +104,23 @@ static int mount_api(podrun_error_t *err)
 }
 
 /* /lib/modules/modules.order, dependencies first (fetch-kernel.sh). */
-static int load_modules(podrun_error_t *err)
+/* virtio-net's, loaded only when the VM has a NIC (after the shares
+ * mounted: meta/ says which network; before switch_root: the modules are
+ * the initramfs's) */
+static bool is_net_module(const char *name)
+{
+  return streq(name, "virtio_net.ko") || streq(name, "net_failover.ko") || streq(name, "failover.ko");
+}
+
+static int load_modules(bool net, podrun_error_t *err)
 {
   _cleanup_free_ char *order = NULL;
   if (fs_read_file_at(AT_FDCWD, "/lib/modules/modules.order", 4096, &order, NULL, err) < 0)
     return -1;
   for (char *save = NULL, *name = strtok_r(order, "\n", &save); name; name = strtok_r(NULL, "\n", &save))
     {
+      if (is_net_module(name) != net)
+        continue;
       _cleanup_free_ char *path = xasprintf("/lib/modules/%s", name);
       _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
       if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
@@ -857,10 +867,18 @@ static int setup(struct appc_pod_manifest **ret_m, podrun_error_t *err)
   _cleanup_free_ char *text = NULL;
   size_t len = 0;
   stamp("the guest init started");
-  if (mount_api(err) < 0 || load_modules(err) < 0)
+  if (mount_api(err) < 0 || load_modules(false, err) < 0)
     return -1;
   stamp("the modules loaded");
-  if (mount_shares(err) < 0 || switch_root(err) < 0)
+  if (mount_shares(err) < 0)
+    return -1;
+  _cleanup_free_ char *net = NULL;
+  if (fs_read_file_at(AT_FDCWD, NEWROOT PODRUN "/net", 4096, &net, NULL, err) < 0)
+    return -1;
+  strip_nl(net);
+  if (!streq(net, "none") && load_modules(true, err) < 0)
+    return -1;
+  if (switch_root(err) < 0)
     return -1;
   stamp("the shares mounted");
   _cleanup_close_ int pod = open(PODRUN, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -874,16 +892,13 @@ static int setup(struct appc_pod_manifest **ret_m, podrun_error_t *err)
   if (fs_read_file_at(AT_FDCWD, PODRUN "/pod", JSON_MAX_INPUT, &text, &len, err) < 0 ||
       appc_pod_manifest_parse(text, len, ret_m, err) < 0)
     return -1;
-  _cleanup_free_ char *net = NULL;
-  if (fs_read_file_at(AT_FDCWD, PODRUN "/net", 4096, &net, NULL, err) < 0)
-    return -1;
   _cleanup_free_ char *hostname = NULL;
   if (fs_read_file_at(AT_FDCWD, PODRUN "/stage1/hostname", 256, &hostname, NULL, err) < 0)
     return -1;
   strip_nl(hostname);
   if (sethostname(hostname, strlen(hostname)) < 0)
     return podrun_error_set(err, errno, "sethostname");
-  if (network(strip_nl(net), err) < 0 || cgroups(*ret_m, err) < 0 || bind_app_roots(*ret_m, err) < 0)
+  if (network(net, err) < 0 || cgroups(*ret_m, err) < 0 || bind_app_roots(*ret_m, err) < 0)
     return -1;
   stamp("the network and cgroups set");
   log_stamps();

@@ -554,6 +554,8 @@ static int supervise(pid_t qemu, struct stream streams[3], int *ret_status, podr
       if (!ready && access(KVM_RT_DIR "/" STAGE1_READY, F_OK) == 0)
         {
           ready = true;
+          /* the guest has had it: no copy of its seed stays on the host */
+          (void) unlink(KVM_META_DIR "/" KVM_RANDOM_SEED_FILE);
           _cleanup_free_ char *text = xasprintf("%d\n", (int) qemu);
           if (fs_write_file_atomic_at(AT_FDCWD, "pid", text, strlen(text), 0644, err) < 0)
             return -1;
