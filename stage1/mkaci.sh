@@ -31,7 +31,7 @@ case $flavor in
     # a VM: CNI networks through a tap (the default network, as nspawn), qemu's
     # user-mode NAT (host), or no NIC; the guest's own /etc files
     supports="supports-net=host,none,cni supports-private-users=false supports-dns=true supports-hosts-entry=true
-      supports-interactive=false" ;;
+      supports-interactive=true" ;;
   *) echo "$0: no flavor \"$flavor\"" >&2; exit 2 ;;
 esac
 annotations=

@@ -121,6 +121,11 @@ int kvm_nic_connect(const char *netns_path, const char *veth, size_t index, stru
 #define KVM_RANDOM_SEED_SIZE 32
 /* In meta/ with --debug: the guest init and the pod init log their steps. */
 #define KVM_DEBUG_FILE "debug"
+/* With --interactive: "ROWS COLS" of podrun's terminal, and the app's
+ * terminal, a virtio console (the guest's /dev/hvc2) on qemu's stdio. */
+#define KVM_TTY_SIZE_FILE "tty-size"
+#define KVM_PORT_TTY "podrun.tty"
+#define KVM_GUEST_TTY "/dev/hvc2"
 
 /* Entrypoints (host side). */
 int kvm_run(int argc, char **argv, int *ret_exit, podrun_error_t *err);

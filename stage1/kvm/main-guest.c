@@ -493,7 +493,7 @@ static void report(const char *msg)
 
 static _noreturn_ void exec_pod_init(void)
 {
-  char *args[8];
+  char *args[10];
   size_t n = 0;
   args[n++] = (char *) KVM_GUEST_INIT;
   args[n++] = (char *) "--host-network"; /* the apps share the guest's network: the guest is the pod */
@@ -523,6 +523,28 @@ static _noreturn_ void exec_pod_init(void)
   int null = open("/dev/null", O_RDONLY);
   if (null < 0 || dup2(null, 0) < 0)
     _exit(PODRUN_EXIT_ERROR);
+  /* --interactive: the one app's terminal is the host's (a virtio console
+   * on qemu's stdio), the pod init's stdio and controlling terminal, of the
+   * size of podrun's */
+  if (run_args.interactive)
+    {
+      args[n++] = (char *) "--interactive";
+      args[n] = NULL;
+      _cleanup_free_ char *size = NULL;
+      _cleanup_error_ podrun_error_t ignored = NULL;
+      unsigned rows = 0, cols = 0;
+      int tty;
+      if (setsid() < 0 || (tty = open(KVM_GUEST_TTY, O_RDWR)) < 0 || ioctl(tty, TIOCSCTTY, 0) < 0)
+        _exit(PODRUN_EXIT_ERROR);
+      if (fs_read_file_at(AT_FDCWD, PODRUN "/stage1/" KVM_TTY_SIZE_FILE, 64, &size, NULL, &ignored) == 0 &&
+          sscanf(size, "%u %u", &rows, &cols) == 2 && rows <= 65535 && cols <= 65535)
+        (void) ioctl(tty, TIOCSWINSZ, &(struct winsize){ .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols });
+      for (int i = 0; i < 3; i++)
+        if (dup2(tty, i) < 0)
+          _exit(PODRUN_EXIT_ERROR);
+      if (tty > 2)
+        close(tty);
+    }
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);

@@ -15,6 +15,8 @@
 #include <signal.h>
 #include <linux/capability.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -101,8 +103,8 @@ static int parse_run_args(int argc, char **argv, struct stage1_run_args *a, podr
   if (is_cni(a->net) && access(CNI_NETNS_FILE, F_OK) < 0)
     return podrun_error_new(err, 0, "--net=%s: the pod directory has no " CNI_NETNS_FILE " (run me through podrun)",
                             ESCAPE(a->net));
-  if (a->interactive)
-    return podrun_error_new(err, 0, "--interactive: the kvm stage1 gives no app a terminal");
+  if (a->interactive && !isatty(STDIN_FILENO))
+    return podrun_error_new(err, 0, "--interactive: stdin is not a terminal");
   if (a->userns_shift)
     return podrun_error_new(err, 0, "--private-users: the kvm stage1 has no user namespace to give (the VM is the boundary)");
   return 0;
@@ -132,6 +134,14 @@ static int make_dirs(const struct stage1_run_args *a, const char *hostname, podr
       fs_write_file_atomic_at(AT_FDCWD, KVM_META_DIR "/hostname", host, strlen(host), 0644, err) < 0 ||
       fs_write_file_atomic_at(AT_FDCWD, "net", net, strlen(net), 0644, err) < 0)
     return -1;
+  /* --interactive: the terminal's size, which the guest gives the app's */
+  struct winsize ws = { 0 };
+  if (a->interactive && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+    {
+      _cleanup_free_ char *size = xasprintf("%u %u\n", ws.ws_row, ws.ws_col);
+      if (fs_write_file_atomic_at(AT_FDCWD, KVM_META_DIR "/" KVM_TTY_SIZE_FILE, size, strlen(size), 0644, err) < 0)
+        return -1;
+    }
   /* --debug is podrun's, not a pod flag of the run flags: the guest is told so */
   if (a->debug && fs_write_file_atomic_at(AT_FDCWD, KVM_META_DIR "/" KVM_DEBUG_FILE, "", 0, 0644, err) < 0)
     return -1;
@@ -357,11 +367,17 @@ static char **qemu_argv(const char *qemu, const struct stage1_run_args *a, const
   v = opt(opt(opt(v, "-add-fd", add_out), "-add-fd", add_err), "-add-fd", add_console);
   v = opt(v, "-chardev", "file,id=console,path=/dev/fdset/3,append=on");
   v = opt(v, "-serial", "chardev:console");
-  v = opt(v, "-device", "virtio-serial-device,max_ports=8");
+  v = opt(v, "-device", "virtio-serial-device,max_ports=16");
   v = opt(v, "-chardev", "file,id=out,path=/dev/fdset/1,append=on");
   v = opt(v, "-device", "virtconsole,chardev=out,name=podrun.stdout");
   v = opt(v, "-chardev", "file,id=err,path=/dev/fdset/2,append=on");
   v = opt(v, "-device", "virtconsole,chardev=err,name=podrun.stderr");
+  /* --interactive: the app's terminal is a third virtio console (the
+   * guest's /dev/hvc2), qemu's stdio, which is podrun's terminal (qemu
+   * makes it raw: the guest's line discipline is the one that counts;
+   * signal=off: ^C is a byte for the app, not the end of qemu) */
+  if (a->interactive)
+    v = opt(opt(v, "-chardev", "stdio,id=tty,signal=off"), "-device", "virtconsole,chardev=tty,name=" KVM_PORT_TTY);
   v = opt(opt(v, "-chardev", ctl), "-device", "virtserialport,chardev=ctl,name=" KVM_PORT_CTL);
   for (int i = 0; i < KVM_ENTER_PORTS; i++)
     {
@@ -408,7 +424,7 @@ static int drop_privileges(void)
 }
 
 /* fds[i] becomes FD_OUT + i in qemu (out, err, console, the taps). */
-static _noreturn_ void exec_qemu(char **args, pid_t parent, const int *fds, size_t n_fds, int log)
+static _noreturn_ void exec_qemu(char **args, pid_t parent, const int *fds, size_t n_fds, int log, bool interactive)
 {
   (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* the VM never outlives its lock holder */
   if (getppid() != parent)
@@ -422,8 +438,10 @@ static _noreturn_ void exec_qemu(char **args, pid_t parent, const int *fds, size
   for (size_t i = 0; i < n_fds; i++)
     if (dup2(high[i], FD_OUT + (int) i) < 0)
       _exit(PODRUN_EXIT_ERROR);
+  /* qemu's stdin and stdout: the terminal with --interactive, else nothing */
   int null = open("/dev/null", O_RDONLY);
-  if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 || drop_privileges() < 0)
+  if (null < 0 || (!interactive && (dup2(null, 0) < 0 || dup2(log, 1) < 0)) || dup2(log, 2) < 0 ||
+      drop_privileges() < 0)
     _exit(PODRUN_EXIT_ERROR);
   sigset_t none;
   sigemptyset(&none);
@@ -639,6 +657,8 @@ static int run_pod(const struct stage1_run_args *ap, const char *cwd, struct nic
   if (console < 0 || log < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
       pipe2(cons, O_CLOEXEC) < 0)
     return podrun_error_set(err, errno, "the VM's consoles");
+  struct termios termios;
+  bool have_termios = a.interactive && tcgetattr(STDIN_FILENO, &termios) == 0;
   pid_t self = getpid();
   fflush(NULL);
   pid_t pid = fork();
@@ -649,7 +669,7 @@ static int run_pod(const struct stage1_run_args *ap, const char *cwd, struct nic
       int fds[3 + CNI_MAX_NETWORKS] = { out[1], errp[1], cons[1] };
       for (size_t i = 0; i < nics->n && i < CNI_MAX_NETWORKS; i++)
         fds[3 + i] = nics->v[i].tap_fd;
-      exec_qemu(args, self, fds, 3 + nics->n, log);
+      exec_qemu(args, self, fds, 3 + nics->n, log, a.interactive);
     }
   close(out[1]);
   close(errp[1]);
@@ -661,12 +681,13 @@ static int run_pod(const struct stage1_run_args *ap, const char *cwd, struct nic
     { .from = cons_r, .to = console, .also = a.debug ? STDERR_FILENO : -1, .cap = CONSOLE_MAX, .open = true },
   };
   int status = -1;
-  if (supervise(pid, streams, &status, err) < 0)
-    {
-      kill(pid, SIGKILL);
-      return -1;
-    }
-  return pod_exit_code(m, status, ret_exit, err);
+  int r = supervise(pid, streams, &status, err);
+  if (r < 0)
+    kill(pid, SIGKILL);
+  /* a qemu that was killed left podrun's terminal raw */
+  if (a.interactive && have_termios)
+    (void) tcsetattr(STDIN_FILENO, TCSADRAIN, &termios);
+  return r < 0 ? -1 : pod_exit_code(m, status, ret_exit, err);
 }
 
 int kvm_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""ptyrun.py ROWSxCOLS [--resize-after=SECONDS:ROWSxCOLS] [--type-after=SECONDS:TEXT] -- CMD...
+"""ptyrun.py ROWSxCOLS [--resize-after=SECONDS:ROWSxCOLS] [--type-after=SECONDS:TEXT]
+            [--type-after-output=MARKER:TEXT] -- CMD...
 
 Runs CMD on a new pseudo-terminal of the given size, copies what it prints to
 stdout, and exits with its exit code (128+N when killed by signal N). With
 --resize-after, the terminal is resized after SECONDS, as a terminal emulator
 does when its window changes (the kernel sends SIGWINCH to the foreground
 process group). With --type-after, TEXT (a "\\n" in it a newline) is typed on the
-terminal after SECONDS. For the tests of `podrun run --interactive` and of
+terminal after SECONDS; with --type-after-output (which may be given several times,
+each typed in turn), once CMD has printed MARKER ("^C" in TEXT: the interrupt
+character). For the tests of `podrun run --interactive` and of
 `podrun enter` on a terminal."""
 import fcntl
 import os
@@ -33,7 +36,12 @@ def main(argv):
     rows, cols = size(opts[0])
     resize = None
     typing = None
+    markers = []  # each typed in turn, once its marker has been printed
+    seen = b""
     for o in opts[1:]:
+        if o.startswith("--type-after-output="):
+            mark, text = o[len("--type-after-output="):].split(":", 1)
+            markers.append((mark.encode(), text.replace("\\n", "\n").encode().replace(b"^C", b"\x03")))
         if o.startswith("--type-after="):
             secs, text = o[len("--type-after="):].split(":", 1)
             typing = (time.monotonic() + float(secs), text.replace("\\n", "\n").encode())
@@ -67,6 +75,11 @@ def main(argv):
                 break
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
+            seen += data
+            if markers and markers[0][0] in seen:
+                os.write(master, markers[0][1])
+                seen = seen[seen.index(markers[0][0]) + len(markers[0][0]):]
+                markers.pop(0)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
 
