@@ -798,13 +798,29 @@ static _noreturn_ void enter_request(int fd, const char *line, const char *rest,
 /* One request line from the host. The guest init itself never writes to
  * a port (a host that stops reading would block it): an enter request,
  * refused or not, is answered by a session child. */
+/* --interactive: the app's terminal gets the size of podrun's, which
+ * sends it when it changes (the kernel tells the terminal's foreground
+ * process group: SIGWINCH). The host's word for a size, nothing more. */
+static void set_tty_size(json_int_t rows, json_int_t cols)
+{
+  if (rows < 0 || rows > 65535 || cols < 0 || cols > 65535)
+    return;
+  struct winsize w = { .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols };
+  _cleanup_close_ int fd = open(KVM_GUEST_TTY, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd >= 0)
+    (void) ioctl(fd, TIOCSWINSZ, &w);
+}
+
 static void request(struct port *p, bool enter, const char *line, const char *rest, size_t rest_len)
 {
   if (!enter)
     {
       json_auto_t *j = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+      json_t *ws = json_object_get(j, "winsize");
       if (json_is_true(json_object_get(j, "stop")) && pod_init_pid > 0)
         kill(pod_init_pid, SIGTERM); /* the pod init passes it on to every app */
+      else if (ws && run_args.interactive)
+        set_tty_size(json_integer_value(json_object_get(ws, "rows")), json_integer_value(json_object_get(ws, "cols")));
       return;
     }
   pid_t pid = fork();

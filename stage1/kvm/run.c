@@ -468,9 +468,8 @@ static int connect_socket(const char *path)
 }
 
 /* Asks the guest init to stop the pod (it sends the pod init SIGTERM). */
-static int send_stop(podrun_error_t *err)
+static int send_ctl(const char *req, podrun_error_t *err)
 {
-  static const char req[] = "{\"stop\": true}\n";
   _cleanup_close_ int fd = connect_socket(KVM_CTL_SOCKET);
   if (fd < 0 || write(fd, req, strlen(req)) < 0)
     return podrun_error_set(err, errno, "the pod's control channel");
@@ -553,9 +552,20 @@ static void copy_out(struct stream *st)
     (void) fs_write_all(st->also, buf, (size_t) k, &ignored);
 }
 
+/* --interactive: the terminal's size now, for the app's terminal. */
+static int send_winsize(podrun_error_t *err)
+{
+  struct winsize ws = { 0 };
+  if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
+    return podrun_error_set(err, errno, "the terminal's size");
+  _cleanup_free_ char *req = xasprintf("{\"winsize\": {\"rows\": %u, \"cols\": %u}}\n", ws.ws_row, ws.ws_col);
+  return send_ctl(req, err);
+}
+
 /* Until qemu exits: the apps' output to ours, signals to the guest as a
- * stop request, `pid` once the pod init is ready. Returns qemu's status. */
-static int supervise(pid_t qemu, struct stream streams[3], int *ret_status, podrun_error_t *err)
+ * stop request (SIGWINCH with --interactive: the terminal's new size),
+ * `pid` once the pod init is ready. Returns qemu's status. */
+static int supervise(pid_t qemu, struct stream streams[3], bool interactive, int *ret_status, podrun_error_t *err)
 {
   _cleanup_close_ int pidfd = pidfd_open(qemu, 0), in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), sfd = -1;
   sigset_t mask;
@@ -563,6 +573,8 @@ static int supervise(pid_t qemu, struct stream streams[3], int *ret_status, podr
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
   sigaddset(&mask, SIGHUP);
+  if (interactive)
+    sigaddset(&mask, SIGWINCH);
   if (pidfd < 0 || in < 0 || inotify_add_watch(in, KVM_RT_DIR, IN_CREATE | IN_MOVED_TO) < 0 ||
       sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
     return podrun_error_set(err, errno, "watch the VM");
@@ -609,7 +621,8 @@ static int supervise(pid_t qemu, struct stream streams[3], int *ret_status, podr
         {
           struct signalfd_siginfo si;
           _cleanup_error_ podrun_error_t stop_err = NULL;
-          if (read(sfd, &si, sizeof(si)) == sizeof(si) && send_stop(&stop_err) < 0)
+          if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
+              (si.ssi_signo == SIGWINCH ? send_winsize(&stop_err) : send_ctl("{\"stop\": true}\n", &stop_err)) < 0)
             log_debug("%s, ignoring", stop_err->msg);
         }
       for (int i = 0; i < 3; i++)
@@ -681,7 +694,7 @@ static int run_pod(const struct stage1_run_args *ap, const char *cwd, struct nic
     { .from = cons_r, .to = console, .also = a.debug ? STDERR_FILENO : -1, .cap = CONSOLE_MAX, .open = true },
   };
   int status = -1;
-  int r = supervise(pid, streams, &status, err);
+  int r = supervise(pid, streams, a.interactive, &status, err);
   if (r < 0)
     kill(pid, SIGKILL);
   /* a qemu that was killed left podrun's terminal raw */

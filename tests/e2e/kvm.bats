@@ -409,16 +409,22 @@ PY
   [[ ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-stage1: PODRUN_KVM=on: KVM does not work here: "* ]] || fail "one line: $stderr"
 }
 
-@test "kvm: --interactive: the app's terminal is podrun's (a virtio console on qemu's stdio) of its size; what is typed and ^C reach the app; without a terminal it is refused" {
+@test "kvm: --interactive: the app's terminal is podrun's (a virtio console on qemu's stdio) of its size, which follows a resize; what is typed and ^C reach the app; without a terminal it is refused" {
   run python3 "$E2E_ROOT/tests/tools/ptyrun.py" 30x100 '--type-after-output=ready-to-read:typed-line\n' \
-    '--type-after-output=sleeping:^C' -- env PODRUN_KVM=off "$PODRUN" --dir="$STORE" run --stage1=kvm --net=none \
-    --interactive podrun.test/probe --exec=/bin/sh -- -c '[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo on-a-tty
-      /bin/busybox stty size; echo ready-to-read; read l; echo "got $l"; echo sleeping; exec sleep 60' ---
+    --resize-after-output=resize-me:40x120 '--type-after-output=sleeping:^C' -- env PODRUN_KVM=off "$PODRUN" \
+    --dir="$STORE" run --stage1=kvm --net=none --interactive podrun.test/probe --exec=/bin/sh -- -c \
+    '[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo on-a-tty; /bin/busybox stty size; echo ready-to-read; read l
+      echo "got $l"; trap "echo got-winch" WINCH; echo resize-me
+      for i in $(seq 100); do [ "$(/bin/busybox stty size)" = "40 120" ] && break; sleep 0.1; done
+      /bin/busybox stty size; echo sleeping; exec sleep 60' ---
   echo "$output"
   output=${output//$'\r'/}
   [[ $output == *on-a-tty* ]] || fail "no tty: $output"
   [[ $output == *$'\n30 100\n'* ]] || fail "the terminal's size: $output"
   [[ $output == *"got typed-line"* ]] || fail "what was typed: $output"
+  # a resize of podrun's terminal reaches the app's, with its SIGWINCH
+  [[ $output == *$'\n40 120\n'* ]] || fail "the size after a resize: $output"
+  [[ $output == *got-winch* ]] || fail "no SIGWINCH for the app: $output"
   [[ $status -eq 130 ]] || fail "status $status after ^C: $output"
   run_podrun run --stage1=kvm --interactive podrun.test/probe </dev/null
   assert_one_line_error "not a terminal"

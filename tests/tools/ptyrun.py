@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """ptyrun.py ROWSxCOLS [--resize-after=SECONDS:ROWSxCOLS] [--type-after=SECONDS:TEXT]
-            [--type-after-output=MARKER:TEXT] -- CMD...
+            [--type-after-output=MARKER:TEXT] [--resize-after-output=MARKER:ROWSxCOLS] -- CMD...
 
 Runs CMD on a new pseudo-terminal of the given size, copies what it prints to
 stdout, and exits with its exit code (128+N when killed by signal N). With
@@ -10,7 +10,8 @@ does when its window changes (the kernel sends SIGWINCH to the foreground
 process group). With --type-after, TEXT (a "\\n" in it a newline) is typed on the
 terminal after SECONDS; with --type-after-output (which may be given several times,
 each typed in turn), once CMD has printed MARKER ("^C" in TEXT: the interrupt
-character). For the tests of `podrun run --interactive` and of
+character); --resize-after-output resizes the terminal once CMD has printed MARKER (in
+turn with the others). For the tests of `podrun run --interactive` and of
 `podrun enter` on a terminal."""
 import fcntl
 import os
@@ -42,6 +43,9 @@ def main(argv):
         if o.startswith("--type-after-output="):
             mark, text = o[len("--type-after-output="):].split(":", 1)
             markers.append((mark.encode(), text.replace("\\n", "\n").encode().replace(b"^C", b"\x03")))
+        if o.startswith("--resize-after-output="):
+            mark, to = o[len("--resize-after-output="):].split(":", 1)
+            markers.append((mark.encode(), size(to)))
         if o.startswith("--type-after="):
             secs, text = o[len("--type-after="):].split(":", 1)
             typing = (time.monotonic() + float(secs), text.replace("\\n", "\n").encode())
@@ -77,7 +81,10 @@ def main(argv):
             sys.stdout.flush()
             seen += data
             if markers and markers[0][0] in seen:
-                os.write(master, markers[0][1])
+                if isinstance(markers[0][1], bytes):
+                    os.write(master, markers[0][1])
+                else:
+                    set_size(master, *markers[0][1])
                 seen = seen[seen.index(markers[0][0]) + len(markers[0][0]):]
                 markers.pop(0)
     _, status = os.waitpid(pid, 0)
