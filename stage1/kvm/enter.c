@@ -257,7 +257,9 @@ int kvm_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   int i;
   if (stage1_enter_args(argc, argv, &pid, &app, &i, err) < 0)
     return -1;
-  bool tty = isatty(STDIN_FILENO);
+  /* a pty in the guest when the caller is on a terminal (its output too:
+   * `enter … >file` gets the command's bytes, not a terminal's) */
+  bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
   json_auto_t *cmd = json_array();
   for (int k = i + 1; k < argc; k++)
     json_array_append_new(cmd, json_string(argv[k]));

@@ -304,6 +304,20 @@ JSON
   assert_status 0
   log_run "$PODRUN" --dir="$STORE" enter "$uuid" /bin/sh -c 'echo next-ok' </dev/null
   [[ $status -eq 0 && $output == next-ok ]] || fail "the enter after unread stdin: $output"
+  # a caller that goes away ends its command in the guest, and frees its port
+  "$PODRUN" --dir="$STORE" enter "$uuid" /bin/sleep 313 </dev/null >/dev/null 2>&1 3>&- &
+  local gone=$!
+  sleep 3
+  kill -9 "$gone"
+  wait "$gone" || true
+  local left=
+  for _ in $(seq 50); do
+    left=$("$PODRUN" --dir="$STORE" enter "$uuid" /bin/busybox ps -o args </dev/null 2>&1)
+    [[ $left != *"sleep 313"* ]] && break
+    sleep 0.2
+  done
+  [[ $left == *PID* || $left == *COMMAND* || $left == *ARGS* || -n $left ]] || fail "ps in the app: '$left'"
+  [[ $left != *"sleep 313"* ]] || fail "the command of an enter killed on the host still runs: $left"
   # several at once, each on a port of its own; one more than there are ports is refused
   local i pids=()
   for i in 1 2 3 4; do
