@@ -552,6 +552,8 @@ static _noreturn_ void exec_pod_init(void)
   _exit(PODRUN_EXIT_ERROR);
 }
 
+static _noreturn_ void enter_request(int fd, const char *line, const char *rest, size_t rest_len);
+
 /* What a session writes to a non-blocking fd (the command's stdin, the
  * pty's master) as it takes it; the port is read no further while some is
  * queued, so the queue holds at most one frame. */
@@ -675,8 +677,10 @@ static _noreturn_ void enter_session(int port, const char *app, char **cmd, cons
       close(errp[1]);
       (void) fcntl(to_cmd, F_SETFL, O_NONBLOCK);
     }
+  /* rest may be in inbuf already (a request that came during a session) */
   size_t in_len = rest_len < sizeof(inbuf) ? rest_len : 0;
-  memcpy(inbuf, rest, in_len);
+  memmove(inbuf, rest, in_len);
+  q.len = 0;
   bool host = true;
   int open_outs = tty ? 1 : 2;
   while (open_outs > 0)
@@ -685,14 +689,35 @@ static _noreturn_ void enter_session(int port, const char *app, char **cmd, cons
       ssize_t used;
       char type;
       size_t n;
-      while (!q.len && (used = kvm_frame_parse(inbuf, in_len, &type, &n)) > 0)
+      while (!q.len && in_len && inbuf[0] != '{' && (used = kvm_frame_parse(inbuf, in_len, &type, &n)) > 0)
         {
           host_frame(type, inbuf + 5, n, &to_cmd, tty, &q);
           memmove(inbuf, inbuf + used, in_len - (size_t) used);
           in_len -= (size_t) used;
         }
-      if (kvm_frame_parse(inbuf, in_len, &type, &n) < 0)
+      /* A request where a frame would be: this session's caller went and
+       * another came before the port said so (virtio-serial's hang-up and
+       * the next connection in one go). The command goes, as for any caller
+       * that went, and this child runs the new request. */
+      char *nl = in_len && inbuf[0] == '{' ? memchr(inbuf, '\n', in_len) : NULL;
+      if (nl)
+        {
+          kill(-pid, SIGKILL);
+          kill(pid, SIGKILL);
+          for (int i = 0; i < 2; i++)
+            if (outs[i] >= 0)
+              close(outs[i]);
+          if (to_cmd >= 0 && !tty)
+            close(to_cmd);
+          while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+          *nl = '\0';
+          enter_request(port, inbuf, nl + 1, in_len - (size_t) (nl + 1 - inbuf));
+        }
+      if (in_len && inbuf[0] != '{' && kvm_frame_parse(inbuf, in_len, &type, &n) < 0)
         in_len = 0, host = false; /* a malformed frame: the host is not heard further */
+      if (in_len == sizeof(inbuf) && inbuf[0] == '{')
+        in_len = 0, host = false; /* a request line too long */
       struct pollfd fds[4] = {
         { .fd = host && !q.len && in_len < sizeof(inbuf) ? port : -1, .events = POLLIN },
         { .fd = q.len && to_cmd >= 0 ? to_cmd : -1, .events = POLLOUT },
