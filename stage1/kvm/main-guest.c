@@ -589,6 +589,7 @@ static _noreturn_ void exec_enter(const char *app, char **cmd, int in, int out, 
   memcpy(args + 4, cmd, sizeof(char *) * n);
   if (setsid() < 0 || (tty && ioctl(in, TIOCSCTTY, 0) < 0))
     _exit(PODRUN_EXIT_ERROR);
+  signal(SIGPIPE, SIG_DFL); /* the session's ignoring it is not the command's */
   if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0 || chdir(PODRUN) < 0)
     _exit(PODRUN_EXIT_ERROR);
   execv(KVM_GUEST_ENTER, args);
@@ -643,6 +644,9 @@ static _noreturn_ void enter_session(int port, const char *app, char **cmd, cons
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
+  /* a command that exits with stdin unread: the next write to its pipe is
+   * EPIPE, and the session goes on to send its exit code */
+  signal(SIGPIPE, SIG_IGN);
   /* the port's flags are the guest init's too (one open file): left as
    * they are, non-blocking and O_ASYNC; kvm_frame_write waits as needed */
   if (tty && (master = open_pty(ws, &slave)) < 0)

@@ -296,13 +296,13 @@ JSON
   # leaves nothing behind for the next enter
   echo hello-stdin >"$BATS_TEST_TMPDIR/in-small"
   head -c 3000000 /dev/zero >"$BATS_TEST_TMPDIR/in-big"
-  log_run "$PODRUN" --dir="$STORE" enter "$uuid" /bin/cat <"$BATS_TEST_TMPDIR/in-small"
+  log_run timeout 120 "$PODRUN" --dir="$STORE" enter "$uuid" /bin/cat <"$BATS_TEST_TMPDIR/in-small"
   [[ $status -eq 0 && $output == hello-stdin ]] || fail "stdin: $output"
-  log_run "$PODRUN" --dir="$STORE" enter "$uuid" /bin/busybox wc -c <"$BATS_TEST_TMPDIR/in-big"
+  log_run timeout 120 "$PODRUN" --dir="$STORE" enter "$uuid" /bin/busybox wc -c <"$BATS_TEST_TMPDIR/in-big"
   [[ $status -eq 0 && $(echo $output) == 3000000 ]] || fail "3 MB of stdin: $output"
-  log_run "$PODRUN" --dir="$STORE" enter "$uuid" /bin/sleep 0 <"$BATS_TEST_TMPDIR/in-big"
+  log_run timeout 120 "$PODRUN" --dir="$STORE" enter "$uuid" /bin/sleep 0 <"$BATS_TEST_TMPDIR/in-big"
   assert_status 0
-  log_run "$PODRUN" --dir="$STORE" enter "$uuid" /bin/sh -c 'echo next-ok' </dev/null
+  log_run timeout 120 "$PODRUN" --dir="$STORE" enter "$uuid" /bin/sh -c 'echo next-ok' </dev/null
   [[ $status -eq 0 && $output == next-ok ]] || fail "the enter after unread stdin: $output"
   # a caller that goes away ends its command in the guest, and frees its port
   "$PODRUN" --dir="$STORE" enter "$uuid" /bin/sleep 313 </dev/null >/dev/null 2>&1 3>&- &
@@ -312,7 +312,7 @@ JSON
   wait "$gone" || true
   local left=
   for _ in $(seq 50); do
-    left=$("$PODRUN" --dir="$STORE" enter "$uuid" /bin/busybox ps -o args </dev/null 2>&1)
+    left=$(timeout 60 "$PODRUN" --dir="$STORE" enter "$uuid" /bin/busybox ps -o args </dev/null 2>&1)
     [[ $left != *"sleep 313"* ]] && break
     sleep 0.2
   done
@@ -321,7 +321,7 @@ JSON
   # several at once, each on a port of its own; one more than there are ports is refused
   local i pids=()
   for i in 1 2 3 4; do
-    "$PODRUN" --dir="$STORE" enter "$uuid" /bin/sh -c "sleep 5; echo session-$i" \
+    timeout 120 "$PODRUN" --dir="$STORE" enter "$uuid" /bin/sh -c "sleep 5; echo session-$i" \
       >"$BATS_TEST_TMPDIR/enter-$i" 2>&1 </dev/null &
     pids+=($!)
   done
@@ -329,7 +329,7 @@ JSON
     [[ $(find "$pod/kvm" -name 'enter*.lock' | wc -l) -eq 4 ]] && sleep 0.5 && break
     sleep 0.1
   done
-  run_podrun enter "$uuid" /bin/sleep 0 </dev/null
+  run_podrun enter "$uuid" /bin/sleep 0 </dev/null # (refused on the host: no port to wait for)
   assert_status 254
   [[ ${#stderr_lines[@]} -eq 1 && $stderr == *"enter: 4 enters are running in the pod already"* ]] ||
     fail "a fifth enter: $stderr"
@@ -339,7 +339,7 @@ JSON
   done
   # on a terminal: a pty in the guest of the caller's size, which follows a resize;
   # what is typed reaches the command
-  run python3 "$E2E_ROOT/tests/tools/ptyrun.py" 24x80 --resize-after=3:40x120 '--type-after=2:typed-line\n' -- \
+  run timeout 120 python3 "$E2E_ROOT/tests/tools/ptyrun.py" 24x80 --resize-after=3:40x120 '--type-after=2:typed-line\n' -- \
     "$PODRUN" --dir="$STORE" enter "$uuid" /bin/sh -c \
     '[ -t 0 ] && [ -t 1 ] && echo on-a-tty; /bin/busybox stty size; sleep 4; /bin/busybox stty size; read l; echo "got $l"'
   echo "$output"
@@ -402,7 +402,7 @@ while True:
 PY
   log_run timeout 90 python3 "$BATS_TEST_TMPDIR/twice.py" "$pod/kvm/enter1.sock"
   [[ $output == "second 0" ]] || fail "the second request on one port: $output"
-  log_run "$PODRUN" --dir="$STORE" enter "$uuid" /bin/busybox ps -o args </dev/null
+  log_run timeout 120 "$PODRUN" --dir="$STORE" enter "$uuid" /bin/busybox ps -o args </dev/null
   [[ $output != *"sleep 317"* ]] || fail "the first request's command still runs: $output"
   # stop: SIGTERM to the app through the guest init, the pod exits with the app's code
   run_podrun stop "$uuid"
