@@ -691,11 +691,14 @@ fi
 
 # --- row 9: the kvm stage1 against its floor ---------------------------------------------
 # pod start to exit of /bin/true in a VM, against qemu booting the same kernel with
-# the same machine, accelerator and command line, whose initramfs only powers off
+# the same machine, accelerator and command line, whose initramfs only powers off.
+# --net=none: the floor has no NIC and no network; what a network costs is row 10's
+# (stage0's CNI ADD and DEL are the same for every flavor; the kvm stage1 adds a tap
+# and two tc redirects per network, a few ms)
 say "row 9: kvm pod start to exit vs the VM floor"
 if command -v qemu-system-x86_64 >/dev/null && [ -f "$BUILD/stage1-kvm.aci" ] && [ -f "$BUILD/kvm/floor.img" ]; then
   pr --dir="$store" fetch "$BUILD/stage1-kvm.aci" >/dev/null
-  pr --dir="$store" run --stage1=kvm --uuid-file-save="$work/kvm-uuid" podrun.bench/busybox >/dev/null 2>&1 ||
+  pr --dir="$store" run --stage1=kvm --net=none --uuid-file-save="$work/kvm-uuid" podrun.bench/busybox >/dev/null 2>&1 ||
     die "row 9: a kvm pod failed"
   accel=$("$PODRUN" --dir="$store" status "$(cat "$work/kvm-uuid")" | sed -n 's/^accelerator=//p')
   [ -n "$accel" ] || die "row 9: the kvm pod says no accelerator"
@@ -717,13 +720,13 @@ if command -v qemu-system-x86_64 >/dev/null && [ -f "$BUILD/stage1-kvm.aci" ] &&
   runs_kvm=5
   [ "$quick" = 1 ] && runs_kvm=2
   hyperfine -N --runs "$runs_kvm" --export-json "$out/kvm.json" \
-    -n "podrun run (kvm, $accel) /bin/true" "$kvm_env $P run --stage1=kvm podrun.bench/busybox" \
+    -n "podrun run (kvm, $accel, --net=none) /bin/true" "$kvm_env $P run --stage1=kvm --net=none podrun.bench/busybox" \
     -n "floor: qemu microvm ($accel), same kernel, /init powers off" "$floor_cmd" >"$out/kvm.log" 2>&1 ||
     { cat "$out/kvm.log" >&2; die "row 9 failed"; }
   # qemu's resident memory while the app sleeps (the pod's pid is qemu's)
   rm -f "$work/kvm-uuid"
   # shellcheck disable=SC2086
-  $kvm_env "$PODRUN" --dir="$store" run --stage1=kvm --uuid-file-save="$work/kvm-uuid" podrun.bench/busybox \
+  $kvm_env "$PODRUN" --dir="$store" run --stage1=kvm --net=none --uuid-file-save="$work/kvm-uuid" podrun.bench/busybox \
     --exec=/bin/sleep -- 5 >/dev/null 2>&1 &
   pid=$!
   for _ in $(seq 300); do

@@ -28,9 +28,10 @@ case $flavor in
       supports-interactive=true" ;;
   kvm)
     binary=$build/stage1/kvm/kvm enter= entrypoints="run enter stop gc init"
-    # a VM: user-mode NAT (host) or no NIC; the guest's own /etc files
-    supports="supports-net=host,none supports-private-users=false supports-dns=true supports-hosts-entry=true
-      supports-interactive=false" ;;
+    # a VM: CNI networks through a tap (the default network, as nspawn), qemu's
+    # user-mode NAT (host), or no NIC; the guest's own /etc files
+    supports="supports-net=host,none,cni supports-private-users=false supports-dns=true supports-hosts-entry=true
+      supports-interactive=true" ;;
   *) echo "$0: no flavor \"$flavor\"" >&2; exit 2 ;;
 esac
 annotations=

@@ -87,3 +87,28 @@ int kvm_frame_read(int fd, char *ret_type, char **ret_buf, size_t *ret_len)
   *ret_len = len;
   return 1;
 }
+
+ssize_t kvm_frame_parse(const char *buf, size_t len, char *ret_type, size_t *ret_payload)
+{
+  if (len < 5)
+    return 0;
+  const unsigned char *h = (const unsigned char *) buf;
+  size_t n = (size_t) h[1] << 24 | (size_t) h[2] << 16 | (size_t) h[3] << 8 | h[4];
+  if (n > KVM_FRAME_MAX)
+    return -1;
+  if (len < 5 + n)
+    return 0;
+  *ret_type = (char) h[0];
+  *ret_payload = n;
+  return (ssize_t) (5 + n);
+}
+
+size_t kvm_frame_head(char head[5], char type, size_t len)
+{
+  head[0] = type;
+  head[1] = (char) (len >> 24);
+  head[2] = (char) (len >> 16);
+  head[3] = (char) (len >> 8);
+  head[4] = (char) len;
+  return 5;
+}

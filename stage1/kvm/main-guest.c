@@ -24,6 +24,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <arpa/inet.h>
+#include <linux/random.h>
 #include <linux/reboot.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -33,7 +34,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <strings.h>
 #include <termios.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -48,6 +51,32 @@
 #define MOUNT_WAIT_MS 5000
 
 static pid_t pod_init_pid;
+
+/* Where the boot's time goes, for --debug (Documentation/stage1-kvm.md,
+ * "Start-up"): the guest's clock at each step, told once --debug is known. */
+static struct
+{
+  const char *step;
+  struct timespec at;
+} stamps[8];
+static size_t n_stamps;
+
+static void stamp(const char *step)
+{
+  if (n_stamps < ELEMENTSOF(stamps))
+    {
+      stamps[n_stamps].step = step;
+      (void) clock_gettime(CLOCK_BOOTTIME, &stamps[n_stamps++].at);
+    }
+}
+
+static void log_stamps(void)
+{
+  for (size_t i = 0; i < n_stamps; i++)
+    log_debug("%s at %ld.%03ld s of the guest's clock", stamps[i].step, (long) stamps[i].at.tv_sec,
+              stamps[i].at.tv_nsec / 1000000);
+  n_stamps = 0;
+}
 
 /* stdio on the console, before anything can fail loudly */
 static void console(void)
@@ -75,13 +104,23 @@ static int mount_api(podrun_error_t *err)
 }
 
 /* /lib/modules/modules.order, dependencies first (fetch-kernel.sh). */
-static int load_modules(podrun_error_t *err)
+/* virtio-net's, loaded only when the VM has a NIC (after the shares
+ * mounted: meta/ says which network; before switch_root: the modules are
+ * the initramfs's) */
+static bool is_net_module(const char *name)
+{
+  return streq(name, "virtio_net.ko") || streq(name, "net_failover.ko") || streq(name, "failover.ko");
+}
+
+static int load_modules(bool net, podrun_error_t *err)
 {
   _cleanup_free_ char *order = NULL;
   if (fs_read_file_at(AT_FDCWD, "/lib/modules/modules.order", 4096, &order, NULL, err) < 0)
     return -1;
   for (char *save = NULL, *name = strtok_r(order, "\n", &save); name; name = strtok_r(NULL, "\n", &save))
     {
+      if (is_net_module(name) != net)
+        continue;
       _cleanup_free_ char *path = xasprintf("/lib/modules/%s", name);
       _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
       if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
@@ -95,8 +134,14 @@ static int load_modules(podrun_error_t *err)
 static int mount_share(const char *tag, const char *target, bool read_only, podrun_error_t *err)
 {
   /* access=client: the guest kernel checks permissions (qemu's passthrough
-   * backend keeps the files' owners and modes as they are on the host) */
-  static const char opts[] = "trans=virtio,version=9p2000.L,msize=262144,cache=none,access=client,posixacl";
+   * backend keeps the files' owners and modes as they are on the host).
+   * The root (the stage1's binaries, the apps' roots) with cache=mmap: what
+   * is mapped (every binary exec'd) is paged in through the page cache, not
+   * one 9p read per fault; read() and write() stay uncached, as on the
+   * other shares, whose files the host reads while the pod runs. */
+  bool root = streq(tag, KVM_TAG_ROOT);
+  const char *opts = root ? "trans=virtio,version=9p2000.L,msize=262144,cache=mmap,access=client,posixacl"
+                          : "trans=virtio,version=9p2000.L,msize=262144,cache=none,access=client,posixacl";
   if (fs_mkdir_p(target, 0755, err) < 0)
     return -1;
   for (int waited = 0;; waited += 10)
@@ -121,6 +166,23 @@ static int copy_meta(const char *name, podrun_error_t *err)
   return fs_write_file_atomic_at(AT_FDCWD, dst, text, len, 0644, err);
 }
 
+/* The host's seed, credited to the kernel's pool before anything of the
+ * guest's reads randomness (kvm.h). A missing or short one costs only the
+ * kernel's own wait for entropy. */
+static void seed_random(void)
+{
+  struct
+  {
+    struct rand_pool_info info;
+    char bytes[KVM_RANDOM_SEED_SIZE];
+  } e = { .info = { .entropy_count = KVM_RANDOM_SEED_SIZE * 8, .buf_size = KVM_RANDOM_SEED_SIZE } };
+  _cleanup_close_ int fd = open(NEWROOT PODRUN "/stage1/" KVM_RANDOM_SEED_FILE, O_RDONLY | O_CLOEXEC);
+  _cleanup_close_ int urandom = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+  if (fd >= 0 && urandom >= 0 && read(fd, e.bytes, sizeof(e.bytes)) == (ssize_t) sizeof(e.bytes))
+    (void) ioctl(urandom, RNDADDENTROPY, &e);
+  explicit_bzero(&e, sizeof(e));
+}
+
 /* The pod directory as the pod init and enter know it, under /podrun:
  * pod, net (copies), stage1/ (meta: run-flags), status/, logs/, kvm/
  * (rt), cgroup/unified. */
@@ -139,8 +201,12 @@ static int mount_shares(podrun_error_t *err)
   if (mount_share(KVM_TAG_META, NEWROOT PODRUN "/stage1", true, err) < 0 ||
       mount_share(KVM_TAG_STATUS, NEWROOT PODRUN "/status", false, err) < 0 ||
       mount_share(KVM_TAG_LOGS, NEWROOT PODRUN "/logs", false, err) < 0 ||
-      mount_share(KVM_TAG_RT, NEWROOT KVM_GUEST_RUNTIME_DIR, false, err) < 0 || copy_meta("pod", err) < 0 ||
-      copy_meta("net", err) < 0)
+      mount_share(KVM_TAG_RT, NEWROOT KVM_GUEST_RUNTIME_DIR, false, err) < 0)
+    return -1;
+  /* before anything takes random bytes (a temporary file's name, the
+   * first below) */
+  seed_random();
+  if (copy_meta("pod", err) < 0 || copy_meta("net", err) < 0)
     return -1;
   return 0;
 }
@@ -177,7 +243,7 @@ static int bind_app_roots(const struct appc_pod_manifest *m, podrun_error_t *err
   return 0;
 }
 
-static int if_up(int sock, const char *name, const char *addr, podrun_error_t *err)
+static int if_up(int sock, const char *name, const char *addr, const char *mask, podrun_error_t *err)
 {
   struct ifreq ifr = { 0 };
   snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
@@ -185,10 +251,9 @@ static int if_up(int sock, const char *name, const char *addr, podrun_error_t *e
     {
       struct sockaddr_in *sin = (struct sockaddr_in *) &ifr.ifr_addr;
       sin->sin_family = AF_INET;
-      inet_pton(AF_INET, addr, &sin->sin_addr);
-      if (ioctl(sock, SIOCSIFADDR, &ifr) < 0)
-        return podrun_error_set(err, errno, "address of %s", name);
-      inet_pton(AF_INET, "255.255.255.0", &sin->sin_addr);
+      if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1 || ioctl(sock, SIOCSIFADDR, &ifr) < 0)
+        return podrun_error_set(err, errno, "address %s of %s", addr, name);
+      inet_pton(AF_INET, mask, &sin->sin_addr);
       if (ioctl(sock, SIOCSIFNETMASK, &ifr) < 0)
         return podrun_error_set(err, errno, "netmask of %s", name);
     }
@@ -200,26 +265,121 @@ static int if_up(int sock, const char *name, const char *addr, podrun_error_t *e
   return 0;
 }
 
-/* lo always; with a NIC (qemu's user-mode NAT), its fixed addresses:
- * 10.0.2.15/24, the gateway 10.0.2.2 (the DNS server is 10.0.2.3). */
-static int network(bool nic, podrun_error_t *err)
+/* A route to dst/prefix: via gw, or on the link of dev when gw is NULL. */
+static int add_route(int sock, const char *dev, const char *dst, unsigned prefix, const char *gw, podrun_error_t *err)
+{
+  struct rtentry rt = { .rt_flags = RTF_UP | (gw ? RTF_GATEWAY : 0) | (prefix == 32 ? RTF_HOST : 0) };
+  struct sockaddr_in *g = (struct sockaddr_in *) &rt.rt_gateway, *d = (struct sockaddr_in *) &rt.rt_dst,
+                     *mask = (struct sockaddr_in *) &rt.rt_genmask;
+  char name[IFNAMSIZ];
+  g->sin_family = d->sin_family = mask->sin_family = AF_INET;
+  mask->sin_addr.s_addr = prefix ? htonl(~0u << (32 - prefix)) : 0;
+  if (inet_pton(AF_INET, dst, &d->sin_addr) != 1 || (gw && inet_pton(AF_INET, gw, &g->sin_addr) != 1))
+    return podrun_error_new(err, 0, "a route to %s/%u that is not IPv4", dst, prefix);
+  d->sin_addr.s_addr &= mask->sin_addr.s_addr;
+  snprintf(name, sizeof(name), "%s", dev);
+  rt.rt_dev = name;
+  if (ioctl(sock, SIOCADDRT, &rt) < 0 && errno != EEXIST)
+    return podrun_error_set(err, errno, "the route to %s/%u%s%s", dst, prefix, gw ? " via " : "", gw ? gw : "");
+  return 0;
+}
+
+/* The guest's interface with that MAC (the host gave each NIC its veth's). */
+static char *if_by_mac(const char *mac)
+{
+  _cleanup_closedir_ DIR *d = opendir("/sys/class/net");
+  struct dirent *de;
+  while (d && (de = readdir(d)))
+    {
+      if (de->d_name[0] == '.')
+        continue;
+      _cleanup_free_ char *p = xasprintf("/sys/class/net/%s/address", de->d_name), *text = NULL;
+      _cleanup_error_ podrun_error_t ignored = NULL;
+      if (fs_read_file_at(AT_FDCWD, p, 4096, &text, NULL, &ignored) == 0 && strcasecmp(strip_nl(text), mac) == 0)
+        return xstrdup(de->d_name);
+    }
+  return NULL;
+}
+
+/* One NIC on a CNI network, as the host's nics.json says: the network's
+ * addresses without their subnet's on-link route (the veth's peer is a
+ * point-to-point end: as the ptp plugin does, the gateway is on the link
+ * and the subnet behind it), then the network's routes via the gateway. */
+static int cni_nic(int sock, json_t *nic, podrun_error_t *err)
+{
+  const char *mac = json_string_value(json_object_get(nic, "mac")), *gw0 = NULL;
+  json_int_t mtu = json_integer_value(json_object_get(nic, "mtu"));
+  _cleanup_free_ char *dev = mac ? if_by_mac(mac) : NULL;
+  size_t i;
+  json_t *v;
+  if (!dev)
+    return podrun_error_new(err, 0, "no NIC with the MAC %s", mac ? mac : "(none)");
+  struct ifreq ifr = { .ifr_mtu = (int) mtu };
+  snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+  if (mtu >= 68 && mtu <= 65535 && ioctl(sock, SIOCSIFMTU, &ifr) < 0)
+    return podrun_error_set(err, errno, "the MTU of %s", dev);
+  json_array_foreach (json_object_get(nic, "addresses"), i, v)
+    {
+      const char *a = json_string_value(json_object_get(v, "address"));
+      const char *gw = json_string_value(json_object_get(v, "gateway"));
+      json_int_t prefix = json_integer_value(json_object_get(v, "prefix"));
+      if (!a || prefix < 0 || prefix > 32)
+        return podrun_error_new(err, 0, "an address of %s that is not A.B.C.D with a prefix", dev);
+      if (i > 0) /* SIOCSIFADDR sets one: the others as aliases */
+        {
+          _cleanup_free_ char *alias = xasprintf("%.*s:%zu", IFNAMSIZ - 5, dev, i);
+          if (if_up(sock, alias, a, "255.255.255.255", err) < 0)
+            return -1;
+        }
+      else if (if_up(sock, dev, a, "255.255.255.255", err) < 0)
+        return -1;
+      if (gw && (add_route(sock, dev, gw, 32, NULL, err) < 0 ||
+                 (prefix < 32 && add_route(sock, dev, a, (unsigned) prefix, gw, err) < 0)))
+        return -1;
+      if (gw && !gw0)
+        gw0 = gw;
+    }
+  if (if_up(sock, dev, NULL, NULL, err) < 0)
+    return -1;
+  json_array_foreach (json_object_get(nic, "routes"), i, v)
+    {
+      const char *dst = json_string_value(json_object_get(v, "dst"));
+      const char *gw = json_string_value(json_object_get(v, "gateway"));
+      json_int_t prefix = json_integer_value(json_object_get(v, "prefix"));
+      if (!dst || prefix < 0 || prefix > 32 || add_route(sock, dev, dst, (unsigned) prefix, gw ? gw : gw0, err) < 0)
+        return err && *err ? -1 : podrun_error_new(err, 0, "a route of %s that is not A.B.C.D with a prefix", dev);
+    }
+  return 0;
+}
+
+/* lo always; on --net=host, qemu's user-mode NAT: its fixed addresses,
+ * 10.0.2.15/24, the gateway 10.0.2.2 (the DNS server is 10.0.2.3); on CNI
+ * networks, each NIC as the host's nics.json says; on none, no NIC. */
+static int network(const char *net, podrun_error_t *err)
 {
   _cleanup_close_ int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (sock < 0)
     return podrun_error_set(err, errno, "socket");
-  if (if_up(sock, "lo", NULL, err) < 0)
+  if (if_up(sock, "lo", NULL, NULL, err) < 0)
     return -1;
-  if (!nic)
+  if (streq(net, "none"))
     return 0;
-  if (if_up(sock, "eth0", "10.0.2.15", err) < 0)
+  if (streq(net, "host"))
+    return if_up(sock, "eth0", "10.0.2.15", "255.255.255.0", err) < 0 ||
+                   add_route(sock, "eth0", "0.0.0.0", 0, "10.0.2.2", err) < 0
+               ? -1
+               : 0;
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0, i;
+  json_t *nic;
+  if (fs_read_file_at(AT_FDCWD, PODRUN "/stage1/" KVM_NICS_FILE, JSON_MAX_INPUT, &text, &len, err) < 0)
     return -1;
-  struct rtentry rt = { .rt_flags = RTF_UP | RTF_GATEWAY };
-  struct sockaddr_in *gw = (struct sockaddr_in *) &rt.rt_gateway, *dst = (struct sockaddr_in *) &rt.rt_dst,
-                     *mask = (struct sockaddr_in *) &rt.rt_genmask;
-  gw->sin_family = dst->sin_family = mask->sin_family = AF_INET;
-  inet_pton(AF_INET, "10.0.2.2", &gw->sin_addr);
-  if (ioctl(sock, SIOCADDRT, &rt) < 0)
-    return podrun_error_set(err, errno, "default route");
+  json_auto_t *nics = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+  if (!json_is_array(nics))
+    return podrun_error_new(err, 0, KVM_NICS_FILE ": not a list");
+  json_array_foreach (nics, i, nic)
+    if (cni_nic(sock, nic, err) < 0)
+      return -1;
   return 0;
 }
 
@@ -305,6 +465,7 @@ struct port
   int fd;
   bool connected; /* a host is there (POLLHUP clears it, SIGIO sets it again) */
   pid_t session;  /* enter: the session running, 0 when none */
+  size_t skip;    /* enter: what is left of a stale frame to drop */
   char buf[KVM_REQUEST_MAX];
   size_t len;
 };
@@ -332,7 +493,7 @@ static void report(const char *msg)
 
 static _noreturn_ void exec_pod_init(void)
 {
-  char *args[8];
+  char *args[10];
   size_t n = 0;
   args[n++] = (char *) KVM_GUEST_INIT;
   args[n++] = (char *) "--host-network"; /* the apps share the guest's network: the guest is the pod */
@@ -362,6 +523,28 @@ static _noreturn_ void exec_pod_init(void)
   int null = open("/dev/null", O_RDONLY);
   if (null < 0 || dup2(null, 0) < 0)
     _exit(PODRUN_EXIT_ERROR);
+  /* --interactive: the one app's terminal is the host's (a virtio console
+   * on qemu's stdio), the pod init's stdio and controlling terminal, of the
+   * size of podrun's */
+  if (run_args.interactive)
+    {
+      args[n++] = (char *) "--interactive";
+      args[n] = NULL;
+      _cleanup_free_ char *size = NULL;
+      _cleanup_error_ podrun_error_t ignored = NULL;
+      unsigned rows = 0, cols = 0;
+      int tty;
+      if (setsid() < 0 || (tty = open(KVM_GUEST_TTY, O_RDWR)) < 0 || ioctl(tty, TIOCSCTTY, 0) < 0)
+        _exit(PODRUN_EXIT_ERROR);
+      if (fs_read_file_at(AT_FDCWD, PODRUN "/stage1/" KVM_TTY_SIZE_FILE, 64, &size, NULL, &ignored) == 0 &&
+          sscanf(size, "%u %u", &rows, &cols) == 2 && rows <= 65535 && cols <= 65535)
+        (void) ioctl(tty, TIOCSWINSZ, &(struct winsize){ .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols });
+      for (int i = 0; i < 3; i++)
+        if (dup2(tty, i) < 0)
+          _exit(PODRUN_EXIT_ERROR);
+      if (tty > 2)
+        close(tty);
+    }
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
@@ -369,61 +552,218 @@ static _noreturn_ void exec_pod_init(void)
   _exit(PODRUN_EXIT_ERROR);
 }
 
-/* An enter session, in a child: the pod's enter with the app's name and
- * the command, its stdout and stderr relayed as frames, then its exit code. */
-static _noreturn_ void enter_session(int port, const char *app, char **cmd)
+static _noreturn_ void enter_request(int fd, const char *line, const char *rest, size_t rest_len);
+
+/* What a session writes to a non-blocking fd (the command's stdin, the
+ * pty's master) as it takes it; the port is read no further while some is
+ * queued, so the queue holds at most one frame. */
+struct queue
 {
-  int out[2], errp[2];
+  char buf[KVM_FRAME_MAX];
+  size_t len;
+};
+
+static void flush_queue(int fd, struct queue *q)
+{
+  ssize_t k = write(fd, q->buf, q->len);
+  if (k > 0)
+    {
+      memmove(q->buf, q->buf + k, q->len - (size_t) k);
+      q->len -= (size_t) k;
+    }
+  else if (k < 0 && errno != EAGAIN && errno != EINTR)
+    q->len = 0; /* the command's stdin is closed: what it would not read is dropped */
+}
+
+/* The session's child: the pod's enter in the app, on the pty (a session
+ * of its own, the pty its controlling terminal) or on the pipes. */
+static _noreturn_ void exec_enter(const char *app, char **cmd, int in, int out, int errfd, bool tty)
+{
+  _cleanup_free_ char *p = xasprintf("--pid=%d", (int) pod_init_pid), *a = xasprintf("--app=%s", app);
+  size_t n = strv_length(cmd);
+  char **args = xzalloc(sizeof(char *) * (n + 5));
+  args[0] = (char *) KVM_GUEST_ENTER;
+  args[1] = p;
+  args[2] = a;
+  args[3] = (char *) "--";
+  memcpy(args + 4, cmd, sizeof(char *) * n);
+  if (setsid() < 0 || (tty && ioctl(in, TIOCSCTTY, 0) < 0))
+    _exit(PODRUN_EXIT_ERROR);
+  signal(SIGPIPE, SIG_DFL); /* the session's ignoring it is not the command's */
+  if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0 || chdir(PODRUN) < 0)
+    _exit(PODRUN_EXIT_ERROR);
+  execv(KVM_GUEST_ENTER, args);
+  _exit(PODRUN_EXIT_ERROR);
+}
+
+static int open_pty(const struct winsize *ws, int *ret_slave)
+{
+  int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+  char name[64];
+  if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)) != 0 ||
+      ioctl(master, TIOCSWINSZ, ws) < 0 || (*ret_slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+    return -1;
+  return master;
+}
+
+/* A frame from the host, once the request is running: stdin, its end,
+ * the terminal's size. Anything else is ignored. */
+static void host_frame(char type, const char *data, size_t n, int *in, bool tty, struct queue *q)
+{
+  if (type == KVM_FRAME_STDIN && *in >= 0 && n <= sizeof(q->buf))
+    {
+      memcpy(q->buf, data, n);
+      q->len = n;
+    }
+  else if (type == KVM_FRAME_STDIN_END && !tty && *in >= 0)
+    {
+      close(*in);
+      *in = -1;
+    }
+  else if (type == KVM_FRAME_WINSIZE && tty && n == 4 && *in >= 0)
+    {
+      const unsigned char *u = (const unsigned char *) data;
+      struct winsize ws = { .ws_row = (unsigned short) (u[0] << 8 | u[1]), .ws_col = (unsigned short) (u[2] << 8 | u[3]) };
+      (void) ioctl(*in, TIOCSWINSZ, &ws);
+    }
+}
+
+/* An enter session, in a child of the guest init: the pod's enter with the
+ * app's name and the command, the host's stdin frames to its stdin (on a
+ * pty when the host has a terminal), its output relayed as frames, then
+ * its exit code. The host's frames are taken for bytes to pass on and a
+ * size, nothing else. A host that goes away ends the command (SIGKILL to
+ * its process group): no session outlives its caller and keeps the port. */
+static _noreturn_ void enter_session(int port, const char *app, char **cmd, const struct winsize *ws, const char *rest,
+                                     size_t rest_len)
+{
+  static char inbuf[5 + KVM_FRAME_MAX];
+  static struct queue q;
+  int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 }, slave = -1, master = -1;
+  bool tty = ws != NULL;
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
+  /* a command that exits with stdin unread: the next write to its pipe is
+   * EPIPE, and the session goes on to send its exit code */
+  signal(SIGPIPE, SIG_IGN);
   /* the port's flags are the guest init's too (one open file): left as
    * they are, non-blocking and O_ASYNC; kvm_frame_write waits as needed */
-  if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+  if (tty && (master = open_pty(ws, &slave)) < 0)
+    {
+      char code = (char) PODRUN_EXIT_ERROR;
+      static const char msg[] = "podrun-guest: enter: no pty in the guest\n";
+      (void) kvm_frame_write(port, KVM_FRAME_STDERR, msg, strlen(msg));
+      (void) kvm_frame_write(port, KVM_FRAME_EXIT, &code, 1);
+      _exit(0);
+    }
+  if (!tty && (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0))
     _exit(PODRUN_EXIT_ERROR);
   pid_t pid = fork();
   if (pid < 0)
     _exit(PODRUN_EXIT_ERROR);
   if (pid == 0)
     {
-      _cleanup_free_ char *p = xasprintf("--pid=%d", (int) pod_init_pid), *a = xasprintf("--app=%s", app);
-      size_t n = strv_length(cmd);
-      char **args = xzalloc(sizeof(char *) * (n + 5));
-      args[0] = (char *) KVM_GUEST_ENTER;
-      args[1] = p;
-      args[2] = a;
-      args[3] = (char *) "--";
-      memcpy(args + 4, cmd, sizeof(char *) * n);
-      int null = open("/dev/null", O_RDONLY);
-      if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0 || chdir(PODRUN) < 0)
-        _exit(PODRUN_EXIT_ERROR);
-      execv(KVM_GUEST_ENTER, args);
-      _exit(PODRUN_EXIT_ERROR);
+      if (tty)
+        exec_enter(app, cmd, slave, slave, slave, true);
+      exec_enter(app, cmd, in[0], out[1], errp[1], false);
     }
-  close(out[1]);
-  close(errp[1]);
-  struct pollfd fds[2] = { { .fd = out[0], .events = POLLIN }, { .fd = errp[0], .events = POLLIN } };
-  int open_fds = 2;
-  while (open_fds > 0)
+  /* the session's ends: stdin (the pty's master, or the pipe's write end),
+   * the outputs (the master again, or the pipes' read ends) */
+  int to_cmd = tty ? master : in[1];
+  int outs[2] = { tty ? master : out[0], tty ? -1 : errp[0] };
+  if (tty)
+    close(slave);
+  else
     {
-      if (poll(fds, 2, -1) < 0)
+      close(in[0]);
+      close(out[1]);
+      close(errp[1]);
+      (void) fcntl(to_cmd, F_SETFL, O_NONBLOCK);
+    }
+  /* rest may be in inbuf already (a request that came during a session) */
+  size_t in_len = rest_len < sizeof(inbuf) ? rest_len : 0;
+  memmove(inbuf, rest, in_len);
+  q.len = 0;
+  bool host = true;
+  int open_outs = tty ? 1 : 2;
+  while (open_outs > 0)
+    {
+      /* the host's frames, as far as the queue is empty */
+      ssize_t used;
+      char type;
+      size_t n;
+      while (!q.len && in_len && inbuf[0] != '{' && (used = kvm_frame_parse(inbuf, in_len, &type, &n)) > 0)
+        {
+          host_frame(type, inbuf + 5, n, &to_cmd, tty, &q);
+          memmove(inbuf, inbuf + used, in_len - (size_t) used);
+          in_len -= (size_t) used;
+        }
+      /* A request where a frame would be: this session's caller went and
+       * another came before the port said so (virtio-serial's hang-up and
+       * the next connection in one go). The command goes, as for any caller
+       * that went, and this child runs the new request. */
+      char *nl = in_len && inbuf[0] == '{' ? memchr(inbuf, '\n', in_len) : NULL;
+      if (nl)
+        {
+          kill(-pid, SIGKILL);
+          kill(pid, SIGKILL);
+          for (int i = 0; i < 2; i++)
+            if (outs[i] >= 0)
+              close(outs[i]);
+          if (to_cmd >= 0 && !tty)
+            close(to_cmd);
+          while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+          *nl = '\0';
+          enter_request(port, inbuf, nl + 1, in_len - (size_t) (nl + 1 - inbuf));
+        }
+      if (in_len && inbuf[0] != '{' && kvm_frame_parse(inbuf, in_len, &type, &n) < 0)
+        in_len = 0, host = false; /* a malformed frame: the host is not heard further */
+      if (in_len == sizeof(inbuf) && inbuf[0] == '{')
+        in_len = 0, host = false; /* a request line too long */
+      struct pollfd fds[4] = {
+        { .fd = host && !q.len && in_len < sizeof(inbuf) ? port : -1, .events = POLLIN },
+        { .fd = q.len && to_cmd >= 0 ? to_cmd : -1, .events = POLLOUT },
+        { .fd = outs[0], .events = POLLIN },
+        { .fd = outs[1], .events = POLLIN },
+      };
+      if (poll(fds, 4, -1) < 0)
         {
           if (errno == EINTR)
             continue;
           break;
         }
+      if (fds[0].revents & POLLIN)
+        {
+          ssize_t k = read(port, inbuf + in_len, sizeof(inbuf) - in_len);
+          if (k > 0)
+            in_len += (size_t) k;
+        }
+      if (fds[0].revents & (POLLHUP | POLLERR))
+        {
+          host = false; /* the caller went: so does the command */
+          kill(-pid, SIGKILL);
+          kill(pid, SIGKILL);
+        }
+      if (fds[1].revents)
+        flush_queue(to_cmd, &q);
       for (int i = 0; i < 2; i++)
-        if (fds[i].fd >= 0 && fds[i].revents)
+        if (outs[i] >= 0 && fds[2 + i].revents)
           {
             char buf[16384];
-            ssize_t k = read(fds[i].fd, buf, sizeof(buf));
+            ssize_t k = read(outs[i], buf, sizeof(buf));
             if (k > 0)
-              (void) kvm_frame_write(port, i == 0 ? KVM_FRAME_STDOUT : KVM_FRAME_STDERR, buf, (size_t) k);
-            else if (k == 0 || errno != EINTR)
               {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                open_fds--;
+                if (host && kvm_frame_write(port, i == 0 ? KVM_FRAME_STDOUT : KVM_FRAME_STDERR, buf, (size_t) k) < 0)
+                  host = false;
+              }
+            else if (k == 0 || (errno != EINTR && errno != EAGAIN)) /* a pty's master says EIO */
+              {
+                if (!(tty && outs[i] == to_cmd))
+                  close(outs[i]);
+                outs[i] = -1;
+                open_outs--;
               }
           }
     }
@@ -431,7 +771,8 @@ static _noreturn_ void enter_session(int port, const char *app, char **cmd)
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
     ;
   char code = (char) (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-  (void) kvm_frame_write(port, KVM_FRAME_EXIT, &code, 1);
+  if (host)
+    (void) kvm_frame_write(port, KVM_FRAME_EXIT, &code, 1);
   _exit(0);
 }
 
@@ -452,12 +793,21 @@ static _noreturn_ void answer_error(int fd, const char *msg)
   _exit(0);
 }
 
-/* An enter request, in the session child: checked, then run. */
-static _noreturn_ void enter_request(int fd, const char *line)
+/* An enter request, in the session child: checked, then run; rest is
+ * what the host sent after it (its first frames). */
+static _noreturn_ void enter_request(int fd, const char *line, const char *rest, size_t rest_len)
 {
   json_auto_t *j = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
   const char *app = json_string_value(json_object_get(j, "app"));
-  json_t *cmd = json_object_get(j, "cmd");
+  json_t *cmd = json_object_get(j, "cmd"), *tty = json_object_get(j, "tty");
+  struct winsize ws = { 0 };
+  if (tty)
+    {
+      json_int_t rows = json_integer_value(json_object_get(tty, "rows")), cols = json_integer_value(json_object_get(tty, "cols"));
+      if (!json_is_object(tty) || rows < 0 || rows > 65535 || cols < 0 || cols > 65535)
+        answer_error(fd, "enter: a tty that is not {\"rows\": R, \"cols\": C}");
+      ws = (struct winsize){ .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols };
+    }
   if (!app || !json_is_array(cmd) || json_array_size(cmd) == 0 || json_array_size(cmd) > 4096)
     answer_error(fd, "enter: a request that is not {\"app\": NAME, \"cmd\": [ARGV…]}");
   if (!is_app(app))
@@ -471,26 +821,78 @@ static _noreturn_ void enter_request(int fd, const char *line)
         answer_error(fd, "enter: a command word that is not a string");
       argv = strv_push(argv, json_string_value(v));
     }
-  enter_session(fd, app, argv);
+  enter_session(fd, app, argv, tty ? &ws : NULL, rest, rest_len);
 }
 
 /* One request line from the host. The guest init itself never writes to
  * a port (a host that stops reading would block it): an enter request,
  * refused or not, is answered by a session child. */
-static void request(struct port *p, bool enter, const char *line)
+/* --interactive: the app's terminal gets the size of podrun's, which
+ * sends it when it changes (the kernel tells the terminal's foreground
+ * process group: SIGWINCH). The host's word for a size, nothing more. */
+static void set_tty_size(json_int_t rows, json_int_t cols)
+{
+  if (rows < 0 || rows > 65535 || cols < 0 || cols > 65535)
+    return;
+  struct winsize w = { .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols };
+  _cleanup_close_ int fd = open(KVM_GUEST_TTY, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd >= 0)
+    (void) ioctl(fd, TIOCSWINSZ, &w);
+}
+
+static void request(struct port *p, bool enter, const char *line, const char *rest, size_t rest_len)
 {
   if (!enter)
     {
       json_auto_t *j = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+      json_t *ws = json_object_get(j, "winsize");
       if (json_is_true(json_object_get(j, "stop")) && pod_init_pid > 0)
         kill(pod_init_pid, SIGTERM); /* the pod init passes it on to every app */
+      else if (ws && run_args.interactive)
+        set_tty_size(json_integer_value(json_object_get(ws, "rows")), json_integer_value(json_object_get(ws, "cols")));
       return;
     }
   pid_t pid = fork();
   if (pid == 0)
-    enter_request(p->fd, line);
+    enter_request(p->fd, line, rest, rest_len);
   if (pid > 0)
     p->session = pid;
+}
+
+/* Between sessions, what an enter's host sent that its session did not
+ * read (stdin the command never took): whole frames (the host finishes the
+ * one it is writing before it goes), dropped up to the next request, which
+ * begins with '{' as no frame does. */
+static void drop(struct port *p, size_t n)
+{
+  memmove(p->buf, p->buf + n, p->len - n);
+  p->len -= n;
+}
+
+static void skip_stale_frames(struct port *p)
+{
+  for (;;)
+    {
+      if (p->skip)
+        {
+          size_t n = p->skip < p->len ? p->skip : p->len;
+          drop(p, n);
+          p->skip -= n;
+          if (p->skip)
+            return;
+        }
+      if (p->len == 0 || p->buf[0] == '{')
+        return;
+      if (p->buf[0] != KVM_FRAME_STDIN && p->buf[0] != KVM_FRAME_STDIN_END && p->buf[0] != KVM_FRAME_WINSIZE)
+        {
+          drop(p, 1); /* nothing the host sends: not a frame, not a request */
+          continue;
+        }
+      if (p->len < 5)
+        return;
+      const unsigned char *h = (const unsigned char *) p->buf;
+      p->skip = 5 + ((size_t) h[1] << 24 | (size_t) h[2] << 16 | (size_t) h[3] << 8 | h[4]);
+    }
 }
 
 static void read_port(struct port *p, bool enter)
@@ -508,13 +910,16 @@ static void read_port(struct port *p, bool enter)
         }
       p->len += (size_t) k;
       char *nl;
+      skip_stale_frames(p);
       while (!p->session && (nl = memchr(p->buf, '\n', p->len)))
         {
           *nl = '\0';
-          request(p, enter, p->buf);
+          request(p, enter, p->buf, nl + 1, p->len - (size_t) (nl + 1 - p->buf));
           size_t used = (size_t) (nl + 1 - p->buf);
           memmove(p->buf, nl + 1, p->len - used);
           p->len -= used;
+          if (!p->session)
+            skip_stale_frames(p);
         }
       if (p->session)
         {
@@ -528,18 +933,31 @@ static int setup(struct appc_pod_manifest **ret_m, podrun_error_t *err)
 {
   _cleanup_free_ char *text = NULL;
   size_t len = 0;
-  if (mount_api(err) < 0 || load_modules(err) < 0 || mount_shares(err) < 0 || switch_root(err) < 0)
+  stamp("the guest init started");
+  if (mount_api(err) < 0 || load_modules(false, err) < 0)
     return -1;
+  stamp("the modules loaded");
+  if (mount_shares(err) < 0)
+    return -1;
+  _cleanup_free_ char *net = NULL;
+  if (fs_read_file_at(AT_FDCWD, NEWROOT PODRUN "/net", 4096, &net, NULL, err) < 0)
+    return -1;
+  strip_nl(net);
+  if (!streq(net, "none") && load_modules(true, err) < 0)
+    return -1;
+  if (switch_root(err) < 0)
+    return -1;
+  stamp("the shares mounted");
   _cleanup_close_ int pod = open(PODRUN, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (pod < 0 || stage1_run_args_read(pod, &run_args, err) < 0)
     return pod < 0 ? podrun_error_set(err, errno, "open " PODRUN) : -1;
+  if (access(PODRUN "/stage1/" KVM_DEBUG_FILE, F_OK) == 0)
+    run_args.debug = true;
   if (run_args.debug)
     log_set_level(LOG_LEVEL_DEBUG);
+  log_stamps();
   if (fs_read_file_at(AT_FDCWD, PODRUN "/pod", JSON_MAX_INPUT, &text, &len, err) < 0 ||
       appc_pod_manifest_parse(text, len, ret_m, err) < 0)
-    return -1;
-  _cleanup_free_ char *net = NULL;
-  if (fs_read_file_at(AT_FDCWD, PODRUN "/net", 64, &net, NULL, err) < 0)
     return -1;
   _cleanup_free_ char *hostname = NULL;
   if (fs_read_file_at(AT_FDCWD, PODRUN "/stage1/hostname", 256, &hostname, NULL, err) < 0)
@@ -547,8 +965,10 @@ static int setup(struct appc_pod_manifest **ret_m, podrun_error_t *err)
   strip_nl(hostname);
   if (sethostname(hostname, strlen(hostname)) < 0)
     return podrun_error_set(err, errno, "sethostname");
-  if (network(!streq(net, "none\n"), err) < 0 || cgroups(*ret_m, err) < 0 || bind_app_roots(*ret_m, err) < 0)
+  if (network(net, err) < 0 || cgroups(*ret_m, err) < 0 || bind_app_roots(*ret_m, err) < 0)
     return -1;
+  stamp("the network and cgroups set");
+  log_stamps();
   return 0;
 }
 
@@ -575,14 +995,20 @@ int main(void)
       report("signalfd failed");
       power_off();
     }
-  static struct port ports[2];
-  static const char *const names[] = { KVM_PORT_CTL, KVM_PORT_ENTER };
-  for (int i = 0; i < 2; i++)
-    if ((ports[i].fd = open_port(names[i], &err)) < 0)
-      {
-        report(err->msg);
-        power_off();
-      }
+  /* the ctl port, then the enter ports */
+  enum
+  {
+    N_PORTS = 1 + KVM_ENTER_PORTS
+  };
+  static struct port ports[N_PORTS];
+  for (int i = 0; i < N_PORTS; i++)
+    {
+      _cleanup_free_ char *name = i == 0 ? xstrdup(KVM_PORT_CTL) : xasprintf(KVM_PORT_ENTER_FMT, i - 1);
+      if ((ports[i].fd = open_port(name, &err)) >= 0)
+        continue;
+      report(err->msg);
+      power_off();
+    }
   pod_init_pid = fork();
   if (pod_init_pid == 0)
     exec_pod_init();
@@ -597,20 +1023,20 @@ int main(void)
        * gone since (a stop request sent and the socket closed at once);
        * a port without a host is not polled (it would say POLLHUP at
        * once), its SIGIO says when one comes or goes */
-      struct pollfd fds[3] = { { .fd = sfd, .events = POLLIN } };
-      for (int i = 0; i < 2; i++)
+      struct pollfd fds[1 + N_PORTS] = { { .fd = sfd, .events = POLLIN } };
+      for (int i = 0; i < N_PORTS; i++)
         {
           fds[i + 1] = (struct pollfd) { .fd = -1 };
           if (ports[i].session)
             continue;
           struct pollfd q = { .fd = ports[i].fd, .events = POLLIN };
           if (poll(&q, 1, 0) == 1 && (q.revents & POLLIN))
-            read_port(&ports[i], i == 1);
+            read_port(&ports[i], i > 0);
           ports[i].connected = !(q.revents & (POLLHUP | POLLERR));
           if (ports[i].connected && !ports[i].session)
             fds[i + 1] = (struct pollfd) { .fd = ports[i].fd, .events = POLLIN };
         }
-      if (poll(fds, 3, -1) < 0 && errno != EINTR)
+      if (poll(fds, ELEMENTSOF(fds), -1) < 0 && errno != EINTR)
         power_off();
       struct signalfd_siginfo si;
       while (read(sfd, &si, sizeof(si)) == sizeof(si))
@@ -621,8 +1047,12 @@ int main(void)
             while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
               {
                 if (pid == pod_init_pid)
-                  power_off(); /* the pod is over; its records are on the host */
-                for (int i = 0; i < 2; i++)
+                  {
+                    stamp("the pod init exited");
+                    log_stamps();
+                    power_off(); /* the pod is over; its records are on the host */
+                  }
+                for (int i = 0; i < N_PORTS; i++)
                   if (pid == ports[i].session)
                     ports[i].session = 0;
               }

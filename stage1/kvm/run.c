@@ -15,8 +15,11 @@
 #include <signal.h>
 #include <linux/capability.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,6 +27,10 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+#include <limits.h>
+
+#include "cni.h"
 #include "fs.h"
 #include "json-util.h"
 #include "log.h"
@@ -52,6 +59,31 @@ static char *tcg_clock_args(void)
   return xasprintf(" tsc_early_khz=%u lpj=%u tsc=reliable", khz, khz * 4);
 }
 
+static bool is_cni(const char *net)
+{
+  return !streq(net, "host") && !streq(net, "none");
+}
+
+/* CNI networks (lib/cni.h): the host ports' sockets stay open here for the
+ * pod's life and the host's mount namespace for the netns's removal, none
+ * of them in qemu. */
+static int host_mntns_fd = -1;
+
+static void keep_net_fds(void)
+{
+  const char *ports = getenv(CNI_PORT_FDS_ENV), *mntns = getenv(CNI_HOST_MNTNS_ENV);
+  _cleanup_free_ char *copy = xstrdup(ports ? ports : "");
+  char *save = NULL;
+  unsigned long long fd;
+  for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save))
+    if (parse_uint(w, INT_MAX, &fd) == 0)
+      (void) fcntl((int) fd, F_SETFD, FD_CLOEXEC);
+  if (mntns && parse_uint(mntns, INT_MAX, &fd) == 0 && fcntl((int) fd, F_SETFD, FD_CLOEXEC) == 0)
+    host_mntns_fd = (int) fd;
+  unsetenv(CNI_PORT_FDS_ENV);
+  unsetenv(CNI_HOST_MNTNS_ENV);
+}
+
 static const char *find_qemu(void)
 {
   static const char *const candidates[] = { "/usr/bin/qemu-system-x86_64", "/usr/local/bin/qemu-system-x86_64" };
@@ -67,10 +99,12 @@ static int parse_run_args(int argc, char **argv, struct stage1_run_args *a, podr
     return -1;
   if (!a->net)
     a->net = "host";
-  if (!streq(a->net, "host") && !streq(a->net, "none"))
-    return podrun_error_new(err, 0, "--net=%s: the kvm stage1 knows host (user-mode NAT) and none", ESCAPE(a->net));
-  if (a->interactive)
-    return podrun_error_new(err, 0, "--interactive: the kvm stage1 gives no app a terminal");
+  /* any other: CNI networks, which stage0 set up in the netns it mounted */
+  if (is_cni(a->net) && access(CNI_NETNS_FILE, F_OK) < 0)
+    return podrun_error_new(err, 0, "--net=%s: the pod directory has no " CNI_NETNS_FILE " (run me through podrun)",
+                            ESCAPE(a->net));
+  if (a->interactive && !isatty(STDIN_FILENO))
+    return podrun_error_new(err, 0, "--interactive: stdin is not a terminal");
   if (a->userns_shift)
     return podrun_error_new(err, 0, "--private-users: the kvm stage1 has no user namespace to give (the VM is the boundary)");
   return 0;
@@ -100,7 +134,131 @@ static int make_dirs(const struct stage1_run_args *a, const char *hostname, podr
       fs_write_file_atomic_at(AT_FDCWD, KVM_META_DIR "/hostname", host, strlen(host), 0644, err) < 0 ||
       fs_write_file_atomic_at(AT_FDCWD, "net", net, strlen(net), 0644, err) < 0)
     return -1;
-  return 0;
+  /* --interactive: the terminal's size, which the guest gives the app's */
+  struct winsize ws = { 0 };
+  if (a->interactive && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+    {
+      _cleanup_free_ char *size = xasprintf("%u %u\n", ws.ws_row, ws.ws_col);
+      if (fs_write_file_atomic_at(AT_FDCWD, KVM_META_DIR "/" KVM_TTY_SIZE_FILE, size, strlen(size), 0644, err) < 0)
+        return -1;
+    }
+  /* --debug is podrun's, not a pod flag of the run flags: the guest is told so */
+  if (a->debug && fs_write_file_atomic_at(AT_FDCWD, KVM_META_DIR "/" KVM_DEBUG_FILE, "", 0, 0644, err) < 0)
+    return -1;
+  char seed[KVM_RANDOM_SEED_SIZE];
+  if (getrandom(seed, sizeof(seed), 0) != (ssize_t) sizeof(seed))
+    return podrun_error_set(err, errno, "getrandom");
+  int r = fs_write_file_atomic_at(AT_FDCWD, KVM_META_DIR "/" KVM_RANDOM_SEED_FILE, seed, sizeof(seed), 0600, err);
+  explicit_bzero(seed, sizeof(seed));
+  return r;
+}
+
+/* "A.B.C.D/N" of a CNI result: the address and its prefix, IPv4 only. */
+static bool ipv4_prefix(const char *s, char ret[INET_ADDRSTRLEN], unsigned *ret_prefix)
+{
+  const char *slash = s ? strchr(s, '/') : NULL;
+  unsigned long long prefix;
+  struct in_addr a;
+  if (!slash || (size_t) (slash - s) >= INET_ADDRSTRLEN || parse_uint(slash + 1, 32, &prefix) < 0)
+    return false;
+  memcpy(ret, s, (size_t) (slash - s));
+  ret[slash - s] = '\0';
+  *ret_prefix = (unsigned) prefix;
+  return inet_pton(AF_INET, ret, &a) == 1;
+}
+
+static bool ipv4(const char *s)
+{
+  struct in_addr a;
+  return s && inet_pton(AF_INET, s, &a) == 1;
+}
+
+/* What the guest sets on the NIC of one network: its MAC and MTU (the
+ * veth's), the IPv4 addresses and routes of the network's CNI result
+ * (IPv6 ones are not carried). */
+static json_t *nic_entry(const struct kvm_nic *nic, json_t *result)
+{
+  json_t *addrs = json_array(), *routes = json_array(), *v;
+  char a[INET_ADDRSTRLEN];
+  unsigned prefix;
+  size_t i;
+  json_array_foreach (json_object_get(result, "ips"), i, v)
+    {
+      const char *gw = json_string_value(json_object_get(v, "gateway"));
+      if (!ipv4_prefix(json_string_value(json_object_get(v, "address")), a, &prefix))
+        continue;
+      json_t *o = json_pack("{s:s,s:i}", "address", a, "prefix", (json_int_t) prefix);
+      if (ipv4(gw))
+        json_object_set_new(o, "gateway", json_string(gw));
+      json_array_append_new(addrs, o);
+    }
+  json_array_foreach (json_object_get(result, "routes"), i, v)
+    {
+      const char *gw = json_string_value(json_object_get(v, "gw"));
+      if (!ipv4_prefix(json_string_value(json_object_get(v, "dst")), a, &prefix))
+        continue;
+      json_t *o = json_pack("{s:s,s:i}", "dst", a, "prefix", (json_int_t) prefix);
+      if (ipv4(gw))
+        json_object_set_new(o, "gateway", json_string(gw));
+      json_array_append_new(routes, o);
+    }
+  return json_pack("{s:s,s:i,s:o,s:o}", "mac", nic->mac, "mtu", (json_int_t) nic->mtu, "addresses", addrs, "routes",
+                   routes);
+}
+
+struct nics
+{
+  struct kvm_nic *v;
+  size_t n;
+};
+
+static void nics_done(struct nics *n)
+{
+  for (size_t i = 0; i < n->n; i++)
+    if (n->v[i].tap_fd >= 0)
+      close(n->v[i].tap_fd);
+  free(n->v);
+  *n = (struct nics){ 0 };
+}
+
+/* On CNI networks: a NIC for each of the pod's networks (net-info.json,
+ * which stage0 wrote, in its order), and meta/nics.json for the guest. */
+static int connect_networks(const char *cwd, struct nics *nics, podrun_error_t *err)
+{
+  _cleanup_json_ json_t *info = NULL, *entries = json_array();
+  _cleanup_free_ char *netns = xasprintf("%s/" CNI_NETNS_FILE, cwd);
+  size_t i;
+  json_t *e;
+  if (cni_net_info_read(AT_FDCWD, &info, err) < 0)
+    return -1;
+  if (!info)
+    return podrun_error_new(err, 0, "the pod directory has no " CNI_NET_INFO " (run me through podrun)");
+  json_array_foreach (json_object_get(info, "networks"), i, e)
+    {
+      const char *ifname = json_string_value(json_object_get(e, "ifname"));
+      const char *name = json_string_value(json_object_get(e, "name"));
+      if (!ifname || strlen(ifname) >= 16 || !json_is_object(json_object_get(e, "result")))
+        return podrun_error_new(err, 0, CNI_NET_INFO ": network %s has no interface or result",
+                                QUOTE(name ? name : "?"));
+      nics->v = xrealloc(nics->v, (nics->n + 1) * sizeof(*nics->v));
+      nics->v[nics->n] = (struct kvm_nic){ .tap_fd = -1 };
+      if (kvm_nic_connect(netns, ifname, nics->n, &nics->v[nics->n], err) < 0)
+        return podrun_error_wrap(err, "network %s", QUOTE(name ? name : "?"));
+      json_array_append_new(entries, nic_entry(&nics->v[nics->n], json_object_get(e, "result")));
+      nics->n++;
+    }
+  _cleanup_free_ char *text = json_dump_sorted(entries, true);
+  return fs_write_file_atomic_at(AT_FDCWD, KVM_META_DIR "/" KVM_NICS_FILE, text, strlen(text), 0644, err);
+}
+
+/* On a CNI network, without --dns*, the apps' resolv.conf is the DNS of the
+ * networks' results (net-info.json, which only the host writes), if any. */
+static int write_cni_resolv_conf(const struct stage1_run_args *a, const char *root, podrun_error_t *err)
+{
+  if (!is_cni(a->net) || a->dns || a->dns_search || a->dns_opt)
+    return 0;
+  _cleanup_free_ char *text = cni_resolv_conf(AT_FDCWD);
+  return text ? stage1_write_etc_file(root, "resolv.conf", text, a->userns_shift, err) : 0;
 }
 
 /* The accelerator: PODRUN_KVM=auto (the default) probes, on insists, off is
@@ -151,12 +309,14 @@ static int check_guest_files(const char *rootfs, podrun_error_t *err)
   return 0;
 }
 
-/* The fds qemu is given, by number in the child. */
+/* The fds qemu is given, by number in the child: the consoles, then the
+ * NICs' taps. */
 enum
 {
   FD_OUT = 10,
   FD_ERR,
   FD_CONSOLE,
+  FD_TAP0,
 };
 
 static char **share(char **v, const char *id, const char *path, const char *tag, bool read_only)
@@ -173,7 +333,7 @@ static char **opt(char **v, const char *flag, const char *value)
 }
 
 static char **qemu_argv(const char *qemu, const struct stage1_run_args *a, const char *cwd, bool kvm, unsigned mib,
-                        unsigned cpus)
+                        unsigned cpus, const struct nics *nics)
 {
   _cleanup_free_ char *name = xasprintf("podrun-%s", a->uuid), *m = xasprintf("%u", mib), *smp = xasprintf("%u", cpus);
   _cleanup_free_ char *kernel = xasprintf("%s/stage1/rootfs/" KVM_KERNEL, cwd);
@@ -184,7 +344,6 @@ static char **qemu_argv(const char *qemu, const struct stage1_run_args *a, const
   /* relative to the pod directory, qemu's cwd as run's: a socket's path has
    * room for 107 bytes, and --dir may be longer */
   static const char ctl[] = "socket,id=ctl,path=" KVM_CTL_SOCKET ",server=on,wait=off";
-  static const char enter[] = "socket,id=enter,path=" KVM_ENTER_SOCKET ",server=on,wait=off";
   _cleanup_free_ char *add_out = xasprintf("fd=%d,set=1", FD_OUT), *add_err = xasprintf("fd=%d,set=2", FD_ERR);
   _cleanup_free_ char *add_console = xasprintf("fd=%d,set=3", FD_CONSOLE);
   _cleanup_free_ char *clock = kvm ? NULL : tcg_clock_args();
@@ -208,20 +367,38 @@ static char **qemu_argv(const char *qemu, const struct stage1_run_args *a, const
   v = opt(opt(opt(v, "-add-fd", add_out), "-add-fd", add_err), "-add-fd", add_console);
   v = opt(v, "-chardev", "file,id=console,path=/dev/fdset/3,append=on");
   v = opt(v, "-serial", "chardev:console");
-  v = opt(v, "-device", "virtio-serial-device,max_ports=4");
+  v = opt(v, "-device", "virtio-serial-device,max_ports=16");
   v = opt(v, "-chardev", "file,id=out,path=/dev/fdset/1,append=on");
   v = opt(v, "-device", "virtconsole,chardev=out,name=podrun.stdout");
   v = opt(v, "-chardev", "file,id=err,path=/dev/fdset/2,append=on");
   v = opt(v, "-device", "virtconsole,chardev=err,name=podrun.stderr");
+  /* --interactive: the app's terminal is a third virtio console (the
+   * guest's /dev/hvc2), qemu's stdio, which is podrun's terminal (qemu
+   * makes it raw: the guest's line discipline is the one that counts;
+   * signal=off: ^C is a byte for the app, not the end of qemu) */
+  if (a->interactive)
+    v = opt(opt(v, "-chardev", "stdio,id=tty,signal=off"), "-device", "virtconsole,chardev=tty,name=" KVM_PORT_TTY);
   v = opt(opt(v, "-chardev", ctl), "-device", "virtserialport,chardev=ctl,name=" KVM_PORT_CTL);
-  v = opt(opt(v, "-chardev", enter), "-device", "virtserialport,chardev=enter,name=" KVM_PORT_ENTER);
+  for (int i = 0; i < KVM_ENTER_PORTS; i++)
+    {
+      _cleanup_free_ char *path = xasprintf(KVM_ENTER_SOCKET_FMT, i), *port_name = xasprintf(KVM_PORT_ENTER_FMT, i);
+      _cleanup_free_ char *chardev = xasprintf("socket,id=enter%d,path=%s,server=on,wait=off", i, path);
+      _cleanup_free_ char *port = xasprintf("virtserialport,chardev=enter%d,name=%s", i, port_name);
+      v = opt(opt(v, "-chardev", chardev), "-device", port);
+    }
   v = share(v, "root", root, KVM_TAG_ROOT, false);
   v = share(v, "meta", meta, KVM_TAG_META, true);
   v = share(v, "rt", rt, KVM_TAG_RT, false);
   v = share(v, "status", status, KVM_TAG_STATUS, false);
   v = share(v, "logs", logs, KVM_TAG_LOGS, false);
-  if (!streq(a->net, "none")) /* else no NIC at all (-nodefaults) */
+  if (streq(a->net, "host")) /* qemu's user-mode NAT */
     v = opt(opt(v, "-netdev", "user,id=net0"), "-device", "virtio-net-device,netdev=net0");
+  for (size_t i = 0; i < nics->n; i++) /* a CNI network's tap (none: no NIC at all, -nodefaults) */
+    {
+      _cleanup_free_ char *netdev = xasprintf("tap,id=net%zu,fd=%zu", i, FD_TAP0 + i);
+      _cleanup_free_ char *dev = xasprintf("virtio-net-device,netdev=net%zu,mac=%s", i, nics->v[i].mac);
+      v = opt(opt(v, "-netdev", netdev), "-device", dev);
+    }
   return v;
 }
 
@@ -246,20 +423,25 @@ static int drop_privileges(void)
   return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
-static _noreturn_ void exec_qemu(char **args, pid_t parent, const int fds[3], int log)
+/* fds[i] becomes FD_OUT + i in qemu (out, err, console, the taps). */
+static _noreturn_ void exec_qemu(char **args, pid_t parent, const int *fds, size_t n_fds, int log, bool interactive)
 {
   (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* the VM never outlives its lock holder */
   if (getppid() != parent)
     _exit(PODRUN_EXIT_ERROR);
-  int high[3];
-  for (int i = 0; i < 3; i++) /* out of the way first: one may be 10, 11 or 12 already */
-    if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, FD_CONSOLE + 1)) < 0)
+  int high[3 + CNI_MAX_NETWORKS];
+  if (n_fds > ELEMENTSOF(high))
+    _exit(PODRUN_EXIT_ERROR);
+  for (size_t i = 0; i < n_fds; i++) /* out of the way first: one may be at a target already */
+    if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, FD_OUT + (int) ELEMENTSOF(high))) < 0)
       _exit(PODRUN_EXIT_ERROR);
-  for (int i = 0; i < 3; i++)
-    if (dup2(high[i], FD_OUT + i) < 0)
+  for (size_t i = 0; i < n_fds; i++)
+    if (dup2(high[i], FD_OUT + (int) i) < 0)
       _exit(PODRUN_EXIT_ERROR);
+  /* qemu's stdin and stdout: the terminal with --interactive, else nothing */
   int null = open("/dev/null", O_RDONLY);
-  if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 || drop_privileges() < 0)
+  if (null < 0 || (!interactive && (dup2(null, 0) < 0 || dup2(log, 1) < 0)) || dup2(log, 2) < 0 ||
+      drop_privileges() < 0)
     _exit(PODRUN_EXIT_ERROR);
   sigset_t none;
   sigemptyset(&none);
@@ -286,9 +468,8 @@ static int connect_socket(const char *path)
 }
 
 /* Asks the guest init to stop the pod (it sends the pod init SIGTERM). */
-static int send_stop(podrun_error_t *err)
+static int send_ctl(const char *req, podrun_error_t *err)
 {
-  static const char req[] = "{\"stop\": true}\n";
   _cleanup_close_ int fd = connect_socket(KVM_CTL_SOCKET);
   if (fd < 0 || write(fd, req, strlen(req)) < 0)
     return podrun_error_set(err, errno, "the pod's control channel");
@@ -371,9 +552,20 @@ static void copy_out(struct stream *st)
     (void) fs_write_all(st->also, buf, (size_t) k, &ignored);
 }
 
+/* --interactive: the terminal's size now, for the app's terminal. */
+static int send_winsize(podrun_error_t *err)
+{
+  struct winsize ws = { 0 };
+  if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
+    return podrun_error_set(err, errno, "the terminal's size");
+  _cleanup_free_ char *req = xasprintf("{\"winsize\": {\"rows\": %u, \"cols\": %u}}\n", ws.ws_row, ws.ws_col);
+  return send_ctl(req, err);
+}
+
 /* Until qemu exits: the apps' output to ours, signals to the guest as a
- * stop request, `pid` once the pod init is ready. Returns qemu's status. */
-static int supervise(pid_t qemu, struct stream streams[3], int *ret_status, podrun_error_t *err)
+ * stop request (SIGWINCH with --interactive: the terminal's new size),
+ * `pid` once the pod init is ready. Returns qemu's status. */
+static int supervise(pid_t qemu, struct stream streams[3], bool interactive, int *ret_status, podrun_error_t *err)
 {
   _cleanup_close_ int pidfd = pidfd_open(qemu, 0), in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), sfd = -1;
   sigset_t mask;
@@ -381,6 +573,8 @@ static int supervise(pid_t qemu, struct stream streams[3], int *ret_status, podr
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
   sigaddset(&mask, SIGHUP);
+  if (interactive)
+    sigaddset(&mask, SIGWINCH);
   if (pidfd < 0 || in < 0 || inotify_add_watch(in, KVM_RT_DIR, IN_CREATE | IN_MOVED_TO) < 0 ||
       sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
     return podrun_error_set(err, errno, "watch the VM");
@@ -390,6 +584,8 @@ static int supervise(pid_t qemu, struct stream streams[3], int *ret_status, podr
       if (!ready && access(KVM_RT_DIR "/" STAGE1_READY, F_OK) == 0)
         {
           ready = true;
+          /* the guest has had it: no copy of its seed stays on the host */
+          (void) unlink(KVM_META_DIR "/" KVM_RANDOM_SEED_FILE);
           _cleanup_free_ char *text = xasprintf("%d\n", (int) qemu);
           if (fs_write_file_atomic_at(AT_FDCWD, "pid", text, strlen(text), 0644, err) < 0)
             return -1;
@@ -425,7 +621,8 @@ static int supervise(pid_t qemu, struct stream streams[3], int *ret_status, podr
         {
           struct signalfd_siginfo si;
           _cleanup_error_ podrun_error_t stop_err = NULL;
-          if (read(sfd, &si, sizeof(si)) == sizeof(si) && send_stop(&stop_err) < 0)
+          if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
+              (si.ssi_signo == SIGWINCH ? send_winsize(&stop_err) : send_ctl("{\"stop\": true}\n", &stop_err)) < 0)
             log_debug("%s, ignoring", stop_err->msg);
         }
       for (int i = 0; i < 3; i++)
@@ -435,22 +632,17 @@ static int supervise(pid_t qemu, struct stream streams[3], int *ret_status, podr
   return 0;
 }
 
-int kvm_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
+/* The pod's life in qemu, from the checks to its exit code. */
+static int run_pod(const struct stage1_run_args *ap, const char *cwd, struct nics *nics, int *ret_exit,
+                   podrun_error_t *err)
 {
+  const struct stage1_run_args a = *ap;
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
-  _cleanup_(stage1_run_args_done) struct stage1_run_args a = { 0 };
   _cleanup_strv_ char **args = NULL;
   const char *qemu = find_qemu();
-  char cwd[4096];
   unsigned mib = 0, cpus = 0;
   bool kvm = false;
 
-  if (stage1_lock_fd(err) < 0) /* held by run alone, for the pod's life */
-    return -1;
-  if (!getcwd(cwd, sizeof(cwd)))
-    return podrun_error_set(err, errno, "getcwd");
-  if (parse_run_args(argc, argv, &a, err) < 0)
-    return -1;
   if (!qemu)
     return podrun_error_new(err, 0, "qemu-system-x86_64 not found (install the qemu-system-x86 package)");
   if (stage1_read_pod("pod", &m, err) < 0 || kvm_vm_size(m, &mib, &cpus, err) < 0)
@@ -462,25 +654,36 @@ int kvm_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
   for (size_t i = 0; i < m->n_apps; i++)
     {
       _cleanup_free_ char *root = xasprintf("%s/opt/stage2/%s/rootfs", rootfs, m->apps[i].name);
-      if (volumes_mount_app(m, &m->apps[i], root, 0, err) < 0 || stage1_write_app_etc(&a, root, hostname, streq(a.net, "none") ? NULL : "10.0.2.3", err) < 0)
+      /* qemu's user-mode network has its resolver at 10.0.2.3 */
+      if (volumes_mount_app(m, &m->apps[i], root, 0, err) < 0 ||
+          stage1_write_app_etc(&a, root, hostname, streq(a.net, "host") ? "10.0.2.3" : NULL, err) < 0 ||
+          write_cni_resolv_conf(&a, root, err) < 0)
         return podrun_error_wrap(err, "app %s", QUOTE(m->apps[i].name));
     }
-  if (make_dirs(&a, hostname, err) < 0 || choose_accel(&kvm, err) < 0)
+  if (make_dirs(&a, hostname, err) < 0 || (is_cni(a.net) && connect_networks(cwd, nics, err) < 0) ||
+      choose_accel(&kvm, err) < 0)
     return -1;
-  args = qemu_argv(qemu, &a, cwd, kvm, mib, cpus);
+  args = qemu_argv(qemu, &a, cwd, kvm, mib, cpus, nics);
   int out[2], errp[2], cons[2];
   _cleanup_close_ int console = open(KVM_CONSOLE_LOG, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   _cleanup_close_ int log = open("kvm/qemu.log", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (console < 0 || log < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
       pipe2(cons, O_CLOEXEC) < 0)
     return podrun_error_set(err, errno, "the VM's consoles");
+  struct termios termios;
+  bool have_termios = a.interactive && tcgetattr(STDIN_FILENO, &termios) == 0;
   pid_t self = getpid();
   fflush(NULL);
   pid_t pid = fork();
   if (pid < 0)
     return podrun_error_set(err, errno, "fork");
   if (pid == 0)
-    exec_qemu(args, self, (int[3]) { out[1], errp[1], cons[1] }, log);
+    {
+      int fds[3 + CNI_MAX_NETWORKS] = { out[1], errp[1], cons[1] };
+      for (size_t i = 0; i < nics->n && i < CNI_MAX_NETWORKS; i++)
+        fds[3 + i] = nics->v[i].tap_fd;
+      exec_qemu(args, self, fds, 3 + nics->n, log, a.interactive);
+    }
   close(out[1]);
   close(errp[1]);
   close(cons[1]);
@@ -491,10 +694,34 @@ int kvm_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     { .from = cons_r, .to = console, .also = a.debug ? STDERR_FILENO : -1, .cap = CONSOLE_MAX, .open = true },
   };
   int status = -1;
-  if (supervise(pid, streams, &status, err) < 0)
-    {
-      kill(pid, SIGKILL);
-      return -1;
-    }
-  return pod_exit_code(m, status, ret_exit, err);
+  int r = supervise(pid, streams, a.interactive, &status, err);
+  if (r < 0)
+    kill(pid, SIGKILL);
+  /* a qemu that was killed left podrun's terminal raw */
+  if (a.interactive && have_termios)
+    (void) tcsetattr(STDIN_FILENO, TCSADRAIN, &termios);
+  return r < 0 ? -1 : pod_exit_code(m, status, ret_exit, err);
+}
+
+int kvm_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
+{
+  _cleanup_(stage1_run_args_done) struct stage1_run_args a = { 0 };
+  _cleanup_(nics_done) struct nics nics = { 0 };
+  char cwd[4096];
+
+  if (stage1_lock_fd(err) < 0) /* held by run alone, for the pod's life */
+    return -1;
+  if (!getcwd(cwd, sizeof(cwd)))
+    return podrun_error_set(err, errno, "getcwd");
+  keep_net_fds();
+  if (parse_run_args(argc, argv, &a, err) < 0)
+    return -1;
+  int r = run_pod(&a, cwd, &nics, ret_exit, err);
+  /* the pod has ended: its networks go (stop and gc delete them again);
+   * the taps first, with qemu's ends gone already */
+  nics_done(&nics);
+  _cleanup_error_ podrun_error_t net_err = NULL;
+  if (is_cni(a.net) && cni_pod_teardown(AT_FDCWD, cwd, a.uuid, host_mntns_fd, &net_err) < 0)
+    log_warning("%s (gc tries again)", net_err->msg);
+  return r;
 }

@@ -29,6 +29,22 @@ no_qemu_of() {
   ! pgrep -f "podrun-$1" >/dev/null || fail "processes of the pod are left: $(pgrep -af "podrun-$1")"
 }
 
+IPAM=/run/podrun/cni/networks
+
+teardown() {
+  [[ -z "${SERVER_PID:-}" ]] || kill "$SERVER_PID" 2>/dev/null || true
+  teardown_pods
+}
+
+# no_net_of UUID: none of the pod's networks is left: no address reserved for it, no
+# iptables rule naming it, no netns mount below the store (its tap and veth ends were
+# in that namespace)
+no_net_of() {
+  ! grep -rqs "$1" "$IPAM" || fail "host-local still holds an address for $1: $(grep -rls "$1" "$IPAM")"
+  ! iptables-save -t nat 2>/dev/null | grep -q "$1" || fail "iptables rules of $1 are left"
+  ! grep -q " ${STORE}/pods/[a-z-]*/$1/netns " /proc/self/mountinfo || fail "the netns of $1 is still mounted"
+}
+
 # gc_leaves_nothing UUID: gc removes the pod, nothing of it is mounted or running
 gc_leaves_nothing() {
   run_podrun gc --grace-period=0
@@ -37,13 +53,14 @@ gc_leaves_nothing() {
     fail "the pod directory is left"
   no_pod_mounts
   no_qemu_of "$1"
+  no_net_of "$1"
   local cg
   for cg in /sys/fs/cgroup/unified/podrun/$1 /sys/fs/cgroup/podrun/$1; do
     [[ ! -e $cg ]] || fail "cgroup $cg is left"
   done
 }
 
-@test "kvm: a pod boots under the guest kernel; the probe sees the VM's hostname, NAT network, /etc files; status says the accelerator" {
+@test "kvm: a pod boots under the guest kernel; the probe sees the VM's hostname, its NIC, /etc files; status says the accelerator" {
   run_podrun run --stage1=kvm --hostname=box --dns=192.0.2.53 --hosts-entry=192.0.2.7=db \
     --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe --exec=/bin/sh -- -c \
     'uname -r; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort | tr "\n" " "; echo;
@@ -89,8 +106,99 @@ gc_leaves_nothing() {
   assert_output_contains "network=none"
 }
 
+# podrun.test/kvm-httpd: busybox's httpd, wget and ip, serving /www ("hello from
+# the guest") on its port "http" (80/tcp)
+make_httpd_aci() {
+  local root=$BATS_TEST_TMPDIR/hroot a
+  mkdir -p "$root/bin" "$root/www" "$root/etc"
+  cp /bin/busybox "$root/bin/busybox"
+  for a in sh httpd wget ip cat sleep grep timeout; do
+    ln -s busybox "$root/bin/$a"
+  done
+  echo "hello from the guest" >"$root/www/index.html"
+  make_aci "$BATS_TEST_TMPDIR/kvm-httpd.aci" "$(aci_manifest podrun.test/kvm-httpd 1.0 '"app": {"exec": ["/bin/httpd", "-f", "-p", "80", "-h", "/www"], "user": "0", "group": "0",
+    "ports": [{"name": "http", "protocol": "tcp", "port": 80}]}')" "$root"
+  fetch_ok "$BATS_TEST_TMPDIR/kvm-httpd.aci"
+}
+
+@test "kvm: CNI networks (the default, as nspawn, and one of net.d): the guest has each network's address, routes and DNS, reaches the host and is reached, serves through --port; nothing is left at exit" {
+  [[ -x /usr/lib/cni/ptp && -x /usr/lib/cni/host-local && -x /usr/lib/cni/portmap ]] ||
+    skip "needs the CNI plugins (package containernetworking-plugins)"
+  command -v iptables-save >/dev/null || skip "needs iptables"
+  make_httpd_aci
+  local conf=$BATS_TEST_TMPDIR/config hport pport www=$BATS_TEST_TMPDIR/host-www uuid pod addr addr2
+  mkdir -p "$conf/net.d" "$www"
+  cat >"$conf/net.d/10-kvmnet.conf" <<JSON
+{"cniVersion": "1.0.0", "name": "kvmnet", "type": "ptp", "dns": {"nameservers": ["192.0.2.53"], "search": ["pods.test"]},
+ "ipam": {"type": "host-local", "dataDir": "$BATS_TEST_TMPDIR/ipam", "ranges": [[{"subnet": "10.99.8.0/24"}]]}}
+JSON
+  echo "hello from the host" >"$www/index.html"
+  hport=$(free_port)
+  pport=$(free_port)
+  busybox httpd -f -p "0.0.0.0:$hport" -h "$www" >/dev/null 2>&1 3>&- &
+  SERVER_PID=$!
+  # the checks, then the image's httpd in the foreground, until stop
+  "$PODRUN" --dir="$STORE" --local-config="$conf" run --stage1=kvm --net=default,kvmnet --port="http:$pport" \
+    --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/kvm-httpd --exec=/bin/sh -- -c "
+      ip -4 -o addr show | grep -v ' lo '; ip -4 route; cat /etc/resolv.conf
+      echo host-page: \$(timeout 20 wget -q -O - http://172.16.28.1:$hport/)
+      exec httpd -f -p 80 -h /www" --- >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" </dev/null 3>&- &
+  local run=$!
+  uuid=$(wait_pod_file "$BATS_TEST_TMPDIR/uuid" pid)
+  pod=$STORE/pods/run/$uuid
+  for _ in $(seq 600); do [[ -s "$pod/pid" ]] && break; sleep 0.1; done
+  [[ -s "$pod/pid" ]] || fail "the pod did not start: $(cat "$BATS_TEST_TMPDIR/err")"
+  run_podrun status "$uuid"
+  assert_output_contains "network=default,kvmnet"
+  addr=$(sed -n 's/^networks=default:ip4=\([0-9.]*\).*/\1/p' <<<"$output")
+  addr2=$(grep -o 'kvmnet:ip4=[0-9.]*' <<<"$output" | cut -d= -f2)
+  [[ $addr == 172.16.28.* && $addr2 == 10.99.8.* ]] || fail "addresses in status: $output"
+  # the NICs are taps in the pod's netns, each joined to its veth end by tc redirects
+  log_run nsenter --net="$pod/netns" ip -o link show
+  [[ $output == *" tap0: "* && $output == *" tap1: "* && $output == *" eth0@"* && $output == *" eth1@"* ]] ||
+    fail "the pod's netns: $output"
+  log_run nsenter --net="$pod/netns" tc filter show dev eth0 ingress
+  [[ $output == *"Egress Redirect to device tap0"* ]] || fail "eth0's ingress: $output"
+  log_run nsenter --net="$pod/netns" tc filter show dev tap1 ingress
+  [[ $output == *"Egress Redirect to device eth1"* ]] || fail "tap1's ingress: $output"
+  # the host reaches the guest at its address, on each network (the guest's kernel answers)
+  log_run busybox ping -c 1 -W 10 "$addr"
+  assert_status 0
+  log_run busybox ping -c 1 -W 10 "$addr2"
+  assert_status 0
+  # --port reaches the guest's server (its httpd starts after the checks)
+  local page=
+  for _ in $(seq 120); do
+    page=$(curl -s -m 2 "http://127.0.0.1:$pport/") && [[ $page == "hello from the guest" ]] && break
+    sleep 0.5
+  done
+  [[ $page == "hello from the guest" ]] || fail "--port=http:$pport: '$page'; the pod said: $(cat "$BATS_TEST_TMPDIR/out")"
+  run_podrun --local-config="$conf" stop "$uuid"
+  wait "$run" || true
+  kill "$SERVER_PID" 2>/dev/null || true
+  log_run cat "$BATS_TEST_TMPDIR/out"
+  # each NIC has its network's address (the guest found it by the veth's MAC), the
+  # default route of the default network, the subnet of each through its gateway
+  assert_output_contains "inet $addr/32"
+  assert_output_contains "inet $addr2/32"
+  assert_output_contains "default via 172.16.28.1"
+  assert_output_contains "172.16.28.0/24 via 172.16.28.1"
+  assert_output_contains "10.99.8.0/24 via 10.99.8.1"
+  # the apps' resolv.conf: the networks' DNS (kvmnet's, and the host's non-loopback ones)
+  assert_output_contains "nameserver 192.0.2.53"
+  assert_output_contains "search pods.test"
+  assert_output_contains "host-page: hello from the host"
+  # DEL at the pod's exit: nothing of its networks is left, before any gc
+  no_net_of "$uuid"
+  ! grep -rqs "$uuid" "$BATS_TEST_TMPDIR/ipam" || fail "kvmnet still holds an address for $uuid"
+  [[ -z "$(ip -4 route show "$addr/32")" ]] || fail "a route to the pod is left: $(ip -4 route show "$addr/32")"
+  run curl -s -m 2 "http://127.0.0.1:$pport/"
+  [[ $output != "hello from the guest" ]] || fail "the port is still forwarded after the pod"
+  gc_leaves_nothing "$uuid"
+}
+
 @test "kvm: several apps: the first to fail gives the pod its code and stops the others; status/<app>; logs" {
-  run_podrun run --stage1=kvm --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
+  run_podrun run --stage1=kvm --net=host --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
     podrun.test/probe --name=quick --exec=/bin/sh -- -c 'echo quick-out; echo quick-err >&2
       grep -qx "nameserver 10.0.2.3" /etc/resolv.conf && echo nat-dns; sleep 1; exit 4' --- \
     podrun.test/probe --name=slow --exec=/bin/sh -- -c 'echo slow-out; exec sleep 60' ---
@@ -98,7 +206,7 @@ gc_leaves_nothing() {
   assert_output_contains "quick-out"
   assert_output_contains "slow-out"
   assert_stderr_contains "quick-err"
-  assert_output_contains "nat-dns" # without --dns, the resolver of qemu's user-mode network
+  assert_output_contains "nat-dns" # --net=host: without --dns, the resolver of qemu's user-mode network
   local uuid
   uuid=$(cat "$BATS_TEST_TMPDIR/uuid")
   run_podrun status "$uuid"
@@ -142,7 +250,7 @@ JSON
   [[ ! -e "$BATS_TEST_TMPDIR/ro/new" ]]
 }
 
-@test "kvm: enter runs in the app as the app, through the control channel only; stop is graceful; qemu has no monitor, no display, a sandbox" {
+@test "kvm: enter runs in the app as the app, through the control channel only, with stdin, a tty, several at once; stop is graceful; qemu has no monitor, no display, a sandbox" {
   "$PODRUN" --dir="$STORE" run --stage1=kvm --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe \
     --user=app --group=app --exec=/bin/sh -- -c 'grep CapEff /proc/self/status | cut -f2 >/dev/shm/app-caps
       trap "echo got-term; exit 9" TERM; while :; do sleep 0.2; done' --- \
@@ -167,7 +275,7 @@ JSON
     [[ $path == "$pod/"* ]] || fail "a share outside the pod: $path"
   done < <(grep -o "path=[^,]*" <<<"$(grep -A1 -x -- "-fsdev" <<<"$args")" | cut -d= -f2)
   [[ $(stat -c %a "$pod/kvm") == 700 ]] || fail "kvm/ is $(stat -c %a "$pod/kvm")"
-  [[ -S "$pod/kvm/ctl.sock" && -S "$pod/kvm/enter.sock" ]]
+  [[ -S "$pod/kvm/ctl.sock" && -S "$pod/kvm/enter0.sock" && -S "$pod/kvm/enter3.sock" ]]
   # qemu keeps no capability to make a device node, load a module or mount
   local bnd
   bnd=$(awk '/^CapBnd/ {print $2}' "/proc/$qemu/status")
@@ -175,15 +283,72 @@ JSON
   grep -q "^NoNewPrivs:.1" "/proc/$qemu/status" || fail "qemu may gain privileges"
   # enter: as the app (uid 1000, the app's capabilities, its seccomp filter), in its root
   run_podrun enter "$uuid" /bin/sh -c 'id -u; grep CapEff /proc/self/status | cut -f2; cat /dev/shm/app-caps
-    cat /etc/image-marker; grep Seccomp: /proc/self/status | cut -f2; echo err >&2; exit 6'
+    cat /etc/image-marker; grep Seccomp: /proc/self/status | cut -f2; echo err >&2; exit 6' </dev/null
   assert_status 6
   [[ ${lines[0]} == 1000 ]] || fail "enter runs as uid ${lines[0]}"
   [[ ${lines[1]} == "${lines[2]}" ]] || fail "enter's capabilities ${lines[1]}, the app's ${lines[2]}"
   [[ ${lines[3]} == "only in the image" ]]
   [[ ${lines[4]} == 2 ]] || fail "enter without the app's seccomp filter"
   assert_stderr_contains "err"
-  run_podrun enter --app=nosuch "$uuid" /bin/true
+  run_podrun enter --app=nosuch "$uuid" /bin/true </dev/null
   assert_status 254
+  # stdin reaches the command, to its end, and a lot of it; a command that reads none
+  # leaves nothing behind for the next enter
+  echo hello-stdin >"$BATS_TEST_TMPDIR/in-small"
+  head -c 3000000 /dev/zero >"$BATS_TEST_TMPDIR/in-big"
+  log_run timeout 120 "$PODRUN" --dir="$STORE" enter "$uuid" /bin/cat <"$BATS_TEST_TMPDIR/in-small"
+  [[ $status -eq 0 && $output == hello-stdin ]] || fail "stdin: $output"
+  log_run timeout 120 "$PODRUN" --dir="$STORE" enter "$uuid" /bin/busybox wc -c <"$BATS_TEST_TMPDIR/in-big"
+  [[ $status -eq 0 && $(echo $output) == 3000000 ]] || fail "3 MB of stdin: $output"
+  log_run timeout 120 "$PODRUN" --dir="$STORE" enter "$uuid" /bin/sleep 0 <"$BATS_TEST_TMPDIR/in-big"
+  assert_status 0
+  log_run timeout 120 "$PODRUN" --dir="$STORE" enter "$uuid" /bin/sh -c 'echo next-ok' </dev/null
+  [[ $status -eq 0 && $output == next-ok ]] || fail "the enter after unread stdin: $output"
+  # a caller that goes away ends its command in the guest, and frees its port
+  "$PODRUN" --dir="$STORE" enter "$uuid" /bin/sleep 313 </dev/null >/dev/null 2>&1 3>&- &
+  local gone=$!
+  sleep 3
+  kill -9 "$gone"
+  wait "$gone" || true
+  local left=
+  for _ in $(seq 50); do
+    left=$(timeout 60 "$PODRUN" --dir="$STORE" enter "$uuid" /bin/busybox ps -o args </dev/null 2>&1)
+    [[ $left != *"sleep 313"* ]] && break
+    sleep 0.2
+  done
+  [[ $left == *PID* || $left == *COMMAND* || $left == *ARGS* || -n $left ]] || fail "ps in the app: '$left'"
+  [[ $left != *"sleep 313"* ]] || fail "the command of an enter killed on the host still runs: $left"
+  # several at once, each on a port of its own; one more than there are ports is refused
+  local i pids=()
+  for i in 1 2 3 4; do
+    timeout 120 "$PODRUN" --dir="$STORE" enter "$uuid" /bin/sh -c "sleep 5; echo session-$i" \
+      >"$BATS_TEST_TMPDIR/enter-$i" 2>&1 </dev/null &
+    pids+=($!)
+  done
+  for _ in $(seq 50); do
+    [[ $(find "$pod/kvm" -name 'enter*.lock' | wc -l) -eq 4 ]] && sleep 0.5 && break
+    sleep 0.1
+  done
+  run_podrun enter "$uuid" /bin/sleep 0 </dev/null # (refused on the host: no port to wait for)
+  assert_status 254
+  [[ ${#stderr_lines[@]} -eq 1 && $stderr == *"enter: 4 enters are running in the pod already"* ]] ||
+    fail "a fifth enter: $stderr"
+  for i in 1 2 3 4; do
+    wait "${pids[$((i - 1))]}" || fail "enter $i failed: $(cat "$BATS_TEST_TMPDIR/enter-$i")"
+    [[ $(cat "$BATS_TEST_TMPDIR/enter-$i") == "session-$i" ]] || fail "enter $i: $(cat "$BATS_TEST_TMPDIR/enter-$i")"
+  done
+  # on a terminal: a pty in the guest of the caller's size, which follows a resize;
+  # what is typed reaches the command
+  run timeout 120 python3 "$E2E_ROOT/tests/tools/ptyrun.py" 24x80 --resize-after=3:40x120 '--type-after=2:typed-line\n' -- \
+    "$PODRUN" --dir="$STORE" enter "$uuid" /bin/sh -c \
+    '[ -t 0 ] && [ -t 1 ] && echo on-a-tty; /bin/busybox stty size; sleep 4; /bin/busybox stty size; read l; echo "got $l"'
+  echo "$output"
+  [[ $status -eq 0 ]] || fail "status $status: $output"
+  output=${output//$'\r'/}
+  [[ $output == *on-a-tty* ]] || fail "no tty in the guest: $output"
+  [[ $output == *$'\n24 80\n'* || $output == *$'on-a-tty\n24 80'* ]] || fail "size at start: $output"
+  [[ $output == *"40 120"* ]] || fail "size after the resize: $output"
+  [[ $output == *"got typed-line"* ]] || fail "what was typed: $output"
   # the guest trusts the request for nothing more: an app name it does not have is refused there too
   cat >"$BATS_TEST_TMPDIR/ask.py" <<'PY'
 import os, socket, sys
@@ -200,8 +365,45 @@ while b"\n" not in data[5:]:
     data += chunk
 print(data)
 PY
-  log_run python3 "$BATS_TEST_TMPDIR/ask.py" "$pod/kvm/enter.sock" '{"app": "../../etc", "cmd": ["/bin/true"]}'
+  log_run python3 "$BATS_TEST_TMPDIR/ask.py" "$pod/kvm/enter0.sock" '{"app": "../../etc", "cmd": ["/bin/true"]}'
   [[ $output == *"no such app"* ]] || fail "the guest took an app name it does not have: $output"
+  # a caller gone and the next one come before the guest saw the hang-up (both at once
+  # on virtio-serial): a request where the session expects a frame ends the session's
+  # command and runs the new request. Here one connection plays both.
+  cat >"$BATS_TEST_TMPDIR/twice.py" <<'PY'
+import os, socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX)
+os.chdir(os.path.dirname(sys.argv[1]))
+s.connect(os.path.basename(sys.argv[1]))
+s.sendall(b'{"app": "probe", "cmd": ["/bin/sleep", "317"]}\n')
+time.sleep(3)
+s.sendall(b'{"app": "probe", "cmd": ["/bin/sh", "-c", "echo second"]}\n' + b"e\0\0\0\0")
+s.settimeout(60)
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+    out, code = b"", None
+    i = 0
+    while i + 5 <= len(data):
+        n = struct.unpack(">I", data[i + 1:i + 5])[0]
+        if i + 5 + n > len(data):
+            break
+        if data[i:i + 1] == b"1":
+            out += data[i + 5:i + 5 + n]
+        if data[i:i + 1] == b"x":
+            code = data[i + 5]
+        i += 5 + n
+    if code is not None:
+        print(out.decode().strip(), code)
+        break
+PY
+  log_run timeout 90 python3 "$BATS_TEST_TMPDIR/twice.py" "$pod/kvm/enter1.sock"
+  [[ $output == "second 0" ]] || fail "the second request on one port: $output"
+  log_run timeout 120 "$PODRUN" --dir="$STORE" enter "$uuid" /bin/busybox ps -o args </dev/null
+  [[ $output != *"sleep 317"* ]] || fail "the first request's command still runs: $output"
   # stop: SIGTERM to the app through the guest init, the pod exits with the app's code
   run_podrun stop "$uuid"
   assert_status 0
@@ -256,6 +458,27 @@ PY
   PODRUN_KVM=on run_podrun run --stage1=kvm podrun.test/probe --exec=/bin/true
   assert_status 254
   [[ ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-stage1: PODRUN_KVM=on: KVM does not work here: "* ]] || fail "one line: $stderr"
+}
+
+@test "kvm: --interactive: the app's terminal is podrun's (a virtio console on qemu's stdio) of its size, which follows a resize; what is typed and ^C reach the app; without a terminal it is refused" {
+  run python3 "$E2E_ROOT/tests/tools/ptyrun.py" 30x100 '--type-after-output=ready-to-read:typed-line\n' \
+    --resize-after-output=resize-me:40x120 '--type-after-output=sleeping:^C' -- env PODRUN_KVM=off "$PODRUN" \
+    --dir="$STORE" run --stage1=kvm --net=none --interactive podrun.test/probe --exec=/bin/sh -- -c \
+    '[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo on-a-tty; /bin/busybox stty size; echo ready-to-read; read l
+      echo "got $l"; trap "echo got-winch" WINCH; echo resize-me
+      for i in $(seq 100); do [ "$(/bin/busybox stty size)" = "40 120" ] && break; sleep 0.1; done
+      /bin/busybox stty size; echo sleeping; exec sleep 60' ---
+  echo "$output"
+  output=${output//$'\r'/}
+  [[ $output == *on-a-tty* ]] || fail "no tty: $output"
+  [[ $output == *$'\n30 100\n'* ]] || fail "the terminal's size: $output"
+  [[ $output == *"got typed-line"* ]] || fail "what was typed: $output"
+  # a resize of podrun's terminal reaches the app's, with its SIGWINCH
+  [[ $output == *$'\n40 120\n'* ]] || fail "the size after a resize: $output"
+  [[ $output == *got-winch* ]] || fail "no SIGWINCH for the app: $output"
+  [[ $status -eq 130 ]] || fail "status $status after ^C: $output"
+  run_podrun run --stage1=kvm --interactive podrun.test/probe </dev/null
+  assert_one_line_error "not a terminal"
 }
 
 # a copy of the kvm stage1 image with FILE (in its rootfs) replaced by what stdin

@@ -54,6 +54,31 @@ static void test_frames_hostile(void **state)
   close(p[0]);
 }
 
+/* the incremental parser of the enter sessions (both ends of a
+ * non-blocking port): whole frames only, a length over the cap refused */
+static void test_frames_parse(void **state)
+{
+  char buf[16], type = 0;
+  size_t payload = 0, n = kvm_frame_head(buf, KVM_FRAME_STDIN, 3);
+  assert_int_equal(n, 5);
+  memcpy(buf + n, "abc", 3);
+  for (size_t have = 0; have < 8; have++)
+    assert_int_equal(kvm_frame_parse(buf, have, &type, &payload), 0); /* not whole yet */
+  assert_int_equal(kvm_frame_parse(buf, 8, &type, &payload), 8);
+  assert_int_equal(type, KVM_FRAME_STDIN);
+  assert_int_equal(payload, 3);
+  /* the next frame's bytes after it change nothing */
+  kvm_frame_head(buf + 8, KVM_FRAME_STDIN_END, 0);
+  assert_int_equal(kvm_frame_parse(buf, 13, &type, &payload), 8);
+  assert_int_equal(kvm_frame_parse(buf + 8, 5, &type, &payload), 5);
+  assert_int_equal(type, KVM_FRAME_STDIN_END);
+  assert_int_equal(payload, 0);
+  kvm_frame_head(buf, KVM_FRAME_STDIN, KVM_FRAME_MAX + 1);
+  assert_int_equal(kvm_frame_parse(buf, 5, &type, &payload), -1);
+  kvm_frame_head(buf, KVM_FRAME_STDIN, KVM_FRAME_MAX);
+  assert_int_equal(kvm_frame_parse(buf, 5, &type, &payload), 0);
+}
+
 /* a write longer than a frame goes as several */
 static void test_frames_split(void **state)
 {
@@ -141,7 +166,8 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_frames_round_trip), cmocka_unit_test(test_frames_hostile),
-    cmocka_unit_test(test_frames_split),      cmocka_unit_test(test_accel_mode),
+    cmocka_unit_test(test_frames_split),
+    cmocka_unit_test(test_frames_parse),      cmocka_unit_test(test_accel_mode),
     cmocka_unit_test(test_vm_size),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
