@@ -195,16 +195,6 @@ static json_t *registration(struct store *s, struct pod *p, const char *pod_text
   return json_pack("{s:s,s:O,s:o,s:O}", "uuid", p->uuid, "manifest", manifest, "apps", apps, "addresses", addrs);
 }
 
-static int refuse_flavor(struct pod *p, podrun_error_t *err)
-{
-  _cleanup_json_ json_t *rec = inspect_pod_stage1_record(p);
-  const char *stage1 = json_string_value(json_object_get(rec, "stage1"));
-  if (stage1 && streq(stage1, "kvm"))
-    return podrun_error_set(err, 0, "--mds-register: the kvm stage1 does not give its apps the metadata service "
-                                    "(nspawn and fly do)");
-  return 0;
-}
-
 int mds_pod_register(struct store *s, struct pod *p, const char *pod_text, const struct appc_pod_manifest *m,
                      char *const *flags, uid_t userns_shift, podrun_error_t *err)
 {
@@ -217,8 +207,6 @@ int mds_pod_register(struct store *s, struct pod *p, const char *pod_text, const
   for (size_t i = 0; flags[i]; i++)
     if ((v = startswith(flags[i], "--net=")))
       net = v;
-  if (refuse_flavor(p, err) < 0)
-    return -1;
   if (net && streq(net, "none"))
     return podrun_error_set(err, 0, "--mds-register: the pod has no network (--net=none) to reach the metadata "
                                     "service on");

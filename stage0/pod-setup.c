@@ -564,28 +564,6 @@ static int pod_net_pass(const struct pod_net *n, podrun_error_t *err)
   return 0;
 }
 
-/* fly's run speaks no sd_notify and passes no socket on (its one app runs
- * on the host through stage2 alone): a Type=notify service's NOTIFY_SOCKET
- * or the sockets of a socket unit would be ignored there, so they are
- * refused (Documentation/systemd.md). */
-static int check_fly_systemd(struct pod *p, podrun_error_t *err)
-{
-  _cleanup_json_ json_t *rec = inspect_pod_stage1_record(p);
-  const char *stage1 = json_string_value(json_object_get(rec, "stage1"));
-  const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
-  unsigned long long n = 0, owner = 0;
-  if (!stage1 || !streq(stage1, "fly"))
-    return 0;
-  if (fds && pid && parse_uint(pid, INT_MAX, &owner) == 0 && (pid_t) owner == getpid() &&
-      parse_uint(fds, INT_MAX, &n) == 0 && n > 0)
-    return podrun_error_set(err, 0, "pod %s: socket activation (LISTEN_FDS=%llu): the fly stage1 passes no socket "
-                                    "to its app (use --stage1=nspawn)", p->uuid, n);
-  if (getenv("NOTIFY_SOCKET"))
-    return podrun_error_set(err, 0, "pod %s: NOTIFY_SOCKET (a Type=notify service): the fly stage1 does not speak "
-                                    "sd_notify (use Type=exec, or --stage1=nspawn)", p->uuid);
-  return 0;
-}
-
 int pod_exec_stage1(struct store **store, struct pod *p, struct pod_plan *plan, podrun_error_t *err)
 {
   _cleanup_(pod_plan_done) struct pod_plan loaded = { 0 };
@@ -597,8 +575,12 @@ int pod_exec_stage1(struct store **store, struct pod *p, struct pod_plan *plan, 
 
   if (!plan && pod_plan_load(*store, p, plan = &loaded, err) < 0)
     return -1;
-  if (mds_wanted(p, &mds, err) < 0 || check_fly_systemd(p, err) < 0)
-    return -1;
+  /* what this start asks of the stage1 (a notify or socket unit's
+   * environment, the metadata service), against what it declares */
+  _cleanup_(stage1_features_done) struct stage1_features features = { 0 };
+  if (mds_wanted(p, &mds, err) < 0 || stage1_features_of(*store, plan->stage1_id, &features, err) < 0 ||
+      stage1_features_check_start(&features, mds, err) < 0)
+    return podrun_error_wrap(err, "pod %s", p->uuid);
   /* the pod flags prepare kept: for the stage1's arguments, and the user
    * namespace the mounts need */
   if (pod_read_run_flags(p->dirfd, &flags, err) < 0 || userns_from_flags(flags, &shift, err) < 0)

@@ -6,6 +6,7 @@
  * file is imported on first use and again only when it changed (see
  * store_import_aci_cached), so an upgrade takes effect at once. */
 #include <libgen.h>
+#include <limits.h>
 #include <sys/stat.h>
 
 #include "appc.h"
@@ -280,7 +281,10 @@ int stage1_features_parse(const struct appc_image_manifest *m, struct stage1_fea
   if (feature_bool(m, "podrun/stage1/supports-private-users", &f.private_users, err) < 0 ||
       feature_bool(m, "podrun/stage1/supports-dns", &f.dns, err) < 0 ||
       feature_bool(m, "podrun/stage1/supports-hosts-entry", &f.hosts_entry, err) < 0 ||
-      feature_bool(m, "podrun/stage1/supports-interactive", &f.interactive, err) < 0)
+      feature_bool(m, "podrun/stage1/supports-interactive", &f.interactive, err) < 0 ||
+      feature_bool(m, "podrun/stage1/supports-systemd-notify", &f.systemd_notify, err) < 0 ||
+      feature_bool(m, "podrun/stage1/supports-socket-activation", &f.socket_activation, err) < 0 ||
+      feature_bool(m, "podrun/stage1/supports-metadata-service", &f.metadata_service, err) < 0)
     return -1;
   if (max && (parse_uint(max, UINT32_MAX, &f.max_apps) < 0 || f.max_apps == 0))
     return podrun_error_set(err, 0, "stage1 image %s: annotation %s is %s, not a number of apps (1 or more)",
@@ -290,6 +294,16 @@ int stage1_features_parse(const struct appc_image_manifest *m, struct stage1_fea
   f.name = xstrdup(m->name);
   *ret = f;
   return 0;
+}
+
+int stage1_features_of(struct store *s, const char *stage1_id, struct stage1_features *ret, podrun_error_t *err)
+{
+  _cleanup_(store_image_freep) struct store_image *img = NULL;
+  _cleanup_(appc_image_manifest_freep) struct appc_image_manifest *m = NULL;
+  if (store_resolve(s, stage1_id, &img, err) < 0 ||
+      appc_image_manifest_parse(img->manifest, strlen(img->manifest), &m, err) < 0)
+    return podrun_error_wrap(err, "stage1");
+  return stage1_features_parse(m, ret, err);
 }
 
 void stage1_features_done(struct stage1_features *f)
@@ -325,6 +339,24 @@ static int check_net(const struct stage1_features *f, const char *net, podrun_er
 const char *stage1_default_net(const struct stage1_features *f)
 {
   return strv_contains(f->net, "cni") ? NET_DEFAULT : "host";
+}
+
+int stage1_features_check_start(const struct stage1_features *f, bool mds_register, podrun_error_t *err)
+{
+  const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+  unsigned long long n = 0, owner = 0;
+
+  if (fds && pid && parse_uint(pid, INT_MAX, &owner) == 0 && (pid_t) owner == getpid() &&
+      parse_uint(fds, INT_MAX, &n) == 0 && n > 0 && !f->socket_activation)
+    return podrun_error_set(err, 0, "socket activation (LISTEN_FDS=%llu): not supported by stage1 %s (it does not "
+                            "declare podrun/stage1/supports-socket-activation=true; nspawn does)", n, QUOTE(f->name));
+  if (getenv("NOTIFY_SOCKET") && !f->systemd_notify)
+    return podrun_error_set(err, 0, "NOTIFY_SOCKET (a Type=notify service): not supported by stage1 %s (it does not "
+                            "declare podrun/stage1/supports-systemd-notify=true; use Type=exec, or nspawn)",
+                            QUOTE(f->name));
+  if (mds_register && !f->metadata_service)
+    return unsupported(f, "mds-register", NULL, "podrun/stage1/supports-metadata-service", err);
+  return 0;
 }
 
 int stage1_features_check(const struct stage1_features *f, const struct run_args *r, size_t n_apps,

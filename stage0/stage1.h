@@ -16,10 +16,19 @@ struct stage1_features
   bool dns;             /* podrun/stage1/supports-dns: --dns, --dns-search, --dns-opt */
   bool hosts_entry;     /* podrun/stage1/supports-hosts-entry */
   bool interactive;     /* podrun/stage1/supports-interactive */
+  bool systemd_notify;  /* podrun/stage1/supports-systemd-notify: NOTIFY_SOCKET (a Type=notify service) */
+  bool socket_activation; /* podrun/stage1/supports-socket-activation: LISTEN_FDS reach the apps */
+  bool metadata_service;  /* podrun/stage1/supports-metadata-service: --mds-register */
   unsigned long long max_apps; /* podrun/stage1/max-apps; 0: no limit */
 };
 
 int stage1_features_parse(const struct appc_image_manifest *m, struct stage1_features *ret, podrun_error_t *err);
+/* What the stage1 image stage1_id of the store supports. */
+int stage1_features_of(struct store *s, const char *stage1_id, struct stage1_features *ret, podrun_error_t *err);
+/* What this start's environment asks of the pod's stage1 (a Type=notify
+ * service's NOTIFY_SOCKET, a socket unit's LISTEN_FDS for this process) and
+ * --mds-register: one line naming the first it does not support. */
+int stage1_features_check_start(const struct stage1_features *f, bool mds_register, podrun_error_t *err);
 void stage1_features_done(struct stage1_features *f);
 
 /* The pod flags of r, for a pod of n_apps apps, against what the stage1

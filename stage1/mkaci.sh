@@ -21,17 +21,20 @@ case $flavor in
     binary=$build/stage1/fly/fly enter=$build/stage1/fly/enter entrypoints="run stop gc"
     # the host's network, namespaces and /etc files; one app, with podrun's stdio
     supports="supports-net=host supports-private-users=false supports-dns=false supports-hosts-entry=false
-      supports-interactive=true max-apps=1" ;;
+      supports-interactive=true max-apps=1 supports-systemd-notify=false supports-socket-activation=false
+      supports-metadata-service=true" ;;
   nspawn)
     binary=$build/stage1/nspawn/nspawn enter=$build/stage1/nspawn/enter entrypoints="init stop gc"
     supports="supports-net=host,none,cni supports-private-users=true supports-dns=true supports-hosts-entry=true
-      supports-interactive=true" ;;
+      supports-interactive=true supports-systemd-notify=true supports-socket-activation=true
+      supports-metadata-service=true" ;;
   kvm)
     binary=$build/stage1/kvm/kvm enter= entrypoints="run enter stop gc init"
     # a VM: CNI networks through a tap (the default network, as nspawn), qemu's
     # user-mode NAT (host), or no NIC; the guest's own /etc files
     supports="supports-net=host,none,cni supports-private-users=false supports-dns=true supports-hosts-entry=true
-      supports-interactive=true" ;;
+      supports-interactive=true supports-systemd-notify=false supports-socket-activation=false
+      supports-metadata-service=false" ;;
   *) echo "$0: no flavor \"$flavor\"" >&2; exit 2 ;;
 esac
 annotations=

@@ -460,6 +460,17 @@ PY
   [[ ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-stage1: PODRUN_KVM=on: KVM does not work here: "* ]] || fail "one line: $stderr"
 }
 
+@test "kvm: a Type=notify service's NOTIFY_SOCKET and socket activation's LISTEN_FDS are refused with one line before any boot, nothing left" {
+  run --separate-stderr env NOTIFY_SOCKET=/run/nonexistent "$PODRUN" --dir="$STORE" run --stage1=kvm podrun.test/probe --exec=/bin/true
+  assert_one_line_error "NOTIFY_SOCKET" "supports-systemd-notify"
+  # LISTEN_PID is podrun's own: sh execs it
+  run --separate-stderr sh -c 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$@"' sh "$PODRUN" --dir="$STORE" run --stage1=kvm \
+    podrun.test/probe --exec=/bin/true 3</dev/null
+  assert_one_line_error "LISTEN_FDS=1" "supports-socket-activation"
+  ! pgrep -x qemu-system-x86_64 >/dev/null || fail "a qemu runs: $(pgrep -a qemu-system-x86_64)"
+  [[ -z $(find "$STORE/pods" -mindepth 2 -maxdepth 2) ]] || fail "a pod was left: $(ls -R "$STORE/pods")"
+}
+
 @test "kvm: --interactive: the app's terminal is podrun's (a virtio console on qemu's stdio) of its size, which follows a resize; what is typed and ^C reach the app; without a terminal it is refused" {
   run python3 "$E2E_ROOT/tests/tools/ptyrun.py" 30x100 '--type-after-output=ready-to-read:typed-line\n' \
     --resize-after-output=resize-me:40x120 '--type-after-output=sleeping:^C' -- env PODRUN_KVM=off "$PODRUN" \
