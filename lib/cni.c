@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <net/if.h>
 #include <poll.h>
@@ -667,4 +668,21 @@ char *cni_resolv_conf(int poddirfd)
   put_words(f, "options ", options, false);
   fclose(f);
   return text;
+}
+
+int cni_take_passed_fds(void)
+{
+  const char *ports = getenv(CNI_PORT_FDS_ENV), *mntns = getenv(CNI_HOST_MNTNS_ENV);
+  _cleanup_free_ char *copy = xstrdup(ports ? ports : "");
+  char *save = NULL;
+  unsigned long long fd;
+  int host_mntns = -1;
+  for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save))
+    if (parse_uint(w, INT_MAX, &fd) == 0)
+      (void) fcntl((int) fd, F_SETFD, FD_CLOEXEC);
+  if (mntns && parse_uint(mntns, INT_MAX, &fd) == 0 && fcntl((int) fd, F_SETFD, FD_CLOEXEC) == 0)
+    host_mntns = (int) fd;
+  unsetenv(CNI_PORT_FDS_ENV);
+  unsetenv(CNI_HOST_MNTNS_ENV);
+  return host_mntns;
 }

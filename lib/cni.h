@@ -26,6 +26,11 @@
 /* An fd of the host's mount namespace, for the stage1 to remove the netns
  * bind mount from there when the pod exits. */
 #define CNI_HOST_MNTNS_ENV "PODRUN_HOST_MNTNS_FD"
+/* In a stage1's run: the fds stage0 passed (CNI_PORT_FDS_ENV,
+ * CNI_HOST_MNTNS_ENV) become close-on-exec, so that they stay open here
+ * for the pod's life but reach nothing it starts, and their variables go;
+ * returns the host's mount namespace fd, -1 if none was passed. */
+int cni_take_passed_fds(void);
 
 /* One network of a pod, as added (and to be deleted) */
 struct cni_net

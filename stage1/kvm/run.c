@@ -64,25 +64,8 @@ static bool is_cni(const char *net)
   return !streq(net, "host") && !streq(net, "none");
 }
 
-/* CNI networks (lib/cni.h): the host ports' sockets stay open here for the
- * pod's life and the host's mount namespace for the netns's removal, none
- * of them in qemu. */
+/* the host's mount namespace, for the netns's removal (cni_take_passed_fds) */
 static int host_mntns_fd = -1;
-
-static void keep_net_fds(void)
-{
-  const char *ports = getenv(CNI_PORT_FDS_ENV), *mntns = getenv(CNI_HOST_MNTNS_ENV);
-  _cleanup_free_ char *copy = xstrdup(ports ? ports : "");
-  char *save = NULL;
-  unsigned long long fd;
-  for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save))
-    if (parse_uint(w, INT_MAX, &fd) == 0)
-      (void) fcntl((int) fd, F_SETFD, FD_CLOEXEC);
-  if (mntns && parse_uint(mntns, INT_MAX, &fd) == 0 && fcntl((int) fd, F_SETFD, FD_CLOEXEC) == 0)
-    host_mntns_fd = (int) fd;
-  unsetenv(CNI_PORT_FDS_ENV);
-  unsetenv(CNI_HOST_MNTNS_ENV);
-}
 
 static const char *find_qemu(void)
 {
@@ -713,7 +696,7 @@ int kvm_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     return -1;
   if (!getcwd(cwd, sizeof(cwd)))
     return podrun_error_set(err, errno, "getcwd");
-  keep_net_fds();
+  host_mntns_fd = cni_take_passed_fds();
   if (parse_run_args(argc, argv, &a, err) < 0)
     return -1;
   int r = run_pod(&a, cwd, &nics, ret_exit, err);
