@@ -27,6 +27,7 @@ void pod_plan_done(struct pod_plan *plan)
   free(plan->stage1_label);
   strv_free(plan->app_roots);
   free(plan->netns_path);
+  stage1_features_done(&plan->stage1_features);
   *plan = (struct pod_plan){ 0 };
 }
 

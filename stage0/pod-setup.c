@@ -244,21 +244,21 @@ static int check_overlay_dir(podrun_error_t *err)
 static int prepare_from_plan(struct store *s, struct pod_plan *plan, struct pod **ret, podrun_error_t *err)
 {
   _cleanup_free_ char *pods = pods_dir();
-  _cleanup_(stage1_features_done) struct stage1_features features = { 0 };
+  struct stage1_features *features = &plan->stage1_features;
   _cleanup_pod_ struct pod *p = NULL;
   _cleanup_close_ int userns_lock = -1;
   uid_t userns_shift = 0;
 
   /* every check first, the stage1's included (what it supports, from its
    * annotations): a mistake in the flags creates no pod */
-  if (stage1_select(s, &plan->policy, &plan->stage1_id, &features, &plan->stage1_run, &plan->stage1_label, err) < 0 ||
-      stage1_features_check(&features, &arg_run, plan->manifest->n_apps, err) < 0 ||
-      (!plan->netns_path && net_check(arg_run.net ? arg_run.net : stage1_default_net(&features), plan->manifest, err) < 0) ||
+  if (stage1_select(s, &plan->policy, &plan->stage1_id, features, &plan->stage1_run, &plan->stage1_label, err) < 0 ||
+      stage1_features_check(features, &arg_run, plan->manifest->n_apps, err) < 0 ||
+      (!plan->netns_path && net_check(arg_run.net ? arg_run.net : stage1_default_net(features), plan->manifest, err) < 0) ||
       store_image_layers(s, plan->stage1_id, &plan->stage1_layers, err) < 0)
     return -1;
   /* the stage1 is told its network, the default one too */
   if (!arg_run.net)
-    arg_run.net = stage1_default_net(&features);
+    arg_run.net = stage1_default_net(features);
   if (arg_run.private_users && pick_userns_shift(pods, &userns_lock, &userns_shift, err) < 0)
     return -1;
   if (pod_create(pods, &p, err) < 0)
@@ -307,6 +307,7 @@ static int pod_plan_load(struct store *s, struct pod *p, struct pod_plan *plan, 
   if (fs_read_file_at(p->dirfd, "stage1/image-id", 256, &plan->stage1_id, NULL, err) < 0 ||
       stage1_entrypoint_path(s, plan->stage1_id, "run", &plan->stage1_run, err) < 0 ||
       store_image_layers(s, plan->stage1_id, &plan->stage1_layers, err) < 0 ||
+      stage1_features_of(s, plan->stage1_id, &plan->stage1_features, err) < 0 ||
       fs_read_file_at(p->dirfd, "pod", JSON_MAX_INPUT, &plan->text, &len, err) < 0 ||
       appc_pod_manifest_parse(plan->text, len, &plan->manifest, err) < 0)
     return podrun_error_wrap(err, "pod %s", p->uuid);
@@ -577,9 +578,7 @@ int pod_exec_stage1(struct store **store, struct pod *p, struct pod_plan *plan, 
     return -1;
   /* what this start asks of the stage1 (a notify or socket unit's
    * environment, the metadata service), against what it declares */
-  _cleanup_(stage1_features_done) struct stage1_features features = { 0 };
-  if (mds_wanted(p, &mds, err) < 0 || stage1_features_of(*store, plan->stage1_id, &features, err) < 0 ||
-      stage1_features_check_start(&features, mds, err) < 0)
+  if (mds_wanted(p, &mds, err) < 0 || stage1_features_check_start(&plan->stage1_features, mds, err) < 0)
     return podrun_error_wrap(err, "pod %s", p->uuid);
   /* the pod flags prepare kept: for the stage1's arguments, and the user
    * namespace the mounts need */

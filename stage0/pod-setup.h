@@ -6,6 +6,7 @@
 #include "pod.h"
 #include "run-args.h"
 #include "stage1-policy.h"
+#include "stage1.h"
 
 /* <--dir>/pods */
 char *pods_dir(void);
@@ -30,6 +31,7 @@ struct pod_plan
   char ***app_layers;    /* each app's image's, in manifest order (NULL-terminated) */
   struct stage1_decision policy; /* the stage1 policy's, for the pod's images */
   char *stage1_label;    /* the stage1 as status shows it: a flavor, or the image's name */
+  struct stage1_features stage1_features; /* what the stage1 declares it supports */
   /* A pod made from something else than images (podrun-oci's bundles):
    * each app's rootfs, a directory bound in place of its image's overlay
    * (NULL: none), and a network namespace to join (a path to an nsfs file,
