@@ -237,7 +237,7 @@ static int parse_caps(json_t *caps, json_t *app, podrun_error_t *err)
     }
   json_t *bounding = json_object_get(caps, "bounding");
   add_isolator(app, "os/linux/capabilities-retain-set",
-               json_pack("{s:O}", "set", bounding ? bounding : json_object_get(caps, "effective") ?: json_array()));
+               json_pack("{s:o}", "set", json_incref(bounding ?: json_object_get(caps, "effective")) ?: json_array()));
   return 0;
 }
 
@@ -423,7 +423,7 @@ static int parse_mount(const char *bundle, size_t i, json_t *m, json_t *volumes,
     {
       /* a real tmpfs, made by stage2 in the app's root (after the binds) */
       struct volumes_tmpfs t;
-      json_t *entry = json_pack("{s:s,s:O}", "destination", dest, "options", opts ? opts : json_array());
+      json_t *entry = json_pack("{s:s,s:o}", "destination", dest, "options", opts ? json_incref(opts) : json_array());
       if (streq(dest, "/"))
         return json_decref(entry), podrun_error_set(err, 0, "config.json: %s: a tmpfs at \"/\": not supported", key);
       if (volumes_tmpfs_parse(entry, &t, err) < 0)

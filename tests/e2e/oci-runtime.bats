@@ -69,6 +69,10 @@ teardown() {
   sleep 0.2
   for id in $(ctr_ task ls -q 2>/dev/null); do ctr_ task delete --force "$id" >/dev/null 2>&1 || true; done
   for id in $(ctr_ containers ls -q 2>/dev/null); do ctr_ containers rm "$id" >/dev/null 2>&1 || true; done
+  # containers a failed test made by hand (a created one waits for start, holding bats' output)
+  if [[ -n ${ROOT:-} && -d $ROOT ]]; then
+    for id in $("$OCI" --root "$ROOT" list --quiet 2>/dev/null); do "$OCI" --root "$ROOT" delete --force "$id" >/dev/null 2>&1 || true; done
+  fi
   # podman's storage mounts (its overlay directory is a mount of its own)
   grep -o " $BATS_TEST_TMPDIR/podman/[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   if [[ -n ${PM_RUNROOT:-} ]]; then
