@@ -561,3 +561,18 @@ wait_port() {
   done
   return 1
 }
+
+# httpd_aci NAME TEXT PORTS: fetches NAME, busybox's httpd (with wget, ip, sh…) serving
+# /www (index.html: TEXT) on port 80, its app declaring PORTS (a JSON list of appc ports)
+httpd_aci() {
+  local name=$1 text=$2 ports=$3 root=$BATS_TEST_TMPDIR/hroot a
+  mkdir -p "$root/bin" "$root/www" "$root/etc"
+  cp /bin/busybox "$root/bin/busybox"
+  for a in sh httpd wget ip cat sleep grep timeout; do
+    ln -s busybox "$root/bin/$a"
+  done
+  echo "$text" >"$root/www/index.html"
+  make_aci "$BATS_TEST_TMPDIR/httpd.aci" "$(aci_manifest "$name" 1.0 '"app": {"exec": ["/bin/httpd", "-f", "-p", "80", "-h", "/www"], "user": "0", "group": "0",
+    "ports": '"$ports"'}')" "$root"
+  fetch_ok "$BATS_TEST_TMPDIR/httpd.aci"
+}

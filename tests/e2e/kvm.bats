@@ -109,16 +109,7 @@ gc_leaves_nothing() {
 # podrun.test/kvm-httpd: busybox's httpd, wget and ip, serving /www ("hello from
 # the guest") on its port "http" (80/tcp)
 make_httpd_aci() {
-  local root=$BATS_TEST_TMPDIR/hroot a
-  mkdir -p "$root/bin" "$root/www" "$root/etc"
-  cp /bin/busybox "$root/bin/busybox"
-  for a in sh httpd wget ip cat sleep grep timeout; do
-    ln -s busybox "$root/bin/$a"
-  done
-  echo "hello from the guest" >"$root/www/index.html"
-  make_aci "$BATS_TEST_TMPDIR/kvm-httpd.aci" "$(aci_manifest podrun.test/kvm-httpd 1.0 '"app": {"exec": ["/bin/httpd", "-f", "-p", "80", "-h", "/www"], "user": "0", "group": "0",
-    "ports": [{"name": "http", "protocol": "tcp", "port": 80}]}')" "$root"
-  fetch_ok "$BATS_TEST_TMPDIR/kvm-httpd.aci"
+  httpd_aci podrun.test/kvm-httpd "hello from the guest" '[{"name": "http", "protocol": "tcp", "port": 80}]'
 }
 
 @test "kvm: CNI networks (the default, as nspawn, and one of net.d): the guest has each network's address, routes and DNS, reaches the host and is reached, serves through --port; nothing is left at exit" {

@@ -36,16 +36,8 @@ pr() {
 # podrun.test/httpd: busybox (httpd, wget, ip, sh…) serving /www (index.html: "hello
 # from the pod") on its port "http" (80/tcp), and declaring "dns" (53/udp) too.
 make_httpd_aci() {
-  local root=$BATS_TEST_TMPDIR/hroot a
-  mkdir -p "$root/bin" "$root/www" "$root/etc"
-  cp /bin/busybox "$root/bin/busybox"
-  for a in sh httpd wget ip cat sleep grep timeout; do
-    ln -s busybox "$root/bin/$a"
-  done
-  echo "hello from the pod" >"$root/www/index.html"
-  make_aci "$BATS_TEST_TMPDIR/httpd.aci" "$(aci_manifest podrun.test/httpd 1.0 '"app": {"exec": ["/bin/httpd", "-f", "-p", "80", "-h", "/www"], "user": "0", "group": "0",
-    "ports": [{"name": "http", "protocol": "tcp", "port": 80}, {"name": "dns", "protocol": "udp", "port": 53}]}')" "$root"
-  fetch_ok "$BATS_TEST_TMPDIR/httpd.aci"
+  httpd_aci podrun.test/httpd "hello from the pod" \
+    '[{"name": "http", "protocol": "tcp", "port": 80}, {"name": "dns", "protocol": "udp", "port": 53}]'
 }
 
 # start_httpd NAME [FLAGS…]: runs podrun.test/httpd in the background; $UUID, and
