@@ -200,6 +200,12 @@ out:
 
 int store_import_aci(struct store *s, const char *path, char **ret_id, podrun_error_t *err)
 {
+  return store_import_aci_remote(s, path, NULL, NULL, ret_id, err);
+}
+
+int store_import_aci_remote(struct store *s, const char *path, const char *url, const struct index_remote *row,
+                            char **ret_id, podrun_error_t *err)
+{
   _cleanup_close_ int src = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   struct stat st;
 
@@ -212,6 +218,16 @@ int store_import_aci(struct store *s, const char *path, char **ret_id, podrun_er
   if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
     return -1;
   int r = import_fd(s, src, ret_id, err);
+  if (r == 0 && url)
+    {
+      /* under the same lock as the import: an image rm cannot come between
+       * and leave the row naming an image that is gone */
+      struct index_remote rec = *row;
+      rec.image_id = *ret_id;
+      r = index_set_remote_row(s->idx, url, &rec, err);
+      if (r < 0)
+        free(TAKE_PTR(*ret_id));
+    }
   store_unlock(s);
   return r < 0 ? podrun_error_wrap(err, "fetch %s", QUOTE(path)) : 0;
 }
@@ -235,9 +251,8 @@ int store_import_aci_cached(struct store *s, const char *path, char **ret_id, po
     return *ret_id = TAKE_PTR(id), 0;
   free(id);
   id = NULL;
-  if (store_import_aci(s, abs, &id, err) < 0)
-    return -1;
-  if (!s->readonly && index_set_remote(s->idx, url, id, etag, err) < 0)
+  struct index_remote row = { .etag = etag };
+  if (store_import_aci_remote(s, abs, s->readonly ? NULL : url, &row, &id, err) < 0)
     return -1;
   *ret_id = TAKE_PTR(id);
   return 0;

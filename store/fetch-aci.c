@@ -185,6 +185,22 @@ static int cache_check(struct store *s, const struct store_aci_fetch *f, const s
   return 0;
 }
 
+/* Records a 304's fresh etag and max-age for the image the store has: 1, or 0
+ * when that image was removed since cache_check (under the store's lock, so
+ * an image rm cannot come between the check and the row). */
+static int refresh_remote(struct store *s, const char *url, const struct index_remote *upd, podrun_error_t *err)
+{
+  _cleanup_store_image_ struct store_image *img = NULL;
+
+  if (store_lock(s, LOCK_MODE_SHARED, err) < 0)
+    return -1;
+  int r = index_get_image(s->idx, upd->image_id, &img, err);
+  if (r == 0 && img)
+    r = index_set_remote_row(s->idx, url, upd, err) < 0 ? -1 : 1;
+  store_unlock(s);
+  return r;
+}
+
 /* The spec's rule: the name discovered, and each label asked for with its value. */
 static int check_manifest(const struct store_aci_fetch *f, int fd, podrun_error_t *err)
 {
@@ -216,7 +232,7 @@ static int check_manifest(const struct store_aci_fetch *f, int fd, podrun_error_
 }
 
 static int import_partial(struct store *s, const struct store_aci_fetch *f, struct partial *p, const char *sig,
-                          char **ret_id, podrun_error_t *err)
+                          const struct index_remote *row, char **ret_id, podrun_error_t *err)
 {
   if (f->verify)
     {
@@ -228,7 +244,7 @@ static int import_partial(struct store *s, const struct store_aci_fetch *f, stru
   if (f->name && check_manifest(f, p->fd, err) < 0)
     return -1;
   _cleanup_free_ char *abs = xasprintf("%s/%s", s->dir, p->path);
-  if (store_import_aci(s, abs, ret_id, err) < 0)
+  if (store_import_aci_remote(s, abs, f->url, row, ret_id, err) < 0)
     return podrun_error_wrap(err, "%s", QUOTE(f->url));
   return 0;
 }
@@ -267,18 +283,25 @@ static int fetch(struct store *s, struct http *h, const struct store_aci_fetch *
     {
       struct index_remote upd = { .image_id = rem.image_id, .sig_url = rem.sig_url,
                                   .etag = resp.etag ? resp.etag : rem.etag, .max_age = resp.max_age };
-      if (index_set_remote_row(s->idx, f->url, &upd, err) < 0)
+      int kept = refresh_remote(s, f->url, &upd, err);
+      if (kept < 0)
         goto out;
-      id = xstrdup(rem.image_id);
-      goto hit;
+      if (kept)
+        {
+          id = xstrdup(rem.image_id);
+          goto hit;
+        }
+      /* an image rm came between: ask again, unconditionally */
+      http_response_done(&resp);
+      resp = (struct http_response){ 0 };
+      req.if_none_match = NULL;
+      if (http_get(h, &req, &resp, err) < 0)
+        goto out;
     }
   if (f->sig_url && fetch_signature(h, f->sig_url, &sig, err) < 0)
     goto out;
-  if (import_partial(s, f, &p, sig, &id, err) < 0)
-    goto out;
-  struct index_remote row = { .image_id = id, .sig_url = (char *) f->sig_url, .etag = resp.etag,
-                              .max_age = resp.max_age };
-  if (index_set_remote_row(s->idx, f->url, &row, err) < 0)
+  struct index_remote row = { .sig_url = (char *) f->sig_url, .etag = resp.etag, .max_age = resp.max_age };
+  if (import_partial(s, f, &p, sig, &row, &id, err) < 0)
     goto out;
   if (f->ret_cached)
     *f->ret_cached = false;

@@ -64,6 +64,11 @@ static inline void store_closep(struct store **s) { store_close(*s); }
  * store/extract.h) and the manifest, and indexes it. Importing an image that
  * is already there returns its id and changes nothing. */
 int store_import_aci(struct store *s, const char *path, char **ret_id, podrun_error_t *err);
+/* The same, and when url is set records that url names the image (row's
+ * other fields, see index.h) under the lock of the import. */
+struct index_remote;
+int store_import_aci_remote(struct store *s, const char *path, const char *url, const struct index_remote *row,
+                            char **ret_id, podrun_error_t *err);
 
 /* The same for a local file that is imported again and again (the bundled
  * stage1 images, `run ./app.aci`): the store remembers which image came from

@@ -153,6 +153,33 @@ loop() {
   assert_status 0
 }
 
+@test "a fetch that imports again (the file was touched) races image rm and never fails" {
+  # Each touch changes the file's identity, so every fetch imports and records
+  # the path; an image rm between the two once left the record naming a gone
+  # image ("FOREIGN KEY constraint failed").
+  local aci="$BATS_TEST_TMPDIR/b.aci"
+  cp "$(busybox_aci)" "$aci"
+  fetch_busybox
+  loop fetch1 5 --insecure-options=image fetch "$aci"
+  loop fetch2 5 --insecure-options=image fetch "$aci"
+  loop rm 5 image rm "$BUSYBOX_ID"
+  local end=$((SECONDS + 5))
+  while [[ $SECONDS -lt $end ]]; do touch "$aci"; sleep 0.01; done
+  wait
+  local name
+  for name in fetch1 fetch2 rm; do
+    echo "$name: runs, failures: $(cat "$BATS_TEST_TMPDIR/$name.count")"
+  done
+  [[ $(cut -d' ' -f2 "$BATS_TEST_TMPDIR/rm.count") -lt $(cut -d' ' -f1 "$BATS_TEST_TMPDIR/rm.count") ]] ||
+    fail "no image rm removed the image: nothing raced"
+  for name in fetch1 fetch2; do
+    [[ ! -s "$BATS_TEST_TMPDIR/$name.err" ]] || { cat "$BATS_TEST_TMPDIR/$name.err"; fail "$name failed"; }
+  done
+  run_podrun image gc
+  assert_status 0
+  assert_store_clean
+}
+
 # kill_after SECONDS CMD…: starts podrun on $STORE, SIGKILLs it after SECONDS and
 # fails the test if it had already finished (the kill must land mid-way).
 kill_after() {
