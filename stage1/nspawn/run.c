@@ -8,9 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <linux/magic.h>
-#include <poll.h>
 #include <sys/mount.h>
-#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -306,31 +304,6 @@ static _noreturn_ void exec_nspawn(const char *nspawn, char **args, pid_t parent
   _exit(PODRUN_EXIT_ERROR);
 }
 
-/* Waits until the pod init has exited (the kernel ends every process of its
- * pid namespace with it), or nspawn, whichever is first. */
-static void wait_init_or_nspawn(pid_t init)
-{
-  _cleanup_close_ int a = pidfd_open(init, 0), b = pidfd_open(nspawn_pid, 0);
-  /* the pid read from nspawn's child may have ended and been reused since:
-   * it counts only while it is still nspawn's child */
-  if (a < 0 || b < 0 || proc_first_child(nspawn_pid) != init)
-    return;
-  struct pollfd p[2] = { { .fd = a, .events = POLLIN }, { .fd = b, .events = POLLIN } };
-  while (poll(p, 2, -1) < 0 && errno == EINTR)
-    ;
-}
-
-/* The pod has ended: its networks go (stop and gc delete them again). false
- * when that failed. */
-static bool teardown_networks(const struct stage1_run_args *a, const char *cwd)
-{
-  _cleanup_error_ podrun_error_t e = NULL;
-  if (cni_pod_teardown(AT_FDCWD, cwd, a->uuid, host_mntns_fd, &e) == 0)
-    return true;
-  log_warning("%s (gc tries again)", e->msg);
-  return false;
-}
-
 int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
 {
   _cleanup_(appc_pod_manifest_freep) struct appc_pod_manifest *m = NULL;
@@ -414,18 +387,15 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     }
   if (init_pid > 0)
     nspawn_sd_pod_ready();
-  bool cni = !streq(a.net, "host") && !streq(a.net, "none");
-  /* the networks can go once the pod init has: nspawn's own teardown
-   * (unmounts, machined, cgroups) goes on meanwhile */
-  if (cni && status == -1 && init_pid > 0)
-    wait_init_or_nspawn((pid_t) init_pid);
-  bool torn_down = cni && status == -1 && init_pid > 0 && teardown_networks(&a, cwd);
   while (status == -1 && waitpid(nspawn_pid, &status, 0) < 0)
     if (errno != EINTR)
       return podrun_error_set(err, errno, "wait for systemd-nspawn");
   nspawn_sd_end();
   int r = pod_exit_code(m, status, ret_exit, err);
-  if (cni && !torn_down)
-    (void) teardown_networks(&a, cwd);
+  /* the pod has ended: its networks go (stop and gc delete them again) */
+  _cleanup_error_ podrun_error_t net_err = NULL;
+  if (!streq(a.net, "host") && !streq(a.net, "none") &&
+      cni_pod_teardown(AT_FDCWD, cwd, a.uuid, host_mntns_fd, &net_err) < 0)
+    log_warning("%s (gc tries again)", net_err->msg);
   return r;
 }
