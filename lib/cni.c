@@ -437,11 +437,16 @@ static int masq_update(const struct cni_net *n, bool joining, podrun_error_t *er
   lock = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (lock < 0 || flock(lock, LOCK_EX) < 0)
     return podrun_error_set(err, errno, "lock %s", QUOTE(lock_path));
-  int present = masq_rule(n, "-C");
-  if (joining && present != 0 && masq_rule(n, "-A") != 0)
-    return podrun_error_set(err, 0, "network %s: iptables cannot add the masquerade rule of %s", QUOTE(n->name),
-                            n->masq_subnet);
-  if (!joining && present == 0 && !ipam_has_addresses(n->ipam_dir) && masq_rule(n, "-D") != 0)
+  if (joining)
+    {
+      if (masq_rule(n, "-C") != 0 && masq_rule(n, "-A") != 0)
+        return podrun_error_set(err, 0, "network %s: iptables cannot add the masquerade rule of %s",
+                                QUOTE(n->name), n->masq_subnet);
+      return 0;
+    }
+  /* the last address gone: one iptables run when the rule goes, a second
+   * only to tell a rule that was not there from one that stays */
+  if (!ipam_has_addresses(n->ipam_dir) && masq_rule(n, "-D") != 0 && masq_rule(n, "-C") == 0)
     return podrun_error_set(err, 0, "network %s: iptables cannot remove the masquerade rule of %s",
                             QUOTE(n->name), n->masq_subnet);
   return 0;
