@@ -452,6 +452,38 @@ static int masq_update(const struct cni_net *n, bool joining, podrun_error_t *er
   return 0;
 }
 
+/* masq_update(n, true) in a child: its pid, 0 when it could not fork. */
+static pid_t masq_join_start(const struct cni_net *n)
+{
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0)
+    {
+      _cleanup_error_ podrun_error_t e = NULL;
+      _exit(masq_update(n, true, &e) < 0 ? 1 : 0);
+    }
+  return pid > 0 ? pid : 0;
+}
+
+/* The child's outcome (err NULL: only reaped); without a child, the update
+ * itself. */
+static int masq_join_finish(const struct cni_net *n, pid_t pid, podrun_error_t *err)
+{
+  if (!n->masq_subnet)
+    return 0;
+  if (pid == 0)
+    return err ? masq_update(n, true, err) : 0;
+  int status = -1;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR)
+      break;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return 0;
+  return err ? podrun_error_set(err, 0, "network %s: iptables cannot add the masquerade rule of %s",
+                                QUOTE(n->name), n->masq_subnet)
+             : -1;
+}
+
 static json_t *net_info_entry(const struct cni_net *n, json_t *result)
 {
   json_t *o = json_pack("{s:s,s:s,s:s,s:O}", "name", n->name, "file", n->file, "ifname", n->ifname, "config",
@@ -511,7 +543,10 @@ int cni_pod_setup(int poddirfd, const char *podpath, const char *uuid, struct cn
     {
       struct call c = { "ADD", uuid, netns, nets[i].ifname, nets[i].args };
       _cleanup_json_ json_t *result = NULL;
-      if (net_add(&nets[i], &c, &result, err) < 0 || (nets[i].masq_subnet && masq_update(&nets[i], true, err) < 0))
+      /* the network's masquerade rule is seen to while its plugins run */
+      pid_t masq = nets[i].masq_subnet ? masq_join_start(&nets[i]) : 0;
+      int added = net_add(&nets[i], &c, &result, err);
+      if (masq_join_finish(&nets[i], masq, added == 0 ? err : NULL) < 0 || added < 0)
         {
           podrun_error_wrap(err, "network %s (%s)", QUOTE(nets[i].name), nets[i].file);
           goto fail;
