@@ -68,7 +68,7 @@ groups = [
      "rows": hyperfine(*rounds("file-start")), "peers": ["podrun run (fly) podrun.bench/busybox, by name"],
      "cpu": True},
     {"title": "9. kvm stage1: pod start to exit of /bin/true vs qemu booting the same kernel to a power-off (goal: 1.1x)",
-     "rows": hyperfine("kvm.json")},
+     "rows": hyperfine(*rounds("kvm"))},
     {"title": "10. Pod start to exit of /bin/true on a network of the pod's own: podrun's default (CNI ptp, NAT) vs podman's",
      "rows": hyperfine("net.json"), "peers": ["podman run (its default network)"]},
     {"title": "12. ctr run --rm of /bin/true through containerd's runc shim: podrun-oci vs runc (goal: fly 1.2x runc)",
