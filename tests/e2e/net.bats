@@ -482,7 +482,7 @@ assert_own_sys_net() {
   [[ $(report_field cgroup) -gt 0 ]] || fail "$what: nothing is mounted on /sys/fs/cgroup" || return 1
 }
 
-@test "net: a pod's /sys shows its own interfaces only, never the host's (default, none, --private-users)" {
+@test "net: a pod's /sys shows its own interfaces only, never the host's (default, none, --private-users with either)" {
   make_host_dummy
   run_podrun run podrun.test/httpd --exec=/bin/sh -- -c "$SYS_NET_REPORT" ---
   assert_status 0
@@ -493,6 +493,10 @@ assert_own_sys_net() {
   run_podrun run --private-users podrun.test/httpd --exec=/bin/sh -- -c "$SYS_NET_REPORT" ---
   assert_status 0
   assert_own_sys_net "--private-users" "eth0 lo"
+  # (nspawn makes this netns in the pod's user namespace, and mounts /sys from inside both)
+  run_podrun run --private-users --net=none podrun.test/httpd --exec=/bin/sh -- -c "$SYS_NET_REPORT" ---
+  assert_status 0
+  assert_own_sys_net "--private-users --net=none" "lo"
   # on the host's network, the host's own: the dummy among them
   run_podrun run --net=host podrun.test/httpd --exec=/bin/sh -- -c "$SYS_NET_REPORT" ---
   assert_status 0
