@@ -461,12 +461,13 @@ echo "cgroup: $($b awk "\$5 ~ \"^/sys/fs/cgroup(/|\$)\" {n++} END {print n + 0}"
 # report_field NAME: the value of NAME in $output (a SYS_NET_REPORT)
 report_field() { sed -n "s/^$1: //p" <<<"$output"; }
 
-# assert_own_sys_net WHAT EXPECTED: $output is a SYS_NET_REPORT of a pod (WHAT, for the
-# messages) whose interfaces are EXPECTED (sorted, space-separated): /sys/class/net shows
-# exactly those of /proc/net/dev, /sys/devices/virtual/net none but these, no MAC of the
-# host's dummy; /sys is read-only and the pod's cgroups are mounted below it.
+# assert_own_sys_net WHAT EXPECTED [rw]: $output is a SYS_NET_REPORT of a pod (WHAT, for
+# the messages) whose interfaces are EXPECTED (sorted, space-separated): /sys/class/net
+# shows exactly those of /proc/net/dev, /sys/devices/virtual/net none but these, no MAC of
+# the host's dummy; /sys is read-only (read-write with rw) and the pod's cgroups are
+# mounted below it.
 assert_own_sys_net() {
-  local what=$1 expected=$2 sys virtual own i
+  local what=$1 expected=$2 mode=${3:-ro} sys virtual own i
   sys=$(report_field sys)
   virtual=$(report_field virtual)
   own=$(report_field own)
@@ -477,12 +478,12 @@ assert_own_sys_net() {
   done
   [[ " $sys $virtual " != *" $DUMMY "* ]] || fail "$what: the pod's /sys shows the host's $DUMMY" || return 1
   [[ $(report_field macs) != *"$DUMMY_MAC"* ]] || fail "$what: the pod reads the MAC of the host's $DUMMY" || return 1
-  [[ $(report_field mount) == ro || $(report_field mount) == ro,* ]] ||
-    fail "$what: the pod's /sys is not read-only: $(report_field mount)" || return 1
+  [[ $(report_field mount) == "$mode" || $(report_field mount) == "$mode",* ]] ||
+    fail "$what: the pod's /sys is not $mode: $(report_field mount)" || return 1
   [[ $(report_field cgroup) -gt 0 ]] || fail "$what: nothing is mounted on /sys/fs/cgroup" || return 1
 }
 
-@test "net: a pod's /sys shows its own interfaces only, never the host's (default, none, --private-users with either)" {
+@test "net: a pod's /sys shows its own interfaces only, never the host's (default, none, --private-users with either, paths)" {
   make_host_dummy
   run_podrun run podrun.test/httpd --exec=/bin/sh -- -c "$SYS_NET_REPORT" ---
   assert_status 0
@@ -497,6 +498,10 @@ assert_own_sys_net() {
   run_podrun run --private-users --net=none podrun.test/httpd --exec=/bin/sh -- -c "$SYS_NET_REPORT" ---
   assert_status 0
   assert_own_sys_net "--private-users --net=none" "lo"
+  # a writable /sys (--insecure-options=paths) is the pod's own netns's just the same
+  run_podrun run --insecure-options=paths podrun.test/httpd --exec=/bin/sh -- -c "$SYS_NET_REPORT" ---
+  assert_status 0
+  assert_own_sys_net "--insecure-options=paths" "eth0 lo" rw
   # on the host's network, the host's own: the dummy among them
   run_podrun run --net=host podrun.test/httpd --exec=/bin/sh -- -c "$SYS_NET_REPORT" ---
   assert_status 0
