@@ -88,7 +88,6 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
   _cleanup_free_ char *status = xasprintf("--bind=%s/status:" STAGE1_STATUS_DIR, cwd);
   _cleanup_free_ char *runtime = xasprintf("--bind=%s/" NSPAWN_RUNTIME ":" NSPAWN_RUNTIME_DIR, cwd);
   _cleanup_free_ char *logs = xasprintf("--bind=%s/logs:" STAGE1_LOGS_DIR, cwd);
-  _cleanup_free_ char *netns = xasprintf("--network-namespace-path=%s/" CNI_NETNS_FILE, cwd);
   _cleanup_free_ char *uuid = xasprintf("--uuid=%s", nspawn_sd_machine_id());
 
   v = strv_push(v, "--quiet");
@@ -137,10 +136,10 @@ static char **nspawn_argv(const char *nspawn, const struct stage1_run_args *a, c
   v = strv_push(v, "--kill-signal=SIGTERM");
   /* the stage1 root is read-only and the apps' /etc is podrun's to write */
   v = strv_push(strv_push(v, "--resolv-conf=off"), "--timezone=off");
+  /* a CNI network or a joined netns: nspawn runs in it from the start
+   * (exec_nspawn), never with --network-namespace-path */
   if (streq(a->net, "none"))
     v = strv_push(v, "--private-network");
-  else if (!streq(a->net, "host") && !a->userns_shift)
-    v = strv_push(v, netns); /* (with a user namespace: exec_nspawn joins it) */
   if (a->userns_shift)
     {
       /* stage0 mounted the images idmapped into the range: nspawn has no
@@ -275,10 +274,17 @@ static _noreturn_ void exec_nspawn(const char *nspawn, char **args, pid_t parent
   (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* the pod never outlives its lock holder */
   if (getppid() != parent)
     _exit(PODRUN_EXIT_ERROR);
-  /* A pod with its own user namespace: nspawn would join the netns from inside
-   * that namespace, which has no right to one the host's owns ("Failed to join
-   * network namespace"); it runs in it from the start instead, as on the
-   * host's network. */
+  /* The pod's netns (a CNI network's, or the one it joins): nspawn runs in it
+   * from the start, as on the host's network, and never gets
+   * --network-namespace-path. With that flag, nspawn (252) mounts the pod's
+   * /sys before it joins the netns, in its outer child, still on the host's
+   * network: sysfs shows the net devices of the netns of whoever mounted it,
+   * so the pod's /sys/class/net would list the host's interfaces (names,
+   * MACs, statistics). Only --private-network makes nspawn mount sysfs after
+   * the netns is its own. Run in the netns, nspawn mounts /sys there. (And a
+   * pod with its own user namespace could not join that netns from inside
+   * it, which has no right to one the host's owns: "Failed to join network
+   * namespace".) */
   if (netns >= 0 && setns(netns, CLONE_NEWNET) < 0)
     {
       log_error("join the pod's network namespace: %s", strerror(errno));
@@ -355,7 +361,7 @@ int nspawn_run(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     return -1;
   args = nspawn_argv(nspawn, &a, cwd, binds);
   _cleanup_close_ int netns = -1;
-  if (!streq(a.net, "host") && !streq(a.net, "none") && a.userns_shift &&
+  if (!streq(a.net, "host") && !streq(a.net, "none") &&
       (netns = open(CNI_NETNS_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
     return podrun_error_set(err, errno, "open the pod's " CNI_NETNS_FILE);
   /* the pod init's lifeline (init.c): only this process holds the write

@@ -19,6 +19,8 @@ setup() {
   make_httpd_aci
   OUTSIDE=
   OUTSIDE_PID=
+  DUMMY=
+  JOINED=
 }
 
 teardown() {
@@ -26,6 +28,14 @@ teardown() {
   [[ -z "$OUTSIDE_PID" ]] || kill "$OUTSIDE_PID" 2>/dev/null || true
   [[ -z "$OUTSIDE" ]] || ip netns del "$OUTSIDE" 2>/dev/null || true
   [[ -z "$OUTSIDE" ]] || ip link del "prout$$" 2>/dev/null || true
+  if [[ -n "$JOINED" ]]; then
+    local id
+    for id in $("$BUILD/bin/podrun-oci" --root "$BATS_TEST_TMPDIR/oci" list --quiet 2>/dev/null); do
+      "$BUILD/bin/podrun-oci" --root "$BATS_TEST_TMPDIR/oci" delete --force "$id" >/dev/null 2>&1 || true
+    done
+    ip netns del "$JOINED" 2>/dev/null || true
+  fi
+  [[ -z "$DUMMY" ]] || ip link del "$DUMMY" 2>/dev/null || true
 }
 
 # podrun with the test's own local configuration (its net.d)
@@ -417,4 +427,115 @@ EOF
     fail "gc left the prepared pod's network files"
   run_podrun rm "$uuid"
   assert_status 0
+}
+
+# ---------------------------------------------------------------------------------------
+# What a pod with a network namespace of its own sees of the network in /sys: sysfs shows
+# the net devices of the netns of whoever mounted it, so a /sys mounted on the host's
+# network lists the host's interfaces (names, MACs, statistics) whatever the reader's
+# netns (/proc/net/dev is the reader's own).
+
+# make_host_dummy: $DUMMY, an interface of the host's (one end of a veth pair whose other
+# end is the host's too, MAC $DUMMY_MAC) that no pod may see; the host's own /sys shows it.
+make_host_dummy() {
+  DUMMY=prsys$$
+  DUMMY_MAC=$(printf '02:50:52:%02x:%02x:%02x' $((($$ >> 16) & 255)) $((($$ >> 8) & 255)) $(($$ & 255)))
+  ip link add "$DUMMY" address "$DUMMY_MAC" type veth peer name "prsyp$$"
+  [[ -e /sys/class/net/$DUMMY && $(cat "/sys/class/net/$DUMMY/address") == "$DUMMY_MAC" ]] ||
+    fail "the host's /sys does not show its dummy $DUMMY"
+}
+
+# What the app reports of the network: the interfaces of /sys/class/net, of
+# /sys/devices/virtual/net and of /proc/net/dev (its own netns), every
+# /sys/class/net/*/address, the options of its /sys mount and how many mounts are
+# on /sys/fs/cgroup and below.
+SYS_NET_REPORT='b=/bin/busybox
+l() { $b tr "\n" " " | $b sed "s/ *$//"; }
+echo "sys: $($b ls /sys/class/net | $b sort | l)"
+echo "virtual: $($b ls /sys/devices/virtual/net | $b sort | l)"
+echo "own: $($b tail -n +3 /proc/net/dev | $b cut -d: -f1 | $b tr -d " " | $b sort | l)"
+echo "macs: $($b cat /sys/class/net/*/address | l)"
+echo "mount: $($b awk "\$5 == \"/sys\" {print \$6}" /proc/self/mountinfo)"
+echo "cgroup: $($b awk "\$5 ~ \"^/sys/fs/cgroup(/|\$)\" {n++} END {print n + 0}" /proc/self/mountinfo)"'
+
+# report_field NAME: the value of NAME in $output (a SYS_NET_REPORT)
+report_field() { sed -n "s/^$1: //p" <<<"$output"; }
+
+# assert_own_sys_net WHAT EXPECTED [rw]: $output is a SYS_NET_REPORT of a pod (WHAT, for
+# the messages) whose interfaces are EXPECTED (sorted, space-separated): /sys/class/net
+# shows exactly those of /proc/net/dev, /sys/devices/virtual/net none but these, no MAC of
+# the host's dummy; /sys is read-only (read-write with rw) and the pod's cgroups are
+# mounted below it.
+assert_own_sys_net() {
+  local what=$1 expected=$2 mode=${3:-ro} sys virtual own i
+  sys=$(report_field sys)
+  virtual=$(report_field virtual)
+  own=$(report_field own)
+  [[ $own == "$expected" ]] || fail "$what: /proc/net/dev shows \"$own\", not \"$expected\"" || return 1
+  [[ $sys == "$own" ]] || fail "$what: /sys/class/net shows \"$sys\", the pod's netns has \"$own\"" || return 1
+  for i in $virtual; do
+    [[ " $own " == *" $i "* ]] || fail "$what: /sys/devices/virtual/net shows $i, not the pod's" || return 1
+  done
+  [[ " $sys $virtual " != *" $DUMMY "* ]] || fail "$what: the pod's /sys shows the host's $DUMMY" || return 1
+  [[ $(report_field macs) != *"$DUMMY_MAC"* ]] || fail "$what: the pod reads the MAC of the host's $DUMMY" || return 1
+  [[ $(report_field mount) == "$mode" || $(report_field mount) == "$mode",* ]] ||
+    fail "$what: the pod's /sys is not $mode: $(report_field mount)" || return 1
+  [[ $(report_field cgroup) -gt 0 ]] || fail "$what: nothing is mounted on /sys/fs/cgroup" || return 1
+}
+
+@test "net: a pod's /sys shows its own interfaces only, never the host's (default, none, --private-users with either, paths)" {
+  make_host_dummy
+  run_podrun run podrun.test/httpd --exec=/bin/sh -- -c "$SYS_NET_REPORT" ---
+  assert_status 0
+  assert_own_sys_net "--net=default" "eth0 lo"
+  run_podrun run --net=none podrun.test/httpd --exec=/bin/sh -- -c "$SYS_NET_REPORT" ---
+  assert_status 0
+  assert_own_sys_net "--net=none" "lo"
+  run_podrun run --private-users podrun.test/httpd --exec=/bin/sh -- -c "$SYS_NET_REPORT" ---
+  assert_status 0
+  assert_own_sys_net "--private-users" "eth0 lo"
+  # (nspawn makes this netns in the pod's user namespace, and mounts /sys from inside both)
+  run_podrun run --private-users --net=none podrun.test/httpd --exec=/bin/sh -- -c "$SYS_NET_REPORT" ---
+  assert_status 0
+  assert_own_sys_net "--private-users --net=none" "lo"
+  # a writable /sys (--insecure-options=paths) is the pod's own netns's just the same
+  run_podrun run --insecure-options=paths podrun.test/httpd --exec=/bin/sh -- -c "$SYS_NET_REPORT" ---
+  assert_status 0
+  assert_own_sys_net "--insecure-options=paths" "eth0 lo" rw
+  # on the host's network, the host's own: the dummy among them
+  run_podrun run --net=host podrun.test/httpd --exec=/bin/sh -- -c "$SYS_NET_REPORT" ---
+  assert_status 0
+  [[ " $(report_field sys) " == *" $DUMMY "* ]] || fail "--net=host: the host's $DUMMY is not in /sys/class/net"
+}
+
+@test "net: a pod that joins a network namespace (podrun-oci) sees that netns's interfaces in /sys, never the host's" {
+  requires python3
+  local oci=$BUILD/bin/podrun-oci root=$BATS_TEST_TMPDIR/oci b=$BATS_TEST_TMPDIR/bundle
+  [[ -x $oci ]] || fail "$oci missing: make all"
+  make_host_dummy
+  JOINED=podrun-sys-$$
+  ip netns add "$JOINED"
+  ip -n "$JOINED" link add "prjn$$" type veth peer name "prjp$$"
+  mkdir -p "$b/rootfs/bin"
+  cp /bin/busybox "$b/rootfs/bin/"
+  python3 - "$b/config.json" "/run/netns/$JOINED" "$SYS_NET_REPORT" <<'EOF'
+import json, sys
+report = "(" + sys.argv[3] + ") >/report.tmp && /bin/busybox mv /report.tmp /report"
+c = {"ociVersion": "1.0.2", "root": {"path": "rootfs"},
+     "process": {"args": ["/bin/busybox", "sh", "-c", report], "cwd": "/", "user": {"uid": 0, "gid": 0},
+                 "env": ["PATH=/bin"]},
+     "linux": {"namespaces": [{"type": "mount"}, {"type": "pid"}, {"type": "network", "path": sys.argv[2]}]}}
+open(sys.argv[1], "w").write(json.dumps(c))
+EOF
+  # (the container's process keeps create's stdio: not bats' pipe)
+  "$oci" --root "$root" create --bundle "$b" j1 >"$BATS_TEST_TMPDIR/create.log" 2>&1 </dev/null ||
+    fail "create: $(cat "$BATS_TEST_TMPDIR/create.log")"
+  log_run "$oci" --root "$root" start j1
+  [[ $status -eq 0 ]]
+  wait_for_file "$b/rootfs/report" 20
+  output=$(cat "$b/rootfs/report")
+  echo "$output"
+  assert_own_sys_net "a joined netns" "$(printf '%s\n' lo "prjn$$" "prjp$$" | sort | tr '\n' ' ' | sed 's/ $//')"
+  log_run "$oci" --root "$root" delete --force j1
+  [[ $status -eq 0 ]]
 }
