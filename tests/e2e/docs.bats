@@ -23,6 +23,13 @@ teardown() {
   done
 }
 
+@test "no page of the documentation (nor the README) holds a merge's conflict markers" {
+  cd "$E2E_ROOT"
+  local hits
+  hits=$(grep -n -E '^(<<<<<<< |=======$|>>>>>>> )' README.md Documentation/*.md Documentation/commands/*.md || true)
+  [[ -z "$hits" ]] || fail "conflict markers: $hits"
+}
+
 @test "the README and the documentation name only files that exist: links, paths of the tree, \"see X\"" {
   requires python3
   cd "$E2E_ROOT"
