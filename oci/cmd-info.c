@@ -117,8 +117,8 @@ int oci_features(int argc, char **argv, podrun_error_t *err)
         json_array_append_new(caps, json_string(name));
     }
   json_t *j = json_pack(
-      "{s:s,s:s,s:[ss],s:[ssss],s:{s:[sssss],s:o,s:{s:b,s:b,s:b},s:{s:b,s:[ssss]},s:{s:b},s:{s:b}},s:{s:s}}",
-      "ociVersionMin", "1.0.0", "ociVersionMax", OCI_VERSION, "hooks", "poststart", "poststop",
+      "{s:s,s:s,s:[ssss],s:[ssss],s:{s:[sssss],s:o,s:{s:b,s:b,s:b},s:{s:b,s:[ssss]},s:{s:b},s:{s:b}},s:{s:s}}",
+      "ociVersionMin", "1.0.0", "ociVersionMax", OCI_VERSION, "hooks", "prestart", "createRuntime", "poststart", "poststop",
       "mountOptions", "bind", "rbind", "ro", "rw", "linux", "namespaces", "pid", "network", "mount", "ipc", "uts",
       "capabilities", caps, "cgroup", "v1", true, "v2", true, "systemd", false, "seccomp", "enabled", true, "actions",
       "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "apparmor", "enabled", false,

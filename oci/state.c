@@ -145,7 +145,7 @@ unsigned long long oci_pid_start(pid_t pid)
 
 const char *oci_state_status(const struct oci_state *s)
 {
-  if (s->pid <= 0)
+  if (s->pid <= 0 || s->creating)
     return "creating";
   if (oci_pid_start(s->pid) != s->pid_start)
     return "stopped";

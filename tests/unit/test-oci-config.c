@@ -152,6 +152,33 @@ static void refused(const char *text, const char *words)
   podrun_error_free(&err);
 }
 
+/* prestart and createRuntime are taken (create runs them), each hook as
+ * given: path, args, env, timeout */
+static void test_hooks(void **state)
+{
+  struct oci_spec c = { 0 };
+  podrun_error_t err = NULL;
+  char *text = config("rootfs", "\"hooks\":{\"createRuntime\":[{\"path\":\"/bin/a\",\"args\":[\"a\",\"1\"],"
+                                "\"env\":[\"X=y\"],\"timeout\":3}],\"prestart\":[{\"path\":\"/bin/b\"},"
+                                "{\"path\":\"/bin/c\"}],\"poststop\":[{\"path\":\"/bin/d\"}],"
+                                "\"createContainer\":[]}");
+  assert_int_equal(parse(text, &c, &err), 0);
+  json_t *cr = json_array_get(c.hooks[OCI_HOOK_CREATE_RUNTIME], 0);
+  assert_string_equal(json_string_value(json_object_get(cr, "path")), "/bin/a");
+  assert_string_equal(json_string_value(json_array_get(json_object_get(cr, "args"), 1)), "1");
+  assert_string_equal(json_string_value(json_array_get(json_object_get(cr, "env"), 0)), "X=y");
+  assert_int_equal(json_integer_value(json_object_get(cr, "timeout")), 3);
+  assert_int_equal(json_array_size(c.hooks[OCI_HOOK_PRESTART]), 2);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(c.hooks[OCI_HOOK_PRESTART], 1), "path")),
+                      "/bin/c");
+  assert_int_equal(json_array_size(c.hooks[OCI_HOOK_POSTSTOP]), 1);
+  assert_null(c.hooks[OCI_HOOK_POSTSTART]);
+  assert_int_equal(json_array_size(c.hooks[OCI_HOOK_CREATE_CONTAINER]), 0); /* empty: nothing to refuse */
+  assert_string_equal(oci_hook_kind_name(OCI_HOOK_CREATE_RUNTIME), "createRuntime");
+  oci_spec_done(&c);
+  free(text);
+}
+
 static void test_refusals(void **state)
 {
   char *t;
@@ -163,7 +190,14 @@ static void test_refusals(void **state)
   refused(t = config("rootfs", "\"hooks\":{\"createContainer\":[{\"path\":\"/bin/true\"}]}"), "createContainer"),
       free(t);
   refused(t = config("rootfs", "\"hooks\":{\"poststart\":[{\"path\":\"true\"}]}"), "no absolute path"), free(t);
-  refused(t = config("rootfs", "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]}"), "hooks.prestart: not supported"),
+  refused(t = config("rootfs", "\"hooks\":{\"startContainer\":[{\"path\":\"/bin/true\"}]}"),
+          "hooks.startContainer: not supported"),
+      free(t);
+  refused(t = config("rootfs", "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\",\"timeout\":0}]}"),
+          "hooks.prestart[0]: timeout is not a positive number"),
+      free(t);
+  refused(t = config("rootfs", "\"hooks\":{\"createRuntime\":[{\"path\":\"/bin/true\",\"env\":[\"NOEQUALS\"]}]}"),
+          "hooks.createRuntime[0].env"),
       free(t);
   refused(t = config("rootfs", "\"ociVersion\":\"1.0.2\""), "line"), free(t); /* a duplicate key */
   /* a namespace of an unknown type, a user namespace */
@@ -370,6 +404,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_mapping, setup, teardown),
     cmocka_unit_test_setup_teardown(test_netns_path, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_hooks, setup, teardown),
     cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
     cmocka_unit_test_setup_teardown(test_seccomp, setup, teardown),
     cmocka_unit_test_setup_teardown(test_masked_paths, setup, teardown),
