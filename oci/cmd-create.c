@@ -22,7 +22,10 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -135,6 +138,7 @@ struct container_ns
   enum oci_net net;
   int netns_fd;     /* OCI_NET_PATH: the namespace, open */
   bool pod_joins;   /* bound at the pod's netns: the pod's network is it */
+  int ipc_fd, uts_fd; /* fly: the IPC and UTS namespaces of the config's paths, open (-1: the host's) */
 };
 
 /* The flavor the plan will get (stage1_select's choice: the annotation,
@@ -148,12 +152,21 @@ static const char *plan_flavor(const struct pod_plan *plan)
  * namespace (OCI_NET_NONE) is the container's process's, made at create
  * for the hooks: an nspawn pod joins it (it has only lo, up: --net=none's
  * network); the kvm one keeps --net=none (its VM has no NIC; qemu runs in
- * that namespace, the guest is not in it), fly refuses it. */
+ * that namespace, the guest is not in it), fly refuses it. fly, which has
+ * no network namespace of its own, runs on --net=host in the path's, which
+ * the container's process joined. */
 static void set_pod_flags(const struct oci_spec *c, struct pod_plan *plan, struct container_ns *ns)
 {
+  bool fly_joins = c->net == OCI_NET_PATH && streq(plan_flavor(plan), "fly");
   ns->net = c->net;
-  ns->pod_joins = c->net == OCI_NET_PATH || (c->net == OCI_NET_NONE && streq(plan_flavor(plan), "nspawn"));
-  arg_run.net = c->net == OCI_NET_HOST ? "host" : ns->pod_joins ? POD_NET_JOINED : "none";
+  ns->pod_joins = (c->net == OCI_NET_PATH && !fly_joins) ||
+                  (c->net == OCI_NET_NONE && streq(plan_flavor(plan), "nspawn"));
+  arg_run.net = c->net == OCI_NET_HOST || fly_joins ? "host" : ns->pod_joins ? POD_NET_JOINED : "none";
+  if (fly_joins)
+    {
+      free(plan->netns_path);
+      plan->netns_path = NULL;
+    }
   if (ns->pod_joins)
     {
       /* the container's process's own, bound at create: start joins it
@@ -210,6 +223,10 @@ static int bind_netns(int poddirfd, podrun_error_t *err)
  * by the state's pid changes the container, never the host. */
 static int container_ns_make(const struct container_ns *ns, int poddirfd, podrun_error_t *err)
 {
+  if (ns->ipc_fd >= 0 && setns(ns->ipc_fd, CLONE_NEWIPC) < 0)
+    return podrun_error_set(err, errno, "join its IPC namespace");
+  if (ns->uts_fd >= 0 && setns(ns->uts_fd, CLONE_NEWUTS) < 0)
+    return podrun_error_set(err, errno, "join its UTS namespace");
   if (ns->net == OCI_NET_PATH && setns(ns->netns_fd, CLONE_NEWNET) < 0)
     return podrun_error_set(err, errno, "join its network namespace");
   if (ns->net == OCI_NET_NONE && unshare(CLONE_NEWNET) < 0)
@@ -252,8 +269,12 @@ static _noreturn_ void container_main(struct pod *p, struct pod_plan *plan, cons
       container_report(report, e);
       _exit(PODRUN_EXIT_ERROR);
     }
-  if (ns->netns_fd >= 0)
-    close(ns->netns_fd);
+  for (size_t i = 0; i < 3; i++)
+    {
+      int fd = i == 0 ? ns->netns_fd : i == 1 ? ns->ipc_fd : ns->uts_fd;
+      if (fd >= 0)
+        close(fd);
+    }
   container_report(report, NULL);
   umask(022); /* the app's (config.c takes no other), whatever the caller's */
   /* runc's default: a session keyring of the container's own, not the
@@ -401,13 +422,56 @@ static int make_tmpfs_targets(const struct oci_spec *c, const struct pod_plan *p
   return 0;
 }
 
+/* path as an existing namespace of type (CLONE_NEWIPC, CLONE_NEWUTS), open. */
+static int ns_open(const char *path, int type, const char *what, int *ret_fd, podrun_error_t *err)
+{
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct statfs sf;
+  if (fd < 0)
+    return podrun_error_set(err, errno, "config.json: linux.namespaces: the %s namespace %s", what, QUOTE(path));
+  if (fstatfs(fd, &sf) < 0 || sf.f_type != NSFS_MAGIC || ioctl(fd, NS_GET_NSTYPE) != type)
+    return podrun_error_set(err, 0, "config.json: linux.namespaces: %s: not an %s namespace", QUOTE(path), what);
+  *ret_fd = TAKE_FD(fd);
+  return 0;
+}
+
+/* The IPC and UTS namespaces of the config's paths: fly, which has none of
+ * its own, joins them (the container's process, at create); the other
+ * flavors make their own (nspawn cannot join existing ones): a warning. */
+static int open_other_ns(const struct oci_spec *c, const struct pod_plan *plan, const char *id,
+                         struct container_ns *ns, podrun_error_t *err)
+{
+  const char *paths[] = { c->ipc_path, c->uts_path }, *names[] = { "IPC", "UTS" };
+  const int types[] = { CLONE_NEWIPC, CLONE_NEWUTS };
+  int *fds[] = { &ns->ipc_fd, &ns->uts_fd };
+  for (size_t i = 0; i < 2; i++)
+    {
+      if (!paths[i])
+        continue;
+      if (!streq(plan_flavor(plan), "fly"))
+        log_warning("container %s: the %s namespace %s is not joined: the pod has its own", ESCAPE(id), names[i],
+                    QUOTE(paths[i]));
+      else if (ns_open(paths[i], types[i], names[i], fds[i], err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static void container_ns_done(struct container_ns *ns)
+{
+  if (ns->ipc_fd >= 0)
+    close(ns->ipc_fd);
+  if (ns->uts_fd >= 0)
+    close(ns->uts_fd);
+}
+
 static int create_in(struct oci_state *st, const struct oci_spec *c, podrun_error_t *err)
 {
   _cleanup_(pod_plan_done) struct pod_plan plan = { 0 };
   _cleanup_store_ struct store *s = NULL;
   _cleanup_pod_ struct pod *p = NULL;
   _cleanup_close_ int netns = -1;
-  struct container_ns ns = { .netns_fd = -1 };
+  _cleanup_(container_ns_done) struct container_ns ns = { .netns_fd = -1, .ipc_fd = -1, .uts_fd = -1 };
 
   /* before any pod exists: a namespace that is not one, or the host's own
    * (a /proc/PID/ns/net of a process on the host's network); the container's
@@ -418,17 +482,24 @@ static int create_in(struct oci_state *st, const struct oci_spec *c, podrun_erro
     return -1;
   set_pod_flags(c, &plan, &ns);
   ns.netns_fd = netns;
+  if (open_other_ns(c, &plan, st->id, &ns, err) < 0)
+    return -1;
   if (make_tmpfs_targets(c, &plan, err) < 0 || store_open(arg_dir, 0, &s, err) < 0 ||
       pod_prepare_plan(s, &plan, &p, err) < 0)
     return -1;
   st->uuid = xstrdup(p->uuid);
   st->flavor = xstrdup(plan.stage1_label);
-  if (streq(plan.stage1_label, "fly") && (c->ns_pid || c->ns_ipc || c->ns_uts))
-    log_warning("container %s: the fly stage1 runs the app in the host's pid, IPC and UTS namespaces", st->id);
+  if (streq(plan.stage1_label, "fly") && (c->ns_pid || (c->ns_ipc && !c->ipc_path) || (c->ns_uts && !c->uts_path)))
+    log_warning("container %s: the fly stage1 runs the app in the host's pid, IPC and UTS namespaces (but the "
+                "IPC and UTS ones config.json names by path)",
+                ESCAPE(st->id));
   if (oci_state_save(st, err) < 0)
     goto undo;
   store_close(TAKE_PTR(s)); /* not into the fork: see pod_exec_stage1 */
-  if (ns.pod_joins && !streq(plan.stage1_label, "nspawn") && c->net == OCI_NET_NONE)
+  /* what the namespaces were planned for is what the pod got */
+  const char *planned = plan_flavor(&plan), *got = plan.stage1_label;
+  if ((c->net != OCI_NET_HOST || c->ipc_path || c->uts_path) &&
+      (streq(planned, "nspawn") != streq(got, "nspawn") || streq(planned, "fly") != streq(got, "fly")))
     {
       podrun_error_new(err, 0, "container %s: its stage1 %s is not the one its network was planned for", ESCAPE(st->id),
                        QUOTE(plan.stage1_label));

@@ -38,6 +38,8 @@ void oci_spec_done(struct oci_spec *c)
   free(c->rootfs);
   free(c->hostname);
   free(c->netns_path);
+  free(c->ipc_path);
+  free(c->uts_path);
   json_decref(c->pod_manifest);
   json_decref(c->annotations);
   for (size_t i = 0; i < _OCI_HOOK_MAX; i++)
@@ -475,9 +477,18 @@ static int parse_namespaces(json_t *nss, struct oci_spec *c, podrun_error_t *err
         return bad(err, key, "no type");
       /* A CRI or podman pod's containers name their sandbox's: its process
        * is a stage1's on the host, so those are the host's namespaces, which
-       * a pod never joins; the flavor gives the pod its own. */
-      if (path && (streq(type, "pid") || streq(type, "ipc") || streq(type, "uts") || streq(type, "cgroup")))
+       * a pod never joins; the flavor gives the pod its own. IPC and UTS:
+       * fly (none of its own) joins them, create says so for the others. */
+      if (path && (streq(type, "pid") || streq(type, "cgroup")))
         warn(c, "%s: the %s namespace %s is not joined: the pod has its own", key, type, QUOTE(path));
+      else if (path && (streq(type, "ipc") || streq(type, "uts")))
+        {
+          char **slot = streq(type, "ipc") ? &c->ipc_path : &c->uts_path;
+          if (!is_absolute(path))
+            return podrun_error_set(err, 0, "config.json: %s: path %s: not absolute", key, QUOTE(path));
+          free(*slot);
+          *slot = xstrdup(path);
+        }
       else if (path && !streq(type, "network"))
         return podrun_error_set(err, 0, "config.json: %s: joining an existing %s namespace is not supported", key,
                                 QUOTE(type));

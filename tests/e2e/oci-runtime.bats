@@ -76,6 +76,9 @@ teardown() {
   # what a hook test's failure would have left on the host: its tmpfs, its link
   ! grep -q " $BATS_TEST_TMPDIR/mnt " /proc/self/mountinfo || umount -l "$BATS_TEST_TMPDIR/mnt" || true
   [[ ! -s $BATS_TEST_TMPDIR/hook-if ]] || ip link del "$(cat "$BATS_TEST_TMPDIR/hook-if")" 2>/dev/null || true
+  for f in uts ipc net; do
+    ! grep -q " $BATS_TEST_TMPDIR/$f " /proc/self/mountinfo || umount -l "$BATS_TEST_TMPDIR/$f" || true
+  done
   # podman's storage mounts (its overlay directory is a mount of its own)
   grep -o " $BATS_TEST_TMPDIR/podman/[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   if [[ -n ${PM_RUNROOT:-} ]]; then
@@ -473,6 +476,46 @@ c["hooks"] = {"createRuntime": [{"path": "'"$cr"'", "env": ["PATH=/usr/bin:/bin"
   wait_stopped_oci hf1
   log_run "$OCI" --root "$ROOT" delete hf1
   [[ $status -eq 0 ]]
+  nothing_left
+}
+
+@test "oci-runtime: fly joins the network, IPC and UTS namespaces config.json names by path (the hooks see them too); nspawn says it does not" {
+  requires python3
+  command -v nsenter >/dev/null && command -v unshare >/dev/null && command -v ip >/dev/null || skip "needs nsenter, unshare and ip"
+  local d=$BATS_TEST_TMPDIR if="hk$RANDOM" cr b
+  touch "$d/uts" "$d/ipc" "$d/net"
+  unshare --uts="$d/uts" --ipc="$d/ipc" --net="$d/net" hostname hk-inner || skip "cannot make persistent namespaces here"
+  nsenter --net="$d/net" ip link add "$if" type veth peer name "${if}p"
+  cr=$(hook_script createRuntime "[ \"\$(nsenter --uts=/proc/\$pid/ns/uts hostname)\" = hk-inner ] || exit 3")
+  b=$(bundle 'c["annotations"] = {"podrun.io/stage1": "fly"}
+c["linux"]["namespaces"] = [{"type": "mount"}, {"type": "network", "path": "'"$d/net"'"},
+  {"type": "uts", "path": "'"$d/uts"'"}, {"type": "ipc", "path": "'"$d/ipc"'"}]
+c["process"]["args"] = ["/bin/busybox", "sh", "-c", "/bin/busybox hostname >/h; /bin/busybox cat /proc/net/dev >/netdev; /bin/busybox readlink /proc/self/ns/ipc >/ipc"]
+c["hooks"] = {"createRuntime": [{"path": "'"$cr"'", "env": ["PATH=/usr/bin:/bin"]}]}')
+  "$OCI" --root "$ROOT" create --bundle "$b" hn1 >"$d/out" 2>&1 </dev/null
+  status=$?
+  cat "$d/out"
+  [[ $status -eq 0 ]]
+  remember_pod hn1 >/dev/null
+  log_run "$OCI" --root "$ROOT" start hn1
+  [[ $status -eq 0 ]]
+  wait_for_file "$b/rootfs/ipc"
+  wait_stopped_oci hn1
+  [[ $(cat "$b/rootfs/h") == hk-inner ]] || fail "the app's hostname: $(cat "$b/rootfs/h")"
+  grep -q "^ *$if:" "$b/rootfs/netdev" || fail "the app is not in the namespace of the path: $(cat "$b/rootfs/netdev")"
+  [[ $(cat "$b/rootfs/ipc") == "ipc:[$(stat -L -c %i "$d/ipc")]" ]] || fail "the app's IPC namespace: $(cat "$b/rootfs/ipc")"
+  [[ $(hostname) != hk-inner ]] || fail "the host's hostname changed"
+  log_run "$OCI" --root "$ROOT" delete hn1
+  [[ $status -eq 0 ]]
+  nothing_left
+  # nspawn makes its own UTS and IPC namespaces: said, not silently ignored
+  b=$(bundle 'c["linux"]["namespaces"] = [{"type": "mount"}, {"type": "uts", "path": "'"$d/uts"'"}]')
+  "$OCI" --root "$ROOT" create --bundle "$b" hn2 >"$d/out" 2>"$d/err" </dev/null
+  status=$?
+  [[ $status -eq 0 && $(cat "$d/err") == *"the UTS namespace \"$d/uts\" is not joined"* ]] || fail "status $status: $(cat "$d/err")"
+  log_run "$OCI" --root "$ROOT" delete --force hn2
+  [[ $status -eq 0 ]]
+  umount "$d/uts" "$d/ipc" "$d/net"
   nothing_left
 }
 

@@ -125,14 +125,17 @@ static void test_netns_path(void **state)
   podrun_error_t err = NULL;
   char *text = xasprintf("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],"
                          "\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"mount\"},"
-                         "{\"type\":\"network\",\"path\":\"/var/run/netns/cni-1\"},{\"type\":\"ipc\",\"path\":\"/proc/9/ns/ipc\"}]}}");
+                         "{\"type\":\"network\",\"path\":\"/var/run/netns/cni-1\"},{\"type\":\"ipc\",\"path\":\"/proc/9/ns/ipc\"},{\"type\":\"pid\",\"path\":\"/proc/9/ns/pid\"}]}}");
   assert_int_equal(parse(text, &c, &err), 0);
   assert_int_equal(c.net, OCI_NET_PATH);
   assert_string_equal(c.netns_path, "/var/run/netns/cni-1");
-  /* a sandbox's IPC namespace is not joined, and that is said */
+  /* a sandbox's IPC namespace: its path kept (fly joins it, create warns
+   * for the others); a pid namespace's is not joined, and that is said */
   assert_true(c.ns_ipc);
+  assert_string_equal(c.ipc_path, "/proc/9/ns/ipc");
+  assert_null(c.uts_path);
   assert_non_null(c.warnings);
-  assert_non_null(strstr(c.warnings[0], "\"/proc/9/ns/ipc\" is not joined"));
+  assert_non_null(strstr(c.warnings[0], "\"/proc/9/ns/pid\" is not joined"));
   /* no capabilities given: none */
   json_t *app = json_object_get(json_array_get(json_object_get(c.pod_manifest, "apps"), 0), "app");
   assert_int_equal(json_array_size(json_object_get(isolator(app, "os/linux/capabilities-retain-set"), "set")), 0);
