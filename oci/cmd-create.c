@@ -334,8 +334,10 @@ static int container_wait_ready(int fd, podrun_error_t *err)
  * first that fails is create's error. */
 static int run_create_hooks(struct oci_state *st, const struct oci_spec *c, podrun_error_t *err)
 {
+  /* saved so: `state` asked meanwhile (by a hook) says it too */
   st->creating = true;
-  int r = oci_hooks_run(c->hooks[OCI_HOOK_CREATE_RUNTIME], "createRuntime", st, err) < 0 ||
+  int r = oci_state_save(st, err) < 0 ||
+                  oci_hooks_run(c->hooks[OCI_HOOK_CREATE_RUNTIME], "createRuntime", st, err) < 0 ||
                   oci_hooks_run(c->hooks[OCI_HOOK_PRESTART], "prestart", st, err) < 0
               ? -1
               : 0;

@@ -24,7 +24,12 @@ static int print_json(json_t *j, bool pretty, podrun_error_t *err)
 int oci_state_cmd(int argc, char **argv, podrun_error_t *err)
 {
   _cleanup_(oci_state_done) struct oci_state st = { .dirfd = -1 };
-  if (oci_parse_one("state", NULL, argc, argv, &st, err) < 0)
+  int first;
+  if (oci_parse("state", NULL, argc, argv, &first, err) < 0)
+    return -1;
+  if (first != argc - 1)
+    return podrun_error_new(err, 0, "state: give one container ID");
+  if (oci_state_read(argv[first], &st, err) < 0)
     return -1;
   return print_json(oci_state_json(&st), true, err);
 }
@@ -47,7 +52,7 @@ int oci_list(int argc, char **argv, podrun_error_t *err)
     {
       _cleanup_(oci_state_done) struct oci_state st = { .dirfd = -1 };
       _cleanup_error_ podrun_error_t e = NULL;
-      if (de->d_name[0] == '.' || de->d_type != DT_DIR || oci_state_load(de->d_name, &st, &e) < 0)
+      if (de->d_name[0] == '.' || de->d_type != DT_DIR || oci_state_read(de->d_name, &st, &e) < 0)
         continue;
       json_t *j = oci_state_json(&st);
       if (j)

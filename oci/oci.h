@@ -38,7 +38,7 @@ struct oci_state
   json_t *annotations;
   json_t *hooks;                               /* {"poststart": […], "poststop": […]} */
   int dirfd;                                   /* <root>/<ID>, flocked while a verb changes it */
-  bool creating;                               /* create's hooks run: the status is "creating" (not saved) */
+  bool creating;                               /* create's hooks run: the status is "creating" */
 };
 
 void oci_state_done(struct oci_state *s);
@@ -50,6 +50,9 @@ int oci_id_check(const char *id, podrun_error_t *err);
  * flocked exclusively. */
 int oci_state_dir_create(const char *id, int *ret_dirfd, podrun_error_t *err);
 int oci_state_load(const char *id, struct oci_state *ret, podrun_error_t *err);
+/* The same for a verb that only reads (state, list): without the lock when
+ * another verb holds it (create, whose hooks may ask), what it last saved. */
+int oci_state_read(const char *id, struct oci_state *ret, podrun_error_t *err);
 int oci_state_save(const struct oci_state *s, podrun_error_t *err);
 
 /* "creating", "created", "running" or "stopped". */

@@ -147,6 +147,7 @@ wait_stopped() {
   [[ $status -eq 0 ]]
   json_valid <<<"$output"
   [[ $(python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)["linux"]["namespaces"]))' <<<"$output") == *network* ]]
+  [[ $(json_query '" ".join(j["hooks"])' <<<"$output") == "prestart createRuntime poststart poststop" ]] || fail "features: hooks"
   run --separate-stderr "$OCI" pause x
   [[ $status -eq 254 && $stderr == "podrun-oci: pause: not supported"* && ${#stderr_lines[@]} -eq 1 ]]
   run --separate-stderr "$OCI" bogus
@@ -400,7 +401,9 @@ wait_stopped_oci() {
   cr=$(hook_script createRuntime "nsenter --net=/proc/\$pid/ns/net ip link add $if type dummy 2>/dev/null ||
   nsenter --net=/proc/\$pid/ns/net ip link add $if type veth peer name ${if}p || exit 3
 nsenter --mount=/proc/\$pid/ns/mnt mount -t tmpfs hooktmpfs '$d/mnt' || exit 4")
-  pre=$(hook_script prestart '[ "$X" = y ] || exit 5')
+  # (a hook may ask the runtime for the state meanwhile: it is not kept waiting)
+  pre=$(hook_script prestart '[ "$X" = y ] || exit 5
+"'"$OCI"'" --root "'"$ROOT"'" state hk1 >"'"$d"'/state-asked" || exit 6')
   post=$(hook_script poststart "")
   stop=$(hook_script poststop "")
   b=$(bundle 'c["process"]["args"] = ["/bin/busybox", "sh", "-c", "/bin/busybox cat /proc/net/dev >/netdev; /bin/busybox ip link show lo >/lo"]
@@ -424,7 +427,11 @@ c["hooks"] = {"createRuntime": [{"path": "'"$cr"'", "env": ["PATH=/usr/sbin:/usr
     [[ $(json_query 'j["id"]' <"$d/state-$h") == hk1 && $(json_query 'j["bundle"]' <"$d/state-$h") == "$b" &&
       $(json_query 'j["ociVersion"]' <"$d/state-$h") == 1.* ]] || fail "$h: $(cat "$d/state-$h")"
   done
+  [[ $(json_query 'j["status"]' <"$d/state-asked") == creating && $(json_query 'j["pid"]' <"$d/state-asked") == "$pid" ]] ||
+    fail "state asked by the hook: $(cat "$d/state-asked")"
   [[ ! -e $d/t-poststart ]] || fail "poststart ran at create"
+  log_run "$OCI" --root "$ROOT" state hk1
+  [[ $(json_query 'j["status"]' <<<"$output") == created ]] || fail "not created: $output"
   # the host has neither the link nor the mount; the container's process has both
   ! ip link show "$if" >/dev/null 2>&1 || fail "the hook's link $if is on the host"
   ! grep -q " $d/mnt " /proc/self/mountinfo || fail "the hook's tmpfs is on the host"
