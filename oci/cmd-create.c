@@ -1,23 +1,35 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* create and start. create prepares the bundle's pod (the stage1 chosen and
  * checked, the pod directory made, nothing mounted yet) and forks the
- * container's process, which waits on exec.fifo; start lets it go on:
- * it becomes the stage1's run entrypoint (pod_exec_stage1, as `podrun run`
- * does), whose exit status is the app's. */
+ * container's process, which makes its namespaces (a mount namespace of its
+ * own, the network namespace config.json asks for, bound as the pod's
+ * netns), then waits on exec.fifo while create runs the createRuntime and
+ * prestart hooks with its pid; start lets it go on: it becomes the stage1's
+ * run entrypoint (pod_exec_stage1, as `podrun run` does), whose exit status
+ * is the app's, and whose pod joins that network namespace. */
 #include "oci.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <linux/keyctl.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cni.h"
 #include "fs.h"
 #include "log.h"
 #include "stage0/pod-setup.h"
@@ -117,10 +129,52 @@ static int build_plan(const struct oci_spec *c, struct pod_plan *plan, podrun_er
   return 0;
 }
 
-/* The pod flags from the config, as `podrun run`'s would be. */
-static void set_pod_flags(const struct oci_spec *c)
+/* What the container's process makes at create, before the hooks see its
+ * pid: a mount namespace of its own (always) and the network namespace of
+ * the config (a new one, or the path's, joined), bound at the pod's netns
+ * when the pod joins it at start. */
+struct container_ns
 {
-  arg_run.net = c->net == OCI_NET_HOST ? "host" : c->net == OCI_NET_NONE ? "none" : POD_NET_JOINED;
+  enum oci_net net;
+  int netns_fd;     /* OCI_NET_PATH: the namespace, open */
+  bool pod_joins;   /* bound at the pod's netns: the pod's network is it */
+  int ipc_fd, uts_fd; /* fly: the IPC and UTS namespaces of the config's paths, open (-1: the host's) */
+};
+
+/* The flavor the plan will get (stage1_select's choice: the annotation,
+ * else the policy's, else the default). */
+static const char *plan_flavor(const struct pod_plan *plan)
+{
+  return arg_run.stage1_flavor ? arg_run.stage1_flavor : plan->policy.stage1 ? plan->policy.stage1 : "nspawn";
+}
+
+/* The pod flags from the config, as `podrun run`'s would be. A new network
+ * namespace (OCI_NET_NONE) is the container's process's, made at create
+ * for the hooks: an nspawn pod joins it (it has only lo, up: --net=none's
+ * network); the kvm one keeps --net=none (its VM has no NIC; qemu runs in
+ * that namespace, the guest is not in it), fly refuses it. fly, which has
+ * no network namespace of its own, runs on --net=host in the path's, which
+ * the container's process joined. */
+static void set_pod_flags(const struct oci_spec *c, struct pod_plan *plan, struct container_ns *ns)
+{
+  bool fly_joins = c->net == OCI_NET_PATH && streq(plan_flavor(plan), "fly");
+  ns->net = c->net;
+  ns->pod_joins = (c->net == OCI_NET_PATH && !fly_joins) ||
+                  (c->net == OCI_NET_NONE && streq(plan_flavor(plan), "nspawn"));
+  arg_run.net = c->net == OCI_NET_HOST || fly_joins ? "host" : ns->pod_joins ? POD_NET_JOINED : "none";
+  if (fly_joins)
+    {
+      free(plan->netns_path);
+      plan->netns_path = NULL;
+    }
+  if (ns->pod_joins)
+    {
+      /* the container's process's own, bound at create: start joins it
+       * as it is (for a path, the namespace create opened and checked) */
+      plan->netns_bound = true;
+      if (!plan->netns_path)
+        plan->netns_path = xstrdup("/proc/self/ns/net");
+    }
   arg_run.hostname = c->hostname;
   arg_run.interactive = c->terminal;
 }
@@ -131,8 +185,75 @@ static char *now_rfc3339(void)
   return xstrdup(format_time_rfc3339(b, sizeof(b), store_now_usec()));
 }
 
-/* In the container's process: waits for start, then becomes the stage1. */
-static _noreturn_ void container_main(struct pod *p, struct pod_plan *plan, const char *fifo, int slave)
+/* In the new network namespace: lo up, as nspawn's --private-network has it
+ * (runc leaves that to the engine's CNI loopback plugin). */
+static int loopback_up(podrun_error_t *err)
+{
+  _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr = { .ifr_name = "lo" };
+  if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+    return podrun_error_set(err, errno, "the loopback of its network namespace");
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+    return podrun_error_set(err, errno, "bring up the loopback of its network namespace");
+  return 0;
+}
+
+/* This process's network namespace at the pod's netns, in the host's mount
+ * namespace (this one, still): the pod joins it at start, and the pod's
+ * teardown unbinds it. */
+static int bind_netns(int poddirfd, podrun_error_t *err)
+{
+  _cleanup_close_ int fd = openat(poddirfd, CNI_NETNS_FILE, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+  if (fd < 0)
+    return podrun_error_set(err, errno, "make the pod's " CNI_NETNS_FILE);
+  _cleanup_free_ char *target = xasprintf("/proc/self/fd/%d", fd);
+  if (mount("/proc/self/ns/net", target, NULL, MS_BIND, NULL) < 0)
+    {
+      int e = errno;
+      (void) unlinkat(poddirfd, CNI_NETNS_FILE, 0);
+      return podrun_error_set(err, e, "bind its network namespace at the pod's " CNI_NETNS_FILE);
+    }
+  return 0;
+}
+
+/* The container's namespaces, before the hooks see its pid: its network
+ * one, then a mount namespace of its own whose mounts propagate nothing to
+ * the host's (host mounts still reach it), so that a hook entering either
+ * by the state's pid changes the container, never the host. */
+static int container_ns_make(const struct container_ns *ns, int poddirfd, podrun_error_t *err)
+{
+  if (ns->ipc_fd >= 0 && setns(ns->ipc_fd, CLONE_NEWIPC) < 0)
+    return podrun_error_set(err, errno, "join its IPC namespace");
+  if (ns->uts_fd >= 0 && setns(ns->uts_fd, CLONE_NEWUTS) < 0)
+    return podrun_error_set(err, errno, "join its UTS namespace");
+  if (ns->net == OCI_NET_PATH && setns(ns->netns_fd, CLONE_NEWNET) < 0)
+    return podrun_error_set(err, errno, "join its network namespace");
+  if (ns->net == OCI_NET_NONE && unshare(CLONE_NEWNET) < 0)
+    return podrun_error_set(err, errno, "a network namespace of its own");
+  if (ns->net == OCI_NET_NONE && loopback_up(err) < 0)
+    return -1;
+  if (ns->pod_joins && bind_netns(poddirfd, err) < 0)
+    return -1;
+  if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return podrun_error_set(err, errno, "a mount namespace of its own");
+  return 0;
+}
+
+/* In the container's process, to create: "+" once its namespaces are
+ * made, else "-" and the reason. */
+static void container_report(int fd, const podrun_error_t e)
+{
+  _cleanup_free_ char *msg = e ? xasprintf("-%s", e->msg) : xstrdup("+");
+  _cleanup_error_ podrun_error_t ignored = NULL;
+  (void) fs_write_all(fd, msg, strlen(msg), &ignored);
+  close(fd);
+}
+
+/* In the container's process: makes its namespaces, tells create, waits
+ * for start, then becomes the stage1. */
+static _noreturn_ void container_main(struct pod *p, struct pod_plan *plan, const struct container_ns *ns,
+                                      const char *fifo, int slave, int report)
 {
   _cleanup_error_ podrun_error_t e = NULL;
   struct store *none = NULL;
@@ -143,6 +264,18 @@ static _noreturn_ void container_main(struct pod *p, struct pod_plan *plan, cons
       log_error("the terminal as stdio: %s", strerror(errno));
       _exit(PODRUN_EXIT_ERROR);
     }
+  if (container_ns_make(ns, p->dirfd, &e) < 0)
+    {
+      container_report(report, e);
+      _exit(PODRUN_EXIT_ERROR);
+    }
+  for (size_t i = 0; i < 3; i++)
+    {
+      int fd = i == 0 ? ns->netns_fd : i == 1 ? ns->ipc_fd : ns->uts_fd;
+      if (fd >= 0)
+        close(fd);
+    }
+  container_report(report, NULL);
   umask(022); /* the app's (config.c takes no other), whatever the caller's */
   /* runc's default: a session keyring of the container's own, not the
    * caller's (nspawn makes one again; fly keeps this one) */
@@ -171,6 +304,47 @@ static int write_pid_file(pid_t pid, podrun_error_t *err)
   return fs_write_file_atomic_at(AT_FDCWD, arg_pid_file, text, strlen(text), 0644, err);
 }
 
+/* create's side of container_report: 0 once the process made its
+ * namespaces, else its reason (or its end) as the error. */
+static int container_wait_ready(int fd, podrun_error_t *err)
+{
+  char buf[4096];
+  size_t len = 0;
+  for (;;)
+    {
+      ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return podrun_error_set(err, errno, "the container's process");
+      len += (size_t) n;
+      if (n == 0 || len == sizeof(buf) - 1)
+        break;
+    }
+  buf[len] = 0;
+  if (len == 1 && buf[0] == '+')
+    return 0;
+  if (len > 1 && buf[0] == '-')
+    return podrun_error_new(err, 0, "the container's process: %s", buf + 1);
+  return podrun_error_new(err, 0, "the container's process ended before it made its namespaces");
+}
+
+/* createRuntime, then prestart (the deprecated one, at the same point), on
+ * the host with the state ("creating", the container's pid) on stdin; the
+ * first that fails is create's error. */
+static int run_create_hooks(struct oci_state *st, const struct oci_spec *c, podrun_error_t *err)
+{
+  /* saved so: `state` asked meanwhile (by a hook) says it too */
+  st->creating = true;
+  int r = oci_state_save(st, err) < 0 ||
+                  oci_hooks_run(c->hooks[OCI_HOOK_CREATE_RUNTIME], "createRuntime", st, err) < 0 ||
+                  oci_hooks_run(c->hooks[OCI_HOOK_PRESTART], "prestart", st, err) < 0
+              ? -1
+              : 0;
+  st->creating = false;
+  return r;
+}
+
 static json_t *state_hooks(const struct oci_spec *c)
 {
   json_t *h = json_object();
@@ -181,29 +355,37 @@ static json_t *state_hooks(const struct oci_spec *c)
   return h;
 }
 
-/* The pod is prepared: the container's process forked and recorded. */
+/* The pod is prepared: the container's process forked, its namespaces
+ * made, the create hooks run, and it is recorded. */
 static int fork_container(struct oci_state *st, struct pod *p, struct pod_plan *plan, const struct oci_spec *c,
-                          podrun_error_t *err)
+                          const struct container_ns *ns, podrun_error_t *err)
 {
   _cleanup_free_ char *fifo = xasprintf("%s/%s/" OCI_FIFO, arg_root, st->id);
   _cleanup_close_ int slave = -1;
+  int report[2];
 
   if (mkfifoat(st->dirfd, OCI_FIFO, 0600) < 0)
     return podrun_error_set(err, errno, "make %s", QUOTE(fifo));
   if (c->terminal && oci_console_send(arg_console_socket, &slave, err) < 0)
     return -1;
+  if (pipe2(report, O_CLOEXEC) < 0)
+    return podrun_error_set(err, errno, "pipe");
   fflush(NULL);
   pid_t pid = fork();
   if (pid < 0)
-    return podrun_error_set(err, errno, "fork");
+    return close(report[0]), close(report[1]), podrun_error_set(err, errno, "fork");
   if (pid == 0)
     {
       close(st->dirfd); /* its lock is the verbs' */
-      container_main(p, plan, fifo, slave);
+      close(report[0]);
+      container_main(p, plan, ns, fifo, slave, report[1]);
     }
+  close(report[1]);
+  int r = container_wait_ready(report[0], err);
+  close(report[0]);
   st->pid = pid;
   st->pid_start = oci_pid_start(pid);
-  if (oci_state_save(st, err) < 0 || write_pid_file(pid, err) < 0)
+  if (r < 0 || run_create_hooks(st, c, err) < 0 || oci_state_save(st, err) < 0 || write_pid_file(pid, err) < 0)
     {
       kill(pid, SIGKILL);
       (void) waitpid(pid, NULL, 0);
@@ -242,31 +424,90 @@ static int make_tmpfs_targets(const struct oci_spec *c, const struct pod_plan *p
   return 0;
 }
 
+/* path as an existing namespace of type (CLONE_NEWIPC, CLONE_NEWUTS), open. */
+static int ns_open(const char *path, int type, const char *what, int *ret_fd, podrun_error_t *err)
+{
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct statfs sf;
+  if (fd < 0)
+    return podrun_error_set(err, errno, "config.json: linux.namespaces: the %s namespace %s", what, QUOTE(path));
+  if (fstatfs(fd, &sf) < 0 || sf.f_type != NSFS_MAGIC || ioctl(fd, NS_GET_NSTYPE) != type)
+    return podrun_error_set(err, 0, "config.json: linux.namespaces: %s: not an %s namespace", QUOTE(path), what);
+  *ret_fd = TAKE_FD(fd);
+  return 0;
+}
+
+/* The IPC and UTS namespaces of the config's paths: fly, which has none of
+ * its own, joins them (the container's process, at create); the other
+ * flavors make their own (nspawn cannot join existing ones): a warning. */
+static int open_other_ns(const struct oci_spec *c, const struct pod_plan *plan, const char *id,
+                         struct container_ns *ns, podrun_error_t *err)
+{
+  const char *paths[] = { c->ipc_path, c->uts_path }, *names[] = { "IPC", "UTS" };
+  const int types[] = { CLONE_NEWIPC, CLONE_NEWUTS };
+  int *fds[] = { &ns->ipc_fd, &ns->uts_fd };
+  for (size_t i = 0; i < 2; i++)
+    {
+      if (!paths[i])
+        continue;
+      if (!streq(plan_flavor(plan), "fly"))
+        log_warning("container %s: the %s namespace %s is not joined: the pod has its own", ESCAPE(id), names[i],
+                    QUOTE(paths[i]));
+      else if (ns_open(paths[i], types[i], names[i], fds[i], err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static void container_ns_done(struct container_ns *ns)
+{
+  if (ns->ipc_fd >= 0)
+    close(ns->ipc_fd);
+  if (ns->uts_fd >= 0)
+    close(ns->uts_fd);
+}
+
 static int create_in(struct oci_state *st, const struct oci_spec *c, podrun_error_t *err)
 {
   _cleanup_(pod_plan_done) struct pod_plan plan = { 0 };
   _cleanup_store_ struct store *s = NULL;
   _cleanup_pod_ struct pod *p = NULL;
-  int netns = -1;
+  _cleanup_close_ int netns = -1;
+  _cleanup_(container_ns_done) struct container_ns ns = { .netns_fd = -1, .ipc_fd = -1, .uts_fd = -1 };
 
-  set_pod_flags(c);
   /* before any pod exists: a namespace that is not one, or the host's own
-   * (a /proc/PID/ns/net of a process on the host's network) */
+   * (a /proc/PID/ns/net of a process on the host's network); the container's
+   * process joins it, open */
   if (c->netns_path && pod_netns_open(c->netns_path, &netns, err) < 0)
     return podrun_error_wrap(err, "config.json: linux.namespaces");
-  if (netns >= 0)
-    close(netns); /* checked; the pod opens it again when it starts */
-  if (build_plan(c, &plan, err) < 0 || make_tmpfs_targets(c, &plan, err) < 0 || store_open(arg_dir, 0, &s, err) < 0 ||
+  if (build_plan(c, &plan, err) < 0)
+    return -1;
+  set_pod_flags(c, &plan, &ns);
+  ns.netns_fd = netns;
+  if (open_other_ns(c, &plan, st->id, &ns, err) < 0)
+    return -1;
+  if (make_tmpfs_targets(c, &plan, err) < 0 || store_open(arg_dir, 0, &s, err) < 0 ||
       pod_prepare_plan(s, &plan, &p, err) < 0)
     return -1;
   st->uuid = xstrdup(p->uuid);
   st->flavor = xstrdup(plan.stage1_label);
-  if (streq(plan.stage1_label, "fly") && (c->ns_pid || c->ns_ipc || c->ns_uts))
-    log_warning("container %s: the fly stage1 runs the app in the host's pid, IPC and UTS namespaces", st->id);
+  if (streq(plan.stage1_label, "fly") && (c->ns_pid || (c->ns_ipc && !c->ipc_path) || (c->ns_uts && !c->uts_path)))
+    log_warning("container %s: the fly stage1 runs the app in the host's pid, IPC and UTS namespaces (but the "
+                "IPC and UTS ones config.json names by path)",
+                ESCAPE(st->id));
   if (oci_state_save(st, err) < 0)
     goto undo;
   store_close(TAKE_PTR(s)); /* not into the fork: see pod_exec_stage1 */
-  if (fork_container(st, p, &plan, c, err) < 0)
+  /* what the namespaces were planned for is what the pod got */
+  const char *planned = plan_flavor(&plan), *got = plan.stage1_label;
+  if ((c->net != OCI_NET_HOST || c->ipc_path || c->uts_path) &&
+      (streq(planned, "nspawn") != streq(got, "nspawn") || streq(planned, "fly") != streq(got, "fly")))
+    {
+      podrun_error_new(err, 0, "container %s: its stage1 %s is not the one its network was planned for", ESCAPE(st->id),
+                       QUOTE(plan.stage1_label));
+      goto undo;
+    }
+  if (fork_container(st, p, &plan, c, &ns, err) < 0)
     goto undo;
   log_debug("container %s: pod %s (%s), pid %d", st->id, p->uuid, plan.stage1_label, (int) st->pid);
   return 0;

@@ -24,7 +24,12 @@ static int print_json(json_t *j, bool pretty, podrun_error_t *err)
 int oci_state_cmd(int argc, char **argv, podrun_error_t *err)
 {
   _cleanup_(oci_state_done) struct oci_state st = { .dirfd = -1 };
-  if (oci_parse_one("state", NULL, argc, argv, &st, err) < 0)
+  int first;
+  if (oci_parse("state", NULL, argc, argv, &first, err) < 0)
+    return -1;
+  if (first != argc - 1)
+    return podrun_error_new(err, 0, "state: give one container ID");
+  if (oci_state_read(argv[first], &st, err) < 0)
     return -1;
   return print_json(oci_state_json(&st), true, err);
 }
@@ -47,7 +52,7 @@ int oci_list(int argc, char **argv, podrun_error_t *err)
     {
       _cleanup_(oci_state_done) struct oci_state st = { .dirfd = -1 };
       _cleanup_error_ podrun_error_t e = NULL;
-      if (de->d_name[0] == '.' || de->d_type != DT_DIR || oci_state_load(de->d_name, &st, &e) < 0)
+      if (de->d_name[0] == '.' || de->d_type != DT_DIR || oci_state_read(de->d_name, &st, &e) < 0)
         continue;
       json_t *j = oci_state_json(&st);
       if (j)
@@ -117,8 +122,8 @@ int oci_features(int argc, char **argv, podrun_error_t *err)
         json_array_append_new(caps, json_string(name));
     }
   json_t *j = json_pack(
-      "{s:s,s:s,s:[ss],s:[ssss],s:{s:[sssss],s:o,s:{s:b,s:b,s:b},s:{s:b,s:[ssss]},s:{s:b},s:{s:b}},s:{s:s}}",
-      "ociVersionMin", "1.0.0", "ociVersionMax", OCI_VERSION, "hooks", "poststart", "poststop",
+      "{s:s,s:s,s:[ssss],s:[ssss],s:{s:[sssss],s:o,s:{s:b,s:b,s:b},s:{s:b,s:[ssss]},s:{s:b},s:{s:b}},s:{s:s}}",
+      "ociVersionMin", "1.0.0", "ociVersionMax", OCI_VERSION, "hooks", "prestart", "createRuntime", "poststart", "poststop",
       "mountOptions", "bind", "rbind", "ro", "rw", "linux", "namespaces", "pid", "network", "mount", "ipc", "uts",
       "capabilities", caps, "cgroup", "v1", true, "v2", true, "systemd", false, "seccomp", "enabled", true, "actions",
       "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "apparmor", "enabled", false,

@@ -38,6 +38,8 @@ void oci_spec_done(struct oci_spec *c)
   free(c->rootfs);
   free(c->hostname);
   free(c->netns_path);
+  free(c->ipc_path);
+  free(c->uts_path);
   json_decref(c->pod_manifest);
   json_decref(c->annotations);
   for (size_t i = 0; i < _OCI_HOOK_MAX; i++)
@@ -475,9 +477,18 @@ static int parse_namespaces(json_t *nss, struct oci_spec *c, podrun_error_t *err
         return bad(err, key, "no type");
       /* A CRI or podman pod's containers name their sandbox's: its process
        * is a stage1's on the host, so those are the host's namespaces, which
-       * a pod never joins; the flavor gives the pod its own. */
-      if (path && (streq(type, "pid") || streq(type, "ipc") || streq(type, "uts") || streq(type, "cgroup")))
+       * a pod never joins; the flavor gives the pod its own. IPC and UTS:
+       * fly (none of its own) joins them, create says so for the others. */
+      if (path && (streq(type, "pid") || streq(type, "cgroup")))
         warn(c, "%s: the %s namespace %s is not joined: the pod has its own", key, type, QUOTE(path));
+      else if (path && (streq(type, "ipc") || streq(type, "uts")))
+        {
+          char **slot = streq(type, "ipc") ? &c->ipc_path : &c->uts_path;
+          if (!is_absolute(path))
+            return podrun_error_set(err, 0, "config.json: %s: path %s: not absolute", key, QUOTE(path));
+          free(*slot);
+          *slot = xstrdup(path);
+        }
       else if (path && !streq(type, "network"))
         return podrun_error_set(err, 0, "config.json: %s: joining an existing %s namespace is not supported", key,
                                 QUOTE(type));
@@ -657,15 +668,19 @@ static int parse_hooks(json_t *hooks, struct oci_spec *c, podrun_error_t *err)
         }
       c->hooks[k] = json_incref(v);
     }
-  if (c->hooks[OCI_HOOK_CREATE_CONTAINER] || c->hooks[OCI_HOOK_START_CONTAINER])
-    return bad(err, "hooks", "createContainer and startContainer (run in the container) are not supported");
-  /* The spec runs them once the container's namespaces exist, for hooks that
-   * enter them by the state's pid; here the stage1 makes them at start, and
-   * that pid is still a host process at create: a hook would change the host. */
-  if (json_array_size(c->hooks[OCI_HOOK_PRESTART]) || json_array_size(c->hooks[OCI_HOOK_CREATE_RUNTIME]))
-    return bad(err, json_array_size(c->hooks[OCI_HOOK_PRESTART]) ? "hooks.prestart" : "hooks.createRuntime",
-               "not supported: the container's namespaces are made by the stage1 at start, so at create its pid is "
-               "a host process a hook would enter");
+  /* The spec runs them in the container's namespaces: createContainer (a
+   * path of the host's) after the pivot_root into the container's root,
+   * startContainer (a path of the container's) just before the app's exec.
+   * Those namespaces and that root are the stage1's and stage2's, made at
+   * start, past the point where podrun-oci could run anything in them;
+   * refused rather than run anywhere else. */
+  for (size_t k = OCI_HOOK_CREATE_CONTAINER; k <= OCI_HOOK_START_CONTAINER; k++)
+    if (json_array_size(c->hooks[k]))
+      return podrun_error_set(err, 0,
+                              "config.json: hooks.%s: not supported (it would run inside the container, which "
+                              "podrun-oci never enters before the app's own isolation; prestart, createRuntime, "
+                              "poststart and poststop are)",
+                              hook_names[k]);
   return 0;
 }
 

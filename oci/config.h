@@ -43,6 +43,7 @@ struct oci_spec
   enum oci_net net;
   char *netns_path;    /* OCI_NET_PATH */
   bool ns_pid, ns_ipc, ns_uts; /* the namespaces asked for, besides mount and network */
+  char *ipc_path, *uts_path;   /* an existing one's path (fly joins it; nspawn makes its own: a warning) */
   json_t *pod_manifest; /* the appc pod manifest (its app OCI_APP_NAME) */
   json_t *annotations;  /* config.json's, an object (never NULL once parsed) */
   json_t *hooks[_OCI_HOOK_MAX]; /* each an array (or NULL), checked: path absolute, args, env, timeout */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The runtime spec's hooks: each runs on the host, in podrun-oci's
- * namespaces, with the container's state on its stdin; a hook that fails
- * (or outlives its timeout, and is killed) is the verb's error. */
+ * namespaces (the runtime namespace), with the container's state on its
+ * stdin, in a process group of its own; a hook that fails (or outlives its
+ * timeout, and is killed with its group) is the verb's error. */
 #include "oci.h"
 
 #include <fcntl.h>
@@ -28,7 +29,8 @@ static char **strings(json_t *a, const char *first)
 
 static _noreturn_ void exec_hook(const char *path, char **args, char **env, int in)
 {
-  if (dup2(in, STDIN_FILENO) < 0)
+  /* a group of its own: its timeout ends what it started too */
+  if (setpgid(0, 0) < 0 || dup2(in, STDIN_FILENO) < 0)
     _exit(127);
   /* the hook's stdout goes where our stderr does: ours is the caller's */
   (void) dup2(STDERR_FILENO, STDOUT_FILENO);
@@ -52,7 +54,8 @@ static int wait_hook(pid_t pid, int timeout, int *status)
       clock_gettime(CLOCK_MONOTONIC, &now);
       if (timeout && (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec)))
         {
-          kill(pid, SIGKILL);
+          (void) kill(-pid, SIGKILL);
+          (void) kill(pid, SIGKILL);
           (void) waitpid(pid, status, 0);
           return 1;
         }
@@ -76,12 +79,14 @@ static int run_one(json_t *h, const char *kind, size_t i, const char *state, pod
       env = NULL;
     }
   if (pipe2(pipefd, O_CLOEXEC) < 0)
-    return podrun_error_set(err, errno, "hook %s[%zu]: pipe", kind, i);
+    return podrun_error_set(err, errno, "hooks.%s[%zu]: pipe", kind, i);
+  fflush(NULL);
   pid_t pid = fork();
   if (pid < 0)
-    return close(pipefd[0]), close(pipefd[1]), podrun_error_set(err, errno, "hook %s[%zu]: fork", kind, i);
+    return close(pipefd[0]), close(pipefd[1]), podrun_error_set(err, errno, "hooks.%s[%zu]: fork", kind, i);
   if (pid == 0)
     exec_hook(path, argv, env ? env : (char *[]){ NULL }, pipefd[0]);
+  (void) setpgid(pid, pid); /* (either side may be first) */
   close(pipefd[0]);
   signal(SIGPIPE, SIG_IGN); /* a hook that reads nothing */
   _cleanup_error_ podrun_error_t ignored = NULL;
@@ -89,12 +94,15 @@ static int run_one(json_t *h, const char *kind, size_t i, const char *state, pod
   close(pipefd[1]);
   int r = wait_hook(pid, timeout, &status);
   if (r > 0)
-    return podrun_error_new(err, 0, "hook %s[%zu] %s: killed after its timeout of %ds", kind, i, QUOTE(path), timeout);
+    return podrun_error_new(err, 0, "hooks.%s[%zu] %s: killed after its timeout of %ds", kind, i, QUOTE(path),
+                            timeout);
   if (r < 0)
-    return podrun_error_set(err, errno, "hook %s[%zu]: wait", kind, i);
+    return podrun_error_set(err, errno, "hooks.%s[%zu]: wait", kind, i);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && access(path, X_OK) < 0)
+    return podrun_error_new(err, 0, "hooks.%s[%zu] %s: cannot be run: %s", kind, i, QUOTE(path), strerror(errno));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return podrun_error_new(err, 0, "hook %s[%zu] %s: %s %d", kind, i, QUOTE(path),
-                            WIFEXITED(status) ? "exited with" : "killed by signal",
+    return podrun_error_new(err, 0, "hooks.%s[%zu] %s: %s %d", kind, i, QUOTE(path),
+                            WIFEXITED(status) ? "exited with status" : "killed by signal",
                             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
   return 0;
 }

@@ -38,6 +38,7 @@ struct oci_state
   json_t *annotations;
   json_t *hooks;                               /* {"poststart": […], "poststop": […]} */
   int dirfd;                                   /* <root>/<ID>, flocked while a verb changes it */
+  bool creating;                               /* create's hooks run: the status is "creating" */
 };
 
 void oci_state_done(struct oci_state *s);
@@ -49,6 +50,9 @@ int oci_id_check(const char *id, podrun_error_t *err);
  * flocked exclusively. */
 int oci_state_dir_create(const char *id, int *ret_dirfd, podrun_error_t *err);
 int oci_state_load(const char *id, struct oci_state *ret, podrun_error_t *err);
+/* The same for a verb that only reads (state, list): without the lock when
+ * another verb holds it (create, whose hooks may ask), what it last saved. */
+int oci_state_read(const char *id, struct oci_state *ret, podrun_error_t *err);
 int oci_state_save(const struct oci_state *s, podrun_error_t *err);
 
 /* "creating", "created", "running" or "stopped". */
@@ -65,8 +69,9 @@ unsigned long long oci_pid_start(pid_t pid);
 /* Removes <root>/<ID> whatever it holds. */
 int oci_state_remove(const char *id, podrun_error_t *err);
 
-/* hooks.c: runs the hooks (an array of config.json's) in order, each with
- * the state on stdin, within its timeout. */
+/* hooks.c: runs the hooks (an array of config.json's, hooks.KIND) in
+ * order, each with the state on stdin, within its timeout; the first that
+ * fails is the error: `hooks.KIND[I] "PATH": exited with status N`. */
 int oci_hooks_run(json_t *hooks, const char *kind, const struct oci_state *s, podrun_error_t *err);
 
 /* console.c: a new pty whose master goes to the unix socket at path (as

@@ -81,11 +81,12 @@ static char *str_of(json_t *j, const char *key)
   return s ? xstrdup(s) : NULL;
 }
 
-int oci_state_load(const char *id, struct oci_state *ret, podrun_error_t *err)
+static int state_load(const char *id, bool reader, struct oci_state *ret, podrun_error_t *err)
 {
   _cleanup_close_ int root = -1, fd = -1;
   _cleanup_free_ char *text = NULL;
   _cleanup_json_ json_t *j = NULL;
+  _cleanup_error_ podrun_error_t busy = NULL;
   size_t len = 0;
 
   if (oci_id_check(id, err) < 0 || (root = open_root(err)) < 0)
@@ -94,8 +95,10 @@ int oci_state_load(const char *id, struct oci_state *ret, podrun_error_t *err)
   if (fd < 0)
     return errno == ENOENT ? podrun_error_new(err, ENOENT, "container %s does not exist", ESCAPE(id))
                            : podrun_error_set(err, errno, "container %s", ESCAPE(id));
-  if (lock_fd(fd, LOCK_MODE_EXCLUSIVE, false, err) < 0)
-    return -1;
+  /* a reader does not wait for the verb that holds it (create, while its
+   * hooks run, which may ask for the state): what it saved, atomically */
+  if (lock_fd(fd, LOCK_MODE_EXCLUSIVE, reader, &busy) < 0 && (!reader || busy->status != EWOULDBLOCK))
+    return *err = TAKE_PTR(busy), -1;
   if (fs_read_file_at(fd, OCI_STATE_FILE, 1 << 20, &text, &len, err) < 0 ||
       json_parse_untrusted(text, len, OCI_STATE_FILE, &j, err) < 0)
     return podrun_error_wrap(err, "container %s", ESCAPE(id));
@@ -111,8 +114,19 @@ int oci_state_load(const char *id, struct oci_state *ret, podrun_error_t *err)
     .annotations = json_incref(json_object_get(j, "annotations")),
     .hooks = json_incref(json_object_get(j, "hooks")),
     .dirfd = TAKE_FD(fd),
+    .creating = json_is_true(json_object_get(j, "creating")),
   };
   return 0;
+}
+
+int oci_state_load(const char *id, struct oci_state *ret, podrun_error_t *err)
+{
+  return state_load(id, false, ret, err);
+}
+
+int oci_state_read(const char *id, struct oci_state *ret, podrun_error_t *err)
+{
+  return state_load(id, true, ret, err);
 }
 
 int oci_state_save(const struct oci_state *s, podrun_error_t *err)
@@ -123,6 +137,8 @@ int oci_state_save(const struct oci_state *s, podrun_error_t *err)
                                        s->annotations, "hooks", s->hooks);
   if (!j)
     return podrun_error_set(err, 0, "container %s: its state is not UTF-8", ESCAPE(s->id));
+  if (s->creating)
+    json_object_set_new(j, "creating", json_true());
   _cleanup_free_ char *text = json_dump_sorted(j, false);
   return fs_write_file_atomic_at(s->dirfd, OCI_STATE_FILE, text, strlen(text), 0600, err);
 }
@@ -149,6 +165,8 @@ const char *oci_state_status(const struct oci_state *s)
     return "creating";
   if (oci_pid_start(s->pid) != s->pid_start)
     return "stopped";
+  if (s->creating)
+    return "creating"; /* the create hooks run */
   return faccessat(s->dirfd, OCI_FIFO, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ? "created" : "running";
 }
 

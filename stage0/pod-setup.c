@@ -520,7 +520,7 @@ static int join_netns(struct pod *p, const char *path, podrun_error_t *err)
 }
 
 static int pod_net_setup(struct pod *p, char *const *flags, const struct appc_pod_manifest *m, const char *netns_path,
-                         struct pod_net *n, podrun_error_t *err)
+                         bool netns_bound, struct pod_net *n, podrun_error_t *err)
 {
   const char *net = NULL, *v;
   for (size_t i = 0; flags[i]; i++)
@@ -531,7 +531,7 @@ static int pod_net_setup(struct pod *p, char *const *flags, const struct appc_po
   n->host_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
   if (n->host_mntns < 0)
     return podrun_error_set(err, errno, "open /proc/self/ns/mnt");
-  if (netns_path ? join_netns(p, netns_path, err) < 0 : net_pod_setup(p, net, m, &n->port_fds, &n->n_port_fds, err) < 0)
+  if (netns_path ? !netns_bound && join_netns(p, netns_path, err) < 0 : net_pod_setup(p, net, m, &n->port_fds, &n->n_port_fds, err) < 0)
     return -1;
   n->cni = true;
   return 0;
@@ -592,7 +592,7 @@ int pod_exec_stage1(struct store **store, struct pod *p, struct pod_plan *plan, 
     return podrun_error_set(err, 0, "pod %s: --interactive: stdin is not a terminal", p->uuid);
   /* its networks while it is still prepared: a refusal (a port in use, a
    * range exhausted) leaves it prepared, with no network */
-  if (pod_net_setup(p, flags, plan->manifest, plan->netns_path, &net, err) < 0)
+  if (pod_net_setup(p, flags, plan->manifest, plan->netns_path, plan->netns_bound, &net, err) < 0)
     return -1;
   /* registered while still prepared too, once its addresses are known:
    * a service that is not there leaves it prepared, with no network */

@@ -39,6 +39,10 @@ struct pod_plan
    * none. */
   char **app_roots;
   char *netns_path;
+  /* The pod's netns file is bound already, to the network namespace of
+   * the process that runs pod_exec_stage1 (podrun-oci's container process
+   * made or joined it at create, for its hooks): start joins it as it is. */
+  bool netns_bound;
 };
 
 /* path as a pod's network namespace to join: a network namespace, and not

@@ -73,6 +73,12 @@ teardown() {
   if [[ -n ${ROOT:-} && -d $ROOT ]]; then
     for id in $("$OCI" --root "$ROOT" list --quiet 2>/dev/null); do "$OCI" --root "$ROOT" delete --force "$id" >/dev/null 2>&1 || true; done
   fi
+  # what a hook test's failure would have left on the host: its tmpfs, its link
+  ! grep -q " $BATS_TEST_TMPDIR/mnt " /proc/self/mountinfo || umount -l "$BATS_TEST_TMPDIR/mnt" || true
+  [[ ! -s $BATS_TEST_TMPDIR/hook-if ]] || ip link del "$(cat "$BATS_TEST_TMPDIR/hook-if")" 2>/dev/null || true
+  for f in uts ipc net; do
+    ! grep -q " $BATS_TEST_TMPDIR/$f " /proc/self/mountinfo || umount -l "$BATS_TEST_TMPDIR/$f" || true
+  done
   # podman's storage mounts (its overlay directory is a mount of its own)
   grep -o " $BATS_TEST_TMPDIR/podman/[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   if [[ -n ${PM_RUNROOT:-} ]]; then
@@ -141,6 +147,7 @@ wait_stopped() {
   [[ $status -eq 0 ]]
   json_valid <<<"$output"
   [[ $(python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)["linux"]["namespaces"]))' <<<"$output") == *network* ]]
+  [[ $(json_query '" ".join(j["hooks"])' <<<"$output") == "prestart createRuntime poststart poststop" ]] || fail "features: hooks"
   run --separate-stderr "$OCI" pause x
   [[ $status -eq 254 && $stderr == "podrun-oci: pause: not supported"* && ${#stderr_lines[@]} -eq 1 ]]
   run --separate-stderr "$OCI" bogus
@@ -308,8 +315,10 @@ EOF
   bad "$b" "is the host's own, not a pod's"
   b=$(bundle 'c["linux"]["namespaces"].append({"type": "network", "path": "/etc/hostname"})')
   bad "$b" "not a network namespace"
-  b=$(bundle 'c["hooks"] = {"createRuntime": [{"path": "/bin/true"}]}')
-  bad "$b" "hooks.createRuntime: not supported"
+  b=$(bundle 'c["hooks"] = {"createContainer": [{"path": "/bin/true"}]}')
+  bad "$b" "hooks.createContainer: not supported"
+  b=$(bundle 'c["hooks"] = {"startContainer": [{"path": "/bin/true"}]}')
+  bad "$b" "hooks.startContainer: not supported"
   b=$(bundle 'c["process"]["user"]["umask"] = 63')
   bad "$b" "process.user.umask"
 }
@@ -352,6 +361,194 @@ c["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat >'"$BA
   log_run "$OCI" --root "$ROOT" state h1
   [[ $status -eq 254 && $output == *"does not exist"* ]]
   nothing_left
+}
+
+# hook_script NAME BODY: an executable sh script $BATS_TEST_TMPDIR/NAME that first
+# records when it ran (ns since the epoch) in t-NAME and its stdin (the state) in
+# state-NAME, then runs BODY with $pid the state's pid.
+hook_script() {
+  local f=$BATS_TEST_TMPDIR/$1
+  cat >"$f" <<EOF
+#!/bin/sh
+date +%s%N >"$BATS_TEST_TMPDIR/t-$1"
+cat >"$BATS_TEST_TMPDIR/state-$1"
+pid=\$(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' "$BATS_TEST_TMPDIR/state-$1")
+$2
+EOF
+  chmod +x "$f"
+  echo "$f"
+}
+
+# wait_stopped_oci ID: until podrun-oci's state of ID says stopped
+wait_stopped_oci() {
+  for _ in $(seq 100); do
+    [[ $("$OCI" --root "$ROOT" state "$1" | json_query 'j["status"]') == stopped ]] && return 0
+    sleep 0.1
+  done
+  fail "container $1 did not stop"
+}
+
+@test "oci-runtime: createRuntime and prestart hooks get the created state; the network and mount namespaces they enter by its pid are the pod's, never the host's" {
+  requires python3
+  command -v nsenter >/dev/null && command -v ip >/dev/null || skip "needs nsenter and ip"
+  local d=$BATS_TEST_TMPDIR if="hk$RANDOM" cr pre post stop b
+  ! ip link show "$if" >/dev/null 2>&1 || skip "the host has a link $if already"
+  echo "$if" >"$d/hook-if"
+  mkdir -p "$d/mnt"
+  # the hook adds a link in the container's network namespace (dummy where the kernel
+  # has it, else a veth pair), and mounts a tmpfs in its mount namespace: a hook given
+  # the host's namespaces would change the host
+  cr=$(hook_script createRuntime "nsenter --net=/proc/\$pid/ns/net ip link add $if type dummy 2>/dev/null ||
+  nsenter --net=/proc/\$pid/ns/net ip link add $if type veth peer name ${if}p || exit 3
+nsenter --mount=/proc/\$pid/ns/mnt mount -t tmpfs hooktmpfs '$d/mnt' || exit 4")
+  # (a hook may ask the runtime for the state meanwhile: it is not kept waiting)
+  pre=$(hook_script prestart '[ "$X" = y ] || exit 5
+"'"$OCI"'" --root "'"$ROOT"'" state hk1 >"'"$d"'/state-asked" || exit 6')
+  post=$(hook_script poststart "")
+  stop=$(hook_script poststop "")
+  b=$(bundle 'c["process"]["args"] = ["/bin/busybox", "sh", "-c", "/bin/busybox cat /proc/net/dev >/netdev; /bin/busybox ip link show lo >/lo"]
+c["linux"]["namespaces"].append({"type": "network"})
+c["hooks"] = {"createRuntime": [{"path": "'"$cr"'", "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]}],
+  "prestart": [{"path": "/bin/sh", "args": ["sh", "'"$pre"'"], "env": ["X=y", "PATH=/usr/bin:/bin"], "timeout": 10}],
+  "poststart": [{"path": "'"$post"'", "env": ["PATH=/usr/bin:/bin"]}],
+  "poststop": [{"path": "'"$stop"'", "env": ["PATH=/usr/bin:/bin"]}]}')
+  "$OCI" --root "$ROOT" create --bundle "$b" --pid-file "$d/pid" hk1 >"$d/out" 2>&1 </dev/null
+  status=$?
+  cat "$d/out"
+  [[ $status -eq 0 ]]
+  remember_pod hk1 >/dev/null
+  local pid h
+  pid=$(cat "$d/pid")
+  # the state on their stdin: creating, the container's pid, its id and bundle
+  for h in createRuntime prestart; do
+    [[ -s $d/state-$h ]] || fail "no $h hook ran"
+    [[ $(json_query 'j["status"]' <"$d/state-$h") == creating && $(json_query 'j["pid"]' <"$d/state-$h") == "$pid" ]] ||
+      fail "$h: $(cat "$d/state-$h")"
+    [[ $(json_query 'j["id"]' <"$d/state-$h") == hk1 && $(json_query 'j["bundle"]' <"$d/state-$h") == "$b" &&
+      $(json_query 'j["ociVersion"]' <"$d/state-$h") == 1.* ]] || fail "$h: $(cat "$d/state-$h")"
+  done
+  [[ $(json_query 'j["status"]' <"$d/state-asked") == creating && $(json_query 'j["pid"]' <"$d/state-asked") == "$pid" ]] ||
+    fail "state asked by the hook: $(cat "$d/state-asked")"
+  [[ ! -e $d/t-poststart ]] || fail "poststart ran at create"
+  log_run "$OCI" --root "$ROOT" state hk1
+  [[ $(json_query 'j["status"]' <<<"$output") == created ]] || fail "not created: $output"
+  # the host has neither the link nor the mount; the container's process has both
+  ! ip link show "$if" >/dev/null 2>&1 || fail "the hook's link $if is on the host"
+  ! grep -q " $d/mnt " /proc/self/mountinfo || fail "the hook's tmpfs is on the host"
+  nsenter --net="/proc/$pid/ns/net" ip link show "$if" >/dev/null || fail "no $if in the container's network namespace"
+  grep -q " $d/mnt .*hooktmpfs" "/proc/$pid/mountinfo" || fail "no tmpfs in the container's mount namespace"
+  log_run "$OCI" --root "$ROOT" start hk1
+  [[ $status -eq 0 ]]
+  wait_for_file "$b/rootfs/lo"
+  wait_stopped_oci hk1
+  # the pod's network is the namespace the hook changed: lo (up) and the hook's
+  # link(s), nothing of the host's
+  local ifs want
+  ifs=$(sed -n 's/^ *\([^: ]*\):.*/\1/p' "$b/rootfs/netdev" | sort | tr '\n' ' ')
+  want=$(printf '%s\n' lo "$if" | sort | tr '\n' ' ')
+  [[ $ifs == "$want" || $ifs == "$(printf '%s\n' lo "$if" "${if}p" | sort | tr '\n' ' ')" ]] ||
+    fail "the app's links: $ifs"
+  grep -q 'LOOPBACK,UP' "$b/rootfs/lo" || fail "lo is not up: $(cat "$b/rootfs/lo")"
+  log_run "$OCI" --root "$ROOT" delete hk1
+  [[ $status -eq 0 ]]
+  # in the spec's order
+  local t1 t2 t3 t4
+  t1=$(cat "$d/t-createRuntime") t2=$(cat "$d/t-prestart") t3=$(cat "$d/t-poststart") t4=$(cat "$d/t-poststop")
+  ((t1 <= t2 && t2 <= t3 && t3 <= t4)) || fail "order: createRuntime $t1 prestart $t2 poststart $t3 poststop $t4"
+  ! ip link show "$if" >/dev/null 2>&1 || fail "the link $if is on the host after delete"
+  nothing_left
+}
+
+@test "oci-runtime: fly: a createRuntime hook's mount in the container's mount namespace stays off the host" {
+  requires python3
+  command -v nsenter >/dev/null && command -v ip >/dev/null || skip "needs nsenter and ip"
+  local d=$BATS_TEST_TMPDIR cr b
+  mkdir -p "$d/mnt"
+  cr=$(hook_script createRuntime "nsenter --mount=/proc/\$pid/ns/mnt mount -t tmpfs hooktmpfs '$d/mnt' || exit 4")
+  b=$(bundle 'c["annotations"] = {"podrun.io/stage1": "fly"}
+c["linux"]["namespaces"] = [{"type": "mount"}]
+c["process"]["args"] = ["/bin/busybox", "sh", "-c", "echo ran >/ran"]
+c["hooks"] = {"createRuntime": [{"path": "'"$cr"'", "env": ["PATH=/usr/bin:/bin"]}]}')
+  "$OCI" --root "$ROOT" create --bundle "$b" --pid-file "$d/pid" hf1 >"$d/out" 2>&1 </dev/null
+  status=$?
+  cat "$d/out"
+  [[ $status -eq 0 ]]
+  remember_pod hf1 >/dev/null
+  [[ $(json_query 'j["status"]' <"$d/state-createRuntime") == creating ]] || fail "$(cat "$d/state-createRuntime")"
+  ! grep -q " $d/mnt " /proc/self/mountinfo || fail "the hook's tmpfs is on the host"
+  grep -q " $d/mnt .*hooktmpfs" "/proc/$(cat "$d/pid")/mountinfo" || fail "no tmpfs in the container's mount namespace"
+  log_run "$OCI" --root "$ROOT" start hf1
+  [[ $status -eq 0 ]]
+  wait_for_file "$b/rootfs/ran"
+  wait_stopped_oci hf1
+  log_run "$OCI" --root "$ROOT" delete hf1
+  [[ $status -eq 0 ]]
+  nothing_left
+}
+
+@test "oci-runtime: fly joins the network, IPC and UTS namespaces config.json names by path (the hooks see them too); nspawn says it does not" {
+  requires python3
+  command -v nsenter >/dev/null && command -v unshare >/dev/null && command -v ip >/dev/null || skip "needs nsenter, unshare and ip"
+  local d=$BATS_TEST_TMPDIR if="hk$RANDOM" cr b
+  touch "$d/uts" "$d/ipc" "$d/net"
+  unshare --uts="$d/uts" --ipc="$d/ipc" --net="$d/net" hostname hk-inner || skip "cannot make persistent namespaces here"
+  nsenter --net="$d/net" ip link add "$if" type veth peer name "${if}p"
+  cr=$(hook_script createRuntime "[ \"\$(nsenter --uts=/proc/\$pid/ns/uts hostname)\" = hk-inner ] || exit 3")
+  b=$(bundle 'c["annotations"] = {"podrun.io/stage1": "fly"}
+c["linux"]["namespaces"] = [{"type": "mount"}, {"type": "network", "path": "'"$d/net"'"},
+  {"type": "uts", "path": "'"$d/uts"'"}, {"type": "ipc", "path": "'"$d/ipc"'"}]
+c["process"]["args"] = ["/bin/busybox", "sh", "-c", "/bin/busybox hostname >/h; /bin/busybox cat /proc/net/dev >/netdev; /bin/busybox readlink /proc/self/ns/ipc >/ipc"]
+c["hooks"] = {"createRuntime": [{"path": "'"$cr"'", "env": ["PATH=/usr/bin:/bin"]}]}')
+  "$OCI" --root "$ROOT" create --bundle "$b" hn1 >"$d/out" 2>&1 </dev/null
+  status=$?
+  cat "$d/out"
+  [[ $status -eq 0 ]]
+  remember_pod hn1 >/dev/null
+  log_run "$OCI" --root "$ROOT" start hn1
+  [[ $status -eq 0 ]]
+  wait_for_file "$b/rootfs/ipc"
+  wait_stopped_oci hn1
+  [[ $(cat "$b/rootfs/h") == hk-inner ]] || fail "the app's hostname: $(cat "$b/rootfs/h")"
+  grep -q "^ *$if:" "$b/rootfs/netdev" || fail "the app is not in the namespace of the path: $(cat "$b/rootfs/netdev")"
+  [[ $(cat "$b/rootfs/ipc") == "ipc:[$(stat -L -c %i "$d/ipc")]" ]] || fail "the app's IPC namespace: $(cat "$b/rootfs/ipc")"
+  [[ $(hostname) != hk-inner ]] || fail "the host's hostname changed"
+  log_run "$OCI" --root "$ROOT" delete hn1
+  [[ $status -eq 0 ]]
+  nothing_left
+  # nspawn makes its own UTS and IPC namespaces: said, not silently ignored
+  b=$(bundle 'c["linux"]["namespaces"] = [{"type": "mount"}, {"type": "uts", "path": "'"$d/uts"'"}]')
+  "$OCI" --root "$ROOT" create --bundle "$b" hn2 >"$d/out" 2>"$d/err" </dev/null
+  status=$?
+  [[ $status -eq 0 && $(cat "$d/err") == *"the UTS namespace \"$d/uts\" is not joined"* ]] || fail "status $status: $(cat "$d/err")"
+  log_run "$OCI" --root "$ROOT" delete --force hn2
+  [[ $status -eq 0 ]]
+  umount "$d/uts" "$d/ipc" "$d/net"
+  nothing_left
+}
+
+@test "oci-runtime: a create hook that fails or outlives its timeout fails create with one line and leaves nothing (pod, netns, state, process)" {
+  requires python3
+  local d=$BATS_TEST_TMPDIR b
+  # createRuntime fails: prestart never runs
+  b=$(bundle 'c["linux"]["namespaces"].append({"type": "network"})
+c["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}],
+  "prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "touch '"$d"'/prestart-ran"]}]}')
+  bad "$b" 'hooks.createRuntime[0] "/bin/sh": exited with status 3'
+  [[ $stderr == 'podrun-oci: hooks.createRuntime[0] "/bin/sh": exited with status 3' ]] || fail "$stderr"
+  [[ ! -e $d/prestart-ran ]] || fail "prestart ran after createRuntime failed"
+  b=$(bundle 'c["linux"]["namespaces"].append({"type": "network"})
+c["hooks"] = {"prestart": [{"path": "/bin/true"}, {"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]}')
+  bad "$b" 'hooks.prestart[1] "/bin/sh": exited with status 3'
+  b=$(bundle 'c["hooks"] = {"prestart": [{"path": "/nonexistent/hook"}]}')
+  bad "$b" 'hooks.prestart[0] "/nonexistent/hook": cannot be run'
+  # a hook past its timeout is killed with what it started (its process group)
+  b=$(bundle 'c["linux"]["namespaces"].append({"type": "network"})
+c["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 30 & echo $! >'"$d"'/sleep.pid; echo $$ >'"$d"'/hook.pid; wait"], "timeout": 1}]}')
+  local t0=$SECONDS
+  bad "$b" 'hooks.createRuntime[0] "/bin/sh": killed after its timeout of 1s'
+  ((SECONDS - t0 < 10)) || fail "the timeout took $((SECONDS - t0))s"
+  ! alive "$(cat "$d/hook.pid")" || fail "the hook is alive"
+  wait_gone "$(cat "$d/sleep.pid")"
 }
 
 @test "oci-runtime: podman --runtime=podrun-oci run --rm, with --network=none and its default network, under podman's seccomp profile" {

@@ -125,14 +125,17 @@ static void test_netns_path(void **state)
   podrun_error_t err = NULL;
   char *text = xasprintf("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/x\"],"
                          "\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"mount\"},"
-                         "{\"type\":\"network\",\"path\":\"/var/run/netns/cni-1\"},{\"type\":\"ipc\",\"path\":\"/proc/9/ns/ipc\"}]}}");
+                         "{\"type\":\"network\",\"path\":\"/var/run/netns/cni-1\"},{\"type\":\"ipc\",\"path\":\"/proc/9/ns/ipc\"},{\"type\":\"pid\",\"path\":\"/proc/9/ns/pid\"}]}}");
   assert_int_equal(parse(text, &c, &err), 0);
   assert_int_equal(c.net, OCI_NET_PATH);
   assert_string_equal(c.netns_path, "/var/run/netns/cni-1");
-  /* a sandbox's IPC namespace is not joined, and that is said */
+  /* a sandbox's IPC namespace: its path kept (fly joins it, create warns
+   * for the others); a pid namespace's is not joined, and that is said */
   assert_true(c.ns_ipc);
+  assert_string_equal(c.ipc_path, "/proc/9/ns/ipc");
+  assert_null(c.uts_path);
   assert_non_null(c.warnings);
-  assert_non_null(strstr(c.warnings[0], "\"/proc/9/ns/ipc\" is not joined"));
+  assert_non_null(strstr(c.warnings[0], "\"/proc/9/ns/pid\" is not joined"));
   /* no capabilities given: none */
   json_t *app = json_object_get(json_array_get(json_object_get(c.pod_manifest, "apps"), 0), "app");
   assert_int_equal(json_array_size(json_object_get(isolator(app, "os/linux/capabilities-retain-set"), "set")), 0);
@@ -152,6 +155,33 @@ static void refused(const char *text, const char *words)
   podrun_error_free(&err);
 }
 
+/* prestart and createRuntime are taken (create runs them), each hook as
+ * given: path, args, env, timeout */
+static void test_hooks(void **state)
+{
+  struct oci_spec c = { 0 };
+  podrun_error_t err = NULL;
+  char *text = config("rootfs", "\"hooks\":{\"createRuntime\":[{\"path\":\"/bin/a\",\"args\":[\"a\",\"1\"],"
+                                "\"env\":[\"X=y\"],\"timeout\":3}],\"prestart\":[{\"path\":\"/bin/b\"},"
+                                "{\"path\":\"/bin/c\"}],\"poststop\":[{\"path\":\"/bin/d\"}],"
+                                "\"createContainer\":[]}");
+  assert_int_equal(parse(text, &c, &err), 0);
+  json_t *cr = json_array_get(c.hooks[OCI_HOOK_CREATE_RUNTIME], 0);
+  assert_string_equal(json_string_value(json_object_get(cr, "path")), "/bin/a");
+  assert_string_equal(json_string_value(json_array_get(json_object_get(cr, "args"), 1)), "1");
+  assert_string_equal(json_string_value(json_array_get(json_object_get(cr, "env"), 0)), "X=y");
+  assert_int_equal(json_integer_value(json_object_get(cr, "timeout")), 3);
+  assert_int_equal(json_array_size(c.hooks[OCI_HOOK_PRESTART]), 2);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(c.hooks[OCI_HOOK_PRESTART], 1), "path")),
+                      "/bin/c");
+  assert_int_equal(json_array_size(c.hooks[OCI_HOOK_POSTSTOP]), 1);
+  assert_null(c.hooks[OCI_HOOK_POSTSTART]);
+  assert_int_equal(json_array_size(c.hooks[OCI_HOOK_CREATE_CONTAINER]), 0); /* empty: nothing to refuse */
+  assert_string_equal(oci_hook_kind_name(OCI_HOOK_CREATE_RUNTIME), "createRuntime");
+  oci_spec_done(&c);
+  free(text);
+}
+
 static void test_refusals(void **state)
 {
   char *t;
@@ -163,7 +193,14 @@ static void test_refusals(void **state)
   refused(t = config("rootfs", "\"hooks\":{\"createContainer\":[{\"path\":\"/bin/true\"}]}"), "createContainer"),
       free(t);
   refused(t = config("rootfs", "\"hooks\":{\"poststart\":[{\"path\":\"true\"}]}"), "no absolute path"), free(t);
-  refused(t = config("rootfs", "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]}"), "hooks.prestart: not supported"),
+  refused(t = config("rootfs", "\"hooks\":{\"startContainer\":[{\"path\":\"/bin/true\"}]}"),
+          "hooks.startContainer: not supported"),
+      free(t);
+  refused(t = config("rootfs", "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\",\"timeout\":0}]}"),
+          "hooks.prestart[0]: timeout is not a positive number"),
+      free(t);
+  refused(t = config("rootfs", "\"hooks\":{\"createRuntime\":[{\"path\":\"/bin/true\",\"env\":[\"NOEQUALS\"]}]}"),
+          "hooks.createRuntime[0].env"),
       free(t);
   refused(t = config("rootfs", "\"ociVersion\":\"1.0.2\""), "line"), free(t); /* a duplicate key */
   /* a namespace of an unknown type, a user namespace */
@@ -370,6 +407,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_mapping, setup, teardown),
     cmocka_unit_test_setup_teardown(test_netns_path, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_hooks, setup, teardown),
     cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
     cmocka_unit_test_setup_teardown(test_seccomp, setup, teardown),
     cmocka_unit_test_setup_teardown(test_masked_paths, setup, teardown),
