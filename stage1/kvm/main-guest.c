@@ -45,6 +45,7 @@
 #include "log.h"
 #include "pod.h"
 #include "resources.h"
+#include "stage2/stage2.h"
 
 #define NEWROOT "/newroot"
 #define PODRUN STAGE1_POD_DIR
@@ -155,15 +156,20 @@ static int mount_share(const char *tag, const char *target, bool read_only, podr
 }
 
 /* A guest-side copy of a file the host wrote to meta/ (the pod init and
- * enter read them where the pod directory has them). */
-static int copy_meta(const char *name, podrun_error_t *err)
+ * enter read them where the pod directory has them), with its mode there;
+ * an optional one the host did not write is not copied. */
+static int copy_meta(const char *name, mode_t mode, bool optional, podrun_error_t *err)
 {
   _cleanup_free_ char *src = xasprintf(NEWROOT PODRUN "/stage1/%s", name), *text = NULL;
   _cleanup_free_ char *dst = xasprintf(NEWROOT PODRUN "/%s", name);
   size_t len = 0;
+  if (optional && access(src, F_OK) < 0 && errno == ENOENT)
+    return 0;
   if (fs_read_file_at(AT_FDCWD, src, JSON_MAX_INPUT, &text, &len, err) < 0)
     return -1;
-  return fs_write_file_atomic_at(AT_FDCWD, dst, text, len, 0644, err);
+  int r = fs_write_file_atomic_at(AT_FDCWD, dst, text, len, mode, err);
+  explicit_bzero(text, len);
+  return r;
 }
 
 /* The host's seed, credited to the kernel's pool before anything of the
@@ -206,7 +212,11 @@ static int mount_shares(podrun_error_t *err)
   /* before anything takes random bytes (a temporary file's name, the
    * first below) */
   seed_random();
-  if (copy_meta("pod", err) < 0 || copy_meta("net", err) < 0)
+  /* --mds-register's AC_METADATA_URL (run.c's copy of the pod directory's
+   * mds-url, root's alone): beside the pod manifest, where stage2 puts it
+   * in every app's environment and enter in its command's, as on nspawn */
+  if (copy_meta("pod", 0644, false, err) < 0 || copy_meta("net", 0644, false, err) < 0 ||
+      copy_meta(STAGE2_MDS_URL, 0600, true, err) < 0)
     return -1;
   return 0;
 }
