@@ -46,6 +46,7 @@
 #include "pod.h"
 #include "resources.h"
 #include "stage2/stage2.h"
+#include "volumes.h"
 
 #define NEWROOT "/newroot"
 #define PODRUN STAGE1_POD_DIR
@@ -241,7 +242,38 @@ static int switch_root(podrun_error_t *err)
   return 0;
 }
 
-/* Each app's root a mount point of its own (stage2 pivots into it). */
+/* Each of the app's volumes a mount of its own in the guest too, as in an
+ * nspawn pod: the host bound them into the app's root, which the guest sees
+ * through the root share as plain directories (an app that looks at its
+ * mountinfo, as the ACE validator does, would find no mount point there).
+ * Each target bound onto itself, opened without following a symlink, and
+ * read-only where the host's bind is (which stays what enforces it). */
+static int bind_app_volumes(const struct appc_pod_manifest *m, const struct appc_runtime_app *a, const char *root,
+                            podrun_error_t *err)
+{
+  struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+  for (size_t i = 0; i < a->n_mounts; i++)
+    {
+      bool read_only = false;
+      if (!volumes_of_mount(m, a, i, &read_only))
+        return podrun_error_new(err, 0, "mount of volume %s: no such volume", QUOTE(a->mounts[i].volume));
+      _cleanup_free_ char *full = xasprintf("%s/%s", root, a->mounts[i].path);
+      struct stat st;
+      bool file = lstat(full, &st) == 0 && !S_ISDIR(st.st_mode);
+      _cleanup_close_ int target = volumes_open_target(root, a->mounts[i].path, file, err);
+      if (target < 0)
+        return -1;
+      _cleanup_close_ int tree = open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+      if (tree < 0 || (read_only && mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof(ro)) < 0) ||
+          move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return podrun_error_set(err, errno, "bind the volume %s of app %s on %s", QUOTE(a->mounts[i].volume),
+                                QUOTE(a->name), QUOTE(a->mounts[i].path));
+    }
+  return 0;
+}
+
+/* Each app's root a mount point of its own (stage2 pivots into it), and
+ * its volumes below. */
 static int bind_app_roots(const struct appc_pod_manifest *m, podrun_error_t *err)
 {
   for (size_t i = 0; i < m->n_apps; i++)
@@ -249,6 +281,8 @@ static int bind_app_roots(const struct appc_pod_manifest *m, podrun_error_t *err
       _cleanup_free_ char *root = xasprintf("/opt/stage2/%s/rootfs", m->apps[i].name);
       if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
         return podrun_error_set(err, errno, "bind the root of app %s", QUOTE(m->apps[i].name));
+      if (bind_app_volumes(m, &m->apps[i], root, err) < 0)
+        return -1;
     }
   return 0;
 }
