@@ -524,3 +524,24 @@ stage1_with() {
   [[ ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-stage1: qemu failed: "* ]] || fail "qemu failing: $stderr"
   gc_leaves_nothing "$(cat "$BATS_TEST_TMPDIR/uuid")"
 }
+
+@test "kvm: the apps' volumes are mount points in the guest, as on nspawn (the ACE validator looks): read-only ones read-only there too" {
+  mkdir -p "$BATS_TEST_TMPDIR/rw" "$BATS_TEST_TMPDIR/ro"
+  local id
+  id=$(podrun image list --full --no-legend | awk '/probe/ {print $1}')
+  cat >"$BATS_TEST_TMPDIR/pod.json" <<JSON
+{"acKind": "PodManifest", "acVersion": "0.8.11",
+ "volumes": [{"name": "rw", "kind": "host", "source": "$BATS_TEST_TMPDIR/rw"},
+             {"name": "ro", "kind": "host", "source": "$BATS_TEST_TMPDIR/ro", "readOnly": true},
+             {"name": "scratch", "kind": "empty"}],
+ "apps": [{"name": "probe", "image": {"name": "podrun.test/probe", "id": "$id"},
+   "mounts": [{"volume": "rw", "path": "/rw"}, {"volume": "ro", "path": "/ro"}, {"volume": "scratch", "path": "/data/scratch"}],
+   "app": {"exec": ["/bin/sh", "-c", "awk '\$5 ~ /^\\\\/(rw|ro|data\\\\/scratch)\$/ {split(\$6, o, \",\"); print \$5, o[1]}' /proc/self/mountinfo | sort; awk '\$5 == \"/data\"' /proc/self/mountinfo | wc -l"],
+     "user": "0", "group": "0"}}]}
+JSON
+  run_podrun run --stage1=kvm --pod-manifest="$BATS_TEST_TMPDIR/pod.json"
+  assert_status 0
+  [[ ${lines[0]} == "/data/scratch rw" && ${lines[1]} == "/ro ro" && ${lines[2]} == "/rw rw" ]] ||
+    fail "the volumes in the app's mountinfo: $output"
+  [[ ${lines[3]} == 0 ]] || fail "a mount on the way to a volume (/data): $output"
+}
