@@ -34,7 +34,7 @@ case $flavor in
     # user-mode NAT (host), or no NIC; the guest's own /etc files; the metadata
     # service over the tap (CNI) or slirp's 10.0.2.2 (host)
     supports="supports-net=host,none,cni supports-private-users=false supports-dns=true supports-hosts-entry=true
-      supports-interactive=true supports-systemd-notify=false supports-socket-activation=false
+      supports-interactive=true supports-systemd-notify=true supports-socket-activation=false
       supports-metadata-service=true" ;;
   *) echo "$0: no flavor \"$flavor\"" >&2; exit 2 ;;
 esac

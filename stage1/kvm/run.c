@@ -610,6 +610,7 @@ static int supervise(pid_t qemu, struct stream streams[3], bool interactive, int
           _cleanup_free_ char *text = xasprintf("%d\n", (int) qemu);
           if (fs_write_file_atomic_at(AT_FDCWD, "pid", text, strlen(text), 0644, err) < 0)
             return -1;
+          kvm_sd_ready();
         }
       struct pollfd fds[6] = {
         { .fd = exited ? -1 : pidfd, .events = POLLIN },
@@ -642,7 +643,10 @@ static int supervise(pid_t qemu, struct stream streams[3], bool interactive, int
         {
           struct signalfd_siginfo si;
           _cleanup_error_ podrun_error_t stop_err = NULL;
-          if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
+          bool got = read(sfd, &si, sizeof(si)) == sizeof(si);
+          if (got && si.ssi_signo != SIGWINCH)
+            kvm_sd_stopping();
+          if (got &&
               (si.ssi_signo == SIGWINCH ? send_winsize(&stop_err) : send_ctl("{\"stop\": true}\n", &stop_err)) < 0)
             log_debug("%s, ignoring", stop_err->msg);
         }
@@ -666,7 +670,7 @@ static int run_pod(const struct stage1_run_args *ap, const char *cwd, struct nic
 
   if (!qemu)
     return podrun_error_new(err, 0, "qemu-system-x86_64 not found (install the qemu-system-x86 package)");
-  if (stage1_read_pod("pod", &m, err) < 0 || kvm_vm_size(m, &mib, &cpus, err) < 0)
+  if (stage1_read_pod("pod", &m, err) < 0 || kvm_vm_size(m, &mib, &cpus, err) < 0 || kvm_sd_setup(a.uuid, m, err) < 0)
     return -1;
   _cleanup_free_ char *rootfs = xasprintf("%s/stage1/rootfs", cwd);
   if (check_guest_files(rootfs, err) < 0)

@@ -451,9 +451,7 @@ PY
   [[ ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-stage1: PODRUN_KVM=on: KVM does not work here: "* ]] || fail "one line: $stderr"
 }
 
-@test "kvm: a Type=notify service's NOTIFY_SOCKET and socket activation's LISTEN_FDS are refused with one line before any boot, nothing left" {
-  run --separate-stderr env NOTIFY_SOCKET=/run/nonexistent "$PODRUN" --dir="$STORE" run --stage1=kvm podrun.test/probe --exec=/bin/true
-  assert_one_line_error "NOTIFY_SOCKET" "supports-systemd-notify"
+@test "kvm: socket activation's LISTEN_FDS is refused with one line before any boot, nothing left" {
   # LISTEN_PID is podrun's own: sh execs it
   run --separate-stderr sh -c 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$@"' sh "$PODRUN" --dir="$STORE" run --stage1=kvm \
     podrun.test/probe --exec=/bin/true 3</dev/null
@@ -544,4 +542,66 @@ JSON
   [[ ${lines[0]} == "/data/scratch rw" && ${lines[1]} == "/ro ro" && ${lines[2]} == "/rw rw" ]] ||
     fail "the volumes in the app's mountinfo: $output"
   [[ ${lines[3]} == 0 ]] || fail "a mount on the way to a volume (/data): $output"
+}
+
+# notify_listen SOCKET LOG: a datagram socket at SOCKET (systemd's side of NOTIFY_SOCKET)
+# that logs each datagram to LOG as "PID<TAB>READY-RECORD<TAB>TEXT" (the sender's pid by
+# SO_PASSCRED; READY-RECORD: whether a pod's kvm/rt/ready existed when it came), in the
+# background ($NOTIFY_PID).
+notify_listen() {
+  python3 - "$1" "$2" "$STORE" <<'PY' &
+import glob, socket, struct, sys
+path, log, store = sys.argv[1:4]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+s.bind(path)
+open(log + ".up", "w").close()
+while True:
+    data, anc, _, _ = s.recvmsg(4096, socket.CMSG_SPACE(12))
+    pid = next((struct.unpack("iII", d)[0] for l, t, d in anc if t == socket.SCM_CREDENTIALS), 0)
+    ready = bool(glob.glob(store + "/pods/run/*/kvm/rt/ready"))
+    with open(log, "a") as f:
+        f.write("%d\t%s\t%s\n" % (pid, ready, data.decode().replace("\n", "|")))
+PY
+  NOTIFY_PID=$!
+  local i
+  for i in $(seq 100); do [[ -e $2.up ]] && return 0; sleep 0.05; done
+  fail "the notify socket did not come up"
+}
+
+@test "kvm: under a Type=notify service (NOTIFY_SOCKET) run says READY=1 with its own MAINPID once the apps started, STATUS= lines, STOPPING=1 when told to stop; an app that speaks sd_notify is refused" {
+  local sock=$BATS_TEST_TMPDIR/notify.sock log=$BATS_TEST_TMPDIR/notify.log i
+  notify_listen "$sock" "$log"
+  NOTIFY_SOCKET=$sock WATCHDOG_USEC=100000000 "$PODRUN" --dir="$STORE" run --stage1=kvm --net=none --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
+    podrun.test/probe --exec=/bin/sh -- -c 'echo "socket=$NOTIFY_SOCKET watchdog=$WATCHDOG_USEC"; exec sleep 600' --- \
+    >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+  local pid=$!
+  for i in $(seq 1200); do
+    grep -q "READY=1" "$log" 2>/dev/null && [[ -s $BATS_TEST_TMPDIR/out ]] && break
+    kill -0 "$pid" || break
+    sleep 0.1
+  done
+  kill -TERM "$pid"
+  wait "$pid" || true
+  kill "$NOTIFY_PID" 2>/dev/null || true
+  local uuid
+  uuid=$(cat "$BATS_TEST_TMPDIR/uuid")
+  echo "notify log:"; cat "$log"
+  [[ $(sed -n 1p "$log") == "$pid"$'\t'False$'\t'"STATUS=pod $uuid: starting 1 app" ]] || fail "the first datagram: $(sed -n 1p "$log")"
+  [[ $(sed -n 2p "$log") == "$pid"$'\t'True$'\t'"READY=1|MAINPID=$pid|STATUS=pod $uuid: 1 app running" ]] ||
+    fail "READY=1 from run, with MAINPID run, once the apps started: $(sed -n 2p "$log")"
+  [[ $(sed -n 3p "$log") == "$pid"$'\t'*$'\t'"STOPPING=1|STATUS=pod $uuid: stopping" ]] || fail "STOPPING=1 on SIGTERM: $(sed -n 3p "$log")"
+  # the app has neither the socket nor the watchdog: nothing in the VM speaks for run
+  [[ $(cat "$BATS_TEST_TMPDIR/out") == "socket= watchdog=" ]] || fail "the app's environment: $(cat "$BATS_TEST_TMPDIR/out")"
+  # an app that says it speaks sd_notify: no socket of its own reaches the VM, so refused
+  # (the stage1's refusal, before qemu starts: the pod is left exited for gc)
+  NOTIFY_SOCKET=$sock run_podrun run --stage1=kvm --net=none --uuid-file-save="$BATS_TEST_TMPDIR/uuid2" podrun.test/probe \
+    --annotation=appc.io/executor/supports-systemd-notify=true --exec=/bin/true
+  assert_status 254
+  [[ ${#stderr_lines[@]} -eq 1 && $stderr == 'podrun-stage1: app "probe" speaks sd_notify ('*'nspawn)' ]] || fail "one line: $stderr"
+  [[ ! -e $(find "$STORE/pods" -mindepth 2 -maxdepth 2 -name "$(cat "$BATS_TEST_TMPDIR/uuid2")")/kvm/console.log ]] || fail "a VM was started"
+  NOTIFY_SOCKET=relative run_podrun run --stage1=kvm --net=none podrun.test/probe --exec=/bin/true
+  assert_status 254
+  [[ ${#stderr_lines[@]} -eq 1 && $stderr == 'podrun-stage1: NOTIFY_SOCKET="relative": not a socket'* ]] || fail "one line: $stderr"
+  gc_leaves_nothing "$(cat "$BATS_TEST_TMPDIR/uuid2")"
 }
