@@ -7,6 +7,7 @@
 # the same tests with KVM.
 
 load helpers
+load booted
 
 setup() {
   requires root python3
@@ -34,6 +35,8 @@ IPAM=/run/podrun/cni/networks
 teardown() {
   [[ -z "${SERVER_PID:-}" ]] || kill "$SERVER_PID" 2>/dev/null || true
   teardown_pods
+  # the booted systemd of the Type=notify test, if it booted one
+  [[ ! -f "$BATS_FILE_TMPDIR/nspawn" ]] || md_shutdown
 }
 
 # no_net_of UUID: none of the pod's networks is left: no address reserved for it, no
@@ -604,4 +607,32 @@ PY
   assert_status 254
   [[ ${#stderr_lines[@]} -eq 1 && $stderr == 'podrun-stage1: NOTIFY_SOCKET="relative": not a socket'* ]] || fail "one line: $stderr"
   gc_leaves_nothing "$(cat "$BATS_TEST_TMPDIR/uuid2")"
+}
+
+@test "kvm: under the host's systemd (booted in a container), a Type=notify unit of a kvm pod is active once its app runs, MainPID the stage1's run; systemctl stop ends it" {
+  md_boot
+  md_setup
+  local unit=podrun-e2e-kvm
+  cp "$BUILD/stage1-kvm.aci" "$BATS_TEST_TMPDIR/probe.aci" "$MD_ROOT$IN_DIR/"
+  # no /dev/kvm in the container: TCG, without the probe's notice
+  inside systemd-run --unit="$unit" --quiet --no-block -p Type=notify -p TimeoutStartSec=180 -E PODRUN_KVM=off \
+    "$IN_DIR/bin/podrun" --dir="$IN_STORE" --insecure-options=image run --stage1=kvm --net=none \
+    --uuid-file-save="$IN_DIR/uuid-kvm" "$IN_DIR/probe.aci" --exec=/bin/sleep -- 600 ---
+  local i state uuid main
+  for i in $(seq 1800); do
+    state=$(inside systemctl show "$unit" -p ActiveState --value)
+    [[ $state == activating ]] || break
+    sleep 0.1
+  done
+  [[ $state == active ]] || fail "the unit is $state: $(inside journalctl -u "$unit" --no-pager | tail -n 20)"
+  uuid=$(cat "$MD_ROOT$IN_DIR/uuid-kvm")
+  # active means started: the pod init's ready record is there
+  [[ -f "$STORE/pods/run/$uuid/kvm/rt/ready" ]] || fail "active before the pod's app started"
+  main=$(inside systemctl show "$unit" -p MainPID --value)
+  [[ $(tr '\0' ' ' <"$MD_ROOT/proc/$main/cmdline") == *"/stage1/rootfs/kvm/run "*"$uuid"* ]] ||
+    fail "MainPID $main is $(tr '\0' ' ' <"$MD_ROOT/proc/$main/cmdline")"
+  [[ $(inside systemctl show "$unit" -p StatusText --value) == "pod $uuid: 1 app running" ]] || fail "StatusText"
+  inside systemctl stop "$unit"
+  [[ $(inside systemctl show "$unit" -p ActiveState --value) != active ]] || fail "still active after stop"
+  ! pgrep -f "podrun-$uuid" >/dev/null || fail "qemu of the pod is left: $(pgrep -af "podrun-$uuid")"
 }
