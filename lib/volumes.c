@@ -105,19 +105,27 @@ static int mount_one(const struct appc_volume *v, const char *app_root, const ch
   return 0;
 }
 
+const struct appc_volume *volumes_of_mount(const struct appc_pod_manifest *m, const struct appc_runtime_app *a,
+                                           size_t i, bool *ret_read_only)
+{
+  const struct appc_volume *v = a->mounts[i].app_volume ? a->mounts[i].app_volume : find_volume(m, a->mounts[i].volume);
+  /* a mount point the image declares read-only stays so, whatever the volume */
+  bool read_only = v && v->read_only;
+  for (size_t j = 0; a->app && j < a->app->n_mount_points; j++)
+    read_only |= a->app->mount_points[j].read_only && streq(a->app->mount_points[j].path, a->mounts[i].path);
+  *ret_read_only = read_only;
+  return v;
+}
+
 int volumes_mount_app(const struct appc_pod_manifest *m, const struct appc_runtime_app *a, const char *app_root,
                       uid_t shift, podrun_error_t *err)
 {
   for (size_t i = 0; i < a->n_mounts; i++)
     {
-      const struct appc_volume *v = a->mounts[i].app_volume ? a->mounts[i].app_volume
-                                                            : find_volume(m, a->mounts[i].volume);
+      bool read_only = false;
+      const struct appc_volume *v = volumes_of_mount(m, a, i, &read_only);
       if (!v)
         return podrun_error_new(err, 0, "mount of volume %s: no such volume", QUOTE(a->mounts[i].volume));
-      /* a mount point the image declares read-only stays so, whatever the volume */
-      bool read_only = false;
-      for (size_t j = 0; a->app && j < a->app->n_mount_points; j++)
-        read_only |= a->app->mount_points[j].read_only && streq(a->app->mount_points[j].path, a->mounts[i].path);
       if (mount_one(v, app_root, a->mounts[i].path, read_only, shift, err) < 0)
         return -1;
     }

@@ -18,6 +18,12 @@ int volumes_open_target(const char *root, const char *path, bool want_file, podr
 /* Binds src (recursively when asked, read-only when asked) onto target_fd. */
 int volumes_bind_at(const char *src, int target_fd, bool recursive, bool read_only, podrun_error_t *err);
 
+/* The volume of the app's i-th mount (NULL: the pod has none of its name)
+ * and whether it is mounted read-only: the volume is, or the mount point
+ * the image declares there is. */
+const struct appc_volume *volumes_of_mount(const struct appc_pod_manifest *m, const struct appc_runtime_app *a,
+                                           size_t i, bool *ret_read_only);
+
 /* Binds the app's volumes (host and empty: <pod>/volumes/<name>, the cwd
  * being the pod directory) at its mount targets, and checks that every
  * mount point the app declares got one (a mount at a mount point the app

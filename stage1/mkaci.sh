@@ -31,10 +31,11 @@ case $flavor in
   kvm)
     binary=$build/stage1/kvm/kvm enter= entrypoints="run enter stop gc init"
     # a VM: CNI networks through a tap (the default network, as nspawn), qemu's
-    # user-mode NAT (host), or no NIC; the guest's own /etc files
+    # user-mode NAT (host), or no NIC; the guest's own /etc files; the metadata
+    # service over the tap (CNI) or slirp's 10.0.2.2 (host)
     supports="supports-net=host,none,cni supports-private-users=false supports-dns=true supports-hosts-entry=true
-      supports-interactive=true supports-systemd-notify=false supports-socket-activation=false
-      supports-metadata-service=false" ;;
+      supports-interactive=true supports-systemd-notify=true supports-socket-activation=false
+      supports-metadata-service=true" ;;
   *) echo "$0: no flavor \"$flavor\"" >&2; exit 2 ;;
 esac
 annotations=

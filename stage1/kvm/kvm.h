@@ -127,6 +127,14 @@ int kvm_nic_connect(const char *netns_path, const char *veth, size_t index, stru
 #define KVM_PORT_TTY "podrun.tty"
 #define KVM_GUEST_TTY "/dev/hvc2"
 
+/* Under a Type=notify service (notify.c, run's): refuses a pod with an app
+ * that speaks sd_notify, takes NOTIFY_SOCKET out of the environment and
+ * says STATUS=; then READY=1 (MAINPID: run) once the apps have started,
+ * STOPPING=1 when run is asked to stop. Without NOTIFY_SOCKET: nothing. */
+int kvm_sd_setup(const char *uuid, const struct appc_pod_manifest *m, podrun_error_t *err);
+void kvm_sd_ready(void);
+void kvm_sd_stopping(void);
+
 /* Entrypoints (host side). */
 int kvm_run(int argc, char **argv, int *ret_exit, podrun_error_t *err);
 int kvm_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err);

@@ -45,6 +45,8 @@
 #include "log.h"
 #include "pod.h"
 #include "resources.h"
+#include "stage2/stage2.h"
+#include "volumes.h"
 
 #define NEWROOT "/newroot"
 #define PODRUN STAGE1_POD_DIR
@@ -155,15 +157,20 @@ static int mount_share(const char *tag, const char *target, bool read_only, podr
 }
 
 /* A guest-side copy of a file the host wrote to meta/ (the pod init and
- * enter read them where the pod directory has them). */
-static int copy_meta(const char *name, podrun_error_t *err)
+ * enter read them where the pod directory has them), with its mode there;
+ * an optional one the host did not write is not copied. */
+static int copy_meta(const char *name, mode_t mode, bool optional, podrun_error_t *err)
 {
   _cleanup_free_ char *src = xasprintf(NEWROOT PODRUN "/stage1/%s", name), *text = NULL;
   _cleanup_free_ char *dst = xasprintf(NEWROOT PODRUN "/%s", name);
   size_t len = 0;
+  if (optional && access(src, F_OK) < 0 && errno == ENOENT)
+    return 0;
   if (fs_read_file_at(AT_FDCWD, src, JSON_MAX_INPUT, &text, &len, err) < 0)
     return -1;
-  return fs_write_file_atomic_at(AT_FDCWD, dst, text, len, 0644, err);
+  int r = fs_write_file_atomic_at(AT_FDCWD, dst, text, len, mode, err);
+  explicit_bzero(text, len);
+  return r;
 }
 
 /* The host's seed, credited to the kernel's pool before anything of the
@@ -206,7 +213,11 @@ static int mount_shares(podrun_error_t *err)
   /* before anything takes random bytes (a temporary file's name, the
    * first below) */
   seed_random();
-  if (copy_meta("pod", err) < 0 || copy_meta("net", err) < 0)
+  /* --mds-register's AC_METADATA_URL (run.c's copy of the pod directory's
+   * mds-url, root's alone): beside the pod manifest, where stage2 puts it
+   * in every app's environment and enter in its command's, as on nspawn */
+  if (copy_meta("pod", 0644, false, err) < 0 || copy_meta("net", 0644, false, err) < 0 ||
+      copy_meta(STAGE2_MDS_URL, 0600, true, err) < 0)
     return -1;
   return 0;
 }
@@ -231,7 +242,38 @@ static int switch_root(podrun_error_t *err)
   return 0;
 }
 
-/* Each app's root a mount point of its own (stage2 pivots into it). */
+/* Each of the app's volumes a mount of its own in the guest too, as in an
+ * nspawn pod: the host bound them into the app's root, which the guest sees
+ * through the root share as plain directories (an app that looks at its
+ * mountinfo, as the ACE validator does, would find no mount point there).
+ * Each target bound onto itself, opened without following a symlink, and
+ * read-only where the host's bind is (which stays what enforces it). */
+static int bind_app_volumes(const struct appc_pod_manifest *m, const struct appc_runtime_app *a, const char *root,
+                            podrun_error_t *err)
+{
+  struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+  for (size_t i = 0; i < a->n_mounts; i++)
+    {
+      bool read_only = false;
+      if (!volumes_of_mount(m, a, i, &read_only))
+        return podrun_error_new(err, 0, "mount of volume %s: no such volume", QUOTE(a->mounts[i].volume));
+      _cleanup_free_ char *full = xasprintf("%s/%s", root, a->mounts[i].path);
+      struct stat st;
+      bool file = lstat(full, &st) == 0 && !S_ISDIR(st.st_mode);
+      _cleanup_close_ int target = volumes_open_target(root, a->mounts[i].path, file, err);
+      if (target < 0)
+        return -1;
+      _cleanup_close_ int tree = open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+      if (tree < 0 || (read_only && mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof(ro)) < 0) ||
+          move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return podrun_error_set(err, errno, "bind the volume %s of app %s on %s", QUOTE(a->mounts[i].volume),
+                                QUOTE(a->name), QUOTE(a->mounts[i].path));
+    }
+  return 0;
+}
+
+/* Each app's root a mount point of its own (stage2 pivots into it), and
+ * its volumes below. */
 static int bind_app_roots(const struct appc_pod_manifest *m, podrun_error_t *err)
 {
   for (size_t i = 0; i < m->n_apps; i++)
@@ -239,6 +281,8 @@ static int bind_app_roots(const struct appc_pod_manifest *m, podrun_error_t *err
       _cleanup_free_ char *root = xasprintf("/opt/stage2/%s/rootfs", m->apps[i].name);
       if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
         return podrun_error_set(err, errno, "bind the root of app %s", QUOTE(m->apps[i].name));
+      if (bind_app_volumes(m, &m->apps[i], root, err) < 0)
+        return -1;
     }
   return 0;
 }

@@ -35,6 +35,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "pod.h"
+#include "stage2/stage2.h"
 #include "volumes.h"
 
 /* Fixed: nothing of the pod reaches the guest kernel's command line. */
@@ -93,6 +94,41 @@ static int parse_run_args(int argc, char **argv, struct stage1_run_args *a, podr
   return 0;
 }
 
+/* --mds-register: the pod directory's mds-url (stage0 wrote it, root's,
+ * 0600), copied to meta/ (read-only in the guest, whose init puts it beside
+ * the guest's pod manifest, where stage2 and enter read it, as on nspawn).
+ * On a CNI network the URL is the host's side of the pod's first network,
+ * which the guest reaches over its tap as the nspawn pod does over its veth.
+ * On --net=host (qemu's user-mode NAT) the guest's 127.0.0.1 is its own:
+ * the host's loopback is slirp's 10.0.2.2, whose connections qemu makes
+ * from the host's 127.0.0.1, the address the service expects of a
+ * --net=host pod. No mds-url: nothing to copy. */
+#define MDS_LOOPBACK_URL "http://127.0.0.1:"
+#define MDS_SLIRP_HOST_URL "http://10.0.2.2:"
+
+static int copy_mds_url(const struct stage1_run_args *a, podrun_error_t *err)
+{
+  _cleanup_free_ char *url = NULL;
+  _cleanup_error_ podrun_error_t e = NULL;
+  if (fs_read_file_at(AT_FDCWD, STAGE2_MDS_URL, 4096, &url, NULL, &e) < 0)
+    {
+      if (e->status != ENOENT)
+        return podrun_error_new(err, e->status, "%s", e->msg);
+      if (unlink(KVM_META_DIR "/" STAGE2_MDS_URL) < 0 && errno != ENOENT)
+        return podrun_error_set(err, errno, "unlink " KVM_META_DIR "/" STAGE2_MDS_URL);
+      return 0;
+    }
+  if (streq(a->net, "host") && startswith(url, MDS_LOOPBACK_URL))
+    {
+      _cleanup_free_ char *slirp = xasprintf(MDS_SLIRP_HOST_URL "%s", url + strlen(MDS_LOOPBACK_URL));
+      free(url);
+      url = TAKE_PTR(slirp);
+    }
+  int r = fs_write_file_atomic_at(AT_FDCWD, KVM_META_DIR "/" STAGE2_MDS_URL, url, strlen(url), 0600, err);
+  explicit_bzero(url, strlen(url));
+  return r;
+}
+
 /* kvm/ (0700): the sockets, the logs; rt/ and meta/ for the guest; the
  * pod directory's status/ and logs/. meta/ holds copies of what the guest
  * reads: the pod manifest, the run flags, net, the hostname. */
@@ -127,6 +163,8 @@ static int make_dirs(const struct stage1_run_args *a, const char *hostname, podr
     }
   /* --debug is podrun's, not a pod flag of the run flags: the guest is told so */
   if (a->debug && fs_write_file_atomic_at(AT_FDCWD, KVM_META_DIR "/" KVM_DEBUG_FILE, "", 0, 0644, err) < 0)
+    return -1;
+  if (copy_mds_url(a, err) < 0)
     return -1;
   char seed[KVM_RANDOM_SEED_SIZE];
   if (getrandom(seed, sizeof(seed), 0) != (ssize_t) sizeof(seed))
@@ -572,6 +610,7 @@ static int supervise(pid_t qemu, struct stream streams[3], bool interactive, int
           _cleanup_free_ char *text = xasprintf("%d\n", (int) qemu);
           if (fs_write_file_atomic_at(AT_FDCWD, "pid", text, strlen(text), 0644, err) < 0)
             return -1;
+          kvm_sd_ready();
         }
       struct pollfd fds[6] = {
         { .fd = exited ? -1 : pidfd, .events = POLLIN },
@@ -604,7 +643,10 @@ static int supervise(pid_t qemu, struct stream streams[3], bool interactive, int
         {
           struct signalfd_siginfo si;
           _cleanup_error_ podrun_error_t stop_err = NULL;
-          if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
+          bool got = read(sfd, &si, sizeof(si)) == sizeof(si);
+          if (got && si.ssi_signo != SIGWINCH)
+            kvm_sd_stopping();
+          if (got &&
               (si.ssi_signo == SIGWINCH ? send_winsize(&stop_err) : send_ctl("{\"stop\": true}\n", &stop_err)) < 0)
             log_debug("%s, ignoring", stop_err->msg);
         }
@@ -628,7 +670,7 @@ static int run_pod(const struct stage1_run_args *ap, const char *cwd, struct nic
 
   if (!qemu)
     return podrun_error_new(err, 0, "qemu-system-x86_64 not found (install the qemu-system-x86 package)");
-  if (stage1_read_pod("pod", &m, err) < 0 || kvm_vm_size(m, &mib, &cpus, err) < 0)
+  if (stage1_read_pod("pod", &m, err) < 0 || kvm_vm_size(m, &mib, &cpus, err) < 0 || kvm_sd_setup(a.uuid, m, err) < 0)
     return -1;
   _cleanup_free_ char *rootfs = xasprintf("%s/stage1/rootfs", cwd);
   if (check_guest_files(rootfs, err) < 0)

@@ -7,6 +7,7 @@
 # the same tests with KVM.
 
 load helpers
+load booted
 
 setup() {
   requires root python3
@@ -34,6 +35,8 @@ IPAM=/run/podrun/cni/networks
 teardown() {
   [[ -z "${SERVER_PID:-}" ]] || kill "$SERVER_PID" 2>/dev/null || true
   teardown_pods
+  # the booted systemd of the Type=notify test, if it booted one
+  [[ ! -f "$BATS_FILE_TMPDIR/nspawn" ]] || md_shutdown
 }
 
 # no_net_of UUID: none of the pod's networks is left: no address reserved for it, no
@@ -451,9 +454,7 @@ PY
   [[ ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-stage1: PODRUN_KVM=on: KVM does not work here: "* ]] || fail "one line: $stderr"
 }
 
-@test "kvm: a Type=notify service's NOTIFY_SOCKET and socket activation's LISTEN_FDS are refused with one line before any boot, nothing left" {
-  run --separate-stderr env NOTIFY_SOCKET=/run/nonexistent "$PODRUN" --dir="$STORE" run --stage1=kvm podrun.test/probe --exec=/bin/true
-  assert_one_line_error "NOTIFY_SOCKET" "supports-systemd-notify"
+@test "kvm: socket activation's LISTEN_FDS is refused with one line before any boot, nothing left" {
   # LISTEN_PID is podrun's own: sh execs it
   run --separate-stderr sh -c 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$@"' sh "$PODRUN" --dir="$STORE" run --stage1=kvm \
     podrun.test/probe --exec=/bin/true 3</dev/null
@@ -523,4 +524,115 @@ stage1_with() {
   assert_status 254
   [[ ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-stage1: qemu failed: "* ]] || fail "qemu failing: $stderr"
   gc_leaves_nothing "$(cat "$BATS_TEST_TMPDIR/uuid")"
+}
+
+@test "kvm: the apps' volumes are mount points in the guest, as on nspawn (the ACE validator looks): read-only ones read-only there too" {
+  mkdir -p "$BATS_TEST_TMPDIR/rw" "$BATS_TEST_TMPDIR/ro"
+  local id
+  id=$(podrun image list --full --no-legend | awk '/probe/ {print $1}')
+  cat >"$BATS_TEST_TMPDIR/pod.json" <<JSON
+{"acKind": "PodManifest", "acVersion": "0.8.11",
+ "volumes": [{"name": "rw", "kind": "host", "source": "$BATS_TEST_TMPDIR/rw"},
+             {"name": "ro", "kind": "host", "source": "$BATS_TEST_TMPDIR/ro", "readOnly": true},
+             {"name": "scratch", "kind": "empty"}],
+ "apps": [{"name": "probe", "image": {"name": "podrun.test/probe", "id": "$id"},
+   "mounts": [{"volume": "rw", "path": "/rw"}, {"volume": "ro", "path": "/ro"}, {"volume": "scratch", "path": "/data/scratch"}],
+   "app": {"exec": ["/bin/sh", "-c", "awk '\$5 ~ /^\\\\/(rw|ro|data\\\\/scratch)\$/ {split(\$6, o, \",\"); print \$5, o[1]}' /proc/self/mountinfo | sort; awk '\$5 == \"/data\"' /proc/self/mountinfo | wc -l"],
+     "user": "0", "group": "0"}}]}
+JSON
+  run_podrun run --stage1=kvm --pod-manifest="$BATS_TEST_TMPDIR/pod.json"
+  assert_status 0
+  [[ ${lines[0]} == "/data/scratch rw" && ${lines[1]} == "/ro ro" && ${lines[2]} == "/rw rw" ]] ||
+    fail "the volumes in the app's mountinfo: $output"
+  [[ ${lines[3]} == 0 ]] || fail "a mount on the way to a volume (/data): $output"
+}
+
+# notify_listen SOCKET LOG: a datagram socket at SOCKET (systemd's side of NOTIFY_SOCKET)
+# that logs each datagram to LOG as "PID<TAB>READY-RECORD<TAB>TEXT" (the sender's pid by
+# SO_PASSCRED; READY-RECORD: whether a pod's kvm/rt/ready existed when it came), in the
+# background ($NOTIFY_PID).
+notify_listen() {
+  python3 - "$1" "$2" "$STORE" <<'PY' &
+import glob, socket, struct, sys
+path, log, store = sys.argv[1:4]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+s.bind(path)
+open(log + ".up", "w").close()
+while True:
+    data, anc, _, _ = s.recvmsg(4096, socket.CMSG_SPACE(12))
+    pid = next((struct.unpack("iII", d)[0] for l, t, d in anc if t == socket.SCM_CREDENTIALS), 0)
+    ready = bool(glob.glob(store + "/pods/run/*/kvm/rt/ready"))
+    with open(log, "a") as f:
+        f.write("%d\t%s\t%s\n" % (pid, ready, data.decode().replace("\n", "|")))
+PY
+  NOTIFY_PID=$!
+  local i
+  for i in $(seq 100); do [[ -e $2.up ]] && return 0; sleep 0.05; done
+  fail "the notify socket did not come up"
+}
+
+@test "kvm: under a Type=notify service (NOTIFY_SOCKET) run says READY=1 with its own MAINPID once the apps started, STATUS= lines, STOPPING=1 when told to stop; an app that speaks sd_notify is refused" {
+  local sock=$BATS_TEST_TMPDIR/notify.sock log=$BATS_TEST_TMPDIR/notify.log i
+  notify_listen "$sock" "$log"
+  NOTIFY_SOCKET=$sock WATCHDOG_USEC=100000000 "$PODRUN" --dir="$STORE" run --stage1=kvm --net=none --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
+    podrun.test/probe --exec=/bin/sh -- -c 'echo "socket=$NOTIFY_SOCKET watchdog=$WATCHDOG_USEC"; exec sleep 600' --- \
+    >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+  local pid=$!
+  for i in $(seq 1200); do
+    grep -q "READY=1" "$log" 2>/dev/null && [[ -s $BATS_TEST_TMPDIR/out ]] && break
+    kill -0 "$pid" || break
+    sleep 0.1
+  done
+  kill -TERM "$pid"
+  wait "$pid" || true
+  kill "$NOTIFY_PID" 2>/dev/null || true
+  local uuid
+  uuid=$(cat "$BATS_TEST_TMPDIR/uuid")
+  echo "notify log:"; cat "$log"
+  [[ $(sed -n 1p "$log") == "$pid"$'\t'False$'\t'"STATUS=pod $uuid: starting 1 app" ]] || fail "the first datagram: $(sed -n 1p "$log")"
+  [[ $(sed -n 2p "$log") == "$pid"$'\t'True$'\t'"READY=1|MAINPID=$pid|STATUS=pod $uuid: 1 app running" ]] ||
+    fail "READY=1 from run, with MAINPID run, once the apps started: $(sed -n 2p "$log")"
+  [[ $(sed -n 3p "$log") == "$pid"$'\t'*$'\t'"STOPPING=1|STATUS=pod $uuid: stopping" ]] || fail "STOPPING=1 on SIGTERM: $(sed -n 3p "$log")"
+  # the app has neither the socket nor the watchdog: nothing in the VM speaks for run
+  [[ $(cat "$BATS_TEST_TMPDIR/out") == "socket= watchdog=" ]] || fail "the app's environment: $(cat "$BATS_TEST_TMPDIR/out")"
+  # an app that says it speaks sd_notify: no socket of its own reaches the VM, so refused
+  # (the stage1's refusal, before qemu starts: the pod is left exited for gc)
+  NOTIFY_SOCKET=$sock run_podrun run --stage1=kvm --net=none --uuid-file-save="$BATS_TEST_TMPDIR/uuid2" podrun.test/probe \
+    --annotation=appc.io/executor/supports-systemd-notify=true --exec=/bin/true
+  assert_status 254
+  [[ ${#stderr_lines[@]} -eq 1 && $stderr == 'podrun-stage1: app "probe" speaks sd_notify ('*'nspawn)' ]] || fail "one line: $stderr"
+  [[ ! -e $(find "$STORE/pods" -mindepth 2 -maxdepth 2 -name "$(cat "$BATS_TEST_TMPDIR/uuid2")")/kvm/console.log ]] || fail "a VM was started"
+  NOTIFY_SOCKET=relative run_podrun run --stage1=kvm --net=none podrun.test/probe --exec=/bin/true
+  assert_status 254
+  [[ ${#stderr_lines[@]} -eq 1 && $stderr == 'podrun-stage1: NOTIFY_SOCKET="relative": not a socket'* ]] || fail "one line: $stderr"
+  gc_leaves_nothing "$(cat "$BATS_TEST_TMPDIR/uuid2")"
+}
+
+@test "kvm: under the host's systemd (booted in a container), a Type=notify unit of a kvm pod is active once its app runs, MainPID the stage1's run; systemctl stop ends it" {
+  md_boot
+  md_setup
+  local unit=podrun-e2e-kvm
+  cp "$BUILD/stage1-kvm.aci" "$BATS_TEST_TMPDIR/probe.aci" "$MD_ROOT$IN_DIR/"
+  # no /dev/kvm in the container: TCG, without the probe's notice
+  inside systemd-run --unit="$unit" --quiet --no-block -p Type=notify -p TimeoutStartSec=180 -E PODRUN_KVM=off \
+    "$IN_DIR/bin/podrun" --dir="$IN_STORE" --insecure-options=image run --stage1=kvm --net=none \
+    --uuid-file-save="$IN_DIR/uuid-kvm" "$IN_DIR/probe.aci" --exec=/bin/sleep -- 600 ---
+  local i state uuid main
+  for i in $(seq 1800); do
+    state=$(inside systemctl show "$unit" -p ActiveState --value)
+    [[ $state == activating ]] || break
+    sleep 0.1
+  done
+  [[ $state == active ]] || fail "the unit is $state: $(inside journalctl -u "$unit" --no-pager | tail -n 20)"
+  uuid=$(cat "$MD_ROOT$IN_DIR/uuid-kvm")
+  # active means started: the pod init's ready record is there
+  [[ -f "$STORE/pods/run/$uuid/kvm/rt/ready" ]] || fail "active before the pod's app started"
+  main=$(inside systemctl show "$unit" -p MainPID --value)
+  [[ $(tr '\0' ' ' <"$MD_ROOT/proc/$main/cmdline") == *"/stage1/rootfs/kvm/run "*"$uuid"* ]] ||
+    fail "MainPID $main is $(tr '\0' ' ' <"$MD_ROOT/proc/$main/cmdline")"
+  [[ $(inside systemctl show "$unit" -p StatusText --value) == "pod $uuid: 1 app running" ]] || fail "StatusText"
+  inside systemctl stop "$unit"
+  [[ $(inside systemctl show "$unit" -p ActiveState --value) != active ]] || fail "still active after stop"
+  ! pgrep -f "podrun-$uuid" >/dev/null || fail "qemu of the pod is left: $(pgrep -af "podrun-$uuid")"
 }
