@@ -310,7 +310,7 @@ static bool is_netns_mount(const char *path)
   return statfs(path, &st) == 0 && st.f_type == NSFS_MAGIC;
 }
 
-static int loopback_up(podrun_error_t *err)
+int cni_loopback_up(podrun_error_t *err)
 {
   _cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   struct ifreq ifr = { 0 };
@@ -323,26 +323,35 @@ static int loopback_up(podrun_error_t *err)
   return 0;
 }
 
-int cni_netns_create(int poddirfd, const char *podpath, podrun_error_t *err)
+int cni_netns_bind_self(int poddirfd, podrun_error_t *err)
 {
-  _cleanup_free_ char *path = xasprintf("%s/" CNI_NETNS_FILE, podpath);
+  _cleanup_close_ int fd =
+    openat(poddirfd, CNI_NETNS_FILE, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+  if (fd < 0)
+    return podrun_error_set(err, errno, "create the pod's " CNI_NETNS_FILE);
+  _cleanup_free_ char *target = xasprintf("/proc/self/fd/%d", fd);
+  if (mount("/proc/self/ns/net", target, NULL, MS_BIND, NULL) < 0)
+    {
+      int e = errno;
+      (void) unlinkat(poddirfd, CNI_NETNS_FILE, 0);
+      return podrun_error_set(err, e, "bind-mount the pod's network namespace on its " CNI_NETNS_FILE);
+    }
+  return 0;
+}
+
+int cni_netns_create(int poddirfd, podrun_error_t *err)
+{
   _cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-  int fd = openat(poddirfd, CNI_NETNS_FILE, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
   int r = 0;
 
-  if (fd < 0 || self < 0)
-    return podrun_error_set(err, errno, "create %s", QUOTE(path));
-  close(fd);
+  if (self < 0)
+    return podrun_error_set(err, errno, "open /proc/self/ns/net");
   if (unshare(CLONE_NEWNET) < 0)
     r = podrun_error_set(err, errno, "a network namespace for the pod");
-  else if (loopback_up(err) < 0)
+  else if (cni_loopback_up(err) < 0 || cni_netns_bind_self(poddirfd, err) < 0)
     r = -1;
-  else if (mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
-    r = podrun_error_set(err, errno, "bind-mount the pod's network namespace on %s", QUOTE(path));
   if (setns(self, CLONE_NEWNET) < 0)
     abort(); /* back to the host's: there is no going on in the pod's */
-  if (r < 0)
-    (void) unlinkat(poddirfd, CNI_NETNS_FILE, 0);
   return r;
 }
 
@@ -537,7 +546,7 @@ int cni_pod_setup(int poddirfd, const char *podpath, const char *uuid, struct cn
    * next teardown deletes */
   if (net_info_write(poddirfd, entries, err) < 0)
     return -1;
-  if (cni_netns_create(poddirfd, podpath, err) < 0)
+  if (cni_netns_create(poddirfd, err) < 0)
     goto fail;
   for (size_t i = 0; i < n; i++)
     {

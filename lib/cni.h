@@ -58,7 +58,13 @@ int cni_conf_parse(const char *text, size_t len, const char *what, json_t **ret_
 
 /* Creates the network namespace at dir/netns (a new file, bind-mounted in
  * the calling process's mount namespace) with its loopback up. */
-int cni_netns_create(int poddirfd, const char *podpath, podrun_error_t *err);
+int cni_netns_create(int poddirfd, podrun_error_t *err);
+/* This process's network namespace bound at the pod's CNI_NETNS_FILE (made
+ * here, O_EXCL; removed again on failure), and its loopback brought up: the
+ * two halves of cni_netns_create, for a process that made or joined the
+ * namespace itself (podrun-oci's container process). */
+int cni_netns_bind_self(int poddirfd, podrun_error_t *err);
+int cni_loopback_up(podrun_error_t *err);
 
 /* Adds nets[0..n) to the pod's netns (pod path podpath, container id uuid)
  * and writes net-info.json before (what is about to be added) and after

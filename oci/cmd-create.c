@@ -185,38 +185,6 @@ static char *now_rfc3339(void)
   return xstrdup(format_time_rfc3339(b, sizeof(b), store_now_usec()));
 }
 
-/* In the new network namespace: lo up, as nspawn's --private-network has it
- * (runc leaves that to the engine's CNI loopback plugin). */
-static int loopback_up(podrun_error_t *err)
-{
-  _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  struct ifreq ifr = { .ifr_name = "lo" };
-  if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-    return podrun_error_set(err, errno, "the loopback of its network namespace");
-  ifr.ifr_flags |= IFF_UP;
-  if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-    return podrun_error_set(err, errno, "bring up the loopback of its network namespace");
-  return 0;
-}
-
-/* This process's network namespace at the pod's netns, in the host's mount
- * namespace (this one, still): the pod joins it at start, and the pod's
- * teardown unbinds it. */
-static int bind_netns(int poddirfd, podrun_error_t *err)
-{
-  _cleanup_close_ int fd = openat(poddirfd, CNI_NETNS_FILE, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
-  if (fd < 0)
-    return podrun_error_set(err, errno, "make the pod's " CNI_NETNS_FILE);
-  _cleanup_free_ char *target = xasprintf("/proc/self/fd/%d", fd);
-  if (mount("/proc/self/ns/net", target, NULL, MS_BIND, NULL) < 0)
-    {
-      int e = errno;
-      (void) unlinkat(poddirfd, CNI_NETNS_FILE, 0);
-      return podrun_error_set(err, e, "bind its network namespace at the pod's " CNI_NETNS_FILE);
-    }
-  return 0;
-}
-
 /* The container's namespaces, before the hooks see its pid: its network
  * one, then a mount namespace of its own whose mounts propagate nothing to
  * the host's (host mounts still reach it), so that a hook entering either
@@ -231,9 +199,11 @@ static int container_ns_make(const struct container_ns *ns, int poddirfd, podrun
     return podrun_error_set(err, errno, "join its network namespace");
   if (ns->net == OCI_NET_NONE && unshare(CLONE_NEWNET) < 0)
     return podrun_error_set(err, errno, "a network namespace of its own");
-  if (ns->net == OCI_NET_NONE && loopback_up(err) < 0)
+  /* lo up, as nspawn's --private-network has it (runc leaves that to the
+   * engine's CNI loopback plugin) */
+  if (ns->net == OCI_NET_NONE && cni_loopback_up(err) < 0)
     return -1;
-  if (ns->pod_joins && bind_netns(poddirfd, err) < 0)
+  if (ns->pod_joins && cni_netns_bind_self(poddirfd, err) < 0)
     return -1;
   if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
     return podrun_error_set(err, errno, "a mount namespace of its own");
