@@ -599,7 +599,7 @@ static int supervise(pid_t qemu, struct stream streams[3], bool interactive, int
   if (pidfd < 0 || in < 0 || inotify_add_watch(in, KVM_RT_DIR, IN_CREATE | IN_MOVED_TO) < 0 ||
       sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
     return podrun_error_set(err, errno, "watch the VM");
-  bool ready = false, exited = false;
+  bool ready = false, exited = false, over = false;
   while (!exited || streams[0].open || streams[1].open || streams[2].open)
     {
       if (!ready && access(KVM_RT_DIR "/" STAGE1_READY, F_OK) == 0)
@@ -611,6 +611,12 @@ static int supervise(pid_t qemu, struct stream streams[3], bool interactive, int
           if (fs_write_file_atomic_at(AT_FDCWD, "pid", text, strlen(text), 0644, err) < 0)
             return -1;
           kvm_sd_ready();
+        }
+      if (ready && !over && !exited && faccessat(AT_FDCWD, KVM_RT_DIR "/" KVM_OVER_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+        {
+          over = true;
+          log_debug("the pod is over: qemu is ended");
+          (void) kill(qemu, SIGKILL); /* nothing of the pod is in it (KVM_OVER_FILE) */
         }
       struct pollfd fds[6] = {
         { .fd = exited ? -1 : pidfd, .events = POLLIN },

@@ -89,8 +89,25 @@ gc_leaves_nothing() {
   assert_output_contains "app-probe=3"
   # the guest's console went to the pod's console log, not to podrun's output
   [[ -s "$STORE/pods/run/$uuid/kvm/console.log" ]] || fail "no console log"
-  grep -q "Power down" "$STORE/pods/run/$uuid/kvm/console.log" || fail "the console log lacks the power-off"
-  [[ "$output$stderr" != *"Power down"* ]] || fail "the console reached podrun's output"
+  local first
+  first=$(head -n1 "$STORE/pods/run/$uuid/kvm/console.log")
+  [[ "$output$stderr" != *"$first"* ]] || fail "the console reached podrun's output"
+  # run ended qemu once the guest said the pod was over, before the guest kernel's
+  # power-off (whose "reboot: Power down" the kernel prints even when quiet)
+  ! grep -q "Power down" "$STORE/pods/run/$uuid/kvm/console.log" || fail "run waited for the guest's power-off"
+  gc_leaves_nothing "$uuid"
+}
+
+@test "kvm: run ends qemu once the pod is over, and not before what the apps wrote reached podrun: a big last write to stdout and to stderr, then exit" {
+  run_podrun run --stage1=kvm --net=none --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe --exec=/bin/sh -- -c \
+    'head -c 300000 /dev/zero | tr "\0" o; head -c 100000 /dev/zero | tr "\0" %; echo last-line >&2; exit 5' ---
+  assert_status 5
+  local uuid
+  uuid=$(cat "$BATS_TEST_TMPDIR/uuid")
+  [[ $output == "$(head -c 300000 /dev/zero | tr '\0' o)$(head -c 100000 /dev/zero | tr '\0' %)" ]] ||
+    fail "stdout: ${#output} bytes of 400000"
+  assert_stderr_contains "last-line"
+  ! grep -q "Power down" "$STORE/pods/run/$uuid/kvm/console.log" || fail "run waited for the guest's power-off"
   gc_leaves_nothing "$uuid"
 }
 
