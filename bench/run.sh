@@ -533,26 +533,19 @@ $R --dir="$layered" --insecure-options=image run --stage1=fly "docker://$ref" --
 # the first runs extracted both images (about 500 MB): their writeback must not land on
 # the timed runs of one of the two
 sync
-# pair_rounds NAME NAME-A CMD-A NAME-B CMD-B: rows 7, 8 and 9 compare two commands a
-# few percent apart, on a machine other work may load: the runs are taken in 4 rounds,
-# A then B, then B then A, …, so that a change of load weighs on both alike (report.py
-# merges the rounds, NAME-1.json … NAME-4.json); $per_round runs each per round, after
-# $pair_warmup warm-up runs (default 2)
-pair_rounds() {
-  name=$1 na=$2 a=$3 nb=$4 b=$5
-  per=${per_round:-$(((runs_start + 3) / 4))}
-  for round in 1 2 3 4; do
-    if [ $((round % 2)) = 1 ]; then
-      set -- -n "$na" "$a" -n "$nb" "$b"
-    else
-      set -- -n "$nb" "$b" -n "$na" "$a"
-    fi
-    inns hyperfine -N --warmup "${pair_warmup:-2}" --runs "$per" --export-json "$out/$name-$round.json" "$@" \
-      >>"$out/$name.log" 2>&1 || { cat "$out/$name.log" >&2; die "$name failed"; }
-  done
+# alternate NAME NAME-A CMD-A NAME-B CMD-B: rows 7, 8 and 9 compare two commands a
+# few percent apart, on a machine other work may load: bench/alternate.py takes their
+# runs in turn, A B, then B A, …, so that a change of load weighs on both alike, and
+# records each run's CPU time (wait4) beside its wall time (NAME.json); $pair_runs runs
+# each (default $runs_start), after $pair_warmup warm-up runs of each (default 2)
+alternate() {
+  name=$1
+  inns python3 "$here/alternate.py" --warmup "${pair_warmup:-2}" --runs "${pair_runs:-$runs_start}" \
+    --export-json "$out/$name.json" -n "$2" "$3" -n "$4" "$5" >>"$out/$name.log" 2>&1 ||
+    { cat "$out/$name.log" >&2; die "$name failed"; }
 }
 mark=$(log_mark)
-pair_rounds layers-start "podrun run (fly), one-layer ACI" \
+alternate layers-start "podrun run (fly), one-layer ACI" \
   "$R --dir=$layered run --stage1=fly podrun.bench/layers-one --exec=/bin/true" \
   "podrun run (fly), 5-layer image" "$R --dir=$layered --insecure-options=image run --stage1=fly docker://$ref --exec=/bin/true"
 start_requests=$(requests "$mark")
@@ -597,7 +590,7 @@ rm -rf "$upd" "$work/pm-upd"
 say "row 8: podrun run ./bench.aci (in the store) vs by name"
 (
   cd "$work"
-  pair_rounds file-start "podrun run (fly) podrun.bench/busybox, by name" \
+  alternate file-start "podrun run (fly) podrun.bench/busybox, by name" \
     "$PODRUN --dir=$store --insecure-options=image run --stage1=fly podrun.bench/busybox" \
     "podrun run (fly) ./bench.aci, in the store" "$PODRUN --dir=$store --insecure-options=image run --stage1=fly ./bench.aci"
 )
@@ -718,13 +711,13 @@ if command -v qemu-system-x86_64 >/dev/null && [ -f "$BUILD/stage1-kvm.aci" ] &&
   floor_cmd=$(echo "$floor_cmd" | tr -s '\n ' '  ')
   kvm_env=
   [ "$accel" = tcg ] && kvm_env="env PODRUN_KVM=off"
-  # 4 rounds of 3 boots each (about 2 minutes under TCG), in alternating order
-  per_round=3 pair_warmup=0 # the pod above was the warm-up
-  [ "$quick" = 1 ] && per_round=1
-  pair_rounds kvm "podrun run (kvm, $accel, --net=none) /bin/true" \
+  # 12 boots each (about 2 minutes under TCG), in turn
+  pair_runs=12 pair_warmup=0 # the pod above was the warm-up
+  [ "$quick" = 1 ] && pair_runs=2
+  alternate kvm "podrun run (kvm, $accel, --net=none) /bin/true" \
     "$kvm_env $P run --stage1=kvm --net=none podrun.bench/busybox" \
     "floor: qemu microvm ($accel), same kernel, /init powers off" "$floor_cmd"
-  unset per_round pair_warmup
+  unset pair_runs pair_warmup
   # qemu's resident memory while the app sleeps (the pod's pid is qemu's)
   rm -f "$work/kvm-uuid"
   # shellcheck disable=SC2086
