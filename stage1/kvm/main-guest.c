@@ -529,7 +529,7 @@ static struct stage1_run_args run_args;
  * qemu too (tcdrain: the hvc buffer empties into the virtqueue, and
  * virtio-console's send waits for qemu to take each buffer), KVM_OVER_FILE
  * tells run that nothing of the pod is left in the VM: it ends qemu then,
- * instead of waiting for this kernel's power-off (~1.2 s under TCG). */
+ * instead of waiting for this kernel's power-off. */
 static void pod_over(void)
 {
   static const char *const consoles[] = { "/dev/hvc0", "/dev/hvc1", KVM_GUEST_TTY };
