@@ -530,20 +530,23 @@ static struct stage1_run_args run_args;
  * virtio-console's send waits for qemu to take each buffer), KVM_OVER_FILE
  * tells run that nothing of the pod is left in the VM: it ends qemu then,
  * instead of waiting for this kernel's power-off. */
-static void pod_over(void)
+static bool pod_over(void)
 {
   static const char *const consoles[] = { "/dev/hvc0", "/dev/hvc1", KVM_GUEST_TTY };
+  /* run heeds it only once the pod was ready: before, the power-off says it */
+  if (access(KVM_GUEST_RUNTIME_DIR "/" STAGE1_READY, F_OK) < 0)
+    return false;
   for (size_t i = 0; i < ELEMENTSOF(consoles); i++)
     {
       if (i == 2 && !run_args.interactive)
         break;
       _cleanup_close_ int fd = open(consoles[i], O_WRONLY | O_NOCTTY | O_CLOEXEC);
       if (fd < 0 || tcdrain(fd) < 0)
-        return; /* no word to the host: it waits for the power-off */
+        return false; /* no word to the host: it waits for the power-off */
     }
   _cleanup_close_ int fd = open(KVM_GUEST_RUNTIME_DIR "/" KVM_OVER_FILE,
                                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  (void) fd;
+  return fd >= 0;
 }
 
 static void report(const char *msg)
@@ -1116,7 +1119,11 @@ int main(void)
                   {
                     stamp("the pod init exited");
                     log_stamps();
-                    pod_over();
+                    /* run ends the VM on `over` at once (however fast a
+                     * power-off under KVM would be); the power-off is for a
+                     * host that does not */
+                    if (pod_over())
+                      sleep(2);
                     power_off();
                   }
                 for (int i = 0; i < N_PORTS; i++)
