@@ -40,7 +40,7 @@ def main():
     p.add_argument("-n", nargs=2, action="append", metavar=("NAME", "CMD"), required=True)
     a = p.parse_args()
     cmds = [(name, shlex.split(cmd)) for name, cmd in a.n]
-    res = {name: {"times": [], "user": [], "system": []} for name, _ in cmds}
+    res = {name: {"times": [], "cpu_times": [], "user": 0.0, "system": 0.0} for name, _ in cmds}
     for _ in range(a.warmup):
         for _, argv in cmds:
             run_once(argv)
@@ -50,12 +50,10 @@ def main():
             wall, user, system = run_once(argv)
             r = res[name]
             r["times"].append(wall)
-            r["user"].append(user)
-            r["system"].append(system)
-    out = {"results": [{"command": name, "times": r["times"], "user": sum(r["user"]) / len(r["user"]),
-                        "system": sum(r["system"]) / len(r["system"]),
-                        "cpu_times": [u + s for u, s in zip(r["user"], r["system"])]}
-                       for name, r in res.items()]}
+            r["cpu_times"].append(user + system)
+            r["user"] += user / a.runs
+            r["system"] += system / a.runs
+    out = {"results": [{"command": name, **r} for name, r in res.items()]}
     with open(a.export_json, "w") as f:
         json.dump(out, f, indent=1)
 

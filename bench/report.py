@@ -21,8 +21,10 @@ def tsv(name):
 
 
 def hyperfine(*names):
-    """The rows of hyperfine exports; a command in several (rounds) gets all its runs."""
-    times, cpu = {}, {}
+    """The rows of hyperfine exports; a command in several exports gets all its runs.
+    bench/alternate.py's exports have each run's CPU time too ("cpu_times"): their
+    rows get its median; hyperfine's have only the mean of each export."""
+    times, cpu_means, cpu_runs = {}, {}, {}
     for name in names:
         path = os.path.join(out, name)
         if not os.path.exists(path):
@@ -30,18 +32,15 @@ def hyperfine(*names):
         with open(path) as f:
             for r in json.load(f)["results"]:
                 times.setdefault(r["command"], []).extend(x * 1000 for x in r["times"])
-                # bench/alternate.py's exports have each run's CPU time; hyperfine's only
-                # the mean user and system time of the export, weighted by its runs here
-                if "cpu_times" in r:
-                    cpu.setdefault(r["command"], []).extend((x * 1000, 1) for x in r["cpu_times"])
-                else:
-                    cpu.setdefault(r["command"], []).append(((r["user"] + r["system"]) * 1000, len(r["times"])))
+                # the mean user and system time of each export, weighted by its runs
+                cpu_means.setdefault(r["command"], []).append(((r["user"] + r["system"]) * 1000, len(r["times"])))
+                cpu_runs.setdefault(r["command"], []).extend(x * 1000 for x in r.get("cpu_times", []))
     rows = []
     for n, t in times.items():
         row = {"name": n, "median_ms": statistics.median(t), "min_ms": min(t), "max_ms": max(t), "runs": len(t),
-               "cpu_ms": sum(c * k for c, k in cpu[n]) / sum(k for _, k in cpu[n])}
-        if all(k == 1 for _, k in cpu[n]):
-            row["cpu_median_ms"] = statistics.median(c for c, _ in cpu[n])
+               "cpu_ms": sum(c * k for c, k in cpu_means[n]) / sum(k for _, k in cpu_means[n])}
+        if cpu_runs[n]:
+            row["cpu_median_ms"] = statistics.median(cpu_runs[n])
         rows.append(row)
     return rows
 

@@ -122,8 +122,8 @@ int kvm_nic_connect(const char *netns_path, const char *veth, size_t index, stru
 /* In rt/, made by the guest init once the pod init has exited and the apps'
  * consoles are drained (main-guest.c, pod_over): all the pod wrote is on
  * the host, and run ends qemu without waiting for the guest's power-off.
- * Heeded only once the pod was ready: before that, a VM that stops is an
- * early failure, said from its console. */
+ * Made, and heeded, only once the pod was ready: before that, a VM that
+ * stops is an early failure, said from its console. */
 #define KVM_OVER_FILE "over"
 /* In meta/ with --debug: the guest init and the pod init log their steps. */
 #define KVM_DEBUG_FILE "debug"
