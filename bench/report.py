@@ -67,7 +67,8 @@ groups = [
     {"title": "5b. Pull of a 5-layer image from docker-registry on 127.0.0.1, to disk (fresh directories)",
      "rows": hyperfine("pull-disk.json"), "mbytes": pull_bytes},
     {"title": "7. Pod start to exit of /bin/true: 5 layers vs one layer of the same tree",
-     "rows": hyperfine("layers-start.json"), "peers": ["podrun run (fly), one-layer ACI"], "cpu": True},
+     "rows": hyperfine("layers-start.json"),
+     "peers": ["podrun run (fly), one-layer ACI, by id", "podrun run (fly), one-layer ACI, by name"], "cpu": True},
     {"title": "8. Pod start to exit of /bin/true: a local file already in the store vs by name",
      "rows": hyperfine("file-start.json"), "peers": ["podrun run (fly) podrun.bench/busybox, by name"],
      "cpu": True},
@@ -255,9 +256,9 @@ def pair_target(what, a, b, factor):
            f"({fmt_ratio(a['cpu_median_ms'], b['cpu_median_ms'])})")
 
 
-one, five = find(allrows, "podrun run (fly), one-layer ACI"), find(allrows, "podrun run (fly), 5-layer image")
+one, five = find(allrows, "podrun run (fly), one-layer ACI, by id"), find(allrows, "podrun run (fly), 5-layer image, by id")
 if one and five:
-    pair_target("start of a 5-layer pod ≤ 1.0× a one-layer pod of the same tree", five, one, 1.0)
+    pair_target("start of a 5-layer pod ≤ 1.0× a one-layer pod of the same tree (both by id)", five, one, 1.0)
 byname = find(allrows, "podrun run (fly) podrun.bench/busybox, by name")
 byfile = find(allrows, "podrun run (fly) ./bench.aci, in the store")
 if byname and byfile:

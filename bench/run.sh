@@ -526,28 +526,40 @@ pull_rows disk "$work/pull"
 # --- row 7: start of a pod of 5 layers vs one layer of the same tree ---------------------
 say "row 7: pod start, 5-layer image vs one-layer ACI of the same tree"
 layered=$work/layered
-$R --dir="$layered" --insecure-options=image,http fetch "docker://$ref" >/dev/null
-$R --dir="$layered" --insecure-options=image fetch "$work/onelayer.aci" >/dev/null
+five_id=$($R --dir="$layered" --insecure-options=image,http fetch "docker://$ref")
+one_id=$($R --dir="$layered" --insecure-options=image fetch "$work/onelayer.aci")
 $R --dir="$layered" run --stage1=fly podrun.bench/layers-one >/dev/null
 $R --dir="$layered" --insecure-options=image run --stage1=fly "docker://$ref" --exec=/bin/true >/dev/null
 # the first runs extracted both images (about 500 MB): their writeback must not land on
 # the timed runs of one of the two
 sync
-# alternate NAME NAME-A CMD-A NAME-B CMD-B: rows 7, 8 and 9 compare two commands a
-# few percent apart, on a machine other work may load: bench/alternate.py takes their
-# runs in turn, A B, then B A, …, so that a change of load weighs on both alike, and
+# alternate NAME NAME-A CMD-A NAME-B CMD-B [NAME-C CMD-C …]: rows 7, 8 and 9 compare
+# commands a few percent apart, on a machine other work may load: bench/alternate.py takes their
+# runs in turn, A B …, then … B A, and so on, so that a change of load weighs on both alike, and
 # records each run's CPU time (wait4) beside its wall time (NAME.json); $pair_runs runs
 # each (default $runs_start), after $pair_warmup warm-up runs of each (default 2)
 alternate() {
   name=$1
+  shift
+  n=$#
+  while [ "$n" -gt 0 ]; do # NAME CMD … → -n NAME CMD …
+    set -- "$@" -n "$1" "$2"
+    shift 2
+    n=$((n - 2))
+  done
   inns python3 "$here/alternate.py" --warmup "${pair_warmup:-2}" --runs "${pair_runs:-$runs_start}" \
-    --export-json "$out/$name.json" -n "$2" "$3" -n "$4" "$5" >>"$out/$name.log" 2>&1 ||
-    { cat "$out/$name.log" >&2; die "$name failed"; }
+    --export-json "$out/$name.json" "$@" >>"$out/$name.log" 2>&1 || { cat "$out/$name.log" >&2; die "$name failed"; }
 }
+# Judged by image id, both (what a layer costs at start); by name, shown beside them
+# (docker://… also reads policy.json and the registries configuration).
 mark=$(log_mark)
-alternate layers-start "podrun run (fly), one-layer ACI" \
+alternate layers-start "podrun run (fly), one-layer ACI, by id" \
+  "$R --dir=$layered run --stage1=fly $one_id --exec=/bin/true" \
+  "podrun run (fly), 5-layer image, by id" "$R --dir=$layered run --stage1=fly $five_id --exec=/bin/true" \
+  "podrun run (fly), one-layer ACI, by name" \
   "$R --dir=$layered run --stage1=fly podrun.bench/layers-one --exec=/bin/true" \
-  "podrun run (fly), 5-layer image" "$R --dir=$layered --insecure-options=image run --stage1=fly docker://$ref --exec=/bin/true"
+  "podrun run (fly), 5-layer image, by name (docker://…)" \
+  "$R --dir=$layered --insecure-options=image run --stage1=fly docker://$ref --exec=/bin/true"
 start_requests=$(requests "$mark")
 gc_store "$layered"
 rm -rf "$layered"

@@ -179,13 +179,9 @@ static void wanted_platform(const char **ret_os, const char **ret_arch, const ch
   *ret_arch = arg_fetch.arch ? arg_fetch.arch : oci_host_arch(ret_variant);
 }
 
-static bool of_platform(struct store *s, const char *id, const char *os, const char *arch, const char *variant)
+static bool of_platform(const struct store_image *img, const char *os, const char *arch, const char *variant)
 {
-  _cleanup_store_image_ struct store_image *img = NULL;
-  _cleanup_error_ podrun_error_t ignored = NULL;
   const char *appc_arch = oci_arch_to_appc(arch, variant);
-  if (store_resolve(s, id, &img, &ignored) < 0)
-    return false;
   return streq_ptr(img->os, os) && appc_arch && streq_ptr(img->arch, appc_arch);
 }
 
@@ -246,8 +242,9 @@ static char *ref_key(const struct oci_ref *r)
 static int fetch_docker(struct store *s, const char *ref, enum pull_policy policy, char **ret_id,
                         podrun_error_t *err)
 {
-  _cleanup_free_ char *def = NULL, *name = NULL, *appc = NULL, *key = NULL, *known = NULL, *user = NULL,
-                      *password = NULL, *ca_dir = NULL, *local_auth = NULL, *system_auth = NULL;
+  _cleanup_free_ char *def = NULL, *name = NULL, *appc = NULL, *key = NULL, *user = NULL, *password = NULL,
+                      *ca_dir = NULL, *local_auth = NULL, *system_auth = NULL;
+  _cleanup_store_image_ struct store_image *known = NULL;
   struct oci_ref r = { 0 };
   struct docker_verify dv = { 0 };
   const char *os, *arch, *variant;
@@ -262,8 +259,8 @@ static int fetch_docker(struct store *s, const char *ref, enum pull_policy polic
     goto out;
   /* a tag of a manifest list names an image per platform: the store's is
    * the one asked for only if it is of that platform */
-  if (known && !of_platform(s, known, os, arch, variant))
-    free(TAKE_PTR(known));
+  if (known && !of_platform(known, os, arch, variant))
+    store_image_free(TAKE_PTR(known));
   if (oci_ref_appc_name(&r, &appc, err) < 0)
     goto out;
   if (docker_verify_begin(&r, appc, &dv, err) < 0)
@@ -273,12 +270,12 @@ static int fetch_docker(struct store *s, const char *ref, enum pull_policy polic
     }
   if (known && policy != PULL_UPDATE)
     {
-      if (dv.check && store_verified_copy(s, known, &dv, err) < 0)
+      if (dv.check && store_verified_copy(s, known->id, &dv, err) < 0)
         {
           podrun_error_wrap(err, "image %s", QUOTE(ref));
           goto out;
         }
-      *ret_id = TAKE_PTR(known);
+      *ret_id = xstrdup(known->id);
       rc = 0;
       goto out;
     }
@@ -592,11 +589,11 @@ static int from_store(struct store *s, const char *ref, char **ret_id, podrun_er
     return -1;
   _cleanup_free_ char *key = ref_key(&r);
   oci_ref_done(&r);
-  _cleanup_free_ char *id = NULL;
-  if (store_get_ref(s, key, &id, &ignored) < 0 || !id)
+  _cleanup_store_image_ struct store_image *known = NULL;
+  if (store_get_ref(s, key, &known, &ignored) < 0 || !known)
     return -1;
   podrun_error_free(err);
-  *ret_id = TAKE_PTR(id);
+  *ret_id = xstrdup(known->id);
   return 0;
 }
 

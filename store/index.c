@@ -12,12 +12,21 @@
 
 #define BUSY_TIMEOUT_MS 60000
 
+#define INDEX_CACHED_STATEMENTS 64
+
 struct index
 {
   sqlite3 *db;
   char *path;
   bool immutable; /* read as a file nobody writes: see index_open */
   struct stat st; /* ... which it was when opened */
+  /* prepared statements kept for the connection's life (see prepare) */
+  struct
+  {
+    const char *sql;
+    sqlite3_stmt *st;
+  } cache[INDEX_CACHED_STATEMENTS];
+  size_t n_cached;
 };
 
 /* Each migration takes user_version from its index to index + 1. Append
@@ -300,21 +309,50 @@ void index_close(struct index *idx)
 {
   if (!idx)
     return;
+  sqlite3_stmt *st;
+  while (idx->db && (st = sqlite3_next_stmt(idx->db, NULL)))
+    sqlite3_finalize(st);
   sqlite3_close_v2(idx->db);
   free(idx->path);
   free(idx);
 }
 
-static void stmt_finalizep(sqlite3_stmt **st)
+/* A statement from prepare() goes back to it reset: read locks released,
+ * bindings dropped; index_close finalizes them all. */
+static void stmt_releasep(sqlite3_stmt **st)
 {
-  sqlite3_finalize(*st);
+  if (!*st)
+    return;
+  sqlite3_reset(*st);
+  sqlite3_clear_bindings(*st);
 }
-#define _cleanup_stmt_ _cleanup_(stmt_finalizep)
+#define _cleanup_stmt_ _cleanup_(stmt_releasep)
 
+/* Compiling SQL costs more than running these lookups, and one command runs
+ * the same few many times: each text is compiled once per connection. A
+ * cached statement still being stepped (a caller nested inside another with
+ * the same SQL) is not handed out twice: that caller gets one of its own,
+ * finalized at close like the rest. */
 static int prepare(struct index *idx, const char *sql, sqlite3_stmt **ret, podrun_error_t *err)
 {
-  if (sqlite3_prepare_v2(idx->db, sql, -1, ret, NULL) != SQLITE_OK)
+  size_t i;
+  for (i = 0; i < idx->n_cached; i++)
+    if (streq(idx->cache[i].sql, sql))
+      break;
+  if (i < idx->n_cached && !sqlite3_stmt_busy(idx->cache[i].st))
+    {
+      stmt_releasep(&idx->cache[i].st);
+      *ret = idx->cache[i].st;
+      return 0;
+    }
+  if (sqlite3_prepare_v3(idx->db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL) != SQLITE_OK)
     return db_error(idx, err, "prepare statement");
+  if (i == idx->n_cached && i < INDEX_CACHED_STATEMENTS)
+    {
+      idx->cache[i].sql = sql;
+      idx->cache[i].st = *ret;
+      idx->n_cached++;
+    }
   return 0;
 }
 
@@ -562,6 +600,23 @@ int index_get_ref(struct index *idx, const char *ref, char **ret_image_id, char 
   *ret_image_id = r == SQLITE_ROW ? column_text(st, 0) : NULL;
   if (ret_manifest_digest)
     *ret_manifest_digest = r == SQLITE_ROW ? column_text(st, 1) : NULL;
+  return 0;
+}
+
+int index_get_ref_image(struct index *idx, const char *ref, struct store_image **ret, podrun_error_t *err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+  struct store_image **v = NULL;
+  size_t n = 0;
+
+  if (prepare(idx, "SELECT " IMAGE_COLUMNS " FROM images WHERE id = (SELECT image_id FROM refs WHERE ref = ?1)",
+              &st, err) < 0)
+    return -1;
+  bind_text(st, 1, ref);
+  if (collect(idx, st, &v, &n, err) < 0)
+    return -1;
+  *ret = n ? v[0] : NULL;
+  free(v);
   return 0;
 }
 

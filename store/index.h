@@ -48,6 +48,8 @@ int index_get_layer_diff_id(struct index *idx, const char *digest, bool *ret_kno
  * that, and the manifest it came from. *ret_image_id is NULL when unknown. */
 int index_get_ref(struct index *idx, const char *ref, char **ret_image_id, char **ret_manifest_digest,
                   podrun_error_t *err);
+/* The image of a docker reference, in one query; *ret NULL when unknown. */
+int index_get_ref_image(struct index *idx, const char *ref, struct store_image **ret, podrun_error_t *err);
 int index_set_ref(struct index *idx, const char *ref, const char *image_id, const char *manifest_digest,
                   podrun_error_t *err);
 

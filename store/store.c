@@ -227,6 +227,13 @@ int store_resolve(struct store *s, const char *ref, struct store_image **ret, po
     {
       if (*hex == '\0' || strspn(hex, "0123456789abcdef") != strlen(hex) || strlen(hex) > hex_len)
         return podrun_error_set(err, 0, "image %s: not a valid image id", QUOTE(ref));
+      /* a whole id: the index's key, no scan */
+      if (strlen(hex) == hex_len)
+        {
+          if (index_get_image(s->idx, ref, ret, err) < 0)
+            return -1;
+          return *ret ? 0 : podrun_error_new(err, ENOENT, "image %s: not found in the store", QUOTE(ref));
+        }
       if (index_find_by_id_prefix(s->idx, ref, &v, &n, err) < 0)
         return -1;
       return pick_one(v, n, ref, "id prefix", ret, err);
@@ -246,11 +253,11 @@ int store_resolve(struct store *s, const char *ref, struct store_image **ret, po
   /* an OCI image imported again under another name has that name in refs */
   if (n == 0)
     {
-      _cleanup_free_ char *id = NULL;
-      if (store_get_ref(s, ref, &id, err) < 0)
+      struct store_image *img = NULL;
+      if (store_get_ref(s, ref, &img, err) < 0)
         return -1;
-      if (id)
-        return index_get_image(s->idx, id, ret, err);
+      if (img)
+        return *ret = img, 0;
     }
   /* Like rkt: a bare name means the most recently imported image of it. */
   return pick_one(v, n, ref, NULL, ret, err);
@@ -325,17 +332,9 @@ int store_remove_locked(struct store *s, const char *id, podrun_error_t *err)
   return 0;
 }
 
-int store_get_ref(struct store *s, const char *ref, char **ret_id, podrun_error_t *err)
+int store_get_ref(struct store *s, const char *ref, struct store_image **ret, podrun_error_t *err)
 {
-  _cleanup_store_image_ struct store_image *img = NULL;
-  _cleanup_free_ char *id = NULL;
-
-  *ret_id = NULL;
-  if (index_get_ref(s->idx, ref, &id, NULL, err) < 0 || (id && index_get_image(s->idx, id, &img, err) < 0))
-    return -1;
-  if (img)
-    *ret_id = TAKE_PTR(id);
-  return 0;
+  return index_get_ref_image(s->idx, ref, ret, err);
 }
 
 int store_get_remote(struct store *s, const char *url, char **ret_id, podrun_error_t *err)

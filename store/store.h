@@ -85,8 +85,8 @@ int store_resolve(struct store *s, const char *ref, struct store_image **ret, po
 int store_list(struct store *s, struct store_image ***ret, size_t *ret_n, podrun_error_t *err);
 
 /* The image a docker reference ("HOST/REPO:TAG", "HOST/REPO@sha256:…") was
- * fetched as, if the store still has it; *ret_id NULL otherwise. */
-int store_get_ref(struct store *s, const char *ref, char **ret_id, podrun_error_t *err);
+ * fetched as, if the store still has it; *ret NULL otherwise. */
+int store_get_ref(struct store *s, const char *ref, struct store_image **ret, podrun_error_t *err);
 /* The image fetched from url (an https ACI), if the store still has it. */
 int store_get_remote(struct store *s, const char *url, char **ret_id, podrun_error_t *err);
 

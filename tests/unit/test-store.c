@@ -490,7 +490,7 @@ static char *fake_id(char c)
 static void test_index(void **state)
 {
   _cleanup_free_ char *path = xasprintf("%s/index.db", (char *) *state);
-  _cleanup_free_ char *a = fake_id('a'), *b = fake_id('b'), *rid = NULL, *etag = NULL;
+  _cleanup_free_ char *a = fake_id('a'), *b = fake_id('b'), *rid = NULL, *etag = NULL, *rid_ref = NULL;
   _cleanup_error_ podrun_error_t err = NULL;
   struct index *idx = NULL;
   struct store_image **v = NULL, *got = NULL;
@@ -553,6 +553,37 @@ static void test_index(void **state)
   assert_int_equal(index_get_remote(idx, "file:///x.aci", &rid, &etag, &err), 0);
   assert_string_equal(rid, b);
   assert_string_equal(etag, "e2");
+
+  /* docker references; statements are kept compiled between calls (index.c's
+   * prepare): each call sees its own bindings, and what another connection
+   * wrote since the last call (no read transaction is left open) */
+  struct index *other = NULL;
+  assert_int_equal(index_open(path, false, &other, &err), 0);
+  assert_int_equal(index_get_ref_image(idx, "h/r:1", &got, &err), 0);
+  assert_null(got);
+  assert_int_equal(index_get_ref(idx, "h/r:1", &rid_ref, NULL, &err), 0);
+  assert_null(rid_ref);
+  assert_int_equal(index_set_ref(other, "h/r:1", a, "sha256:m1", &err), 0);
+  assert_int_equal(index_set_ref(other, "h/r:2", b, "sha256:m2", &err), 0);
+  for (int round = 0; round < 2; round++)
+    {
+      assert_int_equal(index_get_ref_image(idx, "h/r:1", &got, &err), 0);
+      assert_non_null(got);
+      assert_string_equal(got->id, a);
+      store_image_free(got);
+      assert_int_equal(index_get_ref_image(idx, "h/r:2", &got, &err), 0);
+      assert_non_null(got);
+      assert_string_equal(got->id, b);
+      store_image_free(got);
+      assert_int_equal(index_get_ref(idx, "h/r:2", &rid_ref, NULL, &err), 0);
+      assert_string_equal(rid_ref, b);
+      free(TAKE_PTR(rid_ref));
+    }
+  assert_int_equal(index_set_ref(other, "h/r:2", a, "sha256:m3", &err), 0);
+  assert_int_equal(index_get_ref(idx, "h/r:2", &rid_ref, NULL, &err), 0);
+  assert_string_equal(rid_ref, a);
+  free(TAKE_PTR(rid_ref));
+  index_close(other);
 
   assert_int_equal(index_remove_image(idx, a, NULL, &err), 0);
   assert_int_equal(index_remove_image(idx, a, NULL, &err), 0);
