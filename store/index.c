@@ -603,21 +603,31 @@ int index_get_ref(struct index *idx, const char *ref, char **ret_image_id, char 
   return 0;
 }
 
-int index_get_ref_image(struct index *idx, const char *ref, struct store_image **ret, podrun_error_t *err)
+/* The one image (or none: *ret NULL) a SELECT of IMAGE_COLUMNS with one
+ * parameter, key, finds. */
+static int get_one_image(struct index *idx, const char *sql, const char *key, struct store_image **ret,
+                         podrun_error_t *err)
 {
   _cleanup_stmt_ sqlite3_stmt *st = NULL;
   struct store_image **v = NULL;
   size_t n = 0;
 
-  if (prepare(idx, "SELECT " IMAGE_COLUMNS " FROM images WHERE id = (SELECT image_id FROM refs WHERE ref = ?1)",
-              &st, err) < 0)
+  if (prepare(idx, sql, &st, err) < 0)
     return -1;
-  bind_text(st, 1, ref);
+  bind_text(st, 1, key);
   if (collect(idx, st, &v, &n, err) < 0)
     return -1;
   *ret = n ? v[0] : NULL;
+  for (size_t i = 1; i < n; i++)
+    store_image_free(v[i]);
   free(v);
   return 0;
+}
+
+int index_get_ref_image(struct index *idx, const char *ref, struct store_image **ret, podrun_error_t *err)
+{
+  return get_one_image(idx, "SELECT " IMAGE_COLUMNS " FROM images WHERE id = (SELECT image_id FROM refs WHERE ref = ?1)",
+                       ref, ret, err);
 }
 
 int index_set_ref(struct index *idx, const char *ref, const char *image_id, const char *manifest_digest,
@@ -639,18 +649,7 @@ int index_set_ref(struct index *idx, const char *ref, const char *image_id, cons
 
 int index_get_image(struct index *idx, const char *id, struct store_image **ret, podrun_error_t *err)
 {
-  _cleanup_stmt_ sqlite3_stmt *st = NULL;
-  struct store_image **v = NULL;
-  size_t n = 0;
-
-  if (prepare(idx, "SELECT " IMAGE_COLUMNS " FROM images WHERE id = ?1", &st, err) < 0)
-    return -1;
-  bind_text(st, 1, id);
-  if (collect(idx, st, &v, &n, err) < 0)
-    return -1;
-  *ret = n ? v[0] : NULL;
-  free(v);
-  return 0;
+  return get_one_image(idx, "SELECT " IMAGE_COLUMNS " FROM images WHERE id = ?1", id, ret, err);
 }
 
 int index_list_images(struct index *idx, struct store_image ***ret, size_t *ret_n, podrun_error_t *err)

@@ -3,18 +3,19 @@
 # of tests/e2e). An exited pod keeps its cgroup, like its directory, until gc removes
 # both (Documentation/pod-lifecycle.md); most tests do not gc their own pods, and the
 # cgroups would outlive the test directories that bats deletes: so, once every file has
-# run, every store of every test is collected.
+# run, every store of every test and file is collected.
 
 setup_suite() {
   :
 }
 
 teardown_suite() {
-  local podrun=${PODRUN:-$BATS_TEST_DIRNAME/../../build/bin/podrun} pods
+  local podrun=${PODRUN:-$BATS_TEST_DIRNAME/../../build/bin/podrun} run
   [[ -n "${BATS_RUN_TMPDIR:-}" && -x "$podrun" ]] || return 0
-  find "$BATS_RUN_TMPDIR/test" -mindepth 3 -maxdepth 5 -type d -path '*/store/pods' 2>/dev/null |
-    while read -r pods; do
-      "$podrun" --dir="${pods%/pods}" gc --grace-period=0 --expire-prepared=0s >/dev/null 2>&1 || true
+  # every store, whatever its directory's name (as teardown_pods finds them)
+  find "$BATS_RUN_TMPDIR" -mindepth 3 -maxdepth 8 -type d -path '*/pods/run' 2>/dev/null |
+    while read -r run; do
+      "$podrun" --dir="${run%/pods/run}" gc --grace-period=0 --expire-prepared=0s >/dev/null 2>&1 || true
     done
   return 0
 }

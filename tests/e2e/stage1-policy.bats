@@ -128,7 +128,7 @@ status_of() {
   [[ $(probe 'j["pid"]') != 0 ]]
   [[ $(status_of "$BATS_TEST_TMPDIR/uuid" stage1) == nspawn ]] || fail "status: stage1"
   [[ $(status_of "$BATS_TEST_TMPDIR/uuid" stage1-rule) == "$CONF/stage1.d/50-example.json:the-rest" ]] || fail "rule"
-  rm -rf "$STORE/pods"
+  podrun gc --grace-period=0 --expire-prepared=0s >/dev/null # the pods so far, cgroups and all
   for flag in --stage1=fly "--stage1-path=$BUILD/stage1-fly.aci"; do
     run_podrun run "$flag" example.com/app
     assert_one_line_error "$flag: image \"example.com/app\" must run in nspawn or heavier (stage1 policy \"$CONF/stage1.d/50-example.json:the-rest\")"
@@ -345,7 +345,7 @@ json.dump(p, open(sys.argv[1], "w"))' "$BATS_TEST_TMPDIR/pod.json" "$(aci_id "$B
   [[ $(status_of "$BATS_TEST_TMPDIR/uuid" stage1) == podrun.io/stage1-fly ]] || fail "status: stage1"
   [[ $(status_of "$BATS_TEST_TMPDIR/uuid" stage1-rule) == *:app-own-stage1 ]] || fail "status: stage1-rule"
   # the image and fly are of one weight (an image counts as fly) but not the same stage1
-  rm -rf "$STORE/pods"
+  podrun gc --grace-period=0 --expire-prepared=0s >/dev/null # the pods so far, cgroups and all
   run_podrun run example.com/app example.com/tools/probe
   assert_one_line_error "image \"example.com/app\" gets \"podrun.io/stage1-fly\" ($CONF/stage1.d/50-own.json:app-own-stage1), image \"example.com/tools/probe\" gets \"fly\" ($CONF/stage1.d/50-own.json:tools-in-fly): a pod has one stage1"
   no_pods
