@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""bench/alternate.py [--warmup W] --runs N --export-json FILE -n NAME CMD [-n NAME CMD]...
+"""bench/alternate.py [--warmup W] --runs N [--round-cleanup SHELL-CMD] --export-json FILE -n NAME CMD [-n NAME CMD]...
 
 Times commands that are compared with each other one run at a time, in turn (A B, then
 B A, and so on), so that a machine that slows down or speeds up during the
@@ -9,12 +9,16 @@ Each run's wall time and CPU time (user + system of the command and every proces
 waited for, from wait4) are recorded. CMD is split as a shell would split words, with
 no shell (hyperfine -N). A run that exits non-zero stops the measurement.
 
+--round-cleanup runs SHELL-CMD (sh -c, untimed) after each round of every command, for
+commands that leave what they made behind (a tree extracted into a new directory).
+
 FILE has hyperfine's shape ("results": [{"command", "times", "user", "system"}]) and
 per-run "cpu_times" too (seconds), which bench/report.py prefers."""
 import argparse
 import json
 import os
 import shlex
+import subprocess
 import sys
 import time
 
@@ -36,6 +40,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--warmup", type=int, default=0)
     p.add_argument("--runs", type=int, required=True)
+    p.add_argument("--round-cleanup")
     p.add_argument("--export-json", required=True)
     p.add_argument("-n", nargs=2, action="append", metavar=("NAME", "CMD"), required=True)
     a = p.parse_args()
@@ -53,6 +58,8 @@ def main():
             r["cpu_times"].append(user + system)
             r["user"] += user / a.runs
             r["system"] += system / a.runs
+        if a.round_cleanup and subprocess.run(["sh", "-c", a.round_cleanup]).returncode != 0:
+            sys.exit(f"alternate.py: --round-cleanup {a.round_cleanup!r} failed")
     out = {"results": [{"command": name, **r} for name, r in res.items()]}
     with open(a.export_json, "w") as f:
         json.dump(out, f, indent=1)

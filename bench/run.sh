@@ -186,7 +186,8 @@ rm -rf "$work/umoci-src"
 
 # Each timed run writes into a fresh directory (deleting a large tree on ext4
 # and creating files again soon after is up to 10x slower); the trees are
-# removed between commands, followed by a pause, not between runs.
+# removed after each round of the render rows, followed by a pause, not
+# between runs.
 big_rows() { # $1: where (tmpfs|disk), $2: base directory
   where=$1 base=$2
   n=0
@@ -218,14 +219,18 @@ case \$1 in
   sha512sum) exec sha512sum $work/big.aci ;;
 esac
 EOF
-  set -- -N --runs "$runs_big" --export-json "$out/big-$where-render.json" \
-    --cleanup "sh -c 'rm -rf $base/r.*; sync; sleep 5'"
+  # the tools in turn, one run each per round (bench/alternate.py, as rows 7-9: on a
+  # machine whose speed drifts, hyperfine's all-runs-of-one-then-the-next weighs the
+  # drift on some tools only); the trees go after each round
+  set -- --runs "$runs_big" --export-json "$out/big-$where-render.json" \
+    --round-cleanup "rm -rf $base/r.*; sync; sleep 5"
   set -- "$@" -n "podrun image render ($where)" "sh $work/render-$where.sh podrun"
   set -- "$@" -n "bsdtar -xf ($where)" "sh $work/render-$where.sh bsdtar"
   set -- "$@" -n "GNU tar -xf ($where)" "sh $work/render-$where.sh tar"
   [ "$have_umoci" = 0 ] || set -- "$@" -n "umoci raw unpack ($where)" "sh $work/render-$where.sh umoci"
   set -- "$@" -n "sha512sum (hashing floor)" "sh $work/render-$where.sh sha512sum"
-  hyperfine "$@" >"$out/big-$where-render.log" 2>&1 || { cat "$out/big-$where-render.log" >&2; die "row 2 failed"; }
+  python3 "$here/alternate.py" "$@" >"$out/big-$where-render.log" 2>&1 ||
+    { cat "$out/big-$where-render.log" >&2; die "row 2 failed"; }
 }
 big_rows tmpfs "$work/tmpfs"
 mkdir -p "$work/disk"
