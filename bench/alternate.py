@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """bench/alternate.py [--warmup W] --runs N [--round-cleanup SHELL-CMD] --export-json FILE -n NAME CMD [-n NAME CMD]...
 
-Times commands that are compared with each other one run at a time, in turn (A B, then
-B A, and so on), so that a machine that slows down or speeds up during the
-measurement weighs on each alike; hyperfine runs all of one command before the next.
+Times commands that are compared with each other one run at a time, in turn, each
+round starting one command further on (A B C, then B C A, then C A B, and so on), so
+that a machine that slows down or speeds up during the measurement weighs on each
+alike, and each is first after a --round-cleanup as often; hyperfine runs all of one
+command before the next.
 Each run's wall time and CPU time (user + system of the command and every process it
 waited for, from wait4) are recorded. CMD is split as a shell would split words, with
 no shell (hyperfine -N). A run that exits non-zero stops the measurement.
@@ -50,7 +52,7 @@ def main():
         for _, argv in cmds:
             run_once(argv)
     for i in range(a.runs):
-        order = cmds if i % 2 == 0 else cmds[::-1]
+        order = cmds[i % len(cmds):] + cmds[:i % len(cmds)]
         for name, argv in order:
             wall, user, system = run_once(argv)
             r = res[name]

@@ -539,10 +539,11 @@ $R --dir="$layered" --insecure-options=image run --stage1=fly "docker://$ref" --
 # the timed runs of one of the two
 sync
 # alternate NAME NAME-A CMD-A NAME-B CMD-B [NAME-C CMD-C …]: rows 7, 8 and 9 compare
-# commands a few percent apart, on a machine other work may load: bench/alternate.py takes their
-# runs in turn, A B …, then … B A, and so on, so that a change of load weighs on both alike, and
-# records each run's CPU time (wait4) beside its wall time (NAME.json); $pair_runs runs
-# each (default $runs_start), after $pair_warmup warm-up runs of each (default 2)
+# commands a few percent apart, on a machine other work may load: bench/alternate.py
+# takes their runs in turn, each round starting one command further on (A B C, B C A,
+# …), so that a change of load weighs on all alike, and records each run's CPU time
+# (wait4) beside its wall time (NAME.json); $pair_runs runs each (default
+# $runs_start), after $pair_warmup warm-up runs of each (default 2)
 alternate() {
   name=$1
   shift
