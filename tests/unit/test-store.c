@@ -666,6 +666,9 @@ static void test_store(void **state)
   assert_int_equal(store_resolve(s, prefix, &img, &err), 0);
   assert_string_equal(img->id, id2);
   store_image_free(img);
+  assert_int_equal(store_resolve(s, id1, &img, &err), 0); /* a whole id: by the index's key */
+  assert_string_equal(img->id, id1);
+  store_image_free(img);
   assert_int_equal(store_resolve(s, "example.com/two:3.0", &img, &err), -1);
   podrun_error_free(&err);
   if (id1[7] == id2[7])
@@ -705,7 +708,10 @@ static void test_store(void **state)
   store_gc_report_done(&rep);
   assert_int_equal(access(stray_tree, F_OK), -1);
   assert_int_equal(access(stray_blob, F_OK), -1);
-  assert_int_equal(store_resolve(s, id2, &img, &err), -1);
+  assert_int_equal(store_resolve(s, id2, &img, &err), -1); /* a whole id no longer there */
+  assert_int_equal(err->status, ENOENT);
+  _cleanup_free_ char *gone = xasprintf("image \"%s\": not found in the store", id2);
+  assert_string_equal(err->msg, gone);
   podrun_error_free(&err);
   assert_int_equal(access(tree, F_OK), 0);
 
