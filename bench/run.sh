@@ -716,6 +716,7 @@ if command -v qemu-system-x86_64 >/dev/null && [ -f "$BUILD/stage1-kvm.aci" ] &&
   [ -n "$accel" ] || die "row 9: the kvm pod says no accelerator"
   # the stage1's command line (stage1/kvm/run.c): under TCG the host's TSC frequency too
   append="console=ttyS0 quiet panic=-1 reboot=t i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd"
+  append="$append initcall_blacklist=cmos_init cryptomgr.notests"
   mhz=$(sed -n 's/^cpu MHz[[:space:]]*: //p' /proc/cpuinfo | head -n1)
   if [ "$accel" = tcg ] && [ -n "$mhz" ]; then
     khz=$(awk -v m="$mhz" 'BEGIN {printf "%d", m * 1000}')
