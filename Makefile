@@ -191,10 +191,10 @@ $(BUILD)/stage1/nspawn/enter: $(BUILD)/stage1/nspawn/main-enter.o $(BUILD)/stage
                               $(STAGE1_COMMON) $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
-# The kvm flavor (stage1/kvm/): its binary is the host side's entrypoints
-# and, in the guest, the pod init; the guest init (main-guest.c, the VM's
-# pid 1 in the initramfs) and the in-guest enter (main-guest-enter.c, which
-# links stage2's code) are binaries of their own.
+# The kvm flavor (stage1/kvm/): its binary is the host side's entrypoints;
+# the guest init (main-guest.c, the VM's pid 1 in the initramfs, and the pod
+# init) and the in-guest enter (main-guest-enter.c, which links stage2's code)
+# are binaries of their own.
 KVM_ARCHIVE := $(call module_archive,stage1/kvm)
 $(BUILD)/stage1/kvm/kvm: $(BUILD)/stage1/kvm/main.o $(KVM_ARCHIVE) $(STAGE1_COMMON) $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
@@ -203,10 +203,12 @@ $(BUILD)/stage1/kvm/guest-enter: $(BUILD)/stage1/kvm/main-guest-enter.o $(KVM_AR
                                  $(BUILD)/stage2/libstage2.a $(BUILD)/lib/liblib.a
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(POD_LIBS)
 
-# The guest init is the VM's pid 1, in the initramfs: static even under the
-# sanitizers (it cannot carry their libraries), so built from the sources
-# without them.
-$(BUILD)/stage1/kvm/guest-init: stage1/kvm/main-guest.c stage1/kvm/frame.c $(call module_srcs,lib) \
+# The guest init is the VM's pid 1, in the initramfs, and in its child the pod
+# init (stage1/common with kvm's hooks, stage2's code in process): static even
+# under the sanitizers (it cannot carry their libraries), so built from the
+# sources without them.
+$(BUILD)/stage1/kvm/guest-init: stage1/kvm/main-guest.c stage1/kvm/frame.c stage1/kvm/init.c \
+                                $(call module_srcs,stage1/common) $(call module_srcs,stage2) $(call module_srcs,lib) \
                                 $(BUILD)/gen/syscall-names.h
 	@mkdir -p $(@D)
 	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -static -o $@ $(filter %.c,$^) $(POD_LIBS)

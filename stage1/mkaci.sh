@@ -29,7 +29,7 @@ case $flavor in
       supports-interactive=true supports-systemd-notify=true supports-socket-activation=true
       supports-metadata-service=true" ;;
   kvm)
-    binary=$build/stage1/kvm/kvm enter= entrypoints="run enter stop gc init"
+    binary=$build/stage1/kvm/kvm enter= entrypoints="run enter stop gc"
     # a VM: CNI networks through a tap (the default network, as nspawn), qemu's
     # user-mode NAT (host), or no NIC; the guest's own /etc files; the metadata
     # service over the tap (CNI) or slirp's 10.0.2.2 (host)
@@ -50,7 +50,8 @@ root=$stage/rootfs
 mkdir -p "$root/$flavor" "$root/opt/stage2"
 install -m 0755 "$binary" "$root/$flavor/$flavor"
 [ -z "$enter" ] || install -m 0755 "$enter" "$root/$flavor/enter" # a binary of its own: it links stage2's code
-install -m 0755 "$build/stage2/stage2" "$root/stage2"
+# (kvm's pod init, the guest init's child, runs stage2's code in process)
+[ "$flavor" = kvm ] || install -m 0755 "$build/stage2/stage2" "$root/stage2"
 # nspawn's run runs on the host, beside the host's systemd-nspawn, and links the host's
 # libsystemd (Documentation/systemd.md): a binary of its own, not static
 [ "$flavor" != nspawn ] || install -m 0755 "$build/stage1/nspawn/run" "$root/nspawn/run"
@@ -59,17 +60,16 @@ for e in $entrypoints; do
 done
 if [ "$flavor" = kvm ]; then
   # what the VM boots (the kernel, the initramfs with the guest init) and,
-  # shared into it, the in-guest enter (the pod init is kvm/init), over the
-  # pod's mount points
+  # shared into it, the in-guest enter, over the pod's mount points
   install -m 0644 "$build/kvm/kernel/vmlinux" "$root/kvm/vmlinux"
   install -m 0644 "$build/kvm/initrd.img" "$root/kvm/initrd.img"
   install -m 0755 "$build/stage1/kvm/guest-enter" "$root/kvm/guest-enter"
   mkdir -p "$root/podrun" "$root/proc" "$root/sys" "$root/dev" "$root/run" "$root/tmp" "$root/etc"
   chmod 0755 "$root/podrun"
-  # the pod init (kvm/kvm as init), the in-guest enter and stage2 run in the
-  # guest, over this rootfs: static, except in a sanitizer build, whose
-  # shared libraries come along (the guest init itself is always static)
-  for b in "$root/kvm/kvm" "$root/kvm/guest-enter" "$root/stage2"; do
+  # the in-guest enter runs in the guest, over this rootfs: static, except in
+  # a sanitizer build, whose shared libraries come along (the guest init,
+  # which is also the pod init, is always static)
+  for b in "$root/kvm/guest-enter"; do
     ldd "$b" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | while read -r lib; do
       install -D -m 0755 "$lib" "$root$lib"
     done

@@ -12,12 +12,8 @@ int main(int argc, char **argv)
   struct stage2_args a;
 
   log_set_program("podrun-stage2");
-  int r = stage2_parse_args(argc, argv, &a, &err);
-  if (r >= 0)
-    r = stage2_exec(&a, &err);
+  if (stage2_parse_args(argc, argv, &a, &err) >= 0)
+    stage2_main(&a);
   log_error("%s", err->msg);
-  /* _exit: the app's seccomp filter may be loaded already, and forbid what
-   * a sanitizer's exit checks need */
-  fflush(NULL);
-  _exit(stage2_exit_code(r, err));
+  return PODRUN_EXIT_ERROR;
 }

@@ -9,6 +9,7 @@
 #include "fs.h"
 #include "identity.h"
 #include "json-util.h"
+#include "log.h"
 #include "pod.h"
 #include "volumes.h"
 
@@ -329,6 +330,17 @@ int stage2_exit_code(int r, const struct podrun_error *e)
     return PODRUN_EXIT_ERROR;
   /* as shells and podman say it: not found, or found but not executable */
   return e->status == ENOENT || e->status == ENOTDIR ? 127 : 126;
+}
+
+_noreturn_ void stage2_main(const struct stage2_args *a)
+{
+  _cleanup_error_ podrun_error_t err = NULL;
+  int r = stage2_exec(a, &err);
+  log_error("%s", err->msg);
+  /* _exit: the app's seccomp filter may be loaded already, and forbid what
+   * a sanitizer's exit checks need */
+  fflush(NULL);
+  _exit(stage2_exit_code(r, err));
 }
 
 int stage2_exec(const struct stage2_args *a, podrun_error_t *err)

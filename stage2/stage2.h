@@ -49,6 +49,11 @@ int stage2_exec(const struct stage2_args *a, podrun_error_t *err);
  * does not exist, 126 when it cannot be executed, else 254. */
 int stage2_exit_code(int r, const struct podrun_error *e);
 
+/* stage2 as its binary runs it: stage2_exec(a), and on failure the error
+ * said and the process ended with stage2_exit_code. A flavor whose init has
+ * stage2's code calls it in the child it would have executed stage2 in. */
+_noreturn_ void stage2_main(const struct stage2_args *a);
+
 /* enter, on the host side (stage2/enter.c): runs a->cmd as the app whose
  * process is `target` (a pid in the caller's pid namespace) runs, in that
  * process's cgroups, namespaces (user first) and root, under the app's

@@ -3,10 +3,12 @@
  * argv[0] names, the lock fd, stop's and enter's arguments. */
 #include "stage1.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 
 #include "log.h"
 #include "pod.h"
@@ -49,6 +51,31 @@ int stage1_main(const struct stage1_entrypoint *table, size_t n, int argc, char 
       return PODRUN_EXIT_ERROR;
     }
   return code;
+}
+
+int stage1_as_if_executed(const char *program)
+{
+  _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
+  struct dirent *de;
+  if (!d)
+    return -1;
+  /* closing while reading the directory is fine: an fd already read is
+   * not read again, and none is opened meanwhile */
+  while ((de = readdir(d)))
+    {
+      int fd = atoi(de->d_name), flags;
+      if (de->d_name[0] != '.' && fd != dirfd(d) && (flags = fcntl(fd, F_GETFD)) >= 0 && (flags & FD_CLOEXEC))
+        close(fd);
+    }
+  for (int sig = 1; sig < NSIG; sig++)
+    {
+      struct sigaction sa;
+      if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+        (void) signal(sig, SIG_DFL);
+    }
+  log_set_program(program);
+  (void) prctl(PR_SET_NAME, program);
+  return 0;
 }
 
 int stage1_lock_fd(podrun_error_t *err)

@@ -97,6 +97,15 @@ static _noreturn_ void exec_stage2(const char *app, char **cmd)
   };
   if (!cmd)
     stage1_sd_stage2_args(app, &a); /* its passed sockets, its notify socket */
+  if (hooks->stage2_main)
+    {
+      if (stage1_as_if_executed("podrun-stage2") < 0)
+        {
+          log_error("app \"%s\": stage2 in process: %s", app, strerror(errno));
+          _exit(PODRUN_EXIT_ERROR);
+        }
+      hooks->stage2_main(&a);
+    }
   char **args = stage1_stage2_argv(STAGE1_STAGE2, &a);
   execv(STAGE1_STAGE2, args);
   log_error("exec %s: %s", STAGE1_STAGE2, strerror(errno));

@@ -89,6 +89,14 @@ struct stage1_entrypoint
  * error is logged as one line and exits PODRUN_EXIT_ERROR. */
 int stage1_main(const struct stage1_entrypoint *table, size_t n, int argc, char **argv);
 
+/* In a child about to run another program's code in process (a flavor's
+ * binary that has it linked) instead of executing that program: what the
+ * exec would have done to the process, done — every close-on-exec fd
+ * closed, every caught signal back to its default action (an ignored one
+ * stays ignored, the mask as it is) — and the process named `program`
+ * (its log prefix, its comm). Returns < 0 with errno when it cannot. */
+int stage1_as_if_executed(const char *program);
+
 /* run: the pod's lock fd from PODRUN_LOCK_FD, made close-on-exec (the run
  * entrypoint keeps it for the pod's whole life, nothing it starts does). */
 int stage1_lock_fd(podrun_error_t *err);
@@ -167,6 +175,10 @@ struct stage1_init_hooks
   int (*cgroup_join)(const char *app, podrun_error_t *err);
   /* Was the app's SIGKILL the OOM killer's? NULL: not known. */
   bool (*oom_killed)(const char *app);
+  /* Where the init has stage2's code linked: stage2_main, which that
+   * child then runs in process, as if it executed STAGE1_STAGE2 (kvm: an
+   * exec costs tens of ms in an emulated guest). NULL: it executes it. */
+  void (*stage2_main)(const struct stage2_args *a) __attribute__((noreturn));
 };
 
 /* The lifeline as socket activation passes it (LISTEN_FDS=1, LISTEN_PID=1:

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fs.h"
+#include "stage2/stage2.h"
 
 #define APP_CGROUP STAGE1_CGROUP_DIR "/unified/%s"
 
@@ -40,6 +41,7 @@ int kvm_init(int argc, char **argv, int *ret_exit, podrun_error_t *err)
     .runtime_dir = KVM_GUEST_RUNTIME_DIR,
     .cgroup_join = cgroup_join,
     .oom_killed = oom_killed,
+    .stage2_main = stage2_main,
   };
   int r = stage1_pod_init(&hooks, argc, argv, err);
   if (r < 0)

@@ -50,7 +50,6 @@
  * of init.c) and the in-guest enter (main-guest-enter.c). */
 #define KVM_KERNEL "kvm/vmlinux"
 #define KVM_INITRD "kvm/initrd.img"
-#define KVM_GUEST_INIT "/kvm/init"
 #define KVM_GUEST_ENTER "/kvm/guest-enter"
 /* In the guest, the pod directory's parts under STAGE1_POD_DIR: rt/ is the
  * pod init's runtime directory, /podrun/kvm (the in-guest enter, run in
@@ -147,7 +146,9 @@ int kvm_enter(int argc, char **argv, int *ret_exit, podrun_error_t *err);
 int kvm_stop(int argc, char **argv, int *ret_exit, podrun_error_t *err);
 int kvm_gc(int argc, char **argv, int *ret_exit, podrun_error_t *err);
 
-/* In the guest (init.c): the pod init with the kvm hooks. */
+/* In the guest (init.c), the guest init's child: the pod init with the kvm
+ * hooks, stage2 run in process in each app's child (the guest init links
+ * stage1/common and stage2's code). */
 int kvm_init(int argc, char **argv, int *ret_exit, podrun_error_t *err);
 
 /* Frames (frame.c), on blocking fds. */

@@ -560,11 +560,15 @@ static void report(const char *msg)
                                  0644, &ignored);
 }
 
-static _noreturn_ void exec_pod_init(void)
+/* The pod init, in this child of the guest init: its code is linked here
+ * and runs in process, as if executed (stage1_as_if_executed); stage2 does
+ * too, in each app's child. Under TCG every exec of a static binary costs
+ * tens of ms of emulated start-up, two of them per app. */
+static _noreturn_ void run_pod_init(void)
 {
   char *args[10];
   size_t n = 0;
-  args[n++] = (char *) KVM_GUEST_INIT;
+  args[n++] = (char *) "podrun-init";
   args[n++] = (char *) "--host-network"; /* the apps share the guest's network: the guest is the pod */
   if (run_args.debug)
     args[n++] = (char *) "--debug";
@@ -617,8 +621,14 @@ static _noreturn_ void exec_pod_init(void)
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  execv(KVM_GUEST_INIT, args);
-  _exit(PODRUN_EXIT_ERROR);
+  if (stage1_as_if_executed("podrun-init") < 0)
+    _exit(PODRUN_EXIT_ERROR);
+  _cleanup_error_ podrun_error_t err = NULL;
+  int code = PODRUN_EXIT_ERROR;
+  if (kvm_init((int) n, args, &code, &err) < 0)
+    log_error("%s", err->msg);
+  fflush(NULL);
+  _exit(code);
 }
 
 static _noreturn_ void enter_request(int fd, const char *line, const char *rest, size_t rest_len);
@@ -1080,7 +1090,7 @@ int main(void)
     }
   pod_init_pid = fork();
   if (pod_init_pid == 0)
-    exec_pod_init();
+    run_pod_init();
   if (pod_init_pid < 0)
     {
       report("fork the pod init failed");

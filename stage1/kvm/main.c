@@ -10,7 +10,6 @@ int main(int argc, char **argv)
     { "enter", "podrun-stage1", kvm_enter },
     { "stop", "podrun-stage1", kvm_stop },
     { "gc", "podrun-stage1", kvm_gc },
-    { "init", "podrun-init", kvm_init },
   };
   return stage1_main(entrypoints, ELEMENTSOF(entrypoints), argc, argv);
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -215,6 +217,51 @@ static void test_main(void **state)
   free(said);
 }
 
+static void on_usr1(int sig)
+{
+  (void) sig;
+}
+
+/* A program run in process after a fork gets what its exec would have
+ * given it: the close-on-exec fds closed, the others kept; a caught signal
+ * back to its default, an ignored one still ignored; its name. */
+static void test_as_if_executed(void **state)
+{
+  int kept[2], closed[2];
+  assert_int_equal(pipe(kept), 0);
+  assert_int_equal(pipe2(closed, O_CLOEXEC), 0);
+  struct sigaction caught = { .sa_handler = on_usr1 }, old1, old2;
+  assert_int_equal(sigaction(SIGUSR1, &caught, &old1), 0);
+  assert_int_equal(sigaction(SIGUSR2, &(struct sigaction){ .sa_handler = SIG_IGN }, &old2), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0)
+    {
+      struct sigaction sa1, sa2;
+      char comm[17] = "";
+      int bad = stage1_as_if_executed("podrun-test") < 0;
+      bad |= (fcntl(kept[0], F_GETFD) < 0) << 1 | (fcntl(kept[1], F_GETFD) < 0) << 2;
+      bad |= (fcntl(closed[0], F_GETFD) >= 0) << 3 | (fcntl(closed[1], F_GETFD) >= 0) << 4;
+      bad |= (sigaction(SIGUSR1, NULL, &sa1) < 0 || sa1.sa_handler != SIG_DFL) << 5;
+      bad |= (sigaction(SIGUSR2, NULL, &sa2) < 0 || sa2.sa_handler != SIG_IGN) << 6;
+      bad |= (prctl(PR_GET_NAME, comm) < 0 || strcmp(comm, "podrun-test") != 0) << 7;
+      _exit(bad);
+    }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  /* the caller's own state is its own */
+  assert_true(fcntl(closed[0], F_GETFD) >= 0);
+  struct sigaction now;
+  assert_int_equal(sigaction(SIGUSR1, NULL, &now), 0);
+  assert_ptr_equal(now.sa_handler, on_usr1);
+  sigaction(SIGUSR1, &old1, NULL);
+  sigaction(SIGUSR2, &old2, NULL);
+  for (int i = 0; i < 2; i++)
+    close(kept[i]), close(closed[i]);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -222,6 +269,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_pod_exit_code, setup, teardown),
     cmocka_unit_test(test_exit_code),
     cmocka_unit_test(test_main),
+    cmocka_unit_test(test_as_if_executed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
