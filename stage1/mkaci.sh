@@ -2,7 +2,9 @@
 # mkaci.sh FLAVOR BUILD_DIR OUT.aci: a bundled stage1 image (Documentation/stage1-contract.md).
 #   fly:    /fly/fly with its entrypoints as symlinks, /fly/enter, and /stage2;
 #   nspawn: /nspawn/nspawn with its entrypoints and the pod init as symlinks, /nspawn/enter, /stage2,
-#           and what systemd-nspawn wants of a root (/usr, an os-release).
+#           and what systemd-nspawn wants of a root (/usr, an os-release);
+#   kvm:    /kvm/kvm with its entrypoints as symlinks, the guest kernel and initramfs
+#           (whose guest init is also the pod init, with stage2's code), /kvm/guest-enter.
 # Deterministic bytes.
 set -eu
 flavor=$1

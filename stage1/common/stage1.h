@@ -178,7 +178,7 @@ struct stage1_init_hooks
   /* Where the init has stage2's code linked: stage2_main, which that
    * child then runs in process, as if it executed STAGE1_STAGE2 (kvm: an
    * exec costs tens of ms in an emulated guest). NULL: it executes it. */
-  void (*stage2_main)(const struct stage2_args *a) __attribute__((noreturn));
+  _noreturn_ void (*stage2_main)(const struct stage2_args *a);
 };
 
 /* The lifeline as socket activation passes it (LISTEN_FDS=1, LISTEN_PID=1:
