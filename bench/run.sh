@@ -714,30 +714,11 @@ if command -v qemu-system-x86_64 >/dev/null && [ -f "$BUILD/stage1-kvm.aci" ] &&
     die "row 9: a kvm pod failed"
   accel=$("$PODRUN" --dir="$store" status "$(cat "$work/kvm-uuid")" | sed -n 's/^accelerator=//p')
   [ -n "$accel" ] || die "row 9: the kvm pod says no accelerator"
-  # the stage1's command line (stage1/kvm/run.c): under TCG the host's TSC frequency too
-  append="console=ttyS0 quiet panic=-1 reboot=t i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd"
-  append="$append initcall_blacklist=cmos_init cryptomgr.notests"
-  mhz=$(sed -n 's/^cpu MHz[[:space:]]*: //p' /proc/cpuinfo | head -n1)
-  if [ "$accel" = tcg ] && [ -n "$mhz" ]; then
-    khz=$(awk -v m="$mhz" 'BEGIN {printf "%d", m * 1000}')
-    append="$append tsc_early_khz=$khz lpj=$((khz * 4)) tsc=reliable"
-  fi
-  cpu=
-  [ "$accel" = tcg ] || cpu="-cpu host"
-  floor_cmd="qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off,isa-serial=on -accel $accel $cpu -m 256 -smp 1
-    -nodefaults -no-user-config -display none -monitor none -no-reboot -serial none
-    -kernel $BUILD/kvm/kernel/vmlinux -initrd $BUILD/kvm/floor.img -append '$append'"
-  floor_cmd=$(echo "$floor_cmd" | tr -s '\n ' '  ')
   kvm_env=
   [ "$accel" = tcg ] && kvm_env="env PODRUN_KVM=off"
-  # 12 boots each (about 2 minutes under TCG), in turn
-  pair_runs=12 pair_warmup=0 # the pod above was the warm-up
-  [ "$quick" = 1 ] && pair_runs=2
-  alternate kvm "podrun run (kvm, $accel, --net=none) /bin/true" \
-    "$kvm_env $P run --stage1=kvm --net=none podrun.bench/busybox" \
-    "floor: qemu microvm ($accel), same kernel, /init powers off" "$floor_cmd"
-  unset pair_runs pair_warmup
-  # qemu's resident memory while the app sleeps (the pod's pid is qemu's)
+  # qemu's resident memory while the app sleeps (the pod's pid is qemu's), and the
+  # kernel command line the stage1 gave it (stage1/kvm/run.c; under TCG with the
+  # host's TSC frequency), which the floor boots with
   rm -f "$work/kvm-uuid"
   # shellcheck disable=SC2086
   $kvm_env "$PODRUN" --dir="$store" run --stage1=kvm --net=none --uuid-file-save="$work/kvm-uuid" podrun.bench/busybox \
@@ -750,7 +731,22 @@ if command -v qemu-system-x86_64 >/dev/null && [ -f "$BUILD/stage1-kvm.aci" ] &&
   qemu=$(cat "$store/pods/run/$(cat "$work/kvm-uuid")/pid")
   printf '%s\t%s\n' "qemu resident per kvm pod ($accel, 256 MiB guest) while the app sleeps" \
     "$(awk '/^VmRSS/ {print $2}' "/proc/$qemu/status")" >>"$out/rss.tsv"
+  append=$(tr '\0' '\n' <"/proc/$qemu/cmdline" | sed -n '/^-append$/{n;p;q}')
   wait $pid || true
+  [ -n "$append" ] || die "row 9: no -append in the kvm pod's qemu command line"
+  cpu=
+  [ "$accel" = tcg ] || cpu="-cpu host"
+  floor_cmd="qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off,isa-serial=on -accel $accel $cpu -m 256 -smp 1
+    -nodefaults -no-user-config -display none -monitor none -no-reboot -serial none
+    -kernel $BUILD/kvm/kernel/vmlinux -initrd $BUILD/kvm/floor.img -append '$append'"
+  floor_cmd=$(echo "$floor_cmd" | tr -s '\n ' '  ')
+  # 12 boots each (about 2 minutes under TCG), in turn
+  pair_runs=12 pair_warmup=0 # the pods above were the warm-up
+  [ "$quick" = 1 ] && pair_runs=2
+  alternate kvm "podrun run (kvm, $accel, --net=none) /bin/true" \
+    "$kvm_env $P run --stage1=kvm --net=none podrun.bench/busybox" \
+    "floor: qemu microvm ($accel), same kernel, /init powers off" "$floor_cmd"
+  unset pair_runs pair_warmup
 else
   skip "kvm pod vs floor" "no qemu-system-x86_64, stage1-kvm.aci or kvm/floor.img (make all \$BUILD/kvm/floor.img)"
 fi

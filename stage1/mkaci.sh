@@ -71,11 +71,10 @@ if [ "$flavor" = kvm ]; then
   # the in-guest enter runs in the guest, over this rootfs: static, except in
   # a sanitizer build, whose shared libraries come along (the guest init,
   # which is also the pod init, is always static)
-  for b in "$root/kvm/guest-enter"; do
-    ldd "$b" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | while read -r lib; do
+  ldd "$root/kvm/guest-enter" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' |
+    while read -r lib; do
       install -D -m 0755 "$lib" "$root$lib"
     done
-  done
   chmod 1777 "$root/tmp"
 fi
 if [ "$flavor" = nspawn ]; then
