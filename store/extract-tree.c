@@ -16,7 +16,16 @@
  *    mode at once; owners are set only where a new file would not already
  *    have them (root extracting root's files: most of any image);
  *  - directories get their mode, owner and times at the end, deepest first,
- *    as libarchive's writer does, so that writing into them disturbs nothing.
+ *    as libarchive's writer does, so that writing into them disturbs nothing;
+ *  - regular files are written by a second thread while the archive is
+ *    read on: creating, filling and closing files is most of a render's
+ *    time, all of it in the kernel, and the reading and checking of the
+ *    next entries goes on beside it on another CPU. A file's data is the
+ *    archive's own bytes where they stay mapped (an uncompressed blob) or
+ *    a copy (a bounded amount; a larger file is written as it comes, by
+ *    the reading thread). Only what no later entry can depend on is handed
+ *    over: a hardlink waits until every file handed over is written, and
+ *    so does the end.
  * The result is what libarchive's writer gives with PERM, OWNER, TIME and
  * XATTR (tests/fuzz/fuzz-scan.c extracts every input both ways and compares
  * the trees). libarchive's writer costs two umask(2) and an fcntl(2) per
@@ -24,6 +33,8 @@
  * entry, and a path walk from the cwd per call. */
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -42,20 +53,72 @@ struct dir_fixup
   struct timespec times[2];
 };
 
+/* An O_PATH directory fd, shared by the files handed over into it. */
+struct dir_ref
+{
+  int fd;
+  atomic_int refs;
+  atomic_uint *open; /* the count of those open, or NULL: not ours to close */
+};
+
+/* A piece of a regular file's data: the archive's own bytes, or a copy. */
+struct piece
+{
+  const void *buf;
+  size_t len;
+  int64_t off;
+  bool copied;
+};
+
+/* A regular file, from its entry to its close. */
+struct file
+{
+  struct file *next; /* in the queue */
+  struct dir_ref *dir;
+  const char *base; /* in name */
+  int fd;           /* -1 until it is created */
+  int64_t end, size;
+  mode_t perm;
+  uid_t uid;
+  gid_t gid;
+  bool chown, times_set;
+  struct timespec times[2];
+  struct piece *pieces;
+  size_t n_pieces, cap_pieces, copied;
+  char name[];
+};
+
+#define COPY_MAX (8U << 20)   /* a file's data copied before it is written as it comes */
+#define QUEUE_BYTES (64U << 20) /* copied data waiting in the queue */
+#define QUEUE_FILES 4096U
+#define QUEUE_DIRS 64U /* directories held open for them */
+
 struct tree_writer
 {
   int rootfd;
+  struct dir_ref root;
   char *parent; /* the directory last opened, relative to rootfd */
-  int parentfd; /* O_PATH of it, -1 when none */
+  struct dir_ref *parentref; /* O_PATH of it, NULL when none */
   mode_t old_umask;
   uid_t uid; /* what a new file gets without a chown */
   gid_t gid;
   bool chown_always; /* the target is setgid: new files take its group */
   time_t start;      /* libarchive's atime when an entry has only an mtime */
+  const char *mapped; /* where the archive's bytes stay mapped, if they do */
+  size_t mapped_len;
   struct dir_fixup *fixups;
   size_t n_fixups, cap_fixups;
-  int fd; /* the regular file being written, or -1 */
-  int64_t end;
+  struct file *file; /* the regular file being read */
+  atomic_uint dirs_open; /* struct dir_refs but root */
+  /* the writing thread and its queue, under lock */
+  pthread_t thread;
+  bool started, stop, failed;
+  pthread_mutex_t lock;
+  pthread_cond_t work, done; /* something queued; something written */
+  struct file *head, **tail;
+  size_t queued, queued_bytes;
+  bool busy;
+  podrun_error_t thread_err; /* its first failure */
 };
 
 int extract_open_dir_below(int destfd, const char *path, int *ret, podrun_error_t *err)
@@ -119,58 +182,47 @@ static int open_dir(int rootfd, const char *dir, int flags, podrun_error_t *err)
   return fd;
 }
 
-/* The directory fd of name's parent, and its last component. */
-static int parent_of(struct tree_writer *t, const char *name, const char **ret_base, podrun_error_t *err)
+static struct dir_ref *dir_ref_get(struct dir_ref *d)
+{
+  atomic_fetch_add(&d->refs, 1);
+  return d;
+}
+
+static void dir_ref_put(struct dir_ref *d)
+{
+  if (d && atomic_fetch_sub(&d->refs, 1) == 1)
+    {
+      atomic_fetch_sub(d->open, 1);
+      close(d->fd);
+      free(d);
+    }
+}
+
+/* The directory of name's parent, and its last component. */
+static struct dir_ref *parent_of(struct tree_writer *t, const char *name, const char **ret_base, podrun_error_t *err)
 {
   const char *slash = strrchr(name, '/');
   size_t len = slash ? (size_t) (slash - name) : 0;
+  int fd;
 
   *ret_base = slash ? slash + 1 : name;
   if (len == 0)
-    return t->rootfd;
-  if (t->parentfd >= 0 && strlen(t->parent) == len && memcmp(t->parent, name, len) == 0)
-    return t->parentfd;
-  if (t->parentfd >= 0)
-    close(t->parentfd);
+    return &t->root;
+  if (t->parentref && strlen(t->parent) == len && memcmp(t->parent, name, len) == 0)
+    return t->parentref;
+  dir_ref_put(t->parentref);
+  t->parentref = NULL;
   free(t->parent);
   t->parent = xstrndup(name, len);
-  t->parentfd = open_dir(t->rootfd, t->parent, O_PATH, err);
-  return t->parentfd < 0 ? podrun_error_wrap(err, "entry %s", QUOTE(name)) : t->parentfd;
-}
-
-int tree_writer_new(int rootfd, struct tree_writer **ret, podrun_error_t *err)
-{
-  struct tree_writer *t;
-  struct stat st;
-
-  if (fstat(rootfd, &st) < 0)
-    return podrun_error_set(err, errno, "prepare extraction");
-  t = xzalloc(sizeof(*t));
-  t->rootfd = rootfd;
-  t->parentfd = t->fd = -1;
-  t->uid = geteuid();
-  t->gid = getegid();
-  t->chown_always = st.st_mode & S_ISGID;
-  t->start = time(NULL);
-  t->old_umask = umask(0);
-  *ret = t;
-  return 0;
-}
-
-void tree_writer_free(struct tree_writer *t)
-{
-  if (!t)
-    return;
-  umask(t->old_umask);
-  if (t->fd >= 0)
-    close(t->fd);
-  if (t->parentfd >= 0)
-    close(t->parentfd);
-  for (size_t i = 0; i < t->n_fixups; i++)
-    free(t->fixups[i].path);
-  free(t->fixups);
-  free(t->parent);
-  free(t);
+  if ((fd = open_dir(t->rootfd, t->parent, O_PATH, err)) < 0)
+    {
+      podrun_error_wrap(err, "entry %s", QUOTE(name));
+      return NULL;
+    }
+  t->parentref = xzalloc(sizeof(*t->parentref));
+  *t->parentref = (struct dir_ref){ .fd = fd, .refs = 1, .open = &t->dirs_open };
+  atomic_fetch_add(&t->dirs_open, 1);
+  return t->parentref;
 }
 
 /* The entry's times as libarchive's writer sets them; false: none set. */
@@ -209,18 +261,6 @@ static int set_xattrs(int fd, const char *path, struct archive_entry *e, const c
   while (sym_archive_entry_xattr_next(e, &key, &value, &size) == ARCHIVE_OK)
     if ((path ? lsetxattr(path, key, value, size, 0) : fsetxattr(fd, key, value, size, 0)) < 0)
       return podrun_error_set(err, errno, "entry %s: set extended attribute %s", QUOTE(name), QUOTE(key));
-  return 0;
-}
-
-/* A regular file: its data follows (tree_writer_data), then
- * tree_writer_finish. */
-static int create_file(struct tree_writer *t, int dfd, const char *base, struct archive_entry *e, const char *name,
-                       podrun_error_t *err)
-{
-  t->fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, entry_perm(e));
-  if (t->fd < 0)
-    return podrun_error_set(err, errno, "entry %s: create", QUOTE(name));
-  t->end = 0;
   return 0;
 }
 
@@ -300,73 +340,321 @@ static int create_link(struct tree_writer *t, int dfd, const char *base, const c
   return 0;
 }
 
-int tree_writer_create(struct tree_writer *t, struct archive_entry *e, const char *name, const char *hardlink,
-                       podrun_error_t *err)
-{
-  const char *base;
-  int dfd = parent_of(t, name, &base, err);
+/* --- regular files ------------------------------------------------------- */
 
-  if (dfd < 0)
-    return -1;
-  if (hardlink)
-    return create_link(t, dfd, base, hardlink, name, err);
-  switch (sym_archive_entry_filetype(e))
-    {
-    case AE_IFREG:
-      return create_file(t, dfd, base, e, name, err) < 0 ? -1 : 1;
-    case AE_IFDIR:
-      return create_dir(t, dfd, base, e, name, err);
-    default:
-      return create_node(t, dfd, base, e, name, err);
-    }
+static void file_free(struct file *f)
+{
+  if (!f)
+    return;
+  if (f->fd >= 0)
+    close(f->fd);
+  for (size_t i = 0; i < f->n_pieces; i++)
+    if (f->pieces[i].copied)
+      free((void *) f->pieces[i].buf);
+  free(f->pieces);
+  dir_ref_put(f->dir);
+  free(f);
 }
 
-int tree_writer_data(struct tree_writer *t, const void *buf, size_t len, int64_t off, const char *name,
-                     podrun_error_t *err)
+static int write_all(const struct file *f, const void *buf, size_t len, int64_t off, podrun_error_t *err)
 {
   const char *p = buf;
   while (len > 0)
     {
-      ssize_t n = pwrite(t->fd, p, len, off);
+      ssize_t n = pwrite(f->fd, p, len, off);
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
-        return podrun_error_set(err, n < 0 ? errno : EIO, "entry %s: write", QUOTE(name));
+        return podrun_error_set(err, n < 0 ? errno : EIO, "entry %s: write", QUOTE(f->name));
       p += n;
       off += n;
       len -= (size_t) n;
     }
-  if (off > t->end)
-    t->end = off;
   return 0;
 }
 
-int tree_writer_finish(struct tree_writer *t, struct archive_entry *e, const char *name, podrun_error_t *err)
+/* Creates f and writes the data it holds so far. */
+static int file_create(struct file *f, podrun_error_t *err)
 {
-  _cleanup_close_ int fd = TAKE_FD(t->fd);
-  la_int64_t size = sym_archive_entry_size(e);
-  struct timespec ts[2];
+  f->fd = openat(f->dir->fd, f->base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, f->perm);
+  if (f->fd < 0)
+    return podrun_error_set(err, errno, "entry %s: create", QUOTE(f->name));
+  for (size_t i = 0; i < f->n_pieces; i++)
+    if (write_all(f, f->pieces[i].buf, f->pieces[i].len, f->pieces[i].off, err) < 0)
+      return -1;
+  return 0;
+}
 
+/* Creates f if it is not yet, and completes it: size, owner, the extended
+ * attributes of e (NULL: it has none), times. */
+static int file_complete(struct file *f, struct archive_entry *e, podrun_error_t *err)
+{
+  if (f->fd < 0 && file_create(f, err) < 0)
+    return -1;
   /* a sparse file's last hole */
-  if (size > t->end && ftruncate(fd, size) < 0)
-    return podrun_error_set(err, errno, "entry %s: truncate", QUOTE(name));
-  if (needs_chown(t, e))
+  if (f->size > f->end && ftruncate(f->fd, f->size) < 0)
+    return podrun_error_set(err, errno, "entry %s: truncate", QUOTE(f->name));
+  if (f->chown)
     {
-      if (fchown(fd, sym_archive_entry_uid(e), sym_archive_entry_gid(e)) < 0)
-        return podrun_error_set(err, errno, "entry %s: chown", QUOTE(name));
-      if ((entry_perm(e) & (S_ISUID | S_ISGID)) && fchmod(fd, entry_perm(e)) < 0)
-        return podrun_error_set(err, errno, "entry %s: chmod", QUOTE(name));
+      if (fchown(f->fd, f->uid, f->gid) < 0)
+        return podrun_error_set(err, errno, "entry %s: chown", QUOTE(f->name));
+      /* a chown clears setuid and setgid */
+      if ((f->perm & (S_ISUID | S_ISGID)) && fchmod(f->fd, f->perm) < 0)
+        return podrun_error_set(err, errno, "entry %s: chmod", QUOTE(f->name));
     }
   /* after the chown: it drops security.capability */
-  if (set_xattrs(fd, NULL, e, name, err) < 0)
+  if (e && set_xattrs(f->fd, NULL, e, f->name, err) < 0)
     return -1;
-  if (entry_times(t, e, ts) && futimens(fd, ts) < 0)
-    return podrun_error_set(err, errno, "entry %s: set times", QUOTE(name));
-  if (close(TAKE_FD(fd)) < 0)
-    return podrun_error_set(err, errno, "entry %s: write", QUOTE(name));
+  if (f->times_set && futimens(f->fd, f->times) < 0)
+    return podrun_error_set(err, errno, "entry %s: set times", QUOTE(f->name));
+  if (close(TAKE_FD(f->fd)) < 0)
+    return podrun_error_set(err, errno, "entry %s: write", QUOTE(f->name));
   return 0;
 }
 
+static void *writer_thread(void *arg)
+{
+  struct tree_writer *t = arg;
+
+  pthread_mutex_lock(&t->lock);
+  for (;;)
+    {
+      struct file *f = t->head;
+      if (!f)
+        {
+          if (t->stop)
+            break;
+          pthread_cond_wait(&t->work, &t->lock);
+          continue;
+        }
+      if (!(t->head = f->next))
+        t->tail = &t->head;
+      t->busy = true;
+      bool skip = t->failed;
+      pthread_mutex_unlock(&t->lock);
+
+      podrun_error_t e = NULL;
+      int r = skip ? 0 : file_complete(f, NULL, &e);
+      size_t copied = f->copied;
+      file_free(f);
+
+      pthread_mutex_lock(&t->lock);
+      if (r < 0)
+        {
+          t->failed = true;
+          t->thread_err = e;
+        }
+      t->queued--;
+      t->queued_bytes -= copied;
+      t->busy = false;
+      pthread_cond_signal(&t->done);
+    }
+  pthread_mutex_unlock(&t->lock);
+  return NULL;
+}
+
+/* The writing thread's failure, as the caller's (under lock). */
+static int thread_failed(struct tree_writer *t, podrun_error_t *err)
+{
+  if (!t->failed)
+    return 0;
+  if (t->thread_err)
+    {
+      *err = t->thread_err;
+      t->thread_err = NULL;
+    }
+  else
+    podrun_error_set(err, 0, "writing failed");
+  return -1;
+}
+
+/* Waits until every file handed over is written. */
+static int drain(struct tree_writer *t, podrun_error_t *err)
+{
+  if (!t->started)
+    return 0;
+  pthread_mutex_lock(&t->lock);
+  while (t->head || t->busy)
+    pthread_cond_wait(&t->done, &t->lock);
+  int r = thread_failed(t, err);
+  pthread_mutex_unlock(&t->lock);
+  return r;
+}
+
+static void stop_thread(struct tree_writer *t)
+{
+  if (!t->started)
+    return;
+  pthread_mutex_lock(&t->lock);
+  t->stop = true;
+  pthread_cond_signal(&t->work);
+  pthread_mutex_unlock(&t->lock);
+  pthread_join(t->thread, NULL);
+  t->started = false;
+}
+
+/* Hands f to the writing thread; 0: it could not be started, f is the
+ * caller's still. */
+static int hand_over(struct tree_writer *t, struct file *f, podrun_error_t *err)
+{
+  if (!t->started)
+    {
+      t->tail = &t->head;
+      if (pthread_create(&t->thread, NULL, writer_thread, t) != 0)
+        return 0;
+      t->started = true;
+    }
+  pthread_mutex_lock(&t->lock);
+  while (!t->failed && (t->queued >= QUEUE_FILES || t->queued_bytes + f->copied > QUEUE_BYTES ||
+                        atomic_load(&t->dirs_open) > QUEUE_DIRS))
+    pthread_cond_wait(&t->done, &t->lock);
+  int r = thread_failed(t, err);
+  if (r == 0)
+    {
+      f->next = NULL;
+      *t->tail = f;
+      t->tail = &f->next;
+      t->queued++;
+      t->queued_bytes += f->copied;
+      pthread_cond_signal(&t->work);
+      r = 1;
+    }
+  pthread_mutex_unlock(&t->lock);
+  if (r < 0)
+    file_free(f);
+  return r;
+}
+
+static void start_file(struct tree_writer *t, struct dir_ref *dir, const char *base, struct archive_entry *e,
+                       const char *name)
+{
+  size_t len = strlen(name);
+  struct file *f = xzalloc(sizeof(*f) + len + 1);
+
+  memcpy(f->name, name, len + 1);
+  f->base = f->name + (base - name);
+  f->dir = dir_ref_get(dir);
+  f->fd = -1;
+  f->size = sym_archive_entry_size(e);
+  f->perm = entry_perm(e);
+  f->uid = sym_archive_entry_uid(e);
+  f->gid = sym_archive_entry_gid(e);
+  f->chown = needs_chown(t, e);
+  f->times_set = entry_times(t, e, f->times);
+  t->file = f;
+}
+
+int tree_writer_create(struct tree_writer *t, struct archive_entry *e, const char *name, const char *hardlink,
+                       podrun_error_t *err)
+{
+  const char *base;
+  struct dir_ref *dir = parent_of(t, name, &base, err);
+
+  if (!dir)
+    return -1;
+  if (hardlink) /* to a file that may still be on its way */
+    return drain(t, err) < 0 ? -1 : create_link(t, dir->fd, base, hardlink, name, err);
+  switch (sym_archive_entry_filetype(e))
+    {
+    case AE_IFREG:
+      start_file(t, dir, base, e, name);
+      return 1;
+    case AE_IFDIR:
+      return create_dir(t, dir->fd, base, e, name, err);
+    default:
+      return create_node(t, dir->fd, base, e, name, err);
+    }
+}
+
+int tree_writer_data(struct tree_writer *t, const void *buf, size_t len, int64_t off, podrun_error_t *err)
+{
+  struct file *f = t->file;
+  bool mapped = t->mapped && (const char *) buf >= t->mapped && len <= t->mapped_len &&
+                (size_t) ((const char *) buf - t->mapped) <= t->mapped_len - len;
+
+  if (off + (int64_t) len > f->end)
+    f->end = off + (int64_t) len;
+  if (f->fd >= 0)
+    return write_all(f, buf, len, off, err);
+  if (!mapped && f->copied + len > COPY_MAX) /* written as it comes */
+    return file_create(f, err) < 0 ? -1 : write_all(f, buf, len, off, err);
+  if (f->n_pieces == f->cap_pieces)
+    {
+      f->cap_pieces = f->cap_pieces ? 2 * f->cap_pieces : 1;
+      f->pieces = xrealloc(f->pieces, f->cap_pieces * sizeof(*f->pieces));
+    }
+  struct piece *p = &f->pieces[f->n_pieces++];
+  *p = (struct piece){ .buf = buf, .len = len, .off = off, .copied = !mapped };
+  if (!mapped)
+    {
+      p->buf = memcpy(xmalloc(len ? len : 1), buf, len);
+      f->copied += len;
+    }
+  return 0;
+}
+
+int tree_writer_finish(struct tree_writer *t, struct archive_entry *e, podrun_error_t *err)
+{
+  struct file *f = TAKE_PTR(t->file);
+  int r = 0;
+
+  if (f->fd < 0 && sym_archive_entry_xattr_count(e) == 0 && (r = hand_over(t, f, err)) != 0)
+    return r < 0 ? -1 : 0;
+  r = file_complete(f, e, err);
+  file_free(f);
+  return r;
+}
+
+void tree_writer_mapped(struct tree_writer *t, const void *map, size_t len)
+{
+  t->mapped = map;
+  t->mapped_len = len;
+}
+
+int tree_writer_new(int rootfd, struct tree_writer **ret, podrun_error_t *err)
+{
+  struct tree_writer *t;
+  struct stat st;
+
+  if (fstat(rootfd, &st) < 0)
+    return podrun_error_set(err, errno, "prepare extraction");
+  t = xzalloc(sizeof(*t));
+  t->rootfd = rootfd;
+  t->root = (struct dir_ref){ .fd = rootfd, .refs = 1 }; /* t's own reference is never put */
+  t->uid = geteuid();
+  t->gid = getegid();
+  t->chown_always = st.st_mode & S_ISGID;
+  t->start = time(NULL);
+  pthread_mutex_init(&t->lock, NULL);
+  pthread_cond_init(&t->work, NULL);
+  pthread_cond_init(&t->done, NULL);
+  t->old_umask = umask(0);
+  *ret = t;
+  return 0;
+}
+
+void tree_writer_free(struct tree_writer *t)
+{
+  if (!t)
+    return;
+  /* what is still queued is not written: the target is being abandoned */
+  pthread_mutex_lock(&t->lock);
+  t->failed = true;
+  pthread_mutex_unlock(&t->lock);
+  stop_thread(t);
+  podrun_error_free(&t->thread_err);
+  umask(t->old_umask);
+  file_free(t->file);
+  dir_ref_put(t->parentref);
+  for (size_t i = 0; i < t->n_fixups; i++)
+    free(t->fixups[i].path);
+  free(t->fixups);
+  free(t->parent);
+  pthread_cond_destroy(&t->done);
+  pthread_cond_destroy(&t->work);
+  pthread_mutex_destroy(&t->lock);
+  free(t);
+}
 static int fixup_cmp(const void *a, const void *b)
 {
   /* deepest first: a directory's own fixup comes after those inside it */
@@ -390,6 +678,9 @@ static int fix_dir(struct tree_writer *t, const struct dir_fixup *f, podrun_erro
 
 int tree_writer_close(struct tree_writer *t, podrun_error_t *err)
 {
+  if (drain(t, err) < 0)
+    return -1;
+  stop_thread(t);
   if (t->n_fixups > 0)
     qsort(t->fixups, t->n_fixups, sizeof(*t->fixups), fixup_cmp);
   for (size_t i = 0; i < t->n_fixups; i++)

@@ -720,14 +720,14 @@ static int write_entry_tree(struct walk *w, struct archive *a, struct tree_write
     return -1;
   while ((r = sym_archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
     if (count_data(w, len, err) < 0 || (content && tree_content_data(content, buf, len, off, err) < 0) ||
-        tree_writer_data(t, buf, len, off, name, err) < 0)
+        tree_writer_data(t, buf, len, off, err) < 0)
       return -1;
   if (r != ARCHIVE_EOF)
     return podrun_error_set(err, 0, "entry %s: corrupt or truncated data: %s", QUOTE(name),
                             sym_archive_error_string(a));
   if (content && tree_content_end(content, (uint64_t) sym_archive_entry_size(e), err) < 0)
     return -1;
-  return tree_writer_finish(t, e, name, err);
+  return tree_writer_finish(t, e, err);
 }
 
 static int write_entry(struct walk *w, struct archive *a, const struct sink *out, struct archive_entry *e,
@@ -1013,14 +1013,18 @@ static int extract_with_libarchive(struct archive *a, int destfd, const struct e
   return r;
 }
 
-/* Into a fresh target, as root: extract-tree.c's writer. */
-static int extract_fresh(struct archive *a, int destfd, const struct extract_opts *opts, podrun_error_t *err)
+/* Into a fresh target, as root: extract-tree.c's writer, told where the
+ * archive's bytes stay mapped. */
+static int extract_fresh(struct archive *a, const struct input *in, int destfd, const struct extract_opts *opts,
+                         podrun_error_t *err)
 {
   struct tree_writer *t = NULL;
   int r;
 
   if (tree_writer_new(destfd, &t, err) < 0)
     return -1;
+  if (in->map)
+    tree_writer_mapped(t, in->map, in->len);
   r = extract_entries(a, &(struct sink){ .tree = t }, destfd, opts, err);
   if (r >= 0)
     r = tree_writer_close(t, err);
@@ -1038,7 +1042,7 @@ int extract_to_dir_fd(int fd, int destfd, const struct extract_opts *opts, podru
 
   r = opts->diff_id ? open_hashed_reader(fd, &h, &a, err) : open_reader(fd, &a, &in, err);
   if (r >= 0)
-    r = opts->fresh_target && geteuid() == 0 ? extract_fresh(a, destfd, opts, err)
+    r = opts->fresh_target && geteuid() == 0 ? extract_fresh(a, opts->diff_id ? &h.in : &in, destfd, opts, err)
                                              : extract_with_libarchive(a, destfd, opts, err);
   if (r >= 0 && opts->diff_id)
     r = hashed_check(&h, opts->diff_id, err);

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -430,6 +431,127 @@ static void test_extract_fresh_metadata(void **state)
   assert_true(S_ISFIFO(st.st_mode));
   assert_int_equal(st.st_mode & 07777, 0600);
   assert_int_equal(st.st_gid, 0);
+}
+
+/* podrun's writer hands regular files to a thread of its own: many files in
+ * many directories (more than it queues at once), a hardlink to a file
+ * just handed over, a directory entry after its files, a file larger than
+ * what is copied, read from a mapping (an uncompressed archive) and from a
+ * decompressor (copies); then a file whose create fails in that thread:
+ * its error is the extraction's. */
+#define MANY_DIRS 40
+#define MANY_FILES 700
+#define BIG_SIZE (9U << 20)
+
+static struct ent *many_entries(char **big)
+{
+  struct ent *v = xzalloc((MANY_FILES + 8) * sizeof(*v));
+  size_t n = 0;
+
+  v[n++] = (struct ent){ "manifest", 'f', 0, MANIFEST_FMT, NULL };
+  v[n++] = (struct ent){ "rootfs", 'd', 0, NULL, NULL };
+  for (unsigned i = 0; i < MANY_FILES; i++)
+    v[n++] = (struct ent){ xasprintf("rootfs/d%02u/f%03u", i % MANY_DIRS, i), 'f', i % 2 ? 0600 : 0644,
+                           xasprintf("file %u", i), NULL };
+  v[n++] = (struct ent){ "rootfs/d00", 'd', 0710, NULL, NULL };
+  v[n++] = (struct ent){ "rootfs/h", 'h', 0, NULL, xasprintf("rootfs/d%02u/f%03u", (MANY_FILES - 1) % MANY_DIRS, MANY_FILES - 1) };
+  *big = xmalloc(BIG_SIZE + 1);
+  for (size_t i = 0; i < BIG_SIZE; i++)
+    (*big)[i] = (char) ('a' + i % 23);
+  (*big)[BIG_SIZE] = '\0';
+  v[n++] = (struct ent){ "rootfs/big", 'f', 0, *big, NULL };
+  return v;
+}
+
+static void many_entries_free(struct ent *v)
+{
+  for (unsigned i = 0; i < MANY_FILES; i++)
+    {
+      free((char *) v[2 + i].path);
+      free((char *) v[2 + i].data);
+    }
+  free((char *) v[MANY_FILES + 3].link);
+  free(v);
+}
+
+static void assert_many(const char *dest)
+{
+  struct stat st;
+
+  for (unsigned i = 0; i < MANY_FILES; i++)
+    {
+      _cleanup_free_ char *p = xasprintf("%s/rootfs/d%02u/f%03u", dest, i % MANY_DIRS, i);
+      _cleanup_free_ char *want = xasprintf("file %u", i), *text = read_text(p);
+      assert_non_null(text);
+      assert_string_equal(text, want);
+      assert_int_equal(stat(p, &st), 0);
+      assert_int_equal(st.st_mode & 07777, i % 2 ? 0600 : 0644);
+      assert_int_equal(st.st_mtime, 1700000000);
+    }
+  _cleanup_free_ char *h = xasprintf("%s/rootfs/h", dest), *d = xasprintf("%s/rootfs/d00", dest);
+  _cleanup_free_ char *big = xasprintf("%s/rootfs/big", dest);
+  assert_int_equal(stat(h, &st), 0);
+  assert_int_equal(st.st_nlink, 2);
+  assert_int_equal(stat(d, &st), 0);
+  assert_int_equal(st.st_mode & 07777, 0710);
+  assert_int_equal(st.st_mtime, 1700000000);
+  assert_int_equal(stat(big, &st), 0);
+  assert_int_equal(st.st_size, BIG_SIZE);
+  _cleanup_close_ int fd = open(big, O_RDONLY | O_CLOEXEC);
+  char buf[4096];
+  assert_true(fd >= 0);
+  assert_int_equal(pread(fd, buf, sizeof(buf), BIG_SIZE - sizeof(buf)), sizeof(buf));
+  for (size_t i = 0; i < sizeof(buf); i++)
+    assert_int_equal(buf[i], (char) ('a' + (BIG_SIZE - sizeof(buf) + i) % 23));
+}
+
+static void test_extract_fresh_handed_over(void **state)
+{
+  _cleanup_free_ char *mapped = xasprintf("%s/mapped", (char *) *state), *gz = xasprintf("%s/gz", (char *) *state);
+  _cleanup_free_ char *clash = xasprintf("%s/clash", (char *) *state), *aci = xasprintf("%s/many.aci", (char *) *state);
+  _cleanup_free_ char *big = NULL;
+  _cleanup_error_ podrun_error_t err = NULL;
+  struct extract_opts fresh = { .fresh_target = true };
+  struct ent *v = many_entries(&big);
+
+  assert_int_equal(mkdir(mapped, 0755), 0);
+  /* each file in another directory than the one before: the directories
+   * held open for the files queued are bounded, not one per file */
+  struct rlimit was, low;
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+  low = (struct rlimit){ .rlim_cur = 100, .rlim_max = was.rlim_max };
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+  assert_int_equal(extract_into(mapped, v, &fresh, &err), 0);
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
+  assert_many(mapped);
+
+  write_file_archive(aci, v);
+  assert_int_equal(mkdir(gz, 0755), 0);
+  {
+    _cleanup_close_ int fd = open(aci, O_RDONLY | O_CLOEXEC), dfd = open(gz, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0 && dfd >= 0);
+    assert_int_equal(extract_to_dir_fd(fd, dfd, &fresh, &err), 0);
+  }
+  assert_many(gz);
+
+  /* one of the files is there already: its create fails, in the thread,
+   * before the hardlink (which waits for the files before it) or after */
+  static const char *const clashes[] = { "rootfs/d07/f287", "rootfs/big" };
+  for (size_t i = 0; i < ELEMENTSOF(clashes); i++)
+    {
+      _cleanup_free_ char *dest = xasprintf("%s/%zu", clash, i), *where = xasprintf("%s/%s", dest, clashes[i]);
+      _cleanup_free_ char *msg = xasprintf("entry \"%s\": create", clashes[i]);
+      assert_int_equal(fs_mkdir_p(dest, 0755, &err), 0);
+      *strrchr(where, '/') = '\0';
+      assert_int_equal(fs_mkdir_p(where, 0755, &err), 0);
+      where[strlen(where)] = '/';
+      assert_int_equal(symlink("/", where), 0);
+      assert_int_equal(extract_into(dest, v, &fresh, &err), -1);
+      assert_non_null(strstr(err->msg, msg));
+      assert_int_equal(err->status, EEXIST);
+      podrun_error_free(&err);
+    }
+  many_entries_free(v);
 }
 
 static bool exists_in(const char *dir, const char *rel)
@@ -1118,6 +1240,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_extract_symlink_on_disk, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_extract_fresh_symlink_on_disk, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_extract_fresh_metadata, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_extract_fresh_handed_over, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_extract_whitelist_and_rootfs_only, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_index, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown(test_index_migration, setup_tmp, teardown_tmp),
