@@ -13,7 +13,8 @@
 int extract_open_dir_below(int destfd, const char *path, int *ret, podrun_error_t *err);
 
 /* extract-tree.c: writes checked entries into a fresh target (see there).
- * The process's umask is 0 from tree_writer_new to tree_writer_free, and
+ * The process's umask is 0 from tree_writer_new to tree_writer_free (of the
+ * last writer open, when several are), and
  * regular files may be written by a thread of its own until
  * tree_writer_close (or tree_writer_free: what is not written then never is). */
 struct tree_writer;

@@ -12,8 +12,8 @@
  *  - the final component is created, never opened: O_CREAT|O_EXCL|
  *    O_NOFOLLOW, mkdirat, symlinkat, mknodat, linkat; an existing name fails
  *    (but for a directory a deeper entry already implied);
- *  - the process's umask is 0 while it writes, so a create gives the entry's
- *    mode at once; owners are set only where a new file would not already
+ *  - the process's umask is 0 while it writes (while any writer does), so a
+ *    create gives the entry's mode at once; owners are set only where a new file would not already
  *    have them (root extracting root's files: most of any image);
  *  - directories get their mode, owner and times at the end, deepest first,
  *    as libarchive's writer does, so that writing into them disturbs nothing;
@@ -99,7 +99,6 @@ struct tree_writer
   struct dir_ref root;
   char *parent; /* the directory last opened, relative to rootfd */
   struct dir_ref *parentref; /* O_PATH of it, NULL when none */
-  mode_t old_umask;
   uid_t uid; /* what a new file gets without a chown */
   gid_t gid;
   bool chown_always; /* the target is setgid: new files take its group */
@@ -605,6 +604,22 @@ int tree_writer_finish(struct tree_writer *t, struct archive_entry *e, podrun_er
   return r;
 }
 
+/* The umask is the process's: 0 while any writer is open (layers are
+ * extracted several at once), the caller's again after the last. */
+static void umask_zero(bool on)
+{
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  static unsigned writers;
+  static mode_t saved;
+
+  pthread_mutex_lock(&lock);
+  if (on && writers++ == 0)
+    saved = umask(0);
+  else if (!on && --writers == 0)
+    umask(saved);
+  pthread_mutex_unlock(&lock);
+}
+
 void tree_writer_mapped(struct tree_writer *t, const void *map, size_t len)
 {
   t->mapped = map;
@@ -628,7 +643,7 @@ int tree_writer_new(int rootfd, struct tree_writer **ret, podrun_error_t *err)
   pthread_mutex_init(&t->lock, NULL);
   pthread_cond_init(&t->work, NULL);
   pthread_cond_init(&t->done, NULL);
-  t->old_umask = umask(0);
+  umask_zero(true);
   *ret = t;
   return 0;
 }
@@ -643,7 +658,7 @@ void tree_writer_free(struct tree_writer *t)
   pthread_mutex_unlock(&t->lock);
   stop_thread(t);
   podrun_error_free(&t->thread_err);
-  umask(t->old_umask);
+  umask_zero(false);
   file_free(t->file);
   dir_ref_put(t->parentref);
   for (size_t i = 0; i < t->n_fixups; i++)

@@ -113,19 +113,16 @@ int store_import_oci_locked(struct store *s, const struct store_oci_image *in, c
                                         .media_type = xstrdup(m->layers[i].media_type),
                                         .size = m->layers[i].size,
                                         .diff_id = xstrdup(cfg->diff_ids[i]) };
-      char *dir = NULL;
       if (!store_blob_exists(s, layers[i].digest))
         {
           podrun_error_new(err, ENOENT, "layer %s: not in the store", QUOTE(m->layers[i].digest));
           goto out;
         }
-      /* extracted now: a layer that cannot be is refused before the image exists */
-      if (store_layer_tree(s, &layers[i], true, &dir, err) < 0)
-        goto out;
-      dirs = strv_push(dirs, dir);
-      free(dir);
       img.size += layers[i].size;
     }
+  /* extracted now: a layer that cannot be is refused before the image exists */
+  if (m->n_layers > 0 && store_layer_trees(s, layers, m->n_layers, true, &dirs, err) < 0)
+    goto out;
   passwd = read_passwd(dirs);
   if (oci_config_to_appc(in->config, in->config_len, in->appc_name, in->tag, passwd, &appc, err) < 0 ||
       store_describe_image(appc, strlen(appc), &img, err) < 0)

@@ -3,9 +3,13 @@
  * with its own on top, filtered by its pathWhitelist. Each blob is read once
  * per render and extracted straight into the target with extract.h's checks. */
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "appc.h"
+#include "dl.h"
 #include "extract.h"
 #include "fs.h"
 #include "overlay.h"
@@ -250,50 +254,145 @@ static int layer_extract_opts(const char *media_type, struct extract_opts *opts,
   return 0;
 }
 
-/* Each layer is extracted once, into cas/layer/<digest>/rootfs. */
-struct layer_ctx
-{
-  struct store *s;
-  const struct store_layer *layer;
-};
-
 static void tree_content_freep(struct tree_content **c)
 {
   tree_content_free(*c);
 }
 
-/* What `image verify` compares the tree with later (store/tree.h): its
- * record beside rootfs/ and the record's digest in the index. The contents
- * were hashed on their way to the disk; this walks the metadata only. */
-static int record_tree(struct layer_ctx *c, int fd, int rootfsfd, const struct tree_content *content,
-                       podrun_error_t *err)
+/* Each layer is extracted once, into cas/layer/<digest>/rootfs: built in a
+ * temporary directory of cas/layer/ (by a thread of its own when several
+ * are built at once), then recorded in the index and renamed into place in
+ * the layers' order, by the caller's thread. */
+struct layer_job
 {
-  _cleanup_free_ char *digest = NULL, *rec = NULL;
+  struct store *s;
+  const struct store_layer *layer;
+  char *tmp;         /* its temporary directory, relative to the store */
+  int tmpfd;         /* locked: no sweeper takes it (store_mkdtemp_at) */
+  char *tree_digest; /* its tree's record's digest */
+  bool built;
+  podrun_error_t err;
+};
+
+/* What `image verify` compares the tree with later (store/tree.h): its
+ * record beside rootfs/ (its digest goes into the index when the tree is
+ * put in place). The contents were hashed on their way to the disk; this
+ * walks the metadata only. */
+static int record_tree(struct layer_job *j, int rootfsfd, const struct tree_content *content, podrun_error_t *err)
+{
+  _cleanup_free_ char *rec = NULL;
   size_t len = 0;
 
-  if (tree_digest_at(rootfsfd, content, &digest, &rec, &len, err) < 0 ||
-      fs_write_file_atomic_at(fd, TREE_RECORD_FILE, rec, len, 0600, err) < 0 ||
-      index_set_layer_tree(c->s->idx, c->layer->digest, digest, err) < 0)
-    return podrun_error_wrap(err, "layer %s: record its tree", QUOTE(c->layer->digest));
+  if (tree_digest_at(rootfsfd, content, &j->tree_digest, &rec, &len, err) < 0 ||
+      fs_write_file_atomic_at(j->tmpfd, TREE_RECORD_FILE, rec, len, 0600, err) < 0)
+    return podrun_error_wrap(err, "layer %s: record its tree", QUOTE(j->layer->digest));
   return 0;
 }
 
-static int fill_layer(void *ctx, int fd, podrun_error_t *err)
+static int build_layer(struct layer_job *j, podrun_error_t *err)
 {
-  struct layer_ctx *c = ctx;
+  const struct store_layer *l = j->layer;
   _cleanup_close_ int blob = -1, rootfsfd = -1;
   _cleanup_(tree_content_freep) struct tree_content *content = tree_content_new();
-  struct extract_opts opts = { .fresh_target = true, .diff_id = c->layer->diff_id, .content = content };
+  struct extract_opts opts = { .fresh_target = true, .diff_id = l->diff_id, .content = content };
 
-  if (layer_extract_opts(c->layer->media_type, &opts, err) < 0)
+  if (layer_extract_opts(l->media_type, &opts, err) < 0 ||
+      store_mkdtemp_at(j->s->dirfd, STORE_LAYER_DIR, STORE_TMP_PREFIX, &j->tmp, &j->tmpfd, err) < 0 ||
+      store_blob_open(j->s, l->digest, &blob, err) < 0)
     return -1;
-  if (store_blob_open(c->s, c->layer->digest, &blob, err) < 0)
-    return -1;
-  if (mkdirat(fd, "rootfs", 0755) < 0 || (rootfsfd = openat(fd, "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-    return podrun_error_set(err, errno, "layer %s: make its rootfs", QUOTE(c->layer->digest));
+  /* its mode whatever the umask (another layer's writer may have it at 0) */
+  if (mkdirat(j->tmpfd, "rootfs", 0755) < 0 ||
+      (rootfsfd = openat(j->tmpfd, "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fchmod(rootfsfd, 0755) < 0)
+    return podrun_error_set(err, errno, "layer %s: make its rootfs", QUOTE(l->digest));
   if (extract_to_dir_fd(blob, rootfsfd, &opts, err) < 0)
-    return podrun_error_wrap(err, "layer %s", QUOTE(c->layer->digest));
-  return record_tree(c, fd, rootfsfd, content, err);
+    return podrun_error_wrap(err, "layer %s", QUOTE(l->digest));
+  return record_tree(j, rootfsfd, content, err);
+}
+
+struct layer_pool
+{
+  struct layer_job *jobs;
+  size_t n;
+  atomic_size_t next;
+  atomic_bool failed; /* no job is begun after one failed */
+};
+
+static void *layer_thread(void *arg)
+{
+  struct layer_pool *p = arg;
+
+  for (size_t i; !atomic_load(&p->failed) && (i = atomic_fetch_add(&p->next, 1)) < p->n;)
+    {
+      struct layer_job *j = &p->jobs[i];
+      if (build_layer(j, &j->err) < 0)
+        atomic_store(&p->failed, true);
+      else
+        j->built = true;
+    }
+  return NULL;
+}
+
+/* Builds every job: on threads of their own when there are several and
+ * the extraction is podrun's own writer's (root: each layer into a fresh
+ * directory, nothing process-wide changed but the umask, which extract-tree.c
+ * shares), else one after the other. */
+static void build_layers(struct layer_pool *p)
+{
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  pthread_t threads[4];
+  size_t want = cpus < 2 ? 2 : cpus > (long) ELEMENTSOF(threads) ? ELEMENTSOF(threads) : (size_t) cpus;
+
+  if (p->n < want)
+    want = p->n;
+  if (geteuid() != 0)
+    want = 1;
+  size_t started = 0;
+  podrun_error_t ignored = NULL;
+
+  /* loaded once, before any thread needs them */
+  if (want > 1 && (dl_load_archive(&ignored) < 0 || dl_load_crypto(&ignored) < 0))
+    {
+      podrun_error_free(&ignored);
+      want = 1;
+    }
+  for (; started + 1 < want; started++)
+    if (pthread_create(&threads[started], NULL, layer_thread, p) != 0)
+      break;
+  layer_thread(p);
+  for (size_t i = 0; i < started; i++)
+    pthread_join(threads[i], NULL);
+}
+
+/* In layer order: each built tree recorded and put in place, until the
+ * first failure; what was built after it is removed. */
+static int commit_layers(struct store *s, struct layer_pool *p, podrun_error_t *err)
+{
+  int r = 0;
+
+  for (size_t i = 0; i < p->n; i++)
+    {
+      struct layer_job *j = &p->jobs[i];
+      _cleanup_free_ char *rel = xasprintf(STORE_LAYER_DIR "/%s", j->layer->digest);
+      bool placed = false;
+      if (r >= 0 && !j->built)
+        r = j->err ? (*err = TAKE_PTR(j->err), -1) : podrun_error_new(err, ECANCELED, "layer %s: not built",
+                                                                      QUOTE(j->layer->digest));
+      if (r >= 0 && index_set_layer_tree(s->idx, j->layer->digest, j->tree_digest, err) < 0)
+        r = podrun_error_wrap(err, "layer %s: record its tree", QUOTE(j->layer->digest));
+      if (r >= 0 && renameat(s->dirfd, j->tmp, s->dirfd, rel) == 0)
+        {
+          placed = true;
+          s->created_layers = strv_push(s->created_layers, j->layer->digest);
+        }
+      else if (r >= 0 && errno != EEXIST && errno != ENOTEMPTY) /* else someone else finished first */
+        r = podrun_error_set(err, errno, "rename into %s", QUOTE(rel));
+      if (j->tmp && !placed)
+        {
+          _cleanup_error_ podrun_error_t ignored = NULL;
+          (void) fs_rm_rf_at(s->dirfd, j->tmp, &ignored);
+        }
+    }
+  return r;
 }
 
 /* A layer an image brings with its diff_id: the store's row of that layer
@@ -325,24 +424,56 @@ static int check_diff_id(struct store *s, const struct store_layer *layer, const
   return 0;
 }
 
-int store_layer_tree(struct store *s, const struct store_layer *layer, bool importing, char **ret,
-                     podrun_error_t *err)
+/* The job that builds digest already, if one does. */
+static struct layer_job *job_for(struct layer_pool *p, const char *digest)
 {
-  _cleanup_free_ char *rel = xasprintf(STORE_LAYER_DIR "/%s", layer->digest);
-  struct layer_ctx c = { s, layer };
-  struct stat st;
+  for (size_t i = 0; i < p->n; i++)
+    if (streq(p->jobs[i].layer->digest, digest))
+      return &p->jobs[i];
+  return NULL;
+}
 
-  if (importing && layer->diff_id && check_diff_id(s, layer, rel, err) < 0)
-    return -1;
-  if (fstatat(s->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+int store_layer_trees(struct store *s, const struct store_layer *layers, size_t n, bool importing, char ***ret_dirs,
+                      podrun_error_t *err)
+{
+  struct layer_pool p = { .jobs = xzalloc(sizeof(*p.jobs) * (n ? n : 1)) };
+  _cleanup_strv_ char **dirs = NULL;
+  int r = 0;
+
+  for (size_t i = 0; i < n && r >= 0; i++)
     {
-      int r = store_build_atomically(s->dirfd, STORE_LAYER_DIR, STORE_TMP_PREFIX, rel, false, fill_layer, &c, err);
-      if (r < 0)
-        return -1;
-      if (r == 0)
-        s->created_layers = strv_push(s->created_layers, layer->digest);
+      const struct store_layer *l = &layers[i];
+      _cleanup_free_ char *rel = xasprintf(STORE_LAYER_DIR "/%s", l->digest), *dir = NULL;
+      struct layer_job *same = job_for(&p, l->digest);
+      struct stat st;
+      /* one blob twice in an image: one tree, so one diff_id */
+      if (same && importing && !streq_ptr(same->layer->diff_id, l->diff_id))
+        r = podrun_error_new(err, EBADMSG, "layer %s: its image gives it two diff_ids, %s and %s: digest mismatch",
+                             QUOTE(l->digest), QUOTE(same->layer->diff_id), QUOTE(l->diff_id));
+      else if (!same && importing && l->diff_id && check_diff_id(s, l, rel, err) < 0)
+        r = -1;
+      else if (!same && fstatat(s->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        p.jobs[p.n++] = (struct layer_job){ .s = s, .layer = l, .tmpfd = -1 };
+      dir = xasprintf("%s/%s/rootfs", s->dir, rel);
+      dirs = strv_push(dirs, dir);
     }
-  *ret = xasprintf("%s/%s/rootfs", s->dir, rel);
+  if (r >= 0 && p.n > 0)
+    {
+      build_layers(&p);
+      r = commit_layers(s, &p, err);
+    }
+  for (size_t i = 0; i < p.n; i++)
+    {
+      free(p.jobs[i].tmp);
+      free(p.jobs[i].tree_digest);
+      if (p.jobs[i].tmpfd >= 0)
+        close(p.jobs[i].tmpfd);
+      podrun_error_free(&p.jobs[i].err);
+    }
+  free(p.jobs);
+  if (r < 0)
+    return -1;
+  *ret_dirs = TAKE_PTR(dirs);
   return 0;
 }
 
@@ -359,16 +490,6 @@ static int touch(struct store *s, const struct store_image *img, podrun_error_t 
   return index_touch_image(s->idx, img->id, now, err);
 }
 
-static int push_layer_tree(struct store *s, const struct store_layer *l, char ***dirs, podrun_error_t *err)
-{
-  char *dir = NULL;
-  if (store_layer_tree(s, l, false, &dir, err) < 0)
-    return -1;
-  *dirs = strv_push(*dirs, dir);
-  free(dir);
-  return 0;
-}
-
 /* An ACI's layers, bottom first: its dependencies' and its own, each one
  * layer, its own blob (no index query: that is what an ACI is). m is its
  * parsed manifest: an image without dependencies costs no more. */
@@ -381,12 +502,12 @@ static int appc_layers(struct store *s, const struct store_image *img, const str
     images = strv_push(NULL, img->id);
   else if (collect_layers(s, img->id, 0, &images, err) < 0)
     return -1;
-  for (size_t i = 0; images[i]; i++)
-    {
-      struct store_layer l = { .digest = images[i], .media_type = (char *) STORE_MEDIA_ACI };
-      if (push_layer_tree(s, &l, &dirs, err) < 0)
-        return -1;
-    }
+  size_t n = strv_length(images);
+  _cleanup_free_ struct store_layer *v = xzalloc(sizeof(*v) * n);
+  for (size_t i = 0; i < n; i++)
+    v[i] = (struct store_layer){ .digest = images[i], .media_type = (char *) STORE_MEDIA_ACI };
+  if (store_layer_trees(s, v, n, false, &dirs, err) < 0)
+    return -1;
   *ret = TAKE_PTR(dirs);
   return 0;
 }
@@ -399,8 +520,8 @@ static int oci_layers(struct store *s, const struct store_image *img, char ***re
   size_t n = 0;
   int r = index_image_layers(s->idx, img->id, &v, &n, err);
 
-  for (size_t i = 0; r >= 0 && i < n; i++)
-    r = push_layer_tree(s, &v[i], &dirs, err);
+  if (r >= 0 && n > 0)
+    r = store_layer_trees(s, v, n, false, &dirs, err);
   store_layer_list_free(v, n);
   if (r < 0)
     return -1;

@@ -105,12 +105,15 @@ int store_describe_image(const char *manifest, size_t len, struct store_image *i
 /* "sha256:…" → "sha256-…" */
 char *store_digest_from_oci(const char *digest);
 
-/* The layer extracted once into cas/layer/<digest>/rootfs: that directory.
- * An extraction checks the layer's diff_id (if it has one); importing: the
- * store's row of the layer, if there is one, must have the same diff_id
- * (a layer an image brings; a pod's start trusts its index). */
-int store_layer_tree(struct store *s, const struct store_layer *layer, bool importing, char **ret,
-                     podrun_error_t *err);
+/* Each layer extracted once into cas/layer/<digest>/rootfs: those
+ * directories, in the layers' order. An extraction checks the layer's
+ * diff_id (if it has one); importing: the store's row of the layer, if
+ * there is one, must have the same diff_id (a layer an image brings; a
+ * pod's start trusts its index). The layers missing are extracted several
+ * at once (as root, a thread each, on up to four CPUs), then recorded and
+ * put in place in order; the first failure in that order is the call's. */
+int store_layer_trees(struct store *s, const struct store_layer *layers, size_t n, bool importing, char ***ret_dirs,
+                      podrun_error_t *err);
 
 /* An OCI image whose layer blobs are in the store: its manifest and config
  * stored as blobs, its layers extracted, its rows added (and ref's). The

@@ -395,7 +395,7 @@ static int dir_names(int fd, char ***ret_raw, char ***ret_esc, podrun_error_t *e
   DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
   struct dirent *de;
   char **pairs = NULL; /* "escaped\0raw" */
-  size_t n = 0;
+  size_t n = 0, cap = 0;
 
   if (!d)
     {
@@ -412,7 +412,8 @@ static int dir_names(int fd, char ***ret_raw, char ***ret_esc, podrun_error_t *e
       char *p = xmalloc(el + rl + 2);
       memcpy(p, e, el + 1);
       memcpy(p + el + 1, de->d_name, rl + 1);
-      pairs = xrealloc(pairs, sizeof(char *) * (n + 1));
+      if (n == cap)
+        pairs = xrealloc(pairs, sizeof(char *) * (cap = cap ? 2 * cap : 16));
       pairs[n++] = p;
     }
   int saved = errno;
@@ -426,12 +427,12 @@ static int dir_names(int fd, char ***ret_raw, char ***ret_esc, podrun_error_t *e
     }
   if (n)
     qsort(pairs, n, sizeof(char *), cmp_names);
-  char **raw = NULL, **esc = NULL;
+  /* NULL-terminated, each name its own string (strv) */
+  char **raw = n ? xzalloc(sizeof(char *) * (n + 1)) : NULL, **esc = n ? xzalloc(sizeof(char *) * (n + 1)) : NULL;
   for (size_t i = 0; i < n; i++)
     {
-      esc = strv_push(esc, pairs[i]);
-      raw = strv_push(raw, pairs[i] + strlen(pairs[i]) + 1);
-      free(pairs[i]);
+      esc[i] = pairs[i];
+      raw[i] = xstrdup(pairs[i] + strlen(pairs[i]) + 1);
     }
   free(pairs);
   *ret_raw = raw;

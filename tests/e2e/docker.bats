@@ -636,6 +636,11 @@ PLAIN_log_mark() {
 }
 # Beyond the spec's list: a config whose diff_ids lie about its layers.
 @test "docker: hostile: a config whose diff_ids do not match the layers" { hostile_refused diffid-mismatch ""; }
+# The layers are extracted several at once: the third's failure is the fetch's, and
+# neither the trees built beside it nor their temporary directories are kept.
+@test "docker: hostile: the third of four layers does not match its diff_id" {
+  hostile_refused diffid-mismatch-deep "digest mismatch"
+}
 @test "docker: hostile: a 100 MiB manifest" { hostile_refused huge-manifest "manifest too large" 10; }
 @test "docker: hostile: a 100 MiB manifest without Content-Length" { hostile_refused huge-manifest-nolength "manifest too large" 10; }
 @test "docker: hostile: a manifest of a media type that is no manifest's" { hostile_refused wrong-media-type "unsupported media type"; }

@@ -19,6 +19,8 @@
 #   manifest-digest-mismatch  by digest (any sha256), the server answers the good
 #                        manifest, whose digest is another
 #   diffid-mismatch      the config's rootfs.diff_ids do not match the layer
+#   diffid-mismatch-deep four layers of 2 MiB files, the third's diff_id not its own
+#                        (the layers are extracted several at once)
 #   huge-manifest        a 100 MiB manifest (Content-Length given), streamed
 #   huge-manifest-nolength  the same without Content-Length (ends at close)
 #   wrong-media-type     the manifest's Content-Type and mediaType are not a manifest's
@@ -169,6 +171,9 @@ def build(name):
         return img
     if name == "diffid-mismatch":
         return Image([good_tar()], diff_ids=[sha(b"not this layer")])
+    if name == "diffid-mismatch-deep":
+        tars = [make_tar([entry("etc/", kind="dir"), entry("etc/layer%d" % i, os.urandom(2 << 20))]) for i in range(4)]
+        return Image(tars, diff_ids=[sha(t) if i != 2 else sha(b"not this layer") for i, t in enumerate(tars)])
     if name in ("huge-manifest", "huge-manifest-nolength"):
         img = Image([good_tar()])
         img.mode["manifest"] = name
