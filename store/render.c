@@ -340,7 +340,7 @@ static void build_layers(struct layer_pool *p)
 {
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   pthread_t threads[4];
-  size_t want = cpus < 2 ? 2 : cpus > (long) ELEMENTSOF(threads) ? ELEMENTSOF(threads) : (size_t) cpus;
+  size_t want = cpus < 1 ? 1 : cpus > (long) ELEMENTSOF(threads) ? ELEMENTSOF(threads) : (size_t) cpus;
 
   if (p->n < want)
     want = p->n;
@@ -375,8 +375,12 @@ static int commit_layers(struct store *s, struct layer_pool *p, podrun_error_t *
       _cleanup_free_ char *rel = xasprintf(STORE_LAYER_DIR "/%s", j->layer->digest);
       bool placed = false;
       if (r >= 0 && !j->built)
-        r = j->err ? (*err = TAKE_PTR(j->err), -1) : podrun_error_new(err, ECANCELED, "layer %s: not built",
-                                                                      QUOTE(j->layer->digest));
+        {
+          /* a job is begun only while none has failed, and in order: one
+           * not built failed, or comes after one that did */
+          *err = TAKE_PTR(j->err);
+          r = -1;
+        }
       if (r >= 0 && index_set_layer_tree(s->idx, j->layer->digest, j->tree_digest, err) < 0)
         r = podrun_error_wrap(err, "layer %s: record its tree", QUOTE(j->layer->digest));
       if (r >= 0 && renameat(s->dirfd, j->tmp, s->dirfd, rel) == 0)
