@@ -12,9 +12,10 @@
  *  - the final component is created, never opened: O_CREAT|O_EXCL|
  *    O_NOFOLLOW, mkdirat, symlinkat, mknodat, linkat; an existing name fails
  *    (but for a directory a deeper entry already implied);
- *  - the process's umask is 0 while it writes (while any writer does), so a
- *    create gives the entry's mode at once; owners are set only where a new file would not already
- *    have them (root extracting root's files: most of any image);
+ *  - the process's umask is 0 while it writes (while any writer does), so
+ *    a create gives the entry's mode at once; owners are set only where a
+ *    new file would not already have them (root extracting root's files:
+ *    most of any image);
  *  - directories get their mode, owner and times at the end, deepest first,
  *    as libarchive's writer does, so that writing into them disturbs nothing;
  *  - regular files are written by a second thread while the archive is
@@ -95,9 +96,8 @@ struct file
 
 struct tree_writer
 {
-  int rootfd;
-  struct dir_ref root;
-  char *parent; /* the directory last opened, relative to rootfd */
+  struct dir_ref root; /* the target (its fd is the caller's) */
+  char *parent;        /* the directory last opened, relative to the target */
   struct dir_ref *parentref; /* O_PATH of it, NULL when none */
   uid_t uid; /* what a new file gets without a chown */
   gid_t gid;
@@ -111,7 +111,7 @@ struct tree_writer
   atomic_uint dirs_open; /* struct dir_refs but root */
   /* the writing thread and its queue, under lock */
   pthread_t thread;
-  bool started, stop, failed;
+  bool started, no_thread, stop, failed;
   pthread_mutex_t lock;
   pthread_cond_t work, done; /* something queued; something written */
   struct file *head, **tail;
@@ -213,7 +213,7 @@ static struct dir_ref *parent_of(struct tree_writer *t, const char *name, const 
   t->parentref = NULL;
   free(t->parent);
   t->parent = xstrndup(name, len);
-  if ((fd = open_dir(t->rootfd, t->parent, O_PATH, err)) < 0)
+  if ((fd = open_dir(t->root.fd, t->parent, O_PATH, err)) < 0)
     {
       podrun_error_wrap(err, "entry %s", QUOTE(name));
       return NULL;
@@ -330,11 +330,11 @@ static int create_link(struct tree_writer *t, int dfd, const char *base, const c
 {
   const char *slash = strrchr(target, '/');
   _cleanup_free_ char *tdir = slash ? xstrndup(target, (size_t) (slash - target)) : xstrdup("");
-  _cleanup_close_ int tfd = *tdir ? open_dir(t->rootfd, tdir, O_PATH, err) : -1;
+  _cleanup_close_ int tfd = *tdir ? open_dir(t->root.fd, tdir, O_PATH, err) : -1;
 
   if (*tdir && tfd < 0)
     return podrun_error_wrap(err, "entry %s: hardlink", QUOTE(name));
-  if (linkat(*tdir ? tfd : t->rootfd, slash ? slash + 1 : target, dfd, base, 0) < 0)
+  if (linkat(*tdir ? tfd : t->root.fd, slash ? slash + 1 : target, dfd, base, 0) < 0)
     return podrun_error_set(err, errno, "entry %s: hardlink to %s", QUOTE(name), QUOTE(target));
   return 0;
 }
@@ -496,11 +496,16 @@ static void stop_thread(struct tree_writer *t)
  * caller's still. */
 static int hand_over(struct tree_writer *t, struct file *f, podrun_error_t *err)
 {
+  if (t->no_thread)
+    return 0;
   if (!t->started)
     {
       t->tail = &t->head;
       if (pthread_create(&t->thread, NULL, writer_thread, t) != 0)
-        return 0;
+        {
+          t->no_thread = true; /* written by the reading thread, then */
+          return 0;
+        }
       t->started = true;
     }
   pthread_mutex_lock(&t->lock);
@@ -634,7 +639,6 @@ int tree_writer_new(int rootfd, struct tree_writer **ret, podrun_error_t *err)
   if (fstat(rootfd, &st) < 0)
     return podrun_error_set(err, errno, "prepare extraction");
   t = xzalloc(sizeof(*t));
-  t->rootfd = rootfd;
   t->root = (struct dir_ref){ .fd = rootfd, .refs = 1 }; /* t's own reference is never put */
   t->uid = geteuid();
   t->gid = getegid();
@@ -678,7 +682,7 @@ static int fixup_cmp(const void *a, const void *b)
 
 static int fix_dir(struct tree_writer *t, const struct dir_fixup *f, podrun_error_t *err)
 {
-  _cleanup_close_ int fd = open_dir(t->rootfd, f->path, O_RDONLY, err);
+  _cleanup_close_ int fd = open_dir(t->root.fd, f->path, O_RDONLY, err);
 
   if (fd < 0)
     return podrun_error_wrap(err, "directory %s", QUOTE(f->path));

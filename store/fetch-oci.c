@@ -121,7 +121,7 @@ int store_import_oci_locked(struct store *s, const struct store_oci_image *in, c
       img.size += layers[i].size;
     }
   /* extracted now: a layer that cannot be is refused before the image exists */
-  if (m->n_layers > 0 && store_layer_trees(s, layers, m->n_layers, true, &dirs, err) < 0)
+  if (store_layer_trees(s, layers, m->n_layers, true, &dirs, err) < 0)
     goto out;
   passwd = read_passwd(dirs);
   if (oci_config_to_appc(in->config, in->config_len, in->appc_name, in->tag, passwd, &appc, err) < 0 ||

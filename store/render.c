@@ -300,7 +300,8 @@ static int build_layer(struct layer_job *j, podrun_error_t *err)
       store_mkdtemp_at(j->s->dirfd, STORE_LAYER_DIR, STORE_TMP_PREFIX, &j->tmp, &j->tmpfd, err) < 0 ||
       store_blob_open(j->s, l->digest, &blob, err) < 0)
     return -1;
-  /* its mode whatever the umask (another layer's writer may have it at 0) */
+  /* its mode whatever the umask is just now (0 while another layer's
+   * writer is open, the caller's otherwise) */
   if (mkdirat(j->tmpfd, "rootfs", 0755) < 0 ||
       (rootfsfd = openat(j->tmpfd, "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fchmod(rootfsfd, 0755) < 0)
     return podrun_error_set(err, errno, "layer %s: make its rootfs", QUOTE(l->digest));
@@ -524,7 +525,7 @@ static int oci_layers(struct store *s, const struct store_image *img, char ***re
   size_t n = 0;
   int r = index_image_layers(s->idx, img->id, &v, &n, err);
 
-  if (r >= 0 && n > 0)
+  if (r >= 0)
     r = store_layer_trees(s, v, n, false, &dirs, err);
   store_layer_list_free(v, n);
   if (r < 0)
