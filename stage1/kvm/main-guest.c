@@ -105,23 +105,40 @@ static int mount_api(podrun_error_t *err)
   return 0;
 }
 
-/* /lib/modules/modules.order, dependencies first (fetch-kernel.sh). */
-/* virtio-net's, loaded only when the VM has a NIC (after the shares
+/* The modules of /lib/modules/modules.order (dependencies first,
+ * fetch-kernel.sh) by the step that loads them: virtio-mmio's and 9p's
+ * first; then virtio-console's in a child while the shares mount (the one
+ * vCPU idles through each round trip to qemu, and the console's load fills
+ * those gaps); virtio-net's only when the VM has a NIC (after the shares
  * mounted: meta/ says which network; before switch_root: the modules are
- * the initramfs's) */
-static bool is_net_module(const char *name)
+ * the initramfs's). */
+enum module_set
 {
-  return streq(name, "virtio_net.ko") || streq(name, "net_failover.ko") || streq(name, "failover.ko");
+  MODULES_VIRTIO,
+  MODULES_CONSOLE,
+  MODULES_9P,
+  MODULES_NET,
+};
+
+static enum module_set module_set_of(const char *name)
+{
+  if (streq(name, "virtio_ring.ko") || streq(name, "virtio.ko") || streq(name, "virtio_mmio.ko"))
+    return MODULES_VIRTIO;
+  if (streq(name, "virtio_console.ko"))
+    return MODULES_CONSOLE;
+  if (streq(name, "virtio_net.ko") || streq(name, "net_failover.ko") || streq(name, "failover.ko"))
+    return MODULES_NET;
+  return MODULES_9P;
 }
 
-static int load_modules(bool net, podrun_error_t *err)
+static int load_modules(enum module_set set, podrun_error_t *err)
 {
   _cleanup_free_ char *order = NULL;
   if (fs_read_file_at(AT_FDCWD, "/lib/modules/modules.order", 4096, &order, NULL, err) < 0)
     return -1;
   for (char *save = NULL, *name = strtok_r(order, "\n", &save); name; name = strtok_r(NULL, "\n", &save))
     {
-      if (is_net_module(name) != net)
+      if (module_set_of(name) != set)
         continue;
       _cleanup_free_ char *path = xasprintf("/lib/modules/%s", name);
       _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -131,19 +148,50 @@ static int load_modules(bool net, podrun_error_t *err)
   return 0;
 }
 
+/* The console's module, loaded by a child: its pid (which exits with the
+ * errno of its failure), or -1 with err set. */
+static pid_t load_console_module(podrun_error_t *err)
+{
+  pid_t pid = fork();
+  if (pid < 0)
+    return podrun_error_set(err, errno, "fork to load virtio_console.ko");
+  if (pid == 0)
+    {
+      _cleanup_error_ podrun_error_t child_err = NULL;
+      if (load_modules(MODULES_CONSOLE, &child_err) == 0)
+        _exit(0);
+      _exit(child_err->status > 0 && child_err->status < 255 ? child_err->status : 255);
+    }
+  return pid;
+}
+
+static int wait_console_module(pid_t pid, podrun_error_t *err)
+{
+  int status;
+  if (waitpid(pid, &status, 0) < 0)
+    return podrun_error_set(err, errno, "wait for virtio_console.ko");
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return 0;
+  return podrun_error_set(err, WIFEXITED(status) && WEXITSTATUS(status) != 255 ? WEXITSTATUS(status) : 0,
+                          "load module virtio_console.ko");
+}
+
 /* The host's share `tag` at target; virtio devices probe as their modules
  * load, so the tag may take a moment to appear. */
 static int mount_share(const char *tag, const char *target, bool read_only, podrun_error_t *err)
 {
   /* access=client: the guest kernel checks permissions (qemu's passthrough
    * backend keeps the files' owners and modes as they are on the host).
-   * The root (the stage1's binaries, the apps' roots) with cache=mmap: what
-   * is mapped (every binary exec'd) is paged in through the page cache, not
-   * one 9p read per fault; read() and write() stay uncached, as on the
-   * other shares, whose files the host reads while the pod runs. */
+   * The root (the stage1's binaries, the apps' roots and volumes) with
+   * cache=mmap: what is mapped (every binary exec'd) is paged in through the
+   * page cache, not one 9p read per fault; read() and write() stay uncached,
+   * as on the other shares, whose files the host reads while the pod runs.
+   * And with posixacl: an image's or a volume's ACLs hold in the guest as on
+   * the host. The other shares are the pod directory's, which has none: no
+   * two round trips to the host for the ACLs of each file looked up there. */
   bool root = streq(tag, KVM_TAG_ROOT);
   const char *opts = root ? "trans=virtio,version=9p2000.L,msize=262144,cache=mmap,access=client,posixacl"
-                          : "trans=virtio,version=9p2000.L,msize=262144,cache=none,access=client,posixacl";
+                          : "trans=virtio,version=9p2000.L,msize=262144,cache=none,access=client";
   if (fs_mkdir_p(target, 0755, err) < 0)
     return -1;
   for (int waited = 0;; waited += 10)
@@ -1013,16 +1061,18 @@ static int setup(struct appc_pod_manifest **ret_m, podrun_error_t *err)
   _cleanup_free_ char *text = NULL;
   size_t len = 0;
   stamp("the guest init started");
-  if (mount_api(err) < 0 || load_modules(false, err) < 0)
+  pid_t console = -1;
+  if (mount_api(err) < 0 || load_modules(MODULES_VIRTIO, err) < 0 || load_modules(MODULES_9P, err) < 0 ||
+      (console = load_console_module(err)) < 0)
     return -1;
   stamp("the modules loaded");
-  if (mount_shares(err) < 0)
+  if (mount_shares(err) < 0 || wait_console_module(console, err) < 0)
     return -1;
   _cleanup_free_ char *net = NULL;
   if (fs_read_file_at(AT_FDCWD, NEWROOT PODRUN "/net", 4096, &net, NULL, err) < 0)
     return -1;
   strip_nl(net);
-  if (!streq(net, "none") && load_modules(true, err) < 0)
+  if (!streq(net, "none") && load_modules(MODULES_NET, err) < 0)
     return -1;
   if (switch_root(err) < 0)
     return -1;

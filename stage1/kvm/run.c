@@ -375,6 +375,10 @@ static char **qemu_argv(const char *qemu, const struct stage1_run_args *a, const
   static const char ctl[] = "socket,id=ctl,path=" KVM_CTL_SOCKET ",server=on,wait=off";
   _cleanup_free_ char *add_out = xasprintf("fd=%d,set=1", FD_OUT), *add_err = xasprintf("fd=%d,set=2", FD_ERR);
   _cleanup_free_ char *add_console = xasprintf("fd=%d,set=3", FD_CONSOLE);
+  /* as many ports as the guest gets (stdout, stderr, the terminal, ctl, the
+   * enter ports): its driver sets up two virtqueues for each port the device
+   * could have, and 16 were 40 ms of the guest's boot under TCG */
+  _cleanup_free_ char *serial = xasprintf("virtio-serial-device,max_ports=%d", 3 + a->interactive + KVM_ENTER_PORTS);
   _cleanup_free_ char *clock = kvm ? NULL : tcg_clock_args();
   _cleanup_free_ char *cmdline = xasprintf(KERNEL_CMDLINE "%s", clock ? clock : "");
   char **v = strv_push(NULL, qemu);
@@ -396,7 +400,7 @@ static char **qemu_argv(const char *qemu, const struct stage1_run_args *a, const
   v = opt(opt(opt(v, "-add-fd", add_out), "-add-fd", add_err), "-add-fd", add_console);
   v = opt(v, "-chardev", "file,id=console,path=/dev/fdset/3,append=on");
   v = opt(v, "-serial", "chardev:console");
-  v = opt(v, "-device", "virtio-serial-device,max_ports=16");
+  v = opt(v, "-device", serial);
   v = opt(v, "-chardev", "file,id=out,path=/dev/fdset/1,append=on");
   v = opt(v, "-device", "virtconsole,chardev=out,name=podrun.stdout");
   v = opt(v, "-chardev", "file,id=err,path=/dev/fdset/2,append=on");
