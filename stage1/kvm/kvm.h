@@ -31,17 +31,20 @@
 #define KVM_ACCEL_FILE "accelerator"
 /* ... and what the guest shares of it: rt/ (the pod init's runtime
  * directory: ready, exit-code, done, <app>.pid; the guest init's
- * guest-error), meta/ (read-only: the pod manifest, the run flags, net) */
+ * guest-error), meta/ (read-only: the pod manifest, the run flags, net).
+ * One share for those and the pod directory's status/ and logs/: rt/, with
+ * the others bound onto its directories of theirs in qemu's own mount
+ * namespace (meta/ read-only there). */
 #define KVM_RT_DIR "kvm/rt"
 #define KVM_META_DIR "kvm/meta"
 #define KVM_GUEST_ERROR "guest-error"
+#define KVM_RT_META "meta"
+#define KVM_RT_STATUS "status"
+#define KVM_RT_LOGS "logs"
 
 /* The 9p mount tags, the virtio-serial port names. */
 #define KVM_TAG_ROOT "root"
-#define KVM_TAG_META "meta"
 #define KVM_TAG_RT "rt"
-#define KVM_TAG_STATUS "status"
-#define KVM_TAG_LOGS "logs"
 #define KVM_PORT_CTL "podrun.ctl"
 #define KVM_PORT_ENTER_FMT "podrun.enter.%d"
 

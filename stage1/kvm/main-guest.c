@@ -178,17 +178,17 @@ static int wait_console_module(pid_t pid, podrun_error_t *err)
 
 /* The host's share `tag` at target; virtio devices probe as their modules
  * load, so the tag may take a moment to appear. */
-static int mount_share(const char *tag, const char *target, bool read_only, podrun_error_t *err)
+static int mount_share(const char *tag, const char *target, podrun_error_t *err)
 {
   /* access=client: the guest kernel checks permissions (qemu's passthrough
    * backend keeps the files' owners and modes as they are on the host).
    * The root (the stage1's binaries, the apps' roots and volumes) with
    * cache=mmap: what is mapped (every binary exec'd) is paged in through the
    * page cache, not one 9p read per fault; read() and write() stay uncached,
-   * as on the other shares, whose files the host reads while the pod runs.
+   * as on the other share, whose files the host reads while the pod runs.
    * And with posixacl: an image's or a volume's ACLs hold in the guest as on
-   * the host. The other shares are the pod directory's, which has none: no
-   * two round trips to the host for the ACLs of each file looked up there. */
+   * the host. The other share is the pod directory's parts, which have none:
+   * no two round trips to the host for the ACLs of each file looked up there. */
   bool root = streq(tag, KVM_TAG_ROOT);
   const char *opts = root ? "trans=virtio,version=9p2000.L,msize=262144,cache=mmap,access=client,posixacl"
                           : "trans=virtio,version=9p2000.L,msize=262144,cache=none,access=client";
@@ -196,7 +196,7 @@ static int mount_share(const char *tag, const char *target, bool read_only, podr
     return -1;
   for (int waited = 0;; waited += 10)
     {
-      if (mount(tag, target, "9p", MS_NOSUID | MS_NODEV | (read_only ? MS_RDONLY : 0), opts) == 0)
+      if (mount(tag, target, "9p", MS_NOSUID | MS_NODEV, opts) == 0)
         return 0;
       if (errno != ENOENT || waited >= MOUNT_WAIT_MS)
         return podrun_error_set(err, errno, "mount the host's share %s", tag);
@@ -244,7 +244,7 @@ static void seed_random(void)
 static int mount_shares(podrun_error_t *err)
 {
   static const char *const dirs[] = { "stage1", "status", "logs", KVM_GUEST_RUNTIME, "cgroup/unified" };
-  if (mount_share(KVM_TAG_ROOT, NEWROOT, false, err) < 0 ||
+  if (mount_share(KVM_TAG_ROOT, NEWROOT, err) < 0 ||
       mount("tmpfs", NEWROOT PODRUN, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
     return err && *err ? -1 : podrun_error_set(err, errno, "mount " PODRUN);
   for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
@@ -253,11 +253,27 @@ static int mount_shares(podrun_error_t *err)
       if (fs_mkdir_p(d, 0755, err) < 0)
         return -1;
     }
-  if (mount_share(KVM_TAG_META, NEWROOT PODRUN "/stage1", true, err) < 0 ||
-      mount_share(KVM_TAG_STATUS, NEWROOT PODRUN "/status", false, err) < 0 ||
-      mount_share(KVM_TAG_LOGS, NEWROOT PODRUN "/logs", false, err) < 0 ||
-      mount_share(KVM_TAG_RT, NEWROOT KVM_GUEST_RUNTIME_DIR, false, err) < 0)
+  /* rt/, which carries meta/ (read-only on the host), status/ and logs/ */
+  static const struct
+  {
+    const char *from, *to;
+    bool read_only;
+  } parts[] = {
+    { KVM_RT_META, PODRUN "/stage1", true },
+    { KVM_RT_STATUS, PODRUN "/status", false },
+    { KVM_RT_LOGS, PODRUN "/logs", false },
+  };
+  if (mount_share(KVM_TAG_RT, NEWROOT KVM_GUEST_RUNTIME_DIR, err) < 0)
     return -1;
+  for (size_t i = 0; i < ELEMENTSOF(parts); i++)
+    {
+      _cleanup_free_ char *from = xasprintf(NEWROOT KVM_GUEST_RUNTIME_DIR "/%s", parts[i].from);
+      _cleanup_free_ char *to = xasprintf(NEWROOT "%s", parts[i].to);
+      if (mount(from, to, NULL, MS_BIND, NULL) < 0 ||
+          (parts[i].read_only &&
+           mount(NULL, to, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0))
+        return podrun_error_set(err, errno, "bind %s of the host's share " KVM_TAG_RT, parts[i].from);
+    }
   /* before anything takes random bytes (a temporary file's name, the
    * first below) */
   seed_random();

@@ -12,9 +12,11 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <linux/capability.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <sys/pidfd.h>
@@ -142,7 +144,14 @@ static int copy_mds_url(const struct stage1_run_args *a, podrun_error_t *err)
  * reads: the pod manifest, the run flags, net, the hostname. */
 static int make_dirs(const struct stage1_run_args *a, const char *hostname, podrun_error_t *err)
 {
-  static const char *const dirs[] = { KVM_DIR, KVM_RT_DIR, KVM_META_DIR, "status", "logs" };
+  static const char *const dirs[] = { KVM_DIR,
+                                       KVM_RT_DIR,
+                                       KVM_META_DIR,
+                                       "status",
+                                       "logs",
+                                       KVM_RT_DIR "/" KVM_RT_META,
+                                       KVM_RT_DIR "/" KVM_RT_STATUS,
+                                       KVM_RT_DIR "/" KVM_RT_LOGS };
   for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
     if (fs_mkdir_p(dirs[i], i == 0 ? 0700 : 0755, err) < 0)
       return -1;
@@ -348,10 +357,9 @@ enum
   FD_TAP0,
 };
 
-static char **share(char **v, const char *id, const char *path, const char *tag, bool read_only)
+static char **share(char **v, const char *id, const char *path, const char *tag)
 {
-  _cleanup_free_ char *fs = xasprintf("local,id=%s,path=%s,security_model=passthrough,multidevs=remap%s", id, path,
-                                      read_only ? ",readonly=on" : "");
+  _cleanup_free_ char *fs = xasprintf("local,id=%s,path=%s,security_model=passthrough,multidevs=remap", id, path);
   _cleanup_free_ char *dev = xasprintf("virtio-9p-device,fsdev=%s,mount_tag=%s", id, tag);
   return strv_push(strv_push(strv_push(strv_push(v, "-fsdev"), fs), "-device"), dev);
 }
@@ -367,9 +375,7 @@ static char **qemu_argv(const char *qemu, const struct stage1_run_args *a, const
   _cleanup_free_ char *name = xasprintf("podrun-%s", a->uuid), *m = xasprintf("%u", mib), *smp = xasprintf("%u", cpus);
   _cleanup_free_ char *kernel = xasprintf("%s/stage1/rootfs/" KVM_KERNEL, cwd);
   _cleanup_free_ char *initrd = xasprintf("%s/stage1/rootfs/" KVM_INITRD, cwd);
-  _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs", cwd), *meta = xasprintf("%s/" KVM_META_DIR, cwd);
-  _cleanup_free_ char *rt = xasprintf("%s/" KVM_RT_DIR, cwd), *status = xasprintf("%s/status", cwd);
-  _cleanup_free_ char *logs = xasprintf("%s/logs", cwd);
+  _cleanup_free_ char *root = xasprintf("%s/stage1/rootfs", cwd), *rt = xasprintf("%s/" KVM_RT_DIR, cwd);
   /* relative to the pod directory, qemu's cwd as run's: a socket's path has
    * room for 107 bytes, and --dir may be longer */
   static const char ctl[] = "socket,id=ctl,path=" KVM_CTL_SOCKET ",server=on,wait=off";
@@ -419,11 +425,8 @@ static char **qemu_argv(const char *qemu, const struct stage1_run_args *a, const
       _cleanup_free_ char *port = xasprintf("virtserialport,chardev=enter%d,name=%s", i, port_name);
       v = opt(opt(v, "-chardev", chardev), "-device", port);
     }
-  v = share(v, "root", root, KVM_TAG_ROOT, false);
-  v = share(v, "meta", meta, KVM_TAG_META, true);
-  v = share(v, "rt", rt, KVM_TAG_RT, false);
-  v = share(v, "status", status, KVM_TAG_STATUS, false);
-  v = share(v, "logs", logs, KVM_TAG_LOGS, false);
+  v = share(v, "root", root, KVM_TAG_ROOT);
+  v = share(v, "rt", rt, KVM_TAG_RT);
   if (streq(a->net, "host")) /* qemu's user-mode NAT */
     v = opt(opt(v, "-netdev", "user,id=net0"), "-device", "virtio-net-device,netdev=net0");
   for (size_t i = 0; i < nics->n; i++) /* a CNI network's tap (none: no NIC at all, -nodefaults) */
@@ -456,6 +459,31 @@ static int drop_privileges(void)
   return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
+/* In a mount namespace of qemu's own, which ends with it: the pod
+ * directory's parts the guest shares bound onto their directories in rt/,
+ * meta/ read-only, so that one 9p share carries them all (each share is a
+ * device the guest probes and a mount with its round trips to qemu). */
+static int bind_rt(void)
+{
+  static const struct
+  {
+    const char *from, *to;
+    bool read_only;
+  } binds[] = {
+    { KVM_META_DIR, KVM_RT_DIR "/" KVM_RT_META, true },
+    { "status", KVM_RT_DIR "/" KVM_RT_STATUS, false },
+    { "logs", KVM_RT_DIR "/" KVM_RT_LOGS, false },
+  };
+  if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return -1;
+  for (size_t i = 0; i < ELEMENTSOF(binds); i++)
+    if (mount(binds[i].from, binds[i].to, NULL, MS_BIND, NULL) < 0 ||
+        (binds[i].read_only &&
+         mount(NULL, binds[i].to, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0))
+      return -1;
+  return 0;
+}
+
 /* fds[i] becomes FD_OUT + i in qemu (out, err, console, the taps). */
 static _noreturn_ void exec_qemu(char **args, pid_t parent, const int *fds, size_t n_fds, int log, bool interactive)
 {
@@ -473,8 +501,14 @@ static _noreturn_ void exec_qemu(char **args, pid_t parent, const int *fds, size
       _exit(PODRUN_EXIT_ERROR);
   /* qemu's stdin and stdout: the terminal with --interactive, else nothing */
   int null = open("/dev/null", O_RDONLY);
-  if (null < 0 || (!interactive && (dup2(null, 0) < 0 || dup2(log, 1) < 0)) || dup2(log, 2) < 0 ||
-      drop_privileges() < 0)
+  if (null < 0 || (!interactive && (dup2(null, 0) < 0 || dup2(log, 1) < 0)) || dup2(log, 2) < 0)
+    _exit(PODRUN_EXIT_ERROR);
+  if (bind_rt() < 0)
+    {
+      dprintf(2, "bind the shares' parts into " KVM_RT_DIR ": %s\n", strerror(errno));
+      _exit(PODRUN_EXIT_ERROR);
+    }
+  if (drop_privileges() < 0)
     _exit(PODRUN_EXIT_ERROR);
   sigset_t none;
   sigemptyset(&none);

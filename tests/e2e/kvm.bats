@@ -287,6 +287,18 @@ JSON
   while read -r path; do
     [[ $path == "$pod/"* ]] || fail "a share outside the pod: $path"
   done < <(grep -o "path=[^,]*" <<<"$(grep -A1 -x -- "-fsdev" <<<"$args")" | cut -d= -f2)
+  # rt/ carries meta/, status/ and logs/, bound in qemu's own mount namespace (the
+  # host's are empty directories): meta/ read-only for qemu itself, status/ written
+  [[ $(grep -c -- "-fsdev" <<<"$args") == 2 ]] || fail "shares: $(grep -A1 -x -- "-fsdev" <<<"$args")"
+  [[ -z $(ls -A "$pod/kvm/rt/meta") && -s "$pod/kvm/meta/pod" ]] || fail "meta/ bound in the host's namespace"
+  [[ $(nsenter -t "$qemu" -m cat "$pod/kvm/rt/meta/pod") == "$(cat "$pod/kvm/meta/pod")" ]] || fail "no meta/ in rt/"
+  ! nsenter -t "$qemu" -m sh -c ": >'$pod/kvm/rt/meta/hostname'" 2>"$BATS_TEST_TMPDIR/ro" || fail "qemu writes meta/"
+  grep -q "Read-only file system" "$BATS_TEST_TMPDIR/ro" || fail "meta/: $(cat "$BATS_TEST_TMPDIR/ro")"
+  local d
+  for d in status logs; do
+    [[ $(nsenter -t "$qemu" -m stat -c %i "$pod/kvm/rt/$d") == "$(stat -c %i "$pod/$d")" &&
+       $(stat -c %i "$pod/kvm/rt/$d") != "$(stat -c %i "$pod/$d")" ]] || fail "$d/ is not bound into rt/ for qemu alone"
+  done
   [[ $(stat -c %a "$pod/kvm") == 700 ]] || fail "kvm/ is $(stat -c %a "$pod/kvm")"
   [[ -S "$pod/kvm/ctl.sock" && -S "$pod/kvm/enter0.sock" && -S "$pod/kvm/enter3.sock" ]]
   # qemu keeps no capability to make a device node, load a module or mount
