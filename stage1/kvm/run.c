@@ -463,7 +463,7 @@ static int drop_privileges(void)
  * directory's parts the guest shares bound onto their directories in rt/,
  * meta/ read-only, so that one 9p share carries them all (each share is a
  * device the guest probes and a mount with its round trips to qemu). */
-static int bind_rt(void)
+static int bind_rt(podrun_error_t *err)
 {
   static const struct
   {
@@ -475,12 +475,15 @@ static int bind_rt(void)
     { "logs", KVM_RT_DIR "/" KVM_RT_LOGS, false },
   };
   if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-    return -1;
+    return podrun_error_set(err, errno, "a mount namespace for qemu");
   for (size_t i = 0; i < ELEMENTSOF(binds); i++)
-    if (mount(binds[i].from, binds[i].to, NULL, MS_BIND, NULL) < 0 ||
-        (binds[i].read_only &&
-         mount(NULL, binds[i].to, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0))
-      return -1;
+    {
+      _cleanup_close_ int to = open(binds[i].to, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (to < 0)
+        return podrun_error_set(err, errno, "open %s", binds[i].to);
+      if (volumes_bind_at(binds[i].from, to, false, binds[i].read_only, err) < 0)
+        return -1;
+    }
   return 0;
 }
 
@@ -503,9 +506,10 @@ static _noreturn_ void exec_qemu(char **args, pid_t parent, const int *fds, size
   int null = open("/dev/null", O_RDONLY);
   if (null < 0 || (!interactive && (dup2(null, 0) < 0 || dup2(log, 1) < 0)) || dup2(log, 2) < 0)
     _exit(PODRUN_EXIT_ERROR);
-  if (bind_rt() < 0)
+  _cleanup_error_ podrun_error_t err = NULL;
+  if (bind_rt(&err) < 0)
     {
-      dprintf(2, "bind the shares' parts into " KVM_RT_DIR ": %s\n", strerror(errno));
+      dprintf(2, "%s\n", err->msg);
       _exit(PODRUN_EXIT_ERROR);
     }
   if (drop_privileges() < 0)
