@@ -87,6 +87,14 @@ int volumes_bind_at(const char *src, int target_fd, bool recursive, bool read_on
   return 0;
 }
 
+int volumes_bind_dir(const char *src, const char *target, bool read_only, podrun_error_t *err)
+{
+  _cleanup_close_ int fd = open(target, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return podrun_error_set(err, errno, "open %s", QUOTE(target));
+  return volumes_bind_at(src, fd, false, read_only, err);
+}
+
 static int mount_one(const struct appc_volume *v, const char *app_root, const char *target, bool read_only,
                      uid_t shift, podrun_error_t *err)
 {

@@ -18,6 +18,11 @@ int volumes_open_target(const char *root, const char *path, bool want_file, podr
 /* Binds src (recursively when asked, read-only when asked) onto target_fd. */
 int volumes_bind_at(const char *src, int target_fd, bool recursive, bool read_only, podrun_error_t *err);
 
+/* Binds the directory src (not recursively; read-only when asked) onto the
+ * directory target, itself no symlink: for a stage1's own trees, whose
+ * paths nothing in the pod has written. */
+int volumes_bind_dir(const char *src, const char *target, bool read_only, podrun_error_t *err);
+
 /* The volume of the app's i-th mount (NULL: the pod has none of its name)
  * and whether it is mounted read-only: the volume is, or the mount point
  * the image declares there is. */

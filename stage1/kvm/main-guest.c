@@ -269,10 +269,7 @@ static int mount_shares(podrun_error_t *err)
     {
       _cleanup_free_ char *from = xasprintf(NEWROOT KVM_GUEST_RUNTIME_DIR "/%s", parts[i].from);
       _cleanup_free_ char *to = xasprintf(NEWROOT "%s", parts[i].to);
-      _cleanup_close_ int fd = open(to, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0)
-        return podrun_error_set(err, errno, "open %s", to);
-      if (volumes_bind_at(from, fd, false, parts[i].read_only, err) < 0)
+      if (volumes_bind_dir(from, to, parts[i].read_only, err) < 0)
         return -1;
     }
   /* before anything takes random bytes (a temporary file's name, the

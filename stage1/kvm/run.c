@@ -477,13 +477,8 @@ static int bind_rt(podrun_error_t *err)
   if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return podrun_error_set(err, errno, "a mount namespace for qemu");
   for (size_t i = 0; i < ELEMENTSOF(binds); i++)
-    {
-      _cleanup_close_ int to = open(binds[i].to, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (to < 0)
-        return podrun_error_set(err, errno, "open %s", binds[i].to);
-      if (volumes_bind_at(binds[i].from, to, false, binds[i].read_only, err) < 0)
-        return -1;
-    }
+    if (volumes_bind_dir(binds[i].from, binds[i].to, binds[i].read_only, err) < 0)
+      return -1;
   return 0;
 }
 
@@ -547,7 +542,9 @@ static int send_ctl(const char *req, podrun_error_t *err)
   return 0;
 }
 
-/* The last line of a log file of ours that says something, escaped. */
+/* The last line of a log file of ours that says something, as it is: the
+ * error made of it escapes its control characters and cuts it, as every
+ * message's (msg_one_line). */
 static char *last_line(const char *path, const char *want)
 {
   _cleanup_free_ char *text = NULL;
@@ -562,7 +559,7 @@ static char *last_line(const char *path, const char *want)
     return NULL;
   if (want)
     found = strstr(found, want);
-  return xstrdup(ESCAPE(found));
+  return xstrdup(found);
 }
 
 /* Why the pod ended before its apps started, in one line. */

@@ -516,22 +516,26 @@ PY
 }
 
 # a copy of the kvm stage1 image with FILE (in its rootfs) replaced by what stdin
-# gives, or removed when stdin is empty
+# gives, or removed when stdin is empty; or by the file SOURCE when given
 stage1_with() {
   local dir=$BATS_TEST_TMPDIR/stage1-edit
   rm -rf "$dir" && mkdir -p "$dir"
   tar -xf "$BUILD/stage1-kvm.aci" -C "$dir"
   rm -f "$dir/rootfs/$1"
   local content
-  content=$(cat)
-  [[ -z $content ]] || printf '%s' "$content" >"$dir/rootfs/$1"
+  if [[ -n ${2:-} ]]; then
+    cp "$2" "$dir/rootfs/$1"
+  else
+    content=$(cat)
+    [[ -z $content ]] || printf '%s' "$content" >"$dir/rootfs/$1"
+  fi
   # another version: the store keeps each image once per name and version
   sed -i 's/"value": "0.1.0"/"value": "0.1.0-edit'$RANDOM'"/' "$dir/manifest"
   tar -cf "$BATS_TEST_TMPDIR/stage1-edit.aci" -C "$dir" manifest rootfs
   echo "$BATS_TEST_TMPDIR/stage1-edit.aci"
 }
 
-@test "kvm: bad input: a missing kernel, a corrupt initramfs, a qemu that cannot start: one line each, nothing left" {
+@test "kvm: bad input: a missing kernel, a corrupt initramfs, a module the guest refuses, a symlink where qemu binds, a qemu that cannot start: one line each, nothing left" {
   local aci uuid
   aci=$(stage1_with kvm/vmlinux </dev/null)
   PODRUN_KVM=off run_podrun run --stage1-path="$aci" --insecure-options=image --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
@@ -548,6 +552,36 @@ stage1_with() {
   [[ ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-stage1: the guest kernel: Kernel panic - not syncing: "* ]] ||
     fail "corrupt initramfs: $stderr"
   gc_leaves_nothing "$(cat "$BATS_TEST_TMPDIR/uuid")"
+
+  # a module of the initramfs the guest kernel refuses: virtio-console's, which a
+  # child of the guest init loads while the shares mount; the guest says so
+  local initrd=$BATS_TEST_TMPDIR/initrd
+  mkdir -p "$initrd" && bsdtar -xf "$BUILD/kvm/initrd.img" -C "$initrd"
+  [[ -f $initrd/lib/modules/virtio_console.ko ]] || fail "no virtio_console.ko in the initramfs"
+  head -c 4096 /dev/urandom >"$initrd/lib/modules/virtio_console.ko"
+  (cd "$initrd" && find . -mindepth 1 | sed 's|^\./||' | bsdtar --format newc -cf "$BATS_TEST_TMPDIR/initrd.img" -T -)
+  aci=$(stage1_with kvm/initrd.img "$BATS_TEST_TMPDIR/initrd.img")
+  PODRUN_KVM=off run_podrun run --stage1-path="$aci" --insecure-options=image --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
+    podrun.test/probe --exec=/bin/true
+  assert_status 254
+  [[ ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-stage1: the guest: load module virtio_console.ko: "* ]] ||
+    fail "corrupt module: $stderr"
+  gc_leaves_nothing "$(cat "$BATS_TEST_TMPDIR/uuid")"
+
+  # qemu's own binds (rt/ in its mount namespace) refuse a mount point that is a
+  # symlink: qemu fails before it starts, in one line
+  PODRUN_KVM=off run_podrun prepare --stage1=kvm --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe \
+    --exec=/bin/true
+  assert_status 0
+  uuid=$(cat "$BATS_TEST_TMPDIR/uuid")
+  mkdir -p "$BATS_TEST_TMPDIR/elsewhere" "$STORE/pods/prepared/$uuid/kvm/rt"
+  ln -s "$BATS_TEST_TMPDIR/elsewhere" "$STORE/pods/prepared/$uuid/kvm/rt/meta"
+  PODRUN_KVM=off run_podrun run-prepared "$uuid"
+  assert_status 254
+  [[ ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-stage1: qemu failed: open \"kvm/rt/meta\": Not a directory" ]] ||
+    fail "a symlink at rt/meta: $stderr"
+  [[ -z $(ls -A "$BATS_TEST_TMPDIR/elsewhere") ]] || fail "something went through the symlink"
+  gc_leaves_nothing "$uuid"
 
   # more memory than this host could ever map: qemu itself fails
   PODRUN_KVM=off run_podrun run --stage1=kvm --uuid-file-save="$BATS_TEST_TMPDIR/uuid" podrun.test/probe --memory=900Gi \
