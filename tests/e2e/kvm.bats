@@ -515,6 +515,17 @@ PY
   assert_one_line_error "not a terminal"
 }
 
+# fails_with_stage1 ACI WHAT PATTERN: a pod on the stage1 image ACI fails with one line
+# that matches PATTERN (a glob), and leaves nothing
+fails_with_stage1() {
+  PODRUN_KVM=off run_podrun run --stage1-path="$1" --insecure-options=image --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
+    podrun.test/probe --exec=/bin/true
+  assert_status 254
+  # shellcheck disable=SC2053 # $3 is a glob
+  [[ ${#stderr_lines[@]} -eq 1 && $stderr == $3 ]] || fail "$2: $stderr"
+  gc_leaves_nothing "$(cat "$BATS_TEST_TMPDIR/uuid")"
+}
+
 # a copy of the kvm stage1 image with FILE (in its rootfs) replaced by what stdin
 # gives, or removed when stdin is empty; or by the file SOURCE when given
 stage1_with() {
@@ -536,22 +547,11 @@ stage1_with() {
 }
 
 @test "kvm: bad input: a missing kernel, a corrupt initramfs, a module the guest refuses, a symlink where qemu binds, a qemu that cannot start: one line each, nothing left" {
-  local aci uuid
-  aci=$(stage1_with kvm/vmlinux </dev/null)
-  PODRUN_KVM=off run_podrun run --stage1-path="$aci" --insecure-options=image --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
-    podrun.test/probe --exec=/bin/true
-  assert_status 254
-  [[ ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-stage1: the kvm stage1's kvm/vmlinux: No such file or directory" ]] ||
-    fail "missing kernel: $stderr"
-  gc_leaves_nothing "$(cat "$BATS_TEST_TMPDIR/uuid")"
-
-  aci=$(stage1_with kvm/initrd.img <<<"not a cpio archive at all")
-  PODRUN_KVM=off run_podrun run --stage1-path="$aci" --insecure-options=image --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
-    podrun.test/probe --exec=/bin/true
-  assert_status 254
-  [[ ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-stage1: the guest kernel: Kernel panic - not syncing: "* ]] ||
-    fail "corrupt initramfs: $stderr"
-  gc_leaves_nothing "$(cat "$BATS_TEST_TMPDIR/uuid")"
+  local uuid
+  fails_with_stage1 "$(stage1_with kvm/vmlinux </dev/null)" "missing kernel" \
+    "podrun-stage1: the kvm stage1's kvm/vmlinux: No such file or directory"
+  fails_with_stage1 "$(stage1_with kvm/initrd.img <<<"not a cpio archive at all")" "corrupt initramfs" \
+    "podrun-stage1: the guest kernel: Kernel panic - not syncing: *"
 
   # a module of the initramfs the guest kernel refuses: virtio-console's, which a
   # child of the guest init loads while the shares mount; the guest says so
@@ -560,13 +560,8 @@ stage1_with() {
   [[ -f $initrd/lib/modules/virtio_console.ko ]] || fail "no virtio_console.ko in the initramfs"
   head -c 4096 /dev/urandom >"$initrd/lib/modules/virtio_console.ko"
   (cd "$initrd" && find . -mindepth 1 | sed 's|^\./||' | bsdtar --format newc -cf "$BATS_TEST_TMPDIR/initrd.img" -T -)
-  aci=$(stage1_with kvm/initrd.img "$BATS_TEST_TMPDIR/initrd.img")
-  PODRUN_KVM=off run_podrun run --stage1-path="$aci" --insecure-options=image --uuid-file-save="$BATS_TEST_TMPDIR/uuid" \
-    podrun.test/probe --exec=/bin/true
-  assert_status 254
-  [[ ${#stderr_lines[@]} -eq 1 && $stderr == "podrun-stage1: the guest: load module virtio_console.ko: "* ]] ||
-    fail "corrupt module: $stderr"
-  gc_leaves_nothing "$(cat "$BATS_TEST_TMPDIR/uuid")"
+  fails_with_stage1 "$(stage1_with kvm/initrd.img "$BATS_TEST_TMPDIR/initrd.img")" "corrupt module" \
+    "podrun-stage1: the guest: load module virtio_console.ko: *"
 
   # qemu's own binds (rt/ in its mount namespace) refuse a mount point that is a
   # symlink: qemu fails before it starts, in one line
