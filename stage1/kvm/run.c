@@ -692,9 +692,8 @@ static int supervise(pid_t qemu, struct stream streams[3], bool interactive, int
         {
           struct signalfd_siginfo si;
           _cleanup_error_ podrun_error_t stop_err = NULL;
-          bool got = read(sfd, &si, sizeof(si)) == sizeof(si);
-          if (got && si.ssi_signo == SIGIO) /* rt/ has a new entry: looked at above */
-            continue;
+          /* SIGIO: rt/ has a new entry, looked at on the next round */
+          bool got = read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGIO;
           if (got && si.ssi_signo != SIGWINCH)
             kvm_sd_stopping();
           if (got &&
