@@ -567,6 +567,16 @@ alternate layers-start "podrun run (fly), one-layer ACI, by id" \
   "podrun run (fly), 5-layer image, by name (docker://…)" \
   "$R --dir=$layered --insecure-options=image run --stage1=fly docker://$ref --exec=/bin/true"
 start_requests=$(requests "$mark")
+# The kernel's own share of the difference (bench/overlay-floor.c): the overlay work of
+# a pod's start, without podrun, on the same two images' layer trees in the store
+# (cas/layer/<digest>/rootfs, Documentation/store-format.md), top layer first
+cc -O2 -Wall -o "$work/overlay-floor" "$here/overlay-floor.c" || die "row 7: overlay-floor does not build"
+five_lowers=$(skopeo inspect --raw "oci:$oci:v1" | jq -r '.layers[].digest' | tac |
+  sed "s|^sha256:|$layered/cas/layer/sha256-|; s|\$|/rootfs|" | paste -sd:)
+inns "$work/overlay-floor" 400 "$work/overlay-floor.d" "$out/layers-floor.json" \
+  "kernel alone: the overlay work of the start, one-layer ACI's tree" "$layered/cas/layer/$one_id/rootfs" \
+  "kernel alone: the overlay work of the start, the 5 layer trees" "$five_lowers" >"$out/layers-floor.log" 2>&1 ||
+  { cat "$out/layers-floor.log" >&2; die "row 7: overlay-floor failed"; }
 gc_store "$layered"
 rm -rf "$layered"
 
