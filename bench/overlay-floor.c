@@ -113,8 +113,8 @@ int main(int argc, char **argv)
       cpu[k] = calloc(runs, sizeof(double));
     }
   char *dir;
-  if (asprintf(&dir, "%s/run", scratch) < 0)
-    die("asprintf");
+  if ((mkdir(scratch, 0700) < 0 && errno != EEXIST) || asprintf(&dir, "%s/run", scratch) < 0)
+    die(scratch);
   for (int r = 0; r < runs; r++)
     for (int i = 0; i < 2; i++)
       {
