@@ -93,6 +93,7 @@ struct file
 #define QUEUE_BYTES (64U << 20) /* copied data waiting in the queue */
 #define QUEUE_FILES 4096U
 #define QUEUE_DIRS 64U /* directories held open for them */
+#define WRITE_BATCH 64U /* files the writing thread takes from the queue at once */
 
 struct tree_writer
 {
@@ -418,32 +419,45 @@ static void *writer_thread(void *arg)
   pthread_mutex_lock(&t->lock);
   for (;;)
     {
-      struct file *f = t->head;
-      if (!f)
+      if (!t->head)
         {
           if (t->stop)
             break;
           pthread_cond_wait(&t->work, &t->lock);
           continue;
         }
-      if (!(t->head = f->next))
+      /* a few files at a time: the lock, which the reading thread takes for
+       * each file it hands over, is taken twice a batch, not twice a file */
+      struct file *batch = t->head, **end = &batch;
+      for (size_t n = 0; *end && n < WRITE_BATCH; n++)
+        end = &(*end)->next;
+      t->head = *end;
+      *end = NULL;
+      if (!t->head)
         t->tail = &t->head;
       t->busy = true;
       bool skip = t->failed;
       pthread_mutex_unlock(&t->lock);
 
       podrun_error_t e = NULL;
-      int r = skip ? 0 : file_complete(f, NULL, &e);
-      size_t copied = f->copied;
-      file_free(f);
+      size_t n = 0, copied = 0;
+      for (struct file *f = batch, *next; f; f = next)
+        {
+          next = f->next;
+          if (!skip && file_complete(f, NULL, &e) < 0)
+            skip = true;
+          n++;
+          copied += f->copied;
+          file_free(f);
+        }
 
       pthread_mutex_lock(&t->lock);
-      if (r < 0)
+      if (e)
         {
           t->failed = true;
           t->thread_err = e;
         }
-      t->queued--;
+      t->queued -= n;
       t->queued_bytes -= copied;
       t->busy = false;
       pthread_cond_signal(&t->done);
