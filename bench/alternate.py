@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""bench/alternate.py [--warmup W] --runs N [--round-cleanup SHELL-CMD] --export-json FILE -n NAME CMD [-n NAME CMD]...
+"""bench/alternate.py [--warmup W] --runs N [--round-cleanup SHELL-CMD] [--run-cleanup SHELL-CMD] --export-json FILE
+    -n NAME CMD [-n NAME CMD]...
 
 Times commands that are compared with each other one run at a time, in turn, each
 round starting one command further on (A B C, then B C A, then C A B, and so on), so
@@ -13,6 +14,7 @@ no shell (hyperfine -N). A run that exits non-zero stops the measurement.
 
 --round-cleanup runs SHELL-CMD (sh -c, untimed) after each round of every command, for
 commands that leave what they made behind (a tree extracted into a new directory).
+--run-cleanup runs SHELL-CMD (untimed) after each run instead.
 
 FILE has hyperfine's shape ("results": [{"command", "times", "user", "system"}]) and
 per-run "cpu_times" too (seconds), which bench/report.py prefers."""
@@ -38,11 +40,17 @@ def run_once(argv):
     return wall, ru.ru_utime, ru.ru_stime
 
 
+def cleanup(flag, cmd):
+    if cmd and subprocess.run(["sh", "-c", cmd]).returncode != 0:
+        sys.exit(f"alternate.py: {flag} {cmd!r} failed")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--warmup", type=int, default=0)
     p.add_argument("--runs", type=int, required=True)
     p.add_argument("--round-cleanup")
+    p.add_argument("--run-cleanup")
     p.add_argument("--export-json", required=True)
     p.add_argument("-n", nargs=2, action="append", metavar=("NAME", "CMD"), required=True)
     a = p.parse_args()
@@ -60,8 +68,8 @@ def main():
             r["cpu_times"].append(user + system)
             r["user"] += user / a.runs
             r["system"] += system / a.runs
-        if a.round_cleanup and subprocess.run(["sh", "-c", a.round_cleanup]).returncode != 0:
-            sys.exit(f"alternate.py: --round-cleanup {a.round_cleanup!r} failed")
+            cleanup("--run-cleanup", a.run_cleanup)
+        cleanup("--round-cleanup", a.round_cleanup)
     out = {"results": [{"command": name, **r} for name, r in res.items()]}
     with open(a.export_json, "w") as f:
         json.dump(out, f, indent=1)
