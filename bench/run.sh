@@ -225,7 +225,7 @@ esac
 EOF
   # the tools in turn, one run each per round (bench/alternate.py, as rows 7-9: on a
   # machine whose speed drifts, hyperfine's all-runs-of-one-then-the-next weighs the
-  # drift on some tools only); the trees go after each round
+  # drift on some tools only); the trees go after each round on disk, each run in tmpfs
   if [ "$where" = tmpfs ]; then
     set -- --run-cleanup "rm -rf $base/r.*"
   else

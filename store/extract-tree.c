@@ -441,10 +441,11 @@ static void *writer_thread(void *arg)
 
       podrun_error_t e = NULL;
       size_t n = 0, copied = 0;
+      int r = 0;
       for (struct file *f = batch, *next; f; f = next)
         {
           next = f->next;
-          if (!skip && file_complete(f, NULL, &e) < 0)
+          if (!skip && (r = file_complete(f, NULL, &e)) < 0)
             skip = true;
           n++;
           copied += f->copied;
@@ -452,7 +453,7 @@ static void *writer_thread(void *arg)
         }
 
       pthread_mutex_lock(&t->lock);
-      if (e)
+      if (r < 0)
         {
           t->failed = true;
           t->thread_err = e;
