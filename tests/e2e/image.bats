@@ -520,3 +520,27 @@ kill_blocked_render() {
   assert_status 0
   assert_store_clean
 }
+
+@test "image render into a full filesystem: one line naming the entry, nothing left, the store intact" {
+  # 300 small files: the writing thread takes them from its queue in batches, and the
+  # first write that fails there must be the render's error
+  local src=$BATS_TEST_TMPDIR/small full=$BATS_TEST_TMPDIR/full
+  mkdir -p "$src/rootfs/data" "$full"
+  printf '{"acKind":"ImageManifest","acVersion":"0.8.11","name":"podrun.test/small-files"}' >"$src/manifest"
+  for i in $(seq 300); do head -c 8192 /dev/urandom >"$src/rootfs/data/f$i"; done
+  (cd "$src" && bsdtar --format=pax -cf "$BATS_TEST_TMPDIR/small.aci" manifest rootfs)
+  run_podrun --insecure-options=image fetch "$BATS_TEST_TMPDIR/small.aci"
+  assert_status 0
+  local id=$output
+  mount -t tmpfs -o size=512k tmpfs "$full"
+  run_podrun image render --rootfs-only "$id" "$full/t"
+  local left
+  left=$(find "$full" -mindepth 1 | head -n 3)
+  umount "$full"
+  assert_one_line_error 'entry "data/f' 'No space left on device'
+  [[ -z $left ]] || fail "left behind: $left"
+  run_podrun image render --rootfs-only "$id" "$BATS_TEST_TMPDIR/r"
+  assert_status 0
+  [[ $(find "$BATS_TEST_TMPDIR/r/data" -type f | wc -l) == 300 ]] || fail "a later render is not whole"
+  cmp "$src/rootfs/data/f300" "$BATS_TEST_TMPDIR/r/data/f300"
+}
