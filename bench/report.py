@@ -100,7 +100,7 @@ def layers_floor_md():
 
     return [f"The kernel alone (`bench/overlay-floor.c`, {one['runs']} runs of each in turn): the overlay "
             f"work of the start on the same layer trees (the mount of the app's root, its `proc`, `sys` and "
-            f"`dev`, the lookups of `/bin/true` and `/etc/passwd`, the unmount) takes "
+            f"`dev`, the lookups of `/bin/true`, `/etc/passwd` and `/etc/group`, the unmount) takes "
             f"{us('median_ms', one):.0f} µs for the one-layer tree and {us('median_ms', five):.0f} µs for the "
             f"5 layers (CPU {us('cpu_median_ms', one):.0f} and {us('cpu_median_ms', five):.0f} µs): "
             f"{us('median_ms', five) - us('median_ms', one):+.0f} µs wall, "
